@@ -1,0 +1,48 @@
+# Top-level entry points. `make` builds, `make test` installs dependencies, builds and runs every
+# test (plain and ASan+UBSan), `make fuzz` runs each libFuzzer target, `make bench` runs bench/.
+JOBS      ?= $(shell nproc)
+FUZZ_SECS ?= 60
+FUZZ_TARGETS := fuzz_cbor fuzz_address fuzz_cid fuzz_rleplus
+
+.PHONY: all build deps test test-plain test-asan fuzz bench clean
+
+all: build
+
+build:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build -j $(JOBS)
+
+deps:
+	scripts/install-deps.sh
+
+test: deps
+	$(MAKE) test-plain
+	$(MAKE) test-asan
+
+test-plain: build
+	ctest --test-dir build --output-on-failure -j $(JOBS)
+
+test-asan:
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DST_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DST_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t; \
+	  echo "== $$t ($(FUZZ_SECS) s)"; \
+	  build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECS) -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/$$t- build-fuzz/corpus/$$t fuzz/corpus/$$t 2>&1 \
+	    | grep -E '^(stat::|==|INFO: seed|Done|#[0-9]+ *DONE)|ERROR|SUMMARY' || exit 1; \
+	done
+
+bench: deps
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build-bench -j $(JOBS) --target bench_codec
+	build-bench/bench/bench_codec
+
+clean:
+	rm -rf build build-asan build-fuzz build-bench

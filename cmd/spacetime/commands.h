@@ -1,0 +1,8 @@
+/* The verbs of the `spacetime` program; each takes the arguments after its own name and
+ * returns the exit status. */
+#ifndef ST_CMD_COMMANDS_H
+#define ST_CMD_COMMANDS_H
+
+int st_cmd_util(int argc, char **argv);
+
+#endif

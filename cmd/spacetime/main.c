@@ -1,0 +1,45 @@
+/* spacetime: the node's client program. It dispatches to its verbs; each verb parses its flags
+ * and calls the library. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "core/st_cli.h"
+#include "core/st_log.h"
+
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} COMMANDS[] = {
+    {"util", st_cmd_util, "encode and inspect Filecoin formats: addresses, CIDs, CBOR, bitfields"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: spacetime <command> [flags]\n\nspacetime is the client of a spacetime storage-proving cluster.\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+  fprintf(out, "\nRun 'spacetime <command> --help' for a command's flags.\n"
+               "Environment: SPACETIME_LOG_LEVEL sets log levels, e.g. \"info,storageminer=debug\".\n");
+}
+
+int main(int argc, char **argv) {
+  const char *levels = getenv("SPACETIME_LOG_LEVEL");
+  st_err err;
+  if (levels && *levels && st_log_configure(levels, &err)) return st_cli_fail("SPACETIME_LOG_LEVEL: %s", err.msg);
+  if (argc < 2) {
+    usage(stderr);
+    return 1;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+    printf("spacetime %s\n", ST_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+    if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc - 2, argv + 2);
+  return st_cli_fail("unknown command \"%s\" (run 'spacetime --help')", argv[1]);
+}

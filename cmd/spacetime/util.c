@@ -1,0 +1,334 @@
+/* spacetime util: encode and inspect Filecoin formats (addresses, CIDs, DAG-CBOR, RLE+). */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "codec/st_address.h"
+#include "codec/st_bitfield.h"
+#include "codec/st_cbor.h"
+#include "codec/st_cid.h"
+#include "commands.h"
+#include "core/st_cli.h"
+#include "core/st_encoding.h"
+#include "core/st_fs.h"
+#include "core/st_json.h"
+#include "crypto/st_secp.h"
+
+#define INPUT_MAX (64u << 20)
+
+/* Parses flags; returns -1 to continue, else the exit status (help shown or a usage error). */
+static int parse(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary) {
+  st_err err;
+  if (st_cli_parse(cli, argc, argv, maxpos, &err)) return st_cli_fail("%s (run 'spacetime %s --help')", err.msg, cmd);
+  if (cli->help) {
+    char usage[512];
+    snprintf(usage, sizeof usage, "spacetime %s %s", cmd, args);
+    st_cli_help(stdout, usage, summary, cli);
+    return 0;
+  }
+  return -1;
+}
+
+static void print_json(json_t *obj) {
+  st_buf out = ST_BUF_INIT;
+  st_json_append(&out, obj);
+  st_buf_putc(&out, '\n');
+  fwrite(out.data, 1, out.len, stdout);
+  st_buf_free(&out);
+  json_decref(obj);
+}
+
+/* JSON has no unsigned 64-bit integers; values past 2^63-1 are given as decimal strings. */
+static json_t *json_u64(uint64_t v) {
+  if (v <= (uint64_t)INT64_MAX) return json_integer((json_int_t)v);
+  char s[24];
+  snprintf(s, sizeof s, "%llu", (unsigned long long)v);
+  return json_string(s);
+}
+
+static json_t *json_hex(const uint8_t *p, size_t n) {
+  st_buf b = ST_BUF_INIT;
+  st_hex_append(&b, p, n);
+  json_t *j = json_stringn(st_buf_cstr(&b), b.len);
+  st_buf_free(&b);
+  return j;
+}
+
+static int read_input(const char *path, st_buf *out) {
+  st_err err;
+  st_code rc = !path || !strcmp(path, "-") ? st_fs_read_stream(stdin, "-", INPUT_MAX, out, &err)
+                                           : st_fs_read_file(path, INPUT_MAX, out, &err);
+  return rc ? st_cli_fail("%s", err.msg) : 0;
+}
+
+/* ---------------------------------------------------------------- address */
+
+static int decode_hex_flag(const char *flag, const char *hex, st_buf *out) {
+  st_err err;
+  if (st_hex_decode(hex, strlen(hex), out, &err)) return st_cli_fail("--%s: %s", flag, err.msg);
+  return 0;
+}
+
+static int address_encode(int argc, char **argv) {
+  st_flag flags[] = {
+      {"secp256k1-pubkey", ST_FLAG_VALUE, "HEX", "secp256k1 public key, 65 bytes uncompressed or 33 compressed", false, NULL},
+      {"bls-pubkey", ST_FLAG_VALUE, "HEX", "BLS public key, 48 bytes", false, NULL},
+      {"actor-data", ST_FLAG_VALUE, "HEX", "actor creation data (protocol 2)", false, NULL},
+      {"id", ST_FLAG_VALUE, "N", "actor id (protocol 0), below 2^63", false, NULL},
+      {"delegated", ST_FLAG_VALUE, "NS:HEX", "namespace and sub-address (protocol 4)", false, NULL},
+      {"network", ST_FLAG_VALUE, "t|f", "network prefix: t (testnet, default) or f (mainnet)", false, NULL},
+      {"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL},
+  };
+  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  int rc = parse(&cli, argc, argv, 0, "util address encode", "(--secp256k1-pubkey HEX | --bls-pubkey HEX | --actor-data HEX | --id N | --delegated NS:HEX) [--network t|f] [--json]",
+                 "Prints the address for a public key, actor data or id.");
+  if (rc >= 0) return rc;
+  int given = 0;
+  for (int i = 0; i < 5; i++) given += flags[i].set;
+  if (given != 1) return st_cli_fail("give exactly one of --secp256k1-pubkey, --bls-pubkey, --actor-data, --id, --delegated");
+  char network = 't';
+  if (flags[5].set) {
+    if (strcmp(flags[5].value, "t") && strcmp(flags[5].value, "f"))
+      return st_cli_fail("--network: \"%s\" is not t (testnet) or f (mainnet)", flags[5].value);
+    network = flags[5].value[0];
+  }
+  st_address a;
+  st_err err;
+  st_buf raw = ST_BUF_INIT;
+  int status = 0;
+  if (flags[0].set) {
+    uint8_t pub[ST_SECP_PUBKEY_LEN];
+    if ((status = decode_hex_flag("secp256k1-pubkey", flags[0].value, &raw))) goto out;
+    if (st_secp_pubkey_parse(raw.data, raw.len, pub, &err)) {
+      status = st_cli_fail("--secp256k1-pubkey: %s", err.msg);
+      goto out;
+    }
+    st_address_from_secp256k1_pubkey(pub, &a);
+  } else if (flags[1].set) {
+    if ((status = decode_hex_flag("bls-pubkey", flags[1].value, &raw))) goto out;
+    if (raw.len != 48) {
+      status = st_cli_fail("--bls-pubkey: a BLS public key is 48 bytes, got %zu", raw.len);
+      goto out;
+    }
+    st_address_from_bls_pubkey(raw.data, &a);
+  } else if (flags[2].set) {
+    if ((status = decode_hex_flag("actor-data", flags[2].value, &raw))) goto out;
+    st_address_from_actor_data(raw.data, raw.len, &a);
+  } else if (flags[3].set) {
+    uint64_t id;
+    if (st_parse_u64(flags[3].value, "--id", &id, &err) || st_address_from_id(id, &a, &err)) {
+      status = st_cli_fail("%s", err.msg);
+      goto out;
+    }
+  } else {
+    const char *colon = strchr(flags[4].value, ':');
+    char ns_text[32];
+    uint64_t ns;
+    if (!colon || (size_t)(colon - flags[4].value) >= sizeof ns_text) {
+      status = st_cli_fail("--delegated: expected NS:HEX, e.g. 10:ab12..., got \"%s\"", flags[4].value);
+      goto out;
+    }
+    memcpy(ns_text, flags[4].value, (size_t)(colon - flags[4].value));
+    ns_text[colon - flags[4].value] = '\0';
+    if (st_parse_u64(ns_text, "--delegated namespace", &ns, &err)) {
+      status = st_cli_fail("%s", err.msg);
+      goto out;
+    }
+    if ((status = decode_hex_flag("delegated", colon + 1, &raw))) goto out;
+    if (st_address_from_delegated(ns, raw.data, raw.len, &a, &err)) {
+      status = st_cli_fail("--delegated: %s", err.msg);
+      goto out;
+    }
+  }
+  char text[ST_ADDR_STR_MAX];
+  if (st_address_format(&a, network, text, &err)) {
+    status = st_cli_fail("%s", err.msg);
+    goto out;
+  }
+  if (flags[6].set) {
+    size_t plen;
+    const uint8_t *payload = st_address_payload(&a, &plen);
+    print_json(json_pack("{s:s,s:i,s:s,s:o,s:o}", "address", text, "protocol", (int)st_address_protocol(&a), "protocol_name",
+                         st_address_protocol_name(st_address_protocol(&a)), "payload", json_hex(payload, plen), "bytes",
+                         json_hex(a.bytes, a.len)));
+  } else {
+    printf("%s\n", text);
+  }
+out:
+  st_buf_free(&raw);
+  return status;
+}
+
+static int address_decode(int argc, char **argv) {
+  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
+  st_cli cli = {flags, 1, {0}, 0, false};
+  int rc = parse(&cli, argc, argv, 1, "util address decode", "ADDRESS [--json]",
+                 "Checks an address (network, protocol, checksum, payload) and prints its parts.");
+  if (rc >= 0) return rc;
+  if (cli.npos != 1) return st_cli_fail("give one address, e.g. spacetime util address decode t01024");
+  st_address a;
+  char network;
+  st_err err;
+  if (st_address_parse(cli.pos[0], &a, &network, &err)) return st_cli_fail("%s", err.msg);
+  size_t plen;
+  const uint8_t *payload = st_address_payload(&a, &plen);
+  st_addr_protocol proto = st_address_protocol(&a);
+  uint64_t id = 0;
+  if (proto == ST_ADDR_ID) st_address_id(&a, &id, NULL);
+  if (flags[0].set) {
+    json_t *o = json_pack("{s:s,s:s#,s:i,s:s,s:o,s:o}", "address", cli.pos[0], "network", &network, 1, "protocol", (int)proto,
+                          "protocol_name", st_address_protocol_name(proto), "payload", json_hex(payload, plen), "bytes",
+                          json_hex(a.bytes, a.len));
+    if (proto == ST_ADDR_ID) json_object_set_new(o, "id", json_u64(id));
+    print_json(o);
+    return 0;
+  }
+  printf("network:  %c (%s)\n", network, network == 'f' ? "mainnet" : "testnet");
+  printf("protocol: %d (%s)\n", (int)proto, st_address_protocol_name(proto));
+  st_buf hex = ST_BUF_INIT;
+  st_hex_append(&hex, payload, plen);
+  printf("payload:  %s\n", st_buf_cstr(&hex));
+  st_buf_free(&hex);
+  if (proto == ST_ADDR_ID) printf("id:       %llu\n", (unsigned long long)id);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- cid, cbor */
+
+static int cid_cmd(int argc, char **argv) {
+  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
+  st_cli cli = {flags, 1, {0}, 0, false};
+  int rc = parse(&cli, argc, argv, 1, "util cid", "[FILE|-] [--json]",
+                 "Checks that the input (a file, or standard input) is exactly one DAG-CBOR object and prints its CID\n"
+                 "(CIDv1, dag-cbor, BLAKE2b-256).");
+  if (rc >= 0) return rc;
+  st_buf in = ST_BUF_INIT;
+  int status = read_input(cli.npos ? cli.pos[0] : "-", &in);
+  st_err err;
+  if (!status && st_cbor_validate(in.data, in.len, ST_CBOR_ALLOW_FLOATS, 0, &err)) status = st_cli_fail("%s", err.msg);
+  if (!status) {
+    st_cid c;
+    char text[ST_CID_STR_MAX];
+    st_cid_of_cbor(in.data, in.len, &c);
+    st_cid_to_string(&c, text);
+    if (flags[0].set) print_json(json_pack("{s:s,s:I}", "cid", text, "size", (json_int_t)in.len));
+    else printf("%s\n", text);
+  }
+  st_buf_free(&in);
+  return status;
+}
+
+static int cbor_dump(int argc, char **argv) {
+  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print DAG-JSON instead of diagnostic notation", false, NULL}};
+  st_cli cli = {flags, 1, {0}, 0, false};
+  int rc = parse(&cli, argc, argv, 1, "util cbor dump", "[FILE|-] [--json]",
+                 "Prints one DAG-CBOR object in CBOR diagnostic notation (RFC 8949), or as DAG-JSON with --json.");
+  if (rc >= 0) return rc;
+  st_buf in = ST_BUF_INIT, out = ST_BUF_INIT;
+  int status = read_input(cli.npos ? cli.pos[0] : "-", &in);
+  st_err err;
+  if (!status) {
+    st_code c = flags[0].set ? st_cbor_dagjson(in.data, in.len, ST_CBOR_ALLOW_FLOATS, &out, &err)
+                             : st_cbor_diag(in.data, in.len, ST_CBOR_ALLOW_FLOATS, &out, &err);
+    if (c) status = st_cli_fail("%s", err.msg);
+    else printf("%s\n", st_buf_cstr(&out));
+  }
+  st_buf_free(&in);
+  st_buf_free(&out);
+  return status;
+}
+
+/* ---------------------------------------------------------------- bitfield */
+
+static int bitfield_encode(int argc, char **argv) {
+  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
+  st_cli cli = {flags, 1, {0}, 0, false};
+  int rc = parse(&cli, argc, argv, 1, "util bitfield encode", "SET [--json]",
+                 "Prints the RLE+ encoding (hex) of a set such as 0,2,4-6 (an empty string is the empty set).");
+  if (rc >= 0) return rc;
+  if (cli.npos != 1) return st_cli_fail("give one set, e.g. spacetime util bitfield encode 0,2,4-6");
+  st_bitfield bf = ST_BITFIELD_INIT;
+  st_buf enc = ST_BUF_INIT, hex = ST_BUF_INIT, norm = ST_BUF_INIT;
+  st_err err;
+  int status = 0;
+  if (st_bitfield_parse_ranges(cli.pos[0], &bf, &err) || st_bitfield_encode(&bf, &enc, &err)) {
+    status = st_cli_fail("%s", err.msg);
+  } else {
+    st_hex_append(&hex, enc.data, enc.len);
+    st_bitfield_format_ranges(&bf, &norm);
+    if (flags[0].set)
+      print_json(json_pack("{s:s,s:s,s:o}", "hex", st_buf_cstr(&hex), "set", st_buf_cstr(&norm), "count", json_u64(st_bitfield_count(&bf))));
+    else printf("%s\n", st_buf_cstr(&hex));
+  }
+  st_bitfield_free(&bf);
+  st_buf_free(&enc);
+  st_buf_free(&hex);
+  st_buf_free(&norm);
+  return status;
+}
+
+static int bitfield_decode(int argc, char **argv) {
+  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
+  st_cli cli = {flags, 1, {0}, 0, false};
+  int rc = parse(&cli, argc, argv, 1, "util bitfield decode", "HEX [--json]", "Prints the set an RLE+ bitfield (hex) holds, as 0,2,4-6.");
+  if (rc >= 0) return rc;
+  if (cli.npos != 1) return st_cli_fail("give one hex bitfield, e.g. spacetime util bitfield decode 7c472202");
+  st_bitfield bf = ST_BITFIELD_INIT;
+  st_buf raw = ST_BUF_INIT, set = ST_BUF_INIT;
+  st_err err;
+  int status = 0;
+  if (st_hex_decode(cli.pos[0], strlen(cli.pos[0]), &raw, &err) || st_bitfield_decode(raw.data, raw.len, &bf, &err)) {
+    status = st_cli_fail("%s", err.msg);
+  } else {
+    st_bitfield_format_ranges(&bf, &set);
+    if (flags[0].set) print_json(json_pack("{s:s,s:o}", "set", st_buf_cstr(&set), "count", json_u64(st_bitfield_count(&bf))));
+    else printf("%s\n", st_buf_cstr(&set));
+  }
+  st_bitfield_free(&bf);
+  st_buf_free(&raw);
+  st_buf_free(&set);
+  return status;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+typedef struct verb {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} verb;
+
+static int dispatch(const char *group, const verb *verbs, size_t n, int argc, char **argv) {
+  if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+    FILE *out = argc < 1 ? stderr : stdout;
+    fprintf(out, "usage: spacetime %s <verb> [flags]\n\nverbs:\n", group);
+    for (size_t i = 0; i < n; i++) fprintf(out, "  %-22s %s\n", verbs[i].name, verbs[i].summary);
+    return argc < 1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(argv[0]);
+    /* a verb may be two words ("address encode") */
+    if (!strcmp(verbs[i].name, argv[0])) return verbs[i].run(argc - 1, argv + 1);
+    if (argc >= 2 && !strncmp(verbs[i].name, argv[0], len) && verbs[i].name[len] == ' ' && !strcmp(verbs[i].name + len + 1, argv[1]))
+      return verbs[i].run(argc - 2, argv + 2);
+  }
+  /* Name the two words only when the first one is a verb group such as "address". */
+  bool two = false;
+  for (size_t i = 0; i < n && argc >= 2; i++)
+    two |= !strncmp(verbs[i].name, argv[0], strlen(argv[0])) && verbs[i].name[strlen(argv[0])] == ' ';
+  return st_cli_fail("unknown verb \"%s%s%s\" for 'spacetime %s' (run 'spacetime %s --help')", argv[0], two ? " " : "",
+                     two ? argv[1] : "", group, group);
+}
+
+int st_cmd_util(int argc, char **argv) {
+  static const verb verbs[] = {
+      {"address encode", address_encode, "print the address of a public key, actor data or id"},
+      {"address decode", address_decode, "check an address and print its protocol and payload"},
+      {"cid", cid_cmd, "check that input is one DAG-CBOR object and print its CID"},
+      {"cbor dump", cbor_dump, "print DAG-CBOR in diagnostic notation (or DAG-JSON)"},
+      {"bitfield encode", bitfield_encode, "RLE+ encode a set such as 0,2,4-6"},
+      {"bitfield decode", bitfield_decode, "decode an RLE+ bitfield to 0,2,4-6"},
+  };
+  return dispatch("util", verbs, sizeof verbs / sizeof verbs[0], argc, argv);
+}

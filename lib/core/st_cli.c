@@ -1,0 +1,104 @@
+/* st_cli: exact-name flag parsing with one-line errors for the cmd/ programs. */
+#include "core/st_cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+st_flag *st_cli_flag(st_cli *cli, const char *name) {
+  for (size_t i = 0; i < cli->nflags; i++)
+    if (!strcmp(cli->flags[i].name, name)) return &cli->flags[i];
+  return NULL;
+}
+
+bool st_cli_has(st_cli *cli, const char *name) {
+  st_flag *f = st_cli_flag(cli, name);
+  return f && f->set;
+}
+
+static st_flag *lookup(st_cli *cli, const char *name, size_t len) {
+  for (size_t i = 0; i < cli->nflags; i++)
+    if (strlen(cli->flags[i].name) == len && !strncmp(cli->flags[i].name, name, len)) return &cli->flags[i];
+  return NULL;
+}
+
+st_code st_cli_parse(st_cli *cli, int argc, char **argv, int maxpos, st_err *err) {
+  if (maxpos > ST_CLI_MAX_POS) maxpos = ST_CLI_MAX_POS;
+  bool flags_done = false;
+  cli->npos = 0;
+  cli->help = false;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (!flags_done && !strcmp(a, "--")) {
+      flags_done = true;
+      continue;
+    }
+    if (!flags_done && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
+      cli->help = true;
+      continue;
+    }
+    if (flags_done || a[0] != '-' || !strcmp(a, "-")) {
+      if (cli->npos >= maxpos)
+        return st_err_set(err, ST_EINVAL, maxpos ? "unexpected extra argument \"%s\"" : "unexpected argument \"%s\"", a);
+      cli->pos[cli->npos++] = a;
+      continue;
+    }
+    if (a[1] != '-') return st_err_set(err, ST_EINVAL, "unknown flag %s (flags are spelled --name)", a);
+    const char *name = a + 2;
+    const char *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    st_flag *f = lookup(cli, name, len);
+    if (!f) return st_err_set(err, ST_EINVAL, "unknown flag --%.*s", (int)len, name);
+    if (f->set) return st_err_set(err, ST_EINVAL, "flag --%s given more than once", f->name);
+    f->set = true;
+    if (f->kind == ST_FLAG_BOOL) {
+      if (eq) return st_err_set(err, ST_EINVAL, "flag --%s takes no value", f->name);
+      continue;
+    }
+    if (eq) {
+      f->value = eq + 1;
+    } else {
+      if (i + 1 >= argc) return st_err_set(err, ST_EINVAL, "flag --%s needs a value (%s)", f->name, f->metavar ? f->metavar : "VALUE");
+      f->value = argv[++i];
+    }
+  }
+  return ST_OK;
+}
+
+void st_cli_help(FILE *out, const char *usage, const char *summary, const st_cli *cli) {
+  fprintf(out, "usage: %s\n\n%s\n", usage, summary);
+  if (cli->nflags) fprintf(out, "\nflags:\n");
+  for (size_t i = 0; i < cli->nflags; i++) {
+    const st_flag *f = &cli->flags[i];
+    char left[64];
+    if (f->kind == ST_FLAG_VALUE) snprintf(left, sizeof left, "--%s %s", f->name, f->metavar ? f->metavar : "VALUE");
+    else snprintf(left, sizeof left, "--%s", f->name);
+    fprintf(out, "  %-28s %s\n", left, f->help);
+  }
+  fprintf(out, "  %-28s %s\n", "-h, --help", "show this help");
+}
+
+st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err) {
+  if (!*s) return st_err_set(err, ST_EINVAL, "%s: empty number", what);
+  uint64_t v = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p < '0' || *p > '9') return st_err_set(err, ST_EINVAL, "%s: \"%s\" is not an unsigned decimal number", what, s);
+    unsigned d = (unsigned)(*p - '0');
+    if (v > (UINT64_MAX - d) / 10) return st_err_set(err, ST_ERANGE, "%s: %s is larger than 2^64-1", what, s);
+    v = v * 10 + d;
+  }
+  *out = v;
+  return ST_OK;
+}
+
+int st_cli_fail(const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  for (char *p = msg; *p; p++)
+    if (*p == '\n') *p = ' '; /* one line, always */
+  fprintf(stderr, "ERROR: %s\n", msg);
+  return 1;
+}

@@ -1,0 +1,49 @@
+/* st_cli: command-line flags for the thin programs in cmd/.
+ *
+ * Flags are spelled --name VALUE or --name=VALUE; booleans take no value. Only exact names
+ * match (no getopt-style prefixes), "--" ends the flags, "-" is a positional (standard input),
+ * and -h / --help set cli.help. Every mistake produces one line naming the flag. */
+#ifndef ST_CLI_H
+#define ST_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/st_err.h"
+
+typedef enum st_flag_kind { ST_FLAG_BOOL, ST_FLAG_VALUE } st_flag_kind;
+
+typedef struct st_flag {
+  const char *name; /* without the leading "--" */
+  st_flag_kind kind;
+  const char *metavar; /* shown in help for value flags, e.g. "HEX" */
+  const char *help;
+  bool set;          /* filled by st_cli_parse */
+  const char *value; /* for ST_FLAG_VALUE */
+} st_flag;
+
+#define ST_CLI_MAX_POS 16
+
+typedef struct st_cli {
+  st_flag *flags;
+  size_t nflags;
+  const char *pos[ST_CLI_MAX_POS];
+  int npos;
+  bool help;
+} st_cli;
+
+/* Parses argv[0..argc) (no program name). At most maxpos positionals are accepted. */
+st_code st_cli_parse(st_cli *cli, int argc, char **argv, int maxpos, st_err *err);
+/* The flag named name; NULL if the table has none. */
+st_flag *st_cli_flag(st_cli *cli, const char *name);
+bool st_cli_has(st_cli *cli, const char *name);
+/* Prints "usage: <usage>", the summary and the flag table. */
+void st_cli_help(FILE *out, const char *usage, const char *summary, const st_cli *cli);
+/* Prints "ERROR: <message>" on stderr (one line, as Lotus does) and returns 1, the exit status. */
+int st_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Strict unsigned decimal: digits only, no sign, no overflow. what names the value in errors. */
+st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err);
+
+#endif

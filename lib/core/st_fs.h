@@ -1,0 +1,26 @@
+/* st_fs: file operations that never leave a half-written file and whose errors name the path.
+ *
+ * st_fs_write_atomic writes to a temporary name in the same directory, fsyncs, renames over
+ * the target and fsyncs the directory, so after a crash the target holds either the old or the
+ * new content. Read errors read like the proofs library's:
+ *   could not read from path="/mnt/x/p_aux": No such file or directory (os error 2) */
+#ifndef ST_FS_H
+#define ST_FS_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "core/st_buf.h"
+#include "core/st_err.h"
+
+st_code st_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, st_err *err);
+/* Like st_fs_write_atomic, but fails with ST_EEXIST instead of replacing an existing file. */
+st_code st_fs_create_atomic(const char *path, const void *data, size_t len, mode_t mode, st_err *err);
+/* Appends the whole file to out; fails with ST_ERANGE if it is larger than max bytes. */
+st_code st_fs_read_file(const char *path, size_t max, st_buf *out, st_err *err);
+/* Same for an open stream; name is used in messages ("-" reads as "standard input"). */
+st_code st_fs_read_stream(FILE *f, const char *name, size_t max, st_buf *out, st_err *err);
+/* mkdir -p: creates missing parents with mode; an existing directory is fine. */
+st_code st_fs_mkdir_p(const char *path, mode_t mode, st_err *err);
+
+#endif

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, testing, fuzzing and benchmarking spacetime need.
+# Idempotent: when everything is present it changes nothing. As root it runs apt-get; otherwise it
+# prints the exact command to run and exits non-zero.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config           # toolchain
+  clang libclang-rt-14-dev                   # libFuzzer targets (make fuzz)
+  libssl-dev                                 # SHA-256 (OpenSSL libcrypto), base64
+  libb2-dev                                  # BLAKE2b
+  libsecp256k1-dev                           # secp256k1 keys, signatures, ECVRF arithmetic
+  libgmp-dev                                 # token amounts and Q.256 fixed point
+  libjansson-dev                             # JSON
+  libcmocka-dev                              # unit tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root:  sudo apt-get update && sudo $cmd" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when a package cannot be found in the current ones.
+if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi

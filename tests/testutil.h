@@ -1,0 +1,31 @@
+/* testutil: helpers shared by the cmocka suites: the published vectors (tests/vectors, a
+ * byte-for-byte copy of shared/vectors), hex literals, and temporary directories. */
+#ifndef ST_TESTUTIL_H
+#define ST_TESTUTIL_H
+
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka needs the includes above first */
+#include <cmocka.h>
+
+#include "core/st_buf.h"
+#include "core/st_err.h"
+
+/* Loads tests/vectors/<name> (e.g. "vectors.json"); fails the test if it cannot. Caller decrefs. */
+json_t *tu_load_vectors(const char *name);
+/* Decodes hex into out (fails the test on bad hex). */
+void tu_hex(const char *hex, st_buf *out);
+/* Lowercase hex of p[0..n) in a static buffer (for assertions; not reentrant). */
+const char *tu_tohex(const uint8_t *p, size_t n);
+/* Creates a fresh temporary directory; returns its path (static storage per call site is the caller's). */
+void tu_tmpdir(char out[256]);
+/* rm -rf of a directory created by tu_tmpdir. */
+void tu_rmdir(const char *path);
+/* Asserts err->msg contains needle, printing both if not. */
+#define tu_assert_err_contains(err, needle) tu_assert_err_contains_(err, needle, __FILE__, __LINE__)
+void tu_assert_err_contains_(const st_err *err, const char *needle, const char *file, int line);
+
+#endif
