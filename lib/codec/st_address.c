@@ -58,7 +58,7 @@ static st_code check_payload(uint8_t proto, const uint8_t *p, size_t n, st_err *
   switch (proto) {
   case ST_ADDR_ID:
     if (st_uvarint_get(p, n, &v, &used, err)) return st_err_wrap(err, "invalid address payload");
-    if (used != n) return st_err_set(err, ST_EINVAL, "invalid address length: %zu bytes after the ID varint", n - used);
+    if (used != n) return st_err_set(err, ST_EINVAL, "invalid address length: %zu byte%s after the ID varint", n - used, n - used == 1 ? "" : "s");
     return ST_OK;
   case ST_ADDR_SECP256K1:
   case ST_ADDR_ACTOR:

@@ -349,11 +349,16 @@ st_code st_bitfield_parse_ranges(const char *s, st_bitfield *bf, st_err *err) {
   }
 }
 
+/* Runs shorter than 4 are listed one by one, longer ones as ranges: the notation of the
+ * published vectors ("0,1", "0,2,4,5,6,11-27"). */
 void st_bitfield_format_ranges(const st_bitfield *bf, st_buf *out) {
   for (size_t i = 0; i < bf->n; i++) {
     if (i) st_buf_putc(out, ',');
     const st_run *r = &bf->runs[i];
-    if (r->len == 1) st_buf_printf(out, "%llu", (unsigned long long)r->start);
-    else st_buf_printf(out, "%llu-%llu", (unsigned long long)r->start, (unsigned long long)(r->start + r->len - 1));
+    if (r->len >= 4) {
+      st_buf_printf(out, "%llu-%llu", (unsigned long long)r->start, (unsigned long long)(r->start + r->len - 1));
+      continue;
+    }
+    for (uint64_t k = 0; k < r->len; k++) st_buf_printf(out, k ? ",%llu" : "%llu", (unsigned long long)(r->start + k));
   }
 }

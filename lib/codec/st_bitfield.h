@@ -64,7 +64,8 @@ st_code st_bitfield_encode(const st_bitfield *bf, st_buf *out, st_err *err);
 /* Replaces bf's contents with the set encoded in p[0..len). */
 st_code st_bitfield_decode(const uint8_t *p, size_t len, st_bitfield *bf, st_err *err);
 
-/* "0,2,4-6" notation: comma-separated indexes and inclusive ranges, in any order. */
+/* "0,2,4-6" notation: comma-separated indexes and inclusive ranges, in any order. Formatting
+ * lists runs shorter than 4 one by one ("0,2,4,5,6,11-27"), as the published vectors do. */
 st_code st_bitfield_parse_ranges(const char *s, st_bitfield *bf, st_err *err);
 void st_bitfield_format_ranges(const st_bitfield *bf, st_buf *out);
 

@@ -71,7 +71,7 @@ st_code st_cid_from_bytes(const uint8_t *p, size_t len, st_cid *out, size_t *use
   memcpy(out->digest, p + off, out->digest_len);
   off += out->digest_len;
   if (used) *used = off;
-  else if (off != len) return st_err_set(err, ST_EINVAL, "%zu unexpected bytes after the CID", len - off);
+  else if (off != len) return st_err_set(err, ST_EINVAL, "%zu unexpected byte%s after the CID", len - off, len - off == 1 ? "" : "s");
   return ST_OK;
 bad_varint:
   return st_err_wrap(err, "CID %s at byte %zu", field, off);

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Drives `spacetime util` as an operator would: published vectors in, exact text and JSON out;
+# every bad input must give exactly one "ERROR: ..." line on stderr, nothing on stdout, exit 1.
+set -u
+ST=${1:?usage: test_util.sh PATH-TO-spacetime}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+ok() { # ok WANT_STDOUT ARGS... : exit 0 and exactly this stdout
+  local want=$1; shift
+  local got rc
+  got=$("$ST" "$@" 2>"$tmp/stderr"); rc=$?
+  if [[ $rc -ne 0 || "$got" != "$want" ]]; then
+    echo "FAIL: spacetime $*"; echo "  want: $want"; echo "  got:  $got (exit $rc)"; sed 's/^/  stderr: /' "$tmp/stderr"
+    failures=$((failures + 1))
+  fi
+}
+
+ok_stdin() { # ok_stdin FILE WANT ARGS...
+  local in=$1 want=$2; shift 2
+  local got rc
+  got=$("$ST" "$@" <"$in" 2>"$tmp/stderr"); rc=$?
+  if [[ $rc -ne 0 || "$got" != "$want" ]]; then
+    echo "FAIL: spacetime $* < $in"; echo "  want: $want"; echo "  got:  $got (exit $rc)"; failures=$((failures + 1))
+  fi
+}
+
+bad() { # bad WANT_SUBSTRING ARGS... : exit 1, empty stdout, one ERROR line containing WANT
+  local want=$1; shift
+  local out rc lines
+  out=$("$ST" "$@" 2>"$tmp/stderr" </dev/null); rc=$?
+  lines=$(wc -l <"$tmp/stderr")
+  if [[ $rc -ne 1 || -n "$out" || $lines -ne 1 ]] || ! grep -q "^ERROR: " "$tmp/stderr" || ! grep -qF -- "$want" "$tmp/stderr"; then
+    echo "FAIL: spacetime $* (want one ERROR line containing: $want)"; echo "  exit $rc, stdout: $out"; sed 's/^/  stderr: /' "$tmp/stderr"
+    failures=$((failures + 1))
+  fi
+}
+
+bad_stdin() { # bad_stdin FILE WANT ARGS...
+  local in=$1 want=$2; shift 2
+  local out rc
+  out=$("$ST" "$@" <"$in" 2>"$tmp/stderr"); rc=$?
+  if [[ $rc -ne 1 || -n "$out" || $(wc -l <"$tmp/stderr") -ne 1 ]] || ! grep -qF -- "$want" "$tmp/stderr"; then
+    echo "FAIL: spacetime $* < $in (want: $want)"; sed 's/^/  stderr: /' "$tmp/stderr"; failures=$((failures + 1))
+  fi
+}
+
+# ---- addresses (vectors.json "addresses") ----
+PUB=049402fac37e6432a416a3a0ca5426b5185ab3b24f6134efa25ce487c82d2e4e13bf452511e0d2245421f8613bc10d72fa216666a96c3bc13920d3ff233fd0bc05
+ok t15ihq5ibzwki2b4ep2f46avlkrqzhpqgtga7pdrq util address encode --secp256k1-pubkey $PUB
+ok f15ihq5ibzwki2b4ep2f46avlkrqzhpqgtga7pdrq util address encode --secp256k1-pubkey $PUB --network f
+ok t15ihq5ibzwki2b4ep2f46avlkrqzhpqgtga7pdrq util address encode --secp256k1-pubkey 039402fac37e6432a416a3a0ca5426b5185ab3b24f6134efa25ce487c82d2e4e13
+ok t24vg6ut43yw2h2jqydgbg2xq7x6f4kub3bg6as6i util address encode --actor-data 76128190cdf068d1418044acc03e0b6781970d60
+ok t3vvmn62lofvhjd2ugzca6sof2j2ubwok6cj4xxbfzz4yuxfkgobpihhd2thlanmsh3w2ptld2gqkn2jvlss4a util address encode --bls-pubkey ad58df696e2d4e91ea86c881e938ba4ea81b395e12797b84b9cf314b9546705e839c7a99d606b247ddb4f9ac7a3414dd
+ok t00 util address encode --id 0
+ok t01024 util address encode --id 1024
+ok t0999999 util address encode --id 999999
+ok '{"address":"t01024","protocol":0,"protocol_name":"id","payload":"8008","bytes":"008008"}' util address encode --id 1024 --json
+ok "$(printf 'network:  t (testnet)\nprotocol: 1 (secp256k1)\npayload:  ea0f0ea039b291a0f08fd179e0556a8c3277c0d3')" util address decode t15ihq5ibzwki2b4ep2f46avlkrqzhpqgtga7pdrq
+ok "$(printf 'network:  f (mainnet)\nprotocol: 0 (id)\npayload:  8008\nid:       1024')" util address decode f01024
+ok '{"address":"t01024","network":"t","protocol":0,"protocol_name":"id","payload":"8008","bytes":"008008","id":1024}' util address decode t01024 --json
+bad "invalid address checksum" util address decode t15ihq5ibzwki2b4ep2f46avlkrqzhpqgtga7pdra
+bad "unknown address network 'x'" util address decode x01024
+bad "unknown address protocol '9'" util address decode t91024
+bad "invalid address length" util address decode t0
+bad "must be less than 2^63" util address decode t09223372036854775808
+bad "invalid base32 character 'A' at position 0" util address decode t1AAAAAAAA
+bad "give one address" util address decode
+bad "give exactly one of" util address encode
+bad "give exactly one of" util address encode --id 1 --actor-data 00
+bad "--secp256k1-pubkey: invalid hex character 'z'" util address encode --secp256k1-pubkey zz
+bad "must be 33 (compressed) or 65 (uncompressed) bytes" util address encode --secp256k1-pubkey 0401
+bad "not a point on the curve" util address encode --secp256k1-pubkey 05$(printf '%064d' 0)
+bad "a BLS public key is 48 bytes" util address encode --bls-pubkey 00
+bad "--id: \"-5\" is not an unsigned decimal number" util address encode --id -5
+bad "IDs must be less than 2^63" util address encode --id 9223372036854775808
+bad "--network: \"x\" is not t" util address encode --id 1 --network x
+bad "unknown flag --foo" util address encode --foo
+bad "flag --id needs a value" util address encode --id
+bad "expected NS:HEX" util address encode --delegated 10
+bad "longer than 54" util address encode --delegated 10:$(printf '%0110d' 0)
+
+# ---- CIDs (vectors.json "cids": 0x40 and 0x80 are whole CBOR objects) ----
+printf '\x40' >"$tmp/empty-bytes.cbor"
+printf '\x80' >"$tmp/empty-array.cbor"
+ok bafy2bzacea456askyutsf7uk4ta2q5aojrlcji4mhaqokbfalgvoq4ueeh4l2 util cid "$tmp/empty-bytes.cbor"
+ok_stdin "$tmp/empty-array.cbor" bafy2bzacebc3bt6cedhoyw34drrmjvazhu4oj25er2ebk4u445pzycvq4ta4a util cid
+ok_stdin "$tmp/empty-array.cbor" bafy2bzacebc3bt6cedhoyw34drrmjvazhu4oj25er2ebk4u445pzycvq4ta4a util cid -
+ok '{"cid":"bafy2bzacea456askyutsf7uk4ta2q5aojrlcji4mhaqokbfalgvoq4ueeh4l2","size":1}' util cid --json "$tmp/empty-bytes.cbor"
+printf '\x61' >"$tmp/a.bin"            # the byte 'a' is a truncated text header, not an object
+printf '\x9f\x01\xff' >"$tmp/indef.cbor"
+printf '\x82\x01\x18\x05' >"$tmp/nonmin.cbor"
+printf '\x01\x02' >"$tmp/trailing.cbor"
+: >"$tmp/empty.cbor"
+bad "cbor: text string of length 1 at offset 0 runs past the end of the input" util cid "$tmp/a.bin"
+bad "cbor: indefinite-length array at offset 0" util cid "$tmp/indef.cbor"
+bad "cbor: non-minimal encoding of integer 5 at offset 2" util cid "$tmp/nonmin.cbor"
+bad "cbor: 1 trailing byte after the item, at offset 1" util cid "$tmp/trailing.cbor"
+bad "cbor: unexpected end of input at offset 0" util cid "$tmp/empty.cbor"
+bad_stdin "$tmp/indef.cbor" "indefinite-length array" util cid
+bad "could not read from path=\"$tmp/missing\": No such file or directory (os error 2)" util cid "$tmp/missing"
+bad "Is a directory" util cid "$tmp"
+bad "unexpected extra argument" util cid a b
+
+# ---- CBOR diagnostic notation and DAG-JSON ----
+printf '\xa2\x61\x61\x01\x61\x62\x83\x41\x00\x63\x78\x79\x7a\xf6' >"$tmp/map.cbor"
+ok '{"a": 1, "b": [h'"'"'00'"'"', "xyz", null]}' util cbor dump "$tmp/map.cbor"
+ok '{"a":1,"b":[{"/":{"bytes":"AA"}},"xyz",null]}' util cbor dump --json "$tmp/map.cbor"
+printf '\xd8\x2a\x58\x27\x00\x01\x71\xa0\xe4\x02\x20\x45\xb0\xcf\xc2\x20\xce\xec\x5b\x7c\x1c\x62\xc4\xd4\x19\x3d\x38\xe4\xeb\xa4\x8e\x88\x15\x72\x9c\xe7\x5f\x9c\x0a\xb0\xe4\xc1\xc0' >"$tmp/cid.cbor"
+ok '{"/":"bafy2bzacebc3bt6cedhoyw34drrmjvazhu4oj25er2ebk4u445pzycvq4ta4a"}' util cbor dump --json "$tmp/cid.cbor"
+printf '\xa2\x61\x62\x01\x61\x61\x02' >"$tmp/unsorted.cbor"
+bad "map key \"a\" at offset 4 is out of canonical order" util cbor dump "$tmp/unsorted.cbor"
+printf '\xc1\x01' >"$tmp/tag1.cbor"
+bad "tag 1 at offset 0 is not allowed" util cbor dump "$tmp/tag1.cbor"
+head -c 100 /dev/zero | tr '\0' '\201' >"$tmp/deep.cbor"; printf '\x80' >>"$tmp/deep.cbor"
+bad "nesting deeper than 64 levels" util cbor dump "$tmp/deep.cbor"
+
+# ---- RLE+ bitfields (vectors.json "rleplus") ----
+ok 7c472202 util bitfield encode 0,2,4,5,6,11-27
+ok 7c472202 util bitfield encode 0,2,4-6,11-27
+ok "" util bitfield encode ""
+ok 0c util bitfield encode 0
+ok 18 util bitfield encode 1
+ok 54 util bitfield encode 0,1
+ok b002 util bitfield encode 5
+ok 802c util bitfield encode 100
+ok 0,2,4,5,6,11-27 util bitfield decode 7c472202
+ok 100 util bitfield decode 802c
+ok "" util bitfield decode ""
+ok '{"hex":"7c472202","set":"0,2,4,5,6,11-27","count":22}' util bitfield encode 27,26,0,2,4-6,11-25 --json
+ok '{"set":"0,1","count":2}' util bitfield decode 54 --json
+bad "RLE+: not minimally encoded (trailing zero byte)" util bitfield decode 7c00
+bad "RLE+: invalid RLE+ version 1" util bitfield decode 01
+bad "invalid hex character 'x'" util bitfield decode 0x54
+bad "odd number of hex digits" util bitfield decode 545
+bad "range at position 0 ends (1) before it starts (3)" util bitfield encode 3-1
+bad "unexpected ';' at position 1" util bitfield encode "1;2"
+bad "give one set" util bitfield encode
+
+# ---- the program itself ----
+ok "spacetime 0.1.0" --version
+bad "unknown command \"nope\"" nope
+bad "unknown verb \"frob\"" util frob
+bad "unknown verb \"address frob\"" util address frob
+if ! "$ST" util bitfield encode --help | grep -q "usage: spacetime util bitfield encode SET"; then echo "FAIL: --help"; failures=$((failures + 1)); fi
+SPACETIME_LOG_LEVEL=loud "$ST" --version >/dev/null 2>"$tmp/stderr" && { echo "FAIL: bad SPACETIME_LOG_LEVEL accepted"; failures=$((failures + 1)); }
+grep -q 'unknown log level "loud"' "$tmp/stderr" || { echo "FAIL: SPACETIME_LOG_LEVEL message"; failures=$((failures + 1)); }
+
+if ((failures)); then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all util checks passed"

@@ -1,0 +1,76 @@
+/* Tests for st_cli: exact flag names, values, positionals, and a one-line error for each mistake. */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "core/st_cli.h"
+
+static st_flag flags[3];
+
+static st_code run(st_cli *cli, int maxpos, st_err *err, int argc, ...) {
+  static char *argv[16];
+  va_list ap;
+  va_start(ap, argc);
+  for (int i = 0; i < argc; i++) argv[i] = va_arg(ap, char *);
+  va_end(ap);
+  flags[0] = (st_flag){"server-api", ST_FLAG_VALUE, "URL", "registry", false, NULL};
+  flags[1] = (st_flag){"nosync", ST_FLAG_BOOL, NULL, "skip sync", false, NULL};
+  flags[2] = (st_flag){"json", ST_FLAG_BOOL, NULL, "json", false, NULL};
+  *cli = (st_cli){flags, 3, {0}, 0, false};
+  return st_cli_parse(cli, argc, argv, maxpos, err);
+}
+
+static void test_parse(void **state) {
+  (void)state;
+  st_cli cli;
+  st_err err;
+  assert_int_equal(run(&cli, 2, &err, 4, "--server-api=http://10.10.19.17:3456", "--nosync", "a", "-"), ST_OK);
+  assert_string_equal(st_cli_flag(&cli, "server-api")->value, "http://10.10.19.17:3456");
+  assert_true(st_cli_has(&cli, "nosync"));
+  assert_false(st_cli_has(&cli, "json"));
+  assert_int_equal(cli.npos, 2);
+  assert_string_equal(cli.pos[1], "-");
+  assert_int_equal(run(&cli, 1, &err, 3, "--server-api", "u", "--"), ST_OK);
+  assert_int_equal(run(&cli, 1, &err, 2, "--", "--json"), ST_OK);
+  assert_string_equal(cli.pos[0], "--json");
+  assert_int_equal(run(&cli, 0, &err, 1, "--help"), ST_OK);
+  assert_true(cli.help);
+}
+
+static void test_errors(void **state) {
+  (void)state;
+  st_cli cli;
+  st_err err;
+  assert_int_equal(run(&cli, 0, &err, 1, "--server"), ST_EINVAL);
+  assert_string_equal(err.msg, "unknown flag --server");
+  assert_int_equal(run(&cli, 0, &err, 1, "-x"), ST_EINVAL);
+  tu_assert_err_contains(&err, "unknown flag -x");
+  assert_int_equal(run(&cli, 0, &err, 1, "--server-api"), ST_EINVAL);
+  assert_string_equal(err.msg, "flag --server-api needs a value (URL)");
+  assert_int_equal(run(&cli, 0, &err, 1, "--json=yes"), ST_EINVAL);
+  assert_string_equal(err.msg, "flag --json takes no value");
+  assert_int_equal(run(&cli, 0, &err, 2, "--json", "--json"), ST_EINVAL);
+  assert_string_equal(err.msg, "flag --json given more than once");
+  assert_int_equal(run(&cli, 0, &err, 1, "extra"), ST_EINVAL);
+  assert_string_equal(err.msg, "unexpected argument \"extra\"");
+  assert_int_equal(run(&cli, 1, &err, 2, "a", "b"), ST_EINVAL);
+  assert_string_equal(err.msg, "unexpected extra argument \"b\"");
+}
+
+static void test_parse_u64(void **state) {
+  (void)state;
+  uint64_t v;
+  st_err err;
+  assert_int_equal(st_parse_u64("18446744073709551615", "--id", &v, &err), ST_OK);
+  assert_true(v == UINT64_MAX);
+  assert_int_equal(st_parse_u64("18446744073709551616", "--id", &v, &err), ST_ERANGE);
+  assert_int_equal(st_parse_u64("-1", "--id", &v, &err), ST_EINVAL);
+  assert_string_equal(err.msg, "--id: \"-1\" is not an unsigned decimal number");
+  assert_int_equal(st_parse_u64("", "--id", &v, &err), ST_EINVAL);
+  assert_int_equal(st_parse_u64("1 ", "--id", &v, &err), ST_EINVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_errors), cmocka_unit_test(test_parse_u64)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,74 @@
+/* Tests for st_encoding: RFC 4648 vectors for base32 and base64, and strict rejections. */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "core/st_encoding.h"
+
+static const char *const PLAIN[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+static const char *const B32[] = {"", "my", "mzxq", "mzxw6", "mzxw6yq", "mzxw6ytb", "mzxw6ytboi"};
+static const char *const B64[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+
+static void test_rfc4648(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof PLAIN / sizeof PLAIN[0]; i++) {
+    st_buf b = ST_BUF_INIT, d = ST_BUF_INIT;
+    st_err err;
+    st_base32_append(&b, (const uint8_t *)PLAIN[i], strlen(PLAIN[i]));
+    assert_string_equal(st_buf_cstr(&b), B32[i]);
+    assert_int_equal(st_base32_decode(B32[i], strlen(B32[i]), &d, &err), ST_OK);
+    assert_string_equal(st_buf_cstr(&d), PLAIN[i]);
+    st_buf_reset(&b);
+    st_buf_reset(&d);
+    st_base64_append(&b, (const uint8_t *)PLAIN[i], strlen(PLAIN[i]), true);
+    assert_string_equal(st_buf_cstr(&b), B64[i]);
+    assert_int_equal(st_base64_decode(B64[i], strlen(B64[i]), true, &d, &err), ST_OK);
+    assert_string_equal(st_buf_cstr(&d), PLAIN[i]);
+    /* unpadded form (DAG-JSON bytes) */
+    st_buf_reset(&b);
+    st_buf_reset(&d);
+    st_base64_append(&b, (const uint8_t *)PLAIN[i], strlen(PLAIN[i]), false);
+    assert_null(strchr(st_buf_cstr(&b), '='));
+    assert_int_equal(st_base64_decode(st_buf_cstr(&b), b.len, false, &d, &err), ST_OK);
+    assert_string_equal(st_buf_cstr(&d), PLAIN[i]);
+    st_buf_free(&b);
+    st_buf_free(&d);
+  }
+}
+
+static void rejects(st_code (*dec)(const char *, size_t, st_buf *, st_err *), const char *s, const char *want) {
+  st_buf d = ST_BUF_INIT;
+  st_err err = {0};
+  assert_int_equal(dec(s, strlen(s), &d, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, want);
+  st_buf_free(&d);
+}
+
+static st_code b64pad(const char *s, size_t n, st_buf *o, st_err *e) { return st_base64_decode(s, n, true, o, e); }
+static st_code b64raw(const char *s, size_t n, st_buf *o, st_err *e) { return st_base64_decode(s, n, false, o, e); }
+
+static void test_rejections(void **state) {
+  (void)state;
+  rejects(st_hex_decode, "0g", "invalid hex character 'g' at position 1");
+  rejects(st_hex_decode, "abc", "odd number of hex digits (3)");
+  rejects(st_base32_decode, "MY", "invalid base32 character 'M' at position 0");
+  rejects(st_base32_decode, "m", "cannot encode whole bytes");
+  rejects(st_base32_decode, "mz", "non-canonical base32");
+  rejects(st_base32_decode, "my======", "invalid base32 character '='");
+  rejects(b64pad, "Zg=", "not a multiple of 4");
+  rejects(b64pad, "Zh==", "non-canonical base64");
+  rejects(b64pad, "Z===", "invalid base64 character '='");
+  rejects(b64pad, "Zm9v\n", "not a multiple of 4");
+  rejects(b64raw, "Zg==", "invalid base64 character '='");
+  rejects(b64raw, "Z", "cannot encode whole bytes");
+  uint8_t out[2];
+  st_err err;
+  assert_int_equal(st_hex_decode_exact("abcd", out, 2, &err), ST_OK);
+  assert_int_equal(st_hex_decode_exact("abcdef", out, 2, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "expected 4 hex digits (2 bytes), got 6");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_rfc4648), cmocka_unit_test(test_rejections)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,93 @@
+/* Tests for st_fs: atomic replace and exclusive create leave no temporary files, reads name
+ * the path in the seed's words, and size limits hold. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/st_fs.h"
+
+static int count_entries(const char *dir) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));)
+    if (e->d_name[0] != '.') n++;
+  closedir(d);
+  return n;
+}
+
+static void test_atomic_write(void **state) {
+  (void)state;
+  char dir[256], path[300];
+  tu_tmpdir(dir);
+  snprintf(path, sizeof path, "%s/p_aux", dir);
+  st_err err;
+  assert_int_equal(st_fs_write_atomic(path, "old", 3, 0644, &err), ST_OK);
+  assert_int_equal(st_fs_write_atomic(path, "new content", 11, 0600, &err), ST_OK);
+  st_buf b = ST_BUF_INIT;
+  assert_int_equal(st_fs_read_file(path, 100, &b, &err), ST_OK);
+  assert_string_equal(st_buf_cstr(&b), "new content");
+  struct stat st;
+  stat(path, &st);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  assert_int_equal(count_entries(dir), 1); /* no temporary left behind */
+
+  assert_int_equal(st_fs_create_atomic(path, "x", 1, 0600, &err), ST_EEXIST);
+  assert_int_equal(count_entries(dir), 1);
+  st_buf_reset(&b);
+  assert_int_equal(st_fs_read_file(path, 100, &b, &err), ST_OK);
+  assert_string_equal(st_buf_cstr(&b), "new content");
+
+  char missing[320];
+  snprintf(missing, sizeof missing, "%s/no/such/dir/file", dir);
+  assert_int_equal(st_fs_write_atomic(missing, "x", 1, 0600, &err), ST_ENOENT);
+  tu_assert_err_contains(&err, "could not write to path=\"");
+  st_buf_free(&b);
+  tu_rmdir(dir);
+}
+
+static void test_read_errors(void **state) {
+  (void)state;
+  char dir[256], path[300];
+  tu_tmpdir(dir);
+  st_buf b = ST_BUF_INIT;
+  st_err err;
+  snprintf(path, sizeof path, "%s/cache/s-t01003-2218/p_aux", dir);
+  assert_int_equal(st_fs_read_file(path, 100, &b, &err), ST_ENOENT);
+  char want[400];
+  snprintf(want, sizeof want, "could not read from path=\"%s\": No such file or directory (os error 2)", path);
+  assert_string_equal(err.msg, want);
+  assert_int_equal(st_fs_read_file(dir, 100, &b, &err), ST_EIO);
+  tu_assert_err_contains(&err, "Is a directory (os error 21)");
+  snprintf(path, sizeof path, "%s/big", dir);
+  char data[5000] = {0};
+  assert_int_equal(st_fs_write_atomic(path, data, sizeof data, 0644, &err), ST_OK);
+  assert_int_equal(st_fs_read_file(path, 4096, &b, &err), ST_ERANGE);
+  tu_assert_err_contains(&err, "larger than the limit of 4096 bytes");
+  st_buf_free(&b);
+  tu_rmdir(dir);
+}
+
+static void test_mkdir_p(void **state) {
+  (void)state;
+  char dir[256], path[300];
+  tu_tmpdir(dir);
+  st_err err;
+  snprintf(path, sizeof path, "%s/nfs/10.10.4.23/cache", dir);
+  assert_int_equal(st_fs_mkdir_p(path, 0755, &err), ST_OK);
+  assert_int_equal(st_fs_mkdir_p(path, 0755, &err), ST_OK);
+  snprintf(path, sizeof path, "%s/file", dir);
+  assert_int_equal(st_fs_write_atomic(path, "x", 1, 0644, &err), ST_OK);
+  snprintf(path, sizeof path, "%s/file/sub", dir);
+  assert_true(st_fs_mkdir_p(path, 0755, &err) != ST_OK);
+  tu_assert_err_contains(&err, "could not create directory");
+  assert_int_equal(st_fs_mkdir_p("", 0755, &err), ST_EINVAL);
+  tu_rmdir(dir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_read_errors), cmocka_unit_test(test_mkdir_p)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
