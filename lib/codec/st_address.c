@@ -55,9 +55,10 @@ st_code st_address_from_delegated(uint64_t ns, const uint8_t *sub, size_t len, s
 static st_code check_payload(uint8_t proto, const uint8_t *p, size_t n, st_err *err) {
   uint64_t v;
   size_t used;
+  st_code rc;
   switch (proto) {
   case ST_ADDR_ID:
-    if (st_uvarint_get(p, n, &v, &used, err)) return st_err_wrap(err, "invalid address payload");
+    if ((rc = st_uvarint_get(p, n, &v, &used, err))) return st_err_wrap(err, rc, "invalid address payload");
     if (used != n) return st_err_set(err, ST_EINVAL, "invalid address length: %zu byte%s after the ID varint", n - used, n - used == 1 ? "" : "s");
     return ST_OK;
   case ST_ADDR_SECP256K1:
@@ -71,7 +72,7 @@ static st_code check_payload(uint8_t proto, const uint8_t *p, size_t n, st_err *
       return st_err_set(err, ST_EINVAL, "invalid address length: bls payload must be %d bytes, got %zu", BLS_PUBKEY_LEN, n);
     return ST_OK;
   case ST_ADDR_DELEGATED:
-    if (st_uvarint_get(p, n, &v, &used, err)) return st_err_wrap(err, "invalid address payload: delegated namespace");
+    if ((rc = st_uvarint_get(p, n, &v, &used, err))) return st_err_wrap(err, rc, "invalid address payload: delegated namespace");
     if (n - used > ST_ADDR_MAX_SUBADDR)
       return st_err_set(err, ST_EINVAL, "invalid address length: sub-address of %zu bytes is longer than %d", n - used, ST_ADDR_MAX_SUBADDR);
     return ST_OK;
@@ -142,7 +143,7 @@ st_code st_address_parse(const char *s, st_address *out, char *network, st_err *
   st_code rc = st_base32_decode(b32, b32len, &dec, err);
   if (rc) {
     st_buf_free(&dec);
-    return st_err_wrap(err, "invalid encoding");
+    return st_err_wrap(err, rc, "invalid encoding");
   }
   if (dec.len < CHECKSUM_LEN) {
     st_buf_free(&dec);

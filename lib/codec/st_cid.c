@@ -47,17 +47,18 @@ st_code st_cid_from_bytes(const uint8_t *p, size_t len, st_cid *out, size_t *use
   size_t off = 0, n;
   uint64_t version, dlen;
   const char *field = "version";
-  if (st_uvarint_get(p, len, &version, &n, err)) goto bad_varint;
+  st_code rc;
+  if ((rc = st_uvarint_get(p, len, &version, &n, err))) goto bad_varint;
   off += n;
   if (version != 1) return st_err_set(err, ST_EINVAL, "unsupported CID version %llu (only CIDv1)", (unsigned long long)version);
   field = "codec";
-  if (st_uvarint_get(p + off, len - off, &out->codec, &n, err)) goto bad_varint;
+  if ((rc = st_uvarint_get(p + off, len - off, &out->codec, &n, err))) goto bad_varint;
   off += n;
   field = "multihash code";
-  if (st_uvarint_get(p + off, len - off, &out->mh_code, &n, err)) goto bad_varint;
+  if ((rc = st_uvarint_get(p + off, len - off, &out->mh_code, &n, err))) goto bad_varint;
   off += n;
   field = "multihash length";
-  if (st_uvarint_get(p + off, len - off, &dlen, &n, err)) goto bad_varint;
+  if ((rc = st_uvarint_get(p + off, len - off, &dlen, &n, err))) goto bad_varint;
   off += n;
   if (dlen > ST_CID_MAX_DIGEST)
     return st_err_set(err, ST_EINVAL, "CID multihash digest of %llu bytes is longer than %d", (unsigned long long)dlen, ST_CID_MAX_DIGEST);
@@ -74,7 +75,7 @@ st_code st_cid_from_bytes(const uint8_t *p, size_t len, st_cid *out, size_t *use
   else if (off != len) return st_err_set(err, ST_EINVAL, "%zu unexpected byte%s after the CID", len - off, len - off == 1 ? "" : "s");
   return ST_OK;
 bad_varint:
-  return st_err_wrap(err, "CID %s at byte %zu", field, off);
+  return st_err_wrap(err, rc, "CID %s at byte %zu", field, off);
 }
 
 void st_cid_append_string(st_buf *b, const st_cid *c) {
@@ -107,11 +108,11 @@ st_code st_cid_parse(const char *s, st_cid *out, st_err *err) {
   st_code rc = st_base32_decode(s + 1, len - 1, &raw, err);
   if (rc) {
     st_buf_free(&raw);
-    return st_err_wrap(err, "invalid CID");
+    return st_err_wrap(err, rc, "invalid CID");
   }
   rc = st_cid_from_bytes(raw.data, raw.len, out, NULL, err);
   st_buf_free(&raw);
-  return rc ? st_err_wrap(err, "invalid CID") : ST_OK;
+  return rc ? st_err_wrap(err, rc, "invalid CID") : ST_OK;
 }
 
 bool st_cid_equal(const st_cid *a, const st_cid *b) {

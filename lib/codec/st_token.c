@@ -49,7 +49,7 @@ st_code st_cbor_read_bigint(st_cbor_reader *r, mpz_t out) {
   st_code rc = st_cbor_read_bytes(r, &p, &n);
   if (rc) return rc;
   rc = st_bigint_from_bytes(p, n, out, r->err);
-  return rc ? st_err_wrap(r->err, "cbor: big integer at offset %zu", off) : ST_OK;
+  return rc ? st_err_wrap(r->err, rc, "cbor: big integer at offset %zu", off) : ST_OK;
 }
 
 void st_fil_format(const mpz_t atto, st_buf *out) {
@@ -112,6 +112,10 @@ st_code st_fil_parse(const char *s, mpz_t atto, st_err *err) {
   memset(digits + n, '0', scale - keep);
   n += scale - keep;
   digits[n] = '\0';
-  if (n == 0 || mpz_set_str(atto, digits, 10) != 0) return st_err_set(err, ST_EINVAL, "invalid amount \"%s\": not a decimal number", s);
+  if (n == 0) { /* only zero decimals past the unit's scale, e.g. ".0 attoFIL" */
+    mpz_set_ui(atto, 0);
+    return ST_OK;
+  }
+  if (mpz_set_str(atto, digits, 10) != 0) return st_err_set(err, ST_EINVAL, "invalid amount \"%s\": not a decimal number", s);
   return ST_OK;
 }

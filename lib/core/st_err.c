@@ -16,8 +16,8 @@ st_code st_err_set(st_err *err, st_code code, const char *fmt, ...) {
   return code;
 }
 
-st_code st_err_wrap(st_err *err, const char *fmt, ...) {
-  if (!err) return ST_EINTERNAL;
+st_code st_err_wrap(st_err *err, st_code code, const char *fmt, ...) {
+  if (!err) return code;
   char prefix[ST_ERR_MSG_MAX];
   va_list ap;
   va_start(ap, fmt);
@@ -35,7 +35,8 @@ st_code st_err_wrap(st_err *err, const char *fmt, ...) {
     n += len;
   }
   err->msg[n] = '\0';
-  return err->code;
+  err->code = code;
+  return code;
 }
 
 void st_err_clear(st_err *err) {

@@ -32,9 +32,9 @@ typedef struct st_err {
 st_code st_err_set(st_err *err, st_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefixes err's message with context ("<context>: <old message>"). Returns err->code,
- * or ST_EINTERNAL if err is NULL. */
-st_code st_err_wrap(st_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefixes err's message (if err is non-NULL) with context: "<context>: <old message>".
+ * Returns code, so `return st_err_wrap(err, rc, "...")` is right with or without an err. */
+st_code st_err_wrap(st_err *err, st_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Resets err to ST_OK with an empty message. */
 void st_err_clear(st_err *err);

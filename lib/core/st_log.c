@@ -110,7 +110,7 @@ st_code st_log_configure(const char *spec, st_err *err) {
     }
   }
   free(copy);
-  if (rc) st_err_wrap(err, "log level spec \"%s\"", spec);
+  if (rc) st_err_wrap(err, rc, "log level spec \"%s\"", spec);
   return rc;
 }
 

@@ -43,7 +43,7 @@ st_code st_keyinfo_import(const char *text, size_t len, st_keyinfo *ki, st_err *
   json_t *root = NULL;
   st_code rc = st_hex_decode(text, len, &raw, err);
   if (rc) {
-    st_err_wrap(err, "key export is not hex");
+    st_err_wrap(err, rc, "key export is not hex");
     goto out;
   }
   json_error_t je;
@@ -64,7 +64,7 @@ st_code st_keyinfo_import(const char *text, size_t len, st_keyinfo *ki, st_err *
   }
   rc = st_base64_decode(pk, strlen(pk), true, &priv, err);
   if (rc) {
-    st_err_wrap(err, "key export PrivateKey");
+    st_err_wrap(err, rc, "key export PrivateKey");
     goto out;
   }
   if (priv.len != 32) {
@@ -146,7 +146,7 @@ st_code st_keystore_get(const st_keystore *ks, const char *name, st_keyinfo *ki,
   rc = st_fs_read_file(path, KEY_FILE_MAX, &text, err);
   if (!rc) {
     rc = st_keyinfo_import((const char *)text.data, text.len, ki, err);
-    if (rc) st_err_wrap(err, "key file path=\"%s\"", path);
+    if (rc) st_err_wrap(err, rc, "key file path=\"%s\"", path);
   }
   if (text.data) st_secure_zero(text.data, text.cap);
   st_buf_free(&text);
