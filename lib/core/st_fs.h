@@ -2,7 +2,8 @@
  *
  * st_fs_write_atomic writes to a temporary name in the same directory, fsyncs, renames over
  * the target and fsyncs the directory, so after a crash the target holds either the old or the
- * new content. Read errors read like the proofs library's:
+ * new content. A crash may leave a "<path>.tmp.<pid>.<n>" file beside it, which is never taken
+ * for the target. Read errors read like the proofs library's:
  *   could not read from path="/mnt/x/p_aux": No such file or directory (os error 2) */
 #ifndef ST_FS_H
 #define ST_FS_H

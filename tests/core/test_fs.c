@@ -3,6 +3,11 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -87,7 +92,51 @@ static void test_mkdir_p(void **state) {
   tu_rmdir(dir);
 }
 
+#define BIG (1 << 20)
+
+/* Rewrites path forever with whole-file patterns 'A', 'B', 'C', ... (never returns). */
+static void rewrite_forever(const char *path) {
+  static char data[BIG];
+  for (unsigned i = 0;; i++) {
+    memset(data, 'A' + (int)(i % 26), sizeof data);
+    if (st_fs_write_atomic(path, data, sizeof data, 0644, NULL)) _exit(2);
+  }
+}
+
+/* kill -9 at random moments: the file is always absent or one whole version, never a mix or short. */
+static void test_kill9_never_leaves_partial_file(void **state) {
+  (void)state;
+  char dir[256], path[300];
+  tu_tmpdir(dir);
+  snprintf(path, sizeof path, "%s/t_aux", dir);
+  srand((unsigned)time(NULL));
+  int complete_seen = 0;
+  for (int round = 0; round < 20; round++) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) rewrite_forever(path);
+    usleep(1000 + (useconds_t)(rand() % 20000));
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    st_buf b = ST_BUF_INIT;
+    st_err err;
+    st_code rc = st_fs_read_file(path, 2 * BIG, &b, &err);
+    if (rc == ST_ENOENT) continue; /* killed before the first rename */
+    assert_int_equal(rc, ST_OK);
+    assert_int_equal(b.len, BIG);
+    for (size_t i = 1; i < b.len; i++)
+      if (b.data[i] != b.data[0]) fail_msg("round %d: byte %zu is '%c', byte 0 is '%c'", round, i, b.data[i], b.data[0]);
+    complete_seen++;
+    st_buf_free(&b);
+  }
+  assert_true(complete_seen > 0);
+  tu_rmdir(dir);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_read_errors), cmocka_unit_test(test_mkdir_p)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_read_errors), cmocka_unit_test(test_mkdir_p),
+                                     cmocka_unit_test(test_kill9_never_leaves_partial_file)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
