@@ -323,7 +323,7 @@ st_code st_bitfield_parse_ranges(const char *s, st_bitfield *bf, st_err *err) {
   if (!*s) return ST_OK;
   for (;;) {
     while (s[i] == ' ') i++;
-    uint64_t a, b;
+    uint64_t a = 0, b;
     size_t at = i;
     st_code rc = parse_index(s, &i, &a, err);
     b = a;

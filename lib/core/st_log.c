@@ -99,7 +99,7 @@ st_code st_log_configure(const char *spec, st_err *err) {
   for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
     while (*tok == ' ') tok++;
     char *eq = strchr(tok, '=');
-    st_log_level lvl;
+    st_log_level lvl = ST_LOG_INFO;
     if (!eq) {
       rc = st_log_parse_level(tok, &lvl, err);
       if (!rc) rc = st_log_set_level(NULL, lvl, err);
