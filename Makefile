@@ -9,7 +9,7 @@ FUZZ_TARGETS := fuzz_cbor fuzz_address fuzz_cid fuzz_rleplus
 all: build
 
 build:
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build build -j $(JOBS)
 
 deps:
