@@ -37,23 +37,27 @@ void st_json_append_real(st_buf *out, double d) {
   st_buf_puts(out, tmp);
 }
 
+/* An object's members joined by item_sep, keys and values by kv_sep; nested values compact. */
+static void append_object(st_buf *out, const json_t *obj, const char *item_sep, const char *kv_sep) {
+  const char *key;
+  json_t *val;
+  bool first = true;
+  st_buf_putc(out, '{');
+  json_object_foreach((json_t *)obj, key, val) {
+    if (!first) st_buf_puts(out, item_sep);
+    first = false;
+    st_json_append_string(out, key, strlen(key));
+    st_buf_puts(out, kv_sep);
+    st_json_append(out, val);
+  }
+  st_buf_putc(out, '}');
+}
+
+void st_json_append_spaced(st_buf *out, const json_t *obj) { append_object(out, obj, ", ", ": "); }
+
 void st_json_append(st_buf *out, const json_t *v) {
   switch (json_typeof(v)) {
-  case JSON_OBJECT: {
-    const char *key;
-    json_t *val;
-    bool first = true;
-    st_buf_putc(out, '{');
-    json_object_foreach((json_t *)v, key, val) {
-      if (!first) st_buf_putc(out, ',');
-      first = false;
-      st_json_append_string(out, key, strlen(key));
-      st_buf_putc(out, ':');
-      st_json_append(out, val);
-    }
-    st_buf_putc(out, '}');
-    break;
-  }
+  case JSON_OBJECT: append_object(out, v, ",", ":"); break;
   case JSON_ARRAY:
     st_buf_putc(out, '[');
     for (size_t i = 0; i < json_array_size(v); i++) {

@@ -12,6 +12,9 @@
 #include "core/st_buf.h"
 
 void st_json_append(st_buf *out, const json_t *v);
+/* An object with ", " and ": " between its own members (nested values stay compact), the way
+ * zap prints log fields: {"a": 1, "b": {"c":2}}. */
+void st_json_append_spaced(st_buf *out, const json_t *obj);
 void st_json_append_string(st_buf *out, const char *s, size_t n);
 /* Shortest decimal that reads back as d; NaN and infinities are written as strings. */
 void st_json_append_real(st_buf *out, double d);

@@ -140,22 +140,6 @@ void st_log_set_clock(void (*now)(struct timespec *ts)) {
   pthread_mutex_unlock(&g.mu);
 }
 
-/* Zap's console encoder joins top-level fields with ", " and ": "; nested values are compact. */
-static void append_fields(st_buf *out, const json_t *fields) {
-  const char *key;
-  json_t *val;
-  bool first = true;
-  st_buf_putc(out, '{');
-  json_object_foreach((json_t *)fields, key, val) {
-    if (!first) st_buf_puts(out, ", ");
-    first = false;
-    st_json_append_string(out, key, strlen(key));
-    st_buf_puts(out, ": ");
-    st_json_append(out, val);
-  }
-  st_buf_putc(out, '}');
-}
-
 void st_log_format_line(st_buf *out, const struct timespec *ts, st_log_level level, const char *subsys,
                         const char *msg, const json_t *fields) {
   struct tm tm;
@@ -167,7 +151,7 @@ void st_log_format_line(st_buf *out, const struct timespec *ts, st_log_level lev
   st_buf_printf(out, "%s.%03ld%s\t%s\t%s\t%s", date, ts->tv_nsec / 1000000, zone, st_log_level_name(level), subsys, msg);
   if (fields && json_is_object(fields) && json_object_size(fields) > 0) {
     st_buf_putc(out, '\t');
-    append_fields(out, fields);
+    st_json_append_spaced(out, fields);
   }
   st_buf_putc(out, '\n');
 }
