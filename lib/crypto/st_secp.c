@@ -31,9 +31,13 @@ static secp256k1_context *signing_ctx(st_err *err) {
     st_err_set(err, ST_ENOMEM, "could not create a secp256k1 context");
     return NULL;
   }
-  if (st_random_bytes(seed, sizeof seed, err) || !secp256k1_context_randomize(ctx, seed)) {
+  if (st_random_bytes(seed, sizeof seed, err)) {
     secp256k1_context_destroy(ctx);
-    if (err && !err->msg[0]) st_err_set(err, ST_EINTERNAL, "could not randomize a secp256k1 context");
+    return NULL;
+  }
+  if (!secp256k1_context_randomize(ctx, seed)) {
+    secp256k1_context_destroy(ctx);
+    st_err_set(err, ST_EINTERNAL, "could not randomize a secp256k1 context");
     return NULL;
   }
   st_secure_zero(seed, sizeof seed);

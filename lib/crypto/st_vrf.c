@@ -69,6 +69,12 @@ static int mul(const secp256k1_pubkey *p, const uint8_t a[32], secp256k1_pubkey 
   return secp256k1_ec_pubkey_tweak_mul(ctx_static(), out, a);
 }
 
+/* out = a*B. Goes through st_secp_pubkey, whose context is randomized: a may be secret (k). */
+static int base_mul(const uint8_t a[32], secp256k1_pubkey *out) {
+  uint8_t pub[ST_SECP_PUBKEY_LEN];
+  return st_secp_pubkey(a, pub, NULL) == ST_OK && secp256k1_ec_pubkey_parse(ctx_static(), out, pub, sizeof pub);
+}
+
 /* out = s*P - c*Q, with sP given. */
 static int sub(const secp256k1_pubkey *sp, const secp256k1_pubkey *q, const uint8_t c32[32], secp256k1_pubkey *out) {
   secp256k1_pubkey cq;
@@ -99,9 +105,7 @@ st_code st_vrf_prove(const uint8_t sk[32], const uint8_t *alpha, size_t alen, ui
       return st_err_set(err, ST_ECRYPTO, "vrf: nonce generation failed");
     if (secp256k1_ec_seckey_verify(ctx_static(), k)) break;
   }
-  secp256k1_context *sctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-  int ok = sctx && secp256k1_ec_pubkey_create(sctx, &u, k) && mul(&h, k, &v);
-  if (sctx) secp256k1_context_destroy(sctx);
+  int ok = base_mul(k, &u) && mul(&h, k, &v);
   if (!ok) {
     st_secure_zero(k, sizeof k);
     return st_err_set(err, ST_ECRYPTO, "vrf: computing k*B and k*H failed");
@@ -144,9 +148,7 @@ st_code st_vrf_verify(const uint8_t *pub, size_t publen, const uint8_t *alpha, s
   point_bytes(&y, ycomp);
   st_code rc = hash_to_curve(ycomp, alpha, alen, &h, err);
   if (rc) return rc;
-  secp256k1_context *sctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-  int ok = sctx && secp256k1_ec_pubkey_create(sctx, &sb, s);
-  if (sctx) secp256k1_context_destroy(sctx);
+  int ok = base_mul(s, &sb);
   /* U = s*B - c*Y and V = s*H - c*Gamma; a point at infinity means the proof is invalid. */
   if (!ok || !sub(&sb, &y, c32, &u) || !mul(&h, s, &sh) || !sub(&sh, &gamma, c32, &v))
     return st_err_set(err, ST_ECRYPTO, "vrf: proof does not verify");
