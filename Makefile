@@ -35,8 +35,10 @@ fuzz: deps
 	  mkdir -p build-fuzz/corpus/$$t; \
 	  echo "== $$t ($(FUZZ_SECS) s)"; \
 	  build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECS) -print_final_stats=1 \
-	    -artifact_prefix=build-fuzz/$$t- build-fuzz/corpus/$$t fuzz/corpus/$$t 2>&1 \
-	    | grep -E '^(stat::|==|INFO: seed|Done|#[0-9]+ *DONE)|ERROR|SUMMARY' || exit 1; \
+	    -artifact_prefix=build-fuzz/$$t- build-fuzz/corpus/$$t fuzz/corpus/$$t >build-fuzz/$$t.log 2>&1; \
+	  rc=$$?; \
+	  grep -E 'DONE|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|ERROR|SUMMARY' build-fuzz/$$t.log; \
+	  if [ $$rc -ne 0 ]; then echo "$$t failed (exit $$rc): see build-fuzz/$$t.log, reproducer build-fuzz/$$t-*"; exit 1; fi; \
 	done
 
 bench: deps
