@@ -86,11 +86,8 @@ void st_cid_append_string(st_buf *b, const st_cid *c) {
 }
 
 void st_cid_to_string(const st_cid *c, char out[ST_CID_STR_MAX]) {
-  uint8_t raw[ST_CID_MAX_BYTES];
-  size_t n = st_cid_to_bytes(c, raw);
   st_buf b = ST_BUF_INIT;
-  st_buf_putc(&b, 'b');
-  st_base32_append(&b, raw, n);
+  st_cid_append_string(&b, c);
   if (b.failed || b.len >= ST_CID_STR_MAX) out[0] = '\0';
   else memcpy(out, b.data, b.len + 1);
   st_buf_free(&b);

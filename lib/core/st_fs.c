@@ -11,6 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TEMP_INFIX ".tmp."
+
+bool st_fs_is_temp_name(const char *name) { return strstr(name, TEMP_INFIX) != NULL; }
+
 static st_code os_err(st_err *err, const char *verb, const char *path, int e) {
   st_code code = e == ENOENT ? ST_ENOENT : e == EACCES || e == EPERM ? ST_EPERM : e == EEXIST ? ST_EEXIST : ST_EIO;
   return st_err_set(err, code, "could not %s path=\"%s\": %s (os error %d)", verb, path, strerror(e), e);
@@ -42,7 +46,7 @@ static st_code fsync_dir_of(const char *path, st_err *err) {
 static st_code write_durably(const char *path, const void *data, size_t len, mode_t mode, bool replace, st_err *err) {
   static atomic_uint counter;
   char tmp[PATH_MAX];
-  int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
+  int n = snprintf(tmp, sizeof tmp, "%s" TEMP_INFIX "%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
   if (n < 0 || (size_t)n >= sizeof tmp) return st_err_set(err, ST_ERANGE, "path too long: %s", path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return os_err(err, "write to", tmp, errno);

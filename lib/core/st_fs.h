@@ -8,6 +8,7 @@
 #ifndef ST_FS_H
 #define ST_FS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -21,6 +22,9 @@ st_code st_fs_create_atomic(const char *path, const void *data, size_t len, mode
 st_code st_fs_read_file(const char *path, size_t max, st_buf *out, st_err *err);
 /* Same for an open stream; name is used in messages ("-" reads as "standard input"). */
 st_code st_fs_read_stream(FILE *f, const char *name, size_t max, st_buf *out, st_err *err);
+/* True if name (a file name, not a path) is one of st_fs's temporaries: "<name>.tmp.<pid>.<n>".
+ * Directory listings skip these; after a crash they may be removed. */
+bool st_fs_is_temp_name(const char *name);
 /* mkdir -p: creates missing parents with mode; an existing directory is fine. */
 st_code st_fs_mkdir_p(const char *path, mode_t mode, st_err *err);
 

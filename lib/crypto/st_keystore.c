@@ -174,7 +174,7 @@ st_code st_keystore_list(const st_keystore *ks, st_buf *out, st_err *err) {
   st_code rc = ST_OK;
   struct dirent *e;
   while ((e = readdir(d))) {
-    if (st_keystore_check_name(e->d_name, NULL) || strstr(e->d_name, ".tmp.")) continue;
+    if (st_keystore_check_name(e->d_name, NULL) || st_fs_is_temp_name(e->d_name)) continue;
     if (n == cap) {
       cap = cap ? cap * 2 : 16;
       char **nn = realloc(names, cap * sizeof *nn);

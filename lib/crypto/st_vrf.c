@@ -69,10 +69,13 @@ static int mul(const secp256k1_pubkey *p, const uint8_t a[32], secp256k1_pubkey 
   return secp256k1_ec_pubkey_tweak_mul(ctx_static(), out, a);
 }
 
-/* out = a*B. Goes through st_secp_pubkey, whose context is randomized: a may be secret (k). */
-static int base_mul(const uint8_t a[32], secp256k1_pubkey *out) {
+/* out = a*B. Goes through st_secp_pubkey, whose context is randomized: a may be secret (x, k). */
+static st_code base_mul(const uint8_t a[32], secp256k1_pubkey *out, st_err *err) {
   uint8_t pub[ST_SECP_PUBKEY_LEN];
-  return st_secp_pubkey(a, pub, NULL) == ST_OK && secp256k1_ec_pubkey_parse(ctx_static(), out, pub, sizeof pub);
+  st_code rc = st_secp_pubkey(a, pub, err);
+  if (rc) return rc;
+  if (!secp256k1_ec_pubkey_parse(ctx_static(), out, pub, sizeof pub)) return st_err_set(err, ST_EINTERNAL, "vrf: derived point does not parse");
+  return ST_OK;
 }
 
 /* out = s*P - c*Q, with sP given. */
@@ -85,11 +88,10 @@ static int sub(const secp256k1_pubkey *sp, const secp256k1_pubkey *q, const uint
 
 st_code st_vrf_prove(const uint8_t sk[32], const uint8_t *alpha, size_t alen, uint8_t pi[ST_VRF_PROOF_LEN],
                      uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err) {
-  uint8_t pub[ST_SECP_PUBKEY_LEN], ycomp[PT_LEN], hbytes[PT_LEN], hdigest[32], k[32], c32[32] = {0}, s[32];
+  uint8_t ycomp[PT_LEN], hbytes[PT_LEN], hdigest[32], k[32], c32[32] = {0}, s[32];
   secp256k1_pubkey y, h, gamma, u, v;
-  st_code rc = st_secp_pubkey(sk, pub, err);
+  st_code rc = base_mul(sk, &y, err);
   if (rc) return rc;
-  if (!secp256k1_ec_pubkey_parse(ctx_static(), &y, pub, sizeof pub)) return st_err_set(err, ST_EINTERNAL, "vrf: derived key does not parse");
   point_bytes(&y, ycomp);
   rc = hash_to_curve(ycomp, alpha, alen, &h, err);
   if (rc) return rc;
@@ -105,7 +107,7 @@ st_code st_vrf_prove(const uint8_t sk[32], const uint8_t *alpha, size_t alen, ui
       return st_err_set(err, ST_ECRYPTO, "vrf: nonce generation failed");
     if (secp256k1_ec_seckey_verify(ctx_static(), k)) break;
   }
-  int ok = base_mul(k, &u) && mul(&h, k, &v);
+  int ok = base_mul(k, &u, NULL) == ST_OK && mul(&h, k, &v);
   if (!ok) {
     st_secure_zero(k, sizeof k);
     return st_err_set(err, ST_ECRYPTO, "vrf: computing k*B and k*H failed");
@@ -148,7 +150,7 @@ st_code st_vrf_verify(const uint8_t *pub, size_t publen, const uint8_t *alpha, s
   point_bytes(&y, ycomp);
   st_code rc = hash_to_curve(ycomp, alpha, alen, &h, err);
   if (rc) return rc;
-  int ok = base_mul(s, &sb);
+  int ok = base_mul(s, &sb, NULL) == ST_OK;
   /* U = s*B - c*Y and V = s*H - c*Gamma; a point at infinity means the proof is invalid. */
   if (!ok || !sub(&sb, &y, c32, &u) || !mul(&h, s, &sh) || !sub(&sh, &gamma, c32, &v))
     return st_err_set(err, ST_ECRYPTO, "vrf: proof does not verify");

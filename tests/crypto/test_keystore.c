@@ -93,6 +93,12 @@ static void test_keystore_files(void **state) {
   assert_int_equal(st_keystore_put(&ks, "default", &ki, &err), ST_EEXIST);
   tu_assert_err_contains(&err, "key \"default\" already exists");
 
+  /* a temporary left by an interrupted write is not a key */
+  char tmp[400];
+  snprintf(tmp, sizeof tmp, "%s/default.tmp.123.0", ksdir);
+  assert_int_equal(st_fs_write_atomic(tmp, "x", 1, 0600, &err), ST_OK);
+  assert_true(st_fs_is_temp_name("default.tmp.123.0"));
+  assert_false(st_fs_is_temp_name("default"));
   st_buf names = ST_BUF_INIT;
   assert_int_equal(st_keystore_list(&ks, &names, &err), ST_OK);
   assert_string_equal(st_buf_cstr(&names), "default\nwallet-t1slxh2kv3vwz3japfiyyd7rkw6p7tm4pt4wo5wyq\n");
