@@ -337,6 +337,19 @@ st_code st_cbor_expect_array(st_cbor_reader *r, uint64_t n, const char *what) {
   return st_cbor_next(r, &it);
 }
 
+st_code st_cbor_expect_bytes(st_cbor_reader *r, size_t n, const char *what, const uint8_t **p) {
+  st_cbor_item it;
+  st_code rc = st_cbor_peek(r, &it);
+  if (rc) return rc;
+  if (it.type != ST_CBOR_BYTES)
+    return fail(r, "%s at offset %zu: expected a byte string, found %s", what, it.off, st_cbor_type_name(it.type));
+  if (it.val != n)
+    return fail(r, "%s at offset %zu: expected %zu bytes, found %llu", what, it.off, n, (unsigned long long)it.val);
+  if ((rc = st_cbor_next(r, &it))) return rc;
+  *p = it.data;
+  return ST_OK;
+}
+
 st_code st_cbor_read_map(st_cbor_reader *r, uint64_t *n) {
   st_cbor_item it;
   st_code rc = expect(r, &it, ST_CBOR_MAP);

@@ -94,6 +94,8 @@ st_code st_cbor_read_text(st_cbor_reader *r, const char **s, size_t *n);
 st_code st_cbor_read_array(st_cbor_reader *r, uint64_t *n);
 /* An array of exactly n items; what names the structure in the error. */
 st_code st_cbor_expect_array(st_cbor_reader *r, uint64_t n, const char *what);
+/* A byte string of exactly n bytes; what names it in the error. */
+st_code st_cbor_expect_bytes(st_cbor_reader *r, size_t n, const char *what, const uint8_t **p);
 st_code st_cbor_read_map(st_cbor_reader *r, uint64_t *n);
 st_code st_cbor_read_bool(st_cbor_reader *r, bool *v);
 st_code st_cbor_read_null(st_cbor_reader *r);

@@ -41,42 +41,97 @@ static st_code fsync_dir_of(const char *path, st_err *err) {
   return rc ? os_err(err, "fsync directory", dir, e) : ST_OK;
 }
 
-/* Writes a synced temporary file, then renames it over path (replace) or links it to path,
- * which fails if path exists (create). */
-static st_code write_durably(const char *path, const void *data, size_t len, mode_t mode, bool replace, st_err *err) {
+st_code st_fs_os_error(st_err *err, const char *verb, const char *path, int errnum) {
+  return os_err(err, verb, path, errnum);
+}
+
+st_code st_fs_tmpfile_open(st_fs_tmpfile *t, const char *path, mode_t mode, st_err *err) {
   static atomic_uint counter;
-  char tmp[PATH_MAX];
-  int n = snprintf(tmp, sizeof tmp, "%s" TEMP_INFIX "%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
-  if (n < 0 || (size_t)n >= sizeof tmp) return st_err_set(err, ST_ERANGE, "path too long: %s", path);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return os_err(err, "write to", tmp, errno);
-  const uint8_t *p = data;
-  size_t left = len;
-  while (left) {
-    ssize_t w = write(fd, p, left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) goto fail;
-    p += w;
-    left -= (size_t)w;
-  }
-  if (fchmod(fd, mode) || fsync(fd)) goto fail;
-  if (close(fd)) {
-    fd = -1;
-    goto fail;
-  }
-  fd = -1;
+  t->fd = -1;
+  t->mode = mode;
+  if (strlen(path) >= sizeof t->path) return st_err_set(err, ST_ERANGE, "path too long: %s", path);
+  strcpy(t->path, path);
+  int n = snprintf(t->tmp, sizeof t->tmp, "%s" TEMP_INFIX "%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
+  if (n < 0 || (size_t)n >= sizeof t->tmp) return st_err_set(err, ST_ERANGE, "path too long: %s", path);
+  t->fd = open(t->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (t->fd < 0) return os_err(err, "write to", t->tmp, errno);
+  return ST_OK;
+}
+
+void st_fs_tmpfile_abort(st_fs_tmpfile *t) {
+  if (t->fd < 0) return;
+  close(t->fd);
+  unlink(t->tmp);
+  t->fd = -1;
+}
+
+/* Syncs the temporary file, then renames it over path (replace) or links it to path, which
+ * fails if path exists (create). */
+static st_code tmpfile_finish(st_fs_tmpfile *t, bool replace, st_err *err) {
+  if (t->fd < 0) return st_err_set(err, ST_EINVAL, "temporary file for \"%s\" is not open", t->path);
+  if (fchmod(t->fd, t->mode) || fsync(t->fd)) goto fail;
+  int rc = close(t->fd);
+  t->fd = -1;
+  if (rc) goto fail;
   if (replace) {
-    if (rename(tmp, path)) goto fail;
+    if (rename(t->tmp, t->path)) goto fail;
   } else {
-    if (link(tmp, path)) goto fail;
-    unlink(tmp);
+    if (link(t->tmp, t->path)) goto fail;
+    unlink(t->tmp);
   }
-  return fsync_dir_of(path, err);
+  return fsync_dir_of(t->path, err);
 fail:;
   int e = errno;
-  if (fd >= 0) close(fd);
-  unlink(tmp);
-  return os_err(err, "write to", path, e);
+  if (t->fd >= 0) close(t->fd);
+  t->fd = -1;
+  unlink(t->tmp);
+  return os_err(err, "write to", t->path, e);
+}
+
+st_code st_fs_tmpfile_commit(st_fs_tmpfile *t, st_err *err) { return tmpfile_finish(t, true, err); }
+
+st_code st_fs_pwrite_all(int fd, const void *data, size_t len, uint64_t off, const char *path, st_err *err) {
+  const uint8_t *p = data;
+  while (len) {
+    ssize_t w = pwrite(fd, p, len, (off_t)off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return os_err(err, "write to", path, errno);
+    p += w;
+    off += (uint64_t)w;
+    len -= (size_t)w;
+  }
+  return ST_OK;
+}
+
+st_code st_fs_pread_all(int fd, void *buf, size_t len, uint64_t off, const char *path, st_err *err) {
+  uint8_t *p = buf;
+  uint64_t start = off;
+  size_t want = len;
+  while (len) {
+    ssize_t r = pread(fd, p, len, (off_t)off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return os_err(err, "read from", path, errno);
+    if (r == 0)
+      return st_err_set(err, ST_EIO,
+                        "could not read from path=\"%s\": file ends at byte %llu, wanted %zu bytes at offset %llu",
+                        path, (unsigned long long)off, want, (unsigned long long)start);
+    p += r;
+    off += (uint64_t)r;
+    len -= (size_t)r;
+  }
+  return ST_OK;
+}
+
+static st_code write_durably(const char *path, const void *data, size_t len, mode_t mode, bool replace, st_err *err) {
+  st_fs_tmpfile t;
+  st_code rc = st_fs_tmpfile_open(&t, path, mode, err);
+  if (rc) return rc;
+  if (st_fs_pwrite_all(t.fd, data, len, 0, t.tmp, NULL)) {
+    int e = errno;
+    st_fs_tmpfile_abort(&t);
+    return os_err(err, "write to", path, e);
+  }
+  return tmpfile_finish(&t, replace, err);
 }
 
 st_code st_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, st_err *err) {

@@ -9,6 +9,8 @@
 #define ST_FS_H
 
 #include <stdbool.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -25,6 +27,24 @@ st_code st_fs_read_stream(FILE *f, const char *name, size_t max, st_buf *out, st
 /* True if name (a file name, not a path) is one of st_fs's temporaries: "<name>.tmp.<pid>.<n>".
  * Directory listings skip these; after a crash they may be removed. */
 bool st_fs_is_temp_name(const char *name);
+/* A file written in place under a temporary name, then published whole: open, write through
+ * fd (pwrite, mmap), then commit (fsync, rename over path, fsync the directory) or abort
+ * (close and unlink). Until commit, path is untouched. */
+typedef struct st_fs_tmpfile {
+  int fd;
+  mode_t mode;
+  char path[PATH_MAX];
+  char tmp[PATH_MAX];
+} st_fs_tmpfile;
+st_code st_fs_tmpfile_open(st_fs_tmpfile *t, const char *path, mode_t mode, st_err *err);
+st_code st_fs_tmpfile_commit(st_fs_tmpfile *t, st_err *err);
+void st_fs_tmpfile_abort(st_fs_tmpfile *t);
+/* pread/pwrite of exactly len bytes. A short read is an error naming the path, the offset and
+ * where the file ends; I/O errors read "could not read from path=...: <strerror> (os error N)". */
+st_code st_fs_pread_all(int fd, void *buf, size_t len, uint64_t off, const char *path, st_err *err);
+st_code st_fs_pwrite_all(int fd, const void *data, size_t len, uint64_t off, const char *path, st_err *err);
+/* The library's OS error line: could not <verb> path="<path>": <strerror> (os error N). */
+st_code st_fs_os_error(st_err *err, const char *verb, const char *path, int errnum);
 /* mkdir -p: creates missing parents with mode; an existing directory is fine. */
 st_code st_fs_mkdir_p(const char *path, mode_t mode, st_err *err);
 

@@ -1,0 +1,27 @@
+/* st_hasher: the hash that builds tree_c, tree_r_last and comm_r, behind one interface.
+ *
+ * Filecoin uses Poseidon over BLS12-381 Fr for these; we use SHA-256 trunc254 today
+ * (DESIGN.md section 6). Callers only ever call hasher->hash on n consecutive 32-byte nodes
+ * (n = 2 for comm_r and binary trees, 8 for oct-tree nodes, the layer count for a column), so
+ * a Poseidon hasher can replace this one without touching them. tree_d and comm_p always use
+ * st_hasher_sha254, as Filecoin does. */
+#ifndef ST_HASHER_H
+#define ST_HASHER_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct st_hasher {
+  const char *name;
+  /* out = H(nodes[0] || ... || nodes[n-1]); out is a valid Fr. */
+  void (*hash)(const uint8_t *nodes, size_t n, uint8_t out[32]);
+} st_hasher;
+
+/* trunc254(SHA-256(concatenation)): SHA-256 with the top two bits of byte 31 cleared. */
+extern const st_hasher st_hasher_sha254;
+/* The hasher sealing uses for tree_c, tree_r_last and comm_r. */
+const st_hasher *st_hasher_sealing(void);
+
+/* comm_r = H(comm_c || comm_r_last). */
+void st_comm_r(const st_hasher *h, const uint8_t comm_c[32], const uint8_t comm_r_last[32], uint8_t out[32]);
+
+#endif

@@ -1,0 +1,458 @@
+/* st_seal: tree_d, the SDR label layers, tree_c, the encoding with tree_r_last, the aux files. */
+#include "proofs/st_seal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "codec/st_varint.h"
+#include "core/st_fs.h"
+#include "crypto/st_hash.h"
+#include "proofs/st_fr.h"
+#include "proofs/st_hasher.h"
+#include "proofs/st_merkle.h"
+
+#define CHUNK_NODES (64 * 1024) /* 2 MiB of nodes per streamed read */
+
+void st_prover_id(uint64_t miner, uint8_t out[32]) {
+  memset(out, 0, 32);
+  st_uvarint_put(miner, out);
+}
+
+void st_porep_id(int seal_proof, uint8_t out[32]) {
+  memset(out, 0, 32);
+  for (int i = 0; i < 8; i++) out[i] = (uint8_t)((uint64_t)seal_proof >> (8 * i));
+}
+
+void st_replica_id(const uint8_t prover_id[32], uint64_t sector, const uint8_t ticket[32], const uint8_t comm_d[32],
+                   const uint8_t porep_id[32], uint8_t out[32]) {
+  uint8_t buf[32 + 8 + 32 + 32 + 32];
+  memcpy(buf, prover_id, 32);
+  for (int i = 0; i < 8; i++) buf[32 + i] = (uint8_t)(sector >> (8 * i));
+  memcpy(buf + 40, ticket, 32);
+  memcpy(buf + 72, comm_d, 32);
+  memcpy(buf + 104, porep_id, 32);
+  st_sha256(buf, sizeof buf, out);
+  st_fr_trunc254(out);
+}
+
+void st_sdr_label(const uint8_t replica_id[32], unsigned layer, uint64_t v, const uint8_t *drg, const uint8_t *exp,
+                  uint8_t out[32]) {
+  uint8_t buf[64 + (ST_DRG_DEGREE + ST_EXP_DEGREE) * 32];
+  memset(buf, 0, 64);
+  memcpy(buf, replica_id, 32);
+  for (int i = 0; i < 4; i++) buf[32 + i] = (uint8_t)(layer >> (8 * (3 - i)));
+  for (int i = 0; i < 8; i++) buf[36 + i] = (uint8_t)(v >> (8 * (7 - i)));
+  size_t len = 64;
+  if (v > 0) {
+    memcpy(buf + len, drg, ST_DRG_DEGREE * 32);
+    len += ST_DRG_DEGREE * 32;
+    if (exp) {
+      memcpy(buf + len, exp, ST_EXP_DEGREE * 32);
+      len += ST_EXP_DEGREE * 32;
+    }
+  }
+  st_sha256(buf, len, out);
+  st_fr_trunc254(out);
+}
+
+static void phase(const st_seal_input *in, const char *name, bool done) {
+  if (in->observer && in->observer->phase) in->observer->phase(in->observer->arg, name, done);
+}
+
+static st_code cache_path(const st_sector_paths *p, const char *file, char out[ST_PATH_MAX], st_err *err) {
+  return st_sector_cache_file(p, file, out, err);
+}
+
+/* Reads n nodes of the sector's data from node first: the data file, or zeros. Checks that
+ * every node is a field element (Fr32-padded data always is). */
+static st_code read_data(int fd, const char *path, uint64_t first, size_t n, uint8_t *buf, st_err *err) {
+  if (fd < 0) {
+    memset(buf, 0, n * 32);
+    return ST_OK;
+  }
+  st_code rc = st_fs_pread_all(fd, buf, n * 32, first * 32, path, err);
+  if (rc) return rc;
+  for (size_t i = 0; i < n; i++)
+    if (buf[i * 32 + 31] & 0xc0)
+      return st_err_set(err, ST_EINVAL, "data path=\"%s\": node %llu is not Fr32-padded (top bits set)", path,
+                        (unsigned long long)(first + i));
+  return ST_OK;
+}
+
+static st_code build_tree_d(const st_seal_input *in, const st_sector_paths *p, int data_fd, uint8_t comm_d[32],
+                            uint8_t *chunk, st_err *err) {
+  uint64_t nodes = st_sector_nodes(in->info);
+  char path[ST_PATH_MAX];
+  st_code rc = cache_path(p, "sc-02-data-tree-d.dat", path, err);
+  if (rc) return rc;
+  st_tree_shape shape;
+  if ((rc = st_tree_shape_binary(&shape, nodes, err))) return rc;
+  st_fs_tmpfile t;
+  if ((rc = st_fs_tmpfile_open(&t, path, 0644, err))) return rc;
+  st_tree_writer *w = NULL;
+  rc = st_tree_writer_new(&shape, &st_hasher_sha254, t.fd, t.tmp, &w, err);
+  for (uint64_t v = 0; !rc && v < nodes; v += CHUNK_NODES) {
+    size_t n = nodes - v < CHUNK_NODES ? (size_t)(nodes - v) : CHUNK_NODES;
+    rc = read_data(data_fd, in->data_path, v, n, chunk, err);
+    if (!rc) rc = st_tree_writer_push(w, chunk, n, err);
+  }
+  if (!rc) rc = st_tree_writer_finish(w, comm_d, err);
+  st_tree_writer_free(w);
+  if (!rc) return st_fs_tmpfile_commit(&t, err);
+  st_fs_tmpfile_abort(&t);
+  return rc;
+}
+
+static st_code map_file(int fd, size_t len, int prot, const char *path, uint8_t **out, st_err *err) {
+  void *m = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) return st_fs_os_error(err, prot & PROT_WRITE ? "map for writing" : "map", path, errno);
+  *out = m;
+  return ST_OK;
+}
+
+/* Labels one layer into its file; prev maps layer-1 (NULL for layer 1). */
+static st_code label_layer(const st_sector_paths *p, const st_graph *g,
+                           const uint8_t replica_id[32], unsigned layer, const uint8_t *prev, st_err *err) {
+  uint64_t nodes = g->nodes;
+  size_t len = (size_t)(nodes * 32);
+  char name[64], path[ST_PATH_MAX];
+  snprintf(name, sizeof name, "sc-02-data-layer-%u.dat", layer);
+  st_code rc = cache_path(p, name, path, err);
+  if (rc) return rc;
+  st_fs_tmpfile t;
+  if ((rc = st_fs_tmpfile_open(&t, path, 0644, err))) return rc;
+  uint8_t *cur = NULL;
+  if (ftruncate(t.fd, (off_t)len)) rc = st_fs_os_error(err, "write to", t.tmp, errno);
+  if (!rc) rc = map_file(t.fd, len, PROT_READ | PROT_WRITE, t.tmp, &cur, err);
+  if (!rc) {
+    uint8_t drg[ST_DRG_DEGREE * 32], exp[ST_EXP_DEGREE * 32];
+    uint64_t dp[ST_DRG_DEGREE], ep[ST_EXP_DEGREE];
+    for (uint64_t v = 0; v < nodes; v++) {
+      if (v > 0) {
+        st_graph_drg_parents(g, v, dp);
+        for (int i = 0; i < ST_DRG_DEGREE; i++) memcpy(drg + i * 32, cur + dp[i] * 32, 32);
+        if (prev) {
+          st_graph_exp_parents(g, v, ep);
+          for (int i = 0; i < ST_EXP_DEGREE; i++) memcpy(exp + i * 32, prev + ep[i] * 32, 32);
+        }
+      }
+      st_sdr_label(replica_id, layer, v, drg, prev ? exp : NULL, cur + v * 32);
+    }
+    munmap(cur, len);
+  }
+  if (!rc) return st_fs_tmpfile_commit(&t, err);
+  st_fs_tmpfile_abort(&t);
+  return rc;
+}
+
+typedef struct tree_files {
+  unsigned n;
+  st_fs_tmpfile t[ST_TREE_MAX_FILES];
+  st_tree_writer *w[ST_TREE_MAX_FILES];
+  uint8_t roots[ST_TREE_MAX_FILES][32];
+} tree_files;
+
+static st_code tree_files_open(tree_files *tf, const st_sector_paths *p, const char *kind, const st_tree_shape *shape,
+                               st_err *err) {
+  memset(tf, 0, sizeof *tf);
+  for (unsigned i = 0; i < shape->files; i++) {
+    char name[64], path[ST_PATH_MAX];
+    st_sector_tree_file_name(kind, i, shape->files, name);
+    st_code rc = cache_path(p, name, path, err);
+    if (!rc) rc = st_fs_tmpfile_open(&tf->t[i], path, 0644, err);
+    if (rc) return rc;
+    tf->n = i + 1;
+    if ((rc = st_tree_writer_new(shape, st_hasher_sealing(), tf->t[i].fd, tf->t[i].tmp, &tf->w[i], err))) return rc;
+  }
+  return ST_OK;
+}
+
+static void tree_files_abort(tree_files *tf) {
+  for (unsigned i = 0; i < tf->n; i++) {
+    st_tree_writer_free(tf->w[i]);
+    tf->w[i] = NULL;
+    st_fs_tmpfile_abort(&tf->t[i]);
+  }
+  tf->n = 0;
+}
+
+static st_code tree_files_commit(tree_files *tf, st_err *err) {
+  for (unsigned i = 0; i < tf->n; i++) {
+    st_code rc = st_tree_writer_finish(tf->w[i], tf->roots[i], err);
+    if (rc) return rc;
+  }
+  for (unsigned i = 0; i < tf->n; i++) {
+    st_tree_writer_free(tf->w[i]);
+    tf->w[i] = NULL;
+    st_code rc = st_fs_tmpfile_commit(&tf->t[i], err);
+    if (rc) return rc;
+  }
+  tf->n = 0;
+  return ST_OK;
+}
+
+static st_code open_layers(const st_sector_paths *p, unsigned layers, int *fds, char paths[][ST_PATH_MAX], st_err *err) {
+  for (unsigned l = 0; l < layers; l++) fds[l] = -1;
+  for (unsigned l = 0; l < layers; l++) {
+    char name[64];
+    snprintf(name, sizeof name, "sc-02-data-layer-%u.dat", l + 1);
+    st_code rc = cache_path(p, name, paths[l], err);
+    if (rc) return rc;
+    if ((fds[l] = open(paths[l], O_RDONLY | O_CLOEXEC)) < 0) return st_fs_os_error(err, "read from", paths[l], errno);
+  }
+  return ST_OK;
+}
+
+static void close_fds(int *fds, unsigned n) {
+  for (unsigned i = 0; i < n; i++)
+    if (fds[i] >= 0) close(fds[i]);
+}
+
+/* tree_c: one leaf per node, the hash of the node's column of labels. */
+static st_code build_tree_c(const st_seal_input *in, const st_sector_paths *p, uint8_t comm_c[32], st_err *err) {
+  const st_sector_info *info = in->info;
+  unsigned layers = info->layers;
+  uint64_t nodes = st_sector_nodes(info);
+  st_tree_shape shape;
+  st_tree_shape_sector(&shape, info, 0);
+  int fds[ST_MAX_LAYERS];
+  for (unsigned l = 0; l < ST_MAX_LAYERS; l++) fds[l] = -1;
+  char paths[ST_MAX_LAYERS][ST_PATH_MAX];
+  tree_files tf;
+  memset(&tf, 0, sizeof tf);
+  uint8_t *cols = malloc((size_t)CHUNK_NODES * 32 * layers), *leaves = malloc((size_t)CHUNK_NODES * 32);
+  st_code rc = cols && leaves ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory for tree_c");
+  if (!rc) rc = open_layers(p, layers, fds, paths, err);
+  if (!rc) rc = tree_files_open(&tf, p, "tree-c", &shape, err);
+  for (uint64_t v = 0; !rc && v < nodes; v += CHUNK_NODES) {
+    size_t n = nodes - v < CHUNK_NODES ? (size_t)(nodes - v) : CHUNK_NODES;
+    for (unsigned l = 0; !rc && l < layers; l++)
+      rc = st_fs_pread_all(fds[l], cols + (size_t)l * CHUNK_NODES * 32, n * 32, v * 32, paths[l], err);
+    for (size_t i = 0; !rc && i < n; i++) {
+      uint8_t col[ST_MAX_LAYERS * 32];
+      for (unsigned l = 0; l < layers; l++) memcpy(col + l * 32, cols + ((size_t)l * CHUNK_NODES + i) * 32, 32);
+      st_hasher_sealing()->hash(col, layers, leaves + i * 32);
+    }
+    /* A chunk never straddles sub-trees: sub-tree sizes are multiples of CHUNK_NODES or smaller than it. */
+    for (size_t i = 0; !rc && i < n;) {
+      uint64_t node = v + i, f = node / shape.sub_leaves;
+      size_t take = (size_t)((f + 1) * shape.sub_leaves - node);
+      if (take > n - i) take = n - i;
+      rc = st_tree_writer_push(tf.w[f], leaves + i * 32, take, err);
+      i += take;
+    }
+  }
+  if (!rc) rc = tree_files_commit(&tf, err);
+  if (!rc) st_tree_root_of_subroots(&shape, st_hasher_sealing(), tf.roots[0], comm_c);
+  tree_files_abort(&tf);
+  close_fds(fds, layers);
+  free(cols);
+  free(leaves);
+  return rc;
+}
+
+/* replica = data + key, written to the sealed file and pushed into tree_r_last. */
+static st_code encode(const st_seal_input *in, const st_sector_paths *p, int data_fd, uint8_t comm_r_last[32],
+                      st_err *err) {
+  const st_sector_info *info = in->info;
+  uint64_t nodes = st_sector_nodes(info);
+  st_tree_shape shape;
+  st_tree_shape_sector(&shape, info, 1 + st_sector_rows_to_discard(info));
+  char key_path[ST_PATH_MAX], name[64];
+  snprintf(name, sizeof name, "sc-02-data-layer-%u.dat", info->layers);
+  st_code rc = cache_path(p, name, key_path, err);
+  if (rc) return rc;
+  int key_fd = open(key_path, O_RDONLY | O_CLOEXEC);
+  if (key_fd < 0) return st_fs_os_error(err, "read from", key_path, errno);
+  st_fs_tmpfile sealed;
+  tree_files tf;
+  memset(&tf, 0, sizeof tf);
+  uint8_t *data = malloc((size_t)CHUNK_NODES * 32), *key = malloc((size_t)CHUNK_NODES * 32);
+  rc = data && key ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory for encoding");
+  bool sealed_open = false;
+  if (!rc) rc = st_fs_tmpfile_open(&sealed, p->sealed, 0644, err);
+  sealed_open = !rc;
+  if (!rc) rc = tree_files_open(&tf, p, "tree-r-last", &shape, err);
+  for (uint64_t v = 0; !rc && v < nodes; v += CHUNK_NODES) {
+    size_t n = nodes - v < CHUNK_NODES ? (size_t)(nodes - v) : CHUNK_NODES;
+    rc = read_data(data_fd, in->data_path, v, n, data, err);
+    if (!rc) rc = st_fs_pread_all(key_fd, key, n * 32, v * 32, key_path, err);
+    for (size_t i = 0; !rc && i < n; i++) st_fr_add(data + i * 32, data + i * 32, key + i * 32);
+    if (!rc) rc = st_fs_pwrite_all(sealed.fd, data, n * 32, v * 32, sealed.tmp, err);
+    for (size_t i = 0; !rc && i < n;) {
+      uint64_t node = v + i, f = node / shape.sub_leaves;
+      size_t take = (size_t)((f + 1) * shape.sub_leaves - node);
+      if (take > n - i) take = n - i;
+      rc = st_tree_writer_push(tf.w[f], data + i * 32, take, err);
+      i += take;
+    }
+  }
+  if (!rc) rc = tree_files_commit(&tf, err);
+  if (!rc) st_tree_root_of_subroots(&shape, st_hasher_sealing(), tf.roots[0], comm_r_last);
+  if (!rc) {
+    rc = st_fs_tmpfile_commit(&sealed, err);
+    sealed_open = false;
+  }
+  tree_files_abort(&tf);
+  if (sealed_open) st_fs_tmpfile_abort(&sealed);
+  close(key_fd);
+  free(data);
+  free(key);
+  return rc;
+}
+
+static st_code write_aux(const st_seal_input *in, const st_sector_paths *p, const st_seal_output *out, st_err *err) {
+  const st_sector_info *info = in->info;
+  char path[ST_PATH_MAX];
+  json_t *t = json_pack("{s:i, s:s, s:I, s:i, s:s, s:{s:s, s:i}, s:{s:i, s:i}, s:{s:i, s:i, s:i}}", "version", 1,
+                        "sector_size_name", info->name, "sector_size", (json_int_t)info->size, "layers",
+                        (int)info->layers, "hasher", st_hasher_sealing()->name, "tree_d", "file",
+                        "sc-02-data-tree-d.dat", "arity", 2, "tree_c", "files", (int)st_sector_tree_files(info),
+                        "rows_to_discard", 0, "tree_r_last", "files", (int)st_sector_tree_files(info), "rows",
+                        (int)st_sector_subtree_rows(info), "rows_to_discard", (int)st_sector_rows_to_discard(info));
+  char *text = t ? json_dumps(t, JSON_SORT_KEYS) : NULL;
+  json_decref(t);
+  st_code rc = text ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory for t_aux");
+  if (!rc) rc = cache_path(p, "t_aux", path, err);
+  if (!rc) rc = st_fs_write_atomic(path, text, strlen(text), 0644, err);
+  free(text);
+  if (rc) return rc;
+  uint8_t paux[64];
+  memcpy(paux, out->comm_c, 32);
+  memcpy(paux + 32, out->comm_r_last, 32);
+  if ((rc = cache_path(p, "p_aux", path, err))) return rc;
+  return st_fs_write_atomic(path, paux, sizeof paux, 0644, err);
+}
+
+st_code st_seal(const st_seal_input *in, st_seal_output *out, st_err *err) {
+  const st_sector_info *info = in->info;
+  uint64_t nodes = st_sector_nodes(info);
+  st_sector_paths p;
+  st_code rc = st_sector_paths_make(in->root, in->miner, in->sector, &p, err);
+  char dir[ST_PATH_MAX];
+  snprintf(dir, sizeof dir, "%s/sealed", in->root);
+  if (!rc) rc = st_fs_mkdir_p(dir, 0755, err);
+  if (!rc) rc = st_fs_mkdir_p(p.cache, 0755, err);
+  if (rc) return rc;
+  if (!st_fr_is_valid(in->ticket)) return st_err_set(err, ST_EINVAL, "seal: the ticket is not a field element");
+  int data_fd = -1;
+  if (in->data_path) {
+    data_fd = open(in->data_path, O_RDONLY | O_CLOEXEC);
+    if (data_fd < 0) return st_fs_os_error(err, "read from", in->data_path, errno);
+    struct stat st;
+    if (fstat(data_fd, &st) || (uint64_t)st.st_size != info->size) {
+      close(data_fd);
+      return st_err_set(err, ST_EINVAL, "data path=\"%s\" must hold exactly %llu padded bytes", in->data_path,
+                        (unsigned long long)info->size);
+    }
+  }
+  uint8_t *chunk = malloc((size_t)CHUNK_NODES * 32);
+  if (!chunk) rc = st_err_set(err, ST_ENOMEM, "out of memory");
+  memset(out, 0, sizeof *out);
+
+  phase(in, "tree_d", false);
+  if (!rc) rc = build_tree_d(in, &p, data_fd, out->comm_d, chunk, err);
+  phase(in, "tree_d", true);
+  free(chunk);
+
+  uint8_t prover_id[32], porep_id[32];
+  st_prover_id(in->miner, prover_id);
+  st_porep_id(info->seal_proof, porep_id);
+  st_replica_id(prover_id, in->sector, in->ticket, out->comm_d, porep_id, out->replica_id);
+  st_graph g;
+  st_graph_init(&g, nodes, porep_id);
+  uint8_t *prev = NULL;
+  size_t len = (size_t)(nodes * 32);
+  for (unsigned l = 1; !rc && l <= info->layers; l++) {
+    char name[32];
+    snprintf(name, sizeof name, "layer %u", l);
+    phase(in, name, false);
+    rc = label_layer(&p, &g, out->replica_id, l, prev, err);
+    if (prev) munmap(prev, len);
+    prev = NULL;
+    if (!rc && l < info->layers) {
+      char lname[64], lpath[ST_PATH_MAX];
+      snprintf(lname, sizeof lname, "sc-02-data-layer-%u.dat", l);
+      rc = cache_path(&p, lname, lpath, err);
+      int fd = rc ? -1 : open(lpath, O_RDONLY | O_CLOEXEC);
+      if (!rc && fd < 0) rc = st_fs_os_error(err, "read from", lpath, errno);
+      if (!rc) rc = map_file(fd, len, PROT_READ, lpath, &prev, err);
+      if (fd >= 0) close(fd);
+    }
+    phase(in, name, true);
+  }
+  if (prev) munmap(prev, len);
+
+  if (!rc) {
+    phase(in, "tree_c", false);
+    rc = build_tree_c(in, &p, out->comm_c, err);
+    phase(in, "tree_c", true);
+  }
+  if (!rc) {
+    phase(in, "tree_r_last", false);
+    rc = encode(in, &p, data_fd, out->comm_r_last, err);
+    phase(in, "tree_r_last", true);
+  }
+  if (data_fd >= 0) close(data_fd);
+  if (!rc) {
+    st_comm_r(st_hasher_sealing(), out->comm_c, out->comm_r_last, out->comm_r);
+    phase(in, "aux", false);
+    rc = write_aux(in, &p, out, err);
+    phase(in, "aux", true);
+  }
+  return rc;
+}
+
+static st_code remove_if_present(const char *path, st_err *err) {
+  if (unlink(path) && errno != ENOENT) return st_fs_os_error(err, "remove", path, errno);
+  return ST_OK;
+}
+
+st_code st_seal_finalize(const st_sector_info *info, const char *root, uint64_t miner, uint64_t sector, st_err *err) {
+  st_sector_paths p;
+  st_code rc = st_sector_paths_make(root, miner, sector, &p, err);
+  char name[64], path[ST_PATH_MAX];
+  for (unsigned l = 1; !rc && l <= info->layers; l++) {
+    snprintf(name, sizeof name, "sc-02-data-layer-%u.dat", l);
+    if (!(rc = cache_path(&p, name, path, err))) rc = remove_if_present(path, err);
+  }
+  unsigned files = st_sector_tree_files(info);
+  for (unsigned i = 0; !rc && i < files; i++) {
+    st_sector_tree_file_name("tree-c", i, files, name);
+    if (!(rc = cache_path(&p, name, path, err))) rc = remove_if_present(path, err);
+  }
+  if (!rc && !(rc = cache_path(&p, "sc-02-data-tree-d.dat", path, err))) rc = remove_if_present(path, err);
+  if (rc) return rc;
+  int fd = open(p.cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return st_fs_os_error(err, "open directory", p.cache, errno);
+  int s = fsync(fd);
+  int e = errno;
+  close(fd);
+  return s ? st_fs_os_error(err, "fsync directory", p.cache, e) : ST_OK;
+}
+
+st_code st_read_p_aux(const char *cache_dir, uint8_t comm_c[32], uint8_t comm_r_last[32], st_err *err) {
+  char path[ST_PATH_MAX];
+  int n = snprintf(path, sizeof path, "%s/p_aux", cache_dir);
+  if (n < 0 || n >= (int)sizeof path) return st_err_set(err, ST_ERANGE, "path too long: %s/p_aux", cache_dir);
+  st_buf b = ST_BUF_INIT;
+  st_code rc = st_fs_read_file(path, 4096, &b, err);
+  if (!rc && b.len != 64)
+    rc = st_err_set(err, ST_EIO, "could not read from path=\"%s\": p_aux is %zu bytes, want 64", path, b.len);
+  if (!rc && (!st_fr_is_valid(b.data) || !st_fr_is_valid(b.data + 32)))
+    rc = st_err_set(err, ST_EIO, "could not read from path=\"%s\": p_aux holds a value that is not a field element",
+                    path);
+  if (!rc) {
+    memcpy(comm_c, b.data, 32);
+    memcpy(comm_r_last, b.data + 32, 32);
+  }
+  st_buf_free(&b);
+  return rc;
+}
