@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -269,6 +270,24 @@ st_code st_tree_reader_open(st_tree_reader *r, const st_tree_shape *s, const st_
 fail:
   st_tree_reader_close(r);
   return rc;
+}
+
+st_code st_tree_reader_open_dir(st_tree_reader *r, const st_tree_shape *s, const st_hasher *h, const char *dir,
+                                const char *kind, const char *leaf_file, st_err *err) {
+  char paths[ST_TREE_MAX_FILES][ST_PATH_MAX];
+  const char *files[ST_TREE_MAX_FILES];
+  for (unsigned i = 0; i < s->files; i++) {
+    char name[64];
+    st_sector_tree_file_name(kind, i, s->files, name);
+    int n = snprintf(paths[i], ST_PATH_MAX, "%s/%s", dir, name);
+    if (n < 0 || n >= ST_PATH_MAX) {
+      memset(r, 0, sizeof *r);
+      r->leaf_fd = -1;
+      return st_err_set(err, ST_ERANGE, "path too long: %s/%s", dir, name);
+    }
+    files[i] = paths[i];
+  }
+  return st_tree_reader_open(r, s, h, files, leaf_file, err);
 }
 
 /* Appends group's nodes except the one at pos to *sib. */

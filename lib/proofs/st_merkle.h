@@ -75,6 +75,9 @@ typedef struct st_tree_reader {
 } st_tree_reader;
 st_code st_tree_reader_open(st_tree_reader *r, const st_tree_shape *s, const st_hasher *h, const char *const *files,
                             const char *leaf_file, st_err *err);
+/* The same for the files of kind ("tree-r-last", "tree-c", "tree-d") in a sector cache dir. */
+st_code st_tree_reader_open_dir(st_tree_reader *r, const st_tree_shape *s, const st_hasher *h, const char *dir,
+                                const char *kind, const char *leaf_file, st_err *err);
 /* leaf gets the leaf, siblings st_tree_path_len(shape) bytes. */
 st_code st_tree_reader_prove(st_tree_reader *r, uint64_t index, uint8_t leaf[32], uint8_t *siblings, st_err *err);
 void st_tree_reader_close(st_tree_reader *r);

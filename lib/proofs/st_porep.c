@@ -69,21 +69,6 @@ static void prover_close(prover *p) {
     if (p->layer_fds[l] >= 0) close(p->layer_fds[l]);
 }
 
-/* Opens tree files named kind in the cache. */
-static st_code open_tree(st_tree_reader *rd, const st_sector_paths *sp, const char *kind, const st_tree_shape *s,
-                         const st_hasher *h, const char *leaf_file, st_err *err) {
-  char paths[ST_TREE_MAX_FILES][ST_PATH_MAX];
-  const char *files[ST_TREE_MAX_FILES];
-  for (unsigned i = 0; i < s->files; i++) {
-    char name[64];
-    st_sector_tree_file_name(kind, i, s->files, name);
-    st_code rc = st_sector_cache_file(sp, name, paths[i], err);
-    if (rc) return rc;
-    files[i] = paths[i];
-  }
-  return st_tree_reader_open(rd, s, h, files, leaf_file, err);
-}
-
 static st_code prover_open(prover *p, const st_porep_public *pub, const char *root, st_err *err) {
   memset(p, 0, sizeof *p);
   p->d.leaf_fd = p->c.leaf_fd = p->r.leaf_fd = -1;
@@ -91,9 +76,9 @@ static st_code prover_open(prover *p, const st_porep_public *pub, const char *ro
   st_tree_shape ds, cs, rs;
   shapes(pub->info, &ds, &cs, &rs);
   st_code rc = st_sector_paths_make(root, pub->miner, pub->sector, &sp, err);
-  if (!rc) rc = open_tree(&p->d, &sp, "tree-d", &ds, &st_hasher_sha254, NULL, err);
-  if (!rc) rc = open_tree(&p->c, &sp, "tree-c", &cs, st_hasher_sealing(), NULL, err);
-  if (!rc) rc = open_tree(&p->r, &sp, "tree-r-last", &rs, st_hasher_sealing(), sp.sealed, err);
+  if (!rc) rc = st_tree_reader_open_dir(&p->d, &ds, &st_hasher_sha254, sp.cache, "tree-d", NULL, err);
+  if (!rc) rc = st_tree_reader_open_dir(&p->c, &cs, st_hasher_sealing(), sp.cache, "tree-c", NULL, err);
+  if (!rc) rc = st_tree_reader_open_dir(&p->r, &rs, st_hasher_sealing(), sp.cache, "tree-r-last", sp.sealed, err);
   if (rc) return rc;
   uint8_t comm_r[32];
   st_comm_r(st_hasher_sealing(), p->c.root, p->r.root, comm_r);

@@ -1,0 +1,378 @@
+/* st_post: PoSt challenges, per-sector proving, the parallel partition prover with per-sector
+ * timeouts, and the verifiers. */
+#include "proofs/st_post.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec/st_cbor.h"
+#include "crypto/st_hash.h"
+#include "proofs/st_fr.h"
+#include "proofs/st_hasher.h"
+#include "proofs/st_merkle.h"
+#include "proofs/st_seal.h"
+
+static uint64_t le64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+
+static void put_le64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+uint64_t st_post_leaf_challenge(const uint8_t randomness[32], uint64_t sector, uint64_t index, uint64_t nodes) {
+  uint8_t buf[48], h[32];
+  memcpy(buf, randomness, 32);
+  put_le64(buf + 32, sector);
+  put_le64(buf + 40, index);
+  st_sha256(buf, sizeof buf, h);
+  return le64(h) % nodes;
+}
+
+uint64_t st_post_select_sector(const uint8_t prover_id[32], const uint8_t randomness[32], uint64_t n, uint64_t count) {
+  uint8_t buf[72], h[32];
+  memcpy(buf, prover_id, 32);
+  memcpy(buf + 32, randomness, 32);
+  put_le64(buf + 64, n);
+  st_sha256(buf, sizeof buf, h);
+  return le64(h) % count;
+}
+
+static void r_last_shape(const st_sector_info *info, st_tree_shape *s) {
+  st_tree_shape_sector(s, info, 1 + st_sector_rows_to_discard(info));
+}
+
+/* Proves one sector with count challenges, appending [number, comm_c, comm_r_last, [path...]]. */
+static st_code prove_sector(const st_sector_info *info, const uint8_t randomness[32], uint64_t number,
+                            const uint8_t comm_r[32], const char *sealed, const char *cache, unsigned count,
+                            st_buf *out, uint64_t *bytes, st_err *err) {
+  uint8_t comm_c[32], comm_r_last[32], check[32];
+  st_code rc = st_read_p_aux(cache, comm_c, comm_r_last, err);
+  if (rc) return rc;
+  *bytes += 64;
+  st_comm_r(st_hasher_sealing(), comm_c, comm_r_last, check);
+  if (memcmp(check, comm_r, 32))
+    return st_err_set(err, ST_ECRYPTO, "p_aux in \"%s\" does not match the sector's comm_r", cache);
+  st_tree_shape shape;
+  r_last_shape(info, &shape);
+  st_tree_reader rd;
+  if ((rc = st_tree_reader_open_dir(&rd, &shape, st_hasher_sealing(), cache, "tree-r-last", sealed, err))) return rc;
+  if (memcmp(rd.root, comm_r_last, 32)) {
+    st_tree_reader_close(&rd);
+    return st_err_set(err, ST_ECRYPTO, "tree-r-last in \"%s\" does not match comm_r_last in p_aux", cache);
+  }
+  st_cbor_put_array(out, 4);
+  st_cbor_put_uint(out, number);
+  st_cbor_put_bytes(out, comm_c, 32);
+  st_cbor_put_bytes(out, comm_r_last, 32);
+  st_cbor_put_array(out, count);
+  uint64_t nodes = st_sector_nodes(info);
+  for (unsigned n = 0; !rc && n < count; n++) {
+    uint8_t leaf[32], sib[ST_TREE_MAX_PATH];
+    rc = st_tree_reader_prove(&rd, st_post_leaf_challenge(randomness, number, n, nodes), leaf, sib, err);
+    if (!rc) st_tree_put_path(out, &shape, leaf, sib);
+  }
+  *bytes += rd.bytes_read;
+  st_tree_reader_close(&rd);
+  return rc ? rc : st_buf_status(out, err);
+}
+
+static st_code verify_sector(st_cbor_reader *r, const st_sector_info *info, const uint8_t randomness[32],
+                             const st_post_public_sector *want, unsigned count, st_err *err) {
+  uint64_t number;
+  const uint8_t *comm_c, *comm_r_last;
+  st_code rc = st_cbor_expect_array(r, 4, "post sector proof");
+  if (!rc) rc = st_cbor_read_uint(r, &number);
+  if (!rc && number != want->number)
+    return st_err_set(err, ST_ECRYPTO, "post proof: found sector %llu where sector %llu was expected",
+                      (unsigned long long)number, (unsigned long long)want->number);
+  if (!rc) rc = st_cbor_expect_bytes(r, 32, "post comm_c", &comm_c);
+  if (!rc) rc = st_cbor_expect_bytes(r, 32, "post comm_r_last", &comm_r_last);
+  if (!rc) rc = st_cbor_expect_array(r, count, "post challenges");
+  if (rc) return rc;
+  uint8_t check[32];
+  st_comm_r(st_hasher_sealing(), comm_c, comm_r_last, check);
+  if (memcmp(check, want->comm_r, 32))
+    return st_err_set(err, ST_ECRYPTO, "post proof: sector %llu: comm_c and comm_r_last do not hash to comm_r",
+                      (unsigned long long)number);
+  st_tree_shape shape;
+  r_last_shape(info, &shape);
+  for (unsigned n = 0; n < count; n++) {
+    const uint8_t *leaf, *sib;
+    if ((rc = st_tree_read_path(r, &shape, "post path", &leaf, &sib))) return rc;
+    uint64_t c = st_post_leaf_challenge(randomness, number, n, st_sector_nodes(info));
+    if (!st_tree_verify(&shape, st_hasher_sealing(), c, leaf, sib, comm_r_last))
+      return st_err_set(err, ST_ECRYPTO, "post proof: sector %llu: challenge %u (leaf %llu) does not lead to comm_r_last",
+                        (unsigned long long)number, n, (unsigned long long)c);
+  }
+  return ST_OK;
+}
+
+/* ---- the parallel partition prover ---- */
+
+enum { JOB_WAITING, JOB_RUNNING, JOB_DONE, JOB_COLLECTED, JOB_ABANDONED };
+
+typedef struct batch batch;
+typedef struct job {
+  batch *b;
+  uint64_t number;
+  uint8_t comm_r[32];
+  char *sealed, *cache;
+  int state;
+  struct timespec started;
+  st_buf out;
+  st_err err;
+  st_code rc;
+  uint64_t bytes;
+} job;
+
+/* Shared by the caller and the reader threads; freed by whoever drops the last reference, so
+ * a thread stuck past its timeout (a hung NFS read) never writes to freed memory. */
+struct batch {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int refs;
+  const st_sector_info *info;
+  uint8_t randomness[32];
+  size_t n;
+  job *jobs;
+};
+
+static void batch_free(batch *b) {
+  for (size_t i = 0; i < b->n; i++) {
+    free(b->jobs[i].sealed);
+    free(b->jobs[i].cache);
+    st_buf_free(&b->jobs[i].out);
+  }
+  free(b->jobs);
+  pthread_cond_destroy(&b->cv);
+  pthread_mutex_destroy(&b->mu);
+  free(b);
+}
+
+static void batch_release(batch *b) {
+  pthread_mutex_lock(&b->mu);
+  bool last = --b->refs == 0;
+  pthread_mutex_unlock(&b->mu);
+  if (last) batch_free(b);
+}
+
+static void *reader(void *arg) {
+  job *j = arg;
+  batch *b = j->b;
+  st_buf out = ST_BUF_INIT;
+  st_err err;
+  st_err_clear(&err);
+  uint64_t bytes = 0;
+  st_code rc = prove_sector(b->info, b->randomness, j->number, j->comm_r, j->sealed, j->cache, ST_WINDOW_CHALLENGES,
+                            &out, &bytes, &err);
+  pthread_mutex_lock(&b->mu);
+  if (j->state == JOB_RUNNING) {
+    j->out = out;
+    j->err = err;
+    j->rc = rc;
+    j->bytes = bytes;
+    j->state = JOB_DONE;
+    pthread_cond_signal(&b->cv);
+  } else {
+    st_buf_free(&out);
+  }
+  pthread_mutex_unlock(&b->mu);
+  batch_release(b);
+  return NULL;
+}
+
+static uint64_t ms_since(const struct timespec *t, const struct timespec *now) {
+  return (uint64_t)(now->tv_sec - t->tv_sec) * 1000 + (uint64_t)((now->tv_nsec - t->tv_nsec) / 1000000);
+}
+
+void st_post_result_free(st_post_result *r) {
+  st_buf_free(&r->proof);
+  free(r->skipped);
+  r->skipped = NULL;
+  r->nskipped = 0;
+}
+
+static batch *batch_new(const st_sector_info *info, const uint8_t randomness[32], const st_post_sector *sectors, size_t n) {
+  batch *b = calloc(1, sizeof *b);
+  if (!b) return NULL;
+  b->jobs = calloc(n, sizeof *b->jobs);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_mutex_init(&b->mu, NULL);
+  pthread_cond_init(&b->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  b->refs = 1;
+  b->info = info;
+  b->n = n;
+  memcpy(b->randomness, randomness, 32);
+  bool ok = b->jobs != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    job *j = &b->jobs[i];
+    j->b = b;
+    j->number = sectors[i].number;
+    memcpy(j->comm_r, sectors[i].comm_r, 32);
+    st_buf_init(&j->out);
+    ok = (j->sealed = strdup(sectors[i].sealed_path)) && (j->cache = strdup(sectors[i].cache_dir));
+  }
+  if (!ok) {
+    if (!b->jobs) b->n = 0;
+    batch_free(b);
+    return NULL;
+  }
+  return b;
+}
+
+/* Starts job j on a detached thread; on failure records the error in the job. */
+static bool start(job *j) {
+  clock_gettime(CLOCK_MONOTONIC, &j->started);
+  j->state = JOB_RUNNING;
+  j->b->refs++;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  int e = pthread_create(&t, &a, reader, j);
+  pthread_attr_destroy(&a);
+  if (!e) return true;
+  j->b->refs--;
+  j->state = JOB_DONE;
+  j->rc = ST_EINTERNAL;
+  st_err_set(&j->err, ST_EINTERNAL, "sector %llu: could not start a reader thread: %s", (unsigned long long)j->number,
+             strerror(e));
+  return false;
+}
+
+static st_code collect(batch *b, st_post_result *res, st_err *err) {
+  size_t ok = 0;
+  for (size_t i = 0; i < b->n; i++) ok += b->jobs[i].rc == ST_OK;
+  if (b->n > ok && !(res->skipped = calloc(b->n - ok, sizeof *res->skipped)))
+    return st_err_set(err, ST_ENOMEM, "out of memory");
+  st_cbor_put_array(&res->proof, ok);
+  for (size_t i = 0; i < b->n; i++) {
+    job *j = &b->jobs[i];
+    res->bytes_read += j->bytes;
+    if (j->rc == ST_OK) {
+      st_buf_append(&res->proof, j->out.data, j->out.len);
+    } else {
+      st_post_skipped *s = &res->skipped[res->nskipped++];
+      s->number = j->number;
+      s->code = j->rc;
+      memcpy(s->error, j->err.msg, sizeof s->error);
+    }
+  }
+  return st_buf_status(&res->proof, err);
+}
+
+st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomness[32], const st_post_sector *sectors,
+                             size_t n, const st_post_options *opt, st_post_result *result, st_err *err) {
+  memset(result, 0, sizeof *result);
+  st_buf_init(&result->proof);
+  if (!st_fr_is_valid(randomness)) return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
+  unsigned parallel = opt && opt->parallel ? opt->parallel : 8;
+  unsigned timeout = opt ? opt->timeout_ms : 0;
+  batch *b = batch_new(info, randomness, sectors, n);
+  if (!b) return st_err_set(err, ST_ENOMEM, "out of memory");
+  size_t next = 0, running = 0, finished = 0;
+  pthread_mutex_lock(&b->mu);
+  while (finished < n) {
+    while (running < parallel && next < n) {
+      if (start(&b->jobs[next++]))
+        running++;
+    }
+    bool any_done = false;
+    for (size_t i = 0; i < next && !any_done; i++) any_done = b->jobs[i].state == JOB_DONE;
+    if (!any_done) {
+      if (timeout) {
+        /* Wake at the earliest deadline among the running jobs. */
+        struct timespec until = {0, 0};
+        bool have = false;
+        for (size_t i = 0; i < next; i++) {
+          job *j = &b->jobs[i];
+          if (j->state != JOB_RUNNING) continue;
+          struct timespec d = j->started;
+          d.tv_sec += timeout / 1000;
+          d.tv_nsec += (long)(timeout % 1000) * 1000000;
+          if (d.tv_nsec >= 1000000000) {
+            d.tv_sec++;
+            d.tv_nsec -= 1000000000;
+          }
+          if (!have || d.tv_sec < until.tv_sec || (d.tv_sec == until.tv_sec && d.tv_nsec < until.tv_nsec)) until = d;
+          have = true;
+        }
+        if (have) pthread_cond_timedwait(&b->cv, &b->mu, &until);
+      } else {
+        pthread_cond_wait(&b->cv, &b->mu);
+      }
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    for (size_t i = 0; i < next; i++) {
+      job *j = &b->jobs[i];
+      if (j->state == JOB_DONE) {
+        j->state = JOB_COLLECTED;
+        finished++;
+        if (running) running--;
+      } else if (j->state == JOB_RUNNING && timeout && ms_since(&j->started, &now) >= timeout) {
+        j->state = JOB_ABANDONED;
+        j->rc = ST_EIO;
+        st_err_set(&j->err, ST_EIO, "could not read from path=\"%s\": sector %llu not read within the %u ms timeout",
+                   j->cache, (unsigned long long)j->number, timeout);
+        finished++;
+        running--;
+      }
+    }
+  }
+  st_code rc = collect(b, result, err);
+  pthread_mutex_unlock(&b->mu);
+  batch_release(b);
+  if (rc) st_post_result_free(result);
+  return rc;
+}
+
+st_code st_window_post_verify(const st_sector_info *info, const uint8_t randomness[32],
+                              const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
+                              st_err *err) {
+  if (!st_fr_is_valid(randomness)) return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
+  st_cbor_reader r;
+  st_cbor_reader_init(&r, proof, len, err);
+  st_code rc = st_cbor_expect_array(&r, n, "window post proof");
+  for (size_t i = 0; !rc && i < n; i++) rc = verify_sector(&r, info, randomness, &sectors[i], ST_WINDOW_CHALLENGES, err);
+  return rc ? rc : st_cbor_finish(&r);
+}
+
+st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
+                              const st_post_sector *eligible, size_t n, st_buf *proof, st_err *err) {
+  if (!st_fr_is_valid(randomness)) return st_err_set(err, ST_EINVAL, "winning post: the randomness is not a field element");
+  if (n == 0) return st_err_set(err, ST_EINVAL, "winning post: no eligible sectors");
+  uint8_t prover_id[32];
+  st_prover_id(miner, prover_id);
+  const st_post_sector *s = &eligible[st_post_select_sector(prover_id, randomness, 0, n)];
+  uint64_t bytes = 0;
+  st_cbor_put_array(proof, ST_WINNING_SECTORS);
+  st_code rc = prove_sector(info, randomness, s->number, s->comm_r, s->sealed_path, s->cache_dir, ST_WINNING_CHALLENGES,
+                            proof, &bytes, err);
+  return rc ? st_err_wrap(err, rc, "winning post: sector %llu", (unsigned long long)s->number) : ST_OK;
+}
+
+st_code st_winning_post_verify(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
+                               const st_post_public_sector *eligible, size_t n, const uint8_t *proof, size_t len,
+                               st_err *err) {
+  if (!st_fr_is_valid(randomness)) return st_err_set(err, ST_EINVAL, "winning post: the randomness is not a field element");
+  if (n == 0) return st_err_set(err, ST_EINVAL, "winning post: no eligible sectors");
+  uint8_t prover_id[32];
+  st_prover_id(miner, prover_id);
+  const st_post_public_sector *s = &eligible[st_post_select_sector(prover_id, randomness, 0, n)];
+  st_cbor_reader r;
+  st_cbor_reader_init(&r, proof, len, err);
+  st_code rc = st_cbor_expect_array(&r, ST_WINNING_SECTORS, "winning post proof");
+  if (!rc) rc = verify_sector(&r, info, randomness, s, ST_WINNING_CHALLENGES, err);
+  return rc ? rc : st_cbor_finish(&r);
+}

@@ -1,0 +1,75 @@
+/* st_post: WindowPoSt and WinningPoSt vanilla proofs over sealed sectors on disk.
+ *
+ * Challenges follow Filecoin (filecoin-facts.md section 2.4): leaf =
+ * LE64(SHA-256(randomness || LE64(sector) || LE64(challenge_index))[0..8]) mod nodes, with
+ * challenge_index = n (WindowPoSt V1_2: 10 per sector; WinningPoSt: 66 over the one sector
+ * chosen by LE64(SHA-256(prover_id || randomness || LE64(0))[0..8]) mod eligible count).
+ *
+ * Proving a sector reads p_aux, checks H(comm_c || comm_r_last) against the sector's comm_r,
+ * opens tree-r-last (sizes checked) and reads each challenged leaf's path. A WindowPoSt
+ * partition never fails because of a sector: a sector that cannot be read (missing or short
+ * file, bad p_aux, I/O error, past the per-sector timeout) is listed as skipped with its
+ * error, and the proof covers the rest. Sectors are read in parallel.
+ *
+ * Encoding (DAG-CBOR): [sector...], sector = [number, comm_c, comm_r_last, [path...]]. */
+#ifndef ST_POST_H
+#define ST_POST_H
+#include <stddef.h>
+#include <stdint.h>
+#include "core/st_buf.h"
+#include "core/st_err.h"
+#include "proofs/st_sector.h"
+
+/* A sector to prove: its number, comm_r from the chain, and where its files are. */
+typedef struct st_post_sector {
+  uint64_t number;
+  uint8_t comm_r[32];
+  const char *sealed_path;
+  const char *cache_dir;
+} st_post_sector;
+
+/* A sector the verifier expects a proof for. */
+typedef struct st_post_public_sector {
+  uint64_t number;
+  uint8_t comm_r[32];
+} st_post_public_sector;
+
+typedef struct st_post_skipped {
+  uint64_t number;
+  st_code code;
+  char error[ST_ERR_MSG_MAX];
+} st_post_skipped;
+
+typedef struct st_post_options {
+  unsigned parallel;   /* sectors read at once; 0 = 8 */
+  unsigned timeout_ms; /* per sector; 0 = none */
+} st_post_options;
+
+typedef struct st_post_result {
+  st_buf proof;             /* the encoded proof of the sectors not skipped */
+  st_post_skipped *skipped; /* in input order */
+  size_t nskipped;
+  uint64_t bytes_read;
+} st_post_result;
+void st_post_result_free(st_post_result *r);
+
+uint64_t st_post_leaf_challenge(const uint8_t randomness[32], uint64_t sector, uint64_t index, uint64_t nodes);
+uint64_t st_post_select_sector(const uint8_t prover_id[32], const uint8_t randomness[32], uint64_t n, uint64_t count);
+
+/* Fails only for bad arguments (randomness not a field element, no sectors); sector faults
+ * go to result->skipped. */
+st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomness[32], const st_post_sector *sectors,
+                             size_t n, const st_post_options *opt, st_post_result *result, st_err *err);
+/* sectors: the ones proven (the partition's sectors less the skipped ones), in order. */
+st_code st_window_post_verify(const st_sector_info *info, const uint8_t randomness[32],
+                              const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
+                              st_err *err);
+
+/* WinningPoSt over the eligible sectors: picks one and proves it; a fault fails the proof. */
+st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
+                              const st_post_sector *eligible, size_t n, st_buf *proof, st_err *err);
+st_code st_winning_post_verify(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
+                               const st_post_public_sector *eligible, size_t n, const uint8_t *proof, size_t len,
+                               st_err *err);
+
+#endif

@@ -1,0 +1,294 @@
+/* Tests for st_post: challenge derivation (derived vectors in filecoin-facts.md 2.4, the
+ * prover_id vector), WindowPoSt over a partition with each kind of unreadable sector skipped
+ * and named, the per-sector timeout, tampering, and WinningPoSt. */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/st_fs.h"
+#include "proofs/st_fr.h"
+#include "proofs/st_post.h"
+#include "proofs/st_seal.h"
+
+#define NSEC 3
+
+typedef struct fixture {
+  char dir[256];
+  const st_sector_info *info;
+  st_sector_paths paths[NSEC];
+  st_post_sector sec[NSEC];
+  st_post_public_sector pub[NSEC];
+  uint8_t rand[32];
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  tu_tmpdir(f->dir);
+  st_err err;
+  assert_int_equal(st_sector_lookup("2KiB", &f->info, &err), ST_OK);
+  for (int i = 0; i < NSEC; i++) {
+    st_seal_input in = {.info = f->info, .miner = 1000, .sector = (uint64_t)i + 1, .root = f->dir};
+    in.ticket[0] = (uint8_t)(i + 1);
+    st_seal_output out;
+    assert_int_equal(st_seal(&in, &out, &err), ST_OK);
+    assert_int_equal(st_seal_finalize(f->info, f->dir, 1000, (uint64_t)i + 1, &err), ST_OK);
+    assert_int_equal(st_sector_paths_make(f->dir, 1000, (uint64_t)i + 1, &f->paths[i], &err), ST_OK);
+    f->sec[i] = (st_post_sector){.number = (uint64_t)i + 1, .sealed_path = f->paths[i].sealed, .cache_dir = f->paths[i].cache};
+    memcpy(f->sec[i].comm_r, out.comm_r, 32);
+    f->pub[i].number = (uint64_t)i + 1;
+    memcpy(f->pub[i].comm_r, out.comm_r, 32);
+  }
+  for (int i = 0; i < 32; i++) f->rand[i] = (uint8_t)(200 - i);
+  st_fr_trunc254(f->rand);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  tu_rmdir(f->dir);
+  free(f);
+  return 0;
+}
+
+static void test_challenge_vectors(void **state) {
+  (void)state;
+  uint8_t rand[32];
+  for (int i = 0; i < 32; i++) rand[i] = (uint8_t)i;
+  static const uint64_t want[10] = {46, 10, 14, 42, 22, 8, 31, 41, 43, 30};
+  for (uint64_t n = 0; n < 10; n++) assert_int_equal(st_post_leaf_challenge(rand, 1, n, 64), want[n]);
+  uint8_t prover[32];
+  st_prover_id(1000, prover);
+  assert_int_equal(st_post_select_sector(prover, rand, 0, 10), 6);
+  json_t *v = tu_load_vectors("vectors.json");
+  json_t *pid = json_object_get(v, "prover_id");
+  st_prover_id((uint64_t)json_integer_value(json_object_get(pid, "miner_id")), prover);
+  assert_string_equal(tu_tohex(prover, 32), json_string_value(json_object_get(pid, "hex")));
+  json_decref(v);
+}
+
+static void prove(fixture *f, size_t n, unsigned parallel, unsigned timeout_ms, st_post_result *res) {
+  st_post_options opt = {.parallel = parallel, .timeout_ms = timeout_ms};
+  st_err err;
+  if (st_window_post_prove(f->info, f->rand, f->sec, n, &opt, res, &err)) fail_msg("%s", err.msg);
+}
+
+static void test_window_post_all_good(void **state) {
+  fixture *f = *state;
+  st_post_result a, b;
+  prove(f, 2, 1, 0, &a);
+  prove(f, 2, 4, 5000, &b);
+  assert_int_equal(a.nskipped, 0);
+  assert_int_equal(a.proof.len, b.proof.len);
+  assert_memory_equal(a.proof.data, b.proof.data, a.proof.len);
+  assert_true(a.bytes_read > 0);
+  st_err err;
+  if (st_window_post_verify(f->info, f->rand, f->pub, 2, a.proof.data, a.proof.len, &err)) fail_msg("%s", err.msg);
+  st_post_result_free(&a);
+  st_post_result_free(&b);
+}
+
+static void expect_verify_fails(fixture *f, const uint8_t *rand, const st_post_public_sector *pub, size_t n,
+                                const st_buf *proof, const char *needle) {
+  st_err err;
+  assert_int_not_equal(st_window_post_verify(f->info, rand, pub, n, proof->data, proof->len, &err), ST_OK);
+  tu_assert_err_contains(&err, needle);
+}
+
+static void test_window_post_tampering(void **state) {
+  fixture *f = *state;
+  st_post_result res;
+  prove(f, 2, 2, 0, &res);
+  /* A challenged leaf: the first path's leaf follows the first comm_r_last. */
+  st_buf copy = ST_BUF_INIT;
+  st_buf_append(&copy, res.proof.data, res.proof.len);
+  uint8_t comm_c[32], comm_r_last[32];
+  st_err err;
+  assert_int_equal(st_read_p_aux(f->paths[0].cache, comm_c, comm_r_last, &err), ST_OK);
+  size_t off = 0;
+  while (memcmp(copy.data + off, comm_r_last, 32)) off++;
+  copy.data[off + 32 + 1 + 1 + 2 + 3] ^= 1; /* challenges array(10), path array(2), bytes(32) head, inside the leaf */
+  expect_verify_fails(f, f->rand, f->pub, 2, &copy, "does not lead to comm_r_last");
+  /* A path node. */
+  memcpy(copy.data, res.proof.data, res.proof.len);
+  copy.data[off + 32 + 1 + 1 + 2 + 32 + 3 + 200] ^= 1;
+  expect_verify_fails(f, f->rand, f->pub, 2, &copy, "does not lead to comm_r_last");
+  /* The p_aux values (comm_c) in the proof. */
+  memcpy(copy.data, res.proof.data, res.proof.len);
+  copy.data[off - 10] ^= 1;
+  expect_verify_fails(f, f->rand, f->pub, 2, &copy, "do not hash to comm_r");
+  /* Other randomness, another comm_r, another sector number. */
+  uint8_t rand[32];
+  memcpy(rand, f->rand, 32);
+  rand[0] ^= 1;
+  expect_verify_fails(f, rand, f->pub, 2, &res.proof, "does not lead to comm_r_last");
+  rand[31] = 0xff;
+  expect_verify_fails(f, rand, f->pub, 2, &res.proof, "randomness is not a field element");
+  st_post_public_sector pub[2] = {f->pub[0], f->pub[1]};
+  pub[1].comm_r[3] ^= 1;
+  expect_verify_fails(f, f->rand, pub, 2, &res.proof, "do not hash to comm_r");
+  pub[1] = f->pub[2];
+  expect_verify_fails(f, f->rand, pub, 2, &res.proof, "found sector 2 where sector 3 was expected");
+  /* A verifier expecting only one sector (as if one was skipped) rejects two. */
+  expect_verify_fails(f, f->rand, f->pub, 1, &res.proof, "expected an array of 1 items");
+  st_buf_free(&copy);
+  st_post_result_free(&res);
+}
+
+/* Breaks sector 2 with fn, proves the partition {1, 2, 3}, and checks that 1 and 3 are proven
+ * and 2 is skipped with an error containing needle. */
+static void expect_skip(fixture *f, const char *needle, unsigned timeout_ms) {
+  st_post_result res;
+  prove(f, NSEC, 2, timeout_ms, &res);
+  assert_int_equal(res.nskipped, 1);
+  assert_int_equal(res.skipped[0].number, 2);
+  if (!strstr(res.skipped[0].error, needle)) fail_msg("skip reason \"%s\" lacks \"%s\"", res.skipped[0].error, needle);
+  st_post_public_sector pub[2] = {f->pub[0], f->pub[2]};
+  st_err err;
+  if (st_window_post_verify(f->info, f->rand, pub, 2, res.proof.data, res.proof.len, &err)) fail_msg("%s", err.msg);
+  st_post_result_free(&res);
+}
+
+static void save(const char *path, st_buf *b) {
+  st_err err;
+  st_buf_init(b);
+  assert_int_equal(st_fs_read_file(path, 1 << 20, b, &err), ST_OK);
+}
+
+static void restore(const char *path, st_buf *b) {
+  st_err err;
+  unlink(path);
+  assert_int_equal(st_fs_write_atomic(path, b->data, b->len, 0644, &err), ST_OK);
+  st_buf_free(b);
+}
+
+static void test_skip_missing_p_aux(void **state) {
+  fixture *f = *state;
+  char path[ST_PATH_MAX + 64], want[ST_PATH_MAX + 200];
+  snprintf(path, sizeof path, "%s/p_aux", f->paths[1].cache);
+  st_buf keep;
+  save(path, &keep);
+  unlink(path);
+  snprintf(want, sizeof want, "could not read from path=\"%s\": No such file or directory", path);
+  expect_skip(f, want, 0);
+  restore(path, &keep);
+}
+
+static void test_skip_bad_p_aux(void **state) {
+  fixture *f = *state;
+  char path[ST_PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/p_aux", f->paths[1].cache);
+  st_buf keep, bad = ST_BUF_INIT;
+  st_err err;
+  save(path, &keep);
+  assert_int_equal(st_fs_write_atomic(path, keep.data, 63, 0644, &err), ST_OK);
+  expect_skip(f, "p_aux is 63 bytes, want 64", 0);
+  st_buf_append(&bad, keep.data, 64);
+  bad.data[0] ^= 1; /* a different comm_c */
+  assert_int_equal(st_fs_write_atomic(path, bad.data, 64, 0644, &err), ST_OK);
+  expect_skip(f, "does not match the sector's comm_r", 0);
+  st_buf_free(&bad);
+  restore(path, &keep);
+}
+
+static void test_skip_missing_tree(void **state) {
+  fixture *f = *state;
+  char path[ST_PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/sc-02-data-tree-r-last.dat", f->paths[1].cache);
+  st_buf keep;
+  save(path, &keep);
+  unlink(path);
+  char want[ST_PATH_MAX + 200];
+  snprintf(want, sizeof want, "could not read from path=\"%s\"", path);
+  expect_skip(f, want, 0);
+  restore(path, &keep);
+}
+
+static void test_skip_short_sealed(void **state) {
+  fixture *f = *state;
+  st_buf keep;
+  save(f->paths[1].sealed, &keep);
+  st_err err;
+  assert_int_equal(st_fs_write_atomic(f->paths[1].sealed, keep.data, 1000, 0644, &err), ST_OK);
+  expect_skip(f, "replica is 1000 bytes, want 2048", 0);
+  restore(f->paths[1].sealed, &keep);
+}
+
+static void test_skip_timeout(void **state) {
+  fixture *f = *state;
+  /* A FIFO in place of p_aux blocks the reader in open(), like a hung NFS mount. */
+  char path[ST_PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/p_aux", f->paths[1].cache);
+  st_buf keep;
+  save(path, &keep);
+  unlink(path);
+  assert_int_equal(mkfifo(path, 0644), 0);
+  expect_skip(f, "not read within the 300 ms timeout", 300);
+  /* Release the stuck reader so it finishes, then put p_aux back. */
+  int fd = open(path, O_WRONLY | O_NONBLOCK);
+  if (fd >= 0) close(fd);
+  usleep(100 * 1000);
+  restore(path, &keep);
+}
+
+static void test_window_post_rejects_bad_randomness(void **state) {
+  fixture *f = *state;
+  uint8_t rand[32];
+  memset(rand, 0xff, 32);
+  st_post_result res;
+  st_err err;
+  assert_int_equal(st_window_post_prove(f->info, rand, f->sec, 2, NULL, &res, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "randomness is not a field element");
+}
+
+static void test_winning_post(void **state) {
+  fixture *f = *state;
+  st_buf proof = ST_BUF_INIT;
+  st_err err;
+  if (st_winning_post_prove(f->info, 1000, f->rand, f->sec, NSEC, &proof, &err)) fail_msg("%s", err.msg);
+  if (st_winning_post_verify(f->info, 1000, f->rand, f->pub, NSEC, proof.data, proof.len, &err)) fail_msg("%s", err.msg);
+  /* Another miner (prover id) or other randomness selects or challenges differently. */
+  uint8_t rand[32];
+  memcpy(rand, f->rand, 32);
+  rand[1] ^= 1;
+  assert_int_not_equal(st_winning_post_verify(f->info, 1000, rand, f->pub, NSEC, proof.data, proof.len, &err), ST_OK);
+  /* Flip the last byte (inside the last path). */
+  proof.data[proof.len - 1] ^= 1;
+  assert_int_equal(st_winning_post_verify(f->info, 1000, f->rand, f->pub, NSEC, proof.data, proof.len, &err), ST_ECRYPTO);
+  tu_assert_err_contains(&err, "challenge 65");
+  st_buf_free(&proof);
+  /* A missing file fails a winning proof (there is nothing to skip to), naming the file. */
+  uint8_t prover[32];
+  st_prover_id(1000, prover);
+  uint64_t chosen = st_post_select_sector(prover, f->rand, 0, NSEC);
+  char path[ST_PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/p_aux", f->paths[chosen].cache);
+  st_buf keep;
+  save(path, &keep);
+  unlink(path);
+  st_buf_init(&proof);
+  assert_int_equal(st_winning_post_prove(f->info, 1000, f->rand, f->sec, NSEC, &proof, &err), ST_ENOENT);
+  tu_assert_err_contains(&err, "could not read from path=");
+  st_buf_free(&proof);
+  restore(path, &keep);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_challenge_vectors),
+      cmocka_unit_test(test_window_post_all_good),
+      cmocka_unit_test(test_window_post_tampering),
+      cmocka_unit_test(test_skip_missing_p_aux),
+      cmocka_unit_test(test_skip_bad_p_aux),
+      cmocka_unit_test(test_skip_missing_tree),
+      cmocka_unit_test(test_skip_short_sealed),
+      cmocka_unit_test(test_skip_timeout),
+      cmocka_unit_test(test_window_post_rejects_bad_randomness),
+      cmocka_unit_test(test_winning_post),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
