@@ -1,0 +1,197 @@
+/* Tests for st_fr32, st_fr and st_commp: the zero-piece vectors, published comm_p of
+ * non-zero data, Fr32 round trips and streaming in odd chunks. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "codec/st_cid.h"
+#include "core/st_fs.h"
+#include "proofs/st_commp.h"
+#include "proofs/st_fr.h"
+#include "proofs/st_fr32.h"
+
+static void test_zero_comms(void **state) {
+  (void)state;
+  json_t *v = tu_load_vectors("vectors.json");
+  json_t *z = json_object_get(v, "zero_piece_commitments");
+  const char *key;
+  json_t *val;
+  int checked = 0;
+  json_object_foreach(z, key, val) {
+    if (!strcmp(key, "about") || !strcmp(key, "cid_2048")) continue;
+    unsigned long size = strtoul(key, NULL, 10);
+    unsigned level = 0;
+    while ((32UL << level) < size) level++;
+    assert_string_equal(tu_tohex(st_zero_comm(level), 32), json_string_value(val));
+    if (size >= 128) {
+      /* An all-zero piece of that padded size has the same comm_p. */
+      size_t raw = size / 128 * 127;
+      uint8_t *zero = calloc(1, raw), comm[32];
+      uint64_t padded;
+      st_err err;
+      assert_int_equal(st_commp_of(zero, raw, comm, &padded, &err), ST_OK);
+      assert_int_equal(padded, size);
+      assert_string_equal(tu_tohex(comm, 32), json_string_value(val));
+      free(zero);
+    }
+    checked++;
+  }
+  assert_int_equal(checked, 8);
+  st_cid cid;
+  char s[ST_CID_STR_MAX];
+  st_cid_of_commitment(st_zero_comm(6), false, &cid);
+  st_cid_to_string(&cid, s);
+  assert_string_equal(s, json_string_value(json_object_get(z, "cid_2048")));
+  json_decref(v);
+}
+
+/* go-fil-commp-hashhash testdata/0xCC.txt (payload bytes of 0xCC, padded size, piece CID),
+ * generated there with Lotus ClientCalcCommP. */
+static const struct {
+  size_t payload;
+  uint64_t padded;
+  const char *cid;
+} CC_VECTORS[] = {
+    {96, 128, "baga6ea4seaqhwcjhi4krhl3ht6dewnwevkpxbepxy7p7onwgz65t52typbsysby"},
+    {127, 128, "baga6ea4seaqmfldjtozgne6adk7eve2vdxte7vzlivae7nzsbrawobo546zkijq"},
+    {254, 256, "baga6ea4seaqkixbzz75uys2pcjbrbdilgjhmum72qm4xphrwav2iyel5oat4aka"},
+    {509, 1024, "baga6ea4seaqdzbeaexq6gpbqh2tlnbz5mm5neap2kejsketkogzd6x2dx7dzkii"},
+    {1016, 1024, "baga6ea4seaqjxgfdkdu37aryhg7bqqiwizj5f6ugasftgeocabwnj4cxkgisaoq"},
+    {1017, 2048, "baga6ea4seaqf3n5ob5qonkwnxfcbjzftsagbnrjfzualqvzhcylz46b7sgz6wmi"},
+};
+
+static void commp_cid(const uint8_t comm[32], char out[ST_CID_STR_MAX]) {
+  st_cid cid;
+  st_cid_of_commitment(comm, false, &cid);
+  st_cid_to_string(&cid, out);
+}
+
+static void test_commp_published(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof CC_VECTORS / sizeof CC_VECTORS[0]; i++) {
+    uint8_t *data = malloc(CC_VECTORS[i].payload), comm[32];
+    memset(data, 0xcc, CC_VECTORS[i].payload);
+    uint64_t padded;
+    st_err err;
+    assert_int_equal(st_commp_of(data, CC_VECTORS[i].payload, comm, &padded, &err), ST_OK);
+    char s[ST_CID_STR_MAX];
+    commp_cid(comm, s);
+    assert_string_equal(s, CC_VECTORS[i].cid);
+    assert_int_equal(padded, CC_VECTORS[i].padded);
+    free(data);
+  }
+  /* go-commp-utils commp_test.go TestZeroPadding: a 51-byte string zero-filled to 127 bytes;
+   * giving the 51 bytes alone must pad to the same piece. */
+  const char *text = "i am the biggest cat, what do you think about that";
+  uint8_t buf[127] = {0}, comm[32];
+  memcpy(buf, text, strlen(text));
+  char s[ST_CID_STR_MAX];
+  st_err err;
+  assert_int_equal(st_commp_of(buf, sizeof buf, comm, NULL, &err), ST_OK);
+  commp_cid(comm, s);
+  assert_string_equal(s, "baga6ea4seaqozp3abki6vgdf7ztbipcycmxfyt2o64cpuyvdkczsjxsg7bqmioi");
+  assert_int_equal(st_commp_of(text, strlen(text), comm, NULL, &err), ST_OK);
+  commp_cid(comm, s);
+  assert_string_equal(s, "baga6ea4seaqozp3abki6vgdf7ztbipcycmxfyt2o64cpuyvdkczsjxsg7bqmioi");
+}
+
+/* Streaming in odd chunk sizes and from a file gives the one-shot result, for varied data. */
+static void test_commp_streaming(void **state) {
+  (void)state;
+  char dir[256], path[300];
+  tu_tmpdir(dir);
+  snprintf(path, sizeof path, "%s/piece", dir);
+  size_t sizes[] = {0, 1, 126, 127, 128, 1000, 4064, 4065, 100000};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    size_t n = sizes[k];
+    uint8_t *data = malloc(n + 1), a[32], b[32], c[32];
+    for (size_t i = 0; i < n; i++) data[i] = (uint8_t)(i * 131 + k);
+    uint64_t pa, pb, pc, payload;
+    st_err err;
+    assert_int_equal(st_commp_of(data, n, a, &pa, &err), ST_OK);
+    st_commp_ctx ctx;
+    st_commp_init(&ctx);
+    for (size_t off = 0, step = 1; off < n; off += step, step = step * 3 % 257 + 1)
+      assert_int_equal(st_commp_write(&ctx, data + off, off + step > n ? n - off : step, &err), ST_OK);
+    assert_int_equal(st_commp_final(&ctx, b, &pb, &payload, &err), ST_OK);
+    assert_memory_equal(a, b, 32);
+    assert_int_equal(pa, pb);
+    assert_int_equal(payload, n);
+    assert_int_equal(st_fs_write_atomic(path, data, n, 0644, &err), ST_OK);
+    assert_int_equal(st_commp_of_file(path, c, &pc, &payload, &err), ST_OK);
+    assert_memory_equal(a, c, 32);
+    uint64_t want = 128;
+    while (want / 128 * 127 < n) want *= 2;
+    assert_int_equal(pa, want);
+    free(data);
+  }
+  uint8_t comm[32];
+  st_err err;
+  assert_int_equal(st_commp_of_file("/nonexistent/piece", comm, NULL, NULL, &err), ST_ENOENT);
+  tu_assert_err_contains(&err, "could not read from path=\"/nonexistent/piece\": No such file or directory");
+  tu_rmdir(dir);
+}
+
+static void test_fr32_roundtrip(void **state) {
+  (void)state;
+  uint8_t raw[127], padded[128], back[127];
+  for (int t = 0; t < 200; t++) {
+    for (int i = 0; i < 127; i++) raw[i] = (uint8_t)(t * 37 + i * 101 + (i >> 3));
+    if (t == 0) memset(raw, 0xff, sizeof raw);
+    st_fr32_pad_block(raw, padded);
+    for (int u = 0; u < 4; u++) assert_int_equal(padded[u * 32 + 31] & 0xc0, 0);
+    st_err err;
+    assert_int_equal(st_fr32_unpad_block(padded, back, &err), ST_OK);
+    assert_memory_equal(raw, back, 127);
+  }
+  /* All ones: each element is 254 one bits. */
+  memset(raw, 0xff, sizeof raw);
+  st_fr32_pad_block(raw, padded);
+  for (int u = 0; u < 4; u++) {
+    for (int i = 0; i < 31; i++) assert_int_equal(padded[u * 32 + i], 0xff);
+    assert_int_equal(padded[u * 32 + 31], 0x3f);
+  }
+  /* A single bit 254 (the first bit of unit 1) lands in bit 0 of element 1. */
+  memset(raw, 0, sizeof raw);
+  raw[31] = 0x40;
+  st_fr32_pad_block(raw, padded);
+  assert_int_equal(padded[32], 1);
+  assert_int_equal(padded[31], 0);
+  padded[63] |= 0x80;
+  st_err err;
+  assert_int_equal(st_fr32_unpad_block(padded, back, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "element 1 of the block");
+}
+
+static void test_fr_arith(void **state) {
+  (void)state;
+  st_buf r = ST_BUF_INIT, rm1 = ST_BUF_INIT;
+  /* r and r-1, little-endian. */
+  tu_hex("01000000fffffffffe5bfeff02a4bd5305d8a10908d83933487d9d2953a7ed73", &r);
+  tu_hex("00000000fffffffffe5bfeff02a4bd5305d8a10908d83933487d9d2953a7ed73", &rm1);
+  assert_false(st_fr_is_valid(r.data));
+  assert_true(st_fr_is_valid(rm1.data));
+  uint8_t one[32] = {1}, out[32], zero[32] = {0};
+  st_fr_add(out, rm1.data, one);
+  assert_memory_equal(out, zero, 32); /* (r-1) + 1 = 0 */
+  st_fr_sub(out, zero, one);
+  assert_memory_equal(out, rm1.data, 32); /* 0 - 1 = r-1 */
+  uint8_t a[32], b[32];
+  for (int i = 0; i < 32; i++) a[i] = (uint8_t)(i * 17), b[i] = (uint8_t)(255 - i * 3);
+  st_fr_trunc254(a);
+  st_fr_trunc254(b);
+  st_fr_add(out, a, b);
+  st_fr_sub(out, out, b);
+  assert_memory_equal(out, a, 32);
+  st_buf_free(&r);
+  st_buf_free(&rm1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_zero_comms),      cmocka_unit_test(test_commp_published), cmocka_unit_test(test_commp_streaming),
+      cmocka_unit_test(test_fr32_roundtrip), cmocka_unit_test(test_fr_arith),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
