@@ -2,7 +2,7 @@
 # test (plain and ASan+UBSan), `make fuzz` runs each libFuzzer target, `make bench` runs bench/.
 JOBS      ?= $(shell nproc)
 FUZZ_SECS ?= 60
-FUZZ_TARGETS := fuzz_cbor fuzz_address fuzz_cid fuzz_rleplus
+FUZZ_TARGETS := fuzz_cbor fuzz_address fuzz_cid fuzz_rleplus fuzz_proofs
 
 .PHONY: all build deps test test-plain test-asan fuzz bench clean
 
@@ -43,8 +43,12 @@ fuzz: deps
 
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build build-bench -j $(JOBS) --target bench_codec
+	cmake --build build-bench -j $(JOBS) --target bench_codec spacetime-bench
 	build-bench/bench/bench_codec
+	build-bench/spacetime-bench seal --sector-size 2KiB
+	build-bench/spacetime-bench seal --sector-size 8MiB
+	build-bench/spacetime-bench window-post --sector-size 8MiB --sectors 64 --parallel 8
+	build-bench/spacetime-bench winning-post --sector-size 8MiB
 
 clean:
 	rm -rf build build-asan build-fuzz build-bench

@@ -1,4 +1,4 @@
-/* spacetime util: encode and inspect Filecoin formats (addresses, CIDs, DAG-CBOR, RLE+). */
+/* spacetime util: encode and inspect Filecoin formats (addresses, CIDs, DAG-CBOR, RLE+, comm_p). */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "core/st_fs.h"
 #include "core/st_json.h"
 #include "crypto/st_secp.h"
+#include "proofs/st_commp.h"
 
 #define INPUT_MAX (64u << 20)
 
@@ -291,6 +292,34 @@ static int bitfield_decode(int argc, char **argv) {
   return status;
 }
 
+/* ---------------------------------------------------------------- commp */
+
+static int commp_cmd(int argc, char **argv) {
+  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
+  st_cli cli = {flags, 1, {0}, 0, false};
+  int rc = parse(&cli, argc, argv, 1, "util commp", "FILE|- [--json]",
+                 "Computes the piece commitment (comm_p) of a file as Filecoin does: Fr32 padding, zero padding to\n"
+                 "the next power of two, a SHA-256 trunc254 binary tree. Prints the piece CID, the padded piece\n"
+                 "size and the payload size. The file is streamed, so any size works.");
+  if (rc >= 0) return rc;
+  if (cli.npos != 1) return st_cli_fail("util commp needs a FILE (or - for standard input) (run 'spacetime util commp --help')");
+  uint8_t comm[32];
+  uint64_t padded, payload;
+  st_err err;
+  if (st_commp_of_file(cli.pos[0], comm, &padded, &payload, &err)) return st_cli_fail("%s", err.msg);
+  st_cid c;
+  char text[ST_CID_STR_MAX];
+  st_cid_of_commitment(comm, false, &c);
+  st_cid_to_string(&c, text);
+  if (flags[0].set) {
+    print_json(json_pack("{s:s,s:o,s:o}", "cid", text, "piece_size", json_u64(padded), "payload_size", json_u64(payload)));
+  } else {
+    printf("CID: %s\nPiece size: %llu\nPayload size: %llu\n", text, (unsigned long long)padded,
+           (unsigned long long)payload);
+  }
+  return 0;
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 typedef struct verb {
@@ -329,6 +358,7 @@ int st_cmd_util(int argc, char **argv) {
       {"cbor dump", cbor_dump, "print DAG-CBOR in diagnostic notation (or DAG-JSON)"},
       {"bitfield encode", bitfield_encode, "RLE+ encode a set such as 0,2,4-6"},
       {"bitfield decode", bitfield_decode, "decode an RLE+ bitfield to 0,2,4-6"},
+      {"commp", commp_cmd, "print the piece CID (comm_p) and sizes of a file"},
   };
   return dispatch("util", verbs, sizeof verbs / sizeof verbs[0], argc, argv);
 }

@@ -138,6 +138,14 @@ bad "range at position 0 ends (1) before it starts (3)" util bitfield encode 3-1
 bad "unexpected ';' at position 1" util bitfield encode "1;2"
 bad "give one set" util bitfield encode
 
+# ---- commp (go-fil-commp-hashhash testdata/0xCC.txt: 1017 bytes of 0xCC) ----
+head -c 1017 /dev/zero | tr '\0' '\314' >"$tmp/cc1017"
+ok $'CID: baga6ea4seaqf3n5ob5qonkwnxfcbjzftsagbnrjfzualqvzhcylz46b7sgz6wmi\nPiece size: 2048\nPayload size: 1017' util commp "$tmp/cc1017"
+ok_stdin "$tmp/cc1017" '{"cid":"baga6ea4seaqf3n5ob5qonkwnxfcbjzftsagbnrjfzualqvzhcylz46b7sgz6wmi","piece_size":2048,"payload_size":1017}' util commp --json -
+bad 'could not read from path="/nonexistent/piece": No such file or directory' util commp /nonexistent/piece
+bad "util commp needs a FILE" util commp
+bad "could not read from path=\"$tmp\": Is a directory" util commp "$tmp"
+
 # ---- the program itself ----
 ok "spacetime 0.1.0" --version
 bad "unknown command \"nope\"" nope
