@@ -133,6 +133,12 @@ static void test_window_post_tampering(void **state) {
   expect_verify_fails(f, f->rand, pub, 2, &res.proof, "do not hash to comm_r");
   pub[1] = f->pub[2];
   expect_verify_fails(f, f->rand, pub, 2, &res.proof, "found sector 2 where sector 3 was expected");
+  /* Trailing bytes after a genuine proof. */
+  st_buf_append(&copy, "", 0);
+  memcpy(copy.data, res.proof.data, res.proof.len);
+  st_buf_putc(&copy, 0);
+  expect_verify_fails(f, f->rand, f->pub, 2, &copy, "cbor:");
+  copy.len--;
   /* A verifier expecting only one sector (as if one was skipped) rejects two. */
   expect_verify_fails(f, f->rand, f->pub, 1, &res.proof, "expected an array of 1 items");
   st_buf_free(&copy);
