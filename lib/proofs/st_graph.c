@@ -3,17 +3,8 @@
 
 #include <string.h>
 
+#include "core/st_endian.h"
 #include "crypto/st_hash.h"
-
-static uint64_t le64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
-
-static void put_le64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static uint64_t splitmix64(uint64_t *state) {
   uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
@@ -35,7 +26,7 @@ void st_graph_init(st_graph *g, uint64_t nodes, const uint8_t porep_id[32]) {
   memcpy(buf, EXP_TAG, sizeof EXP_TAG - 1);
   memcpy(buf + sizeof EXP_TAG - 1, porep_id, 32);
   st_sha256(buf, sizeof EXP_TAG - 1 + 32, k);
-  for (int i = 0; i < 3; i++) g->feistel_keys[i] = le64(k + 8 * i);
+  for (int i = 0; i < 3; i++) g->feistel_keys[i] = st_le64_get(k + 8 * i);
   g->feistel_domain = nodes * ST_EXP_DEGREE;
   unsigned bits = 0;
   while ((1ULL << bits) < g->feistel_domain) bits++;
@@ -49,9 +40,9 @@ void st_graph_drg_parents(const st_graph *g, uint64_t v, uint64_t out[ST_DRG_DEG
   }
   uint8_t buf[40], h[32];
   memcpy(buf, g->drg_seed, 32);
-  put_le64(buf + 32, v);
+  st_le64_put(buf + 32, v);
   st_sha256(buf, sizeof buf, h);
-  uint64_t state = le64(h) ^ le64(h + 8) ^ le64(h + 16) ^ le64(h + 24);
+  uint64_t state = st_le64_get(h) ^ st_le64_get(h + 8) ^ st_le64_get(h + 16) ^ st_le64_get(h + 24);
   const uint64_t m_prime = ST_DRG_DEGREE - 1;
   uint64_t meta = v * m_prime;
   unsigned buckets = 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "codec/st_cbor.h"
+#include "core/st_endian.h"
 #include "core/st_fs.h"
 #include "crypto/st_hash.h"
 #include "proofs/st_fr.h"
@@ -30,13 +31,10 @@ void st_porep_challenges(const st_sector_info *info, const uint8_t replica_id[32
     uint8_t buf[68], h[32];
     memcpy(buf, replica_id, 32);
     memcpy(buf + 32, seed, 32);
-    for (int i = 0; i < 4; i++) buf[64 + i] = (uint8_t)(j >> (8 * i));
+    st_le32_put(buf + 64, (uint32_t)j);
     st_sha256(buf, sizeof buf, h);
     mp_limb_t limbs[4];
-    for (int i = 0; i < 4; i++) {
-      limbs[i] = 0;
-      for (int b = 7; b >= 0; b--) limbs[i] = (limbs[i] << 8) | h[i * 8 + b];
-    }
+    for (int i = 0; i < 4; i++) limbs[i] = st_le64_get(h + i * 8);
     out[j] = mpn_mod_1(limbs, 4, nodes - 1) + 1;
   }
 }
@@ -46,6 +44,16 @@ static void column_nodes(const st_graph *g, uint64_t c, uint64_t out[COLUMNS]) {
   out[0] = c;
   st_graph_drg_parents(g, c, out + 1);
   st_graph_exp_parents(g, c, out + 1 + ST_DRG_DEGREE);
+}
+
+/* What prover and verifier both derive from the public inputs. */
+static void derive(const st_porep_public *pub, uint8_t replica_id[32], st_graph *g, uint64_t *challenges) {
+  uint8_t prover_id[32], porep_id[32];
+  st_prover_id(pub->miner, prover_id);
+  st_porep_id(pub->info->seal_proof, porep_id);
+  st_replica_id(prover_id, pub->sector, pub->ticket, pub->comm_d, porep_id, replica_id);
+  st_graph_init(g, st_sector_nodes(pub->info), porep_id);
+  st_porep_challenges(pub->info, replica_id, pub->seed, challenges);
 }
 
 static void shapes(const st_sector_info *info, st_tree_shape *d, st_tree_shape *c, st_tree_shape *r) {
@@ -113,15 +121,11 @@ st_code st_porep_prove(const st_porep_public *pub, const char *root, st_buf *pro
     prover_close(&p);
     return rc;
   }
-  uint8_t prover_id[32], porep_id[32], replica_id[32];
-  st_prover_id(pub->miner, prover_id);
-  st_porep_id(info->seal_proof, porep_id);
-  st_replica_id(prover_id, pub->sector, pub->ticket, pub->comm_d, porep_id, replica_id);
+  uint8_t replica_id[32];
   st_graph g;
-  st_graph_init(&g, st_sector_nodes(info), porep_id);
   size_t n = st_porep_challenge_count(info);
   uint64_t challenges[ST_POREP_MAX_CHALLENGES];
-  st_porep_challenges(info, replica_id, pub->seed, challenges);
+  derive(pub, replica_id, &g, challenges);
 
   st_cbor_put_array(proof, 4);
   st_cbor_put_uint(proof, 1);
@@ -176,14 +180,10 @@ st_code st_porep_verify(const st_porep_public *pub, const uint8_t *proof, size_t
   st_comm_r(st_hasher_sealing(), comm_c, comm_r_last, comm_r);
   if (memcmp(comm_r, pub->comm_r, 32)) return st_err_set(err, ST_ECRYPTO, "porep proof: comm_c and comm_r_last do not hash to comm_r");
 
-  uint8_t prover_id[32], porep_id[32], replica_id[32];
-  st_prover_id(pub->miner, prover_id);
-  st_porep_id(info->seal_proof, porep_id);
-  st_replica_id(prover_id, pub->sector, pub->ticket, pub->comm_d, porep_id, replica_id);
+  uint8_t replica_id[32];
   st_graph g;
-  st_graph_init(&g, st_sector_nodes(info), porep_id);
   uint64_t challenges[ST_POREP_MAX_CHALLENGES];
-  st_porep_challenges(info, replica_id, pub->seed, challenges);
+  derive(pub, replica_id, &g, challenges);
 
   for (size_t j = 0; j < n; j++) {
     uint64_t c = challenges[j], nodes[COLUMNS];

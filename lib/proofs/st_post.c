@@ -10,38 +10,29 @@
 #include <time.h>
 
 #include "codec/st_cbor.h"
+#include "core/st_endian.h"
 #include "crypto/st_hash.h"
 #include "proofs/st_fr.h"
 #include "proofs/st_hasher.h"
 #include "proofs/st_merkle.h"
 #include "proofs/st_seal.h"
 
-static uint64_t le64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
-
-static void put_le64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
 uint64_t st_post_leaf_challenge(const uint8_t randomness[32], uint64_t sector, uint64_t index, uint64_t nodes) {
   uint8_t buf[48], h[32];
   memcpy(buf, randomness, 32);
-  put_le64(buf + 32, sector);
-  put_le64(buf + 40, index);
+  st_le64_put(buf + 32, sector);
+  st_le64_put(buf + 40, index);
   st_sha256(buf, sizeof buf, h);
-  return le64(h) % nodes;
+  return st_le64_get(h) % nodes;
 }
 
 uint64_t st_post_select_sector(const uint8_t prover_id[32], const uint8_t randomness[32], uint64_t n, uint64_t count) {
   uint8_t buf[72], h[32];
   memcpy(buf, prover_id, 32);
   memcpy(buf + 32, randomness, 32);
-  put_le64(buf + 64, n);
+  st_le64_put(buf + 64, n);
   st_sha256(buf, sizeof buf, h);
-  return le64(h) % count;
+  return st_le64_get(h) % count;
 }
 
 static void r_last_shape(const st_sector_info *info, st_tree_shape *s) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "codec/st_varint.h"
+#include "core/st_endian.h"
 #include "core/st_fs.h"
 #include "crypto/st_hash.h"
 #include "proofs/st_fr.h"
@@ -27,14 +28,14 @@ void st_prover_id(uint64_t miner, uint8_t out[32]) {
 
 void st_porep_id(int seal_proof, uint8_t out[32]) {
   memset(out, 0, 32);
-  for (int i = 0; i < 8; i++) out[i] = (uint8_t)((uint64_t)seal_proof >> (8 * i));
+  st_le64_put(out, (uint64_t)seal_proof);
 }
 
 void st_replica_id(const uint8_t prover_id[32], uint64_t sector, const uint8_t ticket[32], const uint8_t comm_d[32],
                    const uint8_t porep_id[32], uint8_t out[32]) {
   uint8_t buf[32 + 8 + 32 + 32 + 32];
   memcpy(buf, prover_id, 32);
-  for (int i = 0; i < 8; i++) buf[32 + i] = (uint8_t)(sector >> (8 * i));
+  st_le64_put(buf + 32, sector);
   memcpy(buf + 40, ticket, 32);
   memcpy(buf + 72, comm_d, 32);
   memcpy(buf + 104, porep_id, 32);
@@ -47,8 +48,8 @@ void st_sdr_label(const uint8_t replica_id[32], unsigned layer, uint64_t v, cons
   uint8_t buf[64 + (ST_DRG_DEGREE + ST_EXP_DEGREE) * 32];
   memset(buf, 0, 64);
   memcpy(buf, replica_id, 32);
-  for (int i = 0; i < 4; i++) buf[32 + i] = (uint8_t)(layer >> (8 * (3 - i)));
-  for (int i = 0; i < 8; i++) buf[36 + i] = (uint8_t)(v >> (8 * (7 - i)));
+  st_be32_put(buf + 32, layer);
+  st_be64_put(buf + 36, v);
   size_t len = 64;
   if (v > 0) {
     memcpy(buf + len, drg, ST_DRG_DEGREE * 32);
@@ -174,6 +175,20 @@ static st_code tree_files_open(tree_files *tf, const st_sector_paths *p, const c
   return ST_OK;
 }
 
+/* Pushes n leaves starting at node first into the sub-tree writers they belong to. */
+static st_code tree_files_push(tree_files *tf, const st_tree_shape *shape, uint64_t first, const uint8_t *leaves,
+                               size_t n, st_err *err) {
+  for (size_t i = 0; i < n;) {
+    uint64_t node = first + i, f = node / shape->sub_leaves;
+    size_t take = (size_t)((f + 1) * shape->sub_leaves - node);
+    if (take > n - i) take = n - i;
+    st_code rc = st_tree_writer_push(tf->w[f], leaves + i * 32, take, err);
+    if (rc) return rc;
+    i += take;
+  }
+  return ST_OK;
+}
+
 static void tree_files_abort(tree_files *tf) {
   for (unsigned i = 0; i < tf->n; i++) {
     st_tree_writer_free(tf->w[i]);
@@ -240,14 +255,7 @@ static st_code build_tree_c(const st_seal_input *in, const st_sector_paths *p, u
       for (unsigned l = 0; l < layers; l++) memcpy(col + l * 32, cols + ((size_t)l * CHUNK_NODES + i) * 32, 32);
       st_hasher_sealing()->hash(col, layers, leaves + i * 32);
     }
-    /* A chunk never straddles sub-trees: sub-tree sizes are multiples of CHUNK_NODES or smaller than it. */
-    for (size_t i = 0; !rc && i < n;) {
-      uint64_t node = v + i, f = node / shape.sub_leaves;
-      size_t take = (size_t)((f + 1) * shape.sub_leaves - node);
-      if (take > n - i) take = n - i;
-      rc = st_tree_writer_push(tf.w[f], leaves + i * 32, take, err);
-      i += take;
-    }
+    if (!rc) rc = tree_files_push(&tf, &shape, v, leaves, n, err);
   }
   if (!rc) rc = tree_files_commit(&tf, err);
   if (!rc) st_tree_root_of_subroots(&shape, st_hasher_sealing(), tf.roots[0], comm_c);
@@ -286,13 +294,7 @@ static st_code encode(const st_seal_input *in, const st_sector_paths *p, int dat
     if (!rc) rc = st_fs_pread_all(key_fd, key, n * 32, v * 32, key_path, err);
     for (size_t i = 0; !rc && i < n; i++) st_fr_add(data + i * 32, data + i * 32, key + i * 32);
     if (!rc) rc = st_fs_pwrite_all(sealed.fd, data, n * 32, v * 32, sealed.tmp, err);
-    for (size_t i = 0; !rc && i < n;) {
-      uint64_t node = v + i, f = node / shape.sub_leaves;
-      size_t take = (size_t)((f + 1) * shape.sub_leaves - node);
-      if (take > n - i) take = n - i;
-      rc = st_tree_writer_push(tf.w[f], data + i * 32, take, err);
-      i += take;
-    }
+    if (!rc) rc = tree_files_push(&tf, &shape, v, data, n, err);
   }
   if (!rc) rc = tree_files_commit(&tf, err);
   if (!rc) st_tree_root_of_subroots(&shape, st_hasher_sealing(), tf.roots[0], comm_r_last);
