@@ -56,7 +56,7 @@ void st_post_result_free(st_post_result *r);
 uint64_t st_post_leaf_challenge(const uint8_t randomness[32], uint64_t sector, uint64_t index, uint64_t nodes);
 uint64_t st_post_select_sector(const uint8_t prover_id[32], const uint8_t randomness[32], uint64_t n, uint64_t count);
 
-/* Fails only for bad arguments (randomness not a field element, no sectors); sector faults
+/* Fails only for bad arguments (randomness not a field element) or out of memory; sector faults
  * go to result->skipped. */
 st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomness[32], const st_post_sector *sectors,
                              size_t n, const st_post_options *opt, st_post_result *result, st_err *err);
