@@ -1,15 +1,20 @@
-/* Tests for st_seal and st_porep: sealing leaves Filecoin's files, a PoRep proof verifies, and
- * each tampered input (leaf, path node, comm_r, comm_d, seed, ticket, sector id, label) fails. */
+/* Tests for st_seal and st_porep: sealing leaves Filecoin's files, a PoRep proof verifies,
+ * each tampered input (leaf, path node, comm_r, comm_d, seed, ticket, sector id, label) fails,
+ * and kill -9 mid-seal never leaves a file that looks complete but is not. */
 #include "testutil.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/st_fs.h"
 #include "proofs/st_commp.h"
 #include "proofs/st_fr.h"
+#include "proofs/st_hasher.h"
+#include "proofs/st_merkle.h"
 #include "proofs/st_porep.h"
 #include "proofs/st_seal.h"
 
@@ -283,6 +288,73 @@ static void test_bad_data_file(void **state) {
   tu_rmdir(dir);
 }
 
+/* kill -9 at different moments of an 8 MiB seal: every file that has its final name is
+ * complete, and once p_aux exists the sector proves and verifies. */
+static void test_kill9_during_seal(void **state) {
+  (void)state;
+  const st_sector_info *info;
+  st_err err;
+  assert_int_equal(st_sector_lookup("8MiB", &info, &err), ST_OK);
+  st_tree_shape ds, cs, rs;
+  assert_int_equal(st_tree_shape_binary(&ds, st_sector_nodes(info), &err), ST_OK);
+  st_tree_shape_sector(&cs, info, 0);
+  st_tree_shape_sector(&rs, info, 1 + st_sector_rows_to_discard(info));
+  const struct {
+    const char *rel;
+    off_t size;
+  } files[] = {
+      {"sealed/s-t01000-7", (off_t)info->size},
+      {"cache/s-t01000-7/sc-02-data-layer-1.dat", (off_t)info->size},
+      {"cache/s-t01000-7/sc-02-data-layer-2.dat", (off_t)info->size},
+      {"cache/s-t01000-7/sc-02-data-tree-d.dat", (off_t)st_tree_file_size(&ds)},
+      {"cache/s-t01000-7/sc-02-data-tree-c.dat", (off_t)st_tree_file_size(&cs)},
+      {"cache/s-t01000-7/sc-02-data-tree-r-last.dat", (off_t)st_tree_file_size(&rs)},
+      {"cache/s-t01000-7/p_aux", 64},
+  };
+  int completed = 0, interrupted = 0;
+  for (int trial = 0; trial < 7; trial++) {
+    char dir[256];
+    tu_tmpdir(dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+      st_seal_input in = {.info = info, .miner = 1000, .sector = 7, .root = dir};
+      st_seal_output out;
+      _exit(st_seal(&in, &out, NULL) ? 1 : 0);
+    }
+    if (trial < 6) { /* the last trial runs to the end */
+      usleep((useconds_t)(30000 + trial * 100000));
+      kill(pid, SIGKILL);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    bool killed = WIFSIGNALED(status);
+    interrupted += killed;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+      off_t got = file_size(dir, files[i].rel);
+      if (got != -1 && got != files[i].size)
+        fail_msg("trial %d: %s is %lld bytes, want %lld", trial, files[i].rel, (long long)got, (long long)files[i].size);
+    }
+    if (file_size(dir, "cache/s-t01000-7/p_aux") == 64) {
+      completed++;
+      char cache[512];
+      snprintf(cache, sizeof cache, "%s/cache/s-t01000-7", dir);
+      uint8_t comm_c[32], comm_r_last[32];
+      assert_int_equal(st_read_p_aux(cache, comm_c, comm_r_last, &err), ST_OK);
+      st_porep_public pub = {.info = info, .miner = 1000, .sector = 7};
+      memcpy(pub.comm_d, st_zero_comm(18), 32);
+      st_comm_r(st_hasher_sealing(), comm_c, comm_r_last, pub.comm_r);
+      st_buf proof = ST_BUF_INIT;
+      if (st_porep_prove(&pub, dir, &proof, &err) || st_porep_verify(&pub, proof.data, proof.len, &err))
+        fail_msg("trial %d: %s", trial, err.msg);
+      st_buf_free(&proof);
+    }
+    tu_rmdir(dir);
+  }
+  assert_true(completed >= 1);
+  if (!interrupted) print_message("kill -9 seal: no seal was interrupted on this machine\n");
+}
+
 int main(void) {
   const struct CMUnitTest cc[] = {
       cmocka_unit_test(test_cc_files_and_comm_d),
@@ -304,6 +376,7 @@ int main(void) {
       cmocka_unit_test(test_data_2k),
       cmocka_unit_test(test_data_8m),
       cmocka_unit_test(test_bad_data_file),
+      cmocka_unit_test(test_kill9_during_seal),
   };
   int fails = cmocka_run_group_tests_name("porep_cc_2k", cc, setup_cc, teardown);
   return fails + cmocka_run_group_tests_name("porep_data", other, NULL, NULL);
