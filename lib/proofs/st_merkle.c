@@ -36,6 +36,10 @@ st_code st_tree_shape_binary(st_tree_shape *s, uint64_t leaves, st_err *err) {
   return ST_OK;
 }
 
+void st_tree_shape_r_last(st_tree_shape *s, const st_sector_info *info) {
+  st_tree_shape_sector(s, info, 1 + st_sector_rows_to_discard(info));
+}
+
 void st_tree_shape_sector(st_tree_shape *s, const st_sector_info *info, unsigned store_from) {
   memset(s, 0, sizeof *s);
   s->arity = 8;
@@ -279,11 +283,11 @@ st_code st_tree_reader_open_dir(st_tree_reader *r, const st_tree_shape *s, const
   for (unsigned i = 0; i < s->files; i++) {
     char name[64];
     st_sector_tree_file_name(kind, i, s->files, name);
-    int n = snprintf(paths[i], ST_PATH_MAX, "%s/%s", dir, name);
-    if (n < 0 || n >= ST_PATH_MAX) {
+    st_code rc = st_sector_cache_file(dir, name, paths[i], err);
+    if (rc) {
       memset(r, 0, sizeof *r);
       r->leaf_fd = -1;
-      return st_err_set(err, ST_ERANGE, "path too long: %s/%s", dir, name);
+      return rc;
     }
     files[i] = paths[i];
   }

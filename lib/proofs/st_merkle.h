@@ -41,6 +41,8 @@ st_code st_tree_shape_binary(st_tree_shape *s, uint64_t leaves, st_err *err);
 /* The sector's oct-tree shape. tree_c stores every row (store_from 0); tree_r_last stores
  * from 1 + rows_to_discard. */
 void st_tree_shape_sector(st_tree_shape *s, const st_sector_info *info, unsigned store_from);
+/* tree_r_last's shape: st_tree_shape_sector from row 1 + rows_to_discard. */
+void st_tree_shape_r_last(st_tree_shape *s, const st_sector_info *info);
 uint64_t st_tree_leaves(const st_tree_shape *s);
 uint64_t st_tree_file_size(const st_tree_shape *s);
 /* Bytes of siblings in one path. */

@@ -59,7 +59,7 @@ static void derive(const st_porep_public *pub, uint8_t replica_id[32], st_graph 
 static void shapes(const st_sector_info *info, st_tree_shape *d, st_tree_shape *c, st_tree_shape *r) {
   st_tree_shape_binary(d, st_sector_nodes(info), NULL);
   st_tree_shape_sector(c, info, 0);
-  st_tree_shape_sector(r, info, 1 + st_sector_rows_to_discard(info));
+  st_tree_shape_r_last(r, info);
 }
 
 typedef struct prover {
@@ -97,9 +97,7 @@ static st_code prover_open(prover *p, const st_porep_public *pub, const char *ro
   p->layers = pub->info->layers;
   for (unsigned l = 0; l < p->layers; l++) p->layer_fds[l] = -1;
   for (unsigned l = 0; l < p->layers; l++) {
-    char name[64];
-    snprintf(name, sizeof name, "sc-02-data-layer-%u.dat", l + 1);
-    if ((rc = st_sector_cache_file(&sp, name, p->layer_paths[l], err))) return rc;
+    if ((rc = st_sector_layer_path(sp.cache, l + 1, p->layer_paths[l], err))) return rc;
     p->layer_fds[l] = open(p->layer_paths[l], O_RDONLY | O_CLOEXEC);
     if (p->layer_fds[l] < 0) return st_fs_os_error(err, "read from", p->layer_paths[l], errno);
   }

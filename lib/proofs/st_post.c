@@ -35,10 +35,6 @@ uint64_t st_post_select_sector(const uint8_t prover_id[32], const uint8_t random
   return st_le64_get(h) % count;
 }
 
-static void r_last_shape(const st_sector_info *info, st_tree_shape *s) {
-  st_tree_shape_sector(s, info, 1 + st_sector_rows_to_discard(info));
-}
-
 /* Proves one sector with count challenges, appending [number, comm_c, comm_r_last, [path...]]. */
 static st_code prove_sector(const st_sector_info *info, const uint8_t randomness[32], uint64_t number,
                             const uint8_t comm_r[32], const char *sealed, const char *cache, unsigned count,
@@ -51,7 +47,7 @@ static st_code prove_sector(const st_sector_info *info, const uint8_t randomness
   if (memcmp(check, comm_r, 32))
     return st_err_set(err, ST_ECRYPTO, "p_aux in \"%s\" does not match the sector's comm_r", cache);
   st_tree_shape shape;
-  r_last_shape(info, &shape);
+  st_tree_shape_r_last(&shape, info);
   st_tree_reader rd;
   if ((rc = st_tree_reader_open_dir(&rd, &shape, st_hasher_sealing(), cache, "tree-r-last", sealed, err))) return rc;
   if (memcmp(rd.root, comm_r_last, 32)) {
@@ -93,7 +89,7 @@ static st_code verify_sector(st_cbor_reader *r, const st_sector_info *info, cons
     return st_err_set(err, ST_ECRYPTO, "post proof: sector %llu: comm_c and comm_r_last do not hash to comm_r",
                       (unsigned long long)number);
   st_tree_shape shape;
-  r_last_shape(info, &shape);
+  st_tree_shape_r_last(&shape, info);
   for (unsigned n = 0; n < count; n++) {
     const uint8_t *leaf, *sib;
     if ((rc = st_tree_read_path(r, &shape, "post path", &leaf, &sib))) return rc;

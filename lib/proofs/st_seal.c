@@ -67,10 +67,6 @@ static void phase(const st_seal_input *in, const char *name, bool done) {
   if (in->observer && in->observer->phase) in->observer->phase(in->observer->arg, name, done);
 }
 
-static st_code cache_path(const st_sector_paths *p, const char *file, char out[ST_PATH_MAX], st_err *err) {
-  return st_sector_cache_file(p, file, out, err);
-}
-
 /* Reads n nodes of the sector's data from node first: the data file, or zeros. Checks that
  * every node is a field element (Fr32-padded data always is). */
 static st_code read_data(int fd, const char *path, uint64_t first, size_t n, uint8_t *buf, st_err *err) {
@@ -91,7 +87,7 @@ static st_code build_tree_d(const st_seal_input *in, const st_sector_paths *p, i
                             uint8_t *chunk, st_err *err) {
   uint64_t nodes = st_sector_nodes(in->info);
   char path[ST_PATH_MAX];
-  st_code rc = cache_path(p, "sc-02-data-tree-d.dat", path, err);
+  st_code rc = st_sector_cache_file(p->cache, "sc-02-data-tree-d.dat", path, err);
   if (rc) return rc;
   st_tree_shape shape;
   if ((rc = st_tree_shape_binary(&shape, nodes, err))) return rc;
@@ -123,9 +119,8 @@ static st_code label_layer(const st_sector_paths *p, const st_graph *g,
                            const uint8_t replica_id[32], unsigned layer, const uint8_t *prev, st_err *err) {
   uint64_t nodes = g->nodes;
   size_t len = (size_t)(nodes * 32);
-  char name[64], path[ST_PATH_MAX];
-  snprintf(name, sizeof name, "sc-02-data-layer-%u.dat", layer);
-  st_code rc = cache_path(p, name, path, err);
+  char path[ST_PATH_MAX];
+  st_code rc = st_sector_layer_path(p->cache, layer, path, err);
   if (rc) return rc;
   st_fs_tmpfile t;
   if ((rc = st_fs_tmpfile_open(&t, path, 0644, err))) return rc;
@@ -166,7 +161,7 @@ static st_code tree_files_open(tree_files *tf, const st_sector_paths *p, const c
   for (unsigned i = 0; i < shape->files; i++) {
     char name[64], path[ST_PATH_MAX];
     st_sector_tree_file_name(kind, i, shape->files, name);
-    st_code rc = cache_path(p, name, path, err);
+    st_code rc = st_sector_cache_file(p->cache, name, path, err);
     if (!rc) rc = st_fs_tmpfile_open(&tf->t[i], path, 0644, err);
     if (rc) return rc;
     tf->n = i + 1;
@@ -216,9 +211,7 @@ static st_code tree_files_commit(tree_files *tf, st_err *err) {
 static st_code open_layers(const st_sector_paths *p, unsigned layers, int *fds, char paths[][ST_PATH_MAX], st_err *err) {
   for (unsigned l = 0; l < layers; l++) fds[l] = -1;
   for (unsigned l = 0; l < layers; l++) {
-    char name[64];
-    snprintf(name, sizeof name, "sc-02-data-layer-%u.dat", l + 1);
-    st_code rc = cache_path(p, name, paths[l], err);
+    st_code rc = st_sector_layer_path(p->cache, l + 1, paths[l], err);
     if (rc) return rc;
     if ((fds[l] = open(paths[l], O_RDONLY | O_CLOEXEC)) < 0) return st_fs_os_error(err, "read from", paths[l], errno);
   }
@@ -272,10 +265,9 @@ static st_code encode(const st_seal_input *in, const st_sector_paths *p, int dat
   const st_sector_info *info = in->info;
   uint64_t nodes = st_sector_nodes(info);
   st_tree_shape shape;
-  st_tree_shape_sector(&shape, info, 1 + st_sector_rows_to_discard(info));
-  char key_path[ST_PATH_MAX], name[64];
-  snprintf(name, sizeof name, "sc-02-data-layer-%u.dat", info->layers);
-  st_code rc = cache_path(p, name, key_path, err);
+  st_tree_shape_r_last(&shape, info);
+  char key_path[ST_PATH_MAX];
+  st_code rc = st_sector_layer_path(p->cache, info->layers, key_path, err);
   if (rc) return rc;
   int key_fd = open(key_path, O_RDONLY | O_CLOEXEC);
   if (key_fd < 0) return st_fs_os_error(err, "read from", key_path, errno);
@@ -322,14 +314,14 @@ static st_code write_aux(const st_seal_input *in, const st_sector_paths *p, cons
   char *text = t ? json_dumps(t, JSON_SORT_KEYS) : NULL;
   json_decref(t);
   st_code rc = text ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory for t_aux");
-  if (!rc) rc = cache_path(p, "t_aux", path, err);
+  if (!rc) rc = st_sector_cache_file(p->cache, "t_aux", path, err);
   if (!rc) rc = st_fs_write_atomic(path, text, strlen(text), 0644, err);
   free(text);
   if (rc) return rc;
   uint8_t paux[64];
   memcpy(paux, out->comm_c, 32);
   memcpy(paux + 32, out->comm_r_last, 32);
-  if ((rc = cache_path(p, "p_aux", path, err))) return rc;
+  if ((rc = st_sector_cache_file(p->cache, "p_aux", path, err))) return rc;
   return st_fs_write_atomic(path, paux, sizeof paux, 0644, err);
 }
 
@@ -380,9 +372,8 @@ st_code st_seal(const st_seal_input *in, st_seal_output *out, st_err *err) {
     if (prev) munmap(prev, len);
     prev = NULL;
     if (!rc && l < info->layers) {
-      char lname[64], lpath[ST_PATH_MAX];
-      snprintf(lname, sizeof lname, "sc-02-data-layer-%u.dat", l);
-      rc = cache_path(&p, lname, lpath, err);
+      char lpath[ST_PATH_MAX];
+      rc = st_sector_layer_path(p.cache, l, lpath, err);
       int fd = rc ? -1 : open(lpath, O_RDONLY | O_CLOEXEC);
       if (!rc && fd < 0) rc = st_fs_os_error(err, "read from", lpath, errno);
       if (!rc) rc = map_file(fd, len, PROT_READ, lpath, &prev, err);
@@ -422,15 +413,14 @@ st_code st_seal_finalize(const st_sector_info *info, const char *root, uint64_t 
   st_code rc = st_sector_paths_make(root, miner, sector, &p, err);
   char name[64], path[ST_PATH_MAX];
   for (unsigned l = 1; !rc && l <= info->layers; l++) {
-    snprintf(name, sizeof name, "sc-02-data-layer-%u.dat", l);
-    if (!(rc = cache_path(&p, name, path, err))) rc = remove_if_present(path, err);
+    if (!(rc = st_sector_layer_path(p.cache, l, path, err))) rc = remove_if_present(path, err);
   }
   unsigned files = st_sector_tree_files(info);
   for (unsigned i = 0; !rc && i < files; i++) {
     st_sector_tree_file_name("tree-c", i, files, name);
-    if (!(rc = cache_path(&p, name, path, err))) rc = remove_if_present(path, err);
+    if (!(rc = st_sector_cache_file(p.cache, name, path, err))) rc = remove_if_present(path, err);
   }
-  if (!rc && !(rc = cache_path(&p, "sc-02-data-tree-d.dat", path, err))) rc = remove_if_present(path, err);
+  if (!rc && !(rc = st_sector_cache_file(p.cache, "sc-02-data-tree-d.dat", path, err))) rc = remove_if_present(path, err);
   if (rc) return rc;
   int fd = open(p.cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return st_fs_os_error(err, "open directory", p.cache, errno);
@@ -442,10 +432,10 @@ st_code st_seal_finalize(const st_sector_info *info, const char *root, uint64_t 
 
 st_code st_read_p_aux(const char *cache_dir, uint8_t comm_c[32], uint8_t comm_r_last[32], st_err *err) {
   char path[ST_PATH_MAX];
-  int n = snprintf(path, sizeof path, "%s/p_aux", cache_dir);
-  if (n < 0 || n >= (int)sizeof path) return st_err_set(err, ST_ERANGE, "path too long: %s/p_aux", cache_dir);
+  st_code rc = st_sector_cache_file(cache_dir, "p_aux", path, err);
+  if (rc) return rc;
   st_buf b = ST_BUF_INIT;
-  st_code rc = st_fs_read_file(path, 4096, &b, err);
+  rc = st_fs_read_file(path, 4096, &b, err);
   if (!rc && b.len != 64)
     rc = st_err_set(err, ST_EIO, "could not read from path=\"%s\": p_aux is %zu bytes, want 64", path, b.len);
   if (!rc && (!st_fr_is_valid(b.data) || !st_fr_is_valid(b.data + 32)))

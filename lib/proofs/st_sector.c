@@ -85,10 +85,16 @@ st_code st_sector_paths_make(const char *root, uint64_t miner, uint64_t number, 
   return ST_OK;
 }
 
-st_code st_sector_cache_file(const st_sector_paths *p, const char *file, char out[ST_PATH_MAX], st_err *err) {
-  int n = snprintf(out, ST_PATH_MAX, "%s/%s", p->cache, file);
-  if (n < 0 || n >= ST_PATH_MAX) return st_err_set(err, ST_ERANGE, "path too long: %s/%s", p->cache, file);
+st_code st_sector_cache_file(const char *cache_dir, const char *file, char out[ST_PATH_MAX], st_err *err) {
+  int n = snprintf(out, ST_PATH_MAX, "%s/%s", cache_dir, file);
+  if (n < 0 || n >= ST_PATH_MAX) return st_err_set(err, ST_ERANGE, "path too long: %s/%s", cache_dir, file);
   return ST_OK;
+}
+
+st_code st_sector_layer_path(const char *cache_dir, unsigned layer, char out[ST_PATH_MAX], st_err *err) {
+  char name[64];
+  snprintf(name, sizeof name, "sc-02-data-layer-%u.dat", layer);
+  return st_sector_cache_file(cache_dir, name, out, err);
 }
 
 void st_sector_tree_file_name(const char *kind, unsigned i, unsigned count, char out[64]) {

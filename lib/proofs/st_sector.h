@@ -61,8 +61,10 @@ typedef struct st_sector_paths {
   char unsealed[ST_PATH_MAX];
 } st_sector_paths;
 st_code st_sector_paths_make(const char *root, uint64_t miner, uint64_t number, st_sector_paths *out, st_err *err);
-/* <cache>/<file>, e.g. file = "p_aux". */
-st_code st_sector_cache_file(const st_sector_paths *p, const char *file, char out[ST_PATH_MAX], st_err *err);
+/* <cache_dir>/<file>, e.g. file = "p_aux". */
+st_code st_sector_cache_file(const char *cache_dir, const char *file, char out[ST_PATH_MAX], st_err *err);
+/* <cache_dir>/sc-02-data-layer-<layer>.dat, the labels of SDR layer (1-based). */
+st_code st_sector_layer_path(const char *cache_dir, unsigned layer, char out[ST_PATH_MAX], st_err *err);
 /* Name of tree file i of count: "sc-02-data-tree-r-last.dat" when count is 1, else with "-<i>".
  * kind is "tree-r-last", "tree-c" or "tree-d". */
 void st_sector_tree_file_name(const char *kind, unsigned i, unsigned count, char out[64]);

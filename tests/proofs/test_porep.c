@@ -298,7 +298,7 @@ static void test_kill9_during_seal(void **state) {
   st_tree_shape ds, cs, rs;
   assert_int_equal(st_tree_shape_binary(&ds, st_sector_nodes(info), &err), ST_OK);
   st_tree_shape_sector(&cs, info, 0);
-  st_tree_shape_sector(&rs, info, 1 + st_sector_rows_to_discard(info));
+  st_tree_shape_r_last(&rs, info);
   const struct {
     const char *rel;
     off_t size;
