@@ -217,7 +217,7 @@ static batch *batch_new(const st_sector_info *info, const uint8_t randomness[32]
   return b;
 }
 
-/* Starts job j on a detached thread; on failure records the error in the job. */
+/* Starts job j on a detached thread; on failure the job is finished with the error. */
 static bool start(job *j) {
   clock_gettime(CLOCK_MONOTONIC, &j->started);
   j->state = JOB_RUNNING;
@@ -230,7 +230,7 @@ static bool start(job *j) {
   pthread_attr_destroy(&a);
   if (!e) return true;
   j->b->refs--;
-  j->state = JOB_DONE;
+  j->state = JOB_COLLECTED; /* nothing to wait for: the error is the result */
   j->rc = ST_EINTERNAL;
   st_err_set(&j->err, ST_EINTERNAL, "sector %llu: could not start a reader thread: %s", (unsigned long long)j->number,
              strerror(e));
@@ -271,50 +271,50 @@ st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomnes
   pthread_mutex_lock(&b->mu);
   while (finished < n) {
     while (running < parallel && next < n) {
-      if (start(&b->jobs[next++]))
+      job *j = &b->jobs[next++];
+      if (start(j))
         running++;
+      else
+        finished++;
     }
-    bool any_done = false;
-    for (size_t i = 0; i < next && !any_done; i++) any_done = b->jobs[i].state == JOB_DONE;
-    if (!any_done) {
-      if (timeout) {
-        /* Wake at the earliest deadline among the running jobs. */
-        struct timespec until = {0, 0};
-        bool have = false;
-        for (size_t i = 0; i < next; i++) {
-          job *j = &b->jobs[i];
-          if (j->state != JOB_RUNNING) continue;
-          struct timespec d = j->started;
-          d.tv_sec += timeout / 1000;
-          d.tv_nsec += (long)(timeout % 1000) * 1000000;
-          if (d.tv_nsec >= 1000000000) {
-            d.tv_sec++;
-            d.tv_nsec -= 1000000000;
-          }
-          if (!have || d.tv_sec < until.tv_sec || (d.tv_sec == until.tv_sec && d.tv_nsec < until.tv_nsec)) until = d;
-          have = true;
-        }
-        if (have) pthread_cond_timedwait(&b->cv, &b->mu, &until);
-      } else {
-        pthread_cond_wait(&b->cv, &b->mu);
-      }
-    }
+    /* Collect finished jobs and abandon late ones; note the oldest still running. */
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
+    size_t progressed = 0;
+    const job *oldest = NULL;
     for (size_t i = 0; i < next; i++) {
       job *j = &b->jobs[i];
       if (j->state == JOB_DONE) {
         j->state = JOB_COLLECTED;
-        finished++;
-        if (running) running--;
-      } else if (j->state == JOB_RUNNING && timeout && ms_since(&j->started, &now) >= timeout) {
+        progressed++;
+      } else if (j->state != JOB_RUNNING) {
+        continue;
+      } else if (timeout && ms_since(&j->started, &now) >= timeout) {
         j->state = JOB_ABANDONED;
         j->rc = ST_EIO;
         st_err_set(&j->err, ST_EIO, "could not read from path=\"%s\": sector %llu not read within the %u ms timeout",
                    j->cache, (unsigned long long)j->number, timeout);
-        finished++;
-        running--;
+        progressed++;
+      } else if (!oldest || j->started.tv_sec < oldest->started.tv_sec ||
+                 (j->started.tv_sec == oldest->started.tv_sec && j->started.tv_nsec < oldest->started.tv_nsec)) {
+        oldest = j;
       }
+    }
+    finished += progressed;
+    running -= progressed;
+    if (progressed || finished == n) continue;
+    if (timeout && oldest) {
+      /* Every job has the same timeout, so the oldest running job's deadline comes first. */
+      struct timespec until = oldest->started;
+      until.tv_sec += timeout / 1000;
+      until.tv_nsec += (long)(timeout % 1000) * 1000000;
+      if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+      }
+      pthread_cond_timedwait(&b->cv, &b->mu, &until);
+    } else {
+      pthread_cond_wait(&b->cv, &b->mu);
     }
   }
   st_code rc = collect(b, result, err);
