@@ -69,6 +69,7 @@ typedef struct level {
   unsigned ngroup;
   uint8_t *out; /* stored rows only */
   size_t nout;
+  size_t cap; /* nodes out holds */
   uint64_t file_off;
 } level;
 
@@ -104,6 +105,7 @@ st_code st_tree_writer_new(const st_tree_shape *s, const st_hasher *h, int fd, c
   w->fd = fd;
   for (unsigned r = s->store_from; fd >= 0 && r < s->rows; r++) {
     size_t cap = row_nodes(s, r) < OUT_NODES ? (size_t)row_nodes(s, r) : OUT_NODES;
+    w->lv[r].cap = cap;
     if (!(w->lv[r].out = malloc(cap * 32))) {
       st_tree_writer_free(w);
       return st_err_set(err, ST_ENOMEM, "out of memory for a tree writer");
@@ -127,13 +129,12 @@ static st_code store_nodes(st_tree_writer *w, unsigned r, const uint8_t *nodes, 
   level *l = &w->lv[r];
   if (!l->out) return ST_OK;
   while (n) {
-    size_t cap = row_nodes(&w->s, r) < OUT_NODES ? (size_t)row_nodes(&w->s, r) : OUT_NODES;
-    size_t take = cap - l->nout < n ? cap - l->nout : n;
+    size_t take = l->cap - l->nout < n ? l->cap - l->nout : n;
     memcpy(l->out + l->nout * 32, nodes, take * 32);
     l->nout += take;
     nodes += take * 32;
     n -= take;
-    if (l->nout == cap) {
+    if (l->nout == l->cap) {
       st_code rc = flush_row(w, r, err);
       if (rc) return rc;
     }
