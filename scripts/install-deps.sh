@@ -13,6 +13,11 @@ packages=(
   libgmp-dev                                 # token amounts and Q.256 fixed point
   libjansson-dev                             # JSON
   libcmocka-dev                              # unit tests
+  libsqlite3-dev                             # registry database (embedded default)
+  libpq-dev postgresql                       # registry on PostgreSQL; the tests start their own server
+  libmicrohttpd-dev                          # HTTP servers (registry API)
+  libcurl4-openssl-dev                       # HTTP client (registry client)
+  wrk                                        # HTTP benchmarks (make bench)
 )
 
 missing=()

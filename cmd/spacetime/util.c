@@ -18,28 +18,6 @@
 
 #define INPUT_MAX (64u << 20)
 
-/* Parses flags; returns -1 to continue, else the exit status (help shown or a usage error). */
-static int parse(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary) {
-  st_err err;
-  if (st_cli_parse(cli, argc, argv, maxpos, &err)) return st_cli_fail("%s (run 'spacetime %s --help')", err.msg, cmd);
-  if (cli->help) {
-    char usage[512];
-    snprintf(usage, sizeof usage, "spacetime %s %s", cmd, args);
-    st_cli_help(stdout, usage, summary, cli);
-    return 0;
-  }
-  return -1;
-}
-
-static void print_json(json_t *obj) {
-  st_buf out = ST_BUF_INIT;
-  st_json_append(&out, obj);
-  st_buf_putc(&out, '\n');
-  fwrite(out.data, 1, out.len, stdout);
-  st_buf_free(&out);
-  json_decref(obj);
-}
-
 /* JSON has no unsigned 64-bit integers; values past 2^63-1 are given as decimal strings. */
 static json_t *json_u64(uint64_t v) {
   if (v <= (uint64_t)INT64_MAX) return json_integer((json_int_t)v);
@@ -82,7 +60,7 @@ static int address_encode(int argc, char **argv) {
       {"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL},
   };
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = parse(&cli, argc, argv, 0, "util address encode", "(--secp256k1-pubkey HEX | --bls-pubkey HEX | --actor-data HEX | --id N | --delegated NS:HEX) [--network t|f] [--json]",
+  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime util address encode", "(--secp256k1-pubkey HEX | --bls-pubkey HEX | --actor-data HEX | --id N | --delegated NS:HEX) [--network t|f] [--json]",
                  "Prints the address for a public key, actor data or id.");
   if (rc >= 0) return rc;
   int given = 0;
@@ -150,7 +128,7 @@ static int address_encode(int argc, char **argv) {
   if (flags[6].set) {
     size_t plen;
     const uint8_t *payload = st_address_payload(&a, &plen);
-    print_json(json_pack("{s:s,s:i,s:s,s:o,s:o}", "address", text, "protocol", (int)st_address_protocol(&a), "protocol_name",
+    st_json_print(json_pack("{s:s,s:i,s:s,s:o,s:o}", "address", text, "protocol", (int)st_address_protocol(&a), "protocol_name",
                          st_address_protocol_name(st_address_protocol(&a)), "payload", json_hex(payload, plen), "bytes",
                          json_hex(a.bytes, a.len)));
   } else {
@@ -164,7 +142,7 @@ out:
 static int address_decode(int argc, char **argv) {
   st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
   st_cli cli = {flags, 1, {0}, 0, false};
-  int rc = parse(&cli, argc, argv, 1, "util address decode", "ADDRESS [--json]",
+  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util address decode", "ADDRESS [--json]",
                  "Checks an address (network, protocol, checksum, payload) and prints its parts.");
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_cli_fail("give one address, e.g. spacetime util address decode t01024");
@@ -182,7 +160,7 @@ static int address_decode(int argc, char **argv) {
                           "protocol_name", st_address_protocol_name(proto), "payload", json_hex(payload, plen), "bytes",
                           json_hex(a.bytes, a.len));
     if (proto == ST_ADDR_ID) json_object_set_new(o, "id", json_u64(id));
-    print_json(o);
+    st_json_print(o);
     return 0;
   }
   printf("network:  %c (%s)\n", network, network == 'f' ? "mainnet" : "testnet");
@@ -200,7 +178,7 @@ static int address_decode(int argc, char **argv) {
 static int cid_cmd(int argc, char **argv) {
   st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
   st_cli cli = {flags, 1, {0}, 0, false};
-  int rc = parse(&cli, argc, argv, 1, "util cid", "[FILE|-] [--json]",
+  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util cid", "[FILE|-] [--json]",
                  "Checks that the input (a file, or standard input) is exactly one DAG-CBOR object and prints its CID\n"
                  "(CIDv1, dag-cbor, BLAKE2b-256).");
   if (rc >= 0) return rc;
@@ -213,7 +191,7 @@ static int cid_cmd(int argc, char **argv) {
     char text[ST_CID_STR_MAX];
     st_cid_of_cbor(in.data, in.len, &c);
     st_cid_to_string(&c, text);
-    if (flags[0].set) print_json(json_pack("{s:s,s:I}", "cid", text, "size", (json_int_t)in.len));
+    if (flags[0].set) st_json_print(json_pack("{s:s,s:I}", "cid", text, "size", (json_int_t)in.len));
     else printf("%s\n", text);
   }
   st_buf_free(&in);
@@ -223,7 +201,7 @@ static int cid_cmd(int argc, char **argv) {
 static int cbor_dump(int argc, char **argv) {
   st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print DAG-JSON instead of diagnostic notation", false, NULL}};
   st_cli cli = {flags, 1, {0}, 0, false};
-  int rc = parse(&cli, argc, argv, 1, "util cbor dump", "[FILE|-] [--json]",
+  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util cbor dump", "[FILE|-] [--json]",
                  "Prints one DAG-CBOR object in CBOR diagnostic notation (RFC 8949), or as DAG-JSON with --json.");
   if (rc >= 0) return rc;
   st_buf in = ST_BUF_INIT, out = ST_BUF_INIT;
@@ -245,7 +223,7 @@ static int cbor_dump(int argc, char **argv) {
 static int bitfield_encode(int argc, char **argv) {
   st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
   st_cli cli = {flags, 1, {0}, 0, false};
-  int rc = parse(&cli, argc, argv, 1, "util bitfield encode", "SET [--json]",
+  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util bitfield encode", "SET [--json]",
                  "Prints the RLE+ encoding (hex) of a set such as 0,2,4-6 (an empty string is the empty set).");
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_cli_fail("give one set, e.g. spacetime util bitfield encode 0,2,4-6");
@@ -259,7 +237,7 @@ static int bitfield_encode(int argc, char **argv) {
     st_hex_append(&hex, enc.data, enc.len);
     st_bitfield_format_ranges(&bf, &norm);
     if (flags[0].set)
-      print_json(json_pack("{s:s,s:s,s:o}", "hex", st_buf_cstr(&hex), "set", st_buf_cstr(&norm), "count", json_u64(st_bitfield_count(&bf))));
+      st_json_print(json_pack("{s:s,s:s,s:o}", "hex", st_buf_cstr(&hex), "set", st_buf_cstr(&norm), "count", json_u64(st_bitfield_count(&bf))));
     else printf("%s\n", st_buf_cstr(&hex));
   }
   st_bitfield_free(&bf);
@@ -272,7 +250,7 @@ static int bitfield_encode(int argc, char **argv) {
 static int bitfield_decode(int argc, char **argv) {
   st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
   st_cli cli = {flags, 1, {0}, 0, false};
-  int rc = parse(&cli, argc, argv, 1, "util bitfield decode", "HEX [--json]", "Prints the set an RLE+ bitfield (hex) holds, as 0,2,4-6.");
+  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util bitfield decode", "HEX [--json]", "Prints the set an RLE+ bitfield (hex) holds, as 0,2,4-6.");
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_cli_fail("give one hex bitfield, e.g. spacetime util bitfield decode 7c472202");
   st_bitfield bf = ST_BITFIELD_INIT;
@@ -283,7 +261,7 @@ static int bitfield_decode(int argc, char **argv) {
     status = st_cli_fail("%s", err.msg);
   } else {
     st_bitfield_format_ranges(&bf, &set);
-    if (flags[0].set) print_json(json_pack("{s:s,s:o}", "set", st_buf_cstr(&set), "count", json_u64(st_bitfield_count(&bf))));
+    if (flags[0].set) st_json_print(json_pack("{s:s,s:o}", "set", st_buf_cstr(&set), "count", json_u64(st_bitfield_count(&bf))));
     else printf("%s\n", st_buf_cstr(&set));
   }
   st_bitfield_free(&bf);
@@ -297,7 +275,7 @@ static int bitfield_decode(int argc, char **argv) {
 static int commp_cmd(int argc, char **argv) {
   st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
   st_cli cli = {flags, 1, {0}, 0, false};
-  int rc = parse(&cli, argc, argv, 1, "util commp", "FILE|- [--json]",
+  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util commp", "FILE|- [--json]",
                  "Computes the piece commitment (comm_p) of a file as Filecoin does: Fr32 padding, zero padding to\n"
                  "the next power of two, a SHA-256 trunc254 binary tree. Prints the piece CID, the padded piece\n"
                  "size and the payload size. The file is streamed, so any size works.");
@@ -312,7 +290,7 @@ static int commp_cmd(int argc, char **argv) {
   st_cid_of_commitment(comm, false, &c);
   st_cid_to_string(&c, text);
   if (flags[0].set) {
-    print_json(json_pack("{s:s,s:o,s:o}", "cid", text, "piece_size", json_u64(padded), "payload_size", json_u64(payload)));
+    st_json_print(json_pack("{s:s,s:o,s:o}", "cid", text, "piece_size", json_u64(padded), "payload_size", json_u64(payload)));
   } else {
     printf("CID: %s\nPiece size: %llu\nPayload size: %llu\n", text, (unsigned long long)padded,
            (unsigned long long)payload);
@@ -322,36 +300,8 @@ static int commp_cmd(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- dispatch */
 
-typedef struct verb {
-  const char *name;
-  int (*run)(int argc, char **argv);
-  const char *summary;
-} verb;
-
-static int dispatch(const char *group, const verb *verbs, size_t n, int argc, char **argv) {
-  if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-    FILE *out = argc < 1 ? stderr : stdout;
-    fprintf(out, "usage: spacetime %s <verb> [flags]\n\nverbs:\n", group);
-    for (size_t i = 0; i < n; i++) fprintf(out, "  %-22s %s\n", verbs[i].name, verbs[i].summary);
-    return argc < 1;
-  }
-  for (size_t i = 0; i < n; i++) {
-    size_t len = strlen(argv[0]);
-    /* a verb may be two words ("address encode") */
-    if (!strcmp(verbs[i].name, argv[0])) return verbs[i].run(argc - 1, argv + 1);
-    if (argc >= 2 && !strncmp(verbs[i].name, argv[0], len) && verbs[i].name[len] == ' ' && !strcmp(verbs[i].name + len + 1, argv[1]))
-      return verbs[i].run(argc - 2, argv + 2);
-  }
-  /* Name the two words only when the first one is a verb group such as "address". */
-  bool two = false;
-  for (size_t i = 0; i < n && argc >= 2; i++)
-    two |= !strncmp(verbs[i].name, argv[0], strlen(argv[0])) && verbs[i].name[strlen(argv[0])] == ' ';
-  return st_cli_fail("unknown verb \"%s%s%s\" for 'spacetime %s' (run 'spacetime %s --help')", argv[0], two ? " " : "",
-                     two ? argv[1] : "", group, group);
-}
-
 int st_cmd_util(int argc, char **argv) {
-  static const verb verbs[] = {
+  static const st_cli_verb verbs[] = {
       {"address encode", address_encode, "print the address of a public key, actor data or id"},
       {"address decode", address_decode, "check an address and print its protocol and payload"},
       {"cid", cid_cmd, "check that input is one DAG-CBOR object and print its CID"},
@@ -360,5 +310,5 @@ int st_cmd_util(int argc, char **argv) {
       {"bitfield decode", bitfield_decode, "decode an RLE+ bitfield to 0,2,4-6"},
       {"commp", commp_cmd, "print the piece CID (comm_p) and sizes of a file"},
   };
-  return dispatch("util", verbs, sizeof verbs / sizeof verbs[0], argc, argv);
+  return st_cli_dispatch("spacetime util", verbs, sizeof verbs / sizeof verbs[0], argc, argv);
 }

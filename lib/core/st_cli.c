@@ -102,3 +102,34 @@ int st_cli_fail(const char *fmt, ...) {
   fprintf(stderr, "ERROR: %s\n", msg);
   return 1;
 }
+
+int st_cli_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary) {
+  st_err err;
+  if (st_cli_parse(cli, argc, argv, maxpos, &err)) return st_cli_fail("%s (run '%s --help')", err.msg, cmd);
+  if (cli->help) {
+    char usage[512];
+    snprintf(usage, sizeof usage, "%s %s", cmd, args);
+    st_cli_help(stdout, usage, summary, cli);
+    return 0;
+  }
+  return -1;
+}
+
+int st_cli_dispatch(const char *group, const st_cli_verb *verbs, size_t n, int argc, char **argv) {
+  if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+    FILE *out = argc < 1 ? stderr : stdout;
+    fprintf(out, "usage: %s <verb> [flags]\n\nverbs:\n", group);
+    for (size_t i = 0; i < n; i++) fprintf(out, "  %-22s %s\n", verbs[i].name, verbs[i].summary);
+    return argc < 1;
+  }
+  size_t len = strlen(argv[0]);
+  for (size_t i = 0; i < n; i++) {
+    if (!strcmp(verbs[i].name, argv[0])) return verbs[i].run(argc - 1, argv + 1);
+    if (argc >= 2 && !strncmp(verbs[i].name, argv[0], len) && verbs[i].name[len] == ' ' && !strcmp(verbs[i].name + len + 1, argv[1]))
+      return verbs[i].run(argc - 2, argv + 2);
+  }
+  /* Name the two words only when the first one is a verb group such as "address". */
+  bool two = false;
+  for (size_t i = 0; i < n && argc >= 2; i++) two |= !strncmp(verbs[i].name, argv[0], len) && verbs[i].name[len] == ' ';
+  return st_cli_fail("unknown verb \"%s%s%s\" for '%s' (run '%s --help')", argv[0], two ? " " : "", two ? argv[1] : "", group, group);
+}

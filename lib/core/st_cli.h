@@ -43,6 +43,21 @@ bool st_cli_has(st_cli *cli, const char *name);
 void st_cli_help(FILE *out, const char *usage, const char *summary, const st_cli *cli);
 /* Prints "ERROR: <message>" on stderr (one line, as Lotus does) and returns 1, the exit status. */
 int st_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For a verb's flags: parses them, and prints help for --help. Returns -1 when the verb should
+ * go on, else its exit status (0 after help, 1 after a usage error, which names cmd, the full
+ * command such as "spacetime util cid"). */
+int st_cli_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary);
+
+/* A verb of a command; a name may be two words ("address encode"). */
+typedef struct st_cli_verb {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} st_cli_verb;
+/* Runs the verb named by argv[0] (and argv[1] for a two-word name) of group, e.g.
+ * "spacetime util"; with no verb or --help, lists the verbs. Returns the exit status. */
+int st_cli_dispatch(const char *group, const st_cli_verb *verbs, size_t n, int argc, char **argv);
+
 /* Strict unsigned decimal: digits only, no sign, no overflow. what names the value in errors. */
 st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err);
 

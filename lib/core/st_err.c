@@ -58,6 +58,8 @@ const char *st_code_str(st_code code) {
   case ST_ECRYPTO: return "cryptographic check failed";
   case ST_ERANGE: return "out of range";
   case ST_EINTERNAL: return "internal error";
+  case ST_ECONFLICT: return "conflict";
+  case ST_EUNAVAIL: return "unavailable";
   }
   return "unknown error";
 }

@@ -18,7 +18,9 @@ typedef enum st_code {
   ST_EPERM,    /* permissions are wrong */
   ST_ECRYPTO,  /* a signature, proof or key did not check out */
   ST_ERANGE,   /* a value is outside what the type can hold */
-  ST_EINTERNAL /* a library we call failed in a way we did not expect */
+  ST_EINTERNAL, /* a library we call failed in a way we did not expect */
+  ST_ECONFLICT, /* the request conflicts with the current state (a stale version, a node in use) */
+  ST_EUNAVAIL   /* a service we need cannot be reached or is not ready */
 } st_code;
 
 #define ST_ERR_MSG_MAX 512

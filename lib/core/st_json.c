@@ -74,3 +74,12 @@ void st_json_append(st_buf *out, const json_t *v) {
   case JSON_NULL: st_buf_puts(out, "null"); break;
   }
 }
+
+void st_json_print(json_t *v) {
+  st_buf out = ST_BUF_INIT;
+  st_json_append(&out, v);
+  st_buf_putc(&out, '\n');
+  fwrite(out.data, 1, out.len, stdout);
+  st_buf_free(&out);
+  json_decref(v);
+}

@@ -19,4 +19,7 @@ void st_json_append_string(st_buf *out, const char *s, size_t n);
 /* Shortest decimal that reads back as d; NaN and infinities are written as strings. */
 void st_json_append_real(st_buf *out, double d);
 
+/* Writes v (stolen) compactly to stdout, with a newline. */
+void st_json_print(json_t *v);
+
 #endif

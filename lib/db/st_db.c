@@ -1,0 +1,318 @@
+/* st_db: the SQLite and PostgreSQL backends behind one statement interface. */
+#include "db/st_db.h"
+
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct st_db {
+  st_db_backend backend;
+  sqlite3 *lite;
+  PGconn *pg;
+  bool in_tx;
+  bool transient; /* the last failure was a conflict worth retrying */
+};
+
+#define TX_ATTEMPTS 50
+
+st_db_backend st_db_backend_of(const st_db *db) { return db->backend; }
+
+const char *st_db_backend_name(st_db_backend b) { return b == ST_DB_SQLITE ? "sqlite" : "postgres"; }
+
+void st_db_url_redacted(const char *url, char *out, size_t cap) {
+  /* scheme://user:password@host -> scheme://user:***@host */
+  const char *scheme = strstr(url, "://");
+  const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+  const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+  if (!colon) {
+    snprintf(out, cap, "%s", url);
+    return;
+  }
+  snprintf(out, cap, "%.*s:***%s", (int)(colon - url), url, at);
+}
+
+const char *st_db_int(char buf[ST_DB_INT_MAX], int64_t v) {
+  snprintf(buf, ST_DB_INT_MAX, "%" PRId64, v);
+  return buf;
+}
+
+/* ---- rows ---- */
+
+const char *st_db_cell(const st_db_rows *rows, int r, int c) { return rows->cells[(size_t)r * (size_t)rows->ncols + (size_t)c]; }
+
+int64_t st_db_cell_i64(const st_db_rows *rows, int r, int c) {
+  const char *s = st_db_cell(rows, r, c);
+  return s ? strtoll(s, NULL, 10) : 0;
+}
+
+void st_db_rows_free(st_db_rows *rows) {
+  if (!rows || !rows->cells) return;
+  for (size_t i = 0; i < (size_t)rows->nrows * (size_t)rows->ncols; i++) free(rows->cells[i]);
+  free(rows->cells);
+  rows->cells = NULL;
+  rows->nrows = rows->ncols = 0;
+}
+
+static st_code rows_grow(st_db_rows *rows, int ncols, size_t *cap, st_err *err) {
+  rows->ncols = ncols;
+  size_t need = (size_t)(rows->nrows + 1) * (size_t)ncols;
+  if (need <= *cap) return ST_OK;
+  size_t ncap = *cap ? *cap * 2 : 16 * (size_t)(ncols ? ncols : 1);
+  while (ncap < need) ncap *= 2;
+  char **cells = realloc(rows->cells, ncap * sizeof *cells);
+  if (!cells) return st_err_set(err, ST_ENOMEM, "out of memory reading query rows");
+  rows->cells = cells;
+  *cap = ncap;
+  return ST_OK;
+}
+
+static st_code dup_cell(const char *s, size_t n, char **out, st_err *err) {
+  *out = NULL;
+  if (!s) return ST_OK;
+  char *p = malloc(n + 1);
+  if (!p) return st_err_set(err, ST_ENOMEM, "out of memory reading query rows");
+  memcpy(p, s, n);
+  p[n] = 0;
+  *out = p;
+  return ST_OK;
+}
+
+/* ---- SQLite ---- */
+
+static st_code lite_fail(st_db *db, int rc, st_err *err) {
+  int ext = sqlite3_extended_errcode(db->lite);
+  const char *msg = sqlite3_errmsg(db->lite);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    db->transient = true;
+    return st_err_set(err, ST_ECONFLICT, "sqlite: database is busy: %s", msg);
+  }
+  if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) return st_err_set(err, ST_EEXIST, "sqlite: %s", msg);
+  if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) return st_err_set(err, ST_ECONFLICT, "sqlite: %s", msg);
+  if (rc == SQLITE_CONSTRAINT) return st_err_set(err, ST_EINVAL, "sqlite: %s", msg);
+  if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CORRUPT || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY)
+    return st_err_set(err, ST_EIO, "sqlite: %s", msg);
+  return st_err_set(err, ST_EINTERNAL, "sqlite: %s", msg);
+}
+
+static st_code lite_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
+                         st_err *err) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db->lite, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK) return lite_fail(db, rc, err);
+  for (int i = 0; i < nparams; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "$%d", i + 1);
+    int idx = sqlite3_bind_parameter_index(st, name);
+    if (!idx) continue;
+    rc = params[i] ? sqlite3_bind_text(st, idx, params[i], -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, idx);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(st);
+      return lite_fail(db, rc, err);
+    }
+  }
+  size_t cap = 0;
+  st_code code = ST_OK;
+  int ncols = sqlite3_column_count(st);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (!rows) continue;
+    if ((code = rows_grow(rows, ncols, &cap, err))) break;
+    for (int c = 0; c < ncols && !code; c++) {
+      const unsigned char *text = sqlite3_column_text(st, c);
+      code = dup_cell((const char *)text, (size_t)sqlite3_column_bytes(st, c), &rows->cells[(size_t)rows->nrows * (size_t)ncols + (size_t)c], err);
+      if (code) /* keep the row countable for st_db_rows_free */
+        for (int k = c + 1; k < ncols; k++) rows->cells[(size_t)rows->nrows * (size_t)ncols + (size_t)k] = NULL;
+    }
+    rows->nrows++;
+    if (code) break;
+  }
+  if (!code && rc != SQLITE_DONE) code = lite_fail(db, rc, err);
+  if (!code && changed) *changed = (uint64_t)sqlite3_changes64(db->lite);
+  sqlite3_finalize(st);
+  if (code && rows) st_db_rows_free(rows);
+  return code;
+}
+
+static st_code lite_open(const char *path, st_db *db, st_err *err) {
+  if (!*path) return st_err_set(err, ST_EINVAL, "database url \"sqlite:\" names no file (want sqlite:PATH)");
+  int rc = sqlite3_open_v2(path, &db->lite, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    st_code code = st_err_set(err, ST_EIO, "could not open sqlite database path=\"%s\": %s", path,
+                              db->lite ? sqlite3_errmsg(db->lite) : sqlite3_errstr(rc));
+    return code;
+  }
+  sqlite3_extended_result_codes(db->lite, 1);
+  sqlite3_busy_timeout(db->lite, 10000);
+  /* WAL lets readers run beside the writer; FULL sync makes an acknowledged commit durable. */
+  static const char *const setup[] = {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"};
+  for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++) {
+    st_code code = lite_exec(db, setup[i], 0, NULL, NULL, NULL, err);
+    if (code) return st_err_wrap(err, code, "could not set up sqlite database path=\"%s\"", path);
+  }
+  return ST_OK;
+}
+
+/* ---- PostgreSQL ---- */
+
+static void pg_quiet(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+
+static st_code pg_fail(st_db *db, PGresult *res, st_err *err) {
+  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  char msg[ST_ERR_MSG_MAX];
+  snprintf(msg, sizeof msg, "%s", primary ? primary : PQerrorMessage(db->pg));
+  msg[strcspn(msg, "\n")] = 0;
+  if (!state || PQstatus(db->pg) != CONNECTION_OK) return st_err_set(err, ST_EUNAVAIL, "postgres: %s", msg);
+  if (!strcmp(state, "40001") || !strcmp(state, "40P01")) {
+    db->transient = true;
+    return st_err_set(err, ST_ECONFLICT, "postgres: %s", msg);
+  }
+  if (!strcmp(state, "23505")) return st_err_set(err, ST_EEXIST, "postgres: %s", msg);
+  if (!strcmp(state, "23503")) return st_err_set(err, ST_ECONFLICT, "postgres: %s", msg);
+  if (!strncmp(state, "23", 2) || !strncmp(state, "22", 2)) return st_err_set(err, ST_EINVAL, "postgres: %s", msg);
+  if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2)) return st_err_set(err, ST_EUNAVAIL, "postgres: %s", msg);
+  return st_err_set(err, ST_EINTERNAL, "postgres: %s (sqlstate %s)", msg, state);
+}
+
+static st_code pg_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
+                       st_err *err) {
+  /* a connection dropped between transactions is re-established once, transparently */
+  if (!db->in_tx && PQstatus(db->pg) != CONNECTION_OK) PQreset(db->pg);
+  PGresult *res = nparams ? PQexecParams(db->pg, sql, nparams, NULL, params, NULL, NULL, 0) : PQexec(db->pg, sql);
+  ExecStatusType status = PQresultStatus(res);
+  st_code code = ST_OK;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    code = pg_fail(db, res, err);
+  } else {
+    if (rows && status == PGRES_TUPLES_OK) {
+      size_t cap = 0;
+      int n = PQntuples(res), ncols = PQnfields(res);
+      rows->ncols = ncols;
+      for (int r = 0; r < n && !code; r++) {
+        if ((code = rows_grow(rows, ncols, &cap, err))) break;
+        for (int c = 0; c < ncols; c++) {
+          char **cell = &rows->cells[(size_t)rows->nrows * (size_t)ncols + (size_t)c];
+          if (code) *cell = NULL;
+          else code = dup_cell(PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c), cell, err);
+        }
+        rows->nrows++;
+      }
+      if (code) st_db_rows_free(rows);
+    }
+    if (changed) *changed = strtoull(PQcmdTuples(res), NULL, 10);
+  }
+  PQclear(res);
+  return code;
+}
+
+static st_code pg_open(const char *url, st_db *db, st_err *err) {
+  db->pg = PQconnectdb(url);
+  if (!db->pg) return st_err_set(err, ST_ENOMEM, "out of memory connecting to postgres");
+  if (PQstatus(db->pg) != CONNECTION_OK) {
+    char shown[256], msg[ST_ERR_MSG_MAX];
+    st_db_url_redacted(url, shown, sizeof shown);
+    snprintf(msg, sizeof msg, "%s", PQerrorMessage(db->pg));
+    msg[strcspn(msg, "\n")] = 0;
+    return st_err_set(err, ST_EUNAVAIL, "could not connect to postgres at %s: %s", shown, msg);
+  }
+  PQsetNoticeProcessor(db->pg, pg_quiet, NULL);
+  return ST_OK;
+}
+
+/* ---- common ---- */
+
+st_code st_db_open(const char *url, st_db **out, st_err *err) {
+  *out = NULL;
+  st_db *db = calloc(1, sizeof *db);
+  if (!db) return st_err_set(err, ST_ENOMEM, "out of memory opening database");
+  st_code code;
+  if (!strncmp(url, "sqlite:", 7)) {
+    db->backend = ST_DB_SQLITE;
+    code = lite_open(url + 7, db, err);
+  } else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13)) {
+    db->backend = ST_DB_POSTGRES;
+    code = pg_open(url, db, err);
+  } else {
+    char shown[256];
+    st_db_url_redacted(url, shown, sizeof shown);
+    code = st_err_set(err, ST_EINVAL, "database url \"%s\" is neither sqlite:PATH nor postgres://...", shown);
+  }
+  if (code) {
+    st_db_close(db);
+    return code;
+  }
+  *out = db;
+  return ST_OK;
+}
+
+void st_db_close(st_db *db) {
+  if (!db) return;
+  if (db->lite) sqlite3_close_v2(db->lite);
+  if (db->pg) PQfinish(db->pg);
+  free(db);
+}
+
+st_code st_db_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
+                   st_err *err) {
+  if (rows) *rows = (st_db_rows){0};
+  db->transient = false;
+  return db->backend == ST_DB_SQLITE ? lite_exec(db, sql, nparams, params, rows, changed, err)
+                                     : pg_exec(db, sql, nparams, params, rows, changed, err);
+}
+
+st_code st_db_exec_script(st_db *db, const char *sql, st_err *err) {
+  db->transient = false;
+  if (db->backend == ST_DB_POSTGRES) return pg_exec(db, sql, 0, NULL, NULL, NULL, err);
+  char *msg = NULL;
+  int rc = sqlite3_exec(db->lite, sql, NULL, NULL, &msg);
+  if (rc == SQLITE_OK) return ST_OK;
+  st_code code = lite_fail(db, rc, err);
+  sqlite3_free(msg);
+  return code;
+}
+
+static void backoff(int attempt) {
+  /* 1..(2*attempt) ms, spread so that colliding writers do not collide again in step */
+  long ms = 1 + (long)((unsigned)rand() % (unsigned)(2 * attempt + 1));
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+st_code st_db_tx(st_db *db, st_db_tx_fn fn, void *ctx, st_err *err) {
+  if (db->in_tx) return st_err_set(err, ST_EINTERNAL, "nested database transaction");
+  const char *begin = db->backend == ST_DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN ISOLATION LEVEL SERIALIZABLE";
+  st_code code = ST_OK;
+  for (int attempt = 1; attempt <= TX_ATTEMPTS; attempt++) {
+    code = st_db_exec(db, begin, 0, NULL, NULL, NULL, err);
+    if (code) {
+      if (db->transient) {
+        backoff(attempt);
+        continue;
+      }
+      return code;
+    }
+    db->in_tx = true;
+    code = fn(db, ctx, err);
+    bool transient = code && db->transient;
+    if (!code) {
+      code = st_db_exec(db, "COMMIT", 0, NULL, NULL, NULL, err);
+      transient = code && db->transient;
+    }
+    if (code) {
+      st_err keep = err ? *err : (st_err){0};
+      st_db_exec(db, "ROLLBACK", 0, NULL, NULL, NULL, NULL);
+      if (err) *err = keep;
+    }
+    db->in_tx = false;
+    if (!transient) return code;
+    backoff(attempt);
+  }
+  return st_err_wrap(err, code, "gave up after %d conflicting attempts", TX_ATTEMPTS);
+}

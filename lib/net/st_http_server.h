@@ -1,0 +1,69 @@
+/* st_http_server: an HTTP/1.1 server (libmicrohttpd) that hands each whole request to one
+ * handler and sends back what the handler fills in.
+ *
+ * The registry and the chain daemon put their routes on top of it. It reads the body (refusing
+ * one larger than max_body with 413 before reading it), knows whether the peer is on loopback,
+ * and runs handlers on a fixed pool of threads, so a handler may block on its database. */
+#ifndef ST_HTTP_SERVER_H
+#define ST_HTTP_SERVER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/st_buf.h"
+#include "core/st_err.h"
+
+typedef struct st_http_server st_http_server;
+
+typedef struct st_http_request {
+  const char *method; /* "GET", "POST", ... */
+  const char *path;   /* without the query string, percent-decoded */
+  const uint8_t *body;
+  size_t body_len;
+  bool loopback; /* the peer is 127.0.0.0/8 or ::1 */
+  void *conn_;   /* the library's connection, for the lookups below */
+} st_http_request;
+
+/* A query-string argument or a request header (case-insensitive name); NULL if absent. */
+const char *st_http_query(const st_http_request *r, const char *key);
+const char *st_http_header(const st_http_request *r, const char *name);
+/* The bearer token of an "Authorization: Bearer <token>" header, or NULL. */
+const char *st_http_bearer(const st_http_request *r);
+
+typedef struct st_http_response {
+  int status;               /* 200 unless the handler says otherwise */
+  const char *content_type; /* "application/json" unless the handler says otherwise */
+  st_buf body;
+  const char *www_authenticate; /* sent with a 401 */
+} st_http_response;
+
+/* Fill the response: a JSON value (stolen) or {"error":"<message>"}. */
+void st_http_reply_json(st_http_response *resp, int status, json_t *v);
+void st_http_reply_error(st_http_response *resp, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The HTTP status for an st_code: 400, 404, 409, 401, 503 or 500. */
+int st_http_status_for(st_code code);
+
+typedef void (*st_http_handler)(void *ctx, const st_http_request *req, st_http_response *resp);
+
+typedef struct st_http_server_opts {
+  const char *listen; /* "127.0.0.1:3456", "[::1]:3456", "0.0.0.0:3456"; port 0 picks a free one */
+  size_t max_body;    /* bytes; 0 means 1 MiB */
+  unsigned threads;   /* handler threads; 0 means 4 */
+} st_http_server_opts;
+
+/* Binds and starts serving; errors name the address (e.g. "address already in use"). */
+st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler handler, void *ctx, st_http_server **out, st_err *err);
+/* The port actually bound. */
+uint16_t st_http_server_port(const st_http_server *srv);
+/* Stops accepting, finishes the requests in flight and frees the server. */
+void st_http_server_stop(st_http_server *srv);
+
+/* Parses "HOST:PORT" / "[V6]:PORT" into a socket address; errors name the text. */
+struct sockaddr_storage;
+st_code st_http_parse_listen(const char *listen, struct sockaddr_storage *sa, unsigned *salen, st_err *err);
+
+#endif

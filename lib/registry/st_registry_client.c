@@ -1,0 +1,253 @@
+/* st_registry_client: JSON over st_http_client, errors carried back with the server's words. */
+#include "registry/st_registry_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/st_json.h"
+#include "net/st_http_client.h"
+
+struct st_regc {
+  st_http_client *http;
+};
+
+st_code st_regc_open(const char *url, const char *token, st_regc **out, st_err *err) {
+  *out = NULL;
+  st_regc *c = calloc(1, sizeof *c);
+  if (!c) return st_err_set(err, ST_ENOMEM, "out of memory opening a registry client");
+  st_code code = st_http_client_new(url, token, &c->http, err);
+  if (code) {
+    free(c);
+    return code;
+  }
+  *out = c;
+  return ST_OK;
+}
+
+void st_regc_close(st_regc *c) {
+  if (!c) return;
+  st_http_client_free(c->http);
+  free(c);
+}
+
+st_code st_regc_raw(st_regc *c, const char *method, const char *path, const char *body, size_t len, long *status, st_buf *resp,
+                    st_err *err) {
+  st_code code = st_http_call(c->http, method, path, body, len, status, resp, err);
+  if (code == ST_EUNAVAIL) st_err_wrap(err, code, "registry");
+  return code;
+}
+
+static st_code code_for_status(long status) {
+  switch (status) {
+  case 400:
+  case 413: return ST_EINVAL;
+  case 401:
+  case 403: return ST_EPERM;
+  case 404: return ST_ENOENT;
+  case 409: return ST_ECONFLICT;
+  case 503: return ST_EUNAVAIL;
+  default: return ST_EINTERNAL;
+  }
+}
+
+/* Sends a request (body stolen, may be NULL) and returns the reply's JSON in *reply. */
+static st_code call(st_regc *c, const char *method, const char *path, json_t *body, json_t **reply, st_err *err) {
+  st_buf req, resp;
+  st_buf_init(&req);
+  st_buf_init(&resp);
+  if (body) {
+    st_json_append(&req, body);
+    json_decref(body);
+  }
+  long status = 0;
+  st_code code = st_buf_status(&req, err);
+  if (!code) code = st_regc_raw(c, method, path, body ? st_buf_cstr(&req) : NULL, req.len, &status, &resp, err);
+  json_t *j = NULL;
+  if (!code) {
+    json_error_t je;
+    j = json_loadb((const char *)resp.data, resp.len, 0, &je);
+    if (status >= 200 && status < 300) {
+      if (!j) code = st_err_set(err, ST_EINTERNAL, "registry replied to %s %s with malformed JSON: %s", method, path, je.text);
+    } else {
+      const char *msg = json_string_value(json_object_get(j, "error"));
+      code = st_err_set(err, code_for_status(status), "%s", msg ? msg : "(no message)");
+      if (!msg) st_err_set(err, code, "registry replied %ld to %s %s", status, method, path);
+    }
+  }
+  if (!code && reply) *reply = j;
+  else json_decref(j);
+  st_buf_free(&req);
+  st_buf_free(&resp);
+  return code;
+}
+
+static st_code node_reply(json_t *j, const char *key, st_storage_node *out, st_err *err) {
+  const json_t *n = key ? json_object_get(j, key) : j;
+  st_code code = out ? st_node_from_json(n, ST_NODE_STORED, out, NULL, err) : ST_OK;
+  if (code) st_err_wrap(err, code, "registry reply");
+  json_decref(j);
+  return code;
+}
+
+st_code st_regc_health(st_regc *c, int *schema, st_err *err) {
+  json_t *j;
+  st_code code = call(c, "GET", "/health", NULL, &j, err);
+  if (code) return code;
+  *schema = (int)json_integer_value(json_object_get(j, "schema"));
+  json_decref(j);
+  return ST_OK;
+}
+
+st_code st_regc_nodes(st_regc *c, st_storage_node **out, size_t *n, st_err *err) {
+  *out = NULL;
+  *n = 0;
+  json_t *j;
+  st_code code = call(c, "GET", "/v0/storage-nodes", NULL, &j, err);
+  if (code) return code;
+  const json_t *arr = json_object_get(j, "storage_nodes");
+  size_t count = json_array_size(arr);
+  if (count && !(*out = calloc(count, sizeof **out))) code = st_err_set(err, ST_ENOMEM, "out of memory listing storage nodes");
+  for (size_t i = 0; i < count && !code; i++) code = st_node_from_json(json_array_get(arr, i), ST_NODE_STORED, &(*out)[i], NULL, err);
+  json_decref(j);
+  if (code) {
+    free(*out);
+    *out = NULL;
+    return st_err_wrap(err, code, "registry reply");
+  }
+  *n = count;
+  return ST_OK;
+}
+
+st_code st_regc_node_get(st_regc *c, int64_t id, st_storage_node *out, st_err *err) {
+  char path[64];
+  snprintf(path, sizeof path, "/v0/storage-nodes/%lld", (long long)id);
+  json_t *j;
+  st_code code = call(c, "GET", path, NULL, &j, err);
+  return code ? code : node_reply(j, NULL, out, err);
+}
+
+/* The configuration fields of a node selected by fields, as a JSON object. */
+static json_t *node_fields(const st_storage_node *n, unsigned fields) {
+  json_t *full = st_node_to_json(n), *out = json_object();
+  static const char *const keys[] = {ST_NODE_FIELDS};
+  for (unsigned i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    if (fields & (1u << i)) json_object_set(out, keys[i], json_object_get(full, keys[i]));
+  json_decref(full);
+  return out;
+}
+
+st_code st_regc_node_add(st_regc *c, const st_storage_node *node, st_storage_node *out, st_err *err) {
+  json_t *j;
+  st_code code = call(c, "POST", "/v0/storage-nodes", node_fields(node, 0x7f), &j, err);
+  return code ? code : node_reply(j, NULL, out, err);
+}
+
+st_code st_regc_node_update(st_regc *c, int64_t id, const st_storage_node *patch, unsigned fields, int64_t expect_version,
+                            st_storage_node *out, st_err *err) {
+  char path[64];
+  snprintf(path, sizeof path, "/v0/storage-nodes/%lld", (long long)id);
+  json_t *body = node_fields(patch, fields), *j;
+  if (expect_version > 0) json_object_set_new(body, "version", json_integer(expect_version));
+  st_code code = call(c, "PATCH", path, body, &j, err);
+  return code ? code : node_reply(j, NULL, out, err);
+}
+
+st_code st_regc_node_remove(st_regc *c, int64_t id, bool force, uint64_t *dropped, st_err *err) {
+  char path[80];
+  snprintf(path, sizeof path, "/v0/storage-nodes/%lld%s", (long long)id, force ? "?force=1" : "");
+  json_t *j;
+  st_code code = call(c, "DELETE", path, NULL, &j, err);
+  if (code) return code;
+  if (dropped) *dropped = (uint64_t)json_integer_value(json_object_get(j, "dropped_locations"));
+  json_decref(j);
+  return ST_OK;
+}
+
+st_code st_regc_heartbeat(st_regc *c, int64_t id, int64_t capacity, int64_t available, const char *error, st_storage_node *out,
+                          st_err *err) {
+  char path[80];
+  snprintf(path, sizeof path, "/v0/storage-nodes/%lld/heartbeat", (long long)id);
+  json_t *body = error ? json_pack("{ss}", "error", error) : json_pack("{sI sI}", "capacity", (json_int_t)capacity, "available", (json_int_t)available);
+  json_t *j;
+  st_code code = call(c, "POST", path, body, &j, err);
+  return code ? code : node_reply(j, NULL, out, err);
+}
+
+st_code st_regc_declare(st_regc *c, const st_sector_location *loc, st_err *err) {
+  return call(c, "POST", "/v0/sectors/locations", st_location_to_json(loc), NULL, err);
+}
+
+st_code st_regc_find(st_regc *c, uint64_t miner, uint64_t sector, st_reg_found **out, size_t *n, st_err *err) {
+  *out = NULL;
+  *n = 0;
+  char path[96];
+  snprintf(path, sizeof path, "/v0/sectors/t0%llu/%llu", (unsigned long long)miner, (unsigned long long)sector);
+  json_t *j;
+  st_code code = call(c, "GET", path, NULL, &j, err);
+  if (code) return code;
+  const json_t *arr = json_object_get(j, "locations");
+  size_t count = json_array_size(arr);
+  if (count && !(*out = calloc(count, sizeof **out))) code = st_err_set(err, ST_ENOMEM, "out of memory finding a sector");
+  for (size_t i = 0; i < count && !code; i++) {
+    json_t *l = json_deep_copy(json_array_get(arr, i));
+    json_t *node = json_incref(json_object_get(l, "storage_node"));
+    json_object_del(l, "storage_node");
+    code = st_location_from_json(l, &(*out)[i].loc, err);
+    if (!code) code = st_node_from_json(node, ST_NODE_STORED, &(*out)[i].node, NULL, err);
+    json_decref(l);
+    json_decref(node);
+  }
+  json_decref(j);
+  if (code) {
+    free(*out);
+    *out = NULL;
+    return st_err_wrap(err, code, "registry reply");
+  }
+  *n = count;
+  return ST_OK;
+}
+
+st_code st_regc_drop(st_regc *c, uint64_t miner, uint64_t sector, int kind, int64_t node, uint64_t *dropped, st_err *err) {
+  char path[160];
+  int len = snprintf(path, sizeof path, "/v0/sectors/t0%llu/%llu?", (unsigned long long)miner, (unsigned long long)sector);
+  if (kind >= 0) len += snprintf(path + len, sizeof path - (size_t)len, "kind=%s&", st_sector_kind_name((st_sector_kind)kind));
+  if (node > 0) snprintf(path + len, sizeof path - (size_t)len, "node=%lld", (long long)node);
+  json_t *j;
+  st_code code = call(c, "DELETE", path, NULL, &j, err);
+  if (code) return code;
+  if (dropped) *dropped = (uint64_t)json_integer_value(json_object_get(j, "dropped"));
+  json_decref(j);
+  return ST_OK;
+}
+
+st_code st_regc_allocate(st_regc *c, const st_reg_alloc *req, st_storage_node *node, bool *allocated, st_err *err) {
+  char miner[32];
+  snprintf(miner, sizeof miner, "t0%llu", (unsigned long long)req->miner);
+  json_t *body = json_pack("{ss sI sI}", "miner", miner, "sector", (json_int_t)req->sector, "size", (json_int_t)req->size);
+  if (req->group >= 0) json_object_set_new(body, "group", json_integer(req->group));
+  if (req->kinds) {
+    json_t *kinds = json_array();
+    for (int k = 0; k < ST_KIND_COUNT; k++)
+      if (req->kinds & (1u << k)) json_array_append_new(kinds, json_string(st_sector_kind_name((st_sector_kind)k)));
+    json_object_set_new(body, "kinds", kinds);
+  }
+  json_t *j;
+  st_code code = call(c, "POST", "/v0/allocate", body, &j, err);
+  if (code) return code;
+  if (allocated) *allocated = json_is_true(json_object_get(j, "allocated"));
+  return node_reply(j, "storage_node", node, err);
+}
+
+st_code st_regc_resolve(st_regc *c, uint64_t miner, uint64_t sector, st_sector_kind kind, const char *dist_path,
+                        char path[ST_REG_PATH_MAX], st_storage_node *node, st_err *err) {
+  char url[128];
+  snprintf(url, sizeof url, "/v0/paths/t0%llu/%llu/%s", (unsigned long long)miner, (unsigned long long)sector, st_sector_kind_name(kind));
+  json_t *j;
+  st_storage_node n;
+  st_code code = call(c, "GET", url, NULL, &j, err);
+  if (!code) code = node_reply(j, "storage_node", &n, err);
+  if (!code) code = st_reg_path(dist_path, &n, kind, miner, sector, path, err);
+  if (!code && node) *node = n;
+  return code;
+}
