@@ -2,7 +2,7 @@
 # test (plain and ASan+UBSan), `make fuzz` runs each libFuzzer target, `make bench` runs bench/.
 JOBS      ?= $(shell nproc)
 FUZZ_SECS ?= 60
-FUZZ_TARGETS := fuzz_cbor fuzz_address fuzz_cid fuzz_rleplus fuzz_proofs
+FUZZ_TARGETS := fuzz_cbor fuzz_address fuzz_cid fuzz_rleplus fuzz_proofs fuzz_registry
 
 .PHONY: all build deps test test-plain test-asan fuzz bench clean
 
@@ -43,12 +43,13 @@ fuzz: deps
 
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build build-bench -j $(JOBS) --target bench_codec spacetime-bench
+	cmake --build build-bench -j $(JOBS) --target bench_codec spacetime-bench spacetime-server
 	build-bench/bench/bench_codec
 	build-bench/spacetime-bench seal --sector-size 2KiB
 	build-bench/spacetime-bench seal --sector-size 8MiB
 	build-bench/spacetime-bench window-post --sector-size 8MiB --sectors 64 --parallel 8
 	build-bench/spacetime-bench winning-post --sector-size 8MiB
+	bench/registry.sh build-bench/spacetime-server
 
 clean:
 	rm -rf build build-asan build-fuzz build-bench

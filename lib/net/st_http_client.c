@@ -82,7 +82,8 @@ st_code st_http_call(st_http_client *c, const char *method, const char *path, co
   }
   CURLcode rc = curl_easy_perform(h);
   st_code code = ST_OK;
-  if (rc != CURLE_OK) code = st_err_set(err, ST_EUNAVAIL, "could not reach %s: %s", c->base, curl_easy_strerror(rc));
+  if (rc == CURLE_URL_MALFORMAT) code = st_err_set(err, ST_EINVAL, "bad request URL \"%s\"", url);
+  else if (rc != CURLE_OK) code = st_err_set(err, ST_EUNAVAIL, "could not reach %s: %s", c->base, curl_easy_strerror(rc));
   else curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
   if (!code && st_buf_status(resp, NULL)) code = st_err_set(err, ST_ENOMEM, "out of memory reading the reply from %s", url);
   free(url);

@@ -420,7 +420,10 @@ static void on_request(void *ctx, const st_http_request *req, st_http_response *
   route r = dispatch(s, req, resp);
   int cls = resp->status < 400 ? 0 : resp->status < 500 ? 1 : 2;
   atomic_fetch_add(&s->requests[r][cls], 1);
-  if (resp->status >= 500) st_logf("registry", ST_LOG_ERROR, "%s %s: %d %s", req->method, req->path, resp->status, st_buf_cstr(&resp->body));
+  /* a 503 (no node can take a sector) is the operator's to fix, not a server fault */
+  if (resp->status >= 500)
+    st_logf("registry", resp->status == 503 ? ST_LOG_WARN : ST_LOG_ERROR, "%s %s: %d %.*s", req->method, req->path, resp->status,
+            (int)(resp->body.len ? resp->body.len - 1 : 0), st_buf_cstr(&resp->body));
 }
 
 /* ---- lifecycle ---- */

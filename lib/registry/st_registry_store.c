@@ -246,13 +246,19 @@ struct heartbeat_ctx {
 static st_code heartbeat_tx(st_db *db, void *vctx, st_err *err) {
   struct heartbeat_ctx *h = vctx;
   char id[ST_DB_INT_MAX], c[ST_DB_INT_MAX], a[ST_DB_INT_MAX], t[ST_DB_INT_MAX];
-  const char *p[] = {st_db_int(id, h->id), st_db_int(c, h->capacity), st_db_int(a, h->available), st_db_int(t, h->now), h->error};
-  /* an error report keeps the last known sizes */
-  const char *sql = h->error ? "UPDATE storage_nodes SET last_heartbeat = $4, heartbeat_err = $5 WHERE id = $1 RETURNING " NODE_COLS
-                             : "UPDATE storage_nodes SET capacity = $2, available = $3, last_heartbeat = $4, heartbeat_err = NULL "
-                               "WHERE id = $1 RETURNING " NODE_COLS;
   st_db_rows rows;
-  st_code code = st_db_exec(db, sql, 5, p, &rows, NULL, err);
+  st_code code;
+  if (h->error) { /* an error report keeps the last known sizes */
+    const char *p[] = {st_db_int(id, h->id), st_db_int(t, h->now), h->error};
+    code = st_db_exec(db, "UPDATE storage_nodes SET last_heartbeat = $2, heartbeat_err = $3 WHERE id = $1 RETURNING " NODE_COLS, 3, p,
+                      &rows, NULL, err);
+  } else {
+    const char *p[] = {st_db_int(id, h->id), st_db_int(c, h->capacity), st_db_int(a, h->available), st_db_int(t, h->now)};
+    code = st_db_exec(db,
+                      "UPDATE storage_nodes SET capacity = $2, available = $3, last_heartbeat = $4, heartbeat_err = NULL WHERE id = $1 "
+                      "RETURNING " NODE_COLS,
+                      4, p, &rows, NULL, err);
+  }
   if (code) return code;
   if (rows.nrows == 0) code = st_err_set(err, ST_ENOENT, "storage node %lld does not exist", (long long)h->id);
   else if (h->out) node_from_row(&rows, 0, 0, h->out);
@@ -280,13 +286,10 @@ static st_code insert_location(st_db *db, const st_sector_location *l, st_err *e
       (code = st_db_exec(db, "UPDATE sector_locations SET is_primary = 0 WHERE miner = $1 AND sector = $2 AND kind = $3 AND node_id <> $4",
                          4, p, NULL, NULL, err)))
     return code;
-  uint64_t changed = 0;
-  if ((code = st_db_exec(db, "UPDATE sector_locations SET is_primary = $5 WHERE miner = $1 AND sector = $2 AND kind = $3 AND node_id = $4",
-                         5, p, NULL, &changed, err)))
-    return code;
-  if (changed) return ST_OK;
-  return st_db_exec(db, "INSERT INTO sector_locations (miner, sector, kind, node_id, is_primary) VALUES ($1, $2, $3, $4, $5)", 5, p, NULL,
-                    NULL, err);
+  return st_db_exec(db,
+                    "INSERT INTO sector_locations (miner, sector, kind, node_id, is_primary) VALUES ($1, $2, $3, $4, $5) "
+                    "ON CONFLICT (miner, sector, kind, node_id) DO UPDATE SET is_primary = excluded.is_primary",
+                    5, p, NULL, NULL, err);
 }
 
 static st_code declare_tx(st_db *db, void *ctx, st_err *err) {
