@@ -7,11 +7,23 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
+/* Prepared statements, kept per connection by SQL text: parsing a statement costs more than
+ * running one of the registry's point lookups. */
+#define STMT_CACHE 48
+typedef struct cached_stmt {
+  char *sql;
+  sqlite3_stmt *lite;
+  char name[16]; /* PostgreSQL's name for it */
+} cached_stmt;
+
 struct st_db {
   st_db_backend backend;
+  cached_stmt cache[STMT_CACHE];
+  int ncached;
   sqlite3 *lite;
   PGconn *pg;
   bool in_tx;
@@ -82,7 +94,45 @@ static st_code dup_cell(const char *s, size_t n, char **out, st_err *err) {
   return ST_OK;
 }
 
+/* ---- the statement cache ---- */
+
+static cached_stmt *find_cached(st_db *db, const char *sql) {
+  for (int i = 0; i < db->ncached; i++)
+    if (!strcmp(db->cache[i].sql, sql)) return &db->cache[i];
+  return NULL;
+}
+
+/* A new entry for sql, or NULL when the cache is full (the statement then runs uncached). */
+static cached_stmt *add_cached(st_db *db, const char *sql) {
+  if (db->ncached == STMT_CACHE) return NULL;
+  char *copy = strdup(sql);
+  if (!copy) return NULL;
+  cached_stmt *c = &db->cache[db->ncached];
+  *c = (cached_stmt){.sql = copy};
+  snprintf(c->name, sizeof c->name, "st%d", db->ncached);
+  db->ncached++;
+  return c;
+}
+
+static void clear_cache(st_db *db) {
+  for (int i = 0; i < db->ncached; i++) {
+    if (db->cache[i].lite) sqlite3_finalize(db->cache[i].lite);
+    free(db->cache[i].sql);
+  }
+  db->ncached = 0;
+}
+
 /* ---- SQLite ---- */
+
+/* Finishes with a statement: a cached one is reset for its next use, any other is freed. */
+static void lite_done(sqlite3_stmt *st, const cached_stmt *hit) {
+  if (!hit) {
+    sqlite3_finalize(st);
+    return;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+}
 
 static st_code lite_fail(st_db *db, int rc, st_err *err) {
   int ext = sqlite3_extended_errcode(db->lite);
@@ -102,8 +152,11 @@ static st_code lite_fail(st_db *db, int rc, st_err *err) {
 static st_code lite_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
                          st_err *err) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db->lite, sql, -1, &st, NULL);
-  if (rc != SQLITE_OK) return lite_fail(db, rc, err);
+  cached_stmt *hit = find_cached(db, sql);
+  int rc = SQLITE_OK;
+  if (hit) st = hit->lite;
+  else if ((rc = sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL)) != SQLITE_OK) return lite_fail(db, rc, err);
+  else if ((hit = add_cached(db, sql))) hit->lite = st;
   for (int i = 0; i < nparams; i++) {
     char name[16];
     snprintf(name, sizeof name, "$%d", i + 1);
@@ -111,8 +164,9 @@ static st_code lite_exec(st_db *db, const char *sql, int nparams, const char *co
     if (!idx) continue;
     rc = params[i] ? sqlite3_bind_text(st, idx, params[i], -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, idx);
     if (rc != SQLITE_OK) {
-      sqlite3_finalize(st);
-      return lite_fail(db, rc, err);
+      st_code code = lite_fail(db, rc, err);
+      lite_done(st, hit);
+      return code;
     }
   }
   size_t cap = 0;
@@ -132,7 +186,7 @@ static st_code lite_exec(st_db *db, const char *sql, int nparams, const char *co
   }
   if (!code && rc != SQLITE_DONE) code = lite_fail(db, rc, err);
   if (!code && changed) *changed = (uint64_t)sqlite3_changes64(db->lite);
-  sqlite3_finalize(st);
+  lite_done(st, hit);
   if (code && rows) st_db_rows_free(rows);
   return code;
 }
@@ -184,8 +238,29 @@ static st_code pg_fail(st_db *db, PGresult *res, st_err *err) {
 static st_code pg_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
                        st_err *err) {
   /* a connection dropped between transactions is re-established once, transparently */
-  if (!db->in_tx && PQstatus(db->pg) != CONNECTION_OK) PQreset(db->pg);
-  PGresult *res = nparams ? PQexecParams(db->pg, sql, nparams, NULL, params, NULL, NULL, 0) : PQexec(db->pg, sql);
+  if (!db->in_tx && PQstatus(db->pg) != CONNECTION_OK) {
+    PQreset(db->pg);
+    clear_cache(db); /* a new session has none of the old prepared statements */
+  }
+  PGresult *res;
+  if (!nparams) {
+    res = PQexec(db->pg, sql); /* transaction control and scripts */
+  } else {
+    cached_stmt *hit = find_cached(db, sql);
+    if (!hit && (hit = add_cached(db, sql))) {
+      res = PQprepare(db->pg, hit->name, sql, nparams, NULL);
+      if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        st_code code = pg_fail(db, res, err);
+        PQclear(res);
+        free(hit->sql);
+        db->ncached--; /* it was the last entry */
+        return code;
+      }
+      PQclear(res);
+    }
+    res = hit ? PQexecPrepared(db->pg, hit->name, nparams, params, NULL, NULL, 0)
+              : PQexecParams(db->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+  }
   ExecStatusType status = PQresultStatus(res);
   st_code code = ST_OK;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -228,8 +303,16 @@ static st_code pg_open(const char *url, st_db *db, st_err *err) {
 
 /* ---- common ---- */
 
+static pthread_once_t lite_once = PTHREAD_ONCE_INIT;
+/* SQLite's allocation statistics take a process-wide mutex on every malloc; we never read them. */
+static void lite_configure(void) {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  sqlite3_initialize();
+}
+
 st_code st_db_open(const char *url, st_db **out, st_err *err) {
   *out = NULL;
+  pthread_once(&lite_once, lite_configure);
   st_db *db = calloc(1, sizeof *db);
   if (!db) return st_err_set(err, ST_ENOMEM, "out of memory opening database");
   st_code code;
@@ -254,6 +337,7 @@ st_code st_db_open(const char *url, st_db **out, st_err *err) {
 
 void st_db_close(st_db *db) {
   if (!db) return;
+  clear_cache(db);
   if (db->lite) sqlite3_close_v2(db->lite);
   if (db->pg) PQfinish(db->pg);
   free(db);

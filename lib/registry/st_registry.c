@@ -53,12 +53,18 @@ st_code st_reg_check_type(const char *s, st_err *err) {
 }
 
 st_code st_reg_parse_miner(const char *s, uint64_t *out, st_err *err) {
-  if (s[0] >= '0' && s[0] <= '9') return st_parse_u64(s, "miner", out, err);
+  if (s[0] >= '0' && s[0] <= '9') {
+    st_code code = st_parse_u64(s, "miner", out, err);
+    if (!code && *out > INT64_MAX) code = st_err_set(err, ST_EINVAL, "miner %.40s is too large", s);
+    return code;
+  }
   st_address a;
   if (st_address_parse(s, &a, NULL, err) || st_address_protocol(&a) != ST_ADDR_ID) {
     return st_err_set(err, ST_EINVAL, "miner \"%.40s\" is not an ID address like t01003", s);
   }
-  return st_address_id(&a, out, err);
+  st_code code = st_address_id(&a, out, err);
+  if (!code && *out > INT64_MAX) code = st_err_set(err, ST_EINVAL, "miner %.40s is too large", s);
+  return code;
 }
 
 st_code st_reg_path(const char *dist, const st_storage_node *node, st_sector_kind kind, uint64_t miner, uint64_t sector,

@@ -65,7 +65,8 @@ st_code st_sector_kind_parse(const char *s, st_sector_kind *out, st_err *err);
 st_code st_reg_check_host(const char *s, const char *what, st_err *err);
 st_code st_reg_check_type(const char *s, st_err *err);
 
-/* A miner as an ID address ("t01003", "f01003") or its bare number ("1003"). */
+/* A miner as an ID address ("t01003", "f01003") or its bare number ("1003"), at most 2^63-1
+ * (the databases keep it in a signed 64-bit column). */
 st_code st_reg_parse_miner(const char *s, uint64_t *out, st_err *err);
 
 /* The path rule: <dist>/<mount type>/<host>/<kind>/s-t0<miner>-<sector>. */

@@ -69,6 +69,11 @@ static void test_checks(void **state) {
   assert_int_equal(st_reg_parse_miner("t15ihq5ibzwki2b4ep2f46avlkrqzhpqgtga7pdrq", &m, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "is not an ID address like t01003");
   assert_int_equal(st_reg_parse_miner("1003 OR 1=1", &m, &err), ST_EINVAL);
+  /* the databases hold a miner in a signed 64-bit column */
+  assert_int_equal(st_reg_parse_miner("9223372036854775807", &m, &err), ST_OK);
+  assert_int_equal(st_reg_parse_miner("9223372036854775808", &m, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "is too large");
+  assert_int_equal(st_reg_parse_miner("t09223372036854775808", &m, &err), ST_EINVAL);
 
   st_sector_kind k;
   assert_int_equal(st_sector_kind_parse("unsealed", &k, &err), ST_OK);
