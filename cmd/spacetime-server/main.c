@@ -94,6 +94,7 @@ static int cmd_run(int argc, char **argv) {
   repo_dir(cli.flags[2].value, repo);
   if (mkdir(repo, 0700) && errno != EEXIST) return st_cli_fail("could not create repo path=\"%s\": %s", repo, strerror(errno));
   if (repo_token(repo, token, &err)) return st_cli_fail("%s", err.msg);
+  if (strlen(token) < 16) return st_cli_fail("the token in path=\"%s/token\" is shorter than 16 characters: delete the file to get a new one", repo);
   if (cli.flags[1].set) snprintf(db, sizeof db, "%s", cli.flags[1].value);
   else snprintf(db, sizeof db, "sqlite:%s/registry.db", repo);
   /* block the stop signals before any thread starts, so that only sigwait below sees them */
@@ -252,8 +253,8 @@ static int node_flags(st_cli *cli, st_storage_node *n, unsigned *fields) {
       snprintf(n->mount_type, sizeof n->mount_type, "%s", f->value);
       break;
     default:
-      if (st_parse_u64(f->value, i == 1 ? "--group" : "--weight", &v, &err) || v > INT32_MAX)
-        return st_cli_fail("--%s must be a number from 0 to %d", names[i], INT32_MAX);
+      if (st_parse_u64(f->value, i == 1 ? "--group" : "--weight", &v, &err) || v > (i == 1 ? INT32_MAX : ST_REG_WEIGHT_MAX))
+        return st_cli_fail("--%s must be a number from 0 to %d", names[i], i == 1 ? INT32_MAX : ST_REG_WEIGHT_MAX);
       if (i == 1) n->group = (int64_t)v;
       else n->weight = (int64_t)v;
     }
@@ -357,6 +358,9 @@ static int nodes_heartbeat(int argc, char **argv) {
   uint64_t cap = 0, avail = 0;
   const char *error = st_cli_has(&cli, "error") ? st_cli_flag(&cli, "error")->value : NULL;
   st_err err;
+  if (error && (st_cli_has(&cli, "path") || st_cli_has(&cli, "capacity") || st_cli_has(&cli, "available")))
+    return st_cli_fail("--error reports a node that cannot serve; it does not go with --path, --capacity or --available");
+  if (error && !*error) return st_cli_fail("--error needs the reason, e.g. --error \"stale NFS file handle\"");
   if (st_cli_has(&cli, "path")) {
     const char *dir = st_cli_flag(&cli, "path")->value;
     struct statvfs vfs;
@@ -370,7 +374,7 @@ static int nodes_heartbeat(int argc, char **argv) {
         st_parse_u64(st_cli_flag(&cli, "available")->value, "--available", &avail, &err))
       return st_cli_fail("%s", err.msg);
   }
-  if (cap > INT64_MAX || avail > INT64_MAX) return st_cli_fail("--capacity and --available must be below 2^63");
+  if (cap > (uint64_t)ST_REG_BYTES_MAX || avail > (uint64_t)ST_REG_BYTES_MAX) return st_cli_fail("--capacity and --available must be at most 2^62");
   st_regc *c;
   if ((rc = connect_client(&cli, &c))) return rc;
   st_storage_node out;

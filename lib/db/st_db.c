@@ -31,21 +31,35 @@ struct st_db {
 };
 
 #define TX_ATTEMPTS 50
+#define TX_DEADLINE_S 30.0 /* a retried write gives up after this long, inside the client's 60 s */
 
 st_db_backend st_db_backend_of(const st_db *db) { return db->backend; }
 
 const char *st_db_backend_name(st_db_backend b) { return b == ST_DB_SQLITE ? "sqlite" : "postgres"; }
 
 void st_db_url_redacted(const char *url, char *out, size_t cap) {
-  /* scheme://user:password@host -> scheme://user:***@host */
+  /* scheme://user:password@host -> scheme://user:***@host, and ?password=x -> ?password=*** */
+  char tmp[1024];
   const char *scheme = strstr(url, "://");
+  const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
   const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+  if (at && slash && at > slash) at = NULL; /* an '@' in the path or query is not userinfo */
   const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-  if (!colon) {
-    snprintf(out, cap, "%s", url);
-    return;
+  if (colon) snprintf(tmp, sizeof tmp, "%.*s:***%s", (int)(colon - url), url, at);
+  else snprintf(tmp, sizeof tmp, "%s", url);
+  size_t o = 0;
+  for (const char *p = tmp; *p && o + 1 < cap;) {
+    bool key = (p == tmp || p[-1] == '?' || p[-1] == '&' || p[-1] == ' ') && !strncmp(p, "password=", 9);
+    if (!key) {
+      out[o++] = *p++;
+      continue;
+    }
+    int n = snprintf(out + o, cap - o, "password=***");
+    o += n > 0 && (size_t)n < cap - o ? (size_t)n : cap - o - 1;
+    p += 9;
+    while (*p && *p != '&' && *p != ' ') p++;
   }
-  snprintf(out, cap, "%.*s:***%s", (int)(colon - url), url, at);
+  out[o] = 0;
 }
 
 const char *st_db_int(char buf[ST_DB_INT_MAX], int64_t v) {
@@ -200,11 +214,17 @@ static st_code lite_open(const char *path, st_db *db, st_err *err) {
     return code;
   }
   sqlite3_extended_result_codes(db->lite, 1);
-  sqlite3_busy_timeout(db->lite, 10000);
+  sqlite3_busy_timeout(db->lite, 5000);
   /* WAL lets readers run beside the writer; FULL sync makes an acknowledged commit durable. */
   static const char *const setup[] = {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"};
   for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++) {
-    st_code code = lite_exec(db, setup[i], 0, NULL, NULL, NULL, err);
+    /* switching a new file to WAL takes a lock that the busy timeout does not wait for */
+    st_code code;
+    for (int tries = 0; (db->transient = false, code = lite_exec(db, setup[i], 0, NULL, NULL, NULL, err)) && db->transient && tries < 500;
+         tries++) {
+      struct timespec ts = {0, 10 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
     if (code) return st_err_wrap(err, code, "could not set up sqlite database path=\"%s\"", path);
   }
   return ST_OK;
@@ -235,13 +255,8 @@ static st_code pg_fail(st_db *db, PGresult *res, st_err *err) {
   return st_err_set(err, ST_EINTERNAL, "postgres: %s (sqlstate %s)", msg, state);
 }
 
-static st_code pg_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
-                       st_err *err) {
-  /* a connection dropped between transactions is re-established once, transparently */
-  if (!db->in_tx && PQstatus(db->pg) != CONNECTION_OK) {
-    PQreset(db->pg);
-    clear_cache(db); /* a new session has none of the old prepared statements */
-  }
+static st_code pg_exec_once(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
+                            st_err *err) {
   PGresult *res;
   if (!nparams) {
     res = PQexec(db->pg, sql); /* transaction control and scripts */
@@ -299,6 +314,20 @@ static st_code pg_open(const char *url, st_db *db, st_err *err) {
   }
   PQsetNoticeProcessor(db->pg, pg_quiet, NULL);
   return ST_OK;
+}
+
+static st_code pg_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
+                       st_err *err) {
+  st_code code = pg_exec_once(db, sql, nparams, params, rows, changed, err);
+  /* A connection lost between transactions (a PostgreSQL restart, an idle timeout) shows only
+   * when a call fails on it; reconnect and run that call again, once. Inside a transaction
+   * the failure stands: the transaction is gone with the connection. */
+  if (code && !db->in_tx && PQstatus(db->pg) != CONNECTION_OK) {
+    PQreset(db->pg);
+    clear_cache(db); /* a new session has none of the old prepared statements */
+    if (PQstatus(db->pg) == CONNECTION_OK) code = pg_exec_once(db, sql, nparams, params, rows, changed, err);
+  }
+  return code;
 }
 
 /* ---- common ---- */
@@ -369,11 +398,19 @@ static void backoff(int attempt) {
   nanosleep(&ts, NULL);
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 st_code st_db_tx(st_db *db, st_db_tx_fn fn, void *ctx, st_err *err) {
   if (db->in_tx) return st_err_set(err, ST_EINTERNAL, "nested database transaction");
   const char *begin = db->backend == ST_DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN ISOLATION LEVEL SERIALIZABLE";
   st_code code = ST_OK;
-  for (int attempt = 1; attempt <= TX_ATTEMPTS; attempt++) {
+  double deadline = now_s() + TX_DEADLINE_S;
+  int attempt;
+  for (attempt = 1; attempt <= TX_ATTEMPTS && now_s() < deadline; attempt++) {
     code = st_db_exec(db, begin, 0, NULL, NULL, NULL, err);
     if (code) {
       if (db->transient) {
@@ -384,6 +421,9 @@ st_code st_db_tx(st_db *db, st_db_tx_fn fn, void *ctx, st_err *err) {
     }
     db->in_tx = true;
     code = fn(db, ctx, err);
+    /* PostgreSQL answers COMMIT of a failed transaction with a rollback, not an error */
+    if (!code && db->backend == ST_DB_POSTGRES && PQtransactionStatus(db->pg) == PQTRANS_INERROR)
+      code = st_err_set(err, ST_EINTERNAL, "postgres: a statement in the transaction failed unnoticed; rolled back");
     bool transient = code && db->transient;
     if (!code) {
       code = st_db_exec(db, "COMMIT", 0, NULL, NULL, NULL, err);
@@ -398,5 +438,6 @@ st_code st_db_tx(st_db *db, st_db_tx_fn fn, void *ctx, st_err *err) {
     if (!transient) return code;
     backoff(attempt);
   }
-  return st_err_wrap(err, code, "gave up after %d conflicting attempts", TX_ATTEMPTS);
+  return st_err_wrap(err, ST_EUNAVAIL, "database too busy: gave up after %d conflicting attempts in %.0f s", attempt - 1,
+                     TX_DEADLINE_S);
 }

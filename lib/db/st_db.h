@@ -32,7 +32,7 @@ void st_db_close(st_db *db);
 st_db_backend st_db_backend_of(const st_db *db);
 const char *st_db_backend_name(st_db_backend b); /* "sqlite" or "postgres" */
 
-/* The URL with any password replaced by "***", for logs and errors. */
+/* The URL with any password (user:password@ or password=) replaced by "***", for logs and errors. */
 void st_db_url_redacted(const char *url, char *out, size_t cap);
 
 /* Runs one statement. rows may be NULL when the caller wants none back; changed, if non-NULL,
@@ -44,7 +44,8 @@ st_code st_db_exec(st_db *db, const char *sql, int nparams, const char *const *p
 st_code st_db_exec_script(st_db *db, const char *sql, st_err *err);
 
 /* Runs fn inside one write transaction: commits if fn returns ST_OK, rolls back otherwise. A
- * transient conflict inside fn or at commit rolls back and runs fn again (up to 50 times). */
+ * transient conflict inside fn or at commit rolls back and runs fn again (up to 50 times within
+ * 30 s; then ST_EUNAVAIL). fn must therefore be safe to run more than once. */
 typedef st_code (*st_db_tx_fn)(st_db *db, void *ctx, st_err *err);
 st_code st_db_tx(st_db *db, st_db_tx_fn fn, void *ctx, st_err *err);
 

@@ -34,8 +34,12 @@ st_code st_http_client_new(const char *base_url, const char *token, st_http_clie
     char auth[1024];
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
     struct curl_slist *h = c->headers ? curl_slist_append(c->headers, auth) : NULL;
-    if (h) c->headers = h;
-    else c->headers = NULL;
+    if (!h) {
+      curl_slist_free_all(c->headers);
+      c->headers = NULL;
+    } else {
+      c->headers = h;
+    }
   }
   if (!c->base || !c->curl || !c->headers) {
     st_http_client_free(c);

@@ -45,12 +45,15 @@ const char *st_http_bearer(const st_http_request *r) {
 }
 
 void st_http_reply_json(st_http_response *resp, int status, json_t *v) {
-  resp->status = status;
   st_buf_reset(&resp->body);
-  if (v) {
-    st_json_append(&resp->body, v);
-    json_decref(v);
+  if (!v) { /* a value could not be built: out of memory, or text that is not UTF-8 */
+    resp->status = 500;
+    st_buf_puts(&resp->body, "{\"error\":\"the reply could not be encoded as JSON\"}\n");
+    return;
   }
+  resp->status = status;
+  st_json_append(&resp->body, v);
+  json_decref(v);
   st_buf_putc(&resp->body, '\n');
 }
 
@@ -60,7 +63,13 @@ void st_http_reply_error(st_http_response *resp, int status, const char *fmt, ..
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  st_http_reply_json(resp, status, json_pack("{ss}", "error", msg));
+  json_t *v = json_pack("{ss}", "error", msg);
+  if (!v) { /* a message quoting bytes from the request that are not UTF-8: show them as '?' */
+    for (char *p = msg; *p; p++)
+      if ((unsigned char)*p >= 0x80) *p = '?';
+    v = json_pack("{ss}", "error", msg);
+  }
+  st_http_reply_json(resp, status, v);
 }
 
 int st_http_status_for(st_code code) {

@@ -96,7 +96,7 @@ json_t *st_node_to_json(const st_storage_node *n) {
 json_t *st_location_to_json(const st_sector_location *l) {
   char miner[32];
   snprintf(miner, sizeof miner, "t0%llu", (unsigned long long)l->miner);
-  return json_pack("{ss sI ss sI sb}", "miner", miner, "sector", (json_int_t)l->sector, "kind", KIND_NAMES[l->kind], "node",
+  return json_pack("{ss sI ss sI sb}", "miner", miner, "sector", (json_int_t)l->sector, "kind", st_sector_kind_name(l->kind), "node",
                    (json_int_t)l->node, "primary", l->primary);
 }
 
@@ -131,8 +131,6 @@ static st_code json_str(const json_t *obj, const char *key, bool optional, char 
   return ST_OK;
 }
 
-#define BYTES_MAX ((int64_t)1 << 62)
-
 st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_node *out, unsigned *fields, st_err *err) {
   static const char *const config_keys[] = {ST_NODE_FIELDS, NULL};
   static const char *const stored_keys[] = {"id", ST_NODE_FIELDS, "last_heartbeat", "heartbeat_err", "version", NULL};
@@ -148,9 +146,9 @@ st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_no
   if (mode == ST_NODE_NEW) snprintf(out->mount_host, sizeof out->mount_host, "%s", out->host);
   if ((code = json_str(j, "mount_host", mode != ST_NODE_STORED, out->mount_host, sizeof out->mount_host, err))) return code;
   if ((code = st_reg_json_int(j, "group", mode != ST_NODE_STORED, 0, INT32_MAX, &out->group, err))) return code;
-  if ((code = st_reg_json_int(j, "weight", mode != ST_NODE_STORED, 0, 1000000, &out->weight, err))) return code;
-  if ((code = st_reg_json_int(j, "capacity", mode != ST_NODE_STORED, 0, BYTES_MAX, &out->capacity, err))) return code;
-  if ((code = st_reg_json_int(j, "available", mode != ST_NODE_STORED, 0, BYTES_MAX, &out->available, err))) return code;
+  if ((code = st_reg_json_int(j, "weight", mode != ST_NODE_STORED, 0, ST_REG_WEIGHT_MAX, &out->weight, err))) return code;
+  if ((code = st_reg_json_int(j, "capacity", mode != ST_NODE_STORED, 0, ST_REG_BYTES_MAX, &out->capacity, err))) return code;
+  if ((code = st_reg_json_int(j, "available", mode != ST_NODE_STORED, 0, ST_REG_BYTES_MAX, &out->available, err))) return code;
   if (mode == ST_NODE_STORED) {
     if ((code = st_reg_json_int(j, "id", false, 1, INT64_MAX, &out->id, err))) return code;
     if ((code = st_reg_json_int(j, "version", false, 1, INT64_MAX, &out->version, err))) return code;

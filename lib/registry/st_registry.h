@@ -16,6 +16,8 @@
 #define ST_REG_TYPE_MAX 32
 #define ST_REG_ERRTEXT_MAX 256
 #define ST_REG_PATH_MAX 4096
+#define ST_REG_BYTES_MAX ((int64_t)1 << 62) /* the largest capacity or size the registry takes */
+#define ST_REG_WEIGHT_MAX 1000000
 
 typedef enum st_sector_kind { ST_KIND_SEALED, ST_KIND_CACHE, ST_KIND_UNSEALED, ST_KIND_COUNT } st_sector_kind;
 

@@ -102,11 +102,15 @@ static bool parse_sector(const char *miner_s, const char *sector_s, uint64_t *mi
   return true;
 }
 
-static bool authorized(const st_registry_server *s, const st_http_request *req, bool write) {
-  if (!write && req->loopback) return true;
+/* NULL if the request may go on, else why not. */
+static const char *unauthorized(const st_registry_server *s, const st_http_request *req, bool write) {
+  if (!write && req->loopback) return NULL;
   const char *got = st_http_bearer(req);
   size_t n = strlen(s->token);
-  return got && strlen(got) == n && CRYPTO_memcmp(got, s->token, n) == 0;
+  if (got && strlen(got) == n && CRYPTO_memcmp(got, s->token, n) == 0) return NULL;
+  if (got) return "the bearer token does not match this server's (its repo's file \"token\")";
+  return write ? "writes need \"Authorization: Bearer <token>\" (the token is in the server's repo, file \"token\")"
+               : "reads from outside loopback need \"Authorization: Bearer <token>\" (the token is in the server's repo)";
 }
 
 /* ---- handlers ---- */
@@ -225,13 +229,18 @@ static void h_heartbeat(st_registry_server *s, st_db *db, int64_t id, const st_h
   int64_t cap = 0, avail = 0;
   const json_t *e = json_object_get(j, "error");
   st_code code = st_reg_json_only(j, keys, "heartbeat", &err);
+  /* a report is either an error or the sizes of a healthy node, never both or neither */
   if (!code && e && !json_is_string(e)) code = st_err_set(&err, ST_EINVAL, "field \"error\" must be a string");
+  if (!code && e && !json_string_length(e))
+    code = st_err_set(&err, ST_EINVAL, "field \"error\" is empty: a healthy node reports capacity and available instead");
   if (!code && e && json_string_length(e) >= ST_REG_ERRTEXT_MAX)
     code = st_err_set(&err, ST_EINVAL, "field \"error\" is longer than %d characters", ST_REG_ERRTEXT_MAX - 1);
-  if (!code && !e) code = st_reg_json_int(j, "capacity", false, 0, INT64_MAX, &cap, &err);
-  if (!code && !e) code = st_reg_json_int(j, "available", false, 0, INT64_MAX, &avail, &err);
+  if (!code && e && (json_object_get(j, "capacity") || json_object_get(j, "available")))
+    code = st_err_set(&err, ST_EINVAL, "a heartbeat reports either \"error\" or capacity and available, not both");
+  if (!code && !e) code = st_reg_json_int(j, "capacity", false, 0, ST_REG_BYTES_MAX, &cap, &err);
+  if (!code && !e) code = st_reg_json_int(j, "available", false, 0, ST_REG_BYTES_MAX, &avail, &err);
   if (!code) code = st_reg_node_heartbeat(db, id, cap, avail, e ? json_string_value(e) : NULL, (int64_t)time(NULL), NULL, &err);
-  if (!code && e && json_string_length(e))
+  if (!code && e)
     st_logf("registry", ST_LOG_WARN, "storage node %lld reports an error: %s", (long long)id, json_string_value(e));
   json_decref(j);
   if (code) return reply_err(resp, &err);
@@ -299,7 +308,7 @@ static void h_allocate(st_registry_server *s, st_db *db, const st_http_request *
   }
   if (!code && a.miner > INT64_MAX) code = st_err_set(&err, ST_EINVAL, "field \"miner\" is too large");
   if (!code) code = st_reg_json_int(j, "sector", false, 0, INT64_MAX, &sector, &err);
-  if (!code) code = st_reg_json_int(j, "size", false, 0, INT64_MAX, &a.size, &err);
+  if (!code) code = st_reg_json_int(j, "size", false, 0, ST_REG_BYTES_MAX, &a.size, &err);
   if (!code) code = st_reg_json_int(j, "group", true, 0, INT32_MAX, &a.group, &err);
   if (!code && kinds) {
     if (!json_is_array(kinds) || !json_array_size(kinds)) code = st_err_set(&err, ST_EINVAL, "field \"kinds\" must be a non-empty array of kinds");
@@ -332,10 +341,14 @@ static void h_paths(st_db *db, uint64_t miner, uint64_t sector, const char *kind
   st_storage_node node;
   if (st_reg_resolve(db, miner, sector, kind, &node, &err)) return reply_err(resp, &err);
   char path[ST_REG_PATH_MAX], rel[ST_REG_PATH_MAX];
-  if (st_reg_path(".", &node, kind, miner, sector, rel, &err) || (dist && st_reg_path(dist, &node, kind, miner, sector, path, &err)))
-    return st_http_reply_error(resp, 400, "%s", err.msg);
+  /* the stored row failing the path rule is the database's fault, not the request's */
+  if (st_reg_path(".", &node, kind, miner, sector, rel, &err)) return st_http_reply_error(resp, 500, "%s", err.msg);
+  if (dist && st_reg_path(dist, &node, kind, miner, sector, path, &err)) return st_http_reply_error(resp, 400, "%s", err.msg);
   json_t *out = json_pack("{ss so}", "relative", rel + 2, "storage_node", st_node_to_json(&node));
-  if (dist) json_object_set_new(out, "path", json_string(path));
+  if (dist && json_object_set_new(out, "path", json_string(path))) {
+    json_decref(out);
+    return st_http_reply_error(resp, 400, "dist_path is not valid UTF-8");
+  }
   st_http_reply_json(resp, 200, out);
 }
 
@@ -383,11 +396,10 @@ static route dispatch(st_registry_server *s, const st_http_request *req, st_http
     st_http_reply_json(resp, 200, json_pack("{ss ss si}", "status", "ok", "backend", s->backend, "schema", s->schema));
     return r;
   }
-  if (!authorized(s, req, !get)) {
+  const char *why = unauthorized(s, req, !get);
+  if (why) {
     resp->www_authenticate = "Bearer realm=\"spacetime-server\"";
-    st_http_reply_error(resp, 401,
-                        get ? "reads from outside loopback need \"Authorization: Bearer <token>\" (the token is in the server's repo)"
-                            : "writes need \"Authorization: Bearer <token>\" (the token is in the server's repo, file \"token\")");
+    st_http_reply_error(resp, 401, "%s", why);
     return r;
   }
   int64_t id = 0;

@@ -68,11 +68,8 @@ static char *migration_sql(st_db *db, const char *sql) {
 
 static st_code migrate_tx(st_db *db, void *ctx, st_err *err) {
   int *version = ctx;
-  st_code code;
-  /* two servers starting on one PostgreSQL database take turns */
-  if (st_db_backend_of(db) == ST_DB_POSTGRES && (code = st_db_exec(db, "SELECT pg_advisory_xact_lock(3456)", 0, NULL, NULL, NULL, err)))
-    return code;
-  if ((code = st_reg_schema_version(db, version, err))) return code;
+  st_code code = st_reg_schema_version(db, version, err);
+  if (code) return code;
   int known = ST_MIGRATIONS_COUNT;
   if (*version > known)
     return st_err_set(err, ST_ECONFLICT,
@@ -96,7 +93,13 @@ static st_code migrate_tx(st_db *db, void *ctx, st_err *err) {
 
 st_code st_reg_migrate(st_db *db, int *version, st_err *err) {
   int v = 0;
-  st_code code = st_db_tx(db, migrate_tx, &v, err);
+  /* Two servers starting on one PostgreSQL database take turns. The lock is taken before the
+   * transaction begins, so the second one's snapshot already shows the first one's tables. */
+  bool pg = st_db_backend_of(db) == ST_DB_POSTGRES;
+  st_code code = pg ? st_db_exec(db, "SELECT pg_advisory_lock(3456)", 0, NULL, NULL, NULL, err) : ST_OK;
+  if (code) return st_err_wrap(err, code, "could not lock the schema for migration");
+  code = st_db_tx(db, migrate_tx, &v, err);
+  if (pg) st_db_exec(db, "SELECT pg_advisory_unlock(3456)", 0, NULL, NULL, NULL, NULL);
   if (version) *version = v;
   return code;
 }
@@ -425,8 +428,8 @@ static st_code alloc_tx(st_db *db, void *vctx, st_err *err) {
   if (code) return code;
   int64_t existing = 0;
   unsigned have = 0; /* kinds with a primary copy already */
-  for (size_t i = 0; i < nfound; i++) {
-    if (!found[i].loc.primary || !(kinds & (1u << found[i].loc.kind))) continue;
+  for (size_t i = 0; i < nfound; i++) { /* primaries come first */
+    if (!found[i].loc.primary) continue;
     have |= 1u << found[i].loc.kind;
     if (!existing) {
       existing = found[i].node.id;

@@ -56,8 +56,9 @@ st_code st_reg_resolve(st_db *db, uint64_t miner, uint64_t sector, st_sector_kin
 /* Picks a node for a new sector and records it there, in one transaction. The node must be in
  * group (when group >= 0), have no heartbeat error, a heartbeat no older than stale_secs and at
  * least size bytes available; the highest weight wins, then the most space. Its available bytes
- * drop by size until its next heartbeat. A sector that already has a primary location keeps it
- * (*allocated = false), so retrying an allocation never places a sector twice. */
+ * drop by size until its next heartbeat. A sector that already has a primary copy of any of its
+ * files stays on that node: the missing kinds are recorded there, nothing more is reserved and
+ * *allocated is false. So retrying an allocation never places a sector twice. */
 st_code st_reg_allocate(st_db *db, const st_reg_alloc *req, int64_t now, int64_t stale_secs, st_storage_node *node,
                         bool *allocated, st_err *err);
 

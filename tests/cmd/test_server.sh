@@ -96,7 +96,9 @@ bad 'storage node 7 does not exist' storage-nodes rm 7
 bad 'is at version 2, not 1' storage-nodes update 1 --weight 5 --version 1
 bad 'miner "x1003" is not an ID address like t01003' sectors find x1003 1
 bad 'unknown verb "storage-nodes frob"' storage-nodes frob
-bad 'writes need "Authorization: Bearer <token>"' storage-nodes add --host 10.0.0.2 --type nfs --token wrong-token-value
+bad "the bearer token does not match this server's" storage-nodes add --host 10.0.0.2 --type nfs --token wrong-token-value
+SPACETIME_SERVER_REPO=$tmp/empty bad 'writes need "Authorization: Bearer <token>"' storage-nodes add --host 10.0.0.2 --type nfs --server-api "$api"
+bad '--error reports a node that cannot serve; it does not go with --path' storage-nodes heartbeat 1 --error x --path /
 bad "could not reach http://127.0.0.1:1: Couldn't connect to server (is 'spacetime-server run' up? point to it with --server-api URL)" \
   storage-nodes list --server-api http://127.0.0.1:1
 ok "removed storage node 1 (1 sector locations dropped)" storage-nodes rm 1 --force

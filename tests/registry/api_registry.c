@@ -286,6 +286,20 @@ static void test_allocate(void **state) {
   assert_int_equal(st_regc_resolve(e->anon, 1003, 2, ST_KIND_SEALED, "/mnt", path, NULL, &err), ST_OK);
   assert_string_equal(path, "/mnt/nfs/10.0.0.2/sealed/s-t01003-2");
 
+  /* a sector is placed once, whichever of its files is asked for first */
+  st_reg_alloc cache_only = {.miner = 1003, .sector = 50, .size = GiB, .group = 1, .kinds = 1u << ST_KIND_CACHE};
+  assert_int_equal(st_regc_allocate(e->c, &cache_only, &got, &fresh, &err), ST_OK);
+  assert_true(fresh);
+  int64_t placed = got.id, avail_after = got.available;
+  st_reg_alloc sealed_only = cache_only;
+  sealed_only.kinds = 1u << ST_KIND_SEALED;
+  assert_int_equal(st_regc_allocate(e->c, &sealed_only, &got, &fresh, &err), ST_OK);
+  assert_false(fresh);
+  assert_int_equal(got.id, placed);
+  assert_int_equal(st_regc_node_get(e->c, placed, &now, &err), ST_OK);
+  assert_int_equal(now.available, avail_after);
+  assert_int_equal(st_regc_resolve(e->anon, 1003, 50, ST_KIND_SEALED, "/mnt", path, NULL, &err), ST_OK);
+
   /* weight beats space */
   st_storage_node patch = {.weight = 100};
   assert_int_equal(st_regc_node_update(e->c, a, &patch, 1u << 4, 0, &got, &err), ST_OK);
@@ -377,6 +391,14 @@ static void test_bad_input(void **state) {
   expect(e, "POST", "/v0/allocate", "{\"miner\":\"t01003\",\"sector\":9}", 400, "field \\\"size\\\" is missing");
   expect(e, "POST", "/v0/allocate", "{\"miner\":\"t01003\",\"sector\":9,\"size\":1,\"kinds\":[]}", 400, "non-empty array");
   expect(e, "POST", "/v0/allocate", "{\"miner\":\"t01003\",\"sector\":9,\"size\":1,\"kinds\":[\"x\"]}", 400, "kind \\\"x\\\"");
+  expect(e, "POST", "/v0/storage-nodes/1/heartbeat", "{\"error\":\"\"}", 400, "field \\\"error\\\" is empty");
+  expect(e, "POST", "/v0/storage-nodes/1/heartbeat", "{\"error\":\"x\",\"capacity\":5,\"available\":4}", 400, "not both");
+  expect(e, "POST", "/v0/storage-nodes/1/heartbeat", "{\"capacity\":5000000000000000000,\"available\":0}", 400, "outside [0, 4611686018427387904]");
+  expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"x\",\"mount_type\":\"nfs\",\"weight\":1000001}", 400, "outside [0, 1000000]");
+  /* bytes that are not UTF-8 still get a JSON error that names the field */
+  expect(e, "GET", "/v0/sectors/%C3/1", NULL, 400, "miner \\\"?\\\" is not an ID address");
+  expect(e, "GET", "/%FF", NULL, 404, "no endpoint GET /?");
+  expect(e, "GET", "/v0/paths/t01003/1/sealed?dist_path=%FF", NULL, 400, "dist_path is not valid UTF-8");
   expect(e, "GET", "/v0/nothing", NULL, 404, "no endpoint GET /v0/nothing");
   expect(e, "PUT", "/v0/storage-nodes", "{}", 404, "no endpoint PUT");
   /* an oversized body is refused before it is read */
@@ -407,6 +429,7 @@ static void test_auth(void **state) {
   st_regc *wrong;
   assert_int_equal(st_regc_open(e->url, "not-the-token-at-all", &wrong, &err), ST_OK);
   assert_int_equal(st_regc_node_add(wrong, &n, &out, &err), ST_EPERM);
+  tu_assert_err_contains(&err, "the bearer token does not match this server's");
   st_regc_close(wrong);
   assert_int_equal(db_count(e, "SELECT COUNT(*) FROM storage_nodes"), 0);
   /* reads are open on loopback */
@@ -524,6 +547,64 @@ static void test_schema_newer_refused(void **state) {
   assert_int_equal(st_registry_server_schema(e->srv), 1);
 }
 
+/* ---- two servers starting on one new database take turns at the migration ---- */
+
+typedef struct starter {
+  const char *url;
+  st_registry_server *srv;
+  st_err err;
+} starter;
+
+static void *start_one(void *arg) {
+  starter *st = arg;
+  st_registry_server_opts o = {"127.0.0.1:0", st->url, TOKEN, 60, 2};
+  st_registry_server_start(&o, &st->srv, &st->err);
+  return NULL;
+}
+
+static void test_two_servers_start_together(void **state) {
+  (void)state;
+  for (int round = 0; round < 3; round++) {
+    env fresh = {0};
+    fresh_db(&fresh);
+    starter st[2] = {{fresh.dburl, NULL, {0}}, {fresh.dburl, NULL, {0}}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, start_one, &st[i]);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++) {
+      if (!st[i].srv) fail_msg("server %d did not start: %s", i, st[i].err.msg);
+      assert_int_equal(st_registry_server_schema(st[i].srv), 1);
+    }
+    assert_int_equal(db_count(&fresh, "SELECT COUNT(*) FROM schema_version"), 1);
+    for (int i = 0; i < 2; i++) st_registry_server_stop(st[i].srv);
+    if (fresh.pgname[0]) {
+      char sql[128];
+      snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", fresh.pgname);
+      admin_exec(sql);
+    } else {
+      tu_rmdir(fresh.tmp);
+    }
+  }
+}
+
+/* ---- PostgreSQL: connections cut by the server are re-made, and no request fails ---- */
+
+static void test_pg_reconnect(void **state) {
+  env *e = *state;
+  if (!e->pgname[0]) skip();
+  int64_t a = add_node(e, "10.0.0.1", 1);
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND pid <> pg_backend_pid()",
+           e->pgname);
+  admin_exec(sql);
+  st_err err;
+  for (int i = 0; i < 12; i++) { /* more requests than pooled connections */
+    st_storage_node n;
+    if (st_regc_node_get(e->anon, a, &n, &err)) fail_msg("request %d after the cut: %s", i, err.msg);
+  }
+  heartbeat(e, a, 10, 5);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_seed_row_and_path, setup, teardown),
@@ -535,6 +616,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_health_metrics, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_schema_newer_refused, setup, teardown),
+      cmocka_unit_test(test_two_servers_start_together),
+      cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
   };
   return cmocka_run_group_tests_name(getenv("ST_TEST_PG") ? "registry API on PostgreSQL" : "registry API on SQLite", tests, NULL, NULL);
 }
