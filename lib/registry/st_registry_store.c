@@ -7,7 +7,9 @@
 #include <time.h>
 
 #define NODE_COLS "id, host, node_group, mount_host, mount_type, capacity, available, weight, last_heartbeat, heartbeat_err, version"
-#define NODE_NCOLS 11
+#define NODE_COLS_N                                                                                                       \
+  "n.id, n.host, n.node_group, n.mount_host, n.mount_type, n.capacity, n.available, n.weight, n.last_heartbeat, n.heartbeat_err, " \
+  "n.version"
 
 static void node_from_row(const st_db_rows *rows, int r, int c0, st_storage_node *n) {
   *n = (st_storage_node){0};
@@ -317,8 +319,7 @@ st_code st_reg_location_find(st_db *db, uint64_t miner, uint64_t sector, st_reg_
   const char *p[] = {st_db_int(m, (int64_t)miner), st_db_int(s, (int64_t)sector)};
   st_db_rows rows;
   st_code code = st_db_exec(db,
-                            "SELECT l.kind, l.is_primary, n.id, n.host, n.node_group, n.mount_host, n.mount_type, n.capacity, n.available, "
-                            "n.weight, n.last_heartbeat, n.heartbeat_err, n.version FROM sector_locations l "
+                            "SELECT l.kind, l.is_primary, " NODE_COLS_N " FROM sector_locations l "
                             "JOIN storage_nodes n ON n.id = l.node_id WHERE l.miner = $1 AND l.sector = $2 "
                             "ORDER BY l.is_primary DESC, l.kind, n.id",
                             2, p, &rows, NULL, err);
@@ -370,8 +371,7 @@ st_code st_reg_resolve(st_db *db, uint64_t miner, uint64_t sector, st_sector_kin
   const char *p[] = {st_db_int(m, (int64_t)miner), st_db_int(s, (int64_t)sector), st_sector_kind_name(kind)};
   st_db_rows rows;
   st_code code = st_db_exec(db,
-                            "SELECT n.id, n.host, n.node_group, n.mount_host, n.mount_type, n.capacity, n.available, n.weight, "
-                            "n.last_heartbeat, n.heartbeat_err, n.version FROM sector_locations l JOIN storage_nodes n ON n.id = l.node_id "
+                            "SELECT " NODE_COLS_N " FROM sector_locations l JOIN storage_nodes n ON n.id = l.node_id "
                             "WHERE l.miner = $1 AND l.sector = $2 AND l.kind = $3 AND l.is_primary = 1",
                             3, p, &rows, NULL, err);
   if (code) return code;
