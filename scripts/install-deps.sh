@@ -17,6 +17,8 @@ packages=(
   libpq-dev postgresql                       # registry on PostgreSQL; the tests start their own server
   libmicrohttpd-dev                          # HTTP servers (registry API)
   libcurl4-openssl-dev                       # HTTP client (registry client)
+  liblmdb-dev                                # chain store
+  libjwt-dev                                 # API tokens (JSON-RPC)
   wrk                                        # HTTP benchmarks (make bench)
 )
 
