@@ -307,11 +307,11 @@ int main(int argc, char **argv) {
     return argc < 2;
   }
   st_flag flags[] = {
-      {"sector-size", ST_FLAG_VALUE, "S", "2KiB, 8MiB, 512MiB, 32GiB or 64GiB", false, NULL},
-      {"dir", ST_FLAG_VALUE, "DIR", "where the sector files go (kept)", false, NULL},
-      {"sectors", ST_FLAG_VALUE, "N", "sectors in the partition (window-post)", false, NULL},
-      {"parallel", ST_FLAG_VALUE, "P", "sectors read at once (window-post, default 8)", false, NULL},
-      {"json", ST_FLAG_BOOL, NULL, "print one JSON object", false, NULL},
+      ST_FLAG("sector-size", ST_FLAG_VALUE, "S", "2KiB, 8MiB, 512MiB, 32GiB or 64GiB"),
+      ST_FLAG("dir", ST_FLAG_VALUE, "DIR", "where the sector files go (kept)"),
+      ST_FLAG("sectors", ST_FLAG_VALUE, "N", "sectors in the partition (window-post)"),
+      ST_FLAG("parallel", ST_FLAG_VALUE, "P", "sectors read at once (window-post, default 8)"),
+      ST_FLAG("json", ST_FLAG_BOOL, NULL, "print one JSON object"),
   };
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
   st_err err;

@@ -74,11 +74,11 @@ static st_code repo_token(const char *repo, char out[128], st_err *err) {
 
 static int cmd_run(int argc, char **argv) {
   st_flag flags[] = {
-      {"listen", ST_FLAG_VALUE, "HOST:PORT", "address to serve on (default " DEFAULT_LISTEN ")", 0, 0},
-      {"db", ST_FLAG_VALUE, "URL", "sqlite:PATH or postgres://... (default sqlite:<repo>/registry.db)", 0, 0},
-      {"repo", ST_FLAG_VALUE, "DIR", "holds the token, the api file and the default database (default ~/.spacetime-server)", 0, 0},
-      {"heartbeat-timeout", ST_FLAG_VALUE, "SECONDS", "a node whose last heartbeat is older is not allocated to (default 60)", 0, 0},
-      {"threads", ST_FLAG_VALUE, "N", "request threads, each with its own database connection (default 4)", 0, 0},
+      ST_FLAG("listen", ST_FLAG_VALUE, "HOST:PORT", "address to serve on (default " DEFAULT_LISTEN ")"),
+      ST_FLAG("db", ST_FLAG_VALUE, "URL", "sqlite:PATH or postgres://... (default sqlite:<repo>/registry.db)"),
+      ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "holds the token, the api file and the default database (default ~/.spacetime-server)"),
+      ST_FLAG("heartbeat-timeout", ST_FLAG_VALUE, "SECONDS", "a node whose last heartbeat is older is not allocated to (default 60)"),
+      ST_FLAG("threads", ST_FLAG_VALUE, "N", "request threads, each with its own database connection (default 4)"),
   };
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server run", "[--listen HOST:PORT] [--db sqlite:PATH|postgres://...] [--repo DIR]",
@@ -132,12 +132,11 @@ static int cmd_run(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- client verbs */
 
-#define CLIENT_FLAGS                                                                                                              \
-  {"server-api", ST_FLAG_VALUE, "URL", "the server (default: $SPACETIME_SERVER_API, else <repo>/api, else http://" DEFAULT_LISTEN ")", \
-   0, 0},                                                                                                                          \
-      {"token", ST_FLAG_VALUE, "TOKEN", "write token (default: $SPACETIME_SERVER_TOKEN, else <repo>/token)", 0, 0},                \
-      {"repo", ST_FLAG_VALUE, "DIR", "the server's repo (default ~/.spacetime-server)", 0, 0},                                     \
-      {"json", ST_FLAG_BOOL, NULL, "print JSON", 0, 0}
+#define CLIENT_FLAGS                                                                                                     \
+  ST_FLAG("server-api", ST_FLAG_VALUE, "URL", "the server (default: $SPACETIME_SERVER_API, else <repo>/api, else http://" DEFAULT_LISTEN ")"), \
+      ST_FLAG("token", ST_FLAG_VALUE, "TOKEN", "write token (default: $SPACETIME_SERVER_TOKEN, else <repo>/token)"),             \
+      ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the server's repo (default ~/.spacetime-server)"),                                  \
+      ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")
 #define NCLIENT_FLAGS 4
 
 static int connect_client(st_cli *cli, st_regc **out) {
@@ -263,11 +262,11 @@ static int node_flags(st_cli *cli, st_storage_node *n, unsigned *fields) {
 }
 
 #define NODE_FLAGS                                                                          \
-  {"host", ST_FLAG_VALUE, "HOST", "the storage node's address (IP or name)", 0, 0},         \
-      {"group", ST_FLAG_VALUE, "N", "its sealing group (default 1)", 0, 0},                 \
-      {"mount-host", ST_FLAG_VALUE, "HOST", "where its export is mounted from (default: --host)", 0, 0}, \
-      {"type", ST_FLAG_VALUE, "TYPE", "mount type: nfs, local, ...", 0, 0},                 \
-      {"weight", ST_FLAG_VALUE, "N", "allocation preference, higher first (default 10)", 0, 0}
+  ST_FLAG("host", ST_FLAG_VALUE, "HOST", "the storage node's address (IP or name)"),         \
+      ST_FLAG("group", ST_FLAG_VALUE, "N", "its sealing group (default 1)"),                 \
+      ST_FLAG("mount-host", ST_FLAG_VALUE, "HOST", "where its export is mounted from (default: --host)"), \
+      ST_FLAG("type", ST_FLAG_VALUE, "TYPE", "mount type: nfs, local, ..."),                 \
+      ST_FLAG("weight", ST_FLAG_VALUE, "N", "allocation preference, higher first (default 10)")
 
 static int nodes_add(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS, NODE_FLAGS};
@@ -299,7 +298,7 @@ static int parse_node_id(const char *s, int64_t *id) {
 }
 
 static int nodes_update(int argc, char **argv) {
-  st_flag flags[] = {CLIENT_FLAGS, NODE_FLAGS, {"version", ST_FLAG_VALUE, "V", "update only if the node is still at this version", 0, 0}};
+  st_flag flags[] = {CLIENT_FLAGS, NODE_FLAGS, ST_FLAG("version", ST_FLAG_VALUE, "V", "update only if the node is still at this version")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes update", "ID [--host HOST] [--group N] [--mount-host HOST] [--type TYPE] [--weight N] [--version V]",
                         "Change a storage node; its version goes up by one.");
@@ -324,7 +323,7 @@ static int nodes_update(int argc, char **argv) {
 }
 
 static int nodes_rm(int argc, char **argv) {
-  st_flag flags[] = {CLIENT_FLAGS, {"force", ST_FLAG_BOOL, NULL, "also drop the sector locations the node holds", 0, 0}};
+  st_flag flags[] = {CLIENT_FLAGS, ST_FLAG("force", ST_FLAG_BOOL, NULL, "also drop the sector locations the node holds")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes rm", "ID [--force]", "Remove a storage node.");
   if (rc >= 0) return rc;
@@ -344,10 +343,10 @@ static int nodes_rm(int argc, char **argv) {
 
 static int nodes_heartbeat(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS,
-                     {"path", ST_FLAG_VALUE, "DIR", "measure capacity and available bytes of the file system holding DIR", 0, 0},
-                     {"capacity", ST_FLAG_VALUE, "BYTES", "report this capacity", 0, 0},
-                     {"available", ST_FLAG_VALUE, "BYTES", "report this many bytes available", 0, 0},
-                     {"error", ST_FLAG_VALUE, "TEXT", "report that the node cannot serve, and why", 0, 0}};
+                     ST_FLAG("path", ST_FLAG_VALUE, "DIR", "measure capacity and available bytes of the file system holding DIR"),
+                     ST_FLAG("capacity", ST_FLAG_VALUE, "BYTES", "report this capacity"),
+                     ST_FLAG("available", ST_FLAG_VALUE, "BYTES", "report this many bytes available"),
+                     ST_FLAG("error", ST_FLAG_VALUE, "TEXT", "report that the node cannot serve, and why")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes heartbeat", "ID (--path DIR | --capacity BYTES --available BYTES | --error TEXT)",
                         "Report a storage node's health. Nodes without a recent heartbeat get no new sectors.");
@@ -427,11 +426,11 @@ static int sectors_find(int argc, char **argv) {
 
 static int sectors_declare(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS,
-                     {"miner", ST_FLAG_VALUE, "ADDR", "the miner, e.g. t01003", 0, 0},
-                     {"sector", ST_FLAG_VALUE, "N", "sector number", 0, 0},
-                     {"kind", ST_FLAG_VALUE, "KIND", "sealed, cache or unsealed", 0, 0},
-                     {"node", ST_FLAG_VALUE, "ID", "the storage node holding the file", 0, 0},
-                     {"secondary", ST_FLAG_BOOL, NULL, "a copy, not the primary", 0, 0}};
+                     ST_FLAG("miner", ST_FLAG_VALUE, "ADDR", "the miner, e.g. t01003"),
+                     ST_FLAG("sector", ST_FLAG_VALUE, "N", "sector number"),
+                     ST_FLAG("kind", ST_FLAG_VALUE, "KIND", "sealed, cache or unsealed"),
+                     ST_FLAG("node", ST_FLAG_VALUE, "ID", "the storage node holding the file"),
+                     ST_FLAG("secondary", ST_FLAG_BOOL, NULL, "a copy, not the primary")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server sectors declare", "--miner ADDR --sector N --kind KIND --node ID [--secondary]",
                         "Record that a storage node holds one of a sector's files.");
@@ -456,10 +455,10 @@ static int sectors_declare(int argc, char **argv) {
 
 static int paths_resolve(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS,
-                     {"miner", ST_FLAG_VALUE, "ADDR", "the miner, e.g. t01003", 0, 0},
-                     {"sector", ST_FLAG_VALUE, "N", "sector number", 0, 0},
-                     {"kind", ST_FLAG_VALUE, "KIND", "sealed, cache or unsealed (default cache)", 0, 0},
-                     {"dist-path", ST_FLAG_VALUE, "DIR", "where this host mounts the storage nodes", 0, 0}};
+                     ST_FLAG("miner", ST_FLAG_VALUE, "ADDR", "the miner, e.g. t01003"),
+                     ST_FLAG("sector", ST_FLAG_VALUE, "N", "sector number"),
+                     ST_FLAG("kind", ST_FLAG_VALUE, "KIND", "sealed, cache or unsealed (default cache)"),
+                     ST_FLAG("dist-path", ST_FLAG_VALUE, "DIR", "where this host mounts the storage nodes")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server paths resolve", "--miner ADDR --sector N [--kind KIND] --dist-path DIR",
                         "Print the path of a sector file on this host: <dist-path>/<type>/<host>/<kind>/s-t0<miner>-<n>.");

@@ -51,13 +51,13 @@ static int decode_hex_flag(const char *flag, const char *hex, st_buf *out) {
 
 static int address_encode(int argc, char **argv) {
   st_flag flags[] = {
-      {"secp256k1-pubkey", ST_FLAG_VALUE, "HEX", "secp256k1 public key, 65 bytes uncompressed or 33 compressed", false, NULL},
-      {"bls-pubkey", ST_FLAG_VALUE, "HEX", "BLS public key, 48 bytes", false, NULL},
-      {"actor-data", ST_FLAG_VALUE, "HEX", "actor creation data (protocol 2)", false, NULL},
-      {"id", ST_FLAG_VALUE, "N", "actor id (protocol 0), below 2^63", false, NULL},
-      {"delegated", ST_FLAG_VALUE, "NS:HEX", "namespace and sub-address (protocol 4)", false, NULL},
-      {"network", ST_FLAG_VALUE, "t|f", "network prefix: t (testnet, default) or f (mainnet)", false, NULL},
-      {"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL},
+      ST_FLAG("secp256k1-pubkey", ST_FLAG_VALUE, "HEX", "secp256k1 public key, 65 bytes uncompressed or 33 compressed"),
+      ST_FLAG("bls-pubkey", ST_FLAG_VALUE, "HEX", "BLS public key, 48 bytes"),
+      ST_FLAG("actor-data", ST_FLAG_VALUE, "HEX", "actor creation data (protocol 2)"),
+      ST_FLAG("id", ST_FLAG_VALUE, "N", "actor id (protocol 0), below 2^63"),
+      ST_FLAG("delegated", ST_FLAG_VALUE, "NS:HEX", "namespace and sub-address (protocol 4)"),
+      ST_FLAG("network", ST_FLAG_VALUE, "t|f", "network prefix: t (testnet, default) or f (mainnet)"),
+      ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON"),
   };
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 0, "spacetime util address encode", "(--secp256k1-pubkey HEX | --bls-pubkey HEX | --actor-data HEX | --id N | --delegated NS:HEX) [--network t|f] [--json]",
@@ -140,7 +140,7 @@ out:
 }
 
 static int address_decode(int argc, char **argv) {
-  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
+  st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
   st_cli cli = {flags, 1, {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util address decode", "ADDRESS [--json]",
                  "Checks an address (network, protocol, checksum, payload) and prints its parts.");
@@ -176,7 +176,7 @@ static int address_decode(int argc, char **argv) {
 /* ---------------------------------------------------------------- cid, cbor */
 
 static int cid_cmd(int argc, char **argv) {
-  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
+  st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
   st_cli cli = {flags, 1, {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util cid", "[FILE|-] [--json]",
                  "Checks that the input (a file, or standard input) is exactly one DAG-CBOR object and prints its CID\n"
@@ -199,7 +199,7 @@ static int cid_cmd(int argc, char **argv) {
 }
 
 static int cbor_dump(int argc, char **argv) {
-  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print DAG-JSON instead of diagnostic notation", false, NULL}};
+  st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print DAG-JSON instead of diagnostic notation")};
   st_cli cli = {flags, 1, {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util cbor dump", "[FILE|-] [--json]",
                  "Prints one DAG-CBOR object in CBOR diagnostic notation (RFC 8949), or as DAG-JSON with --json.");
@@ -221,7 +221,7 @@ static int cbor_dump(int argc, char **argv) {
 /* ---------------------------------------------------------------- bitfield */
 
 static int bitfield_encode(int argc, char **argv) {
-  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
+  st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
   st_cli cli = {flags, 1, {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util bitfield encode", "SET [--json]",
                  "Prints the RLE+ encoding (hex) of a set such as 0,2,4-6 (an empty string is the empty set).");
@@ -248,7 +248,7 @@ static int bitfield_encode(int argc, char **argv) {
 }
 
 static int bitfield_decode(int argc, char **argv) {
-  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
+  st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
   st_cli cli = {flags, 1, {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util bitfield decode", "HEX [--json]", "Prints the set an RLE+ bitfield (hex) holds, as 0,2,4-6.");
   if (rc >= 0) return rc;
@@ -273,7 +273,7 @@ static int bitfield_decode(int argc, char **argv) {
 /* ---------------------------------------------------------------- commp */
 
 static int commp_cmd(int argc, char **argv) {
-  st_flag flags[] = {{"json", ST_FLAG_BOOL, NULL, "print JSON", false, NULL}};
+  st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
   st_cli cli = {flags, 1, {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util commp", "FILE|- [--json]",
                  "Computes the piece commitment (comm_p) of a file as Filecoin does: Fr32 padding, zero padding to\n"

@@ -49,7 +49,9 @@ st_code st_cli_parse(st_cli *cli, int argc, char **argv, int maxpos, st_err *err
     size_t len = eq ? (size_t)(eq - name) : strlen(name);
     st_flag *f = lookup(cli, name, len);
     if (!f) return st_err_set(err, ST_EINVAL, "unknown flag --%.*s", (int)len, name);
-    if (f->set) return st_err_set(err, ST_EINVAL, "flag --%s given more than once", f->name);
+    if (f->set && f->kind != ST_FLAG_LIST) return st_err_set(err, ST_EINVAL, "flag --%s given more than once", f->name);
+    if (f->kind == ST_FLAG_LIST && f->nvalues == ST_CLI_MAX_LIST)
+      return st_err_set(err, ST_EINVAL, "flag --%s given more than %d times", f->name, ST_CLI_MAX_LIST);
     f->set = true;
     if (f->kind == ST_FLAG_BOOL) {
       if (eq) return st_err_set(err, ST_EINVAL, "flag --%s takes no value", f->name);
@@ -61,6 +63,7 @@ st_code st_cli_parse(st_cli *cli, int argc, char **argv, int maxpos, st_err *err
       if (i + 1 >= argc) return st_err_set(err, ST_EINVAL, "flag --%s needs a value (%s)", f->name, f->metavar ? f->metavar : "VALUE");
       f->value = argv[++i];
     }
+    if (f->kind == ST_FLAG_LIST) f->values[f->nvalues++] = f->value;
   }
   return ST_OK;
 }
@@ -71,7 +74,7 @@ void st_cli_help(FILE *out, const char *usage, const char *summary, const st_cli
   for (size_t i = 0; i < cli->nflags; i++) {
     const st_flag *f = &cli->flags[i];
     char left[64];
-    if (f->kind == ST_FLAG_VALUE) snprintf(left, sizeof left, "--%s %s", f->name, f->metavar ? f->metavar : "VALUE");
+    if (f->kind != ST_FLAG_BOOL) snprintf(left, sizeof left, "--%s %s", f->name, f->metavar ? f->metavar : "VALUE");
     else snprintf(left, sizeof left, "--%s", f->name);
     fprintf(out, "  %-28s %s\n", left, f->help);
   }

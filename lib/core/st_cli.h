@@ -13,7 +13,9 @@
 
 #include "core/st_err.h"
 
-typedef enum st_flag_kind { ST_FLAG_BOOL, ST_FLAG_VALUE } st_flag_kind;
+/* A list flag may be given many times (--account A --account B); its values are kept in order. */
+typedef enum st_flag_kind { ST_FLAG_BOOL, ST_FLAG_VALUE, ST_FLAG_LIST } st_flag_kind;
+#define ST_CLI_MAX_LIST 64
 
 typedef struct st_flag {
   const char *name; /* without the leading "--" */
@@ -21,8 +23,13 @@ typedef struct st_flag {
   const char *metavar; /* shown in help for value flags, e.g. "HEX" */
   const char *help;
   bool set;          /* filled by st_cli_parse */
-  const char *value; /* for ST_FLAG_VALUE */
+  const char *value; /* for ST_FLAG_VALUE, and the last one of a list */
+  const char *values[ST_CLI_MAX_LIST]; /* for ST_FLAG_LIST */
+  int nvalues;
 } st_flag;
+
+/* One entry of a flag table: ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON"). */
+#define ST_FLAG(name_, kind_, metavar_, help_) {.name = (name_), .kind = (kind_), .metavar = (metavar_), .help = (help_)}
 
 #define ST_CLI_MAX_POS 16
 

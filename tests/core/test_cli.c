@@ -13,9 +13,9 @@ static st_code run(st_cli *cli, int maxpos, st_err *err, int argc, ...) {
   va_start(ap, argc);
   for (int i = 0; i < argc; i++) argv[i] = va_arg(ap, char *);
   va_end(ap);
-  flags[0] = (st_flag){"server-api", ST_FLAG_VALUE, "URL", "registry", false, NULL};
-  flags[1] = (st_flag){"nosync", ST_FLAG_BOOL, NULL, "skip sync", false, NULL};
-  flags[2] = (st_flag){"json", ST_FLAG_BOOL, NULL, "json", false, NULL};
+  flags[0] = (st_flag)ST_FLAG("server-api", ST_FLAG_VALUE, "URL", "registry");
+  flags[1] = (st_flag)ST_FLAG("nosync", ST_FLAG_BOOL, NULL, "skip sync");
+  flags[2] = (st_flag)ST_FLAG("json", ST_FLAG_BOOL, NULL, "json");
   *cli = (st_cli){flags, 3, {0}, 0, false};
   return st_cli_parse(cli, argc, argv, maxpos, err);
 }
@@ -57,6 +57,28 @@ static void test_errors(void **state) {
   assert_string_equal(err.msg, "unexpected extra argument \"b\"");
 }
 
+static void test_list(void **state) {
+  (void)state;
+  st_flag list[] = {ST_FLAG("account", ST_FLAG_LIST, "ADDR=FIL", "pre-funded account")};
+  st_cli cli = {list, 1, {0}, 0, false};
+  char *argv[] = {"--account", "a=1", "--account=b=2", "--account", "c=3"};
+  st_err err;
+  assert_int_equal(st_cli_parse(&cli, 5, argv, 0, &err), ST_OK);
+  assert_int_equal(list[0].nvalues, 3);
+  assert_string_equal(list[0].values[0], "a=1");
+  assert_string_equal(list[0].values[1], "b=2");
+  assert_string_equal(list[0].values[2], "c=3");
+  char *many[2 * ST_CLI_MAX_LIST + 2];
+  for (int i = 0; i < ST_CLI_MAX_LIST + 1; i++) {
+    many[2 * i] = "--account";
+    many[2 * i + 1] = "x=1";
+  }
+  list[0].nvalues = 0;
+  list[0].set = false;
+  assert_int_equal(st_cli_parse(&cli, 2 * (ST_CLI_MAX_LIST + 1), many, 0, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "flag --account given more than 64 times");
+}
+
 static void test_parse_u64(void **state) {
   (void)state;
   uint64_t v;
@@ -71,6 +93,6 @@ static void test_parse_u64(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_errors), cmocka_unit_test(test_parse_u64)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_errors), cmocka_unit_test(test_list), cmocka_unit_test(test_parse_u64)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
