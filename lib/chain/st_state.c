@@ -154,7 +154,7 @@ static st_code journal_push(st_state *s, const st_state_actor *a, bool created, 
 
 st_code st_state_create(st_state *s, uint64_t id, st_actor_kind kind, const st_address *robust, st_state_actor **out, st_err *err) {
   if (out) *out = NULL;
-  if (!id) id = s->next_id;
+  if (id == ST_STATE_NEW_ID) id = s->next_id;
   if (st_state_get(s, id)) return st_err_set(err, ST_EEXIST, "actor t0%llu exists already", (unsigned long long)id);
   st_state_actor *found;
   if (robust && robust->len && !st_state_lookup(s, robust, &found, NULL))

@@ -77,8 +77,9 @@ st_state_actor *st_state_get(st_state *s, uint64_t id);
 /* The actor an address names: an ID address directly, a key address through the accounts'
  * robust addresses. ST_ENOENT names the address. */
 st_code st_state_lookup(st_state *s, const st_address *addr, st_state_actor **out, st_err *err);
-/* Creates an actor: id 0 takes next_id. The head is the CID of CBOR [robust] for accounts and of
+/* Creates an actor: id ST_STATE_NEW_ID takes next_id. The head is the CID of CBOR [robust] for accounts and of
  * CBOR [] for others unless set later. ST_EEXIST if the ID or robust address is taken. */
+#define ST_STATE_NEW_ID UINT64_MAX
 st_code st_state_create(st_state *s, uint64_t id, st_actor_kind kind, const st_address *robust, st_state_actor **out, st_err *err);
 
 /* The journal: st_state_mark starts one; st_state_touch must be called before an actor is

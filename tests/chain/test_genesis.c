@@ -64,6 +64,8 @@ static void test_file_and_state(void **state) {
   assert_int_equal(mpz_cmp(a->balance, g.accounts[0].balance), 0);
   assert_int_equal(mpz_cmp(st_state_get(&s1, ST_ID_REWARD)->balance, g.reward_pool), 0);
   assert_non_null(st_state_get(&s1, ST_ID_BURNT));
+  assert_int_equal(st_state_get(&s1, ST_ID_SYSTEM)->kind, ST_ACTOR_SYSTEM); /* id 0 is the system actor's */
+  assert_null(st_state_get(&s1, ST_ID_FIRST_NEW));
   assert_int_equal(s1.next_id, ST_ID_FIRST_NEW);
   st_buf_free(&b1);
   st_buf_free(&b2);

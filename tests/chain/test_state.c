@@ -97,7 +97,7 @@ static void test_lookup_transfer_journal(void **state) {
   st_address unknown = key_addr(9);
   assert_int_equal(st_state_lookup(&s, &unknown, &act, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "not found");
-  assert_int_equal(st_state_create(&s, 0, ST_ACTOR_ACCOUNT, &k2, NULL, &err), ST_EEXIST);
+  assert_int_equal(st_state_create(&s, ST_STATE_NEW_ID, ST_ACTOR_ACCOUNT, &k2, NULL, &err), ST_EEXIST);
   tu_assert_err_contains(&err, "address is already actor t0101");
 
   mpz_t amt, total0, total1;
@@ -109,7 +109,7 @@ static void test_lookup_transfer_journal(void **state) {
   /* a message that creates an account, moves funds, bumps a nonce ... and fails */
   st_state_mark(&s);
   st_state_actor *fresh;
-  assert_int_equal(st_state_create(&s, 0, ST_ACTOR_ACCOUNT, &unknown, &fresh, &err), ST_OK);
+  assert_int_equal(st_state_create(&s, ST_STATE_NEW_ID, ST_ACTOR_ACCOUNT, &unknown, &fresh, &err), ST_OK);
   assert_int_equal(fresh->id, ST_ID_FIRST_NEW);
   mpz_set_ui(amt, 700);
   assert_int_equal(st_state_transfer(&s, 100, ST_ID_FIRST_NEW, amt, &err), ST_OK);

@@ -1,0 +1,93 @@
+/* st_vm: applying messages to the state: the checks, the gas schedule, method dispatch, exit
+ * codes and fees.
+ *
+ * Gas schedule (units per message; close to Lotus's pricelist, and the reason for each):
+ *   inclusion        38863 + 36 per byte of the signed message   (storing it on chain)
+ *   call             29233                                        (any method, send included)
+ *   value transfer   27500                                        (when Value > 0)
+ *   actor creation   1108454                                      (a send to a new key address)
+ * Fees: the sender puts up GasLimit x GasFeeCap, and what it does not use comes back.
+ *   burn-base-fee 0 (the seed, every profile but mainnet): the block's miner receives
+ *     GasUsed x min(GasFeeCap, BaseFee + GasPremium), all of it.
+ *   burn-base-fee 1 (Filecoin): GasUsed x min(BaseFee, GasFeeCap) is burnt (to t099) with the
+ *     over-estimation charge, and the miner receives min(GasPremium, GasFeeCap - BaseFee) x GasLimit.
+ * A message whose execution fails (exit code not 0) changes nothing but its nonce and its fee.
+ *
+ * Methods are found by actor kind and method number (ST_VM_METHODS); method 0 (Send) only moves
+ * Value. The consensus actors add their methods to the same table. */
+#ifndef ST_VM_H
+#define ST_VM_H
+
+#include <gmp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/st_chain_types.h"
+#include "chain/st_network.h"
+#include "chain/st_state.h"
+#include "core/st_buf.h"
+#include "core/st_err.h"
+
+/* Exit codes, as in Filecoin. */
+enum {
+  ST_EXIT_OK = 0,
+  ST_EXIT_SYS_SENDER_INVALID = 1,
+  ST_EXIT_SYS_SENDER_STATE_INVALID = 2,
+  ST_EXIT_SYS_INVALID_METHOD = 3,
+  ST_EXIT_SYS_INVALID_RECEIVER = 5,
+  ST_EXIT_SYS_INSUFFICIENT_FUNDS = 6,
+  ST_EXIT_SYS_OUT_OF_GAS = 7,
+  ST_EXIT_ILLEGAL_ARGUMENT = 16,
+  ST_EXIT_NOT_FOUND = 17,
+  ST_EXIT_FORBIDDEN = 18,
+  ST_EXIT_INSUFFICIENT_FUNDS = 19,
+  ST_EXIT_ILLEGAL_STATE = 20,
+  ST_EXIT_SERIALIZATION = 21,
+};
+/* "SysErrOutOfGas" and the like; "" for 0. */
+const char *st_exit_code_name(int64_t code);
+
+#define ST_GAS_INCLUSION_BASE 38863
+#define ST_GAS_INCLUSION_PER_BYTE 36
+#define ST_GAS_CALL 29233
+#define ST_GAS_TRANSFER 27500
+#define ST_GAS_CREATE_ACTOR 1108454
+
+/* Gas to include a signed message of size bytes. */
+int64_t st_vm_inclusion_gas(size_t size);
+
+/* What one block applies messages against. */
+typedef struct st_vm {
+  st_state *state;
+  const st_network *net;
+  uint64_t miner;   /* the block's miner (an actor ID): it receives the fees */
+  mpz_t base_fee;   /* this tipset's base fee */
+  int64_t epoch;
+} st_vm;
+void st_vm_init(st_vm *vm, st_state *state, const st_network *net, uint64_t miner, const mpz_t base_fee, int64_t epoch);
+void st_vm_clear(st_vm *vm);
+
+/* Where one message's money went. */
+typedef struct st_vm_fees {
+  mpz_t to_miner, burnt, refund;
+} st_vm_fees;
+void st_vm_fees_init(st_vm_fees *f);
+void st_vm_fees_clear(st_vm_fees *f);
+
+/* The checks every message must pass before it goes near a block (the message pool's and a
+ * block's): Version 0, GasLimit between the inclusion cost and the block gas limit, fee cap at
+ * least the premium, no value above the total supply. size is the signed message's size. */
+st_code st_vm_check_message(const st_network *net, const st_message *m, size_t size, st_err *err);
+
+/* Applies one signed message (its signature checked already). ST_EINVAL means it cannot be
+ * applied at all: unknown sender, wrong nonce, or a balance that cannot cover GasLimit x
+ * GasFeeCap; a block holding it is invalid, and the state is unchanged. Otherwise the message
+ * was applied: the receipt says how it ended, and fees (optional) where the money went. */
+st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *receipt, st_vm_fees *fees, st_err *err);
+
+/* The base fee for the next tipset, from this one's: Lotus's rule (packing efficiency 4/5,
+ * at most 1/8 change per epoch), never below the network's minimum. gas_limit_sum is the
+ * GasLimit of every distinct message in the tipset, nblocks its blocks. */
+void st_vm_next_base_fee(const st_network *net, const mpz_t base_fee, int64_t gas_limit_sum, size_t nblocks, mpz_t out);
+
+#endif
