@@ -1,0 +1,106 @@
+/* st_chain: the node's chain: genesis, blocks and tipsets, applying them, the heaviest head,
+ * and the lookups the API serves.
+ *
+ * Execution is deferred, as in Filecoin: a block at height h carries the state root, receipts
+ * and base fee that result from applying its parent tipset's messages, and its own messages are
+ * applied when a child is built on it. Each tipset's result (state root, receipts root, next
+ * base fee, weight) is recorded once, when the tipset is first formed.
+ *
+ * A block is accepted in one chain-store transaction: its messages, the tipset it joins (blocks
+ * at the same height with the same parents), that tipset's execution, and, if it is now the
+ * heaviest, the new head with its height index and message index. A failure at any step, or a
+ * kill -9, leaves the store as it was.
+ *
+ * Until consensus lands (issue 5) a block's miner is an account, its signature is that
+ * account's key's, and a tipset weighs its parent's weight plus its number of blocks; the
+ * validator and the weight are the two places consensus plugs in (st_chain_set_consensus). */
+#ifndef ST_CHAIN_H
+#define ST_CHAIN_H
+
+#include <gmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/st_chain_types.h"
+#include "chain/st_genesis.h"
+#include "chain/st_mpool.h"
+#include "chain/st_network.h"
+#include "chain/st_state.h"
+#include "core/st_err.h"
+
+typedef struct st_chain st_chain;
+
+/* A tipset: its blocks in canonical order, its key, its height. */
+typedef struct st_tipset {
+  st_block_header *blocks;
+  size_t n;
+  st_tipset_key key;
+  int64_t height;
+} st_tipset;
+void st_tipset_init(st_tipset *t);
+void st_tipset_free(st_tipset *t);
+/* Lotus's TipSet JSON: {"Cids": [...], "Blocks": [...], "Height": n}. */
+st_code st_tipset_to_json(const st_tipset *t, char network, json_t **out, st_err *err);
+
+/* The result of applying a tipset's messages. */
+typedef struct st_tipset_exec {
+  st_cid state_root, receipts_root;
+  mpz_t next_base_fee;
+  mpz_t weight; /* the tipset's own weight */
+} st_tipset_exec;
+void st_tipset_exec_init(st_tipset_exec *e);
+void st_tipset_exec_free(st_tipset_exec *e);
+
+/* Opens the chain in repo (its chain/ folder), creating it from g on first use. A repo made
+ * from another genesis is refused. */
+st_code st_chain_open(const char *repo, const st_genesis *g, st_chain **out, st_err *err);
+void st_chain_close(st_chain *c);
+const st_network *st_chain_network(const st_chain *c);
+uint64_t st_chain_genesis_time(const st_chain *c);
+/* The epoch at unix time now (genesis time + epoch x block delay). */
+int64_t st_chain_epoch_at(const st_chain *c, uint64_t now);
+
+st_code st_chain_head(st_chain *c, st_tipset *out, st_err *err);
+st_code st_chain_genesis(st_chain *c, st_tipset *out, st_err *err);
+st_code st_chain_tipset(st_chain *c, const st_tipset_key *key, st_tipset *out, st_err *err);
+/* The head chain's tipset at height, or the one below it if height was a null round. */
+st_code st_chain_tipset_at(st_chain *c, int64_t height, st_tipset *out, st_err *err);
+st_code st_chain_exec(st_chain *c, const st_tipset_key *key, st_tipset_exec *out, st_err *err);
+
+st_code st_chain_block(st_chain *c, const st_cid *cid, st_block_header *out, st_err *err);
+/* A message by CID: a signed one by its signed CID, or its unsigned message by either CID. */
+st_code st_chain_message(st_chain *c, const st_cid *cid, st_signed_message *out, st_err *err);
+/* A block's messages, with their CIDs (the signed CIDs). Caller frees each and the arrays. */
+st_code st_chain_block_messages(st_chain *c, const st_block_header *b, st_signed_message **msgs, st_cid **cids, size_t *n, st_err *err);
+/* The receipts of a tipset's messages (in the order they were applied). */
+st_code st_chain_receipts(st_chain *c, const st_cid *receipts_root, st_receipt **out, size_t *n, st_err *err);
+
+/* The state after key's messages (the state a child of it builds on); NULL key: the head. */
+st_code st_chain_state(st_chain *c, const st_tipset_key *key, st_state *out, st_err *err);
+
+/* Where a message was applied on the head chain. */
+typedef struct st_msg_lookup {
+  st_tipset_key tipset; /* the tipset that included it */
+  int64_t height;
+  st_receipt receipt;
+} st_msg_lookup;
+void st_msg_lookup_free(st_msg_lookup *l);
+/* ST_ENOENT if the head chain has not applied it (yet). */
+st_code st_chain_search_msg(st_chain *c, const st_cid *msg, st_msg_lookup *out, st_err *err);
+
+/* Checks and stores a block with its messages (those already stored may be left out), forms its
+ * tipset, applies it, and moves the head if that tipset is now the heaviest. *new_head says so. */
+st_code st_chain_submit_block(st_chain *c, const st_block_header *b, const st_signed_message *msgs, size_t nmsgs, bool *new_head,
+                              uint64_t now, st_err *err);
+
+/* Builds and signs a block for epoch on the head with messages chosen from pool, mined by the
+ * account whose key is sk (its ID address goes in Miner). The caller submits it. */
+st_code st_chain_build_block(st_chain *c, const uint8_t sk[32], int64_t epoch, st_mpool *pool, st_block_header *out,
+                             st_signed_message **msgs, size_t *nmsgs, st_err *err);
+
+/* Calls fn(ctx, tipset) for every head change, after the change is committed. */
+typedef void (*st_chain_head_fn)(void *ctx, const st_tipset *head);
+void st_chain_on_head(st_chain *c, st_chain_head_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,348 @@
+/* Tests for st_chain: genesis, building and accepting blocks, the fee landing on the block's
+ * miner, refused blocks changing nothing, null rounds, two blocks forming one tipset, reopening
+ * a repo (and refusing another genesis), and a producer killed with SIGKILL mid-stream leaving a
+ * consistent head: every applied message findable, every nonce matching what was applied. */
+#include "testutil.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chain/st_chain.h"
+#include "chain/st_vm.h"
+#include "crypto/st_secp.h"
+
+typedef struct fx {
+  char dir[256];
+  st_genesis g;
+  uint8_t sk[3][32];
+  st_address addr[3]; /* t0100 sender, t0101 receiver, t0102 block producer */
+  st_chain *c;
+  st_mpool *pool;
+  uint64_t now;
+} fx;
+
+static void setup_fx(fx *f) {
+  tu_tmpdir(f->dir);
+  st_genesis_init(&f->g);
+  st_err err;
+  assert_int_equal(st_network_profile("devnet", &f->g.network, &err), ST_OK);
+  f->now = (uint64_t)time(NULL);
+  f->g.timestamp = f->now - 100000; /* epochs up to 100000 have started */
+  mpz_set_str(f->g.reward_pool, "1000000000000000000000", 10);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(st_secp_keygen(f->sk[i], &err), ST_OK);
+    assert_int_equal(st_secp_address(f->sk[i], &f->addr[i], &err), ST_OK);
+    char text[ST_ADDR_STR_MAX], spec[200];
+    st_address_format(&f->addr[i], 't', text, &err);
+    snprintf(spec, sizeof spec, "%s=1000", text);
+    assert_int_equal(st_genesis_add_account(&f->g, spec, &err), ST_OK);
+  }
+  assert_int_equal(st_chain_open(f->dir, &f->g, &f->c, &err), ST_OK);
+  assert_int_equal(st_mpool_new(st_chain_network(f->c), &f->pool, &err), ST_OK);
+}
+
+static void teardown_fx(fx *f) {
+  st_mpool_free(f->pool);
+  st_chain_close(f->c);
+  st_genesis_clear(&f->g);
+  tu_rmdir(f->dir);
+}
+
+static void send(fx *f, int from, int to, uint64_t nonce, const char *atto, st_cid *cid) {
+  st_signed_message sm;
+  st_signed_message_init(&sm);
+  sm.message.from = f->addr[from];
+  sm.message.to = f->addr[to];
+  sm.message.nonce = nonce;
+  mpz_set_str(sm.message.value, atto, 10);
+  sm.message.gas_limit = 1000000;
+  mpz_set_ui(sm.message.gas_fee_cap, 1000);
+  mpz_set_ui(sm.message.gas_premium, 100);
+  st_err err;
+  assert_int_equal(st_signed_message_sign_secp(&sm, f->sk[from], &err), ST_OK);
+  st_state st;
+  st_state_init(&st);
+  assert_int_equal(st_chain_state(f->c, NULL, &st, &err), ST_OK);
+  if (st_mpool_add(f->pool, &st, &sm, cid, &err)) fail_msg("mpool: %s", err.msg);
+  st_state_clear(&st);
+  st_signed_message_free(&sm);
+}
+
+/* Builds a block at epoch by producer and submits it. */
+static st_code mine(fx *f, int producer, int64_t epoch, st_err *err) {
+  st_block_header b;
+  st_block_header_init(&b);
+  st_signed_message *msgs = NULL;
+  size_t n = 0;
+  st_code code = st_chain_build_block(f->c, f->sk[producer], epoch, f->pool, &b, &msgs, &n, err);
+  if (!code) code = st_chain_submit_block(f->c, &b, msgs, n, NULL, f->now, err);
+  if (!code) {
+    st_state st;
+    st_state_init(&st);
+    if (!st_chain_state(f->c, NULL, &st, NULL)) st_mpool_prune(f->pool, &st);
+    st_state_clear(&st);
+  }
+  for (size_t i = 0; i < n; i++) st_signed_message_free(&msgs[i]);
+  free(msgs);
+  st_block_header_free(&b);
+  return code;
+}
+
+static void balance(fx *f, uint64_t id, mpz_t out) {
+  st_state st;
+  st_state_init(&st);
+  st_err err;
+  assert_int_equal(st_chain_state(f->c, NULL, &st, &err), ST_OK);
+  mpz_set(out, st_state_get(&st, id)->balance);
+  st_state_clear(&st);
+}
+
+static int64_t head_height(fx *f) {
+  st_tipset ts;
+  st_tipset_init(&ts);
+  st_err err;
+  assert_int_equal(st_chain_head(f->c, &ts, &err), ST_OK);
+  int64_t h = ts.height;
+  st_tipset_free(&ts);
+  return h;
+}
+
+static void test_transfer_fee_to_miner(void **state) {
+  (void)state;
+  fx f;
+  setup_fx(&f);
+  st_err err;
+  assert_int_equal(head_height(&f), 0);
+  mpz_t a0, b0, m0, a1, b1, m1, fee;
+  mpz_inits(a0, b0, m0, a1, b1, m1, fee, NULL);
+  balance(&f, 100, a0);
+  balance(&f, 101, b0);
+  balance(&f, 102, m0);
+  st_cid cid;
+  send(&f, 0, 1, 0, "5000000000000000000", &cid); /* 5 FIL */
+  assert_int_equal(mine(&f, 2, 1, &err), ST_OK);
+  assert_int_equal(head_height(&f), 1);
+  assert_int_equal(st_mpool_size(f.pool), 0);
+  balance(&f, 100, a1);
+  balance(&f, 101, b1);
+  balance(&f, 102, m1);
+  /* B got 5 FIL; the miner got the whole fee; A paid both */
+  mpz_sub(fee, m1, m0);
+  assert_true(mpz_sgn(fee) > 0);
+  mpz_sub(b1, b1, b0);
+  assert_int_equal(mpz_cmp_ui(b1, 0), 1);
+  assert_string_equal(mpz_get_str(NULL, 10, b1), "5000000000000000000");
+  mpz_sub(a0, a0, a1);
+  mpz_sub(a0, a0, b1);
+  assert_int_equal(mpz_cmp(a0, fee), 0);
+  /* the receipt is found, with the gas it used */
+  st_msg_lookup l;
+  assert_int_equal(st_chain_search_msg(f.c, &cid, &l, &err), ST_OK);
+  assert_int_equal(l.height, 1);
+  assert_int_equal(l.receipt.exit_code, 0);
+  assert_true(l.receipt.gas_used > 0);
+  assert_int_equal(mpz_cmp_si(fee, l.receipt.gas_used * 200), 0); /* min(FeeCap 1000, BaseFee 100 + Premium 100) */
+  st_msg_lookup_free(&l);
+  mpz_clears(a0, b0, m0, a1, b1, m1, fee, NULL);
+  teardown_fx(&f);
+}
+
+static void test_refused_blocks(void **state) {
+  (void)state;
+  fx f;
+  setup_fx(&f);
+  st_err err;
+  st_block_header b;
+  st_block_header_init(&b);
+  st_signed_message *msgs;
+  size_t n;
+  assert_int_equal(st_chain_build_block(f.c, f.sk[2], 1, f.pool, &b, &msgs, &n, &err), ST_OK);
+  /* a wrong parent state root */
+  st_cid good = b.parent_state_root;
+  b.parent_state_root.digest[0] ^= 1;
+  assert_int_equal(st_chain_submit_block(f.c, &b, msgs, n, NULL, f.now, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "block at height 1 refused: ParentStateRoot does not match");
+  b.parent_state_root = good;
+  /* a signature that no longer matches */
+  b.fork_signaling = 7;
+  assert_int_equal(st_chain_submit_block(f.c, &b, msgs, n, NULL, f.now, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "BlockSig is not the miner's signature");
+  b.fork_signaling = 0;
+  /* from the future */
+  assert_int_equal(st_chain_submit_block(f.c, &b, msgs, n, NULL, f.g.timestamp - 10, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "from the future");
+  b.timestamp++;
+  assert_int_equal(st_chain_submit_block(f.c, &b, msgs, n, NULL, f.now, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "is not genesis + height x block delay");
+  assert_int_equal(head_height(&f), 0);
+  st_block_header_free(&b);
+  free(msgs);
+  /* a producer without an account */
+  uint8_t stranger[32];
+  assert_int_equal(st_secp_keygen(stranger, &err), ST_OK);
+  st_block_header_init(&b);
+  assert_int_equal(st_chain_build_block(f.c, stranger, 1, f.pool, &b, &msgs, &n, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "has no account on chain");
+  st_block_header_free(&b);
+  teardown_fx(&f);
+}
+
+static void test_null_rounds_and_tipsets(void **state) {
+  (void)state;
+  fx f;
+  setup_fx(&f);
+  st_err err;
+  assert_int_equal(mine(&f, 2, 1, &err), ST_OK);
+  assert_int_equal(mine(&f, 2, 5, &err), ST_OK); /* 2, 3, 4 are null rounds */
+  st_tipset ts;
+  st_tipset_init(&ts);
+  assert_int_equal(st_chain_tipset_at(f.c, 3, &ts, &err), ST_OK);
+  assert_int_equal(ts.height, 1);
+  assert_int_equal(st_chain_tipset_at(f.c, 9, &ts, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "height 9 is above the head (5)");
+  /* two producers at epoch 6 on the same parent: one tipset of two blocks */
+  assert_int_equal(mine(&f, 2, 6, &err), ST_OK);
+  /* a second producer saw the same parent: its block is the head block with another miner,
+   * ticket and signature */
+  st_block_header b;
+  st_block_header_init(&b);
+  st_tipset_exec ex;
+  st_tipset_exec_init(&ex);
+  st_tipset head;
+  st_tipset_init(&head);
+  assert_int_equal(st_chain_head(f.c, &head, &err), ST_OK);
+  assert_int_equal(head.n, 1);
+  st_buf enc = ST_BUF_INIT;
+  assert_int_equal(st_block_header_encode(&head.blocks[0], &enc, &err), ST_OK);
+  assert_int_equal(st_block_header_decode(enc.data, enc.len, &b, &err), ST_OK);
+  st_buf_free(&enc);
+  assert_int_equal(st_address_from_id(100, &b.miner, &err), ST_OK);
+  b.ticket_vrf_proof.data[0] ^= 0xff;
+  st_buf sb = ST_BUF_INIT;
+  uint8_t sig[ST_SECP_SIG_LEN];
+  assert_int_equal(st_block_header_signing_bytes(&b, &sb, &err), ST_OK);
+  assert_int_equal(st_secp_sign(f.sk[0], sb.data, sb.len, sig, &err), ST_OK);
+  assert_int_equal(st_signature_set(&b.block_sig, ST_SIG_SECP256K1, sig, sizeof sig, &err), ST_OK);
+  st_buf_free(&sb);
+  bool moved = false;
+  assert_int_equal(st_chain_submit_block(f.c, &b, NULL, 0, &moved, f.now, &err), ST_OK);
+  assert_true(moved);
+  assert_int_equal(st_chain_head(f.c, &head, &err), ST_OK);
+  assert_int_equal(head.height, 6);
+  assert_int_equal(head.n, 2);
+  assert_int_equal(st_chain_exec(f.c, &head.key, &ex, &err), ST_OK);
+  assert_int_equal(mpz_get_ui(ex.weight), 4); /* 1 + 1 + 2 blocks */
+  st_tipset_exec_free(&ex);
+  st_block_header_free(&b);
+  st_tipset_free(&head);
+  st_tipset_free(&ts);
+  teardown_fx(&f);
+}
+
+static void test_reopen(void **state) {
+  (void)state;
+  fx f;
+  setup_fx(&f);
+  st_err err;
+  send(&f, 0, 1, 0, "1", NULL);
+  assert_int_equal(mine(&f, 2, 1, &err), ST_OK);
+  assert_int_equal(mine(&f, 2, 2, &err), ST_OK);
+  st_chain_close(f.c);
+  assert_int_equal(st_chain_open(f.dir, &f.g, &f.c, &err), ST_OK);
+  assert_int_equal(head_height(&f), 2);
+  /* another genesis is refused */
+  st_genesis other;
+  st_genesis_init(&other);
+  assert_int_equal(st_network_profile("devnet", &other.network, &err), ST_OK);
+  other.timestamp = 12345;
+  st_chain *c2;
+  assert_int_equal(st_chain_open(f.dir, &other, &c2, &err), ST_ECONFLICT);
+  tu_assert_err_contains(&err, "this repo holds a chain from another genesis");
+  st_genesis_clear(&other);
+  teardown_fx(&f);
+}
+
+static void test_kill9_producer(void **state) {
+  (void)state;
+  fx f;
+  setup_fx(&f);
+  st_chain_close(f.c);
+  f.c = NULL;
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) { /* a producer: a message and a block per epoch, as fast as it can */
+    st_err err;
+    if (st_chain_open(f.dir, &f.g, &f.c, &err)) _exit(2);
+    for (int64_t e = 1;; e++) {
+      st_signed_message sm;
+      st_signed_message_init(&sm);
+      sm.message.from = f.addr[0];
+      sm.message.to = f.addr[1];
+      sm.message.nonce = (uint64_t)(e - 1);
+      mpz_set_ui(sm.message.value, 1);
+      sm.message.gas_limit = 1000000;
+      mpz_set_ui(sm.message.gas_fee_cap, 1000);
+      mpz_set_ui(sm.message.gas_premium, 100);
+      st_state st;
+      st_state_init(&st);
+      if (st_signed_message_sign_secp(&sm, f.sk[0], &err) || st_chain_state(f.c, NULL, &st, &err) ||
+          st_mpool_add(f.pool, &st, &sm, NULL, &err) || mine(&f, 2, e, &err))
+        _exit(3);
+      st_state_clear(&st);
+      st_signed_message_free(&sm);
+    }
+  }
+  struct timespec ts = {0, 600 * 1000000L};
+  nanosleep(&ts, NULL);
+  kill(pid, SIGKILL);
+  int status;
+  waitpid(pid, &status, 0);
+  assert_true(WIFSIGNALED(status));
+  st_err err;
+  assert_int_equal(st_chain_open(f.dir, &f.g, &f.c, &err), ST_OK);
+  int64_t h = head_height(&f);
+  print_message("killed at head height %lld\n", (long long)h);
+  assert_true(h > 0);
+  /* every block on the head chain carries one message; all of them applied, nonce = h */
+  st_state st;
+  st_state_init(&st);
+  assert_int_equal(st_chain_state(f.c, NULL, &st, &err), ST_OK);
+  assert_int_equal(st_state_get(&st, 100)->nonce, (uint64_t)h);
+  mpz_t expect;
+  mpz_init(expect);
+  mpz_add_ui(expect, f.g.accounts[1].balance, (unsigned long)h);
+  assert_int_equal(mpz_cmp(st_state_get(&st, 101)->balance, expect), 0);
+  for (int64_t e = 1; e <= h; e++) {
+    st_tipset t;
+    st_tipset_init(&t);
+    assert_int_equal(st_chain_tipset_at(f.c, e, &t, &err), ST_OK);
+    assert_int_equal(t.height, e);
+    st_signed_message *msgs;
+    st_cid *cids;
+    size_t n;
+    assert_int_equal(st_chain_block_messages(f.c, &t.blocks[0], &msgs, &cids, &n, &err), ST_OK);
+    assert_int_equal(n, 1);
+    st_msg_lookup l;
+    assert_int_equal(st_chain_search_msg(f.c, &cids[0], &l, &err), ST_OK);
+    assert_int_equal(l.height, e);
+    assert_int_equal(l.receipt.exit_code, 0);
+    st_msg_lookup_free(&l);
+    st_signed_message_free(&msgs[0]);
+    free(msgs);
+    free(cids);
+    st_tipset_free(&t);
+  }
+  mpz_clear(expect);
+  st_state_clear(&st);
+  teardown_fx(&f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_transfer_fee_to_miner), cmocka_unit_test(test_refused_blocks),
+                                     cmocka_unit_test(test_null_rounds_and_tipsets), cmocka_unit_test(test_reopen),
+                                     cmocka_unit_test(test_kill9_producer)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
