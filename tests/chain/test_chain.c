@@ -134,7 +134,9 @@ static void test_transfer_fee_to_miner(void **state) {
   assert_true(mpz_sgn(fee) > 0);
   mpz_sub(b1, b1, b0);
   assert_int_equal(mpz_cmp_ui(b1, 0), 1);
-  assert_string_equal(mpz_get_str(NULL, 10, b1), "5000000000000000000");
+  char *got = mpz_get_str(NULL, 10, b1);
+  assert_string_equal(got, "5000000000000000000");
+  free(got);
   mpz_sub(a0, a0, a1);
   mpz_sub(a0, a0, b1);
   assert_int_equal(mpz_cmp(a0, fee), 0);
@@ -252,6 +254,8 @@ static void test_reopen(void **state) {
   assert_int_equal(mine(&f, 2, 2, &err), ST_OK);
   st_chain_close(f.c);
   assert_int_equal(st_chain_open(f.dir, &f.g, &f.c, &err), ST_OK);
+  st_mpool_free(f.pool);
+  assert_int_equal(st_mpool_new(st_chain_network(f.c), &f.pool, &err), ST_OK);
   assert_int_equal(head_height(&f), 2);
   /* another genesis is refused */
   st_genesis other;
@@ -275,7 +279,8 @@ static void test_kill9_producer(void **state) {
   assert_true(pid >= 0);
   if (pid == 0) { /* a producer: a message and a block per epoch, as fast as it can */
     st_err err;
-    if (st_chain_open(f.dir, &f.g, &f.c, &err)) _exit(2);
+    st_mpool_free(f.pool); /* the pool follows the network of the chain it serves */
+    if (st_chain_open(f.dir, &f.g, &f.c, &err) || st_mpool_new(st_chain_network(f.c), &f.pool, &err)) _exit(2);
     for (int64_t e = 1;; e++) {
       st_signed_message sm;
       st_signed_message_init(&sm);
@@ -303,6 +308,8 @@ static void test_kill9_producer(void **state) {
   assert_true(WIFSIGNALED(status));
   st_err err;
   assert_int_equal(st_chain_open(f.dir, &f.g, &f.c, &err), ST_OK);
+  st_mpool_free(f.pool);
+  assert_int_equal(st_mpool_new(st_chain_network(f.c), &f.pool, &err), ST_OK);
   int64_t h = head_height(&f);
   print_message("killed at head height %lld\n", (long long)h);
   assert_true(h > 0);
