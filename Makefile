@@ -2,7 +2,7 @@
 # test (plain and ASan+UBSan), `make fuzz` runs each libFuzzer target, `make bench` runs bench/.
 JOBS      ?= $(shell nproc)
 FUZZ_SECS ?= 60
-FUZZ_TARGETS := fuzz_cbor fuzz_address fuzz_cid fuzz_rleplus fuzz_proofs fuzz_registry fuzz_chain_types
+FUZZ_TARGETS := fuzz_cbor fuzz_address fuzz_cid fuzz_rleplus fuzz_proofs fuzz_registry fuzz_chain_types fuzz_rpc
 
 .PHONY: all build deps test test-plain test-asan fuzz bench clean
 

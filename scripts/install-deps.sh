@@ -20,6 +20,7 @@ packages=(
   liblmdb-dev                                # chain store
   libjwt-dev                                 # API tokens (JSON-RPC)
   wrk                                        # HTTP benchmarks (make bench)
+  curl jq bc                                 # the daemon's shell tests talk JSON-RPC and do big-number arithmetic
 )
 
 missing=()

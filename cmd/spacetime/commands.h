@@ -4,5 +4,7 @@
 #define ST_CMD_COMMANDS_H
 
 int st_cmd_util(int argc, char **argv);
+int st_cmd_genesis(int argc, char **argv);
+int st_cmd_daemon(int argc, char **argv);
 
 #endif

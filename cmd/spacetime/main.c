@@ -13,6 +13,8 @@ static const struct {
   int (*run)(int argc, char **argv);
   const char *summary;
 } COMMANDS[] = {
+    {"daemon", st_cmd_daemon, "run the chain node: store, message pool, wallet, JSON-RPC API"},
+    {"genesis", st_cmd_genesis, "make a network's genesis file"},
     {"util", st_cmd_util, "encode and inspect Filecoin formats: addresses, CIDs, CBOR, bitfields"},
 };
 

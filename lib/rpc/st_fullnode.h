@@ -1,0 +1,57 @@
+/* st_fullnode: the daemon's JSON-RPC methods (Lotus's names and shapes, docs/lotus-api.md) over
+ * the chain, the message pool and the node's wallet.
+ *
+ * Chain: Version, ChainHead, ChainGetTipSet, ChainGetTipSetByHeight, ChainGetBlock,
+ *   ChainGetBlockMessages, ChainGetMessage, ChainGetParentMessages, ChainGetParentReceipts,
+ *   ChainGetGenesis. Pool: MpoolPush, MpoolPushMessage, MpoolPending, MpoolGetNonce.
+ * Wallet: WalletNew, WalletList, WalletBalance, WalletDefaultAddress, WalletSign.
+ * State: StateGetActor, StateLookupID, StateAccountKey, StateSearchMsg, StateWaitMsg.
+ * Also GasEstimateMessageGas, SyncSubmitBlock, AuthNew, AuthVerify.
+ *
+ * Departures, each for a reason:
+ *  - StateSearchMsg/StateWaitMsg name the tipset that included the message (its receipt is
+ *    known as soon as the tipset forms, because the node applies a tipset when it forms it).
+ *  - GasEstimateMessageGas: GasLimit is the gas the message uses on the head state x 1.25;
+ *    GasPremium, when 0, is 100 attoFIL; GasFeeCap, when 0, is twice the next base fee plus the
+ *    premium. Lotus estimates the premium from recent blocks, which a devnet has too few of.
+ *  - MpoolPushMessage ignores MsgUuid (no idempotency across calls). */
+#ifndef ST_FULLNODE_H
+#define ST_FULLNODE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "chain/st_chain.h"
+#include "chain/st_mpool.h"
+#include "crypto/st_keystore.h"
+#include "rpc/st_jsonrpc.h"
+#include "rpc/st_jwt.h"
+
+typedef struct st_fullnode {
+  st_chain *chain;
+  st_mpool *pool;
+  pthread_mutex_t pool_mu; /* the pool, and the wallet's nonce assignment */
+  pthread_cond_t head_cv;  /* signalled on every head change (StateWaitMsg) */
+  uint64_t head_changes;
+  st_keystore wallet;
+  uint8_t jwt_secret[ST_JWT_SECRET_LEN];
+  char network; /* 't' or 'f', for addresses in replies */
+  const char *version;
+} st_fullnode;
+
+/* The node's state for the methods; the wallet lives in keystore_dir. */
+st_code st_fullnode_init(st_fullnode *n, st_chain *chain, const char *keystore_dir, const uint8_t jwt_secret[ST_JWT_SECRET_LEN],
+                         const char *version, st_err *err);
+void st_fullnode_free(st_fullnode *n);
+
+/* The method table for st_rpc (ctx is the st_fullnode). */
+const st_rpc_method *st_fullnode_methods(size_t *n);
+
+/* Call on every head change: prunes the pool and wakes StateWaitMsg. */
+void st_fullnode_head_changed(void *ctx, const st_tipset *head);
+
+/* The wallet's default key, and signing a message with the wallet (for the daemon's producer and
+ * MpoolPushMessage). */
+st_code st_fullnode_wallet_key(st_fullnode *n, const st_address *addr, uint8_t sk[32], st_err *err);
+
+#endif

@@ -1,0 +1,357 @@
+/* st_jsonrpc: request parsing, dispatch, error mapping and auth for the JSON-RPC API. */
+#include "rpc/st_jsonrpc.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/st_json.h"
+#include "core/st_log.h"
+#include "crypto/st_secp.h"
+
+struct st_rpc {
+  const st_rpc_method *methods;
+  size_t nmethods;
+  void *ctx;
+  uint8_t secret[ST_JWT_SECRET_LEN];
+  size_t max_body;
+  st_http_handler fallback;
+  void *fallback_ctx;
+};
+
+/* What one request's handling ended in, for the HTTP status. */
+typedef struct outcome {
+  int code;     /* 0 for a result, else the JSON-RPC error code */
+  bool refused; /* a permission was missing */
+} outcome;
+
+st_code st_rpc_new(const st_rpc_opts *opts, st_rpc **out, st_err *err) {
+  *out = NULL;
+  if (!opts->jwt_secret) return st_err_set(err, ST_EINVAL, "rpc: no JWT secret given");
+  for (size_t i = 0; i < opts->nmethods; i++) {
+    const st_rpc_method *m = &opts->methods[i];
+    unsigned vi = m->versions ? m->versions : ST_RPC_V0 | ST_RPC_V1;
+    if (!m->name || !*m->name) return st_err_set(err, ST_EINVAL, "rpc: method %zu has no name", i);
+    if (!st_perm_name(m->perm)) return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' needs exactly one permission bit", m->name);
+    if (vi & ~(ST_RPC_V0 | ST_RPC_V1)) return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' names an unknown API version", m->name);
+    if (m->min_params > m->max_params)
+      return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' has min_params %u above max_params %u", m->name, m->min_params, m->max_params);
+    for (size_t j = 0; j < i; j++) {
+      unsigned vj = opts->methods[j].versions ? opts->methods[j].versions : ST_RPC_V0 | ST_RPC_V1;
+      if ((vi & vj) && !strcmp(m->name, opts->methods[j].name))
+        return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' is in the table twice for one API version", m->name);
+    }
+  }
+  st_rpc *r = calloc(1, sizeof *r);
+  if (!r) return st_err_set(err, ST_ENOMEM, "out of memory creating the JSON-RPC server");
+  r->methods = opts->methods;
+  r->nmethods = opts->nmethods;
+  r->ctx = opts->ctx;
+  memcpy(r->secret, opts->jwt_secret, ST_JWT_SECRET_LEN);
+  r->max_body = opts->max_body ? opts->max_body : ST_RPC_MAX_BODY_DEFAULT;
+  r->fallback = opts->fallback;
+  r->fallback_ctx = opts->fallback_ctx;
+  *out = r;
+  return ST_OK;
+}
+
+void st_rpc_free(st_rpc *rpc) {
+  if (!rpc) return;
+  st_secure_zero(rpc->secret, sizeof rpc->secret);
+  free(rpc);
+}
+
+/* ---- response text ---- */
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+  unsigned char c = s[0];
+  size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+  if (!len || len > n) return 0;
+  uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (s[i] & 0x3f);
+  }
+  static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
+}
+
+/* A message as a JSON string; bytes that are not UTF-8 (a message cut mid-character) become '?'. */
+static void put_message(st_buf *out, const char *msg) {
+  size_t n = strlen(msg);
+  char *clean = malloc(n + 1);
+  if (!clean) {
+    st_json_append_string(out, "out of memory", 13);
+    return;
+  }
+  for (size_t i = 0; i < n;) {
+    size_t k = utf8_seq((const unsigned char *)msg + i, n - i);
+    if (!k) clean[i++] = '?';
+    for (; k; k--, i++) clean[i] = msg[i];
+  }
+  st_json_append_string(out, clean, n);
+  free(clean);
+}
+
+static void put_id(st_buf *out, const json_t *id) {
+  if (id) st_json_append(out, id);
+  else st_buf_puts(out, "null");
+}
+
+/* Keys in Go's sorted order, as Lotus writes them. */
+static void put_result(st_buf *out, const json_t *id, const json_t *result) {
+  st_buf_puts(out, "{\"id\":");
+  put_id(out, id);
+  st_buf_puts(out, ",\"jsonrpc\":\"2.0\",\"result\":");
+  if (result) st_json_append(out, result);
+  else st_buf_puts(out, "null");
+  st_buf_putc(out, '}');
+}
+
+static void put_error(st_buf *out, const json_t *id, int code, const char *msg) {
+  st_buf_printf(out, "{\"error\":{\"code\":%d,\"message\":", code);
+  put_message(out, msg);
+  st_buf_puts(out, "},\"id\":");
+  put_id(out, id);
+  st_buf_puts(out, ",\"jsonrpc\":\"2.0\"}");
+}
+
+static int status_for(const outcome *o) {
+  if (o->refused) return 401;
+  if (o->code == ST_RPC_INVALID_REQUEST) return 400;
+  return o->code < 0 ? 500 : 200;
+}
+
+static const char *type_name(const json_t *v) {
+  switch (json_typeof(v)) {
+  case JSON_OBJECT: return "object";
+  case JSON_ARRAY: return "array";
+  case JSON_STRING: return "string";
+  case JSON_INTEGER:
+  case JSON_REAL: return "number";
+  case JSON_TRUE:
+  case JSON_FALSE: return "bool";
+  default: return "null";
+  }
+}
+
+/* ---- dispatch ---- */
+
+static const st_rpc_method *find_method(const st_rpc *rpc, const char *name, int version) {
+  unsigned bit = version == 0 ? ST_RPC_V0 : ST_RPC_V1;
+  for (size_t i = 0; i < rpc->nmethods; i++) {
+    const st_rpc_method *m = &rpc->methods[i];
+    if ((!m->versions || (m->versions & bit)) && !strcmp(m->name, name)) return m;
+  }
+  return NULL;
+}
+
+/* Runs one request; appends its response (unless it is a notification) to out, setting *wrote. */
+static void handle_one(const st_rpc *rpc, int version, unsigned perms, const json_t *req, st_buf *out, bool *wrote, outcome *o) {
+  char msg[ST_ERR_MSG_MAX + 64];
+  const json_t *id = NULL;
+  bool notify = false;
+  o->code = 0;
+  o->refused = false;
+  *wrote = true;
+  if (!json_is_object(req)) {
+    snprintf(msg, sizeof msg, "Invalid request: a request is a JSON object, not %s %s", json_is_array(req) ? "an" : "a", type_name(req));
+    o->code = ST_RPC_INVALID_REQUEST;
+    put_error(out, NULL, o->code, msg);
+    return;
+  }
+  const json_t *idv = json_object_get(req, "id");
+  if (idv && !json_is_string(idv) && !json_is_number(idv) && !json_is_null(idv)) {
+    snprintf(msg, sizeof msg, "Invalid request: invalid id type: %s (want a string, a number or null)", type_name(idv));
+    o->code = ST_RPC_INVALID_REQUEST;
+    put_error(out, NULL, o->code, msg);
+    return;
+  }
+  id = json_is_null(idv) ? NULL : idv;
+  notify = !idv;
+  const json_t *ver = json_object_get(req, "jsonrpc");
+  const json_t *mv = json_object_get(req, "method");
+  const char *why = NULL;
+  if (ver && !(json_is_string(ver) && !strcmp(json_string_value(ver), "2.0"))) why = "\"jsonrpc\" must be \"2.0\"";
+  else if (!json_is_string(mv)) why = mv ? "\"method\" must be a string" : "no \"method\"";
+  if (why) { /* a request we cannot make sense of is answered even without an id */
+    snprintf(msg, sizeof msg, "Invalid request: %s", why);
+    o->code = ST_RPC_INVALID_REQUEST;
+    put_error(out, id, o->code, msg);
+    return;
+  }
+  const char *name = json_string_value(mv);
+  const json_t *pv = json_object_get(req, "params");
+  json_t *params = NULL;
+  json_t *result = NULL;
+  const st_rpc_method *m = find_method(rpc, name, version);
+  if (pv && !json_is_null(pv) && !json_is_array(pv)) {
+    o->code = ST_RPC_INVALID_PARAMS;
+    snprintf(msg, sizeof msg, "params must be an array of positional parameters, not %s %s", json_is_object(pv) ? "an" : "a", type_name(pv));
+  } else if (!m) {
+    o->code = ST_RPC_METHOD_NOT_FOUND;
+    snprintf(msg, sizeof msg, "method '%.200s' not found", name);
+  } else if (!m->fn) {
+    o->code = ST_RPC_METHOD_NOT_FOUND;
+    snprintf(msg, sizeof msg, "method '%.200s' not supported in this mode (no out channel support)", name);
+  } else if (!(perms & m->perm)) {
+    /* Lotus names the Go method, without the namespace */
+    const char *dot = strchr(name, '.');
+    o->code = ST_RPC_ERROR;
+    o->refused = true;
+    snprintf(msg, sizeof msg, "missing permission to invoke '%.200s' (need '%s')", dot ? dot + 1 : name, st_perm_name(m->perm));
+  } else {
+    size_t got = json_array_size(pv);
+    if (got < m->min_params || got > m->max_params) {
+      o->code = ST_RPC_INVALID_PARAMS;
+      if (m->min_params == m->max_params) snprintf(msg, sizeof msg, "wrong param count (expected %u, got %zu)", m->min_params, got);
+      else snprintf(msg, sizeof msg, "wrong param count (expected %u to %u, got %zu)", m->min_params, m->max_params, got);
+    } else {
+      params = json_is_array(pv) ? json_incref((json_t *)pv) : json_array();
+      st_err e = {0};
+      int code = 0;
+      st_rpc_call call = {name, version, perms, &code};
+      st_code rc = params ? m->fn(rpc->ctx, &call, params, &result, &e) : st_err_set(&e, ST_ENOMEM, "out of memory");
+      if (rc) {
+        json_decref(result);
+        result = NULL;
+        o->code = code ? code : rc == ST_EINVAL ? ST_RPC_INVALID_PARAMS : ST_RPC_ERROR;
+        snprintf(msg, sizeof msg, "%s", e.msg[0] ? e.msg : st_code_str(rc));
+        if (rc == ST_EINTERNAL || rc == ST_ENOMEM || rc == ST_EIO) st_logf("rpc", ST_LOG_WARN, "%s: %s", name, msg);
+      }
+    }
+  }
+  if (notify) { /* nothing is sent, so nothing failed as far as HTTP is concerned, unless refused */
+    *wrote = false;
+    o->code = 0;
+  } else if (o->code) put_error(out, id, o->code, msg);
+  else put_result(out, id, result);
+  json_decref(result);
+  json_decref(params);
+}
+
+int st_rpc_handle_body(const st_rpc *rpc, int version, unsigned perms, const uint8_t *body, size_t len, st_buf *out) {
+  outcome o = {0, false};
+  if (len > rpc->max_body) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "Parse error: request bigger than maximum %zu allowed", rpc->max_body);
+    o.code = ST_RPC_PARSE_ERROR;
+    put_error(out, NULL, o.code, msg);
+    st_buf_putc(out, '\n');
+    return status_for(&o);
+  }
+  size_t ws = 0;
+  while (ws < len && body[ws] && strchr(" \t\r\n", body[ws])) ws++;
+  if (ws == len) {
+    o.code = ST_RPC_INVALID_REQUEST;
+    put_error(out, NULL, o.code, "Invalid request: the body is empty");
+    st_buf_putc(out, '\n');
+    return status_for(&o);
+  }
+  json_error_t je;
+  json_t *doc = json_loadb((const char *)body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+  if (!doc) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "Parse error: %s at line %d column %d", je.text, je.line, je.column);
+    o.code = ST_RPC_PARSE_ERROR;
+    put_error(out, NULL, o.code, msg);
+    st_buf_putc(out, '\n');
+    return status_for(&o);
+  }
+  int status;
+  if (json_is_array(doc)) {
+    if (!json_array_size(doc)) {
+      o.code = ST_RPC_INVALID_REQUEST;
+      put_error(out, NULL, o.code, "Invalid request: empty batch");
+      st_buf_putc(out, '\n');
+      json_decref(doc);
+      return status_for(&o);
+    }
+    st_buf one_out = ST_BUF_INIT; /* one response, appended unless it was a notification */
+    size_t answered = 0;
+    bool refused = false;
+    for (size_t i = 0; i < json_array_size(doc); i++) {
+      bool wrote;
+      outcome one;
+      st_buf_reset(&one_out);
+      handle_one(rpc, version, perms, json_array_get(doc, i), &one_out, &wrote, &one);
+      refused |= one.refused;
+      if (!wrote) continue;
+      st_buf_putc(out, answered++ ? ',' : '[');
+      st_buf_append(out, one_out.data, one_out.len);
+    }
+    if (answered) st_buf_puts(out, "]\n"); /* only notifications: nothing to send */
+    if (st_buf_status(&one_out, NULL)) out->failed = true;
+    st_buf_free(&one_out);
+    status = refused ? 401 : 200;
+  } else {
+    bool wrote;
+    handle_one(rpc, version, perms, doc, out, &wrote, &o);
+    if (wrote) st_buf_putc(out, '\n');
+    status = status_for(&o);
+  }
+  json_decref(doc);
+  return status;
+}
+
+/* ---- HTTP ---- */
+
+static void reply_rpc_error(st_http_response *resp, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void reply_rpc_error(st_http_response *resp, int status, const char *fmt, ...) {
+  char msg[ST_ERR_MSG_MAX + 64];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  st_buf_reset(&resp->body);
+  resp->status = status;
+  put_error(&resp->body, NULL, status == 401 ? ST_RPC_ERROR : ST_RPC_INVALID_REQUEST, msg);
+  st_buf_putc(&resp->body, '\n');
+  if (status == 401) resp->www_authenticate = "Bearer realm=\"spacetime\"";
+}
+
+void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response *resp) {
+  const st_rpc *rpc = ctx;
+  int version = !strcmp(req->path, "/rpc/v0") ? 0 : !strcmp(req->path, "/rpc/v1") ? 1 : -1;
+  if (version < 0) {
+    if (rpc->fallback) rpc->fallback(rpc->fallback_ctx, req, resp);
+    else st_http_reply_error(resp, 404, "no endpoint %s %.200s (JSON-RPC is served at POST /rpc/v0 and /rpc/v1)", req->method, req->path);
+    return;
+  }
+  if (strcmp(req->method, "POST")) {
+    const char *up = st_http_header(req, "Upgrade");
+    if (up && strcasestr(up, "websocket"))
+      reply_rpc_error(resp, 400, "Invalid request: JSON-RPC over WebSocket is not served yet; POST each request to %s", req->path);
+    else reply_rpc_error(resp, 405, "Invalid request: JSON-RPC requests are POSTed to %s, not sent with %.20s", req->path, req->method);
+    return;
+  }
+  const char *token = NULL;
+  if (st_http_header(req, "Authorization")) {
+    token = st_http_bearer(req);
+    if (!token) {
+      reply_rpc_error(resp, 401, "JWT Verification failed: the Authorization header is not \"Bearer <token>\"");
+      return;
+    }
+  } else {
+    token = st_http_query(req, "token");
+  }
+  unsigned perms = ST_PERM_READ;
+  st_err e;
+  if (token && st_jwt_verify(rpc->secret, token, &perms, &e)) {
+    reply_rpc_error(resp, 401, "JWT Verification failed: %s", e.msg);
+    return;
+  }
+  st_buf_reset(&resp->body);
+  resp->status = st_rpc_handle_body(rpc, version, perms, req->body, req->body_len, &resp->body);
+  if (resp->status == 401) resp->www_authenticate = "Bearer realm=\"spacetime\"";
+}
+
+st_code st_rpc_serve(st_rpc *rpc, const char *listen, unsigned threads, st_http_server **out, st_err *err) {
+  st_http_server_opts o = {.listen = listen, .max_body = rpc->max_body, .threads = threads};
+  return st_http_server_start(&o, st_rpc_http_handler, rpc, out, err);
+}

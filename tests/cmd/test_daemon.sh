@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Drives `spacetime daemon` over its JSON-RPC API on loopback, as a Lotus client would: the
+# version a Lotus client checks, JSON-RPC errors, a transfer whose fee lands on the block's
+# producer, refused messages that change nothing, and kill -9 in the middle of a burst of
+# messages followed by a restart that finds head, balances and nonces consistent.
+set -u
+ST=${1:?usage: test_daemon.sh PATH-TO-spacetime}
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+  [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+start() { # start ARGS... : the daemon on a free port; waits for its api file
+  rm -f "$tmp/repo/api"
+  "$ST" daemon --repo "$tmp/repo" --api 0 "$@" 2>>"$tmp/daemon.log" &
+  pid=$!
+  for _ in $(seq 100); do
+    [[ -s $tmp/repo/api ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -s $tmp/repo/api ]] || { echo "FAIL: the daemon did not start"; cat "$tmp/daemon.log"; exit 1; }
+  port=$(cut -d/ -f5 "$tmp/repo/api")
+  token=$(cat "$tmp/repo/token")
+}
+
+rpc() { # rpc METHOD PARAMS-JSON [v0|v1] : prints the whole response; uses the admin token
+  curl -s -XPOST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/rpc/${3:-v1}" \
+    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.$1\",\"params\":$2}"
+}
+result() { rpc "$@" | jq -c '.result'; }
+
+# ---- wallets first (the keys must exist before the genesis that funds them) ----
+"$ST" genesis new --out "$tmp/g0.json" >/dev/null || fail "genesis new without accounts"
+start --genesis "$tmp/g0.json"
+A=$(result WalletNew '["secp256k1"]' | tr -d '"')
+B=$(result WalletNew '["secp256k1"]' | tr -d '"')
+P=$(result WalletNew '["secp256k1"]' | tr -d '"')
+kill -TERM "$pid"; wait "$pid"; pid=
+rm -rf "$tmp/repo/chain" "$tmp/repo/genesis.json"
+"$ST" genesis new --out "$tmp/g.json" --account "$A=1000" --account "$B=1000" --account "$P=1000" >/dev/null || fail "genesis new"
+start --genesis "$tmp/g.json" --producer "$P"
+
+# ---- the version Lotus clients check, and JSON-RPC errors ----
+[[ $(result Version '[]' | jq .APIVersion) == 131840 ]] || fail "v1 APIVersion"
+[[ $(result Version '[]' v0 | jq .APIVersion) == 66816 ]] || fail "v0 APIVersion"
+out=$(curl -s -XPOST "http://127.0.0.1:$port/rpc/v1" -d '{"jsonrpc":"2.0","id":1,"method":')
+[[ $(jq .error.code <<<"$out") == -32700 ]] || fail "malformed JSON: $out"
+out=$(rpc NoSuchMethod '[]')
+[[ $(jq .error.code <<<"$out") == -32601 ]] || fail "unknown method: $out"
+out=$(rpc WalletBalance '["not-an-address"]')
+[[ $(jq .error.code <<<"$out") == -32602 && $(jq -r .error.message <<<"$out") == *"param 1 (address)"* ]] || fail "bad params: $out"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' -XPOST "http://127.0.0.1:$port/rpc/v1" \
+  -d '{"jsonrpc":"2.0","id":1,"method":"Filecoin.WalletNew","params":["secp256k1"]}')
+[[ $code == 401 ]] || fail "a write without a token gave HTTP $code"
+
+# ---- a transfer: B gets the value, the producer P gets the whole fee ----
+a0=$(result WalletBalance "[\"$A\"]" | tr -d '"'); b0=$(result WalletBalance "[\"$B\"]" | tr -d '"'); p0=$(result WalletBalance "[\"$P\"]" | tr -d '"')
+msg="{\"Version\":0,\"To\":\"$B\",\"From\":\"$A\",\"Nonce\":0,\"Value\":\"5000000000000000000\",\"GasLimit\":0,\"GasFeeCap\":\"0\",\"GasPremium\":\"0\",\"Method\":0,\"Params\":null}"
+signed=$(result MpoolPushMessage "[$msg, null]")
+cid=$(jq -c .CID <<<"$signed")
+[[ $cid != null ]] || fail "MpoolPushMessage: $(rpc MpoolPushMessage "[$msg, null]")"
+lookup=$(result StateWaitMsg "[$cid, 1, -1, true]")
+[[ $(jq .Receipt.ExitCode <<<"$lookup") == 0 ]] || fail "StateWaitMsg: $lookup"
+gas=$(jq .Receipt.GasUsed <<<"$lookup")
+a1=$(result WalletBalance "[\"$A\"]" | tr -d '"'); b1=$(result WalletBalance "[\"$B\"]" | tr -d '"'); p1=$(result WalletBalance "[\"$P\"]" | tr -d '"')
+fee=$(echo "$p1 - $p0" | bc)
+[[ $(echo "$b1 - $b0" | bc) == 5000000000000000000 ]] || fail "B received $(echo "$b1 - $b0" | bc)"
+[[ $(echo "$a0 - $a1 - 5000000000000000000" | bc) == "$fee" ]] || fail "A paid $(echo "$a0 - $a1" | bc), the producer received $fee"
+[[ $(echo "$fee > 0" | bc) == 1 && $gas -gt 0 ]] || fail "no fee reached the producer ($fee for $gas gas)"
+
+# ---- refused: a replay, funds A does not have; nothing changes ----
+out=$(rpc MpoolPush "[$signed]")
+[[ $(jq -r .error.message <<<"$out") == *"nonce 0 was already used"* ]] || fail "replay: $out"
+big="{\"Version\":0,\"To\":\"$B\",\"From\":\"$A\",\"Nonce\":0,\"Value\":\"99999000000000000000000\",\"GasLimit\":0,\"GasFeeCap\":\"0\",\"GasPremium\":\"0\",\"Method\":0,\"Params\":null}"
+out=$(rpc MpoolPushMessage "[$big, null]")
+[[ $(jq -r .error.message <<<"$out") == *"insufficient funds"* || $(jq -r .error.message <<<"$out") == *"SysErrInsufficientFunds"* ]] || fail "funds: $out"
+[[ $(result MpoolGetNonce "[\"$A\"]") == 1 ]] || fail "nonce after refusals: $(result MpoolGetNonce "[\"$A\"]")"
+
+# ---- kill -9 during a burst of messages; the restart is consistent ----
+for i in $(seq 1 30); do
+  rpc MpoolPushMessage "[{\"Version\":0,\"To\":\"$B\",\"From\":\"$A\",\"Nonce\":0,\"Value\":\"1\",\"GasLimit\":0,\"GasFeeCap\":\"0\",\"GasPremium\":\"0\",\"Method\":0,\"Params\":null}, null]" >/dev/null &
+  [[ $i == 15 ]] && { sleep 1; kill -9 "$pid"; }
+done
+wait 2>/dev/null
+pid=
+start --producer "$P"
+head=$(result ChainHead '[]' | jq .Height)
+[[ $head -ge 1 ]] || fail "head after restart: $head"
+nonce=$(result StateGetActor "[\"$A\", []]" | jq .Nonce)
+b2=$(result WalletBalance "[\"$B\"]" | tr -d '"')
+# every applied message moved 1 attoFIL (after the first 5 FIL): the nonce and the balance agree
+[[ $(echo "$b2 - $b1" | bc) == $((nonce - 1)) ]] || fail "after kill -9: nonce $nonce but B got $(echo "$b2 - $b1" | bc) attoFIL"
+# and every one of them is found on the head chain with its receipt
+for h in $(seq 1 "$head"); do
+  ts=$(result ChainGetTipSetByHeight "[$h, []]")
+  [[ $(jq .Height <<<"$ts") == "$h" ]] || continue
+  for blk in $(jq -c '.Cids[]' <<<"$ts"); do
+    for m in $(result ChainGetBlockMessages "[$blk]" | jq -c '.Cids[]'); do
+      [[ $(result StateSearchMsg "[[], $m, -1, true]" | jq .Receipt.ExitCode) == 0 ]] || fail "message $m at height $h has no receipt"
+    done
+  done
+done
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
+[[ $rc == 0 ]] || fail "SIGTERM exit status $rc"
+
+if [[ $failures -ne 0 ]]; then echo "$failures failure(s)"; sed 's/^/  daemon: /' "$tmp/daemon.log" | tail -20; exit 1; fi
+echo "all daemon checks passed"

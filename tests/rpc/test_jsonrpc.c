@@ -1,0 +1,550 @@
+/* Tests for st_jsonrpc: a real server on 127.0.0.1 (port 0) with a few methods, driven over HTTP
+ * with st_http_client (and a raw socket where a header must be odd): every error code, the 401
+ * cases, batches, notifications, id echo, /rpc/v0 against /rpc/v1, the fallback route and the
+ * body limit. The response texts are compared whole, so the envelope is checked byte for byte. */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/st_http_client.h"
+#include "rpc/st_jsonrpc.h"
+
+#define MAX_BODY (256 * 1024)
+
+typedef struct fixture {
+  st_rpc *rpc;
+  st_http_server *http;
+  char base[64];
+  uint8_t secret[ST_JWT_SECRET_LEN];
+  atomic_int counted;
+} fixture;
+
+static fixture F;
+
+/* ---- the test methods ---- */
+
+static st_code m_chain_head(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)ctx, (void)call, (void)params, (void)err;
+  *result = json_pack("{s[{ss}]sI}", "Cids", "/", "bafy2bzaceexample", "Height", (json_int_t)5);
+  return ST_OK;
+}
+
+static st_code m_version(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)ctx, (void)params, (void)err;
+  *result = json_pack("{si}", "api", call->version);
+  return ST_OK;
+}
+
+static st_code m_mpool_push(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)ctx, (void)call, (void)err;
+  if (!json_is_object(json_array_get(params, 0))) return st_err_set(err, ST_EINVAL, "param 1 (message): not an object");
+  *result = json_pack("{ss}", "/", "bafy2bzacepushed");
+  return ST_OK;
+}
+
+/* 1 or 2 params: an address, an optional tipset key. t099 is an unknown actor (Lotus's code 11). */
+static st_code m_lookup(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)ctx;
+  const char *a = json_string_value(json_array_get(params, 0));
+  *result = json_string("partial"); /* left behind on failure: the framework frees it */
+  if (!a) return st_err_set(err, ST_EINVAL, "param 1 (address): not a string");
+  if (strncmp(a, "t0", 2) && strncmp(a, "f0", 2)) return st_err_set(err, ST_EINVAL, "param 1 (address): \"%s\" is not an ID address", a);
+  if (!strcmp(a + 2, "99")) {
+    *call->code = 11;
+    return st_err_set(err, ST_ENOENT, "actor not found");
+  }
+  json_decref(*result);
+  *result = json_string(a);
+  return ST_OK;
+}
+
+static st_code m_fail(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)ctx, (void)call, (void)params, (void)result;
+  return st_err_set(err, ST_ENOENT, "sector 5 of miner t01000 not found");
+}
+
+static st_code m_fail_silent(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)ctx, (void)call, (void)params, (void)result, (void)err;
+  return ST_ECONFLICT; /* no message: the code's name is sent */
+}
+
+static st_code m_bad_utf8(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)ctx, (void)call, (void)params, (void)result;
+  return st_err_set(err, ST_EPERM, "bad \xff byte and a cut \xe2\x98");
+}
+
+static st_code m_null(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)ctx, (void)call, (void)params, (void)result, (void)err;
+  return ST_OK;
+}
+
+static st_code m_count(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call, (void)params, (void)err;
+  fixture *f = ctx;
+  *result = json_integer(atomic_fetch_add(&f->counted, 1) + 1);
+  return ST_OK;
+}
+
+static st_code m_perms(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)ctx, (void)params, (void)err;
+  *result = st_perms_to_json(call->perms);
+  return ST_OK;
+}
+
+static st_code m_search_v0(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)ctx, (void)call, (void)params, (void)err;
+  *result = json_string("v0 search");
+  return ST_OK;
+}
+
+static st_code m_search_v1(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)ctx, (void)call, (void)err;
+  *result = json_pack("{sssI}", "v1", "search", "n", (json_int_t)json_array_size(params));
+  return ST_OK;
+}
+
+static const st_rpc_method METHODS[] = {
+    {"Filecoin.ChainHead", ST_PERM_READ, 0, 0, 0, m_chain_head},
+    {"Filecoin.Version", ST_PERM_READ, 0, 0, 0, m_version},
+    {"Filecoin.MpoolPush", ST_PERM_WRITE, 0, 1, 1, m_mpool_push},
+    {"Filecoin.WalletSign", ST_PERM_SIGN, 0, 2, 2, m_null},
+    {"Filecoin.AuthNew", ST_PERM_ADMIN, 0, 1, 1, m_perms},
+    {"Filecoin.StateLookupID", ST_PERM_READ, 0, 1, 2, m_lookup},
+    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V0, 1, 1, m_search_v0},
+    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V1, 4, 4, m_search_v1},
+    {"Filecoin.V1Only", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null},
+    {"Filecoin.ChainNotify", ST_PERM_READ, 0, 0, 0, NULL},
+    {"Test.Fail", ST_PERM_READ, 0, 0, 0, m_fail},
+    {"Test.FailSilent", ST_PERM_READ, 0, 0, 0, m_fail_silent},
+    {"Test.BadUtf8", ST_PERM_READ, 0, 0, 0, m_bad_utf8},
+    {"Test.Null", ST_PERM_READ, 0, 0, 0, m_null},
+    {"Test.Count", ST_PERM_READ, 0, 0, 0, m_count},
+    {"Test.Perms", ST_PERM_READ, 0, 0, 0, m_perms},
+};
+
+static void fallback(void *ctx, const st_http_request *req, st_http_response *resp) {
+  (void)ctx;
+  if (!strcmp(req->path, "/health") && !strcmp(req->method, "GET")) st_http_reply_json(resp, 200, json_pack("{ss}", "status", "ok"));
+  else st_http_reply_error(resp, 404, "no endpoint %s", req->path);
+}
+
+static int setup(void **state) {
+  (void)state;
+  st_err err;
+  if (st_jwt_secret_new(F.secret, &err)) return -1;
+  st_rpc_opts o = {.methods = METHODS,
+                   .nmethods = sizeof METHODS / sizeof METHODS[0],
+                   .ctx = &F,
+                   .jwt_secret = F.secret,
+                   .max_body = MAX_BODY,
+                   .fallback = fallback};
+  if (st_rpc_new(&o, &F.rpc, &err) || st_rpc_serve(F.rpc, "127.0.0.1:0", 4, &F.http, &err)) {
+    fprintf(stderr, "setup: %s\n", err.msg);
+    return -1;
+  }
+  snprintf(F.base, sizeof F.base, "http://127.0.0.1:%u", st_http_server_port(F.http));
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  st_http_server_stop(F.http);
+  st_rpc_free(F.rpc);
+  return 0;
+}
+
+/* ---- helpers ---- */
+
+static char *token_for(unsigned perms) {
+  char *t = NULL;
+  st_err err;
+  assert_int_equal(st_jwt_create(F.secret, perms, &t, &err), ST_OK);
+  return t;
+}
+
+/* POSTs body to path with token (NULL: none); returns the status, the reply in resp. */
+static long send_req(const char *method, const char *token, const char *path, const char *body, size_t len, st_buf *resp) {
+  st_http_client *c;
+  st_err err;
+  long status = 0;
+  assert_int_equal(st_http_client_new(F.base, token, &c, &err), ST_OK);
+  st_buf_reset(resp);
+  if (st_http_call(c, method, path, body, len, &status, resp, &err)) fail_msg("%s", err.msg);
+  st_http_client_free(c);
+  return status;
+}
+
+static long post(const char *token, const char *path, const char *body, st_buf *resp) {
+  return send_req("POST", token, path, body, strlen(body), resp);
+}
+
+/* Asserts one exchange: status and the whole reply text. */
+#define EXPECT(token, path, body, want_status, want_text)                                                                           \
+  do {                                                                                                                              \
+    st_buf r_ = ST_BUF_INIT;                                                                                                        \
+    long s_ = post(token, path, body, &r_);                                                                                         \
+    if (s_ != (want_status) || strcmp(st_buf_cstr(&r_), want_text))                                                                 \
+      fail_msg("POST %s %s\n got  %ld %s\n want %d %s", path, body, s_, st_buf_cstr(&r_), want_status, want_text);                  \
+    st_buf_free(&r_);                                                                                                               \
+  } while (0)
+
+/* A raw HTTP/1.1 request (for headers st_http_client does not send); returns the status and the
+ * whole reply (headers and body) in out. */
+static int raw(const char *request, char *out, size_t n) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(st_http_server_port(F.http))};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  size_t len = strlen(request);
+  assert_int_equal(write(fd, request, len), (ssize_t)len);
+  size_t got = 0;
+  ssize_t k;
+  while (got + 1 < n && (k = read(fd, out + got, n - 1 - got)) > 0) got += (size_t)k;
+  out[got] = 0;
+  close(fd);
+  int status = 0;
+  assert_int_equal(sscanf(out, "HTTP/1.%*d %d", &status), 1);
+  return status;
+}
+
+#define OK(id_, result) "{\"id\":" id_ ",\"jsonrpc\":\"2.0\",\"result\":" result "}"
+#define ERR(id_, code, msg) "{\"error\":{\"code\":" #code ",\"message\":\"" msg "\"},\"id\":" id_ ",\"jsonrpc\":\"2.0\"}"
+
+/* ---- tests ---- */
+
+static void test_read_without_token(void **state) {
+  (void)state;
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.ChainHead\",\"params\":[]}", 200,
+         OK("1", "{\"Cids\":[{\"/\":\"bafy2bzaceexample\"}],\"Height\":5}") "\n");
+  /* params omitted or null mean none; "meta" and other members are ignored; "jsonrpc" may be left out */
+  EXPECT(NULL, "/rpc/v1", "{\"id\":2,\"method\":\"Filecoin.ChainHead\",\"meta\":{\"x\":1}}", 200,
+         OK("2", "{\"Cids\":[{\"/\":\"bafy2bzaceexample\"}],\"Height\":5}") "\n");
+  EXPECT(NULL, "/rpc/v0", "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"Filecoin.Test\",\"params\":null}", 500,
+         ERR("3", -32601, "method 'Filecoin.Test' not found") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"Test.Perms\",\"params\":null}", 200, OK("4", "[\"read\"]") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"Test.Null\"}", 200, OK("5", "null") "\n");
+}
+
+static void test_versions(void **state) {
+  (void)state;
+  EXPECT(NULL, "/rpc/v0", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.Version\"}", 200, OK("1", "{\"api\":0}") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.Version\"}", 200, OK("1", "{\"api\":1}") "\n");
+  /* one name, two entries: v0 takes 1 param, v1 takes 4 */
+  EXPECT(NULL, "/rpc/v0", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateSearchMsg\",\"params\":[{}]}", 200,
+         OK("1", "\"v0 search\"") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateSearchMsg\",\"params\":[[],{},10,true]}", 200,
+         OK("1", "{\"v1\":\"search\",\"n\":4}") "\n");
+  EXPECT(NULL, "/rpc/v0", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateSearchMsg\",\"params\":[[],{},10,true]}", 500,
+         ERR("1", -32602, "wrong param count (expected 1, got 4)") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.V1Only\"}", 200, OK("1", "null") "\n");
+  EXPECT(NULL, "/rpc/v0", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.V1Only\"}", 500,
+         ERR("1", -32601, "method 'Filecoin.V1Only' not found") "\n");
+  /* other /rpc paths are not JSON-RPC endpoints: they reach the fallback */
+  st_buf r = ST_BUF_INIT;
+  assert_int_equal(post(NULL, "/rpc/v2", "{}", &r), 404);
+  assert_non_null(strstr(st_buf_cstr(&r), "no endpoint /rpc/v2"));
+  st_buf_free(&r);
+}
+
+static void test_protocol_errors(void **state) {
+  (void)state;
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,", 500,
+         ERR("null", -32700, "Parse error: string or '}' expected near end of file at line 1 column 24") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"id\":1,\"id\":2,\"method\":\"Filecoin.ChainHead\"}", 500,
+         ERR("null", -32700, "Parse error: duplicate object key near '\\\"id\\\"' at line 1 column 12") "\n");
+  EXPECT(NULL, "/rpc/v1", "", 400, ERR("null", -32600, "Invalid request: the body is empty") "\n");
+  EXPECT(NULL, "/rpc/v1", " \r\n\t", 400, ERR("null", -32600, "Invalid request: the body is empty") "\n");
+  EXPECT(NULL, "/rpc/v1", "[]", 400, ERR("null", -32600, "Invalid request: empty batch") "\n");
+  EXPECT(NULL, "/rpc/v1", "5", 400, ERR("null", -32600, "Invalid request: a request is a JSON object, not a number") "\n");
+  EXPECT(NULL, "/rpc/v1", "\"x\"", 400, ERR("null", -32600, "Invalid request: a request is a JSON object, not a string") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":5}", 400,
+         ERR("7", -32600, "Invalid request: \\\"method\\\" must be a string") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":7}", 400, ERR("7", -32600, "Invalid request: no \\\"method\\\"") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"1.0\",\"id\":7,\"method\":\"Filecoin.ChainHead\"}", 400,
+         ERR("7", -32600, "Invalid request: \\\"jsonrpc\\\" must be \\\"2.0\\\"") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"Filecoin.ChainHead\"}", 400,
+         ERR("null", -32600, "Invalid request: invalid id type: bool (want a string, a number or null)") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"Filecoin.ChainHead\"}", 400,
+         ERR("null", -32600, "Invalid request: invalid id type: object (want a string, a number or null)") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.X\"}", 500,
+         ERR("1", -32601, "method 'Filecoin.X' not found") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"filecoin.chainhead\"}", 500,
+         ERR("1", -32601, "method 'filecoin.chainhead' not found") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.ChainNotify\"}", 500,
+         ERR("1", -32601, "method 'Filecoin.ChainNotify' not supported in this mode (no out channel support)") "\n");
+}
+
+static void test_params(void **state) {
+  (void)state;
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":{\"a\":1}}", 500,
+         ERR("1", -32602, "params must be an array of positional parameters, not an object") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":\"t01\"}", 500,
+         ERR("1", -32602, "params must be an array of positional parameters, not a string") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.ChainHead\",\"params\":[1]}", 500,
+         ERR("1", -32602, "wrong param count (expected 0, got 1)") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\"}", 500,
+         ERR("1", -32602, "wrong param count (expected 1 to 2, got 0)") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t01\",[],3]}", 500,
+         ERR("1", -32602, "wrong param count (expected 1 to 2, got 3)") "\n");
+  /* the handler's ST_EINVAL names the param */
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[5]}", 500,
+         ERR("1", -32602, "param 1 (address): not a string") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t1abc\",[]]}", 500,
+         ERR("1", -32602, "param 1 (address): \\\"t1abc\\\" is not an ID address") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t01000\"]}", 200,
+         OK("1", "\"t01000\"") "\n");
+}
+
+static void test_method_errors(void **state) {
+  (void)state;
+  /* a Go error in Lotus: code 1, HTTP 200, the message reaches the client */
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Fail\"}", 200,
+         ERR("1", 1, "sector 5 of miner t01000 not found") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.FailSilent\"}", 200, ERR("1", 1, "conflict") "\n");
+  /* a handler choosing Lotus's registered code (11, ActorNotFound) */
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t099\"]}", 200,
+         ERR("1", 11, "actor not found") "\n");
+  /* bytes that are not UTF-8 never reach the wire */
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.BadUtf8\"}", 200, ERR("1", 1, "bad ? byte and a cut ??") "\n");
+}
+
+static void test_ids(void **state) {
+  (void)state;
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":\"abc-1\",\"method\":\"Test.Null\"}", 200, OK("\"abc-1\"", "null") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":\"caf\\u00e9 \\\"q\\\"\",\"method\":\"Test.Null\"}", 200,
+         OK("\"caf\xc3\xa9 \\\"q\\\"\"", "null") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":-7,\"method\":\"Test.Null\"}", 200, OK("-7", "null") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"Test.Null\"}", 200, OK("1.5", "null") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":9007199254740993,\"method\":\"Test.Null\"}", 200,
+         OK("9007199254740993", "null") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":\"\",\"method\":\"Test.Null\"}", 200, OK("\"\"", "null") "\n");
+  /* null is an id (JSON-RPC 2.0), answered with null */
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"Test.Null\"}", 200, OK("null", "null") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":\"e\",\"method\":\"Test.Fail\"}", 200,
+         ERR("\"e\"", 1, "sector 5 of miner t01000 not found") "\n");
+}
+
+static void test_notifications(void **state) {
+  (void)state;
+  int before = atomic_load(&F.counted);
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"}", 200, "");
+  assert_int_equal(atomic_load(&F.counted), before + 1); /* it ran */
+  /* failures of a notification are not answered either */
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"method\":\"Filecoin.Nope\"}", 200, "");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Fail\"}", 200, "");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"method\":\"Filecoin.ChainHead\",\"params\":[1]}", 200, "");
+  /* a notification refused for permission did not run, and the status says so */
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"method\":\"Filecoin.MpoolPush\",\"params\":[{}]}", 401, "");
+  /* a request too broken to tell is answered */
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"method\":1}", 400, ERR("null", -32600, "Invalid request: \\\"method\\\" must be a string") "\n");
+}
+
+static void test_batches(void **state) {
+  (void)state;
+  int before = atomic_load(&F.counted);
+  EXPECT(NULL, "/rpc/v1",
+         "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Null\"},"
+         "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"},"
+         "{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":\"Filecoin.X\"},"
+         "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"Filecoin.StateLookupID\",\"params\":[5]},"
+         "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"},"
+         "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"Test.Fail\"}]",
+         200,
+         "[" OK("1", "null") "," ERR("\"b\"", -32601, "method 'Filecoin.X' not found") "," ERR("3", -32602,
+                                                                                                 "param 1 (address): not a string") "," ERR("4", 1, "sector 5 of miner t01000 not found") "]\n");
+  assert_int_equal(atomic_load(&F.counted), before + 2);
+  /* only notifications: nothing to send */
+  EXPECT(NULL, "/rpc/v1", "[{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"},{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"}]", 200, "");
+  assert_int_equal(atomic_load(&F.counted), before + 4);
+  /* elements that are not requests get -32600 each, id null */
+  EXPECT(NULL, "/rpc/v1", "[1,[],{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"Test.Null\"}]", 200,
+         "[" ERR("null", -32600, "Invalid request: a request is a JSON object, not a number") "," ERR(
+             "null", -32600, "Invalid request: a request is a JSON object, not an array") "," OK("9", "null") "]\n");
+  /* a notification first: no stray comma */
+  EXPECT(NULL, "/rpc/v1", "[{\"jsonrpc\":\"2.0\",\"method\":\"Test.Null\"},{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"Test.Null\"}]", 200,
+         "[" OK("2", "null") "]\n");
+  /* one refused request makes the batch 401; the others still ran and are answered */
+  EXPECT(NULL, "/rpc/v1",
+         "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Null\"},"
+         "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"Filecoin.MpoolPush\",\"params\":[{}]}]",
+         401, "[" OK("1", "null") "," ERR("2", 1, "missing permission to invoke 'MpoolPush' (need 'write')") "]\n");
+  EXPECT(NULL, "/rpc/v1", "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Null\"", 500,
+         ERR("null", -32700, "Parse error: '}' expected near end of file at line 1 column 45") "\n");
+}
+
+static void test_permissions(void **state) {
+  (void)state;
+  const char *push = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.MpoolPush\",\"params\":[{}]}";
+  const char *sign = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.WalletSign\",\"params\":[\"t01\",\"\"]}";
+  const char *admin = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.AuthNew\",\"params\":[[\"read\"]]}";
+  const char *read = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Perms\"}";
+  /* a write without a token: HTTP 401 with Lotus's message */
+  EXPECT(NULL, "/rpc/v1", push, 401, ERR("1", 1, "missing permission to invoke 'MpoolPush' (need 'write')") "\n");
+  EXPECT(NULL, "/rpc/v0", push, 401, ERR("1", 1, "missing permission to invoke 'MpoolPush' (need 'write')") "\n");
+  /* permission is checked before the param count */
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.MpoolPush\",\"params\":[]}", 401,
+         ERR("1", 1, "missing permission to invoke 'MpoolPush' (need 'write')") "\n");
+  char *t_write = token_for(st_perm_upto(ST_PERM_WRITE));
+  char *t_sign = token_for(st_perm_upto(ST_PERM_SIGN));
+  char *t_admin = token_for(st_perm_upto(ST_PERM_ADMIN));
+  char *t_admin_only = token_for(ST_PERM_ADMIN);
+  char *t_none = token_for(0);
+  EXPECT(t_write, "/rpc/v1", push, 200, OK("1", "{\"/\":\"bafy2bzacepushed\"}") "\n");
+  EXPECT(t_write, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.MpoolPush\",\"params\":[5]}", 500,
+         ERR("1", -32602, "param 1 (message): not an object") "\n");
+  EXPECT(t_write, "/rpc/v1", sign, 401, ERR("1", 1, "missing permission to invoke 'WalletSign' (need 'sign')") "\n");
+  EXPECT(t_sign, "/rpc/v1", sign, 200, OK("1", "null") "\n");
+  EXPECT(t_sign, "/rpc/v1", admin, 401, ERR("1", 1, "missing permission to invoke 'AuthNew' (need 'admin')") "\n");
+  EXPECT(t_admin, "/rpc/v1", admin, 200, OK("1", "[\"read\",\"write\",\"sign\",\"admin\"]") "\n");
+  EXPECT(t_admin, "/rpc/v1", read, 200, OK("1", "[\"read\",\"write\",\"sign\",\"admin\"]") "\n");
+  /* no hierarchy: admin alone does not read or write */
+  EXPECT(t_admin_only, "/rpc/v1", admin, 200, OK("1", "[\"admin\"]") "\n");
+  EXPECT(t_admin_only, "/rpc/v1", read, 401, ERR("1", 1, "missing permission to invoke 'Perms' (need 'read')") "\n");
+  EXPECT(t_admin_only, "/rpc/v1", push, 401, ERR("1", 1, "missing permission to invoke 'MpoolPush' (need 'write')") "\n");
+  /* a valid token with an empty list grants nothing, not even the tokenless read */
+  EXPECT(t_none, "/rpc/v1", read, 401, ERR("1", 1, "missing permission to invoke 'Perms' (need 'read')") "\n");
+  /* the token as a query argument, as Lotus takes it */
+  char path[512];
+  snprintf(path, sizeof path, "/rpc/v1?token=%s", t_write);
+  EXPECT(NULL, path, push, 200, OK("1", "{\"/\":\"bafy2bzacepushed\"}") "\n");
+  free(t_write);
+  free(t_sign);
+  free(t_admin);
+  free(t_admin_only);
+  free(t_none);
+}
+
+static void test_bad_tokens(void **state) {
+  (void)state;
+  const char *read = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.ChainHead\"}";
+  uint8_t other[ST_JWT_SECRET_LEN];
+  st_err err;
+  assert_int_equal(st_jwt_secret_new(other, &err), ST_OK);
+  char *forged = NULL;
+  assert_int_equal(st_jwt_create(other, ST_PERM_ALL, &forged, &err), ST_OK);
+  /* a bad token is refused even for a read method */
+  EXPECT(forged, "/rpc/v1", read, 401, ERR("null", 1, "JWT Verification failed: token signature does not match") "\n");
+  EXPECT("abc", "/rpc/v1", read, 401,
+         ERR("null", 1, "JWT Verification failed: token is not a JWT (want three base64url parts separated by '.')") "\n");
+  char path[512];
+  snprintf(path, sizeof path, "/rpc/v0?token=%s", forged);
+  EXPECT(NULL, path, read, 401, ERR("null", 1, "JWT Verification failed: token signature does not match") "\n");
+  free(forged);
+  /* an Authorization header that is not Bearer */
+  char req[1024], reply[4096];
+  snprintf(req, sizeof req,
+           "POST /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic dXNlcjpwYXNz\r\nContent-Type: application/json\r\n"
+           "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+           strlen(read), read);
+  assert_int_equal(raw(req, reply, sizeof reply), 401);
+  assert_non_null(strstr(reply, "WWW-Authenticate: Bearer realm=\"spacetime\""));
+  assert_non_null(strstr(reply, "\r\n\r\n" ERR("null", 1, "JWT Verification failed: the Authorization header is not \\\"Bearer <token>\\\"") "\n"));
+}
+
+static void test_http_routes(void **state) {
+  (void)state;
+  st_buf r = ST_BUF_INIT;
+  /* the fallback serves other paths */
+  assert_int_equal(send_req("GET", NULL, "/health", NULL, 0, &r), 200);
+  assert_string_equal(st_buf_cstr(&r), "{\"status\":\"ok\"}\n");
+  assert_int_equal(send_req("GET", NULL, "/nothing", NULL, 0, &r), 404);
+  /* JSON-RPC is POST only */
+  assert_int_equal(send_req("GET", NULL, "/rpc/v1", NULL, 0, &r), 405);
+  assert_string_equal(st_buf_cstr(&r), ERR("null", -32600, "Invalid request: JSON-RPC requests are POSTed to /rpc/v1, not sent with GET") "\n");
+  char reply[4096];
+  assert_int_equal(raw("GET /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nConnection: close\r\n\r\n",
+                       reply, sizeof reply),
+                   400);
+  assert_non_null(strstr(reply, "JSON-RPC over WebSocket is not served yet; POST each request to /rpc/v1"));
+  /* over the body limit: st_http_server refuses it before reading */
+  size_t n = MAX_BODY + 1;
+  char *big = malloc(n);
+  memset(big, ' ', n);
+  memcpy(big, "[", 1);
+  assert_int_equal(send_req("POST", NULL, "/rpc/v1", big, n, &r), 413);
+  assert_non_null(strstr(st_buf_cstr(&r), "larger than the limit of 262144 bytes"));
+  /* at the limit it is parsed */
+  big[n - 2] = ']';
+  assert_int_equal(send_req("POST", NULL, "/rpc/v1", big, n - 1, &r), 400);
+  assert_string_equal(st_buf_cstr(&r), ERR("null", -32600, "Invalid request: empty batch") "\n");
+  free(big);
+  st_buf_free(&r);
+}
+
+static void test_handle_body_direct(void **state) {
+  (void)state;
+  uint8_t secret[ST_JWT_SECRET_LEN] = {1};
+  st_rpc_opts o = {.methods = METHODS, .nmethods = sizeof METHODS / sizeof METHODS[0], .ctx = &F, .jwt_secret = secret, .max_body = 16};
+  st_rpc *rpc;
+  st_err err;
+  assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_OK);
+  st_buf out = ST_BUF_INIT;
+  const char *b = "{\"id\":1,\"method\":\"Test.Null\"}";
+  assert_int_equal(st_rpc_handle_body(rpc, 1, ST_PERM_READ, (const uint8_t *)b, strlen(b), &out), 500);
+  assert_string_equal(st_buf_cstr(&out), ERR("null", -32700, "Parse error: request bigger than maximum 16 allowed") "\n");
+  st_buf_reset(&out);
+  b = "{\"id\":1}";
+  assert_int_equal(st_rpc_handle_body(rpc, 1, ST_PERM_READ, (const uint8_t *)b, strlen(b), &out), 400);
+  st_buf_reset(&out);
+  /* a NUL byte in the body */
+  assert_int_equal(st_rpc_handle_body(rpc, 1, ST_PERM_READ, (const uint8_t *)"{\0}", 3, &out), 500);
+  assert_non_null(strstr(st_buf_cstr(&out), "-32700"));
+  st_buf_reset(&out);
+  assert_int_equal(st_rpc_handle_body(rpc, 1, ST_PERM_READ, (const uint8_t *)"\0", 1, &out), 500);
+  st_buf_free(&out);
+  st_rpc_free(rpc);
+}
+
+static void test_table_checks(void **state) {
+  (void)state;
+  uint8_t secret[ST_JWT_SECRET_LEN] = {0};
+  st_rpc *rpc = NULL;
+  st_err err;
+  st_rpc_method dup[] = {{"A.B", ST_PERM_READ, 0, 0, 0, m_null}, {"A.B", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null}};
+  st_rpc_opts o = {.methods = dup, .nmethods = 2, .jwt_secret = secret};
+  assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "method 'A.B' is in the table twice for one API version");
+  st_rpc_method two_bits[] = {{"A.B", ST_PERM_READ | ST_PERM_WRITE, 0, 0, 0, m_null}};
+  o.methods = two_bits;
+  o.nmethods = 1;
+  assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "method 'A.B' needs exactly one permission bit");
+  st_rpc_method range[] = {{"A.B", ST_PERM_READ, 0, 2, 1, m_null}};
+  o.methods = range;
+  assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "min_params 2 above max_params 1");
+  st_rpc_method noname[] = {{NULL, ST_PERM_READ, 0, 0, 0, m_null}};
+  o.methods = noname;
+  assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "method 0 has no name");
+  st_rpc_method badver[] = {{"A.B", ST_PERM_READ, 4, 0, 0, m_null}};
+  o.methods = badver;
+  assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "unknown API version");
+  o.methods = dup;
+  o.nmethods = 1;
+  o.jwt_secret = NULL;
+  assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "no JWT secret");
+  assert_null(rpc);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_read_without_token), cmocka_unit_test(test_versions),     cmocka_unit_test(test_protocol_errors),
+      cmocka_unit_test(test_params),             cmocka_unit_test(test_method_errors), cmocka_unit_test(test_ids),
+      cmocka_unit_test(test_notifications),      cmocka_unit_test(test_batches),       cmocka_unit_test(test_permissions),
+      cmocka_unit_test(test_bad_tokens),         cmocka_unit_test(test_http_routes),   cmocka_unit_test(test_handle_body_direct),
+      cmocka_unit_test(test_table_checks),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
