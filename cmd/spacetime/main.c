@@ -15,6 +15,12 @@ static const struct {
 } COMMANDS[] = {
     {"daemon", st_cmd_daemon, "run the chain node: store, message pool, wallet, JSON-RPC API"},
     {"genesis", st_cmd_genesis, "make a network's genesis file"},
+    {"chain", st_cmd_chain, "read the chain: list, head, getblock, getmessage"},
+    {"wallet", st_cmd_wallet, "the node's wallet: new, list, balance, default, export, import"},
+    {"send", st_cmd_send, "send FIL"},
+    {"mpool", st_cmd_mpool, "the message pool: pending"},
+    {"state", st_cmd_state, "read actors: get-actor, lookup"},
+    {"auth", st_cmd_auth, "API tokens: create-token"},
     {"util", st_cmd_util, "encode and inspect Filecoin formats: addresses, CIDs, CBOR, bitfields"},
 };
 

@@ -735,6 +735,53 @@ static st_code m_wallet_sign(void *ctx, const st_rpc_call *call, json_t *params,
   return code;
 }
 
+static st_code m_wallet_export(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  st_address a, key;
+  st_code code = p_addr(params, 0, &a, err);
+  if (code) return code;
+  uint8_t sk[32];
+  if ((code = key_address(n, &a, &key, err)) || (code = st_fullnode_wallet_key(n, &key, sk, err))) return refuse(call, code);
+  st_buf b64 = ST_BUF_INIT;
+  st_base64_append(&b64, sk, sizeof sk, true);
+  st_secure_zero(sk, sizeof sk);
+  *result = json_pack("{ss ss}", "Type", "secp256k1", "PrivateKey", st_buf_cstr(&b64));
+  st_secure_zero(b64.data, b64.len);
+  st_buf_free(&b64);
+  return ST_OK;
+}
+
+static st_code m_wallet_import(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  const json_t *ki = json_array_get(params, 0), *type = json_object_get(ki, "Type"), *pk = json_object_get(ki, "PrivateKey");
+  if (!json_is_string(type) || strcmp(json_string_value(type), "secp256k1") || !json_is_string(pk))
+    return st_err_set(err, ST_EINVAL, "param 1 (key info): must be {\"Type\": \"secp256k1\", \"PrivateKey\": \"<base64>\"}");
+  st_buf raw = ST_BUF_INIT;
+  st_code code = st_base64_decode(json_string_value(pk), json_string_length(pk), true, &raw, err);
+  if (!code && raw.len != 32) code = st_err_set(err, ST_EINVAL, "param 1 (key info): PrivateKey is %zu bytes, not 32", raw.len);
+  if (code) {
+    st_buf_free(&raw);
+    return st_err_wrap(err, ST_EINVAL, "param 1 (key info)");
+  }
+  st_keyinfo k = {.type = ST_KEY_SECP256K1};
+  memcpy(k.priv, raw.data, 32);
+  st_secure_zero(raw.data, raw.len);
+  st_buf_free(&raw);
+  st_address a;
+  char text[ST_ADDR_STR_MAX], name[ST_ADDR_STR_MAX + 16];
+  code = st_secp_seckey_check(k.priv, err);
+  if (!code) code = st_secp_address(k.priv, &a, err);
+  if (!code) code = st_address_format(&a, 't', text, err);
+  if (!code) {
+    snprintf(name, sizeof name, "wallet-%s", text);
+    code = st_keystore_put(&n->wallet, name, &k, err);
+  }
+  st_secure_zero(&k, sizeof k);
+  if (code) return refuse(call, code);
+  *result = addr_json(n, &a);
+  return ST_OK;
+}
+
 /* ---- blocks and auth ---- */
 
 static st_code m_sync_submit_block(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
@@ -840,6 +887,8 @@ static const st_rpc_method METHODS[] = {
     M("WalletBalance", ST_PERM_READ, 1, 1, m_wallet_balance),
     M("WalletDefaultAddress", ST_PERM_WRITE, 0, 0, m_wallet_default),
     M("WalletSign", ST_PERM_SIGN, 2, 2, m_wallet_sign),
+    M("WalletExport", ST_PERM_ADMIN, 1, 1, m_wallet_export),
+    M("WalletImport", ST_PERM_ADMIN, 1, 1, m_wallet_import),
     M("StateGetActor", ST_PERM_READ, 1, 2, m_state_get_actor),
     M("StateLookupID", ST_PERM_READ, 1, 2, m_state_lookup_id),
     M("StateAccountKey", ST_PERM_READ, 1, 2, m_state_account_key),

@@ -4,7 +4,8 @@
  * Chain: Version, ChainHead, ChainGetTipSet, ChainGetTipSetByHeight, ChainGetBlock,
  *   ChainGetBlockMessages, ChainGetMessage, ChainGetParentMessages, ChainGetParentReceipts,
  *   ChainGetGenesis. Pool: MpoolPush, MpoolPushMessage, MpoolPending, MpoolGetNonce.
- * Wallet: WalletNew, WalletList, WalletBalance, WalletDefaultAddress, WalletSign.
+ * Wallet: WalletNew, WalletList, WalletBalance, WalletDefaultAddress, WalletSign, WalletExport,
+ *   WalletImport.
  * State: StateGetActor, StateLookupID, StateAccountKey, StateSearchMsg, StateWaitMsg.
  * Also GasEstimateMessageGas, SyncSubmitBlock, AuthNew, AuthVerify.
  *
