@@ -43,13 +43,15 @@ fuzz: deps
 
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build build-bench -j $(JOBS) --target bench_codec spacetime-bench spacetime-server
+	cmake --build build-bench -j $(JOBS) --target bench_codec spacetime-bench spacetime-server spacetime
 	build-bench/bench/bench_codec
 	build-bench/spacetime-bench seal --sector-size 2KiB
 	build-bench/spacetime-bench seal --sector-size 8MiB
 	build-bench/spacetime-bench window-post --sector-size 8MiB --sectors 64 --parallel 8
 	build-bench/spacetime-bench winning-post --sector-size 8MiB
 	bench/registry.sh build-bench/spacetime-server
+	build-bench/spacetime-bench apply
+	bench/daemon.sh build-bench/spacetime
 
 clean:
 	rm -rf build build-asan build-fuzz build-bench

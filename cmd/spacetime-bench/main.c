@@ -1,6 +1,8 @@
 /* spacetime-bench: seals, proves and verifies real sectors and prints each phase's time next
  * to a baseline measured in the same run (SHA-256 throughput for sealing, plain pread of the
- * same challenged nodes for PoSt), plus the peak RSS. Results go to bench/RESULTS.md. */
+ * same challenged nodes for PoSt), plus the peak RSS; and times the chain's message path
+ * (apply, against raw balance moves; the message pool, against bare signature checks).
+ * Results go to bench/RESULTS.md. */
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -10,11 +12,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain/st_chain_types.h"
+#include "chain/st_genesis.h"
+#include "chain/st_mpool.h"
+#include "chain/st_network.h"
+#include "chain/st_state.h"
+#include "chain/st_vm.h"
 #include "core/st_buf.h"
 #include "core/st_cli.h"
 #include "core/st_fs.h"
 #include "core/st_json.h"
 #include "crypto/st_hash.h"
+#include "crypto/st_secp.h"
 #include "proofs/st_fr.h"
 #include "proofs/st_porep.h"
 #include "proofs/st_post.h"
@@ -290,13 +299,303 @@ static int cmd_winning_post(opts *o) {
   return 0;
 }
 
+/* ---- apply: the chain's message path ---- */
+
+#define APPLY_VALUE 1000       /* attoFIL moved by each transfer */
+#define APPLY_GAS_LIMIT 125000 /* about 1.25x what a transfer between two t1 accounts uses */
+#define APPLY_FEE_CAP 1000     /* attoFIL per gas; the devnet base fee is 100 */
+
+typedef struct chain_fx {
+  st_network net;
+  st_state genesis; /* epoch 0: the built-in actors and K funded accounts t0100.. */
+  uint64_t n, k;
+  uint64_t nmsgs;          /* how many of msgs are initialised */
+  st_signed_message *msgs; /* message i: account i % K to account (i + 1) % K, nonce i / K */
+  size_t *size;            /* each one's signed encoding, as a block stores it */
+} chain_fx;
+
+static void chain_fx_free(chain_fx *f) {
+  for (uint64_t i = 0; f->msgs && i < f->nmsgs; i++) st_signed_message_free(&f->msgs[i]);
+  free(f->msgs);
+  free(f->size);
+  st_state_clear(&f->genesis);
+}
+
+/* K keys, a devnet genesis funding each with 1000 FIL, and N signed transfers (not timed). */
+static int chain_fx_make(chain_fx *f, uint64_t n, uint64_t k) {
+  st_err err;
+  st_genesis g;
+  st_genesis_init(&g);
+  st_state_init(&f->genesis);
+  f->n = n;
+  f->k = k;
+  uint8_t (*sk)[32] = calloc(k, sizeof *sk);
+  st_address *addr = calloc(k, sizeof *addr);
+  f->msgs = calloc(n, sizeof *f->msgs);
+  f->size = calloc(n, sizeof *f->size);
+  int rc = 0;
+  if (!sk || !addr || !f->msgs || !f->size) rc = st_cli_fail("out of memory for %llu messages", (unsigned long long)n);
+  if (!rc && st_network_profile("devnet", &g.network, &err)) rc = st_cli_fail("%s", err.msg);
+  for (uint64_t i = 0; i < k && !rc; i++) {
+    char text[ST_ADDR_STR_MAX], spec[ST_ADDR_STR_MAX + 16];
+    if (st_secp_keygen(sk[i], &err) || st_secp_address(sk[i], &addr[i], &err) || st_address_format(&addr[i], 't', text, &err)) {
+      rc = st_cli_fail("key %llu: %s", (unsigned long long)i, err.msg);
+      break;
+    }
+    snprintf(spec, sizeof spec, "%s=1000", text);
+    if (st_genesis_add_account(&g, spec, &err)) rc = st_cli_fail("%s", err.msg);
+  }
+  if (!rc && st_genesis_state(&g, &f->genesis, &err)) rc = st_cli_fail("genesis state: %s", err.msg);
+  f->net = g.network;
+  st_genesis_clear(&g);
+  for (uint64_t i = 0; i < n && !rc; i++) {
+    st_signed_message *sm = &f->msgs[i];
+    st_signed_message_init(sm);
+    f->nmsgs = i + 1;
+    st_message *m = &sm->message;
+    m->from = addr[i % k];
+    m->to = addr[(i + 1) % k];
+    m->nonce = i / k;
+    mpz_set_ui(m->value, APPLY_VALUE);
+    m->gas_limit = APPLY_GAS_LIMIT;
+    mpz_set_ui(m->gas_fee_cap, APPLY_FEE_CAP);
+    mpz_set_ui(m->gas_premium, 100 + (i * 37) % 101); /* varied, so selection has to choose */
+    st_buf enc = ST_BUF_INIT;
+    if (st_signed_message_sign_secp(sm, sk[i % k], &err) || st_signed_message_encode(sm, &enc, &err))
+      rc = st_cli_fail("message %llu: %s", (unsigned long long)i, err.msg);
+    f->size[i] = enc.len;
+    st_buf_free(&enc);
+  }
+  if (sk) st_secure_zero(sk, k * sizeof *sk);
+  free(sk);
+  free(addr);
+  return rc;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median and (max - min) / median of reps values (sorted in place). */
+static double median_of(double *v, size_t reps, double *spread) {
+  qsort(v, reps, sizeof *v, cmp_double);
+  double med = reps % 2 ? v[reps / 2] : (v[reps / 2 - 1] + v[reps / 2]) / 2;
+  *spread = med > 0 ? (v[reps - 1] - v[0]) / med : 0;
+  return med;
+}
+
+/* Applies every message to a copy of the genesis state as one block mined by t0100 would, and
+ * checks the outcome (every receipt exit 0, every nonce advanced, the total supply kept). */
+static int time_apply(const chain_fx *f, double *secs, double *root_secs, int64_t *gas_used) {
+  st_err err;
+  st_state s;
+  st_state_init(&s);
+  if (st_state_copy(&s, &f->genesis, &err)) {
+    st_state_clear(&s);
+    return st_cli_fail("%s", err.msg);
+  }
+  mpz_t base, before, after;
+  mpz_init_set_si(base, f->net.initial_base_fee);
+  mpz_inits(before, after, NULL);
+  st_state_total(&s, before);
+  st_vm vm;
+  st_vm_init(&vm, &s, &f->net, ST_ID_FIRST_ACCOUNT, base, 1);
+  uint64_t failed = 0, refused = 0;
+  int64_t gas = 0;
+  st_code first_code = ST_OK;
+  char first_msg[ST_ERR_MSG_MAX] = "";
+  double t0 = now_s();
+  for (uint64_t i = 0; i < f->n; i++) {
+    st_receipt r;
+    st_receipt_init(&r);
+    st_code code = st_vm_apply(&vm, &f->msgs[i].message, f->size[i], &r, NULL, &err);
+    if (code) {
+      if (!refused++) {
+        first_code = code;
+        snprintf(first_msg, sizeof first_msg, "%s", err.msg);
+      }
+    } else if (r.exit_code) {
+      failed++;
+    }
+    gas += r.gas_used;
+    st_receipt_free(&r);
+  }
+  *secs = now_s() - t0;
+  /* the state root a block header commits to, once per block */
+  st_buf blob = ST_BUF_INIT;
+  st_cid root;
+  t0 = now_s();
+  st_state_root(&s, &blob, &root);
+  *root_secs = now_s() - t0;
+  st_buf_free(&blob);
+  *gas_used = gas;
+  st_state_total(&s, after);
+  int rc = 0;
+  if (refused) rc = st_cli_fail("%llu messages refused, the first (code %d): %s", (unsigned long long)refused, (int)first_code, first_msg);
+  else if (failed) rc = st_cli_fail("%llu messages failed (exit code not 0)", (unsigned long long)failed);
+  else if (mpz_cmp(before, after)) rc = st_cli_fail("the total supply changed while applying");
+  for (uint64_t a = 0; a < f->k && !rc; a++) {
+    const st_state_actor *act = st_state_get(&s, ST_ID_FIRST_ACCOUNT + a);
+    uint64_t want = f->n / f->k + (a < f->n % f->k);
+    if (!act || act->nonce != want)
+      rc = st_cli_fail("t0%llu has nonce %llu after the block, want %llu", (unsigned long long)(ST_ID_FIRST_ACCOUNT + a),
+                       act ? (unsigned long long)act->nonce : 0ULL, (unsigned long long)want);
+  }
+  st_vm_clear(&vm);
+  mpz_clears(base, before, after, NULL);
+  st_state_clear(&s);
+  return rc;
+}
+
+/* The baseline: the same value moves as raw st_state_transfer calls by actor ID (no lookup of
+ * key addresses, no checks, gas, fees or journal). */
+static int time_transfers(const chain_fx *f, double *secs) {
+  st_err err;
+  st_state s;
+  st_state_init(&s);
+  if (st_state_copy(&s, &f->genesis, &err)) {
+    st_state_clear(&s);
+    return st_cli_fail("%s", err.msg);
+  }
+  mpz_t v;
+  mpz_init_set_ui(v, APPLY_VALUE);
+  uint64_t bad = 0;
+  double t0 = now_s();
+  for (uint64_t i = 0; i < f->n; i++)
+    bad += st_state_transfer(&s, ST_ID_FIRST_ACCOUNT + i % f->k, ST_ID_FIRST_ACCOUNT + (i + 1) % f->k, v, &err) != ST_OK;
+  *secs = now_s() - t0;
+  mpz_clear(v);
+  st_state_clear(&s);
+  return bad ? st_cli_fail("%llu transfers failed", (unsigned long long)bad) : 0;
+}
+
+/* Bare signature checks of every message: the floor for admitting them to the pool. */
+static int time_verify(const chain_fx *f, double *secs) {
+  st_err err;
+  uint64_t bad = 0;
+  double t0 = now_s();
+  for (uint64_t i = 0; i < f->n; i++) bad += st_signed_message_verify(&f->msgs[i], &err) != ST_OK;
+  *secs = now_s() - t0;
+  return bad ? st_cli_fail("%llu signatures did not verify", (unsigned long long)bad) : 0;
+}
+
+/* st_mpool_add of every message (in the order they were signed), then one selection for a
+ * block on the genesis state. */
+static int time_mpool(const chain_fx *f, double *add_secs, double *select_secs, size_t *selected) {
+  st_err err;
+  st_state s;
+  st_state_init(&s);
+  if (st_state_copy(&s, &f->genesis, &err)) {
+    st_state_clear(&s);
+    return st_cli_fail("%s", err.msg);
+  }
+  st_mpool *pool = NULL;
+  const st_signed_message **out = malloc(f->n * sizeof *out);
+  int rc = 0;
+  if (!out) rc = st_cli_fail("out of memory");
+  else if (st_mpool_new(&f->net, &pool, &err)) rc = st_cli_fail("%s", err.msg);
+  double t0 = now_s();
+  for (uint64_t i = 0; i < f->n && !rc; i++)
+    if (st_mpool_add(pool, &s, &f->msgs[i], NULL, &err)) rc = st_cli_fail("mpool add of message %llu: %s", (unsigned long long)i, err.msg);
+  *add_secs = now_s() - t0;
+  if (!rc) {
+    t0 = now_s();
+    *selected = st_mpool_select(pool, &s, f->net.block_gas_limit, out, f->n);
+    *select_secs = now_s() - t0;
+    /* the selection must be a valid block: each sender's messages in nonce order from 0 */
+    uint64_t *next = calloc(f->k, sizeof *next);
+    for (size_t i = 0; next && i < *selected && !rc; i++) {
+      st_state_actor *a;
+      uint64_t idx = 0;
+      if (st_state_lookup(&s, &out[i]->message.from, &a, &err)) rc = st_cli_fail("%s", err.msg);
+      else idx = a->id - ST_ID_FIRST_ACCOUNT;
+      if (!rc && (idx >= f->k || out[i]->message.nonce != next[idx]++)) rc = st_cli_fail("selection %zu is out of nonce order", i);
+    }
+    free(next);
+  }
+  free(out);
+  st_mpool_free(pool);
+  st_state_clear(&s);
+  return rc;
+}
+
+static int cmd_apply(uint64_t n, uint64_t k, uint64_t reps, bool json) {
+  chain_fx f;
+  memset(&f, 0, sizeof f);
+  if (!json) fprintf(stderr, "signing %llu transfers between %llu accounts (not timed)\n", (unsigned long long)n, (unsigned long long)k);
+  double t0 = now_s();
+  int rc = chain_fx_make(&f, n, k);
+  double sign_s = now_s() - t0;
+  double *v = calloc(6 * reps, sizeof *v);
+  if (!rc && !v) rc = st_cli_fail("out of memory");
+  double *apply = v, *root = v + reps, *transfer = v + 2 * reps, *verify = v + 3 * reps, *add = v + 4 * reps, *sel = v + 5 * reps;
+  int64_t gas = 0;
+  size_t selected = 0;
+  /* one untimed warm-up of each, then reps interleaved repetitions */
+  for (uint64_t r = 0; r <= reps && !rc; r++) {
+    size_t i = r ? r - 1 : 0;
+    rc = time_apply(&f, &apply[i], &root[i], &gas);
+    if (!rc) rc = time_transfers(&f, &transfer[i]);
+    if (!rc) rc = time_verify(&f, &verify[i]);
+    if (!rc) rc = time_mpool(&f, &add[i], &sel[i], &selected);
+    if (!rc && !json && r) fprintf(stderr, "  run %llu: apply %.3f s, transfers %.4f s, verify %.3f s, mpool add %.3f s, select %.4f s\n",
+                                   (unsigned long long)r, apply[i], transfer[i], verify[i], add[i], sel[i]);
+  }
+  if (rc) {
+    free(v);
+    chain_fx_free(&f);
+    return rc;
+  }
+  double sp_apply, sp_root, sp_transfer, sp_verify, sp_add, sp_sel;
+  double m_apply = median_of(apply, reps, &sp_apply), m_root = median_of(root, reps, &sp_root);
+  double m_transfer = median_of(transfer, reps, &sp_transfer), m_verify = median_of(verify, reps, &sp_verify);
+  double m_add = median_of(add, reps, &sp_add), m_sel = median_of(sel, reps, &sp_sel);
+  double dn = (double)n, avg_size = 0;
+  for (uint64_t i = 0; i < n; i++) avg_size += (double)f.size[i] / dn;
+  json_t *report = json_pack(
+      "{s:s, s:I, s:I, s:I, s:f, s:f, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:f}",
+      "network", f.net.name, "messages", (json_int_t)n, "accounts", (json_int_t)k, "reps", (json_int_t)reps, "sign_s", sign_s,
+      "message_bytes_avg", avg_size, "gas_used", (json_int_t)gas, "apply_s", m_apply, "apply_msgs_per_s", dn / m_apply,
+      "apply_spread", sp_apply, "transfer_s", m_transfer, "transfer_per_s", dn / m_transfer, "transfer_spread", sp_transfer,
+      "apply_vs_transfer", m_apply / m_transfer, "state_root_s", m_root, "verify_s", m_verify, "verify_per_s", dn / m_verify,
+      "mpool_add_s", m_add, "mpool_add_per_s", dn / m_add, "mpool_add_vs_verify", m_add / m_verify, "selected", (json_int_t)selected,
+      "mpool_select_s", m_sel, "mpool_select_msgs_per_s", (double)selected / m_sel, "mpool_add_spread", sp_add);
+  st_buf t = ST_BUF_INIT;
+  st_buf_printf(&t, "chain, %s: %llu transfers between %llu secp256k1 accounts, %.0f bytes signed on average; median of %llu runs\n",
+                f.net.name, (unsigned long long)n, (unsigned long long)k, avg_size, (unsigned long long)reps);
+  st_buf_printf(&t, "  %-34s %10s %12s %12s %7s\n", "", "total", "per second", "per message", "spread");
+  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_vm_apply (one block)", m_apply * 1e3, dn / m_apply, m_apply / dn * 1e6,
+                sp_apply * 100);
+  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_state_transfer (baseline)", m_transfer * 1e3, dn / m_transfer,
+                m_transfer / dn * 1e6, sp_transfer * 100);
+  st_buf_printf(&t, "  %-34s %8.2f ms %12s %12s %6.1f%%\n", "state root after the block", m_root * 1e3, "-", "-", sp_root * 100);
+  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_mpool_add (signature included)", m_add * 1e3, dn / m_add,
+                m_add / dn * 1e6, sp_add * 100);
+  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_signed_message_verify (baseline)", m_verify * 1e3, dn / m_verify,
+                m_verify / dn * 1e6, sp_verify * 100);
+  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_mpool_select (one block)", m_sel * 1e3, (double)selected / m_sel,
+                selected ? m_sel / (double)selected * 1e6 : 0, sp_sel * 100);
+  st_buf_printf(&t, "  apply / transfer = %.1fx; mpool add / verify = %.2fx; %zu of %llu messages selected (block gas limit %lld, %lld gas used)\n",
+                m_apply / m_transfer, m_add / m_verify, selected, (unsigned long long)n, (long long)f.net.block_gas_limit, (long long)gas);
+  emit(&(opts){.json = json}, report, st_buf_cstr(&t));
+  st_buf_free(&t);
+  free(v);
+  chain_fx_free(&f);
+  return 0;
+}
+
 static void usage(FILE *f) {
   fprintf(f,
           "usage: spacetime-bench <command> [flags]\n\n"
           "commands:\n"
           "  seal          --sector-size S [--dir D] [--json]   seal, prove and verify one CC sector\n"
           "  window-post   --sector-size S --sectors N [--parallel P] [--dir D] [--json]\n"
-          "  winning-post  --sector-size S [--dir D] [--json]\n\n"
+          "  winning-post  --sector-size S [--dir D] [--json]\n"
+          "  apply         [--messages N] [--accounts K] [--reps R] [--json]   apply N signed transfers\n"
+          "                as one block (and st_state_transfer as the baseline), add them to the message\n"
+          "                pool (and bare signature checks as the baseline), select a block (default\n"
+          "                N 20000, K 100, R 5)\n\n"
           "Sizes: 2KiB, 8MiB, 512MiB, 32GiB, 64GiB. Without --dir the files go to a temporary\n"
           "directory that is removed at the end.\n");
 }
@@ -311,6 +610,9 @@ int main(int argc, char **argv) {
       ST_FLAG("dir", ST_FLAG_VALUE, "DIR", "where the sector files go (kept)"),
       ST_FLAG("sectors", ST_FLAG_VALUE, "N", "sectors in the partition (window-post)"),
       ST_FLAG("parallel", ST_FLAG_VALUE, "P", "sectors read at once (window-post, default 8)"),
+      ST_FLAG("messages", ST_FLAG_VALUE, "N", "signed transfers (apply, default 20000)"),
+      ST_FLAG("accounts", ST_FLAG_VALUE, "K", "funded accounts sending them round-robin (apply, default 100)"),
+      ST_FLAG("reps", ST_FLAG_VALUE, "R", "timed repetitions after a warm-up (apply, default 5)"),
       ST_FLAG("json", ST_FLAG_BOOL, NULL, "print one JSON object"),
   };
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
@@ -321,8 +623,23 @@ int main(int argc, char **argv) {
     return 0;
   }
   const char *cmd = argv[1];
-  if (strcmp(cmd, "seal") && strcmp(cmd, "window-post") && strcmp(cmd, "winning-post"))
+  if (strcmp(cmd, "seal") && strcmp(cmd, "window-post") && strcmp(cmd, "winning-post") && strcmp(cmd, "apply"))
     return st_cli_fail("unknown command \"%s\" (run 'spacetime-bench --help')", cmd);
+  if (!strcmp(cmd, "apply")) {
+    uint64_t n = 20000, k = 100, reps = 5;
+    if (st_cli_has(&cli, "messages") && st_parse_u64(st_cli_flag(&cli, "messages")->value, "--messages", &n, &err))
+      return st_cli_fail("%s", err.msg);
+    if (st_cli_has(&cli, "accounts") && st_parse_u64(st_cli_flag(&cli, "accounts")->value, "--accounts", &k, &err))
+      return st_cli_fail("%s", err.msg);
+    if (st_cli_has(&cli, "reps") && st_parse_u64(st_cli_flag(&cli, "reps")->value, "--reps", &reps, &err)) return st_cli_fail("%s", err.msg);
+    if (k < 2 || k > ST_GENESIS_MAX_ACCOUNTS) return st_cli_fail("--accounts must be between 2 and %d", ST_GENESIS_MAX_ACCOUNTS);
+    if (n < 1 || n > 10000000) return st_cli_fail("--messages must be between 1 and 10000000");
+    if (n > k * ST_MPOOL_MAX_PER_SENDER)
+      return st_cli_fail("--messages %llu is more than the pool holds for %llu senders (%d each)", (unsigned long long)n,
+                         (unsigned long long)k, ST_MPOOL_MAX_PER_SENDER);
+    if (reps < 1 || reps > 1000) return st_cli_fail("--reps must be between 1 and 1000");
+    return cmd_apply(n, k, reps, st_cli_has(&cli, "json"));
+  }
   uint64_t sectors = 2, parallel = 0;
   if (st_cli_has(&cli, "sectors") && st_parse_u64(st_cli_flag(&cli, "sectors")->value, "--sectors", &sectors, &err))
     return st_cli_fail("%s", err.msg);

@@ -1,6 +1,6 @@
-/* st_mpool: waiting messages in one array ordered by (sender, nonce). A devnet pool holds
- * hundreds to thousands of messages, so linear scans are simpler than indexes and fast enough
- * (bench/ measures apply and selection together). */
+/* st_mpool: waiting messages in one array of pointers ordered by (sender, nonce). A sender's
+ * messages are found by binary search, and an insertion moves pointers, not entries
+ * (bench/RESULTS.md has the figures before and after). */
 #include "chain/st_mpool.h"
 
 #include <stdio.h>
@@ -19,7 +19,7 @@ typedef struct entry {
 
 struct st_mpool {
   const st_network *net;
-  entry *e;
+  entry **e;
   size_t n, cap;
   const st_signed_message **view; /* for st_mpool_pending */
 };
@@ -33,7 +33,10 @@ st_code st_mpool_new(const st_network *net, st_mpool **out, st_err *err) {
 
 void st_mpool_free(st_mpool *p) {
   if (!p) return;
-  for (size_t i = 0; i < p->n; i++) st_signed_message_free(&p->e[i].sm);
+  for (size_t i = 0; i < p->n; i++) {
+    st_signed_message_free(&p->e[i]->sm);
+    free(p->e[i]);
+  }
   free(p->e);
   free(p->view);
   free(p);
@@ -42,13 +45,25 @@ void st_mpool_free(st_mpool *p) {
 size_t st_mpool_size(const st_mpool *p) { return p->n; }
 
 static void remove_at(st_mpool *p, size_t i) {
-  st_signed_message_free(&p->e[i].sm);
+  st_signed_message_free(&p->e[i]->sm);
+  free(p->e[i]);
   memmove(&p->e[i], &p->e[i + 1], (p->n - i - 1) * sizeof p->e[0]);
   p->n--;
 }
 
 static bool before(const entry *a, uint64_t sender, uint64_t nonce) {
   return a->sender < sender || (a->sender == sender && a->sm.message.nonce < nonce);
+}
+
+/* The index of the first entry not before (sender, nonce). */
+static size_t lower_bound(const st_mpool *p, uint64_t sender, uint64_t nonce) {
+  size_t lo = 0, hi = p->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (before(p->e[mid], sender, nonce)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 static st_code copy_signed(st_signed_message *dst, const st_signed_message *src, st_err *err) {
@@ -86,13 +101,12 @@ st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, 
     return st_err_set(err, ST_EINVAL, "nonce %llu was already used: the sender's next nonce is %llu", (unsigned long long)m->nonce,
                       (unsigned long long)next);
   /* the sender's waiting messages, and what they commit */
-  size_t first = 0, count = 0;
-  while (first < p->n && before(&p->e[first], id, 0)) first++;
+  size_t first = lower_bound(p, id, 0), count = 0;
   mpz_t committed, need, t;
   mpz_inits(committed, need, t, NULL);
   ssize_t replace = -1;
-  for (size_t i = first; i < p->n && p->e[i].sender == id; i++, count++) {
-    const st_message *w = &p->e[i].sm.message;
+  for (size_t i = first; i < p->n && p->e[i]->sender == id; i++, count++) {
+    const st_message *w = &p->e[i]->sm.message;
     if (w->nonce == next) next++;
     if (w->nonce == m->nonce) {
       replace = (ssize_t)i;
@@ -108,7 +122,7 @@ st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, 
   if (!code && replace < 0 && count >= ST_MPOOL_MAX_PER_SENDER)
     code = st_err_set(err, ST_ERANGE, "the sender has %zu messages waiting already (at most %d)", count, ST_MPOOL_MAX_PER_SENDER);
   if (!code && replace >= 0) {
-    const mpz_t *old = &p->e[replace].sm.message.gas_premium;
+    const mpz_t *old = &p->e[replace]->sm.message.gas_premium;
     min_replacement(*old, t);
     if (mpz_cmp(m->gas_premium, t) < 0) {
       char *have = amount_text(m->gas_premium), *want = amount_text(t), *was = amount_text(*old);
@@ -132,29 +146,34 @@ st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, 
   mpz_clears(committed, need, t, NULL);
   if (code) return code;
 
-  entry e = {.sender = id, .size = size};
-  if ((code = copy_signed(&e.sm, sm, err)) || (code = st_signed_message_cid(sm, &e.cid, err))) {
-    st_signed_message_free(&e.sm);
+  entry *e = calloc(1, sizeof *e);
+  if (!e) return st_err_set(err, ST_ENOMEM, "out of memory in the message pool");
+  e->sender = id;
+  e->size = size;
+  if ((code = copy_signed(&e->sm, sm, err)) || (code = st_signed_message_cid(sm, &e->cid, err))) {
+    st_signed_message_free(&e->sm);
+    free(e);
     return code;
   }
-  if (cid) *cid = e.cid;
+  if (cid) *cid = e->cid;
   if (replace >= 0) {
-    st_signed_message_free(&p->e[replace].sm);
+    st_signed_message_free(&p->e[replace]->sm);
+    free(p->e[replace]);
     p->e[replace] = e;
     return ST_OK;
   }
   if (p->n == p->cap) {
     size_t cap = p->cap ? p->cap * 2 : 64;
-    entry *ne = realloc(p->e, cap * sizeof *ne);
+    entry **ne = realloc(p->e, cap * sizeof *ne);
     if (!ne) {
-      st_signed_message_free(&e.sm);
+      st_signed_message_free(&e->sm);
+      free(e);
       return st_err_set(err, ST_ENOMEM, "out of memory in the message pool");
     }
     p->e = ne;
     p->cap = cap;
   }
-  size_t at = first;
-  while (at < p->n && before(&p->e[at], id, m->nonce)) at++;
+  size_t at = lower_bound(p, id, m->nonce);
   memmove(&p->e[at + 1], &p->e[at], (p->n - at) * sizeof p->e[0]);
   p->e[at] = e;
   p->n++;
@@ -167,7 +186,7 @@ st_code st_mpool_nonce(st_mpool *p, st_state *state, const st_address *addr, uin
   if (code) return code;
   uint64_t next = a->nonce;
   for (size_t i = 0; i < p->n; i++)
-    if (p->e[i].sender == a->id && p->e[i].sm.message.nonce == next) next++;
+    if (p->e[i]->sender == a->id && p->e[i]->sm.message.nonce == next) next++;
   *nonce = next;
   return ST_OK;
 }
@@ -179,7 +198,7 @@ size_t st_mpool_pending(st_mpool *p, const st_signed_message ***out) {
     *out = NULL;
     return 0;
   }
-  for (size_t i = 0; i < p->n; i++) p->view[i] = &p->e[i].sm;
+  for (size_t i = 0; i < p->n; i++) p->view[i] = &p->e[i]->sm;
   *out = p->view;
   return p->n;
 }
@@ -190,11 +209,11 @@ size_t st_mpool_select(st_mpool *p, st_state *state, int64_t gas_limit, const st
   size_t *cursor = malloc((p->n ? p->n : 1) * sizeof *cursor);
   if (!cursor) return 0;
   for (size_t i = 0; i < p->n; i++) {
-    if (i && p->e[i].sender == p->e[i - 1].sender) continue;
-    st_state_actor *a = st_state_get(state, p->e[i].sender);
+    if (i && p->e[i]->sender == p->e[i - 1]->sender) continue;
+    st_state_actor *a = st_state_get(state, p->e[i]->sender);
     size_t j = i;
-    while (j < p->n && p->e[j].sender == p->e[i].sender && a && p->e[j].sm.message.nonce < a->nonce) j++;
-    bool ready = a && j < p->n && p->e[j].sender == p->e[i].sender && p->e[j].sm.message.nonce == a->nonce;
+    while (j < p->n && p->e[j]->sender == p->e[i]->sender && a && p->e[j]->sm.message.nonce < a->nonce) j++;
+    bool ready = a && j < p->n && p->e[j]->sender == p->e[i]->sender && p->e[j]->sm.message.nonce == a->nonce;
     cursor[nsenders++] = ready ? j : SIZE_MAX;
   }
   size_t taken = 0;
@@ -203,18 +222,18 @@ size_t st_mpool_select(st_mpool *p, st_state *state, int64_t gas_limit, const st
     ssize_t best = -1;
     for (size_t s = 0; s < nsenders; s++) {
       if (cursor[s] == SIZE_MAX) continue;
-      const st_message *m = &p->e[cursor[s]].sm.message;
+      const st_message *m = &p->e[cursor[s]]->sm.message;
       if (m->gas_limit > gas_limit - used) {
         cursor[s] = SIZE_MAX; /* its next message does not fit, so neither do the ones after it */
         continue;
       }
-      if (best < 0 || mpz_cmp(m->gas_premium, p->e[cursor[best]].sm.message.gas_premium) > 0) best = (ssize_t)s;
+      if (best < 0 || mpz_cmp(m->gas_premium, p->e[cursor[best]]->sm.message.gas_premium) > 0) best = (ssize_t)s;
     }
     if (best < 0) break;
     size_t i = cursor[best];
-    out[taken++] = &p->e[i].sm;
-    used += p->e[i].sm.message.gas_limit;
-    bool more = i + 1 < p->n && p->e[i + 1].sender == p->e[i].sender && p->e[i + 1].sm.message.nonce == p->e[i].sm.message.nonce + 1;
+    out[taken++] = &p->e[i]->sm;
+    used += p->e[i]->sm.message.gas_limit;
+    bool more = i + 1 < p->n && p->e[i + 1]->sender == p->e[i]->sender && p->e[i + 1]->sm.message.nonce == p->e[i]->sm.message.nonce + 1;
     cursor[best] = more ? i + 1 : SIZE_MAX;
   }
   free(cursor);
@@ -223,7 +242,7 @@ size_t st_mpool_select(st_mpool *p, st_state *state, int64_t gas_limit, const st
 
 void st_mpool_prune(st_mpool *p, st_state *state) {
   for (size_t i = p->n; i-- > 0;) {
-    st_state_actor *a = st_state_get(state, p->e[i].sender);
-    if (!a || p->e[i].sm.message.nonce < a->nonce) remove_at(p, i);
+    st_state_actor *a = st_state_get(state, p->e[i]->sender);
+    if (!a || p->e[i]->sm.message.nonce < a->nonce) remove_at(p, i);
   }
 }

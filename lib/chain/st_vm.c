@@ -157,20 +157,27 @@ static void compute_fees(const st_vm *vm, const st_message *m, int64_t used, st_
 
 st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *receipt, st_vm_fees *fees, st_err *err) {
   st_state *s = vm->state;
-  char from_text[ST_ADDR_STR_MAX];
-  addr_text(&m->from, from_text);
+  char from_text[ST_ADDR_STR_MAX]; /* formatted only for an error: it costs more than a transfer */
   st_state_actor *sender;
-  if (st_state_lookup(s, &m->from, &sender, NULL)) return st_err_set(err, ST_EINVAL, "sender %s does not exist", from_text);
-  if (sender->kind != ST_ACTOR_ACCOUNT)
+  if (st_state_lookup(s, &m->from, &sender, NULL)) {
+    addr_text(&m->from, from_text);
+    return st_err_set(err, ST_EINVAL, "sender %s does not exist", from_text);
+  }
+  if (sender->kind != ST_ACTOR_ACCOUNT) {
+    addr_text(&m->from, from_text);
     return st_err_set(err, ST_EINVAL, "sender %s is a %s actor, not an account", from_text, st_actor_kind_name(sender->kind));
-  if (m->nonce != sender->nonce)
+  }
+  if (m->nonce != sender->nonce) {
+    addr_text(&m->from, from_text);
     return st_err_set(err, ST_EINVAL, "nonce %llu of %s is not its next nonce %llu", (unsigned long long)m->nonce, from_text,
                       (unsigned long long)sender->nonce);
+  }
   if (!st_state_get(s, vm->miner)) return st_err_set(err, ST_EINVAL, "the block's miner t0%llu does not exist", (unsigned long long)vm->miner);
   mpz_t cost;
   mpz_init(cost);
   mpz_mul_si(cost, m->gas_fee_cap, m->gas_limit);
   if (mpz_cmp(sender->balance, cost) < 0) {
+    addr_text(&m->from, from_text);
     char *have = mpz_get_str(NULL, 10, sender->balance), *need = mpz_get_str(NULL, 10, cost);
     st_err_set(err, ST_EINVAL, "sender %s has %s attoFIL, less than GasLimit x GasFeeCap = %s", from_text, have, need);
     free(have);

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# bench/daemon.sh: HTTP throughput of the chain daemon's JSON-RPC API.
+#
+#   bench/daemon.sh PATH/TO/spacetime        (BENCH_SECS=N sets each wrk run, default 10)
+#
+# It writes a devnet genesis with one funded account, starts `spacetime daemon` on 127.0.0.1 (a
+# free port, its own temp repo, no block producer, so the head stays at the genesis tipset),
+# checks that Filecoin.ChainHead answers with a JSON-RPC result, then runs `wrk -t2 -c16
+# --latency` against
+#   GET  /health                     the baseline: same server, reads the head height only
+#   POST /rpc/v1 Filecoin.ChainHead  JSON-RPC parse, dispatch, the head tipset as Lotus JSON
+# and prints requests/s and p99 latency for each, and ChainHead/health, the share of the
+# baseline's rate that a ChainHead call keeps. Only the daemon this script started is killed.
+set -euo pipefail
+
+secs=${BENCH_SECS:-10}
+# The compressed secp256k1 generator point: the public key of secret key 1. The account only
+# needs to exist; nothing signs with it.
+pubkey=0279BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798
+body='{"jsonrpc":"2.0","id":1,"method":"Filecoin.ChainHead","params":[]}'
+
+die() {
+  echo "daemon.sh: $*" >&2
+  exit 1
+}
+
+daemon_pid=
+tmp=
+cleanup() {
+  if [[ -n $daemon_pid ]]; then
+    kill "$daemon_pid" 2>/dev/null || true
+    wait "$daemon_pid" 2>/dev/null || true
+  fi
+  [[ -n $tmp ]] && rm -rf "$tmp"
+  return 0
+}
+trap cleanup EXIT
+
+# wrk prints latencies as 203.00us, 1.23ms, 1.02s or 1.50m; this gives milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (match(v, /^[0-9.]+/) == 0) { print "?"; exit }
+    n = substr(v, 1, RLENGTH); u = substr(v, RLENGTH + 1)
+    f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
+    if (f < 0) { print "?"; exit }
+    printf "%.3f", n * f
+  }'
+}
+
+# run_wrk KEY NAME URL [WRK ARGS...]: sets rps and p99 (ms); fails if wrk fails, its output lacks
+# either figure, or any answer was not 2xx. Socket errors (timeouts, resets) are printed with the
+# figures.
+run_wrk() {
+  local key=$1 name=$2 url=$3 out=$tmp/wrk-$1.txt
+  shift 3
+  wrk -t2 -c16 -d"${secs}s" --latency "$@" "$url" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed against $url"; }
+  if grep -q 'Non-2xx or 3xx responses' "$out"; then
+    cat "$out" >&2
+    die "$name answered with errors under load"
+  fi
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+  p99=$(awk '$1 == "99%" {print $2}' "$out")
+  [[ -n $rps && -n $p99 ]] || { cat "$out" >&2; die "could not read Requests/sec or the 99% line from wrk's output ($key)"; }
+  p99=$(to_ms "$p99")
+  local errs
+  errs=$(grep 'Socket errors' "$out" || true)
+  printf '  %-32s %12.0f req/s   p99 %8s ms%s\n' "$name" "$rps" "$p99" "${errs:+   ($errs)}"
+}
+
+# check_chainhead URL: the reply must be a JSON-RPC 2.0 result holding a tipset at height 0.
+check_chainhead() {
+  local out
+  out=$(curl -sS --max-time 10 -XPOST -H 'Content-Type: application/json' -d "$body" "$1") || die "curl $1 failed"
+  jq -e '.jsonrpc == "2.0" and .id == 1 and (has("error") | not) and (.result.Cids | length) >= 1 and .result.Height == 0' \
+    <<<"$out" >/dev/null || die "ChainHead did not answer with a JSON-RPC result for the genesis tipset: ${out:0:400}"
+}
+
+command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
+command -v curl >/dev/null || die "curl is not installed"
+command -v jq >/dev/null || die "jq is not installed"
+[[ $# -eq 1 && $1 != -* ]] || die "usage: bench/daemon.sh PATH/TO/spacetime (BENCH_SECS=N, default 10)"
+[[ -x $1 ]] || die "$1 is not an executable (build the spacetime target)"
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+tmp=$(mktemp -d /tmp/st-bench-daemon.XXXXXX)
+repo=$tmp/repo
+
+addr=$("$bin" util address encode --secp256k1-pubkey "$pubkey") || die "util address encode failed"
+addr=${addr%%[[:space:]]*}
+[[ $addr == t1* ]] || die "util address encode gave \"$addr\", not a t1 address"
+"$bin" genesis new --out "$tmp/genesis.json" --account "$addr=1000" >/dev/null || die "genesis new failed"
+
+"$bin" daemon --repo "$repo" --genesis "$tmp/genesis.json" --api 0 >"$tmp/daemon.log" 2>&1 &
+daemon_pid=$!
+maddr=
+for _ in $(seq 100); do # up to 10 s
+  if [[ -s $repo/api ]]; then
+    maddr=$(head -n1 "$repo/api")
+    break
+  fi
+  kill -0 "$daemon_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if [[ -z $maddr ]]; then
+  cat "$tmp/daemon.log" >&2
+  die "the daemon did not write $repo/api within 10 s"
+fi
+# /ip4/127.0.0.1/tcp/PORT/http
+[[ $maddr =~ ^/ip4/127\.0\.0\.1/tcp/([0-9]+)/http$ ]] || die "the daemon listens on $maddr, not on 127.0.0.1"
+base=http://127.0.0.1:${BASH_REMATCH[1]}
+[[ -s $repo/token ]] || die "the daemon wrote no $repo/token"
+
+check_chainhead "$base/rpc/v1"
+health=$(curl -sS --max-time 10 "$base/health") || die "GET /health failed"
+jq -e '.status == "ok" and .height == 0' <<<"$health" >/dev/null || die "/health answered $health"
+
+# wrk's Lua script: every request is the same POST.
+cat >"$tmp/chainhead.lua" <<EOF
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+EOF
+
+echo "daemon: wrk -t2 -c16 -d${secs}s --latency against 127.0.0.1 ($(nproc) CPUs shared by wrk and the daemon)"
+run_wrk health 'GET /health' "$base/health"
+h_rps=$rps h_p99=$p99
+run_wrk chainhead 'POST /rpc/v1 Filecoin.ChainHead' "$base/rpc/v1" -s "$tmp/chainhead.lua"
+c_rps=$rps c_p99=$p99
+check_chainhead "$base/rpc/v1" # still answering correctly after the load
+kill -0 "$daemon_pid" 2>/dev/null || die "the daemon died under load"
+ratio=$(awk -v c="$c_rps" -v h="$h_rps" 'BEGIN { printf "%.2f", c / h }')
+printf '  ChainHead/health = %s\n' "$ratio"
+
+echo
+printf '| %-34s | %9s | %10s |\n' request 'req/s' p99
+printf '|%s|%s|%s|\n' ------------------------------------ ----------- ------------
+printf '| %-34s | %9.0f | %7s ms |\n' 'GET /health (baseline)' "$h_rps" "$h_p99"
+printf '| %-34s | %9.0f | %7s ms |\n' 'POST /rpc/v1 Filecoin.ChainHead' "$c_rps" "$c_p99"
+printf '| %-34s | %9s | %10s |\n' 'ratio ChainHead/health' "$ratio" ''
