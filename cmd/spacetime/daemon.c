@@ -238,6 +238,7 @@ int st_cmd_daemon(int argc, char **argv) {
     }
     st_apiinfo_remove_api(repo, NULL);
   }
+  if (node_ok) st_fullnode_stop(&d.node); /* waits in progress end, so the server can stop */
   st_http_server_stop(http);
   st_rpc_free(rpc);
   if (node_ok) st_fullnode_free(&d.node);

@@ -212,13 +212,14 @@ static void record_free(record *r) {
 static st_code put_record(st_cs_txn *t, const st_tipset_key *key, const record *r, st_err *err) {
   st_buf b = ST_BUF_INIT, pk = ST_BUF_INIT;
   st_tipset_key_bytes(&r->parent, &pk);
-  st_cbor_put_array(&b, 6);
+  st_cbor_put_array(&b, 7);
   st_cbor_put_int(&b, r->height);
   st_cbor_put_bigint(&b, r->exec.weight);
   st_cbor_put_cid(&b, &r->exec.state_root);
   st_cbor_put_cid(&b, &r->exec.receipts_root);
   st_cbor_put_bigint(&b, r->exec.next_base_fee);
   st_cbor_put_bytes(&b, pk.data, pk.len);
+  st_cbor_put_cid(&b, &r->exec.applied_root);
   st_cid kc;
   st_code code = st_tipset_key_cid(key, &kc, err);
   char mk[ST_CID_STR_MAX + 48];
@@ -247,7 +248,7 @@ static st_code get_record(st_cs_txn *t, const st_tipset_key *key, record *r, st_
   st_cbor_reader_init(&rd, b.data, b.len, err);
   const uint8_t *pk;
   size_t pklen;
-  code = st_cbor_expect_array(&rd, 6, "tipset record");
+  code = st_cbor_expect_array(&rd, 7, "tipset record");
   if (!code) code = st_cbor_read_int(&rd, &r->height);
   if (!code) code = st_cbor_read_bigint(&rd, r->exec.weight);
   if (!code) code = st_cbor_read_cid(&rd, &r->exec.state_root);
@@ -255,7 +256,21 @@ static st_code get_record(st_cs_txn *t, const st_tipset_key *key, record *r, st_
   if (!code) code = st_cbor_read_bigint(&rd, r->exec.next_base_fee);
   if (!code) code = st_cbor_read_bytes(&rd, &pk, &pklen);
   if (!code) code = st_tipset_key_from_bytes(pk, pklen, &r->parent, err);
+  if (!code) code = st_cbor_read_cid(&rd, &r->exec.applied_root);
   st_buf_free(&b);
+  return code;
+}
+
+/* The CIDs a tipset applied, from its record. */
+static st_code applied_of(st_cs_txn *t, const st_tipset_key *key, st_cid **cids, size_t *n, st_err *err) {
+  record r;
+  record_init(&r);
+  st_buf b = ST_BUF_INIT;
+  st_code code = get_record(t, key, &r, err);
+  if (!code) code = st_cs_get(t, &r.exec.applied_root, &b, err);
+  if (!code) code = read_cid_list(b.data, b.len, cids, n, err);
+  st_buf_free(&b);
+  record_free(&r);
   return code;
 }
 
@@ -318,15 +333,20 @@ static st_code apply_order(st_cs_txn *t, const st_tipset *ts, st_cid **out, size
   return code;
 }
 
-static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const st_tipset_exec *parent, st_tipset_exec *out, st_err *err) {
+/* Applies ts's messages on its parent's state. strict (one block being checked on its own):
+ * a message that cannot be applied makes the block invalid. Otherwise (a tipset of several
+ * blocks) such a message is skipped, as Lotus skips out-of-sequence messages: two valid blocks
+ * may carry the same sender's nonce. out->applied_root lists what was applied, in order. */
+static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const st_tipset_exec *parent, bool strict, st_tipset_exec *out,
+                           st_err *err) {
   st_state state;
   st_state_init(&state);
   st_code code = load_state(t, &parent->state_root, &state, err);
-  st_cid *order = NULL;
-  size_t *block_of = NULL, n = 0;
+  st_cid *order = NULL, *applied = NULL;
+  size_t *block_of = NULL, n = 0, napplied = 0;
   if (!code) code = apply_order(t, ts, &order, &block_of, &n, err);
-  st_buf receipts = ST_BUF_INIT;
-  st_cbor_put_array(&receipts, n);
+  if (!code && n && !(applied = calloc(n, sizeof *applied))) code = st_err_set(err, ST_ENOMEM, "out of memory applying a tipset");
+  st_buf items = ST_BUF_INIT;
   int64_t gas_sum = 0;
   for (size_t i = 0; i < n && !code; i++) {
     const st_block_header *b = &ts->blocks[block_of[i]];
@@ -339,11 +359,20 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
     st_receipt rc;
     st_receipt_init(&rc);
     st_buf enc = ST_BUF_INIT;
+    st_err why;
     code = load_signed(t, &order[i], &sm, err);
     if (!code) code = st_signed_message_encode(&sm, &enc, err);
-    if (!code) code = st_vm_apply(&vm, &sm.message, enc.len, &rc, NULL, err);
-    if (!code) code = st_receipt_encode(&rc, &receipts, err);
-    if (!code) gas_sum += sm.message.gas_limit;
+    st_code applied_code = code ? code : st_vm_apply(&vm, &sm.message, enc.len, &rc, NULL, &why);
+    if (!code && applied_code == ST_EINVAL && !strict) {
+      /* skipped: no receipt, no gas */
+    } else if (!code && applied_code) {
+      code = applied_code;
+      if (err) *err = why;
+    } else if (!code) {
+      code = st_receipt_encode(&rc, &items, err);
+      gas_sum += sm.message.gas_limit;
+      applied[napplied++] = order[i];
+    }
     if (code) {
       char s[ST_CID_STR_MAX];
       st_cid_to_string(&order[i], s);
@@ -354,20 +383,27 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
     st_signed_message_free(&sm);
     st_vm_clear(&vm);
   }
-  st_buf blob = ST_BUF_INIT;
+  st_buf blob = ST_BUF_INIT, receipts = ST_BUF_INIT;
   if (!code) {
     st_state_root(&state, &blob, &out->state_root);
     code = st_cs_put(t, &out->state_root, blob.data, blob.len, err);
   }
-  if (!code) code = st_buf_status(&receipts, err);
+  if (!code) {
+    st_cbor_put_array(&receipts, napplied);
+    st_buf_append(&receipts, items.data, items.len);
+    code = st_buf_status(&receipts, err);
+  }
   if (!code) code = put_cbor(t, &receipts, &out->receipts_root, err);
+  if (!code) code = put_cid_list(t, applied, napplied, &out->applied_root, err);
   if (!code) st_vm_next_base_fee(&c->net, ts->blocks[0].parent_base_fee, gas_sum, ts->n, out->next_base_fee);
   /* until consensus: a tipset weighs its parent's weight plus its blocks */
   if (!code) mpz_add_ui(out->weight, ts->blocks[0].parent_weight, (unsigned long)ts->n);
   (void)parent;
   st_buf_free(&blob);
   st_buf_free(&receipts);
+  st_buf_free(&items);
   free(order);
+  free(applied);
   free(block_of);
   st_state_clear(&state);
   return code;
@@ -376,9 +412,9 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
 /* ---- the head chain's indexes ---- */
 
 static st_code index_messages(st_cs_txn *t, const st_tipset *ts, bool add, st_err *err) {
-  st_cid *order;
-  size_t *block_of, n;
-  st_code code = apply_order(t, ts, &order, &block_of, &n, err);
+  st_cid *order = NULL;
+  size_t n = 0;
+  st_code code = applied_of(t, &ts->key, &order, &n, err);
   st_buf key = ST_BUF_INIT, rec = ST_BUF_INIT;
   st_tipset_key_bytes(&ts->key, &key);
   for (size_t i = 0; i < n && !code; i++) {
@@ -397,7 +433,6 @@ static st_code index_messages(st_cs_txn *t, const st_tipset *ts, bool add, st_er
   st_buf_free(&key);
   st_buf_free(&rec);
   free(order);
-  free(block_of);
   return code;
 }
 
@@ -522,6 +557,7 @@ static st_code build_genesis(st_cs_txn *t, const st_genesis *g, const st_network
     r.height = 0;
     r.exec.state_root = state_root; /* genesis applies no messages */
     r.exec.receipts_root = receipts;
+    r.exec.applied_root = receipts; /* the same empty list */
     mpz_set_si(r.exec.next_base_fee, net->initial_base_fee);
     code = put_record(t, key, &r, err);
     record_free(&r);
@@ -539,18 +575,35 @@ static st_code build_genesis(st_cs_txn *t, const st_genesis *g, const st_network
   return code;
 }
 
+/* The network's parameters as canonical JSON: the genesis block does not commit to them, so
+ * the repo keeps them and refuses to reopen under other rules. */
+static char *network_text(const st_network *net) {
+  json_t *j = st_network_to_json(net);
+  char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(j);
+  return text;
+}
+
 static st_code open_tx(st_cs_txn *t, void *vctx, st_err *err) {
   genesis_ctx *gc = vctx;
   st_tipset_key stored;
   st_tipset_key_init(&stored);
+  char *net = network_text(&gc->g->network);
+  if (!net) return st_err_set(err, ST_ENOMEM, "out of memory opening the chain");
   st_code code = get_key_meta(t, "genesis", &stored, NULL);
   if (code == ST_ENOENT) { /* a new repo */
-    st_tipset_key_free(&stored);
-    return build_genesis(t, gc->g, &gc->g->network, &gc->key, true, err);
+    code = build_genesis(t, gc->g, &gc->g->network, &gc->key, true, err);
+    if (!code) code = st_cs_put_meta(t, "network", net, strlen(net), err);
+  } else {
+    if (!code) code = build_genesis(t, gc->g, &gc->g->network, &gc->key, false, err);
+    if (!code && !st_tipset_key_equal(&stored, &gc->key))
+      code = st_err_set(err, ST_ECONFLICT, "this repo holds a chain from another genesis: use the genesis file it was made with, or a new --repo");
+    st_buf have = ST_BUF_INIT;
+    if (!code && (st_cs_get_meta(t, "network", &have, NULL) || have.len != strlen(net) || memcmp(have.data, net, have.len)))
+      code = st_err_set(err, ST_ECONFLICT, "this repo's chain was made with other network parameters than this genesis file's: use the file it was made with, or a new --repo");
+    st_buf_free(&have);
   }
-  if (!code) code = build_genesis(t, gc->g, &gc->g->network, &gc->key, false, err);
-  if (!code && !st_tipset_key_equal(&stored, &gc->key))
-    code = st_err_set(err, ST_ECONFLICT, "this repo holds a chain from another genesis: use the genesis file it was made with, or a new --repo");
+  free(net);
   st_tipset_key_free(&stored);
   return code;
 }
@@ -690,6 +743,7 @@ static st_code rd_exec(st_cs_txn *t, void *v, st_err *err) {
   if (!code) {
     r->exec->state_root = rec.exec.state_root;
     r->exec->receipts_root = rec.exec.receipts_root;
+    r->exec->applied_root = rec.exec.applied_root;
     mpz_set(r->exec->next_base_fee, rec.exec.next_base_fee);
     mpz_set(r->exec->weight, rec.exec.weight);
   }
@@ -766,6 +820,27 @@ st_code st_chain_block_messages(st_chain *c, const st_block_header *b, st_signed
   *cids = m.cids;
   *n = m.n;
   return ST_OK;
+}
+
+typedef struct applied_ctx {
+  const st_tipset_key *key;
+  st_cid *cids;
+  size_t n;
+} applied_ctx;
+
+static st_code rd_applied(st_cs_txn *t, void *v, st_err *err) {
+  applied_ctx *a = v;
+  return applied_of(t, a->key, &a->cids, &a->n, err);
+}
+
+st_code st_chain_applied(st_chain *c, const st_tipset_key *key, st_cid **cids, size_t *n, st_err *err) {
+  applied_ctx a = {key, NULL, 0};
+  pthread_mutex_lock(&c->mu);
+  st_code code = st_cs_read(c->cs, rd_applied, &a, err);
+  pthread_mutex_unlock(&c->mu);
+  *cids = a.cids;
+  *n = code ? 0 : a.n;
+  return code;
 }
 
 typedef struct receipts_ctx {
@@ -888,6 +963,9 @@ typedef struct submit_ctx {
 static st_code check_block(st_chain *c, st_cs_txn *t, const st_block_header *b, const record *parent, uint64_t now, st_err *err) {
   if (b->height <= parent->height)
     return st_err_set(err, ST_EINVAL, "height %lld is not above its parent's %lld", (long long)b->height, (long long)parent->height);
+  int64_t epoch = st_chain_epoch_at(c, now);
+  if (b->height > epoch + 1) /* also keeps the timestamp arithmetic below from overflowing */
+    return st_err_set(err, ST_EINVAL, "height %lld is beyond the current epoch %lld", (long long)b->height, (long long)epoch);
   uint64_t want = c->genesis_time + (uint64_t)b->height * (uint64_t)c->net.block_delay;
   if (b->timestamp != want)
     return st_err_set(err, ST_EINVAL, "timestamp %llu is not genesis + height x block delay = %llu", (unsigned long long)b->timestamp,
@@ -938,8 +1016,16 @@ static st_code store_messages(st_chain *c, st_cs_txn *t, const st_block_header *
   size_t nl = 0;
   if (!code) code = meta_messages(t, &b->messages, &listed, &nl, err);
   if (code == ST_ENOENT) st_err_wrap(err, code, "the block's messages are not known; send them with it");
-  for (size_t i = 0; i < nl && !code; i++)
+  int64_t gas = 0;
+  for (size_t i = 0; i < nl && !code; i++) {
+    st_signed_message sm;
+    st_signed_message_init(&sm);
     if (!st_cs_has(t, &listed[i])) code = st_err_set(err, ST_EINVAL, "the block lists a message that was not sent with it");
+    else if (!(code = load_signed(t, &listed[i], &sm, err))) gas += sm.message.gas_limit;
+    st_signed_message_free(&sm);
+    if (!code && gas > c->net.block_gas_limit)
+      code = st_err_set(err, ST_EINVAL, "the block's messages ask for more than the block gas limit %lld", (long long)c->net.block_gas_limit);
+  }
   free(listed);
   free(cids);
   st_buf_free(&enc);
@@ -970,6 +1056,19 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
   if (!code) code = check_block(c, t, b, &parent, s->now, err);
   if (!code) code = store_messages(c, t, b, s->msgs, s->nmsgs, err);
   if (!code) code = st_cs_put(t, &cid, enc.data, enc.len, err);
+  /* the block must apply on its own: every message it carries valid on the parent's state */
+  st_tipset alone;
+  st_tipset_init(&alone);
+  st_tipset_key alone_key;
+  st_tipset_key_init(&alone_key);
+  st_tipset_exec alone_exec;
+  st_tipset_exec_init(&alone_exec);
+  if (!code) code = st_tipset_key_set(&alone_key, &cid, 1, err);
+  if (!code) code = load_tipset(t, &alone_key, &alone, err);
+  if (!code && (code = exec_tipset(c, t, &alone, &parent.exec, true, &alone_exec, err))) st_err_wrap(err, code, "applying the block");
+  st_tipset_exec_free(&alone_exec);
+  st_tipset_key_free(&alone_key);
+  st_tipset_free(&alone);
   /* the tipset it joins: the largest formed so far on the same parent at the same height */
   char hp[ST_CID_STR_MAX + 96];
   st_cid pcid;
@@ -984,6 +1083,15 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
   st_cid *keys = NULL;
   size_t nkeys = 0;
   if (!code && !get_key_meta(t, hp, &sibling, NULL)) nkeys = sibling.n;
+  /* one block per miner per height: a second one is equivocation, not extra weight */
+  for (size_t i = 0; i < nkeys && !code; i++) {
+    st_block_header other;
+    st_block_header_init(&other);
+    code = load_block(t, &sibling.cids[i], &other, err);
+    if (!code && st_address_equal(&other.miner, &b->miner))
+      code = st_err_set(err, ST_EINVAL, "the miner has a block at this height already");
+    st_block_header_free(&other);
+  }
   if (!code && !(keys = calloc(nkeys + 1, sizeof *keys))) code = st_err_set(err, ST_ENOMEM, "out of memory forming a tipset");
   if (!code) {
     if (nkeys) memcpy(keys, sibling.cids, nkeys * sizeof *keys);
@@ -1004,7 +1112,7 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
     code = st_tipset_key_set(&key, keys, ts.n, err);
   }
   if (!code) code = load_tipset(t, &key, &ts, err);
-  if (!code && (code = exec_tipset(c, t, &ts, &parent.exec, &rec.exec, err))) st_err_wrap(err, code, "applying the tipset");
+  if (!code && (code = exec_tipset(c, t, &ts, &parent.exec, false, &rec.exec, err))) st_err_wrap(err, code, "applying the tipset");
   if (!code) {
     rec.height = b->height;
     code = st_tipset_key_set(&rec.parent, pkey.cids, pkey.n, err);
@@ -1092,6 +1200,36 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
   size_t n = 0, cap = st_mpool_size(bc->pool);
   if (!code && cap && !(chosen = calloc(cap, sizeof *chosen))) code = st_err_set(err, ST_ENOMEM, "out of memory choosing messages");
   if (!code && cap) n = st_mpool_select(bc->pool, &st, c->net.block_gas_limit, chosen, cap);
+  /* keep only what applies: a waiting message its sender can no longer pay for (or whose nonce
+   * another block used) would make this block invalid; its sender's later ones go with it */
+  if (!code && n) {
+    st_state trial;
+    st_state_init(&trial);
+    code = st_state_copy(&trial, &st, err);
+    st_vm vm;
+    st_vm_init(&vm, &trial, &c->net, me->id, head.exec.next_base_fee, bc->epoch);
+    size_t kept = 0;
+    st_address skip[64];
+    size_t nskip = 0;
+    for (size_t i = 0; i < n && !code; i++) {
+      bool skipped = false;
+      for (size_t k = 0; k < nskip && !skipped; k++) skipped = st_address_equal(&skip[k], &chosen[i]->message.from);
+      st_buf enc = ST_BUF_INIT;
+      st_receipt rc;
+      st_receipt_init(&rc);
+      if (!skipped && !st_signed_message_encode(chosen[i], &enc, NULL) && !st_vm_apply(&vm, &chosen[i]->message, enc.len, &rc, NULL, NULL))
+        chosen[kept++] = chosen[i];
+      else if (!skipped && nskip < sizeof skip / sizeof skip[0])
+        skip[nskip++] = chosen[i]->message.from;
+      else if (!skipped)
+        break; /* too many bad senders to track: stop here, the block is still valid */
+      st_receipt_free(&rc);
+      st_buf_free(&enc);
+    }
+    n = kept;
+    st_vm_clear(&vm);
+    st_state_clear(&trial);
+  }
   st_cid *cids = n ? calloc(n, sizeof *cids) : NULL;
   if (!code && n && !cids) code = st_err_set(err, ST_ENOMEM, "out of memory choosing messages");
   if (!code && n && !(*bc->msgs = calloc(n, sizeof **bc->msgs))) code = st_err_set(err, ST_ENOMEM, "out of memory choosing messages");

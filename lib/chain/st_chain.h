@@ -46,6 +46,7 @@ st_code st_tipset_to_json(const st_tipset *t, char network, json_t **out, st_err
 /* The result of applying a tipset's messages. */
 typedef struct st_tipset_exec {
   st_cid state_root, receipts_root;
+  st_cid applied_root; /* the CIDs of the messages applied, in order (one per receipt) */
   mpz_t next_base_fee;
   mpz_t weight; /* the tipset's own weight */
 } st_tipset_exec;
@@ -69,10 +70,13 @@ st_code st_chain_tipset_at(st_chain *c, int64_t height, st_tipset *out, st_err *
 st_code st_chain_exec(st_chain *c, const st_tipset_key *key, st_tipset_exec *out, st_err *err);
 
 st_code st_chain_block(st_chain *c, const st_cid *cid, st_block_header *out, st_err *err);
-/* A message by CID: a signed one by its signed CID, or its unsigned message by either CID. */
+/* A message by the CID it is stored and indexed under: a secp256k1 message's signed CID (the CID
+ * MpoolPush returns and blocks list). */
 st_code st_chain_message(st_chain *c, const st_cid *cid, st_signed_message *out, st_err *err);
 /* A block's messages, with their CIDs (the signed CIDs). Caller frees each and the arrays. */
 st_code st_chain_block_messages(st_chain *c, const st_block_header *b, st_signed_message **msgs, st_cid **cids, size_t *n, st_err *err);
+/* The CIDs of the messages a tipset applied, in order (one per receipt). Caller frees. */
+st_code st_chain_applied(st_chain *c, const st_tipset_key *key, st_cid **cids, size_t *n, st_err *err);
 /* The receipts of a tipset's messages (in the order they were applied). */
 st_code st_chain_receipts(st_chain *c, const st_cid *receipts_root, st_receipt **out, size_t *n, st_err *err);
 

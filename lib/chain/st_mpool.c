@@ -246,3 +246,9 @@ void st_mpool_prune(st_mpool *p, st_state *state) {
     if (!a || p->e[i]->sm.message.nonce < a->nonce) remove_at(p, i);
   }
 }
+
+const st_signed_message *st_mpool_find(const st_mpool *p, const st_cid *cid) {
+  for (size_t i = 0; i < p->n; i++)
+    if (st_cid_equal(&p->e[i]->cid, cid)) return &p->e[i]->sm;
+  return NULL;
+}

@@ -44,6 +44,9 @@ size_t st_mpool_pending(st_mpool *p, const st_signed_message ***out);
  * put in out (pointers into the pool). */
 size_t st_mpool_select(st_mpool *p, st_state *state, int64_t gas_limit, const st_signed_message **out, size_t max);
 
+/* The waiting message with this (signed) CID, or NULL; valid until the pool next changes. */
+const st_signed_message *st_mpool_find(const st_mpool *p, const st_cid *cid);
+
 /* Drops messages whose nonce the state has passed (applied, or replaced on chain). */
 void st_mpool_prune(st_mpool *p, st_state *state);
 

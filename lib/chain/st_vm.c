@@ -231,14 +231,15 @@ void st_vm_next_base_fee(const st_network *net, const mpz_t base_fee, int64_t ga
   if (nblocks) {
     mpz_set_si(delta, gas_limit_sum);
     mpz_mul_ui(delta, delta, 5);
-    mpz_tdiv_q_ui(delta, delta, 4 * (unsigned long)nblocks);
+    mpz_fdiv_q_ui(delta, delta, 4 * (unsigned long)nblocks);
   }
   mpz_sub_ui(delta, delta, (unsigned long)target);
   if (mpz_cmp_si(delta, target) > 0) mpz_set_si(delta, target);
   if (mpz_cmp_si(delta, -target) < 0) mpz_set_si(delta, -target);
+  /* floor division, as go-state-types' big.Div (a falling fee rounds down, as in Lotus) */
   mpz_mul(change, base_fee, delta);
-  mpz_tdiv_q_ui(change, change, (unsigned long)target);
-  mpz_tdiv_q_ui(change, change, 8);
+  mpz_fdiv_q_ui(change, change, (unsigned long)target);
+  mpz_fdiv_q_ui(change, change, 8);
   mpz_add(out, base_fee, change);
   if (mpz_cmp_si(out, net->min_base_fee) < 0) mpz_set_si(out, net->min_base_fee);
   mpz_clears(delta, change, NULL);

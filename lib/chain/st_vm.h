@@ -76,7 +76,7 @@ void st_vm_fees_clear(st_vm_fees *f);
 
 /* The checks every message must pass before it goes near a block (the message pool's and a
  * block's): Version 0, GasLimit between the inclusion cost and the block gas limit, fee cap at
- * least the premium, no value above the total supply. size is the signed message's size. */
+ * least the premium. size is the signed message's size. */
 st_code st_vm_check_message(const st_network *net, const st_message *m, size_t size, st_err *err);
 
 /* Applies one signed message (its signature checked already). ST_EINVAL means it cannot be

@@ -232,8 +232,12 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
   srv->max_body = opts->max_body ? opts->max_body : 1 << 20;
   srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)(void *)&bound)->sin_port);
-  srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL, NULL, on_request, srv,
-                              MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(opts->threads ? opts->threads : 4),
+  /* a thread per connection: a handler that blocks (a database, a wait for the next tipset)
+   * holds only its own connection, never the others a pool thread would also be serving */
+  unsigned limit = opts->threads ? opts->threads * 16 : 64;
+  if (limit < 64) limit = 64;
+  srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC, 0, NULL, NULL,
+                              on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, limit,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
   if (!srv->mhd) {

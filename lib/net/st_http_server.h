@@ -3,7 +3,8 @@
  *
  * The registry and the chain daemon put their routes on top of it. It reads the body (refusing
  * one larger than max_body with 413 before reading it), knows whether the peer is on loopback,
- * and runs handlers on a fixed pool of threads, so a handler may block on its database. */
+ * and runs each connection on its own thread (at most 16 x threads connections, and at least
+ * 64), so a handler may block on its database or wait without stalling other clients. */
 #ifndef ST_HTTP_SERVER_H
 #define ST_HTTP_SERVER_H
 
@@ -52,7 +53,7 @@ typedef void (*st_http_handler)(void *ctx, const st_http_request *req, st_http_r
 typedef struct st_http_server_opts {
   const char *listen; /* "127.0.0.1:3456", "[::1]:3456", "0.0.0.0:3456"; port 0 picks a free one */
   size_t max_body;    /* bytes; 0 means 1 MiB */
-  unsigned threads;   /* handler threads; 0 means 4 */
+  unsigned threads;   /* sizes the connection limit (16 per thread, at least 64); 0 means 4 */
 } st_http_server_opts;
 
 /* Binds and starts serving; errors name the address (e.g. "address already in use"). */

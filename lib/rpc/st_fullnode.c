@@ -202,34 +202,21 @@ static st_code parent_of(st_fullnode *n, const st_cid *block, st_tipset *parent,
   return code;
 }
 
-/* Messages of a tipset in the order they were applied (each CID once). */
+/* The messages a tipset applied, in order, as [{"Cid", "Message"}]. */
 static st_code applied_messages(st_fullnode *n, const st_tipset *ts, json_t *out, st_err *err) {
-  st_code code = ST_OK;
-  st_cid *seen = NULL;
-  size_t nseen = 0;
-  for (size_t b = 0; b < ts->n && !code; b++) {
-    st_signed_message *msgs;
-    st_cid *cids;
-    size_t k;
-    if ((code = st_chain_block_messages(n->chain, &ts->blocks[b], &msgs, &cids, &k, err))) break;
-    for (size_t i = 0; i < k && !code; i++) {
-      bool dup = false;
-      for (size_t j = 0; j < nseen && !dup; j++) dup = st_cid_equal(&seen[j], &cids[i]);
-      if (dup) continue;
-      st_cid *ns = realloc(seen, (nseen + 1) * sizeof *ns);
-      if (!ns) {
-        code = st_err_set(err, ST_ENOMEM, "out of memory");
-        break;
-      }
-      seen = ns;
-      seen[nseen++] = cids[i];
-      json_t *m;
-      if (!(code = st_message_to_json(&msgs[i].message, n->network, &m, err)))
-        json_array_append_new(out, json_pack("{so so}", "Cid", st_chain_json_cid(&cids[i]), "Message", m));
-    }
-    free_msgs(msgs, cids, k);
+  st_cid *cids = NULL;
+  size_t k = 0;
+  st_code code = st_chain_applied(n->chain, &ts->key, &cids, &k, err);
+  for (size_t i = 0; i < k && !code; i++) {
+    st_signed_message sm;
+    st_signed_message_init(&sm);
+    json_t *m = NULL;
+    code = st_chain_message(n->chain, &cids[i], &sm, err);
+    if (!code) code = st_message_to_json(&sm.message, n->network, &m, err);
+    if (!code) json_array_append_new(out, json_pack("{so so}", "Cid", st_chain_json_cid(&cids[i]), "Message", m));
+    st_signed_message_free(&sm);
   }
-  free(seen);
+  free(cids);
   return code;
 }
 
@@ -393,6 +380,8 @@ static st_code m_state_search_msg(void *ctx, const st_rpc_call *call, json_t *pa
   return code;
 }
 
+static st_code wait_msg(st_fullnode *n, const st_rpc_call *call, const st_cid *cid, int64_t confidence, json_t **result, st_err *err);
+
 static st_code m_state_wait_msg(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
   st_fullnode *n = ctx;
   st_cid cid;
@@ -401,7 +390,26 @@ static st_code m_state_wait_msg(void *ctx, const st_rpc_call *call, json_t *para
   const json_t *conf = json_array_get(params, 1);
   if (conf && !json_is_integer(conf)) return st_err_set(err, ST_EINVAL, "param 2 (confidence): must be an integer");
   int64_t confidence = conf ? json_integer_value(conf) : 0;
-  /* wait for the message, then for confidence more epochs on top; at most 10 minutes */
+  /* each wait holds a server thread: at most ST_FULLNODE_MAX_WAITS at once, so reads go on */
+  pthread_mutex_lock(&n->pool_mu);
+  bool full = n->waiters >= ST_FULLNODE_MAX_WAITS;
+  if (!full) n->waiters++;
+  pthread_mutex_unlock(&n->pool_mu);
+  if (full)
+    return refuse(call, st_err_set(err, ST_EUNAVAIL, "%d StateWaitMsg calls are waiting already: poll with StateSearchMsg instead",
+                                   ST_FULLNODE_MAX_WAITS));
+  code = wait_msg(n, call, &cid, confidence, result, err);
+  pthread_mutex_lock(&n->pool_mu);
+  n->waiters--;
+  pthread_mutex_unlock(&n->pool_mu);
+  return code;
+}
+
+/* wait for the message, then for confidence more epochs on top; at most 10 minutes, and not
+ * past the node's shutdown */
+static st_code wait_msg(st_fullnode *n, const st_rpc_call *call, const st_cid *cidp, int64_t confidence, json_t **result, st_err *err) {
+  st_cid cid = *cidp;
+  st_code code;
   time_t deadline = time(NULL) + 600;
   for (;;) {
     st_msg_lookup l;
@@ -421,13 +429,14 @@ static st_code m_state_wait_msg(void *ctx, const st_rpc_call *call, json_t *para
     }
     if (time(NULL) >= deadline) return refuse(call, st_err_set(err, ST_EUNAVAIL, "gave up waiting for the message after 10 minutes"));
     pthread_mutex_lock(&n->pool_mu);
+    bool stopping = n->stopping;
     uint64_t seen = n->head_changes;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += 1;
-    while (n->head_changes == seen && pthread_cond_timedwait(&n->head_cv, &n->pool_mu, &ts) == 0) {
-    }
+    while (!stopping && n->head_changes == seen && pthread_cond_timedwait(&n->head_cv, &n->pool_mu, &ts) == 0) stopping = n->stopping;
     pthread_mutex_unlock(&n->pool_mu);
+    if (stopping) return refuse(call, st_err_set(err, ST_EUNAVAIL, "the node is stopping"));
   }
 }
 
@@ -476,6 +485,7 @@ static st_code estimate(st_fullnode *n, st_message *m, st_err *err) {
     mpz_mul_ui(m->gas_fee_cap, ex.next_base_fee, 2);
     mpz_add(m->gas_fee_cap, m->gas_fee_cap, m->gas_premium);
   }
+  if (!code && mpz_cmp(m->gas_premium, m->gas_fee_cap) > 0) mpz_set(m->gas_premium, m->gas_fee_cap); /* as Lotus caps it */
   if (!code && m->gas_limit == 0) {
     /* run it on a copy of the head state with the block's whole gas and no fee */
     const st_network *net = st_chain_network(n->chain);
@@ -795,12 +805,12 @@ static st_code m_sync_submit_block(void *ctx, const st_rpc_call *call, json_t *p
   const json_t *bls = json_object_get(bm, "BlsMessages"), *secp = json_object_get(bm, "SecpkMessages");
   if (!code && json_array_size(bls)) code = st_err_set(err, ST_EINVAL, "param 1 (block): BLS messages are not supported");
   size_t k = json_array_size(secp);
-  st_signed_message *msgs = k ? calloc(k, sizeof *msgs) : NULL;
+  if (k > ST_CHAIN_MAX_ARRAY) code = st_err_set(err, ST_EINVAL, "param 1 (block): more than %d messages", ST_CHAIN_MAX_ARRAY);
+  st_signed_message *msgs = k && !code ? calloc(k, sizeof *msgs) : NULL;
+  if (k && !code && !msgs) code = st_err_set(err, ST_ENOMEM, "out of memory reading a block");
   size_t have = 0;
   /* the messages come from the pool (pushed before), or from the store */
   pthread_mutex_lock(&n->pool_mu);
-  const st_signed_message **pending = NULL;
-  size_t np = st_mpool_pending(n->pool, &pending);
   for (size_t i = 0; i < k && !code; i++) {
     st_cid cid;
     char path[64];
@@ -810,14 +820,11 @@ static st_code m_sync_submit_block(void *ctx, const st_rpc_call *call, json_t *p
       break;
     }
     st_signed_message_init(&msgs[have]);
-    bool found = false;
-    for (size_t j = 0; j < np && !found; j++) {
-      st_cid pc;
-      if (!st_signed_message_cid(pending[j], &pc, NULL) && st_cid_equal(&pc, &cid)) {
-        found = true;
-        code = st_message_copy(&msgs[have].message, &pending[j]->message, err);
-        msgs[have].signature = pending[j]->signature;
-      }
+    const st_signed_message *waiting = st_mpool_find(n->pool, &cid);
+    bool found = waiting != NULL;
+    if (found) {
+      code = st_message_copy(&msgs[have].message, &waiting->message, err);
+      msgs[have].signature = waiting->signature;
     }
     if (!found && st_chain_message(n->chain, &cid, &msgs[have], NULL)) {
       char s[ST_CID_STR_MAX];
@@ -926,6 +933,13 @@ void st_fullnode_free(st_fullnode *n) {
   pthread_mutex_destroy(&n->pool_mu);
   pthread_cond_destroy(&n->head_cv);
   st_secure_zero(n->jwt_secret, sizeof n->jwt_secret);
+}
+
+void st_fullnode_stop(st_fullnode *n) {
+  pthread_mutex_lock(&n->pool_mu);
+  n->stopping = true;
+  pthread_cond_broadcast(&n->head_cv);
+  pthread_mutex_unlock(&n->pool_mu);
 }
 
 void st_fullnode_head_changed(void *ctx, const st_tipset *head) {

@@ -15,11 +15,18 @@
  *  - GasEstimateMessageGas: GasLimit is the gas the message uses on the head state x 1.25;
  *    GasPremium, when 0, is 100 attoFIL; GasFeeCap, when 0, is twice the next base fee plus the
  *    premium. Lotus estimates the premium from recent blocks, which a devnet has too few of.
- *  - MpoolPushMessage ignores MsgUuid (no idempotency across calls). */
+ *  - MpoolPushMessage ignores MsgUuid (no idempotency across calls) and MaxFee (the fee cap
+ *    is the estimate's); its refusals are the pool's words, not Lotus's.
+ *  - StateGetActor, StateLookupID and WalletBalance read the state after the tipset's messages
+ *    (what the next block builds on); Lotus reads the tipset's ParentStateRoot.
+ *  - Version's Agent is "spacetime".
+ *  - At most ST_FULLNODE_MAX_WAITS StateWaitMsg calls wait at once; more get an error that
+ *    says to poll StateSearchMsg. */
 #ifndef ST_FULLNODE_H
 #define ST_FULLNODE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "chain/st_chain.h"
@@ -34,6 +41,8 @@ typedef struct st_fullnode {
   pthread_mutex_t pool_mu; /* the pool, and the wallet's nonce assignment */
   pthread_cond_t head_cv;  /* signalled on every head change (StateWaitMsg) */
   uint64_t head_changes;
+  int waiters;   /* StateWaitMsg calls in progress */
+  bool stopping; /* set by st_fullnode_stop: waits end */
   st_keystore wallet;
   uint8_t jwt_secret[ST_JWT_SECRET_LEN];
   char network; /* 't' or 'f', for addresses in replies */
@@ -47,6 +56,12 @@ void st_fullnode_free(st_fullnode *n);
 
 /* The method table for st_rpc (ctx is the st_fullnode). */
 const st_rpc_method *st_fullnode_methods(size_t *n);
+
+/* StateWaitMsg calls that may wait at once (each holds one of the server's threads). */
+#define ST_FULLNODE_MAX_WAITS 4
+
+/* Ends every StateWaitMsg in progress; call before stopping the HTTP server. */
+void st_fullnode_stop(st_fullnode *n);
 
 /* Call on every head change: prunes the pool and wakes StateWaitMsg. */
 void st_fullnode_head_changed(void *ctx, const st_tipset *head);

@@ -12,6 +12,7 @@
 
 #include "chain/st_chain.h"
 #include "chain/st_vm.h"
+#include "codec/st_cbor.h"
 #include "crypto/st_secp.h"
 
 typedef struct fx {
@@ -123,7 +124,7 @@ static void test_transfer_fee_to_miner(void **state) {
   balance(&f, 102, m0);
   st_cid cid;
   send(&f, 0, 1, 0, "5000000000000000000", &cid); /* 5 FIL */
-  assert_int_equal(mine(&f, 2, 1, &err), ST_OK);
+  if (mine(&f, 2, 1, &err)) fail_msg("%s", err.msg);
   assert_int_equal(head_height(&f), 1);
   assert_int_equal(st_mpool_size(f.pool), 0);
   balance(&f, 100, a1);
@@ -347,9 +348,155 @@ static void test_kill9_producer(void **state) {
   teardown_fx(&f);
 }
 
+/* A message from `from` to `to`, signed, with the given gas limit. */
+static void make_msg(fx *f, int from, int to, uint64_t nonce, int64_t gas, st_signed_message *sm) {
+  st_signed_message_init(sm);
+  sm->message.from = f->addr[from];
+  sm->message.to = f->addr[to];
+  sm->message.nonce = nonce;
+  mpz_set_ui(sm->message.value, 1);
+  sm->message.gas_limit = gas;
+  mpz_set_ui(sm->message.gas_fee_cap, 1000);
+  mpz_set_ui(sm->message.gas_premium, 100);
+  st_err err;
+  assert_int_equal(st_signed_message_sign_secp(sm, f->sk[from], &err), ST_OK);
+}
+
+/* Re-points a built block at these messages (the message meta: [CID of [], CID of [cids]]) and
+ * signs it again as producer. */
+static void set_messages(fx *f, st_block_header *b, int producer, const st_signed_message *msgs, size_t n) {
+  st_err err;
+  st_buf bl = ST_BUF_INIT, sl = ST_BUF_INIT, meta = ST_BUF_INIT, sb = ST_BUF_INIT;
+  st_cbor_put_array(&bl, 0);
+  st_cbor_put_array(&sl, n);
+  for (size_t i = 0; i < n; i++) {
+    st_cid c;
+    assert_int_equal(st_signed_message_cid(&msgs[i], &c, &err), ST_OK);
+    st_cbor_put_cid(&sl, &c);
+  }
+  st_cid blc, slc;
+  st_cid_of_cbor(bl.data, bl.len, &blc);
+  st_cid_of_cbor(sl.data, sl.len, &slc);
+  st_cbor_put_array(&meta, 2);
+  st_cbor_put_cid(&meta, &blc);
+  st_cbor_put_cid(&meta, &slc);
+  st_cid_of_cbor(meta.data, meta.len, &b->messages);
+  uint8_t sig[ST_SECP_SIG_LEN];
+  assert_int_equal(st_block_header_signing_bytes(b, &sb, &err), ST_OK);
+  assert_int_equal(st_secp_sign(f->sk[producer], sb.data, sb.len, sig, &err), ST_OK);
+  assert_int_equal(st_signature_set(&b->block_sig, ST_SIG_SECP256K1, sig, sizeof sig, &err), ST_OK);
+  st_buf_free(&bl);
+  st_buf_free(&sl);
+  st_buf_free(&meta);
+  st_buf_free(&sb);
+}
+
+/* The review's cases: far-future heights, equivocation, the block gas limit, sibling blocks that
+ * carry the same message, an unpayable pool message, other network parameters. */
+static void test_hostile_blocks(void **state) {
+  (void)state;
+  fx f;
+  setup_fx(&f);
+  st_err err;
+  st_block_header b;
+  st_block_header_init(&b);
+  st_signed_message *none;
+  size_t n0;
+  assert_int_equal(st_chain_build_block(f.c, f.sk[2], 1, f.pool, &b, &none, &n0, &err), ST_OK);
+  /* a height far past the current epoch (its timestamp arithmetic would overflow) */
+  b.height = 2213609288845146194LL;
+  set_messages(&f, &b, 2, NULL, 0);
+  assert_int_equal(st_chain_submit_block(f.c, &b, NULL, 0, NULL, f.now, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "is beyond the current epoch");
+  b.height = 1;
+  /* two messages asking 6e9 gas each: more than the block's 1e10 together */
+  st_signed_message big[2];
+  make_msg(&f, 0, 1, 0, 6000000000LL, &big[0]);
+  make_msg(&f, 0, 1, 1, 6000000000LL, &big[1]);
+  set_messages(&f, &b, 2, big, 2);
+  assert_int_equal(st_chain_submit_block(f.c, &b, big, 2, NULL, f.now, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "more than the block gas limit");
+  /* a block with one valid message, and a sibling from another producer with the same message:
+   * both join the tipset, the message applies once */
+  st_signed_message one;
+  make_msg(&f, 0, 1, 0, 1000000, &one);
+  set_messages(&f, &b, 2, &one, 1);
+  assert_int_equal(st_chain_submit_block(f.c, &b, &one, 1, NULL, f.now, &err), ST_OK);
+  st_block_header sib;
+  st_block_header_init(&sib);
+  st_buf enc = ST_BUF_INIT;
+  assert_int_equal(st_block_header_encode(&b, &enc, &err), ST_OK);
+  assert_int_equal(st_block_header_decode(enc.data, enc.len, &sib, &err), ST_OK);
+  assert_int_equal(st_address_from_id(100, &sib.miner, &err), ST_OK);
+  sib.ticket_vrf_proof.data[0] ^= 0xff;
+  set_messages(&f, &sib, 0, &one, 1);
+  bool moved = false;
+  assert_int_equal(st_chain_submit_block(f.c, &sib, &one, 1, &moved, f.now, &err), ST_OK);
+  assert_true(moved);
+  st_tipset head;
+  st_tipset_init(&head);
+  assert_int_equal(st_chain_head(f.c, &head, &err), ST_OK);
+  assert_int_equal(head.n, 2);
+  st_state st;
+  st_state_init(&st);
+  assert_int_equal(st_chain_state(f.c, NULL, &st, &err), ST_OK);
+  assert_int_equal(st_state_get(&st, 100)->nonce, 1);
+  /* the same producer again at the same height: equivocation, refused */
+  sib.fork_signaling = 1;
+  set_messages(&f, &sib, 0, NULL, 0);
+  assert_int_equal(st_chain_submit_block(f.c, &sib, NULL, 0, NULL, f.now, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "the miner has a block at this height already");
+  /* a pool message its sender can no longer pay for does not stop the producer: t0101 has X0
+   * and X1 waiting; a block from elsewhere carries its own nonce 0 (Y0), which leaves t0101 too
+   * little to put up X1's gas deposit, and X1 is next in line */
+  st_signed_message x0, x1, y0;
+  make_msg(&f, 1, 0, 0, 1000000, &x0);
+  make_msg(&f, 1, 0, 1, 10000000, &x1);
+  make_msg(&f, 1, 0, 0, 1000000, &y0);
+  mpz_set_str(y0.message.value, "999999999998000000000", 10); /* all but 2e9 attoFIL of its 1000 FIL */
+  assert_int_equal(st_signed_message_sign_secp(&y0, f.sk[1], &err), ST_OK);
+  assert_int_equal(st_mpool_add(f.pool, &st, &x0, NULL, &err), ST_OK);
+  assert_int_equal(st_mpool_add(f.pool, &st, &x1, NULL, &err), ST_OK);
+  st_block_header b2;
+  st_block_header_init(&b2);
+  st_signed_message *msgs;
+  size_t n;
+  assert_int_equal(st_chain_build_block(f.c, f.sk[2], 2, f.pool, &b2, &msgs, &n, &err), ST_OK);
+  set_messages(&f, &b2, 2, &y0, 1);
+  assert_int_equal(st_chain_submit_block(f.c, &b2, &y0, 1, NULL, f.now, &err), ST_OK);
+  for (size_t i = 0; i < n; i++) st_signed_message_free(&msgs[i]);
+  free(msgs);
+  if (mine(&f, 2, 3, &err)) fail_msg("the producer is stuck: %s", err.msg);
+  assert_int_equal(head_height(&f), 3);
+  /* other network parameters on the same repo: refused */
+  st_chain_close(f.c);
+  f.g.network.block_delay = 7;
+  st_chain *c2 = NULL;
+  assert_int_equal(st_chain_open(f.dir, &f.g, &c2, &err), ST_ECONFLICT);
+  tu_assert_err_contains(&err, "other network parameters");
+  f.g.network.block_delay = 1;
+  assert_int_equal(st_chain_open(f.dir, &f.g, &f.c, &err), ST_OK);
+  st_mpool_free(f.pool);
+  assert_int_equal(st_mpool_new(st_chain_network(f.c), &f.pool, &err), ST_OK);
+  st_signed_message_free(&big[0]);
+  st_signed_message_free(&big[1]);
+  st_signed_message_free(&one);
+  st_signed_message_free(&x0);
+  st_signed_message_free(&x1);
+  st_signed_message_free(&y0);
+  st_state_clear(&st);
+  st_tipset_free(&head);
+  st_buf_free(&enc);
+  st_block_header_free(&sib);
+  st_block_header_free(&b2);
+  st_block_header_free(&b);
+  free(none);
+  teardown_fx(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_transfer_fee_to_miner), cmocka_unit_test(test_refused_blocks),
                                      cmocka_unit_test(test_null_rounds_and_tipsets), cmocka_unit_test(test_reopen),
-                                     cmocka_unit_test(test_kill9_producer)};
+                                     cmocka_unit_test(test_kill9_producer), cmocka_unit_test(test_hostile_blocks)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

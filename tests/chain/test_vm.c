@@ -279,6 +279,9 @@ static void test_base_fee(void **state) {
   assert_int_equal(mpz_get_ui(next), 87500000);
   st_vm_next_base_fee(&net, base, net.block_gas_target * 4 / 5, 1, next); /* on target: unchanged */
   assert_int_equal(mpz_get_ui(next), 100000000);
+  mpz_set_ui(base, 100000001);
+  st_vm_next_base_fee(&net, base, 0, 1, next); /* a falling fee rounds down, as Lotus's big.Div */
+  assert_int_equal(mpz_get_ui(next), 87500000);
   mpz_set_ui(base, 100);
   st_vm_next_base_fee(&net, base, 0, 1, next); /* never below the minimum */
   assert_int_equal(mpz_get_ui(next), 100);

@@ -130,12 +130,26 @@ out=$(rpc MpoolPushMessage "[$big, null]")
 [[ $(jq -r .error.message <<<"$out") == *"insufficient funds"* || $(jq -r .error.message <<<"$out") == *"SysErrInsufficientFunds"* ]] || fail "funds: $out"
 [[ $(result MpoolGetNonce "[\"$A\"]") == 2 ]] || fail "nonce after refusals: $(result MpoolGetNonce "[\"$A\"]")"
 
+# ---- waits for a message that never comes cannot take the server's threads ----
+unknown='{"/":"bafy2bzacecesrkxghscnq7vatble2hqdvwat6ed23vdu4vvo3uuggsoaya7ki"}'
+waiters=()
+for _ in 1 2 3 4; do
+  curl -s --max-time 2 -XPOST "http://127.0.0.1:$port/rpc/v1" \
+    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateWaitMsg\",\"params\":[$unknown, 0, -1, true]}" >/dev/null &
+  waiters+=($!)
+done
+sleep 0.5
+out=$(rpc StateWaitMsg "[$unknown, 0, -1, true]")
+[[ $(jq -r .error.message <<<"$out") == *"poll with StateSearchMsg"* ]] || fail "a fifth StateWaitMsg: $out"
+[[ $(curl -s --max-time 2 "http://127.0.0.1:$port/health" | jq -r .status) == ok ]] || fail "/health while four waits hold threads"
+wait "${waiters[@]}"
+
 # ---- kill -9 during a burst of messages; the restart is consistent ----
 for i in $(seq 1 30); do
   rpc MpoolPushMessage "[{\"Version\":0,\"To\":\"$B\",\"From\":\"$A\",\"Nonce\":0,\"Value\":\"1\",\"GasLimit\":0,\"GasFeeCap\":\"0\",\"GasPremium\":\"0\",\"Method\":0,\"Params\":null}, null]" >/dev/null &
   [[ $i == 15 ]] && { sleep 1; kill -9 "$pid"; }
 done
-wait 2>/dev/null
+wait 2>/dev/null # the daemon is dead: only the senders are left to wait for
 pid=
 start --producer "$P"
 head=$(result ChainHead '[]' | jq .Height)
@@ -154,8 +168,16 @@ for h in $(seq 1 "$head"); do
     done
   done
 done
+# a clean stop does not wait for StateWaitMsg calls in progress
+curl -s --max-time 5 -XPOST "http://127.0.0.1:$port/rpc/v1" \
+  -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateWaitMsg\",\"params\":[$unknown, 0, -1, true]}" >/dev/null &
+waiter=$!
+sleep 0.3
+started=$(date +%s)
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 [[ $rc == 0 ]] || fail "SIGTERM exit status $rc"
+(( $(date +%s) - started <= 3 )) || fail "the daemon took $(( $(date +%s) - started )) s to stop"
+wait "$waiter"
 
 if [[ $failures -ne 0 ]]; then echo "$failures failure(s)"; sed 's/^/  daemon: /' "$tmp/daemon.log" | tail -20; exit 1; fi
 echo "all daemon checks passed"
