@@ -692,7 +692,12 @@ st_code st_chain_genesis(st_chain *c, st_tipset *out, st_err *err) {
 
 static st_code rd_tipset(st_cs_txn *t, void *v, st_err *err) {
   read_ctx *r = v;
-  return load_tipset(t, r->key, r->ts, err);
+  /* only tipsets the chain formed: not any list of blocks a caller names */
+  record rec;
+  record_init(&rec);
+  st_code code = get_record(t, r->key, &rec, err);
+  record_free(&rec);
+  return code ? code : load_tipset(t, r->key, r->ts, err);
 }
 
 st_code st_chain_tipset(st_chain *c, const st_tipset_key *key, st_tipset *out, st_err *err) {
