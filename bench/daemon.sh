@@ -36,34 +36,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wrk prints latencies as 203.00us, 1.23ms, 1.02s or 1.50m; this gives milliseconds.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    if (match(v, /^[0-9.]+/) == 0) { print "?"; exit }
-    n = substr(v, 1, RLENGTH); u = substr(v, RLENGTH + 1)
-    f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
-    if (f < 0) { print "?"; exit }
-    printf "%.3f", n * f
-  }'
-}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/wrk.sh
+source "$here/wrk.sh"
 
-# run_wrk KEY NAME URL [WRK ARGS...]: sets rps and p99 (ms); fails if wrk fails, its output lacks
-# either figure, or any answer was not 2xx. Socket errors (timeouts, resets) are printed with the
-# figures.
+# run_wrk KEY NAME URL [WRK ARGS...]: measures (bench/wrk.sh) and prints one line; socket errors
+# (timeouts, resets) are printed with the figures.
 run_wrk() {
-  local key=$1 name=$2 url=$3 out=$tmp/wrk-$1.txt
+  local key=$1 name=$2 url=$3
   shift 3
-  wrk -t2 -c16 -d"${secs}s" --latency "$@" "$url" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed against $url"; }
-  if grep -q 'Non-2xx or 3xx responses' "$out"; then
-    cat "$out" >&2
-    die "$name answered with errors under load"
-  fi
-  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
-  p99=$(awk '$1 == "99%" {print $2}' "$out")
-  [[ -n $rps && -n $p99 ]] || { cat "$out" >&2; die "could not read Requests/sec or the 99% line from wrk's output ($key)"; }
-  p99=$(to_ms "$p99")
-  local errs
-  errs=$(grep 'Socket errors' "$out" || true)
+  wrk_measure "$tmp/wrk-$key.txt" "$name" "$url" "$@"
   printf '  %-32s %12.0f req/s   p99 %8s ms%s\n' "$name" "$rps" "$p99" "${errs:+   ($errs)}"
 }
 
