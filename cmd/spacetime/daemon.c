@@ -71,9 +71,10 @@ typedef struct daemon_ctx {
   st_fullnode node;
 } daemon_ctx;
 
-static void on_head(void *ctx, const st_tipset *head) {
+static void on_head(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted) {
   daemon_ctx *d = ctx;
-  st_fullnode_head_changed(&d->node, head);
+  st_fullnode_head_changed(&d->node, head, reverted, nreverted);
+  if (nreverted) st_logf("chain", ST_LOG_WARN, "reorganisation: %zu message(s) of reverted tipsets went back to the pool", nreverted);
   char cid[ST_CID_STR_MAX];
   st_cid_to_string(&head->key.cids[0], cid);
   st_logf("chain", ST_LOG_INFO, "new head at height %lld: %zu block(s), first %s", (long long)head->height, head->n, cid);

@@ -438,7 +438,25 @@ static st_code index_messages(st_cs_txn *t, const st_tipset *ts, bool add, st_er
 
 /* Makes key the head: the heights and message index follow the new chain back to where it
  * meets the old one. */
-static st_code set_head(st_cs_txn *t, const st_tipset_key *key, int64_t height, st_err *err) {
+/* Appends the messages ts applied to *out (for the pool: a reverted tipset's messages go back). */
+static st_code collect_applied(st_cs_txn *t, const st_tipset *ts, st_signed_message **out, size_t *n, st_err *err) {
+  st_cid *cids = NULL;
+  size_t k = 0;
+  st_code code = applied_of(t, &ts->key, &cids, &k, err);
+  st_signed_message *grown = k ? realloc(*out, (*n + k) * sizeof **out) : *out;
+  if (!code && k && !grown) code = st_err_set(err, ST_ENOMEM, "out of memory collecting reverted messages");
+  if (!code) *out = grown;
+  for (size_t i = 0; i < k && !code; i++) {
+    st_signed_message_init(&(*out)[*n]);
+    code = load_signed(t, &cids[i], &(*out)[*n], err);
+    (*n)++;
+  }
+  free(cids);
+  return code;
+}
+
+static st_code set_head(st_cs_txn *t, const st_tipset_key *key, int64_t height, st_signed_message **reverted, size_t *nreverted,
+                        st_err *err) {
   st_tipset_key old;
   st_tipset_key_init(&old);
   st_code code = get_key_meta(t, "head", &old, err);
@@ -492,6 +510,7 @@ static st_code set_head(st_cs_txn *t, const st_tipset_key *key, int64_t height, 
       code = st_tipset_key_from_bytes(at.data, at.len, &k, err);
       if (!code) code = load_tipset(t, &k, &ts, err);
       if (!code) code = index_messages(t, &ts, false, err);
+      if (!code) code = collect_applied(t, &ts, reverted, nreverted, err);
       st_tipset_key_free(&k);
     }
     st_buf_free(&at);
@@ -963,6 +982,8 @@ typedef struct submit_ctx {
   uint64_t now;
   bool new_head;
   st_tipset head; /* the new head, for the callback */
+  st_signed_message *reverted; /* messages of the tipsets the new head reverted */
+  size_t nreverted;
 } submit_ctx;
 
 static st_code check_block(st_chain *c, st_cs_txn *t, const st_block_header *b, const record *parent, uint64_t now, st_err *err) {
@@ -1132,7 +1153,7 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
   if (!code) code = get_key_meta(t, "head", &hk, err);
   if (!code) code = get_record(t, &hk, &head, err);
   if (!code && mpz_cmp(rec.exec.weight, head.exec.weight) > 0) {
-    code = set_head(t, &key, b->height, err);
+    code = set_head(t, &key, b->height, &s->reverted, &s->nreverted, err);
     if (!code) {
       s->new_head = true;
       code = load_tipset(t, &key, &s->head, err);
@@ -1154,7 +1175,7 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
 
 st_code st_chain_submit_block(st_chain *c, const st_block_header *b, const st_signed_message *msgs, size_t nmsgs, bool *new_head,
                               uint64_t now, st_err *err) {
-  submit_ctx s = {c, b, msgs, nmsgs, now, false, {0}};
+  submit_ctx s = {c, b, msgs, nmsgs, now, false, {0}, NULL, 0};
   st_tipset_init(&s.head);
   pthread_mutex_lock(&c->mu);
   st_code code = st_cs_write(c->cs, submit_tx, &s, err);
@@ -1162,9 +1183,11 @@ st_code st_chain_submit_block(st_chain *c, const st_block_header *b, const st_si
   void *ctx = c->on_head_ctx;
   pthread_mutex_unlock(&c->mu);
   if (code) st_err_wrap(err, code, "block at height %lld refused", (long long)b->height);
-  if (!code && s.new_head && fn) fn(ctx, &s.head);
+  if (!code && s.new_head && fn) fn(ctx, &s.head, s.reverted, s.nreverted);
   if (new_head) *new_head = !code && s.new_head;
   st_tipset_free(&s.head);
+  for (size_t i = 0; i < s.nreverted; i++) st_signed_message_free(&s.reverted[i]);
+  free(s.reverted);
   return code;
 }
 

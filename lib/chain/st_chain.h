@@ -103,8 +103,9 @@ st_code st_chain_submit_block(st_chain *c, const st_block_header *b, const st_si
 st_code st_chain_build_block(st_chain *c, const uint8_t sk[32], int64_t epoch, st_mpool *pool, st_block_header *out,
                              st_signed_message **msgs, size_t *nmsgs, st_err *err);
 
-/* Calls fn(ctx, tipset) for every head change, after the change is committed. */
-typedef void (*st_chain_head_fn)(void *ctx, const st_tipset *head);
+/* Calls fn for every head change, after the change is committed, with the messages of the
+ * tipsets the change reverted (a reorganisation), so a message pool can take them back. */
+typedef void (*st_chain_head_fn)(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted);
 void st_chain_on_head(st_chain *c, st_chain_head_fn fn, void *ctx);
 
 #endif

@@ -942,13 +942,18 @@ void st_fullnode_stop(st_fullnode *n) {
   pthread_mutex_unlock(&n->pool_mu);
 }
 
-void st_fullnode_head_changed(void *ctx, const st_tipset *head) {
+void st_fullnode_head_changed(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted) {
   st_fullnode *n = ctx;
   (void)head;
   st_state st;
   st_state_init(&st);
   pthread_mutex_lock(&n->pool_mu);
-  if (!st_chain_state(n->chain, NULL, &st, NULL)) st_mpool_prune(n->pool, &st);
+  if (!st_chain_state(n->chain, NULL, &st, NULL)) {
+    st_mpool_prune(n->pool, &st);
+    /* nonce order, so each one finds its predecessor waiting; the ones the new chain applied
+     * (or that no longer fit) are refused, which is what we want */
+    for (size_t i = 0; i < nreverted; i++) st_mpool_add(n->pool, &st, &reverted[i], NULL, NULL);
+  }
   n->head_changes++;
   pthread_cond_broadcast(&n->head_cv);
   pthread_mutex_unlock(&n->pool_mu);

@@ -63,8 +63,9 @@ const st_rpc_method *st_fullnode_methods(size_t *n);
 /* Ends every StateWaitMsg in progress; call before stopping the HTTP server. */
 void st_fullnode_stop(st_fullnode *n);
 
-/* Call on every head change: prunes the pool and wakes StateWaitMsg. */
-void st_fullnode_head_changed(void *ctx, const st_tipset *head);
+/* Call on every head change: takes back the messages a reorganisation reverted (those still
+ * valid), prunes the pool and wakes StateWaitMsg. */
+void st_fullnode_head_changed(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted);
 
 /* The wallet's default key, and signing a message with the wallet (for the daemon's producer and
  * MpoolPushMessage). */

@@ -494,9 +494,75 @@ static void test_hostile_blocks(void **state) {
   teardown_fx(&f);
 }
 
+typedef struct reorg_seen {
+  size_t calls, reverted;
+  st_cid first;
+} reorg_seen;
+
+static void count_reverted(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t n) {
+  reorg_seen *r = ctx;
+  (void)head;
+  r->calls++;
+  if (n && !r->reverted) st_signed_message_cid(&reverted[0], &r->first, NULL);
+  r->reverted += n;
+}
+
+/* A heavier fork reverts a tipset: its message leaves the indexes and is handed back. */
+static void test_reorg(void **state) {
+  (void)state;
+  fx f;
+  setup_fx(&f);
+  st_err err;
+  reorg_seen seen = {0};
+  st_chain_on_head(f.c, count_reverted, &seen);
+  assert_int_equal(mine(&f, 2, 1, &err), ST_OK);
+  st_cid m0;
+  send(&f, 0, 1, 0, "7", &m0);
+  assert_int_equal(mine(&f, 2, 2, &err), ST_OK); /* T2 carries m0 */
+  st_msg_lookup l;
+  assert_int_equal(st_chain_search_msg(f.c, &m0, &l, &err), ST_OK);
+  st_msg_lookup_free(&l);
+  /* two blocks at height 3 on T1 (skipping T2): weight 1 + 2 = 3 beats T2's 2 */
+  st_tipset head;
+  st_tipset_init(&head);
+  assert_int_equal(st_chain_head(f.c, &head, &err), ST_OK);
+  assert_int_equal(head.height, 2);
+  for (int who = 0; who < 2; who++) {
+    st_block_header b;
+    st_block_header_init(&b);
+    st_buf enc = ST_BUF_INIT;
+    assert_int_equal(st_block_header_encode(&head.blocks[0], &enc, &err), ST_OK);
+    assert_int_equal(st_block_header_decode(enc.data, enc.len, &b, &err), ST_OK);
+    st_buf_free(&enc);
+    b.height = 3;
+    b.timestamp = f.g.timestamp + 3;
+    assert_int_equal(st_address_from_id(100 + (uint64_t)who, &b.miner, &err), ST_OK);
+    b.ticket_vrf_proof.data[1] ^= (uint8_t)(who + 1);
+    set_messages(&f, &b, who, NULL, 0);
+    assert_int_equal(st_chain_submit_block(f.c, &b, NULL, 0, NULL, f.now, &err), ST_OK);
+    st_block_header_free(&b);
+  }
+  assert_int_equal(st_chain_head(f.c, &head, &err), ST_OK);
+  assert_int_equal(head.height, 3);
+  assert_int_equal(head.n, 2);
+  /* m0 was reverted: not found on the head chain, its sender's nonce back at 0, handed back */
+  assert_int_equal(st_chain_search_msg(f.c, &m0, &l, &err), ST_ENOENT);
+  st_msg_lookup_free(&l);
+  st_state st;
+  st_state_init(&st);
+  assert_int_equal(st_chain_state(f.c, NULL, &st, &err), ST_OK);
+  assert_int_equal(st_state_get(&st, 100)->nonce, 0);
+  assert_int_equal(seen.reverted, 1);
+  assert_true(st_cid_equal(&seen.first, &m0));
+  st_state_clear(&st);
+  st_tipset_free(&head);
+  teardown_fx(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_transfer_fee_to_miner), cmocka_unit_test(test_refused_blocks),
                                      cmocka_unit_test(test_null_rounds_and_tipsets), cmocka_unit_test(test_reopen),
-                                     cmocka_unit_test(test_kill9_producer), cmocka_unit_test(test_hostile_blocks)};
+                                     cmocka_unit_test(test_kill9_producer), cmocka_unit_test(test_hostile_blocks),
+                                     cmocka_unit_test(test_reorg)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
