@@ -60,10 +60,10 @@ static st_code m_fail(void *ctx, const st_rpc_call *call, json_t *params, json_t
 }
 
 static const st_rpc_method METHODS[] = {
-    {"T.Echo", ST_PERM_READ, 0, 0, 8, m_echo},      {"T.Write", ST_PERM_WRITE, 0, 0, 1, m_null},
-    {"T.Admin", ST_PERM_ADMIN, 0, 0, 0, m_null},    {"T.Inval", ST_PERM_READ, 0, 1, 1, m_inval},
-    {"T.Fail", ST_PERM_READ, 0, 0, 1, m_fail},      {"T.Chan", ST_PERM_READ, 0, 0, 0, NULL},
-    {"T.V1", ST_PERM_READ, ST_RPC_V1, 0, 2, m_echo}, {"T.V0", ST_PERM_READ, ST_RPC_V0, 0, 0, m_null},
+    {"T.Echo", ST_PERM_READ, 0, 0, 8, m_echo, NULL},      {"T.Write", ST_PERM_WRITE, 0, 0, 1, m_null, NULL},
+    {"T.Admin", ST_PERM_ADMIN, 0, 0, 0, m_null, NULL},    {"T.Inval", ST_PERM_READ, 0, 1, 1, m_inval, NULL},
+    {"T.Fail", ST_PERM_READ, 0, 0, 1, m_fail, NULL},      {"T.Chan", ST_PERM_READ, 0, 0, 0, NULL, NULL},
+    {"T.V1", ST_PERM_READ, ST_RPC_V1, 0, 2, m_echo, NULL}, {"T.V0", ST_PERM_READ, ST_RPC_V0, 0, 0, m_null, NULL},
 };
 
 static st_rpc *rpc_once(void) {

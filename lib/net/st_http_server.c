@@ -4,7 +4,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +16,26 @@
 
 #include "core/st_json.h"
 
+/* One WebSocket session: from the upgrade until its thread ends. */
+typedef struct ws_session {
+  st_http_server *srv;
+  void (*fn)(void *ctx, st_ws_conn *ws);
+  void *ctx;
+  size_t max_message;
+  int fd;
+  struct MHD_UpgradeResponseHandle *urh;
+  char *extra;
+  size_t extra_len;
+  struct ws_session *next;
+} ws_session;
+
 struct st_http_server {
   struct MHD_Daemon *mhd;
+  pthread_mutex_t mu; /* sessions, nsessions, stopping */
+  pthread_cond_t cv;  /* signalled when a session ends */
+  ws_session *sessions;
+  size_t nsessions;
+  bool stopping;
   st_http_handler handler;
   void *ctx;
   size_t max_body;
@@ -26,6 +46,7 @@ struct st_http_server {
 typedef struct pending {
   st_buf body;
   bool too_large;
+  ws_session *ws; /* an upgrade queued but not yet begun */
 } pending;
 
 const char *st_http_query(const st_http_request *r, const char *key) {
@@ -119,6 +140,106 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const
   return ok;
 }
 
+/* ---- WebSocket sessions ---- */
+
+static void *ws_thread(void *arg) {
+  ws_session *s = arg;
+  st_http_server *srv = s->srv;
+  st_ws_conn *ws = st_ws_conn_new(s->fd, true, s->max_message, s->extra, s->extra_len);
+  free(s->extra);
+  s->extra = NULL;
+  s->fn(s->ctx, ws);
+  if (ws) st_ws_conn_free(ws);
+  MHD_upgrade_action(s->urh, MHD_UPGRADE_ACTION_CLOSE);
+  pthread_mutex_lock(&srv->mu);
+  for (ws_session **pp = &srv->sessions; *pp; pp = &(*pp)->next)
+    if (*pp == s) {
+      *pp = s->next;
+      break;
+    }
+  srv->nsessions--;
+  pthread_cond_broadcast(&srv->cv);
+  pthread_mutex_unlock(&srv->mu);
+  free(s);
+  return NULL;
+}
+
+/* libmicrohttpd has sent the 101: the socket is ours until MHD_UPGRADE_ACTION_CLOSE. */
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in, size_t extra_in_size, MHD_socket sock,
+                       struct MHD_UpgradeResponseHandle *urh) {
+  (void)conn;
+  ws_session *s = cls;
+  pending *p = con_cls;
+  if (p && p->ws == s) p->ws = NULL; /* the session owns itself now */
+  st_http_server *srv = s->srv;
+  s->fd = sock;
+  s->urh = urh;
+  if (extra_in_size && (s->extra = malloc(extra_in_size))) {
+    memcpy(s->extra, extra_in, extra_in_size);
+    s->extra_len = extra_in_size;
+  }
+  /* blocking reads and writes; a peer that stops reading fails a write after 10 s */
+  int fl = fcntl(sock, F_GETFL);
+  if (fl >= 0) fcntl(sock, F_SETFL, fl & ~O_NONBLOCK);
+  struct timeval tv = {10, 0};
+  setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  pthread_mutex_lock(&srv->mu);
+  bool start = !srv->stopping;
+  pthread_t th;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (start && pthread_create(&th, &attr, ws_thread, s)) start = false;
+  pthread_attr_destroy(&attr);
+  if (start) {
+    s->next = srv->sessions;
+    srv->sessions = s;
+    srv->nsessions++;
+  }
+  pthread_mutex_unlock(&srv->mu);
+  if (!start) {
+    s->fn(s->ctx, NULL);
+    free(s->extra);
+    free(s);
+    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+  }
+}
+
+/* Answers an upgrade the handler asked for: 101 with the accept key, or 400 (fn gets NULL). */
+static enum MHD_Result send_upgrade(st_http_server *srv, struct MHD_Connection *conn, pending *p, st_http_response *resp) {
+  const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
+  const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
+  char accept[ST_WS_ACCEPT_LEN + 1];
+  st_err e;
+  const char *why = NULL;
+  if (!ver || strcmp(ver, "13")) why = "a WebSocket upgrade needs Sec-WebSocket-Version: 13";
+  else if (st_ws_accept_key(key, accept, &e)) why = "a WebSocket upgrade needs a Sec-WebSocket-Key";
+  ws_session *s = why ? NULL : calloc(1, sizeof *s);
+  if (!s) {
+    resp->websocket(resp->websocket_ctx, NULL);
+    return send_error(conn, why ? 400 : 500, why ? why : "out of memory starting a WebSocket session");
+  }
+  *s = (ws_session){.srv = srv, .fn = resp->websocket, .ctx = resp->websocket_ctx, .max_message = resp->websocket_max_message, .fd = -1};
+  struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, s);
+  if (!r) {
+    free(s);
+    resp->websocket(resp->websocket_ctx, NULL);
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
+  MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
+  p->ws = s; /* until on_upgrade takes it; on_completed frees it if the 101 never went out */
+  enum MHD_Result ok = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+  MHD_destroy_response(r);
+  if (ok != MHD_YES && p->ws == s) {
+    p->ws = NULL;
+    free(s);
+    resp->websocket(resp->websocket_ctx, NULL);
+  }
+  return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **state) {
   (void)version;
@@ -153,6 +274,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   st_http_response resp = {.status = 200};
   st_buf_init(&resp.body);
   srv->handler(srv->ctx, &req, &resp);
+  if (resp.websocket) {
+    enum MHD_Result up = send_upgrade(srv, conn, p, &resp);
+    st_buf_free(&resp.body);
+    return up;
+  }
   enum MHD_Result ok = st_buf_status(&resp.body, NULL) ? send_error(conn, 500, "out of memory writing the response") : send_response(conn, &resp);
   st_buf_free(&resp.body);
   return ok;
@@ -164,6 +290,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
   (void)toe;
   pending *p = *state;
   if (!p) return;
+  if (p->ws) { /* an upgrade that never happened */
+    p->ws->fn(p->ws->ctx, NULL);
+    free(p->ws);
+  }
   st_buf_free(&p->body);
   free(p);
   *state = NULL;
@@ -229,6 +359,8 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
   }
   srv->handler = handler;
   srv->ctx = ctx;
+  pthread_mutex_init(&srv->mu, NULL);
+  pthread_cond_init(&srv->cv, NULL);
   srv->max_body = opts->max_body ? opts->max_body : 1 << 20;
   srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)(void *)&bound)->sin_port);
@@ -236,12 +368,14 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
    * holds only its own connection, never the others a pool thread would also be serving */
   unsigned limit = opts->threads ? opts->threads * 16 : 64;
   if (limit < 64) limit = 64;
-  srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC, 0, NULL, NULL,
+  srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_UPGRADE, 0, NULL, NULL,
                               on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, limit,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
   if (!srv->mhd) {
     close(fd);
+    pthread_mutex_destroy(&srv->mu);
+    pthread_cond_destroy(&srv->cv);
     free(srv);
     return st_err_set(err, ST_EINTERNAL, "libmicrohttpd could not start on %s", opts->listen);
   }
@@ -254,7 +388,15 @@ uint16_t st_http_server_port(const st_http_server *srv) { return srv->port; }
 void st_http_server_stop(st_http_server *srv) {
   if (!srv) return;
   MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
+  /* end the WebSocket sessions: their reads fail, their threads finish and close */
+  pthread_mutex_lock(&srv->mu);
+  srv->stopping = true;
+  for (ws_session *s = srv->sessions; s; s = s->next) shutdown(s->fd, SHUT_RDWR);
+  while (srv->nsessions) pthread_cond_wait(&srv->cv, &srv->mu);
+  pthread_mutex_unlock(&srv->mu);
   MHD_stop_daemon(srv->mhd);
   if (fd != MHD_INVALID_SOCKET) close(fd);
+  pthread_mutex_destroy(&srv->mu);
+  pthread_cond_destroy(&srv->cv);
   free(srv);
 }

@@ -4,7 +4,13 @@
  * The registry and the chain daemon put their routes on top of it. It reads the body (refusing
  * one larger than max_body with 413 before reading it), knows whether the peer is on loopback,
  * and runs each connection on its own thread (at most 16 x threads connections, and at least
- * 64), so a handler may block on its database or wait without stalling other clients. */
+ * 64), so a handler may block on its database or wait without stalling other clients.
+ *
+ * WebSocket: a handler may take a request over as a WebSocket session (st_http_response's
+ * websocket). The server checks the client's Sec-WebSocket-Key and version 13, answers 101 with
+ * the accept key (libmicrohttpd's upgrade API) and runs the session on a thread of its own with
+ * an st_ws_conn on the socket (st_websocket.h). st_http_server_stop ends open sessions (shuts
+ * their sockets down) and waits for their threads. */
 #ifndef ST_HTTP_SERVER_H
 #define ST_HTTP_SERVER_H
 
@@ -17,6 +23,7 @@
 
 #include "core/st_buf.h"
 #include "core/st_err.h"
+#include "net/st_websocket.h"
 
 typedef struct st_http_server st_http_server;
 
@@ -40,6 +47,14 @@ typedef struct st_http_response {
   const char *content_type; /* "application/json" unless the handler says otherwise */
   st_buf body;
   const char *www_authenticate; /* sent with a 401 */
+  /* Set by a handler to turn the request into a WebSocket session: websocket runs on its own
+   * thread with the connection and returns when the session is over (the server then closes the
+   * socket). It is called exactly once, with ws NULL if the upgrade could not be made (a bad
+   * Sec-WebSocket-Key, the server stopping), so that it can free websocket_ctx. status and body
+   * are then ignored. */
+  void (*websocket)(void *websocket_ctx, st_ws_conn *ws);
+  void *websocket_ctx;
+  size_t websocket_max_message; /* 0: ST_WS_MAX_MESSAGE_DEFAULT */
 } st_http_response;
 
 /* Fill the response: a JSON value (stolen) or {"error":"<message>"}. */

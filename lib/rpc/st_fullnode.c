@@ -871,9 +871,149 @@ static st_code m_auth_verify(void *ctx, const st_rpc_call *call, json_t *params,
   return ST_OK;
 }
 
+/* ---- ChainNotify ---- */
+
+typedef struct st_notify_sub {
+  st_rpc_chan *ch;
+  st_tipset last; /* the head the channel saw last */
+  struct st_notify_sub *next;
+} st_notify_sub;
+
+static json_t *head_change(st_fullnode *n, const char *type, const st_tipset *t) {
+  json_t *v = NULL;
+  if (st_tipset_to_json(t, n->network, &v, NULL)) return NULL;
+  return json_pack("{ssso}", "Type", type, "Val", v);
+}
+
+/* The parent of t (replacing it). */
+static st_code notify_parent(st_fullnode *n, st_tipset *t, st_err *err) {
+  if (!t->n) return st_err_set(err, ST_ENOENT, "empty tipset");
+  st_tipset_key pk = {t->blocks[0].parents, t->blocks[0].n_parents};
+  st_tipset p;
+  st_tipset_init(&p);
+  st_code code = st_chain_tipset(n->chain, &pk, &p, err);
+  if (code) {
+    st_tipset_free(&p);
+    return code;
+  }
+  st_tipset_free(t);
+  *t = p;
+  return ST_OK;
+}
+
+/* The batch from old to new: reverts from old downward, then applies in ascending height; NULL
+ * when there is nothing to send. */
+static json_t *changes(st_fullnode *n, const st_tipset_key *old_key, const st_tipset_key *new_key) {
+  if (st_tipset_key_equal(old_key, new_key)) return NULL;
+  st_tipset a, b;
+  st_tipset_init(&a);
+  st_tipset_init(&b);
+  json_t *reverts = json_array(), *applies = json_array();
+  st_code code = st_chain_tipset(n->chain, old_key, &a, NULL);
+  if (!code) code = st_chain_tipset(n->chain, new_key, &b, NULL);
+  for (int steps = 0; !code && !st_tipset_key_equal(&a.key, &b.key); steps++) {
+    if (steps > 2 * ST_FULLNODE_NOTIFY_DEPTH) {
+      code = ST_ERANGE;
+    } else if (a.height >= b.height) {
+      json_array_append_new(reverts, head_change(n, "revert", &a));
+      code = notify_parent(n, &a, NULL);
+    } else {
+      json_array_append_new(applies, head_change(n, "apply", &b));
+      code = notify_parent(n, &b, NULL);
+    }
+  }
+  st_tipset_free(&a);
+  st_tipset_free(&b);
+  if (code) { /* too deep, or a lookup failed: just the new head */
+    json_array_clear(reverts);
+    json_array_clear(applies);
+    st_tipset t;
+    st_tipset_init(&t);
+    if (!st_chain_tipset(n->chain, new_key, &t, NULL)) json_array_append_new(applies, head_change(n, "apply", &t));
+    st_tipset_free(&t);
+  }
+  for (size_t i = json_array_size(applies); i > 0; i--) json_array_append(reverts, json_array_get(applies, i - 1));
+  json_decref(applies);
+  if (!json_array_size(reverts)) {
+    json_decref(reverts);
+    return NULL;
+  }
+  return reverts;
+}
+
+static void sub_free(st_notify_sub *s) {
+  st_rpc_chan_release(s->ch);
+  st_tipset_free(&s->last);
+  free(s);
+}
+
+/* A channel closed (cancelled, or its connection ended): forget it. */
+static void notify_closed(void *ctx, st_rpc_chan *ch) {
+  st_fullnode *n = ctx;
+  pthread_mutex_lock(&n->notify_mu);
+  for (st_notify_sub **pp = &n->notify_subs; *pp; pp = &(*pp)->next)
+    if ((*pp)->ch == ch) {
+      st_notify_sub *s = *pp;
+      *pp = s->next;
+      sub_free(s);
+      break;
+    }
+  pthread_mutex_unlock(&n->notify_mu);
+}
+
+static st_code m_chain_notify(void *ctx, const st_rpc_call *call, json_t *params, st_rpc_chan *ch, st_err *err) {
+  (void)call, (void)params;
+  st_fullnode *n = ctx;
+  st_notify_sub *s = calloc(1, sizeof *s);
+  if (!s) return st_err_set(err, ST_ENOMEM, "out of memory");
+  st_tipset_init(&s->last);
+  pthread_mutex_lock(&n->notify_mu);
+  st_code code = st_chain_head(n->chain, &s->last, err);
+  json_t *cur = code ? NULL : head_change(n, "current", &s->last);
+  if (!code && !cur) code = st_err_set(err, ST_EINTERNAL, "the head could not be written as JSON");
+  if (!code) {
+    s->ch = st_rpc_chan_hold(ch);
+    st_rpc_chan_on_close(ch, notify_closed, n);
+    st_rpc_chan_send(ch, json_pack("[o]", cur));
+    s->next = n->notify_subs;
+    n->notify_subs = s;
+  }
+  pthread_mutex_unlock(&n->notify_mu);
+  if (code) {
+    st_tipset_free(&s->last);
+    free(s);
+  }
+  return code;
+}
+
+static void notify_head(st_fullnode *n, const st_tipset *head) {
+  pthread_mutex_lock(&n->notify_mu);
+  for (st_notify_sub **pp = &n->notify_subs; *pp;) {
+    st_notify_sub *s = *pp;
+    json_t *batch = changes(n, &s->last.key, &head->key);
+    bool ok = true;
+    if (batch) {
+      ok = st_rpc_chan_send(s->ch, batch);
+      st_tipset t;
+      st_tipset_init(&t);
+      if (!st_chain_tipset(n->chain, &head->key, &t, NULL)) {
+        st_tipset_free(&s->last);
+        s->last = t;
+      } else st_tipset_free(&t);
+    }
+    if (!ok && st_rpc_chan_closed(s->ch)) { /* closed: drop it (its on_close finds nothing) */
+      *pp = s->next;
+      sub_free(s);
+      continue;
+    }
+    pp = &s->next;
+  }
+  pthread_mutex_unlock(&n->notify_mu);
+}
+
 /* ---- table ---- */
 
-#define M(name, perm, min, max, fn) {"Filecoin." name, perm, 0, min, max, fn}
+#define M(name, perm, min, max, fn) {"Filecoin." name, perm, 0, min, max, fn, NULL}
 static const st_rpc_method METHODS[] = {
     M("Version", ST_PERM_READ, 0, 0, m_version),
     M("ChainHead", ST_PERM_READ, 0, 0, m_chain_head),
@@ -899,14 +1039,15 @@ static const st_rpc_method METHODS[] = {
     M("StateGetActor", ST_PERM_READ, 1, 2, m_state_get_actor),
     M("StateLookupID", ST_PERM_READ, 1, 2, m_state_lookup_id),
     M("StateAccountKey", ST_PERM_READ, 1, 2, m_state_account_key),
-    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V1, 2, 4, m_state_search_msg},
-    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V0, 1, 1, m_state_search_msg},
-    {"Filecoin.StateWaitMsg", ST_PERM_READ, ST_RPC_V1, 2, 4, m_state_wait_msg},
-    {"Filecoin.StateWaitMsg", ST_PERM_READ, ST_RPC_V0, 2, 2, m_state_wait_msg},
+    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V1, 2, 4, m_state_search_msg, NULL},
+    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V0, 1, 1, m_state_search_msg, NULL},
+    {"Filecoin.StateWaitMsg", ST_PERM_READ, ST_RPC_V1, 2, 4, m_state_wait_msg, NULL},
+    {"Filecoin.StateWaitMsg", ST_PERM_READ, ST_RPC_V0, 2, 2, m_state_wait_msg, NULL},
     M("GasEstimateMessageGas", ST_PERM_READ, 1, 3, m_gas_estimate),
     M("SyncSubmitBlock", ST_PERM_WRITE, 1, 1, m_sync_submit_block),
     M("AuthNew", ST_PERM_ADMIN, 1, 1, m_auth_new),
     M("AuthVerify", ST_PERM_READ, 1, 1, m_auth_verify),
+    {"Filecoin.ChainNotify", ST_PERM_READ, 0, 0, 0, NULL, m_chain_notify},
 };
 #undef M
 
@@ -921,6 +1062,7 @@ st_code st_fullnode_init(st_fullnode *n, st_chain *chain, const char *keystore_d
   memcpy(n->jwt_secret, jwt_secret, ST_JWT_SECRET_LEN);
   pthread_mutex_init(&n->pool_mu, NULL);
   pthread_cond_init(&n->head_cv, NULL);
+  pthread_mutex_init(&n->notify_mu, NULL);
   st_code code = st_keystore_open(&n->wallet, keystore_dir, err);
   if (!code) code = st_mpool_new(st_chain_network(chain), &n->pool, err);
   if (code) st_fullnode_free(n);
@@ -932,6 +1074,12 @@ void st_fullnode_free(st_fullnode *n) {
   n->pool = NULL;
   pthread_mutex_destroy(&n->pool_mu);
   pthread_cond_destroy(&n->head_cv);
+  while (n->notify_subs) { /* the HTTP server has stopped, so every channel has closed already */
+    st_notify_sub *s = n->notify_subs;
+    n->notify_subs = s->next;
+    sub_free(s);
+  }
+  pthread_mutex_destroy(&n->notify_mu);
   st_secure_zero(n->jwt_secret, sizeof n->jwt_secret);
 }
 
@@ -944,7 +1092,6 @@ void st_fullnode_stop(st_fullnode *n) {
 
 void st_fullnode_head_changed(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted) {
   st_fullnode *n = ctx;
-  (void)head;
   st_state st;
   st_state_init(&st);
   pthread_mutex_lock(&n->pool_mu);
@@ -958,4 +1105,5 @@ void st_fullnode_head_changed(void *ctx, const st_tipset *head, const st_signed_
   pthread_cond_broadcast(&n->head_cv);
   pthread_mutex_unlock(&n->pool_mu);
   st_state_clear(&st);
+  notify_head(n, head);
 }

@@ -7,6 +7,11 @@
  * Wallet: WalletNew, WalletList, WalletBalance, WalletDefaultAddress, WalletSign, WalletExport,
  *   WalletImport.
  * State: StateGetActor, StateLookupID, StateAccountKey, StateSearchMsg, StateWaitMsg.
+ * ChainNotify (a channel method, over WebSocket only): the first value is
+ *   [{"Type":"current","Val":head}]; each head change then sends one batch: "revert" entries from
+ *   the channel's previous head downward, then "apply" entries in ascending height, found by
+ *   walking the blocks' Parents back to the common ancestor (at most ST_FULLNODE_NOTIFY_DEPTH
+ *   tipsets each way; a deeper change is sent as one "apply" of the new head).
  * Also GasEstimateMessageGas, SyncSubmitBlock, AuthNew, AuthVerify.
  *
  * Departures, each for a reason:
@@ -47,7 +52,11 @@ typedef struct st_fullnode {
   uint8_t jwt_secret[ST_JWT_SECRET_LEN];
   char network; /* 't' or 'f', for addresses in replies */
   const char *version;
+  pthread_mutex_t notify_mu; /* notify_subs */
+  struct st_notify_sub *notify_subs; /* open ChainNotify channels */
 } st_fullnode;
+
+#define ST_FULLNODE_NOTIFY_DEPTH 900
 
 /* The node's state for the methods; the wallet lives in keystore_dir. */
 st_code st_fullnode_init(st_fullnode *n, st_chain *chain, const char *keystore_dir, const uint8_t jwt_secret[ST_JWT_SECRET_LEN],
@@ -64,7 +73,7 @@ const st_rpc_method *st_fullnode_methods(size_t *n);
 void st_fullnode_stop(st_fullnode *n);
 
 /* Call on every head change: takes back the messages a reorganisation reverted (those still
- * valid), prunes the pool and wakes StateWaitMsg. */
+ * valid), prunes the pool, wakes StateWaitMsg and sends the change to every ChainNotify channel. */
 void st_fullnode_head_changed(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted);
 
 /* The wallet's default key, and signing a message with the wallet (for the daemon's producer and

@@ -1,7 +1,9 @@
 /* st_jsonrpc: request parsing, dispatch, error mapping and auth for the JSON-RPC API. */
 #include "rpc/st_jsonrpc.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,30 @@ struct st_rpc {
   size_t max_body;
   st_http_handler fallback;
   void *fallback_ctx;
+};
+
+/* A WebSocket connection's JSON-RPC state (NULL over HTTP). */
+typedef struct ws_session {
+  const st_rpc *rpc;
+  int version;
+  unsigned perms;
+  st_ws_conn *ws;
+  pthread_mutex_t mu; /* chans, next_chan */
+  st_rpc_chan *chans;
+  uint64_t next_chan;
+} ws_session;
+
+struct st_rpc_chan {
+  atomic_int refs;
+  pthread_mutex_t mu; /* everything below */
+  ws_session *sess;   /* NULL once closed */
+  uint64_t id;
+  json_t *req_id;  /* the call's id (for xrpc.cancel) */
+  bool active;     /* the call's response went out: values go straight to the socket */
+  json_t *pending; /* values sent before that, in order */
+  void (*on_close)(void *ctx, st_rpc_chan *ch);
+  void *on_close_ctx;
+  st_rpc_chan *next; /* in the session's list (which holds a reference) */
 };
 
 /* What one request's handling ended in, for the HTTP status. */
@@ -140,6 +166,132 @@ static const char *type_name(const json_t *v) {
   }
 }
 
+/* ---- channels ---- */
+
+st_rpc_chan *st_rpc_chan_hold(st_rpc_chan *ch) {
+  atomic_fetch_add(&ch->refs, 1);
+  return ch;
+}
+
+void st_rpc_chan_release(st_rpc_chan *ch) {
+  if (!ch || atomic_fetch_sub(&ch->refs, 1) != 1) return;
+  json_decref(ch->req_id);
+  json_decref(ch->pending);
+  pthread_mutex_destroy(&ch->mu);
+  free(ch);
+}
+
+/* Writes one xrpc.ch.val or xrpc.ch.close frame; ch->mu is held. */
+static bool chan_write(st_rpc_chan *ch, const char *method, const json_t *value) {
+  st_buf b = ST_BUF_INIT;
+  st_buf_printf(&b, "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":[%llu", method, (unsigned long long)ch->id);
+  if (value) {
+    st_buf_putc(&b, ',');
+    st_json_append(&b, value);
+  }
+  st_buf_puts(&b, "]}\n");
+  bool ok = !st_buf_status(&b, NULL) && !st_ws_send_text(ch->sess->ws, (const char *)b.data, b.len, NULL);
+  st_buf_free(&b);
+  return ok;
+}
+
+bool st_rpc_chan_send(st_rpc_chan *ch, json_t *value) {
+  if (!value) return false;
+  pthread_mutex_lock(&ch->mu);
+  bool ok = ch->sess != NULL;
+  if (ok && !ch->active) ok = !json_array_append(ch->pending, value);
+  else if (ok) ok = chan_write(ch, "xrpc.ch.val", value);
+  pthread_mutex_unlock(&ch->mu);
+  json_decref(value);
+  return ok;
+}
+
+bool st_rpc_chan_closed(st_rpc_chan *ch) {
+  pthread_mutex_lock(&ch->mu);
+  bool closed = !ch->sess;
+  pthread_mutex_unlock(&ch->mu);
+  return closed;
+}
+
+void st_rpc_chan_on_close(st_rpc_chan *ch, void (*fn)(void *ctx, st_rpc_chan *ch), void *ctx) {
+  pthread_mutex_lock(&ch->mu);
+  ch->on_close = fn;
+  ch->on_close_ctx = ctx;
+  pthread_mutex_unlock(&ch->mu);
+}
+
+/* Closes ch (sending xrpc.ch.close if tell and it had been announced), takes it off its
+ * session's list and drops the list's reference. */
+static void chan_end(st_rpc_chan *ch, bool tell) {
+  pthread_mutex_lock(&ch->mu);
+  ws_session *s = ch->sess;
+  if (s && tell && ch->active) chan_write(ch, "xrpc.ch.close", NULL);
+  ch->sess = NULL;
+  void (*fn)(void *, st_rpc_chan *) = s ? ch->on_close : NULL;
+  void *fctx = ch->on_close_ctx;
+  pthread_mutex_unlock(&ch->mu);
+  if (!s) return;
+  if (fn) fn(fctx, ch);
+  bool listed = false;
+  pthread_mutex_lock(&s->mu);
+  for (st_rpc_chan **pp = &s->chans; *pp; pp = &(*pp)->next)
+    if (*pp == ch) {
+      *pp = ch->next;
+      listed = true;
+      break;
+    }
+  pthread_mutex_unlock(&s->mu);
+  if (listed) st_rpc_chan_release(ch);
+}
+
+void st_rpc_chan_close(st_rpc_chan *ch) { chan_end(ch, true); }
+
+/* After a message's response went out: announce the new channels and send what they queued. */
+static void chans_activate(ws_session *s) {
+  pthread_mutex_lock(&s->mu);
+  for (st_rpc_chan *ch = s->chans; ch; ch = ch->next) {
+    pthread_mutex_lock(&ch->mu);
+    if (!ch->active && ch->sess) {
+      ch->active = true;
+      for (size_t i = 0; i < json_array_size(ch->pending); i++) chan_write(ch, "xrpc.ch.val", json_array_get(ch->pending, i));
+      json_array_clear(ch->pending);
+    }
+    pthread_mutex_unlock(&ch->mu);
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* xrpc.cancel: the channel opened by the request with this id. */
+static void chan_cancel(ws_session *s, const json_t *req_id) {
+  st_rpc_chan *found = NULL;
+  pthread_mutex_lock(&s->mu);
+  for (st_rpc_chan *ch = s->chans; ch && !found; ch = ch->next)
+    if (ch->req_id && req_id && json_equal(ch->req_id, req_id)) found = st_rpc_chan_hold(ch);
+  pthread_mutex_unlock(&s->mu);
+  if (!found) return;
+  chan_end(found, true);
+  st_rpc_chan_release(found);
+}
+
+/* A new channel on s, listed (the list's reference) but not yet announced. */
+static st_rpc_chan *chan_new(ws_session *s, const json_t *req_id) {
+  st_rpc_chan *ch = calloc(1, sizeof *ch);
+  if (!ch || !(ch->pending = json_array())) {
+    free(ch);
+    return NULL;
+  }
+  atomic_init(&ch->refs, 1);
+  pthread_mutex_init(&ch->mu, NULL);
+  ch->sess = s;
+  ch->req_id = req_id ? json_deep_copy(req_id) : NULL;
+  pthread_mutex_lock(&s->mu);
+  ch->id = ++s->next_chan;
+  ch->next = s->chans;
+  s->chans = ch;
+  pthread_mutex_unlock(&s->mu);
+  return ch;
+}
+
 /* ---- dispatch ---- */
 
 static const st_rpc_method *find_method(const st_rpc *rpc, const char *name, int version) {
@@ -152,7 +304,8 @@ static const st_rpc_method *find_method(const st_rpc *rpc, const char *name, int
 }
 
 /* Runs one request; appends its response (unless it is a notification) to out, setting *wrote. */
-static void handle_one(const st_rpc *rpc, int version, unsigned perms, const json_t *req, st_buf *out, bool *wrote, outcome *o) {
+static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_session *ws, const json_t *req, st_buf *out, bool *wrote,
+                       outcome *o) {
   char msg[ST_ERR_MSG_MAX + 64];
   const json_t *id = NULL;
   bool notify = false;
@@ -190,13 +343,15 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, const jso
   json_t *params = NULL;
   json_t *result = NULL;
   const st_rpc_method *m = find_method(rpc, name, version);
-  if (pv && !json_is_null(pv) && !json_is_array(pv)) {
+  if (ws && !strcmp(name, "xrpc.cancel")) { /* a channel's unsubscription: no response unless it has an id */
+    chan_cancel(ws, json_array_get(pv, 0));
+  } else if (pv && !json_is_null(pv) && !json_is_array(pv)) {
     o->code = ST_RPC_INVALID_PARAMS;
     snprintf(msg, sizeof msg, "params must be an array of positional parameters, not %s %s", json_is_object(pv) ? "an" : "a", type_name(pv));
   } else if (!m) {
     o->code = ST_RPC_METHOD_NOT_FOUND;
     snprintf(msg, sizeof msg, "method '%.200s' not found", name);
-  } else if (!m->fn) {
+  } else if (!m->fn && !(ws && m->subscribe)) {
     o->code = ST_RPC_METHOD_NOT_FOUND;
     snprintf(msg, sizeof msg, "method '%.200s' not supported in this mode (no out channel support)", name);
   } else if (!(perms & m->perm)) {
@@ -216,7 +371,15 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, const jso
       st_err e = {0};
       int code = 0;
       st_rpc_call call = {name, version, perms, &code};
-      st_code rc = params ? m->fn(rpc->ctx, &call, params, &result, &e) : st_err_set(&e, ST_ENOMEM, "out of memory");
+      st_code rc;
+      if (!params) rc = st_err_set(&e, ST_ENOMEM, "out of memory");
+      else if (m->fn) rc = m->fn(rpc->ctx, &call, params, &result, &e);
+      else { /* a channel method over WebSocket: the result is the channel id */
+        st_rpc_chan *ch = chan_new(ws, id);
+        if (!ch) rc = st_err_set(&e, ST_ENOMEM, "out of memory");
+        else if ((rc = m->subscribe(rpc->ctx, &call, params, ch, &e))) chan_end(ch, false);
+        else result = json_integer((json_int_t)ch->id);
+      }
       if (rc) {
         json_decref(result);
         result = NULL;
@@ -235,7 +398,13 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, const jso
   json_decref(params);
 }
 
+static int handle_body(const st_rpc *rpc, int version, unsigned perms, ws_session *ws, const uint8_t *body, size_t len, st_buf *out);
+
 int st_rpc_handle_body(const st_rpc *rpc, int version, unsigned perms, const uint8_t *body, size_t len, st_buf *out) {
+  return handle_body(rpc, version, perms, NULL, body, len, out);
+}
+
+static int handle_body(const st_rpc *rpc, int version, unsigned perms, ws_session *sess, const uint8_t *body, size_t len, st_buf *out) {
   outcome o = {0, false};
   if (len > rpc->max_body) {
     char msg[128];
@@ -279,7 +448,7 @@ int st_rpc_handle_body(const st_rpc *rpc, int version, unsigned perms, const uin
       bool wrote;
       outcome one;
       st_buf_reset(&one_out);
-      handle_one(rpc, version, perms, json_array_get(doc, i), &one_out, &wrote, &one);
+      handle_one(rpc, version, perms, sess, json_array_get(doc, i), &one_out, &wrote, &one);
       refused |= one.refused;
       if (!wrote) continue;
       st_buf_putc(out, answered++ ? ',' : '[');
@@ -291,7 +460,7 @@ int st_rpc_handle_body(const st_rpc *rpc, int version, unsigned perms, const uin
     status = refused ? 401 : 200;
   } else {
     bool wrote;
-    handle_one(rpc, version, perms, doc, out, &wrote, &o);
+    handle_one(rpc, version, perms, sess, doc, out, &wrote, &o);
     if (wrote) st_buf_putc(out, '\n');
     status = status_for(&o);
   }
@@ -315,6 +484,52 @@ static void reply_rpc_error(st_http_response *resp, int status, const char *fmt,
   if (status == 401) resp->www_authenticate = "Bearer realm=\"spacetime\"";
 }
 
+/* The session: each text message is one body; its response goes back as one text frame. */
+static void ws_run(void *ctx, st_ws_conn *conn) {
+  ws_session *s = ctx;
+  if (conn) {
+    s->ws = conn;
+    st_buf msg = ST_BUF_INIT, out = ST_BUF_INIT;
+    st_err e;
+    int op;
+    st_code code;
+    while (!(code = st_ws_read_message(conn, &msg, &op, &e))) {
+      if (op != ST_WS_OP_TEXT) {
+        st_ws_close(conn, 1003, "JSON-RPC messages are text frames", NULL);
+        break;
+      }
+      st_buf_reset(&out);
+      handle_body(s->rpc, s->version, s->perms, s, msg.data, msg.len, &out);
+      if (st_buf_status(&out, NULL)) {
+        st_buf_reset(&out);
+        put_error(&out, NULL, ST_RPC_ERROR, "out of memory writing the response");
+        st_buf_putc(&out, '\n');
+      }
+      if (out.len && st_ws_send_text(conn, (const char *)out.data, out.len, NULL)) break;
+      chans_activate(s);
+    }
+    if (code && code != ST_ENOENT && code != ST_EIO) st_logf("rpc", ST_LOG_INFO, "WebSocket session ended: %s", e.msg);
+    st_buf_free(&msg);
+    st_buf_free(&out);
+    /* the connection is over: every channel closes (nothing more is written) */
+    for (;;) {
+      pthread_mutex_lock(&s->mu);
+      st_rpc_chan *ch = s->chans ? st_rpc_chan_hold(s->chans) : NULL;
+      pthread_mutex_unlock(&s->mu);
+      if (!ch) break;
+      chan_end(ch, false);
+      st_rpc_chan_release(ch);
+    }
+  }
+  pthread_mutex_destroy(&s->mu);
+  free(s);
+}
+
+static bool header_has(const st_http_request *req, const char *name, const char *word) {
+  const char *v = st_http_header(req, name);
+  return v && strcasestr(v, word);
+}
+
 void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response *resp) {
   const st_rpc *rpc = ctx;
   int version = !strcmp(req->path, "/rpc/v0") ? 0 : !strcmp(req->path, "/rpc/v1") ? 1 : -1;
@@ -323,11 +538,9 @@ void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response
     else st_http_reply_error(resp, 404, "no endpoint %s %.200s (JSON-RPC is served at POST /rpc/v0 and /rpc/v1)", req->method, req->path);
     return;
   }
-  if (strcmp(req->method, "POST")) {
-    const char *up = st_http_header(req, "Upgrade");
-    if (up && strcasestr(up, "websocket"))
-      reply_rpc_error(resp, 400, "Invalid request: JSON-RPC over WebSocket is not served yet; POST each request to %s", req->path);
-    else reply_rpc_error(resp, 405, "Invalid request: JSON-RPC requests are POSTed to %s, not sent with %.20s", req->path, req->method);
+  bool upgrade = !strcmp(req->method, "GET") && header_has(req, "Connection", "upgrade") && header_has(req, "Upgrade", "websocket");
+  if (strcmp(req->method, "POST") && !upgrade) {
+    reply_rpc_error(resp, 405, "Invalid request: JSON-RPC requests are POSTed to %s, not sent with %.20s", req->path, req->method);
     return;
   }
   const char *token = NULL;
@@ -344,6 +557,21 @@ void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response
   st_err e;
   if (token && st_jwt_verify(rpc->secret, token, &perms, &e)) {
     reply_rpc_error(resp, 401, "JWT Verification failed: %s", e.msg);
+    return;
+  }
+  if (upgrade) {
+    ws_session *s = calloc(1, sizeof *s);
+    if (!s) {
+      reply_rpc_error(resp, 500, "out of memory starting a WebSocket session");
+      return;
+    }
+    s->rpc = rpc;
+    s->version = version;
+    s->perms = perms;
+    pthread_mutex_init(&s->mu, NULL);
+    resp->websocket = ws_run;
+    resp->websocket_ctx = s;
+    resp->websocket_max_message = rpc->max_body;
     return;
   }
   st_buf_reset(&resp->body);

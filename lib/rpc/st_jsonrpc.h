@@ -1,10 +1,10 @@
 /* st_jsonrpc: the daemon's JSON-RPC 2.0 API, served the way Lotus serves it (docs/lotus-api.md),
- * so that Lotus's HTTP clients work against it.
+ * so that Lotus's HTTP and WebSocket clients work against it.
  *
  * An st_rpc holds a method table and turns one request body into one response body
  * (st_rpc_handle_body: no network, also what the fuzz target drives). st_rpc_http_handler puts
- * it behind st_http_server at POST /rpc/v0 and /rpc/v1, with Lotus's JWT auth (st_jwt); other
- * paths go to a fallback handler (GET /health, the explorer).
+ * it behind st_http_server at POST /rpc/v0 and /rpc/v1 (and WebSocket on the same paths), with
+ * Lotus's JWT auth (st_jwt); other paths go to a fallback handler (GET /health, the explorer).
  *
  * Requests. A body is one request object or a batch (a non-empty array of them). "params" is a
  * positional array; omitted or null means none. "id" is a string, a number or null and comes back
@@ -19,8 +19,9 @@
  *   -32600 Invalid request: <why>     400  empty body, empty batch, not an object, bad id type,
  *                                          method not a string, "jsonrpc" not "2.0"
  *   -32601 method 'X' not found       500  also for a method of the other API version; a channel
- *                                          method (fn NULL) reads "method 'X' not supported in this
- *                                          mode (no out channel support)", as in Lotus
+ *                                          method (fn NULL) called over HTTP reads "method 'X' not
+ *                                          supported in this mode (no out channel support)", as in
+ *                                          Lotus
  *   -32602 wrong param count (expected 1, got 2)
  *                                     500  checked against min_params..max_params before the call
  *   -32602 <handler's message>        500  the handler returned ST_EINVAL (bad params); name the
@@ -47,12 +48,24 @@
  *   range instead of Lotus's "GOT != WANT". These follow JSON-RPC 2.0; clients see the message.
  * - "id": null gets a response with id null (JSON-RPC 2.0); Lotus treats it as a notification.
  *   A bad id type is -32600 (Lotus: -32700 "failed to parse ID").
- * - Only POST is served at /rpc/vN (405 otherwise); Lotus does not look at the HTTP method.
+ * - Only POST (and a GET upgrading to WebSocket) is served at /rpc/vN (405 otherwise); Lotus does
+ *   not look at the HTTP method.
  * - Integers outside int64 anywhere in a body are a parse error (jansson's limit).
- * - ChainNotify over WebSocket is not served yet: libmicrohttpd in Debian's 0.9.75 build has no
- *   WebSocket framing, so it would need an upgrade handler and the framing written by hand. A GET
- *   asking to upgrade is told so (400). The lotus CLI dials ws://, so it cannot use this server
- *   yet; Lotus's Go HTTP client and curl can.
+ *
+ * WebSocket. A GET to /rpc/v0 or /rpc/v1 whose Connection header holds "upgrade" and whose Upgrade
+ * header holds "websocket" becomes a WebSocket session (st_websocket.h). The token is taken at
+ * upgrade time as for POST (a bad token is refused with HTTP 401 before the upgrade). Each text
+ * message is one body, handled exactly as st_rpc_handle_body handles a POSTed one, and its
+ * response (if any) comes back as one text frame with the same text; a missing permission is
+ * just the error response in that frame (there is no HTTP status to set). A session handles its
+ * messages one at a time, in order (Lotus runs them concurrently).
+ * Channel methods (st_rpc_method.subscribe, e.g. ChainNotify) work only over WebSocket, as in
+ * Lotus (go-jsonrpc websocket.go): the call's result is a channel id (a per-connection counter
+ * from 1), and each value the method sends later arrives as the notification
+ * {"jsonrpc":"2.0","method":"xrpc.ch.val","params":[chanId,value]}. Values sent before the call's
+ * response went out wait for it. {"method":"xrpc.cancel","params":[<the call's request id>]}
+ * closes the channel, and the server then sends {"jsonrpc":"2.0","method":"xrpc.ch.close",
+ * "params":[chanId]}. When the connection ends, all its channels close.
  *
  * Threads: handlers run on the HTTP server's threads, concurrently; the table and the st_rpc
  * are read-only once made. */
@@ -60,6 +73,7 @@
 #define ST_JSONRPC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -92,13 +106,36 @@ typedef struct st_rpc_call {
  * set, is freed. ST_EINVAL means bad params (-32602); every other code is a method error (1). */
 typedef st_code (*st_rpc_fn)(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err);
 
+/* A channel of a channel method's call over WebSocket. */
+typedef struct st_rpc_chan st_rpc_chan;
+
+/* A channel method: on success it may send values on ch at once or later, from any thread. To
+ * keep ch beyond the call it takes a reference (st_rpc_chan_hold), released when done. On
+ * failure err's message is the call's error response (as for st_rpc_fn) and ch is dropped. */
+typedef st_code (*st_rpc_sub_fn)(void *ctx, const st_rpc_call *call, json_t *params, st_rpc_chan *ch, st_err *err);
+
 typedef struct st_rpc_method {
   const char *name;          /* "Filecoin.ChainHead"; case-sensitive */
   unsigned perm;             /* the one permission needed: ST_PERM_READ, _WRITE, _SIGN or _ADMIN */
   unsigned versions;         /* ST_RPC_V0 | ST_RPC_V1; 0 means both. A name may appear once per version */
   unsigned min_params, max_params;
   st_rpc_fn fn;              /* NULL: a channel method (ChainNotify), refused over HTTP */
+  st_rpc_sub_fn subscribe;   /* with fn NULL: the channel method's subscription (WebSocket only) */
 } st_rpc_method;
+
+/* Sends one value (stolen) on the channel as an xrpc.ch.val notification. false once the
+ * channel is closed (cancelled, its connection ended) or the write failed. */
+bool st_rpc_chan_send(st_rpc_chan *ch, json_t *value);
+/* Whether the channel is closed (nothing more will be sent). */
+bool st_rpc_chan_closed(st_rpc_chan *ch);
+/* Closes the channel from the server's side (xrpc.ch.close is sent). */
+void st_rpc_chan_close(st_rpc_chan *ch);
+/* Called once when the channel closes, on the thread that closes it, with no lock of the
+ * channel held; set it in the subscribe call. */
+void st_rpc_chan_on_close(st_rpc_chan *ch, void (*fn)(void *ctx, st_rpc_chan *ch), void *ctx);
+/* References: the subscriber's own, taken with hold and given back with release. */
+st_rpc_chan *st_rpc_chan_hold(st_rpc_chan *ch);
+void st_rpc_chan_release(st_rpc_chan *ch);
 
 typedef struct st_rpc_opts {
   const st_rpc_method *methods; /* borrowed: must outlive the st_rpc */

@@ -110,23 +110,39 @@ static st_code m_search_v1(void *ctx, const st_rpc_call *call, json_t *params, j
   return ST_OK;
 }
 
+/* A channel method: sends "first" at once and keeps the channel for the test to push on. */
+static st_rpc_chan *test_chan;
+static atomic_int chan_closed;
+static void on_chan_close(void *ctx, st_rpc_chan *ch) {
+  (void)ctx, (void)ch;
+  atomic_fetch_add(&chan_closed, 1);
+}
+static st_code m_sub(void *ctx, const st_rpc_call *call, json_t *params, st_rpc_chan *ch, st_err *err) {
+  (void)ctx, (void)call, (void)params, (void)err;
+  test_chan = st_rpc_chan_hold(ch);
+  st_rpc_chan_on_close(ch, on_chan_close, NULL);
+  st_rpc_chan_send(ch, json_string("first"));
+  return ST_OK;
+}
+
 static const st_rpc_method METHODS[] = {
-    {"Filecoin.ChainHead", ST_PERM_READ, 0, 0, 0, m_chain_head},
-    {"Filecoin.Version", ST_PERM_READ, 0, 0, 0, m_version},
-    {"Filecoin.MpoolPush", ST_PERM_WRITE, 0, 1, 1, m_mpool_push},
-    {"Filecoin.WalletSign", ST_PERM_SIGN, 0, 2, 2, m_null},
-    {"Filecoin.AuthNew", ST_PERM_ADMIN, 0, 1, 1, m_perms},
-    {"Filecoin.StateLookupID", ST_PERM_READ, 0, 1, 2, m_lookup},
-    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V0, 1, 1, m_search_v0},
-    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V1, 4, 4, m_search_v1},
-    {"Filecoin.V1Only", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null},
-    {"Filecoin.ChainNotify", ST_PERM_READ, 0, 0, 0, NULL},
-    {"Test.Fail", ST_PERM_READ, 0, 0, 0, m_fail},
-    {"Test.FailSilent", ST_PERM_READ, 0, 0, 0, m_fail_silent},
-    {"Test.BadUtf8", ST_PERM_READ, 0, 0, 0, m_bad_utf8},
-    {"Test.Null", ST_PERM_READ, 0, 0, 0, m_null},
-    {"Test.Count", ST_PERM_READ, 0, 0, 0, m_count},
-    {"Test.Perms", ST_PERM_READ, 0, 0, 0, m_perms},
+    {"Test.Sub", ST_PERM_READ, 0, 0, 0, NULL, m_sub},
+    {"Filecoin.ChainHead", ST_PERM_READ, 0, 0, 0, m_chain_head, NULL},
+    {"Filecoin.Version", ST_PERM_READ, 0, 0, 0, m_version, NULL},
+    {"Filecoin.MpoolPush", ST_PERM_WRITE, 0, 1, 1, m_mpool_push, NULL},
+    {"Filecoin.WalletSign", ST_PERM_SIGN, 0, 2, 2, m_null, NULL},
+    {"Filecoin.AuthNew", ST_PERM_ADMIN, 0, 1, 1, m_perms, NULL},
+    {"Filecoin.StateLookupID", ST_PERM_READ, 0, 1, 2, m_lookup, NULL},
+    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V0, 1, 1, m_search_v0, NULL},
+    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V1, 4, 4, m_search_v1, NULL},
+    {"Filecoin.V1Only", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null, NULL},
+    {"Filecoin.ChainNotify", ST_PERM_READ, 0, 0, 0, NULL, NULL},
+    {"Test.Fail", ST_PERM_READ, 0, 0, 0, m_fail, NULL},
+    {"Test.FailSilent", ST_PERM_READ, 0, 0, 0, m_fail_silent, NULL},
+    {"Test.BadUtf8", ST_PERM_READ, 0, 0, 0, m_bad_utf8, NULL},
+    {"Test.Null", ST_PERM_READ, 0, 0, 0, m_null, NULL},
+    {"Test.Count", ST_PERM_READ, 0, 0, 0, m_count, NULL},
+    {"Test.Perms", ST_PERM_READ, 0, 0, 0, m_perms, NULL},
 };
 
 static void fallback(void *ctx, const st_http_request *req, st_http_response *resp) {
@@ -460,11 +476,12 @@ static void test_http_routes(void **state) {
   assert_int_equal(send_req("GET", NULL, "/rpc/v1", NULL, 0, &r), 405);
   assert_string_equal(st_buf_cstr(&r), ERR("null", -32600, "Invalid request: JSON-RPC requests are POSTed to /rpc/v1, not sent with GET") "\n");
   char reply[4096];
-  assert_int_equal(raw("GET /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-                       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nConnection: close\r\n\r\n",
+  /* an upgrade without a key is refused before the switch */
+  assert_int_equal(raw("GET /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close, Upgrade\r\nUpgrade: websocket\r\n"
+                       "Sec-WebSocket-Version: 13\r\n\r\n",
                        reply, sizeof reply),
                    400);
-  assert_non_null(strstr(reply, "JSON-RPC over WebSocket is not served yet; POST each request to /rpc/v1"));
+  assert_non_null(strstr(reply, "a WebSocket upgrade needs a Sec-WebSocket-Key"));
   /* over the body limit: st_http_server refuses it before reading */
   size_t n = MAX_BODY + 1;
   char *big = malloc(n);
@@ -509,24 +526,24 @@ static void test_table_checks(void **state) {
   uint8_t secret[ST_JWT_SECRET_LEN] = {0};
   st_rpc *rpc = NULL;
   st_err err;
-  st_rpc_method dup[] = {{"A.B", ST_PERM_READ, 0, 0, 0, m_null}, {"A.B", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null}};
+  st_rpc_method dup[] = {{"A.B", ST_PERM_READ, 0, 0, 0, m_null, NULL}, {"A.B", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null, NULL}};
   st_rpc_opts o = {.methods = dup, .nmethods = 2, .jwt_secret = secret};
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "method 'A.B' is in the table twice for one API version");
-  st_rpc_method two_bits[] = {{"A.B", ST_PERM_READ | ST_PERM_WRITE, 0, 0, 0, m_null}};
+  st_rpc_method two_bits[] = {{"A.B", ST_PERM_READ | ST_PERM_WRITE, 0, 0, 0, m_null, NULL}};
   o.methods = two_bits;
   o.nmethods = 1;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "method 'A.B' needs exactly one permission bit");
-  st_rpc_method range[] = {{"A.B", ST_PERM_READ, 0, 2, 1, m_null}};
+  st_rpc_method range[] = {{"A.B", ST_PERM_READ, 0, 2, 1, m_null, NULL}};
   o.methods = range;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "min_params 2 above max_params 1");
-  st_rpc_method noname[] = {{NULL, ST_PERM_READ, 0, 0, 0, m_null}};
+  st_rpc_method noname[] = {{NULL, ST_PERM_READ, 0, 0, 0, m_null, NULL}};
   o.methods = noname;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "method 0 has no name");
-  st_rpc_method badver[] = {{"A.B", ST_PERM_READ, 4, 0, 0, m_null}};
+  st_rpc_method badver[] = {{"A.B", ST_PERM_READ, 4, 0, 0, m_null, NULL}};
   o.methods = badver;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "unknown API version");
@@ -538,13 +555,148 @@ static void test_table_checks(void **state) {
   assert_null(rpc);
 }
 
+/* ---- WebSocket ---- */
+
+/* A tiny client: the upgrade by hand on a raw socket, then st_websocket's client framing. */
+static st_ws_conn *ws_open(const char *path_and_query, const char *token, int *fdp) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(st_http_server_port(F.http))};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  char req[2048];
+  int n = snprintf(req, sizeof req,
+                   "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n%s%s%s\r\n",
+                   path_and_query, token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
+  assert_int_equal(write(fd, req, (size_t)n), n);
+  char buf[4096];
+  size_t got = 0;
+  char *end = NULL;
+  while (!end) {
+    ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
+    assert_true(k > 0);
+    got += (size_t)k;
+    buf[got] = 0;
+    end = strstr(buf, "\r\n\r\n");
+  }
+  assert_non_null(strstr(buf, "HTTP/1.1 101"));
+  assert_non_null(strcasestr(buf, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+  assert_non_null(strcasestr(buf, "Upgrade: websocket\r\n"));
+  end += 4;
+  *fdp = fd;
+  st_ws_conn *c = st_ws_conn_new(fd, false, 0, end, got - (size_t)(end - buf));
+  assert_non_null(c);
+  return c;
+}
+
+static void ws_close(st_ws_conn *c, int fd) {
+  st_ws_close(c, 1000, "bye", NULL);
+  st_ws_conn_free(c);
+  close(fd);
+}
+
+/* Sends text; returns the next message from the server (the caller frees). */
+static void ws_call(st_ws_conn *c, const char *text, st_buf *reply) {
+  st_err err;
+  int op;
+  assert_int_equal(st_ws_send_text(c, text, strlen(text), &err), ST_OK);
+  if (st_ws_read_message(c, reply, &op, &err)) fail_msg("%s", err.msg);
+  assert_int_equal(op, ST_WS_OP_TEXT);
+}
+
+#define WS_EXPECT(c, body, want)                                                                                                    \
+  do {                                                                                                                              \
+    st_buf r_ = ST_BUF_INIT;                                                                                                        \
+    ws_call(c, body, &r_);                                                                                                          \
+    if (strcmp(st_buf_cstr(&r_), want)) fail_msg("WS %s\n got  %s\n want %s", body, st_buf_cstr(&r_), want);                       \
+    st_buf_free(&r_);                                                                                                               \
+  } while (0)
+
+static void test_websocket_calls(void **state) {
+  (void)state;
+  int fd;
+  st_ws_conn *c = ws_open("/rpc/v1", NULL, &fd);
+  /* the same text as over HTTP */
+  const char *body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.ChainHead\",\"params\":[]}";
+  st_buf http = ST_BUF_INIT;
+  assert_int_equal(post(NULL, "/rpc/v1", body, &http), 200);
+  WS_EXPECT(c, body, st_buf_cstr(&http));
+  st_buf_free(&http);
+  WS_EXPECT(c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"Filecoin.Version\"}", OK("2", "{\"api\":1}") "\n");
+  /* a write without a token: the error frame (no HTTP status on a WebSocket) */
+  WS_EXPECT(c, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"Filecoin.MpoolPush\",\"params\":[{}]}",
+            ERR("3", 1, "missing permission to invoke 'MpoolPush' (need 'write')") "\n");
+  /* batches and bad JSON behave as over HTTP */
+  WS_EXPECT(c, "[{\"id\":4,\"method\":\"Test.Null\"},{\"method\":\"Test.Null\"},{\"id\":5,\"method\":\"Test.Null\"}]",
+            "[" OK("4", "null") "," OK("5", "null") "]\n");
+  WS_EXPECT(c, "{", ERR("null", -32700, "Parse error: string or '}' expected near end of file at line 1 column 1") "\n");
+  ws_close(c, fd);
+  /* v0, with a token in the query string: the write is allowed */
+  char *tok = token_for(ST_PERM_READ | ST_PERM_WRITE);
+  char path[1024];
+  snprintf(path, sizeof path, "/rpc/v0?token=%s", tok);
+  c = ws_open(path, NULL, &fd);
+  WS_EXPECT(c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.Version\"}", OK("1", "{\"api\":0}") "\n");
+  WS_EXPECT(c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"Filecoin.MpoolPush\",\"params\":[{}]}",
+            OK("2", "{\"/\":\"bafy2bzacepushed\"}") "\n");
+  ws_close(c, fd);
+  /* and in the Authorization header */
+  c = ws_open("/rpc/v1", tok, &fd);
+  WS_EXPECT(c, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"Test.Perms\"}", OK("9", "[\"read\",\"write\"]") "\n");
+  ws_close(c, fd);
+  free(tok);
+}
+
+static void test_websocket_channels(void **state) {
+  (void)state;
+  int fd;
+  st_ws_conn *c = ws_open("/rpc/v1", NULL, &fd);
+  atomic_store(&chan_closed, 0);
+  /* the call's result is the channel id; the value sent during the call follows it */
+  WS_EXPECT(c, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"Test.Sub\"}", OK("7", "1") "\n");
+  st_buf r = ST_BUF_INIT;
+  st_err err;
+  int op;
+  assert_int_equal(st_ws_read_message(c, &r, &op, &err), ST_OK);
+  assert_string_equal(st_buf_cstr(&r), "{\"jsonrpc\":\"2.0\",\"method\":\"xrpc.ch.val\",\"params\":[1,\"first\"]}\n");
+  /* values pushed later by the server */
+  assert_true(st_rpc_chan_send(test_chan, json_pack("[{ss}]", "Type", "apply")));
+  assert_int_equal(st_ws_read_message(c, &r, &op, &err), ST_OK);
+  assert_string_equal(st_buf_cstr(&r), "{\"jsonrpc\":\"2.0\",\"method\":\"xrpc.ch.val\",\"params\":[1,[{\"Type\":\"apply\"}]]}\n");
+  /* a second channel gets id 2 */
+  st_rpc_chan *first = test_chan;
+  WS_EXPECT(c, "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"Test.Sub\"}", OK("\"x\"", "2") "\n");
+  assert_int_equal(st_ws_read_message(c, &r, &op, &err), ST_OK);
+  assert_string_equal(st_buf_cstr(&r), "{\"jsonrpc\":\"2.0\",\"method\":\"xrpc.ch.val\",\"params\":[2,\"first\"]}\n");
+  /* xrpc.cancel with the call's request id closes channel 1 */
+  const char *cancel = "{\"jsonrpc\":\"2.0\",\"method\":\"xrpc.cancel\",\"params\":[7]}";
+  WS_EXPECT(c, cancel, "{\"jsonrpc\":\"2.0\",\"method\":\"xrpc.ch.close\",\"params\":[1]}\n");
+  assert_true(st_rpc_chan_closed(first));
+  assert_false(st_rpc_chan_send(first, json_string("late")));
+  for (int i = 0; i < 200 && atomic_load(&chan_closed) < 1; i++) usleep(10000); /* the hook runs after the frame */
+  assert_int_equal(atomic_load(&chan_closed), 1);
+  st_rpc_chan_release(first);
+  /* the connection ending closes channel 2 */
+  st_rpc_chan *second = test_chan;
+  ws_close(c, fd);
+  for (int i = 0; i < 200 && !st_rpc_chan_closed(second); i++) usleep(10000);
+  assert_true(st_rpc_chan_closed(second));
+  assert_int_equal(atomic_load(&chan_closed), 2);
+  st_rpc_chan_release(second);
+  st_buf_free(&r);
+  /* over HTTP the channel method is refused, as before */
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Sub\"}", 500,
+         ERR("1", -32601, "method 'Test.Sub' not supported in this mode (no out channel support)") "\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_read_without_token), cmocka_unit_test(test_versions),     cmocka_unit_test(test_protocol_errors),
       cmocka_unit_test(test_params),             cmocka_unit_test(test_method_errors), cmocka_unit_test(test_ids),
       cmocka_unit_test(test_notifications),      cmocka_unit_test(test_batches),       cmocka_unit_test(test_permissions),
       cmocka_unit_test(test_bad_tokens),         cmocka_unit_test(test_http_routes),   cmocka_unit_test(test_handle_body_direct),
-      cmocka_unit_test(test_table_checks),
+      cmocka_unit_test(test_table_checks),       cmocka_unit_test(test_websocket_calls), cmocka_unit_test(test_websocket_channels),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
