@@ -5,7 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "core/st_encoding.h"
+#include "net/st_websocket.h"
 
 json_t *tu_load_vectors(const char *name) {
   char path[1024];
@@ -46,4 +52,36 @@ void tu_assert_err_contains_(const st_err *err, const char *needle, const char *
     fprintf(stderr, "%s:%d: error message \"%s\" does not contain \"%s\"\n", file, line, err->msg, needle);
     fail();
   }
+}
+
+struct st_ws_conn *tu_ws_open(uint16_t port, const char *path_and_query, const char *token, int *fdp) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  char req[2048];
+  int n = snprintf(req, sizeof req,
+                   "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n%s%s%s\r\n",
+                   path_and_query, token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
+  assert_int_equal(write(fd, req, (size_t)n), n);
+  char buf[4096];
+  size_t got = 0;
+  char *end = NULL;
+  while (!end) {
+    ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
+    assert_true(k > 0);
+    got += (size_t)k;
+    buf[got] = 0;
+    end = strstr(buf, "\r\n\r\n");
+  }
+  assert_non_null(strstr(buf, "HTTP/1.1 101"));
+  assert_non_null(strcasestr(buf, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n")); /* RFC 6455 1.3 */
+  assert_non_null(strcasestr(buf, "Upgrade: websocket\r\n"));
+  end += 4;
+  *fdp = fd;
+  st_ws_conn *c = st_ws_conn_new(fd, false, 0, end, got - (size_t)(end - buf));
+  assert_non_null(c);
+  return c;
 }

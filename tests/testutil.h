@@ -28,4 +28,10 @@ void tu_rmdir(const char *path);
 #define tu_assert_err_contains(err, needle) tu_assert_err_contains_(err, needle, __FILE__, __LINE__)
 void tu_assert_err_contains_(const st_err *err, const char *needle, const char *file, int line);
 
+/* A WebSocket client for the JSON-RPC tests: connects to 127.0.0.1:port, upgrades path_and_query
+ * (with a bearer token unless NULL), checks the 101 reply and its accept key, and returns the
+ * client connection; *fd is its socket (close it after st_ws_conn_free). */
+struct st_ws_conn;
+struct st_ws_conn *tu_ws_open(uint16_t port, const char *path_and_query, const char *token, int *fd);
+
 #endif

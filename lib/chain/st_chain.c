@@ -50,6 +50,14 @@ void st_tipset_exec_init(st_tipset_exec *e) {
 
 void st_tipset_exec_free(st_tipset_exec *e) { mpz_clears(e->next_base_fee, e->weight, NULL); }
 
+static void exec_copy(st_tipset_exec *dst, const st_tipset_exec *src) {
+  dst->state_root = src->state_root;
+  dst->receipts_root = src->receipts_root;
+  dst->applied_root = src->applied_root;
+  mpz_set(dst->next_base_fee, src->next_base_fee);
+  mpz_set(dst->weight, src->weight);
+}
+
 void st_msg_lookup_free(st_msg_lookup *l) {
   st_tipset_key_free(&l->tipset);
   st_receipt_free(&l->receipt);
@@ -85,9 +93,10 @@ static void meta_key(const char *prefix, const st_cid *cid, char out[ST_CID_STR_
   snprintf(out, ST_CID_STR_MAX + 48, "%s%s", prefix, s);
 }
 
+/* Stores an encoded object and gives its CID; with t NULL, only the CID (a block being built). */
 static st_code put_cbor(st_cs_txn *t, const st_buf *b, st_cid *cid, st_err *err) {
   st_cid_of_cbor(b->data, b->len, cid);
-  return st_cs_put(t, cid, b->data, b->len, err);
+  return t ? st_cs_put(t, cid, b->data, b->len, err) : ST_OK;
 }
 
 /* A CBOR array of CIDs, stored; its CID in *cid. */
@@ -121,7 +130,8 @@ static st_code read_cid_list(const uint8_t *p, size_t len, st_cid **out, size_t 
   return ST_OK;
 }
 
-/* The message meta [BLS list CID, secp list CID] for these secp message CIDs. */
+/* The message meta [BLS list CID, secp list CID] for these secp message CIDs (stored unless t
+ * is NULL). */
 static st_code msg_meta(st_cs_txn *t, const st_cid *secp, size_t n, st_cid *meta, st_err *err) {
   st_cid bls, sl;
   st_code code = put_cid_list(t, NULL, 0, &bls, err);
@@ -398,7 +408,6 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
   if (!code) st_vm_next_base_fee(&c->net, ts->blocks[0].parent_base_fee, gas_sum, ts->n, out->next_base_fee);
   /* until consensus: a tipset weighs its parent's weight plus its blocks */
   if (!code) mpz_add_ui(out->weight, ts->blocks[0].parent_weight, (unsigned long)ts->n);
-  (void)parent;
   st_buf_free(&blob);
   st_buf_free(&receipts);
   st_buf_free(&items);
@@ -455,8 +464,7 @@ static st_code collect_applied(st_cs_txn *t, const st_tipset *ts, st_signed_mess
   return code;
 }
 
-static st_code set_head(st_cs_txn *t, const st_tipset_key *key, int64_t height, st_signed_message **reverted, size_t *nreverted,
-                        st_err *err) {
+static st_code set_head(st_cs_txn *t, const st_tipset_key *key, st_signed_message **reverted, size_t *nreverted, st_err *err) {
   st_tipset_key old;
   st_tipset_key_init(&old);
   st_code code = get_key_meta(t, "head", &old, err);
@@ -526,7 +534,6 @@ static st_code set_head(st_cs_txn *t, const st_tipset_key *key, int64_t height, 
     st_buf_free(&kb);
   }
   if (!code) code = put_key_meta(t, "head", key, err);
-  (void)height;
   for (size_t i = 0; i < npath; i++) st_tipset_key_free(&path[i]);
   free(path);
   st_tipset_key_free(&cur);
@@ -764,13 +771,7 @@ static st_code rd_exec(st_cs_txn *t, void *v, st_err *err) {
   record rec;
   record_init(&rec);
   st_code code = get_record(t, r->key, &rec, err);
-  if (!code) {
-    r->exec->state_root = rec.exec.state_root;
-    r->exec->receipts_root = rec.exec.receipts_root;
-    r->exec->applied_root = rec.exec.applied_root;
-    mpz_set(r->exec->next_base_fee, rec.exec.next_base_fee);
-    mpz_set(r->exec->weight, rec.exec.weight);
-  }
+  if (!code) exec_copy(r->exec, &rec.exec);
   record_free(&rec);
   return code;
 }
@@ -1092,7 +1093,6 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
   if (!code) code = st_tipset_key_set(&alone_key, &cid, 1, err);
   if (!code) code = load_tipset(t, &alone_key, &alone, err);
   if (!code && (code = exec_tipset(c, t, &alone, &parent.exec, true, &alone_exec, err))) st_err_wrap(err, code, "applying the block");
-  st_tipset_exec_free(&alone_exec);
   st_tipset_key_free(&alone_key);
   st_tipset_free(&alone);
   /* the tipset it joins: the largest formed so far on the same parent at the same height */
@@ -1138,7 +1138,10 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
     code = st_tipset_key_set(&key, keys, ts.n, err);
   }
   if (!code) code = load_tipset(t, &key, &ts, err);
-  if (!code && (code = exec_tipset(c, t, &ts, &parent.exec, false, &rec.exec, err))) st_err_wrap(err, code, "applying the tipset");
+  /* a tipset of this block alone was applied just above */
+  if (!code && ts.n == 1) exec_copy(&rec.exec, &alone_exec);
+  else if (!code && (code = exec_tipset(c, t, &ts, &parent.exec, false, &rec.exec, err))) st_err_wrap(err, code, "applying the tipset");
+  st_tipset_exec_free(&alone_exec);
   if (!code) {
     rec.height = b->height;
     code = st_tipset_key_set(&rec.parent, pkey.cids, pkey.n, err);
@@ -1153,7 +1156,7 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
   if (!code) code = get_key_meta(t, "head", &hk, err);
   if (!code) code = get_record(t, &hk, &head, err);
   if (!code && mpz_cmp(rec.exec.weight, head.exec.weight) > 0) {
-    code = set_head(t, &key, b->height, &s->reverted, &s->nreverted, err);
+    code = set_head(t, &key, &s->reverted, &s->nreverted, err);
     if (!code) {
       s->new_head = true;
       code = load_tipset(t, &key, &s->head, err);
@@ -1268,22 +1271,10 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
     (*bc->msgs)[i].signature = chosen[i]->signature;
     if (!code) code = st_signed_message_cid(chosen[i], &cids[i], err);
   }
-  /* the meta's CID; msg_meta writes the lists into this (read-only) snapshot only in a write */
+  /* the meta's CID only: this is a read snapshot, and submitting the block stores it */
   st_block_header *h = bc->out;
-  st_buf bl = ST_BUF_INIT, sl = ST_BUF_INIT, meta = ST_BUF_INIT;
-  if (!code) {
-    st_cid blc, slc;
-    st_cbor_put_array(&bl, 0);
-    st_cbor_put_array(&sl, n);
-    for (size_t i = 0; i < n; i++) st_cbor_put_cid(&sl, &cids[i]);
-    st_cid_of_cbor(bl.data, bl.len, &blc);
-    st_cid_of_cbor(sl.data, sl.len, &slc);
-    st_cbor_put_array(&meta, 2);
-    st_cbor_put_cid(&meta, &blc);
-    st_cbor_put_cid(&meta, &slc);
-    st_cid_of_cbor(meta.data, meta.len, &h->messages);
-    code = st_address_from_id(me->id, &h->miner, err);
-  }
+  if (!code) code = msg_meta(NULL, cids, n, &h->messages, err);
+  if (!code) code = st_address_from_id(me->id, &h->miner, err);
   if (!code) code = st_block_header_set_parents(h, hk.cids, hk.n, err);
   if (!code) {
     mpz_set(h->parent_weight, head.exec.weight);
@@ -1313,9 +1304,6 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
     code = st_signature_set(&h->block_sig, ST_SIG_SECP256K1, sig, sizeof sig, err);
   }
   st_buf_free(&sb);
-  st_buf_free(&bl);
-  st_buf_free(&sl);
-  st_buf_free(&meta);
   free(cids);
   free(chosen);
   st_tipset_free(&ts);

@@ -185,8 +185,7 @@ st_code st_mpool_nonce(st_mpool *p, st_state *state, const st_address *addr, uin
   st_code code = st_state_lookup(state, addr, &a, err);
   if (code) return code;
   uint64_t next = a->nonce;
-  for (size_t i = 0; i < p->n; i++)
-    if (p->e[i]->sender == a->id && p->e[i]->sm.message.nonce == next) next++;
+  for (size_t i = lower_bound(p, a->id, next); i < p->n && p->e[i]->sender == a->id && p->e[i]->sm.message.nonce == next; i++) next++;
   *nonce = next;
   return ST_OK;
 }

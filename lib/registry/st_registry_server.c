@@ -221,7 +221,7 @@ static void h_node_remove(st_db *db, int64_t id, const st_http_request *req, st_
   st_http_reply_json(resp, 200, json_pack("{sI sI}", "removed", (json_int_t)id, "dropped_locations", (json_int_t)dropped));
 }
 
-static void h_heartbeat(st_registry_server *s, st_db *db, int64_t id, const st_http_request *req, st_http_response *resp) {
+static void h_heartbeat(st_db *db, int64_t id, const st_http_request *req, st_http_response *resp) {
   json_t *j = body_object(req, resp);
   if (!j) return;
   static const char *const keys[] = {"capacity", "available", "error", NULL};
@@ -244,7 +244,6 @@ static void h_heartbeat(st_registry_server *s, st_db *db, int64_t id, const st_h
     st_logf("registry", ST_LOG_WARN, "storage node %lld reports an error: %s", (long long)id, json_string_value(e));
   json_decref(j);
   if (code) return reply_err(resp, &err);
-  (void)s;
   h_node_get(db, id, resp);
 }
 
@@ -389,7 +388,7 @@ static route dispatch(st_registry_server *s, const st_http_request *req, st_http
   } else if (n == 2 && !strcmp(p[0], "v0") && !strcmp(p[1], "allocate")) r = post ? R_ALLOCATE : R_OTHER;
   else if (n == 5 && !strcmp(p[0], "v0") && !strcmp(p[1], "paths")) r = get ? R_PATHS : R_OTHER;
   if (r == R_OTHER) {
-    st_http_reply_error(resp, n < 0 ? 404 : 404, "no endpoint %s %.200s (see GET /health; the API is under /v0)", m, req->path);
+    st_http_reply_error(resp, 404, "no endpoint %s %.200s (see GET /health; the API is under /v0)", m, req->path);
     return r;
   }
   if (r == R_HEALTH) {
@@ -415,7 +414,7 @@ static route dispatch(st_registry_server *s, const st_http_request *req, st_http
   case R_NODE_GET: h_node_get(db, id, resp); break;
   case R_NODE_UPDATE: h_node_update(db, id, req, resp); break;
   case R_NODE_REMOVE: h_node_remove(db, id, req, resp); break;
-  case R_HEARTBEAT: h_heartbeat(s, db, id, req, resp); break;
+  case R_HEARTBEAT: h_heartbeat(db, id, req, resp); break;
   case R_DECLARE: h_declare(db, req, resp); break;
   case R_FIND: h_find(db, miner, sector, resp); break;
   case R_DROP: h_drop(db, miner, sector, req, resp); break;

@@ -540,14 +540,31 @@ static st_code m_gas_estimate(void *ctx, const st_rpc_call *call, json_t *params
   return code;
 }
 
-st_code st_fullnode_wallet_key(st_fullnode *n, const st_address *addr, uint8_t sk[32], st_err *err) {
-  char text[ST_ADDR_STR_MAX], name[ST_ADDR_STR_MAX + 16];
+/* A wallet key's name in the keystore: "wallet-<t address>". */
+#define WALLET_PREFIX "wallet-"
+static st_code wallet_name(const st_address *addr, char name[ST_ADDR_STR_MAX + 16], st_err *err) {
+  char text[ST_ADDR_STR_MAX];
   st_code code = st_address_format(addr, 't', text, err);
+  if (!code) snprintf(name, ST_ADDR_STR_MAX + 16, WALLET_PREFIX "%s", text);
+  return code;
+}
+
+/* Stores a secp256k1 key under its address's name; *addr gets the address. */
+static st_code wallet_put(st_fullnode *n, const st_keyinfo *ki, st_address *addr, st_err *err) {
+  char name[ST_ADDR_STR_MAX + 16];
+  st_code code = st_secp_address(ki->priv, addr, err);
+  if (!code) code = wallet_name(addr, name, err);
+  if (!code) code = st_keystore_put(&n->wallet, name, ki, err);
+  return code;
+}
+
+st_code st_fullnode_wallet_key(st_fullnode *n, const st_address *addr, uint8_t sk[32], st_err *err) {
+  char name[ST_ADDR_STR_MAX + 16];
+  st_code code = wallet_name(addr, name, err);
   if (code) return code;
-  snprintf(name, sizeof name, "wallet-%s", text);
   st_keyinfo ki;
   code = st_keystore_get(&n->wallet, name, &ki, NULL);
-  if (code) return st_err_set(err, ST_ENOENT, "the wallet has no key for %s", text);
+  if (code) return st_err_set(err, ST_ENOENT, "the wallet has no key for %s", name + strlen(WALLET_PREFIX));
   memcpy(sk, ki.priv, 32);
   st_secure_zero(&ki, sizeof ki);
   return ST_OK;
@@ -649,14 +666,8 @@ static st_code m_wallet_new(void *ctx, const st_rpc_call *call, json_t *params, 
   if (!secp) return st_err_set(err, ST_EINVAL, "param 1 (key type): only \"secp256k1\" keys are supported (no BLS library)");
   st_keyinfo ki = {.type = ST_KEY_SECP256K1};
   st_address a;
-  char text[ST_ADDR_STR_MAX], name[ST_ADDR_STR_MAX + 16];
   st_code code = st_secp_keygen(ki.priv, err);
-  if (!code) code = st_secp_address(ki.priv, &a, err);
-  if (!code) code = st_address_format(&a, 't', text, err);
-  if (!code) {
-    snprintf(name, sizeof name, "wallet-%s", text);
-    code = st_keystore_put(&n->wallet, name, &ki, err);
-  }
+  if (!code) code = wallet_put(n, &ki, &a, err);
   /* the first key becomes the default */
   st_keyinfo dflt;
   if (!code && st_keystore_get(&n->wallet, "default", &dflt, NULL) == ST_ENOENT) code = st_keystore_put(&n->wallet, "default", &ki, err);
@@ -681,9 +692,10 @@ static st_code m_wallet_list(void *ctx, const st_rpc_call *call, json_t *params,
   while (*p) {
     const char *nl = strchr(p, '\n');
     size_t len = nl ? (size_t)(nl - p) : strlen(p);
-    if (len > 7 && !strncmp(p, "wallet-", 7)) {
+    size_t pre = strlen(WALLET_PREFIX);
+    if (len > pre && !strncmp(p, WALLET_PREFIX, pre)) {
       char addr[ST_ADDR_STR_MAX];
-      snprintf(addr, sizeof addr, "%.*s", (int)(len - 7), p + 7);
+      snprintf(addr, sizeof addr, "%.*s", (int)(len - pre), p + pre);
       st_address a;
       if (!st_address_parse(addr, &a, NULL, NULL)) json_array_append_new(arr, addr_json(n, &a));
     }
@@ -778,14 +790,8 @@ static st_code m_wallet_import(void *ctx, const st_rpc_call *call, json_t *param
   st_secure_zero(raw.data, raw.len);
   st_buf_free(&raw);
   st_address a;
-  char text[ST_ADDR_STR_MAX], name[ST_ADDR_STR_MAX + 16];
   code = st_secp_seckey_check(k.priv, err);
-  if (!code) code = st_secp_address(k.priv, &a, err);
-  if (!code) code = st_address_format(&a, 't', text, err);
-  if (!code) {
-    snprintf(name, sizeof name, "wallet-%s", text);
-    code = st_keystore_put(&n->wallet, name, &k, err);
-  }
+  if (!code) code = wallet_put(n, &k, &a, err);
   st_secure_zero(&k, sizeof k);
   if (code) return refuse(call, code);
   *result = addr_json(n, &a);

@@ -3,10 +3,7 @@
  * as an "apply" batch; xrpc.cancel closes the channel with xrpc.ch.close. */
 #include "testutil.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,33 +15,6 @@
 
 static void head_changed(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t n) {
   st_fullnode_head_changed(ctx, head, reverted, n);
-}
-
-static st_ws_conn *ws_open(uint16_t port, int *fdp) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  assert_true(fd >= 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-  const char *req = "GET /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-                    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-  assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-  char buf[4096];
-  size_t got = 0;
-  char *end = NULL;
-  while (!end) {
-    ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
-    assert_true(k > 0);
-    got += (size_t)k;
-    buf[got] = 0;
-    end = strstr(buf, "\r\n\r\n");
-  }
-  assert_non_null(strstr(buf, "HTTP/1.1 101"));
-  end += 4;
-  *fdp = fd;
-  st_ws_conn *c = st_ws_conn_new(fd, false, 0, end, got - (size_t)(end - buf));
-  assert_non_null(c);
-  return c;
 }
 
 static json_t *next_json(st_ws_conn *c) {
@@ -93,7 +63,7 @@ static void test_chainnotify(void **state) {
   assert_int_equal(st_rpc_serve(rpc, "127.0.0.1:0", 4, &http, &err), ST_OK);
 
   int fd;
-  st_ws_conn *c = ws_open(st_http_server_port(http), &fd);
+  st_ws_conn *c = tu_ws_open(st_http_server_port(http), "/rpc/v1", NULL, &fd);
   const char *sub = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"Filecoin.ChainNotify\",\"params\":[]}";
   assert_int_equal(st_ws_send_text(c, sub, strlen(sub), &err), ST_OK);
   json_t *r = next_json(c);

@@ -557,37 +557,8 @@ static void test_table_checks(void **state) {
 
 /* ---- WebSocket ---- */
 
-/* A tiny client: the upgrade by hand on a raw socket, then st_websocket's client framing. */
 static st_ws_conn *ws_open(const char *path_and_query, const char *token, int *fdp) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  assert_true(fd >= 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(st_http_server_port(F.http))};
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-  char req[2048];
-  int n = snprintf(req, sizeof req,
-                   "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n%s%s%s\r\n",
-                   path_and_query, token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
-  assert_int_equal(write(fd, req, (size_t)n), n);
-  char buf[4096];
-  size_t got = 0;
-  char *end = NULL;
-  while (!end) {
-    ssize_t k = read(fd, buf + got, sizeof buf - 1 - got);
-    assert_true(k > 0);
-    got += (size_t)k;
-    buf[got] = 0;
-    end = strstr(buf, "\r\n\r\n");
-  }
-  assert_non_null(strstr(buf, "HTTP/1.1 101"));
-  assert_non_null(strcasestr(buf, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
-  assert_non_null(strcasestr(buf, "Upgrade: websocket\r\n"));
-  end += 4;
-  *fdp = fd;
-  st_ws_conn *c = st_ws_conn_new(fd, false, 0, end, got - (size_t)(end - buf));
-  assert_non_null(c);
-  return c;
+  return tu_ws_open(st_http_server_port(F.http), path_and_query, token, fdp);
 }
 
 static void ws_close(st_ws_conn *c, int fd) {
