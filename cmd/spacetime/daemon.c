@@ -52,9 +52,16 @@ static int genesis_new(int argc, char **argv) {
   if (!code && flags[F_TIMESTAMP].set) code = st_parse_u64(flags[F_TIMESTAMP].value, "--timestamp", &ts, &err);
   g.timestamp = ts;
   if (!code) code = st_fil_parse(flags[F_POOL].set ? flags[F_POOL].value : "1000000", g.reward_pool, &err);
+  /* the beacon's secret key goes beside the genesis, for the daemon that runs the beacon */
+  uint8_t beacon_sk[32];
+  char key_path[4200];
+  snprintf(key_path, sizeof key_path, "%s.beacon-key", flags[F_OUT].value);
+  if (!code) code = st_genesis_new_beacon(&g, beacon_sk, &err);
+  if (!code) code = st_fs_write_atomic(key_path, beacon_sk, sizeof beacon_sk, 0600, &err);
+  st_secure_zero(beacon_sk, sizeof beacon_sk);
   if (!code) code = st_genesis_write(&g, flags[F_OUT].value, &err);
-  if (!code) printf("wrote %s: network %s, %zu accounts, epoch 0 at %llu\n", flags[F_OUT].value, g.network.name, g.naccounts,
-                    (unsigned long long)g.timestamp);
+  if (!code) printf("wrote %s: network %s, %zu accounts, epoch 0 at %llu; beacon key %s\n", flags[F_OUT].value, g.network.name, g.naccounts,
+                    (unsigned long long)g.timestamp, key_path);
   st_genesis_clear(&g);
   return code ? st_cli_fail("%s", err.msg) : 0;
 }

@@ -1,9 +1,12 @@
-/* spacetime util: encode and inspect Filecoin formats (addresses, CIDs, DAG-CBOR, RLE+, comm_p). */
+/* spacetime util: encode and inspect Filecoin formats (addresses, CIDs, DAG-CBOR, RLE+, comm_p)
+ * and compute WindowPoSt deadlines. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "chain/st_deadline.h"
+#include "chain/st_network.h"
 #include "codec/st_address.h"
 #include "codec/st_bitfield.h"
 #include "codec/st_cbor.h"
@@ -298,6 +301,95 @@ static int commp_cmd(int argc, char **argv) {
   return 0;
 }
 
+/* ---------------------------------------------------------------- deadline */
+
+/* Epochs and policy values are kept below 2^62 in size, so that no sum of them (Open, Close,
+ * the next period's start) leaves int64. */
+#define EPOCH_LIMIT (INT64_C(1) << 62)
+
+/* A signed decimal epoch: an optional '-', then digits. */
+static st_code parse_epoch(const char *s, const char *flag, int64_t *out, st_err *err) {
+  bool neg = s[0] == '-';
+  const char *digits = s + neg;
+  uint64_t v;
+  if (!*digits || strspn(digits, "0123456789") != strlen(digits))
+    return st_err_set(err, ST_EINVAL, "--%s: \"%s\" is not a decimal epoch", flag, s);
+  if (st_parse_u64(digits, flag, &v, NULL) || v >= (uint64_t)EPOCH_LIMIT)
+    return st_err_set(err, ST_ERANGE, "--%s %s is outside (-2^62, 2^62)", flag, s);
+  *out = neg ? -(int64_t)v : (int64_t)v;
+  return ST_OK;
+}
+
+static int deadline_cmd(int argc, char **argv) {
+  enum { F_NETWORK, F_PERIOD_START, F_INDEX, F_EPOCH, F_JSON, NFIXED };
+  /* the policy flags, spelled as `genesis new` spells them */
+  static const char *const POLICY[] = {"proving-period", "challenge-window", "deadlines", "challenge-lookback", "fault-cutoff"};
+  enum { NPOLICY = sizeof POLICY / sizeof POLICY[0] };
+  st_flag flags[NFIXED + NPOLICY] = {
+      [F_NETWORK] = ST_FLAG("network", ST_FLAG_VALUE, "NAME", "devnet (default), testnet2020 or mainnet: the policy values"),
+      [F_PERIOD_START] = ST_FLAG("period-start", ST_FLAG_VALUE, "EPOCH", "first epoch of the proving period (may be negative)"),
+      [F_INDEX] = ST_FLAG("index", ST_FLAG_VALUE, "N", "deadline index, below the number of deadlines"),
+      [F_EPOCH] = ST_FLAG("epoch", ST_FLAG_VALUE, "EPOCH", "current epoch (chain height, 0 or more)"),
+      [F_JSON] = ST_FLAG("json", ST_FLAG_BOOL, NULL, "print Lotus's dline.Info JSON"),
+  };
+  for (size_t i = 0; i < NPOLICY; i++) {
+    flags[NFIXED + i] = (st_flag)ST_FLAG(POLICY[i], ST_FLAG_VALUE, "N", "");
+    for (size_t k = 0; k < ST_NETWORK_NPARAMS; k++)
+      if (!strcmp(ST_NETWORK_PARAMS[k].flag, POLICY[i])) flags[NFIXED + i].help = ST_NETWORK_PARAMS[k].help;
+  }
+  st_cli cli = {flags, NFIXED + NPOLICY, {0}, 0, false};
+  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime util deadline",
+                        "--period-start EPOCH --index N --epoch EPOCH [--network NAME] [--proving-period N] [--challenge-window N]\n"
+                        "    [--deadlines N] [--challenge-lookback N] [--fault-cutoff N] [--json]",
+                        "Prints a WindowPoSt deadline as Filecoin computes it (dline.NewInfo): when deadline N of the proving\n"
+                        "period starting at --period-start opens and closes, its challenge epoch and fault cutoff, and\n"
+                        "whether it is open at --epoch. The network gives the five policy values; each flag overrides one.");
+  if (rc >= 0) return rc;
+  static const char *const REQUIRED[] = {[F_PERIOD_START] = "--period-start EPOCH", [F_INDEX] = "--index N", [F_EPOCH] = "--epoch EPOCH"};
+  for (int f = F_PERIOD_START; f <= F_EPOCH; f++)
+    if (!flags[f].set) return st_cli_fail("%s is required (run 'spacetime util deadline --help')", REQUIRED[f]);
+
+  st_network n;
+  st_err err;
+  if (st_network_profile(flags[F_NETWORK].set ? flags[F_NETWORK].value : "devnet", &n, &err)) return st_cli_fail("--network: %s", err.msg);
+  for (size_t i = 0; i < NPOLICY; i++)
+    if (flags[NFIXED + i].set && st_network_set(&n, POLICY[i], flags[NFIXED + i].value, &err)) return st_cli_fail("%s", err.msg);
+  st_deadline_policy p;
+  st_deadline_policy_of(&n, &p);
+  if (p.proving_period >= EPOCH_LIMIT) return st_cli_fail("--proving-period %lld is 2^62 or more", (long long)p.proving_period);
+  /* the product is checked here, before st_network_check multiplies */
+  int64_t product;
+  if (__builtin_mul_overflow(p.deadlines, p.challenge_window, &product) || product != p.proving_period)
+    return st_cli_fail("deadlines (%lld) x challenge-window (%lld) must equal proving-period (%lld)", (long long)p.deadlines,
+                       (long long)p.challenge_window, (long long)p.proving_period);
+  if (st_network_check(&n, &err)) return st_cli_fail("%s", err.msg);
+
+  int64_t period_start, epoch;
+  uint64_t index, height;
+  if (parse_epoch(flags[F_PERIOD_START].value, "period-start", &period_start, &err)) return st_cli_fail("%s", err.msg);
+  if (flags[F_EPOCH].value[0] == '-' && flags[F_EPOCH].value[1])
+    return st_cli_fail("--epoch %s is negative: the current epoch is a chain height, 0 or more", flags[F_EPOCH].value);
+  if (st_parse_u64(flags[F_EPOCH].value, "--epoch", &height, &err)) return st_cli_fail("%s", err.msg);
+  if (height >= (uint64_t)EPOCH_LIMIT) return st_cli_fail("--epoch %s is 2^62 or more", flags[F_EPOCH].value);
+  epoch = (int64_t)height;
+  if (st_parse_u64(flags[F_INDEX].value, "--index", &index, &err)) return st_cli_fail("%s", err.msg);
+  if (index >= (uint64_t)p.deadlines)
+    return st_cli_fail("--index %s must be below --deadlines (%lld): deadlines are numbered 0 to %lld", flags[F_INDEX].value,
+                       (long long)p.deadlines, (long long)p.deadlines - 1);
+
+  st_deadline_info d;
+  st_deadline_new(&p, period_start, index, epoch, &d);
+  if (flags[F_JSON].set) {
+    st_json_print(st_deadline_info_to_json(&d));
+    return 0;
+  }
+  const char *state = st_deadline_is_open(&d) ? "open" : st_deadline_has_elapsed(&d) ? "elapsed" : "not yet open";
+  printf("CurrentEpoch: %lld\nPeriodStart: %lld\nIndex: %llu\nOpen: %lld\nClose: %lld\nChallenge: %lld\nFaultCutoff: %lld\nState: %s\n",
+         (long long)d.current_epoch, (long long)d.period_start, (unsigned long long)d.index, (long long)d.open, (long long)d.close,
+         (long long)d.challenge, (long long)d.fault_cutoff, state);
+  return 0;
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 int st_cmd_util(int argc, char **argv) {
@@ -309,6 +401,7 @@ int st_cmd_util(int argc, char **argv) {
       {"bitfield encode", bitfield_encode, "RLE+ encode a set such as 0,2,4-6"},
       {"bitfield decode", bitfield_decode, "decode an RLE+ bitfield to 0,2,4-6"},
       {"commp", commp_cmd, "print the piece CID (comm_p) and sizes of a file"},
+      {"deadline", deadline_cmd, "compute a WindowPoSt deadline: open, close, challenge, fault cutoff"},
   };
   return st_cli_dispatch("spacetime util", verbs, sizeof verbs / sizeof verbs[0], argc, argv);
 }

@@ -14,8 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/st_actors.h"
 #include "chain/st_chainstore.h"
+#include "chain/st_consensus.h"
+#include "chain/st_rand.h"
 #include "chain/st_vm.h"
+#include "core/st_log.h"
 #include "codec/st_cbor.h"
 #include "codec/st_token.h"
 #include "crypto/st_secp.h"
@@ -24,6 +28,7 @@ struct st_chain {
   st_chainstore *cs;
   st_network net;
   uint64_t genesis_time;
+  uint8_t beacon_pub[65];
   pthread_mutex_t mu;
   st_chain_head_fn on_head;
   void *on_head_ctx;
@@ -308,6 +313,146 @@ static st_code load_state(st_cs_txn *t, const st_cid *root, st_state *out, st_er
   return code;
 }
 
+/* ---- the VM's environment: objects and randomness from the chain ---- */
+
+typedef struct pending_obj {
+  st_cid cid;
+  uint8_t *data;
+  size_t len;
+} pending_obj;
+
+/* The chain as the messages of one tipset (top) see it. In a write transaction objects go
+ * straight to the store (an aborted transaction drops them); otherwise they stay in memory. */
+typedef struct chain_env {
+  st_chain *c;
+  st_cs_txn *t;
+  bool write;
+  pending_obj *objs;
+  size_t nobjs;
+  int64_t top_height;
+  st_tipset_key top_key, top_parent;
+  st_vm_env env;
+} chain_env;
+
+static st_code env_get(void *ctx, const st_cid *cid, st_buf *out, st_err *err) {
+  chain_env *e = ctx;
+  for (size_t i = e->nobjs; i-- > 0;)
+    if (st_cid_equal(&e->objs[i].cid, cid)) {
+      st_buf_append(out, e->objs[i].data, e->objs[i].len);
+      return st_buf_status(out, err);
+    }
+  return st_cs_get(e->t, cid, out, err);
+}
+
+static st_code env_put(void *ctx, const st_cid *cid, const uint8_t *data, size_t len, st_err *err) {
+  chain_env *e = ctx;
+  if (e->write) return st_cs_put(e->t, cid, data, len, err);
+  pending_obj *g = realloc(e->objs, (e->nobjs + 1) * sizeof *g);
+  uint8_t *copy = malloc(len ? len : 1);
+  if (!g || !copy) {
+    if (g) e->objs = g;
+    free(copy);
+    return st_err_set(err, ST_ENOMEM, "out of memory storing state");
+  }
+  e->objs = g;
+  memcpy(copy, data, len);
+  e->objs[e->nobjs++] = (pending_obj){*cid, copy, len};
+  return ST_OK;
+}
+
+/* Walks back from the top to the tipset at round (or the last before it when round was null),
+ * or, for a beacon entry, to the first tipset at or above round (the one carrying its entry). */
+static st_code env_find(chain_env *e, int64_t round, bool first_above, st_tipset_key *out, st_err *err) {
+  if (round > e->top_height) return st_err_set(err, ST_EINVAL, "randomness for round %lld: the chain is at %lld", (long long)round, (long long)e->top_height);
+  st_tipset_key cur, parent;
+  st_tipset_key_init(&cur);
+  st_tipset_key_init(&parent);
+  int64_t h = e->top_height;
+  st_code code = st_tipset_key_set(&cur, e->top_key.cids, e->top_key.n, err);
+  if (!code) code = st_tipset_key_set(&parent, e->top_parent.cids, e->top_parent.n, err);
+  while (!code) {
+    if (!first_above && h <= round) break;
+    if (!parent.n) break; /* genesis */
+    record r;
+    record_init(&r);
+    code = get_record(e->t, &parent, &r, err);
+    if (!code && first_above && r.height < round) {
+      record_free(&r);
+      break;
+    }
+    if (!code) {
+      h = r.height;
+      st_tipset_key_free(&cur);
+      cur = parent;
+      parent = r.parent;
+      st_tipset_key_init(&r.parent);
+    }
+    record_free(&r);
+  }
+  if (!code) {
+    st_tipset_key_free(out);
+    *out = cur;
+    st_tipset_key_init(&cur);
+  }
+  st_tipset_key_free(&cur);
+  st_tipset_key_free(&parent);
+  return code;
+}
+
+static st_code env_randomness(void *ctx, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen, uint8_t out[32], st_err *err) {
+  chain_env *e = ctx;
+  if (beacon && round < 1) { /* before the first beacon entry: the beacon's key */
+    st_draw_randomness(e->c->beacon_pub, sizeof e->c->beacon_pub, dst, round, entropy, elen, out);
+    return ST_OK;
+  }
+  st_tipset_key key;
+  st_tipset_key_init(&key);
+  st_block_header b;
+  st_block_header_init(&b);
+  st_code code = env_find(e, round, beacon, &key, err);
+  if (!code) code = load_block(e->t, &key.cids[0], &b, err); /* the first block holds the smallest ticket */
+  const st_chain_bytes *base = NULL;
+  if (!code && !beacon) base = &b.ticket_vrf_proof;
+  for (size_t i = 0; !code && beacon && i < b.n_beacon_entries; i++)
+    if ((int64_t)b.beacon_entries[i].round == round) base = &b.beacon_entries[i].data;
+  if (!code && !base) code = st_err_set(err, ST_ENOENT, "no beacon entry for round %lld on this chain", (long long)round);
+  if (!code) st_draw_randomness(base->data, base->len, dst, round, entropy, elen, out);
+  st_block_header_free(&b);
+  st_tipset_key_free(&key);
+  return code;
+}
+
+static st_code env_init(chain_env *e, st_chain *c, st_cs_txn *t, bool write, const st_tipset *top, st_err *err) {
+  *e = (chain_env){.c = c, .t = t, .write = write, .top_height = top->height};
+  st_tipset_key_init(&e->top_key);
+  st_tipset_key_init(&e->top_parent);
+  e->env = (st_vm_env){e, env_get, env_put, env_randomness};
+  st_code code = st_tipset_key_set(&e->top_key, top->key.cids, top->key.n, err);
+  if (!code) code = st_tipset_key_set(&e->top_parent, top->blocks[0].parents, top->blocks[0].n_parents, err);
+  return code;
+}
+
+static void env_free(chain_env *e) {
+  for (size_t i = 0; i < e->nobjs; i++) free(e->objs[i].data);
+  free(e->objs);
+  st_tipset_key_free(&e->top_key);
+  st_tipset_key_free(&e->top_parent);
+}
+
+/* The state after the tipset at height h (or the last before it) on top's chain. */
+static st_code state_at(chain_env *e, int64_t h, st_state *out, st_err *err) {
+  st_tipset_key key;
+  st_tipset_key_init(&key);
+  record r;
+  record_init(&r);
+  st_code code = env_find(e, h < 0 ? 0 : h, false, &key, err);
+  if (!code) code = get_record(e->t, &key, &r, err);
+  if (!code) code = load_state(e->t, &r.exec.state_root, out, err);
+  record_free(&r);
+  st_tipset_key_free(&key);
+  return code;
+}
+
 /* ---- execution ---- */
 
 /* The tipset's messages in the order they apply: blocks in order, each CID once. */
@@ -347,11 +492,34 @@ static st_code apply_order(st_cs_txn *t, const st_tipset *ts, st_cid **out, size
  * a message that cannot be applied makes the block invalid. Otherwise (a tipset of several
  * blocks) such a message is skipped, as Lotus skips out-of-sequence messages: two valid blocks
  * may carry the same sender's nonce. out->applied_root lists what was applied, in order. */
-static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const st_tipset_exec *parent, bool strict, st_tipset_exec *out,
-                           st_err *err) {
+/* Cron for every epoch after the parent's up to and including the tipset's own (null rounds
+ * included), as Lotus's ApplyBlocks runs it. */
+static st_code run_cron(st_chain *c, chain_env *env, st_state *state, int64_t epoch, st_err *err) {
+  mpz_t zero;
+  mpz_init(zero);
+  st_vm vm;
+  st_vm_init(&vm, state, &c->net, 0, zero, epoch);
+  vm.env = &env->env;
+  st_code code = st_actors_cron(&vm, epoch, err);
+  st_vm_clear(&vm);
+  mpz_clear(zero);
+  return code;
+}
+
+static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const st_tipset_exec *parent, int64_t parent_height, bool strict,
+                           st_tipset_exec *out, st_err *err) {
   st_state state;
   st_state_init(&state);
-  st_code code = load_state(t, &parent->state_root, &state, err);
+  chain_env env;
+  st_code code = env_init(&env, c, t, true, ts, err);
+  if (!code) code = load_state(t, &parent->state_root, &state, err);
+  /* the weight counts the power the tipset was elected on: its parent state's */
+  st_power_state power;
+  if (!code) code = st_actors_load_power(&env.env, &state, &power, err);
+  else st_power_state_init(&power);
+  if (!code) st_consensus_weight(ts->blocks[0].parent_weight, power.total_qa, ts->blocks, ts->n, out->weight);
+  st_power_state_free(&power);
+  for (int64_t e = parent_height + 1; e < ts->height && !code; e++) code = run_cron(c, &env, &state, e, err);
   st_cid *order = NULL, *applied = NULL;
   size_t *block_of = NULL, n = 0, napplied = 0;
   if (!code) code = apply_order(t, ts, &order, &block_of, &n, err);
@@ -364,6 +532,7 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
     if ((code = st_state_lookup(&state, &b->miner, &miner, err))) break;
     st_vm vm;
     st_vm_init(&vm, &state, &c->net, miner->id, b->parent_base_fee, ts->height);
+    vm.env = &env.env;
     st_signed_message sm;
     st_signed_message_init(&sm);
     st_receipt rc;
@@ -382,6 +551,12 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
       code = st_receipt_encode(&rc, &items, err);
       gas_sum += sm.message.gas_limit;
       applied[napplied++] = order[i];
+      if (rc.exit_code && strict) {
+        char s[ST_CID_STR_MAX];
+        st_cid_to_string(&order[i], s);
+        st_logf("vm", ST_LOG_INFO, "message %s at height %lld exited %lld (%s): %s", s, (long long)ts->height, (long long)rc.exit_code,
+                st_exit_code_name(rc.exit_code), vm.why);
+      }
     }
     if (code) {
       char s[ST_CID_STR_MAX];
@@ -393,6 +568,19 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
     st_signed_message_free(&sm);
     st_vm_clear(&vm);
   }
+  /* block rewards, then cron for the tipset's own epoch */
+  for (size_t i = 0; i < ts->n && !code; i++) {
+    st_state_actor *miner;
+    if (st_state_lookup(&state, &ts->blocks[i].miner, &miner, NULL) || miner->kind != ST_ACTOR_MINER || !ts->blocks[i].has_election_proof) continue;
+    mpz_t zero;
+    mpz_init(zero);
+    st_vm vm;
+    st_vm_init(&vm, &state, &c->net, miner->id, zero, ts->height);
+    code = st_actors_award_block(&vm, miner->id, ts->blocks[i].win_count, err);
+    st_vm_clear(&vm);
+    mpz_clear(zero);
+  }
+  if (!code) code = run_cron(c, &env, &state, ts->height, err);
   st_buf blob = ST_BUF_INIT, receipts = ST_BUF_INIT;
   if (!code) {
     st_state_root(&state, &blob, &out->state_root);
@@ -406,8 +594,6 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
   if (!code) code = put_cbor(t, &receipts, &out->receipts_root, err);
   if (!code) code = put_cid_list(t, applied, napplied, &out->applied_root, err);
   if (!code) st_vm_next_base_fee(&c->net, ts->blocks[0].parent_base_fee, gas_sum, ts->n, out->next_base_fee);
-  /* until consensus: a tipset weighs its parent's weight plus its blocks */
-  if (!code) mpz_add_ui(out->weight, ts->blocks[0].parent_weight, (unsigned long)ts->n);
   st_buf_free(&blob);
   st_buf_free(&receipts);
   st_buf_free(&items);
@@ -415,6 +601,7 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
   free(applied);
   free(block_of);
   st_state_clear(&state);
+  env_free(&env);
   return code;
 }
 
@@ -573,6 +760,12 @@ static st_code build_genesis(st_cs_txn *t, const st_genesis *g, const st_network
     h.messages = meta;
     h.timestamp = g->timestamp;
     mpz_set_si(h.parent_base_fee, net->initial_base_fee);
+    /* the genesis block's ticket is the beacon's public key: the chain commits to its beacon,
+     * and ticket randomness before the first block draws from it */
+    h.has_ticket = true;
+    code = st_chain_bytes_set(&h.ticket_vrf_proof, g->beacon_pub, sizeof g->beacon_pub, err);
+  }
+  if (!code) {
     code = st_block_header_encode(&h, &enc, err);
   }
   if (!code) code = put_cbor(t, &enc, &cid, err);
@@ -642,6 +835,7 @@ st_code st_chain_open(const char *repo, const st_genesis *g, st_chain **out, st_
   if (!c) return st_err_set(err, ST_ENOMEM, "out of memory opening the chain");
   c->net = g->network;
   c->genesis_time = g->timestamp;
+  memcpy(c->beacon_pub, g->beacon_pub, sizeof c->beacon_pub);
   pthread_mutex_init(&c->mu, NULL);
   if ((code = st_cs_open(repo, 0, &c->cs, err))) {
     st_chain_close(c);
@@ -1003,21 +1197,51 @@ static st_code check_block(st_chain *c, st_cs_txn *t, const st_block_header *b, 
     return st_err_set(err, ST_EINVAL, "ParentMessageReceipts does not match the parent's receipts");
   if (mpz_cmp(b->parent_base_fee, parent->exec.next_base_fee)) return st_err_set(err, ST_EINVAL, "ParentBaseFee does not match");
   if (mpz_cmp(b->parent_weight, parent->exec.weight)) return st_err_set(err, ST_EINVAL, "ParentWeight does not match");
-  /* the miner signs: until consensus, an account's key */
-  st_state st;
+  /* the election (a miner actor), or a bootstrap block (an account, while nobody has power) */
+  st_state st, lookback;
   st_state_init(&st);
-  st_code code = load_state(t, &parent->exec.state_root, &st, err);
+  st_state_init(&lookback);
+  st_tipset ptipset;
+  st_tipset_init(&ptipset);
+  chain_env env = {0};
+  st_tipset_key_init(&env.top_key);
+  st_tipset_key_init(&env.top_parent);
+  st_tipset_key pkey;
+  st_tipset_key_init(&pkey);
+  st_code code = st_tipset_key_set(&pkey, b->parents, b->n_parents, err);
+  if (!code) code = load_tipset(t, &pkey, &ptipset, err);
+  if (!code) {
+    env_free(&env);
+    code = env_init(&env, c, t, false, &ptipset, err);
+  }
+  if (!code) code = load_state(t, &parent->exec.state_root, &st, err);
+  if (!code) code = state_at(&env, b->height - c->net.election_lookback, &lookback, err);
   st_state_actor *miner = NULL;
   if (!code && st_state_lookup(&st, &b->miner, &miner, NULL)) code = st_err_set(err, ST_EINVAL, "the block's miner has no actor");
-  if (!code && (miner->kind != ST_ACTOR_ACCOUNT || !miner->robust.len || st_address_protocol(&miner->robust) != ST_ADDR_SECP256K1))
-    code = st_err_set(err, ST_EINVAL, "the block's miner t0%llu is not a secp256k1 account", (unsigned long long)miner->id);
-  if (!code && (!b->has_block_sig || b->block_sig.type != ST_SIG_SECP256K1 || b->block_sig.len != ST_SECP_SIG_LEN))
-    code = st_err_set(err, ST_EINVAL, "the block has no secp256k1 BlockSig");
-  st_buf sb = ST_BUF_INIT;
-  if (!code) code = st_block_header_signing_bytes(b, &sb, err);
-  if (!code && st_secp_verify(b->block_sig.data, sb.data, sb.len, &miner->robust, NULL))
-    code = st_err_set(err, ST_EINVAL, "BlockSig is not the miner's signature");
-  st_buf_free(&sb);
+  if (!code && miner->kind == ST_ACTOR_MINER) {
+    st_consensus_inputs in = {.net = &c->net, .beacon_pub = c->beacon_pub, .env = &env.env, .parent_height = parent->height,
+                              .parent_ticket = &ptipset.blocks[0].ticket_vrf_proof, .parent_state = &st, .lookback_state = &lookback};
+    code = st_consensus_check_miner_block(&in, b, err);
+  } else if (!code) {
+    bool allowed = false;
+    code = st_consensus_bootstrap_allowed(&env.env, &lookback, &allowed, err);
+    if (!code && !allowed)
+      code = st_err_set(err, ST_EINVAL, "the block's miner t0%llu is not a miner actor: once the network has power, blocks come from elected miners",
+                        (unsigned long long)miner->id);
+    if (!code && (miner->kind != ST_ACTOR_ACCOUNT || !miner->robust.len || st_address_protocol(&miner->robust) != ST_ADDR_SECP256K1))
+      code = st_err_set(err, ST_EINVAL, "the block's miner t0%llu is neither a miner actor nor a secp256k1 account", (unsigned long long)miner->id);
+    if (!code && (!b->has_block_sig || b->block_sig.type != ST_SIG_SECP256K1 || b->block_sig.len != ST_SECP_SIG_LEN))
+      code = st_err_set(err, ST_EINVAL, "the block has no secp256k1 BlockSig");
+    st_buf sb = ST_BUF_INIT;
+    if (!code) code = st_block_header_signing_bytes(b, &sb, err);
+    if (!code && st_secp_verify(b->block_sig.data, sb.data, sb.len, &miner->robust, NULL))
+      code = st_err_set(err, ST_EINVAL, "BlockSig is not the miner's signature");
+    st_buf_free(&sb);
+  }
+  env_free(&env);
+  st_tipset_key_free(&pkey);
+  st_tipset_free(&ptipset);
+  st_state_clear(&lookback);
   st_state_clear(&st);
   return code;
 }
@@ -1092,7 +1316,7 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
   st_tipset_exec_init(&alone_exec);
   if (!code) code = st_tipset_key_set(&alone_key, &cid, 1, err);
   if (!code) code = load_tipset(t, &alone_key, &alone, err);
-  if (!code && (code = exec_tipset(c, t, &alone, &parent.exec, true, &alone_exec, err))) st_err_wrap(err, code, "applying the block");
+  if (!code && (code = exec_tipset(c, t, &alone, &parent.exec, parent.height, true, &alone_exec, err))) st_err_wrap(err, code, "applying the block");
   st_tipset_key_free(&alone_key);
   st_tipset_free(&alone);
   /* the tipset it joins: the largest formed so far on the same parent at the same height */
@@ -1140,7 +1364,7 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
   if (!code) code = load_tipset(t, &key, &ts, err);
   /* a tipset of this block alone was applied just above */
   if (!code && ts.n == 1) exec_copy(&rec.exec, &alone_exec);
-  else if (!code && (code = exec_tipset(c, t, &ts, &parent.exec, false, &rec.exec, err))) st_err_wrap(err, code, "applying the tipset");
+  else if (!code && (code = exec_tipset(c, t, &ts, &parent.exec, parent.height, false, &rec.exec, err))) st_err_wrap(err, code, "applying the tipset");
   st_tipset_exec_free(&alone_exec);
   if (!code) {
     rec.height = b->height;
@@ -1217,16 +1441,26 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
   st_state_init(&st);
   st_tipset ts;
   st_tipset_init(&ts);
-  st_code code = get_key_meta(t, "head", &hk, err);
-  if (!code) code = get_record(t, &hk, &head, err);
+  st_block_header *h = bc->out;
+  bool miner_block = h->miner.len > 0;
+  st_code code = h->n_parents ? st_tipset_key_set(&hk, h->parents, h->n_parents, err) : get_key_meta(t, "head", &hk, err);
+  if (!code && (code = get_record(t, &hk, &head, err))) st_err_wrap(err, code, "the block's parents");
   if (!code) code = load_tipset(t, &hk, &ts, err);
   if (!code && bc->epoch <= ts.height)
-    code = st_err_set(err, ST_EINVAL, "epoch %lld is not above the head (%lld)", (long long)bc->epoch, (long long)ts.height);
+    code = st_err_set(err, ST_EINVAL, "epoch %lld is not above the parent tipset (%lld)", (long long)bc->epoch, (long long)ts.height);
   if (!code) code = load_state(t, &head.exec.state_root, &st, err);
+  chain_env env = {0};
+  st_tipset_key_init(&env.top_key);
+  st_tipset_key_init(&env.top_parent);
+  if (!code) {
+    env_free(&env);
+    code = env_init(&env, c, t, false, &ts, err);
+  }
   st_address key_addr;
   st_state_actor *me = NULL;
   if (!code) code = st_secp_address(bc->sk, &key_addr, err);
-  if (!code && st_state_lookup(&st, &key_addr, &me, NULL)) code = st_err_set(err, ST_EINVAL, "the block producer's key has no account on chain");
+  if (!code && miner_block && st_state_lookup(&st, &h->miner, &me, NULL)) code = st_err_set(err, ST_EINVAL, "the block's miner has no actor");
+  if (!code && !miner_block && st_state_lookup(&st, &key_addr, &me, NULL)) code = st_err_set(err, ST_EINVAL, "the block producer's key has no account on chain");
   const st_signed_message **chosen = NULL;
   size_t n = 0, cap = st_mpool_size(bc->pool);
   if (!code && cap && !(chosen = calloc(cap, sizeof *chosen))) code = st_err_set(err, ST_ENOMEM, "out of memory choosing messages");
@@ -1239,6 +1473,7 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
     code = st_state_copy(&trial, &st, err);
     st_vm vm;
     st_vm_init(&vm, &trial, &c->net, me->id, head.exec.next_base_fee, bc->epoch);
+    vm.env = &env.env;
     size_t kept = 0;
     st_address skip[64];
     size_t nskip = 0;
@@ -1272,7 +1507,6 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
     if (!code) code = st_signed_message_cid(chosen[i], &cids[i], err);
   }
   /* the meta's CID only: this is a read snapshot, and submitting the block stores it */
-  st_block_header *h = bc->out;
   if (!code) code = msg_meta(NULL, cids, n, &h->messages, err);
   if (!code) code = st_address_from_id(me->id, &h->miner, err);
   if (!code) code = st_block_header_set_parents(h, hk.cids, hk.n, err);
@@ -1283,7 +1517,9 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
     h->parent_message_receipts = head.exec.receipts_root;
     mpz_set(h->parent_base_fee, head.exec.next_base_fee);
     h->timestamp = c->genesis_time + (uint64_t)bc->epoch * (uint64_t)c->net.block_delay;
-    /* a ticket orders blocks in a tipset; until the election, a hash of the producer and epoch */
+  }
+  if (!code && !miner_block) {
+    /* a bootstrap block's ticket only orders it in its tipset: a hash of the producer and epoch */
     uint8_t ticket[32];
     st_buf seed = ST_BUF_INIT;
     st_buf_append(&seed, key_addr.bytes, key_addr.len);
@@ -1306,6 +1542,7 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
   st_buf_free(&sb);
   free(cids);
   free(chosen);
+  env_free(&env);
   st_tipset_free(&ts);
   st_state_clear(&st);
   record_free(&head);
@@ -1328,4 +1565,183 @@ st_code st_chain_build_block(st_chain *c, const uint8_t sk[32], int64_t epoch, s
     *nmsgs = 0;
   }
   return code;
+}
+
+/* ---- consensus reads ---- */
+
+const uint8_t *st_chain_beacon_pub(const st_chain *c) { return c->beacon_pub; }
+
+/* A read at key (NULL: the head) with the VM's environment over it. */
+typedef struct env_read {
+  st_chain *c;
+  const st_tipset_key *key;
+  st_code (*fn)(struct env_read *r, chain_env *env, st_state *state, st_err *err);
+  /* arguments and results */
+  uint64_t id;
+  st_miner_state *miner;
+  st_power_state *power;
+  bool beacon;
+  int64_t dst, round;
+  const uint8_t *entropy;
+  size_t elen;
+  uint8_t *out;
+  const st_message *msg;
+  size_t size;
+  st_receipt *rc;
+  char *why;
+  st_base_info *info;
+  st_tipset *top;
+} env_read;
+
+static st_code rd_env(st_cs_txn *t, void *v, st_err *err) {
+  env_read *r = v;
+  st_tipset_key head;
+  st_tipset_key_init(&head);
+  st_tipset top;
+  st_tipset_init(&top);
+  st_state state;
+  st_state_init(&state);
+  record rec;
+  record_init(&rec);
+  chain_env env = {0};
+  st_tipset_key_init(&env.top_key);
+  st_tipset_key_init(&env.top_parent);
+  st_code code = r->key ? ST_OK : get_key_meta(t, "head", &head, err);
+  const st_tipset_key *key = r->key ? r->key : &head;
+  if (!code) code = load_tipset(t, key, &top, err);
+  if (!code) code = get_record(t, key, &rec, err);
+  if (!code) code = load_state(t, &rec.exec.state_root, &state, err);
+  if (!code) {
+    env_free(&env);
+    code = env_init(&env, r->c, t, false, &top, err);
+  }
+  r->top = &top;
+  if (!code) code = r->fn(r, &env, &state, err);
+  env_free(&env);
+  record_free(&rec);
+  st_state_clear(&state);
+  st_tipset_free(&top);
+  st_tipset_key_free(&head);
+  return code;
+}
+
+static st_code env_read_run(st_chain *c, env_read *r, st_err *err) {
+  r->c = c;
+  pthread_mutex_lock(&c->mu);
+  st_code code = st_cs_read(c->cs, rd_env, r, err);
+  pthread_mutex_unlock(&c->mu);
+  return code;
+}
+
+static st_code do_miner(env_read *r, chain_env *env, st_state *state, st_err *err) {
+  return st_actors_load_miner(&env->env, state, r->id, r->miner, err);
+}
+
+st_code st_chain_miner_state(st_chain *c, const st_tipset_key *key, uint64_t id, st_miner_state *out, st_err *err) {
+  st_miner_state_init(out, 0, NULL);
+  env_read r = {.key = key, .fn = do_miner, .id = id, .miner = out};
+  st_code code = env_read_run(c, &r, err);
+  return code;
+}
+
+static st_code do_power(env_read *r, chain_env *env, st_state *state, st_err *err) {
+  st_power_state_free(r->power);
+  return st_actors_load_power(&env->env, state, r->power, err);
+}
+
+st_code st_chain_power_state(st_chain *c, const st_tipset_key *key, st_power_state *out, st_err *err) {
+  st_power_state_init(out);
+  env_read r = {.key = key, .fn = do_power, .power = out};
+  return env_read_run(c, &r, err);
+}
+
+static st_code do_rand(env_read *r, chain_env *env, st_state *state, st_err *err) {
+  (void)state;
+  return env_randomness(env, r->beacon, r->dst, r->round, r->entropy, r->elen, r->out, err);
+}
+
+st_code st_chain_randomness(st_chain *c, const st_tipset_key *key, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy,
+                            size_t elen, uint8_t out[32], st_err *err) {
+  env_read r = {.key = key, .fn = do_rand, .beacon = beacon, .dst = dst, .round = round, .entropy = entropy, .elen = elen, .out = out};
+  return env_read_run(c, &r, err);
+}
+
+static st_code do_call(env_read *r, chain_env *env, st_state *state, st_err *err) {
+  st_state_actor *sender;
+  if (st_state_lookup(state, &r->msg->from, &sender, NULL)) return st_err_set(err, ST_EINVAL, "sender not found");
+  mpz_t zero;
+  mpz_init(zero);
+  st_vm vm;
+  st_vm_init(&vm, state, &r->c->net, sender->id, zero, r->top->height + 1);
+  vm.env = &env->env;
+  st_code code = st_vm_apply(&vm, r->msg, r->size, r->rc, NULL, err);
+  snprintf(r->why, ST_ERR_MSG_MAX, "%s", vm.why);
+  st_vm_clear(&vm);
+  mpz_clear(zero);
+  return code;
+}
+
+st_code st_chain_call(st_chain *c, const st_message *m, size_t size, st_receipt *rc, char why[ST_ERR_MSG_MAX], st_err *err) {
+  why[0] = 0;
+  env_read r = {.fn = do_call, .msg = m, .size = size, .rc = rc, .why = why};
+  return env_read_run(c, &r, err);
+}
+
+void st_base_info_init(st_base_info *b) {
+  memset(b, 0, sizeof *b);
+  mpz_inits(b->miner_power, b->network_power, NULL);
+  st_tipset_key_init(&b->parent);
+}
+
+void st_base_info_free(st_base_info *b) {
+  mpz_clears(b->miner_power, b->network_power, NULL);
+  free(b->sectors);
+  free(b->comm_r);
+  st_chain_bytes_free(&b->parent_ticket);
+  st_tipset_key_free(&b->parent);
+  memset(b, 0, sizeof *b);
+}
+
+static st_code do_base_info(env_read *r, chain_env *env, st_state *state, st_err *err) {
+  st_base_info *bi = r->info;
+  st_state lb;
+  st_state_init(&lb);
+  st_miner_state m, lm;
+  st_power_state p;
+  st_power_state_init(&p);
+  if (r->round <= r->top->height)
+    return st_err_set(err, ST_EINVAL, "round %lld is not above the base tipset's height %lld", (long long)r->round, (long long)r->top->height);
+  st_code code = st_actors_load_miner(&env->env, state, r->id, &m, err);
+  if (!code) code = state_at(env, r->round - r->c->net.election_lookback, &lb, err);
+  bool at_lookback = false; /* a miner then */
+  if (!code) at_lookback = !st_actors_load_miner(&env->env, &lb, r->id, &lm, NULL);
+  else st_miner_state_init(&lm, 0, NULL);
+  if (!code) code = st_actors_load_power(&env->env, &lb, &p, err);
+  st_power_claim *claim = !code ? st_power_claim_of(&p, r->id) : NULL;
+  if (claim) mpz_set(bi->miner_power, claim->qa);
+  if (!code) mpz_set(bi->network_power, p.total_qa);
+  bi->eligible = !code && at_lookback && st_power_eligible(&p, r->id, r->c->net.consensus_min_power);
+  bi->worker = m.worker;
+  bi->sector_size = m.sector_size;
+  st_state_actor *w = st_state_get(state, m.worker);
+  if (w) bi->worker_key = w->robust;
+  if (!code && at_lookback) code = st_consensus_active_sectors(&lm, &bi->sectors, &bi->nsectors, err);
+  if (!code && bi->nsectors && !(bi->comm_r = calloc(bi->nsectors, sizeof *bi->comm_r))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t i = 0; !code && i < bi->nsectors; i++) {
+    st_sector_onchain *s = st_miner_sector(&lm, bi->sectors[i]);
+    if (s) memcpy(bi->comm_r[i], s->sealed_cid.digest, 32);
+  }
+  bi->parent_height = r->top->height;
+  if (!code) code = st_chain_bytes_set(&bi->parent_ticket, r->top->blocks[0].ticket_vrf_proof.data, r->top->blocks[0].ticket_vrf_proof.len, err);
+  if (!code) code = st_tipset_key_set(&bi->parent, r->top->key.cids, r->top->key.n, err);
+  st_power_state_free(&p);
+  st_miner_state_free(&lm);
+  st_miner_state_free(&m);
+  st_state_clear(&lb);
+  return code;
+}
+
+st_code st_chain_base_info(st_chain *c, const st_tipset_key *key, uint64_t miner, int64_t round, st_base_info *out, st_err *err) {
+  env_read r = {.key = key, .fn = do_base_info, .id = miner, .round = round, .info = out};
+  return env_read_run(c, &r, err);
 }

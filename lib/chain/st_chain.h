@@ -11,9 +11,10 @@
  * heaviest, the new head with its height index and message index. A failure at any step, or a
  * kill -9, leaves the store as it was.
  *
- * Until consensus lands (issue 5) a block's miner is an account, its signature is that
- * account's key's, and a tipset weighs its parent's weight plus its number of blocks; the
- * validator and the weight are the two places consensus plugs in (st_chain_set_consensus). */
+ * A block's miner is a miner actor that won the election (st_consensus), or, while the network
+ * has no power at the election's lookback, an account making a bootstrap block. Executing a
+ * tipset runs cron for each epoch since its parent (null rounds too), its messages, the block
+ * rewards, and cron for its own epoch; its weight is Filecoin's (st_consensus_weight). */
 #ifndef ST_CHAIN_H
 #define ST_CHAIN_H
 
@@ -24,6 +25,7 @@
 
 #include "chain/st_chain_types.h"
 #include "chain/st_genesis.h"
+#include "chain/st_miner_state.h"
 #include "chain/st_mpool.h"
 #include "chain/st_network.h"
 #include "chain/st_state.h"
@@ -98,10 +100,46 @@ st_code st_chain_search_msg(st_chain *c, const st_cid *msg, st_msg_lookup *out, 
 st_code st_chain_submit_block(st_chain *c, const st_block_header *b, const st_signed_message *msgs, size_t nmsgs, bool *new_head,
                               uint64_t now, st_err *err);
 
-/* Builds and signs a block for epoch on the head with messages chosen from pool, mined by the
- * account whose key is sk (its ID address goes in Miner). The caller submits it. */
+/* Builds and signs a block for epoch with messages chosen from pool; the caller submits it.
+ * out is the template (initialised by the caller): if its Miner is set, it is a miner's block,
+ * and its Ticket, ElectionProof, BeaconEntries and WinPoStProof are kept (MinerCreateBlock);
+ * sk is then the worker's key. Otherwise it is a bootstrap block by the account whose key is
+ * sk. Parents, when the template has none, are the head. */
 st_code st_chain_build_block(st_chain *c, const uint8_t sk[32], int64_t epoch, st_mpool *pool, st_block_header *out,
                              st_signed_message **msgs, size_t *nmsgs, st_err *err);
+
+const uint8_t *st_chain_beacon_pub(const st_chain *c); /* 65 bytes */
+
+/* The state of miner id, or of the power actor, after key (NULL: the head). */
+st_code st_chain_miner_state(st_chain *c, const st_tipset_key *key, uint64_t id, st_miner_state *out, st_err *err);
+st_code st_chain_power_state(st_chain *c, const st_tipset_key *key, st_power_state *out, st_err *err);
+/* Randomness as the VM draws it on key's chain (NULL: the head): from tickets, or from the
+ * beacon entries the blocks carry. */
+st_code st_chain_randomness(st_chain *c, const st_tipset_key *key, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy,
+                            size_t elen, uint8_t out[32], st_err *err);
+
+/* What a miner needs to try for round on top of key (NULL: the head); MinerGetBaseInfo's
+ * chain part (the beacon entries come from the beacon). */
+typedef struct st_base_info {
+  mpz_t miner_power, network_power; /* quality-adjusted, at the lookback */
+  bool eligible;                    /* meets the consensus minimum at the lookback */
+  uint64_t worker;                  /* the worker's account ID, at the parent state */
+  st_address worker_key;            /* its key address */
+  uint64_t sector_size;
+  uint64_t *sectors;                /* the active sectors at the lookback, for WinningPoSt */
+  uint8_t (*comm_r)[32];
+  size_t nsectors;
+  int64_t parent_height;
+  st_chain_bytes parent_ticket;     /* the parent's smallest ticket */
+  st_tipset_key parent;
+} st_base_info;
+void st_base_info_init(st_base_info *b);
+void st_base_info_free(st_base_info *b);
+st_code st_chain_base_info(st_chain *c, const st_tipset_key *key, uint64_t miner, int64_t round, st_base_info *out, st_err *err);
+
+/* Applies m on the head's state at the next epoch and keeps nothing (gas estimates, StateCall);
+ * size is the signed message's size; why gets the failure's reason. */
+st_code st_chain_call(st_chain *c, const st_message *m, size_t size, st_receipt *rc, char why[ST_ERR_MSG_MAX], st_err *err);
 
 /* Calls fn for every head change, after the change is committed, with the messages of the
  * tipsets the change reverted (a reorganisation), so a message pool can take them back. */

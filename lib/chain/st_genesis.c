@@ -8,7 +8,9 @@
 #include "codec/st_token.h"
 #include "core/st_buf.h"
 #include "core/st_fs.h"
+#include "core/st_encoding.h"
 #include "core/st_json.h"
+#include "crypto/st_secp.h"
 
 void st_genesis_init(st_genesis *g) {
   *g = (st_genesis){0};
@@ -60,6 +62,12 @@ st_code st_genesis_add_account(st_genesis *g, const char *spec, st_err *err) {
   return add(g, addr, eq + 1, true, err);
 }
 
+st_code st_genesis_new_beacon(st_genesis *g, uint8_t sk[32], st_err *err) {
+  st_code code = st_secp_keygen(sk, err);
+  if (!code) code = st_secp_pubkey(sk, g->beacon_pub, err);
+  return code;
+}
+
 static json_t *amount_json(const mpz_t v) {
   char *s = mpz_get_str(NULL, 10, v);
   json_t *j = json_string(s);
@@ -74,14 +82,18 @@ json_t *st_genesis_to_json(const st_genesis *g) {
     st_address_format(&g->accounts[i].address, 't', addr, NULL);
     json_array_append_new(accounts, json_pack("{ss so}", "address", addr, "balance", amount_json(g->accounts[i].balance)));
   }
-  return json_pack("{si so sI so so}", "version", 1, "network", st_network_to_json(&g->network), "timestamp", (json_int_t)g->timestamp,
-                   "reward_pool", amount_json(g->reward_pool), "accounts", accounts);
+  st_buf hex = ST_BUF_INIT;
+  st_hex_append(&hex, g->beacon_pub, sizeof g->beacon_pub);
+  json_t *j = json_pack("{si so sI so ss% so}", "version", 1, "network", st_network_to_json(&g->network), "timestamp", (json_int_t)g->timestamp,
+                        "reward_pool", amount_json(g->reward_pool), "beacon", st_buf_cstr(&hex), hex.len, "accounts", accounts);
+  st_buf_free(&hex);
+  return j;
 }
 
 st_code st_genesis_from_json(const json_t *j, st_genesis *g, st_err *err) {
   st_genesis_clear(g);
   st_genesis_init(g);
-  static const char *const keys[] = {"version", "network", "timestamp", "reward_pool", "accounts"};
+  static const char *const keys[] = {"version", "network", "timestamp", "reward_pool", "beacon", "accounts"};
   if (!json_is_object(j)) return st_err_set(err, ST_EINVAL, "genesis must be a JSON object");
   const char *key;
   const json_t *v;
@@ -99,6 +111,12 @@ st_code st_genesis_from_json(const json_t *j, st_genesis *g, st_err *err) {
   g->timestamp = (uint64_t)json_integer_value(ts);
   if (!json_is_string(pool) || mpz_set_str(g->reward_pool, json_string_value(pool), 10) || mpz_sgn(g->reward_pool) < 0)
     return st_err_set(err, ST_EINVAL, "genesis \"reward_pool\" must be attoFIL as a decimal string");
+  const json_t *beacon = json_object_get(j, "beacon");
+  st_buf raw = ST_BUF_INIT;
+  code = json_is_string(beacon) ? st_hex_decode(json_string_value(beacon), json_string_length(beacon), &raw, NULL) : ST_EINVAL;
+  if (!code) code = st_secp_pubkey_parse(raw.data, raw.len, g->beacon_pub, NULL);
+  st_buf_free(&raw);
+  if (code) return st_err_set(err, ST_EINVAL, "genesis \"beacon\" must be the beacon's secp256k1 public key in hex");
   if (!json_is_array(acc)) return st_err_set(err, ST_EINVAL, "genesis \"accounts\" must be an array");
   size_t i;
   json_array_foreach(acc, i, v) {

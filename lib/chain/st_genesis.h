@@ -5,8 +5,10 @@
  * network, so they all start from the same state root:
  *   {"version": 1, "network": {"name": "devnet", "block_delay": 1, ...},
  *    "timestamp": 1764032400, "reward_pool": "1000000000000000000000000",
- *    "accounts": [{"address": "t1...", "balance": "1000000000000000000000"}]}
- * Amounts are attoFIL as decimal strings. */
+ *    "beacon": "04...", "accounts": [{"address": "t1...", "balance": "1000000000000000000000"}]}
+ * Amounts are attoFIL as decimal strings. "beacon" is the beacon's public key (st_beacon; 65
+ * bytes uncompressed secp256k1, hex); its secret key stays with the daemon that runs the beacon
+ * (`genesis new` writes it to FILE.beacon-key). */
 #ifndef ST_GENESIS_H
 #define ST_GENESIS_H
 
@@ -31,6 +33,7 @@ typedef struct st_genesis {
   st_network network;
   uint64_t timestamp; /* unix seconds of epoch 0 */
   mpz_t reward_pool;  /* the reward actor's balance, paid out as block rewards */
+  uint8_t beacon_pub[65]; /* all zero until set: then no beacon entry verifies */
   st_genesis_account *accounts;
   size_t naccounts;
 } st_genesis;
@@ -39,6 +42,9 @@ void st_genesis_init(st_genesis *g);
 void st_genesis_clear(st_genesis *g);
 /* Adds an account from "ADDR=FIL" (e.g. "t1abc...=1000"); errors name the text. */
 st_code st_genesis_add_account(st_genesis *g, const char *spec, st_err *err);
+
+/* Makes a new beacon key: its public key goes into g, the secret into sk. */
+st_code st_genesis_new_beacon(st_genesis *g, uint8_t sk[32], st_err *err);
 
 json_t *st_genesis_to_json(const st_genesis *g);
 st_code st_genesis_from_json(const json_t *j, st_genesis *g, st_err *err);

@@ -24,6 +24,12 @@ const st_network_param ST_NETWORK_PARAMS[] = {
     P("burn-base-fee", burn_base_fee, 0, "1 burns the base fee as Filecoin does; 0 pays every fee to the block's miner (the seed)"),
     P("consensus-min-power", consensus_min_power, 0, "raw power in bytes a miner needs to win blocks"),
     P("block-reward", block_reward, 0, "attoFIL a miner earns per win"),
+    P("precommit-challenge-delay", precommit_challenge_delay, 1, "epochs from PreCommitSector to the seed ProveCommitSector is checked against"),
+    P("max-prove-commit-duration", max_prove_commit_duration, 1, "epochs a pre-commit waits for its ProveCommitSector before it expires"),
+    P("election-lookback", election_lookback, 1, "epochs back to the state whose power and sectors elect a block's miner"),
+    P("fault-max-age", fault_max_age, 1, "epochs a sector may stay faulty before it is terminated"),
+    P("sector-pledge", sector_pledge, 0, "attoFIL a sector locks (pre-commit deposit, then pledge)"),
+    P("fault-fee", fault_fee, 0, "attoFIL a faulty sector pays at each of its deadlines"),
 };
 #undef P
 const size_t ST_NETWORK_NPARAMS = sizeof ST_NETWORK_PARAMS / sizeof ST_NETWORK_PARAMS[0];
@@ -38,10 +44,13 @@ static int64_t value_of(const st_network *n, const st_network_param *p) {
 #define FIL 1000000000000000000LL
 
 static const st_network PROFILES[] = {
-    {"devnet", 1, 240, 12, 20, 5, 10, 2 * KiB, 2 * KiB, 10000000000LL, 5000000000LL, 100, 100, 0, 2 * KiB, 5 * FIL},
-    /* the seed's network, June 2020: specs-actors v0.5.6 */
-    {"testnet2020", 25, 3456, 36, 96, 20, 20, 2 * KiB, 64 * GiB, 10000000000LL, 5000000000LL, 100000000, 100, 0, GiB, 5 * FIL},
-    {"mainnet", 30, 2880, 48, 60, 20, 70, 32 * GiB, 64 * GiB, 10000000000LL, 5000000000LL, 100000000, 100, 1, 10 * 1024 * GiB, 5 * FIL},
+    {"devnet", 1, 240, 12, 20, 5, 10, 2 * KiB, 2 * KiB, 10000000000LL, 5000000000LL, 100, 100, 0, 2 * KiB, 5 * FIL,
+     10, 1200, 5, 6 * 240, FIL / 10, FIL / 100},
+    /* the seed's network, June 2020: specs-actors v0.5.6 (fault max age 14 periods; lookback 10 before nv4) */
+    {"testnet2020", 25, 3456, 36, 96, 20, 20, 2 * KiB, 64 * GiB, 10000000000LL, 5000000000LL, 100000000, 100, 0, GiB, 5 * FIL,
+     150, 3456 + 150, 10, 14 * 3456, FIL / 10, FIL / 100},
+    {"mainnet", 30, 2880, 48, 60, 20, 70, 32 * GiB, 64 * GiB, 10000000000LL, 5000000000LL, 100000000, 100, 1, 10 * 1024 * GiB, 5 * FIL,
+     150, 30 * 2880 + 150, 900, 42 * 2880, FIL / 10, FIL / 100},
 };
 
 st_code st_network_profile(const char *name, st_network *out, st_err *err) {
@@ -89,6 +98,11 @@ st_code st_network_check(const st_network *n, st_err *err) {
   if (n->block_gas_target > n->block_gas_limit)
     return st_err_set(err, ST_EINVAL, "block-gas-target (%lld) is above block-gas-limit (%lld)", (long long)n->block_gas_target,
                       (long long)n->block_gas_limit);
+  if (n->election_lookback >= n->max_prove_commit_duration + n->proving_period)
+    return st_err_set(err, ST_EINVAL, "election-lookback (%lld) must be shorter than max-prove-commit-duration + proving-period", (long long)n->election_lookback);
+  if (n->precommit_challenge_delay >= n->max_prove_commit_duration)
+    return st_err_set(err, ST_EINVAL, "precommit-challenge-delay (%lld) must be shorter than max-prove-commit-duration (%lld)",
+                      (long long)n->precommit_challenge_delay, (long long)n->max_prove_commit_duration);
   if (n->burn_base_fee > 1) return st_err_set(err, ST_EINVAL, "burn-base-fee must be 0 or 1");
   if (!n->name[0]) return st_err_set(err, ST_EINVAL, "the network has no name");
   return ST_OK;

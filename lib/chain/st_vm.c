@@ -1,10 +1,12 @@
 /* st_vm: message checks, execution with a journal, gas and fees. */
 #include "chain/st_vm.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/st_actors.h"
 #include "codec/st_cbor.h"
 
 const char *st_exit_code_name(int64_t code) {
@@ -40,13 +42,13 @@ void st_vm_fees_clear(st_vm_fees *f) { mpz_clears(f->to_miner, f->burnt, f->refu
 
 /* ---- methods ---- */
 
-typedef struct st_vm_call {
-  st_vm *vm;
-  const st_message *msg;
-  uint64_t from, to; /* actor IDs */
-  int64_t gas;       /* used so far */
-  st_buf ret;        /* the return value (CBOR) */
-} st_vm_call;
+int64_t st_vm_abort(st_vm_call *c, int64_t exit, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->vm->why, sizeof c->vm->why, fmt, ap);
+  va_end(ap);
+  return exit;
+}
 
 typedef int64_t (*st_vm_method_fn)(st_vm_call *c);
 
@@ -64,7 +66,23 @@ static const struct {
   st_vm_method_fn fn;
 } METHODS[] = {
     {ST_ACTOR_ACCOUNT, 2, "PubkeyAddress", account_pubkey_address},
+    {ST_ACTOR_POWER, 2, "CreateMiner", st_power_create_miner},
+    {ST_ACTOR_MINER, 2, "ControlAddresses", st_miner_control_addresses},
+    {ST_ACTOR_MINER, 3, "ChangeWorkerAddress", st_miner_change_worker_address},
+    {ST_ACTOR_MINER, 5, "SubmitWindowedPoSt", st_miner_submit_windowed_post},
+    {ST_ACTOR_MINER, 6, "PreCommitSector", st_miner_precommit_sector},
+    {ST_ACTOR_MINER, 7, "ProveCommitSector", st_miner_prove_commit_sector},
+    {ST_ACTOR_MINER, 10, "DeclareFaults", st_miner_declare_faults},
+    {ST_ACTOR_MINER, 11, "DeclareFaultsRecovered", st_miner_declare_faults_recovered},
+    {ST_ACTOR_MINER, 16, "WithdrawBalance", st_miner_withdraw_balance},
 };
+
+const char *st_vm_method_name(st_actor_kind kind, uint64_t method) {
+  if (method == 0) return "Send";
+  for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
+    if (METHODS[i].kind == kind && METHODS[i].method == method) return METHODS[i].name;
+  return NULL;
+}
 
 static st_vm_method_fn method_of(st_actor_kind kind, uint64_t method) {
   for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
@@ -189,11 +207,14 @@ st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *rec
   mpz_sub(sender->balance, sender->balance, cost);
   sender->nonce++;
   st_vm_call c = {.vm = vm, .msg = m, .from = sender->id, .gas = st_vm_inclusion_gas(size)};
+  vm->why[0] = 0;
   st_buf_init(&c.ret);
   st_state_mark(s);
   st_err inner;
   int64_t exit = execute(&c, &inner);
   if (!exit && c.gas > m->gas_limit) exit = ST_EXIT_SYS_OUT_OF_GAS;
+  if (exit == ST_EXIT_SYS_OUT_OF_GAS) snprintf(vm->why, sizeof vm->why, "out of gas: %lld used, GasLimit %lld", (long long)c.gas, (long long)m->gas_limit);
+  else if (exit && !vm->why[0]) snprintf(vm->why, sizeof vm->why, "%s", st_exit_code_name(exit));
   if (exit == ST_EXIT_SYS_OUT_OF_GAS || c.gas > m->gas_limit) c.gas = m->gas_limit;
   if (exit) {
     st_state_revert(s);

@@ -13,8 +13,10 @@
  *     over-estimation charge, and the miner receives min(GasPremium, GasFeeCap - BaseFee) x GasLimit.
  * A message whose execution fails (exit code not 0) changes nothing but its nonce and its fee.
  *
- * Methods are found by actor kind and method number (ST_VM_METHODS); method 0 (Send) only moves
- * Value. The consensus actors add their methods to the same table. */
+ * Methods are found by actor kind and method number (the table in st_vm.c); method 0 (Send)
+ * only moves Value. The consensus actors' methods (st_actors) are in the same table; they
+ * reach actor state objects and chain randomness through the VM's environment (st_vm_env),
+ * which the chain provides. A failing method says why in vm->why, which the chain logs. */
 #ifndef ST_VM_H
 #define ST_VM_H
 
@@ -56,16 +58,42 @@ const char *st_exit_code_name(int64_t code);
 /* Gas to include a signed message of size bytes. */
 int64_t st_vm_inclusion_gas(size_t size);
 
+/* What the chain lends the VM: actor state objects by CID, and randomness. */
+typedef struct st_vm_env {
+  void *ctx;
+  /* Appends the object's bytes to out; ST_ENOENT names the CID. */
+  st_code (*get)(void *ctx, const st_cid *cid, st_buf *out, st_err *err);
+  st_code (*put)(void *ctx, const st_cid *cid, const uint8_t *data, size_t len, st_err *err);
+  /* DrawRandomness from the chain the message runs on: from the ticket of the tipset at round
+   * (or the last before it) when beacon is false, else from the beacon entry of round. A round
+   * the chain has not reached is an error. */
+  st_code (*randomness)(void *ctx, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen, uint8_t out[32], st_err *err);
+} st_vm_env;
+
 /* What one block applies messages against. */
 typedef struct st_vm {
   st_state *state;
   const st_network *net;
+  const st_vm_env *env; /* NULL: the consensus actors' methods fail with ErrIllegalState */
   uint64_t miner;   /* the block's miner (an actor ID): it receives the fees */
   mpz_t base_fee;   /* this tipset's base fee */
   int64_t epoch;
+  char why[ST_ERR_MSG_MAX]; /* why the last message or cron step failed ("" if it did not) */
 } st_vm;
 void st_vm_init(st_vm *vm, st_state *state, const st_network *net, uint64_t miner, const mpz_t base_fee, int64_t epoch);
 void st_vm_clear(st_vm *vm);
+
+/* One method call, as a method sees it. */
+typedef struct st_vm_call {
+  st_vm *vm;
+  const st_message *msg;
+  uint64_t from, to; /* actor IDs: the caller and the receiver */
+  int64_t gas;       /* used so far */
+  st_buf ret;        /* the return value (CBOR) */
+} st_vm_call;
+
+/* Sets vm->why and returns exit: `return st_vm_abort(c, ST_EXIT_FORBIDDEN, "caller ...");`. */
+int64_t st_vm_abort(st_vm_call *c, int64_t exit, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Where one message's money went. */
 typedef struct st_vm_fees {
@@ -84,6 +112,9 @@ st_code st_vm_check_message(const st_network *net, const st_message *m, size_t s
  * GasFeeCap; a block holding it is invalid, and the state is unchanged. Otherwise the message
  * was applied: the receipt says how it ended, and fees (optional) where the money went. */
 st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *receipt, st_vm_fees *fees, st_err *err);
+
+/* The method's name ("SubmitWindowedPoSt"), "Send" for 0, NULL if the actor has no such method. */
+const char *st_vm_method_name(st_actor_kind kind, uint64_t method);
 
 /* The base fee for the next tipset, from this one's: Lotus's rule (packing efficiency 4/5,
  * at most 1/8 change per epoch), never below the network's minimum. gas_limit_sum is the

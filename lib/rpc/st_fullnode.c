@@ -499,22 +499,17 @@ static st_code estimate(st_fullnode *n, st_message *m, st_err *err) {
       mpz_set_ui(trial.gas_fee_cap, 0);
       mpz_set_ui(trial.gas_premium, 0);
       trial.nonce = sender->nonce;
-      mpz_t zero;
-      mpz_init(zero);
-      st_vm vm;
-      st_vm_init(&vm, &st, net, sender->id, zero, head.height + 1);
       st_receipt rc;
       st_receipt_init(&rc);
-      code = st_vm_apply(&vm, &trial, st_message_size(&trial) + 69, &rc, NULL, err);
+      char why[ST_ERR_MSG_MAX];
+      code = st_chain_call(n->chain, &trial, st_message_size(&trial) + 69, &rc, why, err);
       if (!code && rc.exit_code)
-        code = st_err_set(err, ST_EINVAL, "the message would fail with exit code %lld (%s)", (long long)rc.exit_code, st_exit_code_name(rc.exit_code));
+        code = st_err_set(err, ST_EINVAL, "the message would fail with exit code %lld (%s): %s", (long long)rc.exit_code, st_exit_code_name(rc.exit_code), why);
       if (!code) {
         m->gas_limit = rc.gas_used + rc.gas_used / 4;
         if (m->gas_limit > net->block_gas_limit) m->gas_limit = net->block_gas_limit;
       }
       st_receipt_free(&rc);
-      st_vm_clear(&vm);
-      mpz_clear(zero);
     }
     st_message_free(&trial);
   }

@@ -41,8 +41,15 @@ static void test_file_and_state(void **state) {
   g.timestamp = 1764032400;
   mpz_set_str(g.reward_pool, "1000000000000000000000000", 10);
   assert_int_equal(st_genesis_add_account(&g, A1 "=1000", &err), ST_OK);
+  uint8_t beacon_sk[32];
+  /* a genesis without a beacon key is refused, naming the field */
+  assert_int_equal(st_genesis_write(&g, path, &err), ST_OK);
+  assert_int_equal(st_genesis_read(path, &back, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "genesis \"beacon\" must be the beacon's secp256k1 public key in hex");
+  assert_int_equal(st_genesis_new_beacon(&g, beacon_sk, &err), ST_OK);
   assert_int_equal(st_genesis_write(&g, path, &err), ST_OK);
   assert_int_equal(st_genesis_read(path, &back, &err), ST_OK);
+  assert_memory_equal(back.beacon_pub, g.beacon_pub, sizeof g.beacon_pub);
   assert_int_equal(back.timestamp, g.timestamp);
   assert_int_equal(back.naccounts, 1);
   assert_int_equal(mpz_cmp(back.accounts[0].balance, g.accounts[0].balance), 0);

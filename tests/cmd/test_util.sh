@@ -155,6 +155,42 @@ if ! "$ST" util bitfield encode --help | grep -q "usage: spacetime util bitfield
 SPACETIME_LOG_LEVEL=loud "$ST" --version >/dev/null 2>"$tmp/stderr" && { echo "FAIL: bad SPACETIME_LOG_LEVEL accepted"; failures=$((failures + 1)); }
 grep -q 'unknown log level "loud"' "$tmp/stderr" || { echo "FAIL: SPACETIME_LOG_LEVEL message"; failures=$((failures + 1)); }
 
+# ---- WindowPoSt deadlines (vectors.json "deadlines"; the seed's log line) ----
+SEED='{"CurrentEpoch":43710,"PeriodStart":40830,"Index":30,"Open":43710,"Close":43806,"Challenge":43690,"FaultCutoff":43690}'
+DL=(util deadline --network testnet2020 --period-start 40830 --index 30 --epoch 43710)
+# --json is Lotus's whole dline.Info: the seed's seven fields in its order, then the five policy values
+ok "${SEED%\}},\"WPoStPeriodDeadlines\":36,\"WPoStProvingPeriod\":3456,\"WPoStChallengeWindow\":96,\"WPoStChallengeLookback\":20,\"FaultDeclarationCutoff\":20}" "${DL[@]}" --json
+ok $'CurrentEpoch: 43710\nPeriodStart: 40830\nIndex: 30\nOpen: 43710\nClose: 43806\nChallenge: 43690\nFaultCutoff: 43690\nState: open' "${DL[@]}"
+ok $'CurrentEpoch: 43709\nPeriodStart: 40830\nIndex: 30\nOpen: 43710\nClose: 43806\nChallenge: 43690\nFaultCutoff: 43690\nState: not yet open' util deadline --network testnet2020 --period-start 40830 --index 30 --epoch 43709
+ok $'CurrentEpoch: 43806\nPeriodStart: 40830\nIndex: 30\nOpen: 43710\nClose: 43806\nChallenge: 43690\nFaultCutoff: 43690\nState: elapsed' util deadline --network testnet2020 --period-start 40830 --index 30 --epoch 43806
+# the same policy spelled out as overrides of devnet (the default network)
+ok "${SEED%\}},\"WPoStPeriodDeadlines\":36,\"WPoStProvingPeriod\":3456,\"WPoStChallengeWindow\":96,\"WPoStChallengeLookback\":20,\"FaultDeclarationCutoff\":20}" util deadline --proving-period 3456 --challenge-window 96 --deadlines 36 --challenge-lookback 20 --fault-cutoff 20 --period-start 40830 --index 30 --epoch 43710 --json
+# the mainnet vector, and a negative period start (specs-actors: t01000 created at epoch 0 starts at -2222)
+ok '{"CurrentEpoch":10000,"PeriodStart":8640,"Index":22,"Open":9960,"Close":10020,"Challenge":9940,"FaultCutoff":9890,"WPoStPeriodDeadlines":48,"WPoStProvingPeriod":2880,"WPoStChallengeWindow":60,"WPoStChallengeLookback":20,"FaultDeclarationCutoff":70}' util deadline --network mainnet --period-start 8640 --index 22 --epoch 10000 --json
+ok '{"CurrentEpoch":0,"PeriodStart":-2222,"Index":37,"Open":-2,"Close":58,"Challenge":-22,"FaultCutoff":-72,"WPoStPeriodDeadlines":48,"WPoStProvingPeriod":2880,"WPoStChallengeWindow":60,"WPoStChallengeLookback":20,"FaultDeclarationCutoff":70}' util deadline --network mainnet --period-start -2222 --index 37 --epoch 0 --json
+ok '{"CurrentEpoch":43710,"PeriodStart":40830,"Index":11,"Open":43998,"Close":44286,"Challenge":43968,"FaultCutoff":43948,"WPoStPeriodDeadlines":12,"WPoStProvingPeriod":3456,"WPoStChallengeWindow":288,"WPoStChallengeLookback":30,"FaultDeclarationCutoff":50}' util deadline --network testnet2020 --deadlines 12 --challenge-window 288 --challenge-lookback 30 --fault-cutoff 50 --period-start 40830 --index 11 --epoch 43710 --json
+bad "--index 36 must be below --deadlines (36): deadlines are numbered 0 to 35" util deadline --network testnet2020 --period-start 40830 --index 36 --epoch 43710
+bad "--index 12 must be below --deadlines (12)" util deadline --network testnet2020 --deadlines 12 --challenge-window 288 --period-start 40830 --index 12 --epoch 43710
+bad "--index: \"-1\" is not an unsigned decimal number" util deadline --network testnet2020 --period-start 40830 --index -1 --epoch 43710
+bad "--epoch -5 is negative" util deadline --network testnet2020 --period-start 40830 --index 30 --epoch -5
+bad "--epoch: \"4x\" is not an unsigned decimal number" util deadline --network testnet2020 --period-start 40830 --index 30 --epoch 4x
+bad "--epoch 4611686018427387904 is 2^62 or more" util deadline --network testnet2020 --period-start 40830 --index 30 --epoch 4611686018427387904
+bad "--period-start: \"x\" is not a decimal epoch" util deadline --network testnet2020 --period-start x --index 30 --epoch 43710
+bad "--period-start: \"-\" is not a decimal epoch" util deadline --network testnet2020 --period-start - --index 30 --epoch 43710
+bad "--period-start -4611686018427387904 is outside (-2^62, 2^62)" util deadline --network testnet2020 --period-start -4611686018427387904 --index 30 --epoch 43710
+bad "--period-start EPOCH is required" util deadline --network testnet2020 --index 30 --epoch 43710
+bad "--index N is required" util deadline --network testnet2020 --period-start 40830 --epoch 43710
+bad "--epoch EPOCH is required" util deadline --network testnet2020 --period-start 40830 --index 30
+bad "--network: network \"calibnet\" is not one of devnet, testnet2020, mainnet" util deadline --network calibnet --period-start 40830 --index 30 --epoch 43710
+bad "deadlines (36) x challenge-window (90) must equal proving-period (3456)" "${DL[@]}" --challenge-window 90
+bad "deadlines (4611686018427387904) x challenge-window (4) must equal proving-period (3456)" "${DL[@]}" --deadlines 4611686018427387904 --challenge-window 4
+bad "--proving-period 0 is outside [1, 2^63)" "${DL[@]}" --proving-period 0
+bad "--proving-period 4611686018427387904 is 2^62 or more" "${DL[@]}" --proving-period 4611686018427387904
+bad "challenge-lookback (3456) must be shorter than the proving period (3456)" "${DL[@]}" --challenge-lookback 3456
+bad "--fault-cutoff: \"-1\" is not an unsigned decimal number" "${DL[@]}" --fault-cutoff -1
+bad "flag --json takes no value" "${DL[@]}" --json=1
+bad "unknown flag --offset" "${DL[@]}" --offset 2814
+
 if ((failures)); then
   echo "$failures check(s) failed"
   exit 1
