@@ -1232,6 +1232,8 @@ static st_code check_block(st_chain *c, st_cs_txn *t, const st_block_header *b, 
       code = st_err_set(err, ST_EINVAL, "the block's miner t0%llu is neither a miner actor nor a secp256k1 account", (unsigned long long)miner->id);
     if (!code && (!b->has_block_sig || b->block_sig.type != ST_SIG_SECP256K1 || b->block_sig.len != ST_SECP_SIG_LEN))
       code = st_err_set(err, ST_EINVAL, "the block has no secp256k1 BlockSig");
+    st_consensus_inputs in = {.net = &c->net, .beacon_pub = c->beacon_pub, .parent_height = parent->height};
+    if (!code && b->n_beacon_entries) code = st_consensus_check_beacons(&in, b, err);
     st_buf sb = ST_BUF_INIT;
     if (!code) code = st_block_header_signing_bytes(b, &sb, err);
     if (!code && st_secp_verify(b->block_sig.data, sb.data, sb.len, &miner->robust, NULL))

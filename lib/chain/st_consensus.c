@@ -93,7 +93,7 @@ static st_code worker_key(st_state *parent, const st_miner_state *m, const st_bl
   return code;
 }
 
-static st_code check_beacons(const st_consensus_inputs *in, const st_block_header *b, st_err *err) {
+st_code st_consensus_check_beacons(const st_consensus_inputs *in, const st_block_header *b, st_err *err) {
   int64_t want = b->height - in->parent_height;
   if (want > ST_CHAIN_MAX_ARRAY) want = ST_CHAIN_MAX_ARRAY; /* after a very long gap, the latest ones */
   if ((int64_t)b->n_beacon_entries != want)
@@ -123,7 +123,7 @@ st_code st_consensus_check_miner_block(const st_consensus_inputs *in, const st_b
                       (long long)in->net->election_lookback);
   uint8_t pub[65], alpha[32];
   if (!code) code = worker_key(in->parent_state, &m, b, pub, err);
-  if (!code) code = check_beacons(in, b, err);
+  if (!code) code = st_consensus_check_beacons(in, b, err);
   const st_chain_bytes *beacon = !code ? &b->beacon_entries[b->n_beacon_entries - 1].data : NULL;
   if (!code) code = st_actors_load_power(in->env, in->lookback_state, &lp, err);
   st_power_claim *claim = code ? NULL : st_power_claim_of(&lp, id);

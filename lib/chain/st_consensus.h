@@ -13,7 +13,9 @@
  *                  against the worker's address, and the VRFs are verified with that key.
  * M must meet the consensus minimum power at the lookback state. Until the network has any
  * power at the lookback state, the chain moves on bootstrap blocks instead: an account signs
- * with its own key, with no election (the daemon's --producer). */
+ * with its own key, with no election (the daemon's --producer). A bootstrap block carries
+ * either no beacon entries or all of them for its rounds, checked the same way; beacon
+ * randomness for a round is only available once a block carrying its entry is on chain. */
 #ifndef ST_CONSENSUS_H
 #define ST_CONSENSUS_H
 
@@ -54,6 +56,9 @@ typedef struct st_consensus_inputs {
  * "win count 2 in the block, the election gives 1", "miner t01000 is below the minimum power",
  * "WinningPoSt: ...", "BlockSig is not the worker's signature", ... */
 st_code st_consensus_check_miner_block(const st_consensus_inputs *in, const st_block_header *b, st_err *err);
+/* The block's BeaconEntries are the beacon's, for rounds parent_height+1 .. h (uses net,
+ * beacon_pub and parent_height of in). */
+st_code st_consensus_check_beacons(const st_consensus_inputs *in, const st_block_header *b, st_err *err);
 /* Whether bootstrap blocks are allowed: no power at the lookback state. */
 st_code st_consensus_bootstrap_allowed(const st_vm_env *env, st_state *lookback_state, bool *out, st_err *err);
 
