@@ -256,6 +256,7 @@ static void commit_sector(fx *f) {
   entropy(&e, MINER);
   st_seal_input in = {.info = info2k(), .miner = MINER, .sector = SECTOR, .root = f->store};
   assert_int_equal(st_chain_randomness(f->c, NULL, false, ST_DST_SEAL, rand_epoch, e.data, e.len, in.ticket, &err), ST_OK);
+  st_rand_to_fr(in.ticket);
   st_seal_output out;
   if (st_seal(&in, &out, &err)) fail_msg("seal: %s", err.msg);
   memcpy(f->comm_r, out.comm_r, 32);
