@@ -364,7 +364,7 @@ static int deadline_cmd(int argc, char **argv) {
                        (long long)p.challenge_window, (long long)p.proving_period);
   if (st_network_check(&n, &err)) return st_cli_fail("%s", err.msg);
 
-  int64_t period_start, epoch;
+  int64_t period_start = 0, epoch = 0;
   uint64_t index, height;
   if (parse_epoch(flags[F_PERIOD_START].value, "period-start", &period_start, &err)) return st_cli_fail("%s", err.msg);
   if (flags[F_EPOCH].value[0] == '-' && flags[F_EPOCH].value[1])

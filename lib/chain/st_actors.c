@@ -638,7 +638,7 @@ static int64_t declare(st_vm_call *c, bool recover, const char *method) {
   if (!exit) exit = require_caller(c, &mc.m, true, method);
   st_bitfield x = ST_BITFIELD_INIT;
   for (size_t i = 0; i < n && !exit; i++) {
-    st_partition *pt;
+    st_partition *pt = NULL;
     if ((exit = check_decl(c, &mc.m, &d[i], method, &pt))) break;
     st_bitfield_subtract(&d[i].sectors, &pt->terminated, &x, NULL);
     if (recover) {
