@@ -528,7 +528,8 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
   if (!exit && (randomness(vm, false, ST_DST_SEAL, p->seal_rand_epoch, c->to, pub.ticket, &err) ||
                 randomness(vm, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, c->to, pub.seed, &err) || st_actors_cc_comm_d(m->sector_size, pub.comm_d, &err)))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "ProveCommitSector: %s", err.msg);
-  st_rand_to_fr(pub.ticket); /* sealing takes the ticket as a field element */
+  st_rand_to_fr(pub.ticket); /* the proofs take the ticket and seed as field elements */
+  st_rand_to_fr(pub.seed);
   if (!exit) {
     memcpy(pub.comm_r, p->sealed_cid.digest, 32);
     c->gas += ST_GAS_VERIFY_SEAL;

@@ -292,6 +292,7 @@ static void commit_sector(fx *f) {
   memcpy(pub.comm_d, out.comm_d, 32);
   memcpy(pub.comm_r, out.comm_r, 32);
   assert_int_equal(st_chain_randomness(f->c, NULL, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, e.data, e.len, pub.seed, &err), ST_OK);
+  st_rand_to_fr(pub.seed);
   st_buf proof = ST_BUF_INIT;
   if (st_porep_prove(&pub, f->store, &proof, &err)) fail_msg("porep: %s", err.msg);
   /* a tampered PoRep is refused */
