@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "chain/st_beacon.h"
 #include "chain/st_chain.h"
 #include "chain/st_genesis.h"
 #include "commands.h"
@@ -120,6 +121,49 @@ static st_code jwt_secret(const char *repo, uint8_t secret[ST_JWT_SECRET_LEN], s
   return code;
 }
 
+/* Reads a beacon key file (32 bytes); ST_ENOENT if there is none. */
+static st_code read_beacon_key(const char *path, uint8_t sk[32], st_err *err) {
+  st_buf b = ST_BUF_INIT;
+  st_code code = st_fs_read_file(path, 1024, &b, err);
+  if (!code && b.len != 32) code = st_err_set(err, ST_EINVAL, "beacon key path=\"%s\" is %zu bytes, not 32", path, b.len);
+  if (!code) memcpy(sk, b.data, 32);
+  if (b.data) st_secure_zero(b.data, b.len);
+  st_buf_free(&b);
+  return code;
+}
+
+/* The beacon's secret key, for the node: --beacon-key FILE, else FILE.beacon-key beside
+ * --genesis FILE (as 'genesis new' writes it), else the repo's copy (repo/beacon-key). Its public
+ * key must be the genesis's beacon. A key from outside the repo is kept there (0600), so a
+ * restart without --genesis still has it. No key at all is not an error: *have says so. */
+static st_code beacon_key(const char *repo, const char *flag, const char *genesis, st_fullnode *node, bool *have, st_err *err) {
+  char beside[4200], kept[4200];
+  snprintf(kept, sizeof kept, "%s/beacon-key", repo);
+  snprintf(beside, sizeof beside, "%s.beacon-key", genesis ? genesis : "");
+  uint8_t sk[32], old[32];
+  const char *path = flag ? flag : genesis ? beside : kept;
+  st_code code = read_beacon_key(path, sk, err);
+  if (code == ST_ENOENT && !flag && genesis) code = read_beacon_key(path = kept, sk, err);
+  if (code && code != ST_ENOENT && !strstr(err->msg, "beacon key")) st_err_wrap(err, code, "beacon key");
+  if (code == ST_ENOENT && flag) st_err_wrap(err, code, "--beacon-key");
+  *have = !code;
+  if (code == ST_ENOENT && !flag) code = ST_OK; /* none: the daemon runs without the beacon */
+  if (*have && (code = st_fullnode_set_beacon_key(node, sk, err))) {
+    *have = false;
+    char why[ST_ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", err->msg);
+    code = st_err_set(err, code, "beacon key path=\"%s\": %s: %s", path, why,
+                      path == kept ? "it is another chain's (pass --beacon-key FILE, or remove it to run without the beacon)"
+                                   : "use the FILE.beacon-key that 'genesis new' wrote beside this chain's genesis FILE");
+  }
+  /* remember it in the repo, replacing a copy from another chain */
+  if (*have && path != kept && (read_beacon_key(kept, old, NULL) || memcmp(old, sk, sizeof sk)))
+    code = st_fs_write_atomic(kept, sk, sizeof sk, 0600, err);
+  st_secure_zero(sk, sizeof sk);
+  st_secure_zero(old, sizeof old);
+  return code;
+}
+
 /* Builds and submits this epoch's block for the producer, if the head is behind it. */
 static void produce(daemon_ctx *d, const st_address *producer) {
   st_err err;
@@ -130,13 +174,21 @@ static void produce(daemon_ctx *d, const st_address *producer) {
     st_tipset_free(&head);
     return;
   }
-  st_tipset_free(&head);
   uint8_t sk[32];
   st_block_header b;
   st_block_header_init(&b);
   st_signed_message *msgs = NULL;
   size_t n = 0;
-  st_code code = st_fullnode_wallet_key(&d->node, producer, sk, &err);
+  st_code code = ST_OK;
+  /* the beacon's entries for the rounds since the head, so miners can draw beacon randomness */
+  int64_t first = head.height + 1 > epoch - ST_CHAIN_MAX_ARRAY + 1 ? head.height + 1 : epoch - ST_CHAIN_MAX_ARRAY + 1; /* st_consensus's cap */
+  for (int64_t r = first; d->node.has_beacon && r <= epoch && !code; r++) {
+    uint8_t e[ST_BEACON_ENTRY_LEN];
+    code = st_beacon_make(d->node.beacon_sk, (uint64_t)r, e, &err);
+    if (!code) code = st_block_header_add_beacon(&b, (uint64_t)r, e, sizeof e, &err);
+  }
+  st_tipset_free(&head);
+  if (!code) code = st_fullnode_wallet_key(&d->node, producer, sk, &err);
   if (!code) {
     pthread_mutex_lock(&d->node.pool_mu);
     code = st_chain_build_block(d->chain, sk, epoch, d->node.pool, &b, &msgs, &n, &err);
@@ -158,9 +210,10 @@ int st_cmd_daemon(int argc, char **argv) {
       ST_FLAG("api", ST_FLAG_VALUE, "PORT", "API port on 127.0.0.1 (default 1234; 0 picks a free one)"),
       ST_FLAG("api-host", ST_FLAG_VALUE, "IP", "API address (default 127.0.0.1)"),
       ST_FLAG("producer", ST_FLAG_VALUE, "ADDR", "until consensus lands, build a block every epoch as this wallet address"),
+      ST_FLAG("beacon-key", ST_FLAG_VALUE, "FILE", "the beacon's secret key (default: the genesis FILE's FILE.beacon-key; kept in the repo)"),
   };
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime daemon", "[--repo DIR] [--genesis FILE] [--api PORT] [--producer ADDR]",
+  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime daemon", "[--repo DIR] [--genesis FILE] [--api PORT] [--producer ADDR] [--beacon-key FILE]",
                         "Run the chain node: store, message pool, wallet and the JSON-RPC API.");
   if (rc >= 0) return rc;
   st_err err;
@@ -194,6 +247,13 @@ int st_cmd_daemon(int argc, char **argv) {
   if (!code) code = st_chain_open(repo, &g, &d.chain, &err);
   bool node_ok = false;
   if (!code) node_ok = !(code = st_fullnode_init(&d.node, d.chain, keystore, secret, ST_VERSION, &err));
+  bool beacon = false;
+  if (!code)
+    code = beacon_key(repo, cli.flags[5].set ? cli.flags[5].value : NULL, cli.flags[1].set ? cli.flags[1].value : NULL, &d.node, &beacon, &err);
+  if (!code && !beacon)
+    st_logf("chain", ST_LOG_WARN,
+            "no beacon key (--beacon-key FILE, or the FILE.beacon-key beside --genesis FILE): this daemon cannot give beacon entries "
+            "(StateGetBeaconEntry, MinerGetBaseInfo)");
   if (!code && cli.flags[4].set) {
     uint8_t sk[32];
     if (st_fullnode_wallet_key(&d.node, &producer, sk, &err)) code = st_err_wrap(&err, ST_EINVAL, "--producer");

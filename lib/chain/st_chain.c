@@ -445,6 +445,7 @@ static st_code state_at(chain_env *e, int64_t h, st_state *out, st_err *err) {
   st_tipset_key_init(&key);
   record r;
   record_init(&r);
+  if (h > e->top_height) h = e->top_height; /* after null rounds the lookback may be the top itself */
   st_code code = env_find(e, h < 0 ? 0 : h, false, &key, err);
   if (!code) code = get_record(e->t, &key, &r, err);
   if (!code) code = load_state(e->t, &r.exec.state_root, out, err);
@@ -1593,6 +1594,7 @@ typedef struct env_read {
   char *why;
   st_base_info *info;
   st_tipset *top;
+  bool ran; /* fn was called */
 } env_read;
 
 static st_code rd_env(st_cs_txn *t, void *v, st_err *err) {
@@ -1618,7 +1620,10 @@ static st_code rd_env(st_cs_txn *t, void *v, st_err *err) {
     code = env_init(&env, r->c, t, false, &top, err);
   }
   r->top = &top;
-  if (!code) code = r->fn(r, &env, &state, err);
+  if (!code) {
+    r->ran = true;
+    code = r->fn(r, &env, &state, err);
+  }
   env_free(&env);
   record_free(&rec);
   st_state_clear(&state);
@@ -1640,9 +1645,9 @@ static st_code do_miner(env_read *r, chain_env *env, st_state *state, st_err *er
 }
 
 st_code st_chain_miner_state(st_chain *c, const st_tipset_key *key, uint64_t id, st_miner_state *out, st_err *err) {
-  st_miner_state_init(out, 0, NULL);
   env_read r = {.key = key, .fn = do_miner, .id = id, .miner = out};
   st_code code = env_read_run(c, &r, err);
+  if (!r.ran) st_miner_state_init(out, 0, NULL); /* out is always freeable */
   return code;
 }
 

@@ -7,9 +7,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <strings.h>
+
+#include "chain/st_beacon.h"
+#include "chain/st_deadline.h"
 #include "chain/st_vm.h"
+#include "codec/st_varint.h"
 #include "core/st_encoding.h"
 #include "crypto/st_secp.h"
+#include "proofs/st_sector.h"
 
 /* ---- params ---- */
 
@@ -1012,6 +1018,845 @@ static void notify_head(st_fullnode *n, const st_tipset *head) {
   pthread_mutex_unlock(&n->notify_mu);
 }
 
+/* ---- storage power consensus ---- */
+
+/* A member of a JSON object as Go's encoding/json finds it: case-insensitively, the last match
+ * winning. */
+static json_t *jfield(const json_t *o, const char *key) {
+  const char *k;
+  json_t *v, *found = NULL;
+  json_object_foreach((json_t *)o, k, v) if (!strcasecmp(k, key)) found = v;
+  return found;
+}
+
+/* go-bitfield's JSON (rle.MarshalJSON): the run lengths, alternating, starting with a run of
+ * zeros (0 when bit 0 is set): {0,2,3} is [0,1,1,2], {1} is [1,1], the empty set [0]. */
+static json_t *bitfield_json(const st_bitfield *bf) {
+  json_t *a = json_array();
+  uint64_t at = 0;
+  for (size_t i = 0; i < bf->n; i++) {
+    json_array_append_new(a, st_chain_json_u64(bf->runs[i].start - at));
+    json_array_append_new(a, st_chain_json_u64(bf->runs[i].len));
+    at = bf->runs[i].start + bf->runs[i].len;
+  }
+  if (!bf->n) json_array_append_new(a, json_integer(0));
+  return a;
+}
+
+#define MAX_BITFIELD_RUNS (1 << 17)
+
+/* The inverse (rle.UnmarshalJSON): a 0 is allowed only first; out is replaced. */
+static st_code bitfield_from_json(const json_t *v, const char *what, st_bitfield *out, st_err *err) {
+  if (!json_is_array(v)) return st_err_set(err, ST_EINVAL, "%s: must be an array of run lengths, e.g. [0,1,1,2] for {0,2,3}", what);
+  size_t k = json_array_size(v);
+  if (k > MAX_BITFIELD_RUNS) return st_err_set(err, ST_EINVAL, "%s: more than %d runs", what, MAX_BITFIELD_RUNS);
+  st_bitfield_clear(out);
+  uint64_t at = 0;
+  bool set = false;
+  for (size_t i = 0; i < k; i++, set = !set) {
+    uint64_t len;
+    if (!st_chain_json_u64_value(json_array_get(v, i), &len)) return st_err_set(err, ST_EINVAL, "%s[%zu]: must be a non-negative integer", what, i);
+    if (!len && i) return st_err_set(err, ST_EINVAL, "%s[%zu]: a run of length 0 is allowed only first", what, i);
+    if (len > UINT64_MAX - at) return st_err_set(err, ST_EINVAL, "%s: the runs add up to more than 2^64 - 1 bits", what);
+    if (set && st_bitfield_set_range(out, at, len, err)) return st_err_wrap(err, ST_EINVAL, "%s", what);
+    at += len;
+  }
+  return ST_OK;
+}
+
+/* base58btc, as libp2p writes peer IDs. */
+static void base58_append(st_buf *out, const uint8_t *p, size_t n) {
+  static const char ALPHABET[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  size_t zeros = 0;
+  while (zeros < n && !p[zeros]) zeros++;
+  size_t cap = (n - zeros) * 138 / 100 + 1, len = 0;
+  uint8_t *d = calloc(cap, 1); /* base 58 digits, least significant first */
+  if (!d) {
+    out->failed = true;
+    return;
+  }
+  for (size_t i = zeros; i < n; i++) {
+    unsigned carry = p[i];
+    size_t j = 0;
+    for (; j < len || carry; j++) {
+      carry += 256u * d[j];
+      d[j] = (uint8_t)(carry % 58);
+      carry /= 58;
+    }
+    len = j;
+  }
+  for (size_t i = 0; i < zeros; i++) st_buf_append(out, "1", 1);
+  for (size_t i = len; i-- > 0;) st_buf_append(out, &ALPHABET[d[i]], 1);
+  free(d);
+}
+
+/* MinerInfo.PeerId: the peer ID in base58 if the bytes are a multihash (peer.IDFromBytes),
+ * else null, as Lotus. */
+static json_t *peer_id_json(const st_buf *p) {
+  uint64_t code, len;
+  size_t u1, u2;
+  if (!p->len || st_uvarint_get(p->data, p->len, &code, &u1, NULL) || st_uvarint_get(p->data + u1, p->len - u1, &len, &u2, NULL) ||
+      len != p->len - u1 - u2)
+    return json_null();
+  st_buf b = ST_BUF_INIT;
+  base58_append(&b, p->data, p->len);
+  json_t *j = b.failed ? json_null() : json_string(st_buf_cstr(&b));
+  st_buf_free(&b);
+  return j;
+}
+
+static json_t *id_json(const st_fullnode *n, uint64_t id) {
+  st_address a;
+  st_address_from_id(id, &a, NULL);
+  return addr_json(n, &a);
+}
+
+static json_t *bytes_json(const uint8_t *p, size_t len) {
+  if (!len) return json_null();
+  st_buf b = ST_BUF_INIT;
+  st_base64_append(&b, p, len, true);
+  json_t *j = b.failed ? NULL : json_stringn((const char *)b.data, b.len);
+  st_buf_free(&b);
+  return j;
+}
+
+static json_t *beacon_entry_json(uint64_t round, const uint8_t *data, size_t len) {
+  return json_pack("{so so}", "Round", st_chain_json_u64(round), "Data", bytes_json(data, len));
+}
+
+/* miner.SectorOnChainInfo as go-state-types v19 writes it (DealIDs is not in its JSON). */
+static json_t *sector_json(const st_sector_onchain *s) {
+  json_t *o = json_object();
+  json_object_set_new(o, "SectorNumber", st_chain_json_u64(s->number));
+  json_object_set_new(o, "SealProof", json_integer(s->seal_proof));
+  json_object_set_new(o, "SealedCID", st_chain_json_cid(&s->sealed_cid));
+  json_object_set_new(o, "Activation", json_integer(s->activation));
+  json_object_set_new(o, "Expiration", json_integer(s->expiration));
+  json_object_set_new(o, "DealWeight", big_json(s->deal_weight));
+  json_object_set_new(o, "VerifiedDealWeight", big_json(s->verified_deal_weight));
+  json_object_set_new(o, "InitialPledge", big_json(s->initial_pledge));
+  json_object_set_new(o, "ExpectedDayReward", json_string("0"));
+  json_object_set_new(o, "ExpectedStoragePledge", json_string("0"));
+  json_object_set_new(o, "PowerBaseEpoch", json_integer(s->activation));
+  json_object_set_new(o, "ReplacedDayReward", json_string("0"));
+  json_object_set_new(o, "SectorKeyCID", json_null());
+  json_object_set_new(o, "Flags", json_integer(0));
+  json_object_set_new(o, "DailyFee", json_string("0"));
+  return o;
+}
+
+/* miner.SectorPreCommitOnChainInfo. */
+static json_t *precommit_json(const st_precommit *p) {
+  json_t *info = json_object();
+  json_object_set_new(info, "SealProof", json_integer(p->seal_proof));
+  json_object_set_new(info, "SectorNumber", st_chain_json_u64(p->number));
+  json_object_set_new(info, "SealedCID", st_chain_json_cid(&p->sealed_cid));
+  json_object_set_new(info, "SealRandEpoch", json_integer(p->seal_rand_epoch));
+  json_object_set_new(info, "DealIDs", json_null());
+  json_object_set_new(info, "Expiration", json_integer(p->expiration));
+  json_object_set_new(info, "UnsealedCid", json_null());
+  return json_pack("{so so sI}", "Info", info, "PreCommitDeposit", big_json(p->deposit), "PreCommitEpoch", (json_int_t)p->precommit_epoch);
+}
+
+/* A miner at a tipset: the state after it. */
+typedef struct miner_view {
+  st_tipset ts;
+  uint64_t id;
+  mpz_t balance;
+  st_miner_state m;
+  bool loaded; /* m holds the miner's state */
+} miner_view;
+
+static void miner_view_free(miner_view *v) {
+  st_tipset_free(&v->ts);
+  mpz_clear(v->balance);
+  if (v->loaded) st_miner_state_free(&v->m);
+}
+
+/* The actor an address names at ts's state, which must be a miner. */
+static st_code miner_id_at(st_fullnode *n, const st_tipset *ts, const st_address *a, uint64_t *id, mpz_t balance, st_err *err) {
+  char text[ST_ADDR_STR_MAX] = "?";
+  st_address_format(a, n->network, text, NULL);
+  st_state st;
+  st_state_init(&st);
+  st_state_actor *act = NULL;
+  st_code code = st_chain_state(n->chain, &ts->key, &st, err);
+  if (!code && st_state_lookup(&st, a, &act, NULL)) code = st_err_set(err, ST_ENOENT, "failed to load miner actor: actor %s not found", text);
+  if (!code && act->kind != ST_ACTOR_MINER)
+    code = st_err_set(err, ST_EINVAL, "failed to load miner actor state: %s is not a miner (its actor is %s)", text, st_actor_kind_name(act->kind));
+  if (!code) {
+    *id = act->id;
+    if (balance) mpz_set(balance, act->balance);
+  }
+  st_state_clear(&st);
+  return code;
+}
+
+/* params[ai] (a miner's address) at params[ti] (a tipset key, [] or absent: the head). Free v
+ * whatever this returns. */
+static st_code miner_at(st_fullnode *n, const st_rpc_call *call, json_t *params, size_t ai, size_t ti, miner_view *v, st_err *err) {
+  st_tipset_init(&v->ts);
+  mpz_init(v->balance);
+  v->id = 0;
+  v->loaded = false;
+  st_address a;
+  st_code code = p_addr(params, ai, &a, err);
+  if (code) return code;
+  if ((code = p_tsk(n, params, ti, &v->ts, err))) return code == ST_EINVAL ? code : refuse(call, code);
+  if ((code = miner_id_at(n, &v->ts, &a, &v->id, v->balance, err))) return refuse(call, code);
+  code = st_chain_miner_state(n->chain, &v->ts.key, v->id, &v->m, err);
+  v->loaded = true; /* st_chain_miner_state initialises it either way */
+  return code ? refuse(call, code) : ST_OK;
+}
+
+/* A partition's sets, as Lotus's Partition interface names them. */
+enum { PS_ALL, PS_FAULTY, PS_RECOVERING, PS_LIVE, PS_ACTIVE };
+
+static st_code partition_set(const st_partition *p, int which, st_bitfield *out, st_err *err) {
+  switch (which) {
+  case PS_ALL: return st_bitfield_copy(&p->sectors, out, err);
+  case PS_FAULTY: return st_bitfield_copy(&p->faults, out, err);
+  case PS_RECOVERING: return st_bitfield_copy(&p->recoveries, out, err);
+  case PS_LIVE: return st_bitfield_subtract(&p->sectors, &p->terminated, out, err);
+  default: {
+    st_code code = st_bitfield_subtract(&p->sectors, &p->terminated, out, err);
+    return code ? code : st_bitfield_subtract(out, &p->faults, out, err);
+  }
+  }
+}
+
+/* The union of one set over every partition (miner.AllPartSectors); out is replaced. */
+static st_code all_partitions(const st_miner_state *m, int which, st_bitfield *out, st_err *err) {
+  st_bitfield one;
+  st_bitfield_init(&one);
+  st_bitfield_clear(out);
+  st_code code = ST_OK;
+  for (size_t d = 0; d < m->ndeadlines && !code; d++)
+    for (size_t p = 0; p < m->deadlines[d].npartitions && !code; p++) {
+      code = partition_set(&m->deadlines[d].partitions[p], which, &one, err);
+      if (!code) code = st_bitfield_union(out, &one, out, err);
+    }
+  st_bitfield_free(&one);
+  return code;
+}
+
+/* [SectorOnChainInfo]: every sector (filter NULL), or those in filter, each of which must exist. */
+static st_code sectors_json(st_miner_state *m, const st_bitfield *filter, json_t **result, st_err *err) {
+  json_t *arr = json_array();
+  if (!filter)
+    for (size_t i = 0; i < m->nsectors; i++) json_array_append_new(arr, sector_json(&m->sectors[i]));
+  st_bitfield_iter it;
+  uint64_t num;
+  if (filter) st_bitfield_iter_init(&it, filter);
+  while (filter && st_bitfield_iter_next(&it, &num)) {
+    const st_sector_onchain *s = st_miner_sector(m, num);
+    if (!s) {
+      json_decref(arr);
+      return st_err_set(err, ST_ENOENT, "failed to load sectors: can't find sector %llu", (unsigned long long)num);
+    }
+    json_array_append_new(arr, sector_json(s));
+  }
+  *result = arr;
+  return ST_OK;
+}
+
+static st_code m_state_miner_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  miner_view v;
+  st_code code = miner_at(n, call, params, 0, 1, &v, err);
+  if (!code) {
+    const st_miner_state *m = &v.m;
+    const st_sector_info *info = st_sector_by_window_proof((int)m->window_post_proof);
+    bool pending = m->pending_worker != 0;
+    json_t *o = json_object();
+    json_object_set_new(o, "Owner", id_json(n, m->owner));
+    json_object_set_new(o, "Worker", id_json(n, m->worker));
+    json_object_set_new(o, "NewWorker", pending ? id_json(n, m->pending_worker) : json_string("<empty>"));
+    json_object_set_new(o, "ControlAddresses", json_null());
+    json_object_set_new(o, "WorkerChangeEpoch", json_integer(pending ? m->pending_worker_epoch : -1));
+    json_object_set_new(o, "PeerId", peer_id_json(&m->peer_id));
+    json_object_set_new(o, "Multiaddrs", json_null());
+    json_object_set_new(o, "WindowPoStProofType", json_integer(m->window_post_proof));
+    json_object_set_new(o, "SectorSize", st_chain_json_u64(m->sector_size));
+    json_object_set_new(o, "WindowPoStPartitionSectors", st_chain_json_u64(info ? info->window_partition : 0));
+    json_object_set_new(o, "ConsensusFaultElapsed", json_integer(-1));
+    json_object_set_new(o, "PendingOwnerAddress", json_null());
+    json_object_set_new(o, "Beneficiary", id_json(n, m->owner));
+    json_object_set_new(o, "BeneficiaryTerm", json_pack("{ss ss si}", "Quota", "0", "UsedQuota", "0", "Expiration", 0));
+    json_object_set_new(o, "PendingBeneficiaryTerm", json_null());
+    *result = o;
+  }
+  miner_view_free(&v);
+  return code;
+}
+
+static json_t *claim_json(const mpz_t raw, const mpz_t qa) {
+  return json_pack("{so so}", "RawBytePower", big_json(raw), "QualityAdjPower", big_json(qa));
+}
+
+static st_code m_state_miner_power(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  miner_view v;
+  st_code code = miner_at(n, call, params, 0, 1, &v, err);
+  st_power_state p;
+  bool have_p = !code;
+  if (!code && (code = st_chain_power_state(n->chain, &v.ts.key, &p, err))) refuse(call, code);
+  if (!code) {
+    const st_power_claim *c = st_power_claim_of(&p, v.id);
+    mpz_t zero;
+    mpz_init(zero);
+    *result = json_pack("{so so sb}", "MinerPower", c ? claim_json(c->raw, c->qa) : claim_json(zero, zero), "TotalPower",
+                        claim_json(p.total_raw, p.total_qa), "HasMinPower",
+                        c && st_power_eligible(&p, v.id, st_chain_network(n->chain)->consensus_min_power));
+    mpz_clear(zero);
+  }
+  if (have_p) st_power_state_free(&p); /* st_chain_power_state initialises it either way */
+  miner_view_free(&v);
+  return code;
+}
+
+static st_code m_state_miner_proving_deadline(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  miner_view v;
+  st_code code = miner_at(n, call, params, 0, 1, &v, err);
+  if (!code) {
+    /* the deadline current at the tipset's height (NewDeadlineInfoFromOffsetAndEpoch), which
+     * has not elapsed, so NextNotElapsed keeps it */
+    st_deadline_policy pol;
+    st_deadline_policy_of(st_chain_network(n->chain), &pol);
+    st_deadline_info d;
+    st_deadline_at(&pol, v.m.proving_period_start, v.ts.height, &d);
+    st_deadline_next_not_elapsed(&d, &d);
+    *result = st_deadline_info_to_json(&d);
+  }
+  miner_view_free(&v);
+  return code;
+}
+
+static st_code m_state_miner_deadlines(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  miner_view v;
+  st_code code = miner_at(n, call, params, 0, 1, &v, err);
+  if (!code) {
+    json_t *arr = json_array();
+    for (size_t d = 0; d < v.m.ndeadlines; d++)
+      json_array_append_new(arr, json_pack("{so si ss}", "PostSubmissions", bitfield_json(&v.m.deadlines[d].post_submissions), "DisputableProofCount", 0,
+                                           "DailyFee", "0"));
+    *result = arr;
+  }
+  miner_view_free(&v);
+  return code;
+}
+
+static st_code m_state_miner_partitions(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  uint64_t dl;
+  if (!st_chain_json_u64_value(json_array_get(params, 1), &dl)) return st_err_set(err, ST_EINVAL, "param 2 (deadline index): must be a non-negative integer");
+  miner_view v;
+  st_code code = miner_at(n, call, params, 0, 2, &v, err);
+  if (!code && dl >= v.m.ndeadlines)
+    code = refuse(call, st_err_set(err, ST_EINVAL, "failed to load the deadline: deadline %llu does not exist (the miner has %zu)", (unsigned long long)dl,
+                                   v.m.ndeadlines));
+  if (!code) {
+    static const char *const NAMES[] = {"AllSectors", "FaultySectors", "RecoveringSectors", "LiveSectors", "ActiveSectors"};
+    const st_deadline_state *d = &v.m.deadlines[dl];
+    json_t *arr = json_array();
+    st_bitfield bf;
+    st_bitfield_init(&bf);
+    for (size_t p = 0; p < d->npartitions && !code; p++) {
+      json_t *o = json_object();
+      for (int which = PS_ALL; which <= PS_ACTIVE && !code; which++)
+        if (!(code = partition_set(&d->partitions[p], which, &bf, err))) json_object_set_new(o, NAMES[which], bitfield_json(&bf));
+      json_array_append_new(arr, o);
+    }
+    st_bitfield_free(&bf);
+    /* Lotus appends to a nil slice: no partitions is null */
+    if (!code) *result = json_array_size(arr) ? json_incref(arr) : json_null();
+    json_decref(arr);
+  }
+  miner_view_free(&v);
+  return code;
+}
+
+static st_code m_state_miner_sectors(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  const json_t *f = json_array_get(params, 1);
+  bool all = !f || json_is_null(f); /* Lotus: a nil filter is every sector */
+  st_bitfield filter;
+  st_bitfield_init(&filter);
+  st_code code = all ? ST_OK : bitfield_from_json(f, "param 2 (sector numbers)", &filter, err);
+  if (code) {
+    st_bitfield_free(&filter);
+    return code;
+  }
+  miner_view v;
+  code = miner_at(n, call, params, 0, 2, &v, err);
+  if (!code && (code = sectors_json(&v.m, all ? NULL : &filter, result, err))) refuse(call, code);
+  miner_view_free(&v);
+  st_bitfield_free(&filter);
+  return code;
+}
+
+static st_code m_state_miner_active_sectors(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  miner_view v;
+  st_bitfield active;
+  st_bitfield_init(&active);
+  st_code code = miner_at(n, call, params, 0, 1, &v, err);
+  if (!code && ((code = all_partitions(&v.m, PS_ACTIVE, &active, err)) || (code = sectors_json(&v.m, &active, result, err)))) refuse(call, code);
+  st_bitfield_free(&active);
+  miner_view_free(&v);
+  return code;
+}
+
+static st_code miner_set(void *ctx, const st_rpc_call *call, json_t *params, int which, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  miner_view v;
+  st_bitfield bf;
+  st_bitfield_init(&bf);
+  st_code code = miner_at(n, call, params, 0, 1, &v, err);
+  if (!code && (code = all_partitions(&v.m, which, &bf, err))) refuse(call, code);
+  if (!code) *result = bitfield_json(&bf);
+  st_bitfield_free(&bf);
+  miner_view_free(&v);
+  return code;
+}
+
+static st_code m_state_miner_faults(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  return miner_set(ctx, call, params, PS_FAULTY, result, err);
+}
+
+static st_code m_state_miner_recoveries(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  return miner_set(ctx, call, params, PS_RECOVERING, result, err);
+}
+
+static st_code p_sector_number(json_t *params, size_t i, uint64_t *out, st_err *err) {
+  if (!st_chain_json_u64_value(json_array_get(params, i), out)) return st_err_set(err, ST_EINVAL, "param %zu (sector number): must be a non-negative integer", i + 1);
+  return ST_OK;
+}
+
+static st_code m_state_sector_get_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  uint64_t num;
+  st_code code = p_sector_number(params, 1, &num, err);
+  if (code) return code;
+  miner_view v;
+  code = miner_at(n, call, params, 0, 2, &v, err);
+  if (!code) {
+    const st_sector_onchain *s = st_miner_sector(&v.m, num);
+    *result = s ? sector_json(s) : json_null(); /* Lotus: null when there is no such sector */
+  }
+  miner_view_free(&v);
+  return code;
+}
+
+static st_code m_state_sector_precommit_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  uint64_t num;
+  st_code code = p_sector_number(params, 1, &num, err);
+  if (code) return code;
+  miner_view v;
+  code = miner_at(n, call, params, 0, 2, &v, err);
+  if (!code) {
+    const st_precommit *p = st_miner_precommit(&v.m, num);
+    if (p) *result = precommit_json(p);
+    else if (call->version == 0) /* the v0 API's wrapper turns v1's null into this error */
+      code = refuse(call, st_err_set(err, ST_ENOENT, "precommit info does not exist"));
+    else *result = json_null();
+  }
+  miner_view_free(&v);
+  return code;
+}
+
+static st_code m_state_miner_available_balance(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  miner_view v;
+  st_code code = miner_at(n, call, params, 0, 1, &v, err);
+  if (!code) {
+    mpz_t avail;
+    mpz_init(avail);
+    st_miner_available(&v.m, v.balance, avail);
+    *result = big_json(avail);
+    mpz_clear(avail);
+  }
+  miner_view_free(&v);
+  return code;
+}
+
+static st_code m_state_miner_sector_count(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  miner_view v;
+  st_code code = miner_at(n, call, params, 0, 1, &v, err);
+  if (!code) {
+    st_miner_counts c;
+    st_miner_counts_of(&v.m, &c);
+    *result = json_pack("{so so so}", "Live", st_chain_json_u64(c.live), "Active", st_chain_json_u64(c.active), "Faulty", st_chain_json_u64(c.faulty));
+  }
+  miner_view_free(&v);
+  return code;
+}
+
+/* [DST, epoch, entropy (base64 or null), TSK]: DrawRandomness on the tipset's chain. */
+static st_code randomness(st_fullnode *n, const st_rpc_call *call, json_t *params, bool beacon, json_t **result, st_err *err) {
+  const json_t *dst = json_array_get(params, 0), *ep = json_array_get(params, 1), *ent = json_array_get(params, 2);
+  if (!json_is_integer(dst)) return st_err_set(err, ST_EINVAL, "param 1 (domain separation tag): must be an integer");
+  if (!json_is_integer(ep)) return st_err_set(err, ST_EINVAL, "param 2 (epoch): must be an integer");
+  st_buf e = ST_BUF_INIT;
+  st_code code = ST_OK;
+  if (ent && !json_is_null(ent) && (!json_is_string(ent) || st_base64_decode(json_string_value(ent), json_string_length(ent), true, &e, NULL)))
+    code = st_err_set(err, ST_EINVAL, "param 3 (entropy): must be base64 or null");
+  st_tipset ts;
+  st_tipset_init(&ts);
+  if (!code && (code = p_tsk(n, params, 3, &ts, err)) && code != ST_EINVAL) refuse(call, code);
+  uint8_t out[32];
+  if (!code && (code = st_chain_randomness(n->chain, &ts.key, beacon, json_integer_value(dst), json_integer_value(ep), e.data, e.len, out, err)))
+    refuse(call, code);
+  if (!code) *result = bytes_json(out, sizeof out);
+  st_tipset_free(&ts);
+  st_buf_free(&e);
+  return code;
+}
+
+static st_code m_state_get_randomness_from_tickets(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  return randomness(ctx, call, params, false, result, err);
+}
+
+static st_code m_state_get_randomness_from_beacon(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  return randomness(ctx, call, params, true, result, err);
+}
+
+/* The beacon's entry for round, once the round has started by the wall clock. */
+static st_code beacon_entry(st_fullnode *n, int64_t round, uint8_t out[ST_BEACON_ENTRY_LEN], st_err *err) {
+  if (!n->has_beacon)
+    return st_err_set(err, ST_EUNAVAIL, "this daemon has no beacon key, so it cannot give beacon entries: ask the daemon that runs the beacon "
+                                        "(started with --beacon-key FILE)");
+  int64_t now = st_chain_epoch_at(n->chain, (uint64_t)time(NULL));
+  if (round > now)
+    return st_err_set(err, ST_EUNAVAIL, "the beacon entry for round %lld is not out yet: the current epoch is %lld", (long long)round, (long long)now);
+  return st_beacon_make(n->beacon_sk, (uint64_t)(round < 0 ? 0 : round), out, err);
+}
+
+static st_code m_state_get_beacon_entry(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  const json_t *ep = json_array_get(params, 0);
+  if (!json_is_integer(ep)) return st_err_set(err, ST_EINVAL, "param 1 (epoch): must be an integer");
+  int64_t round = json_integer_value(ep) < 0 ? 0 : json_integer_value(ep); /* as Lotus */
+  uint8_t e[ST_BEACON_ENTRY_LEN];
+  st_code code = beacon_entry(n, round, e, err);
+  if (code) return refuse(call, code);
+  *result = beacon_entry_json((uint64_t)round, e, sizeof e);
+  return ST_OK;
+}
+
+/* The tipset whose state elects a block at round on top of from: the one at round - lookback,
+ * or the last before it (the chain's rule). */
+static st_code lookback_tipset(st_fullnode *n, const st_tipset *from, int64_t round, st_tipset *out, st_err *err) {
+  int64_t h = round - st_chain_network(n->chain)->election_lookback;
+  if (h < 0) h = 0;
+  st_code code = st_chain_tipset(n->chain, &from->key, out, err);
+  while (!code && out->height > h && out->n && out->blocks[0].n_parents) code = notify_parent(n, out, err);
+  return code;
+}
+
+static st_code m_miner_get_base_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  st_address a;
+  st_code code = p_addr(params, 0, &a, err);
+  if (code) return code;
+  const json_t *ep = json_array_get(params, 1);
+  if (!json_is_integer(ep)) return st_err_set(err, ST_EINVAL, "param 2 (epoch): must be an integer");
+  int64_t round = json_integer_value(ep);
+  st_tipset ts, lb;
+  st_tipset_init(&ts);
+  st_tipset_init(&lb);
+  st_base_info bi;
+  st_base_info_init(&bi);
+  st_miner_state lm;
+  bool have_lm = false, none = false;
+  uint64_t id = 0;
+  if ((code = p_tsk(n, params, 2, &ts, err)) && code != ST_EINVAL) refuse(call, code);
+  if (!code && round - ts.height > ST_CHAIN_MAX_ARRAY)
+    code = refuse(call, st_err_set(err, ST_EINVAL, "epoch %lld is %lld rounds past the base tipset (height %lld): a block carries at most %d beacon entries",
+                                   (long long)round, (long long)(round - ts.height), (long long)ts.height, ST_CHAIN_MAX_ARRAY));
+  if (!code && (code = miner_id_at(n, &ts, &a, &id, NULL, err))) refuse(call, st_err_wrap(err, code, "loading miner in current state"));
+  if (!code && (code = st_chain_base_info(n->chain, &ts.key, id, round, &bi, err))) refuse(call, code);
+  if (!code && (code = lookback_tipset(n, &ts, round, &lb, err))) refuse(call, code);
+  if (!code) {
+    st_err e2;
+    have_lm = true; /* st_chain_miner_state initialises it either way */
+    code = st_chain_miner_state(n->chain, &lb.key, id, &lm, &e2);
+    none = code == ST_ENOENT; /* not a miner yet at the lookback: null, as Lotus */
+    if (none) code = ST_OK;
+    else if (code) refuse(call, st_err_set(err, code, "%s", e2.msg));
+  }
+  /* the beacon's entries for the rounds since the base tipset, and its entry at the base */
+  uint8_t e[ST_BEACON_ENTRY_LEN];
+  if (!code && !none && (code = beacon_entry(n, round, e, err))) refuse(call, code); /* the latest round first: is it out? */
+  json_t *entries = json_array(), *sectors = json_array(), *prev = NULL;
+  for (int64_t r = ts.height + 1; !code && !none && r <= round; r++)
+    if (!(code = beacon_entry(n, r, e, err))) json_array_append_new(entries, beacon_entry_json((uint64_t)r, e, sizeof e));
+    else refuse(call, code);
+  if (!code && !none) {
+    if (!(code = beacon_entry(n, ts.height, e, err))) prev = beacon_entry_json((uint64_t)ts.height, e, sizeof e);
+    else refuse(call, code);
+  }
+  for (size_t i = 0; !code && !none && i < bi.nsectors; i++) {
+    const st_sector_onchain *s = st_miner_sector(&lm, bi.sectors[i]);
+    if (s)
+      json_array_append_new(sectors, json_pack("{sI so sn so}", "SealProof", (json_int_t)s->seal_proof, "SectorNumber", st_chain_json_u64(s->number),
+                                               "SectorKey", "SealedCID", st_chain_json_cid(&s->sealed_cid)));
+  }
+  if (!code && none) *result = json_null();
+  else if (!code) {
+    json_t *out = json_object();
+    json_object_set_new(out, "MinerPower", big_json(bi.miner_power));
+    json_object_set_new(out, "NetworkPower", big_json(bi.network_power));
+    json_object_set_new(out, "Sectors", json_incref(sectors));
+    json_object_set_new(out, "WorkerKey", bi.worker_key.len ? addr_json(n, &bi.worker_key) : json_string("<empty>"));
+    json_object_set_new(out, "SectorSize", st_chain_json_u64(bi.sector_size));
+    json_object_set_new(out, "PrevBeaconEntry", json_incref(prev));
+    json_object_set_new(out, "BeaconEntries", json_incref(entries));
+    json_object_set_new(out, "EligibleForMining", json_boolean(bi.eligible));
+    *result = out;
+  }
+  json_decref(entries);
+  json_decref(sectors);
+  json_decref(prev);
+  if (have_lm) st_miner_state_free(&lm);
+  st_base_info_free(&bi);
+  st_tipset_free(&lb);
+  st_tipset_free(&ts);
+  return code;
+}
+
+/* The byte field of a block template ("param 1 (block template): Ticket.VRFProof: ..."). */
+static st_code template_bytes(const json_t *v, const char *what, st_buf *out, st_err *err) {
+  st_err e2;
+  if (!v || json_is_null(v)) return ST_OK;
+  if (!json_is_string(v)) return st_err_set(err, ST_EINVAL, "param 1 (block template): %s: must be base64 or null", what);
+  if (st_base64_decode(json_string_value(v), json_string_length(v), true, out, &e2))
+    return st_err_set(err, ST_EINVAL, "param 1 (block template): %s: %s", what, e2.msg);
+  if (out->len > ST_CHAIN_MAX_BYTES) return st_err_set(err, ST_EINVAL, "param 1 (block template): %s: longer than %u bytes", what, ST_CHAIN_MAX_BYTES);
+  return ST_OK;
+}
+
+/* api.BlockTemplate into a header template for st_chain_build_block: Miner, Parents, Ticket,
+ * ElectionProof (Eproof), BeaconEntries (BeaconValues) and WinPoStProof (WinningPoStProof). */
+static st_code template_from_json(const json_t *t, st_block_header *h, int64_t *epoch, uint64_t *timestamp, st_err *err) {
+  const char *bad = "param 1 (block template)";
+  if (!json_is_object(t)) return st_err_set(err, ST_EINVAL, "%s: must be an object {\"Miner\", \"Parents\", \"Ticket\", \"Eproof\", ...}", bad);
+  const json_t *miner = jfield(t, "Miner"), *ep = jfield(t, "Epoch"), *tsv = jfield(t, "Timestamp");
+  if (!json_is_string(miner) || st_address_parse(json_string_value(miner), &h->miner, NULL, NULL) || !h->miner.len)
+    return st_err_set(err, ST_EINVAL, "%s: Miner: must be the miner's address", bad);
+  if (!json_is_integer(ep)) return st_err_set(err, ST_EINVAL, "%s: Epoch: must be an integer", bad);
+  *epoch = json_integer_value(ep);
+  *timestamp = 0;
+  if (tsv && !json_is_null(tsv) && !st_chain_json_u64_value(tsv, timestamp)) return st_err_set(err, ST_EINVAL, "%s: Timestamp: must be a non-negative integer", bad);
+  st_tipset_key k;
+  st_tipset_key_init(&k);
+  st_code code = st_tipset_key_from_json(jfield(t, "Parents"), "param 1 (block template): Parents", &k, err);
+  if (code) code = ST_EINVAL;
+  if (!code && k.n) code = st_block_header_set_parents(h, k.cids, k.n, err);
+  st_tipset_key_free(&k);
+  st_buf b = ST_BUF_INIT;
+  const json_t *ticket = jfield(t, "Ticket"), *eproof = jfield(t, "Eproof");
+  if (!code && ticket && !json_is_null(ticket)) {
+    if (!json_is_object(ticket)) code = st_err_set(err, ST_EINVAL, "%s: Ticket: must be {\"VRFProof\": \"<base64>\"} or null", bad);
+    if (!code) code = template_bytes(jfield(ticket, "VRFProof"), "Ticket.VRFProof", &b, err);
+    if (!code) code = st_chain_bytes_set(&h->ticket_vrf_proof, b.data, b.len, err);
+    h->has_ticket = !code;
+  }
+  if (!code && eproof && !json_is_null(eproof)) {
+    const json_t *wc = jfield(eproof, "WinCount");
+    if (!json_is_object(eproof) || (wc && !json_is_integer(wc)))
+      code = st_err_set(err, ST_EINVAL, "%s: Eproof: must be {\"WinCount\": N, \"VRFProof\": \"<base64>\"} or null", bad);
+    st_buf_reset(&b);
+    if (!code) code = template_bytes(jfield(eproof, "VRFProof"), "Eproof.VRFProof", &b, err);
+    if (!code) code = st_chain_bytes_set(&h->election_vrf_proof, b.data, b.len, err);
+    h->win_count = wc ? json_integer_value(wc) : 0;
+    h->has_election_proof = !code;
+  }
+  const json_t *bv = jfield(t, "BeaconValues"), *wp = jfield(t, "WinningPoStProof");
+  if (!code && bv && !json_is_null(bv) && (!json_is_array(bv) || json_array_size(bv) > ST_CHAIN_MAX_ARRAY))
+    code = st_err_set(err, ST_EINVAL, "%s: BeaconValues: must be an array (at most %d) of {\"Round\", \"Data\"} or null", bad, ST_CHAIN_MAX_ARRAY);
+  for (size_t i = 0; !code && i < json_array_size(bv); i++) {
+    const json_t *e = json_array_get(bv, i);
+    uint64_t round;
+    char what[64];
+    snprintf(what, sizeof what, "BeaconValues[%zu].Data", i);
+    if (!json_is_object(e) || !st_chain_json_u64_value(jfield(e, "Round"), &round))
+      code = st_err_set(err, ST_EINVAL, "%s: BeaconValues[%zu]: must be {\"Round\": N, \"Data\": \"<base64>\"}", bad, i);
+    st_buf_reset(&b);
+    if (!code) code = template_bytes(jfield(e, "Data"), what, &b, err);
+    if (!code) code = st_block_header_add_beacon(h, round, b.data, b.len, err);
+  }
+  if (!code && wp && !json_is_null(wp) && (!json_is_array(wp) || json_array_size(wp) > ST_CHAIN_MAX_ARRAY))
+    code = st_err_set(err, ST_EINVAL, "%s: WinningPoStProof: must be an array of {\"PoStProof\", \"ProofBytes\"} or null", bad);
+  for (size_t i = 0; !code && i < json_array_size(wp); i++) {
+    const json_t *e = json_array_get(wp, i), *pp = jfield(e, "PoStProof");
+    char what[64];
+    snprintf(what, sizeof what, "WinningPoStProof[%zu].ProofBytes", i);
+    if (!json_is_object(e) || !json_is_integer(pp))
+      code = st_err_set(err, ST_EINVAL, "%s: WinningPoStProof[%zu]: must be {\"PoStProof\": N, \"ProofBytes\": \"<base64>\"}", bad, i);
+    st_buf_reset(&b);
+    if (!code) code = template_bytes(jfield(e, "ProofBytes"), what, &b, err);
+    if (!code) code = st_block_header_add_post_proof(h, json_integer_value(pp), b.data, b.len, err);
+  }
+  st_buf_free(&b);
+  return code;
+}
+
+static int cmp_sender_nonce(const void *pa, const void *pb) {
+  const st_signed_message *a = *(const st_signed_message *const *)pa, *b = *(const st_signed_message *const *)pb;
+  if (a->message.from.len != b->message.from.len) return a->message.from.len < b->message.from.len ? -1 : 1;
+  int c = memcmp(a->message.from.bytes, b->message.from.bytes, a->message.from.len);
+  if (c) return c;
+  return a->message.nonce < b->message.nonce ? -1 : a->message.nonce > b->message.nonce;
+}
+
+/* MinerCreateBlock's given messages: each goes into the node's pool (if it is neither there nor
+ * on chain), so SyncSubmitBlock finds it; and into *tmp, a pool of just these checked against
+ * the parent state, which the block is built from. */
+static st_code given_messages(st_fullnode *n, const st_rpc_call *call, const st_tipset *parent, const st_signed_message *msgs, size_t k,
+                              st_mpool **tmp, st_err *err) {
+  const st_signed_message **order = calloc(k ? k : 1, sizeof *order);
+  if (!order) return st_err_set(err, ST_ENOMEM, "out of memory");
+  st_state head, pst;
+  st_state_init(&head);
+  st_state_init(&pst);
+  st_code code = st_mpool_new(st_chain_network(n->chain), tmp, err);
+  if (!code) code = st_chain_state(n->chain, &parent->key, &pst, err);
+  pthread_mutex_lock(&n->pool_mu);
+  if (!code) code = st_chain_state(n->chain, NULL, &head, err);
+  for (size_t i = 0; i < k && !code; i++) {
+    order[i] = &msgs[i];
+    st_cid cid;
+    st_signed_message stored;
+    st_signed_message_init(&stored);
+    char s[ST_CID_STR_MAX] = "?";
+    if (!(code = st_signed_message_cid(&msgs[i], &cid, err))) st_cid_to_string(&cid, s);
+    st_err e2;
+    if (!code && !st_mpool_find(n->pool, &cid) && st_chain_message(n->chain, &cid, &stored, NULL) && st_mpool_add(n->pool, &head, &msgs[i], NULL, &e2))
+      code = st_err_set(err, e2.code, "Messages[%zu] (%s): the message pool refused it: %s", i, s, e2.msg);
+    st_signed_message_free(&stored);
+  }
+  pthread_mutex_unlock(&n->pool_mu);
+  if (!code) qsort(order, k, sizeof *order, cmp_sender_nonce);
+  for (size_t i = 0; i < k && !code; i++) {
+    st_err e2;
+    if (st_mpool_add(*tmp, &pst, order[i], NULL, &e2))
+      code = st_err_set(err, e2.code, "Messages[%zu] cannot go in a block on these parents: %s", (size_t)(order[i] - msgs), e2.msg);
+  }
+  st_state_clear(&pst);
+  st_state_clear(&head);
+  free(order);
+  return code ? refuse(call, code) : ST_OK;
+}
+
+/* Builds the block of a parsed template (h, with Miner and maybe Parents set) and writes
+ * BlockMsg; msgs are the template's Messages when given. */
+static st_code create_block(st_fullnode *n, const st_rpc_call *call, st_block_header *h, int64_t epoch, uint64_t stamp, const st_signed_message *msgs,
+                            size_t k, bool given, json_t **result, st_err *err) {
+  /* the parents (the head when none are given) and the miner's worker there */
+  st_tipset ts;
+  st_tipset_init(&ts);
+  st_tipset_key pk = {h->parents, h->n_parents};
+  st_code code = h->n_parents ? st_chain_tipset(n->chain, &pk, &ts, err) : st_chain_head(n->chain, &ts, err);
+  if (code) refuse(call, st_err_wrap(err, code, "failed to load parent tipset"));
+  if (!code && !h->n_parents) code = st_block_header_set_parents(h, ts.key.cids, ts.key.n, err);
+  const st_network *net = st_chain_network(n->chain);
+  uint64_t want = st_chain_genesis_time(n->chain) + (uint64_t)epoch * (uint64_t)net->block_delay;
+  if (!code && epoch <= ts.height)
+    code = refuse(call, st_err_set(err, ST_EINVAL, "Epoch %lld is not above the parent tipset's height %lld", (long long)epoch, (long long)ts.height));
+  if (!code && stamp && stamp != want)
+    code = refuse(call, st_err_set(err, ST_EINVAL, "Timestamp %llu is not the epoch's: genesis time + Epoch x block delay = %llu (or send 0)",
+                                   (unsigned long long)stamp, (unsigned long long)want));
+  uint64_t id = 0;
+  if (!code && (code = miner_id_at(n, &ts, &h->miner, &id, NULL, err))) refuse(call, code);
+  st_miner_state m;
+  bool have_m = false;
+  if (!code) {
+    code = st_chain_miner_state(n->chain, &ts.key, id, &m, err);
+    have_m = true; /* initialised either way */
+    if (code) refuse(call, code);
+  }
+  st_state st;
+  st_state_init(&st);
+  uint8_t sk[32];
+  st_address worker_key = {0};
+  if (!code && (code = st_chain_state(n->chain, &ts.key, &st, err))) refuse(call, code);
+  if (!code) {
+    const st_state_actor *w = st_state_get(&st, m.worker);
+    if (!w || !w->robust.len || st_address_protocol(&w->robust) != ST_ADDR_SECP256K1)
+      code = refuse(call, st_err_set(err, ST_EINVAL, "failed to get miner worker: t0%llu has no secp256k1 key address", (unsigned long long)m.worker));
+    else worker_key = w->robust;
+  }
+  if (!code && (code = st_fullnode_wallet_key(n, &worker_key, sk, err))) refuse(call, st_err_wrap(err, code, "failed to sign new block with the worker's key"));
+  if (!code) code = st_address_from_id(id, &h->miner, err);
+  st_mpool *tmp = NULL;
+  if (!code && given) code = given_messages(n, call, &ts, msgs, k, &tmp, err);
+  st_signed_message *built = NULL;
+  size_t nbuilt = 0;
+  if (!code && given) {
+    if ((code = st_chain_build_block(n->chain, sk, epoch, tmp, h, &built, &nbuilt, err))) refuse(call, code);
+  } else if (!code) {
+    pthread_mutex_lock(&n->pool_mu);
+    code = st_chain_build_block(n->chain, sk, epoch, n->pool, h, &built, &nbuilt, err);
+    pthread_mutex_unlock(&n->pool_mu);
+    if (code) refuse(call, code);
+  }
+  st_secure_zero(sk, sizeof sk);
+  if (!code && given && nbuilt != k)
+    code = refuse(call, st_err_set(err, ST_EINVAL,
+                                   "only %zu of the %zu Messages can go in this block: the others would not apply (nonce, funds) or pass the block gas limit",
+                                   nbuilt, k));
+  json_t *hj = NULL, *secp = nbuilt ? json_array() : json_null(); /* Lotus appends to nil slices: none is null */
+  for (size_t i = 0; i < nbuilt && !code; i++) {
+    st_cid cid;
+    if (!(code = st_signed_message_cid(&built[i], &cid, err))) json_array_append_new(secp, st_chain_json_cid(&cid));
+  }
+  if (!code) code = st_block_header_to_json(h, n->network, &hj, err);
+  if (!code) *result = json_pack("{so sn so}", "Header", hj, "BlsMessages", "SecpkMessages", json_incref(secp));
+  json_decref(secp);
+  for (size_t i = 0; i < nbuilt; i++) st_signed_message_free(&built[i]);
+  free(built);
+  st_mpool_free(tmp);
+  st_state_clear(&st);
+  if (have_m) st_miner_state_free(&m);
+  st_tipset_free(&ts);
+  return code;
+}
+
+static st_code m_miner_create_block(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  const json_t *t = json_array_get(params, 0);
+  st_block_header h;
+  st_block_header_init(&h);
+  int64_t epoch = 0;
+  uint64_t stamp = 0;
+  st_code code = template_from_json(t, &h, &epoch, &stamp, err);
+  /* the messages: null means the node chooses them from its pool (our extension) */
+  const json_t *mj = json_is_object(t) ? jfield(t, "Messages") : NULL;
+  bool given = mj && !json_is_null(mj);
+  size_t k = given ? json_array_size(mj) : 0;
+  if (!code && given && (!json_is_array(mj) || k > ST_CHAIN_MAX_ARRAY))
+    code = st_err_set(err, ST_EINVAL, "param 1 (block template): Messages: must be an array of at most %d signed messages, or null", ST_CHAIN_MAX_ARRAY);
+  st_signed_message *msgs = k && !code ? calloc(k, sizeof *msgs) : NULL;
+  if (k && !code && !msgs) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  size_t have = 0;
+  for (size_t i = 0; i < k && !code; i++, have++) {
+    st_signed_message_init(&msgs[i]);
+    if (st_signed_message_from_json(json_array_get(mj, i), &msgs[i], err)) code = st_err_wrap(err, ST_EINVAL, "param 1 (block template): Messages[%zu]", i);
+    else if (msgs[i].signature.type != ST_SIG_SECP256K1)
+      code = st_err_set(err, ST_EINVAL, "param 1 (block template): Messages[%zu]: only secp256k1 messages are supported (no BLS library)", i);
+  }
+  if (!code) code = create_block(n, call, &h, epoch, stamp, msgs, have, given, result, err);
+  for (size_t i = 0; i < have; i++) st_signed_message_free(&msgs[i]);
+  free(msgs);
+  st_block_header_free(&h);
+  return code;
+}
+
 /* ---- table ---- */
 
 #define M(name, perm, min, max, fn) {"Filecoin." name, perm, 0, min, max, fn, NULL}
@@ -1046,6 +1891,25 @@ static const st_rpc_method METHODS[] = {
     {"Filecoin.StateWaitMsg", ST_PERM_READ, ST_RPC_V0, 2, 2, m_state_wait_msg, NULL},
     M("GasEstimateMessageGas", ST_PERM_READ, 1, 3, m_gas_estimate),
     M("SyncSubmitBlock", ST_PERM_WRITE, 1, 1, m_sync_submit_block),
+    M("StateMinerInfo", ST_PERM_READ, 1, 2, m_state_miner_info),
+    M("StateMinerPower", ST_PERM_READ, 1, 2, m_state_miner_power),
+    M("StateMinerProvingDeadline", ST_PERM_READ, 1, 2, m_state_miner_proving_deadline),
+    M("StateMinerDeadlines", ST_PERM_READ, 1, 2, m_state_miner_deadlines),
+    M("StateMinerPartitions", ST_PERM_READ, 2, 3, m_state_miner_partitions),
+    M("StateMinerSectors", ST_PERM_READ, 1, 3, m_state_miner_sectors),
+    M("StateMinerActiveSectors", ST_PERM_READ, 1, 2, m_state_miner_active_sectors),
+    M("StateMinerFaults", ST_PERM_READ, 1, 2, m_state_miner_faults),
+    M("StateMinerRecoveries", ST_PERM_READ, 1, 2, m_state_miner_recoveries),
+    M("StateSectorGetInfo", ST_PERM_READ, 2, 3, m_state_sector_get_info),
+    M("StateSectorPreCommitInfo", ST_PERM_READ, 2, 3, m_state_sector_precommit_info),
+    M("StateMinerAvailableBalance", ST_PERM_READ, 1, 2, m_state_miner_available_balance),
+    M("StateMinerSectorCount", ST_PERM_READ, 1, 2, m_state_miner_sector_count),
+    M("StateGetRandomnessFromTickets", ST_PERM_READ, 3, 4, m_state_get_randomness_from_tickets),
+    M("StateGetRandomnessFromBeacon", ST_PERM_READ, 3, 4, m_state_get_randomness_from_beacon),
+    {"Filecoin.StateGetBeaconEntry", ST_PERM_READ, ST_RPC_V1, 1, 1, m_state_get_beacon_entry, NULL},
+    {"Filecoin.BeaconGetEntry", ST_PERM_READ, ST_RPC_V0, 1, 1, m_state_get_beacon_entry, NULL}, /* v0's name */
+    M("MinerGetBaseInfo", ST_PERM_READ, 2, 3, m_miner_get_base_info),
+    M("MinerCreateBlock", ST_PERM_WRITE, 1, 1, m_miner_create_block),
     M("AuthNew", ST_PERM_ADMIN, 1, 1, m_auth_new),
     M("AuthVerify", ST_PERM_READ, 1, 1, m_auth_verify),
     {"Filecoin.ChainNotify", ST_PERM_READ, 0, 0, 0, NULL, m_chain_notify},
@@ -1082,6 +1946,19 @@ void st_fullnode_free(st_fullnode *n) {
   }
   pthread_mutex_destroy(&n->notify_mu);
   st_secure_zero(n->jwt_secret, sizeof n->jwt_secret);
+  st_secure_zero(n->beacon_sk, sizeof n->beacon_sk);
+  n->has_beacon = false;
+}
+
+st_code st_fullnode_set_beacon_key(st_fullnode *n, const uint8_t sk[32], st_err *err) {
+  uint8_t pub[ST_SECP_PUBKEY_LEN];
+  st_code code = st_secp_pubkey(sk, pub, err);
+  if (code) return code;
+  if (memcmp(pub, st_chain_beacon_pub(n->chain), sizeof pub))
+    return st_err_set(err, ST_EINVAL, "the key's public key is not this chain's beacon (the genesis's \"beacon\")");
+  memcpy(n->beacon_sk, sk, sizeof n->beacon_sk);
+  n->has_beacon = true;
+  return ST_OK;
 }
 
 void st_fullnode_stop(st_fullnode *n) {

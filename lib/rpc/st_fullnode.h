@@ -13,6 +13,13 @@
  *   walking the blocks' Parents back to the common ancestor (at most ST_FULLNODE_NOTIFY_DEPTH
  *   tipsets each way; a deeper change is sent as one "apply" of the new head).
  * Also GasEstimateMessageGas, SyncSubmitBlock, AuthNew, AuthVerify.
+ * Storage power consensus: StateMinerInfo, StateMinerPower, StateMinerProvingDeadline,
+ *   StateMinerDeadlines, StateMinerPartitions, StateMinerSectors, StateMinerActiveSectors,
+ *   StateMinerFaults, StateMinerRecoveries, StateSectorGetInfo, StateSectorPreCommitInfo,
+ *   StateMinerAvailableBalance, StateMinerSectorCount, StateGetRandomnessFromTickets,
+ *   StateGetRandomnessFromBeacon, StateGetBeaconEntry (v0: BeaconGetEntry), MinerGetBaseInfo,
+ *   MinerCreateBlock. Bitfields are go-bitfield's JSON: run lengths, the first a run of zeros
+ *   ({0,2,3} is [0,1,1,2], the empty set [0]).
  *
  * Departures, each for a reason:
  *  - StateSearchMsg/StateWaitMsg name the tipset that included the message (its receipt is
@@ -26,7 +33,18 @@
  *    (what the next block builds on); Lotus reads the tipset's ParentStateRoot.
  *  - Version's Agent is "spacetime".
  *  - At most ST_FULLNODE_MAX_WAITS StateWaitMsg calls wait at once; more get an error that
- *    says to poll StateSearchMsg. */
+ *    says to poll StateSearchMsg.
+ *  - The miner methods read the state after the tipset, like StateGetActor. An address that is
+ *    not a miner is an error in StateMinerPower too (Lotus answers zero power).
+ *  - StateGetBeaconEntry and MinerGetBaseInfo's entries come from this daemon's beacon key
+ *    (st_fullnode_set_beacon_key): a round that has not started by the wall clock is refused
+ *    (Lotus waits for drand), and so is every call on a daemon without the key.
+ *  - MinerGetBaseInfo: Sectors are all the miner's active sectors at the lookback (what our
+ *    WinningPoSt proves), PrevBeaconEntry is the beacon's entry for the base tipset's height, and
+ *    a miner with no sectors gets its info (EligibleForMining false) where Lotus gives null.
+ *  - MinerCreateBlock: Messages null means the node chooses them from its pool; given messages
+ *    are put in the pool (as MpoolPush) so SyncSubmitBlock finds them, and the block holds
+ *    exactly those, in the pool's order (by sender and nonce), or the call is refused. */
 #ifndef ST_FULLNODE_H
 #define ST_FULLNODE_H
 
@@ -52,6 +70,8 @@ typedef struct st_fullnode {
   uint8_t jwt_secret[ST_JWT_SECRET_LEN];
   char network; /* 't' or 'f', for addresses in replies */
   const char *version;
+  bool has_beacon;           /* beacon_sk is set (st_fullnode_set_beacon_key) */
+  uint8_t beacon_sk[32];     /* the beacon's secret key (st_beacon), wiped by _free */
   pthread_mutex_t notify_mu; /* notify_subs */
   struct st_notify_sub *notify_subs; /* open ChainNotify channels */
 } st_fullnode;
@@ -62,6 +82,10 @@ typedef struct st_fullnode {
 st_code st_fullnode_init(st_fullnode *n, st_chain *chain, const char *keystore_dir, const uint8_t jwt_secret[ST_JWT_SECRET_LEN],
                          const char *version, st_err *err);
 void st_fullnode_free(st_fullnode *n);
+
+/* Gives the node the beacon's secret key (before serving), for StateGetBeaconEntry and
+ * MinerGetBaseInfo. ST_EINVAL if its public key is not the chain's beacon (the genesis's). */
+st_code st_fullnode_set_beacon_key(st_fullnode *n, const uint8_t sk[32], st_err *err);
 
 /* The method table for st_rpc (ctx is the st_fullnode). */
 const st_rpc_method *st_fullnode_methods(size_t *n);
