@@ -155,7 +155,7 @@ static int setup(void **state) {
   assert_int_equal(st_network_profile("devnet", &f->g.network, &err), ST_OK);
   f->now = (uint64_t)time(NULL);
   f->g.timestamp = f->now - 100000; /* epoch 100000 now: every height below is free */
-  char spec[200], keystore[300];
+  char spec[200], keystore[6000];
   snprintf(spec, sizeof spec, "%s=1000", f->account_text);
   assert_int_equal(st_genesis_add_account(&f->g, spec, &err), ST_OK); /* t0100 */
   assert_int_equal(st_genesis_new_beacon(&f->g, f->beacon_sk, &err), ST_OK);
