@@ -10,6 +10,7 @@
 
 #include "chain/st_beacon.h"
 #include "chain/st_chain.h"
+#include "chain/st_consensus.h"
 #include "chain/st_genesis.h"
 #include "commands.h"
 #include "codec/st_token.h"
@@ -181,8 +182,7 @@ static void produce(daemon_ctx *d, const st_address *producer) {
   size_t n = 0;
   st_code code = ST_OK;
   /* the beacon's entries for the rounds since the head, so miners can draw beacon randomness */
-  int64_t first = head.height + 1 > epoch - ST_CHAIN_MAX_ARRAY + 1 ? head.height + 1 : epoch - ST_CHAIN_MAX_ARRAY + 1; /* st_consensus's cap */
-  for (int64_t r = first; d->node.has_beacon && r <= epoch && !code; r++) {
+  for (int64_t r = st_consensus_first_beacon_round(head.height, epoch); d->node.has_beacon && r <= epoch && !code; r++) {
     uint8_t e[ST_BEACON_ENTRY_LEN];
     code = st_beacon_make(d->node.beacon_sk, (uint64_t)r, e, &err);
     if (!code) code = st_block_header_add_beacon(&b, (uint64_t)r, e, sizeof e, &err);

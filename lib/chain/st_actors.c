@@ -105,15 +105,9 @@ static st_code burn(st_vm *vm, uint64_t from, const mpz_t amount, st_err *err) {
   return mpz_sgn(amount) > 0 ? st_state_transfer(vm->state, from, ST_ID_BURNT, amount, err) : ST_OK;
 }
 
-static void miner_entropy(uint64_t miner, st_buf *out) {
-  st_address a;
-  st_address_from_id(miner, &a, NULL);
-  st_rand_entropy_addr(&a, out);
-}
-
 static st_code randomness(st_vm *vm, bool beacon, int64_t dst, int64_t round, uint64_t miner, uint8_t out[32], st_err *err) {
   st_buf e = ST_BUF_INIT;
-  if (miner) miner_entropy(miner, &e);
+  if (miner) st_rand_entropy_id(miner, &e);
   st_code code = vm->env->randomness(vm->env->ctx, beacon, dst, round, e.data, e.len, out, err);
   st_buf_free(&e);
   return code;
@@ -168,11 +162,10 @@ typedef struct miner_ctx {
 static int64_t load_for_call(st_vm_call *c, miner_ctx *mc) {
   st_err err;
   if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "no state store");
-  st_state_actor *a = st_state_get(c->vm->state, c->to);
   c->gas += ST_GAS_STATE_READ_PER_BYTE * 4096;
   if (st_actors_load_miner(c->vm->env, c->vm->state, c->to, &mc->m, &err)) {
     st_miner_state_free(&mc->m);
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "loading miner t0%llu: %s", (unsigned long long)(a ? a->id : c->to), err.msg);
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "loading miner t0%llu: %s", (unsigned long long)c->to, err.msg);
   }
   mc->loaded = true;
   return ST_EXIT_OK;
@@ -352,7 +345,8 @@ int64_t st_miner_withdraw_balance(st_vm_call *c) {
 
 /* ---------------------------------------------------------------- sectors */
 
-st_code st_actors_cc_comm_d(uint64_t sector_size, uint8_t out[32], st_err *err) {
+/* The zero-data comm_d of a sector size: a committed-capacity sector's. */
+static st_code cc_comm_d(uint64_t sector_size, uint8_t out[32], st_err *err) {
   unsigned level = 0;
   while ((32ull << level) < sector_size && level < 40) level++;
   if ((32ull << level) != sector_size) return st_err_set(err, ST_EINVAL, "sector size %llu is not a power of two", (unsigned long long)sector_size);
@@ -459,14 +453,15 @@ static uint64_t live_sectors(const st_deadline_state *dl) {
   return n;
 }
 
-uint64_t st_actors_pick_deadline(const st_miner_state *m, const st_network *net, int64_t epoch) {
+/* Filecoin's rule: a deadline neither open nor next, whose last partition has room, then the
+ * fewest live sectors, then the lowest index. */
+static uint64_t pick_deadline(const st_miner_state *m, const st_network *net, int64_t epoch) {
   const st_sector_info *info = st_sector_by_size(m->sector_size);
   uint64_t psize = info ? info->window_partition : 2;
   uint64_t best = UINT64_MAX, best_open = 0, best_live = 0;
   for (uint64_t d = 0; d < m->ndeadlines; d++) {
     if (!deadline_mutable(net, m->proving_period_start, d, epoch)) continue;
     const st_deadline_state *dl = &m->deadlines[d];
-    /* a deadline whose last partition has room first, then the fewest live sectors, then the lowest index */
     uint64_t open = dl->npartitions && st_bitfield_count(&dl->partitions[dl->npartitions - 1].sectors) < psize ? 0 : 1;
     uint64_t live = live_sectors(dl);
     if (best == UINT64_MAX || open < best_open || (open == best_open && live < best_live)) {
@@ -482,7 +477,7 @@ static st_code assign_sector(st_miner_state *m, const st_network *net, int64_t e
                              st_err *err) {
   const st_sector_info *info = st_sector_by_size(m->sector_size);
   uint64_t psize = info ? info->window_partition : 2;
-  uint64_t d = st_actors_pick_deadline(m, net, epoch);
+  uint64_t d = pick_deadline(m, net, epoch);
   st_deadline_state *dl = &m->deadlines[d];
   if (!dl->npartitions || st_bitfield_count(&dl->partitions[dl->npartitions - 1].sectors) >= psize) {
     st_partition *np = realloc(dl->partitions, (dl->npartitions + 1) * sizeof *np);
@@ -526,7 +521,7 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
   st_porep_public pub = {.info = st_sector_by_size(m->sector_size), .miner = c->to, .sector = number};
   st_err err;
   if (!exit && (randomness(vm, false, ST_DST_SEAL, p->seal_rand_epoch, c->to, pub.ticket, &err) ||
-                randomness(vm, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, c->to, pub.seed, &err) || st_actors_cc_comm_d(m->sector_size, pub.comm_d, &err)))
+                randomness(vm, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, c->to, pub.seed, &err) || cc_comm_d(m->sector_size, pub.comm_d, &err)))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "ProveCommitSector: %s", err.msg);
   st_rand_to_fr(pub.ticket); /* the proofs take the ticket and seed as field elements */
   st_rand_to_fr(pub.seed);

@@ -47,9 +47,4 @@ st_code st_actors_cron(st_vm *vm, int64_t epoch, st_err *err);
 st_code st_actors_load_miner(const st_vm_env *env, st_state *s, uint64_t miner, st_miner_state *out, st_err *err);
 st_code st_actors_load_power(const st_vm_env *env, st_state *s, st_power_state *out, st_err *err);
 
-/* The zero-data comm_d of a sector size (a committed-capacity sector's unsealed CID). */
-st_code st_actors_cc_comm_d(uint64_t sector_size, uint8_t out[32], st_err *err);
-/* The deadline a new sector would go to now: Filecoin's rule (docs/consensus.md). */
-uint64_t st_actors_pick_deadline(const st_miner_state *m, const st_network *net, int64_t epoch);
-
 #endif

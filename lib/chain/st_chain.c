@@ -422,11 +422,17 @@ static st_code env_randomness(void *ctx, bool beacon, int64_t dst, int64_t round
   return code;
 }
 
-static st_code env_init(chain_env *e, st_chain *c, st_cs_txn *t, bool write, const st_tipset *top, st_err *err) {
-  *e = (chain_env){.c = c, .t = t, .write = write, .top_height = top->height};
+/* An environment with no top yet: always safe to env_free. */
+static void env_init(chain_env *e, st_chain *c, st_cs_txn *t, bool write) {
+  *e = (chain_env){.c = c, .t = t, .write = write};
   st_tipset_key_init(&e->top_key);
   st_tipset_key_init(&e->top_parent);
   e->env = (st_vm_env){e, env_get, env_put, env_randomness};
+}
+
+/* The tipset whose messages run: randomness and lookbacks walk back from it. */
+static st_code env_top(chain_env *e, const st_tipset *top, st_err *err) {
+  e->top_height = top->height;
   st_code code = st_tipset_key_set(&e->top_key, top->key.cids, top->key.n, err);
   if (!code) code = st_tipset_key_set(&e->top_parent, top->blocks[0].parents, top->blocks[0].n_parents, err);
   return code;
@@ -512,7 +518,8 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
   st_state state;
   st_state_init(&state);
   chain_env env;
-  st_code code = env_init(&env, c, t, true, ts, err);
+  env_init(&env, c, t, true);
+  st_code code = env_top(&env, ts, err);
   if (!code) code = load_state(t, &parent->state_root, &state, err);
   /* the weight counts the power the tipset was elected on: its parent state's */
   st_power_state power;
@@ -1204,17 +1211,13 @@ static st_code check_block(st_chain *c, st_cs_txn *t, const st_block_header *b, 
   st_state_init(&lookback);
   st_tipset ptipset;
   st_tipset_init(&ptipset);
-  chain_env env = {0};
-  st_tipset_key_init(&env.top_key);
-  st_tipset_key_init(&env.top_parent);
+  chain_env env;
+  env_init(&env, c, t, false);
   st_tipset_key pkey;
   st_tipset_key_init(&pkey);
   st_code code = st_tipset_key_set(&pkey, b->parents, b->n_parents, err);
   if (!code) code = load_tipset(t, &pkey, &ptipset, err);
-  if (!code) {
-    env_free(&env);
-    code = env_init(&env, c, t, false, &ptipset, err);
-  }
+  if (!code) code = env_top(&env, &ptipset, err);
   if (!code) code = load_state(t, &parent->exec.state_root, &st, err);
   if (!code) code = state_at(&env, b->height - c->net.election_lookback, &lookback, err);
   st_state_actor *miner = NULL;
@@ -1452,13 +1455,9 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
   if (!code && bc->epoch <= ts.height)
     code = st_err_set(err, ST_EINVAL, "epoch %lld is not above the parent tipset (%lld)", (long long)bc->epoch, (long long)ts.height);
   if (!code) code = load_state(t, &head.exec.state_root, &st, err);
-  chain_env env = {0};
-  st_tipset_key_init(&env.top_key);
-  st_tipset_key_init(&env.top_parent);
-  if (!code) {
-    env_free(&env);
-    code = env_init(&env, c, t, false, &ts, err);
-  }
+  chain_env env;
+  env_init(&env, c, t, false);
+  if (!code) code = env_top(&env, &ts, err);
   st_address key_addr;
   st_state_actor *me = NULL;
   if (!code) code = st_secp_address(bc->sk, &key_addr, err);
@@ -1607,18 +1606,14 @@ static st_code rd_env(st_cs_txn *t, void *v, st_err *err) {
   st_state_init(&state);
   record rec;
   record_init(&rec);
-  chain_env env = {0};
-  st_tipset_key_init(&env.top_key);
-  st_tipset_key_init(&env.top_parent);
+  chain_env env;
+  env_init(&env, r->c, t, false);
   st_code code = r->key ? ST_OK : get_key_meta(t, "head", &head, err);
   const st_tipset_key *key = r->key ? r->key : &head;
   if (!code) code = load_tipset(t, key, &top, err);
   if (!code) code = get_record(t, key, &rec, err);
   if (!code) code = load_state(t, &rec.exec.state_root, &state, err);
-  if (!code) {
-    env_free(&env);
-    code = env_init(&env, r->c, t, false, &top, err);
-  }
+  if (!code) code = env_top(&env, &top, err);
   r->top = &top;
   if (!code) {
     r->ran = true;

@@ -14,15 +14,9 @@
 #include "proofs/st_post.h"
 #include "proofs/st_sector.h"
 
-static void entropy_of(uint64_t miner, st_buf *out) {
-  st_address a;
-  st_address_from_id(miner, &a, NULL);
-  st_rand_entropy_addr(&a, out);
-}
-
 void st_consensus_ticket_alpha(const uint8_t *beacon, size_t blen, int64_t h, uint64_t miner, const uint8_t *parent_ticket, size_t tlen, uint8_t out[32]) {
   st_buf e = ST_BUF_INIT;
-  entropy_of(miner, &e);
+  st_rand_entropy_id(miner, &e);
   if (tlen) st_buf_append(&e, parent_ticket, tlen);
   st_draw_randomness(beacon, blen, ST_DST_TICKET, h - 1, e.data, e.len, out);
   st_buf_free(&e);
@@ -30,14 +24,14 @@ void st_consensus_ticket_alpha(const uint8_t *beacon, size_t blen, int64_t h, ui
 
 void st_consensus_election_alpha(const uint8_t *beacon, size_t blen, int64_t h, uint64_t miner, uint8_t out[32]) {
   st_buf e = ST_BUF_INIT;
-  entropy_of(miner, &e);
+  st_rand_entropy_id(miner, &e);
   st_draw_randomness(beacon, blen, ST_DST_ELECTION, h, e.data, e.len, out);
   st_buf_free(&e);
 }
 
 void st_consensus_winning_rand(const uint8_t *beacon, size_t blen, int64_t h, uint64_t miner, uint8_t out[32]) {
   st_buf e = ST_BUF_INIT;
-  entropy_of(miner, &e);
+  st_rand_entropy_id(miner, &e);
   st_draw_randomness(beacon, blen, ST_DST_WINNING_POST, h, e.data, e.len, out);
   st_rand_to_fr(out);
   st_buf_free(&e);
@@ -93,9 +87,13 @@ static st_code worker_key(st_state *parent, const st_miner_state *m, const st_bl
   return code;
 }
 
+int64_t st_consensus_first_beacon_round(int64_t parent_height, int64_t h) {
+  int64_t first = parent_height + 1;
+  return h - first >= ST_CHAIN_MAX_ARRAY ? h - ST_CHAIN_MAX_ARRAY + 1 : first; /* after a very long gap, the latest ones */
+}
+
 st_code st_consensus_check_beacons(const st_consensus_inputs *in, const st_block_header *b, st_err *err) {
-  int64_t want = b->height - in->parent_height;
-  if (want > ST_CHAIN_MAX_ARRAY) want = ST_CHAIN_MAX_ARRAY; /* after a very long gap, the latest ones */
+  int64_t want = b->height - st_consensus_first_beacon_round(in->parent_height, b->height) + 1;
   if ((int64_t)b->n_beacon_entries != want)
     return st_err_set(err, ST_EINVAL, "the block carries %zu beacon entries, not the %lld for rounds %lld..%lld", b->n_beacon_entries, (long long)want,
                       (long long)(b->height - want + 1), (long long)b->height);

@@ -56,6 +56,9 @@ typedef struct st_consensus_inputs {
  * "win count 2 in the block, the election gives 1", "miner t01000 is below the minimum power",
  * "WinningPoSt: ...", "BlockSig is not the worker's signature", ... */
 st_code st_consensus_check_miner_block(const st_consensus_inputs *in, const st_block_header *b, st_err *err);
+/* The first round whose beacon entry a block at h on a parent at parent_height carries: the
+ * next round after the parent, or, after more than ST_CHAIN_MAX_ARRAY rounds, the latest ones. */
+int64_t st_consensus_first_beacon_round(int64_t parent_height, int64_t h);
 /* The block's BeaconEntries are the beacon's, for rounds parent_height+1 .. h (uses net,
  * beacon_pub and parent_height of in). */
 st_code st_consensus_check_beacons(const st_consensus_inputs *in, const st_block_header *b, st_err *err);

@@ -1,6 +1,7 @@
 /* st_rand: DrawRandomness. */
 #include "chain/st_rand.h"
 
+#include "codec/st_address.h"
 #include "codec/st_cbor.h"
 #include "core/st_endian.h"
 #include "crypto/st_hash.h"
@@ -17,6 +18,10 @@ void st_draw_randomness(const uint8_t *base, size_t blen, int64_t dst, int64_t r
   st_blake2b_final(&ctx, out);
 }
 
-void st_rand_entropy_addr(const st_address *a, st_buf *out) { st_cbor_put_bytes(out, a->bytes, a->len); }
+void st_rand_entropy_id(uint64_t id, st_buf *out) {
+  st_address a;
+  st_address_from_id(id, &a, NULL);
+  st_cbor_put_bytes(out, a.bytes, a.len);
+}
 
 void st_rand_to_fr(uint8_t r[32]) { r[31] &= 0x3f; }

@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec/st_address.h"
 #include "core/st_buf.h"
 
 enum {
@@ -27,8 +26,8 @@ enum {
 };
 
 void st_draw_randomness(const uint8_t *base, size_t blen, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen, uint8_t out[32]);
-/* The usual entropy: the address as a CBOR byte string (appended to out). */
-void st_rand_entropy_addr(const st_address *a, st_buf *out);
+/* The usual entropy: actor id's ID address as a CBOR byte string (appended to out). */
+void st_rand_entropy_id(uint64_t id, st_buf *out);
 /* Randomness handed to the proofs: the top two bits cleared (rand[31] &= 0x3f), so the bytes
  * are a BLS12-381 field element read little-endian, as Lotus does before calling the prover. */
 void st_rand_to_fr(uint8_t r[32]);

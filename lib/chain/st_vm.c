@@ -77,12 +77,6 @@ static const struct {
     {ST_ACTOR_MINER, 16, "WithdrawBalance", st_miner_withdraw_balance},
 };
 
-const char *st_vm_method_name(st_actor_kind kind, uint64_t method) {
-  if (method == 0) return "Send";
-  for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
-    if (METHODS[i].kind == kind && METHODS[i].method == method) return METHODS[i].name;
-  return NULL;
-}
 
 static st_vm_method_fn method_of(st_actor_kind kind, uint64_t method) {
   for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)

@@ -113,9 +113,6 @@ st_code st_vm_check_message(const st_network *net, const st_message *m, size_t s
  * was applied: the receipt says how it ended, and fees (optional) where the money went. */
 st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *receipt, st_vm_fees *fees, st_err *err);
 
-/* The method's name ("SubmitWindowedPoSt"), "Send" for 0, NULL if the actor has no such method. */
-const char *st_vm_method_name(st_actor_kind kind, uint64_t method);
-
 /* The base fee for the next tipset, from this one's: Lotus's rule (packing efficiency 4/5,
  * at most 1/8 change per epoch), never below the network's minimum. gas_limit_sum is the
  * GasLimit of every distinct message in the tipset, nblocks its blocks. */

@@ -86,7 +86,7 @@ static int64_t head_height(fx *f) {
 }
 
 static void add_beacons(fx *f, st_block_header *b, int64_t parent_height, int64_t epoch) {
-  for (int64_t r = parent_height + 1; r <= epoch; r++) {
+  for (int64_t r = st_consensus_first_beacon_round(parent_height, epoch); r <= epoch; r++) {
     uint8_t e[ST_BEACON_ENTRY_LEN];
     assert_int_equal(st_beacon_make(f->beacon_sk, (uint64_t)r, e, NULL), ST_OK);
     assert_int_equal(st_block_header_add_beacon(b, (uint64_t)r, e, sizeof e, NULL), ST_OK);
@@ -230,12 +230,6 @@ static void power_of(fx *f, mpz_t raw) {
   st_power_state_free(&p);
 }
 
-static void entropy(st_buf *e, uint64_t miner) {
-  st_address a;
-  st_address_from_id(miner, &a, NULL);
-  st_rand_entropy_addr(&a, e);
-}
-
 static void create_miner(fx *f, int who) {
   st_buf p = ST_BUF_INIT;
   st_cbor_put_array(&p, 5);
@@ -253,7 +247,7 @@ static void commit_sector(fx *f) {
   st_err err;
   int64_t rand_epoch = head_height(f) - 1;
   st_buf e = ST_BUF_INIT;
-  entropy(&e, MINER);
+  st_rand_entropy_id(MINER, &e);
   st_seal_input in = {.info = info2k(), .miner = MINER, .sector = SECTOR, .root = f->store};
   assert_int_equal(st_chain_randomness(f->c, NULL, false, ST_DST_SEAL, rand_epoch, e.data, e.len, in.ticket, &err), ST_OK);
   st_rand_to_fr(in.ticket);
@@ -318,7 +312,7 @@ static void commit_sector(fx *f) {
 static void post_params(fx *f, uint64_t d, const st_deadline_info *di, bool tamper, st_buf *p) {
   st_err err;
   st_buf e = ST_BUF_INIT;
-  entropy(&e, MINER);
+  st_rand_entropy_id(MINER, &e);
   uint8_t rand[32], cc[32];
   assert_int_equal(st_chain_randomness(f->c, NULL, true, ST_DST_WINDOW_POST, di->challenge, e.data, e.len, rand, &err), ST_OK);
   st_rand_to_fr(rand);
