@@ -1084,6 +1084,11 @@ static st_code j_bigint(const json_t *v, const char *path, bool nonneg, mpz_t ou
   return ST_OK;
 }
 
+st_code st_chain_json_get_bigint(const json_t *v, const char *path, mpz_t out, st_err *err) {
+  if (!v) return jfail(err, path, "missing");
+  return j_bigint(v, path, true, out, err);
+}
+
 static st_code j_bytes(const json_t *v, const char *path, size_t max, st_chain_bytes *out, st_err *err) {
   st_chain_bytes_free(out);
   if (absent(v)) return ST_OK;
@@ -1111,6 +1116,36 @@ static st_code j_address(const json_t *v, const char *path, st_address *out, st_
   if (strlen(s) != json_string_length(v) || st_address_parse(s, out, NULL, &e2)) {
     out->len = 0;
     return jfail(err, path, "%s", strlen(s) != json_string_length(v) ? "invalid address" : e2.msg);
+  }
+  return ST_OK;
+}
+
+json_t *st_chain_json_bitfield(const st_bitfield *bf) {
+  json_t *a = json_array();
+  uint64_t at = 0;
+  for (size_t i = 0; i < bf->n; i++) {
+    json_array_append_new(a, st_chain_json_u64(bf->runs[i].start - at));
+    json_array_append_new(a, st_chain_json_u64(bf->runs[i].len));
+    at = bf->runs[i].start + bf->runs[i].len;
+  }
+  if (!bf->n) json_array_append_new(a, json_integer(0));
+  return a;
+}
+
+st_code st_chain_json_get_bitfield(const json_t *v, const char *what, st_bitfield *out, st_err *err) {
+  if (!json_is_array(v)) return st_err_set(err, ST_EINVAL, "%s: must be an array of run lengths, e.g. [0,1,1,2] for {0,2,3}", what);
+  size_t k = json_array_size(v);
+  if (k > ST_CHAIN_JSON_MAX_RUNS) return st_err_set(err, ST_EINVAL, "%s: more than %d runs", what, ST_CHAIN_JSON_MAX_RUNS);
+  st_bitfield_clear(out);
+  uint64_t at = 0;
+  bool set = false;
+  for (size_t i = 0; i < k; i++, set = !set) {
+    uint64_t len;
+    if (!st_chain_json_u64_value(json_array_get(v, i), &len)) return st_err_set(err, ST_EINVAL, "%s[%zu]: must be a non-negative integer", what, i);
+    if (!len && i) return st_err_set(err, ST_EINVAL, "%s[%zu]: a run of length 0 is allowed only first", what, i);
+    if (len > UINT64_MAX - at) return st_err_set(err, ST_EINVAL, "%s: the runs add up to more than 2^64 - 1 bits", what);
+    if (set && st_bitfield_set_range(out, at, len, err)) return st_err_wrap(err, ST_EINVAL, "%s", what);
+    at += len;
   }
   return ST_OK;
 }

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "codec/st_address.h"
+#include "codec/st_bitfield.h"
 #include "codec/st_cbor.h"
 #include "codec/st_cid.h"
 #include "core/st_buf.h"
@@ -291,6 +292,16 @@ bool st_chain_json_u64_value(const json_t *v, uint64_t *out);
 json_t *st_chain_json_cid(const st_cid *c);
 /* Reads {"/":"<CID string>"}; path names the field in the error ("BlockHeader.Messages: ..."). */
 st_code st_chain_json_get_cid(const json_t *v, const char *path, st_cid *out, st_err *err);
+
+/* A non-negative big integer's decimal string; path names the field in the error. */
+st_code st_chain_json_get_bigint(const json_t *v, const char *path, mpz_t out, st_err *err);
+/* go-bitfield's JSON (rle.MarshalJSON): the run lengths, alternating, starting with a run of
+ * zeros (0 when bit 0 is set): {0,2,3} is [0,1,1,2], {1} is [1,1], the empty set [0]. */
+json_t *st_chain_json_bitfield(const st_bitfield *bf);
+/* The inverse (rle.UnmarshalJSON): a 0 is allowed only first, at most ST_CHAIN_JSON_MAX_RUNS
+ * runs; out is replaced; what names the field in the error. */
+#define ST_CHAIN_JSON_MAX_RUNS (1 << 17)
+st_code st_chain_json_get_bitfield(const json_t *v, const char *what, st_bitfield *out, st_err *err);
 
 /* The to-JSON functions set *out to a new reference. network is 't' or 'f', the prefix of
  * every address written (an undefined address is written "<empty>", as go-address does). Big

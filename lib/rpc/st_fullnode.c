@@ -15,6 +15,7 @@
 #include "codec/st_varint.h"
 #include "core/st_encoding.h"
 #include "crypto/st_secp.h"
+#include "crypto/st_vrf.h"
 #include "proofs/st_sector.h"
 
 /* ---- params ---- */
@@ -476,6 +477,15 @@ static st_code m_mpool_push(void *ctx, const st_rpc_call *call, json_t *params, 
 }
 
 /* Fills GasLimit, GasPremium and GasFeeCap where they are 0 (see the header). */
+/* A member of a JSON object as Go's encoding/json finds it: case-insensitively, the last match
+ * winning. */
+static json_t *jfield(const json_t *o, const char *key) {
+  const char *k;
+  json_t *v, *found = NULL;
+  json_object_foreach((json_t *)o, k, v) if (!strcasecmp(k, key)) found = v;
+  return found;
+}
+
 static st_code estimate(st_fullnode *n, st_message *m, st_err *err) {
   st_tipset head;
   st_tipset_init(&head);
@@ -606,7 +616,22 @@ static st_code m_mpool_push_message(void *ctx, const st_rpc_call *call, json_t *
   if (!code && (code = key_address(n, &sm.message.from, &from, err))) refuse(call, code);
   if (!code && (code = st_fullnode_wallet_key(n, &from, sk, err))) refuse(call, code);
   if (!code) sm.message.from = from;
+  mpz_t max_fee;
+  mpz_init(max_fee);
+  const json_t *mf = json_is_object(spec) ? jfield(spec, "MaxFee") : NULL;
+  if (!code && mf && !json_is_null(mf) && st_chain_json_get_bigint(mf, "param 2 (send spec): MaxFee", max_fee, err)) code = ST_EINVAL;
   if (!code && (code = estimate(n, &sm.message, err))) refuse(call, code);
+  if (!code && mpz_sgn(max_fee) && sm.message.gas_limit > 0) { /* Lotus's capGasFee */
+    mpz_t total;
+    mpz_init(total);
+    mpz_mul_si(total, sm.message.gas_fee_cap, sm.message.gas_limit);
+    if (mpz_cmp(total, max_fee) > 0) {
+      mpz_fdiv_q_ui(sm.message.gas_fee_cap, max_fee, (unsigned long)sm.message.gas_limit);
+      if (mpz_cmp(sm.message.gas_premium, sm.message.gas_fee_cap) > 0) mpz_set(sm.message.gas_premium, sm.message.gas_fee_cap);
+    }
+    mpz_clear(total);
+  }
+  mpz_clear(max_fee);
   pthread_mutex_lock(&n->pool_mu);
   st_state st;
   st_state_init(&st);
@@ -1020,50 +1045,6 @@ static void notify_head(st_fullnode *n, const st_tipset *head) {
 
 /* ---- storage power consensus ---- */
 
-/* A member of a JSON object as Go's encoding/json finds it: case-insensitively, the last match
- * winning. */
-static json_t *jfield(const json_t *o, const char *key) {
-  const char *k;
-  json_t *v, *found = NULL;
-  json_object_foreach((json_t *)o, k, v) if (!strcasecmp(k, key)) found = v;
-  return found;
-}
-
-/* go-bitfield's JSON (rle.MarshalJSON): the run lengths, alternating, starting with a run of
- * zeros (0 when bit 0 is set): {0,2,3} is [0,1,1,2], {1} is [1,1], the empty set [0]. */
-static json_t *bitfield_json(const st_bitfield *bf) {
-  json_t *a = json_array();
-  uint64_t at = 0;
-  for (size_t i = 0; i < bf->n; i++) {
-    json_array_append_new(a, st_chain_json_u64(bf->runs[i].start - at));
-    json_array_append_new(a, st_chain_json_u64(bf->runs[i].len));
-    at = bf->runs[i].start + bf->runs[i].len;
-  }
-  if (!bf->n) json_array_append_new(a, json_integer(0));
-  return a;
-}
-
-#define MAX_BITFIELD_RUNS (1 << 17)
-
-/* The inverse (rle.UnmarshalJSON): a 0 is allowed only first; out is replaced. */
-static st_code bitfield_from_json(const json_t *v, const char *what, st_bitfield *out, st_err *err) {
-  if (!json_is_array(v)) return st_err_set(err, ST_EINVAL, "%s: must be an array of run lengths, e.g. [0,1,1,2] for {0,2,3}", what);
-  size_t k = json_array_size(v);
-  if (k > MAX_BITFIELD_RUNS) return st_err_set(err, ST_EINVAL, "%s: more than %d runs", what, MAX_BITFIELD_RUNS);
-  st_bitfield_clear(out);
-  uint64_t at = 0;
-  bool set = false;
-  for (size_t i = 0; i < k; i++, set = !set) {
-    uint64_t len;
-    if (!st_chain_json_u64_value(json_array_get(v, i), &len)) return st_err_set(err, ST_EINVAL, "%s[%zu]: must be a non-negative integer", what, i);
-    if (!len && i) return st_err_set(err, ST_EINVAL, "%s[%zu]: a run of length 0 is allowed only first", what, i);
-    if (len > UINT64_MAX - at) return st_err_set(err, ST_EINVAL, "%s: the runs add up to more than 2^64 - 1 bits", what);
-    if (set && st_bitfield_set_range(out, at, len, err)) return st_err_wrap(err, ST_EINVAL, "%s", what);
-    at += len;
-  }
-  return ST_OK;
-}
-
 /* base58btc, as libp2p writes peer IDs. */
 static void base58_append(st_buf *out, const uint8_t *p, size_t n) {
   static const char ALPHABET[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -1118,6 +1099,30 @@ static json_t *bytes_json(const uint8_t *p, size_t len) {
   json_t *j = b.failed ? NULL : json_stringn((const char *)b.data, b.len);
   st_buf_free(&b);
   return j;
+}
+
+/* WalletVRF (our extension): the ECVRF proof and output of the key behind address over data;
+ * with BLS, Lotus's miner gets its VRFs from WalletSign (a BLS signature is a VRF); ECVRF needs
+ * its own call, so the miner holds no key. */
+static st_code m_wallet_vrf(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  st_address a, key;
+  st_code code = p_addr(params, 0, &a, err);
+  if (code) return code;
+  const json_t *data = json_array_get(params, 1);
+  if (!json_is_string(data)) return st_err_set(err, ST_EINVAL, "param 2 (data): must be base64");
+  st_buf raw = ST_BUF_INIT;
+  if (st_base64_decode(json_string_value(data), json_string_length(data), true, &raw, err)) {
+    st_buf_free(&raw);
+    return st_err_wrap(err, ST_EINVAL, "param 2 (data)");
+  }
+  uint8_t sk[32], pi[ST_VRF_PROOF_LEN], beta[32];
+  if ((code = key_address(n, &a, &key, err)) || (code = st_fullnode_wallet_key(n, &key, sk, err))) refuse(call, code);
+  if (!code && (code = st_vrf_prove(sk, raw.data, raw.len, pi, beta, err))) refuse(call, code);
+  st_secure_zero(sk, sizeof sk);
+  if (!code) *result = json_pack("{so so}", "Proof", bytes_json(pi, sizeof pi), "Output", bytes_json(beta, sizeof beta));
+  st_buf_free(&raw);
+  return code;
 }
 
 static json_t *beacon_entry_json(uint64_t round, const uint8_t *data, size_t len) {
@@ -1340,7 +1345,7 @@ static st_code m_state_miner_deadlines(void *ctx, const st_rpc_call *call, json_
   if (!code) {
     json_t *arr = json_array();
     for (size_t d = 0; d < v.m.ndeadlines; d++)
-      json_array_append_new(arr, json_pack("{so si ss}", "PostSubmissions", bitfield_json(&v.m.deadlines[d].post_submissions), "DisputableProofCount", 0,
+      json_array_append_new(arr, json_pack("{so si ss}", "PostSubmissions", st_chain_json_bitfield(&v.m.deadlines[d].post_submissions), "DisputableProofCount", 0,
                                            "DailyFee", "0"));
     *result = arr;
   }
@@ -1366,7 +1371,7 @@ static st_code m_state_miner_partitions(void *ctx, const st_rpc_call *call, json
     for (size_t p = 0; p < d->npartitions && !code; p++) {
       json_t *o = json_object();
       for (int which = PS_ALL; which <= PS_ACTIVE && !code; which++)
-        if (!(code = partition_set(&d->partitions[p], which, &bf, err))) json_object_set_new(o, NAMES[which], bitfield_json(&bf));
+        if (!(code = partition_set(&d->partitions[p], which, &bf, err))) json_object_set_new(o, NAMES[which], st_chain_json_bitfield(&bf));
       json_array_append_new(arr, o);
     }
     st_bitfield_free(&bf);
@@ -1384,7 +1389,7 @@ static st_code m_state_miner_sectors(void *ctx, const st_rpc_call *call, json_t 
   bool all = !f || json_is_null(f); /* Lotus: a nil filter is every sector */
   st_bitfield filter;
   st_bitfield_init(&filter);
-  st_code code = all ? ST_OK : bitfield_from_json(f, "param 2 (sector numbers)", &filter, err);
+  st_code code = all ? ST_OK : st_chain_json_get_bitfield(f, "param 2 (sector numbers)", &filter, err);
   if (code) {
     st_bitfield_free(&filter);
     return code;
@@ -1416,7 +1421,7 @@ static st_code miner_set(void *ctx, const st_rpc_call *call, json_t *params, int
   st_bitfield_init(&bf);
   st_code code = miner_at(n, call, params, 0, 1, &v, err);
   if (!code && (code = all_partitions(&v.m, which, &bf, err))) refuse(call, code);
-  if (!code) *result = bitfield_json(&bf);
+  if (!code) *result = st_chain_json_bitfield(&bf);
   st_bitfield_free(&bf);
   miner_view_free(&v);
   return code;
@@ -1478,6 +1483,32 @@ static st_code m_state_miner_available_balance(void *ctx, const st_rpc_call *cal
     st_miner_available(&v.m, v.balance, avail);
     *result = big_json(avail);
     mpz_clear(avail);
+  }
+  miner_view_free(&v);
+  return code;
+}
+
+/* StateReadState for a miner: {Balance, Code, State} with the miner state's fund fields and
+ * period (our subset of miner.State; other actors' states are not readable here). */
+static st_code m_state_read_state(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  miner_view v;
+  st_code code = miner_at(n, call, params, 0, 1, &v, err);
+  if (!code) {
+    mpz_t pledge;
+    mpz_init(pledge);
+    for (size_t i = 0; i < v.m.nsectors; i++) mpz_add(pledge, pledge, v.m.sectors[i].initial_pledge);
+    st_deadline_policy pol;
+    st_deadline_policy_of(st_chain_network(n->chain), &pol);
+    st_deadline_info d;
+    st_deadline_at(&pol, v.m.proving_period_start, v.ts.height, &d);
+    st_cid code_cid;
+    st_actor_code(ST_ACTOR_MINER, &code_cid);
+    json_t *state = json_pack("{so so so so sI sI}", "PreCommitDeposits", big_json(v.m.precommit_deposits), "LockedFunds", big_json(v.m.locked_funds),
+                              "FeeDebt", big_json(v.m.fee_debt), "InitialPledge", big_json(pledge), "ProvingPeriodStart",
+                              (json_int_t)v.m.proving_period_start, "CurrentDeadline", (json_int_t)d.index);
+    *result = json_pack("{so so so}", "Balance", big_json(v.balance), "Code", st_chain_json_cid(&code_cid), "State", state);
+    mpz_clear(pledge);
   }
   miner_view_free(&v);
   return code;
@@ -1880,6 +1911,7 @@ static const st_rpc_method METHODS[] = {
     M("WalletBalance", ST_PERM_READ, 1, 1, m_wallet_balance),
     M("WalletDefaultAddress", ST_PERM_WRITE, 0, 0, m_wallet_default),
     M("WalletSign", ST_PERM_SIGN, 2, 2, m_wallet_sign),
+    M("WalletVRF", ST_PERM_SIGN, 2, 2, m_wallet_vrf),
     M("WalletExport", ST_PERM_ADMIN, 1, 1, m_wallet_export),
     M("WalletImport", ST_PERM_ADMIN, 1, 1, m_wallet_import),
     M("StateGetActor", ST_PERM_READ, 1, 2, m_state_get_actor),
@@ -1903,6 +1935,7 @@ static const st_rpc_method METHODS[] = {
     M("StateSectorGetInfo", ST_PERM_READ, 2, 3, m_state_sector_get_info),
     M("StateSectorPreCommitInfo", ST_PERM_READ, 2, 3, m_state_sector_precommit_info),
     M("StateMinerAvailableBalance", ST_PERM_READ, 1, 2, m_state_miner_available_balance),
+    M("StateReadState", ST_PERM_READ, 1, 2, m_state_read_state),
     M("StateMinerSectorCount", ST_PERM_READ, 1, 2, m_state_miner_sector_count),
     M("StateGetRandomnessFromTickets", ST_PERM_READ, 3, 4, m_state_get_randomness_from_tickets),
     M("StateGetRandomnessFromBeacon", ST_PERM_READ, 3, 4, m_state_get_randomness_from_beacon),

@@ -1,0 +1,35 @@
+/* st_blockprod: one round of block production, as a Lotus miner's mining loop does it, over
+ * the daemon's API (st_node_api): on the head, get the base info for the round, prove the
+ * ticket and the election with the worker's key (WalletVRF), and on a win run WinningPoSt over
+ * the challenged sectors, let the node make the block with its best messages
+ * (MinerCreateBlock) and submit it. Whether a round was already tried is the caller's to know
+ * (the poster never runs a round twice). */
+#ifndef ST_BLOCKPROD_H
+#define ST_BLOCKPROD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "codec/st_cid.h"
+#include "core/st_err.h"
+#include "proofs/st_sector.h"
+#include "rpc/st_rpc_client.h"
+
+/* Where a sector's files are (the registry, or the local dist-path). */
+typedef st_code (*st_sector_locate_fn)(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err);
+
+typedef struct st_blockprod_result {
+  int64_t base_height; /* the head the round built on */
+  bool eligible;       /* the miner could run: it existed and met the minimum at the lookback */
+  int64_t win_count;   /* 0: no block this round */
+  st_cid cid;          /* the block, when won */
+  size_t nmsgs;
+} st_blockprod_result;
+
+/* Tries round (above the head) for miner. ST_OK with win_count 0 means the round was lost or
+ * the miner is not eligible; an error means the round could not be run (the node, the sector
+ * files, the proof). */
+st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_sector_locate_fn locate, void *ctx, st_blockprod_result *out,
+                           st_err *err);
+
+#endif

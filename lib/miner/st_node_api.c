@@ -1,0 +1,342 @@
+/* st_node_api: typed calls to the daemon; JSON in and out stays in this file. */
+#include "miner/st_node_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/st_encoding.h"
+
+/* Calls method; on failure the error names it. */
+static st_code call(st_rpc_client *c, const char *method, json_t *params, json_t **result, st_err *err) {
+  st_code code = st_rpc_client_call(c, method, params, result, err);
+  if (code) st_err_wrap(err, code, "%s", method);
+  return code;
+}
+
+static st_code bad(st_err *err, const char *method, const char *what) {
+  return st_err_set(err, ST_EINVAL, "%s: the node's answer has no valid %s", method, what);
+}
+
+static json_t *key_json(const st_tipset_key *key) {
+  json_t *j = NULL;
+  if (!key || !key->n || st_tipset_key_to_json(key, &j, NULL)) return json_array();
+  return j;
+}
+
+static json_t *bytes_json(const uint8_t *p, size_t n) {
+  if (!n) return json_null();
+  st_buf b = ST_BUF_INIT;
+  st_base64_append(&b, p, n, true);
+  json_t *j = b.failed ? json_null() : json_stringn((const char *)b.data, b.len);
+  st_buf_free(&b);
+  return j;
+}
+
+/* Decodes a base64 field into out (exactly n bytes unless n is 0, then any length into *buf). */
+static st_code b64_field(const json_t *v, const char *method, const char *what, uint8_t *out, size_t n, st_err *err) {
+  st_buf b = ST_BUF_INIT;
+  st_code code = json_is_string(v) ? st_base64_decode(json_string_value(v), json_string_length(v), true, &b, NULL) : ST_EINVAL;
+  if (code || b.len != n) code = bad(err, method, what);
+  else memcpy(out, b.data, n);
+  st_buf_free(&b);
+  return code;
+}
+
+void st_node_head_init(st_node_head *h) {
+  memset(h, 0, sizeof *h);
+  st_tipset_key_init(&h->key);
+}
+
+void st_node_head_free(st_node_head *h) {
+  st_tipset_key_free(&h->key);
+  st_chain_bytes_free(&h->min_ticket);
+}
+
+st_code st_node_chain_head(st_rpc_client *c, st_node_head *out, st_err *err) {
+  json_t *r;
+  st_code code = call(c, "ChainHead", NULL, &r, err);
+  if (code) return code;
+  st_node_head_free(out);
+  st_node_head_init(out);
+  const json_t *h = json_object_get(r, "Height");
+  if (!json_is_integer(h)) code = bad(err, "ChainHead", "Height");
+  else out->height = json_integer_value(h);
+  if (!code && st_tipset_key_from_json(json_object_get(r, "Cids"), "ChainHead: Cids", &out->key, err)) code = ST_EINVAL;
+  st_block_header b;
+  st_block_header_init(&b);
+  const json_t *first = json_array_get(json_object_get(r, "Blocks"), 0);
+  if (!code && (!first || st_block_header_from_json(first, &b, err))) code = first ? st_err_wrap(err, ST_EINVAL, "ChainHead: Blocks[0]") : bad(err, "ChainHead", "Blocks");
+  if (!code && b.has_ticket) code = st_chain_bytes_set(&out->min_ticket, b.ticket_vrf_proof.data, b.ticket_vrf_proof.len, err);
+  st_block_header_free(&b);
+  json_decref(r);
+  return code;
+}
+
+void st_node_base_info_init(st_node_base_info *b) {
+  memset(b, 0, sizeof *b);
+  mpz_inits(b->miner_power, b->network_power, NULL);
+}
+
+void st_node_base_info_free(st_node_base_info *b) {
+  mpz_clears(b->miner_power, b->network_power, NULL);
+  free(b->sectors);
+  free(b->comm_r);
+  for (size_t i = 0; i < b->nentries; i++) st_chain_bytes_free(&b->entries[i].data);
+  free(b->entries);
+  memset(b, 0, sizeof *b);
+}
+
+static st_code parse_base_info(const json_t *r, st_node_base_info *out, st_err *err) {
+  static const char M[] = "MinerGetBaseInfo";
+  if (json_is_null(r)) return ST_OK;
+  out->present = true;
+  if (st_chain_json_get_bigint(json_object_get(r, "MinerPower"), "MinerGetBaseInfo: MinerPower", out->miner_power, err) ||
+      st_chain_json_get_bigint(json_object_get(r, "NetworkPower"), "MinerGetBaseInfo: NetworkPower", out->network_power, err))
+    return ST_EINVAL;
+  out->eligible = json_is_true(json_object_get(r, "EligibleForMining"));
+  const json_t *wk = json_object_get(r, "WorkerKey");
+  if (!json_is_string(wk) || st_address_parse(json_string_value(wk), &out->worker_key, NULL, NULL)) return bad(err, M, "WorkerKey");
+  if (!st_chain_json_u64_value(json_object_get(r, "SectorSize"), &out->sector_size)) return bad(err, M, "SectorSize");
+  const json_t *sectors = json_object_get(r, "Sectors"), *entries = json_object_get(r, "BeaconEntries");
+  if (!json_is_array(sectors)) return bad(err, M, "Sectors");
+  if (!json_is_array(entries) || !json_array_size(entries)) return bad(err, M, "BeaconEntries");
+  size_t ns = json_array_size(sectors), ne = json_array_size(entries);
+  out->sectors = calloc(ns + 1, sizeof *out->sectors);
+  out->comm_r = calloc(ns + 1, sizeof *out->comm_r);
+  out->entries = calloc(ne, sizeof *out->entries);
+  if (!out->sectors || !out->comm_r || !out->entries) return st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t i = 0; i < ns; i++, out->nsectors++) {
+    const json_t *s = json_array_get(sectors, i);
+    st_cid cid;
+    if (!st_chain_json_u64_value(json_object_get(s, "SectorNumber"), &out->sectors[i])) return bad(err, M, "Sectors[].SectorNumber");
+    if (st_chain_json_get_cid(json_object_get(s, "SealedCID"), "MinerGetBaseInfo: Sectors[].SealedCID", &cid, err)) return ST_EINVAL;
+    if (cid.digest_len != 32) return bad(err, M, "Sectors[].SealedCID");
+    memcpy(out->comm_r[i], cid.digest, 32);
+  }
+  for (size_t i = 0; i < ne; i++, out->nentries++) {
+    const json_t *e = json_array_get(entries, i), *d = json_object_get(e, "Data");
+    st_buf b = ST_BUF_INIT;
+    if (!st_chain_json_u64_value(json_object_get(e, "Round"), &out->entries[i].round) || !json_is_string(d) ||
+        st_base64_decode(json_string_value(d), json_string_length(d), true, &b, NULL) || !b.len) {
+      st_buf_free(&b);
+      return bad(err, M, "BeaconEntries[]");
+    }
+    st_code code = st_chain_bytes_set(&out->entries[i].data, b.data, b.len, err);
+    st_buf_free(&b);
+    if (code) return code;
+  }
+  return ST_OK;
+}
+
+st_code st_node_get_base_info(st_rpc_client *c, uint64_t miner, int64_t round, const st_tipset_key *key, st_node_base_info *out, st_err *err) {
+  st_node_base_info_free(out);
+  st_node_base_info_init(out);
+  char addr[32];
+  snprintf(addr, sizeof addr, "t0%llu", (unsigned long long)miner);
+  json_t *r;
+  st_code code = call(c, "MinerGetBaseInfo", json_pack("[s I o]", addr, (json_int_t)round, key_json(key)), &r, err);
+  if (code) return code;
+  code = parse_base_info(r, out, err);
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_randomness(st_rpc_client *c, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen, const st_tipset_key *key,
+                           uint8_t out[32], st_err *err) {
+  const char *m = beacon ? "StateGetRandomnessFromBeacon" : "StateGetRandomnessFromTickets";
+  json_t *r;
+  st_code code = call(c, m, json_pack("[I I o o]", (json_int_t)dst, (json_int_t)round, bytes_json(entropy, elen), key_json(key)), &r, err);
+  if (code) return code;
+  code = b64_field(r, m, "randomness", out, 32, err);
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_vrf(st_rpc_client *c, const st_address *addr, const uint8_t *alpha, size_t alen, uint8_t pi[ST_VRF_PROOF_LEN], st_err *err) {
+  char a[ST_ADDR_STR_MAX];
+  st_code code = st_address_format(addr, 't', a, err);
+  if (code) return code;
+  json_t *r;
+  if ((code = call(c, "WalletVRF", json_pack("[s o]", a, bytes_json(alpha, alen)), &r, err))) return code;
+  code = b64_field(json_object_get(r, "Proof"), "WalletVRF", "Proof", pi, ST_VRF_PROOF_LEN, err);
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_push(st_rpc_client *c, const st_message *m, const mpz_t max_fee, st_cid *cid, st_err *err) {
+  st_message copy;
+  st_message_init(&copy);
+  st_code code = st_message_copy(&copy, m, err);
+  json_t *mj = NULL, *r = NULL;
+  if (!code) {
+    copy.nonce = 0;
+    code = st_message_to_json(&copy, 't', &mj, err);
+  }
+  st_message_free(&copy);
+  if (code) return code;
+  json_t *spec = json_object();
+  if (max_fee && mpz_sgn(max_fee) > 0) {
+    char *text = mpz_get_str(NULL, 10, max_fee);
+    json_object_set_new(spec, "MaxFee", json_string(text));
+    free(text);
+  }
+  if ((code = call(c, "MpoolPushMessage", json_pack("[o o]", mj, spec), &r, err))) return code;
+  st_signed_message sm;
+  st_signed_message_init(&sm);
+  if (st_signed_message_from_json(r, &sm, err)) code = st_err_wrap(err, ST_EINVAL, "MpoolPushMessage: the node's answer");
+  if (!code) code = st_signed_message_cid(&sm, cid, err);
+  st_signed_message_free(&sm);
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_search_msg(st_rpc_client *c, const st_cid *msg, st_node_lookup *out, st_err *err) {
+  memset(out, 0, sizeof *out);
+  json_t *r;
+  st_code code = call(c, "StateSearchMsg", json_pack("[[] o I b]", st_chain_json_cid(msg), (json_int_t)-1, 1), &r, err);
+  if (code) return code;
+  if (!json_is_null(r)) {
+    const json_t *rc = json_object_get(r, "Receipt"), *ex = json_object_get(rc, "ExitCode"), *h = json_object_get(r, "Height");
+    if (!json_is_integer(ex) || !json_is_integer(h)) code = bad(err, "StateSearchMsg", "Receipt.ExitCode and Height");
+    else *out = (st_node_lookup){true, json_integer_value(ex), json_integer_value(h)};
+  }
+  json_decref(r);
+  return code;
+}
+
+/* The BlockTemplate of docs/lotus-api.md 2.7 from a header. */
+static st_code template_json(const st_block_header *t, json_t **out, st_err *err) {
+  char miner[ST_ADDR_STR_MAX];
+  st_code code = st_address_format(&t->miner, 't', miner, err);
+  if (code) return code;
+  st_tipset_key pk = {t->parents, t->n_parents};
+  json_t *beacons = json_array(), *posts = json_array();
+  for (size_t i = 0; i < t->n_beacon_entries; i++)
+    json_array_append_new(beacons, json_pack("{so so}", "Round", st_chain_json_u64(t->beacon_entries[i].round), "Data",
+                                             bytes_json(t->beacon_entries[i].data.data, t->beacon_entries[i].data.len)));
+  for (size_t i = 0; i < t->n_win_post_proof; i++)
+    json_array_append_new(posts, json_pack("{sI so}", "PoStProof", (json_int_t)t->win_post_proof[i].post_proof, "ProofBytes",
+                                           bytes_json(t->win_post_proof[i].proof_bytes.data, t->win_post_proof[i].proof_bytes.len)));
+  *out = json_pack("{ss so so so so sn sI sI so}", "Miner", miner, "Parents", key_json(&pk), "Ticket",
+                   json_pack("{so}", "VRFProof", bytes_json(t->ticket_vrf_proof.data, t->ticket_vrf_proof.len)), "Eproof",
+                   json_pack("{sI so}", "WinCount", (json_int_t)t->win_count, "VRFProof", bytes_json(t->election_vrf_proof.data, t->election_vrf_proof.len)),
+                   "BeaconValues", beacons, "Messages", "Epoch", (json_int_t)t->height, "Timestamp", (json_int_t)0, "WinningPoStProof", posts);
+  return *out ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory");
+}
+
+st_code st_node_create_submit_block(st_rpc_client *c, const st_block_header *tmpl, st_cid *cid, size_t *nmsgs, st_err *err) {
+  json_t *t, *bm, *r;
+  st_code code = template_json(tmpl, &t, err);
+  if (code) return code;
+  if ((code = call(c, "MinerCreateBlock", json_pack("[o]", t), &bm, err))) return code;
+  st_block_header h;
+  st_block_header_init(&h);
+  if (st_block_header_from_json(json_object_get(bm, "Header"), &h, err)) code = st_err_wrap(err, ST_EINVAL, "MinerCreateBlock: Header");
+  if (!code) code = st_block_header_cid(&h, cid, err);
+  st_block_header_free(&h);
+  *nmsgs = json_array_size(json_object_get(bm, "SecpkMessages")) + json_array_size(json_object_get(bm, "BlsMessages"));
+  if (!code && !(code = call(c, "SyncSubmitBlock", json_pack("[O]", bm), &r, err))) json_decref(r);
+  json_decref(bm);
+  return code;
+}
+
+static json_t *miner_params(uint64_t miner, const st_tipset_key *key) {
+  char addr[32];
+  snprintf(addr, sizeof addr, "t0%llu", (unsigned long long)miner);
+  return json_pack("[s o]", addr, key_json(key));
+}
+
+static st_code int_field(const json_t *o, const char *name, const char *method, int64_t *out, st_err *err) {
+  const json_t *v = json_object_get(o, name);
+  if (!json_is_integer(v)) return bad(err, method, name);
+  *out = json_integer_value(v);
+  return ST_OK;
+}
+
+st_code st_node_proving_deadline(st_rpc_client *c, uint64_t miner, const st_tipset_key *key, st_deadline_info *out, st_err *err) {
+  static const char M[] = "StateMinerProvingDeadline";
+  json_t *r;
+  st_code code = call(c, M, miner_params(miner, key), &r, err);
+  if (code) return code;
+  int64_t idx = 0;
+  memset(out, 0, sizeof *out);
+  struct {
+    const char *name;
+    int64_t *at;
+  } fields[] = {{"CurrentEpoch", &out->current_epoch}, {"PeriodStart", &out->period_start}, {"Index", &idx},
+                {"Open", &out->open}, {"Close", &out->close}, {"Challenge", &out->challenge},
+                {"FaultCutoff", &out->fault_cutoff}, {"WPoStProvingPeriod", &out->policy.proving_period},
+                {"WPoStChallengeWindow", &out->policy.challenge_window}, {"WPoStPeriodDeadlines", &out->policy.deadlines},
+                {"WPoStChallengeLookback", &out->policy.challenge_lookback}, {"FaultDeclarationCutoff", &out->policy.fault_cutoff}};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0] && !code; i++) code = int_field(r, fields[i].name, M, fields[i].at, err);
+  out->index = (uint64_t)idx;
+  json_decref(r);
+  return code;
+}
+
+void st_node_partitions_free(st_node_partition *p, size_t n) {
+  for (size_t i = 0; p && i < n; i++) {
+    st_bitfield_free(&p[i].all);
+    st_bitfield_free(&p[i].faulty);
+    st_bitfield_free(&p[i].recovering);
+    st_bitfield_free(&p[i].active);
+  }
+  free(p);
+}
+
+st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key, st_node_partition **out, size_t *n,
+                           st_err *err) {
+  *out = NULL;
+  *n = 0;
+  char addr[32];
+  snprintf(addr, sizeof addr, "t0%llu", (unsigned long long)miner);
+  json_t *r;
+  st_code code = call(c, "StateMinerPartitions", json_pack("[s I o]", addr, (json_int_t)deadline, key_json(key)), &r, err);
+  if (code) return code;
+  size_t k = json_is_array(r) ? json_array_size(r) : 0;
+  st_node_partition *p = calloc(k + 1, sizeof *p);
+  if (!p) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  if (!code && !json_is_array(r)) code = bad(err, "StateMinerPartitions", "partition list");
+  for (size_t i = 0; i < k && !code; i++) {
+    const json_t *o = json_array_get(r, i);
+    st_bitfield *sets[] = {&p[i].all, &p[i].faulty, &p[i].recovering, &p[i].active};
+    static const char *const NAMES[] = {"AllSectors", "FaultySectors", "RecoveringSectors", "ActiveSectors"};
+    for (size_t s = 0; s < 4 && !code; s++) {
+      st_bitfield_init(sets[s]);
+      char what[96];
+      snprintf(what, sizeof what, "StateMinerPartitions: [%zu].%s", i, NAMES[s]);
+      code = st_chain_json_get_bitfield(json_object_get(o, NAMES[s]), what, sets[s], err);
+    }
+    *n = i + 1;
+  }
+  json_decref(r);
+  if (code) {
+    st_node_partitions_free(p, *n);
+    *n = 0;
+    return code;
+  }
+  *out = p;
+  *n = k;
+  return ST_OK;
+}
+
+st_code st_node_sector_comm_r(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *found, uint8_t comm_r[32], st_err *err) {
+  char addr[32];
+  snprintf(addr, sizeof addr, "t0%llu", (unsigned long long)miner);
+  json_t *r;
+  *found = false;
+  st_code code = call(c, "StateSectorGetInfo", json_pack("[s o []]", addr, st_chain_json_u64(sector)), &r, err);
+  if (code) return code;
+  if (!json_is_null(r)) {
+    st_cid cid;
+    if (st_chain_json_get_cid(json_object_get(r, "SealedCID"), "StateSectorGetInfo: SealedCID", &cid, err)) code = ST_EINVAL;
+    else if (cid.digest_len != 32) code = bad(err, "StateSectorGetInfo", "SealedCID");
+    else {
+      memcpy(comm_r, cid.digest, 32);
+      *found = true;
+    }
+  }
+  json_decref(r);
+  return code;
+}

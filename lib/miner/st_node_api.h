@@ -1,0 +1,91 @@
+/* st_node_api: the daemon calls a miner makes, typed. Each wraps one JSON-RPC method of
+ * docs/lotus-api.md over st_rpc_client and turns Lotus's JSON shapes into C values, so the
+ * sealer, the poster and block production never handle JSON. Errors carry the node's message,
+ * prefixed with the method ("MinerGetBaseInfo: ..."). The miner holds no keys: messages are
+ * signed by the node's wallet (MpoolPushMessage), VRFs come from WalletVRF, blocks are signed
+ * by MinerCreateBlock. */
+#ifndef ST_NODE_API_H
+#define ST_NODE_API_H
+
+#include <gmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chain/st_chain_types.h"
+#include "chain/st_deadline.h"
+#include "codec/st_address.h"
+#include "codec/st_bitfield.h"
+#include "codec/st_cid.h"
+#include "core/st_err.h"
+#include "crypto/st_vrf.h"
+#include "rpc/st_rpc_client.h"
+
+/* ChainHead: the head's height, key and smallest ticket (its first block's). */
+typedef struct st_node_head {
+  int64_t height;
+  st_tipset_key key;
+  st_chain_bytes min_ticket;
+} st_node_head;
+void st_node_head_init(st_node_head *h);
+void st_node_head_free(st_node_head *h);
+st_code st_node_chain_head(st_rpc_client *c, st_node_head *out, st_err *err);
+
+/* MinerGetBaseInfo for miner (an ID) at round on key (NULL: the head). present is false when
+ * the node answers null (the miner did not exist at the lookback). */
+typedef struct st_node_base_info {
+  bool present;
+  mpz_t miner_power, network_power;
+  bool eligible;
+  st_address worker_key;
+  uint64_t sector_size;
+  uint64_t *sectors; /* the active sectors at the lookback, for WinningPoSt */
+  uint8_t (*comm_r)[32];
+  size_t nsectors;
+  st_beacon_entry *entries; /* the rounds above the base, the last one round's */
+  size_t nentries;
+} st_node_base_info;
+void st_node_base_info_init(st_node_base_info *b);
+void st_node_base_info_free(st_node_base_info *b);
+st_code st_node_get_base_info(st_rpc_client *c, uint64_t miner, int64_t round, const st_tipset_key *key, st_node_base_info *out, st_err *err);
+
+/* StateGetRandomnessFromTickets (beacon false) or ...FromBeacon, on key (NULL: the head). */
+st_code st_node_randomness(st_rpc_client *c, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen, const st_tipset_key *key,
+                           uint8_t out[32], st_err *err);
+
+/* WalletVRF: the ECVRF proof by the key of addr over alpha. */
+st_code st_node_vrf(st_rpc_client *c, const st_address *addr, const uint8_t *alpha, size_t alen, uint8_t pi[ST_VRF_PROOF_LEN], st_err *err);
+
+/* MpoolPushMessage: the node fills nonce and gas, signs with From's key and adds it to its
+ * pool. m's nonce is ignored; gas fields left 0 are estimated (the estimate refuses a message
+ * that would fail: "the message would fail with exit code 16 ..."); max_fee (NULL or 0: none)
+ * caps GasFeeCap x GasLimit. *cid gets the signed message's CID. */
+st_code st_node_push(st_rpc_client *c, const st_message *m, const mpz_t max_fee, st_cid *cid, st_err *err);
+
+/* StateSearchMsg: found is false while the message is not on chain; else exit and height. */
+typedef struct st_node_lookup {
+  bool found;
+  int64_t exit_code;
+  int64_t height;
+} st_node_lookup;
+st_code st_node_search_msg(st_rpc_client *c, const st_cid *msg, st_node_lookup *out, st_err *err);
+
+/* MinerCreateBlock with the template's Miner, Parents, Ticket, ElectionProof, BeaconEntries,
+ * WinPoStProof and Height (the node picks the messages), then SyncSubmitBlock. *cid gets the
+ * block's CID and *nmsgs how many messages it holds. */
+st_code st_node_create_submit_block(st_rpc_client *c, const st_block_header *tmpl, st_cid *cid, size_t *nmsgs, st_err *err);
+
+/* StateMinerProvingDeadline for miner on key (NULL: the head). */
+st_code st_node_proving_deadline(st_rpc_client *c, uint64_t miner, const st_tipset_key *key, st_deadline_info *out, st_err *err);
+
+/* StateMinerPartitions for a deadline: each partition's sets. */
+typedef struct st_node_partition {
+  st_bitfield all, faulty, recovering, active;
+} st_node_partition;
+void st_node_partitions_free(st_node_partition *p, size_t n);
+st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key, st_node_partition **out, size_t *n,
+                           st_err *err);
+
+/* StateSectorGetInfo: the sealed commitment of an on-chain sector; *found false if none. */
+st_code st_node_sector_comm_r(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *found, uint8_t comm_r[32], st_err *err);
+
+#endif
