@@ -23,7 +23,7 @@ static st_code winning_post(const st_node_base_info *bi, uint64_t miner, const u
     memcpy(ps[i].comm_r, bi->comm_r[i], 32);
   }
   st_buf proof = ST_BUF_INIT;
-  if (!code && (code = st_winning_post_prove(info, miner, rand, ps, bi->nsectors, &proof, err))) st_err_wrap(err, code, "WinningPoSt");
+  if (!code && st_winning_post_prove(info, miner, rand, ps, bi->nsectors, &proof, err)) code = st_err_wrap(err, ST_EIO, "WinningPoSt");
   if (!code) code = st_block_header_add_post_proof(t, info->winning_proof, proof.data, proof.len, err);
   st_buf_free(&proof);
   free(ps);

@@ -280,6 +280,7 @@ void st_node_partitions_free(st_node_partition *p, size_t n) {
     st_bitfield_free(&p[i].all);
     st_bitfield_free(&p[i].faulty);
     st_bitfield_free(&p[i].recovering);
+    st_bitfield_free(&p[i].live);
     st_bitfield_free(&p[i].active);
   }
   free(p);
@@ -297,12 +298,12 @@ st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, 
   size_t k = json_is_array(r) ? json_array_size(r) : 0;
   st_node_partition *p = calloc(k + 1, sizeof *p);
   if (!p) code = st_err_set(err, ST_ENOMEM, "out of memory");
-  if (!code && !json_is_array(r)) code = bad(err, "StateMinerPartitions", "partition list");
+  if (!code && !json_is_array(r) && !json_is_null(r)) code = bad(err, "StateMinerPartitions", "partition list"); /* null: none */
   for (size_t i = 0; i < k && !code; i++) {
     const json_t *o = json_array_get(r, i);
-    st_bitfield *sets[] = {&p[i].all, &p[i].faulty, &p[i].recovering, &p[i].active};
-    static const char *const NAMES[] = {"AllSectors", "FaultySectors", "RecoveringSectors", "ActiveSectors"};
-    for (size_t s = 0; s < 4 && !code; s++) {
+    st_bitfield *sets[] = {&p[i].all, &p[i].faulty, &p[i].recovering, &p[i].live, &p[i].active};
+    static const char *const NAMES[] = {"AllSectors", "FaultySectors", "RecoveringSectors", "LiveSectors", "ActiveSectors"};
+    for (size_t s = 0; s < 5 && !code; s++) {
       st_bitfield_init(sets[s]);
       char what[96];
       snprintf(what, sizeof what, "StateMinerPartitions: [%zu].%s", i, NAMES[s]);
@@ -316,27 +317,41 @@ st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, 
     *n = 0;
     return code;
   }
-  *out = p;
+  if (!k) free(p); /* none: *out stays NULL */
+  else *out = p;
   *n = k;
   return ST_OK;
 }
 
-st_code st_node_sector_comm_r(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *found, uint8_t comm_r[32], st_err *err) {
+st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *filter, const st_tipset_key *key, st_node_sector **out, size_t *n,
+                        st_err *err) {
+  static const char M[] = "StateMinerSectors";
+  *out = NULL;
+  *n = 0;
   char addr[32];
   snprintf(addr, sizeof addr, "t0%llu", (unsigned long long)miner);
   json_t *r;
-  *found = false;
-  st_code code = call(c, "StateSectorGetInfo", json_pack("[s o []]", addr, st_chain_json_u64(sector)), &r, err);
+  st_code code = call(c, M, json_pack("[s o o]", addr, filter ? st_chain_json_bitfield(filter) : json_null(), key_json(key)), &r, err);
   if (code) return code;
-  if (!json_is_null(r)) {
+  size_t k = json_array_size(r);
+  st_node_sector *s = calloc(k + 1, sizeof *s);
+  if (!s) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  if (!code && !json_is_array(r) && !json_is_null(r)) code = bad(err, M, "sector list"); /* null: none */
+  for (size_t i = 0; i < k && !code; i++) {
+    const json_t *o = json_array_get(r, i);
     st_cid cid;
-    if (st_chain_json_get_cid(json_object_get(r, "SealedCID"), "StateSectorGetInfo: SealedCID", &cid, err)) code = ST_EINVAL;
-    else if (cid.digest_len != 32) code = bad(err, "StateSectorGetInfo", "SealedCID");
-    else {
-      memcpy(comm_r, cid.digest, 32);
-      *found = true;
-    }
+    if (!st_chain_json_u64_value(json_object_get(o, "SectorNumber"), &s[i].number)) code = bad(err, M, "SectorNumber");
+    else if (int_field(o, "Expiration", M, &s[i].expiration, err)) code = ST_EINVAL;
+    else if (st_chain_json_get_cid(json_object_get(o, "SealedCID"), "StateMinerSectors: SealedCID", &cid, err)) code = ST_EINVAL;
+    else if (cid.digest_len != 32) code = bad(err, M, "SealedCID");
+    else memcpy(s[i].comm_r, cid.digest, 32);
   }
   json_decref(r);
-  return code;
+  if (code) {
+    free(s);
+    return code;
+  }
+  *out = s;
+  *n = k;
+  return ST_OK;
 }

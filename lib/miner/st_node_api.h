@@ -79,13 +79,20 @@ st_code st_node_proving_deadline(st_rpc_client *c, uint64_t miner, const st_tips
 
 /* StateMinerPartitions for a deadline: each partition's sets. */
 typedef struct st_node_partition {
-  st_bitfield all, faulty, recovering, active;
+  st_bitfield all, faulty, recovering, live, active;
 } st_node_partition;
 void st_node_partitions_free(st_node_partition *p, size_t n);
 st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key, st_node_partition **out, size_t *n,
                            st_err *err);
 
-/* StateSectorGetInfo: the sealed commitment of an on-chain sector; *found false if none. */
-st_code st_node_sector_comm_r(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *found, uint8_t comm_r[32], st_err *err);
+/* StateMinerSectors over filter (NULL: all): each on-chain sector's number and comm_r, in
+ * number order. */
+typedef struct st_node_sector {
+  uint64_t number;
+  uint8_t comm_r[32];
+  int64_t expiration;
+} st_node_sector;
+st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *filter, const st_tipset_key *key, st_node_sector **out, size_t *n,
+                        st_err *err);
 
 #endif

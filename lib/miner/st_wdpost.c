@@ -1,0 +1,302 @@
+/* st_wdpost: proving and submitting one deadline's WindowPoSt; declaring recoveries. */
+#include "miner/st_wdpost.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chain/st_actors.h"
+#include "chain/st_rand.h"
+#include "core/st_encoding.h"
+#include "core/st_log.h"
+#include "miner/st_miner_msgs.h"
+#include "miner/st_node_api.h"
+
+#define LOG "storageminer"
+
+void st_wdpost_batch_init(st_wdpost_batch *b) { memset(b, 0, sizeof *b); }
+
+void st_wdpost_batch_free(st_wdpost_batch *b) {
+  for (size_t i = 0; i < b->nmsgs; i++) st_buf_free(&b->msgs[i].params);
+  free(b->msgs);
+  memset(b, 0, sizeof *b);
+}
+
+static double seconds_since(const struct timespec *t0) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The sectors a post must cover in a partition: live less the faults not recovering. */
+static st_code to_prove(const st_node_partition *p, st_bitfield *out, st_err *err) {
+  st_bitfield lost;
+  st_bitfield_init(&lost);
+  st_code code = st_bitfield_subtract(&p->faulty, &p->recovering, &lost, err);
+  if (!code) code = st_bitfield_subtract(&p->live, &lost, out, err);
+  st_bitfield_free(&lost);
+  return code;
+}
+
+static const st_node_sector *find_sector(const st_node_sector *s, size_t n, uint64_t number) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (s[mid].number == number) return &s[mid];
+    if (s[mid].number < number) lo = mid + 1;
+    else hi = mid;
+  }
+  return NULL;
+}
+
+/* Proves the sectors of numbers (in order) with randomness rand (a field element). */
+static st_code prove_sectors(const st_wdpost_cfg *cfg, const uint64_t *numbers, size_t n, const st_node_sector *onchain, size_t nonchain,
+                             const uint8_t rand[32], st_post_result *res, st_err *err) {
+  st_post_sector *ps = calloc(n + 1, sizeof *ps);
+  st_sector_paths *paths = calloc(n + 1, sizeof *paths);
+  st_code code = ps && paths ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n && !code; i++) {
+    const st_node_sector *s = find_sector(onchain, nonchain, numbers[i]);
+    if (!s) code = st_err_set(err, ST_ENOENT, "sector %llu of t0%llu is not on chain", (unsigned long long)numbers[i], (unsigned long long)cfg->miner);
+    else if (!(code = cfg->locate(cfg->locate_ctx, cfg->miner, numbers[i], &paths[i], err))) {
+      ps[i] = (st_post_sector){numbers[i], {0}, paths[i].sealed, paths[i].cache};
+      memcpy(ps[i].comm_r, s->comm_r, 32);
+    }
+  }
+  if (!code) code = st_window_post_prove(cfg->info, rand, ps, n, &cfg->post, res, err);
+  free(ps);
+  free(paths);
+  return code;
+}
+
+/* The numbers of every set bit of the sets, in order, appended to *out. */
+static st_code append_numbers(const st_bitfield *bf, uint64_t **out, size_t *n, st_err *err) {
+  uint64_t k = st_bitfield_count(bf);
+  uint64_t *grown = realloc(*out, (*n + k + 1) * sizeof **out);
+  if (!grown) return st_err_set(err, ST_ENOMEM, "out of memory");
+  *out = grown;
+  st_bitfield_iter it;
+  st_bitfield_iter_init(&it, bf);
+  uint64_t v;
+  while (st_bitfield_iter_next(&it, &v)) (*out)[(*n)++] = v;
+  return ST_OK;
+}
+
+/* The on-chain sectors in the union of sets. */
+static st_code load_sectors(const st_wdpost_cfg *cfg, const st_bitfield *sets, size_t nsets, st_node_sector **out, size_t *n, st_err *err) {
+  st_bitfield all;
+  st_bitfield_init(&all);
+  st_code code = ST_OK;
+  for (size_t i = 0; i < nsets && !code; i++) code = st_bitfield_union(&all, &sets[i], &all, err);
+  if (!code) code = st_node_sectors(cfg->node, cfg->miner, &all, NULL, out, n, err);
+  st_bitfield_free(&all);
+  return code;
+}
+
+static st_code draw(const st_wdpost_cfg *cfg, int64_t challenge, uint8_t rand[32], uint8_t commit[32], st_err *err) {
+  st_buf e = ST_BUF_INIT;
+  st_rand_entropy_id(cfg->miner, &e);
+  st_code code = st_node_randomness(cfg->node, true, ST_DST_WINDOW_POST, challenge, e.data, e.len, NULL, rand, err);
+  if (!code && commit) code = st_node_randomness(cfg->node, false, ST_DST_POST_CHAIN_COMMIT, challenge, NULL, 0, NULL, commit, err);
+  st_buf_free(&e);
+  return code;
+}
+
+/* One message's partitions, index[from..to) with their sets to prove: proves them and
+ * encodes the params into m. */
+static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const uint64_t *index, const st_bitfield *proving, size_t from,
+                           size_t to, const st_node_sector *onchain, size_t nonchain, const uint8_t fr[32], const uint8_t commit[32],
+                           st_wdpost_msg *m, int64_t height, st_err *err) {
+  uint64_t *numbers = NULL;
+  size_t n = 0;
+  st_code code = ST_OK;
+  for (size_t p = from; p < to && !code; p++) code = append_numbers(&proving[p], &numbers, &n, err);
+  st_post_result res;
+  memset(&res, 0, sizeof res);
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  if (!code) code = prove_sectors(cfg, numbers, n, onchain, nonchain, fr, &res, err);
+  double elapsed = seconds_since(&t0);
+  st_bitfield *skipped = calloc(to - from + 1, sizeof *skipped);
+  if (!code && !skipped) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t i = 0; i < res.nskipped && !code; i++) {
+    size_t p = from;
+    while (p < to && !st_bitfield_has(&proving[p], res.skipped[i].number)) p++;
+    st_logf(LOG, ST_LOG_ERROR, "when running wdpost for partition %llu, got err %s", (unsigned long long)(p < to ? index[p] : 0), res.skipped[i].error);
+    if (p < to) code = st_bitfield_set(&skipped[p - from], res.skipped[i].number, err);
+  }
+  st_post_partition *pp = calloc(to - from + 1, sizeof *pp);
+  if (!code && !pp) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t p = from; p < to && !code; p++) pp[p - from] = (st_post_partition){index[p], &skipped[p - from]};
+  if (!code) {
+    st_buf rb = ST_BUF_INIT;
+    st_base64_append(&rb, b->rand, 32, true);
+    char hs[24];
+    snprintf(hs, sizeof hs, "%lld", (long long)height);
+    st_log(LOG, ST_LOG_INFO, "running windowPost",
+           json_pack("{s:s%, s:o, s:s, s:I}", "chain-random", (const char *)rb.data, rb.len, "deadline", st_deadline_info_seed_json(&b->di),
+                     "height", hs, "skipped", (json_int_t)res.nskipped));
+    st_buf_free(&rb);
+  }
+  if (!code) st_log(LOG, ST_LOG_INFO, "generating windowPost", json_pack("{s:I}", "sectors", (json_int_t)(n - res.nskipped)));
+  if (!code) st_log(LOG, ST_LOG_INFO, "submitting window PoSt", json_pack("{s:f}", "elapsed", elapsed));
+  if (!code) {
+    m->params = (st_buf)ST_BUF_INIT;
+    m->partitions = to - from;
+    code = st_params_window_post(b->di.index, pp, to - from, cfg->info->window_proof, res.proof.data, res.proof.len, b->di.challenge, commit,
+                                 &m->params, err);
+  }
+  if (!code) {
+    b->sectors += n - res.nskipped;
+    b->skipped += res.nskipped;
+  }
+  for (size_t p = 0; skipped && p < to - from; p++) st_bitfield_free(&skipped[p]);
+  free(skipped);
+  free(pp);
+  st_post_result_free(&res);
+  free(numbers);
+  return code;
+}
+
+st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, st_wdpost_batch *out, st_err *err) {
+  st_wdpost_batch_free(out);
+  out->di = *di;
+  out->di.current_epoch = height; /* as logged: the deadline seen from the head */
+  st_node_partition *parts = NULL;
+  size_t np = 0, nonchain = 0;
+  st_node_sector *onchain = NULL;
+  st_code code = st_node_partitions(cfg->node, cfg->miner, di->index, NULL, &parts, &np, err);
+  if (code || !np) return code;
+  /* the partitions with something to prove (Lotus skips the others too) */
+  st_bitfield *proving = calloc(np, sizeof *proving);
+  uint64_t *index = calloc(np, sizeof *index);
+  size_t k = 0;
+  if (!proving || !index) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t p = 0; p < np && !code; p++)
+    if (!(code = to_prove(&parts[p], &proving[k], err)) && st_bitfield_count(&proving[k])) index[k++] = p;
+  if (!code && !k) goto done;
+  if (!code) code = load_sectors(cfg, proving, k, &onchain, &nonchain, err);
+  uint8_t fr[32], commit[32];
+  if (!code && !(code = draw(cfg, di->challenge, out->rand, commit, err))) {
+    memcpy(fr, out->rand, 32);
+    st_rand_to_fr(fr);
+  }
+  size_t per = cfg->max_partitions && cfg->max_partitions <= ST_POSTED_PARTITIONS_MAX ? cfg->max_partitions : ST_POSTED_PARTITIONS_MAX;
+  if (!code && !(out->msgs = calloc((k + per - 1) / per, sizeof *out->msgs))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t from = 0; from < k && !code; from += per) {
+    size_t to = from + per < k ? from + per : k;
+    if (!(code = prove_group(cfg, out, index, proving, from, to, onchain, nonchain, fr, commit, &out->msgs[out->nmsgs], height, err))) {
+      out->nmsgs++;
+      out->partitions += to - from;
+    }
+  }
+done:
+  if (code) st_err_wrap(err, code, "WindowPoSt for deadline %llu", (unsigned long long)di->index);
+  for (size_t p = 0; proving && p < np; p++) st_bitfield_free(&proving[p]);
+  free(proving);
+  free(index);
+  free(onchain);
+  st_node_partitions_free(parts, np);
+  return code;
+}
+
+st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int64_t height, st_cid *cids, st_err *err) {
+  if (height >= b->di.close)
+    return st_err_set(err, ST_ERANGE, "deadline %llu closed at epoch %lld and the head is at %lld: its proofs were not sent",
+                      (unsigned long long)b->di.index, (long long)b->di.close, (long long)height);
+  uint8_t now[32];
+  st_code code = draw(cfg, b->di.challenge, now, NULL, err);
+  if (!code && memcmp(now, b->rand, 32))
+    code = st_err_set(err, ST_ECONFLICT, "the chain changed below deadline %llu's Challenge (epoch %lld): proving again",
+                      (unsigned long long)b->di.index, (long long)b->di.challenge);
+  for (size_t i = 0; i < b->nmsgs && !code; i++) {
+    st_message m;
+    st_message_init(&m);
+    m.from = cfg->sender;
+    st_address_from_id(cfg->miner, &m.to, NULL);
+    m.method = ST_METHOD_SUBMIT_WINDOWED_POST;
+    code = st_chain_bytes_set(&m.params, b->msgs[i].params.data, b->msgs[i].params.len, err);
+    if (!code) code = st_node_push(cfg->node, &m, cfg->max_fee, &cids[i], err);
+    st_message_free(&m);
+    if (!code) {
+      char cs[ST_CID_STR_MAX];
+      st_cid_to_string(&cids[i], cs);
+      st_log(LOG, ST_LOG_INFO, "window PoSt submitted",
+             json_pack("{s:I, s:I, s:s}", "deadline", (json_int_t)b->di.index, "partitions", (json_int_t)b->msgs[i].partitions, "cid", cs));
+    }
+  }
+  return code;
+}
+
+st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared, st_cid *cid, st_err *err) {
+  *declared = 0;
+  if (height >= di->fault_cutoff)
+    return st_err_set(err, ST_ERANGE, "deadline %llu's FaultCutoff (epoch %lld) has passed (the head is at %lld): recoveries wait for its next period",
+                      (unsigned long long)di->index, (long long)di->fault_cutoff, (long long)height);
+  st_node_partition *parts = NULL;
+  size_t np = 0, nonchain = 0;
+  st_code code = st_node_partitions(cfg->node, cfg->miner, di->index, NULL, &parts, &np, err);
+  if (code || !np) return code;
+  st_bitfield *cand = calloc(np, sizeof *cand), *ok = calloc(np, sizeof *ok);
+  st_fault_decl *decls = calloc(np, sizeof *decls);
+  st_node_sector *onchain = NULL;
+  if (!cand || !ok || !decls) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t p = 0; p < np && !code; p++) code = st_bitfield_subtract(&parts[p].faulty, &parts[p].recovering, &cand[p], err);
+  if (!code) code = load_sectors(cfg, cand, np, &onchain, &nonchain, err);
+  size_t nd = 0;
+  static const uint8_t CHECK[32]; /* any field element: this only reads the challenged leaves */
+  for (size_t p = 0; p < np && !code; p++) {
+    if (!st_bitfield_count(&cand[p])) continue;
+    uint64_t *numbers = NULL;
+    size_t n = 0;
+    st_post_result res;
+    memset(&res, 0, sizeof res);
+    if (!(code = append_numbers(&cand[p], &numbers, &n, err))) code = prove_sectors(cfg, numbers, n, onchain, nonchain, CHECK, &res, err);
+    if (!code) code = st_bitfield_copy(&cand[p], &ok[p], err);
+    for (size_t i = 0; i < res.nskipped && !code; i++) {
+      st_bitfield one;
+      st_bitfield_init(&one);
+      if (!(code = st_bitfield_set(&one, res.skipped[i].number, err))) code = st_bitfield_subtract(&ok[p], &one, &ok[p], err);
+      st_bitfield_free(&one);
+    }
+    if (!code && st_bitfield_count(&ok[p])) {
+      decls[nd++] = (st_fault_decl){di->index, p, &ok[p]};
+      *declared += st_bitfield_count(&ok[p]);
+    }
+    st_post_result_free(&res);
+    free(numbers);
+  }
+  st_buf params = ST_BUF_INIT;
+  if (!code && nd && !(code = st_params_fault_decls(decls, nd, &params, err))) {
+    st_message m;
+    st_message_init(&m);
+    m.from = cfg->sender;
+    st_address_from_id(cfg->miner, &m.to, NULL);
+    m.method = ST_METHOD_DECLARE_FAULTS_RECOVERED;
+    code = st_chain_bytes_set(&m.params, params.data, params.len, err);
+    if (!code) code = st_node_push(cfg->node, &m, cfg->max_fee, cid, err);
+    st_message_free(&m);
+    if (!code) {
+      char cs[ST_CID_STR_MAX];
+      st_cid_to_string(cid, cs);
+      st_log(LOG, ST_LOG_INFO, "declare faults recovered Message CID",
+             json_pack("{s:s, s:I, s:I}", "cid", cs, "deadline", (json_int_t)di->index, "sectors", (json_int_t)*declared));
+    }
+  }
+  if (code) {
+    *declared = 0;
+    st_err_wrap(err, code, "recoveries for deadline %llu", (unsigned long long)di->index);
+  }
+  st_buf_free(&params);
+  for (size_t p = 0; p < np; p++) {
+    if (cand) st_bitfield_free(&cand[p]);
+    if (ok) st_bitfield_free(&ok[p]);
+  }
+  free(cand);
+  free(ok);
+  free(decls);
+  free(onchain);
+  st_node_partitions_free(parts, np);
+  return code;
+}

@@ -1,0 +1,183 @@
+/* st_wdpost against the in-process daemon of tests/nodefx.c, with real sealed 2 KiB sectors:
+ * a deadline proven and submitted with the seed's log lines; a sector whose cache folder is
+ * gone is skipped (the ERROR line names the path), the rest of the partition is still proven
+ * and the skipped sector turns faulty; with the folder back, st_wdpost_recover declares it and
+ * the next post restores the power. Submitting after Close, with changed randomness, and
+ * recovering after FaultCutoff are refused. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/st_fs.h"
+#include "core/st_log.h"
+#include "miner/st_node_api.h"
+#include "miner/st_wdpost.h"
+#include "nodefx.h"
+
+static nodefx F;
+static char logpath[300];
+
+static void config(nodefx *f, st_wdpost_cfg *cfg) {
+  *cfg = (st_wdpost_cfg){.node = f->c, .miner = NF_MINER, .sender = f->account, .info = nf_info2k(), .locate = nf_locate, .locate_ctx = f->store,
+                         .post = {.parallel = 2, .timeout_ms = 5000}};
+}
+
+static char *read_log(void) {
+  st_buf b = ST_BUF_INIT;
+  st_err err;
+  assert_int_equal(st_fs_read_file(logpath, 1 << 24, &b, &err), ST_OK);
+  char *s = strdup(st_buf_cstr(&b));
+  st_buf_free(&b);
+  return s;
+}
+
+/* Proves and submits deadline d's next instance; returns the batch's skipped count. */
+static size_t prove_and_submit(nodefx *f, uint64_t d, size_t want_sectors) {
+  st_wdpost_cfg cfg;
+  config(f, &cfg);
+  st_deadline_info di;
+  nf_next_instance(f, d, &di);
+  while (nf_height(f) > di.challenge) { /* this instance is under way (or proven): the next one */
+    nf_mine_next(f);
+    nf_next_instance(f, d, &di);
+  }
+  while (nf_height(f) <= di.challenge) nf_mine_next(f);
+  st_wdpost_batch b;
+  st_wdpost_batch_init(&b);
+  st_err err;
+  if (st_wdpost_prove(&cfg, &di, nf_height(f), &b, &err)) fail_msg("prove: %s", err.msg);
+  assert_int_equal(b.nmsgs, 1);
+  assert_int_equal(b.partitions, 1);
+  assert_int_equal(b.sectors, want_sectors);
+  /* not before Open: the node refuses the message (the estimate runs it) */
+  st_cid cid;
+  if (nf_height(f) < di.open - 1) {
+    assert_int_equal(st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err), ST_EINVAL);
+    tu_assert_err_contains(&err, "exit code 16");
+  }
+  while (nf_height(f) < di.open) nf_mine_next(f); /* rounds may be lost: the sector WinningPoSt picks may be unreadable */
+  if (st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err)) fail_msg("submit: %s", err.msg);
+  assert_int_equal(nf_landed(f, &cid), 0);
+  size_t skipped = b.skipped;
+  st_wdpost_batch_free(&b);
+  return skipped;
+}
+
+static void test_prove_skip_recover(void **state) {
+  nodefx *f = *state;
+  st_err err;
+  nf_mine_to(f, 3);
+  nf_create_miner(f);
+  nf_commit_sectors(f, 1, 2);
+  uint64_t d = nf_deadline_of(f, 1);
+  assert_int_equal(nf_deadline_of(f, 2), d); /* one partition holds both */
+  assert_int_equal(nf_power(f), 4096);
+
+  /* a clean deadline: both proven, the seed's lines in order */
+  assert_int_equal(prove_and_submit(f, d, 2), 0);
+  char *log = read_log();
+  const char *run = strstr(log, "\tINFO\tstorageminer\trunning windowPost\t{\"chain-random\": \"");
+  assert_non_null(run);
+  assert_non_null(strstr(run, "\"deadline\": {\"CurrentEpoch\":"));
+  assert_non_null(strstr(run, ", \"skipped\": 0}\n"));
+  const char *gen = strstr(run, "\tINFO\tstorageminer\tgenerating windowPost\t{\"sectors\": 2}\n");
+  assert_non_null(gen);
+  assert_non_null(strstr(gen, "\tINFO\tstorageminer\tsubmitting window PoSt\t{\"elapsed\": "));
+  free(log);
+  assert_int_equal(nf_power(f), 4096);
+
+  /* sector 2's cache folder gone: skipped, logged with its path, the rest still proven */
+  char cache[400], moved[420];
+  snprintf(cache, sizeof cache, "%s/cache/s-t01000-2", f->store);
+  snprintf(moved, sizeof moved, "%s.away", cache);
+  assert_int_equal(rename(cache, moved), 0);
+  assert_int_equal(prove_and_submit(f, d, 1), 1);
+  log = read_log();
+  char want[600];
+  snprintf(want, sizeof want, "\tERROR\tstorageminer\twhen running wdpost for partition 0, got err could not read from path=\"%s/p_aux\"", cache);
+  assert_non_null(strstr(log, want));
+  assert_non_null(strstr(log, ", \"skipped\": 1}\n"));
+  free(log);
+  nf_assert_rpc(f, "StateMinerFaults", "[\"t01000\", []]", "[2,1]");
+  assert_int_equal(nf_power(f), 2048);
+
+  /* still gone: nothing to declare */
+  st_wdpost_cfg cfg;
+  config(f, &cfg);
+  st_deadline_info di;
+  nf_next_instance(f, d, &di);
+  while (nf_height(f) >= di.fault_cutoff) { /* the instance after the one under way */
+    nf_mine_next(f);
+    nf_next_instance(f, d, &di);
+  }
+  uint64_t declared = 9;
+  st_cid cid;
+  assert_int_equal(st_wdpost_recover(&cfg, &di, nf_height(f), &declared, &cid, &err), ST_OK);
+  assert_int_equal(declared, 0);
+  /* back: declared before the cutoff, recovered by the next post */
+  assert_int_equal(rename(moved, cache), 0);
+  assert_int_equal(st_wdpost_recover(&cfg, &di, nf_height(f), &declared, &cid, &err), ST_OK);
+  assert_int_equal(declared, 1);
+  assert_int_equal(nf_landed(f, &cid), 0);
+  nf_assert_rpc(f, "StateMinerRecoveries", "[\"t01000\", []]", "[2,1]");
+  /* declared already: nothing more to send */
+  assert_int_equal(st_wdpost_recover(&cfg, &di, nf_height(f), &declared, &cid, &err), ST_OK);
+  assert_int_equal(declared, 0);
+  assert_int_equal(prove_and_submit(f, d, 2), 0);
+  nf_assert_rpc(f, "StateMinerFaults", "[\"t01000\", []]", "[0]");
+  assert_int_equal(nf_power(f), 4096);
+
+  /* refusals: a recovery past FaultCutoff, a submission past Close or on other randomness */
+  nf_next_instance(f, d, &di);
+  assert_int_equal(st_wdpost_recover(&cfg, &di, di.fault_cutoff, &declared, &cid, &err), ST_ERANGE);
+  tu_assert_err_contains(&err, "FaultCutoff");
+  nf_mine_to(f, di.challenge + 1);
+  st_wdpost_batch b;
+  st_wdpost_batch_init(&b);
+  assert_int_equal(st_wdpost_prove(&cfg, &di, nf_height(f), &b, &err), ST_OK);
+  assert_int_equal(st_wdpost_submit(&cfg, &b, di.close, &cid, &err), ST_ERANGE);
+  tu_assert_err_contains(&err, "closed at epoch");
+  b.rand[0] ^= 1;
+  assert_int_equal(st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err), ST_ECONFLICT);
+  tu_assert_err_contains(&err, "the chain changed below deadline");
+  st_wdpost_batch_free(&b);
+}
+
+/* A deadline without partitions gives an empty batch and no log line. */
+static void test_empty_deadline(void **state) {
+  nodefx *f = *state;
+  st_wdpost_cfg cfg;
+  config(f, &cfg);
+  st_deadline_info now;
+  st_err err;
+  assert_int_equal(st_node_proving_deadline(f->c, NF_MINER, NULL, &now, &err), ST_OK);
+  uint64_t d = (nf_deadline_of(f, 1) + 5) % (uint64_t)now.policy.deadlines;
+  st_deadline_info di;
+  nf_next_instance(f, d, &di);
+  st_wdpost_batch b;
+  st_wdpost_batch_init(&b);
+  if (st_wdpost_prove(&cfg, &di, nf_height(f), &b, &err)) fail_msg("%s", err.msg);
+  if (b.nmsgs) fail_msg("deadline %llu: %zu messages, %zu partitions", (unsigned long long)d, b.nmsgs, b.partitions);
+  assert_int_equal(b.partitions, 0);
+  st_wdpost_batch_free(&b);
+}
+
+static int setup(void **state) {
+  nf_open(&F);
+  snprintf(logpath, sizeof logpath, "%s/poster.log", F.dir);
+  assert_int_equal(st_log_set_file(logpath, NULL), ST_OK);
+  *state = &F;
+  return 0;
+}
+
+static int teardown(void **state) {
+  st_log_set_file(NULL, NULL);
+  nf_close(*state);
+  return 0;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_prove_skip_recover), cmocka_unit_test(test_empty_deadline)};
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,78 @@
+/* nodefx: a chain daemon in-process (st_chain + st_fullnode) serving its JSON-RPC API on
+ * loopback, and a miner side that reaches it only through that API (lib/miner), for the
+ * tests in tests/miner/. The genesis is far in the past, so every height is free to build:
+ * nf_mine makes the round's block through st_blockprod_round once the network has power at the
+ * lookback, and a bootstrap block (as the daemon's producer) before that. The account (t0100,
+ * key in the node's wallet) owns and works miner t01000. */
+#ifndef NODEFX_H
+#define NODEFX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chain/st_chain.h"
+#include "chain/st_deadline.h"
+#include "net/st_http_server.h"
+#include "proofs/st_sector.h"
+#include "rpc/st_fullnode.h"
+#include "rpc/st_jsonrpc.h"
+#include "rpc/st_rpc_client.h"
+
+#define NF_MINER 1000
+#define NF_MAX_SECTORS 16
+
+typedef struct nodefx {
+  char dir[256], store[300];
+  st_genesis g;
+  st_chain *chain;
+  st_fullnode node;
+  st_rpc *rpc;
+  st_http_server *http;
+  st_rpc_client *c;
+  uint8_t sk[32], beacon_sk[32];
+  st_address account;
+  bool miner_exists;
+  uint8_t comm_r[NF_MAX_SECTORS + 1][32]; /* by sector number */
+  int64_t won, nulls; /* rounds the miner won and lost through st_blockprod_round */
+  int64_t last_round; /* the last round tried */
+  int64_t lost_io;    /* rounds won whose WinningPoSt could not read its sector */
+} nodefx;
+
+void nf_open(nodefx *f);
+void nf_close(nodefx *f);
+const st_sector_info *nf_info2k(void);
+
+int64_t nf_height(nodefx *f);
+/* A call that must succeed: its result (a new reference). */
+json_t *nf_rpc(nodefx *f, const char *method, const char *params_text);
+/* The result must equal want_text (JSON). */
+void nf_assert_rpc(nodefx *f, const char *method, const char *params, const char *want_text);
+/* The miner's raw power (equal to its QA power: no deals). */
+long nf_power(nodefx *f);
+
+/* Round epoch (each round is tried once: a lost one is a null round). */
+void nf_mine(nodefx *f, int64_t epoch);
+/* The next round not tried yet. */
+void nf_mine_next(nodefx *f);
+/* Rounds until h has been tried (the head may stay below h after null rounds). */
+void nf_mine_to(nodefx *f, int64_t h);
+/* MpoolPushMessage from the account (gas_limit 0: estimated). */
+st_code nf_push(nodefx *f, uint64_t to, uint64_t method, const st_buf *params, const char *value, int64_t gas_limit, st_cid *cid, st_err *err);
+/* Mines until the message is on chain: its exit code. */
+int64_t nf_landed(nodefx *f, const st_cid *cid);
+void nf_send_ok(nodefx *f, uint64_t to, uint64_t method, const st_buf *params, const char *value);
+
+/* The sector locator over f->store (a st_sector_locate_fn; ctx is the store path). */
+st_code nf_locate(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err);
+void nf_randomness(nodefx *f, bool beacon, int64_t dst, int64_t round, uint8_t out[32]);
+
+void nf_create_miner(nodefx *f);
+/* Seals sectors first..first+count-1, pre-commits them, waits for the seed and prove-commits. */
+void nf_commit_sectors(nodefx *f, uint64_t first, uint64_t count);
+/* Which deadline holds sector (through StateMinerPartitions). */
+uint64_t nf_deadline_of(nodefx *f, uint64_t sector);
+/* The next instance of deadline d that has not elapsed at the head. */
+void nf_next_instance(nodefx *f, uint64_t d, st_deadline_info *out);
+
+#endif
