@@ -62,7 +62,7 @@ long nf_power(nodefx *f) {
   return atol(s);
 }
 
-static void bootstrap(nodefx *f, int64_t epoch) {
+void nf_bootstrap(nodefx *f, int64_t epoch) {
   st_block_header b;
   st_block_header_init(&b);
   st_err err;
@@ -89,19 +89,22 @@ st_code nf_locate(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *o
 
 /* One round: the miner's, through the API, once the network has power at the lookback; a
  * bootstrap block before that. */
+bool nf_bootstrap_due(nodefx *f, int64_t epoch) {
+  if (!f->miner_exists) return true;
+  st_err err;
+  st_node_base_info bi;
+  st_node_base_info_init(&bi);
+  if (st_node_get_base_info(f->c, NF_MINER, epoch, NULL, &bi, &err)) fail_msg("base info at %lld: %s", (long long)epoch, err.msg);
+  bool due = !bi.present || !mpz_sgn(bi.network_power);
+  st_node_base_info_free(&bi);
+  return due;
+}
+
 void nf_mine(nodefx *f, int64_t epoch) {
   f->last_round = epoch;
   st_err err;
-  bool bootstrap_allowed = !f->miner_exists;
-  if (!bootstrap_allowed) {
-    st_node_base_info bi;
-    st_node_base_info_init(&bi);
-    if (st_node_get_base_info(f->c, NF_MINER, epoch, NULL, &bi, &err)) fail_msg("base info at %lld: %s", (long long)epoch, err.msg);
-    bootstrap_allowed = !bi.present || !mpz_sgn(bi.network_power);
-    st_node_base_info_free(&bi);
-  }
-  if (bootstrap_allowed) {
-    bootstrap(f, epoch);
+  if (nf_bootstrap_due(f, epoch)) {
+    nf_bootstrap(f, epoch);
     return;
   }
   st_blockprod_result r;

@@ -51,6 +51,9 @@ void nf_assert_rpc(nodefx *f, const char *method, const char *params, const char
 /* The miner's raw power (equal to its QA power: no deals). */
 long nf_power(nodefx *f);
 
+/* Whether round epoch is the bootstrap producer's (no power at the lookback), and its block. */
+bool nf_bootstrap_due(nodefx *f, int64_t epoch);
+void nf_bootstrap(nodefx *f, int64_t epoch);
 /* Round epoch (each round is tried once: a lost one is a null round). */
 void nf_mine(nodefx *f, int64_t epoch);
 /* The next round not tried yet. */

@@ -355,3 +355,46 @@ st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *fil
   *n = k;
   return ST_OK;
 }
+
+st_code st_node_post_submissions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key, st_bitfield *out, st_err *err) {
+  json_t *r;
+  st_code code = call(c, "StateMinerDeadlines", miner_params(miner, key), &r, err);
+  if (code) return code;
+  const json_t *d = json_array_get(r, deadline);
+  if (!d) code = bad(err, "StateMinerDeadlines", "deadline entry");
+  else code = st_chain_json_get_bitfield(json_object_get(d, "PostSubmissions"), "StateMinerDeadlines: PostSubmissions", out, err);
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_address *to, uint64_t method, const uint8_t *params, size_t len,
+                             bool *found, st_cid *cid, st_err *err) {
+  *found = false;
+  json_t *r;
+  st_code code = call(c, "MpoolPending", json_pack("[[]]"), &r, err);
+  if (code) return code;
+  for (size_t i = 0; i < json_array_size(r) && !code && !*found; i++) {
+    st_signed_message sm;
+    st_signed_message_init(&sm);
+    if (st_signed_message_from_json(json_array_get(r, i), &sm, err)) code = st_err_wrap(err, ST_EINVAL, "MpoolPending: [%zu]", i);
+    const st_message *m = &sm.message;
+    if (!code && m->method == method && st_address_equal(&m->from, from) && st_address_equal(&m->to, to) && m->params.len == len &&
+        (!len || !memcmp(m->params.data, params, len))) {
+      *found = true;
+      code = st_signed_message_cid(&sm, cid, err);
+    }
+    st_signed_message_free(&sm);
+  }
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_network(st_rpc_client *c, st_network *out, uint64_t *genesis_time, st_err *err) {
+  json_t *r;
+  st_code code = call(c, "StateGetNetworkParams", NULL, &r, err);
+  if (code) return code;
+  if (st_network_from_json(json_object_get(r, "Spacetime"), out, err)) code = st_err_wrap(err, ST_EINVAL, "StateGetNetworkParams: Spacetime");
+  else if (!st_chain_json_u64_value(json_object_get(r, "GenesisTimestamp"), genesis_time)) code = bad(err, "StateGetNetworkParams", "GenesisTimestamp");
+  json_decref(r);
+  return code;
+}

@@ -13,6 +13,7 @@
 
 #include "chain/st_chain_types.h"
 #include "chain/st_deadline.h"
+#include "chain/st_network.h"
 #include "codec/st_address.h"
 #include "codec/st_bitfield.h"
 #include "codec/st_cid.h"
@@ -29,6 +30,9 @@ typedef struct st_node_head {
 void st_node_head_init(st_node_head *h);
 void st_node_head_free(st_node_head *h);
 st_code st_node_chain_head(st_rpc_client *c, st_node_head *out, st_err *err);
+
+/* StateGetNetworkParams: the chain's network parameters and its genesis time. */
+st_code st_node_network(st_rpc_client *c, st_network *out, uint64_t *genesis_time, st_err *err);
 
 /* MinerGetBaseInfo for miner (an ID) at round on key (NULL: the head). present is false when
  * the node answers null (the miner did not exist at the lookback). */
@@ -61,6 +65,11 @@ st_code st_node_vrf(st_rpc_client *c, const st_address *addr, const uint8_t *alp
  * caps GasFeeCap x GasLimit. *cid gets the signed message's CID. */
 st_code st_node_push(st_rpc_client *c, const st_message *m, const mpz_t max_fee, st_cid *cid, st_err *err);
 
+/* MpoolPending: whether a message from `from` to `to` with method and exactly these params is
+ * waiting in the node's pool, and its CID (a sender checks before sending again). */
+st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_address *to, uint64_t method, const uint8_t *params, size_t len,
+                             bool *found, st_cid *cid, st_err *err);
+
 /* StateSearchMsg: found is false while the message is not on chain; else exit and height. */
 typedef struct st_node_lookup {
   bool found;
@@ -84,6 +93,9 @@ typedef struct st_node_partition {
 void st_node_partitions_free(st_node_partition *p, size_t n);
 st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key, st_node_partition **out, size_t *n,
                            st_err *err);
+
+/* StateMinerDeadlines: deadline's PostSubmissions (the partitions proven this period). */
+st_code st_node_post_submissions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key, st_bitfield *out, st_err *err);
 
 /* StateMinerSectors over filter (NULL: all): each on-chain sector's number and comm_r, in
  * number order. */

@@ -159,7 +159,8 @@ static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const u
   return code;
 }
 
-st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, st_wdpost_batch *out, st_err *err) {
+st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, const st_bitfield *skip, st_wdpost_batch *out,
+                        st_err *err) {
   st_wdpost_batch_free(out);
   out->di = *di;
   out->di.current_epoch = height; /* as logged: the deadline seen from the head */
@@ -174,7 +175,7 @@ st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, in
   size_t k = 0;
   if (!proving || !index) code = st_err_set(err, ST_ENOMEM, "out of memory");
   for (size_t p = 0; p < np && !code; p++)
-    if (!(code = to_prove(&parts[p], &proving[k], err)) && st_bitfield_count(&proving[k])) index[k++] = p;
+    if ((!skip || !st_bitfield_has(skip, p)) && !(code = to_prove(&parts[p], &proving[k], err)) && st_bitfield_count(&proving[k])) index[k++] = p;
   if (!code && !k) goto done;
   if (!code) code = load_sectors(cfg, proving, k, &onchain, &nonchain, err);
   uint8_t fr[32], commit[32];

@@ -27,6 +27,7 @@
 
 #include "chain/st_deadline.h"
 #include "codec/st_address.h"
+#include "codec/st_bitfield.h"
 #include "core/st_buf.h"
 #include "core/st_err.h"
 #include "miner/st_blockprod.h"
@@ -60,9 +61,11 @@ typedef struct st_wdpost_batch {
 void st_wdpost_batch_init(st_wdpost_batch *b);
 void st_wdpost_batch_free(st_wdpost_batch *b);
 
-/* Proves deadline di (its Index and Challenge) at head height. A deadline without partitions
- * gives an empty batch. */
-st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, st_wdpost_batch *out, st_err *err);
+/* Proves deadline di (its Index and Challenge) at head height, leaving out the partitions in
+ * skip (NULL: none; the poster passes those already proven this period). A deadline with
+ * nothing to prove gives an empty batch. */
+st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, const st_bitfield *skip, st_wdpost_batch *out,
+                        st_err *err);
 
 /* Sends the batch at head height; cids gets one CID per message (b->nmsgs of them).
  * ST_ECONFLICT if the randomness at Challenge changed; ST_ERANGE if height is past Close. */

@@ -81,6 +81,22 @@ static st_code m_version(void *ctx, const st_rpc_call *call, json_t *params, jso
   return ST_OK;
 }
 
+/* StateGetNetworkParams: Lotus's fields, plus (our extension) "Spacetime", every network
+ * parameter (st_network_to_json), and "GenesisTimestamp", so a miner needs no genesis file. */
+static st_code m_state_get_network_params(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  (void)call;
+  (void)params;
+  (void)err;
+  const st_network *net = st_chain_network(n->chain);
+  char minp[32];
+  snprintf(minp, sizeof minp, "%lld", (long long)net->consensus_min_power);
+  *result = json_pack("{ss sI ss sI so sI}", "NetworkName", net->name, "BlockDelaySecs", (json_int_t)net->block_delay, "ConsensusMinerMinPower", minp,
+                      "PreCommitChallengeDelay", (json_int_t)net->precommit_challenge_delay, "Spacetime", st_network_to_json(net), "GenesisTimestamp",
+                      (json_int_t)st_chain_genesis_time(n->chain));
+  return ST_OK;
+}
+
 static st_code tipset_result(st_fullnode *n, st_tipset *ts, st_code code, json_t **result, st_err *err) {
   if (!code) code = st_tipset_to_json(ts, n->network, result, err);
   st_tipset_free(ts);
@@ -1894,6 +1910,7 @@ static st_code m_miner_create_block(void *ctx, const st_rpc_call *call, json_t *
 static const st_rpc_method METHODS[] = {
     M("Version", ST_PERM_READ, 0, 0, m_version),
     M("ChainHead", ST_PERM_READ, 0, 0, m_chain_head),
+    M("StateGetNetworkParams", ST_PERM_READ, 0, 0, m_state_get_network_params),
     M("ChainGetTipSet", ST_PERM_READ, 1, 1, m_chain_get_tipset),
     M("ChainGetTipSetByHeight", ST_PERM_READ, 1, 2, m_chain_get_tipset_by_height),
     M("ChainGetBlock", ST_PERM_READ, 1, 1, m_chain_get_block),

@@ -46,7 +46,7 @@ static size_t prove_and_submit(nodefx *f, uint64_t d, size_t want_sectors) {
   st_wdpost_batch b;
   st_wdpost_batch_init(&b);
   st_err err;
-  if (st_wdpost_prove(&cfg, &di, nf_height(f), &b, &err)) fail_msg("prove: %s", err.msg);
+  if (st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err)) fail_msg("prove: %s", err.msg);
   assert_int_equal(b.nmsgs, 1);
   assert_int_equal(b.partitions, 1);
   assert_int_equal(b.sectors, want_sectors);
@@ -135,7 +135,7 @@ static void test_prove_skip_recover(void **state) {
   nf_mine_to(f, di.challenge + 1);
   st_wdpost_batch b;
   st_wdpost_batch_init(&b);
-  assert_int_equal(st_wdpost_prove(&cfg, &di, nf_height(f), &b, &err), ST_OK);
+  assert_int_equal(st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err), ST_OK);
   assert_int_equal(st_wdpost_submit(&cfg, &b, di.close, &cid, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "closed at epoch");
   b.rand[0] ^= 1;
@@ -157,7 +157,7 @@ static void test_empty_deadline(void **state) {
   nf_next_instance(f, d, &di);
   st_wdpost_batch b;
   st_wdpost_batch_init(&b);
-  if (st_wdpost_prove(&cfg, &di, nf_height(f), &b, &err)) fail_msg("%s", err.msg);
+  if (st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err)) fail_msg("%s", err.msg);
   if (b.nmsgs) fail_msg("deadline %llu: %zu messages, %zu partitions", (unsigned long long)d, b.nmsgs, b.partitions);
   assert_int_equal(b.partitions, 0);
   st_wdpost_batch_free(&b);
