@@ -23,7 +23,7 @@
 #define NF_MAX_SECTORS 16
 
 typedef struct nodefx {
-  char dir[256], store[300];
+  char dir[256], store[600];
   st_genesis g;
   st_chain *chain;
   st_fullnode node;

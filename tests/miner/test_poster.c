@@ -67,7 +67,7 @@ static void test_poster(void **state) {
                 (unsigned long long)p.stats.blocks_mined, (unsigned long long)p.stats.rounds_tried);
 
   /* sector 2's cache folder removed: skipped, faulty, its power gone; sector 1 still proven */
-  char cache[400], moved[420];
+  char cache[700], moved[720];
   snprintf(cache, sizeof cache, "%s/cache/s-t01000-2", f->store);
   snprintf(moved, sizeof moved, "%s.away", cache);
   assert_int_equal(rename(cache, moved), 0);
@@ -78,7 +78,7 @@ static void test_poster(void **state) {
   assert_true(p.stats.posts_landed > landed); /* sector 1's partition was still proven */
   st_buf_reset(&log);
   assert_int_equal(st_fs_read_file(logpath, 1 << 26, &log, &err), ST_OK);
-  char want[600];
+  char want[900];
   snprintf(want, sizeof want, "\tERROR\tstorageminer\twhen running wdpost for partition 0, got err could not read from path=\"%s/p_aux\"", cache);
   assert_non_null(strstr(st_buf_cstr(&log), want));
 

@@ -88,13 +88,13 @@ static void test_prove_skip_recover(void **state) {
   assert_int_equal(nf_power(f), 4096);
 
   /* sector 2's cache folder gone: skipped, logged with its path, the rest still proven */
-  char cache[400], moved[420];
+  char cache[700], moved[720];
   snprintf(cache, sizeof cache, "%s/cache/s-t01000-2", f->store);
   snprintf(moved, sizeof moved, "%s.away", cache);
   assert_int_equal(rename(cache, moved), 0);
   assert_int_equal(prove_and_submit(f, d, 1), 1);
   log = read_log();
-  char want[600];
+  char want[900];
   snprintf(want, sizeof want, "\tERROR\tstorageminer\twhen running wdpost for partition 0, got err could not read from path=\"%s/p_aux\"", cache);
   assert_non_null(strstr(log, want));
   assert_non_null(strstr(log, ", \"skipped\": 1}\n"));

@@ -1,0 +1,74 @@
+/* st_sealer: committed-capacity sectors from pledge to Proving, as a persisted state machine
+ * (DESIGN.md section 10; the seed's sealer). Every sector is a row of the miner repo's
+ * sealing database (SQLite); each state change is one committed UPDATE, so a kill -9 at any
+ * moment resumes where it was. The states are Lotus's names:
+ *
+ *   Packing         allocate a storage node through the registry (which records the sector's
+ *                   sealed and cache files there), or the dist-path itself without one
+ *   PreCommit1      draw the seal ticket and seal (labels, trees, replica, p_aux)
+ *   PreCommitting   send PreCommitSector        -> PreCommitWait -> WaitSeed
+ *   WaitSeed        wait until the seed is drawn and confidence epochs old
+ *   Committing      prove (PoRep), send ProveCommitSector -> CommitWait -> FinalizeSector
+ *   FinalizeSector  drop the layers, keep the replica, the trees and p_aux -> Proving
+ *
+ * Failures: SealPreCommit1Failed, PreCommitFailed and CommitFailed keep the error and go back
+ * (re-seal with a new ticket, or prove again) up to max_retries times, then stay for the
+ * operator to see. No message is ever sent twice: before sending, the chain (is the sector
+ * pre-committed or committed already?) and the node's pool (is our message waiting?) are asked
+ * first, and a message's CID is recorded before anything else happens. */
+#ifndef ST_SEALER_H
+#define ST_SEALER_H
+
+#include <gmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "codec/st_address.h"
+#include "core/st_err.h"
+#include "proofs/st_sector.h"
+#include "registry/st_registry_client.h"
+#include "rpc/st_rpc_client.h"
+
+typedef struct st_sealer_cfg {
+  st_rpc_client *node;
+  uint64_t miner;
+  st_address sender;        /* the worker's key address */
+  const st_sector_info *info;
+  st_regc *registry;        /* NULL: seal under dist_path itself */
+  const char *dist_path;
+  int64_t group;            /* registry group to seal in; -1: any */
+  int64_t confidence;       /* epochs past the seed epoch before proving; the ticket's age too */
+  int64_t lifetime;         /* sector expiration, in epochs after the pre-commit */
+  int max_retries;
+  mpz_srcptr max_fee;       /* per message (NULL: no cap) */
+} st_sealer_cfg;
+
+typedef struct st_sealer st_sealer;
+
+/* Opens (creating) the sealing database at db_path. cfg is copied; its pointers must outlive
+ * the sealer. */
+st_code st_sealer_open(const st_sealer_cfg *cfg, const char *db_path, st_sealer **out, st_err *err);
+void st_sealer_close(st_sealer *s);
+
+/* sectors pledge: a new committed-capacity sector in Packing; *number gets its number. */
+st_code st_sealer_pledge(st_sealer *s, uint64_t *number, st_err *err);
+
+/* Moves every sector on as far as the head allows; *changed gets how many state changes were
+ * made. A sector's failure is recorded on it (and logged), not returned; the return is the
+ * node or the database failing. */
+st_code st_sealer_step(st_sealer *s, int *changed, st_err *err);
+
+typedef struct st_sealing_sector {
+  uint64_t number;
+  char state[32];
+  char error[512];
+  int64_t retries;
+  int64_t updated; /* unix seconds */
+  char root[512];  /* where its files are: <dist>/<type>/<host>, or the dist-path */
+} st_sealing_sector;
+/* Every sector, by number. Caller frees *out. */
+st_code st_sealer_list(st_sealer *s, st_sealing_sector **out, size_t *n, st_err *err);
+/* Sectors not yet Proving and not given up on (for the pledge loop's concurrency). */
+st_code st_sealer_in_flight(st_sealer *s, size_t *n, st_err *err);
+
+#endif
