@@ -78,6 +78,7 @@ int st_cmd_genesis(int argc, char **argv) {
 typedef struct daemon_ctx {
   st_chain *chain;
   st_fullnode node;
+  bool standing_by; /* the producer waits: the network has power */
 } daemon_ctx;
 
 static void on_head(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted) {
@@ -175,6 +176,26 @@ static void produce(daemon_ctx *d, const st_address *producer) {
     st_tipset_free(&head);
     return;
   }
+  /* bootstrap blocks only while nobody has power at the election's lookback */
+  st_tipset lb;
+  st_tipset_init(&lb);
+  int64_t at = epoch - st_chain_network(d->chain)->election_lookback;
+  bool powered = false;
+  if (!st_chain_tipset_at(d->chain, at > 0 ? at : 0, &lb, NULL)) {
+    st_power_state ps; /* initialised by the call, whatever it returns */
+    powered = !st_chain_power_state(d->chain, &lb.key, &ps, NULL) && mpz_sgn(ps.total_qa) > 0;
+    st_power_state_free(&ps);
+  }
+  st_tipset_free(&lb);
+  if (powered != d->standing_by) {
+    d->standing_by = powered;
+    st_logf("chain", ST_LOG_INFO, powered ? "the network has power at the lookback: blocks now come from elected miners, the producer stands by"
+                                          : "no power at the lookback: the producer makes the blocks");
+  }
+  if (powered) {
+    st_tipset_free(&head);
+    return;
+  }
   uint8_t sk[32];
   st_block_header b;
   st_block_header_init(&b);
@@ -209,7 +230,7 @@ int st_cmd_daemon(int argc, char **argv) {
       ST_FLAG("genesis", ST_FLAG_VALUE, "FILE", "the genesis file (needed on first start; kept in the repo)"),
       ST_FLAG("api", ST_FLAG_VALUE, "PORT", "API port on 127.0.0.1 (default 1234; 0 picks a free one)"),
       ST_FLAG("api-host", ST_FLAG_VALUE, "IP", "API address (default 127.0.0.1)"),
-      ST_FLAG("producer", ST_FLAG_VALUE, "ADDR", "until consensus lands, build a block every epoch as this wallet address"),
+      ST_FLAG("producer", ST_FLAG_VALUE, "ADDR", "build each epoch's block as this wallet address while no miner has power (bootstrap)"),
       ST_FLAG("beacon-key", ST_FLAG_VALUE, "FILE", "the beacon's secret key (default: the genesis FILE's FILE.beacon-key; kept in the repo)"),
   };
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};

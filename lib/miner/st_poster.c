@@ -76,8 +76,11 @@ static void next_deadline(const st_deadline_info *d, int64_t height, st_deadline
   st_deadline_new(&d->policy, ps, i, height, out);
 }
 
-/* Waits for sent messages; false while some are not on chain. */
+/* Waits for sent messages; false while some are not on chain. When all landed with exit 0 the
+ * deadline is done (the chain shows the proofs in the state after their tipset, so asking
+ * again at once would prove them twice); when one failed, its partitions are proven again. */
 static bool sent_landed(st_poster *p, st_poster_dl *d) {
+  bool all_ok = true;
   for (size_t i = 0; i < d->nsent; i++) {
     st_node_lookup l;
     st_err err;
@@ -92,6 +95,7 @@ static bool sent_landed(st_poster *p, st_poster_dl *d) {
       st_logf(LOG, ST_LOG_ERROR, "window PoSt message %s for deadline %llu failed on chain with exit code %lld", cs, (unsigned long long)d->di.index,
               (long long)l.exit_code);
       p->stats.posts_failed++;
+      all_ok = false;
     } else {
       p->stats.posts_landed++;
     }
@@ -99,8 +103,9 @@ static bool sent_landed(st_poster *p, st_poster_dl *d) {
   free(d->sent);
   d->sent = NULL;
   d->nsent = 0;
-  st_wdpost_batch_free(&d->batch); /* what did not land is proven again, if time remains */
+  st_wdpost_batch_free(&d->batch);
   d->proven = false;
+  d->done = all_ok;
   return true;
 }
 
@@ -108,7 +113,7 @@ static void work(st_poster *p, st_poster_dl *d, int64_t h) {
   st_err err;
   const st_deadline_info *di = &d->di;
   if (d->done) return;
-  if (d->nsent && !sent_landed(p, d)) return;
+  if (d->nsent && (!sent_landed(p, d) || d->done)) return;
   if (h >= di->close) {
     st_logf(LOG, ST_LOG_WARN, "deadline %llu closed at epoch %lld before all its partitions were proven", (unsigned long long)di->index,
             (long long)di->close);

@@ -38,7 +38,8 @@ typedef struct sector {
   uint64_t number;
   char state[32];
   char root[ST_PATH_MAX];
-  int64_t ticket_epoch, expiration, precommit_epoch, retries;
+  int64_t ticket_epoch, expiration, precommit_epoch, retries, updated;
+  bool has_error;
   uint8_t ticket[32], comm_d[32], comm_r[32];
   bool has_seal;
   char precommit_cid[ST_CID_STR_MAX], commit_cid[ST_CID_STR_MAX];
@@ -104,6 +105,8 @@ static void read_sector(const st_db_rows *r, int i, sector *out) {
   out->precommit_epoch = st_db_cell_i64(r, i, 9);
   snprintf(out->commit_cid, sizeof out->commit_cid, "%s", st_db_cell(r, i, 10) ? st_db_cell(r, i, 10) : "");
   out->retries = st_db_cell_i64(r, i, 12);
+  out->updated = st_db_cell_i64(r, i, 13);
+  out->has_error = st_db_cell(r, i, 11) && st_db_cell(r, i, 11)[0];
 }
 
 /* Sets the state (and error, "" to clear) in one UPDATE, plus the named extra column. */
@@ -345,6 +348,8 @@ static st_code step_retry(st_sealer *s, sector *x, st_err *err) {
 
 /* One sector as far as it goes now. */
 static st_code advance(st_sealer *s, sector *x, int64_t head, int *changed, st_err *err) {
+  /* after a failure, wait retry_secs before trying again */
+  if (x->has_error && (strstr(x->state, "Failed") || !strcmp(x->state, "Packing")) && (int64_t)time(NULL) - x->updated < s->cfg.retry_secs) return ST_OK;
   for (int guard = 0; guard < 16; guard++) {
     char before[32];
     snprintf(before, sizeof before, "%s", x->state);

@@ -40,6 +40,7 @@ typedef struct st_sealer_cfg {
   int64_t confidence;       /* epochs past the seed epoch before proving; the ticket's age too */
   int64_t lifetime;         /* sector expiration, in epochs after the pre-commit */
   int max_retries;
+  int64_t retry_secs;       /* seconds between a failure and the next try */
   mpz_srcptr max_fee;       /* per message (NULL: no cap) */
 } st_sealer_cfg;
 

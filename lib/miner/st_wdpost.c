@@ -203,8 +203,8 @@ done:
 }
 
 st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int64_t height, st_cid *cids, st_err *err) {
-  if (height >= b->di.close)
-    return st_err_set(err, ST_ERANGE, "deadline %llu closed at epoch %lld and the head is at %lld: its proofs were not sent",
+  if (height + 1 >= b->di.close) /* the message would land at height + 1 at the earliest */
+    return st_err_set(err, ST_ERANGE, "deadline %llu closes at epoch %lld and the head is at %lld: too late to send its proofs",
                       (unsigned long long)b->di.index, (long long)b->di.close, (long long)height);
   uint8_t now[32];
   st_code code = draw(cfg, b->di.challenge, now, NULL, err);

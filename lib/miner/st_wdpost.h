@@ -68,7 +68,8 @@ st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, in
                         st_err *err);
 
 /* Sends the batch at head height; cids gets one CID per message (b->nmsgs of them).
- * ST_ECONFLICT if the randomness at Challenge changed; ST_ERANGE if height is past Close. */
+ * ST_ECONFLICT if the randomness at Challenge changed; ST_ERANGE if the next block (height + 1,
+ * the earliest a message lands) is at or past Close. */
 st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int64_t height, st_cid *cids, st_err *err);
 
 /* Declares recovered every faulty, not yet recovering sector of deadline di whose files prove

@@ -136,8 +136,8 @@ static void test_prove_skip_recover(void **state) {
   st_wdpost_batch b;
   st_wdpost_batch_init(&b);
   assert_int_equal(st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err), ST_OK);
-  assert_int_equal(st_wdpost_submit(&cfg, &b, di.close, &cid, &err), ST_ERANGE);
-  tu_assert_err_contains(&err, "closed at epoch");
+  assert_int_equal(st_wdpost_submit(&cfg, &b, di.close - 1, &cid, &err), ST_ERANGE);
+  tu_assert_err_contains(&err, "too late to send its proofs");
   b.rand[0] ^= 1;
   assert_int_equal(st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err), ST_ECONFLICT);
   tu_assert_err_contains(&err, "the chain changed below deadline");

@@ -1,0 +1,80 @@
+/* st_miner_repo: the miner repo's config.json. */
+#include "miner/st_miner_repo.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/st_buf.h"
+#include "core/st_fs.h"
+#include "registry/st_registry.h"
+
+st_code st_miner_repo_path(const char *repo, const char *name, char out[ST_PATH_MAX], st_err *err) {
+  int n = snprintf(out, ST_PATH_MAX, "%s/%s", repo, name);
+  if (n < 0 || n >= ST_PATH_MAX) return st_err_set(err, ST_ERANGE, "repo path \"%s\" is too long", repo);
+  return ST_OK;
+}
+
+static st_code addr_field(const json_t *j, const char *key, const char *where, st_address *out, st_err *err) {
+  const json_t *v = json_object_get(j, key);
+  if (!json_is_string(v)) return st_err_set(err, ST_EINVAL, "%s: \"%s\" must be an address string", where, key);
+  st_err e;
+  if (st_address_parse(json_string_value(v), out, NULL, &e)) return st_err_set(err, ST_EINVAL, "%s: \"%s\": %s", where, key, e.msg);
+  return ST_OK;
+}
+
+st_code st_miner_config_parse(const char *text, size_t len, const char *where, st_miner_config *out, st_err *err) {
+  json_error_t je;
+  json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+  if (!j) return st_err_set(err, ST_EINVAL, "%s: not JSON: %s at line %d column %d", where, je.text, je.line, je.column);
+  st_code code = json_is_object(j) ? ST_OK : st_err_set(err, ST_EINVAL, "%s: must be a JSON object", where);
+  const char *k;
+  json_t *v;
+  json_object_foreach(j, k, v) {
+    if (!code && strcmp(k, "Miner") && strcmp(k, "Owner") && strcmp(k, "Worker") && strcmp(k, "SectorSize"))
+      code = st_err_set(err, ST_EINVAL, "%s: unknown key \"%s\" (known: Miner, Owner, Worker, SectorSize)", where, k);
+  }
+  const json_t *m = json_object_get(j, "Miner");
+  st_err e;
+  if (!code && (!json_is_string(m) || st_reg_parse_miner(json_string_value(m), &out->miner, &e)))
+    code = st_err_set(err, ST_EINVAL, "%s: \"Miner\" must be the miner's ID address, e.g. \"t01000\"", where);
+  if (!code) code = addr_field(j, "Owner", where, &out->owner, err);
+  if (!code) code = addr_field(j, "Worker", where, &out->worker, err);
+  const json_t *sz = json_object_get(j, "SectorSize");
+  if (!code && (!json_is_integer(sz) || !(out->info = st_sector_by_size((uint64_t)json_integer_value(sz)))))
+    code = st_err_set(err, ST_EINVAL, "%s: \"SectorSize\" must be a supported sector size in bytes, e.g. 2048", where);
+  json_decref(j);
+  return code;
+}
+
+st_code st_miner_config_read(const char *repo, st_miner_config *out, st_err *err) {
+  char path[ST_PATH_MAX];
+  st_code code = st_miner_repo_path(repo, "config.json", path, err);
+  if (code) return code;
+  st_buf b = ST_BUF_INIT;
+  code = st_fs_read_file(path, 1 << 16, &b, err);
+  if (code == ST_ENOENT) code = st_err_set(err, ST_ENOENT, "%s does not exist: make the miner with 'spacetime-miner init --owner ADDR --repo %s'", path, repo);
+  if (!code) code = st_miner_config_parse((const char *)b.data, b.len, path, out, err);
+  st_buf_free(&b);
+  return code;
+}
+
+st_code st_miner_config_write(const char *repo, const st_miner_config *c, st_err *err) {
+  char path[ST_PATH_MAX], owner[ST_ADDR_STR_MAX], worker[ST_ADDR_STR_MAX], miner[32];
+  st_code code = st_miner_repo_path(repo, "config.json", path, err);
+  if (!code && mkdir(repo, 0700) && errno != EEXIST) code = st_fs_os_error(err, "create", repo, errno);
+  if (!code) code = st_address_format(&c->owner, 't', owner, err);
+  if (!code) code = st_address_format(&c->worker, 't', worker, err);
+  if (code) return code;
+  snprintf(miner, sizeof miner, "t0%llu", (unsigned long long)c->miner);
+  json_t *j = json_pack("{ss ss ss sI}", "Miner", miner, "Owner", owner, "Worker", worker, "SectorSize", (json_int_t)c->info->size);
+  char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  json_decref(j);
+  if (!text) return st_err_set(err, ST_ENOMEM, "out of memory");
+  code = st_fs_write_atomic(path, text, strlen(text), 0644, err);
+  free(text);
+  return code;
+}

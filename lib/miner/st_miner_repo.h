@@ -1,0 +1,32 @@
+/* st_miner_repo: the miner's folder (--repo). It holds config.json (which miner this is, its
+ * owner, worker and sector size; written by `spacetime-miner init`), the sealing database
+ * (sealing.db), the poster's state (poster.state) and, while `run` serves its API, the api and
+ * token files (st_apiinfo's format).
+ *
+ * config.json: {"Miner": "t01000", "Owner": "t1...", "Worker": "t1...", "SectorSize": 2048}.
+ * Reading it is strict: unknown keys, a missing key, an address that does not parse or a
+ * sector size the proofs do not support are errors naming the file and the key. */
+#ifndef ST_MINER_REPO_H
+#define ST_MINER_REPO_H
+
+#include <stdint.h>
+
+#include "codec/st_address.h"
+#include "core/st_err.h"
+#include "proofs/st_sector.h"
+
+typedef struct st_miner_config {
+  uint64_t miner; /* actor ID */
+  st_address owner, worker;
+  const st_sector_info *info;
+} st_miner_config;
+
+/* <repo>/<name> into out; ST_ERANGE if it does not fit. */
+st_code st_miner_repo_path(const char *repo, const char *name, char out[ST_PATH_MAX], st_err *err);
+st_code st_miner_config_read(const char *repo, st_miner_config *out, st_err *err);
+/* Writes config.json atomically (creating the repo folder). */
+st_code st_miner_config_write(const char *repo, const st_miner_config *c, st_err *err);
+/* Parses the JSON text of a config; where names it in errors. */
+st_code st_miner_config_parse(const char *text, size_t len, const char *where, st_miner_config *out, st_err *err);
+
+#endif
