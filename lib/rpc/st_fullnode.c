@@ -776,20 +776,23 @@ static st_code m_wallet_default(void *ctx, const st_rpc_call *call, json_t *para
   return ST_OK;
 }
 
-static st_code m_wallet_sign(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
+/* WalletSign's and WalletVRF's params: [Addr, "base64"]: the bytes into raw and the key of
+ * Addr's key address into sk (zero it after use). */
+static st_code p_key_and_data(st_fullnode *n, const st_rpc_call *call, json_t *params, st_buf *raw, uint8_t sk[32], st_err *err) {
   st_address a, key;
   st_code code = p_addr(params, 0, &a, err);
   if (code) return code;
   const json_t *data = json_array_get(params, 1);
   if (!json_is_string(data)) return st_err_set(err, ST_EINVAL, "param 2 (data): must be base64");
-  st_buf raw = ST_BUF_INIT;
-  if (st_base64_decode(json_string_value(data), json_string_length(data), true, &raw, err)) {
-    st_buf_free(&raw);
-    return st_err_wrap(err, ST_EINVAL, "param 2 (data)");
-  }
-  uint8_t sk[32], sig[ST_SECP_SIG_LEN];
+  if (st_base64_decode(json_string_value(data), json_string_length(data), true, raw, err)) return st_err_wrap(err, ST_EINVAL, "param 2 (data)");
   if ((code = key_address(n, &a, &key, err)) || (code = st_fullnode_wallet_key(n, &key, sk, err))) refuse(call, code);
+  return code;
+}
+
+static st_code m_wallet_sign(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_buf raw = ST_BUF_INIT;
+  uint8_t sk[32], sig[ST_SECP_SIG_LEN];
+  st_code code = p_key_and_data(ctx, call, params, &raw, sk, err);
   if (!code && (code = st_secp_sign(sk, raw.data, raw.len, sig, err))) refuse(call, code);
   st_secure_zero(sk, sizeof sk);
   st_signature s;
@@ -1121,19 +1124,9 @@ static json_t *bytes_json(const uint8_t *p, size_t len) {
  * with BLS, Lotus's miner gets its VRFs from WalletSign (a BLS signature is a VRF); ECVRF needs
  * its own call, so the miner holds no key. */
 static st_code m_wallet_vrf(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  st_address a, key;
-  st_code code = p_addr(params, 0, &a, err);
-  if (code) return code;
-  const json_t *data = json_array_get(params, 1);
-  if (!json_is_string(data)) return st_err_set(err, ST_EINVAL, "param 2 (data): must be base64");
   st_buf raw = ST_BUF_INIT;
-  if (st_base64_decode(json_string_value(data), json_string_length(data), true, &raw, err)) {
-    st_buf_free(&raw);
-    return st_err_wrap(err, ST_EINVAL, "param 2 (data)");
-  }
   uint8_t sk[32], pi[ST_VRF_PROOF_LEN], beta[32];
-  if ((code = key_address(n, &a, &key, err)) || (code = st_fullnode_wallet_key(n, &key, sk, err))) refuse(call, code);
+  st_code code = p_key_and_data(ctx, call, params, &raw, sk, err);
   if (!code && (code = st_vrf_prove(sk, raw.data, raw.len, pi, beta, err))) refuse(call, code);
   st_secure_zero(sk, sizeof sk);
   if (!code) *result = json_pack("{so so}", "Proof", bytes_json(pi, sizeof pi), "Output", bytes_json(beta, sizeof beta));
