@@ -446,6 +446,100 @@ static int cmd_proving_deadlines(int argc, char **argv) {
   return view_end(&v, 0);
 }
 
+/* Every deadline's partitions (at the head); out[d] / n[d]. */
+static st_code all_partitions(view *v, int64_t ndl, st_node_partition **out, size_t *n, st_err *err) {
+  for (int64_t d = 0; d < ndl; d++)
+    if (st_node_partitions(v->node, v->cfg.miner, (uint64_t)d, NULL, &out[d], &n[d], err)) {
+      for (int64_t e = 0; e < d; e++) st_node_partitions_free(out[e], n[e]);
+      return err->code;
+    }
+  return ST_OK;
+}
+
+static int cmd_proving_faults(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner proving faults", "[--json]",
+                      "Every faulty sector with its deadline and partition (recovering ones are marked).", true);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  st_deadline_info cur;
+  if (st_node_proving_deadline(v.node, v.cfg.miner, NULL, &cur, &err)) return view_end(&v, fail_err(&err));
+  st_node_partition *parts[256];
+  size_t np[256];
+  if (cur.policy.deadlines > 256) return view_end(&v, st_cli_fail("more than 256 deadlines"));
+  if (all_partitions(&v, cur.policy.deadlines, parts, np, &err)) return view_end(&v, fail_err(&err));
+  json_t *out = json_array();
+  if (!v.json) printf("Miner: %s\n%-10s%-11s%-8s%s\n", v.addr, "deadline", "partition", "sector", "recovering");
+  for (int64_t d = 0; d < cur.policy.deadlines; d++) {
+    for (size_t p = 0; p < np[d]; p++) {
+      st_bitfield_iter it;
+      st_bitfield_iter_init(&it, &parts[d][p].faulty);
+      uint64_t sn;
+      while (st_bitfield_iter_next(&it, &sn)) {
+        bool rec = st_bitfield_has(&parts[d][p].recovering, sn);
+        if (v.json)
+          json_array_append_new(out, json_pack("{sI sI sI sb}", "deadline", (json_int_t)d, "partition", (json_int_t)p, "sector", (json_int_t)sn,
+                                               "recovering", rec));
+        else printf("%-10lld%-11zu%-8llu%s\n", (long long)d, p, (unsigned long long)sn, rec ? "yes" : "no");
+      }
+    }
+    st_node_partitions_free(parts[d], np[d]);
+  }
+  if (v.json) print_json(out);
+  json_decref(out);
+  return view_end(&v, 0);
+}
+
+static int cmd_proving_deadline(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 1, "spacetime-miner proving deadline", "N [--json]",
+                      "One deadline: its partitions, which are proven this period, and each partition's sectors and faults.", true);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  st_deadline_info cur;
+  uint64_t d;
+  if (v.cli.npos != 1) return view_end(&v, st_cli_fail("give the deadline index, e.g. 'spacetime-miner proving deadline 3'"));
+  if (st_parse_u64(v.cli.pos[0], "deadline index", &d, &err)) return view_end(&v, st_cli_fail("%s", err.msg));
+  if (st_node_proving_deadline(v.node, v.cfg.miner, NULL, &cur, &err)) return view_end(&v, fail_err(&err));
+  if (d >= (uint64_t)cur.policy.deadlines)
+    return view_end(&v, st_cli_fail("deadline %llu does not exist: this network has deadlines 0 to %lld", (unsigned long long)d,
+                                    (long long)cur.policy.deadlines - 1));
+  st_node_partition *parts;
+  size_t np;
+  st_bitfield posted;
+  st_bitfield_init(&posted);
+  if (st_node_partitions(v.node, v.cfg.miner, d, NULL, &parts, &np, &err) ||
+      st_node_post_submissions(v.node, v.cfg.miner, d, NULL, &posted, &err))
+    return view_end(&v, fail_err(&err));
+  json_t *arr = json_array();
+  if (!v.json)
+    printf("Deadline Idx: %llu%s\nPartitions: %zu\nProven Partitions: %llu\n", (unsigned long long)d, d == cur.index ? " (current)" : "", np,
+           (unsigned long long)st_bitfield_count(&posted));
+  for (size_t p = 0; p < np; p++) {
+    st_buf all = ST_BUF_INIT, faults = ST_BUF_INIT;
+    st_bitfield_format_ranges(&parts[p].all, &all);
+    st_bitfield_format_ranges(&parts[p].faulty, &faults);
+    if (v.json)
+      json_array_append_new(arr, json_pack("{sI ss ss sb}", "partition", (json_int_t)p, "sectors", st_buf_cstr(&all), "faults", st_buf_cstr(&faults),
+                                           "proven", st_bitfield_has(&posted, p)));
+    else
+      printf("\nPartition Index: %zu\nSectors: %s\nFaults: %s\nProven: %s\n", p, st_buf_cstr(&all), faults.len ? st_buf_cstr(&faults) : "none",
+             st_bitfield_has(&posted, p) ? "yes" : "no");
+    st_buf_free(&all);
+    st_buf_free(&faults);
+  }
+  if (v.json) {
+    json_t *o = json_pack("{sI sb so}", "deadline", (json_int_t)d, "current", d == cur.index, "partitions", arr);
+    print_json(o);
+    json_decref(o);
+  } else json_decref(arr);
+  st_bitfield_free(&posted);
+  st_node_partitions_free(parts, np);
+  return view_end(&v, 0);
+}
+
 /* Lotus's SizeStr: 1024-based, three significant digits ("2.69 MiB"); unit "B" or "" (QA). */
 static void size_str(const mpz_t bytes, const char *b, char *out, size_t n) {
   static const char *const U[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
@@ -645,6 +739,8 @@ int main(int argc, char **argv) {
       {"run", cmd_run, "run the sealer, the poster or both"},
       {"info", cmd_info, "power, proving state, win rate and balances"},
       {"proving deadlines", cmd_proving_deadlines, "sectors, partitions and proven partitions per deadline"},
+      {"proving deadline", cmd_proving_deadline, "one deadline's partitions, sectors and faults"},
+      {"proving faults", cmd_proving_faults, "the faulty sectors, by deadline and partition"},
       {"sectors pledge", cmd_sectors_pledge, "add a committed-capacity sector"},
       {"sectors list", cmd_sectors_list, "the sealer's sectors and their states"},
   };

@@ -107,6 +107,14 @@ table=$(M proving deadlines)
 [[ $(head -1 <<<"$table") == "deadline  sectors  partitions  proven" ]] || fail "proving deadlines header: $(head -1 <<<"$table")"
 [[ $(grep -c '(current)' <<<"$table") == 1 ]] || fail "proving deadlines: no single (current): $table"
 [[ $(M proving deadlines --json | jq '[.[].sectors] | add') == 2 ]] || fail "proving deadlines --json: not 2 sectors"
+d=$(M proving deadlines --json | jq '[.[] | select(.sectors > 0)][0].deadline')
+dl=$(M proving deadline "$d")
+[[ $dl == *"Deadline Idx: $d"* && $dl == *"Partitions: 1"* && $dl == *"Sectors: 1,2"* && $dl == *"Faults: none"* ]] || fail "proving deadline $d: $dl"
+[[ $(M proving deadline "$d" --json | jq -r '.partitions[0].sectors') == "1,2" ]] || fail "proving deadline --json"
+out=$(M proving deadline 99 2>&1) && fail "proving deadline 99 succeeded"
+[[ $out == "ERROR: deadline 99 does not exist: this network has deadlines 0 to 11" ]] || fail "proving deadline 99: $out"
+[[ $(M proving faults | wc -l) == 2 ]] || fail "proving faults: $(M proving faults)"
+[[ $(M proving faults --json) == "[]" ]] || fail "proving faults --json: $(M proving faults --json)"
 grep -q $'\tINFO\tstorageminer\tgenerating windowPost\t{"sectors": ' "$tmp/poster.log" || fail "no 'generating windowPost' line"
 grep -q $'\tINFO\tstorageminer\tsubmitting window PoSt\t{"elapsed": ' "$tmp/poster.log" || fail "no 'submitting window PoSt' line"
 grep -q $'\tINFO\tstorageminer\trunning windowPost\t{"chain-random": "' "$tmp/poster.log" || fail "no 'running windowPost' line"
