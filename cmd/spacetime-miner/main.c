@@ -730,6 +730,55 @@ static int cmd_sectors_list(int argc, char **argv) {
   return 0;
 }
 
+static int cmd_sectors_status(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 1, "spacetime-miner sectors status", "N [--json]",
+                      "One sector: its sealing state, error and files, and what the chain holds for it.", true);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  uint64_t num;
+  if (v.cli.npos != 1) return view_end(&v, st_cli_fail("give the sector number, e.g. 'spacetime-miner sectors status 1'"));
+  if (st_parse_u64(v.cli.pos[0], "sector number", &num, &err)) return view_end(&v, st_cli_fail("%s", err.msg));
+  st_sealer *s;
+  if (open_db_sealer(&v, &s)) return view_end(&v, 1);
+  st_sealing_sector *list;
+  size_t n;
+  st_code code = st_sealer_list(s, &list, &n, &err);
+  st_sealer_close(s);
+  if (code) return view_end(&v, st_cli_fail("%s", err.msg));
+  const st_sealing_sector *x = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (list[i].number == num) x = &list[i];
+  json_t *onchain = view_call(&v, "StateSectorGetInfo", json_pack("[s I []]", v.addr, (json_int_t)num), &err);
+  if (!onchain) {
+    free(list);
+    return view_end(&v, fail_err(&err));
+  }
+  if (!x && json_is_null(onchain)) {
+    free(list);
+    json_decref(onchain);
+    return view_end(&v, st_cli_fail("sector %llu of %s is neither in this repo's sealing database nor on chain", (unsigned long long)num, v.addr));
+  }
+  if (v.json) {
+    json_t *o = json_pack("{sI ss ss sI ss sO}", "SectorNumber", (json_int_t)num, "State", x ? x->state : "(not sealed here)", "Error",
+                          x ? x->error : "", "Retries", (json_int_t)(x ? x->retries : 0), "Root", x ? x->root : "", "OnChain", onchain);
+    print_json(o);
+    json_decref(o);
+  } else {
+    printf("SectorID: %llu\nStatus: %s\n", (unsigned long long)num, x ? x->state : "(not sealed here)");
+    if (x && x->root[0]) printf("Storage: %s\n", x->root);
+    if (json_is_null(onchain)) printf("OnChain: no\n");
+    else
+      printf("OnChain: yes\nSealedCID: %s\nActivation: %lld\nExpiration: %lld\n", json_string_value(json_object_get(json_object_get(onchain, "SealedCID"), "/")),
+             (long long)json_integer_value(json_object_get(onchain, "Activation")), (long long)json_integer_value(json_object_get(onchain, "Expiration")));
+    if (x) printf("Retries: %lld\nLast Error: %s\n", (long long)x->retries, x->error[0] ? x->error : "none");
+  }
+  free(list);
+  json_decref(onchain);
+  return view_end(&v, 0);
+}
+
 int main(int argc, char **argv) {
   const char *levels = getenv("SPACETIME_LOG_LEVEL");
   st_err err;
@@ -743,6 +792,7 @@ int main(int argc, char **argv) {
       {"proving faults", cmd_proving_faults, "the faulty sectors, by deadline and partition"},
       {"sectors pledge", cmd_sectors_pledge, "add a committed-capacity sector"},
       {"sectors list", cmd_sectors_list, "the sealer's sectors and their states"},
+      {"sectors status", cmd_sectors_status, "one sector: sealing state, files and its on-chain info"},
   };
   return st_cli_dispatch("spacetime-miner", verbs, sizeof verbs / sizeof verbs[0], argc - 1, argv + 1);
 }

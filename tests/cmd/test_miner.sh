@@ -107,6 +107,11 @@ table=$(M proving deadlines)
 [[ $(head -1 <<<"$table") == "deadline  sectors  partitions  proven" ]] || fail "proving deadlines header: $(head -1 <<<"$table")"
 [[ $(grep -c '(current)' <<<"$table") == 1 ]] || fail "proving deadlines: no single (current): $table"
 [[ $(M proving deadlines --json | jq '[.[].sectors] | add') == 2 ]] || fail "proving deadlines --json: not 2 sectors"
+st=$(M sectors status 2)
+[[ $st == *"SectorID: 2"* && $st == *"Status: Proving"* && $st == *"Storage: $tmp/dist/nfs/127.0.0.1"* && $st == *"OnChain: yes"* && $st == *"Last Error: none"* ]] || fail "sectors status 2: $st"
+[[ $(M sectors status 2 --json | jq -r .OnChain.SealedCID[\"/\"]) == bagboea4b5abc* ]] || fail "sectors status --json: no sealed CID"
+out=$(M sectors status 77 2>&1) && fail "sectors status 77 succeeded"
+[[ $out == "ERROR: sector 77 of t01000 is neither in this repo's sealing database nor on chain" ]] || fail "sectors status 77: $out"
 d=$(M proving deadlines --json | jq '[.[] | select(.sectors > 0)][0].deadline')
 dl=$(M proving deadline "$d")
 [[ $dl == *"Deadline Idx: $d"* && $dl == *"Partitions: 1"* && $dl == *"Sectors: 1,2"* && $dl == *"Faults: none"* ]] || fail "proving deadline $d: $dl"
