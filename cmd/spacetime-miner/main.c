@@ -593,19 +593,20 @@ static int cmd_info(int argc, char **argv) {
                       "The miner's power, proving state, expected wins and balances, as the seed's `info` shows them.", true);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
-  json_t *pw = view_call(&v, "StateMinerPower", json_pack("[s []]", v.addr), &err), *rs = NULL, *counts = NULL, *wb = NULL, *np = NULL;
+  json_t *pw = view_call(&v, "StateMinerPower", json_pack("[s []]", v.addr), &err), *rs = NULL, *counts = NULL, *wb = NULL, *np = NULL, *avj = NULL;
   if (pw) rs = view_call(&v, "StateReadState", json_pack("[s []]", v.addr), &err);
-  if (rs) counts = view_call(&v, "StateMinerSectorCount", json_pack("[s []]", v.addr), &err);
+  if (rs) avj = view_call(&v, "StateMinerAvailableBalance", json_pack("[s []]", v.addr), &err);
+  if (avj) counts = view_call(&v, "StateMinerSectorCount", json_pack("[s []]", v.addr), &err);
   char worker[ST_ADDR_STR_MAX];
   st_address_format(&v.cfg.worker, 't', worker, NULL);
   if (counts) wb = view_call(&v, "WalletBalance", json_pack("[s]", worker), &err);
   if (wb) np = view_call(&v, "StateGetNetworkParams", NULL, &err);
   if (!np) {
-    json_decref(pw), json_decref(rs), json_decref(counts), json_decref(wb);
+    json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb);
     return view_end(&v, fail_err(&err));
   }
-  mpz_t raw, qa, traw, tqa, committed, faulty, proving, avail, bal, x;
-  mpz_inits(raw, qa, traw, tqa, committed, faulty, proving, avail, bal, x, NULL);
+  mpz_t raw, qa, traw, tqa, committed, faulty, proving;
+  mpz_inits(raw, qa, traw, tqa, committed, faulty, proving, NULL);
   big_of(json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"), raw);
   big_of(json_object_get(json_object_get(pw, "MinerPower"), "QualityAdjPower"), qa);
   big_of(json_object_get(json_object_get(pw, "TotalPower"), "RawBytePower"), traw);
@@ -616,15 +617,6 @@ static int cmd_info(int argc, char **argv) {
   mpz_mul_ui(faulty, faulty, v.cfg.info->size);
   mpz_sub(proving, committed, faulty);
   const json_t *st = json_object_get(rs, "State");
-  big_of(json_object_get(rs, "Balance"), bal);
-  mpz_set(avail, bal);
-  big_of(json_object_get(st, "PreCommitDeposits"), x);
-  mpz_sub(avail, avail, x);
-  big_of(json_object_get(st, "LockedFunds"), x);
-  mpz_sub(avail, avail, x);
-  big_of(json_object_get(st, "FeeDebt"), x);
-  mpz_sub(avail, avail, x);
-  if (mpz_sgn(avail) < 0) mpz_set_ui(avail, 0);
   int64_t delay = json_integer_value(json_object_get(np, "BlockDelaySecs"));
   double per_day = mpz_sgn(tqa) && delay > 0 ? 5.0 * mpz_get_d(qa) / mpz_get_d(tqa) * 86400.0 / (double)delay : 0;
   char mode[64], s1[64], s2[64], s3[64], s4[64], bl[96], pc[96], lk[96], av[96], wbs[96];
@@ -632,9 +624,6 @@ static int cmd_info(int argc, char **argv) {
   fil_str(json_object_get(rs, "Balance"), bl, sizeof bl);
   fil_str(json_object_get(st, "PreCommitDeposits"), pc, sizeof pc);
   fil_str(json_object_get(st, "LockedFunds"), lk, sizeof lk);
-  char *avtext = mpz_get_str(NULL, 10, avail);
-  json_t *avj = json_string(avtext);
-  free(avtext);
   fil_str(avj, av, sizeof av);
   fil_str(wb, wbs, sizeof wbs);
   if (v.json) {
@@ -669,9 +658,8 @@ static int cmd_info(int argc, char **argv) {
     printf("\nMiner Balance: %s\n\tPreCommit:   %s\n\tLocked:      %s\n\tAvailable:   %s\n", bl, pc, lk, av);
     printf("Worker Balance: %s\nMarket (Escrow):  0\nMarket (Locked):  0\n", wbs);
   }
-  json_decref(avj);
-  mpz_clears(raw, qa, traw, tqa, committed, faulty, proving, avail, bal, x, NULL);
-  json_decref(pw), json_decref(rs), json_decref(counts), json_decref(wb), json_decref(np);
+  mpz_clears(raw, qa, traw, tqa, committed, faulty, proving, NULL);
+  json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb), json_decref(np);
   return view_end(&v, 0);
 }
 

@@ -18,6 +18,12 @@ static st_code bad(st_err *err, const char *method, const char *what) {
   return st_err_set(err, ST_EINVAL, "%s: the node's answer has no valid %s", method, what);
 }
 
+/* A miner's ID address as text ("t01000"). */
+static const char *miner_addr(uint64_t miner, char out[32]) {
+  snprintf(out, 32, "t0%llu", (unsigned long long)miner);
+  return out;
+}
+
 static json_t *key_json(const st_tipset_key *key) {
   json_t *j = NULL;
   if (!key || !key->n || st_tipset_key_to_json(key, &j, NULL)) return json_array();
@@ -133,9 +139,8 @@ st_code st_node_get_base_info(st_rpc_client *c, uint64_t miner, int64_t round, c
   st_node_base_info_free(out);
   st_node_base_info_init(out);
   char addr[32];
-  snprintf(addr, sizeof addr, "t0%llu", (unsigned long long)miner);
   json_t *r;
-  st_code code = call(c, "MinerGetBaseInfo", json_pack("[s I o]", addr, (json_int_t)round, key_json(key)), &r, err);
+  st_code code = call(c, "MinerGetBaseInfo", json_pack("[s I o]", miner_addr(miner, addr), (json_int_t)round, key_json(key)), &r, err);
   if (code) return code;
   code = parse_base_info(r, out, err);
   json_decref(r);
@@ -187,6 +192,37 @@ st_code st_node_push(st_rpc_client *c, const st_message *m, const mpz_t max_fee,
   if (st_signed_message_from_json(r, &sm, err)) code = st_err_wrap(err, ST_EINVAL, "MpoolPushMessage: the node's answer");
   if (!code) code = st_signed_message_cid(&sm, cid, err);
   st_signed_message_free(&sm);
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_send(st_rpc_client *c, const st_address *from, uint64_t to, uint64_t method, const uint8_t *params, size_t len, const mpz_t max_fee,
+                     st_cid *cid, st_err *err) {
+  st_message m;
+  st_message_init(&m);
+  m.from = *from;
+  st_address_from_id(to, &m.to, NULL);
+  m.method = method;
+  st_code code = st_chain_bytes_set(&m.params, params, len, err);
+  if (!code) code = st_node_push(c, &m, max_fee, cid, err);
+  st_message_free(&m);
+  return code;
+}
+
+st_code st_node_sector_on_chain(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *committed, int64_t *precommit_epoch, st_err *err) {
+  char addr[32];
+  json_t *r;
+  *committed = false;
+  *precommit_epoch = 0;
+  st_code code = call(c, "StateSectorGetInfo", json_pack("[s o []]", miner_addr(miner, addr), st_chain_json_u64(sector)), &r, err);
+  if (code) return code;
+  *committed = !json_is_null(r);
+  json_decref(r);
+  if (*committed) return ST_OK;
+  if ((code = call(c, "StateSectorPreCommitInfo", json_pack("[s o []]", addr, st_chain_json_u64(sector)), &r, err))) return code;
+  const json_t *e = json_object_get(r, "PreCommitEpoch");
+  if (!json_is_null(r) && (!json_is_integer(e) || json_integer_value(e) <= 0)) code = bad(err, "StateSectorPreCommitInfo", "PreCommitEpoch");
+  else if (!json_is_null(r)) *precommit_epoch = json_integer_value(e);
   json_decref(r);
   return code;
 }
@@ -243,8 +279,7 @@ st_code st_node_create_submit_block(st_rpc_client *c, const st_block_header *tmp
 
 static json_t *miner_params(uint64_t miner, const st_tipset_key *key) {
   char addr[32];
-  snprintf(addr, sizeof addr, "t0%llu", (unsigned long long)miner);
-  return json_pack("[s o]", addr, key_json(key));
+  return json_pack("[s o]", miner_addr(miner, addr), key_json(key));
 }
 
 static st_code int_field(const json_t *o, const char *name, const char *method, int64_t *out, st_err *err) {
@@ -291,9 +326,8 @@ st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, 
   *out = NULL;
   *n = 0;
   char addr[32];
-  snprintf(addr, sizeof addr, "t0%llu", (unsigned long long)miner);
   json_t *r;
-  st_code code = call(c, "StateMinerPartitions", json_pack("[s I o]", addr, (json_int_t)deadline, key_json(key)), &r, err);
+  st_code code = call(c, "StateMinerPartitions", json_pack("[s I o]", miner_addr(miner, addr), (json_int_t)deadline, key_json(key)), &r, err);
   if (code) return code;
   size_t k = json_is_array(r) ? json_array_size(r) : 0;
   st_node_partition *p = calloc(k + 1, sizeof *p);
@@ -329,9 +363,8 @@ st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *fil
   *out = NULL;
   *n = 0;
   char addr[32];
-  snprintf(addr, sizeof addr, "t0%llu", (unsigned long long)miner);
   json_t *r;
-  st_code code = call(c, M, json_pack("[s o o]", addr, filter ? st_chain_json_bitfield(filter) : json_null(), key_json(key)), &r, err);
+  st_code code = call(c, M, json_pack("[s o o]", miner_addr(miner, addr), filter ? st_chain_json_bitfield(filter) : json_null(), key_json(key)), &r, err);
   if (code) return code;
   size_t k = json_array_size(r);
   st_node_sector *s = calloc(k + 1, sizeof *s);

@@ -70,6 +70,15 @@ st_code st_node_push(st_rpc_client *c, const st_message *m, const mpz_t max_fee,
 st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_address *to, uint64_t method, const uint8_t *params, size_t len,
                              bool *found, st_cid *cid, st_err *err);
 
+/* st_node_push of a message from `from` to the actor with ID `to`, calling method with params
+ * and no value. */
+st_code st_node_send(st_rpc_client *c, const st_address *from, uint64_t to, uint64_t method, const uint8_t *params, size_t len, const mpz_t max_fee,
+                     st_cid *cid, st_err *err);
+
+/* StateSectorGetInfo, then StateSectorPreCommitInfo: whether the miner's sector is committed,
+ * else the epoch it was pre-committed at (0: it is not). */
+st_code st_node_sector_on_chain(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *committed, int64_t *precommit_epoch, st_err *err);
+
 /* StateSearchMsg: found is false while the message is not on chain; else exit and height. */
 typedef struct st_node_lookup {
   bool found;

@@ -187,27 +187,6 @@ static st_code step_precommit1(st_sealer *s, sector *x, int64_t head, st_err *er
   return code;
 }
 
-static json_t *sector_params(st_sealer *s, uint64_t n) {
-  char a[32];
-  snprintf(a, sizeof a, "t0%llu", (unsigned long long)s->cfg.miner);
-  return json_pack("[s I []]", a, (json_int_t)n);
-}
-
-/* Whether the chain has the sector pre-committed (and when) or committed. */
-static st_code on_chain(st_sealer *s, uint64_t n, int64_t *precommit_epoch, bool *committed, st_err *err) {
-  json_t *r;
-  *precommit_epoch = 0;
-  st_code code = st_rpc_client_call(s->cfg.node, "StateSectorGetInfo", sector_params(s, n), &r, err);
-  if (code) return code;
-  *committed = !json_is_null(r);
-  json_decref(r);
-  if (*committed) return ST_OK;
-  if ((code = st_rpc_client_call(s->cfg.node, "StateSectorPreCommitInfo", sector_params(s, n), &r, err))) return code;
-  if (!json_is_null(r)) *precommit_epoch = json_integer_value(json_object_get(r, "PreCommitEpoch"));
-  json_decref(r);
-  return ST_OK;
-}
-
 /* Sends method with params unless the same message waits in the pool; records its CID in col
  * and moves to next. */
 static st_code send_once(st_sealer *s, sector *x, uint64_t method, const st_buf *params, const char *col, const char *next, st_err *err) {
@@ -216,20 +195,10 @@ static st_code send_once(st_sealer *s, sector *x, uint64_t method, const st_buf 
   bool found;
   st_cid cid;
   st_code code = st_node_pending_find(s->cfg.node, &s->cfg.sender, &to, method, params->data, params->len, &found, &cid, err);
-  if (!code && !found) {
-    st_message m;
-    st_message_init(&m);
-    m.from = s->cfg.sender;
-    m.to = to;
-    m.method = method;
-    st_err e;
-    code = st_chain_bytes_set(&m.params, params->data, params->len, err);
-    if (!code && st_node_push(s->cfg.node, &m, s->cfg.max_fee, &cid, &e)) {
-      st_message_free(&m);
-      if (e.code == ST_EUNAVAIL) return st_err_set(err, ST_EUNAVAIL, "%s", e.msg);
-      return fail(s, x, method == ST_METHOD_PRECOMMIT_SECTOR ? "PreCommitFailed" : "CommitFailed", e.msg, err);
-    }
-    st_message_free(&m);
+  st_err e;
+  if (!code && !found && st_node_send(s->cfg.node, &s->cfg.sender, s->cfg.miner, method, params->data, params->len, s->cfg.max_fee, &cid, &e)) {
+    if (e.code == ST_EUNAVAIL || e.code == ST_ENOMEM) return st_err_set(err, e.code, "%s", e.msg);
+    return fail(s, x, method == ST_METHOD_PRECOMMIT_SECTOR ? "PreCommitFailed" : "CommitFailed", e.msg, err);
   }
   if (code) return code;
   char cs[ST_CID_STR_MAX];
@@ -240,7 +209,7 @@ static st_code send_once(st_sealer *s, sector *x, uint64_t method, const st_buf 
 static st_code step_precommitting(st_sealer *s, sector *x, st_err *err) {
   int64_t pc;
   bool committed;
-  st_code code = on_chain(s, x->number, &pc, &committed, err);
+  st_code code = st_node_sector_on_chain(s->cfg.node, s->cfg.miner, x->number, &committed, &pc, err);
   if (code) return code;
   if (committed) return set_state(s, x, "FinalizeSector", "", NULL, NULL, err);
   if (pc) return set_state(s, x, "WaitSeed", "", "precommit_epoch", st_db_int((char[ST_DB_INT_MAX]){0}, pc), err);
@@ -287,7 +256,7 @@ static st_code step_wait_seed(st_sealer *s, sector *x, int64_t head, st_err *err
 static st_code step_committing(st_sealer *s, sector *x, st_err *err) {
   int64_t pc;
   bool committed;
-  st_code code = on_chain(s, x->number, &pc, &committed, err);
+  st_code code = st_node_sector_on_chain(s->cfg.node, s->cfg.miner, x->number, &committed, &pc, err);
   if (code) return code;
   if (committed) return set_state(s, x, "FinalizeSector", "", NULL, NULL, err);
   if (!pc) return fail(s, x, "PreCommitFailed", "the pre-commit is no longer on chain (expired or reverted): sealing again", err);

@@ -212,14 +212,8 @@ st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int
     code = st_err_set(err, ST_ECONFLICT, "the chain changed below deadline %llu's Challenge (epoch %lld): proving again",
                       (unsigned long long)b->di.index, (long long)b->di.challenge);
   for (size_t i = 0; i < b->nmsgs && !code; i++) {
-    st_message m;
-    st_message_init(&m);
-    m.from = cfg->sender;
-    st_address_from_id(cfg->miner, &m.to, NULL);
-    m.method = ST_METHOD_SUBMIT_WINDOWED_POST;
-    code = st_chain_bytes_set(&m.params, b->msgs[i].params.data, b->msgs[i].params.len, err);
-    if (!code) code = st_node_push(cfg->node, &m, cfg->max_fee, &cids[i], err);
-    st_message_free(&m);
+    code = st_node_send(cfg->node, &cfg->sender, cfg->miner, ST_METHOD_SUBMIT_WINDOWED_POST, b->msgs[i].params.data, b->msgs[i].params.len,
+                        cfg->max_fee, &cids[i], err);
     if (!code) {
       char cs[ST_CID_STR_MAX];
       st_cid_to_string(&cids[i], cs);
@@ -270,14 +264,7 @@ st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, 
   }
   st_buf params = ST_BUF_INIT;
   if (!code && nd && !(code = st_params_fault_decls(decls, nd, &params, err))) {
-    st_message m;
-    st_message_init(&m);
-    m.from = cfg->sender;
-    st_address_from_id(cfg->miner, &m.to, NULL);
-    m.method = ST_METHOD_DECLARE_FAULTS_RECOVERED;
-    code = st_chain_bytes_set(&m.params, params.data, params.len, err);
-    if (!code) code = st_node_push(cfg->node, &m, cfg->max_fee, cid, err);
-    st_message_free(&m);
+    code = st_node_send(cfg->node, &cfg->sender, cfg->miner, ST_METHOD_DECLARE_FAULTS_RECOVERED, params.data, params.len, cfg->max_fee, cid, err);
     if (!code) {
       char cs[ST_CID_STR_MAX];
       st_cid_to_string(cid, cs);
