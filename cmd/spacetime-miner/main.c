@@ -22,6 +22,7 @@
 #include "core/st_encoding.h"
 #include "core/st_fs.h"
 #include "core/st_log.h"
+#include "miner/st_locator.h"
 #include "miner/st_miner_msgs.h"
 #include "miner/st_miner_repo.h"
 #include "miner/st_node_api.h"
@@ -157,21 +158,6 @@ typedef struct run_ctx {
   volatile sig_atomic_t stop;
 } run_ctx;
 
-typedef struct locator {
-  const char *dist;
-  st_regc *reg; /* NULL: <dist>/{sealed,cache} */
-} locator;
-
-/* Through the registry: each file's primary copy under this host's dist-path. */
-static st_code locate(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err) {
-  locator *l = ctx;
-  if (!l->reg) return st_sector_paths_make(l->dist, miner, sector, out, err);
-  st_code code = st_regc_resolve(l->reg, miner, sector, ST_KIND_SEALED, l->dist, out->sealed, NULL, err);
-  if (!code) code = st_regc_resolve(l->reg, miner, sector, ST_KIND_CACHE, l->dist, out->cache, NULL, err);
-  out->unsealed[0] = 0;
-  return code;
-}
-
 static void nap(run_ctx *r, int64_t ms) {
   for (int64_t left = ms; left > 0 && !r->stop; left -= 100) {
     struct timespec ts = {0, (left < 100 ? left : 100) * 1000000L};
@@ -179,7 +165,7 @@ static void nap(run_ctx *r, int64_t ms) {
   }
 }
 
-static st_code open_side(run_ctx *r, st_rpc_client **node, locator *loc, st_err *err) {
+static st_code open_side(run_ctx *r, st_rpc_client **node, st_locator *loc, st_err *err) {
   st_code code = st_rpc_client_open(&r->node, node, err);
   loc->dist = r->dist;
   loc->reg = NULL;
@@ -190,14 +176,14 @@ static st_code open_side(run_ctx *r, st_rpc_client **node, locator *loc, st_err 
 static void *poster_thread(void *arg) {
   run_ctx *r = arg;
   st_rpc_client *node = NULL;
-  locator loc;
+  st_locator loc;
   st_err err;
   char state[ST_PATH_MAX];
   st_poster p;
   bool open = false;
   st_code code = open_side(r, &node, &loc, &err);
   if (!code) code = st_miner_repo_path(r->repo, "poster.state", state, &err);
-  st_poster_cfg pc = {.wd = {.node = node, .miner = r->cfg.miner, .sender = r->cfg.worker, .info = r->cfg.info, .locate = locate, .locate_ctx = &loc,
+  st_poster_cfg pc = {.wd = {.node = node, .miner = r->cfg.miner, .sender = r->cfg.worker, .info = r->cfg.info, .locate = st_locator_locate, .locate_ctx = &loc,
                              .post = r->post, .max_partitions = r->partitions, .max_fee = mpz_sgn(r->max_fee) ? r->max_fee : NULL},
                       .confidence = r->confidence, .mine = true, .state_path = state};
   if (!code) open = !(code = st_poster_open(&p, &pc, &err));
@@ -220,7 +206,7 @@ static void *poster_thread(void *arg) {
 static void *sealer_thread(void *arg) {
   run_ctx *r = arg;
   st_rpc_client *node = NULL;
-  locator loc;
+  st_locator loc;
   st_err err;
   char db[ST_PATH_MAX];
   st_sealer *s = NULL;

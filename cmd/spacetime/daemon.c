@@ -104,25 +104,6 @@ static void health(void *ctx, const st_http_request *req, st_http_response *resp
   st_tipset_free(&head);
 }
 
-/* Reads repo/jwt-secret, creating it (32 random bytes, 0600) on first start. */
-static st_code jwt_secret(const char *repo, uint8_t secret[ST_JWT_SECRET_LEN], st_err *err) {
-  char path[4200];
-  snprintf(path, sizeof path, "%s/jwt-secret", repo);
-  st_buf b = ST_BUF_INIT;
-  st_code code = st_fs_read_file(path, 1024, &b, err);
-  if (code == ST_ENOENT) {
-    code = st_jwt_secret_new(secret, err);
-    if (!code) code = st_fs_create_atomic(path, secret, ST_JWT_SECRET_LEN, 0600, err);
-  } else if (!code && b.len != ST_JWT_SECRET_LEN) {
-    code = st_err_set(err, ST_EINVAL, "path=\"%s\" is %zu bytes, not %d: delete it to make a new secret (old tokens stop working)", path, b.len,
-                      ST_JWT_SECRET_LEN);
-  } else if (!code) {
-    memcpy(secret, b.data, ST_JWT_SECRET_LEN);
-  }
-  st_buf_free(&b);
-  return code;
-}
-
 /* Reads a beacon key file (32 bytes); ST_ENOENT if there is none. */
 static st_code read_beacon_key(const char *path, uint8_t sk[32], st_err *err) {
   st_buf b = ST_BUF_INIT;
@@ -264,7 +245,7 @@ int st_cmd_daemon(int argc, char **argv) {
   uint8_t secret[ST_JWT_SECRET_LEN];
   char keystore[4200];
   snprintf(keystore, sizeof keystore, "%s/keystore", repo);
-  if (!code) code = jwt_secret(repo, secret, &err);
+  if (!code) code = st_apiinfo_secret(repo, secret, &err);
   if (!code) code = st_chain_open(repo, &g, &d.chain, &err);
   bool node_ok = false;
   if (!code) node_ok = !(code = st_fullnode_init(&d.node, d.chain, keystore, secret, ST_VERSION, &err));

@@ -293,3 +293,21 @@ st_code st_apiinfo_resolve(const char *env_value, const char *repo, st_apiinfo *
   if (rc) memset(out, 0, sizeof *out);
   return rc;
 }
+
+st_code st_apiinfo_secret(const char *repo, uint8_t secret[ST_JWT_SECRET_LEN], st_err *err) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/jwt-secret", repo);
+  st_buf b = ST_BUF_INIT;
+  st_code code = st_fs_read_file(path, 1024, &b, err);
+  if (code == ST_ENOENT) {
+    code = st_jwt_secret_new(secret, err);
+    if (!code) code = st_fs_create_atomic(path, secret, ST_JWT_SECRET_LEN, 0600, err);
+  } else if (!code && b.len != ST_JWT_SECRET_LEN) {
+    code = st_err_set(err, ST_EINVAL, "path=\"%s\" is %zu bytes, not %d: delete it to make a new secret (old tokens stop working)", path, b.len,
+                      ST_JWT_SECRET_LEN);
+  } else if (!code) {
+    memcpy(secret, b.data, ST_JWT_SECRET_LEN);
+  }
+  st_buf_free(&b);
+  return code;
+}

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/st_err.h"
+#include "rpc/st_jwt.h"
 
 #define ST_APIINFO_ADDR_MAX 512
 #define ST_APIINFO_TOKEN_MAX 4096
@@ -57,6 +58,9 @@ st_code st_apiinfo_remove_api(const char *repo, st_err *err);
 /* The repo's token file: written atomically (0600, no newline), read with whitespace trimmed. */
 st_code st_apiinfo_write_token(const char *repo, const char *token, st_err *err);
 st_code st_apiinfo_read_token(const char *repo, char *out, size_t n, st_err *err);
+/* The repo's jwt-secret (ST_JWT_SECRET_LEN random bytes, 0600), made on first use. A file of
+ * another size is an error naming it (deleting it makes a new secret; old tokens stop working). */
+st_code st_apiinfo_secret(const char *repo, uint8_t secret[ST_JWT_SECRET_LEN], st_err *err);
 
 /* What a client uses: env_value (FULLNODE_API_INFO) when it is set and non-empty, else the
  * repo's api file and, if present, its token file. A missing api file reads

@@ -1,0 +1,19 @@
+/* st_locator: where this host finds a sector's files, for the poster, block production and the
+ * views. With a registry (--server-api) each file is its primary copy under the node's mount in
+ * --dist-path (<dist>/<mount type>/<host>/...); without one, <dist>/sealed and <dist>/cache. The
+ * seed's incident is the second case on a cluster whose sectors live on the storage nodes. */
+#ifndef ST_LOCATOR_H
+#define ST_LOCATOR_H
+
+#include "miner/st_blockprod.h"
+#include "registry/st_registry_client.h"
+
+typedef struct st_locator {
+  const char *dist; /* this host's --dist-path */
+  st_regc *reg;     /* NULL: paths under dist */
+} st_locator;
+
+/* An st_sector_locate_fn; ctx is an st_locator. */
+st_code st_locator_locate(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err);
+
+#endif
