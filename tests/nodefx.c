@@ -195,11 +195,10 @@ void nf_open(nodefx *f) {
   assert_int_equal(st_rpc_serve(f->rpc, "127.0.0.1:0", 4, &f->http, &err), ST_OK);
   char *token = NULL;
   assert_int_equal(st_jwt_create(secret, ST_PERM_ALL, &token, &err), ST_OK);
-  st_apiinfo ai;
-  snprintf(ai.token, sizeof ai.token, "%s", token);
-  snprintf(ai.url, sizeof ai.url, "http://127.0.0.1:%u", st_http_server_port(f->http));
+  snprintf(f->api.token, sizeof f->api.token, "%s", token);
+  snprintf(f->api.url, sizeof f->api.url, "http://127.0.0.1:%u", st_http_server_port(f->http));
   free(token);
-  assert_int_equal(st_rpc_client_open(&ai, &f->c, &err), ST_OK);
+  assert_int_equal(st_rpc_client_open(&f->api, &f->c, &err), ST_OK);
   /* the account's key goes into the node's wallet: the miner side holds none */
   st_buf b64 = ST_BUF_INIT;
   st_base64_append(&b64, f->sk, sizeof f->sk, true);

@@ -29,6 +29,7 @@ typedef struct nodefx {
   st_fullnode node;
   st_rpc *rpc;
   st_http_server *http;
+  st_apiinfo api; /* where the API is, with an admin token */
   st_rpc_client *c;
   uint8_t sk[32], beacon_sk[32];
   st_address account;

@@ -130,6 +130,8 @@ static void work(st_poster *p, st_poster_dl *d, int64_t h) {
       st_logf(LOG, ST_LOG_ERROR, "running window post failed: %s", err.msg);
       return;
     }
+    p->stats.sectors_proven += d->batch.sectors;
+    p->stats.sectors_skipped += d->batch.skipped;
     if (!d->batch.nmsgs) {
       d->done = true;
       return;

@@ -42,6 +42,7 @@ typedef struct st_poster_dl {
 
 typedef struct st_poster_stats {
   uint64_t posts_submitted, posts_landed, posts_failed;
+  uint64_t sectors_proven, sectors_skipped; /* in the proofs made (a sector skipped is not readable) */
   uint64_t recoveries_declared;
   uint64_t rounds_tried, blocks_mined;
   int64_t last_mined_height;

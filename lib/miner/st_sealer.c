@@ -72,14 +72,16 @@ void st_sealer_close(st_sealer *s) {
 static const char *now_text(char buf[ST_DB_INT_MAX]) { return st_db_int(buf, (int64_t)time(NULL)); }
 
 st_code st_sealer_pledge(st_sealer *s, uint64_t *number, st_err *err) {
+  char t[ST_DB_INT_MAX];
+  const char *p[] = {now_text(t)};
   st_db_rows rows = {0};
-  st_code code = st_db_exec(s->db, "SELECT COALESCE(MAX(number), 0) + 1 FROM sectors", 0, NULL, &rows, NULL, err);
-  if (code) return code;
-  *number = (uint64_t)st_db_cell_i64(&rows, 0, 0);
+  /* one statement: pledges from the API and the pledge loop never take the same number */
+  st_code code = st_db_exec(s->db,
+                            "INSERT INTO sectors (number, state, updated) SELECT COALESCE(MAX(number), 0) + 1, 'Packing', $1 FROM sectors "
+                            "RETURNING number",
+                            1, p, &rows, NULL, err);
+  if (!code) *number = (uint64_t)st_db_cell_i64(&rows, 0, 0);
   st_db_rows_free(&rows);
-  char n[ST_DB_INT_MAX], t[ST_DB_INT_MAX];
-  const char *p[] = {st_db_int(n, (int64_t)*number), now_text(t)};
-  code = st_db_exec(s->db, "INSERT INTO sectors (number, state, updated) VALUES ($1, 'Packing', $2)", 2, p, NULL, NULL, err);
   if (!code) st_log(LOG, ST_LOG_INFO, "pledged sector", json_pack("{s:I}", "sector", (json_int_t)*number));
   return code;
 }
@@ -374,6 +376,15 @@ st_code st_sealer_step(st_sealer *s, int *changed, st_err *err) {
   return code;
 }
 
+static void read_listed(const st_db_rows *r, int i, st_sealing_sector *out) {
+  out->number = (uint64_t)st_db_cell_i64(r, i, 0);
+  snprintf(out->state, sizeof out->state, "%s", st_db_cell(r, i, 1));
+  snprintf(out->root, sizeof out->root, "%s", st_db_cell(r, i, 2) ? st_db_cell(r, i, 2) : "");
+  snprintf(out->error, sizeof out->error, "%s", st_db_cell(r, i, 11) ? st_db_cell(r, i, 11) : "");
+  out->retries = st_db_cell_i64(r, i, 12);
+  out->updated = st_db_cell_i64(r, i, 13);
+}
+
 st_code st_sealer_list(st_sealer *s, st_sealing_sector **out, size_t *n, st_err *err) {
   *out = NULL;
   *n = 0;
@@ -382,18 +393,23 @@ st_code st_sealer_list(st_sealer *s, st_sealing_sector **out, size_t *n, st_err 
   if (code) return code;
   st_sealing_sector *v = calloc((size_t)r.nrows + 1, sizeof *v);
   if (!v) code = st_err_set(err, ST_ENOMEM, "out of memory");
-  for (int i = 0; i < r.nrows && !code; i++) {
-    v[i].number = (uint64_t)st_db_cell_i64(&r, i, 0);
-    snprintf(v[i].state, sizeof v[i].state, "%s", st_db_cell(&r, i, 1));
-    snprintf(v[i].root, sizeof v[i].root, "%s", st_db_cell(&r, i, 2) ? st_db_cell(&r, i, 2) : "");
-    snprintf(v[i].error, sizeof v[i].error, "%s", st_db_cell(&r, i, 11) ? st_db_cell(&r, i, 11) : "");
-    v[i].retries = st_db_cell_i64(&r, i, 12);
-    v[i].updated = st_db_cell_i64(&r, i, 13);
-  }
+  for (int i = 0; i < r.nrows && !code; i++) read_listed(&r, i, &v[i]);
   if (!code) {
     *out = v;
     *n = (size_t)r.nrows;
   } else free(v);
+  st_db_rows_free(&r);
+  return code;
+}
+
+st_code st_sealer_get(st_sealer *s, uint64_t number, st_sealing_sector *out, bool *found, st_err *err) {
+  char nb[ST_DB_INT_MAX];
+  const char *p[] = {st_db_int(nb, (int64_t)number)};
+  st_db_rows r = {0};
+  memset(out, 0, sizeof *out);
+  st_code code = st_db_exec(s->db, "SELECT " COLUMNS " FROM sectors WHERE number = $1", 1, p, &r, NULL, err);
+  *found = !code && r.nrows == 1;
+  if (*found) read_listed(&r, 0, out);
   st_db_rows_free(&r);
   return code;
 }

@@ -69,6 +69,8 @@ typedef struct st_sealing_sector {
 } st_sealing_sector;
 /* Every sector, by number. Caller frees *out. */
 st_code st_sealer_list(st_sealer *s, st_sealing_sector **out, size_t *n, st_err *err);
+/* One sector; *found is false when the database has no such number. */
+st_code st_sealer_get(st_sealer *s, uint64_t number, st_sealing_sector *out, bool *found, st_err *err);
 /* Sectors not yet Proving and not given up on (for the pledge loop's concurrency). */
 st_code st_sealer_in_flight(st_sealer *s, size_t *n, st_err *err);
 

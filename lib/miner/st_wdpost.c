@@ -10,6 +10,7 @@
 #include "chain/st_rand.h"
 #include "core/st_encoding.h"
 #include "core/st_log.h"
+#include "crypto/st_secp.h"
 #include "miner/st_miner_msgs.h"
 #include "miner/st_node_api.h"
 
@@ -52,7 +53,7 @@ static const st_node_sector *find_sector(const st_node_sector *s, size_t n, uint
 
 /* Proves the sectors of numbers (in order) with randomness rand (a field element). */
 static st_code prove_sectors(const st_wdpost_cfg *cfg, const uint64_t *numbers, size_t n, const st_node_sector *onchain, size_t nonchain,
-                             const uint8_t rand[32], st_post_result *res, st_err *err) {
+                             const uint8_t rand[32], st_post_result *res, double *vanilla, st_err *err) {
   st_post_sector *ps = calloc(n + 1, sizeof *ps);
   st_sector_paths *paths = calloc(n + 1, sizeof *paths);
   st_code code = ps && paths ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory");
@@ -64,7 +65,10 @@ static st_code prove_sectors(const st_wdpost_cfg *cfg, const uint64_t *numbers, 
       memcpy(ps[i].comm_r, s->comm_r, 32);
     }
   }
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   if (!code) code = st_window_post_prove(cfg->info, rand, ps, n, &cfg->post, res, err);
+  if (vanilla) *vanilla = seconds_since(&t0);
   free(ps);
   free(paths);
   return code;
@@ -114,10 +118,8 @@ static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const u
   for (size_t p = from; p < to && !code; p++) code = append_numbers(&proving[p], &numbers, &n, err);
   st_post_result res;
   memset(&res, 0, sizeof res);
-  struct timespec t0;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  if (!code) code = prove_sectors(cfg, numbers, n, onchain, nonchain, fr, &res, err);
-  double elapsed = seconds_since(&t0);
+  double elapsed = 0; /* the proof alone, as Lotus's "elapsed" is GenerateWindowPoSt's time */
+  if (!code) code = prove_sectors(cfg, numbers, n, onchain, nonchain, fr, &res, &elapsed, err);
   st_bitfield *skipped = calloc(to - from + 1, sizeof *skipped);
   if (!code && !skipped) code = st_err_set(err, ST_ENOMEM, "out of memory");
   for (size_t i = 0; i < res.nskipped && !code; i++) {
@@ -150,6 +152,7 @@ static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const u
   if (!code) {
     b->sectors += n - res.nskipped;
     b->skipped += res.nskipped;
+    b->vanilla_secs += elapsed;
   }
   for (size_t p = 0; skipped && p < to - from; p++) st_bitfield_free(&skipped[p]);
   free(skipped);
@@ -161,6 +164,8 @@ static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const u
 
 st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, const st_bitfield *skip, st_wdpost_batch *out,
                         st_err *err) {
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   st_wdpost_batch_free(out);
   out->di = *di;
   out->di.current_epoch = height; /* as logged: the deadline seen from the head */
@@ -193,6 +198,7 @@ st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, in
     }
   }
 done:
+  out->prove_secs = seconds_since(&t0);
   if (code) st_err_wrap(err, code, "WindowPoSt for deadline %llu", (unsigned long long)di->index);
   for (size_t p = 0; proving && p < np; p++) st_bitfield_free(&proving[p]);
   free(proving);
@@ -206,6 +212,8 @@ st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int
   if (height + 1 >= b->di.close) /* the message would land at height + 1 at the earliest */
     return st_err_set(err, ST_ERANGE, "deadline %llu closes at epoch %lld and the head is at %lld: too late to send its proofs",
                       (unsigned long long)b->di.index, (long long)b->di.close, (long long)height);
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   uint8_t now[32];
   st_code code = draw(cfg, b->di.challenge, now, NULL, err);
   if (!code && memcmp(now, b->rand, 32))
@@ -218,7 +226,8 @@ st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int
       char cs[ST_CID_STR_MAX];
       st_cid_to_string(&cids[i], cs);
       st_log(LOG, ST_LOG_INFO, "window PoSt submitted",
-             json_pack("{s:I, s:I, s:s}", "deadline", (json_int_t)b->di.index, "partitions", (json_int_t)b->msgs[i].partitions, "cid", cs));
+             json_pack("{s:I, s:I, s:s, s:f, s:f, s:f}", "deadline", (json_int_t)b->di.index, "partitions", (json_int_t)b->msgs[i].partitions, "cid",
+                       cs, "prove", b->prove_secs, "vanilla", b->vanilla_secs, "submit", seconds_since(&t0)));
     }
   }
   return code;
@@ -247,7 +256,7 @@ st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, 
     size_t n = 0;
     st_post_result res;
     memset(&res, 0, sizeof res);
-    if (!(code = append_numbers(&cand[p], &numbers, &n, err))) code = prove_sectors(cfg, numbers, n, onchain, nonchain, CHECK, &res, err);
+    if (!(code = append_numbers(&cand[p], &numbers, &n, err))) code = prove_sectors(cfg, numbers, n, onchain, nonchain, CHECK, &res, NULL, err);
     if (!code) code = st_bitfield_copy(&cand[p], &ok[p], err);
     for (size_t i = 0; i < res.nskipped && !code; i++) {
       st_bitfield one;
@@ -284,6 +293,111 @@ st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, 
   free(cand);
   free(ok);
   free(decls);
+  free(onchain);
+  st_node_partitions_free(parts, np);
+  return code;
+}
+
+/* The slow check of one partition's located sectors (v[0..n)): a proof with fresh random
+ * challenges, verified sector by sector; sectors skipped or failing turn bad. */
+static st_code check_slow(const st_wdpost_cfg *cfg, st_wdpost_check *v, size_t n, const st_node_sector *onchain, size_t nonchain, st_err *err) {
+  st_post_sector *ps = calloc(n + 1, sizeof *ps);
+  st_post_public_sector *pub = calloc(n + 1, sizeof *pub);
+  st_wdpost_check **at = calloc(n + 1, sizeof *at), **proven = calloc(n + 1, sizeof *proven);
+  st_code *codes = calloc(n + 1, sizeof *codes);
+  char(*errors)[ST_ERR_MSG_MAX] = calloc(n + 1, sizeof *errors);
+  uint8_t fr[32];
+  st_code code = ps && pub && at && proven && codes && errors ? st_random_bytes(fr, 32, err) : st_err_set(err, ST_ENOMEM, "out of memory");
+  st_rand_to_fr(fr);
+  size_t k = 0, np = 0;
+  for (size_t i = 0; i < n && !code; i++) {
+    if (!v[i].good) continue;
+    const st_node_sector *s = find_sector(onchain, nonchain, v[i].sector);
+    ps[k] = (st_post_sector){v[i].sector, {0}, v[i].paths.sealed, v[i].paths.cache};
+    memcpy(ps[k].comm_r, s->comm_r, 32);
+    at[k++] = &v[i];
+  }
+  st_post_result res;
+  memset(&res, 0, sizeof res);
+  if (!code && k) code = st_window_post_prove(cfg->info, fr, ps, k, &cfg->post, &res, err);
+  for (size_t i = 0, j = 0; i < k && !code; i++) {
+    if (j < res.nskipped && res.skipped[j].number == ps[i].number) {
+      at[i]->good = false;
+      snprintf(at[i]->error, sizeof at[i]->error, "%s", res.skipped[j++].error);
+    } else {
+      pub[np] = (st_post_public_sector){ps[i].number, {0}};
+      memcpy(pub[np].comm_r, ps[i].comm_r, 32);
+      proven[np++] = at[i];
+    }
+  }
+  if (!code && np) code = st_window_post_verify_each(cfg->info, fr, pub, np, res.proof.data, res.proof.len, codes, errors, err);
+  for (size_t i = 0; i < np && !code; i++)
+    if (codes[i]) {
+      proven[i]->good = false;
+      snprintf(proven[i]->error, sizeof proven[i]->error, "its proof does not verify: %.450s", errors[i]);
+    }
+  st_post_result_free(&res);
+  free(ps);
+  free(pub);
+  free(at);
+  free(proven);
+  free(codes);
+  free(errors);
+  return code;
+}
+
+st_code st_wdpost_check_deadline(const st_wdpost_cfg *cfg, uint64_t deadline, bool slow, st_wdpost_check **out, size_t *n, st_err *err) {
+  *out = NULL;
+  *n = 0;
+  st_node_partition *parts = NULL;
+  size_t np = 0, nonchain = 0;
+  st_node_sector *onchain = NULL;
+  st_wdpost_check *v = NULL;
+  st_code code = st_node_partitions(cfg->node, cfg->miner, deadline, NULL, &parts, &np, err);
+  st_bitfield *live = calloc(np + 1, sizeof *live);
+  if (!code && !live) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  uint64_t total = 0;
+  for (size_t p = 0; p < np && !code; p++) {
+    st_bitfield_init(&live[p]);
+    code = st_bitfield_copy(&parts[p].live, &live[p], err);
+    total += st_bitfield_count(&live[p]);
+  }
+  if (!code) code = load_sectors(cfg, live, np, &onchain, &nonchain, err);
+  if (!code && !(v = calloc(total + 1, sizeof *v))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  size_t k = 0;
+  for (size_t p = 0; p < np && !code; p++) {
+    size_t first = k;
+    st_bitfield_iter it;
+    st_bitfield_iter_init(&it, &live[p]);
+    uint64_t num;
+    while (st_bitfield_iter_next(&it, &num)) {
+      st_wdpost_check *c = &v[k++];
+      st_err e;
+      c->partition = p;
+      c->sector = num;
+      const st_node_sector *s = find_sector(onchain, nonchain, num);
+      st_code rc = s ? cfg->locate(cfg->locate_ctx, cfg->miner, num, &c->paths, &e)
+                     : st_err_set(&e, ST_ENOENT, "sector %llu is not on chain", (unsigned long long)num);
+      if (rc) memset(&c->paths, 0, sizeof c->paths);
+      if (!rc && !slow) {
+        st_post_sector ps = {num, {0}, c->paths.sealed, c->paths.cache};
+        memcpy(ps.comm_r, s->comm_r, 32);
+        rc = st_post_check_sector(cfg->info, &ps, &e);
+      }
+      c->good = !rc;
+      if (rc) snprintf(c->error, sizeof c->error, "%s", e.msg);
+    }
+    if (slow) code = check_slow(cfg, &v[first], k - first, onchain, nonchain, err);
+  }
+  if (code) {
+    free(v);
+    st_err_wrap(err, code, "checking deadline %llu", (unsigned long long)deadline);
+  } else {
+    *out = v;
+    *n = k;
+  }
+  for (size_t p = 0; live && p < np; p++) st_bitfield_free(&live[p]);
+  free(live);
   free(onchain);
   st_node_partitions_free(parts, np);
   return code;

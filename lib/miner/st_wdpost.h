@@ -13,8 +13,10 @@
  *
  * Log lines are the seed's (subsystem storageminer): "running windowPost" {chain-random,
  * deadline, height, skipped}, "generating windowPost" {sectors}, "submitting window PoSt"
- * {elapsed}, and per unreadable sector the ERROR line "when running wdpost for partition N,
- * got err could not read from path=...".
+ * {elapsed: the proof's computation}, and per unreadable sector the ERROR line "when running
+ * wdpost for partition N, got err could not read from path=...". Each message sent logs "window
+ * PoSt submitted" {deadline, partitions, cid, prove, vanilla, submit}: seconds spent proving in
+ * all, of which computing proofs, and sending (bench/poster.sh reads them).
  *
  * st_wdpost_recover declares recoveries: the faulty sectors of a deadline that can be read
  * again, declared before its FaultCutoff (the poster runs it for the deadline two ahead). */
@@ -22,6 +24,7 @@
 #define ST_WDPOST_H
 
 #include <gmp.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +60,8 @@ typedef struct st_wdpost_batch {
   st_wdpost_msg *msgs;
   size_t nmsgs;
   size_t partitions, sectors, skipped; /* sectors: proven ones */
+  double prove_secs;   /* st_wdpost_prove's whole time: chain reads, locating, proofs, encoding */
+  double vanilla_secs; /* of which computing the proofs (st_window_post_prove) */
 } st_wdpost_batch;
 void st_wdpost_batch_init(st_wdpost_batch *b);
 void st_wdpost_batch_free(st_wdpost_batch *b);
@@ -75,5 +80,18 @@ st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int
 /* Declares recovered every faulty, not yet recovering sector of deadline di whose files prove
  * again; *declared gets how many (0: no message). ST_ERANGE if di's FaultCutoff has passed. */
 st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared, st_cid *cid, st_err *err);
+
+/* `proving check`: every live sector of a deadline, as the poster would find it (Lotus's
+ * CheckProvable). Quick: st_post_check_sector on each sector's files. Slow: a WindowPoSt over
+ * each partition with fresh random challenges, with the poster's parallelism and per-sector
+ * timeout, then verified. A sector whose files cannot be located, read or proven is bad with
+ * the reason. *out (free it) is in deadline order: partition, then sector. */
+typedef struct st_wdpost_check {
+  uint64_t partition, sector;
+  bool good;
+  char error[ST_ERR_MSG_MAX];
+  st_sector_paths paths; /* where it was looked for ("" when it could not be located) */
+} st_wdpost_check;
+st_code st_wdpost_check_deadline(const st_wdpost_cfg *cfg, uint64_t deadline, bool slow, st_wdpost_check **out, size_t *n, st_err *err);
 
 #endif

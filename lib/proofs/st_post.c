@@ -3,6 +3,8 @@
 #include "proofs/st_post.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 #include "codec/st_cbor.h"
 #include "core/st_endian.h"
+#include "core/st_fs.h"
 #include "crypto/st_hash.h"
 #include "proofs/st_fr.h"
 #include "proofs/st_hasher.h"
@@ -35,25 +38,49 @@ uint64_t st_post_select_sector(const uint8_t prover_id[32], const uint8_t random
   return st_le64_get(h) % count;
 }
 
-/* Proves one sector with count challenges, appending [number, comm_c, comm_r_last, [path...]]. */
-static st_code prove_sector(const st_sector_info *info, const uint8_t randomness[32], uint64_t number,
-                            const uint8_t comm_r[32], const char *sealed, const char *cache, unsigned count,
-                            st_buf *out, uint64_t *bytes, st_err *err) {
-  uint8_t comm_c[32], comm_r_last[32], check[32];
+/* Opens a sector for proving: p_aux matches comm_r, tree-r-last (with the replica as its leaves
+ * where the tree is level-cached) has its sizes and its root is comm_r_last. */
+static st_code open_sector(const st_sector_info *info, const uint8_t comm_r[32], const char *sealed, const char *cache,
+                           st_tree_reader *rd, uint8_t comm_c[32], uint8_t comm_r_last[32], st_err *err) {
+  uint8_t check[32];
   st_code rc = st_read_p_aux(cache, comm_c, comm_r_last, err);
   if (rc) return rc;
-  *bytes += 64;
   st_comm_r(st_hasher_sealing(), comm_c, comm_r_last, check);
   if (memcmp(check, comm_r, 32))
     return st_err_set(err, ST_ECRYPTO, "p_aux in \"%s\" does not match the sector's comm_r", cache);
   st_tree_shape shape;
   st_tree_shape_r_last(&shape, info);
-  st_tree_reader rd;
-  if ((rc = st_tree_reader_open_dir(&rd, &shape, st_hasher_sealing(), cache, "tree-r-last", sealed, err))) return rc;
-  if (memcmp(rd.root, comm_r_last, 32)) {
-    st_tree_reader_close(&rd);
+  if ((rc = st_tree_reader_open_dir(rd, &shape, st_hasher_sealing(), cache, "tree-r-last", sealed, err))) return rc;
+  if (memcmp(rd->root, comm_r_last, 32)) {
+    st_tree_reader_close(rd);
     return st_err_set(err, ST_ECRYPTO, "tree-r-last in \"%s\" does not match comm_r_last in p_aux", cache);
   }
+  return ST_OK;
+}
+
+st_code st_post_check_sector(const st_sector_info *info, const st_post_sector *s, st_err *err) {
+  struct stat st;
+  if (stat(s->sealed_path, &st)) return st_fs_os_error(err, "read from", s->sealed_path, errno);
+  if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != info->size)
+    return st_err_set(err, ST_EIO, "could not read from path=\"%s\": replica is %llu bytes, want %llu", s->sealed_path,
+                      (unsigned long long)st.st_size, (unsigned long long)info->size);
+  st_tree_reader rd;
+  uint8_t comm_c[32], comm_r_last[32];
+  st_code rc = open_sector(info, s->comm_r, s->sealed_path, s->cache_dir, &rd, comm_c, comm_r_last, err);
+  if (!rc) st_tree_reader_close(&rd);
+  return rc;
+}
+
+/* Proves one sector with count challenges, appending [number, comm_c, comm_r_last, [path...]]. */
+static st_code prove_sector(const st_sector_info *info, const uint8_t randomness[32], uint64_t number,
+                            const uint8_t comm_r[32], const char *sealed, const char *cache, unsigned count,
+                            st_buf *out, uint64_t *bytes, st_err *err) {
+  uint8_t comm_c[32], comm_r_last[32];
+  st_tree_reader rd;
+  st_code rc = open_sector(info, comm_r, sealed, cache, &rd, comm_c, comm_r_last, err);
+  if (rc) return rc;
+  *bytes += 64;
+  st_tree_shape shape = rd.shape;
   st_cbor_put_array(out, 4);
   st_cbor_put_uint(out, number);
   st_cbor_put_bytes(out, comm_c, 32);
@@ -332,6 +359,25 @@ st_code st_window_post_verify(const st_sector_info *info, const uint8_t randomne
   st_cbor_reader_init(&r, proof, len, err);
   st_code rc = st_cbor_expect_array(&r, n, "window post proof");
   for (size_t i = 0; !rc && i < n; i++) rc = verify_sector(&r, info, randomness, &sectors[i], ST_WINDOW_CHALLENGES, err);
+  return rc ? rc : st_cbor_finish(&r);
+}
+
+st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32], const st_post_public_sector *sectors, size_t n,
+                                   const uint8_t *proof, size_t len, st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err) {
+  if (!st_fr_is_valid(randomness)) return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
+  st_cbor_reader r;
+  st_cbor_reader_init(&r, proof, len, err);
+  st_code rc = st_cbor_expect_array(&r, n, "window post proof");
+  for (size_t i = 0; !rc && i < n; i++) {
+    size_t start = r.off;
+    if ((rc = st_cbor_skip(&r))) break; /* the item's bounds; its content is checked below */
+    st_cbor_reader one;
+    st_err e;
+    st_cbor_reader_init(&one, proof + start, r.off - start, &e);
+    codes[i] = verify_sector(&one, info, randomness, &sectors[i], ST_WINDOW_CHALLENGES, &e);
+    if (!codes[i]) codes[i] = st_cbor_finish(&one);
+    snprintf(errors[i], ST_ERR_MSG_MAX, "%s", codes[i] ? e.msg : "");
+  }
   return rc ? rc : st_cbor_finish(&r);
 }
 

@@ -65,6 +65,16 @@ st_code st_window_post_verify(const st_sector_info *info, const uint8_t randomne
                               const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
                               st_err *err);
 
+/* The same proof checked sector by sector: codes[i] (ST_OK or why not) and errors[i] for each
+ * of the n sectors. Fails only when the proof is not a list of n sector proofs. */
+st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32], const st_post_public_sector *sectors, size_t n,
+                                   const uint8_t *proof, size_t len, st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err);
+
+/* The quick check of one sector (`proving check` without --slow): the replica has the
+ * sector's size, p_aux matches comm_r, tree-r-last's files have their sizes and its root is
+ * comm_r_last. No challenge is read; the error is the one a proof would meet first. */
+st_code st_post_check_sector(const st_sector_info *info, const st_post_sector *s, st_err *err);
+
 /* WinningPoSt over the eligible sectors: picks one and proves it; a fault fails the proof. */
 st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
                               const st_post_sector *eligible, size_t n, st_buf *proof, st_err *err);

@@ -1,98 +1,33 @@
 #!/usr/bin/env bash
-# The cluster on loopback: `spacetime daemon` (short network parameters: 1 s epochs, a 48-epoch
-# proving period), `spacetime-server` (the registry, SQLite) with one nfs storage node, and
-# `spacetime-miner` made by `init` and run in `all` mode with --server-api. Checked: sectors
-# go from pledge to Proving, every deadline holding sectors ends proven, blocks are mined (and
-# logged), the fees of a sender's message land on the block's miner, and `info` power equals
-# the proving sectors. Then kill -9 of the miner inside a deadline and a restart: the next
-# deadlines are still proven.
+# The cluster on loopback (cluster.sh): `spacetime daemon` (short network parameters: 1 s epochs,
+# a 48-epoch proving period), `spacetime-server` (the registry, SQLite) with one nfs storage
+# node, and `spacetime-miner` made by `init` and run in `all` mode with --server-api. Checked:
+# sectors go from pledge to Proving, every deadline holding sectors ends proven, blocks are
+# mined (and logged), the fees of a sender's message land on the block's miner, `info` power
+# equals the proving sectors, and every view (info, proving info|deadlines|deadline|faults|
+# check, sectors list|status, storage list, /metrics, --json) shows it. Then kill -9 of the
+# miner inside a deadline and a restart: the next deadlines are still proven.
 set -u
-BIN=$(dirname "${1:?usage: test_miner.sh PATH-TO-spacetime}")
-ST=$BIN/spacetime SRV=$BIN/spacetime-server MINER=$BIN/spacetime-miner
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-die() { echo "FAIL: $*"; for f in daemon.log server.log miner.log; do echo "--- $f"; tail -30 "$tmp/$f"; done; exit 1; }
+source "$(dirname "$0")/cluster.sh" "$@"
 
-wait_file() { # wait_file FILE PID : until FILE is non-empty
-  for _ in $(seq 100); do
-    [[ -s $1 ]] && return 0
-    kill -0 "$2" 2>/dev/null || break
-    sleep 0.1
-  done
-  return 1
-}
-start_daemon() {
-  rm -f "$tmp/node/api"
-  "$ST" daemon --repo "$tmp/node" --api 0 "$@" 2>>"$tmp/daemon.log" &
-  dpid=$!
-  pids+=("$dpid")
-  wait_file "$tmp/node/api" "$dpid" || die "the daemon did not start"
-}
-node() { # node METHOD PARAMS : the result
-  local port token
-  port=$(cut -d/ -f5 "$tmp/node/api")
-  token=$(cat "$tmp/node/token")
-  curl -s -XPOST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/rpc/v1" \
-    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.$1\",\"params\":$2}" | jq -c .result
-}
-M() { "$MINER" "$@" --repo "$tmp/miner" --node-repo "$tmp/node"; }
-start_miner() {
-  "$MINER" run --repo "$tmp/miner" --node-repo "$tmp/node" --dist-path "$tmp/dist" --server-api "$api" \
-    --server-token "$(cat "$tmp/srv/token")" --log-file "$tmp/poster.log" "$@" 2>>"$tmp/miner.log" &
-  mpid=$!
-  pids+=("$mpid")
-}
-until_ok() { # until_ok SECONDS WHAT CMD... : retries CMD each second
-  local secs=$1 what=$2
-  shift 2
-  for _ in $(seq "$secs"); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 1
-  done
-  die "$what (after ${secs}s)"
-}
-
-# ---- the keys, then a genesis with short deadlines that funds them ----
-"$ST" genesis new --out "$tmp/g0.json" >/dev/null || die "genesis new"
-start_daemon --genesis "$tmp/g0.json"
-O=$(node WalletNew '["secp256k1"]' | tr -d '"')
-P=$(node WalletNew '["secp256k1"]' | tr -d '"')
-S=$(node WalletNew '["secp256k1"]' | tr -d '"')
-kill -TERM "$dpid"; wait "$dpid"
-rm -rf "$tmp/node/chain" "$tmp/node/genesis.json"
-"$ST" genesis new --out "$tmp/g.json" --account "$O=1000" --account "$P=1000" --account "$S=1000" \
-  --proving-period 48 --challenge-window 4 --challenge-lookback 2 --fault-cutoff 3 --precommit-challenge-delay 5 >/dev/null || die "genesis new"
-start_daemon --genesis "$tmp/g.json" --producer "$P"
-
-# ---- the registry and one storage node, mounted under the dist-path ----
-mkdir -p "$tmp/dist/nfs/127.0.0.1"
-"$SRV" run --listen 127.0.0.1:0 --repo "$tmp/srv" 2>>"$tmp/server.log" &
-spid=$!
-pids+=("$spid")
-wait_file "$tmp/srv/api" "$spid" || die "the registry did not start"
-api=$(cat "$tmp/srv/api")
-R() { SPACETIME_SERVER_REPO=$tmp/srv "$SRV" "$@" --server-api "$api" --token "$(cat "$tmp/srv/token")"; }
-R storage-nodes add --host 127.0.0.1 --type nfs >/dev/null || die "storage-nodes add"
-R storage-nodes heartbeat 1 --path "$tmp/dist/nfs/127.0.0.1" >/dev/null || die "storage-nodes heartbeat"
-
-# ---- the miner ----
-out=$(M init --owner "$O" 2>&1) || die "init: $out"
-[[ $out == *"miner t01000 created"* ]] || fail "init said: $out"
+cluster_up --proving-period 48 --challenge-window 4 --challenge-lookback 2 --fault-cutoff 3 --precommit-challenge-delay 5
 [[ $(jq -r .Miner "$tmp/miner/config.json") == t01000 ]] || fail "config.json: $(cat "$tmp/miner/config.json")"
 out=$(M init --owner "$O" 2>&1) && fail "a second init succeeded"
 [[ $out == *"already holds a miner"* ]] || fail "second init: $out"
+
+# the miner's own views need it running, and say so
+out=$(M sectors list 2>&1) && fail "sectors list without a running miner succeeded"
+[[ $out == "ERROR: the miner is not running: its repo $tmp/miner has no api file (start it with 'spacetime-miner run --repo $tmp/miner --dist-path DIR ...')" ]] ||
+  fail "sectors list, not running: $out"
+[[ $(M info) == "Mode: not running"* ]] || fail "info without a running miner: $(M info | head -1)"
+
+start_miner --confidence 1
+out=$("$MINER" run --repo "$tmp/miner" --node-repo "$tmp/node" --dist-path "$tmp/dist" --api 0 2>&1) && fail "a second run on the repo started"
+[[ $out == *"another 'spacetime-miner run' is using the repo $tmp/miner"* ]] || fail "second run: $out"
 M sectors pledge >/dev/null || die "sectors pledge"
 [[ $(M sectors pledge --json | jq .SectorNumber) == 2 ]] || fail "the second pledge is not sector 2"
-start_miner --confidence 1
 
-proving() { [[ $(M sectors list --json | jq '[.[] | select(.State == "Proving")] | length') -ge 2 ]]; }
+proving() { (($(proving_count) >= 2)); }
 until_ok 120 "two sectors Proving" proving
 [[ -s $tmp/dist/nfs/127.0.0.1/sealed/s-t01000-1 ]] || fail "sector 1 is not where the registry placed it"
 
@@ -111,7 +46,8 @@ st=$(M sectors status 2)
 [[ $st == *"SectorID: 2"* && $st == *"Status: Proving"* && $st == *"Storage: $tmp/dist/nfs/127.0.0.1"* && $st == *"OnChain: yes"* && $st == *"Last Error: none"* ]] || fail "sectors status 2: $st"
 [[ $(M sectors status 2 --json | jq -r .OnChain.SealedCID[\"/\"]) == bagboea4b5abc* ]] || fail "sectors status --json: no sealed CID"
 out=$(M sectors status 77 2>&1) && fail "sectors status 77 succeeded"
-[[ $out == "ERROR: sector 77 of t01000 is neither in this repo's sealing database nor on chain" ]] || fail "sectors status 77: $out"
+[[ $out == "ERROR: SectorsStatus: sector 77 of t01000 is neither in this miner's sealing database nor on chain" ]] || fail "sectors status 77: $out"
+[[ $(M sectors list | awk 'NR > 1 {print $1, $2, $3}' | tr '\n' ' ') == "1 Proving 0 2 Proving 0 " ]] || fail "sectors list: $(M sectors list)"
 d=$(M proving deadlines --json | jq '[.[] | select(.sectors > 0)][0].deadline')
 dl=$(M proving deadline "$d")
 [[ $dl == *"Deadline Idx: $d"* && $dl == *"Partitions: 1"* && $dl == *"Sectors: 1,2"* && $dl == *"Faults: none"* ]] || fail "proving deadline $d: $dl"
@@ -120,19 +56,75 @@ out=$(M proving deadline 99 2>&1) && fail "proving deadline 99 succeeded"
 [[ $out == "ERROR: deadline 99 does not exist: this network has deadlines 0 to 11" ]] || fail "proving deadline 99: $out"
 [[ $(M proving faults | wc -l) == 2 ]] || fail "proving faults: $(M proving faults)"
 [[ $(M proving faults --json) == "[]" ]] || fail "proving faults --json: $(M proving faults --json)"
+pi=$(M proving info)
+[[ $pi == *"Miner: t01000"* && $pi == *"Faults:      0 (0.00%)"* && $pi == *"Deadline Index:"*" of 12"* && $pi == *"Deadline Challenge:"* ]] || fail "proving info: $pi"
+[[ $(M proving info --json | jq '.Live') == 2 ]] || fail "proving info --json: $(M proving info --json)"
+ck=$(M proving check "$d")
+[[ $ck == *"2 sector(s), 0 bad"* && $ck == *"$tmp/dist/nfs/127.0.0.1/cache/s-t01000-1"* ]] || fail "proving check $d: $ck"
+[[ $(M proving check "$d" --slow --json | jq '[.[] | select(.Good)] | length') == 2 ]] || fail "proving check --slow: $(M proving check "$d" --slow)"
+sl=$(M storage list)
+[[ $sl == *"1: 127.0.0.1 (nfs)"* && $sl == *"Path: $tmp/dist/nfs/127.0.0.1 (reachable)"* && $sl == *"Sectors: 2 sealed here"* ]] || fail "storage list: $sl"
+[[ $(M storage list --json | jq '.[0].Sectors') == 2 ]] || fail "storage list --json"
 grep -q $'\tINFO\tstorageminer\tgenerating windowPost\t{"sectors": ' "$tmp/poster.log" || fail "no 'generating windowPost' line"
 grep -q $'\tINFO\tstorageminer\tsubmitting window PoSt\t{"elapsed": ' "$tmp/poster.log" || fail "no 'submitting window PoSt' line"
 grep -q $'\tINFO\tstorageminer\trunning windowPost\t{"chain-random": "' "$tmp/poster.log" || fail "no 'running windowPost' line"
 grep -q $'\tINFO\tminer\tmined new block\t{"cid": "bafy' "$tmp/poster.log" || fail "no 'mined new block' line"
 grep -q $'\tERROR\t' "$tmp/poster.log" && fail "errors in the log: $(grep $'\tERROR\t' "$tmp/poster.log" | head -3)"
 
+# /metrics on the miner's API port, without a token
+mport=$(cut -d/ -f5 "$tmp/miner/api")
+metrics=$(curl -s "http://127.0.0.1:$mport/metrics")
+[[ $metrics == *'spacetime_miner_info{miner="t01000",mode="all",server_api="'"$api"'"'* ]] || fail "metrics info line: $(head -3 <<<"$metrics")"
+[[ $metrics == *'spacetime_miner_sectors{state="Proving"} 2'* ]] || fail "metrics sectors: $metrics"
+mined=$(awk '/^spacetime_miner_blocks_mined_total/ {print $2}' <<<"$metrics")
+landed=$(awk '/^spacetime_miner_wdpost_messages_landed_total/ {print $2}' <<<"$metrics")
+((mined > 0 && landed >= 2)) || fail "metrics: $mined blocks mined, $landed posts landed"
+# the miner's API wants its token for writes
+code=$(curl -s -o /dev/null -w '%{http_code}' -XPOST "http://127.0.0.1:$mport/rpc/v0" -d '{"jsonrpc":"2.0","id":1,"method":"Filecoin.PledgeSector","params":[]}')
+[[ $code == 401 ]] || fail "PledgeSector without a token: HTTP $code"
+
 # info: power is the proving sectors
 info=$(M info)
 echo "$info"
-[[ $info == *"Miner: t01000"* && $info == *"Sector Size: 2KiB"* ]] || fail "info header: $info"
+[[ $info == "Mode: all"* && $info == *"Miner: t01000"* && $info == *"Sector Size: 2KiB"* ]] || fail "info header: $info"
 [[ $info == *"Byte Power:   4 KiB / 4 KiB (100.0000%)"* ]] || fail "info power: $info"
 [[ $info == *"Proving: 4 KiB (0 B Faulty, 0.00%)"* ]] || fail "info proving: $info"
 [[ $(M info --json | jq -r .Mode) == all ]] || fail "info --json mode"
+
+# the fees a sender pays land on the block's miner
+# fee_lands MSG-CID : the tipset holding the message paid the fees of all its messages, plus
+# block-reward x WinCount, to the miner of each block (one miner here: t01000)
+fee_lands() {
+  local look ts key parents fees=0 rewards=0 reward b m used cap prem base price before after
+  look=$(node StateSearchMsg "[[],{\"/\":\"$1\"},-1,true]")
+  [[ $look == null ]] && { fail "message $1 not found"; return; }
+  key=$(jq -c .TipSet <<<"$look")
+  ts=$(node ChainGetTipSet "[$key]")
+  parents=$(jq -c '.Blocks[0].Parents' <<<"$ts")
+  # jq turns integers above 2^53 into floats: read this one from the raw text
+  reward=$(node_raw StateGetNetworkParams '[]' | grep -o '"block_reward":[0-9]*' | cut -d: -f2)
+  for b in $(jq -r '.Cids[]["/"]' <<<"$ts"); do
+    [[ $(node ChainGetBlock "[{\"/\":\"$b\"}]" | jq -r .Miner) == t01000 ]] || { fail "block $b is not t01000's"; return; }
+    rewards=$(bc <<<"$rewards + $reward * $(node ChainGetBlock "[{\"/\":\"$b\"}]" | jq .ElectionProof.WinCount)")
+    base=$(node ChainGetBlock "[{\"/\":\"$b\"}]" | jq -r .ParentBaseFee)
+    for m in $(node ChainGetBlockMessages "[{\"/\":\"$b\"}]" | jq -r '.SecpkMessages[] | [.CID["/"], .Message.GasFeeCap, .Message.GasPremium] | join(",")'); do
+      IFS=, read -r c cap prem <<<"$m"
+      used=$(node StateSearchMsg "[[],{\"/\":\"$c\"},-1,true]" | jq .Receipt.GasUsed)
+      price=$(bc <<<"if ($base + $prem < $cap) $base + $prem else $cap")
+      fees=$(bc <<<"$fees + $used * $price")
+    done
+  done
+  [[ $fees != 0 ]] || fail "no fees in the tipset of $1"
+  before=$(node StateGetActor "[\"t01000\", $parents]" | jq -r .Balance)
+  after=$(node StateGetActor "[\"t01000\", $key]" | jq -r .Balance)
+  [[ $(bc <<<"$after - $before") == $(bc <<<"$fees + $rewards") ]] ||
+    fail "t01000 gained $(bc <<<"$after - $before") attoFIL in the tipset of $1, want fees $fees + rewards $rewards"
+  echo "the tipset of $1 paid t01000 fees $fees + rewards $rewards attoFIL"
+}
+mcid=$("$ST" send --repo "$tmp/node" --from "$S" "$O" 1) || fail "send: $mcid"
+landed() { [[ $(node StateSearchMsg "[[],{\"/\":\"$mcid\"},-1,true]") != null ]]; }
+until_ok 30 "the send landed" landed
+fee_lands "$mcid"
 
 # ---- kill -9 inside a deadline, restart: still proven ----
 kill -9 "$mpid"; wait "$mpid" 2>/dev/null
@@ -144,9 +136,5 @@ after=$(grep -c $'\tINFO\tstorageminer\twindow PoSt submitted\t' "$tmp/poster.lo
 [[ $(node StateMinerFaults '["t01000", []]') == '[0]' ]] || fail "faults after the restart: $(node StateMinerFaults '["t01000", []]')"
 
 kill -TERM "$mpid"; wait "$mpid"
-[[ -e $tmp/miner/run.json ]] && fail "run.json left behind"
-if ((failures)); then
-  for f in daemon.log server.log miner.log; do echo "--- $f"; tail -20 "$tmp/$f"; done
-  exit 1
-fi
-echo "ok"
+[[ -e $tmp/miner/api ]] && fail "the api file was left behind"
+finish

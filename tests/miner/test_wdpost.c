@@ -3,7 +3,8 @@
  * gone is skipped (the ERROR line names the path), the rest of the partition is still proven
  * and the skipped sector turns faulty; with the folder back, st_wdpost_recover declares it and
  * the next post restores the power. Submitting after Close, with changed randomness, and
- * recovering after FaultCutoff are refused. */
+ * recovering after FaultCutoff are refused. `proving check` (st_wdpost_check_deadline) finds a
+ * missing folder quickly and a damaged replica with --slow. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -144,6 +145,68 @@ static void test_prove_skip_recover(void **state) {
   st_wdpost_batch_free(&b);
 }
 
+static void check_sectors(nodefx *f, uint64_t d, bool slow, const char *bad2) {
+  st_wdpost_cfg cfg;
+  config(f, &cfg);
+  st_wdpost_check *v;
+  size_t n;
+  st_err err;
+  if (st_wdpost_check_deadline(&cfg, d, slow, &v, &n, &err)) fail_msg("check: %s", err.msg);
+  assert_int_equal(n, 2);
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(v[i].partition, 0);
+    assert_int_equal(v[i].sector, i + 1);
+    assert_non_null(strstr(v[i].paths.cache, f->store));
+  }
+  if (!v[0].good) fail_msg("sector 1: %s", v[0].error);
+  if (!bad2 && !v[1].good) fail_msg("sector 2: %s", v[1].error);
+  if (bad2 && (v[1].good || !strstr(v[1].error, bad2))) fail_msg("sector 2 (%s): \"%s\" lacks \"%s\"", v[1].good ? "good" : "bad", v[1].error, bad2);
+  free(v);
+}
+
+/* proving check on deadline d: quick and slow, a missing folder, a replica only a proof finds
+ * damaged, and a deadline that does not exist. */
+static void test_check_deadline(void **state) {
+  nodefx *f = *state;
+  uint64_t d = nf_deadline_of(f, 1);
+  check_sectors(f, d, false, NULL);
+  check_sectors(f, d, true, NULL);
+  char cache[700], moved[720], want[900];
+  snprintf(cache, sizeof cache, "%s/cache/s-t01000-2", f->store);
+  snprintf(moved, sizeof moved, "%s.away", cache);
+  assert_int_equal(rename(cache, moved), 0);
+  snprintf(want, sizeof want, "could not read from path=\"%s/p_aux\": No such file or directory", cache);
+  check_sectors(f, d, false, want);
+  check_sectors(f, d, true, want);
+  assert_int_equal(rename(moved, cache), 0);
+  /* every leaf of the replica changed, its size kept: only the slow check sees it */
+  char sealed[700];
+  snprintf(sealed, sizeof sealed, "%s/sealed/s-t01000-2", f->store);
+  st_buf keep = ST_BUF_INIT, bad = ST_BUF_INIT;
+  st_err err;
+  assert_int_equal(st_fs_read_file(sealed, 1 << 20, &keep, &err), ST_OK);
+  st_buf_append(&bad, keep.data, keep.len);
+  memset(bad.data, 0x55, bad.len);
+  assert_int_equal(st_fs_write_atomic(sealed, bad.data, bad.len, 0644, &err), ST_OK);
+  check_sectors(f, d, false, NULL);
+  check_sectors(f, d, true, "its proof does not verify: post proof: sector 2: challenge");
+  assert_int_equal(st_fs_write_atomic(sealed, keep.data, keep.len, 0644, &err), ST_OK);
+  st_buf_free(&keep);
+  st_buf_free(&bad);
+  /* an empty deadline has nothing to check; one past the last is the node's error */
+  st_wdpost_cfg cfg;
+  config(f, &cfg);
+  st_wdpost_check *v;
+  size_t n;
+  st_deadline_info now;
+  assert_int_equal(st_node_proving_deadline(f->c, NF_MINER, NULL, &now, &err), ST_OK);
+  assert_int_equal(st_wdpost_check_deadline(&cfg, (d + 1) % (uint64_t)now.policy.deadlines, true, &v, &n, &err), ST_OK);
+  assert_int_equal(n, 0);
+  free(v);
+  assert_int_not_equal(st_wdpost_check_deadline(&cfg, 1000, false, &v, &n, &err), ST_OK);
+  tu_assert_err_contains(&err, "checking deadline 1000");
+}
+
 /* A deadline without partitions gives an empty batch and no log line. */
 static void test_empty_deadline(void **state) {
   nodefx *f = *state;
@@ -178,6 +241,6 @@ static int teardown(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_prove_skip_recover), cmocka_unit_test(test_empty_deadline)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_prove_skip_recover), cmocka_unit_test(test_check_deadline), cmocka_unit_test(test_empty_deadline)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,6 @@
 /* Tests for st_post: challenge derivation (derived vectors in filecoin-facts.md 2.4, the
  * prover_id vector), WindowPoSt over a partition with each kind of unreadable sector skipped
- * and named, the per-sector timeout, tampering, and WinningPoSt. */
+ * and named, the per-sector timeout, tampering, the quick sector check, and WinningPoSt. */
 #include "testutil.h"
 
 #include <fcntl.h>
@@ -241,6 +241,57 @@ static void test_skip_timeout(void **state) {
   restore(path, &keep);
 }
 
+/* The quick check finds what stops a proof before any challenge is read (files, sizes, p_aux,
+ * the tree's root); damage inside the tree only a proof finds. */
+static void test_check_sector(void **state) {
+  fixture *f = *state;
+  st_err err;
+  for (int i = 0; i < NSEC; i++)
+    if (st_post_check_sector(f->info, &f->sec[i], &err)) fail_msg("sector %d: %s", i + 1, err.msg);
+  char path[ST_PATH_MAX + 64], want[ST_PATH_MAX + 200];
+  snprintf(path, sizeof path, "%s/p_aux", f->paths[1].cache);
+  st_buf keep;
+  save(path, &keep);
+  unlink(path);
+  assert_int_equal(st_post_check_sector(f->info, &f->sec[1], &err), ST_ENOENT);
+  snprintf(want, sizeof want, "could not read from path=\"%s\": No such file or directory", path);
+  tu_assert_err_contains(&err, want);
+  restore(path, &keep);
+  st_post_sector other = f->sec[1];
+  memcpy(other.comm_r, f->sec[0].comm_r, 32);
+  assert_int_equal(st_post_check_sector(f->info, &other, &err), ST_ECRYPTO);
+  tu_assert_err_contains(&err, "does not match the sector's comm_r");
+  save(f->paths[1].sealed, &keep);
+  assert_int_equal(st_fs_write_atomic(f->paths[1].sealed, keep.data, 1000, 0644, &err), ST_OK);
+  assert_int_equal(st_post_check_sector(f->info, &f->sec[1], &err), ST_EIO);
+  tu_assert_err_contains(&err, "replica is 1000 bytes, want 2048");
+  restore(f->paths[1].sealed, &keep);
+  /* the replica's leaves all changed, the tree's root kept: quick passes, a proof fails */
+  st_buf bad = ST_BUF_INIT;
+  save(f->paths[1].sealed, &keep);
+  st_buf_append(&bad, keep.data, keep.len);
+  memset(bad.data, 0x55, bad.len);
+  assert_int_equal(st_fs_write_atomic(f->paths[1].sealed, bad.data, bad.len, 0644, &err), ST_OK);
+  assert_int_equal(st_post_check_sector(f->info, &f->sec[1], &err), ST_OK);
+  st_post_result res;
+  prove(f, NSEC, 2, 0, &res);
+  assert_int_equal(res.nskipped, 0);
+  assert_int_not_equal(st_window_post_verify(f->info, f->rand, f->pub, NSEC, res.proof.data, res.proof.len, &err), ST_OK);
+  /* sector by sector, only sector 2 fails */
+  st_code codes[NSEC];
+  char errors[NSEC][ST_ERR_MSG_MAX];
+  assert_int_equal(st_window_post_verify_each(f->info, f->rand, f->pub, NSEC, res.proof.data, res.proof.len, codes, errors, &err), ST_OK);
+  assert_int_equal(codes[0], ST_OK);
+  assert_int_equal(codes[1], ST_ECRYPTO);
+  assert_int_equal(codes[2], ST_OK);
+  if (!strstr(errors[1], "post proof: sector 2: challenge 0")) fail_msg("%s", errors[1]);
+  /* a proof that is not a list of NSEC sector proofs is refused as a whole */
+  assert_int_equal(st_window_post_verify_each(f->info, f->rand, f->pub, NSEC - 1, res.proof.data, res.proof.len, codes, errors, &err), ST_EINVAL);
+  st_post_result_free(&res);
+  st_buf_free(&bad);
+  restore(f->paths[1].sealed, &keep);
+}
+
 static void test_window_post_rejects_bad_randomness(void **state) {
   fixture *f = *state;
   uint8_t rand[32];
@@ -293,6 +344,7 @@ int main(void) {
       cmocka_unit_test(test_skip_missing_tree),
       cmocka_unit_test(test_skip_short_sealed),
       cmocka_unit_test(test_skip_timeout),
+      cmocka_unit_test(test_check_sector),
       cmocka_unit_test(test_window_post_rejects_bad_randomness),
       cmocka_unit_test(test_winning_post),
   };

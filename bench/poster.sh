@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# bench/poster.sh: how long the poster takes from a deadline's Challenge to its
+# SubmitWindowedPoSt, against the vanilla proof alone, on the whole cluster.
+#
+#   bench/poster.sh PATH/TO/spacetime      (SECTOR_SIZE=8MiB SECTORS=8 PERIODS=1)
+#
+# It starts the daemon (1 s epochs, a 48-epoch period of 12 deadlines, Challenge 2 epochs before
+# Open), the registry with one storage node and the miner (tests/cmd/cluster.sh), with
+# --confidence 0 so the poster proves at Challenge and submits at Open. It pledges SECTORS
+# sectors of SECTOR_SIZE, waits until they are Proving, lets PERIODS proving periods pass, and
+# reads each "window PoSt submitted" line of the poster's log. Per deadline it prints:
+#   vanilla   computing the proofs (st_window_post_prove over the partitions' sectors)
+#   work      the poster's whole work: chain reads, locating every sector through the registry,
+#             the proofs, encoding (prove), then the randomness re-check and MpoolPushMessage
+#             (submit)
+#   latency   wall time from the start of the Challenge epoch to the message being in the pool
+#   gate      the protocol's wait in it: a post may only be sent once the deadline is Open
+# and the ratios work/vanilla (what the poster adds to the proof) and
+# (latency - gate)/vanilla (what the whole pipeline adds, epochs and polling included).
+set -u
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/cmd/cluster.sh" "${1:?usage: bench/poster.sh PATH/TO/spacetime}"
+size=${SECTOR_SIZE:-8MiB} sectors=${SECTORS:-8} periods=${PERIODS:-1}
+bytes=$(numfmt --from=iec-i "${size%B}")
+MINER_INIT_FLAGS="--sector-size $size --funds 100"
+cluster_up --proving-period 48 --challenge-window 4 --challenge-lookback 2 --fault-cutoff 3 --precommit-challenge-delay 5 \
+  --min-sector-size "$bytes" --max-sector-size "$bytes"
+start_miner --confidence 0
+for _ in $(seq "$sectors"); do M sectors pledge >/dev/null || die "sectors pledge"; done
+all_proving() { (($(proving_count) == sectors)); }
+until_ok $((sectors * 120)) "$sectors sectors Proving" all_proving
+echo "poster.sh: $sectors sectors of $size Proving at height $(node ChainHead '[]' | jq .Height); running $periods proving period(s)"
+from=$(wc -l <"$tmp/poster.log")
+sleep $((periods * 48 + 6))
+params=$(node StateGetNetworkParams '[]')
+genesis=$(jq .GenesisTimestamp <<<"$params") delay=$(jq .BlockDelaySecs <<<"$params")
+
+printf '%-9s%-11s%-8s%12s%12s%12s%12s%10s%14s%16s\n' deadline partitions sectors "vanilla ms" "prove ms" "submit ms" "latency s" "gate s" "work/vanilla" "(lat-gate)/van"
+tail -n +"$((from + 1))" "$tmp/poster.log" | awk -F'\t' '$4 == "running windowPost" || $4 == "generating windowPost" || $4 == "window PoSt submitted" {print $1 "\t" $4 "\t" $5}' |
+  while IFS=$'\t' read -r ts what json; do
+    case $what in
+    "running windowPost") dl=$(jq -c .deadline <<<"$json") ;;
+    "generating windowPost") n=$(jq .sectors <<<"$json") ;;
+    "window PoSt submitted")
+      t=$(date -d "${ts:0:23}${ts:23:3}:${ts:26:2}" +%s.%N)
+      jq -r --argjson dl "$dl" --argjson g "$genesis" --argjson d "$delay" --argjson t "$t" --argjson n "$n" '
+        (.prove + .submit) as $work | ($t - ($g + $dl.Challenge * $d)) as $lat | (($dl.Open - $dl.Challenge) * $d) as $gate |
+        [.deadline, .partitions, $n, (.vanilla * 1000), (.prove * 1000), (.submit * 1000), $lat, $gate, ($work / .vanilla), (($lat - $gate) / .vanilla)] |
+        "\(.[0])\t\(.[1])\t\(.[2])\t\(.[3])\t\(.[4])\t\(.[5])\t\(.[6])\t\(.[7])\t\(.[8])\t\(.[9])"' <<<"$json" |
+        awk -F'\t' '{printf "%-9s%-11s%-8s%12.3f%12.3f%12.3f%12.3f%10.0f%13.1fx%15.1fx\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10}'
+      ;;
+    esac
+  done
+grep -q $'\tERROR\t' "$tmp/poster.log" && echo "poster.sh: the poster logged errors: $(grep $'\tERROR\t' "$tmp/poster.log" | head -3)"
+kill -TERM "$mpid"
+wait "$mpid"

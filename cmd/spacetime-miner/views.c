@@ -1,0 +1,543 @@
+/* The operator views of spacetime-miner: what the chain says of the miner (through the daemon's
+ * API: info, proving ...) and what the running miner knows (through its own API, st_miner_api:
+ * sectors, storage, proving check, the Mode line of info). Every view prints the seed's or
+ * Lotus's layout, or JSON with --json. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec/st_token.h"
+#include "miner/st_miner_repo.h"
+#include "miner/st_node_api.h"
+#include "miner.h"
+
+#define NEED_NODE 1u  /* the daemon's API */
+#define NEED_MINER 2u /* the running miner's API */
+
+typedef struct view {
+  st_cli cli;
+  char repo[4096];
+  st_miner_config cfg;
+  st_rpc_client *node, *miner;
+  bool json;
+  char addr[32];
+} view;
+
+/* Parses flags, reads the config and connects to what needs names: -1 to go on, else the
+ * status. */
+static int view_start(view *v, st_flag *flags, size_t n, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary,
+                      unsigned needs) {
+  v->cli = (st_cli){flags, n, {0}, 0, false};
+  int rc = st_cli_start(&v->cli, argc, argv, maxpos, cmd, args, summary);
+  if (rc >= 0) return rc;
+  st_err err;
+  miner_repo_of(&v->cli, "repo", ".spacetime-miner", v->repo);
+  v->json = st_cli_has(&v->cli, "json");
+  if (st_miner_config_read(v->repo, &v->cfg, &err)) return st_cli_fail("%s", err.msg);
+  snprintf(v->addr, sizeof v->addr, "t0%llu", (unsigned long long)v->cfg.miner);
+  if ((needs & NEED_NODE) && miner_connect_node(&v->cli, &v->node, &err)) return miner_fail(&err);
+  if ((needs & NEED_MINER) && miner_connect_self(v->repo, &v->miner, &err)) return miner_fail(&err);
+  return -1;
+}
+
+static int view_end(view *v, int rc) {
+  st_rpc_client_close(v->node);
+  st_rpc_client_close(v->miner);
+  return rc;
+}
+
+/* A call to the daemon (view_call) or to the miner (miner_call); NULL on error. */
+static json_t *call_on(st_rpc_client *c, const char *method, json_t *params, st_err *err) {
+  json_t *r = NULL;
+  if (st_rpc_client_call(c, method, params, &r, err)) st_err_wrap(err, err->code, "%s", method);
+  return r;
+}
+static json_t *view_call(view *v, const char *method, json_t *params, st_err *err) { return call_on(v->node, method, params, err); }
+static json_t *miner_call(view *v, const char *method, json_t *params, st_err *err) { return call_on(v->miner, method, params, err); }
+
+static void print_json(json_t *j) {
+  char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  printf("%s\n", text ? text : "null");
+  free(text);
+}
+
+/* "in 5 epochs", "now", "3 epochs ago" */
+static const char *epochs_from(int64_t at, int64_t now, char *buf, size_t n) {
+  if (at == now) snprintf(buf, n, "now");
+  else if (at > now) snprintf(buf, n, "in %lld epochs", (long long)(at - now));
+  else snprintf(buf, n, "%lld epochs ago", (long long)(now - at));
+  return buf;
+}
+
+int miner_cmd_proving_deadlines(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner proving deadlines", "[--json]",
+                      "Each deadline's sectors, partitions and partitions proven this period; the current one is marked.", NEED_NODE);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  st_deadline_info cur;
+  if (st_node_proving_deadline(v.node, v.cfg.miner, NULL, &cur, &err)) return view_end(&v, miner_fail(&err));
+  json_t *dls = view_call(&v, "StateMinerDeadlines", json_pack("[s []]", v.addr), &err);
+  if (!dls) return view_end(&v, miner_fail(&err));
+  json_t *out = json_array();
+  if (!v.json) printf("%-10s%-9s%-12s%s\n", "deadline", "sectors", "partitions", "proven");
+  for (uint64_t d = 0; d < (uint64_t)cur.policy.deadlines; d++) {
+    st_node_partition *parts;
+    size_t np;
+    if (st_node_partitions(v.node, v.cfg.miner, d, NULL, &parts, &np, &err)) {
+      json_decref(dls);
+      json_decref(out);
+      return view_end(&v, miner_fail(&err));
+    }
+    uint64_t sectors = 0;
+    for (size_t i = 0; i < np; i++) sectors += st_bitfield_count(&parts[i].live);
+    st_node_partitions_free(parts, np);
+    st_bitfield posted;
+    st_bitfield_init(&posted);
+    st_chain_json_get_bitfield(json_object_get(json_array_get(dls, d), "PostSubmissions"), "PostSubmissions", &posted, NULL);
+    uint64_t proven = st_bitfield_count(&posted);
+    st_bitfield_free(&posted);
+    bool current = d == cur.index;
+    if (v.json)
+      json_array_append_new(out, json_pack("{sI sI sI sI sb}", "deadline", (json_int_t)d, "sectors", (json_int_t)sectors, "partitions", (json_int_t)np,
+                                           "proven", (json_int_t)proven, "current", current));
+    else
+      printf("%-10llu%-9llu%-12zu%llu%s\n", (unsigned long long)d, (unsigned long long)sectors, np, (unsigned long long)proven,
+             current ? " (current)" : "");
+  }
+  if (v.json) print_json(out);
+  json_decref(out);
+  json_decref(dls);
+  return view_end(&v, 0);
+}
+
+/* Every deadline's partitions (at the head); out[d] / n[d]. */
+static st_code all_partitions(view *v, int64_t ndl, st_node_partition **out, size_t *n, st_err *err) {
+  for (int64_t d = 0; d < ndl; d++)
+    if (st_node_partitions(v->node, v->cfg.miner, (uint64_t)d, NULL, &out[d], &n[d], err)) {
+      for (int64_t e = 0; e < d; e++) st_node_partitions_free(out[e], n[e]);
+      return err->code;
+    }
+  return ST_OK;
+}
+
+int miner_cmd_proving_faults(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner proving faults", "[--json]",
+                      "Every faulty sector with its deadline and partition (recovering ones are marked).", NEED_NODE);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  st_deadline_info cur;
+  if (st_node_proving_deadline(v.node, v.cfg.miner, NULL, &cur, &err)) return view_end(&v, miner_fail(&err));
+  st_node_partition *parts[256];
+  size_t np[256];
+  if (cur.policy.deadlines > 256) return view_end(&v, st_cli_fail("more than 256 deadlines"));
+  if (all_partitions(&v, cur.policy.deadlines, parts, np, &err)) return view_end(&v, miner_fail(&err));
+  json_t *out = json_array();
+  if (!v.json) printf("Miner: %s\n%-10s%-11s%-8s%s\n", v.addr, "deadline", "partition", "sector", "recovering");
+  for (int64_t d = 0; d < cur.policy.deadlines; d++) {
+    for (size_t p = 0; p < np[d]; p++) {
+      st_bitfield_iter it;
+      st_bitfield_iter_init(&it, &parts[d][p].faulty);
+      uint64_t sn;
+      while (st_bitfield_iter_next(&it, &sn)) {
+        bool rec = st_bitfield_has(&parts[d][p].recovering, sn);
+        if (v.json)
+          json_array_append_new(out, json_pack("{sI sI sI sb}", "deadline", (json_int_t)d, "partition", (json_int_t)p, "sector", (json_int_t)sn,
+                                               "recovering", rec));
+        else printf("%-10lld%-11zu%-8llu%s\n", (long long)d, p, (unsigned long long)sn, rec ? "yes" : "no");
+      }
+    }
+    st_node_partitions_free(parts[d], np[d]);
+  }
+  if (v.json) print_json(out);
+  json_decref(out);
+  return view_end(&v, 0);
+}
+
+int miner_cmd_proving_deadline(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 1, "spacetime-miner proving deadline", "N [--json]",
+                      "One deadline: its partitions, which are proven this period, and each partition's sectors and faults.", NEED_NODE);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  st_deadline_info cur;
+  uint64_t d;
+  if (v.cli.npos != 1) return view_end(&v, st_cli_fail("give the deadline index, e.g. 'spacetime-miner proving deadline 3'"));
+  if (st_parse_u64(v.cli.pos[0], "deadline index", &d, &err)) return view_end(&v, st_cli_fail("%s", err.msg));
+  if (st_node_proving_deadline(v.node, v.cfg.miner, NULL, &cur, &err)) return view_end(&v, miner_fail(&err));
+  if (d >= (uint64_t)cur.policy.deadlines)
+    return view_end(&v, st_cli_fail("deadline %llu does not exist: this network has deadlines 0 to %lld", (unsigned long long)d,
+                                    (long long)cur.policy.deadlines - 1));
+  st_node_partition *parts;
+  size_t np;
+  st_bitfield posted;
+  st_bitfield_init(&posted);
+  if (st_node_partitions(v.node, v.cfg.miner, d, NULL, &parts, &np, &err) ||
+      st_node_post_submissions(v.node, v.cfg.miner, d, NULL, &posted, &err))
+    return view_end(&v, miner_fail(&err));
+  json_t *arr = json_array();
+  if (!v.json)
+    printf("Deadline Idx: %llu%s\nPartitions: %zu\nProven Partitions: %llu\n", (unsigned long long)d, d == cur.index ? " (current)" : "", np,
+           (unsigned long long)st_bitfield_count(&posted));
+  for (size_t p = 0; p < np; p++) {
+    st_buf all = ST_BUF_INIT, faults = ST_BUF_INIT;
+    st_bitfield_format_ranges(&parts[p].all, &all);
+    st_bitfield_format_ranges(&parts[p].faulty, &faults);
+    if (v.json)
+      json_array_append_new(arr, json_pack("{sI ss ss sb}", "partition", (json_int_t)p, "sectors", st_buf_cstr(&all), "faults", st_buf_cstr(&faults),
+                                           "proven", st_bitfield_has(&posted, p)));
+    else
+      printf("\nPartition Index: %zu\nSectors: %s\nFaults: %s\nProven: %s\n", p, st_buf_cstr(&all), faults.len ? st_buf_cstr(&faults) : "none",
+             st_bitfield_has(&posted, p) ? "yes" : "no");
+    st_buf_free(&all);
+    st_buf_free(&faults);
+  }
+  if (v.json) {
+    json_t *o = json_pack("{sI sb so}", "deadline", (json_int_t)d, "current", d == cur.index, "partitions", arr);
+    print_json(o);
+    json_decref(o);
+  } else json_decref(arr);
+  st_bitfield_free(&posted);
+  st_node_partitions_free(parts, np);
+  return view_end(&v, 0);
+}
+
+/* Lotus's SizeStr: 1024-based, three significant digits ("2.69 MiB"); unit "B" or "" (QA). */
+static void size_str(const mpz_t bytes, const char *b, char *out, size_t n) {
+  static const char *const U[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+  double x = mpz_get_d(bytes);
+  size_t i = 0;
+  while (x >= 1024 && i + 1 < sizeof U / sizeof U[0]) {
+    x /= 1024;
+    i++;
+  }
+  snprintf(out, n, "%.3g %s%s", x, U[i], b);
+}
+
+static void bytes_str(int64_t bytes, char *out, size_t n) {
+  mpz_t x;
+  mpz_init_set_si(x, bytes);
+  size_str(x, "B", out, n);
+  mpz_clear(x);
+}
+
+static double pct(const mpz_t a, const mpz_t b) { return mpz_sgn(b) ? 100.0 * mpz_get_d(a) / mpz_get_d(b) : 0; }
+
+static void fil_str(const json_t *v, char *out, size_t n) {
+  mpz_t x;
+  mpz_init(x);
+  if (json_is_string(v)) mpz_set_str(x, json_string_value(v), 10);
+  st_buf b = ST_BUF_INIT;
+  st_fil_format(x, &b);
+  snprintf(out, n, "%s", st_buf_cstr(&b));
+  st_buf_free(&b);
+  mpz_clear(x);
+}
+
+static void big_of(const json_t *v, mpz_t out) {
+  mpz_set_ui(out, 0);
+  if (json_is_string(v)) mpz_set_str(out, json_string_value(v), 10);
+}
+
+/* The Mode line: the running miner's mode, or "not running". */
+static void run_mode(view *v, char *out, size_t n) {
+  st_err err;
+  snprintf(out, n, "not running");
+  if (miner_connect_self(v->repo, &v->miner, &err)) return;
+  json_t *ri = miner_call(v, "MinerRunInfo", NULL, &err);
+  if (json_is_string(json_object_get(ri, "Mode"))) snprintf(out, n, "%s", json_string_value(json_object_get(ri, "Mode")));
+  json_decref(ri);
+}
+
+int miner_cmd_info(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner info", "[--json]",
+                      "The miner's power, proving state, expected wins and balances, as the seed's `info` shows them.", NEED_NODE);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  json_t *pw = view_call(&v, "StateMinerPower", json_pack("[s []]", v.addr), &err), *rs = NULL, *counts = NULL, *wb = NULL, *np = NULL, *avj = NULL;
+  if (pw) rs = view_call(&v, "StateReadState", json_pack("[s []]", v.addr), &err);
+  if (rs) avj = view_call(&v, "StateMinerAvailableBalance", json_pack("[s []]", v.addr), &err);
+  if (avj) counts = view_call(&v, "StateMinerSectorCount", json_pack("[s []]", v.addr), &err);
+  char worker[ST_ADDR_STR_MAX];
+  st_address_format(&v.cfg.worker, 't', worker, NULL);
+  if (counts) wb = view_call(&v, "WalletBalance", json_pack("[s]", worker), &err);
+  if (wb) np = view_call(&v, "StateGetNetworkParams", NULL, &err);
+  if (!np) {
+    json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb);
+    return view_end(&v, miner_fail(&err));
+  }
+  mpz_t raw, qa, traw, tqa, committed, faulty, proving;
+  mpz_inits(raw, qa, traw, tqa, committed, faulty, proving, NULL);
+  big_of(json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"), raw);
+  big_of(json_object_get(json_object_get(pw, "MinerPower"), "QualityAdjPower"), qa);
+  big_of(json_object_get(json_object_get(pw, "TotalPower"), "RawBytePower"), traw);
+  big_of(json_object_get(json_object_get(pw, "TotalPower"), "QualityAdjPower"), tqa);
+  mpz_set_ui(committed, (unsigned long)json_integer_value(json_object_get(counts, "Live")));
+  mpz_mul_ui(committed, committed, v.cfg.info->size);
+  mpz_set_ui(faulty, (unsigned long)json_integer_value(json_object_get(counts, "Faulty")));
+  mpz_mul_ui(faulty, faulty, v.cfg.info->size);
+  mpz_sub(proving, committed, faulty);
+  const json_t *st = json_object_get(rs, "State");
+  int64_t delay = json_integer_value(json_object_get(np, "BlockDelaySecs"));
+  double per_day = mpz_sgn(tqa) && delay > 0 ? 5.0 * mpz_get_d(qa) / mpz_get_d(tqa) * 86400.0 / (double)delay : 0;
+  char mode[64], s1[64], s2[64], s3[64], s4[64], bl[96], pc[96], lk[96], av[96], wbs[96];
+  run_mode(&v, mode, sizeof mode);
+  fil_str(json_object_get(rs, "Balance"), bl, sizeof bl);
+  fil_str(json_object_get(st, "PreCommitDeposits"), pc, sizeof pc);
+  fil_str(json_object_get(st, "LockedFunds"), lk, sizeof lk);
+  fil_str(avj, av, sizeof av);
+  fil_str(wb, wbs, sizeof wbs);
+  if (v.json) {
+    json_t *o = json_pack("{ss ss sI sO sO sO sO sI sI sI sf ss ss ss ss ss ss ss}", "Mode", mode, "Miner", v.addr, "SectorSize", (json_int_t)v.cfg.info->size,
+                          "RawBytePower", json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"), "TotalRawBytePower",
+                          json_object_get(json_object_get(pw, "TotalPower"), "RawBytePower"), "QualityAdjPower",
+                          json_object_get(json_object_get(pw, "MinerPower"), "QualityAdjPower"), "TotalQualityAdjPower",
+                          json_object_get(json_object_get(pw, "TotalPower"), "QualityAdjPower"), "Committed", (json_int_t)mpz_get_ui(committed), "Proving",
+                          (json_int_t)mpz_get_ui(proving), "Faulty", (json_int_t)mpz_get_ui(faulty), "ExpectedWinsPerDay", per_day, "MinerBalance",
+                          json_string_value(json_object_get(rs, "Balance")), "PreCommit", json_string_value(json_object_get(st, "PreCommitDeposits")),
+                          "Locked", json_string_value(json_object_get(st, "LockedFunds")), "Available", json_string_value(avj), "WorkerBalance",
+                          json_string_value(wb), "MarketEscrow", "0", "MarketLocked", "0");
+    print_json(o);
+    json_decref(o);
+  } else {
+    printf("Mode: %s\n", mode);
+    printf("Miner: %s\n", v.addr);
+    printf("Sector Size: %s\n", v.cfg.info->name);
+    size_str(raw, "B", s1, sizeof s1);
+    size_str(traw, "B", s2, sizeof s2);
+    printf("Byte Power:   %s / %s (%.4f%%)\n", s1, s2, pct(raw, traw));
+    size_str(qa, "", s1, sizeof s1);
+    size_str(tqa, "", s2, sizeof s2);
+    printf("Actual Power: %s / %s (%.4f%%)\n", s1, s2, pct(qa, tqa));
+    size_str(committed, "B", s3, sizeof s3);
+    printf("\tCommitted: %s\n", s3);
+    size_str(proving, "B", s3, sizeof s3);
+    size_str(faulty, "B", s4, sizeof s4);
+    printf("\tProving: %s (%s Faulty, %.2f%%)\n", s3, s4, pct(faulty, committed));
+    if (per_day > 0) printf("Expected block win rate: %.4f/day (every %.3gs)\n", per_day, 86400.0 / per_day);
+    else printf("Expected block win rate: 0/day (no power)\n");
+    printf("\nMiner Balance: %s\n\tPreCommit:   %s\n\tLocked:      %s\n\tAvailable:   %s\n", bl, pc, lk, av);
+    printf("Worker Balance: %s\nMarket (Escrow):  0\nMarket (Locked):  0\n", wbs);
+  }
+  mpz_clears(raw, qa, traw, tqa, committed, faulty, proving, NULL);
+  json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb), json_decref(np);
+  return view_end(&v, 0);
+}
+
+
+int miner_cmd_proving_info(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner proving info", "[--json]",
+                      "The current proving period and deadline with its epochs, and the miner's faults and recoveries.", NEED_NODE);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  st_deadline_info d;
+  json_t *counts = NULL;
+  if (st_node_proving_deadline(v.node, v.cfg.miner, NULL, &d, &err) ||
+      !(counts = view_call(&v, "StateMinerSectorCount", json_pack("[s []]", v.addr), &err)))
+    return view_end(&v, miner_fail(&err));
+  st_node_partition *parts;
+  size_t np;
+  uint64_t dl_sectors = 0, recovering = 0;
+  if (st_node_partitions(v.node, v.cfg.miner, d.index, NULL, &parts, &np, &err)) {
+    json_decref(counts);
+    return view_end(&v, miner_fail(&err));
+  }
+  for (size_t p = 0; p < np; p++) dl_sectors += st_bitfield_count(&parts[p].live);
+  st_node_partitions_free(parts, np);
+  for (int64_t i = 0; i < d.policy.deadlines; i++) {
+    if (st_node_partitions(v.node, v.cfg.miner, (uint64_t)i, NULL, &parts, &np, &err)) {
+      json_decref(counts);
+      return view_end(&v, miner_fail(&err));
+    }
+    for (size_t p = 0; p < np; p++) recovering += st_bitfield_count(&parts[p].recovering);
+    st_node_partitions_free(parts, np);
+  }
+  int64_t live = json_integer_value(json_object_get(counts, "Live")), faulty = json_integer_value(json_object_get(counts, "Faulty"));
+  json_decref(counts);
+  int64_t h = d.current_epoch, next = d.period_start + d.policy.proving_period;
+  if (v.json) {
+    json_t *o = json_pack("{ss sI sI sI sI sI sI sI sI sI sI sI sI sI}", "Miner", v.addr, "CurrentEpoch", (json_int_t)h, "PeriodStart",
+                          (json_int_t)d.period_start, "NextPeriodStart", (json_int_t)next, "Faults", (json_int_t)faulty, "Live", (json_int_t)live,
+                          "Recovering", (json_int_t)recovering, "DeadlineIndex", (json_int_t)d.index, "DeadlineSectors", (json_int_t)dl_sectors,
+                          "Open", (json_int_t)d.open, "Close", (json_int_t)d.close, "Challenge", (json_int_t)d.challenge, "FaultCutoff",
+                          (json_int_t)d.fault_cutoff, "Deadlines", (json_int_t)d.policy.deadlines);
+    print_json(o);
+    json_decref(o);
+    return view_end(&v, 0);
+  }
+  char a[48], b[48];
+  printf("Miner: %s\n", v.addr);
+  printf("Current Epoch:           %lld\n", (long long)h);
+  printf("Proving Period Start:    %lld (%s)\n", (long long)d.period_start, epochs_from(d.period_start, h, a, sizeof a));
+  printf("Next Period Start:       %lld (%s)\n\n", (long long)next, epochs_from(next, h, b, sizeof b));
+  printf("Faults:      %lld (%.2f%%)\n", (long long)faulty, live ? 100.0 * (double)faulty / (double)live : 0.0);
+  printf("Recovering:  %llu\n\n", (unsigned long long)recovering);
+  printf("Deadline Index:       %llu of %lld\n", (unsigned long long)d.index, (long long)d.policy.deadlines);
+  printf("Deadline Sectors:     %llu\n", (unsigned long long)dl_sectors);
+  printf("Deadline Open:        %lld (%s)\n", (long long)d.open, epochs_from(d.open, h, a, sizeof a));
+  printf("Deadline Close:       %lld (%s)\n", (long long)d.close, epochs_from(d.close, h, a, sizeof a));
+  printf("Deadline Challenge:   %lld (%s)\n", (long long)d.challenge, epochs_from(d.challenge, h, a, sizeof a));
+  printf("Deadline FaultCutoff: %lld (%s)\n", (long long)d.fault_cutoff, epochs_from(d.fault_cutoff, h, a, sizeof a));
+  return view_end(&v, 0);
+}
+
+int miner_cmd_proving_check(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG,
+                     ST_FLAG("slow", ST_FLAG_BOOL, NULL, "prove each partition with fresh random challenges and verify it (reads every challenged leaf)"),
+                     ST_FLAG("only-bad", ST_FLAG_BOOL, NULL, "list only the sectors that fail")};
+  view v = {0};
+  int rc = view_start(&v, flags, 5, argc, argv, 1, "spacetime-miner proving check", "N [--slow] [--only-bad] [--json]",
+                      "Whether the running poster can read (with --slow: prove) each sector of deadline N, from where it looks for the files.",
+                      NEED_MINER);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  uint64_t d;
+  if (v.cli.npos != 1) return view_end(&v, st_cli_fail("give the deadline index, e.g. 'spacetime-miner proving check 3'"));
+  if (st_parse_u64(v.cli.pos[0], "deadline index", &d, &err)) return view_end(&v, st_cli_fail("%s", err.msg));
+  bool only_bad = st_cli_has(&v.cli, "only-bad");
+  json_t *res = miner_call(&v, "ProvingCheck", json_pack("[I b]", (json_int_t)d, st_cli_has(&v.cli, "slow")), &err);
+  if (!res) return view_end(&v, miner_fail(&err));
+  size_t bad = 0, i;
+  json_t *e, *out = json_array();
+  if (!v.json) printf("%-10s%-8s%-7s%s\n", "partition", "sector", "status", "reason / path");
+  json_array_foreach(res, i, e) {
+    bool good = json_is_true(json_object_get(e, "Good"));
+    bad += !good;
+    if (only_bad && good) continue;
+    if (v.json) json_array_append(out, e);
+    else
+      printf("%-10lld%-8lld%-7s%s\n", (long long)json_integer_value(json_object_get(e, "Partition")),
+             (long long)json_integer_value(json_object_get(e, "Sector")), good ? "good" : "bad",
+             json_string_value(json_object_get(e, good ? "Cache" : "Err")));
+  }
+  if (v.json) print_json(out);
+  else printf("%zu sector(s), %zu bad\n", json_array_size(res), bad);
+  json_decref(out);
+  json_decref(res);
+  return view_end(&v, 0);
+}
+
+int miner_cmd_sectors_pledge(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner sectors pledge", "[--json]",
+                      "Add a committed-capacity sector; the running sealer seals and commits it.", NEED_MINER);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  json_t *r = miner_call(&v, "PledgeSector", NULL, &err);
+  if (!r) return view_end(&v, miner_fail(&err));
+  if (v.json) printf("{\"SectorNumber\": %lld}\n", (long long)json_integer_value(json_object_get(r, "Number")));
+  else printf("pledged sector %lld\n", (long long)json_integer_value(json_object_get(r, "Number")));
+  json_decref(r);
+  return view_end(&v, 0);
+}
+
+int miner_cmd_sectors_list(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner sectors list", "[--json]", "Every sector the sealer knows, with its state.",
+                      NEED_MINER);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  json_t *nums = miner_call(&v, "SectorsList", NULL, &err), *out = json_array(), *e;
+  if (!nums) {
+    json_decref(out);
+    return view_end(&v, miner_fail(&err));
+  }
+  size_t i;
+  if (!v.json) printf("%-6s%-22s%-8s%s\n", "ID", "State", "Retries", "Error");
+  json_array_foreach(nums, i, e) {
+    json_t *st = miner_call(&v, "SectorsStatus", json_pack("[O b]", e, 0), &err);
+    if (!st) {
+      json_decref(nums);
+      json_decref(out);
+      return view_end(&v, miner_fail(&err));
+    }
+    if (v.json) json_array_append(out, st);
+    else
+      printf("%-6lld%-22s%-8lld%s\n", (long long)json_integer_value(json_object_get(st, "SectorID")), json_string_value(json_object_get(st, "State")),
+             (long long)json_integer_value(json_object_get(st, "Retries")), json_string_value(json_object_get(st, "LastErr")));
+    json_decref(st);
+  }
+  if (v.json) print_json(out);
+  json_decref(out);
+  json_decref(nums);
+  return view_end(&v, 0);
+}
+
+int miner_cmd_sectors_status(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 1, "spacetime-miner sectors status", "N [--json]",
+                      "One sector: its sealing state, error and files, and what the chain holds for it.", NEED_MINER);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  uint64_t num;
+  if (v.cli.npos != 1) return view_end(&v, st_cli_fail("give the sector number, e.g. 'spacetime-miner sectors status 1'"));
+  if (st_parse_u64(v.cli.pos[0], "sector number", &num, &err)) return view_end(&v, st_cli_fail("%s", err.msg));
+  json_t *x = miner_call(&v, "SectorsStatus", json_pack("[I b]", (json_int_t)num, 1), &err);
+  if (!x) return view_end(&v, miner_fail(&err));
+  if (v.json) {
+    print_json(x);
+    json_decref(x);
+    return view_end(&v, 0);
+  }
+  const json_t *oc = json_object_get(x, "OnChain");
+  const char *root = json_string_value(json_object_get(x, "Storage")), *last = json_string_value(json_object_get(x, "LastErr"));
+  printf("SectorID: %llu\nStatus: %s\n", (unsigned long long)num, json_string_value(json_object_get(x, "State")));
+  if (root && *root) printf("Storage: %s\n", root);
+  if (json_is_null(oc)) printf("OnChain: no\n");
+  else
+    printf("OnChain: yes\nSealedCID: %s\nActivation: %lld\nExpiration: %lld\n", json_string_value(json_object_get(json_object_get(oc, "SealedCID"), "/")),
+           (long long)json_integer_value(json_object_get(oc, "Activation")), (long long)json_integer_value(json_object_get(oc, "Expiration")));
+  printf("Retries: %lld\nLast Error: %s\n", (long long)json_integer_value(json_object_get(x, "Retries")), last && *last ? last : "none");
+  json_decref(x);
+  return view_end(&v, 0);
+}
+
+int miner_cmd_storage_list(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner storage list", "[--json]",
+                      "The storage the running miner's sectors live on: each registry node (or the local dist-path) with its path on this host.",
+                      NEED_MINER);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  json_t *list = miner_call(&v, "StorageList", NULL, &err), *e;
+  if (!list) return view_end(&v, miner_fail(&err));
+  if (v.json) {
+    print_json(list);
+    json_decref(list);
+    return view_end(&v, 0);
+  }
+  size_t i;
+  int64_t now = (int64_t)time(NULL);
+  json_array_foreach(list, i, e) {
+    const char *path = json_string_value(json_object_get(e, "Path")), *hb_err = json_string_value(json_object_get(e, "HeartbeatErr"));
+    int64_t hb = json_integer_value(json_object_get(e, "LastHeartbeat")), cap = json_integer_value(json_object_get(e, "Capacity")),
+            avail = json_integer_value(json_object_get(e, "Available"));
+    char c[32], a[32];
+    bytes_str(cap, c, sizeof c);
+    bytes_str(avail, a, sizeof a);
+    printf("%s%lld: %s (%s)\n", i ? "\n" : "", (long long)json_integer_value(json_object_get(e, "ID")), json_string_value(json_object_get(e, "Host")),
+           json_string_value(json_object_get(e, "Type")));
+    printf("\tPath: %s (%s)\n", path, json_is_true(json_object_get(e, "Reachable")) ? "reachable" : "NOT FOUND on this host");
+    printf("\tSpace: %s of %s available\n", a, c);
+    printf("\tSectors: %lld sealed here\n", (long long)json_integer_value(json_object_get(e, "Sectors")));
+    if (json_integer_value(json_object_get(e, "Group")) >= 0) printf("\tGroup: %lld\n", (long long)json_integer_value(json_object_get(e, "Group")));
+    if (hb) printf("\tHeartbeat: %llds ago%s%s\n", (long long)(now - hb), hb_err && *hb_err ? ", error: " : "", hb_err && *hb_err ? hb_err : "");
+    else if (json_integer_value(json_object_get(e, "ID")) > 0) printf("\tHeartbeat: never\n");
+  }
+  json_decref(list);
+  return view_end(&v, 0);
+}

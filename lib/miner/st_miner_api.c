@@ -1,0 +1,382 @@
+/* st_miner_api: the miner's JSON-RPC methods and /metrics over st_jsonrpc. Each call opens the
+ * daemon and registry clients it needs (clients are one thread's); the sealing database is one
+ * connection behind a mutex. */
+#include "miner/st_miner_api.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chain/st_chain_types.h"
+#include "crypto/st_secp.h"
+#include "miner/st_locator.h"
+#include "miner/st_sealer.h"
+#include "miner/st_wdpost.h"
+#include "rpc/st_jsonrpc.h"
+#include "rpc/st_rpc_client.h"
+
+struct st_miner_api {
+  st_miner_api_cfg cfg;
+  char addr[32]; /* t0<miner> */
+  char multiaddr[ST_APIINFO_ADDR_MAX];
+  int64_t started;
+  pthread_mutex_t mu; /* sealer, poster */
+  st_sealer *sealer;
+  st_poster_stats poster;
+  st_rpc *rpc;
+  st_http_server *http;
+};
+
+static st_code p_u64(json_t *params, size_t i, const char *what, uint64_t *out, st_err *err) {
+  if (!st_chain_json_u64_value(json_array_get(params, i), out))
+    return st_err_set(err, ST_EINVAL, "param %zu (%s): must be a non-negative integer", i + 1, what);
+  return ST_OK;
+}
+
+static st_code p_bool(json_t *params, size_t i, const char *what, bool *out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  if (!json_is_boolean(v)) return st_err_set(err, ST_EINVAL, "param %zu (%s): must be true or false", i + 1, what);
+  *out = json_is_true(v);
+  return ST_OK;
+}
+
+static st_code m_actor_address(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call, (void)params, (void)err;
+  *result = json_string(((st_miner_api *)ctx)->addr);
+  return ST_OK;
+}
+
+static st_code m_sector_size(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call;
+  st_miner_api *a = ctx;
+  const json_t *v = json_array_get(params, 0);
+  st_address want, got;
+  if (!json_is_string(v) || st_address_parse(json_string_value(v), &want, NULL, err))
+    return st_err_set(err, ST_EINVAL, "param 1 (address): must be a miner address like %s", a->addr);
+  st_address_from_id(a->cfg.cfg->miner, &got, NULL);
+  if (!st_address_equal(&want, &got)) return st_err_set(err, ST_ENOENT, "this miner is %s, not %s", a->addr, json_string_value(v));
+  *result = json_integer((json_int_t)a->cfg.cfg->info->size);
+  return ST_OK;
+}
+
+static json_t *poster_json(const st_poster_stats *s) {
+  return json_pack("{sI sI sI sI sI sI sI sI sI}", "PostsSubmitted", (json_int_t)s->posts_submitted, "PostsLanded", (json_int_t)s->posts_landed,
+                   "PostsFailed", (json_int_t)s->posts_failed, "SectorsProven", (json_int_t)s->sectors_proven, "SectorsSkipped",
+                   (json_int_t)s->sectors_skipped, "RecoveriesDeclared", (json_int_t)s->recoveries_declared, "RoundsTried",
+                   (json_int_t)s->rounds_tried, "BlocksMined", (json_int_t)s->blocks_mined, "LastMinedHeight", (json_int_t)s->last_mined_height);
+}
+
+static st_code m_run_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call, (void)params, (void)err;
+  st_miner_api *a = ctx;
+  pthread_mutex_lock(&a->mu);
+  st_poster_stats s = a->poster;
+  pthread_mutex_unlock(&a->mu);
+  *result = json_pack("{ss ss ss ss sI sI so}", "Mode", a->cfg.mode, "Miner", a->addr, "DistPath", a->cfg.dist_path, "ServerAPI",
+                      a->cfg.server_api ? a->cfg.server_api : "", "PID", (json_int_t)getpid(), "StartedAt", (json_int_t)a->started, "Poster",
+                      poster_json(&s));
+  return ST_OK;
+}
+
+/* The sealing database's rows, under the mutex. */
+static st_code list_sectors(st_miner_api *a, st_sealing_sector **v, size_t *n, st_err *err) {
+  pthread_mutex_lock(&a->mu);
+  st_code code = st_sealer_list(a->sealer, v, n, err);
+  pthread_mutex_unlock(&a->mu);
+  return code;
+}
+
+static st_code m_sectors_list(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call, (void)params;
+  st_sealing_sector *v;
+  size_t n;
+  st_code code = list_sectors(ctx, &v, &n, err);
+  if (code) return code;
+  *result = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(*result, json_integer((json_int_t)v[i].number));
+  free(v);
+  return ST_OK;
+}
+
+static st_code m_sectors_summary(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call, (void)params;
+  st_sealing_sector *v;
+  size_t n;
+  st_code code = list_sectors(ctx, &v, &n, err);
+  if (code) return code;
+  *result = json_object();
+  for (size_t i = 0; i < n; i++) {
+    const json_t *c = json_object_get(*result, v[i].state);
+    json_object_set_new(*result, v[i].state, json_integer(json_integer_value(c) + 1));
+  }
+  free(v);
+  return ST_OK;
+}
+
+static st_code m_sectors_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call;
+  st_miner_api *a = ctx;
+  uint64_t num;
+  bool onchain = false;
+  st_code code = p_u64(params, 0, "sector number", &num, err);
+  if (!code && json_array_size(params) > 1) code = p_bool(params, 1, "show on-chain info", &onchain, err);
+  if (code) return code;
+  st_sealing_sector x;
+  bool found;
+  pthread_mutex_lock(&a->mu);
+  code = st_sealer_get(a->sealer, num, &x, &found, err);
+  pthread_mutex_unlock(&a->mu);
+  json_t *chain = NULL;
+  if (!code && onchain) {
+    st_rpc_client *node = NULL;
+    code = st_rpc_client_open(a->cfg.node, &node, err);
+    if (!code) code = st_rpc_client_call(node, "StateSectorGetInfo", json_pack("[s I []]", a->addr, (json_int_t)num), &chain, err);
+    st_rpc_client_close(node);
+  }
+  if (!code && !found && (!onchain || json_is_null(chain)))
+    code = st_err_set(err, ST_ENOENT, "sector %llu of %s is neither in this miner's sealing database nor on chain", (unsigned long long)num, a->addr);
+  if (code) {
+    json_decref(chain);
+    return code;
+  }
+  *result = json_pack("{sI ss sI ss ss sI}", "SectorID", (json_int_t)num, "State", found ? x.state : "(not sealed here)", "Retries",
+                      (json_int_t)x.retries, "LastErr", x.error, "Storage", x.root, "Updated", (json_int_t)x.updated);
+  if (onchain) json_object_set_new(*result, "OnChain", chain);
+  return ST_OK;
+}
+
+static st_code m_pledge(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call, (void)params;
+  st_miner_api *a = ctx;
+  uint64_t n;
+  pthread_mutex_lock(&a->mu);
+  st_code code = st_sealer_pledge(a->sealer, &n, err);
+  pthread_mutex_unlock(&a->mu);
+  if (!code) *result = json_pack("{sI sI}", "Miner", (json_int_t)a->cfg.cfg->miner, "Number", (json_int_t)n);
+  return code;
+}
+
+/* A storage root as this host sees it. */
+static json_t *storage_json(int64_t id, const char *host, const char *type, int64_t group, const char *path, int64_t capacity, int64_t available,
+                            int64_t heartbeat, const char *hb_err, const st_sealing_sector *v, size_t n) {
+  struct stat st;
+  int64_t sectors = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(v[i].root, path)) sectors++;
+  return json_pack("{sI ss ss sI ss sb sI sI sI ss sI}", "ID", (json_int_t)id, "Host", host, "Type", type, "Group", (json_int_t)group, "Path", path,
+                   "Reachable", stat(path, &st) == 0 && S_ISDIR(st.st_mode), "Capacity", (json_int_t)capacity, "Available", (json_int_t)available,
+                   "LastHeartbeat", (json_int_t)heartbeat, "HeartbeatErr", hb_err, "Sectors", (json_int_t)sectors);
+}
+
+static st_code m_storage_list(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call, (void)params;
+  st_miner_api *a = ctx;
+  st_sealing_sector *v;
+  size_t n;
+  st_code code = list_sectors(a, &v, &n, err);
+  if (code) return code;
+  *result = json_array();
+  if (!a->cfg.server_api) {
+    struct statvfs vfs;
+    bool ok = statvfs(a->cfg.dist_path, &vfs) == 0;
+    json_array_append_new(*result, storage_json(0, "localhost", "local", -1, a->cfg.dist_path, ok ? (int64_t)(vfs.f_blocks * vfs.f_frsize) : 0,
+                                                ok ? (int64_t)(vfs.f_bavail * vfs.f_frsize) : 0, 0, "", v, n));
+    free(v);
+    return ST_OK;
+  }
+  st_regc *reg = NULL;
+  st_storage_node *nodes = NULL;
+  size_t nn = 0;
+  code = st_regc_open(a->cfg.server_api, a->cfg.server_token, &reg, err);
+  if (!code) code = st_regc_nodes(reg, &nodes, &nn, err);
+  for (size_t i = 0; i < nn && !code; i++) {
+    char path[ST_REG_PATH_MAX];
+    if ((code = st_reg_path(a->cfg.dist_path, &nodes[i], ST_KIND_SEALED, a->cfg.cfg->miner, 0, path, err))) break;
+    for (int up = 0; up < 2; up++) *strrchr(path, '/') = 0; /* <root>/sealed/s-t0..: the root */
+    json_array_append_new(*result, storage_json(nodes[i].id, nodes[i].host, nodes[i].mount_type, nodes[i].group, path, nodes[i].capacity,
+                                                nodes[i].available, nodes[i].last_heartbeat, nodes[i].heartbeat_err, v, n));
+  }
+  if (code) st_err_wrap(err, code, "the registry at %s", a->cfg.server_api);
+  free(nodes);
+  st_regc_close(reg);
+  free(v);
+  return code;
+}
+
+static st_code m_proving_check(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call;
+  st_miner_api *a = ctx;
+  uint64_t dl;
+  bool slow = false;
+  st_code code = p_u64(params, 0, "deadline index", &dl, err);
+  if (!code && json_array_size(params) > 1) code = p_bool(params, 1, "slow", &slow, err);
+  if (code) return code;
+  st_rpc_client *node = NULL;
+  st_locator loc = {a->cfg.dist_path, NULL};
+  code = st_rpc_client_open(a->cfg.node, &node, err);
+  if (!code && a->cfg.server_api) code = st_regc_open(a->cfg.server_api, a->cfg.server_token, &loc.reg, err);
+  st_wdpost_cfg wc = {.node = node, .miner = a->cfg.cfg->miner, .info = a->cfg.cfg->info, .locate = st_locator_locate, .locate_ctx = &loc,
+                      .post = a->cfg.post};
+  st_wdpost_check *v = NULL;
+  size_t n = 0;
+  if (!code) code = st_wdpost_check_deadline(&wc, dl, slow, &v, &n, err);
+  if (!code) {
+    *result = json_array();
+    for (size_t i = 0; i < n; i++)
+      json_array_append_new(*result, json_pack("{sI sI sb ss ss ss}", "Partition", (json_int_t)v[i].partition, "Sector", (json_int_t)v[i].sector, "Good",
+                                               v[i].good, "Err", v[i].error, "Sealed", v[i].paths.sealed, "Cache", v[i].paths.cache));
+  }
+  free(v);
+  st_regc_close(loc.reg);
+  st_rpc_client_close(node);
+  return code;
+}
+
+static const st_rpc_method METHODS[] = {
+    {"Filecoin.ActorAddress", ST_PERM_READ, 0, 0, 0, m_actor_address, NULL},
+    {"Filecoin.ActorSectorSize", ST_PERM_READ, 0, 1, 1, m_sector_size, NULL},
+    {"Filecoin.MinerRunInfo", ST_PERM_READ, 0, 0, 0, m_run_info, NULL},
+    {"Filecoin.SectorsList", ST_PERM_READ, 0, 0, 0, m_sectors_list, NULL},
+    {"Filecoin.SectorsSummary", ST_PERM_READ, 0, 0, 0, m_sectors_summary, NULL},
+    {"Filecoin.SectorsStatus", ST_PERM_READ, 0, 1, 2, m_sectors_status, NULL},
+    {"Filecoin.PledgeSector", ST_PERM_WRITE, 0, 0, 0, m_pledge, NULL},
+    {"Filecoin.StorageList", ST_PERM_READ, 0, 0, 0, m_storage_list, NULL},
+    {"Filecoin.ProvingCheck", ST_PERM_READ, 0, 1, 2, m_proving_check, NULL},
+};
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void label(st_buf *b, const char *v) {
+  for (; *v; v++) {
+    if (*v == '\\' || *v == '"') st_buf_putc(b, '\\');
+    if (*v == '\n') st_buf_puts(b, "\\n");
+    else st_buf_putc(b, *v);
+  }
+}
+
+static void metrics(void *ctx, const st_http_request *req, st_http_response *resp) {
+  st_miner_api *a = ctx;
+  if (strcmp(req->path, "/metrics")) {
+    st_http_reply_error(resp, 404, "no such path \"%s\": the miner serves /rpc/v0, /rpc/v1 and /metrics", req->path);
+    return;
+  }
+  st_sealing_sector *v = NULL;
+  size_t n = 0;
+  st_err err;
+  if (list_sectors(a, &v, &n, &err)) {
+    st_http_reply_error(resp, 500, "%s", err.msg);
+    return;
+  }
+  pthread_mutex_lock(&a->mu);
+  st_poster_stats s = a->poster;
+  pthread_mutex_unlock(&a->mu);
+  st_buf *b = &resp->body;
+  resp->content_type = "text/plain; version=0.0.4";
+  st_buf_puts(b, "# HELP spacetime_miner_info The miner this process runs, its mode and its registry.\n# TYPE spacetime_miner_info gauge\n"
+                 "spacetime_miner_info{miner=\"");
+  label(b, a->addr);
+  st_buf_puts(b, "\",mode=\"");
+  label(b, a->cfg.mode);
+  st_buf_puts(b, "\",server_api=\"");
+  label(b, a->cfg.server_api ? a->cfg.server_api : "");
+  st_buf_puts(b, "\",dist_path=\"");
+  label(b, a->cfg.dist_path);
+  st_buf_puts(b, "\"} 1\n");
+  static const struct {
+    const char *name, *type, *help;
+    size_t off;
+  } C[] = {
+      {"wdpost_messages_submitted_total", "counter", "SubmitWindowedPoSt messages sent.", offsetof(st_poster_stats, posts_submitted)},
+      {"wdpost_messages_landed_total", "counter", "SubmitWindowedPoSt messages that landed with exit code 0.", offsetof(st_poster_stats, posts_landed)},
+      {"wdpost_messages_failed_total", "counter", "SubmitWindowedPoSt messages that failed on chain.", offsetof(st_poster_stats, posts_failed)},
+      {"wdpost_sectors_proven_total", "counter", "Sectors covered by the WindowPoSt proofs made.", offsetof(st_poster_stats, sectors_proven)},
+      {"wdpost_sectors_skipped_total", "counter", "Sectors left out of WindowPoSt proofs because they could not be read.",
+       offsetof(st_poster_stats, sectors_skipped)},
+      {"recoveries_declared_total", "counter", "Sectors declared recovered.", offsetof(st_poster_stats, recoveries_declared)},
+      {"rounds_tried_total", "counter", "Rounds the poster tried to win a block in.", offsetof(st_poster_stats, rounds_tried)},
+      {"blocks_mined_total", "counter", "Blocks mined and submitted.", offsetof(st_poster_stats, blocks_mined)},
+  };
+  for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+    uint64_t x;
+    memcpy(&x, (const char *)&s + C[i].off, sizeof x);
+    st_buf_printf(b, "# HELP spacetime_miner_%s %s\n# TYPE spacetime_miner_%s %s\nspacetime_miner_%s %llu\n", C[i].name, C[i].help, C[i].name,
+                  C[i].type, C[i].name, (unsigned long long)x);
+  }
+  st_buf_printf(b, "# HELP spacetime_miner_last_mined_height Height of the last block mined (-1: none yet).\n"
+                   "# TYPE spacetime_miner_last_mined_height gauge\nspacetime_miner_last_mined_height %lld\n",
+                (long long)s.last_mined_height);
+  st_buf_puts(b, "# HELP spacetime_miner_sectors Sectors in the sealing database, by state.\n# TYPE spacetime_miner_sectors gauge\n");
+  for (size_t i = 0; i < n; i++) {
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; j++) seen = !strcmp(v[j].state, v[i].state);
+    if (seen) continue;
+    size_t count = 0;
+    for (size_t j = i; j < n; j++) count += !strcmp(v[j].state, v[i].state);
+    st_buf_puts(b, "spacetime_miner_sectors{state=\"");
+    label(b, v[i].state);
+    st_buf_printf(b, "\"} %zu\n", count);
+  }
+  free(v);
+}
+
+st_code st_miner_api_start(const st_miner_api_cfg *cfg, st_miner_api **out, st_err *err) {
+  st_miner_api *a = calloc(1, sizeof *a);
+  if (!a) return st_err_set(err, ST_ENOMEM, "out of memory");
+  a->cfg = *cfg;
+  a->started = (int64_t)time(NULL);
+  a->poster.last_mined_height = -1;
+  snprintf(a->addr, sizeof a->addr, "t0%llu", (unsigned long long)cfg->cfg->miner);
+  pthread_mutex_init(&a->mu, NULL);
+  uint8_t secret[ST_JWT_SECRET_LEN];
+  char db[ST_PATH_MAX], bound[300];
+  char *token = NULL;
+  st_sealer_cfg sc = {.miner = cfg->cfg->miner, .info = cfg->cfg->info};
+  st_code code = st_miner_repo_path(cfg->repo, "sealing.db", db, err);
+  if (!code) code = st_sealer_open(&sc, db, &a->sealer, err);
+  if (!code) code = st_apiinfo_secret(cfg->repo, secret, err);
+  st_rpc_opts ro = {.methods = METHODS, .nmethods = sizeof METHODS / sizeof METHODS[0], .ctx = a, .jwt_secret = secret, .fallback = metrics,
+                    .fallback_ctx = a};
+  if (!code) code = st_rpc_new(&ro, &a->rpc, err);
+  if (!code) code = st_rpc_serve(a->rpc, cfg->listen, 4, &a->http, err);
+  if (!code) {
+    const char *colon = strrchr(cfg->listen, ':'); /* st_rpc_serve has checked HOST:PORT */
+    snprintf(bound, sizeof bound, "%.*s:%u", (int)(colon - cfg->listen), cfg->listen, st_http_server_port(a->http));
+    code = st_multiaddr_from_listen(bound, a->multiaddr, sizeof a->multiaddr, err);
+  }
+  if (!code) code = st_jwt_create(secret, ST_PERM_ALL, &token, err);
+  if (!code) code = st_apiinfo_write_token(cfg->repo, token, err);
+  if (!code) code = st_apiinfo_write_api(cfg->repo, a->multiaddr, err);
+  free(token);
+  st_secure_zero(secret, sizeof secret);
+  if (code) {
+    st_err_wrap(err, code, "the miner API on %s", cfg->listen);
+    st_miner_api_stop(a);
+    return code;
+  }
+  *out = a;
+  return ST_OK;
+}
+
+const char *st_miner_api_addr(const st_miner_api *a) { return a->multiaddr; }
+
+void st_miner_api_set_poster(st_miner_api *a, const st_poster_stats *s) {
+  pthread_mutex_lock(&a->mu);
+  a->poster = *s;
+  pthread_mutex_unlock(&a->mu);
+}
+
+void st_miner_api_stop(st_miner_api *a) {
+  if (!a) return;
+  if (a->multiaddr[0]) st_apiinfo_remove_api(a->cfg.repo, NULL);
+  st_http_server_stop(a->http);
+  st_rpc_free(a->rpc);
+  st_sealer_close(a->sealer);
+  pthread_mutex_destroy(&a->mu);
+  free(a);
+}

@@ -1,0 +1,96 @@
+# Sourced by the tests that run the whole cluster on loopback (test_miner*.sh): the daemon with
+# a genesis of short network parameters, the registry (SQLite) with one nfs storage node mounted
+# under the dist-path, and helpers to call the daemon and drive spacetime-miner. Sets BIN, ST,
+# SRV, MINER, tmp, O (the owner and worker), P (the bootstrap producer) and S (a sender);
+# cleanup kills only the processes it started, by PID.
+#   cluster_up GENESIS-FLAGS...   start it all and init the miner t01000 (with $MINER_INIT_FLAGS)
+#   start_miner [FLAGS...]        `spacetime-miner run` in all mode with --server-api; sets mpid
+BIN=$(dirname "${1:?usage: $0 PATH-TO-spacetime}")
+ST=$BIN/spacetime SRV=$BIN/spacetime-server MINER=$BIN/spacetime-miner
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+show_logs() { for f in daemon.log server.log miner.log; do echo "--- $f"; tail -"${1:-30}" "$tmp/$f"; done; }
+die() { echo "FAIL: $*"; show_logs; exit 1; }
+finish() {
+  if ((failures)); then show_logs 20; exit 1; fi
+  echo "ok"
+}
+
+wait_file() { # wait_file FILE PID : until FILE is non-empty
+  for _ in $(seq 100); do
+    [[ -s $1 ]] && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  return 1
+}
+start_daemon() {
+  rm -f "$tmp/node/api"
+  "$ST" daemon --repo "$tmp/node" --api 0 "$@" 2>>"$tmp/daemon.log" &
+  dpid=$!
+  pids+=("$dpid")
+  wait_file "$tmp/node/api" "$dpid" || die "the daemon did not start"
+}
+node_raw() { # node_raw METHOD PARAMS : the daemon's whole response, as it sent it
+  local port token
+  port=$(cut -d/ -f5 "$tmp/node/api")
+  token=$(cat "$tmp/node/token")
+  curl -s -XPOST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/rpc/v1" \
+    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.$1\",\"params\":$2}"
+}
+node() { node_raw "$@" | jq -c .result; } # the result (jq: integers above 2^53 lose digits)
+M() { "$MINER" "$@" --repo "$tmp/miner" --node-repo "$tmp/node"; }
+start_miner() {
+  rm -f "$tmp/miner/api"
+  "$MINER" run --repo "$tmp/miner" --node-repo "$tmp/node" --dist-path "$tmp/dist" --server-api "$api" \
+    --server-token "$(cat "$tmp/srv/token")" --api 0 --log-file "$tmp/poster.log" "$@" 2>>"$tmp/miner.log" &
+  mpid=$!
+  pids+=("$mpid")
+  wait_file "$tmp/miner/api" "$mpid" || die "the miner did not start"
+}
+until_ok() { # until_ok SECONDS WHAT CMD... : retries CMD each second
+  local secs=$1 what=$2
+  shift 2
+  for _ in $(seq "$secs"); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  die "$what (after ${secs}s)"
+}
+proving_count() { M sectors list --json | jq '[.[] | select(.State == "Proving")] | length'; }
+
+cluster_up() {
+  # the keys, then a genesis with short deadlines that funds them
+  "$ST" genesis new --out "$tmp/g0.json" >/dev/null || die "genesis new"
+  start_daemon --genesis "$tmp/g0.json"
+  O=$(node WalletNew '["secp256k1"]' | tr -d '"')
+  P=$(node WalletNew '["secp256k1"]' | tr -d '"')
+  S=$(node WalletNew '["secp256k1"]' | tr -d '"')
+  kill -TERM "$dpid"
+  wait "$dpid"
+  rm -rf "$tmp/node/chain" "$tmp/node/genesis.json"
+  "$ST" genesis new --out "$tmp/g.json" --account "$O=1000" --account "$P=1000" --account "$S=1000" "$@" >/dev/null || die "genesis new"
+  start_daemon --genesis "$tmp/g.json" --producer "$P"
+
+  # the registry and one storage node, mounted under the dist-path
+  mkdir -p "$tmp/dist/nfs/127.0.0.1"
+  "$SRV" run --listen 127.0.0.1:0 --repo "$tmp/srv" 2>>"$tmp/server.log" &
+  spid=$!
+  pids+=("$spid")
+  wait_file "$tmp/srv/api" "$spid" || die "the registry did not start"
+  api=$(cat "$tmp/srv/api")
+  R storage-nodes add --host 127.0.0.1 --type nfs >/dev/null || die "storage-nodes add"
+  R storage-nodes heartbeat 1 --path "$tmp/dist/nfs/127.0.0.1" >/dev/null || die "storage-nodes heartbeat"
+
+  local out
+  out=$(M init --owner "$O" ${MINER_INIT_FLAGS:-} 2>&1) || die "init: $out"
+  [[ $out == *"miner t01000 created"* ]] || fail "init said: $out"
+}
+R() { SPACETIME_SERVER_REPO=$tmp/srv "$SRV" "$@" --server-api "$api" --token "$(cat "$tmp/srv/token")"; }
