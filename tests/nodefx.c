@@ -317,3 +317,21 @@ void nf_next_instance(nodefx *f, uint64_t d, st_deadline_info *out) {
   st_deadline_new(&now.policy, now.period_start, d, now.current_epoch, &di);
   st_deadline_next_not_elapsed(&di, out);
 }
+int nf_group_setup(void **state) {
+  static nodefx group;
+  nf_open(&group);
+  *state = &group;
+  return 0;
+}
+
+int nf_group_teardown(void **state) {
+  nf_close(*state);
+  return 0;
+}
+
+uint64_t nf_miner_with_sectors(nodefx *f, uint64_t count) {
+  nf_mine_to(f, 3);
+  nf_create_miner(f);
+  nf_commit_sectors(f, 1, count);
+  return nf_deadline_of(f, 1);
+}

@@ -42,6 +42,9 @@ typedef struct nodefx {
 
 void nf_open(nodefx *f);
 void nf_close(nodefx *f);
+/* A cmocka group setup and teardown around one nodefx of the process's own (*state is it). */
+int nf_group_setup(void **state);
+int nf_group_teardown(void **state);
 const st_sector_info *nf_info2k(void);
 
 int64_t nf_height(nodefx *f);
@@ -72,6 +75,9 @@ st_code nf_locate(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *o
 void nf_randomness(nodefx *f, bool beacon, int64_t dst, int64_t round, uint8_t out[32]);
 
 void nf_create_miner(nodefx *f);
+/* The usual start: the miner created and sectors 1..count committed (in one partition for
+ * count <= 2); returns sector 1's deadline. */
+uint64_t nf_miner_with_sectors(nodefx *f, uint64_t count);
 /* Seals sectors first..first+count-1, pre-commits them, waits for the seed and prove-commits. */
 void nf_commit_sectors(nodefx *f, uint64_t first, uint64_t count);
 /* Which deadline holds sector (through StateMinerPartitions). */

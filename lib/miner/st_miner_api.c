@@ -34,16 +34,13 @@ struct st_miner_api {
   st_http_server *http;
 };
 
-static st_code p_u64(json_t *params, size_t i, const char *what, uint64_t *out, st_err *err) {
-  if (!st_chain_json_u64_value(json_array_get(params, i), out))
-    return st_err_set(err, ST_EINVAL, "param %zu (%s): must be a non-negative integer", i + 1, what);
-  return ST_OK;
-}
-
-static st_code p_bool(json_t *params, size_t i, const char *what, bool *out, st_err *err) {
-  const json_t *v = json_array_get(params, i);
-  if (!json_is_boolean(v)) return st_err_set(err, ST_EINVAL, "param %zu (%s): must be true or false", i + 1, what);
-  *out = json_is_true(v);
+/* [number, flag?]: the params of SectorsStatus and ProvingCheck (flag false when left out). */
+static st_code p_u64_flag(json_t *params, const char *what, const char *flag_what, uint64_t *out, bool *flag, st_err *err) {
+  const json_t *f = json_array_get(params, 1);
+  if (!st_chain_json_u64_value(json_array_get(params, 0), out))
+    return st_err_set(err, ST_EINVAL, "param 1 (%s): must be a non-negative integer", what);
+  if (f && !json_is_boolean(f)) return st_err_set(err, ST_EINVAL, "param 2 (%s): must be true or false", flag_what);
+  *flag = json_is_true(f);
   return ST_OK;
 }
 
@@ -125,8 +122,7 @@ static st_code m_sectors_status(void *ctx, const st_rpc_call *call, json_t *para
   st_miner_api *a = ctx;
   uint64_t num;
   bool onchain = false;
-  st_code code = p_u64(params, 0, "sector number", &num, err);
-  if (!code && json_array_size(params) > 1) code = p_bool(params, 1, "show on-chain info", &onchain, err);
+  st_code code = p_u64_flag(params, "sector number", "show on-chain info", &num, &onchain, err);
   if (code) return code;
   st_sealing_sector x;
   bool found;
@@ -215,8 +211,7 @@ static st_code m_proving_check(void *ctx, const st_rpc_call *call, json_t *param
   st_miner_api *a = ctx;
   uint64_t dl;
   bool slow = false;
-  st_code code = p_u64(params, 0, "deadline index", &dl, err);
-  if (!code && json_array_size(params) > 1) code = p_bool(params, 1, "slow", &slow, err);
+  st_code code = p_u64_flag(params, "deadline index", "slow", &dl, &slow, err);
   if (code) return code;
   st_rpc_client *node = NULL;
   st_locator loc = {a->cfg.dist_path, NULL};

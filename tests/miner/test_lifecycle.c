@@ -241,20 +241,8 @@ static void test_errors(void **state) {
   st_message_free(&m);
 }
 
-static nodefx F;
-
-static int setup(void **state) {
-  nf_open(&F);
-  *state = &F;
-  return 0;
-}
-
-static int teardown(void **state) {
-  nf_close(*state);
-  return 0;
-}
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_errors), cmocka_unit_test(test_lifecycle)};
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, nf_group_setup, nf_group_teardown);
 }

@@ -15,7 +15,6 @@
 #include "net/st_http_client.h"
 #include "nodefx.h"
 
-static nodefx F;
 static char repo[400];
 
 static json_t *call_ok(st_rpc_client *c, const char *method, const char *params) {
@@ -47,10 +46,7 @@ static void assert_json(json_t *got, const char *want_text) {
 static void test_api(void **state) {
   nodefx *f = *state;
   st_err err;
-  nf_mine_to(f, 3);
-  nf_create_miner(f);
-  nf_commit_sectors(f, 1, 2);
-  uint64_t d = nf_deadline_of(f, 1);
+  uint64_t d = nf_miner_with_sectors(f, 2);
 
   st_miner_config cfg = {.miner = NF_MINER, .owner = f->account, .worker = f->account, .info = nf_info2k()};
   snprintf(repo, sizeof repo, "%s/miner", f->dir);
@@ -168,18 +164,7 @@ static void test_api(void **state) {
   st_miner_api_stop(api);
 }
 
-static int setup(void **state) {
-  nf_open(&F);
-  *state = &F;
-  return 0;
-}
-
-static int teardown(void **state) {
-  nf_close(*state);
-  return 0;
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_api)};
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, nf_group_setup, nf_group_teardown);
 }

@@ -42,10 +42,7 @@ static int64_t period(nodefx *f) { return st_chain_network(f->chain)->proving_pe
 static void test_poster(void **state) {
   nodefx *f = *state;
   st_err err;
-  nf_mine_to(f, 3);
-  nf_create_miner(f);
-  nf_commit_sectors(f, 1, 2);
-  uint64_t d = nf_deadline_of(f, 1);
+  uint64_t d = nf_miner_with_sectors(f, 2);
   assert_int_equal(nf_power(f), 4096);
   st_poster_cfg cfg;
   config(f, &cfg);

@@ -68,10 +68,7 @@ static size_t prove_and_submit(nodefx *f, uint64_t d, size_t want_sectors) {
 static void test_prove_skip_recover(void **state) {
   nodefx *f = *state;
   st_err err;
-  nf_mine_to(f, 3);
-  nf_create_miner(f);
-  nf_commit_sectors(f, 1, 2);
-  uint64_t d = nf_deadline_of(f, 1);
+  uint64_t d = nf_miner_with_sectors(f, 2);
   assert_int_equal(nf_deadline_of(f, 2), d); /* one partition holds both */
   assert_int_equal(nf_power(f), 4096);
 
