@@ -43,7 +43,7 @@ fuzz: deps
 
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build build-bench -j $(JOBS) --target bench_codec spacetime-bench spacetime-server spacetime
+	cmake --build build-bench -j $(JOBS) --target bench_codec spacetime-bench spacetime-server spacetime spacetime-miner
 	build-bench/bench/bench_codec
 	build-bench/spacetime-bench seal --sector-size 2KiB
 	build-bench/spacetime-bench seal --sector-size 8MiB
@@ -52,6 +52,7 @@ bench: deps
 	bench/registry.sh build-bench/spacetime-server
 	build-bench/spacetime-bench apply
 	bench/daemon.sh build-bench/spacetime
+	bench/poster.sh build-bench/spacetime
 
 clean:
 	rm -rf build build-asan build-fuzz build-bench

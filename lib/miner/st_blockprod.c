@@ -41,11 +41,12 @@ st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_s
   st_block_header t;
   st_block_header_init(&t);
   st_code code = st_node_chain_head(c, &head, err);
+  /* a block of this round came first (another miner's): ours joins it on the same parents */
+  if (!code && head.height == round) code = st_node_chain_tipset(c, &head.parents, &head, err);
   out->base_height = head.height;
-  if (!code && round <= head.height)
-    code = st_err_set(err, ST_EINVAL, "round %lld is not above the head (height %lld)", (long long)round, (long long)head.height);
-  if (!code) code = st_node_get_base_info(c, miner, round, &head.key, &bi, err);
-  out->eligible = !code && bi.present && bi.eligible && mpz_sgn(bi.miner_power) > 0;
+  out->late = !code && round <= head.height;
+  if (!code && !out->late) code = st_node_get_base_info(c, miner, round, &head.key, &bi, err);
+  out->eligible = !code && !out->late && bi.present && bi.eligible && mpz_sgn(bi.miner_power) > 0;
   if (!code && out->eligible) {
     const st_chain_bytes *beacon = &bi.entries[bi.nentries - 1].data; /* the round's */
     uint8_t alpha[32], pi[ST_VRF_PROOF_LEN];

@@ -19,15 +19,19 @@
 typedef st_code (*st_sector_locate_fn)(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err);
 
 typedef struct st_blockprod_result {
-  int64_t base_height; /* the head the round built on */
+  int64_t base_height; /* the tipset the round built on: the head, or the head's parents when
+                          the head is a block of this round already (ours becomes its sibling) */
+  bool late;           /* the chain was past round already: nothing was tried */
   bool eligible;       /* the miner could run: it existed and met the minimum at the lookback */
   int64_t win_count;   /* 0: no block this round */
   st_cid cid;          /* the block, when won */
   size_t nmsgs;
 } st_blockprod_result;
 
-/* Tries round (above the head) for miner. ST_OK with win_count 0 means the round was lost or
- * the miner is not eligible; an error means the round could not be run: ST_EIO when it was
+/* Tries round for miner on the head, or on the head's parents when the head is at round
+ * already (a block of another miner came first: a win makes ours its sibling in the tipset).
+ * ST_OK with win_count 0 means the round was lost, the miner is not eligible, or the chain was
+ * past round (late); an error means the round could not be run: ST_EIO when it was
  * won but the WinningPoSt could not be made (the challenged sector's files cannot be read: no
  * block this round), another code for the node or the sector locator. */
 st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_sector_locate_fn locate, void *ctx, st_blockprod_result *out,

@@ -52,29 +52,50 @@ static st_code b64_field(const json_t *v, const char *method, const char *what, 
 void st_node_head_init(st_node_head *h) {
   memset(h, 0, sizeof *h);
   st_tipset_key_init(&h->key);
+  st_tipset_key_init(&h->parents);
 }
 
 void st_node_head_free(st_node_head *h) {
   st_tipset_key_free(&h->key);
+  st_tipset_key_free(&h->parents);
   st_chain_bytes_free(&h->min_ticket);
+}
+
+/* A tipset's JSON (method: the call it came from, for errors) into *out. */
+static st_code head_from_json(const json_t *r, const char *method, st_node_head *out, st_err *err) {
+  st_node_head_free(out);
+  st_node_head_init(out);
+  char what[64];
+  snprintf(what, sizeof what, "%s: Cids", method);
+  st_code code = ST_OK;
+  const json_t *h = json_object_get(r, "Height");
+  if (!json_is_integer(h)) code = bad(err, method, "Height");
+  else out->height = json_integer_value(h);
+  if (!code && st_tipset_key_from_json(json_object_get(r, "Cids"), what, &out->key, err)) code = ST_EINVAL;
+  st_block_header b;
+  st_block_header_init(&b);
+  const json_t *first = json_array_get(json_object_get(r, "Blocks"), 0);
+  if (!code && (!first || st_block_header_from_json(first, &b, err)))
+    code = first ? st_err_wrap(err, ST_EINVAL, "%s: Blocks[0]", method) : bad(err, method, "Blocks");
+  if (!code && b.has_ticket) code = st_chain_bytes_set(&out->min_ticket, b.ticket_vrf_proof.data, b.ticket_vrf_proof.len, err);
+  if (!code) code = st_tipset_key_set(&out->parents, b.parents, b.n_parents, err);
+  st_block_header_free(&b);
+  return code;
 }
 
 st_code st_node_chain_head(st_rpc_client *c, st_node_head *out, st_err *err) {
   json_t *r;
   st_code code = call(c, "ChainHead", NULL, &r, err);
-  if (code) return code;
-  st_node_head_free(out);
-  st_node_head_init(out);
-  const json_t *h = json_object_get(r, "Height");
-  if (!json_is_integer(h)) code = bad(err, "ChainHead", "Height");
-  else out->height = json_integer_value(h);
-  if (!code && st_tipset_key_from_json(json_object_get(r, "Cids"), "ChainHead: Cids", &out->key, err)) code = ST_EINVAL;
-  st_block_header b;
-  st_block_header_init(&b);
-  const json_t *first = json_array_get(json_object_get(r, "Blocks"), 0);
-  if (!code && (!first || st_block_header_from_json(first, &b, err))) code = first ? st_err_wrap(err, ST_EINVAL, "ChainHead: Blocks[0]") : bad(err, "ChainHead", "Blocks");
-  if (!code && b.has_ticket) code = st_chain_bytes_set(&out->min_ticket, b.ticket_vrf_proof.data, b.ticket_vrf_proof.len, err);
-  st_block_header_free(&b);
+  if (!code) code = head_from_json(r, "ChainHead", out, err);
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_chain_tipset(st_rpc_client *c, const st_tipset_key *key, st_node_head *out, st_err *err) {
+  json_t *k = NULL, *r = NULL;
+  st_code code = st_tipset_key_to_json(key, &k, err); /* before out (which may hold key) is reset */
+  if (!code) code = call(c, "ChainGetTipSet", json_pack("[o]", k), &r, err);
+  if (!code) code = head_from_json(r, "ChainGetTipSet", out, err);
   json_decref(r);
   return code;
 }

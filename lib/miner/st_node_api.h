@@ -21,15 +21,17 @@
 #include "crypto/st_vrf.h"
 #include "rpc/st_rpc_client.h"
 
-/* ChainHead: the head's height, key and smallest ticket (its first block's). */
+/* ChainHead: the head's height, key, parents' key and smallest ticket (its first block's). */
 typedef struct st_node_head {
   int64_t height;
-  st_tipset_key key;
+  st_tipset_key key, parents;
   st_chain_bytes min_ticket;
 } st_node_head;
 void st_node_head_init(st_node_head *h);
 void st_node_head_free(st_node_head *h);
 st_code st_node_chain_head(st_rpc_client *c, st_node_head *out, st_err *err);
+/* ChainGetTipSet: the same of the tipset with key (which may be out's own parents). */
+st_code st_node_chain_tipset(st_rpc_client *c, const st_tipset_key *key, st_node_head *out, st_err *err);
 
 /* StateGetNetworkParams: the chain's network parameters and its genesis time. */
 st_code st_node_network(st_rpc_client *c, st_network *out, uint64_t *genesis_time, st_err *err);

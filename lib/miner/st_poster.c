@@ -200,7 +200,7 @@ static void recoveries(st_poster *p, const st_deadline_info *cur, int64_t h) {
 /* ---- blocks ---- */
 
 static st_code mine(st_poster *p, int64_t round, int64_t head, st_err *err) {
-  if (!p->cfg.mine || round <= head || round <= p->last_round) return ST_OK;
+  if (!p->cfg.mine || round < head || round <= p->last_round) return ST_OK;
   p->last_round = round;
   st_code code = save_state(p, err); /* before trying: a restart never tries the round again */
   if (code) return code;
@@ -215,6 +215,7 @@ static st_code mine(st_poster *p, int64_t round, int64_t head, st_err *err) {
     st_logf(LOG, ST_LOG_ERROR, "mining block failed at round %lld: %s", (long long)round, e.msg);
     return ST_OK;
   }
+  if (r.late) st_logf("miner", ST_LOG_DEBUG, "round %lld: the chain moved past it before it was tried", (long long)round);
   if (r.win_count > 0) {
     char cs[ST_CID_STR_MAX];
     st_cid_to_string(&r.cid, cs);

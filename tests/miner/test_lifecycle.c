@@ -22,6 +22,7 @@
 #include "chain/st_rand.h"
 #include "crypto/st_secp.h"
 #include "crypto/st_vrf.h"
+#include "miner/st_blockprod.h"
 #include "miner/st_miner_msgs.h"
 #include "miner/st_node_api.h"
 #include "nodefx.h"
@@ -190,6 +191,37 @@ static void test_lifecycle(void **state) {
   st_buf_free(&p);
 }
 
+/* Rounds the chain has reached: a round at the head's height builds on the head's parents (a
+ * win there would be a sibling of the head's blocks; here the head is this miner's own block,
+ * and the deterministic VRFs and proof make the very same block again, which the node knows
+ * already), and a round below the head is late: nothing is tried. */
+static void test_rounds_behind_head(void **state) {
+  nodefx *f = *state;
+  st_err err;
+  int64_t won = f->won;
+  while (f->won == won) nf_mine_next(f); /* the head is t01000's block */
+  int64_t h = nf_height(f);
+  st_blockprod_result r;
+  assert_int_equal(st_blockprod_round(f->c, NF_MINER, h - 1, nf_locate, f->store, &r, &err), ST_OK);
+  assert_true(r.late);
+  assert_false(r.eligible);
+  assert_int_equal(r.win_count, 0);
+  st_code code = st_blockprod_round(f->c, NF_MINER, h, nf_locate, f->store, &r, &err);
+  assert_false(r.late);
+  assert_true(r.base_height < h);
+  assert_true(r.eligible);
+  if (code) fail_msg("round %lld again: %s", (long long)h, err.msg);
+  json_t *head = nf_rpc(f, "ChainHead", "[]");
+  assert_int_equal(json_array_size(json_object_get(head, "Cids")), 1);
+  if (r.win_count > 0) {
+    char cs[ST_CID_STR_MAX];
+    st_cid_to_string(&r.cid, cs);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(head, "Cids"), 0), "/")), cs);
+  }
+  json_decref(head);
+  assert_int_equal(nf_height(f), h);
+}
+
 /* The node's refusals reach the caller with the method's name; WalletVRF is the ECVRF of the
  * key it names, and the node refuses a key it does not hold. */
 static void test_errors(void **state) {
@@ -243,6 +275,6 @@ static void test_errors(void **state) {
 
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_errors), cmocka_unit_test(test_lifecycle)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_errors), cmocka_unit_test(test_lifecycle), cmocka_unit_test(test_rounds_behind_head)};
   return cmocka_run_group_tests(tests, nf_group_setup, nf_group_teardown);
 }
