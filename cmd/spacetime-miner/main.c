@@ -231,9 +231,14 @@ static void *sealer_thread(void *arg) {
     st_logf("sectors", ST_LOG_ERROR, "the sealer cannot start: %s", err.msg);
     r->stop = 1;
   }
+  time_t beat = 0;
   while (!r->stop && s) {
-    size_t inflight = 0;
+    size_t inflight = 0, reported;
     uint64_t n;
+    if (time(NULL) - beat >= ST_LOCATOR_HEARTBEAT_SECS) { /* the nodes this host mounts stay allocatable */
+      beat = time(NULL);
+      if (st_locator_heartbeat(&loc, &reported, &err)) st_logf("sectors", ST_LOG_WARN, "storage heartbeats: %s", err.msg);
+    }
     if (r->pledge > 0 && !st_sealer_in_flight(s, &inflight, &err) && (int64_t)inflight < r->pledge && st_sealer_pledge(s, &n, &err))
       st_logf("sectors", ST_LOG_ERROR, "pledge: %s", err.msg);
     int changed = 0;

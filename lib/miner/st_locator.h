@@ -16,4 +16,12 @@ typedef struct st_locator {
 /* An st_sector_locate_fn; ctx is an st_locator. */
 st_code st_locator_locate(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err);
 
+/* Heartbeats for the storage nodes this host mounts (the sealer sends them, every
+ * ST_LOCATOR_HEARTBEAT_SECS): each registry node whose root <dist>/<type>/<host> is a folder
+ * here is reported with the space statvfs finds there, or with the error that stops it (a
+ * stale NFS mount); nodes not mounted here are left to the hosts that mount them. The registry
+ * allocates only to nodes with a recent heartbeat. *reported gets how many were reported. */
+#define ST_LOCATOR_HEARTBEAT_SECS 20
+st_code st_locator_heartbeat(const st_locator *l, size_t *reported, st_err *err);
+
 #endif

@@ -194,8 +194,7 @@ static st_code m_storage_list(void *ctx, const st_rpc_call *call, json_t *params
   if (!code) code = st_regc_nodes(reg, &nodes, &nn, err);
   for (size_t i = 0; i < nn && !code; i++) {
     char path[ST_REG_PATH_MAX];
-    if ((code = st_reg_path(a->cfg.dist_path, &nodes[i], ST_KIND_SEALED, a->cfg.cfg->miner, 0, path, err))) break;
-    for (int up = 0; up < 2; up++) *strrchr(path, '/') = 0; /* <root>/sealed/s-t0..: the root */
+    if ((code = st_reg_root(a->cfg.dist_path, &nodes[i], path, err))) break;
     json_array_append_new(*result, storage_json(nodes[i].id, nodes[i].host, nodes[i].mount_type, nodes[i].group, path, nodes[i].capacity,
                                                 nodes[i].available, nodes[i].last_heartbeat, nodes[i].heartbeat_err, v, n));
   }

@@ -148,14 +148,11 @@ static st_code step_packing(st_sealer *s, sector *x, st_err *err) {
   } else {
     st_reg_alloc req = {.miner = s->cfg.miner, .sector = x->number, .size = (int64_t)s->cfg.info->size * 2, .group = s->cfg.group};
     st_storage_node node;
-    char path[ST_REG_PATH_MAX];
     st_err e;
     st_code code = st_regc_allocate(s->cfg.registry, &req, &node, NULL, &e);
-    if (!code) code = st_reg_path(s->cfg.dist_path, &node, ST_KIND_SEALED, s->cfg.miner, x->number, path, &e);
+    if (!code) code = st_reg_root(s->cfg.dist_path, &node, root, &e);
     if (code == ST_EUNAVAIL && !strstr(e.msg, "no storage node")) return st_err_set(err, code, "%s", e.msg);
     if (code) return fail(s, x, "Packing", e.msg, err); /* no node yet: stays Packing, retried */
-    for (int up = 0; up < 2; up++) *strrchr(path, '/') = 0; /* <root>/sealed/s-t0..: the root */
-    snprintf(root, sizeof root, "%s", path);
   }
   return set_state(s, x, "PreCommit1", "", "root", root, err);
 }

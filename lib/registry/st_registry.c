@@ -67,18 +67,26 @@ st_code st_reg_parse_miner(const char *s, uint64_t *out, st_err *err) {
   return code;
 }
 
-st_code st_reg_path(const char *dist, const st_storage_node *node, st_sector_kind kind, uint64_t miner, uint64_t sector,
-                    char out[ST_REG_PATH_MAX], st_err *err) {
+st_code st_reg_root(const char *dist, const st_storage_node *node, char out[ST_REG_PATH_MAX], st_err *err) {
   if (!*dist) return st_err_set(err, ST_EINVAL, "dist-path is empty");
-  if (kind >= ST_KIND_COUNT) return st_err_set(err, ST_EINVAL, "bad sector file kind %d", (int)kind);
   st_code code = st_reg_check_host(node->host, "host", err);
   if (!code) code = st_reg_check_type(node->mount_type, err);
   if (code) return st_err_wrap(err, code, "storage node %lld", (long long)node->id);
-  char name[ST_SECTOR_NAME_MAX];
-  st_sector_name(miner, sector, name);
   size_t dl = strlen(dist);
   while (dl > 1 && dist[dl - 1] == '/') dl--; /* "/mnt/" and "/mnt" give the same path */
-  int n = snprintf(out, ST_REG_PATH_MAX, "%.*s/%s/%s/%s/%s", (int)dl, dist, node->mount_type, node->host, KIND_NAMES[kind], name);
+  int n = snprintf(out, ST_REG_PATH_MAX, "%.*s/%s/%s", (int)dl, dist, node->mount_type, node->host);
+  if (n < 0 || n >= ST_REG_PATH_MAX) return st_err_set(err, ST_ERANGE, "path under dist-path \"%.64s...\" is too long", dist);
+  return ST_OK;
+}
+
+st_code st_reg_path(const char *dist, const st_storage_node *node, st_sector_kind kind, uint64_t miner, uint64_t sector,
+                    char out[ST_REG_PATH_MAX], st_err *err) {
+  if (kind >= ST_KIND_COUNT) return st_err_set(err, ST_EINVAL, "bad sector file kind %d", (int)kind);
+  char root[ST_REG_PATH_MAX], name[ST_SECTOR_NAME_MAX];
+  st_code code = st_reg_root(dist, node, root, err);
+  if (code) return code;
+  st_sector_name(miner, sector, name);
+  int n = snprintf(out, ST_REG_PATH_MAX, "%s/%s/%s", root, KIND_NAMES[kind], name);
   if (n < 0 || n >= ST_REG_PATH_MAX) return st_err_set(err, ST_ERANGE, "path under dist-path \"%.64s...\" is too long", dist);
   return ST_OK;
 }

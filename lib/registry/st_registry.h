@@ -71,6 +71,8 @@ st_code st_reg_check_type(const char *s, st_err *err);
  * (the databases keep it in a signed 64-bit column). */
 st_code st_reg_parse_miner(const char *s, uint64_t *out, st_err *err);
 
+/* A node's root on one host: <dist>/<mount type>/<host>. */
+st_code st_reg_root(const char *dist, const st_storage_node *node, char out[ST_REG_PATH_MAX], st_err *err);
 /* The path rule: <dist>/<mount type>/<host>/<kind>/s-t0<miner>-<sector>. */
 st_code st_reg_path(const char *dist, const st_storage_node *node, st_sector_kind kind, uint64_t miner, uint64_t sector,
                     char out[ST_REG_PATH_MAX], st_err *err);
