@@ -231,14 +231,9 @@ static void *sealer_thread(void *arg) {
     st_logf("sectors", ST_LOG_ERROR, "the sealer cannot start: %s", err.msg);
     r->stop = 1;
   }
-  time_t beat = 0;
   while (!r->stop && s) {
-    size_t inflight = 0, reported;
+    size_t inflight = 0;
     uint64_t n;
-    if (time(NULL) - beat >= ST_LOCATOR_HEARTBEAT_SECS) { /* the nodes this host mounts stay allocatable */
-      beat = time(NULL);
-      if (st_locator_heartbeat(&loc, &reported, &err)) st_logf("sectors", ST_LOG_WARN, "storage heartbeats: %s", err.msg);
-    }
     if (r->pledge > 0 && !st_sealer_in_flight(s, &inflight, &err) && (int64_t)inflight < r->pledge && st_sealer_pledge(s, &n, &err))
       st_logf("sectors", ST_LOG_ERROR, "pledge: %s", err.msg);
     int changed = 0;
@@ -248,6 +243,22 @@ static void *sealer_thread(void *arg) {
   st_sealer_close(s);
   st_regc_close(loc.reg);
   st_rpc_client_close(node);
+  return NULL;
+}
+
+/* With a registry: the nodes this host mounts stay allocatable, on a thread of their own (a
+ * 512 MiB seal holds the sealer's for a minute). */
+static void *heartbeat_thread(void *arg) {
+  run_ctx *r = arg;
+  st_locator loc = {r->dist, NULL};
+  st_err err;
+  size_t reported;
+  if (st_regc_open(r->server_api, r->server_token, &loc.reg, &err)) st_logf("sectors", ST_LOG_ERROR, "storage heartbeats: %s", err.msg);
+  while (!r->stop && loc.reg) {
+    if (st_locator_heartbeat(&loc, &reported, &err)) st_logf("sectors", ST_LOG_WARN, "storage heartbeats: %s", err.msg);
+    nap(r, ST_LOCATOR_HEARTBEAT_SECS * 1000);
+  }
+  st_regc_close(loc.reg);
   return NULL;
 }
 
@@ -366,10 +377,13 @@ static int cmd_run(int argc, char **argv) {
   pthread_t tp, ts;
   bool have_p = r.poster && !pthread_create(&tp, NULL, poster_thread, &r);
   bool have_s = r.sealer && !pthread_create(&ts, NULL, sealer_thread, &r);
+  pthread_t th;
+  bool have_h = r.sealer && r.server_api && !pthread_create(&th, NULL, heartbeat_thread, &r);
   while (!r.stop) nap(&r, 1000);
   st_logf("storageminer", ST_LOG_INFO, "stopping");
   if (have_p) pthread_join(tp, NULL);
   if (have_s) pthread_join(ts, NULL);
+  if (have_h) pthread_join(th, NULL);
   st_miner_api_stop(r.api);
   close(lock);
   mpz_clear(r.max_fee);

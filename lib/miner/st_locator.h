@@ -16,7 +16,7 @@ typedef struct st_locator {
 /* An st_sector_locate_fn; ctx is an st_locator. */
 st_code st_locator_locate(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err);
 
-/* Heartbeats for the storage nodes this host mounts (the sealer sends them, every
+/* Heartbeats for the storage nodes this host mounts (`run` sends them with its sealer, every
  * ST_LOCATOR_HEARTBEAT_SECS): each registry node whose root <dist>/<type>/<host> is a folder
  * here is reported with the space statvfs finds there, or with the error that stops it (a
  * stale NFS mount); nodes not mounted here are left to the hosts that mount them. The registry
