@@ -61,8 +61,9 @@ st_code miner_connect_self(const char *repo, st_rpc_client **out, st_err *err) {
 }
 
 int miner_fail(const st_err *err) {
-  if (err->code == ST_EUNAVAIL && !strstr(err->msg, "spacetime-miner run"))
-    return st_cli_fail("%s (is 'spacetime daemon', or for the miner's own views 'spacetime-miner run', running?)", err->msg);
+  if (err->code == ST_EUNAVAIL && !strncmp(err->msg, MINER_API_PREFIX, strlen(MINER_API_PREFIX)))
+    return st_cli_fail("%s (is 'spacetime-miner run' running for this repo? after a crash its api file stays behind)", err->msg);
+  if (err->code == ST_EUNAVAIL && !strstr(err->msg, "spacetime-miner run")) return st_cli_fail("%s (is 'spacetime daemon' running?)", err->msg);
   return st_cli_fail("%s", err->msg);
 }
 

@@ -48,14 +48,16 @@ static int view_end(view *v, int rc) {
   return rc;
 }
 
-/* A call to the daemon (view_call) or to the miner (miner_call); NULL on error. */
-static json_t *call_on(st_rpc_client *c, const char *method, json_t *params, st_err *err) {
+/* A call to the daemon (view_call) or to the running miner (miner_call); NULL on error. */
+static json_t *call_on(st_rpc_client *c, const char *prefix, const char *method, json_t *params, st_err *err) {
   json_t *r = NULL;
-  if (st_rpc_client_call(c, method, params, &r, err)) st_err_wrap(err, err->code, "%s", method);
+  if (st_rpc_client_call(c, method, params, &r, err)) st_err_wrap(err, err->code, "%s%s", prefix, method);
   return r;
 }
-static json_t *view_call(view *v, const char *method, json_t *params, st_err *err) { return call_on(v->node, method, params, err); }
-static json_t *miner_call(view *v, const char *method, json_t *params, st_err *err) { return call_on(v->miner, method, params, err); }
+static json_t *view_call(view *v, const char *method, json_t *params, st_err *err) { return call_on(v->node, "", method, params, err); }
+static json_t *miner_call(view *v, const char *method, json_t *params, st_err *err) {
+  return call_on(v->miner, MINER_API_PREFIX, method, params, err);
+}
 
 static void print_json(json_t *j) {
   char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

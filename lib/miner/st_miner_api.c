@@ -3,7 +3,6 @@
  * connection behind a mutex. */
 #include "miner/st_miner_api.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>

@@ -1,7 +1,8 @@
 /* st_miner_repo: the miner's folder (--repo). It holds config.json (which miner this is, its
  * owner, worker and sector size; written by `spacetime-miner init`), the sealing database
- * (sealing.db), the poster's state (poster.state) and, while `run` serves its API, the api and
- * token files (st_apiinfo's format).
+ * (sealing.db), the poster's state (poster.state), the miner API's jwt-secret and token,
+ * run.lock (held by the running `run`) and, while `run` serves its API, the api file
+ * (st_apiinfo's format).
  *
  * config.json: {"Miner": "t01000", "Owner": "t1...", "Worker": "t1...", "SectorSize": 2048}.
  * Reading it is strict: unknown keys, a missing key, an address that does not parse or a

@@ -46,7 +46,7 @@ st=$(M sectors status 2)
 [[ $st == *"SectorID: 2"* && $st == *"Status: Proving"* && $st == *"Storage: $tmp/dist/nfs/127.0.0.1"* && $st == *"OnChain: yes"* && $st == *"Last Error: none"* ]] || fail "sectors status 2: $st"
 [[ $(M sectors status 2 --json | jq -r .OnChain.SealedCID[\"/\"]) == bagboea4b5abc* ]] || fail "sectors status --json: no sealed CID"
 out=$(M sectors status 77 2>&1) && fail "sectors status 77 succeeded"
-[[ $out == "ERROR: SectorsStatus: sector 77 of t01000 is neither in this miner's sealing database nor on chain" ]] || fail "sectors status 77: $out"
+[[ $out == "ERROR: miner API SectorsStatus: sector 77 of t01000 is neither in this miner's sealing database nor on chain" ]] || fail "sectors status 77: $out"
 [[ $(M sectors list | awk 'NR > 1 {print $1, $2, $3}' | tr '\n' ' ') == "1 Proving 0 2 Proving 0 " ]] || fail "sectors list: $(M sectors list)"
 d=$(M proving deadlines --json | jq '[.[] | select(.sectors > 0)][0].deadline')
 dl=$(M proving deadline "$d")
@@ -128,6 +128,9 @@ fee_lands "$mcid"
 
 # ---- kill -9 inside a deadline, restart: still proven ----
 kill -9 "$mpid"; wait "$mpid" 2>/dev/null
+out=$(M sectors list 2>&1) && fail "sectors list with the miner killed succeeded"
+[[ $out == "ERROR: miner API SectorsList: "*"(is 'spacetime-miner run' running for this repo? after a crash its api file stays behind)" ]] ||
+  fail "sectors list with the miner killed: $out"
 start_miner --confidence 1
 before=$(grep -c $'\tINFO\tstorageminer\twindow PoSt submitted\t' "$tmp/poster.log")
 sleep 50 # a whole period
