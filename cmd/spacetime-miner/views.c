@@ -25,8 +25,8 @@ typedef struct view {
   char addr[32];
 } view;
 
-/* Parses flags, reads the config and connects to what needs names: -1 to go on, else the
- * status. */
+/* Parses flags, reads the config and connects to the APIs in needs: -1 to go on, else the
+ * exit status. */
 static int view_start(view *v, st_flag *flags, size_t n, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary,
                       unsigned needs) {
   v->cli = (st_cli){flags, n, {0}, 0, false};
