@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +20,6 @@
 #include "codec/st_token.h"
 #include "core/st_cli.h"
 #include "core/st_encoding.h"
-#include "core/st_fs.h"
 #include "core/st_log.h"
 #include "miner/st_locator.h"
 #include "miner/st_miner_api.h"

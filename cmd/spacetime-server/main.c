@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 
 #include "core/st_cli.h"
@@ -361,11 +360,10 @@ static int nodes_heartbeat(int argc, char **argv) {
     return st_cli_fail("--error reports a node that cannot serve; it does not go with --path, --capacity or --available");
   if (error && !*error) return st_cli_fail("--error needs the reason, e.g. --error \"stale NFS file handle\"");
   if (st_cli_has(&cli, "path")) {
-    const char *dir = st_cli_flag(&cli, "path")->value;
-    struct statvfs vfs;
-    if (statvfs(dir, &vfs)) return st_cli_fail("could not measure path=\"%s\": %s (os error %d)", dir, strerror(errno), errno);
-    cap = (uint64_t)vfs.f_blocks * vfs.f_frsize;
-    avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    int64_t c, a;
+    if (st_fs_space(st_cli_flag(&cli, "path")->value, &c, &a, &err)) return st_cli_fail("%s", err.msg);
+    cap = (uint64_t)c;
+    avail = (uint64_t)a;
   } else if (!error) {
     if (!st_cli_has(&cli, "capacity") || !st_cli_has(&cli, "available"))
       return st_cli_fail("give --path DIR, or --capacity and --available, or --error TEXT");

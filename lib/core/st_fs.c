@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define TEMP_INFIX ".tmp."
@@ -187,5 +188,13 @@ st_code st_fs_mkdir_p(const char *path, mode_t mode, st_err *err) {
   struct stat st;
   if (stat(path, &st)) return os_err(err, "create directory", path, errno);
   if (!S_ISDIR(st.st_mode)) return os_err(err, "create directory", path, ENOTDIR);
+  return ST_OK;
+}
+
+st_code st_fs_space(const char *path, int64_t *capacity, int64_t *available, st_err *err) {
+  struct statvfs vfs;
+  if (statvfs(path, &vfs)) return os_err(err, "measure", path, errno);
+  *capacity = (int64_t)((uint64_t)vfs.f_blocks * vfs.f_frsize);
+  *available = (int64_t)((uint64_t)vfs.f_bavail * vfs.f_frsize);
   return ST_OK;
 }

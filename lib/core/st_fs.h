@@ -45,6 +45,9 @@ st_code st_fs_pread_all(int fd, void *buf, size_t len, uint64_t off, const char 
 st_code st_fs_pwrite_all(int fd, const void *data, size_t len, uint64_t off, const char *path, st_err *err);
 /* The library's OS error line: could not <verb> path="<path>": <strerror> (os error N). */
 st_code st_fs_os_error(st_err *err, const char *verb, const char *path, int errnum);
+/* The size of the filesystem holding path and the bytes available to an unprivileged writer
+ * (statvfs); errors read "could not measure path=...". */
+st_code st_fs_space(const char *path, int64_t *capacity, int64_t *available, st_err *err);
 /* mkdir -p: creates missing parents with mode; an existing directory is fine. */
 st_code st_fs_mkdir_p(const char *path, mode_t mode, st_err *err);
 

@@ -1,12 +1,11 @@
 /* st_locator: a sector's files through the registry or under the dist-path. */
 #include "miner/st_locator.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
+
+#include "core/st_fs.h"
 
 st_code st_locator_locate(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err) {
   const st_locator *l = ctx;
@@ -27,13 +26,11 @@ st_code st_locator_heartbeat(const st_locator *l, size_t *reported, st_err *err)
     char root[ST_REG_PATH_MAX], why[ST_REG_ERRTEXT_MAX];
     struct stat st;
     if (st_reg_root(l->dist, &nodes[i], root, NULL) || stat(root, &st) || !S_ISDIR(st.st_mode)) continue; /* not mounted here */
-    struct statvfs vfs;
-    if (statvfs(root, &vfs)) {
-      snprintf(why, sizeof why, "cannot measure path=\"%.180s\": %s (os error %d)", root, strerror(errno), errno);
-      code = st_regc_heartbeat(l->reg, nodes[i].id, 0, 0, why, NULL, err);
-    } else {
-      code = st_regc_heartbeat(l->reg, nodes[i].id, (int64_t)(vfs.f_blocks * vfs.f_frsize), (int64_t)(vfs.f_bavail * vfs.f_frsize), NULL, NULL, err);
-    }
+    int64_t cap = 0, avail = 0;
+    st_err e;
+    bool bad = st_fs_space(root, &cap, &avail, &e) != ST_OK;
+    if (bad) snprintf(why, sizeof why, "%.*s", (int)sizeof why - 1, e.msg);
+    code = st_regc_heartbeat(l->reg, nodes[i].id, cap, avail, bad ? why : NULL, NULL, err);
     if (!code) (*reported)++;
   }
   free(nodes);

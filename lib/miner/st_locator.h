@@ -18,7 +18,7 @@ st_code st_locator_locate(void *ctx, uint64_t miner, uint64_t sector, st_sector_
 
 /* Heartbeats for the storage nodes this host mounts (`run` sends them with its sealer, every
  * ST_LOCATOR_HEARTBEAT_SECS): each registry node whose root <dist>/<type>/<host> is a folder
- * here is reported with the space statvfs finds there, or with the error that stops it (a
+ * here is reported with the space st_fs_space finds there, or with the error that stops it (a
  * stale NFS mount); nodes not mounted here are left to the hosts that mount them. The registry
  * allocates only to nodes with a recent heartbeat. *reported gets how many were reported. */
 #define ST_LOCATOR_HEARTBEAT_SECS 20

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "chain/st_chain_types.h"
+#include "core/st_fs.h"
 #include "crypto/st_secp.h"
 #include "miner/st_locator.h"
 #include "miner/st_sealer.h"
@@ -101,19 +101,24 @@ static st_code m_sectors_list(void *ctx, const st_rpc_call *call, json_t *params
   return ST_OK;
 }
 
-static st_code m_sectors_summary(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
+/* {state: count} over the sealing database, for SectorsSummary and /metrics. */
+static st_code count_states(st_miner_api *a, json_t **out, st_err *err) {
   st_sealing_sector *v;
   size_t n;
-  st_code code = list_sectors(ctx, &v, &n, err);
+  st_code code = list_sectors(a, &v, &n, err);
   if (code) return code;
-  *result = json_object();
+  *out = json_object();
   for (size_t i = 0; i < n; i++) {
-    const json_t *c = json_object_get(*result, v[i].state);
-    json_object_set_new(*result, v[i].state, json_integer(json_integer_value(c) + 1));
+    const json_t *c = json_object_get(*out, v[i].state);
+    json_object_set_new(*out, v[i].state, json_integer(json_integer_value(c) + 1));
   }
   free(v);
   return ST_OK;
+}
+
+static st_code m_sectors_summary(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call, (void)params;
+  return count_states(ctx, result, err);
 }
 
 static st_code m_sectors_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
@@ -179,10 +184,9 @@ static st_code m_storage_list(void *ctx, const st_rpc_call *call, json_t *params
   if (code) return code;
   *result = json_array();
   if (!a->cfg.server_api) {
-    struct statvfs vfs;
-    bool ok = statvfs(a->cfg.dist_path, &vfs) == 0;
-    json_array_append_new(*result, storage_json(0, "localhost", "local", -1, a->cfg.dist_path, ok ? (int64_t)(vfs.f_blocks * vfs.f_frsize) : 0,
-                                                ok ? (int64_t)(vfs.f_bavail * vfs.f_frsize) : 0, 0, "", v, n));
+    int64_t cap = 0, avail = 0;
+    st_fs_space(a->cfg.dist_path, &cap, &avail, NULL); /* an unreadable dist-path shows 0 and Reachable false */
+    json_array_append_new(*result, storage_json(0, "localhost", "local", -1, a->cfg.dist_path, cap, avail, 0, "", v, n));
     free(v);
     return ST_OK;
   }
@@ -259,10 +263,9 @@ static void metrics(void *ctx, const st_http_request *req, st_http_response *res
     st_http_reply_error(resp, 404, "no such path \"%s\": the miner serves /rpc/v0, /rpc/v1 and /metrics", req->path);
     return;
   }
-  st_sealing_sector *v = NULL;
-  size_t n = 0;
+  json_t *states = NULL;
   st_err err;
-  if (list_sectors(a, &v, &n, &err)) {
+  if (count_states(a, &states, &err)) {
     st_http_reply_error(resp, 500, "%s", err.msg);
     return;
   }
@@ -305,17 +308,14 @@ static void metrics(void *ctx, const st_http_request *req, st_http_response *res
                    "# TYPE spacetime_miner_last_mined_height gauge\nspacetime_miner_last_mined_height %lld\n",
                 (long long)s.last_mined_height);
   st_buf_puts(b, "# HELP spacetime_miner_sectors Sectors in the sealing database, by state.\n# TYPE spacetime_miner_sectors gauge\n");
-  for (size_t i = 0; i < n; i++) {
-    bool seen = false;
-    for (size_t j = 0; j < i && !seen; j++) seen = !strcmp(v[j].state, v[i].state);
-    if (seen) continue;
-    size_t count = 0;
-    for (size_t j = i; j < n; j++) count += !strcmp(v[j].state, v[i].state);
+  const char *state;
+  const json_t *count;
+  json_object_foreach(states, state, count) {
     st_buf_puts(b, "spacetime_miner_sectors{state=\"");
-    label(b, v[i].state);
-    st_buf_printf(b, "\"} %zu\n", count);
+    label(b, state);
+    st_buf_printf(b, "\"} %lld\n", (long long)json_integer_value(count));
   }
-  free(v);
+  json_decref(states);
 }
 
 st_code st_miner_api_start(const st_miner_api_cfg *cfg, st_miner_api **out, st_err *err) {

@@ -80,7 +80,6 @@ static st_code prove_sector(const st_sector_info *info, const uint8_t randomness
   st_code rc = open_sector(info, comm_r, sealed, cache, &rd, comm_c, comm_r_last, err);
   if (rc) return rc;
   *bytes += 64;
-  st_tree_shape shape = rd.shape;
   st_cbor_put_array(out, 4);
   st_cbor_put_uint(out, number);
   st_cbor_put_bytes(out, comm_c, 32);
@@ -90,7 +89,7 @@ static st_code prove_sector(const st_sector_info *info, const uint8_t randomness
   for (unsigned n = 0; !rc && n < count; n++) {
     uint8_t leaf[32], sib[ST_TREE_MAX_PATH];
     rc = st_tree_reader_prove(&rd, st_post_leaf_challenge(randomness, number, n, nodes), leaf, sib, err);
-    if (!rc) st_tree_put_path(out, &shape, leaf, sib);
+    if (!rc) st_tree_put_path(out, &rd.shape, leaf, sib);
   }
   *bytes += rd.bytes_read;
   st_tree_reader_close(&rd);

@@ -295,10 +295,11 @@ st_code st_apiinfo_resolve(const char *env_value, const char *repo, st_apiinfo *
 }
 
 st_code st_apiinfo_secret(const char *repo, uint8_t secret[ST_JWT_SECRET_LEN], st_err *err) {
-  char path[4200];
-  snprintf(path, sizeof path, "%s/jwt-secret", repo);
+  char path[PATH_MAX];
+  st_code code = repo_path(repo, "jwt-secret", path, err);
+  if (code) return code;
   st_buf b = ST_BUF_INIT;
-  st_code code = st_fs_read_file(path, 1024, &b, err);
+  code = st_fs_read_file(path, 1024, &b, err);
   if (code == ST_ENOENT) {
     code = st_jwt_secret_new(secret, err);
     if (!code) code = st_fs_create_atomic(path, secret, ST_JWT_SECRET_LEN, 0600, err);

@@ -95,7 +95,7 @@ echo "$info"
 # fee_lands MSG-CID : the tipset holding the message paid the fees of all its messages, plus
 # block-reward x WinCount, to the miner of each block (one miner here: t01000)
 fee_lands() {
-  local look ts key parents fees=0 rewards=0 reward b m used cap prem base price before after
+  local look ts key parents fees=0 rewards=0 reward b block m used cap prem base price before after
   look=$(node StateSearchMsg "[[],{\"/\":\"$1\"},-1,true]")
   [[ $look == null ]] && { fail "message $1 not found"; return; }
   key=$(jq -c .TipSet <<<"$look")
@@ -104,9 +104,10 @@ fee_lands() {
   # jq turns integers above 2^53 into floats: read this one from the raw text
   reward=$(node_raw StateGetNetworkParams '[]' | grep -o '"block_reward":[0-9]*' | cut -d: -f2)
   for b in $(jq -r '.Cids[]["/"]' <<<"$ts"); do
-    [[ $(node ChainGetBlock "[{\"/\":\"$b\"}]" | jq -r .Miner) == t01000 ]] || { fail "block $b is not t01000's"; return; }
-    rewards=$(bc <<<"$rewards + $reward * $(node ChainGetBlock "[{\"/\":\"$b\"}]" | jq .ElectionProof.WinCount)")
-    base=$(node ChainGetBlock "[{\"/\":\"$b\"}]" | jq -r .ParentBaseFee)
+    block=$(node ChainGetBlock "[{\"/\":\"$b\"}]")
+    [[ $(jq -r .Miner <<<"$block") == t01000 ]] || { fail "block $b is not t01000's"; return; }
+    rewards=$(bc <<<"$rewards + $reward * $(jq .ElectionProof.WinCount <<<"$block")")
+    base=$(jq -r .ParentBaseFee <<<"$block")
     for m in $(node ChainGetBlockMessages "[{\"/\":\"$b\"}]" | jq -r '.SecpkMessages[] | [.CID["/"], .Message.GasFeeCap, .Message.GasPremium] | join(",")'); do
       IFS=, read -r c cap prem <<<"$m"
       used=$(node StateSearchMsg "[[],{\"/\":\"$c\"},-1,true]" | jq .Receipt.GasUsed)

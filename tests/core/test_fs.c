@@ -92,6 +92,22 @@ static void test_mkdir_p(void **state) {
   tu_rmdir(dir);
 }
 
+static void test_space(void **state) {
+  (void)state;
+  char dir[256], path[300];
+  tu_tmpdir(dir);
+  st_err err;
+  int64_t cap = -1, avail = -1;
+  assert_int_equal(st_fs_space(dir, &cap, &avail, &err), ST_OK);
+  assert_true(cap > 0 && avail >= 0 && avail <= cap);
+  snprintf(path, sizeof path, "%s/none", dir);
+  assert_int_equal(st_fs_space(path, &cap, &avail, &err), ST_ENOENT);
+  char want[400];
+  snprintf(want, sizeof want, "could not measure path=\"%s\": No such file or directory (os error 2)", path);
+  tu_assert_err_contains(&err, want);
+  tu_rmdir(dir);
+}
+
 #define BIG (1 << 20)
 
 /* Rewrites path forever with whole-file patterns 'A', 'B', 'C', ... (never returns). */
@@ -136,7 +152,7 @@ static void test_kill9_never_leaves_partial_file(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_read_errors), cmocka_unit_test(test_mkdir_p),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_read_errors), cmocka_unit_test(test_mkdir_p), cmocka_unit_test(test_space),
                                      cmocka_unit_test(test_kill9_never_leaves_partial_file)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
