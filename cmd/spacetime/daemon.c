@@ -173,7 +173,13 @@ static void produce(daemon_ctx *d, const st_address *producer) {
     st_logf("chain", ST_LOG_INFO, powered ? "the network has power at the lookback: blocks now come from elected miners, the producer stands by"
                                           : "no power at the lookback: the producer makes the blocks");
   }
-  if (powered) {
+  /* the liveness rule: power, but no miner made a block for bootstrap-after-nulls rounds */
+  const st_network *net = st_chain_network(d->chain);
+  bool nulls = powered && st_consensus_bootstrap_by_nulls(net, head.height, epoch);
+  if (nulls)
+    st_logf("chain", ST_LOG_WARN, "no miner made a block in the last %lld rounds: the producer makes height %lld (bootstrap-after-nulls %lld)",
+            (long long)(epoch - head.height - 1), (long long)epoch, (long long)net->bootstrap_after_nulls);
+  if (powered && !nulls) {
     st_tipset_free(&head);
     return;
   }

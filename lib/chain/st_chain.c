@@ -1229,9 +1229,14 @@ static st_code check_block(st_chain *c, st_cs_txn *t, const st_block_header *b, 
   } else if (!code) {
     bool allowed = false;
     code = st_consensus_bootstrap_allowed(&env.env, &lookback, &allowed, err);
-    if (!code && !allowed)
-      code = st_err_set(err, ST_EINVAL, "the block's miner t0%llu is not a miner actor: once the network has power, blocks come from elected miners",
-                        (unsigned long long)miner->id);
+    if (!code && !allowed && !st_consensus_bootstrap_by_nulls(&c->net, parent->height, b->height))
+      code = c->net.bootstrap_after_nulls
+                 ? st_err_set(err, ST_EINVAL,
+                              "the block's miner t0%llu is not a miner actor: once the network has power, blocks come from elected miners "
+                              "(or a bootstrap block after %lld null rounds; this one follows %lld)",
+                              (unsigned long long)miner->id, (long long)c->net.bootstrap_after_nulls, (long long)(b->height - parent->height - 1))
+                 : st_err_set(err, ST_EINVAL, "the block's miner t0%llu is not a miner actor: once the network has power, blocks come from elected miners",
+                              (unsigned long long)miner->id);
     if (!code && (miner->kind != ST_ACTOR_ACCOUNT || !miner->robust.len || st_address_protocol(&miner->robust) != ST_ADDR_SECP256K1))
       code = st_err_set(err, ST_EINVAL, "the block's miner t0%llu is neither a miner actor nor a secp256k1 account", (unsigned long long)miner->id);
     if (!code && (!b->has_block_sig || b->block_sig.type != ST_SIG_SECP256K1 || b->block_sig.len != ST_SECP_SIG_LEN))

@@ -68,6 +68,10 @@ st_code st_consensus_bootstrap_allowed(const st_vm_env *env, st_state *lookback_
   return code;
 }
 
+bool st_consensus_bootstrap_by_nulls(const st_network *net, int64_t parent_height, int64_t height) {
+  return net->bootstrap_after_nulls > 0 && height - parent_height - 1 >= net->bootstrap_after_nulls;
+}
+
 /* The worker's public key, recovered from BlockSig and checked against its address. */
 static st_code worker_key(st_state *parent, const st_miner_state *m, const st_block_header *b, uint8_t pub[65], st_err *err) {
   st_state_actor *w = st_state_get(parent, m->worker);

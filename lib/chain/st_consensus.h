@@ -64,6 +64,9 @@ int64_t st_consensus_first_beacon_round(int64_t parent_height, int64_t h);
 st_code st_consensus_check_beacons(const st_consensus_inputs *in, const st_block_header *b, st_err *err);
 /* Whether bootstrap blocks are allowed: no power at the lookback state. */
 st_code st_consensus_bootstrap_allowed(const st_vm_env *env, st_state *lookback_state, bool *out, st_err *err);
+/* The liveness rule: a bootstrap block at height is also valid, power or not, when the rounds
+ * between it and its parent were null at least net->bootstrap_after_nulls times (0: never). */
+bool st_consensus_bootstrap_by_nulls(const st_network *net, int64_t parent_height, int64_t height);
 
 /* Filecoin's weight: parent + log2P x 256 + log2P x 256 x sum(WinCount) / 10, log2P =
  * bitlen(total QA power at the tipset's parent state) - 1; with no power, parent + blocks. */

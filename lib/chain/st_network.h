@@ -40,6 +40,7 @@ typedef struct st_network {
   int64_t fault_max_age;      /* epochs a sector may stay faulty before it is terminated */
   int64_t sector_pledge;      /* attoFIL a sector locks: its pre-commit deposit, then its pledge */
   int64_t fault_fee;          /* attoFIL a faulty sector pays at each of its deadlines */
+  int64_t bootstrap_after_nulls; /* a bootstrap block is also valid after this many null rounds (0: never) */
 } st_network;
 
 /* One parameter: its flag name, JSON key, place in st_network, smallest value and meaning. */

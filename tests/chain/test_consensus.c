@@ -511,6 +511,27 @@ static void test_lifecycle(void **state) {
   for (size_t i = 0; i < n; i++) st_signed_message_free(&msgs[i]);
   free(msgs);
   st_block_header_free(&b);
+  /* the liveness rule: with power, a bootstrap block follows only bootstrap-after-nulls null rounds */
+  int64_t k = st_chain_network(f->c)->bootstrap_after_nulls, top = head_height(f);
+  assert_true(k > 0);
+  for (int64_t nulls = k - 1; nulls <= k; nulls++) {
+    st_block_header_init(&b);
+    add_beacons(f, &b, top, top + 1 + nulls);
+    msgs = NULL;
+    n = 0;
+    assert_int_equal(st_chain_build_block(f->c, f->sk[1], top + 1 + nulls, f->pool, &b, &msgs, &n, &err), ST_OK);
+    st_code got = st_chain_submit_block(f->c, &b, msgs, n, NULL, (uint64_t)time(NULL), &err);
+    if (nulls < k) {
+      assert_int_equal(got, ST_EINVAL);
+      tu_assert_err_contains(&err, "this one follows 4");
+    } else {
+      if (got) fail_msg("a bootstrap block after %lld null rounds: %s", (long long)nulls, err.msg);
+      assert_int_equal(head_height(f), top + 1 + nulls);
+    }
+    for (size_t i = 0; i < n; i++) st_signed_message_free(&msgs[i]);
+    free(msgs);
+    st_block_header_free(&b);
+  }
   /* the block reward and fees reached the miner: its balance grew past what it was sent */
   {
     st_state st;
