@@ -12,5 +12,6 @@ int st_cmd_send(int argc, char **argv);
 int st_cmd_mpool(int argc, char **argv);
 int st_cmd_state(int argc, char **argv);
 int st_cmd_auth(int argc, char **argv);
+int st_cmd_devnet(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ static const struct {
   int (*run)(int argc, char **argv);
   const char *summary;
 } COMMANDS[] = {
+    {"devnet", st_cmd_devnet, "run the whole cluster on this machine: daemon, registry, miners"},
     {"daemon", st_cmd_daemon, "run the chain node: store, message pool, wallet, JSON-RPC API"},
     {"genesis", st_cmd_genesis, "make a network's genesis file"},
     {"chain", st_cmd_chain, "read the chain: list, head, getblock, getmessage"},

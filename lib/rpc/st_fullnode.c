@@ -577,11 +577,21 @@ static st_code wallet_name(const st_address *addr, char name[ST_ADDR_STR_MAX + 1
 }
 
 /* Stores a secp256k1 key under its address's name; *addr gets the address. */
-static st_code wallet_put(st_fullnode *n, const st_keyinfo *ki, st_address *addr, st_err *err) {
+static st_code wallet_put(const st_keystore *ks, const st_keyinfo *ki, st_address *addr, st_err *err) {
   char name[ST_ADDR_STR_MAX + 16];
   st_code code = st_secp_address(ki->priv, addr, err);
   if (!code) code = wallet_name(addr, name, err);
-  if (!code) code = st_keystore_put(&n->wallet, name, ki, err);
+  if (!code) code = st_keystore_put(ks, name, ki, err);
+  return code;
+}
+
+st_code st_fullnode_wallet_new_offline(const char *keystore_dir, st_address *addr, st_err *err) {
+  st_keystore ks;
+  st_keyinfo ki = {.type = ST_KEY_SECP256K1};
+  st_code code = st_keystore_open(&ks, keystore_dir, err);
+  if (!code) code = st_secp_keygen(ki.priv, err);
+  if (!code) code = wallet_put(&ks, &ki, addr, err);
+  st_secure_zero(&ki, sizeof ki);
   return code;
 }
 
@@ -709,7 +719,7 @@ static st_code m_wallet_new(void *ctx, const st_rpc_call *call, json_t *params, 
   st_keyinfo ki = {.type = ST_KEY_SECP256K1};
   st_address a;
   st_code code = st_secp_keygen(ki.priv, err);
-  if (!code) code = wallet_put(n, &ki, &a, err);
+  if (!code) code = wallet_put(&n->wallet, &ki, &a, err);
   /* the first key becomes the default */
   st_keyinfo dflt;
   if (!code && st_keystore_get(&n->wallet, "default", &dflt, NULL) == ST_ENOENT) code = st_keystore_put(&n->wallet, "default", &ki, err);
@@ -836,7 +846,7 @@ static st_code m_wallet_import(void *ctx, const st_rpc_call *call, json_t *param
   st_buf_free(&raw);
   st_address a;
   code = st_secp_seckey_check(k.priv, err);
-  if (!code) code = wallet_put(n, &k, &a, err);
+  if (!code) code = wallet_put(&n->wallet, &k, &a, err);
   st_secure_zero(&k, sizeof k);
   if (code) return refuse(call, code);
   *result = addr_json(n, &a);

@@ -103,5 +103,8 @@ void st_fullnode_head_changed(void *ctx, const st_tipset *head, const st_signed_
 /* The wallet's default key, and signing a message with the wallet (for the daemon's producer and
  * MpoolPushMessage). */
 st_code st_fullnode_wallet_key(st_fullnode *n, const st_address *addr, uint8_t sk[32], st_err *err);
+/* Makes a secp256k1 key in a node's keystore folder (<repo>/keystore) while the node is not
+ * running, under the name its wallet uses; *addr gets the address (spacetime devnet). */
+st_code st_fullnode_wallet_new_offline(const char *keystore_dir, st_address *addr, st_err *err);
 
 #endif
