@@ -1,10 +1,13 @@
-# Top-level entry points. `make` builds, `make test` installs dependencies, builds and runs every
-# test (plain and ASan+UBSan), `make fuzz` runs each libFuzzer target, `make bench` runs bench/.
+# Top-level entry points. `make` builds, `make devnet` installs dependencies, builds and runs the
+# whole cluster on this machine (spacetime devnet; DEVNET_FLAGS="--miners 2" passes flags), `make
+# test` installs dependencies, builds and runs every test (plain and ASan+UBSan), `make fuzz` runs
+# each libFuzzer target, `make bench` runs bench/.
 JOBS      ?= $(shell nproc)
 FUZZ_SECS ?= 60
+DEVNET_FLAGS ?=
 FUZZ_TARGETS := fuzz_cbor fuzz_address fuzz_cid fuzz_rleplus fuzz_proofs fuzz_registry fuzz_chain_types fuzz_rpc
 
-.PHONY: all build deps test test-plain test-asan fuzz bench clean
+.PHONY: all build deps devnet test test-plain test-asan fuzz bench clean
 
 all: build
 
@@ -14,6 +17,10 @@ build:
 
 deps:
 	scripts/install-deps.sh
+
+devnet: deps
+	$(MAKE) build
+	build/spacetime devnet $(DEVNET_FLAGS)
 
 test: deps
 	$(MAKE) test-plain

@@ -363,8 +363,10 @@ static int cmd_run(int argc, char **argv) {
     return st_cli_fail("--api must be a port number from 0 to 65535");
   char listen[64];
   snprintf(listen, sizeof listen, "127.0.0.1:%llu", (unsigned long long)port);
+  char log_file[ST_PATH_MAX] = ""; /* absolute, for doctor */
+  if (cli.flags[9].set && !realpath(cli.flags[9].value, log_file)) snprintf(log_file, sizeof log_file, "%s", cli.flags[9].value);
   st_miner_api_cfg ac = {.repo = r.repo, .cfg = &r.cfg, .mode = mode, .dist_path = r.dist, .server_api = r.server_api, .server_token = r.server_token,
-                         .node = &r.node, .post = r.post, .listen = listen};
+                         .node = &r.node, .post = r.post, .listen = listen, .log_file = log_file};
   if (st_miner_api_start(&ac, &r.api, &err)) return st_cli_fail("%s", err.msg);
   st_logf("storageminer", ST_LOG_INFO, "the miner API is on %s (/rpc/v0, /rpc/v1, /metrics)", st_miner_api_addr(r.api));
   the_run = &r;
@@ -401,6 +403,7 @@ int main(int argc, char **argv) {
       {"proving deadlines", miner_cmd_proving_deadlines, "sectors, partitions and proven partitions per deadline"},
       {"proving deadline", miner_cmd_proving_deadline, "one deadline's partitions, sectors and faults"},
       {"proving faults", miner_cmd_proving_faults, "the faulty sectors, by deadline and partition"},
+      {"doctor", miner_cmd_doctor, "what is wrong with this miner, why, and the exact fix (the seed's checks and the configuration)"},
       {"proving check", miner_cmd_proving_check, "can the poster read (--slow: prove) each sector of a deadline?"},
       {"sectors pledge", miner_cmd_sectors_pledge, "add a committed-capacity sector"},
       {"sectors list", miner_cmd_sectors_list, "the sealer's sectors and their states"},

@@ -3,6 +3,9 @@
 #ifndef ST_CMD_MINER_H
 #define ST_CMD_MINER_H
 
+#include <jansson.h>
+#include <stdint.h>
+
 #include "core/st_cli.h"
 #include "core/st_err.h"
 #include "rpc/st_rpc_client.h"
@@ -23,7 +26,12 @@ st_code miner_connect_self(const char *repo, st_rpc_client **out, st_err *err);
 /* The ERROR line for err, with a hint when the daemon or the miner is away; returns 1. */
 int miner_fail(const st_err *err);
 
+/* "2.69 MiB" (st_size_str), and an attoFIL JSON string as FIL ("945.389642209971088202"). */
+void miner_bytes_str(int64_t bytes, char *out, size_t n);
+void miner_fil_str(const json_t *v, char *out, size_t n);
+
 int miner_cmd_info(int argc, char **argv);
+int miner_cmd_doctor(int argc, char **argv);
 int miner_cmd_proving_info(int argc, char **argv);
 int miner_cmd_proving_deadlines(int argc, char **argv);
 int miner_cmd_proving_deadline(int argc, char **argv);

@@ -210,28 +210,13 @@ int miner_cmd_proving_deadline(int argc, char **argv) {
   return view_end(&v, 0);
 }
 
-/* Lotus's SizeStr: 1024-based, three significant digits ("2.69 MiB"); unit "B" or "" (QA). */
-static void size_str(const mpz_t bytes, const char *b, char *out, size_t n) {
-  static const char *const U[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-  double x = mpz_get_d(bytes);
-  size_t i = 0;
-  while (x >= 1024 && i + 1 < sizeof U / sizeof U[0]) {
-    x /= 1024;
-    i++;
-  }
-  snprintf(out, n, "%.3g %s%s", x, U[i], b);
-}
+static void size_str(const mpz_t bytes, const char *b, char *out, size_t n) { st_size_str(mpz_get_d(bytes), b, out, n); }
 
-static void bytes_str(int64_t bytes, char *out, size_t n) {
-  mpz_t x;
-  mpz_init_set_si(x, bytes);
-  size_str(x, "B", out, n);
-  mpz_clear(x);
-}
+void miner_bytes_str(int64_t bytes, char *out, size_t n) { st_size_str((double)bytes, "B", out, n); }
 
 static double pct(const mpz_t a, const mpz_t b) { return mpz_sgn(b) ? 100.0 * mpz_get_d(a) / mpz_get_d(b) : 0; }
 
-static void fil_str(const json_t *v, char *out, size_t n) {
+void miner_fil_str(const json_t *v, char *out, size_t n) {
   mpz_t x;
   mpz_init(x);
   if (json_is_string(v)) mpz_set_str(x, json_string_value(v), 10);
@@ -292,11 +277,11 @@ int miner_cmd_info(int argc, char **argv) {
   double per_day = mpz_sgn(tqa) && delay > 0 ? 5.0 * mpz_get_d(qa) / mpz_get_d(tqa) * 86400.0 / (double)delay : 0;
   char mode[64], s1[64], s2[64], s3[64], s4[64], bl[96], pc[96], lk[96], av[96], wbs[96];
   run_mode(&v, mode, sizeof mode);
-  fil_str(json_object_get(rs, "Balance"), bl, sizeof bl);
-  fil_str(json_object_get(st, "PreCommitDeposits"), pc, sizeof pc);
-  fil_str(json_object_get(st, "LockedFunds"), lk, sizeof lk);
-  fil_str(avj, av, sizeof av);
-  fil_str(wb, wbs, sizeof wbs);
+  miner_fil_str(json_object_get(rs, "Balance"), bl, sizeof bl);
+  miner_fil_str(json_object_get(st, "PreCommitDeposits"), pc, sizeof pc);
+  miner_fil_str(json_object_get(st, "LockedFunds"), lk, sizeof lk);
+  miner_fil_str(avj, av, sizeof av);
+  miner_fil_str(wb, wbs, sizeof wbs);
   if (v.json) {
     json_t *o = json_pack("{ss ss sI sO sO sO sO sI sI sI sf ss ss ss ss ss ss ss}", "Mode", mode, "Miner", v.addr, "SectorSize", (json_int_t)v.cfg.info->size,
                           "RawBytePower", json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"), "TotalRawBytePower",
@@ -529,8 +514,8 @@ int miner_cmd_storage_list(int argc, char **argv) {
     int64_t hb = json_integer_value(json_object_get(e, "LastHeartbeat")), cap = json_integer_value(json_object_get(e, "Capacity")),
             avail = json_integer_value(json_object_get(e, "Available"));
     char c[32], a[32];
-    bytes_str(cap, c, sizeof c);
-    bytes_str(avail, a, sizeof a);
+    miner_bytes_str(cap, c, sizeof c);
+    miner_bytes_str(avail, a, sizeof a);
     printf("%s%lld: %s (%s)\n", i ? "\n" : "", (long long)json_integer_value(json_object_get(e, "ID")), json_string_value(json_object_get(e, "Host")),
            json_string_value(json_object_get(e, "Type")));
     printf("\tPath: %s (%s)\n", path, json_is_true(json_object_get(e, "Reachable")) ? "reachable" : "NOT FOUND on this host");

@@ -363,14 +363,6 @@ static bool child_died(devnet *d, char *what, size_t n) {
 
 /* ---------------------------------------------------------------- progress */
 
-static void size_text(int64_t bytes, char *out, size_t n) {
-  const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = (double)bytes;
-  int k = 0;
-  while (v >= 1024 && k < 4) v /= 1024, k++;
-  snprintf(out, n, "%.4g %s", v, u[k]);
-}
-
 /* Reports what changed for one miner: sealing, committed, proving, its first post and block. */
 static void watch_miner(devnet *d, dv_miner *m, int64_t height) {
   json_t *sum = call(m->api, "SectorsSummary", NULL), *ri = call(m->api, "MinerRunInfo", NULL);
@@ -415,7 +407,7 @@ static void status_line(devnet *d, int64_t height) {
     json_t *pw = call(d->node_api, "StateMinerPower", json_pack("[s []]", d->m[i].actor));
     const char *raw = json_string_value(json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"));
     char s[32];
-    size_text(raw ? strtoll(raw, NULL, 10) : 0, s, sizeof s);
+    st_size_str(raw ? strtod(raw, NULL) : 0, "B", s, sizeof s);
     at += (size_t)snprintf(line + at, sizeof line - at, "; %s: %lld proving, power %s, %lld post(s), %lld block(s)", d->m[i].actor,
                            (long long)d->m[i].proving, s, (long long)d->m[i].posts, (long long)d->m[i].blocks);
     json_decref(pw);

@@ -136,3 +136,13 @@ int st_cli_dispatch(const char *group, const st_cli_verb *verbs, size_t n, int a
   for (size_t i = 0; i < n && argc >= 2; i++) two |= !strncmp(verbs[i].name, argv[0], len) && verbs[i].name[len] == ' ';
   return st_cli_fail("unknown verb \"%s%s%s\" for '%s' (run '%s --help')", argv[0], two ? " " : "", two ? argv[1] : "", group, group);
 }
+
+void st_size_str(double bytes, const char *unit, char *out, size_t n) {
+  static const char *const U[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+  size_t i = 0;
+  while (bytes >= 1024 && i + 1 < sizeof U / sizeof U[0]) {
+    bytes /= 1024;
+    i++;
+  }
+  snprintf(out, n, "%.3g %s%s", bytes, U[i], unit);
+}

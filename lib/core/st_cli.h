@@ -65,6 +65,10 @@ typedef struct st_cli_verb {
  * "spacetime util"; with no verb or --help, lists the verbs. Returns the exit status. */
 int st_cli_dispatch(const char *group, const st_cli_verb *verbs, size_t n, int argc, char **argv);
 
+/* Lotus's SizeStr: 1024-based with three significant digits, "2.69 MiB"; unit is "B" for bytes
+ * or "" for quality-adjusted power ("588 Ki"). */
+void st_size_str(double bytes, const char *unit, char *out, size_t n);
+
 /* Strict unsigned decimal: digits only, no sign, no overflow. what names the value in errors. */
 st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err);
 

@@ -75,9 +75,9 @@ static st_code m_run_info(void *ctx, const st_rpc_call *call, json_t *params, js
   pthread_mutex_lock(&a->mu);
   st_poster_stats s = a->poster;
   pthread_mutex_unlock(&a->mu);
-  *result = json_pack("{ss ss ss ss sI sI so}", "Mode", a->cfg.mode, "Miner", a->addr, "DistPath", a->cfg.dist_path, "ServerAPI",
-                      a->cfg.server_api ? a->cfg.server_api : "", "PID", (json_int_t)getpid(), "StartedAt", (json_int_t)a->started, "Poster",
-                      poster_json(&s));
+  *result = json_pack("{ss ss ss ss ss sI sI so}", "Mode", a->cfg.mode, "Miner", a->addr, "DistPath", a->cfg.dist_path, "ServerAPI",
+                      a->cfg.server_api ? a->cfg.server_api : "", "LogFile", a->cfg.log_file ? a->cfg.log_file : "", "PID", (json_int_t)getpid(),
+                      "StartedAt", (json_int_t)a->started, "Poster", poster_json(&s));
   return ST_OK;
 }
 

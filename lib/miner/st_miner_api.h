@@ -46,6 +46,7 @@ typedef struct st_miner_api_cfg {
   const st_apiinfo *node;                /* the daemon */
   st_post_options post;                  /* for ProvingCheck's slow check */
   const char *listen;                    /* "127.0.0.1:2345"; port 0 picks a free one */
+  const char *log_file;                  /* the run's --log-file, absolute; "" or NULL: none */
 } st_miner_api_cfg;
 
 typedef struct st_miner_api st_miner_api;

@@ -141,9 +141,16 @@ static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const u
                      "height", hs, "skipped", (json_int_t)res.nskipped));
     st_buf_free(&rb);
   }
-  if (!code) st_log(LOG, ST_LOG_INFO, "generating windowPost", json_pack("{s:I}", "sectors", (json_int_t)(n - res.nskipped)));
-  if (!code) st_log(LOG, ST_LOG_INFO, "submitting window PoSt", json_pack("{s:f}", "elapsed", elapsed));
-  if (!code) {
+  /* nothing could be read: no message (as Lotus), so the deadline stays unproven and cron faults
+   * the sectors (the seed's "proven 0") */
+  bool none = !code && n == res.nskipped;
+  if (none)
+    st_logf(LOG, ST_LOG_WARN, "no sector of deadline %llu could be read (%zu skipped): nothing to submit", (unsigned long long)b->di.index,
+            res.nskipped);
+  if (!code && !none) st_log(LOG, ST_LOG_INFO, "generating windowPost", json_pack("{s:I}", "sectors", (json_int_t)(n - res.nskipped)));
+  if (!code && !none) st_log(LOG, ST_LOG_INFO, "submitting window PoSt", json_pack("{s:f}", "elapsed", elapsed));
+  m->partitions = 0;
+  if (!code && !none) {
     m->params = (st_buf)ST_BUF_INIT;
     m->partitions = to - from;
     code = st_params_window_post(b->di.index, pp, to - from, cfg->info->window_proof, res.proof.data, res.proof.len, b->di.challenge, commit,
@@ -192,7 +199,8 @@ st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, in
   if (!code && !(out->msgs = calloc((k + per - 1) / per, sizeof *out->msgs))) code = st_err_set(err, ST_ENOMEM, "out of memory");
   for (size_t from = 0; from < k && !code; from += per) {
     size_t to = from + per < k ? from + per : k;
-    if (!(code = prove_group(cfg, out, index, proving, from, to, onchain, nonchain, fr, commit, &out->msgs[out->nmsgs], height, err))) {
+    if (!(code = prove_group(cfg, out, index, proving, from, to, onchain, nonchain, fr, commit, &out->msgs[out->nmsgs], height, err)) &&
+        out->msgs[out->nmsgs].partitions) {
       out->nmsgs++;
       out->partitions += to - from;
     }

@@ -11,7 +11,7 @@ tmp=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null; done
-  rm -rf "$tmp"
+  [[ -n ${KEEP_TMP:-} ]] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 failures=0

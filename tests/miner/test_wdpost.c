@@ -223,6 +223,37 @@ static void test_empty_deadline(void **state) {
   st_wdpost_batch_free(&b);
 }
 
+/* No sector of the deadline can be read: no message at all (as Lotus), so the deadline stays
+ * unproven and cron faults it (the seed's "proven 0"), and the poster says why. */
+static void test_nothing_readable(void **state) {
+  nodefx *f = *state;
+  st_wdpost_cfg cfg;
+  config(f, &cfg);
+  uint64_t d = nf_deadline_of(f, 1);
+  char cache[2][700], moved[2][720];
+  for (int i = 0; i < 2; i++) {
+    snprintf(cache[i], sizeof cache[i], "%s/cache/s-t01000-%d", f->store, i + 1);
+    snprintf(moved[i], sizeof moved[i], "%.699s.away", cache[i]);
+    assert_int_equal(rename(cache[i], moved[i]), 0);
+  }
+  st_deadline_info di;
+  nf_next_instance(f, d, &di);
+  st_wdpost_batch b;
+  st_wdpost_batch_init(&b);
+  st_err err;
+  if (st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err)) fail_msg("%s", err.msg);
+  assert_int_equal(b.nmsgs, 0);
+  assert_int_equal(b.partitions, 0);
+  assert_int_equal(b.skipped, 2);
+  assert_int_equal(b.sectors, 0);
+  st_wdpost_batch_free(&b);
+  char *log = read_log(), want[200];
+  snprintf(want, sizeof want, "\tWARN\tstorageminer\tno sector of deadline %llu could be read (2 skipped): nothing to submit\n", (unsigned long long)d);
+  assert_non_null(strstr(log, want));
+  free(log);
+  for (int i = 0; i < 2; i++) assert_int_equal(rename(moved[i], cache[i]), 0);
+}
+
 static int setup(void **state) {
   nf_open(&F);
   snprintf(logpath, sizeof logpath, "%s/poster.log", F.dir);
@@ -238,6 +269,7 @@ static int teardown(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_prove_skip_recover), cmocka_unit_test(test_check_deadline), cmocka_unit_test(test_empty_deadline)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_prove_skip_recover), cmocka_unit_test(test_check_deadline), cmocka_unit_test(test_empty_deadline),
+                                     cmocka_unit_test(test_nothing_readable)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }
