@@ -19,7 +19,8 @@ deps:
 	scripts/install-deps.sh
 
 devnet: deps
-	$(MAKE) build
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build -j $(JOBS) --target spacetime spacetime-server spacetime-miner
 	build/spacetime devnet $(DEVNET_FLAGS)
 
 test: deps

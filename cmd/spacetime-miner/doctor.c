@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "codec/st_token.h"
+#include "core/st_buf.h"
+#include "core/st_fs.h"
 #include "core/st_proc.h"
 #include "miner.h"
 #include "miner/st_doctor.h"
@@ -48,7 +50,10 @@ typedef struct doctor {
   /* what the checks share */
   size_t bad_sectors;
   char misplaced[ST_PATH_MAX], misplaced_at[ST_PATH_MAX]; /* a file the poster looks for, and where it is */
-  char reg_url[512], reg_how[1024], reg_repo[4096];
+  char reg_url[512], reg_how[1100], reg_repo[4096];
+  bool reg_verified;       /* the registry found places the probe sector's files where they are */
+  uint64_t probe;          /* a sector of this miner, to ask registries about */
+  bool have_probe;
 } doctor;
 
 static finding *set(doctor *d, int which, level l, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -114,8 +119,36 @@ static const char *role(const doctor *d) {
 
 /* ---------------------------------------------------------------- where the registry is */
 
-/* A registry on this host that the poster was not told of: another spacetime-miner started with
- * --server-api (the seed's sealer), or a spacetime-server run (its repo's api file). */
+/* Whether the registry at url places the probe sector where this host has it: its sealed
+ * file exists at the path the registry gives under the poster's dist-path (any registry passes
+ * when there is no sector to ask about). Another cluster's registry may know a miner of the same
+ * ID, but not these files. */
+static bool knows_miner(const doctor *d, const char *url) {
+  if (!d->have_probe) return true;
+  st_regc *rc = NULL;
+  char path[ST_REG_PATH_MAX];
+  st_storage_node node;
+  struct stat st;
+  bool ok = !st_regc_open(url, NULL, &rc, NULL) &&
+            !st_regc_resolve(rc, d->cfg.miner, d->probe, ST_KIND_SEALED, run_str(d, "DistPath"), path, &node, NULL) && !stat(path, &st);
+  st_regc_close(rc);
+  return ok;
+}
+
+/* A candidate registry: taken if it knows this miner's sectors, else kept as the fallback. */
+static void consider(doctor *d, const char *url, const char *repo, const char *how) {
+  if (d->reg_verified || !*url) return;
+  bool ok = knows_miner(d, url);
+  if (!ok && d->reg_url[0]) return;
+  snprintf(d->reg_url, sizeof d->reg_url, "%s", url);
+  snprintf(d->reg_repo, sizeof d->reg_repo, "%s", repo);
+  snprintf(d->reg_how, sizeof d->reg_how, "%s%s", how, ok ? "" : " (it does not know this miner's sectors)");
+  d->reg_verified = ok;
+}
+
+/* A registry on this host that the poster was not told of: a spacetime-server run (its repo's
+ * api file), or another spacetime-miner started with --server-api (the seed's sealer). With
+ * several, the one that knows this miner's sectors. */
 static void find_registry(doctor *d) {
   const st_flag *flag = st_cli_flag(&d->cli, "server-api");
   if (flag && flag->set) {
@@ -125,27 +158,40 @@ static void find_registry(doctor *d) {
   }
   st_proc_cmd *v;
   size_t n;
+  char how[1024], repo[4096], path[4200], url[512];
+  /* first the registry this repo's miner last ran with (run records it) */
+  st_buf rec = ST_BUF_INIT;
+  snprintf(path, sizeof path, "%s/server-api", d->repo);
+  if (!st_fs_read_file(path, sizeof url - 1, &rec, NULL)) {
+    snprintf(how, sizeof how, "this repo's miner last ran with --server-api %.500s (%.400s)", st_buf_cstr(&rec), path);
+    consider(d, st_buf_cstr(&rec), "", how);
+  }
+  st_buf_free(&rec);
   if (!st_proc_find("spacetime-server", "run", &v, &n, NULL)) {
-    for (size_t i = 0; i < n && !d->reg_url[0]; i++) {
-      const char *repo = st_proc_flag(&v[i], "repo"), *home = getenv("HOME");
-      char path[4200];
-      if (repo) snprintf(d->reg_repo, sizeof d->reg_repo, "%s", repo);
-      else snprintf(d->reg_repo, sizeof d->reg_repo, "%s/.spacetime-server", home && *home ? home : ".");
-      snprintf(path, sizeof path, "%s/api", d->reg_repo);
+    for (size_t i = 0; i < n; i++) {
+      const char *r = st_proc_flag(&v[i], "repo"), *home = getenv("HOME");
+      if (r) snprintf(repo, sizeof repo, "%s", r);
+      else snprintf(repo, sizeof repo, "%s/.spacetime-server", home && *home ? home : ".");
+      snprintf(path, sizeof path, "%s/api", repo);
+      url[0] = 0;
       FILE *f = fopen(path, "r");
-      if (f && fgets(d->reg_url, sizeof d->reg_url, f)) d->reg_url[strcspn(d->reg_url, "\r\n")] = 0;
+      if (f && fgets(url, sizeof url, f)) url[strcspn(url, "\r\n")] = 0;
       if (f) fclose(f);
-      if (d->reg_url[0]) snprintf(d->reg_how, sizeof d->reg_how, "spacetime-server runs on this host (pid %d, repo %s)", (int)v[i].pid, d->reg_repo);
-      else d->reg_repo[0] = 0;
+      snprintf(how, sizeof how, "spacetime-server runs on this host (pid %d, repo %.900s)", (int)v[i].pid, repo);
+      if (*url && !strcmp(url, d->reg_url) && !d->reg_repo[0]) { /* the one recorded: now its repo (for the token) and pid are known */
+        snprintf(d->reg_repo, sizeof d->reg_repo, "%s", repo);
+        snprintf(d->reg_how, sizeof d->reg_how, "%s%s", how, d->reg_verified ? "; it holds this miner's sectors" : "");
+      }
+      consider(d, url, repo, how);
     }
     st_proc_cmds_free(v, n);
   }
-  if (d->reg_url[0] || st_proc_find("spacetime-miner", "run", &v, &n, NULL)) return;
-  for (size_t i = 0; i < n && !d->reg_url[0]; i++) {
-    const char *url = st_proc_flag(&v[i], "server-api"), *mode = st_proc_flag(&v[i], "mode");
-    if (!url) continue;
-    snprintf(d->reg_url, sizeof d->reg_url, "%s", url);
-    snprintf(d->reg_how, sizeof d->reg_how, "the %s on this host (pid %d) runs with --server-api %s", mode ? mode : "miner", (int)v[i].pid, url);
+  if (st_proc_find("spacetime-miner", "run", &v, &n, NULL)) return;
+  for (size_t i = 0; i < n; i++) {
+    const char *u = st_proc_flag(&v[i], "server-api"), *mode = st_proc_flag(&v[i], "mode");
+    if (!u) continue;
+    snprintf(how, sizeof how, "the %s on this host (pid %d) runs with --server-api %s", mode ? mode : "miner", (int)v[i].pid, u);
+    consider(d, u, "", how);
   }
   st_proc_cmds_free(v, n);
 }
@@ -301,6 +347,7 @@ static void check_paths(doctor *d, const st_deadline_info *cur, const size_t *np
     size_t i;
     json_array_foreach(res, i, e) {
       total++;
+      if (!d->have_probe) d->probe = (uint64_t)json_integer_value(json_object_get(e, "Sector")), d->have_probe = true;
       if (json_is_true(json_object_get(e, "Good"))) continue;
       const char *why = json_string_value(json_object_get(e, "Err"));
       if (d->bad_sectors++ < 5)
@@ -374,9 +421,9 @@ static void check_server_api(doctor *d) {
            "storage_nodes table, that they live on storage nodes mounted as %s/<type>/<host>/..., so the poster cannot read them, skips them, "
            "and the chain faults them (the seed's incident)",
         dist, (unsigned long long)d->cfg.miner, dist, (unsigned long long)d->cfg.miner, dist);
-  char add[1200];
+  char add[2600];
   const char *u = d->reg_url[0] ? d->reg_url : "http://<registry host>:3456";
-  if (strcmp(mode, "poster") && d->reg_repo[0]) snprintf(add, sizeof add, "--server-api=%s --server-token \"$(cat %s/token)\"", u, d->reg_repo);
+  if (strcmp(mode, "poster") && d->reg_repo[0]) snprintf(add, sizeof add, "--server-api=%s --server-token \"$(cat %.900s/token)\"", u, d->reg_repo);
   else if (strcmp(mode, "poster")) snprintf(add, sizeof add, "--server-api=%s --server-token <the registry's write token>", u);
   else snprintf(add, sizeof add, "--server-api=%s", u);
   fix(f, "restart it with the registry's address:");

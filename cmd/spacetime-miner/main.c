@@ -20,6 +20,7 @@
 #include "codec/st_token.h"
 #include "core/st_cli.h"
 #include "core/st_encoding.h"
+#include "core/st_fs.h"
 #include "core/st_log.h"
 #include "miner/st_locator.h"
 #include "miner/st_miner_api.h"
@@ -350,6 +351,11 @@ static int cmd_run(int argc, char **argv) {
             "no --server-api: sector paths resolve locally, as %s/sealed/s-t0%llu-N and %s/cache/s-t0%llu-N; storage nodes the registry knows "
             "(%s/<mount type>/<host>/...) will not be found",
             r.dist, (unsigned long long)r.cfg.miner, r.dist, (unsigned long long)r.cfg.miner, r.dist);
+  /* the registry it runs with, for doctor to name when a later run forgets --server-api */
+  char recorded[ST_PATH_MAX];
+  if (r.server_api && !st_miner_repo_path(r.repo, "server-api", recorded, &err) &&
+      st_fs_write_atomic(recorded, r.server_api, strlen(r.server_api), 0644, &err))
+    st_logf("storageminer", ST_LOG_WARN, "could not record --server-api in the repo: %s", err.msg);
   /* one run per repo: a second sealer on the same database would send every message twice */
   char lockpath[ST_PATH_MAX];
   int lock = -1;

@@ -297,7 +297,8 @@ int miner_cmd_info(int argc, char **argv) {
   } else {
     printf("Mode: %s\n", mode);
     printf("Miner: %s\n", v.addr);
-    printf("Sector Size: %s\n", v.cfg.info->name);
+    miner_bytes_str((int64_t)v.cfg.info->size, s1, sizeof s1); /* the seed's "2 KiB" */
+    printf("Sector Size: %s\n", s1);
     size_str(raw, "B", s1, sizeof s1);
     size_str(traw, "B", s2, sizeof s2);
     printf("Byte Power:   %s / %s (%.4f%%)\n", s1, s2, pct(raw, traw));

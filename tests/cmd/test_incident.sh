@@ -6,7 +6,7 @@
 #    seed's could-not-read ERROR lines for <dist>/cache/...;
 # 2. doctor fails the seed's three checks and names the missing --server-api, with the evidence
 #    (where the poster looks, where the sector is, the registry on this host) and the restart
-#    command;
+#    command, even with a second registry running on this host;
 # 3. the restart command doctor printed is run as printed: the poster declares the recoveries,
 #    the faults clear and the power returns, and doctor then passes those checks.
 # The miner alone cannot win blocks while it reads no sector: the liveness rule keeps the chain
@@ -54,6 +54,10 @@ grep -q $'\tERROR\tstorageminer\twhen running wdpost for partition 0, got err co
 grep -q "the producer makes height" "$tmp/daemon.log" || fail "the liveness rule never made a block"
 
 # ---- doctor names the cause and the fix ----
+# a second, empty registry on this host: doctor must still name the one that holds the sectors
+"$SRV" run --listen 127.0.0.1:0 --repo "$tmp/srv2" 2>>"$tmp/server2.log" &
+pids+=("$!")
+wait_file "$tmp/srv2/api" "$!" || die "the second registry did not start"
 out=$(M doctor)
 rc=$?
 echo "$out"

@@ -86,7 +86,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -XPOST "http://127.0.0.1:$mport/rp
 # info: power is the proving sectors
 info=$(M info)
 echo "$info"
-[[ $info == "Mode: all"* && $info == *"Miner: t01000"* && $info == *"Sector Size: 2KiB"* ]] || fail "info header: $info"
+[[ $info == "Mode: all"* && $info == *"Miner: t01000"* && $info == *"Sector Size: 2 KiB"* ]] || fail "info header: $info"
 [[ $info == *"Byte Power:   4 KiB / 4 KiB (100.0000%)"* ]] || fail "info power: $info"
 [[ $info == *"Proving: 4 KiB (0 B Faulty, 0.00%)"* ]] || fail "info proving: $info"
 [[ $(M info --json | jq -r .Mode) == all ]] || fail "info --json mode"
