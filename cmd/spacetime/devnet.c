@@ -4,6 +4,7 @@
  * prints what happens until Ctrl-C or --epochs. Every program is a child process (st_proc) of
  * the same build, so what runs is what an operator runs by hand; the folder keeps it all, and a
  * second run starts the same cluster again (devnet.json records it). */
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -438,7 +439,7 @@ static st_code self_dir(char out[DIR_MAX], st_err *err) {
   char *slash = strrchr(exe, '/');
   if (slash) *slash = 0;
   if (strlen(exe) >= DIR_MAX) return st_err_set(err, ST_EINVAL, "the program's folder %s is too long", exe);
-  snprintf(out, DIR_MAX, "%s", exe);
+  memcpy(out, exe, strlen(exe) + 1);
   const char *need[] = {"spacetime-server", "spacetime-miner"};
   for (size_t i = 0; i < 2; i++) {
     char p[PATH + 32];
@@ -461,8 +462,15 @@ static st_code mkdirs(const char *path, st_err *err) {
   return ST_OK;
 }
 
-/* Whether a devnet started in the folder: node/ is what it writes first. */
-static bool started_here(const devnet *d) { return !access(d->node, F_OK); }
+/* Whether the folder holds anything but logs/ (which devnet makes first). */
+static bool has_files(const char *dir) {
+  DIR *dp = opendir(dir);
+  struct dirent *e;
+  bool any = false;
+  while (dp && !any && (e = readdir(dp))) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "logs");
+  if (dp) closedir(dp);
+  return any;
+}
 
 static st_code setup(devnet *d, bool *fresh, st_err *err) {
   char state[PATH + 16], nodes[PATH + 32];
@@ -478,8 +486,9 @@ static st_code setup(devnet *d, bool *fresh, st_err *err) {
       say(d, "--miners and --network apply to a new folder only: this one keeps its %llu miner(s) on %s", (unsigned long long)d->nminers, d->network);
     return code;
   }
-  if (started_here(d))
+  if (!access(d->node, F_OK))
     return st_err_set(err, ST_EEXIST, "%s holds a devnet whose setup did not finish (no devnet.json): remove it, or choose another --dir", d->dir);
+  if (has_files(d->dir)) return st_err_set(err, ST_EEXIST, "%s is not empty and holds no devnet (devnet.json): choose a new or empty --dir", d->dir);
   for (uint64_t i = 0; i < d->nminers; i++) snprintf(d->m[i].repo, SUB_MAX, "%s/miner-%llu", d->dir, (unsigned long long)i + 1);
   snprintf(nodes, sizeof nodes, "%s/nfs/127.0.0.1", d->dist);
   st_code code = mkdirs(nodes, err);
@@ -521,7 +530,7 @@ int st_cmd_devnet(int argc, char **argv) {
   char abs[PATH];
   if (!realpath(dir, abs)) return st_cli_fail("--dir %s: %s", dir, strerror(errno));
   if (strlen(abs) >= DIR_MAX) return st_cli_fail("--dir %s: the path is longer than %d characters", dir, DIR_MAX - 1);
-  snprintf(d.dir, DIR_MAX, "%s", abs);
+  memcpy(d.dir, abs, strlen(abs) + 1);
   snprintf(d.node, SUB_MAX, "%s/node", d.dir);
   snprintf(d.srv, SUB_MAX, "%s/server", d.dir);
   snprintf(d.dist, SUB_MAX, "%s/dist", d.dir);

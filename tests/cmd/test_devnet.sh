@@ -97,6 +97,9 @@ out=$("$ST" devnet --dir "$tmp/x" --network moon 2>&1) && fail "--network moon w
 mkdir -p "$tmp/half/node"
 out=$("$ST" devnet --dir "$tmp/half" 2>&1) && fail "a half-made folder was accepted"
 [[ $out == *"holds a devnet whose setup did not finish (no devnet.json)"* ]] || fail "half-made folder: $out"
+mkdir -p "$tmp/other" && touch "$tmp/other/notes.txt"
+out=$("$ST" devnet --dir "$tmp/other" 2>&1) && fail "a folder of other files was accepted"
+[[ $out == *"is not empty and holds no devnet (devnet.json)"* ]] || fail "a folder of other files: $out"
 
 if ((failures)); then exit 1; fi
 echo "ok"
