@@ -107,10 +107,10 @@ static st_code draw(const st_wdpost_cfg *cfg, int64_t challenge, uint8_t rand[32
   return code;
 }
 
-/* One message's partitions, index[from..to) with their sets to prove: proves them and
- * encodes the params into m. */
+/* One message's partitions, index[from..to) of the nparts to prove, with their sets: proves
+ * them and encodes the params into m (m->partitions 0: nothing could be read, no message). */
 static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const uint64_t *index, const st_bitfield *proving, size_t from,
-                           size_t to, const st_node_sector *onchain, size_t nonchain, const uint8_t fr[32], const uint8_t commit[32],
+                           size_t to, size_t nparts, const st_node_sector *onchain, size_t nonchain, const uint8_t fr[32], const uint8_t commit[32],
                            st_wdpost_msg *m, int64_t height, st_err *err) {
   uint64_t *numbers = NULL;
   size_t n = 0;
@@ -143,10 +143,13 @@ static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const u
   }
   /* nothing could be read: no message (as Lotus), so the deadline stays unproven and cron faults
    * the sectors (the seed's "proven 0") */
-  bool none = !code && n == res.nskipped;
-  if (none)
+  bool none = !code && n == res.nskipped, k_all = from == 0 && to == nparts;
+  if (none && k_all)
     st_logf(LOG, ST_LOG_WARN, "no sector of deadline %llu could be read (%zu skipped): nothing to submit", (unsigned long long)b->di.index,
             res.nskipped);
+  else if (none)
+    st_logf(LOG, ST_LOG_WARN, "no sector of deadline %llu's partitions %llu to %llu could be read (%zu skipped): nothing to submit for them",
+            (unsigned long long)b->di.index, (unsigned long long)index[from], (unsigned long long)index[to - 1], res.nskipped);
   if (!code && !none) st_log(LOG, ST_LOG_INFO, "generating windowPost", json_pack("{s:I}", "sectors", (json_int_t)(n - res.nskipped)));
   if (!code && !none) st_log(LOG, ST_LOG_INFO, "submitting window PoSt", json_pack("{s:f}", "elapsed", elapsed));
   m->partitions = 0;
@@ -199,7 +202,7 @@ st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, in
   if (!code && !(out->msgs = calloc((k + per - 1) / per, sizeof *out->msgs))) code = st_err_set(err, ST_ENOMEM, "out of memory");
   for (size_t from = 0; from < k && !code; from += per) {
     size_t to = from + per < k ? from + per : k;
-    if (!(code = prove_group(cfg, out, index, proving, from, to, onchain, nonchain, fr, commit, &out->msgs[out->nmsgs], height, err)) &&
+    if (!(code = prove_group(cfg, out, index, proving, from, to, k, onchain, nonchain, fr, commit, &out->msgs[out->nmsgs], height, err)) &&
         out->msgs[out->nmsgs].partitions) {
       out->nmsgs++;
       out->partitions += to - from;
