@@ -59,24 +59,44 @@ static int64_t account_pubkey_address(st_vm_call *c) {
   return ST_EXIT_OK;
 }
 
+/* Each method: its number, name, function and parameter layout (st_params_to_json's schema:
+ * the fields of the CBOR tuple, go-state-types' names). */
 static const struct {
   st_actor_kind kind;
   uint64_t method;
   const char *name;
   st_vm_method_fn fn;
+  const char *params;
 } METHODS[] = {
-    {ST_ACTOR_ACCOUNT, 2, "PubkeyAddress", account_pubkey_address},
-    {ST_ACTOR_POWER, 2, "CreateMiner", st_power_create_miner},
-    {ST_ACTOR_MINER, 2, "ControlAddresses", st_miner_control_addresses},
-    {ST_ACTOR_MINER, 3, "ChangeWorkerAddress", st_miner_change_worker_address},
-    {ST_ACTOR_MINER, 5, "SubmitWindowedPoSt", st_miner_submit_windowed_post},
-    {ST_ACTOR_MINER, 6, "PreCommitSector", st_miner_precommit_sector},
-    {ST_ACTOR_MINER, 7, "ProveCommitSector", st_miner_prove_commit_sector},
-    {ST_ACTOR_MINER, 10, "DeclareFaults", st_miner_declare_faults},
-    {ST_ACTOR_MINER, 11, "DeclareFaultsRecovered", st_miner_declare_faults_recovered},
-    {ST_ACTOR_MINER, 16, "WithdrawBalance", st_miner_withdraw_balance},
+    {ST_ACTOR_ACCOUNT, 2, "PubkeyAddress", account_pubkey_address, ""},
+    {ST_ACTOR_POWER, 2, "CreateMiner", st_power_create_miner, "Owner:a,Worker:a,WindowPoStProofType:i,Peer:b,Multiaddrs:*b"},
+    {ST_ACTOR_MINER, 2, "ControlAddresses", st_miner_control_addresses, ""},
+    {ST_ACTOR_MINER, 3, "ChangeWorkerAddress", st_miner_change_worker_address, "NewWorker:a,NewControlAddrs:*a"},
+    {ST_ACTOR_MINER, 5, "SubmitWindowedPoSt", st_miner_submit_windowed_post,
+     "Deadline:u,Partitions:[Index:u,Skipped:f],Proofs:[PoStProof:i,ProofBytes:b],ChainCommitEpoch:i,ChainCommitRand:b"},
+    {ST_ACTOR_MINER, 6, "PreCommitSector", st_miner_precommit_sector,
+     "SealProof:i,SectorNumber:u,SealedCID:c,SealRandEpoch:i,DealIDs:*u,Expiration:i,ReplaceCapacity:B,ReplaceSectorDeadline:u,"
+     "ReplaceSectorPartition:u,ReplaceSectorNumber:u"},
+    {ST_ACTOR_MINER, 7, "ProveCommitSector", st_miner_prove_commit_sector, "SectorNumber:u,Proof:b"},
+    {ST_ACTOR_MINER, 10, "DeclareFaults", st_miner_declare_faults, "Faults:[Deadline:u,Partition:u,Sectors:f]"},
+    {ST_ACTOR_MINER, 11, "DeclareFaultsRecovered", st_miner_declare_faults_recovered, "Recoveries:[Deadline:u,Partition:u,Sectors:f]"},
+    {ST_ACTOR_MINER, 16, "WithdrawBalance", st_miner_withdraw_balance, "AmountRequested:t"},
 };
 
+bool st_vm_method_info(st_actor_kind kind, uint64_t method, const char **name, const char **params) {
+  if (method == 0) {
+    if (name) *name = "Send";
+    if (params) *params = "";
+    return true;
+  }
+  for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
+    if (METHODS[i].kind == kind && METHODS[i].method == method) {
+      if (name) *name = METHODS[i].name;
+      if (params) *params = METHODS[i].params;
+      return true;
+    }
+  return false;
+}
 
 static st_vm_method_fn method_of(st_actor_kind kind, uint64_t method) {
   for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)

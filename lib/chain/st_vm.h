@@ -92,6 +92,10 @@ typedef struct st_vm_call {
   st_buf ret;        /* the return value (CBOR) */
 } st_vm_call;
 
+/* The name ("SubmitWindowedPoSt", "Send" for method 0) and parameter schema (st_params_to_json)
+ * of an actor kind's method; false if the kind has no such method. */
+bool st_vm_method_info(st_actor_kind kind, uint64_t method, const char **name, const char **params);
+
 /* Sets vm->why and returns exit: `return st_vm_abort(c, ST_EXIT_FORBIDDEN, "caller ...");`. */
 int64_t st_vm_abort(st_vm_call *c, int64_t exit, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

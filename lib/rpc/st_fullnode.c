@@ -13,6 +13,8 @@
 #include "chain/st_deadline.h"
 #include "chain/st_vm.h"
 #include "codec/st_varint.h"
+#include "chain/st_params.h"
+#include "chain/st_vm.h"
 #include "core/st_encoding.h"
 #include "crypto/st_secp.h"
 #include "crypto/st_vrf.h"
@@ -326,6 +328,34 @@ static st_code m_state_get_actor(void *ctx, const st_rpc_call *call, json_t *par
     st_actor_free(&out);
   }
   st_state_clear(&st);
+  return code;
+}
+
+/* StateDecodeParams [to, method, params (base64), tsk]: the params as JSON, by the method table
+ * of the kind of actor `to` is at tsk. */
+static st_code m_state_decode_params(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  st_address a;
+  uint64_t method;
+  st_code code = p_addr(params, 0, &a, err);
+  if (code) return code;
+  if (!st_chain_json_u64_value(json_array_get(params, 1), &method)) return st_err_set(err, ST_EINVAL, "param 2 (method): must be a non-negative integer");
+  const json_t *b64 = json_array_get(params, 2);
+  st_buf raw = ST_BUF_INIT;
+  if (!json_is_string(b64) && !json_is_null(b64)) return st_err_set(err, ST_EINVAL, "param 3 (params): must be base64 text");
+  if (json_is_string(b64) && st_base64_decode(json_string_value(b64), json_string_length(b64), true, &raw, err))
+    return st_err_wrap(err, ST_EINVAL, "param 3 (params)");
+  st_state st;
+  st_state_init(&st);
+  st_state_actor *act = NULL;
+  const char *name, *schema;
+  if ((code = state_at(n, params, 3, &st, err)) || (code = st_state_lookup(&st, &a, &act, err))) refuse(call, code);
+  else if (!st_vm_method_info(act->kind, method, &name, &schema))
+    code = refuse(call, st_err_set(err, ST_EINVAL, "a %s actor has no method %llu", st_actor_kind_name(act->kind), (unsigned long long)method));
+  else if ((code = st_params_to_json(schema, raw.data, raw.len, result, err)))
+    refuse(call, st_err_wrap(err, code, "%s params", name));
+  st_state_clear(&st);
+  st_buf_free(&raw);
   return code;
 }
 
@@ -1937,6 +1967,7 @@ static const st_rpc_method METHODS[] = {
     M("StateGetActor", ST_PERM_READ, 1, 2, m_state_get_actor),
     M("StateLookupID", ST_PERM_READ, 1, 2, m_state_lookup_id),
     M("StateAccountKey", ST_PERM_READ, 1, 2, m_state_account_key),
+    M("StateDecodeParams", ST_PERM_READ, 3, 4, m_state_decode_params),
     {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V1, 2, 4, m_state_search_msg, NULL},
     {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V0, 1, 1, m_state_search_msg, NULL},
     {"Filecoin.StateWaitMsg", ST_PERM_READ, ST_RPC_V1, 2, 4, m_state_wait_msg, NULL},
