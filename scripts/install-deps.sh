@@ -21,7 +21,17 @@ packages=(
   libjwt-dev                                 # API tokens (JSON-RPC)
   wrk                                        # HTTP benchmarks (make bench)
   curl jq bc                                 # the daemon's shell tests talk JSON-RPC and do big-number arithmetic
+  chromium fonts-wqy-zenhei                  # the explorer's browser test (headless), with CJK glyphs for its screenshots
 )
+
+# playwright-core, pinned by tests/explorer/package-lock.json, once npm is there
+npm_deps() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/explorer"
+  [[ -d $dir/node_modules/playwright-core ]] && return 0
+  echo "install-deps: npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund)
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,8 +40,15 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# node and npm run playwright-core (tests/explorer); any install of them will do (NodeSource's
+# nodejs carries its own npm and conflicts with Debian's npm package)
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#packages[@]} packages present"
+  npm_deps
   exit 0
 fi
 
@@ -49,3 +66,4 @@ if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
   apt-get update
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+npm_deps

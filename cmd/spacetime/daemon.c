@@ -20,6 +20,7 @@
 #include "crypto/st_secp.h"
 #include "net/st_http_server.h"
 #include "rpc/st_apiinfo.h"
+#include "rpc/st_explorer.h"
 #include "rpc/st_fullnode.h"
 #include "rpc/st_jsonrpc.h"
 #include "rpc/st_jwt.h"
@@ -92,8 +93,9 @@ static void on_head(void *ctx, const st_tipset *head, const st_signed_message *r
 
 static void health(void *ctx, const st_http_request *req, st_http_response *resp) {
   daemon_ctx *d = ctx;
+  if (st_explorer_serve(req, resp)) return;
   if (strcmp(req->path, "/health")) {
-    st_http_reply_error(resp, 404, "no such page %.200s (the API is POST /rpc/v0 and /rpc/v1)", req->path);
+    st_http_reply_error(resp, 404, "no such page %.200s (the explorer is at /, the API is POST /rpc/v0 and /rpc/v1)", req->path);
     return;
   }
   st_tipset head;

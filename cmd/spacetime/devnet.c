@@ -45,6 +45,7 @@ typedef struct dv_miner {
 
 typedef struct devnet {
   char dir[DIR_MAX], bin[DIR_MAX], node[SUB_MAX], srv[SUB_MAX], dist[SUB_MAX], logs[SUB_MAX], url[512], token[512];
+  char explorer[ST_APIINFO_ADDR_MAX]; /* the daemon's base URL: the explorer is at / */
   char network[32], producer[ST_ADDR_STR_MAX];
   uint64_t nminers, sectors, epochs;
   bool sectors_set, miners_set, network_set; /* given as flags */
@@ -243,6 +244,7 @@ static st_code start_daemon(devnet *d, bool fresh, st_err *err) {
   json_t *head = code ? NULL : call(d->node_api, "ChainHead", NULL);
   char addr[ST_APIINFO_ADDR_MAX] = "";
   st_apiinfo_read_api(d->node, addr, sizeof addr, NULL);
+  if (st_multiaddr_to_url(addr, d->explorer, sizeof d->explorer, NULL)) d->explorer[0] = 0;
   if (!code)
     say(d, "daemon up: API %s, head at height %lld (pid %d, log %s/daemon.log)", addr, (long long)json_integer_value(json_object_get(head, "Height")),
         (int)d->daemon, d->logs);
@@ -425,6 +427,7 @@ static void print_next(const devnet *d) {
   printf("  %s/spacetime-miner doctor --repo %s --node-repo %s\n", d->bin, m, d->node);
   printf("  %s/spacetime chain list --repo %s\n", d->bin, d->node);
   printf("  tail -f %s/poster-1.log\n", d->logs);
+  if (d->explorer[0]) printf("and open the explorer: %s/\n", d->explorer);
   printf("Ctrl-C stops every process; 'spacetime devnet --dir %s' starts the same cluster again.\n\n", d->dir);
   fflush(stdout);
 }

@@ -1,0 +1,286 @@
+// The spacetime block explorer: heights, tipsets, blocks, messages and miners, read from the
+// daemon's JSON-RPC (/rpc/v1, read-only methods, no token), the same calls the CLI makes.
+'use strict';
+
+// ---- words: English and Chinese (the seed's words where it has them) ----
+const WORDS = {
+  en: {
+    search: 'Search', placeholder: 'height, CID or address', heights: 'Latest heights', height: 'Height', time: 'Time',
+    blocks: 'Blocks', miners: 'Miners', nullRound: 'null round (no block)', tipset: 'Tipset at height', block: 'Block',
+    message: 'Message', miner: 'Miner', parents: 'Parents', weight: 'Parent weight', stateRoot: 'Parent state root',
+    ticket: 'Ticket', winCount: 'Win count', messages: 'Messages', from: 'From', to: 'To', value: 'Value', method: 'Method',
+    params: 'Parameters', exitCode: 'Exit code', gasUsed: 'Gas used', fee: 'Fee', receivedBy: 'Fee received by the miner of block',
+    notOnChain: 'Not on chain yet (in the message pool)', rawPower: 'Raw byte power', qaPower: 'Quality-adjusted power',
+    share: 'share', committed: 'Committed sectors', proving: 'Proving sectors', faulty: 'Faulty sectors', deadlines: 'Deadlines',
+    deadline: 'deadline', sectors: 'sectors', partitions: 'partitions', proven: 'proven', current: 'current',
+    recentBlocks: 'Blocks won recently (last 100 heights)', none: 'none', refresh: 'Refreshes every 2 s.', balance: 'Balance',
+    actor: 'Actor', kind: 'Kind', nonce: 'Nonce', includedAt: 'Included at height', skipped: 'skipped', sector: 'Sector',
+    partitionsProven: 'Partitions', timestamp: 'Timestamp', head: 'head',
+  },
+  zh: {
+    search: '搜索', placeholder: '高度、CID 或地址', heights: '最新高度', height: '高度', time: '时间', blocks: '块数', miners: '矿工',
+    nullRound: '空轮次（无块）', tipset: '高度上的 tipset', block: '块', message: '消息', miner: '矿工', parents: '父块',
+    weight: '父权重', stateRoot: '父状态根', ticket: '票据', winCount: '获胜次数', messages: '消息', from: '发送方', to: '接收方',
+    value: '金额', method: '方法', params: '参数', exitCode: '退出码', gasUsed: '消耗的 Gas', fee: '手续费',
+    receivedBy: '手续费归打包该消息的块的矿工', notOnChain: '尚未上链（在消息池中）', rawPower: '原值算力', qaPower: '有效算力',
+    share: '占全网', committed: '已上链的 sector', proving: '在证明的 sector', faulty: '出错的 sector', deadlines: '证明窗口',
+    deadline: '窗口', sectors: 'sector 数', partitions: 'partition 数', proven: '已证明', current: '当前',
+    recentBlocks: '最近出的块（最近 100 个高度）', none: '无', refresh: '每 2 秒刷新。', balance: '余额', actor: '账户',
+    kind: '类型', nonce: 'Nonce', includedAt: '上链高度', skipped: '跳过', sector: 'Sector', partitionsProven: 'Partitions',
+    timestamp: '时间戳', head: '链头',
+  },
+};
+// method names by actor kind: English (Filecoin's) and Chinese (the seed's: 提交时空证明, 数据提交证明)
+const METHODS = {
+  '*': { 0: ['Send', '转账'] },
+  account: { 2: ['PubkeyAddress', '公钥地址'] },
+  storagepower: { 2: ['CreateMiner', '创建矿工'] },
+  storageminer: {
+    2: ['ControlAddresses', '控制地址'], 3: ['ChangeWorkerAddress', '更换 Worker 地址'], 5: ['SubmitWindowedPoSt', '提交时空证明'],
+    6: ['PreCommitSector', '预提交 sector'], 7: ['ProveCommitSector', '数据提交证明'], 10: ['DeclareFaults', '声明错误'],
+    11: ['DeclareFaultsRecovered', '声明错误已恢复'], 16: ['WithdrawBalance', '提取余额'],
+  },
+};
+
+let lang = localStorage.getItem('spacetime-lang') === 'zh' ? 'zh' : 'en';
+const w = (k) => WORDS[lang][k] || k;
+const $ = (s) => document.querySelector(s);
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+
+// ---- the daemon's API ----
+async function rpc(method, params = []) {
+  const r = await fetch('/rpc/v1', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'Filecoin.' + method, params }) });
+  let j;
+  try { j = await r.json(); } catch (e) { throw new Error(`${method}: the daemon answered HTTP ${r.status}`); }
+  if (j.error) throw new Error(`${method}: ${j.error.message}`);
+  return j.result;
+}
+const cidOf = (c) => (c && c['/']) || String(c);
+
+// The actor kind behind a code CID: an identity CID of "fil/1/<kind>", base32 after the 'b'.
+function kindOfCode(code) {
+  const s = cidOf(code).slice(1), A = 'abcdefghijklmnopqrstuvwxyz234567';
+  let bits = 0, acc = 0; const out = [];
+  for (const ch of s) { acc = (acc << 5) | A.indexOf(ch); bits += 5; if (bits >= 8) { bits -= 8; out.push((acc >> bits) & 255); } }
+  const name = String.fromCharCode(...out.slice(4));
+  return name.startsWith('fil/1/') ? name.slice(6) : '?';
+}
+const kinds = new Map();
+async function kindOf(addr) {
+  if (!kinds.has(addr)) kinds.set(addr, rpc('StateGetActor', [addr, null]).then((a) => kindOfCode(a.Code), () => '?'));
+  return kinds.get(addr);
+}
+async function methodName(to, m) {
+  const k = await kindOf(to), n = (METHODS[k] && METHODS[k][m]) || METHODS['*'][m];
+  return n ? `${n[0]} · <span class="zh">${n[1]}</span>` : `method ${m}`;
+}
+
+// ---- formatting ----
+function fil(atto) {
+  const v = BigInt(atto || '0'), neg = v < 0n, a = neg ? -v : v, whole = a / 10n ** 18n, frac = (a % 10n ** 18n).toString().padStart(18, '0').replace(/0+$/, '');
+  return `${neg ? '-' : ''}${whole}${frac ? '.' + frac : ''} FIL`;
+}
+function size(bytes) {
+  let v = Number(bytes), u = 0; const U = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  while (v >= 1024 && u < U.length - 1) { v /= 1024; u++; }
+  return `${+v.toPrecision(3)} ${U[u]}`;
+}
+const pct = (a, b) => (BigInt(b || '0') > 0n ? (Number((BigInt(a) * 1000000n) / BigInt(b)) / 10000).toFixed(2) + '%' : '0%');
+const when = (ts) => new Date(ts * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
+const count = (runs) => (runs || []).reduce((n, r, i) => n + (i % 2 ? r : 0), 0); // Lotus's run-length bitfield JSON
+function members(runs) {
+  const out = []; let at = 0;
+  (runs || []).forEach((r, i) => { if (i % 2) for (let k = 0; k < r; k++) out.push(at + k); at += r; });
+  return out;
+}
+const link = (href, text, cls = '') => `<a href="${href}" class="${cls}">${esc(text)}</a>`;
+const minerLink = (a) => link(`#/miner/${a}`, a);
+const dl = (rows) => `<dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>`;
+
+// ---- views ----
+function showError(msg) { const e = $('#error'); e.textContent = msg; e.hidden = !msg; }
+const view = (html) => { $('#view').innerHTML = html; };
+
+async function head() { return rpc('ChainHead'); }
+
+let refresh = null;
+async function home() {
+  const render = async () => {
+    const h = await head(), rows = [];
+    let ts = h;
+    for (let height = h.Height; height >= 0 && height > h.Height - 15; height--) {
+      if (ts.Height < height) { rows.push(`<tr class="null"><td class="height">${height}</td><td colspan="3">${w('nullRound')}</td></tr>`); continue; }
+      const miners = ts.Blocks.map((b, i) => `${minerLink(b.Miner)} (${link(`#/block/${cidOf(ts.Cids[i])}`, cidOf(ts.Cids[i]).slice(-8))})`).join(', ');
+      rows.push(`<tr><td class="height">${link(`#/height/${ts.Height}`, ts.Height)}</td><td>${when(ts.Blocks[0].Timestamp)}</td>` +
+        `<td class="nblocks">${ts.Blocks.length}</td><td>${miners}</td></tr>`);
+      if (ts.Height > 0) ts = await rpc('ChainGetTipSet', [ts.Blocks[0].Parents]);
+    }
+    if (location.hash.replace(/^#\/?/, '') !== '') return;
+    view(`<h1>${w('heights')}</h1><p class="note">${w('refresh')}</p><table id="heights"><thead><tr><th>${w('height')}</th><th>${w('time')}</th>` +
+      `<th>${w('blocks')}</th><th>${w('miners')}</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+  };
+  await render();
+  refresh = setInterval(() => render().catch((e) => showError(e.message)), 2000);
+}
+
+async function messagesTable(blockCids) {
+  const rows = [];
+  for (const bc of blockCids) {
+    const bm = await rpc('ChainGetBlockMessages', [{ '/': bc }]);
+    const msgs = [...(bm.BlsMessages || []), ...(bm.SecpkMessages || []).map((s) => s.Message)];
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i], c = cidOf(bm.Cids[i]);
+      rows.push(`<tr><td class="mono">${link(`#/msg/${c}`, c)}</td><td>${esc(m.From)}</td><td>${esc(m.To)}</td>` +
+        `<td class="method">${await methodName(m.To, m.Method)}</td><td>${fil(m.Value)}</td></tr>`);
+    }
+  }
+  return `<h2>${w('messages')} (${rows.length})</h2><table class="messages"><thead><tr><th>CID</th><th>${w('from')}</th><th>${w('to')}</th>` +
+    `<th>${w('method')}</th><th>${w('value')}</th></tr></thead><tbody>${rows.join('') || `<tr><td colspan="5">${w('none')}</td></tr>`}</tbody></table>`;
+}
+
+function blockFacts(b, cid) {
+  return dl([
+    ['CID', `<span class="mono">${esc(cid)}</span>`], [w('height'), link(`#/height/${b.Height}`, b.Height)], [w('miner'), minerLink(b.Miner)],
+    [w('timestamp'), when(b.Timestamp)], [w('parents'), b.Parents.map((p) => link(`#/block/${cidOf(p)}`, cidOf(p), 'mono')).join('<br>')],
+    [w('weight'), esc(b.ParentWeight)], [w('stateRoot'), `<span class="mono">${esc(cidOf(b.ParentStateRoot))}</span>`],
+    [w('ticket'), `<span class="mono">${esc((b.Ticket && b.Ticket.VRFProof) || '')}</span>`],
+    [w('winCount'), `<span class="wincount">${b.ElectionProof ? b.ElectionProof.WinCount : 0}</span>`],
+  ]);
+}
+
+// A height as a number the chain can have: digits only, at most the head.
+async function checkHeight(text) {
+  if (!/^\d+$/.test(text)) throw new Error(`"${text}" is not a height: a height is a whole number`);
+  const h = await head();
+  if (BigInt(text) > BigInt(h.Height)) throw new Error(`height ${text} is above the head (${h.Height})`);
+  return Number(text);
+}
+
+async function tipset(text) {
+  const height = await checkHeight(text), ts = await rpc('ChainGetTipSetByHeight', [height, null]);
+  let html = `<h1>${w('tipset')} ${height}</h1>`;
+  if (ts.Height < height) html += `<p class="note">${w('nullRound')}: ${w('height')} ${height} → ${link(`#/height/${ts.Height}`, ts.Height)}</p>`;
+  ts.Blocks.forEach((b, i) => { html += `<h2>${w('block')} ${i + 1} / ${ts.Blocks.length}</h2>` + blockFacts(b, cidOf(ts.Cids[i])); });
+  view(html + await messagesTable(ts.Cids.map(cidOf)));
+}
+
+async function block(cid) {
+  const b = await rpc('ChainGetBlock', [{ '/': cid }]);
+  view(`<h1>${w('block')}</h1>` + blockFacts(b, cid) + await messagesTable([cid]));
+}
+
+function paramsSummary(name, p) {
+  if (!p) return '';
+  if (name === 'SubmitWindowedPoSt')
+    return dl([[w('deadline'), `<span id="post-deadline">${p.Deadline}</span>`],
+      [w('partitionsProven'), p.Partitions.map((x) => `${x.Index} (${w('skipped')}: ${count(x.Skipped)})`).join(', ')]]);
+  if (name === 'ProveCommitSector' || name === 'PreCommitSector') return dl([[w('sector'), `<span id="sector-number">${p.SectorNumber}</span>`]]);
+  if (name === 'DeclareFaultsRecovered' || name === 'DeclareFaults')
+    return dl((p.Recoveries || p.Faults).map((d) => [`${w('deadline')} ${d.Deadline} / ${d.Partition}`, members(d.Sectors).join(', ')]));
+  return '';
+}
+
+async function message(cid) {
+  const m = await rpc('ChainGetMessage', [{ '/': cid }]), found = await rpc('StateSearchMsg', [null, { '/': cid }, -1, true]);
+  const mname = await methodName(m.To, m.Method), name = mname.split(' ')[0];
+  const rows = [['CID', `<span class="mono">${esc(cid)}</span>`], [w('from'), esc(m.From)], [w('to'), minerLink(m.To)],
+    [w('value'), fil(m.Value)], [w('method'), `<span class="method">${mname}</span>`], [w('nonce'), m.Nonce]];
+  let decoded = null, extra = '';
+  try { decoded = await rpc('StateDecodeParams', [m.To, m.Method, m.Params || null, found ? found.TipSet : null]); } catch (e) { extra = `<p class="error">${esc(e.message)}</p>`; }
+  if (!found) rows.push([w('exitCode'), w('notOnChain')]);
+  else {
+    const ts = await rpc('ChainGetTipSet', [found.TipSet]), base = BigInt(ts.Blocks[0].ParentBaseFee);
+    const price = BigInt(m.GasFeeCap) < base + BigInt(m.GasPremium) ? BigInt(m.GasFeeCap) : base + BigInt(m.GasPremium);
+    let by = null;
+    for (let i = 0; i < ts.Cids.length && !by; i++) {
+      const bm = await rpc('ChainGetBlockMessages', [ts.Cids[i]]);
+      if (bm.Cids.some((c) => cidOf(c) === cid)) by = [ts.Blocks[i].Miner, cidOf(ts.Cids[i])];
+    }
+    const ok = found.Receipt.ExitCode === 0;
+    rows.push([w('includedAt'), link(`#/height/${found.Height}`, found.Height)],
+      [w('exitCode'), `<span class="${ok ? 'ok' : 'bad'}" id="exit-code">${found.Receipt.ExitCode}</span>`], [w('gasUsed'), found.Receipt.GasUsed],
+      [w('fee'), fil((BigInt(found.Receipt.GasUsed) * price).toString())]);
+    if (by) rows.push([w('receivedBy'), `${minerLink(by[0])} (${link(`#/block/${by[1]}`, by[1].slice(-8))})`]);
+  }
+  view(`<h1>${w('message')}</h1>` + dl(rows) + `<h2>${w('params')}</h2>` + paramsSummary(name, decoded) + extra +
+    `<pre id="params" class="mono">${esc(JSON.stringify(decoded, null, 2))}</pre>`);
+}
+
+async function miner(addr) {
+  const actor = await rpc('StateGetActor', [addr, null]), kind = kindOfCode(actor.Code);
+  if (kind !== 'storageminer') {
+    view(`<h1>${w('actor')} ${esc(addr)}</h1>` + dl([[w('kind'), esc(kind)], [w('balance'), fil(actor.Balance)], [w('nonce'), actor.Nonce]]));
+    return;
+  }
+  const id = await rpc('StateLookupID', [addr, null]), p = await rpc('StateMinerPower', [addr, null]), c = await rpc('StateMinerSectorCount', [addr, null]);
+  const info = await rpc('StateMinerInfo', [addr, null]), cur = await rpc('StateMinerProvingDeadline', [addr, null]);
+  const dls = (await rpc('StateMinerDeadlines', [addr, null])) || [], rows = [];
+  for (let d = 0; d < dls.length; d++) {
+    const parts = (await rpc('StateMinerPartitions', [addr, d, null])) || [];
+    const sectors = parts.reduce((n, x) => n + count(x.LiveSectors || x.AllSectors), 0), faulty = parts.reduce((n, x) => n + count(x.FaultySectors), 0);
+    rows.push(`<tr${d === cur.Index ? ' class="current"' : ''}><td>${d}${d === cur.Index ? ` (${w('current')})` : ''}</td><td>${sectors}</td>` +
+      `<td>${parts.length}</td><td>${count(dls[d].PostSubmissions)}</td><td>${faulty}</td></tr>`);
+  }
+  const won = [], h = await head();
+  let ts = h;
+  for (let k = 0; k < 100 && ts.Height > 0; k++) {
+    ts.Blocks.forEach((b, i) => { if (b.Miner === id) won.push(`${link(`#/height/${ts.Height}`, ts.Height)} (${link(`#/block/${cidOf(ts.Cids[i])}`, cidOf(ts.Cids[i]).slice(-8))})`); });
+    ts = await rpc('ChainGetTipSet', [ts.Blocks[0].Parents]);
+  }
+  const mp = p.MinerPower, tp = p.TotalPower, size_ = info.SectorSize;
+  view(`<h1>${w('miner')} ${esc(id)}</h1>` + dl([
+    [w('rawPower'), `<span id="raw-power">${size(mp.RawBytePower)}</span> / ${size(tp.RawBytePower)} (${w('share')} ${pct(mp.RawBytePower, tp.RawBytePower)})`],
+    [w('qaPower'), `<span id="qa-power">${size(mp.QualityAdjPower)}</span> / ${size(tp.QualityAdjPower)} (${w('share')} ${pct(mp.QualityAdjPower, tp.QualityAdjPower)})`],
+    [w('committed'), `${c.Live} (${size(c.Live * size_)})`], [w('proving'), `${c.Live - c.Faulty} (${size((c.Live - c.Faulty) * size_)})`],
+    [w('faulty'), `${c.Faulty} (${size(c.Faulty * size_)})`], [w('balance'), fil(actor.Balance)],
+  ]) + `<h2>${w('deadlines')}</h2><table id="deadlines"><thead><tr><th>${w('deadline')}</th><th>${w('sectors')}</th><th>${w('partitions')}</th>` +
+    `<th>${w('proven')}</th><th>${w('faulty')}</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    `<h2>${w('recentBlocks')}</h2><p id="won">${won.join(', ') || w('none')}</p>`);
+}
+
+// A search: a height, a CID (block, else message) or an address.
+async function search(q) {
+  q = q.trim();
+  if (/^\d+$/.test(q)) { await checkHeight(q); return `#/height/${q}`; }
+  if (/^[tf][0-4]/.test(q)) { await rpc('StateLookupID', [q, null]); return `#/miner/${q}`; }
+  if (/^b[a-z2-7]{20,}$/.test(q)) {
+    try { await rpc('ChainGetBlock', [{ '/': q }]); return `#/block/${q}`; } catch (e) { /* a message? */ }
+    try { await rpc('ChainGetMessage', [{ '/': q }]); return `#/msg/${q}`; } catch (e) { /* neither */ }
+    throw new Error(`no block or message has CID ${q}`);
+  }
+  throw new Error(`"${q}" is not a height, a CID or an address (t0…, t1…, t3…)`);
+}
+
+async function route() {
+  if (refresh) { clearInterval(refresh); refresh = null; }
+  showError('');
+  const [, what, arg] = location.hash.replace(/^#\/?/, '/').split('/').map(decodeURIComponent);
+  try {
+    if (!what) await home();
+    else if (what === 'height') await tipset(arg || '');
+    else if (what === 'block') await block(arg || '');
+    else if (what === 'msg') await message(arg || '');
+    else if (what === 'miner') await miner(arg || '');
+    else throw new Error(`no page "${what}": the pages are heights, height/N, block/CID, msg/CID and miner/ADDRESS`);
+  } catch (e) {
+    view(`<p class="note">${link('#/', w('heights'))}</p>`);
+    showError(e.message);
+  }
+}
+
+function applyLang() {
+  document.documentElement.lang = lang;
+  $('#lang').textContent = lang === 'zh' ? 'English' : '中文';
+  $('#go').textContent = w('search');
+  $('#q').placeholder = w('placeholder');
+}
+
+$('#search').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  try { const to = await search($('#q').value); showError(''); if (location.hash === to) route(); else location.hash = to; } catch (e) { showError(e.message); }
+});
+$('#lang').addEventListener('click', () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('spacetime-lang', lang); applyLang(); route(); });
+window.addEventListener('hashchange', route);
+applyLang();
+route();
