@@ -51,24 +51,47 @@ static const st_node_sector *find_sector(const st_node_sector *s, size_t n, uint
   return NULL;
 }
 
-/* Proves the sectors of numbers (in order) with randomness rand (a field element). */
+/* Proves the sectors of numbers (in order) with randomness rand (a field element). A sector the
+ * locator cannot place (the registry has no location for it) is skipped with that reason, as an
+ * unreadable one is, rather than failing the deadline (lotus#10498). */
 static st_code prove_sectors(const st_wdpost_cfg *cfg, const uint64_t *numbers, size_t n, const st_node_sector *onchain, size_t nonchain,
                              const uint8_t rand[32], st_post_result *res, double *vanilla, st_err *err) {
   st_post_sector *ps = calloc(n + 1, sizeof *ps);
   st_sector_paths *paths = calloc(n + 1, sizeof *paths);
-  st_code code = ps && paths ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory");
+  st_post_skipped *lost = calloc(n + 1, sizeof *lost);
+  size_t np = 0, nlost = 0;
+  st_code code = ps && paths && lost ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory");
   for (size_t i = 0; i < n && !code; i++) {
     const st_node_sector *s = find_sector(onchain, nonchain, numbers[i]);
+    st_err why;
     if (!s) code = st_err_set(err, ST_ENOENT, "sector %llu of t0%llu is not on chain", (unsigned long long)numbers[i], (unsigned long long)cfg->miner);
-    else if (!(code = cfg->locate(cfg->locate_ctx, cfg->miner, numbers[i], &paths[i], err))) {
-      ps[i] = (st_post_sector){numbers[i], {0}, paths[i].sealed, paths[i].cache};
-      memcpy(ps[i].comm_r, s->comm_r, 32);
+    else if (cfg->locate(cfg->locate_ctx, cfg->miner, numbers[i], &paths[np], &why)) {
+      lost[nlost].number = numbers[i];
+      snprintf(lost[nlost++].error, sizeof lost->error, "could not locate sector %llu: %.440s", (unsigned long long)numbers[i], why.msg);
+    } else {
+      ps[np] = (st_post_sector){numbers[i], {0}, paths[np].sealed, paths[np].cache};
+      memcpy(ps[np++].comm_r, s->comm_r, 32);
     }
   }
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  if (!code) code = st_window_post_prove(cfg->info, rand, ps, n, &cfg->post, res, err);
+  if (!code) code = st_window_post_prove(cfg->info, rand, ps, np, &cfg->post, res, err);
   if (vanilla) *vanilla = seconds_since(&t0);
+  if (!code && nlost) { /* both lists in input order: merge them */
+    st_post_skipped *all = calloc(res->nskipped + nlost, sizeof *all);
+    if (!all) code = st_err_set(err, ST_ENOMEM, "out of memory");
+    size_t j = 0, k = 0, m = 0;
+    for (size_t i = 0; i < n && all; i++) {
+      if (k < nlost && lost[k].number == numbers[i]) all[m++] = lost[k++];
+      else if (j < res->nskipped && res->skipped[j].number == numbers[i]) all[m++] = res->skipped[j++];
+    }
+    if (all) {
+      free(res->skipped);
+      res->skipped = all;
+      res->nskipped = m;
+    }
+  }
+  free(lost);
   free(ps);
   free(paths);
   return code;

@@ -254,6 +254,43 @@ static void test_nothing_readable(void **state) {
   for (int i = 0; i < 2; i++) assert_int_equal(rename(moved[i], cache[i]), 0);
 }
 
+/* The registry has no location for sector 2: it is skipped with the reason, sector 1 is still
+ * proven, and the post lands (it no longer fails the whole deadline). */
+static st_code locate_but_2(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err) {
+  if (sector == 2) return st_err_set(err, ST_ENOENT, "the registry has no location for sector t0%llu-2", (unsigned long long)miner);
+  return nf_locate(ctx, miner, sector, out, err);
+}
+
+static void test_no_location(void **state) {
+  nodefx *f = *state;
+  st_wdpost_cfg cfg;
+  config(f, &cfg);
+  cfg.locate = locate_but_2;
+  uint64_t d = nf_deadline_of(f, 2);
+  st_deadline_info di;
+  nf_next_instance(f, d, &di);
+  while (nf_height(f) > di.challenge) {
+    nf_mine_next(f);
+    nf_next_instance(f, d, &di);
+  }
+  while (nf_height(f) <= di.challenge) nf_mine_next(f);
+  st_wdpost_batch b;
+  st_wdpost_batch_init(&b);
+  st_err err;
+  if (st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err)) fail_msg("prove: %s", err.msg);
+  assert_int_equal(b.nmsgs, 1);
+  assert_int_equal(b.sectors, 1);
+  assert_int_equal(b.skipped, 1);
+  char *log = read_log();
+  assert_non_null(strstr(log, "got err could not locate sector 2: the registry has no location for sector t01000-2"));
+  free(log);
+  while (nf_height(f) < di.open) nf_mine_next(f);
+  st_cid cid;
+  if (st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err)) fail_msg("submit: %s", err.msg);
+  assert_int_equal(nf_landed(f, &cid), 0);
+  st_wdpost_batch_free(&b);
+}
+
 static int setup(void **state) {
   nf_open(&F);
   snprintf(logpath, sizeof logpath, "%s/poster.log", F.dir);
@@ -270,6 +307,6 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_prove_skip_recover), cmocka_unit_test(test_check_deadline), cmocka_unit_test(test_empty_deadline),
-                                     cmocka_unit_test(test_nothing_readable)};
+                                     cmocka_unit_test(test_nothing_readable), cmocka_unit_test(test_no_location)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }
