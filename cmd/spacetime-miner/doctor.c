@@ -96,15 +96,9 @@ static void cause(finding *f, const char *fmt, ...) {
   va_end(ap);
 }
 
-static json_t *node_call(doctor *d, const char *method, json_t *params, st_err *err) {
-  json_t *r = NULL;
-  if (st_rpc_client_call(d->node, method, params, &r, err)) st_err_wrap(err, err->code, "%s", method);
-  return r;
-}
+static json_t *node_call(doctor *d, const char *method, json_t *params, st_err *err) { return miner_call_on(d->node, "", method, params, err); }
 static json_t *miner_call(doctor *d, const char *method, json_t *params, st_err *err) {
-  json_t *r = NULL;
-  if (st_rpc_client_call(d->miner, method, params, &r, err)) st_err_wrap(err, err->code, MINER_API_PREFIX "%s", method);
-  return r;
+  return miner_call_on(d->miner, MINER_API_PREFIX, method, params, err);
 }
 static const char *run_str(const doctor *d, const char *key) {
   const char *s = json_string_value(json_object_get(d->run, key));
@@ -160,23 +154,18 @@ static void find_registry(doctor *d) {
   size_t n;
   char how[1024], repo[4096], path[4200], url[512];
   /* first the registry this repo's miner last ran with (run records it) */
-  st_buf rec = ST_BUF_INIT;
   snprintf(path, sizeof path, "%s/server-api", d->repo);
-  if (!st_fs_read_file(path, sizeof url - 1, &rec, NULL)) {
-    snprintf(how, sizeof how, "this repo's miner last ran with --server-api %.500s (%.400s)", st_buf_cstr(&rec), path);
-    consider(d, st_buf_cstr(&rec), "", how);
+  if (!st_fs_read_line(path, url, sizeof url, NULL) && url[0]) {
+    snprintf(how, sizeof how, "this repo's miner last ran with --server-api %.500s (%.400s)", url, path);
+    consider(d, url, "", how);
   }
-  st_buf_free(&rec);
   if (!st_proc_find("spacetime-server", "run", &v, &n, NULL)) {
     for (size_t i = 0; i < n; i++) {
       const char *r = st_proc_flag(&v[i], "repo"), *home = getenv("HOME");
       if (r) snprintf(repo, sizeof repo, "%s", r);
       else snprintf(repo, sizeof repo, "%s/.spacetime-server", home && *home ? home : ".");
       snprintf(path, sizeof path, "%s/api", repo);
-      url[0] = 0;
-      FILE *f = fopen(path, "r");
-      if (f && fgets(url, sizeof url, f)) url[strcspn(url, "\r\n")] = 0;
-      if (f) fclose(f);
+      if (st_fs_read_line(path, url, sizeof url, NULL)) url[0] = 0;
       snprintf(how, sizeof how, "spacetime-server runs on this host (pid %d, repo %.900s)", (int)v[i].pid, repo);
       if (*url && !strcmp(url, d->reg_url) && !d->reg_repo[0]) { /* the one recorded: now its repo (for the token) and pid are known */
         snprintf(d->reg_repo, sizeof d->reg_repo, "%s", repo);
@@ -380,21 +369,6 @@ static void check_paths(doctor *d, const st_deadline_info *cur, const size_t *np
   f->evidence = tmp.evidence;
 }
 
-/* The poster's own command line with the flags added, for the restart. */
-static void restart_fix(doctor *d, finding *f, const char *add) {
-  st_proc_cmd c;
-  char text[8192];
-  pid_t pid = (pid_t)run_int(d, "PID");
-  if (st_proc_cmdline(pid, &c, NULL)) {
-    fix(f, "stop the miner (pid %d) and start it again with: %s", (int)pid, add);
-    return;
-  }
-  st_proc_cmd_text(&c, text, sizeof text);
-  fix(f, "kill %d", (int)pid);
-  fix(f, "%s %s", text, add);
-  st_proc_cmd_free(&c);
-}
-
 static void check_server_api(doctor *d) {
   const char *url = run_str(d, "ServerAPI"), *dist = run_str(d, "DistPath"), *mode = run_str(d, "Mode");
   if (*url) {
@@ -408,9 +382,10 @@ static void check_server_api(doctor *d) {
   }
   finding *f = set(d, F_SERVER_API, d->misplaced[0] || d->bad_sectors ? FAIL : WARN, "the %s (pid %lld) runs without --server-api", role(d),
                    (long long)run_int(d, "PID"));
+  pid_t pid = (pid_t)run_int(d, "PID");
   st_proc_cmd c;
-  char text[8192];
-  if (!st_proc_cmdline((pid_t)run_int(d, "PID"), &c, NULL)) {
+  char text[8192] = ""; /* its command line: the evidence, and the restart command with flags added */
+  if (!st_proc_cmdline(pid, &c, NULL)) {
     st_proc_cmd_text(&c, text, sizeof text);
     evidence(f, "it was started as: %s", text);
     st_proc_cmd_free(&c);
@@ -427,7 +402,12 @@ static void check_server_api(doctor *d) {
   else if (strcmp(mode, "poster")) snprintf(add, sizeof add, "--server-api=%s --server-token <the registry's write token>", u);
   else snprintf(add, sizeof add, "--server-api=%s", u);
   fix(f, "restart it with the registry's address:");
-  restart_fix(d, f, add);
+  if (!text[0]) {
+    fix(f, "stop the miner (pid %d) and start it again with: %s", (int)pid, add);
+    return;
+  }
+  fix(f, "kill %d", (int)pid);
+  fix(f, "%s %s", text, add);
 }
 
 static void check_registry(doctor *d) {
@@ -622,9 +602,7 @@ int miner_cmd_doctor(int argc, char **argv) {
                                            f->fix ? json_incref(f->fix) : json_array()));
     }
     json_t *o = json_pack("{ss so sI}", "miner", d.addr, "findings", arr, "problems", (json_int_t)problems);
-    char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    printf("%s\n", text ? text : "null");
-    free(text);
+    miner_print_json(o);
     json_decref(o);
   } else print_text(&d, problems);
   for (int i = 0; i < F_N; i++) json_decref(d.f[i].evidence), json_decref(d.f[i].fix);

@@ -23,6 +23,10 @@ st_code miner_connect_node(st_cli *cli, st_rpc_client **out, st_err *err);
 st_code miner_connect_self(const char *repo, st_rpc_client **out, st_err *err);
 /* Calls to the running miner's API name it so in their errors ("miner API SectorsList: ..."). */
 #define MINER_API_PREFIX "miner API "
+/* A call on the daemon's or the miner's API; NULL on error, with err naming prefix+method. */
+json_t *miner_call_on(st_rpc_client *c, const char *prefix, const char *method, json_t *params, st_err *err);
+/* Prints a view's --json output: indented, keys in order. */
+void miner_print_json(const json_t *j);
 /* The ERROR line for err, with a hint when the daemon or the miner is away; returns 1. */
 int miner_fail(const st_err *err);
 

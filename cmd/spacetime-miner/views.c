@@ -49,20 +49,9 @@ static int view_end(view *v, int rc) {
 }
 
 /* A call to the daemon (view_call) or to the running miner (miner_call); NULL on error. */
-static json_t *call_on(st_rpc_client *c, const char *prefix, const char *method, json_t *params, st_err *err) {
-  json_t *r = NULL;
-  if (st_rpc_client_call(c, method, params, &r, err)) st_err_wrap(err, err->code, "%s%s", prefix, method);
-  return r;
-}
-static json_t *view_call(view *v, const char *method, json_t *params, st_err *err) { return call_on(v->node, "", method, params, err); }
+static json_t *view_call(view *v, const char *method, json_t *params, st_err *err) { return miner_call_on(v->node, "", method, params, err); }
 static json_t *miner_call(view *v, const char *method, json_t *params, st_err *err) {
-  return call_on(v->miner, MINER_API_PREFIX, method, params, err);
-}
-
-static void print_json(json_t *j) {
-  char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  printf("%s\n", text ? text : "null");
-  free(text);
+  return miner_call_on(v->miner, MINER_API_PREFIX, method, params, err);
 }
 
 /* "in 5 epochs", "now", "3 epochs ago" */
@@ -110,7 +99,7 @@ int miner_cmd_proving_deadlines(int argc, char **argv) {
       printf("%-10llu%-9llu%-12zu%llu%s\n", (unsigned long long)d, (unsigned long long)sectors, np, (unsigned long long)proven,
              current ? " (current)" : "");
   }
-  if (v.json) print_json(out);
+  if (v.json) miner_print_json(out);
   json_decref(out);
   json_decref(dls);
   return view_end(&v, 0);
@@ -156,7 +145,7 @@ int miner_cmd_proving_faults(int argc, char **argv) {
     }
     st_node_partitions_free(parts[d], np[d]);
   }
-  if (v.json) print_json(out);
+  if (v.json) miner_print_json(out);
   json_decref(out);
   return view_end(&v, 0);
 }
@@ -202,7 +191,7 @@ int miner_cmd_proving_deadline(int argc, char **argv) {
   }
   if (v.json) {
     json_t *o = json_pack("{sI sb so}", "deadline", (json_int_t)d, "current", d == cur.index, "partitions", arr);
-    print_json(o);
+    miner_print_json(o);
     json_decref(o);
   } else json_decref(arr);
   st_bitfield_free(&posted);
@@ -292,7 +281,7 @@ int miner_cmd_info(int argc, char **argv) {
                           json_string_value(json_object_get(rs, "Balance")), "PreCommit", json_string_value(json_object_get(st, "PreCommitDeposits")),
                           "Locked", json_string_value(json_object_get(st, "LockedFunds")), "Available", json_string_value(avj), "WorkerBalance",
                           json_string_value(wb), "MarketEscrow", "0", "MarketLocked", "0");
-    print_json(o);
+    miner_print_json(o);
     json_decref(o);
   } else {
     printf("Mode: %s\n", mode);
@@ -359,7 +348,7 @@ int miner_cmd_proving_info(int argc, char **argv) {
                           "Recovering", (json_int_t)recovering, "DeadlineIndex", (json_int_t)d.index, "DeadlineSectors", (json_int_t)dl_sectors,
                           "Open", (json_int_t)d.open, "Close", (json_int_t)d.close, "Challenge", (json_int_t)d.challenge, "FaultCutoff",
                           (json_int_t)d.fault_cutoff, "Deadlines", (json_int_t)d.policy.deadlines);
-    print_json(o);
+    miner_print_json(o);
     json_decref(o);
     return view_end(&v, 0);
   }
@@ -408,7 +397,7 @@ int miner_cmd_proving_check(int argc, char **argv) {
              (long long)json_integer_value(json_object_get(e, "Sector")), good ? "good" : "bad",
              json_string_value(json_object_get(e, good ? "Cache" : "Err")));
   }
-  if (v.json) print_json(out);
+  if (v.json) miner_print_json(out);
   else printf("%zu sector(s), %zu bad\n", json_array_size(res), bad);
   json_decref(out);
   json_decref(res);
@@ -457,7 +446,7 @@ int miner_cmd_sectors_list(int argc, char **argv) {
              (long long)json_integer_value(json_object_get(st, "Retries")), json_string_value(json_object_get(st, "LastErr")));
     json_decref(st);
   }
-  if (v.json) print_json(out);
+  if (v.json) miner_print_json(out);
   json_decref(out);
   json_decref(nums);
   return view_end(&v, 0);
@@ -476,7 +465,7 @@ int miner_cmd_sectors_status(int argc, char **argv) {
   json_t *x = miner_call(&v, "SectorsStatus", json_pack("[I b]", (json_int_t)num, 1), &err);
   if (!x) return view_end(&v, miner_fail(&err));
   if (v.json) {
-    print_json(x);
+    miner_print_json(x);
     json_decref(x);
     return view_end(&v, 0);
   }
@@ -504,7 +493,7 @@ int miner_cmd_storage_list(int argc, char **argv) {
   json_t *list = miner_call(&v, "StorageList", NULL, &err), *e;
   if (!list) return view_end(&v, miner_fail(&err));
   if (v.json) {
-    print_json(list);
+    miner_print_json(list);
     json_decref(list);
     return view_end(&v, 0);
   }

@@ -33,29 +33,11 @@ static void repo_dir(const char *flag, char out[1024]) {
 
 static void repo_file(const char *repo, const char *name, char out[1100]) { snprintf(out, 1100, "%s/%s", repo, name); }
 
-/* Reads a one-line repo file (token, api) into out; "" if absent. */
-static st_code read_line_file(const char *path, char *out, size_t cap, st_err *err) {
-  st_buf b = ST_BUF_INIT;
-  out[0] = 0;
-  st_code code = st_fs_read_file(path, 4096, &b, err);
-  if (code == ST_ENOENT) {
-    st_buf_free(&b);
-    return ST_OK;
-  }
-  if (!code) {
-    size_t n = strcspn(st_buf_cstr(&b), "\r\n");
-    if (n >= cap) code = st_err_set(err, ST_EINVAL, "%s: first line is longer than %zu characters", path, cap - 1);
-    else snprintf(out, cap, "%.*s", (int)n, st_buf_cstr(&b));
-  }
-  st_buf_free(&b);
-  return code;
-}
-
 /* The write token: read from <repo>/token, created (32 random bytes, hex, mode 0600) on first run. */
 static st_code repo_token(const char *repo, char out[128], st_err *err) {
   char path[1100];
   repo_file(repo, "token", path);
-  st_code code = read_line_file(path, out, 128, err);
+  st_code code = st_fs_read_line(path, out, 128, err);
   if (code || out[0]) return code;
   uint8_t raw[32];
   if (RAND_bytes(raw, sizeof raw) != 1) return st_err_set(err, ST_ECRYPTO, "could not draw random bytes for the API token");
@@ -65,7 +47,7 @@ static st_code repo_token(const char *repo, char out[128], st_err *err) {
   st_buf_putc(&hex, '\n');
   code = st_fs_create_atomic(path, hex.data, hex.len, 0600, err);
   st_buf_free(&hex);
-  if (code == ST_EEXIST) return read_line_file(path, out, 128, err); /* another server made it first */
+  if (code == ST_EEXIST) return st_fs_read_line(path, out, 128, err); /* another server made it first */
   return code;
 }
 
@@ -147,14 +129,14 @@ static int connect_client(st_cli *cli, st_regc **out) {
   else if (env_url && *env_url) snprintf(url, sizeof url, "%s", env_url);
   else {
     repo_file(repo, "api", path);
-    if (read_line_file(path, url, sizeof url, &err)) return st_cli_fail("%s", err.msg);
+    if (st_fs_read_line(path, url, sizeof url, &err)) return st_cli_fail("%s", err.msg);
     if (!url[0]) snprintf(url, sizeof url, "http://%s", DEFAULT_LISTEN);
   }
   if (st_cli_flag(cli, "token")->set) snprintf(token, sizeof token, "%s", st_cli_flag(cli, "token")->value);
   else if (env_token && *env_token) snprintf(token, sizeof token, "%s", env_token);
   else {
     repo_file(repo, "token", path);
-    if (read_line_file(path, token, sizeof token, &err) && err.code != ST_EPERM) return st_cli_fail("%s", err.msg);
+    if (st_fs_read_line(path, token, sizeof token, &err) && err.code != ST_EPERM) return st_cli_fail("%s", err.msg);
   }
   if (st_regc_open(url, token[0] ? token : NULL, out, &err)) return st_cli_fail("%s", err.msg);
   return 0;

@@ -260,12 +260,7 @@ static st_code start_registry(devnet *d, bool fresh, st_err *err) {
   unlink(api);
   st_code code = start(d, "registry", argv, &d->registry, err);
   for (int i = 0; !code && i < 600; i++) { /* its api file is a URL, not a multiaddr */
-    st_buf b = ST_BUF_INIT;
-    if (!st_fs_read_file(api, sizeof d->url - 1, &b, NULL) && b.len) {
-      snprintf(d->url, sizeof d->url, "%s", st_buf_cstr(&b));
-      d->url[strcspn(d->url, "\r\n")] = 0;
-    }
-    st_buf_free(&b);
+    if (st_fs_read_line(api, d->url, sizeof d->url, NULL)) d->url[0] = 0;
     if (d->url[0]) break;
     int status;
     if (st_proc_exited(d->registry, &status) || stopping) code = st_err_set(err, ST_EUNAVAIL, "the registry stopped before it served (see %s/registry.log)", d->logs);
@@ -274,13 +269,8 @@ static st_code start_registry(devnet *d, bool fresh, st_err *err) {
   if (!code && !d->url[0]) code = st_err_set(err, ST_EUNAVAIL, "the registry did not serve within 60 s (see %s/registry.log)", d->logs);
   char tpath[PATH + 8];
   snprintf(tpath, sizeof tpath, "%s/token", d->srv);
-  st_buf t = ST_BUF_INIT;
-  if (!code) code = st_fs_read_file(tpath, sizeof d->token - 1, &t, err);
-  if (!code) {
-    snprintf(d->token, sizeof d->token, "%s", st_buf_cstr(&t));
-    d->token[strcspn(d->token, "\r\n")] = 0;
-  }
-  st_buf_free(&t);
+  if (!code) code = st_fs_read_line(tpath, d->token, sizeof d->token, err);
+  if (!code && !d->token[0]) code = st_err_set(err, ST_ENOENT, "the registry wrote no token at %s", tpath);
   snprintf(node_dir, sizeof node_dir, "%s/nfs/127.0.0.1", d->dist);
   if (!code && fresh) {
     char *add[] = {exe, "storage-nodes", "add", "--host", "127.0.0.1", "--type", "nfs", "--server-api", d->url, "--token", d->token, NULL};
@@ -452,19 +442,6 @@ static st_code self_dir(char out[DIR_MAX], st_err *err) {
   return ST_OK;
 }
 
-static st_code mkdirs(const char *path, st_err *err) {
-  char p[PATH];
-  snprintf(p, sizeof p, "%s", path);
-  for (char *s = p + 1; *s; s++)
-    if (*s == '/') {
-      *s = 0;
-      if (mkdir(p, 0755) && errno != EEXIST) return st_err_set(err, ST_EIO, "could not create %s: %s", p, strerror(errno));
-      *s = '/';
-    }
-  if (mkdir(p, 0755) && errno != EEXIST) return st_err_set(err, ST_EIO, "could not create %s: %s", p, strerror(errno));
-  return ST_OK;
-}
-
 /* Whether the folder holds anything but logs/ (which devnet makes first). */
 static bool has_files(const char *dir) {
   DIR *dp = opendir(dir);
@@ -494,8 +471,8 @@ static st_code setup(devnet *d, bool *fresh, st_err *err) {
   if (has_files(d->dir)) return st_err_set(err, ST_EEXIST, "%s is not empty and holds no devnet (devnet.json): choose a new or empty --dir", d->dir);
   for (uint64_t i = 0; i < d->nminers; i++) snprintf(d->m[i].repo, SUB_MAX, "%s/miner-%llu", d->dir, (unsigned long long)i + 1);
   snprintf(nodes, sizeof nodes, "%s/nfs/127.0.0.1", d->dist);
-  st_code code = mkdirs(nodes, err);
-  if (!code) code = mkdirs(d->node, err);
+  st_code code = st_fs_mkdir_p(nodes, 0755, err);
+  if (!code) code = st_fs_mkdir_p(d->node, 0755, err);
   if (!code) code = make_genesis(d, err);
   return code;
 }
@@ -529,7 +506,7 @@ int st_cmd_devnet(int argc, char **argv) {
   if (st_network_profile(d.network, &net, &err)) return st_cli_fail("--network: %s", err.msg);
   if (self_dir(d.bin, &err)) return st_cli_fail("%s", err.msg);
   const char *dir = cli.flags[0].set ? cli.flags[0].value : "devnet";
-  if (mkdirs(dir, &err)) return st_cli_fail("--dir: %s", err.msg);
+  if (st_fs_mkdir_p(dir, 0755, &err)) return st_cli_fail("--dir: %s", err.msg);
   char abs[PATH];
   if (!realpath(dir, abs)) return st_cli_fail("--dir %s: %s", dir, strerror(errno));
   if (strlen(abs) >= DIR_MAX) return st_cli_fail("--dir %s: the path is longer than %d characters", dir, DIR_MAX - 1);
@@ -538,7 +515,7 @@ int st_cmd_devnet(int argc, char **argv) {
   snprintf(d.srv, SUB_MAX, "%s/server", d.dir);
   snprintf(d.dist, SUB_MAX, "%s/dist", d.dir);
   snprintf(d.logs, SUB_MAX, "%s/logs", d.dir);
-  if (mkdirs(d.logs, &err)) return st_cli_fail("%s", err.msg);
+  if (st_fs_mkdir_p(d.logs, 0755, &err)) return st_cli_fail("%s", err.msg);
 
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);

@@ -173,6 +173,23 @@ st_code st_fs_read_file(const char *path, size_t max, st_buf *out, st_err *err) 
   return rc;
 }
 
+st_code st_fs_read_line(const char *path, char *out, size_t cap, st_err *err) {
+  st_buf b = ST_BUF_INIT;
+  out[0] = 0;
+  st_code code = st_fs_read_file(path, 4096, &b, err);
+  if (code == ST_ENOENT) {
+    st_buf_free(&b);
+    return ST_OK;
+  }
+  if (!code) {
+    size_t n = strcspn(st_buf_cstr(&b), "\r\n");
+    if (n >= cap) code = st_err_set(err, ST_EINVAL, "%s: first line is longer than %zu characters", path, cap - 1);
+    else snprintf(out, cap, "%.*s", (int)n, st_buf_cstr(&b));
+  }
+  st_buf_free(&b);
+  return code;
+}
+
 st_code st_fs_mkdir_p(const char *path, mode_t mode, st_err *err) {
   char buf[PATH_MAX];
   size_t n = strlen(path);

@@ -48,6 +48,9 @@ st_code st_fs_os_error(st_err *err, const char *verb, const char *path, int errn
 /* The size of the filesystem holding path and the bytes available to an unprivileged writer
  * (statvfs); errors read "could not measure path=...". */
 st_code st_fs_space(const char *path, int64_t *capacity, int64_t *available, st_err *err);
+/* The first line of a small file (an api or token file) into out, without its line end; "" and
+ * ST_OK when the file does not exist; ST_EINVAL when the line does not fit in cap. */
+st_code st_fs_read_line(const char *path, char *out, size_t cap, st_err *err);
 /* mkdir -p: creates missing parents with mode; an existing directory is fine. */
 st_code st_fs_mkdir_p(const char *path, mode_t mode, st_err *err);
 
