@@ -82,10 +82,20 @@ static void nap_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
-/* The last lines of a log, for an error about the program that wrote it. */
+/* The last lines of a log, for an error about the program that wrote it: only its last 16 KiB
+ * are read (a reused folder's logs keep growing). */
 static void show_tail(const char *log, int lines) {
+  FILE *f = fopen(log, "r");
+  struct stat st;
+  if (!f) return;
+  if (!fstat(fileno(f), &st) && st.st_size > 16384) fseeko(f, st.st_size - 16384, SEEK_SET);
   st_buf b = ST_BUF_INIT;
-  if (st_fs_read_file(log, 64 << 20, &b, NULL)) return;
+  st_code code = st_fs_read_stream(f, log, 16384, &b, NULL);
+  fclose(f);
+  if (code) {
+    st_buf_free(&b);
+    return;
+  }
   const char *s = st_buf_cstr(&b), *p = s + b.len;
   for (int n = 0; p > s && n <= lines; p--)
     if (p[-1] == '\n' && p != s + b.len) n++;
