@@ -106,8 +106,10 @@ async function head() { return rpc('ChainHead'); }
 
 let refresh = null;
 async function home() {
+  let shown = ''; // the head the table was drawn for: the 15 tipsets are read again only when it moves
   const render = async () => {
-    const h = await head(), rows = [];
+    const h = await head(), rows = [], key = h.Cids.map(cidOf).join(',');
+    if (key === shown && $('#heights')) return;
     let ts = h;
     for (let height = h.Height; height >= 0 && height > h.Height - 15; height--) {
       if (ts.Height < height) { rows.push(`<tr class="null"><td class="height">${height}</td><td colspan="3">${w('nullRound')}</td></tr>`); continue; }
@@ -117,6 +119,7 @@ async function home() {
       if (ts.Height > 0) ts = await rpc('ChainGetTipSet', [ts.Blocks[0].Parents]);
     }
     if (location.hash.replace(/^#\/?/, '') !== '') return;
+    shown = key;
     view(`<h1>${w('heights')}</h1><p class="note">${w('refresh')}</p><table id="heights"><thead><tr><th>${w('height')}</th><th>${w('time')}</th>` +
       `<th>${w('blocks')}</th><th>${w('miners')}</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
   };
