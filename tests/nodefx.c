@@ -253,7 +253,7 @@ void nf_commit_sectors(nodefx *f, uint64_t first, uint64_t count) {
     memcpy(f->comm_r[in.sector], out.comm_r, 32);
     memcpy(comm_d[in.sector], out.comm_d, 32);
     p.len = 0;
-    st_params_precommit(nf_info2k()->seal_proof, in.sector, out.comm_r, rand_epoch, nf_height(f) + 3000, &p);
+    st_params_precommit(nf_info2k()->seal_proof, in.sector, out.comm_r, rand_epoch, NULL, 0, nf_height(f) + 3000, &p);
     if (nf_push(f, NF_MINER, ST_METHOD_PRECOMMIT_SECTOR, &p, "0", 0, &cids[i], &err)) fail_msg("precommit %llu: %s", (unsigned long long)in.sector, err.msg);
   }
   for (uint64_t i = 0; i < count; i++) assert_int_equal(nf_landed(f, &cids[i]), 0);

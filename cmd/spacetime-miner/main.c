@@ -22,6 +22,8 @@
 #include "core/st_encoding.h"
 #include "core/st_fs.h"
 #include "core/st_log.h"
+#include "codec/st_multiaddr.h"
+#include "miner/st_deals.h"
 #include "miner/st_locator.h"
 #include "miner/st_miner_api.h"
 #include "miner/st_miner_msgs.h"
@@ -226,6 +228,38 @@ static void *poster_thread(void *arg) {
   return NULL;
 }
 
+/* Puts the API's address on chain (ChangeMultiaddrs) unless it is there: clients find the
+ * miner's deal endpoint from StateMinerInfo, as Lotus clients dial a miner's Multiaddrs. */
+static void announce(run_ctx *r, st_rpc_client *node) {
+  uint8_t bin[ST_MULTIADDR_MAX];
+  size_t len = 0;
+  st_err err;
+  char miner[32];
+  snprintf(miner, sizeof miner, "t0%llu", (unsigned long long)r->cfg.miner);
+  json_t *info = NULL;
+  st_code code = st_multiaddr_from_text(st_miner_api_addr(r->api), bin, sizeof bin, &len, &err);
+  if (!code) code = st_rpc_client_call(node, "StateMinerInfo", json_pack("[s []]", miner), &info, &err);
+  st_buf ours = ST_BUF_INIT;
+  st_base64_append(&ours, bin, len, true);
+  const json_t *on_chain = json_array_get(json_object_get(info, "Multiaddrs"), 0);
+  bool same = !code && json_is_string(on_chain) && !strcmp(json_string_value(on_chain), st_buf_cstr(&ours));
+  json_decref(info);
+  st_buf_free(&ours);
+  if (code || same) {
+    if (code) st_logf("markets", ST_LOG_WARN, "cannot announce the deal address: %s", err.msg);
+    return;
+  }
+  st_buf p = ST_BUF_INIT;
+  st_cbor_put_array(&p, 1);
+  st_cbor_put_array(&p, 1);
+  st_cbor_put_bytes(&p, bin, len);
+  st_cid cid;
+  if (st_node_send(node, &r->cfg.worker, r->cfg.miner, ST_METHOD_CHANGE_MULTIADDRS, p.data, p.len, mpz_sgn(r->max_fee) ? r->max_fee : NULL, &cid, &err))
+    st_logf("markets", ST_LOG_WARN, "cannot announce the deal address: %s", err.msg);
+  else st_log("markets", ST_LOG_INFO, "announcing the deal address on chain (ChangeMultiaddrs)", json_pack("{s:s}", "addr", st_miner_api_addr(r->api)));
+  st_buf_free(&p);
+}
+
 static void *sealer_thread(void *arg) {
   run_ctx *r = arg;
   st_rpc_client *node = NULL;
@@ -239,10 +273,16 @@ static void *sealer_thread(void *arg) {
                       .group = r->group, .confidence = r->confidence, .lifetime = 2 * 365 * 2880, .max_retries = 5, .retry_secs = 30,
                       .max_fee = mpz_sgn(r->max_fee) ? r->max_fee : NULL};
   if (!code) code = st_sealer_open(&sc, db, &s, &err);
+  st_deals *deals = NULL;
+  char dir[ST_PATH_MAX];
+  st_deals_cfg dc = {.miner = r->cfg.miner, .info = r->cfg.info, .sender = r->cfg.worker, .dir = dir, .max_fee = sc.max_fee};
+  if (!code) code = st_miner_repo_path(r->repo, "deals", dir, &err);
+  if (!code) code = st_deals_open(&dc, db, &deals, &err);
   if (code) {
     st_logf("sectors", ST_LOG_ERROR, "the sealer cannot start: %s", err.msg);
     r->stop = 1;
   }
+  if (!code) announce(r, node);
   while (!r->stop && s) {
     size_t inflight = 0;
     uint64_t n;
@@ -250,8 +290,11 @@ static void *sealer_thread(void *arg) {
       st_logf("sectors", ST_LOG_ERROR, "pledge: %s", err.msg);
     int changed = 0;
     if (st_sealer_step(s, &changed, &err)) st_logf("sectors", ST_LOG_WARN, "sealer: %s", err.msg);
-    if (!changed) nap(r, r->net.block_delay * 1000 / 2);
+    int moved = 0;
+    if (st_deals_step(deals, node, s, &moved, &err)) st_logf("markets", ST_LOG_WARN, "deals: %s", err.msg);
+    if (!changed && !moved) nap(r, r->net.block_delay * 1000 / 2);
   }
+  st_deals_close(deals);
   st_sealer_close(s);
   st_regc_close(loc.reg);
   st_rpc_client_close(node);
@@ -384,7 +427,8 @@ static int cmd_run(int argc, char **argv) {
   char log_file[ST_PATH_MAX] = ""; /* absolute, for doctor */
   if (cli.flags[9].set && !realpath(cli.flags[9].value, log_file)) snprintf(log_file, sizeof log_file, "%s", cli.flags[9].value);
   st_miner_api_cfg ac = {.repo = r.repo, .cfg = &r.cfg, .mode = mode, .dist_path = r.dist, .server_api = r.server_api, .server_token = r.server_token,
-                         .node = &r.node, .post = r.post, .listen = listen, .log_file = log_file};
+                         .node = &r.node, .post = r.post, .listen = listen, .log_file = log_file,
+                         .deal_seal_epochs = st_deal_seal_epochs(&r.net, r.confidence)};
   if (st_miner_api_start(&ac, &r.api, &err)) return st_cli_fail("%s", err.msg);
   st_logf("storageminer", ST_LOG_INFO, "the miner API is on %s (/rpc/v0, /rpc/v1, /metrics)", st_miner_api_addr(r.api));
   the_run = &r;
@@ -425,6 +469,7 @@ int main(int argc, char **argv) {
       {"proving check", miner_cmd_proving_check, "can the poster read (--slow: prove) each sector of a deadline?"},
       {"sectors pledge", miner_cmd_sectors_pledge, "add a committed-capacity sector"},
       {"sectors list", miner_cmd_sectors_list, "the sealer's sectors and their states"},
+      {"storage-deals list", miner_cmd_storage_deals_list, "the storage deals this miner took"},
       {"sectors status", miner_cmd_sectors_status, "one sector: sealing state, files and its on-chain info"},
       {"storage list", miner_cmd_storage_list, "the storage the miner's sectors live on, as this host sees it"},
   };

@@ -43,6 +43,7 @@ int miner_cmd_proving_faults(int argc, char **argv);
 int miner_cmd_proving_check(int argc, char **argv);
 int miner_cmd_sectors_pledge(int argc, char **argv);
 int miner_cmd_sectors_list(int argc, char **argv);
+int miner_cmd_storage_deals_list(int argc, char **argv);
 int miner_cmd_sectors_status(int argc, char **argv);
 int miner_cmd_storage_list(int argc, char **argv);
 

@@ -246,8 +246,9 @@ int miner_cmd_info(int argc, char **argv) {
   st_address_format(&v.cfg.worker, 't', worker, NULL);
   if (counts) wb = view_call(&v, "WalletBalance", json_pack("[s]", worker), &err);
   if (wb) np = view_call(&v, "StateGetNetworkParams", NULL, &err);
-  if (!np) {
-    json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb);
+  json_t *mb = np ? view_call(&v, "StateMarketBalance", json_pack("[s []]", v.addr), &err) : NULL;
+  if (!mb) {
+    json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb), json_decref(np);
     return view_end(&v, miner_fail(&err));
   }
   mpz_t raw, qa, traw, tqa, committed, faulty, proving;
@@ -264,13 +265,15 @@ int miner_cmd_info(int argc, char **argv) {
   const json_t *st = json_object_get(rs, "State");
   int64_t delay = json_integer_value(json_object_get(np, "BlockDelaySecs"));
   double per_day = mpz_sgn(tqa) && delay > 0 ? 5.0 * mpz_get_d(qa) / mpz_get_d(tqa) * 86400.0 / (double)delay : 0;
-  char mode[64], s1[64], s2[64], s3[64], s4[64], bl[96], pc[96], lk[96], av[96], wbs[96];
+  char mode[64], s1[64], s2[64], s3[64], s4[64], bl[96], pc[96], lk[96], av[96], wbs[96], me[96], ml[96];
   run_mode(&v, mode, sizeof mode);
   miner_fil_str(json_object_get(rs, "Balance"), bl, sizeof bl);
   miner_fil_str(json_object_get(st, "PreCommitDeposits"), pc, sizeof pc);
   miner_fil_str(json_object_get(st, "LockedFunds"), lk, sizeof lk);
   miner_fil_str(avj, av, sizeof av);
   miner_fil_str(wb, wbs, sizeof wbs);
+  miner_fil_str(json_object_get(mb, "Escrow"), me, sizeof me);
+  miner_fil_str(json_object_get(mb, "Locked"), ml, sizeof ml);
   if (v.json) {
     json_t *o = json_pack("{ss ss sI sO sO sO sO sI sI sI sf ss ss ss ss ss ss ss}", "Mode", mode, "Miner", v.addr, "SectorSize", (json_int_t)v.cfg.info->size,
                           "RawBytePower", json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"), "TotalRawBytePower",
@@ -280,7 +283,8 @@ int miner_cmd_info(int argc, char **argv) {
                           (json_int_t)mpz_get_ui(proving), "Faulty", (json_int_t)mpz_get_ui(faulty), "ExpectedWinsPerDay", per_day, "MinerBalance",
                           json_string_value(json_object_get(rs, "Balance")), "PreCommit", json_string_value(json_object_get(st, "PreCommitDeposits")),
                           "Locked", json_string_value(json_object_get(st, "LockedFunds")), "Available", json_string_value(avj), "WorkerBalance",
-                          json_string_value(wb), "MarketEscrow", "0", "MarketLocked", "0");
+                          json_string_value(wb), "MarketEscrow", json_string_value(json_object_get(mb, "Escrow")), "MarketLocked",
+                          json_string_value(json_object_get(mb, "Locked")));
     miner_print_json(o);
     json_decref(o);
   } else {
@@ -302,10 +306,10 @@ int miner_cmd_info(int argc, char **argv) {
     if (per_day > 0) printf("Expected block win rate: %.4f/day (every %.3gs)\n", per_day, 86400.0 / per_day);
     else printf("Expected block win rate: 0/day (no power)\n");
     printf("\nMiner Balance: %s\n\tPreCommit:   %s\n\tLocked:      %s\n\tAvailable:   %s\n", bl, pc, lk, av);
-    printf("Worker Balance: %s\nMarket (Escrow):  0\nMarket (Locked):  0\n", wbs);
+    printf("Worker Balance: %s\nMarket (Escrow):  %s\nMarket (Locked):  %s\n", wbs, me, ml);
   }
   mpz_clears(raw, qa, traw, tqa, committed, faulty, proving, NULL);
-  json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb), json_decref(np);
+  json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb), json_decref(np), json_decref(mb);
   return view_end(&v, 0);
 }
 
@@ -516,5 +520,35 @@ int miner_cmd_storage_list(int argc, char **argv) {
     else if (json_integer_value(json_object_get(e, "ID")) > 0) printf("\tHeartbeat: never\n");
   }
   json_decref(list);
+  return view_end(&v, 0);
+}
+
+int miner_cmd_storage_deals_list(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {0};
+  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner storage-deals list", "[--json]",
+                      "The storage deals this miner took: client, piece, state, deal ID and sector.", NEED_MINER);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  json_t *deals = miner_call(&v, "MarketListDeals", NULL, &err), *d;
+  if (!deals) return view_end(&v, miner_fail(&err));
+  if (v.json) {
+    miner_print_json(deals);
+    json_decref(deals);
+    return view_end(&v, 0);
+  }
+  printf("%-64s  %6s  %-24s  %-8s  %6s  %-8s  %s\n", "ProposalCid", "DealId", "State", "Client", "Sector", "Verified", "Size");
+  size_t i;
+  json_array_foreach(deals, i, d) {
+    char size[32], client[ST_ADDR_STR_MAX];
+    st_size_str((double)json_integer_value(json_object_get(d, "PieceSize")), "B", size, sizeof size);
+    snprintf(client, sizeof client, "%.12s", json_string_value(json_object_get(d, "Client")));
+    printf("%-64s  %6lld  %-24s  %-8s  %6lld  %-8s  %s\n", json_string_value(json_object_get(d, "ProposalCid")),
+           (long long)json_integer_value(json_object_get(d, "DealID")), json_string_value(json_object_get(d, "State")), client,
+           (long long)json_integer_value(json_object_get(d, "SectorNumber")), json_is_true(json_object_get(d, "Verified")) ? "true" : "false", size);
+    const char *msg = json_string_value(json_object_get(d, "Message"));
+    if (msg && *msg) printf("    %s\n", msg);
+  }
+  json_decref(deals);
   return view_end(&v, 0);
 }

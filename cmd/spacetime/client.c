@@ -21,10 +21,8 @@
 #include "rpc/st_jwt.h"
 #include "rpc/st_rpc_client.h"
 
-#define REPO_FLAG ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the node's repo (default ~/.spacetime; $FULLNODE_API_INFO wins)")
-#define JSON_FLAG ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")
 
-static int connect_node(st_cli *cli, st_rpc_client **out) {
+int client_connect(st_cli *cli, st_rpc_client **out) {
   char repo[4096];
   const st_flag *f = st_cli_flag(cli, "repo");
   const char *home = getenv("HOME");
@@ -36,8 +34,7 @@ static int connect_node(st_cli *cli, st_rpc_client **out) {
   return 0;
 }
 
-/* Calls method; on failure prints the error and returns 1. */
-static int call(st_rpc_client *c, const char *method, json_t *params, json_t **result) {
+int client_call(st_rpc_client *c, const char *method, json_t *params, json_t **result) {
   st_err err;
   if (!st_rpc_client_call(c, method, params, result, &err)) return 0;
   st_rpc_client_close(c);
@@ -46,10 +43,10 @@ static int call(st_rpc_client *c, const char *method, json_t *params, json_t **r
   return st_cli_fail("%s", err.msg);
 }
 
-static int start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary, st_rpc_client **c) {
+int client_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary, st_rpc_client **c) {
   int rc = st_cli_start(cli, argc, argv, maxpos, cmd, args, summary);
   if (rc >= 0) return rc;
-  return connect_node(cli, c) ? 1 : -1;
+  return client_connect(cli, c) ? 1 : -1;
 }
 
 static void print_indented(json_t *v) {
@@ -92,7 +89,7 @@ static int chain_list(int argc, char **argv) {
                      ST_FLAG("height", ST_FLAG_VALUE, "H", "end at this height (default: the head)")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
   st_rpc_client *c;
-  int rc = start(&cli, argc, argv, 0, "spacetime chain list", "[--count N] [--height H] [--json]",
+  int rc = client_start(&cli, argc, argv, 0, "spacetime chain list", "[--count N] [--height H] [--json]",
                  "Print the chain's tipsets, oldest first: height, time and each block with its miner.", &c);
   if (rc >= 0) return rc;
   uint64_t count = 30, height = 0;
@@ -100,7 +97,7 @@ static int chain_list(int argc, char **argv) {
   if (st_cli_has(&cli, "count") && st_parse_u64(st_cli_flag(&cli, "count")->value, "--count", &count, &err)) return st_cli_fail("%s", err.msg);
   if (st_cli_has(&cli, "height") && st_parse_u64(st_cli_flag(&cli, "height")->value, "--height", &height, &err)) return st_cli_fail("%s", err.msg);
   json_t *ts;
-  if (st_cli_has(&cli, "height") ? call(c, "ChainGetTipSetByHeight", json_pack("[I []]", (json_int_t)height), &ts) : call(c, "ChainHead", NULL, &ts))
+  if (st_cli_has(&cli, "height") ? client_call(c, "ChainGetTipSetByHeight", json_pack("[I []]", (json_int_t)height), &ts) : client_call(c, "ChainHead", NULL, &ts))
     return 1;
   if (!count) json_decref(ts);
   json_t *list = json_array();
@@ -108,7 +105,7 @@ static int chain_list(int argc, char **argv) {
     json_array_insert_new(list, 0, ts); /* the list holds it from here */
     const json_t *parents = json_object_get(json_array_get(json_object_get(ts, "Blocks"), 0), "Parents");
     if (json_array_size(list) >= count || !json_array_size(parents)) break;
-    if (call(c, "ChainGetTipSet", json_pack("[O]", parents), &ts)) {
+    if (client_call(c, "ChainGetTipSet", json_pack("[O]", parents), &ts)) {
       json_decref(list);
       return 1;
     }
@@ -129,10 +126,10 @@ static int chain_head(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, JSON_FLAG};
   st_cli cli = {flags, 2, {0}, 0, false};
   st_rpc_client *c;
-  int rc = start(&cli, argc, argv, 0, "spacetime chain head", "[--json]", "Print the CIDs of the head tipset's blocks.", &c);
+  int rc = client_start(&cli, argc, argv, 0, "spacetime chain head", "[--json]", "Print the CIDs of the head tipset's blocks.", &c);
   if (rc >= 0) return rc;
   json_t *ts;
-  if (call(c, "ChainHead", NULL, &ts)) return 1;
+  if (client_call(c, "ChainHead", NULL, &ts)) return 1;
   st_rpc_client_close(c);
   if (st_cli_has(&cli, "json")) {
     st_json_print(ts);
@@ -150,14 +147,14 @@ static int print_by_cid(int argc, char **argv, const char *cmd, const char *meth
   st_flag flags[] = {REPO_FLAG};
   st_cli cli = {flags, 1, {0}, 0, false};
   st_rpc_client *c;
-  int rc = start(&cli, argc, argv, 1, cmd, "CID", summary, &c);
+  int rc = client_start(&cli, argc, argv, 1, cmd, "CID", summary, &c);
   if (rc >= 0) return rc;
   st_cid cid;
   st_err err;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want a CID (run '%s --help')", cmd);
   if (st_cid_parse(cli.pos[0], &cid, &err)) return st_rpc_client_close(c), st_cli_fail("%s", err.msg);
   json_t *r;
-  if (call(c, method, json_pack("[{ss}]", "/", cli.pos[0]), &r)) return 1;
+  if (client_call(c, method, json_pack("[{ss}]", "/", cli.pos[0]), &r)) return 1;
   st_rpc_client_close(c);
   print_indented(r);
   return 0;
@@ -201,14 +198,14 @@ static int simple(int argc, char **argv, const char *cmd, const char *args, cons
   st_flag flags[] = {REPO_FLAG, JSON_FLAG};
   st_cli cli = {flags, 2, {0}, 0, false};
   st_rpc_client *c;
-  int rc = start(&cli, argc, argv, npos, cmd, args, summary, &c);
+  int rc = client_start(&cli, argc, argv, npos, cmd, args, summary, &c);
   if (rc >= 0) return rc;
   if (cli.npos != npos) return st_rpc_client_close(c), st_cli_fail("wrong arguments (run '%s --help')", cmd);
   json_t *params = json_array();
   for (int i = 0; i < npos; i++) json_array_append_new(params, json_string(cli.pos[i]));
   if (fmt) json_array_append_new(params, json_string(fmt));
   json_t *r;
-  if (call(c, method, params, &r)) return 1;
+  if (client_call(c, method, params, &r)) return 1;
   st_rpc_client_close(c);
   if (st_cli_has(&cli, "json")) {
     st_json_print(json_pack("{so}", "result", r));
@@ -245,11 +242,11 @@ static int wallet_export(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG};
   st_cli cli = {flags, 1, {0}, 0, false};
   st_rpc_client *c;
-  int rc = start(&cli, argc, argv, 1, "spacetime wallet export", "ADDR", "Print a key in Lotus's export format (hex of the KeyInfo JSON).", &c);
+  int rc = client_start(&cli, argc, argv, 1, "spacetime wallet export", "ADDR", "Print a key in Lotus's export format (hex of the KeyInfo JSON).", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the address to export");
   json_t *r;
-  if (call(c, "WalletExport", json_pack("[s]", cli.pos[0]), &r)) return 1;
+  if (client_call(c, "WalletExport", json_pack("[s]", cli.pos[0]), &r)) return 1;
   st_rpc_client_close(c);
   const json_t *pk = json_object_get(r, "PrivateKey");
   st_buf raw = ST_BUF_INIT, out = ST_BUF_INIT;
@@ -276,7 +273,7 @@ static int wallet_import(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG};
   st_cli cli = {flags, 1, {0}, 0, false};
   st_rpc_client *c;
-  int rc = start(&cli, argc, argv, 1, "spacetime wallet import", "[FILE|-]", "Import a key in Lotus's export format (from a file or standard input).", &c);
+  int rc = client_start(&cli, argc, argv, 1, "spacetime wallet import", "[FILE|-]", "Import a key in Lotus's export format (from a file or standard input).", &c);
   if (rc >= 0) return rc;
   const char *path = cli.npos ? cli.pos[0] : "-";
   st_buf text = ST_BUF_INIT, b64 = ST_BUF_INIT;
@@ -293,7 +290,7 @@ static int wallet_import(int argc, char **argv) {
   json_t *params = json_pack("[{ss ss}]", "Type", "secp256k1", "PrivateKey", st_buf_cstr(&b64));
   st_secure_zero(b64.data, b64.len);
   st_buf_free(&b64);
-  if (call(c, "WalletImport", params, &r)) return 1;
+  if (client_call(c, "WalletImport", params, &r)) return 1;
   st_rpc_client_close(c);
   printf("imported key %s\n", json_string_value(r));
   json_decref(r);
@@ -318,7 +315,7 @@ int st_cmd_send(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, JSON_FLAG, ST_FLAG("from", ST_FLAG_VALUE, "ADDR", "the sender (default: the wallet's default address)")};
   st_cli cli = {flags, 3, {0}, 0, false};
   st_rpc_client *c;
-  int rc = start(&cli, argc, argv, 2, "spacetime send", "TO AMOUNT [--from ADDR]", "Send AMOUNT FIL to TO; prints the message CID.", &c);
+  int rc = client_start(&cli, argc, argv, 2, "spacetime send", "TO AMOUNT [--from ADDR]", "Send AMOUNT FIL to TO; prints the message CID.", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 2) return st_rpc_client_close(c), st_cli_fail("want TO and AMOUNT, e.g. 'spacetime send t01001 1.5'");
   st_address to;
@@ -334,7 +331,7 @@ int st_cmd_send(int argc, char **argv) {
   mpz_clear(value);
   json_t *from = NULL;
   if (st_cli_has(&cli, "from")) from = json_string(st_cli_flag(&cli, "from")->value);
-  else if (call(c, "WalletDefaultAddress", NULL, &from)) {
+  else if (client_call(c, "WalletDefaultAddress", NULL, &from)) {
     free(atto);
     return 1;
   }
@@ -343,7 +340,7 @@ int st_cmd_send(int argc, char **argv) {
   free(atto);
   json_decref(from);
   json_t *r;
-  if (call(c, "MpoolPushMessage", json_pack("[o n]", msg), &r)) return 1;
+  if (client_call(c, "MpoolPushMessage", json_pack("[o n]", msg), &r)) return 1;
   st_rpc_client_close(c);
   if (st_cli_has(&cli, "json")) st_json_print(r);
   else {
@@ -357,10 +354,10 @@ static int mpool_pending(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG};
   st_cli cli = {flags, 1, {0}, 0, false};
   st_rpc_client *c;
-  int rc = start(&cli, argc, argv, 0, "spacetime mpool pending", "", "Print the messages waiting in the pool, as JSON (one per line).", &c);
+  int rc = client_start(&cli, argc, argv, 0, "spacetime mpool pending", "", "Print the messages waiting in the pool, as JSON (one per line).", &c);
   if (rc >= 0) return rc;
   json_t *r;
-  if (call(c, "MpoolPending", json_pack("[[]]"), &r)) return 1;
+  if (client_call(c, "MpoolPending", json_pack("[[]]"), &r)) return 1;
   st_rpc_client_close(c);
   size_t i;
   json_t *m;
@@ -380,12 +377,12 @@ static int state_get_actor(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, JSON_FLAG};
   st_cli cli = {flags, 2, {0}, 0, false};
   st_rpc_client *c;
-  int rc = start(&cli, argc, argv, 1, "spacetime state get-actor", "ADDR [--json]", "Print an actor: balance, nonce, code and head.", &c);
+  int rc = client_start(&cli, argc, argv, 1, "spacetime state get-actor", "ADDR [--json]", "Print an actor: balance, nonce, code and head.", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the actor's address");
   json_t *r, *id;
-  if (call(c, "StateGetActor", json_pack("[s []]", cli.pos[0]), &r)) return 1;
-  if (call(c, "StateLookupID", json_pack("[s []]", cli.pos[0]), &id)) {
+  if (client_call(c, "StateGetActor", json_pack("[s []]", cli.pos[0]), &r)) return 1;
+  if (client_call(c, "StateLookupID", json_pack("[s []]", cli.pos[0]), &id)) {
     json_decref(r);
     return 1;
   }
@@ -412,11 +409,11 @@ static int state_lookup(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, ST_FLAG("reverse", ST_FLAG_BOOL, NULL, "print the key address of an ID address instead")};
   st_cli cli = {flags, 2, {0}, 0, false};
   st_rpc_client *c;
-  int rc = start(&cli, argc, argv, 1, "spacetime state lookup", "ADDR [--reverse]", "Print the ID address of an address (or the key address of an ID).", &c);
+  int rc = client_start(&cli, argc, argv, 1, "spacetime state lookup", "ADDR [--reverse]", "Print the ID address of an address (or the key address of an ID).", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the address");
   json_t *r;
-  if (call(c, st_cli_has(&cli, "reverse") ? "StateAccountKey" : "StateLookupID", json_pack("[s []]", cli.pos[0]), &r)) return 1;
+  if (client_call(c, st_cli_has(&cli, "reverse") ? "StateAccountKey" : "StateLookupID", json_pack("[s []]", cli.pos[0]), &r)) return 1;
   st_rpc_client_close(c);
   printf("%s\n", json_string_value(r));
   json_decref(r);
@@ -432,14 +429,14 @@ static int auth_create_token(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, ST_FLAG("perm", ST_FLAG_VALUE, "PERM", "read, write, sign or admin (each includes the ones before it)")};
   st_cli cli = {flags, 2, {0}, 0, false};
   st_rpc_client *c;
-  int rc = start(&cli, argc, argv, 0, "spacetime auth create-token", "--perm PERM", "Print a new API token.", &c);
+  int rc = client_start(&cli, argc, argv, 0, "spacetime auth create-token", "--perm PERM", "Print a new API token.", &c);
   if (rc >= 0) return rc;
   unsigned perm;
   st_err err;
   if (!st_cli_has(&cli, "perm")) return st_rpc_client_close(c), st_cli_fail("--perm is required: read, write, sign or admin");
   if (st_perm_parse(st_cli_flag(&cli, "perm")->value, &perm, &err)) return st_rpc_client_close(c), st_cli_fail("--perm: %s", err.msg);
   json_t *r;
-  if (call(c, "AuthNew", json_pack("[o]", st_perms_to_json(st_perm_upto(perm))), &r)) return 1;
+  if (client_call(c, "AuthNew", json_pack("[o]", st_perms_to_json(st_perm_upto(perm))), &r)) return 1;
   st_rpc_client_close(c);
   st_buf jwt = ST_BUF_INIT;
   st_code code = json_is_string(r) ? st_base64_decode(json_string_value(r), json_string_length(r), true, &jwt, &err)

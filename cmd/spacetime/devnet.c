@@ -225,18 +225,21 @@ static st_code make_genesis(devnet *d, st_err *err) {
   }
   if (code) return code;
   char accounts[MAX_MINERS + 1][ST_ADDR_STR_MAX + 8];
-  char *argv[8 + 2 * (MAX_MINERS + 1) + 1];
+  char *argv[10 + 2 * (MAX_MINERS + 1) + 1];
   int n = 0;
   prog(d, "spacetime", exe);
   snprintf(out, sizeof out, "%s/genesis.json", d->dir);
   argv[n++] = exe, argv[n++] = "genesis", argv[n++] = "new", argv[n++] = "--network", argv[n++] = d->network, argv[n++] = "--out", argv[n++] = out;
+  argv[n++] = "--verifreg-root", argv[n++] = "100"; /* the producer (t0100) adds verifiers */
   for (uint64_t i = 0; i <= d->nminers; i++) {
     snprintf(accounts[i], sizeof accounts[i], "%s=1000", i ? d->m[i - 1].owner : d->producer);
     argv[n++] = "--account", argv[n++] = accounts[i];
   }
   argv[n] = NULL;
   code = run_step(d, "spacetime genesis new", argv, err);
-  if (!code) say(d, "genesis: %s (network %s; producer %s and %llu owner(s), 1000 FIL each)", out, d->network, d->producer, (unsigned long long)d->nminers);
+  if (!code)
+    say(d, "genesis: %s (network %s; producer %s, also the verified registry's root key, and %llu owner(s), 1000 FIL each)", out, d->network,
+        d->producer, (unsigned long long)d->nminers);
   return code;
 }
 
@@ -427,6 +430,9 @@ static void print_next(const devnet *d) {
   printf("  %s/spacetime-miner doctor --repo %s --node-repo %s\n", d->bin, m, d->node);
   printf("  %s/spacetime chain list --repo %s\n", d->bin, d->node);
   printf("  tail -f %s/poster-1.log\n", d->logs);
+  printf("To store a file as a verified deal (README, 'Storing data'; the root key is %s):\n", d->producer);
+  printf("  %s/spacetime filplus add-verifier --repo %s --from %s VERIFIER 1048576\n", d->bin, d->node, d->producer);
+  printf("  %s/spacetime client deal --repo %s --miner %s --price 0 --duration 1500 --verified FILE\n", d->bin, d->node, d->m[0].actor);
   if (d->explorer[0]) printf("and open the explorer: %s/\n", d->explorer);
   printf("Ctrl-C stops every process; 'spacetime devnet --dir %s' starts the same cluster again.\n\n", d->dir);
   fflush(stdout);

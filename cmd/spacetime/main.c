@@ -22,6 +22,8 @@ static const struct {
     {"mpool", st_cmd_mpool, "the message pool: pending"},
     {"state", st_cmd_state, "read actors: get-actor, lookup"},
     {"auth", st_cmd_auth, "API tokens: create-token"},
+    {"client", st_cmd_client, "storage deals: import, deal, list-deals, retrieve, add-balance, balance"},
+    {"filplus", st_cmd_filplus, "the verified registry: add-verifier, grant-datacap, check-client-datacap, check-verifier"},
     {"util", st_cmd_util, "encode and inspect Filecoin formats: addresses, CIDs, CBOR, bitfields"},
 };
 

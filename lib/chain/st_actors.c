@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chain/st_deadline.h"
+#include "chain/st_market.h"
 #include "chain/st_rand.h"
 #include "codec/st_cbor.h"
 #include "codec/st_token.h"
@@ -54,8 +55,7 @@ st_code st_actors_load_power(const st_vm_env *env, st_state *s, st_power_state *
   return code;
 }
 
-/* Stores the encoded object and points the actor at it. */
-static st_code store_head(st_vm *vm, uint64_t id, const st_buf *b, int64_t *gas, st_err *err) {
+st_code st_actors_store_head(st_vm *vm, uint64_t id, const st_buf *b, int64_t *gas, st_err *err) {
   st_code code = st_buf_status(b, err);
   st_cid cid;
   if (!code) {
@@ -73,7 +73,7 @@ static st_code store_head(st_vm *vm, uint64_t id, const st_buf *b, int64_t *gas,
 static st_code save_miner(st_vm *vm, uint64_t id, const st_miner_state *m, int64_t *gas, st_err *err) {
   st_buf b = ST_BUF_INIT;
   st_miner_state_encode(m, &b);
-  st_code code = store_head(vm, id, &b, gas, err);
+  st_code code = st_actors_store_head(vm, id, &b, gas, err);
   st_buf_free(&b);
   return code;
 }
@@ -81,7 +81,7 @@ static st_code save_miner(st_vm *vm, uint64_t id, const st_miner_state *m, int64
 static st_code save_power(st_vm *vm, const st_power_state *p, int64_t *gas, st_err *err) {
   st_buf b = ST_BUF_INIT;
   st_power_state_encode(p, &b);
-  st_code code = store_head(vm, ST_ID_POWER, &b, gas, err);
+  st_code code = st_actors_store_head(vm, ST_ID_POWER, &b, gas, err);
   st_buf_free(&b);
   return code;
 }
@@ -343,6 +343,39 @@ int64_t st_miner_withdraw_balance(st_vm_call *c) {
   return exit;
 }
 
+int64_t st_miner_change_multiaddrs(st_vm_call *c) {
+  reader rd;
+  reader_init(&rd, c->msg);
+  uint64_t n = 0;
+  st_code code = st_cbor_expect_array(&rd.r, 1, "ChangeMultiaddrsParams");
+  if (!code) code = st_cbor_read_array(&rd.r, &n);
+  if (!code && n > ST_MINER_MAX_MULTIADDRS) code = st_err_set(&rd.err, ST_EINVAL, "%llu multiaddrs: at most %d", (unsigned long long)n, ST_MINER_MAX_MULTIADDRS);
+  const uint8_t *addrs[ST_MINER_MAX_MULTIADDRS];
+  size_t lens[ST_MINER_MAX_MULTIADDRS];
+  for (uint64_t i = 0; i < n && !code; i++) {
+    code = st_cbor_read_bytes(&rd.r, &addrs[i], &lens[i]);
+    if (!code && (!lens[i] || lens[i] > 256)) code = st_err_set(&rd.err, ST_EINVAL, "multiaddr %llu is %zu bytes (1 to 256)", (unsigned long long)i, lens[i]);
+  }
+  if (!code) code = st_cbor_finish(&rd.r);
+  if (code) return bad_params(c, &rd, "ChangeMultiaddrs");
+  miner_ctx mc = {0};
+  int64_t exit = load_for_call(c, &mc);
+  if (exit) return exit;
+  exit = require_caller(c, &mc.m, true, "ChangeMultiaddrs");
+  if (!exit) {
+    for (size_t i = 0; i < mc.m.nmultiaddrs; i++) st_buf_free(&mc.m.multiaddrs[i]);
+    mc.m.nmultiaddrs = 0;
+    for (uint64_t i = 0; i < n; i++) {
+      st_buf_init(&mc.m.multiaddrs[i]);
+      st_buf_append(&mc.m.multiaddrs[i], addrs[i], lens[i]);
+      mc.m.nmultiaddrs++;
+    }
+    exit = commit_miner(c, &mc.m, false);
+  }
+  st_miner_state_free(&mc.m);
+  return exit;
+}
+
 /* ---------------------------------------------------------------- sectors */
 
 /* The zero-data comm_d of a sector size: a committed-capacity sector's. */
@@ -364,21 +397,33 @@ int64_t st_miner_precommit_sector(st_vm_call *c) {
   uint64_t number = 0, ndeals = 0, tmp;
   st_cid sealed;
   bool replace = false;
+  st_bitfield deals = ST_BITFIELD_INIT;
   st_code code = st_cbor_expect_array(&rd.r, 10, "PreCommitSectorParams");
   if (!code) code = st_cbor_read_int(&rd.r, &seal_proof);
   if (!code) code = st_cbor_read_uint(&rd.r, &number);
   if (!code) code = st_cbor_read_cid(&rd.r, &sealed);
   if (!code) code = st_cbor_read_int(&rd.r, &rand_epoch);
   if (!code) code = st_cbor_read_array(&rd.r, &ndeals);
-  for (uint64_t i = 0; i < ndeals && !code; i++) code = st_cbor_read_uint(&rd.r, &tmp);
+  if (!code && ndeals > 256) code = st_err_set(&rd.err, ST_EINVAL, "%llu DealIDs: at most 256", (unsigned long long)ndeals);
+  for (uint64_t i = 0; i < ndeals && !code; i++) {
+    code = st_cbor_read_uint(&rd.r, &tmp);
+    if (!code && st_bitfield_has(&deals, tmp)) code = st_err_set(&rd.err, ST_EINVAL, "DealIDs lists deal %llu twice", (unsigned long long)tmp);
+    if (!code) code = st_bitfield_set(&deals, tmp, &rd.err);
+  }
   if (!code) code = st_cbor_read_int(&rd.r, &expiration);
   if (!code) code = st_cbor_read_bool(&rd.r, &replace);
   for (int i = 0; i < 3 && !code; i++) code = st_cbor_read_uint(&rd.r, &tmp);
   if (!code) code = st_cbor_finish(&rd.r);
-  if (code) return bad_params(c, &rd, "PreCommitSector");
+  if (code) {
+    st_bitfield_free(&deals);
+    return bad_params(c, &rd, "PreCommitSector");
+  }
   miner_ctx mc = {0};
   int64_t exit = load_for_call(c, &mc);
-  if (exit) return exit;
+  if (exit) {
+    st_bitfield_free(&deals);
+    return exit;
+  }
   st_miner_state *m = &mc.m;
   const st_sector_info *info = st_sector_by_seal_proof((int)seal_proof);
   uint8_t comm_r[32];
@@ -401,15 +446,14 @@ int64_t st_miner_precommit_sector(st_vm_call *c) {
   if (!exit && (rand_epoch >= vm->epoch || rand_epoch < vm->epoch - vm->net->max_prove_commit_duration))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: SealRandEpoch %lld must be in [%lld, %lld)", (long long)rand_epoch,
                        (long long)(vm->epoch - vm->net->max_prove_commit_duration), (long long)vm->epoch);
-  if (!exit && ndeals)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: %llu deal IDs given, but no deal exists until the storage market lands: only committed-capacity sectors",
-                       (unsigned long long)ndeals);
   if (!exit && replace) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: ReplaceCapacity is not supported");
   int64_t min_exp = vm->epoch + vm->net->max_prove_commit_duration + vm->net->proving_period;
   int64_t max_exp = vm->epoch + 5 * 365 * epochs_per_day(vm->net);
   if (!exit && (expiration <= min_exp || expiration > max_exp))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: Expiration %lld must be in (%lld, %lld]", (long long)expiration, (long long)min_exp,
                        (long long)max_exp);
+  uint8_t comm_d[32];
+  if (!exit && ndeals) exit = st_market_verify_deals(c, "PreCommitSector", c->to, &deals, m->sector_size, expiration, comm_d);
   if (!exit) {
     available_balance(c, m, avail);
     if (mpz_cmp_si(avail, vm->net->sector_pledge) < 0) {
@@ -427,11 +471,15 @@ int64_t st_miner_precommit_sector(st_vm_call *c) {
     p->expiration = expiration;
     mpz_set_si(p->deposit, vm->net->sector_pledge);
     p->precommit_epoch = vm->epoch;
+    st_bitfield_free(&p->deals);
+    p->deals = deals;
+    deals = (st_bitfield)ST_BITFIELD_INIT;
     mpz_add(m->precommit_deposits, m->precommit_deposits, p->deposit);
     if (st_bitfield_set(&m->allocated, number, NULL)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
   }
   if (!exit) exit = commit_miner(c, m, false);
   mpz_clear(avail);
+  st_bitfield_free(&deals);
   st_miner_state_free(m);
   return exit;
 }
@@ -523,6 +571,9 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
   if (!exit && (randomness(vm, false, ST_DST_SEAL, p->seal_rand_epoch, c->to, pub.ticket, &err) ||
                 randomness(vm, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, c->to, pub.seed, &err) || cc_comm_d(m->sector_size, pub.comm_d, &err)))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "ProveCommitSector: %s", err.msg);
+  /* a sector with deals holds their pieces: its comm_d is theirs (ComputeDataCommitment) */
+  if (!exit && st_bitfield_count(&p->deals))
+    exit = st_market_verify_deals(c, "ProveCommitSector", c->to, &p->deals, m->sector_size, p->expiration, pub.comm_d);
   st_rand_to_fr(pub.ticket); /* the proofs take the ticket and seed as field elements */
   st_rand_to_fr(pub.seed);
   if (!exit) {
@@ -540,13 +591,14 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
     s->sealed_cid = p->sealed_cid;
     s->activation = vm->epoch;
     s->expiration = p->expiration;
-    mpz_set(s->deal_weight, p->deal_weight);
-    mpz_set(s->verified_deal_weight, p->verified_deal_weight);
+    exit = st_market_activate_deals(c, &p->deals, number, s->deal_weight, s->verified_deal_weight);
+    s->deals = p->deals;
+    p->deals = (st_bitfield)ST_BITFIELD_INIT;
     mpz_set(s->initial_pledge, p->deposit);
     mpz_sub(m->precommit_deposits, m->precommit_deposits, p->deposit);
     mpz_add(m->locked_funds, m->locked_funds, p->deposit);
     st_miner_remove_precommit(m, number);
-    if (assign_sector(m, vm->net, vm->epoch, number, &dl, &part, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
+    if (!exit && assign_sector(m, vm->net, vm->epoch, number, &dl, &part, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
   }
   if (!exit) exit = commit_miner(c, m, true);
   st_miner_state_free(m);
@@ -877,16 +929,20 @@ static st_code terminate(st_vm *vm, uint64_t id, st_miner_state *m, st_partition
   uint64_t n;
   mpz_t total;
   mpz_init(total);
+  st_bitfield deals = ST_BITFIELD_INIT;
   st_bitfield_iter_init(&it, sectors);
-  while (st_bitfield_iter_next(&it, &n)) {
+  while (st_bitfield_iter_next(&it, &n) && !code) {
     st_sector_onchain *s = st_miner_sector(m, n);
     if (!s) continue;
     mpz_add(total, total, s->initial_pledge);
+    if (burn_pledge) code = st_bitfield_union(&deals, &s->deals, &deals, err); /* ended early: its deals are slashed */
     st_miner_remove_sector(m, n);
   }
+  if (!code) code = st_market_sectors_terminated(vm, id, &deals, vm->epoch, err);
+  st_bitfield_free(&deals);
   if (mpz_cmp(total, m->locked_funds) > 0) mpz_set(total, m->locked_funds);
   mpz_sub(m->locked_funds, m->locked_funds, total);
-  if (burn_pledge) code = burn(vm, id, total, err);
+  if (burn_pledge && !code) code = burn(vm, id, total, err);
   st_bitfield_union(&pt->terminated, sectors, &pt->terminated, NULL);
   st_bitfield_subtract(&pt->faults, sectors, &pt->faults, NULL);
   st_bitfield_subtract(&pt->recoveries, sectors, &pt->recoveries, NULL);
@@ -964,7 +1020,8 @@ static st_code expire_precommits(st_vm *vm, uint64_t id, st_miner_state *m, int6
 
 st_code st_actors_cron(st_vm *vm, int64_t epoch, st_err *err) {
   if (!vm->env) return ST_OK;
-  st_code code = ST_OK;
+  st_code code = st_market_cron(vm, epoch, err);
+  if (code) return code;
   /* collect the miners first: terminating and burning changes the actor array */
   uint64_t *ids = NULL;
   size_t n = 0;

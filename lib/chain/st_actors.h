@@ -33,6 +33,7 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c);
 int64_t st_miner_declare_faults(st_vm_call *c);
 int64_t st_miner_declare_faults_recovered(st_vm_call *c);
 int64_t st_miner_withdraw_balance(st_vm_call *c);
+int64_t st_miner_change_multiaddrs(st_vm_call *c);
 
 /* The reward actor pays a block's miner network block_reward x win_count (what is left of its
  * balance if less). Called once per block of a tipset, after its messages. */
@@ -42,6 +43,9 @@ st_code st_actors_award_block(st_vm *vm, uint64_t miner, int64_t win_count, st_e
  * maximum age are terminated, expired sectors and pre-commits are removed, the proving period
  * rolls over after the last deadline, and a pending worker change takes effect. */
 st_code st_actors_cron(st_vm *vm, int64_t epoch, st_err *err);
+
+/* Stores the encoded object b and points actor id at it (gas, if given, pays for the bytes). */
+st_code st_actors_store_head(st_vm *vm, uint64_t id, const st_buf *b, int64_t *gas, st_err *err);
 
 /* Reading state (for the chain's election checks and the API). env may be the one a VM uses. */
 st_code st_actors_load_miner(const st_vm_env *env, st_state *s, uint64_t miner, st_miner_state *out, st_err *err);

@@ -1587,6 +1587,8 @@ typedef struct env_read {
   uint64_t id;
   st_miner_state *miner;
   st_power_state *power;
+  st_market_state *market;
+  st_verifreg_state *verifreg;
   bool beacon;
   int64_t dst, round;
   const uint8_t *entropy;
@@ -1659,6 +1661,28 @@ static st_code do_power(env_read *r, chain_env *env, st_state *state, st_err *er
 st_code st_chain_power_state(st_chain *c, const st_tipset_key *key, st_power_state *out, st_err *err) {
   st_power_state_init(out);
   env_read r = {.key = key, .fn = do_power, .power = out};
+  return env_read_run(c, &r, err);
+}
+
+static st_code do_market(env_read *r, chain_env *env, st_state *state, st_err *err) {
+  st_market_state_free(r->market);
+  return st_market_load(&env->env, state, r->market, err);
+}
+
+st_code st_chain_market_state(st_chain *c, const st_tipset_key *key, st_market_state *out, st_err *err) {
+  st_market_state_init(out);
+  env_read r = {.key = key, .fn = do_market, .market = out};
+  return env_read_run(c, &r, err);
+}
+
+static st_code do_verifreg(env_read *r, chain_env *env, st_state *state, st_err *err) {
+  st_verifreg_state_free(r->verifreg);
+  return st_verifreg_load(&env->env, state, r->verifreg, err);
+}
+
+st_code st_chain_verifreg_state(st_chain *c, const st_tipset_key *key, st_verifreg_state *out, st_err *err) {
+  st_verifreg_state_init(out);
+  env_read r = {.key = key, .fn = do_verifreg, .verifreg = out};
   return env_read_run(c, &r, err);
 }
 

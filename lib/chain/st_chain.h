@@ -25,6 +25,7 @@
 
 #include "chain/st_chain_types.h"
 #include "chain/st_genesis.h"
+#include "chain/st_market.h"
 #include "chain/st_miner_state.h"
 #include "chain/st_mpool.h"
 #include "chain/st_network.h"
@@ -113,6 +114,9 @@ const uint8_t *st_chain_beacon_pub(const st_chain *c); /* 65 bytes */
 /* The state of miner id, or of the power actor, after key (NULL: the head). */
 st_code st_chain_miner_state(st_chain *c, const st_tipset_key *key, uint64_t id, st_miner_state *out, st_err *err);
 st_code st_chain_power_state(st_chain *c, const st_tipset_key *key, st_power_state *out, st_err *err);
+/* The market's and the verified registry's state at key (out is initialised either way). */
+st_code st_chain_market_state(st_chain *c, const st_tipset_key *key, st_market_state *out, st_err *err);
+st_code st_chain_verifreg_state(st_chain *c, const st_tipset_key *key, st_verifreg_state *out, st_err *err);
 /* Randomness as the VM draws it on key's chain (NULL: the head): from tickets, or from the
  * beacon entries the blocks carry. */
 st_code st_chain_randomness(st_chain *c, const st_tipset_key *key, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy,

@@ -3,11 +3,12 @@
  * Miner state, a CBOR array of 13:
  *   [owner, worker, pending_worker, pending_worker_epoch, sector_size, window_post_proof,
  *    peer_id, precommit_deposits, locked_funds, fee_debt, proving_period_start,
- *    allocated (RLE+), precommits, sectors, deadlines]  -- 15 items
+ *    allocated (RLE+), precommits, sectors, deadlines, multiaddrs]  -- 16 items
  *   precommit = [number, seal_proof, sealed_cid, seal_rand_epoch, expiration, deposit,
- *                precommit_epoch, deal_weight, verified_deal_weight]
+ *                precommit_epoch, deal_weight, verified_deal_weight, deal_ids (RLE+)]
  *   sector    = [number, seal_proof, sealed_cid, activation, expiration, deal_weight,
- *                verified_deal_weight, initial_pledge, fault_epoch]
+ *                verified_deal_weight, initial_pledge, fault_epoch, deal_ids (RLE+)]
+ *   multiaddrs = [bytes...], binary multiaddrs (ChangeMultiaddrs)
  *   deadline  = [[partition...], post_submissions]; partition = [sectors, faults, recoveries,
  *                terminated], each RLE+ bytes
  * Power state: [total_raw, total_qa, miners_above_min, [[miner, raw, qa]...]]. */
@@ -22,14 +23,22 @@
 static void precommit_init(st_precommit *p) {
   memset(p, 0, sizeof *p);
   mpz_inits(p->deposit, p->deal_weight, p->verified_deal_weight, NULL);
+  st_bitfield_init(&p->deals);
 }
-static void precommit_free(st_precommit *p) { mpz_clears(p->deposit, p->deal_weight, p->verified_deal_weight, NULL); }
+static void precommit_free(st_precommit *p) {
+  mpz_clears(p->deposit, p->deal_weight, p->verified_deal_weight, NULL);
+  st_bitfield_free(&p->deals);
+}
 static void sector_init(st_sector_onchain *s) {
   memset(s, 0, sizeof *s);
   mpz_inits(s->deal_weight, s->verified_deal_weight, s->initial_pledge, NULL);
   s->fault_epoch = -1;
+  st_bitfield_init(&s->deals);
 }
-static void sector_free(st_sector_onchain *s) { mpz_clears(s->deal_weight, s->verified_deal_weight, s->initial_pledge, NULL); }
+static void sector_free(st_sector_onchain *s) {
+  mpz_clears(s->deal_weight, s->verified_deal_weight, s->initial_pledge, NULL);
+  st_bitfield_free(&s->deals);
+}
 
 static void partition_free(st_partition *p) {
   st_bitfield_free(&p->sectors);
@@ -62,6 +71,7 @@ void st_miner_state_free(st_miner_state *m) {
     st_bitfield_free(&m->deadlines[d].post_submissions);
   }
   free(m->deadlines);
+  for (size_t i = 0; i < m->nmultiaddrs; i++) st_buf_free(&m->multiaddrs[i]);
   memset(m, 0, sizeof *m);
 }
 
@@ -76,7 +86,7 @@ static void put_bf(st_buf *b, const st_bitfield *bf) {
 }
 
 void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
-  st_cbor_put_array(b, 15);
+  st_cbor_put_array(b, 16);
   st_cbor_put_uint(b, m->owner);
   st_cbor_put_uint(b, m->worker);
   st_cbor_put_uint(b, m->pending_worker);
@@ -92,7 +102,7 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
   st_cbor_put_array(b, m->nprecommits);
   for (size_t i = 0; i < m->nprecommits; i++) {
     const st_precommit *p = &m->precommits[i];
-    st_cbor_put_array(b, 9);
+    st_cbor_put_array(b, 10);
     st_cbor_put_uint(b, p->number);
     st_cbor_put_int(b, p->seal_proof);
     st_cbor_put_cid(b, &p->sealed_cid);
@@ -102,11 +112,12 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
     st_cbor_put_int(b, p->precommit_epoch);
     st_cbor_put_bigint(b, p->deal_weight);
     st_cbor_put_bigint(b, p->verified_deal_weight);
+    put_bf(b, &p->deals);
   }
   st_cbor_put_array(b, m->nsectors);
   for (size_t i = 0; i < m->nsectors; i++) {
     const st_sector_onchain *s = &m->sectors[i];
-    st_cbor_put_array(b, 9);
+    st_cbor_put_array(b, 10);
     st_cbor_put_uint(b, s->number);
     st_cbor_put_int(b, s->seal_proof);
     st_cbor_put_cid(b, &s->sealed_cid);
@@ -116,6 +127,7 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
     st_cbor_put_bigint(b, s->verified_deal_weight);
     st_cbor_put_bigint(b, s->initial_pledge);
     st_cbor_put_int(b, s->fault_epoch);
+    put_bf(b, &s->deals);
   }
   st_cbor_put_array(b, m->ndeadlines);
   for (size_t d = 0; d < m->ndeadlines; d++) {
@@ -132,6 +144,8 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
     }
     put_bf(b, &dl->post_submissions);
   }
+  st_cbor_put_array(b, m->nmultiaddrs);
+  for (size_t i = 0; i < m->nmultiaddrs; i++) st_cbor_put_bytes(b, m->multiaddrs[i].data, m->multiaddrs[i].len);
 }
 
 static st_code read_bf(st_cbor_reader *r, st_bitfield *bf) {
@@ -155,7 +169,7 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
   const uint8_t *peer;
   size_t npeer;
   uint64_t n = 0;
-  code = st_cbor_expect_array(&r, 15, "miner state");
+  code = st_cbor_expect_array(&r, 16, "miner state");
   if (!code) code = st_cbor_read_uint(&r, &m->owner);
   if (!code) code = st_cbor_read_uint(&r, &m->worker);
   if (!code) code = st_cbor_read_uint(&r, &m->pending_worker);
@@ -178,7 +192,7 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
     st_precommit *p = &m->precommits[i];
     precommit_init(p);
     m->nprecommits++;
-    code = st_cbor_expect_array(&r, 9, "precommit");
+    code = st_cbor_expect_array(&r, 10, "precommit");
     if (!code) code = st_cbor_read_uint(&r, &p->number);
     if (!code) code = st_cbor_read_int(&r, &p->seal_proof);
     if (!code) code = st_cbor_read_cid(&r, &p->sealed_cid);
@@ -188,6 +202,7 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
     if (!code) code = st_cbor_read_int(&r, &p->precommit_epoch);
     if (!code) code = st_cbor_read_bigint(&r, p->deal_weight);
     if (!code) code = st_cbor_read_bigint(&r, p->verified_deal_weight);
+    if (!code) code = read_bf(&r, &p->deals);
     if (!code && i && p->number <= m->precommits[i - 1].number) code = st_err_set(err, ST_EINVAL, "precommits are not in sector order");
   }
   if (!code) code = read_items(&r, &n, len, "miner sectors");
@@ -196,7 +211,7 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
     st_sector_onchain *s = &m->sectors[i];
     sector_init(s);
     m->nsectors++;
-    code = st_cbor_expect_array(&r, 9, "sector");
+    code = st_cbor_expect_array(&r, 10, "sector");
     if (!code) code = st_cbor_read_uint(&r, &s->number);
     if (!code) code = st_cbor_read_int(&r, &s->seal_proof);
     if (!code) code = st_cbor_read_cid(&r, &s->sealed_cid);
@@ -206,6 +221,7 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
     if (!code) code = st_cbor_read_bigint(&r, s->verified_deal_weight);
     if (!code) code = st_cbor_read_bigint(&r, s->initial_pledge);
     if (!code) code = st_cbor_read_int(&r, &s->fault_epoch);
+    if (!code) code = read_bf(&r, &s->deals);
     if (!code && i && s->number <= m->sectors[i - 1].number) code = st_err_set(err, ST_EINVAL, "sectors are not in order");
   }
   if (!code) code = read_items(&r, &n, 4096, "miner deadlines");
@@ -227,6 +243,16 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
       if (!code) code = read_bf(&r, &pt->terminated);
     }
     if (!code) code = read_bf(&r, &dl->post_submissions);
+  }
+  if (!code) code = read_items(&r, &n, ST_MINER_MAX_MULTIADDRS, "miner multiaddrs");
+  for (uint64_t i = 0; i < n && !code; i++) {
+    const uint8_t *a;
+    size_t na;
+    st_buf_init(&m->multiaddrs[i]);
+    m->nmultiaddrs++;
+    code = st_cbor_read_bytes(&r, &a, &na);
+    if (!code) st_buf_append(&m->multiaddrs[i], a, na);
+    if (!code) code = st_buf_status(&m->multiaddrs[i], err);
   }
   if (!code) code = st_cbor_finish(&r);
   return code ? st_err_wrap(err, code, "miner state") : ST_OK;

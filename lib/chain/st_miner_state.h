@@ -34,7 +34,8 @@ typedef struct st_precommit {
   int64_t expiration;
   mpz_t deposit;
   int64_t precommit_epoch;
-  mpz_t deal_weight, verified_deal_weight; /* from activated deals only: zero until the market */
+  mpz_t deal_weight, verified_deal_weight; /* set at ProveCommit, from the activated deals */
+  st_bitfield deals; /* DealIDs: their pieces fill the sector in ascending order */
 } st_precommit;
 
 /* miner.SectorOnChainInfo */
@@ -46,6 +47,7 @@ typedef struct st_sector_onchain {
   mpz_t deal_weight, verified_deal_weight;
   mpz_t initial_pledge;
   int64_t fault_epoch; /* when it last became faulty; -1 when it is not */
+  st_bitfield deals;   /* DealIDs */
 } st_sector_onchain;
 
 typedef struct st_partition {
@@ -57,6 +59,8 @@ typedef struct st_deadline_state {
   size_t npartitions;
   st_bitfield post_submissions; /* partitions proven in the current period */
 } st_deadline_state;
+
+#define ST_MINER_MAX_MULTIADDRS 8
 
 typedef struct st_miner_state {
   uint64_t owner, worker;        /* account actor IDs */
@@ -74,6 +78,8 @@ typedef struct st_miner_state {
   size_t nsectors;
   st_deadline_state *deadlines;
   size_t ndeadlines;
+  st_buf multiaddrs[ST_MINER_MAX_MULTIADDRS]; /* binary multiaddrs where the miner takes deals */
+  size_t nmultiaddrs;
 } st_miner_state;
 
 /* ndeadlines empty deadlines. */

@@ -31,6 +31,7 @@ const st_network_param ST_NETWORK_PARAMS[] = {
     P("sector-pledge", sector_pledge, 0, "attoFIL a sector locks (pre-commit deposit, then pledge)"),
     P("fault-fee", fault_fee, 0, "attoFIL a faulty sector pays at each of its deadlines"),
     P("bootstrap-after-nulls", bootstrap_after_nulls, 0, "a bootstrap block is valid even with power once this many rounds in a row were null (0: never)"),
+    P("verifreg-root", verifreg_root, 0, "account ID (t0N as N) of the verified registry's root key, which adds verifiers (0: none)"),
 };
 #undef P
 const size_t ST_NETWORK_NPARAMS = sizeof ST_NETWORK_PARAMS / sizeof ST_NETWORK_PARAMS[0];
@@ -46,12 +47,12 @@ static int64_t value_of(const st_network *n, const st_network_param *p) {
 
 static const st_network PROFILES[] = {
     {"devnet", 1, 240, 12, 20, 5, 10, 2 * KiB, 2 * KiB, 10000000000LL, 5000000000LL, 100, 100, 0, 2 * KiB, 5 * FIL,
-     10, 1200, 5, 6 * 240, FIL / 10, FIL / 100, 5},
+     10, 1200, 5, 6 * 240, FIL / 10, FIL / 100, 5, 0},
     /* the seed's network, June 2020: specs-actors v0.5.6 (fault max age 14 periods; lookback 10 before nv4) */
     {"testnet2020", 25, 3456, 36, 96, 20, 20, 2 * KiB, 64 * GiB, 10000000000LL, 5000000000LL, 100000000, 100, 0, GiB, 5 * FIL,
-     150, 3456 + 150, 10, 14 * 3456, FIL / 10, FIL / 100, 0},
+     150, 3456 + 150, 10, 14 * 3456, FIL / 10, FIL / 100, 0, 0},
     {"mainnet", 30, 2880, 48, 60, 20, 70, 32 * GiB, 64 * GiB, 10000000000LL, 5000000000LL, 100000000, 100, 1, 10 * 1024 * GiB, 5 * FIL,
-     150, 30 * 2880 + 150, 900, 42 * 2880, FIL / 10, FIL / 100, 0},
+     150, 30 * 2880 + 150, 900, 42 * 2880, FIL / 10, FIL / 100, 0, 0},
 };
 
 st_code st_network_profile(const char *name, st_network *out, st_err *err) {

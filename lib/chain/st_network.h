@@ -41,6 +41,7 @@ typedef struct st_network {
   int64_t sector_pledge;      /* attoFIL a sector locks: its pre-commit deposit, then its pledge */
   int64_t fault_fee;          /* attoFIL a faulty sector pays at each of its deadlines */
   int64_t bootstrap_after_nulls; /* a bootstrap block is also valid after this many null rounds (0: never) */
+  int64_t verifreg_root;      /* the account ID of the verified registry's root key (0: none) */
 } st_network;
 
 /* One parameter: its flag name, JSON key, place in st_network, smallest value and meaning. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chain/st_chain_types.h"
+#include "chain/st_deal.h"
 #include "codec/st_address.h"
 #include "codec/st_bitfield.h"
 #include "codec/st_cbor.h"
@@ -72,6 +73,18 @@ static st_code value(const char **sp, st_cbor_reader *r, json_t **out, const cha
       st_bitfield_free(&bf);
     }
     break;
+  case 'p': {
+    st_deal_proposal d;
+    st_deal_proposal_init(&d);
+    if (!(code = st_deal_proposal_read(r, &d))) *out = st_deal_proposal_to_json(&d);
+    st_deal_proposal_clear(&d);
+    break;
+  }
+  case 's': {
+    st_signature sig;
+    if (!(code = st_signature_read(r, &sig))) code = st_signature_to_json(&sig, out, err);
+    break;
+  }
   case 't': {
     mpz_t v;
     mpz_init(v);
@@ -146,7 +159,7 @@ st_code st_params_to_json(const char *schema, const uint8_t *cbor, size_t len, j
   st_cbor_reader r;
   st_cbor_reader_init(&r, cbor, len, err);
   const char *s = schema;
-  st_code code = tuple(&s, &r, out, "params", err);
+  st_code code = *s == '=' ? (s++, value(&s, &r, out, "params", err)) : tuple(&s, &r, out, "params", err);
   if (!code) code = st_cbor_finish(&r);
   if (code) {
     json_decref(*out);

@@ -3,7 +3,9 @@
  * "Name:type,Name:type,..." naming the fields of the CBOR tuple in order, where a type is
  *   u uint, i int, B bool, b bytes (base64), a address ("t01000"), c CID ({"/": ...}),
  *   f bitfield (Lotus's run-length JSON, [0,2] is {0,1}), t token amount (decimal string),
+ *   p a deal proposal (st_deal's JSON), s a signature ({"Type": 1, "Data": base64}),
  *   *x an array of x, [fields] an array of tuples with those fields.
+ * "=x" means the params are one bare value of type x (AddBalance's address), not a tuple.
  * An empty schema means no parameters (an empty params is then the only valid input). */
 #ifndef ST_PARAMS_H
 #define ST_PARAMS_H

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chain/st_actors.h"
+#include "chain/st_market.h"
 #include "codec/st_cbor.h"
 
 const char *st_exit_code_name(int64_t code) {
@@ -81,6 +82,13 @@ static const struct {
     {ST_ACTOR_MINER, 10, "DeclareFaults", st_miner_declare_faults, "Faults:[Deadline:u,Partition:u,Sectors:f]"},
     {ST_ACTOR_MINER, 11, "DeclareFaultsRecovered", st_miner_declare_faults_recovered, "Recoveries:[Deadline:u,Partition:u,Sectors:f]"},
     {ST_ACTOR_MINER, 16, "WithdrawBalance", st_miner_withdraw_balance, "AmountRequested:t"},
+    {ST_ACTOR_MINER, 18, "ChangeMultiaddrs", st_miner_change_multiaddrs, "NewMultiaddrs:*b"},
+    {ST_ACTOR_MARKET, 2, "AddBalance", st_market_add_balance, "=a"},
+    {ST_ACTOR_MARKET, 3, "WithdrawBalance", st_market_withdraw_balance, "ProviderOrClientAddress:a,Amount:t"},
+    {ST_ACTOR_MARKET, 4, "PublishStorageDeals", st_market_publish_storage_deals, "Deals:[Proposal:p,ClientSignature:s]"},
+    {ST_ACTOR_VERIFREG, 2, "AddVerifier", st_verifreg_add_verifier, "Address:a,Allowance:t"},
+    {ST_ACTOR_VERIFREG, 3, "RemoveVerifier", st_verifreg_remove_verifier, "=a"},
+    {ST_ACTOR_VERIFREG, 4, "AddVerifiedClient", st_verifreg_add_verified_client, "Address:a,Allowance:t"},
 };
 
 bool st_vm_method_info(st_actor_kind kind, uint64_t method, const char **name, const char **params) {

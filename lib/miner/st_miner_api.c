@@ -14,8 +14,14 @@
 
 #include "chain/st_chain_types.h"
 #include "core/st_fs.h"
+#include "core/st_log.h"
 #include "crypto/st_secp.h"
+#include "core/st_encoding.h"
+#include "miner/st_deals.h"
 #include "miner/st_locator.h"
+#include "miner/st_node_api.h"
+#include "proofs/st_commp.h"
+#include "proofs/st_unseal.h"
 #include "miner/st_sealer.h"
 #include "miner/st_wdpost.h"
 #include "rpc/st_jsonrpc.h"
@@ -26,8 +32,10 @@ struct st_miner_api {
   char addr[32]; /* t0<miner> */
   char multiaddr[ST_APIINFO_ADDR_MAX];
   int64_t started;
-  pthread_mutex_t mu; /* sealer, poster */
+  pthread_mutex_t mu; /* sealer, deals, poster */
+  pthread_mutex_t unseal_mu; /* one unsealing at a time: they share the scratch folder */
   st_sealer *sealer;
+  st_deals *deals;
   st_poster_stats poster;
   st_rpc *rpc;
   st_http_server *http;
@@ -236,6 +244,154 @@ static st_code m_proving_check(void *ctx, const st_rpc_call *call, json_t *param
   return code;
 }
 
+/* ---- the market ---- */
+
+static json_t *deal_json(const st_deal_record *r) {
+  return json_pack("{ss ss ss sI sI sb sI sI ss ss ss sI sI ss sI sI}", "ProposalCid", r->proposal_cid, "Client", r->client, "PieceCID", r->piece_cid,
+                   "PieceSize", (json_int_t)r->piece_size, "PayloadSize", (json_int_t)r->payload_size, "Verified", r->verified, "StartEpoch",
+                   (json_int_t)r->start_epoch, "EndEpoch", (json_int_t)r->end_epoch, "PricePerEpoch", r->price, "State", r->state, "Message", r->message,
+                   "DealID", (json_int_t)r->deal_id, "SectorNumber", (json_int_t)r->sector, "PublishCid", r->publish_cid, "CreatedAt",
+                   (json_int_t)r->created, "UpdatedAt", (json_int_t)r->updated);
+}
+
+/* A base64 param into out. */
+static st_code p_bytes(json_t *params, size_t i, const char *what, st_buf *out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  if (!json_is_string(v) || st_base64_decode(json_string_value(v), json_string_length(v), true, out, err))
+    return st_err_set(err, ST_EINVAL, "param %zu (%s): must be base64", i + 1, what);
+  return ST_OK;
+}
+
+static st_code m_market_propose_deal(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_miner_api *a = ctx;
+  if (!strcmp(a->cfg.mode, "poster")) {
+    if (call->code) *call->code = ST_RPC_ERROR;
+    return st_err_set(err, ST_EUNAVAIL, "miner %s runs in poster mode here and takes no deals: propose to its sealer", a->addr);
+  }
+  st_buf proposal = ST_BUF_INIT, data = ST_BUF_INIT;
+  st_code code = p_bytes(params, 0, "ClientDealProposal, CBOR", &proposal, err);
+  if (!code) code = p_bytes(params, 1, "the piece's bytes", &data, err);
+  st_rpc_client *node = NULL;
+  if (!code) code = st_rpc_client_open(a->cfg.node, &node, err);
+  st_deal_record r;
+  if (!code) {
+    pthread_mutex_lock(&a->mu);
+    code = st_deals_accept(a->deals, node, proposal.data, proposal.len, data.data, data.len, &r, err);
+    pthread_mutex_unlock(&a->mu);
+    if (code && call->code && code != ST_EUNAVAIL) *call->code = ST_RPC_ERROR; /* a refusal: its reason reaches the client */
+  }
+  if (!code) *result = deal_json(&r);
+  st_rpc_client_close(node);
+  st_buf_free(&proposal);
+  st_buf_free(&data);
+  return code;
+}
+
+/* What this miner takes: piece sizes, how far ahead a deal must start, how long it must last. */
+static st_code m_market_get_ask(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call, (void)params;
+  st_miner_api *a = ctx;
+  st_rpc_client *node = NULL;
+  st_network net;
+  uint64_t genesis;
+  st_code code = st_rpc_client_open(a->cfg.node, &node, err);
+  if (!code) code = st_node_network(node, &net, &genesis, err);
+  st_rpc_client_close(node);
+  if (code) return code;
+  *result = json_pack("{ss ss ss sI sI sI sI}", "Miner", a->addr, "Price", "0", "VerifiedPrice", "0", "MinPieceSize", (json_int_t)128, "MaxPieceSize",
+                      (json_int_t)a->cfg.cfg->info->size, "StartDelay", (json_int_t)a->cfg.deal_seal_epochs, "MinSectorLife",
+                      (json_int_t)(net.max_prove_commit_duration + net.proving_period + 1));
+  return ST_OK;
+}
+
+static st_code m_market_list_deals(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  (void)call, (void)params;
+  st_miner_api *a = ctx;
+  st_deal_record *v;
+  size_t n;
+  pthread_mutex_lock(&a->mu);
+  st_code code = st_deals_list(a->deals, &v, &n, err);
+  pthread_mutex_unlock(&a->mu);
+  if (code) return code;
+  *result = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(*result, deal_json(&v[i]));
+  free(v);
+  return ST_OK;
+}
+
+static st_code m_market_deal_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_miner_api *a = ctx;
+  const json_t *v = json_array_get(params, 0);
+  if (!json_is_string(v)) return st_err_set(err, ST_EINVAL, "param 1 (proposal CID): must be a string");
+  st_deal_record r;
+  bool found;
+  pthread_mutex_lock(&a->mu);
+  st_code code = st_deals_get(a->deals, json_string_value(v), &r, &found, err);
+  pthread_mutex_unlock(&a->mu);
+  if (!code && !found) {
+    if (call->code) *call->code = ST_RPC_ERROR;
+    return st_err_set(err, ST_ENOENT, "miner %s has no deal %.100s", a->addr, json_string_value(v));
+  }
+  if (!code) *result = deal_json(&r);
+  return code;
+}
+
+/* GET /piece/<piece CID>: the client's bytes, unsealed from the sealed sector. */
+static void retrieve(st_miner_api *a, const char *cid, st_http_response *resp) {
+  st_deal_record r;
+  st_sealing_sector x;
+  bool found = false, have_sector = false;
+  st_err err;
+  pthread_mutex_lock(&a->mu);
+  st_code code = st_deals_by_piece(a->deals, cid, &r, &found, &err);
+  if (!code && found) code = st_sealer_get(a->sealer, (uint64_t)r.sector, &x, &have_sector, &err);
+  pthread_mutex_unlock(&a->mu);
+  if (code) {
+    st_http_reply_error(resp, 500, "%s", err.msg);
+    return;
+  }
+  if (!found) {
+    st_http_reply_error(resp, 404, "miner %s stores no piece %.100s", a->addr, cid);
+    return;
+  }
+  if (!have_sector || strcmp(x.state, "Proving") || !x.has_seal) {
+    st_http_reply_error(resp, 409, "piece %.100s is in sector %lld, which is %s, not sealed yet", cid, (long long)r.sector, have_sector ? x.state : "missing");
+    return;
+  }
+  char scratch[ST_PATH_MAX], out[ST_PATH_MAX];
+  if (!code) code = st_miner_repo_path(a->cfg.repo, "unseal", scratch, &err);
+  if (!code) code = st_fs_mkdir_p(scratch, 0755, &err);
+  st_fs_tmpfile t;
+  bool open_ = false;
+  if (!code) {
+    snprintf(out, sizeof out, "%.4000s/piece", scratch);
+    code = st_fs_tmpfile_open(&t, out, 0600, &err);
+    open_ = !code;
+  }
+  st_unseal_input in = {.info = a->cfg.cfg->info, .miner = a->cfg.cfg->miner, .sector = (uint64_t)r.sector, .root = x.root, .scratch = scratch};
+  memcpy(in.ticket, x.ticket, 32);
+  memcpy(in.comm_d, x.comm_d, 32);
+  pthread_mutex_lock(&a->unseal_mu);
+  if (!code) code = st_unseal_range(&in, 0, r.piece_size, t.fd, &err); /* one deal per sector: the piece is at offset 0 */
+  pthread_mutex_unlock(&a->unseal_mu);
+  st_buf body = ST_BUF_INIT;
+  /* the piece's bytes past the payload are its zero fill, not the client's */
+  if (!code && !st_buf_reserve(&body, r.payload_size)) code = st_err_set(&err, ST_ENOMEM, "out of memory");
+  if (!code) code = st_fs_pread_all(t.fd, body.data, r.payload_size, 0, t.tmp, &err);
+  if (!code) body.len = r.payload_size;
+  if (open_) st_fs_tmpfile_abort(&t);
+  if (code) {
+    st_http_reply_error(resp, 500, "unsealing sector %lld: %s", (long long)r.sector, err.msg);
+    st_buf_free(&body);
+    return;
+  }
+  st_log("markets", ST_LOG_INFO, "piece retrieved", json_pack("{s:s, s:I, s:I}", "piece", cid, "sector", (json_int_t)r.sector, "bytes", (json_int_t)body.len));
+  resp->status = 200;
+  resp->content_type = "application/octet-stream";
+  st_buf_append(&resp->body, body.data, body.len);
+  st_buf_free(&body);
+}
+
 static const st_rpc_method METHODS[] = {
     {"Filecoin.ActorAddress", ST_PERM_READ, 0, 0, 0, m_actor_address, NULL},
     {"Filecoin.ActorSectorSize", ST_PERM_READ, 0, 1, 1, m_sector_size, NULL},
@@ -246,6 +402,10 @@ static const st_rpc_method METHODS[] = {
     {"Filecoin.PledgeSector", ST_PERM_WRITE, 0, 0, 0, m_pledge, NULL},
     {"Filecoin.StorageList", ST_PERM_READ, 0, 0, 0, m_storage_list, NULL},
     {"Filecoin.ProvingCheck", ST_PERM_READ, 0, 1, 2, m_proving_check, NULL},
+    {"Filecoin.MarketProposeDeal", ST_PERM_READ, 0, 2, 2, m_market_propose_deal, NULL},
+    {"Filecoin.MarketGetAsk", ST_PERM_READ, 0, 0, 0, m_market_get_ask, NULL},
+    {"Filecoin.MarketListDeals", ST_PERM_READ, 0, 0, 0, m_market_list_deals, NULL},
+    {"Filecoin.MarketDealStatus", ST_PERM_READ, 0, 1, 1, m_market_deal_status, NULL},
 };
 
 /* A Prometheus label value: backslash, quote and newline escaped. */
@@ -259,8 +419,12 @@ static void label(st_buf *b, const char *v) {
 
 static void metrics(void *ctx, const st_http_request *req, st_http_response *resp) {
   st_miner_api *a = ctx;
+  if (!strncmp(req->path, "/piece/", 7)) {
+    retrieve(a, req->path + 7, resp);
+    return;
+  }
   if (strcmp(req->path, "/metrics")) {
-    st_http_reply_error(resp, 404, "no such path \"%s\": the miner serves /rpc/v0, /rpc/v1 and /metrics", req->path);
+    st_http_reply_error(resp, 404, "no such path \"%s\": the miner serves /rpc/v0, /rpc/v1, /metrics and /piece/<piece CID>", req->path);
     return;
   }
   json_t *states = NULL;
@@ -326,15 +490,22 @@ st_code st_miner_api_start(const st_miner_api_cfg *cfg, st_miner_api **out, st_e
   a->poster.last_mined_height = -1;
   snprintf(a->addr, sizeof a->addr, "t0%llu", (unsigned long long)cfg->cfg->miner);
   pthread_mutex_init(&a->mu, NULL);
+  pthread_mutex_init(&a->unseal_mu, NULL);
   uint8_t secret[ST_JWT_SECRET_LEN];
   char db[ST_PATH_MAX], bound[300];
   char *token = NULL;
   st_sealer_cfg sc = {.miner = cfg->cfg->miner, .info = cfg->cfg->info};
   st_code code = st_miner_repo_path(cfg->repo, "sealing.db", db, err);
   if (!code) code = st_sealer_open(&sc, db, &a->sealer, err);
+  char dir[ST_PATH_MAX];
+  st_deals_cfg dc = {.miner = cfg->cfg->miner, .info = cfg->cfg->info, .sender = cfg->cfg->worker, .dir = dir, .seal_epochs = cfg->deal_seal_epochs};
+  if (!code) code = st_miner_repo_path(cfg->repo, "deals", dir, err);
+  if (!code) code = st_deals_open(&dc, db, &a->deals, err);
   if (!code) code = st_apiinfo_secret(cfg->repo, secret, err);
+  /* a deal proposal carries the piece's bytes in base64: room for a whole sector's, up to 64 MiB */
+  uint64_t body = cfg->cfg->info->size / 3 * 4 + (1 << 20);
   st_rpc_opts ro = {.methods = METHODS, .nmethods = sizeof METHODS / sizeof METHODS[0], .ctx = a, .jwt_secret = secret, .fallback = metrics,
-                    .fallback_ctx = a};
+                    .fallback_ctx = a, .max_body = body < (64u << 20) ? (size_t)body : (64u << 20)};
   if (!code) code = st_rpc_new(&ro, &a->rpc, err);
   if (!code) code = st_rpc_serve(a->rpc, cfg->listen, 4, &a->http, err);
   if (!code) {
@@ -370,6 +541,8 @@ void st_miner_api_stop(st_miner_api *a) {
   st_http_server_stop(a->http);
   st_rpc_free(a->rpc);
   st_sealer_close(a->sealer);
+  st_deals_close(a->deals);
   pthread_mutex_destroy(&a->mu);
+  pthread_mutex_destroy(&a->unseal_mu);
   free(a);
 }

@@ -24,9 +24,21 @@
  *                                                   Sectors}]
  *   Filecoin.ProvingCheck     read   [deadline, slow]
  *                                                  [{Partition, Sector, Good, Err, Sealed, Cache}]
+ * The market (no token needed: any client may propose, as Filecoin's deal protocol is open):
+ *   Filecoin.MarketProposeDeal read  [proposal, data]  (base64 ClientDealProposal CBOR and the
+ *                                                  piece's bytes) -> the deal (st_deals_accept)
+ *   Filecoin.MarketGetAsk      read  []            {Miner, Price, VerifiedPrice, MinPieceSize,
+ *                                                   MaxPieceSize, StartDelay (epochs a deal's
+ *                                                   start must leave), MinSectorLife (epochs)}
+ *   Filecoin.MarketListDeals   read  []            [{ProposalCid, Client, PieceCID, PieceSize,
+ *                                                   PayloadSize, Verified, StartEpoch, EndEpoch,
+ *                                                   PricePerEpoch, State, Message, DealID,
+ *                                                   SectorNumber, PublishCid, ...}]
+ *   Filecoin.MarketDealStatus  read  [proposal CID] one deal, as above
  *
  * GET /metrics (no token) is Prometheus text: the poster's counters, sectors by sealing state,
- * and an info line naming the miner, the mode and the registry. */
+ * and an info line naming the miner, the mode and the registry. GET /piece/<piece CID> (no
+ * token) returns a stored piece's bytes, unsealed from its sealed sector (retrieval). */
 #ifndef ST_MINER_API_H
 #define ST_MINER_API_H
 
@@ -47,6 +59,7 @@ typedef struct st_miner_api_cfg {
   st_post_options post;                  /* for ProvingCheck's slow check */
   const char *listen;                    /* "127.0.0.1:2345"; port 0 picks a free one */
   const char *log_file;                  /* the run's --log-file, absolute; "" or NULL: none */
+  int64_t deal_seal_epochs;              /* a deal must start at least this many epochs ahead */
 } st_miner_api_cfg;
 
 typedef struct st_miner_api st_miner_api;

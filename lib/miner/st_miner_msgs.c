@@ -13,7 +13,8 @@ void st_params_create_miner(const st_address *owner, const st_address *worker, i
   st_cbor_put_array(out, 0);
 }
 
-void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm_r[32], int64_t seal_rand_epoch, int64_t expiration, st_buf *out) {
+void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm_r[32], int64_t seal_rand_epoch, const uint64_t *deals, size_t ndeals,
+                         int64_t expiration, st_buf *out) {
   st_cid sealed;
   st_cid_of_commitment(comm_r, true, &sealed);
   st_cbor_put_array(out, 10);
@@ -21,7 +22,8 @@ void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm
   st_cbor_put_uint(out, sector);
   st_cbor_put_cid(out, &sealed);
   st_cbor_put_int(out, seal_rand_epoch);
-  st_cbor_put_array(out, 0);
+  st_cbor_put_array(out, ndeals);
+  for (size_t i = 0; i < ndeals; i++) st_cbor_put_uint(out, deals[i]);
   st_cbor_put_int(out, expiration);
   st_cbor_put_bool(out, false);
   for (int i = 0; i < 3; i++) st_cbor_put_uint(out, 0);

@@ -21,6 +21,7 @@ enum {
   ST_METHOD_DECLARE_FAULTS = 10,
   ST_METHOD_DECLARE_FAULTS_RECOVERED = 11,
   ST_METHOD_WITHDRAW_BALANCE = 16,
+  ST_METHOD_CHANGE_MULTIADDRS = 18,
 };
 
 /* CreateMinerParams: [Owner, Worker, WindowPoStProofType, Peer, Multiaddrs (empty)]. */
@@ -29,7 +30,8 @@ void st_params_create_miner(const st_address *owner, const st_address *worker, i
 
 /* SectorPreCommitInfo: [SealProof, SectorNumber, SealedCID, SealRandEpoch, DealIDs (empty),
  * Expiration, ReplaceCapacity false, 0, 0, 0]. */
-void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm_r[32], int64_t seal_rand_epoch, int64_t expiration, st_buf *out);
+void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm_r[32], int64_t seal_rand_epoch, const uint64_t *deals, size_t ndeals,
+                         int64_t expiration, st_buf *out);
 
 /* ProveCommitSectorParams: [SectorNumber, Proof]. */
 void st_params_prove_commit(uint64_t sector, const uint8_t *proof, size_t len, st_buf *out);

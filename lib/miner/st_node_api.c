@@ -256,7 +256,18 @@ st_code st_node_search_msg(st_rpc_client *c, const st_cid *msg, st_node_lookup *
   if (!json_is_null(r)) {
     const json_t *rc = json_object_get(r, "Receipt"), *ex = json_object_get(rc, "ExitCode"), *h = json_object_get(r, "Height");
     if (!json_is_integer(ex) || !json_is_integer(h)) code = bad(err, "StateSearchMsg", "Receipt.ExitCode and Height");
-    else *out = (st_node_lookup){true, json_integer_value(ex), json_integer_value(h)};
+    else {
+      out->found = true;
+      out->exit_code = json_integer_value(ex);
+      out->height = json_integer_value(h);
+      const json_t *ret = json_object_get(rc, "Return");
+      st_buf b = ST_BUF_INIT;
+      if (json_is_string(ret) && !st_base64_decode(json_string_value(ret), json_string_length(ret), true, &b, NULL) && b.len <= sizeof out->ret) {
+        if (b.len) memcpy(out->ret, b.data, b.len); /* NULL data when empty */
+        out->ret_len = b.len;
+      }
+      st_buf_free(&b);
+    }
   }
   json_decref(r);
   return code;

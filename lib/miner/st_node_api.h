@@ -81,11 +81,15 @@ st_code st_node_send(st_rpc_client *c, const st_address *from, uint64_t to, uint
  * else the epoch it was pre-committed at (0: it is not). */
 st_code st_node_sector_on_chain(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *committed, int64_t *precommit_epoch, st_err *err);
 
-/* StateSearchMsg: found is false while the message is not on chain; else exit and height. */
+/* StateSearchMsg: found is false while the message is not on chain; else exit and height, and
+ * the receipt's return value when it is at most ST_NODE_RETURN_MAX bytes (else ret_len 0). */
+#define ST_NODE_RETURN_MAX 1024
 typedef struct st_node_lookup {
   bool found;
   int64_t exit_code;
   int64_t height;
+  uint8_t ret[ST_NODE_RETURN_MAX];
+  size_t ret_len;
 } st_node_lookup;
 st_code st_node_search_msg(st_rpc_client *c, const st_cid *msg, st_node_lookup *out, st_err *err);
 

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "chain/st_rand.h"
 #include "core/st_encoding.h"
@@ -13,6 +15,7 @@
 #include "db/st_db.h"
 #include "miner/st_miner_msgs.h"
 #include "miner/st_node_api.h"
+#include "proofs/st_commp.h"
 #include "proofs/st_porep.h"
 #include "proofs/st_seal.h"
 
@@ -31,7 +34,10 @@ static const char SCHEMA[] =
     " root TEXT,"
     " ticket_epoch INTEGER, ticket TEXT, comm_d TEXT, comm_r TEXT, expiration INTEGER,"
     " precommit_cid TEXT, precommit_epoch INTEGER, commit_cid TEXT,"
-    " error TEXT NOT NULL DEFAULT '', retries INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL);";
+    " error TEXT NOT NULL DEFAULT '', retries INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL,"
+    " deal_id INTEGER, piece TEXT, piece_size INTEGER, deal_end INTEGER);";
+/* sealing databases made before deals had no deal columns */
+static const char *const DEAL_COLUMNS[] = {"deal_id INTEGER", "piece TEXT", "piece_size INTEGER", "deal_end INTEGER"};
 
 /* A sector's row, as the state machine reads it. */
 typedef struct sector {
@@ -43,9 +49,15 @@ typedef struct sector {
   uint8_t ticket[32], comm_d[32], comm_r[32];
   bool has_seal;
   char precommit_cid[ST_CID_STR_MAX], commit_cid[ST_CID_STR_MAX];
+  bool has_deal; /* a sector holding one deal's piece */
+  uint64_t deal_id, piece_size;
+  int64_t deal_end;
+  char piece[ST_PATH_MAX];
 } sector;
 
-#define COLUMNS "number, state, root, ticket_epoch, ticket, comm_d, comm_r, expiration, precommit_cid, precommit_epoch, commit_cid, error, retries, updated"
+#define COLUMNS                                                                                                                     \
+  "number, state, root, ticket_epoch, ticket, comm_d, comm_r, expiration, precommit_cid, precommit_epoch, commit_cid, error, retries, " \
+  "updated, deal_id, piece, piece_size, deal_end"
 
 st_code st_sealer_open(const st_sealer_cfg *cfg, const char *db_path, st_sealer **out, st_err *err) {
   *out = calloc(1, sizeof **out);
@@ -55,6 +67,12 @@ st_code st_sealer_open(const st_sealer_cfg *cfg, const char *db_path, st_sealer 
   snprintf(url, sizeof url, "sqlite:%s", db_path);
   st_code code = st_db_open(url, &(*out)->db, err);
   if (!code) code = st_db_exec_script((*out)->db, SCHEMA, err);
+  if (!code && st_db_exec((*out)->db, "SELECT deal_id FROM sectors LIMIT 0", 0, NULL, NULL, NULL, NULL))
+    for (size_t i = 0; i < sizeof DEAL_COLUMNS / sizeof DEAL_COLUMNS[0] && !code; i++) {
+      char sql[96];
+      snprintf(sql, sizeof sql, "ALTER TABLE sectors ADD COLUMN %s", DEAL_COLUMNS[i]);
+      code = st_db_exec((*out)->db, sql, 0, NULL, NULL, NULL, err);
+    }
   if (code) {
     st_err_wrap(err, code, "sealing database %s", db_path);
     st_sealer_close(*out);
@@ -86,6 +104,29 @@ st_code st_sealer_pledge(st_sealer *s, uint64_t *number, st_err *err) {
   return code;
 }
 
+st_code st_sealer_add_deal(st_sealer *s, uint64_t deal_id, const char *piece, uint64_t piece_size, int64_t deal_end, uint64_t *number, st_err *err) {
+  char t[ST_DB_INT_MAX], d[ST_DB_INT_MAX], ps[ST_DB_INT_MAX], e[ST_DB_INT_MAX];
+  const char *p[] = {now_text(t), st_db_int(d, (int64_t)deal_id), piece, st_db_int(ps, (int64_t)piece_size), st_db_int(e, deal_end)};
+  st_db_rows rows = {0};
+  /* placed already (a step interrupted before the deal recorded its sector) */
+  st_code code = st_db_exec(s->db, "SELECT number FROM sectors WHERE deal_id = $1", 1, &p[1], &rows, NULL, err);
+  if (!code && rows.nrows) {
+    *number = (uint64_t)st_db_cell_i64(&rows, 0, 0);
+    st_db_rows_free(&rows);
+    return ST_OK;
+  }
+  st_db_rows_free(&rows);
+  if (!code) code = st_db_exec(s->db,
+                            "INSERT INTO sectors (number, state, updated, deal_id, piece, piece_size, deal_end)"
+                            " SELECT COALESCE(MAX(number), 0) + 1, 'Packing', $1, $2, $3, $4, $5 FROM sectors RETURNING number",
+                            5, p, &rows, NULL, err);
+  if (!code) *number = (uint64_t)st_db_cell_i64(&rows, 0, 0);
+  st_db_rows_free(&rows);
+  if (!code) st_log(LOG, ST_LOG_INFO, "deal placed in a new sector", json_pack("{s:I, s:I, s:I}", "sector", (json_int_t)*number, "deal", (json_int_t)deal_id,
+                                                                               "piece_size", (json_int_t)piece_size));
+  return code;
+}
+
 /* ---- rows ---- */
 
 static void hex32(const char *text, uint8_t out[32], bool *ok) {
@@ -109,6 +150,11 @@ static void read_sector(const st_db_rows *r, int i, sector *out) {
   out->retries = st_db_cell_i64(r, i, 12);
   out->updated = st_db_cell_i64(r, i, 13);
   out->has_error = st_db_cell(r, i, 11) && st_db_cell(r, i, 11)[0];
+  out->has_deal = st_db_cell(r, i, 14) != NULL;
+  out->deal_id = (uint64_t)st_db_cell_i64(r, i, 14);
+  snprintf(out->piece, sizeof out->piece, "%s", st_db_cell(r, i, 15) ? st_db_cell(r, i, 15) : "");
+  out->piece_size = (uint64_t)st_db_cell_i64(r, i, 16);
+  out->deal_end = st_db_cell_i64(r, i, 17);
 }
 
 /* Sets the state (and error, "" to clear) in one UPDATE, plus the named extra column. */
@@ -157,6 +203,19 @@ static st_code step_packing(st_sealer *s, sector *x, st_err *err) {
   return set_state(s, x, "PreCommit1", "", "root", root, err);
 }
 
+/* Where a deal sector's data is staged for sealing: <root>/unsealed/s-t0<m>-<n>. */
+static st_code staged_path(st_sealer *s, const sector *x, char out[ST_PATH_MAX], st_err *err) {
+  st_sector_paths p;
+  char dir[ST_PATH_MAX];
+  st_code code = st_sector_paths_make(x->root, s->cfg.miner, x->number, &p, err);
+  if (!code) {
+    snprintf(dir, sizeof dir, "%.*s/unsealed", ST_PATH_MAX - 10, x->root);
+    code = st_fs_mkdir_p(dir, 0755, err);
+  }
+  if (!code) memcpy(out, p.unsealed, ST_PATH_MAX);
+  return code;
+}
+
 static st_code step_precommit1(st_sealer *s, sector *x, int64_t head, st_err *err) {
   if (!x->root[0]) return fail(s, x, "SealPreCommit1Failed", "the sector has no storage root: allocating again", err);
   int64_t epoch = head - s->cfg.confidence;
@@ -170,13 +229,24 @@ static st_code step_precommit1(st_sealer *s, sector *x, int64_t head, st_err *er
   st_rand_to_fr(in.ticket);
   st_seal_output out;
   st_err se;
+  char staged[ST_PATH_MAX];
+  if (x->has_deal) {
+    /* the deal's piece, Fr32-padded at offset 0, zeros after it: the sector's data */
+    uint8_t comm_d[32];
+    st_piece_file pf = {x->piece, x->piece_size};
+    if (staged_path(s, x, staged, &se) || st_stage_sector(staged, s->cfg.info->size, &pf, 1, comm_d, &se))
+      return fail(s, x, "SealPreCommit1Failed", se.msg, err);
+    in.data_path = staged;
+  }
   if (st_seal(&in, &out, &se)) return fail(s, x, "SealPreCommit1Failed", se.msg, err);
   char t[ST_DB_INT_MAX], ex[ST_DB_INT_MAX], n[ST_DB_INT_MAX], tt[ST_DB_INT_MAX];
   char ticket[65], comm_d[65], comm_r[65];
   st_hex_encode(in.ticket, 32, ticket);
   st_hex_encode(out.comm_d, 32, comm_d);
   st_hex_encode(out.comm_r, 32, comm_r);
-  const char *p[] = {st_db_int(t, epoch), ticket, comm_d, comm_r, st_db_int(ex, head + s->cfg.lifetime), now_text(tt), st_db_int(n, (int64_t)x->number)};
+  /* a deal's sector lives exactly as long as the deal: a full verified sector counts 10x */
+  int64_t expiration = x->has_deal ? x->deal_end : head + s->cfg.lifetime;
+  const char *p[] = {st_db_int(t, epoch), ticket, comm_d, comm_r, st_db_int(ex, expiration), now_text(tt), st_db_int(n, (int64_t)x->number)};
   code = st_db_exec(s->db,
                     "UPDATE sectors SET state = 'PreCommitting', error = '', ticket_epoch = $1, ticket = $2, comm_d = $3, comm_r = $4, expiration = $5,"
                     " precommit_cid = NULL, commit_cid = NULL, updated = $6 WHERE number = $7",
@@ -214,7 +284,7 @@ static st_code step_precommitting(st_sealer *s, sector *x, st_err *err) {
   if (pc) return set_state(s, x, "WaitSeed", "", "precommit_epoch", st_db_int((char[ST_DB_INT_MAX]){0}, pc), err);
   if (!x->has_seal) return fail(s, x, "SealPreCommit1Failed", "the sealing database lost this sector's commitments: sealing again", err);
   st_buf p = ST_BUF_INIT;
-  st_params_precommit(s->cfg.info->seal_proof, x->number, x->comm_r, x->ticket_epoch, x->expiration, &p);
+  st_params_precommit(s->cfg.info->seal_proof, x->number, x->comm_r, x->ticket_epoch, x->has_deal ? &x->deal_id : NULL, x->has_deal, x->expiration, &p);
   code = send_once(s, x, ST_METHOD_PRECOMMIT_SECTOR, &p, "precommit_cid", "PreCommitWait", err);
   st_buf_free(&p);
   return code;
@@ -298,6 +368,10 @@ static st_code step_commit_wait(st_sealer *s, sector *x, st_err *err) {
 static st_code step_finalize(st_sealer *s, sector *x, st_err *err) {
   st_err fe;
   if (st_seal_finalize(s->cfg.info, x->root, s->cfg.miner, x->number, &fe)) return fail(s, x, "FinalizeFailed", fe.msg, err);
+  /* no unsealed copy is kept: retrieval unseals the replica (st_unseal) */
+  char staged[ST_PATH_MAX];
+  if (x->has_deal && !staged_path(s, x, staged, &fe) && unlink(staged) && errno != ENOENT)
+    return fail(s, x, "FinalizeFailed", strerror(errno), err);
   return set_state(s, x, "Proving", "", NULL, NULL, err);
 }
 
@@ -380,6 +454,10 @@ static void read_listed(const st_db_rows *r, int i, st_sealing_sector *out) {
   snprintf(out->error, sizeof out->error, "%s", st_db_cell(r, i, 11) ? st_db_cell(r, i, 11) : "");
   out->retries = st_db_cell_i64(r, i, 12);
   out->updated = st_db_cell_i64(r, i, 13);
+  out->has_seal = true;
+  hex32(st_db_cell(r, i, 4), out->ticket, &out->has_seal);
+  hex32(st_db_cell(r, i, 5), out->comm_d, &out->has_seal);
+  out->deal_id = st_db_cell(r, i, 14) ? st_db_cell_i64(r, i, 14) : -1;
 }
 
 st_code st_sealer_list(st_sealer *s, st_sealing_sector **out, size_t *n, st_err *err) {

@@ -51,6 +51,12 @@ typedef struct st_sealer st_sealer;
 st_code st_sealer_open(const st_sealer_cfg *cfg, const char *db_path, st_sealer **out, st_err *err);
 void st_sealer_close(st_sealer *s);
 
+/* A new sector in Packing holding one published deal's piece (a file of the client's raw bytes;
+ * piece_size is the padded piece size): PreCommit1 stages it (Fr32-padded at offset 0, zeros
+ * after it, <root>/unsealed/s-t0<m>-<n>, removed at finalize), the pre-commit carries the deal
+ * ID and expires at deal_end. */
+st_code st_sealer_add_deal(st_sealer *s, uint64_t deal_id, const char *piece, uint64_t piece_size, int64_t deal_end, uint64_t *number, st_err *err);
+
 /* sectors pledge: a new committed-capacity sector in Packing; *number gets its number. */
 st_code st_sealer_pledge(st_sealer *s, uint64_t *number, st_err *err);
 
@@ -66,6 +72,9 @@ typedef struct st_sealing_sector {
   int64_t retries;
   int64_t updated; /* unix seconds */
   char root[512];  /* where its files are: <dist>/<type>/<host>, or the dist-path */
+  bool has_seal;   /* ticket and comm_d are known (sealed at least once) */
+  uint8_t ticket[32], comm_d[32];
+  int64_t deal_id; /* the deal whose piece it holds; -1: committed capacity */
 } st_sealing_sector;
 /* Every sector, by number. Caller frees *out. */
 st_code st_sealer_list(st_sealer *s, st_sealing_sector **out, size_t *n, st_err *err);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/st_fs.h"
 #include "proofs/st_hasher.h"
@@ -112,4 +113,129 @@ st_code st_commp_of_file(const char *path, uint8_t comm[32], uint64_t *padded_si
   free(buf);
   if (f != stdin) fclose(f);
   return rc ? rc : st_commp_final(&c, comm, padded_size, payload_size, err);
+}
+
+/* ---- pieces in a sector ---- */
+
+static unsigned level_of(uint64_t size) {
+  unsigned l = 0;
+  while ((32ULL << l) < size) l++;
+  return l;
+}
+
+static bool pow2_at_least(uint64_t v, uint64_t min) { return v >= min && !(v & (v - 1)); }
+
+/* Each piece's offset: aligned to its size, in order. */
+static st_code layout(uint64_t sector_size, const uint64_t *sizes, size_t stride, size_t n, uint64_t *offsets, st_err *err) {
+  if (!pow2_at_least(sector_size, 128)) return st_err_set(err, ST_EINVAL, "sector size %llu is not a power of two of at least 128", (unsigned long long)sector_size);
+  uint64_t off = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t size = *(const uint64_t *)(const void *)((const char *)sizes + i * stride);
+    if (!pow2_at_least(size, 128))
+      return st_err_set(err, ST_EINVAL, "piece %zu: size %llu is not a power of two of at least 128 bytes", i, (unsigned long long)size);
+    off = (off + size - 1) / size * size;
+    offsets[i] = off;
+    off += size;
+    if (off > sector_size)
+      return st_err_set(err, ST_ERANGE, "pieces 0..%zu need %llu padded bytes, more than the %llu-byte sector", i, (unsigned long long)off,
+                        (unsigned long long)sector_size);
+  }
+  return ST_OK;
+}
+
+/* The root of the padded bytes [lo, lo + size) of the sector (pieces sorted by offset). */
+static void subtree_root(uint64_t lo, uint64_t size, const st_piece *pieces, const uint64_t *offsets, size_t n, uint8_t out[32]) {
+  size_t i = 0;
+  while (i < n && offsets[i] + pieces[i].size <= lo) i++;
+  if (i == n || offsets[i] >= lo + size) {
+    memcpy(out, st_zero_comm(level_of(size)), 32);
+    return;
+  }
+  if (offsets[i] == lo && pieces[i].size == size) {
+    memcpy(out, pieces[i].comm_p, 32);
+    return;
+  }
+  uint8_t pair[64];
+  subtree_root(lo, size / 2, pieces, offsets, n, pair);
+  subtree_root(lo + size / 2, size / 2, pieces, offsets, n, pair + 32);
+  st_hasher_sha254.hash(pair, 2, out);
+}
+
+st_code st_commd_of_pieces(uint64_t sector_size, const st_piece *pieces, size_t n, uint8_t comm_d[32], uint64_t *offsets, st_err *err) {
+  uint64_t *off = offsets ? offsets : (n ? malloc(n * sizeof *off) : NULL);
+  if (n && !off) return st_err_set(err, ST_ENOMEM, "out of memory");
+  st_code code = layout(sector_size, n ? &pieces[0].size : NULL, sizeof *pieces, n, off, err);
+  if (!code) subtree_root(0, sector_size, pieces, off, n, comm_d);
+  if (off != offsets) free(off);
+  return code;
+}
+
+typedef struct stage_out {
+  int fd;
+  const char *path;
+  uint64_t at;
+} stage_out;
+
+static st_code stage_block(void *arg, const uint8_t block[ST_FR32_PADDED], st_err *err) {
+  stage_out *o = arg;
+  st_code code = st_fs_pwrite_all(o->fd, block, ST_FR32_PADDED, o->at, o->path, err);
+  o->at += ST_FR32_PADDED;
+  return code;
+}
+
+/* Fr32-pads one piece file into the staged file at offset. */
+static st_code stage_piece(const st_piece_file *pf, int fd, const char *tmp, uint64_t offset, uint8_t *buf, size_t chunk, st_err *err) {
+  FILE *f = fopen(pf->path, "rb");
+  if (!f) return st_fs_os_error(err, "read from", pf->path, errno);
+  stage_out o = {fd, tmp, offset};
+  st_fr32_padder pad;
+  st_fr32_padder_init(&pad, stage_block, &o);
+  uint64_t cap = pf->size / ST_FR32_PADDED * ST_FR32_RAW;
+  st_code code = ST_OK;
+  while (!code) {
+    size_t got = fread(buf, 1, chunk, f);
+    if (pad.raw_total + got > cap)
+      code = st_err_set(err, ST_ERANGE, "path=\"%s\" holds more than the %llu bytes a %llu-byte piece takes", pf->path, (unsigned long long)cap,
+                        (unsigned long long)pf->size);
+    if (!code && got) code = st_fr32_padder_write(&pad, buf, got, err);
+    if (!code && got < chunk) {
+      if (ferror(f)) code = st_fs_os_error(err, "read from", pf->path, errno ? errno : EIO);
+      break;
+    }
+  }
+  fclose(f);
+  return code ? code : st_fr32_padder_finish(&pad, err);
+}
+
+st_code st_stage_sector(const char *out_path, uint64_t sector_size, const st_piece_file *pieces, size_t n, uint8_t comm_d[32], st_err *err) {
+  uint64_t *off = n ? malloc(n * sizeof *off) : NULL;
+  static const size_t CHUNK = 1 << 20;
+  uint8_t *buf = malloc(CHUNK);
+  st_code code = (n && !off) || !buf ? st_err_set(err, ST_ENOMEM, "out of memory") : ST_OK;
+  if (!code) code = layout(sector_size, n ? &pieces[0].size : NULL, sizeof *pieces, n, off, err);
+  st_fs_tmpfile t;
+  bool open_ = false;
+  if (!code) {
+    code = st_fs_tmpfile_open(&t, out_path, 0644, err);
+    open_ = !code;
+  }
+  if (!code && ftruncate(t.fd, (off_t)sector_size)) code = st_fs_os_error(err, "write to", t.tmp, errno); /* zeros, sparse */
+  for (size_t i = 0; i < n && !code; i++) code = stage_piece(&pieces[i], t.fd, t.tmp, off[i], buf, CHUNK, err);
+  /* comm_d of what was written, read back */
+  st_commp_ctx c;
+  st_commp_init(&c);
+  for (uint64_t at = 0; !code && at < sector_size; at += CHUNK) {
+    size_t len = sector_size - at < CHUNK ? (size_t)(sector_size - at) : CHUNK;
+    code = st_fs_pread_all(t.fd, buf, len, at, t.tmp, err);
+    if (!code) st_commp_push_leaves(&c, buf, len / 32);
+  }
+  if (!code) code = st_commp_final(&c, comm_d, NULL, NULL, err);
+  if (!code) {
+    code = st_fs_tmpfile_commit(&t, err);
+    open_ = false;
+  }
+  if (open_) st_fs_tmpfile_abort(&t);
+  free(off);
+  free(buf);
+  return code;
 }

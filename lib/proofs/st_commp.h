@@ -38,4 +38,28 @@ st_code st_commp_of_file(const char *path, uint8_t comm[32], uint64_t *padded_si
  * root: comm_d of a staged sector, or comm_p of padded data. */
 void st_commp_push_leaves(st_commp_ctx *c, const uint8_t *leaves, size_t n);
 
+/* A piece of a sector: its commitment and padded size (a power of two, at least 128). */
+typedef struct st_piece {
+  uint8_t comm_p[32];
+  uint64_t size;
+} st_piece;
+
+/* The unsealed sector commitment of pieces laid out in the order given, as Filecoin's
+ * GenerateUnsealedCID: each piece starts at a multiple of its own size (zero padding pieces
+ * fill the gaps), and zeros fill the sector after the last. offsets (optional) get each
+ * piece's padded byte offset. No zero region is hashed: st_zero_comm covers it. */
+st_code st_commd_of_pieces(uint64_t sector_size, const st_piece *pieces, size_t n, uint8_t comm_d[32], uint64_t *offsets, st_err *err);
+
+/* A piece's raw bytes in a file, and its padded size. */
+typedef struct st_piece_file {
+  const char *path;
+  uint64_t size;
+} st_piece_file;
+
+/* Writes the sector's padded data for sealing to out_path (atomically, exactly sector_size
+ * bytes): each piece's bytes Fr32-padded at its offset (the layout of st_commd_of_pieces),
+ * zeros elsewhere. comm_d gets the root of the staged data. Streams: memory does not grow
+ * with the sector. A file longer than its piece holds is refused, naming the path. */
+st_code st_stage_sector(const char *out_path, uint64_t sector_size, const st_piece_file *pieces, size_t n, uint8_t comm_d[32], st_err *err);
+
 #endif

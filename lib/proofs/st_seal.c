@@ -325,9 +325,57 @@ static st_code write_aux(const st_seal_input *in, const st_sector_paths *p, cons
   return st_fs_write_atomic(path, paux, sizeof paux, 0644, err);
 }
 
+/* Labels every layer into the cache folder's layer files, from the replica ID. */
+static st_code label_layers(const st_seal_input *in, const st_sector_paths *p, const uint8_t replica_id[32], st_err *err) {
+  uint64_t nodes = st_sector_nodes(in->info);
+  uint8_t porep_id[32];
+  st_porep_id(in->info->seal_proof, porep_id);
+  st_graph g;
+  st_graph_init(&g, nodes, porep_id);
+  st_code rc = ST_OK;
+  uint8_t *prev = NULL;
+  size_t len = (size_t)(nodes * 32);
+  for (unsigned l = 1; !rc && l <= in->info->layers; l++) {
+    char name[32];
+    snprintf(name, sizeof name, "layer %u", l);
+    phase(in, name, false);
+    rc = label_layer(p, &g, replica_id, l, prev, err);
+    if (prev) munmap(prev, len);
+    prev = NULL;
+    if (!rc && l < in->info->layers) {
+      char lpath[ST_PATH_MAX];
+      rc = st_sector_layer_path(p->cache, l, lpath, err);
+      int fd = rc ? -1 : open(lpath, O_RDONLY | O_CLOEXEC);
+      if (!rc && fd < 0) rc = st_fs_os_error(err, "read from", lpath, errno);
+      if (!rc) rc = map_file(fd, len, PROT_READ, lpath, &prev, err);
+      if (fd >= 0) close(fd);
+    }
+    phase(in, name, true);
+  }
+  if (prev) munmap(prev, len);
+  return rc;
+}
+
+st_code st_seal_key(const st_seal_input *in, const uint8_t comm_d[32], char key_path[ST_PATH_MAX], st_err *err) {
+  st_sector_paths p;
+  st_code rc = st_sector_paths_make(in->root, in->miner, in->sector, &p, err);
+  if (!rc) rc = st_fs_mkdir_p(p.cache, 0755, err);
+  if (rc) return rc;
+  uint8_t prover_id[32], porep_id[32], replica_id[32];
+  st_prover_id(in->miner, prover_id);
+  st_porep_id(in->info->seal_proof, porep_id);
+  st_replica_id(prover_id, in->sector, in->ticket, comm_d, porep_id, replica_id);
+  rc = label_layers(in, &p, replica_id, err);
+  for (unsigned l = 1; l < in->info->layers; l++) { /* only the key is needed */
+    char path[ST_PATH_MAX];
+    if (!st_sector_layer_path(p.cache, l, path, NULL)) unlink(path);
+  }
+  if (!rc) rc = st_sector_layer_path(p.cache, in->info->layers, key_path, err);
+  return rc;
+}
+
 st_code st_seal(const st_seal_input *in, st_seal_output *out, st_err *err) {
   const st_sector_info *info = in->info;
-  uint64_t nodes = st_sector_nodes(info);
   st_sector_paths p;
   st_code rc = st_sector_paths_make(in->root, in->miner, in->sector, &p, err);
   char dir[ST_PATH_MAX];
@@ -360,28 +408,7 @@ st_code st_seal(const st_seal_input *in, st_seal_output *out, st_err *err) {
   st_prover_id(in->miner, prover_id);
   st_porep_id(info->seal_proof, porep_id);
   st_replica_id(prover_id, in->sector, in->ticket, out->comm_d, porep_id, out->replica_id);
-  st_graph g;
-  st_graph_init(&g, nodes, porep_id);
-  uint8_t *prev = NULL;
-  size_t len = (size_t)(nodes * 32);
-  for (unsigned l = 1; !rc && l <= info->layers; l++) {
-    char name[32];
-    snprintf(name, sizeof name, "layer %u", l);
-    phase(in, name, false);
-    rc = label_layer(&p, &g, out->replica_id, l, prev, err);
-    if (prev) munmap(prev, len);
-    prev = NULL;
-    if (!rc && l < info->layers) {
-      char lpath[ST_PATH_MAX];
-      rc = st_sector_layer_path(p.cache, l, lpath, err);
-      int fd = rc ? -1 : open(lpath, O_RDONLY | O_CLOEXEC);
-      if (!rc && fd < 0) rc = st_fs_os_error(err, "read from", lpath, errno);
-      if (!rc) rc = map_file(fd, len, PROT_READ, lpath, &prev, err);
-      if (fd >= 0) close(fd);
-    }
-    phase(in, name, true);
-  }
-  if (prev) munmap(prev, len);
+  if (!rc) rc = label_layers(in, &p, out->replica_id, err);
 
   if (!rc) {
     phase(in, "tree_c", false);

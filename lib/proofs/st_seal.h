@@ -63,6 +63,10 @@ typedef struct st_seal_output {
 } st_seal_output;
 
 st_code st_seal(const st_seal_input *in, st_seal_output *out, st_err *err);
+/* The key a sector was sealed with (the last label layer), regenerated from in's miner,
+ * sector, ticket and comm_d into the layer file under in->root's cache folder (the other
+ * layers are removed); key_path gets its path. For unsealing (st_unseal). */
+st_code st_seal_key(const st_seal_input *in, const uint8_t comm_d[32], char key_path[ST_PATH_MAX], st_err *err);
 /* Deletes the label layers, tree_c and tree_d, keeping what PoSt needs (sealed file, p_aux,
  * t_aux, tree-r-last), as rust-fil-proofs' clear_cache_dir does. */
 st_code st_seal_finalize(const st_sector_info *info, const char *root, uint64_t miner, uint64_t sector, st_err *err);

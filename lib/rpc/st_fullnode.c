@@ -333,6 +333,134 @@ static st_code m_state_get_actor(void *ctx, const st_rpc_call *call, json_t *par
 
 /* StateDecodeParams [to, method, params (base64), tsk]: the params as JSON, by the method table
  * of the kind of actor `to` is at tsk. */
+/* ---- market and verified registry ---- */
+
+/* params[ai] as an actor ID at the tipset params[ti] (kept in ts; free it). *found is false when
+ * the address has no actor there. */
+static st_code actor_id_at(st_fullnode *n, const st_rpc_call *call, json_t *params, size_t ai, size_t ti, st_tipset *ts, uint64_t *id, bool *found,
+                           st_err *err) {
+  st_tipset_init(ts);
+  *found = false;
+  st_address a;
+  st_code code = p_addr(params, ai, &a, err);
+  if (code) return code;
+  if ((code = p_tsk(n, params, ti, ts, err))) return code == ST_EINVAL ? code : refuse(call, code);
+  st_state st;
+  st_state_init(&st);
+  st_state_actor *act = NULL;
+  if ((code = st_chain_state(n->chain, &ts->key, &st, err))) refuse(call, code);
+  if (!code && !st_state_lookup(&st, &a, &act, NULL)) {
+    *found = true;
+    *id = act->id;
+  }
+  st_state_clear(&st);
+  return code;
+}
+
+static st_code m_state_market_balance(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  st_tipset ts;
+  uint64_t id = 0;
+  bool found;
+  st_code code = actor_id_at(n, call, params, 0, 1, &ts, &id, &found, err);
+  st_market_state m;
+  st_market_state_init(&m);
+  if (!code && found && (code = st_chain_market_state(n->chain, &ts.key, &m, err))) refuse(call, code);
+  if (!code) {
+    mpz_t escrow, locked;
+    mpz_inits(escrow, locked, NULL);
+    if (found) st_market_balance_of(&m, id, escrow, locked);
+    *result = json_pack("{so so}", "Escrow", big_json(escrow), "Locked", big_json(locked));
+    mpz_clears(escrow, locked, NULL);
+  }
+  st_market_state_free(&m);
+  st_tipset_free(&ts);
+  return code;
+}
+
+static st_code m_state_market_deals(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  st_tipset ts;
+  st_tipset_init(&ts);
+  st_code code = p_tsk(n, params, 0, &ts, err);
+  if (code) {
+    st_tipset_free(&ts);
+    return code == ST_EINVAL ? code : refuse(call, code);
+  }
+  st_market_state m;
+  if ((code = st_chain_market_state(n->chain, &ts.key, &m, err))) refuse(call, code);
+  if (!code) {
+    json_t *o = json_object();
+    for (size_t i = 0; i < m.ndeals; i++) {
+      char key[24];
+      snprintf(key, sizeof key, "%llu", (unsigned long long)m.deals[i].id);
+      json_object_set_new(o, key, st_market_deal_to_json(&m.deals[i]));
+    }
+    *result = o;
+  }
+  st_market_state_free(&m);
+  st_tipset_free(&ts);
+  return code;
+}
+
+static st_code m_state_market_storage_deal(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  uint64_t id;
+  if (!st_chain_json_u64_value(json_array_get(params, 0), &id)) return st_err_set(err, ST_EINVAL, "param 1 (deal ID): must be an unsigned integer");
+  st_tipset ts;
+  st_tipset_init(&ts);
+  st_code code = p_tsk(n, params, 1, &ts, err);
+  if (code) {
+    st_tipset_free(&ts);
+    return code == ST_EINVAL ? code : refuse(call, code);
+  }
+  st_market_state m;
+  if ((code = st_chain_market_state(n->chain, &ts.key, &m, err))) refuse(call, code);
+  const st_market_deal *d = code ? NULL : st_market_deal_of(&m, id);
+  if (!code && !d) code = refuse(call, st_err_set(err, ST_ENOENT, "deal %llu not found", (unsigned long long)id));
+  if (!code) *result = st_market_deal_to_json(d);
+  st_market_state_free(&m);
+  st_tipset_free(&ts);
+  return code;
+}
+
+/* Datacap (clients) or allowance (verifiers), null when the address has none. */
+static st_code verifreg_status(st_fullnode *n, const st_rpc_call *call, json_t *params, bool verifier, json_t **result, st_err *err) {
+  st_tipset ts;
+  uint64_t id = 0;
+  bool found;
+  st_code code = actor_id_at(n, call, params, 0, 1, &ts, &id, &found, err);
+  st_verifreg_state v;
+  st_verifreg_state_init(&v);
+  if (!code && found && (code = st_chain_verifreg_state(n->chain, &ts.key, &v, err))) refuse(call, code);
+  if (!code) {
+    const st_verifreg_entry *e = !found ? NULL : verifier ? st_verifreg_find(v.verifiers, v.nverifiers, id) : st_verifreg_find(v.clients, v.nclients, id);
+    *result = e ? big_json(e->amount) : json_null();
+  }
+  st_verifreg_state_free(&v);
+  st_tipset_free(&ts);
+  return code;
+}
+
+static st_code m_state_verified_client_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  return verifreg_status(ctx, call, params, false, result, err);
+}
+
+static st_code m_state_verifier_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  return verifreg_status(ctx, call, params, true, result, err);
+}
+
+static st_code m_state_verified_registry_root_key(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+  st_fullnode *n = ctx;
+  (void)params;
+  int64_t root = st_chain_network(n->chain)->verifreg_root;
+  if (!root) return refuse(call, st_err_set(err, ST_ENOENT, "this network has no verified registry root key (genesis --verifreg-root)"));
+  st_address a;
+  st_address_from_id((uint64_t)root, &a, NULL);
+  *result = addr_json(n, &a);
+  return ST_OK;
+}
+
 static st_code m_state_decode_params(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
   st_fullnode *n = ctx;
   st_address a;
@@ -1329,7 +1457,9 @@ static st_code m_state_miner_info(void *ctx, const st_rpc_call *call, json_t *pa
     json_object_set_new(o, "ControlAddresses", json_null());
     json_object_set_new(o, "WorkerChangeEpoch", json_integer(pending ? m->pending_worker_epoch : -1));
     json_object_set_new(o, "PeerId", peer_id_json(&m->peer_id));
-    json_object_set_new(o, "Multiaddrs", json_null());
+    json_t *ma = json_array();
+    for (size_t i = 0; i < m->nmultiaddrs; i++) json_array_append_new(ma, bytes_json(m->multiaddrs[i].data, m->multiaddrs[i].len));
+    json_object_set_new(o, "Multiaddrs", m->nmultiaddrs ? ma : (json_decref(ma), json_null()));
     json_object_set_new(o, "WindowPoStProofType", json_integer(m->window_post_proof));
     json_object_set_new(o, "SectorSize", st_chain_json_u64(m->sector_size));
     json_object_set_new(o, "WindowPoStPartitionSectors", st_chain_json_u64(info ? info->window_partition : 0));
@@ -1968,6 +2098,12 @@ static const st_rpc_method METHODS[] = {
     M("StateLookupID", ST_PERM_READ, 1, 2, m_state_lookup_id),
     M("StateAccountKey", ST_PERM_READ, 1, 2, m_state_account_key),
     M("StateDecodeParams", ST_PERM_READ, 3, 4, m_state_decode_params),
+    M("StateMarketBalance", ST_PERM_READ, 1, 2, m_state_market_balance),
+    M("StateMarketDeals", ST_PERM_READ, 0, 1, m_state_market_deals),
+    M("StateMarketStorageDeal", ST_PERM_READ, 1, 2, m_state_market_storage_deal),
+    M("StateVerifiedClientStatus", ST_PERM_READ, 1, 2, m_state_verified_client_status),
+    M("StateVerifierStatus", ST_PERM_READ, 1, 2, m_state_verifier_status),
+    M("StateVerifiedRegistryRootKey", ST_PERM_READ, 0, 1, m_state_verified_registry_root_key),
     {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V1, 2, 4, m_state_search_msg, NULL},
     {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V0, 1, 1, m_state_search_msg, NULL},
     {"Filecoin.StateWaitMsg", ST_PERM_READ, ST_RPC_V1, 2, 4, m_state_wait_msg, NULL},

@@ -8,6 +8,8 @@
  * in proportion over many rounds. */
 #include "testutil.h"
 
+#include "chainfx.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -26,286 +28,23 @@
 #include "proofs/st_post.h"
 #include "proofs/st_seal.h"
 
-#define MINER 1000
+#define MINER FX_MINER
 #define SECTOR 1
-
-typedef struct fx {
-  char dir[256], store[300];
-  st_genesis g;
-  uint8_t beacon_sk[32];
-  uint8_t sk[2][32];
-  st_address addr[2];
-  st_chain *c;
-  st_mpool *pool;
-  uint64_t nonce[2];
-  uint8_t comm_r[32];
-} fx;
-
-static const st_sector_info *info2k(void) {
-  const st_sector_info *i;
-  st_sector_lookup("2KiB", &i, NULL);
-  return i;
-}
-
-static void setup_fx(fx *f) {
-  memset(f, 0, sizeof *f);
-  tu_tmpdir(f->dir);
-  snprintf(f->store, sizeof f->store, "%s/store", f->dir);
-  st_genesis_init(&f->g);
-  st_err err;
-  assert_int_equal(st_network_profile("devnet", &f->g.network, &err), ST_OK);
-  f->g.timestamp = (uint64_t)time(NULL) - 100000;
-  mpz_set_str(f->g.reward_pool, "1000000000000000000000000", 10);
-  assert_int_equal(st_genesis_new_beacon(&f->g, f->beacon_sk, &err), ST_OK);
-  for (int i = 0; i < 2; i++) {
-    assert_int_equal(st_secp_keygen(f->sk[i], &err), ST_OK);
-    assert_int_equal(st_secp_address(f->sk[i], &f->addr[i], &err), ST_OK);
-    char text[ST_ADDR_STR_MAX], spec[200];
-    st_address_format(&f->addr[i], 't', text, &err);
-    snprintf(spec, sizeof spec, "%s=100000", text);
-    assert_int_equal(st_genesis_add_account(&f->g, spec, &err), ST_OK);
-  }
-  assert_int_equal(st_chain_open(f->dir, &f->g, &f->c, &err), ST_OK);
-  assert_int_equal(st_mpool_new(st_chain_network(f->c), &f->pool, &err), ST_OK);
-}
-
-static void teardown_fx(fx *f) {
-  st_mpool_free(f->pool);
-  st_chain_close(f->c);
-  st_genesis_clear(&f->g);
-  tu_rmdir(f->dir);
-}
-
-static int64_t head_height(fx *f) {
-  st_tipset h;
-  st_tipset_init(&h);
-  assert_int_equal(st_chain_head(f->c, &h, NULL), ST_OK);
-  int64_t height = h.height;
-  st_tipset_free(&h);
-  return height;
-}
-
-static void add_beacons(fx *f, st_block_header *b, int64_t parent_height, int64_t epoch) {
-  for (int64_t r = st_consensus_first_beacon_round(parent_height, epoch); r <= epoch; r++) {
-    uint8_t e[ST_BEACON_ENTRY_LEN];
-    assert_int_equal(st_beacon_make(f->beacon_sk, (uint64_t)r, e, NULL), ST_OK);
-    assert_int_equal(st_block_header_add_beacon(b, (uint64_t)r, e, sizeof e, NULL), ST_OK);
-  }
-}
-
-/* Fills a miner block template for epoch; false if the miner did not win. */
-static bool elect(fx *f, uint64_t miner, int who, int64_t epoch, st_block_header *b) {
-  st_err err;
-  st_base_info bi;
-  st_base_info_init(&bi);
-  assert_int_equal(st_chain_base_info(f->c, NULL, miner, epoch, &bi, &err), ST_OK);
-  add_beacons(f, b, bi.parent_height, epoch);
-  const st_chain_bytes *beacon = &b->beacon_entries[b->n_beacon_entries - 1].data;
-  uint8_t alpha[32], pi[ST_VRF_PROOF_LEN], beta[32];
-  st_consensus_ticket_alpha(beacon->data, beacon->len, epoch, miner, bi.parent_ticket.data, bi.parent_ticket.len, alpha);
-  assert_int_equal(st_vrf_prove(f->sk[who], alpha, 32, pi, beta, &err), ST_OK);
-  b->has_ticket = true;
-  st_chain_bytes_set(&b->ticket_vrf_proof, pi, sizeof pi, NULL);
-  st_consensus_election_alpha(beacon->data, beacon->len, epoch, miner, alpha);
-  assert_int_equal(st_vrf_prove(f->sk[who], alpha, 32, pi, beta, &err), ST_OK);
-  b->has_election_proof = true;
-  b->win_count = st_wincount(pi, sizeof pi, bi.miner_power, bi.network_power);
-  st_chain_bytes_set(&b->election_vrf_proof, pi, sizeof pi, NULL);
-  assert_int_equal(st_address_from_id(miner, &b->miner, NULL), ST_OK);
-  bool won = b->win_count > 0 && bi.nsectors > 0;
-  if (won) {
-    uint8_t rand[32];
-    st_consensus_winning_rand(beacon->data, beacon->len, epoch, miner, rand);
-    st_post_sector *ps = calloc(bi.nsectors, sizeof *ps);
-    st_sector_paths *paths = calloc(bi.nsectors, sizeof *paths);
-    for (size_t i = 0; i < bi.nsectors; i++) {
-      assert_int_equal(st_sector_paths_make(f->store, miner, bi.sectors[i], &paths[i], NULL), ST_OK);
-      ps[i] = (st_post_sector){bi.sectors[i], {0}, paths[i].sealed, paths[i].cache};
-      memcpy(ps[i].comm_r, bi.comm_r[i], 32);
-    }
-    st_buf proof = ST_BUF_INIT;
-    if (st_winning_post_prove(info2k(), miner, rand, ps, bi.nsectors, &proof, &err)) fail_msg("winning post: %s", err.msg);
-    assert_int_equal(st_block_header_add_post_proof(b, info2k()->winning_proof, proof.data, proof.len, NULL), ST_OK);
-    st_buf_free(&proof);
-    free(ps);
-    free(paths);
-  }
-  st_base_info_free(&bi);
-  return won;
-}
-
-static bool network_has_power(fx *f, int64_t epoch) {
-  st_base_info bi;
-  st_base_info_init(&bi);
-  st_err err;
-  bool power = !st_chain_base_info(f->c, NULL, MINER, epoch, &bi, &err) && mpz_sgn(bi.network_power) > 0;
-  st_base_info_free(&bi);
-  return power;
-}
-
-/* One epoch: a bootstrap block while the network has no power, else the miner's block if it
- * wins (a null round if not). Messages come from the pool. */
-static void mine(fx *f, int64_t epoch) {
-  st_err err;
-  st_block_header b;
-  st_block_header_init(&b);
-  bool elected = network_has_power(f, epoch);
-  if (elected && !elect(f, MINER, 0, epoch, &b)) {
-    st_block_header_free(&b);
-    return; /* a null round */
-  }
-  if (!elected) add_beacons(f, &b, head_height(f), epoch);
-  st_signed_message *msgs = NULL;
-  size_t n = 0;
-  if (st_chain_build_block(f->c, f->sk[0], epoch, f->pool, &b, &msgs, &n, &err)) fail_msg("build at %lld: %s", (long long)epoch, err.msg);
-  if (st_chain_submit_block(f->c, &b, msgs, n, NULL, (uint64_t)time(NULL), &err)) fail_msg("submit at %lld: %s", (long long)epoch, err.msg);
-  st_state st;
-  st_state_init(&st);
-  assert_int_equal(st_chain_state(f->c, NULL, &st, NULL), ST_OK);
-  st_mpool_prune(f->pool, &st);
-  st_state_clear(&st);
-  for (size_t i = 0; i < n; i++) st_signed_message_free(&msgs[i]);
-  free(msgs);
-  st_block_header_free(&b);
-}
-
-static void mine_to(fx *f, int64_t h) {
-  for (int64_t e = head_height(f) + 1; e <= h; e++) mine(f, e);
-}
-
-static void push(fx *f, int who, uint64_t to, uint64_t method, const st_buf *params, const char *value, st_cid *cid) {
-  st_signed_message sm;
-  st_signed_message_init(&sm);
-  sm.message.from = f->addr[who];
-  st_address_from_id(to, &sm.message.to, NULL);
-  sm.message.nonce = f->nonce[who]++;
-  sm.message.method = method;
-  mpz_set_str(sm.message.value, value, 10);
-  sm.message.gas_limit = 1000000000;
-  mpz_set_ui(sm.message.gas_fee_cap, 1000);
-  mpz_set_ui(sm.message.gas_premium, 100);
-  st_err err;
-  if (params) st_chain_bytes_set(&sm.message.params, params->data, params->len, NULL);
-  assert_int_equal(st_signed_message_sign_secp(&sm, f->sk[who], &err), ST_OK);
-  st_state st;
-  st_state_init(&st);
-  assert_int_equal(st_chain_state(f->c, NULL, &st, &err), ST_OK);
-  if (st_mpool_add(f->pool, &st, &sm, cid, &err)) fail_msg("mpool: %s", err.msg);
-  st_state_clear(&st);
-  st_signed_message_free(&sm);
-}
-
-static int64_t exit_of(fx *f, const st_cid *cid) {
-  st_msg_lookup l;
-  memset(&l, 0, sizeof l);
-  st_tipset_key_init(&l.tipset);
-  st_receipt_init(&l.receipt);
-  st_err err;
-  if (st_chain_search_msg(f->c, cid, &l, &err)) fail_msg("message not applied: %s", err.msg);
-  int64_t code = l.receipt.exit_code;
-  st_msg_lookup_free(&l);
-  return code;
-}
-
-/* Pushes, mines one epoch, returns the exit code. */
-static int64_t call(fx *f, int who, uint64_t to, uint64_t method, const st_buf *params, const char *value) {
-  st_cid cid;
-  push(f, who, to, method, params, value, &cid);
-  int64_t h = head_height(f);
-  for (int i = 0; i < 40; i++) { /* past null rounds */
-    mine(f, ++h);
-    if (head_height(f) == h) break;
-  }
-  return exit_of(f, &cid);
-}
-
-static void miner_state(fx *f, st_miner_state *m) { assert_int_equal(st_chain_miner_state(f->c, NULL, MINER, m, NULL), ST_OK); }
 
 static void power_of(fx *f, mpz_t raw) {
   st_power_state p;
   assert_int_equal(st_chain_power_state(f->c, NULL, &p, NULL), ST_OK);
-  st_power_claim *c = st_power_claim_of(&p, MINER);
+  st_power_claim *c = st_power_claim_of(&p, FX_MINER);
   assert_non_null(c);
   mpz_set(raw, c->raw);
   st_power_state_free(&p);
 }
 
-static void create_miner(fx *f, int who) {
-  st_buf p = ST_BUF_INIT;
-  st_cbor_put_array(&p, 5);
-  st_cbor_put_bytes(&p, f->addr[who].bytes, f->addr[who].len);
-  st_cbor_put_bytes(&p, f->addr[who].bytes, f->addr[who].len);
-  st_cbor_put_int(&p, info2k()->window_proof);
-  st_cbor_put_bytes(&p, "peer", 4);
-  st_cbor_put_array(&p, 0);
-  assert_int_equal(call(f, who, ST_ID_POWER, 2, &p, "10000000000000000000"), 0);
-  st_buf_free(&p);
-}
-
-/* Seals, pre-commits and prove-commits sector SECTOR of MINER. */
+/* Seals, pre-commits and prove-commits sector SECTOR of MINER, checking the refusals on the way. */
 static void commit_sector(fx *f) {
-  st_err err;
-  int64_t rand_epoch = head_height(f) - 1;
-  st_buf e = ST_BUF_INIT;
-  st_rand_entropy_id(MINER, &e);
-  st_seal_input in = {.info = info2k(), .miner = MINER, .sector = SECTOR, .root = f->store};
-  assert_int_equal(st_chain_randomness(f->c, NULL, false, ST_DST_SEAL, rand_epoch, e.data, e.len, in.ticket, &err), ST_OK);
-  st_rand_to_fr(in.ticket);
-  st_seal_output out;
-  if (st_seal(&in, &out, &err)) fail_msg("seal: %s", err.msg);
-  memcpy(f->comm_r, out.comm_r, 32);
-  st_cid sealed;
-  st_cid_of_commitment(out.comm_r, true, &sealed);
-  st_buf p = ST_BUF_INIT;
-  st_cbor_put_array(&p, 10);
-  st_cbor_put_int(&p, info2k()->seal_proof);
-  st_cbor_put_uint(&p, SECTOR);
-  st_cbor_put_cid(&p, &sealed);
-  st_cbor_put_int(&p, rand_epoch);
-  st_cbor_put_array(&p, 0);
-  st_cbor_put_int(&p, head_height(f) + 3000);
-  st_cbor_put_bool(&p, false);
-  for (int i = 0; i < 3; i++) st_cbor_put_uint(&p, 0);
-  assert_int_equal(call(f, 0, MINER, 6, &p, "0"), 0);
-  st_buf_free(&p);
-  st_miner_state m;
-  miner_state(f, &m);
-  st_precommit *pc = st_miner_precommit(&m, SECTOR);
-  assert_non_null(pc);
-  int64_t seed_epoch = pc->precommit_epoch + st_chain_network(f->c)->precommit_challenge_delay;
-  st_miner_state_free(&m);
-  /* too early: the seed is not drawn yet */
-  p.len = 0;
-  st_cbor_put_array(&p, 2);
-  st_cbor_put_uint(&p, SECTOR);
-  st_cbor_put_bytes(&p, "x", 1);
-  assert_int_equal(call(f, 0, MINER, 7, &p, "0"), ST_EXIT_FORBIDDEN);
-  mine_to(f, seed_epoch + 1);
-  st_porep_public pub = {.info = info2k(), .miner = MINER, .sector = SECTOR};
-  memcpy(pub.ticket, in.ticket, 32);
-  memcpy(pub.comm_d, out.comm_d, 32);
-  memcpy(pub.comm_r, out.comm_r, 32);
-  assert_int_equal(st_chain_randomness(f->c, NULL, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, e.data, e.len, pub.seed, &err), ST_OK);
-  st_rand_to_fr(pub.seed);
-  st_buf proof = ST_BUF_INIT;
-  if (st_porep_prove(&pub, f->store, &proof, &err)) fail_msg("porep: %s", err.msg);
-  /* a tampered PoRep is refused */
-  p.len = 0;
-  st_cbor_put_array(&p, 2);
-  st_cbor_put_uint(&p, SECTOR);
-  proof.data[proof.len - 5] ^= 1;
-  st_cbor_put_bytes(&p, proof.data, proof.len);
-  assert_int_equal(call(f, 0, MINER, 7, &p, "0"), ST_EXIT_ILLEGAL_ARGUMENT);
-  proof.data[proof.len - 5] ^= 1;
-  p.len = 0;
-  st_cbor_put_array(&p, 2);
-  st_cbor_put_uint(&p, SECTOR);
-  st_cbor_put_bytes(&p, proof.data, proof.len);
-  assert_int_equal(call(f, 0, MINER, 7, &p, "0"), 0);
-  assert_int_equal(st_seal_finalize(info2k(), f->store, MINER, SECTOR, &err), ST_OK);
-  st_buf_free(&proof);
-  st_buf_free(&p);
-  st_buf_free(&e);
+  fx_sector s;
+  assert_int_equal(fx_precommit(f, SECTOR, NULL, NULL, 0, fx_head_height(f) + 3000, &s), 0);
+  assert_int_equal(fx_prove_commit(f, &s, true), 0);
 }
 
 /* SubmitWindowedPoSt params for deadline d, partition 0, proving SECTOR (or a tampered proof). */
@@ -324,7 +63,7 @@ static void post_params(fx *f, uint64_t d, const st_deadline_info *di, bool tamp
   st_post_result res;
   memset(&res, 0, sizeof res);
   st_post_options opt = {0};
-  if (st_window_post_prove(info2k(), rand, &s, 1, &opt, &res, &err)) fail_msg("window post: %s", err.msg);
+  if (st_window_post_prove(fx_info2k(), rand, &s, 1, &opt, &res, &err)) fail_msg("window post: %s", err.msg);
   assert_int_equal(res.nskipped, 0);
   if (tamper) res.proof.data[res.proof.len - 3] ^= 1;
   p->len = 0;
@@ -336,7 +75,7 @@ static void post_params(fx *f, uint64_t d, const st_deadline_info *di, bool tamp
   st_cbor_put_bytes(p, NULL, 0); /* nothing skipped */
   st_cbor_put_array(p, 1);
   st_cbor_put_array(p, 2);
-  st_cbor_put_int(p, info2k()->window_proof);
+  st_cbor_put_int(p, fx_info2k()->window_proof);
   st_cbor_put_bytes(p, res.proof.data, res.proof.len);
   st_cbor_put_int(p, di->challenge);
   st_cbor_put_bytes(p, cc, 32);
@@ -346,7 +85,7 @@ static void post_params(fx *f, uint64_t d, const st_deadline_info *di, bool tamp
 
 static void next_instance(fx *f, uint64_t d, int64_t from, st_deadline_info *out) {
   st_miner_state m;
-  miner_state(f, &m);
+  fx_miner_state(f, &m);
   st_deadline_policy pol;
   st_deadline_policy_of(st_chain_network(f->c), &pol);
   st_deadline_info now;
@@ -366,13 +105,13 @@ static void assert_power(fx *f, long raw) {
 static void test_lifecycle(void **state) {
   (void)state;
   fx *f = calloc(1, sizeof *f);
-  setup_fx(f);
-  mine_to(f, 3);
-  create_miner(f, 0);
+  fx_setup(f, 2, -1);
+  fx_mine_to(f, 3);
+  fx_create_miner(f, 0);
   commit_sector(f);
   /* the sector is in a deadline and partition, with its power */
   st_miner_state m;
-  miner_state(f, &m);
+  fx_miner_state(f, &m);
   uint64_t d, part;
   assert_int_equal(st_miner_locate(&m, SECTOR, &d, &part, NULL), ST_OK);
   assert_int_equal(part, 0);
@@ -382,8 +121,8 @@ static void test_lifecycle(void **state) {
 
   /* the next instance of its deadline: refusals first, then a valid post */
   st_deadline_info di;
-  next_instance(f, d, head_height(f), &di);
-  mine_to(f, di.open - 1);
+  next_instance(f, d, fx_head_height(f), &di);
+  fx_mine_to(f, di.open - 1);
   st_cid head_before;
   {
     st_state_actor *a;
@@ -396,10 +135,10 @@ static void test_lifecycle(void **state) {
   }
   st_buf p = ST_BUF_INIT;
   post_params(f, d, &di, true, &p);
-  assert_int_equal(call(f, 0, MINER, 5, &p, "0"), ST_EXIT_ILLEGAL_ARGUMENT); /* invalid proof */
+  assert_int_equal(fx_call(f, 0, MINER, 5, &p, "0"), ST_EXIT_ILLEGAL_ARGUMENT); /* invalid proof */
   post_params(f, d, &di, false, &p);
   p.data[1] = (uint8_t)((d + 1) % 12); /* the deadline field (a small uint) */
-  assert_int_equal(call(f, 0, MINER, 5, &p, "0"), ST_EXIT_ILLEGAL_ARGUMENT); /* wrong deadline */
+  assert_int_equal(fx_call(f, 0, MINER, 5, &p, "0"), ST_EXIT_ILLEGAL_ARGUMENT); /* wrong deadline */
   {
     st_state st;
     st_state_init(&st);
@@ -408,21 +147,21 @@ static void test_lifecycle(void **state) {
     st_state_clear(&st);
   }
   post_params(f, d, &di, false, &p);
-  assert_int_equal(call(f, 0, MINER, 5, &p, "0"), 0);
-  miner_state(f, &m);
+  assert_int_equal(fx_call(f, 0, MINER, 5, &p, "0"), 0);
+  fx_miner_state(f, &m);
   assert_true(st_bitfield_has(&m.deadlines[d].post_submissions, 0));
   st_miner_state_free(&m);
   assert_power(f, 2048);
   /* after Close: refused */
-  mine_to(f, di.close + 1);
-  assert_int_equal(call(f, 0, MINER, 5, &p, "0"), ST_EXIT_ILLEGAL_ARGUMENT);
+  fx_mine_to(f, di.close + 1);
+  assert_int_equal(fx_call(f, 0, MINER, 5, &p, "0"), ST_EXIT_ILLEGAL_ARGUMENT);
   assert_power(f, 2048);
 
   /* the next instance passes unproven: faulty, no power, the fee charged from the pledge */
   st_deadline_info di2;
-  next_instance(f, d, head_height(f), &di2);
-  mine_to(f, di2.close + 1);
-  miner_state(f, &m);
+  next_instance(f, d, fx_head_height(f), &di2);
+  fx_mine_to(f, di2.close + 1);
+  fx_miner_state(f, &m);
   assert_true(st_bitfield_has(&m.deadlines[d].partitions[0].faults, SECTOR));
   assert_int_equal(mpz_get_si(m.locked_funds), st_chain_network(f->c)->sector_pledge - st_chain_network(f->c)->fault_fee);
   st_miner_state_free(&m);
@@ -440,24 +179,24 @@ static void test_lifecycle(void **state) {
   st_cbor_put_uint(&r, d);
   st_cbor_put_uint(&r, 0);
   st_cbor_put_bytes(&r, bf.data, bf.len);
-  assert_int_equal(call(f, 0, MINER, 11, &r, "0"), 0);
-  miner_state(f, &m);
+  assert_int_equal(fx_call(f, 0, MINER, 11, &r, "0"), 0);
+  fx_miner_state(f, &m);
   assert_true(st_bitfield_has(&m.deadlines[d].partitions[0].recoveries, SECTOR));
   st_miner_state_free(&m);
   assert_power(f, 0);
   st_deadline_info di3;
-  next_instance(f, d, head_height(f), &di3);
-  mine_to(f, di3.open - 1);
+  next_instance(f, d, fx_head_height(f), &di3);
+  fx_mine_to(f, di3.open - 1);
   post_params(f, d, &di3, false, &p);
-  assert_int_equal(call(f, 0, MINER, 5, &p, "0"), 0);
+  assert_int_equal(fx_call(f, 0, MINER, 5, &p, "0"), 0);
   assert_power(f, 2048);
-  miner_state(f, &m);
+  fx_miner_state(f, &m);
   assert_int_equal(st_bitfield_count(&m.deadlines[d].partitions[0].faults), 0);
   st_miner_state_free(&m);
 
   /* elected blocks from here on, once the lookback sees the power: bad ones are refused */
-  mine_to(f, head_height(f) + st_chain_network(f->c)->election_lookback + 2);
-  int64_t h = head_height(f) + 1;
+  fx_mine_to(f, fx_head_height(f) + st_chain_network(f->c)->election_lookback + 2);
+  int64_t h = fx_head_height(f) + 1;
   st_block_header b;
   struct {
     const char *want;
@@ -466,7 +205,7 @@ static void test_lifecycle(void **state) {
   st_err err;
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     st_block_header_init(&b);
-    while (!elect(f, MINER, 0, h, &b)) { /* a round the miner lost: try the next */
+    while (!fx_elect(f, MINER, 0, h, &b)) { /* a round the miner lost: try the next */
       st_block_header_free(&b);
       st_block_header_init(&b);
       h++;
@@ -486,7 +225,7 @@ static void test_lifecycle(void **state) {
   }
   /* a bootstrap block is refused now that the network has power */
   st_block_header_init(&b);
-  add_beacons(f, &b, head_height(f), h);
+  fx_add_beacons(f, &b, fx_head_height(f), h);
   st_signed_message *msgs = NULL;
   size_t n = 0;
   assert_int_equal(st_chain_build_block(f->c, f->sk[1], h, f->pool, &b, &msgs, &n, &err), ST_OK);
@@ -496,11 +235,11 @@ static void test_lifecycle(void **state) {
   free(msgs);
   st_block_header_free(&b);
   /* a second miner with no power cannot make a block */
-  create_miner(f, 1);
-  mine_to(f, head_height(f) + st_chain_network(f->c)->election_lookback + 1);
-  h = head_height(f) + 1;
+  fx_create_miner(f, 1);
+  fx_mine_to(f, fx_head_height(f) + st_chain_network(f->c)->election_lookback + 1);
+  h = fx_head_height(f) + 1;
   st_block_header_init(&b);
-  (void)elect(f, MINER + 1, 1, h, &b);
+  (void)fx_elect(f, MINER + 1, 1, h, &b);
   b.has_election_proof = true;
   b.win_count = 1;
   msgs = NULL;
@@ -512,11 +251,11 @@ static void test_lifecycle(void **state) {
   free(msgs);
   st_block_header_free(&b);
   /* the liveness rule: with power, a bootstrap block follows only bootstrap-after-nulls null rounds */
-  int64_t k = st_chain_network(f->c)->bootstrap_after_nulls, top = head_height(f);
+  int64_t k = st_chain_network(f->c)->bootstrap_after_nulls, top = fx_head_height(f);
   assert_true(k > 0);
   for (int64_t nulls = k - 1; nulls <= k; nulls++) {
     st_block_header_init(&b);
-    add_beacons(f, &b, top, top + 1 + nulls);
+    fx_add_beacons(f, &b, top, top + 1 + nulls);
     msgs = NULL;
     n = 0;
     assert_int_equal(st_chain_build_block(f->c, f->sk[1], top + 1 + nulls, f->pool, &b, &msgs, &n, &err), ST_OK);
@@ -526,7 +265,7 @@ static void test_lifecycle(void **state) {
       tu_assert_err_contains(&err, "this one follows 4");
     } else {
       if (got) fail_msg("a bootstrap block after %lld null rounds: %s", (long long)nulls, err.msg);
-      assert_int_equal(head_height(f), top + 1 + nulls);
+      assert_int_equal(fx_head_height(f), top + 1 + nulls);
     }
     for (size_t i = 0; i < n; i++) st_signed_message_free(&msgs[i]);
     free(msgs);
@@ -547,7 +286,7 @@ static void test_lifecycle(void **state) {
   st_buf_free(&bf);
   st_buf_free(&r);
   st_buf_free(&p);
-  teardown_fx(f);
+  fx_teardown(f);
   free(f);
 }
 

@@ -60,7 +60,7 @@ static void test_commits_and_recoveries(void **state) {
   decode(ST_ACTOR_MINER, 7, &b, &err, ST_EINVAL);
   st_buf_reset(&b);
   uint8_t comm_r[32] = {1};
-  st_params_precommit(8, 3, comm_r, 100, 5000, &b);
+  st_params_precommit(8, 3, comm_r, 100, NULL, 0, 5000, &b);
   s = decode(ST_ACTOR_MINER, 6, &b, &err, ST_OK);
   assert_non_null(strstr(s, "{\"SealProof\":8,\"SectorNumber\":3,\"SealedCID\":{\"/\":\"bagboea4b5abc"));
   assert_non_null(strstr(s, "\"DealIDs\":[],\"Expiration\":5000,\"ReplaceCapacity\":false,\"ReplaceSectorDeadline\":0"));

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "codec/st_cid.h"
 #include "core/st_fs.h"
@@ -188,9 +189,61 @@ static void test_fr_arith(void **state) {
   st_buf_free(&rm1);
 }
 
+/* st_commd_of_pieces against the root of the data st_stage_sector writes for the same pieces. */
+static void test_pieces(void **state) {
+  (void)state;
+  char dir[256], a[300], b[300], staged[300];
+  tu_tmpdir(dir);
+  snprintf(a, sizeof a, "%s/a", dir);
+  snprintf(b, sizeof b, "%s/b", dir);
+  snprintf(staged, sizeof staged, "%s/staged", dir);
+  st_err err = {0};
+  uint8_t bytes[600], comm_d[32], staged_d[32];
+  for (size_t i = 0; i < sizeof bytes; i++) bytes[i] = (uint8_t)(i * 31 + 7);
+  assert_int_equal(st_fs_write_atomic(a, bytes, 100, 0644, &err), ST_OK); /* a 128-byte piece */
+  assert_int_equal(st_fs_write_atomic(b, bytes, 500, 0644, &err), ST_OK); /* a 512-byte piece */
+  st_piece p[3];
+  uint64_t padded, offsets[3];
+  assert_int_equal(st_commp_of(bytes, 100, p[0].comm_p, &padded, &err), ST_OK);
+  p[0].size = padded;
+  assert_int_equal(st_commp_of(bytes, 500, p[1].comm_p, &padded, &err), ST_OK);
+  p[1].size = padded;
+  assert_true(p[0].size == 128 && p[1].size == 512);
+  /* no piece: the zero sector; one piece filling it: its comm_p */
+  assert_int_equal(st_commd_of_pieces(4096, p, 0, comm_d, NULL, &err), ST_OK);
+  assert_memory_equal(comm_d, st_zero_comm(7), 32);
+  assert_int_equal(st_commd_of_pieces(512, &p[1], 1, comm_d, NULL, &err), ST_OK);
+  assert_memory_equal(comm_d, p[1].comm_p, 32);
+  /* 128 at 0, then 512 aligned to 512 (a zero gap before it), zeros to 4096 */
+  assert_int_equal(st_commd_of_pieces(4096, p, 2, comm_d, offsets, &err), ST_OK);
+  assert_true(offsets[0] == 0 && offsets[1] == 512);
+  st_piece_file pf[2] = {{a, 128}, {b, 512}};
+  assert_int_equal(st_stage_sector(staged, 4096, pf, 2, staged_d, &err), ST_OK);
+  assert_memory_equal(comm_d, staged_d, 32);
+  uint8_t check[32];
+  uint64_t csize, cpayload;
+  assert_int_equal(st_commp_of_file(staged, check, &csize, &cpayload, &err), ST_OK); /* the file is exactly the sector */
+  struct stat st;
+  assert_int_equal(stat(staged, &st), 0);
+  assert_int_equal(st.st_size, 4096);
+  /* refusals */
+  p[2] = p[1];
+  p[2].size = 2048;
+  assert_int_equal(st_commd_of_pieces(2048, p, 3, comm_d, NULL, &err), ST_ERANGE);
+  tu_assert_err_contains(&err, "pieces 0..2 need 4096 padded bytes, more than the 2048-byte sector");
+  p[2].size = 100;
+  assert_int_equal(st_commd_of_pieces(4096, p, 3, comm_d, NULL, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "piece 2: size 100 is not a power of two of at least 128 bytes");
+  assert_int_equal(st_commd_of_pieces(3000, p, 1, comm_d, NULL, &err), ST_EINVAL);
+  pf[1].size = 128; /* b holds 500 bytes: more than a 128-byte piece's 127 */
+  assert_int_equal(st_stage_sector(staged, 4096, pf, 2, staged_d, &err), ST_ERANGE);
+  tu_assert_err_contains(&err, "/b\" holds more than the 127 bytes a 128-byte piece takes");
+  tu_rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_zero_comms),      cmocka_unit_test(test_commp_published), cmocka_unit_test(test_commp_streaming),
+      cmocka_unit_test(test_zero_comms), cmocka_unit_test(test_pieces),      cmocka_unit_test(test_commp_published), cmocka_unit_test(test_commp_streaming),
       cmocka_unit_test(test_fr32_roundtrip), cmocka_unit_test(test_fr_arith),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

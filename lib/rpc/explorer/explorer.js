@@ -38,7 +38,13 @@ const METHODS = {
   storageminer: {
     2: ['ControlAddresses', '控制地址'], 3: ['ChangeWorkerAddress', '更换 Worker 地址'], 5: ['SubmitWindowedPoSt', '提交时空证明'],
     6: ['PreCommitSector', '预提交 sector'], 7: ['ProveCommitSector', '数据提交证明'], 10: ['DeclareFaults', '声明错误'],
-    11: ['DeclareFaultsRecovered', '声明错误已恢复'], 16: ['WithdrawBalance', '提取余额'],
+    11: ['DeclareFaultsRecovered', '声明错误已恢复'], 16: ['WithdrawBalance', '提取余额'], 18: ['ChangeMultiaddrs', '更换交易地址'],
+  },
+  storagemarket: {
+    2: ['AddBalance', '充值托管'], 3: ['WithdrawBalance', '提取托管'], 4: ['PublishStorageDeals', '发布存储订单'],
+  },
+  verifiedregistry: {
+    2: ['AddVerifier', '添加公证人'], 3: ['RemoveVerifier', '移除公证人'], 4: ['AddVerifiedClient', '分配 DataCap'],
   },
 };
 
