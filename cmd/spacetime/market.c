@@ -510,9 +510,10 @@ static int client_retrieve(int argc, char **argv) {
     }
   }
   if (!code) code = st_fs_write_atomic(cli.pos[1], body.data, body.len, 0644, &err);
+  size_t got_len = body.len;
   st_buf_free(&body);
   if (code) return st_cli_fail("retrieving %s from %s: %s", cli.pos[0], miner, err.msg);
-  printf("retrieved %s from %s: %llu bytes, CommP checked, written to %s\n", cli.pos[0], miner, (unsigned long long)body.len, cli.pos[1]);
+  printf("retrieved %s from %s: %zu bytes, CommP checked, written to %s\n", cli.pos[0], miner, got_len, cli.pos[1]);
   return 0;
 }
 

@@ -105,6 +105,7 @@ st_code st_multiaddr_to_text(const uint8_t *p, size_t len, char *out, size_t cap
   if (!cap) return st_err_set(err, ST_ERANGE, "multiaddr: no room for its text");
   out[0] = 0;
   if (!len) return st_err_set(err, ST_EINVAL, "multiaddr: empty");
+  if (len > ST_MULTIADDR_MAX) return st_err_set(err, ST_EINVAL, "multiaddr: %zu bytes, more than %d", len, ST_MULTIADDR_MAX);
   while (i < len) {
     uint64_t c;
     size_t used;

@@ -304,7 +304,7 @@ static st_code set_state(st_deals *d, const st_deal_record *r, const char *state
   st_code code = st_db_exec(d->db, sql, col ? 5 : 4, p, NULL, NULL, err);
   if (code) return code;
   if (message && *message) st_logf(LOG, ST_LOG_ERROR, "deal %s: %s -> %s: %s", r->proposal_cid, r->state, state, message);
-  else st_log(LOG, ST_LOG_INFO, "deal state", json_pack("{s:s, s:s, s:s}", "proposal", r->proposal_cid, "from", r->state, "to", state));
+  else if (strcmp(r->state, state)) st_log(LOG, ST_LOG_INFO, "deal state", json_pack("{s:s, s:s, s:s}", "proposal", r->proposal_cid, "from", r->state, "to", state));
   return ST_OK;
 }
 

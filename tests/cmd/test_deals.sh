@@ -122,6 +122,7 @@ dec=$(node StateDecodeParams "[\"t05\", 4, $(jq .Params <<<"$msg"), []]")
 [[ ! -e $tmp/dist/nfs/127.0.0.1/unsealed/s-t01000-$sector ]] || fail "an unsealed copy was kept"
 out=$(C client retrieve "$piece" "$tmp/back") || fail "retrieve: $out"
 cmp "$tmp/file" "$tmp/back" || fail "the retrieved bytes differ from the file"
+[[ $out == "retrieved $piece from t01000: 1500 bytes, CommP checked, written to $tmp/back" ]] || fail "retrieve said: $out"
 out=$(C client retrieve "$other" "$tmp/none" --miner t01000 2>&1) && fail "retrieving a piece the miner lacks succeeded"
 [[ $out == *"HTTP 404: "*"stores no piece $other"* ]] || fail "retrieve unknown: $out"
 grep -q $'\tINFO\tmarkets\tpiece retrieved\t' "$tmp/miner.log" || fail "no retrieval log line"

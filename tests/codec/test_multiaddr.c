@@ -73,6 +73,9 @@ static void test_refusals(void **state) {
   to_text_fails("0200", "unknown protocol code 2 at byte 0");
   to_text_fails("3500", "dns name of 0 bytes");
   to_text_fails("36022f61", "holds '/' or NUL");
+  char big[2 * 600 + 1] = "";
+  for (int i = 0; i < 100; i++) strcat(big, "e003bb03e003"); /* 600 bytes of http/https/http */
+  to_text_fails(big, "600 bytes, more than 256");
 }
 
 int main(void) {
