@@ -127,24 +127,6 @@ static void current_deadline(const st_vm *vm, const st_miner_state *m, int64_t e
 
 /* ---------------------------------------------------------------- params */
 
-typedef struct reader {
-  st_cbor_reader r;
-  st_err err;
-} reader;
-
-static void reader_init(reader *rd, const st_message *m) { st_cbor_reader_init(&rd->r, m->params.data, m->params.len, &rd->err); }
-
-static int64_t bad_params(st_vm_call *c, reader *rd, const char *method) {
-  return st_vm_abort(c, ST_EXIT_SERIALIZATION, "%s params: %s", method, rd->err.msg);
-}
-
-static st_code read_address(st_cbor_reader *r, st_address *a) {
-  const uint8_t *p;
-  size_t n;
-  st_code code = st_cbor_read_bytes(r, &p, &n);
-  return code ? code : st_address_from_bytes(p, n, a, r->err);
-}
-
 static st_code read_bitfield(st_cbor_reader *r, st_bitfield *bf) {
   const uint8_t *p;
   size_t n;
@@ -207,22 +189,22 @@ static int64_t resolve_account(st_vm_call *c, const st_address *a, bool secp, co
 int64_t st_power_create_miner(st_vm_call *c) {
   st_vm *vm = c->vm;
   if (!vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "no state store");
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   st_address owner, worker;
   int64_t proof = 0;
   const uint8_t *peer = NULL;
   size_t npeer = 0;
   uint64_t naddrs = 0;
   st_code code = st_cbor_expect_array(&rd.r, 5, "CreateMinerParams");
-  if (!code) code = read_address(&rd.r, &owner);
-  if (!code) code = read_address(&rd.r, &worker);
+  if (!code) code = st_address_read(&rd.r, &owner);
+  if (!code) code = st_address_read(&rd.r, &worker);
   if (!code) code = st_cbor_read_int(&rd.r, &proof);
   if (!code) code = st_cbor_read_bytes(&rd.r, &peer, &npeer);
   if (!code) code = st_cbor_read_array(&rd.r, &naddrs);
   for (uint64_t i = 0; i < naddrs && !code; i++) code = st_cbor_skip(&rd.r);
   if (!code) code = st_cbor_finish(&rd.r);
-  if (code) return bad_params(c, &rd, "CreateMiner");
+  if (code) return st_vm_bad_params(c, &rd, "CreateMiner");
   const st_sector_info *info = st_sector_by_window_proof((int)proof);
   if (!info) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "CreateMiner: WindowPoStProofType %lld is not a window PoSt proof (10..14)", (long long)proof);
   if ((int64_t)info->size < vm->net->min_sector_size || (int64_t)info->size > vm->net->max_sector_size)
@@ -292,16 +274,16 @@ int64_t st_miner_control_addresses(st_vm_call *c) {
 }
 
 int64_t st_miner_change_worker_address(st_vm_call *c) {
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   st_address worker;
   uint64_t ncontrol = 0;
   st_code code = st_cbor_expect_array(&rd.r, 2, "ChangeWorkerAddressParams");
-  if (!code) code = read_address(&rd.r, &worker);
+  if (!code) code = st_address_read(&rd.r, &worker);
   if (!code) code = st_cbor_read_array(&rd.r, &ncontrol);
   for (uint64_t i = 0; i < ncontrol && !code; i++) code = st_cbor_skip(&rd.r);
   if (!code) code = st_cbor_finish(&rd.r);
-  if (code) return bad_params(c, &rd, "ChangeWorkerAddress");
+  if (code) return st_vm_bad_params(c, &rd, "ChangeWorkerAddress");
   miner_ctx mc = {0};
   int64_t exit = load_for_call(c, &mc);
   if (exit) return exit;
@@ -319,14 +301,14 @@ int64_t st_miner_change_worker_address(st_vm_call *c) {
 }
 
 int64_t st_miner_withdraw_balance(st_vm_call *c) {
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   mpz_t want, avail;
   mpz_inits(want, avail, NULL);
   st_code code = st_cbor_expect_array(&rd.r, 1, "WithdrawBalanceParams");
   if (!code) code = st_cbor_read_bigint(&rd.r, want);
   if (!code) code = st_cbor_finish(&rd.r);
-  int64_t exit = code ? bad_params(c, &rd, "WithdrawBalance") : ST_EXIT_OK;
+  int64_t exit = code ? st_vm_bad_params(c, &rd, "WithdrawBalance") : ST_EXIT_OK;
   if (!exit && mpz_sgn(want) < 0) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "WithdrawBalance: negative amount requested");
   miner_ctx mc = {0};
   if (!exit) exit = load_for_call(c, &mc);
@@ -344,8 +326,8 @@ int64_t st_miner_withdraw_balance(st_vm_call *c) {
 }
 
 int64_t st_miner_change_multiaddrs(st_vm_call *c) {
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   uint64_t n = 0;
   st_code code = st_cbor_expect_array(&rd.r, 1, "ChangeMultiaddrsParams");
   if (!code) code = st_cbor_read_array(&rd.r, &n);
@@ -357,7 +339,7 @@ int64_t st_miner_change_multiaddrs(st_vm_call *c) {
     if (!code && (!lens[i] || lens[i] > 256)) code = st_err_set(&rd.err, ST_EINVAL, "multiaddr %llu is %zu bytes (1 to 256)", (unsigned long long)i, lens[i]);
   }
   if (!code) code = st_cbor_finish(&rd.r);
-  if (code) return bad_params(c, &rd, "ChangeMultiaddrs");
+  if (code) return st_vm_bad_params(c, &rd, "ChangeMultiaddrs");
   miner_ctx mc = {0};
   int64_t exit = load_for_call(c, &mc);
   if (exit) return exit;
@@ -391,8 +373,8 @@ static int64_t epochs_per_day(const st_network *net) { return 86400 / net->block
 
 int64_t st_miner_precommit_sector(st_vm_call *c) {
   st_vm *vm = c->vm;
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   int64_t seal_proof = 0, rand_epoch = 0, expiration = 0;
   uint64_t number = 0, ndeals = 0, tmp;
   st_cid sealed;
@@ -416,7 +398,7 @@ int64_t st_miner_precommit_sector(st_vm_call *c) {
   if (!code) code = st_cbor_finish(&rd.r);
   if (code) {
     st_bitfield_free(&deals);
-    return bad_params(c, &rd, "PreCommitSector");
+    return st_vm_bad_params(c, &rd, "PreCommitSector");
   }
   miner_ctx mc = {0};
   int64_t exit = load_for_call(c, &mc);
@@ -541,8 +523,8 @@ static st_code assign_sector(st_miner_state *m, const st_network *net, int64_t e
 
 int64_t st_miner_prove_commit_sector(st_vm_call *c) {
   st_vm *vm = c->vm;
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   uint64_t number = 0;
   const uint8_t *proof = NULL;
   size_t nproof = 0;
@@ -550,7 +532,7 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
   if (!code) code = st_cbor_read_uint(&rd.r, &number);
   if (!code) code = st_cbor_read_bytes(&rd.r, &proof, &nproof);
   if (!code) code = st_cbor_finish(&rd.r);
-  if (code) return bad_params(c, &rd, "ProveCommitSector");
+  if (code) return st_vm_bad_params(c, &rd, "ProveCommitSector");
   miner_ctx mc = {0};
   int64_t exit = load_for_call(c, &mc);
   if (exit) return exit;
@@ -619,8 +601,8 @@ static void decls_free(decl *d, size_t n) {
 }
 
 static int64_t read_decls(st_vm_call *c, const char *method, decl **out, size_t *n) {
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   uint64_t k = 0;
   *out = NULL;
   *n = 0;
@@ -637,7 +619,7 @@ static int64_t read_decls(st_vm_call *c, const char *method, decl **out, size_t 
     if (!code) code = read_bitfield(&rd.r, &d->sectors);
   }
   if (!code) code = st_cbor_finish(&rd.r);
-  return code ? bad_params(c, &rd, method) : ST_EXIT_OK;
+  return code ? st_vm_bad_params(c, &rd, method) : ST_EXIT_OK;
 }
 
 /* validateFRDeclarationDeadline: the target is the next instance of the deadline, before its cutoff. */
@@ -736,8 +718,8 @@ typedef struct post_part {
 int64_t st_miner_submit_windowed_post(st_vm_call *c) {
   st_vm *vm = c->vm;
   static const char *M = "SubmitWindowedPoSt";
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   uint64_t deadline = 0, nparts = 0, nproofs = 0;
   int64_t proof_type = -1, cc_epoch = 0;
   const uint8_t *proof = NULL, *cc_rand = NULL;
@@ -765,7 +747,7 @@ int64_t st_miner_submit_windowed_post(st_vm_call *c) {
   if (!code && !exit) code = st_cbor_read_int(&rd.r, &cc_epoch);
   if (!code && !exit) code = st_cbor_read_bytes(&rd.r, &cc_rand, &ncc);
   if (!code && !exit) code = st_cbor_finish(&rd.r);
-  if (code && !exit) exit = bad_params(c, &rd, M);
+  if (code && !exit) exit = st_vm_bad_params(c, &rd, M);
   miner_ctx mc = {0};
   if (!exit) exit = load_for_call(c, &mc);
   st_miner_state *m = &mc.m;

@@ -99,7 +99,7 @@ static st_code read_owned_bytes(st_cbor_reader *r, st_chain_bytes *out) {
   return st_chain_bytes_set(out, p, n, r->err);
 }
 
-static st_code read_address(st_cbor_reader *r, st_address *a) {
+st_code st_address_read(st_cbor_reader *r, st_address *a) {
   st_cbor_item it;
   st_code rc = st_cbor_peek(r, &it);
   if (rc) return rc;
@@ -318,8 +318,8 @@ st_code st_message_read(st_cbor_reader *r, st_message *m) {
   FIELD(MSG, "Version", st_cbor_read_uint(r, &m->version));
   if (m->version != 0)
     return st_err_set(r->err, ST_EINVAL, "message: field Version: must be 0, got %llu", (unsigned long long)m->version);
-  FIELD(MSG, "To", read_address(r, &m->to));
-  FIELD(MSG, "From", read_address(r, &m->from));
+  FIELD(MSG, "To", st_address_read(r, &m->to));
+  FIELD(MSG, "From", st_address_read(r, &m->from));
   FIELD(MSG, "Nonce", st_cbor_read_uint(r, &m->nonce));
   FIELD(MSG, "Value", read_nonneg_bigint(r, m->value));
   FIELD(MSG, "GasLimit", st_cbor_read_int(r, &m->gas_limit));
@@ -668,7 +668,7 @@ st_code st_block_header_read(st_cbor_reader *r, st_block_header *h) {
   header_reset(h);
   st_code rc = st_cbor_expect_array(r, 16, "block header");
   if (rc) return rc;
-  FIELD(BH, "Miner", read_address(r, &h->miner));
+  FIELD(BH, "Miner", st_address_read(r, &h->miner));
   FIELD(BH, "Ticket", read_ticket(r, h));
   FIELD(BH, "ElectionProof", read_election_proof(r, h));
   FIELD(BH, "BeaconEntries", read_beacons(r, h));

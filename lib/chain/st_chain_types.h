@@ -80,6 +80,8 @@ st_code st_signature_encode(const st_signature *s, st_buf *out, st_err *err);
 /* Reads one signature (errors go to r->err): a non-empty byte string of at most
  * ST_SIG_MAX_LEN bytes whose first byte is type 1, 2 or 3. */
 st_code st_signature_read(st_cbor_reader *r, st_signature *s);
+/* Reads an address (a CBOR byte string); errors go to r->err, naming the offset. */
+st_code st_address_read(st_cbor_reader *r, st_address *a);
 
 /* ---------------------------------------------------------------- messages */
 

@@ -48,12 +48,6 @@ static st_code field(st_cbor_reader *r, st_code code, const char *name) {
   return code;
 }
 
-static st_code read_addr(st_cbor_reader *r, st_address *a) {
-  const uint8_t *b;
-  size_t n;
-  st_code code = st_cbor_read_bytes(r, &b, &n);
-  return code ? code : st_address_from_bytes(b, n, a, r->err);
-}
 
 st_code st_deal_proposal_read(st_cbor_reader *r, st_deal_proposal *p) {
   const char *label;
@@ -62,8 +56,8 @@ st_code st_deal_proposal_read(st_cbor_reader *r, st_deal_proposal *p) {
   if (!code) code = field(r, st_cbor_read_cid(r, &p->piece_cid), "PieceCID");
   if (!code) code = field(r, st_cbor_read_uint(r, &p->piece_size), "PieceSize");
   if (!code) code = field(r, st_cbor_read_bool(r, &p->verified), "VerifiedDeal");
-  if (!code) code = field(r, read_addr(r, &p->client), "Client");
-  if (!code) code = field(r, read_addr(r, &p->provider), "Provider");
+  if (!code) code = field(r, st_address_read(r, &p->client), "Client");
+  if (!code) code = field(r, st_address_read(r, &p->provider), "Provider");
   if (!code) code = field(r, st_cbor_read_text(r, &label, &nlabel), "Label");
   if (!code && memchr(label, 0, nlabel)) code = st_err_set(r->err, ST_EINVAL, "DealProposal.Label holds a NUL byte");
   if (!code && nlabel > ST_DEAL_LABEL_MAX)

@@ -274,29 +274,11 @@ static st_code save_verifreg(st_vm *vm, const st_verifreg_state *v, int64_t *gas
 
 /* ---------------------------------------------------------------- helpers for methods */
 
-typedef struct reader {
-  st_cbor_reader r;
-  st_err err;
-} reader;
-
-static void reader_init(reader *rd, const st_message *m) { st_cbor_reader_init(&rd->r, m->params.data, m->params.len, &rd->err); }
-
-static int64_t bad_params(st_vm_call *c, reader *rd, const char *method) {
-  return st_vm_abort(c, ST_EXIT_SERIALIZATION, "%s params: %s", method, rd->err.msg);
-}
-
-static st_code read_address(st_cbor_reader *r, st_address *a) {
-  const uint8_t *p;
-  size_t n;
-  st_code code = st_cbor_read_bytes(r, &p, &n);
-  return code ? code : st_address_from_bytes(p, n, a, r->err);
-}
-
 static void addr_text(const st_address *a, char out[ST_ADDR_STR_MAX]) {
   if (st_address_format(a, 't', out, NULL)) snprintf(out, ST_ADDR_STR_MAX, "(bad address)");
 }
 
-/* The actor behind a, which must be of kind (or a miner when miner_ok). */
+/* The actor behind a: an account if account_ok, a miner if miner_ok. */
 static int64_t resolve(st_vm_call *c, const char *method, const char *what, const st_address *a, bool account_ok, bool miner_ok, st_state_actor **out) {
   char text[ST_ADDR_STR_MAX];
   addr_text(a, text);
@@ -342,12 +324,12 @@ static char *amount_text(const mpz_t v) { return mpz_get_str(NULL, 10, v); }
 /* ---------------------------------------------------------------- market methods */
 
 int64_t st_market_add_balance(st_vm_call *c) {
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   st_address a;
-  st_code code = read_address(&rd.r, &a);
+  st_code code = st_address_read(&rd.r, &a);
   if (!code) code = st_cbor_finish(&rd.r);
-  if (code) return bad_params(c, &rd, "AddBalance");
+  if (code) return st_vm_bad_params(c, &rd, "AddBalance");
   if (mpz_sgn(c->msg->value) <= 0) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "AddBalance: the message carries no value to add");
   st_state_actor *who;
   int64_t exit = resolve(c, "AddBalance", "address", &a, true, true, &who);
@@ -367,16 +349,16 @@ int64_t st_market_add_balance(st_vm_call *c) {
 }
 
 int64_t st_market_withdraw_balance(st_vm_call *c) {
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   st_address a;
   mpz_t want, avail;
   mpz_inits(want, avail, NULL);
   st_code code = st_cbor_expect_array(&rd.r, 2, "WithdrawBalanceParams");
-  if (!code) code = read_address(&rd.r, &a);
+  if (!code) code = st_address_read(&rd.r, &a);
   if (!code) code = st_cbor_read_bigint(&rd.r, want);
   if (!code) code = st_cbor_finish(&rd.r);
-  int64_t exit = code ? bad_params(c, &rd, "WithdrawBalance") : ST_EXIT_OK;
+  int64_t exit = code ? st_vm_bad_params(c, &rd, "WithdrawBalance") : ST_EXIT_OK;
   if (!exit && mpz_sgn(want) < 0) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "WithdrawBalance: negative amount requested");
   st_state_actor *who = NULL;
   if (!exit) exit = resolve(c, "WithdrawBalance", "address", &a, true, true, &who);
@@ -498,8 +480,8 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
 }
 
 int64_t st_market_publish_storage_deals(st_vm_call *c) {
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   uint64_t n = 0;
   st_code code = st_cbor_expect_array(&rd.r, 1, "PublishStorageDealsParams");
   if (!code) code = st_cbor_read_array(&rd.r, &n);
@@ -510,7 +492,7 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
   for (uint64_t i = 0; i < n && !code; i++)
     if ((code = st_client_deal_read(&rd.r, &deals[i]))) st_err_wrap(&rd.err, code, "deal %llu", (unsigned long long)i);
   if (!code) code = st_cbor_finish(&rd.r);
-  int64_t exit = code ? bad_params(c, &rd, "PublishStorageDeals") : ST_EXIT_OK;
+  int64_t exit = code ? st_vm_bad_params(c, &rd, "PublishStorageDeals") : ST_EXIT_OK;
   st_state_actor *prov = NULL;
   if (!exit) exit = resolve(c, "PublishStorageDeals", "provider", &deals[0].proposal.provider, false, true, &prov);
   uint64_t provider = prov ? prov->id : 0;
@@ -582,14 +564,14 @@ static int64_t require_root(st_vm_call *c, const char *method) {
 
 /* [Address, Allowance] for AddVerifier and AddVerifiedClient. */
 static int64_t read_grant(st_vm_call *c, const char *method, const char *what, uint64_t *id, mpz_t amount) {
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   st_address a;
   st_code code = st_cbor_expect_array(&rd.r, 2, method);
-  if (!code) code = read_address(&rd.r, &a);
+  if (!code) code = st_address_read(&rd.r, &a);
   if (!code) code = st_cbor_read_bigint(&rd.r, amount);
   if (!code) code = st_cbor_finish(&rd.r);
-  if (code) return bad_params(c, &rd, method);
+  if (code) return st_vm_bad_params(c, &rd, method);
   if (mpz_sgn(amount) <= 0) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the allowance must be positive", method);
   st_state_actor *x;
   int64_t exit = resolve(c, method, what, &a, true, false, &x);
@@ -621,13 +603,13 @@ int64_t st_verifreg_add_verifier(st_vm_call *c) {
 }
 
 int64_t st_verifreg_remove_verifier(st_vm_call *c) {
-  reader rd;
-  reader_init(&rd, c->msg);
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
   st_address a;
-  st_code code = read_address(&rd.r, &a);
+  st_code code = st_address_read(&rd.r, &a);
   if (!code) code = st_cbor_finish(&rd.r);
   int64_t exit = require_root(c, "RemoveVerifier");
-  if (!exit && code) exit = bad_params(c, &rd, "RemoveVerifier");
+  if (!exit && code) exit = st_vm_bad_params(c, &rd, "RemoveVerifier");
   st_state_actor *x = NULL;
   if (!exit) exit = resolve(c, "RemoveVerifier", "verifier", &a, true, false, &x);
   st_verifreg_state v;

@@ -51,6 +51,12 @@ int64_t st_vm_abort(st_vm_call *c, int64_t exit, const char *fmt, ...) {
   return exit;
 }
 
+void st_vm_params_init(st_vm_params *p, const st_message *m) { st_cbor_reader_init(&p->r, m->params.data, m->params.len, &p->err); }
+
+int64_t st_vm_bad_params(st_vm_call *c, const st_vm_params *p, const char *method) {
+  return st_vm_abort(c, ST_EXIT_SERIALIZATION, "%s params: %s", method, p->err.msg);
+}
+
 typedef int64_t (*st_vm_method_fn)(st_vm_call *c);
 
 /* account.PubkeyAddress: the account's key address. */

@@ -96,6 +96,15 @@ typedef struct st_vm_call {
  * of an actor kind's method; false if the kind has no such method. */
 bool st_vm_method_info(st_actor_kind kind, uint64_t method, const char **name, const char **params);
 
+/* A method's CBOR params being read, and where the reader's errors go. */
+typedef struct st_vm_params {
+  st_cbor_reader r;
+  st_err err;
+} st_vm_params;
+void st_vm_params_init(st_vm_params *p, const st_message *m);
+/* Aborts with ErrSerialization: "<method> params: <the reader's error>". */
+int64_t st_vm_bad_params(st_vm_call *c, const st_vm_params *p, const char *method);
+
 /* Sets vm->why and returns exit: `return st_vm_abort(c, ST_EXIT_FORBIDDEN, "caller ...");`. */
 int64_t st_vm_abort(st_vm_call *c, int64_t exit, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
