@@ -23,7 +23,9 @@ const st_sector_info *fx_info2k(void) {
   return i;
 }
 
-void fx_setup(fx *f, int nkeys, int verifreg_root) {
+void fx_setup(fx *f, int nkeys, int verifreg_root) { fx_setup_net(f, nkeys, verifreg_root, NULL); }
+
+void fx_setup_net(fx *f, int nkeys, int verifreg_root, void (*tweak)(st_network *net)) {
   memset(f, 0, sizeof *f);
   f->nkeys = nkeys;
   tu_tmpdir(f->dir);
@@ -43,6 +45,7 @@ void fx_setup(fx *f, int nkeys, int verifreg_root) {
     assert_int_equal(st_genesis_add_account(&f->g, spec, &err), ST_OK);
   }
   if (verifreg_root >= 0) f->g.network.verifreg_root = ST_ID_FIRST_ACCOUNT + verifreg_root;
+  if (tweak) tweak(&f->g.network);
   assert_int_equal(st_chain_open(f->dir, &f->g, &f->c, &err), ST_OK);
   assert_int_equal(st_mpool_new(st_chain_network(f->c), &f->pool, &err), ST_OK);
 }

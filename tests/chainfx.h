@@ -34,6 +34,8 @@ const st_sector_info *fx_info2k(void);
 /* nkeys funded keys (100000 FIL each); verifreg_root: the index of the key that is the
  * verified registry's root, or -1. */
 void fx_setup(fx *f, int nkeys, int verifreg_root);
+/* The same with the devnet profile's parameters changed by tweak first. */
+void fx_setup_net(fx *f, int nkeys, int verifreg_root, void (*tweak)(st_network *net));
 void fx_teardown(fx *f);
 int64_t fx_head_height(fx *f);
 void fx_add_beacons(fx *f, st_block_header *b, int64_t parent_height, int64_t epoch);

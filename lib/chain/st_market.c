@@ -389,8 +389,7 @@ int64_t st_market_withdraw_balance(st_vm_call *c) {
 static int64_t epochs_per_day(const st_network *net) { return 86400 / net->block_delay; }
 
 /* One proposal against the state as the batch has changed it so far. */
-static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_state *m, st_verifreg_state *v, uint64_t provider, uint64_t sector_size,
-                          uint64_t *client_out) {
+static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_state *m, st_verifreg_state *v, uint64_t provider, uint64_t sector_size) {
   st_deal_proposal *p = &d->proposal;
   st_vm *vm = c->vm;
   st_err err;
@@ -404,8 +403,7 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: provider t0%llu differs from the batch's provider t0%llu", what, (unsigned long long)prov->id,
                        (unsigned long long)provider);
   if ((exit = resolve(c, what, "client", &p->client, true, false, &client))) return exit;
-  uint64_t cid_ = client->id;
-  *client_out = cid_;
+  uint64_t client_id = client->id;
   st_address key = client->robust; /* the account's key address: it signed */
   if (st_client_deal_verify(d, &key, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %s", what, err.msg);
   if (p->start_epoch <= vm->epoch)
@@ -426,8 +424,8 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
   mpz_inits(need, avail, NULL);
   st_deal_total_price(p, need);
   mpz_add(need, need, p->client_collateral);
-  st_market_balance *cb = balance_add(m, cid_), *pb = cb ? balance_add(m, provider) : NULL;
-  cb = pb ? balance_add(m, cid_) : NULL; /* the array may have moved */
+  st_market_balance *cb = balance_add(m, client_id), *pb = cb ? balance_add(m, provider) : NULL;
+  cb = pb ? balance_add(m, client_id) : NULL; /* the array may have moved */
   if (!cb || !pb) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
   if (!exit) {
     mpz_sub(avail, cb->escrow, cb->locked);
@@ -435,7 +433,7 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
       char *h = amount_text(avail), *n = amount_text(need);
       exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS,
                          "%s: client t0%llu has %s attoFIL free in market escrow, the deal locks %s (price x duration + client collateral)", what,
-                         (unsigned long long)cid_, h, n);
+                         (unsigned long long)client_id, h, n);
       free(h);
       free(n);
     }
@@ -451,15 +449,15 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
     }
   }
   if (!exit && p->verified) {
-    st_verifreg_entry *vc = st_verifreg_find(v->clients, v->nclients, cid_);
+    st_verifreg_entry *vc = st_verifreg_find(v->clients, v->nclients, client_id);
     if (!vc || mpz_cmp_ui(vc->amount, p->piece_size) < 0) {
       char *h = vc ? amount_text(vc->amount) : NULL;
       exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the verified deal of %llu bytes exceeds client t0%llu's datacap of %s bytes", what,
-                         (unsigned long long)p->piece_size, (unsigned long long)cid_, h ? h : "0");
+                         (unsigned long long)p->piece_size, (unsigned long long)client_id, h ? h : "0");
       free(h);
     } else {
       mpz_sub_ui(vc->amount, vc->amount, p->piece_size);
-      if (!mpz_sgn(vc->amount)) entry_remove(v->clients, &v->nclients, cid_);
+      if (!mpz_sgn(vc->amount)) entry_remove(v->clients, &v->nclients, client_id);
     }
   }
   if (!exit) {
@@ -470,7 +468,7 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
     else {
       nd->id = m->next_deal_id++;
       st_deal_proposal_copy(&nd->proposal, p);
-      st_address_from_id(cid_, &nd->proposal.client, NULL);
+      st_address_from_id(client_id, &nd->proposal.client, NULL);
       st_address_from_id(provider, &nd->proposal.provider, NULL);
       nd->proposal_cid = pc;
     }
@@ -511,10 +509,10 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
   st_verifreg_state_init(&v);
   if (!exit) exit = load_market(c, "PublishStorageDeals", &m);
   if (!exit && st_verifreg_load(c->vm->env, c->vm->state, &v, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
-  uint64_t first = m.next_deal_id, client;
+  uint64_t first = m.next_deal_id;
   bool verified = false;
   for (uint64_t i = 0; i < n && !exit; i++) {
-    exit = check_deal(c, i, &deals[i], &m, &v, provider, sector_size, &client);
+    exit = check_deal(c, i, &deals[i], &m, &v, provider, sector_size);
     verified |= deals[i].proposal.verified;
   }
   if (!exit) exit = store_market(c, "PublishStorageDeals", &m);

@@ -13,17 +13,16 @@
 #include <unistd.h>
 
 #include "chain/st_chain_types.h"
+#include "core/st_encoding.h"
 #include "core/st_fs.h"
 #include "core/st_log.h"
 #include "crypto/st_secp.h"
-#include "core/st_encoding.h"
 #include "miner/st_deals.h"
 #include "miner/st_locator.h"
 #include "miner/st_node_api.h"
-#include "proofs/st_commp.h"
-#include "proofs/st_unseal.h"
 #include "miner/st_sealer.h"
 #include "miner/st_wdpost.h"
+#include "proofs/st_unseal.h"
 #include "rpc/st_jsonrpc.h"
 #include "rpc/st_rpc_client.h"
 

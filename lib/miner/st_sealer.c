@@ -1,10 +1,10 @@
 /* st_sealer: the sealing state machine over the sealing database and the daemon's API. */
 #include "miner/st_sealer.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -230,15 +230,16 @@ static st_code step_precommit1(st_sealer *s, sector *x, int64_t head, st_err *er
   st_seal_output out;
   st_err se;
   char staged[ST_PATH_MAX];
+  uint8_t staged_d[32];
   if (x->has_deal) {
     /* the deal's piece, Fr32-padded at offset 0, zeros after it: the sector's data */
-    uint8_t comm_d[32];
     st_piece_file pf = {x->piece, x->piece_size};
-    if (staged_path(s, x, staged, &se) || st_stage_sector(staged, s->cfg.info->size, &pf, 1, comm_d, &se))
+    if (staged_path(s, x, staged, &se) || st_stage_sector(staged, s->cfg.info->size, &pf, 1, staged_d, &se))
       return fail(s, x, "SealPreCommit1Failed", se.msg, err);
     in.data_path = staged;
   }
   if (st_seal(&in, &out, &se)) return fail(s, x, "SealPreCommit1Failed", se.msg, err);
+  if (x->has_deal && memcmp(staged_d, out.comm_d, 32)) return fail(s, x, "SealPreCommit1Failed", "the sealed data is not the staged piece (comm_d differs)", err);
   char t[ST_DB_INT_MAX], ex[ST_DB_INT_MAX], n[ST_DB_INT_MAX], tt[ST_DB_INT_MAX];
   char ticket[65], comm_d[65], comm_r[65];
   st_hex_encode(in.ticket, 32, ticket);

@@ -6,7 +6,8 @@
  * signature, datacap or escrow short, a start epoch passed, a sector whose data is not the
  * deal's piece) gives its reason and leaves the market and the registry as they were. A deal
  * never activated by its start is dropped: the client's funds come back, the provider's
- * collateral is burnt. */
+ * collateral is burnt. A deal whose sector is terminated (faulty too long) is paid up to then
+ * and slashed. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -107,11 +108,11 @@ static long datacap(fx *f, uint64_t id, bool verifier) {
   return n;
 }
 
-/* A proposal for the piece, signed by signer. */
-static void propose(fx *f, const uint8_t comm_p[32], bool verified, int64_t start, int64_t end, long price, int signer, st_client_deal *d) {
+/* A proposal for the piece (size: its padded size), signed by signer. */
+static void propose(fx *f, const uint8_t comm_p[32], uint64_t size, bool verified, int64_t start, int64_t end, long price, int signer, st_client_deal *d) {
   st_deal_proposal *p = &d->proposal;
   st_cid_of_commitment(comm_p, false, &p->piece_cid);
-  p->piece_size = 2048;
+  p->piece_size = size;
   p->verified = verified;
   p->client = f->addr[CLIENT];
   st_address_from_id(FX_MINER, &p->provider, NULL);
@@ -188,20 +189,20 @@ static void test_verified_deal(void **state) {
   for (int i = 0; i < 2; i++) st_deal_proposal_init(&d[i].proposal);
 
   /* refusals, each changing nothing */
-  propose(f, comm_p, true, start, end, PRICE, VERIFIER, &d[0]);
+  propose(f, comm_p, 2048, true, start, end, PRICE, VERIFIER, &d[0]);
   publish_params(d, 1, &p);
   refused(f, PROVIDER, ST_ID_MARKET, 4, &p, ST_EXIT_ILLEGAL_ARGUMENT, "is not signed by the client");
-  propose(f, comm_p, true, start, end, PRICE, CLIENT, &d[0]);
-  propose(f, comm_p, true, start, end + 1, PRICE, CLIENT, &d[1]);
+  propose(f, comm_p, 2048, true, start, end, PRICE, CLIENT, &d[0]);
+  propose(f, comm_p, 2048, true, start, end + 1, PRICE, CLIENT, &d[1]);
   publish_params(d, 2, &p);
   refused(f, PROVIDER, ST_ID_MARKET, 4, &p, ST_EXIT_ILLEGAL_ARGUMENT, "deal 1: the verified deal of 2048 bytes exceeds client t0101's datacap of 0 bytes");
-  propose(f, comm_p, true, fx_head_height(f), end, PRICE, CLIENT, &d[0]);
+  propose(f, comm_p, 2048, true, fx_head_height(f), end, PRICE, CLIENT, &d[0]);
   publish_params(d, 1, &p);
   refused(f, PROVIDER, ST_ID_MARKET, 4, &p, ST_EXIT_ILLEGAL_ARGUMENT, "has passed");
-  propose(f, comm_p, true, start, end, 1000000000000000L, CLIENT, &d[0]);
+  propose(f, comm_p, 2048, true, start, end, 1000000000000000L, CLIENT, &d[0]);
   publish_params(d, 1, &p);
   refused(f, PROVIDER, ST_ID_MARKET, 4, &p, ST_EXIT_INSUFFICIENT_FUNDS, "free in market escrow");
-  propose(f, comm_p, true, start, end, PRICE, CLIENT, &d[0]);
+  propose(f, comm_p, 2048, true, start, end, PRICE, CLIENT, &d[0]);
   publish_params(d, 1, &p);
   refused(f, CLIENT, ST_ID_MARKET, 4, &p, ST_EXIT_FORBIDDEN, "is not the owner or worker");
 
@@ -251,7 +252,7 @@ static void test_verified_deal(void **state) {
 
   /* an unverified deal never activated: dropped at its start, the collateral burnt */
   int64_t start2 = now + 5;
-  propose(f, comm_p, false, start2, end, PRICE, CLIENT, &d[0]);
+  propose(f, comm_p, 2048, false, start2, end, PRICE, CLIENT, &d[0]);
   publish_params(d, 1, &p);
   assert_int_equal(fx_call(f, PROVIDER, ST_ID_MARKET, 4, &p, "0"), 0);
   int64_t t0 = fx_head_height(f);
@@ -277,7 +278,84 @@ static void test_verified_deal(void **state) {
   free(f);
 }
 
+static void short_fault_age(st_network *net) { net->fault_max_age = 30; }
+
+/* A sector never proven after its ProveCommit turns faulty and, past fault-max-age, is
+ * terminated: its deal is paid up to then and slashed (the provider's collateral burnt, the
+ * client's remaining funds unlocked), and the power goes. */
+static void test_slashed_deal(void **state) {
+  (void)state;
+  fx *f = calloc(1, sizeof *f);
+  fx_setup_net(f, 2, -1, short_fault_age);
+  fx_mine_to(f, 3);
+  fx_create_miner(f, PROVIDER);
+  uint64_t client = ST_ID_FIRST_ACCOUNT + CLIENT;
+  st_buf p = ST_BUF_INIT;
+  addr_params(&f->addr[CLIENT], &p);
+  assert_int_equal(fx_call(f, CLIENT, ST_ID_MARKET, 2, &p, "1000000000000000000"), 0);
+  st_address miner;
+  st_address_from_id(FX_MINER, &miner, NULL);
+  addr_params(&miner, &p);
+  assert_int_equal(fx_call(f, PROVIDER, ST_ID_MARKET, 2, &p, "1000"), 0);
+  char data[300], staged[300];
+  snprintf(data, sizeof data, "%s/piece", f->dir);
+  snprintf(staged, sizeof staged, "%s/staged", f->dir);
+  uint8_t raw[800], comm_p[32], comm_d[32];
+  memset(raw, 0x5a, sizeof raw);
+  assert_int_equal(st_fs_write_atomic(data, raw, sizeof raw, 0644, NULL), ST_OK);
+  uint64_t padded;
+  assert_int_equal(st_commp_of(raw, sizeof raw, comm_p, &padded, NULL), ST_OK);
+  assert_int_equal(padded, 1024);
+  st_piece_file pf = {data, 1024};
+  assert_int_equal(st_stage_sector(staged, 2048, &pf, 1, comm_d, NULL), ST_OK);
+  int64_t h = fx_head_height(f), start = h + 40, end = h + 1700;
+  st_client_deal d;
+  st_deal_proposal_init(&d.proposal);
+  propose(f, comm_p, 1024, false, start, end, PRICE, CLIENT, &d);
+  publish_params(&d, 1, &p);
+  assert_int_equal(fx_call(f, PROVIDER, ST_ID_MARKET, 4, &p, "0"), 0);
+  uint64_t deal0 = 0;
+  fx_sector s;
+  assert_int_equal(fx_precommit(f, 1, staged, &deal0, 1, end, &s), 0);
+  assert_int_equal(fx_prove_commit(f, &s, false), 0);
+  /* half a sector of unverified data: 1x, the same as committed capacity */
+  st_power_state pw;
+  assert_int_equal(st_chain_power_state(f->c, NULL, &pw, NULL), ST_OK);
+  assert_int_equal(mpz_get_si(st_power_claim_of(&pw, FX_MINER)->qa), 2048);
+  st_power_state_free(&pw);
+  long escrow0, locked0;
+  balance(f, FX_MINER, &escrow0, &locked0);
+  assert_int_equal(locked0, PCOLL);
+  /* no WindowPoSt is ever sent: faulty at its deadline's end, terminated at a later end of it
+   * once faulty for 30 epochs */
+  st_market_state m;
+  int64_t slashed = -1;
+  for (int64_t e = fx_head_height(f) + 1; e < end && slashed < 0; e++) {
+    fx_mine(f, e);
+    assert_int_equal(st_chain_market_state(f->c, NULL, &m, NULL), ST_OK);
+    if (!m.ndeals) slashed = fx_head_height(f);
+    st_market_state_free(&m);
+  }
+  assert_true(slashed > start && slashed < end);
+  long escrow, locked;
+  balance(f, client, &escrow, &locked);
+  long paid = 1000000000000000000L - escrow;
+  assert_int_equal(locked, 0);
+  assert_true(paid > 0 && paid % PRICE == 0 && paid < PRICE * (slashed - start + 2));
+  balance(f, FX_MINER, &escrow, &locked);
+  assert_int_equal(locked, 0);
+  assert_int_equal(escrow, escrow0 + paid - PCOLL); /* paid up to the termination, the collateral burnt */
+  print_message("deal slashed at %lld after %ld epochs paid\n", (long long)slashed, paid / PRICE);
+  assert_int_equal(st_chain_power_state(f->c, NULL, &pw, NULL), ST_OK);
+  assert_int_equal(mpz_get_si(st_power_claim_of(&pw, FX_MINER)->raw), 0);
+  st_power_state_free(&pw);
+  st_deal_proposal_clear(&d.proposal);
+  st_buf_free(&p);
+  fx_teardown(f);
+  free(f);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_verified_deal)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_verified_deal), cmocka_unit_test(test_slashed_deal)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
