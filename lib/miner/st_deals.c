@@ -345,7 +345,7 @@ static st_code ensure_collateral(st_deals *d, st_rpc_client *node, const st_deal
     *ready = true;
     return ST_OK;
   }
-  if (*funds_cid) { /* an AddBalance was sent: wait for it */
+  if (*funds_cid) { /* an AddBalance was sent: wait for it (another is sent if it was not enough) */
     st_cid c;
     st_node_lookup l;
     st_code code = st_cid_parse(funds_cid, &c, err);
@@ -365,7 +365,7 @@ static st_code ensure_collateral(st_deals *d, st_rpc_client *node, const st_deal
   if (!code) {
     mpz_sub(escrow, escrow, locked);
     if (mpz_cmp(escrow, p->provider_collateral) >= 0) *ready = true;
-    else if (!*funds_cid) {
+    else {
       st_message m;
       st_message_init(&m);
       m.from = d->cfg.sender;

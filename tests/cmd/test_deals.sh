@@ -63,7 +63,7 @@ out=$(deal --from "$K" --verified --manual-piece-cid "$other" "$tmp/file" 2>&1) 
 
 # the verified deal
 raw0=$(M info --json | jq -r .RawBytePower) qa0=$(M info --json | jq -r .QualityAdjPower)
-out=$(deal --from "$K" --verified "$tmp/file" 2>&1) || die "deal: $out"
+out=$(deal --from "$K" --verified --provider-collateral 0.000000000000001 "$tmp/file" 2>&1) || die "deal: $out"
 [[ $out == "deal proposed: "* && $out == *"state StorageDealPublish"* ]] || fail "deal: $out"
 pcid=$(awk '/^deal proposed:/ {print $3}' <<<"$out")
 # kill -9 of the miner while it publishes: after a restart the deal goes on, published once
@@ -109,8 +109,9 @@ escrows b
 e1=$ae c1=$ac h1=$ah e2=$be c2=$bc
 ((e2 > e1 && c1 - c2 == e2 - e1)) || fail "escrow did not move from client to provider: provider $e1 -> $e2, client $c1 -> $c2"
 echo "escrow moved: provider $e1 -> $e2 attoFIL, client $c1 -> $c2 (from height $h1)"
-[[ $(M info --json | jq -r .MarketEscrow) -ge $e2 && $(M info --json | jq -r .MarketLocked) == 0 ]] || fail "info --json market: $(M info --json)"
-[[ $(M info) == *"Market (Escrow):  0.0000000000"*"Market (Locked):  0"* ]] || fail "info market: $(M info | grep Market)"
+# the miner put its collateral (1000 attoFIL) in escrow itself before publishing; it stays locked
+[[ $(M info --json | jq -r .MarketEscrow) -ge $e2 && $(M info --json | jq -r .MarketLocked) == 1000 ]] || fail "info --json market: $(M info --json)"
+[[ $(M info) == *"Market (Escrow):  0.0000000000"*"Market (Locked):  0.000000000000001"* ]] || fail "info market: $(M info | grep Market)"
 
 # the explorer's decoder reads the publish message
 pub=$(M storage-deals list --json | jq -r ".[] | select(.ProposalCid == \"$pcid\") | .PublishCid")
