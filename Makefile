@@ -57,6 +57,7 @@ bench: deps
 	build-bench/spacetime-bench seal --sector-size 8MiB
 	build-bench/spacetime-bench window-post --sector-size 8MiB --sectors 64 --parallel 8
 	build-bench/spacetime-bench winning-post --sector-size 8MiB
+	build-bench/spacetime-bench unseal --sector-size 8MiB
 	bench/registry.sh build-bench/spacetime-server
 	build-bench/spacetime-bench apply
 	bench/daemon.sh build-bench/spacetime

@@ -1,6 +1,7 @@
 /* spacetime-bench: seals, proves and verifies real sectors and prints each phase's time next
  * to a baseline measured in the same run (SHA-256 throughput for sealing, plain pread of the
- * same challenged nodes for PoSt), plus the peak RSS; and times the chain's message path
+ * same challenged nodes for PoSt, the seal's own label layers for unsealing), plus the peak RSS;
+ * and times the chain's message path
  * (apply, against raw balance moves; the message pool, against bare signature checks).
  * Results go to bench/RESULTS.md. */
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,10 +26,12 @@
 #include "core/st_json.h"
 #include "crypto/st_hash.h"
 #include "crypto/st_secp.h"
+#include "proofs/st_commp.h"
 #include "proofs/st_fr.h"
 #include "proofs/st_porep.h"
 #include "proofs/st_post.h"
 #include "proofs/st_seal.h"
+#include "proofs/st_unseal.h"
 
 #define MINER 1000
 
@@ -179,6 +183,86 @@ static int cmd_seal(opts *o) {
   emit(o, report, st_buf_cstr(&t));
   st_buf_free(&t);
   st_buf_free(&proof);
+  return 0;
+}
+
+/* ---- unseal ---- */
+
+/* Seals a sector full of one piece of random bytes, then unseals it in a child process (so
+ * its peak RSS is the unsealing's alone) and checks the bytes. Baseline: the seal's label
+ * layers, which unsealing computes again. */
+static int cmd_unseal(opts *o) {
+  char piece[600], staged[600], scratch[600], out[600];
+  snprintf(piece, sizeof piece, "%s/piece", o->dir);
+  snprintf(staged, sizeof staged, "%s/staged", o->dir);
+  snprintf(scratch, sizeof scratch, "%s/scratch", o->dir);
+  snprintf(out, sizeof out, "%s/unsealed", o->dir);
+  uint64_t raw = o->info->size / 128 * 127;
+  st_err err;
+  /* the piece: random bytes, written in 1 MiB chunks */
+  FILE *f = fopen(piece, "wb");
+  if (!f) return st_cli_fail("could not write path=\"%s\"", piece);
+  uint8_t *chunk = malloc(1 << 20);
+  for (uint64_t at = 0; at < raw && chunk; at += 1 << 20) {
+    size_t n = raw - at < (1u << 20) ? (size_t)(raw - at) : 1u << 20;
+    if (st_random_bytes(chunk, n, &err) || fwrite(chunk, 1, n, f) != n) return st_cli_fail("writing the piece: %s", err.msg);
+  }
+  fclose(f);
+  free(chunk);
+  st_piece_file pf = {piece, o->info->size};
+  uint8_t comm_d[32];
+  double t0 = now_s();
+  if (st_stage_sector(staged, o->info->size, &pf, 1, comm_d, &err)) return st_cli_fail("stage: %s", err.msg);
+  double stage_s = now_s() - t0;
+  phase_times pt = {json_object(), 0, o->json};
+  st_seal_observer obs = {on_phase, &pt};
+  st_seal_input in = {.info = o->info, .miner = MINER, .sector = 1, .root = o->dir, .data_path = staged, .observer = &obs};
+  ticket_for(1, in.ticket);
+  st_seal_output so;
+  if (!o->json) fprintf(stderr, "sealing one %s sector of random data in %s\n", o->info->name, o->dir);
+  t0 = now_s();
+  if (st_seal(&in, &so, &err) || st_seal_finalize(o->info, o->dir, MINER, 1, &err)) return st_cli_fail("seal: %s", err.msg);
+  double seal_s = now_s() - t0;
+  unlink(staged);
+  double layers_s = 0;
+  for (unsigned l = 1; l <= o->info->layers; l++) {
+    char name[32];
+    snprintf(name, sizeof name, "layer %u", l);
+    layers_s += json_real_value(json_object_get(pt.phases, name));
+  }
+  if (st_fs_mkdir_p(scratch, 0755, &err)) return st_cli_fail("%s", err.msg);
+  t0 = now_s();
+  pid_t child = fork();
+  if (child == 0) {
+    st_unseal_input u = {.info = o->info, .miner = MINER, .sector = 1, .root = o->dir, .scratch = scratch};
+    memcpy(u.ticket, in.ticket, 32);
+    memcpy(u.comm_d, so.comm_d, 32);
+    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    st_code code = fd < 0 ? ST_EIO : st_unseal_range(&u, 0, o->info->size, fd, &err);
+    if (code) fprintf(stderr, "unseal: %s\n", fd < 0 ? "could not open the output" : err.msg);
+    _exit(code ? 1 : 0);
+  }
+  int status = 0;
+  if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status)) return st_cli_fail("the unsealing child failed");
+  double unseal_s = now_s() - t0;
+  struct rusage ru;
+  getrusage(RUSAGE_CHILDREN, &ru);
+  uint8_t a[32], b[32];
+  uint64_t pa, pb, la, lb;
+  if (st_commp_of_file(piece, a, &pa, &la, &err) || st_commp_of_file(out, b, &pb, &lb, &err)) return st_cli_fail("%s", err.msg);
+  if (memcmp(a, b, 32) || la != lb) return st_cli_fail("the unsealed bytes differ from the piece");
+  json_t *report = json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:I}", "sector_size", o->info->name, "payload_bytes", (json_int_t)raw, "stage_s",
+                             stage_s, "seal_s", seal_s, "seal_layers_s", layers_s, "unseal_s", unseal_s, "unseal_vs_layers",
+                             layers_s > 0 ? unseal_s / layers_s : 0, "unseal_peak_rss_kib", (json_int_t)ru.ru_maxrss, "sector_kib",
+                             (json_int_t)(o->info->size >> 10));
+  st_buf t = ST_BUF_INIT;
+  st_buf_printf(&t, "sector %s, %llu bytes of random data\n  %-26s %9.3f s\n  %-26s %9.3f s (label layers %.3f s)\n", o->info->name,
+                (unsigned long long)raw, "stage (Fr32-pad, comm_d)", stage_s, "seal + finalize", seal_s, layers_s);
+  st_buf_printf(&t, "  %-26s %9.3f s = %.2fx the seal's label layers (the same run)\n  unsealing peak RSS %ld KiB (sector %llu KiB); bytes checked\n",
+                "unseal (whole sector)", unseal_s, layers_s > 0 ? unseal_s / layers_s : 0, ru.ru_maxrss, (unsigned long long)(o->info->size >> 10));
+  json_decref(pt.phases);
+  emit(o, report, st_buf_cstr(&t));
+  st_buf_free(&t);
   return 0;
 }
 
@@ -592,6 +676,7 @@ static void usage(FILE *f) {
           "  seal          --sector-size S [--dir D] [--json]   seal, prove and verify one CC sector\n"
           "  window-post   --sector-size S --sectors N [--parallel P] [--dir D] [--json]\n"
           "  winning-post  --sector-size S [--dir D] [--json]\n"
+          "  unseal        --sector-size S [--dir D] [--json]   seal a sector of random data, unseal it\n"
           "  apply         [--messages N] [--accounts K] [--reps R] [--json]   apply N signed transfers\n"
           "                as one block (and st_state_transfer as the baseline), add them to the message\n"
           "                pool (and bare signature checks as the baseline), select a block (default\n"
@@ -623,7 +708,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   const char *cmd = argv[1];
-  if (strcmp(cmd, "seal") && strcmp(cmd, "window-post") && strcmp(cmd, "winning-post") && strcmp(cmd, "apply"))
+  if (strcmp(cmd, "seal") && strcmp(cmd, "window-post") && strcmp(cmd, "winning-post") && strcmp(cmd, "apply") && strcmp(cmd, "unseal"))
     return st_cli_fail("unknown command \"%s\" (run 'spacetime-bench --help')", cmd);
   if (!strcmp(cmd, "apply")) {
     uint64_t n = 20000, k = 100, reps = 5;
@@ -653,6 +738,8 @@ int main(int argc, char **argv) {
   if (rc) return rc;
   if (!strcmp(cmd, "seal"))
     rc = cmd_seal(&o);
+  else if (!strcmp(cmd, "unseal"))
+    rc = cmd_unseal(&o);
   else if (!strcmp(cmd, "window-post"))
     rc = cmd_window_post(&o, sectors, (unsigned)parallel);
   else

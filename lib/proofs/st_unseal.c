@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/st_fs.h"
@@ -29,11 +30,17 @@ st_code st_unseal_range(const st_unseal_input *in, uint64_t offset, uint64_t len
   if (offset % ST_FR32_PADDED || len % ST_FR32_PADDED || offset > size || len > size - offset)
     return st_err_set(err, ST_EINVAL, "unseal: range [%llu, +%llu) is not whole 128-byte blocks within the %llu-byte sector", (unsigned long long)offset,
                       (unsigned long long)len, (unsigned long long)size);
+  if (!st_fr_is_valid(in->ticket) || !st_fr_is_valid(in->comm_d)) return st_err_set(err, ST_EINVAL, "unseal: the ticket or comm_d is not a field element");
   st_sector_paths p;
   st_code rc = st_sector_paths_make(in->root, in->miner, in->sector, &p, err);
   if (rc) return rc;
   int sealed = open(p.sealed, O_RDONLY | O_CLOEXEC);
   if (sealed < 0) return st_fs_os_error(err, "read from", p.sealed, errno);
+  struct stat st;
+  if (fstat(sealed, &st) || (uint64_t)st.st_size != size) {
+    close(sealed);
+    return st_err_set(err, ST_EINVAL, "unseal: path=\"%s\" is not a sealed %s sector (%lld bytes)", p.sealed, in->info->name, (long long)st.st_size);
+  }
   st_seal_input si = {.info = in->info, .miner = in->miner, .sector = in->sector, .root = in->scratch};
   memcpy(si.ticket, in->ticket, 32);
   char key_path[ST_PATH_MAX] = "";

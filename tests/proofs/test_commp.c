@@ -241,9 +241,58 @@ static void test_pieces(void **state) {
   tu_rmdir(dir);
 }
 
+/* go-commp-utils commd_test.go / nonffi/commd_test.go TestGenerateUnsealedCID: mainnet sector
+ * f01392893:139074 (32 GiB), its deals' piece CIDs and sizes, and the comm_d the SP reported.
+ * The test there appends zero pieces of 8 and 16 GiB to fill the sector; both ways agree. */
+static void test_commd_published(void **state) {
+  (void)state;
+  static const struct {
+    const char *cid;
+    uint64_t mib;
+  } deals[] = {
+      {"baga6ea4seaqknzm22isnhsxt2s4dnw45kfywmhenngqq3nc7jvecakoca6ksyhy", 256},
+      {"baga6ea4seaqnq6o5wuewdpviyoafno4rdpqnokz6ghvg2iyeyfbqxgcwdlj2egi", 1024},
+      {"baga6ea4seaqpixk4ifbkzato3huzycj6ty6gllqwanhdpsvxikawyl5bg2h44mq", 512},
+      {"baga6ea4seaqaxwe5dy6nt3ko5tngtmzvpqxqikw5mdwfjqgaxfwtzenc6bgzajq", 512},
+      {"baga6ea4seaqpy33nbesa4d6ot2ygeuy43y4t7amc4izt52mlotqenwcmn2kyaai", 1024},
+      {"baga6ea4seaqphvv4x2s2v7ykgc3ugs2kkltbdeg7icxstklkrgqvv72m2v3i2aa", 256},
+      {"baga6ea4seaqf5u55znk6jwhdsrhe37emzhmehiyvjxpsww274f6fiy3h4yctady", 512},
+      {"baga6ea4seaqa3qbabsbmvk5er6rhsjzt74beplzgulthamm22jue4zgqcuszofi", 1024},
+      {"baga6ea4seaqiekvf623muj6jpxg6vsqaikyw3r4ob5u7363z7zcaixqvfqsc2ji", 256},
+      {"baga6ea4seaqhsewv65z2d4m5o4vo65vl5o6z4bcegdvgnusvlt7rao44gro36pi", 512},
+  };
+  enum { N = sizeof deals / sizeof deals[0] };
+  static const uint64_t want_off_mib[N] = {0, 1024, 2048, 2560, 3072, 4096, 4608, 5120, 6144, 6656};
+  st_piece p[N + 2];
+  st_err err;
+  for (size_t i = 0; i < N; i++) {
+    st_cid cid;
+    assert_int_equal(st_cid_parse(deals[i].cid, &cid, &err), ST_OK);
+    assert_true(cid.codec == ST_CODEC_FIL_UNSEALED && cid.digest_len == 32);
+    memcpy(p[i].comm_p, cid.digest, 32);
+    p[i].size = deals[i].mib << 20;
+  }
+  memcpy(p[N].comm_p, st_zero_comm(28), 32); /* 8 GiB */
+  p[N].size = 8ULL << 30;
+  memcpy(p[N + 1].comm_p, st_zero_comm(29), 32); /* 16 GiB */
+  p[N + 1].size = 16ULL << 30;
+  uint8_t comm_d[32];
+  uint64_t offs[N + 2];
+  for (size_t n = N; n <= N + 2; n += 2) {
+    assert_int_equal(st_commd_of_pieces(32ULL << 30, p, n, comm_d, offs, &err), ST_OK);
+    st_cid c;
+    char text[ST_CID_STR_MAX];
+    st_cid_of_commitment(comm_d, false, &c);
+    st_cid_to_string(&c, text);
+    assert_string_equal(text, "baga6ea4seaqiw3gbmstmexb7sqwkc5r23o3i7zcyx5kr76pfobpykes3af62kca");
+    for (size_t i = 0; i < N; i++) assert_int_equal(offs[i], want_off_mib[i] << 20);
+  }
+  assert_true(offs[N] == 8ULL << 30 && offs[N + 1] == 16ULL << 30);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_zero_comms), cmocka_unit_test(test_pieces),      cmocka_unit_test(test_commp_published), cmocka_unit_test(test_commp_streaming),
+      cmocka_unit_test(test_zero_comms), cmocka_unit_test(test_pieces), cmocka_unit_test(test_commd_published),      cmocka_unit_test(test_commp_published), cmocka_unit_test(test_commp_streaming),
       cmocka_unit_test(test_fr32_roundtrip), cmocka_unit_test(test_fr_arith),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,6 +147,17 @@ static void test_refusals(void **state) {
   free(unseal(&s, &u, 0, 128, &n, &code, &err));
   assert_int_not_equal(code, ST_OK);
   tu_assert_err_contains(&err, "sealed/s-t01000-6");
+  /* a sealed file cut short */
+  char six[400];
+  snprintf(six, sizeof six, "%s/sealed/s-t01000-6", s.root);
+  assert_int_equal(st_fs_write_atomic(six, "short", 5, 0644, &err), ST_OK);
+  free(unseal(&s, &u, 0, 128, &n, &code, &err));
+  assert_int_equal(code, ST_EINVAL);
+  tu_assert_err_contains(&err, "s-t01000-6\" is not a sealed 2KiB sector (5 bytes)");
+  u = input_of(&s);
+  memset(u.ticket, 0xff, 32);
+  free(unseal(&s, &u, 0, 128, &n, &code, &err));
+  tu_assert_err_contains(&err, "the ticket or comm_d is not a field element");
   done(&s);
 }
 
