@@ -460,12 +460,23 @@ static st_code step_place(st_deals *d, st_sealer *sealer, const st_deal_record *
   return set_state(d, rec, "StorageDealSealing", "", "sector", st_db_int(ns, (int64_t)number), err);
 }
 
-static st_code step_sealing(st_deals *d, st_sealer *sealer, const st_deal_record *rec, st_err *err) {
+static st_code step_sealing(st_deals *d, st_rpc_client *node, st_sealer *sealer, const st_deal_record *rec, st_err *err) {
   st_sealing_sector x;
   bool found;
   st_code code = st_sealer_get(sealer, (uint64_t)rec->sector, &x, &found, err);
   if (code || !found) return code;
   if (!strcmp(x.state, "Proving")) return set_state(d, rec, "StorageDealActive", "", NULL, NULL, err);
+  /* not proven in time: the chain drops a deal not active by its start */
+  json_t *r = NULL;
+  st_err e;
+  if (st_rpc_client_call(node, "StateMarketStorageDeal", json_pack("[I []]", (json_int_t)rec->deal_id), &r, &e)) {
+    if (e.code == ST_EUNAVAIL) return st_err_set(err, e.code, "%s", e.msg);
+    char why[200];
+    snprintf(why, sizeof why, "deal %lld is gone from the chain: sector %lld was not proven before the deal's start epoch %lld", (long long)rec->deal_id,
+             (long long)rec->sector, (long long)rec->start_epoch);
+    return set_state(d, rec, "StorageDealError", why, NULL, NULL, err);
+  }
+  json_decref(r);
   return ST_OK;
 }
 
@@ -494,7 +505,7 @@ st_code st_deals_step(st_deals *d, st_rpc_client *node, st_sealer *sealer, int *
     } else if (rec.sector < 0) {
       code = step_place(d, sealer, &rec, err);
     } else {
-      code = step_sealing(d, sealer, &rec, err);
+      code = step_sealing(d, node, sealer, &rec, err);
     }
     bool same;
     st_deal_record now;

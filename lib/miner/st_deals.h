@@ -16,7 +16,8 @@
  *   StorageDealPublishing  waiting for it; the receipt gives the deal ID
  *   StorageDealSealing     the piece is in a new sector (st_sealer_add_deal)
  *   StorageDealActive      the sector is Proving (the chain activated the deal at ProveCommit)
- *   StorageDealError       refused on chain; the message says why */
+ *   StorageDealError       refused on chain, or dropped by it (its sector was not proven by the
+ *                          deal's start); the message says why */
 #ifndef ST_DEALS_H
 #define ST_DEALS_H
 

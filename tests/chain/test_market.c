@@ -130,6 +130,33 @@ static void propose(fx *f, const uint8_t comm_p[32], uint64_t size, bool verifie
   st_buf_free(&b);
 }
 
+/* Escrow: 1 FIL from the client, 1000 attoFIL of collateral from the provider's worker. */
+static void fund(fx *f, st_buf *p) {
+  addr_params(&f->addr[CLIENT], p);
+  assert_int_equal(fx_call(f, CLIENT, ST_ID_MARKET, 2, p, "1000000000000000000"), 0);
+  st_address miner;
+  st_address_from_id(FX_MINER, &miner, NULL);
+  addr_params(&miner, p);
+  assert_int_equal(fx_call(f, PROVIDER, ST_ID_MARKET, 2, p, "1000"), 0);
+}
+
+/* The client's piece: n bytes (byte i is i * 7 + 3) in <dir>/piece, its comm_p and padded
+ * size, and a 2 KiB sector holding it staged in <dir>/staged (whose comm_d it returns). */
+static uint64_t piece_of(fx *f, size_t n, uint8_t comm_p[32], uint8_t comm_d[32], char staged[300]) {
+  char data[300];
+  snprintf(data, sizeof data, "%s/piece", f->dir);
+  snprintf(staged, 300, "%s/staged", f->dir);
+  uint8_t *raw = malloc(n);
+  for (size_t i = 0; i < n; i++) raw[i] = (uint8_t)(i * 7 + 3);
+  assert_int_equal(st_fs_write_atomic(data, raw, n, 0644, NULL), ST_OK);
+  uint64_t padded;
+  assert_int_equal(st_commp_of(raw, n, comm_p, &padded, NULL), ST_OK);
+  free(raw);
+  st_piece_file pf = {data, padded};
+  assert_int_equal(st_stage_sector(staged, 2048, &pf, 1, comm_d, NULL), ST_OK);
+  return padded;
+}
+
 static void publish_params(st_client_deal *deals, size_t n, st_buf *p) {
   p->len = 0;
   st_cbor_put_array(p, 1);
@@ -159,29 +186,15 @@ static void test_verified_deal(void **state) {
   grant_params(&f->addr[CLIENT], 4096, &p);
   refused(f, VERIFIER, ST_ID_VERIFREG, 4, &p, ST_EXIT_ILLEGAL_ARGUMENT, "less than the 4096 asked");
 
-  /* escrow: 1 FIL from the client, 1000 attoFIL of collateral from the provider's worker */
-  addr_params(&f->addr[CLIENT], &p);
-  assert_int_equal(fx_call(f, CLIENT, ST_ID_MARKET, 2, &p, "1000000000000000000"), 0);
-  st_address miner;
-  st_address_from_id(FX_MINER, &miner, NULL);
-  addr_params(&miner, &p);
-  assert_int_equal(fx_call(f, PROVIDER, ST_ID_MARKET, 2, &p, "1000"), 0);
+  fund(f, &p);
   long escrow, locked;
   balance(f, client, &escrow, &locked);
   assert_true(escrow == 1000000000000000000L && locked == 0);
 
   /* the client's piece: 1500 bytes, a 2048-byte piece that fills the sector */
-  char data[300], staged[300];
-  snprintf(data, sizeof data, "%s/piece", f->dir);
-  snprintf(staged, sizeof staged, "%s/staged", f->dir);
-  uint8_t raw[1500], comm_p[32], comm_d[32];
-  for (size_t i = 0; i < sizeof raw; i++) raw[i] = (uint8_t)(i * 7 + 3);
-  assert_int_equal(st_fs_write_atomic(data, raw, sizeof raw, 0644, NULL), ST_OK);
-  uint64_t padded;
-  assert_int_equal(st_commp_of(raw, sizeof raw, comm_p, &padded, NULL), ST_OK);
-  assert_int_equal(padded, 2048);
-  st_piece_file pf = {data, 2048};
-  assert_int_equal(st_stage_sector(staged, 2048, &pf, 1, comm_d, NULL), ST_OK);
+  char staged[300];
+  uint8_t comm_p[32], comm_d[32];
+  assert_int_equal(piece_of(f, 1500, comm_p, comm_d, staged), 2048);
   assert_memory_equal(comm_d, comm_p, 32);
 
   int64_t h = fx_head_height(f), start = h + 60, end = h + 1700;
@@ -291,23 +304,10 @@ static void test_slashed_deal(void **state) {
   fx_create_miner(f, PROVIDER);
   uint64_t client = ST_ID_FIRST_ACCOUNT + CLIENT;
   st_buf p = ST_BUF_INIT;
-  addr_params(&f->addr[CLIENT], &p);
-  assert_int_equal(fx_call(f, CLIENT, ST_ID_MARKET, 2, &p, "1000000000000000000"), 0);
-  st_address miner;
-  st_address_from_id(FX_MINER, &miner, NULL);
-  addr_params(&miner, &p);
-  assert_int_equal(fx_call(f, PROVIDER, ST_ID_MARKET, 2, &p, "1000"), 0);
-  char data[300], staged[300];
-  snprintf(data, sizeof data, "%s/piece", f->dir);
-  snprintf(staged, sizeof staged, "%s/staged", f->dir);
-  uint8_t raw[800], comm_p[32], comm_d[32];
-  memset(raw, 0x5a, sizeof raw);
-  assert_int_equal(st_fs_write_atomic(data, raw, sizeof raw, 0644, NULL), ST_OK);
-  uint64_t padded;
-  assert_int_equal(st_commp_of(raw, sizeof raw, comm_p, &padded, NULL), ST_OK);
-  assert_int_equal(padded, 1024);
-  st_piece_file pf = {data, 1024};
-  assert_int_equal(st_stage_sector(staged, 2048, &pf, 1, comm_d, NULL), ST_OK);
+  fund(f, &p);
+  char staged[300];
+  uint8_t comm_p[32], comm_d[32];
+  assert_int_equal(piece_of(f, 800, comm_p, comm_d, staged), 1024);
   int64_t h = fx_head_height(f), start = h + 40, end = h + 1700;
   st_client_deal d;
   st_deal_proposal_init(&d.proposal);
