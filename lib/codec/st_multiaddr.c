@@ -74,7 +74,7 @@ st_code st_multiaddr_from_text(const char *text, uint8_t *out, size_t cap, size_
     case V_PORT: {
       char *e;
       unsigned long port = strtoul(value, &e, 10);
-      if (!value[0] || *e || value[0] == '-' || value[0] == '+' || port > 65535)
+      if (!value[0] || *e || value[0] == '-' || value[0] == '+' || (value[0] == '0' && value[1]) || port > 65535)
         return st_err_set(err, ST_EINVAL, "multiaddr: %s port \"%s\" at position %zu is not 0 to 65535", PROTOCOLS[k].name, value, (size_t)(v - text));
       bin[0] = (uint8_t)(port >> 8);
       bin[1] = (uint8_t)port;

@@ -60,6 +60,8 @@ static void test_refusals(void **state) {
   from_text_fails("/ip4/1.2.3", "\"1.2.3\" at position 5 is not an ip4 address");
   from_text_fails("/ip4/1.2.3.4/tcp/65536", "tcp port \"65536\" at position 17 is not 0 to 65535");
   from_text_fails("/ip4/1.2.3.4/tcp/-1", "is not 0 to 65535");
+  from_text_fails("/ip4/1.2.3.4/tcp/080", "is not 0 to 65535"); /* one spelling per port */
+  from_text_fails("/ip4/1.2.3.4/", "unknown protocol \"\" at position 13");
   from_text_fails("/ip4/1.2.3.4/tcp", "tcp at position 13 has no value");
   from_text_fails("/ip4//tcp/1", "ip4 at position 1 has no value");
   uint8_t small[4];
