@@ -30,22 +30,37 @@
 
 #define SECTOR 1
 
+/* The miner actor's head, and its proving period start (cron moves it at a period's end). */
+static void miner_head(nodefx *f, char head[128], int64_t *period) {
+  json_t *a = nf_rpc(f, "StateGetActor", "[\"t01000\", []]");
+  snprintf(head, 128, "%s", json_string_value(json_object_get(json_object_get(a, "Head"), "/")));
+  json_decref(a);
+  json_t *dl = nf_rpc(f, "StateMinerProvingDeadline", "[\"t01000\", []]");
+  *period = json_integer_value(json_object_get(dl, "PeriodStart"));
+  json_decref(dl);
+}
+
+/* A refused message changes nothing. Null rounds just before it may leave the cron of the
+ * period's last epoch to run with its block, which rolls the period over (the head moves):
+ * then the check is made again. */
 static void send_refused(nodefx *f, uint64_t method, const st_buf *params, int64_t exit_code) {
   st_cid cid;
   st_err err;
   char want[64], before[128], after[128];
   snprintf(want, sizeof want, "the message would fail with exit code %lld", (long long)exit_code);
-  assert_int_equal(nf_push(f, NF_MINER, method, params, "0", 0, &cid, &err), ST_EINVAL);
-  tu_assert_err_contains(&err, want);
-  json_t *a = nf_rpc(f, "StateGetActor", "[\"t01000\", []]");
-  snprintf(before, sizeof before, "%s", json_string_value(json_object_get(json_object_get(a, "Head"), "/")));
-  json_decref(a);
-  assert_int_equal(nf_push(f, NF_MINER, method, params, "0", 500000000, &cid, &err), ST_OK);
-  assert_int_equal(nf_landed(f, &cid), exit_code);
-  a = nf_rpc(f, "StateGetActor", "[\"t01000\", []]");
-  snprintf(after, sizeof after, "%s", json_string_value(json_object_get(json_object_get(a, "Head"), "/")));
-  json_decref(a);
-  assert_string_equal(before, after);
+  for (int attempt = 0;; attempt++) {
+    assert_int_equal(nf_push(f, NF_MINER, method, params, "0", 0, &cid, &err), ST_EINVAL);
+    tu_assert_err_contains(&err, want);
+    int64_t p0, p1;
+    miner_head(f, before, &p0);
+    assert_int_equal(nf_push(f, NF_MINER, method, params, "0", 500000000, &cid, &err), ST_OK);
+    assert_int_equal(nf_landed(f, &cid), exit_code);
+    miner_head(f, after, &p1);
+    if (p0 == p1 || attempt == 2) {
+      assert_string_equal(before, after);
+      return;
+    }
+  }
 }
 
 static void post_params(nodefx *f, uint64_t d, const st_deadline_info *di, bool tamper, st_buf *p) {
