@@ -177,7 +177,7 @@ static void available_balance(st_vm_call *c, const st_miner_state *m, mpz_t out)
 static int64_t resolve_account(st_vm_call *c, const st_address *a, bool secp, const char *what, uint64_t *id) {
   st_state_actor *x;
   char text[ST_ADDR_STR_MAX];
-  if (st_address_format(a, 't', text, NULL)) snprintf(text, sizeof text, "(bad address)");
+  st_address_text(a, text);
   if (st_state_lookup(c->vm->state, a, &x, NULL)) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s %s has no actor", what, text);
   if (x->kind != ST_ACTOR_ACCOUNT) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s %s is not an account", what, text);
   if (secp && st_address_protocol(&x->robust) != ST_ADDR_SECP256K1)

@@ -1176,7 +1176,7 @@ static json_t *j_bytes_new(const st_chain_bytes *b) {
   return v;
 }
 
-static json_t *j_bigint_new(const mpz_t v) {
+json_t *st_chain_json_bigint(const mpz_t v) {
   char *s = mpz_get_str(NULL, 10, v);
   if (!s) return NULL;
   json_t *j = json_string(s);
@@ -1227,10 +1227,10 @@ static json_t *message_fields(const st_message *m, char network, bool *ok) {
   jset(o, "To", j_address_new(&m->to, network), ok);
   jset(o, "From", j_address_new(&m->from, network), ok);
   jset(o, "Nonce", st_chain_json_u64(m->nonce), ok);
-  jset(o, "Value", j_bigint_new(m->value), ok);
+  jset(o, "Value", st_chain_json_bigint(m->value), ok);
   jset(o, "GasLimit", json_integer(m->gas_limit), ok);
-  jset(o, "GasFeeCap", j_bigint_new(m->gas_fee_cap), ok);
-  jset(o, "GasPremium", j_bigint_new(m->gas_premium), ok);
+  jset(o, "GasFeeCap", st_chain_json_bigint(m->gas_fee_cap), ok);
+  jset(o, "GasPremium", st_chain_json_bigint(m->gas_premium), ok);
   jset(o, "Method", st_chain_json_u64(m->method), ok);
   jset(o, "Params", j_bytes_new(&m->params), ok);
   return o;
@@ -1398,7 +1398,7 @@ st_code st_block_header_to_json(const st_block_header *h, char network, json_t *
   }
   jset(o, "WinPoStProof", wp, &ok);
   jset(o, "Parents", j_cid_array(h->parents, h->n_parents, true), &ok);
-  jset(o, "ParentWeight", j_bigint_new(h->parent_weight), &ok);
+  jset(o, "ParentWeight", st_chain_json_bigint(h->parent_weight), &ok);
   jset(o, "Height", json_integer(h->height), &ok);
   jset(o, "ParentStateRoot", st_chain_json_cid(&h->parent_state_root), &ok);
   jset(o, "ParentMessageReceipts", st_chain_json_cid(&h->parent_message_receipts), &ok);
@@ -1407,7 +1407,7 @@ st_code st_block_header_to_json(const st_block_header *h, char network, json_t *
   jset(o, "Timestamp", st_chain_json_u64(h->timestamp), &ok);
   jset(o, "BlockSig", j_signature_or_null(h->has_block_sig, &h->block_sig, &ok), &ok);
   jset(o, "ForkSignaling", st_chain_json_u64(h->fork_signaling), &ok);
-  jset(o, "ParentBaseFee", j_bigint_new(h->parent_base_fee), &ok);
+  jset(o, "ParentBaseFee", st_chain_json_bigint(h->parent_base_fee), &ok);
   return j_done(o, ok, out, err);
 }
 
@@ -1551,7 +1551,7 @@ st_code st_actor_to_json(const st_actor *a, json_t **out, st_err *err) {
     jset(o, "Code", st_chain_json_cid(&a->code), &ok);
     jset(o, "Head", st_chain_json_cid(&a->head), &ok);
     jset(o, "Nonce", st_chain_json_u64(a->nonce), &ok);
-    jset(o, "Balance", j_bigint_new(a->balance), &ok);
+    jset(o, "Balance", st_chain_json_bigint(a->balance), &ok);
     jset(o, "DelegatedAddress", json_null(), &ok);
   }
   return j_done(o, ok, out, err);

@@ -288,6 +288,8 @@ st_code st_chain_json_loadb(const char *text, size_t len, size_t flags, json_t *
 void st_chain_json_append(st_buf *out, const json_t *v);
 /* A uint64 as JSON: an integer up to 2^63-1, a marked string above (NULL on out of memory). */
 json_t *st_chain_json_u64(uint64_t v);
+/* A big integer as Lotus writes it: a decimal string ("1000000000000000000"). */
+json_t *st_chain_json_bigint(const mpz_t v);
 /* True, with *out set, if v is a non-negative JSON integer or a marked string. */
 bool st_chain_json_u64_value(const json_t *v, uint64_t *out);
 /* {"/":"bafy..."} (NULL on out of memory). */

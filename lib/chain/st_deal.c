@@ -130,28 +130,21 @@ st_code st_client_deal_verify(const st_client_deal *d, const st_address *signer,
   st_buf_free(&b);
   if (code) {
     char text[ST_ADDR_STR_MAX];
-    if (st_address_format(signer, 't', text, NULL)) text[0] = 0;
+    st_address_text(signer, text);
     return st_err_wrap(err, code, "the deal proposal is not signed by the client %s", text);
   }
   return ST_OK;
 }
 
-static json_t *amount(const mpz_t v) {
-  char *s = mpz_get_str(NULL, 10, v);
-  json_t *j = json_string(s);
-  free(s);
-  return j;
-}
-
 static json_t *addr(const st_address *a) {
   char text[ST_ADDR_STR_MAX];
-  if (st_address_format(a, 't', text, NULL)) text[0] = 0;
+  st_address_text(a, text);
   return json_string(text);
 }
 
 json_t *st_deal_proposal_to_json(const st_deal_proposal *p) {
   return json_pack("{so sI sb so so ss sI sI so so so}", "PieceCID", st_chain_json_cid(&p->piece_cid), "PieceSize", (json_int_t)p->piece_size,
                    "VerifiedDeal", p->verified, "Client", addr(&p->client), "Provider", addr(&p->provider), "Label", p->label, "StartEpoch",
-                   (json_int_t)p->start_epoch, "EndEpoch", (json_int_t)p->end_epoch, "StoragePricePerEpoch", amount(p->price_per_epoch),
-                   "ProviderCollateral", amount(p->provider_collateral), "ClientCollateral", amount(p->client_collateral));
+                   (json_int_t)p->start_epoch, "EndEpoch", (json_int_t)p->end_epoch, "StoragePricePerEpoch", st_chain_json_bigint(p->price_per_epoch),
+                   "ProviderCollateral", st_chain_json_bigint(p->provider_collateral), "ClientCollateral", st_chain_json_bigint(p->client_collateral));
 }

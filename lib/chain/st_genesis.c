@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/st_chain_types.h"
 #include "codec/st_token.h"
 #include "core/st_buf.h"
 #include "core/st_fs.h"
@@ -68,24 +69,17 @@ st_code st_genesis_new_beacon(st_genesis *g, uint8_t sk[32], st_err *err) {
   return code;
 }
 
-static json_t *amount_json(const mpz_t v) {
-  char *s = mpz_get_str(NULL, 10, v);
-  json_t *j = json_string(s);
-  free(s);
-  return j;
-}
-
 json_t *st_genesis_to_json(const st_genesis *g) {
   json_t *accounts = json_array();
   for (size_t i = 0; i < g->naccounts; i++) {
     char addr[ST_ADDR_STR_MAX];
     st_address_format(&g->accounts[i].address, 't', addr, NULL);
-    json_array_append_new(accounts, json_pack("{ss so}", "address", addr, "balance", amount_json(g->accounts[i].balance)));
+    json_array_append_new(accounts, json_pack("{ss so}", "address", addr, "balance", st_chain_json_bigint(g->accounts[i].balance)));
   }
   st_buf hex = ST_BUF_INIT;
   st_hex_append(&hex, g->beacon_pub, sizeof g->beacon_pub);
   json_t *j = json_pack("{si so sI so ss% so}", "version", 1, "network", st_network_to_json(&g->network), "timestamp", (json_int_t)g->timestamp,
-                        "reward_pool", amount_json(g->reward_pool), "beacon", st_buf_cstr(&hex), hex.len, "accounts", accounts);
+                        "reward_pool", st_chain_json_bigint(g->reward_pool), "beacon", st_buf_cstr(&hex), hex.len, "accounts", accounts);
   st_buf_free(&hex);
   return j;
 }

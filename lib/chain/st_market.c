@@ -274,14 +274,10 @@ static st_code save_verifreg(st_vm *vm, const st_verifreg_state *v, int64_t *gas
 
 /* ---------------------------------------------------------------- helpers for methods */
 
-static void addr_text(const st_address *a, char out[ST_ADDR_STR_MAX]) {
-  if (st_address_format(a, 't', out, NULL)) snprintf(out, ST_ADDR_STR_MAX, "(bad address)");
-}
-
 /* The actor behind a: an account if account_ok, a miner if miner_ok. */
 static int64_t resolve(st_vm_call *c, const char *method, const char *what, const st_address *a, bool account_ok, bool miner_ok, st_state_actor **out) {
   char text[ST_ADDR_STR_MAX];
-  addr_text(a, text);
+  st_address_text(a, text);
   if (st_state_lookup(c->vm->state, a, out, NULL)) return st_vm_abort(c, ST_EXIT_NOT_FOUND, "%s: %s %s has no actor", method, what, text);
   st_actor_kind k = (*out)->kind;
   if ((k == ST_ACTOR_ACCOUNT && account_ok) || (k == ST_ACTOR_MINER && miner_ok)) return ST_EXIT_OK;

@@ -117,7 +117,7 @@ st_code st_state_lookup(st_state *s, const st_address *addr, st_state_actor **ou
         return ST_OK;
       }
   }
-  if (st_address_format(addr, 't', text, NULL)) snprintf(text, sizeof text, "(bad address)");
+  st_address_text(addr, text);
   return st_err_set(err, ST_ENOENT, "actor %s not found", text);
 }
 

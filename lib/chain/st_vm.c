@@ -135,10 +135,6 @@ st_code st_vm_check_message(const st_network *net, const st_message *m, size_t s
 
 /* ---- apply ---- */
 
-static void addr_text(const st_address *a, char out[ST_ADDR_STR_MAX]) {
-  if (st_address_format(a, 't', out, NULL)) snprintf(out, ST_ADDR_STR_MAX, "(bad address)");
-}
-
 /* Runs the message's call inside the journal; returns its exit code. */
 static int64_t execute(st_vm_call *c, st_err *err) {
   st_state *s = c->vm->state;
@@ -206,15 +202,15 @@ st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *rec
   char from_text[ST_ADDR_STR_MAX]; /* formatted only for an error: it costs more than a transfer */
   st_state_actor *sender;
   if (st_state_lookup(s, &m->from, &sender, NULL)) {
-    addr_text(&m->from, from_text);
+    st_address_text(&m->from, from_text);
     return st_err_set(err, ST_EINVAL, "sender %s does not exist", from_text);
   }
   if (sender->kind != ST_ACTOR_ACCOUNT) {
-    addr_text(&m->from, from_text);
+    st_address_text(&m->from, from_text);
     return st_err_set(err, ST_EINVAL, "sender %s is a %s actor, not an account", from_text, st_actor_kind_name(sender->kind));
   }
   if (m->nonce != sender->nonce) {
-    addr_text(&m->from, from_text);
+    st_address_text(&m->from, from_text);
     return st_err_set(err, ST_EINVAL, "nonce %llu of %s is not its next nonce %llu", (unsigned long long)m->nonce, from_text,
                       (unsigned long long)sender->nonce);
   }
@@ -223,7 +219,7 @@ st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *rec
   mpz_init(cost);
   mpz_mul_si(cost, m->gas_fee_cap, m->gas_limit);
   if (mpz_cmp(sender->balance, cost) < 0) {
-    addr_text(&m->from, from_text);
+    st_address_text(&m->from, from_text);
     char *have = mpz_get_str(NULL, 10, sender->balance), *need = mpz_get_str(NULL, 10, cost);
     st_err_set(err, ST_EINVAL, "sender %s has %s attoFIL, less than GasLimit x GasFeeCap = %s", from_text, have, need);
     free(have);

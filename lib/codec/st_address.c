@@ -1,6 +1,7 @@
 /* st_address: Filecoin address bytes and strings with go-address's validation rules. */
 #include "codec/st_address.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "codec/st_varint.h"
@@ -168,6 +169,10 @@ st_code st_address_parse(const char *s, st_address *out, char *network, st_err *
   checksum(out->bytes, out->len, want);
   if (memcmp(want, cks, CHECKSUM_LEN)) return st_err_set(err, ST_EINVAL, "invalid address checksum");
   return ST_OK;
+}
+
+void st_address_text(const st_address *a, char out[ST_ADDR_STR_MAX]) {
+  if (st_address_format(a, 't', out, NULL)) snprintf(out, ST_ADDR_STR_MAX, "(bad address)");
 }
 
 st_code st_address_format(const st_address *a, char network, char out[ST_ADDR_STR_MAX], st_err *err) {

@@ -54,6 +54,8 @@ static inline const uint8_t *st_address_payload(const st_address *a, size_t *len
 /* The id of an ID address. */
 st_code st_address_id(const st_address *a, uint64_t *id, st_err *err);
 bool st_address_equal(const st_address *a, const st_address *b);
+/* For messages: the 't' text of a, or "(bad address)" when it cannot be formatted. */
+void st_address_text(const st_address *a, char out[ST_ADDR_STR_MAX]);
 const char *st_address_protocol_name(st_addr_protocol p);
 
 #endif

@@ -145,16 +145,12 @@ static st_code amount_of(const json_t *v, mpz_t out) {
   return json_is_string(v) && !mpz_set_str(out, json_string_value(v), 10) ? ST_OK : ST_EINVAL;
 }
 
-static void addr_text(const st_address *a, char out[ST_ADDR_STR_MAX]) {
-  if (st_address_format(a, 't', out, NULL)) snprintf(out, ST_ADDR_STR_MAX, "(bad address)");
-}
-
 /* The checks that need the chain; the proposal is already decoded and its piece checked. */
 static st_code check_on_chain(st_deals *d, st_rpc_client *node, const st_client_deal *cd, st_err *err) {
   const st_deal_proposal *p = &cd->proposal;
   char client[ST_ADDR_STR_MAX], provider[ST_ADDR_STR_MAX];
-  addr_text(&p->client, client);
-  addr_text(&p->provider, provider);
+  st_address_text(&p->client, client);
+  st_address_text(&p->provider, provider);
   json_t *r = NULL;
   /* the provider is this miner */
   st_code code = node_call(node, "StateLookupID", json_pack("[s []]", provider), &r, err);
@@ -260,7 +256,7 @@ st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposa
   if (!code) {
     st_deal_proposal_cid(p, &pc);
     st_cid_to_string(&pc, pcid);
-    addr_text(&p->client, client);
+    st_address_text(&p->client, client);
     code = st_deals_get(d, pcid, out, &found, err);
     if (!code && found) code = st_err_set(err, ST_EEXIST, "deal %s was received already (state %s)", pcid, out->state);
   }
@@ -314,7 +310,7 @@ static st_code find_on_chain(st_deals *d, st_rpc_client *node, const st_deal_pro
   *id = -1;
   json_t *deals = NULL, *r = NULL;
   char client[ST_ADDR_STR_MAX];
-  addr_text(&p->client, client);
+  st_address_text(&p->client, client);
   st_code code = node_call(node, "StateLookupID", json_pack("[s []]", client), &r, err);
   const char *client_id = json_is_string(r) ? json_string_value(r) : "";
   if (!code) code = node_call(node, "StateMarketDeals", json_pack("[[]]"), &deals, err);

@@ -57,13 +57,6 @@ static json_t *addr_json(const st_fullnode *n, const st_address *a) {
   return json_string(s);
 }
 
-static json_t *big_json(const mpz_t v) {
-  char *s = mpz_get_str(NULL, 10, v);
-  json_t *j = json_string(s);
-  free(s);
-  return j;
-}
-
 /* A refusal by the node (not a malformed request): JSON-RPC code 1 with the reason. */
 static st_code refuse(const st_rpc_call *call, st_code code) {
   if (call->code) *call->code = ST_RPC_ERROR;
@@ -370,7 +363,7 @@ static st_code m_state_market_balance(void *ctx, const st_rpc_call *call, json_t
     mpz_t escrow, locked;
     mpz_inits(escrow, locked, NULL);
     if (found) st_market_balance_of(&m, id, escrow, locked);
-    *result = json_pack("{so so}", "Escrow", big_json(escrow), "Locked", big_json(locked));
+    *result = json_pack("{so so}", "Escrow", st_chain_json_bigint(escrow), "Locked", st_chain_json_bigint(locked));
     mpz_clears(escrow, locked, NULL);
   }
   st_market_state_free(&m);
@@ -435,7 +428,7 @@ static st_code verifreg_status(st_fullnode *n, const st_rpc_call *call, json_t *
   if (!code && found && (code = st_chain_verifreg_state(n->chain, &ts.key, &v, err))) refuse(call, code);
   if (!code) {
     const st_verifreg_entry *e = !found ? NULL : verifier ? st_verifreg_find(v.verifiers, v.nverifiers, id) : st_verifreg_find(v.clients, v.nclients, id);
-    *result = e ? big_json(e->amount) : json_null();
+    *result = e ? st_chain_json_bigint(e->amount) : json_null();
   }
   st_verifreg_state_free(&v);
   st_tipset_free(&ts);
@@ -925,7 +918,7 @@ static st_code m_wallet_balance(void *ctx, const st_rpc_call *call, json_t *para
   st_state_init(&st);
   st_state_actor *act;
   if ((code = st_chain_state(n->chain, NULL, &st, err))) refuse(call, code);
-  if (!code) *result = st_state_lookup(&st, &a, &act, NULL) ? json_string("0") : big_json(act->balance); /* Lotus: "0" for unknown */
+  if (!code) *result = st_state_lookup(&st, &a, &act, NULL) ? json_string("0") : st_chain_json_bigint(act->balance); /* Lotus: "0" for unknown */
   st_state_clear(&st);
   return code;
 }
@@ -1314,9 +1307,9 @@ static json_t *sector_json(const st_sector_onchain *s) {
   json_object_set_new(o, "SealedCID", st_chain_json_cid(&s->sealed_cid));
   json_object_set_new(o, "Activation", json_integer(s->activation));
   json_object_set_new(o, "Expiration", json_integer(s->expiration));
-  json_object_set_new(o, "DealWeight", big_json(s->deal_weight));
-  json_object_set_new(o, "VerifiedDealWeight", big_json(s->verified_deal_weight));
-  json_object_set_new(o, "InitialPledge", big_json(s->initial_pledge));
+  json_object_set_new(o, "DealWeight", st_chain_json_bigint(s->deal_weight));
+  json_object_set_new(o, "VerifiedDealWeight", st_chain_json_bigint(s->verified_deal_weight));
+  json_object_set_new(o, "InitialPledge", st_chain_json_bigint(s->initial_pledge));
   json_object_set_new(o, "ExpectedDayReward", json_string("0"));
   json_object_set_new(o, "ExpectedStoragePledge", json_string("0"));
   json_object_set_new(o, "PowerBaseEpoch", json_integer(s->activation));
@@ -1337,7 +1330,7 @@ static json_t *precommit_json(const st_precommit *p) {
   json_object_set_new(info, "DealIDs", json_null());
   json_object_set_new(info, "Expiration", json_integer(p->expiration));
   json_object_set_new(info, "UnsealedCid", json_null());
-  return json_pack("{so so sI}", "Info", info, "PreCommitDeposit", big_json(p->deposit), "PreCommitEpoch", (json_int_t)p->precommit_epoch);
+  return json_pack("{so so sI}", "Info", info, "PreCommitDeposit", st_chain_json_bigint(p->deposit), "PreCommitEpoch", (json_int_t)p->precommit_epoch);
 }
 
 /* A miner at a tipset: the state after it. */
@@ -1475,7 +1468,7 @@ static st_code m_state_miner_info(void *ctx, const st_rpc_call *call, json_t *pa
 }
 
 static json_t *claim_json(const mpz_t raw, const mpz_t qa) {
-  return json_pack("{so so}", "RawBytePower", big_json(raw), "QualityAdjPower", big_json(qa));
+  return json_pack("{so so}", "RawBytePower", st_chain_json_bigint(raw), "QualityAdjPower", st_chain_json_bigint(qa));
 }
 
 static st_code m_state_miner_power(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
@@ -1660,7 +1653,7 @@ static st_code m_state_miner_available_balance(void *ctx, const st_rpc_call *cal
     mpz_t avail;
     mpz_init(avail);
     st_miner_available(&v.m, v.balance, avail);
-    *result = big_json(avail);
+    *result = st_chain_json_bigint(avail);
     mpz_clear(avail);
   }
   miner_view_free(&v);
@@ -1683,10 +1676,10 @@ static st_code m_state_read_state(void *ctx, const st_rpc_call *call, json_t *pa
     st_deadline_at(&pol, v.m.proving_period_start, v.ts.height, &d);
     st_cid code_cid;
     st_actor_code(ST_ACTOR_MINER, &code_cid);
-    json_t *state = json_pack("{so so so so sI sI}", "PreCommitDeposits", big_json(v.m.precommit_deposits), "LockedFunds", big_json(v.m.locked_funds),
-                              "FeeDebt", big_json(v.m.fee_debt), "InitialPledge", big_json(pledge), "ProvingPeriodStart",
+    json_t *state = json_pack("{so so so so sI sI}", "PreCommitDeposits", st_chain_json_bigint(v.m.precommit_deposits), "LockedFunds", st_chain_json_bigint(v.m.locked_funds),
+                              "FeeDebt", st_chain_json_bigint(v.m.fee_debt), "InitialPledge", st_chain_json_bigint(pledge), "ProvingPeriodStart",
                               (json_int_t)v.m.proving_period_start, "CurrentDeadline", (json_int_t)d.index);
-    *result = json_pack("{so so so}", "Balance", big_json(v.balance), "Code", st_chain_json_cid(&code_cid), "State", state);
+    *result = json_pack("{so so so}", "Balance", st_chain_json_bigint(v.balance), "Code", st_chain_json_cid(&code_cid), "State", state);
     mpz_clear(pledge);
   }
   miner_view_free(&v);
@@ -1819,8 +1812,8 @@ static st_code m_miner_get_base_info(void *ctx, const st_rpc_call *call, json_t 
   if (!code && none) *result = json_null();
   else if (!code) {
     json_t *out = json_object();
-    json_object_set_new(out, "MinerPower", big_json(bi.miner_power));
-    json_object_set_new(out, "NetworkPower", big_json(bi.network_power));
+    json_object_set_new(out, "MinerPower", st_chain_json_bigint(bi.miner_power));
+    json_object_set_new(out, "NetworkPower", st_chain_json_bigint(bi.network_power));
     json_object_set_new(out, "Sectors", json_incref(sectors));
     json_object_set_new(out, "WorkerKey", bi.worker_key.len ? addr_json(n, &bi.worker_key) : json_string("<empty>"));
     json_object_set_new(out, "SectorSize", st_chain_json_u64(bi.sector_size));
