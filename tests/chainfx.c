@@ -191,8 +191,6 @@ static int64_t receipt_of(fx *f, const st_cid *cid, st_buf *ret) {
   return code;
 }
 
-int64_t fx_exit_of(fx *f, const st_cid *cid) { return receipt_of(f, cid, NULL); }
-
 int64_t fx_call_ret(fx *f, int who, uint64_t to, uint64_t method, const st_buf *params, const char *value, st_buf *ret) {
   st_cid cid;
   fx_push(f, who, to, method, params, value, &cid);

@@ -46,7 +46,6 @@ bool fx_elect(fx *f, uint64_t miner, int who, int64_t epoch, st_block_header *b)
 void fx_mine(fx *f, int64_t epoch);
 void fx_mine_to(fx *f, int64_t h);
 void fx_push(fx *f, int who, uint64_t to, uint64_t method, const st_buf *params, const char *value, st_cid *cid);
-int64_t fx_exit_of(fx *f, const st_cid *cid);
 /* Pushes, mines until the message is in, returns its exit code; ret (optional) gets its return. */
 int64_t fx_call(fx *f, int who, uint64_t to, uint64_t method, const st_buf *params, const char *value);
 int64_t fx_call_ret(fx *f, int who, uint64_t to, uint64_t method, const st_buf *params, const char *value, st_buf *ret);

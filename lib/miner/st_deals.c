@@ -25,6 +25,7 @@ struct st_deals {
   st_deals_cfg cfg;
   char dir[ST_PATH_MAX]; /* cfg.dir points here */
   st_db *db;
+  int changes; /* state changes set_state made (st_deals_step's count) */
 };
 
 static const char SCHEMA[] =
@@ -131,44 +132,22 @@ st_code st_deals_list(st_deals *d, st_deal_record **out, size_t *n, st_err *err)
 
 /* ---- accepting ---- */
 
-static st_code node_call(st_rpc_client *node, const char *method, json_t *params, json_t **out, st_err *err) {
-  st_code code = st_rpc_client_call(node, method, params, out, err);
-  return code ? st_err_wrap(err, code, "the node's %s", method) : ST_OK;
-}
-
-/* A decimal amount in a JSON string (null: 0). */
-static st_code amount_of(const json_t *v, mpz_t out) {
-  if (json_is_null(v) || !v) {
-    mpz_set_ui(out, 0);
-    return ST_OK;
-  }
-  return json_is_string(v) && !mpz_set_str(out, json_string_value(v), 10) ? ST_OK : ST_EINVAL;
-}
-
 /* The checks that need the chain; the proposal is already decoded and its piece checked. */
 static st_code check_on_chain(st_deals *d, st_rpc_client *node, const st_client_deal *cd, st_err *err) {
   const st_deal_proposal *p = &cd->proposal;
   char client[ST_ADDR_STR_MAX], provider[ST_ADDR_STR_MAX];
   st_address_text(&p->client, client);
   st_address_text(&p->provider, provider);
-  json_t *r = NULL;
   /* the provider is this miner */
-  st_code code = node_call(node, "StateLookupID", json_pack("[s []]", provider), &r, err);
-  st_address id;
   uint64_t pid = 0;
-  if (!code && (!json_is_string(r) || st_address_parse(json_string_value(r), &id, NULL, err) || st_address_id(&id, &pid, err)))
-    code = st_err_set(err, ST_EINVAL, "provider %s has no actor ID on chain", provider);
-  json_decref(r);
-  if (code) return code;
+  st_code code = st_node_lookup_id(node, &p->provider, &pid, err);
+  if (code) return st_err_wrap(err, code == ST_EUNAVAIL ? code : ST_EINVAL, "provider %s", provider);
   if (pid != d->cfg.miner)
     return st_err_set(err, ST_EINVAL, "the proposal is for provider %s, this miner is t0%llu", provider, (unsigned long long)d->cfg.miner);
   /* the client's key signed it */
-  if ((code = node_call(node, "StateAccountKey", json_pack("[s []]", client), &r, err))) return st_err_wrap(err, ST_EINVAL, "client %s", client);
   st_address key;
-  code = json_is_string(r) ? st_address_parse(json_string_value(r), &key, NULL, err) : st_err_set(err, ST_EINVAL, "client %s has no key", client);
-  json_decref(r);
-  if (!code) code = st_client_deal_verify(cd, &key, err);
-  if (code) return ST_EINVAL;
+  if ((code = st_node_account_key(node, &p->client, &key, err))) return st_err_wrap(err, code == ST_EUNAVAIL ? code : ST_EINVAL, "client %s", client);
+  if (st_client_deal_verify(cd, &key, err)) return ST_EINVAL;
   /* time to seal, and a sector long enough */
   st_node_head head;
   st_node_head_init(&head);
@@ -190,9 +169,7 @@ static st_code check_on_chain(st_deals *d, st_rpc_client *node, const st_client_
   mpz_inits(have, need, locked, NULL);
   /* datacap */
   if (p->verified) {
-    code = node_call(node, "StateVerifiedClientStatus", json_pack("[s []]", client), &r, err);
-    if (!code && amount_of(r, have)) code = st_err_set(err, ST_EINVAL, "StateVerifiedClientStatus: not an amount");
-    json_decref(r);
+    code = st_node_datacap(node, &p->client, have, err);
     if (!code && mpz_cmp_ui(have, p->piece_size) < 0) {
       char *h_ = mpz_get_str(NULL, 10, have);
       code = st_err_set(err, ST_EINVAL, "the verified deal of %llu bytes exceeds client %s's datacap of %s bytes", (unsigned long long)p->piece_size,
@@ -201,12 +178,7 @@ static st_code check_on_chain(st_deals *d, st_rpc_client *node, const st_client_
     }
   }
   /* the client's free escrow */
-  if (!code) code = node_call(node, "StateMarketBalance", json_pack("[s []]", client), &r, err);
-  if (!code) {
-    if (amount_of(json_object_get(r, "Escrow"), have) || amount_of(json_object_get(r, "Locked"), locked))
-      code = st_err_set(err, ST_EINVAL, "StateMarketBalance: not an amount");
-    json_decref(r);
-  }
+  if (!code) code = st_node_market_balance(node, &p->client, have, locked, err);
   if (!code) {
     mpz_sub(have, have, locked);
     st_deal_total_price(p, need);
@@ -299,6 +271,7 @@ static st_code set_state(st_deals *d, const st_deal_record *r, const char *state
   const char *p[] = {state, message ? message : "", st_db_int(t, (int64_t)time(NULL)), r->proposal_cid, val};
   st_code code = st_db_exec(d->db, sql, col ? 5 : 4, p, NULL, NULL, err);
   if (code) return code;
+  if (strcmp(r->state, state)) d->changes++;
   if (message && *message) st_logf(LOG, ST_LOG_ERROR, "deal %s: %s -> %s: %s", r->proposal_cid, r->state, state, message);
   else if (strcmp(r->state, state)) st_log(LOG, ST_LOG_INFO, "deal state", json_pack("{s:s, s:s, s:s}", "proposal", r->proposal_cid, "from", r->state, "to", state));
   return ST_OK;
@@ -307,29 +280,9 @@ static st_code set_state(st_deals *d, const st_deal_record *r, const char *state
 /* The deal ID of a proposal already on chain (the same piece, client, provider and epochs):
  * -1 if none. */
 static st_code find_on_chain(st_deals *d, st_rpc_client *node, const st_deal_proposal *p, int64_t *id, st_err *err) {
-  *id = -1;
-  json_t *deals = NULL, *r = NULL;
-  char client[ST_ADDR_STR_MAX];
-  st_address_text(&p->client, client);
-  st_code code = node_call(node, "StateLookupID", json_pack("[s []]", client), &r, err);
-  const char *client_id = json_is_string(r) ? json_string_value(r) : "";
-  if (!code) code = node_call(node, "StateMarketDeals", json_pack("[[]]"), &deals, err);
-  char piece[ST_CID_STR_MAX], provider[32];
-  st_cid_to_string(&p->piece_cid, piece);
-  snprintf(provider, sizeof provider, "t0%llu", (unsigned long long)d->cfg.miner);
-  const char *key;
-  json_t *v;
-  if (!code) json_object_foreach(deals, key, v) {
-      const json_t *q = json_object_get(v, "Proposal");
-      const char *pc = json_string_value(json_object_get(json_object_get(q, "PieceCID"), "/"));
-      const char *qc = json_string_value(json_object_get(q, "Client")), *qp = json_string_value(json_object_get(q, "Provider"));
-      if (pc && qc && qp && !strcmp(pc, piece) && !strcmp(qc, client_id) && !strcmp(qp, provider) &&
-          json_integer_value(json_object_get(q, "StartEpoch")) == p->start_epoch && json_integer_value(json_object_get(q, "EndEpoch")) == p->end_epoch)
-        *id = strtoll(key, NULL, 10);
-    }
-  json_decref(r);
-  json_decref(deals);
-  return code;
+  uint64_t client;
+  st_code code = st_node_lookup_id(node, &p->client, &client, err);
+  return code ? code : st_node_find_deal(node, p, client, d->cfg.miner, id, err);
 }
 
 /* Makes sure the provider's collateral is free in its escrow: sends AddBalance for what is
@@ -349,15 +302,11 @@ static st_code ensure_collateral(st_deals *d, st_rpc_client *node, const st_deal
     if (code || !l.found) return code;
     if (l.exit_code) return set_state(d, rec, "StorageDealError", "AddBalance for the provider's collateral failed on chain", NULL, NULL, err);
   }
-  char provider[32];
-  snprintf(provider, sizeof provider, "t0%llu", (unsigned long long)d->cfg.miner);
-  json_t *r = NULL;
+  st_address me;
+  st_address_from_id(d->cfg.miner, &me, NULL);
   mpz_t escrow, locked;
   mpz_inits(escrow, locked, NULL);
-  st_code code = node_call(node, "StateMarketBalance", json_pack("[s []]", provider), &r, err);
-  if (!code && (amount_of(json_object_get(r, "Escrow"), escrow) || amount_of(json_object_get(r, "Locked"), locked)))
-    code = st_err_set(err, ST_EINVAL, "StateMarketBalance: not an amount");
-  json_decref(r);
+  st_code code = st_node_market_balance(node, &me, escrow, locked, err);
   if (!code) {
     mpz_sub(escrow, escrow, locked);
     if (mpz_cmp(escrow, p->provider_collateral) >= 0) *ready = true;
@@ -368,8 +317,6 @@ static st_code ensure_collateral(st_deals *d, st_rpc_client *node, const st_deal
       st_address_from_id(ST_ID_MARKET, &m.to, NULL);
       m.method = ST_METHOD_MARKET_ADD_BALANCE;
       mpz_sub(m.value, p->provider_collateral, escrow);
-      st_address me;
-      st_address_from_id(d->cfg.miner, &me, NULL);
       st_buf params = ST_BUF_INIT;
       st_cbor_put_bytes(&params, me.bytes, me.len);
       code = st_chain_bytes_set(&m.params, params.data, params.len, err);
@@ -463,29 +410,25 @@ static st_code step_sealing(st_deals *d, st_rpc_client *node, st_sealer *sealer,
   if (code || !found) return code;
   if (!strcmp(x.state, "Proving")) return set_state(d, rec, "StorageDealActive", "", NULL, NULL, err);
   /* not proven in time: the chain drops a deal not active by its start */
-  json_t *r = NULL;
-  st_err e;
-  if (st_rpc_client_call(node, "StateMarketStorageDeal", json_pack("[I []]", (json_int_t)rec->deal_id), &r, &e)) {
-    if (e.code == ST_EUNAVAIL) return st_err_set(err, e.code, "%s", e.msg);
+  bool on_chain;
+  if ((code = st_node_deal_exists(node, (uint64_t)rec->deal_id, &on_chain, err))) return code;
+  if (!on_chain) {
     char why[200];
     snprintf(why, sizeof why, "deal %lld is gone from the chain: sector %lld was not proven before the deal's start epoch %lld", (long long)rec->deal_id,
              (long long)rec->sector, (long long)rec->start_epoch);
     return set_state(d, rec, "StorageDealError", why, NULL, NULL, err);
   }
-  json_decref(r);
   return ST_OK;
 }
 
 st_code st_deals_step(st_deals *d, st_rpc_client *node, st_sealer *sealer, int *changed, st_err *err) {
-  *changed = 0;
+  d->changes = 0;
   st_db_rows r = {0};
   st_code code = st_db_exec(d->db, "SELECT " COLUMNS " FROM deals WHERE state IN ('StorageDealPublish', 'StorageDealPublishing', 'StorageDealSealing')"
                             " ORDER BY created", 0, NULL, &r, NULL, err);
   for (int i = 0; i < r.nrows && !code; i++) {
     st_deal_record rec;
     read_record(&r, i, &rec);
-    char before[32];
-    snprintf(before, sizeof before, "%s", rec.state);
     if (!strcmp(rec.state, "StorageDealPublish")) {
       st_client_deal cd;
       st_deal_proposal_init(&cd.proposal);
@@ -503,10 +446,8 @@ st_code st_deals_step(st_deals *d, st_rpc_client *node, st_sealer *sealer, int *
     } else {
       code = step_sealing(d, node, sealer, &rec, err);
     }
-    bool same;
-    st_deal_record now;
-    if (!code && !st_deals_get(d, rec.proposal_cid, &now, &same, NULL) && strcmp(before, now.state)) (*changed)++;
   }
   st_db_rows_free(&r);
+  *changed = d->changes;
   return code;
 }

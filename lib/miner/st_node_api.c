@@ -463,3 +463,85 @@ st_code st_node_network(st_rpc_client *c, st_network *out, uint64_t *genesis_tim
   json_decref(r);
   return code;
 }
+
+/* ---- the market ---- */
+
+static json_t *addr_param(const st_address *a) {
+  char text[ST_ADDR_STR_MAX];
+  st_address_text(a, text);
+  return json_pack("[s []]", text);
+}
+
+st_code st_node_lookup_id(st_rpc_client *c, const st_address *a, uint64_t *id, st_err *err) {
+  json_t *r;
+  st_code code = call(c, "StateLookupID", addr_param(a), &r, err);
+  if (code) return code;
+  st_address got;
+  if (!json_is_string(r) || st_address_parse(json_string_value(r), &got, NULL, NULL) || st_address_id(&got, id, NULL))
+    code = bad(err, "StateLookupID", "ID address");
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_account_key(st_rpc_client *c, const st_address *a, st_address *key, st_err *err) {
+  json_t *r;
+  st_code code = call(c, "StateAccountKey", addr_param(a), &r, err);
+  if (code) return code;
+  if (!json_is_string(r) || st_address_parse(json_string_value(r), key, NULL, NULL)) code = bad(err, "StateAccountKey", "key address");
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_market_balance(st_rpc_client *c, const st_address *a, mpz_t escrow, mpz_t locked, st_err *err) {
+  json_t *r;
+  st_code code = call(c, "StateMarketBalance", addr_param(a), &r, err);
+  if (code) return code;
+  if (st_chain_json_get_bigint(json_object_get(r, "Escrow"), "Escrow", escrow, NULL) ||
+      st_chain_json_get_bigint(json_object_get(r, "Locked"), "Locked", locked, NULL))
+    code = bad(err, "StateMarketBalance", "Escrow and Locked");
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_datacap(st_rpc_client *c, const st_address *a, mpz_t out, st_err *err) {
+  json_t *r;
+  st_code code = call(c, "StateVerifiedClientStatus", addr_param(a), &r, err);
+  if (code) return code;
+  if (json_is_null(r)) mpz_set_ui(out, 0); /* no datacap */
+  else if (st_chain_json_get_bigint(r, "datacap", out, NULL)) code = bad(err, "StateVerifiedClientStatus", "datacap");
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_deal_exists(st_rpc_client *c, uint64_t id, bool *found, st_err *err) {
+  json_t *r = NULL;
+  st_err e;
+  st_code code = st_rpc_client_call(c, "StateMarketStorageDeal", json_pack("[I []]", (json_int_t)id), &r, &e);
+  json_decref(r);
+  *found = !code;
+  if (code == ST_EUNAVAIL || code == ST_ENOMEM) return st_err_set(err, code, "StateMarketStorageDeal: %s", e.msg);
+  return ST_OK;
+}
+
+st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t client, uint64_t provider, int64_t *id, st_err *err) {
+  *id = -1;
+  json_t *deals;
+  st_code code = call(c, "StateMarketDeals", json_pack("[[]]"), &deals, err);
+  if (code) return code;
+  char piece[ST_CID_STR_MAX], cl[32], pr[32];
+  st_cid_to_string(&p->piece_cid, piece);
+  snprintf(cl, sizeof cl, "t0%llu", (unsigned long long)client);
+  miner_addr(provider, pr);
+  const char *key;
+  json_t *v;
+  json_object_foreach(deals, key, v) {
+    const json_t *q = json_object_get(v, "Proposal");
+    const char *pc = json_string_value(json_object_get(json_object_get(q, "PieceCID"), "/"));
+    const char *qc = json_string_value(json_object_get(q, "Client")), *qp = json_string_value(json_object_get(q, "Provider"));
+    if (pc && qc && qp && !strcmp(pc, piece) && !strcmp(qc, cl) && !strcmp(qp, pr) &&
+        json_integer_value(json_object_get(q, "StartEpoch")) == p->start_epoch && json_integer_value(json_object_get(q, "EndEpoch")) == p->end_epoch)
+      *id = strtoll(key, NULL, 10);
+  }
+  json_decref(deals);
+  return ST_OK;
+}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "chain/st_chain_types.h"
+#include "chain/st_deal.h"
 #include "chain/st_deadline.h"
 #include "chain/st_network.h"
 #include "codec/st_address.h"
@@ -121,5 +122,22 @@ typedef struct st_node_sector {
 } st_node_sector;
 st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *filter, const st_tipset_key *key, st_node_sector **out, size_t *n,
                         st_err *err);
+
+/* ---- the market, for the deals a miner takes (st_deals) ---- */
+
+/* StateLookupID: the actor ID of a. */
+st_code st_node_lookup_id(st_rpc_client *c, const st_address *a, uint64_t *id, st_err *err);
+/* StateAccountKey: the key address of the account a. */
+st_code st_node_account_key(st_rpc_client *c, const st_address *a, st_address *key, st_err *err);
+/* StateMarketBalance: a's market escrow and what deals lock of it. */
+st_code st_node_market_balance(st_rpc_client *c, const st_address *a, mpz_t escrow, mpz_t locked, st_err *err);
+/* StateVerifiedClientStatus: a's datacap (0 when it has none). */
+st_code st_node_datacap(st_rpc_client *c, const st_address *a, mpz_t out, st_err *err);
+/* StateMarketStorageDeal: whether deal id is on chain (a refusal by the node means it is not;
+ * failing to reach the node is an error). */
+st_code st_node_deal_exists(st_rpc_client *c, uint64_t id, bool *found, st_err *err);
+/* StateMarketDeals: the ID of the deal on chain with p's piece and epochs, client (an actor
+ * ID) and provider; -1 when there is none. */
+st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t client, uint64_t provider, int64_t *id, st_err *err);
 
 #endif
