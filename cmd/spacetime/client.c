@@ -35,9 +35,14 @@ int client_connect(st_cli *cli, st_rpc_client **out) {
 }
 
 int client_call(st_rpc_client *c, const char *method, json_t *params, json_t **result) {
+  if (!client_rpc(c, method, params, result)) return 0;
+  st_rpc_client_close(c);
+  return 1;
+}
+
+int client_rpc(st_rpc_client *c, const char *method, json_t *params, json_t **result) {
   st_err err;
   if (!st_rpc_client_call(c, method, params, result, &err)) return 0;
-  st_rpc_client_close(c);
   if (err.code == ST_EUNAVAIL) return st_cli_fail("%s (is 'spacetime daemon' running?)", err.msg);
   if (err.code == ST_EPERM) return st_cli_fail("%s (the token in the repo, or in $FULLNODE_API_INFO, lacks the permission)", err.msg);
   return st_cli_fail("%s", err.msg);

@@ -25,6 +25,8 @@ int st_cmd_filplus(int argc, char **argv);
 int client_connect(st_cli *cli, st_rpc_client **out);
 /* Calls method; on failure closes c, prints the error and returns 1. */
 int client_call(st_rpc_client *c, const char *method, json_t *params, json_t **result);
+/* The same, leaving c open (the caller closes it once). */
+int client_rpc(st_rpc_client *c, const char *method, json_t *params, json_t **result);
 /* st_cli_start, then client_connect: -1 to go on, else the exit status. */
 int client_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary, st_rpc_client **c);
 

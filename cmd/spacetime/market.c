@@ -32,14 +32,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* A node call; on failure prints the error and returns 1 (c stays open: callers close it once). */
-static int rpc(st_rpc_client *c, const char *method, json_t *params, json_t **result) {
-  st_err err;
-  if (!st_rpc_client_call(c, method, params, result, &err)) return 0;
-  if (err.code == ST_EUNAVAIL) return st_cli_fail("%s (is 'spacetime daemon' running?)", err.msg);
-  return st_cli_fail("%s", err.msg);
-}
-
 /* The wallet address to act from: --from, else the default. */
 static int from_address(st_cli *cli, st_rpc_client *c, char out[ST_ADDR_STR_MAX]) {
   if (st_cli_has(cli, "from")) {
@@ -47,7 +39,7 @@ static int from_address(st_cli *cli, st_rpc_client *c, char out[ST_ADDR_STR_MAX]
     return 0;
   }
   json_t *r;
-  if (rpc(c, "WalletDefaultAddress", NULL, &r)) return 1;
+  if (client_rpc(c, "WalletDefaultAddress", NULL, &r)) return 1;
   snprintf(out, ST_ADDR_STR_MAX, "%s", json_is_string(r) ? json_string_value(r) : "");
   json_decref(r);
   if (!out[0]) return st_cli_fail("the wallet has no default address: give --from");
@@ -68,11 +60,11 @@ static int push_and_wait(st_rpc_client *c, const char *from, uint64_t to, uint64
   free(atto);
   st_buf_free(&b64);
   json_t *r, *w;
-  if (rpc(c, "MpoolPushMessage", json_pack("[o n]", msg), &r)) return 1;
+  if (client_rpc(c, "MpoolPushMessage", json_pack("[o n]", msg), &r)) return 1;
   json_t *cid = json_incref(json_object_get(r, "CID"));
   json_decref(r);
   if (!quiet) printf("message %s\n", json_string_value(json_object_get(cid, "/")));
-  if (rpc(c, "StateWaitMsg", json_pack("[o i i b]", cid, 1, -1, 1), &w)) return 1;
+  if (client_rpc(c, "StateWaitMsg", json_pack("[o i i b]", cid, 1, -1, 1), &w)) return 1;
   json_int_t exit = json_integer_value(json_object_get(json_object_get(w, "Receipt"), "ExitCode"));
   json_decref(w);
   if (exit) return st_cli_fail("the message failed on chain with exit code %lld", (long long)exit);
@@ -134,7 +126,7 @@ static int commp_file(const char *path, char cid[ST_CID_STR_MAX], uint64_t *padd
  * methods are open). base gets its URL. */
 static int miner_endpoint(st_rpc_client *node, const char *miner, st_rpc_client **out, char base[ST_APIINFO_ADDR_MAX]) {
   json_t *info;
-  if (rpc(node, "StateMinerInfo", json_pack("[s []]", miner), &info)) return 1;
+  if (client_rpc(node, "StateMinerInfo", json_pack("[s []]", miner), &info)) return 1;
   const json_t *ma = json_array_get(json_object_get(info, "Multiaddrs"), 0);
   st_buf raw = ST_BUF_INIT;
   st_err err;
@@ -263,7 +255,7 @@ static int client_deal(int argc, char **argv) {
     rc = st_cli_fail("%s is %llu bytes, a %llu-byte piece: miner %s takes pieces of at most %llu bytes (%llu bytes of data)", cli.pos[0],
                      (unsigned long long)payload, (unsigned long long)padded, miner, (unsigned long long)a.max_piece,
                      (unsigned long long)(a.max_piece / 128 * 127));
-  if (!rc) rc = rpc(c, "ChainHead", NULL, &r);
+  if (!rc) rc = client_rpc(c, "ChainHead", NULL, &r);
   int64_t head = rc ? 0 : json_integer_value(json_object_get(r, "Height"));
   json_decref(r);
   if (!rc) {
@@ -290,7 +282,7 @@ static int client_deal(int argc, char **argv) {
   mpz_t have, need, locked;
   mpz_inits(have, need, locked, NULL);
   if (!rc && p->verified) {
-    rc = rpc(c, "StateVerifiedClientStatus", json_pack("[s []]", from), &r);
+    rc = client_rpc(c, "StateVerifiedClientStatus", json_pack("[s []]", from), &r);
     if (!rc) {
       mpz_set_str(have, json_is_string(r) ? json_string_value(r) : "0", 10);
       json_decref(r);
@@ -302,7 +294,7 @@ static int client_deal(int argc, char **argv) {
       }
     }
   }
-  if (!rc) rc = rpc(c, "StateMarketBalance", json_pack("[s []]", from), &r);
+  if (!rc) rc = client_rpc(c, "StateMarketBalance", json_pack("[s []]", from), &r);
   if (!rc) {
     mpz_set_str(have, json_string_value(json_object_get(r, "Escrow")), 10);
     mpz_set_str(locked, json_string_value(json_object_get(r, "Locked")), 10);
@@ -325,7 +317,7 @@ static int client_deal(int argc, char **argv) {
   if (!rc) {
     st_deal_proposal_encode(p, &enc);
     st_base64_append(&b64, enc.data, enc.len, true);
-    rc = rpc(c, "WalletSign", json_pack("[s s]", from, st_buf_cstr(&b64)), &r);
+    rc = client_rpc(c, "WalletSign", json_pack("[s s]", from, st_buf_cstr(&b64)), &r);
   }
   if (!rc) {
     if (st_signature_from_json(r, "WalletSign", &d.signature, &err)) rc = st_cli_fail("%s", err.msg);
@@ -554,7 +546,7 @@ static int client_balance(int argc, char **argv) {
   if (cli.npos == 1) snprintf(who, sizeof who, "%s", cli.pos[0]);
   else if (from_address(&cli, c, who)) return st_rpc_client_close(c), 1;
   json_t *r;
-  rc = rpc(c, "StateMarketBalance", json_pack("[s []]", who), &r);
+  rc = client_rpc(c, "StateMarketBalance", json_pack("[s []]", who), &r);
   st_rpc_client_close(c);
   if (rc) return 1;
   if (st_cli_has(&cli, "json")) {
@@ -640,7 +632,7 @@ static int check(int argc, char **argv, const char *cmd, const char *summary, co
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want ADDR");
   json_t *r;
-  rc = rpc(c, method, json_pack("[s []]", cli.pos[0]), &r);
+  rc = client_rpc(c, method, json_pack("[s []]", cli.pos[0]), &r);
   st_rpc_client_close(c);
   if (rc) return 1;
   if (st_cli_has(&cli, "json")) st_json_print(json_incref(r));
