@@ -285,8 +285,8 @@ static int64_t resolve(st_vm_call *c, const char *method, const char *what, cons
                      account_ok && miner_ok ? "an account or a miner" : account_ok ? "an account" : "a miner");
 }
 
-/* The miner's owner and worker may act for it. */
-static int64_t require_miner_caller(st_vm_call *c, const char *method, uint64_t miner, uint64_t *owner) {
+/* The miner's owner and worker may act for it; owner and sector_size (optional) get the miner's. */
+static int64_t require_miner_caller(st_vm_call *c, const char *method, uint64_t miner, uint64_t *owner, uint64_t *sector_size) {
   st_miner_state m;
   st_err err;
   if (st_actors_load_miner(c->vm->env, c->vm->state, miner, &m, &err)) {
@@ -295,6 +295,7 @@ static int64_t require_miner_caller(st_vm_call *c, const char *method, uint64_t 
   }
   bool ok = c->from == m.owner || c->from == m.worker;
   if (owner) *owner = m.owner;
+  if (sector_size) *sector_size = m.sector_size;
   st_miner_state_free(&m);
   if (ok) return ST_EXIT_OK;
   return st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: caller t0%llu is not the owner or worker of miner t0%llu", method, (unsigned long long)c->from,
@@ -330,7 +331,7 @@ int64_t st_market_add_balance(st_vm_call *c) {
   st_state_actor *who;
   int64_t exit = resolve(c, "AddBalance", "address", &a, true, true, &who);
   uint64_t id = who ? who->id : 0;
-  if (!exit && who->kind == ST_ACTOR_MINER) exit = require_miner_caller(c, "AddBalance", id, NULL);
+  if (!exit && who->kind == ST_ACTOR_MINER) exit = require_miner_caller(c, "AddBalance", id, NULL, NULL);
   st_market_state m;
   st_market_state_init(&m);
   if (!exit) exit = load_market(c, "AddBalance", &m);
@@ -359,7 +360,7 @@ int64_t st_market_withdraw_balance(st_vm_call *c) {
   st_state_actor *who = NULL;
   if (!exit) exit = resolve(c, "WithdrawBalance", "address", &a, true, true, &who);
   uint64_t id = who ? who->id : 0, to = id;
-  if (!exit && who->kind == ST_ACTOR_MINER) exit = require_miner_caller(c, "WithdrawBalance", id, &to);
+  if (!exit && who->kind == ST_ACTOR_MINER) exit = require_miner_caller(c, "WithdrawBalance", id, &to, NULL);
   else if (!exit && c->from != id)
     exit = st_vm_abort(c, ST_EXIT_FORBIDDEN, "WithdrawBalance: caller t0%llu may not withdraw the escrow of t0%llu", (unsigned long long)c->from,
                        (unsigned long long)id);
@@ -490,15 +491,9 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
   st_state_actor *prov = NULL;
   if (!exit) exit = resolve(c, "PublishStorageDeals", "provider", &deals[0].proposal.provider, false, true, &prov);
   uint64_t provider = prov ? prov->id : 0;
-  if (!exit) exit = require_miner_caller(c, "PublishStorageDeals", provider, NULL);
-  st_miner_state ms;
-  st_err err;
   uint64_t sector_size = 0;
-  if (!exit) {
-    if (st_actors_load_miner(c->vm->env, c->vm->state, provider, &ms, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
-    sector_size = ms.sector_size;
-    st_miner_state_free(&ms);
-  }
+  if (!exit) exit = require_miner_caller(c, "PublishStorageDeals", provider, NULL, &sector_size);
+  st_err err;
   st_market_state m;
   st_verifreg_state v;
   st_market_state_init(&m);
