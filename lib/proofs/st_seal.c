@@ -43,6 +43,14 @@ void st_replica_id(const uint8_t prover_id[32], uint64_t sector, const uint8_t t
   st_fr_trunc254(out);
 }
 
+void st_sector_replica_id(const st_sector_info *info, uint64_t miner, uint64_t sector, const uint8_t ticket[32], const uint8_t comm_d[32],
+                          uint8_t out[32]) {
+  uint8_t prover_id[32], porep_id[32];
+  st_prover_id(miner, prover_id);
+  st_porep_id(info->seal_proof, porep_id);
+  st_replica_id(prover_id, sector, ticket, comm_d, porep_id, out);
+}
+
 void st_sdr_label(const uint8_t replica_id[32], unsigned layer, uint64_t v, const uint8_t *drg, const uint8_t *exp,
                   uint8_t out[32]) {
   uint8_t buf[64 + (ST_DRG_DEGREE + ST_EXP_DEGREE) * 32];
@@ -361,10 +369,8 @@ st_code st_seal_key(const st_seal_input *in, const uint8_t comm_d[32], char key_
   st_code rc = st_sector_paths_make(in->root, in->miner, in->sector, &p, err);
   if (!rc) rc = st_fs_mkdir_p(p.cache, 0755, err);
   if (rc) return rc;
-  uint8_t prover_id[32], porep_id[32], replica_id[32];
-  st_prover_id(in->miner, prover_id);
-  st_porep_id(in->info->seal_proof, porep_id);
-  st_replica_id(prover_id, in->sector, in->ticket, comm_d, porep_id, replica_id);
+  uint8_t replica_id[32];
+  st_sector_replica_id(in->info, in->miner, in->sector, in->ticket, comm_d, replica_id);
   rc = label_layers(in, &p, replica_id, err);
   for (unsigned l = 1; l < in->info->layers; l++) { /* only the key is needed */
     char path[ST_PATH_MAX];
@@ -404,10 +410,7 @@ st_code st_seal(const st_seal_input *in, st_seal_output *out, st_err *err) {
   phase(in, "tree_d", true);
   free(chunk);
 
-  uint8_t prover_id[32], porep_id[32];
-  st_prover_id(in->miner, prover_id);
-  st_porep_id(info->seal_proof, porep_id);
-  st_replica_id(prover_id, in->sector, in->ticket, out->comm_d, porep_id, out->replica_id);
+  st_sector_replica_id(info, in->miner, in->sector, in->ticket, out->comm_d, out->replica_id);
   if (!rc) rc = label_layers(in, &p, out->replica_id, err);
 
   if (!rc) {
