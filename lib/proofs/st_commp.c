@@ -174,20 +174,23 @@ typedef struct stage_out {
   int fd;
   const char *path;
   uint64_t at;
+  st_commp_ctx tree; /* the piece's root, from the blocks as they are written */
 } stage_out;
 
 static st_code stage_block(void *arg, const uint8_t block[ST_FR32_PADDED], st_err *err) {
   stage_out *o = arg;
   st_code code = st_fs_pwrite_all(o->fd, block, ST_FR32_PADDED, o->at, o->path, err);
   o->at += ST_FR32_PADDED;
+  st_commp_push_leaves(&o->tree, block, ST_FR32_PADDED / 32);
   return code;
 }
 
-/* Fr32-pads one piece file into the staged file at offset. */
-static st_code stage_piece(const st_piece_file *pf, int fd, const char *tmp, uint64_t offset, uint8_t *buf, size_t chunk, st_err *err) {
+/* Fr32-pads one piece file into the staged file at offset; out gets its comm_p at pf->size. */
+static st_code stage_piece(const st_piece_file *pf, int fd, const char *tmp, uint64_t offset, uint8_t *buf, size_t chunk, st_piece *out, st_err *err) {
   FILE *f = fopen(pf->path, "rb");
   if (!f) return st_fs_os_error(err, "read from", pf->path, errno);
-  stage_out o = {fd, tmp, offset};
+  stage_out o = {.fd = fd, .path = tmp, .at = offset};
+  st_commp_init(&o.tree);
   st_fr32_padder pad;
   st_fr32_padder_init(&pad, stage_block, &o);
   uint64_t cap = pf->size / ST_FR32_PADDED * ST_FR32_RAW;
@@ -204,14 +207,26 @@ static st_code stage_piece(const st_piece_file *pf, int fd, const char *tmp, uin
     }
   }
   fclose(f);
-  return code ? code : st_fr32_padder_finish(&pad, err);
+  if (!code) code = st_fr32_padder_finish(&pad, err);
+  uint64_t padded;
+  if (!code) code = st_commp_final(&o.tree, out->comm_p, &padded, NULL, err);
+  /* a short file in a larger piece: its root with zero subtrees beside it */
+  for (; !code && padded < pf->size; padded *= 2) {
+    uint8_t pair[64];
+    memcpy(pair, out->comm_p, 32);
+    memcpy(pair + 32, st_zero_comm(level_of(padded)), 32);
+    st_hasher_sha254.hash(pair, 2, out->comm_p);
+  }
+  out->size = pf->size;
+  return code;
 }
 
 st_code st_stage_sector(const char *out_path, uint64_t sector_size, const st_piece_file *pieces, size_t n, uint8_t comm_d[32], st_err *err) {
   uint64_t *off = n ? malloc(n * sizeof *off) : NULL;
+  st_piece *roots = n ? malloc(n * sizeof *roots) : NULL;
   static const size_t CHUNK = 1 << 20;
   uint8_t *buf = malloc(CHUNK);
-  st_code code = (n && !off) || !buf ? st_err_set(err, ST_ENOMEM, "out of memory") : ST_OK;
+  st_code code = (n && (!off || !roots)) || !buf ? st_err_set(err, ST_ENOMEM, "out of memory") : ST_OK;
   if (!code) code = layout(sector_size, n ? &pieces[0].size : NULL, sizeof *pieces, n, off, err);
   st_fs_tmpfile t;
   bool open_ = false;
@@ -220,22 +235,16 @@ st_code st_stage_sector(const char *out_path, uint64_t sector_size, const st_pie
     open_ = !code;
   }
   if (!code && ftruncate(t.fd, (off_t)sector_size)) code = st_fs_os_error(err, "write to", t.tmp, errno); /* zeros, sparse */
-  for (size_t i = 0; i < n && !code; i++) code = stage_piece(&pieces[i], t.fd, t.tmp, off[i], buf, CHUNK, err);
-  /* comm_d of what was written, read back */
-  st_commp_ctx c;
-  st_commp_init(&c);
-  for (uint64_t at = 0; !code && at < sector_size; at += CHUNK) {
-    size_t len = sector_size - at < CHUNK ? (size_t)(sector_size - at) : CHUNK;
-    code = st_fs_pread_all(t.fd, buf, len, at, t.tmp, err);
-    if (!code) st_commp_push_leaves(&c, buf, len / 32);
-  }
-  if (!code) code = st_commp_final(&c, comm_d, NULL, NULL, err);
+  for (size_t i = 0; i < n && !code; i++) code = stage_piece(&pieces[i], t.fd, t.tmp, off[i], buf, CHUNK, &roots[i], err);
+  /* comm_d from the roots of the blocks written; the zeros between them are not hashed */
+  if (!code) code = st_commd_of_pieces(sector_size, roots, n, comm_d, NULL, err);
   if (!code) {
     code = st_fs_tmpfile_commit(&t, err);
     open_ = false;
   }
   if (open_) st_fs_tmpfile_abort(&t);
   free(off);
+  free(roots);
   free(buf);
   return code;
 }

@@ -58,8 +58,9 @@ typedef struct st_piece_file {
 
 /* Writes the sector's padded data for sealing to out_path (atomically, exactly sector_size
  * bytes): each piece's bytes Fr32-padded at its offset (the layout of st_commd_of_pieces),
- * zeros elsewhere. comm_d gets the root of the staged data. Streams: memory does not grow
- * with the sector. A file longer than its piece holds is refused, naming the path. */
+ * zeros elsewhere. comm_d gets the root of the staged data, from the blocks as they are
+ * written (the zero regions are not read back or hashed). Streams: memory does not grow with
+ * the sector. A file longer than its piece holds is refused, naming the path. */
 st_code st_stage_sector(const char *out_path, uint64_t sector_size, const st_piece_file *pieces, size_t n, uint8_t comm_d[32], st_err *err);
 
 #endif
