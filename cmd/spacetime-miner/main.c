@@ -250,9 +250,7 @@ static void announce(run_ctx *r, st_rpc_client *node) {
     return;
   }
   st_buf p = ST_BUF_INIT;
-  st_cbor_put_array(&p, 1);
-  st_cbor_put_array(&p, 1);
-  st_cbor_put_bytes(&p, bin, len);
+  st_params_change_multiaddrs(bin, len, &p);
   st_cid cid;
   if (st_node_send(node, &r->cfg.worker, r->cfg.miner, ST_METHOD_CHANGE_MULTIADDRS, p.data, p.len, mpz_sgn(r->max_fee) ? r->max_fee : NULL, &cid, &err))
     st_logf("markets", ST_LOG_WARN, "cannot announce the deal address: %s", err.msg);

@@ -29,6 +29,12 @@ void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm
   for (int i = 0; i < 3; i++) st_cbor_put_uint(out, 0);
 }
 
+void st_params_change_multiaddrs(const uint8_t *addr, size_t len, st_buf *out) {
+  st_cbor_put_array(out, 1);
+  st_cbor_put_array(out, 1);
+  st_cbor_put_bytes(out, addr, len);
+}
+
 void st_params_prove_commit(uint64_t sector, const uint8_t *proof, size_t len, st_buf *out) {
   st_cbor_put_array(out, 2);
   st_cbor_put_uint(out, sector);

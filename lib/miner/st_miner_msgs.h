@@ -34,6 +34,8 @@ void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm
                          int64_t expiration, st_buf *out);
 
 /* ProveCommitSectorParams: [SectorNumber, Proof]. */
+/* ChangeMultiaddrs: [[addr]], one binary multiaddr. */
+void st_params_change_multiaddrs(const uint8_t *addr, size_t len, st_buf *out);
 void st_params_prove_commit(uint64_t sector, const uint8_t *proof, size_t len, st_buf *out);
 
 /* SubmitWindowedPoStParams: [Deadline, [[Index, Skipped]...], [[PoStProof, ProofBytes]],
