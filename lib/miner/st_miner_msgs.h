@@ -33,9 +33,9 @@ void st_params_create_miner(const st_address *owner, const st_address *worker, i
 void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm_r[32], int64_t seal_rand_epoch, const uint64_t *deals, size_t ndeals,
                          int64_t expiration, st_buf *out);
 
-/* ProveCommitSectorParams: [SectorNumber, Proof]. */
 /* ChangeMultiaddrs: [[addr]], one binary multiaddr. */
 void st_params_change_multiaddrs(const uint8_t *addr, size_t len, st_buf *out);
+/* ProveCommitSectorParams: [SectorNumber, Proof]. */
 void st_params_prove_commit(uint64_t sector, const uint8_t *proof, size_t len, st_buf *out);
 
 /* SubmitWindowedPoStParams: [Deadline, [[Index, Skipped]...], [[PoStProof, ProofBytes]],
