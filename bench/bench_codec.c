@@ -36,11 +36,11 @@
 #include "crypto/st_hash.h"
 
 #define REPS 7
-#define REP_NS 200e6     /* target length of one repetition */
-#define CALIB_NS 20e6    /* calibration doubles the count until a run takes this long */
+#define REP_NS 200e6  /* target length of one repetition */
+#define CALIB_NS 20e6 /* calibration doubles the count until a run takes this long */
 #define N_MSGS 500
 #define N_PARENTS 5
-#define MAX_ENTRIES 4    /* beacon entries and winning PoSt proofs the decoder accepts */
+#define MAX_ENTRIES 4 /* beacon entries and winning PoSt proofs the decoder accepts */
 #define MIB ((size_t)1 << 20)
 
 static volatile uint64_t sink;
@@ -305,9 +305,9 @@ static void put_block(st_buf *b, const block *blk) {
 
 /* ---------------------------------------------------------------- typed decode */
 
-#define TRY(expr)             \
-  do {                        \
-    st_code rc_ = (expr);     \
+#define TRY(expr)                 \
+  do {                            \
+    st_code rc_ = (expr);         \
     if (rc_ != ST_OK) return rc_; \
   } while (0)
 
@@ -317,7 +317,9 @@ static st_code read_count(st_cbor_reader *r, size_t max, size_t *n, const char *
   uint64_t v;
   size_t off = r->off;
   TRY(st_cbor_read_array(r, &v));
-  if (v > max) return st_err_set(r->err, ST_EINVAL, "%s at offset %zu: %llu items, at most %zu here", what, off, (unsigned long long)v, max);
+  if (v > max)
+    return st_err_set(r->err, ST_EINVAL, "%s at offset %zu: %llu items, at most %zu here", what, off,
+                      (unsigned long long)v, max);
   *n = (size_t)v;
   return ST_OK;
 }
@@ -395,9 +397,9 @@ typedef struct codec_ctx {
   const block *blk;   /* what encode writes */
   const uint8_t *enc; /* its encoding */
   size_t len;
-  uint8_t *dst;       /* memcpy target */
-  st_buf out;         /* encode buffer, reused across operations */
-  block dec;          /* typed-walk output */
+  uint8_t *dst; /* memcpy target */
+  st_buf out;   /* encode buffer, reused across operations */
+  block dec;    /* typed-walk output */
 } codec_ctx;
 
 static void op_memcpy(void *vc, uint64_t iters) {
@@ -651,9 +653,10 @@ static void print_machine(void) {
   const char *cc = "gcc " __VERSION__;
 #endif
   printf("libs: %s, libb2; compiler: %s\n", OpenSSL_version(OPENSSL_VERSION), cc);
-  printf("method: median of %d interleaved repetitions of ~%.1f s each after warm-up; "
-         "MB = 10^6 bytes; ratio = time / baseline time (< 1 is faster)\n",
-         REPS, REP_NS / 1e9);
+  printf(
+      "method: median of %d interleaved repetitions of ~%.1f s each after warm-up; "
+      "MB = 10^6 bytes; ratio = time / baseline time (< 1 is faster)\n",
+      REPS, REP_NS / 1e9);
 }
 
 /* ---------------------------------------------------------------- main */
@@ -723,8 +726,8 @@ static void hash_rows(bench *bs, size_t n) {
   for (size_t i = 0; i < n; i++) {
     char size[32];
     fmt_size(size, sizeof size, bs[i].bytes);
-    printf("| %s | %s | %.1f | %.0f | %.2f | %.1f%% |\n", bs[i].name, size, bs[i].med, mb_per_s(&bs[i]), bs[i].med / bs[0].med,
-           spread_pct(&bs[i]));
+    printf("| %s | %s | %.1f | %.0f | %.2f | %.1f%% |\n", bs[i].name, size, bs[i].med, mb_per_s(&bs[i]),
+           bs[i].med / bs[0].med, spread_pct(&bs[i]));
   }
   fflush(stdout);
 }

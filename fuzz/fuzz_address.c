@@ -39,7 +39,8 @@ static void format_and_reparse(const st_address *a, char net, const char *want, 
   char str[ST_ADDR_STR_MAX];
   st_err err = {ST_OK, {0}};
   if (st_address_format(a, net, str, &err)) die("st_address_format failed on an accepted address", ctx);
-  if (str[0] != net || (unsigned char)(str[1] - '0') != a->bytes[0]) die("formatted address has the wrong network or protocol", str);
+  if (str[0] != net || (unsigned char)(str[1] - '0') != a->bytes[0])
+    die("formatted address has the wrong network or protocol", str);
   if (want && strcmp(str, want)) {
     fprintf(stderr, "fuzz_address: parsed \"%s\", formatted \"%s\", expected \"%s\"\n", ctx, str, want);
     die("string does not round-trip", ctx);

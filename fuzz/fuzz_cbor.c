@@ -45,7 +45,8 @@ static void reencode_map(st_cbor_reader *r, st_buf *out, unsigned depth, uint64_
   if (!e) die("out of memory", r->flags);
   for (uint64_t i = 0; i < n; i++) {
     st_cbor_item key;
-    if (st_cbor_peek(r, &key) || key.type != ST_CBOR_TEXT) die("accepted a map key that is not a text string", r->flags);
+    if (st_cbor_peek(r, &key) || key.type != ST_CBOR_TEXT)
+      die("accepted a map key that is not a text string", r->flags);
     e[i].key = key.data;
     e[i].key_len = (size_t)key.val;
     reencode(r, &e[i].enc, depth + 1);
@@ -66,39 +67,39 @@ static void reencode(st_cbor_reader *r, st_buf *out, unsigned depth) {
   st_cbor_item it;
   if (st_cbor_next(r, &it)) die("st_cbor_next failed inside input the validator accepted", r->flags);
   switch (it.type) {
-  case ST_CBOR_UINT: st_cbor_put_uint(out, it.val); break;
-  case ST_CBOR_NINT: st_cbor_put_nint(out, it.val); break;
-  case ST_CBOR_BYTES: st_cbor_put_bytes(out, it.data, (size_t)it.val); break;
-  case ST_CBOR_TEXT: st_cbor_put_text(out, (const char *)it.data, (size_t)it.val); break;
-  case ST_CBOR_ARRAY:
-    if (depth >= ST_CBOR_DEFAULT_DEPTH) die("accepted an array nested deeper than ST_CBOR_DEFAULT_DEPTH", r->flags);
-    st_cbor_put_array(out, it.val);
-    for (uint64_t i = 0; i < it.val; i++) reencode(r, out, depth + 1);
-    break;
-  case ST_CBOR_MAP:
-    if (depth >= ST_CBOR_DEFAULT_DEPTH) die("accepted a map nested deeper than ST_CBOR_DEFAULT_DEPTH", r->flags);
-    reencode_map(r, out, depth, it.val);
-    break;
-  case ST_CBOR_TAG: {
-    if (it.val != 42) die("accepted a tag other than 42", r->flags);
-    st_cbor_item content;
-    if (st_cbor_next(r, &content)) die("st_cbor_next failed on tag 42 content", r->flags);
-    if (content.type != ST_CBOR_BYTES || content.val < 1 || content.data[0] != 0x00)
-      die("accepted tag 42 whose content is not 0x00-prefixed bytes", r->flags);
-    st_cid c;
-    if (st_cid_from_bytes(content.data + 1, (size_t)content.val - 1, &c, NULL, NULL))
-      die("accepted tag 42 holding an invalid CID", r->flags);
-    st_cbor_put_cid(out, &c);
-    break;
-  }
-  case ST_CBOR_FALSE: st_cbor_put_bool(out, false); break;
-  case ST_CBOR_TRUE: st_cbor_put_bool(out, true); break;
-  case ST_CBOR_NULL: st_cbor_put_null(out); break;
-  case ST_CBOR_FLOAT:
-    if (!(r->flags & ST_CBOR_ALLOW_FLOATS)) die("accepted a float without ST_CBOR_ALLOW_FLOATS", r->flags);
-    st_cbor_put_float64(out, it.f);
-    break;
-  default: die("st_cbor_next returned an unknown item type", r->flags);
+    case ST_CBOR_UINT: st_cbor_put_uint(out, it.val); break;
+    case ST_CBOR_NINT: st_cbor_put_nint(out, it.val); break;
+    case ST_CBOR_BYTES: st_cbor_put_bytes(out, it.data, (size_t)it.val); break;
+    case ST_CBOR_TEXT: st_cbor_put_text(out, (const char *)it.data, (size_t)it.val); break;
+    case ST_CBOR_ARRAY:
+      if (depth >= ST_CBOR_DEFAULT_DEPTH) die("accepted an array nested deeper than ST_CBOR_DEFAULT_DEPTH", r->flags);
+      st_cbor_put_array(out, it.val);
+      for (uint64_t i = 0; i < it.val; i++) reencode(r, out, depth + 1);
+      break;
+    case ST_CBOR_MAP:
+      if (depth >= ST_CBOR_DEFAULT_DEPTH) die("accepted a map nested deeper than ST_CBOR_DEFAULT_DEPTH", r->flags);
+      reencode_map(r, out, depth, it.val);
+      break;
+    case ST_CBOR_TAG: {
+      if (it.val != 42) die("accepted a tag other than 42", r->flags);
+      st_cbor_item content;
+      if (st_cbor_next(r, &content)) die("st_cbor_next failed on tag 42 content", r->flags);
+      if (content.type != ST_CBOR_BYTES || content.val < 1 || content.data[0] != 0x00)
+        die("accepted tag 42 whose content is not 0x00-prefixed bytes", r->flags);
+      st_cid c;
+      if (st_cid_from_bytes(content.data + 1, (size_t)content.val - 1, &c, NULL, NULL))
+        die("accepted tag 42 holding an invalid CID", r->flags);
+      st_cbor_put_cid(out, &c);
+      break;
+    }
+    case ST_CBOR_FALSE: st_cbor_put_bool(out, false); break;
+    case ST_CBOR_TRUE: st_cbor_put_bool(out, true); break;
+    case ST_CBOR_NULL: st_cbor_put_null(out); break;
+    case ST_CBOR_FLOAT:
+      if (!(r->flags & ST_CBOR_ALLOW_FLOATS)) die("accepted a float without ST_CBOR_ALLOW_FLOATS", r->flags);
+      st_cbor_put_float64(out, it.f);
+      break;
+    default: die("st_cbor_next returned an unknown item type", r->flags);
   }
 }
 
@@ -132,12 +133,15 @@ static bool check(const uint8_t *data, size_t size, unsigned flags) {
   st_buf_free(&out);
 
   st_buf diag = ST_BUF_INIT, dj = ST_BUF_INIT;
-  if (st_cbor_diag(data, size, flags, &diag, &err) || diag.len == 0) die("st_cbor_diag failed on accepted input", flags);
-  if (st_cbor_dagjson(data, size, flags, &dj, &err) || dj.len == 0) die("st_cbor_dagjson failed on accepted input", flags);
+  if (st_cbor_diag(data, size, flags, &diag, &err) || diag.len == 0)
+    die("st_cbor_diag failed on accepted input", flags);
+  if (st_cbor_dagjson(data, size, flags, &dj, &err) || dj.len == 0)
+    die("st_cbor_dagjson failed on accepted input", flags);
   /* jansson refuses NUL in object keys whatever the flags; elsewhere \u0000 is allowed. */
   if (!strstr((const char *)dj.data, "\\u0000")) {
     json_error_t jerr;
-    json_t *j = json_loadb((const char *)dj.data, dj.len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr);
+    json_t *j =
+        json_loadb((const char *)dj.data, dj.len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr);
     if (!j) {
       fprintf(stderr, "fuzz_cbor: DAG-JSON %.200s: %s\n", (const char *)dj.data, jerr.text);
       die("st_cbor_dagjson output is not JSON", flags);

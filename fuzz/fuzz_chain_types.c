@@ -10,7 +10,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check(const char *what, st_code rc, const st_err *err, const st_buf *enc, const uint8_t *data, size_t size) {
+static void check(const char *what, st_code rc, const st_err *err, const st_buf *enc, const uint8_t *data,
+                  size_t size) {
   if (rc) {
     if (!err->msg[0]) {
       fprintf(stderr, "fuzz_chain_types: %s: rejection without a message\n", what);

@@ -42,7 +42,8 @@ static void round_trip(const st_cid *c) {
   if (str[0] != 'b') die("st_cid_to_string gave no 'b'-prefixed string");
   st_buf sb = ST_BUF_INIT;
   st_cid_append_string(&sb, c);
-  if (st_buf_status(&sb, NULL) || strcmp(st_buf_cstr(&sb), str)) die("st_cid_append_string and st_cid_to_string disagree");
+  if (st_buf_status(&sb, NULL) || strcmp(st_buf_cstr(&sb), str))
+    die("st_cid_append_string and st_cid_to_string disagree");
   st_buf_free(&sb);
   st_cid s;
   if (st_cid_parse(str, &s, &err)) {
@@ -61,7 +62,8 @@ static void check_bytes(const uint8_t *data, size_t size) {
   } else {
     uint8_t raw[ST_CID_MAX_BYTES];
     size_t n = st_cid_to_bytes(&c, raw);
-    if (n != size || memcmp(raw, data, size)) die("accepted binary CID is not canonical: st_cid_to_bytes differs from the input");
+    if (n != size || memcmp(raw, data, size))
+      die("accepted binary CID is not canonical: st_cid_to_bytes differs from the input");
     round_trip(&c);
   }
 
@@ -75,7 +77,8 @@ static void check_bytes(const uint8_t *data, size_t size) {
   }
   if (used == 0 || used > size) die("`used` out of range");
   st_cid q;
-  if (st_cid_from_bytes(data, used, &q, NULL, NULL) || !st_cid_equal(&p, &q)) die("prefix parse and exact parse of the prefix disagree");
+  if (st_cid_from_bytes(data, used, &q, NULL, NULL) || !st_cid_equal(&p, &q))
+    die("prefix parse and exact parse of the prefix disagree");
   round_trip(&p);
 }
 

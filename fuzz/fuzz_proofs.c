@@ -87,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                : k == 1 ? st_window_post_verify(info, rand_, &pub, 1, proof, len, &err)
                         : st_winning_post_verify(info, 1000, rand_, &pub, 1, proof, len, &err);
   if (rc == ST_OK) {
-    if (len != genuine[k].len || memcmp(proof, genuine[k].data, len)) die("accepted a proof that is not the genuine one");
+    if (len != genuine[k].len || memcmp(proof, genuine[k].data, len))
+      die("accepted a proof that is not the genuine one");
   } else if (err.code != rc || !err.msg[0]) {
     die("rejection without its code or a message");
   }

@@ -53,7 +53,8 @@ static bool host_chars_ok(const char *s) {
   if (n == 0 || n > ST_REG_HOST_MAX || s[0] == '.' || s[0] == '-' || strstr(s, "..")) return false;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' || c == ':'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+          c == '_' || c == ':'))
       return false;
   }
   return true;
@@ -73,8 +74,9 @@ static bool terminated(const char *s, size_t cap) { return memchr(s, 0, cap) != 
 
 static bool nodes_equal(const st_storage_node *a, const st_storage_node *b) {
   return a->id == b->id && !strcmp(a->host, b->host) && a->group == b->group && !strcmp(a->mount_host, b->mount_host) &&
-         !strcmp(a->mount_type, b->mount_type) && a->capacity == b->capacity && a->available == b->available && a->weight == b->weight &&
-         a->last_heartbeat == b->last_heartbeat && !strcmp(a->heartbeat_err, b->heartbeat_err) && a->version == b->version;
+         !strcmp(a->mount_type, b->mount_type) && a->capacity == b->capacity && a->available == b->available &&
+         a->weight == b->weight && a->last_heartbeat == b->last_heartbeat &&
+         !strcmp(a->heartbeat_err, b->heartbeat_err) && a->version == b->version;
 }
 
 /* What every accepted (non-patch) node satisfies, including the path rule. */
@@ -84,10 +86,13 @@ static void check_node_invariants(const st_storage_node *n, const char *mode) {
     die("accepted node has an unterminated string", mode);
   st_err err = {ST_OK, {0}};
   if (st_reg_check_host(n->host, "host", &err)) die("accepted node's host fails st_reg_check_host", n->host);
-  if (st_reg_check_host(n->mount_host, "mount_host", &err)) die("accepted node's mount_host fails st_reg_check_host", n->mount_host);
+  if (st_reg_check_host(n->mount_host, "mount_host", &err))
+    die("accepted node's mount_host fails st_reg_check_host", n->mount_host);
   if (st_reg_check_type(n->mount_type, &err)) die("accepted node's mount_type fails st_reg_check_type", n->mount_type);
-  if (!host_chars_ok(n->host) || !host_chars_ok(n->mount_host)) die("accepted node's host has a character outside the documented set", n->host);
-  if (!type_chars_ok(n->mount_type)) die("accepted node's mount_type has a character outside the documented set", n->mount_type);
+  if (!host_chars_ok(n->host) || !host_chars_ok(n->mount_host))
+    die("accepted node's host has a character outside the documented set", n->host);
+  if (!type_chars_ok(n->mount_type))
+    die("accepted node's mount_type has a character outside the documented set", n->mount_type);
   if (n->group < 0 || n->group > INT32_MAX) die("accepted node's group is out of range", mode);
   if (n->weight < 0 || n->weight > 1000000) die("accepted node's weight is out of range", mode);
   if (n->capacity < 0 || n->available < 0) die("accepted node has negative bytes", mode);
@@ -99,7 +104,8 @@ static void check_node_invariants(const st_storage_node *n, const char *mode) {
     die("st_reg_path fails on an accepted node", n->host);
   }
   if (strncmp(path, "/mnt/", 5)) die("path does not start with /mnt/", path);
-  if (strstr(path, "/../") || strstr(path, "/./") || strstr(path, "//")) die("path climbs or has an empty or '.' component", path);
+  if (strstr(path, "/../") || strstr(path, "/./") || strstr(path, "//"))
+    die("path climbs or has an empty or '.' component", path);
   snprintf(want, sizeof want, "/mnt/%s/%s/cache/s-t01003-2218", n->mount_type, n->host);
   if (strcmp(path, want)) die("path is not /mnt/<mount_type>/<host>/cache/s-t01003-2218", path);
 }
@@ -124,9 +130,17 @@ static void check_node_round_trip(const st_storage_node *n, const char *mode) {
 }
 
 /* A valid stored node, the base a PATCH applies to (as the server reads it before patching). */
-static const st_storage_node BASE = {
-    .id = 7, .host = "10.10.4.23", .group = 3, .mount_host = "nas-1", .mount_type = "nfs", .capacity = 1000,
-    .available = 500, .weight = 20, .last_heartbeat = 1700000000, .heartbeat_err = "", .version = 4};
+static const st_storage_node BASE = {.id = 7,
+                                     .host = "10.10.4.23",
+                                     .group = 3,
+                                     .mount_host = "nas-1",
+                                     .mount_type = "nfs",
+                                     .capacity = 1000,
+                                     .available = 500,
+                                     .weight = 20,
+                                     .last_heartbeat = 1700000000,
+                                     .heartbeat_err = "",
+                                     .version = 4};
 
 static void check_nodes(const json_t *j) {
   static const char *const keys[] = {ST_NODE_FIELDS};
@@ -142,13 +156,15 @@ static void check_nodes(const json_t *j) {
   } else {
     check_node_invariants(&n, "ST_NODE_NEW");
     for (unsigned i = 0; i < 7; i++)
-      if (!!(fields & (1u << i)) != !!json_object_get(j, keys[i])) die("ST_NODE_NEW: fields does not match the keys present", keys[i]);
+      if (!!(fields & (1u << i)) != !!json_object_get(j, keys[i]))
+        die("ST_NODE_NEW: fields does not match the keys present", keys[i]);
     if (fields >> 7) die("ST_NODE_NEW: fields has bits beyond ST_NODE_FIELDS", NULL);
     if (!json_object_get(j, "group") && n.group != 1) die("ST_NODE_NEW: group does not default to 1", NULL);
     if (!json_object_get(j, "weight") && n.weight != 10) die("ST_NODE_NEW: weight does not default to 10", NULL);
     if (!json_object_get(j, "capacity") && n.capacity != 0) die("ST_NODE_NEW: capacity does not default to 0", NULL);
     if (!json_object_get(j, "available") && n.available != 0) die("ST_NODE_NEW: available does not default to 0", NULL);
-    if (!json_object_get(j, "mount_host") && strcmp(n.mount_host, n.host)) die("ST_NODE_NEW: mount_host does not default to host", n.mount_host);
+    if (!json_object_get(j, "mount_host") && strcmp(n.mount_host, n.host))
+      die("ST_NODE_NEW: mount_host does not default to host", n.mount_host);
     if (n.last_heartbeat != 0 || n.heartbeat_err[0]) die("ST_NODE_NEW: a new node has heartbeat state", NULL);
     n.id = 1; /* what the store would assign */
     check_node_round_trip(&n, "ST_NODE_NEW + id 1");
@@ -163,19 +179,24 @@ static void check_nodes(const json_t *j) {
   } else {
     if (fields >> 7) die("ST_NODE_PATCH: fields has bits beyond ST_NODE_FIELDS", NULL);
     for (unsigned i = 0; i < 7; i++)
-      if (!!(fields & (1u << i)) != !!json_object_get(j, keys[i])) die("ST_NODE_PATCH: fields does not match the keys present", keys[i]);
-    if (!terminated(p.host, sizeof p.host) || !terminated(p.mount_host, sizeof p.mount_host) || !terminated(p.mount_type, sizeof p.mount_type))
+      if (!!(fields & (1u << i)) != !!json_object_get(j, keys[i]))
+        die("ST_NODE_PATCH: fields does not match the keys present", keys[i]);
+    if (!terminated(p.host, sizeof p.host) || !terminated(p.mount_host, sizeof p.mount_host) ||
+        !terminated(p.mount_type, sizeof p.mount_type))
       die("ST_NODE_PATCH: unterminated string", NULL);
     if (!host_chars_ok(p.host) || !host_chars_ok(p.mount_host) || !type_chars_ok(p.mount_type))
       die("ST_NODE_PATCH: accepted a host or mount_type outside the documented set", p.host);
     if (!(fields & 1) && strcmp(p.host, BASE.host)) die("ST_NODE_PATCH: host changed without the key", p.host);
     if (!(fields & 2) && p.group != BASE.group) die("ST_NODE_PATCH: group changed without the key", NULL);
-    if (!(fields & 4) && strcmp(p.mount_host, BASE.mount_host)) die("ST_NODE_PATCH: mount_host changed without the key", p.mount_host);
-    if (!(fields & 8) && strcmp(p.mount_type, BASE.mount_type)) die("ST_NODE_PATCH: mount_type changed without the key", p.mount_type);
+    if (!(fields & 4) && strcmp(p.mount_host, BASE.mount_host))
+      die("ST_NODE_PATCH: mount_host changed without the key", p.mount_host);
+    if (!(fields & 8) && strcmp(p.mount_type, BASE.mount_type))
+      die("ST_NODE_PATCH: mount_type changed without the key", p.mount_type);
     if (!(fields & 16) && p.weight != BASE.weight) die("ST_NODE_PATCH: weight changed without the key", NULL);
     if (!(fields & 32) && p.capacity != BASE.capacity) die("ST_NODE_PATCH: capacity changed without the key", NULL);
     if (!(fields & 64) && p.available != BASE.available) die("ST_NODE_PATCH: available changed without the key", NULL);
-    if (p.id != BASE.id || p.last_heartbeat != BASE.last_heartbeat || strcmp(p.heartbeat_err, BASE.heartbeat_err) || p.version != BASE.version)
+    if (p.id != BASE.id || p.last_heartbeat != BASE.last_heartbeat || strcmp(p.heartbeat_err, BASE.heartbeat_err) ||
+        p.version != BASE.version)
       die("ST_NODE_PATCH: changed a field that is not configuration", NULL);
     if (p.group < 0 || p.group > INT32_MAX || p.weight < 0 || p.weight > 1000000 || p.capacity < 0 || p.available < 0)
       die("ST_NODE_PATCH: accepted a value out of range", NULL);
@@ -189,7 +210,8 @@ static void check_nodes(const json_t *j) {
     check_rejection(rc, &err, "ST_NODE_STORED");
   } else {
     check_node_invariants(&s, "ST_NODE_STORED");
-    if (s.id < 1 || s.version < 1 || s.last_heartbeat < 0) die("ST_NODE_STORED: id, version or last_heartbeat out of range", NULL);
+    if (s.id < 1 || s.version < 1 || s.last_heartbeat < 0)
+      die("ST_NODE_STORED: id, version or last_heartbeat out of range", NULL);
     check_node_round_trip(&s, "ST_NODE_STORED");
   }
 }
@@ -215,7 +237,8 @@ static void check_location(const json_t *j) {
     fprintf(stderr, "fuzz_registry: %s\n", err.msg);
     die("st_location_to_json output does not parse back", json_dumps(out, JSON_COMPACT));
   }
-  if (back.miner != l.miner || back.sector != l.sector || back.kind != l.kind || back.node != l.node || back.primary != l.primary)
+  if (back.miner != l.miner || back.sector != l.sector || back.kind != l.kind || back.node != l.node ||
+      back.primary != l.primary)
     die("location changed in a to_json / from_json round trip", json_dumps(out, JSON_COMPACT));
   json_decref(out);
 }
@@ -226,7 +249,8 @@ static void check_string(const char *s) {
 
   if ((rc = st_reg_check_host(s, "host", &err))) check_rejection(rc, &err, "st_reg_check_host");
   else if (!host_chars_ok(s)) die("st_reg_check_host accepted a string outside the documented set", s);
-  if (host_chars_ok(s) && st_reg_check_host(s, "host", NULL)) die("st_reg_check_host rejected a documented-valid host", s);
+  if (host_chars_ok(s) && st_reg_check_host(s, "host", NULL))
+    die("st_reg_check_host rejected a documented-valid host", s);
 
   err = (st_err){ST_OK, {0}};
   if ((rc = st_reg_check_type(s, &err))) check_rejection(rc, &err, "st_reg_check_type");
@@ -253,7 +277,8 @@ static void check_string(const char *s) {
   st_sector_kind kind;
   err = (st_err){ST_OK, {0}};
   if ((rc = st_sector_kind_parse(s, &kind, &err))) check_rejection(rc, &err, "st_sector_kind_parse");
-  else if ((unsigned)kind >= ST_KIND_COUNT || strcmp(st_sector_kind_name(kind), s)) die("st_sector_kind_parse disagrees with st_sector_kind_name", s);
+  else if ((unsigned)kind >= ST_KIND_COUNT || strcmp(st_sector_kind_name(kind), s))
+    die("st_sector_kind_parse disagrees with st_sector_kind_name", s);
 
   /* s as the dist-path */
   char path[ST_REG_PATH_MAX];
@@ -266,7 +291,8 @@ static void check_string(const char *s) {
   size_t dl = strlen(s);
   while (dl > 1 && s[dl - 1] == '/') dl--;
   const char *rel = "/nfs/10.10.4.23/sealed/s-t01003-2218";
-  if (strncmp(path, s, dl) || strcmp(path + dl, rel)) die("st_reg_path is not dist-path + /<type>/<host>/<kind>/<name>", path);
+  if (strncmp(path, s, dl) || strcmp(path + dl, rel))
+    die("st_reg_path is not dist-path + /<type>/<host>/<kind>/<name>", path);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -49,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!st_bitfield_equal(&bf, &bf2)) die("encode/decode round trip changed the bitfield");
   if (st_bitfield_count(&bf2) != count) die("count changed in the round trip");
   if (st_bitfield_encode(&bf2, &enc2, &err)) die("second st_bitfield_encode failed");
-  if (enc2.len != enc.len || (enc.len && memcmp(enc.data, enc2.data, enc.len))) die("canonical encoding does not re-encode identically");
+  if (enc2.len != enc.len || (enc.len && memcmp(enc.data, enc2.data, enc.len)))
+    die("canonical encoding does not re-encode identically");
 
   if (st_bitfield_union(&bf, &bf, &tmp, &err) || !st_bitfield_equal(&tmp, &bf)) die("a | a != a");
   if (st_bitfield_intersect(&bf, &bf, &tmp, &err) || !st_bitfield_equal(&tmp, &bf)) die("a & a != a");

@@ -60,9 +60,9 @@ static st_code m_fail(void *ctx, const st_rpc_call *call, json_t *params, json_t
 }
 
 static const st_rpc_method METHODS[] = {
-    {"T.Echo", ST_PERM_READ, 0, 0, 8, m_echo, NULL},      {"T.Write", ST_PERM_WRITE, 0, 0, 1, m_null, NULL},
-    {"T.Admin", ST_PERM_ADMIN, 0, 0, 0, m_null, NULL},    {"T.Inval", ST_PERM_READ, 0, 1, 1, m_inval, NULL},
-    {"T.Fail", ST_PERM_READ, 0, 0, 1, m_fail, NULL},      {"T.Chan", ST_PERM_READ, 0, 0, 0, NULL, NULL},
+    {"T.Echo", ST_PERM_READ, 0, 0, 8, m_echo, NULL},       {"T.Write", ST_PERM_WRITE, 0, 0, 1, m_null, NULL},
+    {"T.Admin", ST_PERM_ADMIN, 0, 0, 0, m_null, NULL},     {"T.Inval", ST_PERM_READ, 0, 1, 1, m_inval, NULL},
+    {"T.Fail", ST_PERM_READ, 0, 0, 1, m_fail, NULL},       {"T.Chan", ST_PERM_READ, 0, 0, 0, NULL, NULL},
     {"T.V1", ST_PERM_READ, ST_RPC_V1, 0, 2, m_echo, NULL}, {"T.V0", ST_PERM_READ, ST_RPC_V0, 0, 0, m_null, NULL},
 };
 
@@ -70,7 +70,8 @@ static st_rpc *rpc_once(void) {
   static st_rpc *rpc;
   if (!rpc) {
     static const uint8_t secret[ST_JWT_SECRET_LEN] = {7};
-    st_rpc_opts o = {.methods = METHODS, .nmethods = sizeof METHODS / sizeof METHODS[0], .jwt_secret = secret, .max_body = 1 << 20};
+    st_rpc_opts o = {
+        .methods = METHODS, .nmethods = sizeof METHODS / sizeof METHODS[0], .jwt_secret = secret, .max_body = 1 << 20};
     st_err err;
     if (st_rpc_new(&o, &rpc, &err)) die("st_rpc_new", err.msg);
   }
@@ -87,7 +88,8 @@ static bool is_notification(const json_t *req) {
 
 /* json_equal, except that numbers compare by value (2.0 is written as 2, as Go writes it). */
 static bool same_value(const json_t *a, const json_t *b) {
-  if (json_is_number(a) || json_is_number(b)) return json_is_number(a) && json_is_number(b) && json_number_value(a) == json_number_value(b);
+  if (json_is_number(a) || json_is_number(b))
+    return json_is_number(a) && json_is_number(b) && json_number_value(a) == json_number_value(b);
   if (json_typeof(a) != json_typeof(b)) return false;
   if (json_is_array(a)) {
     if (json_array_size(a) != json_array_size(b)) return false;
@@ -123,11 +125,13 @@ static void check_response(const json_t *r, const json_t *req, const char *out) 
   if (!res == !e) die("response needs exactly one of result and error", out);
   if (e) {
     const json_t *msg = json_object_get(e, "message");
-    if (!json_is_integer(json_object_get(e, "code")) || !json_is_string(msg) || !json_string_length(msg)) die("malformed error", out);
+    if (!json_is_integer(json_object_get(e, "code")) || !json_is_string(msg) || !json_string_length(msg))
+      die("malformed error", out);
   }
   /* the request's id comes back when it was one of the allowed types */
   const json_t *rid = json_is_object(req) ? json_object_get(req, "id") : NULL;
-  if (rid && (json_is_string(rid) || json_is_number(rid) || json_is_null(rid)) && !same_id(rid, id)) die("id not echoed", out);
+  if (rid && (json_is_string(rid) || json_is_number(rid) || json_is_null(rid)) && !same_id(rid, id))
+    die("id not echoed", out);
   if (!rid && !json_is_null(id)) die("id invented", out);
   /* T.Echo returns its params */
   const json_t *m = json_is_object(req) ? json_object_get(req, "method") : NULL;
@@ -147,7 +151,8 @@ static void run(const uint8_t *data, size_t size, int version, unsigned perms, c
   int status2 = st_rpc_handle_body(rpc, version, perms, data, size, &again);
   const char *text = st_buf_cstr(&out);
   if (st_buf_status(&out, NULL) || st_buf_status(&again, NULL)) goto done; /* out of memory: nothing to check */
-  if (status != status2 || out.len != again.len || (out.len && memcmp(out.data, again.data, out.len))) die("not deterministic", text);
+  if (status != status2 || out.len != again.len || (out.len && memcmp(out.data, again.data, out.len)))
+    die("not deterministic", text);
   if (status != 200 && status != 400 && status != 401 && status != 500) die("unexpected status", text);
   if (status == 401 && perms == ST_PERM_ALL) die("401 for a caller with every permission", text);
   json_t *reply = NULL;
@@ -162,14 +167,17 @@ static void run(const uint8_t *data, size_t size, int version, unsigned perms, c
     if (status != 500 || !e || json_integer_value(json_object_get(e, "code")) != -32700) {
       /* the one other way to fail before parsing: a body that is all whitespace */
       bool blank = true;
-      for (size_t i = 0; i < size; i++) blank &= data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n';
-      if (!(blank && status == 400 && e && json_integer_value(json_object_get(e, "code")) == -32600)) die("unparsable body not a -32700", text);
+      for (size_t i = 0; i < size; i++)
+        blank &= data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n';
+      if (!(blank && status == 400 && e && json_integer_value(json_object_get(e, "code")) == -32600))
+        die("unparsable body not a -32700", text);
     }
   } else if (json_is_array(doc) && json_array_size(doc)) {
     size_t want = 0;
     for (size_t i = 0; i < json_array_size(doc); i++) want += !is_notification(json_array_get(doc, i));
     if (!want && reply) die("a batch of notifications was answered", text);
-    if (want && (!json_is_array(reply) || json_array_size(reply) != want)) die("batch reply has the wrong length", text);
+    if (want && (!json_is_array(reply) || json_array_size(reply) != want))
+      die("batch reply has the wrong length", text);
     for (size_t i = 0, k = 0; i < json_array_size(doc); i++) {
       const json_t *req = json_array_get(doc, i);
       if (is_notification(req)) continue;

@@ -83,7 +83,8 @@ bool fx_elect(fx *f, uint64_t miner, int who, int64_t epoch, st_block_header *b)
   fx_add_beacons(f, b, bi.parent_height, epoch);
   const st_chain_bytes *beacon = &b->beacon_entries[b->n_beacon_entries - 1].data;
   uint8_t alpha[32], pi[ST_VRF_PROOF_LEN], beta[32];
-  st_consensus_ticket_alpha(beacon->data, beacon->len, epoch, miner, bi.parent_ticket.data, bi.parent_ticket.len, alpha);
+  st_consensus_ticket_alpha(beacon->data, beacon->len, epoch, miner, bi.parent_ticket.data, bi.parent_ticket.len,
+                            alpha);
   assert_int_equal(st_vrf_prove(f->sk[who], alpha, 32, pi, beta, &err), ST_OK);
   b->has_ticket = true;
   st_chain_bytes_set(&b->ticket_vrf_proof, pi, sizeof pi, NULL);
@@ -105,7 +106,8 @@ bool fx_elect(fx *f, uint64_t miner, int who, int64_t epoch, st_block_header *b)
       memcpy(ps[i].comm_r, bi.comm_r[i], 32);
     }
     st_buf proof = ST_BUF_INIT;
-    if (st_winning_post_prove(fx_info2k(), miner, rand, ps, bi.nsectors, &proof, &err)) fail_msg("winning post: %s", err.msg);
+    if (st_winning_post_prove(fx_info2k(), miner, rand, ps, bi.nsectors, &proof, &err))
+      fail_msg("winning post: %s", err.msg);
     assert_int_equal(st_block_header_add_post_proof(b, fx_info2k()->winning_proof, proof.data, proof.len, NULL), ST_OK);
     st_buf_free(&proof);
     free(ps);
@@ -138,8 +140,10 @@ void fx_mine(fx *f, int64_t epoch) {
   if (!elected) fx_add_beacons(f, &b, fx_head_height(f), epoch);
   st_signed_message *msgs = NULL;
   size_t n = 0;
-  if (st_chain_build_block(f->c, f->sk[0], epoch, f->pool, &b, &msgs, &n, &err)) fail_msg("build at %lld: %s", (long long)epoch, err.msg);
-  if (st_chain_submit_block(f->c, &b, msgs, n, NULL, (uint64_t)time(NULL), &err)) fail_msg("submit at %lld: %s", (long long)epoch, err.msg);
+  if (st_chain_build_block(f->c, f->sk[0], epoch, f->pool, &b, &msgs, &n, &err))
+    fail_msg("build at %lld: %s", (long long)epoch, err.msg);
+  if (st_chain_submit_block(f->c, &b, msgs, n, NULL, (uint64_t)time(NULL), &err))
+    fail_msg("submit at %lld: %s", (long long)epoch, err.msg);
   st_state st;
   st_state_init(&st);
   assert_int_equal(st_chain_state(f->c, NULL, &st, NULL), ST_OK);
@@ -176,7 +180,6 @@ void fx_push(fx *f, int who, uint64_t to, uint64_t method, const st_buf *params,
   st_signed_message_free(&sm);
 }
 
-
 /* The exit code of an applied message; ret (optional) gets its return value. */
 static int64_t receipt_of(fx *f, const st_cid *cid, st_buf *ret) {
   st_msg_lookup l;
@@ -191,7 +194,8 @@ static int64_t receipt_of(fx *f, const st_cid *cid, st_buf *ret) {
   return code;
 }
 
-int64_t fx_call_ret(fx *f, int who, uint64_t to, uint64_t method, const st_buf *params, const char *value, st_buf *ret) {
+int64_t fx_call_ret(fx *f, int who, uint64_t to, uint64_t method, const st_buf *params, const char *value,
+                    st_buf *ret) {
   st_cid cid;
   fx_push(f, who, to, method, params, value, &cid);
   int64_t h = fx_head_height(f);
@@ -206,7 +210,9 @@ int64_t fx_call(fx *f, int who, uint64_t to, uint64_t method, const st_buf *para
   return fx_call_ret(f, who, to, method, params, value, NULL);
 }
 
-void fx_miner_state(fx *f, st_miner_state *m) { assert_int_equal(st_chain_miner_state(f->c, NULL, FX_MINER, m, NULL), ST_OK); }
+void fx_miner_state(fx *f, st_miner_state *m) {
+  assert_int_equal(st_chain_miner_state(f->c, NULL, FX_MINER, m, NULL), ST_OK);
+}
 
 void fx_create_miner(fx *f, int who) {
   st_buf p = ST_BUF_INIT;
@@ -220,16 +226,18 @@ void fx_create_miner(fx *f, int who) {
   st_buf_free(&p);
 }
 
-
-int64_t fx_precommit(fx *f, uint64_t number, const char *data_path, const uint64_t *deals, size_t ndeals, int64_t expiration, fx_sector *s) {
+int64_t fx_precommit(fx *f, uint64_t number, const char *data_path, const uint64_t *deals, size_t ndeals,
+                     int64_t expiration, fx_sector *s) {
   st_err err;
   memset(s, 0, sizeof *s);
   s->number = number;
   int64_t rand_epoch = fx_head_height(f) - 1;
   st_buf e = ST_BUF_INIT;
   st_rand_entropy_id(FX_MINER, &e);
-  s->in = (st_seal_input){.info = fx_info2k(), .miner = FX_MINER, .sector = number, .root = f->store, .data_path = data_path};
-  assert_int_equal(st_chain_randomness(f->c, NULL, false, ST_DST_SEAL, rand_epoch, e.data, e.len, s->in.ticket, &err), ST_OK);
+  s->in = (st_seal_input){
+      .info = fx_info2k(), .miner = FX_MINER, .sector = number, .root = f->store, .data_path = data_path};
+  assert_int_equal(st_chain_randomness(f->c, NULL, false, ST_DST_SEAL, rand_epoch, e.data, e.len, s->in.ticket, &err),
+                   ST_OK);
   st_buf_free(&e);
   st_rand_to_fr(s->in.ticket);
   if (st_seal(&s->in, &s->out, &err)) fail_msg("seal: %s", err.msg);
@@ -268,7 +276,8 @@ int64_t fx_prove_commit(fx *f, fx_sector *s, bool checks) {
   memcpy(pub.comm_r, s->out.comm_r, 32);
   st_buf e = ST_BUF_INIT;
   st_rand_entropy_id(FX_MINER, &e);
-  assert_int_equal(st_chain_randomness(f->c, NULL, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, e.data, e.len, pub.seed, &err), ST_OK);
+  assert_int_equal(
+      st_chain_randomness(f->c, NULL, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, e.data, e.len, pub.seed, &err), ST_OK);
   st_buf_free(&e);
   st_rand_to_fr(pub.seed);
   if (st_porep_prove(&pub, f->store, &proof, &err)) fail_msg("porep: %s", err.msg);

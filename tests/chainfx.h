@@ -61,7 +61,8 @@ typedef struct fx_sector {
 } fx_sector;
 /* Seals sector number of FX_MINER (data_path: padded sector data, NULL for zeros) and sends its
  * PreCommitSector with deals and expiration; returns the exit code. */
-int64_t fx_precommit(fx *f, uint64_t number, const char *data_path, const uint64_t *deals, size_t ndeals, int64_t expiration, fx_sector *s);
+int64_t fx_precommit(fx *f, uint64_t number, const char *data_path, const uint64_t *deals, size_t ndeals,
+                     int64_t expiration, fx_sector *s);
 /* Waits for the seed, proves and sends ProveCommitSector; returns its exit code. With checks,
  * first asserts that a proof before the seed and a tampered proof are refused. Finalizes the
  * sector when it lands. */

@@ -47,7 +47,8 @@ json_t *nf_rpc(nodefx *f, const char *method, const char *params_text) {
 void nf_assert_rpc(nodefx *f, const char *method, const char *params, const char *want_text) {
   json_t *got = nf_rpc(f, method, params), *want = json_loads(want_text, JSON_DECODE_ANY, NULL);
   assert_non_null(want);
-  if (!json_equal(got, want)) fail_msg("%s %s:\n got %s\nwant %s", method, params, json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY), want_text);
+  if (!json_equal(got, want))
+    fail_msg("%s %s:\n got %s\nwant %s", method, params, json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY), want_text);
   json_decref(got);
   json_decref(want);
 }
@@ -77,7 +78,8 @@ void nf_bootstrap(nodefx *f, int64_t epoch) {
   st_code code = st_chain_build_block(f->chain, f->sk, epoch, f->node.pool, &b, &msgs, &n, &err);
   pthread_mutex_unlock(&f->node.pool_mu);
   if (code) fail_msg("bootstrap build at %lld: %s", (long long)epoch, err.msg);
-  if (st_chain_submit_block(f->chain, &b, msgs, n, NULL, (uint64_t)time(NULL), &err)) fail_msg("bootstrap at %lld: %s", (long long)epoch, err.msg);
+  if (st_chain_submit_block(f->chain, &b, msgs, n, NULL, (uint64_t)time(NULL), &err))
+    fail_msg("bootstrap at %lld: %s", (long long)epoch, err.msg);
   for (size_t i = 0; i < n; i++) st_signed_message_free(&msgs[i]);
   free(msgs);
   st_block_header_free(&b);
@@ -94,7 +96,8 @@ bool nf_bootstrap_due(nodefx *f, int64_t epoch) {
   st_err err;
   st_node_base_info bi;
   st_node_base_info_init(&bi);
-  if (st_node_get_base_info(f->c, NF_MINER, epoch, NULL, &bi, &err)) fail_msg("base info at %lld: %s", (long long)epoch, err.msg);
+  if (st_node_get_base_info(f->c, NF_MINER, epoch, NULL, &bi, &err))
+    fail_msg("base info at %lld: %s", (long long)epoch, err.msg);
   bool due = !bi.present || !mpz_sgn(bi.network_power);
   st_node_base_info_free(&bi);
   return due;
@@ -129,7 +132,8 @@ void nf_mine_to(nodefx *f, int64_t h) {
 }
 
 /* Pushes a message through MpoolPushMessage (gas_limit 0: estimated); its CID. */
-st_code nf_push(nodefx *f, uint64_t to, uint64_t method, const st_buf *params, const char *value, int64_t gas_limit, st_cid *cid, st_err *err) {
+st_code nf_push(nodefx *f, uint64_t to, uint64_t method, const st_buf *params, const char *value, int64_t gas_limit,
+                st_cid *cid, st_err *err) {
   st_message m;
   st_message_init(&m);
   m.from = f->account;
@@ -152,7 +156,8 @@ int64_t nf_landed(nodefx *f, const st_cid *cid) {
     if (l.found) return l.exit_code;
     nf_mine_next(f);
   }
-  fail_msg("the message never landed (head %lld; %lld won, %lld null, %lld unreadable)", (long long)nf_height(f), (long long)f->won, (long long)f->nulls, (long long)f->lost_io);
+  fail_msg("the message never landed (head %lld; %lld won, %lld null, %lld unreadable)", (long long)nf_height(f),
+           (long long)f->won, (long long)f->nulls, (long long)f->lost_io);
   return -1;
 }
 
@@ -160,7 +165,8 @@ int64_t nf_landed(nodefx *f, const st_cid *cid) {
 void nf_send_ok(nodefx *f, uint64_t to, uint64_t method, const st_buf *params, const char *value) {
   st_cid cid;
   st_err err;
-  if (nf_push(f, to, method, params, value, 0, &cid, &err)) fail_msg("push method %llu: %s", (unsigned long long)method, err.msg);
+  if (nf_push(f, to, method, params, value, 0, &cid, &err))
+    fail_msg("push method %llu: %s", (unsigned long long)method, err.msg);
   assert_int_equal(nf_landed(f, &cid), 0);
 }
 
@@ -254,7 +260,8 @@ void nf_commit_sectors(nodefx *f, uint64_t first, uint64_t count) {
     memcpy(comm_d[in.sector], out.comm_d, 32);
     p.len = 0;
     st_params_precommit(nf_info2k()->seal_proof, in.sector, out.comm_r, rand_epoch, NULL, 0, nf_height(f) + 3000, &p);
-    if (nf_push(f, NF_MINER, ST_METHOD_PRECOMMIT_SECTOR, &p, "0", 0, &cids[i], &err)) fail_msg("precommit %llu: %s", (unsigned long long)in.sector, err.msg);
+    if (nf_push(f, NF_MINER, ST_METHOD_PRECOMMIT_SECTOR, &p, "0", 0, &cids[i], &err))
+      fail_msg("precommit %llu: %s", (unsigned long long)in.sector, err.msg);
   }
   for (uint64_t i = 0; i < count; i++) assert_int_equal(nf_landed(f, &cids[i]), 0);
   /* each seed, once its epoch is on chain */
@@ -263,7 +270,8 @@ void nf_commit_sectors(nodefx *f, uint64_t first, uint64_t count) {
     char params[64];
     snprintf(params, sizeof params, "[\"t01000\", %llu, []]", (unsigned long long)(first + i));
     json_t *pc = nf_rpc(f, "StateSectorPreCommitInfo", params);
-    seed_at[i] = json_integer_value(json_object_get(pc, "PreCommitEpoch")) + st_chain_network(f->chain)->precommit_challenge_delay;
+    seed_at[i] = json_integer_value(json_object_get(pc, "PreCommitEpoch")) +
+                 st_chain_network(f->chain)->precommit_challenge_delay;
     json_decref(pc);
     if (seed_at[i] > last) last = seed_at[i];
   }
@@ -280,7 +288,8 @@ void nf_commit_sectors(nodefx *f, uint64_t first, uint64_t count) {
     if (st_porep_prove(&pub, f->store, &proof, &err)) fail_msg("porep: %s", err.msg);
     p.len = 0;
     st_params_prove_commit(n, proof.data, proof.len, &p);
-    if (nf_push(f, NF_MINER, ST_METHOD_PROVE_COMMIT_SECTOR, &p, "0", 0, &cids[i], &err)) fail_msg("prove-commit %llu: %s", (unsigned long long)n, err.msg);
+    if (nf_push(f, NF_MINER, ST_METHOD_PROVE_COMMIT_SECTOR, &p, "0", 0, &cids[i], &err))
+      fail_msg("prove-commit %llu: %s", (unsigned long long)n, err.msg);
     st_buf_free(&proof);
   }
   for (uint64_t i = 0; i < count; i++) {
@@ -306,7 +315,6 @@ uint64_t nf_deadline_of(nodefx *f, uint64_t sector) {
   fail_msg("sector %llu is in no deadline", (unsigned long long)sector);
   return 0;
 }
-
 
 /* The next instance of deadline d that has not elapsed at the head. */
 void nf_next_instance(nodefx *f, uint64_t d, st_deadline_info *out) {

@@ -35,9 +35,9 @@ typedef struct nodefx {
   st_address account;
   bool miner_exists;
   uint8_t comm_r[NF_MAX_SECTORS + 1][32]; /* by sector number */
-  int64_t won, nulls; /* rounds the miner won and lost through st_blockprod_round */
-  int64_t last_round; /* the last round tried */
-  int64_t lost_io;    /* rounds won whose WinningPoSt could not read its sector */
+  int64_t won, nulls;                     /* rounds the miner won and lost through st_blockprod_round */
+  int64_t last_round;                     /* the last round tried */
+  int64_t lost_io;                        /* rounds won whose WinningPoSt could not read its sector */
 } nodefx;
 
 void nf_open(nodefx *f);
@@ -65,7 +65,8 @@ void nf_mine_next(nodefx *f);
 /* Rounds until h has been tried (the head may stay below h after null rounds). */
 void nf_mine_to(nodefx *f, int64_t h);
 /* MpoolPushMessage from the account (gas_limit 0: estimated). */
-st_code nf_push(nodefx *f, uint64_t to, uint64_t method, const st_buf *params, const char *value, int64_t gas_limit, st_cid *cid, st_err *err);
+st_code nf_push(nodefx *f, uint64_t to, uint64_t method, const st_buf *params, const char *value, int64_t gas_limit,
+                st_cid *cid, st_err *err);
 /* Mines until the message is on chain: its exit code. */
 int64_t nf_landed(nodefx *f, const st_cid *cid);
 void nf_send_ok(nodefx *f, uint64_t to, uint64_t method, const st_buf *params, const char *value);

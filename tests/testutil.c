@@ -61,10 +61,11 @@ struct st_ws_conn *tu_ws_open(uint16_t port, const char *path_and_query, const c
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
   char req[2048];
-  int n = snprintf(req, sizeof req,
-                   "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n%s%s%s\r\n",
-                   path_and_query, token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
+  int n = snprintf(
+      req, sizeof req,
+      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n%s%s%s\r\n",
+      path_and_query, token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
   assert_int_equal(write(fd, req, (size_t)n), n);
   char buf[4096];
   size_t got = 0;

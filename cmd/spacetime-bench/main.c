@@ -165,8 +165,8 @@ static int cmd_seal(opts *o) {
   json_t *layer_last = json_object_get(pt.phases, "layer 2");
   double layer_s = layer_last ? json_real_value(layer_last) : 0;
   json_t *report = json_pack("{s:s, s:I, s:o, s:f, s:f, s:f, s:I, s:f, s:f, s:I, s:I}", "sector_size", o->info->name,
-                             "nodes", (json_int_t)nodes, "phases", pt.phases, "seal_s", seal_s, "porep_prove_s", prove_s,
-                             "porep_verify_s", verify_s, "porep_proof_bytes", (json_int_t)proof.len,
+                             "nodes", (json_int_t)nodes, "phases", pt.phases, "seal_s", seal_s, "porep_prove_s",
+                             prove_s, "porep_verify_s", verify_s, "porep_proof_bytes", (json_int_t)proof.len,
                              "sha256_baseline_s", sha_s, "layer_vs_sha256", sha_s > 0 ? layer_s / sha_s : 0,
                              "peak_rss_kib", (json_int_t)peak_rss_kib(), "peak_rss_seal_kib", (json_int_t)rss_seal);
   st_buf t = ST_BUF_INIT;
@@ -177,7 +177,8 @@ static int cmd_seal(opts *o) {
   st_buf_printf(&t, "  %-18s %9.3f s\n  %-18s %9.6f s\n  %-18s %9.6f s (%zu bytes)\n", "seal total", seal_s,
                 "porep prove", prove_s, "porep verify", verify_s, proof.len);
   st_buf_printf(&t, "  layer 2 vs SHA-256 of the same bytes: %.2fx (%.3f s vs %.3f s, %.0f MB/s hashed)\n",
-                sha_s > 0 ? layer_s / sha_s : 0, layer_s, sha_s, (double)nodes * 512 / 1e6 / (layer_s > 0 ? layer_s : 1));
+                sha_s > 0 ? layer_s / sha_s : 0, layer_s, sha_s,
+                (double)nodes * 512 / 1e6 / (layer_s > 0 ? layer_s : 1));
   st_buf_printf(&t, "  peak RSS %ld KiB (after sealing %ld KiB; sector %llu KiB)\n", peak_rss_kib(), rss_seal,
                 (unsigned long long)(o->info->size >> 10));
   emit(o, report, st_buf_cstr(&t));
@@ -205,7 +206,8 @@ static int cmd_unseal(opts *o) {
   uint8_t *chunk = malloc(1 << 20);
   for (uint64_t at = 0; at < raw && chunk; at += 1 << 20) {
     size_t n = raw - at < (1u << 20) ? (size_t)(raw - at) : 1u << 20;
-    if (st_random_bytes(chunk, n, &err) || fwrite(chunk, 1, n, f) != n) return st_cli_fail("writing the piece: %s", err.msg);
+    if (st_random_bytes(chunk, n, &err) || fwrite(chunk, 1, n, f) != n)
+      return st_cli_fail("writing the piece: %s", err.msg);
   }
   fclose(f);
   free(chunk);
@@ -216,12 +218,14 @@ static int cmd_unseal(opts *o) {
   double stage_s = now_s() - t0;
   phase_times pt = {json_object(), 0, o->json};
   st_seal_observer obs = {on_phase, &pt};
-  st_seal_input in = {.info = o->info, .miner = MINER, .sector = 1, .root = o->dir, .data_path = staged, .observer = &obs};
+  st_seal_input in = {
+      .info = o->info, .miner = MINER, .sector = 1, .root = o->dir, .data_path = staged, .observer = &obs};
   ticket_for(1, in.ticket);
   st_seal_output so;
   if (!o->json) fprintf(stderr, "sealing one %s sector of random data in %s\n", o->info->name, o->dir);
   t0 = now_s();
-  if (st_seal(&in, &so, &err) || st_seal_finalize(o->info, o->dir, MINER, 1, &err)) return st_cli_fail("seal: %s", err.msg);
+  if (st_seal(&in, &so, &err) || st_seal_finalize(o->info, o->dir, MINER, 1, &err))
+    return st_cli_fail("seal: %s", err.msg);
   double seal_s = now_s() - t0;
   unlink(staged);
   double layers_s = 0;
@@ -243,23 +247,30 @@ static int cmd_unseal(opts *o) {
     _exit(code ? 1 : 0);
   }
   int status = 0;
-  if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status)) return st_cli_fail("the unsealing child failed");
+  if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status))
+    return st_cli_fail("the unsealing child failed");
   double unseal_s = now_s() - t0;
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
   uint8_t a[32], b[32];
   uint64_t pa, pb, la, lb;
-  if (st_commp_of_file(piece, a, &pa, &la, &err) || st_commp_of_file(out, b, &pb, &lb, &err)) return st_cli_fail("%s", err.msg);
+  if (st_commp_of_file(piece, a, &pa, &la, &err) || st_commp_of_file(out, b, &pb, &lb, &err))
+    return st_cli_fail("%s", err.msg);
   if (memcmp(a, b, 32) || la != lb) return st_cli_fail("the unsealed bytes differ from the piece");
-  json_t *report = json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:I}", "sector_size", o->info->name, "payload_bytes", (json_int_t)raw, "stage_s",
-                             stage_s, "seal_s", seal_s, "seal_layers_s", layers_s, "unseal_s", unseal_s, "unseal_vs_layers",
-                             layers_s > 0 ? unseal_s / layers_s : 0, "unseal_peak_rss_kib", (json_int_t)ru.ru_maxrss, "sector_kib",
-                             (json_int_t)(o->info->size >> 10));
+  json_t *report =
+      json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:I}", "sector_size", o->info->name, "payload_bytes",
+                (json_int_t)raw, "stage_s", stage_s, "seal_s", seal_s, "seal_layers_s", layers_s, "unseal_s", unseal_s,
+                "unseal_vs_layers", layers_s > 0 ? unseal_s / layers_s : 0, "unseal_peak_rss_kib",
+                (json_int_t)ru.ru_maxrss, "sector_kib", (json_int_t)(o->info->size >> 10));
   st_buf t = ST_BUF_INIT;
-  st_buf_printf(&t, "sector %s, %llu bytes of random data\n  %-26s %9.3f s\n  %-26s %9.3f s (label layers %.3f s)\n", o->info->name,
-                (unsigned long long)raw, "stage (Fr32-pad, comm_d)", stage_s, "seal + finalize", seal_s, layers_s);
-  st_buf_printf(&t, "  %-26s %9.3f s = %.2fx the seal's label layers (the same run)\n  unsealing peak RSS %ld KiB (sector %llu KiB); bytes checked\n",
-                "unseal (whole sector)", unseal_s, layers_s > 0 ? unseal_s / layers_s : 0, ru.ru_maxrss, (unsigned long long)(o->info->size >> 10));
+  st_buf_printf(&t, "sector %s, %llu bytes of random data\n  %-26s %9.3f s\n  %-26s %9.3f s (label layers %.3f s)\n",
+                o->info->name, (unsigned long long)raw, "stage (Fr32-pad, comm_d)", stage_s, "seal + finalize", seal_s,
+                layers_s);
+  st_buf_printf(
+      &t,
+      "  %-26s %9.3f s = %.2fx the seal's label layers (the same run)\n  unsealing peak RSS %ld KiB (sector %llu KiB); bytes checked\n",
+      "unseal (whole sector)", unseal_s, layers_s > 0 ? unseal_s / layers_s : 0, ru.ru_maxrss,
+      (unsigned long long)(o->info->size >> 10));
   json_decref(pt.phases);
   emit(o, report, st_buf_cstr(&t));
   st_buf_free(&t);
@@ -327,7 +338,8 @@ static int cmd_window_post(opts *o, uint64_t n, unsigned parallel) {
   double t0 = now_s();
   if (st_window_post_prove(o->info, rand, sec, n, &opt, &res, &err)) return st_cli_fail("window post: %s", err.msg);
   double prove_s = now_s() - t0;
-  if (res.nskipped) return st_cli_fail("sector %llu skipped: %s", (unsigned long long)res.skipped[0].number, res.skipped[0].error);
+  if (res.nskipped)
+    return st_cli_fail("sector %llu skipped: %s", (unsigned long long)res.skipped[0].number, res.skipped[0].error);
   t0 = now_s();
   if (st_window_post_verify(o->info, rand, pub, n, res.proof.data, res.proof.len, &err))
     return st_cli_fail("window post verify: %s", err.msg);
@@ -371,13 +383,15 @@ static int cmd_winning_post(opts *o) {
   if (st_winning_post_prove(o->info, MINER, rand, sec, 1, &proof, &err)) return st_cli_fail("%s", err.msg);
   double prove_s = now_s() - t0;
   t0 = now_s();
-  if (st_winning_post_verify(o->info, MINER, rand, pub, 1, proof.data, proof.len, &err)) return st_cli_fail("%s", err.msg);
+  if (st_winning_post_verify(o->info, MINER, rand, pub, 1, proof.data, proof.len, &err))
+    return st_cli_fail("%s", err.msg);
   double verify_s = now_s() - t0;
   json_t *report = json_pack("{s:s, s:f, s:f, s:I}", "sector_size", o->info->name, "prove_s", prove_s, "verify_s",
                              verify_s, "proof_bytes", (json_int_t)proof.len);
   char text[512];
-  snprintf(text, sizeof text, "winning post, %s, %d challenges\n  prove  %9.6f s\n  verify %9.6f s\n  proof  %zu bytes\n",
-           o->info->name, ST_WINNING_CHALLENGES, prove_s, verify_s, proof.len);
+  snprintf(text, sizeof text,
+           "winning post, %s, %d challenges\n  prove  %9.6f s\n  verify %9.6f s\n  proof  %zu bytes\n", o->info->name,
+           ST_WINNING_CHALLENGES, prove_s, verify_s, proof.len);
   emit(o, report, text);
   st_buf_free(&proof);
   return 0;
@@ -413,7 +427,7 @@ static int chain_fx_make(chain_fx *f, uint64_t n, uint64_t k) {
   st_state_init(&f->genesis);
   f->n = n;
   f->k = k;
-  uint8_t (*sk)[32] = calloc(k, sizeof *sk);
+  uint8_t(*sk)[32] = calloc(k, sizeof *sk);
   st_address *addr = calloc(k, sizeof *addr);
   f->msgs = calloc(n, sizeof *f->msgs);
   f->size = calloc(n, sizeof *f->size);
@@ -422,7 +436,8 @@ static int chain_fx_make(chain_fx *f, uint64_t n, uint64_t k) {
   if (!rc && st_network_profile("devnet", &g.network, &err)) rc = st_cli_fail("%s", err.msg);
   for (uint64_t i = 0; i < k && !rc; i++) {
     char text[ST_ADDR_STR_MAX], spec[ST_ADDR_STR_MAX + 16];
-    if (st_secp_keygen(sk[i], &err) || st_secp_address(sk[i], &addr[i], &err) || st_address_format(&addr[i], 't', text, &err)) {
+    if (st_secp_keygen(sk[i], &err) || st_secp_address(sk[i], &addr[i], &err) ||
+        st_address_format(&addr[i], 't', text, &err)) {
       rc = st_cli_fail("key %llu: %s", (unsigned long long)i, err.msg);
       break;
     }
@@ -516,15 +531,18 @@ static int time_apply(const chain_fx *f, double *secs, double *root_secs, int64_
   *gas_used = gas;
   st_state_total(&s, after);
   int rc = 0;
-  if (refused) rc = st_cli_fail("%llu messages refused, the first (code %d): %s", (unsigned long long)refused, (int)first_code, first_msg);
+  if (refused)
+    rc = st_cli_fail("%llu messages refused, the first (code %d): %s", (unsigned long long)refused, (int)first_code,
+                     first_msg);
   else if (failed) rc = st_cli_fail("%llu messages failed (exit code not 0)", (unsigned long long)failed);
   else if (mpz_cmp(before, after)) rc = st_cli_fail("the total supply changed while applying");
   for (uint64_t a = 0; a < f->k && !rc; a++) {
     const st_state_actor *act = st_state_get(&s, ST_ID_FIRST_ACCOUNT + a);
     uint64_t want = f->n / f->k + (a < f->n % f->k);
     if (!act || act->nonce != want)
-      rc = st_cli_fail("t0%llu has nonce %llu after the block, want %llu", (unsigned long long)(ST_ID_FIRST_ACCOUNT + a),
-                       act ? (unsigned long long)act->nonce : 0ULL, (unsigned long long)want);
+      rc =
+          st_cli_fail("t0%llu has nonce %llu after the block, want %llu", (unsigned long long)(ST_ID_FIRST_ACCOUNT + a),
+                      act ? (unsigned long long)act->nonce : 0ULL, (unsigned long long)want);
   }
   st_vm_clear(&vm);
   mpz_clears(base, before, after, NULL);
@@ -547,7 +565,8 @@ static int time_transfers(const chain_fx *f, double *secs) {
   uint64_t bad = 0;
   double t0 = now_s();
   for (uint64_t i = 0; i < f->n; i++)
-    bad += st_state_transfer(&s, ST_ID_FIRST_ACCOUNT + i % f->k, ST_ID_FIRST_ACCOUNT + (i + 1) % f->k, v, &err) != ST_OK;
+    bad +=
+        st_state_transfer(&s, ST_ID_FIRST_ACCOUNT + i % f->k, ST_ID_FIRST_ACCOUNT + (i + 1) % f->k, v, &err) != ST_OK;
   *secs = now_s() - t0;
   mpz_clear(v);
   st_state_clear(&s);
@@ -581,7 +600,8 @@ static int time_mpool(const chain_fx *f, double *add_secs, double *select_secs, 
   else if (st_mpool_new(&f->net, &pool, &err)) rc = st_cli_fail("%s", err.msg);
   double t0 = now_s();
   for (uint64_t i = 0; i < f->n && !rc; i++)
-    if (st_mpool_add(pool, &s, &f->msgs[i], NULL, &err)) rc = st_cli_fail("mpool add of message %llu: %s", (unsigned long long)i, err.msg);
+    if (st_mpool_add(pool, &s, &f->msgs[i], NULL, &err))
+      rc = st_cli_fail("mpool add of message %llu: %s", (unsigned long long)i, err.msg);
   *add_secs = now_s() - t0;
   if (!rc) {
     t0 = now_s();
@@ -594,7 +614,8 @@ static int time_mpool(const chain_fx *f, double *add_secs, double *select_secs, 
       uint64_t idx = 0;
       if (st_state_lookup(&s, &out[i]->message.from, &a, &err)) rc = st_cli_fail("%s", err.msg);
       else idx = a->id - ST_ID_FIRST_ACCOUNT;
-      if (!rc && (idx >= f->k || out[i]->message.nonce != next[idx]++)) rc = st_cli_fail("selection %zu is out of nonce order", i);
+      if (!rc && (idx >= f->k || out[i]->message.nonce != next[idx]++))
+        rc = st_cli_fail("selection %zu is out of nonce order", i);
     }
     free(next);
   }
@@ -607,13 +628,16 @@ static int time_mpool(const chain_fx *f, double *add_secs, double *select_secs, 
 static int cmd_apply(uint64_t n, uint64_t k, uint64_t reps, bool json) {
   chain_fx f;
   memset(&f, 0, sizeof f);
-  if (!json) fprintf(stderr, "signing %llu transfers between %llu accounts (not timed)\n", (unsigned long long)n, (unsigned long long)k);
+  if (!json)
+    fprintf(stderr, "signing %llu transfers between %llu accounts (not timed)\n", (unsigned long long)n,
+            (unsigned long long)k);
   double t0 = now_s();
   int rc = chain_fx_make(&f, n, k);
   double sign_s = now_s() - t0;
   double *v = calloc(6 * reps, sizeof *v);
   if (!rc && !v) rc = st_cli_fail("out of memory");
-  double *apply = v, *root = v + reps, *transfer = v + 2 * reps, *verify = v + 3 * reps, *add = v + 4 * reps, *sel = v + 5 * reps;
+  double *apply = v, *root = v + reps, *transfer = v + 2 * reps, *verify = v + 3 * reps, *add = v + 4 * reps,
+         *sel = v + 5 * reps;
   int64_t gas = 0;
   size_t selected = 0;
   /* one untimed warm-up of each, then reps interleaved repetitions */
@@ -623,8 +647,9 @@ static int cmd_apply(uint64_t n, uint64_t k, uint64_t reps, bool json) {
     if (!rc) rc = time_transfers(&f, &transfer[i]);
     if (!rc) rc = time_verify(&f, &verify[i]);
     if (!rc) rc = time_mpool(&f, &add[i], &sel[i], &selected);
-    if (!rc && !json && r) fprintf(stderr, "  run %llu: apply %.3f s, transfers %.4f s, verify %.3f s, mpool add %.3f s, select %.4f s\n",
-                                   (unsigned long long)r, apply[i], transfer[i], verify[i], add[i], sel[i]);
+    if (!rc && !json && r)
+      fprintf(stderr, "  run %llu: apply %.3f s, transfers %.4f s, verify %.3f s, mpool add %.3f s, select %.4f s\n",
+              (unsigned long long)r, apply[i], transfer[i], verify[i], add[i], sel[i]);
   }
   if (rc) {
     free(v);
@@ -639,29 +664,36 @@ static int cmd_apply(uint64_t n, uint64_t k, uint64_t reps, bool json) {
   for (uint64_t i = 0; i < n; i++) avg_size += (double)f.size[i] / dn;
   json_t *report = json_pack(
       "{s:s, s:I, s:I, s:I, s:f, s:f, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:f}",
-      "network", f.net.name, "messages", (json_int_t)n, "accounts", (json_int_t)k, "reps", (json_int_t)reps, "sign_s", sign_s,
-      "message_bytes_avg", avg_size, "gas_used", (json_int_t)gas, "apply_s", m_apply, "apply_msgs_per_s", dn / m_apply,
-      "apply_spread", sp_apply, "transfer_s", m_transfer, "transfer_per_s", dn / m_transfer, "transfer_spread", sp_transfer,
-      "apply_vs_transfer", m_apply / m_transfer, "state_root_s", m_root, "verify_s", m_verify, "verify_per_s", dn / m_verify,
-      "mpool_add_s", m_add, "mpool_add_per_s", dn / m_add, "mpool_add_vs_verify", m_add / m_verify, "selected", (json_int_t)selected,
-      "mpool_select_s", m_sel, "mpool_select_msgs_per_s", (double)selected / m_sel, "mpool_add_spread", sp_add);
+      "network", f.net.name, "messages", (json_int_t)n, "accounts", (json_int_t)k, "reps", (json_int_t)reps, "sign_s",
+      sign_s, "message_bytes_avg", avg_size, "gas_used", (json_int_t)gas, "apply_s", m_apply, "apply_msgs_per_s",
+      dn / m_apply, "apply_spread", sp_apply, "transfer_s", m_transfer, "transfer_per_s", dn / m_transfer,
+      "transfer_spread", sp_transfer, "apply_vs_transfer", m_apply / m_transfer, "state_root_s", m_root, "verify_s",
+      m_verify, "verify_per_s", dn / m_verify, "mpool_add_s", m_add, "mpool_add_per_s", dn / m_add,
+      "mpool_add_vs_verify", m_add / m_verify, "selected", (json_int_t)selected, "mpool_select_s", m_sel,
+      "mpool_select_msgs_per_s", (double)selected / m_sel, "mpool_add_spread", sp_add);
   st_buf t = ST_BUF_INIT;
-  st_buf_printf(&t, "chain, %s: %llu transfers between %llu secp256k1 accounts, %.0f bytes signed on average; median of %llu runs\n",
-                f.net.name, (unsigned long long)n, (unsigned long long)k, avg_size, (unsigned long long)reps);
+  st_buf_printf(
+      &t,
+      "chain, %s: %llu transfers between %llu secp256k1 accounts, %.0f bytes signed on average; median of %llu runs\n",
+      f.net.name, (unsigned long long)n, (unsigned long long)k, avg_size, (unsigned long long)reps);
   st_buf_printf(&t, "  %-34s %10s %12s %12s %7s\n", "", "total", "per second", "per message", "spread");
-  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_vm_apply (one block)", m_apply * 1e3, dn / m_apply, m_apply / dn * 1e6,
-                sp_apply * 100);
-  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_state_transfer (baseline)", m_transfer * 1e3, dn / m_transfer,
-                m_transfer / dn * 1e6, sp_transfer * 100);
-  st_buf_printf(&t, "  %-34s %8.2f ms %12s %12s %6.1f%%\n", "state root after the block", m_root * 1e3, "-", "-", sp_root * 100);
-  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_mpool_add (signature included)", m_add * 1e3, dn / m_add,
-                m_add / dn * 1e6, sp_add * 100);
-  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_signed_message_verify (baseline)", m_verify * 1e3, dn / m_verify,
-                m_verify / dn * 1e6, sp_verify * 100);
-  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_mpool_select (one block)", m_sel * 1e3, (double)selected / m_sel,
-                selected ? m_sel / (double)selected * 1e6 : 0, sp_sel * 100);
-  st_buf_printf(&t, "  apply / transfer = %.1fx; mpool add / verify = %.2fx; %zu of %llu messages selected (block gas limit %lld, %lld gas used)\n",
-                m_apply / m_transfer, m_add / m_verify, selected, (unsigned long long)n, (long long)f.net.block_gas_limit, (long long)gas);
+  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_vm_apply (one block)", m_apply * 1e3,
+                dn / m_apply, m_apply / dn * 1e6, sp_apply * 100);
+  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_state_transfer (baseline)", m_transfer * 1e3,
+                dn / m_transfer, m_transfer / dn * 1e6, sp_transfer * 100);
+  st_buf_printf(&t, "  %-34s %8.2f ms %12s %12s %6.1f%%\n", "state root after the block", m_root * 1e3, "-", "-",
+                sp_root * 100);
+  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_mpool_add (signature included)", m_add * 1e3,
+                dn / m_add, m_add / dn * 1e6, sp_add * 100);
+  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_signed_message_verify (baseline)", m_verify * 1e3,
+                dn / m_verify, m_verify / dn * 1e6, sp_verify * 100);
+  st_buf_printf(&t, "  %-34s %8.2f ms %12.0f %9.2f us %6.1f%%\n", "st_mpool_select (one block)", m_sel * 1e3,
+                (double)selected / m_sel, selected ? m_sel / (double)selected * 1e6 : 0, sp_sel * 100);
+  st_buf_printf(
+      &t,
+      "  apply / transfer = %.1fx; mpool add / verify = %.2fx; %zu of %llu messages selected (block gas limit %lld, %lld gas used)\n",
+      m_apply / m_transfer, m_add / m_verify, selected, (unsigned long long)n, (long long)f.net.block_gas_limit,
+      (long long)gas);
   emit(&(opts){.json = json}, report, st_buf_cstr(&t));
   st_buf_free(&t);
   free(v);
@@ -708,7 +740,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   const char *cmd = argv[1];
-  if (strcmp(cmd, "seal") && strcmp(cmd, "window-post") && strcmp(cmd, "winning-post") && strcmp(cmd, "apply") && strcmp(cmd, "unseal"))
+  if (strcmp(cmd, "seal") && strcmp(cmd, "window-post") && strcmp(cmd, "winning-post") && strcmp(cmd, "apply") &&
+      strcmp(cmd, "unseal"))
     return st_cli_fail("unknown command \"%s\" (run 'spacetime-bench --help')", cmd);
   if (!strcmp(cmd, "apply")) {
     uint64_t n = 20000, k = 100, reps = 5;
@@ -716,12 +749,14 @@ int main(int argc, char **argv) {
       return st_cli_fail("%s", err.msg);
     if (st_cli_has(&cli, "accounts") && st_parse_u64(st_cli_flag(&cli, "accounts")->value, "--accounts", &k, &err))
       return st_cli_fail("%s", err.msg);
-    if (st_cli_has(&cli, "reps") && st_parse_u64(st_cli_flag(&cli, "reps")->value, "--reps", &reps, &err)) return st_cli_fail("%s", err.msg);
-    if (k < 2 || k > ST_GENESIS_MAX_ACCOUNTS) return st_cli_fail("--accounts must be between 2 and %d", ST_GENESIS_MAX_ACCOUNTS);
+    if (st_cli_has(&cli, "reps") && st_parse_u64(st_cli_flag(&cli, "reps")->value, "--reps", &reps, &err))
+      return st_cli_fail("%s", err.msg);
+    if (k < 2 || k > ST_GENESIS_MAX_ACCOUNTS)
+      return st_cli_fail("--accounts must be between 2 and %d", ST_GENESIS_MAX_ACCOUNTS);
     if (n < 1 || n > 10000000) return st_cli_fail("--messages must be between 1 and 10000000");
     if (n > k * ST_MPOOL_MAX_PER_SENDER)
-      return st_cli_fail("--messages %llu is more than the pool holds for %llu senders (%d each)", (unsigned long long)n,
-                         (unsigned long long)k, ST_MPOOL_MAX_PER_SENDER);
+      return st_cli_fail("--messages %llu is more than the pool holds for %llu senders (%d each)",
+                         (unsigned long long)n, (unsigned long long)k, ST_MPOOL_MAX_PER_SENDER);
     if (reps < 1 || reps > 1000) return st_cli_fail("--reps must be between 1 and 1000");
     return cmd_apply(n, k, reps, st_cli_has(&cli, "json"));
   }
@@ -736,14 +771,10 @@ int main(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   int rc = common(&o, &cli);
   if (rc) return rc;
-  if (!strcmp(cmd, "seal"))
-    rc = cmd_seal(&o);
-  else if (!strcmp(cmd, "unseal"))
-    rc = cmd_unseal(&o);
-  else if (!strcmp(cmd, "window-post"))
-    rc = cmd_window_post(&o, sectors, (unsigned)parallel);
-  else
-    rc = cmd_winning_post(&o);
+  if (!strcmp(cmd, "seal")) rc = cmd_seal(&o);
+  else if (!strcmp(cmd, "unseal")) rc = cmd_unseal(&o);
+  else if (!strcmp(cmd, "window-post")) rc = cmd_window_post(&o, sectors, (unsigned)parallel);
+  else rc = cmd_winning_post(&o);
   cleanup(&o);
   return rc;
 }

@@ -37,7 +37,9 @@ typedef struct finding {
 
 /* The findings, in the order they print: the seed's three checks first. */
 enum { F_DAEMON, F_MINER, F_POWER, F_PROVEN, F_LOG, F_SERVER_API, F_REGISTRY, F_PATHS, F_HEARTBEAT, F_BALANCE, F_N };
-static const char *const CHECK[F_N] = {"daemon", "miner", "power", "proven", "poster log", "server-api", "registry", "sector paths", "storage heartbeats",
+static const char *const CHECK[F_N] = {"daemon",        "miner",        "power",
+                                       "proven",        "poster log",   "server-api",
+                                       "registry",      "sector paths", "storage heartbeats",
                                        "worker balance"};
 
 typedef struct doctor {
@@ -51,8 +53,8 @@ typedef struct doctor {
   size_t bad_sectors;
   char misplaced[ST_PATH_MAX], misplaced_at[ST_PATH_MAX]; /* a file the poster looks for, and where it is */
   char reg_url[512], reg_how[1100], reg_repo[4096];
-  bool reg_verified;       /* the registry found places the probe sector's files where they are */
-  uint64_t probe;          /* a sector of this miner, to ask registries about */
+  bool reg_verified; /* the registry found places the probe sector's files where they are */
+  uint64_t probe;    /* a sector of this miner, to ask registries about */
   bool have_probe;
 } doctor;
 
@@ -96,7 +98,9 @@ static void cause(finding *f, const char *fmt, ...) {
   va_end(ap);
 }
 
-static json_t *node_call(doctor *d, const char *method, json_t *params, st_err *err) { return miner_call_on(d->node, "", method, params, err); }
+static json_t *node_call(doctor *d, const char *method, json_t *params, st_err *err) {
+  return miner_call_on(d->node, "", method, params, err);
+}
 static json_t *miner_call(doctor *d, const char *method, json_t *params, st_err *err) {
   return miner_call_on(d->miner, MINER_API_PREFIX, method, params, err);
 }
@@ -124,7 +128,8 @@ static bool knows_miner(const doctor *d, const char *url) {
   st_storage_node node;
   struct stat st;
   bool ok = !st_regc_open(url, NULL, &rc, NULL) &&
-            !st_regc_resolve(rc, d->cfg.miner, d->probe, ST_KIND_SEALED, run_str(d, "DistPath"), path, &node, NULL) && !stat(path, &st);
+            !st_regc_resolve(rc, d->cfg.miner, d->probe, ST_KIND_SEALED, run_str(d, "DistPath"), path, &node, NULL) &&
+            !stat(path, &st);
   st_regc_close(rc);
   return ok;
 }
@@ -167,7 +172,8 @@ static void find_registry(doctor *d) {
       snprintf(path, sizeof path, "%s/api", repo);
       if (st_fs_read_line(path, url, sizeof url, NULL)) url[0] = 0;
       snprintf(how, sizeof how, "spacetime-server runs on this host (pid %d, repo %.900s)", (int)v[i].pid, repo);
-      if (*url && !strcmp(url, d->reg_url) && !d->reg_repo[0]) { /* the one recorded: now its repo (for the token) and pid are known */
+      if (*url && !strcmp(url, d->reg_url) &&
+          !d->reg_repo[0]) { /* the one recorded: now its repo (for the token) and pid are known */
         snprintf(d->reg_repo, sizeof d->reg_repo, "%s", repo);
         snprintf(d->reg_how, sizeof d->reg_how, "%s%s", how, d->reg_verified ? "; it holds this miner's sectors" : "");
       }
@@ -179,7 +185,8 @@ static void find_registry(doctor *d) {
   for (size_t i = 0; i < n; i++) {
     const char *u = st_proc_flag(&v[i], "server-api"), *mode = st_proc_flag(&v[i], "mode");
     if (!u) continue;
-    snprintf(how, sizeof how, "the %s on this host (pid %d) runs with --server-api %s", mode ? mode : "miner", (int)v[i].pid, u);
+    snprintf(how, sizeof how, "the %s on this host (pid %d) runs with --server-api %s", mode ? mode : "miner",
+             (int)v[i].pid, u);
     consider(d, u, "", how);
   }
   st_proc_cmds_free(v, n);
@@ -196,7 +203,8 @@ static void check_power(doctor *d, json_t *counts) {
   miner_bytes_str(faulty * size, fl, sizeof fl);
   if (!live) {
     finding *f = set(d, F_POWER, WARN, "no sector is committed yet: Committed 0 B");
-    cause(f, "sectors count once their ProveCommitSector lands; nothing has been pledged, or sealing is still under way");
+    cause(f,
+          "sectors count once their ProveCommitSector lands; nothing has been pledged, or sealing is still under way");
     fix(f, "spacetime-miner sectors pledge --repo %s --node-repo %s", d->repo, d->node_repo);
     fix(f, "spacetime-miner sectors list --repo %s --node-repo %s   # to watch them seal", d->repo, d->node_repo);
     return;
@@ -205,37 +213,46 @@ static void check_power(doctor *d, json_t *counts) {
     set(d, F_POWER, OK, "Committed %s, Proving %s (0 B Faulty)", c, p);
     return;
   }
-  finding *f = set(d, F_POWER, FAIL, "Committed %s but Proving only %s (%s Faulty, %.2f%%)", c, p, fl, 100.0 * (double)faulty / (double)live);
-  evidence(f, "%lld of %lld committed sector(s) are faulty on chain (StateMinerSectorCount)", (long long)faulty, (long long)live);
+  finding *f = set(d, F_POWER, FAIL, "Committed %s but Proving only %s (%s Faulty, %.2f%%)", c, p, fl,
+                   100.0 * (double)faulty / (double)live);
+  evidence(f, "%lld of %lld committed sector(s) are faulty on chain (StateMinerSectorCount)", (long long)faulty,
+           (long long)live);
   if (d->run)
     evidence(f, "the miner started %llds ago: faults from while it was down clear once it declares their recovery",
              (long long)((int64_t)time(NULL) - run_int(d, "StartedAt")));
-  cause(f, "the chain marks a sector faulty when its deadline closes without a WindowPoSt that proves it, or when the poster skips it as "
-           "unreadable; a faulty sector has no power and pays a fee at each of its deadlines. Committed far above Proving means the poster "
-           "is not proving (the seed's first check)");
-  fix(f, "find why the poster cannot prove them in the findings below; once it can read them it declares the recovery by itself, and the power "
-         "returns after their next deadline");
+  cause(
+      f,
+      "the chain marks a sector faulty when its deadline closes without a WindowPoSt that proves it, or when the poster skips it as "
+      "unreadable; a faulty sector has no power and pays a fee at each of its deadlines. Committed far above Proving means the poster "
+      "is not proving (the seed's first check)");
+  fix(f,
+      "find why the poster cannot prove them in the findings below; once it can read them it declares the recovery by itself, and the power "
+      "returns after their next deadline");
 }
 
-static void check_proven(doctor *d, const st_deadline_info *cur, st_node_partition **parts, const size_t *np, uint64_t proven_now) {
+static void check_proven(doctor *d, const st_deadline_info *cur, st_node_partition **parts, const size_t *np,
+                         uint64_t proven_now) {
   size_t missed = 0, partial = 0, with = 0;
   finding tmp = {0};
   evidence(&tmp, "%-10s%-9s%-12s%-8s%s", "deadline", "sectors", "partitions", "proven", "faulty");
   for (uint64_t dl = 0; dl < (uint64_t)cur->policy.deadlines; dl++) {
     uint64_t live = 0, faulty = 0;
-    for (size_t i = 0; i < np[dl]; i++) live += st_bitfield_count(&parts[dl][i].live), faulty += st_bitfield_count(&parts[dl][i].faulty);
+    for (size_t i = 0; i < np[dl]; i++)
+      live += st_bitfield_count(&parts[dl][i].live), faulty += st_bitfield_count(&parts[dl][i].faulty);
     if (!live) continue;
     with++;
     missed += faulty == live;
     partial += faulty && faulty < live;
     if (dl == cur->index)
-      evidence(&tmp, "%-10llu%-9llu%-12zu%-8llu%llu (current, open %lld epochs)", (unsigned long long)dl, (unsigned long long)live, np[dl],
-               (unsigned long long)proven_now, (unsigned long long)faulty, (long long)(cur->current_epoch - cur->open));
+      evidence(&tmp, "%-10llu%-9llu%-12zu%-8llu%llu (current, open %lld epochs)", (unsigned long long)dl,
+               (unsigned long long)live, np[dl], (unsigned long long)proven_now, (unsigned long long)faulty,
+               (long long)(cur->current_epoch - cur->open));
     else
-      evidence(&tmp, "%-10llu%-9llu%-12zu%-8s%llu", (unsigned long long)dl, (unsigned long long)live, np[dl], "-", (unsigned long long)faulty);
+      evidence(&tmp, "%-10llu%-9llu%-12zu%-8s%llu", (unsigned long long)dl, (unsigned long long)live, np[dl], "-",
+               (unsigned long long)faulty);
   }
-  bool late = cur->index < (uint64_t)cur->policy.deadlines && np[cur->index] && cur->current_epoch - cur->open >= cur->policy.challenge_window / 2 &&
-              proven_now < np[cur->index];
+  bool late = cur->index < (uint64_t)cur->policy.deadlines && np[cur->index] &&
+              cur->current_epoch - cur->open >= cur->policy.challenge_window / 2 && proven_now < np[cur->index];
   finding *f;
   if (!with) {
     f = set(d, F_PROVEN, OK, "no deadline holds sectors yet");
@@ -243,25 +260,37 @@ static void check_proven(doctor *d, const st_deadline_info *cur, st_node_partiti
     return;
   }
   if (missed || late) {
-    f = set(d, F_PROVEN, FAIL, "%zu of %zu deadline(s) holding sectors were not proven (every sector faulty)%s", missed, with,
-            late ? "; the current one is half over and not proven" : "");
-    cause(f, "a deadline is proven by a SubmitWindowedPoSt for each partition between its Open and Close; 'proven' counts the partitions "
-             "proven in the current deadline (the chain clears it when the deadline ends, and marks what was not proven faulty). Proven 0 "
-             "with sectors to prove is the seed's second check");
+    f = set(d, F_PROVEN, FAIL, "%zu of %zu deadline(s) holding sectors were not proven (every sector faulty)%s", missed,
+            with, late ? "; the current one is half over and not proven" : "");
+    cause(
+        f,
+        "a deadline is proven by a SubmitWindowedPoSt for each partition between its Open and Close; 'proven' counts the partitions "
+        "proven in the current deadline (the chain clears it when the deadline ends, and marks what was not proven faulty). Proven 0 "
+        "with sectors to prove is the seed's second check");
   } else if (partial) {
-    f = set(d, F_PROVEN, WARN, "every deadline holding sectors was proven, but %zu of them have faulty sectors the poster skipped", partial);
-    cause(f, "a sector turns faulty when the poster skips it as unreadable, or when its deadline passes unproven (the miner was down, a post did "
-             "not land)");
+    f = set(d, F_PROVEN, WARN,
+            "every deadline holding sectors was proven, but %zu of them have faulty sectors the poster skipped",
+            partial);
+    cause(
+        f,
+        "a sector turns faulty when the poster skips it as unreadable, or when its deadline passes unproven (the miner was down, a post did "
+        "not land)");
   } else
     f = set(d, F_PROVEN, OK, "every deadline holding sectors was proven (%zu deadline(s), no faulty sectors)", with);
   f->evidence = tmp.evidence;
   json_t *p = json_object_get(d->run, "Poster");
   if (p)
-    evidence(f, "the running poster (pid %lld) since it started: %lld post(s) landed, %lld failed, %lld sector(s) proven, %lld skipped as unreadable",
-             (long long)run_int(d, "PID"), (long long)json_integer_value(json_object_get(p, "PostsLanded")),
-             (long long)json_integer_value(json_object_get(p, "PostsFailed")), (long long)json_integer_value(json_object_get(p, "SectorsProven")),
-             (long long)json_integer_value(json_object_get(p, "SectorsSkipped")));
-  if (f->lvl != OK) fix(f, "see 'sector paths' and 'poster log' below for why; 'spacetime-miner proving deadlines --repo %s' shows the table", d->repo);
+    evidence(
+        f,
+        "the running poster (pid %lld) since it started: %lld post(s) landed, %lld failed, %lld sector(s) proven, %lld skipped as unreadable",
+        (long long)run_int(d, "PID"), (long long)json_integer_value(json_object_get(p, "PostsLanded")),
+        (long long)json_integer_value(json_object_get(p, "PostsFailed")),
+        (long long)json_integer_value(json_object_get(p, "SectorsProven")),
+        (long long)json_integer_value(json_object_get(p, "SectorsSkipped")));
+  if (f->lvl != OK)
+    fix(f,
+        "see 'sector paths' and 'poster log' below for why; 'spacetime-miner proving deadlines --repo %s' shows the table",
+        d->repo);
 }
 
 /* A path the poster could not read: where it is, if it is under a storage node's folder. */
@@ -269,7 +298,8 @@ static void note_misplaced(doctor *d, const char *missing) {
   struct stat st;
   char found[ST_PATH_MAX];
   const char *dist = run_str(d, "DistPath");
-  if (d->misplaced[0] || !*dist || !stat(missing, &st) || !st_doctor_find_under(dist, missing, found, sizeof found)) return;
+  if (d->misplaced[0] || !*dist || !stat(missing, &st) || !st_doctor_find_under(dist, missing, found, sizeof found))
+    return;
   snprintf(d->misplaced, sizeof d->misplaced, "%s", missing);
   snprintf(d->misplaced_at, sizeof d->misplaced_at, "%s", found);
 }
@@ -294,25 +324,30 @@ static void check_log(doctor *d) {
   }
   for (size_t i = 0; i < lg.npaths; i++) note_misplaced(d, lg.paths[i]);
   if (!lg.errors) {
-    set(d, F_LOG, OK, "no ERROR line in %s%s%s (%zu older)", path, since ? " since the poster started" : "", lg.partial ? " (its last 8 MiB)" : "",
-        lg.older);
+    set(d, F_LOG, OK, "no ERROR line in %s%s%s (%zu older)", path, since ? " since the poster started" : "",
+        lg.partial ? " (its last 8 MiB)" : "", lg.older);
     return;
   }
-  finding *f = set(d, F_LOG, FAIL, "%zu ERROR line(s) in %s%s, from %s to %s", lg.errors, path, since ? " since the poster started" : "", lg.first_at,
-                   lg.last_at);
+  finding *f = set(d, F_LOG, FAIL, "%zu ERROR line(s) in %s%s, from %s to %s", lg.errors, path,
+                   since ? " since the poster started" : "", lg.first_at, lg.last_at);
   evidence(f, "the last: %s", lg.last);
   for (size_t i = 0; i < lg.npaths; i++) {
     struct stat st;
     evidence(f, "could not read %s: %s", lg.paths[i], stat(lg.paths[i], &st) ? "it does not exist" : "it exists now");
   }
   if (d->misplaced[0]) {
-    cause(f, "the poster looks for sector files where they are not: %s is missing, but the sector lives at %s, a storage node's folder (see "
-             "'server-api')",
-          d->misplaced, d->misplaced_at);
+    cause(
+        f,
+        "the poster looks for sector files where they are not: %s is missing, but the sector lives at %s, a storage node's folder (see "
+        "'server-api')",
+        d->misplaced, d->misplaced_at);
     fix(f, "restart the poster with --server-api (see 'server-api' below)");
   } else if (lg.npaths) {
-    cause(f, "the poster could not read these sector files: they are gone, or their storage node is not mounted on this host");
-    fix(f, "mount the storage node or restore the files; 'spacetime-miner proving check N' says good when the poster can read them");
+    cause(
+        f,
+        "the poster could not read these sector files: they are gone, or their storage node is not mounted on this host");
+    fix(f,
+        "mount the storage node or restore the files; 'spacetime-miner proving check N' says good when the poster can read them");
   } else {
     cause(f, "the poster logged errors (the seed's third check: grep -ai error poster.log)");
     fix(f, "read the lines above; 'grep -a ERROR %s | tail' shows the rest", path);
@@ -340,8 +375,9 @@ static void check_paths(doctor *d, const st_deadline_info *cur, const size_t *np
       if (json_is_true(json_object_get(e, "Good"))) continue;
       const char *why = json_string_value(json_object_get(e, "Err"));
       if (d->bad_sectors++ < 5)
-        evidence(&tmp, "sector %lld (deadline %llu, partition %lld): %s", (long long)json_integer_value(json_object_get(e, "Sector")),
-                 (unsigned long long)dl, (long long)json_integer_value(json_object_get(e, "Partition")), why ? why : "bad");
+        evidence(&tmp, "sector %lld (deadline %llu, partition %lld): %s",
+                 (long long)json_integer_value(json_object_get(e, "Sector")), (unsigned long long)dl,
+                 (long long)json_integer_value(json_object_get(e, "Partition")), why ? why : "bad");
       const char *p = why ? strstr(why, "path=\"") : NULL;
       if (p) {
         char missing[ST_PATH_MAX];
@@ -354,15 +390,19 @@ static void check_paths(doctor *d, const st_deadline_info *cur, const size_t *np
   finding *f;
   if (!d->bad_sectors) f = set(d, F_PATHS, OK, "the poster can read all %zu sector(s) where it looks for them", total);
   else {
-    f = set(d, F_PATHS, FAIL, "the poster cannot read %zu of %zu sector(s) where it looks for them", d->bad_sectors, total);
-    if (d->bad_sectors > 5) evidence(&tmp, "... and %zu more ('spacetime-miner proving check N --only-bad')", d->bad_sectors - 5);
+    f = set(d, F_PATHS, FAIL, "the poster cannot read %zu of %zu sector(s) where it looks for them", d->bad_sectors,
+            total);
+    if (d->bad_sectors > 5)
+      evidence(&tmp, "... and %zu more ('spacetime-miner proving check N --only-bad')", d->bad_sectors - 5);
     if (d->misplaced[0]) {
-      cause(f, "their files are on a storage node's folder (%s) that the poster does not know of (see 'server-api')", d->misplaced_at);
+      cause(f, "their files are on a storage node's folder (%s) that the poster does not know of (see 'server-api')",
+            d->misplaced_at);
       fix(f, "restart the poster with --server-api (see 'server-api' below)");
     } else {
       cause(f, "the files are missing, or their storage node is not mounted on this host");
-      fix(f, "mount the storage node or restore the files, then 'spacetime-miner proving check N --repo %s' says good; the poster declares the "
-             "recovery by itself",
+      fix(f,
+          "mount the storage node or restore the files, then 'spacetime-miner proving check N --repo %s' says good; the poster declares the "
+          "recovery by itself",
           d->repo);
     }
   }
@@ -377,11 +417,12 @@ static void check_server_api(doctor *d) {
   }
   find_registry(d);
   if (!d->reg_url[0] && !d->misplaced[0]) {
-    set(d, F_SERVER_API, OK, "no --server-api and no registry on this host: sector paths resolve under %s/{sealed,cache}", dist);
+    set(d, F_SERVER_API, OK,
+        "no --server-api and no registry on this host: sector paths resolve under %s/{sealed,cache}", dist);
     return;
   }
-  finding *f = set(d, F_SERVER_API, d->misplaced[0] || d->bad_sectors ? FAIL : WARN, "the %s (pid %lld) runs without --server-api", role(d),
-                   (long long)run_int(d, "PID"));
+  finding *f = set(d, F_SERVER_API, d->misplaced[0] || d->bad_sectors ? FAIL : WARN,
+                   "the %s (pid %lld) runs without --server-api", role(d), (long long)run_int(d, "PID"));
   pid_t pid = (pid_t)run_int(d, "PID");
   st_proc_cmd c;
   char text[8192] = ""; /* its command line: the evidence, and the restart command with flags added */
@@ -391,15 +432,20 @@ static void check_server_api(doctor *d) {
     st_proc_cmd_free(&c);
   }
   if (d->reg_url[0]) evidence(f, "a registry is there: %s", d->reg_how);
-  if (d->misplaced[0]) evidence(f, "it looks for %s, which does not exist; the sector is at %s", d->misplaced, d->misplaced_at);
-  cause(f, "without --server-api the poster builds sector paths as %s/sealed/s-t0%llu-N and %s/cache/s-t0%llu-N. The registry knows, from its "
-           "storage_nodes table, that they live on storage nodes mounted as %s/<type>/<host>/..., so the poster cannot read them, skips them, "
-           "and the chain faults them (the seed's incident)",
-        dist, (unsigned long long)d->cfg.miner, dist, (unsigned long long)d->cfg.miner, dist);
+  if (d->misplaced[0])
+    evidence(f, "it looks for %s, which does not exist; the sector is at %s", d->misplaced, d->misplaced_at);
+  cause(
+      f,
+      "without --server-api the poster builds sector paths as %s/sealed/s-t0%llu-N and %s/cache/s-t0%llu-N. The registry knows, from its "
+      "storage_nodes table, that they live on storage nodes mounted as %s/<type>/<host>/..., so the poster cannot read them, skips them, "
+      "and the chain faults them (the seed's incident)",
+      dist, (unsigned long long)d->cfg.miner, dist, (unsigned long long)d->cfg.miner, dist);
   char add[2600];
   const char *u = d->reg_url[0] ? d->reg_url : "http://<registry host>:3456";
-  if (strcmp(mode, "poster") && d->reg_repo[0]) snprintf(add, sizeof add, "--server-api=%s --server-token \"$(cat %.900s/token)\"", u, d->reg_repo);
-  else if (strcmp(mode, "poster")) snprintf(add, sizeof add, "--server-api=%s --server-token <the registry's write token>", u);
+  if (strcmp(mode, "poster") && d->reg_repo[0])
+    snprintf(add, sizeof add, "--server-api=%s --server-token \"$(cat %.900s/token)\"", u, d->reg_repo);
+  else if (strcmp(mode, "poster"))
+    snprintf(add, sizeof add, "--server-api=%s --server-token <the registry's write token>", u);
   else snprintf(add, sizeof add, "--server-api=%s", u);
   fix(f, "restart it with the registry's address:");
   if (!text[0]) {
@@ -421,7 +467,8 @@ static void check_registry(doctor *d) {
   if (code) {
     finding *f = set(d, F_REGISTRY, FAIL, "the registry at %s does not answer: %s", url, err.msg);
     cause(f, "the poster asks the registry where each sector lives; without an answer it cannot find any sector file");
-    fix(f, "start it ('spacetime-server run --repo DIR --listen HOST:PORT'), or restart the miner with the right --server-api");
+    fix(f,
+        "start it ('spacetime-server run --repo DIR --listen HOST:PORT'), or restart the miner with the right --server-api");
     st_regc_close(rc);
     return;
   }
@@ -442,19 +489,22 @@ static void check_registry(doctor *d) {
     if (!old && !s->heartbeat_err[0]) continue;
     stale++;
     if (s->last_heartbeat)
-      evidence(&tmp, "node %lld (%s %s): last heartbeat %llds ago%s%s", (long long)s->id, s->mount_type, s->host, (long long)(now - s->last_heartbeat),
-               s->heartbeat_err[0] ? ", error: " : "", s->heartbeat_err);
+      evidence(&tmp, "node %lld (%s %s): last heartbeat %llds ago%s%s", (long long)s->id, s->mount_type, s->host,
+               (long long)(now - s->last_heartbeat), s->heartbeat_err[0] ? ", error: " : "", s->heartbeat_err);
     else evidence(&tmp, "node %lld (%s %s): never heartbeated", (long long)s->id, s->mount_type, s->host);
   }
   finding *f;
   if (!stale) f = set(d, F_HEARTBEAT, OK, "%zu storage node(s), each heartbeated in the last %d s", n, STALE_SECS);
   else {
     f = set(d, F_HEARTBEAT, WARN, "%zu of %zu storage node(s) have a stale or failing heartbeat", stale, n);
-    cause(f, "the registry allocates new sectors only on nodes heartbeated in the last %d s; a sealer started with --server-api heartbeats the "
-             "nodes mounted under its --dist-path every 20 s",
-          STALE_SECS);
-    fix(f, "run a sealer with --server-api on the host that mounts them, or heartbeat one by hand: spacetime-server storage-nodes heartbeat ID "
-           "--path <dist>/<type>/<host> --server-api %s",
+    cause(
+        f,
+        "the registry allocates new sectors only on nodes heartbeated in the last %d s; a sealer started with --server-api heartbeats the "
+        "nodes mounted under its --dist-path every 20 s",
+        STALE_SECS);
+    fix(f,
+        "run a sealer with --server-api on the host that mounts them, or heartbeat one by hand: spacetime-server storage-nodes heartbeat ID "
+        "--path <dist>/<type>/<host> --server-api %s",
         url);
   }
   f->evidence = tmp.evidence;
@@ -484,7 +534,9 @@ static void check_balance(doctor *d) {
   if (mpz_cmp(bal, min) >= 0) set(d, F_BALANCE, OK, "the worker %s holds %s FIL", worker, have);
   else {
     finding *f = set(d, F_BALANCE, WARN, "the worker %s holds %s FIL, below %s FIL", worker, have, min_text);
-    cause(f, "the worker pays the gas of every SubmitWindowedPoSt, recovery and commit; when it runs dry, posts stop landing and sectors turn faulty");
+    cause(
+        f,
+        "the worker pays the gas of every SubmitWindowedPoSt, recovery and commit; when it runs dry, posts stop landing and sectors turn faulty");
     fix(f, "spacetime send %s 10   # from the node's default wallet; add --from ADDR to choose", worker);
   }
   mpz_clears(bal, min, NULL);
@@ -508,7 +560,8 @@ static void chain_checks(doctor *d) {
   st_node_partition **parts = calloc(nd, sizeof *parts);
   size_t *np = calloc(nd, sizeof *np);
   bool ok = parts && np;
-  for (size_t dl = 0; ok && dl < nd; dl++) ok = !st_node_partitions(d->node, d->cfg.miner, dl, NULL, &parts[dl], &np[dl], &err);
+  for (size_t dl = 0; ok && dl < nd; dl++)
+    ok = !st_node_partitions(d->node, d->cfg.miner, dl, NULL, &parts[dl], &np[dl], &err);
   st_bitfield posted;
   st_bitfield_init(&posted);
   if (ok && cur.index < nd) ok = !st_node_post_submissions(d->node, d->cfg.miner, cur.index, NULL, &posted, &err);
@@ -530,7 +583,8 @@ static void print_text(doctor *d, size_t problems) {
     size_t k;
     json_t *e;
     if (f->lvl == OK) continue;
-    json_array_foreach(f->evidence, k, e) printf("       %s%s\n", k ? "          " : "evidence: ", json_string_value(e));
+    json_array_foreach(f->evidence, k, e)
+        printf("       %s%s\n", k ? "          " : "evidence: ", json_string_value(e));
     if (f->cause[0]) printf("       cause:    %s\n", f->cause);
     json_array_foreach(f->fix, k, e) printf("       %s%s\n", k ? "          " : "fix:      ", json_string_value(e));
   }
@@ -539,16 +593,22 @@ static void print_text(doctor *d, size_t problems) {
 }
 
 int miner_cmd_doctor(int argc, char **argv) {
-  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG,
-                     ST_FLAG("log-file", ST_FLAG_VALUE, "FILE", "the poster's log (default: the running miner's --log-file)"),
-                     ST_FLAG("server-api", ST_FLAG_VALUE, "URL", "the registry, if the miner was not told (default: found on this host)"),
-                     ST_FLAG("min-balance", ST_FLAG_VALUE, "FIL", "warn when the worker holds less (default 1)")};
+  st_flag flags[] = {
+      REPO_FLAG,
+      NODE_FLAG,
+      JSON_FLAG,
+      ST_FLAG("log-file", ST_FLAG_VALUE, "FILE", "the poster's log (default: the running miner's --log-file)"),
+      ST_FLAG("server-api", ST_FLAG_VALUE, "URL",
+              "the registry, if the miner was not told (default: found on this host)"),
+      ST_FLAG("min-balance", ST_FLAG_VALUE, "FIL", "warn when the worker holds less (default 1)")};
   static doctor d;
   memset(&d, 0, sizeof d);
   d.cli = (st_cli){flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&d.cli, argc, argv, 0, "spacetime-miner doctor", "[--json] [--log-file FILE] [--server-api URL] [--min-balance FIL]",
-                        "What is wrong with this miner, why, and the exact fix: the seed's three checks (power, proven, the poster log) and the "
-                        "configuration (server-api, registry, sector paths, heartbeats, worker balance). Exit status 2 when problems are found.");
+  int rc = st_cli_start(
+      &d.cli, argc, argv, 0, "spacetime-miner doctor",
+      "[--json] [--log-file FILE] [--server-api URL] [--min-balance FIL]",
+      "What is wrong with this miner, why, and the exact fix: the seed's three checks (power, proven, the poster log) and the "
+      "configuration (server-api, registry, sector paths, heartbeats, worker balance). Exit status 2 when problems are found.");
   if (rc >= 0) return rc;
   st_err err;
   mpz_t probe;
@@ -568,7 +628,9 @@ int miner_cmd_doctor(int argc, char **argv) {
     d.node = NULL;
   } else {
     json_t *head = node_call(&d, "ChainHead", NULL, &err);
-    if (head) set(&d, F_DAEMON, OK, "the daemon answers; head at height %lld", (long long)json_integer_value(json_object_get(head, "Height")));
+    if (head)
+      set(&d, F_DAEMON, OK, "the daemon answers; head at height %lld",
+          (long long)json_integer_value(json_object_get(head, "Height")));
     else {
       finding *f = set(&d, F_DAEMON, FAIL, "the daemon does not answer: %s", err.msg);
       fix(f, "restart it: spacetime daemon --repo %s", d.node_repo);
@@ -578,11 +640,13 @@ int miner_cmd_doctor(int argc, char **argv) {
   if (miner_connect_self(d.repo, &d.miner, &err) || !(d.run = miner_call(&d, "MinerRunInfo", NULL, &err))) {
     finding *f = set(&d, F_MINER, FAIL, "the miner is not running: %s", err.msg);
     cause(f, "nothing proves its sectors, so each deadline is missed and its sectors turn faulty");
-    fix(f, "spacetime-miner run --repo %s --node-repo %s --dist-path DIR --server-api URL --log-file %s/poster.log", d.repo, d.node_repo, d.repo);
+    fix(f, "spacetime-miner run --repo %s --node-repo %s --dist-path DIR --server-api URL --log-file %s/poster.log",
+        d.repo, d.node_repo, d.repo);
     st_rpc_client_close(d.miner);
     d.miner = NULL;
   } else
-    set(&d, F_MINER, OK, "the miner runs (pid %lld, mode %s, dist-path %s)", (long long)run_int(&d, "PID"), run_str(&d, "Mode"), run_str(&d, "DistPath"));
+    set(&d, F_MINER, OK, "the miner runs (pid %lld, mode %s, dist-path %s)", (long long)run_int(&d, "PID"),
+        run_str(&d, "Mode"), run_str(&d, "DistPath"));
   check_log(&d); /* first: the paths in its ERROR lines are the seed's evidence */
   if (d.node && d.f[F_DAEMON].lvl == OK) chain_checks(&d);
   if (d.run) {
@@ -597,9 +661,10 @@ int miner_cmd_doctor(int argc, char **argv) {
     for (int i = 0; i < F_N; i++) {
       finding *f = &d.f[i];
       if (!f->check) continue;
-      json_array_append_new(arr, json_pack("{ss ss ss ss so so}", "check", f->check, "status", LEVEL[f->lvl], "summary", f->summary, "cause", f->cause,
-                                           "evidence", f->evidence ? json_incref(f->evidence) : json_array(), "fix",
-                                           f->fix ? json_incref(f->fix) : json_array()));
+      json_array_append_new(
+          arr, json_pack("{ss ss ss ss so so}", "check", f->check, "status", LEVEL[f->lvl], "summary", f->summary,
+                         "cause", f->cause, "evidence", f->evidence ? json_incref(f->evidence) : json_array(), "fix",
+                         f->fix ? json_incref(f->fix) : json_array()));
     }
     json_t *o = json_pack("{ss so sI}", "miner", d.addr, "findings", arr, "problems", (json_int_t)problems);
     miner_print_json(o);

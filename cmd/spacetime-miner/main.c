@@ -16,13 +16,14 @@
 
 #include "chain/st_state.h"
 #include "codec/st_cbor.h"
-#include "crypto/st_secp.h"
+#include "codec/st_multiaddr.h"
 #include "codec/st_token.h"
 #include "core/st_cli.h"
 #include "core/st_encoding.h"
 #include "core/st_fs.h"
 #include "core/st_log.h"
-#include "codec/st_multiaddr.h"
+#include "crypto/st_secp.h"
+#include "miner.h"
 #include "miner/st_deals.h"
 #include "miner/st_locator.h"
 #include "miner/st_miner_api.h"
@@ -33,7 +34,6 @@
 #include "miner/st_sealer.h"
 #include "rpc/st_apiinfo.h"
 #include "rpc/st_rpc_client.h"
-#include "miner.h"
 
 void miner_repo_of(st_cli *cli, const char *flag, const char *dflt, char out[4096]) {
   const st_flag *f = st_cli_flag(cli, flag);
@@ -55,8 +55,10 @@ st_code miner_connect_self(const char *repo, st_rpc_client **out, st_err *err) {
   st_apiinfo info;
   st_code code = st_apiinfo_resolve(getenv(ST_MINER_API_ENV), repo, &info, err);
   if (code == ST_ENOENT)
-    return st_err_set(err, ST_EUNAVAIL, "the miner is not running: its repo %s has no api file (start it with 'spacetime-miner run --repo %s --dist-path DIR ...')",
-                      repo, repo);
+    return st_err_set(
+        err, ST_EUNAVAIL,
+        "the miner is not running: its repo %s has no api file (start it with 'spacetime-miner run --repo %s --dist-path DIR ...')",
+        repo, repo);
   if (!code) code = st_rpc_client_open(&info, out, err);
   return code;
 }
@@ -75,8 +77,10 @@ void miner_print_json(const json_t *j) {
 
 int miner_fail(const st_err *err) {
   if (err->code == ST_EUNAVAIL && !strncmp(err->msg, MINER_API_PREFIX, strlen(MINER_API_PREFIX)))
-    return st_cli_fail("%s (is 'spacetime-miner run' running for this repo? after a crash its api file stays behind)", err->msg);
-  if (err->code == ST_EUNAVAIL && !strstr(err->msg, "spacetime-miner run")) return st_cli_fail("%s (is 'spacetime daemon' running?)", err->msg);
+    return st_cli_fail("%s (is 'spacetime-miner run' running for this repo? after a crash its api file stays behind)",
+                       err->msg);
+  if (err->code == ST_EUNAVAIL && !strstr(err->msg, "spacetime-miner run"))
+    return st_cli_fail("%s (is 'spacetime daemon' running?)", err->msg);
   return st_cli_fail("%s", err->msg);
 }
 
@@ -103,23 +107,30 @@ static st_code created_id(const json_t *lookup, uint64_t *id, st_err *err) {
 }
 
 static int cmd_init(int argc, char **argv) {
-  st_flag flags[] = {REPO_FLAG, NODE_FLAG,
-                     ST_FLAG("owner", ST_FLAG_VALUE, "ADDR", "the owner's key address, in the daemon's wallet (required)"),
-                     ST_FLAG("worker", ST_FLAG_VALUE, "ADDR", "the worker's key address, in the daemon's wallet (default: the owner)"),
-                     ST_FLAG("sector-size", ST_FLAG_VALUE, "SIZE", "2KiB (default), 8MiB, 512MiB, 32GiB or 64GiB"),
-                     ST_FLAG("funds", ST_FLAG_VALUE, "FIL", "sent with CreateMiner, for pre-commit deposits and pledges (default 10)")};
+  st_flag flags[] = {
+      REPO_FLAG,
+      NODE_FLAG,
+      ST_FLAG("owner", ST_FLAG_VALUE, "ADDR", "the owner's key address, in the daemon's wallet (required)"),
+      ST_FLAG("worker", ST_FLAG_VALUE, "ADDR", "the worker's key address, in the daemon's wallet (default: the owner)"),
+      ST_FLAG("sector-size", ST_FLAG_VALUE, "SIZE", "2KiB (default), 8MiB, 512MiB, 32GiB or 64GiB"),
+      ST_FLAG("funds", ST_FLAG_VALUE, "FIL",
+              "sent with CreateMiner, for pre-commit deposits and pledges (default 10)")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-miner init", "--owner ADDR [--worker ADDR] [--sector-size SIZE] [--repo DIR]",
+  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-miner init",
+                        "--owner ADDR [--worker ADDR] [--sector-size SIZE] [--repo DIR]",
                         "Create the miner actor on chain (power.CreateMiner) and write the repo's config.json.");
   if (rc >= 0) return rc;
   char repo[4096], path[ST_PATH_MAX];
   miner_repo_of(&cli, "repo", ".spacetime-miner", repo);
   st_err err;
   st_miner_config c = {0};
-  if (!cli.flags[2].set) return st_cli_fail("--owner is required: the key address that owns the miner (see 'spacetime wallet list')");
+  if (!cli.flags[2].set)
+    return st_cli_fail("--owner is required: the key address that owns the miner (see 'spacetime wallet list')");
   if (st_address_parse(cli.flags[2].value, &c.owner, NULL, &err)) return st_cli_fail("--owner: %s", err.msg);
-  if (st_address_parse(cli.flags[3].set ? cli.flags[3].value : cli.flags[2].value, &c.worker, NULL, &err)) return st_cli_fail("--worker: %s", err.msg);
-  if (st_sector_lookup(cli.flags[4].set ? cli.flags[4].value : "2KiB", &c.info, &err)) return st_cli_fail("--sector-size: %s", err.msg);
+  if (st_address_parse(cli.flags[3].set ? cli.flags[3].value : cli.flags[2].value, &c.worker, NULL, &err))
+    return st_cli_fail("--worker: %s", err.msg);
+  if (st_sector_lookup(cli.flags[4].set ? cli.flags[4].value : "2KiB", &c.info, &err))
+    return st_cli_fail("--sector-size: %s", err.msg);
   mpz_t funds;
   mpz_init(funds);
   if (st_fil_parse(cli.flags[5].set ? cli.flags[5].value : "10", funds, &err)) {
@@ -140,7 +151,8 @@ static int cmd_init(int argc, char **argv) {
   mpz_set(m.value, funds);
   mpz_clear(funds);
   st_buf p = ST_BUF_INIT;
-  uint8_t peer[38] = {0x00, 0x24, 0x08, 0x01, 0x12, 0x20}; /* identity multihash of an ed25519 key: a random libp2p ID */
+  uint8_t peer[38] = {0x00, 0x24, 0x08,
+                      0x01, 0x12, 0x20}; /* identity multihash of an ed25519 key: a random libp2p ID */
   if (!code) code = st_random_bytes(peer + 6, 32, &err);
   st_params_create_miner(&c.owner, &c.worker, c.info->window_proof, peer, sizeof peer, &p);
   if (!code) code = st_chain_bytes_set(&m.params, p.data, p.len, &err);
@@ -151,10 +163,13 @@ static int cmd_init(int argc, char **argv) {
   json_t *lookup = NULL;
   if (!code) {
     fprintf(stderr, "waiting for CreateMiner to land ...\n");
-    code = st_rpc_client_call(node, "StateWaitMsg", json_pack("[o I I b]", st_chain_json_cid(&cid), (json_int_t)1, (json_int_t)-1, 1), &lookup, &err);
+    code = st_rpc_client_call(node, "StateWaitMsg",
+                              json_pack("[o I I b]", st_chain_json_cid(&cid), (json_int_t)1, (json_int_t)-1, 1),
+                              &lookup, &err);
   }
   int64_t exit_code = lookup ? json_integer_value(json_object_get(json_object_get(lookup, "Receipt"), "ExitCode")) : 0;
-  if (!code && exit_code) code = st_err_set(&err, ST_EINVAL, "CreateMiner failed on chain with exit code %lld", (long long)exit_code);
+  if (!code && exit_code)
+    code = st_err_set(&err, ST_EINVAL, "CreateMiner failed on chain with exit code %lld", (long long)exit_code);
   if (!code) code = created_id(lookup, &c.miner, &err);
   json_decref(lookup);
   st_rpc_client_close(node);
@@ -207,9 +222,18 @@ static void *poster_thread(void *arg) {
   bool open = false;
   st_code code = open_side(r, &node, &loc, &err);
   if (!code) code = st_miner_repo_path(r->repo, "poster.state", state, &err);
-  st_poster_cfg pc = {.wd = {.node = node, .miner = r->cfg.miner, .sender = r->cfg.worker, .info = r->cfg.info, .locate = st_locator_locate, .locate_ctx = &loc,
-                             .post = r->post, .max_partitions = r->partitions, .max_fee = mpz_sgn(r->max_fee) ? r->max_fee : NULL},
-                      .confidence = r->confidence, .mine = true, .state_path = state};
+  st_poster_cfg pc = {.wd = {.node = node,
+                             .miner = r->cfg.miner,
+                             .sender = r->cfg.worker,
+                             .info = r->cfg.info,
+                             .locate = st_locator_locate,
+                             .locate_ctx = &loc,
+                             .post = r->post,
+                             .max_partitions = r->partitions,
+                             .max_fee = mpz_sgn(r->max_fee) ? r->max_fee : NULL},
+                      .confidence = r->confidence,
+                      .mine = true,
+                      .state_path = state};
   if (!code) open = !(code = st_poster_open(&p, &pc, &err));
   if (code) {
     st_logf("storageminer", ST_LOG_ERROR, "the poster cannot start: %s", err.msg);
@@ -252,9 +276,12 @@ static void announce(run_ctx *r, st_rpc_client *node) {
   st_buf p = ST_BUF_INIT;
   st_params_change_multiaddrs(bin, len, &p);
   st_cid cid;
-  if (st_node_send(node, &r->cfg.worker, r->cfg.miner, ST_METHOD_CHANGE_MULTIADDRS, p.data, p.len, mpz_sgn(r->max_fee) ? r->max_fee : NULL, &cid, &err))
+  if (st_node_send(node, &r->cfg.worker, r->cfg.miner, ST_METHOD_CHANGE_MULTIADDRS, p.data, p.len,
+                   mpz_sgn(r->max_fee) ? r->max_fee : NULL, &cid, &err))
     st_logf("markets", ST_LOG_WARN, "cannot announce the deal address: %s", err.msg);
-  else st_log("markets", ST_LOG_INFO, "announcing the deal address on chain (ChangeMultiaddrs)", json_pack("{s:s}", "addr", st_miner_api_addr(r->api)));
+  else
+    st_log("markets", ST_LOG_INFO, "announcing the deal address on chain (ChangeMultiaddrs)",
+           json_pack("{s:s}", "addr", st_miner_api_addr(r->api)));
   st_buf_free(&p);
 }
 
@@ -267,13 +294,23 @@ static void *sealer_thread(void *arg) {
   st_sealer *s = NULL;
   st_code code = open_side(r, &node, &loc, &err);
   if (!code) code = st_miner_repo_path(r->repo, "sealing.db", db, &err);
-  st_sealer_cfg sc = {.node = node, .miner = r->cfg.miner, .sender = r->cfg.worker, .info = r->cfg.info, .registry = loc.reg, .dist_path = r->dist,
-                      .group = r->group, .confidence = r->confidence, .lifetime = 2 * 365 * 2880, .max_retries = 5, .retry_secs = 30,
+  st_sealer_cfg sc = {.node = node,
+                      .miner = r->cfg.miner,
+                      .sender = r->cfg.worker,
+                      .info = r->cfg.info,
+                      .registry = loc.reg,
+                      .dist_path = r->dist,
+                      .group = r->group,
+                      .confidence = r->confidence,
+                      .lifetime = 2 * 365 * 2880,
+                      .max_retries = 5,
+                      .retry_secs = 30,
                       .max_fee = mpz_sgn(r->max_fee) ? r->max_fee : NULL};
   if (!code) code = st_sealer_open(&sc, db, &s, &err);
   st_deals *deals = NULL;
   char dir[ST_PATH_MAX];
-  st_deals_cfg dc = {.miner = r->cfg.miner, .info = r->cfg.info, .sender = r->cfg.worker, .dir = dir, .max_fee = sc.max_fee};
+  st_deals_cfg dc = {
+      .miner = r->cfg.miner, .info = r->cfg.info, .sender = r->cfg.worker, .dir = dir, .max_fee = sc.max_fee};
   if (!code) code = st_miner_repo_path(r->repo, "deals", dir, &err);
   if (!code) code = st_deals_open(&dc, db, &deals, &err);
   if (code) {
@@ -284,7 +321,8 @@ static void *sealer_thread(void *arg) {
   while (!r->stop && s) {
     size_t inflight = 0;
     uint64_t n;
-    if (r->pledge > 0 && !st_sealer_in_flight(s, &inflight, &err) && (int64_t)inflight < r->pledge && st_sealer_pledge(s, &n, &err))
+    if (r->pledge > 0 && !st_sealer_in_flight(s, &inflight, &err) && (int64_t)inflight < r->pledge &&
+        st_sealer_pledge(s, &n, &err))
       st_logf("sectors", ST_LOG_ERROR, "pledge: %s", err.msg);
     int changed = 0;
     if (st_sealer_step(s, &changed, &err)) st_logf("sectors", ST_LOG_WARN, "sealer: %s", err.msg);
@@ -306,7 +344,8 @@ static void *heartbeat_thread(void *arg) {
   st_locator loc = {r->dist, NULL};
   st_err err;
   size_t reported;
-  if (st_regc_open(r->server_api, r->server_token, &loc.reg, &err)) st_logf("sectors", ST_LOG_ERROR, "storage heartbeats: %s", err.msg);
+  if (st_regc_open(r->server_api, r->server_token, &loc.reg, &err))
+    st_logf("sectors", ST_LOG_ERROR, "storage heartbeats: %s", err.msg);
   while (!r->stop && loc.reg) {
     if (st_locator_heartbeat(&loc, &reported, &err)) st_logf("sectors", ST_LOG_WARN, "storage heartbeats: %s", err.msg);
     nap(r, ST_LOCATOR_HEARTBEAT_SECS * 1000);
@@ -322,25 +361,32 @@ static void on_stop(int sig) {
 }
 
 static int cmd_run(int argc, char **argv) {
-  st_flag flags[] = {REPO_FLAG, NODE_FLAG,
-                     ST_FLAG("mode", ST_FLAG_VALUE, "MODE", "sealer, poster or all (default all)"),
-                     ST_FLAG("server-api", ST_FLAG_VALUE, "URL", "the registry (spacetime-server), e.g. http://10.0.0.5:3456; without it paths resolve under --dist-path"),
-                     ST_FLAG("server-token", ST_FLAG_VALUE, "TOKEN", "the registry's write token (default $SPACETIME_SERVER_TOKEN)"),
-                     ST_FLAG("dist-path", ST_FLAG_VALUE, "DIR", "where this host mounts the storage nodes (required)"),
-                     ST_FLAG("nosync", ST_FLAG_BOOL, NULL, "start without waiting for the node to sync (it always is: one daemon)"),
-                     ST_FLAG("groups", ST_FLAG_VALUE, "N", "the registry group to seal into (default: any)"),
-                     ST_FLAG("api", ST_FLAG_VALUE, "PORT", "the miner's API port on 127.0.0.1, for the views and /metrics (default 2345; 0 picks a free one)"),
-                     ST_FLAG("log-file", ST_FLAG_VALUE, "FILE", "also write the log to FILE, e.g. poster.log"),
-                     ST_FLAG("pledge", ST_FLAG_VALUE, "N", "keep N committed-capacity sectors sealing at once (default 0: only 'sectors pledge')"),
-                     ST_FLAG("confidence", ST_FLAG_VALUE, "EPOCHS", "epochs past Challenge/Open/seed before acting (default 2)"),
-                     ST_FLAG("max-fee", ST_FLAG_VALUE, "FIL", "the most one message may pay in fees (default: no cap)"),
-                     ST_FLAG("partitions-per-message", ST_FLAG_VALUE, "N", "partitions per SubmitWindowedPoSt (default and at most 3)"),
-                     ST_FLAG("sector-timeout", ST_FLAG_VALUE, "MS", "a sector not read within MS is skipped (default 30000)"),
-                     ST_FLAG("parallel", ST_FLAG_VALUE, "N", "sectors read at once by a WindowPoSt (default 8)")};
+  st_flag flags[] = {
+      REPO_FLAG,
+      NODE_FLAG,
+      ST_FLAG("mode", ST_FLAG_VALUE, "MODE", "sealer, poster or all (default all)"),
+      ST_FLAG("server-api", ST_FLAG_VALUE, "URL",
+              "the registry (spacetime-server), e.g. http://10.0.0.5:3456; without it paths resolve under --dist-path"),
+      ST_FLAG("server-token", ST_FLAG_VALUE, "TOKEN", "the registry's write token (default $SPACETIME_SERVER_TOKEN)"),
+      ST_FLAG("dist-path", ST_FLAG_VALUE, "DIR", "where this host mounts the storage nodes (required)"),
+      ST_FLAG("nosync", ST_FLAG_BOOL, NULL, "start without waiting for the node to sync (it always is: one daemon)"),
+      ST_FLAG("groups", ST_FLAG_VALUE, "N", "the registry group to seal into (default: any)"),
+      ST_FLAG("api", ST_FLAG_VALUE, "PORT",
+              "the miner's API port on 127.0.0.1, for the views and /metrics (default 2345; 0 picks a free one)"),
+      ST_FLAG("log-file", ST_FLAG_VALUE, "FILE", "also write the log to FILE, e.g. poster.log"),
+      ST_FLAG("pledge", ST_FLAG_VALUE, "N",
+              "keep N committed-capacity sectors sealing at once (default 0: only 'sectors pledge')"),
+      ST_FLAG("confidence", ST_FLAG_VALUE, "EPOCHS", "epochs past Challenge/Open/seed before acting (default 2)"),
+      ST_FLAG("max-fee", ST_FLAG_VALUE, "FIL", "the most one message may pay in fees (default: no cap)"),
+      ST_FLAG("partitions-per-message", ST_FLAG_VALUE, "N",
+              "partitions per SubmitWindowedPoSt (default and at most 3)"),
+      ST_FLAG("sector-timeout", ST_FLAG_VALUE, "MS", "a sector not read within MS is skipped (default 30000)"),
+      ST_FLAG("parallel", ST_FLAG_VALUE, "N", "sectors read at once by a WindowPoSt (default 8)")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-miner run",
-                        "--dist-path DIR [--mode sealer|poster|all] [--server-api URL] [--nosync] [--groups N] [--api PORT] [--log-file FILE]",
-                        "Run the sealer, the poster (WindowPoSt, recoveries, blocks) or both.");
+  int rc = st_cli_start(
+      &cli, argc, argv, 0, "spacetime-miner run",
+      "--dist-path DIR [--mode sealer|poster|all] [--server-api URL] [--nosync] [--groups N] [--api PORT] [--log-file FILE]",
+      "Run the sealer, the poster (WindowPoSt, recoveries, blocks) or both.");
   if (rc >= 0) return rc;
   static run_ctx r;
   memset(&r, 0, sizeof r);
@@ -351,7 +397,8 @@ static int cmd_run(int argc, char **argv) {
   r.poster = !strcmp(mode, "poster") || !strcmp(mode, "all");
   r.sealer = !strcmp(mode, "sealer") || !strcmp(mode, "all");
   if (!r.poster && !r.sealer) return st_cli_fail("--mode must be sealer, poster or all, not \"%s\"", mode);
-  if (!cli.flags[5].set) return st_cli_fail("--dist-path is required: the folder under which this host mounts the storage nodes");
+  if (!cli.flags[5].set)
+    return st_cli_fail("--dist-path is required: the folder under which this host mounts the storage nodes");
   snprintf(r.dist, sizeof r.dist, "%s", cli.flags[5].value);
   r.server_api = cli.flags[3].set ? cli.flags[3].value : NULL;
   r.server_token = cli.flags[4].set ? cli.flags[4].value : getenv("SPACETIME_SERVER_TOKEN");
@@ -363,14 +410,17 @@ static int cmd_run(int argc, char **argv) {
   }
   r.confidence = 2;
   if (cli.flags[11].set) {
-    if (st_parse_u64(cli.flags[11].value, "--confidence", &v, &err) || v > 1000) return st_cli_fail("--confidence must be 0 to 1000 epochs");
+    if (st_parse_u64(cli.flags[11].value, "--confidence", &v, &err) || v > 1000)
+      return st_cli_fail("--confidence must be 0 to 1000 epochs");
     r.confidence = (int64_t)v;
   }
   if (cli.flags[10].set) {
-    if (st_parse_u64(cli.flags[10].value, "--pledge", &v, &err) || v > 1000) return st_cli_fail("--pledge must be 0 to 1000 sectors");
+    if (st_parse_u64(cli.flags[10].value, "--pledge", &v, &err) || v > 1000)
+      return st_cli_fail("--pledge must be 0 to 1000 sectors");
     r.pledge = (int64_t)v;
   }
-  if (cli.flags[12].set && st_fil_parse(cli.flags[12].value, r.max_fee, &err)) return st_cli_fail("--max-fee: %s", err.msg);
+  if (cli.flags[12].set && st_fil_parse(cli.flags[12].value, r.max_fee, &err))
+    return st_cli_fail("--max-fee: %s", err.msg);
   r.partitions = 3;
   if (cli.flags[13].set) {
     if (st_parse_u64(cli.flags[13].value, "--partitions-per-message", &v, &err) || v < 1 || v > 3)
@@ -379,11 +429,13 @@ static int cmd_run(int argc, char **argv) {
   }
   r.post = (st_post_options){.parallel = 8, .timeout_ms = 30000};
   if (cli.flags[14].set) {
-    if (st_parse_u64(cli.flags[14].value, "--sector-timeout", &v, &err) || v < 1 || v > 3600000) return st_cli_fail("--sector-timeout must be 1 to 3600000 ms");
+    if (st_parse_u64(cli.flags[14].value, "--sector-timeout", &v, &err) || v < 1 || v > 3600000)
+      return st_cli_fail("--sector-timeout must be 1 to 3600000 ms");
     r.post.timeout_ms = (unsigned)v;
   }
   if (cli.flags[15].set) {
-    if (st_parse_u64(cli.flags[15].value, "--parallel", &v, &err) || v < 1 || v > 256) return st_cli_fail("--parallel must be 1 to 256");
+    if (st_parse_u64(cli.flags[15].value, "--parallel", &v, &err) || v < 1 || v > 256)
+      return st_cli_fail("--parallel must be 1 to 256");
     r.post.parallel = (unsigned)v;
   }
   if (cli.flags[9].set && st_log_set_file(cli.flags[9].value, &err)) return st_cli_fail("--log-file: %s", err.msg);
@@ -397,13 +449,14 @@ static int cmd_run(int argc, char **argv) {
   st_rpc_client_close(node);
   if (code) return miner_fail(&err);
   st_log("storageminer", ST_LOG_INFO, "spacetime-miner starting",
-         json_pack("{s:s, s:I, s:s, s:s}", "mode", mode, "miner", (json_int_t)r.cfg.miner, "dist-path", r.dist, "server-api",
-                   r.server_api ? r.server_api : ""));
+         json_pack("{s:s, s:I, s:s, s:s}", "mode", mode, "miner", (json_int_t)r.cfg.miner, "dist-path", r.dist,
+                   "server-api", r.server_api ? r.server_api : ""));
   if (!r.server_api)
-    st_logf("storageminer", ST_LOG_WARN,
-            "no --server-api: sector paths resolve locally, as %s/sealed/s-t0%llu-N and %s/cache/s-t0%llu-N; storage nodes the registry knows "
-            "(%s/<mount type>/<host>/...) will not be found",
-            r.dist, (unsigned long long)r.cfg.miner, r.dist, (unsigned long long)r.cfg.miner, r.dist);
+    st_logf(
+        "storageminer", ST_LOG_WARN,
+        "no --server-api: sector paths resolve locally, as %s/sealed/s-t0%llu-N and %s/cache/s-t0%llu-N; storage nodes the registry knows "
+        "(%s/<mount type>/<host>/...) will not be found",
+        r.dist, (unsigned long long)r.cfg.miner, r.dist, (unsigned long long)r.cfg.miner, r.dist);
   /* the registry it runs with, for doctor to name when a later run forgets --server-api */
   char recorded[ST_PATH_MAX];
   if (r.server_api && !st_miner_repo_path(r.repo, "server-api", recorded, &err) &&
@@ -416,16 +469,26 @@ static int cmd_run(int argc, char **argv) {
   if ((lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
     return st_cli_fail("could not open path=\"%s\": %s", lockpath, strerror(errno));
   if (flock(lock, LOCK_EX | LOCK_NB))
-    return st_cli_fail("another 'spacetime-miner run' is using the repo %s (it holds %s): stop it first", r.repo, lockpath);
+    return st_cli_fail("another 'spacetime-miner run' is using the repo %s (it holds %s): stop it first", r.repo,
+                       lockpath);
   uint64_t port = 2345;
   if (cli.flags[8].set && (st_parse_u64(cli.flags[8].value, "--api", &port, &err) || port > 65535))
     return st_cli_fail("--api must be a port number from 0 to 65535");
   char listen[64];
   snprintf(listen, sizeof listen, "127.0.0.1:%llu", (unsigned long long)port);
   char log_file[ST_PATH_MAX] = ""; /* absolute, for doctor */
-  if (cli.flags[9].set && !realpath(cli.flags[9].value, log_file)) snprintf(log_file, sizeof log_file, "%s", cli.flags[9].value);
-  st_miner_api_cfg ac = {.repo = r.repo, .cfg = &r.cfg, .mode = mode, .dist_path = r.dist, .server_api = r.server_api, .server_token = r.server_token,
-                         .node = &r.node, .post = r.post, .listen = listen, .log_file = log_file,
+  if (cli.flags[9].set && !realpath(cli.flags[9].value, log_file))
+    snprintf(log_file, sizeof log_file, "%s", cli.flags[9].value);
+  st_miner_api_cfg ac = {.repo = r.repo,
+                         .cfg = &r.cfg,
+                         .mode = mode,
+                         .dist_path = r.dist,
+                         .server_api = r.server_api,
+                         .server_token = r.server_token,
+                         .node = &r.node,
+                         .post = r.post,
+                         .listen = listen,
+                         .log_file = log_file,
                          .deal_seal_epochs = st_deal_seal_epochs(&r.net, r.confidence)};
   if (st_miner_api_start(&ac, &r.api, &err)) return st_cli_fail("%s", err.msg);
   st_logf("storageminer", ST_LOG_INFO, "the miner API is on %s (/rpc/v0, /rpc/v1, /metrics)", st_miner_api_addr(r.api));
@@ -463,7 +526,8 @@ int main(int argc, char **argv) {
       {"proving deadlines", miner_cmd_proving_deadlines, "sectors, partitions and proven partitions per deadline"},
       {"proving deadline", miner_cmd_proving_deadline, "one deadline's partitions, sectors and faults"},
       {"proving faults", miner_cmd_proving_faults, "the faulty sectors, by deadline and partition"},
-      {"doctor", miner_cmd_doctor, "what is wrong with this miner, why, and the exact fix (the seed's checks and the configuration)"},
+      {"doctor", miner_cmd_doctor,
+       "what is wrong with this miner, why, and the exact fix (the seed's checks and the configuration)"},
       {"proving check", miner_cmd_proving_check, "can the poster read (--slow: prove) each sector of a deadline?"},
       {"sectors pledge", miner_cmd_sectors_pledge, "add a committed-capacity sector"},
       {"sectors list", miner_cmd_sectors_list, "the sealer's sectors and their states"},

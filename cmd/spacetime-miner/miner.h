@@ -11,7 +11,9 @@
 #include "rpc/st_rpc_client.h"
 
 #define REPO_FLAG ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the miner's folder (default ~/.spacetime-miner)")
-#define NODE_FLAG ST_FLAG("node-repo", ST_FLAG_VALUE, "DIR", "the daemon's repo, for its api and token (default ~/.spacetime; $FULLNODE_API_INFO wins)")
+#define NODE_FLAG                            \
+  ST_FLAG("node-repo", ST_FLAG_VALUE, "DIR", \
+          "the daemon's repo, for its api and token (default ~/.spacetime; $FULLNODE_API_INFO wins)")
 #define JSON_FLAG ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")
 
 /* The value of a repo flag, or $HOME/<dflt>. */

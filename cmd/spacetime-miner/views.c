@@ -9,9 +9,9 @@
 #include <time.h>
 
 #include "codec/st_token.h"
+#include "miner.h"
 #include "miner/st_miner_repo.h"
 #include "miner/st_node_api.h"
-#include "miner.h"
 
 #define NEED_NODE 1u  /* the daemon's API */
 #define NEED_MINER 2u /* the running miner's API */
@@ -27,8 +27,8 @@ typedef struct view {
 
 /* Parses flags, reads the config and connects to the APIs in needs: -1 to go on, else the
  * exit status. */
-static int view_start(view *v, st_flag *flags, size_t n, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary,
-                      unsigned needs) {
+static int view_start(view *v, st_flag *flags, size_t n, int argc, char **argv, int maxpos, const char *cmd,
+                      const char *args, const char *summary, unsigned needs) {
   v->cli = (st_cli){flags, n, {0}, 0, false};
   int rc = st_cli_start(&v->cli, argc, argv, maxpos, cmd, args, summary);
   if (rc >= 0) return rc;
@@ -49,7 +49,9 @@ static int view_end(view *v, int rc) {
 }
 
 /* A call to the daemon (view_call) or to the running miner (miner_call); NULL on error. */
-static json_t *view_call(view *v, const char *method, json_t *params, st_err *err) { return miner_call_on(v->node, "", method, params, err); }
+static json_t *view_call(view *v, const char *method, json_t *params, st_err *err) {
+  return miner_call_on(v->node, "", method, params, err);
+}
 static json_t *miner_call(view *v, const char *method, json_t *params, st_err *err) {
   return miner_call_on(v->miner, MINER_API_PREFIX, method, params, err);
 }
@@ -65,8 +67,9 @@ static const char *epochs_from(int64_t at, int64_t now, char *buf, size_t n) {
 int miner_cmd_proving_deadlines(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
   view v = {0};
-  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner proving deadlines", "[--json]",
-                      "Each deadline's sectors, partitions and partitions proven this period; the current one is marked.", NEED_NODE);
+  int rc = view_start(
+      &v, flags, 3, argc, argv, 0, "spacetime-miner proving deadlines", "[--json]",
+      "Each deadline's sectors, partitions and partitions proven this period; the current one is marked.", NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
   st_deadline_info cur;
@@ -88,16 +91,18 @@ int miner_cmd_proving_deadlines(int argc, char **argv) {
     st_node_partitions_free(parts, np);
     st_bitfield posted;
     st_bitfield_init(&posted);
-    st_chain_json_get_bitfield(json_object_get(json_array_get(dls, d), "PostSubmissions"), "PostSubmissions", &posted, NULL);
+    st_chain_json_get_bitfield(json_object_get(json_array_get(dls, d), "PostSubmissions"), "PostSubmissions", &posted,
+                               NULL);
     uint64_t proven = st_bitfield_count(&posted);
     st_bitfield_free(&posted);
     bool current = d == cur.index;
     if (v.json)
-      json_array_append_new(out, json_pack("{sI sI sI sI sb}", "deadline", (json_int_t)d, "sectors", (json_int_t)sectors, "partitions", (json_int_t)np,
-                                           "proven", (json_int_t)proven, "current", current));
+      json_array_append_new(
+          out, json_pack("{sI sI sI sI sb}", "deadline", (json_int_t)d, "sectors", (json_int_t)sectors, "partitions",
+                         (json_int_t)np, "proven", (json_int_t)proven, "current", current));
     else
-      printf("%-10llu%-9llu%-12zu%llu%s\n", (unsigned long long)d, (unsigned long long)sectors, np, (unsigned long long)proven,
-             current ? " (current)" : "");
+      printf("%-10llu%-9llu%-12zu%llu%s\n", (unsigned long long)d, (unsigned long long)sectors, np,
+             (unsigned long long)proven, current ? " (current)" : "");
   }
   if (v.json) miner_print_json(out);
   json_decref(out);
@@ -138,8 +143,8 @@ int miner_cmd_proving_faults(int argc, char **argv) {
       while (st_bitfield_iter_next(&it, &sn)) {
         bool rec = st_bitfield_has(&parts[d][p].recovering, sn);
         if (v.json)
-          json_array_append_new(out, json_pack("{sI sI sI sb}", "deadline", (json_int_t)d, "partition", (json_int_t)p, "sector", (json_int_t)sn,
-                                               "recovering", rec));
+          json_array_append_new(out, json_pack("{sI sI sI sb}", "deadline", (json_int_t)d, "partition", (json_int_t)p,
+                                               "sector", (json_int_t)sn, "recovering", rec));
         else printf("%-10lld%-11zu%-8llu%s\n", (long long)d, p, (unsigned long long)sn, rec ? "yes" : "no");
       }
     }
@@ -153,18 +158,21 @@ int miner_cmd_proving_faults(int argc, char **argv) {
 int miner_cmd_proving_deadline(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
   view v = {0};
-  int rc = view_start(&v, flags, 3, argc, argv, 1, "spacetime-miner proving deadline", "N [--json]",
-                      "One deadline: its partitions, which are proven this period, and each partition's sectors and faults.", NEED_NODE);
+  int rc =
+      view_start(&v, flags, 3, argc, argv, 1, "spacetime-miner proving deadline", "N [--json]",
+                 "One deadline: its partitions, which are proven this period, and each partition's sectors and faults.",
+                 NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
   st_deadline_info cur;
   uint64_t d;
-  if (v.cli.npos != 1) return view_end(&v, st_cli_fail("give the deadline index, e.g. 'spacetime-miner proving deadline 3'"));
+  if (v.cli.npos != 1)
+    return view_end(&v, st_cli_fail("give the deadline index, e.g. 'spacetime-miner proving deadline 3'"));
   if (st_parse_u64(v.cli.pos[0], "deadline index", &d, &err)) return view_end(&v, st_cli_fail("%s", err.msg));
   if (st_node_proving_deadline(v.node, v.cfg.miner, NULL, &cur, &err)) return view_end(&v, miner_fail(&err));
   if (d >= (uint64_t)cur.policy.deadlines)
-    return view_end(&v, st_cli_fail("deadline %llu does not exist: this network has deadlines 0 to %lld", (unsigned long long)d,
-                                    (long long)cur.policy.deadlines - 1));
+    return view_end(&v, st_cli_fail("deadline %llu does not exist: this network has deadlines 0 to %lld",
+                                    (unsigned long long)d, (long long)cur.policy.deadlines - 1));
   st_node_partition *parts;
   size_t np;
   st_bitfield posted;
@@ -174,18 +182,18 @@ int miner_cmd_proving_deadline(int argc, char **argv) {
     return view_end(&v, miner_fail(&err));
   json_t *arr = json_array();
   if (!v.json)
-    printf("Deadline Idx: %llu%s\nPartitions: %zu\nProven Partitions: %llu\n", (unsigned long long)d, d == cur.index ? " (current)" : "", np,
-           (unsigned long long)st_bitfield_count(&posted));
+    printf("Deadline Idx: %llu%s\nPartitions: %zu\nProven Partitions: %llu\n", (unsigned long long)d,
+           d == cur.index ? " (current)" : "", np, (unsigned long long)st_bitfield_count(&posted));
   for (size_t p = 0; p < np; p++) {
     st_buf all = ST_BUF_INIT, faults = ST_BUF_INIT;
     st_bitfield_format_ranges(&parts[p].all, &all);
     st_bitfield_format_ranges(&parts[p].faulty, &faults);
     if (v.json)
-      json_array_append_new(arr, json_pack("{sI ss ss sb}", "partition", (json_int_t)p, "sectors", st_buf_cstr(&all), "faults", st_buf_cstr(&faults),
-                                           "proven", st_bitfield_has(&posted, p)));
+      json_array_append_new(arr, json_pack("{sI ss ss sb}", "partition", (json_int_t)p, "sectors", st_buf_cstr(&all),
+                                           "faults", st_buf_cstr(&faults), "proven", st_bitfield_has(&posted, p)));
     else
-      printf("\nPartition Index: %zu\nSectors: %s\nFaults: %s\nProven: %s\n", p, st_buf_cstr(&all), faults.len ? st_buf_cstr(&faults) : "none",
-             st_bitfield_has(&posted, p) ? "yes" : "no");
+      printf("\nPartition Index: %zu\nSectors: %s\nFaults: %s\nProven: %s\n", p, st_buf_cstr(&all),
+             faults.len ? st_buf_cstr(&faults) : "none", st_bitfield_has(&posted, p) ? "yes" : "no");
     st_buf_free(&all);
     st_buf_free(&faults);
   }
@@ -199,7 +207,9 @@ int miner_cmd_proving_deadline(int argc, char **argv) {
   return view_end(&v, 0);
 }
 
-static void size_str(const mpz_t bytes, const char *b, char *out, size_t n) { st_size_str(mpz_get_d(bytes), b, out, n); }
+static void size_str(const mpz_t bytes, const char *b, char *out, size_t n) {
+  st_size_str(mpz_get_d(bytes), b, out, n);
+}
 
 void miner_bytes_str(int64_t bytes, char *out, size_t n) { st_size_str((double)bytes, "B", out, n); }
 
@@ -227,7 +237,8 @@ static void run_mode(view *v, char *out, size_t n) {
   snprintf(out, n, "not running");
   if (miner_connect_self(v->repo, &v->miner, &err)) return;
   json_t *ri = miner_call(v, "MinerRunInfo", NULL, &err);
-  if (json_is_string(json_object_get(ri, "Mode"))) snprintf(out, n, "%s", json_string_value(json_object_get(ri, "Mode")));
+  if (json_is_string(json_object_get(ri, "Mode")))
+    snprintf(out, n, "%s", json_string_value(json_object_get(ri, "Mode")));
   json_decref(ri);
 }
 
@@ -235,10 +246,12 @@ int miner_cmd_info(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
   view v = {0};
   int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner info", "[--json]",
-                      "The miner's power, proving state, expected wins and balances, as the seed's `info` shows them.", NEED_NODE);
+                      "The miner's power, proving state, expected wins and balances, as the seed's `info` shows them.",
+                      NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
-  json_t *pw = view_call(&v, "StateMinerPower", json_pack("[s []]", v.addr), &err), *rs = NULL, *counts = NULL, *wb = NULL, *np = NULL, *avj = NULL;
+  json_t *pw = view_call(&v, "StateMinerPower", json_pack("[s []]", v.addr), &err), *rs = NULL, *counts = NULL,
+         *wb = NULL, *np = NULL, *avj = NULL;
   if (pw) rs = view_call(&v, "StateReadState", json_pack("[s []]", v.addr), &err);
   if (rs) avj = view_call(&v, "StateMinerAvailableBalance", json_pack("[s []]", v.addr), &err);
   if (avj) counts = view_call(&v, "StateMinerSectorCount", json_pack("[s []]", v.addr), &err);
@@ -275,15 +288,19 @@ int miner_cmd_info(int argc, char **argv) {
   miner_fil_str(json_object_get(mb, "Escrow"), me, sizeof me);
   miner_fil_str(json_object_get(mb, "Locked"), ml, sizeof ml);
   if (v.json) {
-    json_t *o = json_pack("{ss ss sI sO sO sO sO sI sI sI sf ss ss ss ss ss ss ss}", "Mode", mode, "Miner", v.addr, "SectorSize", (json_int_t)v.cfg.info->size,
-                          "RawBytePower", json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"), "TotalRawBytePower",
+    json_t *o = json_pack("{ss ss sI sO sO sO sO sI sI sI sf ss ss ss ss ss ss ss}", "Mode", mode, "Miner", v.addr,
+                          "SectorSize", (json_int_t)v.cfg.info->size, "RawBytePower",
+                          json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"), "TotalRawBytePower",
                           json_object_get(json_object_get(pw, "TotalPower"), "RawBytePower"), "QualityAdjPower",
                           json_object_get(json_object_get(pw, "MinerPower"), "QualityAdjPower"), "TotalQualityAdjPower",
-                          json_object_get(json_object_get(pw, "TotalPower"), "QualityAdjPower"), "Committed", (json_int_t)mpz_get_ui(committed), "Proving",
-                          (json_int_t)mpz_get_ui(proving), "Faulty", (json_int_t)mpz_get_ui(faulty), "ExpectedWinsPerDay", per_day, "MinerBalance",
-                          json_string_value(json_object_get(rs, "Balance")), "PreCommit", json_string_value(json_object_get(st, "PreCommitDeposits")),
-                          "Locked", json_string_value(json_object_get(st, "LockedFunds")), "Available", json_string_value(avj), "WorkerBalance",
-                          json_string_value(wb), "MarketEscrow", json_string_value(json_object_get(mb, "Escrow")), "MarketLocked",
+                          json_object_get(json_object_get(pw, "TotalPower"), "QualityAdjPower"), "Committed",
+                          (json_int_t)mpz_get_ui(committed), "Proving", (json_int_t)mpz_get_ui(proving), "Faulty",
+                          (json_int_t)mpz_get_ui(faulty), "ExpectedWinsPerDay", per_day, "MinerBalance",
+                          json_string_value(json_object_get(rs, "Balance")), "PreCommit",
+                          json_string_value(json_object_get(st, "PreCommitDeposits")), "Locked",
+                          json_string_value(json_object_get(st, "LockedFunds")), "Available", json_string_value(avj),
+                          "WorkerBalance", json_string_value(wb), "MarketEscrow",
+                          json_string_value(json_object_get(mb, "Escrow")), "MarketLocked",
                           json_string_value(json_object_get(mb, "Locked")));
     miner_print_json(o);
     json_decref(o);
@@ -309,16 +326,17 @@ int miner_cmd_info(int argc, char **argv) {
     printf("Worker Balance: %s\nMarket (Escrow):  %s\nMarket (Locked):  %s\n", wbs, me, ml);
   }
   mpz_clears(raw, qa, traw, tqa, committed, faulty, proving, NULL);
-  json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb), json_decref(np), json_decref(mb);
+  json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb), json_decref(np),
+      json_decref(mb);
   return view_end(&v, 0);
 }
-
 
 int miner_cmd_proving_info(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
   view v = {0};
   int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner proving info", "[--json]",
-                      "The current proving period and deadline with its epochs, and the miner's faults and recoveries.", NEED_NODE);
+                      "The current proving period and deadline with its epochs, and the miner's faults and recoveries.",
+                      NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
   st_deadline_info d;
@@ -343,15 +361,17 @@ int miner_cmd_proving_info(int argc, char **argv) {
     for (size_t p = 0; p < np; p++) recovering += st_bitfield_count(&parts[p].recovering);
     st_node_partitions_free(parts, np);
   }
-  int64_t live = json_integer_value(json_object_get(counts, "Live")), faulty = json_integer_value(json_object_get(counts, "Faulty"));
+  int64_t live = json_integer_value(json_object_get(counts, "Live")),
+          faulty = json_integer_value(json_object_get(counts, "Faulty"));
   json_decref(counts);
   int64_t h = d.current_epoch, next = d.period_start + d.policy.proving_period;
   if (v.json) {
-    json_t *o = json_pack("{ss sI sI sI sI sI sI sI sI sI sI sI sI sI}", "Miner", v.addr, "CurrentEpoch", (json_int_t)h, "PeriodStart",
-                          (json_int_t)d.period_start, "NextPeriodStart", (json_int_t)next, "Faults", (json_int_t)faulty, "Live", (json_int_t)live,
-                          "Recovering", (json_int_t)recovering, "DeadlineIndex", (json_int_t)d.index, "DeadlineSectors", (json_int_t)dl_sectors,
-                          "Open", (json_int_t)d.open, "Close", (json_int_t)d.close, "Challenge", (json_int_t)d.challenge, "FaultCutoff",
-                          (json_int_t)d.fault_cutoff, "Deadlines", (json_int_t)d.policy.deadlines);
+    json_t *o = json_pack("{ss sI sI sI sI sI sI sI sI sI sI sI sI sI}", "Miner", v.addr, "CurrentEpoch", (json_int_t)h,
+                          "PeriodStart", (json_int_t)d.period_start, "NextPeriodStart", (json_int_t)next, "Faults",
+                          (json_int_t)faulty, "Live", (json_int_t)live, "Recovering", (json_int_t)recovering,
+                          "DeadlineIndex", (json_int_t)d.index, "DeadlineSectors", (json_int_t)dl_sectors, "Open",
+                          (json_int_t)d.open, "Close", (json_int_t)d.close, "Challenge", (json_int_t)d.challenge,
+                          "FaultCutoff", (json_int_t)d.fault_cutoff, "Deadlines", (json_int_t)d.policy.deadlines);
     miner_print_json(o);
     json_decref(o);
     return view_end(&v, 0);
@@ -359,7 +379,8 @@ int miner_cmd_proving_info(int argc, char **argv) {
   char a[48], b[48];
   printf("Miner: %s\n", v.addr);
   printf("Current Epoch:           %lld\n", (long long)h);
-  printf("Proving Period Start:    %lld (%s)\n", (long long)d.period_start, epochs_from(d.period_start, h, a, sizeof a));
+  printf("Proving Period Start:    %lld (%s)\n", (long long)d.period_start,
+         epochs_from(d.period_start, h, a, sizeof a));
   printf("Next Period Start:       %lld (%s)\n\n", (long long)next, epochs_from(next, h, b, sizeof b));
   printf("Faults:      %lld (%.2f%%)\n", (long long)faulty, live ? 100.0 * (double)faulty / (double)live : 0.0);
   printf("Recovering:  %llu\n\n", (unsigned long long)recovering);
@@ -373,17 +394,21 @@ int miner_cmd_proving_info(int argc, char **argv) {
 }
 
 int miner_cmd_proving_check(int argc, char **argv) {
-  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG,
-                     ST_FLAG("slow", ST_FLAG_BOOL, NULL, "prove each partition with fresh random challenges and verify it (reads every challenged leaf)"),
-                     ST_FLAG("only-bad", ST_FLAG_BOOL, NULL, "list only the sectors that fail")};
+  st_flag flags[] = {
+      REPO_FLAG, NODE_FLAG, JSON_FLAG,
+      ST_FLAG("slow", ST_FLAG_BOOL, NULL,
+              "prove each partition with fresh random challenges and verify it (reads every challenged leaf)"),
+      ST_FLAG("only-bad", ST_FLAG_BOOL, NULL, "list only the sectors that fail")};
   view v = {0};
-  int rc = view_start(&v, flags, 5, argc, argv, 1, "spacetime-miner proving check", "N [--slow] [--only-bad] [--json]",
-                      "Whether the running poster can read (with --slow: prove) each sector of deadline N, from where it looks for the files.",
-                      NEED_MINER);
+  int rc = view_start(
+      &v, flags, 5, argc, argv, 1, "spacetime-miner proving check", "N [--slow] [--only-bad] [--json]",
+      "Whether the running poster can read (with --slow: prove) each sector of deadline N, from where it looks for the files.",
+      NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
   uint64_t d;
-  if (v.cli.npos != 1) return view_end(&v, st_cli_fail("give the deadline index, e.g. 'spacetime-miner proving check 3'"));
+  if (v.cli.npos != 1)
+    return view_end(&v, st_cli_fail("give the deadline index, e.g. 'spacetime-miner proving check 3'"));
   if (st_parse_u64(v.cli.pos[0], "deadline index", &d, &err)) return view_end(&v, st_cli_fail("%s", err.msg));
   bool only_bad = st_cli_has(&v.cli, "only-bad");
   json_t *res = miner_call(&v, "ProvingCheck", json_pack("[I b]", (json_int_t)d, st_cli_has(&v.cli, "slow")), &err);
@@ -426,8 +451,8 @@ int miner_cmd_sectors_pledge(int argc, char **argv) {
 int miner_cmd_sectors_list(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
   view v = {0};
-  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner sectors list", "[--json]", "Every sector the sealer knows, with its state.",
-                      NEED_MINER);
+  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner sectors list", "[--json]",
+                      "Every sector the sealer knows, with its state.", NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
   json_t *nums = miner_call(&v, "SectorsList", NULL, &err), *out = json_array(), *e;
@@ -446,8 +471,10 @@ int miner_cmd_sectors_list(int argc, char **argv) {
     }
     if (v.json) json_array_append(out, st);
     else
-      printf("%-6lld%-22s%-8lld%s\n", (long long)json_integer_value(json_object_get(st, "SectorID")), json_string_value(json_object_get(st, "State")),
-             (long long)json_integer_value(json_object_get(st, "Retries")), json_string_value(json_object_get(st, "LastErr")));
+      printf("%-6lld%-22s%-8lld%s\n", (long long)json_integer_value(json_object_get(st, "SectorID")),
+             json_string_value(json_object_get(st, "State")),
+             (long long)json_integer_value(json_object_get(st, "Retries")),
+             json_string_value(json_object_get(st, "LastErr")));
     json_decref(st);
   }
   if (v.json) miner_print_json(out);
@@ -464,7 +491,8 @@ int miner_cmd_sectors_status(int argc, char **argv) {
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
   uint64_t num;
-  if (v.cli.npos != 1) return view_end(&v, st_cli_fail("give the sector number, e.g. 'spacetime-miner sectors status 1'"));
+  if (v.cli.npos != 1)
+    return view_end(&v, st_cli_fail("give the sector number, e.g. 'spacetime-miner sectors status 1'"));
   if (st_parse_u64(v.cli.pos[0], "sector number", &num, &err)) return view_end(&v, st_cli_fail("%s", err.msg));
   json_t *x = miner_call(&v, "SectorsStatus", json_pack("[I b]", (json_int_t)num, 1), &err);
   if (!x) return view_end(&v, miner_fail(&err));
@@ -474,14 +502,18 @@ int miner_cmd_sectors_status(int argc, char **argv) {
     return view_end(&v, 0);
   }
   const json_t *oc = json_object_get(x, "OnChain");
-  const char *root = json_string_value(json_object_get(x, "Storage")), *last = json_string_value(json_object_get(x, "LastErr"));
+  const char *root = json_string_value(json_object_get(x, "Storage")),
+             *last = json_string_value(json_object_get(x, "LastErr"));
   printf("SectorID: %llu\nStatus: %s\n", (unsigned long long)num, json_string_value(json_object_get(x, "State")));
   if (root && *root) printf("Storage: %s\n", root);
   if (json_is_null(oc)) printf("OnChain: no\n");
   else
-    printf("OnChain: yes\nSealedCID: %s\nActivation: %lld\nExpiration: %lld\n", json_string_value(json_object_get(json_object_get(oc, "SealedCID"), "/")),
-           (long long)json_integer_value(json_object_get(oc, "Activation")), (long long)json_integer_value(json_object_get(oc, "Expiration")));
-  printf("Retries: %lld\nLast Error: %s\n", (long long)json_integer_value(json_object_get(x, "Retries")), last && *last ? last : "none");
+    printf("OnChain: yes\nSealedCID: %s\nActivation: %lld\nExpiration: %lld\n",
+           json_string_value(json_object_get(json_object_get(oc, "SealedCID"), "/")),
+           (long long)json_integer_value(json_object_get(oc, "Activation")),
+           (long long)json_integer_value(json_object_get(oc, "Expiration")));
+  printf("Retries: %lld\nLast Error: %s\n", (long long)json_integer_value(json_object_get(x, "Retries")),
+         last && *last ? last : "none");
   json_decref(x);
   return view_end(&v, 0);
 }
@@ -489,9 +521,10 @@ int miner_cmd_sectors_status(int argc, char **argv) {
 int miner_cmd_storage_list(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
   view v = {0};
-  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner storage list", "[--json]",
-                      "The storage the running miner's sectors live on: each registry node (or the local dist-path) with its path on this host.",
-                      NEED_MINER);
+  int rc = view_start(
+      &v, flags, 3, argc, argv, 0, "spacetime-miner storage list", "[--json]",
+      "The storage the running miner's sectors live on: each registry node (or the local dist-path) with its path on this host.",
+      NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
   json_t *list = miner_call(&v, "StorageList", NULL, &err), *e;
@@ -504,19 +537,25 @@ int miner_cmd_storage_list(int argc, char **argv) {
   size_t i;
   int64_t now = (int64_t)time(NULL);
   json_array_foreach(list, i, e) {
-    const char *path = json_string_value(json_object_get(e, "Path")), *hb_err = json_string_value(json_object_get(e, "HeartbeatErr"));
-    int64_t hb = json_integer_value(json_object_get(e, "LastHeartbeat")), cap = json_integer_value(json_object_get(e, "Capacity")),
+    const char *path = json_string_value(json_object_get(e, "Path")),
+               *hb_err = json_string_value(json_object_get(e, "HeartbeatErr"));
+    int64_t hb = json_integer_value(json_object_get(e, "LastHeartbeat")),
+            cap = json_integer_value(json_object_get(e, "Capacity")),
             avail = json_integer_value(json_object_get(e, "Available"));
     char c[32], a[32];
     miner_bytes_str(cap, c, sizeof c);
     miner_bytes_str(avail, a, sizeof a);
-    printf("%s%lld: %s (%s)\n", i ? "\n" : "", (long long)json_integer_value(json_object_get(e, "ID")), json_string_value(json_object_get(e, "Host")),
-           json_string_value(json_object_get(e, "Type")));
-    printf("\tPath: %s (%s)\n", path, json_is_true(json_object_get(e, "Reachable")) ? "reachable" : "NOT FOUND on this host");
+    printf("%s%lld: %s (%s)\n", i ? "\n" : "", (long long)json_integer_value(json_object_get(e, "ID")),
+           json_string_value(json_object_get(e, "Host")), json_string_value(json_object_get(e, "Type")));
+    printf("\tPath: %s (%s)\n", path,
+           json_is_true(json_object_get(e, "Reachable")) ? "reachable" : "NOT FOUND on this host");
     printf("\tSpace: %s of %s available\n", a, c);
     printf("\tSectors: %lld sealed here\n", (long long)json_integer_value(json_object_get(e, "Sectors")));
-    if (json_integer_value(json_object_get(e, "Group")) >= 0) printf("\tGroup: %lld\n", (long long)json_integer_value(json_object_get(e, "Group")));
-    if (hb) printf("\tHeartbeat: %llds ago%s%s\n", (long long)(now - hb), hb_err && *hb_err ? ", error: " : "", hb_err && *hb_err ? hb_err : "");
+    if (json_integer_value(json_object_get(e, "Group")) >= 0)
+      printf("\tGroup: %lld\n", (long long)json_integer_value(json_object_get(e, "Group")));
+    if (hb)
+      printf("\tHeartbeat: %llds ago%s%s\n", (long long)(now - hb), hb_err && *hb_err ? ", error: " : "",
+             hb_err && *hb_err ? hb_err : "");
     else if (json_integer_value(json_object_get(e, "ID")) > 0) printf("\tHeartbeat: never\n");
   }
   json_decref(list);
@@ -537,15 +576,17 @@ int miner_cmd_storage_deals_list(int argc, char **argv) {
     json_decref(deals);
     return view_end(&v, 0);
   }
-  printf("%-64s  %6s  %-24s  %-8s  %6s  %-8s  %s\n", "ProposalCid", "DealId", "State", "Client", "Sector", "Verified", "Size");
+  printf("%-64s  %6s  %-24s  %-8s  %6s  %-8s  %s\n", "ProposalCid", "DealId", "State", "Client", "Sector", "Verified",
+         "Size");
   size_t i;
   json_array_foreach(deals, i, d) {
     char size[32], client[ST_ADDR_STR_MAX];
     st_size_str((double)json_integer_value(json_object_get(d, "PieceSize")), "B", size, sizeof size);
     snprintf(client, sizeof client, "%.12s", json_string_value(json_object_get(d, "Client")));
     printf("%-64s  %6lld  %-24s  %-8s  %6lld  %-8s  %s\n", json_string_value(json_object_get(d, "ProposalCid")),
-           (long long)json_integer_value(json_object_get(d, "DealID")), json_string_value(json_object_get(d, "State")), client,
-           (long long)json_integer_value(json_object_get(d, "SectorNumber")), json_is_true(json_object_get(d, "Verified")) ? "true" : "false", size);
+           (long long)json_integer_value(json_object_get(d, "DealID")), json_string_value(json_object_get(d, "State")),
+           client, (long long)json_integer_value(json_object_get(d, "SectorNumber")),
+           json_is_true(json_object_get(d, "Verified")) ? "true" : "false", size);
     const char *msg = json_string_value(json_object_get(d, "Message"));
     if (msg && *msg) printf("    %s\n", msg);
   }

@@ -40,7 +40,8 @@ static st_code repo_token(const char *repo, char out[128], st_err *err) {
   st_code code = st_fs_read_line(path, out, 128, err);
   if (code || out[0]) return code;
   uint8_t raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) return st_err_set(err, ST_ECRYPTO, "could not draw random bytes for the API token");
+  if (RAND_bytes(raw, sizeof raw) != 1)
+    return st_err_set(err, ST_ECRYPTO, "could not draw random bytes for the API token");
   st_buf hex = ST_BUF_INIT;
   st_hex_append(&hex, raw, sizeof raw);
   snprintf(out, 128, "%s", st_buf_cstr(&hex));
@@ -57,12 +58,15 @@ static int cmd_run(int argc, char **argv) {
   st_flag flags[] = {
       ST_FLAG("listen", ST_FLAG_VALUE, "HOST:PORT", "address to serve on (default " DEFAULT_LISTEN ")"),
       ST_FLAG("db", ST_FLAG_VALUE, "URL", "sqlite:PATH or postgres://... (default sqlite:<repo>/registry.db)"),
-      ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "holds the token, the api file and the default database (default ~/.spacetime-server)"),
-      ST_FLAG("heartbeat-timeout", ST_FLAG_VALUE, "SECONDS", "a node whose last heartbeat is older is not allocated to (default 60)"),
+      ST_FLAG("repo", ST_FLAG_VALUE, "DIR",
+              "holds the token, the api file and the default database (default ~/.spacetime-server)"),
+      ST_FLAG("heartbeat-timeout", ST_FLAG_VALUE, "SECONDS",
+              "a node whose last heartbeat is older is not allocated to (default 60)"),
       ST_FLAG("threads", ST_FLAG_VALUE, "N", "request threads, each with its own database connection (default 4)"),
   };
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server run", "[--listen HOST:PORT] [--db sqlite:PATH|postgres://...] [--repo DIR]",
+  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server run",
+                        "[--listen HOST:PORT] [--db sqlite:PATH|postgres://...] [--repo DIR]",
                         "Serve the registry of storage nodes and sector locations over HTTP.");
   if (rc >= 0) return rc;
   st_err err;
@@ -73,9 +77,12 @@ static int cmd_run(int argc, char **argv) {
     return st_cli_fail("--threads must be a number from 1 to 256");
   char repo[1024], token[128], db[1200], apifile[1100];
   repo_dir(cli.flags[2].value, repo);
-  if (mkdir(repo, 0700) && errno != EEXIST) return st_cli_fail("could not create repo path=\"%s\": %s", repo, strerror(errno));
+  if (mkdir(repo, 0700) && errno != EEXIST)
+    return st_cli_fail("could not create repo path=\"%s\": %s", repo, strerror(errno));
   if (repo_token(repo, token, &err)) return st_cli_fail("%s", err.msg);
-  if (strlen(token) < 16) return st_cli_fail("the token in path=\"%s/token\" is shorter than 16 characters: delete the file to get a new one", repo);
+  if (strlen(token) < 16)
+    return st_cli_fail("the token in path=\"%s/token\" is shorter than 16 characters: delete the file to get a new one",
+                       repo);
   if (cli.flags[1].set) snprintf(db, sizeof db, "%s", cli.flags[1].value);
   else snprintf(db, sizeof db, "sqlite:%s/registry.db", repo);
   /* block the stop signals before any thread starts, so that only sigwait below sees them */
@@ -84,7 +91,8 @@ static int cmd_run(int argc, char **argv) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
-  st_registry_server_opts o = {cli.flags[0].set ? cli.flags[0].value : DEFAULT_LISTEN, db, token, (int64_t)stale, (unsigned)threads};
+  st_registry_server_opts o = {cli.flags[0].set ? cli.flags[0].value : DEFAULT_LISTEN, db, token, (int64_t)stale,
+                               (unsigned)threads};
   st_registry_server *srv;
   if (st_registry_server_start(&o, &srv, &err)) return st_cli_fail("%s", err.msg);
   /* the api file says where this server listens, with the port actually bound */
@@ -102,8 +110,8 @@ static int cmd_run(int argc, char **argv) {
   char shown[256];
   st_db_url_redacted(db, shown, sizeof shown);
   api[strlen(api) - 1] = 0;
-  st_logf("registry", ST_LOG_INFO, "spacetime-server listening on %s (database %s, schema version %d, repo %s)", api, shown,
-          st_registry_server_schema(srv), repo);
+  st_logf("registry", ST_LOG_INFO, "spacetime-server listening on %s (database %s, schema version %d, repo %s)", api,
+          shown, st_registry_server_schema(srv), repo);
   int sig = 0;
   sigwait(&stop, &sig);
   st_logf("registry", ST_LOG_INFO, "stopping on signal %d", sig);
@@ -113,10 +121,11 @@ static int cmd_run(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- client verbs */
 
-#define CLIENT_FLAGS                                                                                                     \
-  ST_FLAG("server-api", ST_FLAG_VALUE, "URL", "the server (default: $SPACETIME_SERVER_API, else <repo>/api, else http://" DEFAULT_LISTEN ")"), \
-      ST_FLAG("token", ST_FLAG_VALUE, "TOKEN", "write token (default: $SPACETIME_SERVER_TOKEN, else <repo>/token)"),             \
-      ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the server's repo (default ~/.spacetime-server)"),                                  \
+#define CLIENT_FLAGS                                                                                                 \
+  ST_FLAG("server-api", ST_FLAG_VALUE, "URL",                                                                        \
+          "the server (default: $SPACETIME_SERVER_API, else <repo>/api, else http://" DEFAULT_LISTEN ")"),           \
+      ST_FLAG("token", ST_FLAG_VALUE, "TOKEN", "write token (default: $SPACETIME_SERVER_TOKEN, else <repo>/token)"), \
+      ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the server's repo (default ~/.spacetime-server)"),                      \
       ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")
 #define NCLIENT_FLAGS 4
 
@@ -170,8 +179,8 @@ static void print_node_row(const st_storage_node *n, int64_t now) {
   if (n->heartbeat_err[0]) snprintf(hb, sizeof hb, "error: %s", n->heartbeat_err);
   else if (!n->last_heartbeat) snprintf(hb, sizeof hb, "never");
   else snprintf(hb, sizeof hb, "%llds ago", (long long)(now - n->last_heartbeat));
-  printf("%lld\t%s\t%lld\t%s\t%s\t%s\t%s\t%lld\t%s\t%lld\n", (long long)n->id, n->host, (long long)n->group, n->mount_host, n->mount_type, cap,
-         avail, (long long)n->weight, hb, (long long)n->version);
+  printf("%lld\t%s\t%lld\t%s\t%s\t%s\t%s\t%lld\t%s\t%lld\n", (long long)n->id, n->host, (long long)n->group,
+         n->mount_host, n->mount_type, cap, avail, (long long)n->weight, hb, (long long)n->version);
 }
 
 #define NODE_HEADER "ID\tHOST\tGROUP\tMOUNT-HOST\tTYPE\tCAPACITY\tAVAILABLE\tWEIGHT\tHEARTBEAT\tVERSION\n"
@@ -179,7 +188,8 @@ static void print_node_row(const st_storage_node *n, int64_t now) {
 static int nodes_list(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS};
   st_cli cli = {flags, NCLIENT_FLAGS, {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server storage-nodes list", "[--json]", "List the storage nodes.");
+  int rc =
+      st_cli_start(&cli, argc, argv, 0, "spacetime-server storage-nodes list", "[--json]", "List the storage nodes.");
   if (rc >= 0) return rc;
   st_regc *c;
   if ((rc = connect_client(&cli, &c))) return rc;
@@ -220,42 +230,45 @@ static int node_flags(st_cli *cli, st_storage_node *n, unsigned *fields) {
     *fields |= 1u << i;
     uint64_t v = 0;
     switch (i) {
-    case 0:
-      if (st_reg_check_host(f->value, "--host", &err)) return st_cli_fail("%s", err.msg);
-      snprintf(n->host, sizeof n->host, "%s", f->value);
-      break;
-    case 2:
-      if (st_reg_check_host(f->value, "--mount-host", &err)) return st_cli_fail("%s", err.msg);
-      snprintf(n->mount_host, sizeof n->mount_host, "%s", f->value);
-      break;
-    case 3:
-      if (st_reg_check_type(f->value, &err)) return st_cli_fail("--type: %s", err.msg);
-      snprintf(n->mount_type, sizeof n->mount_type, "%s", f->value);
-      break;
-    default:
-      if (st_parse_u64(f->value, i == 1 ? "--group" : "--weight", &v, &err) || v > (i == 1 ? INT32_MAX : ST_REG_WEIGHT_MAX))
-        return st_cli_fail("--%s must be a number from 0 to %d", names[i], i == 1 ? INT32_MAX : ST_REG_WEIGHT_MAX);
-      if (i == 1) n->group = (int64_t)v;
-      else n->weight = (int64_t)v;
+      case 0:
+        if (st_reg_check_host(f->value, "--host", &err)) return st_cli_fail("%s", err.msg);
+        snprintf(n->host, sizeof n->host, "%s", f->value);
+        break;
+      case 2:
+        if (st_reg_check_host(f->value, "--mount-host", &err)) return st_cli_fail("%s", err.msg);
+        snprintf(n->mount_host, sizeof n->mount_host, "%s", f->value);
+        break;
+      case 3:
+        if (st_reg_check_type(f->value, &err)) return st_cli_fail("--type: %s", err.msg);
+        snprintf(n->mount_type, sizeof n->mount_type, "%s", f->value);
+        break;
+      default:
+        if (st_parse_u64(f->value, i == 1 ? "--group" : "--weight", &v, &err) ||
+            v > (i == 1 ? INT32_MAX : ST_REG_WEIGHT_MAX))
+          return st_cli_fail("--%s must be a number from 0 to %d", names[i], i == 1 ? INT32_MAX : ST_REG_WEIGHT_MAX);
+        if (i == 1) n->group = (int64_t)v;
+        else n->weight = (int64_t)v;
     }
   }
   return 0;
 }
 
-#define NODE_FLAGS                                                                          \
-  ST_FLAG("host", ST_FLAG_VALUE, "HOST", "the storage node's address (IP or name)"),         \
-      ST_FLAG("group", ST_FLAG_VALUE, "N", "its sealing group (default 1)"),                 \
+#define NODE_FLAGS                                                                                        \
+  ST_FLAG("host", ST_FLAG_VALUE, "HOST", "the storage node's address (IP or name)"),                      \
+      ST_FLAG("group", ST_FLAG_VALUE, "N", "its sealing group (default 1)"),                              \
       ST_FLAG("mount-host", ST_FLAG_VALUE, "HOST", "where its export is mounted from (default: --host)"), \
-      ST_FLAG("type", ST_FLAG_VALUE, "TYPE", "mount type: nfs, local, ..."),                 \
+      ST_FLAG("type", ST_FLAG_VALUE, "TYPE", "mount type: nfs, local, ..."),                              \
       ST_FLAG("weight", ST_FLAG_VALUE, "N", "allocation preference, higher first (default 10)")
 
 static int nodes_add(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS, NODE_FLAGS};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server storage-nodes add", "--host HOST --type TYPE [--group N] [--mount-host HOST] [--weight N]",
+  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server storage-nodes add",
+                        "--host HOST --type TYPE [--group N] [--mount-host HOST] [--weight N]",
                         "Register a storage node. Its files live under <dist-path>/<type>/<host>/ on every host.");
   if (rc >= 0) return rc;
-  if (!st_cli_has(&cli, "host")) return st_cli_fail("--host is required (run 'spacetime-server storage-nodes add --help')");
+  if (!st_cli_has(&cli, "host"))
+    return st_cli_fail("--host is required (run 'spacetime-server storage-nodes add --help')");
   if (!st_cli_has(&cli, "type")) return st_cli_fail("--type is required, e.g. --type nfs");
   st_storage_node n = {.group = 1, .weight = 10};
   unsigned fields;
@@ -273,27 +286,33 @@ static int nodes_add(int argc, char **argv) {
 static int parse_node_id(const char *s, int64_t *id) {
   uint64_t v;
   st_err err;
-  if (st_parse_u64(s, "storage node id", &v, &err) || !v || v > INT64_MAX) return st_cli_fail("storage node id \"%s\" is not a positive integer", s);
+  if (st_parse_u64(s, "storage node id", &v, &err) || !v || v > INT64_MAX)
+    return st_cli_fail("storage node id \"%s\" is not a positive integer", s);
   *id = (int64_t)v;
   return 0;
 }
 
 static int nodes_update(int argc, char **argv) {
-  st_flag flags[] = {CLIENT_FLAGS, NODE_FLAGS, ST_FLAG("version", ST_FLAG_VALUE, "V", "update only if the node is still at this version")};
+  st_flag flags[] = {CLIENT_FLAGS, NODE_FLAGS,
+                     ST_FLAG("version", ST_FLAG_VALUE, "V", "update only if the node is still at this version")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes update", "ID [--host HOST] [--group N] [--mount-host HOST] [--type TYPE] [--weight N] [--version V]",
+  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes update",
+                        "ID [--host HOST] [--group N] [--mount-host HOST] [--type TYPE] [--weight N] [--version V]",
                         "Change a storage node; its version goes up by one.");
   if (rc >= 0) return rc;
-  if (cli.npos != 1) return st_cli_fail("want the storage node ID (run 'spacetime-server storage-nodes update --help')");
+  if (cli.npos != 1)
+    return st_cli_fail("want the storage node ID (run 'spacetime-server storage-nodes update --help')");
   int64_t id = 0;
   if ((rc = parse_node_id(cli.pos[0], &id))) return rc;
   st_storage_node patch = {0};
   unsigned fields;
   if ((rc = node_flags(&cli, &patch, &fields))) return rc;
-  if (!fields) return st_cli_fail("nothing to change: give at least one of --host, --group, --mount-host, --type, --weight");
+  if (!fields)
+    return st_cli_fail("nothing to change: give at least one of --host, --group, --mount-host, --type, --weight");
   uint64_t version = 0;
   st_err err;
-  if (st_cli_has(&cli, "version") && st_parse_u64(st_cli_flag(&cli, "version")->value, "--version", &version, &err)) return st_cli_fail("%s", err.msg);
+  if (st_cli_has(&cli, "version") && st_parse_u64(st_cli_flag(&cli, "version")->value, "--version", &version, &err))
+    return st_cli_fail("%s", err.msg);
   /* ST_NODE_FIELDS order: host group mount_host mount_type weight; our flags share it */
   st_regc *c;
   if ((rc = connect_client(&cli, &c))) return rc;
@@ -304,9 +323,11 @@ static int nodes_update(int argc, char **argv) {
 }
 
 static int nodes_rm(int argc, char **argv) {
-  st_flag flags[] = {CLIENT_FLAGS, ST_FLAG("force", ST_FLAG_BOOL, NULL, "also drop the sector locations the node holds")};
+  st_flag flags[] = {CLIENT_FLAGS,
+                     ST_FLAG("force", ST_FLAG_BOOL, NULL, "also drop the sector locations the node holds")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes rm", "ID [--force]", "Remove a storage node.");
+  int rc =
+      st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes rm", "ID [--force]", "Remove a storage node.");
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_cli_fail("want the storage node ID (run 'spacetime-server storage-nodes rm --help')");
   int64_t id = 0;
@@ -317,29 +338,35 @@ static int nodes_rm(int argc, char **argv) {
   st_err err;
   if (st_regc_node_remove(c, id, st_cli_has(&cli, "force"), &dropped, &err)) return fail_call(c, &err);
   st_regc_close(c);
-  if (st_cli_has(&cli, "json")) st_json_print(json_pack("{sI sI}", "removed", (json_int_t)id, "dropped_locations", (json_int_t)dropped));
-  else printf("removed storage node %lld (%llu sector locations dropped)\n", (long long)id, (unsigned long long)dropped);
+  if (st_cli_has(&cli, "json"))
+    st_json_print(json_pack("{sI sI}", "removed", (json_int_t)id, "dropped_locations", (json_int_t)dropped));
+  else
+    printf("removed storage node %lld (%llu sector locations dropped)\n", (long long)id, (unsigned long long)dropped);
   return 0;
 }
 
 static int nodes_heartbeat(int argc, char **argv) {
-  st_flag flags[] = {CLIENT_FLAGS,
-                     ST_FLAG("path", ST_FLAG_VALUE, "DIR", "measure capacity and available bytes of the file system holding DIR"),
-                     ST_FLAG("capacity", ST_FLAG_VALUE, "BYTES", "report this capacity"),
-                     ST_FLAG("available", ST_FLAG_VALUE, "BYTES", "report this many bytes available"),
-                     ST_FLAG("error", ST_FLAG_VALUE, "TEXT", "report that the node cannot serve, and why")};
+  st_flag flags[] = {
+      CLIENT_FLAGS,
+      ST_FLAG("path", ST_FLAG_VALUE, "DIR", "measure capacity and available bytes of the file system holding DIR"),
+      ST_FLAG("capacity", ST_FLAG_VALUE, "BYTES", "report this capacity"),
+      ST_FLAG("available", ST_FLAG_VALUE, "BYTES", "report this many bytes available"),
+      ST_FLAG("error", ST_FLAG_VALUE, "TEXT", "report that the node cannot serve, and why")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes heartbeat", "ID (--path DIR | --capacity BYTES --available BYTES | --error TEXT)",
+  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes heartbeat",
+                        "ID (--path DIR | --capacity BYTES --available BYTES | --error TEXT)",
                         "Report a storage node's health. Nodes without a recent heartbeat get no new sectors.");
   if (rc >= 0) return rc;
-  if (cli.npos != 1) return st_cli_fail("want the storage node ID (run 'spacetime-server storage-nodes heartbeat --help')");
+  if (cli.npos != 1)
+    return st_cli_fail("want the storage node ID (run 'spacetime-server storage-nodes heartbeat --help')");
   int64_t id = 0;
   if ((rc = parse_node_id(cli.pos[0], &id))) return rc;
   uint64_t cap = 0, avail = 0;
   const char *error = st_cli_has(&cli, "error") ? st_cli_flag(&cli, "error")->value : NULL;
   st_err err;
   if (error && (st_cli_has(&cli, "path") || st_cli_has(&cli, "capacity") || st_cli_has(&cli, "available")))
-    return st_cli_fail("--error reports a node that cannot serve; it does not go with --path, --capacity or --available");
+    return st_cli_fail(
+        "--error reports a node that cannot serve; it does not go with --path, --capacity or --available");
   if (error && !*error) return st_cli_fail("--error needs the reason, e.g. --error \"stale NFS file handle\"");
   if (st_cli_has(&cli, "path")) {
     int64_t c, a;
@@ -353,7 +380,8 @@ static int nodes_heartbeat(int argc, char **argv) {
         st_parse_u64(st_cli_flag(&cli, "available")->value, "--available", &avail, &err))
       return st_cli_fail("%s", err.msg);
   }
-  if (cap > (uint64_t)ST_REG_BYTES_MAX || avail > (uint64_t)ST_REG_BYTES_MAX) return st_cli_fail("--capacity and --available must be at most 2^62");
+  if (cap > (uint64_t)ST_REG_BYTES_MAX || avail > (uint64_t)ST_REG_BYTES_MAX)
+    return st_cli_fail("--capacity and --available must be at most 2^62");
   st_regc *c;
   if ((rc = connect_client(&cli, &c))) return rc;
   st_storage_node out;
@@ -372,7 +400,8 @@ static int parse_sector_args(const char *m, const char *s, uint64_t *miner, uint
 static int sectors_find(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS};
   st_cli cli = {flags, NCLIENT_FLAGS, {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 2, "spacetime-server sectors find", "MINER SECTOR [--json]", "Show which storage nodes hold a sector's files.");
+  int rc = st_cli_start(&cli, argc, argv, 2, "spacetime-server sectors find", "MINER SECTOR [--json]",
+                        "Show which storage nodes hold a sector's files.");
   if (rc >= 0) return rc;
   if (cli.npos != 2) return st_cli_fail("want MINER and SECTOR, e.g. 'spacetime-server sectors find t01003 2218'");
   uint64_t miner, sector;
@@ -397,8 +426,8 @@ static int sectors_find(int argc, char **argv) {
   } else {
     printf("KIND\tPRIMARY\tNODE\tHOST\tTYPE\n");
     for (size_t i = 0; i < n; i++)
-      printf("%s\t%s\t%lld\t%s\t%s\n", st_sector_kind_name(found[i].loc.kind), found[i].loc.primary ? "yes" : "no", (long long)found[i].node.id,
-             found[i].node.host, found[i].node.mount_type);
+      printf("%s\t%s\t%lld\t%s\t%s\n", st_sector_kind_name(found[i].loc.kind), found[i].loc.primary ? "yes" : "no",
+             (long long)found[i].node.id, found[i].node.host, found[i].node.mount_type);
   }
   free(found);
   return 0;
@@ -412,15 +441,19 @@ static int sectors_declare(int argc, char **argv) {
                      ST_FLAG("node", ST_FLAG_VALUE, "ID", "the storage node holding the file"),
                      ST_FLAG("secondary", ST_FLAG_BOOL, NULL, "a copy, not the primary")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server sectors declare", "--miner ADDR --sector N --kind KIND --node ID [--secondary]",
+  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server sectors declare",
+                        "--miner ADDR --sector N --kind KIND --node ID [--secondary]",
                         "Record that a storage node holds one of a sector's files.");
   if (rc >= 0) return rc;
   static const char *const need[] = {"miner", "sector", "kind", "node"};
   for (int i = 0; i < 4; i++)
-    if (!st_cli_has(&cli, need[i])) return st_cli_fail("--%s is required (run 'spacetime-server sectors declare --help')", need[i]);
+    if (!st_cli_has(&cli, need[i]))
+      return st_cli_fail("--%s is required (run 'spacetime-server sectors declare --help')", need[i]);
   st_sector_location l = {.primary = !st_cli_has(&cli, "secondary")};
   st_err err;
-  if ((rc = parse_sector_args(st_cli_flag(&cli, "miner")->value, st_cli_flag(&cli, "sector")->value, &l.miner, &l.sector))) return rc;
+  if ((rc = parse_sector_args(st_cli_flag(&cli, "miner")->value, st_cli_flag(&cli, "sector")->value, &l.miner,
+                              &l.sector)))
+    return rc;
   if (st_sector_kind_parse(st_cli_flag(&cli, "kind")->value, &l.kind, &err)) return st_cli_fail("--kind: %s", err.msg);
   if ((rc = parse_node_id(st_cli_flag(&cli, "node")->value, &l.node))) return rc;
   st_regc *c;
@@ -428,34 +461,39 @@ static int sectors_declare(int argc, char **argv) {
   if (st_regc_declare(c, &l, &err)) return fail_call(c, &err);
   st_regc_close(c);
   if (st_cli_has(&cli, "json")) st_json_print(st_location_to_json(&l));
-  else printf("declared %s of s-t0%llu-%llu on storage node %lld\n", st_sector_kind_name(l.kind), (unsigned long long)l.miner,
-              (unsigned long long)l.sector, (long long)l.node);
+  else
+    printf("declared %s of s-t0%llu-%llu on storage node %lld\n", st_sector_kind_name(l.kind),
+           (unsigned long long)l.miner, (unsigned long long)l.sector, (long long)l.node);
   return 0;
 }
 
 static int paths_resolve(int argc, char **argv) {
-  st_flag flags[] = {CLIENT_FLAGS,
-                     ST_FLAG("miner", ST_FLAG_VALUE, "ADDR", "the miner, e.g. t01003"),
+  st_flag flags[] = {CLIENT_FLAGS, ST_FLAG("miner", ST_FLAG_VALUE, "ADDR", "the miner, e.g. t01003"),
                      ST_FLAG("sector", ST_FLAG_VALUE, "N", "sector number"),
                      ST_FLAG("kind", ST_FLAG_VALUE, "KIND", "sealed, cache or unsealed (default cache)"),
                      ST_FLAG("dist-path", ST_FLAG_VALUE, "DIR", "where this host mounts the storage nodes")};
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server paths resolve", "--miner ADDR --sector N [--kind KIND] --dist-path DIR",
-                        "Print the path of a sector file on this host: <dist-path>/<type>/<host>/<kind>/s-t0<miner>-<n>.");
+  int rc = st_cli_start(
+      &cli, argc, argv, 0, "spacetime-server paths resolve", "--miner ADDR --sector N [--kind KIND] --dist-path DIR",
+      "Print the path of a sector file on this host: <dist-path>/<type>/<host>/<kind>/s-t0<miner>-<n>.");
   if (rc >= 0) return rc;
   static const char *const need[] = {"miner", "sector", "dist-path"};
   for (int i = 0; i < 3; i++)
-    if (!st_cli_has(&cli, need[i])) return st_cli_fail("--%s is required (run 'spacetime-server paths resolve --help')", need[i]);
+    if (!st_cli_has(&cli, need[i]))
+      return st_cli_fail("--%s is required (run 'spacetime-server paths resolve --help')", need[i]);
   uint64_t miner, sector;
-  if ((rc = parse_sector_args(st_cli_flag(&cli, "miner")->value, st_cli_flag(&cli, "sector")->value, &miner, &sector))) return rc;
+  if ((rc = parse_sector_args(st_cli_flag(&cli, "miner")->value, st_cli_flag(&cli, "sector")->value, &miner, &sector)))
+    return rc;
   st_sector_kind kind = ST_KIND_CACHE;
   st_err err;
-  if (st_cli_has(&cli, "kind") && st_sector_kind_parse(st_cli_flag(&cli, "kind")->value, &kind, &err)) return st_cli_fail("--kind: %s", err.msg);
+  if (st_cli_has(&cli, "kind") && st_sector_kind_parse(st_cli_flag(&cli, "kind")->value, &kind, &err))
+    return st_cli_fail("--kind: %s", err.msg);
   st_regc *c;
   if ((rc = connect_client(&cli, &c))) return rc;
   char path[ST_REG_PATH_MAX];
   st_storage_node node;
-  if (st_regc_resolve(c, miner, sector, kind, st_cli_flag(&cli, "dist-path")->value, path, &node, &err)) return fail_call(c, &err);
+  if (st_regc_resolve(c, miner, sector, kind, st_cli_flag(&cli, "dist-path")->value, path, &node, &err))
+    return fail_call(c, &err);
   st_regc_close(c);
   if (st_cli_has(&cli, "json")) st_json_print(json_pack("{ss sI}", "path", path, "node", (json_int_t)node.id));
   else printf("%s\n", path);

@@ -21,7 +21,6 @@
 #include "rpc/st_jwt.h"
 #include "rpc/st_rpc_client.h"
 
-
 int client_connect(st_cli *cli, st_rpc_client **out) {
   char repo[4096];
   const st_flag *f = st_cli_flag(cli, "repo");
@@ -30,7 +29,8 @@ int client_connect(st_cli *cli, st_rpc_client **out) {
   else snprintf(repo, sizeof repo, "%s/.spacetime", home && *home ? home : ".");
   st_apiinfo info;
   st_err err;
-  if (st_apiinfo_resolve(getenv(ST_APIINFO_ENV), repo, &info, &err) || st_rpc_client_open(&info, out, &err)) return st_cli_fail("%s", err.msg);
+  if (st_apiinfo_resolve(getenv(ST_APIINFO_ENV), repo, &info, &err) || st_rpc_client_open(&info, out, &err))
+    return st_cli_fail("%s", err.msg);
   return 0;
 }
 
@@ -44,11 +44,13 @@ int client_rpc(st_rpc_client *c, const char *method, json_t *params, json_t **re
   st_err err;
   if (!st_rpc_client_call(c, method, params, result, &err)) return 0;
   if (err.code == ST_EUNAVAIL) return st_cli_fail("%s (is 'spacetime daemon' running?)", err.msg);
-  if (err.code == ST_EPERM) return st_cli_fail("%s (the token in the repo, or in $FULLNODE_API_INFO, lacks the permission)", err.msg);
+  if (err.code == ST_EPERM)
+    return st_cli_fail("%s (the token in the repo, or in $FULLNODE_API_INFO, lacks the permission)", err.msg);
   return st_cli_fail("%s", err.msg);
 }
 
-int client_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary, st_rpc_client **c) {
+int client_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary,
+                 st_rpc_client **c) {
   int rc = st_cli_start(cli, argc, argv, maxpos, cmd, args, summary);
   if (rc >= 0) return rc;
   return client_connect(cli, c) ? 1 : -1;
@@ -84,8 +86,8 @@ static void print_tipset_line(const json_t *ts) {
   localtime_r(&tt, &tm);
   strftime(when, sizeof when, "%b %e %H:%M:%S", &tm);
   printf("%lld: (%s) [ ", (long long)json_integer_value(json_object_get(ts, "Height")), when);
-  json_array_foreach(blocks, i, b)
-    printf("%s: %s, ", json_string_value(json_object_get(json_array_get(cids, i), "/")), json_string_value(json_object_get(b, "Miner")));
+  json_array_foreach(blocks, i, b) printf("%s: %s, ", json_string_value(json_object_get(json_array_get(cids, i), "/")),
+                                          json_string_value(json_object_get(b, "Miner")));
   printf("]\n");
 }
 
@@ -95,14 +97,18 @@ static int chain_list(int argc, char **argv) {
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
   st_rpc_client *c;
   int rc = client_start(&cli, argc, argv, 0, "spacetime chain list", "[--count N] [--height H] [--json]",
-                 "Print the chain's tipsets, oldest first: height, time and each block with its miner.", &c);
+                        "Print the chain's tipsets, oldest first: height, time and each block with its miner.", &c);
   if (rc >= 0) return rc;
   uint64_t count = 30, height = 0;
   st_err err;
-  if (st_cli_has(&cli, "count") && st_parse_u64(st_cli_flag(&cli, "count")->value, "--count", &count, &err)) return st_cli_fail("%s", err.msg);
-  if (st_cli_has(&cli, "height") && st_parse_u64(st_cli_flag(&cli, "height")->value, "--height", &height, &err)) return st_cli_fail("%s", err.msg);
+  if (st_cli_has(&cli, "count") && st_parse_u64(st_cli_flag(&cli, "count")->value, "--count", &count, &err))
+    return st_cli_fail("%s", err.msg);
+  if (st_cli_has(&cli, "height") && st_parse_u64(st_cli_flag(&cli, "height")->value, "--height", &height, &err))
+    return st_cli_fail("%s", err.msg);
   json_t *ts;
-  if (st_cli_has(&cli, "height") ? client_call(c, "ChainGetTipSetByHeight", json_pack("[I []]", (json_int_t)height), &ts) : client_call(c, "ChainHead", NULL, &ts))
+  if (st_cli_has(&cli, "height")
+          ? client_call(c, "ChainGetTipSetByHeight", json_pack("[I []]", (json_int_t)height), &ts)
+          : client_call(c, "ChainHead", NULL, &ts))
     return 1;
   if (!count) json_decref(ts);
   json_t *list = json_array();
@@ -131,7 +137,8 @@ static int chain_head(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, JSON_FLAG};
   st_cli cli = {flags, 2, {0}, 0, false};
   st_rpc_client *c;
-  int rc = client_start(&cli, argc, argv, 0, "spacetime chain head", "[--json]", "Print the CIDs of the head tipset's blocks.", &c);
+  int rc = client_start(&cli, argc, argv, 0, "spacetime chain head", "[--json]",
+                        "Print the CIDs of the head tipset's blocks.", &c);
   if (rc >= 0) return rc;
   json_t *ts;
   if (client_call(c, "ChainHead", NULL, &ts)) return 1;
@@ -198,8 +205,8 @@ static void print_fil(const char *atto) {
   mpz_clear(v);
 }
 
-static int simple(int argc, char **argv, const char *cmd, const char *args, const char *summary, int npos, const char *method,
-                  const char *fmt, bool fil) {
+static int simple(int argc, char **argv, const char *cmd, const char *args, const char *summary, int npos,
+                  const char *method, const char *fmt, bool fil) {
   st_flag flags[] = {REPO_FLAG, JSON_FLAG};
   st_cli cli = {flags, 2, {0}, 0, false};
   st_rpc_client *c;
@@ -230,24 +237,27 @@ static int simple(int argc, char **argv, const char *cmd, const char *args, cons
 }
 
 static int wallet_new(int argc, char **argv) {
-  return simple(argc, argv, "spacetime wallet new", "", "Make a new secp256k1 key; the first one becomes the default.", 0, "WalletNew", "secp256k1",
-                false);
+  return simple(argc, argv, "spacetime wallet new", "", "Make a new secp256k1 key; the first one becomes the default.",
+                0, "WalletNew", "secp256k1", false);
 }
 static int wallet_list(int argc, char **argv) {
   return simple(argc, argv, "spacetime wallet list", "", "List the wallet's addresses.", 0, "WalletList", NULL, false);
 }
 static int wallet_balance(int argc, char **argv) {
-  return simple(argc, argv, "spacetime wallet balance", "ADDR", "Print an address's balance at the head.", 1, "WalletBalance", NULL, true);
+  return simple(argc, argv, "spacetime wallet balance", "ADDR", "Print an address's balance at the head.", 1,
+                "WalletBalance", NULL, true);
 }
 static int wallet_default(int argc, char **argv) {
-  return simple(argc, argv, "spacetime wallet default", "", "Print the wallet's default address.", 0, "WalletDefaultAddress", NULL, false);
+  return simple(argc, argv, "spacetime wallet default", "", "Print the wallet's default address.", 0,
+                "WalletDefaultAddress", NULL, false);
 }
 
 static int wallet_export(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG};
   st_cli cli = {flags, 1, {0}, 0, false};
   st_rpc_client *c;
-  int rc = client_start(&cli, argc, argv, 1, "spacetime wallet export", "ADDR", "Print a key in Lotus's export format (hex of the KeyInfo JSON).", &c);
+  int rc = client_start(&cli, argc, argv, 1, "spacetime wallet export", "ADDR",
+                        "Print a key in Lotus's export format (hex of the KeyInfo JSON).", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the address to export");
   json_t *r;
@@ -278,13 +288,15 @@ static int wallet_import(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG};
   st_cli cli = {flags, 1, {0}, 0, false};
   st_rpc_client *c;
-  int rc = client_start(&cli, argc, argv, 1, "spacetime wallet import", "[FILE|-]", "Import a key in Lotus's export format (from a file or standard input).", &c);
+  int rc = client_start(&cli, argc, argv, 1, "spacetime wallet import", "[FILE|-]",
+                        "Import a key in Lotus's export format (from a file or standard input).", &c);
   if (rc >= 0) return rc;
   const char *path = cli.npos ? cli.pos[0] : "-";
   st_buf text = ST_BUF_INIT, b64 = ST_BUF_INIT;
   st_err err;
   st_keyinfo ki;
-  st_code code = !strcmp(path, "-") ? st_fs_read_stream(stdin, "-", 1 << 16, &text, &err) : st_fs_read_file(path, 1 << 16, &text, &err);
+  st_code code = !strcmp(path, "-") ? st_fs_read_stream(stdin, "-", 1 << 16, &text, &err)
+                                    : st_fs_read_file(path, 1 << 16, &text, &err);
   if (!code) code = st_keyinfo_import((const char *)text.data, text.len, &ki, &err);
   if (text.data) st_secure_zero(text.data, text.len);
   st_buf_free(&text);
@@ -317,10 +329,12 @@ int st_cmd_wallet(int argc, char **argv) {
 /* ---------------------------------------------------------------- send, mpool */
 
 int st_cmd_send(int argc, char **argv) {
-  st_flag flags[] = {REPO_FLAG, JSON_FLAG, ST_FLAG("from", ST_FLAG_VALUE, "ADDR", "the sender (default: the wallet's default address)")};
+  st_flag flags[] = {REPO_FLAG, JSON_FLAG,
+                     ST_FLAG("from", ST_FLAG_VALUE, "ADDR", "the sender (default: the wallet's default address)")};
   st_cli cli = {flags, 3, {0}, 0, false};
   st_rpc_client *c;
-  int rc = client_start(&cli, argc, argv, 2, "spacetime send", "TO AMOUNT [--from ADDR]", "Send AMOUNT FIL to TO; prints the message CID.", &c);
+  int rc = client_start(&cli, argc, argv, 2, "spacetime send", "TO AMOUNT [--from ADDR]",
+                        "Send AMOUNT FIL to TO; prints the message CID.", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 2) return st_rpc_client_close(c), st_cli_fail("want TO and AMOUNT, e.g. 'spacetime send t01001 1.5'");
   st_address to;
@@ -340,8 +354,8 @@ int st_cmd_send(int argc, char **argv) {
     free(atto);
     return 1;
   }
-  json_t *msg = json_pack("{si ss sO si ss si ss ss si sn}", "Version", 0, "To", cli.pos[0], "From", from, "Nonce", 0, "Value", atto, "GasLimit", 0,
-                          "GasFeeCap", "0", "GasPremium", "0", "Method", 0, "Params");
+  json_t *msg = json_pack("{si ss sO si ss si ss ss si sn}", "Version", 0, "To", cli.pos[0], "From", from, "Nonce", 0,
+                          "Value", atto, "GasLimit", 0, "GasFeeCap", "0", "GasPremium", "0", "Method", 0, "Params");
   free(atto);
   json_decref(from);
   json_t *r;
@@ -359,7 +373,8 @@ static int mpool_pending(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG};
   st_cli cli = {flags, 1, {0}, 0, false};
   st_rpc_client *c;
-  int rc = client_start(&cli, argc, argv, 0, "spacetime mpool pending", "", "Print the messages waiting in the pool, as JSON (one per line).", &c);
+  int rc = client_start(&cli, argc, argv, 0, "spacetime mpool pending", "",
+                        "Print the messages waiting in the pool, as JSON (one per line).", &c);
   if (rc >= 0) return rc;
   json_t *r;
   if (client_call(c, "MpoolPending", json_pack("[[]]"), &r)) return 1;
@@ -382,7 +397,8 @@ static int state_get_actor(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, JSON_FLAG};
   st_cli cli = {flags, 2, {0}, 0, false};
   st_rpc_client *c;
-  int rc = client_start(&cli, argc, argv, 1, "spacetime state get-actor", "ADDR [--json]", "Print an actor: balance, nonce, code and head.", &c);
+  int rc = client_start(&cli, argc, argv, 1, "spacetime state get-actor", "ADDR [--json]",
+                        "Print an actor: balance, nonce, code and head.", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the actor's address");
   json_t *r, *id;
@@ -400,25 +416,31 @@ static int state_get_actor(int argc, char **argv) {
   const char *code = json_string_value(json_object_get(json_object_get(r, "Code"), "/"));
   st_cid cc;
   st_actor_kind kind;
-  const char *name = code && !st_cid_parse(code, &cc, NULL) && !st_actor_kind_of_code(&cc, &kind, NULL) ? st_actor_kind_name(kind) : "?";
+  const char *name = code && !st_cid_parse(code, &cc, NULL) && !st_actor_kind_of_code(&cc, &kind, NULL)
+                         ? st_actor_kind_name(kind)
+                         : "?";
   printf("Address:\t%s\nBalance:\t", json_string_value(id));
   print_fil(json_string_value(json_object_get(r, "Balance")));
-  printf("Nonce:\t\t%lld\nCode:\t\t%s (%s)\nHead:\t\t%s\n", (long long)json_integer_value(json_object_get(r, "Nonce")), code, name,
-         json_string_value(json_object_get(json_object_get(r, "Head"), "/")));
+  printf("Nonce:\t\t%lld\nCode:\t\t%s (%s)\nHead:\t\t%s\n", (long long)json_integer_value(json_object_get(r, "Nonce")),
+         code, name, json_string_value(json_object_get(json_object_get(r, "Head"), "/")));
   json_decref(r);
   json_decref(id);
   return 0;
 }
 
 static int state_lookup(int argc, char **argv) {
-  st_flag flags[] = {REPO_FLAG, ST_FLAG("reverse", ST_FLAG_BOOL, NULL, "print the key address of an ID address instead")};
+  st_flag flags[] = {REPO_FLAG,
+                     ST_FLAG("reverse", ST_FLAG_BOOL, NULL, "print the key address of an ID address instead")};
   st_cli cli = {flags, 2, {0}, 0, false};
   st_rpc_client *c;
-  int rc = client_start(&cli, argc, argv, 1, "spacetime state lookup", "ADDR [--reverse]", "Print the ID address of an address (or the key address of an ID).", &c);
+  int rc = client_start(&cli, argc, argv, 1, "spacetime state lookup", "ADDR [--reverse]",
+                        "Print the ID address of an address (or the key address of an ID).", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the address");
   json_t *r;
-  if (client_call(c, st_cli_has(&cli, "reverse") ? "StateAccountKey" : "StateLookupID", json_pack("[s []]", cli.pos[0]), &r)) return 1;
+  if (client_call(c, st_cli_has(&cli, "reverse") ? "StateAccountKey" : "StateLookupID", json_pack("[s []]", cli.pos[0]),
+                  &r))
+    return 1;
   st_rpc_client_close(c);
   printf("%s\n", json_string_value(r));
   json_decref(r);
@@ -426,20 +448,25 @@ static int state_lookup(int argc, char **argv) {
 }
 
 int st_cmd_state(int argc, char **argv) {
-  static const st_cli_verb verbs[] = {{"get-actor", state_get_actor, "print an actor"}, {"lookup", state_lookup, "resolve an address to its ID"}};
+  static const st_cli_verb verbs[] = {{"get-actor", state_get_actor, "print an actor"},
+                                      {"lookup", state_lookup, "resolve an address to its ID"}};
   return st_cli_dispatch("spacetime state", verbs, 2, argc, argv);
 }
 
 static int auth_create_token(int argc, char **argv) {
-  st_flag flags[] = {REPO_FLAG, ST_FLAG("perm", ST_FLAG_VALUE, "PERM", "read, write, sign or admin (each includes the ones before it)")};
+  st_flag flags[] = {REPO_FLAG, ST_FLAG("perm", ST_FLAG_VALUE, "PERM",
+                                        "read, write, sign or admin (each includes the ones before it)")};
   st_cli cli = {flags, 2, {0}, 0, false};
   st_rpc_client *c;
-  int rc = client_start(&cli, argc, argv, 0, "spacetime auth create-token", "--perm PERM", "Print a new API token.", &c);
+  int rc =
+      client_start(&cli, argc, argv, 0, "spacetime auth create-token", "--perm PERM", "Print a new API token.", &c);
   if (rc >= 0) return rc;
   unsigned perm;
   st_err err;
-  if (!st_cli_has(&cli, "perm")) return st_rpc_client_close(c), st_cli_fail("--perm is required: read, write, sign or admin");
-  if (st_perm_parse(st_cli_flag(&cli, "perm")->value, &perm, &err)) return st_rpc_client_close(c), st_cli_fail("--perm: %s", err.msg);
+  if (!st_cli_has(&cli, "perm"))
+    return st_rpc_client_close(c), st_cli_fail("--perm is required: read, write, sign or admin");
+  if (st_perm_parse(st_cli_flag(&cli, "perm")->value, &perm, &err))
+    return st_rpc_client_close(c), st_cli_fail("--perm: %s", err.msg);
   json_t *r;
   if (client_call(c, "AuthNew", json_pack("[o]", st_perms_to_json(st_perm_upto(perm))), &r)) return 1;
   st_rpc_client_close(c);

@@ -19,7 +19,8 @@ int st_cmd_filplus(int argc, char **argv);
 /* Shared by the verbs that talk to the node (client.c). */
 #include "core/st_cli.h"
 #include "rpc/st_rpc_client.h"
-#define REPO_FLAG ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the node's repo (default ~/.spacetime; $FULLNODE_API_INFO wins)")
+#define REPO_FLAG \
+  ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the node's repo (default ~/.spacetime; $FULLNODE_API_INFO wins)")
 #define JSON_FLAG ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")
 /* Opens the node named by --repo or $FULLNODE_API_INFO; prints the error and returns 1. */
 int client_connect(st_cli *cli, st_rpc_client **out);
@@ -28,6 +29,7 @@ int client_call(st_rpc_client *c, const char *method, json_t *params, json_t **r
 /* The same, leaving c open (the caller closes it once). */
 int client_rpc(st_rpc_client *c, const char *method, json_t *params, json_t **result);
 /* st_cli_start, then client_connect: -1 to go on, else the exit status. */
-int client_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary, st_rpc_client **c);
+int client_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary,
+                 st_rpc_client **c);
 
 #endif

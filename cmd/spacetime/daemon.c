@@ -12,8 +12,8 @@
 #include "chain/st_chain.h"
 #include "chain/st_consensus.h"
 #include "chain/st_genesis.h"
-#include "commands.h"
 #include "codec/st_token.h"
+#include "commands.h"
 #include "core/st_cli.h"
 #include "core/st_fs.h"
 #include "core/st_log.h"
@@ -39,8 +39,10 @@ static int genesis_new(int argc, char **argv) {
   for (size_t i = 0; i < ST_NETWORK_NPARAMS; i++)
     flags[NFIXED + i] = (st_flag)ST_FLAG(ST_NETWORK_PARAMS[i].flag, ST_FLAG_VALUE, "N", ST_NETWORK_PARAMS[i].help);
   st_cli cli = {flags, NFIXED + ST_NETWORK_NPARAMS, {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime genesis new", "[--network NAME] [--account ADDR=FIL ...] [--PARAM N ...] --out FILE",
-                        "Write a genesis file: the network's parameters (each can be overridden), the pre-funded accounts and the start time.");
+  int rc = st_cli_start(
+      &cli, argc, argv, 0, "spacetime genesis new",
+      "[--network NAME] [--account ADDR=FIL ...] [--PARAM N ...] --out FILE",
+      "Write a genesis file: the network's parameters (each can be overridden), the pre-funded accounts and the start time.");
   if (rc >= 0) return rc;
   if (!flags[F_OUT].set) return st_cli_fail("--out FILE is required (run 'spacetime genesis new --help')");
   st_genesis g;
@@ -50,7 +52,8 @@ static int genesis_new(int argc, char **argv) {
   for (size_t i = 0; i < ST_NETWORK_NPARAMS && !code; i++)
     if (flags[NFIXED + i].set) code = st_network_set(&g.network, flags[NFIXED + i].name, flags[NFIXED + i].value, &err);
   if (!code) code = st_network_check(&g.network, &err);
-  for (int i = 0; i < flags[F_ACCOUNT].nvalues && !code; i++) code = st_genesis_add_account(&g, flags[F_ACCOUNT].values[i], &err);
+  for (int i = 0; i < flags[F_ACCOUNT].nvalues && !code; i++)
+    code = st_genesis_add_account(&g, flags[F_ACCOUNT].values[i], &err);
   uint64_t ts = (uint64_t)time(NULL);
   if (!code && flags[F_TIMESTAMP].set) code = st_parse_u64(flags[F_TIMESTAMP].value, "--timestamp", &ts, &err);
   g.timestamp = ts;
@@ -63,8 +66,9 @@ static int genesis_new(int argc, char **argv) {
   if (!code) code = st_fs_write_atomic(key_path, beacon_sk, sizeof beacon_sk, 0600, &err);
   st_secure_zero(beacon_sk, sizeof beacon_sk);
   if (!code) code = st_genesis_write(&g, flags[F_OUT].value, &err);
-  if (!code) printf("wrote %s: network %s, %zu accounts, epoch 0 at %llu; beacon key %s\n", flags[F_OUT].value, g.network.name, g.naccounts,
-                    (unsigned long long)g.timestamp, key_path);
+  if (!code)
+    printf("wrote %s: network %s, %zu accounts, epoch 0 at %llu; beacon key %s\n", flags[F_OUT].value, g.network.name,
+           g.naccounts, (unsigned long long)g.timestamp, key_path);
   st_genesis_clear(&g);
   return code ? st_cli_fail("%s", err.msg) : 0;
 }
@@ -85,17 +89,21 @@ typedef struct daemon_ctx {
 static void on_head(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted) {
   daemon_ctx *d = ctx;
   st_fullnode_head_changed(&d->node, head, reverted, nreverted);
-  if (nreverted) st_logf("chain", ST_LOG_WARN, "reorganisation: %zu message(s) of reverted tipsets went back to the pool", nreverted);
+  if (nreverted)
+    st_logf("chain", ST_LOG_WARN, "reorganisation: %zu message(s) of reverted tipsets went back to the pool",
+            nreverted);
   char cid[ST_CID_STR_MAX];
   st_cid_to_string(&head->key.cids[0], cid);
-  st_logf("chain", ST_LOG_INFO, "new head at height %lld: %zu block(s), first %s", (long long)head->height, head->n, cid);
+  st_logf("chain", ST_LOG_INFO, "new head at height %lld: %zu block(s), first %s", (long long)head->height, head->n,
+          cid);
 }
 
 static void health(void *ctx, const st_http_request *req, st_http_response *resp) {
   daemon_ctx *d = ctx;
   if (st_explorer_serve(req, resp)) return;
   if (strcmp(req->path, "/health")) {
-    st_http_reply_error(resp, 404, "no such page %.200s (the explorer is at /, the API is POST /rpc/v0 and /rpc/v1)", req->path);
+    st_http_reply_error(resp, 404, "no such page %.200s (the explorer is at /, the API is POST /rpc/v0 and /rpc/v1)",
+                        req->path);
     return;
   }
   st_tipset head;
@@ -110,7 +118,8 @@ static void health(void *ctx, const st_http_request *req, st_http_response *resp
 static st_code read_beacon_key(const char *path, uint8_t sk[32], st_err *err) {
   st_buf b = ST_BUF_INIT;
   st_code code = st_fs_read_file(path, 1024, &b, err);
-  if (!code && b.len != 32) code = st_err_set(err, ST_EINVAL, "beacon key path=\"%s\" is %zu bytes, not 32", path, b.len);
+  if (!code && b.len != 32)
+    code = st_err_set(err, ST_EINVAL, "beacon key path=\"%s\" is %zu bytes, not 32", path, b.len);
   if (!code) memcpy(sk, b.data, 32);
   if (b.data) st_secure_zero(b.data, b.len);
   st_buf_free(&b);
@@ -121,7 +130,8 @@ static st_code read_beacon_key(const char *path, uint8_t sk[32], st_err *err) {
  * --genesis FILE (as 'genesis new' writes it), else the repo's copy (repo/beacon-key). Its public
  * key must be the genesis's beacon. A key from outside the repo is kept there (0600), so a
  * restart without --genesis still has it. No key at all is not an error: *have says so. */
-static st_code beacon_key(const char *repo, const char *flag, const char *genesis, st_fullnode *node, bool *have, st_err *err) {
+static st_code beacon_key(const char *repo, const char *flag, const char *genesis, st_fullnode *node, bool *have,
+                          st_err *err) {
   char beside[4200], kept[4200];
   snprintf(kept, sizeof kept, "%s/beacon-key", repo);
   snprintf(beside, sizeof beside, "%s.beacon-key", genesis ? genesis : "");
@@ -138,8 +148,9 @@ static st_code beacon_key(const char *repo, const char *flag, const char *genesi
     char why[ST_ERR_MSG_MAX];
     snprintf(why, sizeof why, "%s", err->msg);
     code = st_err_set(err, code, "beacon key path=\"%s\": %s: %s", path, why,
-                      path == kept ? "it is another chain's (pass --beacon-key FILE, or remove it to run without the beacon)"
-                                   : "use the FILE.beacon-key that 'genesis new' wrote beside this chain's genesis FILE");
+                      path == kept
+                          ? "it is another chain's (pass --beacon-key FILE, or remove it to run without the beacon)"
+                          : "use the FILE.beacon-key that 'genesis new' wrote beside this chain's genesis FILE");
   }
   /* remember it in the repo, replacing a copy from another chain */
   if (*have && path != kept && (read_beacon_key(kept, old, NULL) || memcmp(old, sk, sizeof sk)))
@@ -172,15 +183,19 @@ static void produce(daemon_ctx *d, const st_address *producer) {
   st_tipset_free(&lb);
   if (powered != d->standing_by) {
     d->standing_by = powered;
-    st_logf("chain", ST_LOG_INFO, powered ? "the network has power at the lookback: blocks now come from elected miners, the producer stands by"
-                                          : "no power at the lookback: the producer makes the blocks");
+    st_logf("chain", ST_LOG_INFO,
+            powered
+                ? "the network has power at the lookback: blocks now come from elected miners, the producer stands by"
+                : "no power at the lookback: the producer makes the blocks");
   }
   /* the liveness rule: power, but no miner made a block for bootstrap-after-nulls rounds */
   const st_network *net = st_chain_network(d->chain);
   bool nulls = powered && st_consensus_bootstrap_by_nulls(net, head.height, epoch);
   if (nulls)
-    st_logf("chain", ST_LOG_WARN, "no miner made a block in the last %lld rounds: the producer makes height %lld (bootstrap-after-nulls %lld)",
-            (long long)(epoch - head.height - 1), (long long)epoch, (long long)net->bootstrap_after_nulls);
+    st_logf(
+        "chain", ST_LOG_WARN,
+        "no miner made a block in the last %lld rounds: the producer makes height %lld (bootstrap-after-nulls %lld)",
+        (long long)(epoch - head.height - 1), (long long)epoch, (long long)net->bootstrap_after_nulls);
   if (powered && !nulls) {
     st_tipset_free(&head);
     return;
@@ -192,7 +207,8 @@ static void produce(daemon_ctx *d, const st_address *producer) {
   size_t n = 0;
   st_code code = ST_OK;
   /* the beacon's entries for the rounds since the head, so miners can draw beacon randomness */
-  for (int64_t r = st_consensus_first_beacon_round(head.height, epoch); d->node.has_beacon && r <= epoch && !code; r++) {
+  for (int64_t r = st_consensus_first_beacon_round(head.height, epoch); d->node.has_beacon && r <= epoch && !code;
+       r++) {
     uint8_t e[ST_BEACON_ENTRY_LEN];
     code = st_beacon_make(d->node.beacon_sk, (uint64_t)r, e, &err);
     if (!code) code = st_block_header_add_beacon(&b, (uint64_t)r, e, sizeof e, &err);
@@ -219,11 +235,14 @@ int st_cmd_daemon(int argc, char **argv) {
       ST_FLAG("genesis", ST_FLAG_VALUE, "FILE", "the genesis file (needed on first start; kept in the repo)"),
       ST_FLAG("api", ST_FLAG_VALUE, "PORT", "API port on 127.0.0.1 (default 1234; 0 picks a free one)"),
       ST_FLAG("api-host", ST_FLAG_VALUE, "IP", "API address (default 127.0.0.1)"),
-      ST_FLAG("producer", ST_FLAG_VALUE, "ADDR", "build each epoch's block as this wallet address while no miner has power (bootstrap)"),
-      ST_FLAG("beacon-key", ST_FLAG_VALUE, "FILE", "the beacon's secret key (default: the genesis FILE's FILE.beacon-key; kept in the repo)"),
+      ST_FLAG("producer", ST_FLAG_VALUE, "ADDR",
+              "build each epoch's block as this wallet address while no miner has power (bootstrap)"),
+      ST_FLAG("beacon-key", ST_FLAG_VALUE, "FILE",
+              "the beacon's secret key (default: the genesis FILE's FILE.beacon-key; kept in the repo)"),
   };
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime daemon", "[--repo DIR] [--genesis FILE] [--api PORT] [--producer ADDR] [--beacon-key FILE]",
+  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime daemon",
+                        "[--repo DIR] [--genesis FILE] [--api PORT] [--producer ADDR] [--beacon-key FILE]",
                         "Run the chain node: store, message pool, wallet and the JSON-RPC API.");
   if (rc >= 0) return rc;
   st_err err;
@@ -231,7 +250,8 @@ int st_cmd_daemon(int argc, char **argv) {
   const char *home = getenv("HOME");
   snprintf(repo, sizeof repo, "%s", cli.flags[0].set ? cli.flags[0].value : "");
   if (!repo[0]) snprintf(repo, sizeof repo, "%s/.spacetime", home && *home ? home : ".");
-  if (mkdir(repo, 0700) && errno != EEXIST) return st_cli_fail("could not create repo path=\"%s\": %s", repo, strerror(errno));
+  if (mkdir(repo, 0700) && errno != EEXIST)
+    return st_cli_fail("could not create repo path=\"%s\": %s", repo, strerror(errno));
   snprintf(gpath, sizeof gpath, "%s/genesis.json", repo);
   st_genesis g;
   st_genesis_init(&g);
@@ -241,14 +261,19 @@ int st_cmd_daemon(int argc, char **argv) {
     if (!code) code = st_genesis_write(&g, gpath, &err); /* a restart needs no --genesis */
   } else {
     code = st_genesis_read(gpath, &g, &err);
-    if (code == ST_ENOENT) code = st_err_set(&err, ST_EINVAL, "this repo has no chain yet: start it with --genesis FILE (make one with 'spacetime genesis new')");
+    if (code == ST_ENOENT)
+      code = st_err_set(
+          &err, ST_EINVAL,
+          "this repo has no chain yet: start it with --genesis FILE (make one with 'spacetime genesis new')");
   }
   uint64_t port = 1234;
   if (!code && cli.flags[2].set && (st_parse_u64(cli.flags[2].value, "--api", &port, &err) || port > 65535))
     code = st_err_set(&err, ST_EINVAL, "--api must be a port number from 0 to 65535");
-  snprintf(listen, sizeof listen, "%s:%llu", cli.flags[3].set ? cli.flags[3].value : "127.0.0.1", (unsigned long long)port);
+  snprintf(listen, sizeof listen, "%s:%llu", cli.flags[3].set ? cli.flags[3].value : "127.0.0.1",
+           (unsigned long long)port);
   st_address producer;
-  if (!code && cli.flags[4].set && st_address_parse(cli.flags[4].value, &producer, NULL, &err)) code = st_err_wrap(&err, ST_EINVAL, "--producer");
+  if (!code && cli.flags[4].set && st_address_parse(cli.flags[4].value, &producer, NULL, &err))
+    code = st_err_wrap(&err, ST_EINVAL, "--producer");
   daemon_ctx d = {0};
   uint8_t secret[ST_JWT_SECRET_LEN];
   char keystore[4200];
@@ -259,11 +284,13 @@ int st_cmd_daemon(int argc, char **argv) {
   if (!code) node_ok = !(code = st_fullnode_init(&d.node, d.chain, keystore, secret, ST_VERSION, &err));
   bool beacon = false;
   if (!code)
-    code = beacon_key(repo, cli.flags[5].set ? cli.flags[5].value : NULL, cli.flags[1].set ? cli.flags[1].value : NULL, &d.node, &beacon, &err);
+    code = beacon_key(repo, cli.flags[5].set ? cli.flags[5].value : NULL, cli.flags[1].set ? cli.flags[1].value : NULL,
+                      &d.node, &beacon, &err);
   if (!code && !beacon)
-    st_logf("chain", ST_LOG_WARN,
-            "no beacon key (--beacon-key FILE, or the FILE.beacon-key beside --genesis FILE): this daemon cannot give beacon entries "
-            "(StateGetBeaconEntry, MinerGetBaseInfo)");
+    st_logf(
+        "chain", ST_LOG_WARN,
+        "no beacon key (--beacon-key FILE, or the FILE.beacon-key beside --genesis FILE): this daemon cannot give beacon entries "
+        "(StateGetBeaconEntry, MinerGetBaseInfo)");
   if (!code && cli.flags[4].set) {
     uint8_t sk[32];
     if (st_fullnode_wallet_key(&d.node, &producer, sk, &err)) code = st_err_wrap(&err, ST_EINVAL, "--producer");
@@ -277,7 +304,12 @@ int st_cmd_daemon(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
   size_t nmethods;
   const st_rpc_method *methods = st_fullnode_methods(&nmethods);
-  st_rpc_opts ro = {.methods = methods, .nmethods = nmethods, .ctx = &d.node, .jwt_secret = secret, .fallback = health, .fallback_ctx = &d};
+  st_rpc_opts ro = {.methods = methods,
+                    .nmethods = nmethods,
+                    .ctx = &d.node,
+                    .jwt_secret = secret,
+                    .fallback = health,
+                    .fallback_ctx = &d};
   st_rpc *rpc = NULL;
   st_http_server *http = NULL;
   if (!code) code = st_rpc_new(&ro, &rpc, &err);
@@ -285,7 +317,8 @@ int st_cmd_daemon(int argc, char **argv) {
   char *token = NULL;
   if (!code) {
     char bound[300];
-    snprintf(bound, sizeof bound, "%s:%u", cli.flags[3].set ? cli.flags[3].value : "127.0.0.1", st_http_server_port(http));
+    snprintf(bound, sizeof bound, "%s:%u", cli.flags[3].set ? cli.flags[3].value : "127.0.0.1",
+             st_http_server_port(http));
     code = st_multiaddr_from_listen(bound, maddr, sizeof maddr, &err);
   }
   if (!code) code = st_jwt_create(secret, ST_PERM_ALL, &token, &err);
@@ -298,8 +331,8 @@ int st_cmd_daemon(int argc, char **argv) {
     st_tipset head;
     st_tipset_init(&head);
     if (!st_chain_head(d.chain, &head, &err))
-      st_logf("chain", ST_LOG_INFO, "spacetime daemon: network %s, head at height %lld, API on %s (repo %s)", g.network.name, (long long)head.height,
-              maddr, repo);
+      st_logf("chain", ST_LOG_INFO, "spacetime daemon: network %s, head at height %lld, API on %s (repo %s)",
+              g.network.name, (long long)head.height, maddr, repo);
     st_tipset_free(&head);
     for (;;) {
       if (cli.flags[4].set) produce(&d, &producer);

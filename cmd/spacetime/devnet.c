@@ -103,7 +103,9 @@ static void show_tail(const char *log, int lines) {
   st_buf_free(&b);
 }
 
-static void log_path(const devnet *d, const char *name, char out[PATH]) { snprintf(out, PATH, "%s/%s.log", d->logs, name); }
+static void log_path(const devnet *d, const char *name, char out[PATH]) {
+  snprintf(out, PATH, "%s/%s.log", d->logs, name);
+}
 
 /* Runs a setup step (a program of this build) to its end; its output goes to logs/setup.log. */
 static st_code run_step(devnet *d, const char *what, char **argv, st_err *err) {
@@ -173,13 +175,16 @@ static json_t *call(st_rpc_client *c, const char *method, json_t *params) {
 static st_code save_state(const devnet *d, st_err *err) {
   json_t *miners = json_array();
   for (uint64_t i = 0; i < d->nminers; i++)
-    json_array_append_new(miners, json_pack("{ss ss ss}", "repo", d->m[i].repo, "actor", d->m[i].actor, "owner", d->m[i].owner));
-  json_t *o = json_pack("{ss ss so sI}", "network", d->network, "producer", d->producer, "miners", miners, "sectors", (json_int_t)d->sectors);
+    json_array_append_new(
+        miners, json_pack("{ss ss ss}", "repo", d->m[i].repo, "actor", d->m[i].actor, "owner", d->m[i].owner));
+  json_t *o = json_pack("{ss ss so sI}", "network", d->network, "producer", d->producer, "miners", miners, "sectors",
+                        (json_int_t)d->sectors);
   char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   json_decref(o);
   char path[PATH + 16];
   snprintf(path, sizeof path, "%s/devnet.json", d->dir);
-  st_code code = text ? st_fs_write_atomic(path, text, strlen(text), 0644, err) : st_err_set(err, ST_ENOMEM, "out of memory");
+  st_code code =
+      text ? st_fs_write_atomic(path, text, strlen(text), 0644, err) : st_err_set(err, ST_ENOMEM, "out of memory");
   free(text);
   return code;
 }
@@ -188,13 +193,15 @@ static st_code load_state(devnet *d, const char *path, st_err *err) {
   json_error_t je;
   json_t *o = json_load_file(path, 0, &je), *miners = json_object_get(o, "miners"), *e;
   if (!o) return st_err_set(err, ST_EINVAL, "%s line %d: %s", path, je.line, je.text);
-  const char *net = json_string_value(json_object_get(o, "network")), *prod = json_string_value(json_object_get(o, "producer"));
+  const char *net = json_string_value(json_object_get(o, "network")),
+             *prod = json_string_value(json_object_get(o, "producer"));
   st_code code = ST_OK;
   if (!net || !prod || !json_is_array(miners) || !json_array_size(miners) || json_array_size(miners) > MAX_MINERS)
     code = st_err_set(err, ST_EINVAL, "%s: needs \"network\", \"producer\" and 1 to %d \"miners\"", path, MAX_MINERS);
   size_t i;
   json_array_foreach(miners, i, e) {
-    const char *repo = json_string_value(json_object_get(e, "repo")), *actor = json_string_value(json_object_get(e, "actor"));
+    const char *repo = json_string_value(json_object_get(e, "repo")),
+               *actor = json_string_value(json_object_get(e, "actor"));
     if (code) break;
     if (!repo || !actor) code = st_err_set(err, ST_EINVAL, "%s: miner %zu needs \"repo\" and \"actor\"", path, i);
     else {
@@ -206,7 +213,8 @@ static st_code load_state(devnet *d, const char *path, st_err *err) {
     snprintf(d->network, sizeof d->network, "%s", net);
     snprintf(d->producer, sizeof d->producer, "%s", prod);
     d->nminers = json_array_size(miners);
-    if (!d->sectors_set && json_is_integer(json_object_get(o, "sectors"))) d->sectors = (uint64_t)json_integer_value(json_object_get(o, "sectors"));
+    if (!d->sectors_set && json_is_integer(json_object_get(o, "sectors")))
+      d->sectors = (uint64_t)json_integer_value(json_object_get(o, "sectors"));
   }
   json_decref(o);
   return code;
@@ -229,7 +237,8 @@ static st_code make_genesis(devnet *d, st_err *err) {
   int n = 0;
   prog(d, "spacetime", exe);
   snprintf(out, sizeof out, "%s/genesis.json", d->dir);
-  argv[n++] = exe, argv[n++] = "genesis", argv[n++] = "new", argv[n++] = "--network", argv[n++] = d->network, argv[n++] = "--out", argv[n++] = out;
+  argv[n++] = exe, argv[n++] = "genesis", argv[n++] = "new", argv[n++] = "--network", argv[n++] = d->network,
+  argv[n++] = "--out", argv[n++] = out;
   argv[n++] = "--verifreg-root", argv[n++] = "100"; /* the producer (t0100) adds verifiers */
   for (uint64_t i = 0; i <= d->nminers; i++) {
     snprintf(accounts[i], sizeof accounts[i], "%s=1000", i ? d->m[i - 1].owner : d->producer);
@@ -238,8 +247,9 @@ static st_code make_genesis(devnet *d, st_err *err) {
   argv[n] = NULL;
   code = run_step(d, "spacetime genesis new", argv, err);
   if (!code)
-    say(d, "genesis: %s (network %s; producer %s, also the verified registry's root key, and %llu owner(s), 1000 FIL each)", out, d->network,
-        d->producer, (unsigned long long)d->nminers);
+    say(d,
+        "genesis: %s (network %s; producer %s, also the verified registry's root key, and %llu owner(s), 1000 FIL each)",
+        out, d->network, d->producer, (unsigned long long)d->nminers);
   return code;
 }
 
@@ -249,7 +259,9 @@ static st_code start_daemon(devnet *d, bool fresh, st_err *err) {
   char exe[PATH], genesis[PATH + 16];
   prog(d, "spacetime", exe);
   snprintf(genesis, sizeof genesis, "%s/genesis.json", d->dir);
-  char *argv[] = {exe, "daemon", "--repo", d->node, "--api", "0", "--producer", d->producer, fresh ? "--genesis" : NULL, genesis, NULL};
+  char *argv[] = {
+      exe,     "daemon", "--repo", d->node, "--api", "0", "--producer", d->producer, fresh ? "--genesis" : NULL,
+      genesis, NULL};
   st_apiinfo_remove_api(d->node, NULL); /* a kill -9 leaves it */
   st_code code = start(d, "daemon", argv, &d->daemon, err);
   if (!code) code = wait_api(d, "daemon", d->daemon, d->node, err);
@@ -259,8 +271,8 @@ static st_code start_daemon(devnet *d, bool fresh, st_err *err) {
   st_apiinfo_read_api(d->node, addr, sizeof addr, NULL);
   if (st_multiaddr_to_url(addr, d->explorer, sizeof d->explorer, NULL)) d->explorer[0] = 0;
   if (!code)
-    say(d, "daemon up: API %s, head at height %lld (pid %d, log %s/daemon.log)", addr, (long long)json_integer_value(json_object_get(head, "Height")),
-        (int)d->daemon, d->logs);
+    say(d, "daemon up: API %s, head at height %lld (pid %d, log %s/daemon.log)", addr,
+        (long long)json_integer_value(json_object_get(head, "Height")), (int)d->daemon, d->logs);
   json_decref(head);
   return code;
 }
@@ -276,23 +288,28 @@ static st_code start_registry(devnet *d, bool fresh, st_err *err) {
     if (st_fs_read_line(api, d->url, sizeof d->url, NULL)) d->url[0] = 0;
     if (d->url[0]) break;
     int status;
-    if (st_proc_exited(d->registry, &status) || stopping) code = st_err_set(err, ST_EUNAVAIL, "the registry stopped before it served (see %s/registry.log)", d->logs);
+    if (st_proc_exited(d->registry, &status) || stopping)
+      code = st_err_set(err, ST_EUNAVAIL, "the registry stopped before it served (see %s/registry.log)", d->logs);
     nap_ms(100);
   }
-  if (!code && !d->url[0]) code = st_err_set(err, ST_EUNAVAIL, "the registry did not serve within 60 s (see %s/registry.log)", d->logs);
+  if (!code && !d->url[0])
+    code = st_err_set(err, ST_EUNAVAIL, "the registry did not serve within 60 s (see %s/registry.log)", d->logs);
   char tpath[PATH + 8];
   snprintf(tpath, sizeof tpath, "%s/token", d->srv);
   if (!code) code = st_fs_read_line(tpath, d->token, sizeof d->token, err);
   if (!code && !d->token[0]) code = st_err_set(err, ST_ENOENT, "the registry wrote no token at %s", tpath);
   snprintf(node_dir, sizeof node_dir, "%s/nfs/127.0.0.1", d->dist);
   if (!code && fresh) {
-    char *add[] = {exe, "storage-nodes", "add", "--host", "127.0.0.1", "--type", "nfs", "--server-api", d->url, "--token", d->token, NULL};
-    char *hb[] = {exe, "storage-nodes", "heartbeat", "1", "--path", node_dir, "--server-api", d->url, "--token", d->token, NULL};
+    char *add[] = {exe,   "storage-nodes", "add",  "--host",  "127.0.0.1", "--type",
+                   "nfs", "--server-api",  d->url, "--token", d->token,    NULL};
+    char *hb[] = {exe,    "storage-nodes", "heartbeat", "1", "--path", node_dir, "--server-api",
+                  d->url, "--token",       d->token,    NULL};
     code = run_step(d, "spacetime-server storage-nodes add", add, err);
     if (!code) code = run_step(d, "spacetime-server storage-nodes heartbeat", hb, err);
   }
   if (!code)
-    say(d, "registry up: %s on SQLite (%s/registry.db); storage node 1 (nfs 127.0.0.1) at %s", d->url, d->srv, node_dir);
+    say(d, "registry up: %s on SQLite (%s/registry.db); storage node 1 (nfs 127.0.0.1) at %s", d->url, d->srv,
+        node_dir);
   return code;
 }
 
@@ -316,8 +333,9 @@ static st_code start_miner(devnet *d, size_t i, st_err *err) {
   prog(d, "spacetime-miner", exe);
   snprintf(name, sizeof name, "miner-%zu", i + 1);
   snprintf(poster_log, sizeof poster_log, "%s/poster-%zu.log", d->logs, i + 1);
-  char *argv[] = {exe,         "run",        "--repo",         m->repo,  "--node-repo", d->node, "--dist-path", d->dist, "--server-api",
-                  d->url,      "--server-token", d->token,     "--api",  "0",           "--log-file", poster_log, NULL};
+  char *argv[] = {exe,          "run",          "--repo", m->repo,          "--node-repo", d->node, "--dist-path",
+                  d->dist,      "--server-api", d->url,   "--server-token", d->token,      "--api", "0",
+                  "--log-file", poster_log,     NULL};
   st_apiinfo_remove_api(m->repo, NULL);
   st_code code = start(d, name, argv, &m->pid, err);
   if (!code) code = wait_api(d, name, m->pid, m->repo, err);
@@ -331,8 +349,9 @@ static st_code start_miner(devnet *d, size_t i, st_err *err) {
     json_decref(r);
   }
   if (!code)
-    say(d, "miner %s running (all: sealer and poster; pid %d, log %s): %llu sector(s), %zu new", m->actor, (int)m->pid, poster_log,
-        (unsigned long long)(have > d->sectors ? have : d->sectors), d->sectors > have ? d->sectors - have : 0);
+    say(d, "miner %s running (all: sealer and poster; pid %d, log %s): %llu sector(s), %zu new", m->actor, (int)m->pid,
+        poster_log, (unsigned long long)(have > d->sectors ? have : d->sectors),
+        d->sectors > have ? d->sectors - have : 0);
   return code;
 }
 
@@ -382,24 +401,29 @@ static void watch_miner(devnet *d, dv_miner *m, int64_t height) {
     if (!strcmp(state, "Proving")) proving = json_integer_value(v);
     else if (json_integer_value(v) > 0 && at < sizeof sealing) {
       in_flight += json_integer_value(v);
-      at += (size_t)snprintf(sealing + at, sizeof sealing - at, "%s%lld %s", at ? ", " : "", (long long)json_integer_value(v), state);
+      at += (size_t)snprintf(sealing + at, sizeof sealing - at, "%s%lld %s", at ? ", " : "",
+                             (long long)json_integer_value(v), state);
     }
   }
-  if (sum && strcmp(sealing, m->sealing) && in_flight) say(d, "%s: %lld sector(s) sealing (%s)", m->actor, (long long)in_flight, sealing);
+  if (sum && strcmp(sealing, m->sealing) && in_flight)
+    say(d, "%s: %lld sector(s) sealing (%s)", m->actor, (long long)in_flight, sealing);
   if (sum) snprintf(m->sealing, sizeof m->sealing, "%s", sealing);
   int64_t live = json_integer_value(json_object_get(cnt, "Live"));
-  if (cnt && live != m->committed) say(d, "%s: %lld sector(s) committed on chain (ProveCommitSector landed)", m->actor, (long long)live);
+  if (cnt && live != m->committed)
+    say(d, "%s: %lld sector(s) committed on chain (ProveCommitSector landed)", m->actor, (long long)live);
   if (cnt) m->committed = live;
   if (sum && proving != m->proving) say(d, "%s: %lld sector(s) proving", m->actor, (long long)proving);
   if (sum) m->proving = proving;
   json_t *p = json_object_get(ri, "Poster");
-  int64_t posts = json_integer_value(json_object_get(p, "PostsLanded")), blocks = json_integer_value(json_object_get(p, "BlocksMined"));
+  int64_t posts = json_integer_value(json_object_get(p, "PostsLanded")),
+          blocks = json_integer_value(json_object_get(p, "BlocksMined"));
   if (ri && posts > m->posts && !d->first_post) {
     say(d, "first WindowPoSt proven: %s's SubmitWindowedPoSt landed (height %lld)", m->actor, (long long)height);
     d->first_post = true;
   }
   if (ri && blocks > m->blocks && !d->first_block) {
-    say(d, "first block mined: %s won height %lld (WinningPoSt)", m->actor, (long long)json_integer_value(json_object_get(p, "LastMinedHeight")));
+    say(d, "first block mined: %s won height %lld (WinningPoSt)", m->actor,
+        (long long)json_integer_value(json_object_get(p, "LastMinedHeight")));
     d->first_block = true;
   }
   if (ri) m->posts = posts, m->blocks = blocks;
@@ -414,8 +438,9 @@ static void status_line(devnet *d, int64_t height) {
     const char *raw = json_string_value(json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"));
     char s[32];
     st_size_str(raw ? strtod(raw, NULL) : 0, "B", s, sizeof s);
-    at += (size_t)snprintf(line + at, sizeof line - at, "; %s: %lld proving, power %s, %lld post(s), %lld block(s)", d->m[i].actor,
-                           (long long)d->m[i].proving, s, (long long)d->m[i].posts, (long long)d->m[i].blocks);
+    at += (size_t)snprintf(line + at, sizeof line - at, "; %s: %lld proving, power %s, %lld post(s), %lld block(s)",
+                           d->m[i].actor, (long long)d->m[i].proving, s, (long long)d->m[i].posts,
+                           (long long)d->m[i].blocks);
     json_decref(pw);
   }
   say(d, "%s", line);
@@ -432,7 +457,8 @@ static void print_next(const devnet *d) {
   printf("  tail -f %s/poster-1.log\n", d->logs);
   printf("To store a file as a verified deal (README, 'Storing data'; the root key is %s):\n", d->producer);
   printf("  %s/spacetime filplus add-verifier --repo %s --from %s VERIFIER 1048576\n", d->bin, d->node, d->producer);
-  printf("  %s/spacetime client deal --repo %s --miner %s --price 0 --duration 1500 --verified FILE\n", d->bin, d->node, d->m[0].actor);
+  printf("  %s/spacetime client deal --repo %s --miner %s --price 0 --duration 1500 --verified FILE\n", d->bin, d->node,
+         d->m[0].actor);
   if (d->explorer[0]) printf("and open the explorer: %s/\n", d->explorer);
   printf("Ctrl-C stops every process; 'spacetime devnet --dir %s' starts the same cluster again.\n\n", d->dir);
   fflush(stdout);
@@ -453,7 +479,9 @@ static st_code self_dir(char out[DIR_MAX], st_err *err) {
   for (size_t i = 0; i < 2; i++) {
     char p[PATH + 32];
     snprintf(p, sizeof p, "%s/%s", out, need[i]);
-    if (access(p, X_OK)) return st_err_set(err, ST_ENOENT, "%s is not beside this spacetime (in %s): build every program with 'make'", need[i], out);
+    if (access(p, X_OK))
+      return st_err_set(err, ST_ENOENT, "%s is not beside this spacetime (in %s): build every program with 'make'",
+                        need[i], out);
   }
   return ST_OK;
 }
@@ -463,7 +491,8 @@ static bool has_files(const char *dir) {
   DIR *dp = opendir(dir);
   struct dirent *e;
   bool any = false;
-  while (dp && !any && (e = readdir(dp))) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "logs");
+  while (dp && !any && (e = readdir(dp)))
+    any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "logs");
   if (dp) closedir(dp);
   return any;
 }
@@ -477,15 +506,23 @@ static st_code setup(devnet *d, bool *fresh, st_err *err) {
     uint64_t miners = d->nminers;
     snprintf(want, sizeof want, "%s", d->network);
     st_code code = load_state(d, state, err);
-    if (!code) say(d, "reusing %s: network %s, %llu miner(s), %llu sector(s) each", d->dir, d->network, (unsigned long long)d->nminers, (unsigned long long)d->sectors);
+    if (!code)
+      say(d, "reusing %s: network %s, %llu miner(s), %llu sector(s) each", d->dir, d->network,
+          (unsigned long long)d->nminers, (unsigned long long)d->sectors);
     if (!code && ((d->miners_set && miners != d->nminers) || (d->network_set && strcmp(want, d->network))))
-      say(d, "--miners and --network apply to a new folder only: this one keeps its %llu miner(s) on %s", (unsigned long long)d->nminers, d->network);
+      say(d, "--miners and --network apply to a new folder only: this one keeps its %llu miner(s) on %s",
+          (unsigned long long)d->nminers, d->network);
     return code;
   }
   if (!access(d->node, F_OK))
-    return st_err_set(err, ST_EEXIST, "%s holds a devnet whose setup did not finish (no devnet.json): remove it, or choose another --dir", d->dir);
-  if (has_files(d->dir)) return st_err_set(err, ST_EEXIST, "%s is not empty and holds no devnet (devnet.json): choose a new or empty --dir", d->dir);
-  for (uint64_t i = 0; i < d->nminers; i++) snprintf(d->m[i].repo, SUB_MAX, "%s/miner-%llu", d->dir, (unsigned long long)i + 1);
+    return st_err_set(
+        err, ST_EEXIST,
+        "%s holds a devnet whose setup did not finish (no devnet.json): remove it, or choose another --dir", d->dir);
+  if (has_files(d->dir))
+    return st_err_set(err, ST_EEXIST, "%s is not empty and holds no devnet (devnet.json): choose a new or empty --dir",
+                      d->dir);
+  for (uint64_t i = 0; i < d->nminers; i++)
+    snprintf(d->m[i].repo, SUB_MAX, "%s/miner-%llu", d->dir, (unsigned long long)i + 1);
   snprintf(nodes, sizeof nodes, "%s/nfs/127.0.0.1", d->dist);
   st_code code = st_fs_mkdir_p(nodes, 0755, err);
   if (!code) code = st_fs_mkdir_p(d->node, 0755, err);
@@ -496,15 +533,19 @@ static st_code setup(devnet *d, bool *fresh, st_err *err) {
 int st_cmd_devnet(int argc, char **argv) {
   st_flag flags[] = {
       ST_FLAG("dir", ST_FLAG_VALUE, "DIR", "the devnet's folder (default ./devnet); a second run reuses it"),
-      ST_FLAG("miners", ST_FLAG_VALUE, "N", "miners, each sealing and proving (default 1, at most 8; a new folder only)"),
+      ST_FLAG("miners", ST_FLAG_VALUE, "N",
+              "miners, each sealing and proving (default 1, at most 8; a new folder only)"),
       ST_FLAG("sectors", ST_FLAG_VALUE, "N", "committed-capacity sectors each miner pledges (default 2)"),
-      ST_FLAG("network", ST_FLAG_VALUE, "NAME", "devnet (1 s epochs, 2 KiB sectors; default), testnet2020 or mainnet (a new folder only)"),
+      ST_FLAG("network", ST_FLAG_VALUE, "NAME",
+              "devnet (1 s epochs, 2 KiB sectors; default), testnet2020 or mainnet (a new folder only)"),
       ST_FLAG("epochs", ST_FLAG_VALUE, "N", "stop by itself after N epochs (default: run until Ctrl-C)"),
   };
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime devnet", "[--dir ./devnet] [--miners N] [--sectors N] [--network devnet] [--epochs N]",
-                        "Run the whole cluster on this machine: the daemon, the registry on SQLite with a storage node under the dist-path, "
-                        "and miners that pledge, seal, prove and mine, printing their progress.");
+  int rc = st_cli_start(
+      &cli, argc, argv, 0, "spacetime devnet",
+      "[--dir ./devnet] [--miners N] [--sectors N] [--network devnet] [--epochs N]",
+      "Run the whole cluster on this machine: the daemon, the registry on SQLite with a storage node under the dist-path, "
+      "and miners that pledge, seal, prove and mine, printing their progress.");
   if (rc >= 0) return rc;
   static devnet d;
   memset(&d, 0, sizeof d);
@@ -512,10 +553,13 @@ int st_cmd_devnet(int argc, char **argv) {
   st_err err;
   d.nminers = 1;
   d.sectors = 2;
-  if (cli.flags[1].set && (st_parse_u64(cli.flags[1].value, "--miners", &d.nminers, &err) || d.nminers < 1 || d.nminers > MAX_MINERS))
+  if (cli.flags[1].set &&
+      (st_parse_u64(cli.flags[1].value, "--miners", &d.nminers, &err) || d.nminers < 1 || d.nminers > MAX_MINERS))
     return st_cli_fail("--miners must be 1 to %d", MAX_MINERS);
-  if (cli.flags[2].set && (st_parse_u64(cli.flags[2].value, "--sectors", &d.sectors, &err) || d.sectors > 1000)) return st_cli_fail("--sectors must be 0 to 1000");
-  if (cli.flags[4].set && (st_parse_u64(cli.flags[4].value, "--epochs", &d.epochs, &err) || d.epochs < 1)) return st_cli_fail("--epochs must be a positive number of epochs");
+  if (cli.flags[2].set && (st_parse_u64(cli.flags[2].value, "--sectors", &d.sectors, &err) || d.sectors > 1000))
+    return st_cli_fail("--sectors must be 0 to 1000");
+  if (cli.flags[4].set && (st_parse_u64(cli.flags[4].value, "--epochs", &d.epochs, &err) || d.epochs < 1))
+    return st_cli_fail("--epochs must be a positive number of epochs");
   snprintf(d.network, sizeof d.network, "%s", cli.flags[3].set ? cli.flags[3].value : "devnet");
   d.miners_set = cli.flags[1].set, d.sectors_set = cli.flags[2].set, d.network_set = cli.flags[3].set;
   st_network net;
@@ -572,13 +616,15 @@ int st_cmd_devnet(int argc, char **argv) {
       last_status = (int64_t)elapsed(&d);
     }
     if (d.epochs && start_height >= 0 && height - start_height >= (int64_t)d.epochs) {
-      say(&d, "ran %llu epochs (height %lld to %lld): stopping", (unsigned long long)d.epochs, (long long)start_height, (long long)height);
+      say(&d, "ran %llu epochs (height %lld to %lld): stopping", (unsigned long long)d.epochs, (long long)start_height,
+          (long long)height);
       break;
     }
     nap_ms(500);
   }
   if (stopping) say(&d, "%s: stopping", strsignal(stopping));
   stop_all(&d);
-  say(&d, "stopped every process; the folder %s keeps the chain, the registry and the sectors (logs in %s)", d.dir, d.logs);
+  say(&d, "stopped every process; the folder %s keeps the chain, the registry and the sectors (logs in %s)", d.dir,
+      d.logs);
   return result;
 }

@@ -23,15 +23,20 @@ static const struct {
     {"state", st_cmd_state, "read actors: get-actor, lookup"},
     {"auth", st_cmd_auth, "API tokens: create-token"},
     {"client", st_cmd_client, "storage deals: import, deal, list-deals, retrieve, add-balance, balance"},
-    {"filplus", st_cmd_filplus, "the verified registry: add-verifier, grant-datacap, check-client-datacap, check-verifier"},
+    {"filplus", st_cmd_filplus,
+     "the verified registry: add-verifier, grant-datacap, check-client-datacap, check-verifier"},
     {"util", st_cmd_util, "encode and inspect Filecoin formats: addresses, CIDs, CBOR, bitfields"},
 };
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: spacetime <command> [flags]\n\nspacetime is the client of a spacetime storage-proving cluster.\n\ncommands:\n");
-  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
-  fprintf(out, "\nRun 'spacetime <command> --help' for a command's flags.\n"
-               "Environment: SPACETIME_LOG_LEVEL sets log levels, e.g. \"info,storageminer=debug\".\n");
+  fprintf(
+      out,
+      "usage: spacetime <command> [flags]\n\nspacetime is the client of a spacetime storage-proving cluster.\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+    fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+  fprintf(out,
+          "\nRun 'spacetime <command> --help' for a command's flags.\n"
+          "Environment: SPACETIME_LOG_LEVEL sets log levels, e.g. \"info,storageminer=debug\".\n");
 }
 
 int main(int argc, char **argv) {

@@ -63,12 +63,15 @@ static int address_encode(int argc, char **argv) {
       ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON"),
   };
   st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime util address encode", "(--secp256k1-pubkey HEX | --bls-pubkey HEX | --actor-data HEX | --id N | --delegated NS:HEX) [--network t|f] [--json]",
-                 "Prints the address for a public key, actor data or id.");
+  int rc = st_cli_start(
+      &cli, argc, argv, 0, "spacetime util address encode",
+      "(--secp256k1-pubkey HEX | --bls-pubkey HEX | --actor-data HEX | --id N | --delegated NS:HEX) [--network t|f] [--json]",
+      "Prints the address for a public key, actor data or id.");
   if (rc >= 0) return rc;
   int given = 0;
   for (int i = 0; i < 5; i++) given += flags[i].set;
-  if (given != 1) return st_cli_fail("give exactly one of --secp256k1-pubkey, --bls-pubkey, --actor-data, --id, --delegated");
+  if (given != 1)
+    return st_cli_fail("give exactly one of --secp256k1-pubkey, --bls-pubkey, --actor-data, --id, --delegated");
   char network = 't';
   if (flags[5].set) {
     if (strcmp(flags[5].value, "t") && strcmp(flags[5].value, "f"))
@@ -131,9 +134,9 @@ static int address_encode(int argc, char **argv) {
   if (flags[6].set) {
     size_t plen;
     const uint8_t *payload = st_address_payload(&a, &plen);
-    st_json_print(json_pack("{s:s,s:i,s:s,s:o,s:o}", "address", text, "protocol", (int)st_address_protocol(&a), "protocol_name",
-                         st_address_protocol_name(st_address_protocol(&a)), "payload", json_hex(payload, plen), "bytes",
-                         json_hex(a.bytes, a.len)));
+    st_json_print(json_pack("{s:s,s:i,s:s,s:o,s:o}", "address", text, "protocol", (int)st_address_protocol(&a),
+                            "protocol_name", st_address_protocol_name(st_address_protocol(&a)), "payload",
+                            json_hex(payload, plen), "bytes", json_hex(a.bytes, a.len)));
   } else {
     printf("%s\n", text);
   }
@@ -146,7 +149,7 @@ static int address_decode(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
   st_cli cli = {flags, 1, {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util address decode", "ADDRESS [--json]",
-                 "Checks an address (network, protocol, checksum, payload) and prints its parts.");
+                        "Checks an address (network, protocol, checksum, payload) and prints its parts.");
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_cli_fail("give one address, e.g. spacetime util address decode t01024");
   st_address a;
@@ -159,9 +162,9 @@ static int address_decode(int argc, char **argv) {
   uint64_t id = 0;
   if (proto == ST_ADDR_ID) st_address_id(&a, &id, NULL);
   if (flags[0].set) {
-    json_t *o = json_pack("{s:s,s:s#,s:i,s:s,s:o,s:o}", "address", cli.pos[0], "network", &network, 1, "protocol", (int)proto,
-                          "protocol_name", st_address_protocol_name(proto), "payload", json_hex(payload, plen), "bytes",
-                          json_hex(a.bytes, a.len));
+    json_t *o = json_pack("{s:s,s:s#,s:i,s:s,s:o,s:o}", "address", cli.pos[0], "network", &network, 1, "protocol",
+                          (int)proto, "protocol_name", st_address_protocol_name(proto), "payload",
+                          json_hex(payload, plen), "bytes", json_hex(a.bytes, a.len));
     if (proto == ST_ADDR_ID) json_object_set_new(o, "id", json_u64(id));
     st_json_print(o);
     return 0;
@@ -181,9 +184,10 @@ static int address_decode(int argc, char **argv) {
 static int cid_cmd(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
   st_cli cli = {flags, 1, {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util cid", "[FILE|-] [--json]",
-                 "Checks that the input (a file, or standard input) is exactly one DAG-CBOR object and prints its CID\n"
-                 "(CIDv1, dag-cbor, BLAKE2b-256).");
+  int rc = st_cli_start(
+      &cli, argc, argv, 1, "spacetime util cid", "[FILE|-] [--json]",
+      "Checks that the input (a file, or standard input) is exactly one DAG-CBOR object and prints its CID\n"
+      "(CIDv1, dag-cbor, BLAKE2b-256).");
   if (rc >= 0) return rc;
   st_buf in = ST_BUF_INIT;
   int status = read_input(cli.npos ? cli.pos[0] : "-", &in);
@@ -204,8 +208,9 @@ static int cid_cmd(int argc, char **argv) {
 static int cbor_dump(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print DAG-JSON instead of diagnostic notation")};
   st_cli cli = {flags, 1, {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util cbor dump", "[FILE|-] [--json]",
-                 "Prints one DAG-CBOR object in CBOR diagnostic notation (RFC 8949), or as DAG-JSON with --json.");
+  int rc =
+      st_cli_start(&cli, argc, argv, 1, "spacetime util cbor dump", "[FILE|-] [--json]",
+                   "Prints one DAG-CBOR object in CBOR diagnostic notation (RFC 8949), or as DAG-JSON with --json.");
   if (rc >= 0) return rc;
   st_buf in = ST_BUF_INIT, out = ST_BUF_INIT;
   int status = read_input(cli.npos ? cli.pos[0] : "-", &in);
@@ -227,7 +232,7 @@ static int bitfield_encode(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
   st_cli cli = {flags, 1, {0}, 0, false};
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util bitfield encode", "SET [--json]",
-                 "Prints the RLE+ encoding (hex) of a set such as 0,2,4-6 (an empty string is the empty set).");
+                        "Prints the RLE+ encoding (hex) of a set such as 0,2,4-6 (an empty string is the empty set).");
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_cli_fail("give one set, e.g. spacetime util bitfield encode 0,2,4-6");
   st_bitfield bf = ST_BITFIELD_INIT;
@@ -240,7 +245,8 @@ static int bitfield_encode(int argc, char **argv) {
     st_hex_append(&hex, enc.data, enc.len);
     st_bitfield_format_ranges(&bf, &norm);
     if (flags[0].set)
-      st_json_print(json_pack("{s:s,s:s,s:o}", "hex", st_buf_cstr(&hex), "set", st_buf_cstr(&norm), "count", json_u64(st_bitfield_count(&bf))));
+      st_json_print(json_pack("{s:s,s:s,s:o}", "hex", st_buf_cstr(&hex), "set", st_buf_cstr(&norm), "count",
+                              json_u64(st_bitfield_count(&bf))));
     else printf("%s\n", st_buf_cstr(&hex));
   }
   st_bitfield_free(&bf);
@@ -253,7 +259,8 @@ static int bitfield_encode(int argc, char **argv) {
 static int bitfield_decode(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
   st_cli cli = {flags, 1, {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util bitfield decode", "HEX [--json]", "Prints the set an RLE+ bitfield (hex) holds, as 0,2,4-6.");
+  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util bitfield decode", "HEX [--json]",
+                        "Prints the set an RLE+ bitfield (hex) holds, as 0,2,4-6.");
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_cli_fail("give one hex bitfield, e.g. spacetime util bitfield decode 7c472202");
   st_bitfield bf = ST_BITFIELD_INIT;
@@ -264,7 +271,8 @@ static int bitfield_decode(int argc, char **argv) {
     status = st_cli_fail("%s", err.msg);
   } else {
     st_bitfield_format_ranges(&bf, &set);
-    if (flags[0].set) st_json_print(json_pack("{s:s,s:o}", "set", st_buf_cstr(&set), "count", json_u64(st_bitfield_count(&bf))));
+    if (flags[0].set)
+      st_json_print(json_pack("{s:s,s:o}", "set", st_buf_cstr(&set), "count", json_u64(st_bitfield_count(&bf))));
     else printf("%s\n", st_buf_cstr(&set));
   }
   st_bitfield_free(&bf);
@@ -278,12 +286,14 @@ static int bitfield_decode(int argc, char **argv) {
 static int commp_cmd(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
   st_cli cli = {flags, 1, {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util commp", "FILE|- [--json]",
-                 "Computes the piece commitment (comm_p) of a file as Filecoin does: Fr32 padding, zero padding to\n"
-                 "the next power of two, a SHA-256 trunc254 binary tree. Prints the piece CID, the padded piece\n"
-                 "size and the payload size. The file is streamed, so any size works.");
+  int rc =
+      st_cli_start(&cli, argc, argv, 1, "spacetime util commp", "FILE|- [--json]",
+                   "Computes the piece commitment (comm_p) of a file as Filecoin does: Fr32 padding, zero padding to\n"
+                   "the next power of two, a SHA-256 trunc254 binary tree. Prints the piece CID, the padded piece\n"
+                   "size and the payload size. The file is streamed, so any size works.");
   if (rc >= 0) return rc;
-  if (cli.npos != 1) return st_cli_fail("util commp needs a FILE (or - for standard input) (run 'spacetime util commp --help')");
+  if (cli.npos != 1)
+    return st_cli_fail("util commp needs a FILE (or - for standard input) (run 'spacetime util commp --help')");
   uint8_t comm[32];
   uint64_t padded, payload;
   st_err err;
@@ -293,7 +303,8 @@ static int commp_cmd(int argc, char **argv) {
   st_cid_of_commitment(comm, false, &c);
   st_cid_to_string(&c, text);
   if (flags[0].set) {
-    st_json_print(json_pack("{s:s,s:o,s:o}", "cid", text, "piece_size", json_u64(padded), "payload_size", json_u64(payload)));
+    st_json_print(
+        json_pack("{s:s,s:o,s:o}", "cid", text, "piece_size", json_u64(padded), "payload_size", json_u64(payload)));
   } else {
     printf("CID: %s\nPiece size: %llu\nPayload size: %llu\n", text, (unsigned long long)padded,
            (unsigned long long)payload);
@@ -323,11 +334,14 @@ static st_code parse_epoch(const char *s, const char *flag, int64_t *out, st_err
 static int deadline_cmd(int argc, char **argv) {
   enum { F_NETWORK, F_PERIOD_START, F_INDEX, F_EPOCH, F_JSON, NFIXED };
   /* the policy flags, spelled as `genesis new` spells them */
-  static const char *const POLICY[] = {"proving-period", "challenge-window", "deadlines", "challenge-lookback", "fault-cutoff"};
+  static const char *const POLICY[] = {"proving-period", "challenge-window", "deadlines", "challenge-lookback",
+                                       "fault-cutoff"};
   enum { NPOLICY = sizeof POLICY / sizeof POLICY[0] };
   st_flag flags[NFIXED + NPOLICY] = {
-      [F_NETWORK] = ST_FLAG("network", ST_FLAG_VALUE, "NAME", "devnet (default), testnet2020 or mainnet: the policy values"),
-      [F_PERIOD_START] = ST_FLAG("period-start", ST_FLAG_VALUE, "EPOCH", "first epoch of the proving period (may be negative)"),
+      [F_NETWORK] =
+          ST_FLAG("network", ST_FLAG_VALUE, "NAME", "devnet (default), testnet2020 or mainnet: the policy values"),
+      [F_PERIOD_START] =
+          ST_FLAG("period-start", ST_FLAG_VALUE, "EPOCH", "first epoch of the proving period (may be negative)"),
       [F_INDEX] = ST_FLAG("index", ST_FLAG_VALUE, "N", "deadline index, below the number of deadlines"),
       [F_EPOCH] = ST_FLAG("epoch", ST_FLAG_VALUE, "EPOCH", "current epoch (chain height, 0 or more)"),
       [F_JSON] = ST_FLAG("json", ST_FLAG_BOOL, NULL, "print Lotus's dline.Info JSON"),
@@ -338,30 +352,35 @@ static int deadline_cmd(int argc, char **argv) {
       if (!strcmp(ST_NETWORK_PARAMS[k].flag, POLICY[i])) flags[NFIXED + i].help = ST_NETWORK_PARAMS[k].help;
   }
   st_cli cli = {flags, NFIXED + NPOLICY, {0}, 0, false};
-  int rc = st_cli_start(&cli, argc, argv, 0, "spacetime util deadline",
-                        "--period-start EPOCH --index N --epoch EPOCH [--network NAME] [--proving-period N] [--challenge-window N]\n"
-                        "    [--deadlines N] [--challenge-lookback N] [--fault-cutoff N] [--json]",
-                        "Prints a WindowPoSt deadline as Filecoin computes it (dline.NewInfo): when deadline N of the proving\n"
-                        "period starting at --period-start opens and closes, its challenge epoch and fault cutoff, and\n"
-                        "whether it is open at --epoch. The network gives the five policy values; each flag overrides one.");
+  int rc = st_cli_start(
+      &cli, argc, argv, 0, "spacetime util deadline",
+      "--period-start EPOCH --index N --epoch EPOCH [--network NAME] [--proving-period N] [--challenge-window N]\n"
+      "    [--deadlines N] [--challenge-lookback N] [--fault-cutoff N] [--json]",
+      "Prints a WindowPoSt deadline as Filecoin computes it (dline.NewInfo): when deadline N of the proving\n"
+      "period starting at --period-start opens and closes, its challenge epoch and fault cutoff, and\n"
+      "whether it is open at --epoch. The network gives the five policy values; each flag overrides one.");
   if (rc >= 0) return rc;
-  static const char *const REQUIRED[] = {[F_PERIOD_START] = "--period-start EPOCH", [F_INDEX] = "--index N", [F_EPOCH] = "--epoch EPOCH"};
+  static const char *const REQUIRED[] = {
+      [F_PERIOD_START] = "--period-start EPOCH", [F_INDEX] = "--index N", [F_EPOCH] = "--epoch EPOCH"};
   for (int f = F_PERIOD_START; f <= F_EPOCH; f++)
     if (!flags[f].set) return st_cli_fail("%s is required (run 'spacetime util deadline --help')", REQUIRED[f]);
 
   st_network n;
   st_err err;
-  if (st_network_profile(flags[F_NETWORK].set ? flags[F_NETWORK].value : "devnet", &n, &err)) return st_cli_fail("--network: %s", err.msg);
+  if (st_network_profile(flags[F_NETWORK].set ? flags[F_NETWORK].value : "devnet", &n, &err))
+    return st_cli_fail("--network: %s", err.msg);
   for (size_t i = 0; i < NPOLICY; i++)
-    if (flags[NFIXED + i].set && st_network_set(&n, POLICY[i], flags[NFIXED + i].value, &err)) return st_cli_fail("%s", err.msg);
+    if (flags[NFIXED + i].set && st_network_set(&n, POLICY[i], flags[NFIXED + i].value, &err))
+      return st_cli_fail("%s", err.msg);
   st_deadline_policy p;
   st_deadline_policy_of(&n, &p);
-  if (p.proving_period >= EPOCH_LIMIT) return st_cli_fail("--proving-period %lld is 2^62 or more", (long long)p.proving_period);
+  if (p.proving_period >= EPOCH_LIMIT)
+    return st_cli_fail("--proving-period %lld is 2^62 or more", (long long)p.proving_period);
   /* the product is checked here, before st_network_check multiplies */
   int64_t product;
   if (__builtin_mul_overflow(p.deadlines, p.challenge_window, &product) || product != p.proving_period)
-    return st_cli_fail("deadlines (%lld) x challenge-window (%lld) must equal proving-period (%lld)", (long long)p.deadlines,
-                       (long long)p.challenge_window, (long long)p.proving_period);
+    return st_cli_fail("deadlines (%lld) x challenge-window (%lld) must equal proving-period (%lld)",
+                       (long long)p.deadlines, (long long)p.challenge_window, (long long)p.proving_period);
   if (st_network_check(&n, &err)) return st_cli_fail("%s", err.msg);
 
   int64_t period_start = 0, epoch = 0;
@@ -374,8 +393,8 @@ static int deadline_cmd(int argc, char **argv) {
   epoch = (int64_t)height;
   if (st_parse_u64(flags[F_INDEX].value, "--index", &index, &err)) return st_cli_fail("%s", err.msg);
   if (index >= (uint64_t)p.deadlines)
-    return st_cli_fail("--index %s must be below --deadlines (%lld): deadlines are numbered 0 to %lld", flags[F_INDEX].value,
-                       (long long)p.deadlines, (long long)p.deadlines - 1);
+    return st_cli_fail("--index %s must be below --deadlines (%lld): deadlines are numbered 0 to %lld",
+                       flags[F_INDEX].value, (long long)p.deadlines, (long long)p.deadlines - 1);
 
   st_deadline_info d;
   st_deadline_new(&p, period_start, index, epoch, &d);
@@ -384,9 +403,10 @@ static int deadline_cmd(int argc, char **argv) {
     return 0;
   }
   const char *state = st_deadline_is_open(&d) ? "open" : st_deadline_has_elapsed(&d) ? "elapsed" : "not yet open";
-  printf("CurrentEpoch: %lld\nPeriodStart: %lld\nIndex: %llu\nOpen: %lld\nClose: %lld\nChallenge: %lld\nFaultCutoff: %lld\nState: %s\n",
-         (long long)d.current_epoch, (long long)d.period_start, (unsigned long long)d.index, (long long)d.open, (long long)d.close,
-         (long long)d.challenge, (long long)d.fault_cutoff, state);
+  printf(
+      "CurrentEpoch: %lld\nPeriodStart: %lld\nIndex: %llu\nOpen: %lld\nClose: %lld\nChallenge: %lld\nFaultCutoff: %lld\nState: %s\n",
+      (long long)d.current_epoch, (long long)d.period_start, (unsigned long long)d.index, (long long)d.open,
+      (long long)d.close, (long long)d.challenge, (long long)d.fault_cutoff, state);
   return 0;
 }
 

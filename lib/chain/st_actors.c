@@ -105,7 +105,8 @@ static st_code burn(st_vm *vm, uint64_t from, const mpz_t amount, st_err *err) {
   return mpz_sgn(amount) > 0 ? st_state_transfer(vm->state, from, ST_ID_BURNT, amount, err) : ST_OK;
 }
 
-static st_code randomness(st_vm *vm, bool beacon, int64_t dst, int64_t round, uint64_t miner, uint8_t out[32], st_err *err) {
+static st_code randomness(st_vm *vm, bool beacon, int64_t dst, int64_t round, uint64_t miner, uint8_t out[32],
+                          st_err *err) {
   st_buf e = ST_BUF_INIT;
   if (miner) st_rand_entropy_id(miner, &e);
   st_code code = vm->env->randomness(vm->env->ctx, beacon, dst, round, e.data, e.len, out, err);
@@ -155,8 +156,8 @@ static int64_t load_for_call(st_vm_call *c, miner_ctx *mc) {
 
 static int64_t require_caller(st_vm_call *c, const st_miner_state *m, bool worker_ok, const char *method) {
   if (c->from == m->owner || (worker_ok && c->from == m->worker)) return ST_EXIT_OK;
-  return st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: caller t0%llu is not the miner's %s", method, (unsigned long long)c->from,
-                     worker_ok ? "owner or worker" : "owner");
+  return st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: caller t0%llu is not the miner's %s", method,
+                     (unsigned long long)c->from, worker_ok ? "owner or worker" : "owner");
 }
 
 /* Stores the miner and its claim. */
@@ -178,10 +179,13 @@ static int64_t resolve_account(st_vm_call *c, const st_address *a, bool secp, co
   st_state_actor *x;
   char text[ST_ADDR_STR_MAX];
   st_address_text(a, text);
-  if (st_state_lookup(c->vm->state, a, &x, NULL)) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s %s has no actor", what, text);
-  if (x->kind != ST_ACTOR_ACCOUNT) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s %s is not an account", what, text);
+  if (st_state_lookup(c->vm->state, a, &x, NULL))
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s %s has no actor", what, text);
+  if (x->kind != ST_ACTOR_ACCOUNT)
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s %s is not an account", what, text);
   if (secp && st_address_protocol(&x->robust) != ST_ADDR_SECP256K1)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s %s must be a secp256k1 (t1) account: it signs blocks and election tickets", what, text);
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                       "%s %s must be a secp256k1 (t1) account: it signs blocks and election tickets", what, text);
   *id = x->id;
   return ST_EXIT_OK;
 }
@@ -206,9 +210,12 @@ int64_t st_power_create_miner(st_vm_call *c) {
   if (!code) code = st_cbor_finish(&rd.r);
   if (code) return st_vm_bad_params(c, &rd, "CreateMiner");
   const st_sector_info *info = st_sector_by_window_proof((int)proof);
-  if (!info) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "CreateMiner: WindowPoStProofType %lld is not a window PoSt proof (10..14)", (long long)proof);
+  if (!info)
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                       "CreateMiner: WindowPoStProofType %lld is not a window PoSt proof (10..14)", (long long)proof);
   if ((int64_t)info->size < vm->net->min_sector_size || (int64_t)info->size > vm->net->max_sector_size)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "CreateMiner: %s sectors are not allowed on this network (%lld..%lld bytes)", info->name,
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                       "CreateMiner: %s sectors are not allowed on this network (%lld..%lld bytes)", info->name,
                        (long long)vm->net->min_sector_size, (long long)vm->net->max_sector_size);
   uint64_t owner_id, worker_id;
   int64_t exit = resolve_account(c, &owner, false, "owner", &owner_id);
@@ -230,7 +237,8 @@ int64_t st_power_create_miner(st_vm_call *c) {
   if (mpz_sgn(c->msg->value) && st_state_transfer(vm->state, c->to, id, c->msg->value, &err))
     return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "CreateMiner: %s", err.msg);
   st_miner_state m;
-  if (st_miner_state_init(&m, (size_t)vm->net->deadlines, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
+  if (st_miner_state_init(&m, (size_t)vm->net->deadlines, &err))
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
   m.owner = owner_id;
   m.worker = worker_id;
   m.sector_size = info->size;
@@ -309,7 +317,8 @@ int64_t st_miner_withdraw_balance(st_vm_call *c) {
   if (!code) code = st_cbor_read_bigint(&rd.r, want);
   if (!code) code = st_cbor_finish(&rd.r);
   int64_t exit = code ? st_vm_bad_params(c, &rd, "WithdrawBalance") : ST_EXIT_OK;
-  if (!exit && mpz_sgn(want) < 0) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "WithdrawBalance: negative amount requested");
+  if (!exit && mpz_sgn(want) < 0)
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "WithdrawBalance: negative amount requested");
   miner_ctx mc = {0};
   if (!exit) exit = load_for_call(c, &mc);
   if (!exit) exit = require_caller(c, &mc.m, false, "WithdrawBalance");
@@ -317,7 +326,8 @@ int64_t st_miner_withdraw_balance(st_vm_call *c) {
   if (!exit) {
     available_balance(c, &mc.m, avail);
     if (mpz_cmp(want, avail) > 0) mpz_set(want, avail);
-    if (st_state_transfer(c->vm->state, c->to, mc.m.owner, want, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "WithdrawBalance: %s", err.msg);
+    if (st_state_transfer(c->vm->state, c->to, mc.m.owner, want, &err))
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "WithdrawBalance: %s", err.msg);
   }
   if (!exit) st_cbor_put_bigint(&c->ret, want);
   if (mc.loaded) st_miner_state_free(&mc.m);
@@ -331,12 +341,15 @@ int64_t st_miner_change_multiaddrs(st_vm_call *c) {
   uint64_t n = 0;
   st_code code = st_cbor_expect_array(&rd.r, 1, "ChangeMultiaddrsParams");
   if (!code) code = st_cbor_read_array(&rd.r, &n);
-  if (!code && n > ST_MINER_MAX_MULTIADDRS) code = st_err_set(&rd.err, ST_EINVAL, "%llu multiaddrs: at most %d", (unsigned long long)n, ST_MINER_MAX_MULTIADDRS);
+  if (!code && n > ST_MINER_MAX_MULTIADDRS)
+    code =
+        st_err_set(&rd.err, ST_EINVAL, "%llu multiaddrs: at most %d", (unsigned long long)n, ST_MINER_MAX_MULTIADDRS);
   const uint8_t *addrs[ST_MINER_MAX_MULTIADDRS];
   size_t lens[ST_MINER_MAX_MULTIADDRS];
   for (uint64_t i = 0; i < n && !code; i++) {
     code = st_cbor_read_bytes(&rd.r, &addrs[i], &lens[i]);
-    if (!code && (!lens[i] || lens[i] > 256)) code = st_err_set(&rd.err, ST_EINVAL, "multiaddr %llu is %zu bytes (1 to 256)", (unsigned long long)i, lens[i]);
+    if (!code && (!lens[i] || lens[i] > 256))
+      code = st_err_set(&rd.err, ST_EINVAL, "multiaddr %llu is %zu bytes (1 to 256)", (unsigned long long)i, lens[i]);
   }
   if (!code) code = st_cbor_finish(&rd.r);
   if (code) return st_vm_bad_params(c, &rd, "ChangeMultiaddrs");
@@ -364,7 +377,8 @@ int64_t st_miner_change_multiaddrs(st_vm_call *c) {
 static st_code cc_comm_d(uint64_t sector_size, uint8_t out[32], st_err *err) {
   unsigned level = 0;
   while ((32ull << level) < sector_size && level < 40) level++;
-  if ((32ull << level) != sector_size) return st_err_set(err, ST_EINVAL, "sector size %llu is not a power of two", (unsigned long long)sector_size);
+  if ((32ull << level) != sector_size)
+    return st_err_set(err, ST_EINVAL, "sector size %llu is not a power of two", (unsigned long long)sector_size);
   memcpy(out, st_zero_comm(level), 32);
   return ST_OK;
 }
@@ -386,10 +400,12 @@ int64_t st_miner_precommit_sector(st_vm_call *c) {
   if (!code) code = st_cbor_read_cid(&rd.r, &sealed);
   if (!code) code = st_cbor_read_int(&rd.r, &rand_epoch);
   if (!code) code = st_cbor_read_array(&rd.r, &ndeals);
-  if (!code && ndeals > 256) code = st_err_set(&rd.err, ST_EINVAL, "%llu DealIDs: at most 256", (unsigned long long)ndeals);
+  if (!code && ndeals > 256)
+    code = st_err_set(&rd.err, ST_EINVAL, "%llu DealIDs: at most 256", (unsigned long long)ndeals);
   for (uint64_t i = 0; i < ndeals && !code; i++) {
     code = st_cbor_read_uint(&rd.r, &tmp);
-    if (!code && st_bitfield_has(&deals, tmp)) code = st_err_set(&rd.err, ST_EINVAL, "DealIDs lists deal %llu twice", (unsigned long long)tmp);
+    if (!code && st_bitfield_has(&deals, tmp))
+      code = st_err_set(&rd.err, ST_EINVAL, "DealIDs lists deal %llu twice", (unsigned long long)tmp);
     if (!code) code = st_bitfield_set(&deals, tmp, &rd.err);
   }
   if (!code) code = st_cbor_read_int(&rd.r, &expiration);
@@ -414,33 +430,43 @@ int64_t st_miner_precommit_sector(st_vm_call *c) {
   mpz_init(avail);
   exit = require_caller(c, m, true, "PreCommitSector");
   if (!exit && (!info || info->size != m->sector_size))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: seal proof %lld does not seal this miner's %llu-byte sectors", (long long)seal_proof,
-                       (unsigned long long)m->sector_size);
-  if (!exit && number > INT64_MAX) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: sector number %llu is too large", (unsigned long long)number);
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                       "PreCommitSector: seal proof %lld does not seal this miner's %llu-byte sectors",
+                       (long long)seal_proof, (unsigned long long)m->sector_size);
+  if (!exit && number > INT64_MAX)
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: sector number %llu is too large",
+                       (unsigned long long)number);
   if (!exit && st_bitfield_has(&m->allocated, number))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: sector number %llu is already allocated", (unsigned long long)number);
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: sector number %llu is already allocated",
+                       (unsigned long long)number);
   if (!exit) {
     memcpy(comm_r, sealed.digest, 32);
     st_cid_of_commitment(comm_r, true, &check);
     if (sealed.digest_len != 32 || !st_cid_equal(&check, &sealed))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: SealedCID is not a sealed-sector commitment (fil-commitment-sealed)");
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                         "PreCommitSector: SealedCID is not a sealed-sector commitment (fil-commitment-sealed)");
   }
   if (!exit && (rand_epoch >= vm->epoch || rand_epoch < vm->epoch - vm->net->max_prove_commit_duration))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: SealRandEpoch %lld must be in [%lld, %lld)", (long long)rand_epoch,
-                       (long long)(vm->epoch - vm->net->max_prove_commit_duration), (long long)vm->epoch);
-  if (!exit && replace) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: ReplaceCapacity is not supported");
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: SealRandEpoch %lld must be in [%lld, %lld)",
+                       (long long)rand_epoch, (long long)(vm->epoch - vm->net->max_prove_commit_duration),
+                       (long long)vm->epoch);
+  if (!exit && replace)
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: ReplaceCapacity is not supported");
   int64_t min_exp = vm->epoch + vm->net->max_prove_commit_duration + vm->net->proving_period;
   int64_t max_exp = vm->epoch + 5 * 365 * epochs_per_day(vm->net);
   if (!exit && (expiration <= min_exp || expiration > max_exp))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: Expiration %lld must be in (%lld, %lld]", (long long)expiration, (long long)min_exp,
-                       (long long)max_exp);
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: Expiration %lld must be in (%lld, %lld]",
+                       (long long)expiration, (long long)min_exp, (long long)max_exp);
   uint8_t comm_d[32];
-  if (!exit && ndeals) exit = st_market_verify_deals(c, "PreCommitSector", c->to, &deals, m->sector_size, expiration, comm_d);
+  if (!exit && ndeals)
+    exit = st_market_verify_deals(c, "PreCommitSector", c->to, &deals, m->sector_size, expiration, comm_d);
   if (!exit) {
     available_balance(c, m, avail);
     if (mpz_cmp_si(avail, vm->net->sector_pledge) < 0) {
       char *have = mpz_get_str(NULL, 10, avail);
-      exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS, "PreCommitSector: the deposit is %lld attoFIL, the miner has %s available", (long long)vm->net->sector_pledge, have);
+      exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS,
+                         "PreCommitSector: the deposit is %lld attoFIL, the miner has %s available",
+                         (long long)vm->net->sector_pledge, have);
       free(have);
     }
   }
@@ -503,8 +529,8 @@ static uint64_t pick_deadline(const st_miner_state *m, const st_network *net, in
   return best == UINT64_MAX ? 0 : best;
 }
 
-static st_code assign_sector(st_miner_state *m, const st_network *net, int64_t epoch, uint64_t number, uint64_t *dl_out, uint64_t *part_out,
-                             st_err *err) {
+static st_code assign_sector(st_miner_state *m, const st_network *net, int64_t epoch, uint64_t number, uint64_t *dl_out,
+                             uint64_t *part_out, st_err *err) {
   const st_sector_info *info = st_sector_by_size(m->sector_size);
   uint64_t psize = info ? info->window_partition : 2;
   uint64_t d = pick_deadline(m, net, epoch);
@@ -540,18 +566,22 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
   st_precommit *p = NULL;
   exit = require_caller(c, m, true, "ProveCommitSector");
   if (!exit && !(p = st_miner_precommit(m, number)))
-    exit = st_vm_abort(c, ST_EXIT_NOT_FOUND, "ProveCommitSector: sector %llu has no pre-commit", (unsigned long long)number);
+    exit = st_vm_abort(c, ST_EXIT_NOT_FOUND, "ProveCommitSector: sector %llu has no pre-commit",
+                       (unsigned long long)number);
   int64_t seed_epoch = p ? p->precommit_epoch + vm->net->precommit_challenge_delay : 0;
   if (!exit && vm->epoch <= seed_epoch)
-    exit = st_vm_abort(c, ST_EXIT_FORBIDDEN, "ProveCommitSector: sector %llu is proven too early: its seed is drawn at epoch %lld", (unsigned long long)number,
-                       (long long)seed_epoch);
+    exit = st_vm_abort(c, ST_EXIT_FORBIDDEN,
+                       "ProveCommitSector: sector %llu is proven too early: its seed is drawn at epoch %lld",
+                       (unsigned long long)number, (long long)seed_epoch);
   if (!exit && vm->epoch > p->precommit_epoch + vm->net->max_prove_commit_duration)
-    exit = st_vm_abort(c, ST_EXIT_FORBIDDEN, "ProveCommitSector: the pre-commit of sector %llu expired at epoch %lld", (unsigned long long)number,
-                       (long long)(p->precommit_epoch + vm->net->max_prove_commit_duration));
+    exit =
+        st_vm_abort(c, ST_EXIT_FORBIDDEN, "ProveCommitSector: the pre-commit of sector %llu expired at epoch %lld",
+                    (unsigned long long)number, (long long)(p->precommit_epoch + vm->net->max_prove_commit_duration));
   st_porep_public pub = {.info = st_sector_by_size(m->sector_size), .miner = c->to, .sector = number};
   st_err err;
   if (!exit && (randomness(vm, false, ST_DST_SEAL, p->seal_rand_epoch, c->to, pub.ticket, &err) ||
-                randomness(vm, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, c->to, pub.seed, &err) || cc_comm_d(m->sector_size, pub.comm_d, &err)))
+                randomness(vm, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, c->to, pub.seed, &err) ||
+                cc_comm_d(m->sector_size, pub.comm_d, &err)))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "ProveCommitSector: %s", err.msg);
   /* a sector with deals holds their pieces: its comm_d is theirs (ComputeDataCommitment) */
   if (!exit && st_bitfield_count(&p->deals))
@@ -562,7 +592,8 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
     memcpy(pub.comm_r, p->sealed_cid.digest, 32);
     c->gas += ST_GAS_VERIFY_SEAL;
     if (st_porep_verify(&pub, proof, nproof, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "ProveCommitSector: invalid proof for sector %llu: %s", (unsigned long long)number, err.msg);
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "ProveCommitSector: invalid proof for sector %llu: %s",
+                         (unsigned long long)number, err.msg);
   }
   st_sector_onchain *s = NULL;
   uint64_t dl, part;
@@ -580,7 +611,8 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
     mpz_sub(m->precommit_deposits, m->precommit_deposits, p->deposit);
     mpz_add(m->locked_funds, m->locked_funds, p->deposit);
     st_miner_remove_precommit(m, number);
-    if (!exit && assign_sector(m, vm->net, vm->epoch, number, &dl, &part, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
+    if (!exit && assign_sector(m, vm->net, vm->epoch, number, &dl, &part, &err))
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
   }
   if (!exit) exit = commit_miner(c, m, true);
   st_miner_state_free(m);
@@ -608,7 +640,9 @@ static int64_t read_decls(st_vm_call *c, const char *method, decl **out, size_t 
   *n = 0;
   st_code code = st_cbor_expect_array(&rd.r, 1, method);
   if (!code) code = st_cbor_read_array(&rd.r, &k);
-  if (!code && k > 3000) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu declarations, more than 3000", method, (unsigned long long)k);
+  if (!code && k > 3000)
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu declarations, more than 3000", method,
+                       (unsigned long long)k);
   if (!code && k && !(*out = calloc(k, sizeof **out))) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
   for (uint64_t i = 0; i < k && !code; i++) {
     decl *d = &(*out)[i];
@@ -623,29 +657,32 @@ static int64_t read_decls(st_vm_call *c, const char *method, decl **out, size_t 
 }
 
 /* validateFRDeclarationDeadline: the target is the next instance of the deadline, before its cutoff. */
-static int64_t check_decl(st_vm_call *c, const st_miner_state *m, const decl *d, const char *method, st_partition **pt) {
+static int64_t check_decl(st_vm_call *c, const st_miner_state *m, const decl *d, const char *method,
+                          st_partition **pt) {
   st_deadline_policy p;
   policy_of(c->vm, &p);
   if (d->deadline >= m->ndeadlines)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu does not exist (%zu deadlines)", method, (unsigned long long)d->deadline, m->ndeadlines);
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu does not exist (%zu deadlines)", method,
+                       (unsigned long long)d->deadline, m->ndeadlines);
   st_deadline_info now, target;
   st_deadline_new(&p, m->proving_period_start, d->deadline, c->vm->epoch, &now);
   st_deadline_next_not_elapsed(&now, &target);
   if (st_deadline_fault_cutoff_passed(&target))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu's fault cutoff (epoch %lld) has passed at epoch %lld", method,
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                       "%s: deadline %llu's fault cutoff (epoch %lld) has passed at epoch %lld", method,
                        (unsigned long long)d->deadline, (long long)target.fault_cutoff, (long long)c->vm->epoch);
   const st_deadline_state *dl = &m->deadlines[d->deadline];
   if (d->partition >= dl->npartitions)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu has no partition %llu", method, (unsigned long long)d->deadline,
-                       (unsigned long long)d->partition);
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu has no partition %llu", method,
+                       (unsigned long long)d->deadline, (unsigned long long)d->partition);
   *pt = &m->deadlines[d->deadline].partitions[d->partition];
   st_bitfield outside = ST_BITFIELD_INIT;
   st_bitfield_subtract(&d->sectors, &(*pt)->sectors, &outside, NULL);
   bool bad = st_bitfield_count(&outside) > 0;
   st_bitfield_free(&outside);
   if (bad)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: some sectors are not in deadline %llu partition %llu", method, (unsigned long long)d->deadline,
-                       (unsigned long long)d->partition);
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: some sectors are not in deadline %llu partition %llu", method,
+                       (unsigned long long)d->deadline, (unsigned long long)d->partition);
   return ST_EXIT_OK;
 }
 
@@ -674,7 +711,8 @@ static int64_t declare(st_vm_call *c, bool recover, const char *method) {
     if (recover) {
       st_bitfield_subtract(&x, &pt->faults, &x, NULL);
       if (st_bitfield_count(&x)) {
-        exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu of the sectors are not faulty", method, (unsigned long long)st_bitfield_count(&x));
+        exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu of the sectors are not faulty", method,
+                           (unsigned long long)st_bitfield_count(&x));
         break;
       }
       st_bitfield_union(&pt->recoveries, &d[i].sectors, &pt->recoveries, NULL);
@@ -694,7 +732,8 @@ static int64_t declare(st_vm_call *c, bool recover, const char *method) {
     mpz_sub(avail, a->balance, mc.m.precommit_deposits);
     mpz_sub(avail, avail, mc.m.locked_funds);
     st_err err;
-    if (mpz_cmp(avail, mc.m.fee_debt) < 0) exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS, "%s: the miner's fee debt must be paid first", method);
+    if (mpz_cmp(avail, mc.m.fee_debt) < 0)
+      exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS, "%s: the miner's fee debt must be paid first", method);
     else if (burn(c->vm, c->to, mc.m.fee_debt, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
     else mpz_set_ui(mc.m.fee_debt, 0);
     mpz_clear(avail);
@@ -731,7 +770,8 @@ int64_t st_miner_submit_windowed_post(st_vm_call *c) {
   if (!code) code = st_cbor_read_array(&rd.r, &nparts);
   int64_t exit = ST_EXIT_OK;
   if (!code && nparts > ST_POSTED_PARTITIONS_MAX)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu partitions, more than %d per message", M, (unsigned long long)nparts, ST_POSTED_PARTITIONS_MAX);
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu partitions, more than %d per message", M,
+                       (unsigned long long)nparts, ST_POSTED_PARTITIONS_MAX);
   for (uint64_t i = 0; i < nparts && !code && !exit; i++) {
     post_part *pp = &parts[np++];
     st_bitfield_init(&pp->skipped);
@@ -740,7 +780,9 @@ int64_t st_miner_submit_windowed_post(st_vm_call *c) {
     if (!code) code = read_bitfield(&rd.r, &pp->skipped);
   }
   if (!code && !exit) code = st_cbor_read_array(&rd.r, &nproofs);
-  if (!code && !exit && nproofs != 1) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: expected exactly one proof, got %llu", M, (unsigned long long)nproofs);
+  if (!code && !exit && nproofs != 1)
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: expected exactly one proof, got %llu", M,
+                       (unsigned long long)nproofs);
   if (!code && !exit) code = st_cbor_expect_array(&rd.r, 2, "PoStProof");
   if (!code && !exit) code = st_cbor_read_int(&rd.r, &proof_type);
   if (!code && !exit) code = st_cbor_read_bytes(&rd.r, &proof, &nproof);
@@ -753,24 +795,28 @@ int64_t st_miner_submit_windowed_post(st_vm_call *c) {
   st_miner_state *m = &mc.m;
   if (!exit) exit = require_caller(c, m, true, M);
   if (!exit && proof_type != m->window_post_proof)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: proof type %lld is not the miner's %lld", M, (long long)proof_type, (long long)m->window_post_proof);
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: proof type %lld is not the miner's %lld", M,
+                       (long long)proof_type, (long long)m->window_post_proof);
   st_deadline_info di;
   current_deadline(vm, m, vm->epoch, &di);
   if (!exit && deadline >= m->ndeadlines)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu does not exist (%zu deadlines)", M, (unsigned long long)deadline, m->ndeadlines);
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu does not exist (%zu deadlines)", M,
+                       (unsigned long long)deadline, m->ndeadlines);
   if (!exit && (deadline != di.index || !st_deadline_is_open(&di)))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: invalid deadline %llu at epoch %lld, expected %llu", M, (unsigned long long)deadline,
-                       (long long)vm->epoch, (unsigned long long)di.index);
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: invalid deadline %llu at epoch %lld, expected %llu", M,
+                       (unsigned long long)deadline, (long long)vm->epoch, (unsigned long long)di.index);
   if (!exit && (cc_epoch < di.challenge || cc_epoch >= vm->epoch))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitEpoch %lld must be in [%lld, %lld)", M, (long long)cc_epoch, (long long)di.challenge,
-                       (long long)vm->epoch);
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitEpoch %lld must be in [%lld, %lld)", M,
+                       (long long)cc_epoch, (long long)di.challenge, (long long)vm->epoch);
   uint8_t want[32];
   st_err err;
-  if (!exit && ncc > 32) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitRand is %zu bytes, more than 32", M, ncc);
+  if (!exit && ncc > 32)
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitRand is %zu bytes, more than 32", M, ncc);
   if (!exit && vm->env->randomness(vm->env->ctx, false, ST_DST_POST_CHAIN_COMMIT, cc_epoch, NULL, 0, want, &err))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", M, err.msg);
   if (!exit && (ncc != 32 || memcmp(want, cc_rand, 32)))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitRand is not the chain's randomness at epoch %lld", M, (long long)cc_epoch);
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitRand is not the chain's randomness at epoch %lld",
+                       M, (long long)cc_epoch);
   st_deadline_state *dl = exit ? NULL : &m->deadlines[deadline];
   /* the sectors the proof covers, in partition order, and the faults the skipped ones make */
   st_post_public_sector *pub = NULL;
@@ -779,26 +825,31 @@ int64_t st_miner_submit_windowed_post(st_vm_call *c) {
   for (size_t i = 0; i < np && !exit; i++) {
     for (size_t j = 0; j < i && !exit; j++)
       if (parts[j].index == parts[i].index)
-        exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu is listed twice", M, (unsigned long long)parts[i].index);
+        exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu is listed twice", M,
+                           (unsigned long long)parts[i].index);
     if (exit) break;
     if (parts[i].index >= dl->npartitions) {
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu has no partition %llu", M, (unsigned long long)deadline, (unsigned long long)parts[i].index);
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu has no partition %llu", M,
+                         (unsigned long long)deadline, (unsigned long long)parts[i].index);
       break;
     }
     if (st_bitfield_has(&dl->post_submissions, parts[i].index)) {
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu of deadline %llu is already proven this period", M,
-                         (unsigned long long)parts[i].index, (unsigned long long)deadline);
+      exit =
+          st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu of deadline %llu is already proven this period",
+                      M, (unsigned long long)parts[i].index, (unsigned long long)deadline);
       break;
     }
     st_partition *pt = &dl->partitions[parts[i].index];
     st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, NULL);
     if (!st_bitfield_count(&live)) {
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu has no live sectors", M, (unsigned long long)parts[i].index);
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu has no live sectors", M,
+                         (unsigned long long)parts[i].index);
       break;
     }
     st_bitfield_subtract(&parts[i].skipped, &live, &x, NULL);
     if (st_bitfield_count(&x)) {
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: skipped sectors are not live in partition %llu", M, (unsigned long long)parts[i].index);
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: skipped sectors are not live in partition %llu", M,
+                         (unsigned long long)parts[i].index);
       break;
     }
     /* proven = live - (faults not recovering) - skipped */
@@ -830,11 +881,13 @@ int64_t st_miner_submit_windowed_post(st_vm_call *c) {
   }
   uint8_t rand[32];
   if (!exit && npub) {
-    if (randomness(vm, true, ST_DST_WINDOW_POST, di.challenge, c->to, rand, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", M, err.msg);
+    if (randomness(vm, true, ST_DST_WINDOW_POST, di.challenge, c->to, rand, &err))
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", M, err.msg);
     st_rand_to_fr(rand);
     c->gas += ST_GAS_VERIFY_POST_PER_SECTOR * (int64_t)npub;
     if (!exit && st_window_post_verify(st_sector_by_size(m->sector_size), rand, pub, npub, proof, nproof, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: invalid PoSt for deadline %llu: %s", M, (unsigned long long)deadline, err.msg);
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: invalid PoSt for deadline %llu: %s", M,
+                         (unsigned long long)deadline, err.msg);
   }
   /* apply: skipped sectors become faults; proven recoveries stop being faults */
   bool power_changed = false;
@@ -905,7 +958,8 @@ static st_code penalize(st_vm *vm, uint64_t id, st_miner_state *m, const mpz_t f
 }
 
 /* Removes sectors from their partition as terminated; pledge is released (expired) or burnt. */
-static st_code terminate(st_vm *vm, uint64_t id, st_miner_state *m, st_partition *pt, const st_bitfield *sectors, bool burn_pledge, st_err *err) {
+static st_code terminate(st_vm *vm, uint64_t id, st_miner_state *m, st_partition *pt, const st_bitfield *sectors,
+                         bool burn_pledge, st_err *err) {
   st_code code = ST_OK;
   st_bitfield_iter it;
   uint64_t n;
@@ -1032,7 +1086,8 @@ st_code st_actors_cron(st_vm *vm, int64_t epoch, st_err *err) {
       }
       if (ends) code = end_deadline(vm, ids[i], &m, di.index, epoch, err);
       if (!code && ends) code = expire_precommits(vm, ids[i], &m, epoch, err);
-      if (!code && ends && di.index == (uint64_t)vm->net->deadlines - 1) m.proving_period_start += vm->net->proving_period;
+      if (!code && ends && di.index == (uint64_t)vm->net->deadlines - 1)
+        m.proving_period_start += vm->net->proving_period;
       if (!code) code = save_miner(vm, ids[i], &m, NULL, err);
       if (!code && ends) code = update_claim(vm, ids[i], &m, NULL, err);
     }

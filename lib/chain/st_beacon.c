@@ -19,9 +19,11 @@ st_code st_beacon_make(const uint8_t sk[32], uint64_t round, uint8_t out[ST_BEAC
   return st_vrf_prove(sk, alpha, n, out, beta, err);
 }
 
-st_code st_beacon_verify(const uint8_t *pub, size_t publen, uint64_t round, const uint8_t *data, size_t len, st_err *err) {
+st_code st_beacon_verify(const uint8_t *pub, size_t publen, uint64_t round, const uint8_t *data, size_t len,
+                         st_err *err) {
   if (len != ST_BEACON_ENTRY_LEN)
-    return st_err_set(err, ST_EINVAL, "beacon entry for round %llu is %zu bytes, not %d", (unsigned long long)round, len, ST_BEACON_ENTRY_LEN);
+    return st_err_set(err, ST_EINVAL, "beacon entry for round %llu is %zu bytes, not %d", (unsigned long long)round,
+                      len, ST_BEACON_ENTRY_LEN);
   uint8_t alpha[sizeof PREFIX - 1 + 8];
   size_t n = alpha_of(round, alpha);
   if (st_vrf_verify(pub, publen, alpha, n, data, NULL, NULL))

@@ -19,9 +19,9 @@
 #include "chain/st_consensus.h"
 #include "chain/st_rand.h"
 #include "chain/st_vm.h"
-#include "core/st_log.h"
 #include "codec/st_cbor.h"
 #include "codec/st_token.h"
+#include "core/st_log.h"
 #include "crypto/st_secp.h"
 
 struct st_chain {
@@ -120,10 +120,12 @@ static st_code read_cid_list(const uint8_t *p, size_t len, st_cid **out, size_t 
   st_cbor_reader_init(&r, p, len, err);
   uint64_t count = 0;
   st_code code = st_cbor_read_array(&r, &count);
-  if (!code && count > ST_CHAIN_MAX_ARRAY) code = st_err_set(err, ST_EINVAL, "a CID list of %llu items", (unsigned long long)count);
+  if (!code && count > ST_CHAIN_MAX_ARRAY)
+    code = st_err_set(err, ST_EINVAL, "a CID list of %llu items", (unsigned long long)count);
   *out = NULL;
   *n = 0;
-  if (!code && count && !(*out = calloc((size_t)count, sizeof **out))) code = st_err_set(err, ST_ENOMEM, "out of memory reading a CID list");
+  if (!code && count && !(*out = calloc((size_t)count, sizeof **out)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory reading a CID list");
   for (uint64_t i = 0; i < count && !code; i++) code = st_cbor_read_cid(&r, &(*out)[i]);
   if (!code) code = st_cbor_finish(&r);
   if (code) {
@@ -363,7 +365,9 @@ static st_code env_put(void *ctx, const st_cid *cid, const uint8_t *data, size_t
 /* Walks back from the top to the tipset at round (or the last before it when round was null),
  * or, for a beacon entry, to the first tipset at or above round (the one carrying its entry). */
 static st_code env_find(chain_env *e, int64_t round, bool first_above, st_tipset_key *out, st_err *err) {
-  if (round > e->top_height) return st_err_set(err, ST_EINVAL, "randomness for round %lld: the chain is at %lld", (long long)round, (long long)e->top_height);
+  if (round > e->top_height)
+    return st_err_set(err, ST_EINVAL, "randomness for round %lld: the chain is at %lld", (long long)round,
+                      (long long)e->top_height);
   st_tipset_key cur, parent;
   st_tipset_key_init(&cur);
   st_tipset_key_init(&parent);
@@ -399,7 +403,8 @@ static st_code env_find(chain_env *e, int64_t round, bool first_above, st_tipset
   return code;
 }
 
-static st_code env_randomness(void *ctx, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen, uint8_t out[32], st_err *err) {
+static st_code env_randomness(void *ctx, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen,
+                              uint8_t out[32], st_err *err) {
   chain_env *e = ctx;
   if (beacon && round < 1) { /* before the first beacon entry: the beacon's key */
     st_draw_randomness(e->c->beacon_pub, sizeof e->c->beacon_pub, dst, round, entropy, elen, out);
@@ -415,7 +420,8 @@ static st_code env_randomness(void *ctx, bool beacon, int64_t dst, int64_t round
   if (!code && !beacon) base = &b.ticket_vrf_proof;
   for (size_t i = 0; !code && beacon && i < b.n_beacon_entries; i++)
     if ((int64_t)b.beacon_entries[i].round == round) base = &b.beacon_entries[i].data;
-  if (!code && !base) code = st_err_set(err, ST_ENOENT, "no beacon entry for round %lld on this chain", (long long)round);
+  if (!code && !base)
+    code = st_err_set(err, ST_ENOENT, "no beacon entry for round %lld on this chain", (long long)round);
   if (!code) st_draw_randomness(base->data, base->len, dst, round, entropy, elen, out);
   st_block_header_free(&b);
   st_tipset_key_free(&key);
@@ -513,8 +519,8 @@ static st_code run_cron(st_chain *c, chain_env *env, st_state *state, int64_t ep
   return code;
 }
 
-static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const st_tipset_exec *parent, int64_t parent_height, bool strict,
-                           st_tipset_exec *out, st_err *err) {
+static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const st_tipset_exec *parent,
+                           int64_t parent_height, bool strict, st_tipset_exec *out, st_err *err) {
   st_state state;
   st_state_init(&state);
   chain_env env;
@@ -531,7 +537,8 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
   st_cid *order = NULL, *applied = NULL;
   size_t *block_of = NULL, n = 0, napplied = 0;
   if (!code) code = apply_order(t, ts, &order, &block_of, &n, err);
-  if (!code && n && !(applied = calloc(n, sizeof *applied))) code = st_err_set(err, ST_ENOMEM, "out of memory applying a tipset");
+  if (!code && n && !(applied = calloc(n, sizeof *applied)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory applying a tipset");
   st_buf items = ST_BUF_INIT;
   int64_t gas_sum = 0;
   for (size_t i = 0; i < n && !code; i++) {
@@ -562,8 +569,8 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
       if (rc.exit_code && strict) {
         char s[ST_CID_STR_MAX];
         st_cid_to_string(&order[i], s);
-        st_logf("vm", ST_LOG_INFO, "message %s at height %lld exited %lld (%s): %s", s, (long long)ts->height, (long long)rc.exit_code,
-                st_exit_code_name(rc.exit_code), vm.why);
+        st_logf("vm", ST_LOG_INFO, "message %s at height %lld exited %lld (%s): %s", s, (long long)ts->height,
+                (long long)rc.exit_code, st_exit_code_name(rc.exit_code), vm.why);
       }
     }
     if (code) {
@@ -579,7 +586,9 @@ static st_code exec_tipset(st_chain *c, st_cs_txn *t, const st_tipset *ts, const
   /* block rewards, then cron for the tipset's own epoch */
   for (size_t i = 0; i < ts->n && !code; i++) {
     st_state_actor *miner;
-    if (st_state_lookup(&state, &ts->blocks[i].miner, &miner, NULL) || miner->kind != ST_ACTOR_MINER || !ts->blocks[i].has_election_proof) continue;
+    if (st_state_lookup(&state, &ts->blocks[i].miner, &miner, NULL) || miner->kind != ST_ACTOR_MINER ||
+        !ts->blocks[i].has_election_proof)
+      continue;
     mpz_t zero;
     mpz_init(zero);
     st_vm vm;
@@ -659,7 +668,8 @@ static st_code collect_applied(st_cs_txn *t, const st_tipset *ts, st_signed_mess
   return code;
 }
 
-static st_code set_head(st_cs_txn *t, const st_tipset_key *key, st_signed_message **reverted, size_t *nreverted, st_err *err) {
+static st_code set_head(st_cs_txn *t, const st_tipset_key *key, st_signed_message **reverted, size_t *nreverted,
+                        st_err *err) {
   st_tipset_key old;
   st_tipset_key_init(&old);
   st_code code = get_key_meta(t, "head", &old, err);
@@ -681,7 +691,8 @@ static st_code set_head(st_cs_txn *t, const st_tipset_key *key, st_signed_messag
     st_buf at = ST_BUF_INIT, kb = ST_BUF_INIT;
     if ((code = load_tipset(t, &cur, &ts, err))) break;
     st_tipset_key_bytes(&cur, &kb);
-    bool canonical = !st_cs_get_height(t, (uint64_t)ts.height, &at, NULL) && at.len == kb.len && !memcmp(at.data, kb.data, kb.len);
+    bool canonical =
+        !st_cs_get_height(t, (uint64_t)ts.height, &at, NULL) && at.len == kb.len && !memcmp(at.data, kb.data, kb.len);
     st_buf_free(&at);
     st_buf_free(&kb);
     if (canonical) {
@@ -746,7 +757,8 @@ typedef struct genesis_ctx {
   st_tipset_key key;
 } genesis_ctx;
 
-static st_code build_genesis(st_cs_txn *t, const st_genesis *g, const st_network *net, st_tipset_key *key, bool write, st_err *err) {
+static st_code build_genesis(st_cs_txn *t, const st_genesis *g, const st_network *net, st_tipset_key *key, bool write,
+                             st_err *err) {
   st_state st;
   st_state_init(&st);
   st_block_header h;
@@ -824,10 +836,15 @@ static st_code open_tx(st_cs_txn *t, void *vctx, st_err *err) {
   } else {
     if (!code) code = build_genesis(t, gc->g, &gc->g->network, &gc->key, false, err);
     if (!code && !st_tipset_key_equal(&stored, &gc->key))
-      code = st_err_set(err, ST_ECONFLICT, "this repo holds a chain from another genesis: use the genesis file it was made with, or a new --repo");
+      code = st_err_set(
+          err, ST_ECONFLICT,
+          "this repo holds a chain from another genesis: use the genesis file it was made with, or a new --repo");
     st_buf have = ST_BUF_INIT;
-    if (!code && (st_cs_get_meta(t, "network", &have, NULL) || have.len != strlen(net) || memcmp(have.data, net, have.len)))
-      code = st_err_set(err, ST_ECONFLICT, "this repo's chain was made with other network parameters than this genesis file's: use the file it was made with, or a new --repo");
+    if (!code &&
+        (st_cs_get_meta(t, "network", &have, NULL) || have.len != strlen(net) || memcmp(have.data, net, have.len)))
+      code = st_err_set(
+          err, ST_ECONFLICT,
+          "this repo's chain was made with other network parameters than this genesis file's: use the file it was made with, or a new --repo");
     st_buf_free(&have);
   }
   free(net);
@@ -942,7 +959,8 @@ static st_code rd_tipset_at(st_cs_txn *t, void *v, st_err *err) {
   st_code code = get_key_meta(t, "head", &k, err);
   if (!code) code = load_tipset(t, &k, &head, err);
   if (!code && r->height > head.height)
-    code = st_err_set(err, ST_EINVAL, "height %lld is above the head (%lld)", (long long)r->height, (long long)head.height);
+    code = st_err_set(err, ST_EINVAL, "height %lld is above the head (%lld)", (long long)r->height,
+                      (long long)head.height);
   for (int64_t h = r->height; !code; h--) {
     st_buf at = ST_BUF_INIT;
     st_code found = st_cs_get_height(t, (uint64_t)h, &at, NULL);
@@ -1024,7 +1042,8 @@ typedef struct msgs_ctx {
 static st_code rd_block_messages(st_cs_txn *t, void *v, st_err *err) {
   msgs_ctx *m = v;
   st_code code = meta_messages(t, &m->b->messages, &m->cids, &m->n, err);
-  if (!code && m->n && !(m->msgs = calloc(m->n, sizeof *m->msgs))) code = st_err_set(err, ST_ENOMEM, "out of memory loading messages");
+  if (!code && m->n && !(m->msgs = calloc(m->n, sizeof *m->msgs)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory loading messages");
   for (size_t i = 0; i < m->n && !code; i++) {
     st_signed_message_init(&m->msgs[i]);
     code = load_signed(t, &m->cids[i], &m->msgs[i], err);
@@ -1032,7 +1051,8 @@ static st_code rd_block_messages(st_cs_txn *t, void *v, st_err *err) {
   return code;
 }
 
-st_code st_chain_block_messages(st_chain *c, const st_block_header *b, st_signed_message **msgs, st_cid **cids, size_t *n, st_err *err) {
+st_code st_chain_block_messages(st_chain *c, const st_block_header *b, st_signed_message **msgs, st_cid **cids,
+                                size_t *n, st_err *err) {
   msgs_ctx m = {b, NULL, NULL, 0};
   pthread_mutex_lock(&c->mu);
   st_code code = st_cs_read(c->cs, rd_block_messages, &m, err);
@@ -1086,8 +1106,10 @@ static st_code rd_receipts(st_cs_txn *t, void *v, st_err *err) {
     st_cbor_reader_init(&r, b.data, b.len, err);
     code = st_cbor_read_array(&r, &n);
   }
-  if (!code && n > ST_CHAIN_MAX_ARRAY * 16) code = st_err_set(err, ST_EINVAL, "receipt list of %llu items", (unsigned long long)n);
-  if (!code && n && !(rc->out = calloc((size_t)n, sizeof *rc->out))) code = st_err_set(err, ST_ENOMEM, "out of memory reading receipts");
+  if (!code && n > ST_CHAIN_MAX_ARRAY * 16)
+    code = st_err_set(err, ST_EINVAL, "receipt list of %llu items", (unsigned long long)n);
+  if (!code && n && !(rc->out = calloc((size_t)n, sizeof *rc->out)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory reading receipts");
   for (uint64_t i = 0; i < n && !code; i++) {
     st_receipt_init(&rc->out[i]);
     rc->n++;
@@ -1184,26 +1206,32 @@ typedef struct submit_ctx {
   size_t nmsgs;
   uint64_t now;
   bool new_head;
-  st_tipset head; /* the new head, for the callback */
+  st_tipset head;              /* the new head, for the callback */
   st_signed_message *reverted; /* messages of the tipsets the new head reverted */
   size_t nreverted;
 } submit_ctx;
 
-static st_code check_block(st_chain *c, st_cs_txn *t, const st_block_header *b, const record *parent, uint64_t now, st_err *err) {
+static st_code check_block(st_chain *c, st_cs_txn *t, const st_block_header *b, const record *parent, uint64_t now,
+                           st_err *err) {
   if (b->height <= parent->height)
-    return st_err_set(err, ST_EINVAL, "height %lld is not above its parent's %lld", (long long)b->height, (long long)parent->height);
+    return st_err_set(err, ST_EINVAL, "height %lld is not above its parent's %lld", (long long)b->height,
+                      (long long)parent->height);
   int64_t epoch = st_chain_epoch_at(c, now);
   if (b->height > epoch + 1) /* also keeps the timestamp arithmetic below from overflowing */
-    return st_err_set(err, ST_EINVAL, "height %lld is beyond the current epoch %lld", (long long)b->height, (long long)epoch);
+    return st_err_set(err, ST_EINVAL, "height %lld is beyond the current epoch %lld", (long long)b->height,
+                      (long long)epoch);
   uint64_t want = c->genesis_time + (uint64_t)b->height * (uint64_t)c->net.block_delay;
   if (b->timestamp != want)
-    return st_err_set(err, ST_EINVAL, "timestamp %llu is not genesis + height x block delay = %llu", (unsigned long long)b->timestamp,
-                      (unsigned long long)want);
-  if (b->timestamp > now + 1) return st_err_set(err, ST_EINVAL, "block is from the future (epoch %lld has not started)", (long long)b->height);
-  if (!st_cid_equal(&b->parent_state_root, &parent->exec.state_root)) return st_err_set(err, ST_EINVAL, "ParentStateRoot does not match the parent's state");
+    return st_err_set(err, ST_EINVAL, "timestamp %llu is not genesis + height x block delay = %llu",
+                      (unsigned long long)b->timestamp, (unsigned long long)want);
+  if (b->timestamp > now + 1)
+    return st_err_set(err, ST_EINVAL, "block is from the future (epoch %lld has not started)", (long long)b->height);
+  if (!st_cid_equal(&b->parent_state_root, &parent->exec.state_root))
+    return st_err_set(err, ST_EINVAL, "ParentStateRoot does not match the parent's state");
   if (!st_cid_equal(&b->parent_message_receipts, &parent->exec.receipts_root))
     return st_err_set(err, ST_EINVAL, "ParentMessageReceipts does not match the parent's receipts");
-  if (mpz_cmp(b->parent_base_fee, parent->exec.next_base_fee)) return st_err_set(err, ST_EINVAL, "ParentBaseFee does not match");
+  if (mpz_cmp(b->parent_base_fee, parent->exec.next_base_fee))
+    return st_err_set(err, ST_EINVAL, "ParentBaseFee does not match");
   if (mpz_cmp(b->parent_weight, parent->exec.weight)) return st_err_set(err, ST_EINVAL, "ParentWeight does not match");
   /* the election (a miner actor), or a bootstrap block (an account, while nobody has power) */
   st_state st, lookback;
@@ -1221,24 +1249,37 @@ static st_code check_block(st_chain *c, st_cs_txn *t, const st_block_header *b, 
   if (!code) code = load_state(t, &parent->exec.state_root, &st, err);
   if (!code) code = state_at(&env, b->height - c->net.election_lookback, &lookback, err);
   st_state_actor *miner = NULL;
-  if (!code && st_state_lookup(&st, &b->miner, &miner, NULL)) code = st_err_set(err, ST_EINVAL, "the block's miner has no actor");
+  if (!code && st_state_lookup(&st, &b->miner, &miner, NULL))
+    code = st_err_set(err, ST_EINVAL, "the block's miner has no actor");
   if (!code && miner->kind == ST_ACTOR_MINER) {
-    st_consensus_inputs in = {.net = &c->net, .beacon_pub = c->beacon_pub, .env = &env.env, .parent_height = parent->height,
-                              .parent_ticket = &ptipset.blocks[0].ticket_vrf_proof, .parent_state = &st, .lookback_state = &lookback};
+    st_consensus_inputs in = {.net = &c->net,
+                              .beacon_pub = c->beacon_pub,
+                              .env = &env.env,
+                              .parent_height = parent->height,
+                              .parent_ticket = &ptipset.blocks[0].ticket_vrf_proof,
+                              .parent_state = &st,
+                              .lookback_state = &lookback};
     code = st_consensus_check_miner_block(&in, b, err);
   } else if (!code) {
     bool allowed = false;
     code = st_consensus_bootstrap_allowed(&env.env, &lookback, &allowed, err);
     if (!code && !allowed && !st_consensus_bootstrap_by_nulls(&c->net, parent->height, b->height))
-      code = c->net.bootstrap_after_nulls
-                 ? st_err_set(err, ST_EINVAL,
-                              "the block's miner t0%llu is not a miner actor: once the network has power, blocks come from elected miners "
-                              "(or a bootstrap block after %lld null rounds; this one follows %lld)",
-                              (unsigned long long)miner->id, (long long)c->net.bootstrap_after_nulls, (long long)(b->height - parent->height - 1))
-                 : st_err_set(err, ST_EINVAL, "the block's miner t0%llu is not a miner actor: once the network has power, blocks come from elected miners",
-                              (unsigned long long)miner->id);
-    if (!code && (miner->kind != ST_ACTOR_ACCOUNT || !miner->robust.len || st_address_protocol(&miner->robust) != ST_ADDR_SECP256K1))
-      code = st_err_set(err, ST_EINVAL, "the block's miner t0%llu is neither a miner actor nor a secp256k1 account", (unsigned long long)miner->id);
+      code =
+          c->net.bootstrap_after_nulls
+              ? st_err_set(
+                    err, ST_EINVAL,
+                    "the block's miner t0%llu is not a miner actor: once the network has power, blocks come from elected miners "
+                    "(or a bootstrap block after %lld null rounds; this one follows %lld)",
+                    (unsigned long long)miner->id, (long long)c->net.bootstrap_after_nulls,
+                    (long long)(b->height - parent->height - 1))
+              : st_err_set(
+                    err, ST_EINVAL,
+                    "the block's miner t0%llu is not a miner actor: once the network has power, blocks come from elected miners",
+                    (unsigned long long)miner->id);
+    if (!code && (miner->kind != ST_ACTOR_ACCOUNT || !miner->robust.len ||
+                  st_address_protocol(&miner->robust) != ST_ADDR_SECP256K1))
+      code = st_err_set(err, ST_EINVAL, "the block's miner t0%llu is neither a miner actor nor a secp256k1 account",
+                        (unsigned long long)miner->id);
     if (!code && (!b->has_block_sig || b->block_sig.type != ST_SIG_SECP256K1 || b->block_sig.len != ST_SECP_SIG_LEN))
       code = st_err_set(err, ST_EINVAL, "the block has no secp256k1 BlockSig");
     st_consensus_inputs in = {.net = &c->net, .beacon_pub = c->beacon_pub, .parent_height = parent->height};
@@ -1257,7 +1298,8 @@ static st_code check_block(st_chain *c, st_cs_txn *t, const st_block_header *b, 
   return code;
 }
 
-static st_code store_messages(st_chain *c, st_cs_txn *t, const st_block_header *b, const st_signed_message *msgs, size_t n, st_err *err) {
+static st_code store_messages(st_chain *c, st_cs_txn *t, const st_block_header *b, const st_signed_message *msgs,
+                              size_t n, st_err *err) {
   st_cid *cids = n ? calloc(n, sizeof *cids) : NULL;
   if (n && !cids) return st_err_set(err, ST_ENOMEM, "out of memory storing messages");
   st_code code = ST_OK;
@@ -1272,7 +1314,8 @@ static st_code store_messages(st_chain *c, st_cs_txn *t, const st_block_header *
   }
   st_cid meta;
   if (!code && n) code = msg_meta(t, cids, n, &meta, err);
-  if (!code && n && !st_cid_equal(&meta, &b->messages)) code = st_err_set(err, ST_EINVAL, "the messages sent do not match the block's Messages");
+  if (!code && n && !st_cid_equal(&meta, &b->messages))
+    code = st_err_set(err, ST_EINVAL, "the messages sent do not match the block's Messages");
   /* every message the block lists must be here now */
   st_cid *listed = NULL;
   size_t nl = 0;
@@ -1282,11 +1325,13 @@ static st_code store_messages(st_chain *c, st_cs_txn *t, const st_block_header *
   for (size_t i = 0; i < nl && !code; i++) {
     st_signed_message sm;
     st_signed_message_init(&sm);
-    if (!st_cs_has(t, &listed[i])) code = st_err_set(err, ST_EINVAL, "the block lists a message that was not sent with it");
+    if (!st_cs_has(t, &listed[i]))
+      code = st_err_set(err, ST_EINVAL, "the block lists a message that was not sent with it");
     else if (!(code = load_signed(t, &listed[i], &sm, err))) gas += sm.message.gas_limit;
     st_signed_message_free(&sm);
     if (!code && gas > c->net.block_gas_limit)
-      code = st_err_set(err, ST_EINVAL, "the block's messages ask for more than the block gas limit %lld", (long long)c->net.block_gas_limit);
+      code = st_err_set(err, ST_EINVAL, "the block's messages ask for more than the block gas limit %lld",
+                        (long long)c->net.block_gas_limit);
   }
   free(listed);
   free(cids);
@@ -1327,7 +1372,8 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
   st_tipset_exec_init(&alone_exec);
   if (!code) code = st_tipset_key_set(&alone_key, &cid, 1, err);
   if (!code) code = load_tipset(t, &alone_key, &alone, err);
-  if (!code && (code = exec_tipset(c, t, &alone, &parent.exec, parent.height, true, &alone_exec, err))) st_err_wrap(err, code, "applying the block");
+  if (!code && (code = exec_tipset(c, t, &alone, &parent.exec, parent.height, true, &alone_exec, err)))
+    st_err_wrap(err, code, "applying the block");
   st_tipset_key_free(&alone_key);
   st_tipset_free(&alone);
   /* the tipset it joins: the largest formed so far on the same parent at the same height */
@@ -1353,7 +1399,8 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
       code = st_err_set(err, ST_EINVAL, "the miner has a block at this height already");
     st_block_header_free(&other);
   }
-  if (!code && !(keys = calloc(nkeys + 1, sizeof *keys))) code = st_err_set(err, ST_ENOMEM, "out of memory forming a tipset");
+  if (!code && !(keys = calloc(nkeys + 1, sizeof *keys)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory forming a tipset");
   if (!code) {
     if (nkeys) memcpy(keys, sibling.cids, nkeys * sizeof *keys);
     keys[nkeys++] = cid;
@@ -1363,7 +1410,8 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
   if (!code) code = st_tipset_key_set(&key, keys, nkeys, err);
   if (!code) code = load_tipset(t, &key, &ts, err);
   st_block_header **order = NULL;
-  if (!code && !(order = calloc(ts.n, sizeof *order))) code = st_err_set(err, ST_ENOMEM, "out of memory forming a tipset");
+  if (!code && !(order = calloc(ts.n, sizeof *order)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory forming a tipset");
   for (size_t i = 0; !code && i < ts.n; i++) order[i] = &ts.blocks[i];
   if (!code) code = st_tipset_sort_blocks(order, ts.n, err);
   if (!code) { /* the key in canonical block order */
@@ -1375,7 +1423,8 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
   if (!code) code = load_tipset(t, &key, &ts, err);
   /* a tipset of this block alone was applied just above */
   if (!code && ts.n == 1) exec_copy(&rec.exec, &alone_exec);
-  else if (!code && (code = exec_tipset(c, t, &ts, &parent.exec, parent.height, false, &rec.exec, err))) st_err_wrap(err, code, "applying the tipset");
+  else if (!code && (code = exec_tipset(c, t, &ts, &parent.exec, parent.height, false, &rec.exec, err)))
+    st_err_wrap(err, code, "applying the tipset");
   st_tipset_exec_free(&alone_exec);
   if (!code) {
     rec.height = b->height;
@@ -1411,8 +1460,8 @@ static st_code submit_tx(st_cs_txn *t, void *v, st_err *err) {
   return code;
 }
 
-st_code st_chain_submit_block(st_chain *c, const st_block_header *b, const st_signed_message *msgs, size_t nmsgs, bool *new_head,
-                              uint64_t now, st_err *err) {
+st_code st_chain_submit_block(st_chain *c, const st_block_header *b, const st_signed_message *msgs, size_t nmsgs,
+                              bool *new_head, uint64_t now, st_err *err) {
   submit_ctx s = {c, b, msgs, nmsgs, now, false, {0}, NULL, 0};
   st_tipset_init(&s.head);
   pthread_mutex_lock(&c->mu);
@@ -1454,11 +1503,13 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
   st_tipset_init(&ts);
   st_block_header *h = bc->out;
   bool miner_block = h->miner.len > 0;
-  st_code code = h->n_parents ? st_tipset_key_set(&hk, h->parents, h->n_parents, err) : get_key_meta(t, "head", &hk, err);
+  st_code code =
+      h->n_parents ? st_tipset_key_set(&hk, h->parents, h->n_parents, err) : get_key_meta(t, "head", &hk, err);
   if (!code && (code = get_record(t, &hk, &head, err))) st_err_wrap(err, code, "the block's parents");
   if (!code) code = load_tipset(t, &hk, &ts, err);
   if (!code && bc->epoch <= ts.height)
-    code = st_err_set(err, ST_EINVAL, "epoch %lld is not above the parent tipset (%lld)", (long long)bc->epoch, (long long)ts.height);
+    code = st_err_set(err, ST_EINVAL, "epoch %lld is not above the parent tipset (%lld)", (long long)bc->epoch,
+                      (long long)ts.height);
   if (!code) code = load_state(t, &head.exec.state_root, &st, err);
   chain_env env;
   env_init(&env, c, t, false);
@@ -1466,11 +1517,14 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
   st_address key_addr;
   st_state_actor *me = NULL;
   if (!code) code = st_secp_address(bc->sk, &key_addr, err);
-  if (!code && miner_block && st_state_lookup(&st, &h->miner, &me, NULL)) code = st_err_set(err, ST_EINVAL, "the block's miner has no actor");
-  if (!code && !miner_block && st_state_lookup(&st, &key_addr, &me, NULL)) code = st_err_set(err, ST_EINVAL, "the block producer's key has no account on chain");
+  if (!code && miner_block && st_state_lookup(&st, &h->miner, &me, NULL))
+    code = st_err_set(err, ST_EINVAL, "the block's miner has no actor");
+  if (!code && !miner_block && st_state_lookup(&st, &key_addr, &me, NULL))
+    code = st_err_set(err, ST_EINVAL, "the block producer's key has no account on chain");
   const st_signed_message **chosen = NULL;
   size_t n = 0, cap = st_mpool_size(bc->pool);
-  if (!code && cap && !(chosen = calloc(cap, sizeof *chosen))) code = st_err_set(err, ST_ENOMEM, "out of memory choosing messages");
+  if (!code && cap && !(chosen = calloc(cap, sizeof *chosen)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory choosing messages");
   if (!code && cap) n = st_mpool_select(bc->pool, &st, c->net.block_gas_limit, chosen, cap);
   /* keep only what applies: a waiting message its sender can no longer pay for (or whose nonce
    * another block used) would make this block invalid; its sender's later ones go with it */
@@ -1490,12 +1544,11 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
       st_buf enc = ST_BUF_INIT;
       st_receipt rc;
       st_receipt_init(&rc);
-      if (!skipped && !st_signed_message_encode(chosen[i], &enc, NULL) && !st_vm_apply(&vm, &chosen[i]->message, enc.len, &rc, NULL, NULL))
+      if (!skipped && !st_signed_message_encode(chosen[i], &enc, NULL) &&
+          !st_vm_apply(&vm, &chosen[i]->message, enc.len, &rc, NULL, NULL))
         chosen[kept++] = chosen[i];
-      else if (!skipped && nskip < sizeof skip / sizeof skip[0])
-        skip[nskip++] = chosen[i]->message.from;
-      else if (!skipped)
-        break; /* too many bad senders to track: stop here, the block is still valid */
+      else if (!skipped && nskip < sizeof skip / sizeof skip[0]) skip[nskip++] = chosen[i]->message.from;
+      else if (!skipped) break; /* too many bad senders to track: stop here, the block is still valid */
       st_receipt_free(&rc);
       st_buf_free(&enc);
     }
@@ -1505,7 +1558,8 @@ static st_code build_tx(st_cs_txn *t, void *v, st_err *err) {
   }
   st_cid *cids = n ? calloc(n, sizeof *cids) : NULL;
   if (!code && n && !cids) code = st_err_set(err, ST_ENOMEM, "out of memory choosing messages");
-  if (!code && n && !(*bc->msgs = calloc(n, sizeof **bc->msgs))) code = st_err_set(err, ST_ENOMEM, "out of memory choosing messages");
+  if (!code && n && !(*bc->msgs = calloc(n, sizeof **bc->msgs)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory choosing messages");
   for (size_t i = 0; i < n && !code; i++) {
     st_signed_message_init(&(*bc->msgs)[i]);
     (*bc->nmsgs)++;
@@ -1691,9 +1745,16 @@ static st_code do_rand(env_read *r, chain_env *env, st_state *state, st_err *err
   return env_randomness(env, r->beacon, r->dst, r->round, r->entropy, r->elen, r->out, err);
 }
 
-st_code st_chain_randomness(st_chain *c, const st_tipset_key *key, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy,
-                            size_t elen, uint8_t out[32], st_err *err) {
-  env_read r = {.key = key, .fn = do_rand, .beacon = beacon, .dst = dst, .round = round, .entropy = entropy, .elen = elen, .out = out};
+st_code st_chain_randomness(st_chain *c, const st_tipset_key *key, bool beacon, int64_t dst, int64_t round,
+                            const uint8_t *entropy, size_t elen, uint8_t out[32], st_err *err) {
+  env_read r = {.key = key,
+                .fn = do_rand,
+                .beacon = beacon,
+                .dst = dst,
+                .round = round,
+                .entropy = entropy,
+                .elen = elen,
+                .out = out};
   return env_read_run(c, &r, err);
 }
 
@@ -1712,7 +1773,8 @@ static st_code do_call(env_read *r, chain_env *env, st_state *state, st_err *err
   return code;
 }
 
-st_code st_chain_call(st_chain *c, const st_message *m, size_t size, st_receipt *rc, char why[ST_ERR_MSG_MAX], st_err *err) {
+st_code st_chain_call(st_chain *c, const st_message *m, size_t size, st_receipt *rc, char why[ST_ERR_MSG_MAX],
+                      st_err *err) {
   why[0] = 0;
   env_read r = {.fn = do_call, .msg = m, .size = size, .rc = rc, .why = why};
   return env_read_run(c, &r, err);
@@ -1741,7 +1803,8 @@ static st_code do_base_info(env_read *r, chain_env *env, st_state *state, st_err
   st_power_state p;
   st_power_state_init(&p);
   if (r->round <= r->top->height)
-    return st_err_set(err, ST_EINVAL, "round %lld is not above the base tipset's height %lld", (long long)r->round, (long long)r->top->height);
+    return st_err_set(err, ST_EINVAL, "round %lld is not above the base tipset's height %lld", (long long)r->round,
+                      (long long)r->top->height);
   st_code code = st_actors_load_miner(&env->env, state, r->id, &m, err);
   if (!code) code = state_at(env, r->round - r->c->net.election_lookback, &lb, err);
   bool at_lookback = false; /* a miner then */
@@ -1757,13 +1820,16 @@ static st_code do_base_info(env_read *r, chain_env *env, st_state *state, st_err
   st_state_actor *w = st_state_get(state, m.worker);
   if (w) bi->worker_key = w->robust;
   if (!code && at_lookback) code = st_consensus_active_sectors(&lm, &bi->sectors, &bi->nsectors, err);
-  if (!code && bi->nsectors && !(bi->comm_r = calloc(bi->nsectors, sizeof *bi->comm_r))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  if (!code && bi->nsectors && !(bi->comm_r = calloc(bi->nsectors, sizeof *bi->comm_r)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory");
   for (size_t i = 0; !code && i < bi->nsectors; i++) {
     st_sector_onchain *s = st_miner_sector(&lm, bi->sectors[i]);
     if (s) memcpy(bi->comm_r[i], s->sealed_cid.digest, 32);
   }
   bi->parent_height = r->top->height;
-  if (!code) code = st_chain_bytes_set(&bi->parent_ticket, r->top->blocks[0].ticket_vrf_proof.data, r->top->blocks[0].ticket_vrf_proof.len, err);
+  if (!code)
+    code = st_chain_bytes_set(&bi->parent_ticket, r->top->blocks[0].ticket_vrf_proof.data,
+                              r->top->blocks[0].ticket_vrf_proof.len, err);
   if (!code) code = st_tipset_key_set(&bi->parent, r->top->key.cids, r->top->key.n, err);
   st_power_state_free(&p);
   st_miner_state_free(&lm);
@@ -1772,7 +1838,8 @@ static st_code do_base_info(env_read *r, chain_env *env, st_state *state, st_err
   return code;
 }
 
-st_code st_chain_base_info(st_chain *c, const st_tipset_key *key, uint64_t miner, int64_t round, st_base_info *out, st_err *err) {
+st_code st_chain_base_info(st_chain *c, const st_tipset_key *key, uint64_t miner, int64_t round, st_base_info *out,
+                           st_err *err) {
   env_read r = {.key = key, .fn = do_base_info, .id = miner, .round = round, .info = out};
   return env_read_run(c, &r, err);
 }

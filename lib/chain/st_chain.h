@@ -77,7 +77,8 @@ st_code st_chain_block(st_chain *c, const st_cid *cid, st_block_header *out, st_
  * MpoolPush returns and blocks list). */
 st_code st_chain_message(st_chain *c, const st_cid *cid, st_signed_message *out, st_err *err);
 /* A block's messages, with their CIDs (the signed CIDs). Caller frees each and the arrays. */
-st_code st_chain_block_messages(st_chain *c, const st_block_header *b, st_signed_message **msgs, st_cid **cids, size_t *n, st_err *err);
+st_code st_chain_block_messages(st_chain *c, const st_block_header *b, st_signed_message **msgs, st_cid **cids,
+                                size_t *n, st_err *err);
 /* The CIDs of the messages a tipset applied, in order (one per receipt). Caller frees. */
 st_code st_chain_applied(st_chain *c, const st_tipset_key *key, st_cid **cids, size_t *n, st_err *err);
 /* The receipts of a tipset's messages (in the order they were applied). */
@@ -98,8 +99,8 @@ st_code st_chain_search_msg(st_chain *c, const st_cid *msg, st_msg_lookup *out, 
 
 /* Checks and stores a block with its messages (those already stored may be left out), forms its
  * tipset, applies it, and moves the head if that tipset is now the heaviest. *new_head says so. */
-st_code st_chain_submit_block(st_chain *c, const st_block_header *b, const st_signed_message *msgs, size_t nmsgs, bool *new_head,
-                              uint64_t now, st_err *err);
+st_code st_chain_submit_block(st_chain *c, const st_block_header *b, const st_signed_message *msgs, size_t nmsgs,
+                              bool *new_head, uint64_t now, st_err *err);
 
 /* Builds and signs a block for epoch with messages chosen from pool; the caller submits it.
  * out is the template (initialised by the caller): if its Miner is set, it is a miner's block,
@@ -119,8 +120,8 @@ st_code st_chain_market_state(st_chain *c, const st_tipset_key *key, st_market_s
 st_code st_chain_verifreg_state(st_chain *c, const st_tipset_key *key, st_verifreg_state *out, st_err *err);
 /* Randomness as the VM draws it on key's chain (NULL: the head): from tickets, or from the
  * beacon entries the blocks carry. */
-st_code st_chain_randomness(st_chain *c, const st_tipset_key *key, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy,
-                            size_t elen, uint8_t out[32], st_err *err);
+st_code st_chain_randomness(st_chain *c, const st_tipset_key *key, bool beacon, int64_t dst, int64_t round,
+                            const uint8_t *entropy, size_t elen, uint8_t out[32], st_err *err);
 
 /* What a miner needs to try for round on top of key (NULL: the head); MinerGetBaseInfo's
  * chain part (the beacon entries come from the beacon). */
@@ -130,20 +131,22 @@ typedef struct st_base_info {
   uint64_t worker;                  /* the worker's account ID, at the parent state */
   st_address worker_key;            /* its key address */
   uint64_t sector_size;
-  uint64_t *sectors;                /* the active sectors at the lookback, for WinningPoSt */
+  uint64_t *sectors; /* the active sectors at the lookback, for WinningPoSt */
   uint8_t (*comm_r)[32];
   size_t nsectors;
   int64_t parent_height;
-  st_chain_bytes parent_ticket;     /* the parent's smallest ticket */
+  st_chain_bytes parent_ticket; /* the parent's smallest ticket */
   st_tipset_key parent;
 } st_base_info;
 void st_base_info_init(st_base_info *b);
 void st_base_info_free(st_base_info *b);
-st_code st_chain_base_info(st_chain *c, const st_tipset_key *key, uint64_t miner, int64_t round, st_base_info *out, st_err *err);
+st_code st_chain_base_info(st_chain *c, const st_tipset_key *key, uint64_t miner, int64_t round, st_base_info *out,
+                           st_err *err);
 
 /* Applies m on the head's state at the next epoch and keeps nothing (gas estimates, StateCall);
  * size is the signed message's size; why gets the failure's reason. */
-st_code st_chain_call(st_chain *c, const st_message *m, size_t size, st_receipt *rc, char why[ST_ERR_MSG_MAX], st_err *err);
+st_code st_chain_call(st_chain *c, const st_message *m, size_t size, st_receipt *rc, char why[ST_ERR_MSG_MAX],
+                      st_err *err);
 
 /* Calls fn for every head change, after the change is committed, with the messages of the
  * tipsets the change reverted (a reorganisation), so a message pool can take them back. */

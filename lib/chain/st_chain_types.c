@@ -47,9 +47,7 @@ static size_t head_len(uint64_t v) {
 static size_t int_len(int64_t v) { return head_len(v >= 0 ? (uint64_t)v : (uint64_t)(-(v + 1))); }
 
 /* Bytes of a big integer's CBOR payload: empty for zero, else sign byte + magnitude. */
-static size_t bigint_payload_len(const mpz_t v) {
-  return mpz_sgn(v) == 0 ? 0 : 1 + (mpz_sizeinbase(v, 2) + 7) / 8;
-}
+static size_t bigint_payload_len(const mpz_t v) { return mpz_sgn(v) == 0 ? 0 : 1 + (mpz_sizeinbase(v, 2) + 7) / 8; }
 
 static size_t bigint_len(const mpz_t v) {
   size_t n = bigint_payload_len(v);
@@ -91,8 +89,8 @@ static st_code read_owned_bytes(st_cbor_reader *r, st_chain_bytes *out) {
   st_code rc = st_cbor_peek(r, &it);
   if (rc) return rc;
   if (it.type == ST_CBOR_BYTES && it.val > ST_CHAIN_MAX_BYTES)
-    return st_err_set(r->err, ST_EINVAL, "byte string of %llu bytes at offset %zu is longer than %u", (unsigned long long)it.val,
-                      it.off, ST_CHAIN_MAX_BYTES);
+    return st_err_set(r->err, ST_EINVAL, "byte string of %llu bytes at offset %zu is longer than %u",
+                      (unsigned long long)it.val, it.off, ST_CHAIN_MAX_BYTES);
   const uint8_t *p;
   size_t n;
   if ((rc = st_cbor_read_bytes(r, &p, &n))) return rc;
@@ -118,8 +116,8 @@ static st_code read_array_header(st_cbor_reader *r, size_t *n) {
   uint64_t v;
   if ((rc = st_cbor_read_array(r, &v))) return rc;
   if (v > ST_CHAIN_MAX_ARRAY)
-    return st_err_set(r->err, ST_EINVAL, "array of %llu items at offset %zu is longer than %d", (unsigned long long)v, it.off,
-                      ST_CHAIN_MAX_ARRAY);
+    return st_err_set(r->err, ST_EINVAL, "array of %llu items at offset %zu is longer than %d", (unsigned long long)v,
+                      it.off, ST_CHAIN_MAX_ARRAY);
   *n = (size_t)v;
   return ST_OK;
 }
@@ -133,20 +131,20 @@ static st_code read_nonneg_bigint(st_cbor_reader *r, mpz_t v) {
 }
 
 /* Runs a field reader; on failure prefixes "<what>: field <name>". */
-#define FIELD(what, name, expr)                                                  \
-  do {                                                                           \
-    st_code rc_ = (expr);                                                        \
-    if (rc_) return st_err_wrap(r->err, rc_, "%s: field %s", (what), (name));    \
+#define FIELD(what, name, expr)                                               \
+  do {                                                                        \
+    st_code rc_ = (expr);                                                     \
+    if (rc_) return st_err_wrap(r->err, rc_, "%s: field %s", (what), (name)); \
   } while (0)
 
 /* Decodes one whole-buffer item with reader function fn. */
-#define DECODE_WHOLE(fn, what, p, n, obj, err)                                   \
-  do {                                                                           \
-    st_cbor_reader r_;                                                           \
-    st_cbor_reader_init(&r_, (p), (n), (err));                                   \
-    st_code rc_ = fn(&r_, (obj));                                                \
+#define DECODE_WHOLE(fn, what, p, n, obj, err)                                             \
+  do {                                                                                     \
+    st_cbor_reader r_;                                                                     \
+    st_cbor_reader_init(&r_, (p), (n), (err));                                             \
+    st_code rc_ = fn(&r_, (obj));                                                          \
     if (!rc_ && (rc_ = st_cbor_finish(&r_))) return st_err_wrap((err), rc_, "%s", (what)); \
-    return rc_;                                                                  \
+    return rc_;                                                                            \
   } while (0)
 
 static st_code buf_done(st_buf *b, st_err *err) { return st_buf_status(b, err); }
@@ -155,9 +153,9 @@ static st_code buf_done(st_buf *b, st_err *err) { return st_buf_status(b, err); 
 
 const char *st_sig_type_name(st_sig_type t) {
   switch (t) {
-  case ST_SIG_SECP256K1: return "secp256k1";
-  case ST_SIG_BLS: return "bls";
-  case ST_SIG_DELEGATED: return "delegated";
+    case ST_SIG_SECP256K1: return "secp256k1";
+    case ST_SIG_BLS: return "bls";
+    case ST_SIG_DELEGATED: return "delegated";
   }
   return "unknown";
 }
@@ -165,7 +163,8 @@ const char *st_sig_type_name(st_sig_type t) {
 static bool sig_type_ok(int t) { return t == ST_SIG_SECP256K1 || t == ST_SIG_BLS || t == ST_SIG_DELEGATED; }
 
 st_code st_signature_set(st_signature *s, st_sig_type type, const void *data, size_t len, st_err *err) {
-  if (!sig_type_ok((int)type)) return st_err_set(err, ST_EINVAL, "signature type %d is not 1 (secp256k1), 2 (bls) or 3 (delegated)", (int)type);
+  if (!sig_type_ok((int)type))
+    return st_err_set(err, ST_EINVAL, "signature type %d is not 1 (secp256k1), 2 (bls) or 3 (delegated)", (int)type);
   if (len > sizeof s->data)
     return st_err_set(err, ST_EINVAL, "signature of %zu bytes is longer than %zu", len, sizeof s->data);
   s->type = type;
@@ -177,7 +176,8 @@ st_code st_signature_set(st_signature *s, st_sig_type type, const void *data, si
 static st_code check_signature(const st_signature *s, st_err *err) {
   if (!sig_type_ok((int)s->type))
     return st_err_set(err, ST_EINVAL, "signature type %d is not 1 (secp256k1), 2 (bls) or 3 (delegated)", (int)s->type);
-  if (s->len > sizeof s->data) return st_err_set(err, ST_EINVAL, "signature of %zu bytes is longer than %zu", s->len, sizeof s->data);
+  if (s->len > sizeof s->data)
+    return st_err_set(err, ST_EINVAL, "signature of %zu bytes is longer than %zu", s->len, sizeof s->data);
   return ST_OK;
 }
 
@@ -204,8 +204,10 @@ st_code st_signature_read(st_cbor_reader *r, st_signature *s) {
   if ((rc = st_cbor_read_bytes(r, &p, &n))) return rc;
   if (n == 0) return st_err_set(r->err, ST_EINVAL, "signature at offset %zu is an empty byte string", it.off);
   if (n > ST_SIG_MAX_LEN)
-    return st_err_set(r->err, ST_EINVAL, "signature at offset %zu has %zu bytes, more than %d", it.off, n, ST_SIG_MAX_LEN);
-  if (!sig_type_ok(p[0])) return st_err_set(r->err, ST_EINVAL, "signature at offset %zu has unknown type %u", it.off, p[0]);
+    return st_err_set(r->err, ST_EINVAL, "signature at offset %zu has %zu bytes, more than %d", it.off, n,
+                      ST_SIG_MAX_LEN);
+  if (!sig_type_ok(p[0]))
+    return st_err_set(r->err, ST_EINVAL, "signature at offset %zu has unknown type %u", it.off, p[0]);
   s->type = (st_sig_type)p[0];
   s->len = n - 1;
   memcpy(s->data, p + 1, n - 1);
@@ -299,9 +301,9 @@ st_code st_message_encode(const st_message *m, st_buf *out, st_err *err) {
 }
 
 size_t st_message_size(const st_message *m) {
-  return 1 + head_len(m->version) + bytes_len(m->to.len) + bytes_len(m->from.len) + head_len(m->nonce) + bigint_len(m->value) +
-         int_len(m->gas_limit) + bigint_len(m->gas_fee_cap) + bigint_len(m->gas_premium) + head_len(m->method) +
-         bytes_len(m->params.len);
+  return 1 + head_len(m->version) + bytes_len(m->to.len) + bytes_len(m->from.len) + head_len(m->nonce) +
+         bigint_len(m->value) + int_len(m->gas_limit) + bigint_len(m->gas_fee_cap) + bigint_len(m->gas_premium) +
+         head_len(m->method) + bytes_len(m->params.len);
 }
 
 st_code st_message_read(st_cbor_reader *r, st_message *m) {
@@ -310,10 +312,11 @@ st_code st_message_read(st_cbor_reader *r, st_message *m) {
   st_code rc = st_cbor_peek(r, &it);
   if (rc) return st_err_wrap(r->err, rc, "message");
   if (it.type == ST_CBOR_ARRAY && it.val == 9)
-    return st_err_set(r->err, ST_EINVAL,
-                      "message at offset %zu: expected an array of 10 items, found 9 (the layout before August 2020, with "
-                      "GasPrice, is not accepted)",
-                      it.off);
+    return st_err_set(
+        r->err, ST_EINVAL,
+        "message at offset %zu: expected an array of 10 items, found 9 (the layout before August 2020, with "
+        "GasPrice, is not accepted)",
+        it.off);
   if ((rc = st_cbor_expect_array(r, 10, "message"))) return rc;
   FIELD(MSG, "Version", st_cbor_read_uint(r, &m->version));
   if (m->version != 0)
@@ -419,12 +422,13 @@ st_code st_signed_message_sign_secp(st_signed_message *sm, const uint8_t sk[32],
 st_code st_signed_message_verify(const st_signed_message *sm, st_err *err) {
   const st_signature *s = &sm->signature;
   if (s->type != ST_SIG_SECP256K1)
-    return st_err_set(err, ST_EINVAL, "cannot verify a %s signature (only secp256k1 is supported)", st_sig_type_name(s->type));
+    return st_err_set(err, ST_EINVAL, "cannot verify a %s signature (only secp256k1 is supported)",
+                      st_sig_type_name(s->type));
   char from[ST_ADDR_STR_MAX];
   format_addr(&sm->message.from, from);
   if (s->len != ST_SECP_SIG_LEN)
-    return st_err_set(err, ST_ECRYPTO, "signature does not match From %s: a secp256k1 signature has %d bytes, got %zu", from,
-                      ST_SECP_SIG_LEN, s->len);
+    return st_err_set(err, ST_ECRYPTO, "signature does not match From %s: a secp256k1 signature has %d bytes, got %zu",
+                      from, ST_SECP_SIG_LEN, s->len);
   uint8_t msg[ST_CID_MAX_BYTES];
   size_t n;
   st_code rc = signing_bytes(&sm->message, msg, &n, err);
@@ -502,7 +506,8 @@ st_code st_block_header_add_beacon(st_block_header *h, uint64_t round, const voi
   return rc;
 }
 
-st_code st_block_header_add_post_proof(st_block_header *h, int64_t post_proof, const void *proof, size_t len, st_err *err) {
+st_code st_block_header_add_post_proof(st_block_header *h, int64_t post_proof, const void *proof, size_t len,
+                                       st_err *err) {
   st_post_proof *p = grow_one(h->win_post_proof, h->n_win_post_proof, sizeof *p);
   if (!p) return st_err_set(err, ST_ENOMEM, "out of memory adding a PoSt proof");
   h->win_post_proof = p;
@@ -517,7 +522,8 @@ static st_code header_check(const st_block_header *h, bool with_sig, st_err *err
   st_code rc;
   if ((rc = check_address(&h->miner, BH, "Miner", err))) return rc;
   if (h->has_ticket && (rc = check_bytes(h->ticket_vrf_proof.len, BH, "Ticket.VRFProof", err))) return rc;
-  if (h->has_election_proof && (rc = check_bytes(h->election_vrf_proof.len, BH, "ElectionProof.VRFProof", err))) return rc;
+  if (h->has_election_proof && (rc = check_bytes(h->election_vrf_proof.len, BH, "ElectionProof.VRFProof", err)))
+    return rc;
   if ((rc = check_array(h->n_beacon_entries, BH, "BeaconEntries", err))) return rc;
   for (size_t i = 0; i < h->n_beacon_entries; i++)
     if ((rc = check_bytes(h->beacon_entries[i].data.len, BH, "BeaconEntries.Data", err))) return rc;
@@ -693,7 +699,9 @@ st_code st_block_header_decode(const uint8_t *p, size_t n, st_block_header *h, s
 
 static st_code header_encode_v(const void *h, st_buf *b, st_err *err) { return st_block_header_encode(h, b, err); }
 
-st_code st_block_header_cid(const st_block_header *h, st_cid *out, st_err *err) { return cid_of(header_encode_v, h, out, err); }
+st_code st_block_header_cid(const st_block_header *h, st_cid *out, st_err *err) {
+  return cid_of(header_encode_v, h, out, err);
+}
 
 /* ================================================================ tipsets */
 
@@ -986,30 +994,30 @@ void st_chain_json_append(st_buf *out, const json_t *v) {
   json_t *val;
   bool first = true;
   switch (json_typeof(v)) {
-  case JSON_OBJECT:
-    st_buf_putc(out, '{');
-    json_object_foreach((json_t *)v, key, val) {
-      if (!first) st_buf_putc(out, ',');
-      first = false;
-      st_json_append_string(out, key, strlen(key));
-      st_buf_putc(out, ':');
-      st_chain_json_append(out, val);
-    }
-    st_buf_putc(out, '}');
-    break;
-  case JSON_ARRAY:
-    st_buf_putc(out, '[');
-    for (size_t i = 0; i < json_array_size(v); i++) {
-      if (i) st_buf_putc(out, ',');
-      st_chain_json_append(out, json_array_get(v, i));
-    }
-    st_buf_putc(out, ']');
-    break;
-  case JSON_STRING:
-    if (marked_value(v, &x)) st_buf_printf(out, "%llu", (unsigned long long)x);
-    else st_json_append(out, v);
-    break;
-  default: st_json_append(out, v);
+    case JSON_OBJECT:
+      st_buf_putc(out, '{');
+      json_object_foreach((json_t *)v, key, val) {
+        if (!first) st_buf_putc(out, ',');
+        first = false;
+        st_json_append_string(out, key, strlen(key));
+        st_buf_putc(out, ':');
+        st_chain_json_append(out, val);
+      }
+      st_buf_putc(out, '}');
+      break;
+    case JSON_ARRAY:
+      st_buf_putc(out, '[');
+      for (size_t i = 0; i < json_array_size(v); i++) {
+        if (i) st_buf_putc(out, ',');
+        st_chain_json_append(out, json_array_get(v, i));
+      }
+      st_buf_putc(out, ']');
+      break;
+    case JSON_STRING:
+      if (marked_value(v, &x)) st_buf_printf(out, "%llu", (unsigned long long)x);
+      else st_json_append(out, v);
+      break;
+    default: st_json_append(out, v);
   }
 }
 
@@ -1049,7 +1057,8 @@ static st_code j_object(const json_t *v, const char *path, st_err *err) {
 static st_code j_u64(const json_t *v, const char *path, uint64_t *out, st_err *err) {
   *out = 0;
   if (absent(v)) return ST_OK;
-  if (!st_chain_json_u64_value(v, out)) return jfail(err, path, "must be an unsigned integer (0 to 18446744073709551615)");
+  if (!st_chain_json_u64_value(v, out))
+    return jfail(err, path, "must be an unsigned integer (0 to 18446744073709551615)");
   return ST_OK;
 }
 
@@ -1080,7 +1089,8 @@ static st_code j_bigint(const json_t *v, const char *path, bool nonneg, mpz_t ou
   if (mpz_set_str(out, s + i, 10) != 0) return jfail(err, path, "must be a decimal string");
   if (neg) mpz_neg(out, out);
   if (nonneg && mpz_sgn(out) < 0) return jfail(err, path, "must not be negative");
-  if (bigint_payload_len(out) > ST_BIGINT_MAX_BYTES) return jfail(err, path, "big integer is longer than %d bytes", ST_BIGINT_MAX_BYTES);
+  if (bigint_payload_len(out) > ST_BIGINT_MAX_BYTES)
+    return jfail(err, path, "big integer is longer than %d bytes", ST_BIGINT_MAX_BYTES);
   return ST_OK;
 }
 
@@ -1133,17 +1143,21 @@ json_t *st_chain_json_bitfield(const st_bitfield *bf) {
 }
 
 st_code st_chain_json_get_bitfield(const json_t *v, const char *what, st_bitfield *out, st_err *err) {
-  if (!json_is_array(v)) return st_err_set(err, ST_EINVAL, "%s: must be an array of run lengths, e.g. [0,1,1,2] for {0,2,3}", what);
+  if (!json_is_array(v))
+    return st_err_set(err, ST_EINVAL, "%s: must be an array of run lengths, e.g. [0,1,1,2] for {0,2,3}", what);
   size_t k = json_array_size(v);
-  if (k > ST_CHAIN_JSON_MAX_RUNS) return st_err_set(err, ST_EINVAL, "%s: more than %d runs", what, ST_CHAIN_JSON_MAX_RUNS);
+  if (k > ST_CHAIN_JSON_MAX_RUNS)
+    return st_err_set(err, ST_EINVAL, "%s: more than %d runs", what, ST_CHAIN_JSON_MAX_RUNS);
   st_bitfield_clear(out);
   uint64_t at = 0;
   bool set = false;
   for (size_t i = 0; i < k; i++, set = !set) {
     uint64_t len;
-    if (!st_chain_json_u64_value(json_array_get(v, i), &len)) return st_err_set(err, ST_EINVAL, "%s[%zu]: must be a non-negative integer", what, i);
+    if (!st_chain_json_u64_value(json_array_get(v, i), &len))
+      return st_err_set(err, ST_EINVAL, "%s[%zu]: must be a non-negative integer", what, i);
     if (!len && i) return st_err_set(err, ST_EINVAL, "%s[%zu]: a run of length 0 is allowed only first", what, i);
-    if (len > UINT64_MAX - at) return st_err_set(err, ST_EINVAL, "%s: the runs add up to more than 2^64 - 1 bits", what);
+    if (len > UINT64_MAX - at)
+      return st_err_set(err, ST_EINVAL, "%s: the runs add up to more than 2^64 - 1 bits", what);
     if (set && st_bitfield_set_range(out, at, len, err)) return st_err_wrap(err, ST_EINVAL, "%s", what);
     at += len;
   }
@@ -1153,7 +1167,8 @@ st_code st_chain_json_get_bitfield(const json_t *v, const char *what, st_bitfiel
 st_code st_chain_json_get_cid(const json_t *v, const char *path, st_cid *out, st_err *err) {
   if (!json_is_object(v)) return jfail(err, path, "must be a CID object {\"/\": \"bafy...\"}");
   const json_t *s = jget(v, "/");
-  if (!json_is_string(s) || json_string_length(s) == 0) return jfail(err, path, "must be a CID object {\"/\": \"bafy...\"}");
+  if (!json_is_string(s) || json_string_length(s) == 0)
+    return jfail(err, path, "must be a CID object {\"/\": \"bafy...\"}");
   st_err e2;
   if (strlen(json_string_value(s)) != json_string_length(s) || st_cid_parse(json_string_value(s), out, &e2))
     return jfail(err, path, "%s", strlen(json_string_value(s)) != json_string_length(s) ? "invalid CID" : e2.msg);
@@ -1213,7 +1228,8 @@ static st_code j_done(json_t *o, bool ok, json_t **out, st_err *err) {
 }
 
 static st_code check_network(char network, st_err *err) {
-  if (network != 't' && network != 'f') return st_err_set(err, ST_EINVAL, "unknown address network '%c' (expected 't' or 'f')", network);
+  if (network != 't' && network != 'f')
+    return st_err_set(err, ST_EINVAL, "unknown address network '%c' (expected 't' or 'f')", network);
   return ST_OK;
 }
 
@@ -1268,7 +1284,9 @@ static st_code message_from_json(const json_t *j, const char *path, st_message *
   return ST_OK;
 }
 
-st_code st_message_from_json(const json_t *j, st_message *m, st_err *err) { return message_from_json(j, "Message", m, err); }
+st_code st_message_from_json(const json_t *j, st_message *m, st_err *err) {
+  return message_from_json(j, "Message", m, err);
+}
 
 st_code st_signature_to_json(const st_signature *s, json_t **out, st_err *err) {
   st_chain_bytes b = {(uint8_t *)s->data, s->len};
@@ -1289,7 +1307,8 @@ st_code st_signature_from_json(const json_t *j, const char *path, st_signature *
   snprintf(p, sizeof p, "%s.Type", path);
   int64_t t;
   if ((rc = j_i64(jget(j, "Type"), p, &t, err))) return rc;
-  if (!sig_type_ok((int)(t < 0 || t > 255 ? 0 : t))) return jfail(err, p, "must be 1 (secp256k1), 2 (bls) or 3 (delegated)");
+  if (!sig_type_ok((int)(t < 0 || t > 255 ? 0 : t)))
+    return jfail(err, p, "must be 1 (secp256k1), 2 (bls) or 3 (delegated)");
   snprintf(p, sizeof p, "%s.Data", path);
   st_chain_bytes d = {NULL, 0};
   if ((rc = j_bytes(jget(j, "Data"), p, ST_SIG_MAX_LEN - 1, &d, err))) return rc;
@@ -1416,7 +1435,8 @@ static st_code j_array(const json_t *v, const char *path, size_t *n, st_err *err
   *n = 0;
   if (absent(v)) return ST_OK;
   if (!json_is_array(v)) return jfail(err, path, "must be an array or null");
-  if (json_array_size(v) > ST_CHAIN_MAX_ARRAY) return jfail(err, path, "%zu items is more than %d", json_array_size(v), ST_CHAIN_MAX_ARRAY);
+  if (json_array_size(v) > ST_CHAIN_MAX_ARRAY)
+    return jfail(err, path, "%zu items is more than %d", json_array_size(v), ST_CHAIN_MAX_ARRAY);
   *n = json_array_size(v);
   return ST_OK;
 }
@@ -1459,14 +1479,17 @@ st_code st_block_header_from_json(const json_t *j, st_block_header *h, st_err *e
   const json_t *t = jget(j, "Ticket");
   if (!absent(t)) {
     if ((rc = j_object(t, "BlockHeader.Ticket", err))) return rc;
-    if ((rc = j_bytes(jget(t, "VRFProof"), "BlockHeader.Ticket.VRFProof", ST_CHAIN_MAX_BYTES, &h->ticket_vrf_proof, err))) return rc;
+    if ((rc = j_bytes(jget(t, "VRFProof"), "BlockHeader.Ticket.VRFProof", ST_CHAIN_MAX_BYTES, &h->ticket_vrf_proof,
+                      err)))
+      return rc;
     h->has_ticket = true;
   }
   const json_t *e = jget(j, "ElectionProof");
   if (!absent(e)) {
     if ((rc = j_object(e, "BlockHeader.ElectionProof", err))) return rc;
     if ((rc = j_i64(jget(e, "WinCount"), "BlockHeader.ElectionProof.WinCount", &h->win_count, err))) return rc;
-    if ((rc = j_bytes(jget(e, "VRFProof"), "BlockHeader.ElectionProof.VRFProof", ST_CHAIN_MAX_BYTES, &h->election_vrf_proof, err)))
+    if ((rc = j_bytes(jget(e, "VRFProof"), "BlockHeader.ElectionProof.VRFProof", ST_CHAIN_MAX_BYTES,
+                      &h->election_vrf_proof, err)))
       return rc;
     h->has_election_proof = true;
   }
@@ -1479,9 +1502,11 @@ st_code st_block_header_from_json(const json_t *j, st_block_header *h, st_err *e
       const json_t *x = json_array_get(a, i);
       h->n_beacon_entries = i + 1;
       if ((rc = j_object(x, JP("BlockHeader.BeaconEntries[%zu]", i), err))) return rc;
-      if ((rc = j_u64(jget(x, "Round"), JP("BlockHeader.BeaconEntries[%zu].Round", i), &h->beacon_entries[i].round, err))) return rc;
-      if ((rc = j_bytes(jget(x, "Data"), JP("BlockHeader.BeaconEntries[%zu].Data", i), ST_CHAIN_MAX_BYTES, &h->beacon_entries[i].data,
-                        err)))
+      if ((rc = j_u64(jget(x, "Round"), JP("BlockHeader.BeaconEntries[%zu].Round", i), &h->beacon_entries[i].round,
+                      err)))
+        return rc;
+      if ((rc = j_bytes(jget(x, "Data"), JP("BlockHeader.BeaconEntries[%zu].Data", i), ST_CHAIN_MAX_BYTES,
+                        &h->beacon_entries[i].data, err)))
         return rc;
     }
   }
@@ -1493,7 +1518,8 @@ st_code st_block_header_from_json(const json_t *j, st_block_header *h, st_err *e
       const json_t *x = json_array_get(a, i);
       h->n_win_post_proof = i + 1;
       if ((rc = j_object(x, JP("BlockHeader.WinPoStProof[%zu]", i), err))) return rc;
-      if ((rc = j_i64(jget(x, "PoStProof"), JP("BlockHeader.WinPoStProof[%zu].PoStProof", i), &h->win_post_proof[i].post_proof, err)))
+      if ((rc = j_i64(jget(x, "PoStProof"), JP("BlockHeader.WinPoStProof[%zu].PoStProof", i),
+                      &h->win_post_proof[i].post_proof, err)))
         return rc;
       if ((rc = j_bytes(jget(x, "ProofBytes"), JP("BlockHeader.WinPoStProof[%zu].ProofBytes", i), ST_CHAIN_MAX_BYTES,
                         &h->win_post_proof[i].proof_bytes, err)))
@@ -1505,12 +1531,16 @@ st_code st_block_header_from_json(const json_t *j, st_block_header *h, st_err *e
   if ((rc = j_bigint(jget(j, "ParentWeight"), "BlockHeader.ParentWeight", false, h->parent_weight, err))) return rc;
   if ((rc = j_i64(jget(j, "Height"), "BlockHeader.Height", &h->height, err))) return rc;
   if ((rc = j_cid(jget(j, "ParentStateRoot"), "BlockHeader.ParentStateRoot", &h->parent_state_root, err))) return rc;
-  if ((rc = j_cid(jget(j, "ParentMessageReceipts"), "BlockHeader.ParentMessageReceipts", &h->parent_message_receipts, err))) return rc;
+  if ((rc = j_cid(jget(j, "ParentMessageReceipts"), "BlockHeader.ParentMessageReceipts", &h->parent_message_receipts,
+                  err)))
+    return rc;
   if ((rc = j_cid(jget(j, "Messages"), "BlockHeader.Messages", &h->messages, err))) return rc;
-  if ((rc = j_opt_signature(jget(j, "BLSAggregate"), "BlockHeader.BLSAggregate", &h->has_bls_aggregate, &h->bls_aggregate, err)))
+  if ((rc = j_opt_signature(jget(j, "BLSAggregate"), "BlockHeader.BLSAggregate", &h->has_bls_aggregate,
+                            &h->bls_aggregate, err)))
     return rc;
   if ((rc = j_u64(jget(j, "Timestamp"), "BlockHeader.Timestamp", &h->timestamp, err))) return rc;
-  if ((rc = j_opt_signature(jget(j, "BlockSig"), "BlockHeader.BlockSig", &h->has_block_sig, &h->block_sig, err))) return rc;
+  if ((rc = j_opt_signature(jget(j, "BlockSig"), "BlockHeader.BlockSig", &h->has_block_sig, &h->block_sig, err)))
+    return rc;
   if ((rc = j_u64(jget(j, "ForkSignaling"), "BlockHeader.ForkSignaling", &h->fork_signaling, err))) return rc;
   return j_bigint(jget(j, "ParentBaseFee"), "BlockHeader.ParentBaseFee", false, h->parent_base_fee, err);
 }

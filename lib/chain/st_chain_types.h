@@ -159,34 +159,34 @@ typedef struct st_beacon_entry { /* [Round, Data] */
 } st_beacon_entry;
 
 typedef struct st_post_proof { /* proof.PoStProof: [PoStProof, ProofBytes] */
-  int64_t post_proof;           /* abi.RegisteredPoStProof */
+  int64_t post_proof;          /* abi.RegisteredPoStProof */
   st_chain_bytes proof_bytes;
 } st_post_proof;
 
 /* types.BlockHeader, CBOR array of 16 (first byte 0x90), fields in this order. */
 typedef struct st_block_header {
   st_address miner;
-  bool has_ticket;                    /* Ticket: null, or [VRFProof] */
+  bool has_ticket; /* Ticket: null, or [VRFProof] */
   st_chain_bytes ticket_vrf_proof;
-  bool has_election_proof;            /* ElectionProof: null, or [WinCount, VRFProof] */
+  bool has_election_proof; /* ElectionProof: null, or [WinCount, VRFProof] */
   int64_t win_count;
   st_chain_bytes election_vrf_proof;
-  st_beacon_entry *beacon_entries;    /* owned array */
+  st_beacon_entry *beacon_entries; /* owned array */
   size_t n_beacon_entries;
-  st_post_proof *win_post_proof;      /* owned array */
+  st_post_proof *win_post_proof; /* owned array */
   size_t n_win_post_proof;
-  st_cid *parents;                    /* owned array: the parent tipset's key */
+  st_cid *parents; /* owned array: the parent tipset's key */
   size_t n_parents;
   mpz_t parent_weight;
   int64_t height;
   st_cid parent_state_root;
-  st_cid parent_message_receipts;     /* root of the parent tipset's receipts AMT */
-  st_cid messages;                    /* CID of the block's MsgMeta: [BlsMessages AMT root,
-                                         SecpkMessages AMT root]; opaque here */
-  bool has_bls_aggregate;             /* BLSAggregate: null, or a signature */
+  st_cid parent_message_receipts; /* root of the parent tipset's receipts AMT */
+  st_cid messages;                /* CID of the block's MsgMeta: [BlsMessages AMT root,
+                                     SecpkMessages AMT root]; opaque here */
+  bool has_bls_aggregate;         /* BLSAggregate: null, or a signature */
   st_signature bls_aggregate;
-  uint64_t timestamp;                 /* Unix seconds */
-  bool has_block_sig;                 /* BlockSig: null, or a signature */
+  uint64_t timestamp; /* Unix seconds */
+  bool has_block_sig; /* BlockSig: null, or a signature */
   st_signature block_sig;
   uint64_t fork_signaling;
   mpz_t parent_base_fee;
@@ -202,7 +202,8 @@ void st_block_header_free(st_block_header *h);
 st_code st_block_header_set_parents(st_block_header *h, const st_cid *parents, size_t n, st_err *err);
 /* Appends one beacon entry / one PoSt proof (the data is copied). */
 st_code st_block_header_add_beacon(st_block_header *h, uint64_t round, const void *data, size_t len, st_err *err);
-st_code st_block_header_add_post_proof(st_block_header *h, int64_t post_proof, const void *proof, size_t len, st_err *err);
+st_code st_block_header_add_post_proof(st_block_header *h, int64_t post_proof, const void *proof, size_t len,
+                                       st_err *err);
 /* Appends the CBOR encoding. ST_EINVAL (naming the field) for an undefined Miner, arrays over
  * ST_CHAIN_MAX_ARRAY, byte fields over ST_CHAIN_MAX_BYTES, invalid signatures, big integers
  * over 128 bytes. */

@@ -25,7 +25,8 @@ struct st_cs_txn {
 
 static st_code mdb_fail(int rc, const char *what, st_err *err) {
   if (rc == MDB_MAP_FULL)
-    return st_err_set(err, ST_EIO, "%s: the chain store reached its map size (restart the daemon with a larger --store-size)", what);
+    return st_err_set(err, ST_EIO,
+                      "%s: the chain store reached its map size (restart the daemon with a larger --store-size)", what);
   return st_err_set(err, rc == MDB_NOTFOUND ? ST_ENOENT : ST_EIO, "%s: lmdb: %s", what, mdb_strerror(rc));
 }
 
@@ -35,7 +36,8 @@ st_code st_cs_open(const char *dir, size_t map_bytes, st_chainstore **out, st_er
   if (!cs) return st_err_set(err, ST_ENOMEM, "out of memory opening the chain store");
   snprintf(cs->path, sizeof cs->path, "%s/chain", dir);
   if (mkdir(cs->path, 0755) && errno != EEXIST) {
-    st_code code = st_err_set(err, ST_EIO, "could not create path=\"%s\": %s (os error %d)", cs->path, strerror(errno), errno);
+    st_code code =
+        st_err_set(err, ST_EIO, "could not create path=\"%s\": %s (os error %d)", cs->path, strerror(errno), errno);
     free(cs);
     return code;
   }
@@ -85,11 +87,13 @@ static st_code run(st_chainstore *cs, bool ro, st_cs_write_fn fn, void *ctx, st_
   return rc ? mdb_fail(rc, "could not commit to the chain store", err) : ST_OK;
 }
 
-st_code st_cs_write(st_chainstore *cs, st_cs_write_fn fn, void *ctx, st_err *err) { return run(cs, false, fn, ctx, err); }
+st_code st_cs_write(st_chainstore *cs, st_cs_write_fn fn, void *ctx, st_err *err) {
+  return run(cs, false, fn, ctx, err);
+}
 st_code st_cs_read(st_chainstore *cs, st_cs_write_fn fn, void *ctx, st_err *err) { return run(cs, true, fn, ctx, err); }
 
-static st_code put(st_cs_txn *t, MDB_dbi dbi, const void *key, size_t klen, const void *data, size_t len, unsigned flags, const char *what,
-                   st_err *err) {
+static st_code put(st_cs_txn *t, MDB_dbi dbi, const void *key, size_t klen, const void *data, size_t len,
+                   unsigned flags, const char *what, st_err *err) {
   if (t->ro) return st_err_set(err, ST_EINTERNAL, "%s: write in a read-only chain store snapshot", what);
   MDB_val k = {klen, (void *)key}, v = {len, (void *)data};
   int rc = mdb_put(t->txn, dbi, &k, &v, flags);
@@ -97,7 +101,8 @@ static st_code put(st_cs_txn *t, MDB_dbi dbi, const void *key, size_t klen, cons
   return rc ? mdb_fail(rc, what, err) : ST_OK;
 }
 
-static st_code get(st_cs_txn *t, MDB_dbi dbi, const void *key, size_t klen, st_buf *out, const char *what, st_err *err) {
+static st_code get(st_cs_txn *t, MDB_dbi dbi, const void *key, size_t klen, st_buf *out, const char *what,
+                   st_err *err) {
   MDB_val k = {klen, (void *)key}, v;
   int rc = mdb_get(t->txn, dbi, &k, &v);
   if (rc == MDB_NOTFOUND) return st_err_set(err, ST_ENOENT, "%s not found", what);
@@ -215,7 +220,8 @@ st_code st_cs_stat(st_chainstore *cs, st_cs_stats *out, st_err *err) {
   if (!mdb_stat(txn, cs->heights, &s)) out->heights = s.ms_entries;
   if (!mdb_stat(txn, cs->msgidx, &s)) out->messages = s.ms_entries;
   MDB_envinfo info;
-  if (!mdb_env_info(cs->env, &info) && !mdb_env_stat(cs->env, &s)) out->bytes_used = (uint64_t)(info.me_last_pgno + 1) * s.ms_psize;
+  if (!mdb_env_info(cs->env, &info) && !mdb_env_stat(cs->env, &s))
+    out->bytes_used = (uint64_t)(info.me_last_pgno + 1) * s.ms_psize;
   mdb_txn_abort(txn);
   return ST_OK;
 }

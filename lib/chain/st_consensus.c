@@ -14,7 +14,8 @@
 #include "proofs/st_post.h"
 #include "proofs/st_sector.h"
 
-void st_consensus_ticket_alpha(const uint8_t *beacon, size_t blen, int64_t h, uint64_t miner, const uint8_t *parent_ticket, size_t tlen, uint8_t out[32]) {
+void st_consensus_ticket_alpha(const uint8_t *beacon, size_t blen, int64_t h, uint64_t miner,
+                               const uint8_t *parent_ticket, size_t tlen, uint8_t out[32]) {
   st_buf e = ST_BUF_INIT;
   st_rand_entropy_id(miner, &e);
   if (tlen) st_buf_append(&e, parent_ticket, tlen);
@@ -50,7 +51,8 @@ st_code st_consensus_active_sectors(const st_miner_state *m, uint64_t **out, siz
       if (!code) code = st_bitfield_union(&all, &x, &all, err);
     }
   uint64_t count = st_bitfield_count(&all);
-  if (!code && count && !(*out = calloc((size_t)count, sizeof **out))) code = st_err_set(err, ST_ENOMEM, "out of memory listing sectors");
+  if (!code && count && !(*out = calloc((size_t)count, sizeof **out)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory listing sectors");
   st_bitfield_iter it;
   uint64_t v;
   st_bitfield_iter_init(&it, &all);
@@ -73,19 +75,23 @@ bool st_consensus_bootstrap_by_nulls(const st_network *net, int64_t parent_heigh
 }
 
 /* The worker's public key, recovered from BlockSig and checked against its address. */
-static st_code worker_key(st_state *parent, const st_miner_state *m, const st_block_header *b, uint8_t pub[65], st_err *err) {
+static st_code worker_key(st_state *parent, const st_miner_state *m, const st_block_header *b, uint8_t pub[65],
+                          st_err *err) {
   st_state_actor *w = st_state_get(parent, m->worker);
   if (!w || w->kind != ST_ACTOR_ACCOUNT || st_address_protocol(&w->robust) != ST_ADDR_SECP256K1)
-    return st_err_set(err, ST_EINVAL, "the miner's worker t0%llu is not a secp256k1 account", (unsigned long long)m->worker);
+    return st_err_set(err, ST_EINVAL, "the miner's worker t0%llu is not a secp256k1 account",
+                      (unsigned long long)m->worker);
   if (!b->has_block_sig || b->block_sig.type != ST_SIG_SECP256K1 || b->block_sig.len != ST_SECP_SIG_LEN)
     return st_err_set(err, ST_EINVAL, "the block has no secp256k1 BlockSig");
   st_buf sb = ST_BUF_INIT;
   st_code code = st_block_header_signing_bytes(b, &sb, err);
-  if (!code && st_secp_recover(b->block_sig.data, sb.data, sb.len, pub, NULL)) code = st_err_set(err, ST_EINVAL, "BlockSig is not a valid signature");
+  if (!code && st_secp_recover(b->block_sig.data, sb.data, sb.len, pub, NULL))
+    code = st_err_set(err, ST_EINVAL, "BlockSig is not a valid signature");
   st_address who;
   if (!code) {
     st_address_from_secp256k1_pubkey(pub, &who);
-    if (!st_address_equal(&who, &w->robust)) code = st_err_set(err, ST_EINVAL, "BlockSig is not the worker's signature");
+    if (!st_address_equal(&who, &w->robust))
+      code = st_err_set(err, ST_EINVAL, "BlockSig is not the worker's signature");
   }
   st_buf_free(&sb);
   return code;
@@ -93,18 +99,21 @@ static st_code worker_key(st_state *parent, const st_miner_state *m, const st_bl
 
 int64_t st_consensus_first_beacon_round(int64_t parent_height, int64_t h) {
   int64_t first = parent_height + 1;
-  return h - first >= ST_CHAIN_MAX_ARRAY ? h - ST_CHAIN_MAX_ARRAY + 1 : first; /* after a very long gap, the latest ones */
+  return h - first >= ST_CHAIN_MAX_ARRAY ? h - ST_CHAIN_MAX_ARRAY + 1
+                                         : first; /* after a very long gap, the latest ones */
 }
 
 st_code st_consensus_check_beacons(const st_consensus_inputs *in, const st_block_header *b, st_err *err) {
   int64_t want = b->height - st_consensus_first_beacon_round(in->parent_height, b->height) + 1;
   if ((int64_t)b->n_beacon_entries != want)
-    return st_err_set(err, ST_EINVAL, "the block carries %zu beacon entries, not the %lld for rounds %lld..%lld", b->n_beacon_entries, (long long)want,
-                      (long long)(b->height - want + 1), (long long)b->height);
+    return st_err_set(err, ST_EINVAL, "the block carries %zu beacon entries, not the %lld for rounds %lld..%lld",
+                      b->n_beacon_entries, (long long)want, (long long)(b->height - want + 1), (long long)b->height);
   for (size_t i = 0; i < b->n_beacon_entries; i++) {
     const st_beacon_entry *e = &b->beacon_entries[i];
     uint64_t round = (uint64_t)(b->height - want + 1) + i;
-    if (e->round != round) return st_err_set(err, ST_EINVAL, "beacon entry %zu is for round %llu, not %llu", i, (unsigned long long)e->round, (unsigned long long)round);
+    if (e->round != round)
+      return st_err_set(err, ST_EINVAL, "beacon entry %zu is for round %llu, not %llu", i, (unsigned long long)e->round,
+                        (unsigned long long)round);
     st_code code = st_beacon_verify(in->beacon_pub, 65, round, e->data.data, e->data.len, err);
     if (code) return code;
   }
@@ -121,8 +130,8 @@ st_code st_consensus_check_miner_block(const st_consensus_inputs *in, const st_b
   code = st_actors_load_miner(in->env, in->parent_state, id, &m, err);
   if (code) st_miner_state_init(&lm, 0, NULL);
   else if (st_actors_load_miner(in->env, in->lookback_state, id, &lm, NULL))
-    code = st_err_set(err, ST_EINVAL, "miner t0%llu did not exist at the election's lookback (%lld epochs back)", (unsigned long long)id,
-                      (long long)in->net->election_lookback);
+    code = st_err_set(err, ST_EINVAL, "miner t0%llu did not exist at the election's lookback (%lld epochs back)",
+                      (unsigned long long)id, (long long)in->net->election_lookback);
   uint8_t pub[65], alpha[32];
   if (!code) code = worker_key(in->parent_state, &m, b, pub, err);
   if (!code) code = st_consensus_check_beacons(in, b, err);
@@ -131,14 +140,17 @@ st_code st_consensus_check_miner_block(const st_consensus_inputs *in, const st_b
   st_power_claim *claim = code ? NULL : st_power_claim_of(&lp, id);
   if (!code && !st_power_eligible(&lp, id, in->net->consensus_min_power)) {
     char *raw = claim ? mpz_get_str(NULL, 10, claim->raw) : NULL;
-    code = st_err_set(err, ST_EINVAL, "miner t0%llu is below the minimum power: %s bytes of raw power at the lookback, %lld needed", (unsigned long long)id,
-                      raw ? raw : "0", (long long)in->net->consensus_min_power);
+    code = st_err_set(err, ST_EINVAL,
+                      "miner t0%llu is below the minimum power: %s bytes of raw power at the lookback, %lld needed",
+                      (unsigned long long)id, raw ? raw : "0", (long long)in->net->consensus_min_power);
     free(raw);
   }
   /* ticket */
-  if (!code && (!b->has_ticket || b->ticket_vrf_proof.len != ST_VRF_PROOF_LEN)) code = st_err_set(err, ST_EINVAL, "wrong ticket: the block has no VRF ticket");
+  if (!code && (!b->has_ticket || b->ticket_vrf_proof.len != ST_VRF_PROOF_LEN))
+    code = st_err_set(err, ST_EINVAL, "wrong ticket: the block has no VRF ticket");
   if (!code) {
-    st_consensus_ticket_alpha(beacon->data, beacon->len, b->height, id, in->parent_ticket->data, in->parent_ticket->len, alpha);
+    st_consensus_ticket_alpha(beacon->data, beacon->len, b->height, id, in->parent_ticket->data, in->parent_ticket->len,
+                              alpha);
     if (st_vrf_verify(pub, sizeof pub, alpha, sizeof alpha, b->ticket_vrf_proof.data, NULL, NULL))
       code = st_err_set(err, ST_EINVAL, "wrong ticket: not the worker's VRF over this round's ticket randomness");
   }
@@ -148,19 +160,24 @@ st_code st_consensus_check_miner_block(const st_consensus_inputs *in, const st_b
   if (!code) {
     st_consensus_election_alpha(beacon->data, beacon->len, b->height, id, alpha);
     if (st_vrf_verify(pub, sizeof pub, alpha, sizeof alpha, b->election_vrf_proof.data, NULL, NULL))
-      code = st_err_set(err, ST_EINVAL, "bad election proof: not the worker's VRF over this round's election randomness");
+      code =
+          st_err_set(err, ST_EINVAL, "bad election proof: not the worker's VRF over this round's election randomness");
   }
   if (!code) {
     int64_t wins = st_wincount(b->election_vrf_proof.data, b->election_vrf_proof.len, claim->qa, lp.total_qa);
-    if (wins < 1) code = st_err_set(err, ST_EINVAL, "the miner did not win round %lld (win count 0)", (long long)b->height);
+    if (wins < 1)
+      code = st_err_set(err, ST_EINVAL, "the miner did not win round %lld (win count 0)", (long long)b->height);
     else if (wins != b->win_count)
-      code = st_err_set(err, ST_EINVAL, "wrong win count: %lld in the block, the election gives %lld", (long long)b->win_count, (long long)wins);
+      code = st_err_set(err, ST_EINVAL, "wrong win count: %lld in the block, the election gives %lld",
+                        (long long)b->win_count, (long long)wins);
   }
   /* WinningPoSt over the sectors at the lookback */
   const st_sector_info *info = st_sector_by_size(lm.sector_size);
-  if (!code && !info) code = st_err_set(err, ST_EINVAL, "miner t0%llu has an unknown sector size", (unsigned long long)id);
+  if (!code && !info)
+    code = st_err_set(err, ST_EINVAL, "miner t0%llu has an unknown sector size", (unsigned long long)id);
   if (!code && (b->n_win_post_proof != 1 || b->win_post_proof[0].post_proof != info->winning_proof))
-    code = st_err_set(err, ST_EINVAL, "bad WinningPoSt: the block must carry one proof of type %d", info->winning_proof);
+    code =
+        st_err_set(err, ST_EINVAL, "bad WinningPoSt: the block must carry one proof of type %d", info->winning_proof);
   uint64_t *nums = NULL;
   size_t n = 0;
   if (!code) code = st_consensus_active_sectors(&lm, &nums, &n, err);
@@ -175,7 +192,8 @@ st_code st_consensus_check_miner_block(const st_consensus_inputs *in, const st_b
     uint8_t rand[32];
     st_consensus_winning_rand(beacon->data, beacon->len, b->height, id, rand);
     st_err why;
-    if (st_winning_post_verify(info, id, rand, pubs, n, b->win_post_proof[0].proof_bytes.data, b->win_post_proof[0].proof_bytes.len, &why))
+    if (st_winning_post_verify(info, id, rand, pubs, n, b->win_post_proof[0].proof_bytes.data,
+                               b->win_post_proof[0].proof_bytes.len, &why))
       code = st_err_set(err, ST_EINVAL, "bad WinningPoSt: %s", why.msg);
   }
   free(pubs);
@@ -186,7 +204,8 @@ st_code st_consensus_check_miner_block(const st_consensus_inputs *in, const st_b
   return code;
 }
 
-void st_consensus_weight(const mpz_t parent_weight, const mpz_t total_qa, const st_block_header *blocks, size_t n, mpz_t out) {
+void st_consensus_weight(const mpz_t parent_weight, const mpz_t total_qa, const st_block_header *blocks, size_t n,
+                         mpz_t out) {
   if (mpz_sgn(total_qa) <= 0) {
     mpz_add_ui(out, parent_weight, (unsigned long)n);
     return;

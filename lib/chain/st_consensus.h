@@ -34,7 +34,8 @@
 
 /* The VRF inputs (alpha) a miner proves and a validator checks. beacon is the data of the
  * beacon entry for round h; parent_ticket the parent tipset's smallest ticket (may be empty). */
-void st_consensus_ticket_alpha(const uint8_t *beacon, size_t blen, int64_t h, uint64_t miner, const uint8_t *parent_ticket, size_t tlen, uint8_t out[32]);
+void st_consensus_ticket_alpha(const uint8_t *beacon, size_t blen, int64_t h, uint64_t miner,
+                               const uint8_t *parent_ticket, size_t tlen, uint8_t out[32]);
 void st_consensus_election_alpha(const uint8_t *beacon, size_t blen, int64_t h, uint64_t miner, uint8_t out[32]);
 void st_consensus_winning_rand(const uint8_t *beacon, size_t blen, int64_t h, uint64_t miner, uint8_t out[32]);
 
@@ -48,8 +49,8 @@ typedef struct st_consensus_inputs {
   const st_vm_env *env;      /* reads actor state objects */
   int64_t parent_height;
   const st_chain_bytes *parent_ticket; /* the parent tipset's smallest ticket */
-  st_state *parent_state;    /* the state the block builds on (its ParentStateRoot) */
-  st_state *lookback_state;  /* the state at h - election_lookback */
+  st_state *parent_state;              /* the state the block builds on (its ParentStateRoot) */
+  st_state *lookback_state;            /* the state at h - election_lookback */
 } st_consensus_inputs;
 
 /* Checks a block whose Miner is a miner actor. The error says what is wrong: "wrong ticket",
@@ -70,6 +71,7 @@ bool st_consensus_bootstrap_by_nulls(const st_network *net, int64_t parent_heigh
 
 /* Filecoin's weight: parent + log2P x 256 + log2P x 256 x sum(WinCount) / 10, log2P =
  * bitlen(total QA power at the tipset's parent state) - 1; with no power, parent + blocks. */
-void st_consensus_weight(const mpz_t parent_weight, const mpz_t total_qa, const st_block_header *blocks, size_t n, mpz_t out);
+void st_consensus_weight(const mpz_t parent_weight, const mpz_t total_qa, const st_block_header *blocks, size_t n,
+                         mpz_t out);
 
 #endif

@@ -27,7 +27,8 @@ void st_deadline_policy_of(const st_network *n, st_deadline_policy *out) {
   };
 }
 
-void st_deadline_new(const st_deadline_policy *p, int64_t period_start, uint64_t index, int64_t current_epoch, st_deadline_info *out) {
+void st_deadline_new(const st_deadline_policy *p, int64_t period_start, uint64_t index, int64_t current_epoch,
+                     st_deadline_info *out) {
   st_deadline_info d = {.current_epoch = current_epoch, .period_start = period_start, .index = index, .policy = *p};
   if (p->deadlines > 0 && index < (uint64_t)p->deadlines) {
     d.open = add(period_start, mul((int64_t)index, p->challenge_window));
@@ -43,9 +44,15 @@ void st_deadline_new(const st_deadline_policy *p, int64_t period_start, uint64_t
 }
 
 bool st_deadline_period_started(const st_deadline_info *d) { return d->current_epoch >= d->period_start; }
-bool st_deadline_period_elapsed(const st_deadline_info *d) { return d->current_epoch >= add(d->period_start, d->policy.proving_period); }
-int64_t st_deadline_period_end(const st_deadline_info *d) { return sub(add(d->period_start, d->policy.proving_period), 1); }
-bool st_deadline_is_open(const st_deadline_info *d) { return d->current_epoch >= d->open && d->current_epoch < d->close; }
+bool st_deadline_period_elapsed(const st_deadline_info *d) {
+  return d->current_epoch >= add(d->period_start, d->policy.proving_period);
+}
+int64_t st_deadline_period_end(const st_deadline_info *d) {
+  return sub(add(d->period_start, d->policy.proving_period), 1);
+}
+bool st_deadline_is_open(const st_deadline_info *d) {
+  return d->current_epoch >= d->open && d->current_epoch < d->close;
+}
 bool st_deadline_has_elapsed(const st_deadline_info *d) { return d->current_epoch >= d->close; }
 int64_t st_deadline_last(const st_deadline_info *d) { return sub(d->close, 1); }
 bool st_deadline_fault_cutoff_passed(const st_deadline_info *d) { return d->current_epoch >= d->fault_cutoff; }
@@ -61,7 +68,8 @@ void st_deadline_next_not_elapsed(const st_deadline_info *d, st_deadline_info *o
   int64_t start = add(mul(d->current_epoch / p->proving_period, p->proving_period), offset);
   while (start > d->current_epoch) start = sub(start, p->proving_period);
   /* this period's instance has closed: take the next period's */
-  if (d->current_epoch >= add(start, mul((int64_t)(d->index + 1), p->challenge_window))) start = add(start, p->proving_period);
+  if (d->current_epoch >= add(start, mul((int64_t)(d->index + 1), p->challenge_window)))
+    start = add(start, p->proving_period);
   st_deadline_policy policy = *p; /* out may be d */
   st_deadline_new(&policy, start, d->index, d->current_epoch, out);
 }

@@ -43,7 +43,8 @@ typedef struct st_deadline_info {
 
 /* dline.NewInfo. An index of policy.deadlines or more gives the zero-length deadline after the
  * last: Open = Close = Challenge = PeriodStart + period, FaultCutoff 0. */
-void st_deadline_new(const st_deadline_policy *p, int64_t period_start, uint64_t index, int64_t current_epoch, st_deadline_info *out);
+void st_deadline_new(const st_deadline_policy *p, int64_t period_start, uint64_t index, int64_t current_epoch,
+                     st_deadline_info *out);
 bool st_deadline_period_started(const st_deadline_info *d);
 bool st_deadline_period_elapsed(const st_deadline_info *d);
 int64_t st_deadline_period_end(const st_deadline_info *d); /* PeriodStart + PP - 1 */
@@ -70,8 +71,8 @@ void st_deadline_at(const st_deadline_policy *p, int64_t offset, int64_t cur, st
  * is created at. */
 int64_t st_proving_period_offset(const st_address *miner, int64_t epoch, int64_t proving_period);
 
-/* Lotus's dline.Info JSON (StateMinerProvingDeadline), compact, in this order: CurrentEpoch, PeriodStart, Index, Open, Close, Challenge,
- * FaultCutoff, WPoStPeriodDeadlines, WPoStProvingPeriod, WPoStChallengeWindow,
+/* Lotus's dline.Info JSON (StateMinerProvingDeadline), compact, in this order: CurrentEpoch, PeriodStart, Index, Open,
+ * Close, Challenge, FaultCutoff, WPoStPeriodDeadlines, WPoStProvingPeriod, WPoStChallengeWindow,
  * WPoStChallengeLookback, FaultDeclarationCutoff. */
 json_t *st_deadline_info_to_json(const st_deadline_info *d);
 /* The seed's log form: the first seven of those only, in that order. Index is a number, or a

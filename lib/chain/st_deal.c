@@ -12,7 +12,9 @@ void st_deal_proposal_init(st_deal_proposal *p) {
   mpz_inits(p->price_per_epoch, p->provider_collateral, p->client_collateral, NULL);
 }
 
-void st_deal_proposal_clear(st_deal_proposal *p) { mpz_clears(p->price_per_epoch, p->provider_collateral, p->client_collateral, NULL); }
+void st_deal_proposal_clear(st_deal_proposal *p) {
+  mpz_clears(p->price_per_epoch, p->provider_collateral, p->client_collateral, NULL);
+}
 
 void st_deal_proposal_copy(st_deal_proposal *dst, const st_deal_proposal *src) {
   dst->piece_cid = src->piece_cid;
@@ -47,7 +49,6 @@ static st_code field(st_cbor_reader *r, st_code code, const char *name) {
   if (code) st_err_wrap(r->err, code, "DealProposal.%s", name);
   return code;
 }
-
 
 st_code st_deal_proposal_read(st_cbor_reader *r, st_deal_proposal *p) {
   const char *label;
@@ -86,13 +87,17 @@ void st_deal_total_price(const st_deal_proposal *p, mpz_t out) {
 }
 
 st_code st_deal_check_shape(const st_deal_proposal *p, st_err *err) {
-  if (p->piece_cid.codec != ST_CODEC_FIL_UNSEALED || p->piece_cid.mh_code != ST_MH_SHA2_256_TRUNC254_PADDED || p->piece_cid.digest_len != 32)
-    return st_err_set(err, ST_EINVAL, "PieceCID is not a piece commitment (fil-commitment-unsealed, sha2-256-trunc254-padded)");
+  if (p->piece_cid.codec != ST_CODEC_FIL_UNSEALED || p->piece_cid.mh_code != ST_MH_SHA2_256_TRUNC254_PADDED ||
+      p->piece_cid.digest_len != 32)
+    return st_err_set(err, ST_EINVAL,
+                      "PieceCID is not a piece commitment (fil-commitment-unsealed, sha2-256-trunc254-padded)");
   if (p->piece_size < 128 || (p->piece_size & (p->piece_size - 1)))
-    return st_err_set(err, ST_EINVAL, "PieceSize %llu is not a power of two of at least 128 bytes", (unsigned long long)p->piece_size);
+    return st_err_set(err, ST_EINVAL, "PieceSize %llu is not a power of two of at least 128 bytes",
+                      (unsigned long long)p->piece_size);
   if (p->start_epoch < 0) return st_err_set(err, ST_EINVAL, "StartEpoch %lld is negative", (long long)p->start_epoch);
   if (p->end_epoch <= p->start_epoch)
-    return st_err_set(err, ST_EINVAL, "EndEpoch %lld is not after StartEpoch %lld", (long long)p->end_epoch, (long long)p->start_epoch);
+    return st_err_set(err, ST_EINVAL, "EndEpoch %lld is not after StartEpoch %lld", (long long)p->end_epoch,
+                      (long long)p->start_epoch);
   if (mpz_sgn(p->price_per_epoch) < 0) return st_err_set(err, ST_EINVAL, "StoragePricePerEpoch is negative");
   if (mpz_sgn(p->provider_collateral) < 0) return st_err_set(err, ST_EINVAL, "ProviderCollateral is negative");
   if (mpz_sgn(p->client_collateral) < 0) return st_err_set(err, ST_EINVAL, "ClientCollateral is negative");
@@ -108,7 +113,8 @@ void st_client_deal_encode(const st_client_deal *d, st_buf *out, st_err *err) {
 st_code st_client_deal_read(st_cbor_reader *r, st_client_deal *d) {
   st_code code = st_cbor_expect_array(r, 2, "ClientDealProposal");
   if (!code) code = st_deal_proposal_read(r, &d->proposal);
-  if (!code && (code = st_signature_read(r, &d->signature))) st_err_wrap(r->err, code, "ClientDealProposal.ClientSignature");
+  if (!code && (code = st_signature_read(r, &d->signature)))
+    st_err_wrap(r->err, code, "ClientDealProposal.ClientSignature");
   return code;
 }
 
@@ -121,7 +127,8 @@ st_code st_client_deal_decode(const uint8_t *p, size_t len, st_client_deal *d, s
 
 st_code st_client_deal_verify(const st_client_deal *d, const st_address *signer, st_err *err) {
   if (d->signature.type != ST_SIG_SECP256K1 || d->signature.len != ST_SECP_SIG_LEN)
-    return st_err_set(err, ST_EINVAL, "the client's signature is a %s signature of %zu bytes: only secp256k1 is verified here",
+    return st_err_set(err, ST_EINVAL,
+                      "the client's signature is a %s signature of %zu bytes: only secp256k1 is verified here",
                       st_sig_type_name(d->signature.type), d->signature.len);
   st_buf b = ST_BUF_INIT;
   st_deal_proposal_encode(&d->proposal, &b);
@@ -143,8 +150,10 @@ static json_t *addr(const st_address *a) {
 }
 
 json_t *st_deal_proposal_to_json(const st_deal_proposal *p) {
-  return json_pack("{so sI sb so so ss sI sI so so so}", "PieceCID", st_chain_json_cid(&p->piece_cid), "PieceSize", (json_int_t)p->piece_size,
-                   "VerifiedDeal", p->verified, "Client", addr(&p->client), "Provider", addr(&p->provider), "Label", p->label, "StartEpoch",
-                   (json_int_t)p->start_epoch, "EndEpoch", (json_int_t)p->end_epoch, "StoragePricePerEpoch", st_chain_json_bigint(p->price_per_epoch),
-                   "ProviderCollateral", st_chain_json_bigint(p->provider_collateral), "ClientCollateral", st_chain_json_bigint(p->client_collateral));
+  return json_pack("{so sI sb so so ss sI sI so so so}", "PieceCID", st_chain_json_cid(&p->piece_cid), "PieceSize",
+                   (json_int_t)p->piece_size, "VerifiedDeal", p->verified, "Client", addr(&p->client), "Provider",
+                   addr(&p->provider), "Label", p->label, "StartEpoch", (json_int_t)p->start_epoch, "EndEpoch",
+                   (json_int_t)p->end_epoch, "StoragePricePerEpoch", st_chain_json_bigint(p->price_per_epoch),
+                   "ProviderCollateral", st_chain_json_bigint(p->provider_collateral), "ClientCollateral",
+                   st_chain_json_bigint(p->client_collateral));
 }

@@ -25,7 +25,7 @@
 #define ST_DEAL_LABEL_MAX 256 /* bytes of Label, as Filecoin's DealMaxLabelSize */
 
 typedef struct st_deal_proposal {
-  st_cid piece_cid;   /* fil-commitment-unsealed (baga6ea4sea...) */
+  st_cid piece_cid;    /* fil-commitment-unsealed (baga6ea4sea...) */
   uint64_t piece_size; /* padded, a power of two >= 128 */
   bool verified;
   st_address client, provider;

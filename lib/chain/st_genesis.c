@@ -8,8 +8,8 @@
 #include "chain/st_chain_types.h"
 #include "codec/st_token.h"
 #include "core/st_buf.h"
-#include "core/st_fs.h"
 #include "core/st_encoding.h"
+#include "core/st_fs.h"
 #include "core/st_json.h"
 #include "crypto/st_secp.h"
 
@@ -26,7 +26,8 @@ void st_genesis_clear(st_genesis *g) {
 }
 
 static st_code add(st_genesis *g, const char *addr_text, const char *amount, bool fil, st_err *err) {
-  if (g->naccounts == ST_GENESIS_MAX_ACCOUNTS) return st_err_set(err, ST_ERANGE, "more than %d genesis accounts", ST_GENESIS_MAX_ACCOUNTS);
+  if (g->naccounts == ST_GENESIS_MAX_ACCOUNTS)
+    return st_err_set(err, ST_ERANGE, "more than %d genesis accounts", ST_GENESIS_MAX_ACCOUNTS);
   st_address a;
   st_code code = st_address_parse(addr_text, &a, NULL, err);
   if (code) return st_err_wrap(err, code, "genesis account \"%.120s\"", addr_text);
@@ -34,7 +35,8 @@ static st_code add(st_genesis *g, const char *addr_text, const char *amount, boo
   if (p != ST_ADDR_SECP256K1 && p != ST_ADDR_BLS)
     return st_err_set(err, ST_EINVAL, "genesis account %.120s must be a key address (t1... or t3...)", addr_text);
   for (size_t i = 0; i < g->naccounts; i++)
-    if (st_address_equal(&g->accounts[i].address, &a)) return st_err_set(err, ST_EEXIST, "genesis account %.120s is listed twice", addr_text);
+    if (st_address_equal(&g->accounts[i].address, &a))
+      return st_err_set(err, ST_EEXIST, "genesis account %.120s is listed twice", addr_text);
   st_genesis_account *acc = realloc(g->accounts, (g->naccounts + 1) * sizeof *acc);
   if (!acc) return st_err_set(err, ST_ENOMEM, "out of memory adding a genesis account");
   g->accounts = acc;
@@ -45,8 +47,8 @@ static st_code add(st_genesis *g, const char *addr_text, const char *amount, boo
   if (!code && mpz_sgn(x->balance) < 0) code = ST_EINVAL;
   if (code) {
     mpz_clear(x->balance);
-    return st_err_set(err, ST_EINVAL, "genesis account %.120s: balance \"%.60s\" is not a non-negative %s", addr_text, amount,
-                      fil ? "FIL amount" : "attoFIL integer");
+    return st_err_set(err, ST_EINVAL, "genesis account %.120s: balance \"%.60s\" is not a non-negative %s", addr_text,
+                      amount, fil ? "FIL amount" : "attoFIL integer");
   }
   g->naccounts++;
   return ST_OK;
@@ -74,12 +76,14 @@ json_t *st_genesis_to_json(const st_genesis *g) {
   for (size_t i = 0; i < g->naccounts; i++) {
     char addr[ST_ADDR_STR_MAX];
     st_address_format(&g->accounts[i].address, 't', addr, NULL);
-    json_array_append_new(accounts, json_pack("{ss so}", "address", addr, "balance", st_chain_json_bigint(g->accounts[i].balance)));
+    json_array_append_new(
+        accounts, json_pack("{ss so}", "address", addr, "balance", st_chain_json_bigint(g->accounts[i].balance)));
   }
   st_buf hex = ST_BUF_INIT;
   st_hex_append(&hex, g->beacon_pub, sizeof g->beacon_pub);
-  json_t *j = json_pack("{si so sI so ss% so}", "version", 1, "network", st_network_to_json(&g->network), "timestamp", (json_int_t)g->timestamp,
-                        "reward_pool", st_chain_json_bigint(g->reward_pool), "beacon", st_buf_cstr(&hex), hex.len, "accounts", accounts);
+  json_t *j = json_pack("{si so sI so ss% so}", "version", 1, "network", st_network_to_json(&g->network), "timestamp",
+                        (json_int_t)g->timestamp, "reward_pool", st_chain_json_bigint(g->reward_pool), "beacon",
+                        st_buf_cstr(&hex), hex.len, "accounts", accounts);
   st_buf_free(&hex);
   return j;
 }
@@ -100,14 +104,17 @@ st_code st_genesis_from_json(const json_t *j, st_genesis *g, st_err *err) {
     return st_err_set(err, ST_EINVAL, "genesis \"version\" must be 1");
   st_code code = st_network_from_json(json_object_get(j, "network"), &g->network, err);
   if (code) return st_err_wrap(err, code, "genesis \"network\"");
-  const json_t *ts = json_object_get(j, "timestamp"), *pool = json_object_get(j, "reward_pool"), *acc = json_object_get(j, "accounts");
-  if (!json_is_integer(ts) || json_integer_value(ts) < 0) return st_err_set(err, ST_EINVAL, "genesis \"timestamp\" must be unix seconds");
+  const json_t *ts = json_object_get(j, "timestamp"), *pool = json_object_get(j, "reward_pool"),
+               *acc = json_object_get(j, "accounts");
+  if (!json_is_integer(ts) || json_integer_value(ts) < 0)
+    return st_err_set(err, ST_EINVAL, "genesis \"timestamp\" must be unix seconds");
   g->timestamp = (uint64_t)json_integer_value(ts);
   if (!json_is_string(pool) || mpz_set_str(g->reward_pool, json_string_value(pool), 10) || mpz_sgn(g->reward_pool) < 0)
     return st_err_set(err, ST_EINVAL, "genesis \"reward_pool\" must be attoFIL as a decimal string");
   const json_t *beacon = json_object_get(j, "beacon");
   st_buf raw = ST_BUF_INIT;
-  code = json_is_string(beacon) ? st_hex_decode(json_string_value(beacon), json_string_length(beacon), &raw, NULL) : ST_EINVAL;
+  code = json_is_string(beacon) ? st_hex_decode(json_string_value(beacon), json_string_length(beacon), &raw, NULL)
+                                : ST_EINVAL;
   if (!code) code = st_secp_pubkey_parse(raw.data, raw.len, g->beacon_pub, NULL);
   st_buf_free(&raw);
   if (code) return st_err_set(err, ST_EINVAL, "genesis \"beacon\" must be the beacon's secp256k1 public key in hex");
@@ -116,8 +123,10 @@ st_code st_genesis_from_json(const json_t *j, st_genesis *g, st_err *err) {
   json_array_foreach(acc, i, v) {
     const json_t *a = json_object_get(v, "address"), *b = json_object_get(v, "balance");
     if (!json_is_object(v) || json_object_size(v) != 2 || !json_is_string(a) || !json_is_string(b))
-      return st_err_set(err, ST_EINVAL, "genesis \"accounts\"[%zu] must be {\"address\": \"t1...\", \"balance\": \"attoFIL\"}", i);
-    if ((code = add(g, json_string_value(a), json_string_value(b), false, err))) return st_err_wrap(err, code, "genesis \"accounts\"[%zu]", i);
+      return st_err_set(err, ST_EINVAL,
+                        "genesis \"accounts\"[%zu] must be {\"address\": \"t1...\", \"balance\": \"attoFIL\"}", i);
+    if ((code = add(g, json_string_value(a), json_string_value(b), false, err)))
+      return st_err_wrap(err, code, "genesis \"accounts\"[%zu]", i);
   }
   return ST_OK;
 }
@@ -144,7 +153,9 @@ st_code st_genesis_read(const char *path, st_genesis *g, st_err *err) {
   json_error_t je;
   json_t *j = json_loadb((const char *)b.data, b.len, JSON_REJECT_DUPLICATES, &je);
   st_buf_free(&b);
-  if (!j) return st_err_set(err, ST_EINVAL, "genesis path=\"%s\": malformed JSON at line %d column %d: %s", path, je.line, je.column, je.text);
+  if (!j)
+    return st_err_set(err, ST_EINVAL, "genesis path=\"%s\": malformed JSON at line %d column %d: %s", path, je.line,
+                      je.column, je.text);
   code = st_genesis_from_json(j, g, err);
   json_decref(j);
   return code ? st_err_wrap(err, code, "genesis path=\"%s\"", path) : ST_OK;
@@ -155,8 +166,8 @@ st_code st_genesis_state(const st_genesis *g, st_state *out, st_err *err) {
   static const struct {
     uint64_t id;
     st_actor_kind kind;
-  } builtins[] = {{ST_ID_SYSTEM, ST_ACTOR_SYSTEM}, {ST_ID_INIT, ST_ACTOR_INIT},         {ST_ID_REWARD, ST_ACTOR_REWARD},
-                  {ST_ID_CRON, ST_ACTOR_CRON},     {ST_ID_POWER, ST_ACTOR_POWER},       {ST_ID_MARKET, ST_ACTOR_MARKET},
+  } builtins[] = {{ST_ID_SYSTEM, ST_ACTOR_SYSTEM},     {ST_ID_INIT, ST_ACTOR_INIT},   {ST_ID_REWARD, ST_ACTOR_REWARD},
+                  {ST_ID_CRON, ST_ACTOR_CRON},         {ST_ID_POWER, ST_ACTOR_POWER}, {ST_ID_MARKET, ST_ACTOR_MARKET},
                   {ST_ID_VERIFREG, ST_ACTOR_VERIFREG}, {ST_ID_BURNT, ST_ACTOR_BURNT}};
   st_code code = ST_OK;
   for (size_t i = 0; i < sizeof builtins / sizeof builtins[0] && !code; i++) {

@@ -31,8 +31,8 @@ typedef struct st_genesis_account {
 
 typedef struct st_genesis {
   st_network network;
-  uint64_t timestamp; /* unix seconds of epoch 0 */
-  mpz_t reward_pool;  /* the reward actor's balance, paid out as block rewards */
+  uint64_t timestamp;     /* unix seconds of epoch 0 */
+  mpz_t reward_pool;      /* the reward actor's balance, paid out as block rewards */
   uint8_t beacon_pub[65]; /* all zero until set: then no beacon entry verifies */
   st_genesis_account *accounts;
   size_t naccounts;

@@ -91,7 +91,8 @@ st_code st_market_state_decode(const uint8_t *p, size_t len, st_market_state *m,
     st_market_balance *b = NULL;
     code = st_cbor_expect_array(&r, 3, "market balance");
     if (!code) code = st_cbor_read_uint(&r, &id);
-    if (!code && (m->nbalances && m->balances[m->nbalances - 1].id >= id)) code = st_err_set(err, ST_EINVAL, "market balances out of order at t0%llu", (unsigned long long)id);
+    if (!code && (m->nbalances && m->balances[m->nbalances - 1].id >= id))
+      code = st_err_set(err, ST_EINVAL, "market balances out of order at t0%llu", (unsigned long long)id);
     if (!code && !(b = balance_add(m, id))) code = st_err_set(err, ST_ENOMEM, "out of memory");
     if (!code) code = st_cbor_read_bigint(&r, b->escrow);
     if (!code) code = st_cbor_read_bigint(&r, b->locked);
@@ -130,8 +131,9 @@ void st_market_balance_of(const st_market_state *m, uint64_t id, mpz_t escrow, m
 }
 
 json_t *st_market_deal_to_json(const st_market_deal *d) {
-  return json_pack("{so s{sI sI sI}}", "Proposal", st_deal_proposal_to_json(&d->proposal), "State", "SectorStartEpoch", (json_int_t)d->sector_start,
-                   "LastUpdatedEpoch", (json_int_t)d->last_updated, "SlashEpoch", (json_int_t)d->slash_epoch);
+  return json_pack("{so s{sI sI sI}}", "Proposal", st_deal_proposal_to_json(&d->proposal), "State", "SectorStartEpoch",
+                   (json_int_t)d->sector_start, "LastUpdatedEpoch", (json_int_t)d->last_updated, "SlashEpoch",
+                   (json_int_t)d->slash_epoch);
 }
 
 /* ---------------------------------------------------------------- verifreg state */
@@ -203,7 +205,8 @@ static st_code entries_decode(st_cbor_reader *r, st_verifreg_entry **list, size_
     st_verifreg_entry *e = NULL;
     code = st_cbor_expect_array(r, 2, what);
     if (!code) code = st_cbor_read_uint(r, &id);
-    if (!code && *n && (*list)[*n - 1].id >= id) code = st_err_set(r->err, ST_EINVAL, "%s out of order at t0%llu", what, (unsigned long long)id);
+    if (!code && *n && (*list)[*n - 1].id >= id)
+      code = st_err_set(r->err, ST_EINVAL, "%s out of order at t0%llu", what, (unsigned long long)id);
     if (!code && !(e = entry_add(list, n, id))) code = st_err_set(r->err, ST_ENOMEM, "out of memory");
     if (!code) code = st_cbor_read_bigint(r, e->amount);
   }
@@ -275,18 +278,24 @@ static st_code save_verifreg(st_vm *vm, const st_verifreg_state *v, int64_t *gas
 /* ---------------------------------------------------------------- helpers for methods */
 
 /* The actor behind a: an account if account_ok, a miner if miner_ok. */
-static int64_t resolve(st_vm_call *c, const char *method, const char *what, const st_address *a, bool account_ok, bool miner_ok, st_state_actor **out) {
+static int64_t resolve(st_vm_call *c, const char *method, const char *what, const st_address *a, bool account_ok,
+                       bool miner_ok, st_state_actor **out) {
   char text[ST_ADDR_STR_MAX];
   st_address_text(a, text);
-  if (st_state_lookup(c->vm->state, a, out, NULL)) return st_vm_abort(c, ST_EXIT_NOT_FOUND, "%s: %s %s has no actor", method, what, text);
+  if (st_state_lookup(c->vm->state, a, out, NULL))
+    return st_vm_abort(c, ST_EXIT_NOT_FOUND, "%s: %s %s has no actor", method, what, text);
   st_actor_kind k = (*out)->kind;
   if ((k == ST_ACTOR_ACCOUNT && account_ok) || (k == ST_ACTOR_MINER && miner_ok)) return ST_EXIT_OK;
-  return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %s %s is a %s actor, not %s", method, what, text, st_actor_kind_name(k),
-                     account_ok && miner_ok ? "an account or a miner" : account_ok ? "an account" : "a miner");
+  return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %s %s is a %s actor, not %s", method, what, text,
+                     st_actor_kind_name(k),
+                     account_ok && miner_ok ? "an account or a miner"
+                     : account_ok           ? "an account"
+                                            : "a miner");
 }
 
 /* The miner's owner and worker may act for it; owner and sector_size (optional) get the miner's. */
-static int64_t require_miner_caller(st_vm_call *c, const char *method, uint64_t miner, uint64_t *owner, uint64_t *sector_size) {
+static int64_t require_miner_caller(st_vm_call *c, const char *method, uint64_t miner, uint64_t *owner,
+                                    uint64_t *sector_size) {
   st_miner_state m;
   st_err err;
   if (st_actors_load_miner(c->vm->env, c->vm->state, miner, &m, &err)) {
@@ -298,21 +307,23 @@ static int64_t require_miner_caller(st_vm_call *c, const char *method, uint64_t 
   if (sector_size) *sector_size = m.sector_size;
   st_miner_state_free(&m);
   if (ok) return ST_EXIT_OK;
-  return st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: caller t0%llu is not the owner or worker of miner t0%llu", method, (unsigned long long)c->from,
-                     (unsigned long long)miner);
+  return st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: caller t0%llu is not the owner or worker of miner t0%llu", method,
+                     (unsigned long long)c->from, (unsigned long long)miner);
 }
 
 static int64_t load_market(st_vm_call *c, const char *method, st_market_state *m) {
   st_err err;
   if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: no state store", method);
   c->gas += ST_GAS_STATE_READ_PER_BYTE * 4096;
-  if (st_market_load(c->vm->env, c->vm->state, m, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
+  if (st_market_load(c->vm->env, c->vm->state, m, &err))
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
   return ST_EXIT_OK;
 }
 
 static int64_t store_market(st_vm_call *c, const char *method, const st_market_state *m) {
   st_err err;
-  if (save_market(c->vm, m, &c->gas, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: storing the market: %s", method, err.msg);
+  if (save_market(c->vm, m, &c->gas, &err))
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: storing the market: %s", method, err.msg);
   return ST_EXIT_OK;
 }
 
@@ -327,7 +338,8 @@ int64_t st_market_add_balance(st_vm_call *c) {
   st_code code = st_address_read(&rd.r, &a);
   if (!code) code = st_cbor_finish(&rd.r);
   if (code) return st_vm_bad_params(c, &rd, "AddBalance");
-  if (mpz_sgn(c->msg->value) <= 0) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "AddBalance: the message carries no value to add");
+  if (mpz_sgn(c->msg->value) <= 0)
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "AddBalance: the message carries no value to add");
   st_state_actor *who;
   int64_t exit = resolve(c, "AddBalance", "address", &a, true, true, &who);
   uint64_t id = who ? who->id : 0;
@@ -356,14 +368,15 @@ int64_t st_market_withdraw_balance(st_vm_call *c) {
   if (!code) code = st_cbor_read_bigint(&rd.r, want);
   if (!code) code = st_cbor_finish(&rd.r);
   int64_t exit = code ? st_vm_bad_params(c, &rd, "WithdrawBalance") : ST_EXIT_OK;
-  if (!exit && mpz_sgn(want) < 0) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "WithdrawBalance: negative amount requested");
+  if (!exit && mpz_sgn(want) < 0)
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "WithdrawBalance: negative amount requested");
   st_state_actor *who = NULL;
   if (!exit) exit = resolve(c, "WithdrawBalance", "address", &a, true, true, &who);
   uint64_t id = who ? who->id : 0, to = id;
   if (!exit && who->kind == ST_ACTOR_MINER) exit = require_miner_caller(c, "WithdrawBalance", id, &to, NULL);
   else if (!exit && c->from != id)
-    exit = st_vm_abort(c, ST_EXIT_FORBIDDEN, "WithdrawBalance: caller t0%llu may not withdraw the escrow of t0%llu", (unsigned long long)c->from,
-                       (unsigned long long)id);
+    exit = st_vm_abort(c, ST_EXIT_FORBIDDEN, "WithdrawBalance: caller t0%llu may not withdraw the escrow of t0%llu",
+                       (unsigned long long)c->from, (unsigned long long)id);
   st_market_state m;
   st_market_state_init(&m);
   if (!exit) exit = load_market(c, "WithdrawBalance", &m);
@@ -374,7 +387,8 @@ int64_t st_market_withdraw_balance(st_vm_call *c) {
     mpz_sub(avail, b->escrow, b->locked);
     if (mpz_cmp(want, avail) > 0) mpz_set(want, avail);
     mpz_sub(b->escrow, b->escrow, want);
-    if (st_state_transfer(c->vm->state, ST_ID_MARKET, to, want, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "WithdrawBalance: %s", err.msg);
+    if (st_state_transfer(c->vm->state, ST_ID_MARKET, to, want, &err))
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "WithdrawBalance: %s", err.msg);
   }
   if (!exit) exit = store_market(c, "WithdrawBalance", &m);
   if (!exit) st_cbor_put_bigint(&c->ret, want);
@@ -386,7 +400,8 @@ int64_t st_market_withdraw_balance(st_vm_call *c) {
 static int64_t epochs_per_day(const st_network *net) { return 86400 / net->block_delay; }
 
 /* One proposal against the state as the batch has changed it so far. */
-static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_state *m, st_verifreg_state *v, uint64_t provider, uint64_t sector_size) {
+static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_state *m, st_verifreg_state *v,
+                          uint64_t provider, uint64_t sector_size) {
   st_deal_proposal *p = &d->proposal;
   st_vm *vm = c->vm;
   st_err err;
@@ -397,25 +412,28 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
   int64_t exit = resolve(c, what, "provider", &p->provider, false, true, &prov);
   if (exit) return exit;
   if (prov->id != provider)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: provider t0%llu differs from the batch's provider t0%llu", what, (unsigned long long)prov->id,
-                       (unsigned long long)provider);
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: provider t0%llu differs from the batch's provider t0%llu",
+                       what, (unsigned long long)prov->id, (unsigned long long)provider);
   if ((exit = resolve(c, what, "client", &p->client, true, false, &client))) return exit;
   uint64_t client_id = client->id;
   st_address key = client->robust; /* the account's key address: it signed */
   if (st_client_deal_verify(d, &key, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %s", what, err.msg);
   if (p->start_epoch <= vm->epoch)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: StartEpoch %lld has passed (the current epoch is %lld)", what, (long long)p->start_epoch,
-                       (long long)vm->epoch);
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: StartEpoch %lld has passed (the current epoch is %lld)", what,
+                       (long long)p->start_epoch, (long long)vm->epoch);
   if (p->end_epoch - p->start_epoch > 5 * 365 * epochs_per_day(vm->net))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the deal lasts %lld epochs, more than 5 years", what, (long long)(p->end_epoch - p->start_epoch));
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the deal lasts %lld epochs, more than 5 years", what,
+                       (long long)(p->end_epoch - p->start_epoch));
   if (p->piece_size > sector_size)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: PieceSize %llu is larger than the provider's %llu-byte sectors", what,
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                       "%s: PieceSize %llu is larger than the provider's %llu-byte sectors", what,
                        (unsigned long long)p->piece_size, (unsigned long long)sector_size);
   st_cid pc;
   st_deal_proposal_cid(p, &pc);
   for (size_t k = 0; k < m->ndeals; k++)
     if (st_cid_equal(&m->deals[k].proposal_cid, &pc))
-      return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: this proposal is already published as deal %llu", what, (unsigned long long)m->deals[k].id);
+      return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: this proposal is already published as deal %llu", what,
+                         (unsigned long long)m->deals[k].id);
   /* funds: the client locks price x duration + its collateral, the provider its collateral */
   mpz_t need, avail;
   mpz_inits(need, avail, NULL);
@@ -428,9 +446,10 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
     mpz_sub(avail, cb->escrow, cb->locked);
     if (mpz_cmp(avail, need) < 0) {
       char *h = amount_text(avail), *n = amount_text(need);
-      exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS,
-                         "%s: client t0%llu has %s attoFIL free in market escrow, the deal locks %s (price x duration + client collateral)", what,
-                         (unsigned long long)client_id, h, n);
+      exit = st_vm_abort(
+          c, ST_EXIT_INSUFFICIENT_FUNDS,
+          "%s: client t0%llu has %s attoFIL free in market escrow, the deal locks %s (price x duration + client collateral)",
+          what, (unsigned long long)client_id, h, n);
       free(h);
       free(n);
     }
@@ -439,7 +458,8 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
     mpz_sub(avail, pb->escrow, pb->locked);
     if (mpz_cmp(avail, p->provider_collateral) < 0) {
       char *h = amount_text(avail), *n = amount_text(p->provider_collateral);
-      exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS, "%s: provider t0%llu has %s attoFIL free in market escrow, its collateral is %s", what,
+      exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS,
+                         "%s: provider t0%llu has %s attoFIL free in market escrow, its collateral is %s", what,
                          (unsigned long long)provider, h, n);
       free(h);
       free(n);
@@ -449,7 +469,8 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
     st_verifreg_entry *vc = st_verifreg_find(v->clients, v->nclients, client_id);
     if (!vc || mpz_cmp_ui(vc->amount, p->piece_size) < 0) {
       char *h = vc ? amount_text(vc->amount) : NULL;
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the verified deal of %llu bytes exceeds client t0%llu's datacap of %s bytes", what,
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                         "%s: the verified deal of %llu bytes exceeds client t0%llu's datacap of %s bytes", what,
                          (unsigned long long)p->piece_size, (unsigned long long)client_id, h ? h : "0");
       free(h);
     } else {
@@ -480,7 +501,8 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
   uint64_t n = 0;
   st_code code = st_cbor_expect_array(&rd.r, 1, "PublishStorageDealsParams");
   if (!code) code = st_cbor_read_array(&rd.r, &n);
-  if (!code && (n == 0 || n > 256)) code = st_err_set(&rd.err, ST_EINVAL, "%llu deals: publish 1 to 256", (unsigned long long)n);
+  if (!code && (n == 0 || n > 256))
+    code = st_err_set(&rd.err, ST_EINVAL, "%llu deals: publish 1 to 256", (unsigned long long)n);
   st_client_deal *deals = code ? NULL : calloc(n, sizeof *deals);
   if (!code && !deals) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
   for (uint64_t i = 0; i < n && deals; i++) st_deal_proposal_init(&deals[i].proposal);
@@ -499,7 +521,8 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
   st_market_state_init(&m);
   st_verifreg_state_init(&v);
   if (!exit) exit = load_market(c, "PublishStorageDeals", &m);
-  if (!exit && st_verifreg_load(c->vm->env, c->vm->state, &v, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
+  if (!exit && st_verifreg_load(c->vm->env, c->vm->state, &v, &err))
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
   uint64_t first = m.next_deal_id;
   bool verified = false;
   for (uint64_t i = 0; i < n && !exit; i++) {
@@ -507,7 +530,8 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
     verified |= deals[i].proposal.verified;
   }
   if (!exit) exit = store_market(c, "PublishStorageDeals", &m);
-  if (!exit && verified && save_verifreg(c->vm, &v, &c->gas, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
+  if (!exit && verified && save_verifreg(c->vm, &v, &c->gas, &err))
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
   if (!exit) {
     /* PublishStorageDealsReturn: [IDs, ValidDeals] (every deal is valid, or none is published) */
     st_cbor_put_array(&c->ret, 2);
@@ -533,7 +557,8 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
 static int64_t load_verifreg(st_vm_call *c, const char *method, st_verifreg_state *v) {
   st_err err;
   if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: no state store", method);
-  if (st_verifreg_load(c->vm->env, c->vm->state, v, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
+  if (st_verifreg_load(c->vm->env, c->vm->state, v, &err))
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
   return ST_EXIT_OK;
 }
 
@@ -545,9 +570,12 @@ static int64_t store_verifreg(st_vm_call *c, const char *method, const st_verifr
 
 static int64_t require_root(st_vm_call *c, const char *method) {
   int64_t root = c->vm->net->verifreg_root;
-  if (!root) return st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: this network has no verified registry root key (genesis --verifreg-root)", method);
+  if (!root)
+    return st_vm_abort(c, ST_EXIT_FORBIDDEN,
+                       "%s: this network has no verified registry root key (genesis --verifreg-root)", method);
   if (c->from != (uint64_t)root)
-    return st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: caller t0%llu is not the root key t0%lld", method, (unsigned long long)c->from, (long long)root);
+    return st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: caller t0%llu is not the root key t0%lld", method,
+                       (unsigned long long)c->from, (long long)root);
   return ST_EXIT_OK;
 }
 
@@ -561,11 +589,13 @@ static int64_t read_grant(st_vm_call *c, const char *method, const char *what, u
   if (!code) code = st_cbor_read_bigint(&rd.r, amount);
   if (!code) code = st_cbor_finish(&rd.r);
   if (code) return st_vm_bad_params(c, &rd, method);
-  if (mpz_sgn(amount) <= 0) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the allowance must be positive", method);
+  if (mpz_sgn(amount) <= 0)
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the allowance must be positive", method);
   st_state_actor *x;
   int64_t exit = resolve(c, method, what, &a, true, false, &x);
   if (!exit) *id = x->id;
-  if (!exit && *id == (uint64_t)c->vm->net->verifreg_root) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the root key cannot be a %s", method, what);
+  if (!exit && *id == (uint64_t)c->vm->net->verifreg_root)
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the root key cannot be a %s", method, what);
   return exit;
 }
 
@@ -579,9 +609,11 @@ int64_t st_verifreg_add_verifier(st_vm_call *c) {
   st_verifreg_state_init(&v);
   if (!exit) exit = load_verifreg(c, "AddVerifier", &v);
   if (!exit && st_verifreg_find(v.clients, v.nclients, id))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "AddVerifier: t0%llu is a verified client and cannot be a verifier", (unsigned long long)id);
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "AddVerifier: t0%llu is a verified client and cannot be a verifier",
+                       (unsigned long long)id);
   st_verifreg_entry *e = NULL;
-  if (!exit && !(e = entry_add(&v.verifiers, &v.nverifiers, id))) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!exit && !(e = entry_add(&v.verifiers, &v.nverifiers, id)))
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
   if (!exit) {
     mpz_set(e->amount, amount);
     exit = store_verifreg(c, "AddVerifier", &v);
@@ -623,12 +655,16 @@ int64_t st_verifreg_add_verified_client(st_vm_call *c) {
   st_verifreg_state_init(&v);
   if (!exit) exit = load_verifreg(c, "AddVerifiedClient", &v);
   st_verifreg_entry *ver = exit ? NULL : st_verifreg_find(v.verifiers, v.nverifiers, c->from);
-  if (!exit && !ver) exit = st_vm_abort(c, ST_EXIT_FORBIDDEN, "AddVerifiedClient: caller t0%llu is not a verifier", (unsigned long long)c->from);
+  if (!exit && !ver)
+    exit = st_vm_abort(c, ST_EXIT_FORBIDDEN, "AddVerifiedClient: caller t0%llu is not a verifier",
+                       (unsigned long long)c->from);
   if (!exit && st_verifreg_find(v.verifiers, v.nverifiers, id))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "AddVerifiedClient: t0%llu is a verifier and cannot be a client", (unsigned long long)id);
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "AddVerifiedClient: t0%llu is a verifier and cannot be a client",
+                       (unsigned long long)id);
   if (!exit && mpz_cmp(ver->amount, amount) < 0) {
     char *h = amount_text(ver->amount), *w = amount_text(amount);
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "AddVerifiedClient: verifier t0%llu has an allowance of %s bytes, less than the %s asked",
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                       "AddVerifiedClient: verifier t0%llu has an allowance of %s bytes, less than the %s asked",
                        (unsigned long long)c->from, h, w);
     free(h);
     free(w);
@@ -649,8 +685,8 @@ int64_t st_verifreg_add_verified_client(st_vm_call *c) {
 
 /* ---------------------------------------------------------------- for the miner actor */
 
-int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner, const st_bitfield *deals, uint64_t sector_size, int64_t expiration,
-                               uint8_t comm_d[32]) {
+int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner, const st_bitfield *deals,
+                               uint64_t sector_size, int64_t expiration, uint8_t comm_d[32]) {
   st_market_state m;
   st_market_state_init(&m);
   int64_t exit = load_market(c, method, &m);
@@ -667,16 +703,18 @@ int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner
     if (d) st_address_id(&d->proposal.provider, &prov, NULL);
     if (!d) exit = st_vm_abort(c, ST_EXIT_NOT_FOUND, "%s: deal %llu does not exist", method, (unsigned long long)id);
     else if (prov != miner)
-      exit = st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: deal %llu belongs to provider t0%llu, not t0%llu", method, (unsigned long long)id,
-                         (unsigned long long)prov, (unsigned long long)miner);
+      exit = st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: deal %llu belongs to provider t0%llu, not t0%llu", method,
+                         (unsigned long long)id, (unsigned long long)prov, (unsigned long long)miner);
     else if (d->sector_start >= 0)
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deal %llu is already active in sector %llu", method, (unsigned long long)id,
-                         (unsigned long long)d->sector);
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deal %llu is already active in sector %llu", method,
+                         (unsigned long long)id, (unsigned long long)d->sector);
     else if (d->proposal.start_epoch <= c->vm->epoch)
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deal %llu started at epoch %lld, before its sector was proven", method, (unsigned long long)id,
-                         (long long)d->proposal.start_epoch);
+      exit =
+          st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deal %llu started at epoch %lld, before its sector was proven",
+                      method, (unsigned long long)id, (long long)d->proposal.start_epoch);
     else if (d->proposal.end_epoch > expiration)
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deal %llu ends at epoch %lld, after the sector's Expiration %lld", method,
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                         "%s: deal %llu ends at epoch %lld, after the sector's Expiration %lld", method,
                          (unsigned long long)id, (long long)d->proposal.end_epoch, (long long)expiration);
     else {
       memcpy(pieces[k].comm_p, d->proposal.piece_cid.digest, 32);
@@ -691,7 +729,8 @@ int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner
   return exit;
 }
 
-int64_t st_market_activate_deals(st_vm_call *c, const st_bitfield *deals, uint64_t sector, mpz_t deal_weight, mpz_t verified_weight) {
+int64_t st_market_activate_deals(st_vm_call *c, const st_bitfield *deals, uint64_t sector, mpz_t deal_weight,
+                                 mpz_t verified_weight) {
   mpz_set_ui(deal_weight, 0);
   mpz_set_ui(verified_weight, 0);
   if (!st_bitfield_count(deals)) return ST_EXIT_OK;
@@ -731,7 +770,8 @@ st_code st_market_sectors_terminated(st_vm *vm, uint64_t miner, const st_bitfiel
   st_bitfield_iter_init(&it, deals);
   while (!code && st_bitfield_iter_next(&it, &id)) {
     st_market_deal *d = st_market_deal_of(&m, id);
-    if (d && d->sector_start >= 0 && d->slash_epoch < 0 && d->proposal.end_epoch > epoch && !st_address_id(&d->proposal.provider, &prov, NULL) && prov == miner)
+    if (d && d->sector_start >= 0 && d->slash_epoch < 0 && d->proposal.end_epoch > epoch &&
+        !st_address_id(&d->proposal.provider, &prov, NULL) && prov == miner)
       d->slash_epoch = epoch;
   }
   if (!code) code = save_market(vm, &m, NULL, err);

@@ -106,11 +106,12 @@ int64_t st_verifreg_add_verified_client(st_vm_call *c);
  * Checks that the deals can go into the miner's sector: each exists, is the miner's, is not
  * active yet, has not started, ends by expiration, and together they fit the sector; comm_d
  * gets the sector's unsealed commitment (pieces in ascending deal ID order, st_commd_of_pieces). */
-int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner, const st_bitfield *deals, uint64_t sector_size, int64_t expiration,
-                               uint8_t comm_d[32]);
+int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner, const st_bitfield *deals,
+                               uint64_t sector_size, int64_t expiration, uint8_t comm_d[32]);
 /* Activates deals st_market_verify_deals accepted in sector at this epoch; the weights get piece
  * size x (end - this epoch), summed for unverified and verified deals. */
-int64_t st_market_activate_deals(st_vm_call *c, const st_bitfield *deals, uint64_t sector, mpz_t deal_weight, mpz_t verified_weight);
+int64_t st_market_activate_deals(st_vm_call *c, const st_bitfield *deals, uint64_t sector, mpz_t deal_weight,
+                                 mpz_t verified_weight);
 /* Sectors terminated early (cron): their active deals are slashed at epoch. */
 st_code st_market_sectors_terminated(st_vm *vm, uint64_t miner, const st_bitfield *deals, int64_t epoch, st_err *err);
 /* Settles every deal at epoch (run by cron each epoch, null rounds too). */

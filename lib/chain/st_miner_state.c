@@ -52,7 +52,8 @@ st_code st_miner_state_init(st_miner_state *m, size_t ndeadlines, st_err *err) {
   st_buf_init(&m->peer_id);
   mpz_inits(m->precommit_deposits, m->locked_funds, m->fee_debt, NULL);
   st_bitfield_init(&m->allocated);
-  if (ndeadlines && !(m->deadlines = calloc(ndeadlines, sizeof *m->deadlines))) return st_err_set(err, ST_ENOMEM, "out of memory for deadlines");
+  if (ndeadlines && !(m->deadlines = calloc(ndeadlines, sizeof *m->deadlines)))
+    return st_err_set(err, ST_ENOMEM, "out of memory for deadlines");
   m->ndeadlines = ndeadlines;
   return ST_OK;
 }
@@ -157,7 +158,8 @@ static st_code read_bf(st_cbor_reader *r, st_bitfield *bf) {
 
 static st_code read_items(st_cbor_reader *r, uint64_t *n, size_t limit, const char *what) {
   st_code code = st_cbor_read_array(r, n);
-  if (!code && *n > limit) code = st_err_set(r->err, ST_EINVAL, "%s: %llu items cannot fit", what, (unsigned long long)*n);
+  if (!code && *n > limit)
+    code = st_err_set(r->err, ST_EINVAL, "%s: %llu items cannot fit", what, (unsigned long long)*n);
   return code;
 }
 
@@ -187,7 +189,8 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
   if (!code) code = st_cbor_read_int(&r, &m->proving_period_start);
   if (!code) code = read_bf(&r, &m->allocated);
   if (!code) code = read_items(&r, &n, len, "miner precommits");
-  if (!code && n && !(m->precommits = calloc(n, sizeof *m->precommits))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  if (!code && n && !(m->precommits = calloc(n, sizeof *m->precommits)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory");
   for (uint64_t i = 0; i < n && !code; i++) {
     st_precommit *p = &m->precommits[i];
     precommit_init(p);
@@ -203,7 +206,8 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
     if (!code) code = st_cbor_read_bigint(&r, p->deal_weight);
     if (!code) code = st_cbor_read_bigint(&r, p->verified_deal_weight);
     if (!code) code = read_bf(&r, &p->deals);
-    if (!code && i && p->number <= m->precommits[i - 1].number) code = st_err_set(err, ST_EINVAL, "precommits are not in sector order");
+    if (!code && i && p->number <= m->precommits[i - 1].number)
+      code = st_err_set(err, ST_EINVAL, "precommits are not in sector order");
   }
   if (!code) code = read_items(&r, &n, len, "miner sectors");
   if (!code && n && !(m->sectors = calloc(n, sizeof *m->sectors))) code = st_err_set(err, ST_ENOMEM, "out of memory");
@@ -222,17 +226,20 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
     if (!code) code = st_cbor_read_bigint(&r, s->initial_pledge);
     if (!code) code = st_cbor_read_int(&r, &s->fault_epoch);
     if (!code) code = read_bf(&r, &s->deals);
-    if (!code && i && s->number <= m->sectors[i - 1].number) code = st_err_set(err, ST_EINVAL, "sectors are not in order");
+    if (!code && i && s->number <= m->sectors[i - 1].number)
+      code = st_err_set(err, ST_EINVAL, "sectors are not in order");
   }
   if (!code) code = read_items(&r, &n, 4096, "miner deadlines");
-  if (!code && n && !(m->deadlines = calloc(n, sizeof *m->deadlines))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  if (!code && n && !(m->deadlines = calloc(n, sizeof *m->deadlines)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory");
   if (!code) m->ndeadlines = n;
   for (uint64_t d = 0; d < m->ndeadlines && !code; d++) {
     st_deadline_state *dl = &m->deadlines[d];
     uint64_t np = 0;
     code = st_cbor_expect_array(&r, 2, "deadline");
     if (!code) code = read_items(&r, &np, len, "partitions");
-    if (!code && np && !(dl->partitions = calloc(np, sizeof *dl->partitions))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+    if (!code && np && !(dl->partitions = calloc(np, sizeof *dl->partitions)))
+      code = st_err_set(err, ST_ENOMEM, "out of memory");
     if (!code) dl->npartitions = np;
     for (uint64_t p = 0; p < np && !code; p++) {
       st_partition *pt = &dl->partitions[p];
@@ -260,15 +267,15 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
 
 /* ---- lookups ---- */
 
-#define FIND(arr, n, num, out)                          \
-  do {                                                  \
-    size_t lo = 0, hi = (n);                            \
-    while (lo < hi) {                                   \
-      size_t mid = lo + (hi - lo) / 2;                  \
-      if ((arr)[mid].number < (num)) lo = mid + 1;      \
-      else hi = mid;                                    \
-    }                                                   \
-    (out) = lo;                                         \
+#define FIND(arr, n, num, out)                     \
+  do {                                             \
+    size_t lo = 0, hi = (n);                       \
+    while (lo < hi) {                              \
+      size_t mid = lo + (hi - lo) / 2;             \
+      if ((arr)[mid].number < (num)) lo = mid + 1; \
+      else hi = mid;                               \
+    }                                              \
+    (out) = lo;                                    \
   } while (0)
 
 st_precommit *st_miner_precommit(st_miner_state *m, uint64_t number) {
@@ -340,7 +347,8 @@ st_code st_miner_locate(const st_miner_state *m, uint64_t number, uint64_t *dl, 
 
 /* ---- power ---- */
 
-void st_qa_power_for_weight(uint64_t size, int64_t duration, const mpz_t deal_weight, const mpz_t verified_weight, mpz_t out) {
+void st_qa_power_for_weight(uint64_t size, int64_t duration, const mpz_t deal_weight, const mpz_t verified_weight,
+                            mpz_t out) {
   if (duration <= 0) {
     mpz_set_ui(out, size);
     return;
@@ -465,7 +473,8 @@ st_code st_power_state_decode(const uint8_t *buf, size_t len, st_power_state *p,
     if (!code) code = st_cbor_read_uint(&r, &c->miner);
     if (!code) code = st_cbor_read_bigint(&r, c->raw);
     if (!code) code = st_cbor_read_bigint(&r, c->qa);
-    if (!code && i && c->miner <= p->claims[i - 1].miner) code = st_err_set(err, ST_EINVAL, "claims are not in miner order");
+    if (!code && i && c->miner <= p->claims[i - 1].miner)
+      code = st_err_set(err, ST_EINVAL, "claims are not in miner order");
   }
   if (!code) code = st_cbor_finish(&r);
   return code ? st_err_wrap(err, code, "power state") : ST_OK;
@@ -478,7 +487,8 @@ st_power_claim *st_power_claim_of(st_power_state *p, uint64_t miner) {
 }
 
 st_code st_power_add_miner(st_power_state *p, uint64_t miner, st_err *err) {
-  if (st_power_claim_of(p, miner)) return st_err_set(err, ST_EEXIST, "miner t0%llu has a claim already", (unsigned long long)miner);
+  if (st_power_claim_of(p, miner))
+    return st_err_set(err, ST_EEXIST, "miner t0%llu has a claim already", (unsigned long long)miner);
   st_power_claim *a = realloc(p->claims, (p->nclaims + 1) * sizeof *a);
   if (!a) return st_err_set(err, ST_ENOMEM, "out of memory adding a claim");
   p->claims = a;
@@ -493,7 +503,8 @@ st_code st_power_add_miner(st_power_state *p, uint64_t miner, st_err *err) {
   return ST_OK;
 }
 
-st_code st_power_set_claim(st_power_state *p, uint64_t miner, const mpz_t raw, const mpz_t qa, int64_t min_power, st_err *err) {
+st_code st_power_set_claim(st_power_state *p, uint64_t miner, const mpz_t raw, const mpz_t qa, int64_t min_power,
+                           st_err *err) {
   st_power_claim *c = st_power_claim_of(p, miner);
   if (!c) return st_err_set(err, ST_ENOENT, "miner t0%llu has no power claim", (unsigned long long)miner);
   bool was = mpz_cmp_si(c->raw, min_power) >= 0 && mpz_sgn(c->raw) > 0;

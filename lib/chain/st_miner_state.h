@@ -35,7 +35,7 @@ typedef struct st_precommit {
   mpz_t deposit;
   int64_t precommit_epoch;
   mpz_t deal_weight, verified_deal_weight; /* set at ProveCommit, from the activated deals */
-  st_bitfield deals; /* DealIDs: their pieces fill the sector in ascending order */
+  st_bitfield deals;                       /* DealIDs: their pieces fill the sector in ascending order */
 } st_precommit;
 
 /* miner.SectorOnChainInfo */
@@ -63,18 +63,18 @@ typedef struct st_deadline_state {
 #define ST_MINER_MAX_MULTIADDRS 8
 
 typedef struct st_miner_state {
-  uint64_t owner, worker;        /* account actor IDs */
-  uint64_t pending_worker;       /* 0: none */
-  int64_t pending_worker_epoch;  /* when the pending worker takes over */
+  uint64_t owner, worker;       /* account actor IDs */
+  uint64_t pending_worker;      /* 0: none */
+  int64_t pending_worker_epoch; /* when the pending worker takes over */
   uint64_t sector_size;
-  int64_t window_post_proof;     /* RegisteredPoStProof (Window) */
+  int64_t window_post_proof; /* RegisteredPoStProof (Window) */
   st_buf peer_id;
   mpz_t precommit_deposits, locked_funds, fee_debt;
-  int64_t proving_period_start;  /* the current period's first epoch */
-  st_bitfield allocated;         /* sector numbers used, ever */
-  st_precommit *precommits;      /* sorted by number */
+  int64_t proving_period_start; /* the current period's first epoch */
+  st_bitfield allocated;        /* sector numbers used, ever */
+  st_precommit *precommits;     /* sorted by number */
   size_t nprecommits;
-  st_sector_onchain *sectors;    /* sorted by number */
+  st_sector_onchain *sectors; /* sorted by number */
   size_t nsectors;
   st_deadline_state *deadlines;
   size_t ndeadlines;
@@ -101,7 +101,8 @@ st_code st_miner_locate(const st_miner_state *m, uint64_t number, uint64_t *dl, 
 
 /* QAPowerForWeight (filecoin-facts.md section 5): size x quality >> 20, quality the
  * space-time-weighted average of 10 (base), 10 (deals) and 100 (verified deals), over 10. */
-void st_qa_power_for_weight(uint64_t size, int64_t duration, const mpz_t deal_weight, const mpz_t verified_weight, mpz_t out);
+void st_qa_power_for_weight(uint64_t size, int64_t duration, const mpz_t deal_weight, const mpz_t verified_weight,
+                            mpz_t out);
 /* The miner's power from its active sectors (not faulty, not terminated). */
 void st_miner_power(const st_miner_state *m, mpz_t raw, mpz_t qa);
 /* Counts over every partition. */
@@ -136,7 +137,8 @@ st_power_claim *st_power_claim_of(st_power_state *p, uint64_t miner);
 /* Adds a zero claim for a new miner. */
 st_code st_power_add_miner(st_power_state *p, uint64_t miner, st_err *err);
 /* Sets a miner's claim and the totals and the count above min_power. */
-st_code st_power_set_claim(st_power_state *p, uint64_t miner, const mpz_t raw, const mpz_t qa, int64_t min_power, st_err *err);
+st_code st_power_set_claim(st_power_state *p, uint64_t miner, const mpz_t raw, const mpz_t qa, int64_t min_power,
+                           st_err *err);
 /* MinerNominalPowerMeetsConsensusMinimum. */
 bool st_power_eligible(const st_power_state *p, uint64_t miner, int64_t min_power);
 

@@ -4,9 +4,9 @@
 #include "chain/st_mpool.h"
 
 #include <stdio.h>
-#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "chain/st_vm.h"
 
@@ -98,8 +98,8 @@ st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, 
   if ((code = st_state_lookup(state, &m->from, &sender, err))) return st_err_wrap(err, ST_EINVAL, "sender");
   uint64_t id = sender->id, next = sender->nonce;
   if (m->nonce < next)
-    return st_err_set(err, ST_EINVAL, "nonce %llu was already used: the sender's next nonce is %llu", (unsigned long long)m->nonce,
-                      (unsigned long long)next);
+    return st_err_set(err, ST_EINVAL, "nonce %llu was already used: the sender's next nonce is %llu",
+                      (unsigned long long)m->nonce, (unsigned long long)next);
   /* the sender's waiting messages, and what they commit */
   size_t first = lower_bound(p, id, 0), count = 0;
   mpz_t committed, need, t;
@@ -117,16 +117,18 @@ st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, 
     mpz_add(committed, committed, w->value);
   }
   if (replace < 0 && m->nonce != next)
-    code = st_err_set(err, ST_EINVAL, "nonce %llu leaves a gap: the sender's next nonce is %llu", (unsigned long long)m->nonce,
-                      (unsigned long long)next);
+    code = st_err_set(err, ST_EINVAL, "nonce %llu leaves a gap: the sender's next nonce is %llu",
+                      (unsigned long long)m->nonce, (unsigned long long)next);
   if (!code && replace < 0 && count >= ST_MPOOL_MAX_PER_SENDER)
-    code = st_err_set(err, ST_ERANGE, "the sender has %zu messages waiting already (at most %d)", count, ST_MPOOL_MAX_PER_SENDER);
+    code = st_err_set(err, ST_ERANGE, "the sender has %zu messages waiting already (at most %d)", count,
+                      ST_MPOOL_MAX_PER_SENDER);
   if (!code && replace >= 0) {
     const mpz_t *old = &p->e[replace]->sm.message.gas_premium;
     min_replacement(*old, t);
     if (mpz_cmp(m->gas_premium, t) < 0) {
       char *have = amount_text(m->gas_premium), *want = amount_text(t), *was = amount_text(*old);
-      code = st_err_set(err, ST_EINVAL, "replace-by-fee: GasPremium %s is below %s, 1.25x the waiting message's %s", have, want, was);
+      code = st_err_set(err, ST_EINVAL, "replace-by-fee: GasPremium %s is below %s, 1.25x the waiting message's %s",
+                        have, want, was);
       free(have);
       free(want);
       free(was);
@@ -138,7 +140,9 @@ st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, 
     mpz_add(need, need, committed);
     if (mpz_cmp(sender->balance, need) < 0) {
       char *have = amount_text(sender->balance), *want = amount_text(need);
-      code = st_err_set(err, ST_ERANGE, "insufficient funds: the sender has %s attoFIL, and its waiting messages with this one need %s", have, want);
+      code = st_err_set(err, ST_ERANGE,
+                        "insufficient funds: the sender has %s attoFIL, and its waiting messages with this one need %s",
+                        have, want);
       free(have);
       free(want);
     }
@@ -185,7 +189,9 @@ st_code st_mpool_nonce(st_mpool *p, st_state *state, const st_address *addr, uin
   st_code code = st_state_lookup(state, addr, &a, err);
   if (code) return code;
   uint64_t next = a->nonce;
-  for (size_t i = lower_bound(p, a->id, next); i < p->n && p->e[i]->sender == a->id && p->e[i]->sm.message.nonce == next; i++) next++;
+  for (size_t i = lower_bound(p, a->id, next);
+       i < p->n && p->e[i]->sender == a->id && p->e[i]->sm.message.nonce == next; i++)
+    next++;
   *nonce = next;
   return ST_OK;
 }
@@ -232,7 +238,8 @@ size_t st_mpool_select(st_mpool *p, st_state *state, int64_t gas_limit, const st
     size_t i = cursor[best];
     out[taken++] = &p->e[i]->sm;
     used += p->e[i]->sm.message.gas_limit;
-    bool more = i + 1 < p->n && p->e[i + 1]->sender == p->e[i]->sender && p->e[i + 1]->sm.message.nonce == p->e[i]->sm.message.nonce + 1;
+    bool more = i + 1 < p->n && p->e[i + 1]->sender == p->e[i]->sender &&
+                p->e[i + 1]->sm.message.nonce == p->e[i]->sm.message.nonce + 1;
     cursor[best] = more ? i + 1 : SIZE_MAX;
   }
   free(cursor);

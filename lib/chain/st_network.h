@@ -27,21 +27,21 @@ typedef struct st_network {
   int64_t fault_cutoff;       /* FaultDeclarationCutoff, epochs before Open */
   int64_t min_sector_size;    /* bytes; sealing below or above is refused */
   int64_t max_sector_size;
-  int64_t block_gas_limit;    /* gas units per block */
-  int64_t block_gas_target;   /* the base fee moves toward this use */
-  int64_t initial_base_fee;   /* attoFIL per gas unit at genesis */
-  int64_t min_base_fee;       /* the base fee never drops below this */
-  int64_t burn_base_fee;      /* 0: the seed's rule, every fee goes to the block's miner; 1: Filecoin's burn */
-  int64_t consensus_min_power;/* bytes of raw power a miner needs to win blocks */
-  int64_t block_reward;       /* attoFIL per win (WinCount 1) */
+  int64_t block_gas_limit;           /* gas units per block */
+  int64_t block_gas_target;          /* the base fee moves toward this use */
+  int64_t initial_base_fee;          /* attoFIL per gas unit at genesis */
+  int64_t min_base_fee;              /* the base fee never drops below this */
+  int64_t burn_base_fee;             /* 0: the seed's rule, every fee goes to the block's miner; 1: Filecoin's burn */
+  int64_t consensus_min_power;       /* bytes of raw power a miner needs to win blocks */
+  int64_t block_reward;              /* attoFIL per win (WinCount 1) */
   int64_t precommit_challenge_delay; /* epochs from PreCommit to the seed ProveCommit uses */
   int64_t max_prove_commit_duration; /* epochs a pre-commit may wait for its ProveCommit */
-  int64_t election_lookback;  /* epochs back to the state whose power and sectors elect */
-  int64_t fault_max_age;      /* epochs a sector may stay faulty before it is terminated */
-  int64_t sector_pledge;      /* attoFIL a sector locks: its pre-commit deposit, then its pledge */
-  int64_t fault_fee;          /* attoFIL a faulty sector pays at each of its deadlines */
-  int64_t bootstrap_after_nulls; /* a bootstrap block is also valid after this many null rounds (0: never) */
-  int64_t verifreg_root;      /* the account ID of the verified registry's root key (0: none) */
+  int64_t election_lookback;         /* epochs back to the state whose power and sectors elect */
+  int64_t fault_max_age;             /* epochs a sector may stay faulty before it is terminated */
+  int64_t sector_pledge;             /* attoFIL a sector locks: its pre-commit deposit, then its pledge */
+  int64_t fault_fee;                 /* attoFIL a faulty sector pays at each of its deadlines */
+  int64_t bootstrap_after_nulls;     /* a bootstrap block is also valid after this many null rounds (0: never) */
+  int64_t verifreg_root;             /* the account ID of the verified registry's root key (0: none) */
 } st_network;
 
 /* One parameter: its flag name, JSON key, place in st_network, smallest value and meaning. */

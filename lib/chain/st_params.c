@@ -36,84 +36,84 @@ static st_code value(const char **sp, st_cbor_reader *r, json_t **out, const cha
   st_code code = ST_OK;
   *out = NULL;
   switch (t) {
-  case 'u':
-    if (!(code = st_cbor_read_uint(r, &u))) *out = st_chain_json_u64(u);
-    break;
-  case 'i':
-    if (!(code = st_cbor_read_int(r, &i))) *out = json_integer(i);
-    break;
-  case 'B':
-    if (!(code = st_cbor_read_bool(r, &b))) *out = json_boolean(b);
-    break;
-  case 'b':
-    if (!(code = st_cbor_read_bytes(r, &p, &n))) {
-      st_buf s = ST_BUF_INIT;
-      st_base64_append(&s, p, n, true);
-      *out = json_string(st_buf_cstr(&s));
-      st_buf_free(&s);
+    case 'u':
+      if (!(code = st_cbor_read_uint(r, &u))) *out = st_chain_json_u64(u);
+      break;
+    case 'i':
+      if (!(code = st_cbor_read_int(r, &i))) *out = json_integer(i);
+      break;
+    case 'B':
+      if (!(code = st_cbor_read_bool(r, &b))) *out = json_boolean(b);
+      break;
+    case 'b':
+      if (!(code = st_cbor_read_bytes(r, &p, &n))) {
+        st_buf s = ST_BUF_INIT;
+        st_base64_append(&s, p, n, true);
+        *out = json_string(st_buf_cstr(&s));
+        st_buf_free(&s);
+      }
+      break;
+    case 'a':
+      if (!(code = st_cbor_read_bytes(r, &p, &n))) {
+        st_address a;
+        char text[ST_ADDR_STR_MAX];
+        if (!(code = st_address_from_bytes(p, n, &a, err)) && !(code = st_address_format(&a, 't', text, err)))
+          *out = json_string(text);
+      }
+      break;
+    case 'c': {
+      st_cid c;
+      if (!(code = st_cbor_read_cid(r, &c))) *out = st_chain_json_cid(&c);
+      break;
     }
-    break;
-  case 'a':
-    if (!(code = st_cbor_read_bytes(r, &p, &n))) {
-      st_address a;
-      char text[ST_ADDR_STR_MAX];
-      if (!(code = st_address_from_bytes(p, n, &a, err)) && !(code = st_address_format(&a, 't', text, err))) *out = json_string(text);
+    case 'f':
+      if (!(code = st_cbor_read_bytes(r, &p, &n))) {
+        st_bitfield bf;
+        st_bitfield_init(&bf);
+        if (!(code = st_bitfield_decode(p, n, &bf, err))) *out = st_chain_json_bitfield(&bf);
+        st_bitfield_free(&bf);
+      }
+      break;
+    case 'p': {
+      st_deal_proposal d;
+      st_deal_proposal_init(&d);
+      if (!(code = st_deal_proposal_read(r, &d))) *out = st_deal_proposal_to_json(&d);
+      st_deal_proposal_clear(&d);
+      break;
     }
-    break;
-  case 'c': {
-    st_cid c;
-    if (!(code = st_cbor_read_cid(r, &c))) *out = st_chain_json_cid(&c);
-    break;
-  }
-  case 'f':
-    if (!(code = st_cbor_read_bytes(r, &p, &n))) {
-      st_bitfield bf;
-      st_bitfield_init(&bf);
-      if (!(code = st_bitfield_decode(p, n, &bf, err))) *out = st_chain_json_bitfield(&bf);
-      st_bitfield_free(&bf);
+    case 's': {
+      st_signature sig;
+      if (!(code = st_signature_read(r, &sig))) code = st_signature_to_json(&sig, out, err);
+      break;
     }
-    break;
-  case 'p': {
-    st_deal_proposal d;
-    st_deal_proposal_init(&d);
-    if (!(code = st_deal_proposal_read(r, &d))) *out = st_deal_proposal_to_json(&d);
-    st_deal_proposal_clear(&d);
-    break;
-  }
-  case 's': {
-    st_signature sig;
-    if (!(code = st_signature_read(r, &sig))) code = st_signature_to_json(&sig, out, err);
-    break;
-  }
-  case 't': {
-    mpz_t v;
-    mpz_init(v);
-    if (!(code = st_cbor_read_bigint(r, v))) {
-      char *s = mpz_get_str(NULL, 10, v);
-      *out = json_string(s);
-      free(s);
+    case 't': {
+      mpz_t v;
+      mpz_init(v);
+      if (!(code = st_cbor_read_bigint(r, v))) {
+        char *s = mpz_get_str(NULL, 10, v);
+        *out = json_string(s);
+        free(s);
+      }
+      mpz_clear(v);
+      break;
     }
-    mpz_clear(v);
-    break;
-  }
-  case '*':
-  case '[': {
-    if ((code = st_cbor_read_array(r, &count))) break;
-    const char *start = *sp, *end = start;
-    *out = json_array();
-    for (uint64_t k = 0; k < count && !code; k++) {
-      json_t *item;
-      const char *s = start;
-      code = t == '*' ? value(&s, r, &item, where, err) : tuple(&s, r, &item, where, err);
-      if (!code) json_array_append_new(*out, item);
-      end = s;
+    case '*':
+    case '[': {
+      if ((code = st_cbor_read_array(r, &count))) break;
+      const char *start = *sp, *end = start;
+      *out = json_array();
+      for (uint64_t k = 0; k < count && !code; k++) {
+        json_t *item;
+        const char *s = start;
+        code = t == '*' ? value(&s, r, &item, where, err) : tuple(&s, r, &item, where, err);
+        if (!code) json_array_append_new(*out, item);
+        end = s;
+      }
+      if (!count) end = t == '*' ? start + 1 : start + fields_len(start); /* skip the element type unread */
+      *sp = t == '[' && *end == ']' ? end + 1 : end;
+      break;
     }
-    if (!count) end = t == '*' ? start + 1 : start + fields_len(start); /* skip the element type unread */
-    *sp = t == '[' && *end == ']' ? end + 1 : end;
-    break;
-  }
-  default:
-    return st_err_set(err, ST_EINTERNAL, "params schema: unknown type '%c' at %s", t, where);
+    default: return st_err_set(err, ST_EINTERNAL, "params schema: unknown type '%c' at %s", t, where);
   }
   if (!code && !*out) code = st_err_set(err, ST_ENOMEM, "out of memory");
   if (code && err && !strstr(err->msg, where)) st_err_wrap(err, code, "%s", where);

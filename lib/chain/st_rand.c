@@ -6,7 +6,8 @@
 #include "core/st_endian.h"
 #include "crypto/st_hash.h"
 
-void st_draw_randomness(const uint8_t *base, size_t blen, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen, uint8_t out[32]) {
+void st_draw_randomness(const uint8_t *base, size_t blen, int64_t dst, int64_t round, const uint8_t *entropy,
+                        size_t elen, uint8_t out[32]) {
   uint8_t head[8 + 32 + 8];
   st_be64_put(head, (uint64_t)dst);
   st_blake2b_256(base, blen, head + 8);

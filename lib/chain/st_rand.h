@@ -25,7 +25,8 @@ enum {
   ST_DST_POST_CHAIN_COMMIT = 9,
 };
 
-void st_draw_randomness(const uint8_t *base, size_t blen, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen, uint8_t out[32]);
+void st_draw_randomness(const uint8_t *base, size_t blen, int64_t dst, int64_t round, const uint8_t *entropy,
+                        size_t elen, uint8_t out[32]);
 /* The usual entropy: actor id's ID address as a CBOR byte string (appended to out). */
 void st_rand_entropy_id(uint64_t id, st_buf *out);
 /* Randomness handed to the proofs: the top two bits cleared (rand[31] &= 0x3f), so the bytes

@@ -18,8 +18,9 @@ struct st_journal_entry {
   mpz_t balance;
 };
 
-static const char *const KIND_NAMES[ST_ACTOR_KIND_COUNT] = {"system", "init", "reward", "cron", "storagepower",
-                                                           "storagemarket", "verifiedregistry", "burntfunds", "account", "storageminer"};
+static const char *const KIND_NAMES[ST_ACTOR_KIND_COUNT] = {
+    "system",           "init",       "reward",  "cron",        "storagepower", "storagemarket",
+    "verifiedregistry", "burntfunds", "account", "storageminer"};
 
 const char *st_actor_kind_name(st_actor_kind k) { return k < ST_ACTOR_KIND_COUNT ? KIND_NAMES[k] : "unknown"; }
 
@@ -152,7 +153,8 @@ static st_code journal_push(st_state *s, const st_state_actor *a, bool created, 
   return ST_OK;
 }
 
-st_code st_state_create(st_state *s, uint64_t id, st_actor_kind kind, const st_address *robust, st_state_actor **out, st_err *err) {
+st_code st_state_create(st_state *s, uint64_t id, st_actor_kind kind, const st_address *robust, st_state_actor **out,
+                        st_err *err) {
   if (out) *out = NULL;
   if (id == ST_STATE_NEW_ID) id = s->next_id;
   if (st_state_get(s, id)) return st_err_set(err, ST_EEXIST, "actor t0%llu exists already", (unsigned long long)id);
@@ -220,9 +222,11 @@ void st_state_commit(st_state *s) {
 st_code st_state_transfer(st_state *s, uint64_t from, uint64_t to, const mpz_t amount, st_err *err) {
   if (mpz_sgn(amount) < 0) return st_err_set(err, ST_EINVAL, "negative transfer");
   st_state_actor *f = st_state_get(s, from), *t = st_state_get(s, to);
-  if (!f || !t) return st_err_set(err, ST_ENOENT, "transfer between t0%llu and t0%llu: actor not found", (unsigned long long)from,
-                                  (unsigned long long)to);
-  if (mpz_cmp(f->balance, amount) < 0) return st_err_set(err, ST_ERANGE, "actor t0%llu has too little balance", (unsigned long long)from);
+  if (!f || !t)
+    return st_err_set(err, ST_ENOENT, "transfer between t0%llu and t0%llu: actor not found", (unsigned long long)from,
+                      (unsigned long long)to);
+  if (mpz_cmp(f->balance, amount) < 0)
+    return st_err_set(err, ST_ERANGE, "actor t0%llu has too little balance", (unsigned long long)from);
   if (from == to || !mpz_sgn(amount)) return ST_OK;
   st_code code = st_state_touch(s, f, err);
   if (!code) code = st_state_touch(s, t, err);
@@ -264,10 +268,12 @@ st_code st_state_decode(const uint8_t *p, size_t len, st_state *s, st_err *err) 
   uint64_t version = 0, n = 0;
   st_code code = st_cbor_expect_array(&r, 3, "state");
   if (!code) code = st_cbor_read_uint(&r, &version);
-  if (!code && version != 1) code = st_err_set(err, ST_EINVAL, "state: version %llu is not 1", (unsigned long long)version);
+  if (!code && version != 1)
+    code = st_err_set(err, ST_EINVAL, "state: version %llu is not 1", (unsigned long long)version);
   if (!code) code = st_cbor_read_uint(&r, &s->next_id);
   if (!code) code = st_cbor_read_array(&r, &n);
-  if (!code && n > len) code = st_err_set(err, ST_EINVAL, "state: %llu actors cannot fit in %zu bytes", (unsigned long long)n, len);
+  if (!code && n > len)
+    code = st_err_set(err, ST_EINVAL, "state: %llu actors cannot fit in %zu bytes", (unsigned long long)n, len);
   if (!code) code = reserve(s, (size_t)n, err);
   for (uint64_t i = 0; i < n && !code; i++) {
     st_state_actor *a = &s->actors[i];
@@ -286,8 +292,10 @@ st_code st_state_decode(const uint8_t *p, size_t len, st_state *s, st_err *err) 
     if (!code) code = st_cbor_read_cid(&r, &a->head);
     if (!code) code = st_cbor_read_uint(&r, &a->nonce);
     if (!code) code = st_cbor_read_bigint(&r, a->balance);
-    if (!code && mpz_sgn(a->balance) < 0) code = st_err_set(err, ST_EINVAL, "state: actor t0%llu has a negative balance", (unsigned long long)a->id);
-    if (!code && i && a->id <= s->actors[i - 1].id) code = st_err_set(err, ST_EINVAL, "state: actors are not in ID order at t0%llu", (unsigned long long)a->id);
+    if (!code && mpz_sgn(a->balance) < 0)
+      code = st_err_set(err, ST_EINVAL, "state: actor t0%llu has a negative balance", (unsigned long long)a->id);
+    if (!code && i && a->id <= s->actors[i - 1].id)
+      code = st_err_set(err, ST_EINVAL, "state: actors are not in ID order at t0%llu", (unsigned long long)a->id);
   }
   if (!code) code = st_cbor_finish(&r);
   if (code) {

@@ -25,8 +25,17 @@
 
 /* Built-in actors and their IDs, as in Filecoin (t00 system ... t099 burnt funds). */
 typedef enum st_actor_kind {
-  ST_ACTOR_SYSTEM, ST_ACTOR_INIT, ST_ACTOR_REWARD, ST_ACTOR_CRON, ST_ACTOR_POWER, ST_ACTOR_MARKET, ST_ACTOR_VERIFREG,
-  ST_ACTOR_BURNT, ST_ACTOR_ACCOUNT, ST_ACTOR_MINER, ST_ACTOR_KIND_COUNT
+  ST_ACTOR_SYSTEM,
+  ST_ACTOR_INIT,
+  ST_ACTOR_REWARD,
+  ST_ACTOR_CRON,
+  ST_ACTOR_POWER,
+  ST_ACTOR_MARKET,
+  ST_ACTOR_VERIFREG,
+  ST_ACTOR_BURNT,
+  ST_ACTOR_ACCOUNT,
+  ST_ACTOR_MINER,
+  ST_ACTOR_KIND_COUNT
 } st_actor_kind;
 
 #define ST_ID_SYSTEM 0
@@ -50,7 +59,7 @@ typedef struct st_state_actor {
   uint64_t id;
   st_address robust; /* the key address of an account; len 0 for others */
   st_actor_kind kind;
-  st_cid head;       /* CID of the actor's own state object */
+  st_cid head; /* CID of the actor's own state object */
   uint64_t nonce;
   mpz_t balance;
 } st_state_actor;
@@ -80,7 +89,8 @@ st_code st_state_lookup(st_state *s, const st_address *addr, st_state_actor **ou
 /* Creates an actor: id ST_STATE_NEW_ID takes next_id. The head is the CID of CBOR [robust] for accounts and of
  * CBOR [] for others unless set later. ST_EEXIST if the ID or robust address is taken. */
 #define ST_STATE_NEW_ID UINT64_MAX
-st_code st_state_create(st_state *s, uint64_t id, st_actor_kind kind, const st_address *robust, st_state_actor **out, st_err *err);
+st_code st_state_create(st_state *s, uint64_t id, st_actor_kind kind, const st_address *robust, st_state_actor **out,
+                        st_err *err);
 
 /* The journal: st_state_mark starts one; st_state_touch must be called before an actor is
  * changed (it saves the actor once); st_state_revert puts every touched actor back and removes

@@ -12,26 +12,27 @@
 
 const char *st_exit_code_name(int64_t code) {
   switch (code) {
-  case ST_EXIT_OK: return "";
-  case ST_EXIT_SYS_SENDER_INVALID: return "SysErrSenderInvalid";
-  case ST_EXIT_SYS_SENDER_STATE_INVALID: return "SysErrSenderStateInvalid";
-  case ST_EXIT_SYS_INVALID_METHOD: return "SysErrInvalidMethod";
-  case ST_EXIT_SYS_INVALID_RECEIVER: return "SysErrInvalidReceiver";
-  case ST_EXIT_SYS_INSUFFICIENT_FUNDS: return "SysErrInsufficientFunds";
-  case ST_EXIT_SYS_OUT_OF_GAS: return "SysErrOutOfGas";
-  case ST_EXIT_ILLEGAL_ARGUMENT: return "ErrIllegalArgument";
-  case ST_EXIT_NOT_FOUND: return "ErrNotFound";
-  case ST_EXIT_FORBIDDEN: return "ErrForbidden";
-  case ST_EXIT_INSUFFICIENT_FUNDS: return "ErrInsufficientFunds";
-  case ST_EXIT_ILLEGAL_STATE: return "ErrIllegalState";
-  case ST_EXIT_SERIALIZATION: return "ErrSerialization";
-  default: return "unknown";
+    case ST_EXIT_OK: return "";
+    case ST_EXIT_SYS_SENDER_INVALID: return "SysErrSenderInvalid";
+    case ST_EXIT_SYS_SENDER_STATE_INVALID: return "SysErrSenderStateInvalid";
+    case ST_EXIT_SYS_INVALID_METHOD: return "SysErrInvalidMethod";
+    case ST_EXIT_SYS_INVALID_RECEIVER: return "SysErrInvalidReceiver";
+    case ST_EXIT_SYS_INSUFFICIENT_FUNDS: return "SysErrInsufficientFunds";
+    case ST_EXIT_SYS_OUT_OF_GAS: return "SysErrOutOfGas";
+    case ST_EXIT_ILLEGAL_ARGUMENT: return "ErrIllegalArgument";
+    case ST_EXIT_NOT_FOUND: return "ErrNotFound";
+    case ST_EXIT_FORBIDDEN: return "ErrForbidden";
+    case ST_EXIT_INSUFFICIENT_FUNDS: return "ErrInsufficientFunds";
+    case ST_EXIT_ILLEGAL_STATE: return "ErrIllegalState";
+    case ST_EXIT_SERIALIZATION: return "ErrSerialization";
+    default: return "unknown";
   }
 }
 
 int64_t st_vm_inclusion_gas(size_t size) { return ST_GAS_INCLUSION_BASE + ST_GAS_INCLUSION_PER_BYTE * (int64_t)size; }
 
-void st_vm_init(st_vm *vm, st_state *state, const st_network *net, uint64_t miner, const mpz_t base_fee, int64_t epoch) {
+void st_vm_init(st_vm *vm, st_state *state, const st_network *net, uint64_t miner, const mpz_t base_fee,
+                int64_t epoch) {
   *vm = (st_vm){.state = state, .net = net, .miner = miner, .epoch = epoch};
   mpz_init_set(vm->base_fee, base_fee);
 }
@@ -51,7 +52,9 @@ int64_t st_vm_abort(st_vm_call *c, int64_t exit, const char *fmt, ...) {
   return exit;
 }
 
-void st_vm_params_init(st_vm_params *p, const st_message *m) { st_cbor_reader_init(&p->r, m->params.data, m->params.len, &p->err); }
+void st_vm_params_init(st_vm_params *p, const st_message *m) {
+  st_cbor_reader_init(&p->r, m->params.data, m->params.len, &p->err);
+}
 
 int64_t st_vm_bad_params(st_vm_call *c, const st_vm_params *p, const char *method) {
   return st_vm_abort(c, ST_EXIT_SERIALIZATION, "%s params: %s", method, p->err.msg);
@@ -76,7 +79,8 @@ static const struct {
   const char *params;
 } METHODS[] = {
     {ST_ACTOR_ACCOUNT, 2, "PubkeyAddress", account_pubkey_address, ""},
-    {ST_ACTOR_POWER, 2, "CreateMiner", st_power_create_miner, "Owner:a,Worker:a,WindowPoStProofType:i,Peer:b,Multiaddrs:*b"},
+    {ST_ACTOR_POWER, 2, "CreateMiner", st_power_create_miner,
+     "Owner:a,Worker:a,WindowPoStProofType:i,Peer:b,Multiaddrs:*b"},
     {ST_ACTOR_MINER, 2, "ControlAddresses", st_miner_control_addresses, ""},
     {ST_ACTOR_MINER, 3, "ChangeWorkerAddress", st_miner_change_worker_address, "NewWorker:a,NewControlAddrs:*a"},
     {ST_ACTOR_MINER, 5, "SubmitWindowedPoSt", st_miner_submit_windowed_post,
@@ -86,12 +90,14 @@ static const struct {
      "ReplaceSectorPartition:u,ReplaceSectorNumber:u"},
     {ST_ACTOR_MINER, 7, "ProveCommitSector", st_miner_prove_commit_sector, "SectorNumber:u,Proof:b"},
     {ST_ACTOR_MINER, 10, "DeclareFaults", st_miner_declare_faults, "Faults:[Deadline:u,Partition:u,Sectors:f]"},
-    {ST_ACTOR_MINER, 11, "DeclareFaultsRecovered", st_miner_declare_faults_recovered, "Recoveries:[Deadline:u,Partition:u,Sectors:f]"},
+    {ST_ACTOR_MINER, 11, "DeclareFaultsRecovered", st_miner_declare_faults_recovered,
+     "Recoveries:[Deadline:u,Partition:u,Sectors:f]"},
     {ST_ACTOR_MINER, 16, "WithdrawBalance", st_miner_withdraw_balance, "AmountRequested:t"},
     {ST_ACTOR_MINER, 18, "ChangeMultiaddrs", st_miner_change_multiaddrs, "NewMultiaddrs:*b"},
     {ST_ACTOR_MARKET, 2, "AddBalance", st_market_add_balance, "=a"},
     {ST_ACTOR_MARKET, 3, "WithdrawBalance", st_market_withdraw_balance, "ProviderOrClientAddress:a,Amount:t"},
-    {ST_ACTOR_MARKET, 4, "PublishStorageDeals", st_market_publish_storage_deals, "Deals:[Proposal:p,ClientSignature:s]"},
+    {ST_ACTOR_MARKET, 4, "PublishStorageDeals", st_market_publish_storage_deals,
+     "Deals:[Proposal:p,ClientSignature:s]"},
     {ST_ACTOR_VERIFREG, 2, "AddVerifier", st_verifreg_add_verifier, "Address:a,Allowance:t"},
     {ST_ACTOR_VERIFREG, 3, "RemoveVerifier", st_verifreg_remove_verifier, "=a"},
     {ST_ACTOR_VERIFREG, 4, "AddVerifiedClient", st_verifreg_add_verified_client, "Address:a,Allowance:t"},
@@ -125,10 +131,12 @@ st_code st_vm_check_message(const st_network *net, const st_message *m, size_t s
   if (code) return code;
   int64_t inclusion = st_vm_inclusion_gas(size);
   if (m->gas_limit < inclusion)
-    return st_err_set(err, ST_EINVAL, "GasLimit %lld is below the %lld gas it costs to include this message (%zu bytes)", (long long)m->gas_limit,
-                      (long long)inclusion, size);
+    return st_err_set(err, ST_EINVAL,
+                      "GasLimit %lld is below the %lld gas it costs to include this message (%zu bytes)",
+                      (long long)m->gas_limit, (long long)inclusion, size);
   if (m->gas_limit > net->block_gas_limit)
-    return st_err_set(err, ST_EINVAL, "GasLimit %lld is above the block gas limit %lld", (long long)m->gas_limit, (long long)net->block_gas_limit);
+    return st_err_set(err, ST_EINVAL, "GasLimit %lld is above the block gas limit %lld", (long long)m->gas_limit,
+                      (long long)net->block_gas_limit);
   if (mpz_cmp(m->gas_fee_cap, m->gas_premium) < 0) return st_err_set(err, ST_EINVAL, "GasFeeCap is below GasPremium");
   return ST_OK;
 }
@@ -207,14 +215,16 @@ st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *rec
   }
   if (sender->kind != ST_ACTOR_ACCOUNT) {
     st_address_text(&m->from, from_text);
-    return st_err_set(err, ST_EINVAL, "sender %s is a %s actor, not an account", from_text, st_actor_kind_name(sender->kind));
+    return st_err_set(err, ST_EINVAL, "sender %s is a %s actor, not an account", from_text,
+                      st_actor_kind_name(sender->kind));
   }
   if (m->nonce != sender->nonce) {
     st_address_text(&m->from, from_text);
-    return st_err_set(err, ST_EINVAL, "nonce %llu of %s is not its next nonce %llu", (unsigned long long)m->nonce, from_text,
-                      (unsigned long long)sender->nonce);
+    return st_err_set(err, ST_EINVAL, "nonce %llu of %s is not its next nonce %llu", (unsigned long long)m->nonce,
+                      from_text, (unsigned long long)sender->nonce);
   }
-  if (!st_state_get(s, vm->miner)) return st_err_set(err, ST_EINVAL, "the block's miner t0%llu does not exist", (unsigned long long)vm->miner);
+  if (!st_state_get(s, vm->miner))
+    return st_err_set(err, ST_EINVAL, "the block's miner t0%llu does not exist", (unsigned long long)vm->miner);
   mpz_t cost;
   mpz_init(cost);
   mpz_mul_si(cost, m->gas_fee_cap, m->gas_limit);
@@ -237,7 +247,9 @@ st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *rec
   st_err inner;
   int64_t exit = execute(&c, &inner);
   if (!exit && c.gas > m->gas_limit) exit = ST_EXIT_SYS_OUT_OF_GAS;
-  if (exit == ST_EXIT_SYS_OUT_OF_GAS) snprintf(vm->why, sizeof vm->why, "out of gas: %lld used, GasLimit %lld", (long long)c.gas, (long long)m->gas_limit);
+  if (exit == ST_EXIT_SYS_OUT_OF_GAS)
+    snprintf(vm->why, sizeof vm->why, "out of gas: %lld used, GasLimit %lld", (long long)c.gas,
+             (long long)m->gas_limit);
   else if (exit && !vm->why[0]) snprintf(vm->why, sizeof vm->why, "%s", st_exit_code_name(exit));
   if (exit == ST_EXIT_SYS_OUT_OF_GAS || c.gas > m->gas_limit) c.gas = m->gas_limit;
   if (exit) {
@@ -268,7 +280,8 @@ st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *rec
   return code;
 }
 
-void st_vm_next_base_fee(const st_network *net, const mpz_t base_fee, int64_t gas_limit_sum, size_t nblocks, mpz_t out) {
+void st_vm_next_base_fee(const st_network *net, const mpz_t base_fee, int64_t gas_limit_sum, size_t nblocks,
+                         mpz_t out) {
   int64_t target = net->block_gas_target;
   mpz_t delta, change;
   mpz_inits(delta, change, NULL);

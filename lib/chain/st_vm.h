@@ -67,7 +67,8 @@ typedef struct st_vm_env {
   /* DrawRandomness from the chain the message runs on: from the ticket of the tipset at round
    * (or the last before it) when beacon is false, else from the beacon entry of round. A round
    * the chain has not reached is an error. */
-  st_code (*randomness)(void *ctx, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen, uint8_t out[32], st_err *err);
+  st_code (*randomness)(void *ctx, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen,
+                        uint8_t out[32], st_err *err);
 } st_vm_env;
 
 /* What one block applies messages against. */
@@ -75,8 +76,8 @@ typedef struct st_vm {
   st_state *state;
   const st_network *net;
   const st_vm_env *env; /* NULL: the consensus actors' methods fail with ErrIllegalState */
-  uint64_t miner;   /* the block's miner (an actor ID): it receives the fees */
-  mpz_t base_fee;   /* this tipset's base fee */
+  uint64_t miner;       /* the block's miner (an actor ID): it receives the fees */
+  mpz_t base_fee;       /* this tipset's base fee */
   int64_t epoch;
   char why[ST_ERR_MSG_MAX]; /* why the last message or cron step failed ("" if it did not) */
 } st_vm;

@@ -21,7 +21,8 @@ static void set(st_address *out, st_addr_protocol p, const uint8_t *payload, siz
 }
 
 st_code st_address_from_id(uint64_t id, st_address *out, st_err *err) {
-  if (id > (uint64_t)INT64_MAX) return st_err_set(err, ST_ERANGE, "invalid address payload: IDs must be less than 2^63");
+  if (id > (uint64_t)INT64_MAX)
+    return st_err_set(err, ST_ERANGE, "invalid address payload: IDs must be less than 2^63");
   uint8_t v[ST_UVARINT_MAX];
   set(out, ST_ADDR_ID, v, st_uvarint_put(id, v));
   return ST_OK;
@@ -39,12 +40,16 @@ void st_address_from_actor_data(const uint8_t *data, size_t len, st_address *out
   set(out, ST_ADDR_ACTOR, h, sizeof h);
 }
 
-void st_address_from_bls_pubkey(const uint8_t pubkey[48], st_address *out) { set(out, ST_ADDR_BLS, pubkey, BLS_PUBKEY_LEN); }
+void st_address_from_bls_pubkey(const uint8_t pubkey[48], st_address *out) {
+  set(out, ST_ADDR_BLS, pubkey, BLS_PUBKEY_LEN);
+}
 
 st_code st_address_from_delegated(uint64_t ns, const uint8_t *sub, size_t len, st_address *out, st_err *err) {
-  if (ns > (uint64_t)INT64_MAX) return st_err_set(err, ST_ERANGE, "invalid address payload: namespace must be less than 2^63");
+  if (ns > (uint64_t)INT64_MAX)
+    return st_err_set(err, ST_ERANGE, "invalid address payload: namespace must be less than 2^63");
   if (len > ST_ADDR_MAX_SUBADDR)
-    return st_err_set(err, ST_EINVAL, "invalid address length: sub-address of %zu bytes is longer than %d", len, ST_ADDR_MAX_SUBADDR);
+    return st_err_set(err, ST_EINVAL, "invalid address length: sub-address of %zu bytes is longer than %d", len,
+                      ST_ADDR_MAX_SUBADDR);
   uint8_t payload[ST_UVARINT_MAX + ST_ADDR_MAX_SUBADDR];
   size_t n = st_uvarint_put(ns, payload);
   memcpy(payload + n, sub, len);
@@ -58,51 +63,62 @@ static st_code check_payload(uint8_t proto, const uint8_t *p, size_t n, st_err *
   size_t used;
   st_code rc;
   switch (proto) {
-  case ST_ADDR_ID:
-    if ((rc = st_uvarint_get(p, n, &v, &used, err))) return st_err_wrap(err, rc, "invalid address payload");
-    if (used != n) return st_err_set(err, ST_EINVAL, "invalid address length: %zu byte%s after the ID varint", n - used, n - used == 1 ? "" : "s");
-    return ST_OK;
-  case ST_ADDR_SECP256K1:
-  case ST_ADDR_ACTOR:
-    if (n != PAYLOAD_HASH_LEN)
-      return st_err_set(err, ST_EINVAL, "invalid address length: %s payload must be %d bytes, got %zu",
-                        st_address_protocol_name(proto), PAYLOAD_HASH_LEN, n);
-    return ST_OK;
-  case ST_ADDR_BLS:
-    if (n != BLS_PUBKEY_LEN)
-      return st_err_set(err, ST_EINVAL, "invalid address length: bls payload must be %d bytes, got %zu", BLS_PUBKEY_LEN, n);
-    return ST_OK;
-  case ST_ADDR_DELEGATED:
-    if ((rc = st_uvarint_get(p, n, &v, &used, err))) return st_err_wrap(err, rc, "invalid address payload: delegated namespace");
-    if (n - used > ST_ADDR_MAX_SUBADDR)
-      return st_err_set(err, ST_EINVAL, "invalid address length: sub-address of %zu bytes is longer than %d", n - used, ST_ADDR_MAX_SUBADDR);
-    return ST_OK;
-  default: return st_err_set(err, ST_EINVAL, "unknown address protocol %u", proto);
+    case ST_ADDR_ID:
+      if ((rc = st_uvarint_get(p, n, &v, &used, err))) return st_err_wrap(err, rc, "invalid address payload");
+      if (used != n)
+        return st_err_set(err, ST_EINVAL, "invalid address length: %zu byte%s after the ID varint", n - used,
+                          n - used == 1 ? "" : "s");
+      return ST_OK;
+    case ST_ADDR_SECP256K1:
+    case ST_ADDR_ACTOR:
+      if (n != PAYLOAD_HASH_LEN)
+        return st_err_set(err, ST_EINVAL, "invalid address length: %s payload must be %d bytes, got %zu",
+                          st_address_protocol_name(proto), PAYLOAD_HASH_LEN, n);
+      return ST_OK;
+    case ST_ADDR_BLS:
+      if (n != BLS_PUBKEY_LEN)
+        return st_err_set(err, ST_EINVAL, "invalid address length: bls payload must be %d bytes, got %zu",
+                          BLS_PUBKEY_LEN, n);
+      return ST_OK;
+    case ST_ADDR_DELEGATED:
+      if ((rc = st_uvarint_get(p, n, &v, &used, err)))
+        return st_err_wrap(err, rc, "invalid address payload: delegated namespace");
+      if (n - used > ST_ADDR_MAX_SUBADDR)
+        return st_err_set(err, ST_EINVAL, "invalid address length: sub-address of %zu bytes is longer than %d",
+                          n - used, ST_ADDR_MAX_SUBADDR);
+      return ST_OK;
+    default: return st_err_set(err, ST_EINVAL, "unknown address protocol %u", proto);
   }
 }
 
 st_code st_address_from_bytes(const uint8_t *p, size_t len, st_address *out, st_err *err) {
   if (len == 0) return st_err_set(err, ST_EINVAL, "invalid address length: empty address");
   if (len == 1) return st_err_set(err, ST_EINVAL, "invalid address length: protocol byte without payload");
-  if (len > ST_ADDR_MAX_BYTES) return st_err_set(err, ST_EINVAL, "invalid address length: %zu bytes is more than %d", len, ST_ADDR_MAX_BYTES);
+  if (len > ST_ADDR_MAX_BYTES)
+    return st_err_set(err, ST_EINVAL, "invalid address length: %zu bytes is more than %d", len, ST_ADDR_MAX_BYTES);
   st_code rc = check_payload(p[0], p + 1, len - 1, err);
   if (rc) return rc;
   set(out, (st_addr_protocol)p[0], p + 1, len - 1);
   return ST_OK;
 }
 
-static void checksum(const uint8_t *bytes, size_t len, uint8_t out[CHECKSUM_LEN]) { st_blake2b(out, CHECKSUM_LEN, bytes, len); }
+static void checksum(const uint8_t *bytes, size_t len, uint8_t out[CHECKSUM_LEN]) {
+  st_blake2b(out, CHECKSUM_LEN, bytes, len);
+}
 
 /* strconv.ParseUint(s, 10, 63) as go-address uses it. */
 static st_code parse_u63(const char *s, size_t n, uint64_t *out, const char *what, st_err *err) {
   if (n == 0) return st_err_set(err, ST_EINVAL, "invalid address payload: empty %s", what);
-  if (n > MAX_INT64_STR) return st_err_set(err, ST_EINVAL, "invalid address length: %s has more than %d digits", what, MAX_INT64_STR);
+  if (n > MAX_INT64_STR)
+    return st_err_set(err, ST_EINVAL, "invalid address length: %s has more than %d digits", what, MAX_INT64_STR);
   uint64_t v = 0;
   for (size_t i = 0; i < n; i++) {
     if (s[i] < '0' || s[i] > '9')
-      return st_err_set(err, ST_EINVAL, "invalid address payload: '%c' in %s at position %zu is not a digit", s[i], what, i + 2);
+      return st_err_set(err, ST_EINVAL, "invalid address payload: '%c' in %s at position %zu is not a digit", s[i],
+                        what, i + 2);
     v = v * 10 + (uint64_t)(s[i] - '0');
-    if (v > (uint64_t)INT64_MAX) return st_err_set(err, ST_EINVAL, "invalid address payload: %s must be less than 2^63", what);
+    if (v > (uint64_t)INT64_MAX)
+      return st_err_set(err, ST_EINVAL, "invalid address payload: %s must be less than 2^63", what);
   }
   *out = v;
   return ST_OK;
@@ -111,11 +127,14 @@ static st_code parse_u63(const char *s, size_t n, uint64_t *out, const char *wha
 st_code st_address_parse(const char *s, st_address *out, char *network, st_err *err) {
   size_t len = strlen(s);
   if (len > MAX_ADDR_STR || len < 3)
-    return st_err_set(err, ST_EINVAL, "invalid address length: %zu characters (an address has 3 to %d)", len, MAX_ADDR_STR);
+    return st_err_set(err, ST_EINVAL, "invalid address length: %zu characters (an address has 3 to %d)", len,
+                      MAX_ADDR_STR);
   if (s[0] != 't' && s[0] != 'f')
-    return st_err_set(err, ST_EINVAL, "unknown address network '%c' (expected 't' or 'f')", s[0] >= 0x20 && s[0] < 0x7f ? s[0] : '?');
+    return st_err_set(err, ST_EINVAL, "unknown address network '%c' (expected 't' or 'f')",
+                      s[0] >= 0x20 && s[0] < 0x7f ? s[0] : '?');
   if (s[1] < '0' || s[1] > '4')
-    return st_err_set(err, ST_EINVAL, "unknown address protocol '%c' (expected 0 to 4)", s[1] >= 0x20 && s[1] < 0x7f ? s[1] : '?');
+    return st_err_set(err, ST_EINVAL, "unknown address protocol '%c' (expected 0 to 4)",
+                      s[1] >= 0x20 && s[1] < 0x7f ? s[1] : '?');
   uint8_t proto = (uint8_t)(s[1] - '0');
   const char *raw = s + 2;
   size_t rawlen = len - 2;
@@ -132,7 +151,8 @@ st_code st_address_parse(const char *s, st_address *out, char *network, st_err *
   size_t b32len = rawlen;
   if (proto == ST_ADDR_DELEGATED) {
     const char *f = memchr(raw, 'f', rawlen);
-    if (!f) return st_err_set(err, ST_EINVAL, "invalid address payload: delegated address has no 'f' after the namespace");
+    if (!f)
+      return st_err_set(err, ST_EINVAL, "invalid address payload: delegated address has no 'f' after the namespace");
     uint64_t ns;
     st_code rc = parse_u63(raw, (size_t)(f - raw), &ns, "namespace", err);
     if (rc) return rc;
@@ -148,8 +168,9 @@ st_code st_address_parse(const char *s, st_address *out, char *network, st_err *
   }
   if (dec.len < CHECKSUM_LEN) {
     st_buf_free(&dec);
-    return st_err_set(err, ST_EINVAL, "invalid address length: %zu bytes after base32 decoding, need at least %d for the checksum", dec.len,
-                      CHECKSUM_LEN);
+    return st_err_set(err, ST_EINVAL,
+                      "invalid address length: %zu bytes after base32 decoding, need at least %d for the checksum",
+                      dec.len, CHECKSUM_LEN);
   }
   size_t body = dec.len - CHECKSUM_LEN;
   if (plen + body > sizeof payload - 1) {
@@ -176,7 +197,8 @@ void st_address_text(const st_address *a, char out[ST_ADDR_STR_MAX]) {
 }
 
 st_code st_address_format(const st_address *a, char network, char out[ST_ADDR_STR_MAX], st_err *err) {
-  if (network != 't' && network != 'f') return st_err_set(err, ST_EINVAL, "unknown address network '%c' (expected 't' or 'f')", network);
+  if (network != 't' && network != 'f')
+    return st_err_set(err, ST_EINVAL, "unknown address network '%c' (expected 't' or 'f')", network);
   if (a->len < 2) return st_err_set(err, ST_EINVAL, "cannot format an undefined address");
   st_code rc = check_payload(a->bytes[0], a->bytes + 1, a->len - 1, err);
   if (rc) return rc;
@@ -213,15 +235,17 @@ st_code st_address_id(const st_address *a, uint64_t *id, st_err *err) {
   return st_uvarint_get(a->bytes + 1, a->len - 1, id, &used, err);
 }
 
-bool st_address_equal(const st_address *a, const st_address *b) { return a->len == b->len && !memcmp(a->bytes, b->bytes, a->len); }
+bool st_address_equal(const st_address *a, const st_address *b) {
+  return a->len == b->len && !memcmp(a->bytes, b->bytes, a->len);
+}
 
 const char *st_address_protocol_name(st_addr_protocol p) {
   switch (p) {
-  case ST_ADDR_ID: return "id";
-  case ST_ADDR_SECP256K1: return "secp256k1";
-  case ST_ADDR_ACTOR: return "actor";
-  case ST_ADDR_BLS: return "bls";
-  case ST_ADDR_DELEGATED: return "delegated";
+    case ST_ADDR_ID: return "id";
+    case ST_ADDR_SECP256K1: return "secp256k1";
+    case ST_ADDR_ACTOR: return "actor";
+    case ST_ADDR_BLS: return "bls";
+    case ST_ADDR_DELEGATED: return "delegated";
   }
   return "unknown";
 }

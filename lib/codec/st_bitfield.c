@@ -38,8 +38,8 @@ static uint64_t run_end(const st_run *r) { return r->start + r->len; }
 st_code st_bitfield_set_range(st_bitfield *bf, uint64_t start, uint64_t len, st_err *err) {
   if (len == 0) return ST_OK;
   if (len > UINT64_MAX - start)
-    return st_err_set(err, ST_ERANGE, "bitfield range [%llu, +%llu) passes the largest index 2^64-2", (unsigned long long)start,
-                      (unsigned long long)len);
+    return st_err_set(err, ST_ERANGE, "bitfield range [%llu, +%llu) passes the largest index 2^64-2",
+                      (unsigned long long)start, (unsigned long long)len);
   uint64_t end = start + len;
   if (bf->n == 0 || start > run_end(&bf->runs[bf->n - 1])) { /* append */
     st_code rc = grow(bf, bf->n + 1, err);
@@ -247,11 +247,17 @@ static st_code get_varint(bitreader *r, uint64_t *out, st_err *err) {
   uint64_t x = 0;
   unsigned s = 0;
   for (int i = 0;; i++) {
-    if (i == 10) return st_err_set(err, ST_EINVAL, "RLE+: run too long (varint of more than 10 bytes) at bit %llu", (unsigned long long)r->pos);
+    if (i == 10)
+      return st_err_set(err, ST_EINVAL, "RLE+: run too long (varint of more than 10 bytes) at bit %llu",
+                        (unsigned long long)r->pos);
     uint8_t b = (uint8_t)get_bits(r, 8);
     if (b < 0x80) {
-      if (i == 9 && b > 1) return st_err_set(err, ST_EINVAL, "RLE+: run too long (more than 64 bits) at bit %llu", (unsigned long long)r->pos);
-      if (b == 0 && s > 0) return st_err_set(err, ST_EINVAL, "RLE+: invalid run (varint not minimally encoded) at bit %llu", (unsigned long long)r->pos);
+      if (i == 9 && b > 1)
+        return st_err_set(err, ST_EINVAL, "RLE+: run too long (more than 64 bits) at bit %llu",
+                          (unsigned long long)r->pos);
+      if (b == 0 && s > 0)
+        return st_err_set(err, ST_EINVAL, "RLE+: invalid run (varint not minimally encoded) at bit %llu",
+                          (unsigned long long)r->pos);
       *out = x | (uint64_t)b << s;
       return ST_OK;
     }
@@ -263,7 +269,8 @@ static st_code get_varint(bitreader *r, uint64_t *out, st_err *err) {
 st_code st_bitfield_decode(const uint8_t *p, size_t len, st_bitfield *bf, st_err *err) {
   st_bitfield_clear(bf);
   if (len > ST_BITFIELD_MAX_ENCODED)
-    return st_err_set(err, ST_EINVAL, "RLE+: encoded bitfield of %zu bytes is larger than the %d-byte limit", len, ST_BITFIELD_MAX_ENCODED);
+    return st_err_set(err, ST_EINVAL, "RLE+: encoded bitfield of %zu bytes is larger than the %d-byte limit", len,
+                      ST_BITFIELD_MAX_ENCODED);
   if (len > 0 && p[len - 1] == 0) return st_err_set(err, ST_EINVAL, "RLE+: not minimally encoded (trailing zero byte)");
   bitreader r = {p, len, 0};
   unsigned version = get_bits(&r, 2);
@@ -306,10 +313,12 @@ static st_code parse_index(const char *s, size_t *i, uint64_t *out, st_err *err)
   size_t start = *i;
   uint64_t v = 0;
   if (s[*i] < '0' || s[*i] > '9')
-    return st_err_set(err, ST_EINVAL, "bitfield: expected a number at position %zu, found '%c'", start, s[*i] ? s[*i] : ' ');
+    return st_err_set(err, ST_EINVAL, "bitfield: expected a number at position %zu, found '%c'", start,
+                      s[*i] ? s[*i] : ' ');
   while (s[*i] >= '0' && s[*i] <= '9') {
     unsigned d = (unsigned)(s[*i] - '0');
-    if (v > (UINT64_MAX - 1 - d) / 10) return st_err_set(err, ST_ERANGE, "bitfield: number at position %zu is larger than 2^64-2", start);
+    if (v > (UINT64_MAX - 1 - d) / 10)
+      return st_err_set(err, ST_ERANGE, "bitfield: number at position %zu is larger than 2^64-2", start);
     v = v * 10 + d;
     (*i)++;
   }
@@ -331,8 +340,8 @@ st_code st_bitfield_parse_ranges(const char *s, st_bitfield *bf, st_err *err) {
       i++;
       rc = parse_index(s, &i, &b, err);
       if (!rc && b < a)
-        rc = st_err_set(err, ST_EINVAL, "bitfield: range at position %zu ends (%llu) before it starts (%llu)", at, (unsigned long long)b,
-                        (unsigned long long)a);
+        rc = st_err_set(err, ST_EINVAL, "bitfield: range at position %zu ends (%llu) before it starts (%llu)", at,
+                        (unsigned long long)b, (unsigned long long)a);
     }
     if (!rc) rc = st_bitfield_set_range(bf, a, b - a + 1, err);
     if (rc) {

@@ -32,7 +32,8 @@ typedef struct st_bitfield {
   size_t cap;
 } st_bitfield;
 
-#define ST_BITFIELD_INIT {NULL, 0, 0}
+#define ST_BITFIELD_INIT \
+  { NULL, 0, 0 }
 
 void st_bitfield_init(st_bitfield *bf);
 void st_bitfield_free(st_bitfield *bf);

@@ -94,24 +94,24 @@ void st_cbor_reader_init(st_cbor_reader *r, const uint8_t *buf, size_t len, st_e
 
 const char *st_cbor_type_name(st_cbor_type t) {
   switch (t) {
-  case ST_CBOR_UINT: return "unsigned integer";
-  case ST_CBOR_NINT: return "negative integer";
-  case ST_CBOR_BYTES: return "byte string";
-  case ST_CBOR_TEXT: return "text string";
-  case ST_CBOR_ARRAY: return "array";
-  case ST_CBOR_MAP: return "map";
-  case ST_CBOR_TAG: return "tag";
-  case ST_CBOR_FALSE: return "false";
-  case ST_CBOR_TRUE: return "true";
-  case ST_CBOR_NULL: return "null";
-  case ST_CBOR_FLOAT: return "float";
+    case ST_CBOR_UINT: return "unsigned integer";
+    case ST_CBOR_NINT: return "negative integer";
+    case ST_CBOR_BYTES: return "byte string";
+    case ST_CBOR_TEXT: return "text string";
+    case ST_CBOR_ARRAY: return "array";
+    case ST_CBOR_MAP: return "map";
+    case ST_CBOR_TAG: return "tag";
+    case ST_CBOR_FALSE: return "false";
+    case ST_CBOR_TRUE: return "true";
+    case ST_CBOR_NULL: return "null";
+    case ST_CBOR_FLOAT: return "float";
   }
   return "?";
 }
 
 static const char *major_name(unsigned major) {
-  static const char *const names[] = {"integer", "negative integer", "byte string", "text string",
-                                      "array",   "map",              "tag",         "simple value"};
+  static const char *const names[] = {"integer", "negative integer", "byte string", "text string", "array", "map",
+                                      "tag",     "simple value"};
   return names[major & 7];
 }
 
@@ -177,14 +177,19 @@ static st_code decode_head(st_cbor_reader *r, st_cbor_item *it, size_t *next) {
   if (ai >= 24 && ai <= 27) {
     size_t n = (size_t)1 << (ai - 24);
     if (r->len - p < n)
-      return fail(r, "truncated %s header at offset %zu: %zu more bytes needed", major_name(major), off, n - (r->len - p));
+      return fail(r, "truncated %s header at offset %zu: %zu more bytes needed", major_name(major), off,
+                  n - (r->len - p));
     v = 0;
     for (size_t i = 0; i < n; i++) v = (v << 8) | r->buf[p + i];
     p += n;
-    bool minimal = (ai == 24 && v >= 24) || (ai == 25 && v > 0xff) || (ai == 26 && v > 0xffff) || (ai == 27 && v > 0xffffffffu);
+    bool minimal =
+        (ai == 24 && v >= 24) || (ai == 25 && v > 0xff) || (ai == 26 && v > 0xffff) || (ai == 27 && v > 0xffffffffu);
     if (major != MAJ_SIMPLE && !minimal)
       return fail(r, "non-minimal encoding of %s %llu at offset %zu",
-                  major <= MAJ_NINT ? "integer" : major == MAJ_TAG ? "tag" : "length", (unsigned long long)v, off);
+                  major <= MAJ_NINT  ? "integer"
+                  : major == MAJ_TAG ? "tag"
+                                     : "length",
+                  (unsigned long long)v, off);
   } else if (ai >= 28 && ai <= 30) {
     return fail(r, "reserved additional information %u at offset %zu", ai, off);
   } else if (ai == 31) {
@@ -196,56 +201,61 @@ static st_code decode_head(st_cbor_reader *r, st_cbor_item *it, size_t *next) {
   size_t left = r->len - p;
   it->val = v;
   switch (major) {
-  case MAJ_UINT: it->type = ST_CBOR_UINT; break;
-  case MAJ_NINT: it->type = ST_CBOR_NINT; break;
-  case MAJ_BYTES:
-  case MAJ_TEXT:
-    it->type = major == MAJ_BYTES ? ST_CBOR_BYTES : ST_CBOR_TEXT;
-    if (v > left)
-      return fail(r, "%s of length %llu at offset %zu runs past the end of the input (%zu bytes left)", major_name(major),
-                  (unsigned long long)v, off, left);
-    it->data = r->buf + p;
-    p += (size_t)v;
-    if (major == MAJ_TEXT) {
-      size_t bad = utf8_check(it->data, (size_t)v);
-      if (bad != v) return fail(r, "invalid UTF-8 in text string at offset %zu (byte %zu)", off, (size_t)(it->data - r->buf) + bad);
-    }
-    break;
-  case MAJ_ARRAY:
-    it->type = ST_CBOR_ARRAY;
-    if (v > left)
-      return fail(r, "array of %llu items at offset %zu cannot fit in the %zu bytes left", (unsigned long long)v, off, left);
-    break;
-  case MAJ_MAP:
-    it->type = ST_CBOR_MAP;
-    if (v > left / 2)
-      return fail(r, "map of %llu entries at offset %zu cannot fit in the %zu bytes left", (unsigned long long)v, off, left);
-    break;
-  case MAJ_TAG:
-    if (v != TAG_CID)
-      return fail(r, "tag %llu at offset %zu is not allowed (DAG-CBOR allows only tag 42, a CID)", (unsigned long long)v, off);
-    it->type = ST_CBOR_TAG;
-    break;
-  default: /* MAJ_SIMPLE */
-    if (ai == 20 || ai == 21 || ai == 22) {
-      it->type = ai == 20 ? ST_CBOR_FALSE : ai == 21 ? ST_CBOR_TRUE : ST_CBOR_NULL;
-    } else if (ai == 23) {
-      return fail(r, "undefined at offset %zu is not allowed in DAG-CBOR", off);
-    } else if (ai < 24) {
-      return fail(r, "simple value %u at offset %zu is not allowed in DAG-CBOR", ai, off);
-    } else if (ai == 24) {
-      return fail(r, "simple value %llu at offset %zu is not allowed in DAG-CBOR", (unsigned long long)v, off);
-    } else if (!(r->flags & ST_CBOR_ALLOW_FLOATS)) {
-      return fail(r, "float at offset %zu is not allowed here", off);
-    } else if (ai != 27) {
-      return fail(r, "%d-bit float at offset %zu (DAG-CBOR allows only 64-bit floats)", ai == 25 ? 16 : 32, off);
-    } else {
-      double d;
-      memcpy(&d, &v, 8);
-      if (!isfinite(d)) return fail(r, "NaN or infinity at offset %zu is not allowed in DAG-CBOR", off);
-      it->type = ST_CBOR_FLOAT;
-      it->f = d;
-    }
+    case MAJ_UINT: it->type = ST_CBOR_UINT; break;
+    case MAJ_NINT: it->type = ST_CBOR_NINT; break;
+    case MAJ_BYTES:
+    case MAJ_TEXT:
+      it->type = major == MAJ_BYTES ? ST_CBOR_BYTES : ST_CBOR_TEXT;
+      if (v > left)
+        return fail(r, "%s of length %llu at offset %zu runs past the end of the input (%zu bytes left)",
+                    major_name(major), (unsigned long long)v, off, left);
+      it->data = r->buf + p;
+      p += (size_t)v;
+      if (major == MAJ_TEXT) {
+        size_t bad = utf8_check(it->data, (size_t)v);
+        if (bad != v)
+          return fail(r, "invalid UTF-8 in text string at offset %zu (byte %zu)", off,
+                      (size_t)(it->data - r->buf) + bad);
+      }
+      break;
+    case MAJ_ARRAY:
+      it->type = ST_CBOR_ARRAY;
+      if (v > left)
+        return fail(r, "array of %llu items at offset %zu cannot fit in the %zu bytes left", (unsigned long long)v, off,
+                    left);
+      break;
+    case MAJ_MAP:
+      it->type = ST_CBOR_MAP;
+      if (v > left / 2)
+        return fail(r, "map of %llu entries at offset %zu cannot fit in the %zu bytes left", (unsigned long long)v, off,
+                    left);
+      break;
+    case MAJ_TAG:
+      if (v != TAG_CID)
+        return fail(r, "tag %llu at offset %zu is not allowed (DAG-CBOR allows only tag 42, a CID)",
+                    (unsigned long long)v, off);
+      it->type = ST_CBOR_TAG;
+      break;
+    default: /* MAJ_SIMPLE */
+      if (ai == 20 || ai == 21 || ai == 22) {
+        it->type = ai == 20 ? ST_CBOR_FALSE : ai == 21 ? ST_CBOR_TRUE : ST_CBOR_NULL;
+      } else if (ai == 23) {
+        return fail(r, "undefined at offset %zu is not allowed in DAG-CBOR", off);
+      } else if (ai < 24) {
+        return fail(r, "simple value %u at offset %zu is not allowed in DAG-CBOR", ai, off);
+      } else if (ai == 24) {
+        return fail(r, "simple value %llu at offset %zu is not allowed in DAG-CBOR", (unsigned long long)v, off);
+      } else if (!(r->flags & ST_CBOR_ALLOW_FLOATS)) {
+        return fail(r, "float at offset %zu is not allowed here", off);
+      } else if (ai != 27) {
+        return fail(r, "%d-bit float at offset %zu (DAG-CBOR allows only 64-bit floats)", ai == 25 ? 16 : 32, off);
+      } else {
+        double d;
+        memcpy(&d, &v, 8);
+        if (!isfinite(d)) return fail(r, "NaN or infinity at offset %zu is not allowed in DAG-CBOR", off);
+        it->type = ST_CBOR_FLOAT;
+        it->f = d;
+      }
   }
   *next = p;
   return ST_OK;
@@ -273,8 +283,8 @@ static st_code expect(st_cbor_reader *r, st_cbor_item *it, st_cbor_type want) {
   st_code rc = st_cbor_peek(r, it);
   if (rc) return rc;
   if (it->type != want && !(want == ST_CBOR_TRUE && it->type == ST_CBOR_FALSE))
-    return fail(r, "expected %s at offset %zu, found %s", want == ST_CBOR_TRUE ? "boolean" : st_cbor_type_name(want), it->off,
-                st_cbor_type_name(it->type));
+    return fail(r, "expected %s at offset %zu, found %s", want == ST_CBOR_TRUE ? "boolean" : st_cbor_type_name(want),
+                it->off, st_cbor_type_name(it->type));
   return st_cbor_next(r, it);
 }
 
@@ -329,8 +339,8 @@ st_code st_cbor_expect_array(st_cbor_reader *r, uint64_t n, const char *what) {
   if (rc) return rc;
   if (it.type != ST_CBOR_ARRAY || it.val != n) {
     if (it.type == ST_CBOR_ARRAY)
-      return fail(r, "%s at offset %zu: expected an array of %llu items, found %llu", what, it.off, (unsigned long long)n,
-                  (unsigned long long)it.val);
+      return fail(r, "%s at offset %zu: expected an array of %llu items, found %llu", what, it.off,
+                  (unsigned long long)n, (unsigned long long)it.val);
     return fail(r, "%s at offset %zu: expected an array of %llu items, found %s", what, it.off, (unsigned long long)n,
                 st_cbor_type_name(it.type));
   }
@@ -386,7 +396,8 @@ static st_code read_cid_content(st_cbor_reader *r, size_t tag_off, st_cid *c) {
   if (it.val < 1 || it.data[0] != 0x00)
     return fail(r, "CID at offset %zu lacks the 0x00 multibase prefix DAG-CBOR requires", tag_off);
   st_err tmp;
-  if (st_cid_from_bytes(it.data + 1, (size_t)it.val - 1, c, NULL, &tmp)) return fail(r, "invalid CID at offset %zu: %s", tag_off, tmp.msg);
+  if (st_cid_from_bytes(it.data + 1, (size_t)it.val - 1, c, NULL, &tmp))
+    return fail(r, "invalid CID at offset %zu: %s", tag_off, tmp.msg);
   return ST_OK;
 }
 
@@ -410,7 +421,9 @@ st_code st_cbor_skip(st_cbor_reader *r) {
     size_t prev_len;
   } stack[ST_CBOR_DEPTH_LIMIT];
   unsigned depth = 0;
-  unsigned max = r->max_depth == 0 ? ST_CBOR_DEFAULT_DEPTH : r->max_depth > ST_CBOR_DEPTH_LIMIT ? ST_CBOR_DEPTH_LIMIT : r->max_depth;
+  unsigned max = r->max_depth == 0                    ? ST_CBOR_DEFAULT_DEPTH
+                 : r->max_depth > ST_CBOR_DEPTH_LIMIT ? ST_CBOR_DEPTH_LIMIT
+                                                      : r->max_depth;
   for (;;) {
     st_cbor_item it;
     st_code rc = st_cbor_next(r, &it);
@@ -418,10 +431,12 @@ st_code st_cbor_skip(st_cbor_reader *r) {
     struct frame *top = depth ? &stack[depth - 1] : NULL;
     if (top && top->is_map && top->left % 2 == 0) {
       if (it.type != ST_CBOR_TEXT)
-        return fail(r, "map key at offset %zu is a %s (DAG-CBOR map keys are text strings)", it.off, st_cbor_type_name(it.type));
+        return fail(r, "map key at offset %zu is a %s (DAG-CBOR map keys are text strings)", it.off,
+                    st_cbor_type_name(it.type));
       if (top->prev_key) {
         int c = key_cmp(top->prev_key, top->prev_len, it.data, (size_t)it.val);
-        if (c == 0) return fail(r, "duplicate map key \"%.*s\" at offset %zu", (int)(it.val > 64 ? 64 : it.val), it.data, it.off);
+        if (c == 0)
+          return fail(r, "duplicate map key \"%.*s\" at offset %zu", (int)(it.val > 64 ? 64 : it.val), it.data, it.off);
         if (c > 0)
           return fail(r, "map key \"%.*s\" at offset %zu is out of canonical order (shorter keys first, then bytewise)",
                       (int)(it.val > 64 ? 64 : it.val), it.data, it.off);

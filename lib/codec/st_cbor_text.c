@@ -25,60 +25,60 @@ static void emit(st_cbor_reader *r, st_buf *out, bool json) {
   st_cbor_item it;
   if (st_cbor_next(r, &it)) return; /* unreachable after validation */
   switch (it.type) {
-  case ST_CBOR_UINT: st_buf_printf(out, "%llu", (unsigned long long)it.val); break;
-  case ST_CBOR_NINT: put_nint(out, it.val); break;
-  case ST_CBOR_BYTES:
-    if (json) {
-      st_buf_puts(out, "{\"/\":{\"bytes\":\"");
-      st_base64_append(out, it.data, (size_t)it.val, false);
-      st_buf_puts(out, "\"}}");
-    } else {
-      st_buf_puts(out, "h'");
-      st_hex_append(out, it.data, (size_t)it.val);
-      st_buf_putc(out, '\'');
+    case ST_CBOR_UINT: st_buf_printf(out, "%llu", (unsigned long long)it.val); break;
+    case ST_CBOR_NINT: put_nint(out, it.val); break;
+    case ST_CBOR_BYTES:
+      if (json) {
+        st_buf_puts(out, "{\"/\":{\"bytes\":\"");
+        st_base64_append(out, it.data, (size_t)it.val, false);
+        st_buf_puts(out, "\"}}");
+      } else {
+        st_buf_puts(out, "h'");
+        st_hex_append(out, it.data, (size_t)it.val);
+        st_buf_putc(out, '\'');
+      }
+      break;
+    case ST_CBOR_TEXT: st_json_append_string(out, (const char *)it.data, (size_t)it.val); break;
+    case ST_CBOR_ARRAY:
+      st_buf_putc(out, '[');
+      for (uint64_t i = 0; i < it.val; i++) {
+        if (i) st_buf_puts(out, json ? "," : ", ");
+        emit(r, out, json);
+      }
+      st_buf_putc(out, ']');
+      break;
+    case ST_CBOR_MAP:
+      st_buf_putc(out, '{');
+      for (uint64_t i = 0; i < it.val; i++) {
+        if (i) st_buf_puts(out, json ? "," : ", ");
+        emit(r, out, json);
+        st_buf_puts(out, json ? ":" : ": ");
+        emit(r, out, json);
+      }
+      st_buf_putc(out, '}');
+      break;
+    case ST_CBOR_TAG: {
+      st_cbor_item content;
+      if (st_cbor_next(r, &content)) return;
+      st_cid c;
+      if (st_cid_from_bytes(content.data + 1, (size_t)content.val - 1, &c, NULL, NULL)) return;
+      if (json) {
+        st_buf_puts(out, "{\"/\":\"");
+        st_cid_append_string(out, &c);
+        st_buf_puts(out, "\"}");
+      } else {
+        st_buf_puts(out, "42(h'");
+        st_hex_append(out, content.data, (size_t)content.val);
+        st_buf_puts(out, "') / ");
+        st_cid_append_string(out, &c);
+        st_buf_puts(out, " /");
+      }
+      break;
     }
-    break;
-  case ST_CBOR_TEXT: st_json_append_string(out, (const char *)it.data, (size_t)it.val); break;
-  case ST_CBOR_ARRAY:
-    st_buf_putc(out, '[');
-    for (uint64_t i = 0; i < it.val; i++) {
-      if (i) st_buf_puts(out, json ? "," : ", ");
-      emit(r, out, json);
-    }
-    st_buf_putc(out, ']');
-    break;
-  case ST_CBOR_MAP:
-    st_buf_putc(out, '{');
-    for (uint64_t i = 0; i < it.val; i++) {
-      if (i) st_buf_puts(out, json ? "," : ", ");
-      emit(r, out, json);
-      st_buf_puts(out, json ? ":" : ": ");
-      emit(r, out, json);
-    }
-    st_buf_putc(out, '}');
-    break;
-  case ST_CBOR_TAG: {
-    st_cbor_item content;
-    if (st_cbor_next(r, &content)) return;
-    st_cid c;
-    if (st_cid_from_bytes(content.data + 1, (size_t)content.val - 1, &c, NULL, NULL)) return;
-    if (json) {
-      st_buf_puts(out, "{\"/\":\"");
-      st_cid_append_string(out, &c);
-      st_buf_puts(out, "\"}");
-    } else {
-      st_buf_puts(out, "42(h'");
-      st_hex_append(out, content.data, (size_t)content.val);
-      st_buf_puts(out, "') / ");
-      st_cid_append_string(out, &c);
-      st_buf_puts(out, " /");
-    }
-    break;
-  }
-  case ST_CBOR_FALSE: st_buf_puts(out, "false"); break;
-  case ST_CBOR_TRUE: st_buf_puts(out, "true"); break;
-  case ST_CBOR_NULL: st_buf_puts(out, "null"); break;
-  case ST_CBOR_FLOAT: put_float(out, it.f); break;
+    case ST_CBOR_FALSE: st_buf_puts(out, "false"); break;
+    case ST_CBOR_TRUE: st_buf_puts(out, "true"); break;
+    case ST_CBOR_NULL: st_buf_puts(out, "null"); break;
+    case ST_CBOR_FLOAT: put_float(out, it.f); break;
   }
 }
 

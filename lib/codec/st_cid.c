@@ -33,11 +33,11 @@ size_t st_cid_to_bytes(const st_cid *c, uint8_t out[ST_CID_MAX_BYTES]) {
 /* Digest lengths fixed by the multihash table, for the functions we know; 0 = any. */
 static size_t known_digest_len(uint64_t code) {
   switch (code) {
-  case ST_MH_SHA2_256:
-  case ST_MH_SHA2_256_TRUNC254_PADDED:
-  case ST_MH_POSEIDON_BLS12_381_A1_FC1:
-  case ST_MH_BLAKE2B_256: return 32;
-  default: return 0;
+    case ST_MH_SHA2_256:
+    case ST_MH_SHA2_256_TRUNC254_PADDED:
+    case ST_MH_POSEIDON_BLS12_381_A1_FC1:
+    case ST_MH_BLAKE2B_256: return 32;
+    default: return 0;
   }
 }
 
@@ -50,7 +50,8 @@ st_code st_cid_from_bytes(const uint8_t *p, size_t len, st_cid *out, size_t *use
   st_code rc;
   if ((rc = st_uvarint_get(p, len, &version, &n, err))) goto bad_varint;
   off += n;
-  if (version != 1) return st_err_set(err, ST_EINVAL, "unsupported CID version %llu (only CIDv1)", (unsigned long long)version);
+  if (version != 1)
+    return st_err_set(err, ST_EINVAL, "unsupported CID version %llu (only CIDv1)", (unsigned long long)version);
   field = "codec";
   if ((rc = st_uvarint_get(p + off, len - off, &out->codec, &n, err))) goto bad_varint;
   off += n;
@@ -61,18 +62,21 @@ st_code st_cid_from_bytes(const uint8_t *p, size_t len, st_cid *out, size_t *use
   if ((rc = st_uvarint_get(p + off, len - off, &dlen, &n, err))) goto bad_varint;
   off += n;
   if (dlen > ST_CID_MAX_DIGEST)
-    return st_err_set(err, ST_EINVAL, "CID multihash digest of %llu bytes is longer than %d", (unsigned long long)dlen, ST_CID_MAX_DIGEST);
+    return st_err_set(err, ST_EINVAL, "CID multihash digest of %llu bytes is longer than %d", (unsigned long long)dlen,
+                      ST_CID_MAX_DIGEST);
   size_t want = known_digest_len(out->mh_code);
   if (want && dlen != want)
-    return st_err_set(err, ST_EINVAL, "CID multihash 0x%llx needs a %zu-byte digest, got %llu", (unsigned long long)out->mh_code, want,
-                      (unsigned long long)dlen);
+    return st_err_set(err, ST_EINVAL, "CID multihash 0x%llx needs a %zu-byte digest, got %llu",
+                      (unsigned long long)out->mh_code, want, (unsigned long long)dlen);
   if (len - off < dlen)
-    return st_err_set(err, ST_EINVAL, "CID digest is truncated: %llu bytes declared, %zu present", (unsigned long long)dlen, len - off);
+    return st_err_set(err, ST_EINVAL, "CID digest is truncated: %llu bytes declared, %zu present",
+                      (unsigned long long)dlen, len - off);
   out->digest_len = (size_t)dlen;
   memcpy(out->digest, p + off, out->digest_len);
   off += out->digest_len;
   if (used) *used = off;
-  else if (off != len) return st_err_set(err, ST_EINVAL, "%zu unexpected byte%s after the CID", len - off, len - off == 1 ? "" : "s");
+  else if (off != len)
+    return st_err_set(err, ST_EINVAL, "%zu unexpected byte%s after the CID", len - off, len - off == 1 ? "" : "s");
   return ST_OK;
 bad_varint:
   return st_err_wrap(err, rc, "CID %s at byte %zu", field, off);
@@ -97,7 +101,8 @@ st_code st_cid_parse(const char *s, st_cid *out, st_err *err) {
   size_t len = strlen(s);
   if (len == 0) return st_err_set(err, ST_EINVAL, "empty CID");
   if (len >= ST_CID_STR_MAX) return st_err_set(err, ST_EINVAL, "CID of %zu characters is too long", len);
-  if (len == 46 && s[0] == 'Q' && s[1] == 'm') return st_err_set(err, ST_EINVAL, "CIDv0 \"%s\" is not supported (only CIDv1)", s);
+  if (len == 46 && s[0] == 'Q' && s[1] == 'm')
+    return st_err_set(err, ST_EINVAL, "CIDv0 \"%s\" is not supported (only CIDv1)", s);
   if (s[0] != 'b')
     return st_err_set(err, ST_EINVAL, "unsupported multibase prefix '%c' (only base32 'b' CIDs are accepted)",
                       s[0] >= 0x20 && s[0] < 0x7f ? s[0] : '?');
@@ -119,10 +124,10 @@ bool st_cid_equal(const st_cid *a, const st_cid *b) {
 
 const char *st_cid_codec_name(uint64_t codec) {
   switch (codec) {
-  case ST_CODEC_RAW: return "raw";
-  case ST_CODEC_DAG_CBOR: return "dag-cbor";
-  case ST_CODEC_FIL_UNSEALED: return "fil-commitment-unsealed";
-  case ST_CODEC_FIL_SEALED: return "fil-commitment-sealed";
-  default: return "unknown";
+    case ST_CODEC_RAW: return "raw";
+    case ST_CODEC_DAG_CBOR: return "dag-cbor";
+    case ST_CODEC_FIL_UNSEALED: return "fil-commitment-unsealed";
+    case ST_CODEC_FIL_SEALED: return "fil-commitment-sealed";
+    default: return "unknown";
   }
 }

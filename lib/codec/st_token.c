@@ -89,9 +89,11 @@ st_code st_fil_parse(const char *s, mpz_t atto, st_err *err) {
   } else if ((slen == 7 && !strncasecmp(suffix, "attofil", 7)) || (slen == 4 && !strncasecmp(suffix, "afil", 4))) {
     atto_unit = true;
   } else {
-    return st_err_set(err, ST_EINVAL, "invalid amount \"%s\": unrecognized suffix \"%.*s\" (use FIL or attoFIL)", s, (int)slen, suffix);
+    return st_err_set(err, ST_EINVAL, "invalid amount \"%s\": unrecognized suffix \"%.*s\" (use FIL or attoFIL)", s,
+                      (int)slen, suffix);
   }
-  if (numlen > 50) return st_err_set(err, ST_EINVAL, "invalid amount: number of %zu characters is too long (at most 50)", numlen);
+  if (numlen > 50)
+    return st_err_set(err, ST_EINVAL, "invalid amount: number of %zu characters is too long (at most 50)", numlen);
   const char *dot = memchr(s, '.', numlen);
   size_t intlen = dot ? (size_t)(dot - s) : numlen;
   size_t fraclen = dot ? numlen - intlen - 1 : 0;
@@ -100,7 +102,9 @@ st_code st_fil_parse(const char *s, mpz_t atto, st_err *err) {
   size_t scale = atto_unit ? 0 : FIL_DECIMALS;
   for (size_t i = 0; i < fraclen; i++) {
     if (i >= scale && dot[1 + i] != '0')
-      return st_err_set(err, ST_EINVAL, "invalid amount \"%s\": more than %zu decimal places (1 attoFIL is the smallest unit)", s, scale);
+      return st_err_set(err, ST_EINVAL,
+                        "invalid amount \"%s\": more than %zu decimal places (1 attoFIL is the smallest unit)", s,
+                        scale);
   }
   char digits[64 + FIL_DECIMALS];
   size_t n = 0;
@@ -116,6 +120,7 @@ st_code st_fil_parse(const char *s, mpz_t atto, st_err *err) {
     mpz_set_ui(atto, 0);
     return ST_OK;
   }
-  if (mpz_set_str(atto, digits, 10) != 0) return st_err_set(err, ST_EINVAL, "invalid amount \"%s\": not a decimal number", s);
+  if (mpz_set_str(atto, digits, 10) != 0)
+    return st_err_set(err, ST_EINVAL, "invalid amount \"%s\": not a decimal number", s);
   return ST_OK;
 }

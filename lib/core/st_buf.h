@@ -20,17 +20,18 @@ typedef struct st_buf {
   bool failed;
 } st_buf;
 
-#define ST_BUF_INIT {NULL, 0, 0, false}
+#define ST_BUF_INIT \
+  { NULL, 0, 0, false }
 
 void st_buf_init(st_buf *b);
 void st_buf_free(st_buf *b);
-void st_buf_reset(st_buf *b);                    /* len = 0, keeps capacity and clears failure */
-bool st_buf_reserve(st_buf *b, size_t extra);    /* room for extra more bytes */
+void st_buf_reset(st_buf *b);                 /* len = 0, keeps capacity and clears failure */
+bool st_buf_reserve(st_buf *b, size_t extra); /* room for extra more bytes */
 void st_buf_append(st_buf *b, const void *p, size_t n);
 void st_buf_putc(st_buf *b, uint8_t c);
 void st_buf_puts(st_buf *b, const char *s);
 void st_buf_printf(st_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *st_buf_cstr(const st_buf *b);       /* "" for an empty buffer */
+const char *st_buf_cstr(const st_buf *b); /* "" for an empty buffer */
 /* ST_OK, or ST_ENOMEM (with a message) if any write failed. */
 st_code st_buf_status(const st_buf *b, st_err *err);
 /* Moves the bytes out: returns them (NUL-terminated, caller frees) and leaves b empty. */

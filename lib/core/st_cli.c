@@ -3,17 +3,29 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
-st_flag *st_cli_flag(st_cli *cli, const char *name) {
+static const st_flag *find(const st_cli *cli, const char *name) {
   for (size_t i = 0; i < cli->nflags; i++)
     if (!strcmp(cli->flags[i].name, name)) return &cli->flags[i];
   return NULL;
 }
 
-bool st_cli_has(st_cli *cli, const char *name) {
-  st_flag *f = st_cli_flag(cli, name);
+st_flag *st_cli_flag(st_cli *cli, const char *name) { return (st_flag *)find(cli, name); }
+
+bool st_cli_has(const st_cli *cli, const char *name) {
+  const st_flag *f = find(cli, name);
   return f && f->set;
+}
+
+const char *st_cli_value(const st_cli *cli, const char *name, const char *dflt) {
+  const st_flag *f = find(cli, name);
+  if (!f) {
+    fprintf(stderr, "st_cli_value: the flag table has no --%s\n", name);
+    abort();
+  }
+  return f->set && f->kind != ST_FLAG_BOOL ? f->value : dflt;
 }
 
 static st_flag *lookup(st_cli *cli, const char *name, size_t len) {
@@ -39,7 +51,8 @@ st_code st_cli_parse(st_cli *cli, int argc, char **argv, int maxpos, st_err *err
     }
     if (flags_done || a[0] != '-' || !strcmp(a, "-")) {
       if (cli->npos >= maxpos)
-        return st_err_set(err, ST_EINVAL, maxpos ? "unexpected extra argument \"%s\"" : "unexpected argument \"%s\"", a);
+        return st_err_set(err, ST_EINVAL, maxpos ? "unexpected extra argument \"%s\"" : "unexpected argument \"%s\"",
+                          a);
       cli->pos[cli->npos++] = a;
       continue;
     }
@@ -60,7 +73,8 @@ st_code st_cli_parse(st_cli *cli, int argc, char **argv, int maxpos, st_err *err
     if (eq) {
       f->value = eq + 1;
     } else {
-      if (i + 1 >= argc) return st_err_set(err, ST_EINVAL, "flag --%s needs a value (%s)", f->name, f->metavar ? f->metavar : "VALUE");
+      if (i + 1 >= argc)
+        return st_err_set(err, ST_EINVAL, "flag --%s needs a value (%s)", f->name, f->metavar ? f->metavar : "VALUE");
       f->value = argv[++i];
     }
     if (f->kind == ST_FLAG_LIST) f->values[f->nvalues++] = f->value;
@@ -85,7 +99,8 @@ st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err
   if (!*s) return st_err_set(err, ST_EINVAL, "%s: empty number", what);
   uint64_t v = 0;
   for (const char *p = s; *p; p++) {
-    if (*p < '0' || *p > '9') return st_err_set(err, ST_EINVAL, "%s: \"%s\" is not an unsigned decimal number", what, s);
+    if (*p < '0' || *p > '9')
+      return st_err_set(err, ST_EINVAL, "%s: \"%s\" is not an unsigned decimal number", what, s);
     unsigned d = (unsigned)(*p - '0');
     if (v > (UINT64_MAX - d) / 10) return st_err_set(err, ST_ERANGE, "%s: %s is larger than 2^64-1", what, s);
     v = v * 10 + d;
@@ -106,7 +121,8 @@ int st_cli_fail(const char *fmt, ...) {
   return 1;
 }
 
-int st_cli_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary) {
+int st_cli_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args,
+                 const char *summary) {
   st_err err;
   if (st_cli_parse(cli, argc, argv, maxpos, &err)) return st_cli_fail("%s (run '%s --help')", err.msg, cmd);
   if (cli->help) {
@@ -128,13 +144,15 @@ int st_cli_dispatch(const char *group, const st_cli_verb *verbs, size_t n, int a
   size_t len = strlen(argv[0]);
   for (size_t i = 0; i < n; i++) {
     if (!strcmp(verbs[i].name, argv[0])) return verbs[i].run(argc - 1, argv + 1);
-    if (argc >= 2 && !strncmp(verbs[i].name, argv[0], len) && verbs[i].name[len] == ' ' && !strcmp(verbs[i].name + len + 1, argv[1]))
+    if (argc >= 2 && !strncmp(verbs[i].name, argv[0], len) && verbs[i].name[len] == ' ' &&
+        !strcmp(verbs[i].name + len + 1, argv[1]))
       return verbs[i].run(argc - 2, argv + 2);
   }
   /* Name the two words only when the first one is a verb group such as "address". */
   bool two = false;
   for (size_t i = 0; i < n && argc >= 2; i++) two |= !strncmp(verbs[i].name, argv[0], len) && verbs[i].name[len] == ' ';
-  return st_cli_fail("unknown verb \"%s%s%s\" for '%s' (run '%s --help')", argv[0], two ? " " : "", two ? argv[1] : "", group, group);
+  return st_cli_fail("unknown verb \"%s%s%s\" for '%s' (run '%s --help')", argv[0], two ? " " : "", two ? argv[1] : "",
+                     group, group);
 }
 
 void st_size_str(double bytes, const char *unit, char *out, size_t n) {

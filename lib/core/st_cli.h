@@ -22,14 +22,15 @@ typedef struct st_flag {
   st_flag_kind kind;
   const char *metavar; /* shown in help for value flags, e.g. "HEX" */
   const char *help;
-  bool set;          /* filled by st_cli_parse */
-  const char *value; /* for ST_FLAG_VALUE, and the last one of a list */
+  bool set;                            /* filled by st_cli_parse */
+  const char *value;                   /* for ST_FLAG_VALUE, and the last one of a list */
   const char *values[ST_CLI_MAX_LIST]; /* for ST_FLAG_LIST */
   int nvalues;
 } st_flag;
 
 /* One entry of a flag table: ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON"). */
-#define ST_FLAG(name_, kind_, metavar_, help_) {.name = (name_), .kind = (kind_), .metavar = (metavar_), .help = (help_)}
+#define ST_FLAG(name_, kind_, metavar_, help_) \
+  { .name = (name_), .kind = (kind_), .metavar = (metavar_), .help = (help_) }
 
 #define ST_CLI_MAX_POS 16
 
@@ -41,11 +42,23 @@ typedef struct st_cli {
   bool help;
 } st_cli;
 
+/* A flag table's st_cli: `st_cli cli = ST_CLI_INIT(flags);` with flags an array. */
+#define ST_CLI_INIT(flags_) \
+  { (flags_), sizeof(flags_) / sizeof((flags_)[0]), {0}, 0, false }
+
 /* Parses argv[0..argc) (no program name). At most maxpos positionals are accepted. */
 st_code st_cli_parse(st_cli *cli, int argc, char **argv, int maxpos, st_err *err);
-/* The flag named name; NULL if the table has none. */
+
+/* Flags are read by name, never by their place in the table.
+ * - st_cli_value: the value of value or list flag name (a list's last), or dflt when it was not
+ *   given. A name the table lacks is a programming error: it aborts, naming the flag, so a
+ *   misspelt name fails the first test that reaches it instead of reading as "not given".
+ * - st_cli_has: whether flag name was given; false also when the table has no such flag (for
+ *   helpers shared by verbs whose tables differ).
+ * - st_cli_flag: the flag itself (a list's values), or NULL when the table has none. */
+const char *st_cli_value(const st_cli *cli, const char *name, const char *dflt);
+bool st_cli_has(const st_cli *cli, const char *name);
 st_flag *st_cli_flag(st_cli *cli, const char *name);
-bool st_cli_has(st_cli *cli, const char *name);
 /* Prints "usage: <usage>", the summary and the flag table. */
 void st_cli_help(FILE *out, const char *usage, const char *summary, const st_cli *cli);
 /* Prints "ERROR: <message>" on stderr (one line, as Lotus does) and returns 1, the exit status. */
@@ -53,7 +66,8 @@ int st_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* For a verb's flags: parses them, and prints help for --help. Returns -1 when the verb should
  * go on, else its exit status (0 after help, 1 after a usage error, which names cmd, the full
  * command such as "spacetime util cid"). */
-int st_cli_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary);
+int st_cli_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args,
+                 const char *summary);
 
 /* A verb of a command; a name may be two words ("address encode"). */
 typedef struct st_cli_verb {

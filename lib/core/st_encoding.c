@@ -35,7 +35,8 @@ static int hexval(char c) {
 static st_code hex_check(const char *s, size_t slen, st_err *err) {
   for (size_t i = 0; i < slen; i++)
     if (hexval(s[i]) < 0)
-      return st_err_set(err, ST_EINVAL, "invalid hex character '%c' at position %zu", s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', i);
+      return st_err_set(err, ST_EINVAL, "invalid hex character '%c' at position %zu",
+                        s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', i);
   if (slen % 2) return st_err_set(err, ST_EINVAL, "odd number of hex digits (%zu)", slen);
   return ST_OK;
 }
@@ -86,7 +87,8 @@ st_code st_base32_decode(const char *s, size_t slen, st_buf *out, st_err *err) {
   for (size_t i = 0; i < slen; i++) {
     const char *q = s[i] ? memchr(B32, s[i], 32) : NULL;
     if (!q)
-      return st_err_set(err, ST_EINVAL, "invalid base32 character '%c' at position %zu", s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', i);
+      return st_err_set(err, ST_EINVAL, "invalid base32 character '%c' at position %zu",
+                        s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', i);
     acc = (acc << 5) | (uint32_t)(q - B32);
     bits += 5;
     if (bits >= 8) {
@@ -126,7 +128,8 @@ st_code st_base64_decode(const char *s, size_t slen, bool pad, st_buf *out, st_e
   }
   for (size_t i = 0; i < body; i++)
     if (!b64char(s[i]))
-      return st_err_set(err, ST_EINVAL, "invalid base64 character '%c' at position %zu", s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', i);
+      return st_err_set(err, ST_EINVAL, "invalid base64 character '%c' at position %zu",
+                        s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?', i);
   if (body > (size_t)INT32_MAX) return st_err_set(err, ST_ERANGE, "base64 text too long");
   size_t tail = body % 4; /* 0, 2 or 3 characters in the last group */
   size_t nbytes = body / 4 * 3 + (tail ? tail - 1 : 0);

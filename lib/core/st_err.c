@@ -48,18 +48,18 @@ void st_err_clear(st_err *err) {
 
 const char *st_code_str(st_code code) {
   switch (code) {
-  case ST_OK: return "ok";
-  case ST_EINVAL: return "invalid input";
-  case ST_ENOMEM: return "out of memory";
-  case ST_EIO: return "i/o error";
-  case ST_ENOENT: return "not found";
-  case ST_EEXIST: return "already exists";
-  case ST_EPERM: return "permission problem";
-  case ST_ECRYPTO: return "cryptographic check failed";
-  case ST_ERANGE: return "out of range";
-  case ST_EINTERNAL: return "internal error";
-  case ST_ECONFLICT: return "conflict";
-  case ST_EUNAVAIL: return "unavailable";
+    case ST_OK: return "ok";
+    case ST_EINVAL: return "invalid input";
+    case ST_ENOMEM: return "out of memory";
+    case ST_EIO: return "i/o error";
+    case ST_ENOENT: return "not found";
+    case ST_EEXIST: return "already exists";
+    case ST_EPERM: return "permission problem";
+    case ST_ECRYPTO: return "cryptographic check failed";
+    case ST_ERANGE: return "out of range";
+    case ST_EINTERNAL: return "internal error";
+    case ST_ECONFLICT: return "conflict";
+    case ST_EUNAVAIL: return "unavailable";
   }
   return "unknown error";
 }

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdbool.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,7 +52,8 @@ st_code st_fs_tmpfile_open(st_fs_tmpfile *t, const char *path, mode_t mode, st_e
   t->mode = mode;
   if (strlen(path) >= sizeof t->path) return st_err_set(err, ST_ERANGE, "path too long: %s", path);
   strcpy(t->path, path);
-  int n = snprintf(t->tmp, sizeof t->tmp, "%s" TEMP_INFIX "%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
+  int n =
+      snprintf(t->tmp, sizeof t->tmp, "%s" TEMP_INFIX "%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
   if (n < 0 || (size_t)n >= sizeof t->tmp) return st_err_set(err, ST_ERANGE, "path too long: %s", path);
   t->fd = open(t->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (t->fd < 0) return os_err(err, "write to", t->tmp, errno);
@@ -152,7 +153,8 @@ st_code st_fs_read_stream(FILE *f, const char *name, size_t max, st_buf *out, st
     out->len += got;
     out->data[out->len] = 0;
     if (out->len - start > max)
-      return st_err_set(err, ST_ERANGE, "could not read from path=\"%s\": larger than the limit of %zu bytes", shown, max);
+      return st_err_set(err, ST_ERANGE, "could not read from path=\"%s\": larger than the limit of %zu bytes", shown,
+                        max);
     if (got < 65536) {
       if (ferror(f)) return os_err(err, "read from", shown, errno ? errno : EIO);
       return ST_OK;

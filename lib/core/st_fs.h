@@ -8,8 +8,8 @@
 #ifndef ST_FS_H
 #define ST_FS_H
 
-#include <stdbool.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>

@@ -11,14 +11,14 @@ void st_json_append_string(st_buf *out, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     switch (c) {
-    case '"': st_buf_puts(out, "\\\""); break;
-    case '\\': st_buf_puts(out, "\\\\"); break;
-    case '\n': st_buf_puts(out, "\\n"); break;
-    case '\r': st_buf_puts(out, "\\r"); break;
-    case '\t': st_buf_puts(out, "\\t"); break;
-    default:
-      if (c < 0x20 || c == 0x7f) st_buf_printf(out, "\\u%04x", c);
-      else st_buf_putc(out, c);
+      case '"': st_buf_puts(out, "\\\""); break;
+      case '\\': st_buf_puts(out, "\\\\"); break;
+      case '\n': st_buf_puts(out, "\\n"); break;
+      case '\r': st_buf_puts(out, "\\r"); break;
+      case '\t': st_buf_puts(out, "\\t"); break;
+      default:
+        if (c < 0x20 || c == 0x7f) st_buf_printf(out, "\\u%04x", c);
+        else st_buf_putc(out, c);
     }
   }
   st_buf_putc(out, '"');
@@ -57,21 +57,21 @@ void st_json_append_spaced(st_buf *out, const json_t *obj) { append_object(out, 
 
 void st_json_append(st_buf *out, const json_t *v) {
   switch (json_typeof(v)) {
-  case JSON_OBJECT: append_object(out, v, ",", ":"); break;
-  case JSON_ARRAY:
-    st_buf_putc(out, '[');
-    for (size_t i = 0; i < json_array_size(v); i++) {
-      if (i) st_buf_putc(out, ',');
-      st_json_append(out, json_array_get(v, i));
-    }
-    st_buf_putc(out, ']');
-    break;
-  case JSON_STRING: st_json_append_string(out, json_string_value(v), json_string_length(v)); break;
-  case JSON_INTEGER: st_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
-  case JSON_REAL: st_json_append_real(out, json_real_value(v)); break;
-  case JSON_TRUE: st_buf_puts(out, "true"); break;
-  case JSON_FALSE: st_buf_puts(out, "false"); break;
-  case JSON_NULL: st_buf_puts(out, "null"); break;
+    case JSON_OBJECT: append_object(out, v, ",", ":"); break;
+    case JSON_ARRAY:
+      st_buf_putc(out, '[');
+      for (size_t i = 0; i < json_array_size(v); i++) {
+        if (i) st_buf_putc(out, ',');
+        st_json_append(out, json_array_get(v, i));
+      }
+      st_buf_putc(out, ']');
+      break;
+    case JSON_STRING: st_json_append_string(out, json_string_value(v), json_string_length(v)); break;
+    case JSON_INTEGER: st_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
+    case JSON_REAL: st_json_append_real(out, json_real_value(v)); break;
+    case JSON_TRUE: st_buf_puts(out, "true"); break;
+    case JSON_FALSE: st_buf_puts(out, "false"); break;
+    case JSON_NULL: st_buf_puts(out, "null"); break;
   }
 }
 

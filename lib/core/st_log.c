@@ -31,9 +31,7 @@ static struct {
 
 static const char *const LEVEL_NAMES[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
 
-const char *st_log_level_name(st_log_level level) {
-  return level <= ST_LOG_OFF ? LEVEL_NAMES[level] : "?";
-}
+const char *st_log_level_name(st_log_level level) { return level <= ST_LOG_OFF ? LEVEL_NAMES[level] : "?"; }
 
 st_code st_log_parse_level(const char *name, st_log_level *out, st_err *err) {
   static const char *const alias[] = {"debug", "info", "warn", "error", "off"};
@@ -119,7 +117,8 @@ st_code st_log_set_file(const char *path, st_err *err) {
   if (path) {
     fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
-      return st_err_set(err, ST_EIO, "could not open log file path=\"%s\": %s (os error %d)", path, strerror(errno), errno);
+      return st_err_set(err, ST_EIO, "could not open log file path=\"%s\": %s (os error %d)", path, strerror(errno),
+                        errno);
   }
   pthread_mutex_lock(&g.mu);
   if (g.file_fd >= 0) close(g.file_fd);
@@ -140,15 +139,16 @@ void st_log_set_clock(void (*now)(struct timespec *ts)) {
   pthread_mutex_unlock(&g.mu);
 }
 
-void st_log_format_line(st_buf *out, const struct timespec *ts, st_log_level level, const char *subsys,
-                        const char *msg, const json_t *fields) {
+void st_log_format_line(st_buf *out, const struct timespec *ts, st_log_level level, const char *subsys, const char *msg,
+                        const json_t *fields) {
   struct tm tm;
   time_t secs = ts->tv_sec;
   localtime_r(&secs, &tm);
   char date[32], zone[8];
   strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
   strftime(zone, sizeof zone, "%z", &tm);
-  st_buf_printf(out, "%s.%03ld%s\t%s\t%s\t%s", date, ts->tv_nsec / 1000000, zone, st_log_level_name(level), subsys, msg);
+  st_buf_printf(out, "%s.%03ld%s\t%s\t%s\t%s", date, ts->tv_nsec / 1000000, zone, st_log_level_name(level), subsys,
+                msg);
   if (fields && json_is_object(fields) && json_object_size(fields) > 0) {
     st_buf_putc(out, '\t');
     st_json_append_spaced(out, fields);

@@ -38,6 +38,6 @@ void st_log_set_stderr(bool on);
 void st_log_set_clock(void (*now)(struct timespec *ts));
 
 /* Formats one line (with trailing newline) without writing it anywhere. */
-void st_log_format_line(st_buf *out, const struct timespec *ts, st_log_level level, const char *subsys,
-                        const char *msg, const json_t *fields);
+void st_log_format_line(st_buf *out, const struct timespec *ts, st_log_level level, const char *subsys, const char *msg,
+                        const json_t *fields);
 #endif

@@ -84,7 +84,8 @@ void st_proc_stop(pid_t pid, int grace_ms, int *status) {
 
 void st_proc_describe(int status, char *out, size_t n) {
   if (WIFEXITED(status)) snprintf(out, n, "exited with status %d", WEXITSTATUS(status));
-  else if (WIFSIGNALED(status)) snprintf(out, n, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  else if (WIFSIGNALED(status))
+    snprintf(out, n, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
   else snprintf(out, n, "stopped (status 0x%x)", (unsigned)status);
 }
 
@@ -94,8 +95,10 @@ st_code st_proc_cmdline(pid_t pid, st_proc_cmd *out, st_err *err) {
   snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
   st_buf b = ST_BUF_INIT;
   st_code code = st_fs_read_file(path, 1 << 20, &b, err);
-  if (!code && !b.len) code = st_err_set(err, ST_ENOENT, "process %d has no command line (a kernel thread, or it exited)", (int)pid);
-  size_t len = code ? 0 : b.len + (b.data[b.len - 1] != 0), argc = 0; /* the buffer's own NUL ends an unended last word */
+  if (!code && !b.len)
+    code = st_err_set(err, ST_ENOENT, "process %d has no command line (a kernel thread, or it exited)", (int)pid);
+  size_t len = code ? 0 : b.len + (b.data[b.len - 1] != 0),
+         argc = 0; /* the buffer's own NUL ends an unended last word */
   for (size_t i = 0; i < len; i++) argc += !b.data[i];
   char **argv = code ? NULL : calloc(argc + 1, sizeof *argv);
   if (!code && !argv) code = st_err_set(err, ST_ENOMEM, "out of memory");
@@ -185,7 +188,8 @@ void st_proc_cmd_text(const st_proc_cmd *c, char *out, size_t n) {
     if (plain) at += (size_t)snprintf(out + at, n - at, "%s%s", i ? " " : "", a);
     else {
       at += (size_t)snprintf(out + at, n - at, "%s'", i ? " " : "");
-      for (const char *p = a; *p && at < n; p++) at += (size_t)snprintf(out + at, n - at, *p == '\'' ? "'\\''" : "%c", *p);
+      for (const char *p = a; *p && at < n; p++)
+        at += (size_t)snprintf(out + at, n - at, *p == '\'' ? "'\\''" : "%c", *p);
       if (at < n) at += (size_t)snprintf(out + at, n - at, "'");
     }
   }

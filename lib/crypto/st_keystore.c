@@ -49,7 +49,8 @@ st_code st_keyinfo_import(const char *text, size_t len, st_keyinfo *ki, st_err *
   json_error_t je;
   root = json_loadb((const char *)raw.data, raw.len, JSON_REJECT_DUPLICATES, &je);
   if (!root || !json_is_object(root)) {
-    rc = st_err_set(err, ST_EINVAL, "key export is not a JSON object: %s (at character %d)", root ? "wrong type" : je.text, je.position);
+    rc = st_err_set(err, ST_EINVAL, "key export is not a JSON object: %s (at character %d)",
+                    root ? "wrong type" : je.text, je.position);
     goto out;
   }
   const char *type = json_string_value(json_object_get(root, "Type"));
@@ -86,25 +87,31 @@ out:
 
 st_code st_keystore_check_name(const char *name, st_err *err) {
   size_t n = strlen(name);
-  if (n == 0 || n > ST_KEY_NAME_MAX) return st_err_set(err, ST_EINVAL, "key name must be 1 to %d characters", ST_KEY_NAME_MAX);
+  if (n == 0 || n > ST_KEY_NAME_MAX)
+    return st_err_set(err, ST_EINVAL, "key name must be 1 to %d characters", ST_KEY_NAME_MAX);
   if (name[0] == '.') return st_err_set(err, ST_EINVAL, "key name \"%s\" must not start with '.'", name);
   for (size_t i = 0; i < n; i++) {
     char c = name[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok) return st_err_set(err, ST_EINVAL, "key name \"%s\" has '%c' at position %zu (use letters, digits, '.', '_', '-')", name, c, i);
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok)
+      return st_err_set(err, ST_EINVAL, "key name \"%s\" has '%c' at position %zu (use letters, digits, '.', '_', '-')",
+                        name, c, i);
   }
   return ST_OK;
 }
 
 st_code st_keystore_open(st_keystore *ks, const char *dir, st_err *err) {
-  if (strlen(dir) >= sizeof ks->dir - ST_KEY_NAME_MAX - 32) return st_err_set(err, ST_ERANGE, "keystore path too long: %s", dir);
+  if (strlen(dir) >= sizeof ks->dir - ST_KEY_NAME_MAX - 32)
+    return st_err_set(err, ST_ERANGE, "keystore path too long: %s", dir);
   st_code rc = st_fs_mkdir_p(dir, 0700, err);
   if (rc) return rc;
   struct stat st;
   if (stat(dir, &st)) return st_err_set(err, ST_EIO, "could not stat keystore path=\"%s\": %s", dir, strerror(errno));
   if (st.st_mode & 077) {
-    return st_err_set(err, ST_EPERM, "permissions of keystore path=\"%s\" are too relaxed: %04o, required 0700 (run: chmod 700 %s)", dir,
-                      st.st_mode & 0777, dir);
+    return st_err_set(err, ST_EPERM,
+                      "permissions of keystore path=\"%s\" are too relaxed: %04o, required 0700 (run: chmod 700 %s)",
+                      dir, st.st_mode & 0777, dir);
   }
   strcpy(ks->dir, dir);
   return ST_OK;
@@ -140,7 +147,8 @@ st_code st_keystore_get(const st_keystore *ks, const char *name, st_keyinfo *ki,
     return st_err_set(err, ST_EIO, "could not stat key path=\"%s\": %s", path, strerror(errno));
   }
   if (st.st_mode & 077)
-    return st_err_set(err, ST_EPERM, "permissions of key path=\"%s\" are too relaxed: %04o, required 0600 (run: chmod 600 %s)", path,
+    return st_err_set(err, ST_EPERM,
+                      "permissions of key path=\"%s\" are too relaxed: %04o, required 0600 (run: chmod 600 %s)", path,
                       st.st_mode & 0777, path);
   st_buf text = ST_BUF_INIT;
   rc = st_fs_read_file(path, KEY_FILE_MAX, &text, err);

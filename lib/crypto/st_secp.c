@@ -79,10 +79,12 @@ st_code st_secp_pubkey(const uint8_t sk[ST_SECP_SECKEY_LEN], uint8_t pub[ST_SECP
 
 st_code st_secp_pubkey_parse(const uint8_t *in, size_t len, uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
   if (len != 33 && len != 65)
-    return st_err_set(err, ST_EINVAL, "secp256k1 public key must be 33 (compressed) or 65 (uncompressed) bytes, got %zu", len);
+    return st_err_set(err, ST_EINVAL,
+                      "secp256k1 public key must be 33 (compressed) or 65 (uncompressed) bytes, got %zu", len);
   secp256k1_pubkey pk;
   if (!secp256k1_ec_pubkey_parse(secp256k1_context_static, &pk, in, len))
-    return st_err_set(err, ST_EINVAL, "invalid secp256k1 public key: not a point on the curve (or wrong prefix byte 0x%02x)", in[0]);
+    return st_err_set(err, ST_EINVAL,
+                      "invalid secp256k1 public key: not a point on the curve (or wrong prefix byte 0x%02x)", in[0]);
   return serialize_uncompressed(&pk, pub);
 }
 
@@ -93,7 +95,8 @@ st_code st_secp_address(const uint8_t sk[ST_SECP_SECKEY_LEN], st_address *out, s
   return rc;
 }
 
-st_code st_secp_sign(const uint8_t sk[ST_SECP_SECKEY_LEN], const uint8_t *msg, size_t len, uint8_t sig[ST_SECP_SIG_LEN], st_err *err) {
+st_code st_secp_sign(const uint8_t sk[ST_SECP_SECKEY_LEN], const uint8_t *msg, size_t len, uint8_t sig[ST_SECP_SIG_LEN],
+                     st_err *err) {
   st_code rc = st_secp_seckey_check(sk, err);
   if (rc) return rc;
   uint8_t digest[32];
@@ -110,7 +113,8 @@ st_code st_secp_sign(const uint8_t sk[ST_SECP_SECKEY_LEN], const uint8_t *msg, s
   return ST_OK;
 }
 
-st_code st_secp_recover(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len, uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
+st_code st_secp_recover(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len,
+                        uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
   if (sig[64] > 3) return st_err_set(err, ST_ECRYPTO, "invalid signature: recovery id %u is not 0 to 3", sig[64]);
   secp256k1_ecdsa_recoverable_signature rs;
   if (!secp256k1_ecdsa_recoverable_signature_parse_compact(secp256k1_context_static, &rs, sig, sig[64]))
@@ -123,7 +127,8 @@ st_code st_secp_recover(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, 
   return serialize_uncompressed(&pk, pub);
 }
 
-st_code st_secp_verify(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len, const st_address *signer, st_err *err) {
+st_code st_secp_verify(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len, const st_address *signer,
+                       st_err *err) {
   if (signer->len < 1 || st_address_protocol(signer) != ST_ADDR_SECP256K1)
     return st_err_set(err, ST_ECRYPTO, "signer is not a secp256k1 (f1) address");
   uint8_t pub[ST_SECP_PUBKEY_LEN];

@@ -28,10 +28,13 @@ st_code st_secp_pubkey_parse(const uint8_t *in, size_t len, uint8_t pub[ST_SECP_
 st_code st_secp_address(const uint8_t sk[ST_SECP_SECKEY_LEN], st_address *out, st_err *err);
 
 /* Deterministic (RFC 6979) recoverable signature over blake2b-256(msg). */
-st_code st_secp_sign(const uint8_t sk[ST_SECP_SECKEY_LEN], const uint8_t *msg, size_t len, uint8_t sig[ST_SECP_SIG_LEN], st_err *err);
-st_code st_secp_recover(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len, uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err);
+st_code st_secp_sign(const uint8_t sk[ST_SECP_SECKEY_LEN], const uint8_t *msg, size_t len, uint8_t sig[ST_SECP_SIG_LEN],
+                     st_err *err);
+st_code st_secp_recover(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len,
+                        uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err);
 /* ST_OK if sig over msg was made by the key behind signer (a secp256k1 address). */
-st_code st_secp_verify(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len, const st_address *signer, st_err *err);
+st_code st_secp_verify(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len, const st_address *signer,
+                       st_err *err);
 
 /* Reads n bytes from the kernel's CSPRNG. */
 st_code st_random_bytes(uint8_t *out, size_t n, st_err *err);

@@ -22,7 +22,8 @@ static void point_bytes(const secp256k1_pubkey *p, uint8_t out[PT_LEN]) {
 }
 
 /* ECVRF_hash_to_curve_try_and_increment: H = string_to_point(0x02 || SHA256(suite || 0x01 || PK || alpha || ctr)). */
-static st_code hash_to_curve(const uint8_t pk[PT_LEN], const uint8_t *alpha, size_t alen, secp256k1_pubkey *h, st_err *err) {
+static st_code hash_to_curve(const uint8_t pk[PT_LEN], const uint8_t *alpha, size_t alen, secp256k1_pubkey *h,
+                             st_err *err) {
   st_sha256_ctx sha;
   st_code rc = st_sha256_init(&sha, err);
   if (rc) return rc;
@@ -74,7 +75,8 @@ static st_code base_mul(const uint8_t a[32], secp256k1_pubkey *out, st_err *err)
   uint8_t pub[ST_SECP_PUBKEY_LEN];
   st_code rc = st_secp_pubkey(a, pub, err);
   if (rc) return rc;
-  if (!secp256k1_ec_pubkey_parse(ctx_static(), out, pub, sizeof pub)) return st_err_set(err, ST_EINTERNAL, "vrf: derived point does not parse");
+  if (!secp256k1_ec_pubkey_parse(ctx_static(), out, pub, sizeof pub))
+    return st_err_set(err, ST_EINTERNAL, "vrf: derived point does not parse");
   return ST_OK;
 }
 
@@ -136,8 +138,8 @@ st_code st_vrf_proof_to_hash(const uint8_t pi[ST_VRF_PROOF_LEN], uint8_t beta[ST
   return ST_OK;
 }
 
-st_code st_vrf_verify(const uint8_t *pub, size_t publen, const uint8_t *alpha, size_t alen, const uint8_t pi[ST_VRF_PROOF_LEN],
-                      uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err) {
+st_code st_vrf_verify(const uint8_t *pub, size_t publen, const uint8_t *alpha, size_t alen,
+                      const uint8_t pi[ST_VRF_PROOF_LEN], uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err) {
   secp256k1_pubkey y, gamma, h, sb, u, v, sh;
   uint8_t ycomp[PT_LEN], c32[32] = {0}, s[32], c2[C_LEN];
   if ((publen != 33 && publen != 65) || !secp256k1_ec_pubkey_parse(ctx_static(), &y, pub, publen))
@@ -146,7 +148,8 @@ st_code st_vrf_verify(const uint8_t *pub, size_t publen, const uint8_t *alpha, s
     return st_err_set(err, ST_ECRYPTO, "vrf: invalid proof: Gamma is not a compressed curve point");
   memcpy(c32 + 16, pi + PT_LEN, C_LEN);
   memcpy(s, pi + PT_LEN + C_LEN, S_LEN);
-  if (!secp256k1_ec_seckey_verify(ctx_static(), s)) return st_err_set(err, ST_ECRYPTO, "vrf: invalid proof: s is zero or not below the curve order");
+  if (!secp256k1_ec_seckey_verify(ctx_static(), s))
+    return st_err_set(err, ST_ECRYPTO, "vrf: invalid proof: s is zero or not below the curve order");
   point_bytes(&y, ycomp);
   st_code rc = hash_to_curve(ycomp, alpha, alen, &h, err);
   if (rc) return rc;

@@ -19,8 +19,8 @@
 st_code st_vrf_prove(const uint8_t sk[32], const uint8_t *alpha, size_t alen, uint8_t pi[ST_VRF_PROOF_LEN],
                      uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err);
 /* pub is 33 or 65 bytes. On ST_OK, beta (if non-NULL) gets the VRF output. */
-st_code st_vrf_verify(const uint8_t *pub, size_t publen, const uint8_t *alpha, size_t alen, const uint8_t pi[ST_VRF_PROOF_LEN],
-                      uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err);
+st_code st_vrf_verify(const uint8_t *pub, size_t publen, const uint8_t *alpha, size_t alen,
+                      const uint8_t pi[ST_VRF_PROOF_LEN], uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err);
 /* The output of a proof, without verifying it. */
 st_code st_vrf_proof_to_hash(const uint8_t pi[ST_VRF_PROOF_LEN], uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err);
 

@@ -3,11 +3,11 @@
 
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -69,7 +69,9 @@ const char *st_db_int(char buf[ST_DB_INT_MAX], int64_t v) {
 
 /* ---- rows ---- */
 
-const char *st_db_cell(const st_db_rows *rows, int r, int c) { return rows->cells[(size_t)r * (size_t)rows->ncols + (size_t)c]; }
+const char *st_db_cell(const st_db_rows *rows, int r, int c) {
+  return rows->cells[(size_t)r * (size_t)rows->ncols + (size_t)c];
+}
 
 int64_t st_db_cell_i64(const st_db_rows *rows, int r, int c) {
   const char *s = st_db_cell(rows, r, c);
@@ -155,7 +157,8 @@ static st_code lite_fail(st_db *db, int rc, st_err *err) {
     db->transient = true;
     return st_err_set(err, ST_ECONFLICT, "sqlite: database is busy: %s", msg);
   }
-  if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) return st_err_set(err, ST_EEXIST, "sqlite: %s", msg);
+  if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return st_err_set(err, ST_EEXIST, "sqlite: %s", msg);
   if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) return st_err_set(err, ST_ECONFLICT, "sqlite: %s", msg);
   if (rc == SQLITE_CONSTRAINT) return st_err_set(err, ST_EINVAL, "sqlite: %s", msg);
   if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CORRUPT || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY)
@@ -163,13 +166,14 @@ static st_code lite_fail(st_db *db, int rc, st_err *err) {
   return st_err_set(err, ST_EINTERNAL, "sqlite: %s", msg);
 }
 
-static st_code lite_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
-                         st_err *err) {
+static st_code lite_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows,
+                         uint64_t *changed, st_err *err) {
   sqlite3_stmt *st = NULL;
   cached_stmt *hit = find_cached(db, sql);
   int rc = SQLITE_OK;
   if (hit) st = hit->lite;
-  else if ((rc = sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL)) != SQLITE_OK) return lite_fail(db, rc, err);
+  else if ((rc = sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL)) != SQLITE_OK)
+    return lite_fail(db, rc, err);
   else if ((hit = add_cached(db, sql))) hit->lite = st;
   for (int i = 0; i < nparams; i++) {
     char name[16];
@@ -191,7 +195,8 @@ static st_code lite_exec(st_db *db, const char *sql, int nparams, const char *co
     if ((code = rows_grow(rows, ncols, &cap, err))) break;
     for (int c = 0; c < ncols && !code; c++) {
       const unsigned char *text = sqlite3_column_text(st, c);
-      code = dup_cell((const char *)text, (size_t)sqlite3_column_bytes(st, c), &rows->cells[(size_t)rows->nrows * (size_t)ncols + (size_t)c], err);
+      code = dup_cell((const char *)text, (size_t)sqlite3_column_bytes(st, c),
+                      &rows->cells[(size_t)rows->nrows * (size_t)ncols + (size_t)c], err);
       if (code) /* keep the row countable for st_db_rows_free */
         for (int k = c + 1; k < ncols; k++) rows->cells[(size_t)rows->nrows * (size_t)ncols + (size_t)k] = NULL;
     }
@@ -220,7 +225,8 @@ static st_code lite_open(const char *path, st_db *db, st_err *err) {
   for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++) {
     /* switching a new file to WAL takes a lock that the busy timeout does not wait for */
     st_code code;
-    for (int tries = 0; (db->transient = false, code = lite_exec(db, setup[i], 0, NULL, NULL, NULL, err)) && db->transient && tries < 500;
+    for (int tries = 0; (db->transient = false, code = lite_exec(db, setup[i], 0, NULL, NULL, NULL, err)) &&
+                        db->transient && tries < 500;
          tries++) {
       struct timespec ts = {0, 10 * 1000000L};
       nanosleep(&ts, NULL);
@@ -255,8 +261,8 @@ static st_code pg_fail(st_db *db, PGresult *res, st_err *err) {
   return st_err_set(err, ST_EINTERNAL, "postgres: %s (sqlstate %s)", msg, state);
 }
 
-static st_code pg_exec_once(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
-                            st_err *err) {
+static st_code pg_exec_once(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows,
+                            uint64_t *changed, st_err *err) {
   PGresult *res;
   if (!nparams) {
     res = PQexec(db->pg, sql); /* transaction control and scripts */
@@ -290,7 +296,9 @@ static st_code pg_exec_once(st_db *db, const char *sql, int nparams, const char 
         for (int c = 0; c < ncols; c++) {
           char **cell = &rows->cells[(size_t)rows->nrows * (size_t)ncols + (size_t)c];
           if (code) *cell = NULL;
-          else code = dup_cell(PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c), cell, err);
+          else
+            code = dup_cell(PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c), cell,
+                            err);
         }
         rows->nrows++;
       }
@@ -316,8 +324,8 @@ static st_code pg_open(const char *url, st_db *db, st_err *err) {
   return ST_OK;
 }
 
-static st_code pg_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
-                       st_err *err) {
+static st_code pg_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows,
+                       uint64_t *changed, st_err *err) {
   st_code code = pg_exec_once(db, sql, nparams, params, rows, changed, err);
   /* A connection lost between transactions (a PostgreSQL restart, an idle timeout) shows only
    * when a call fails on it; reconnect and run that call again, once. Inside a transaction
@@ -372,8 +380,8 @@ void st_db_close(st_db *db) {
   free(db);
 }
 
-st_code st_db_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows, uint64_t *changed,
-                   st_err *err) {
+st_code st_db_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows,
+                   uint64_t *changed, st_err *err) {
   if (rows) *rows = (st_db_rows){0};
   db->transient = false;
   return db->backend == ST_DB_SQLITE ? lite_exec(db, sql, nparams, params, rows, changed, err)
@@ -438,6 +446,6 @@ st_code st_db_tx(st_db *db, st_db_tx_fn fn, void *ctx, st_err *err) {
     if (!transient) return code;
     backoff(attempt);
   }
-  return st_err_wrap(err, ST_EUNAVAIL, "database too busy: gave up after %d conflicting attempts in %.0f s", attempt - 1,
-                     TX_DEADLINE_S);
+  return st_err_wrap(err, ST_EUNAVAIL, "database too busy: gave up after %d conflicting attempts in %.0f s",
+                     attempt - 1, TX_DEADLINE_S);
 }

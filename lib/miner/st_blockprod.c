@@ -10,10 +10,12 @@
 #include "proofs/st_post.h"
 
 /* WinningPoSt over the base info's sectors into the template. */
-static st_code winning_post(const st_node_base_info *bi, uint64_t miner, const uint8_t rand[32], st_sector_locate_fn locate, void *ctx,
-                            st_block_header *t, st_err *err) {
+static st_code winning_post(const st_node_base_info *bi, uint64_t miner, const uint8_t rand[32],
+                            st_sector_locate_fn locate, void *ctx, st_block_header *t, st_err *err) {
   const st_sector_info *info = st_sector_by_size(bi->sector_size);
-  if (!info) return st_err_set(err, ST_EINVAL, "the miner's sector size %llu is not supported", (unsigned long long)bi->sector_size);
+  if (!info)
+    return st_err_set(err, ST_EINVAL, "the miner's sector size %llu is not supported",
+                      (unsigned long long)bi->sector_size);
   st_post_sector *ps = calloc(bi->nsectors + 1, sizeof *ps);
   st_sector_paths *paths = calloc(bi->nsectors + 1, sizeof *paths);
   st_code code = ps && paths ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory");
@@ -23,7 +25,8 @@ static st_code winning_post(const st_node_base_info *bi, uint64_t miner, const u
     memcpy(ps[i].comm_r, bi->comm_r[i], 32);
   }
   st_buf proof = ST_BUF_INIT;
-  if (!code && st_winning_post_prove(info, miner, rand, ps, bi->nsectors, &proof, err)) code = st_err_wrap(err, ST_EIO, "WinningPoSt");
+  if (!code && st_winning_post_prove(info, miner, rand, ps, bi->nsectors, &proof, err))
+    code = st_err_wrap(err, ST_EIO, "WinningPoSt");
   if (!code) code = st_block_header_add_post_proof(t, info->winning_proof, proof.data, proof.len, err);
   st_buf_free(&proof);
   free(ps);
@@ -31,8 +34,8 @@ static st_code winning_post(const st_node_base_info *bi, uint64_t miner, const u
   return code;
 }
 
-st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_sector_locate_fn locate, void *ctx, st_blockprod_result *out,
-                           st_err *err) {
+st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_sector_locate_fn locate, void *ctx,
+                           st_blockprod_result *out, st_err *err) {
   memset(out, 0, sizeof *out);
   st_node_head head;
   st_node_head_init(&head);
@@ -59,7 +62,8 @@ st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_s
       code = st_chain_bytes_set(&t.election_vrf_proof, pi, sizeof pi, err);
     }
     if (!code && out->win_count > 0) {
-      st_consensus_ticket_alpha(beacon->data, beacon->len, round, miner, head.min_ticket.data, head.min_ticket.len, alpha);
+      st_consensus_ticket_alpha(beacon->data, beacon->len, round, miner, head.min_ticket.data, head.min_ticket.len,
+                                alpha);
       if (!(code = st_node_vrf(c, &bi.worker_key, alpha, sizeof alpha, pi, err))) {
         t.has_ticket = true;
         code = st_chain_bytes_set(&t.ticket_vrf_proof, pi, sizeof pi, err);

@@ -34,7 +34,7 @@ typedef struct st_blockprod_result {
  * past round (late); an error means the round could not be run: ST_EIO when it was
  * won but the WinningPoSt could not be made (the challenged sector's files cannot be read: no
  * block this round), another code for the node or the sector locator. */
-st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_sector_locate_fn locate, void *ctx, st_blockprod_result *out,
-                           st_err *err);
+st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_sector_locate_fn locate, void *ctx,
+                           st_blockprod_result *out, st_err *err);
 
 #endif

@@ -37,17 +37,19 @@ static const char SCHEMA[] =
     " state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '', deal_id INTEGER, sector INTEGER, publish_cid TEXT, funds_cid TEXT,"
     " created INTEGER NOT NULL, updated INTEGER NOT NULL);";
 
-#define COLUMNS                                                                                                                          \
+#define COLUMNS                                                                                                                           \
   "proposal_cid, client, piece_cid, piece_size, payload_size, verified, start_epoch, end_epoch, price, state, message, deal_id, sector, " \
   "publish_cid, created, updated, proposal, funds_cid"
 
-int64_t st_deal_seal_epochs(const st_network *net, int64_t confidence) { return net->precommit_challenge_delay + 3 * confidence + 20; }
+int64_t st_deal_seal_epochs(const st_network *net, int64_t confidence) {
+  return net->precommit_challenge_delay + 3 * confidence + 20;
+}
 
 st_code st_deals_open(const st_deals_cfg *cfg, const char *db_path, st_deals **out, st_err *err) {
   *out = calloc(1, sizeof **out);
   if (!*out) return st_err_set(err, ST_ENOMEM, "out of memory");
   (*out)->cfg = *cfg;
-  snprintf((*out)->dir, sizeof (*out)->dir, "%s", cfg->dir ? cfg->dir : ".");
+  snprintf((*out)->dir, sizeof(*out)->dir, "%s", cfg->dir ? cfg->dir : ".");
   (*out)->cfg.dir = (*out)->dir;
   char url[ST_PATH_MAX + 8];
   snprintf(url, sizeof url, "sqlite:%s", db_path);
@@ -94,7 +96,8 @@ static void read_record(const st_db_rows *r, int i, st_deal_record *o) {
   o->updated = st_db_cell_i64(r, i, 15);
 }
 
-static st_code select_one(st_deals *d, const char *where, const char *arg, st_deal_record *out, bool *found, st_err *err) {
+static st_code select_one(st_deals *d, const char *where, const char *arg, st_deal_record *out, bool *found,
+                          st_err *err) {
   char sql[512];
   snprintf(sql, sizeof sql, "SELECT " COLUMNS " FROM deals WHERE %s ORDER BY created DESC LIMIT 1", where);
   const char *p[] = {arg};
@@ -118,7 +121,8 @@ st_code st_deals_list(st_deals *d, st_deal_record **out, size_t *n, st_err *err)
   *out = NULL;
   *n = 0;
   st_db_rows r = {0};
-  st_code code = st_db_exec(d->db, "SELECT " COLUMNS " FROM deals ORDER BY created DESC, proposal_cid", 0, NULL, &r, NULL, err);
+  st_code code =
+      st_db_exec(d->db, "SELECT " COLUMNS " FROM deals ORDER BY created DESC, proposal_cid", 0, NULL, &r, NULL, err);
   st_deal_record *v = code ? NULL : calloc((size_t)r.nrows + 1, sizeof *v);
   if (!code && !v) code = st_err_set(err, ST_ENOMEM, "out of memory");
   for (int i = 0; i < r.nrows && !code; i++) read_record(&r, i, &v[i]);
@@ -143,10 +147,12 @@ static st_code check_on_chain(st_deals *d, st_rpc_client *node, const st_client_
   st_code code = st_node_lookup_id(node, &p->provider, &pid, err);
   if (code) return st_err_wrap(err, code == ST_EUNAVAIL ? code : ST_EINVAL, "provider %s", provider);
   if (pid != d->cfg.miner)
-    return st_err_set(err, ST_EINVAL, "the proposal is for provider %s, this miner is t0%llu", provider, (unsigned long long)d->cfg.miner);
+    return st_err_set(err, ST_EINVAL, "the proposal is for provider %s, this miner is t0%llu", provider,
+                      (unsigned long long)d->cfg.miner);
   /* the client's key signed it */
   st_address key;
-  if ((code = st_node_account_key(node, &p->client, &key, err))) return st_err_wrap(err, code == ST_EUNAVAIL ? code : ST_EINVAL, "client %s", client);
+  if ((code = st_node_account_key(node, &p->client, &key, err)))
+    return st_err_wrap(err, code == ST_EUNAVAIL ? code : ST_EINVAL, "client %s", client);
   if (st_client_deal_verify(cd, &key, err)) return ST_EINVAL;
   /* time to seal, and a sector long enough */
   st_node_head head;
@@ -159,12 +165,16 @@ static st_code check_on_chain(st_deals *d, st_rpc_client *node, const st_client_
   if (!code) code = st_node_network(node, &net, &genesis, err);
   if (code) return code;
   if (p->start_epoch < h + d->cfg.seal_epochs)
-    return st_err_set(err, ST_EINVAL, "StartEpoch %lld is too soon: the chain is at epoch %lld and sealing takes about %lld epochs; start at %lld or later",
-                      (long long)p->start_epoch, (long long)h, (long long)d->cfg.seal_epochs, (long long)(h + d->cfg.seal_epochs));
+    return st_err_set(
+        err, ST_EINVAL,
+        "StartEpoch %lld is too soon: the chain is at epoch %lld and sealing takes about %lld epochs; start at %lld or later",
+        (long long)p->start_epoch, (long long)h, (long long)d->cfg.seal_epochs, (long long)(h + d->cfg.seal_epochs));
   int64_t min_end = h + d->cfg.seal_epochs + net.max_prove_commit_duration + net.proving_period + 1;
   if (p->end_epoch < min_end)
-    return st_err_set(err, ST_EINVAL, "EndEpoch %lld is too soon: a sector sealed now must live until epoch %lld or later (the deal's duration sets it)",
-                      (long long)p->end_epoch, (long long)min_end);
+    return st_err_set(
+        err, ST_EINVAL,
+        "EndEpoch %lld is too soon: a sector sealed now must live until epoch %lld or later (the deal's duration sets it)",
+        (long long)p->end_epoch, (long long)min_end);
   mpz_t have, need, locked;
   mpz_inits(have, need, locked, NULL);
   /* datacap */
@@ -172,8 +182,8 @@ static st_code check_on_chain(st_deals *d, st_rpc_client *node, const st_client_
     code = st_node_datacap(node, &p->client, have, err);
     if (!code && mpz_cmp_ui(have, p->piece_size) < 0) {
       char *h_ = mpz_get_str(NULL, 10, have);
-      code = st_err_set(err, ST_EINVAL, "the verified deal of %llu bytes exceeds client %s's datacap of %s bytes", (unsigned long long)p->piece_size,
-                        client, h_);
+      code = st_err_set(err, ST_EINVAL, "the verified deal of %llu bytes exceeds client %s's datacap of %s bytes",
+                        (unsigned long long)p->piece_size, client, h_);
       free(h_);
     }
   }
@@ -185,10 +195,11 @@ static st_code check_on_chain(st_deals *d, st_rpc_client *node, const st_client_
     mpz_add(need, need, p->client_collateral);
     if (mpz_cmp(have, need) < 0) {
       char *h_ = mpz_get_str(NULL, 10, have), *n_ = mpz_get_str(NULL, 10, need);
-      code = st_err_set(err, ST_EINVAL,
-                        "client %s has %s attoFIL free in market escrow, the deal locks %s (price x duration + collateral): add funds with 'spacetime "
-                        "client add-balance'",
-                        client, h_, n_);
+      code = st_err_set(
+          err, ST_EINVAL,
+          "client %s has %s attoFIL free in market escrow, the deal locks %s (price x duration + collateral): add funds with 'spacetime "
+          "client add-balance'",
+          client, h_, n_);
       free(h_);
       free(n_);
     }
@@ -197,8 +208,8 @@ static st_code check_on_chain(st_deals *d, st_rpc_client *node, const st_client_
   return code;
 }
 
-st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposal, size_t plen, const uint8_t *data, size_t dlen, st_deal_record *out,
-                        st_err *err) {
+st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposal, size_t plen, const uint8_t *data,
+                        size_t dlen, st_deal_record *out, st_err *err) {
   st_client_deal cd;
   st_deal_proposal_init(&cd.proposal);
   st_code code = st_client_deal_decode(proposal, plen, &cd, err);
@@ -206,7 +217,8 @@ st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposa
   const st_deal_proposal *p = &cd.proposal;
   if (!code && (code = st_deal_check_shape(p, err))) st_err_wrap(err, ST_EINVAL, "deal proposal");
   if (!code && p->piece_size > d->cfg.info->size)
-    code = st_err_set(err, ST_EINVAL, "PieceSize %llu is larger than this miner's %s sectors", (unsigned long long)p->piece_size, d->cfg.info->name);
+    code = st_err_set(err, ST_EINVAL, "PieceSize %llu is larger than this miner's %s sectors",
+                      (unsigned long long)p->piece_size, d->cfg.info->name);
   /* the data is the piece */
   uint8_t comm[32];
   uint64_t padded = 0;
@@ -218,8 +230,10 @@ st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposa
     st_cid_to_string(&c, got);
     st_cid_to_string(&p->piece_cid, want);
     if (strcmp(got, want) || padded != p->piece_size)
-      code = st_err_set(err, ST_EINVAL, "the data does not match the proposal's piece: %zu bytes have CommP %s (a %llu-byte piece), the proposal says %s (%llu)",
-                        dlen, got, (unsigned long long)padded, want, (unsigned long long)p->piece_size);
+      code = st_err_set(
+          err, ST_EINVAL,
+          "the data does not match the proposal's piece: %zu bytes have CommP %s (a %llu-byte piece), the proposal says %s (%llu)",
+          dlen, got, (unsigned long long)padded, want, (unsigned long long)p->piece_size);
   }
   if (!code) code = check_on_chain(d, node, &cd, err);
   st_cid pc;
@@ -240,40 +254,57 @@ st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposa
     st_buf hex = ST_BUF_INIT;
     st_hex_append(&hex, proposal, plen);
     char *price = mpz_get_str(NULL, 10, p->price_per_epoch);
-    char ps[ST_DB_INT_MAX], ds[ST_DB_INT_MAX], ve[ST_DB_INT_MAX], se[ST_DB_INT_MAX], ee[ST_DB_INT_MAX], t[ST_DB_INT_MAX];
+    char ps[ST_DB_INT_MAX], ds[ST_DB_INT_MAX], ve[ST_DB_INT_MAX], se[ST_DB_INT_MAX], ee[ST_DB_INT_MAX],
+        t[ST_DB_INT_MAX];
     st_db_int(t, (int64_t)time(NULL));
-    const char *args[] = {pcid, st_buf_cstr(&hex), client, want, st_db_int(ps, (int64_t)p->piece_size), st_db_int(ds, (int64_t)dlen),
-                          st_db_int(ve, p->verified), st_db_int(se, p->start_epoch), st_db_int(ee, p->end_epoch), price, t};
+    const char *args[] = {pcid,
+                          st_buf_cstr(&hex),
+                          client,
+                          want,
+                          st_db_int(ps, (int64_t)p->piece_size),
+                          st_db_int(ds, (int64_t)dlen),
+                          st_db_int(ve, p->verified),
+                          st_db_int(se, p->start_epoch),
+                          st_db_int(ee, p->end_epoch),
+                          price,
+                          t};
     code = st_buf_status(&hex, err);
     if (!code)
-      code = st_db_exec(d->db,
-                        "INSERT INTO deals (proposal_cid, proposal, client, piece_cid, piece_size, payload_size, verified, start_epoch, end_epoch, price,"
-                        " state, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'StorageDealPublish', $11, $11)",
-                        11, args, NULL, NULL, err);
+      code = st_db_exec(
+          d->db,
+          "INSERT INTO deals (proposal_cid, proposal, client, piece_cid, piece_size, payload_size, verified, start_epoch, end_epoch, price,"
+          " state, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'StorageDealPublish', $11, $11)",
+          11, args, NULL, NULL, err);
     free(price);
     st_buf_free(&hex);
   }
   if (!code) code = st_deals_get(d, pcid, out, &found, err);
   if (!code)
     st_log(LOG, ST_LOG_INFO, "deal accepted",
-           json_pack("{s:s, s:s, s:s, s:I, s:b}", "proposal", pcid, "client", client, "piece", want, "size", (json_int_t)p->piece_size, "verified",
-                     p->verified));
+           json_pack("{s:s, s:s, s:s, s:I, s:b}", "proposal", pcid, "client", client, "piece", want, "size",
+                     (json_int_t)p->piece_size, "verified", p->verified));
   st_deal_proposal_clear(&cd.proposal);
   return code;
 }
 
 /* ---- moving deals on ---- */
 
-static st_code set_state(st_deals *d, const st_deal_record *r, const char *state, const char *message, const char *col, const char *val, st_err *err) {
+static st_code set_state(st_deals *d, const st_deal_record *r, const char *state, const char *message, const char *col,
+                         const char *val, st_err *err) {
   char t[ST_DB_INT_MAX], sql[256];
-  if (col) snprintf(sql, sizeof sql, "UPDATE deals SET state = $1, message = $2, updated = $3, %s = $5 WHERE proposal_cid = $4", col);
+  if (col)
+    snprintf(sql, sizeof sql,
+             "UPDATE deals SET state = $1, message = $2, updated = $3, %s = $5 WHERE proposal_cid = $4", col);
   else snprintf(sql, sizeof sql, "UPDATE deals SET state = $1, message = $2, updated = $3 WHERE proposal_cid = $4");
   const char *p[] = {state, message ? message : "", st_db_int(t, (int64_t)time(NULL)), r->proposal_cid, val};
   st_code code = st_db_exec(d->db, sql, col ? 5 : 4, p, NULL, NULL, err);
   if (code) return code;
   if (strcmp(r->state, state)) d->changes++;
-  if (message && *message) st_logf(LOG, ST_LOG_ERROR, "deal %s: %s -> %s: %s", r->proposal_cid, r->state, state, message);
-  else if (strcmp(r->state, state)) st_log(LOG, ST_LOG_INFO, "deal state", json_pack("{s:s, s:s, s:s}", "proposal", r->proposal_cid, "from", r->state, "to", state));
+  if (message && *message)
+    st_logf(LOG, ST_LOG_ERROR, "deal %s: %s -> %s: %s", r->proposal_cid, r->state, state, message);
+  else if (strcmp(r->state, state))
+    st_log(LOG, ST_LOG_INFO, "deal state",
+           json_pack("{s:s, s:s, s:s}", "proposal", r->proposal_cid, "from", r->state, "to", state));
   return ST_OK;
 }
 
@@ -287,8 +318,8 @@ static st_code find_on_chain(st_deals *d, st_rpc_client *node, const st_deal_pro
 
 /* Makes sure the provider's collateral is free in its escrow: sends AddBalance for what is
  * missing. *ready when it is there. */
-static st_code ensure_collateral(st_deals *d, st_rpc_client *node, const st_deal_record *rec, const st_deal_proposal *p, const char *funds_cid,
-                                 bool *ready, st_err *err) {
+static st_code ensure_collateral(st_deals *d, st_rpc_client *node, const st_deal_record *rec, const st_deal_proposal *p,
+                                 const char *funds_cid, bool *ready, st_err *err) {
   *ready = false;
   if (!mpz_sgn(p->provider_collateral)) {
     *ready = true;
@@ -300,7 +331,9 @@ static st_code ensure_collateral(st_deals *d, st_rpc_client *node, const st_deal
     st_code code = st_cid_parse(funds_cid, &c, err);
     if (!code) code = st_node_search_msg(node, &c, &l, err);
     if (code || !l.found) return code;
-    if (l.exit_code) return set_state(d, rec, "StorageDealError", "AddBalance for the provider's collateral failed on chain", NULL, NULL, err);
+    if (l.exit_code)
+      return set_state(d, rec, "StorageDealError", "AddBalance for the provider's collateral failed on chain", NULL,
+                       NULL, err);
   }
   st_address me;
   st_address_from_id(d->cfg.miner, &me, NULL);
@@ -335,11 +368,13 @@ static st_code ensure_collateral(st_deals *d, st_rpc_client *node, const st_deal
   return code;
 }
 
-static st_code step_publish(st_deals *d, st_rpc_client *node, const st_deal_record *rec, const st_client_deal *cd, const char *funds_cid, st_err *err) {
+static st_code step_publish(st_deals *d, st_rpc_client *node, const st_deal_record *rec, const st_client_deal *cd,
+                            const char *funds_cid, st_err *err) {
   int64_t id;
   st_code code = find_on_chain(d, node, &cd->proposal, &id, err);
   char ids[ST_DB_INT_MAX];
-  if (!code && id >= 0) return set_state(d, rec, "StorageDealSealing", "", "deal_id", st_db_int(ids, id), err); /* placed next */
+  if (!code && id >= 0)
+    return set_state(d, rec, "StorageDealSealing", "", "deal_id", st_db_int(ids, id), err); /* placed next */
   bool ready;
   if (!code) code = ensure_collateral(d, node, rec, &cd->proposal, funds_cid, &ready, err);
   if (code || !ready) return code;
@@ -352,9 +387,13 @@ static st_code step_publish(st_deals *d, st_rpc_client *node, const st_deal_reco
   st_address_from_id(ST_ID_MARKET, &market, NULL);
   bool found = false;
   st_cid c;
-  if (!code) code = st_node_pending_find(node, &d->cfg.sender, &market, ST_METHOD_MARKET_PUBLISH_STORAGE_DEALS, params.data, params.len, &found, &c, err);
+  if (!code)
+    code = st_node_pending_find(node, &d->cfg.sender, &market, ST_METHOD_MARKET_PUBLISH_STORAGE_DEALS, params.data,
+                                params.len, &found, &c, err);
   st_err e;
-  if (!code && !found && st_node_send(node, &d->cfg.sender, ST_ID_MARKET, ST_METHOD_MARKET_PUBLISH_STORAGE_DEALS, params.data, params.len, d->cfg.max_fee, &c, &e)) {
+  if (!code && !found &&
+      st_node_send(node, &d->cfg.sender, ST_ID_MARKET, ST_METHOD_MARKET_PUBLISH_STORAGE_DEALS, params.data, params.len,
+                   d->cfg.max_fee, &c, &e)) {
     if (e.code == ST_EUNAVAIL || e.code == ST_ENOMEM) code = st_err_set(err, e.code, "%s", e.msg);
     else code = set_state(d, rec, "StorageDealError", e.msg, NULL, NULL, err); /* the chain would refuse it: why */
     st_buf_free(&params);
@@ -375,7 +414,8 @@ static st_code step_publishing(st_deals *d, st_rpc_client *node, const st_deal_r
   if (code || !l.found) return code;
   if (l.exit_code) {
     char why[160];
-    snprintf(why, sizeof why, "PublishStorageDeals %.70s failed with exit code %lld", rec->publish_cid, (long long)l.exit_code);
+    snprintf(why, sizeof why, "PublishStorageDeals %.70s failed with exit code %lld", rec->publish_cid,
+             (long long)l.exit_code);
     return set_state(d, rec, "StorageDealError", why, NULL, NULL, err);
   }
   /* PublishStorageDealsReturn: [[ID], ValidDeals] */
@@ -398,12 +438,14 @@ static st_code step_place(st_deals *d, st_sealer *sealer, const st_deal_record *
   char path[ST_PATH_MAX], ns[ST_DB_INT_MAX];
   st_deals_piece_path(d, rec->proposal_cid, path);
   uint64_t number;
-  st_code code = st_sealer_add_deal(sealer, (uint64_t)rec->deal_id, path, rec->piece_size, rec->end_epoch, &number, err);
+  st_code code =
+      st_sealer_add_deal(sealer, (uint64_t)rec->deal_id, path, rec->piece_size, rec->end_epoch, &number, err);
   if (code) return code;
   return set_state(d, rec, "StorageDealSealing", "", "sector", st_db_int(ns, (int64_t)number), err);
 }
 
-static st_code step_sealing(st_deals *d, st_rpc_client *node, st_sealer *sealer, const st_deal_record *rec, st_err *err) {
+static st_code step_sealing(st_deals *d, st_rpc_client *node, st_sealer *sealer, const st_deal_record *rec,
+                            st_err *err) {
   st_sealing_sector x;
   bool found;
   st_code code = st_sealer_get(sealer, (uint64_t)rec->sector, &x, &found, err);
@@ -414,8 +456,9 @@ static st_code step_sealing(st_deals *d, st_rpc_client *node, st_sealer *sealer,
   if ((code = st_node_deal_exists(node, (uint64_t)rec->deal_id, &on_chain, err))) return code;
   if (!on_chain) {
     char why[200];
-    snprintf(why, sizeof why, "deal %lld is gone from the chain: sector %lld was not proven before the deal's start epoch %lld", (long long)rec->deal_id,
-             (long long)rec->sector, (long long)rec->start_epoch);
+    snprintf(why, sizeof why,
+             "deal %lld is gone from the chain: sector %lld was not proven before the deal's start epoch %lld",
+             (long long)rec->deal_id, (long long)rec->sector, (long long)rec->start_epoch);
     return set_state(d, rec, "StorageDealError", why, NULL, NULL, err);
   }
   return ST_OK;
@@ -424,8 +467,12 @@ static st_code step_sealing(st_deals *d, st_rpc_client *node, st_sealer *sealer,
 st_code st_deals_step(st_deals *d, st_rpc_client *node, st_sealer *sealer, int *changed, st_err *err) {
   d->changes = 0;
   st_db_rows r = {0};
-  st_code code = st_db_exec(d->db, "SELECT " COLUMNS " FROM deals WHERE state IN ('StorageDealPublish', 'StorageDealPublishing', 'StorageDealSealing')"
-                            " ORDER BY created", 0, NULL, &r, NULL, err);
+  st_code code =
+      st_db_exec(d->db,
+                 "SELECT " COLUMNS
+                 " FROM deals WHERE state IN ('StorageDealPublish', 'StorageDealPublishing', 'StorageDealSealing')"
+                 " ORDER BY created",
+                 0, NULL, &r, NULL, err);
   for (int i = 0; i < r.nrows && !code; i++) {
     st_deal_record rec;
     read_record(&r, i, &rec);

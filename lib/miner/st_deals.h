@@ -72,8 +72,8 @@ typedef struct st_deal_record {
 /* Checks the proposal (CBOR ClientDealProposal) and its data (the client's raw bytes) against
  * the chain as node sees it, then stores both; *out gets the new record. A refusal is ST_EINVAL
  * naming the reason; nothing is stored then. A proposal received before is ST_EEXIST. */
-st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposal, size_t plen, const uint8_t *data, size_t dlen, st_deal_record *out,
-                        st_err *err);
+st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposal, size_t plen, const uint8_t *data,
+                        size_t dlen, st_deal_record *out, st_err *err);
 /* Moves every deal on as far as the chain allows (see above); *changed counts state changes. */
 st_code st_deals_step(st_deals *d, st_rpc_client *node, st_sealer *sealer, int *changed, st_err *err);
 /* Every deal, newest first. Caller frees *out. */

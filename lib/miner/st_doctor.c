@@ -13,8 +13,9 @@
 bool st_doctor_log_time(const char *line, int64_t *out) {
   int y, mo, d, h, mi, s, ms, oh, om, used = 0;
   char sign;
-  if (sscanf(line, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c%2d%2d%n", &y, &mo, &d, &h, &mi, &s, &ms, &sign, &oh, &om, &used) != 10 || used != 28 ||
-      (sign != '+' && sign != '-'))
+  if (sscanf(line, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c%2d%2d%n", &y, &mo, &d, &h, &mi, &s, &ms, &sign, &oh, &om, &used) !=
+          10 ||
+      used != 28 || (sign != '+' && sign != '-'))
     return false;
   struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = s};
   int64_t off = (int64_t)(oh * 3600 + om * 60);
@@ -33,10 +34,13 @@ static void add_path(st_doctor_log *o, const char *line) {
   if (o->npaths < ST_DOCTOR_PATHS) snprintf(o->paths[o->npaths++], ST_PATH_MAX, "%.*s", (int)(q - p), p);
 }
 
-st_code st_doctor_scan_log(const char *path, const char *start, int64_t since, size_t max_bytes, st_doctor_log *out, st_err *err) {
+st_code st_doctor_scan_log(const char *path, const char *start, int64_t since, size_t max_bytes, st_doctor_log *out,
+                           st_err *err) {
   memset(out, 0, sizeof *out);
   FILE *f = fopen(path, "r");
-  if (!f) return st_err_set(err, errno == ENOENT ? ST_ENOENT : ST_EIO, "could not read the log path=\"%s\": %s", path, strerror(errno));
+  if (!f)
+    return st_err_set(err, errno == ENOENT ? ST_ENOENT : ST_EIO, "could not read the log path=\"%s\": %s", path,
+                      strerror(errno));
   struct stat st;
   if (!fstat(fileno(f), &st) && (uint64_t)st.st_size > max_bytes) {
     out->partial = true;

@@ -25,7 +25,8 @@ st_code st_locator_heartbeat(const st_locator *l, size_t *reported, st_err *err)
   for (size_t i = 0; i < n && !code; i++) {
     char root[ST_REG_PATH_MAX], why[ST_REG_ERRTEXT_MAX];
     struct stat st;
-    if (st_reg_root(l->dist, &nodes[i], root, NULL) || stat(root, &st) || !S_ISDIR(st.st_mode)) continue; /* not mounted here */
+    if (st_reg_root(l->dist, &nodes[i], root, NULL) || stat(root, &st) || !S_ISDIR(st.st_mode))
+      continue; /* not mounted here */
     int64_t cap = 0, avail = 0;
     st_err e;
     bool bad = st_fs_space(root, &cap, &avail, &e) != ST_OK;

@@ -31,7 +31,7 @@ struct st_miner_api {
   char addr[32]; /* t0<miner> */
   char multiaddr[ST_APIINFO_ADDR_MAX];
   int64_t started;
-  pthread_mutex_t mu; /* sealer, deals, poster */
+  pthread_mutex_t mu;        /* sealer, deals, poster */
   pthread_mutex_t unseal_mu; /* one unsealing at a time: they share the scratch folder */
   st_sealer *sealer;
   st_deals *deals;
@@ -41,7 +41,8 @@ struct st_miner_api {
 };
 
 /* [number, flag?]: the params of SectorsStatus and ProvingCheck (flag false when left out). */
-static st_code p_u64_flag(json_t *params, const char *what, const char *flag_what, uint64_t *out, bool *flag, st_err *err) {
+static st_code p_u64_flag(json_t *params, const char *what, const char *flag_what, uint64_t *out, bool *flag,
+                          st_err *err) {
   const json_t *f = json_array_get(params, 1);
   if (!st_chain_json_u64_value(json_array_get(params, 0), out))
     return st_err_set(err, ST_EINVAL, "param 1 (%s): must be a non-negative integer", what);
@@ -64,16 +65,18 @@ static st_code m_sector_size(void *ctx, const st_rpc_call *call, json_t *params,
   if (!json_is_string(v) || st_address_parse(json_string_value(v), &want, NULL, err))
     return st_err_set(err, ST_EINVAL, "param 1 (address): must be a miner address like %s", a->addr);
   st_address_from_id(a->cfg.cfg->miner, &got, NULL);
-  if (!st_address_equal(&want, &got)) return st_err_set(err, ST_ENOENT, "this miner is %s, not %s", a->addr, json_string_value(v));
+  if (!st_address_equal(&want, &got))
+    return st_err_set(err, ST_ENOENT, "this miner is %s, not %s", a->addr, json_string_value(v));
   *result = json_integer((json_int_t)a->cfg.cfg->info->size);
   return ST_OK;
 }
 
 static json_t *poster_json(const st_poster_stats *s) {
-  return json_pack("{sI sI sI sI sI sI sI sI sI}", "PostsSubmitted", (json_int_t)s->posts_submitted, "PostsLanded", (json_int_t)s->posts_landed,
-                   "PostsFailed", (json_int_t)s->posts_failed, "SectorsProven", (json_int_t)s->sectors_proven, "SectorsSkipped",
-                   (json_int_t)s->sectors_skipped, "RecoveriesDeclared", (json_int_t)s->recoveries_declared, "RoundsTried",
-                   (json_int_t)s->rounds_tried, "BlocksMined", (json_int_t)s->blocks_mined, "LastMinedHeight", (json_int_t)s->last_mined_height);
+  return json_pack("{sI sI sI sI sI sI sI sI sI}", "PostsSubmitted", (json_int_t)s->posts_submitted, "PostsLanded",
+                   (json_int_t)s->posts_landed, "PostsFailed", (json_int_t)s->posts_failed, "SectorsProven",
+                   (json_int_t)s->sectors_proven, "SectorsSkipped", (json_int_t)s->sectors_skipped,
+                   "RecoveriesDeclared", (json_int_t)s->recoveries_declared, "RoundsTried", (json_int_t)s->rounds_tried,
+                   "BlocksMined", (json_int_t)s->blocks_mined, "LastMinedHeight", (json_int_t)s->last_mined_height);
 }
 
 static st_code m_run_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
@@ -82,9 +85,10 @@ static st_code m_run_info(void *ctx, const st_rpc_call *call, json_t *params, js
   pthread_mutex_lock(&a->mu);
   st_poster_stats s = a->poster;
   pthread_mutex_unlock(&a->mu);
-  *result = json_pack("{ss ss ss ss ss sI sI so}", "Mode", a->cfg.mode, "Miner", a->addr, "DistPath", a->cfg.dist_path, "ServerAPI",
-                      a->cfg.server_api ? a->cfg.server_api : "", "LogFile", a->cfg.log_file ? a->cfg.log_file : "", "PID", (json_int_t)getpid(),
-                      "StartedAt", (json_int_t)a->started, "Poster", poster_json(&s));
+  *result = json_pack("{ss ss ss ss ss sI sI so}", "Mode", a->cfg.mode, "Miner", a->addr, "DistPath", a->cfg.dist_path,
+                      "ServerAPI", a->cfg.server_api ? a->cfg.server_api : "", "LogFile",
+                      a->cfg.log_file ? a->cfg.log_file : "", "PID", (json_int_t)getpid(), "StartedAt",
+                      (json_int_t)a->started, "Poster", poster_json(&s));
   return ST_OK;
 }
 
@@ -144,17 +148,21 @@ static st_code m_sectors_status(void *ctx, const st_rpc_call *call, json_t *para
   if (!code && onchain) {
     st_rpc_client *node = NULL;
     code = st_rpc_client_open(a->cfg.node, &node, err);
-    if (!code) code = st_rpc_client_call(node, "StateSectorGetInfo", json_pack("[s I []]", a->addr, (json_int_t)num), &chain, err);
+    if (!code)
+      code =
+          st_rpc_client_call(node, "StateSectorGetInfo", json_pack("[s I []]", a->addr, (json_int_t)num), &chain, err);
     st_rpc_client_close(node);
   }
   if (!code && !found && (!onchain || json_is_null(chain)))
-    code = st_err_set(err, ST_ENOENT, "sector %llu of %s is neither in this miner's sealing database nor on chain", (unsigned long long)num, a->addr);
+    code = st_err_set(err, ST_ENOENT, "sector %llu of %s is neither in this miner's sealing database nor on chain",
+                      (unsigned long long)num, a->addr);
   if (code) {
     json_decref(chain);
     return code;
   }
-  *result = json_pack("{sI ss sI ss ss sI}", "SectorID", (json_int_t)num, "State", found ? x.state : "(not sealed here)", "Retries",
-                      (json_int_t)x.retries, "LastErr", x.error, "Storage", x.root, "Updated", (json_int_t)x.updated);
+  *result = json_pack("{sI ss sI ss ss sI}", "SectorID", (json_int_t)num, "State",
+                      found ? x.state : "(not sealed here)", "Retries", (json_int_t)x.retries, "LastErr", x.error,
+                      "Storage", x.root, "Updated", (json_int_t)x.updated);
   if (onchain) json_object_set_new(*result, "OnChain", chain);
   return ST_OK;
 }
@@ -171,15 +179,17 @@ static st_code m_pledge(void *ctx, const st_rpc_call *call, json_t *params, json
 }
 
 /* A storage root as this host sees it. */
-static json_t *storage_json(int64_t id, const char *host, const char *type, int64_t group, const char *path, int64_t capacity, int64_t available,
-                            int64_t heartbeat, const char *hb_err, const st_sealing_sector *v, size_t n) {
+static json_t *storage_json(int64_t id, const char *host, const char *type, int64_t group, const char *path,
+                            int64_t capacity, int64_t available, int64_t heartbeat, const char *hb_err,
+                            const st_sealing_sector *v, size_t n) {
   struct stat st;
   int64_t sectors = 0;
   for (size_t i = 0; i < n; i++)
     if (!strcmp(v[i].root, path)) sectors++;
-  return json_pack("{sI ss ss sI ss sb sI sI sI ss sI}", "ID", (json_int_t)id, "Host", host, "Type", type, "Group", (json_int_t)group, "Path", path,
-                   "Reachable", stat(path, &st) == 0 && S_ISDIR(st.st_mode), "Capacity", (json_int_t)capacity, "Available", (json_int_t)available,
-                   "LastHeartbeat", (json_int_t)heartbeat, "HeartbeatErr", hb_err, "Sectors", (json_int_t)sectors);
+  return json_pack("{sI ss ss sI ss sb sI sI sI ss sI}", "ID", (json_int_t)id, "Host", host, "Type", type, "Group",
+                   (json_int_t)group, "Path", path, "Reachable", stat(path, &st) == 0 && S_ISDIR(st.st_mode),
+                   "Capacity", (json_int_t)capacity, "Available", (json_int_t)available, "LastHeartbeat",
+                   (json_int_t)heartbeat, "HeartbeatErr", hb_err, "Sectors", (json_int_t)sectors);
 }
 
 static st_code m_storage_list(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
@@ -193,7 +203,8 @@ static st_code m_storage_list(void *ctx, const st_rpc_call *call, json_t *params
   if (!a->cfg.server_api) {
     int64_t cap = 0, avail = 0;
     st_fs_space(a->cfg.dist_path, &cap, &avail, NULL); /* an unreadable dist-path shows 0 and Reachable false */
-    json_array_append_new(*result, storage_json(0, "localhost", "local", -1, a->cfg.dist_path, cap, avail, 0, "", v, n));
+    json_array_append_new(*result,
+                          storage_json(0, "localhost", "local", -1, a->cfg.dist_path, cap, avail, 0, "", v, n));
     free(v);
     return ST_OK;
   }
@@ -205,8 +216,9 @@ static st_code m_storage_list(void *ctx, const st_rpc_call *call, json_t *params
   for (size_t i = 0; i < nn && !code; i++) {
     char path[ST_REG_PATH_MAX];
     if ((code = st_reg_root(a->cfg.dist_path, &nodes[i], path, err))) break;
-    json_array_append_new(*result, storage_json(nodes[i].id, nodes[i].host, nodes[i].mount_type, nodes[i].group, path, nodes[i].capacity,
-                                                nodes[i].available, nodes[i].last_heartbeat, nodes[i].heartbeat_err, v, n));
+    json_array_append_new(
+        *result, storage_json(nodes[i].id, nodes[i].host, nodes[i].mount_type, nodes[i].group, path, nodes[i].capacity,
+                              nodes[i].available, nodes[i].last_heartbeat, nodes[i].heartbeat_err, v, n));
   }
   if (code) st_err_wrap(err, code, "the registry at %s", a->cfg.server_api);
   free(nodes);
@@ -226,7 +238,11 @@ static st_code m_proving_check(void *ctx, const st_rpc_call *call, json_t *param
   st_locator loc = {a->cfg.dist_path, NULL};
   code = st_rpc_client_open(a->cfg.node, &node, err);
   if (!code && a->cfg.server_api) code = st_regc_open(a->cfg.server_api, a->cfg.server_token, &loc.reg, err);
-  st_wdpost_cfg wc = {.node = node, .miner = a->cfg.cfg->miner, .info = a->cfg.cfg->info, .locate = st_locator_locate, .locate_ctx = &loc,
+  st_wdpost_cfg wc = {.node = node,
+                      .miner = a->cfg.cfg->miner,
+                      .info = a->cfg.cfg->info,
+                      .locate = st_locator_locate,
+                      .locate_ctx = &loc,
                       .post = a->cfg.post};
   st_wdpost_check *v = NULL;
   size_t n = 0;
@@ -234,8 +250,9 @@ static st_code m_proving_check(void *ctx, const st_rpc_call *call, json_t *param
   if (!code) {
     *result = json_array();
     for (size_t i = 0; i < n; i++)
-      json_array_append_new(*result, json_pack("{sI sI sb ss ss ss}", "Partition", (json_int_t)v[i].partition, "Sector", (json_int_t)v[i].sector, "Good",
-                                               v[i].good, "Err", v[i].error, "Sealed", v[i].paths.sealed, "Cache", v[i].paths.cache));
+      json_array_append_new(*result, json_pack("{sI sI sb ss ss ss}", "Partition", (json_int_t)v[i].partition, "Sector",
+                                               (json_int_t)v[i].sector, "Good", v[i].good, "Err", v[i].error, "Sealed",
+                                               v[i].paths.sealed, "Cache", v[i].paths.cache));
   }
   free(v);
   st_regc_close(loc.reg);
@@ -246,11 +263,12 @@ static st_code m_proving_check(void *ctx, const st_rpc_call *call, json_t *param
 /* ---- the market ---- */
 
 static json_t *deal_json(const st_deal_record *r) {
-  return json_pack("{ss ss ss sI sI sb sI sI ss ss ss sI sI ss sI sI}", "ProposalCid", r->proposal_cid, "Client", r->client, "PieceCID", r->piece_cid,
-                   "PieceSize", (json_int_t)r->piece_size, "PayloadSize", (json_int_t)r->payload_size, "Verified", r->verified, "StartEpoch",
-                   (json_int_t)r->start_epoch, "EndEpoch", (json_int_t)r->end_epoch, "PricePerEpoch", r->price, "State", r->state, "Message", r->message,
-                   "DealID", (json_int_t)r->deal_id, "SectorNumber", (json_int_t)r->sector, "PublishCid", r->publish_cid, "CreatedAt",
-                   (json_int_t)r->created, "UpdatedAt", (json_int_t)r->updated);
+  return json_pack("{ss ss ss sI sI sb sI sI ss ss ss sI sI ss sI sI}", "ProposalCid", r->proposal_cid, "Client",
+                   r->client, "PieceCID", r->piece_cid, "PieceSize", (json_int_t)r->piece_size, "PayloadSize",
+                   (json_int_t)r->payload_size, "Verified", r->verified, "StartEpoch", (json_int_t)r->start_epoch,
+                   "EndEpoch", (json_int_t)r->end_epoch, "PricePerEpoch", r->price, "State", r->state, "Message",
+                   r->message, "DealID", (json_int_t)r->deal_id, "SectorNumber", (json_int_t)r->sector, "PublishCid",
+                   r->publish_cid, "CreatedAt", (json_int_t)r->created, "UpdatedAt", (json_int_t)r->updated);
 }
 
 /* A base64 param into out. */
@@ -265,7 +283,8 @@ static st_code m_market_propose_deal(void *ctx, const st_rpc_call *call, json_t 
   st_miner_api *a = ctx;
   if (!strcmp(a->cfg.mode, "poster")) {
     if (call->code) *call->code = ST_RPC_ERROR;
-    return st_err_set(err, ST_EUNAVAIL, "miner %s runs in poster mode here and takes no deals: propose to its sealer", a->addr);
+    return st_err_set(err, ST_EUNAVAIL, "miner %s runs in poster mode here and takes no deals: propose to its sealer",
+                      a->addr);
   }
   st_buf proposal = ST_BUF_INIT, data = ST_BUF_INIT;
   st_code code = p_bytes(params, 0, "ClientDealProposal, CBOR", &proposal, err);
@@ -277,7 +296,8 @@ static st_code m_market_propose_deal(void *ctx, const st_rpc_call *call, json_t 
     pthread_mutex_lock(&a->mu);
     code = st_deals_accept(a->deals, node, proposal.data, proposal.len, data.data, data.len, &r, err);
     pthread_mutex_unlock(&a->mu);
-    if (code && call->code && code != ST_EUNAVAIL) *call->code = ST_RPC_ERROR; /* a refusal: its reason reaches the client */
+    if (code && call->code && code != ST_EUNAVAIL)
+      *call->code = ST_RPC_ERROR; /* a refusal: its reason reaches the client */
   }
   if (!code) *result = deal_json(&r);
   st_rpc_client_close(node);
@@ -297,8 +317,9 @@ static st_code m_market_get_ask(void *ctx, const st_rpc_call *call, json_t *para
   if (!code) code = st_node_network(node, &net, &genesis, err);
   st_rpc_client_close(node);
   if (code) return code;
-  *result = json_pack("{ss ss ss sI sI sI sI}", "Miner", a->addr, "Price", "0", "VerifiedPrice", "0", "MinPieceSize", (json_int_t)128, "MaxPieceSize",
-                      (json_int_t)a->cfg.cfg->info->size, "StartDelay", (json_int_t)a->cfg.deal_seal_epochs, "MinSectorLife",
+  *result = json_pack("{ss ss ss sI sI sI sI}", "Miner", a->addr, "Price", "0", "VerifiedPrice", "0", "MinPieceSize",
+                      (json_int_t)128, "MaxPieceSize", (json_int_t)a->cfg.cfg->info->size, "StartDelay",
+                      (json_int_t)a->cfg.deal_seal_epochs, "MinSectorLife",
                       (json_int_t)(net.max_prove_commit_duration + net.proving_period + 1));
   return ST_OK;
 }
@@ -354,7 +375,8 @@ static void retrieve(st_miner_api *a, const char *cid, st_http_response *resp) {
     return;
   }
   if (!have_sector || strcmp(x.state, "Proving") || !x.has_seal) {
-    st_http_reply_error(resp, 409, "piece %.100s is in sector %lld, which is %s, not sealed yet", cid, (long long)r.sector, have_sector ? x.state : "missing");
+    st_http_reply_error(resp, 409, "piece %.100s is in sector %lld, which is %s, not sealed yet", cid,
+                        (long long)r.sector, have_sector ? x.state : "missing");
     return;
   }
   char scratch[ST_PATH_MAX], out[ST_PATH_MAX];
@@ -367,11 +389,16 @@ static void retrieve(st_miner_api *a, const char *cid, st_http_response *resp) {
     code = st_fs_tmpfile_open(&t, out, 0600, &err);
     open_ = !code;
   }
-  st_unseal_input in = {.info = a->cfg.cfg->info, .miner = a->cfg.cfg->miner, .sector = (uint64_t)r.sector, .root = x.root, .scratch = scratch};
+  st_unseal_input in = {.info = a->cfg.cfg->info,
+                        .miner = a->cfg.cfg->miner,
+                        .sector = (uint64_t)r.sector,
+                        .root = x.root,
+                        .scratch = scratch};
   memcpy(in.ticket, x.ticket, 32);
   memcpy(in.comm_d, x.comm_d, 32);
   pthread_mutex_lock(&a->unseal_mu);
-  if (!code) code = st_unseal_range(&in, 0, r.piece_size, t.fd, &err); /* one deal per sector: the piece is at offset 0 */
+  if (!code)
+    code = st_unseal_range(&in, 0, r.piece_size, t.fd, &err); /* one deal per sector: the piece is at offset 0 */
   pthread_mutex_unlock(&a->unseal_mu);
   st_buf body = ST_BUF_INIT;
   /* the piece's bytes past the payload are its zero fill, not the client's */
@@ -384,7 +411,8 @@ static void retrieve(st_miner_api *a, const char *cid, st_http_response *resp) {
     st_buf_free(&body);
     return;
   }
-  st_log("markets", ST_LOG_INFO, "piece retrieved", json_pack("{s:s, s:I, s:I}", "piece", cid, "sector", (json_int_t)r.sector, "bytes", (json_int_t)body.len));
+  st_log("markets", ST_LOG_INFO, "piece retrieved",
+         json_pack("{s:s, s:I, s:I}", "piece", cid, "sector", (json_int_t)r.sector, "bytes", (json_int_t)body.len));
   resp->status = 200;
   resp->content_type = "application/octet-stream";
   st_buf_append(&resp->body, body.data, body.len);
@@ -423,7 +451,9 @@ static void metrics(void *ctx, const st_http_request *req, st_http_response *res
     return;
   }
   if (strcmp(req->path, "/metrics")) {
-    st_http_reply_error(resp, 404, "no such path \"%s\": the miner serves /rpc/v0, /rpc/v1, /metrics and /piece/<piece CID>", req->path);
+    st_http_reply_error(resp, 404,
+                        "no such path \"%s\": the miner serves /rpc/v0, /rpc/v1, /metrics and /piece/<piece CID>",
+                        req->path);
     return;
   }
   json_t *states = NULL;
@@ -437,8 +467,10 @@ static void metrics(void *ctx, const st_http_request *req, st_http_response *res
   pthread_mutex_unlock(&a->mu);
   st_buf *b = &resp->body;
   resp->content_type = "text/plain; version=0.0.4";
-  st_buf_puts(b, "# HELP spacetime_miner_info The miner this process runs, its mode and its registry.\n# TYPE spacetime_miner_info gauge\n"
-                 "spacetime_miner_info{miner=\"");
+  st_buf_puts(
+      b,
+      "# HELP spacetime_miner_info The miner this process runs, its mode and its registry.\n# TYPE spacetime_miner_info gauge\n"
+      "spacetime_miner_info{miner=\"");
   label(b, a->addr);
   st_buf_puts(b, "\",mode=\"");
   label(b, a->cfg.mode);
@@ -451,26 +483,36 @@ static void metrics(void *ctx, const st_http_request *req, st_http_response *res
     const char *name, *type, *help;
     size_t off;
   } C[] = {
-      {"wdpost_messages_submitted_total", "counter", "SubmitWindowedPoSt messages sent.", offsetof(st_poster_stats, posts_submitted)},
-      {"wdpost_messages_landed_total", "counter", "SubmitWindowedPoSt messages that landed with exit code 0.", offsetof(st_poster_stats, posts_landed)},
-      {"wdpost_messages_failed_total", "counter", "SubmitWindowedPoSt messages that failed on chain.", offsetof(st_poster_stats, posts_failed)},
-      {"wdpost_sectors_proven_total", "counter", "Sectors covered by the WindowPoSt proofs made.", offsetof(st_poster_stats, sectors_proven)},
-      {"wdpost_sectors_skipped_total", "counter", "Sectors left out of WindowPoSt proofs because they could not be read.",
+      {"wdpost_messages_submitted_total", "counter", "SubmitWindowedPoSt messages sent.",
+       offsetof(st_poster_stats, posts_submitted)},
+      {"wdpost_messages_landed_total", "counter", "SubmitWindowedPoSt messages that landed with exit code 0.",
+       offsetof(st_poster_stats, posts_landed)},
+      {"wdpost_messages_failed_total", "counter", "SubmitWindowedPoSt messages that failed on chain.",
+       offsetof(st_poster_stats, posts_failed)},
+      {"wdpost_sectors_proven_total", "counter", "Sectors covered by the WindowPoSt proofs made.",
+       offsetof(st_poster_stats, sectors_proven)},
+      {"wdpost_sectors_skipped_total", "counter",
+       "Sectors left out of WindowPoSt proofs because they could not be read.",
        offsetof(st_poster_stats, sectors_skipped)},
-      {"recoveries_declared_total", "counter", "Sectors declared recovered.", offsetof(st_poster_stats, recoveries_declared)},
-      {"rounds_tried_total", "counter", "Rounds the poster tried to win a block in.", offsetof(st_poster_stats, rounds_tried)},
+      {"recoveries_declared_total", "counter", "Sectors declared recovered.",
+       offsetof(st_poster_stats, recoveries_declared)},
+      {"rounds_tried_total", "counter", "Rounds the poster tried to win a block in.",
+       offsetof(st_poster_stats, rounds_tried)},
       {"blocks_mined_total", "counter", "Blocks mined and submitted.", offsetof(st_poster_stats, blocks_mined)},
   };
   for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
     uint64_t x;
     memcpy(&x, (const char *)&s + C[i].off, sizeof x);
-    st_buf_printf(b, "# HELP spacetime_miner_%s %s\n# TYPE spacetime_miner_%s %s\nspacetime_miner_%s %llu\n", C[i].name, C[i].help, C[i].name,
-                  C[i].type, C[i].name, (unsigned long long)x);
+    st_buf_printf(b, "# HELP spacetime_miner_%s %s\n# TYPE spacetime_miner_%s %s\nspacetime_miner_%s %llu\n", C[i].name,
+                  C[i].help, C[i].name, C[i].type, C[i].name, (unsigned long long)x);
   }
-  st_buf_printf(b, "# HELP spacetime_miner_last_mined_height Height of the last block mined (-1: none yet).\n"
-                   "# TYPE spacetime_miner_last_mined_height gauge\nspacetime_miner_last_mined_height %lld\n",
+  st_buf_printf(b,
+                "# HELP spacetime_miner_last_mined_height Height of the last block mined (-1: none yet).\n"
+                "# TYPE spacetime_miner_last_mined_height gauge\nspacetime_miner_last_mined_height %lld\n",
                 (long long)s.last_mined_height);
-  st_buf_puts(b, "# HELP spacetime_miner_sectors Sectors in the sealing database, by state.\n# TYPE spacetime_miner_sectors gauge\n");
+  st_buf_puts(
+      b,
+      "# HELP spacetime_miner_sectors Sectors in the sealing database, by state.\n# TYPE spacetime_miner_sectors gauge\n");
   const char *state;
   const json_t *count;
   json_object_foreach(states, state, count) {
@@ -497,14 +539,23 @@ st_code st_miner_api_start(const st_miner_api_cfg *cfg, st_miner_api **out, st_e
   st_code code = st_miner_repo_path(cfg->repo, "sealing.db", db, err);
   if (!code) code = st_sealer_open(&sc, db, &a->sealer, err);
   char dir[ST_PATH_MAX];
-  st_deals_cfg dc = {.miner = cfg->cfg->miner, .info = cfg->cfg->info, .sender = cfg->cfg->worker, .dir = dir, .seal_epochs = cfg->deal_seal_epochs};
+  st_deals_cfg dc = {.miner = cfg->cfg->miner,
+                     .info = cfg->cfg->info,
+                     .sender = cfg->cfg->worker,
+                     .dir = dir,
+                     .seal_epochs = cfg->deal_seal_epochs};
   if (!code) code = st_miner_repo_path(cfg->repo, "deals", dir, err);
   if (!code) code = st_deals_open(&dc, db, &a->deals, err);
   if (!code) code = st_apiinfo_secret(cfg->repo, secret, err);
   /* a deal proposal carries the piece's bytes in base64: room for a whole sector's, up to 64 MiB */
   uint64_t body = cfg->cfg->info->size / 3 * 4 + (1 << 20);
-  st_rpc_opts ro = {.methods = METHODS, .nmethods = sizeof METHODS / sizeof METHODS[0], .ctx = a, .jwt_secret = secret, .fallback = metrics,
-                    .fallback_ctx = a, .max_body = body < (64u << 20) ? (size_t)body : (64u << 20)};
+  st_rpc_opts ro = {.methods = METHODS,
+                    .nmethods = sizeof METHODS / sizeof METHODS[0],
+                    .ctx = a,
+                    .jwt_secret = secret,
+                    .fallback = metrics,
+                    .fallback_ctx = a,
+                    .max_body = body < (64u << 20) ? (size_t)body : (64u << 20)};
   if (!code) code = st_rpc_new(&ro, &a->rpc, err);
   if (!code) code = st_rpc_serve(a->rpc, cfg->listen, 4, &a->http, err);
   if (!code) {

@@ -50,9 +50,9 @@
 #define ST_MINER_API_ENV "MINER_API_INFO"
 
 typedef struct st_miner_api_cfg {
-  const char *repo;                      /* the miner repo: sealing.db, api, token, jwt-secret */
+  const char *repo; /* the miner repo: sealing.db, api, token, jwt-secret */
   const st_miner_config *cfg;
-  const char *mode;                      /* "all", "poster" or "sealer" */
+  const char *mode; /* "all", "poster" or "sealer" */
   const char *dist_path;
   const char *server_api, *server_token; /* the registry; server_api NULL: paths under dist_path */
   const st_apiinfo *node;                /* the daemon */

@@ -3,8 +3,8 @@
 
 #include "codec/st_cbor.h"
 
-void st_params_create_miner(const st_address *owner, const st_address *worker, int64_t window_proof, const uint8_t *peer, size_t peer_len,
-                            st_buf *out) {
+void st_params_create_miner(const st_address *owner, const st_address *worker, int64_t window_proof,
+                            const uint8_t *peer, size_t peer_len, st_buf *out) {
   st_cbor_put_array(out, 5);
   st_cbor_put_bytes(out, owner->bytes, owner->len);
   st_cbor_put_bytes(out, worker->bytes, worker->len);
@@ -13,8 +13,8 @@ void st_params_create_miner(const st_address *owner, const st_address *worker, i
   st_cbor_put_array(out, 0);
 }
 
-void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm_r[32], int64_t seal_rand_epoch, const uint64_t *deals, size_t ndeals,
-                         int64_t expiration, st_buf *out) {
+void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm_r[32], int64_t seal_rand_epoch,
+                         const uint64_t *deals, size_t ndeals, int64_t expiration, st_buf *out) {
   st_cid sealed;
   st_cid_of_commitment(comm_r, true, &sealed);
   st_cbor_put_array(out, 10);
@@ -54,8 +54,9 @@ static st_code put_bitfield(st_buf *out, const st_bitfield *bf, st_err *err) {
   return code;
 }
 
-st_code st_params_window_post(uint64_t deadline, const st_post_partition *parts, size_t nparts, int64_t post_proof, const uint8_t *proof,
-                              size_t len, int64_t commit_epoch, const uint8_t commit_rand[32], st_buf *out, st_err *err) {
+st_code st_params_window_post(uint64_t deadline, const st_post_partition *parts, size_t nparts, int64_t post_proof,
+                              const uint8_t *proof, size_t len, int64_t commit_epoch, const uint8_t commit_rand[32],
+                              st_buf *out, st_err *err) {
   st_cbor_put_array(out, 5);
   st_cbor_put_uint(out, deadline);
   st_cbor_put_array(out, nparts);

@@ -25,13 +25,13 @@ enum {
 };
 
 /* CreateMinerParams: [Owner, Worker, WindowPoStProofType, Peer, Multiaddrs (empty)]. */
-void st_params_create_miner(const st_address *owner, const st_address *worker, int64_t window_proof, const uint8_t *peer, size_t peer_len,
-                            st_buf *out);
+void st_params_create_miner(const st_address *owner, const st_address *worker, int64_t window_proof,
+                            const uint8_t *peer, size_t peer_len, st_buf *out);
 
 /* SectorPreCommitInfo: [SealProof, SectorNumber, SealedCID, SealRandEpoch, DealIDs (empty),
  * Expiration, ReplaceCapacity false, 0, 0, 0]. */
-void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm_r[32], int64_t seal_rand_epoch, const uint64_t *deals, size_t ndeals,
-                         int64_t expiration, st_buf *out);
+void st_params_precommit(int64_t seal_proof, uint64_t sector, const uint8_t comm_r[32], int64_t seal_rand_epoch,
+                         const uint64_t *deals, size_t ndeals, int64_t expiration, st_buf *out);
 
 /* ChangeMultiaddrs: [[addr]], one binary multiaddr. */
 void st_params_change_multiaddrs(const uint8_t *addr, size_t len, st_buf *out);
@@ -44,8 +44,9 @@ typedef struct st_post_partition {
   uint64_t index;
   const st_bitfield *skipped; /* NULL: none */
 } st_post_partition;
-st_code st_params_window_post(uint64_t deadline, const st_post_partition *parts, size_t nparts, int64_t post_proof, const uint8_t *proof,
-                              size_t len, int64_t commit_epoch, const uint8_t commit_rand[32], st_buf *out, st_err *err);
+st_code st_params_window_post(uint64_t deadline, const st_post_partition *parts, size_t nparts, int64_t post_proof,
+                              const uint8_t *proof, size_t len, int64_t commit_epoch, const uint8_t commit_rand[32],
+                              st_buf *out, st_err *err);
 
 /* DeclareFaultsParams / DeclareFaultsRecoveredParams: [[[Deadline, Partition, Sectors]...]]. */
 typedef struct st_fault_decl {

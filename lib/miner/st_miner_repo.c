@@ -22,14 +22,16 @@ static st_code addr_field(const json_t *j, const char *key, const char *where, s
   const json_t *v = json_object_get(j, key);
   if (!json_is_string(v)) return st_err_set(err, ST_EINVAL, "%s: \"%s\" must be an address string", where, key);
   st_err e;
-  if (st_address_parse(json_string_value(v), out, NULL, &e)) return st_err_set(err, ST_EINVAL, "%s: \"%s\": %s", where, key, e.msg);
+  if (st_address_parse(json_string_value(v), out, NULL, &e))
+    return st_err_set(err, ST_EINVAL, "%s: \"%s\": %s", where, key, e.msg);
   return ST_OK;
 }
 
 st_code st_miner_config_parse(const char *text, size_t len, const char *where, st_miner_config *out, st_err *err) {
   json_error_t je;
   json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-  if (!j) return st_err_set(err, ST_EINVAL, "%s: not JSON: %s at line %d column %d", where, je.text, je.line, je.column);
+  if (!j)
+    return st_err_set(err, ST_EINVAL, "%s: not JSON: %s at line %d column %d", where, je.text, je.line, je.column);
   st_code code = json_is_object(j) ? ST_OK : st_err_set(err, ST_EINVAL, "%s: must be a JSON object", where);
   const char *k;
   json_t *v;
@@ -56,7 +58,10 @@ st_code st_miner_config_read(const char *repo, st_miner_config *out, st_err *err
   if (code) return code;
   st_buf b = ST_BUF_INIT;
   code = st_fs_read_file(path, 1 << 16, &b, err);
-  if (code == ST_ENOENT) code = st_err_set(err, ST_ENOENT, "%s does not exist: make the miner with 'spacetime-miner init --owner ADDR --repo %s'", path, repo);
+  if (code == ST_ENOENT)
+    code =
+        st_err_set(err, ST_ENOENT,
+                   "%s does not exist: make the miner with 'spacetime-miner init --owner ADDR --repo %s'", path, repo);
   if (!code) code = st_miner_config_parse((const char *)b.data, b.len, path, out, err);
   st_buf_free(&b);
   return code;
@@ -70,7 +75,8 @@ st_code st_miner_config_write(const char *repo, const st_miner_config *c, st_err
   if (!code) code = st_address_format(&c->worker, 't', worker, err);
   if (code) return code;
   snprintf(miner, sizeof miner, "t0%llu", (unsigned long long)c->miner);
-  json_t *j = json_pack("{ss ss ss sI}", "Miner", miner, "Owner", owner, "Worker", worker, "SectorSize", (json_int_t)c->info->size);
+  json_t *j = json_pack("{ss ss ss sI}", "Miner", miner, "Owner", owner, "Worker", worker, "SectorSize",
+                        (json_int_t)c->info->size);
   char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   json_decref(j);
   if (!text) return st_err_set(err, ST_ENOMEM, "out of memory");

@@ -42,7 +42,8 @@ static json_t *bytes_json(const uint8_t *p, size_t n) {
 /* Decodes a base64 field into out (exactly n bytes unless n is 0, then any length into *buf). */
 static st_code b64_field(const json_t *v, const char *method, const char *what, uint8_t *out, size_t n, st_err *err) {
   st_buf b = ST_BUF_INIT;
-  st_code code = json_is_string(v) ? st_base64_decode(json_string_value(v), json_string_length(v), true, &b, NULL) : ST_EINVAL;
+  st_code code =
+      json_is_string(v) ? st_base64_decode(json_string_value(v), json_string_length(v), true, &b, NULL) : ST_EINVAL;
   if (code || b.len != n) code = bad(err, method, what);
   else memcpy(out, b.data, n);
   st_buf_free(&b);
@@ -77,7 +78,8 @@ static st_code head_from_json(const json_t *r, const char *method, st_node_head 
   const json_t *first = json_array_get(json_object_get(r, "Blocks"), 0);
   if (!code && (!first || st_block_header_from_json(first, &b, err)))
     code = first ? st_err_wrap(err, ST_EINVAL, "%s: Blocks[0]", method) : bad(err, method, "Blocks");
-  if (!code && b.has_ticket) code = st_chain_bytes_set(&out->min_ticket, b.ticket_vrf_proof.data, b.ticket_vrf_proof.len, err);
+  if (!code && b.has_ticket)
+    code = st_chain_bytes_set(&out->min_ticket, b.ticket_vrf_proof.data, b.ticket_vrf_proof.len, err);
   if (!code) code = st_tipset_key_set(&out->parents, b.parents, b.n_parents, err);
   st_block_header_free(&b);
   return code;
@@ -118,12 +120,15 @@ static st_code parse_base_info(const json_t *r, st_node_base_info *out, st_err *
   static const char M[] = "MinerGetBaseInfo";
   if (json_is_null(r)) return ST_OK;
   out->present = true;
-  if (st_chain_json_get_bigint(json_object_get(r, "MinerPower"), "MinerGetBaseInfo: MinerPower", out->miner_power, err) ||
-      st_chain_json_get_bigint(json_object_get(r, "NetworkPower"), "MinerGetBaseInfo: NetworkPower", out->network_power, err))
+  if (st_chain_json_get_bigint(json_object_get(r, "MinerPower"), "MinerGetBaseInfo: MinerPower", out->miner_power,
+                               err) ||
+      st_chain_json_get_bigint(json_object_get(r, "NetworkPower"), "MinerGetBaseInfo: NetworkPower", out->network_power,
+                               err))
     return ST_EINVAL;
   out->eligible = json_is_true(json_object_get(r, "EligibleForMining"));
   const json_t *wk = json_object_get(r, "WorkerKey");
-  if (!json_is_string(wk) || st_address_parse(json_string_value(wk), &out->worker_key, NULL, NULL)) return bad(err, M, "WorkerKey");
+  if (!json_is_string(wk) || st_address_parse(json_string_value(wk), &out->worker_key, NULL, NULL))
+    return bad(err, M, "WorkerKey");
   if (!st_chain_json_u64_value(json_object_get(r, "SectorSize"), &out->sector_size)) return bad(err, M, "SectorSize");
   const json_t *sectors = json_object_get(r, "Sectors"), *entries = json_object_get(r, "BeaconEntries");
   if (!json_is_array(sectors)) return bad(err, M, "Sectors");
@@ -136,8 +141,10 @@ static st_code parse_base_info(const json_t *r, st_node_base_info *out, st_err *
   for (size_t i = 0; i < ns; i++, out->nsectors++) {
     const json_t *s = json_array_get(sectors, i);
     st_cid cid;
-    if (!st_chain_json_u64_value(json_object_get(s, "SectorNumber"), &out->sectors[i])) return bad(err, M, "Sectors[].SectorNumber");
-    if (st_chain_json_get_cid(json_object_get(s, "SealedCID"), "MinerGetBaseInfo: Sectors[].SealedCID", &cid, err)) return ST_EINVAL;
+    if (!st_chain_json_u64_value(json_object_get(s, "SectorNumber"), &out->sectors[i]))
+      return bad(err, M, "Sectors[].SectorNumber");
+    if (st_chain_json_get_cid(json_object_get(s, "SealedCID"), "MinerGetBaseInfo: Sectors[].SealedCID", &cid, err))
+      return ST_EINVAL;
     if (cid.digest_len != 32) return bad(err, M, "Sectors[].SealedCID");
     memcpy(out->comm_r[i], cid.digest, 32);
   }
@@ -156,30 +163,35 @@ static st_code parse_base_info(const json_t *r, st_node_base_info *out, st_err *
   return ST_OK;
 }
 
-st_code st_node_get_base_info(st_rpc_client *c, uint64_t miner, int64_t round, const st_tipset_key *key, st_node_base_info *out, st_err *err) {
+st_code st_node_get_base_info(st_rpc_client *c, uint64_t miner, int64_t round, const st_tipset_key *key,
+                              st_node_base_info *out, st_err *err) {
   st_node_base_info_free(out);
   st_node_base_info_init(out);
   char addr[32];
   json_t *r;
-  st_code code = call(c, "MinerGetBaseInfo", json_pack("[s I o]", miner_addr(miner, addr), (json_int_t)round, key_json(key)), &r, err);
+  st_code code = call(c, "MinerGetBaseInfo",
+                      json_pack("[s I o]", miner_addr(miner, addr), (json_int_t)round, key_json(key)), &r, err);
   if (code) return code;
   code = parse_base_info(r, out, err);
   json_decref(r);
   return code;
 }
 
-st_code st_node_randomness(st_rpc_client *c, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen, const st_tipset_key *key,
-                           uint8_t out[32], st_err *err) {
+st_code st_node_randomness(st_rpc_client *c, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy,
+                           size_t elen, const st_tipset_key *key, uint8_t out[32], st_err *err) {
   const char *m = beacon ? "StateGetRandomnessFromBeacon" : "StateGetRandomnessFromTickets";
   json_t *r;
-  st_code code = call(c, m, json_pack("[I I o o]", (json_int_t)dst, (json_int_t)round, bytes_json(entropy, elen), key_json(key)), &r, err);
+  st_code code =
+      call(c, m, json_pack("[I I o o]", (json_int_t)dst, (json_int_t)round, bytes_json(entropy, elen), key_json(key)),
+           &r, err);
   if (code) return code;
   code = b64_field(r, m, "randomness", out, 32, err);
   json_decref(r);
   return code;
 }
 
-st_code st_node_vrf(st_rpc_client *c, const st_address *addr, const uint8_t *alpha, size_t alen, uint8_t pi[ST_VRF_PROOF_LEN], st_err *err) {
+st_code st_node_vrf(st_rpc_client *c, const st_address *addr, const uint8_t *alpha, size_t alen,
+                    uint8_t pi[ST_VRF_PROOF_LEN], st_err *err) {
   char a[ST_ADDR_STR_MAX];
   st_code code = st_address_format(addr, 't', a, err);
   if (code) return code;
@@ -210,15 +222,16 @@ st_code st_node_push(st_rpc_client *c, const st_message *m, const mpz_t max_fee,
   if ((code = call(c, "MpoolPushMessage", json_pack("[o o]", mj, spec), &r, err))) return code;
   st_signed_message sm;
   st_signed_message_init(&sm);
-  if (st_signed_message_from_json(r, &sm, err)) code = st_err_wrap(err, ST_EINVAL, "MpoolPushMessage: the node's answer");
+  if (st_signed_message_from_json(r, &sm, err))
+    code = st_err_wrap(err, ST_EINVAL, "MpoolPushMessage: the node's answer");
   if (!code) code = st_signed_message_cid(&sm, cid, err);
   st_signed_message_free(&sm);
   json_decref(r);
   return code;
 }
 
-st_code st_node_send(st_rpc_client *c, const st_address *from, uint64_t to, uint64_t method, const uint8_t *params, size_t len, const mpz_t max_fee,
-                     st_cid *cid, st_err *err) {
+st_code st_node_send(st_rpc_client *c, const st_address *from, uint64_t to, uint64_t method, const uint8_t *params,
+                     size_t len, const mpz_t max_fee, st_cid *cid, st_err *err) {
   st_message m;
   st_message_init(&m);
   m.from = *from;
@@ -230,19 +243,23 @@ st_code st_node_send(st_rpc_client *c, const st_address *from, uint64_t to, uint
   return code;
 }
 
-st_code st_node_sector_on_chain(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *committed, int64_t *precommit_epoch, st_err *err) {
+st_code st_node_sector_on_chain(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *committed,
+                                int64_t *precommit_epoch, st_err *err) {
   char addr[32];
   json_t *r;
   *committed = false;
   *precommit_epoch = 0;
-  st_code code = call(c, "StateSectorGetInfo", json_pack("[s o []]", miner_addr(miner, addr), st_chain_json_u64(sector)), &r, err);
+  st_code code =
+      call(c, "StateSectorGetInfo", json_pack("[s o []]", miner_addr(miner, addr), st_chain_json_u64(sector)), &r, err);
   if (code) return code;
   *committed = !json_is_null(r);
   json_decref(r);
   if (*committed) return ST_OK;
-  if ((code = call(c, "StateSectorPreCommitInfo", json_pack("[s o []]", addr, st_chain_json_u64(sector)), &r, err))) return code;
+  if ((code = call(c, "StateSectorPreCommitInfo", json_pack("[s o []]", addr, st_chain_json_u64(sector)), &r, err)))
+    return code;
   const json_t *e = json_object_get(r, "PreCommitEpoch");
-  if (!json_is_null(r) && (!json_is_integer(e) || json_integer_value(e) <= 0)) code = bad(err, "StateSectorPreCommitInfo", "PreCommitEpoch");
+  if (!json_is_null(r) && (!json_is_integer(e) || json_integer_value(e) <= 0))
+    code = bad(err, "StateSectorPreCommitInfo", "PreCommitEpoch");
   else if (!json_is_null(r)) *precommit_epoch = json_integer_value(e);
   json_decref(r);
   return code;
@@ -254,7 +271,8 @@ st_code st_node_search_msg(st_rpc_client *c, const st_cid *msg, st_node_lookup *
   st_code code = call(c, "StateSearchMsg", json_pack("[[] o I b]", st_chain_json_cid(msg), (json_int_t)-1, 1), &r, err);
   if (code) return code;
   if (!json_is_null(r)) {
-    const json_t *rc = json_object_get(r, "Receipt"), *ex = json_object_get(rc, "ExitCode"), *h = json_object_get(r, "Height");
+    const json_t *rc = json_object_get(r, "Receipt"), *ex = json_object_get(rc, "ExitCode"),
+                 *h = json_object_get(r, "Height");
     if (!json_is_integer(ex) || !json_is_integer(h)) code = bad(err, "StateSearchMsg", "Receipt.ExitCode and Height");
     else {
       out->found = true;
@@ -262,7 +280,8 @@ st_code st_node_search_msg(st_rpc_client *c, const st_cid *msg, st_node_lookup *
       out->height = json_integer_value(h);
       const json_t *ret = json_object_get(rc, "Return");
       st_buf b = ST_BUF_INIT;
-      if (json_is_string(ret) && !st_base64_decode(json_string_value(ret), json_string_length(ret), true, &b, NULL) && b.len <= sizeof out->ret) {
+      if (json_is_string(ret) && !st_base64_decode(json_string_value(ret), json_string_length(ret), true, &b, NULL) &&
+          b.len <= sizeof out->ret) {
         if (b.len) memcpy(out->ret, b.data, b.len); /* NULL data when empty */
         out->ret_len = b.len;
       }
@@ -281,26 +300,33 @@ static st_code template_json(const st_block_header *t, json_t **out, st_err *err
   st_tipset_key pk = {t->parents, t->n_parents};
   json_t *beacons = json_array(), *posts = json_array();
   for (size_t i = 0; i < t->n_beacon_entries; i++)
-    json_array_append_new(beacons, json_pack("{so so}", "Round", st_chain_json_u64(t->beacon_entries[i].round), "Data",
-                                             bytes_json(t->beacon_entries[i].data.data, t->beacon_entries[i].data.len)));
+    json_array_append_new(beacons,
+                          json_pack("{so so}", "Round", st_chain_json_u64(t->beacon_entries[i].round), "Data",
+                                    bytes_json(t->beacon_entries[i].data.data, t->beacon_entries[i].data.len)));
   for (size_t i = 0; i < t->n_win_post_proof; i++)
-    json_array_append_new(posts, json_pack("{sI so}", "PoStProof", (json_int_t)t->win_post_proof[i].post_proof, "ProofBytes",
-                                           bytes_json(t->win_post_proof[i].proof_bytes.data, t->win_post_proof[i].proof_bytes.len)));
-  *out = json_pack("{ss so so so so sn sI sI so}", "Miner", miner, "Parents", key_json(&pk), "Ticket",
-                   json_pack("{so}", "VRFProof", bytes_json(t->ticket_vrf_proof.data, t->ticket_vrf_proof.len)), "Eproof",
-                   json_pack("{sI so}", "WinCount", (json_int_t)t->win_count, "VRFProof", bytes_json(t->election_vrf_proof.data, t->election_vrf_proof.len)),
-                   "BeaconValues", beacons, "Messages", "Epoch", (json_int_t)t->height, "Timestamp", (json_int_t)0, "WinningPoStProof", posts);
+    json_array_append_new(
+        posts, json_pack("{sI so}", "PoStProof", (json_int_t)t->win_post_proof[i].post_proof, "ProofBytes",
+                         bytes_json(t->win_post_proof[i].proof_bytes.data, t->win_post_proof[i].proof_bytes.len)));
+  *out =
+      json_pack("{ss so so so so sn sI sI so}", "Miner", miner, "Parents", key_json(&pk), "Ticket",
+                json_pack("{so}", "VRFProof", bytes_json(t->ticket_vrf_proof.data, t->ticket_vrf_proof.len)), "Eproof",
+                json_pack("{sI so}", "WinCount", (json_int_t)t->win_count, "VRFProof",
+                          bytes_json(t->election_vrf_proof.data, t->election_vrf_proof.len)),
+                "BeaconValues", beacons, "Messages", "Epoch", (json_int_t)t->height, "Timestamp", (json_int_t)0,
+                "WinningPoStProof", posts);
   return *out ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory");
 }
 
-st_code st_node_create_submit_block(st_rpc_client *c, const st_block_header *tmpl, st_cid *cid, size_t *nmsgs, st_err *err) {
+st_code st_node_create_submit_block(st_rpc_client *c, const st_block_header *tmpl, st_cid *cid, size_t *nmsgs,
+                                    st_err *err) {
   json_t *t, *bm, *r;
   st_code code = template_json(tmpl, &t, err);
   if (code) return code;
   if ((code = call(c, "MinerCreateBlock", json_pack("[o]", t), &bm, err))) return code;
   st_block_header h;
   st_block_header_init(&h);
-  if (st_block_header_from_json(json_object_get(bm, "Header"), &h, err)) code = st_err_wrap(err, ST_EINVAL, "MinerCreateBlock: Header");
+  if (st_block_header_from_json(json_object_get(bm, "Header"), &h, err))
+    code = st_err_wrap(err, ST_EINVAL, "MinerCreateBlock: Header");
   if (!code) code = st_block_header_cid(&h, cid, err);
   st_block_header_free(&h);
   *nmsgs = json_array_size(json_object_get(bm, "SecpkMessages")) + json_array_size(json_object_get(bm, "BlsMessages"));
@@ -321,7 +347,8 @@ static st_code int_field(const json_t *o, const char *name, const char *method, 
   return ST_OK;
 }
 
-st_code st_node_proving_deadline(st_rpc_client *c, uint64_t miner, const st_tipset_key *key, st_deadline_info *out, st_err *err) {
+st_code st_node_proving_deadline(st_rpc_client *c, uint64_t miner, const st_tipset_key *key, st_deadline_info *out,
+                                 st_err *err) {
   static const char M[] = "StateMinerProvingDeadline";
   json_t *r;
   st_code code = call(c, M, miner_params(miner, key), &r, err);
@@ -331,12 +358,20 @@ st_code st_node_proving_deadline(st_rpc_client *c, uint64_t miner, const st_tips
   struct {
     const char *name;
     int64_t *at;
-  } fields[] = {{"CurrentEpoch", &out->current_epoch}, {"PeriodStart", &out->period_start}, {"Index", &idx},
-                {"Open", &out->open}, {"Close", &out->close}, {"Challenge", &out->challenge},
-                {"FaultCutoff", &out->fault_cutoff}, {"WPoStProvingPeriod", &out->policy.proving_period},
-                {"WPoStChallengeWindow", &out->policy.challenge_window}, {"WPoStPeriodDeadlines", &out->policy.deadlines},
-                {"WPoStChallengeLookback", &out->policy.challenge_lookback}, {"FaultDeclarationCutoff", &out->policy.fault_cutoff}};
-  for (size_t i = 0; i < sizeof fields / sizeof fields[0] && !code; i++) code = int_field(r, fields[i].name, M, fields[i].at, err);
+  } fields[] = {{"CurrentEpoch", &out->current_epoch},
+                {"PeriodStart", &out->period_start},
+                {"Index", &idx},
+                {"Open", &out->open},
+                {"Close", &out->close},
+                {"Challenge", &out->challenge},
+                {"FaultCutoff", &out->fault_cutoff},
+                {"WPoStProvingPeriod", &out->policy.proving_period},
+                {"WPoStChallengeWindow", &out->policy.challenge_window},
+                {"WPoStPeriodDeadlines", &out->policy.deadlines},
+                {"WPoStChallengeLookback", &out->policy.challenge_lookback},
+                {"FaultDeclarationCutoff", &out->policy.fault_cutoff}};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0] && !code; i++)
+    code = int_field(r, fields[i].name, M, fields[i].at, err);
   out->index = (uint64_t)idx;
   json_decref(r);
   return code;
@@ -353,22 +388,25 @@ void st_node_partitions_free(st_node_partition *p, size_t n) {
   free(p);
 }
 
-st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key, st_node_partition **out, size_t *n,
-                           st_err *err) {
+st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key,
+                           st_node_partition **out, size_t *n, st_err *err) {
   *out = NULL;
   *n = 0;
   char addr[32];
   json_t *r;
-  st_code code = call(c, "StateMinerPartitions", json_pack("[s I o]", miner_addr(miner, addr), (json_int_t)deadline, key_json(key)), &r, err);
+  st_code code = call(c, "StateMinerPartitions",
+                      json_pack("[s I o]", miner_addr(miner, addr), (json_int_t)deadline, key_json(key)), &r, err);
   if (code) return code;
   size_t k = json_is_array(r) ? json_array_size(r) : 0;
   st_node_partition *p = calloc(k + 1, sizeof *p);
   if (!p) code = st_err_set(err, ST_ENOMEM, "out of memory");
-  if (!code && !json_is_array(r) && !json_is_null(r)) code = bad(err, "StateMinerPartitions", "partition list"); /* null: none */
+  if (!code && !json_is_array(r) && !json_is_null(r))
+    code = bad(err, "StateMinerPartitions", "partition list"); /* null: none */
   for (size_t i = 0; i < k && !code; i++) {
     const json_t *o = json_array_get(r, i);
     st_bitfield *sets[] = {&p[i].all, &p[i].faulty, &p[i].recovering, &p[i].live, &p[i].active};
-    static const char *const NAMES[] = {"AllSectors", "FaultySectors", "RecoveringSectors", "LiveSectors", "ActiveSectors"};
+    static const char *const NAMES[] = {"AllSectors", "FaultySectors", "RecoveringSectors", "LiveSectors",
+                                        "ActiveSectors"};
     for (size_t s = 0; s < 5 && !code; s++) {
       st_bitfield_init(sets[s]);
       char what[96];
@@ -389,14 +427,17 @@ st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, 
   return ST_OK;
 }
 
-st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *filter, const st_tipset_key *key, st_node_sector **out, size_t *n,
-                        st_err *err) {
+st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *filter, const st_tipset_key *key,
+                        st_node_sector **out, size_t *n, st_err *err) {
   static const char M[] = "StateMinerSectors";
   *out = NULL;
   *n = 0;
   char addr[32];
   json_t *r;
-  st_code code = call(c, M, json_pack("[s o o]", miner_addr(miner, addr), filter ? st_chain_json_bitfield(filter) : json_null(), key_json(key)), &r, err);
+  st_code code = call(c, M,
+                      json_pack("[s o o]", miner_addr(miner, addr),
+                                filter ? st_chain_json_bitfield(filter) : json_null(), key_json(key)),
+                      &r, err);
   if (code) return code;
   size_t k = json_array_size(r);
   st_node_sector *s = calloc(k + 1, sizeof *s);
@@ -407,7 +448,8 @@ st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *fil
     st_cid cid;
     if (!st_chain_json_u64_value(json_object_get(o, "SectorNumber"), &s[i].number)) code = bad(err, M, "SectorNumber");
     else if (int_field(o, "Expiration", M, &s[i].expiration, err)) code = ST_EINVAL;
-    else if (st_chain_json_get_cid(json_object_get(o, "SealedCID"), "StateMinerSectors: SealedCID", &cid, err)) code = ST_EINVAL;
+    else if (st_chain_json_get_cid(json_object_get(o, "SealedCID"), "StateMinerSectors: SealedCID", &cid, err))
+      code = ST_EINVAL;
     else if (cid.digest_len != 32) code = bad(err, M, "SealedCID");
     else memcpy(s[i].comm_r, cid.digest, 32);
   }
@@ -421,19 +463,22 @@ st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *fil
   return ST_OK;
 }
 
-st_code st_node_post_submissions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key, st_bitfield *out, st_err *err) {
+st_code st_node_post_submissions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key,
+                                 st_bitfield *out, st_err *err) {
   json_t *r;
   st_code code = call(c, "StateMinerDeadlines", miner_params(miner, key), &r, err);
   if (code) return code;
   const json_t *d = json_array_get(r, deadline);
   if (!d) code = bad(err, "StateMinerDeadlines", "deadline entry");
-  else code = st_chain_json_get_bitfield(json_object_get(d, "PostSubmissions"), "StateMinerDeadlines: PostSubmissions", out, err);
+  else
+    code = st_chain_json_get_bitfield(json_object_get(d, "PostSubmissions"), "StateMinerDeadlines: PostSubmissions",
+                                      out, err);
   json_decref(r);
   return code;
 }
 
-st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_address *to, uint64_t method, const uint8_t *params, size_t len,
-                             bool *found, st_cid *cid, st_err *err) {
+st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_address *to, uint64_t method,
+                             const uint8_t *params, size_t len, bool *found, st_cid *cid, st_err *err) {
   *found = false;
   json_t *r;
   st_code code = call(c, "MpoolPending", json_pack("[[]]"), &r, err);
@@ -441,10 +486,11 @@ st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_
   for (size_t i = 0; i < json_array_size(r) && !code && !*found; i++) {
     st_signed_message sm;
     st_signed_message_init(&sm);
-    if (st_signed_message_from_json(json_array_get(r, i), &sm, err)) code = st_err_wrap(err, ST_EINVAL, "MpoolPending: [%zu]", i);
+    if (st_signed_message_from_json(json_array_get(r, i), &sm, err))
+      code = st_err_wrap(err, ST_EINVAL, "MpoolPending: [%zu]", i);
     const st_message *m = &sm.message;
-    if (!code && m->method == method && st_address_equal(&m->from, from) && st_address_equal(&m->to, to) && m->params.len == len &&
-        (!len || !memcmp(m->params.data, params, len))) {
+    if (!code && m->method == method && st_address_equal(&m->from, from) && st_address_equal(&m->to, to) &&
+        m->params.len == len && (!len || !memcmp(m->params.data, params, len))) {
       *found = true;
       code = st_signed_message_cid(&sm, cid, err);
     }
@@ -458,8 +504,10 @@ st_code st_node_network(st_rpc_client *c, st_network *out, uint64_t *genesis_tim
   json_t *r;
   st_code code = call(c, "StateGetNetworkParams", NULL, &r, err);
   if (code) return code;
-  if (st_network_from_json(json_object_get(r, "Spacetime"), out, err)) code = st_err_wrap(err, ST_EINVAL, "StateGetNetworkParams: Spacetime");
-  else if (!st_chain_json_u64_value(json_object_get(r, "GenesisTimestamp"), genesis_time)) code = bad(err, "StateGetNetworkParams", "GenesisTimestamp");
+  if (st_network_from_json(json_object_get(r, "Spacetime"), out, err))
+    code = st_err_wrap(err, ST_EINVAL, "StateGetNetworkParams: Spacetime");
+  else if (!st_chain_json_u64_value(json_object_get(r, "GenesisTimestamp"), genesis_time))
+    code = bad(err, "StateGetNetworkParams", "GenesisTimestamp");
   json_decref(r);
   return code;
 }
@@ -487,7 +535,8 @@ st_code st_node_account_key(st_rpc_client *c, const st_address *a, st_address *k
   json_t *r;
   st_code code = call(c, "StateAccountKey", addr_param(a), &r, err);
   if (code) return code;
-  if (!json_is_string(r) || st_address_parse(json_string_value(r), key, NULL, NULL)) code = bad(err, "StateAccountKey", "key address");
+  if (!json_is_string(r) || st_address_parse(json_string_value(r), key, NULL, NULL))
+    code = bad(err, "StateAccountKey", "key address");
   json_decref(r);
   return code;
 }
@@ -523,7 +572,8 @@ st_code st_node_deal_exists(st_rpc_client *c, uint64_t id, bool *found, st_err *
   return ST_OK;
 }
 
-st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t client, uint64_t provider, int64_t *id, st_err *err) {
+st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t client, uint64_t provider, int64_t *id,
+                          st_err *err) {
   *id = -1;
   json_t *deals;
   st_code code = call(c, "StateMarketDeals", json_pack("[[]]"), &deals, err);
@@ -537,9 +587,11 @@ st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t 
   json_object_foreach(deals, key, v) {
     const json_t *q = json_object_get(v, "Proposal");
     const char *pc = json_string_value(json_object_get(json_object_get(q, "PieceCID"), "/"));
-    const char *qc = json_string_value(json_object_get(q, "Client")), *qp = json_string_value(json_object_get(q, "Provider"));
+    const char *qc = json_string_value(json_object_get(q, "Client")),
+               *qp = json_string_value(json_object_get(q, "Provider"));
     if (pc && qc && qp && !strcmp(pc, piece) && !strcmp(qc, cl) && !strcmp(qp, pr) &&
-        json_integer_value(json_object_get(q, "StartEpoch")) == p->start_epoch && json_integer_value(json_object_get(q, "EndEpoch")) == p->end_epoch)
+        json_integer_value(json_object_get(q, "StartEpoch")) == p->start_epoch &&
+        json_integer_value(json_object_get(q, "EndEpoch")) == p->end_epoch)
       *id = strtoll(key, NULL, 10);
   }
   json_decref(deals);

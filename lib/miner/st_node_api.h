@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 #include "chain/st_chain_types.h"
-#include "chain/st_deal.h"
 #include "chain/st_deadline.h"
+#include "chain/st_deal.h"
 #include "chain/st_network.h"
 #include "codec/st_address.h"
 #include "codec/st_bitfield.h"
@@ -53,14 +53,16 @@ typedef struct st_node_base_info {
 } st_node_base_info;
 void st_node_base_info_init(st_node_base_info *b);
 void st_node_base_info_free(st_node_base_info *b);
-st_code st_node_get_base_info(st_rpc_client *c, uint64_t miner, int64_t round, const st_tipset_key *key, st_node_base_info *out, st_err *err);
+st_code st_node_get_base_info(st_rpc_client *c, uint64_t miner, int64_t round, const st_tipset_key *key,
+                              st_node_base_info *out, st_err *err);
 
 /* StateGetRandomnessFromTickets (beacon false) or ...FromBeacon, on key (NULL: the head). */
-st_code st_node_randomness(st_rpc_client *c, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy, size_t elen, const st_tipset_key *key,
-                           uint8_t out[32], st_err *err);
+st_code st_node_randomness(st_rpc_client *c, bool beacon, int64_t dst, int64_t round, const uint8_t *entropy,
+                           size_t elen, const st_tipset_key *key, uint8_t out[32], st_err *err);
 
 /* WalletVRF: the ECVRF proof by the key of addr over alpha. */
-st_code st_node_vrf(st_rpc_client *c, const st_address *addr, const uint8_t *alpha, size_t alen, uint8_t pi[ST_VRF_PROOF_LEN], st_err *err);
+st_code st_node_vrf(st_rpc_client *c, const st_address *addr, const uint8_t *alpha, size_t alen,
+                    uint8_t pi[ST_VRF_PROOF_LEN], st_err *err);
 
 /* MpoolPushMessage: the node fills nonce and gas, signs with From's key and adds it to its
  * pool. m's nonce is ignored; gas fields left 0 are estimated (the estimate refuses a message
@@ -70,17 +72,18 @@ st_code st_node_push(st_rpc_client *c, const st_message *m, const mpz_t max_fee,
 
 /* MpoolPending: whether a message from `from` to `to` with method and exactly these params is
  * waiting in the node's pool, and its CID (a sender checks before sending again). */
-st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_address *to, uint64_t method, const uint8_t *params, size_t len,
-                             bool *found, st_cid *cid, st_err *err);
+st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_address *to, uint64_t method,
+                             const uint8_t *params, size_t len, bool *found, st_cid *cid, st_err *err);
 
 /* st_node_push of a message from `from` to the actor with ID `to`, calling method with params
  * and no value. */
-st_code st_node_send(st_rpc_client *c, const st_address *from, uint64_t to, uint64_t method, const uint8_t *params, size_t len, const mpz_t max_fee,
-                     st_cid *cid, st_err *err);
+st_code st_node_send(st_rpc_client *c, const st_address *from, uint64_t to, uint64_t method, const uint8_t *params,
+                     size_t len, const mpz_t max_fee, st_cid *cid, st_err *err);
 
 /* StateSectorGetInfo, then StateSectorPreCommitInfo: whether the miner's sector is committed,
  * else the epoch it was pre-committed at (0: it is not). */
-st_code st_node_sector_on_chain(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *committed, int64_t *precommit_epoch, st_err *err);
+st_code st_node_sector_on_chain(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *committed,
+                                int64_t *precommit_epoch, st_err *err);
 
 /* StateSearchMsg: found is false while the message is not on chain; else exit and height, and
  * the receipt's return value when it is at most ST_NODE_RETURN_MAX bytes (else ret_len 0). */
@@ -97,21 +100,24 @@ st_code st_node_search_msg(st_rpc_client *c, const st_cid *msg, st_node_lookup *
 /* MinerCreateBlock with the template's Miner, Parents, Ticket, ElectionProof, BeaconEntries,
  * WinPoStProof and Height (the node picks the messages), then SyncSubmitBlock. *cid gets the
  * block's CID and *nmsgs how many messages it holds. */
-st_code st_node_create_submit_block(st_rpc_client *c, const st_block_header *tmpl, st_cid *cid, size_t *nmsgs, st_err *err);
+st_code st_node_create_submit_block(st_rpc_client *c, const st_block_header *tmpl, st_cid *cid, size_t *nmsgs,
+                                    st_err *err);
 
 /* StateMinerProvingDeadline for miner on key (NULL: the head). */
-st_code st_node_proving_deadline(st_rpc_client *c, uint64_t miner, const st_tipset_key *key, st_deadline_info *out, st_err *err);
+st_code st_node_proving_deadline(st_rpc_client *c, uint64_t miner, const st_tipset_key *key, st_deadline_info *out,
+                                 st_err *err);
 
 /* StateMinerPartitions for a deadline: each partition's sets. */
 typedef struct st_node_partition {
   st_bitfield all, faulty, recovering, live, active;
 } st_node_partition;
 void st_node_partitions_free(st_node_partition *p, size_t n);
-st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key, st_node_partition **out, size_t *n,
-                           st_err *err);
+st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key,
+                           st_node_partition **out, size_t *n, st_err *err);
 
 /* StateMinerDeadlines: deadline's PostSubmissions (the partitions proven this period). */
-st_code st_node_post_submissions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key, st_bitfield *out, st_err *err);
+st_code st_node_post_submissions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key,
+                                 st_bitfield *out, st_err *err);
 
 /* StateMinerSectors over filter (NULL: all): each on-chain sector's number and comm_r, in
  * number order. */
@@ -120,8 +126,8 @@ typedef struct st_node_sector {
   uint8_t comm_r[32];
   int64_t expiration;
 } st_node_sector;
-st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *filter, const st_tipset_key *key, st_node_sector **out, size_t *n,
-                        st_err *err);
+st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *filter, const st_tipset_key *key,
+                        st_node_sector **out, size_t *n, st_err *err);
 
 /* ---- the market, for the deals a miner takes (st_deals) ---- */
 
@@ -138,6 +144,7 @@ st_code st_node_datacap(st_rpc_client *c, const st_address *a, mpz_t out, st_err
 st_code st_node_deal_exists(st_rpc_client *c, uint64_t id, bool *found, st_err *err);
 /* StateMarketDeals: the ID of the deal on chain with p's piece and epochs, client (an actor
  * ID) and provider; -1 when there is none. */
-st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t client, uint64_t provider, int64_t *id, st_err *err);
+st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t client, uint64_t provider, int64_t *id,
+                          st_err *err);
 
 #endif

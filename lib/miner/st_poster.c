@@ -26,9 +26,11 @@ static st_code load_state(st_poster *p, st_err *err) {
   json_error_t je;
   json_t *j = code ? NULL : json_loadb((const char *)b.data, b.len, 0, &je);
   const json_t *r = j ? json_object_get(j, "LastRound") : NULL;
-  if (!code && !j) code = st_err_set(err, ST_EINVAL, "poster state %s: not JSON: %s at line %d", p->cfg.state_path, je.text, je.line);
+  if (!code && !j)
+    code = st_err_set(err, ST_EINVAL, "poster state %s: not JSON: %s at line %d", p->cfg.state_path, je.text, je.line);
   else if (!code && (!json_is_integer(r) || json_integer_value(r) < 0))
-    code = st_err_set(err, ST_EINVAL, "poster state %s: \"LastRound\" must be a non-negative integer", p->cfg.state_path);
+    code =
+        st_err_set(err, ST_EINVAL, "poster state %s: \"LastRound\" must be a non-negative integer", p->cfg.state_path);
   else if (!code) p->last_round = json_integer_value(r);
   json_decref(j);
   st_buf_free(&b);
@@ -85,15 +87,16 @@ static bool sent_landed(st_poster *p, st_poster_dl *d) {
     st_node_lookup l;
     st_err err;
     if (st_node_search_msg(p->cfg.wd.node, &d->sent[i], &l, &err)) {
-      st_logf(LOG, ST_LOG_WARN, "checking window PoSt message for deadline %llu: %s", (unsigned long long)d->di.index, err.msg);
+      st_logf(LOG, ST_LOG_WARN, "checking window PoSt message for deadline %llu: %s", (unsigned long long)d->di.index,
+              err.msg);
       return false;
     }
     if (!l.found) return false;
     if (l.exit_code) {
       char cs[ST_CID_STR_MAX];
       st_cid_to_string(&d->sent[i], cs);
-      st_logf(LOG, ST_LOG_ERROR, "window PoSt message %s for deadline %llu failed on chain with exit code %lld", cs, (unsigned long long)d->di.index,
-              (long long)l.exit_code);
+      st_logf(LOG, ST_LOG_ERROR, "window PoSt message %s for deadline %llu failed on chain with exit code %lld", cs,
+              (unsigned long long)d->di.index, (long long)l.exit_code);
       p->stats.posts_failed++;
       all_ok = false;
     } else {
@@ -115,15 +118,17 @@ static void work(st_poster *p, st_poster_dl *d, int64_t h) {
   if (d->done) return;
   if (d->nsent && (!sent_landed(p, d) || d->done)) return;
   if (h >= di->close) {
-    st_logf(LOG, ST_LOG_WARN, "deadline %llu closed at epoch %lld before all its partitions were proven", (unsigned long long)di->index,
-            (long long)di->close);
+    st_logf(LOG, ST_LOG_WARN, "deadline %llu closed at epoch %lld before all its partitions were proven",
+            (unsigned long long)di->index, (long long)di->close);
     d->done = true;
     return;
   }
   if (!d->proven && h >= di->challenge + p->cfg.confidence) {
     st_bitfield posted;
     st_bitfield_init(&posted);
-    st_code code = h >= di->open ? st_node_post_submissions(p->cfg.wd.node, p->cfg.wd.miner, di->index, NULL, &posted, &err) : ST_OK;
+    st_code code = h >= di->open
+                       ? st_node_post_submissions(p->cfg.wd.node, p->cfg.wd.miner, di->index, NULL, &posted, &err)
+                       : ST_OK;
     if (!code) code = st_wdpost_prove(&p->cfg.wd, di, h, &posted, &d->batch, &err);
     st_bitfield_free(&posted);
     if (code) {
@@ -140,7 +145,8 @@ static void work(st_poster *p, st_poster_dl *d, int64_t h) {
   }
   if (d->proven && h >= di->open + p->cfg.confidence) {
     st_cid *cids = calloc(d->batch.nmsgs, sizeof *cids);
-    st_code code = cids ? st_wdpost_submit(&p->cfg.wd, &d->batch, h, cids, &err) : st_err_set(&err, ST_ENOMEM, "out of memory");
+    st_code code =
+        cids ? st_wdpost_submit(&p->cfg.wd, &d->batch, h, cids, &err) : st_err_set(&err, ST_ENOMEM, "out of memory");
     if (!code) {
       d->sent = cids;
       d->nsent = d->batch.nmsgs;
@@ -148,8 +154,8 @@ static void work(st_poster *p, st_poster_dl *d, int64_t h) {
       return;
     }
     free(cids);
-    st_logf(LOG, code == ST_ECONFLICT ? ST_LOG_WARN : ST_LOG_ERROR, "submitting window PoSt for deadline %llu failed: %s", (unsigned long long)di->index,
-            err.msg);
+    st_logf(LOG, code == ST_ECONFLICT ? ST_LOG_WARN : ST_LOG_ERROR,
+            "submitting window PoSt for deadline %llu failed: %s", (unsigned long long)di->index, err.msg);
     if (code == ST_ECONFLICT) { /* reverted below Challenge: prove again */
       st_wdpost_batch_free(&d->batch);
       d->proven = false;
@@ -215,14 +221,15 @@ static st_code mine(st_poster *p, int64_t round, int64_t head, st_err *err) {
     st_logf(LOG, ST_LOG_ERROR, "mining block failed at round %lld: %s", (long long)round, e.msg);
     return ST_OK;
   }
-  if (r.late) st_logf("miner", ST_LOG_DEBUG, "round %lld: the chain moved past it before it was tried", (long long)round);
+  if (r.late)
+    st_logf("miner", ST_LOG_DEBUG, "round %lld: the chain moved past it before it was tried", (long long)round);
   if (r.win_count > 0) {
     char cs[ST_CID_STR_MAX];
     st_cid_to_string(&r.cid, cs);
     double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     st_log("miner", ST_LOG_INFO, "mined new block",
-           json_pack("{s:s, s:I, s:I, s:I, s:f}", "cid", cs, "height", (json_int_t)round, "winCount", (json_int_t)r.win_count, "messages",
-                     (json_int_t)r.nmsgs, "took", took));
+           json_pack("{s:s, s:I, s:I, s:I, s:f}", "cid", cs, "height", (json_int_t)round, "winCount",
+                     (json_int_t)r.win_count, "messages", (json_int_t)r.nmsgs, "took", took));
     p->stats.blocks_mined++;
     p->stats.last_mined_height = round;
   }

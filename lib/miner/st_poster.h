@@ -33,11 +33,11 @@ typedef struct st_poster_cfg {
 typedef struct st_poster_dl {
   bool active;
   st_deadline_info di;
-  bool proven;       /* batch holds the proofs */
+  bool proven; /* batch holds the proofs */
   st_wdpost_batch batch;
-  st_cid *sent;      /* submitted messages waiting to land */
+  st_cid *sent; /* submitted messages waiting to land */
   size_t nsent;
-  bool done;         /* every partition with something to prove is proven on chain */
+  bool done; /* every partition with something to prove is proven on chain */
 } st_poster_dl;
 
 typedef struct st_poster_stats {
@@ -50,9 +50,9 @@ typedef struct st_poster_stats {
 
 typedef struct st_poster {
   st_poster_cfg cfg;
-  int64_t last_round;       /* persisted: the last round a block was tried for */
-  st_poster_dl dl[2];       /* the current deadline and the next */
-  int64_t recovered_key;    /* the instance (period start x deadlines + index) last checked */
+  int64_t last_round;    /* persisted: the last round a block was tried for */
+  st_poster_dl dl[2];    /* the current deadline and the next */
+  int64_t recovered_key; /* the instance (period start x deadlines + index) last checked */
   st_poster_stats stats;
 } st_poster;
 

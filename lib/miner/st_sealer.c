@@ -55,7 +55,7 @@ typedef struct sector {
   char piece[ST_PATH_MAX];
 } sector;
 
-#define COLUMNS                                                                                                                     \
+#define COLUMNS                                                                                                                         \
   "number, state, root, ticket_epoch, ticket, comm_d, comm_r, expiration, precommit_cid, precommit_epoch, commit_cid, error, retries, " \
   "updated, deal_id, piece, piece_size, deal_end"
 
@@ -94,19 +94,22 @@ st_code st_sealer_pledge(st_sealer *s, uint64_t *number, st_err *err) {
   const char *p[] = {now_text(t)};
   st_db_rows rows = {0};
   /* one statement: pledges from the API and the pledge loop never take the same number */
-  st_code code = st_db_exec(s->db,
-                            "INSERT INTO sectors (number, state, updated) SELECT COALESCE(MAX(number), 0) + 1, 'Packing', $1 FROM sectors "
-                            "RETURNING number",
-                            1, p, &rows, NULL, err);
+  st_code code = st_db_exec(
+      s->db,
+      "INSERT INTO sectors (number, state, updated) SELECT COALESCE(MAX(number), 0) + 1, 'Packing', $1 FROM sectors "
+      "RETURNING number",
+      1, p, &rows, NULL, err);
   if (!code) *number = (uint64_t)st_db_cell_i64(&rows, 0, 0);
   st_db_rows_free(&rows);
   if (!code) st_log(LOG, ST_LOG_INFO, "pledged sector", json_pack("{s:I}", "sector", (json_int_t)*number));
   return code;
 }
 
-st_code st_sealer_add_deal(st_sealer *s, uint64_t deal_id, const char *piece, uint64_t piece_size, int64_t deal_end, uint64_t *number, st_err *err) {
+st_code st_sealer_add_deal(st_sealer *s, uint64_t deal_id, const char *piece, uint64_t piece_size, int64_t deal_end,
+                           uint64_t *number, st_err *err) {
   char t[ST_DB_INT_MAX], d[ST_DB_INT_MAX], ps[ST_DB_INT_MAX], e[ST_DB_INT_MAX];
-  const char *p[] = {now_text(t), st_db_int(d, (int64_t)deal_id), piece, st_db_int(ps, (int64_t)piece_size), st_db_int(e, deal_end)};
+  const char *p[] = {now_text(t), st_db_int(d, (int64_t)deal_id), piece, st_db_int(ps, (int64_t)piece_size),
+                     st_db_int(e, deal_end)};
   st_db_rows rows = {0};
   /* placed already (a step interrupted before the deal recorded its sector) */
   st_code code = st_db_exec(s->db, "SELECT number FROM sectors WHERE deal_id = $1", 1, &p[1], &rows, NULL, err);
@@ -116,14 +119,18 @@ st_code st_sealer_add_deal(st_sealer *s, uint64_t deal_id, const char *piece, ui
     return ST_OK;
   }
   st_db_rows_free(&rows);
-  if (!code) code = st_db_exec(s->db,
-                            "INSERT INTO sectors (number, state, updated, deal_id, piece, piece_size, deal_end)"
-                            " SELECT COALESCE(MAX(number), 0) + 1, 'Packing', $1, $2, $3, $4, $5 FROM sectors RETURNING number",
-                            5, p, &rows, NULL, err);
+  if (!code)
+    code =
+        st_db_exec(s->db,
+                   "INSERT INTO sectors (number, state, updated, deal_id, piece, piece_size, deal_end)"
+                   " SELECT COALESCE(MAX(number), 0) + 1, 'Packing', $1, $2, $3, $4, $5 FROM sectors RETURNING number",
+                   5, p, &rows, NULL, err);
   if (!code) *number = (uint64_t)st_db_cell_i64(&rows, 0, 0);
   st_db_rows_free(&rows);
-  if (!code) st_log(LOG, ST_LOG_INFO, "deal placed in a new sector", json_pack("{s:I, s:I, s:I}", "sector", (json_int_t)*number, "deal", (json_int_t)deal_id,
-                                                                               "piece_size", (json_int_t)piece_size));
+  if (!code)
+    st_log(LOG, ST_LOG_INFO, "deal placed in a new sector",
+           json_pack("{s:I, s:I, s:I}", "sector", (json_int_t)*number, "deal", (json_int_t)deal_id, "piece_size",
+                     (json_int_t)piece_size));
   return code;
 }
 
@@ -158,15 +165,21 @@ static void read_sector(const st_db_rows *r, int i, sector *out) {
 }
 
 /* Sets the state (and error, "" to clear) in one UPDATE, plus the named extra column. */
-static st_code set_state(st_sealer *s, sector *x, const char *state, const char *error, const char *col, const char *val, st_err *err) {
+static st_code set_state(st_sealer *s, sector *x, const char *state, const char *error, const char *col,
+                         const char *val, st_err *err) {
   char n[ST_DB_INT_MAX], t[ST_DB_INT_MAX], sql[256];
-  if (col) snprintf(sql, sizeof sql, "UPDATE sectors SET state = $1, error = $2, updated = $3, %s = $5 WHERE number = $4", col);
+  if (col)
+    snprintf(sql, sizeof sql, "UPDATE sectors SET state = $1, error = $2, updated = $3, %s = $5 WHERE number = $4",
+             col);
   else snprintf(sql, sizeof sql, "UPDATE sectors SET state = $1, error = $2, updated = $3 WHERE number = $4");
   const char *p[] = {state, error ? error : "", now_text(t), st_db_int(n, (int64_t)x->number), val};
   st_code code = st_db_exec(s->db, sql, col ? 5 : 4, p, NULL, NULL, err);
   if (code) return code;
-  if (error && *error) st_logf(LOG, ST_LOG_ERROR, "sector %llu: %s -> %s: %s", (unsigned long long)x->number, x->state, state, error);
-  else st_log(LOG, ST_LOG_INFO, "sector state", json_pack("{s:I, s:s, s:s}", "sector", (json_int_t)x->number, "from", x->state, "to", state));
+  if (error && *error)
+    st_logf(LOG, ST_LOG_ERROR, "sector %llu: %s -> %s: %s", (unsigned long long)x->number, x->state, state, error);
+  else
+    st_log(LOG, ST_LOG_INFO, "sector state",
+           json_pack("{s:I, s:s, s:s}", "sector", (json_int_t)x->number, "from", x->state, "to", state));
   snprintf(x->state, sizeof x->state, "%s", state);
   return ST_OK;
 }
@@ -175,8 +188,9 @@ static st_code set_state(st_sealer *s, sector *x, const char *state, const char 
 static st_code fail(st_sealer *s, sector *x, const char *state, const char *why, st_err *err) {
   char n[ST_DB_INT_MAX], t[ST_DB_INT_MAX];
   const char *p[] = {state, why, now_text(t), st_db_int(n, (int64_t)x->number)};
-  st_code code = st_db_exec(s->db, "UPDATE sectors SET state = $1, error = $2, updated = $3, retries = retries + 1 WHERE number = $4", 4, p, NULL,
-                            NULL, err);
+  st_code code = st_db_exec(
+      s->db, "UPDATE sectors SET state = $1, error = $2, updated = $3, retries = retries + 1 WHERE number = $4", 4, p,
+      NULL, NULL, err);
   if (code) return code;
   st_logf(LOG, ST_LOG_ERROR, "sector %llu: %s failed: %s", (unsigned long long)x->number, x->state, why);
   snprintf(x->state, sizeof x->state, "%s", state);
@@ -192,7 +206,8 @@ static st_code step_packing(st_sealer *s, sector *x, st_err *err) {
   if (!s->cfg.registry) {
     snprintf(root, sizeof root, "%s", s->cfg.dist_path);
   } else {
-    st_reg_alloc req = {.miner = s->cfg.miner, .sector = x->number, .size = (int64_t)s->cfg.info->size * 2, .group = s->cfg.group};
+    st_reg_alloc req = {
+        .miner = s->cfg.miner, .sector = x->number, .size = (int64_t)s->cfg.info->size * 2, .group = s->cfg.group};
     st_storage_node node;
     st_err e;
     st_code code = st_regc_allocate(s->cfg.registry, &req, &node, NULL, &e);
@@ -239,7 +254,8 @@ static st_code step_precommit1(st_sealer *s, sector *x, int64_t head, st_err *er
     in.data_path = staged;
   }
   if (st_seal(&in, &out, &se)) return fail(s, x, "SealPreCommit1Failed", se.msg, err);
-  if (x->has_deal && memcmp(staged_d, out.comm_d, 32)) return fail(s, x, "SealPreCommit1Failed", "the sealed data is not the staged piece (comm_d differs)", err);
+  if (x->has_deal && memcmp(staged_d, out.comm_d, 32))
+    return fail(s, x, "SealPreCommit1Failed", "the sealed data is not the staged piece (comm_d differs)", err);
   char t[ST_DB_INT_MAX], ex[ST_DB_INT_MAX], n[ST_DB_INT_MAX], tt[ST_DB_INT_MAX];
   char ticket[65], comm_d[65], comm_r[65];
   st_hex_encode(in.ticket, 32, ticket);
@@ -247,26 +263,39 @@ static st_code step_precommit1(st_sealer *s, sector *x, int64_t head, st_err *er
   st_hex_encode(out.comm_r, 32, comm_r);
   /* a deal's sector lives exactly as long as the deal: a full verified sector counts 10x */
   int64_t expiration = x->has_deal ? x->deal_end : head + s->cfg.lifetime;
-  const char *p[] = {st_db_int(t, epoch), ticket, comm_d, comm_r, st_db_int(ex, expiration), now_text(tt), st_db_int(n, (int64_t)x->number)};
-  code = st_db_exec(s->db,
-                    "UPDATE sectors SET state = 'PreCommitting', error = '', ticket_epoch = $1, ticket = $2, comm_d = $3, comm_r = $4, expiration = $5,"
-                    " precommit_cid = NULL, commit_cid = NULL, updated = $6 WHERE number = $7",
-                    7, p, NULL, NULL, err);
-  if (!code) st_log(LOG, ST_LOG_INFO, "sector sealed", json_pack("{s:I, s:s}", "sector", (json_int_t)x->number, "comm_r", comm_r));
+  const char *p[] = {st_db_int(t, epoch),
+                     ticket,
+                     comm_d,
+                     comm_r,
+                     st_db_int(ex, expiration),
+                     now_text(tt),
+                     st_db_int(n, (int64_t)x->number)};
+  code = st_db_exec(
+      s->db,
+      "UPDATE sectors SET state = 'PreCommitting', error = '', ticket_epoch = $1, ticket = $2, comm_d = $3, comm_r = $4, expiration = $5,"
+      " precommit_cid = NULL, commit_cid = NULL, updated = $6 WHERE number = $7",
+      7, p, NULL, NULL, err);
+  if (!code)
+    st_log(LOG, ST_LOG_INFO, "sector sealed",
+           json_pack("{s:I, s:s}", "sector", (json_int_t)x->number, "comm_r", comm_r));
   if (!code) snprintf(x->state, sizeof x->state, "PreCommitting");
   return code;
 }
 
 /* Sends method with params unless the same message waits in the pool; records its CID in col
  * and moves to next. */
-static st_code send_once(st_sealer *s, sector *x, uint64_t method, const st_buf *params, const char *col, const char *next, st_err *err) {
+static st_code send_once(st_sealer *s, sector *x, uint64_t method, const st_buf *params, const char *col,
+                         const char *next, st_err *err) {
   st_address to;
   st_address_from_id(s->cfg.miner, &to, NULL);
   bool found;
   st_cid cid;
-  st_code code = st_node_pending_find(s->cfg.node, &s->cfg.sender, &to, method, params->data, params->len, &found, &cid, err);
+  st_code code =
+      st_node_pending_find(s->cfg.node, &s->cfg.sender, &to, method, params->data, params->len, &found, &cid, err);
   st_err e;
-  if (!code && !found && st_node_send(s->cfg.node, &s->cfg.sender, s->cfg.miner, method, params->data, params->len, s->cfg.max_fee, &cid, &e)) {
+  if (!code && !found &&
+      st_node_send(s->cfg.node, &s->cfg.sender, s->cfg.miner, method, params->data, params->len, s->cfg.max_fee, &cid,
+                   &e)) {
     if (e.code == ST_EUNAVAIL || e.code == ST_ENOMEM) return st_err_set(err, e.code, "%s", e.msg);
     return fail(s, x, method == ST_METHOD_PRECOMMIT_SECTOR ? "PreCommitFailed" : "CommitFailed", e.msg, err);
   }
@@ -283,9 +312,12 @@ static st_code step_precommitting(st_sealer *s, sector *x, st_err *err) {
   if (code) return code;
   if (committed) return set_state(s, x, "FinalizeSector", "", NULL, NULL, err);
   if (pc) return set_state(s, x, "WaitSeed", "", "precommit_epoch", st_db_int((char[ST_DB_INT_MAX]){0}, pc), err);
-  if (!x->has_seal) return fail(s, x, "SealPreCommit1Failed", "the sealing database lost this sector's commitments: sealing again", err);
+  if (!x->has_seal)
+    return fail(s, x, "SealPreCommit1Failed", "the sealing database lost this sector's commitments: sealing again",
+                err);
   st_buf p = ST_BUF_INIT;
-  st_params_precommit(s->cfg.info->seal_proof, x->number, x->comm_r, x->ticket_epoch, x->has_deal ? &x->deal_id : NULL, x->has_deal, x->expiration, &p);
+  st_params_precommit(s->cfg.info->seal_proof, x->number, x->comm_r, x->ticket_epoch, x->has_deal ? &x->deal_id : NULL,
+                      x->has_deal, x->expiration, &p);
   code = send_once(s, x, ST_METHOD_PRECOMMIT_SECTOR, &p, "precommit_cid", "PreCommitWait", err);
   st_buf_free(&p);
   return code;
@@ -312,7 +344,8 @@ static st_code step_precommit_wait(st_sealer *s, sector *x, st_err *err) {
   if (code || !landed) return code;
   if (exit_code) {
     char why[256];
-    snprintf(why, sizeof why, "PreCommitSector message %s failed with exit code %lld", x->precommit_cid, (long long)exit_code);
+    snprintf(why, sizeof why, "PreCommitSector message %s failed with exit code %lld", x->precommit_cid,
+             (long long)exit_code);
     return fail(s, x, "PreCommitFailed", why, err);
   }
   return step_precommitting(s, x, err); /* reads the pre-commit epoch from the chain */
@@ -329,15 +362,20 @@ static st_code step_committing(st_sealer *s, sector *x, st_err *err) {
   st_code code = st_node_sector_on_chain(s->cfg.node, s->cfg.miner, x->number, &committed, &pc, err);
   if (code) return code;
   if (committed) return set_state(s, x, "FinalizeSector", "", NULL, NULL, err);
-  if (!pc) return fail(s, x, "PreCommitFailed", "the pre-commit is no longer on chain (expired or reverted): sealing again", err);
-  if (!x->has_seal) return fail(s, x, "SealPreCommit1Failed", "the sealing database lost this sector's commitments: sealing again", err);
+  if (!pc)
+    return fail(s, x, "PreCommitFailed", "the pre-commit is no longer on chain (expired or reverted): sealing again",
+                err);
+  if (!x->has_seal)
+    return fail(s, x, "SealPreCommit1Failed", "the sealing database lost this sector's commitments: sealing again",
+                err);
   st_porep_public pub = {.info = s->cfg.info, .miner = s->cfg.miner, .sector = x->number};
   memcpy(pub.ticket, x->ticket, 32);
   memcpy(pub.comm_d, x->comm_d, 32);
   memcpy(pub.comm_r, x->comm_r, 32);
   st_buf e = ST_BUF_INIT;
   st_rand_entropy_id(s->cfg.miner, &e);
-  code = st_node_randomness(s->cfg.node, true, ST_DST_INTERACTIVE_SEAL, pc + s->delay, e.data, e.len, NULL, pub.seed, err);
+  code =
+      st_node_randomness(s->cfg.node, true, ST_DST_INTERACTIVE_SEAL, pc + s->delay, e.data, e.len, NULL, pub.seed, err);
   st_buf_free(&e);
   if (code) return code;
   st_rand_to_fr(pub.seed);
@@ -360,7 +398,8 @@ static st_code step_commit_wait(st_sealer *s, sector *x, st_err *err) {
   if (code || !landed) return code;
   if (exit_code) {
     char why[256];
-    snprintf(why, sizeof why, "ProveCommitSector message %s failed with exit code %lld", x->commit_cid, (long long)exit_code);
+    snprintf(why, sizeof why, "ProveCommitSector message %s failed with exit code %lld", x->commit_cid,
+             (long long)exit_code);
     return fail(s, x, "CommitFailed", why, err);
   }
   return set_state(s, x, "FinalizeSector", "", NULL, NULL, err);
@@ -368,7 +407,8 @@ static st_code step_commit_wait(st_sealer *s, sector *x, st_err *err) {
 
 static st_code step_finalize(st_sealer *s, sector *x, st_err *err) {
   st_err fe;
-  if (st_seal_finalize(s->cfg.info, x->root, s->cfg.miner, x->number, &fe)) return fail(s, x, "FinalizeFailed", fe.msg, err);
+  if (st_seal_finalize(s->cfg.info, x->root, s->cfg.miner, x->number, &fe))
+    return fail(s, x, "FinalizeFailed", fe.msg, err);
   /* no unsealed copy is kept: retrieval unseals the replica (st_unseal) */
   char staged[ST_PATH_MAX];
   if (x->has_deal && !staged_path(s, x, staged, &fe) && unlink(staged) && errno != ENOENT)
@@ -379,12 +419,16 @@ static st_code step_finalize(st_sealer *s, sector *x, st_err *err) {
 /* A failed sector goes back to where it can try again, while retries remain. */
 static st_code step_retry(st_sealer *s, sector *x, st_err *err) {
   if (x->retries > s->cfg.max_retries) return ST_OK; /* given up: stays for the operator */
-  const char *back = !strcmp(x->state, "CommitFailed") ? "Committing" : !strcmp(x->state, "FinalizeFailed") ? "FinalizeSector" : "PreCommit1";
+  const char *back = !strcmp(x->state, "CommitFailed")     ? "Committing"
+                     : !strcmp(x->state, "FinalizeFailed") ? "FinalizeSector"
+                                                           : "PreCommit1";
   char n[ST_DB_INT_MAX], t[ST_DB_INT_MAX];
   const char *p[] = {back, now_text(t), st_db_int(n, (int64_t)x->number)};
-  st_code code = st_db_exec(s->db, "UPDATE sectors SET state = $1, updated = $2 WHERE number = $3", 3, p, NULL, NULL, err); /* the error stays visible */
-  if (!code) st_logf(LOG, ST_LOG_INFO, "sector %llu: retrying from %s (attempt %lld of %d)", (unsigned long long)x->number, back,
-                     (long long)x->retries + 1, s->cfg.max_retries + 1);
+  st_code code = st_db_exec(s->db, "UPDATE sectors SET state = $1, updated = $2 WHERE number = $3", 3, p, NULL, NULL,
+                            err); /* the error stays visible */
+  if (!code)
+    st_logf(LOG, ST_LOG_INFO, "sector %llu: retrying from %s (attempt %lld of %d)", (unsigned long long)x->number, back,
+            (long long)x->retries + 1, s->cfg.max_retries + 1);
   if (!code) snprintf(x->state, sizeof x->state, "%s", back);
   return code;
 }
@@ -392,7 +436,9 @@ static st_code step_retry(st_sealer *s, sector *x, st_err *err) {
 /* One sector as far as it goes now. */
 static st_code advance(st_sealer *s, sector *x, int64_t head, int *changed, st_err *err) {
   /* after a failure, wait retry_secs before trying again */
-  if (x->has_error && (strstr(x->state, "Failed") || !strcmp(x->state, "Packing")) && (int64_t)time(NULL) - x->updated < s->cfg.retry_secs) return ST_OK;
+  if (x->has_error && (strstr(x->state, "Failed") || !strcmp(x->state, "Packing")) &&
+      (int64_t)time(NULL) - x->updated < s->cfg.retry_secs)
+    return ST_OK;
   for (int guard = 0; guard < 16; guard++) {
     char before[32];
     snprintf(before, sizeof before, "%s", x->state);
@@ -415,7 +461,8 @@ static st_code advance(st_sealer *s, sector *x, int64_t head, int *changed, st_e
     st_db_rows r = {0};
     char n[ST_DB_INT_MAX];
     const char *p[] = {st_db_int(n, (int64_t)x->number)};
-    if ((code = st_db_exec(s->db, "SELECT " COLUMNS " FROM sectors WHERE number = $1", 1, p, &r, NULL, err))) return code;
+    if ((code = st_db_exec(s->db, "SELECT " COLUMNS " FROM sectors WHERE number = $1", 1, p, &r, NULL, err)))
+      return code;
     if (r.nrows == 1) read_sector(&r, 0, x);
     st_db_rows_free(&r);
   }
@@ -438,7 +485,9 @@ st_code st_sealer_step(st_sealer *s, int *changed, st_err *err) {
   st_node_head_free(&head);
   if (code) return code;
   st_db_rows r = {0};
-  if ((code = st_db_exec(s->db, "SELECT " COLUMNS " FROM sectors WHERE state <> 'Proving' ORDER BY number", 0, NULL, &r, NULL, err))) return code;
+  if ((code = st_db_exec(s->db, "SELECT " COLUMNS " FROM sectors WHERE state <> 'Proving' ORDER BY number", 0, NULL, &r,
+                         NULL, err)))
+    return code;
   for (int i = 0; i < r.nrows && !code; i++) {
     sector x;
     read_sector(&r, i, &x);
@@ -494,8 +543,9 @@ st_code st_sealer_in_flight(st_sealer *s, size_t *n, st_err *err) {
   char m[ST_DB_INT_MAX];
   const char *p[] = {st_db_int(m, s->cfg.max_retries)};
   st_db_rows r = {0};
-  st_code code = st_db_exec(s->db, "SELECT COUNT(*) FROM sectors WHERE state <> 'Proving' AND NOT (state LIKE '%Failed' AND retries > $1)", 1, p, &r,
-                            NULL, err);
+  st_code code = st_db_exec(
+      s->db, "SELECT COUNT(*) FROM sectors WHERE state <> 'Proving' AND NOT (state LIKE '%Failed' AND retries > $1)", 1,
+      p, &r, NULL, err);
   if (!code) *n = (size_t)st_db_cell_i64(&r, 0, 0);
   st_db_rows_free(&r);
   return code;

@@ -32,16 +32,16 @@
 typedef struct st_sealer_cfg {
   st_rpc_client *node;
   uint64_t miner;
-  st_address sender;        /* the worker's key address */
+  st_address sender; /* the worker's key address */
   const st_sector_info *info;
-  st_regc *registry;        /* NULL: seal under dist_path itself */
+  st_regc *registry; /* NULL: seal under dist_path itself */
   const char *dist_path;
-  int64_t group;            /* registry group to seal in; -1: any */
-  int64_t confidence;       /* epochs past the seed epoch before proving; the ticket's age too */
-  int64_t lifetime;         /* sector expiration, in epochs after the pre-commit */
+  int64_t group;      /* registry group to seal in; -1: any */
+  int64_t confidence; /* epochs past the seed epoch before proving; the ticket's age too */
+  int64_t lifetime;   /* sector expiration, in epochs after the pre-commit */
   int max_retries;
-  int64_t retry_secs;       /* seconds between a failure and the next try */
-  mpz_srcptr max_fee;       /* per message (NULL: no cap) */
+  int64_t retry_secs; /* seconds between a failure and the next try */
+  mpz_srcptr max_fee; /* per message (NULL: no cap) */
 } st_sealer_cfg;
 
 typedef struct st_sealer st_sealer;
@@ -55,7 +55,8 @@ void st_sealer_close(st_sealer *s);
  * piece_size is the padded piece size): PreCommit1 stages it (Fr32-padded at offset 0, zeros
  * after it, <root>/unsealed/s-t0<m>-<n>, removed at finalize), the pre-commit carries the deal
  * ID and expires at deal_end. */
-st_code st_sealer_add_deal(st_sealer *s, uint64_t deal_id, const char *piece, uint64_t piece_size, int64_t deal_end, uint64_t *number, st_err *err);
+st_code st_sealer_add_deal(st_sealer *s, uint64_t deal_id, const char *piece, uint64_t piece_size, int64_t deal_end,
+                           uint64_t *number, st_err *err);
 
 /* sectors pledge: a new committed-capacity sector in Packing; *number gets its number. */
 st_code st_sealer_pledge(st_sealer *s, uint64_t *number, st_err *err);

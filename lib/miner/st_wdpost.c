@@ -54,8 +54,9 @@ static const st_node_sector *find_sector(const st_node_sector *s, size_t n, uint
 /* Proves the sectors of numbers (in order) with randomness rand (a field element). A sector the
  * locator cannot place (the registry has no location for it) is skipped with that reason, as an
  * unreadable one is, rather than failing the deadline (lotus#10498). */
-static st_code prove_sectors(const st_wdpost_cfg *cfg, const uint64_t *numbers, size_t n, const st_node_sector *onchain, size_t nonchain,
-                             const uint8_t rand[32], st_post_result *res, double *vanilla, st_err *err) {
+static st_code prove_sectors(const st_wdpost_cfg *cfg, const uint64_t *numbers, size_t n, const st_node_sector *onchain,
+                             size_t nonchain, const uint8_t rand[32], st_post_result *res, double *vanilla,
+                             st_err *err) {
   st_post_sector *ps = calloc(n + 1, sizeof *ps);
   st_sector_paths *paths = calloc(n + 1, sizeof *paths);
   st_post_skipped *lost = calloc(n + 1, sizeof *lost);
@@ -64,10 +65,13 @@ static st_code prove_sectors(const st_wdpost_cfg *cfg, const uint64_t *numbers, 
   for (size_t i = 0; i < n && !code; i++) {
     const st_node_sector *s = find_sector(onchain, nonchain, numbers[i]);
     st_err why;
-    if (!s) code = st_err_set(err, ST_ENOENT, "sector %llu of t0%llu is not on chain", (unsigned long long)numbers[i], (unsigned long long)cfg->miner);
+    if (!s)
+      code = st_err_set(err, ST_ENOENT, "sector %llu of t0%llu is not on chain", (unsigned long long)numbers[i],
+                        (unsigned long long)cfg->miner);
     else if (cfg->locate(cfg->locate_ctx, cfg->miner, numbers[i], &paths[np], &why)) {
       lost[nlost].number = numbers[i];
-      snprintf(lost[nlost++].error, sizeof lost->error, "could not locate sector %llu: %.440s", (unsigned long long)numbers[i], why.msg);
+      snprintf(lost[nlost++].error, sizeof lost->error, "could not locate sector %llu: %.440s",
+               (unsigned long long)numbers[i], why.msg);
     } else {
       ps[np] = (st_post_sector){numbers[i], {0}, paths[np].sealed, paths[np].cache};
       memcpy(ps[np++].comm_r, s->comm_r, 32);
@@ -111,7 +115,8 @@ static st_code append_numbers(const st_bitfield *bf, uint64_t **out, size_t *n, 
 }
 
 /* The on-chain sectors in the union of sets. */
-static st_code load_sectors(const st_wdpost_cfg *cfg, const st_bitfield *sets, size_t nsets, st_node_sector **out, size_t *n, st_err *err) {
+static st_code load_sectors(const st_wdpost_cfg *cfg, const st_bitfield *sets, size_t nsets, st_node_sector **out,
+                            size_t *n, st_err *err) {
   st_bitfield all;
   st_bitfield_init(&all);
   st_code code = ST_OK;
@@ -125,16 +130,18 @@ static st_code draw(const st_wdpost_cfg *cfg, int64_t challenge, uint8_t rand[32
   st_buf e = ST_BUF_INIT;
   st_rand_entropy_id(cfg->miner, &e);
   st_code code = st_node_randomness(cfg->node, true, ST_DST_WINDOW_POST, challenge, e.data, e.len, NULL, rand, err);
-  if (!code && commit) code = st_node_randomness(cfg->node, false, ST_DST_POST_CHAIN_COMMIT, challenge, NULL, 0, NULL, commit, err);
+  if (!code && commit)
+    code = st_node_randomness(cfg->node, false, ST_DST_POST_CHAIN_COMMIT, challenge, NULL, 0, NULL, commit, err);
   st_buf_free(&e);
   return code;
 }
 
 /* One message's partitions, index[from..to) of the nparts to prove, with their sets: proves
  * them and encodes the params into m (m->partitions 0: nothing could be read, no message). */
-static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const uint64_t *index, const st_bitfield *proving, size_t from,
-                           size_t to, size_t nparts, const st_node_sector *onchain, size_t nonchain, const uint8_t fr[32], const uint8_t commit[32],
-                           st_wdpost_msg *m, int64_t height, st_err *err) {
+static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const uint64_t *index,
+                           const st_bitfield *proving, size_t from, size_t to, size_t nparts,
+                           const st_node_sector *onchain, size_t nonchain, const uint8_t fr[32],
+                           const uint8_t commit[32], st_wdpost_msg *m, int64_t height, st_err *err) {
   uint64_t *numbers = NULL;
   size_t n = 0;
   st_code code = ST_OK;
@@ -148,7 +155,8 @@ static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const u
   for (size_t i = 0; i < res.nskipped && !code; i++) {
     size_t p = from;
     while (p < to && !st_bitfield_has(&proving[p], res.skipped[i].number)) p++;
-    st_logf(LOG, ST_LOG_ERROR, "when running wdpost for partition %llu, got err %s", (unsigned long long)(p < to ? index[p] : 0), res.skipped[i].error);
+    st_logf(LOG, ST_LOG_ERROR, "when running wdpost for partition %llu, got err %s",
+            (unsigned long long)(p < to ? index[p] : 0), res.skipped[i].error);
     if (p < to) code = st_bitfield_set(&skipped[p - from], res.skipped[i].number, err);
   }
   st_post_partition *pp = calloc(to - from + 1, sizeof *pp);
@@ -160,27 +168,31 @@ static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const u
     char hs[24];
     snprintf(hs, sizeof hs, "%lld", (long long)height);
     st_log(LOG, ST_LOG_INFO, "running windowPost",
-           json_pack("{s:s%, s:o, s:s, s:I}", "chain-random", (const char *)rb.data, rb.len, "deadline", st_deadline_info_seed_json(&b->di),
-                     "height", hs, "skipped", (json_int_t)res.nskipped));
+           json_pack("{s:s%, s:o, s:s, s:I}", "chain-random", (const char *)rb.data, rb.len, "deadline",
+                     st_deadline_info_seed_json(&b->di), "height", hs, "skipped", (json_int_t)res.nskipped));
     st_buf_free(&rb);
   }
   /* nothing could be read: no message (as Lotus), so the deadline stays unproven and cron faults
    * the sectors (the seed's "proven 0") */
   bool none = !code && n == res.nskipped, k_all = from == 0 && to == nparts;
   if (none && k_all)
-    st_logf(LOG, ST_LOG_WARN, "no sector of deadline %llu could be read (%zu skipped): nothing to submit", (unsigned long long)b->di.index,
-            res.nskipped);
+    st_logf(LOG, ST_LOG_WARN, "no sector of deadline %llu could be read (%zu skipped): nothing to submit",
+            (unsigned long long)b->di.index, res.nskipped);
   else if (none)
-    st_logf(LOG, ST_LOG_WARN, "no sector of deadline %llu's partitions %llu to %llu could be read (%zu skipped): nothing to submit for them",
-            (unsigned long long)b->di.index, (unsigned long long)index[from], (unsigned long long)index[to - 1], res.nskipped);
-  if (!code && !none) st_log(LOG, ST_LOG_INFO, "generating windowPost", json_pack("{s:I}", "sectors", (json_int_t)(n - res.nskipped)));
+    st_logf(
+        LOG, ST_LOG_WARN,
+        "no sector of deadline %llu's partitions %llu to %llu could be read (%zu skipped): nothing to submit for them",
+        (unsigned long long)b->di.index, (unsigned long long)index[from], (unsigned long long)index[to - 1],
+        res.nskipped);
+  if (!code && !none)
+    st_log(LOG, ST_LOG_INFO, "generating windowPost", json_pack("{s:I}", "sectors", (json_int_t)(n - res.nskipped)));
   if (!code && !none) st_log(LOG, ST_LOG_INFO, "submitting window PoSt", json_pack("{s:f}", "elapsed", elapsed));
   m->partitions = 0;
   if (!code && !none) {
     m->params = (st_buf)ST_BUF_INIT;
     m->partitions = to - from;
-    code = st_params_window_post(b->di.index, pp, to - from, cfg->info->window_proof, res.proof.data, res.proof.len, b->di.challenge, commit,
-                                 &m->params, err);
+    code = st_params_window_post(b->di.index, pp, to - from, cfg->info->window_proof, res.proof.data, res.proof.len,
+                                 b->di.challenge, commit, &m->params, err);
   }
   if (!code) {
     b->sectors += n - res.nskipped;
@@ -195,8 +207,8 @@ static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const u
   return code;
 }
 
-st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, const st_bitfield *skip, st_wdpost_batch *out,
-                        st_err *err) {
+st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, const st_bitfield *skip,
+                        st_wdpost_batch *out, st_err *err) {
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   st_wdpost_batch_free(out);
@@ -213,7 +225,9 @@ st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, in
   size_t k = 0;
   if (!proving || !index) code = st_err_set(err, ST_ENOMEM, "out of memory");
   for (size_t p = 0; p < np && !code; p++)
-    if ((!skip || !st_bitfield_has(skip, p)) && !(code = to_prove(&parts[p], &proving[k], err)) && st_bitfield_count(&proving[k])) index[k++] = p;
+    if ((!skip || !st_bitfield_has(skip, p)) && !(code = to_prove(&parts[p], &proving[k], err)) &&
+        st_bitfield_count(&proving[k]))
+      index[k++] = p;
   if (!code && !k) goto done;
   if (!code) code = load_sectors(cfg, proving, k, &onchain, &nonchain, err);
   uint8_t fr[32], commit[32];
@@ -221,11 +235,14 @@ st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, in
     memcpy(fr, out->rand, 32);
     st_rand_to_fr(fr);
   }
-  size_t per = cfg->max_partitions && cfg->max_partitions <= ST_POSTED_PARTITIONS_MAX ? cfg->max_partitions : ST_POSTED_PARTITIONS_MAX;
-  if (!code && !(out->msgs = calloc((k + per - 1) / per, sizeof *out->msgs))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  size_t per = cfg->max_partitions && cfg->max_partitions <= ST_POSTED_PARTITIONS_MAX ? cfg->max_partitions
+                                                                                      : ST_POSTED_PARTITIONS_MAX;
+  if (!code && !(out->msgs = calloc((k + per - 1) / per, sizeof *out->msgs)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory");
   for (size_t from = 0; from < k && !code; from += per) {
     size_t to = from + per < k ? from + per : k;
-    if (!(code = prove_group(cfg, out, index, proving, from, to, k, onchain, nonchain, fr, commit, &out->msgs[out->nmsgs], height, err)) &&
+    if (!(code = prove_group(cfg, out, index, proving, from, to, k, onchain, nonchain, fr, commit,
+                             &out->msgs[out->nmsgs], height, err)) &&
         out->msgs[out->nmsgs].partitions) {
       out->nmsgs++;
       out->partitions += to - from;
@@ -242,36 +259,43 @@ done:
   return code;
 }
 
-st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int64_t height, st_cid *cids, st_err *err) {
+st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int64_t height, st_cid *cids,
+                         st_err *err) {
   if (height + 1 >= b->di.close) /* the message would land at height + 1 at the earliest */
-    return st_err_set(err, ST_ERANGE, "deadline %llu closes at epoch %lld and the head is at %lld: too late to send its proofs",
+    return st_err_set(err, ST_ERANGE,
+                      "deadline %llu closes at epoch %lld and the head is at %lld: too late to send its proofs",
                       (unsigned long long)b->di.index, (long long)b->di.close, (long long)height);
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   uint8_t now[32];
   st_code code = draw(cfg, b->di.challenge, now, NULL, err);
   if (!code && memcmp(now, b->rand, 32))
-    code = st_err_set(err, ST_ECONFLICT, "the chain changed below deadline %llu's Challenge (epoch %lld): proving again",
-                      (unsigned long long)b->di.index, (long long)b->di.challenge);
+    code =
+        st_err_set(err, ST_ECONFLICT, "the chain changed below deadline %llu's Challenge (epoch %lld): proving again",
+                   (unsigned long long)b->di.index, (long long)b->di.challenge);
   for (size_t i = 0; i < b->nmsgs && !code; i++) {
-    code = st_node_send(cfg->node, &cfg->sender, cfg->miner, ST_METHOD_SUBMIT_WINDOWED_POST, b->msgs[i].params.data, b->msgs[i].params.len,
-                        cfg->max_fee, &cids[i], err);
+    code = st_node_send(cfg->node, &cfg->sender, cfg->miner, ST_METHOD_SUBMIT_WINDOWED_POST, b->msgs[i].params.data,
+                        b->msgs[i].params.len, cfg->max_fee, &cids[i], err);
     if (!code) {
       char cs[ST_CID_STR_MAX];
       st_cid_to_string(&cids[i], cs);
       st_log(LOG, ST_LOG_INFO, "window PoSt submitted",
-             json_pack("{s:I, s:I, s:s, s:f, s:f, s:f}", "deadline", (json_int_t)b->di.index, "partitions", (json_int_t)b->msgs[i].partitions, "cid",
-                       cs, "prove", b->prove_secs, "vanilla", b->vanilla_secs, "submit", seconds_since(&t0)));
+             json_pack("{s:I, s:I, s:s, s:f, s:f, s:f}", "deadline", (json_int_t)b->di.index, "partitions",
+                       (json_int_t)b->msgs[i].partitions, "cid", cs, "prove", b->prove_secs, "vanilla", b->vanilla_secs,
+                       "submit", seconds_since(&t0)));
     }
   }
   return code;
 }
 
-st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared, st_cid *cid, st_err *err) {
+st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared,
+                          st_cid *cid, st_err *err) {
   *declared = 0;
   if (height >= di->fault_cutoff)
-    return st_err_set(err, ST_ERANGE, "deadline %llu's FaultCutoff (epoch %lld) has passed (the head is at %lld): recoveries wait for its next period",
-                      (unsigned long long)di->index, (long long)di->fault_cutoff, (long long)height);
+    return st_err_set(
+        err, ST_ERANGE,
+        "deadline %llu's FaultCutoff (epoch %lld) has passed (the head is at %lld): recoveries wait for its next period",
+        (unsigned long long)di->index, (long long)di->fault_cutoff, (long long)height);
   st_node_partition *parts = NULL;
   size_t np = 0, nonchain = 0;
   st_code code = st_node_partitions(cfg->node, cfg->miner, di->index, NULL, &parts, &np, err);
@@ -280,7 +304,8 @@ st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, 
   st_fault_decl *decls = calloc(np, sizeof *decls);
   st_node_sector *onchain = NULL;
   if (!cand || !ok || !decls) code = st_err_set(err, ST_ENOMEM, "out of memory");
-  for (size_t p = 0; p < np && !code; p++) code = st_bitfield_subtract(&parts[p].faulty, &parts[p].recovering, &cand[p], err);
+  for (size_t p = 0; p < np && !code; p++)
+    code = st_bitfield_subtract(&parts[p].faulty, &parts[p].recovering, &cand[p], err);
   if (!code) code = load_sectors(cfg, cand, np, &onchain, &nonchain, err);
   size_t nd = 0;
   static const uint8_t CHECK[32]; /* any field element: this only reads the challenged leaves */
@@ -290,12 +315,14 @@ st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, 
     size_t n = 0;
     st_post_result res;
     memset(&res, 0, sizeof res);
-    if (!(code = append_numbers(&cand[p], &numbers, &n, err))) code = prove_sectors(cfg, numbers, n, onchain, nonchain, CHECK, &res, NULL, err);
+    if (!(code = append_numbers(&cand[p], &numbers, &n, err)))
+      code = prove_sectors(cfg, numbers, n, onchain, nonchain, CHECK, &res, NULL, err);
     if (!code) code = st_bitfield_copy(&cand[p], &ok[p], err);
     for (size_t i = 0; i < res.nskipped && !code; i++) {
       st_bitfield one;
       st_bitfield_init(&one);
-      if (!(code = st_bitfield_set(&one, res.skipped[i].number, err))) code = st_bitfield_subtract(&ok[p], &one, &ok[p], err);
+      if (!(code = st_bitfield_set(&one, res.skipped[i].number, err)))
+        code = st_bitfield_subtract(&ok[p], &one, &ok[p], err);
       st_bitfield_free(&one);
     }
     if (!code && st_bitfield_count(&ok[p])) {
@@ -307,12 +334,14 @@ st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, 
   }
   st_buf params = ST_BUF_INIT;
   if (!code && nd && !(code = st_params_fault_decls(decls, nd, &params, err))) {
-    code = st_node_send(cfg->node, &cfg->sender, cfg->miner, ST_METHOD_DECLARE_FAULTS_RECOVERED, params.data, params.len, cfg->max_fee, cid, err);
+    code = st_node_send(cfg->node, &cfg->sender, cfg->miner, ST_METHOD_DECLARE_FAULTS_RECOVERED, params.data,
+                        params.len, cfg->max_fee, cid, err);
     if (!code) {
       char cs[ST_CID_STR_MAX];
       st_cid_to_string(cid, cs);
-      st_log(LOG, ST_LOG_INFO, "declare faults recovered Message CID",
-             json_pack("{s:s, s:I, s:I}", "cid", cs, "deadline", (json_int_t)di->index, "sectors", (json_int_t)*declared));
+      st_log(
+          LOG, ST_LOG_INFO, "declare faults recovered Message CID",
+          json_pack("{s:s, s:I, s:I}", "cid", cs, "deadline", (json_int_t)di->index, "sectors", (json_int_t)*declared));
     }
   }
   if (code) {
@@ -334,14 +363,16 @@ st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, 
 
 /* The slow check of one partition's located sectors (v[0..n)): a proof with fresh random
  * challenges, verified sector by sector; sectors skipped or failing turn bad. */
-static st_code check_slow(const st_wdpost_cfg *cfg, st_wdpost_check *v, size_t n, const st_node_sector *onchain, size_t nonchain, st_err *err) {
+static st_code check_slow(const st_wdpost_cfg *cfg, st_wdpost_check *v, size_t n, const st_node_sector *onchain,
+                          size_t nonchain, st_err *err) {
   st_post_sector *ps = calloc(n + 1, sizeof *ps);
   st_post_public_sector *pub = calloc(n + 1, sizeof *pub);
   st_wdpost_check **at = calloc(n + 1, sizeof *at), **proven = calloc(n + 1, sizeof *proven);
   st_code *codes = calloc(n + 1, sizeof *codes);
   char(*errors)[ST_ERR_MSG_MAX] = calloc(n + 1, sizeof *errors);
   uint8_t fr[32];
-  st_code code = ps && pub && at && proven && codes && errors ? st_random_bytes(fr, 32, err) : st_err_set(err, ST_ENOMEM, "out of memory");
+  st_code code = ps && pub && at && proven && codes && errors ? st_random_bytes(fr, 32, err)
+                                                              : st_err_set(err, ST_ENOMEM, "out of memory");
   st_rand_to_fr(fr);
   size_t k = 0, np = 0;
   for (size_t i = 0; i < n && !code; i++) {
@@ -364,7 +395,8 @@ static st_code check_slow(const st_wdpost_cfg *cfg, st_wdpost_check *v, size_t n
       proven[np++] = at[i];
     }
   }
-  if (!code && np) code = st_window_post_verify_each(cfg->info, fr, pub, np, res.proof.data, res.proof.len, codes, errors, err);
+  if (!code && np)
+    code = st_window_post_verify_each(cfg->info, fr, pub, np, res.proof.data, res.proof.len, codes, errors, err);
   for (size_t i = 0; i < np && !code; i++)
     if (codes[i]) {
       proven[i]->good = false;
@@ -380,7 +412,8 @@ static st_code check_slow(const st_wdpost_cfg *cfg, st_wdpost_check *v, size_t n
   return code;
 }
 
-st_code st_wdpost_check_deadline(const st_wdpost_cfg *cfg, uint64_t deadline, bool slow, st_wdpost_check **out, size_t *n, st_err *err) {
+st_code st_wdpost_check_deadline(const st_wdpost_cfg *cfg, uint64_t deadline, bool slow, st_wdpost_check **out,
+                                 size_t *n, st_err *err) {
   *out = NULL;
   *n = 0;
   st_node_partition *parts = NULL;

@@ -40,13 +40,13 @@
 typedef struct st_wdpost_cfg {
   st_rpc_client *node;
   uint64_t miner;
-  st_address sender;              /* the worker's key address: it sends and pays */
+  st_address sender; /* the worker's key address: it sends and pays */
   const st_sector_info *info;
   st_sector_locate_fn locate;
   void *locate_ctx;
-  st_post_options post;           /* sectors read at once, per-sector timeout */
-  size_t max_partitions;          /* per message; 0 or above ST_POSTED_PARTITIONS_MAX: the maximum */
-  mpz_srcptr max_fee;             /* per message (NULL: no cap) */
+  st_post_options post;  /* sectors read at once, per-sector timeout */
+  size_t max_partitions; /* per message; 0 or above ST_POSTED_PARTITIONS_MAX: the maximum */
+  mpz_srcptr max_fee;    /* per message (NULL: no cap) */
 } st_wdpost_cfg;
 
 typedef struct st_wdpost_msg {
@@ -56,12 +56,12 @@ typedef struct st_wdpost_msg {
 
 typedef struct st_wdpost_batch {
   st_deadline_info di;
-  uint8_t rand[32];  /* the randomness drawn at Challenge, as the chain gave it */
+  uint8_t rand[32]; /* the randomness drawn at Challenge, as the chain gave it */
   st_wdpost_msg *msgs;
   size_t nmsgs;
   size_t partitions, sectors, skipped; /* sectors: proven ones */
-  double prove_secs;   /* st_wdpost_prove's whole time: chain reads, locating, proofs, encoding */
-  double vanilla_secs; /* of which computing the proofs (st_window_post_prove) */
+  double prove_secs;                   /* st_wdpost_prove's whole time: chain reads, locating, proofs, encoding */
+  double vanilla_secs;                 /* of which computing the proofs (st_window_post_prove) */
 } st_wdpost_batch;
 void st_wdpost_batch_init(st_wdpost_batch *b);
 void st_wdpost_batch_free(st_wdpost_batch *b);
@@ -69,8 +69,8 @@ void st_wdpost_batch_free(st_wdpost_batch *b);
 /* Proves deadline di (its Index and Challenge) at head height, leaving out the partitions in
  * skip (NULL: none; the poster passes those already proven this period). A deadline with
  * nothing to prove gives an empty batch. */
-st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, const st_bitfield *skip, st_wdpost_batch *out,
-                        st_err *err);
+st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, const st_bitfield *skip,
+                        st_wdpost_batch *out, st_err *err);
 
 /* Sends the batch at head height; cids gets one CID per message (b->nmsgs of them).
  * ST_ECONFLICT if the randomness at Challenge changed; ST_ERANGE if the next block (height + 1,
@@ -79,7 +79,8 @@ st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int
 
 /* Declares recovered every faulty, not yet recovering sector of deadline di whose files prove
  * again; *declared gets how many (0: no message). ST_ERANGE if di's FaultCutoff has passed. */
-st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared, st_cid *cid, st_err *err);
+st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared,
+                          st_cid *cid, st_err *err);
 
 /* `proving check`: every live sector of a deadline, as the poster would find it (Lotus's
  * CheckProvable). Quick: st_post_check_sector on each sector's files. Slow: a WindowPoSt over
@@ -92,6 +93,7 @@ typedef struct st_wdpost_check {
   char error[ST_ERR_MSG_MAX];
   st_sector_paths paths; /* where it was looked for ("" when it could not be located) */
 } st_wdpost_check;
-st_code st_wdpost_check_deadline(const st_wdpost_cfg *cfg, uint64_t deadline, bool slow, st_wdpost_check **out, size_t *n, st_err *err);
+st_code st_wdpost_check_deadline(const st_wdpost_cfg *cfg, uint64_t deadline, bool slow, st_wdpost_check **out,
+                                 size_t *n, st_err *err);
 
 #endif

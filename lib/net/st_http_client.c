@@ -62,8 +62,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *userdata) {
   return size * n;
 }
 
-st_code st_http_call(st_http_client *c, const char *method, const char *path, const char *body, size_t body_len, long *status,
-                     st_buf *resp, st_err *err) {
+st_code st_http_call(st_http_client *c, const char *method, const char *path, const char *body, size_t body_len,
+                     long *status, st_buf *resp, st_err *err) {
   size_t ulen = strlen(c->base) + strlen(path) + 1;
   char *url = malloc(ulen);
   if (!url) return st_err_set(err, ST_ENOMEM, "out of memory building a URL");
@@ -87,9 +87,11 @@ st_code st_http_call(st_http_client *c, const char *method, const char *path, co
   CURLcode rc = curl_easy_perform(h);
   st_code code = ST_OK;
   if (rc == CURLE_URL_MALFORMAT) code = st_err_set(err, ST_EINVAL, "bad request URL \"%s\"", url);
-  else if (rc != CURLE_OK) code = st_err_set(err, ST_EUNAVAIL, "could not reach %s: %s", c->base, curl_easy_strerror(rc));
+  else if (rc != CURLE_OK)
+    code = st_err_set(err, ST_EUNAVAIL, "could not reach %s: %s", c->base, curl_easy_strerror(rc));
   else curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-  if (!code && st_buf_status(resp, NULL)) code = st_err_set(err, ST_ENOMEM, "out of memory reading the reply from %s", url);
+  if (!code && st_buf_status(resp, NULL))
+    code = st_err_set(err, ST_ENOMEM, "out of memory reading the reply from %s", url);
   free(url);
   return code;
 }

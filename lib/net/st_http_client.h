@@ -19,7 +19,7 @@ const char *st_http_client_base(const st_http_client *c);
 /* Sends method path (with any query) and body (NULL for none; sent as JSON). *status gets the
  * HTTP status and resp the body, whatever the status; only a failure to talk to the server at
  * all is an error (ST_EUNAVAIL, naming the URL). */
-st_code st_http_call(st_http_client *c, const char *method, const char *path, const char *body, size_t body_len, long *status,
-                     st_buf *resp, st_err *err);
+st_code st_http_call(st_http_client *c, const char *method, const char *path, const char *body, size_t body_len,
+                     long *status, st_buf *resp, st_err *err);
 
 #endif

@@ -3,8 +3,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <fcntl.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -95,15 +95,15 @@ void st_http_reply_error(st_http_response *resp, int status, const char *fmt, ..
 
 int st_http_status_for(st_code code) {
   switch (code) {
-  case ST_OK: return 200;
-  case ST_EINVAL:
-  case ST_ERANGE: return 400;
-  case ST_EPERM: return 401;
-  case ST_ENOENT: return 404;
-  case ST_EEXIST:
-  case ST_ECONFLICT: return 409;
-  case ST_EUNAVAIL: return 503;
-  default: return 500;
+    case ST_OK: return 200;
+    case ST_EINVAL:
+    case ST_ERANGE: return 400;
+    case ST_EPERM: return 401;
+    case ST_ENOENT: return 404;
+    case ST_EEXIST:
+    case ST_ECONFLICT: return 409;
+    case ST_EUNAVAIL: return 503;
+    default: return 500;
   }
 }
 
@@ -111,7 +111,8 @@ static bool peer_is_loopback(struct MHD_Connection *conn) {
   const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   if (!info || !info->client_addr) return false;
   const struct sockaddr *sa = info->client_addr;
-  if (sa->sa_family == AF_INET) return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+  if (sa->sa_family == AF_INET)
+    return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
   if (sa->sa_family == AF_INET6) {
     const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
     if (IN6_IS_ADDR_LOOPBACK(a)) return true;
@@ -124,8 +125,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, st_http_respon
   const char *text = st_buf_cstr(&resp->body);
   struct MHD_Response *r = MHD_create_response_from_buffer(resp->body.len, (void *)text, MHD_RESPMEM_MUST_COPY);
   if (!r) return MHD_NO;
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type ? resp->content_type : "application/json");
-  if (resp->status == 401 && resp->www_authenticate) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->www_authenticate);
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          resp->content_type ? resp->content_type : "application/json");
+  if (resp->status == 401 && resp->www_authenticate)
+    MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->www_authenticate);
   enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, r);
   MHD_destroy_response(r);
   return ok;
@@ -165,8 +168,8 @@ static void *ws_thread(void *arg) {
 }
 
 /* libmicrohttpd has sent the 101: the socket is ours until MHD_UPGRADE_ACTION_CLOSE. */
-static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in, size_t extra_in_size, MHD_socket sock,
-                       struct MHD_UpgradeResponseHandle *urh) {
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
+                       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh) {
   (void)conn;
   ws_session *s = cls;
   pending *p = con_cls;
@@ -206,7 +209,8 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 }
 
 /* Answers an upgrade the handler asked for: 101 with the accept key, or 400 (fn gets NULL). */
-static enum MHD_Result send_upgrade(st_http_server *srv, struct MHD_Connection *conn, pending *p, st_http_response *resp) {
+static enum MHD_Result send_upgrade(st_http_server *srv, struct MHD_Connection *conn, pending *p,
+                                    st_http_response *resp) {
   const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
   const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
   char accept[ST_WS_ACCEPT_LEN + 1];
@@ -219,7 +223,11 @@ static enum MHD_Result send_upgrade(st_http_server *srv, struct MHD_Connection *
     resp->websocket(resp->websocket_ctx, NULL);
     return send_error(conn, why ? 400 : 500, why ? why : "out of memory starting a WebSocket session");
   }
-  *s = (ws_session){.srv = srv, .fn = resp->websocket, .ctx = resp->websocket_ctx, .max_message = resp->websocket_max_message, .fd = -1};
+  *s = (ws_session){.srv = srv,
+                    .fn = resp->websocket,
+                    .ctx = resp->websocket_ctx,
+                    .max_message = resp->websocket_max_message,
+                    .fd = -1};
   struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, s);
   if (!r) {
     free(s);
@@ -240,8 +248,8 @@ static enum MHD_Result send_upgrade(st_http_server *srv, struct MHD_Connection *
   return ok;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **state) {
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **state) {
   (void)version;
   st_http_server *srv = cls;
   pending *p = *state;
@@ -279,7 +287,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     st_buf_free(&resp.body);
     return up;
   }
-  enum MHD_Result ok = st_buf_status(&resp.body, NULL) ? send_error(conn, 500, "out of memory writing the response") : send_response(conn, &resp);
+  enum MHD_Result ok = st_buf_status(&resp.body, NULL) ? send_error(conn, 500, "out of memory writing the response")
+                                                       : send_response(conn, &resp);
   st_buf_free(&resp.body);
   return ok;
 }
@@ -302,7 +311,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
 st_code st_http_parse_listen(const char *listen, struct sockaddr_storage *sa, unsigned *salen, st_err *err) {
   char host[128];
   const char *colon = strrchr(listen, ':');
-  if (!colon || colon == listen) return st_err_set(err, ST_EINVAL, "listen address \"%.80s\" is not HOST:PORT (e.g. 127.0.0.1:3456)", listen);
+  if (!colon || colon == listen)
+    return st_err_set(err, ST_EINVAL, "listen address \"%.80s\" is not HOST:PORT (e.g. 127.0.0.1:3456)", listen);
   size_t hl = (size_t)(colon - listen);
   if (hl >= sizeof host) return st_err_set(err, ST_EINVAL, "listen address \"%.80s\": host is too long", listen);
   memcpy(host, listen, hl);
@@ -311,7 +321,8 @@ st_code st_http_parse_listen(const char *listen, struct sockaddr_storage *sa, un
   errno = 0;
   unsigned long port = strtoul(colon + 1, &end, 10);
   if (!colon[1] || *end || errno || port > 65535 || colon[1] == '-' || colon[1] == '+')
-    return st_err_set(err, ST_EINVAL, "listen address \"%.80s\": port \"%.20s\" is not a number from 0 to 65535", listen, colon + 1);
+    return st_err_set(err, ST_EINVAL, "listen address \"%.80s\": port \"%.20s\" is not a number from 0 to 65535",
+                      listen, colon + 1);
   memset(sa, 0, sizeof *sa);
   if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
     host[hl - 1] = 0;
@@ -326,14 +337,17 @@ st_code st_http_parse_listen(const char *listen, struct sockaddr_storage *sa, un
   struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)sa;
   if (!strcmp(host, "localhost")) snprintf(host, sizeof host, "127.0.0.1");
   if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-    return st_err_set(err, ST_EINVAL, "listen address \"%.80s\": \"%s\" is not an IPv4 address (write IPv6 as [::1]:PORT)", listen, host);
+    return st_err_set(err, ST_EINVAL,
+                      "listen address \"%.80s\": \"%s\" is not an IPv4 address (write IPv6 as [::1]:PORT)", listen,
+                      host);
   s4->sin_family = AF_INET;
   s4->sin_port = htons((uint16_t)port);
   *salen = sizeof *s4;
   return ST_OK;
 }
 
-st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler handler, void *ctx, st_http_server **out, st_err *err) {
+st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler handler, void *ctx, st_http_server **out,
+                             st_err *err) {
   *out = NULL;
   struct sockaddr_storage sa;
   unsigned salen = 0;
@@ -347,7 +361,8 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
   if (bind(fd, (struct sockaddr *)&sa, salen) || listen(fd, 256)) {
     int e = errno;
     close(fd);
-    return st_err_set(err, e == EADDRINUSE ? ST_EEXIST : ST_EIO, "could not listen on %s: %s", opts->listen, strerror(e));
+    return st_err_set(err, e == EADDRINUSE ? ST_EEXIST : ST_EIO, "could not listen on %s: %s", opts->listen,
+                      strerror(e));
   }
   struct sockaddr_storage bound;
   socklen_t blen = sizeof bound;
@@ -368,10 +383,11 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
    * holds only its own connection, never the others a pool thread would also be serving */
   unsigned limit = opts->threads ? opts->threads * 16 : 64;
   if (limit < 64) limit = 64;
-  srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_UPGRADE, 0, NULL, NULL,
-                              on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, limit,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
+  srv->mhd = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_UPGRADE,
+      0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, limit,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
   if (!srv->mhd) {
     close(fd);
     pthread_mutex_destroy(&srv->mu);

@@ -59,7 +59,8 @@ typedef struct st_http_response {
 
 /* Fill the response: a JSON value (stolen) or {"error":"<message>"}. */
 void st_http_reply_json(st_http_response *resp, int status, json_t *v);
-void st_http_reply_error(st_http_response *resp, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void st_http_reply_error(st_http_response *resp, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The HTTP status for an st_code: 400, 404, 409, 401, 503 or 500. */
 int st_http_status_for(st_code code);
 
@@ -72,7 +73,8 @@ typedef struct st_http_server_opts {
 } st_http_server_opts;
 
 /* Binds and starts serving; errors name the address (e.g. "address already in use"). */
-st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler handler, void *ctx, st_http_server **out, st_err *err);
+st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler handler, void *ctx, st_http_server **out,
+                             st_err *err);
 /* The port actually bound. */
 uint16_t st_http_server_port(const st_http_server *srv);
 /* Stops accepting, finishes the requests in flight and frees the server. */

@@ -39,7 +39,8 @@ st_code st_ws_accept_key(const char *client_key, char out[ST_WS_ACCEPT_LEN + 1],
   st_buf b = ST_BUF_INIT;
   st_base64_append(&b, md, mdlen, true);
   st_code code = st_buf_status(&b, err);
-  if (!code && b.len != ST_WS_ACCEPT_LEN) code = st_err_set(err, ST_EINTERNAL, "base64 of the accept key has %zu characters", b.len);
+  if (!code && b.len != ST_WS_ACCEPT_LEN)
+    code = st_err_set(err, ST_EINTERNAL, "base64 of the accept key has %zu characters", b.len);
   if (!code) memcpy(out, b.data, ST_WS_ACCEPT_LEN + 1);
   st_buf_free(&b);
   return code;
@@ -117,18 +118,21 @@ static bool write_all(int fd, const uint8_t *p, size_t n) {
 /* Sends one frame; the caller holds wmu. */
 static st_code send_locked(st_ws_conn *c, bool fin, int opcode, const void *p, size_t n, st_err *err) {
   uint8_t mask[4];
-  if (!c->server && RAND_bytes(mask, sizeof mask) != 1) return st_err_set(err, ST_EINTERNAL, "no random bytes for a WebSocket mask");
+  if (!c->server && RAND_bytes(mask, sizeof mask) != 1)
+    return st_err_set(err, ST_EINTERNAL, "no random bytes for a WebSocket mask");
   st_buf f = ST_BUF_INIT;
   st_ws_encode_frame(&f, fin, opcode, p, n, c->server ? NULL : mask);
   st_code code = st_buf_status(&f, err);
-  if (!code && !write_all(c->fd, f.data, f.len)) code = st_err_set(err, ST_EIO, "WebSocket write failed: %s", strerror(errno));
+  if (!code && !write_all(c->fd, f.data, f.len))
+    code = st_err_set(err, ST_EIO, "WebSocket write failed: %s", strerror(errno));
   st_buf_free(&f);
   return code;
 }
 
 st_code st_ws_send(st_ws_conn *c, int opcode, const void *p, size_t n, st_err *err) {
   pthread_mutex_lock(&c->wmu);
-  st_code code = c->close_sent ? st_err_set(err, ST_EIO, "WebSocket is closing") : send_locked(c, true, opcode, p, n, err);
+  st_code code =
+      c->close_sent ? st_err_set(err, ST_EIO, "WebSocket is closing") : send_locked(c, true, opcode, p, n, err);
   pthread_mutex_unlock(&c->wmu);
   return code;
 }
@@ -166,14 +170,16 @@ static st_code read_exact(st_ws_conn *c, uint8_t *dst, size_t n, st_err *err) {
     if (n >= c->rcap) { /* a large payload: straight into place */
       ssize_t k = read(c->fd, dst, n);
       if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) return st_err_set(err, ST_EIO, "WebSocket connection %s", k ? strerror(errno) : "ended without a close frame");
+      if (k <= 0)
+        return st_err_set(err, ST_EIO, "WebSocket connection %s", k ? strerror(errno) : "ended without a close frame");
       dst += k;
       n -= (size_t)k;
       continue;
     }
     ssize_t k = read(c->fd, c->rbuf, c->rcap);
     if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) return st_err_set(err, ST_EIO, "WebSocket connection %s", k ? strerror(errno) : "ended without a close frame");
+    if (k <= 0)
+      return st_err_set(err, ST_EIO, "WebSocket connection %s", k ? strerror(errno) : "ended without a close frame");
     c->rlen = (size_t)k;
   }
   return ST_OK;
@@ -196,7 +202,8 @@ st_code st_ws_read_message(st_ws_conn *c, st_buf *out, int *opcode, st_err *err)
     int op = h[0] & 0x0f;
     bool masked = h[1] & 0x80;
     uint64_t len = h[1] & 0x7f;
-    if (h[0] & 0x70) return fault(c, st_err_set(err, ST_EINVAL, "WebSocket frame sets a reserved bit (no extension was agreed)"), err);
+    if (h[0] & 0x70)
+      return fault(c, st_err_set(err, ST_EINVAL, "WebSocket frame sets a reserved bit (no extension was agreed)"), err);
     if (c->server && !masked) return fault(c, st_err_set(err, ST_EINVAL, "WebSocket client frame is not masked"), err);
     if (!c->server && masked) return fault(c, st_err_set(err, ST_EINVAL, "WebSocket server frame is masked"), err);
     if (len == 126) {
@@ -214,7 +221,8 @@ st_code st_ws_read_message(st_ws_conn *c, st_buf *out, int *opcode, st_err *err)
     if (control) {
       if (op != ST_WS_OP_CLOSE && op != ST_WS_OP_PING && op != ST_WS_OP_PONG)
         return fault(c, st_err_set(err, ST_EINVAL, "WebSocket frame has unknown opcode %d", op), err);
-      if (!fin || len > 125) return fault(c, st_err_set(err, ST_EINVAL, "WebSocket control frame is fragmented or over 125 bytes"), err);
+      if (!fin || len > 125)
+        return fault(c, st_err_set(err, ST_EINVAL, "WebSocket control frame is fragmented or over 125 bytes"), err);
       uint8_t p[125];
       if ((code = read_exact(c, p, (size_t)len, err))) return code;
       for (size_t i = 0; i < len; i++) p[i] ^= mask[i & 3];
@@ -230,9 +238,11 @@ st_code st_ws_read_message(st_ws_conn *c, st_buf *out, int *opcode, st_err *err)
       continue;
     }
     if (op == ST_WS_OP_CONT) {
-      if (!in_message) return fault(c, st_err_set(err, ST_EINVAL, "WebSocket continuation frame without a message to continue"), err);
+      if (!in_message)
+        return fault(c, st_err_set(err, ST_EINVAL, "WebSocket continuation frame without a message to continue"), err);
     } else if (op == ST_WS_OP_TEXT || op == ST_WS_OP_BINARY) {
-      if (in_message) return fault(c, st_err_set(err, ST_EINVAL, "WebSocket data frame inside a fragmented message"), err);
+      if (in_message)
+        return fault(c, st_err_set(err, ST_EINVAL, "WebSocket data frame inside a fragmented message"), err);
       in_message = true;
       *opcode = op;
     } else {
@@ -241,7 +251,8 @@ st_code st_ws_read_message(st_ws_conn *c, st_buf *out, int *opcode, st_err *err)
     if (len > c->max_message || out->len + len > c->max_message)
       return fault(c, st_err_set(err, ST_ERANGE, "WebSocket message of more than %zu bytes", c->max_message), err);
     if (len) {
-      if (!st_buf_reserve(out, (size_t)len)) return fault(c, st_err_set(err, ST_ENOMEM, "out of memory reading a WebSocket message"), err);
+      if (!st_buf_reserve(out, (size_t)len))
+        return fault(c, st_err_set(err, ST_ENOMEM, "out of memory reading a WebSocket message"), err);
       uint8_t *dst = out->data + out->len;
       if ((code = read_exact(c, dst, (size_t)len, err))) return code;
       if (masked)

@@ -59,7 +59,9 @@ st_code st_ws_read_message(st_ws_conn *c, st_buf *out, int *opcode, st_err *err)
 
 /* Sends one unfragmented frame (masked if a client's). */
 st_code st_ws_send(st_ws_conn *c, int opcode, const void *p, size_t n, st_err *err);
-static inline st_code st_ws_send_text(st_ws_conn *c, const char *p, size_t n, st_err *err) { return st_ws_send(c, ST_WS_OP_TEXT, p, n, err); }
+static inline st_code st_ws_send_text(st_ws_conn *c, const char *p, size_t n, st_err *err) {
+  return st_ws_send(c, ST_WS_OP_TEXT, p, n, err);
+}
 /* Sends a close frame with a status code and reason (once; later calls do nothing). */
 st_code st_ws_close(st_ws_conn *c, uint16_t code, const char *reason, st_err *err);
 

@@ -94,7 +94,8 @@ st_code st_commp_of(const void *data, size_t len, uint8_t comm[32], uint64_t *pa
   return rc ? rc : st_commp_final(&c, comm, padded_size, NULL, err);
 }
 
-st_code st_commp_of_file(const char *path, uint8_t comm[32], uint64_t *padded_size, uint64_t *payload_size, st_err *err) {
+st_code st_commp_of_file(const char *path, uint8_t comm[32], uint64_t *padded_size, uint64_t *payload_size,
+                         st_err *err) {
   FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
   if (!f) return st_fs_os_error(err, "read from", path, errno);
   st_commp_ctx c;
@@ -126,25 +127,30 @@ static unsigned level_of(uint64_t size) {
 static bool pow2_at_least(uint64_t v, uint64_t min) { return v >= min && !(v & (v - 1)); }
 
 /* Each piece's offset: aligned to its size, in order. */
-static st_code layout(uint64_t sector_size, const uint64_t *sizes, size_t stride, size_t n, uint64_t *offsets, st_err *err) {
-  if (!pow2_at_least(sector_size, 128)) return st_err_set(err, ST_EINVAL, "sector size %llu is not a power of two of at least 128", (unsigned long long)sector_size);
+static st_code layout(uint64_t sector_size, const uint64_t *sizes, size_t stride, size_t n, uint64_t *offsets,
+                      st_err *err) {
+  if (!pow2_at_least(sector_size, 128))
+    return st_err_set(err, ST_EINVAL, "sector size %llu is not a power of two of at least 128",
+                      (unsigned long long)sector_size);
   uint64_t off = 0;
   for (size_t i = 0; i < n; i++) {
     uint64_t size = *(const uint64_t *)(const void *)((const char *)sizes + i * stride);
     if (!pow2_at_least(size, 128))
-      return st_err_set(err, ST_EINVAL, "piece %zu: size %llu is not a power of two of at least 128 bytes", i, (unsigned long long)size);
+      return st_err_set(err, ST_EINVAL, "piece %zu: size %llu is not a power of two of at least 128 bytes", i,
+                        (unsigned long long)size);
     off = (off + size - 1) / size * size;
     offsets[i] = off;
     off += size;
     if (off > sector_size)
-      return st_err_set(err, ST_ERANGE, "pieces 0..%zu need %llu padded bytes, more than the %llu-byte sector", i, (unsigned long long)off,
-                        (unsigned long long)sector_size);
+      return st_err_set(err, ST_ERANGE, "pieces 0..%zu need %llu padded bytes, more than the %llu-byte sector", i,
+                        (unsigned long long)off, (unsigned long long)sector_size);
   }
   return ST_OK;
 }
 
 /* The root of the padded bytes [lo, lo + size) of the sector (pieces sorted by offset). */
-static void subtree_root(uint64_t lo, uint64_t size, const st_piece *pieces, const uint64_t *offsets, size_t n, uint8_t out[32]) {
+static void subtree_root(uint64_t lo, uint64_t size, const st_piece *pieces, const uint64_t *offsets, size_t n,
+                         uint8_t out[32]) {
   size_t i = 0;
   while (i < n && offsets[i] + pieces[i].size <= lo) i++;
   if (i == n || offsets[i] >= lo + size) {
@@ -161,7 +167,8 @@ static void subtree_root(uint64_t lo, uint64_t size, const st_piece *pieces, con
   st_hasher_sha254.hash(pair, 2, out);
 }
 
-st_code st_commd_of_pieces(uint64_t sector_size, const st_piece *pieces, size_t n, uint8_t comm_d[32], uint64_t *offsets, st_err *err) {
+st_code st_commd_of_pieces(uint64_t sector_size, const st_piece *pieces, size_t n, uint8_t comm_d[32],
+                           uint64_t *offsets, st_err *err) {
   uint64_t *off = offsets ? offsets : (n ? malloc(n * sizeof *off) : NULL);
   if (n && !off) return st_err_set(err, ST_ENOMEM, "out of memory");
   st_code code = layout(sector_size, n ? &pieces[0].size : NULL, sizeof *pieces, n, off, err);
@@ -186,7 +193,8 @@ static st_code stage_block(void *arg, const uint8_t block[ST_FR32_PADDED], st_er
 }
 
 /* Fr32-pads one piece file into the staged file at offset; out gets its comm_p at pf->size. */
-static st_code stage_piece(const st_piece_file *pf, int fd, const char *tmp, uint64_t offset, uint8_t *buf, size_t chunk, st_piece *out, st_err *err) {
+static st_code stage_piece(const st_piece_file *pf, int fd, const char *tmp, uint64_t offset, uint8_t *buf,
+                           size_t chunk, st_piece *out, st_err *err) {
   FILE *f = fopen(pf->path, "rb");
   if (!f) return st_fs_os_error(err, "read from", pf->path, errno);
   stage_out o = {.fd = fd, .path = tmp, .at = offset};
@@ -198,8 +206,8 @@ static st_code stage_piece(const st_piece_file *pf, int fd, const char *tmp, uin
   while (!code) {
     size_t got = fread(buf, 1, chunk, f);
     if (pad.raw_total + got > cap)
-      code = st_err_set(err, ST_ERANGE, "path=\"%s\" holds more than the %llu bytes a %llu-byte piece takes", pf->path, (unsigned long long)cap,
-                        (unsigned long long)pf->size);
+      code = st_err_set(err, ST_ERANGE, "path=\"%s\" holds more than the %llu bytes a %llu-byte piece takes", pf->path,
+                        (unsigned long long)cap, (unsigned long long)pf->size);
     if (!code && got) code = st_fr32_padder_write(&pad, buf, got, err);
     if (!code && got < chunk) {
       if (ferror(f)) code = st_fs_os_error(err, "read from", pf->path, errno ? errno : EIO);
@@ -221,7 +229,8 @@ static st_code stage_piece(const st_piece_file *pf, int fd, const char *tmp, uin
   return code;
 }
 
-st_code st_stage_sector(const char *out_path, uint64_t sector_size, const st_piece_file *pieces, size_t n, uint8_t comm_d[32], st_err *err) {
+st_code st_stage_sector(const char *out_path, uint64_t sector_size, const st_piece_file *pieces, size_t n,
+                        uint8_t comm_d[32], st_err *err) {
   uint64_t *off = n ? malloc(n * sizeof *off) : NULL;
   st_piece *roots = n ? malloc(n * sizeof *roots) : NULL;
   static const size_t CHUNK = 1 << 20;
@@ -234,8 +243,10 @@ st_code st_stage_sector(const char *out_path, uint64_t sector_size, const st_pie
     code = st_fs_tmpfile_open(&t, out_path, 0644, err);
     open_ = !code;
   }
-  if (!code && ftruncate(t.fd, (off_t)sector_size)) code = st_fs_os_error(err, "write to", t.tmp, errno); /* zeros, sparse */
-  for (size_t i = 0; i < n && !code; i++) code = stage_piece(&pieces[i], t.fd, t.tmp, off[i], buf, CHUNK, &roots[i], err);
+  if (!code && ftruncate(t.fd, (off_t)sector_size))
+    code = st_fs_os_error(err, "write to", t.tmp, errno); /* zeros, sparse */
+  for (size_t i = 0; i < n && !code; i++)
+    code = stage_piece(&pieces[i], t.fd, t.tmp, off[i], buf, CHUNK, &roots[i], err);
   /* comm_d from the roots of the blocks written; the zeros between them are not hashed */
   if (!code) code = st_commd_of_pieces(sector_size, roots, n, comm_d, NULL, err);
   if (!code) {

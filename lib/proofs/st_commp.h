@@ -32,7 +32,8 @@ st_code st_commp_final(st_commp_ctx *c, uint8_t comm[32], uint64_t *padded_size,
 /* comm_p of a whole buffer. */
 st_code st_commp_of(const void *data, size_t len, uint8_t comm[32], uint64_t *padded_size, st_err *err);
 /* comm_p of a file, streamed; errors name the path. */
-st_code st_commp_of_file(const char *path, uint8_t comm[32], uint64_t *padded_size, uint64_t *payload_size, st_err *err);
+st_code st_commp_of_file(const char *path, uint8_t comm[32], uint64_t *padded_size, uint64_t *payload_size,
+                         st_err *err);
 
 /* Feeds already padded 32-byte leaves (a power of two of them, at least 2 in all) and gives the
  * root: comm_d of a staged sector, or comm_p of padded data. */
@@ -48,7 +49,8 @@ typedef struct st_piece {
  * GenerateUnsealedCID: each piece starts at a multiple of its own size (zero padding pieces
  * fill the gaps), and zeros fill the sector after the last. offsets (optional) get each
  * piece's padded byte offset. No zero region is hashed: st_zero_comm covers it. */
-st_code st_commd_of_pieces(uint64_t sector_size, const st_piece *pieces, size_t n, uint8_t comm_d[32], uint64_t *offsets, st_err *err);
+st_code st_commd_of_pieces(uint64_t sector_size, const st_piece *pieces, size_t n, uint8_t comm_d[32],
+                           uint64_t *offsets, st_err *err);
 
 /* A piece's raw bytes in a file, and its padded size. */
 typedef struct st_piece_file {
@@ -61,6 +63,7 @@ typedef struct st_piece_file {
  * zeros elsewhere. comm_d gets the root of the staged data, from the blocks as they are
  * written (the zero regions are not read back or hashed). Streams: memory does not grow with
  * the sector. A file longer than its piece holds is refused, naming the path. */
-st_code st_stage_sector(const char *out_path, uint64_t sector_size, const st_piece_file *pieces, size_t n, uint8_t comm_d[32], st_err *err);
+st_code st_stage_sector(const char *out_path, uint64_t sector_size, const st_piece_file *pieces, size_t n,
+                        uint8_t comm_d[32], st_err *err);
 
 #endif

@@ -18,7 +18,9 @@ void st_fr32_pad_block(const uint8_t in[ST_FR32_RAW], uint8_t out[ST_FR32_PADDED
 st_code st_fr32_unpad_block(const uint8_t in[ST_FR32_PADDED], uint8_t out[ST_FR32_RAW], st_err *err);
 
 /* The padded size of n raw bytes rounded up to whole blocks, and the raw size of a padded size. */
-static inline uint64_t st_fr32_padded_size(uint64_t raw) { return (raw + ST_FR32_RAW - 1) / ST_FR32_RAW * ST_FR32_PADDED; }
+static inline uint64_t st_fr32_padded_size(uint64_t raw) {
+  return (raw + ST_FR32_RAW - 1) / ST_FR32_RAW * ST_FR32_PADDED;
+}
 static inline uint64_t st_fr32_unpadded_size(uint64_t padded) { return padded / ST_FR32_PADDED * ST_FR32_RAW; }
 
 /* Streaming padder: st_fr32_padder_write hands each finished 128-byte block to emit;

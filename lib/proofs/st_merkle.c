@@ -208,10 +208,8 @@ void st_tree_root_of_subroots(const st_tree_shape *s, const st_hasher *h, const 
   uint8_t mid[ST_TREE_MAX_FILES * 32];
   unsigned groups = s->files / s->sub_arity;
   for (unsigned g = 0; g < groups; g++) h->hash(roots + g * s->sub_arity * 32, s->sub_arity, mid + g * 32);
-  if (s->top_arity)
-    h->hash(mid, s->top_arity, out);
-  else
-    memcpy(out, mid, 32);
+  if (s->top_arity) h->hash(mid, s->top_arity, out);
+  else memcpy(out, mid, 32);
 }
 
 /* ---- reader ---- */

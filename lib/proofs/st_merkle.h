@@ -27,13 +27,13 @@
 #define ST_TREE_MAX_PATH ((ST_TREE_MAX_ROWS * 7 + 15 + 1) * 32) /* sibling bytes, any shape */
 
 typedef struct st_tree_shape {
-  unsigned arity;       /* base arity, 2 or 8 */
-  unsigned rows;        /* rows of one sub-tree, leaf row included */
-  uint64_t sub_leaves;  /* leaves per sub-tree (file) */
-  unsigned sub_arity;   /* 0 = absent */
-  unsigned top_arity;   /* 0 = absent */
+  unsigned arity;      /* base arity, 2 or 8 */
+  unsigned rows;       /* rows of one sub-tree, leaf row included */
+  uint64_t sub_leaves; /* leaves per sub-tree (file) */
+  unsigned sub_arity;  /* 0 = absent */
+  unsigned top_arity;  /* 0 = absent */
   unsigned files;
-  unsigned store_from;  /* lowest row the files hold */
+  unsigned store_from; /* lowest row the files hold */
 } st_tree_shape;
 
 /* A binary tree over leaves (a power of two), all rows stored: tree_d. */

@@ -168,14 +168,16 @@ st_code st_porep_verify(const st_porep_public *pub, const uint8_t *proof, size_t
   size_t n = st_porep_challenge_count(info);
   st_code rc = st_cbor_expect_array(&r, 4, "porep proof");
   if (!rc) rc = st_cbor_read_uint(&r, &version);
-  if (!rc && version != 1) return st_err_set(err, ST_EINVAL, "porep proof: unknown version %llu", (unsigned long long)version);
+  if (!rc && version != 1)
+    return st_err_set(err, ST_EINVAL, "porep proof: unknown version %llu", (unsigned long long)version);
   if (!rc) rc = st_cbor_expect_bytes(&r, 32, "porep proof comm_c", &comm_c);
   if (!rc) rc = st_cbor_expect_bytes(&r, 32, "porep proof comm_r_last", &comm_r_last);
   if (!rc) rc = st_cbor_expect_array(&r, n, "porep proof challenges");
   if (rc) return rc;
   uint8_t comm_r[32];
   st_comm_r(st_hasher_sealing(), comm_c, comm_r_last, comm_r);
-  if (memcmp(comm_r, pub->comm_r, 32)) return st_err_set(err, ST_ECRYPTO, "porep proof: comm_c and comm_r_last do not hash to comm_r");
+  if (memcmp(comm_r, pub->comm_r, 32))
+    return st_err_set(err, ST_ECRYPTO, "porep proof: comm_c and comm_r_last do not hash to comm_r");
 
   uint8_t replica_id[32];
   st_graph g;
@@ -190,7 +192,8 @@ st_code st_porep_verify(const st_porep_public *pub, const uint8_t *proof, size_t
     if (!rc) rc = st_tree_read_path(&r, &rs, "porep tree_r_last path", &rleaf, &rsib);
     if (!rc) rc = st_cbor_expect_array(&r, COLUMNS, "porep columns");
     if (rc) return rc;
-    if (!st_tree_verify(&ds, &st_hasher_sha254, c, dleaf, dsib, pub->comm_d)) return bad(err, j, c, "tree_d path does not lead to comm_d");
+    if (!st_tree_verify(&ds, &st_hasher_sha254, c, dleaf, dsib, pub->comm_d))
+      return bad(err, j, c, "tree_d path does not lead to comm_d");
     if (!st_tree_verify(&rs, st_hasher_sealing(), c, rleaf, rsib, comm_r_last))
       return bad(err, j, c, "tree_r_last path does not lead to comm_r_last");
     column_nodes(&g, c, nodes);
@@ -208,9 +211,11 @@ st_code st_porep_verify(const st_porep_public *pub, const uint8_t *proof, size_t
     for (unsigned l = 1; l <= L; l++) {
       uint8_t drg[ST_DRG_DEGREE * 32], exp[ST_EXP_DEGREE * 32], label[32];
       for (int i = 0; i < ST_DRG_DEGREE; i++) memcpy(drg + i * 32, labels[1 + i] + (l - 1) * 32, 32);
-      for (int i = 0; l > 1 && i < ST_EXP_DEGREE; i++) memcpy(exp + i * 32, labels[1 + ST_DRG_DEGREE + i] + (l - 2) * 32, 32);
+      for (int i = 0; l > 1 && i < ST_EXP_DEGREE; i++)
+        memcpy(exp + i * 32, labels[1 + ST_DRG_DEGREE + i] + (l - 2) * 32, 32);
       st_sdr_label(replica_id, l, c, drg, l > 1 ? exp : NULL, label);
-      if (memcmp(label, labels[0] + (l - 1) * 32, 32)) return bad(err, j, c, "a label does not follow from its parents");
+      if (memcmp(label, labels[0] + (l - 1) * 32, 32))
+        return bad(err, j, c, "a label does not follow from its parents");
     }
     uint8_t expect[32];
     if (!st_fr_is_valid(dleaf)) return bad(err, j, c, "the data node is not a field element");

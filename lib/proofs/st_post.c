@@ -3,12 +3,12 @@
 #include "proofs/st_post.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <sys/stat.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "codec/st_cbor.h"
@@ -121,7 +121,8 @@ static st_code verify_sector(st_cbor_reader *r, const st_sector_info *info, cons
     if ((rc = st_tree_read_path(r, &shape, "post path", &leaf, &sib))) return rc;
     uint64_t c = st_post_leaf_challenge(randomness, number, n, st_sector_nodes(info));
     if (!st_tree_verify(&shape, st_hasher_sealing(), c, leaf, sib, comm_r_last))
-      return st_err_set(err, ST_ECRYPTO, "post proof: sector %llu: challenge %u (leaf %llu) does not lead to comm_r_last",
+      return st_err_set(err, ST_ECRYPTO,
+                        "post proof: sector %llu: challenge %u (leaf %llu) does not lead to comm_r_last",
                         (unsigned long long)number, n, (unsigned long long)c);
   }
   return ST_OK;
@@ -212,7 +213,8 @@ void st_post_result_free(st_post_result *r) {
   r->nskipped = 0;
 }
 
-static batch *batch_new(const st_sector_info *info, const uint8_t randomness[32], const st_post_sector *sectors, size_t n) {
+static batch *batch_new(const st_sector_info *info, const uint8_t randomness[32], const st_post_sector *sectors,
+                        size_t n) {
   batch *b = calloc(1, sizeof *b);
   if (!b) return NULL;
   b->jobs = calloc(n, sizeof *b->jobs);
@@ -288,7 +290,8 @@ st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomnes
                              size_t n, const st_post_options *opt, st_post_result *result, st_err *err) {
   memset(result, 0, sizeof *result);
   st_buf_init(&result->proof);
-  if (!st_fr_is_valid(randomness)) return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
+  if (!st_fr_is_valid(randomness))
+    return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
   unsigned parallel = opt && opt->parallel ? opt->parallel : 8;
   unsigned timeout = opt ? opt->timeout_ms : 0;
   batch *b = batch_new(info, randomness, sectors, n);
@@ -298,10 +301,8 @@ st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomnes
   while (finished < n) {
     while (running < parallel && next < n) {
       job *j = &b->jobs[next++];
-      if (start(j))
-        running++;
-      else
-        finished++;
+      if (start(j)) running++;
+      else finished++;
     }
     /* Collect finished jobs and abandon late ones; note the oldest still running. */
     struct timespec now;
@@ -353,17 +354,21 @@ st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomnes
 st_code st_window_post_verify(const st_sector_info *info, const uint8_t randomness[32],
                               const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
                               st_err *err) {
-  if (!st_fr_is_valid(randomness)) return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
+  if (!st_fr_is_valid(randomness))
+    return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
   st_cbor_reader r;
   st_cbor_reader_init(&r, proof, len, err);
   st_code rc = st_cbor_expect_array(&r, n, "window post proof");
-  for (size_t i = 0; !rc && i < n; i++) rc = verify_sector(&r, info, randomness, &sectors[i], ST_WINDOW_CHALLENGES, err);
+  for (size_t i = 0; !rc && i < n; i++)
+    rc = verify_sector(&r, info, randomness, &sectors[i], ST_WINDOW_CHALLENGES, err);
   return rc ? rc : st_cbor_finish(&r);
 }
 
-st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32], const st_post_public_sector *sectors, size_t n,
-                                   const uint8_t *proof, size_t len, st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err) {
-  if (!st_fr_is_valid(randomness)) return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
+st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32],
+                                   const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
+                                   st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err) {
+  if (!st_fr_is_valid(randomness))
+    return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
   st_cbor_reader r;
   st_cbor_reader_init(&r, proof, len, err);
   st_code rc = st_cbor_expect_array(&r, n, "window post proof");
@@ -382,7 +387,8 @@ st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t ran
 
 st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
                               const st_post_sector *eligible, size_t n, st_buf *proof, st_err *err) {
-  if (!st_fr_is_valid(randomness)) return st_err_set(err, ST_EINVAL, "winning post: the randomness is not a field element");
+  if (!st_fr_is_valid(randomness))
+    return st_err_set(err, ST_EINVAL, "winning post: the randomness is not a field element");
   if (n == 0) return st_err_set(err, ST_EINVAL, "winning post: no eligible sectors");
   uint8_t prover_id[32];
   st_prover_id(miner, prover_id);
@@ -397,7 +403,8 @@ st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const 
 st_code st_winning_post_verify(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
                                const st_post_public_sector *eligible, size_t n, const uint8_t *proof, size_t len,
                                st_err *err) {
-  if (!st_fr_is_valid(randomness)) return st_err_set(err, ST_EINVAL, "winning post: the randomness is not a field element");
+  if (!st_fr_is_valid(randomness))
+    return st_err_set(err, ST_EINVAL, "winning post: the randomness is not a field element");
   if (n == 0) return st_err_set(err, ST_EINVAL, "winning post: no eligible sectors");
   uint8_t prover_id[32];
   st_prover_id(miner, prover_id);

@@ -67,8 +67,9 @@ st_code st_window_post_verify(const st_sector_info *info, const uint8_t randomne
 
 /* The same proof checked sector by sector: codes[i] (ST_OK or why not) and errors[i] for each
  * of the n sectors. Fails only when the proof is not a list of n sector proofs. */
-st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32], const st_post_public_sector *sectors, size_t n,
-                                   const uint8_t *proof, size_t len, st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err);
+st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32],
+                                   const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
+                                   st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err);
 
 /* The quick check of one sector (`proving check` without --slow): the replica has the
  * sector's size, p_aux matches comm_r, tree-r-last's files have their sizes and its root is

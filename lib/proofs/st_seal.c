@@ -43,8 +43,8 @@ void st_replica_id(const uint8_t prover_id[32], uint64_t sector, const uint8_t t
   st_fr_trunc254(out);
 }
 
-void st_sector_replica_id(const st_sector_info *info, uint64_t miner, uint64_t sector, const uint8_t ticket[32], const uint8_t comm_d[32],
-                          uint8_t out[32]) {
+void st_sector_replica_id(const st_sector_info *info, uint64_t miner, uint64_t sector, const uint8_t ticket[32],
+                          const uint8_t comm_d[32], uint8_t out[32]) {
   uint8_t prover_id[32], porep_id[32];
   st_prover_id(miner, prover_id);
   st_porep_id(info->seal_proof, porep_id);
@@ -123,8 +123,8 @@ static st_code map_file(int fd, size_t len, int prot, const char *path, uint8_t 
 }
 
 /* Labels one layer into its file; prev maps layer-1 (NULL for layer 1). */
-static st_code label_layer(const st_sector_paths *p, const st_graph *g,
-                           const uint8_t replica_id[32], unsigned layer, const uint8_t *prev, st_err *err) {
+static st_code label_layer(const st_sector_paths *p, const st_graph *g, const uint8_t replica_id[32], unsigned layer,
+                           const uint8_t *prev, st_err *err) {
   uint64_t nodes = g->nodes;
   size_t len = (size_t)(nodes * 32);
   char path[ST_PATH_MAX];
@@ -216,7 +216,8 @@ static st_code tree_files_commit(tree_files *tf, st_err *err) {
   return ST_OK;
 }
 
-static st_code open_layers(const st_sector_paths *p, unsigned layers, int *fds, char paths[][ST_PATH_MAX], st_err *err) {
+static st_code open_layers(const st_sector_paths *p, unsigned layers, int *fds, char paths[][ST_PATH_MAX],
+                           st_err *err) {
   for (unsigned l = 0; l < layers; l++) fds[l] = -1;
   for (unsigned l = 0; l < layers; l++) {
     st_code rc = st_sector_layer_path(p->cache, l + 1, paths[l], err);
@@ -334,7 +335,8 @@ static st_code write_aux(const st_seal_input *in, const st_sector_paths *p, cons
 }
 
 /* Labels every layer into the cache folder's layer files, from the replica ID. */
-static st_code label_layers(const st_seal_input *in, const st_sector_paths *p, const uint8_t replica_id[32], st_err *err) {
+static st_code label_layers(const st_seal_input *in, const st_sector_paths *p, const uint8_t replica_id[32],
+                            st_err *err) {
   uint64_t nodes = st_sector_nodes(in->info);
   uint8_t porep_id[32];
   st_porep_id(in->info->seal_proof, porep_id);
@@ -450,7 +452,8 @@ st_code st_seal_finalize(const st_sector_info *info, const char *root, uint64_t 
     st_sector_tree_file_name("tree-c", i, files, name);
     if (!(rc = st_sector_cache_file(p.cache, name, path, err))) rc = remove_if_present(path, err);
   }
-  if (!rc && !(rc = st_sector_cache_file(p.cache, "sc-02-data-tree-d.dat", path, err))) rc = remove_if_present(path, err);
+  if (!rc && !(rc = st_sector_cache_file(p.cache, "sc-02-data-tree-d.dat", path, err)))
+    rc = remove_if_present(path, err);
   if (rc) return rc;
   int fd = open(p.cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return st_fs_os_error(err, "open directory", p.cache, errno);

@@ -33,8 +33,8 @@ void st_porep_id(int seal_proof, uint8_t out[32]);
 void st_replica_id(const uint8_t prover_id[32], uint64_t sector, const uint8_t ticket[32], const uint8_t comm_d[32],
                    const uint8_t porep_id[32], uint8_t out[32]);
 /* The replica ID of sector of miner with this ticket and comm_d (prover and porep IDs derived). */
-void st_sector_replica_id(const st_sector_info *info, uint64_t miner, uint64_t sector, const uint8_t ticket[32], const uint8_t comm_d[32],
-                          uint8_t out[32]);
+void st_sector_replica_id(const st_sector_info *info, uint64_t miner, uint64_t sector, const uint8_t ticket[32],
+                          const uint8_t comm_d[32], uint8_t out[32]);
 /* The label of node v in layer (1-based) from its parents' labels: drg[6] from the same layer,
  * exp[8] from the previous layer (NULL for layer 1). v = 0 hashes no parents. */
 void st_sdr_label(const uint8_t replica_id[32], unsigned layer, uint64_t v, const uint8_t *drg, const uint8_t *exp,

@@ -98,8 +98,6 @@ st_code st_sector_layer_path(const char *cache_dir, unsigned layer, char out[ST_
 }
 
 void st_sector_tree_file_name(const char *kind, unsigned i, unsigned count, char out[64]) {
-  if (count == 1)
-    snprintf(out, 64, "sc-02-data-%s.dat", kind);
-  else
-    snprintf(out, 64, "sc-02-data-%s-%u.dat", kind, i);
+  if (count == 1) snprintf(out, 64, "sc-02-data-%s.dat", kind);
+  else snprintf(out, 64, "sc-02-data-%s-%u.dat", kind, i);
 }

@@ -28,9 +28,11 @@ static void remove_scratch(const st_unseal_input *in, const char *key_path) {
 st_code st_unseal_range(const st_unseal_input *in, uint64_t offset, uint64_t len, int fd, st_err *err) {
   uint64_t size = in->info->size;
   if (offset % ST_FR32_PADDED || len % ST_FR32_PADDED || offset > size || len > size - offset)
-    return st_err_set(err, ST_EINVAL, "unseal: range [%llu, +%llu) is not whole 128-byte blocks within the %llu-byte sector", (unsigned long long)offset,
-                      (unsigned long long)len, (unsigned long long)size);
-  if (!st_fr_is_valid(in->ticket) || !st_fr_is_valid(in->comm_d)) return st_err_set(err, ST_EINVAL, "unseal: the ticket or comm_d is not a field element");
+    return st_err_set(err, ST_EINVAL,
+                      "unseal: range [%llu, +%llu) is not whole 128-byte blocks within the %llu-byte sector",
+                      (unsigned long long)offset, (unsigned long long)len, (unsigned long long)size);
+  if (!st_fr_is_valid(in->ticket) || !st_fr_is_valid(in->comm_d))
+    return st_err_set(err, ST_EINVAL, "unseal: the ticket or comm_d is not a field element");
   st_sector_paths p;
   st_code rc = st_sector_paths_make(in->root, in->miner, in->sector, &p, err);
   if (rc) return rc;
@@ -39,7 +41,8 @@ st_code st_unseal_range(const st_unseal_input *in, uint64_t offset, uint64_t len
   struct stat st;
   if (fstat(sealed, &st) || (uint64_t)st.st_size != size) {
     close(sealed);
-    return st_err_set(err, ST_EINVAL, "unseal: path=\"%s\" is not a sealed %s sector (%lld bytes)", p.sealed, in->info->name, (long long)st.st_size);
+    return st_err_set(err, ST_EINVAL, "unseal: path=\"%s\" is not a sealed %s sector (%lld bytes)", p.sealed,
+                      in->info->name, (long long)st.st_size);
   }
   st_seal_input si = {.info = in->info, .miner = in->miner, .sector = in->sector, .root = in->scratch};
   memcpy(si.ticket, in->ticket, 32);
@@ -56,8 +59,10 @@ st_code st_unseal_range(const st_unseal_input *in, uint64_t offset, uint64_t len
     for (size_t i = 0; !rc && i < n; i += 32) {
       st_fr_sub(rep + i, rep + i, k + i);
       if (rep[i + 31] & 0xc0)
-        rc = st_err_set(err, ST_EINVAL, "unsealed node %llu of s-t0%llu-%llu is not Fr32-padded data: the ticket or comm_d is not this sector's",
-                        (unsigned long long)((at + i) / 32), (unsigned long long)in->miner, (unsigned long long)in->sector);
+        rc = st_err_set(
+            err, ST_EINVAL,
+            "unsealed node %llu of s-t0%llu-%llu is not Fr32-padded data: the ticket or comm_d is not this sector's",
+            (unsigned long long)((at + i) / 32), (unsigned long long)in->miner, (unsigned long long)in->sector);
     }
     for (size_t b = 0; !rc && b < n; b += ST_FR32_PADDED) {
       rc = st_fr32_unpad_block(rep + b, raw, err);

@@ -25,16 +25,21 @@ st_code st_sector_kind_parse(const char *s, st_sector_kind *out, st_err *err) {
 st_code st_reg_check_host(const char *s, const char *what, st_err *err) {
   size_t n = strlen(s);
   if (n == 0) return st_err_set(err, ST_EINVAL, "%s is empty", what);
-  if (n > ST_REG_HOST_MAX) return st_err_set(err, ST_EINVAL, "%s is %zu characters long (at most %d)", what, n, ST_REG_HOST_MAX);
+  if (n > ST_REG_HOST_MAX)
+    return st_err_set(err, ST_EINVAL, "%s is %zu characters long (at most %d)", what, n, ST_REG_HOST_MAX);
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':') continue;
     if (c < 0x20 || c >= 0x7f)
-      return st_err_set(err, ST_EINVAL, "%s has byte 0x%02x at offset %zu: only letters, digits, '.', '-', '_' and ':' are allowed", what, c, i);
-    return st_err_set(err, ST_EINVAL, "%s \"%.64s\" has '%c' at offset %zu: only letters, digits, '.', '-', '_' and ':' are allowed", what, s,
-                      (char)c, i);
+      return st_err_set(err, ST_EINVAL,
+                        "%s has byte 0x%02x at offset %zu: only letters, digits, '.', '-', '_' and ':' are allowed",
+                        what, c, i);
+    return st_err_set(err, ST_EINVAL,
+                      "%s \"%.64s\" has '%c' at offset %zu: only letters, digits, '.', '-', '_' and ':' are allowed",
+                      what, s, (char)c, i);
   }
-  if (s[0] == '.' || s[0] == '-') return st_err_set(err, ST_EINVAL, "%s \"%.64s\" must not start with '%c'", what, s, s[0]);
+  if (s[0] == '.' || s[0] == '-')
+    return st_err_set(err, ST_EINVAL, "%s \"%.64s\" must not start with '%c'", what, s, s[0]);
   if (strstr(s, "..")) return st_err_set(err, ST_EINVAL, "%s \"%.64s\" must not contain \"..\"", what, s);
   return ST_OK;
 }
@@ -42,12 +47,15 @@ st_code st_reg_check_host(const char *s, const char *what, st_err *err) {
 st_code st_reg_check_type(const char *s, st_err *err) {
   size_t n = strlen(s);
   if (n == 0) return st_err_set(err, ST_EINVAL, "mount_type is empty (want nfs, local, ...)");
-  if (n > ST_REG_TYPE_MAX) return st_err_set(err, ST_EINVAL, "mount_type is %zu characters long (at most %d)", n, ST_REG_TYPE_MAX);
+  if (n > ST_REG_TYPE_MAX)
+    return st_err_set(err, ST_EINVAL, "mount_type is %zu characters long (at most %d)", n, ST_REG_TYPE_MAX);
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (!(c >= 'a' && c <= 'z') && !isdigit(c) && c != '-' && c != '_')
-      return st_err_set(err, ST_EINVAL, "mount_type \"%.40s\" has a bad character at offset %zu: only lowercase letters, digits, '-' and '_' are allowed",
-                        s, i);
+      return st_err_set(
+          err, ST_EINVAL,
+          "mount_type \"%.40s\" has a bad character at offset %zu: only lowercase letters, digits, '-' and '_' are allowed",
+          s, i);
   }
   return ST_OK;
 }
@@ -75,7 +83,8 @@ st_code st_reg_root(const char *dist, const st_storage_node *node, char out[ST_R
   size_t dl = strlen(dist);
   while (dl > 1 && dist[dl - 1] == '/') dl--; /* "/mnt/" and "/mnt" give the same path */
   int n = snprintf(out, ST_REG_PATH_MAX, "%.*s/%s/%s", (int)dl, dist, node->mount_type, node->host);
-  if (n < 0 || n >= ST_REG_PATH_MAX) return st_err_set(err, ST_ERANGE, "path under dist-path \"%.64s...\" is too long", dist);
+  if (n < 0 || n >= ST_REG_PATH_MAX)
+    return st_err_set(err, ST_ERANGE, "path under dist-path \"%.64s...\" is too long", dist);
   return ST_OK;
 }
 
@@ -87,25 +96,27 @@ st_code st_reg_path(const char *dist, const st_storage_node *node, st_sector_kin
   if (code) return code;
   st_sector_name(miner, sector, name);
   int n = snprintf(out, ST_REG_PATH_MAX, "%s/%s/%s", root, KIND_NAMES[kind], name);
-  if (n < 0 || n >= ST_REG_PATH_MAX) return st_err_set(err, ST_ERANGE, "path under dist-path \"%.64s...\" is too long", dist);
+  if (n < 0 || n >= ST_REG_PATH_MAX)
+    return st_err_set(err, ST_ERANGE, "path under dist-path \"%.64s...\" is too long", dist);
   return ST_OK;
 }
 
 /* ---- JSON ---- */
 
 json_t *st_node_to_json(const st_storage_node *n) {
-  return json_pack("{sI ss sI ss ss sI sI sI so so sI}", "id", (json_int_t)n->id, "host", n->host, "group", (json_int_t)n->group,
-                   "mount_host", n->mount_host, "mount_type", n->mount_type, "capacity", (json_int_t)n->capacity, "available",
-                   (json_int_t)n->available, "weight", (json_int_t)n->weight, "last_heartbeat",
-                   n->last_heartbeat ? json_integer(n->last_heartbeat) : json_null(), "heartbeat_err",
-                   n->heartbeat_err[0] ? json_string(n->heartbeat_err) : json_null(), "version", (json_int_t)n->version);
+  return json_pack("{sI ss sI ss ss sI sI sI so so sI}", "id", (json_int_t)n->id, "host", n->host, "group",
+                   (json_int_t)n->group, "mount_host", n->mount_host, "mount_type", n->mount_type, "capacity",
+                   (json_int_t)n->capacity, "available", (json_int_t)n->available, "weight", (json_int_t)n->weight,
+                   "last_heartbeat", n->last_heartbeat ? json_integer(n->last_heartbeat) : json_null(), "heartbeat_err",
+                   n->heartbeat_err[0] ? json_string(n->heartbeat_err) : json_null(), "version",
+                   (json_int_t)n->version);
 }
 
 json_t *st_location_to_json(const st_sector_location *l) {
   char miner[32];
   snprintf(miner, sizeof miner, "t0%llu", (unsigned long long)l->miner);
-  return json_pack("{ss sI ss sI sb}", "miner", miner, "sector", (json_int_t)l->sector, "kind", st_sector_kind_name(l->kind), "node",
-                   (json_int_t)l->node, "primary", l->primary);
+  return json_pack("{ss sI ss sI sb}", "miner", miner, "sector", (json_int_t)l->sector, "kind",
+                   st_sector_kind_name(l->kind), "node", (json_int_t)l->node, "primary", l->primary);
 }
 
 st_code st_reg_json_only(const json_t *obj, const char *const *keys, const char *what, st_err *err) {
@@ -119,12 +130,15 @@ st_code st_reg_json_only(const json_t *obj, const char *const *keys, const char 
   return ST_OK;
 }
 
-st_code st_reg_json_int(const json_t *obj, const char *key, bool optional, int64_t min, int64_t max, int64_t *out, st_err *err) {
+st_code st_reg_json_int(const json_t *obj, const char *key, bool optional, int64_t min, int64_t max, int64_t *out,
+                        st_err *err) {
   const json_t *v = json_object_get(obj, key);
   if (!v) return optional ? ST_OK : st_err_set(err, ST_EINVAL, "field \"%s\" is missing", key);
   if (!json_is_integer(v)) return st_err_set(err, ST_EINVAL, "field \"%s\" must be an integer", key);
   json_int_t i = json_integer_value(v);
-  if (i < min || i > max) return st_err_set(err, ST_EINVAL, "field \"%s\" is %lld, outside [%lld, %lld]", key, (long long)i, (long long)min, (long long)max);
+  if (i < min || i > max)
+    return st_err_set(err, ST_EINVAL, "field \"%s\" is %lld, outside [%lld, %lld]", key, (long long)i, (long long)min,
+                      (long long)max);
   *out = i;
   return ST_OK;
 }
@@ -133,13 +147,16 @@ static st_code json_str(const json_t *obj, const char *key, bool optional, char 
   const json_t *v = json_object_get(obj, key);
   if (!v) return optional ? ST_OK : st_err_set(err, ST_EINVAL, "field \"%s\" is missing", key);
   if (!json_is_string(v)) return st_err_set(err, ST_EINVAL, "field \"%s\" must be a string", key);
-  if (json_string_length(v) >= cap) return st_err_set(err, ST_EINVAL, "field \"%s\" is longer than %zu characters", key, cap - 1);
-  if (strlen(json_string_value(v)) != json_string_length(v)) return st_err_set(err, ST_EINVAL, "field \"%s\" contains a NUL character", key);
+  if (json_string_length(v) >= cap)
+    return st_err_set(err, ST_EINVAL, "field \"%s\" is longer than %zu characters", key, cap - 1);
+  if (strlen(json_string_value(v)) != json_string_length(v))
+    return st_err_set(err, ST_EINVAL, "field \"%s\" contains a NUL character", key);
   memcpy(out, json_string_value(v), json_string_length(v) + 1);
   return ST_OK;
 }
 
-st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_node *out, unsigned *fields, st_err *err) {
+st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_node *out, unsigned *fields,
+                          st_err *err) {
   static const char *const config_keys[] = {ST_NODE_FIELDS, NULL};
   static const char *const stored_keys[] = {"id", ST_NODE_FIELDS, "last_heartbeat", "heartbeat_err", "version", NULL};
   if (!json_is_object(j)) return st_err_set(err, ST_EINVAL, "storage node must be a JSON object");
@@ -152,11 +169,15 @@ st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_no
   if ((code = json_str(j, "host", opt, out->host, sizeof out->host, err))) return code;
   if ((code = json_str(j, "mount_type", opt, out->mount_type, sizeof out->mount_type, err))) return code;
   if (mode == ST_NODE_NEW) snprintf(out->mount_host, sizeof out->mount_host, "%s", out->host);
-  if ((code = json_str(j, "mount_host", mode != ST_NODE_STORED, out->mount_host, sizeof out->mount_host, err))) return code;
+  if ((code = json_str(j, "mount_host", mode != ST_NODE_STORED, out->mount_host, sizeof out->mount_host, err)))
+    return code;
   if ((code = st_reg_json_int(j, "group", mode != ST_NODE_STORED, 0, INT32_MAX, &out->group, err))) return code;
-  if ((code = st_reg_json_int(j, "weight", mode != ST_NODE_STORED, 0, ST_REG_WEIGHT_MAX, &out->weight, err))) return code;
-  if ((code = st_reg_json_int(j, "capacity", mode != ST_NODE_STORED, 0, ST_REG_BYTES_MAX, &out->capacity, err))) return code;
-  if ((code = st_reg_json_int(j, "available", mode != ST_NODE_STORED, 0, ST_REG_BYTES_MAX, &out->available, err))) return code;
+  if ((code = st_reg_json_int(j, "weight", mode != ST_NODE_STORED, 0, ST_REG_WEIGHT_MAX, &out->weight, err)))
+    return code;
+  if ((code = st_reg_json_int(j, "capacity", mode != ST_NODE_STORED, 0, ST_REG_BYTES_MAX, &out->capacity, err)))
+    return code;
+  if ((code = st_reg_json_int(j, "available", mode != ST_NODE_STORED, 0, ST_REG_BYTES_MAX, &out->available, err)))
+    return code;
   if (mode == ST_NODE_STORED) {
     if ((code = st_reg_json_int(j, "id", false, 1, INT64_MAX, &out->id, err))) return code;
     if ((code = st_reg_json_int(j, "version", false, 1, INT64_MAX, &out->version, err))) return code;
@@ -184,7 +205,8 @@ st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_no
     if ((code = st_reg_check_type(out->mount_type, err))) return code;
   }
   if (out->available > out->capacity && out->capacity && mode != ST_NODE_PATCH)
-    return st_err_set(err, ST_EINVAL, "available (%lld) exceeds capacity (%lld)", (long long)out->available, (long long)out->capacity);
+    return st_err_set(err, ST_EINVAL, "available (%lld) exceeds capacity (%lld)", (long long)out->available,
+                      (long long)out->capacity);
   return ST_OK;
 }
 
@@ -197,7 +219,9 @@ st_code st_location_from_json(const json_t *j, st_sector_location *out, st_err *
   const json_t *miner = json_object_get(j, "miner");
   if (json_is_string(miner)) code = st_reg_parse_miner(json_string_value(miner), &out->miner, err);
   else if (json_is_integer(miner) && json_integer_value(miner) >= 0) out->miner = (uint64_t)json_integer_value(miner);
-  else code = st_err_set(err, ST_EINVAL, miner ? "field \"miner\" must be an ID address like \"t01003\"" : "field \"miner\" is missing");
+  else
+    code = st_err_set(err, ST_EINVAL,
+                      miner ? "field \"miner\" must be an ID address like \"t01003\"" : "field \"miner\" is missing");
   if (code) return code;
   int64_t sector = 0, node = 0;
   if ((code = st_reg_json_int(j, "sector", false, 0, INT64_MAX, &sector, err))) return code;
@@ -205,7 +229,8 @@ st_code st_location_from_json(const json_t *j, st_sector_location *out, st_err *
   out->sector = (uint64_t)sector;
   out->node = node;
   const json_t *kind = json_object_get(j, "kind");
-  if (!json_is_string(kind)) return st_err_set(err, ST_EINVAL, kind ? "field \"kind\" must be a string" : "field \"kind\" is missing");
+  if (!json_is_string(kind))
+    return st_err_set(err, ST_EINVAL, kind ? "field \"kind\" must be a string" : "field \"kind\" is missing");
   if ((code = st_sector_kind_parse(json_string_value(kind), &out->kind, err))) return code;
   const json_t *primary = json_object_get(j, "primary");
   if (primary) {

@@ -23,13 +23,13 @@ typedef enum st_sector_kind { ST_KIND_SEALED, ST_KIND_CACHE, ST_KIND_UNSEALED, S
 
 typedef struct st_storage_node {
   int64_t id;
-  char host[ST_REG_HOST_MAX + 1];       /* the storage node's address (IP or name) */
-  int64_t group;                        /* sealing group, as in --groups */
-  char mount_host[ST_REG_HOST_MAX + 1]; /* where its export is mounted from */
-  char mount_type[ST_REG_TYPE_MAX + 1]; /* nfs, local, glusterfs, ... */
-  int64_t capacity, available;          /* bytes, from the last heartbeat */
-  int64_t weight;                       /* allocation preference, higher first */
-  int64_t last_heartbeat;               /* unix seconds; 0 = never */
+  char host[ST_REG_HOST_MAX + 1];         /* the storage node's address (IP or name) */
+  int64_t group;                          /* sealing group, as in --groups */
+  char mount_host[ST_REG_HOST_MAX + 1];   /* where its export is mounted from */
+  char mount_type[ST_REG_TYPE_MAX + 1];   /* nfs, local, glusterfs, ... */
+  int64_t capacity, available;            /* bytes, from the last heartbeat */
+  int64_t weight;                         /* allocation preference, higher first */
+  int64_t last_heartbeat;                 /* unix seconds; 0 = never */
   char heartbeat_err[ST_REG_ERRTEXT_MAX]; /* "" = healthy */
   int64_t version;                        /* bumped on every configuration change */
 } st_storage_node;
@@ -53,8 +53,8 @@ typedef struct st_reg_found {
 typedef struct st_reg_alloc {
   uint64_t miner, sector;
   int64_t size;
-  int64_t group;      /* -1: any */
-  unsigned kinds;     /* bit per st_sector_kind; 0 means sealed and cache */
+  int64_t group;  /* -1: any */
+  unsigned kinds; /* bit per st_sector_kind; 0 means sealed and cache */
 } st_reg_alloc;
 
 /* "sealed", "cache", "unsealed". */
@@ -93,7 +93,8 @@ st_code st_location_from_json(const json_t *j, st_sector_location *out, st_err *
 
 /* Integer members: a JSON integer in [min, max]; a missing member leaves *out alone when
  * optional and fails otherwise. Errors name the key. */
-st_code st_reg_json_int(const json_t *obj, const char *key, bool optional, int64_t min, int64_t max, int64_t *out, st_err *err);
+st_code st_reg_json_int(const json_t *obj, const char *key, bool optional, int64_t min, int64_t max, int64_t *out,
+                        st_err *err);
 /* Refuses members other than those listed (NULL-terminated). */
 st_code st_reg_json_only(const json_t *obj, const char *const *keys, const char *what, st_err *err);
 

@@ -31,8 +31,8 @@ void st_regc_close(st_regc *c) {
   free(c);
 }
 
-st_code st_regc_raw(st_regc *c, const char *method, const char *path, const char *body, size_t len, long *status, st_buf *resp,
-                    st_err *err) {
+st_code st_regc_raw(st_regc *c, const char *method, const char *path, const char *body, size_t len, long *status,
+                    st_buf *resp, st_err *err) {
   st_code code = st_http_call(c->http, method, path, body, len, status, resp, err);
   if (code == ST_EUNAVAIL) st_err_wrap(err, code, "registry");
   return code;
@@ -40,14 +40,14 @@ st_code st_regc_raw(st_regc *c, const char *method, const char *path, const char
 
 static st_code code_for_status(long status) {
   switch (status) {
-  case 400:
-  case 413: return ST_EINVAL;
-  case 401:
-  case 403: return ST_EPERM;
-  case 404: return ST_ENOENT;
-  case 409: return ST_ECONFLICT;
-  case 503: return ST_EUNAVAIL;
-  default: return ST_EINTERNAL;
+    case 400:
+    case 413: return ST_EINVAL;
+    case 401:
+    case 403: return ST_EPERM;
+    case 404: return ST_ENOENT;
+    case 409: return ST_ECONFLICT;
+    case 503: return ST_EUNAVAIL;
+    default: return ST_EINTERNAL;
   }
 }
 
@@ -68,7 +68,9 @@ static st_code call(st_regc *c, const char *method, const char *path, json_t *bo
     json_error_t je;
     j = json_loadb((const char *)resp.data, resp.len, 0, &je);
     if (status >= 200 && status < 300) {
-      if (!j) code = st_err_set(err, ST_EINTERNAL, "registry replied to %s %s with malformed JSON: %s", method, path, je.text);
+      if (!j)
+        code =
+            st_err_set(err, ST_EINTERNAL, "registry replied to %s %s with malformed JSON: %s", method, path, je.text);
     } else {
       const char *msg = json_string_value(json_object_get(j, "error"));
       code = st_err_set(err, code_for_status(status), "%s", msg ? msg : "(no message)");
@@ -107,8 +109,10 @@ st_code st_regc_nodes(st_regc *c, st_storage_node **out, size_t *n, st_err *err)
   if (code) return code;
   const json_t *arr = json_object_get(j, "storage_nodes");
   size_t count = json_array_size(arr);
-  if (count && !(*out = calloc(count, sizeof **out))) code = st_err_set(err, ST_ENOMEM, "out of memory listing storage nodes");
-  for (size_t i = 0; i < count && !code; i++) code = st_node_from_json(json_array_get(arr, i), ST_NODE_STORED, &(*out)[i], NULL, err);
+  if (count && !(*out = calloc(count, sizeof **out)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory listing storage nodes");
+  for (size_t i = 0; i < count && !code; i++)
+    code = st_node_from_json(json_array_get(arr, i), ST_NODE_STORED, &(*out)[i], NULL, err);
   json_decref(j);
   if (code) {
     free(*out);
@@ -143,8 +147,8 @@ st_code st_regc_node_add(st_regc *c, const st_storage_node *node, st_storage_nod
   return code ? code : node_reply(j, NULL, out, err);
 }
 
-st_code st_regc_node_update(st_regc *c, int64_t id, const st_storage_node *patch, unsigned fields, int64_t expect_version,
-                            st_storage_node *out, st_err *err) {
+st_code st_regc_node_update(st_regc *c, int64_t id, const st_storage_node *patch, unsigned fields,
+                            int64_t expect_version, st_storage_node *out, st_err *err) {
   char path[64];
   snprintf(path, sizeof path, "/v0/storage-nodes/%lld", (long long)id);
   json_t *body = node_fields(patch, fields), *j;
@@ -164,11 +168,12 @@ st_code st_regc_node_remove(st_regc *c, int64_t id, bool force, uint64_t *droppe
   return ST_OK;
 }
 
-st_code st_regc_heartbeat(st_regc *c, int64_t id, int64_t capacity, int64_t available, const char *error, st_storage_node *out,
-                          st_err *err) {
+st_code st_regc_heartbeat(st_regc *c, int64_t id, int64_t capacity, int64_t available, const char *error,
+                          st_storage_node *out, st_err *err) {
   char path[80];
   snprintf(path, sizeof path, "/v0/storage-nodes/%lld/heartbeat", (long long)id);
-  json_t *body = error ? json_pack("{ss}", "error", error) : json_pack("{sI sI}", "capacity", (json_int_t)capacity, "available", (json_int_t)available);
+  json_t *body = error ? json_pack("{ss}", "error", error)
+                       : json_pack("{sI sI}", "capacity", (json_int_t)capacity, "available", (json_int_t)available);
   json_t *j;
   st_code code = call(c, "POST", path, body, &j, err);
   return code ? code : node_reply(j, NULL, out, err);
@@ -188,7 +193,8 @@ st_code st_regc_find(st_regc *c, uint64_t miner, uint64_t sector, st_reg_found *
   if (code) return code;
   const json_t *arr = json_object_get(j, "locations");
   size_t count = json_array_size(arr);
-  if (count && !(*out = calloc(count, sizeof **out))) code = st_err_set(err, ST_ENOMEM, "out of memory finding a sector");
+  if (count && !(*out = calloc(count, sizeof **out)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory finding a sector");
   for (size_t i = 0; i < count && !code; i++) {
     json_t *l = json_deep_copy(json_array_get(arr, i));
     json_t *node = json_incref(json_object_get(l, "storage_node"));
@@ -208,10 +214,13 @@ st_code st_regc_find(st_regc *c, uint64_t miner, uint64_t sector, st_reg_found *
   return ST_OK;
 }
 
-st_code st_regc_drop(st_regc *c, uint64_t miner, uint64_t sector, int kind, int64_t node, uint64_t *dropped, st_err *err) {
+st_code st_regc_drop(st_regc *c, uint64_t miner, uint64_t sector, int kind, int64_t node, uint64_t *dropped,
+                     st_err *err) {
   char path[160];
-  int len = snprintf(path, sizeof path, "/v0/sectors/t0%llu/%llu?", (unsigned long long)miner, (unsigned long long)sector);
-  if (kind >= 0) len += snprintf(path + len, sizeof path - (size_t)len, "kind=%s&", st_sector_kind_name((st_sector_kind)kind));
+  int len =
+      snprintf(path, sizeof path, "/v0/sectors/t0%llu/%llu?", (unsigned long long)miner, (unsigned long long)sector);
+  if (kind >= 0)
+    len += snprintf(path + len, sizeof path - (size_t)len, "kind=%s&", st_sector_kind_name((st_sector_kind)kind));
   if (node > 0) snprintf(path + len, sizeof path - (size_t)len, "node=%lld", (long long)node);
   json_t *j;
   st_code code = call(c, "DELETE", path, NULL, &j, err);
@@ -224,7 +233,8 @@ st_code st_regc_drop(st_regc *c, uint64_t miner, uint64_t sector, int kind, int6
 st_code st_regc_allocate(st_regc *c, const st_reg_alloc *req, st_storage_node *node, bool *allocated, st_err *err) {
   char miner[32];
   snprintf(miner, sizeof miner, "t0%llu", (unsigned long long)req->miner);
-  json_t *body = json_pack("{ss sI sI}", "miner", miner, "sector", (json_int_t)req->sector, "size", (json_int_t)req->size);
+  json_t *body =
+      json_pack("{ss sI sI}", "miner", miner, "sector", (json_int_t)req->sector, "size", (json_int_t)req->size);
   if (req->group >= 0) json_object_set_new(body, "group", json_integer(req->group));
   if (req->kinds) {
     json_t *kinds = json_array();
@@ -242,7 +252,8 @@ st_code st_regc_allocate(st_regc *c, const st_reg_alloc *req, st_storage_node *n
 st_code st_regc_resolve(st_regc *c, uint64_t miner, uint64_t sector, st_sector_kind kind, const char *dist_path,
                         char path[ST_REG_PATH_MAX], st_storage_node *node, st_err *err) {
   char url[128];
-  snprintf(url, sizeof url, "/v0/paths/t0%llu/%llu/%s", (unsigned long long)miner, (unsigned long long)sector, st_sector_kind_name(kind));
+  snprintf(url, sizeof url, "/v0/paths/t0%llu/%llu/%s", (unsigned long long)miner, (unsigned long long)sector,
+           st_sector_kind_name(kind));
   json_t *j;
   st_storage_node n;
   st_code code = call(c, "GET", url, NULL, &j, err);

@@ -25,23 +25,25 @@ st_code st_regc_nodes(st_regc *c, st_storage_node **out, size_t *n, st_err *err)
 st_code st_regc_node_get(st_regc *c, int64_t id, st_storage_node *out, st_err *err);
 st_code st_regc_node_add(st_regc *c, const st_storage_node *node, st_storage_node *out, st_err *err);
 /* fields: bits as in ST_NODE_FIELDS; expect_version > 0 makes the update conditional. */
-st_code st_regc_node_update(st_regc *c, int64_t id, const st_storage_node *patch, unsigned fields, int64_t expect_version,
-                            st_storage_node *out, st_err *err);
+st_code st_regc_node_update(st_regc *c, int64_t id, const st_storage_node *patch, unsigned fields,
+                            int64_t expect_version, st_storage_node *out, st_err *err);
 st_code st_regc_node_remove(st_regc *c, int64_t id, bool force, uint64_t *dropped, st_err *err);
 /* error NULL: a healthy report of capacity and available. */
-st_code st_regc_heartbeat(st_regc *c, int64_t id, int64_t capacity, int64_t available, const char *error, st_storage_node *out,
-                          st_err *err);
+st_code st_regc_heartbeat(st_regc *c, int64_t id, int64_t capacity, int64_t available, const char *error,
+                          st_storage_node *out, st_err *err);
 
 st_code st_regc_declare(st_regc *c, const st_sector_location *loc, st_err *err);
-st_code st_regc_find(st_regc *c, uint64_t miner, uint64_t sector, st_reg_found **out, size_t *n, st_err *err); /* free(*out) */
-st_code st_regc_drop(st_regc *c, uint64_t miner, uint64_t sector, int kind, int64_t node, uint64_t *dropped, st_err *err);
+st_code st_regc_find(st_regc *c, uint64_t miner, uint64_t sector, st_reg_found **out, size_t *n,
+                     st_err *err); /* free(*out) */
+st_code st_regc_drop(st_regc *c, uint64_t miner, uint64_t sector, int kind, int64_t node, uint64_t *dropped,
+                     st_err *err);
 st_code st_regc_allocate(st_regc *c, const st_reg_alloc *req, st_storage_node *node, bool *allocated, st_err *err);
 /* The path of a sector file's primary copy on this host, under its own dist-path. */
 st_code st_regc_resolve(st_regc *c, uint64_t miner, uint64_t sector, st_sector_kind kind, const char *dist_path,
                         char path[ST_REG_PATH_MAX], st_storage_node *node, st_err *err);
 
 /* Any request, as is (tests and tools): *status and the body come back whatever the status. */
-st_code st_regc_raw(st_regc *c, const char *method, const char *path, const char *body, size_t len, long *status, st_buf *resp,
-                    st_err *err);
+st_code st_regc_raw(st_regc *c, const char *method, const char *path, const char *body, size_t len, long *status,
+                    st_buf *resp, st_err *err);
 
 #endif

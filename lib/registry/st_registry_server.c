@@ -15,12 +15,26 @@
 #include "registry/st_registry_store.h"
 
 typedef enum route {
-  R_HEALTH, R_METRICS, R_NODE_LIST, R_NODE_ADD, R_NODE_GET, R_NODE_UPDATE, R_NODE_REMOVE, R_HEARTBEAT,
-  R_DECLARE, R_FIND, R_DROP, R_ALLOCATE, R_PATHS, R_OTHER, R_COUNT
+  R_HEALTH,
+  R_METRICS,
+  R_NODE_LIST,
+  R_NODE_ADD,
+  R_NODE_GET,
+  R_NODE_UPDATE,
+  R_NODE_REMOVE,
+  R_HEARTBEAT,
+  R_DECLARE,
+  R_FIND,
+  R_DROP,
+  R_ALLOCATE,
+  R_PATHS,
+  R_OTHER,
+  R_COUNT
 } route;
 
-static const char *const ROUTE_NAMES[R_COUNT] = {"health", "metrics", "node_list", "node_add", "node_get", "node_update", "node_remove",
-                                                 "heartbeat", "declare", "find", "drop", "allocate", "paths", "other"};
+static const char *const ROUTE_NAMES[R_COUNT] = {"health",      "metrics",     "node_list", "node_add", "node_get",
+                                                 "node_update", "node_remove", "heartbeat", "declare",  "find",
+                                                 "drop",        "allocate",    "paths",     "other"};
 
 struct st_registry_server {
   st_http_server *http;
@@ -89,7 +103,8 @@ static bool parse_id(const char *s, int64_t *id, st_http_response *resp) {
   return true;
 }
 
-static bool parse_sector(const char *miner_s, const char *sector_s, uint64_t *miner, uint64_t *sector, st_http_response *resp) {
+static bool parse_sector(const char *miner_s, const char *sector_s, uint64_t *miner, uint64_t *sector,
+                         st_http_response *resp) {
   st_err err;
   if (st_reg_parse_miner(miner_s, miner, &err) || *miner > INT64_MAX) {
     st_http_reply_error(resp, 400, "%s", err.msg);
@@ -109,8 +124,9 @@ static const char *unauthorized(const st_registry_server *s, const st_http_reque
   size_t n = strlen(s->token);
   if (got && strlen(got) == n && CRYPTO_memcmp(got, s->token, n) == 0) return NULL;
   if (got) return "the bearer token does not match this server's (its repo's file \"token\")";
-  return write ? "writes need \"Authorization: Bearer <token>\" (the token is in the server's repo, file \"token\")"
-               : "reads from outside loopback need \"Authorization: Bearer <token>\" (the token is in the server's repo)";
+  return write
+             ? "writes need \"Authorization: Bearer <token>\" (the token is in the server's repo, file \"token\")"
+             : "reads from outside loopback need \"Authorization: Bearer <token>\" (the token is in the server's repo)";
 }
 
 /* ---- handlers ---- */
@@ -118,8 +134,9 @@ static const char *unauthorized(const st_registry_server *s, const st_http_reque
 static void h_metrics(st_registry_server *s, st_db *db, st_http_response *resp) {
   st_buf *b = &resp->body;
   resp->content_type = "text/plain; version=0.0.4";
-  st_buf_puts(b, "# HELP spacetime_registry_requests_total Requests served, by route and status class.\n"
-                 "# TYPE spacetime_registry_requests_total counter\n");
+  st_buf_puts(b,
+              "# HELP spacetime_registry_requests_total Requests served, by route and status class.\n"
+              "# TYPE spacetime_registry_requests_total counter\n");
   static const char *const cls[3] = {"2xx", "4xx", "5xx"};
   for (int r = 0; r < R_COUNT; r++)
     for (int c = 0; c < 3; c++)
@@ -150,12 +167,16 @@ static void h_metrics(st_registry_server *s, st_db *db, st_http_response *resp) 
       {"heartbeat_error", "1 if the node's last heartbeat reported an error."},
   };
   for (size_t g = 0; g < 4; g++) {
-    st_buf_printf(b, "# HELP spacetime_registry_node_%s %s\n# TYPE spacetime_registry_node_%s gauge\n", gauges[g][0], gauges[g][1], gauges[g][0]);
+    st_buf_printf(b, "# HELP spacetime_registry_node_%s %s\n# TYPE spacetime_registry_node_%s gauge\n", gauges[g][0],
+                  gauges[g][1], gauges[g][0]);
     for (size_t i = 0; i < n; i++) {
       const st_storage_node *x = &list[i];
-      long long v = g == 0 ? x->capacity : g == 1 ? x->available : g == 2 ? (x->last_heartbeat ? now - x->last_heartbeat : -1) : !!x->heartbeat_err[0];
-      st_buf_printf(b, "spacetime_registry_node_%s{id=\"%lld\",host=\"%s\",mount_type=\"%s\"} %lld\n", gauges[g][0], (long long)x->id,
-                    x->host, x->mount_type, v);
+      long long v = g == 0   ? x->capacity
+                    : g == 1 ? x->available
+                    : g == 2 ? (x->last_heartbeat ? now - x->last_heartbeat : -1)
+                             : !!x->heartbeat_err[0];
+      st_buf_printf(b, "spacetime_registry_node_%s{id=\"%lld\",host=\"%s\",mount_type=\"%s\"} %lld\n", gauges[g][0],
+                    (long long)x->id, x->host, x->mount_type, v);
     }
   }
   free(list);
@@ -181,8 +202,8 @@ static void h_node_add(st_db *db, const st_http_request *req, st_http_response *
   json_decref(j);
   if (!code) code = st_reg_node_add(db, &n, &err);
   if (code) return reply_err(resp, &err);
-  st_logf("registry", ST_LOG_INFO, "storage node %lld added: host %s group %lld mount %s %s", (long long)n.id, n.host, (long long)n.group,
-          n.mount_host, n.mount_type);
+  st_logf("registry", ST_LOG_INFO, "storage node %lld added: host %s group %lld mount %s %s", (long long)n.id, n.host,
+          (long long)n.group, n.mount_host, n.mount_type);
   st_http_reply_json(resp, 201, st_node_to_json(&n));
 }
 
@@ -217,8 +238,10 @@ static void h_node_remove(st_db *db, int64_t id, const st_http_request *req, st_
   uint64_t dropped = 0;
   st_err err;
   if (st_reg_node_remove(db, id, f, &dropped, &err)) return reply_err(resp, &err);
-  st_logf("registry", ST_LOG_INFO, "storage node %lld removed (%llu sector locations dropped)", (long long)id, (unsigned long long)dropped);
-  st_http_reply_json(resp, 200, json_pack("{sI sI}", "removed", (json_int_t)id, "dropped_locations", (json_int_t)dropped));
+  st_logf("registry", ST_LOG_INFO, "storage node %lld removed (%llu sector locations dropped)", (long long)id,
+          (unsigned long long)dropped);
+  st_http_reply_json(resp, 200,
+                     json_pack("{sI sI}", "removed", (json_int_t)id, "dropped_locations", (json_int_t)dropped));
 }
 
 static void h_heartbeat(st_db *db, int64_t id, const st_http_request *req, st_http_response *resp) {
@@ -232,14 +255,16 @@ static void h_heartbeat(st_db *db, int64_t id, const st_http_request *req, st_ht
   /* a report is either an error or the sizes of a healthy node, never both or neither */
   if (!code && e && !json_is_string(e)) code = st_err_set(&err, ST_EINVAL, "field \"error\" must be a string");
   if (!code && e && !json_string_length(e))
-    code = st_err_set(&err, ST_EINVAL, "field \"error\" is empty: a healthy node reports capacity and available instead");
+    code =
+        st_err_set(&err, ST_EINVAL, "field \"error\" is empty: a healthy node reports capacity and available instead");
   if (!code && e && json_string_length(e) >= ST_REG_ERRTEXT_MAX)
     code = st_err_set(&err, ST_EINVAL, "field \"error\" is longer than %d characters", ST_REG_ERRTEXT_MAX - 1);
   if (!code && e && (json_object_get(j, "capacity") || json_object_get(j, "available")))
     code = st_err_set(&err, ST_EINVAL, "a heartbeat reports either \"error\" or capacity and available, not both");
   if (!code && !e) code = st_reg_json_int(j, "capacity", false, 0, ST_REG_BYTES_MAX, &cap, &err);
   if (!code && !e) code = st_reg_json_int(j, "available", false, 0, ST_REG_BYTES_MAX, &avail, &err);
-  if (!code) code = st_reg_node_heartbeat(db, id, cap, avail, e ? json_string_value(e) : NULL, (int64_t)time(NULL), NULL, &err);
+  if (!code)
+    code = st_reg_node_heartbeat(db, id, cap, avail, e ? json_string_value(e) : NULL, (int64_t)time(NULL), NULL, &err);
   if (!code && e)
     st_logf("registry", ST_LOG_WARN, "storage node %lld reports an error: %s", (long long)id, json_string_value(e));
   json_decref(j);
@@ -302,7 +327,9 @@ static void h_allocate(st_registry_server *s, st_db *db, const st_http_request *
   const json_t *miner = json_object_get(j, "miner"), *kinds = json_object_get(j, "kinds");
   st_code code = st_reg_json_only(j, keys, "allocation", &err);
   if (!code) {
-    if (!json_is_string(miner)) code = st_err_set(&err, ST_EINVAL, miner ? "field \"miner\" must be an ID address like \"t01003\"" : "field \"miner\" is missing");
+    if (!json_is_string(miner))
+      code = st_err_set(&err, ST_EINVAL,
+                        miner ? "field \"miner\" must be an ID address like \"t01003\"" : "field \"miner\" is missing");
     else code = st_reg_parse_miner(json_string_value(miner), &a.miner, &err);
   }
   if (!code && a.miner > INT64_MAX) code = st_err_set(&err, ST_EINVAL, "field \"miner\" is too large");
@@ -310,7 +337,8 @@ static void h_allocate(st_registry_server *s, st_db *db, const st_http_request *
   if (!code) code = st_reg_json_int(j, "size", false, 0, ST_REG_BYTES_MAX, &a.size, &err);
   if (!code) code = st_reg_json_int(j, "group", true, 0, INT32_MAX, &a.group, &err);
   if (!code && kinds) {
-    if (!json_is_array(kinds) || !json_array_size(kinds)) code = st_err_set(&err, ST_EINVAL, "field \"kinds\" must be a non-empty array of kinds");
+    if (!json_is_array(kinds) || !json_array_size(kinds))
+      code = st_err_set(&err, ST_EINVAL, "field \"kinds\" must be a non-empty array of kinds");
     size_t i;
     const json_t *k;
     json_array_foreach(kinds, i, k) {
@@ -327,12 +355,14 @@ static void h_allocate(st_registry_server *s, st_db *db, const st_http_request *
   if (!code) code = st_reg_allocate(db, &a, (int64_t)time(NULL), s->stale, &node, &allocated, &err);
   if (code) return reply_err(resp, &err);
   if (allocated)
-    st_logf("registry", ST_LOG_INFO, "sector t0%llu-%llu allocated on storage node %lld (%s)", (unsigned long long)a.miner,
-            (unsigned long long)a.sector, (long long)node.id, node.host);
-  st_http_reply_json(resp, allocated ? 201 : 200, json_pack("{sb so}", "allocated", allocated, "storage_node", st_node_to_json(&node)));
+    st_logf("registry", ST_LOG_INFO, "sector t0%llu-%llu allocated on storage node %lld (%s)",
+            (unsigned long long)a.miner, (unsigned long long)a.sector, (long long)node.id, node.host);
+  st_http_reply_json(resp, allocated ? 201 : 200,
+                     json_pack("{sb so}", "allocated", allocated, "storage_node", st_node_to_json(&node)));
 }
 
-static void h_paths(st_db *db, uint64_t miner, uint64_t sector, const char *kind_s, const st_http_request *req, st_http_response *resp) {
+static void h_paths(st_db *db, uint64_t miner, uint64_t sector, const char *kind_s, const st_http_request *req,
+                    st_http_response *resp) {
   st_err err;
   st_sector_kind kind;
   if (st_sector_kind_parse(kind_s, &kind, &err)) return st_http_reply_error(resp, 400, "%s", err.msg);
@@ -342,7 +372,8 @@ static void h_paths(st_db *db, uint64_t miner, uint64_t sector, const char *kind
   char path[ST_REG_PATH_MAX], rel[ST_REG_PATH_MAX];
   /* the stored row failing the path rule is the database's fault, not the request's */
   if (st_reg_path(".", &node, kind, miner, sector, rel, &err)) return st_http_reply_error(resp, 500, "%s", err.msg);
-  if (dist && st_reg_path(dist, &node, kind, miner, sector, path, &err)) return st_http_reply_error(resp, 400, "%s", err.msg);
+  if (dist && st_reg_path(dist, &node, kind, miner, sector, path, &err))
+    return st_http_reply_error(resp, 400, "%s", err.msg);
   json_t *out = json_pack("{ss so}", "relative", rel + 2, "storage_node", st_node_to_json(&node));
   if (dist && json_object_set_new(out, "path", json_string(path))) {
     json_decref(out);
@@ -403,24 +434,25 @@ static route dispatch(st_registry_server *s, const st_http_request *req, st_http
   }
   int64_t id = 0;
   uint64_t miner = 0, sector = 0;
-  if ((r == R_NODE_GET || r == R_NODE_UPDATE || r == R_NODE_REMOVE || r == R_HEARTBEAT) && !parse_id(p[2], &id, resp)) return r;
+  if ((r == R_NODE_GET || r == R_NODE_UPDATE || r == R_NODE_REMOVE || r == R_HEARTBEAT) && !parse_id(p[2], &id, resp))
+    return r;
   if ((r == R_FIND || r == R_DROP) && !parse_sector(p[2], p[3], &miner, &sector, resp)) return r;
   if (r == R_PATHS && !parse_sector(p[2], p[3], &miner, &sector, resp)) return r;
   st_db *db = conn_take(s);
   switch (r) {
-  case R_METRICS: h_metrics(s, db, resp); break;
-  case R_NODE_LIST: h_node_list(db, resp); break;
-  case R_NODE_ADD: h_node_add(db, req, resp); break;
-  case R_NODE_GET: h_node_get(db, id, resp); break;
-  case R_NODE_UPDATE: h_node_update(db, id, req, resp); break;
-  case R_NODE_REMOVE: h_node_remove(db, id, req, resp); break;
-  case R_HEARTBEAT: h_heartbeat(db, id, req, resp); break;
-  case R_DECLARE: h_declare(db, req, resp); break;
-  case R_FIND: h_find(db, miner, sector, resp); break;
-  case R_DROP: h_drop(db, miner, sector, req, resp); break;
-  case R_ALLOCATE: h_allocate(s, db, req, resp); break;
-  case R_PATHS: h_paths(db, miner, sector, p[4], req, resp); break;
-  default: break;
+    case R_METRICS: h_metrics(s, db, resp); break;
+    case R_NODE_LIST: h_node_list(db, resp); break;
+    case R_NODE_ADD: h_node_add(db, req, resp); break;
+    case R_NODE_GET: h_node_get(db, id, resp); break;
+    case R_NODE_UPDATE: h_node_update(db, id, req, resp); break;
+    case R_NODE_REMOVE: h_node_remove(db, id, req, resp); break;
+    case R_HEARTBEAT: h_heartbeat(db, id, req, resp); break;
+    case R_DECLARE: h_declare(db, req, resp); break;
+    case R_FIND: h_find(db, miner, sector, resp); break;
+    case R_DROP: h_drop(db, miner, sector, req, resp); break;
+    case R_ALLOCATE: h_allocate(s, db, req, resp); break;
+    case R_PATHS: h_paths(db, miner, sector, p[4], req, resp); break;
+    default: break;
   }
   conn_give(s, db);
   return r;
@@ -433,15 +465,16 @@ static void on_request(void *ctx, const st_http_request *req, st_http_response *
   atomic_fetch_add(&s->requests[r][cls], 1);
   /* a 503 (no node can take a sector) is the operator's to fix, not a server fault */
   if (resp->status >= 500)
-    st_logf("registry", resp->status == 503 ? ST_LOG_WARN : ST_LOG_ERROR, "%s %s: %d %.*s", req->method, req->path, resp->status,
-            (int)(resp->body.len ? resp->body.len - 1 : 0), st_buf_cstr(&resp->body));
+    st_logf("registry", resp->status == 503 ? ST_LOG_WARN : ST_LOG_ERROR, "%s %s: %d %.*s", req->method, req->path,
+            resp->status, (int)(resp->body.len ? resp->body.len - 1 : 0), st_buf_cstr(&resp->body));
 }
 
 /* ---- lifecycle ---- */
 
 st_code st_registry_server_start(const st_registry_server_opts *opts, st_registry_server **out, st_err *err) {
   *out = NULL;
-  if (!opts->token || strlen(opts->token) < 16) return st_err_set(err, ST_EINVAL, "the write token must be at least 16 characters");
+  if (!opts->token || strlen(opts->token) < 16)
+    return st_err_set(err, ST_EINVAL, "the write token must be at least 16 characters");
   st_registry_server *s = calloc(1, sizeof *s);
   if (!s) return st_err_set(err, ST_ENOMEM, "out of memory starting the registry");
   pthread_mutex_init(&s->mu, NULL);
@@ -452,7 +485,8 @@ st_code st_registry_server_start(const st_registry_server_opts *opts, st_registr
   s->conns = calloc(s->nconns, sizeof *s->conns);
   s->free_conns = calloc(s->nconns, sizeof *s->free_conns);
   st_code code = ST_OK;
-  if (!s->token || !s->conns || !s->free_conns) code = st_err_set(err, ST_ENOMEM, "out of memory starting the registry");
+  if (!s->token || !s->conns || !s->free_conns)
+    code = st_err_set(err, ST_ENOMEM, "out of memory starting the registry");
   for (unsigned i = 0; i < s->nconns && !code; i++) {
     code = st_db_open(opts->db_url, &s->conns[i], err);
     if (!code && i == 0) code = st_reg_migrate(s->conns[0], &s->schema, err);

@@ -6,8 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#define NODE_COLS "id, host, node_group, mount_host, mount_type, capacity, available, weight, last_heartbeat, heartbeat_err, version"
-#define NODE_COLS_N                                                                                                       \
+#define NODE_COLS \
+  "id, host, node_group, mount_host, mount_type, capacity, available, weight, last_heartbeat, heartbeat_err, version"
+#define NODE_COLS_N                                                                                                                \
   "n.id, n.host, n.node_group, n.mount_host, n.mount_type, n.capacity, n.available, n.weight, n.last_heartbeat, n.heartbeat_err, " \
   "n.version"
 
@@ -22,7 +23,8 @@ static void node_from_row(const st_db_rows *rows, int r, int c0, st_storage_node
   n->available = st_db_cell_i64(rows, r, c0 + 6);
   n->weight = st_db_cell_i64(rows, r, c0 + 7);
   n->last_heartbeat = st_db_cell_i64(rows, r, c0 + 8);
-  snprintf(n->heartbeat_err, sizeof n->heartbeat_err, "%s", st_db_cell(rows, r, c0 + 9) ? st_db_cell(rows, r, c0 + 9) : "");
+  snprintf(n->heartbeat_err, sizeof n->heartbeat_err, "%s",
+           st_db_cell(rows, r, c0 + 9) ? st_db_cell(rows, r, c0 + 9) : "");
   n->version = st_db_cell_i64(rows, r, c0 + 10);
 }
 
@@ -74,9 +76,10 @@ static st_code migrate_tx(st_db *db, void *ctx, st_err *err) {
   if (code) return code;
   int known = ST_MIGRATIONS_COUNT;
   if (*version > known)
-    return st_err_set(err, ST_ECONFLICT,
-                      "the database schema is at version %d, newer than this spacetime-server knows (%d): run a newer spacetime-server", *version,
-                      known);
+    return st_err_set(
+        err, ST_ECONFLICT,
+        "the database schema is at version %d, newer than this spacetime-server knows (%d): run a newer spacetime-server",
+        *version, known);
   for (int i = *version; i < known; i++) {
     const st_migration *m = &ST_MIGRATIONS[i];
     char *sql = migration_sql(db, m->sql);
@@ -86,7 +89,8 @@ static st_code migrate_tx(st_db *db, void *ctx, st_err *err) {
     if (code) return st_err_wrap(err, code, "migration %s", m->name);
     char v[ST_DB_INT_MAX], t[ST_DB_INT_MAX];
     const char *p[] = {st_db_int(v, m->version), m->name, st_db_int(t, (int64_t)time(NULL))};
-    if ((code = st_db_exec(db, "INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)", 3, p, NULL, NULL, err)))
+    if ((code = st_db_exec(db, "INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)", 3, p, NULL,
+                           NULL, err)))
       return st_err_wrap(err, code, "migration %s", m->name);
   }
   *version = known;
@@ -141,19 +145,26 @@ st_code st_reg_node_get(st_db *db, int64_t id, st_storage_node *out, st_err *err
 
 static st_code duplicate_msg(st_code code, const st_storage_node *n, st_err *err) {
   if (code != ST_EEXIST) return code;
-  return st_err_set(err, ST_EEXIST, "a storage node with host %s and mount type %s exists already", n->host, n->mount_type);
+  return st_err_set(err, ST_EEXIST, "a storage node with host %s and mount type %s exists already", n->host,
+                    n->mount_type);
 }
 
 static st_code add_tx(st_db *db, void *ctx, st_err *err) {
   st_storage_node *n = ctx;
   char g[ST_DB_INT_MAX], c[ST_DB_INT_MAX], a[ST_DB_INT_MAX], w[ST_DB_INT_MAX];
-  const char *p[] = {n->host, st_db_int(g, n->group), n->mount_host, n->mount_type, st_db_int(c, n->capacity), st_db_int(a, n->available),
+  const char *p[] = {n->host,
+                     st_db_int(g, n->group),
+                     n->mount_host,
+                     n->mount_type,
+                     st_db_int(c, n->capacity),
+                     st_db_int(a, n->available),
                      st_db_int(w, n->weight)};
   st_db_rows rows;
-  st_code code = st_db_exec(db,
-                            "INSERT INTO storage_nodes (host, node_group, mount_host, mount_type, capacity, available, weight) "
-                            "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " NODE_COLS,
-                            7, p, &rows, NULL, err);
+  st_code code =
+      st_db_exec(db,
+                 "INSERT INTO storage_nodes (host, node_group, mount_host, mount_type, capacity, available, weight) "
+                 "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " NODE_COLS,
+                 7, p, &rows, NULL, err);
   if (code) return duplicate_msg(code, n, err);
   if (rows.nrows == 1) node_from_row(&rows, 0, 0, n);
   st_db_rows_free(&rows);
@@ -175,8 +186,8 @@ static st_code update_tx(st_db *db, void *vctx, st_err *err) {
   st_code code = st_reg_node_get(db, u->id, &n, err);
   if (code) return code;
   if (u->expect > 0 && n.version != u->expect)
-    return st_err_set(err, ST_ECONFLICT, "storage node %lld is at version %lld, not %lld: read it again and retry", (long long)u->id,
-                      (long long)n.version, (long long)u->expect);
+    return st_err_set(err, ST_ECONFLICT, "storage node %lld is at version %lld, not %lld: read it again and retry",
+                      (long long)u->id, (long long)n.version, (long long)u->expect);
   const st_storage_node *p = u->patch;
   /* bit order of ST_NODE_FIELDS */
   if (u->fields & 1u) memcpy(n.host, p->host, sizeof n.host);
@@ -187,15 +198,23 @@ static st_code update_tx(st_db *db, void *vctx, st_err *err) {
   if (u->fields & 32u) n.capacity = p->capacity;
   if (u->fields & 64u) n.available = p->available;
   if (n.capacity && n.available > n.capacity)
-    return st_err_set(err, ST_EINVAL, "available (%lld) would exceed capacity (%lld)", (long long)n.available, (long long)n.capacity);
+    return st_err_set(err, ST_EINVAL, "available (%lld) would exceed capacity (%lld)", (long long)n.available,
+                      (long long)n.capacity);
   char id[ST_DB_INT_MAX], g[ST_DB_INT_MAX], c[ST_DB_INT_MAX], a[ST_DB_INT_MAX], w[ST_DB_INT_MAX];
-  const char *pp[] = {st_db_int(id, n.id),       n.host, st_db_int(g, n.group), n.mount_host, n.mount_type, st_db_int(c, n.capacity),
-                      st_db_int(a, n.available), st_db_int(w, n.weight)};
+  const char *pp[] = {st_db_int(id, n.id),
+                      n.host,
+                      st_db_int(g, n.group),
+                      n.mount_host,
+                      n.mount_type,
+                      st_db_int(c, n.capacity),
+                      st_db_int(a, n.available),
+                      st_db_int(w, n.weight)};
   st_db_rows rows;
-  code = st_db_exec(db,
-                    "UPDATE storage_nodes SET host = $2, node_group = $3, mount_host = $4, mount_type = $5, capacity = $6, available = $7, "
-                    "weight = $8, version = version + 1 WHERE id = $1 RETURNING " NODE_COLS,
-                    8, pp, &rows, NULL, err);
+  code = st_db_exec(
+      db,
+      "UPDATE storage_nodes SET host = $2, node_group = $3, mount_host = $4, mount_type = $5, capacity = $6, available = $7, "
+      "weight = $8, version = version + 1 WHERE id = $1 RETURNING " NODE_COLS,
+      8, pp, &rows, NULL, err);
   if (code) return duplicate_msg(code, &n, err);
   if (rows.nrows == 1) node_from_row(&rows, 0, 0, u->out);
   st_db_rows_free(&rows);
@@ -222,16 +241,19 @@ static st_code remove_tx(st_db *db, void *vctx, st_err *err) {
   st_code code = st_reg_node_get(db, r->id, &n, err);
   if (code) return code;
   st_db_rows rows;
-  if ((code = st_db_exec(db, "SELECT COUNT(*) FROM sector_locations WHERE node_id = $1", 1, p, &rows, NULL, err))) return code;
+  if ((code = st_db_exec(db, "SELECT COUNT(*) FROM sector_locations WHERE node_id = $1", 1, p, &rows, NULL, err)))
+    return code;
   int64_t held = st_db_cell_i64(&rows, 0, 0);
   st_db_rows_free(&rows);
   if (held && !r->force)
-    return st_err_set(err, ST_ECONFLICT,
-                      "storage node %lld (%s) still holds %lld sector files: move them first, or remove it with --force to drop those "
-                      "locations too",
-                      (long long)r->id, n.host, (long long)held);
+    return st_err_set(
+        err, ST_ECONFLICT,
+        "storage node %lld (%s) still holds %lld sector files: move them first, or remove it with --force to drop those "
+        "locations too",
+        (long long)r->id, n.host, (long long)held);
   r->dropped = 0;
-  if (held && (code = st_db_exec(db, "DELETE FROM sector_locations WHERE node_id = $1", 1, p, NULL, &r->dropped, err))) return code;
+  if (held && (code = st_db_exec(db, "DELETE FROM sector_locations WHERE node_id = $1", 1, p, NULL, &r->dropped, err)))
+    return code;
   return st_db_exec(db, "DELETE FROM storage_nodes WHERE id = $1", 1, p, NULL, NULL, err);
 }
 
@@ -255,14 +277,17 @@ static st_code heartbeat_tx(st_db *db, void *vctx, st_err *err) {
   st_code code;
   if (h->error) { /* an error report keeps the last known sizes */
     const char *p[] = {st_db_int(id, h->id), st_db_int(t, h->now), h->error};
-    code = st_db_exec(db, "UPDATE storage_nodes SET last_heartbeat = $2, heartbeat_err = $3 WHERE id = $1 RETURNING " NODE_COLS, 3, p,
-                      &rows, NULL, err);
+    code = st_db_exec(
+        db, "UPDATE storage_nodes SET last_heartbeat = $2, heartbeat_err = $3 WHERE id = $1 RETURNING " NODE_COLS, 3, p,
+        &rows, NULL, err);
   } else {
-    const char *p[] = {st_db_int(id, h->id), st_db_int(c, h->capacity), st_db_int(a, h->available), st_db_int(t, h->now)};
-    code = st_db_exec(db,
-                      "UPDATE storage_nodes SET capacity = $2, available = $3, last_heartbeat = $4, heartbeat_err = NULL WHERE id = $1 "
-                      "RETURNING " NODE_COLS,
-                      4, p, &rows, NULL, err);
+    const char *p[] = {st_db_int(id, h->id), st_db_int(c, h->capacity), st_db_int(a, h->available),
+                       st_db_int(t, h->now)};
+    code = st_db_exec(
+        db,
+        "UPDATE storage_nodes SET capacity = $2, available = $3, last_heartbeat = $4, heartbeat_err = NULL WHERE id = $1 "
+        "RETURNING " NODE_COLS,
+        4, p, &rows, NULL, err);
   }
   if (code) return code;
   if (rows.nrows == 0) code = st_err_set(err, ST_ENOENT, "storage node %lld does not exist", (long long)h->id);
@@ -271,11 +296,11 @@ static st_code heartbeat_tx(st_db *db, void *vctx, st_err *err) {
   return code;
 }
 
-st_code st_reg_node_heartbeat(st_db *db, int64_t id, int64_t capacity, int64_t available, const char *error, int64_t now,
-                              st_storage_node *out, st_err *err) {
+st_code st_reg_node_heartbeat(st_db *db, int64_t id, int64_t capacity, int64_t available, const char *error,
+                              int64_t now, st_storage_node *out, st_err *err) {
   if (!error && (capacity < 0 || available < 0 || available > capacity))
-    return st_err_set(err, ST_EINVAL, "heartbeat: available (%lld) must be between 0 and capacity (%lld)", (long long)available,
-                      (long long)capacity);
+    return st_err_set(err, ST_EINVAL, "heartbeat: available (%lld) must be between 0 and capacity (%lld)",
+                      (long long)available, (long long)capacity);
   struct heartbeat_ctx h = {id, capacity, available, now, error && *error ? error : NULL, out};
   return st_db_tx(db, heartbeat_tx, &h, err);
 }
@@ -284,17 +309,20 @@ st_code st_reg_node_heartbeat(st_db *db, int64_t id, int64_t capacity, int64_t a
 
 static st_code insert_location(st_db *db, const st_sector_location *l, st_err *err) {
   char m[ST_DB_INT_MAX], s[ST_DB_INT_MAX], n[ST_DB_INT_MAX];
-  const char *p[] = {st_db_int(m, (int64_t)l->miner), st_db_int(s, (int64_t)l->sector), st_sector_kind_name(l->kind), st_db_int(n, l->node),
-                     l->primary ? "1" : "0"};
+  const char *p[] = {st_db_int(m, (int64_t)l->miner), st_db_int(s, (int64_t)l->sector), st_sector_kind_name(l->kind),
+                     st_db_int(n, l->node), l->primary ? "1" : "0"};
   st_code code;
   if (l->primary &&
-      (code = st_db_exec(db, "UPDATE sector_locations SET is_primary = 0 WHERE miner = $1 AND sector = $2 AND kind = $3 AND node_id <> $4",
-                         4, p, NULL, NULL, err)))
+      (code = st_db_exec(
+           db,
+           "UPDATE sector_locations SET is_primary = 0 WHERE miner = $1 AND sector = $2 AND kind = $3 AND node_id <> $4",
+           4, p, NULL, NULL, err)))
     return code;
-  return st_db_exec(db,
-                    "INSERT INTO sector_locations (miner, sector, kind, node_id, is_primary) VALUES ($1, $2, $3, $4, $5) "
-                    "ON CONFLICT (miner, sector, kind, node_id) DO UPDATE SET is_primary = excluded.is_primary",
-                    5, p, NULL, NULL, err);
+  return st_db_exec(
+      db,
+      "INSERT INTO sector_locations (miner, sector, kind, node_id, is_primary) VALUES ($1, $2, $3, $4, $5) "
+      "ON CONFLICT (miner, sector, kind, node_id) DO UPDATE SET is_primary = excluded.is_primary",
+      5, p, NULL, NULL, err);
 }
 
 static st_code declare_tx(st_db *db, void *ctx, st_err *err) {
@@ -308,9 +336,7 @@ st_code st_reg_location_declare(st_db *db, const st_sector_location *loc, st_err
   return st_db_tx(db, declare_tx, (void *)loc, err);
 }
 
-static st_code kind_of(const char *s, st_sector_kind *k) {
-  return st_sector_kind_parse(s ? s : "", k, NULL);
-}
+static st_code kind_of(const char *s, st_sector_kind *k) { return st_sector_kind_parse(s ? s : "", k, NULL); }
 
 st_code st_reg_location_find(st_db *db, uint64_t miner, uint64_t sector, st_reg_found **out, size_t *n, st_err *err) {
   *out = NULL;
@@ -319,17 +345,21 @@ st_code st_reg_location_find(st_db *db, uint64_t miner, uint64_t sector, st_reg_
   const char *p[] = {st_db_int(m, (int64_t)miner), st_db_int(s, (int64_t)sector)};
   st_db_rows rows;
   st_code code = st_db_exec(db,
-                            "SELECT l.kind, l.is_primary, " NODE_COLS_N " FROM sector_locations l "
+                            "SELECT l.kind, l.is_primary, " NODE_COLS_N
+                            " FROM sector_locations l "
                             "JOIN storage_nodes n ON n.id = l.node_id WHERE l.miner = $1 AND l.sector = $2 "
                             "ORDER BY l.is_primary DESC, l.kind, n.id",
                             2, p, &rows, NULL, err);
   if (code) return code;
-  if (rows.nrows && !(*out = calloc((size_t)rows.nrows, sizeof **out))) code = st_err_set(err, ST_ENOMEM, "out of memory finding a sector");
+  if (rows.nrows && !(*out = calloc((size_t)rows.nrows, sizeof **out)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory finding a sector");
   for (int r = 0; r < rows.nrows && !code; r++) {
     st_reg_found *f = &(*out)[r];
     node_from_row(&rows, r, 2, &f->node);
-    f->loc = (st_sector_location){.miner = miner, .sector = sector, .node = f->node.id, .primary = st_db_cell_i64(&rows, r, 1) != 0};
-    if (kind_of(st_db_cell(&rows, r, 0), &f->loc.kind)) code = st_err_set(err, ST_EINTERNAL, "bad kind in sector_locations");
+    f->loc = (st_sector_location){
+        .miner = miner, .sector = sector, .node = f->node.id, .primary = st_db_cell_i64(&rows, r, 1) != 0};
+    if (kind_of(st_db_cell(&rows, r, 0), &f->loc.kind))
+      code = st_err_set(err, ST_EINTERNAL, "bad kind in sector_locations");
   }
   if (code) {
     free(*out);
@@ -351,33 +381,38 @@ struct drop_ctx {
 static st_code drop_tx(st_db *db, void *vctx, st_err *err) {
   struct drop_ctx *d = vctx;
   char m[ST_DB_INT_MAX], s[ST_DB_INT_MAX], n[ST_DB_INT_MAX];
-  const char *p[] = {st_db_int(m, (int64_t)d->miner), st_db_int(s, (int64_t)d->sector), d->kind >= 0 ? st_sector_kind_name((st_sector_kind)d->kind) : NULL,
+  const char *p[] = {st_db_int(m, (int64_t)d->miner), st_db_int(s, (int64_t)d->sector),
+                     d->kind >= 0 ? st_sector_kind_name((st_sector_kind)d->kind) : NULL,
                      d->node > 0 ? st_db_int(n, d->node) : NULL};
-  return st_db_exec(db,
-                    "DELETE FROM sector_locations WHERE miner = $1 AND sector = $2 AND (CAST($3 AS TEXT) IS NULL OR kind = CAST($3 AS TEXT)) "
-                    "AND (CAST($4 AS BIGINT) IS NULL OR node_id = CAST($4 AS BIGINT))",
-                    4, p, NULL, &d->dropped, err);
+  return st_db_exec(
+      db,
+      "DELETE FROM sector_locations WHERE miner = $1 AND sector = $2 AND (CAST($3 AS TEXT) IS NULL OR kind = CAST($3 AS TEXT)) "
+      "AND (CAST($4 AS BIGINT) IS NULL OR node_id = CAST($4 AS BIGINT))",
+      4, p, NULL, &d->dropped, err);
 }
 
-st_code st_reg_location_drop(st_db *db, uint64_t miner, uint64_t sector, int kind, int64_t node, uint64_t *dropped, st_err *err) {
+st_code st_reg_location_drop(st_db *db, uint64_t miner, uint64_t sector, int kind, int64_t node, uint64_t *dropped,
+                             st_err *err) {
   struct drop_ctx d = {miner, sector, kind, node, 0};
   st_code code = st_db_tx(db, drop_tx, &d, err);
   if (dropped) *dropped = d.dropped;
   return code;
 }
 
-st_code st_reg_resolve(st_db *db, uint64_t miner, uint64_t sector, st_sector_kind kind, st_storage_node *node, st_err *err) {
+st_code st_reg_resolve(st_db *db, uint64_t miner, uint64_t sector, st_sector_kind kind, st_storage_node *node,
+                       st_err *err) {
   char m[ST_DB_INT_MAX], s[ST_DB_INT_MAX];
   const char *p[] = {st_db_int(m, (int64_t)miner), st_db_int(s, (int64_t)sector), st_sector_kind_name(kind)};
   st_db_rows rows;
   st_code code = st_db_exec(db,
-                            "SELECT " NODE_COLS_N " FROM sector_locations l JOIN storage_nodes n ON n.id = l.node_id "
+                            "SELECT " NODE_COLS_N
+                            " FROM sector_locations l JOIN storage_nodes n ON n.id = l.node_id "
                             "WHERE l.miner = $1 AND l.sector = $2 AND l.kind = $3 AND l.is_primary = 1",
                             3, p, &rows, NULL, err);
   if (code) return code;
   if (rows.nrows == 0)
-    code = st_err_set(err, ST_ENOENT, "sector %llu of miner t0%llu has no %s file on any storage node", (unsigned long long)sector,
-                      (unsigned long long)miner, st_sector_kind_name(kind));
+    code = st_err_set(err, ST_ENOENT, "sector %llu of miner t0%llu has no %s file on any storage node",
+                      (unsigned long long)sector, (unsigned long long)miner, st_sector_kind_name(kind));
   else node_from_row(&rows, 0, 0, node);
   st_db_rows_free(&rows);
   return code;
@@ -395,23 +430,26 @@ struct alloc_ctx {
 /* Why no node qualified, in numbers an operator can act on. */
 static st_code no_node(st_db *db, struct alloc_ctx *a, st_err *err) {
   char g[ST_DB_INT_MAX], t[ST_DB_INT_MAX], sz[ST_DB_INT_MAX];
-  const char *p[] = {a->req->group >= 0 ? st_db_int(g, a->req->group) : NULL, st_db_int(t, a->now - a->stale), st_db_int(sz, a->req->size)};
+  const char *p[] = {a->req->group >= 0 ? st_db_int(g, a->req->group) : NULL, st_db_int(t, a->now - a->stale),
+                     st_db_int(sz, a->req->size)};
   st_db_rows rows;
-  st_code code = st_db_exec(db,
-                            "SELECT COUNT(*), "
-                            "SUM(CASE WHEN heartbeat_err IS NOT NULL THEN 1 ELSE 0 END), "
-                            "SUM(CASE WHEN heartbeat_err IS NULL AND (last_heartbeat IS NULL OR last_heartbeat < CAST($2 AS BIGINT)) THEN 1 ELSE 0 END), "
-                            "SUM(CASE WHEN heartbeat_err IS NULL AND last_heartbeat >= CAST($2 AS BIGINT) AND available < CAST($3 AS BIGINT) THEN 1 ELSE 0 END) "
-                            "FROM storage_nodes WHERE CAST($1 AS BIGINT) IS NULL OR node_group = CAST($1 AS BIGINT)",
-                            3, p, &rows, NULL, err);
+  st_code code = st_db_exec(
+      db,
+      "SELECT COUNT(*), "
+      "SUM(CASE WHEN heartbeat_err IS NOT NULL THEN 1 ELSE 0 END), "
+      "SUM(CASE WHEN heartbeat_err IS NULL AND (last_heartbeat IS NULL OR last_heartbeat < CAST($2 AS BIGINT)) THEN 1 ELSE 0 END), "
+      "SUM(CASE WHEN heartbeat_err IS NULL AND last_heartbeat >= CAST($2 AS BIGINT) AND available < CAST($3 AS BIGINT) THEN 1 ELSE 0 END) "
+      "FROM storage_nodes WHERE CAST($1 AS BIGINT) IS NULL OR node_group = CAST($1 AS BIGINT)",
+      3, p, &rows, NULL, err);
   if (code) return code;
   char group[48] = "";
   if (a->req->group >= 0) snprintf(group, sizeof group, " in group %lld", (long long)a->req->group);
-  code = st_err_set(err, ST_EUNAVAIL,
-                    "no storage node%s can take %lld bytes: %lld nodes, %lld reporting an error, %lld without a heartbeat in the last %lld s, "
-                    "%lld with too little space",
-                    group, (long long)a->req->size, (long long)st_db_cell_i64(&rows, 0, 0), (long long)st_db_cell_i64(&rows, 0, 1),
-                    (long long)st_db_cell_i64(&rows, 0, 2), (long long)a->stale, (long long)st_db_cell_i64(&rows, 0, 3));
+  code = st_err_set(
+      err, ST_EUNAVAIL,
+      "no storage node%s can take %lld bytes: %lld nodes, %lld reporting an error, %lld without a heartbeat in the last %lld s, "
+      "%lld with too little space",
+      group, (long long)a->req->size, (long long)st_db_cell_i64(&rows, 0, 0), (long long)st_db_cell_i64(&rows, 0, 1),
+      (long long)st_db_cell_i64(&rows, 0, 2), (long long)a->stale, (long long)st_db_cell_i64(&rows, 0, 3));
   st_db_rows_free(&rows);
   return code;
 }
@@ -427,7 +465,7 @@ static st_code alloc_tx(st_db *db, void *vctx, st_err *err) {
   st_code code = st_reg_location_find(db, req->miner, req->sector, &found, &nfound, err);
   if (code) return code;
   int64_t existing = 0;
-  unsigned have = 0; /* kinds with a primary copy already */
+  unsigned have = 0;                    /* kinds with a primary copy already */
   for (size_t i = 0; i < nfound; i++) { /* primaries come first */
     if (!found[i].loc.primary) continue;
     have |= 1u << found[i].loc.kind;
@@ -439,13 +477,16 @@ static st_code alloc_tx(st_db *db, void *vctx, st_err *err) {
   free(found);
   if (!existing) {
     char g[ST_DB_INT_MAX], t[ST_DB_INT_MAX], sz[ST_DB_INT_MAX];
-    const char *p[] = {req->group >= 0 ? st_db_int(g, req->group) : NULL, st_db_int(t, a->now - a->stale), st_db_int(sz, req->size)};
+    const char *p[] = {req->group >= 0 ? st_db_int(g, req->group) : NULL, st_db_int(t, a->now - a->stale),
+                       st_db_int(sz, req->size)};
     st_db_rows rows;
-    code = st_db_exec(db,
-                      "SELECT " NODE_COLS " FROM storage_nodes WHERE heartbeat_err IS NULL AND last_heartbeat >= CAST($2 AS BIGINT) "
-                      "AND available >= CAST($3 AS BIGINT) AND (CAST($1 AS BIGINT) IS NULL OR node_group = CAST($1 AS BIGINT)) "
-                      "ORDER BY weight DESC, available DESC, id LIMIT 1",
-                      3, p, &rows, NULL, err);
+    code = st_db_exec(
+        db,
+        "SELECT " NODE_COLS
+        " FROM storage_nodes WHERE heartbeat_err IS NULL AND last_heartbeat >= CAST($2 AS BIGINT) "
+        "AND available >= CAST($3 AS BIGINT) AND (CAST($1 AS BIGINT) IS NULL OR node_group = CAST($1 AS BIGINT)) "
+        "ORDER BY weight DESC, available DESC, id LIMIT 1",
+        3, p, &rows, NULL, err);
     if (code) return code;
     if (rows.nrows == 0) {
       st_db_rows_free(&rows);
@@ -455,7 +496,8 @@ static st_code alloc_tx(st_db *db, void *vctx, st_err *err) {
     st_db_rows_free(&rows);
     char id[ST_DB_INT_MAX];
     const char *u[] = {st_db_int(id, a->node->id), sz};
-    if ((code = st_db_exec(db, "UPDATE storage_nodes SET available = available - CAST($2 AS BIGINT) WHERE id = $1", 2, u, NULL, NULL, err)))
+    if ((code = st_db_exec(db, "UPDATE storage_nodes SET available = available - CAST($2 AS BIGINT) WHERE id = $1", 2,
+                           u, NULL, NULL, err)))
       return code;
     a->node->available -= req->size;
     a->allocated = true;
@@ -468,8 +510,8 @@ static st_code alloc_tx(st_db *db, void *vctx, st_err *err) {
   return ST_OK;
 }
 
-st_code st_reg_allocate(st_db *db, const st_reg_alloc *req, int64_t now, int64_t stale_secs, st_storage_node *node, bool *allocated,
-                        st_err *err) {
+st_code st_reg_allocate(st_db *db, const st_reg_alloc *req, int64_t now, int64_t stale_secs, st_storage_node *node,
+                        bool *allocated, st_err *err) {
   if (req->size < 0) return st_err_set(err, ST_EINVAL, "allocation size %lld is negative", (long long)req->size);
   struct alloc_ctx a = {req, now, stale_secs, node, false};
   st_code code = st_db_tx(db, alloc_tx, &a, err);
@@ -479,7 +521,8 @@ st_code st_reg_allocate(st_db *db, const st_reg_alloc *req, int64_t now, int64_t
 
 st_code st_reg_counts(st_db *db, int64_t *nodes, int64_t *locations, st_err *err) {
   st_db_rows rows;
-  st_code code = st_db_exec(db, "SELECT (SELECT COUNT(*) FROM storage_nodes), (SELECT COUNT(*) FROM sector_locations)", 0, NULL, &rows, NULL, err);
+  st_code code = st_db_exec(db, "SELECT (SELECT COUNT(*) FROM storage_nodes), (SELECT COUNT(*) FROM sector_locations)",
+                            0, NULL, &rows, NULL, err);
   if (code) return code;
   *nodes = st_db_cell_i64(&rows, 0, 0);
   *locations = st_db_cell_i64(&rows, 0, 1);

@@ -41,17 +41,19 @@ st_code st_reg_node_update(st_db *db, int64_t id, const st_storage_node *patch, 
 st_code st_reg_node_remove(st_db *db, int64_t id, bool force, uint64_t *dropped, st_err *err);
 /* Records a health report: capacity and available, or error (non-NULL, non-empty) for a node
  * that cannot serve. */
-st_code st_reg_node_heartbeat(st_db *db, int64_t id, int64_t capacity, int64_t available, const char *error, int64_t now,
-                              st_storage_node *out, st_err *err);
+st_code st_reg_node_heartbeat(st_db *db, int64_t id, int64_t capacity, int64_t available, const char *error,
+                              int64_t now, st_storage_node *out, st_err *err);
 
 /* Declares that a node holds a sector file. A primary declaration demotes the old primary. */
 st_code st_reg_location_declare(st_db *db, const st_sector_location *loc, st_err *err);
 /* Every location of a sector with its node, primaries first. */
 st_code st_reg_location_find(st_db *db, uint64_t miner, uint64_t sector, st_reg_found **out, size_t *n, st_err *err);
 /* Drops a sector's locations: all, or only one kind (kind >= 0) and/or one node (node > 0). */
-st_code st_reg_location_drop(st_db *db, uint64_t miner, uint64_t sector, int kind, int64_t node, uint64_t *dropped, st_err *err);
+st_code st_reg_location_drop(st_db *db, uint64_t miner, uint64_t sector, int kind, int64_t node, uint64_t *dropped,
+                             st_err *err);
 /* The node holding the primary copy of one sector file. */
-st_code st_reg_resolve(st_db *db, uint64_t miner, uint64_t sector, st_sector_kind kind, st_storage_node *node, st_err *err);
+st_code st_reg_resolve(st_db *db, uint64_t miner, uint64_t sector, st_sector_kind kind, st_storage_node *node,
+                       st_err *err);
 
 /* Picks a node for a new sector and records it there, in one transaction. The node must be in
  * group (when group >= 0), have no heartbeat error, a heartbeat no older than stale_secs and at

@@ -19,7 +19,8 @@ static bool is_dns_name(const char *s) {
   if (!n || n > 253 || s[0] == '.' || s[0] == '-') return false;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) return false;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
+      return false;
   }
   return true;
 }
@@ -45,37 +46,48 @@ static int split(const char *text, char *buf, size_t bufsz, char *parts[MAX_PART
 st_code st_multiaddr_parse(const char *text, st_multiaddr *out, st_err *err) {
   memset(out, 0, sizeof *out);
   if (!text || text[0] != '/')
-    return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\" must start with '/' (e.g. /ip4/127.0.0.1/tcp/1234/http)", text ? text : "");
+    return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\" must start with '/' (e.g. /ip4/127.0.0.1/tcp/1234/http)",
+                      text ? text : "");
   char buf[ST_APIINFO_ADDR_MAX];
   char *p[MAX_PARTS];
   int k = split(text, buf, sizeof buf, p);
-  if (k == -2) return st_err_set(err, ST_EINVAL, "multiaddr \"%.80s...\" is longer than %d characters", text, ST_APIINFO_ADDR_MAX - 1);
+  if (k == -2)
+    return st_err_set(err, ST_EINVAL, "multiaddr \"%.80s...\" is longer than %d characters", text,
+                      ST_APIINFO_ADDR_MAX - 1);
   if (k < 0) return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\" has an empty or extra component", text);
-  if (k < 4) return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\" is incomplete (want /ip4/HOST/tcp/PORT/http)", text);
+  if (k < 4)
+    return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\" is incomplete (want /ip4/HOST/tcp/PORT/http)", text);
   const char *proto = p[0];
   if (!strcmp(proto, "ip4") || !strcmp(proto, "ip6")) {
     unsigned char tmp[16];
     out->family = proto[2] == '4' ? 4 : 6;
     if (inet_pton(out->family == 4 ? AF_INET : AF_INET6, p[1], tmp) != 1)
-      return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": \"%.60s\" is not an IPv%d address", text, p[1], out->family);
+      return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": \"%.60s\" is not an IPv%d address", text, p[1],
+                        out->family);
   } else if (!strcmp(proto, "dns") || !strcmp(proto, "dns4") || !strcmp(proto, "dns6")) {
-    if (!is_dns_name(p[1])) return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": \"%.60s\" is not a DNS name", text, p[1]);
+    if (!is_dns_name(p[1]))
+      return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": \"%.60s\" is not a DNS name", text, p[1]);
   } else {
-    return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": protocol \"%.20s\" is not ip4, ip6, dns, dns4 or dns6", text, proto);
+    return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": protocol \"%.20s\" is not ip4, ip6, dns, dns4 or dns6",
+                      text, proto);
   }
   snprintf(out->host, sizeof out->host, "%s", p[1]);
-  if (strcmp(p[2], "tcp")) return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": \"%.20s\" where tcp was expected", text, p[2]);
+  if (strcmp(p[2], "tcp"))
+    return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": \"%.20s\" where tcp was expected", text, p[2]);
   unsigned long port = 0;
   size_t digits = strspn(p[3], "0123456789");
   if (!digits || p[3][digits] || digits > 5 || (port = strtoul(p[3], NULL, 10)) < 1 || port > 65535)
-    return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": port \"%.20s\" is not a number from 1 to 65535", text, p[3]);
+    return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": port \"%.20s\" is not a number from 1 to 65535", text,
+                      p[3]);
   out->port = (uint16_t)port;
   int rest = k - 4;
   const char *a = rest > 0 ? p[4] : NULL, *b = rest > 1 ? p[5] : NULL;
-  bool ok = rest == 0 || (rest == 1 && (!strcmp(a, "http") || !strcmp(a, "https") || !strcmp(a, "ws") || !strcmp(a, "wss"))) ||
+  bool ok = rest == 0 ||
+            (rest == 1 && (!strcmp(a, "http") || !strcmp(a, "https") || !strcmp(a, "ws") || !strcmp(a, "wss"))) ||
             (rest == 2 && !strcmp(a, "tls") && (!strcmp(b, "http") || !strcmp(b, "ws")));
   if (!ok)
-    return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": after the port want /http, /https, /ws, /wss, /tls/http or /tls/ws", text);
+    return st_err_set(err, ST_EINVAL,
+                      "multiaddr \"%.200s\": after the port want /http, /https, /ws, /wss, /tls/http or /tls/ws", text);
   out->tls = rest == 2 || (rest == 1 && (!strcmp(a, "https") || !strcmp(a, "wss")));
   return ST_OK;
 }
@@ -83,8 +95,10 @@ st_code st_multiaddr_parse(const char *text, st_multiaddr *out, st_err *err) {
 /* "host:port" ("[host]:port" for IPv6), behind "scheme://" when scheme is given. */
 static st_code put(char *out, size_t n, const st_multiaddr *m, const char *scheme, st_err *err) {
   const char *open = m->family == 6 ? "[" : "", *close = m->family == 6 ? "]" : "";
-  int w = snprintf(out, n, "%s%s%s%s%s:%u", scheme ? scheme : "", scheme ? "://" : "", open, m->host, close, (unsigned)m->port);
-  if (w < 0 || (size_t)w >= n) return st_err_set(err, ST_ERANGE, "address of host \"%.80s\" does not fit in %zu bytes", m->host, n);
+  int w = snprintf(out, n, "%s%s%s%s%s:%u", scheme ? scheme : "", scheme ? "://" : "", open, m->host, close,
+                   (unsigned)m->port);
+  if (w < 0 || (size_t)w >= n)
+    return st_err_set(err, ST_ERANGE, "address of host \"%.80s\" does not fit in %zu bytes", m->host, n);
   return ST_OK;
 }
 
@@ -99,18 +113,22 @@ st_code st_multiaddr_to_listen(const char *text, char *listen, size_t n, st_err 
   st_multiaddr m;
   st_code rc = st_multiaddr_parse(text, &m, err);
   if (rc) return rc;
-  if (!m.family) return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": a listen address needs /ip4 or /ip6, not a DNS name", text);
+  if (!m.family)
+    return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": a listen address needs /ip4 or /ip6, not a DNS name",
+                      text);
   if (m.tls) return st_err_set(err, ST_EINVAL, "multiaddr \"%.200s\": the daemon serves plain HTTP, not TLS", text);
   return put(listen, n, &m, NULL, err);
 }
 
 st_code st_multiaddr_from_listen(const char *listen, char *out, size_t n, st_err *err) {
   const char *colon = listen ? strrchr(listen, ':') : NULL;
-  if (!colon || colon == listen) return st_err_set(err, ST_EINVAL, "listen address \"%.80s\" is not HOST:PORT", listen ? listen : "");
+  if (!colon || colon == listen)
+    return st_err_set(err, ST_EINVAL, "listen address \"%.80s\" is not HOST:PORT", listen ? listen : "");
   char host[64];
   size_t hl = (size_t)(colon - listen);
   bool v6 = listen[0] == '[';
-  if (v6 && (hl < 3 || listen[hl - 1] != ']')) return st_err_set(err, ST_EINVAL, "listen address \"%.80s\": unbalanced '['", listen);
+  if (v6 && (hl < 3 || listen[hl - 1] != ']'))
+    return st_err_set(err, ST_EINVAL, "listen address \"%.80s\": unbalanced '['", listen);
   if (v6) listen++, hl -= 2;
   if (hl >= sizeof host) return st_err_set(err, ST_EINVAL, "listen address \"%.80s\": host is too long", listen);
   memcpy(host, listen, hl);
@@ -128,7 +146,8 @@ st_code st_multiaddr_from_listen(const char *listen, char *out, size_t n, st_err
 
 /* A URL given in FULLNODE_API_INFO, checked and normalised into out->url. */
 static st_code parse_url(const char *s, st_apiinfo *out, st_err *err) {
-  static const char *const schemes[4][2] = {{"http://", "http"}, {"https://", "https"}, {"ws://", "http"}, {"wss://", "https"}};
+  static const char *const schemes[4][2] = {
+      {"http://", "http"}, {"https://", "https"}, {"ws://", "http"}, {"wss://", "https"}};
   for (size_t i = 0; i < 4; i++) {
     size_t sl = strlen(schemes[i][0]);
     if (strncmp(s, schemes[i][0], sl)) continue;
@@ -136,8 +155,7 @@ static st_code parse_url(const char *s, st_apiinfo *out, st_err *err) {
     size_t n = strlen(rest);
     while (n && rest[n - 1] == '/') n--;
     size_t host = strcspn(rest, "/");
-    if (!n || !host || rest[0] == ':')
-      return st_err_set(err, ST_EINVAL, "API URL \"%.200s\" has no host", s);
+    if (!n || !host || rest[0] == ':') return st_err_set(err, ST_EINVAL, "API URL \"%.200s\" has no host", s);
     for (size_t j = 0; j < n; j++)
       if ((unsigned char)rest[j] <= 0x20 || (unsigned char)rest[j] >= 0x7f || rest[j] == '?' || rest[j] == '#')
         return st_err_set(err, ST_EINVAL, "API URL \"%.200s\" has a space, control, '?' or '#' character", s);
@@ -151,7 +169,9 @@ static st_code parse_url(const char *s, st_apiinfo *out, st_err *err) {
 static bool token_chars_ok(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) return false;
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+          c == '.'))
+      return false;
   }
   return true;
 }
@@ -178,8 +198,11 @@ st_code st_apiinfo_parse(const char *value, st_apiinfo *out, st_err *err) {
     } else {
       size_t tl = (size_t)(colon - v);
       if (!tl) rc = st_err_set(err, ST_EINVAL, ST_APIINFO_ENV " has an empty token before ':'");
-      else if (tl >= sizeof out->token) rc = st_err_set(err, ST_EINVAL, ST_APIINFO_ENV "'s token is longer than %d characters", ST_APIINFO_TOKEN_MAX - 1);
-      else if (!token_chars_ok(v, tl)) rc = st_err_set(err, ST_EINVAL, ST_APIINFO_ENV "'s token has a character that is not base64url or '.'");
+      else if (tl >= sizeof out->token)
+        rc = st_err_set(err, ST_EINVAL, ST_APIINFO_ENV "'s token is longer than %d characters",
+                        ST_APIINFO_TOKEN_MAX - 1);
+      else if (!token_chars_ok(v, tl))
+        rc = st_err_set(err, ST_EINVAL, ST_APIINFO_ENV "'s token has a character that is not base64url or '.'");
       else memcpy(out->token, v, tl);
       addr = colon + 1;
     }
@@ -279,7 +302,8 @@ st_code st_apiinfo_resolve(const char *env_value, const char *repo, st_apiinfo *
   char addr[ST_APIINFO_ADDR_MAX];
   st_err e;
   st_code rc = st_apiinfo_read_api(repo, addr, sizeof addr, &e);
-  if (rc == ST_ENOENT) return st_err_set(err, rc, "no node API in repo \"%.200s\": file \"api\" not found (is the daemon running?)", repo);
+  if (rc == ST_ENOENT)
+    return st_err_set(err, rc, "no node API in repo \"%.200s\": file \"api\" not found (is the daemon running?)", repo);
   if (rc) {
     if (err) *err = e;
     return rc;
@@ -304,8 +328,9 @@ st_code st_apiinfo_secret(const char *repo, uint8_t secret[ST_JWT_SECRET_LEN], s
     code = st_jwt_secret_new(secret, err);
     if (!code) code = st_fs_create_atomic(path, secret, ST_JWT_SECRET_LEN, 0600, err);
   } else if (!code && b.len != ST_JWT_SECRET_LEN) {
-    code = st_err_set(err, ST_EINVAL, "path=\"%s\" is %zu bytes, not %d: delete it to make a new secret (old tokens stop working)", path, b.len,
-                      ST_JWT_SECRET_LEN);
+    code = st_err_set(err, ST_EINVAL,
+                      "path=\"%s\" is %zu bytes, not %d: delete it to make a new secret (old tokens stop working)",
+                      path, b.len, ST_JWT_SECRET_LEN);
   } else if (!code) {
     memcpy(secret, b.data, ST_JWT_SECRET_LEN);
   }

@@ -11,10 +11,9 @@
 
 #include "chain/st_beacon.h"
 #include "chain/st_deadline.h"
-#include "chain/st_vm.h"
-#include "codec/st_varint.h"
 #include "chain/st_params.h"
 #include "chain/st_vm.h"
+#include "codec/st_varint.h"
 #include "core/st_encoding.h"
 #include "crypto/st_secp.h"
 #include "crypto/st_vrf.h"
@@ -78,7 +77,8 @@ static st_code m_version(void *ctx, const st_rpc_call *call, json_t *params, jso
 
 /* StateGetNetworkParams: Lotus's fields, plus (our extension) "Spacetime", every network
  * parameter (st_network_to_json), and "GenesisTimestamp", so a miner needs no genesis file. */
-static st_code m_state_get_network_params(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_get_network_params(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                          st_err *err) {
   st_fullnode *n = ctx;
   (void)call;
   (void)params;
@@ -86,9 +86,10 @@ static st_code m_state_get_network_params(void *ctx, const st_rpc_call *call, js
   const st_network *net = st_chain_network(n->chain);
   char minp[32];
   snprintf(minp, sizeof minp, "%lld", (long long)net->consensus_min_power);
-  *result = json_pack("{ss sI ss sI so sI}", "NetworkName", net->name, "BlockDelaySecs", (json_int_t)net->block_delay, "ConsensusMinerMinPower", minp,
-                      "PreCommitChallengeDelay", (json_int_t)net->precommit_challenge_delay, "Spacetime", st_network_to_json(net), "GenesisTimestamp",
-                      (json_int_t)st_chain_genesis_time(n->chain));
+  *result =
+      json_pack("{ss sI ss sI so sI}", "NetworkName", net->name, "BlockDelaySecs", (json_int_t)net->block_delay,
+                "ConsensusMinerMinPower", minp, "PreCommitChallengeDelay", (json_int_t)net->precommit_challenge_delay,
+                "Spacetime", st_network_to_json(net), "GenesisTimestamp", (json_int_t)st_chain_genesis_time(n->chain));
   return ST_OK;
 }
 
@@ -119,24 +120,28 @@ static st_code m_chain_genesis(void *ctx, const st_rpc_call *call, json_t *param
 static st_code m_chain_get_tipset(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
   st_fullnode *n = ctx;
   const json_t *v = json_array_get(params, 0);
-  if (!json_is_array(v) || !json_array_size(v)) return st_err_set(err, ST_EINVAL, "param 1 (tipset key): must be a non-empty array of CIDs");
+  if (!json_is_array(v) || !json_array_size(v))
+    return st_err_set(err, ST_EINVAL, "param 1 (tipset key): must be a non-empty array of CIDs");
   st_tipset ts;
   st_tipset_init(&ts);
   st_code code = p_tsk(n, params, 0, &ts, err);
   return tipset_result(n, &ts, code == ST_EINVAL ? code : (code ? refuse(call, code) : code), result, err);
 }
 
-static st_code m_chain_get_tipset_by_height(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_chain_get_tipset_by_height(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                            st_err *err) {
   st_fullnode *n = ctx;
   const json_t *h = json_array_get(params, 0);
   if (!json_is_integer(h)) return st_err_set(err, ST_EINVAL, "param 1 (height): must be an integer");
-  if (json_integer_value(h) < 0) return st_err_set(err, ST_EINVAL, "param 1 (height): height %lld is negative", (long long)json_integer_value(h));
+  if (json_integer_value(h) < 0)
+    return st_err_set(err, ST_EINVAL, "param 1 (height): height %lld is negative", (long long)json_integer_value(h));
   st_tipset from, ts;
   st_tipset_init(&from);
   st_tipset_init(&ts);
   st_code code = p_tsk(n, params, 1, &from, err);
   if (!code && json_integer_value(h) > from.height)
-    code = refuse(call, st_err_set(err, ST_EINVAL, "looking for tipset with height greater than start point, req: %lld, head: %lld",
+    code = refuse(call, st_err_set(err, ST_EINVAL,
+                                   "looking for tipset with height greater than start point, req: %lld, head: %lld",
                                    (long long)json_integer_value(h), (long long)from.height));
   if (!code && (code = st_chain_tipset_at(n->chain, json_integer_value(h), &ts, err))) refuse(call, code);
   st_tipset_free(&from);
@@ -162,7 +167,8 @@ static void free_msgs(st_signed_message *m, st_cid *cids, size_t k) {
   free(cids);
 }
 
-static st_code m_chain_get_block_messages(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_chain_get_block_messages(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                          st_err *err) {
   st_fullnode *n = ctx;
   st_cid cid;
   st_code code = p_cid(params, 0, &cid, err);
@@ -172,7 +178,9 @@ static st_code m_chain_get_block_messages(void *ctx, const st_rpc_call *call, js
   st_signed_message *msgs = NULL;
   st_cid *cids = NULL;
   size_t k = 0;
-  if ((code = st_chain_block(n->chain, &cid, &b, err)) || (code = st_chain_block_messages(n->chain, &b, &msgs, &cids, &k, err))) refuse(call, code);
+  if ((code = st_chain_block(n->chain, &cid, &b, err)) ||
+      (code = st_chain_block_messages(n->chain, &b, &msgs, &cids, &k, err)))
+    refuse(call, code);
   json_t *secp = json_array(), *cj = json_array();
   for (size_t i = 0; i < k && !code; i++) {
     json_t *m;
@@ -203,7 +211,8 @@ static st_code m_chain_get_message(void *ctx, const st_rpc_call *call, json_t *p
 }
 
 /* The parent tipset of a block, and its execution (messages in apply order, receipts). */
-static st_code parent_of(st_fullnode *n, const st_cid *block, st_tipset *parent, st_tipset_exec *ex, bool *genesis, st_err *err) {
+static st_code parent_of(st_fullnode *n, const st_cid *block, st_tipset *parent, st_tipset_exec *ex, bool *genesis,
+                         st_err *err) {
   st_block_header b;
   st_block_header_init(&b);
   st_code code = st_chain_block(n->chain, block, &b, err);
@@ -238,7 +247,8 @@ static st_code applied_messages(st_fullnode *n, const st_tipset *ts, json_t *out
   return code;
 }
 
-static st_code m_chain_get_parent_messages(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_chain_get_parent_messages(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                           st_err *err) {
   st_fullnode *n = ctx;
   st_cid cid;
   st_code code = p_cid(params, 0, &cid, err);
@@ -259,7 +269,8 @@ static st_code m_chain_get_parent_messages(void *ctx, const st_rpc_call *call, j
   return code;
 }
 
-static st_code m_chain_get_parent_receipts(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_chain_get_parent_receipts(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                           st_err *err) {
   st_fullnode *n = ctx;
   st_cid cid;
   st_code code = p_cid(params, 0, &cid, err);
@@ -330,8 +341,8 @@ static st_code m_state_get_actor(void *ctx, const st_rpc_call *call, json_t *par
 
 /* params[ai] as an actor ID at the tipset params[ti] (kept in ts; free it). *found is false when
  * the address has no actor there. */
-static st_code actor_id_at(st_fullnode *n, const st_rpc_call *call, json_t *params, size_t ai, size_t ti, st_tipset *ts, uint64_t *id, bool *found,
-                           st_err *err) {
+static st_code actor_id_at(st_fullnode *n, const st_rpc_call *call, json_t *params, size_t ai, size_t ti, st_tipset *ts,
+                           uint64_t *id, bool *found, st_err *err) {
   st_tipset_init(ts);
   *found = false;
   st_address a;
@@ -350,7 +361,8 @@ static st_code actor_id_at(st_fullnode *n, const st_rpc_call *call, json_t *para
   return code;
 }
 
-static st_code m_state_market_balance(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_market_balance(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                      st_err *err) {
   st_fullnode *n = ctx;
   st_tipset ts;
   uint64_t id = 0;
@@ -396,10 +408,12 @@ static st_code m_state_market_deals(void *ctx, const st_rpc_call *call, json_t *
   return code;
 }
 
-static st_code m_state_market_storage_deal(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_market_storage_deal(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                           st_err *err) {
   st_fullnode *n = ctx;
   uint64_t id;
-  if (!st_chain_json_u64_value(json_array_get(params, 0), &id)) return st_err_set(err, ST_EINVAL, "param 1 (deal ID): must be an unsigned integer");
+  if (!st_chain_json_u64_value(json_array_get(params, 0), &id))
+    return st_err_set(err, ST_EINVAL, "param 1 (deal ID): must be an unsigned integer");
   st_tipset ts;
   st_tipset_init(&ts);
   st_code code = p_tsk(n, params, 1, &ts, err);
@@ -418,7 +432,8 @@ static st_code m_state_market_storage_deal(void *ctx, const st_rpc_call *call, j
 }
 
 /* Datacap (clients) or allowance (verifiers), null when the address has none. */
-static st_code verifreg_status(st_fullnode *n, const st_rpc_call *call, json_t *params, bool verifier, json_t **result, st_err *err) {
+static st_code verifreg_status(st_fullnode *n, const st_rpc_call *call, json_t *params, bool verifier, json_t **result,
+                               st_err *err) {
   st_tipset ts;
   uint64_t id = 0;
   bool found;
@@ -427,7 +442,9 @@ static st_code verifreg_status(st_fullnode *n, const st_rpc_call *call, json_t *
   st_verifreg_state_init(&v);
   if (!code && found && (code = st_chain_verifreg_state(n->chain, &ts.key, &v, err))) refuse(call, code);
   if (!code) {
-    const st_verifreg_entry *e = !found ? NULL : verifier ? st_verifreg_find(v.verifiers, v.nverifiers, id) : st_verifreg_find(v.clients, v.nclients, id);
+    const st_verifreg_entry *e = !found     ? NULL
+                                 : verifier ? st_verifreg_find(v.verifiers, v.nverifiers, id)
+                                            : st_verifreg_find(v.clients, v.nclients, id);
     *result = e ? st_chain_json_bigint(e->amount) : json_null();
   }
   st_verifreg_state_free(&v);
@@ -435,19 +452,24 @@ static st_code verifreg_status(st_fullnode *n, const st_rpc_call *call, json_t *
   return code;
 }
 
-static st_code m_state_verified_client_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_verified_client_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                              st_err *err) {
   return verifreg_status(ctx, call, params, false, result, err);
 }
 
-static st_code m_state_verifier_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_verifier_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                       st_err *err) {
   return verifreg_status(ctx, call, params, true, result, err);
 }
 
-static st_code m_state_verified_registry_root_key(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_verified_registry_root_key(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                                  st_err *err) {
   st_fullnode *n = ctx;
   (void)params;
   int64_t root = st_chain_network(n->chain)->verifreg_root;
-  if (!root) return refuse(call, st_err_set(err, ST_ENOENT, "this network has no verified registry root key (genesis --verifreg-root)"));
+  if (!root)
+    return refuse(
+        call, st_err_set(err, ST_ENOENT, "this network has no verified registry root key (genesis --verifreg-root)"));
   st_address a;
   st_address_from_id((uint64_t)root, &a, NULL);
   *result = addr_json(n, &a);
@@ -460,10 +482,12 @@ static st_code m_state_decode_params(void *ctx, const st_rpc_call *call, json_t 
   uint64_t method;
   st_code code = p_addr(params, 0, &a, err);
   if (code) return code;
-  if (!st_chain_json_u64_value(json_array_get(params, 1), &method)) return st_err_set(err, ST_EINVAL, "param 2 (method): must be a non-negative integer");
+  if (!st_chain_json_u64_value(json_array_get(params, 1), &method))
+    return st_err_set(err, ST_EINVAL, "param 2 (method): must be a non-negative integer");
   const json_t *b64 = json_array_get(params, 2);
   st_buf raw = ST_BUF_INIT;
-  if (!json_is_string(b64) && !json_is_null(b64)) return st_err_set(err, ST_EINVAL, "param 3 (params): must be base64 text");
+  if (!json_is_string(b64) && !json_is_null(b64))
+    return st_err_set(err, ST_EINVAL, "param 3 (params): must be base64 text");
   if (json_is_string(b64) && st_base64_decode(json_string_value(b64), json_string_length(b64), true, &raw, err))
     return st_err_wrap(err, ST_EINVAL, "param 3 (params)");
   st_state st;
@@ -472,7 +496,8 @@ static st_code m_state_decode_params(void *ctx, const st_rpc_call *call, json_t 
   const char *name, *schema;
   if ((code = state_at(n, params, 3, &st, err)) || (code = st_state_lookup(&st, &a, &act, err))) refuse(call, code);
   else if (!st_vm_method_info(act->kind, method, &name, &schema))
-    code = refuse(call, st_err_set(err, ST_EINVAL, "a %s actor has no method %llu", st_actor_kind_name(act->kind), (unsigned long long)method));
+    code = refuse(call, st_err_set(err, ST_EINVAL, "a %s actor has no method %llu", st_actor_kind_name(act->kind),
+                                   (unsigned long long)method));
   else if ((code = st_params_to_json(schema, raw.data, raw.len, result, err)))
     refuse(call, st_err_wrap(err, code, "%s params", name));
   st_state_clear(&st);
@@ -509,12 +534,14 @@ static st_code m_state_account_key(void *ctx, const st_rpc_call *call, json_t *p
     *result = addr_json(n, &a);
     return ST_OK;
   }
-  if (p == ST_ADDR_ACTOR) return refuse(call, st_err_set(err, ST_EINVAL, "cannot resolve actor address to key address"));
+  if (p == ST_ADDR_ACTOR)
+    return refuse(call, st_err_set(err, ST_EINVAL, "cannot resolve actor address to key address"));
   st_state st;
   st_state_init(&st);
   st_state_actor *act = NULL;
   if ((code = state_at(n, params, 1, &st, err)) || (code = st_state_lookup(&st, &a, &act, err))) refuse(call, code);
-  if (!code && !act->robust.len) code = refuse(call, st_err_set(err, ST_EINVAL, "actor is not an account: it has no key address"));
+  if (!code && !act->robust.len)
+    code = refuse(call, st_err_set(err, ST_EINVAL, "actor is not an account: it has no key address"));
   if (!code) *result = addr_json(n, &act->robust);
   st_state_clear(&st);
   return code;
@@ -530,7 +557,8 @@ static st_code lookup_json(st_fullnode *n, const st_cid *cid, const st_msg_looku
     return code;
   }
   (void)n;
-  *out = json_pack("{so so sn so sI}", "Message", st_chain_json_cid(cid), "Receipt", rc, "ReturnDec", "TipSet", ts, "Height", (json_int_t)l->height);
+  *out = json_pack("{so so sn so sI}", "Message", st_chain_json_cid(cid), "Receipt", rc, "ReturnDec", "TipSet", ts,
+                   "Height", (json_int_t)l->height);
   return ST_OK;
 }
 
@@ -554,7 +582,8 @@ static st_code m_state_search_msg(void *ctx, const st_rpc_call *call, json_t *pa
   return code;
 }
 
-static st_code wait_msg(st_fullnode *n, const st_rpc_call *call, const st_cid *cid, int64_t confidence, json_t **result, st_err *err);
+static st_code wait_msg(st_fullnode *n, const st_rpc_call *call, const st_cid *cid, int64_t confidence, json_t **result,
+                        st_err *err);
 
 static st_code m_state_wait_msg(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
   st_fullnode *n = ctx;
@@ -570,7 +599,8 @@ static st_code m_state_wait_msg(void *ctx, const st_rpc_call *call, json_t *para
   if (!full) n->waiters++;
   pthread_mutex_unlock(&n->pool_mu);
   if (full)
-    return refuse(call, st_err_set(err, ST_EUNAVAIL, "%d StateWaitMsg calls are waiting already: poll with StateSearchMsg instead",
+    return refuse(call, st_err_set(err, ST_EUNAVAIL,
+                                   "%d StateWaitMsg calls are waiting already: poll with StateSearchMsg instead",
                                    ST_FULLNODE_MAX_WAITS));
   code = wait_msg(n, call, &cid, confidence, result, err);
   pthread_mutex_lock(&n->pool_mu);
@@ -581,7 +611,8 @@ static st_code m_state_wait_msg(void *ctx, const st_rpc_call *call, json_t *para
 
 /* wait for the message, then for confidence more epochs on top; at most 10 minutes, and not
  * past the node's shutdown */
-static st_code wait_msg(st_fullnode *n, const st_rpc_call *call, const st_cid *cidp, int64_t confidence, json_t **result, st_err *err) {
+static st_code wait_msg(st_fullnode *n, const st_rpc_call *call, const st_cid *cidp, int64_t confidence,
+                        json_t **result, st_err *err) {
   st_cid cid = *cidp;
   st_code code;
   time_t deadline = time(NULL) + 600;
@@ -601,14 +632,16 @@ static st_code wait_msg(st_fullnode *n, const st_rpc_call *call, const st_cid *c
       st_msg_lookup_free(&l);
       if (code != ST_ENOENT) return refuse(call, code);
     }
-    if (time(NULL) >= deadline) return refuse(call, st_err_set(err, ST_EUNAVAIL, "gave up waiting for the message after 10 minutes"));
+    if (time(NULL) >= deadline)
+      return refuse(call, st_err_set(err, ST_EUNAVAIL, "gave up waiting for the message after 10 minutes"));
     pthread_mutex_lock(&n->pool_mu);
     bool stopping = n->stopping;
     uint64_t seen = n->head_changes;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += 1;
-    while (!stopping && n->head_changes == seen && pthread_cond_timedwait(&n->head_cv, &n->pool_mu, &ts) == 0) stopping = n->stopping;
+    while (!stopping && n->head_changes == seen && pthread_cond_timedwait(&n->head_cv, &n->pool_mu, &ts) == 0)
+      stopping = n->stopping;
     pthread_mutex_unlock(&n->pool_mu);
     if (stopping) return refuse(call, st_err_set(err, ST_EUNAVAIL, "the node is stopping"));
   }
@@ -668,7 +701,8 @@ static st_code estimate(st_fullnode *n, st_message *m, st_err *err) {
     mpz_mul_ui(m->gas_fee_cap, ex.next_base_fee, 2);
     mpz_add(m->gas_fee_cap, m->gas_fee_cap, m->gas_premium);
   }
-  if (!code && mpz_cmp(m->gas_premium, m->gas_fee_cap) > 0) mpz_set(m->gas_premium, m->gas_fee_cap); /* as Lotus caps it */
+  if (!code && mpz_cmp(m->gas_premium, m->gas_fee_cap) > 0)
+    mpz_set(m->gas_premium, m->gas_fee_cap); /* as Lotus caps it */
   if (!code && m->gas_limit == 0) {
     /* run it on a copy of the head state with the block's whole gas and no fee */
     const st_network *net = st_chain_network(n->chain);
@@ -687,7 +721,8 @@ static st_code estimate(st_fullnode *n, st_message *m, st_err *err) {
       char why[ST_ERR_MSG_MAX];
       code = st_chain_call(n->chain, &trial, st_message_size(&trial) + 69, &rc, why, err);
       if (!code && rc.exit_code)
-        code = st_err_set(err, ST_EINVAL, "the message would fail with exit code %lld (%s): %s", (long long)rc.exit_code, st_exit_code_name(rc.exit_code), why);
+        code = st_err_set(err, ST_EINVAL, "the message would fail with exit code %lld (%s): %s",
+                          (long long)rc.exit_code, st_exit_code_name(rc.exit_code), why);
       if (!code) {
         m->gas_limit = rc.gas_used + rc.gas_used / 4;
         if (m->gas_limit > net->block_gas_limit) m->gas_limit = net->block_gas_limit;
@@ -711,7 +746,9 @@ static st_code m_gas_estimate(void *ctx, const st_rpc_call *call, json_t *params
     st_message_free(&m);
     return st_err_wrap(err, ST_EINVAL, "param 1 (message)");
   }
-  if (!m.to.len || !m.from.len) code = st_err_set(err, ST_EINVAL, !m.to.len ? "message To address is undefined" : "message From address is undefined");
+  if (!m.to.len || !m.from.len)
+    code =
+        st_err_set(err, ST_EINVAL, !m.to.len ? "message To address is undefined" : "message From address is undefined");
   if (!code && (code = estimate(n, &m, err))) refuse(call, code);
   if (!code) code = st_message_to_json(&m, n->network, result, err);
   st_message_free(&m);
@@ -785,9 +822,11 @@ static st_code m_mpool_push_message(void *ctx, const st_rpc_call *call, json_t *
     return st_err_wrap(err, ST_EINVAL, "param 1 (message)");
   }
   const json_t *spec = json_array_get(params, 1);
-  if (spec && !json_is_null(spec) && !json_is_object(spec)) code = st_err_set(err, ST_EINVAL, "param 2 (send spec): must be an object or null");
+  if (spec && !json_is_null(spec) && !json_is_object(spec))
+    code = st_err_set(err, ST_EINVAL, "param 2 (send spec): must be an object or null");
   if (!code && sm.message.nonce)
-    code = refuse(call, st_err_set(err, ST_EINVAL, "MpoolPushMessage expects message nonce to be 0, was %llu", (unsigned long long)sm.message.nonce));
+    code = refuse(call, st_err_set(err, ST_EINVAL, "MpoolPushMessage expects message nonce to be 0, was %llu",
+                                   (unsigned long long)sm.message.nonce));
   uint8_t sk[32];
   st_address from;
   if (!code && (code = key_address(n, &sm.message.from, &from, err))) refuse(call, code);
@@ -796,7 +835,8 @@ static st_code m_mpool_push_message(void *ctx, const st_rpc_call *call, json_t *
   mpz_t max_fee;
   mpz_init(max_fee);
   const json_t *mf = json_is_object(spec) ? jfield(spec, "MaxFee") : NULL;
-  if (!code && mf && !json_is_null(mf) && st_chain_json_get_bigint(mf, "param 2 (send spec): MaxFee", max_fee, err)) code = ST_EINVAL;
+  if (!code && mf && !json_is_null(mf) && st_chain_json_get_bigint(mf, "param 2 (send spec): MaxFee", max_fee, err))
+    code = ST_EINVAL;
   if (!code && (code = estimate(n, &sm.message, err))) refuse(call, code);
   if (!code && mpz_sgn(max_fee) && sm.message.gas_limit > 0) { /* Lotus's capGasFee */
     mpz_t total;
@@ -804,7 +844,8 @@ static st_code m_mpool_push_message(void *ctx, const st_rpc_call *call, json_t *
     mpz_mul_si(total, sm.message.gas_fee_cap, sm.message.gas_limit);
     if (mpz_cmp(total, max_fee) > 0) {
       mpz_fdiv_q_ui(sm.message.gas_fee_cap, max_fee, (unsigned long)sm.message.gas_limit);
-      if (mpz_cmp(sm.message.gas_premium, sm.message.gas_fee_cap) > 0) mpz_set(sm.message.gas_premium, sm.message.gas_fee_cap);
+      if (mpz_cmp(sm.message.gas_premium, sm.message.gas_fee_cap) > 0)
+        mpz_set(sm.message.gas_premium, sm.message.gas_fee_cap);
     }
     mpz_clear(total);
   }
@@ -853,7 +894,8 @@ static st_code m_mpool_get_nonce(void *ctx, const st_rpc_call *call, json_t *par
   st_state_init(&st);
   uint64_t nonce = 0;
   pthread_mutex_lock(&n->pool_mu);
-  if ((code = st_chain_state(n->chain, NULL, &st, err)) || (code = st_mpool_nonce(n->pool, &st, &a, &nonce, err))) refuse(call, code);
+  if ((code = st_chain_state(n->chain, NULL, &st, err)) || (code = st_mpool_nonce(n->pool, &st, &a, &nonce, err)))
+    refuse(call, code);
   pthread_mutex_unlock(&n->pool_mu);
   if (!code) *result = st_chain_json_u64(nonce);
   st_state_clear(&st);
@@ -865,15 +907,18 @@ static st_code m_mpool_get_nonce(void *ctx, const st_rpc_call *call, json_t *par
 static st_code m_wallet_new(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
   st_fullnode *n = ctx;
   const json_t *t = json_array_get(params, 0);
-  bool secp = (json_is_string(t) && !strcmp(json_string_value(t), "secp256k1")) || (json_is_integer(t) && json_integer_value(t) == 1);
-  if (!secp) return st_err_set(err, ST_EINVAL, "param 1 (key type): only \"secp256k1\" keys are supported (no BLS library)");
+  bool secp = (json_is_string(t) && !strcmp(json_string_value(t), "secp256k1")) ||
+              (json_is_integer(t) && json_integer_value(t) == 1);
+  if (!secp)
+    return st_err_set(err, ST_EINVAL, "param 1 (key type): only \"secp256k1\" keys are supported (no BLS library)");
   st_keyinfo ki = {.type = ST_KEY_SECP256K1};
   st_address a;
   st_code code = st_secp_keygen(ki.priv, err);
   if (!code) code = wallet_put(&n->wallet, &ki, &a, err);
   /* the first key becomes the default */
   st_keyinfo dflt;
-  if (!code && st_keystore_get(&n->wallet, "default", &dflt, NULL) == ST_ENOENT) code = st_keystore_put(&n->wallet, "default", &ki, err);
+  if (!code && st_keystore_get(&n->wallet, "default", &dflt, NULL) == ST_ENOENT)
+    code = st_keystore_put(&n->wallet, "default", &ki, err);
   st_secure_zero(&ki, sizeof ki);
   st_secure_zero(&dflt, sizeof dflt);
   if (code) return refuse(call, code);
@@ -918,7 +963,9 @@ static st_code m_wallet_balance(void *ctx, const st_rpc_call *call, json_t *para
   st_state_init(&st);
   st_state_actor *act;
   if ((code = st_chain_state(n->chain, NULL, &st, err))) refuse(call, code);
-  if (!code) *result = st_state_lookup(&st, &a, &act, NULL) ? json_string("0") : st_chain_json_bigint(act->balance); /* Lotus: "0" for unknown */
+  if (!code)
+    *result = st_state_lookup(&st, &a, &act, NULL) ? json_string("0")
+                                                   : st_chain_json_bigint(act->balance); /* Lotus: "0" for unknown */
   st_state_clear(&st);
   return code;
 }
@@ -939,13 +986,15 @@ static st_code m_wallet_default(void *ctx, const st_rpc_call *call, json_t *para
 
 /* WalletSign's and WalletVRF's params: [Addr, "base64"]: the bytes into raw and the key of
  * Addr's key address into sk (zero it after use). */
-static st_code p_key_and_data(st_fullnode *n, const st_rpc_call *call, json_t *params, st_buf *raw, uint8_t sk[32], st_err *err) {
+static st_code p_key_and_data(st_fullnode *n, const st_rpc_call *call, json_t *params, st_buf *raw, uint8_t sk[32],
+                              st_err *err) {
   st_address a, key;
   st_code code = p_addr(params, 0, &a, err);
   if (code) return code;
   const json_t *data = json_array_get(params, 1);
   if (!json_is_string(data)) return st_err_set(err, ST_EINVAL, "param 2 (data): must be base64");
-  if (st_base64_decode(json_string_value(data), json_string_length(data), true, raw, err)) return st_err_wrap(err, ST_EINVAL, "param 2 (data)");
+  if (st_base64_decode(json_string_value(data), json_string_length(data), true, raw, err))
+    return st_err_wrap(err, ST_EINVAL, "param 2 (data)");
   if ((code = key_address(n, &a, &key, err)) || (code = st_fullnode_wallet_key(n, &key, sk, err))) refuse(call, code);
   return code;
 }
@@ -969,7 +1018,8 @@ static st_code m_wallet_export(void *ctx, const st_rpc_call *call, json_t *param
   st_code code = p_addr(params, 0, &a, err);
   if (code) return code;
   uint8_t sk[32];
-  if ((code = key_address(n, &a, &key, err)) || (code = st_fullnode_wallet_key(n, &key, sk, err))) return refuse(call, code);
+  if ((code = key_address(n, &a, &key, err)) || (code = st_fullnode_wallet_key(n, &key, sk, err)))
+    return refuse(call, code);
   st_buf b64 = ST_BUF_INIT;
   st_base64_append(&b64, sk, sizeof sk, true);
   st_secure_zero(sk, sizeof sk);
@@ -981,12 +1031,15 @@ static st_code m_wallet_export(void *ctx, const st_rpc_call *call, json_t *param
 
 static st_code m_wallet_import(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
   st_fullnode *n = ctx;
-  const json_t *ki = json_array_get(params, 0), *type = json_object_get(ki, "Type"), *pk = json_object_get(ki, "PrivateKey");
+  const json_t *ki = json_array_get(params, 0), *type = json_object_get(ki, "Type"),
+               *pk = json_object_get(ki, "PrivateKey");
   if (!json_is_string(type) || strcmp(json_string_value(type), "secp256k1") || !json_is_string(pk))
-    return st_err_set(err, ST_EINVAL, "param 1 (key info): must be {\"Type\": \"secp256k1\", \"PrivateKey\": \"<base64>\"}");
+    return st_err_set(err, ST_EINVAL,
+                      "param 1 (key info): must be {\"Type\": \"secp256k1\", \"PrivateKey\": \"<base64>\"}");
   st_buf raw = ST_BUF_INIT;
   st_code code = st_base64_decode(json_string_value(pk), json_string_length(pk), true, &raw, err);
-  if (!code && raw.len != 32) code = st_err_set(err, ST_EINVAL, "param 1 (key info): PrivateKey is %zu bytes, not 32", raw.len);
+  if (!code && raw.len != 32)
+    code = st_err_set(err, ST_EINVAL, "param 1 (key info): PrivateKey is %zu bytes, not 32", raw.len);
   if (code) {
     st_buf_free(&raw);
     return st_err_wrap(err, ST_EINVAL, "param 1 (key info)");
@@ -1009,15 +1062,19 @@ static st_code m_wallet_import(void *ctx, const st_rpc_call *call, json_t *param
 static st_code m_sync_submit_block(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
   st_fullnode *n = ctx;
   const json_t *bm = json_array_get(params, 0);
-  if (!json_is_object(bm)) return st_err_set(err, ST_EINVAL, "param 1 (block): must be {\"Header\": ..., \"BlsMessages\": [...], \"SecpkMessages\": [...]}");
+  if (!json_is_object(bm))
+    return st_err_set(err, ST_EINVAL,
+                      "param 1 (block): must be {\"Header\": ..., \"BlsMessages\": [...], \"SecpkMessages\": [...]}");
   st_block_header b;
   st_block_header_init(&b);
   st_code code = st_block_header_from_json(json_object_get(bm, "Header"), &b, err);
   if (code) code = st_err_wrap(err, ST_EINVAL, "param 1 (block): Header");
   const json_t *bls = json_object_get(bm, "BlsMessages"), *secp = json_object_get(bm, "SecpkMessages");
-  if (!code && json_array_size(bls)) code = st_err_set(err, ST_EINVAL, "param 1 (block): BLS messages are not supported");
+  if (!code && json_array_size(bls))
+    code = st_err_set(err, ST_EINVAL, "param 1 (block): BLS messages are not supported");
   size_t k = json_array_size(secp);
-  if (k > ST_CHAIN_MAX_ARRAY) code = st_err_set(err, ST_EINVAL, "param 1 (block): more than %d messages", ST_CHAIN_MAX_ARRAY);
+  if (k > ST_CHAIN_MAX_ARRAY)
+    code = st_err_set(err, ST_EINVAL, "param 1 (block): more than %d messages", ST_CHAIN_MAX_ARRAY);
   st_signed_message *msgs = k && !code ? calloc(k, sizeof *msgs) : NULL;
   if (k && !code && !msgs) code = st_err_set(err, ST_ENOMEM, "out of memory reading a block");
   size_t have = 0;
@@ -1047,7 +1104,8 @@ static st_code m_sync_submit_block(void *ctx, const st_rpc_call *call, json_t *p
   }
   pthread_mutex_unlock(&n->pool_mu);
   bool moved = false;
-  if (!code && (code = st_chain_submit_block(n->chain, &b, msgs, have, &moved, (uint64_t)time(NULL), err))) refuse(call, code);
+  if (!code && (code = st_chain_submit_block(n->chain, &b, msgs, have, &moved, (uint64_t)time(NULL), err)))
+    refuse(call, code);
   for (size_t i = 0; i < have; i++) st_signed_message_free(&msgs[i]);
   free(msgs);
   st_block_header_free(&b);
@@ -1075,7 +1133,8 @@ static st_code m_auth_verify(void *ctx, const st_rpc_call *call, json_t *params,
   const json_t *t = json_array_get(params, 0);
   if (!json_is_string(t)) return st_err_set(err, ST_EINVAL, "param 1 (token): must be a string");
   unsigned perms = 0;
-  if (st_jwt_verify(n->jwt_secret, json_string_value(t), &perms, err)) return refuse(call, st_err_wrap(err, ST_EPERM, "JWT Verification failed"));
+  if (st_jwt_verify(n->jwt_secret, json_string_value(t), &perms, err))
+    return refuse(call, st_err_wrap(err, ST_EPERM, "JWT Verification failed"));
   json_t *arr = json_array();
   for (unsigned p = ST_PERM_READ; p <= ST_PERM_ADMIN; p <<= 1)
     if (perms & p) json_array_append_new(arr, json_string(st_perm_name(p)));
@@ -1256,8 +1315,8 @@ static void base58_append(st_buf *out, const uint8_t *p, size_t n) {
 static json_t *peer_id_json(const st_buf *p) {
   uint64_t code, len;
   size_t u1, u2;
-  if (!p->len || st_uvarint_get(p->data, p->len, &code, &u1, NULL) || st_uvarint_get(p->data + u1, p->len - u1, &len, &u2, NULL) ||
-      len != p->len - u1 - u2)
+  if (!p->len || st_uvarint_get(p->data, p->len, &code, &u1, NULL) ||
+      st_uvarint_get(p->data + u1, p->len - u1, &len, &u2, NULL) || len != p->len - u1 - u2)
     return json_null();
   st_buf b = ST_BUF_INIT;
   base58_append(&b, p->data, p->len);
@@ -1290,7 +1349,8 @@ static st_code m_wallet_vrf(void *ctx, const st_rpc_call *call, json_t *params, 
   st_code code = p_key_and_data(ctx, call, params, &raw, sk, err);
   if (!code && (code = st_vrf_prove(sk, raw.data, raw.len, pi, beta, err))) refuse(call, code);
   st_secure_zero(sk, sizeof sk);
-  if (!code) *result = json_pack("{so so}", "Proof", bytes_json(pi, sizeof pi), "Output", bytes_json(beta, sizeof beta));
+  if (!code)
+    *result = json_pack("{so so}", "Proof", bytes_json(pi, sizeof pi), "Output", bytes_json(beta, sizeof beta));
   st_buf_free(&raw);
   return code;
 }
@@ -1330,7 +1390,8 @@ static json_t *precommit_json(const st_precommit *p) {
   json_object_set_new(info, "DealIDs", json_null());
   json_object_set_new(info, "Expiration", json_integer(p->expiration));
   json_object_set_new(info, "UnsealedCid", json_null());
-  return json_pack("{so so sI}", "Info", info, "PreCommitDeposit", st_chain_json_bigint(p->deposit), "PreCommitEpoch", (json_int_t)p->precommit_epoch);
+  return json_pack("{so so sI}", "Info", info, "PreCommitDeposit", st_chain_json_bigint(p->deposit), "PreCommitEpoch",
+                   (json_int_t)p->precommit_epoch);
 }
 
 /* A miner at a tipset: the state after it. */
@@ -1349,16 +1410,19 @@ static void miner_view_free(miner_view *v) {
 }
 
 /* The actor an address names at ts's state, which must be a miner. */
-static st_code miner_id_at(st_fullnode *n, const st_tipset *ts, const st_address *a, uint64_t *id, mpz_t balance, st_err *err) {
+static st_code miner_id_at(st_fullnode *n, const st_tipset *ts, const st_address *a, uint64_t *id, mpz_t balance,
+                           st_err *err) {
   char text[ST_ADDR_STR_MAX] = "?";
   st_address_format(a, n->network, text, NULL);
   st_state st;
   st_state_init(&st);
   st_state_actor *act = NULL;
   st_code code = st_chain_state(n->chain, &ts->key, &st, err);
-  if (!code && st_state_lookup(&st, a, &act, NULL)) code = st_err_set(err, ST_ENOENT, "failed to load miner actor: actor %s not found", text);
+  if (!code && st_state_lookup(&st, a, &act, NULL))
+    code = st_err_set(err, ST_ENOENT, "failed to load miner actor: actor %s not found", text);
   if (!code && act->kind != ST_ACTOR_MINER)
-    code = st_err_set(err, ST_EINVAL, "failed to load miner actor state: %s is not a miner (its actor is %s)", text, st_actor_kind_name(act->kind));
+    code = st_err_set(err, ST_EINVAL, "failed to load miner actor state: %s is not a miner (its actor is %s)", text,
+                      st_actor_kind_name(act->kind));
   if (!code) {
     *id = act->id;
     if (balance) mpz_set(balance, act->balance);
@@ -1369,7 +1433,8 @@ static st_code miner_id_at(st_fullnode *n, const st_tipset *ts, const st_address
 
 /* params[ai] (a miner's address) at params[ti] (a tipset key, [] or absent: the head). Free v
  * whatever this returns. */
-static st_code miner_at(st_fullnode *n, const st_rpc_call *call, json_t *params, size_t ai, size_t ti, miner_view *v, st_err *err) {
+static st_code miner_at(st_fullnode *n, const st_rpc_call *call, json_t *params, size_t ai, size_t ti, miner_view *v,
+                        st_err *err) {
   st_tipset_init(&v->ts);
   mpz_init(v->balance);
   v->id = 0;
@@ -1389,14 +1454,14 @@ enum { PS_ALL, PS_FAULTY, PS_RECOVERING, PS_LIVE, PS_ACTIVE };
 
 static st_code partition_set(const st_partition *p, int which, st_bitfield *out, st_err *err) {
   switch (which) {
-  case PS_ALL: return st_bitfield_copy(&p->sectors, out, err);
-  case PS_FAULTY: return st_bitfield_copy(&p->faults, out, err);
-  case PS_RECOVERING: return st_bitfield_copy(&p->recoveries, out, err);
-  case PS_LIVE: return st_bitfield_subtract(&p->sectors, &p->terminated, out, err);
-  default: {
-    st_code code = st_bitfield_subtract(&p->sectors, &p->terminated, out, err);
-    return code ? code : st_bitfield_subtract(out, &p->faults, out, err);
-  }
+    case PS_ALL: return st_bitfield_copy(&p->sectors, out, err);
+    case PS_FAULTY: return st_bitfield_copy(&p->faults, out, err);
+    case PS_RECOVERING: return st_bitfield_copy(&p->recoveries, out, err);
+    case PS_LIVE: return st_bitfield_subtract(&p->sectors, &p->terminated, out, err);
+    default: {
+      st_code code = st_bitfield_subtract(&p->sectors, &p->terminated, out, err);
+      return code ? code : st_bitfield_subtract(out, &p->faults, out, err);
+    }
   }
 }
 
@@ -1451,7 +1516,8 @@ static st_code m_state_miner_info(void *ctx, const st_rpc_call *call, json_t *pa
     json_object_set_new(o, "WorkerChangeEpoch", json_integer(pending ? m->pending_worker_epoch : -1));
     json_object_set_new(o, "PeerId", peer_id_json(&m->peer_id));
     json_t *ma = json_array();
-    for (size_t i = 0; i < m->nmultiaddrs; i++) json_array_append_new(ma, bytes_json(m->multiaddrs[i].data, m->multiaddrs[i].len));
+    for (size_t i = 0; i < m->nmultiaddrs; i++)
+      json_array_append_new(ma, bytes_json(m->multiaddrs[i].data, m->multiaddrs[i].len));
     json_object_set_new(o, "Multiaddrs", m->nmultiaddrs ? ma : (json_decref(ma), json_null()));
     json_object_set_new(o, "WindowPoStProofType", json_integer(m->window_post_proof));
     json_object_set_new(o, "SectorSize", st_chain_json_u64(m->sector_size));
@@ -1482,8 +1548,8 @@ static st_code m_state_miner_power(void *ctx, const st_rpc_call *call, json_t *p
     const st_power_claim *c = st_power_claim_of(&p, v.id);
     mpz_t zero;
     mpz_init(zero);
-    *result = json_pack("{so so sb}", "MinerPower", c ? claim_json(c->raw, c->qa) : claim_json(zero, zero), "TotalPower",
-                        claim_json(p.total_raw, p.total_qa), "HasMinPower",
+    *result = json_pack("{so so sb}", "MinerPower", c ? claim_json(c->raw, c->qa) : claim_json(zero, zero),
+                        "TotalPower", claim_json(p.total_raw, p.total_qa), "HasMinPower",
                         c && st_power_eligible(&p, v.id, st_chain_network(n->chain)->consensus_min_power));
     mpz_clear(zero);
   }
@@ -1492,7 +1558,8 @@ static st_code m_state_miner_power(void *ctx, const st_rpc_call *call, json_t *p
   return code;
 }
 
-static st_code m_state_miner_proving_deadline(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_miner_proving_deadline(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                              st_err *err) {
   st_fullnode *n = ctx;
   miner_view v;
   st_code code = miner_at(n, call, params, 0, 1, &v, err);
@@ -1510,32 +1577,38 @@ static st_code m_state_miner_proving_deadline(void *ctx, const st_rpc_call *call
   return code;
 }
 
-static st_code m_state_miner_deadlines(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_miner_deadlines(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                       st_err *err) {
   st_fullnode *n = ctx;
   miner_view v;
   st_code code = miner_at(n, call, params, 0, 1, &v, err);
   if (!code) {
     json_t *arr = json_array();
     for (size_t d = 0; d < v.m.ndeadlines; d++)
-      json_array_append_new(arr, json_pack("{so si ss}", "PostSubmissions", st_chain_json_bitfield(&v.m.deadlines[d].post_submissions), "DisputableProofCount", 0,
-                                           "DailyFee", "0"));
+      json_array_append_new(
+          arr, json_pack("{so si ss}", "PostSubmissions", st_chain_json_bitfield(&v.m.deadlines[d].post_submissions),
+                         "DisputableProofCount", 0, "DailyFee", "0"));
     *result = arr;
   }
   miner_view_free(&v);
   return code;
 }
 
-static st_code m_state_miner_partitions(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_miner_partitions(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                        st_err *err) {
   st_fullnode *n = ctx;
   uint64_t dl;
-  if (!st_chain_json_u64_value(json_array_get(params, 1), &dl)) return st_err_set(err, ST_EINVAL, "param 2 (deadline index): must be a non-negative integer");
+  if (!st_chain_json_u64_value(json_array_get(params, 1), &dl))
+    return st_err_set(err, ST_EINVAL, "param 2 (deadline index): must be a non-negative integer");
   miner_view v;
   st_code code = miner_at(n, call, params, 0, 2, &v, err);
   if (!code && dl >= v.m.ndeadlines)
-    code = refuse(call, st_err_set(err, ST_EINVAL, "failed to load the deadline: deadline %llu does not exist (the miner has %zu)", (unsigned long long)dl,
-                                   v.m.ndeadlines));
+    code = refuse(call, st_err_set(err, ST_EINVAL,
+                                   "failed to load the deadline: deadline %llu does not exist (the miner has %zu)",
+                                   (unsigned long long)dl, v.m.ndeadlines));
   if (!code) {
-    static const char *const NAMES[] = {"AllSectors", "FaultySectors", "RecoveringSectors", "LiveSectors", "ActiveSectors"};
+    static const char *const NAMES[] = {"AllSectors", "FaultySectors", "RecoveringSectors", "LiveSectors",
+                                        "ActiveSectors"};
     const st_deadline_state *d = &v.m.deadlines[dl];
     json_t *arr = json_array();
     st_bitfield bf;
@@ -1543,7 +1616,8 @@ static st_code m_state_miner_partitions(void *ctx, const st_rpc_call *call, json
     for (size_t p = 0; p < d->npartitions && !code; p++) {
       json_t *o = json_object();
       for (int which = PS_ALL; which <= PS_ACTIVE && !code; which++)
-        if (!(code = partition_set(&d->partitions[p], which, &bf, err))) json_object_set_new(o, NAMES[which], st_chain_json_bitfield(&bf));
+        if (!(code = partition_set(&d->partitions[p], which, &bf, err)))
+          json_object_set_new(o, NAMES[which], st_chain_json_bitfield(&bf));
       json_array_append_new(arr, o);
     }
     st_bitfield_free(&bf);
@@ -1574,13 +1648,16 @@ static st_code m_state_miner_sectors(void *ctx, const st_rpc_call *call, json_t 
   return code;
 }
 
-static st_code m_state_miner_active_sectors(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_miner_active_sectors(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                            st_err *err) {
   st_fullnode *n = ctx;
   miner_view v;
   st_bitfield active;
   st_bitfield_init(&active);
   st_code code = miner_at(n, call, params, 0, 1, &v, err);
-  if (!code && ((code = all_partitions(&v.m, PS_ACTIVE, &active, err)) || (code = sectors_json(&v.m, &active, result, err)))) refuse(call, code);
+  if (!code &&
+      ((code = all_partitions(&v.m, PS_ACTIVE, &active, err)) || (code = sectors_json(&v.m, &active, result, err))))
+    refuse(call, code);
   st_bitfield_free(&active);
   miner_view_free(&v);
   return code;
@@ -1603,16 +1680,19 @@ static st_code m_state_miner_faults(void *ctx, const st_rpc_call *call, json_t *
   return miner_set(ctx, call, params, PS_FAULTY, result, err);
 }
 
-static st_code m_state_miner_recoveries(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_miner_recoveries(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                        st_err *err) {
   return miner_set(ctx, call, params, PS_RECOVERING, result, err);
 }
 
 static st_code p_sector_number(json_t *params, size_t i, uint64_t *out, st_err *err) {
-  if (!st_chain_json_u64_value(json_array_get(params, i), out)) return st_err_set(err, ST_EINVAL, "param %zu (sector number): must be a non-negative integer", i + 1);
+  if (!st_chain_json_u64_value(json_array_get(params, i), out))
+    return st_err_set(err, ST_EINVAL, "param %zu (sector number): must be a non-negative integer", i + 1);
   return ST_OK;
 }
 
-static st_code m_state_sector_get_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_sector_get_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                       st_err *err) {
   st_fullnode *n = ctx;
   uint64_t num;
   st_code code = p_sector_number(params, 1, &num, err);
@@ -1627,7 +1707,8 @@ static st_code m_state_sector_get_info(void *ctx, const st_rpc_call *call, json_
   return code;
 }
 
-static st_code m_state_sector_precommit_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_sector_precommit_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                             st_err *err) {
   st_fullnode *n = ctx;
   uint64_t num;
   st_code code = p_sector_number(params, 1, &num, err);
@@ -1645,7 +1726,8 @@ static st_code m_state_sector_precommit_info(void *ctx, const st_rpc_call *call,
   return code;
 }
 
-static st_code m_state_miner_available_balance(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_miner_available_balance(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                               st_err *err) {
   st_fullnode *n = ctx;
   miner_view v;
   st_code code = miner_at(n, call, params, 0, 1, &v, err);
@@ -1676,43 +1758,51 @@ static st_code m_state_read_state(void *ctx, const st_rpc_call *call, json_t *pa
     st_deadline_at(&pol, v.m.proving_period_start, v.ts.height, &d);
     st_cid code_cid;
     st_actor_code(ST_ACTOR_MINER, &code_cid);
-    json_t *state = json_pack("{so so so so sI sI}", "PreCommitDeposits", st_chain_json_bigint(v.m.precommit_deposits), "LockedFunds", st_chain_json_bigint(v.m.locked_funds),
-                              "FeeDebt", st_chain_json_bigint(v.m.fee_debt), "InitialPledge", st_chain_json_bigint(pledge), "ProvingPeriodStart",
-                              (json_int_t)v.m.proving_period_start, "CurrentDeadline", (json_int_t)d.index);
-    *result = json_pack("{so so so}", "Balance", st_chain_json_bigint(v.balance), "Code", st_chain_json_cid(&code_cid), "State", state);
+    json_t *state =
+        json_pack("{so so so so sI sI}", "PreCommitDeposits", st_chain_json_bigint(v.m.precommit_deposits),
+                  "LockedFunds", st_chain_json_bigint(v.m.locked_funds), "FeeDebt", st_chain_json_bigint(v.m.fee_debt),
+                  "InitialPledge", st_chain_json_bigint(pledge), "ProvingPeriodStart",
+                  (json_int_t)v.m.proving_period_start, "CurrentDeadline", (json_int_t)d.index);
+    *result = json_pack("{so so so}", "Balance", st_chain_json_bigint(v.balance), "Code", st_chain_json_cid(&code_cid),
+                        "State", state);
     mpz_clear(pledge);
   }
   miner_view_free(&v);
   return code;
 }
 
-static st_code m_state_miner_sector_count(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_miner_sector_count(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                          st_err *err) {
   st_fullnode *n = ctx;
   miner_view v;
   st_code code = miner_at(n, call, params, 0, 1, &v, err);
   if (!code) {
     st_miner_counts c;
     st_miner_counts_of(&v.m, &c);
-    *result = json_pack("{so so so}", "Live", st_chain_json_u64(c.live), "Active", st_chain_json_u64(c.active), "Faulty", st_chain_json_u64(c.faulty));
+    *result = json_pack("{so so so}", "Live", st_chain_json_u64(c.live), "Active", st_chain_json_u64(c.active),
+                        "Faulty", st_chain_json_u64(c.faulty));
   }
   miner_view_free(&v);
   return code;
 }
 
 /* [DST, epoch, entropy (base64 or null), TSK]: DrawRandomness on the tipset's chain. */
-static st_code randomness(st_fullnode *n, const st_rpc_call *call, json_t *params, bool beacon, json_t **result, st_err *err) {
+static st_code randomness(st_fullnode *n, const st_rpc_call *call, json_t *params, bool beacon, json_t **result,
+                          st_err *err) {
   const json_t *dst = json_array_get(params, 0), *ep = json_array_get(params, 1), *ent = json_array_get(params, 2);
   if (!json_is_integer(dst)) return st_err_set(err, ST_EINVAL, "param 1 (domain separation tag): must be an integer");
   if (!json_is_integer(ep)) return st_err_set(err, ST_EINVAL, "param 2 (epoch): must be an integer");
   st_buf e = ST_BUF_INIT;
   st_code code = ST_OK;
-  if (ent && !json_is_null(ent) && (!json_is_string(ent) || st_base64_decode(json_string_value(ent), json_string_length(ent), true, &e, NULL)))
+  if (ent && !json_is_null(ent) &&
+      (!json_is_string(ent) || st_base64_decode(json_string_value(ent), json_string_length(ent), true, &e, NULL)))
     code = st_err_set(err, ST_EINVAL, "param 3 (entropy): must be base64 or null");
   st_tipset ts;
   st_tipset_init(&ts);
   if (!code && (code = p_tsk(n, params, 3, &ts, err)) && code != ST_EINVAL) refuse(call, code);
   uint8_t out[32];
-  if (!code && (code = st_chain_randomness(n->chain, &ts.key, beacon, json_integer_value(dst), json_integer_value(ep), e.data, e.len, out, err)))
+  if (!code && (code = st_chain_randomness(n->chain, &ts.key, beacon, json_integer_value(dst), json_integer_value(ep),
+                                           e.data, e.len, out, err)))
     refuse(call, code);
   if (!code) *result = bytes_json(out, sizeof out);
   st_tipset_free(&ts);
@@ -1720,26 +1810,32 @@ static st_code randomness(st_fullnode *n, const st_rpc_call *call, json_t *param
   return code;
 }
 
-static st_code m_state_get_randomness_from_tickets(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_get_randomness_from_tickets(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                                   st_err *err) {
   return randomness(ctx, call, params, false, result, err);
 }
 
-static st_code m_state_get_randomness_from_beacon(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_get_randomness_from_beacon(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                                  st_err *err) {
   return randomness(ctx, call, params, true, result, err);
 }
 
 /* The beacon's entry for round, once the round has started by the wall clock. */
 static st_code beacon_entry(st_fullnode *n, int64_t round, uint8_t out[ST_BEACON_ENTRY_LEN], st_err *err) {
   if (!n->has_beacon)
-    return st_err_set(err, ST_EUNAVAIL, "this daemon has no beacon key, so it cannot give beacon entries: ask the daemon that runs the beacon "
-                                        "(started with --beacon-key FILE)");
+    return st_err_set(
+        err, ST_EUNAVAIL,
+        "this daemon has no beacon key, so it cannot give beacon entries: ask the daemon that runs the beacon "
+        "(started with --beacon-key FILE)");
   int64_t now = st_chain_epoch_at(n->chain, (uint64_t)time(NULL));
   if (round > now)
-    return st_err_set(err, ST_EUNAVAIL, "the beacon entry for round %lld is not out yet: the current epoch is %lld", (long long)round, (long long)now);
+    return st_err_set(err, ST_EUNAVAIL, "the beacon entry for round %lld is not out yet: the current epoch is %lld",
+                      (long long)round, (long long)now);
   return st_beacon_make(n->beacon_sk, (uint64_t)(round < 0 ? 0 : round), out, err);
 }
 
-static st_code m_state_get_beacon_entry(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_state_get_beacon_entry(void *ctx, const st_rpc_call *call, json_t *params, json_t **result,
+                                        st_err *err) {
   st_fullnode *n = ctx;
   const json_t *ep = json_array_get(params, 0);
   if (!json_is_integer(ep)) return st_err_set(err, ST_EINVAL, "param 1 (epoch): must be an integer");
@@ -1779,9 +1875,14 @@ static st_code m_miner_get_base_info(void *ctx, const st_rpc_call *call, json_t 
   uint64_t id = 0;
   if ((code = p_tsk(n, params, 2, &ts, err)) && code != ST_EINVAL) refuse(call, code);
   if (!code && round - ts.height > ST_CHAIN_MAX_ARRAY)
-    code = refuse(call, st_err_set(err, ST_EINVAL, "epoch %lld is %lld rounds past the base tipset (height %lld): a block carries at most %d beacon entries",
-                                   (long long)round, (long long)(round - ts.height), (long long)ts.height, ST_CHAIN_MAX_ARRAY));
-  if (!code && (code = miner_id_at(n, &ts, &a, &id, NULL, err))) refuse(call, st_err_wrap(err, code, "loading miner in current state"));
+    code = refuse(
+        call,
+        st_err_set(
+            err, ST_EINVAL,
+            "epoch %lld is %lld rounds past the base tipset (height %lld): a block carries at most %d beacon entries",
+            (long long)round, (long long)(round - ts.height), (long long)ts.height, ST_CHAIN_MAX_ARRAY));
+  if (!code && (code = miner_id_at(n, &ts, &a, &id, NULL, err)))
+    refuse(call, st_err_wrap(err, code, "loading miner in current state"));
   if (!code && (code = st_chain_base_info(n->chain, &ts.key, id, round, &bi, err))) refuse(call, code);
   if (!code && (code = lookback_tipset(n, &ts, round, &lb, err))) refuse(call, code);
   if (!code) {
@@ -1794,10 +1895,12 @@ static st_code m_miner_get_base_info(void *ctx, const st_rpc_call *call, json_t 
   }
   /* the beacon's entries for the rounds since the base tipset, and its entry at the base */
   uint8_t e[ST_BEACON_ENTRY_LEN];
-  if (!code && !none && (code = beacon_entry(n, round, e, err))) refuse(call, code); /* the latest round first: is it out? */
+  if (!code && !none && (code = beacon_entry(n, round, e, err)))
+    refuse(call, code); /* the latest round first: is it out? */
   json_t *entries = json_array(), *sectors = json_array(), *prev = NULL;
   for (int64_t r = ts.height + 1; !code && !none && r <= round; r++)
-    if (!(code = beacon_entry(n, r, e, err))) json_array_append_new(entries, beacon_entry_json((uint64_t)r, e, sizeof e));
+    if (!(code = beacon_entry(n, r, e, err)))
+      json_array_append_new(entries, beacon_entry_json((uint64_t)r, e, sizeof e));
     else refuse(call, code);
   if (!code && !none) {
     if (!(code = beacon_entry(n, ts.height, e, err))) prev = beacon_entry_json((uint64_t)ts.height, e, sizeof e);
@@ -1806,8 +1909,9 @@ static st_code m_miner_get_base_info(void *ctx, const st_rpc_call *call, json_t 
   for (size_t i = 0; !code && !none && i < bi.nsectors; i++) {
     const st_sector_onchain *s = st_miner_sector(&lm, bi.sectors[i]);
     if (s)
-      json_array_append_new(sectors, json_pack("{sI so sn so}", "SealProof", (json_int_t)s->seal_proof, "SectorNumber", st_chain_json_u64(s->number),
-                                               "SectorKey", "SealedCID", st_chain_json_cid(&s->sealed_cid)));
+      json_array_append_new(sectors, json_pack("{sI so sn so}", "SealProof", (json_int_t)s->seal_proof, "SectorNumber",
+                                               st_chain_json_u64(s->number), "SectorKey", "SealedCID",
+                                               st_chain_json_cid(&s->sealed_cid)));
   }
   if (!code && none) *result = json_null();
   else if (!code) {
@@ -1836,25 +1940,31 @@ static st_code m_miner_get_base_info(void *ctx, const st_rpc_call *call, json_t 
 static st_code template_bytes(const json_t *v, const char *what, st_buf *out, st_err *err) {
   st_err e2;
   if (!v || json_is_null(v)) return ST_OK;
-  if (!json_is_string(v)) return st_err_set(err, ST_EINVAL, "param 1 (block template): %s: must be base64 or null", what);
+  if (!json_is_string(v))
+    return st_err_set(err, ST_EINVAL, "param 1 (block template): %s: must be base64 or null", what);
   if (st_base64_decode(json_string_value(v), json_string_length(v), true, out, &e2))
     return st_err_set(err, ST_EINVAL, "param 1 (block template): %s: %s", what, e2.msg);
-  if (out->len > ST_CHAIN_MAX_BYTES) return st_err_set(err, ST_EINVAL, "param 1 (block template): %s: longer than %u bytes", what, ST_CHAIN_MAX_BYTES);
+  if (out->len > ST_CHAIN_MAX_BYTES)
+    return st_err_set(err, ST_EINVAL, "param 1 (block template): %s: longer than %u bytes", what, ST_CHAIN_MAX_BYTES);
   return ST_OK;
 }
 
 /* api.BlockTemplate into a header template for st_chain_build_block: Miner, Parents, Ticket,
  * ElectionProof (Eproof), BeaconEntries (BeaconValues) and WinPoStProof (WinningPoStProof). */
-static st_code template_from_json(const json_t *t, st_block_header *h, int64_t *epoch, uint64_t *timestamp, st_err *err) {
+static st_code template_from_json(const json_t *t, st_block_header *h, int64_t *epoch, uint64_t *timestamp,
+                                  st_err *err) {
   const char *bad = "param 1 (block template)";
-  if (!json_is_object(t)) return st_err_set(err, ST_EINVAL, "%s: must be an object {\"Miner\", \"Parents\", \"Ticket\", \"Eproof\", ...}", bad);
+  if (!json_is_object(t))
+    return st_err_set(err, ST_EINVAL, "%s: must be an object {\"Miner\", \"Parents\", \"Ticket\", \"Eproof\", ...}",
+                      bad);
   const json_t *miner = jfield(t, "Miner"), *ep = jfield(t, "Epoch"), *tsv = jfield(t, "Timestamp");
   if (!json_is_string(miner) || st_address_parse(json_string_value(miner), &h->miner, NULL, NULL) || !h->miner.len)
     return st_err_set(err, ST_EINVAL, "%s: Miner: must be the miner's address", bad);
   if (!json_is_integer(ep)) return st_err_set(err, ST_EINVAL, "%s: Epoch: must be an integer", bad);
   *epoch = json_integer_value(ep);
   *timestamp = 0;
-  if (tsv && !json_is_null(tsv) && !st_chain_json_u64_value(tsv, timestamp)) return st_err_set(err, ST_EINVAL, "%s: Timestamp: must be a non-negative integer", bad);
+  if (tsv && !json_is_null(tsv) && !st_chain_json_u64_value(tsv, timestamp))
+    return st_err_set(err, ST_EINVAL, "%s: Timestamp: must be a non-negative integer", bad);
   st_tipset_key k;
   st_tipset_key_init(&k);
   st_code code = st_tipset_key_from_json(jfield(t, "Parents"), "param 1 (block template): Parents", &k, err);
@@ -1864,7 +1974,8 @@ static st_code template_from_json(const json_t *t, st_block_header *h, int64_t *
   st_buf b = ST_BUF_INIT;
   const json_t *ticket = jfield(t, "Ticket"), *eproof = jfield(t, "Eproof");
   if (!code && ticket && !json_is_null(ticket)) {
-    if (!json_is_object(ticket)) code = st_err_set(err, ST_EINVAL, "%s: Ticket: must be {\"VRFProof\": \"<base64>\"} or null", bad);
+    if (!json_is_object(ticket))
+      code = st_err_set(err, ST_EINVAL, "%s: Ticket: must be {\"VRFProof\": \"<base64>\"} or null", bad);
     if (!code) code = template_bytes(jfield(ticket, "VRFProof"), "Ticket.VRFProof", &b, err);
     if (!code) code = st_chain_bytes_set(&h->ticket_vrf_proof, b.data, b.len, err);
     h->has_ticket = !code;
@@ -1872,7 +1983,8 @@ static st_code template_from_json(const json_t *t, st_block_header *h, int64_t *
   if (!code && eproof && !json_is_null(eproof)) {
     const json_t *wc = jfield(eproof, "WinCount");
     if (!json_is_object(eproof) || (wc && !json_is_integer(wc)))
-      code = st_err_set(err, ST_EINVAL, "%s: Eproof: must be {\"WinCount\": N, \"VRFProof\": \"<base64>\"} or null", bad);
+      code =
+          st_err_set(err, ST_EINVAL, "%s: Eproof: must be {\"WinCount\": N, \"VRFProof\": \"<base64>\"} or null", bad);
     st_buf_reset(&b);
     if (!code) code = template_bytes(jfield(eproof, "VRFProof"), "Eproof.VRFProof", &b, err);
     if (!code) code = st_chain_bytes_set(&h->election_vrf_proof, b.data, b.len, err);
@@ -1881,26 +1993,31 @@ static st_code template_from_json(const json_t *t, st_block_header *h, int64_t *
   }
   const json_t *bv = jfield(t, "BeaconValues"), *wp = jfield(t, "WinningPoStProof");
   if (!code && bv && !json_is_null(bv) && (!json_is_array(bv) || json_array_size(bv) > ST_CHAIN_MAX_ARRAY))
-    code = st_err_set(err, ST_EINVAL, "%s: BeaconValues: must be an array (at most %d) of {\"Round\", \"Data\"} or null", bad, ST_CHAIN_MAX_ARRAY);
+    code =
+        st_err_set(err, ST_EINVAL, "%s: BeaconValues: must be an array (at most %d) of {\"Round\", \"Data\"} or null",
+                   bad, ST_CHAIN_MAX_ARRAY);
   for (size_t i = 0; !code && i < json_array_size(bv); i++) {
     const json_t *e = json_array_get(bv, i);
     uint64_t round;
     char what[64];
     snprintf(what, sizeof what, "BeaconValues[%zu].Data", i);
     if (!json_is_object(e) || !st_chain_json_u64_value(jfield(e, "Round"), &round))
-      code = st_err_set(err, ST_EINVAL, "%s: BeaconValues[%zu]: must be {\"Round\": N, \"Data\": \"<base64>\"}", bad, i);
+      code =
+          st_err_set(err, ST_EINVAL, "%s: BeaconValues[%zu]: must be {\"Round\": N, \"Data\": \"<base64>\"}", bad, i);
     st_buf_reset(&b);
     if (!code) code = template_bytes(jfield(e, "Data"), what, &b, err);
     if (!code) code = st_block_header_add_beacon(h, round, b.data, b.len, err);
   }
   if (!code && wp && !json_is_null(wp) && (!json_is_array(wp) || json_array_size(wp) > ST_CHAIN_MAX_ARRAY))
-    code = st_err_set(err, ST_EINVAL, "%s: WinningPoStProof: must be an array of {\"PoStProof\", \"ProofBytes\"} or null", bad);
+    code = st_err_set(err, ST_EINVAL,
+                      "%s: WinningPoStProof: must be an array of {\"PoStProof\", \"ProofBytes\"} or null", bad);
   for (size_t i = 0; !code && i < json_array_size(wp); i++) {
     const json_t *e = json_array_get(wp, i), *pp = jfield(e, "PoStProof");
     char what[64];
     snprintf(what, sizeof what, "WinningPoStProof[%zu].ProofBytes", i);
     if (!json_is_object(e) || !json_is_integer(pp))
-      code = st_err_set(err, ST_EINVAL, "%s: WinningPoStProof[%zu]: must be {\"PoStProof\": N, \"ProofBytes\": \"<base64>\"}", bad, i);
+      code = st_err_set(err, ST_EINVAL,
+                        "%s: WinningPoStProof[%zu]: must be {\"PoStProof\": N, \"ProofBytes\": \"<base64>\"}", bad, i);
     st_buf_reset(&b);
     if (!code) code = template_bytes(jfield(e, "ProofBytes"), what, &b, err);
     if (!code) code = st_block_header_add_post_proof(h, json_integer_value(pp), b.data, b.len, err);
@@ -1920,8 +2037,8 @@ static int cmp_sender_nonce(const void *pa, const void *pb) {
 /* MinerCreateBlock's given messages: each goes into the node's pool (if it is neither there nor
  * on chain), so SyncSubmitBlock finds it; and into *tmp, a pool of just these checked against
  * the parent state, which the block is built from. */
-static st_code given_messages(st_fullnode *n, const st_rpc_call *call, const st_tipset *parent, const st_signed_message *msgs, size_t k,
-                              st_mpool **tmp, st_err *err) {
+static st_code given_messages(st_fullnode *n, const st_rpc_call *call, const st_tipset *parent,
+                              const st_signed_message *msgs, size_t k, st_mpool **tmp, st_err *err) {
   const st_signed_message **order = calloc(k ? k : 1, sizeof *order);
   if (!order) return st_err_set(err, ST_ENOMEM, "out of memory");
   st_state head, pst;
@@ -1939,7 +2056,8 @@ static st_code given_messages(st_fullnode *n, const st_rpc_call *call, const st_
     char s[ST_CID_STR_MAX] = "?";
     if (!(code = st_signed_message_cid(&msgs[i], &cid, err))) st_cid_to_string(&cid, s);
     st_err e2;
-    if (!code && !st_mpool_find(n->pool, &cid) && st_chain_message(n->chain, &cid, &stored, NULL) && st_mpool_add(n->pool, &head, &msgs[i], NULL, &e2))
+    if (!code && !st_mpool_find(n->pool, &cid) && st_chain_message(n->chain, &cid, &stored, NULL) &&
+        st_mpool_add(n->pool, &head, &msgs[i], NULL, &e2))
       code = st_err_set(err, e2.code, "Messages[%zu] (%s): the message pool refused it: %s", i, s, e2.msg);
     st_signed_message_free(&stored);
   }
@@ -1948,7 +2066,8 @@ static st_code given_messages(st_fullnode *n, const st_rpc_call *call, const st_
   for (size_t i = 0; i < k && !code; i++) {
     st_err e2;
     if (st_mpool_add(*tmp, &pst, order[i], NULL, &e2))
-      code = st_err_set(err, e2.code, "Messages[%zu] cannot go in a block on these parents: %s", (size_t)(order[i] - msgs), e2.msg);
+      code = st_err_set(err, e2.code, "Messages[%zu] cannot go in a block on these parents: %s",
+                        (size_t)(order[i] - msgs), e2.msg);
   }
   st_state_clear(&pst);
   st_state_clear(&head);
@@ -1958,8 +2077,8 @@ static st_code given_messages(st_fullnode *n, const st_rpc_call *call, const st_
 
 /* Builds the block of a parsed template (h, with Miner and maybe Parents set) and writes
  * BlockMsg; msgs are the template's Messages when given. */
-static st_code create_block(st_fullnode *n, const st_rpc_call *call, st_block_header *h, int64_t epoch, uint64_t stamp, const st_signed_message *msgs,
-                            size_t k, bool given, json_t **result, st_err *err) {
+static st_code create_block(st_fullnode *n, const st_rpc_call *call, st_block_header *h, int64_t epoch, uint64_t stamp,
+                            const st_signed_message *msgs, size_t k, bool given, json_t **result, st_err *err) {
   /* the parents (the head when none are given) and the miner's worker there */
   st_tipset ts;
   st_tipset_init(&ts);
@@ -1970,10 +2089,13 @@ static st_code create_block(st_fullnode *n, const st_rpc_call *call, st_block_he
   const st_network *net = st_chain_network(n->chain);
   uint64_t want = st_chain_genesis_time(n->chain) + (uint64_t)epoch * (uint64_t)net->block_delay;
   if (!code && epoch <= ts.height)
-    code = refuse(call, st_err_set(err, ST_EINVAL, "Epoch %lld is not above the parent tipset's height %lld", (long long)epoch, (long long)ts.height));
+    code = refuse(call, st_err_set(err, ST_EINVAL, "Epoch %lld is not above the parent tipset's height %lld",
+                                   (long long)epoch, (long long)ts.height));
   if (!code && stamp && stamp != want)
-    code = refuse(call, st_err_set(err, ST_EINVAL, "Timestamp %llu is not the epoch's: genesis time + Epoch x block delay = %llu (or send 0)",
-                                   (unsigned long long)stamp, (unsigned long long)want));
+    code = refuse(call,
+                  st_err_set(err, ST_EINVAL,
+                             "Timestamp %llu is not the epoch's: genesis time + Epoch x block delay = %llu (or send 0)",
+                             (unsigned long long)stamp, (unsigned long long)want));
   uint64_t id = 0;
   if (!code && (code = miner_id_at(n, &ts, &h->miner, &id, NULL, err))) refuse(call, code);
   st_miner_state m;
@@ -1991,10 +2113,12 @@ static st_code create_block(st_fullnode *n, const st_rpc_call *call, st_block_he
   if (!code) {
     const st_state_actor *w = st_state_get(&st, m.worker);
     if (!w || !w->robust.len || st_address_protocol(&w->robust) != ST_ADDR_SECP256K1)
-      code = refuse(call, st_err_set(err, ST_EINVAL, "failed to get miner worker: t0%llu has no secp256k1 key address", (unsigned long long)m.worker));
+      code = refuse(call, st_err_set(err, ST_EINVAL, "failed to get miner worker: t0%llu has no secp256k1 key address",
+                                     (unsigned long long)m.worker));
     else worker_key = w->robust;
   }
-  if (!code && (code = st_fullnode_wallet_key(n, &worker_key, sk, err))) refuse(call, st_err_wrap(err, code, "failed to sign new block with the worker's key"));
+  if (!code && (code = st_fullnode_wallet_key(n, &worker_key, sk, err)))
+    refuse(call, st_err_wrap(err, code, "failed to sign new block with the worker's key"));
   if (!code) code = st_address_from_id(id, &h->miner, err);
   st_mpool *tmp = NULL;
   if (!code && given) code = given_messages(n, call, &ts, msgs, k, &tmp, err);
@@ -2010,9 +2134,12 @@ static st_code create_block(st_fullnode *n, const st_rpc_call *call, st_block_he
   }
   st_secure_zero(sk, sizeof sk);
   if (!code && given && nbuilt != k)
-    code = refuse(call, st_err_set(err, ST_EINVAL,
-                                   "only %zu of the %zu Messages can go in this block: the others would not apply (nonce, funds) or pass the block gas limit",
-                                   nbuilt, k));
+    code = refuse(
+        call,
+        st_err_set(
+            err, ST_EINVAL,
+            "only %zu of the %zu Messages can go in this block: the others would not apply (nonce, funds) or pass the block gas limit",
+            nbuilt, k));
   json_t *hj = NULL, *secp = nbuilt ? json_array() : json_null(); /* Lotus appends to nil slices: none is null */
   for (size_t i = 0; i < nbuilt && !code; i++) {
     st_cid cid;
@@ -2043,15 +2170,20 @@ static st_code m_miner_create_block(void *ctx, const st_rpc_call *call, json_t *
   bool given = mj && !json_is_null(mj);
   size_t k = given ? json_array_size(mj) : 0;
   if (!code && given && (!json_is_array(mj) || k > ST_CHAIN_MAX_ARRAY))
-    code = st_err_set(err, ST_EINVAL, "param 1 (block template): Messages: must be an array of at most %d signed messages, or null", ST_CHAIN_MAX_ARRAY);
+    code = st_err_set(err, ST_EINVAL,
+                      "param 1 (block template): Messages: must be an array of at most %d signed messages, or null",
+                      ST_CHAIN_MAX_ARRAY);
   st_signed_message *msgs = k && !code ? calloc(k, sizeof *msgs) : NULL;
   if (k && !code && !msgs) code = st_err_set(err, ST_ENOMEM, "out of memory");
   size_t have = 0;
   for (size_t i = 0; i < k && !code; i++, have++) {
     st_signed_message_init(&msgs[i]);
-    if (st_signed_message_from_json(json_array_get(mj, i), &msgs[i], err)) code = st_err_wrap(err, ST_EINVAL, "param 1 (block template): Messages[%zu]", i);
+    if (st_signed_message_from_json(json_array_get(mj, i), &msgs[i], err))
+      code = st_err_wrap(err, ST_EINVAL, "param 1 (block template): Messages[%zu]", i);
     else if (msgs[i].signature.type != ST_SIG_SECP256K1)
-      code = st_err_set(err, ST_EINVAL, "param 1 (block template): Messages[%zu]: only secp256k1 messages are supported (no BLS library)", i);
+      code = st_err_set(
+          err, ST_EINVAL,
+          "param 1 (block template): Messages[%zu]: only secp256k1 messages are supported (no BLS library)", i);
   }
   if (!code) code = create_block(n, call, &h, epoch, stamp, msgs, have, given, result, err);
   for (size_t i = 0; i < have; i++) st_signed_message_free(&msgs[i]);
@@ -2062,7 +2194,8 @@ static st_code m_miner_create_block(void *ctx, const st_rpc_call *call, json_t *
 
 /* ---- table ---- */
 
-#define M(name, perm, min, max, fn) {"Filecoin." name, perm, 0, min, max, fn, NULL}
+#define M(name, perm, min, max, fn) \
+  { "Filecoin." name, perm, 0, min, max, fn, NULL }
 static const st_rpc_method METHODS[] = {
     M("Version", ST_PERM_READ, 0, 0, m_version),
     M("ChainHead", ST_PERM_READ, 0, 0, m_chain_head),
@@ -2134,8 +2267,8 @@ const st_rpc_method *st_fullnode_methods(size_t *n) {
   return METHODS;
 }
 
-st_code st_fullnode_init(st_fullnode *n, st_chain *chain, const char *keystore_dir, const uint8_t jwt_secret[ST_JWT_SECRET_LEN],
-                         const char *version, st_err *err) {
+st_code st_fullnode_init(st_fullnode *n, st_chain *chain, const char *keystore_dir,
+                         const uint8_t jwt_secret[ST_JWT_SECRET_LEN], const char *version, st_err *err) {
   *n = (st_fullnode){.chain = chain, .network = 't', .version = version};
   memcpy(n->jwt_secret, jwt_secret, ST_JWT_SECRET_LEN);
   pthread_mutex_init(&n->pool_mu, NULL);

@@ -70,17 +70,17 @@ typedef struct st_fullnode {
   uint8_t jwt_secret[ST_JWT_SECRET_LEN];
   char network; /* 't' or 'f', for addresses in replies */
   const char *version;
-  bool has_beacon;           /* beacon_sk is set (st_fullnode_set_beacon_key) */
-  uint8_t beacon_sk[32];     /* the beacon's secret key (st_beacon), wiped by _free */
-  pthread_mutex_t notify_mu; /* notify_subs */
+  bool has_beacon;                   /* beacon_sk is set (st_fullnode_set_beacon_key) */
+  uint8_t beacon_sk[32];             /* the beacon's secret key (st_beacon), wiped by _free */
+  pthread_mutex_t notify_mu;         /* notify_subs */
   struct st_notify_sub *notify_subs; /* open ChainNotify channels */
 } st_fullnode;
 
 #define ST_FULLNODE_NOTIFY_DEPTH 900
 
 /* The node's state for the methods; the wallet lives in keystore_dir. */
-st_code st_fullnode_init(st_fullnode *n, st_chain *chain, const char *keystore_dir, const uint8_t jwt_secret[ST_JWT_SECRET_LEN],
-                         const char *version, st_err *err);
+st_code st_fullnode_init(st_fullnode *n, st_chain *chain, const char *keystore_dir,
+                         const uint8_t jwt_secret[ST_JWT_SECRET_LEN], const char *version, st_err *err);
 void st_fullnode_free(st_fullnode *n);
 
 /* Gives the node the beacon's secret key (before serving), for StateGetBeaconEntry and

@@ -61,10 +61,13 @@ st_code st_rpc_new(const st_rpc_opts *opts, st_rpc **out, st_err *err) {
     const st_rpc_method *m = &opts->methods[i];
     unsigned vi = m->versions ? m->versions : ST_RPC_V0 | ST_RPC_V1;
     if (!m->name || !*m->name) return st_err_set(err, ST_EINVAL, "rpc: method %zu has no name", i);
-    if (!st_perm_name(m->perm)) return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' needs exactly one permission bit", m->name);
-    if (vi & ~(ST_RPC_V0 | ST_RPC_V1)) return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' names an unknown API version", m->name);
+    if (!st_perm_name(m->perm))
+      return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' needs exactly one permission bit", m->name);
+    if (vi & ~(ST_RPC_V0 | ST_RPC_V1))
+      return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' names an unknown API version", m->name);
     if (m->min_params > m->max_params)
-      return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' has min_params %u above max_params %u", m->name, m->min_params, m->max_params);
+      return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' has min_params %u above max_params %u", m->name,
+                        m->min_params, m->max_params);
     for (size_t j = 0; j < i; j++) {
       unsigned vj = opts->methods[j].versions ? opts->methods[j].versions : ST_RPC_V0 | ST_RPC_V1;
       if ((vi & vj) && !strcmp(m->name, opts->methods[j].name))
@@ -155,14 +158,14 @@ static int status_for(const outcome *o) {
 
 static const char *type_name(const json_t *v) {
   switch (json_typeof(v)) {
-  case JSON_OBJECT: return "object";
-  case JSON_ARRAY: return "array";
-  case JSON_STRING: return "string";
-  case JSON_INTEGER:
-  case JSON_REAL: return "number";
-  case JSON_TRUE:
-  case JSON_FALSE: return "bool";
-  default: return "null";
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "bool";
+    default: return "null";
   }
 }
 
@@ -253,7 +256,8 @@ static void chans_activate(ws_session *s) {
     pthread_mutex_lock(&ch->mu);
     if (!ch->active && ch->sess) {
       ch->active = true;
-      for (size_t i = 0; i < json_array_size(ch->pending); i++) chan_write(ch, "xrpc.ch.val", json_array_get(ch->pending, i));
+      for (size_t i = 0; i < json_array_size(ch->pending); i++)
+        chan_write(ch, "xrpc.ch.val", json_array_get(ch->pending, i));
       json_array_clear(ch->pending);
     }
     pthread_mutex_unlock(&ch->mu);
@@ -304,8 +308,8 @@ static const st_rpc_method *find_method(const st_rpc *rpc, const char *name, int
 }
 
 /* Runs one request; appends its response (unless it is a notification) to out, setting *wrote. */
-static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_session *ws, const json_t *req, st_buf *out, bool *wrote,
-                       outcome *o) {
+static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_session *ws, const json_t *req, st_buf *out,
+                       bool *wrote, outcome *o) {
   char msg[ST_ERR_MSG_MAX + 64];
   const json_t *id = NULL;
   bool notify = false;
@@ -313,7 +317,8 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_sessio
   o->refused = false;
   *wrote = true;
   if (!json_is_object(req)) {
-    snprintf(msg, sizeof msg, "Invalid request: a request is a JSON object, not %s %s", json_is_array(req) ? "an" : "a", type_name(req));
+    snprintf(msg, sizeof msg, "Invalid request: a request is a JSON object, not %s %s", json_is_array(req) ? "an" : "a",
+             type_name(req));
     o->code = ST_RPC_INVALID_REQUEST;
     put_error(out, NULL, o->code, msg);
     return;
@@ -347,7 +352,8 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_sessio
     chan_cancel(ws, json_array_get(pv, 0));
   } else if (pv && !json_is_null(pv) && !json_is_array(pv)) {
     o->code = ST_RPC_INVALID_PARAMS;
-    snprintf(msg, sizeof msg, "params must be an array of positional parameters, not %s %s", json_is_object(pv) ? "an" : "a", type_name(pv));
+    snprintf(msg, sizeof msg, "params must be an array of positional parameters, not %s %s",
+             json_is_object(pv) ? "an" : "a", type_name(pv));
   } else if (!m) {
     o->code = ST_RPC_METHOD_NOT_FOUND;
     snprintf(msg, sizeof msg, "method '%.200s' not found", name);
@@ -359,13 +365,16 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_sessio
     const char *dot = strchr(name, '.');
     o->code = ST_RPC_ERROR;
     o->refused = true;
-    snprintf(msg, sizeof msg, "missing permission to invoke '%.200s' (need '%s')", dot ? dot + 1 : name, st_perm_name(m->perm));
+    snprintf(msg, sizeof msg, "missing permission to invoke '%.200s' (need '%s')", dot ? dot + 1 : name,
+             st_perm_name(m->perm));
   } else {
     size_t got = json_array_size(pv);
     if (got < m->min_params || got > m->max_params) {
       o->code = ST_RPC_INVALID_PARAMS;
-      if (m->min_params == m->max_params) snprintf(msg, sizeof msg, "wrong param count (expected %u, got %zu)", m->min_params, got);
-      else snprintf(msg, sizeof msg, "wrong param count (expected %u to %u, got %zu)", m->min_params, m->max_params, got);
+      if (m->min_params == m->max_params)
+        snprintf(msg, sizeof msg, "wrong param count (expected %u, got %zu)", m->min_params, got);
+      else
+        snprintf(msg, sizeof msg, "wrong param count (expected %u to %u, got %zu)", m->min_params, m->max_params, got);
     } else {
       params = json_is_array(pv) ? json_incref((json_t *)pv) : json_array();
       st_err e = {0};
@@ -374,8 +383,7 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_sessio
       st_code rc;
       if (!params) rc = st_err_set(&e, ST_ENOMEM, "out of memory");
       else if (m->fn) rc = m->fn(rpc->ctx, &call, params, &result, &e);
-      else { /* a channel method over WebSocket: the result is the channel id */
-        st_rpc_chan *ch = chan_new(ws, id);
+      else { /* a channel method over WebSocket: the result is the channel id */ st_rpc_chan *ch = chan_new(ws, id);
         if (!ch) rc = st_err_set(&e, ST_ENOMEM, "out of memory");
         else if ((rc = m->subscribe(rpc->ctx, &call, params, ch, &e))) chan_end(ch, false);
         else result = json_integer((json_int_t)ch->id);
@@ -398,13 +406,15 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_sessio
   json_decref(params);
 }
 
-static int handle_body(const st_rpc *rpc, int version, unsigned perms, ws_session *ws, const uint8_t *body, size_t len, st_buf *out);
+static int handle_body(const st_rpc *rpc, int version, unsigned perms, ws_session *ws, const uint8_t *body, size_t len,
+                       st_buf *out);
 
 int st_rpc_handle_body(const st_rpc *rpc, int version, unsigned perms, const uint8_t *body, size_t len, st_buf *out) {
   return handle_body(rpc, version, perms, NULL, body, len, out);
 }
 
-static int handle_body(const st_rpc *rpc, int version, unsigned perms, ws_session *sess, const uint8_t *body, size_t len, st_buf *out) {
+static int handle_body(const st_rpc *rpc, int version, unsigned perms, ws_session *sess, const uint8_t *body,
+                       size_t len, st_buf *out) {
   outcome o = {0, false};
   if (len > rpc->max_body) {
     char msg[128];
@@ -470,7 +480,8 @@ static int handle_body(const st_rpc *rpc, int version, unsigned perms, ws_sessio
 
 /* ---- HTTP ---- */
 
-static void reply_rpc_error(st_http_response *resp, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void reply_rpc_error(st_http_response *resp, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void reply_rpc_error(st_http_response *resp, int status, const char *fmt, ...) {
   char msg[ST_ERR_MSG_MAX + 64];
   va_list ap;
@@ -535,12 +546,16 @@ void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response
   int version = !strcmp(req->path, "/rpc/v0") ? 0 : !strcmp(req->path, "/rpc/v1") ? 1 : -1;
   if (version < 0) {
     if (rpc->fallback) rpc->fallback(rpc->fallback_ctx, req, resp);
-    else st_http_reply_error(resp, 404, "no endpoint %s %.200s (JSON-RPC is served at POST /rpc/v0 and /rpc/v1)", req->method, req->path);
+    else
+      st_http_reply_error(resp, 404, "no endpoint %s %.200s (JSON-RPC is served at POST /rpc/v0 and /rpc/v1)",
+                          req->method, req->path);
     return;
   }
-  bool upgrade = !strcmp(req->method, "GET") && header_has(req, "Connection", "upgrade") && header_has(req, "Upgrade", "websocket");
+  bool upgrade = !strcmp(req->method, "GET") && header_has(req, "Connection", "upgrade") &&
+                 header_has(req, "Upgrade", "websocket");
   if (strcmp(req->method, "POST") && !upgrade) {
-    reply_rpc_error(resp, 405, "Invalid request: JSON-RPC requests are POSTed to %s, not sent with %.20s", req->path, req->method);
+    reply_rpc_error(resp, 405, "Invalid request: JSON-RPC requests are POSTed to %s, not sent with %.20s", req->path,
+                    req->method);
     return;
   }
   const char *token = NULL;

@@ -115,12 +115,12 @@ typedef struct st_rpc_chan st_rpc_chan;
 typedef st_code (*st_rpc_sub_fn)(void *ctx, const st_rpc_call *call, json_t *params, st_rpc_chan *ch, st_err *err);
 
 typedef struct st_rpc_method {
-  const char *name;          /* "Filecoin.ChainHead"; case-sensitive */
-  unsigned perm;             /* the one permission needed: ST_PERM_READ, _WRITE, _SIGN or _ADMIN */
-  unsigned versions;         /* ST_RPC_V0 | ST_RPC_V1; 0 means both. A name may appear once per version */
+  const char *name;  /* "Filecoin.ChainHead"; case-sensitive */
+  unsigned perm;     /* the one permission needed: ST_PERM_READ, _WRITE, _SIGN or _ADMIN */
+  unsigned versions; /* ST_RPC_V0 | ST_RPC_V1; 0 means both. A name may appear once per version */
   unsigned min_params, max_params;
-  st_rpc_fn fn;              /* NULL: a channel method (ChainNotify), refused over HTTP */
-  st_rpc_sub_fn subscribe;   /* with fn NULL: the channel method's subscription (WebSocket only) */
+  st_rpc_fn fn;            /* NULL: a channel method (ChainNotify), refused over HTTP */
+  st_rpc_sub_fn subscribe; /* with fn NULL: the channel method's subscription (WebSocket only) */
 } st_rpc_method;
 
 /* Sends one value (stolen) on the channel as an xrpc.ch.val notification. false once the
@@ -140,10 +140,10 @@ void st_rpc_chan_release(st_rpc_chan *ch);
 typedef struct st_rpc_opts {
   const st_rpc_method *methods; /* borrowed: must outlive the st_rpc */
   size_t nmethods;
-  void *ctx;                                   /* given to every handler */
-  const uint8_t *jwt_secret;                   /* ST_JWT_SECRET_LEN bytes, copied */
-  size_t max_body;                             /* bytes; 0 means ST_RPC_MAX_BODY_DEFAULT */
-  st_http_handler fallback;                    /* every path but /rpc/v0 and /rpc/v1; NULL: 404 */
+  void *ctx;                 /* given to every handler */
+  const uint8_t *jwt_secret; /* ST_JWT_SECRET_LEN bytes, copied */
+  size_t max_body;           /* bytes; 0 means ST_RPC_MAX_BODY_DEFAULT */
+  st_http_handler fallback;  /* every path but /rpc/v0 and /rpc/v1; NULL: 404 */
   void *fallback_ctx;
 } st_rpc_opts;
 

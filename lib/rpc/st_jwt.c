@@ -48,7 +48,8 @@ json_t *st_perms_to_json(unsigned perms) {
 
 st_code st_perms_from_json(const json_t *list, unsigned *perms, st_err *err) {
   *perms = 0;
-  if (!json_is_array(list)) return st_err_set(err, ST_EINVAL, "permissions must be a list of names (read, write, sign, admin)");
+  if (!json_is_array(list))
+    return st_err_set(err, ST_EINVAL, "permissions must be a list of names (read, write, sign, admin)");
   for (size_t i = 0; i < json_array_size(list); i++) {
     const json_t *v = json_array_get(list, i);
     unsigned bit = 0;
@@ -59,7 +60,9 @@ st_code st_perms_from_json(const json_t *list, unsigned *perms, st_err *err) {
   return ST_OK;
 }
 
-st_code st_jwt_secret_new(uint8_t secret[ST_JWT_SECRET_LEN], st_err *err) { return st_random_bytes(secret, ST_JWT_SECRET_LEN, err); }
+st_code st_jwt_secret_new(uint8_t secret[ST_JWT_SECRET_LEN], st_err *err) {
+  return st_random_bytes(secret, ST_JWT_SECRET_LEN, err);
+}
 
 st_code st_jwt_create(const uint8_t secret[ST_JWT_SECRET_LEN], unsigned perms, char **token, st_err *err) {
   *token = NULL;
@@ -72,7 +75,8 @@ st_code st_jwt_create(const uint8_t secret[ST_JWT_SECRET_LEN], unsigned perms, c
   char *text = NULL;
   st_code rc = st_buf_status(&payload, err);
   if (!rc && jwt_new(&j)) rc = st_err_set(err, ST_ENOMEM, "out of memory creating a token");
-  if (!rc && (jwt_set_alg(j, JWT_ALG_HS256, secret, ST_JWT_SECRET_LEN) || jwt_add_grants_json(j, st_buf_cstr(&payload))))
+  if (!rc &&
+      (jwt_set_alg(j, JWT_ALG_HS256, secret, ST_JWT_SECRET_LEN) || jwt_add_grants_json(j, st_buf_cstr(&payload))))
     rc = st_err_set(err, ST_EINTERNAL, "libjwt refused the token's algorithm or payload");
   if (!rc && !(text = jwt_encode_str(j))) rc = st_err_set(err, ST_ENOMEM, "out of memory signing a token");
   if (!rc && !(*token = strdup(text))) rc = st_err_set(err, ST_ENOMEM, "out of memory signing a token");
@@ -144,7 +148,8 @@ st_code st_jwt_verify(const uint8_t secret[ST_JWT_SECRET_LEN], const char *token
   for (size_t i = 0; !rc && i < json_array_size(allow); i++) {
     const json_t *v = json_array_get(allow, i);
     unsigned bit = 0;
-    if (!json_is_string(v)) rc = st_err_set(err, ST_EINVAL, "token payload: \"Allow\" element %zu is not a string", i + 1);
+    if (!json_is_string(v))
+      rc = st_err_set(err, ST_EINVAL, "token payload: \"Allow\" element %zu is not a string", i + 1);
     else if (!st_perm_parse(json_string_value(v), &bit, NULL)) bits |= bit;
   }
   json_decref(head);

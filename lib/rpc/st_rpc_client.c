@@ -34,7 +34,8 @@ st_code st_rpc_client_call(st_rpc_client *c, const char *method, json_t *params,
   *result = NULL;
   char name[128];
   snprintf(name, sizeof name, "Filecoin.%s", method);
-  json_t *req = json_pack("{ss sI ss so}", "jsonrpc", "2.0", "id", (json_int_t)++c->next_id, "method", name, "params", params ? params : json_array());
+  json_t *req = json_pack("{ss sI ss so}", "jsonrpc", "2.0", "id", (json_int_t)++c->next_id, "method", name, "params",
+                          params ? params : json_array());
   st_buf body = ST_BUF_INIT, resp = ST_BUF_INIT;
   st_chain_json_append(&body, req); /* big unsigned numbers stay numbers */
   json_decref(req);
@@ -47,7 +48,8 @@ st_code st_rpc_client_call(st_rpc_client *c, const char *method, json_t *params,
   const json_t *e = j ? json_object_get(j, "error") : NULL;
   if (!code && e) {
     const char *msg = json_string_value(json_object_get(e, "message"));
-    code = st_err_set(err, status == 401 ? ST_EPERM : ST_EINVAL, "%s", msg ? msg : "the node returned an error without a message");
+    code = st_err_set(err, status == 401 ? ST_EPERM : ST_EINVAL, "%s",
+                      msg ? msg : "the node returned an error without a message");
   } else if (!code && status != 200) {
     code = st_err_set(err, status == 401 ? ST_EPERM : ST_EINTERNAL, "the node answered HTTP %ld to %s", status, name);
   } else if (!code) {

@@ -560,9 +560,12 @@ static void test_reorg(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_transfer_fee_to_miner), cmocka_unit_test(test_refused_blocks),
-                                     cmocka_unit_test(test_null_rounds_and_tipsets), cmocka_unit_test(test_reopen),
-                                     cmocka_unit_test(test_kill9_producer), cmocka_unit_test(test_hostile_blocks),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_transfer_fee_to_miner),
+                                     cmocka_unit_test(test_refused_blocks),
+                                     cmocka_unit_test(test_null_rounds_and_tipsets),
+                                     cmocka_unit_test(test_reopen),
+                                     cmocka_unit_test(test_kill9_producer),
+                                     cmocka_unit_test(test_hostile_blocks),
                                      cmocka_unit_test(test_reorg)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -238,7 +238,9 @@ static void test_message_signing_bls_vectors(void **state) {
     json_t *out = NULL;
     assert_int_equal(st_signed_message_to_json(&sm, 't', &out, &err), ST_OK);
     assert_string_equal(json_string_value(json_object_get(json_object_get(out, "CID"), "/")), cid_str(&cid));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(out, "Message"), "CID"), "/")), cid_str(&cid));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(json_object_get(out, "Message"), "CID"), "/")),
+        cid_str(&cid));
     assert_true(json_equal(json_object_get(out, "Signature"), json_object_get(c, "Signature")));
     st_signed_message_free(&back);
     st_signed_message_init(&back);
@@ -309,7 +311,8 @@ static void test_secp_sign_verify(void **state) {
   /* one byte of the message changed */
   back.message.nonce++;
   assert_int_equal(st_signed_message_verify(&back, &err), ST_ECRYPTO);
-  tu_assert_err_contains(&err, "signature does not match From " SECP_ADDR ": signature was not made by the signer's key");
+  tu_assert_err_contains(&err,
+                         "signature does not match From " SECP_ADDR ": signature was not made by the signer's key");
   back.message.nonce--;
   assert_int_equal(st_signed_message_verify(&back, &err), ST_OK);
   /* a flipped byte in the encoding fails too */
@@ -474,7 +477,8 @@ static void test_message_rejects(void **state) {
   tu_assert_err_contains(&err, "message: field To: undefined address");
 
   /* truncated input */
-  expect_message_error(&(st_buf){good.data, good.len - 1, 0, false}, "message: field Params: cbor: byte string of length 3");
+  expect_message_error(&(st_buf){good.data, good.len - 1, 0, false},
+                       "message: field Params: cbor: byte string of length 3");
   expect_message_error(&(st_buf){good.data, 0, 0, false}, "unexpected end of input");
 
   st_message_free(&m);
@@ -549,7 +553,8 @@ static void test_signature_and_header_rejects(void **state) {
   assert_int_equal(b.data[5], 0x81); /* 90 43 00e807 81 ...: the ticket's array */
   b.data[5] = 0x82;
   assert_int_equal(st_block_header_decode(b.data, b.len, &h, &err), ST_EINVAL);
-  tu_assert_err_contains(&err, "block header: field Ticket: cbor: ticket at offset 5: expected an array of 1 items, found 2");
+  tu_assert_err_contains(&err,
+                         "block header: field Ticket: cbor: ticket at offset 5: expected an array of 1 items, found 2");
   /* a valid header again, then the encoder's checks */
   assert_int_equal(st_block_header_decode(hb.data, hb.len, &h, &err), ST_OK);
   h.block_sig.type = (st_sig_type)0;
@@ -615,7 +620,8 @@ static void test_tipset_key_vectors(void **state) {
   assert_int_equal(st_tipset_key_from_json(j, "TipSetKey", &k, &err), ST_OK);
   assert_int_equal(k.n, 0);
   json_decref(j);
-  j = json_pack("[{s:s}, {s:s}]", "/", "bafy2bzacealem6larzxhf7aggj3cozcefqez3jlksx2tuxehwdil27otcmy4q", "/", "bafy2bzace");
+  j = json_pack("[{s:s}, {s:s}]", "/", "bafy2bzacealem6larzxhf7aggj3cozcefqez3jlksx2tuxehwdil27otcmy4q", "/",
+                "bafy2bzace");
   assert_int_equal(st_tipset_key_from_json(j, "TipSetKey", &k, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "TipSetKey[1]: ");
   json_decref(j);
@@ -705,7 +711,9 @@ static void test_receipt_and_actor(void **state) {
   assert_int_equal(st_chain_bytes_set(&r.ret, "\x01\x02", 2, &err), ST_OK);
   st_buf_reset(&b);
   assert_int_equal(st_receipt_encode(&r, &b, &err), ST_OK);
-  assert_string_equal(tu_tohex(b.data, b.len), "832042010218" "64");
+  assert_string_equal(tu_tohex(b.data, b.len),
+                      "832042010218"
+                      "64");
   assert_int_equal(st_receipt_decode(b.data, b.len, &rb, &err), ST_OK);
   assert_int_equal(rb.exit_code, -1);
   assert_int_equal(rb.ret.len, 2);
@@ -739,10 +747,11 @@ static void test_receipt_and_actor(void **state) {
   st_chain_json_append(&text, j);
   char want[512], head[ST_CID_STR_MAX];
   st_cid_to_string(&a.head, head);
-  snprintf(want, sizeof want,
-           "{\"Code\":{\"/\":\"bafy2bzacecesrkxghscnq7vatble2hqdvwat6ed23vdu4vvo3uuggsoaya7ki\"},\"Head\":{\"/\":\"%s\"},"
-           "\"Nonce\":18446744073709551615,\"Balance\":\"1000000000000000000000\",\"DelegatedAddress\":null}",
-           head);
+  snprintf(
+      want, sizeof want,
+      "{\"Code\":{\"/\":\"bafy2bzacecesrkxghscnq7vatble2hqdvwat6ed23vdu4vvo3uuggsoaya7ki\"},\"Head\":{\"/\":\"%s\"},"
+      "\"Nonce\":18446744073709551615,\"Balance\":\"1000000000000000000000\",\"DelegatedAddress\":null}",
+      head);
   assert_string_equal(st_buf_cstr(&text), want);
   json_decref(j);
   st_actor_free(&a);
@@ -781,10 +790,11 @@ static void test_message_json(void **state) {
   st_cid c;
   assert_int_equal(st_message_cid(&m, &c, &err), ST_OK);
   char want[1024];
-  snprintf(want, sizeof want,
-           "{\"Version\":0,\"To\":\"t01000\",\"From\":\"%s\",\"Nonce\":7,\"Value\":\"1000000000000000000\",\"GasLimit\":1000000,"
-           "\"GasFeeCap\":\"100\",\"GasPremium\":\"1\",\"Method\":2,\"Params\":\"ggEC\",\"CID\":{\"/\":\"%s\"}}",
-           SECP_ADDR, cid_str(&c));
+  snprintf(
+      want, sizeof want,
+      "{\"Version\":0,\"To\":\"t01000\",\"From\":\"%s\",\"Nonce\":7,\"Value\":\"1000000000000000000\",\"GasLimit\":1000000,"
+      "\"GasFeeCap\":\"100\",\"GasPremium\":\"1\",\"Method\":2,\"Params\":\"ggEC\",\"CID\":{\"/\":\"%s\"}}",
+      SECP_ADDR, cid_str(&c));
   assert_string_equal(st_buf_cstr(&text), want);
   json_decref(j);
   /* f prefix; empty params are null */
@@ -796,7 +806,8 @@ static void test_message_json(void **state) {
   assert_int_equal(st_message_to_json(&m, 'x', &j, &err), ST_EINVAL);
 
   /* keys in any case, CID and unknown keys ignored, missing keys are zero */
-  const char *in = "{\"version\":0,\"TO\":\"f01000\",\"from\":\"" SECP_ADDR "\",\"nOnCe\":3,\"Value\":\"5\",\"GASLIMIT\":-2,"
+  const char *in = "{\"version\":0,\"TO\":\"f01000\",\"from\":\"" SECP_ADDR
+                   "\",\"nOnCe\":3,\"Value\":\"5\",\"GASLIMIT\":-2,"
                    "\"CID\":{\"/\":\"nonsense\"},\"Extra\":[1,2],\"method\":18446744073709551615,\"Nonce\":4}";
   assert_int_equal(st_chain_json_loadb(in, strlen(in), 0, &j, &err), ST_OK);
   st_message d;
@@ -934,8 +945,9 @@ static void test_json_uint64_loader(void **state) {
   (void)state;
   st_err err;
   json_t *j = NULL;
-  const char *in = "[18446744073709551615,9223372036854775807,9223372036854775808,-1,0,\"18446744073709551615\","
-                   "\"a\\\\u0000b\",1e3,{\"k\":12345678901234567890}]";
+  const char *in =
+      "[18446744073709551615,9223372036854775807,9223372036854775808,-1,0,\"18446744073709551615\","
+      "\"a\\\\u0000b\",1e3,{\"k\":12345678901234567890}]";
   assert_int_equal(st_chain_json_loadb(in, strlen(in), 0, &j, &err), ST_OK);
   uint64_t x;
   assert_true(st_chain_json_u64_value(json_array_get(j, 0), &x) && x == UINT64_MAX);
@@ -948,8 +960,9 @@ static void test_json_uint64_loader(void **state) {
   assert_true(json_is_real(json_array_get(j, 7)));
   st_buf text = ST_BUF_INIT;
   st_chain_json_append(&text, j);
-  assert_string_equal(st_buf_cstr(&text), "[18446744073709551615,9223372036854775807,9223372036854775808,-1,0,\"18446744073709551615\","
-                                          "\"a\\\\u0000b\",1e+03,{\"k\":12345678901234567890}]");
+  assert_string_equal(st_buf_cstr(&text),
+                      "[18446744073709551615,9223372036854775807,9223372036854775808,-1,0,\"18446744073709551615\","
+                      "\"a\\\\u0000b\",1e+03,{\"k\":12345678901234567890}]");
   json_decref(j);
   /* beyond uint64, and a NUL escape in a string */
   in = "[18446744073709551616]";

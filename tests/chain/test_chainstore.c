@@ -66,7 +66,8 @@ static st_code read_all(st_cs_txn *t, void *ctx, st_err *err) {
   st_buf_free(&tmp);
   r->has_b = st_cs_has(t, &b);
   /* a snapshot refuses writes */
-  if (!code && st_cs_put_meta(t, "x", "y", 1, NULL) != ST_EINTERNAL) code = st_err_set(err, ST_EINTERNAL, "read-only snapshot took a write");
+  if (!code && st_cs_put_meta(t, "x", "y", 1, NULL) != ST_EINTERNAL)
+    code = st_err_set(err, ST_EINTERNAL, "read-only snapshot took a write");
   return code;
 }
 
@@ -143,8 +144,8 @@ static st_code check_rounds(st_cs_txn *t, void *ctx, st_err *err) {
   if (code) return code;
   uint8_t be[8];
   memcpy(be, head.data, 8);
-  c->head = ((uint64_t)be[0] << 56) | ((uint64_t)be[1] << 48) | ((uint64_t)be[2] << 40) | ((uint64_t)be[3] << 32) | ((uint64_t)be[4] << 24) |
-            ((uint64_t)be[5] << 16) | ((uint64_t)be[6] << 8) | be[7];
+  c->head = ((uint64_t)be[0] << 56) | ((uint64_t)be[1] << 48) | ((uint64_t)be[2] << 40) | ((uint64_t)be[3] << 32) |
+            ((uint64_t)be[4] << 24) | ((uint64_t)be[5] << 16) | ((uint64_t)be[6] << 8) | be[7];
   st_buf_free(&head);
   for (uint64_t round = c->first; round <= c->head + 1; round++) {
     int found = 0;
@@ -189,7 +190,7 @@ static void test_kill9(void **state) {
     assert_int_equal(st_cs_read(cs, check_rounds, &c, &err), ST_OK);
     print_message("trial %d: head at round %llu\n", trial, (unsigned long long)c.head);
     assert_true(c.head >= first);
-    assert_int_equal(c.partial, 0);                          /* no transaction in part */
+    assert_int_equal(c.partial, 0);                   /* no transaction in part */
     assert_int_equal(c.complete, c.head - first + 1); /* every committed round whole, the next one absent */
     st_cs_close(cs);
   }

@@ -53,9 +53,11 @@ static void post_params(fx *f, uint64_t d, const st_deadline_info *di, bool tamp
   st_buf e = ST_BUF_INIT;
   st_rand_entropy_id(MINER, &e);
   uint8_t rand[32], cc[32];
-  assert_int_equal(st_chain_randomness(f->c, NULL, true, ST_DST_WINDOW_POST, di->challenge, e.data, e.len, rand, &err), ST_OK);
+  assert_int_equal(st_chain_randomness(f->c, NULL, true, ST_DST_WINDOW_POST, di->challenge, e.data, e.len, rand, &err),
+                   ST_OK);
   st_rand_to_fr(rand);
-  assert_int_equal(st_chain_randomness(f->c, NULL, false, ST_DST_POST_CHAIN_COMMIT, di->challenge, NULL, 0, cc, &err), ST_OK);
+  assert_int_equal(st_chain_randomness(f->c, NULL, false, ST_DST_POST_CHAIN_COMMIT, di->challenge, NULL, 0, cc, &err),
+                   ST_OK);
   st_sector_paths paths;
   assert_int_equal(st_sector_paths_make(f->store, MINER, SECTOR, &paths, NULL), ST_OK);
   st_post_sector s = {SECTOR, {0}, paths.sealed, paths.cache};
@@ -137,7 +139,7 @@ static void test_lifecycle(void **state) {
   post_params(f, d, &di, true, &p);
   assert_int_equal(fx_call(f, 0, MINER, 5, &p, "0"), ST_EXIT_ILLEGAL_ARGUMENT); /* invalid proof */
   post_params(f, d, &di, false, &p);
-  p.data[1] = (uint8_t)((d + 1) % 12); /* the deadline field (a small uint) */
+  p.data[1] = (uint8_t)((d + 1) % 12);                                          /* the deadline field (a small uint) */
   assert_int_equal(fx_call(f, 0, MINER, 5, &p, "0"), ST_EXIT_ILLEGAL_ARGUMENT); /* wrong deadline */
   {
     st_state st;
@@ -163,7 +165,8 @@ static void test_lifecycle(void **state) {
   fx_mine_to(f, di2.close + 1);
   fx_miner_state(f, &m);
   assert_true(st_bitfield_has(&m.deadlines[d].partitions[0].faults, SECTOR));
-  assert_int_equal(mpz_get_si(m.locked_funds), st_chain_network(f->c)->sector_pledge - st_chain_network(f->c)->fault_fee);
+  assert_int_equal(mpz_get_si(m.locked_funds),
+                   st_chain_network(f->c)->sector_pledge - st_chain_network(f->c)->fault_fee);
   st_miner_state_free(&m);
   assert_power(f, 0);
 
@@ -315,7 +318,8 @@ static void test_two_to_one(void **state) {
     }
   }
   double share = (double)wins[0] / (double)(wins[0] + wins[1]);
-  print_message("2:1 power: %lld and %lld wins, share %.4f (expected 0.6667)\n", (long long)wins[0], (long long)wins[1], share);
+  print_message("2:1 power: %lld and %lld wins, share %.4f (expected 0.6667)\n", (long long)wins[0], (long long)wins[1],
+                share);
   assert_true(share > 2.0 / 3 - 0.025 && share < 2.0 / 3 + 0.025);
   assert_true(wins[0] + wins[1] > 14000 && wins[0] + wins[1] < 16000); /* 5 per round expected */
   mpz_clears(power[0], power[1], total, NULL);

@@ -64,11 +64,12 @@ static void test_vectors(void **state) {
     assert_memory_equal(&at, &d, sizeof d);
     /* the seed's log form: the seven fields, in order, from the vector's own values */
     char want[512];
-    snprintf(want, sizeof want,
-             "{\"CurrentEpoch\":%lld,\"PeriodStart\":%lld,\"Index\":%lld,\"Open\":%lld,\"Close\":%lld,\"Challenge\":%lld,"
-             "\"FaultCutoff\":%lld}",
-             (long long)cur, (long long)start, (long long)index, (long long)get_int(v, "open"), (long long)get_int(v, "close"),
-             (long long)get_int(v, "challenge"), (long long)get_int(v, "fault_cutoff"));
+    snprintf(
+        want, sizeof want,
+        "{\"CurrentEpoch\":%lld,\"PeriodStart\":%lld,\"Index\":%lld,\"Open\":%lld,\"Close\":%lld,\"Challenge\":%lld,"
+        "\"FaultCutoff\":%lld}",
+        (long long)cur, (long long)start, (long long)index, (long long)get_int(v, "open"),
+        (long long)get_int(v, "close"), (long long)get_int(v, "challenge"), (long long)get_int(v, "fault_cutoff"));
     json_t *j = st_deadline_info_seed_json(&d);
     char *got = compact(j);
     assert_string_equal(got, want);
@@ -78,11 +79,13 @@ static void test_vectors(void **state) {
   /* the first vector is the seed's own line */
   const json_t *seed = json_array_get(vs, 0);
   st_deadline_info d;
-  st_deadline_new(&TESTNET2020, get_int(seed, "period_start"), (uint64_t)get_int(seed, "index"), get_int(seed, "current_epoch"), &d);
+  st_deadline_new(&TESTNET2020, get_int(seed, "period_start"), (uint64_t)get_int(seed, "index"),
+                  get_int(seed, "current_epoch"), &d);
   json_t *j = st_deadline_info_seed_json(&d);
   char *got = compact(j);
-  assert_string_equal(got, "{\"CurrentEpoch\":43710,\"PeriodStart\":40830,\"Index\":30,\"Open\":43710,\"Close\":43806,"
-                           "\"Challenge\":43690,\"FaultCutoff\":43690}");
+  assert_string_equal(got,
+                      "{\"CurrentEpoch\":43710,\"PeriodStart\":40830,\"Index\":30,\"Open\":43710,\"Close\":43806,"
+                      "\"Challenge\":43690,\"FaultCutoff\":43690}");
   free(got);
   json_decref(j);
   assert_true(st_deadline_is_open(&d)); /* CurrentEpoch == Open: it had just opened */
@@ -231,8 +234,9 @@ static void test_next_not_elapsed(void **state) {
         want = d;
         while (st_deadline_has_elapsed(&want)) st_deadline_new(p, want.period_start + PP, indexes[k], cur, &want);
         if (memcmp(&got, &want, sizeof got))
-          fail_msg("start %lld index %llu epoch %lld: period start %lld, want %lld", (long long)starts[s], (unsigned long long)indexes[k],
-                   (long long)cur, (long long)got.period_start, (long long)want.period_start);
+          fail_msg("start %lld index %llu epoch %lld: period start %lld, want %lld", (long long)starts[s],
+                   (unsigned long long)indexes[k], (long long)cur, (long long)got.period_start,
+                   (long long)want.period_start);
       }
   /* the seed's deadline 30, looked at a day later, is the next period's */
   st_deadline_info d, nx;
@@ -279,9 +283,10 @@ static void test_quantize(void **state) {
       for (int64_t e = -60; e <= 60; e++) {
         int64_t up = st_quantize_up(e, unit, off), down = st_quantize_down(e, unit, off);
         int64_t m = ((off % unit) + unit) % unit;
-        if (((up % unit) + unit) % unit != m || up < e || up - unit >= e || ((down % unit) + unit) % unit != m || down > e || down + unit <= e)
-          fail_msg("unit %lld offset %lld epoch %lld: up %lld, down %lld", (long long)unit, (long long)off, (long long)e, (long long)up,
-                   (long long)down);
+        if (((up % unit) + unit) % unit != m || up < e || up - unit >= e || ((down % unit) + unit) % unit != m ||
+            down > e || down + unit <= e)
+          fail_msg("unit %lld offset %lld epoch %lld: up %lld, down %lld", (long long)unit, (long long)off,
+                   (long long)e, (long long)up, (long long)down);
       }
 }
 
@@ -316,7 +321,8 @@ static void test_deadline_at(void **state) {
   for (int64_t cur = 0; cur < 2 * 3456; cur++) {
     st_deadline_at(&TESTNET2020, 2814, cur, &d);
     if (!st_deadline_is_open(&d) || d.index >= 36 || d.period_start > cur || cur - d.period_start >= 3456)
-      fail_msg("epoch %lld: deadline %llu of the period at %lld", (long long)cur, (unsigned long long)d.index, (long long)d.period_start);
+      fail_msg("epoch %lld: deadline %llu of the period at %lld", (long long)cur, (unsigned long long)d.index,
+               (long long)d.period_start);
   }
 }
 
@@ -359,9 +365,11 @@ static void test_json(void **state) {
   json_t *j = st_deadline_info_to_json(&d);
   assert_int_equal(json_object_size(j), 12);
   char *got = compact(j);
-  assert_string_equal(got, "{\"CurrentEpoch\":43710,\"PeriodStart\":40830,\"Index\":30,\"Open\":43710,\"Close\":43806,\"Challenge\":43690,"
-                           "\"FaultCutoff\":43690,\"WPoStPeriodDeadlines\":36,\"WPoStProvingPeriod\":3456,\"WPoStChallengeWindow\":96,"
-                           "\"WPoStChallengeLookback\":20,\"FaultDeclarationCutoff\":20}");
+  assert_string_equal(
+      got,
+      "{\"CurrentEpoch\":43710,\"PeriodStart\":40830,\"Index\":30,\"Open\":43710,\"Close\":43806,\"Challenge\":43690,"
+      "\"FaultCutoff\":43690,\"WPoStPeriodDeadlines\":36,\"WPoStProvingPeriod\":3456,\"WPoStChallengeWindow\":96,"
+      "\"WPoStChallengeLookback\":20,\"FaultDeclarationCutoff\":20}");
   free(got);
   json_decref(j);
   j = st_deadline_info_seed_json(&d);
@@ -378,9 +386,15 @@ static void test_json(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_vectors),         cmocka_unit_test(test_policy_of),          cmocka_unit_test(test_predicates),
-      cmocka_unit_test(test_period_over),     cmocka_unit_test(test_next_not_elapsed),   cmocka_unit_test(test_quantize),
-      cmocka_unit_test(test_deadline_at),     cmocka_unit_test(test_proving_period_offset), cmocka_unit_test(test_json),
+      cmocka_unit_test(test_vectors),
+      cmocka_unit_test(test_policy_of),
+      cmocka_unit_test(test_predicates),
+      cmocka_unit_test(test_period_over),
+      cmocka_unit_test(test_next_not_elapsed),
+      cmocka_unit_test(test_quantize),
+      cmocka_unit_test(test_deadline_at),
+      cmocka_unit_test(test_proving_period_offset),
+      cmocka_unit_test(test_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

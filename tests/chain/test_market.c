@@ -24,9 +24,9 @@
 #include "proofs/st_commp.h"
 
 enum { PROVIDER = 0, CLIENT = 1, VERIFIER = 2, ROOT = 3 };
-#define PRICE 1000   /* attoFIL per epoch */
-#define PCOLL 100    /* provider collateral */
-#define CCOLL 50     /* client collateral */
+#define PRICE 1000 /* attoFIL per epoch */
+#define PCOLL 100  /* provider collateral */
+#define CCOLL 50   /* client collateral */
 
 static void grant_params(const st_address *a, long amount, st_buf *p) {
   p->len = 0;
@@ -75,7 +75,8 @@ static void dry_run(fx *f, int who, uint64_t to, uint64_t method, const st_buf *
 }
 
 /* A refused message: its reason holds needle, its exit code is exit, and t05/t06 are unchanged. */
-static void refused(fx *f, int who, uint64_t to, uint64_t method, const st_buf *params, int64_t exit, const char *needle) {
+static void refused(fx *f, int who, uint64_t to, uint64_t method, const st_buf *params, int64_t exit,
+                    const char *needle) {
   char why[ST_ERR_MSG_MAX];
   dry_run(f, who, to, method, params, why);
   if (!strstr(why, needle)) fail_msg("expected \"%s\" in \"%s\"", needle, why);
@@ -102,14 +103,16 @@ static void balance(fx *f, uint64_t id, long *escrow, long *locked) {
 static long datacap(fx *f, uint64_t id, bool verifier) {
   st_verifreg_state v;
   assert_int_equal(st_chain_verifreg_state(f->c, NULL, &v, NULL), ST_OK);
-  st_verifreg_entry *e = verifier ? st_verifreg_find(v.verifiers, v.nverifiers, id) : st_verifreg_find(v.clients, v.nclients, id);
+  st_verifreg_entry *e =
+      verifier ? st_verifreg_find(v.verifiers, v.nverifiers, id) : st_verifreg_find(v.clients, v.nclients, id);
   long n = e ? mpz_get_si(e->amount) : -1;
   st_verifreg_state_free(&v);
   return n;
 }
 
 /* A proposal for the piece (size: its padded size), signed by signer. */
-static void propose(fx *f, const uint8_t comm_p[32], uint64_t size, bool verified, int64_t start, int64_t end, long price, int signer, st_client_deal *d) {
+static void propose(fx *f, const uint8_t comm_p[32], uint64_t size, bool verified, int64_t start, int64_t end,
+                    long price, int signer, st_client_deal *d) {
   st_deal_proposal *p = &d->proposal;
   st_cid_of_commitment(comm_p, false, &p->piece_cid);
   p->piece_size = size;
@@ -208,7 +211,8 @@ static void test_verified_deal(void **state) {
   propose(f, comm_p, 2048, true, start, end, PRICE, CLIENT, &d[0]);
   propose(f, comm_p, 2048, true, start, end + 1, PRICE, CLIENT, &d[1]);
   publish_params(d, 2, &p);
-  refused(f, PROVIDER, ST_ID_MARKET, 4, &p, ST_EXIT_ILLEGAL_ARGUMENT, "deal 1: the verified deal of 2048 bytes exceeds client t0101's datacap of 0 bytes");
+  refused(f, PROVIDER, ST_ID_MARKET, 4, &p, ST_EXIT_ILLEGAL_ARGUMENT,
+          "deal 1: the verified deal of 2048 bytes exceeds client t0101's datacap of 0 bytes");
   propose(f, comm_p, 2048, true, fx_head_height(f), end, PRICE, CLIENT, &d[0]);
   publish_params(d, 1, &p);
   refused(f, PROVIDER, ST_ID_MARKET, 4, &p, ST_EXIT_ILLEGAL_ARGUMENT, "has passed");
@@ -222,7 +226,8 @@ static void test_verified_deal(void **state) {
   /* published: funds locked, datacap used */
   st_buf ret = ST_BUF_INIT;
   assert_int_equal(fx_call_ret(f, PROVIDER, ST_ID_MARKET, 4, &p, "0", &ret), 0);
-  assert_true(ret.len >= 3 && ret.data[0] == 0x82 && ret.data[1] == 0x81 && ret.data[2] == 0x00); /* [[0], ValidDeals] */
+  assert_true(ret.len >= 3 && ret.data[0] == 0x82 && ret.data[1] == 0x81 &&
+              ret.data[2] == 0x00); /* [[0], ValidDeals] */
   balance(f, client, &escrow, &locked);
   assert_int_equal(locked, PRICE * (end - start) + CCOLL);
   balance(f, FX_MINER, &escrow, &locked);
@@ -250,7 +255,8 @@ static void test_verified_deal(void **state) {
   st_power_state_free(&pw);
   st_market_state m;
   assert_int_equal(st_chain_market_state(f->c, NULL, &m, NULL), ST_OK);
-  assert_true(m.ndeals == 1 && m.deals[0].sector == 1 && m.deals[0].sector_start > 0 && m.deals[0].sector_start < start);
+  assert_true(m.ndeals == 1 && m.deals[0].sector == 1 && m.deals[0].sector_start > 0 &&
+              m.deals[0].sector_start < start);
   st_market_state_free(&m);
 
   /* payments: price x epochs since the start, client to provider */

@@ -45,8 +45,8 @@ static void teardown_fx(fx *f) {
   st_state_clear(&f->st);
 }
 
-static void signed_msg(st_signed_message *sm, const uint8_t *sk, const st_address *from, const st_address *to, uint64_t nonce,
-                       unsigned premium, int64_t gas_limit) {
+static void signed_msg(st_signed_message *sm, const uint8_t *sk, const st_address *from, const st_address *to,
+                       uint64_t nonce, unsigned premium, int64_t gas_limit) {
   st_signed_message_init(sm);
   st_message *m = &sm->message;
   m->from = *from;
@@ -60,7 +60,8 @@ static void signed_msg(st_signed_message *sm, const uint8_t *sk, const st_addres
   if (st_signed_message_sign_secp(sm, sk, &err)) fail_msg("sign: %s", err.msg);
 }
 
-static st_code add(fx *f, const uint8_t *sk, const st_address *from, uint64_t nonce, unsigned premium, int64_t gas, st_err *err) {
+static st_code add(fx *f, const uint8_t *sk, const st_address *from, uint64_t nonce, unsigned premium, int64_t gas,
+                   st_err *err) {
   st_signed_message sm;
   signed_msg(&sm, sk, from, from == &f->a ? &f->b : &f->a, nonce, premium, gas);
   st_code code = st_mpool_add(f->pool, &f->st, &sm, NULL, err);

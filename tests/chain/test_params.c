@@ -3,9 +3,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "chain/st_params.h"
 #include "chain/st_vm.h"
@@ -34,9 +34,10 @@ static void test_window_post(void **state) {
   st_buf b = ST_BUF_INIT;
   assert_int_equal(st_params_window_post(7, parts, 2, 5, proof, 4, 123, rand, &b, &err), ST_OK);
   char *s = decode(ST_ACTOR_MINER, 5, &b, &err, ST_OK);
-  assert_string_equal(s, "{\"Deadline\":7,\"Partitions\":[{\"Index\":0,\"Skipped\":[0]},{\"Index\":2,\"Skipped\":[3,1]}],"
-                         "\"Proofs\":[{\"PoStProof\":5,\"ProofBytes\":\"AQIDBA==\"}],\"ChainCommitEpoch\":123,"
-                         "\"ChainCommitRand\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}");
+  assert_string_equal(s,
+                      "{\"Deadline\":7,\"Partitions\":[{\"Index\":0,\"Skipped\":[0]},{\"Index\":2,\"Skipped\":[3,1]}],"
+                      "\"Proofs\":[{\"PoStProof\":5,\"ProofBytes\":\"AQIDBA==\"}],\"ChainCommitEpoch\":123,"
+                      "\"ChainCommitRand\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}");
   free(s);
   /* cut short: the field that is missing is named */
   b.len -= 34;
@@ -63,7 +64,8 @@ static void test_commits_and_recoveries(void **state) {
   st_params_precommit(8, 3, comm_r, 100, NULL, 0, 5000, &b);
   s = decode(ST_ACTOR_MINER, 6, &b, &err, ST_OK);
   assert_non_null(strstr(s, "{\"SealProof\":8,\"SectorNumber\":3,\"SealedCID\":{\"/\":\"bagboea4b5abc"));
-  assert_non_null(strstr(s, "\"DealIDs\":[],\"Expiration\":5000,\"ReplaceCapacity\":false,\"ReplaceSectorDeadline\":0"));
+  assert_non_null(
+      strstr(s, "\"DealIDs\":[],\"Expiration\":5000,\"ReplaceCapacity\":false,\"ReplaceSectorDeadline\":0"));
   free(s);
   st_buf_reset(&b);
   st_bitfield sectors;

@@ -155,6 +155,7 @@ static void test_codes(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_root), cmocka_unit_test(test_lookup_transfer_journal), cmocka_unit_test(test_codes)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_root), cmocka_unit_test(test_lookup_transfer_journal),
+                                     cmocka_unit_test(test_codes)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,7 +53,8 @@ static void teardown_fixture(fixture *f) {
   mpz_clear(f->total);
 }
 
-static void message(st_message *m, const st_address *from, const st_address *to, uint64_t nonce, const char *value_atto) {
+static void message(st_message *m, const st_address *from, const st_address *to, uint64_t nonce,
+                    const char *value_atto) {
   st_message_init(m);
   m->from = *from;
   m->to = *to;
@@ -142,7 +143,8 @@ static void test_new_account(void **state) {
   assert_int_equal(st_state_lookup(&f.st, &f.fresh, &created, &err), ST_OK);
   assert_int_equal(created->id, ST_ID_FIRST_NEW);
   assert_int_equal(mpz_get_ui(created->balance), 5);
-  assert_int_equal(r.gas_used, st_vm_inclusion_gas(st_message_size(&m) + 69) + ST_GAS_CALL + ST_GAS_CREATE_ACTOR + ST_GAS_TRANSFER);
+  assert_int_equal(r.gas_used,
+                   st_vm_inclusion_gas(st_message_size(&m) + 69) + ST_GAS_CALL + ST_GAS_CREATE_ACTOR + ST_GAS_TRANSFER);
   assert_conserved(&f);
   st_message_free(&m);
   st_receipt_free(&r);
@@ -254,7 +256,8 @@ static void test_burn_rule(void **state) {
   st_err err;
   assert_int_equal(apply(&f, &m, &r, &fees, &err), ST_OK);
   /* base fee 100 x (used + over-estimation) burnt; premium 50 x GasLimit to the miner */
-  int64_t used = r.gas_used, over = m.gas_limit - 11 * used / 10, burn = (m.gas_limit - used) * (over > used ? used : over) / used;
+  int64_t used = r.gas_used, over = m.gas_limit - 11 * used / 10,
+          burn = (m.gas_limit - used) * (over > used ? used : over) / used;
   assert_int_equal(mpz_cmp_si(fees.burnt, 100 * (used + burn)), 0);
   assert_int_equal(mpz_cmp_si(fees.to_miner, 50 * m.gas_limit), 0);
   assert_int_equal(mpz_cmp(st_state_get(&f.st, ST_ID_BURNT)->balance, fees.burnt), 0);
@@ -289,7 +292,8 @@ static void test_base_fee(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_transfer_and_fee), cmocka_unit_test(test_new_account), cmocka_unit_test(test_refused),
-                                     cmocka_unit_test(test_failed_pays_fee_only), cmocka_unit_test(test_burn_rule), cmocka_unit_test(test_base_fee)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_transfer_and_fee),     cmocka_unit_test(test_new_account), cmocka_unit_test(test_refused),
+      cmocka_unit_test(test_failed_pays_fee_only), cmocka_unit_test(test_burn_rule),   cmocka_unit_test(test_base_fee)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

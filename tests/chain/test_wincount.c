@@ -14,9 +14,9 @@
 #define GOLDEN_DIR ST_VECTORS_DIR "/poisson"
 
 /* The library does not link libm, so neither does this test: constants from Python's math module. */
-#define E_MINUS_1 0.36787944117144233   /* exp(-1) */
-#define E_MINUS_2_5 0.0820849986238988  /* exp(-2.5) */
-#define E_MINUS_5 0.006737946999085467  /* exp(-5) */
+#define E_MINUS_1 0.36787944117144233  /* exp(-1) */
+#define E_MINUS_2_5 0.0820849986238988 /* exp(-2.5) */
+#define E_MINUS_5 0.006737946999085467 /* exp(-5) */
 static double absd(double x) { return x < 0 ? -x : x; }
 
 static char *golden(const char *name) {
@@ -195,7 +195,8 @@ static void test_wincount_fixed(void **state) {
   assert_int_equal(wc(proof, 8, 100, 0), 0);
   assert_int_equal(wc(proof, 8, 0, 0), 0);
   /* the proofs of lotus's TestWinCounts, 5 bytes little-endian of i + 1000000, at 20/100, 1/2, 1/1 */
-  static const int64_t want[8][3] = {{1, 2, 5}, {1, 3, 6}, {1, 3, 6}, {2, 5, 8}, {3, 5, 8}, {0, 1, 3}, {5, 8, 12}, {1, 2, 5}};
+  static const int64_t want[8][3] = {{1, 2, 5}, {1, 3, 6}, {1, 3, 6},  {2, 5, 8},
+                                     {3, 5, 8}, {0, 1, 3}, {5, 8, 12}, {1, 2, 5}};
   for (uint64_t i = 0; i < 8; i++) {
     uint64_t w = i + 1000000;
     uint8_t le[5] = {(uint8_t)w, (uint8_t)(w >> 8), (uint8_t)(w >> 16), (uint8_t)(w >> 24), (uint8_t)(w >> 32)};
@@ -307,9 +308,10 @@ static void test_expected_per_epoch(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_golden_files),   cmocka_unit_test(test_expneg),           cmocka_unit_test(test_wincount_fixed),
-      cmocka_unit_test(test_wincount_mean),  cmocka_unit_test(test_lotus_win_counts),
-      cmocka_unit_test(test_poisson_iterator), cmocka_unit_test(test_expected_per_epoch),
+      cmocka_unit_test(test_golden_files),       cmocka_unit_test(test_expneg),
+      cmocka_unit_test(test_wincount_fixed),     cmocka_unit_test(test_wincount_mean),
+      cmocka_unit_test(test_lotus_win_counts),   cmocka_unit_test(test_poisson_iterator),
+      cmocka_unit_test(test_expected_per_epoch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

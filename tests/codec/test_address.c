@@ -40,24 +40,25 @@ static void test_vectors(void **state) {
     st_buf in = ST_BUF_INIT;
     st_err err;
     switch (proto) {
-    case 0:
-      assert_int_equal(st_address_from_id((uint64_t)json_integer_value(json_object_get(e, "id")), &a, &err), ST_OK);
-      if (json_object_get(e, "bytes")) assert_string_equal(tu_tohex(a.bytes, a.len), json_string_value(json_object_get(e, "bytes")));
-      break;
-    case 1:
-      tu_hex(json_string_value(json_object_get(e, "pubkey_uncompressed")), &in);
-      assert_int_equal(in.len, 65);
-      st_address_from_secp256k1_pubkey(in.data, &a);
-      break;
-    case 2:
-      tu_hex(json_string_value(json_object_get(e, "creation_data")), &in);
-      st_address_from_actor_data(in.data, in.len, &a);
-      break;
-    case 3:
-      tu_hex(json_string_value(json_object_get(e, "payload")), &in);
-      st_address_from_bls_pubkey(in.data, &a);
-      break;
-    default: fail_msg("unexpected protocol %d in vectors", proto);
+      case 0:
+        assert_int_equal(st_address_from_id((uint64_t)json_integer_value(json_object_get(e, "id")), &a, &err), ST_OK);
+        if (json_object_get(e, "bytes"))
+          assert_string_equal(tu_tohex(a.bytes, a.len), json_string_value(json_object_get(e, "bytes")));
+        break;
+      case 1:
+        tu_hex(json_string_value(json_object_get(e, "pubkey_uncompressed")), &in);
+        assert_int_equal(in.len, 65);
+        st_address_from_secp256k1_pubkey(in.data, &a);
+        break;
+      case 2:
+        tu_hex(json_string_value(json_object_get(e, "creation_data")), &in);
+        st_address_from_actor_data(in.data, in.len, &a);
+        break;
+      case 3:
+        tu_hex(json_string_value(json_object_get(e, "payload")), &in);
+        st_address_from_bls_pubkey(in.data, &a);
+        break;
+      default: fail_msg("unexpected protocol %d in vectors", proto);
     }
     if (json_object_get(e, "payload")) {
       size_t plen;

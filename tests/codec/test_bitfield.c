@@ -307,8 +307,8 @@ static void test_reject_varint_past_64_bits(void **state) {
 
 static void test_reject_varint_not_minimal(void **state) {
   (void)state;
-  const uint8_t one_extra[] = {0x81, 0x00};       /* 1 written in 2 bytes */
-  const uint8_t zero_extra[] = {0x80, 0x00};      /* 0 written in 2 bytes */
+  const uint8_t one_extra[] = {0x81, 0x00};        /* 1 written in 2 bytes */
+  const uint8_t zero_extra[] = {0x80, 0x00};       /* 0 written in 2 bytes */
   const uint8_t long_extra[] = {0x90, 0x80, 0x00}; /* 16 written in 3 bytes */
   expect_varint_rejected(one_extra, sizeof one_extra, "invalid run");
   expect_varint_rejected(zero_extra, sizeof zero_extra, "invalid run");
@@ -499,7 +499,7 @@ static void test_encode_appends(void **state) {
   st_buf out = ST_BUF_INIT;
   st_bitfield bf = ST_BITFIELD_INIT;
   st_buf_putc(&out, 0x00); /* a zero byte before: must not be trimmed */
-  encode_ok(&bf, &out);   /* empty set: adds nothing */
+  encode_ok(&bf, &out);    /* empty set: adds nothing */
   assert_int_equal(out.len, 1);
   parse_ok("0", &bf);
   encode_ok(&bf, &out);
@@ -749,19 +749,19 @@ static void test_set_range_merges(void **state) {
   (void)state;
   st_bitfield bf = ST_BITFIELD_INIT;
   st_err err = {0};
-  assert_int_equal(st_bitfield_set_range(&bf, 10, 5, &err), ST_OK);  /* 10-14 */
-  assert_int_equal(st_bitfield_set_range(&bf, 20, 5, &err), ST_OK);  /* 20-24 */
-  assert_int_equal(st_bitfield_set_range(&bf, 0, 2, &err), ST_OK);   /* insert before */
-  assert_int_equal(st_bitfield_set_range(&bf, 30, 1, &err), ST_OK);  /* append */
+  assert_int_equal(st_bitfield_set_range(&bf, 10, 5, &err), ST_OK); /* 10-14 */
+  assert_int_equal(st_bitfield_set_range(&bf, 20, 5, &err), ST_OK); /* 20-24 */
+  assert_int_equal(st_bitfield_set_range(&bf, 0, 2, &err), ST_OK);  /* insert before */
+  assert_int_equal(st_bitfield_set_range(&bf, 30, 1, &err), ST_OK); /* append */
   assert_set(&bf, "0-1,10-14,20-24,30");
-  assert_int_equal(st_bitfield_set(&bf, 15, &err), ST_OK);           /* touches the end of 10-14 */
-  assert_int_equal(st_bitfield_set(&bf, 19, &err), ST_OK);           /* touches the start of 20-24 */
+  assert_int_equal(st_bitfield_set(&bf, 15, &err), ST_OK); /* touches the end of 10-14 */
+  assert_int_equal(st_bitfield_set(&bf, 19, &err), ST_OK); /* touches the start of 20-24 */
   assert_set(&bf, "0-1,10-15,19-24,30");
-  assert_int_equal(st_bitfield_set_range(&bf, 16, 3, &err), ST_OK);  /* fills the gap exactly */
+  assert_int_equal(st_bitfield_set_range(&bf, 16, 3, &err), ST_OK); /* fills the gap exactly */
   assert_set(&bf, "0-1,10-24,30");
-  assert_int_equal(st_bitfield_set_range(&bf, 2, 28, &err), ST_OK);  /* bridges everything */
+  assert_int_equal(st_bitfield_set_range(&bf, 2, 28, &err), ST_OK); /* bridges everything */
   assert_set(&bf, "0-30");
-  assert_int_equal(st_bitfield_set_range(&bf, 5, 3, &err), ST_OK);   /* inside */
+  assert_int_equal(st_bitfield_set_range(&bf, 5, 3, &err), ST_OK); /* inside */
   assert_set(&bf, "0-30");
   assert_int_equal(bf.n, 1);
   st_bitfield_free(&bf);
@@ -798,7 +798,8 @@ static void random_set(st_bitfield *bf, model *m) {
     uint64_t start = rnd_below(NBITS);
     uint64_t maxlen = NBITS - start < 40 ? NBITS - start : 40;
     uint64_t len = rnd_below(4) == 0 ? 1 : rnd_below(maxlen + 1);
-    st_code rc = len == 1 && rnd_below(2) ? st_bitfield_set(bf, start, &err) : st_bitfield_set_range(bf, start, len, &err);
+    st_code rc =
+        len == 1 && rnd_below(2) ? st_bitfield_set(bf, start, &err) : st_bitfield_set_range(bf, start, len, &err);
     assert_int_equal(rc, ST_OK);
     for (uint64_t i = start; i < start + len; i++) m->bit[i] = true;
   }
@@ -808,7 +809,8 @@ static void assert_matches(const st_bitfield *bf, const model *m) {
   assert_canonical(bf);
   uint64_t count = 0;
   for (uint64_t i = 0; i < NBITS; i++) {
-    if (st_bitfield_has(bf, i) != m->bit[i]) fail_msg("bit %llu: bitfield %d, model %d", (unsigned long long)i, !m->bit[i], m->bit[i]);
+    if (st_bitfield_has(bf, i) != m->bit[i])
+      fail_msg("bit %llu: bitfield %d, model %d", (unsigned long long)i, !m->bit[i], m->bit[i]);
     count += m->bit[i];
   }
   assert_false(st_bitfield_has(bf, NBITS));
@@ -844,9 +846,9 @@ static const struct {
 static void model_op(int kind, const model *a, const model *b, model *out) {
   for (size_t i = 0; i < NBITS; i++) {
     switch (kind) {
-    case OP_UNION: out->bit[i] = a->bit[i] || b->bit[i]; break;
-    case OP_INTERSECT: out->bit[i] = a->bit[i] && b->bit[i]; break;
-    default: out->bit[i] = a->bit[i] && !b->bit[i]; break;
+      case OP_UNION: out->bit[i] = a->bit[i] || b->bit[i]; break;
+      case OP_INTERSECT: out->bit[i] = a->bit[i] && b->bit[i]; break;
+      default: out->bit[i] = a->bit[i] && !b->bit[i]; break;
     }
   }
 }

@@ -230,7 +230,8 @@ static void test_depth_limit(void **state) {
 
 static void test_tags(void **state) {
   (void)state;
-  assert_rejects("c074323031332d30332d32315432303a30343a30305a", "tag 0 at offset 0 is not allowed (DAG-CBOR allows only tag 42");
+  assert_rejects("c074323031332d30332d32315432303a30343a30305a",
+                 "tag 0 at offset 0 is not allowed (DAG-CBOR allows only tag 42");
   assert_rejects("d82a01", "tag 42 at offset 0 must hold a byte string, found unsigned integer");
   assert_rejects("d82a4101", "CID at offset 0 lacks the 0x00 multibase prefix");
   assert_rejects("d82a40", "CID at offset 0 lacks the 0x00 multibase prefix");
@@ -241,8 +242,8 @@ static void test_tags(void **state) {
 
 static void test_utf8(void **state) {
   (void)state;
-  assert_accepts("62c3a9");       /* é */
-  assert_accepts("64f09f9880");   /* U+1F600 */
+  assert_accepts("62c3a9");     /* é */
+  assert_accepts("64f09f9880"); /* U+1F600 */
   assert_rejects("62c328", "invalid UTF-8 in text string at offset 0 (byte 1)");
   assert_rejects("62c080", "invalid UTF-8");     /* overlong */
   assert_rejects("63eda080", "invalid UTF-8");   /* surrogate */
@@ -355,39 +356,39 @@ static void random_item(st_buf *b, int depth) {
   int kind = (int)(next_rand() % (depth > 4 ? 6 : 9));
   uint64_t v = next_rand() >> (next_rand() % 64);
   switch (kind) {
-  case 0: st_cbor_put_uint(b, v); break;
-  case 1: st_cbor_put_nint(b, v); break;
-  case 2: {
-    uint8_t tmp[40];
-    size_t n = v % sizeof tmp;
-    for (size_t i = 0; i < n; i++) tmp[i] = (uint8_t)next_rand();
-    st_cbor_put_bytes(b, tmp, n);
-    break;
-  }
-  case 3: st_cbor_put_cstr(b, (v & 1) ? "spacetime" : ""); break;
-  case 4: st_cbor_put_bool(b, v & 1); break;
-  case 5: {
-    st_cid c;
-    st_cid_of_cbor(&v, sizeof v, &c);
-    st_cbor_put_cid(b, &c);
-    break;
-  }
-  case 6:
-  case 7: {
-    uint64_t n = v % 5;
-    st_cbor_put_array(b, n);
-    for (uint64_t i = 0; i < n; i++) random_item(b, depth + 1);
-    break;
-  }
-  default: { /* map with canonical keys: "a", "b", ..., all of length 1, sorted */
-    uint64_t n = v % 4;
-    st_cbor_put_map(b, n);
-    for (uint64_t i = 0; i < n; i++) {
-      char k = (char)('a' + i);
-      st_cbor_put_text(b, &k, 1);
-      random_item(b, depth + 1);
+    case 0: st_cbor_put_uint(b, v); break;
+    case 1: st_cbor_put_nint(b, v); break;
+    case 2: {
+      uint8_t tmp[40];
+      size_t n = v % sizeof tmp;
+      for (size_t i = 0; i < n; i++) tmp[i] = (uint8_t)next_rand();
+      st_cbor_put_bytes(b, tmp, n);
+      break;
     }
-  }
+    case 3: st_cbor_put_cstr(b, (v & 1) ? "spacetime" : ""); break;
+    case 4: st_cbor_put_bool(b, v & 1); break;
+    case 5: {
+      st_cid c;
+      st_cid_of_cbor(&v, sizeof v, &c);
+      st_cbor_put_cid(b, &c);
+      break;
+    }
+    case 6:
+    case 7: {
+      uint64_t n = v % 5;
+      st_cbor_put_array(b, n);
+      for (uint64_t i = 0; i < n; i++) random_item(b, depth + 1);
+      break;
+    }
+    default: { /* map with canonical keys: "a", "b", ..., all of length 1, sorted */
+      uint64_t n = v % 4;
+      st_cbor_put_map(b, n);
+      for (uint64_t i = 0; i < n; i++) {
+        char k = (char)('a' + i);
+        st_cbor_put_text(b, &k, 1);
+        random_item(b, depth + 1);
+      }
+    }
   }
 }
 
@@ -407,13 +408,20 @@ static void test_random_roundtrip(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_encode_integers),   cmocka_unit_test(test_encode_misc),
-      cmocka_unit_test(test_encode_cid),        cmocka_unit_test(test_reject_non_minimal),
-      cmocka_unit_test(test_reject_indefinite_and_reserved), cmocka_unit_test(test_reject_floats_and_simple),
-      cmocka_unit_test(test_reject_truncation), cmocka_unit_test(test_depth_limit),
-      cmocka_unit_test(test_tags),              cmocka_unit_test(test_utf8),
-      cmocka_unit_test(test_map_keys),          cmocka_unit_test(test_typed_readers),
-      cmocka_unit_test(test_diag_and_dagjson),  cmocka_unit_test(test_random_roundtrip),
+      cmocka_unit_test(test_encode_integers),
+      cmocka_unit_test(test_encode_misc),
+      cmocka_unit_test(test_encode_cid),
+      cmocka_unit_test(test_reject_non_minimal),
+      cmocka_unit_test(test_reject_indefinite_and_reserved),
+      cmocka_unit_test(test_reject_floats_and_simple),
+      cmocka_unit_test(test_reject_truncation),
+      cmocka_unit_test(test_depth_limit),
+      cmocka_unit_test(test_tags),
+      cmocka_unit_test(test_utf8),
+      cmocka_unit_test(test_map_keys),
+      cmocka_unit_test(test_typed_readers),
+      cmocka_unit_test(test_diag_and_dagjson),
+      cmocka_unit_test(test_random_roundtrip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,7 +87,8 @@ static void test_parse_rejections(void **state) {
   assert_parse_fails("QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG", "CIDv0");
   assert_parse_fails("zdj7WhuEjrB52m1BisYCtmjH1hSKa7yZ3jEZ9JcXaFRD51wVz", "unsupported multibase prefix 'z'");
   assert_parse_fails("bafy2bzacea456askyutsf7uk4ta2q5aojrlcji4mhaqokbfalgvoq4ueeh4l1", "invalid base32 character '1'");
-  assert_parse_fails("BAFY2BZACEA456ASKYUTSF7UK4TA2Q5AOJRLCJI4MHAQOKBFALGVOQ4UEEH4L2", "unsupported multibase prefix 'B'");
+  assert_parse_fails("BAFY2BZACEA456ASKYUTSF7UK4TA2Q5AOJRLCJI4MHAQOKBFALGVOQ4UEEH4L2",
+                     "unsupported multibase prefix 'B'");
   assert_parse_fails("bafy2bzacea456askyutsf7uk4ta2q5aojrlcji4mhaqokbfalgvoq4ueeh4l", "non-canonical base32");
   assert_parse_fails("bafy2bzace", "cannot encode whole bytes");
   assert_bytes_fail("12200000", "CIDv0 is not supported");

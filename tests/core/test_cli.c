@@ -1,7 +1,10 @@
 /* Tests for st_cli: exact flag names, values, positionals, and a one-line error for each mistake. */
 #include "testutil.h"
 
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/st_cli.h"
 
@@ -13,10 +16,11 @@ static st_code run(st_cli *cli, int maxpos, st_err *err, int argc, ...) {
   va_start(ap, argc);
   for (int i = 0; i < argc; i++) argv[i] = va_arg(ap, char *);
   va_end(ap);
-  flags[0] = (st_flag)ST_FLAG("server-api", ST_FLAG_VALUE, "URL", "registry");
-  flags[1] = (st_flag)ST_FLAG("nosync", ST_FLAG_BOOL, NULL, "skip sync");
-  flags[2] = (st_flag)ST_FLAG("json", ST_FLAG_BOOL, NULL, "json");
-  *cli = (st_cli){flags, 3, {0}, 0, false};
+  static const st_flag table[] = {ST_FLAG("server-api", ST_FLAG_VALUE, "URL", "registry"),
+                                  ST_FLAG("nosync", ST_FLAG_BOOL, NULL, "skip sync"),
+                                  ST_FLAG("json", ST_FLAG_BOOL, NULL, "json")};
+  memcpy(flags, table, sizeof table);
+  *cli = (st_cli)ST_CLI_INIT(flags);
   return st_cli_parse(cli, argc, argv, maxpos, err);
 }
 
@@ -35,6 +39,49 @@ static void test_parse(void **state) {
   assert_string_equal(cli.pos[0], "--json");
   assert_int_equal(run(&cli, 0, &err, 1, "--help"), ST_OK);
   assert_true(cli.help);
+}
+
+/* Flags are read by name: a value or its default, whether a flag was given. */
+static void test_by_name(void **state) {
+  (void)state;
+  st_cli cli;
+  st_err err;
+  assert_int_equal(run(&cli, 0, &err, 2, "--json", "--server-api=u"), ST_OK);
+  assert_string_equal(st_cli_value(&cli, "server-api", "dflt"), "u");
+  assert_null(st_cli_value(&cli, "nosync", NULL)); /* a boolean has no value */
+  assert_true(st_cli_has(&cli, "json"));
+  assert_false(st_cli_has(&cli, "nosync"));
+  assert_false(st_cli_has(&cli, "no-such-flag"));
+  assert_null(st_cli_flag(&cli, "no-such-flag"));
+  assert_int_equal(run(&cli, 0, &err, 0), ST_OK);
+  assert_string_equal(st_cli_value(&cli, "server-api", "dflt"), "dflt");
+  assert_null(st_cli_value(&cli, "server-api", NULL));
+}
+
+/* A name the table lacks is a programming error: st_cli_value aborts and names it. */
+static void test_by_name_unknown(void **state) {
+  (void)state;
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], 2);
+    st_cli cli;
+    st_err err;
+    run(&cli, 0, &err, 0);
+    st_cli_value(&cli, "sever-api", NULL);
+    _exit(0);
+  }
+  close(fds[1]);
+  char out[256] = {0};
+  ssize_t n = read(fds[0], out, sizeof out - 1);
+  close(fds[0]);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(n > 0);
+  assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+  assert_string_equal(out, "st_cli_value: the flag table has no --sever-api\n");
 }
 
 static void test_errors(void **state) {
@@ -60,7 +107,7 @@ static void test_errors(void **state) {
 static void test_list(void **state) {
   (void)state;
   st_flag list[] = {ST_FLAG("account", ST_FLAG_LIST, "ADDR=FIL", "pre-funded account")};
-  st_cli cli = {list, 1, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(list);
   char *argv[] = {"--account", "a=1", "--account=b=2", "--account", "c=3"};
   st_err err;
   assert_int_equal(st_cli_parse(&cli, 5, argv, 0, &err), ST_OK);
@@ -93,6 +140,8 @@ static void test_parse_u64(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_errors), cmocka_unit_test(test_list), cmocka_unit_test(test_parse_u64)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_parse),  cmocka_unit_test(test_by_name), cmocka_unit_test(test_by_name_unknown),
+      cmocka_unit_test(test_errors), cmocka_unit_test(test_list),    cmocka_unit_test(test_parse_u64)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,13 +4,13 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
 
 #include "core/st_fs.h"
 
@@ -143,7 +143,8 @@ static void test_kill9_never_leaves_partial_file(void **state) {
     assert_int_equal(rc, ST_OK);
     assert_int_equal(b.len, BIG);
     for (size_t i = 1; i < b.len; i++)
-      if (b.data[i] != b.data[0]) fail_msg("round %d: byte %zu is '%c', byte 0 is '%c'", round, i, b.data[i], b.data[0]);
+      if (b.data[i] != b.data[0])
+        fail_msg("round %d: byte %zu is '%c', byte 0 is '%c'", round, i, b.data[i], b.data[0]);
     complete_seen++;
     st_buf_free(&b);
   }
@@ -152,7 +153,8 @@ static void test_kill9_never_leaves_partial_file(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_read_errors), cmocka_unit_test(test_mkdir_p), cmocka_unit_test(test_space),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_read_errors),
+                                     cmocka_unit_test(test_mkdir_p), cmocka_unit_test(test_space),
                                      cmocka_unit_test(test_kill9_never_leaves_partial_file)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

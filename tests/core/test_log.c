@@ -37,20 +37,25 @@ static void test_seed_lines(void **state) {
               "2020-06-19T10:32:56.116+0800\tINFO\tstorageminer\tgenerating windowPost\t{\"sectors\": 4}\n");
   assert_line(ST_LOG_INFO, "submitting window PoSt", json_pack("{s:f}", "elapsed", 0.000443517),
               "2020-06-19T10:32:56.116+0800\tINFO\tstorageminer\tsubmitting window PoSt\t{\"elapsed\": 0.000443517}\n");
-  json_t *dl = json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "CurrentEpoch", 43710, "PeriodStart", 40830, "Index", 30, "Open", 43710, "Close",
-                         43806, "Challenge", 43690, "FaultCutoff", 43690);
-  assert_line(ST_LOG_INFO, "running windowPost",
-              json_pack("{s:s,s:o,s:s,s:i}", "chain-random", "5ayz5dvY4RxqH1gBB1LkirBOoXwWmcGgfd2Nf4C6Zic=", "deadline", dl, "height", "43710",
-                        "skipped", 0),
-              "2020-06-19T10:32:56.116+0800\tINFO\tstorageminer\trunning windowPost\t{\"chain-random\": "
-              "\"5ayz5dvY4RxqH1gBB1LkirBOoXwWmcGgfd2Nf4C6Zic=\", \"deadline\": "
-              "{\"CurrentEpoch\":43710,\"PeriodStart\":40830,\"Index\":30,\"Open\":43710,\"Close\":43806,\"Challenge\":43690,"
-              "\"FaultCutoff\":43690}, \"height\": \"43710\", \"skipped\": 0}\n");
-  assert_line(ST_LOG_ERROR, "when running wdpost for partition 466, got err could not read from path=\"/mnt/218/cache/s-t01003-2218/p_aux\"", NULL,
-              "2020-06-19T10:32:56.116+0800\tERROR\tstorageminer\twhen running wdpost for partition 466, got err could not read from "
-              "path=\"/mnt/218/cache/s-t01003-2218/p_aux\"\n");
-  assert_line(ST_LOG_WARN, "x", json_pack("{s:b,s:n,s:[i,s]}", "ok", 1, "none", "list", 1, "a\"b"),
-              "2020-06-19T10:32:56.116+0800\tWARN\tstorageminer\tx\t{\"ok\": true, \"none\": null, \"list\": [1,\"a\\\"b\"]}\n");
+  json_t *dl = json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "CurrentEpoch", 43710, "PeriodStart", 40830, "Index", 30,
+                         "Open", 43710, "Close", 43806, "Challenge", 43690, "FaultCutoff", 43690);
+  assert_line(
+      ST_LOG_INFO, "running windowPost",
+      json_pack("{s:s,s:o,s:s,s:i}", "chain-random", "5ayz5dvY4RxqH1gBB1LkirBOoXwWmcGgfd2Nf4C6Zic=", "deadline", dl,
+                "height", "43710", "skipped", 0),
+      "2020-06-19T10:32:56.116+0800\tINFO\tstorageminer\trunning windowPost\t{\"chain-random\": "
+      "\"5ayz5dvY4RxqH1gBB1LkirBOoXwWmcGgfd2Nf4C6Zic=\", \"deadline\": "
+      "{\"CurrentEpoch\":43710,\"PeriodStart\":40830,\"Index\":30,\"Open\":43710,\"Close\":43806,\"Challenge\":43690,"
+      "\"FaultCutoff\":43690}, \"height\": \"43710\", \"skipped\": 0}\n");
+  assert_line(
+      ST_LOG_ERROR,
+      "when running wdpost for partition 466, got err could not read from path=\"/mnt/218/cache/s-t01003-2218/p_aux\"",
+      NULL,
+      "2020-06-19T10:32:56.116+0800\tERROR\tstorageminer\twhen running wdpost for partition 466, got err could not read from "
+      "path=\"/mnt/218/cache/s-t01003-2218/p_aux\"\n");
+  assert_line(
+      ST_LOG_WARN, "x", json_pack("{s:b,s:n,s:[i,s]}", "ok", 1, "none", "list", 1, "a\"b"),
+      "2020-06-19T10:32:56.116+0800\tWARN\tstorageminer\tx\t{\"ok\": true, \"none\": null, \"list\": [1,\"a\\\"b\"]}\n");
 }
 
 static void test_levels(void **state) {
@@ -87,8 +92,9 @@ static void test_file_output(void **state) {
   st_log_set_clock(NULL);
   st_buf got = ST_BUF_INIT;
   assert_int_equal(st_fs_read_file(path, 1 << 20, &got, &err), ST_OK);
-  assert_string_equal(st_buf_cstr(&got), "2020-06-19T10:32:56.116+0800\tINFO\tstorageminer\tgenerating windowPost\t{\"sectors\": 4}\n"
-                                         "2020-06-19T10:32:56.116+0800\tERROR\tstorageminer\tcould not read from path=\"/mnt/x/p_aux\"\n");
+  assert_string_equal(st_buf_cstr(&got),
+                      "2020-06-19T10:32:56.116+0800\tINFO\tstorageminer\tgenerating windowPost\t{\"sectors\": 4}\n"
+                      "2020-06-19T10:32:56.116+0800\tERROR\tstorageminer\tcould not read from path=\"/mnt/x/p_aux\"\n");
   assert_int_equal(st_log_set_file("/nonexistent-dir/x.log", &err), ST_EIO);
   tu_assert_err_contains(&err, "could not open log file path=\"/nonexistent-dir/x.log\"");
   st_buf_free(&got);
@@ -100,7 +106,8 @@ static void test_file_output(void **state) {
 
 static void *writer(void *arg) {
   long id = (long)arg;
-  for (int i = 0; i < LINES; i++) st_log("chain", ST_LOG_INFO, "applied tipset", json_pack("{s:i,s:i}", "writer", (int)id, "i", i));
+  for (int i = 0; i < LINES; i++)
+    st_log("chain", ST_LOG_INFO, "applied tipset", json_pack("{s:i,s:i}", "writer", (int)id, "i", i));
   return NULL;
 }
 
@@ -130,7 +137,8 @@ static void test_concurrent_lines_stay_whole(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_seed_lines), cmocka_unit_test(test_levels), cmocka_unit_test(test_file_output),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_seed_lines), cmocka_unit_test(test_levels),
+                                     cmocka_unit_test(test_file_output),
                                      cmocka_unit_test(test_concurrent_lines_stay_whole)};
   return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -1,14 +1,14 @@
 /* st_proc: spawn with a log, exit status, stop with a grace period, /proc command lines and
  * flags, and the shell text of a command. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "core/st_buf.h"
 #include "core/st_fs.h"
@@ -90,6 +90,7 @@ static void test_stop_and_cmdline(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_spawn_log_and_status), cmocka_unit_test(test_stop_and_cmdline)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_spawn_log_and_status),
+                                     cmocka_unit_test(test_stop_and_cmdline)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,8 +33,9 @@ static void test_blake2b(void **state) {
   (void)state;
   uint8_t d[64];
   st_blake2b(d, 64, "abc", 3);
-  assert_string_equal(tu_tohex(d, 64), "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1"
-                                       "7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923");
+  assert_string_equal(tu_tohex(d, 64),
+                      "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1"
+                      "7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923");
   st_blake2b_256("abc", 3, d);
   assert_string_equal(tu_tohex(d, 32), "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319");
   /* the secp256k1 address vector: payload = blake2b-160 of the public key */

@@ -11,7 +11,8 @@
 #include "crypto/st_keystore.h"
 
 /* The serialization-vectors secp256k1 key as `lotus wallet export` prints it. */
-static const char *VEC_JSON = "{\"Type\":\"secp256k1\",\"PrivateKey\":\"sC23s2GtwGXq/4DbBoTqToIUCA4ESOJjjaMas6WLsZM=\"}";
+static const char *VEC_JSON =
+    "{\"Type\":\"secp256k1\",\"PrivateKey\":\"sC23s2GtwGXq/4DbBoTqToIUCA4ESOJjjaMas6WLsZM=\"}";
 
 static void vector_key(st_keyinfo *ki) {
   st_buf raw = ST_BUF_INIT;
@@ -58,7 +59,8 @@ static void test_import_rejections(void **state) {
   import_fails("{\"Type\":\"bls\",\"PrivateKey\":\"AA==\"}", true, "unsupported key type \"bls\"");
   import_fails("{\"Type\":\"secp256k1\",\"PrivateKey\":\"!!!!\"}", true, "invalid base64 character '!'");
   import_fails("{\"Type\":\"secp256k1\",\"PrivateKey\":\"AAAA\"}", true, "PrivateKey is 3 bytes");
-  import_fails("{\"Type\":\"secp256k1\",\"PrivateKey\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}", true, "invalid secp256k1 private key");
+  import_fails("{\"Type\":\"secp256k1\",\"PrivateKey\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}", true,
+               "invalid secp256k1 private key");
   import_fails("{\"Type\":\"secp256k1\",\"Type\":\"x\",\"PrivateKey\":\"AA==\"}", true, "duplicate");
 }
 

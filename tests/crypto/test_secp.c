@@ -106,7 +106,8 @@ static void test_keys(void **state) {
   /* compressed and uncompressed forms of the vector key parse to the same point */
   json_t *v = tu_load_vectors("vectors.json");
   st_buf unc = ST_BUF_INIT;
-  tu_hex(json_string_value(json_object_get(json_array_get(json_object_get(v, "addresses"), 0), "pubkey_uncompressed")), &unc);
+  tu_hex(json_string_value(json_object_get(json_array_get(json_object_get(v, "addresses"), 0), "pubkey_uncompressed")),
+         &unc);
   uint8_t comp[33];
   comp[0] = (uint8_t)(0x02 | (unc.data[64] & 1));
   memcpy(comp + 1, unc.data + 1, 32);
@@ -123,6 +124,7 @@ static void test_keys(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_published_vector), cmocka_unit_test(test_tampering), cmocka_unit_test(test_keys)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_published_vector), cmocka_unit_test(test_tampering),
+                                     cmocka_unit_test(test_keys)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,7 +96,7 @@ static void test_malformed(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_published_vector), cmocka_unit_test(test_random_and_tampered),
-                                     cmocka_unit_test(test_malformed)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_published_vector),
+                                     cmocka_unit_test(test_random_and_tampered), cmocka_unit_test(test_malformed)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,7 +53,10 @@ static void test_sqlite(void **state) {
   st_err err;
   assert_int_equal(st_db_open(url, &db, &err), ST_OK);
   assert_int_equal(st_db_backend_of(db), ST_DB_SQLITE);
-  assert_int_equal(st_db_exec_script(db, "CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT); CREATE TABLE u (k TEXT REFERENCES t (k))", &err), ST_OK);
+  assert_int_equal(
+      st_db_exec_script(db, "CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT); CREATE TABLE u (k TEXT REFERENCES t (k))",
+                        &err),
+      ST_OK);
   int runs = 0;
   assert_int_equal(st_db_tx(db, insert_two, &runs, &err), ST_OK);
   assert_int_equal(runs, 1);

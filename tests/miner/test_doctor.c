@@ -3,10 +3,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <cmocka.h>
 
 #include "miner/st_doctor.h"
 #include "testutil.h"
@@ -102,6 +102,7 @@ static void test_find_under(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_log_time), cmocka_unit_test(test_scan), cmocka_unit_test(test_find_under)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_log_time), cmocka_unit_test(test_scan),
+                                     cmocka_unit_test(test_find_under)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

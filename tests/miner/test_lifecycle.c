@@ -68,7 +68,8 @@ static void post_params(nodefx *f, uint64_t d, const st_deadline_info *di, bool 
   uint8_t rand[32], cc[32];
   nf_randomness(f, true, ST_DST_WINDOW_POST, di->challenge, rand);
   st_rand_to_fr(rand);
-  assert_int_equal(st_node_randomness(f->c, false, ST_DST_POST_CHAIN_COMMIT, di->challenge, NULL, 0, NULL, cc, &err), ST_OK);
+  assert_int_equal(st_node_randomness(f->c, false, ST_DST_POST_CHAIN_COMMIT, di->challenge, NULL, 0, NULL, cc, &err),
+                   ST_OK);
   st_bitfield one = ST_BITFIELD_INIT;
   st_bitfield_set(&one, SECTOR, NULL);
   st_node_sector *sectors;
@@ -93,7 +94,9 @@ static void post_params(nodefx *f, uint64_t d, const st_deadline_info *di, bool 
   if (tamper) res.proof.data[res.proof.len - 3] ^= 1;
   st_post_partition part = {0, NULL};
   p->len = 0;
-  assert_int_equal(st_params_window_post(d, &part, 1, nf_info2k()->window_proof, res.proof.data, res.proof.len, di->challenge, cc, p, &err), ST_OK);
+  assert_int_equal(st_params_window_post(d, &part, 1, nf_info2k()->window_proof, res.proof.data, res.proof.len,
+                                         di->challenge, cc, p, &err),
+                   ST_OK);
   st_post_result_free(&res);
 }
 
@@ -109,7 +112,9 @@ static bool post_submissions_has(nodefx *f, uint64_t d) {
   json_t *r = nf_rpc(f, "StateMinerDeadlines", "[\"t01000\", []]");
   st_bitfield bf = ST_BITFIELD_INIT;
   st_err err;
-  if (st_chain_json_get_bitfield(json_object_get(json_array_get(r, d), "PostSubmissions"), "PostSubmissions", &bf, &err)) fail_msg("%s", err.msg);
+  if (st_chain_json_get_bitfield(json_object_get(json_array_get(r, d), "PostSubmissions"), "PostSubmissions", &bf,
+                                 &err))
+    fail_msg("%s", err.msg);
   bool has = st_bitfield_has(&bf, 0);
   st_bitfield_free(&bf);
   json_decref(r);
@@ -127,8 +132,9 @@ static void test_lifecycle(void **state) {
   uint64_t d = nf_deadline_of(f, SECTOR);
   char params[256], want[512];
   snprintf(params, sizeof params, "[\"t01000\", %llu, []]", (unsigned long long)d);
-  nf_assert_rpc(f, "StateMinerPartitions", params,
-             "[{\"AllSectors\":[1,1],\"FaultySectors\":[0],\"RecoveringSectors\":[0],\"LiveSectors\":[1,1],\"ActiveSectors\":[1,1]}]");
+  nf_assert_rpc(
+      f, "StateMinerPartitions", params,
+      "[{\"AllSectors\":[1,1],\"FaultySectors\":[0],\"RecoveringSectors\":[0],\"LiveSectors\":[1,1],\"ActiveSectors\":[1,1]}]");
   json_t *sectors = nf_rpc(f, "StateMinerActiveSectors", "[\"t01000\", []]");
   assert_int_equal(json_array_size(sectors), 1);
   assert_int_equal(json_integer_value(json_object_get(json_array_get(sectors, 0), "SectorNumber")), SECTOR);
@@ -146,7 +152,7 @@ static void test_lifecycle(void **state) {
   post_params(f, d, &di, true, &p);
   send_refused(f, ST_METHOD_SUBMIT_WINDOWED_POST, &p, 16); /* invalid proof */
   post_params(f, d, &di, false, &p);
-  p.data[1] = (uint8_t)((d + 1) % 12); /* the deadline field (a small uint) */
+  p.data[1] = (uint8_t)((d + 1) % 12);                     /* the deadline field (a small uint) */
   send_refused(f, ST_METHOD_SUBMIT_WINDOWED_POST, &p, 16); /* wrong deadline */
   assert_int_equal(post_submissions_has(f, d), false);
   post_params(f, d, &di, false, &p);
@@ -178,7 +184,9 @@ static void test_lifecycle(void **state) {
   assert_int_equal(st_params_fault_decls(&decl, 1, &r, &err), ST_OK);
   nf_send_ok(f, NF_MINER, ST_METHOD_DECLARE_FAULTS_RECOVERED, &r, "0");
   nf_assert_rpc(f, "StateMinerRecoveries", "[\"t01000\", []]", "[1,1]");
-  snprintf(want, sizeof want, "[{\"AllSectors\":[1,1],\"FaultySectors\":[1,1],\"RecoveringSectors\":[1,1],\"LiveSectors\":[1,1],\"ActiveSectors\":[0]}]");
+  snprintf(
+      want, sizeof want,
+      "[{\"AllSectors\":[1,1],\"FaultySectors\":[1,1],\"RecoveringSectors\":[1,1],\"LiveSectors\":[1,1],\"ActiveSectors\":[0]}]");
   nf_assert_rpc(f, "StateMinerPartitions", params, want);
   assert_int_equal(nf_power(f), 0);
   st_deadline_info di3;
@@ -193,7 +201,8 @@ static void test_lifecycle(void **state) {
 
   /* the miner made blocks through the API and was paid for them */
   nf_mine_to(f, nf_height(f) + 30);
-  print_message("blocks through st_blockprod_round: %lld won, %lld null rounds\n", (long long)f->won, (long long)f->nulls);
+  print_message("blocks through st_blockprod_round: %lld won, %lld null rounds\n", (long long)f->won,
+                (long long)f->nulls);
   assert_true(f->won > 0);
   json_t *rs = nf_rpc(f, "StateReadState", "[\"t01000\", []]");
   mpz_t bal;
@@ -288,8 +297,8 @@ static void test_errors(void **state) {
   st_message_free(&m);
 }
 
-
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_errors), cmocka_unit_test(test_lifecycle), cmocka_unit_test(test_rounds_behind_head)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_errors), cmocka_unit_test(test_lifecycle),
+                                     cmocka_unit_test(test_rounds_behind_head)};
   return cmocka_run_group_tests(tests, nf_group_setup, nf_group_teardown);
 }

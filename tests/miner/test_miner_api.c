@@ -20,7 +20,8 @@ static char repo[400];
 static json_t *call_ok(st_rpc_client *c, const char *method, const char *params) {
   json_t *r = NULL;
   st_err err;
-  if (st_rpc_client_call(c, method, params ? json_loads(params, 0, NULL) : NULL, &r, &err)) fail_msg("%s %s: %s", method, params ? params : "", err.msg);
+  if (st_rpc_client_call(c, method, params ? json_loads(params, 0, NULL) : NULL, &r, &err))
+    fail_msg("%s %s: %s", method, params ? params : "", err.msg);
   return r;
 }
 
@@ -51,7 +52,12 @@ static void test_api(void **state) {
   st_miner_config cfg = {.miner = NF_MINER, .owner = f->account, .worker = f->account, .info = nf_info2k()};
   snprintf(repo, sizeof repo, "%s/miner", f->dir);
   assert_int_equal(st_miner_config_write(repo, &cfg, &err), ST_OK);
-  st_miner_api_cfg ac = {.repo = repo, .cfg = &cfg, .mode = "all", .dist_path = f->store, .node = &f->api, .post = {.parallel = 2, .timeout_ms = 5000},
+  st_miner_api_cfg ac = {.repo = repo,
+                         .cfg = &cfg,
+                         .mode = "all",
+                         .dist_path = f->store,
+                         .node = &f->api,
+                         .post = {.parallel = 2, .timeout_ms = 5000},
                          .listen = "127.0.0.1:0"};
   st_miner_api *api;
   if (st_miner_api_start(&ac, &api, &err)) fail_msg("start: %s", err.msg);
@@ -85,7 +91,8 @@ static void test_api(void **state) {
   st = call_ok(c, "SectorsStatus", "[2, true]");
   assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "OnChain"), "SectorNumber")), 2);
   json_decref(st);
-  call_fails(c, "SectorsStatus", "[99, true]", ST_EINVAL, "sector 99 of t01000 is neither in this miner's sealing database nor on chain");
+  call_fails(c, "SectorsStatus", "[99, true]", ST_EINVAL,
+             "sector 99 of t01000 is neither in this miner's sealing database nor on chain");
   call_fails(c, "SectorsStatus", "[\"one\"]", ST_EINVAL, "param 1 (sector number): must be a non-negative integer");
   call_fails(c, "SectorsStatus", "[1, 1]", ST_EINVAL, "param 2 (show on-chain info): must be true or false");
 
@@ -110,14 +117,16 @@ static void test_api(void **state) {
   snprintf(params, sizeof params, "[%llu]", (unsigned long long)d);
   ck = call_ok(c, "ProvingCheck", params);
   assert_false(json_is_true(json_object_get(json_array_get(ck, 0), "Good")));
-  assert_non_null(strstr(json_string_value(json_object_get(json_array_get(ck, 0), "Err")), "/p_aux\": No such file or directory"));
+  assert_non_null(
+      strstr(json_string_value(json_object_get(json_array_get(ck, 0), "Err")), "/p_aux\": No such file or directory"));
   assert_true(json_is_true(json_object_get(json_array_get(ck, 1), "Good")));
   json_decref(ck);
   assert_int_equal(rename(moved, cache), 0);
   call_fails(c, "ProvingCheck", "[-1]", ST_EINVAL, "param 1 (deadline index): must be a non-negative integer");
 
   /* the poster's counters, in MinerRunInfo and /metrics */
-  st_poster_stats ps = {.posts_submitted = 3, .posts_landed = 2, .sectors_skipped = 1, .blocks_mined = 7, .last_mined_height = 42};
+  st_poster_stats ps = {
+      .posts_submitted = 3, .posts_landed = 2, .sectors_skipped = 1, .blocks_mined = 7, .last_mined_height = 42};
   st_miner_api_set_poster(api, &ps);
   json_t *ri = call_ok(c, "MinerRunInfo", NULL);
   assert_string_equal(json_string_value(json_object_get(ri, "Mode")), "all");
@@ -132,7 +141,8 @@ static void test_api(void **state) {
   assert_int_equal(status, 200);
   const char *m = st_buf_cstr(&body);
   char want[900];
-  snprintf(want, sizeof want, "spacetime_miner_info{miner=\"t01000\",mode=\"all\",server_api=\"\",dist_path=\"%s\"} 1\n", f->store);
+  snprintf(want, sizeof want,
+           "spacetime_miner_info{miner=\"t01000\",mode=\"all\",server_api=\"\",dist_path=\"%s\"} 1\n", f->store);
   assert_non_null(strstr(m, want));
   assert_non_null(strstr(m, "\nspacetime_miner_wdpost_messages_submitted_total 3\n"));
   assert_non_null(strstr(m, "\nspacetime_miner_wdpost_sectors_skipped_total 1\n"));

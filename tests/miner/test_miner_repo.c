@@ -37,19 +37,24 @@ static void test_bad(void **state) {
   } cases[] = {
       {"", "x.json: not JSON"},
       {"[]", "must be a JSON object"},
-      {"{\"Miner\":\"t01000\",\"Owner\":\"t0100\",\"Worker\":\"t0100\",\"SectorSize\":2048,\"Extra\":1}", "unknown key \"Extra\""},
+      {"{\"Miner\":\"t01000\",\"Owner\":\"t0100\",\"Worker\":\"t0100\",\"SectorSize\":2048,\"Extra\":1}",
+       "unknown key \"Extra\""},
       {"{\"Owner\":\"t0100\",\"Worker\":\"t0100\",\"SectorSize\":2048}", "\"Miner\" must be the miner's ID address"},
       {"{\"Miner\":\"t1abc\",\"Owner\":\"t0100\",\"Worker\":\"t0100\",\"SectorSize\":2048}", "\"Miner\" must be"},
-      {"{\"Miner\":\"t01000\",\"Owner\":7,\"Worker\":\"t0100\",\"SectorSize\":2048}", "\"Owner\" must be an address string"},
+      {"{\"Miner\":\"t01000\",\"Owner\":7,\"Worker\":\"t0100\",\"SectorSize\":2048}",
+       "\"Owner\" must be an address string"},
       {"{\"Miner\":\"t01000\",\"Owner\":\"t0100\",\"Worker\":\"x9\",\"SectorSize\":2048}", "\"Worker\": "},
-      {"{\"Miner\":\"t01000\",\"Owner\":\"t0100\",\"Worker\":\"t0100\",\"SectorSize\":3000}", "\"SectorSize\" must be a supported sector size"},
+      {"{\"Miner\":\"t01000\",\"Owner\":\"t0100\",\"Worker\":\"t0100\",\"SectorSize\":3000}",
+       "\"SectorSize\" must be a supported sector size"},
       {"{\"Miner\":\"t01000\",\"Owner\":\"t0100\",\"Worker\":\"t0100\"}", "\"SectorSize\""},
-      {"{\"Miner\":\"t01000\",\"Miner\":\"t01001\",\"Owner\":\"t0100\",\"Worker\":\"t0100\",\"SectorSize\":2048}", "duplicate"},
+      {"{\"Miner\":\"t01000\",\"Miner\":\"t01001\",\"Owner\":\"t0100\",\"Worker\":\"t0100\",\"SectorSize\":2048}",
+       "duplicate"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     st_miner_config c;
     st_err err;
-    if (st_miner_config_parse(cases[i].text, strlen(cases[i].text), "x.json", &c, &err) != ST_EINVAL) fail_msg("case %zu accepted", i);
+    if (st_miner_config_parse(cases[i].text, strlen(cases[i].text), "x.json", &c, &err) != ST_EINVAL)
+      fail_msg("case %zu accepted", i);
     tu_assert_err_contains(&err, "x.json: ");
     tu_assert_err_contains(&err, cases[i].want);
   }

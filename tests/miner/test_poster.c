@@ -21,9 +21,16 @@ static nodefx F;
 static char logpath[300], statepath[300];
 
 static void config(nodefx *f, st_poster_cfg *cfg) {
-  *cfg = (st_poster_cfg){.wd = {.node = f->c, .miner = NF_MINER, .sender = f->account, .info = nf_info2k(), .locate = nf_locate,
-                                .locate_ctx = f->store, .post = {.parallel = 2, .timeout_ms = 5000}},
-                         .confidence = 2, .mine = true, .state_path = statepath};
+  *cfg = (st_poster_cfg){.wd = {.node = f->c,
+                                .miner = NF_MINER,
+                                .sender = f->account,
+                                .info = nf_info2k(),
+                                .locate = nf_locate,
+                                .locate_ctx = f->store,
+                                .post = {.parallel = 2, .timeout_ms = 5000}},
+                         .confidence = 2,
+                         .mine = true,
+                         .state_path = statepath};
 }
 
 /* Runs rounds up to h: each one a bootstrap block while those are due, else the poster's. */
@@ -76,7 +83,9 @@ static void test_poster(void **state) {
   st_buf_reset(&log);
   assert_int_equal(st_fs_read_file(logpath, 1 << 26, &log, &err), ST_OK);
   char want[900];
-  snprintf(want, sizeof want, "\tERROR\tstorageminer\twhen running wdpost for partition 0, got err could not read from path=\"%s/p_aux\"", cache);
+  snprintf(want, sizeof want,
+           "\tERROR\tstorageminer\twhen running wdpost for partition 0, got err could not read from path=\"%s/p_aux\"",
+           cache);
   assert_non_null(strstr(st_buf_cstr(&log), want));
 
   /* back: the poster declares the recovery for a later instance, and the power returns */

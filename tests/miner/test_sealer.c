@@ -20,8 +20,16 @@ static nodefx F;
 static char dbpath[300], dist[300];
 
 static void config(nodefx *f, st_regc *reg, st_sealer_cfg *cfg) {
-  *cfg = (st_sealer_cfg){.node = f->c, .miner = NF_MINER, .sender = f->account, .info = nf_info2k(), .registry = reg,
-                         .dist_path = reg ? dist : f->store, .group = -1, .confidence = 2, .lifetime = 3000, .max_retries = 2};
+  *cfg = (st_sealer_cfg){.node = f->c,
+                         .miner = NF_MINER,
+                         .sender = f->account,
+                         .info = nf_info2k(),
+                         .registry = reg,
+                         .dist_path = reg ? dist : f->store,
+                         .group = -1,
+                         .confidence = 2,
+                         .lifetime = 3000,
+                         .max_retries = 2};
 }
 
 static const st_sealing_sector *find(const st_sealing_sector *v, size_t n, uint64_t number) {
@@ -134,7 +142,9 @@ static void test_sealer(void **state) {
   char dburl[320];
   snprintf(dburl, sizeof dburl, "sqlite:%s", dbpath);
   assert_int_equal(st_db_open(dburl, &db, &err), ST_OK);
-  assert_int_equal(st_db_exec(db, "UPDATE sectors SET state = 'PreCommitting', precommit_cid = NULL WHERE number = 3", 0, NULL, NULL, NULL, &err), ST_OK);
+  assert_int_equal(st_db_exec(db, "UPDATE sectors SET state = 'PreCommitting', precommit_cid = NULL WHERE number = 3",
+                              0, NULL, NULL, NULL, &err),
+                   ST_OK);
   st_db_close(db);
   assert_int_equal(st_sealer_open(&cfg, dbpath, &s, &err), ST_OK);
   int changed;

@@ -20,7 +20,12 @@ static nodefx F;
 static char logpath[300];
 
 static void config(nodefx *f, st_wdpost_cfg *cfg) {
-  *cfg = (st_wdpost_cfg){.node = f->c, .miner = NF_MINER, .sender = f->account, .info = nf_info2k(), .locate = nf_locate, .locate_ctx = f->store,
+  *cfg = (st_wdpost_cfg){.node = f->c,
+                         .miner = NF_MINER,
+                         .sender = f->account,
+                         .info = nf_info2k(),
+                         .locate = nf_locate,
+                         .locate_ctx = f->store,
                          .post = {.parallel = 2, .timeout_ms = 5000}};
 }
 
@@ -59,14 +64,17 @@ static size_t prove_and_submit_with(nodefx *f, uint64_t d, size_t want_sectors, 
     assert_int_equal(st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err), ST_EINVAL);
     tu_assert_err_contains(&err, "exit code 16");
   }
-  while (nf_height(f) < di.open) nf_mine_next(f); /* rounds may be lost: the sector WinningPoSt picks may be unreadable */
+  while (nf_height(f) < di.open)
+    nf_mine_next(f); /* rounds may be lost: the sector WinningPoSt picks may be unreadable */
   if (st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err)) fail_msg("submit: %s", err.msg);
   assert_int_equal(nf_landed(f, &cid), 0);
   size_t skipped = b.skipped;
   st_wdpost_batch_free(&b);
   return skipped;
 }
-static size_t prove_and_submit(nodefx *f, uint64_t d, size_t want_sectors) { return prove_and_submit_with(f, d, want_sectors, NULL); }
+static size_t prove_and_submit(nodefx *f, uint64_t d, size_t want_sectors) {
+  return prove_and_submit_with(f, d, want_sectors, NULL);
+}
 
 static void test_prove_skip_recover(void **state) {
   nodefx *f = *state;
@@ -96,7 +104,9 @@ static void test_prove_skip_recover(void **state) {
   assert_int_equal(prove_and_submit(f, d, 1), 1);
   log = read_log();
   char want[900];
-  snprintf(want, sizeof want, "\tERROR\tstorageminer\twhen running wdpost for partition 0, got err could not read from path=\"%s/p_aux\"", cache);
+  snprintf(want, sizeof want,
+           "\tERROR\tstorageminer\twhen running wdpost for partition 0, got err could not read from path=\"%s/p_aux\"",
+           cache);
   assert_non_null(strstr(log, want));
   assert_non_null(strstr(log, ", \"skipped\": 1}\n"));
   free(log);
@@ -160,7 +170,8 @@ static void check_sectors(nodefx *f, uint64_t d, bool slow, const char *bad2) {
   }
   if (!v[0].good) fail_msg("sector 1: %s", v[0].error);
   if (!bad2 && !v[1].good) fail_msg("sector 2: %s", v[1].error);
-  if (bad2 && (v[1].good || !strstr(v[1].error, bad2))) fail_msg("sector 2 (%s): \"%s\" lacks \"%s\"", v[1].good ? "good" : "bad", v[1].error, bad2);
+  if (bad2 && (v[1].good || !strstr(v[1].error, bad2)))
+    fail_msg("sector 2 (%s): \"%s\" lacks \"%s\"", v[1].good ? "good" : "bad", v[1].error, bad2);
   free(v);
 }
 
@@ -251,7 +262,9 @@ static void test_nothing_readable(void **state) {
   assert_int_equal(b.sectors, 0);
   st_wdpost_batch_free(&b);
   char *log = read_log(), want[200];
-  snprintf(want, sizeof want, "\tWARN\tstorageminer\tno sector of deadline %llu could be read (2 skipped): nothing to submit\n", (unsigned long long)d);
+  snprintf(want, sizeof want,
+           "\tWARN\tstorageminer\tno sector of deadline %llu could be read (2 skipped): nothing to submit\n",
+           (unsigned long long)d);
   assert_non_null(strstr(log, want));
   free(log);
   for (int i = 0; i < 2; i++) assert_int_equal(rename(moved[i], cache[i]), 0);
@@ -260,7 +273,8 @@ static void test_nothing_readable(void **state) {
 /* The registry has no location for sector 2: it is skipped with the reason, sector 1 is still
  * proven, and the post lands (it no longer fails the whole deadline). */
 static st_code locate_but_2(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err) {
-  if (sector == 2) return st_err_set(err, ST_ENOENT, "the registry has no location for sector t0%llu-2", (unsigned long long)miner);
+  if (sector == 2)
+    return st_err_set(err, ST_ENOENT, "the registry has no location for sector t0%llu-2", (unsigned long long)miner);
   return nf_locate(ctx, miner, sector, out, err);
 }
 
@@ -287,7 +301,8 @@ static int teardown(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_prove_skip_recover), cmocka_unit_test(test_check_deadline), cmocka_unit_test(test_empty_deadline),
-                                     cmocka_unit_test(test_nothing_readable), cmocka_unit_test(test_no_location)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_prove_skip_recover), cmocka_unit_test(test_check_deadline),
+                                     cmocka_unit_test(test_empty_deadline), cmocka_unit_test(test_nothing_readable),
+                                     cmocka_unit_test(test_no_location)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -207,8 +207,9 @@ static void test_faults(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_accept_key),           cmocka_unit_test(test_encode_rfc_examples), cmocka_unit_test(test_round_trips),
-      cmocka_unit_test(test_fragmented_ping_close), cmocka_unit_test(test_faults),
+      cmocka_unit_test(test_accept_key),  cmocka_unit_test(test_encode_rfc_examples),
+      cmocka_unit_test(test_round_trips), cmocka_unit_test(test_fragmented_ping_close),
+      cmocka_unit_test(test_faults),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

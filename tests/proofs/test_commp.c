@@ -222,7 +222,8 @@ static void test_pieces(void **state) {
   assert_memory_equal(comm_d, staged_d, 32);
   uint8_t check[32];
   uint64_t csize, cpayload;
-  assert_int_equal(st_commp_of_file(staged, check, &csize, &cpayload, &err), ST_OK); /* the file is exactly the sector */
+  assert_int_equal(st_commp_of_file(staged, check, &csize, &cpayload, &err),
+                   ST_OK); /* the file is exactly the sector */
   struct stat st;
   assert_int_equal(stat(staged, &st), 0);
   assert_int_equal(st.st_size, 4096);
@@ -292,8 +293,10 @@ static void test_commd_published(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_zero_comms), cmocka_unit_test(test_pieces), cmocka_unit_test(test_commd_published),      cmocka_unit_test(test_commp_published), cmocka_unit_test(test_commp_streaming),
-      cmocka_unit_test(test_fr32_roundtrip), cmocka_unit_test(test_fr_arith),
+      cmocka_unit_test(test_zero_comms),      cmocka_unit_test(test_pieces),
+      cmocka_unit_test(test_commd_published), cmocka_unit_test(test_commp_published),
+      cmocka_unit_test(test_commp_streaming), cmocka_unit_test(test_fr32_roundtrip),
+      cmocka_unit_test(test_fr_arith),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,8 +21,12 @@ static void naive_root(const st_hasher *h, uint8_t *nodes, uint64_t n, unsigned 
 
 static void check_shape(unsigned sub_rows, unsigned sub_arity, unsigned top_arity, unsigned store_from) {
   const st_hasher *h = st_hasher_sealing();
-  st_tree_shape s = {.arity = 8, .rows = sub_rows, .sub_leaves = 1ULL << (3 * (sub_rows - 1)), .sub_arity = sub_arity,
-                     .top_arity = top_arity, .store_from = store_from};
+  st_tree_shape s = {.arity = 8,
+                     .rows = sub_rows,
+                     .sub_leaves = 1ULL << (3 * (sub_rows - 1)),
+                     .sub_arity = sub_arity,
+                     .top_arity = top_arity,
+                     .store_from = store_from};
   s.files = (sub_arity ? sub_arity : 1) * (top_arity ? top_arity : 1);
   uint64_t leaves = st_tree_leaves(&s);
   char dir[256], leaf_path[300], paths[ST_TREE_MAX_FILES][300];
@@ -120,7 +124,7 @@ static void test_sector_table(void **state) {
     unsigned layers, files, rows_to_discard;
     int seal, window, winning;
   } want[] = {
-      {"2KiB", 2, 2, 1, 1, 5, 10, 0},        {"8MiB", 2, 2, 1, 2, 6, 11, 1},      {"512MiB", 2, 2, 1, 2, 7, 12, 2},
+      {"2KiB", 2, 2, 1, 1, 5, 10, 0},      {"8MiB", 2, 2, 1, 2, 6, 11, 1},       {"512MiB", 2, 2, 1, 2, 7, 12, 2},
       {"32GiB", 2349, 11, 8, 2, 8, 13, 3}, {"64GiB", 2300, 11, 16, 2, 9, 14, 4},
   };
   for (size_t i = 0; i < 5; i++) {

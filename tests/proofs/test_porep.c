@@ -3,10 +3,10 @@
  * and kill -9 mid-seal never leaves a file that looks complete but is not. */
 #include "testutil.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -333,7 +333,8 @@ static void test_kill9_during_seal(void **state) {
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
       off_t got = file_size(dir, files[i].rel);
       if (got != -1 && got != files[i].size)
-        fail_msg("trial %d: %s is %lld bytes, want %lld", trial, files[i].rel, (long long)got, (long long)files[i].size);
+        fail_msg("trial %d: %s is %lld bytes, want %lld", trial, files[i].rel, (long long)got,
+                 (long long)files[i].size);
     }
     if (file_size(dir, "cache/s-t01000-7/p_aux") == 64) {
       completed++;

@@ -37,7 +37,8 @@ static int setup(void **state) {
     assert_int_equal(st_seal(&in, &out, &err), ST_OK);
     assert_int_equal(st_seal_finalize(f->info, f->dir, 1000, (uint64_t)i + 1, &err), ST_OK);
     assert_int_equal(st_sector_paths_make(f->dir, 1000, (uint64_t)i + 1, &f->paths[i], &err), ST_OK);
-    f->sec[i] = (st_post_sector){.number = (uint64_t)i + 1, .sealed_path = f->paths[i].sealed, .cache_dir = f->paths[i].cache};
+    f->sec[i] =
+        (st_post_sector){.number = (uint64_t)i + 1, .sealed_path = f->paths[i].sealed, .cache_dir = f->paths[i].cache};
     memcpy(f->sec[i].comm_r, out.comm_r, 32);
     f->pub[i].number = (uint64_t)i + 1;
     memcpy(f->pub[i].comm_r, out.comm_r, 32);
@@ -276,17 +277,22 @@ static void test_check_sector(void **state) {
   st_post_result res;
   prove(f, NSEC, 2, 0, &res);
   assert_int_equal(res.nskipped, 0);
-  assert_int_not_equal(st_window_post_verify(f->info, f->rand, f->pub, NSEC, res.proof.data, res.proof.len, &err), ST_OK);
+  assert_int_not_equal(st_window_post_verify(f->info, f->rand, f->pub, NSEC, res.proof.data, res.proof.len, &err),
+                       ST_OK);
   /* sector by sector, only sector 2 fails */
   st_code codes[NSEC];
   char errors[NSEC][ST_ERR_MSG_MAX];
-  assert_int_equal(st_window_post_verify_each(f->info, f->rand, f->pub, NSEC, res.proof.data, res.proof.len, codes, errors, &err), ST_OK);
+  assert_int_equal(
+      st_window_post_verify_each(f->info, f->rand, f->pub, NSEC, res.proof.data, res.proof.len, codes, errors, &err),
+      ST_OK);
   assert_int_equal(codes[0], ST_OK);
   assert_int_equal(codes[1], ST_ECRYPTO);
   assert_int_equal(codes[2], ST_OK);
   if (!strstr(errors[1], "post proof: sector 2: challenge 0")) fail_msg("%s", errors[1]);
   /* a proof that is not a list of NSEC sector proofs is refused as a whole */
-  assert_int_equal(st_window_post_verify_each(f->info, f->rand, f->pub, NSEC - 1, res.proof.data, res.proof.len, codes, errors, &err), ST_EINVAL);
+  assert_int_equal(st_window_post_verify_each(f->info, f->rand, f->pub, NSEC - 1, res.proof.data, res.proof.len, codes,
+                                              errors, &err),
+                   ST_EINVAL);
   st_post_result_free(&res);
   st_buf_free(&bad);
   restore(f->paths[1].sealed, &keep);
@@ -307,7 +313,8 @@ static void test_winning_post(void **state) {
   st_buf proof = ST_BUF_INIT;
   st_err err;
   if (st_winning_post_prove(f->info, 1000, f->rand, f->sec, NSEC, &proof, &err)) fail_msg("%s", err.msg);
-  if (st_winning_post_verify(f->info, 1000, f->rand, f->pub, NSEC, proof.data, proof.len, &err)) fail_msg("%s", err.msg);
+  if (st_winning_post_verify(f->info, 1000, f->rand, f->pub, NSEC, proof.data, proof.len, &err))
+    fail_msg("%s", err.msg);
   /* Another miner (prover id) or other randomness selects or challenges differently. */
   uint8_t rand[32];
   memcpy(rand, f->rand, 32);
@@ -315,7 +322,8 @@ static void test_winning_post(void **state) {
   assert_int_not_equal(st_winning_post_verify(f->info, 1000, rand, f->pub, NSEC, proof.data, proof.len, &err), ST_OK);
   /* Flip the last byte (inside the last path). */
   proof.data[proof.len - 1] ^= 1;
-  assert_int_equal(st_winning_post_verify(f->info, 1000, f->rand, f->pub, NSEC, proof.data, proof.len, &err), ST_ECRYPTO);
+  assert_int_equal(st_winning_post_verify(f->info, 1000, f->rand, f->pub, NSEC, proof.data, proof.len, &err),
+                   ST_ECRYPTO);
   tu_assert_err_contains(&err, "challenge 65");
   st_buf_free(&proof);
   /* A missing file fails a winning proof (there is nothing to skip to), naming the file. */
@@ -336,16 +344,11 @@ static void test_winning_post(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_challenge_vectors),
-      cmocka_unit_test(test_window_post_all_good),
-      cmocka_unit_test(test_window_post_tampering),
-      cmocka_unit_test(test_skip_missing_p_aux),
-      cmocka_unit_test(test_skip_bad_p_aux),
-      cmocka_unit_test(test_skip_missing_tree),
-      cmocka_unit_test(test_skip_short_sealed),
-      cmocka_unit_test(test_skip_timeout),
-      cmocka_unit_test(test_check_sector),
-      cmocka_unit_test(test_window_post_rejects_bad_randomness),
+      cmocka_unit_test(test_challenge_vectors),     cmocka_unit_test(test_window_post_all_good),
+      cmocka_unit_test(test_window_post_tampering), cmocka_unit_test(test_skip_missing_p_aux),
+      cmocka_unit_test(test_skip_bad_p_aux),        cmocka_unit_test(test_skip_missing_tree),
+      cmocka_unit_test(test_skip_short_sealed),     cmocka_unit_test(test_skip_timeout),
+      cmocka_unit_test(test_check_sector),          cmocka_unit_test(test_window_post_rejects_bad_randomness),
       cmocka_unit_test(test_winning_post),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

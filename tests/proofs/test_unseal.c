@@ -67,7 +67,8 @@ static st_unseal_input input_of(const sealed *s) {
 }
 
 /* Unseals [offset, +len) into a file and returns its bytes (caller frees). */
-static uint8_t *unseal(const sealed *s, const st_unseal_input *u, uint64_t offset, uint64_t len, size_t *n, st_code *code, st_err *err) {
+static uint8_t *unseal(const sealed *s, const st_unseal_input *u, uint64_t offset, uint64_t len, size_t *n,
+                       st_code *code, st_err *err) {
   char out[320];
   snprintf(out, sizeof out, "%s/out", s->dir);
   int fd = open(out, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -162,6 +163,7 @@ static void test_refusals(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_2k), cmocka_unit_test(test_8m), cmocka_unit_test(test_refusals)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_2k), cmocka_unit_test(test_8m),
+                                     cmocka_unit_test(test_refusals)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,7 +145,8 @@ static void test_seed_row_and_path(void **state) {
   /* the server resolves too, for a host that passes its dist-path */
   long status = 0;
   st_buf body = ST_BUF_INIT;
-  assert_int_equal(st_regc_raw(e->anon, "GET", "/v0/paths/t01003/2218/cache?dist_path=/mnt", NULL, 0, &status, &body, &err), ST_OK);
+  assert_int_equal(
+      st_regc_raw(e->anon, "GET", "/v0/paths/t01003/2218/cache?dist_path=/mnt", NULL, 0, &status, &body, &err), ST_OK);
   assert_int_equal(status, 200);
   assert_non_null(strstr(st_buf_cstr(&body), "\"path\":\"/mnt/nfs/10.10.4.23/cache/s-t01003-2218\""));
   assert_non_null(strstr(st_buf_cstr(&body), "\"relative\":\"nfs/10.10.4.23/cache/s-t01003-2218\""));
@@ -260,7 +261,9 @@ static void test_allocate(void **state) {
   bool fresh = false;
   /* no heartbeat yet: nothing can be allocated, and the message says why */
   assert_int_equal(st_regc_allocate(e->c, &req, &got, &fresh, &err), ST_EUNAVAIL);
-  tu_assert_err_contains(&err, "no storage node can take 1073741824 bytes: 3 nodes, 0 reporting an error, 3 without a heartbeat in the last 60 s");
+  tu_assert_err_contains(
+      &err,
+      "no storage node can take 1073741824 bytes: 3 nodes, 0 reporting an error, 3 without a heartbeat in the last 60 s");
 
   heartbeat(e, a, 100 * GiB, 10 * GiB);
   heartbeat(e, b, 100 * GiB, 50 * GiB);
@@ -314,7 +317,8 @@ static void test_allocate(void **state) {
   db_exec(e, "UPDATE storage_nodes SET last_heartbeat = last_heartbeat - 3600 WHERE id = 2", NULL);
   req.sector = 4;
   assert_int_equal(st_regc_allocate(e->c, &req, &got, &fresh, &err), ST_EUNAVAIL);
-  tu_assert_err_contains(&err, "in group 1 can take 1073741824 bytes: 2 nodes, 1 reporting an error, 1 without a heartbeat");
+  tu_assert_err_contains(&err,
+                         "in group 1 can take 1073741824 bytes: 2 nodes, 1 reporting an error, 1 without a heartbeat");
   /* a healthy report brings it back; too little space is named too */
   heartbeat(e, b, 100 * GiB, GiB / 2);
   assert_int_equal(st_regc_allocate(e->c, &req, &got, &fresh, &err), ST_EUNAVAIL);
@@ -331,12 +335,18 @@ static void test_allocate(void **state) {
 
 static char *snapshot(env *e) {
   st_db_rows rows;
-  db_exec(e, "SELECT id, host, node_group, mount_host, mount_type, capacity, available, weight, version FROM storage_nodes ORDER BY id", &rows);
+  db_exec(
+      e,
+      "SELECT id, host, node_group, mount_host, mount_type, capacity, available, weight, version FROM storage_nodes ORDER BY id",
+      &rows);
   st_buf b = ST_BUF_INIT;
   for (int r = 0; r < rows.nrows; r++)
-    for (int c = 0; c < rows.ncols; c++) st_buf_printf(&b, "%s|", st_db_cell(&rows, r, c) ? st_db_cell(&rows, r, c) : "NULL");
+    for (int c = 0; c < rows.ncols; c++)
+      st_buf_printf(&b, "%s|", st_db_cell(&rows, r, c) ? st_db_cell(&rows, r, c) : "NULL");
   st_db_rows_free(&rows);
-  db_exec(e, "SELECT miner, sector, kind, node_id, is_primary FROM sector_locations ORDER BY miner, sector, kind, node_id", &rows);
+  db_exec(e,
+          "SELECT miner, sector, kind, node_id, is_primary FROM sector_locations ORDER BY miner, sector, kind, node_id",
+          &rows);
   for (int r = 0; r < rows.nrows; r++)
     for (int c = 0; c < rows.ncols; c++) st_buf_printf(&b, "%s;", st_db_cell(&rows, r, c));
   st_db_rows_free(&rows);
@@ -347,9 +357,11 @@ static void expect(env *e, const char *method, const char *path, const char *bod
   long status = 0;
   st_buf resp = ST_BUF_INIT;
   st_err err;
-  if (st_regc_raw(e->c, method, path, body, body ? strlen(body) : 0, &status, &resp, &err)) fail_msg("%s %s: %s", method, path, err.msg);
+  if (st_regc_raw(e->c, method, path, body, body ? strlen(body) : 0, &status, &resp, &err))
+    fail_msg("%s %s: %s", method, path, err.msg);
   if (status != want || !strstr(st_buf_cstr(&resp), msg))
-    fail_msg("%s %s %s: want %ld with \"%s\", got %ld %s", method, path, body ? body : "", want, msg, status, st_buf_cstr(&resp));
+    fail_msg("%s %s %s: want %ld with \"%s\", got %ld %s", method, path, body ? body : "", want, msg, status,
+             st_buf_cstr(&resp));
   st_buf_free(&resp);
 }
 
@@ -365,36 +377,49 @@ static void test_bad_input(void **state) {
   expect(e, "POST", "/v0/storage-nodes", "{\"host\":", 400, "malformed JSON at line 1 column");
   expect(e, "POST", "/v0/storage-nodes", "", 400, "request body is empty");
   expect(e, "POST", "/v0/storage-nodes", "[1,2]", 400, "must be a JSON object");
-  expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"a\",\"host\":\"b\",\"mount_type\":\"nfs\"}", 400, "duplicate object key");
+  expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"a\",\"host\":\"b\",\"mount_type\":\"nfs\"}", 400,
+         "duplicate object key");
   expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"..\",\"mount_type\":\"nfs\"}", 400, "must not start with '.'");
   expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"a/b\",\"mount_type\":\"nfs\"}", 400, "has '/' at offset 1");
-  expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"x\",\"mount_type\":\"nfs/../..\"}", 400, "mount_type \\\"nfs/../..\\\" has a bad character");
-  expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"x'); DROP TABLE storage_nodes; --\",\"mount_type\":\"nfs\"}", 400, "has ''' at offset 1");
+  expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"x\",\"mount_type\":\"nfs/../..\"}", 400,
+         "mount_type \\\"nfs/../..\\\" has a bad character");
+  expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"x'); DROP TABLE storage_nodes; --\",\"mount_type\":\"nfs\"}", 400,
+         "has ''' at offset 1");
   expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"x\",\"mount_type\":\"nfs' OR '1'='1\"}", 400, "bad character");
-  expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"x\",\"mount_type\":\"nfs\",\"id\":5}", 400, "unknown field \\\"id\\\"");
+  expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"x\",\"mount_type\":\"nfs\",\"id\":5}", 400,
+         "unknown field \\\"id\\\"");
   expect(e, "PATCH", "/v0/storage-nodes/1", "{\"host\":\"a..b\"}", 400, "must not contain");
   expect(e, "PATCH", "/v0/storage-nodes/1", "{}", 400, "update names no field to change");
   expect(e, "PATCH", "/v0/storage-nodes/77", "{\"weight\":1}", 404, "storage node 77 does not exist");
   expect(e, "PATCH", "/v0/storage-nodes/1%20OR%201=1", "{\"weight\":1}", 400, "is not a positive integer");
   expect(e, "DELETE", "/v0/storage-nodes/0", NULL, 400, "is not a positive integer");
   expect(e, "DELETE", "/v0/storage-nodes/42", NULL, 404, "storage node 42 does not exist");
-  expect(e, "POST", "/v0/storage-nodes/42/heartbeat", "{\"capacity\":1,\"available\":1}", 404, "storage node 42 does not exist");
+  expect(e, "POST", "/v0/storage-nodes/42/heartbeat", "{\"capacity\":1,\"available\":1}", 404,
+         "storage node 42 does not exist");
   expect(e, "POST", "/v0/storage-nodes/1/heartbeat", "{\"capacity\":1}", 400, "field \\\"available\\\" is missing");
-  expect(e, "POST", "/v0/sectors/locations", "{\"miner\":\"t01003\",\"sector\":1,\"kind\":\"cache\",\"node\":42}", 404, "storage node 42 does not exist");
-  expect(e, "POST", "/v0/sectors/locations", "{\"miner\":\"t01003'--\",\"sector\":1,\"kind\":\"cache\",\"node\":1}", 400, "not an ID address");
-  expect(e, "POST", "/v0/sectors/locations", "{\"miner\":\"t01003\",\"sector\":1e3,\"kind\":\"cache\",\"node\":1}", 400, "must be an integer");
+  expect(e, "POST", "/v0/sectors/locations", "{\"miner\":\"t01003\",\"sector\":1,\"kind\":\"cache\",\"node\":42}", 404,
+         "storage node 42 does not exist");
+  expect(e, "POST", "/v0/sectors/locations", "{\"miner\":\"t01003'--\",\"sector\":1,\"kind\":\"cache\",\"node\":1}",
+         400, "not an ID address");
+  expect(e, "POST", "/v0/sectors/locations", "{\"miner\":\"t01003\",\"sector\":1e3,\"kind\":\"cache\",\"node\":1}", 400,
+         "must be an integer");
   expect(e, "GET", "/v0/sectors/t01003;DELETE/1", NULL, 400, "not an ID address");
   expect(e, "GET", "/v0/sectors/t01003/-1", NULL, 400, "is not a non-negative integer");
   expect(e, "DELETE", "/v0/sectors/t01003/1?kind=caches", NULL, 400, "kind \\\"caches\\\"");
   expect(e, "GET", "/v0/paths/t01003/1/sealed?dist_path=", NULL, 400, "dist-path is empty");
   expect(e, "GET", "/v0/paths/t01003/1/bogus", NULL, 400, "is not one of sealed, cache, unsealed");
   expect(e, "POST", "/v0/allocate", "{\"miner\":\"t01003\",\"sector\":9}", 400, "field \\\"size\\\" is missing");
-  expect(e, "POST", "/v0/allocate", "{\"miner\":\"t01003\",\"sector\":9,\"size\":1,\"kinds\":[]}", 400, "non-empty array");
-  expect(e, "POST", "/v0/allocate", "{\"miner\":\"t01003\",\"sector\":9,\"size\":1,\"kinds\":[\"x\"]}", 400, "kind \\\"x\\\"");
+  expect(e, "POST", "/v0/allocate", "{\"miner\":\"t01003\",\"sector\":9,\"size\":1,\"kinds\":[]}", 400,
+         "non-empty array");
+  expect(e, "POST", "/v0/allocate", "{\"miner\":\"t01003\",\"sector\":9,\"size\":1,\"kinds\":[\"x\"]}", 400,
+         "kind \\\"x\\\"");
   expect(e, "POST", "/v0/storage-nodes/1/heartbeat", "{\"error\":\"\"}", 400, "field \\\"error\\\" is empty");
-  expect(e, "POST", "/v0/storage-nodes/1/heartbeat", "{\"error\":\"x\",\"capacity\":5,\"available\":4}", 400, "not both");
-  expect(e, "POST", "/v0/storage-nodes/1/heartbeat", "{\"capacity\":5000000000000000000,\"available\":0}", 400, "outside [0, 4611686018427387904]");
-  expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"x\",\"mount_type\":\"nfs\",\"weight\":1000001}", 400, "outside [0, 1000000]");
+  expect(e, "POST", "/v0/storage-nodes/1/heartbeat", "{\"error\":\"x\",\"capacity\":5,\"available\":4}", 400,
+         "not both");
+  expect(e, "POST", "/v0/storage-nodes/1/heartbeat", "{\"capacity\":5000000000000000000,\"available\":0}", 400,
+         "outside [0, 4611686018427387904]");
+  expect(e, "POST", "/v0/storage-nodes", "{\"host\":\"x\",\"mount_type\":\"nfs\",\"weight\":1000001}", 400,
+         "outside [0, 1000000]");
   /* bytes that are not UTF-8 still get a JSON error that names the field */
   expect(e, "GET", "/v0/sectors/%C3/1", NULL, 400, "miner \\\"?\\\" is not an ID address");
   expect(e, "GET", "/%FF", NULL, 404, "no endpoint GET /?");
@@ -458,7 +483,8 @@ static void test_health_metrics(void **state) {
   assert_int_equal(status, 200);
   const char *m = st_buf_cstr(&body);
   assert_non_null(strstr(m, "spacetime_registry_storage_nodes 1\n"));
-  assert_non_null(strstr(m, "spacetime_registry_node_available_bytes{id=\"1\",host=\"10.0.0.1\",mount_type=\"nfs\"} 1024\n"));
+  assert_non_null(
+      strstr(m, "spacetime_registry_node_available_bytes{id=\"1\",host=\"10.0.0.1\",mount_type=\"nfs\"} 1024\n"));
   assert_non_null(strstr(m, "spacetime_registry_requests_total{route=\"node_add\",code=\"2xx\"} 1\n"));
   assert_non_null(strstr(m, "spacetime_registry_requests_total{route=\"heartbeat\",code=\"2xx\"} 1\n"));
   st_buf_free(&body);
@@ -519,11 +545,13 @@ static void test_concurrent(void **state) {
     if (w[i].failures) fail_msg("worker %d: %d failures, first: %s", i, w[i].failures, w[i].first_error);
   int64_t sectors = THREADS * OWN + SHARED;
   /* every sector once, with exactly one primary of each kind, all on the same node */
-  assert_int_equal(db_count(e, "SELECT COUNT(*) FROM (SELECT DISTINCT miner, sector FROM sector_locations) s"), sectors);
+  assert_int_equal(db_count(e, "SELECT COUNT(*) FROM (SELECT DISTINCT miner, sector FROM sector_locations) s"),
+                   sectors);
   assert_int_equal(db_count(e, "SELECT COUNT(*) FROM sector_locations"), 3 * sectors);
   assert_int_equal(db_count(e, "SELECT COUNT(*) FROM sector_locations WHERE is_primary = 1"), 3 * sectors);
-  assert_int_equal(db_count(e, "SELECT COUNT(*) FROM (SELECT miner, sector FROM sector_locations GROUP BY miner, sector "
-                               "HAVING COUNT(DISTINCT node_id) > 1) s"),
+  assert_int_equal(db_count(e,
+                            "SELECT COUNT(*) FROM (SELECT miner, sector FROM sector_locations GROUP BY miner, sector "
+                            "HAVING COUNT(DISTINCT node_id) > 1) s"),
                    0);
   /* each placed sector reserved its size once, no more and no less */
   assert_int_equal(db_count(e, "SELECT SUM(capacity - available) FROM storage_nodes"), 1000 * sectors);
@@ -594,7 +622,8 @@ static void test_pg_reconnect(void **state) {
   if (!e->pgname[0]) skip();
   int64_t a = add_node(e, "10.0.0.1", 1);
   char sql[256];
-  snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND pid <> pg_backend_pid()",
+  snprintf(sql, sizeof sql,
+           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND pid <> pg_backend_pid()",
            e->pgname);
   admin_exec(sql);
   st_err err;
@@ -619,5 +648,6 @@ int main(void) {
       cmocka_unit_test(test_two_servers_start_together),
       cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
   };
-  return cmocka_run_group_tests_name(getenv("ST_TEST_PG") ? "registry API on PostgreSQL" : "registry API on SQLite", tests, NULL, NULL);
+  return cmocka_run_group_tests_name(getenv("ST_TEST_PG") ? "registry API on PostgreSQL" : "registry API on SQLite",
+                                     tests, NULL, NULL);
 }

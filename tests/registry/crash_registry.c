@@ -35,9 +35,9 @@ static pid_t server_pid; /* killed by teardown if a check fails with the server 
 static char tmp[256], repo[300], dburl[512], pgname[64];
 
 typedef struct ack {
-  char op;         /* 'n' node added, 'd' declared, 'a' allocated */
-  int64_t key;     /* node: host number; sector number otherwise */
-  int64_t node;    /* the node it went to */
+  char op;      /* 'n' node added, 'd' declared, 'a' allocated */
+  int64_t key;  /* node: host number; sector number otherwise */
+  int64_t node; /* the node it went to */
 } ack;
 
 typedef struct writer {
@@ -64,7 +64,8 @@ static pid_t spawn_server(char url[64]) {
   posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
   char *argv[] = {(char *)server_bin, "run", "--repo", repo, "--db", dburl, "--listen", "127.0.0.1:0", NULL};
   pid_t pid;
-  if (posix_spawn(&pid, server_bin, &fa, NULL, argv, environ)) fail_msg("could not start %s: %s", server_bin, strerror(errno));
+  if (posix_spawn(&pid, server_bin, &fa, NULL, argv, environ))
+    fail_msg("could not start %s: %s", server_bin, strerror(errno));
   posix_spawn_file_actions_destroy(&fa);
   server_pid = pid;
   for (int i = 0; i < 300; i++) { /* up to 30 s for the api file */
@@ -150,25 +151,45 @@ static void check(writer *ws, int nw) {
       snprintf(mhost, sizeof mhost, "m%lld", (long long)a->key);
       const char *pn[] = {st_db_int(n, a->node), host, mhost}, *pk[] = {st_db_int(k, a->key), n};
       if (a->op == 'n') {
-        if (count(db, "SELECT COUNT(*) FROM storage_nodes WHERE id = CAST($1 AS BIGINT) AND host = $2 AND mount_host = $3 "
-                      "AND mount_type = 'nfs' AND node_group = 1 AND weight = 10 AND version = 1", 3, pn) != 1)
+        if (count(db,
+                  "SELECT COUNT(*) FROM storage_nodes WHERE id = CAST($1 AS BIGINT) AND host = $2 AND mount_host = $3 "
+                  "AND mount_type = 'nfs' AND node_group = 1 AND weight = 10 AND version = 1",
+                  3, pn) != 1)
           fail_msg("acknowledged node %s (id %lld) is missing or changed", host, (long long)a->node);
       } else if (a->op == 'd') {
-        if (count(db, "SELECT COUNT(*) FROM sector_locations WHERE miner = 1003 AND sector = CAST($1 AS BIGINT) AND kind = 'unsealed' "
-                      "AND node_id = CAST($2 AS BIGINT) AND is_primary = 1", 2, pk) != 1)
+        if (count(
+                db,
+                "SELECT COUNT(*) FROM sector_locations WHERE miner = 1003 AND sector = CAST($1 AS BIGINT) AND kind = 'unsealed' "
+                "AND node_id = CAST($2 AS BIGINT) AND is_primary = 1",
+                2, pk) != 1)
           fail_msg("acknowledged declaration of sector %lld is missing", (long long)a->key);
-      } else if (count(db, "SELECT COUNT(*) FROM sector_locations WHERE miner = 1003 AND sector = CAST($1 AS BIGINT) "
-                           "AND node_id = CAST($2 AS BIGINT) AND is_primary = 1 AND kind IN ('sealed', 'cache')", 2, pk) != 2) {
+      } else if (count(db,
+                       "SELECT COUNT(*) FROM sector_locations WHERE miner = 1003 AND sector = CAST($1 AS BIGINT) "
+                       "AND node_id = CAST($2 AS BIGINT) AND is_primary = 1 AND kind IN ('sealed', 'cache')",
+                       2, pk) != 2) {
         fail_msg("acknowledged allocation of sector %lld is missing", (long long)a->key);
       }
     }
   /* no allocation half-done: both files or neither, and each node's reservations match its files */
-  assert_int_equal(count(db, "SELECT COUNT(*) FROM (SELECT sector FROM sector_locations WHERE kind IN ('sealed', 'cache') "
-                             "GROUP BY miner, sector HAVING COUNT(*) <> 2) s", 0, NULL), 0);
-  assert_int_equal(count(db, "SELECT COUNT(*) FROM storage_nodes n WHERE capacity - available <> "
-                             "(SELECT COUNT(*) FROM sector_locations l WHERE l.node_id = n.id AND l.kind = 'sealed') * 1000", 0, NULL), 0);
-  assert_int_equal(count(db, "SELECT COUNT(*) FROM sector_locations l LEFT JOIN storage_nodes n ON n.id = l.node_id WHERE n.id IS NULL", 0, NULL), 0);
-  assert_int_equal(count(db, "SELECT COUNT(*) FROM storage_nodes WHERE host = '' OR mount_type = '' OR mount_host = ''", 0, NULL), 0);
+  assert_int_equal(count(db,
+                         "SELECT COUNT(*) FROM (SELECT sector FROM sector_locations WHERE kind IN ('sealed', 'cache') "
+                         "GROUP BY miner, sector HAVING COUNT(*) <> 2) s",
+                         0, NULL),
+                   0);
+  assert_int_equal(
+      count(db,
+            "SELECT COUNT(*) FROM storage_nodes n WHERE capacity - available <> "
+            "(SELECT COUNT(*) FROM sector_locations l WHERE l.node_id = n.id AND l.kind = 'sealed') * 1000",
+            0, NULL),
+      0);
+  assert_int_equal(
+      count(db,
+            "SELECT COUNT(*) FROM sector_locations l LEFT JOIN storage_nodes n ON n.id = l.node_id WHERE n.id IS NULL",
+            0, NULL),
+      0);
+  assert_int_equal(
+      count(db, "SELECT COUNT(*) FROM storage_nodes WHERE host = '' OR mount_type = '' OR mount_host = ''", 0, NULL),
+      0);
   st_db_close(db);
 }
 
@@ -268,5 +289,6 @@ int main(int argc, char **argv) {
   }
   server_bin = argv[1];
   const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(test_kill9_during_writes, setup, teardown)};
-  return cmocka_run_group_tests_name(getenv("ST_TEST_PG") ? "kill -9 on PostgreSQL" : "kill -9 on SQLite", tests, NULL, NULL);
+  return cmocka_run_group_tests_name(getenv("ST_TEST_PG") ? "kill -9 on PostgreSQL" : "kill -9 on SQLite", tests, NULL,
+                                     NULL);
 }

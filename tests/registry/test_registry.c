@@ -36,7 +36,8 @@ static void test_checks(void **state) {
   (void)state;
   st_err err;
   const char *good_hosts[] = {"10.10.4.23", "storage-01.example", "fe80::1", "node_7"};
-  for (size_t i = 0; i < sizeof good_hosts / sizeof good_hosts[0]; i++) assert_int_equal(st_reg_check_host(good_hosts[i], "host", &err), ST_OK);
+  for (size_t i = 0; i < sizeof good_hosts / sizeof good_hosts[0]; i++)
+    assert_int_equal(st_reg_check_host(good_hosts[i], "host", &err), ST_OK);
   struct {
     const char *s, *msg;
   } bad_hosts[] = {{"", "host is empty"},
@@ -120,7 +121,8 @@ static void test_node_json(void **state) {
              {"{\"host\":\"a/b\",\"mount_type\":\"nfs\"}", "host \"a/b\" has '/'"},
              {"{\"host\":\"a\",\"mount_host\":\"..\",\"mount_type\":\"nfs\"}", "mount_host \"..\" must not start"},
              {"{\"host\":\"a\",\"mount_type\":\"../x\"}", "mount_type \"../x\" has a bad character"},
-             {"{\"host\":\"a\",\"mount_type\":\"nfs\",\"capacity\":10,\"available\":11}", "available (11) exceeds capacity (10)"},
+             {"{\"host\":\"a\",\"mount_type\":\"nfs\",\"capacity\":10,\"available\":11}",
+              "available (11) exceeds capacity (10)"},
              {"{\"host\":\"a\\u0000b\",\"mount_type\":\"nfs\"}", "contains a NUL character"}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     j = parse(bad[i].json);
@@ -162,7 +164,8 @@ static void test_location_json(void **state) {
              {"{\"miner\":\"t01003\",\"sector\":-1,\"kind\":\"cache\",\"node\":1}", "field \"sector\" is -1"},
              {"{\"miner\":\"t01003\",\"sector\":1,\"kind\":\"caches\",\"node\":1}", "kind \"caches\""},
              {"{\"miner\":\"t01003\",\"sector\":1,\"kind\":\"cache\",\"node\":0}", "field \"node\" is 0"},
-             {"{\"miner\":\"t01003\",\"sector\":1,\"kind\":\"cache\",\"node\":1,\"primary\":1}", "\"primary\" must be true or false"}};
+             {"{\"miner\":\"t01003\",\"sector\":1,\"kind\":\"cache\",\"node\":1,\"primary\":1}",
+              "\"primary\" must be true or false"}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     j = parse(bad[i].json);
     assert_int_equal(st_location_from_json(j, &l, &err), ST_EINVAL);
@@ -172,7 +175,7 @@ static void test_location_json(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_path_rule), cmocka_unit_test(test_checks), cmocka_unit_test(test_node_json),
-                                     cmocka_unit_test(test_location_json)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_path_rule), cmocka_unit_test(test_checks),
+                                     cmocka_unit_test(test_node_json), cmocka_unit_test(test_location_json)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,8 @@
 #include "core/st_fs.h"
 #include "rpc/st_apiinfo.h"
 
-#define TOKEN "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIl19.jmK2iZ-Rw1dDlqiNvwTJHcshsajeTJIGR5fCh1k9q6I"
+#define TOKEN \
+  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIl19.jmK2iZ-Rw1dDlqiNvwTJHcshsajeTJIGR5fCh1k9q6I"
 
 static void test_multiaddr_good(void **state) {
   (void)state;
@@ -136,7 +137,8 @@ static void test_parse_env(void **state) {
       {"justtext", "FULLNODE_API_INFO \"justtext\" is not TOKEN:MULTIADDR, a multiaddr or a URL"},
       {":/ip4/127.0.0.1/tcp/1234/http", "empty token before ':'"},
       {"to ken:/ip4/127.0.0.1/tcp/1234/http", "token has a character that is not base64url"},
-      {"tok:/ip4/127.0.0.1/tcp/99999/http", "FULLNODE_API_INFO: multiaddr \"/ip4/127.0.0.1/tcp/99999/http\": port \"99999\""},
+      {"tok:/ip4/127.0.0.1/tcp/99999/http",
+       "FULLNODE_API_INFO: multiaddr \"/ip4/127.0.0.1/tcp/99999/http\": port \"99999\""},
       {"tok:somewhere", "address \"somewhere\" is neither a multiaddr nor a URL"},
       {"tok:ftp://x", "API URL \"ftp://x\" must start with http://"},
       {"http://", "API URL \"http://\" has no host"},

@@ -77,7 +77,8 @@ static void test_chainnotify(void **state) {
   json_t *changes = json_array_get(json_object_get(r, "params"), 1);
   assert_int_equal(json_array_size(changes), 1);
   assert_string_equal(json_string_value(json_object_get(json_array_get(changes, 0), "Type")), "current");
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(changes, 0), "Val"), "Height")), 0);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(changes, 0), "Val"), "Height")),
+                   0);
   json_decref(r);
 
   /* two new blocks: each arrives as an apply of the new head */
@@ -96,7 +97,8 @@ static void test_chainnotify(void **state) {
     changes = json_array_get(json_object_get(r, "params"), 1);
     assert_int_equal(json_array_size(changes), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(changes, 0), "Type")), "apply");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(changes, 0), "Val"), "Height")), epoch);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(changes, 0), "Val"), "Height")),
+                     epoch);
     json_decref(r);
   }
 

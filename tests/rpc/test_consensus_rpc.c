@@ -45,7 +45,8 @@ static json_t *call_v(fixture *f, int version, const char *method, const char *p
   st_buf_printf(&body, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.%s\",\"params\":%s}", method, params);
   long status = 0;
   st_err err;
-  if (st_http_call(f->client, "POST", version ? "/rpc/v1" : "/rpc/v0", (const char *)body.data, body.len, &status, &resp, &err))
+  if (st_http_call(f->client, "POST", version ? "/rpc/v1" : "/rpc/v0", (const char *)body.data, body.len, &status,
+                   &resp, &err))
     fail_msg("%s: %s", method, err.msg);
   json_error_t je;
   json_t *j = json_loadb((const char *)resp.data, resp.len, 0, &je);
@@ -68,13 +69,16 @@ static json_t *result_v(fixture *f, int version, const char *method, const char 
 static json_t *result(fixture *f, const char *method, const char *params) { return result_v(f, 1, method, params); }
 
 /* A call that must fail with code, its message containing needle. */
-static void expect_error_v(fixture *f, int version, const char *method, const char *params, int code, const char *needle) {
+static void expect_error_v(fixture *f, int version, const char *method, const char *params, int code,
+                           const char *needle) {
   json_t *r = call_v(f, version, method, params);
   json_t *e = json_object_get(r, "error");
-  if (!e) fail_msg("%s %s: no error, result %s", method, params, json_dumps(json_object_get(r, "result"), JSON_COMPACT));
+  if (!e)
+    fail_msg("%s %s: no error, result %s", method, params, json_dumps(json_object_get(r, "result"), JSON_COMPACT));
   const char *msg = json_string_value(json_object_get(e, "message"));
   if (json_integer_value(json_object_get(e, "code")) != code || !strstr(msg, needle))
-    fail_msg("%s %s: error %lld \"%s\", want %d with \"%s\"", method, params, (long long)json_integer_value(json_object_get(e, "code")), msg, code, needle);
+    fail_msg("%s %s: error %lld \"%s\", want %d with \"%s\"", method, params,
+             (long long)json_integer_value(json_object_get(e, "code")), msg, code, needle);
   json_decref(r);
 }
 
@@ -319,9 +323,21 @@ static void test_miner(void **state) {
   const char *pid = json_string_value(json_object_get(info, "PeerId"));
   assert_non_null(pid);
   assert_true(!strncmp(pid, "12D3KooW", 8)); /* base58 of an ed25519 peer ID */
-  const char *keys[] = {"Owner", "Worker", "NewWorker", "ControlAddresses", "WorkerChangeEpoch", "PeerId", "Multiaddrs", "WindowPoStProofType",
-                        "SectorSize", "WindowPoStPartitionSectors", "ConsensusFaultElapsed", "PendingOwnerAddress", "Beneficiary",
-                        "BeneficiaryTerm", "PendingBeneficiaryTerm"};
+  const char *keys[] = {"Owner",
+                        "Worker",
+                        "NewWorker",
+                        "ControlAddresses",
+                        "WorkerChangeEpoch",
+                        "PeerId",
+                        "Multiaddrs",
+                        "WindowPoStProofType",
+                        "SectorSize",
+                        "WindowPoStPartitionSectors",
+                        "ConsensusFaultElapsed",
+                        "PendingOwnerAddress",
+                        "Beneficiary",
+                        "BeneficiaryTerm",
+                        "PendingBeneficiaryTerm"};
   assert_int_equal(json_object_size(info), sizeof keys / sizeof keys[0]);
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) assert_non_null(json_object_get(info, keys[i]));
   json_decref(info);
@@ -345,8 +361,10 @@ static void test_miner(void **state) {
   json_t *dl = result(f, "StateMinerProvingDeadline", "[\"t01000\", []]");
   if (!json_equal(dl, want)) fail_msg("got %s\nwant %s", json_dumps(dl, JSON_COMPACT), json_dumps(want, JSON_COMPACT));
   assert_int_equal(json_integer_value(json_object_get(dl, "CurrentEpoch")), 1);
-  assert_true(json_integer_value(json_object_get(dl, "Open")) <= 1 && 1 < json_integer_value(json_object_get(dl, "Close")));
-  assert_int_equal(json_integer_value(json_object_get(dl, "Close")) - json_integer_value(json_object_get(dl, "Open")), f->g.network.challenge_window);
+  assert_true(json_integer_value(json_object_get(dl, "Open")) <= 1 &&
+              1 < json_integer_value(json_object_get(dl, "Close")));
+  assert_int_equal(json_integer_value(json_object_get(dl, "Close")) - json_integer_value(json_object_get(dl, "Open")),
+                   f->g.network.challenge_window);
   json_decref(dl);
   json_decref(want);
 
@@ -369,8 +387,10 @@ static void test_miner(void **state) {
   assert_json(r, "[]");
   json_decref(r);
   expect_error(f, "StateMinerSectors", "[\"t01000\", [0, 1], []]", ST_RPC_ERROR, "can't find sector 0");
-  expect_error(f, "StateMinerSectors", "[\"t01000\", [3, 2], []]", ST_RPC_ERROR, "can't find sector 3"); /* {3,4}: zeros come first */
-  expect_error(f, "StateMinerSectors", "[\"t01000\", [1, 0], []]", ST_RPC_INVALID_PARAMS, "a run of length 0 is allowed only first");
+  expect_error(f, "StateMinerSectors", "[\"t01000\", [3, 2], []]", ST_RPC_ERROR,
+               "can't find sector 3"); /* {3,4}: zeros come first */
+  expect_error(f, "StateMinerSectors", "[\"t01000\", [1, 0], []]", ST_RPC_INVALID_PARAMS,
+               "a run of length 0 is allowed only first");
   r = result(f, "StateMinerActiveSectors", "[\"t01000\", []]");
   assert_json(r, "[]");
   json_decref(r);
@@ -389,7 +409,8 @@ static void test_miner(void **state) {
   r = result(f, "StateSectorPreCommitInfo", "[\"t01000\", 1, []]");
   assert_true(json_is_null(r));
   json_decref(r);
-  expect_error_v(f, 0, "StateSectorPreCommitInfo", "[\"t01000\", 1, []]", ST_RPC_ERROR, "precommit info does not exist");
+  expect_error_v(f, 0, "StateSectorPreCommitInfo", "[\"t01000\", 1, []]", ST_RPC_ERROR,
+                 "precommit info does not exist");
 
   /* MinerGetBaseInfo for round 6: the lookback (round - 5 = 1) has the miner; no power, so not
    * eligible; the beacon's entries for rounds 2..6 */
@@ -417,16 +438,18 @@ static void test_miner(void **state) {
   assert_true(json_is_null(r));
   json_decref(r);
   expect_error(f, "MinerGetBaseInfo", "[\"t01000\", 1, []]", ST_RPC_ERROR, "not above the base tipset");
-  snprintf(params, sizeof params, "[\"t01000\", %lld, []]", (long long)st_chain_epoch_at(f->chain, (uint64_t)time(NULL)) + 1000);
+  snprintf(params, sizeof params, "[\"t01000\", %lld, []]",
+           (long long)st_chain_epoch_at(f->chain, (uint64_t)time(NULL)) + 1000);
   expect_error(f, "MinerGetBaseInfo", params, ST_RPC_ERROR, "rounds past the base tipset");
 }
 
 /* MinerCreateBlock's params: a BlockTemplate for epoch 2 on the head. */
 static void block_template(char *out, size_t n, const char *beacons, const char *msgs, const char *stamp) {
-  snprintf(out, n,
-           "[{\"Miner\":\"t01000\",\"Parents\":[],\"Ticket\":{\"VRFProof\":\"dGlja2V0\"},\"Eproof\":{\"WinCount\":1,\"VRFProof\":\"ZWxlY3Rpb24=\"},"
-           "\"BeaconValues\":%s,\"Messages\":%s,\"Epoch\":2,\"Timestamp\":%s,\"WinningPoStProof\":null}]",
-           beacons, msgs, stamp);
+  snprintf(
+      out, n,
+      "[{\"Miner\":\"t01000\",\"Parents\":[],\"Ticket\":{\"VRFProof\":\"dGlja2V0\"},\"Eproof\":{\"WinCount\":1,\"VRFProof\":\"ZWxlY3Rpb24=\"},"
+      "\"BeaconValues\":%s,\"Messages\":%s,\"Epoch\":2,\"Timestamp\":%s,\"WinningPoStProof\":null}]",
+      beacons, msgs, stamp);
 }
 
 /* MinerCreateBlock signs with the worker's key from the wallet; the block it makes is refused
@@ -518,7 +541,7 @@ static void test_create_block(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_beacon_entries), cmocka_unit_test(test_not_a_miner), cmocka_unit_test(test_randomness),
+      cmocka_unit_test(test_beacon_entries), cmocka_unit_test(test_not_a_miner),  cmocka_unit_test(test_randomness),
       cmocka_unit_test(test_miner),          cmocka_unit_test(test_create_block),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

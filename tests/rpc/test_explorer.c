@@ -3,8 +3,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "rpc/st_explorer.h"
 #include "testutil.h"

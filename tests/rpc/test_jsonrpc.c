@@ -55,7 +55,8 @@ static st_code m_lookup(void *ctx, const st_rpc_call *call, json_t *params, json
   const char *a = json_string_value(json_array_get(params, 0));
   *result = json_string("partial"); /* left behind on failure: the framework frees it */
   if (!a) return st_err_set(err, ST_EINVAL, "param 1 (address): not a string");
-  if (strncmp(a, "t0", 2) && strncmp(a, "f0", 2)) return st_err_set(err, ST_EINVAL, "param 1 (address): \"%s\" is not an ID address", a);
+  if (strncmp(a, "t0", 2) && strncmp(a, "f0", 2))
+    return st_err_set(err, ST_EINVAL, "param 1 (address): \"%s\" is not an ID address", a);
   if (!strcmp(a + 2, "99")) {
     *call->code = 11;
     return st_err_set(err, ST_ENOENT, "actor not found");
@@ -147,7 +148,8 @@ static const st_rpc_method METHODS[] = {
 
 static void fallback(void *ctx, const st_http_request *req, st_http_response *resp) {
   (void)ctx;
-  if (!strcmp(req->path, "/health") && !strcmp(req->method, "GET")) st_http_reply_json(resp, 200, json_pack("{ss}", "status", "ok"));
+  if (!strcmp(req->path, "/health") && !strcmp(req->method, "GET"))
+    st_http_reply_json(resp, 200, json_pack("{ss}", "status", "ok"));
   else st_http_reply_error(resp, 404, "no endpoint %s", req->path);
 }
 
@@ -186,7 +188,8 @@ static char *token_for(unsigned perms) {
 }
 
 /* POSTs body to path with token (NULL: none); returns the status, the reply in resp. */
-static long send_req(const char *method, const char *token, const char *path, const char *body, size_t len, st_buf *resp) {
+static long send_req(const char *method, const char *token, const char *path, const char *body, size_t len,
+                     st_buf *resp) {
   st_http_client *c;
   st_err err;
   long status = 0;
@@ -202,13 +205,13 @@ static long post(const char *token, const char *path, const char *body, st_buf *
 }
 
 /* Asserts one exchange: status and the whole reply text. */
-#define EXPECT(token, path, body, want_status, want_text)                                                                           \
-  do {                                                                                                                              \
-    st_buf r_ = ST_BUF_INIT;                                                                                                        \
-    long s_ = post(token, path, body, &r_);                                                                                         \
-    if (s_ != (want_status) || strcmp(st_buf_cstr(&r_), want_text))                                                                 \
-      fail_msg("POST %s %s\n got  %ld %s\n want %d %s", path, body, s_, st_buf_cstr(&r_), want_status, want_text);                  \
-    st_buf_free(&r_);                                                                                                               \
+#define EXPECT(token, path, body, want_status, want_text)                                                          \
+  do {                                                                                                             \
+    st_buf r_ = ST_BUF_INIT;                                                                                       \
+    long s_ = post(token, path, body, &r_);                                                                        \
+    if (s_ != (want_status) || strcmp(st_buf_cstr(&r_), want_text))                                                \
+      fail_msg("POST %s %s\n got  %ld %s\n want %d %s", path, body, s_, st_buf_cstr(&r_), want_status, want_text); \
+    st_buf_free(&r_);                                                                                              \
   } while (0)
 
 /* A raw HTTP/1.1 request (for headers st_http_client does not send); returns the status and the
@@ -232,7 +235,8 @@ static int raw(const char *request, char *out, size_t n) {
 }
 
 #define OK(id_, result) "{\"id\":" id_ ",\"jsonrpc\":\"2.0\",\"result\":" result "}"
-#define ERR(id_, code, msg) "{\"error\":{\"code\":" #code ",\"message\":\"" msg "\"},\"id\":" id_ ",\"jsonrpc\":\"2.0\"}"
+#define ERR(id_, code, msg) \
+  "{\"error\":{\"code\":" #code ",\"message\":\"" msg "\"},\"id\":" id_ ",\"jsonrpc\":\"2.0\"}"
 
 /* ---- tests ---- */
 
@@ -245,20 +249,25 @@ static void test_read_without_token(void **state) {
          OK("2", "{\"Cids\":[{\"/\":\"bafy2bzaceexample\"}],\"Height\":5}") "\n");
   EXPECT(NULL, "/rpc/v0", "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"Filecoin.Test\",\"params\":null}", 500,
          ERR("3", -32601, "method 'Filecoin.Test' not found") "\n");
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"Test.Perms\",\"params\":null}", 200, OK("4", "[\"read\"]") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"Test.Perms\",\"params\":null}", 200,
+         OK("4", "[\"read\"]") "\n");
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"Test.Null\"}", 200, OK("5", "null") "\n");
 }
 
 static void test_versions(void **state) {
   (void)state;
-  EXPECT(NULL, "/rpc/v0", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.Version\"}", 200, OK("1", "{\"api\":0}") "\n");
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.Version\"}", 200, OK("1", "{\"api\":1}") "\n");
+  EXPECT(NULL, "/rpc/v0", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.Version\"}", 200,
+         OK("1", "{\"api\":0}") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.Version\"}", 200,
+         OK("1", "{\"api\":1}") "\n");
   /* one name, two entries: v0 takes 1 param, v1 takes 4 */
   EXPECT(NULL, "/rpc/v0", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateSearchMsg\",\"params\":[{}]}", 200,
          OK("1", "\"v0 search\"") "\n");
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateSearchMsg\",\"params\":[[],{},10,true]}", 200,
+  EXPECT(NULL, "/rpc/v1",
+         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateSearchMsg\",\"params\":[[],{},10,true]}", 200,
          OK("1", "{\"v1\":\"search\",\"n\":4}") "\n");
-  EXPECT(NULL, "/rpc/v0", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateSearchMsg\",\"params\":[[],{},10,true]}", 500,
+  EXPECT(NULL, "/rpc/v0",
+         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateSearchMsg\",\"params\":[[],{},10,true]}", 500,
          ERR("1", -32602, "wrong param count (expected 1, got 4)") "\n");
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.V1Only\"}", 200, OK("1", "null") "\n");
   EXPECT(NULL, "/rpc/v0", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.V1Only\"}", 500,
@@ -279,11 +288,14 @@ static void test_protocol_errors(void **state) {
   EXPECT(NULL, "/rpc/v1", "", 400, ERR("null", -32600, "Invalid request: the body is empty") "\n");
   EXPECT(NULL, "/rpc/v1", " \r\n\t", 400, ERR("null", -32600, "Invalid request: the body is empty") "\n");
   EXPECT(NULL, "/rpc/v1", "[]", 400, ERR("null", -32600, "Invalid request: empty batch") "\n");
-  EXPECT(NULL, "/rpc/v1", "5", 400, ERR("null", -32600, "Invalid request: a request is a JSON object, not a number") "\n");
-  EXPECT(NULL, "/rpc/v1", "\"x\"", 400, ERR("null", -32600, "Invalid request: a request is a JSON object, not a string") "\n");
+  EXPECT(NULL, "/rpc/v1", "5", 400,
+         ERR("null", -32600, "Invalid request: a request is a JSON object, not a number") "\n");
+  EXPECT(NULL, "/rpc/v1", "\"x\"", 400,
+         ERR("null", -32600, "Invalid request: a request is a JSON object, not a string") "\n");
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":5}", 400,
          ERR("7", -32600, "Invalid request: \\\"method\\\" must be a string") "\n");
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":7}", 400, ERR("7", -32600, "Invalid request: no \\\"method\\\"") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":7}", 400,
+         ERR("7", -32600, "Invalid request: no \\\"method\\\"") "\n");
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"1.0\",\"id\":7,\"method\":\"Filecoin.ChainHead\"}", 400,
          ERR("7", -32600, "Invalid request: \\\"jsonrpc\\\" must be \\\"2.0\\\"") "\n");
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"Filecoin.ChainHead\"}", 400,
@@ -300,22 +312,25 @@ static void test_protocol_errors(void **state) {
 
 static void test_params(void **state) {
   (void)state;
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":{\"a\":1}}", 500,
-         ERR("1", -32602, "params must be an array of positional parameters, not an object") "\n");
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":\"t01\"}", 500,
-         ERR("1", -32602, "params must be an array of positional parameters, not a string") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":{\"a\":1}}",
+         500, ERR("1", -32602, "params must be an array of positional parameters, not an object") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":\"t01\"}",
+         500, ERR("1", -32602, "params must be an array of positional parameters, not a string") "\n");
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.ChainHead\",\"params\":[1]}", 500,
          ERR("1", -32602, "wrong param count (expected 0, got 1)") "\n");
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\"}", 500,
          ERR("1", -32602, "wrong param count (expected 1 to 2, got 0)") "\n");
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t01\",[],3]}", 500,
+  EXPECT(NULL, "/rpc/v1",
+         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t01\",[],3]}", 500,
          ERR("1", -32602, "wrong param count (expected 1 to 2, got 3)") "\n");
   /* the handler's ST_EINVAL names the param */
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[5]}", 500,
          ERR("1", -32602, "param 1 (address): not a string") "\n");
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t1abc\",[]]}", 500,
+  EXPECT(NULL, "/rpc/v1",
+         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t1abc\",[]]}", 500,
          ERR("1", -32602, "param 1 (address): \\\"t1abc\\\" is not an ID address") "\n");
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t01000\"]}", 200,
+  EXPECT(NULL, "/rpc/v1",
+         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t01000\"]}", 200,
          OK("1", "\"t01000\"") "\n");
 }
 
@@ -324,17 +339,20 @@ static void test_method_errors(void **state) {
   /* a Go error in Lotus: code 1, HTTP 200, the message reaches the client */
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Fail\"}", 200,
          ERR("1", 1, "sector 5 of miner t01000 not found") "\n");
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.FailSilent\"}", 200, ERR("1", 1, "conflict") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.FailSilent\"}", 200,
+         ERR("1", 1, "conflict") "\n");
   /* a handler choosing Lotus's registered code (11, ActorNotFound) */
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t099\"]}", 200,
-         ERR("1", 11, "actor not found") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t099\"]}",
+         200, ERR("1", 11, "actor not found") "\n");
   /* bytes that are not UTF-8 never reach the wire */
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.BadUtf8\"}", 200, ERR("1", 1, "bad ? byte and a cut ??") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.BadUtf8\"}", 200,
+         ERR("1", 1, "bad ? byte and a cut ??") "\n");
 }
 
 static void test_ids(void **state) {
   (void)state;
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":\"abc-1\",\"method\":\"Test.Null\"}", 200, OK("\"abc-1\"", "null") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":\"abc-1\",\"method\":\"Test.Null\"}", 200,
+         OK("\"abc-1\"", "null") "\n");
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":\"caf\\u00e9 \\\"q\\\"\",\"method\":\"Test.Null\"}", 200,
          OK("\"caf\xc3\xa9 \\\"q\\\"\"", "null") "\n");
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":-7,\"method\":\"Test.Null\"}", 200, OK("-7", "null") "\n");
@@ -360,33 +378,37 @@ static void test_notifications(void **state) {
   /* a notification refused for permission did not run, and the status says so */
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"method\":\"Filecoin.MpoolPush\",\"params\":[{}]}", 401, "");
   /* a request too broken to tell is answered */
-  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"method\":1}", 400, ERR("null", -32600, "Invalid request: \\\"method\\\" must be a string") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"method\":1}", 400,
+         ERR("null", -32600, "Invalid request: \\\"method\\\" must be a string") "\n");
 }
 
 static void test_batches(void **state) {
   (void)state;
   int before = atomic_load(&F.counted);
-  EXPECT(NULL, "/rpc/v1",
-         "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Null\"},"
-         "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"},"
-         "{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":\"Filecoin.X\"},"
-         "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"Filecoin.StateLookupID\",\"params\":[5]},"
-         "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"},"
-         "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"Test.Fail\"}]",
-         200,
-         "[" OK("1", "null") "," ERR("\"b\"", -32601, "method 'Filecoin.X' not found") "," ERR("3", -32602,
-                                                                                                 "param 1 (address): not a string") "," ERR("4", 1, "sector 5 of miner t01000 not found") "]\n");
+  EXPECT(
+      NULL, "/rpc/v1",
+      "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Null\"},"
+      "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"},"
+      "{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":\"Filecoin.X\"},"
+      "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"Filecoin.StateLookupID\",\"params\":[5]},"
+      "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"},"
+      "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"Test.Fail\"}]",
+      200,
+      "[" OK("1", "null") "," ERR("\"b\"", -32601, "method 'Filecoin.X' not found") "," ERR(
+          "3", -32602, "param 1 (address): not a string") "," ERR("4", 1, "sector 5 of miner t01000 not found") "]\n");
   assert_int_equal(atomic_load(&F.counted), before + 2);
   /* only notifications: nothing to send */
-  EXPECT(NULL, "/rpc/v1", "[{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"},{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"}]", 200, "");
+  EXPECT(NULL, "/rpc/v1",
+         "[{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"},{\"jsonrpc\":\"2.0\",\"method\":\"Test.Count\"}]", 200, "");
   assert_int_equal(atomic_load(&F.counted), before + 4);
   /* elements that are not requests get -32600 each, id null */
   EXPECT(NULL, "/rpc/v1", "[1,[],{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"Test.Null\"}]", 200,
          "[" ERR("null", -32600, "Invalid request: a request is a JSON object, not a number") "," ERR(
              "null", -32600, "Invalid request: a request is a JSON object, not an array") "," OK("9", "null") "]\n");
   /* a notification first: no stray comma */
-  EXPECT(NULL, "/rpc/v1", "[{\"jsonrpc\":\"2.0\",\"method\":\"Test.Null\"},{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"Test.Null\"}]", 200,
-         "[" OK("2", "null") "]\n");
+  EXPECT(NULL, "/rpc/v1",
+         "[{\"jsonrpc\":\"2.0\",\"method\":\"Test.Null\"},{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"Test.Null\"}]",
+         200, "[" OK("2", "null") "]\n");
   /* one refused request makes the batch 401; the others still ran and are answered */
   EXPECT(NULL, "/rpc/v1",
          "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Null\"},"
@@ -424,7 +446,8 @@ static void test_permissions(void **state) {
   /* no hierarchy: admin alone does not read or write */
   EXPECT(t_admin_only, "/rpc/v1", admin, 200, OK("1", "[\"admin\"]") "\n");
   EXPECT(t_admin_only, "/rpc/v1", read, 401, ERR("1", 1, "missing permission to invoke 'Perms' (need 'read')") "\n");
-  EXPECT(t_admin_only, "/rpc/v1", push, 401, ERR("1", 1, "missing permission to invoke 'MpoolPush' (need 'write')") "\n");
+  EXPECT(t_admin_only, "/rpc/v1", push, 401,
+         ERR("1", 1, "missing permission to invoke 'MpoolPush' (need 'write')") "\n");
   /* a valid token with an empty list grants nothing, not even the tokenless read */
   EXPECT(t_none, "/rpc/v1", read, 401, ERR("1", 1, "missing permission to invoke 'Perms' (need 'read')") "\n");
   /* the token as a query argument, as Lotus takes it */
@@ -448,21 +471,25 @@ static void test_bad_tokens(void **state) {
   assert_int_equal(st_jwt_create(other, ST_PERM_ALL, &forged, &err), ST_OK);
   /* a bad token is refused even for a read method */
   EXPECT(forged, "/rpc/v1", read, 401, ERR("null", 1, "JWT Verification failed: token signature does not match") "\n");
-  EXPECT("abc", "/rpc/v1", read, 401,
-         ERR("null", 1, "JWT Verification failed: token is not a JWT (want three base64url parts separated by '.')") "\n");
+  EXPECT(
+      "abc", "/rpc/v1", read, 401,
+      ERR("null", 1, "JWT Verification failed: token is not a JWT (want three base64url parts separated by '.')") "\n");
   char path[512];
   snprintf(path, sizeof path, "/rpc/v0?token=%s", forged);
   EXPECT(NULL, path, read, 401, ERR("null", 1, "JWT Verification failed: token signature does not match") "\n");
   free(forged);
   /* an Authorization header that is not Bearer */
   char req[1024], reply[4096];
-  snprintf(req, sizeof req,
-           "POST /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic dXNlcjpwYXNz\r\nContent-Type: application/json\r\n"
-           "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-           strlen(read), read);
+  snprintf(
+      req, sizeof req,
+      "POST /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic dXNlcjpwYXNz\r\nContent-Type: application/json\r\n"
+      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+      strlen(read), read);
   assert_int_equal(raw(req, reply, sizeof reply), 401);
   assert_non_null(strstr(reply, "WWW-Authenticate: Bearer realm=\"spacetime\""));
-  assert_non_null(strstr(reply, "\r\n\r\n" ERR("null", 1, "JWT Verification failed: the Authorization header is not \\\"Bearer <token>\\\"") "\n"));
+  assert_non_null(strstr(
+      reply, "\r\n\r\n" ERR("null", 1,
+                            "JWT Verification failed: the Authorization header is not \\\"Bearer <token>\\\"") "\n"));
 }
 
 static void test_http_routes(void **state) {
@@ -474,7 +501,9 @@ static void test_http_routes(void **state) {
   assert_int_equal(send_req("GET", NULL, "/nothing", NULL, 0, &r), 404);
   /* JSON-RPC is POST only */
   assert_int_equal(send_req("GET", NULL, "/rpc/v1", NULL, 0, &r), 405);
-  assert_string_equal(st_buf_cstr(&r), ERR("null", -32600, "Invalid request: JSON-RPC requests are POSTed to /rpc/v1, not sent with GET") "\n");
+  assert_string_equal(
+      st_buf_cstr(&r),
+      ERR("null", -32600, "Invalid request: JSON-RPC requests are POSTed to /rpc/v1, not sent with GET") "\n");
   char reply[4096];
   /* an upgrade without a key is refused before the switch */
   assert_int_equal(raw("GET /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close, Upgrade\r\nUpgrade: websocket\r\n"
@@ -500,14 +529,19 @@ static void test_http_routes(void **state) {
 static void test_handle_body_direct(void **state) {
   (void)state;
   uint8_t secret[ST_JWT_SECRET_LEN] = {1};
-  st_rpc_opts o = {.methods = METHODS, .nmethods = sizeof METHODS / sizeof METHODS[0], .ctx = &F, .jwt_secret = secret, .max_body = 16};
+  st_rpc_opts o = {.methods = METHODS,
+                   .nmethods = sizeof METHODS / sizeof METHODS[0],
+                   .ctx = &F,
+                   .jwt_secret = secret,
+                   .max_body = 16};
   st_rpc *rpc;
   st_err err;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_OK);
   st_buf out = ST_BUF_INIT;
   const char *b = "{\"id\":1,\"method\":\"Test.Null\"}";
   assert_int_equal(st_rpc_handle_body(rpc, 1, ST_PERM_READ, (const uint8_t *)b, strlen(b), &out), 500);
-  assert_string_equal(st_buf_cstr(&out), ERR("null", -32700, "Parse error: request bigger than maximum 16 allowed") "\n");
+  assert_string_equal(st_buf_cstr(&out),
+                      ERR("null", -32700, "Parse error: request bigger than maximum 16 allowed") "\n");
   st_buf_reset(&out);
   b = "{\"id\":1}";
   assert_int_equal(st_rpc_handle_body(rpc, 1, ST_PERM_READ, (const uint8_t *)b, strlen(b), &out), 400);
@@ -526,7 +560,8 @@ static void test_table_checks(void **state) {
   uint8_t secret[ST_JWT_SECRET_LEN] = {0};
   st_rpc *rpc = NULL;
   st_err err;
-  st_rpc_method dup[] = {{"A.B", ST_PERM_READ, 0, 0, 0, m_null, NULL}, {"A.B", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null, NULL}};
+  st_rpc_method dup[] = {{"A.B", ST_PERM_READ, 0, 0, 0, m_null, NULL},
+                         {"A.B", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null, NULL}};
   st_rpc_opts o = {.methods = dup, .nmethods = 2, .jwt_secret = secret};
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "method 'A.B' is in the table twice for one API version");
@@ -576,12 +611,12 @@ static void ws_call(st_ws_conn *c, const char *text, st_buf *reply) {
   assert_int_equal(op, ST_WS_OP_TEXT);
 }
 
-#define WS_EXPECT(c, body, want)                                                                                                    \
-  do {                                                                                                                              \
-    st_buf r_ = ST_BUF_INIT;                                                                                                        \
-    ws_call(c, body, &r_);                                                                                                          \
-    if (strcmp(st_buf_cstr(&r_), want)) fail_msg("WS %s\n got  %s\n want %s", body, st_buf_cstr(&r_), want);                       \
-    st_buf_free(&r_);                                                                                                               \
+#define WS_EXPECT(c, body, want)                                                                             \
+  do {                                                                                                       \
+    st_buf r_ = ST_BUF_INIT;                                                                                 \
+    ws_call(c, body, &r_);                                                                                   \
+    if (strcmp(st_buf_cstr(&r_), want)) fail_msg("WS %s\n got  %s\n want %s", body, st_buf_cstr(&r_), want); \
+    st_buf_free(&r_);                                                                                        \
   } while (0)
 
 static void test_websocket_calls(void **state) {
@@ -601,7 +636,8 @@ static void test_websocket_calls(void **state) {
   /* batches and bad JSON behave as over HTTP */
   WS_EXPECT(c, "[{\"id\":4,\"method\":\"Test.Null\"},{\"method\":\"Test.Null\"},{\"id\":5,\"method\":\"Test.Null\"}]",
             "[" OK("4", "null") "," OK("5", "null") "]\n");
-  WS_EXPECT(c, "{", ERR("null", -32700, "Parse error: string or '}' expected near end of file at line 1 column 1") "\n");
+  WS_EXPECT(c, "{",
+            ERR("null", -32700, "Parse error: string or '}' expected near end of file at line 1 column 1") "\n");
   ws_close(c, fd);
   /* v0, with a token in the query string: the write is allowed */
   char *tok = token_for(ST_PERM_READ | ST_PERM_WRITE);
@@ -634,7 +670,8 @@ static void test_websocket_channels(void **state) {
   /* values pushed later by the server */
   assert_true(st_rpc_chan_send(test_chan, json_pack("[{ss}]", "Type", "apply")));
   assert_int_equal(st_ws_read_message(c, &r, &op, &err), ST_OK);
-  assert_string_equal(st_buf_cstr(&r), "{\"jsonrpc\":\"2.0\",\"method\":\"xrpc.ch.val\",\"params\":[1,[{\"Type\":\"apply\"}]]}\n");
+  assert_string_equal(st_buf_cstr(&r),
+                      "{\"jsonrpc\":\"2.0\",\"method\":\"xrpc.ch.val\",\"params\":[1,[{\"Type\":\"apply\"}]]}\n");
   /* a second channel gets id 2 */
   st_rpc_chan *first = test_chan;
   WS_EXPECT(c, "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"Test.Sub\"}", OK("\"x\"", "2") "\n");
@@ -663,11 +700,14 @@ static void test_websocket_channels(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_read_without_token), cmocka_unit_test(test_versions),     cmocka_unit_test(test_protocol_errors),
-      cmocka_unit_test(test_params),             cmocka_unit_test(test_method_errors), cmocka_unit_test(test_ids),
-      cmocka_unit_test(test_notifications),      cmocka_unit_test(test_batches),       cmocka_unit_test(test_permissions),
-      cmocka_unit_test(test_bad_tokens),         cmocka_unit_test(test_http_routes),   cmocka_unit_test(test_handle_body_direct),
-      cmocka_unit_test(test_table_checks),       cmocka_unit_test(test_websocket_calls), cmocka_unit_test(test_websocket_channels),
+      cmocka_unit_test(test_read_without_token), cmocka_unit_test(test_versions),
+      cmocka_unit_test(test_protocol_errors),    cmocka_unit_test(test_params),
+      cmocka_unit_test(test_method_errors),      cmocka_unit_test(test_ids),
+      cmocka_unit_test(test_notifications),      cmocka_unit_test(test_batches),
+      cmocka_unit_test(test_permissions),        cmocka_unit_test(test_bad_tokens),
+      cmocka_unit_test(test_http_routes),        cmocka_unit_test(test_handle_body_direct),
+      cmocka_unit_test(test_table_checks),       cmocka_unit_test(test_websocket_calls),
+      cmocka_unit_test(test_websocket_channels),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,17 +9,19 @@
 #include "rpc/st_jwt.h"
 
 /* Tokens for the secret 00 01 02 ... 1f, made with Python's hmac and base64 (not libjwt). */
-#define TOK_ALL                                                                                                                     \
+#define TOK_ALL                                                                                                                   \
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIiwid3JpdGUiLCJzaWduIiwiYWRtaW4iXX0.5lRaUKL6YDoISGlo14xwpeeacUF8a9Hm" \
   "OlEQ3ukDj_o"
-#define TOK_READ "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIl19.jmK2iZ-Rw1dDlqiNvwTJHcshsajeTJIGR5fCh1k9q6I"
+#define TOK_READ \
+  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIl19.jmK2iZ-Rw1dDlqiNvwTJHcshsajeTJIGR5fCh1k9q6I"
 #define TOK_NONE "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6W119.gXr7Wy9uYnyaD9wN9l5O1QnC8Jm0O1PESsJyL7f720E"
 /* {"alg":"HS256"} without typ, Allow ["admin"], valid signature */
 #define TOK_NOTYP "eyJhbGciOiJIUzI1NiJ9.eyJBbGxvdyI6WyJhZG1pbiJdfQ.4Esd9ZxZMWNoqLheifv230jOKYnR_6wzMRgJuVZjGGY"
 /* Allow ["read","frobnicate"], valid signature */
-#define TOK_ODD "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIiwiZnJvYm5pY2F0ZSJdfQ.67U4EXdgCiHZW_7-Mp1dzJXASz0YwpDGTmWBEfp9P5s"
+#define TOK_ODD \
+  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIiwiZnJvYm5pY2F0ZSJdfQ.67U4EXdgCiHZW_7-Mp1dzJXASz0YwpDGTmWBEfp9P5s"
 #define TOK_ALG_NONE "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJBbGxvdyI6WyJhZG1pbiJdfQ."
-#define TOK_HS512                                                                                                                   \
+#define TOK_HS512                                                                                                                  \
   "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJhZG1pbiJdfQ.eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eH" \
   "h4eHh4eHh4eHh4eHh4eHh4eA"
 
@@ -113,21 +115,27 @@ static void test_verify_errors(void **state) {
   expect_bad("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJBbGxvdyI6WyJhZG1pbiJdfQ.AAAA", ST_EINVAL,
              "token algorithm is \"none\", want \"HS256\"");
   expect_bad(TOK_HS512, ST_EINVAL, "token algorithm is \"HS512\"");
-  expect_bad("eyJ+bGc.eyJBbGxvdyI6W119.AAAA", ST_EINVAL, "token header is not base64url: invalid base64url character '+'");
+  expect_bad("eyJ+bGc.eyJBbGxvdyI6W119.AAAA", ST_EINVAL,
+             "token header is not base64url: invalid base64url character '+'");
   expect_bad("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.bm90IGpzb24.AAAA", ST_EINVAL, "token payload is not a JSON object");
-  expect_bad("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.WzFd.AAAA", ST_EINVAL, "token payload is not a JSON object"); /* [1] */
+  expect_bad("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.WzFd.AAAA", ST_EINVAL,
+             "token payload is not a JSON object");                                         /* [1] */
   expect_bad("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6InJlYWQifQ.AAAA", ST_EINVAL, /* {"Allow":"read"} */
              "token payload: \"Allow\" is not a list of permission names");
-  expect_bad("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WzFdfQ.AAAA", ST_EINVAL, "\"Allow\" element 1 is not a string");
-  expect_bad("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6W119.AA*A", ST_EINVAL, "token signature is not base64url");
+  expect_bad("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WzFdfQ.AAAA", ST_EINVAL,
+             "\"Allow\" element 1 is not a string");
+  expect_bad("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6W119.AA*A", ST_EINVAL,
+             "token signature is not base64url");
   /* the read token's signature on the all-permissions payload */
-  expect_bad("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIiwid3JpdGUiLCJzaWduIiwiYWRtaW4iXX0."
-             "jmK2iZ-Rw1dDlqiNvwTJHcshsajeTJIGR5fCh1k9q6I",
-             ST_ECRYPTO, "token signature does not match");
+  expect_bad(
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIiwid3JpdGUiLCJzaWduIiwiYWRtaW4iXX0."
+      "jmK2iZ-Rw1dDlqiNvwTJHcshsajeTJIGR5fCh1k9q6I",
+      ST_ECRYPTO, "token signature does not match");
   /* the right signature with its unused low bits set: not the canonical encoding */
-  expect_bad("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIiwid3JpdGUiLCJzaWduIiwiYWRtaW4iXX0.5lRaUKL6YDoISGlo14xwpeeacUF8a9Hm"
-             "OlEQ3ukDj_p",
-             ST_ECRYPTO, "token signature does not match");
+  expect_bad(
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIiwid3JpdGUiLCJzaWduIiwiYWRtaW4iXX0.5lRaUKL6YDoISGlo14xwpeeacUF8a9Hm"
+      "OlEQ3ukDj_p",
+      ST_ECRYPTO, "token signature does not match");
   char *longtok = malloc(ST_JWT_TOKEN_MAX + 2);
   memset(longtok, 'a', ST_JWT_TOKEN_MAX + 1);
   longtok[ST_JWT_TOKEN_MAX + 1] = 0;
@@ -176,8 +184,9 @@ static void test_perm_helpers(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_create_matches_lotus), cmocka_unit_test(test_verify_vectors), cmocka_unit_test(test_round_trip),
-      cmocka_unit_test(test_verify_errors),        cmocka_unit_test(test_perm_helpers),
+      cmocka_unit_test(test_create_matches_lotus), cmocka_unit_test(test_verify_vectors),
+      cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_verify_errors),
+      cmocka_unit_test(test_perm_helpers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
