@@ -14,9 +14,9 @@
 #include "crypto/st_secp.h"
 #include "miner/st_blockprod.h"
 #include "miner/st_miner_msgs.h"
-#include "miner/st_node_api.h"
 #include "proofs/st_porep.h"
 #include "proofs/st_seal.h"
+#include "rpc/st_node_api.h"
 
 const st_sector_info *nf_info2k(void) { return st_sector_by_size(2048); }
 

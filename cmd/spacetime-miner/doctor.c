@@ -19,8 +19,8 @@
 #include "miner.h"
 #include "miner/st_doctor.h"
 #include "miner/st_miner_repo.h"
-#include "miner/st_node_api.h"
 #include "registry/st_registry_client.h"
+#include "rpc/st_node_api.h"
 
 #define STALE_SECS 60 /* the registry's default: older heartbeats make a node unallocatable */
 #define LOG_TAIL (8u << 20)

@@ -29,10 +29,10 @@
 #include "miner/st_miner_api.h"
 #include "miner/st_miner_msgs.h"
 #include "miner/st_miner_repo.h"
-#include "miner/st_node_api.h"
 #include "miner/st_poster.h"
 #include "miner/st_sealer.h"
 #include "rpc/st_apiinfo.h"
+#include "rpc/st_node_api.h"
 #include "rpc/st_rpc_client.h"
 
 void miner_repo_of(st_cli *cli, const char *flag, const char *dflt, char out[4096]) {

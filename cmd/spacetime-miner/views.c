@@ -11,7 +11,7 @@
 #include "codec/st_token.h"
 #include "miner.h"
 #include "miner/st_miner_repo.h"
-#include "miner/st_node_api.h"
+#include "rpc/st_node_api.h"
 
 #define NEED_NODE 1u  /* the daemon's API */
 #define NEED_MINER 2u /* the running miner's API */

@@ -6,8 +6,8 @@
 
 #include "chain/st_consensus.h"
 #include "chain/st_wincount.h"
-#include "miner/st_node_api.h"
 #include "proofs/st_post.h"
+#include "rpc/st_node_api.h"
 
 /* WinningPoSt over the base info's sectors into the template. */
 static st_code winning_post(const st_node_base_info *bi, uint64_t miner, const uint8_t rand[32],

@@ -16,8 +16,8 @@
 #include "core/st_fs.h"
 #include "core/st_log.h"
 #include "db/st_db.h"
-#include "miner/st_node_api.h"
 #include "proofs/st_commp.h"
+#include "rpc/st_node_api.h"
 
 #define LOG "markets"
 

@@ -19,11 +19,11 @@
 #include "crypto/st_secp.h"
 #include "miner/st_deals.h"
 #include "miner/st_locator.h"
-#include "miner/st_node_api.h"
 #include "miner/st_sealer.h"
 #include "miner/st_wdpost.h"
 #include "proofs/st_unseal.h"
 #include "rpc/st_jsonrpc.h"
+#include "rpc/st_node_api.h"
 #include "rpc/st_rpc_client.h"
 
 struct st_miner_api {

@@ -9,7 +9,7 @@
 #include "core/st_fs.h"
 #include "core/st_log.h"
 #include "miner/st_blockprod.h"
-#include "miner/st_node_api.h"
+#include "rpc/st_node_api.h"
 
 #define LOG "storageminer"
 

@@ -14,10 +14,10 @@
 #include "core/st_log.h"
 #include "db/st_db.h"
 #include "miner/st_miner_msgs.h"
-#include "miner/st_node_api.h"
 #include "proofs/st_commp.h"
 #include "proofs/st_porep.h"
 #include "proofs/st_seal.h"
+#include "rpc/st_node_api.h"
 
 #define LOG "sectors"
 

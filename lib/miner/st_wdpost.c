@@ -12,7 +12,7 @@
 #include "core/st_log.h"
 #include "crypto/st_secp.h"
 #include "miner/st_miner_msgs.h"
-#include "miner/st_node_api.h"
+#include "rpc/st_node_api.h"
 
 #define LOG "storageminer"
 

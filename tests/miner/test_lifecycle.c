@@ -24,9 +24,9 @@
 #include "crypto/st_vrf.h"
 #include "miner/st_blockprod.h"
 #include "miner/st_miner_msgs.h"
-#include "miner/st_node_api.h"
 #include "nodefx.h"
 #include "proofs/st_post.h"
+#include "rpc/st_node_api.h"
 
 #define SECTOR 1
 

@@ -12,9 +12,9 @@
 
 #include "core/st_fs.h"
 #include "core/st_log.h"
-#include "miner/st_node_api.h"
 #include "miner/st_wdpost.h"
 #include "nodefx.h"
+#include "rpc/st_node_api.h"
 
 static nodefx F;
 static char logpath[300];

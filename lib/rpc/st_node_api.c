@@ -1,5 +1,5 @@
 /* st_node_api: typed calls to the daemon; JSON in and out stays in this file. */
-#include "miner/st_node_api.h"
+#include "rpc/st_node_api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
