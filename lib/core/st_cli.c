@@ -96,6 +96,7 @@ void st_cli_help(FILE *out, const char *usage, const char *summary, const st_cli
 }
 
 st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err) {
+  *out = 0;
   if (!*s) return st_err_set(err, ST_EINVAL, "%s: empty number", what);
   uint64_t v = 0;
   for (const char *p = s; *p; p++) {

@@ -46,7 +46,8 @@ typedef struct st_cli {
 #define ST_CLI_INIT(flags_) \
   { (flags_), sizeof(flags_) / sizeof((flags_)[0]), {0}, 0, false }
 
-/* Parses argv[0..argc) (no program name). At most maxpos positionals are accepted. */
+/* Parses argv[0..argc) (no program name). At most maxpos positionals are accepted. On failure
+ * cli holds what was read before the faulty argument (programs exit then). */
 st_code st_cli_parse(st_cli *cli, int argc, char **argv, int maxpos, st_err *err);
 
 /* Flags are read by name, never by their place in the table.
@@ -83,7 +84,8 @@ int st_cli_dispatch(const char *group, const st_cli_verb *verbs, size_t n, int a
  * or "" for quality-adjusted power ("588 Ki"). */
 void st_size_str(double bytes, const char *unit, char *out, size_t n);
 
-/* Strict unsigned decimal: digits only, no sign, no overflow. what names the value in errors. */
+/* Strict unsigned decimal: digits only, no sign, no overflow. what names the value in errors.
+ * *out is 0 on failure. */
 st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err);
 
 #endif
