@@ -211,6 +211,7 @@ void st_post_result_free(st_post_result *r) {
   free(r->skipped);
   r->skipped = NULL;
   r->nskipped = 0;
+  r->bytes_read = 0;
 }
 
 static batch *batch_new(const st_sector_info *info, const uint8_t randomness[32], const st_post_sector *sectors,
@@ -364,9 +365,9 @@ st_code st_window_post_verify(const st_sector_info *info, const uint8_t randomne
   return rc ? rc : st_cbor_finish(&r);
 }
 
-st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32],
-                                   const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
-                                   st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err) {
+static st_code verify_each(const st_sector_info *info, const uint8_t randomness[32],
+                           const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
+                           st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err) {
   if (!st_fr_is_valid(randomness))
     return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
   st_cbor_reader r;
@@ -383,6 +384,20 @@ st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t ran
     snprintf(errors[i], ST_ERR_MSG_MAX, "%s", codes[i] ? e.msg : "");
   }
   return rc ? rc : st_cbor_finish(&r);
+}
+
+st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32],
+                                   const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
+                                   st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err) {
+  st_err e;
+  st_err_clear(&e);
+  st_code rc = verify_each(info, randomness, sectors, n, proof, len, codes, errors, &e);
+  for (size_t i = 0; rc && i < n; i++) {
+    codes[i] = rc;
+    memcpy(errors[i], e.msg, ST_ERR_MSG_MAX);
+  }
+  if (rc && err) *err = e;
+  return rc;
 }
 
 st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
