@@ -54,6 +54,17 @@ void tu_assert_err_contains_(const st_err *err, const char *needle, const char *
   }
 }
 
+void tu_poison(void *p, size_t n) { memset(p, 0xa5, n); }
+
+void tu_assert_zeroed_(const void *p, size_t n, const char *what, const char *file, int line) {
+  const uint8_t *b = p;
+  for (size_t i = 0; i < n; i++) {
+    if (!b[i]) continue;
+    fprintf(stderr, "%s:%d: %s is not zeroed: byte %zu of %zu is 0x%02x\n", file, line, what, i, n, b[i]);
+    fail();
+  }
+}
+
 struct st_ws_conn *tu_ws_open(uint16_t port, const char *path_and_query, const char *token, int *fdp) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   assert_true(fd >= 0);

@@ -28,6 +28,13 @@ void tu_rmdir(const char *path);
 #define tu_assert_err_contains(err, needle) tu_assert_err_contains_(err, needle, __FILE__, __LINE__)
 void tu_assert_err_contains_(const st_err *err, const char *needle, const char *file, int line);
 
+/* The rule of st_err.h, that a failed call leaves its outs initialised: poison an out before
+ * the call (every byte 0xa5), then assert the call zeroed it. tu_assert_zeroed names the out,
+ * the first byte that is not zero and where. */
+void tu_poison(void *p, size_t n);
+#define tu_assert_zeroed(p, n) tu_assert_zeroed_((p), (n), #p, __FILE__, __LINE__)
+void tu_assert_zeroed_(const void *p, size_t n, const char *what, const char *file, int line);
+
 /* A WebSocket client for the JSON-RPC tests: connects to 127.0.0.1:port, upgrades path_and_query
  * (with a bearer token unless NULL), checks the 101 reply and its accept key, and returns the
  * client connection; *fd is its socket (close it after st_ws_conn_free). */

@@ -32,8 +32,8 @@ st_code st_fs_read_stream(FILE *f, const char *name, size_t max, st_buf *out, st
 bool st_fs_is_temp_name(const char *name);
 /* A file written in place under a temporary name, then published whole: open, write through
  * fd (pwrite, mmap), then commit (fsync, rename over path, fsync the directory) or abort
- * (close and unlink). Until commit, path is untouched. A failed open leaves t with fd -1 and
- * empty names, so abort is a no-op; commit closes the file, success or not. */
+ * (close and unlink). Until commit, path is untouched. A failed open leaves fd -1, so abort is
+ * a no-op (the names are the ones it tried, or all NULs); commit closes the file, success or not. */
 typedef struct st_fs_tmpfile {
   int fd;
   mode_t mode;

@@ -133,10 +133,13 @@ static void test_parse_u64(void **state) {
   assert_int_equal(st_parse_u64("18446744073709551615", "--id", &v, &err), ST_OK);
   assert_true(v == UINT64_MAX);
   assert_int_equal(st_parse_u64("18446744073709551616", "--id", &v, &err), ST_ERANGE);
+  assert_true(v == 0); /* a failure leaves the out zero, not the last good value (st_err.h) */
   assert_int_equal(st_parse_u64("-1", "--id", &v, &err), ST_EINVAL);
   assert_string_equal(err.msg, "--id: \"-1\" is not an unsigned decimal number");
   assert_int_equal(st_parse_u64("", "--id", &v, &err), ST_EINVAL);
+  v = 7;
   assert_int_equal(st_parse_u64("1 ", "--id", &v, &err), ST_EINVAL);
+  assert_true(v == 0);
 }
 
 int main(void) {

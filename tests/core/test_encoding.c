@@ -68,7 +68,38 @@ static void test_rejections(void **state) {
   tu_assert_err_contains(&err, "expected 4 hex digits (2 bytes), got 6");
 }
 
+/* A decode that fails appends nothing (st_err.h): out keeps what it held, still NUL-terminated,
+ * though the decoders write whole groups before they find the fault ("mz" is one byte and a
+ * non-zero tail, "Zm9vYh==" a whole group and a bad tail). A fixed array is zeroed. */
+static void test_failed_decode_leaves_out(void **state) {
+  (void)state;
+  static const struct {
+    st_code (*dec)(const char *, size_t, st_buf *, st_err *);
+    const char *text;
+  } CASES[] = {{st_hex_decode, "ab0g"},  {st_base32_decode, "mzxw6ytbo!"},
+               {st_base32_decode, "mz"}, {b64pad, "Zm9vYh=="},
+               {b64raw, "Zm9vZm9v!"},    {b64raw, "Zm9vYh"}};
+  for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+    st_buf d = ST_BUF_INIT;
+    st_err err;
+    st_buf_puts(&d, "kept");
+    assert_int_equal(CASES[i].dec(CASES[i].text, strlen(CASES[i].text), &d, &err), ST_EINVAL);
+    assert_int_equal(d.len, 4);
+    assert_string_equal(st_buf_cstr(&d), "kept");
+    st_buf_free(&d);
+  }
+  uint8_t out[2];
+  st_err err;
+  tu_poison(out, sizeof out);
+  assert_int_equal(st_hex_decode_exact("abcdef", out, 2, &err), ST_EINVAL);
+  tu_assert_zeroed(out, sizeof out);
+  tu_poison(out, sizeof out);
+  assert_int_equal(st_hex_decode_exact("zz00", out, 2, &err), ST_EINVAL);
+  tu_assert_zeroed(out, sizeof out);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_rfc4648), cmocka_unit_test(test_rejections)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_rfc4648), cmocka_unit_test(test_rejections),
+                                     cmocka_unit_test(test_failed_decode_leaves_out)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

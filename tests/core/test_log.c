@@ -74,6 +74,9 @@ static void test_levels(void **state) {
   tu_assert_err_contains(&err, "unknown log level \"loud\"");
   tu_assert_err_contains(&err, "log level spec \"info,chain=loud\"");
   assert_int_equal(st_log_configure("info,storageminer=info", &err), ST_OK);
+  st_log_level lvl = ST_LOG_ERROR;
+  assert_int_equal(st_log_parse_level("loud", &lvl, &err), ST_EINVAL);
+  assert_int_equal(lvl, ST_LOG_DEBUG); /* the out is zero on failure (st_err.h) */
 }
 
 static void test_file_output(void **state) {

@@ -39,6 +39,11 @@ static void test_spawn_log_and_status(void **state) {
   char *none[] = {"/nonexistent/prog", NULL};
   assert_int_equal(st_proc_spawn(none, log, &pid, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "could not run /nonexistent/prog: No such file or directory");
+  assert_int_equal(pid, 0); /* no child: the pid out is 0, not the last child's (st_err.h) */
+  /* a log that cannot be opened: no child either */
+  pid = 12345;
+  assert_int_equal(st_proc_spawn(argv, "/nonexistent-dir/out.log", &pid, &err), ST_EIO);
+  assert_int_equal(pid, 0);
   tu_rmdir(dir);
 }
 
@@ -80,8 +85,12 @@ static void test_stop_and_cmdline(void **state) {
   for (size_t i = 0; i < n; i++) seen |= v[i].pid == pid;
   st_proc_cmds_free(v, n);
   assert_true(seen);
-  int status = 0;
+  int status = 12345;
   assert_false(st_proc_exited(pid, &status));
+  assert_int_equal(status, 0); /* not collected: 0, not what the variable held */
+  status = 12345;
+  assert_int_equal(st_proc_wait(pid, 0, &status, &err), ST_EUNAVAIL);
+  assert_int_equal(status, 0);
   st_proc_stop(pid, 200, &status);
   assert_true(WIFSIGNALED(status));
   assert_int_equal(WTERMSIG(status), SIGKILL);
