@@ -323,6 +323,76 @@ static void test_typed_readers(void **state) {
   st_buf_free(&b);
 }
 
+/* A read that fails leaves its outs zero, NULL or 0 (st_err.h). Every typed reader meets an
+ * item of another type (null), no item, a reserved header and a tag 42 whose CID is empty; the
+ * item readers meet no item, a reserved header and a non-minimal one. */
+static void test_failed_reads_zero_outs(void **state) {
+  (void)state;
+  static const char *const TYPED[] = {"f6", "", "1c", "d82a4100"};
+  for (size_t k = 0; k < sizeof TYPED / sizeof TYPED[0]; k++) {
+    st_buf b = ST_BUF_INIT;
+    tu_hex(TYPED[k], &b);
+    st_err err;
+    st_cbor_reader r;
+    uint64_t u = 7, n = 7;
+    int64_t i = 7;
+    const uint8_t *p = (const uint8_t *)"x";
+    const char *s = "x";
+    size_t len = 7;
+    bool flag = true;
+    st_cid c;
+    tu_poison(&c, sizeof c);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_uint(&r, &u), ST_EINVAL);
+    assert_true(u == 0);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_int(&r, &i), ST_EINVAL);
+    assert_true(i == 0);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_array(&r, &n), ST_EINVAL);
+    assert_true(n == 0);
+    n = 7;
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_map(&r, &n), ST_EINVAL);
+    assert_true(n == 0);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_bytes(&r, &p, &len), ST_EINVAL);
+    assert_true(p == NULL && len == 0);
+    len = 7;
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_text(&r, &s, &len), ST_EINVAL);
+    assert_true(s == NULL && len == 0);
+    p = (const uint8_t *)"x";
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_expect_bytes(&r, 1, "field", &p), ST_EINVAL);
+    assert_null(p);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_bool(&r, &flag), ST_EINVAL);
+    assert_false(flag);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_cid(&r, &c), ST_EINVAL);
+    tu_assert_zeroed(&c, sizeof c);
+    st_buf_free(&b);
+  }
+  static const char *const ITEMS[] = {"", "1c", "1801"};
+  for (size_t k = 0; k < sizeof ITEMS / sizeof ITEMS[0]; k++) {
+    st_buf b = ST_BUF_INIT;
+    tu_hex(ITEMS[k], &b);
+    st_err err;
+    st_cbor_reader r;
+    st_cbor_item it;
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    tu_poison(&it, sizeof it);
+    assert_int_equal(st_cbor_peek(&r, &it), ST_EINVAL);
+    tu_assert_zeroed(&it, sizeof it);
+    tu_poison(&it, sizeof it);
+    assert_int_equal(st_cbor_next(&r, &it), ST_EINVAL);
+    tu_assert_zeroed(&it, sizeof it);
+    assert_int_equal(r.off, 0);
+    st_buf_free(&b);
+  }
+}
+
 /* ---- text output ---- */
 
 static void test_diag_and_dagjson(void **state) {
@@ -420,6 +490,7 @@ int main(void) {
       cmocka_unit_test(test_utf8),
       cmocka_unit_test(test_map_keys),
       cmocka_unit_test(test_typed_readers),
+      cmocka_unit_test(test_failed_reads_zero_outs),
       cmocka_unit_test(test_diag_and_dagjson),
       cmocka_unit_test(test_random_roundtrip),
   };
