@@ -128,9 +128,17 @@ static void test_commp_streaming(void **state) {
     free(data);
   }
   uint8_t comm[32];
+  uint64_t padded = 7, payload = 7;
   st_err err;
-  assert_int_equal(st_commp_of_file("/nonexistent/piece", comm, NULL, NULL, &err), ST_ENOENT);
+  tu_poison(comm, sizeof comm);
+  assert_int_equal(st_commp_of_file("/nonexistent/piece", comm, &padded, &payload, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "could not read from path=\"/nonexistent/piece\": No such file or directory");
+  tu_assert_zeroed(comm, sizeof comm); /* no commitment, no sizes (st_err.h) */
+  assert_true(padded == 0 && payload == 0);
+  tu_poison(comm, sizeof comm);
+  assert_int_equal(st_commp_of_file(dir, comm, &padded, &payload, &err), ST_EIO); /* a directory reads as an error */
+  tu_assert_zeroed(comm, sizeof comm);
+  assert_true(padded == 0 && payload == 0);
   tu_rmdir(dir);
 }
 
@@ -161,8 +169,10 @@ static void test_fr32_roundtrip(void **state) {
   assert_int_equal(padded[31], 0);
   padded[63] |= 0x80;
   st_err err;
+  tu_poison(back, sizeof back);
   assert_int_equal(st_fr32_unpad_block(padded, back, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "element 1 of the block");
+  tu_assert_zeroed(back, sizeof back);
 }
 
 static void test_fr_arith(void **state) {
@@ -230,8 +240,10 @@ static void test_pieces(void **state) {
   /* refusals */
   p[2] = p[1];
   p[2].size = 2048;
-  assert_int_equal(st_commd_of_pieces(2048, p, 3, comm_d, NULL, &err), ST_ERANGE);
+  assert_int_equal(st_commd_of_pieces(2048, p, 3, comm_d, offsets, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "pieces 0..2 need 4096 padded bytes, more than the 2048-byte sector");
+  tu_assert_zeroed(comm_d, sizeof comm_d);   /* not the last call's comm_d (st_err.h) */
+  tu_assert_zeroed(offsets, sizeof offsets); /* not the offsets laid out before the fault */
   p[2].size = 100;
   assert_int_equal(st_commd_of_pieces(4096, p, 3, comm_d, NULL, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "piece 2: size 100 is not a power of two of at least 128 bytes");
@@ -239,6 +251,7 @@ static void test_pieces(void **state) {
   pf[1].size = 128; /* b holds 500 bytes: more than a 128-byte piece's 127 */
   assert_int_equal(st_stage_sector(staged, 4096, pf, 2, staged_d, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "/b\" holds more than the 127 bytes a 128-byte piece takes");
+  tu_assert_zeroed(staged_d, sizeof staged_d);
   tu_rmdir(dir);
 }
 

@@ -293,6 +293,11 @@ static void test_check_sector(void **state) {
   assert_int_equal(st_window_post_verify_each(f->info, f->rand, f->pub, NSEC - 1, res.proof.data, res.proof.len, codes,
                                               errors, &err),
                    ST_EINVAL);
+  /* and every sector then carries that failure, not the last call's verdict (st_err.h) */
+  for (int i = 0; i < NSEC - 1; i++) {
+    assert_int_equal(codes[i], ST_EINVAL);
+    assert_string_equal(errors[i], err.msg);
+  }
   st_post_result_free(&res);
   st_buf_free(&bad);
   restore(f->paths[1].sealed, &keep);
@@ -304,8 +309,13 @@ static void test_window_post_rejects_bad_randomness(void **state) {
   memset(rand, 0xff, 32);
   st_post_result res;
   st_err err;
+  tu_poison(&res, sizeof res);
   assert_int_equal(st_window_post_prove(f->info, rand, f->sec, 2, NULL, &res, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "randomness is not a field element");
+  /* the result is empty, ready to free (st_err.h) */
+  assert_true(res.proof.data == NULL && res.proof.len == 0 && res.skipped == NULL && res.nskipped == 0 &&
+              res.bytes_read == 0);
+  st_post_result_free(&res);
 }
 
 static void test_winning_post(void **state) {
