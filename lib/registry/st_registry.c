@@ -225,12 +225,14 @@ static st_code node_from_json(const json_t *j, st_node_json_mode mode, st_storag
 
 st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_node *out, unsigned *fields,
                           st_err *err) {
-  st_storage_node n = mode == ST_NODE_PATCH ? *out : (st_storage_node){0};
+  st_storage_node n;
+  if (mode == ST_NODE_PATCH) n = *out;
+  else memset(&n, 0, sizeof n);
   unsigned f = 0;
   st_code code = node_from_json(j, mode, &n, fields ? &f : NULL, err);
   if (fields) *fields = code ? 0 : f;
   if (!code) *out = n;
-  else if (mode != ST_NODE_PATCH) *out = (st_storage_node){0};
+  else if (mode != ST_NODE_PATCH) memset(out, 0, sizeof *out);
   return code;
 }
 
@@ -267,6 +269,6 @@ static st_code location_from_json(const json_t *j, st_sector_location *out, st_e
 
 st_code st_location_from_json(const json_t *j, st_sector_location *out, st_err *err) {
   st_code code = location_from_json(j, out, err);
-  if (code) *out = (st_sector_location){0};
+  if (code) memset(out, 0, sizeof *out);
   return code;
 }

@@ -95,7 +95,7 @@ static st_code node_call(st_regc *c, const char *method, const char *path, json_
     code = st_node_from_json(key ? json_object_get(j, key) : j, ST_NODE_STORED, out, NULL, err);
     if (code) st_err_wrap(err, code, "registry reply");
   }
-  if (code && out) *out = (st_storage_node){0};
+  if (code && out) memset(out, 0, sizeof *out);
   json_decref(j);
   return code;
 }
@@ -251,7 +251,7 @@ st_code st_regc_allocate(st_regc *c, const st_reg_alloc *req, st_storage_node *n
     if (code) st_err_wrap(err, code, "registry reply");
   }
   if (allocated) *allocated = !code && json_is_true(json_object_get(j, "allocated"));
-  if (code && node) *node = (st_storage_node){0};
+  if (code && node) memset(node, 0, sizeof *node);
   json_decref(j);
   return code;
 }
@@ -265,6 +265,7 @@ st_code st_regc_resolve(st_regc *c, uint64_t miner, uint64_t sector, st_sector_k
   memset(path, 0, ST_REG_PATH_MAX);
   st_code code = node_call(c, "GET", url, NULL, "storage_node", &n, err);
   if (!code) code = st_reg_path(dist_path, &n, kind, miner, sector, path, err);
-  if (node) *node = code ? (st_storage_node){0} : n;
+  if (code) memset(&n, 0, sizeof n);
+  if (node) *node = n;
   return code;
 }

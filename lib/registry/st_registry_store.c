@@ -13,7 +13,7 @@
   "n.version"
 
 static void node_from_row(const st_db_rows *rows, int r, int c0, st_storage_node *n) {
-  *n = (st_storage_node){0};
+  memset(n, 0, sizeof *n);
   n->id = st_db_cell_i64(rows, r, c0 + 0);
   snprintf(n->host, sizeof n->host, "%s", st_db_cell(rows, r, c0 + 1) ? st_db_cell(rows, r, c0 + 1) : "");
   n->group = st_db_cell_i64(rows, r, c0 + 2);
@@ -34,7 +34,7 @@ static st_code query_node(st_db *db, const char *sql, int nparams, const char *c
                           bool *found, st_err *err) {
   st_db_rows rows;
   *found = false;
-  if (out) *out = (st_storage_node){0};
+  if (out) memset(out, 0, sizeof *out);
   st_code code = st_db_exec(db, sql, nparams, params, &rows, NULL, err);
   if (code) return code;
   *found = rows.nrows > 0;
@@ -240,7 +240,7 @@ st_code st_reg_node_update(st_db *db, int64_t id, const st_storage_node *patch, 
                            st_storage_node *out, st_err *err) {
   struct update_ctx u = {id, expect_version, patch, fields, out};
   st_code code = st_db_tx(db, update_tx, &u, err);
-  if (code) *out = (st_storage_node){0};
+  if (code) memset(out, 0, sizeof *out);
   return code;
 }
 
@@ -312,13 +312,13 @@ static st_code heartbeat_tx(st_db *db, void *vctx, st_err *err) {
 
 st_code st_reg_node_heartbeat(st_db *db, int64_t id, int64_t capacity, int64_t available, const char *error,
                               int64_t now, st_storage_node *out, st_err *err) {
-  if (out) *out = (st_storage_node){0};
+  if (out) memset(out, 0, sizeof *out);
   if (!error && (capacity < 0 || available < 0 || available > capacity))
     return st_err_set(err, ST_EINVAL, "heartbeat: available (%lld) must be between 0 and capacity (%lld)",
                       (long long)available, (long long)capacity);
   struct heartbeat_ctx h = {id, capacity, available, now, error && *error ? error : NULL, out};
   st_code code = st_db_tx(db, heartbeat_tx, &h, err);
-  if (code && out) *out = (st_storage_node){0};
+  if (code && out) memset(out, 0, sizeof *out);
   return code;
 }
 
@@ -521,12 +521,12 @@ static st_code alloc_tx(st_db *db, void *vctx, st_err *err) {
 
 st_code st_reg_allocate(st_db *db, const st_reg_alloc *req, int64_t now, int64_t stale_secs, st_storage_node *node,
                         bool *allocated, st_err *err) {
-  *node = (st_storage_node){0};
+  memset(node, 0, sizeof *node);
   if (allocated) *allocated = false;
   if (req->size < 0) return st_err_set(err, ST_EINVAL, "allocation size %lld is negative", (long long)req->size);
   struct alloc_ctx a = {req, now, stale_secs, node, false};
   st_code code = st_db_tx(db, alloc_tx, &a, err);
-  if (code) *node = (st_storage_node){0};
+  if (code) memset(node, 0, sizeof *node);
   if (allocated) *allocated = !code && a.allocated;
   return code;
 }
