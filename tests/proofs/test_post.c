@@ -173,13 +173,18 @@ static void restore(const char *path, st_buf *b) {
   st_buf_free(b);
 }
 
+/* Takes file away from a sector's cache folder, keeping its bytes for restore; path gets its path. */
+static void take_away(const char *cache, const char *file, char path[ST_PATH_MAX + 64], st_buf *keep) {
+  snprintf(path, ST_PATH_MAX + 64, "%s/%s", cache, file);
+  save(path, keep);
+  unlink(path);
+}
+
 static void test_skip_missing_p_aux(void **state) {
   fixture *f = *state;
   char path[ST_PATH_MAX + 64], want[ST_PATH_MAX + 200];
-  snprintf(path, sizeof path, "%s/p_aux", f->paths[1].cache);
   st_buf keep;
-  save(path, &keep);
-  unlink(path);
+  take_away(f->paths[1].cache, "p_aux", path, &keep);
   snprintf(want, sizeof want, "could not read from path=\"%s\": No such file or directory", path);
   expect_skip(f, want, 0);
   restore(path, &keep);
@@ -205,10 +210,8 @@ static void test_skip_bad_p_aux(void **state) {
 static void test_skip_missing_tree(void **state) {
   fixture *f = *state;
   char path[ST_PATH_MAX + 64];
-  snprintf(path, sizeof path, "%s/sc-02-data-tree-r-last.dat", f->paths[1].cache);
   st_buf keep;
-  save(path, &keep);
-  unlink(path);
+  take_away(f->paths[1].cache, "sc-02-data-tree-r-last.dat", path, &keep);
   char want[ST_PATH_MAX + 200];
   snprintf(want, sizeof want, "could not read from path=\"%s\"", path);
   expect_skip(f, want, 0);
@@ -229,10 +232,8 @@ static void test_skip_timeout(void **state) {
   fixture *f = *state;
   /* A FIFO in place of p_aux blocks the reader in open(), like a hung NFS mount. */
   char path[ST_PATH_MAX + 64];
-  snprintf(path, sizeof path, "%s/p_aux", f->paths[1].cache);
   st_buf keep;
-  save(path, &keep);
-  unlink(path);
+  take_away(f->paths[1].cache, "p_aux", path, &keep);
   assert_int_equal(mkfifo(path, 0644), 0);
   expect_skip(f, "not read within the 300 ms timeout", 300);
   /* Release the stuck reader so it finishes, then put p_aux back. */
@@ -250,10 +251,8 @@ static void test_check_sector(void **state) {
   for (int i = 0; i < NSEC; i++)
     if (st_post_check_sector(f->info, &f->sec[i], &err)) fail_msg("sector %d: %s", i + 1, err.msg);
   char path[ST_PATH_MAX + 64], want[ST_PATH_MAX + 200];
-  snprintf(path, sizeof path, "%s/p_aux", f->paths[1].cache);
   st_buf keep;
-  save(path, &keep);
-  unlink(path);
+  take_away(f->paths[1].cache, "p_aux", path, &keep);
   assert_int_equal(st_post_check_sector(f->info, &f->sec[1], &err), ST_ENOENT);
   snprintf(want, sizeof want, "could not read from path=\"%s\": No such file or directory", path);
   tu_assert_err_contains(&err, want);
@@ -341,10 +340,8 @@ static void test_winning_post(void **state) {
   st_prover_id(1000, prover);
   uint64_t chosen = st_post_select_sector(prover, f->rand, 0, NSEC);
   char path[ST_PATH_MAX + 64];
-  snprintf(path, sizeof path, "%s/p_aux", f->paths[chosen].cache);
   st_buf keep;
-  save(path, &keep);
-  unlink(path);
+  take_away(f->paths[chosen].cache, "p_aux", path, &keep);
   st_buf_init(&proof);
   assert_int_equal(st_winning_post_prove(f->info, 1000, f->rand, f->sec, NSEC, &proof, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "could not read from path=");
