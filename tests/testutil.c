@@ -40,6 +40,11 @@ void tu_tmpdir(char out[256]) {
   if (!mkdtemp(out)) fail_msg("mkdtemp failed");
 }
 
+void tu_tmpfile(char dir[256], const char *name, char *path, size_t cap) {
+  tu_tmpdir(dir);
+  snprintf(path, cap, "%s/%s", dir, name);
+}
+
 void tu_rmdir(const char *path) {
   char cmd[512];
   if (strncmp(path, "/tmp/st-test-", 13) && !strstr(path, "/st-test-")) fail_msg("refusing to remove %s", path);

@@ -22,6 +22,9 @@ void tu_hex(const char *hex, st_buf *out);
 const char *tu_tohex(const uint8_t *p, size_t n);
 /* Creates a fresh temporary directory; returns its path (static storage per call site is the caller's). */
 void tu_tmpdir(char out[256]);
+/* A fresh temporary directory (as tu_tmpdir) and, in path (cap bytes), the path of name in it:
+ * the start of every test that writes one file. */
+void tu_tmpfile(char dir[256], const char *name, char *path, size_t cap);
 /* rm -rf of a directory created by tu_tmpdir. */
 void tu_rmdir(const char *path);
 /* Asserts err->msg contains needle, printing both if not. */

@@ -409,14 +409,25 @@ st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t ran
   return rc;
 }
 
-st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
-                              const st_post_sector *eligible, size_t n, st_buf *proof, st_err *err) {
+/* The eligible sector (of n) that WinningPoSt proves for miner with this randomness, after the
+ * checks both the prover and the verifier make. */
+static st_code winning_sector(uint64_t miner, const uint8_t randomness[32], size_t n, size_t *chosen, st_err *err) {
+  *chosen = 0;
   st_code rc = check_randomness("winning", randomness, err);
   if (rc) return rc;
   if (n == 0) return st_err_set(err, ST_EINVAL, "winning post: no eligible sectors");
   uint8_t prover_id[32];
   st_prover_id(miner, prover_id);
-  const st_post_sector *s = &eligible[st_post_select_sector(prover_id, randomness, 0, n)];
+  *chosen = (size_t)st_post_select_sector(prover_id, randomness, 0, n);
+  return ST_OK;
+}
+
+st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
+                              const st_post_sector *eligible, size_t n, st_buf *proof, st_err *err) {
+  size_t chosen;
+  st_code rc = winning_sector(miner, randomness, n, &chosen, err);
+  if (rc) return rc;
+  const st_post_sector *s = &eligible[chosen];
   uint64_t bytes = 0;
   st_cbor_put_array(proof, ST_WINNING_SECTORS);
   rc = prove_sector(info, randomness, s->number, s->comm_r, s->sealed_path, s->cache_dir, ST_WINNING_CHALLENGES, proof,
@@ -427,12 +438,10 @@ st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const 
 st_code st_winning_post_verify(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
                                const st_post_public_sector *eligible, size_t n, const uint8_t *proof, size_t len,
                                st_err *err) {
-  st_code rc = check_randomness("winning", randomness, err);
+  size_t chosen;
+  st_code rc = winning_sector(miner, randomness, n, &chosen, err);
   if (rc) return rc;
-  if (n == 0) return st_err_set(err, ST_EINVAL, "winning post: no eligible sectors");
-  uint8_t prover_id[32];
-  st_prover_id(miner, prover_id);
-  const st_post_public_sector *s = &eligible[st_post_select_sector(prover_id, randomness, 0, n)];
+  const st_post_public_sector *s = &eligible[chosen];
   st_cbor_reader r;
   rc = open_proof(&r, proof, len, ST_WINNING_SECTORS, "winning post proof", err);
   if (!rc) rc = verify_sector(&r, info, randomness, s, ST_WINNING_CHALLENGES, err);

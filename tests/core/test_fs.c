@@ -28,8 +28,7 @@ static int count_entries(const char *dir) {
 static void test_atomic_write(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
-  snprintf(path, sizeof path, "%s/p_aux", dir);
+  tu_tmpfile(dir, "p_aux", path, sizeof path);
   st_err err;
   assert_int_equal(st_fs_write_atomic(path, "old", 3, 0644, &err), ST_OK);
   assert_int_equal(st_fs_write_atomic(path, "new content", 11, 0600, &err), ST_OK);
@@ -170,8 +169,7 @@ static void rewrite_forever(const char *path) {
 static void test_kill9_never_leaves_partial_file(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
-  snprintf(path, sizeof path, "%s/t_aux", dir);
+  tu_tmpfile(dir, "t_aux", path, sizeof path);
   srand((unsigned)time(NULL));
   int complete_seen = 0;
   for (int round = 0; round < 20; round++) {

@@ -82,8 +82,7 @@ static void test_levels(void **state) {
 static void test_file_output(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
-  snprintf(path, sizeof path, "%s/poster.log", dir);
+  tu_tmpfile(dir, "poster.log", path, sizeof path);
   st_err err;
   assert_int_equal(st_log_set_file(path, &err), ST_OK);
   st_log_set_stderr(false);
@@ -117,8 +116,7 @@ static void *writer(void *arg) {
 static void test_concurrent_lines_stay_whole(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
-  snprintf(path, sizeof path, "%s/threads.log", dir);
+  tu_tmpfile(dir, "threads.log", path, sizeof path);
   st_err err;
   assert_int_equal(st_log_set_file(path, &err), ST_OK);
   st_log_set_stderr(false);

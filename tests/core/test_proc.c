@@ -18,8 +18,7 @@
 static void test_spawn_log_and_status(void **state) {
   (void)state;
   char dir[256], log[300];
-  tu_tmpdir(dir);
-  snprintf(log, sizeof log, "%s/out.log", dir);
+  tu_tmpfile(dir, "out.log", log, sizeof log);
   char *argv[] = {"/bin/sh", "-c", "echo hello; echo oops >&2; exit 3", NULL};
   pid_t pid;
   st_err err;
@@ -51,8 +50,7 @@ static void test_stop_and_cmdline(void **state) {
   (void)state;
   /* a child that ignores SIGTERM is killed after the grace period */
   char dir[256], log[300];
-  tu_tmpdir(dir);
-  snprintf(log, sizeof log, "%s/out.log", dir);
+  tu_tmpfile(dir, "out.log", log, sizeof log);
   char *argv[] = {"/bin/sh", "-c", "trap '' TERM; echo ready; sleep 30 & wait", "--flag=a b", "--other", "x", NULL};
   pid_t pid;
   st_err err;

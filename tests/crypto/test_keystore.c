@@ -69,8 +69,7 @@ static void test_import_rejections(void **state) {
 static void test_keystore_files(void **state) {
   (void)state;
   char dir[256], ksdir[300];
-  tu_tmpdir(dir);
-  snprintf(ksdir, sizeof ksdir, "%s/repo/keystore", dir);
+  tu_tmpfile(dir, "repo/keystore", ksdir, sizeof ksdir);
   st_keystore ks;
   st_err err;
   assert_int_equal(st_keystore_open(&ks, ksdir, &err), ST_OK);

@@ -101,8 +101,7 @@ static void test_commp_published(void **state) {
 static void test_commp_streaming(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
-  snprintf(path, sizeof path, "%s/piece", dir);
+  tu_tmpfile(dir, "piece", path, sizeof path);
   size_t sizes[] = {0, 1, 126, 127, 128, 1000, 4064, 4065, 100000};
   for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
     size_t n = sizes[k];
@@ -203,8 +202,7 @@ static void test_fr_arith(void **state) {
 static void test_pieces(void **state) {
   (void)state;
   char dir[256], a[300], b[300], staged[300];
-  tu_tmpdir(dir);
-  snprintf(a, sizeof a, "%s/a", dir);
+  tu_tmpfile(dir, "a", a, sizeof a);
   snprintf(b, sizeof b, "%s/b", dir);
   snprintf(staged, sizeof staged, "%s/staged", dir);
   st_err err = {0};
