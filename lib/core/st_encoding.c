@@ -1,4 +1,4 @@
-/* st_encoding: strict hex, base32 (RFC 4648 lowercase, unpadded) and base64 (OpenSSL). */
+/* st_encoding: strict hex, base32 (RFC 4648 lowercase, unpadded), base64 (OpenSSL) and decimals. */
 #include "core/st_encoding.h"
 
 #include <openssl/evp.h>
@@ -173,4 +173,19 @@ static st_code base64_decode(const char *s, size_t slen, bool pad, st_buf *out, 
 st_code st_base64_decode(const char *s, size_t slen, bool pad, st_buf *out, st_err *err) {
   size_t start = out->len;
   return decode_done(out, start, base64_decode(s, slen, pad, out, err));
+}
+
+st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err) {
+  *out = 0;
+  if (!*s) return st_err_set(err, ST_EINVAL, "%s: empty number", what);
+  uint64_t v = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p < '0' || *p > '9')
+      return st_err_set(err, ST_EINVAL, "%s: \"%s\" is not an unsigned decimal number", what, s);
+    unsigned d = (unsigned)(*p - '0');
+    if (v > (UINT64_MAX - d) / 10) return st_err_set(err, ST_ERANGE, "%s: %s is larger than 2^64-1", what, s);
+    v = v * 10 + d;
+  }
+  *out = v;
+  return ST_OK;
 }

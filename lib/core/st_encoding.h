@@ -1,10 +1,11 @@
-/* st_encoding: hex, base32 and base64 text encodings of byte strings.
+/* st_encoding: hex, base32 and base64 text encodings of byte strings, and unsigned decimals.
  *
  * base32 is RFC 4648 lowercase without padding, the alphabet of Filecoin addresses and of
  * multibase 'b' CIDs. Decoders are strict: they reject characters outside the alphabet,
  * impossible lengths, and non-zero leftover bits (a non-canonical encoding), naming the
- * position of the fault. base64 uses OpenSSL; hex and base32 are a dozen lines each and no
- * Debian library offers the strict decoding Filecoin needs.
+ * position of the fault. Decimals are read as strictly (digits only, no sign, no overflow):
+ * the numbers that programs, APIs and the registry take as text. base64 uses OpenSSL; hex and
+ * base32 are a dozen lines each and no Debian library offers the strict decoding Filecoin needs.
  *
  * Every out is initialised on return, success or not (st_err.h). The decoders append to an
  * st_buf and append nothing when they fail: out is then as it was. */
@@ -34,5 +35,9 @@ st_code st_base32_decode(const char *s, size_t slen, st_buf *out, st_err *err);
 /* base64 standard alphabet; `pad` selects '=' padding (encode) or requires its absence (decode). */
 void st_base64_append(st_buf *b, const uint8_t *p, size_t n, bool pad);
 st_code st_base64_decode(const char *s, size_t slen, bool pad, st_buf *out, st_err *err);
+
+/* Strict unsigned decimal: digits only, no sign, no overflow. what names the value in errors.
+ * *out is 0 on failure. */
+st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err);
 
 #endif

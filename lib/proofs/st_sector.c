@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/st_cli.h"
+#include "core/st_encoding.h"
 
 static const st_sector_info TABLE[] = {
     {"2KiB", 2048ULL, 2, 5, 10, 0, 2, 0, 0, 1, 2},

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "codec/st_address.h"
-#include "core/st_cli.h"
+#include "core/st_encoding.h"
 #include "proofs/st_sector.h"
 
 static const char *const KIND_NAMES[ST_KIND_COUNT] = {"sealed", "cache", "unsealed"};

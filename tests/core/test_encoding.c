@@ -1,4 +1,5 @@
-/* Tests for st_encoding: RFC 4648 vectors for base32 and base64, and strict rejections. */
+/* Tests for st_encoding: RFC 4648 vectors for base32 and base64, strict rejections, and strict
+ * decimals. */
 #include "testutil.h"
 
 #include <string.h>
@@ -104,8 +105,24 @@ static void test_failed_decode_leaves_out(void **state) {
   tu_assert_zeroed(out, sizeof out);
 }
 
+static void test_parse_u64(void **state) {
+  (void)state;
+  uint64_t v;
+  st_err err;
+  assert_int_equal(st_parse_u64("18446744073709551615", "--id", &v, &err), ST_OK);
+  assert_true(v == UINT64_MAX);
+  assert_int_equal(st_parse_u64("18446744073709551616", "--id", &v, &err), ST_ERANGE);
+  assert_true(v == 0); /* a failure leaves the out zero, not the last good value (st_err.h) */
+  assert_int_equal(st_parse_u64("-1", "--id", &v, &err), ST_EINVAL);
+  assert_string_equal(err.msg, "--id: \"-1\" is not an unsigned decimal number");
+  assert_int_equal(st_parse_u64("", "--id", &v, &err), ST_EINVAL);
+  v = 7;
+  assert_int_equal(st_parse_u64("1 ", "--id", &v, &err), ST_EINVAL);
+  assert_true(v == 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_rfc4648), cmocka_unit_test(test_rejections),
-                                     cmocka_unit_test(test_failed_decode_leaves_out)};
+                                     cmocka_unit_test(test_failed_decode_leaves_out), cmocka_unit_test(test_parse_u64)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
