@@ -79,9 +79,8 @@ static void test_read_errors(void **state) {
 static void test_mkdir_p(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
+  tu_tmpfile(dir, "nfs/10.10.4.23/cache", path, sizeof path);
   st_err err;
-  snprintf(path, sizeof path, "%s/nfs/10.10.4.23/cache", dir);
   assert_int_equal(st_fs_mkdir_p(path, 0755, &err), ST_OK);
   assert_int_equal(st_fs_mkdir_p(path, 0755, &err), ST_OK);
   snprintf(path, sizeof path, "%s/file", dir);
@@ -115,10 +114,9 @@ static void test_space(void **state) {
  * names (so abort is safe). */
 static void test_failure_outs(void **state) {
   (void)state;
-  char dir[256], path[300];
-  tu_tmpdir(dir);
   st_err err;
-  snprintf(path, sizeof path, "%s/short", dir);
+  char dir[256], path[300];
+  tu_tmpfile(dir, "short", path, sizeof path); /* 6 bytes: a read of 16 is short */
   assert_int_equal(st_fs_write_atomic(path, "abcdef", 6, 0644, &err), ST_OK);
   int fd = open(path, O_RDONLY);
   assert_true(fd >= 0);
