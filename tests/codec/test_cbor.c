@@ -263,40 +263,38 @@ static void test_map_keys(void **state) {
 
 /* ---- typed readers ---- */
 
+/* A reader over the bytes of hex (held in b, which it replaces), reporting into err. */
+static void load(const char *hex, st_buf *b, st_cbor_reader *r, st_err *err) {
+  st_buf_reset(b);
+  tu_hex(hex, b);
+  st_cbor_reader_init(r, b->data, b->len, err);
+}
+
 static void test_typed_readers(void **state) {
   (void)state;
   st_buf b = ST_BUF_INIT;
   st_err err;
   st_cbor_reader r;
-  tu_hex("4101", &b);
-  st_cbor_reader_init(&r, b.data, b.len, &err);
+  load("4101", &b, &r, &err);
   uint64_t u;
   assert_int_equal(st_cbor_read_uint(&r, &u), ST_EINVAL);
   tu_assert_err_contains(&err, "expected unsigned integer at offset 0, found byte string");
 
-  st_buf_reset(&b);
-  tu_hex("3b8000000000000000", &b);
-  st_cbor_reader_init(&r, b.data, b.len, &err);
+  load("3b8000000000000000", &b, &r, &err);
   int64_t i;
   assert_int_equal(st_cbor_read_int(&r, &i), ST_EINVAL);
   tu_assert_err_contains(&err, "integer at offset 0 does not fit in 64 signed bits");
 
-  st_buf_reset(&b);
-  tu_hex("89000000000000000000", &b);
-  st_cbor_reader_init(&r, b.data, b.len, &err);
+  load("89000000000000000000", &b, &r, &err);
   assert_int_equal(st_cbor_expect_array(&r, 10, "Message"), ST_EINVAL);
   tu_assert_err_contains(&err, "Message at offset 0: expected an array of 10 items, found 9");
 
-  st_buf_reset(&b);
-  tu_hex("a0", &b);
-  st_cbor_reader_init(&r, b.data, b.len, &err);
+  load("a0", &b, &r, &err);
   assert_int_equal(st_cbor_expect_array(&r, 2, "Signature"), ST_EINVAL);
   tu_assert_err_contains(&err, "Signature at offset 0: expected an array of 2 items, found map");
 
   /* a full walk: [1, -2, h'0102', "hi", true, null, {}] */
-  st_buf_reset(&b);
-  tu_hex("870121420102626869f5f6a0", &b);
-  st_cbor_reader_init(&r, b.data, b.len, &err);
+  load("870121420102626869f5f6a0", &b, &r, &err);
   uint64_t n;
   const uint8_t *p;
   const char *s;
