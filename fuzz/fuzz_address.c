@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "codec/st_address.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,10 +59,8 @@ static void format_and_reparse(const st_address *a, char net, const char *want, 
 }
 
 static void check_string(const uint8_t *data, size_t size) {
-  if (size > MAX_STR || memchr(data, 0, size)) return;
   char s[MAX_STR + 1];
-  memcpy(s, data, size);
-  s[size] = '\0';
+  if (!fuzz_cstr(data, size, s, sizeof s)) return;
   st_address a;
   char net = 0;
   st_err err = {ST_OK, {0}};

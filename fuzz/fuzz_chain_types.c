@@ -7,28 +7,28 @@
 #include <string.h>
 
 #include "chain/st_chain_types.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(const char *what, st_code rc, const st_err *err, const st_buf *enc, const uint8_t *data,
-                  size_t size) {
-  if (rc) {
-    if (!err->msg[0]) {
-      fprintf(stderr, "fuzz_chain_types: %s: rejection without a message\n", what);
-      __builtin_trap();
-    }
-    return;
-  }
-  if (enc->len != size || memcmp(enc->data, data, size)) {
-    fprintf(stderr, "fuzz_chain_types: %s: accepted input does not re-encode to itself\n", what);
-    __builtin_trap();
-  }
-}
 
 static void reencode_failed(const char *what, const st_err *err) {
   fprintf(stderr, "fuzz_chain_types: %s: accepted but cannot re-encode: %s\n", what, err->msg);
   __builtin_trap();
 }
+
+/* The decoder of type T (T_decode, with T_init, T_encode and T_free) on the input, and the
+ * round-trip oracle on what it accepts. */
+#define ROUND_TRIP(what, T)                                              \
+  do {                                                                   \
+    T v;                                                                 \
+    T##_init(&v);                                                        \
+    st_buf_reset(&enc);                                                  \
+    err.msg[0] = 0;                                                      \
+    st_code r = T##_decode(data, size, &v, &err);                        \
+    if (!r && T##_encode(&v, &enc, &err)) reencode_failed((what), &err); \
+    fuzz_same("fuzz_chain_types", (what), r, &err, &enc, data, size);    \
+    T##_free(&v);                                                        \
+  } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   st_err err;
@@ -42,44 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (st_message_encode(&m, &enc, &err)) reencode_failed("message", &err);
     if (st_message_size(&m) != size) __builtin_trap();
   }
-  check("message", rc, &err, &enc, data, size);
+  fuzz_same("fuzz_chain_types", "message", rc, &err, &enc, data, size);
   st_message_free(&m);
 
-  st_signed_message sm;
-  st_signed_message_init(&sm);
-  st_buf_reset(&enc);
-  err.msg[0] = 0;
-  rc = st_signed_message_decode(data, size, &sm, &err);
-  if (!rc && st_signed_message_encode(&sm, &enc, &err)) reencode_failed("signed message", &err);
-  check("signed message", rc, &err, &enc, data, size);
-  st_signed_message_free(&sm);
-
-  st_block_header h;
-  st_block_header_init(&h);
-  st_buf_reset(&enc);
-  err.msg[0] = 0;
-  rc = st_block_header_decode(data, size, &h, &err);
-  if (!rc && st_block_header_encode(&h, &enc, &err)) reencode_failed("block header", &err);
-  check("block header", rc, &err, &enc, data, size);
-  st_block_header_free(&h);
-
-  st_receipt r;
-  st_receipt_init(&r);
-  st_buf_reset(&enc);
-  err.msg[0] = 0;
-  rc = st_receipt_decode(data, size, &r, &err);
-  if (!rc && st_receipt_encode(&r, &enc, &err)) reencode_failed("receipt", &err);
-  check("receipt", rc, &err, &enc, data, size);
-  st_receipt_free(&r);
-
-  st_actor a;
-  st_actor_init(&a);
-  st_buf_reset(&enc);
-  err.msg[0] = 0;
-  rc = st_actor_decode(data, size, &a, &err);
-  if (!rc && st_actor_encode(&a, &enc, &err)) reencode_failed("actor", &err);
-  check("actor", rc, &err, &enc, data, size);
-  st_actor_free(&a);
+  ROUND_TRIP("signed message", st_signed_message);
+  ROUND_TRIP("block header", st_block_header);
+  ROUND_TRIP("receipt", st_receipt);
+  ROUND_TRIP("actor", st_actor);
 
   st_buf_free(&enc);
   return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "codec/st_cid.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -83,10 +84,8 @@ static void check_bytes(const uint8_t *data, size_t size) {
 }
 
 static void check_string(const uint8_t *data, size_t size) {
-  if (size > MAX_STR || memchr(data, 0, size)) return;
   char s[MAX_STR + 1];
-  memcpy(s, data, size);
-  s[size] = '\0';
+  if (!fuzz_cstr(data, size, s, sizeof s)) return;
   st_cid c;
   st_err err = {ST_OK, {0}};
   st_code rc = st_cid_parse(s, &c, &err);

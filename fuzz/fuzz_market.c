@@ -9,22 +9,26 @@
 #include "chain/st_deal.h"
 #include "chain/st_market.h"
 #include "codec/st_multiaddr.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void same(const char *what, st_code rc, const st_err *err, const st_buf *enc, const uint8_t *data, size_t size) {
-  if (rc) {
-    if (!err->msg[0]) {
-      fprintf(stderr, "fuzz_market: %s: rejection without a message\n", what);
-      __builtin_trap();
-    }
-    return;
-  }
-  if (enc->failed || enc->len != size || memcmp(enc->data, data, size)) {
-    fprintf(stderr, "fuzz_market: %s: accepted input does not re-encode to itself\n", what);
-    __builtin_trap();
-  }
+  fuzz_same("fuzz_market", what, rc, err, enc, data, size);
 }
+
+/* The state object T's decoder (T_decode, with T_encode and T_free) on the input, and the
+ * round-trip oracle on what it accepts. */
+#define STATE_ROUND_TRIP(what, T)             \
+  do {                                        \
+    T v;                                      \
+    st_buf_reset(&enc);                       \
+    err.msg[0] = 0;                           \
+    rc = T##_decode(data, size, &v, &err);    \
+    if (!rc) T##_encode(&v, &enc);            \
+    same((what), rc, &err, &enc, data, size); \
+    T##_free(&v);                             \
+  } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   st_err err = {0};
@@ -48,21 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (rc && !err.msg[0]) __builtin_trap();
 
-  st_market_state m;
-  st_buf_reset(&enc);
-  err.msg[0] = 0;
-  rc = st_market_state_decode(data, size, &m, &err);
-  if (!rc) st_market_state_encode(&m, &enc);
-  same("market state", rc, &err, &enc, data, size);
-  st_market_state_free(&m);
-
-  st_verifreg_state v;
-  st_buf_reset(&enc);
-  err.msg[0] = 0;
-  rc = st_verifreg_state_decode(data, size, &v, &err);
-  if (!rc) st_verifreg_state_encode(&v, &enc);
-  same("verifreg state", rc, &err, &enc, data, size);
-  st_verifreg_state_free(&v);
+  STATE_ROUND_TRIP("market state", st_market_state);
+  STATE_ROUND_TRIP("verifreg state", st_verifreg_state);
 
   st_buf_free(&enc);
   return 0;

@@ -40,6 +40,11 @@ void tu_tmpdir(char out[256]) {
   if (!mkdtemp(out)) fail_msg("mkdtemp failed");
 }
 
+void tu_tmpfile(char dir[256], const char *name, char *path, size_t cap) {
+  tu_tmpdir(dir);
+  snprintf(path, cap, "%s/%s", dir, name);
+}
+
 void tu_rmdir(const char *path) {
   char cmd[512];
   if (strncmp(path, "/tmp/st-test-", 13) && !strstr(path, "/st-test-")) fail_msg("refusing to remove %s", path);
@@ -50,6 +55,17 @@ void tu_rmdir(const char *path) {
 void tu_assert_err_contains_(const st_err *err, const char *needle, const char *file, int line) {
   if (!strstr(err->msg, needle)) {
     fprintf(stderr, "%s:%d: error message \"%s\" does not contain \"%s\"\n", file, line, err->msg, needle);
+    fail();
+  }
+}
+
+void tu_poison(void *p, size_t n) { memset(p, 0xa5, n); }
+
+void tu_assert_zeroed_(const void *p, size_t n, const char *what, const char *file, int line) {
+  const uint8_t *b = p;
+  for (size_t i = 0; i < n; i++) {
+    if (!b[i]) continue;
+    fprintf(stderr, "%s:%d: %s is not zeroed: byte %zu of %zu is 0x%02x\n", file, line, what, i, n, b[i]);
     fail();
   }
 }

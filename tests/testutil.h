@@ -22,11 +22,21 @@ void tu_hex(const char *hex, st_buf *out);
 const char *tu_tohex(const uint8_t *p, size_t n);
 /* Creates a fresh temporary directory; returns its path (static storage per call site is the caller's). */
 void tu_tmpdir(char out[256]);
+/* A fresh temporary directory (as tu_tmpdir) and, in path (cap bytes), the path of name in it:
+ * the start of every test that writes one file. */
+void tu_tmpfile(char dir[256], const char *name, char *path, size_t cap);
 /* rm -rf of a directory created by tu_tmpdir. */
 void tu_rmdir(const char *path);
 /* Asserts err->msg contains needle, printing both if not. */
 #define tu_assert_err_contains(err, needle) tu_assert_err_contains_(err, needle, __FILE__, __LINE__)
 void tu_assert_err_contains_(const st_err *err, const char *needle, const char *file, int line);
+
+/* The rule of st_err.h, that a failed call leaves its outs initialised: poison an out before
+ * the call (every byte 0xa5), then assert the call zeroed it. tu_assert_zeroed names the out,
+ * the first byte that is not zero and where. */
+void tu_poison(void *p, size_t n);
+#define tu_assert_zeroed(p, n) tu_assert_zeroed_((p), (n), #p, __FILE__, __LINE__)
+void tu_assert_zeroed_(const void *p, size_t n, const char *what, const char *file, int line);
 
 /* A WebSocket client for the JSON-RPC tests: connects to 127.0.0.1:port, upgrades path_and_query
  * (with a bearer token unless NULL), checks the 101 reply and its accept key, and returns the

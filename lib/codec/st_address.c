@@ -14,15 +14,23 @@
 #define MAX_INT64_STR 19
 #define MAX_ADDR_STR 115
 
+/* payload may lie in out->bytes; the bytes past the address are zeroed. */
 static void set(st_address *out, st_addr_protocol p, const uint8_t *payload, size_t n) {
+  memmove(out->bytes + 1, payload, n);
+  memset(out->bytes + 1 + n, 0, sizeof out->bytes - 1 - n);
   out->bytes[0] = (uint8_t)p;
-  memcpy(out->bytes + 1, payload, n);
   out->len = n + 1;
+}
+
+/* Returns rc, leaving out the undefined address (all zero) when rc is a failure. */
+static st_code done(st_code rc, st_address *out) {
+  if (rc) memset(out, 0, sizeof *out);
+  return rc;
 }
 
 st_code st_address_from_id(uint64_t id, st_address *out, st_err *err) {
   if (id > (uint64_t)INT64_MAX)
-    return st_err_set(err, ST_ERANGE, "invalid address payload: IDs must be less than 2^63");
+    return done(st_err_set(err, ST_ERANGE, "invalid address payload: IDs must be less than 2^63"), out);
   uint8_t v[ST_UVARINT_MAX];
   set(out, ST_ADDR_ID, v, st_uvarint_put(id, v));
   return ST_OK;
@@ -46,10 +54,11 @@ void st_address_from_bls_pubkey(const uint8_t pubkey[48], st_address *out) {
 
 st_code st_address_from_delegated(uint64_t ns, const uint8_t *sub, size_t len, st_address *out, st_err *err) {
   if (ns > (uint64_t)INT64_MAX)
-    return st_err_set(err, ST_ERANGE, "invalid address payload: namespace must be less than 2^63");
+    return done(st_err_set(err, ST_ERANGE, "invalid address payload: namespace must be less than 2^63"), out);
   if (len > ST_ADDR_MAX_SUBADDR)
-    return st_err_set(err, ST_EINVAL, "invalid address length: sub-address of %zu bytes is longer than %d", len,
-                      ST_ADDR_MAX_SUBADDR);
+    return done(st_err_set(err, ST_EINVAL, "invalid address length: sub-address of %zu bytes is longer than %d", len,
+                           ST_ADDR_MAX_SUBADDR),
+                out);
   uint8_t payload[ST_UVARINT_MAX + ST_ADDR_MAX_SUBADDR];
   size_t n = st_uvarint_put(ns, payload);
   memcpy(payload + n, sub, len);
@@ -91,7 +100,7 @@ static st_code check_payload(uint8_t proto, const uint8_t *p, size_t n, st_err *
   }
 }
 
-st_code st_address_from_bytes(const uint8_t *p, size_t len, st_address *out, st_err *err) {
+static st_code from_bytes(const uint8_t *p, size_t len, st_address *out, st_err *err) {
   if (len == 0) return st_err_set(err, ST_EINVAL, "invalid address length: empty address");
   if (len == 1) return st_err_set(err, ST_EINVAL, "invalid address length: protocol byte without payload");
   if (len > ST_ADDR_MAX_BYTES)
@@ -100,6 +109,10 @@ st_code st_address_from_bytes(const uint8_t *p, size_t len, st_address *out, st_
   if (rc) return rc;
   set(out, (st_addr_protocol)p[0], p + 1, len - 1);
   return ST_OK;
+}
+
+st_code st_address_from_bytes(const uint8_t *p, size_t len, st_address *out, st_err *err) {
+  return done(from_bytes(p, len, out, err), out);
 }
 
 static void checksum(const uint8_t *bytes, size_t len, uint8_t out[CHECKSUM_LEN]) {
@@ -124,7 +137,7 @@ static st_code parse_u63(const char *s, size_t n, uint64_t *out, const char *wha
   return ST_OK;
 }
 
-st_code st_address_parse(const char *s, st_address *out, char *network, st_err *err) {
+static st_code parse(const char *s, st_address *out, char *network, st_err *err) {
   size_t len = strlen(s);
   if (len > MAX_ADDR_STR || len < 3)
     return st_err_set(err, ST_EINVAL, "invalid address length: %zu characters (an address has 3 to %d)", len,
@@ -192,11 +205,18 @@ st_code st_address_parse(const char *s, st_address *out, char *network, st_err *
   return ST_OK;
 }
 
+st_code st_address_parse(const char *s, st_address *out, char *network, st_err *err) {
+  st_code rc = done(parse(s, out, network, err), out);
+  if (rc && network) *network = 0;
+  return rc;
+}
+
 void st_address_text(const st_address *a, char out[ST_ADDR_STR_MAX]) {
   if (st_address_format(a, 't', out, NULL)) snprintf(out, ST_ADDR_STR_MAX, "(bad address)");
 }
 
 st_code st_address_format(const st_address *a, char network, char out[ST_ADDR_STR_MAX], st_err *err) {
+  memset(out, 0, ST_ADDR_STR_MAX);
   if (network != 't' && network != 'f')
     return st_err_set(err, ST_EINVAL, "unknown address network '%c' (expected 't' or 'f')", network);
   if (a->len < 2) return st_err_set(err, ST_EINVAL, "cannot format an undefined address");
@@ -230,6 +250,7 @@ st_code st_address_format(const st_address *a, char network, char out[ST_ADDR_ST
 }
 
 st_code st_address_id(const st_address *a, uint64_t *id, st_err *err) {
+  *id = 0;
   if (a->len < 2 || a->bytes[0] != ST_ADDR_ID) return st_err_set(err, ST_EINVAL, "not an ID address");
   size_t used;
   return st_uvarint_get(a->bytes + 1, a->len - 1, id, &used, err);

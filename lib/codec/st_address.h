@@ -5,7 +5,11 @@
  * public key; delegated uvarint(namespace) || sub-address (at most 54 bytes).
  * Strings: network ('t' or 'f') + protocol digit + body, where the body is the decimal id, or
  * base32(payload || blake2b-4(protocol || payload)), or for delegated "<namespace>f<base32>".
- * Parsing rejects what go-address rejects, with its words ("invalid address checksum"). */
+ * Parsing rejects what go-address rejects, with its words ("invalid address checksum").
+ *
+ * Every out is initialised on return, success or not (st_err.h): an address that could not be
+ * made is the undefined one (len 0, all bytes zero), a text that could not be written is all
+ * NULs, an id is 0, a network is 0. */
 #ifndef ST_ADDRESS_H
 #define ST_ADDRESS_H
 

@@ -27,7 +27,10 @@ static st_code grow(st_bitfield *bf, size_t need, st_err *err) {
 st_code st_bitfield_copy(const st_bitfield *src, st_bitfield *dst, st_err *err) {
   if (src == dst) return ST_OK;
   st_code rc = grow(dst, src->n, err);
-  if (rc) return rc;
+  if (rc) {
+    st_bitfield_clear(dst);
+    return rc;
+  }
   if (src->n) memcpy(dst->runs, src->runs, src->n * sizeof *src->runs);
   dst->n = src->n;
   return ST_OK;
@@ -94,10 +97,11 @@ bool st_bitfield_equal(const st_bitfield *a, const st_bitfield *b) {
   return a->n == b->n && (a->n == 0 || !memcmp(a->runs, b->runs, a->n * sizeof *a->runs));
 }
 
-/* Builds into a temporary so that out may alias an input. */
+/* Builds into a temporary so that out may alias an input; on failure out is emptied. */
 static st_code finish_into(st_bitfield *tmp, st_code rc, st_bitfield *out) {
   if (rc) {
     st_bitfield_free(tmp);
+    st_bitfield_clear(out);
     return rc;
   }
   st_bitfield_free(out);
@@ -156,6 +160,7 @@ void st_bitfield_iter_init(st_bitfield_iter *it, const st_bitfield *bf) {
 }
 
 bool st_bitfield_iter_next(st_bitfield_iter *it, uint64_t *out) {
+  *out = 0;
   if (it->run >= it->bf->n) return false;
   const st_run *r = &it->bf->runs[it->run];
   *out = r->start + it->off;

@@ -8,7 +8,12 @@
  * a version other than 0, a varint run that is too long or not minimal, a total length past
  * 2^64-1; and, like its CBOR decoder, more than 32 KiB of encoded bytes.
  *
- * Results of union/intersect/subtract replace the contents of out, which may be a or b. */
+ * Results of union/intersect/subtract replace the contents of out, which may be a or b.
+ *
+ * Bitfields passed to these functions are initialised (st_bitfield_init or ST_BITFIELD_INIT);
+ * every out is initialised on return, success or not (st_err.h). A function that replaces a
+ * bitfield's contents (copy, union, intersect, subtract, decode, parse_ranges) leaves it empty
+ * when it fails, even when out is a or b; set and set_range leave it as it was. */
 #ifndef ST_BITFIELD_H
 #define ST_BITFIELD_H
 
@@ -58,9 +63,10 @@ typedef struct st_bitfield_iter {
   uint64_t off;
 } st_bitfield_iter;
 void st_bitfield_iter_init(st_bitfield_iter *it, const st_bitfield *bf);
+/* False at the end, with *out 0. */
 bool st_bitfield_iter_next(st_bitfield_iter *it, uint64_t *out);
 
-/* RLE+ bytes, appended to out. */
+/* RLE+ bytes, appended to out (on failure out may hold part of them). */
 st_code st_bitfield_encode(const st_bitfield *bf, st_buf *out, st_err *err);
 /* Replaces bf's contents with the set encoded in p[0..len). */
 st_code st_bitfield_decode(const uint8_t *p, size_t len, st_bitfield *bf, st_err *err);

@@ -165,31 +165,26 @@ static st_code fail(st_cbor_reader *r, const char *fmt, ...) {
   return ST_EINVAL;
 }
 
-static st_code decode_head(st_cbor_reader *r, st_cbor_item *it, size_t *next) {
-  size_t off = r->off;
-  if (off >= r->len) return fail(r, "unexpected end of input at offset %zu (expected an item)", off);
-  uint8_t ib = r->buf[off];
-  unsigned major = ib >> 5, ai = ib & 31;
-  size_t p = off + 1;
-  uint64_t v = ai;
-  it->off = off;
-  it->data = NULL;
+/* The header's argument: the value of additional information ai, or the 1, 2, 4 or 8 bytes
+ * after the initial byte at off, which must be in their shortest form. *p moves past them. */
+static st_code read_argument(st_cbor_reader *r, size_t off, unsigned major, unsigned ai, size_t *p, uint64_t *v) {
+  *v = ai;
   if (ai >= 24 && ai <= 27) {
     size_t n = (size_t)1 << (ai - 24);
-    if (r->len - p < n)
+    if (r->len - *p < n)
       return fail(r, "truncated %s header at offset %zu: %zu more bytes needed", major_name(major), off,
-                  n - (r->len - p));
-    v = 0;
-    for (size_t i = 0; i < n; i++) v = (v << 8) | r->buf[p + i];
-    p += n;
-    bool minimal =
-        (ai == 24 && v >= 24) || (ai == 25 && v > 0xff) || (ai == 26 && v > 0xffff) || (ai == 27 && v > 0xffffffffu);
+                  n - (r->len - *p));
+    *v = 0;
+    for (size_t i = 0; i < n; i++) *v = (*v << 8) | r->buf[*p + i];
+    *p += n;
+    bool minimal = (ai == 24 && *v >= 24) || (ai == 25 && *v > 0xff) || (ai == 26 && *v > 0xffff) ||
+                   (ai == 27 && *v > 0xffffffffu);
     if (major != MAJ_SIMPLE && !minimal)
       return fail(r, "non-minimal encoding of %s %llu at offset %zu",
                   major <= MAJ_NINT  ? "integer"
                   : major == MAJ_TAG ? "tag"
                                      : "length",
-                  (unsigned long long)v, off);
+                  (unsigned long long)*v, off);
   } else if (ai >= 28 && ai <= 30) {
     return fail(r, "reserved additional information %u at offset %zu", ai, off);
   } else if (ai == 31) {
@@ -198,8 +193,47 @@ static st_code decode_head(st_cbor_reader *r, st_cbor_item *it, size_t *next) {
     if (major == MAJ_SIMPLE) return fail(r, "unexpected break code at offset %zu", off);
     return fail(r, "invalid additional information 31 for %s at offset %zu", major_name(major), off);
   }
-  size_t left = r->len - p;
+  return ST_OK;
+}
+
+/* Major type 7: false, true, null and (where the reader allows them) finite 64-bit floats. */
+static st_code decode_simple(st_cbor_reader *r, st_cbor_item *it, unsigned ai, uint64_t v) {
+  size_t off = it->off;
+  if (ai == 20 || ai == 21 || ai == 22) {
+    it->type = ai == 20 ? ST_CBOR_FALSE : ai == 21 ? ST_CBOR_TRUE : ST_CBOR_NULL;
+    return ST_OK;
+  }
+  if (ai == 23) return fail(r, "undefined at offset %zu is not allowed in DAG-CBOR", off);
+  if (ai < 24) return fail(r, "simple value %u at offset %zu is not allowed in DAG-CBOR", ai, off);
+  if (ai == 24)
+    return fail(r, "simple value %llu at offset %zu is not allowed in DAG-CBOR", (unsigned long long)v, off);
+  if (!(r->flags & ST_CBOR_ALLOW_FLOATS)) return fail(r, "float at offset %zu is not allowed here", off);
+  if (ai != 27)
+    return fail(r, "%d-bit float at offset %zu (DAG-CBOR allows only 64-bit floats)", ai == 25 ? 16 : 32, off);
+  double d;
+  memcpy(&d, &v, 8);
+  if (!isfinite(d)) return fail(r, "NaN or infinity at offset %zu is not allowed in DAG-CBOR", off);
+  it->type = ST_CBOR_FLOAT;
+  it->f = d;
+  return ST_OK;
+}
+
+/* Decodes the item at r->off into it (all zero on failure); *next gets the offset after its
+ * header (after the payload, for byte and text strings). */
+static st_code decode_head(st_cbor_reader *r, st_cbor_item *it, size_t *next) {
+  memset(it, 0, sizeof *it);
+  *next = r->off;
+  size_t off = r->off;
+  if (off >= r->len) return fail(r, "unexpected end of input at offset %zu (expected an item)", off);
+  uint8_t ib = r->buf[off];
+  unsigned major = ib >> 5, ai = ib & 31;
+  size_t p = off + 1;
+  uint64_t v;
+  st_code rc = read_argument(r, off, major, ai, &p, &v);
+  if (rc) return rc;
+  it->off = off;
   it->val = v;
+  size_t left = r->len - p;
   switch (major) {
     case MAJ_UINT: it->type = ST_CBOR_UINT; break;
     case MAJ_NINT: it->type = ST_CBOR_NINT; break;
@@ -237,40 +271,29 @@ static st_code decode_head(st_cbor_reader *r, st_cbor_item *it, size_t *next) {
       it->type = ST_CBOR_TAG;
       break;
     default: /* MAJ_SIMPLE */
-      if (ai == 20 || ai == 21 || ai == 22) {
-        it->type = ai == 20 ? ST_CBOR_FALSE : ai == 21 ? ST_CBOR_TRUE : ST_CBOR_NULL;
-      } else if (ai == 23) {
-        return fail(r, "undefined at offset %zu is not allowed in DAG-CBOR", off);
-      } else if (ai < 24) {
-        return fail(r, "simple value %u at offset %zu is not allowed in DAG-CBOR", ai, off);
-      } else if (ai == 24) {
-        return fail(r, "simple value %llu at offset %zu is not allowed in DAG-CBOR", (unsigned long long)v, off);
-      } else if (!(r->flags & ST_CBOR_ALLOW_FLOATS)) {
-        return fail(r, "float at offset %zu is not allowed here", off);
-      } else if (ai != 27) {
-        return fail(r, "%d-bit float at offset %zu (DAG-CBOR allows only 64-bit floats)", ai == 25 ? 16 : 32, off);
-      } else {
-        double d;
-        memcpy(&d, &v, 8);
-        if (!isfinite(d)) return fail(r, "NaN or infinity at offset %zu is not allowed in DAG-CBOR", off);
-        it->type = ST_CBOR_FLOAT;
-        it->f = d;
-      }
+      if ((rc = decode_simple(r, it, ai, v))) return rc;
   }
   *next = p;
   return ST_OK;
 }
 
+/* decode_head, with it all zero when it fails. */
+static st_code head(st_cbor_reader *r, st_cbor_item *it, size_t *next) {
+  st_code rc = decode_head(r, it, next);
+  if (rc) memset(it, 0, sizeof *it);
+  return rc;
+}
+
 st_code st_cbor_next(st_cbor_reader *r, st_cbor_item *it) {
   size_t next;
-  st_code rc = decode_head(r, it, &next);
+  st_code rc = head(r, it, &next);
   if (!rc) r->off = next;
   return rc;
 }
 
 st_code st_cbor_peek(st_cbor_reader *r, st_cbor_item *it) {
   size_t next;
-  return decode_head(r, it, &next);
+  return head(r, it, &next);
 }
 
 st_code st_cbor_finish(st_cbor_reader *r) {
@@ -279,57 +302,63 @@ st_code st_cbor_finish(st_cbor_reader *r) {
   return ST_OK;
 }
 
+/* The next item, of type want (true also takes false); it is all zero on failure. */
 static st_code expect(st_cbor_reader *r, st_cbor_item *it, st_cbor_type want) {
   st_code rc = st_cbor_peek(r, it);
   if (rc) return rc;
-  if (it->type != want && !(want == ST_CBOR_TRUE && it->type == ST_CBOR_FALSE))
-    return fail(r, "expected %s at offset %zu, found %s", want == ST_CBOR_TRUE ? "boolean" : st_cbor_type_name(want),
-                it->off, st_cbor_type_name(it->type));
+  if (it->type != want && !(want == ST_CBOR_TRUE && it->type == ST_CBOR_FALSE)) {
+    rc = fail(r, "expected %s at offset %zu, found %s", want == ST_CBOR_TRUE ? "boolean" : st_cbor_type_name(want),
+              it->off, st_cbor_type_name(it->type));
+    memset(it, 0, sizeof *it);
+    return rc;
+  }
   return st_cbor_next(r, it);
 }
 
-st_code st_cbor_read_uint(st_cbor_reader *r, uint64_t *v) {
+/* The header value (integer, length) of an item of type want; 0 on failure. */
+static st_code expect_val(st_cbor_reader *r, st_cbor_type want, uint64_t *v) {
   st_cbor_item it;
-  st_code rc = expect(r, &it, ST_CBOR_UINT);
-  if (!rc) *v = it.val;
+  st_code rc = expect(r, &it, want);
+  *v = rc ? 0 : it.val;
   return rc;
 }
 
+st_code st_cbor_read_uint(st_cbor_reader *r, uint64_t *v) { return expect_val(r, ST_CBOR_UINT, v); }
+
+st_code st_cbor_read_array(st_cbor_reader *r, uint64_t *n) { return expect_val(r, ST_CBOR_ARRAY, n); }
+
+st_code st_cbor_read_map(st_cbor_reader *r, uint64_t *n) { return expect_val(r, ST_CBOR_MAP, n); }
+
 st_code st_cbor_read_int(st_cbor_reader *r, int64_t *v) {
   st_cbor_item it;
+  *v = 0;
   st_code rc = st_cbor_peek(r, &it);
   if (rc) return rc;
   if (it.type != ST_CBOR_UINT && it.type != ST_CBOR_NINT)
     return fail(r, "expected integer at offset %zu, found %s", it.off, st_cbor_type_name(it.type));
   if (it.val > (uint64_t)INT64_MAX) return fail(r, "integer at offset %zu does not fit in 64 signed bits", it.off);
+  if ((rc = st_cbor_next(r, &it))) return rc;
   *v = it.type == ST_CBOR_UINT ? (int64_t)it.val : -1 - (int64_t)it.val;
-  return st_cbor_next(r, &it);
+  return ST_OK;
+}
+
+/* The payload of a byte or text string (NULL and 0 on failure). */
+static st_code expect_string(st_cbor_reader *r, st_cbor_type want, const uint8_t **p, size_t *n) {
+  st_cbor_item it;
+  st_code rc = expect(r, &it, want);
+  *p = it.data;
+  *n = (size_t)it.val;
+  return rc;
 }
 
 st_code st_cbor_read_bytes(st_cbor_reader *r, const uint8_t **p, size_t *n) {
-  st_cbor_item it;
-  st_code rc = expect(r, &it, ST_CBOR_BYTES);
-  if (!rc) {
-    *p = it.data;
-    *n = (size_t)it.val;
-  }
-  return rc;
+  return expect_string(r, ST_CBOR_BYTES, p, n);
 }
 
 st_code st_cbor_read_text(st_cbor_reader *r, const char **s, size_t *n) {
-  st_cbor_item it;
-  st_code rc = expect(r, &it, ST_CBOR_TEXT);
-  if (!rc) {
-    *s = (const char *)it.data;
-    *n = (size_t)it.val;
-  }
-  return rc;
-}
-
-st_code st_cbor_read_array(st_cbor_reader *r, uint64_t *n) {
-  st_cbor_item it;
-  st_code rc = expect(r, &it, ST_CBOR_ARRAY);
-  if (!rc) *n = it.val;
+  const uint8_t *p;
+  st_code rc = expect_string(r, ST_CBOR_TEXT, &p, n);
+  *s = (const char *)p;
   return rc;
 }
 
@@ -349,6 +378,7 @@ st_code st_cbor_expect_array(st_cbor_reader *r, uint64_t n, const char *what) {
 
 st_code st_cbor_expect_bytes(st_cbor_reader *r, size_t n, const char *what, const uint8_t **p) {
   st_cbor_item it;
+  *p = NULL;
   st_code rc = st_cbor_peek(r, &it);
   if (rc) return rc;
   if (it.type != ST_CBOR_BYTES)
@@ -360,17 +390,10 @@ st_code st_cbor_expect_bytes(st_cbor_reader *r, size_t n, const char *what, cons
   return ST_OK;
 }
 
-st_code st_cbor_read_map(st_cbor_reader *r, uint64_t *n) {
-  st_cbor_item it;
-  st_code rc = expect(r, &it, ST_CBOR_MAP);
-  if (!rc) *n = it.val;
-  return rc;
-}
-
 st_code st_cbor_read_bool(st_cbor_reader *r, bool *v) {
   st_cbor_item it;
   st_code rc = expect(r, &it, ST_CBOR_TRUE);
-  if (!rc) *v = it.type == ST_CBOR_TRUE;
+  *v = !rc && it.type == ST_CBOR_TRUE;
   return rc;
 }
 
@@ -404,7 +427,9 @@ static st_code read_cid_content(st_cbor_reader *r, size_t tag_off, st_cid *c) {
 st_code st_cbor_read_cid(st_cbor_reader *r, st_cid *c) {
   st_cbor_item it;
   st_code rc = expect(r, &it, ST_CBOR_TAG);
-  return rc ? rc : read_cid_content(r, it.off, c);
+  if (!rc) rc = read_cid_content(r, it.off, c);
+  if (rc) memset(c, 0, sizeof *c);
+  return rc;
 }
 
 /* DAG-CBOR map key order: shorter keys first, then bytewise. */

@@ -11,7 +11,12 @@
  * the end of the buffer, nesting deeper than the reader's limit, and trailing bytes.
  *
  * Readers are pull-style: typed decoders call st_cbor_read_* in the layout they expect;
- * st_cbor_skip walks one whole item with every check above (iteratively, without recursion). */
+ * st_cbor_skip walks one whole item with every check above (iteratively, without recursion).
+ *
+ * Every out is initialised on return, success or not (st_err.h): a reader that fails leaves its
+ * item, number or CID zero, its pointers NULL and its lengths 0 (where the reader then stands
+ * is unspecified: a failed read ends the decoding). The text forms (diag, dagjson) append to
+ * out; on failure out may hold part of the text. */
 #ifndef ST_CBOR_H
 #define ST_CBOR_H
 

@@ -41,7 +41,7 @@ static size_t known_digest_len(uint64_t code) {
   }
 }
 
-st_code st_cid_from_bytes(const uint8_t *p, size_t len, st_cid *out, size_t *used, st_err *err) {
+static st_code from_bytes(const uint8_t *p, size_t len, st_cid *out, size_t *used, st_err *err) {
   if (len >= 2 && p[0] == 0x12 && p[1] == 0x20)
     return st_err_set(err, ST_EINVAL, "CIDv0 is not supported (only CIDv1)");
   size_t off = 0, n;
@@ -82,6 +82,19 @@ bad_varint:
   return st_err_wrap(err, rc, "CID %s at byte %zu", field, off);
 }
 
+/* Returns rc, leaving out (and *used) zero when rc is a failure. */
+static st_code done(st_code rc, st_cid *out, size_t *used) {
+  if (rc) {
+    memset(out, 0, sizeof *out);
+    if (used) *used = 0;
+  }
+  return rc;
+}
+
+st_code st_cid_from_bytes(const uint8_t *p, size_t len, st_cid *out, size_t *used, st_err *err) {
+  return done(from_bytes(p, len, out, used, err), out, used);
+}
+
 void st_cid_append_string(st_buf *b, const st_cid *c) {
   uint8_t raw[ST_CID_MAX_BYTES];
   size_t n = st_cid_to_bytes(c, raw);
@@ -97,7 +110,7 @@ void st_cid_to_string(const st_cid *c, char out[ST_CID_STR_MAX]) {
   st_buf_free(&b);
 }
 
-st_code st_cid_parse(const char *s, st_cid *out, st_err *err) {
+static st_code parse(const char *s, st_cid *out, st_err *err) {
   size_t len = strlen(s);
   if (len == 0) return st_err_set(err, ST_EINVAL, "empty CID");
   if (len >= ST_CID_STR_MAX) return st_err_set(err, ST_EINVAL, "CID of %zu characters is too long", len);
@@ -116,6 +129,8 @@ st_code st_cid_parse(const char *s, st_cid *out, st_err *err) {
   st_buf_free(&raw);
   return rc ? st_err_wrap(err, rc, "invalid CID") : ST_OK;
 }
+
+st_code st_cid_parse(const char *s, st_cid *out, st_err *err) { return done(parse(s, out, err), out, NULL); }
 
 bool st_cid_equal(const st_cid *a, const st_cid *b) {
   return a->codec == b->codec && a->mh_code == b->mh_code && a->digest_len == b->digest_len &&

@@ -5,7 +5,10 @@
  * fil-commitment-sealed (comm_r, "bagboea4b5abc..."). Binary form:
  *   uvarint(version=1) uvarint(codec) uvarint(multihash code) uvarint(digest length) digest
  * The string form is 'b' followed by lowercase unpadded base32 of the bytes. CIDv0 and other
- * multibases are rejected with a message saying so. */
+ * multibases are rejected with a message saying so.
+ *
+ * Every out is initialised on return, success or not (st_err.h): a CID that could not be read
+ * is all zero (codec 0, digest_len 0), and so is *used. */
 #ifndef ST_CID_H
 #define ST_CID_H
 

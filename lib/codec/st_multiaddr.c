@@ -38,7 +38,7 @@ static st_code put_uvarint(writer *w, uint64_t v, st_err *err) {
   return put(w, b, st_uvarint_put(v, b), err);
 }
 
-st_code st_multiaddr_from_text(const char *text, uint8_t *out, size_t cap, size_t *len, st_err *err) {
+static st_code from_text(const char *text, uint8_t *out, size_t cap, size_t *len, st_err *err) {
   writer w = {out, cap, 0};
   if (!text || text[0] != '/')
     return st_err_set(err, ST_EINVAL, "multiaddr: \"%.80s\" does not start with '/'", text ? text : "");
@@ -99,6 +99,13 @@ st_code st_multiaddr_from_text(const char *text, uint8_t *out, size_t cap, size_
   return ST_OK;
 }
 
+st_code st_multiaddr_from_text(const char *text, uint8_t *out, size_t cap, size_t *len, st_err *err) {
+  *len = 0;
+  st_code rc = from_text(text, out, cap, len, err);
+  if (rc) memset(out, 0, cap);
+  return rc;
+}
+
 static st_code append(char *out, size_t cap, size_t *n, const char *s, st_err *err) {
   size_t l = strlen(s);
   if (*n + l + 1 > cap) return st_err_set(err, ST_ERANGE, "multiaddr: its text is longer than %zu bytes", cap - 1);
@@ -107,10 +114,8 @@ static st_code append(char *out, size_t cap, size_t *n, const char *s, st_err *e
   return ST_OK;
 }
 
-st_code st_multiaddr_to_text(const uint8_t *p, size_t len, char *out, size_t cap, st_err *err) {
+static st_code to_text(const uint8_t *p, size_t len, char *out, size_t cap, st_err *err) {
   size_t i = 0, n = 0;
-  if (!cap) return st_err_set(err, ST_ERANGE, "multiaddr: no room for its text");
-  out[0] = 0;
   if (!len) return st_err_set(err, ST_EINVAL, "multiaddr: empty");
   if (len > ST_MULTIADDR_MAX)
     return st_err_set(err, ST_EINVAL, "multiaddr: %zu bytes, more than %d", len, ST_MULTIADDR_MAX);
@@ -157,4 +162,12 @@ st_code st_multiaddr_to_text(const uint8_t *p, size_t len, char *out, size_t cap
     if ((code = append(out, cap, &n, part, err))) return code;
   }
   return ST_OK;
+}
+
+st_code st_multiaddr_to_text(const uint8_t *p, size_t len, char *out, size_t cap, st_err *err) {
+  if (!cap) return st_err_set(err, ST_ERANGE, "multiaddr: no room for its text");
+  out[0] = 0;
+  st_code rc = to_text(p, len, out, cap, err);
+  if (rc) memset(out, 0, cap);
+  return rc;
 }

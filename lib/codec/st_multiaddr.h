@@ -5,7 +5,10 @@
  * bytes, tcp and udp a 2-byte big-endian port, dns/dns4/dns6 a uvarint length and the name,
  * http and https nothing. Codes from the multicodec table: ip4 4, tcp 6, dns 53, dns4 54,
  * dns6 55, ip6 41, udp 273, https 443, http 480. Other protocols are refused by name or code.
- * (Text multiaddrs of API files, and their URLs, are st_apiinfo's.) */
+ * (Text multiaddrs of API files, and their URLs, are st_apiinfo's.)
+ *
+ * Every out is initialised on return, success or not (st_err.h): on failure out's cap bytes are
+ * zero and *len is 0. */
 #ifndef ST_MULTIADDR_H
 #define ST_MULTIADDR_H
 

@@ -20,10 +20,8 @@ void st_bigint_append_bytes(st_buf *out, const mpz_t v) {
 }
 
 st_code st_bigint_from_bytes(const uint8_t *p, size_t len, mpz_t out, st_err *err) {
-  if (len == 0) {
-    mpz_set_ui(out, 0);
-    return ST_OK;
-  }
+  mpz_set_ui(out, 0);
+  if (len == 0) return ST_OK;
   if (len > ST_BIGINT_MAX_BYTES)
     return st_err_set(err, ST_EINVAL, "big integer of %zu bytes is longer than %d", len, ST_BIGINT_MAX_BYTES);
   if (p[0] > 1) return st_err_set(err, ST_EINVAL, "big integer sign byte must be 0x00 or 0x01, got 0x%02x", p[0]);
@@ -47,7 +45,10 @@ st_code st_cbor_read_bigint(st_cbor_reader *r, mpz_t out) {
   const uint8_t *p;
   size_t n;
   st_code rc = st_cbor_read_bytes(r, &p, &n);
-  if (rc) return rc;
+  if (rc) {
+    mpz_set_ui(out, 0);
+    return rc;
+  }
   rc = st_bigint_from_bytes(p, n, out, r->err);
   return rc ? st_err_wrap(r->err, rc, "cbor: big integer at offset %zu", off) : ST_OK;
 }
@@ -78,6 +79,7 @@ void st_fil_format(const mpz_t atto, st_buf *out) {
 }
 
 st_code st_fil_parse(const char *s, mpz_t atto, st_err *err) {
+  mpz_set_ui(atto, 0);
   size_t numlen = strspn(s, ".0123456789");
   const char *suffix = s + numlen;
   while (isspace((unsigned char)*suffix)) suffix++;
@@ -120,7 +122,9 @@ st_code st_fil_parse(const char *s, mpz_t atto, st_err *err) {
     mpz_set_ui(atto, 0);
     return ST_OK;
   }
-  if (mpz_set_str(atto, digits, 10) != 0)
+  if (mpz_set_str(atto, digits, 10) != 0) {
+    mpz_set_ui(atto, 0);
     return st_err_set(err, ST_EINVAL, "invalid amount \"%s\": not a decimal number", s);
+  }
   return ST_OK;
 }

@@ -5,7 +5,10 @@
  * (go-state-types big.Int), at most 128 bytes. We decode only the canonical form (no leading
  * zero byte, no signed zero), which is all Lotus ever writes, so every amount has one encoding.
  * FIL text follows Lotus: "52812.59398882125816547" (no trailing zeros, "0" for zero); parsing
- * accepts an optional "FIL" or "attoFIL" suffix. */
+ * accepts an optional "FIL" or "attoFIL" suffix.
+ *
+ * An mpz_t out is the caller's, initialised (mpz_init) before the call; every out is
+ * initialised on return, success or not (st_err.h): a number that could not be read is 0. */
 #ifndef ST_TOKEN_H
 #define ST_TOKEN_H
 

@@ -13,6 +13,8 @@ size_t st_uvarint_put(uint64_t v, uint8_t out[ST_UVARINT_MAX]) {
 
 st_code st_uvarint_get(const uint8_t *p, size_t len, uint64_t *v, size_t *used, st_err *err) {
   uint64_t x = 0;
+  *v = 0;
+  *used = 0;
   for (size_t i = 0; i < 9; i++) {
     if (i >= len) return st_err_set(err, ST_EINVAL, "varint is truncated after %zu bytes", i);
     uint8_t b = p[i];

@@ -14,7 +14,7 @@
 
 /* Writes v; returns the number of bytes (1..10). */
 size_t st_uvarint_put(uint64_t v, uint8_t out[ST_UVARINT_MAX]);
-/* Reads one varint from p[0..len); *used gets its length. */
+/* Reads one varint from p[0..len); *used gets its length. Both are 0 on failure. */
 st_code st_uvarint_get(const uint8_t *p, size_t len, uint64_t *v, size_t *used, st_err *err);
 
 #endif

@@ -95,20 +95,6 @@ void st_cli_help(FILE *out, const char *usage, const char *summary, const st_cli
   fprintf(out, "  %-28s %s\n", "-h, --help", "show this help");
 }
 
-st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err) {
-  if (!*s) return st_err_set(err, ST_EINVAL, "%s: empty number", what);
-  uint64_t v = 0;
-  for (const char *p = s; *p; p++) {
-    if (*p < '0' || *p > '9')
-      return st_err_set(err, ST_EINVAL, "%s: \"%s\" is not an unsigned decimal number", what, s);
-    unsigned d = (unsigned)(*p - '0');
-    if (v > (UINT64_MAX - d) / 10) return st_err_set(err, ST_ERANGE, "%s: %s is larger than 2^64-1", what, s);
-    v = v * 10 + d;
-  }
-  *out = v;
-  return ST_OK;
-}
-
 int st_cli_fail(const char *fmt, ...) {
   char msg[1024];
   va_list ap;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/st_encoding.h" /* st_parse_u64, which reads flag values too */
 #include "core/st_err.h"
 
 /* A list flag may be given many times (--account A --account B); its values are kept in order. */
@@ -46,7 +47,8 @@ typedef struct st_cli {
 #define ST_CLI_INIT(flags_) \
   { (flags_), sizeof(flags_) / sizeof((flags_)[0]), {0}, 0, false }
 
-/* Parses argv[0..argc) (no program name). At most maxpos positionals are accepted. */
+/* Parses argv[0..argc) (no program name). At most maxpos positionals are accepted. On failure
+ * cli holds what was read before the faulty argument (programs exit then). */
 st_code st_cli_parse(st_cli *cli, int argc, char **argv, int maxpos, st_err *err);
 
 /* Flags are read by name, never by their place in the table.
@@ -82,8 +84,5 @@ int st_cli_dispatch(const char *group, const st_cli_verb *verbs, size_t n, int a
 /* Lotus's SizeStr: 1024-based with three significant digits, "2.69 MiB"; unit is "B" for bytes
  * or "" for quality-adjusted power ("588 Ki"). */
 void st_size_str(double bytes, const char *unit, char *out, size_t n);
-
-/* Strict unsigned decimal: digits only, no sign, no overflow. what names the value in errors. */
-st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err);
 
 #endif

@@ -1,4 +1,4 @@
-/* st_encoding: strict hex, base32 (RFC 4648 lowercase, unpadded) and base64 (OpenSSL). */
+/* st_encoding: strict hex, base32 (RFC 4648 lowercase, unpadded), base64 (OpenSSL) and decimals. */
 #include "core/st_encoding.h"
 
 #include <openssl/evp.h>
@@ -51,6 +51,7 @@ st_code st_hex_decode(const char *s, size_t slen, st_buf *out, st_err *err) {
 }
 
 st_code st_hex_decode_exact(const char *s, uint8_t *out, size_t n, st_err *err) {
+  memset(out, 0, n);
   size_t slen = strlen(s);
   st_code rc = hex_check(s, slen, err);
   if (rc) return rc;
@@ -77,7 +78,16 @@ void st_base32_append(st_buf *b, const uint8_t *p, size_t n) {
   b->data[b->len] = 0;
 }
 
-st_code st_base32_decode(const char *s, size_t slen, st_buf *out, st_err *err) {
+/* Ends a decode into out that began at length start: on failure out is as it was. */
+static st_code decode_done(st_buf *out, size_t start, st_code rc) {
+  if (rc && out->data) {
+    out->len = start;
+    out->data[start] = 0;
+  }
+  return rc;
+}
+
+static st_code base32_decode(const char *s, size_t slen, st_buf *out, st_err *err) {
   size_t rem = slen % 8;
   if (rem == 1 || rem == 3 || rem == 6)
     return st_err_set(err, ST_EINVAL, "base32 text of %zu characters cannot encode whole bytes", slen);
@@ -102,6 +112,11 @@ st_code st_base32_decode(const char *s, size_t slen, st_buf *out, st_err *err) {
   return ST_OK;
 }
 
+st_code st_base32_decode(const char *s, size_t slen, st_buf *out, st_err *err) {
+  size_t start = out->len;
+  return decode_done(out, start, base32_decode(s, slen, out, err));
+}
+
 void st_base64_append(st_buf *b, const uint8_t *p, size_t n, bool pad) {
   size_t enc = 4 * ((n + 2) / 3);
   if (n > (size_t)INT32_MAX || !st_buf_reserve(b, enc)) {
@@ -118,7 +133,7 @@ void st_base64_append(st_buf *b, const uint8_t *p, size_t n, bool pad) {
 
 static bool b64char(char c) { return c && memchr(B64, c, 64); }
 
-st_code st_base64_decode(const char *s, size_t slen, bool pad, st_buf *out, st_err *err) {
+static st_code base64_decode(const char *s, size_t slen, bool pad, st_buf *out, st_err *err) {
   size_t body = slen;
   if (pad) {
     if (slen % 4) return st_err_set(err, ST_EINVAL, "base64 text of %zu characters is not a multiple of 4", slen);
@@ -152,5 +167,25 @@ st_code st_base64_decode(const char *s, size_t slen, bool pad, st_buf *out, st_e
   }
   out->len += nbytes;
   out->data[out->len] = 0;
+  return ST_OK;
+}
+
+st_code st_base64_decode(const char *s, size_t slen, bool pad, st_buf *out, st_err *err) {
+  size_t start = out->len;
+  return decode_done(out, start, base64_decode(s, slen, pad, out, err));
+}
+
+st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err) {
+  *out = 0;
+  if (!*s) return st_err_set(err, ST_EINVAL, "%s: empty number", what);
+  uint64_t v = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p < '0' || *p > '9')
+      return st_err_set(err, ST_EINVAL, "%s: \"%s\" is not an unsigned decimal number", what, s);
+    unsigned d = (unsigned)(*p - '0');
+    if (v > (UINT64_MAX - d) / 10) return st_err_set(err, ST_ERANGE, "%s: %s is larger than 2^64-1", what, s);
+    v = v * 10 + d;
+  }
+  *out = v;
   return ST_OK;
 }

@@ -48,6 +48,7 @@ st_code st_fs_os_error(st_err *err, const char *verb, const char *path, int errn
 
 st_code st_fs_tmpfile_open(st_fs_tmpfile *t, const char *path, mode_t mode, st_err *err) {
   static atomic_uint counter;
+  memset(t, 0, sizeof *t);
   t->fd = -1;
   t->mode = mode;
   if (strlen(path) >= sizeof t->path) return st_err_set(err, ST_ERANGE, "path too long: %s", path);
@@ -109,19 +110,23 @@ st_code st_fs_pread_all(int fd, void *buf, size_t len, uint64_t off, const char 
   uint8_t *p = buf;
   uint64_t start = off;
   size_t want = len;
-  while (len) {
+  st_code rc = ST_OK;
+  while (len && !rc) {
     ssize_t r = pread(fd, p, len, (off_t)off);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return os_err(err, "read from", path, errno);
-    if (r == 0)
-      return st_err_set(err, ST_EIO,
-                        "could not read from path=\"%s\": file ends at byte %llu, wanted %zu bytes at offset %llu",
-                        path, (unsigned long long)off, want, (unsigned long long)start);
-    p += r;
-    off += (uint64_t)r;
-    len -= (size_t)r;
+    if (r < 0) rc = os_err(err, "read from", path, errno);
+    else if (r == 0)
+      rc = st_err_set(err, ST_EIO,
+                      "could not read from path=\"%s\": file ends at byte %llu, wanted %zu bytes at offset %llu", path,
+                      (unsigned long long)off, want, (unsigned long long)start);
+    else {
+      p += r;
+      off += (uint64_t)r;
+      len -= (size_t)r;
+    }
   }
-  return ST_OK;
+  if (rc) memset(buf, 0, want);
+  return rc;
 }
 
 static st_code write_durably(const char *path, const void *data, size_t len, mode_t mode, bool replace, st_err *err) {
@@ -177,7 +182,7 @@ st_code st_fs_read_file(const char *path, size_t max, st_buf *out, st_err *err) 
 
 st_code st_fs_read_line(const char *path, char *out, size_t cap, st_err *err) {
   st_buf b = ST_BUF_INIT;
-  out[0] = 0;
+  memset(out, 0, cap);
   st_code code = st_fs_read_file(path, 4096, &b, err);
   if (code == ST_ENOENT) {
     st_buf_free(&b);
@@ -212,6 +217,7 @@ st_code st_fs_mkdir_p(const char *path, mode_t mode, st_err *err) {
 
 st_code st_fs_space(const char *path, int64_t *capacity, int64_t *available, st_err *err) {
   struct statvfs vfs;
+  *capacity = *available = 0;
   if (statvfs(path, &vfs)) return os_err(err, "measure", path, errno);
   *capacity = (int64_t)((uint64_t)vfs.f_blocks * vfs.f_frsize);
   *available = (int64_t)((uint64_t)vfs.f_bavail * vfs.f_frsize);

@@ -35,6 +35,7 @@ const char *st_log_level_name(st_log_level level) { return level <= ST_LOG_OFF ?
 
 st_code st_log_parse_level(const char *name, st_log_level *out, st_err *err) {
   static const char *const alias[] = {"debug", "info", "warn", "error", "off"};
+  *out = ST_LOG_DEBUG;
   for (int i = 0; i <= ST_LOG_OFF; i++) {
     if (!strcasecmp(name, alias[i])) {
       *out = (st_log_level)i;

@@ -29,6 +29,7 @@ bool st_log_enabled(const char *subsys, st_log_level level);
 st_code st_log_set_level(const char *subsys, st_log_level level, st_err *err);
 /* A spec such as "info", "warn,storageminer=debug" or "chain=error". */
 st_code st_log_configure(const char *spec, st_err *err);
+/* *out is ST_LOG_DEBUG (0) on failure, as st_err.h has it. */
 st_code st_log_parse_level(const char *name, st_log_level *out, st_err *err);
 const char *st_log_level_name(st_log_level level);
 /* Appends to path (creating it 0644); NULL closes the file output. */
@@ -37,7 +38,7 @@ void st_log_set_stderr(bool on);
 /* Replaces the clock (tests); NULL restores CLOCK_REALTIME. */
 void st_log_set_clock(void (*now)(struct timespec *ts));
 
-/* Formats one line (with trailing newline) without writing it anywhere. */
+/* Formats one line (with trailing newline), appended to out, without writing it anywhere. */
 void st_log_format_line(st_buf *out, const struct timespec *ts, st_log_level level, const char *subsys, const char *msg,
                         const json_t *fields);
 #endif

@@ -18,6 +18,7 @@
 
 st_code st_proc_spawn(char *const argv[], const char *log, pid_t *pid, st_err *err) {
   int logfd = -1, pipefd[2];
+  *pid = 0;
   if (log && (logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
     return st_err_set(err, ST_EIO, "could not open the log %s: %s", log, strerror(errno));
   if (pipe2(pipefd, O_CLOEXEC)) {
@@ -61,7 +62,7 @@ st_code st_proc_spawn(char *const argv[], const char *log, pid_t *pid, st_err *e
 bool st_proc_exited(pid_t pid, int *status) {
   int s = 0;
   pid_t r = waitpid(pid, &s, WNOHANG);
-  if (r == pid && status) *status = s;
+  if (status) *status = r == pid ? s : 0;
   return r == pid || (r < 0 && errno == ECHILD);
 }
 

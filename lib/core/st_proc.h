@@ -2,7 +2,10 @@
  * them. `spacetime devnet` runs the cluster as children (each in its own process group, its
  * output appended to a log, sent SIGTERM if devnet dies); `spacetime-miner doctor` reads how the
  * cluster's programs were started, as the seed's operator did with `ps -ef | grep lotus`.
- * Linux only: /proc and PR_SET_PDEATHSIG. */
+ * Linux only: /proc and PR_SET_PDEATHSIG.
+ *
+ * Every out is initialised on return, success or not (st_err.h): a pid that was not started is
+ * 0, a status that was not collected is 0. */
 #ifndef ST_PROC_H
 #define ST_PROC_H
 
@@ -15,7 +18,8 @@
 /* Starts argv[0] (a path) with argv, stdin from /dev/null and stdout and stderr appended to log
  * (NULL: inherited). A program that cannot be run is an error here, with errno's reason. */
 st_code st_proc_spawn(char *const argv[], const char *log, pid_t *pid, st_err *err);
-/* Whether the child has exited; *status (may be NULL) gets waitpid's status then. */
+/* Whether the child has exited; *status (may be NULL) gets waitpid's status then, else 0 (also
+ * when the child was reaped before). */
 bool st_proc_exited(pid_t pid, int *status);
 /* Waits for the child to exit, for at most ms (negative: for ever); ST_EUNAVAIL after that. */
 st_code st_proc_wait(pid_t pid, int ms, int *status, st_err *err);

@@ -21,6 +21,7 @@ typedef struct st_sha256_ctx {
   void *md; /* EVP_MD_CTX */
 } st_sha256_ctx;
 
+/* On failure ctx holds no context (st_sha256_free is still safe). */
 st_code st_sha256_init(st_sha256_ctx *ctx, st_err *err);
 void st_sha256_update(st_sha256_ctx *ctx, const void *data, size_t len);
 /* Writes the digest and resets ctx for reuse. */

@@ -41,6 +41,7 @@ st_code st_keyinfo_import(const char *text, size_t len, st_keyinfo *ki, st_err *
   }
   st_buf raw = ST_BUF_INIT, priv = ST_BUF_INIT;
   json_t *root = NULL;
+  st_secure_zero(ki, sizeof *ki);
   st_code rc = st_hex_decode(text, len, &raw, err);
   if (rc) {
     st_err_wrap(err, rc, "key export is not hex");
@@ -102,6 +103,7 @@ st_code st_keystore_check_name(const char *name, st_err *err) {
 }
 
 st_code st_keystore_open(st_keystore *ks, const char *dir, st_err *err) {
+  memset(ks, 0, sizeof *ks);
   if (strlen(dir) >= sizeof ks->dir - ST_KEY_NAME_MAX - 32)
     return st_err_set(err, ST_ERANGE, "keystore path too long: %s", dir);
   st_code rc = st_fs_mkdir_p(dir, 0700, err);
@@ -139,6 +141,7 @@ st_code st_keystore_put(const st_keystore *ks, const char *name, const st_keyinf
 
 st_code st_keystore_get(const st_keystore *ks, const char *name, st_keyinfo *ki, st_err *err) {
   char path[KEY_PATH_MAX];
+  st_secure_zero(ki, sizeof *ki);
   st_code rc = key_path(ks, name, path, err);
   if (rc) return rc;
   struct stat st;

@@ -5,7 +5,11 @@
  * so keys move between spacetime and Lotus by copy and paste. The directory is 0700 and each
  * file 0600, written atomically; a key file readable by group or others is refused, as Lotus
  * refuses it. Key names are file names: letters, digits, '.', '_' and '-', at most 128 long,
- * not starting with '.'. */
+ * not starting with '.'.
+ *
+ * Every out is initialised on return, success or not (st_err.h): a key or keystore that could
+ * not be read or opened is all zero; export and list append to their st_buf (on failure it may
+ * hold part of what they append). */
 #ifndef ST_KEYSTORE_H
 #define ST_KEYSTORE_H
 

@@ -16,10 +16,20 @@ st_code st_random_bytes(uint8_t *out, size_t n, st_err *err) {
   while (got < n) {
     ssize_t r = getrandom(out + got, n - got, 0);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return st_err_set(err, ST_EIO, "could not read random bytes: %s", strerror(errno));
+    if (r < 0) {
+      int e = errno;
+      st_secure_zero(out, n);
+      return st_err_set(err, ST_EIO, "could not read random bytes: %s", strerror(e));
+    }
     got += (size_t)r;
   }
   return ST_OK;
+}
+
+/* Returns rc, wiping the n bytes of out when rc is a failure. */
+static st_code done(st_code rc, uint8_t *out, size_t n) {
+  if (rc) st_secure_zero(out, n);
+  return rc;
 }
 
 /* A signing context, randomized against side channels. Created per call: in libsecp256k1 0.2
@@ -56,7 +66,8 @@ st_code st_secp_keygen(uint8_t sk[ST_SECP_SECKEY_LEN], st_err *err) {
     if (rc) return rc;
     if (secp256k1_ec_seckey_verify(secp256k1_context_static, sk)) return ST_OK;
   }
-  return st_err_set(err, ST_EINTERNAL, "random source produced no valid secp256k1 key in 16 tries");
+  return done(st_err_set(err, ST_EINTERNAL, "random source produced no valid secp256k1 key in 16 tries"), sk,
+              ST_SECP_SECKEY_LEN);
 }
 
 static st_code serialize_uncompressed(const secp256k1_pubkey *pk, uint8_t pub[ST_SECP_PUBKEY_LEN]) {
@@ -65,7 +76,7 @@ static st_code serialize_uncompressed(const secp256k1_pubkey *pk, uint8_t pub[ST
   return ST_OK;
 }
 
-st_code st_secp_pubkey(const uint8_t sk[ST_SECP_SECKEY_LEN], uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
+static st_code pubkey(const uint8_t sk[ST_SECP_SECKEY_LEN], uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
   st_code rc = st_secp_seckey_check(sk, err);
   if (rc) return rc;
   secp256k1_context *ctx = signing_ctx(err);
@@ -77,7 +88,11 @@ st_code st_secp_pubkey(const uint8_t sk[ST_SECP_SECKEY_LEN], uint8_t pub[ST_SECP
   return serialize_uncompressed(&pk, pub);
 }
 
-st_code st_secp_pubkey_parse(const uint8_t *in, size_t len, uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
+st_code st_secp_pubkey(const uint8_t sk[ST_SECP_SECKEY_LEN], uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
+  return done(pubkey(sk, pub, err), pub, ST_SECP_PUBKEY_LEN);
+}
+
+static st_code pubkey_parse(const uint8_t *in, size_t len, uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
   if (len != 33 && len != 65)
     return st_err_set(err, ST_EINVAL,
                       "secp256k1 public key must be 33 (compressed) or 65 (uncompressed) bytes, got %zu", len);
@@ -88,15 +103,20 @@ st_code st_secp_pubkey_parse(const uint8_t *in, size_t len, uint8_t pub[ST_SECP_
   return serialize_uncompressed(&pk, pub);
 }
 
+st_code st_secp_pubkey_parse(const uint8_t *in, size_t len, uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
+  return done(pubkey_parse(in, len, pub, err), pub, ST_SECP_PUBKEY_LEN);
+}
+
 st_code st_secp_address(const uint8_t sk[ST_SECP_SECKEY_LEN], st_address *out, st_err *err) {
   uint8_t pub[ST_SECP_PUBKEY_LEN];
   st_code rc = st_secp_pubkey(sk, pub, err);
   if (!rc) st_address_from_secp256k1_pubkey(pub, out);
+  else memset(out, 0, sizeof *out);
   return rc;
 }
 
-st_code st_secp_sign(const uint8_t sk[ST_SECP_SECKEY_LEN], const uint8_t *msg, size_t len, uint8_t sig[ST_SECP_SIG_LEN],
-                     st_err *err) {
+static st_code sign(const uint8_t sk[ST_SECP_SECKEY_LEN], const uint8_t *msg, size_t len, uint8_t sig[ST_SECP_SIG_LEN],
+                    st_err *err) {
   st_code rc = st_secp_seckey_check(sk, err);
   if (rc) return rc;
   uint8_t digest[32];
@@ -113,8 +133,13 @@ st_code st_secp_sign(const uint8_t sk[ST_SECP_SECKEY_LEN], const uint8_t *msg, s
   return ST_OK;
 }
 
-st_code st_secp_recover(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len,
-                        uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
+st_code st_secp_sign(const uint8_t sk[ST_SECP_SECKEY_LEN], const uint8_t *msg, size_t len, uint8_t sig[ST_SECP_SIG_LEN],
+                     st_err *err) {
+  return done(sign(sk, msg, len, sig, err), sig, ST_SECP_SIG_LEN);
+}
+
+static st_code recover(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len,
+                       uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
   if (sig[64] > 3) return st_err_set(err, ST_ECRYPTO, "invalid signature: recovery id %u is not 0 to 3", sig[64]);
   secp256k1_ecdsa_recoverable_signature rs;
   if (!secp256k1_ecdsa_recoverable_signature_parse_compact(secp256k1_context_static, &rs, sig, sig[64]))
@@ -125,6 +150,11 @@ st_code st_secp_recover(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, 
   if (!secp256k1_ecdsa_recover(secp256k1_context_static, &pk, &rs, digest))
     return st_err_set(err, ST_ECRYPTO, "invalid signature: no public key recovers from it");
   return serialize_uncompressed(&pk, pub);
+}
+
+st_code st_secp_recover(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len,
+                        uint8_t pub[ST_SECP_PUBKEY_LEN], st_err *err) {
+  return done(recover(sig, msg, len, pub, err), pub, ST_SECP_PUBKEY_LEN);
 }
 
 st_code st_secp_verify(const uint8_t sig[ST_SECP_SIG_LEN], const uint8_t *msg, size_t len, const st_address *signer,

@@ -4,7 +4,10 @@
  * BLAKE2b-256 of the signed bytes (for messages, the bytes of the unsigned message's CID). It
  * is verified by recovering the public key and comparing its address with the signer's, as
  * Lotus does. Secret keys are 32 bytes; callers own them and should wipe them with
- * st_secure_zero when done. */
+ * st_secure_zero when done.
+ *
+ * Every out is initialised on return, success or not (st_err.h): a key, signature, address or
+ * random buffer that could not be made is all zero. */
 #ifndef ST_SECP_H
 #define ST_SECP_H
 

@@ -88,7 +88,7 @@ static int sub(const secp256k1_pubkey *sp, const secp256k1_pubkey *q, const uint
   return secp256k1_ec_pubkey_combine(ctx_static(), out, both, 2);
 }
 
-st_code st_vrf_prove(const uint8_t sk[32], const uint8_t *alpha, size_t alen, uint8_t pi[ST_VRF_PROOF_LEN],
+static st_code prove(const uint8_t sk[32], const uint8_t *alpha, size_t alen, uint8_t pi[ST_VRF_PROOF_LEN],
                      uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err) {
   uint8_t ycomp[PT_LEN], hbytes[PT_LEN], hdigest[32], k[32], c32[32] = {0}, s[32];
   secp256k1_pubkey y, h, gamma, u, v;
@@ -130,15 +130,27 @@ st_code st_vrf_prove(const uint8_t sk[32], const uint8_t *alpha, size_t alen, ui
   return ST_OK;
 }
 
+/* Returns rc, zeroing pi and beta (each where given) when rc is a failure. */
+static st_code done(st_code rc, uint8_t *pi, uint8_t *beta) {
+  if (rc && pi) memset(pi, 0, ST_VRF_PROOF_LEN);
+  if (rc && beta) memset(beta, 0, ST_VRF_OUTPUT_LEN);
+  return rc;
+}
+
+st_code st_vrf_prove(const uint8_t sk[32], const uint8_t *alpha, size_t alen, uint8_t pi[ST_VRF_PROOF_LEN],
+                     uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err) {
+  return done(prove(sk, alpha, alen, pi, beta, err), pi, beta);
+}
+
 st_code st_vrf_proof_to_hash(const uint8_t pi[ST_VRF_PROOF_LEN], uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err) {
   secp256k1_pubkey gamma;
   if (!secp256k1_ec_pubkey_parse(ctx_static(), &gamma, pi, PT_LEN) || (pi[0] != 0x02 && pi[0] != 0x03))
-    return st_err_set(err, ST_ECRYPTO, "vrf: invalid proof: Gamma is not a compressed curve point");
+    return done(st_err_set(err, ST_ECRYPTO, "vrf: invalid proof: Gamma is not a compressed curve point"), NULL, beta);
   gamma_to_hash(pi, beta);
   return ST_OK;
 }
 
-st_code st_vrf_verify(const uint8_t *pub, size_t publen, const uint8_t *alpha, size_t alen,
+static st_code verify(const uint8_t *pub, size_t publen, const uint8_t *alpha, size_t alen,
                       const uint8_t pi[ST_VRF_PROOF_LEN], uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err) {
   secp256k1_pubkey y, gamma, h, sb, u, v, sh;
   uint8_t ycomp[PT_LEN], c32[32] = {0}, s[32], c2[C_LEN];
@@ -162,4 +174,9 @@ st_code st_vrf_verify(const uint8_t *pub, size_t publen, const uint8_t *alpha, s
   if (memcmp(c2, pi + PT_LEN, C_LEN)) return st_err_set(err, ST_ECRYPTO, "vrf: proof does not verify");
   if (beta) gamma_to_hash(pi, beta);
   return ST_OK;
+}
+
+st_code st_vrf_verify(const uint8_t *pub, size_t publen, const uint8_t *alpha, size_t alen,
+                      const uint8_t pi[ST_VRF_PROOF_LEN], uint8_t beta[ST_VRF_OUTPUT_LEN], st_err *err) {
+  return done(verify(pub, publen, alpha, alen, pi, beta, err), NULL, beta);
 }

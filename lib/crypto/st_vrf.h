@@ -4,7 +4,10 @@
  * vechain/go-ecvrf's Secp256k1Sha256Tai, whose published proof is among our tests; the full
  * description is in docs/ecvrf.md. Proofs are 81 bytes: Gamma (33, compressed) || c (16) || s (32).
  * The output beta is SHA-256(0xFE || 0x03 || Gamma), 32 bytes. Built from libsecp256k1's
- * public API (point parsing, tweak-add/mul, combine) and its RFC 6979 nonce function. */
+ * public API (point parsing, tweak-add/mul, combine) and its RFC 6979 nonce function.
+ *
+ * Every out is initialised on return, success or not (st_err.h): on failure pi and beta (where
+ * given; beta may be NULL) are all zero. */
 #ifndef ST_VRF_H
 #define ST_VRF_H
 

@@ -79,11 +79,11 @@ int64_t st_db_cell_i64(const st_db_rows *rows, int r, int c) {
 }
 
 void st_db_rows_free(st_db_rows *rows) {
-  if (!rows || !rows->cells) return;
-  for (size_t i = 0; i < (size_t)rows->nrows * (size_t)rows->ncols; i++) free(rows->cells[i]);
+  if (!rows) return;
+  if (rows->cells)
+    for (size_t i = 0; i < (size_t)rows->nrows * (size_t)rows->ncols; i++) free(rows->cells[i]);
   free(rows->cells);
-  rows->cells = NULL;
-  rows->nrows = rows->ncols = 0;
+  *rows = (st_db_rows){0};
 }
 
 static st_code rows_grow(st_db_rows *rows, int ncols, size_t *cap, st_err *err) {
@@ -383,6 +383,7 @@ void st_db_close(st_db *db) {
 st_code st_db_exec(st_db *db, const char *sql, int nparams, const char *const *params, st_db_rows *rows,
                    uint64_t *changed, st_err *err) {
   if (rows) *rows = (st_db_rows){0};
+  if (changed) *changed = 0;
   db->transient = false;
   return db->backend == ST_DB_SQLITE ? lite_exec(db, sql, nparams, params, rows, changed, err)
                                      : pg_exec(db, sql, nparams, params, rows, changed, err);

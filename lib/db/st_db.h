@@ -6,7 +6,9 @@
  * when the backend reports a transient conflict (SQLite busy, PostgreSQL serialization failure
  * or deadlock), so callers write the transaction once and never see those.
  *
- * A connection is used by one thread at a time. */
+ * A connection is used by one thread at a time. Every out is initialised on return, success or
+ * not (st_err.h): a database that did not open is NULL, rows that were not read are empty (NULL,
+ * 0 x 0), a count is 0. */
 #ifndef ST_DB_H
 #define ST_DB_H
 

@@ -64,6 +64,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *userdata) {
 
 st_code st_http_call(st_http_client *c, const char *method, const char *path, const char *body, size_t body_len,
                      long *status, st_buf *resp, st_err *err) {
+  *status = 0;
   size_t ulen = strlen(c->base) + strlen(path) + 1;
   char *url = malloc(ulen);
   if (!url) return st_err_set(err, ST_ENOMEM, "out of memory building a URL");

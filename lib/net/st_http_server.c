@@ -308,7 +308,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
   *state = NULL;
 }
 
-st_code st_http_parse_listen(const char *listen, struct sockaddr_storage *sa, unsigned *salen, st_err *err) {
+static st_code parse_listen(const char *listen, struct sockaddr_storage *sa, unsigned *salen, st_err *err) {
   char host[128];
   const char *colon = strrchr(listen, ':');
   if (!colon || colon == listen)
@@ -344,6 +344,15 @@ st_code st_http_parse_listen(const char *listen, struct sockaddr_storage *sa, un
   s4->sin_port = htons((uint16_t)port);
   *salen = sizeof *s4;
   return ST_OK;
+}
+
+st_code st_http_parse_listen(const char *listen, struct sockaddr_storage *sa, unsigned *salen, st_err *err) {
+  st_code rc = parse_listen(listen, sa, salen, err);
+  if (rc) {
+    memset(sa, 0, sizeof *sa);
+    *salen = 0;
+  }
+  return rc;
 }
 
 st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler handler, void *ctx, st_http_server **out,

@@ -10,7 +10,10 @@
  * websocket). The server checks the client's Sec-WebSocket-Key and version 13, answers 101 with
  * the accept key (libmicrohttpd's upgrade API) and runs the session on a thread of its own with
  * an st_ws_conn on the socket (st_websocket.h). st_http_server_stop ends open sessions (shuts
- * their sockets down) and waits for their threads. */
+ * their sockets down) and waits for their threads.
+ *
+ * Every out is initialised on return, success or not (st_err.h): a server that did not start
+ * is NULL, an address that did not parse is all zero with length 0. */
 #ifndef ST_HTTP_SERVER_H
 #define ST_HTTP_SERVER_H
 

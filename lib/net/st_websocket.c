@@ -26,7 +26,7 @@ struct st_ws_conn {
 };
 
 st_code st_ws_accept_key(const char *client_key, char out[ST_WS_ACCEPT_LEN + 1], st_err *err) {
-  out[0] = 0;
+  memset(out, 0, ST_WS_ACCEPT_LEN + 1);
   size_t kl = client_key ? strlen(client_key) : 0;
   if (!kl || kl > 128) return st_err_set(err, ST_EINVAL, "Sec-WebSocket-Key is missing or longer than 128 characters");
   char text[128 + sizeof WS_GUID];
@@ -190,9 +190,26 @@ static st_code fault(st_ws_conn *c, st_code code, st_err *err) {
   return code;
 }
 
-st_code st_ws_read_message(st_ws_conn *c, st_buf *out, int *opcode, st_err *err) {
-  st_buf_reset(out);
-  *opcode = 0;
+/* A control frame's payload (len <= 125, masked with mask): a ping is answered with a pong and
+ * a close frame with a close frame (then ST_ENOENT); a pong is ignored. */
+static st_code control_frame(st_ws_conn *c, int op, uint64_t len, const uint8_t mask[4], st_err *err) {
+  uint8_t p[125];
+  st_code code = read_exact(c, p, (size_t)len, err);
+  if (code) return code;
+  for (size_t i = 0; i < len; i++) p[i] ^= mask[i & 3];
+  if (op == ST_WS_OP_PING) {
+    pthread_mutex_lock(&c->wmu);
+    if (!c->close_sent) send_locked(c, true, ST_WS_OP_PONG, p, (size_t)len, NULL);
+    pthread_mutex_unlock(&c->wmu);
+  } else if (op == ST_WS_OP_CLOSE) {
+    unsigned status = len >= 2 ? (unsigned)p[0] << 8 | p[1] : 1005;
+    st_ws_close(c, len >= 2 ? (uint16_t)status : 0, NULL, NULL);
+    return st_err_set(err, ST_ENOENT, "WebSocket closed by the peer (status %u)", status);
+  }
+  return ST_OK;
+}
+
+static st_code read_message(st_ws_conn *c, st_buf *out, int *opcode, st_err *err) {
   bool in_message = false;
   for (;;) {
     uint8_t h[8];
@@ -217,24 +234,12 @@ st_code st_ws_read_message(st_ws_conn *c, st_buf *out, int *opcode, st_err *err)
     }
     uint8_t mask[4] = {0};
     if (masked && (code = read_exact(c, mask, 4, err))) return code;
-    bool control = op & 0x8;
-    if (control) {
+    if (op & 0x8) {
       if (op != ST_WS_OP_CLOSE && op != ST_WS_OP_PING && op != ST_WS_OP_PONG)
         return fault(c, st_err_set(err, ST_EINVAL, "WebSocket frame has unknown opcode %d", op), err);
       if (!fin || len > 125)
         return fault(c, st_err_set(err, ST_EINVAL, "WebSocket control frame is fragmented or over 125 bytes"), err);
-      uint8_t p[125];
-      if ((code = read_exact(c, p, (size_t)len, err))) return code;
-      for (size_t i = 0; i < len; i++) p[i] ^= mask[i & 3];
-      if (op == ST_WS_OP_PING) {
-        pthread_mutex_lock(&c->wmu);
-        if (!c->close_sent) send_locked(c, true, ST_WS_OP_PONG, p, (size_t)len, NULL);
-        pthread_mutex_unlock(&c->wmu);
-      } else if (op == ST_WS_OP_CLOSE) {
-        unsigned status = len >= 2 ? (unsigned)p[0] << 8 | p[1] : 1005;
-        st_ws_close(c, len >= 2 ? (uint16_t)status : 0, NULL, NULL);
-        return st_err_set(err, ST_ENOENT, "WebSocket closed by the peer (status %u)", status);
-      }
+      if ((code = control_frame(c, op, len, mask, err))) return code;
       continue;
     }
     if (op == ST_WS_OP_CONT) {
@@ -262,4 +267,15 @@ st_code st_ws_read_message(st_ws_conn *c, st_buf *out, int *opcode, st_err *err)
     }
     if (fin) return ST_OK;
   }
+}
+
+st_code st_ws_read_message(st_ws_conn *c, st_buf *out, int *opcode, st_err *err) {
+  st_buf_reset(out);
+  *opcode = 0;
+  st_code code = read_message(c, out, opcode, err);
+  if (code) {
+    st_buf_reset(out);
+    *opcode = 0;
+  }
+  return code;
 }

@@ -15,7 +15,10 @@
  * message with close 1009. Text is not checked for UTF-8 here (the JSON parser does that).
  *
  * Threads: one thread reads; any thread may send. Sends hold a write lock, so frames from
- * different threads never interleave. Writes use MSG_NOSIGNAL (no SIGPIPE). */
+ * different threads never interleave. Writes use MSG_NOSIGNAL (no SIGPIPE).
+ *
+ * Every out is initialised on return, success or not (st_err.h): a failed read leaves its
+ * message empty and its opcode 0, a failed accept key is all NULs. st_ws_encode_frame appends. */
 #ifndef ST_WEBSOCKET_H
 #define ST_WEBSOCKET_H
 
@@ -51,7 +54,8 @@ st_ws_conn *st_ws_conn_new(int fd, bool server, size_t max_message, const void *
 void st_ws_conn_free(st_ws_conn *c);
 int st_ws_conn_fd(const st_ws_conn *c);
 
-/* Reads the next whole message into out (reset first) and its opcode (text or binary).
+/* Reads the next whole message into out (reset first; empty on failure) and its opcode (text or
+ * binary; 0 on failure).
  * ST_ENOENT: the peer closed (a close frame, answered); ST_EIO: the connection broke (or ended
  * without a close frame); ST_EINVAL: a protocol fault; ST_ERANGE: a message over max_message.
  * After any error the connection is done. */

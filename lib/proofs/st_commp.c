@@ -63,7 +63,17 @@ st_code st_commp_write(st_commp_ctx *c, const void *data, size_t len, st_err *er
   return st_fr32_padder_write(&c->pad, data, len, err);
 }
 
-st_code st_commp_final(st_commp_ctx *c, uint8_t comm[32], uint64_t *padded_size, uint64_t *payload_size, st_err *err) {
+/* Returns rc, zeroing the outs (each where given) when rc is a failure. */
+static st_code done(st_code rc, uint8_t comm[32], uint64_t *padded_size, uint64_t *payload_size) {
+  if (!rc) return rc;
+  memset(comm, 0, 32);
+  if (padded_size) *padded_size = 0;
+  if (payload_size) *payload_size = 0;
+  return rc;
+}
+
+static st_code commp_final(st_commp_ctx *c, uint8_t comm[32], uint64_t *padded_size, uint64_t *payload_size,
+                           st_err *err) {
   st_code rc = st_fr32_padder_finish(&c->pad, err);
   if (rc) return rc;
   unsigned target = 2; /* 4 leaves = 128 bytes, the smallest piece */
@@ -87,17 +97,21 @@ st_code st_commp_final(st_commp_ctx *c, uint8_t comm[32], uint64_t *padded_size,
   return ST_OK;
 }
 
+st_code st_commp_final(st_commp_ctx *c, uint8_t comm[32], uint64_t *padded_size, uint64_t *payload_size, st_err *err) {
+  return done(commp_final(c, comm, padded_size, payload_size, err), comm, padded_size, payload_size);
+}
+
 st_code st_commp_of(const void *data, size_t len, uint8_t comm[32], uint64_t *padded_size, st_err *err) {
   st_commp_ctx c;
   st_commp_init(&c);
   st_code rc = st_commp_write(&c, data, len, err);
-  return rc ? rc : st_commp_final(&c, comm, padded_size, NULL, err);
+  return rc ? done(rc, comm, padded_size, NULL) : st_commp_final(&c, comm, padded_size, NULL, err);
 }
 
 st_code st_commp_of_file(const char *path, uint8_t comm[32], uint64_t *padded_size, uint64_t *payload_size,
                          st_err *err) {
   FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-  if (!f) return st_fs_os_error(err, "read from", path, errno);
+  if (!f) return done(st_fs_os_error(err, "read from", path, errno), comm, padded_size, payload_size);
   st_commp_ctx c;
   st_commp_init(&c);
   static const size_t CHUNK = 1 << 20;
@@ -113,7 +127,7 @@ st_code st_commp_of_file(const char *path, uint8_t comm[32], uint64_t *padded_si
   }
   free(buf);
   if (f != stdin) fclose(f);
-  return rc ? rc : st_commp_final(&c, comm, padded_size, payload_size, err);
+  return rc ? done(rc, comm, padded_size, payload_size) : st_commp_final(&c, comm, padded_size, payload_size, err);
 }
 
 /* ---- pieces in a sector ---- */
@@ -169,10 +183,12 @@ static void subtree_root(uint64_t lo, uint64_t size, const st_piece *pieces, con
 
 st_code st_commd_of_pieces(uint64_t sector_size, const st_piece *pieces, size_t n, uint8_t comm_d[32],
                            uint64_t *offsets, st_err *err) {
+  memset(comm_d, 0, 32);
   uint64_t *off = offsets ? offsets : (n ? malloc(n * sizeof *off) : NULL);
   if (n && !off) return st_err_set(err, ST_ENOMEM, "out of memory");
   st_code code = layout(sector_size, n ? &pieces[0].size : NULL, sizeof *pieces, n, off, err);
   if (!code) subtree_root(0, sector_size, pieces, off, n, comm_d);
+  else if (offsets && n) memset(offsets, 0, n * sizeof *offsets);
   if (off != offsets) free(off);
   return code;
 }
@@ -257,5 +273,6 @@ st_code st_stage_sector(const char *out_path, uint64_t sector_size, const st_pie
   free(off);
   free(roots);
   free(buf);
+  if (code) memset(comm_d, 0, 32);
   return code;
 }

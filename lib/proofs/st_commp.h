@@ -3,7 +3,10 @@
  * comm_p is the root of a binary SHA-256 trunc254 tree over the Fr32-padded piece, zero-padded
  * to the next power of two (at least 128 bytes), leaves taken as they are. Zero padding is
  * done with the precomputed roots of all-zero subtrees, so a small piece in a large padded
- * size costs nothing. The context streams: memory does not grow with the piece. */
+ * size costs nothing. The context streams: memory does not grow with the piece.
+ *
+ * Every out is initialised on return, success or not (st_err.h): on failure commitments are all
+ * zero, sizes 0 and offsets 0. */
 #ifndef ST_COMMP_H
 #define ST_COMMP_H
 #include <stddef.h>

@@ -21,10 +21,10 @@ void st_fr32_pad_block(const uint8_t in[ST_FR32_RAW], uint8_t out[ST_FR32_PADDED
 }
 
 st_code st_fr32_unpad_block(const uint8_t in[ST_FR32_PADDED], uint8_t out[ST_FR32_RAW], st_err *err) {
+  memset(out, 0, ST_FR32_RAW);
   for (size_t u = 0; u < 4; u++)
     if (in[u * 32 + 31] & 0xc0)
       return st_err_set(err, ST_EINVAL, "fr32: element %zu of the block has its top two bits set", u);
-  memset(out, 0, ST_FR32_RAW);
   for (size_t u = 0; u < 4; u++) {
     size_t o = UNIT_BYTE(u), s = UNIT_SHIFT(u);
     const uint8_t *src = in + u * 32;

@@ -14,7 +14,8 @@
 #define ST_FR32_PADDED 128
 
 void st_fr32_pad_block(const uint8_t in[ST_FR32_RAW], uint8_t out[ST_FR32_PADDED]);
-/* Fails (ST_EINVAL) if an element has either of its top two bits set, naming the element. */
+/* Fails (ST_EINVAL) if an element has either of its top two bits set, naming the element; out
+ * is zeroed then. */
 st_code st_fr32_unpad_block(const uint8_t in[ST_FR32_PADDED], uint8_t out[ST_FR32_RAW], st_err *err);
 
 /* The padded size of n raw bytes rounded up to whole blocks, and the raw size of a padded size. */

@@ -24,10 +24,10 @@ static uint64_t row_offset(const st_tree_shape *s, unsigned r) {
 }
 
 st_code st_tree_shape_binary(st_tree_shape *s, uint64_t leaves, st_err *err) {
+  memset(s, 0, sizeof *s);
   if (leaves < 2 || (leaves & (leaves - 1)))
     return st_err_set(err, ST_EINVAL, "a binary tree needs a power-of-two leaf count of at least 2, not %llu",
                       (unsigned long long)leaves);
-  memset(s, 0, sizeof *s);
   s->arity = 2;
   s->sub_leaves = leaves;
   s->files = 1;
@@ -189,6 +189,7 @@ st_code st_tree_writer_push(st_tree_writer *w, const uint8_t *nodes, size_t n, s
 }
 
 st_code st_tree_writer_finish(st_tree_writer *w, uint8_t root[32], st_err *err) {
+  memset(root, 0, 32);
   if (w->pushed != w->s.sub_leaves || !w->have_root)
     return st_err_set(err, ST_EINVAL, "tree for path=\"%s\": %llu of %llu leaves pushed", w->path,
                       (unsigned long long)w->pushed, (unsigned long long)w->s.sub_leaves);
@@ -214,16 +215,21 @@ void st_tree_root_of_subroots(const st_tree_shape *s, const st_hasher *h, const 
 
 /* ---- reader ---- */
 
+/* A reader with nothing open, as a failed open and close leave it. */
+static void reader_empty(st_tree_reader *r) {
+  memset(r, 0, sizeof *r);
+  for (unsigned i = 0; i < ST_TREE_MAX_FILES; i++) r->fds[i] = -1;
+  r->leaf_fd = -1;
+}
+
 void st_tree_reader_close(st_tree_reader *r) {
   for (unsigned i = 0; i < r->nfiles; i++) {
     if (r->fds[i] >= 0) close(r->fds[i]);
     free(r->paths[i]);
   }
-  r->nfiles = 0;
   if (r->leaf_fd >= 0) close(r->leaf_fd);
-  r->leaf_fd = -1;
   free(r->leaf_path);
-  r->leaf_path = NULL;
+  reader_empty(r);
 }
 
 /* Opens path read-only and checks that it holds exactly want bytes. */
@@ -241,13 +247,11 @@ static st_code open_sized(const char *path, uint64_t want, const char *what, int
 
 st_code st_tree_reader_open(st_tree_reader *r, const st_tree_shape *s, const st_hasher *h, const char *const *files,
                             const char *leaf_file, st_err *err) {
-  memset(r, 0, sizeof *r);
+  reader_empty(r);
   r->shape = *s;
   r->h = h;
-  r->leaf_fd = -1;
   st_code rc;
   for (unsigned i = 0; i < s->files; i++) {
-    r->fds[i] = -1;
     r->nfiles = i + 1;
     if (!(r->paths[i] = strdup(files[i]))) {
       rc = st_err_set(err, ST_ENOMEM, "out of memory");
@@ -284,8 +288,7 @@ st_code st_tree_reader_open_dir(st_tree_reader *r, const st_tree_shape *s, const
     st_sector_tree_file_name(kind, i, s->files, name);
     st_code rc = st_sector_cache_file(dir, name, paths[i], err);
     if (rc) {
-      memset(r, 0, sizeof *r);
-      r->leaf_fd = -1;
+      reader_empty(r);
       return rc;
     }
     files[i] = paths[i];
@@ -302,7 +305,7 @@ static void take_siblings(const uint8_t *group, unsigned arity, unsigned pos, ui
   }
 }
 
-st_code st_tree_reader_prove(st_tree_reader *r, uint64_t index, uint8_t leaf[32], uint8_t *siblings, st_err *err) {
+static st_code reader_prove(st_tree_reader *r, uint64_t index, uint8_t leaf[32], uint8_t *siblings, st_err *err) {
   const st_tree_shape *s = &r->shape;
   if (index >= st_tree_leaves(s))
     return st_err_set(err, ST_ERANGE, "leaf %llu is outside a tree of %llu leaves", (unsigned long long)index,
@@ -352,6 +355,15 @@ st_code st_tree_reader_prove(st_tree_reader *r, uint64_t index, uint8_t leaf[32]
   return ST_OK;
 }
 
+st_code st_tree_reader_prove(st_tree_reader *r, uint64_t index, uint8_t leaf[32], uint8_t *siblings, st_err *err) {
+  st_code rc = reader_prove(r, index, leaf, siblings, err);
+  if (rc) {
+    memset(leaf, 0, 32);
+    memset(siblings, 0, st_tree_path_len(&r->shape));
+  }
+  return rc;
+}
+
 /* Puts cur at pos among the arity-1 siblings at *sib and hashes the group into cur. */
 static void climb(const st_hasher *h, unsigned arity, unsigned pos, const uint8_t **sib, uint8_t cur[32]) {
   uint8_t group[16 * 32];
@@ -389,8 +401,10 @@ void st_tree_put_path(st_buf *b, const st_tree_shape *s, const uint8_t leaf[32],
 
 st_code st_tree_read_path(st_cbor_reader *r, const st_tree_shape *s, const char *what, const uint8_t **leaf,
                           const uint8_t **siblings) {
+  *leaf = *siblings = NULL;
   st_code rc = st_cbor_expect_array(r, 2, what);
   if (!rc) rc = st_cbor_expect_bytes(r, 32, what, leaf);
   if (!rc) rc = st_cbor_expect_bytes(r, st_tree_path_len(s), what, siblings);
+  if (rc) *leaf = *siblings = NULL;
   return rc;
 }

@@ -10,7 +10,11 @@
  * store_from are recomputed from them when a path is needed.
  *
  * A path is the leaf plus, for each level bottom up, the arity-1 siblings in order (the
- * position is implied by the leaf index), so its size depends only on the shape. */
+ * position is implied by the leaf index), so its size depends only on the shape.
+ *
+ * Every out is initialised on return, success or not (st_err.h): on failure a shape, root, leaf
+ * or path is all zero, a pointer NULL, and a reader that could not open is empty (nothing to
+ * close, but st_tree_reader_close is safe on it). */
 #ifndef ST_MERKLE_H
 #define ST_MERKLE_H
 #include <stdbool.h>

@@ -32,7 +32,7 @@ size_t st_porep_challenge_count(const st_sector_info *info);
 void st_porep_challenges(const st_sector_info *info, const uint8_t replica_id[32], const uint8_t seed[32],
                          uint64_t *out);
 /* Proves from the cache under root (before finalize: layers, tree_d and tree_c are needed).
- * Appends the encoded proof to proof. */
+ * Appends the encoded proof to proof (on failure proof may hold part of it). */
 st_code st_porep_prove(const st_porep_public *pub, const char *root, st_buf *proof, st_err *err);
 /* ST_OK if the proof checks out; ST_ECRYPTO (or ST_EINVAL for malformed bytes) naming the
  * first thing that does not. */

@@ -128,6 +128,19 @@ static st_code verify_sector(st_cbor_reader *r, const st_sector_info *info, cons
   return ST_OK;
 }
 
+/* which ("window", "winning") names the proof in the error. */
+static st_code check_randomness(const char *which, const uint8_t randomness[32], st_err *err) {
+  if (st_fr_is_valid(randomness)) return ST_OK;
+  return st_err_set(err, ST_EINVAL, "%s post: the randomness is not a field element", which);
+}
+
+/* Starts reading a proof that is an array of n sector proofs (what names it in errors). */
+static st_code open_proof(st_cbor_reader *r, const uint8_t *proof, size_t len, uint64_t n, const char *what,
+                          st_err *err) {
+  st_cbor_reader_init(r, proof, len, err);
+  return st_cbor_expect_array(r, n, what);
+}
+
 /* ---- the parallel partition prover ---- */
 
 enum { JOB_WAITING, JOB_RUNNING, JOB_DONE, JOB_COLLECTED, JOB_ABANDONED };
@@ -211,6 +224,7 @@ void st_post_result_free(st_post_result *r) {
   free(r->skipped);
   r->skipped = NULL;
   r->nskipped = 0;
+  r->bytes_read = 0;
 }
 
 static batch *batch_new(const st_sector_info *info, const uint8_t randomness[32], const st_post_sector *sectors,
@@ -290,8 +304,8 @@ st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomnes
                              size_t n, const st_post_options *opt, st_post_result *result, st_err *err) {
   memset(result, 0, sizeof *result);
   st_buf_init(&result->proof);
-  if (!st_fr_is_valid(randomness))
-    return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
+  st_code rc = check_randomness("window", randomness, err);
+  if (rc) return rc;
   unsigned parallel = opt && opt->parallel ? opt->parallel : 8;
   unsigned timeout = opt ? opt->timeout_ms : 0;
   batch *b = batch_new(info, randomness, sectors, n);
@@ -344,7 +358,7 @@ st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomnes
       pthread_cond_wait(&b->cv, &b->mu);
     }
   }
-  st_code rc = collect(b, result, err);
+  rc = collect(b, result, err);
   pthread_mutex_unlock(&b->mu);
   batch_release(b);
   if (rc) st_post_result_free(result);
@@ -354,24 +368,20 @@ st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomnes
 st_code st_window_post_verify(const st_sector_info *info, const uint8_t randomness[32],
                               const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
                               st_err *err) {
-  if (!st_fr_is_valid(randomness))
-    return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
   st_cbor_reader r;
-  st_cbor_reader_init(&r, proof, len, err);
-  st_code rc = st_cbor_expect_array(&r, n, "window post proof");
+  st_code rc = check_randomness("window", randomness, err);
+  if (!rc) rc = open_proof(&r, proof, len, n, "window post proof", err);
   for (size_t i = 0; !rc && i < n; i++)
     rc = verify_sector(&r, info, randomness, &sectors[i], ST_WINDOW_CHALLENGES, err);
   return rc ? rc : st_cbor_finish(&r);
 }
 
-st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32],
-                                   const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
-                                   st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err) {
-  if (!st_fr_is_valid(randomness))
-    return st_err_set(err, ST_EINVAL, "window post: the randomness is not a field element");
+static st_code verify_each(const st_sector_info *info, const uint8_t randomness[32],
+                           const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
+                           st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err) {
   st_cbor_reader r;
-  st_cbor_reader_init(&r, proof, len, err);
-  st_code rc = st_cbor_expect_array(&r, n, "window post proof");
+  st_code rc = check_randomness("window", randomness, err);
+  if (!rc) rc = open_proof(&r, proof, len, n, "window post proof", err);
   for (size_t i = 0; !rc && i < n; i++) {
     size_t start = r.off;
     if ((rc = st_cbor_skip(&r))) break; /* the item's bounds; its content is checked below */
@@ -385,33 +395,55 @@ st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t ran
   return rc ? rc : st_cbor_finish(&r);
 }
 
-st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
-                              const st_post_sector *eligible, size_t n, st_buf *proof, st_err *err) {
-  if (!st_fr_is_valid(randomness))
-    return st_err_set(err, ST_EINVAL, "winning post: the randomness is not a field element");
+st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32],
+                                   const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
+                                   st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err) {
+  st_err e;
+  st_err_clear(&e);
+  st_code rc = verify_each(info, randomness, sectors, n, proof, len, codes, errors, &e);
+  for (size_t i = 0; rc && i < n; i++) {
+    codes[i] = rc;
+    memcpy(errors[i], e.msg, ST_ERR_MSG_MAX);
+  }
+  if (rc && err) *err = e;
+  return rc;
+}
+
+/* The eligible sector (of n) that WinningPoSt proves for miner with this randomness, after the
+ * checks both the prover and the verifier make. */
+static st_code winning_sector(uint64_t miner, const uint8_t randomness[32], size_t n, size_t *chosen, st_err *err) {
+  *chosen = 0;
+  st_code rc = check_randomness("winning", randomness, err);
+  if (rc) return rc;
   if (n == 0) return st_err_set(err, ST_EINVAL, "winning post: no eligible sectors");
   uint8_t prover_id[32];
   st_prover_id(miner, prover_id);
-  const st_post_sector *s = &eligible[st_post_select_sector(prover_id, randomness, 0, n)];
+  *chosen = (size_t)st_post_select_sector(prover_id, randomness, 0, n);
+  return ST_OK;
+}
+
+st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
+                              const st_post_sector *eligible, size_t n, st_buf *proof, st_err *err) {
+  size_t chosen;
+  st_code rc = winning_sector(miner, randomness, n, &chosen, err);
+  if (rc) return rc;
+  const st_post_sector *s = &eligible[chosen];
   uint64_t bytes = 0;
   st_cbor_put_array(proof, ST_WINNING_SECTORS);
-  st_code rc = prove_sector(info, randomness, s->number, s->comm_r, s->sealed_path, s->cache_dir, ST_WINNING_CHALLENGES,
-                            proof, &bytes, err);
+  rc = prove_sector(info, randomness, s->number, s->comm_r, s->sealed_path, s->cache_dir, ST_WINNING_CHALLENGES, proof,
+                    &bytes, err);
   return rc ? st_err_wrap(err, rc, "winning post: sector %llu", (unsigned long long)s->number) : ST_OK;
 }
 
 st_code st_winning_post_verify(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
                                const st_post_public_sector *eligible, size_t n, const uint8_t *proof, size_t len,
                                st_err *err) {
-  if (!st_fr_is_valid(randomness))
-    return st_err_set(err, ST_EINVAL, "winning post: the randomness is not a field element");
-  if (n == 0) return st_err_set(err, ST_EINVAL, "winning post: no eligible sectors");
-  uint8_t prover_id[32];
-  st_prover_id(miner, prover_id);
-  const st_post_public_sector *s = &eligible[st_post_select_sector(prover_id, randomness, 0, n)];
+  size_t chosen;
+  st_code rc = winning_sector(miner, randomness, n, &chosen, err);
+  if (rc) return rc;
+  const st_post_public_sector *s = &eligible[chosen];
   st_cbor_reader r;
-  st_cbor_reader_init(&r, proof, len, err);
-  st_code rc = st_cbor_expect_array(&r, ST_WINNING_SECTORS, "winning post proof");
+  rc = open_proof(&r, proof, len, ST_WINNING_SECTORS, "winning post proof", err);
   if (!rc) rc = verify_sector(&r, info, randomness, s, ST_WINNING_CHALLENGES, err);
   return rc ? rc : st_cbor_finish(&r);
 }

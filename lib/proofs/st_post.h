@@ -11,7 +11,10 @@
  * file, bad p_aux, I/O error, past the per-sector timeout) is listed as skipped with its
  * error, and the proof covers the rest. Sectors are read in parallel.
  *
- * Encoding (DAG-CBOR): [sector...], sector = [number, comm_c, comm_r_last, [path...]]. */
+ * Encoding (DAG-CBOR): [sector...], sector = [number, comm_c, comm_r_last, [path...]].
+ *
+ * Every out is initialised on return, success or not (st_err.h); a WinningPoSt proof is
+ * appended to its st_buf, which may hold part of it on failure. */
 #ifndef ST_POST_H
 #define ST_POST_H
 #include <stddef.h>
@@ -66,7 +69,9 @@ st_code st_window_post_verify(const st_sector_info *info, const uint8_t randomne
                               st_err *err);
 
 /* The same proof checked sector by sector: codes[i] (ST_OK or why not) and errors[i] for each
- * of the n sectors. Fails only when the proof is not a list of n sector proofs. */
+ * of the n sectors. Fails only when the proof is not a list of n sector proofs (or the
+ * randomness is not a field element); every code is then the failure's and every error its
+ * message. */
 st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32],
                                    const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
                                    st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err);

@@ -367,6 +367,7 @@ static st_code label_layers(const st_seal_input *in, const st_sector_paths *p, c
 }
 
 st_code st_seal_key(const st_seal_input *in, const uint8_t comm_d[32], char key_path[ST_PATH_MAX], st_err *err) {
+  memset(key_path, 0, ST_PATH_MAX);
   st_sector_paths p;
   st_code rc = st_sector_paths_make(in->root, in->miner, in->sector, &p, err);
   if (!rc) rc = st_fs_mkdir_p(p.cache, 0755, err);
@@ -382,7 +383,7 @@ st_code st_seal_key(const st_seal_input *in, const uint8_t comm_d[32], char key_
   return rc;
 }
 
-st_code st_seal(const st_seal_input *in, st_seal_output *out, st_err *err) {
+static st_code seal(const st_seal_input *in, st_seal_output *out, st_err *err) {
   const st_sector_info *info = in->info;
   st_sector_paths p;
   st_code rc = st_sector_paths_make(in->root, in->miner, in->sector, &p, err);
@@ -405,7 +406,6 @@ st_code st_seal(const st_seal_input *in, st_seal_output *out, st_err *err) {
   }
   uint8_t *chunk = malloc((size_t)CHUNK_NODES * 32);
   if (!chunk) rc = st_err_set(err, ST_ENOMEM, "out of memory");
-  memset(out, 0, sizeof *out);
 
   phase(in, "tree_d", false);
   if (!rc) rc = build_tree_d(in, &p, data_fd, out->comm_d, chunk, err);
@@ -432,6 +432,13 @@ st_code st_seal(const st_seal_input *in, st_seal_output *out, st_err *err) {
     rc = write_aux(in, &p, out, err);
     phase(in, "aux", true);
   }
+  return rc;
+}
+
+st_code st_seal(const st_seal_input *in, st_seal_output *out, st_err *err) {
+  memset(out, 0, sizeof *out);
+  st_code rc = seal(in, out, err);
+  if (rc) memset(out, 0, sizeof *out);
   return rc;
 }
 
@@ -464,6 +471,8 @@ st_code st_seal_finalize(const st_sector_info *info, const char *root, uint64_t 
 }
 
 st_code st_read_p_aux(const char *cache_dir, uint8_t comm_c[32], uint8_t comm_r_last[32], st_err *err) {
+  memset(comm_c, 0, 32);
+  memset(comm_r_last, 0, 32);
   char path[ST_PATH_MAX];
   st_code rc = st_sector_cache_file(cache_dir, "p_aux", path, err);
   if (rc) return rc;

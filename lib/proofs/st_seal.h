@@ -17,7 +17,10 @@
  * replica_id = trunc254(SHA-256(prover_id || LE64(sector) || ticket || comm_d || porep_id));
  * label(l, v) = trunc254(SHA-256(replica_id || BE32(l) || BE64(v) || 20 zero bytes ||
  *               labels of v's DRG parents in layer l || labels of its expander parents in
- *               layer l-1 (l > 1))); the last layer is the key; replica = data + key in Fr. */
+ *               layer l-1 (l > 1))); the last layer is the key; replica = data + key in Fr.
+ *
+ * Every out is initialised on return, success or not (st_err.h): on failure the seal's output,
+ * the key's path and p_aux's commitments are all zero. */
 #ifndef ST_SEAL_H
 #define ST_SEAL_H
 #include <stdbool.h>

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/st_cli.h"
+#include "core/st_encoding.h"
 
 static const st_sector_info TABLE[] = {
     {"2KiB", 2048ULL, 2, 5, 10, 0, 2, 0, 0, 1, 2},
@@ -40,6 +40,7 @@ const st_sector_info *st_sector_by_window_proof(int window_proof) {
 }
 
 st_code st_sector_lookup(const char *text, const st_sector_info **out, st_err *err) {
+  *out = NULL;
   for (size_t i = 0; i < NSIZES; i++) {
     if (strcasecmp(text, TABLE[i].name) == 0) {
       *out = &TABLE[i];
@@ -80,14 +81,21 @@ st_code st_sector_paths_make(const char *root, uint64_t miner, uint64_t number, 
   int a = snprintf(out->sealed, ST_PATH_MAX, "%s/sealed/%s", root, name);
   int b = snprintf(out->cache, ST_PATH_MAX, "%s/cache/%s", root, name);
   int c = snprintf(out->unsealed, ST_PATH_MAX, "%s/unsealed/%s", root, name);
-  if (a < 0 || b < 0 || c < 0 || a >= ST_PATH_MAX || b >= ST_PATH_MAX || c >= ST_PATH_MAX)
-    return st_err_set(err, ST_ERANGE, "storage path too long: %s", root);
+  if (a < 0 || b < 0 || c < 0 || a >= ST_PATH_MAX || b >= ST_PATH_MAX || c >= ST_PATH_MAX) {
+    st_err_set(err, ST_ERANGE, "storage path too long: %s", root);
+    memset(out, 0, sizeof *out);
+    return ST_ERANGE;
+  }
   return ST_OK;
 }
 
 st_code st_sector_cache_file(const char *cache_dir, const char *file, char out[ST_PATH_MAX], st_err *err) {
   int n = snprintf(out, ST_PATH_MAX, "%s/%s", cache_dir, file);
-  if (n < 0 || n >= ST_PATH_MAX) return st_err_set(err, ST_ERANGE, "path too long: %s/%s", cache_dir, file);
+  if (n < 0 || n >= ST_PATH_MAX) {
+    st_err_set(err, ST_ERANGE, "path too long: %s/%s", cache_dir, file);
+    memset(out, 0, ST_PATH_MAX);
+    return ST_ERANGE;
+  }
   return ST_OK;
 }
 

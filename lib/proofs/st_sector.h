@@ -2,7 +2,10 @@
  * paths a sector's files take on disk.
  *
  * One row per size: partition size, proof type ids, SDR layer count, tree shape, PoRep and PoSt
- * challenge counts (filecoin-facts.md sections 2 to 4; rust-fil-proofs constants.rs). */
+ * challenge counts (filecoin-facts.md sections 2 to 4; rust-fil-proofs constants.rs).
+ *
+ * Every out is initialised on return, success or not (st_err.h): a size not found is NULL, a
+ * path that does not fit is all NULs. */
 #ifndef ST_SECTOR_H
 #define ST_SECTOR_H
 #include <stddef.h>

@@ -23,7 +23,8 @@ typedef struct st_unseal_input {
 
 /* Writes the raw bytes of the padded range [offset, offset + len) (multiples of 128 within the
  * sector) to fd: len / 128 x 127 bytes. A node that does not unseal to Fr32-padded data means
- * the ticket or comm_d is not the sector's, and is refused naming the node. */
+ * the ticket or comm_d is not the sector's, and is refused naming the node. On failure fd may
+ * have been written part of the range (a stream, like an st_buf that is appended to). */
 st_code st_unseal_range(const st_unseal_input *in, uint64_t offset, uint64_t len, int fd, st_err *err);
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "codec/st_address.h"
-#include "core/st_cli.h"
+#include "core/st_encoding.h"
 #include "proofs/st_sector.h"
 
 static const char *const KIND_NAMES[ST_KIND_COUNT] = {"sealed", "cache", "unsealed"};
@@ -14,6 +14,7 @@ static const char *const KIND_NAMES[ST_KIND_COUNT] = {"sealed", "cache", "unseal
 const char *st_sector_kind_name(st_sector_kind k) { return k < ST_KIND_COUNT ? KIND_NAMES[k] : "?"; }
 
 st_code st_sector_kind_parse(const char *s, st_sector_kind *out, st_err *err) {
+  *out = ST_KIND_SEALED;
   for (int k = 0; k < ST_KIND_COUNT; k++)
     if (!strcmp(s, KIND_NAMES[k])) {
       *out = (st_sector_kind)k;
@@ -61,21 +62,18 @@ st_code st_reg_check_type(const char *s, st_err *err) {
 }
 
 st_code st_reg_parse_miner(const char *s, uint64_t *out, st_err *err) {
-  if (s[0] >= '0' && s[0] <= '9') {
-    st_code code = st_parse_u64(s, "miner", out, err);
-    if (!code && *out > INT64_MAX) code = st_err_set(err, ST_EINVAL, "miner %.40s is too large", s);
-    return code;
-  }
+  st_code code;
   st_address a;
-  if (st_address_parse(s, &a, NULL, err) || st_address_protocol(&a) != ST_ADDR_ID) {
-    return st_err_set(err, ST_EINVAL, "miner \"%.40s\" is not an ID address like t01003", s);
-  }
-  st_code code = st_address_id(&a, out, err);
+  if (s[0] >= '0' && s[0] <= '9') code = st_parse_u64(s, "miner", out, err);
+  else if (st_address_parse(s, &a, NULL, err) || st_address_protocol(&a) != ST_ADDR_ID)
+    code = st_err_set(err, ST_EINVAL, "miner \"%.40s\" is not an ID address like t01003", s);
+  else code = st_address_id(&a, out, err);
   if (!code && *out > INT64_MAX) code = st_err_set(err, ST_EINVAL, "miner %.40s is too large", s);
+  if (code) *out = 0;
   return code;
 }
 
-st_code st_reg_root(const char *dist, const st_storage_node *node, char out[ST_REG_PATH_MAX], st_err *err) {
+static st_code reg_root(const char *dist, const st_storage_node *node, char out[ST_REG_PATH_MAX], st_err *err) {
   if (!*dist) return st_err_set(err, ST_EINVAL, "dist-path is empty");
   st_code code = st_reg_check_host(node->host, "host", err);
   if (!code) code = st_reg_check_type(node->mount_type, err);
@@ -88,17 +86,32 @@ st_code st_reg_root(const char *dist, const st_storage_node *node, char out[ST_R
   return ST_OK;
 }
 
-st_code st_reg_path(const char *dist, const st_storage_node *node, st_sector_kind kind, uint64_t miner, uint64_t sector,
-                    char out[ST_REG_PATH_MAX], st_err *err) {
+/* Returns code, leaving out all NULs when code is a failure. */
+static st_code path_done(st_code code, char out[ST_REG_PATH_MAX]) {
+  if (code) memset(out, 0, ST_REG_PATH_MAX);
+  return code;
+}
+
+st_code st_reg_root(const char *dist, const st_storage_node *node, char out[ST_REG_PATH_MAX], st_err *err) {
+  return path_done(reg_root(dist, node, out, err), out);
+}
+
+static st_code reg_path(const char *dist, const st_storage_node *node, st_sector_kind kind, uint64_t miner,
+                        uint64_t sector, char out[ST_REG_PATH_MAX], st_err *err) {
   if (kind >= ST_KIND_COUNT) return st_err_set(err, ST_EINVAL, "bad sector file kind %d", (int)kind);
   char root[ST_REG_PATH_MAX], name[ST_SECTOR_NAME_MAX];
-  st_code code = st_reg_root(dist, node, root, err);
+  st_code code = reg_root(dist, node, root, err);
   if (code) return code;
   st_sector_name(miner, sector, name);
   int n = snprintf(out, ST_REG_PATH_MAX, "%s/%s/%s", root, KIND_NAMES[kind], name);
   if (n < 0 || n >= ST_REG_PATH_MAX)
     return st_err_set(err, ST_ERANGE, "path under dist-path \"%.64s...\" is too long", dist);
   return ST_OK;
+}
+
+st_code st_reg_path(const char *dist, const st_storage_node *node, st_sector_kind kind, uint64_t miner, uint64_t sector,
+                    char out[ST_REG_PATH_MAX], st_err *err) {
+  return path_done(reg_path(dist, node, kind, miner, sector, out, err), out);
 }
 
 /* ---- JSON ---- */
@@ -155,8 +168,8 @@ static st_code json_str(const json_t *obj, const char *key, bool optional, char 
   return ST_OK;
 }
 
-st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_node *out, unsigned *fields,
-                          st_err *err) {
+static st_code node_from_json(const json_t *j, st_node_json_mode mode, st_storage_node *out, unsigned *fields,
+                              st_err *err) {
   static const char *const config_keys[] = {ST_NODE_FIELDS, NULL};
   static const char *const stored_keys[] = {"id", ST_NODE_FIELDS, "last_heartbeat", "heartbeat_err", "version", NULL};
   if (!json_is_object(j)) return st_err_set(err, ST_EINVAL, "storage node must be a JSON object");
@@ -210,7 +223,20 @@ st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_no
   return ST_OK;
 }
 
-st_code st_location_from_json(const json_t *j, st_sector_location *out, st_err *err) {
+st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_node *out, unsigned *fields,
+                          st_err *err) {
+  st_storage_node n;
+  if (mode == ST_NODE_PATCH) n = *out;
+  else memset(&n, 0, sizeof n);
+  unsigned f = 0;
+  st_code code = node_from_json(j, mode, &n, fields ? &f : NULL, err);
+  if (fields) *fields = code ? 0 : f;
+  if (!code) *out = n;
+  else if (mode != ST_NODE_PATCH) memset(out, 0, sizeof *out);
+  return code;
+}
+
+static st_code location_from_json(const json_t *j, st_sector_location *out, st_err *err) {
   static const char *const keys[] = {"miner", "sector", "kind", "node", "primary", NULL};
   if (!json_is_object(j)) return st_err_set(err, ST_EINVAL, "sector location must be a JSON object");
   st_code code = st_reg_json_only(j, keys, "sector location", err);
@@ -239,4 +265,10 @@ st_code st_location_from_json(const json_t *j, st_sector_location *out, st_err *
   }
   if (out->miner > INT64_MAX) return st_err_set(err, ST_EINVAL, "field \"miner\" is too large");
   return ST_OK;
+}
+
+st_code st_location_from_json(const json_t *j, st_sector_location *out, st_err *err) {
+  st_code code = location_from_json(j, out, err);
+  if (code) memset(out, 0, sizeof *out);
+  return code;
 }

@@ -2,7 +2,10 @@
  * turns a location into a file path on one host, and the JSON the server and client exchange.
  *
  * The server (st_registry_server), its store (st_registry_store) and the client
- * (st_registry_client) all use these types, so the checks on a field are written once here. */
+ * (st_registry_client) all use these types, so the checks on a field are written once here.
+ *
+ * Every out is initialised on return, success or not (st_err.h): on failure a node, location,
+ * path or number is all zero, except where a function below says otherwise. */
 #ifndef ST_REGISTRY_H
 #define ST_REGISTRY_H
 
@@ -85,14 +88,16 @@ json_t *st_location_to_json(const st_sector_location *l);
  * mount_host (= host), weight (10), capacity and available (0) optional. ST_NODE_PATCH (an
  * update): any of those keys, and *fields gets bit i for the i-th of ST_NODE_FIELDS present.
  * ST_NODE_STORED: every key st_node_to_json writes (what the client reads back). Unknown keys
- * are refused in every mode. */
+ * are refused in every mode. A failed patch leaves out as it was (and *fields 0); a failed
+ * NEW or STORED read leaves it all zero. */
 #define ST_NODE_FIELDS "host", "group", "mount_host", "mount_type", "weight", "capacity", "available"
 typedef enum st_node_json_mode { ST_NODE_NEW, ST_NODE_PATCH, ST_NODE_STORED } st_node_json_mode;
 st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_node *out, unsigned *fields, st_err *err);
 st_code st_location_from_json(const json_t *j, st_sector_location *out, st_err *err);
 
 /* Integer members: a JSON integer in [min, max]; a missing member leaves *out alone when
- * optional and fails otherwise. Errors name the key. */
+ * optional and fails otherwise. Errors name the key. *out is written only on success: it holds
+ * its default (what the caller put there) otherwise. */
 st_code st_reg_json_int(const json_t *obj, const char *key, bool optional, int64_t min, int64_t max, int64_t *out,
                         st_err *err);
 /* Refuses members other than those listed (NULL-terminated). */

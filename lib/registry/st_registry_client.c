@@ -53,6 +53,7 @@ static st_code code_for_status(long status) {
 
 /* Sends a request (body stolen, may be NULL) and returns the reply's JSON in *reply. */
 static st_code call(st_regc *c, const char *method, const char *path, json_t *body, json_t **reply, st_err *err) {
+  if (reply) *reply = NULL;
   st_buf req, resp;
   st_buf_init(&req);
   st_buf_init(&resp);
@@ -84,16 +85,34 @@ static st_code call(st_regc *c, const char *method, const char *path, json_t *bo
   return code;
 }
 
-static st_code node_reply(json_t *j, const char *key, st_storage_node *out, st_err *err) {
-  const json_t *n = key ? json_object_get(j, key) : j;
-  st_code code = out ? st_node_from_json(n, ST_NODE_STORED, out, NULL, err) : ST_OK;
-  if (code) st_err_wrap(err, code, "registry reply");
+/* Sends a request and reads the node in its reply (under key, or the whole reply), into out
+ * (may be NULL; all zero on failure). */
+static st_code node_call(st_regc *c, const char *method, const char *path, json_t *body, const char *key,
+                         st_storage_node *out, st_err *err) {
+  json_t *j;
+  st_code code = call(c, method, path, body, &j, err);
+  if (!code && out) {
+    code = st_node_from_json(key ? json_object_get(j, key) : j, ST_NODE_STORED, out, NULL, err);
+    if (code) st_err_wrap(err, code, "registry reply");
+  }
+  if (code && out) memset(out, 0, sizeof *out);
+  json_decref(j);
+  return code;
+}
+
+/* Sends a DELETE and reads the count under key in its reply into *dropped (may be NULL; 0 on
+ * failure). */
+static st_code delete_call(st_regc *c, const char *path, const char *key, uint64_t *dropped, st_err *err) {
+  json_t *j;
+  st_code code = call(c, "DELETE", path, NULL, &j, err);
+  if (dropped) *dropped = code ? 0 : (uint64_t)json_integer_value(json_object_get(j, key));
   json_decref(j);
   return code;
 }
 
 st_code st_regc_health(st_regc *c, int *schema, st_err *err) {
   json_t *j;
+  *schema = 0;
   st_code code = call(c, "GET", "/health", NULL, &j, err);
   if (code) return code;
   *schema = (int)json_integer_value(json_object_get(j, "schema"));
@@ -126,9 +145,7 @@ st_code st_regc_nodes(st_regc *c, st_storage_node **out, size_t *n, st_err *err)
 st_code st_regc_node_get(st_regc *c, int64_t id, st_storage_node *out, st_err *err) {
   char path[64];
   snprintf(path, sizeof path, "/v0/storage-nodes/%lld", (long long)id);
-  json_t *j;
-  st_code code = call(c, "GET", path, NULL, &j, err);
-  return code ? code : node_reply(j, NULL, out, err);
+  return node_call(c, "GET", path, NULL, NULL, out, err);
 }
 
 /* The configuration fields of a node selected by fields, as a JSON object. */
@@ -142,30 +159,22 @@ static json_t *node_fields(const st_storage_node *n, unsigned fields) {
 }
 
 st_code st_regc_node_add(st_regc *c, const st_storage_node *node, st_storage_node *out, st_err *err) {
-  json_t *j;
-  st_code code = call(c, "POST", "/v0/storage-nodes", node_fields(node, 0x7f), &j, err);
-  return code ? code : node_reply(j, NULL, out, err);
+  return node_call(c, "POST", "/v0/storage-nodes", node_fields(node, 0x7f), NULL, out, err);
 }
 
 st_code st_regc_node_update(st_regc *c, int64_t id, const st_storage_node *patch, unsigned fields,
                             int64_t expect_version, st_storage_node *out, st_err *err) {
   char path[64];
   snprintf(path, sizeof path, "/v0/storage-nodes/%lld", (long long)id);
-  json_t *body = node_fields(patch, fields), *j;
+  json_t *body = node_fields(patch, fields);
   if (expect_version > 0) json_object_set_new(body, "version", json_integer(expect_version));
-  st_code code = call(c, "PATCH", path, body, &j, err);
-  return code ? code : node_reply(j, NULL, out, err);
+  return node_call(c, "PATCH", path, body, NULL, out, err);
 }
 
 st_code st_regc_node_remove(st_regc *c, int64_t id, bool force, uint64_t *dropped, st_err *err) {
   char path[80];
   snprintf(path, sizeof path, "/v0/storage-nodes/%lld%s", (long long)id, force ? "?force=1" : "");
-  json_t *j;
-  st_code code = call(c, "DELETE", path, NULL, &j, err);
-  if (code) return code;
-  if (dropped) *dropped = (uint64_t)json_integer_value(json_object_get(j, "dropped_locations"));
-  json_decref(j);
-  return ST_OK;
+  return delete_call(c, path, "dropped_locations", dropped, err);
 }
 
 st_code st_regc_heartbeat(st_regc *c, int64_t id, int64_t capacity, int64_t available, const char *error,
@@ -174,9 +183,7 @@ st_code st_regc_heartbeat(st_regc *c, int64_t id, int64_t capacity, int64_t avai
   snprintf(path, sizeof path, "/v0/storage-nodes/%lld/heartbeat", (long long)id);
   json_t *body = error ? json_pack("{ss}", "error", error)
                        : json_pack("{sI sI}", "capacity", (json_int_t)capacity, "available", (json_int_t)available);
-  json_t *j;
-  st_code code = call(c, "POST", path, body, &j, err);
-  return code ? code : node_reply(j, NULL, out, err);
+  return node_call(c, "POST", path, body, NULL, out, err);
 }
 
 st_code st_regc_declare(st_regc *c, const st_sector_location *loc, st_err *err) {
@@ -222,12 +229,7 @@ st_code st_regc_drop(st_regc *c, uint64_t miner, uint64_t sector, int kind, int6
   if (kind >= 0)
     len += snprintf(path + len, sizeof path - (size_t)len, "kind=%s&", st_sector_kind_name((st_sector_kind)kind));
   if (node > 0) snprintf(path + len, sizeof path - (size_t)len, "node=%lld", (long long)node);
-  json_t *j;
-  st_code code = call(c, "DELETE", path, NULL, &j, err);
-  if (code) return code;
-  if (dropped) *dropped = (uint64_t)json_integer_value(json_object_get(j, "dropped"));
-  json_decref(j);
-  return ST_OK;
+  return delete_call(c, path, "dropped", dropped, err);
 }
 
 st_code st_regc_allocate(st_regc *c, const st_reg_alloc *req, st_storage_node *node, bool *allocated, st_err *err) {
@@ -244,9 +246,14 @@ st_code st_regc_allocate(st_regc *c, const st_reg_alloc *req, st_storage_node *n
   }
   json_t *j;
   st_code code = call(c, "POST", "/v0/allocate", body, &j, err);
-  if (code) return code;
-  if (allocated) *allocated = json_is_true(json_object_get(j, "allocated"));
-  return node_reply(j, "storage_node", node, err);
+  if (!code && node) {
+    code = st_node_from_json(json_object_get(j, "storage_node"), ST_NODE_STORED, node, NULL, err);
+    if (code) st_err_wrap(err, code, "registry reply");
+  }
+  if (allocated) *allocated = !code && json_is_true(json_object_get(j, "allocated"));
+  if (code && node) memset(node, 0, sizeof *node);
+  json_decref(j);
+  return code;
 }
 
 st_code st_regc_resolve(st_regc *c, uint64_t miner, uint64_t sector, st_sector_kind kind, const char *dist_path,
@@ -254,11 +261,11 @@ st_code st_regc_resolve(st_regc *c, uint64_t miner, uint64_t sector, st_sector_k
   char url[128];
   snprintf(url, sizeof url, "/v0/paths/t0%llu/%llu/%s", (unsigned long long)miner, (unsigned long long)sector,
            st_sector_kind_name(kind));
-  json_t *j;
   st_storage_node n;
-  st_code code = call(c, "GET", url, NULL, &j, err);
-  if (!code) code = node_reply(j, "storage_node", &n, err);
+  memset(path, 0, ST_REG_PATH_MAX);
+  st_code code = node_call(c, "GET", url, NULL, "storage_node", &n, err);
   if (!code) code = st_reg_path(dist_path, &n, kind, miner, sector, path, err);
-  if (!code && node) *node = n;
+  if (code) memset(&n, 0, sizeof n);
+  if (node) *node = n;
   return code;
 }

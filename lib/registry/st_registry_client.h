@@ -3,7 +3,9 @@
  * from its status (400 ST_EINVAL, 401 ST_EPERM, 404 ST_ENOENT, 409 ST_ECONFLICT, 503
  * ST_EUNAVAIL), or ST_EUNAVAIL naming the URL when the server cannot be reached.
  *
- * A client is used by one thread at a time; open one per thread. */
+ * A client is used by one thread at a time; open one per thread. Every out is initialised on
+ * return, success or not (st_err.h): on failure nodes, paths and counts are all zero, lists NULL
+ * with 0 entries; st_regc_raw appends the reply to resp. */
 #ifndef ST_REGISTRY_CLIENT_H
 #define ST_REGISTRY_CLIENT_H
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/st_cli.h"
+#include "core/st_encoding.h"
 #include "core/st_log.h"
 #include "net/st_http_server.h"
 #include "registry/st_registry_store.h"

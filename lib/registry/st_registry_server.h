@@ -33,7 +33,7 @@ typedef struct st_registry_server_opts {
   unsigned threads;   /* request threads, each with its own database connection; 0 means 4 */
 } st_registry_server_opts;
 
-/* Opens the database, runs the migrations and starts serving. */
+/* Opens the database, runs the migrations and starts serving. *out is NULL on failure. */
 st_code st_registry_server_start(const st_registry_server_opts *opts, st_registry_server **out, st_err *err);
 uint16_t st_registry_server_port(const st_registry_server *srv);
 int st_registry_server_schema(const st_registry_server *srv);

@@ -13,7 +13,7 @@
   "n.version"
 
 static void node_from_row(const st_db_rows *rows, int r, int c0, st_storage_node *n) {
-  *n = (st_storage_node){0};
+  memset(n, 0, sizeof *n);
   n->id = st_db_cell_i64(rows, r, c0 + 0);
   snprintf(n->host, sizeof n->host, "%s", st_db_cell(rows, r, c0 + 1) ? st_db_cell(rows, r, c0 + 1) : "");
   n->group = st_db_cell_i64(rows, r, c0 + 2);
@@ -26,6 +26,21 @@ static void node_from_row(const st_db_rows *rows, int r, int c0, st_storage_node
   snprintf(n->heartbeat_err, sizeof n->heartbeat_err, "%s",
            st_db_cell(rows, r, c0 + 9) ? st_db_cell(rows, r, c0 + 9) : "");
   n->version = st_db_cell_i64(rows, r, c0 + 10);
+}
+
+/* Runs a query whose first row, if any, is a node (NODE_COLS): *found says whether there was
+ * one, and out (may be NULL) gets it, or all zero. */
+static st_code query_node(st_db *db, const char *sql, int nparams, const char *const *params, st_storage_node *out,
+                          bool *found, st_err *err) {
+  st_db_rows rows;
+  *found = false;
+  if (out) memset(out, 0, sizeof *out);
+  st_code code = st_db_exec(db, sql, nparams, params, &rows, NULL, err);
+  if (code) return code;
+  *found = rows.nrows > 0;
+  if (*found && out) node_from_row(&rows, 0, 0, out);
+  st_db_rows_free(&rows);
+  return ST_OK;
 }
 
 /* ---- migrations ---- */
@@ -43,6 +58,7 @@ static const char SCHEMA_TABLE[] =
     "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 
 st_code st_reg_schema_version(st_db *db, int *version, st_err *err) {
+  *version = 0;
   st_code code = st_db_exec(db, SCHEMA_TABLE, 0, NULL, NULL, NULL, err);
   return code ? code : read_version(db, version, err);
 }
@@ -106,7 +122,7 @@ st_code st_reg_migrate(st_db *db, int *version, st_err *err) {
   if (code) return st_err_wrap(err, code, "could not lock the schema for migration");
   code = st_db_tx(db, migrate_tx, &v, err);
   if (pg) st_db_exec(db, "SELECT pg_advisory_unlock(3456)", 0, NULL, NULL, NULL, NULL);
-  if (version) *version = v;
+  if (version) *version = code ? 0 : v;
   return code;
 }
 
@@ -134,12 +150,9 @@ st_code st_reg_node_list(st_db *db, st_storage_node **out, size_t *n, st_err *er
 st_code st_reg_node_get(st_db *db, int64_t id, st_storage_node *out, st_err *err) {
   char a[ST_DB_INT_MAX];
   const char *p[] = {st_db_int(a, id)};
-  st_db_rows rows;
-  st_code code = st_db_exec(db, "SELECT " NODE_COLS " FROM storage_nodes WHERE id = $1", 1, p, &rows, NULL, err);
-  if (code) return code;
-  if (rows.nrows == 0) code = st_err_set(err, ST_ENOENT, "storage node %lld does not exist", (long long)id);
-  else node_from_row(&rows, 0, 0, out);
-  st_db_rows_free(&rows);
+  bool found;
+  st_code code = query_node(db, "SELECT " NODE_COLS " FROM storage_nodes WHERE id = $1", 1, p, out, &found, err);
+  if (!code && !found) code = st_err_set(err, ST_ENOENT, "storage node %lld does not exist", (long long)id);
   return code;
 }
 
@@ -149,6 +162,7 @@ static st_code duplicate_msg(st_code code, const st_storage_node *n, st_err *err
                     n->mount_type);
 }
 
+/* Adds the node ctx points to; on success ctx holds the row as stored (id and version). */
 static st_code add_tx(st_db *db, void *ctx, st_err *err) {
   st_storage_node *n = ctx;
   char g[ST_DB_INT_MAX], c[ST_DB_INT_MAX], a[ST_DB_INT_MAX], w[ST_DB_INT_MAX];
@@ -159,19 +173,23 @@ static st_code add_tx(st_db *db, void *ctx, st_err *err) {
                      st_db_int(c, n->capacity),
                      st_db_int(a, n->available),
                      st_db_int(w, n->weight)};
-  st_db_rows rows;
-  st_code code =
-      st_db_exec(db,
-                 "INSERT INTO storage_nodes (host, node_group, mount_host, mount_type, capacity, available, weight) "
-                 "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " NODE_COLS,
-                 7, p, &rows, NULL, err);
+  st_storage_node added;
+  bool found;
+  st_code code = query_node(db,
+                            "INSERT INTO storage_nodes (host, node_group, mount_host, mount_type, capacity, available, "
+                            "weight) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " NODE_COLS,
+                            7, p, &added, &found, err);
   if (code) return duplicate_msg(code, n, err);
-  if (rows.nrows == 1) node_from_row(&rows, 0, 0, n);
-  st_db_rows_free(&rows);
+  if (found) *n = added;
   return ST_OK;
 }
 
-st_code st_reg_node_add(st_db *db, st_storage_node *node, st_err *err) { return st_db_tx(db, add_tx, node, err); }
+st_code st_reg_node_add(st_db *db, st_storage_node *node, st_err *err) {
+  st_storage_node n = *node; /* a retried or failed transaction leaves node as given */
+  st_code code = st_db_tx(db, add_tx, &n, err);
+  if (!code) *node = n;
+  return code;
+}
 
 struct update_ctx {
   int64_t id, expect;
@@ -209,22 +227,21 @@ static st_code update_tx(st_db *db, void *vctx, st_err *err) {
                       st_db_int(c, n.capacity),
                       st_db_int(a, n.available),
                       st_db_int(w, n.weight)};
-  st_db_rows rows;
-  code = st_db_exec(
+  bool found;
+  code = query_node(
       db,
       "UPDATE storage_nodes SET host = $2, node_group = $3, mount_host = $4, mount_type = $5, capacity = $6, available = $7, "
       "weight = $8, version = version + 1 WHERE id = $1 RETURNING " NODE_COLS,
-      8, pp, &rows, NULL, err);
-  if (code) return duplicate_msg(code, &n, err);
-  if (rows.nrows == 1) node_from_row(&rows, 0, 0, u->out);
-  st_db_rows_free(&rows);
-  return ST_OK;
+      8, pp, u->out, &found, err);
+  return code ? duplicate_msg(code, &n, err) : ST_OK;
 }
 
 st_code st_reg_node_update(st_db *db, int64_t id, const st_storage_node *patch, unsigned fields, int64_t expect_version,
                            st_storage_node *out, st_err *err) {
   struct update_ctx u = {id, expect_version, patch, fields, out};
-  return st_db_tx(db, update_tx, &u, err);
+  st_code code = st_db_tx(db, update_tx, &u, err);
+  if (code) memset(out, 0, sizeof *out);
+  return code;
 }
 
 struct remove_ctx {
@@ -260,7 +277,7 @@ static st_code remove_tx(st_db *db, void *vctx, st_err *err) {
 st_code st_reg_node_remove(st_db *db, int64_t id, bool force, uint64_t *dropped, st_err *err) {
   struct remove_ctx r = {id, force, 0};
   st_code code = st_db_tx(db, remove_tx, &r, err);
-  if (dropped) *dropped = r.dropped;
+  if (dropped) *dropped = code ? 0 : r.dropped;
   return code;
 }
 
@@ -273,36 +290,36 @@ struct heartbeat_ctx {
 static st_code heartbeat_tx(st_db *db, void *vctx, st_err *err) {
   struct heartbeat_ctx *h = vctx;
   char id[ST_DB_INT_MAX], c[ST_DB_INT_MAX], a[ST_DB_INT_MAX], t[ST_DB_INT_MAX];
-  st_db_rows rows;
   st_code code;
+  bool found;
   if (h->error) { /* an error report keeps the last known sizes */
     const char *p[] = {st_db_int(id, h->id), st_db_int(t, h->now), h->error};
-    code = st_db_exec(
+    code = query_node(
         db, "UPDATE storage_nodes SET last_heartbeat = $2, heartbeat_err = $3 WHERE id = $1 RETURNING " NODE_COLS, 3, p,
-        &rows, NULL, err);
+        h->out, &found, err);
   } else {
     const char *p[] = {st_db_int(id, h->id), st_db_int(c, h->capacity), st_db_int(a, h->available),
                        st_db_int(t, h->now)};
-    code = st_db_exec(
+    code = query_node(
         db,
         "UPDATE storage_nodes SET capacity = $2, available = $3, last_heartbeat = $4, heartbeat_err = NULL WHERE id = $1 "
         "RETURNING " NODE_COLS,
-        4, p, &rows, NULL, err);
+        4, p, h->out, &found, err);
   }
-  if (code) return code;
-  if (rows.nrows == 0) code = st_err_set(err, ST_ENOENT, "storage node %lld does not exist", (long long)h->id);
-  else if (h->out) node_from_row(&rows, 0, 0, h->out);
-  st_db_rows_free(&rows);
+  if (!code && !found) code = st_err_set(err, ST_ENOENT, "storage node %lld does not exist", (long long)h->id);
   return code;
 }
 
 st_code st_reg_node_heartbeat(st_db *db, int64_t id, int64_t capacity, int64_t available, const char *error,
                               int64_t now, st_storage_node *out, st_err *err) {
+  if (out) memset(out, 0, sizeof *out);
   if (!error && (capacity < 0 || available < 0 || available > capacity))
     return st_err_set(err, ST_EINVAL, "heartbeat: available (%lld) must be between 0 and capacity (%lld)",
                       (long long)available, (long long)capacity);
   struct heartbeat_ctx h = {id, capacity, available, now, error && *error ? error : NULL, out};
-  return st_db_tx(db, heartbeat_tx, &h, err);
+  st_code code = st_db_tx(db, heartbeat_tx, &h, err);
+  if (code && out) memset(out, 0, sizeof *out);
+  return code;
 }
 
 /* ---- sector locations ---- */
@@ -395,7 +412,7 @@ st_code st_reg_location_drop(st_db *db, uint64_t miner, uint64_t sector, int kin
                              st_err *err) {
   struct drop_ctx d = {miner, sector, kind, node, 0};
   st_code code = st_db_tx(db, drop_tx, &d, err);
-  if (dropped) *dropped = d.dropped;
+  if (dropped) *dropped = code ? 0 : d.dropped;
   return code;
 }
 
@@ -403,18 +420,15 @@ st_code st_reg_resolve(st_db *db, uint64_t miner, uint64_t sector, st_sector_kin
                        st_err *err) {
   char m[ST_DB_INT_MAX], s[ST_DB_INT_MAX];
   const char *p[] = {st_db_int(m, (int64_t)miner), st_db_int(s, (int64_t)sector), st_sector_kind_name(kind)};
-  st_db_rows rows;
-  st_code code = st_db_exec(db,
+  bool found;
+  st_code code = query_node(db,
                             "SELECT " NODE_COLS_N
                             " FROM sector_locations l JOIN storage_nodes n ON n.id = l.node_id "
                             "WHERE l.miner = $1 AND l.sector = $2 AND l.kind = $3 AND l.is_primary = 1",
-                            3, p, &rows, NULL, err);
-  if (code) return code;
-  if (rows.nrows == 0)
+                            3, p, node, &found, err);
+  if (!code && !found)
     code = st_err_set(err, ST_ENOENT, "sector %llu of miner t0%llu has no %s file on any storage node",
                       (unsigned long long)sector, (unsigned long long)miner, st_sector_kind_name(kind));
-  else node_from_row(&rows, 0, 0, node);
-  st_db_rows_free(&rows);
   return code;
 }
 
@@ -479,21 +493,16 @@ static st_code alloc_tx(st_db *db, void *vctx, st_err *err) {
     char g[ST_DB_INT_MAX], t[ST_DB_INT_MAX], sz[ST_DB_INT_MAX];
     const char *p[] = {req->group >= 0 ? st_db_int(g, req->group) : NULL, st_db_int(t, a->now - a->stale),
                        st_db_int(sz, req->size)};
-    st_db_rows rows;
-    code = st_db_exec(
+    bool any;
+    code = query_node(
         db,
         "SELECT " NODE_COLS
         " FROM storage_nodes WHERE heartbeat_err IS NULL AND last_heartbeat >= CAST($2 AS BIGINT) "
         "AND available >= CAST($3 AS BIGINT) AND (CAST($1 AS BIGINT) IS NULL OR node_group = CAST($1 AS BIGINT)) "
         "ORDER BY weight DESC, available DESC, id LIMIT 1",
-        3, p, &rows, NULL, err);
+        3, p, a->node, &any, err);
     if (code) return code;
-    if (rows.nrows == 0) {
-      st_db_rows_free(&rows);
-      return no_node(db, a, err);
-    }
-    node_from_row(&rows, 0, 0, a->node);
-    st_db_rows_free(&rows);
+    if (!any) return no_node(db, a, err);
     char id[ST_DB_INT_MAX];
     const char *u[] = {st_db_int(id, a->node->id), sz};
     if ((code = st_db_exec(db, "UPDATE storage_nodes SET available = available - CAST($2 AS BIGINT) WHERE id = $1", 2,
@@ -512,14 +521,18 @@ static st_code alloc_tx(st_db *db, void *vctx, st_err *err) {
 
 st_code st_reg_allocate(st_db *db, const st_reg_alloc *req, int64_t now, int64_t stale_secs, st_storage_node *node,
                         bool *allocated, st_err *err) {
+  memset(node, 0, sizeof *node);
+  if (allocated) *allocated = false;
   if (req->size < 0) return st_err_set(err, ST_EINVAL, "allocation size %lld is negative", (long long)req->size);
   struct alloc_ctx a = {req, now, stale_secs, node, false};
   st_code code = st_db_tx(db, alloc_tx, &a, err);
-  if (allocated) *allocated = a.allocated;
+  if (code) memset(node, 0, sizeof *node);
+  if (allocated) *allocated = !code && a.allocated;
   return code;
 }
 
 st_code st_reg_counts(st_db *db, int64_t *nodes, int64_t *locations, st_err *err) {
+  *nodes = *locations = 0;
   st_db_rows rows;
   st_code code = st_db_exec(db, "SELECT (SELECT COUNT(*) FROM storage_nodes), (SELECT COUNT(*) FROM sector_locations)",
                             0, NULL, &rows, NULL, err);

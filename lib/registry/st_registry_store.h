@@ -2,7 +2,11 @@
  *
  * Each write is one transaction (st_db_tx), so a crash at any moment leaves either the whole
  * change or none of it. Errors carry codes the server maps to HTTP: ST_EINVAL 400, ST_ENOENT
- * 404, ST_EEXIST and ST_ECONFLICT 409, ST_EUNAVAIL 503. */
+ * 404, ST_EEXIST and ST_ECONFLICT 409, ST_EUNAVAIL 503.
+ *
+ * Every out is initialised on return, success or not (st_err.h): on failure a node is all
+ * zero, a count or version 0, a list NULL with 0 entries. st_reg_node_add's node is an input
+ * too: it is left as given when the add fails. */
 #ifndef ST_REGISTRY_STORE_H
 #define ST_REGISTRY_STORE_H
 

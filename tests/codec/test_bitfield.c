@@ -713,6 +713,7 @@ static void test_large_indexes(void **state) {
   assert_true(st_bitfield_iter_next(&it, &x) && x == TOP - 1);
   assert_true(st_bitfield_iter_next(&it, &x) && x == TOP);
   assert_false(st_bitfield_iter_next(&it, &x));
+  assert_true(x == 0); /* no bit: the out is 0, not the last one */
 
   st_bitfield_free(&out);
   st_bitfield_free(&b);
@@ -743,6 +744,24 @@ static void test_copy_clear_equal(void **state) {
   st_bitfield_free(&b);
   assert_null(a.runs);
   assert_int_equal(a.n, 0);
+}
+
+/* A set operation that fails leaves its out empty (st_err.h), not what it held before, also
+ * when out is one of the inputs. Valid bitfields cannot make union fail but by running out of
+ * memory; a run past 2^64-2 (which no public call builds) makes it fail with ST_ERANGE. */
+static void test_failed_union_leaves_out_empty(void **state) {
+  (void)state;
+  st_run past = {TOP, 2};
+  st_bitfield bad = {&past, 1, 1}, b = ST_BITFIELD_INIT, out = ST_BITFIELD_INIT;
+  st_err err = {0};
+  parse_ok("1-3", &b);
+  parse_ok("5,7", &out);
+  assert_int_equal(st_bitfield_union(&bad, &b, &out, &err), ST_ERANGE);
+  assert_int_equal(out.n, 0);
+  assert_int_equal(st_bitfield_union(&b, &bad, &b, &err), ST_ERANGE);
+  assert_int_equal(b.n, 0);
+  st_bitfield_free(&out);
+  st_bitfield_free(&b);
 }
 
 static void test_set_range_merges(void **state) {
@@ -971,6 +990,7 @@ int main(void) {
       cmocka_unit_test(test_parse_errors),
       cmocka_unit_test(test_large_indexes),
       cmocka_unit_test(test_copy_clear_equal),
+      cmocka_unit_test(test_failed_union_leaves_out_empty),
       cmocka_unit_test(test_set_range_merges),
       cmocka_unit_test(test_random_model),
       cmocka_unit_test(test_random_roundtrip_wide),

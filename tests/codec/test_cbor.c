@@ -263,40 +263,38 @@ static void test_map_keys(void **state) {
 
 /* ---- typed readers ---- */
 
+/* A reader over the bytes of hex (held in b, which it replaces), reporting into err. */
+static void load(const char *hex, st_buf *b, st_cbor_reader *r, st_err *err) {
+  st_buf_reset(b);
+  tu_hex(hex, b);
+  st_cbor_reader_init(r, b->data, b->len, err);
+}
+
 static void test_typed_readers(void **state) {
   (void)state;
   st_buf b = ST_BUF_INIT;
   st_err err;
   st_cbor_reader r;
-  tu_hex("4101", &b);
-  st_cbor_reader_init(&r, b.data, b.len, &err);
+  load("4101", &b, &r, &err);
   uint64_t u;
   assert_int_equal(st_cbor_read_uint(&r, &u), ST_EINVAL);
   tu_assert_err_contains(&err, "expected unsigned integer at offset 0, found byte string");
 
-  st_buf_reset(&b);
-  tu_hex("3b8000000000000000", &b);
-  st_cbor_reader_init(&r, b.data, b.len, &err);
+  load("3b8000000000000000", &b, &r, &err);
   int64_t i;
   assert_int_equal(st_cbor_read_int(&r, &i), ST_EINVAL);
   tu_assert_err_contains(&err, "integer at offset 0 does not fit in 64 signed bits");
 
-  st_buf_reset(&b);
-  tu_hex("89000000000000000000", &b);
-  st_cbor_reader_init(&r, b.data, b.len, &err);
+  load("89000000000000000000", &b, &r, &err);
   assert_int_equal(st_cbor_expect_array(&r, 10, "Message"), ST_EINVAL);
   tu_assert_err_contains(&err, "Message at offset 0: expected an array of 10 items, found 9");
 
-  st_buf_reset(&b);
-  tu_hex("a0", &b);
-  st_cbor_reader_init(&r, b.data, b.len, &err);
+  load("a0", &b, &r, &err);
   assert_int_equal(st_cbor_expect_array(&r, 2, "Signature"), ST_EINVAL);
   tu_assert_err_contains(&err, "Signature at offset 0: expected an array of 2 items, found map");
 
   /* a full walk: [1, -2, h'0102', "hi", true, null, {}] */
-  st_buf_reset(&b);
-  tu_hex("870121420102626869f5f6a0", &b);
-  st_cbor_reader_init(&r, b.data, b.len, &err);
+  load("870121420102626869f5f6a0", &b, &r, &err);
   uint64_t n;
   const uint8_t *p;
   const char *s;
@@ -321,6 +319,76 @@ static void test_typed_readers(void **state) {
   assert_int_equal(n, 0);
   assert_int_equal(st_cbor_finish(&r), ST_OK);
   st_buf_free(&b);
+}
+
+/* A read that fails leaves its outs zero, NULL or 0 (st_err.h). Every typed reader meets an
+ * item of another type (null), no item, a reserved header and a tag 42 whose CID is empty; the
+ * item readers meet no item, a reserved header and a non-minimal one. */
+static void test_failed_reads_zero_outs(void **state) {
+  (void)state;
+  static const char *const TYPED[] = {"f6", "", "1c", "d82a4100"};
+  for (size_t k = 0; k < sizeof TYPED / sizeof TYPED[0]; k++) {
+    st_buf b = ST_BUF_INIT;
+    tu_hex(TYPED[k], &b);
+    st_err err;
+    st_cbor_reader r;
+    uint64_t u = 7, n = 7;
+    int64_t i = 7;
+    const uint8_t *p = (const uint8_t *)"x";
+    const char *s = "x";
+    size_t len = 7;
+    bool flag = true;
+    st_cid c;
+    tu_poison(&c, sizeof c);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_uint(&r, &u), ST_EINVAL);
+    assert_true(u == 0);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_int(&r, &i), ST_EINVAL);
+    assert_true(i == 0);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_array(&r, &n), ST_EINVAL);
+    assert_true(n == 0);
+    n = 7;
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_map(&r, &n), ST_EINVAL);
+    assert_true(n == 0);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_bytes(&r, &p, &len), ST_EINVAL);
+    assert_true(p == NULL && len == 0);
+    len = 7;
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_text(&r, &s, &len), ST_EINVAL);
+    assert_true(s == NULL && len == 0);
+    p = (const uint8_t *)"x";
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_expect_bytes(&r, 1, "field", &p), ST_EINVAL);
+    assert_null(p);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_bool(&r, &flag), ST_EINVAL);
+    assert_false(flag);
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    assert_int_equal(st_cbor_read_cid(&r, &c), ST_EINVAL);
+    tu_assert_zeroed(&c, sizeof c);
+    st_buf_free(&b);
+  }
+  static const char *const ITEMS[] = {"", "1c", "1801"};
+  for (size_t k = 0; k < sizeof ITEMS / sizeof ITEMS[0]; k++) {
+    st_buf b = ST_BUF_INIT;
+    tu_hex(ITEMS[k], &b);
+    st_err err;
+    st_cbor_reader r;
+    st_cbor_item it;
+    st_cbor_reader_init(&r, b.data, b.len, &err);
+    tu_poison(&it, sizeof it);
+    assert_int_equal(st_cbor_peek(&r, &it), ST_EINVAL);
+    tu_assert_zeroed(&it, sizeof it);
+    tu_poison(&it, sizeof it);
+    assert_int_equal(st_cbor_next(&r, &it), ST_EINVAL);
+    tu_assert_zeroed(&it, sizeof it);
+    assert_int_equal(r.off, 0);
+    st_buf_free(&b);
+  }
 }
 
 /* ---- text output ---- */
@@ -420,6 +488,7 @@ int main(void) {
       cmocka_unit_test(test_utf8),
       cmocka_unit_test(test_map_keys),
       cmocka_unit_test(test_typed_readers),
+      cmocka_unit_test(test_failed_reads_zero_outs),
       cmocka_unit_test(test_diag_and_dagjson),
       cmocka_unit_test(test_random_roundtrip),
   };

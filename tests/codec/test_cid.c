@@ -64,11 +64,14 @@ static void test_vectors_commitments(void **state) {
   json_decref(v);
 }
 
+/* A CID that cannot be read is all zero (st_err.h), not half read. */
 static void assert_parse_fails(const char *s, const char *want) {
   st_cid c;
   st_err err = {0};
+  tu_poison(&c, sizeof c);
   assert_int_equal(st_cid_parse(s, &c, &err), ST_EINVAL);
   tu_assert_err_contains(&err, want);
+  tu_assert_zeroed(&c, sizeof c);
 }
 
 static void assert_bytes_fail(const char *hex, const char *want) {
@@ -76,8 +79,10 @@ static void assert_bytes_fail(const char *hex, const char *want) {
   tu_hex(hex, &b);
   st_cid c;
   st_err err = {0};
+  tu_poison(&c, sizeof c);
   assert_true(st_cid_from_bytes(b.data, b.len, &c, NULL, &err) != ST_OK);
   tu_assert_err_contains(&err, want);
+  tu_assert_zeroed(&c, sizeof c);
   st_buf_free(&b);
 }
 
@@ -114,6 +119,10 @@ static void test_bytes_with_used(void **state) {
   assert_int_equal(used, n);
   assert_true(st_cid_equal(&c, &got));
   assert_int_equal(st_cid_from_bytes(raw, n + 3, &got, NULL, &err), ST_EINVAL);
+  tu_assert_zeroed(&got, sizeof got); /* it was c, read before the trailing bytes */
+  used = 7;
+  assert_int_equal(st_cid_from_bytes(raw, 3, &got, &used, &err), ST_EINVAL);
+  assert_int_equal(used, 0);
   /* identity multihash: any length up to 64 */
   const uint8_t id[] = {0x01, 0x55, 0x00, 0x03, 'a', 'b', 'c'};
   assert_int_equal(st_cid_from_bytes(id, sizeof id, &got, NULL, &err), ST_OK);

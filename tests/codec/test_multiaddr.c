@@ -33,12 +33,16 @@ static void test_known(void **state) {
   both("/dns/a/tcp/0", "350161060000");
 }
 
+/* A refusal leaves out zero and its length 0 (st_err.h), not the components before the fault. */
 static void from_text_fails(const char *text, const char *want) {
   uint8_t b[ST_MULTIADDR_MAX];
-  size_t n;
+  size_t n = 7;
   st_err err = {0};
+  tu_poison(b, sizeof b);
   assert_int_not_equal(st_multiaddr_from_text(text, b, sizeof b, &n, &err), ST_OK);
   tu_assert_err_contains(&err, want);
+  tu_assert_zeroed(b, sizeof b);
+  assert_int_equal(n, 0);
 }
 
 static void to_text_fails(const char *hex, const char *want) {
@@ -46,8 +50,10 @@ static void to_text_fails(const char *hex, const char *want) {
   tu_hex(hex, &raw);
   char out[512];
   st_err err = {0};
+  tu_poison(out, sizeof out);
   assert_int_not_equal(st_multiaddr_to_text(raw.data, raw.len, out, sizeof out, &err), ST_OK);
   tu_assert_err_contains(&err, want);
+  tu_assert_zeroed(out, sizeof out);
   st_buf_free(&raw);
 }
 
@@ -68,6 +74,7 @@ static void test_refusals(void **state) {
   size_t n;
   st_err err;
   assert_int_equal(st_multiaddr_from_text("/ip4/1.2.3.4/tcp/1", small, sizeof small, &n, &err), ST_ERANGE);
+  tu_assert_zeroed(small, sizeof small); /* it held the ip4 component */
   to_text_fails("", "empty");
   to_text_fails("047f0000", "truncated ip4 value at byte 1");
   to_text_fails("047f00000106", "truncated tcp value at byte 6");

@@ -48,10 +48,11 @@ static void expect_parse(const char *s, const char *want_atto) {
 static void expect_parse_error(const char *s, const char *needle) {
   mpz_t v;
   st_err err = {0};
-  mpz_init(v);
+  mpz_init_set_ui(v, 42);
   assert_int_equal(st_fil_parse(s, v, &err), ST_EINVAL);
   assert_int_equal(err.code, ST_EINVAL);
   tu_assert_err_contains(&err, needle);
+  assert_int_equal(mpz_sgn(v), 0); /* a failed parse leaves 0 (st_err.h) */
   mpz_clear(v);
 }
 
@@ -92,10 +93,11 @@ static void expect_cbor_rejected(const char *hex, const char *needle) {
   st_buf enc = ST_BUF_INIT;
   st_err err = {0};
   mpz_t v;
-  mpz_init(v);
+  mpz_init_set_ui(v, 42);
   tu_hex(hex, &enc);
   assert_int_equal(read_cbor(&enc, v, &err), ST_EINVAL);
   tu_assert_err_contains(&err, needle);
+  assert_int_equal(mpz_sgn(v), 0); /* a failed read leaves 0 (st_err.h) */
   mpz_clear(v);
   st_buf_free(&enc);
 }

@@ -22,11 +22,12 @@ static void roundtrip(uint64_t v, const char *hex) {
 static void rejects(const char *hex, const char *want) {
   st_buf b = ST_BUF_INIT;
   tu_hex(hex, &b);
-  uint64_t v;
-  size_t used;
+  uint64_t v = 7;
+  size_t used = 7;
   st_err err = {0};
   assert_true(st_uvarint_get(b.data, b.len, &v, &used, &err) != ST_OK);
   tu_assert_err_contains(&err, want);
+  assert_true(v == 0 && used == 0); /* zero on failure (st_err.h) */
   st_buf_free(&b);
 }
 

@@ -126,22 +126,9 @@ static void test_list(void **state) {
   tu_assert_err_contains(&err, "flag --account given more than 64 times");
 }
 
-static void test_parse_u64(void **state) {
-  (void)state;
-  uint64_t v;
-  st_err err;
-  assert_int_equal(st_parse_u64("18446744073709551615", "--id", &v, &err), ST_OK);
-  assert_true(v == UINT64_MAX);
-  assert_int_equal(st_parse_u64("18446744073709551616", "--id", &v, &err), ST_ERANGE);
-  assert_int_equal(st_parse_u64("-1", "--id", &v, &err), ST_EINVAL);
-  assert_string_equal(err.msg, "--id: \"-1\" is not an unsigned decimal number");
-  assert_int_equal(st_parse_u64("", "--id", &v, &err), ST_EINVAL);
-  assert_int_equal(st_parse_u64("1 ", "--id", &v, &err), ST_EINVAL);
-}
-
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_parse),  cmocka_unit_test(test_by_name), cmocka_unit_test(test_by_name_unknown),
-      cmocka_unit_test(test_errors), cmocka_unit_test(test_list),    cmocka_unit_test(test_parse_u64)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_by_name),
+                                     cmocka_unit_test(test_by_name_unknown), cmocka_unit_test(test_errors),
+                                     cmocka_unit_test(test_list)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

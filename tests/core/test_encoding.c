@@ -1,4 +1,5 @@
-/* Tests for st_encoding: RFC 4648 vectors for base32 and base64, and strict rejections. */
+/* Tests for st_encoding: RFC 4648 vectors for base32 and base64, strict rejections, and strict
+ * decimals. */
 #include "testutil.h"
 
 #include <string.h>
@@ -68,7 +69,54 @@ static void test_rejections(void **state) {
   tu_assert_err_contains(&err, "expected 4 hex digits (2 bytes), got 6");
 }
 
+/* A decode that fails appends nothing (st_err.h): out keeps what it held, still NUL-terminated,
+ * though the decoders write whole groups before they find the fault ("mz" is one byte and a
+ * non-zero tail, "Zm9vYh==" a whole group and a bad tail). A fixed array is zeroed. */
+static void test_failed_decode_leaves_out(void **state) {
+  (void)state;
+  static const struct {
+    st_code (*dec)(const char *, size_t, st_buf *, st_err *);
+    const char *text;
+  } CASES[] = {{st_hex_decode, "ab0g"},  {st_base32_decode, "mzxw6ytbo!"},
+               {st_base32_decode, "mz"}, {b64pad, "Zm9vYh=="},
+               {b64raw, "Zm9vZm9v!"},    {b64raw, "Zm9vYh"}};
+  for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+    st_buf d = ST_BUF_INIT;
+    st_err err;
+    st_buf_puts(&d, "kept");
+    assert_int_equal(CASES[i].dec(CASES[i].text, strlen(CASES[i].text), &d, &err), ST_EINVAL);
+    assert_int_equal(d.len, 4);
+    assert_string_equal(st_buf_cstr(&d), "kept");
+    st_buf_free(&d);
+  }
+  uint8_t out[2];
+  st_err err;
+  tu_poison(out, sizeof out);
+  assert_int_equal(st_hex_decode_exact("abcdef", out, 2, &err), ST_EINVAL);
+  tu_assert_zeroed(out, sizeof out);
+  tu_poison(out, sizeof out);
+  assert_int_equal(st_hex_decode_exact("zz00", out, 2, &err), ST_EINVAL);
+  tu_assert_zeroed(out, sizeof out);
+}
+
+static void test_parse_u64(void **state) {
+  (void)state;
+  uint64_t v;
+  st_err err;
+  assert_int_equal(st_parse_u64("18446744073709551615", "--id", &v, &err), ST_OK);
+  assert_true(v == UINT64_MAX);
+  assert_int_equal(st_parse_u64("18446744073709551616", "--id", &v, &err), ST_ERANGE);
+  assert_true(v == 0); /* a failure leaves the out zero, not the last good value (st_err.h) */
+  assert_int_equal(st_parse_u64("-1", "--id", &v, &err), ST_EINVAL);
+  assert_string_equal(err.msg, "--id: \"-1\" is not an unsigned decimal number");
+  assert_int_equal(st_parse_u64("", "--id", &v, &err), ST_EINVAL);
+  v = 7;
+  assert_int_equal(st_parse_u64("1 ", "--id", &v, &err), ST_EINVAL);
+  assert_true(v == 0);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_rfc4648), cmocka_unit_test(test_rejections)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_rfc4648), cmocka_unit_test(test_rejections),
+                                     cmocka_unit_test(test_failed_decode_leaves_out), cmocka_unit_test(test_parse_u64)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

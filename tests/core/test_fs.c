@@ -3,6 +3,8 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +28,7 @@ static int count_entries(const char *dir) {
 static void test_atomic_write(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
-  snprintf(path, sizeof path, "%s/p_aux", dir);
+  tu_tmpfile(dir, "p_aux", path, sizeof path);
   st_err err;
   assert_int_equal(st_fs_write_atomic(path, "old", 3, 0644, &err), ST_OK);
   assert_int_equal(st_fs_write_atomic(path, "new content", 11, 0600, &err), ST_OK);
@@ -78,9 +79,8 @@ static void test_read_errors(void **state) {
 static void test_mkdir_p(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
+  tu_tmpfile(dir, "nfs/10.10.4.23/cache", path, sizeof path);
   st_err err;
-  snprintf(path, sizeof path, "%s/nfs/10.10.4.23/cache", dir);
   assert_int_equal(st_fs_mkdir_p(path, 0755, &err), ST_OK);
   assert_int_equal(st_fs_mkdir_p(path, 0755, &err), ST_OK);
   snprintf(path, sizeof path, "%s/file", dir);
@@ -105,6 +105,50 @@ static void test_space(void **state) {
   char want[400];
   snprintf(want, sizeof want, "could not measure path=\"%s\": No such file or directory (os error 2)", path);
   tu_assert_err_contains(&err, want);
+  assert_true(cap == 0 && avail == 0); /* not the sizes of the last call (st_err.h) */
+  tu_rmdir(dir);
+}
+
+/* Failed calls leave their outs initialised (st_err.h): a short read zeroes the buffer, a line
+ * that does not fit leaves no text, a temporary file that cannot be opened has fd -1 and no
+ * names (so abort is safe). */
+static void test_failure_outs(void **state) {
+  (void)state;
+  st_err err;
+  char dir[256], path[300];
+  tu_tmpfile(dir, "short", path, sizeof path); /* 6 bytes: a read of 16 is short */
+  assert_int_equal(st_fs_write_atomic(path, "abcdef", 6, 0644, &err), ST_OK);
+  int fd = open(path, O_RDONLY);
+  assert_true(fd >= 0);
+  uint8_t buf[16];
+  tu_poison(buf, sizeof buf);
+  assert_int_equal(st_fs_pread_all(fd, buf, sizeof buf, 0, path, &err), ST_EIO);
+  tu_assert_err_contains(&err, "file ends at byte 6, wanted 16 bytes at offset 0");
+  tu_assert_zeroed(buf, sizeof buf);
+  close(fd);
+
+  char line[4];
+  tu_poison(line, sizeof line);
+  assert_int_equal(st_fs_read_line(path, line, sizeof line, &err), ST_EINVAL);
+  tu_assert_zeroed(line, sizeof line);
+
+  st_fs_tmpfile t;
+  tu_poison(&t, sizeof t);
+  snprintf(path, sizeof path, "%s/no/such/dir/file", dir);
+  assert_int_equal(st_fs_tmpfile_open(&t, path, 0644, &err), ST_ENOENT);
+  assert_int_equal(t.fd, -1);
+  assert_string_equal(t.path, path);
+  assert_true(strstr(t.tmp, ".tmp.") != NULL);
+  st_fs_tmpfile_abort(&t);
+  char longpath[PATH_MAX + 8];
+  memset(longpath, 'a', sizeof longpath - 1);
+  longpath[sizeof longpath - 1] = 0;
+  tu_poison(&t, sizeof t);
+  assert_int_equal(st_fs_tmpfile_open(&t, longpath, 0644, &err), ST_ERANGE);
+  assert_int_equal(t.fd, -1);
+  tu_assert_zeroed(t.path, sizeof t.path);
+  tu_assert_zeroed(t.tmp, sizeof t.tmp);
+  st_fs_tmpfile_abort(&t);
   tu_rmdir(dir);
 }
 
@@ -123,8 +167,7 @@ static void rewrite_forever(const char *path) {
 static void test_kill9_never_leaves_partial_file(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
-  snprintf(path, sizeof path, "%s/t_aux", dir);
+  tu_tmpfile(dir, "t_aux", path, sizeof path);
   srand((unsigned)time(NULL));
   int complete_seen = 0;
   for (int round = 0; round < 20; round++) {
@@ -153,8 +196,9 @@ static void test_kill9_never_leaves_partial_file(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_read_errors),
-                                     cmocka_unit_test(test_mkdir_p), cmocka_unit_test(test_space),
-                                     cmocka_unit_test(test_kill9_never_leaves_partial_file)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_read_errors),
+      cmocka_unit_test(test_mkdir_p),      cmocka_unit_test(test_space),
+      cmocka_unit_test(test_failure_outs), cmocka_unit_test(test_kill9_never_leaves_partial_file)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,24 +74,39 @@ static void test_levels(void **state) {
   tu_assert_err_contains(&err, "unknown log level \"loud\"");
   tu_assert_err_contains(&err, "log level spec \"info,chain=loud\"");
   assert_int_equal(st_log_configure("info,storageminer=info", &err), ST_OK);
+  st_log_level lvl = ST_LOG_ERROR;
+  assert_int_equal(st_log_parse_level("loud", &lvl, &err), ST_EINVAL);
+  assert_int_equal(lvl, ST_LOG_DEBUG); /* the out is zero on failure (st_err.h) */
+}
+
+/* Sends the log to file name in a fresh directory (dir), and not to stderr; path gets its path. */
+static void log_to_file(char dir[256], const char *name, char path[300]) {
+  st_err err;
+  tu_tmpfile(dir, name, path, 300);
+  assert_int_equal(st_log_set_file(path, &err), ST_OK);
+  st_log_set_stderr(false);
+}
+
+/* Closes the log file at path and reads all it holds into got. */
+static void read_log(const char *path, st_buf *got) {
+  st_err err;
+  st_log_set_file(NULL, &err);
+  st_buf_init(got);
+  assert_int_equal(st_fs_read_file(path, 8 << 20, got, &err), ST_OK);
 }
 
 static void test_file_output(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
-  snprintf(path, sizeof path, "%s/poster.log", dir);
+  log_to_file(dir, "poster.log", path);
   st_err err;
-  assert_int_equal(st_log_set_file(path, &err), ST_OK);
-  st_log_set_stderr(false);
   st_log_set_clock(seed_clock);
   st_log("storageminer", ST_LOG_INFO, "generating windowPost", json_pack("{s:i}", "sectors", 4));
   st_log("storageminer", ST_LOG_DEBUG, "hidden", NULL);
   st_logf("storageminer", ST_LOG_ERROR, "could not read from path=\"%s\"", "/mnt/x/p_aux");
-  st_log_set_file(NULL, &err);
+  st_buf got;
+  read_log(path, &got);
   st_log_set_clock(NULL);
-  st_buf got = ST_BUF_INIT;
-  assert_int_equal(st_fs_read_file(path, 1 << 20, &got, &err), ST_OK);
   assert_string_equal(st_buf_cstr(&got),
                       "2020-06-19T10:32:56.116+0800\tINFO\tstorageminer\tgenerating windowPost\t{\"sectors\": 4}\n"
                       "2020-06-19T10:32:56.116+0800\tERROR\tstorageminer\tcould not read from path=\"/mnt/x/p_aux\"\n");
@@ -114,17 +129,12 @@ static void *writer(void *arg) {
 static void test_concurrent_lines_stay_whole(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
-  snprintf(path, sizeof path, "%s/threads.log", dir);
-  st_err err;
-  assert_int_equal(st_log_set_file(path, &err), ST_OK);
-  st_log_set_stderr(false);
+  log_to_file(dir, "threads.log", path);
   pthread_t t[THREADS];
   for (long i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, writer, (void *)i);
   for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
-  st_log_set_file(NULL, &err);
-  st_buf got = ST_BUF_INIT;
-  assert_int_equal(st_fs_read_file(path, 8 << 20, &got, &err), ST_OK);
+  st_buf got;
+  read_log(path, &got);
   int lines = 0;
   for (char *line = strtok((char *)got.data, "\n"); line; line = strtok(NULL, "\n")) {
     assert_non_null(strstr(line, "\tINFO\tchain\tapplied tipset\t{\"writer\": "));

@@ -18,8 +18,7 @@
 static void test_spawn_log_and_status(void **state) {
   (void)state;
   char dir[256], log[300];
-  tu_tmpdir(dir);
-  snprintf(log, sizeof log, "%s/out.log", dir);
+  tu_tmpfile(dir, "out.log", log, sizeof log);
   char *argv[] = {"/bin/sh", "-c", "echo hello; echo oops >&2; exit 3", NULL};
   pid_t pid;
   st_err err;
@@ -39,6 +38,11 @@ static void test_spawn_log_and_status(void **state) {
   char *none[] = {"/nonexistent/prog", NULL};
   assert_int_equal(st_proc_spawn(none, log, &pid, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "could not run /nonexistent/prog: No such file or directory");
+  assert_int_equal(pid, 0); /* no child: the pid out is 0, not the last child's (st_err.h) */
+  /* a log that cannot be opened: no child either */
+  pid = 12345;
+  assert_int_equal(st_proc_spawn(argv, "/nonexistent-dir/out.log", &pid, &err), ST_EIO);
+  assert_int_equal(pid, 0);
   tu_rmdir(dir);
 }
 
@@ -46,8 +50,7 @@ static void test_stop_and_cmdline(void **state) {
   (void)state;
   /* a child that ignores SIGTERM is killed after the grace period */
   char dir[256], log[300];
-  tu_tmpdir(dir);
-  snprintf(log, sizeof log, "%s/out.log", dir);
+  tu_tmpfile(dir, "out.log", log, sizeof log);
   char *argv[] = {"/bin/sh", "-c", "trap '' TERM; echo ready; sleep 30 & wait", "--flag=a b", "--other", "x", NULL};
   pid_t pid;
   st_err err;
@@ -80,8 +83,12 @@ static void test_stop_and_cmdline(void **state) {
   for (size_t i = 0; i < n; i++) seen |= v[i].pid == pid;
   st_proc_cmds_free(v, n);
   assert_true(seen);
-  int status = 0;
+  int status = 12345;
   assert_false(st_proc_exited(pid, &status));
+  assert_int_equal(status, 0); /* not collected: 0, not what the variable held */
+  status = 12345;
+  assert_int_equal(st_proc_wait(pid, 0, &status, &err), ST_EUNAVAIL);
+  assert_int_equal(status, 0);
   st_proc_stop(pid, 200, &status);
   assert_true(WIFSIGNALED(status));
   assert_int_equal(WTERMSIG(status), SIGKILL);

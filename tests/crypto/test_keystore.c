@@ -45,8 +45,10 @@ static void import_fails(const char *json, bool as_hex, const char *want) {
   else st_buf_puts(&text, json);
   st_keyinfo ki;
   st_err err = {0};
+  tu_poison(&ki, sizeof ki);
   assert_true(st_keyinfo_import(st_buf_cstr(&text), text.len, &ki, &err) != ST_OK);
   tu_assert_err_contains(&err, want);
+  tu_assert_zeroed(&ki, sizeof ki); /* no half-imported key (st_err.h) */
   st_buf_free(&text);
 }
 
@@ -67,8 +69,7 @@ static void test_import_rejections(void **state) {
 static void test_keystore_files(void **state) {
   (void)state;
   char dir[256], ksdir[300];
-  tu_tmpdir(dir);
-  snprintf(ksdir, sizeof ksdir, "%s/repo/keystore", dir);
+  tu_tmpfile(dir, "repo/keystore", ksdir, sizeof ksdir);
   st_keystore ks;
   st_err err;
   assert_int_equal(st_keystore_open(&ks, ksdir, &err), ST_OK);
@@ -115,10 +116,13 @@ static void test_keystore_files(void **state) {
   assert_int_equal(st_keystore_get(&ks, "default", &got, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "key file path=\"");
   tu_assert_err_contains(&err, "invalid hex character 'z'");
+  tu_assert_zeroed(&got, sizeof got); /* not the key the last get read (st_err.h) */
 
   assert_int_equal(st_keystore_delete(&ks, "default", &err), ST_OK);
+  tu_poison(&got, sizeof got);
   assert_int_equal(st_keystore_get(&ks, "default", &got, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "key \"default\" not found");
+  tu_assert_zeroed(&got, sizeof got);
   assert_int_equal(st_keystore_delete(&ks, "default", &err), ST_ENOENT);
 
   assert_int_equal(st_keystore_get(&ks, "../etc/passwd", &got, &err), ST_EINVAL);
@@ -129,6 +133,7 @@ static void test_keystore_files(void **state) {
   chmod(ksdir, 0755);
   assert_int_equal(st_keystore_open(&ks, ksdir, &err), ST_EPERM);
   tu_assert_err_contains(&err, "required 0700");
+  tu_assert_zeroed(&ks, sizeof ks); /* it held the directory that opened before */
   st_buf_free(&file);
   st_buf_free(&want);
   st_buf_free(&names);

@@ -100,9 +100,27 @@ static void test_tampering(void **state) {
 static void test_keys(void **state) {
   (void)state;
   st_err err;
-  uint8_t zero[32] = {0}, pub[65], pub2[65];
+  uint8_t zero[32] = {0}, pub[65], pub2[65], sig[65];
   assert_int_equal(st_secp_seckey_check(zero, &err), ST_ECRYPTO);
+  /* what cannot be made is all zero (st_err.h) */
+  tu_poison(pub, sizeof pub);
   assert_int_equal(st_secp_pubkey(zero, pub, &err), ST_ECRYPTO);
+  tu_assert_zeroed(pub, sizeof pub);
+  st_address addr;
+  tu_poison(&addr, sizeof addr);
+  assert_int_equal(st_secp_address(zero, &addr, &err), ST_ECRYPTO);
+  tu_assert_zeroed(&addr, sizeof addr);
+  tu_poison(sig, sizeof sig);
+  assert_int_equal(st_secp_sign(zero, (const uint8_t *)"m", 1, sig, &err), ST_ECRYPTO);
+  tu_assert_zeroed(sig, sizeof sig);
+  sig[64] = 4;
+  tu_poison(pub, sizeof pub);
+  assert_int_equal(st_secp_recover(sig, (const uint8_t *)"m", 1, pub, &err), ST_ECRYPTO);
+  tu_assert_zeroed(pub, sizeof pub);
+  memset(sig, 0, sizeof sig); /* r = s = 0: nothing recovers */
+  tu_poison(pub, sizeof pub);
+  assert_int_equal(st_secp_recover(sig, (const uint8_t *)"m", 1, pub, &err), ST_ECRYPTO);
+  tu_assert_zeroed(pub, sizeof pub);
   /* compressed and uncompressed forms of the vector key parse to the same point */
   json_t *v = tu_load_vectors("vectors.json");
   st_buf unc = ST_BUF_INIT;
@@ -118,7 +136,10 @@ static void test_keys(void **state) {
   comp[0] = 0x05;
   assert_int_equal(st_secp_pubkey_parse(comp, 33, pub, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "not a point on the curve");
+  tu_assert_zeroed(pub, sizeof pub); /* it held the parsed key */
+  tu_poison(pub, sizeof pub);
   assert_int_equal(st_secp_pubkey_parse(comp, 20, pub, &err), ST_EINVAL);
+  tu_assert_zeroed(pub, sizeof pub);
   st_buf_free(&unc);
   json_decref(v);
 }

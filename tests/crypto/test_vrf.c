@@ -82,11 +82,23 @@ static void test_malformed(void **state) {
   assert_int_equal(st_secp_keygen(sk, &err), ST_OK);
   assert_int_equal(st_secp_pubkey(sk, pub, &err), ST_OK);
   assert_int_equal(st_vrf_prove(sk, (const uint8_t *)"a", 1, pi, NULL, &err), ST_OK);
-  uint8_t bad[ST_VRF_PROOF_LEN];
+  uint8_t bad[ST_VRF_PROOF_LEN], beta[ST_VRF_OUTPUT_LEN];
   memcpy(bad, pi, sizeof bad);
   bad[0] = 0x04; /* not a compressed point */
-  assert_int_equal(st_vrf_verify(pub, 65, (const uint8_t *)"a", 1, bad, NULL, &err), ST_ECRYPTO);
+  tu_poison(beta, sizeof beta);
+  assert_int_equal(st_vrf_verify(pub, 65, (const uint8_t *)"a", 1, bad, beta, &err), ST_ECRYPTO);
   tu_assert_err_contains(&err, "Gamma is not a compressed curve point");
+  tu_assert_zeroed(beta, sizeof beta); /* no output of a proof that fails (st_err.h) */
+  tu_poison(beta, sizeof beta);
+  assert_int_equal(st_vrf_proof_to_hash(bad, beta, &err), ST_ECRYPTO);
+  tu_assert_zeroed(beta, sizeof beta);
+  /* a key that is not one: no proof, no output */
+  uint8_t zero[32] = {0}, pi0[ST_VRF_PROOF_LEN];
+  tu_poison(pi0, sizeof pi0);
+  tu_poison(beta, sizeof beta);
+  assert_int_equal(st_vrf_prove(zero, (const uint8_t *)"a", 1, pi0, beta, &err), ST_ECRYPTO);
+  tu_assert_zeroed(pi0, sizeof pi0);
+  tu_assert_zeroed(beta, sizeof beta);
   memcpy(bad, pi, sizeof bad);
   memset(bad + 49, 0xff, 32); /* s >= n */
   assert_int_equal(st_vrf_verify(pub, 65, (const uint8_t *)"a", 1, bad, NULL, &err), ST_ECRYPTO);

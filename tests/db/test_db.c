@@ -16,9 +16,10 @@ static void test_urls(void **state) {
   assert_string_equal(out, "postgresql://alice@db/reg?sslmode=require&password=***&connect_timeout=5");
   st_db_url_redacted("sqlite:/var/lib/reg.db", out, sizeof out);
   assert_string_equal(out, "sqlite:/var/lib/reg.db");
-  st_db *db;
+  st_db *db = (st_db *)out;
   st_err err;
   assert_int_equal(st_db_open("mysql://u:pw@h/x", &db, &err), ST_EINVAL);
+  assert_null(db); /* st_err.h */
   tu_assert_err_contains(&err, "database url \"mysql://u:***@h/x\" is neither sqlite:PATH nor postgres://");
   assert_int_equal(st_db_open("sqlite:", &db, &err), ST_EINVAL);
   assert_int_equal(st_db_open("sqlite:/nonexistent/dir/x.db", &db, &err), ST_EIO);
@@ -86,6 +87,17 @@ static void test_sqlite(void **state) {
   /* a statement error names the backend's reason, and the connection keeps working */
   assert_int_equal(st_db_exec(db, "SELECT nope FROM t", 0, NULL, NULL, NULL, &err), ST_EINTERNAL);
   tu_assert_err_contains(&err, "no such column: nope");
+  /* a failed statement leaves no rows and a count of 0 (st_err.h), not the last call's 1 */
+  st_db_rows rows;
+  tu_poison(&rows, sizeof rows);
+  assert_int_equal(st_db_exec(db, "SELECT k FROM t WHERE nope = 1", 0, NULL, &rows, &changed, &err), ST_EINTERNAL);
+  assert_true(rows.cells == NULL && rows.nrows == 0 && rows.ncols == 0);
+  assert_int_equal(changed, 0);
+  const char *dup[] = {"0", "a"};
+  changed = 9;
+  assert_int_equal(st_db_exec(db, "INSERT INTO t (v, k) VALUES ($1, $2)", 2, dup, NULL, &changed, &err), ST_EEXIST);
+  assert_int_equal(changed, 0);
+  st_db_rows_free(&rows); /* safe on empty rows */
   char buf[ST_DB_INT_MAX];
   assert_string_equal(st_db_int(buf, -9223372036854775807LL - 1), "-9223372036854775808");
   st_db_close(db);

@@ -1,14 +1,20 @@
 /* Tests for st_websocket: the RFC 6455 accept key, frame encoding against the RFC's examples,
  * and a server and a client connection over a socketpair: round trips at each length form,
  * masking, a fragmented message with a ping inside, close, and the faults (an unmasked client
- * frame, an oversized message). */
+ * frame, an oversized message). And the outs of the HTTP side's failures (st_http_server's
+ * listen address, st_http_client's status). */
 #include "testutil.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/st_http_client.h"
+#include "net/st_http_server.h"
 #include "net/st_websocket.h"
 
 static void test_accept_key(void **state) {
@@ -18,6 +24,7 @@ static void test_accept_key(void **state) {
   assert_int_equal(st_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", out, &err), ST_OK);
   assert_string_equal(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="); /* RFC 6455 section 1.3 */
   assert_int_equal(st_ws_accept_key("", out, &err), ST_EINVAL);
+  tu_assert_zeroed(out, sizeof out); /* no key: all NULs (st_err.h) */
 }
 
 static void test_encode_rfc_examples(void **state) {
@@ -155,61 +162,97 @@ static void expect_close(int fd, unsigned status, const char *reason) {
   assert_non_null(strstr((char *)buf + 4, reason));
 }
 
+/* The server reads frames (NULL: the peer shuts its side without a close frame) on a fresh
+ * connection with max_message max and fails with code and a message containing msg; what was
+ * read before the fault is not left in the message, and the opcode is 0 (st_err.h). A non-zero
+ * close_status is the status of the close frame the server then sends, with msg in its reason. */
+static void read_fails(size_t max, const st_buf *frames, st_code code, const char *msg, unsigned close_status,
+                       st_err *err) {
+  pair p;
+  pair_open(&p, max);
+  if (frames) write_raw(p.fds[1], frames);
+  else shutdown(p.fds[1], SHUT_WR);
+  st_buf got = ST_BUF_INIT;
+  st_buf_puts(&got, "stale");
+  int op = 7;
+  assert_int_equal(st_ws_read_message(p.server, &got, &op, err), code);
+  assert_non_null(strstr(err->msg, msg));
+  assert_int_equal(got.len, 0);
+  assert_int_equal(op, 0);
+  if (close_status) expect_close(p.fds[1], close_status, msg);
+  st_buf_free(&got);
+  pair_close(&p);
+}
+
 static void test_faults(void **state) {
   (void)state;
-  st_buf f = ST_BUF_INIT, got = ST_BUF_INIT;
+  st_buf f = ST_BUF_INIT;
   st_err err;
-  int op;
   /* an unmasked client frame */
-  pair p;
-  pair_open(&p, 0);
   st_ws_encode_frame(&f, true, ST_WS_OP_TEXT, "hi", 2, NULL);
-  write_raw(p.fds[1], &f);
-  assert_int_equal(st_ws_read_message(p.server, &got, &op, &err), ST_EINVAL);
+  read_fails(0, &f, ST_EINVAL, "not masked", 1002, &err);
   assert_string_equal(err.msg, "WebSocket client frame is not masked");
-  expect_close(p.fds[1], 1002, "not masked");
-  pair_close(&p);
   /* a message over the limit, even when each fragment is under it */
-  pair_open(&p, 10);
   static const uint8_t key[4] = {9, 8, 7, 6};
   st_buf_reset(&f);
   st_ws_encode_frame(&f, false, ST_WS_OP_TEXT, "123456", 6, key);
   st_ws_encode_frame(&f, true, ST_WS_OP_CONT, "789012", 6, key);
-  write_raw(p.fds[1], &f);
-  assert_int_equal(st_ws_read_message(p.server, &got, &op, &err), ST_ERANGE);
+  read_fails(10, &f, ST_ERANGE, "more than 10 bytes", 1009, &err);
   assert_string_equal(err.msg, "WebSocket message of more than 10 bytes");
-  expect_close(p.fds[1], 1009, "more than 10 bytes");
-  pair_close(&p);
   /* a continuation with no message, and a fragmented ping */
-  pair_open(&p, 0);
   st_buf_reset(&f);
   st_ws_encode_frame(&f, true, ST_WS_OP_CONT, "x", 1, key);
-  write_raw(p.fds[1], &f);
-  assert_int_equal(st_ws_read_message(p.server, &got, &op, &err), ST_EINVAL);
-  assert_non_null(strstr(err.msg, "continuation frame without a message"));
-  pair_close(&p);
-  pair_open(&p, 0);
+  read_fails(0, &f, ST_EINVAL, "continuation frame without a message", 0, &err);
   st_buf_reset(&f);
   st_ws_encode_frame(&f, false, ST_WS_OP_PING, "x", 1, key);
-  write_raw(p.fds[1], &f);
-  assert_int_equal(st_ws_read_message(p.server, &got, &op, &err), ST_EINVAL);
-  assert_non_null(strstr(err.msg, "control frame is fragmented"));
-  pair_close(&p);
+  read_fails(0, &f, ST_EINVAL, "control frame is fragmented", 0, &err);
   /* the peer going away without a close frame */
-  pair_open(&p, 0);
-  shutdown(p.fds[1], SHUT_WR);
-  assert_int_equal(st_ws_read_message(p.server, &got, &op, &err), ST_EIO);
-  assert_non_null(strstr(err.msg, "ended without a close frame"));
-  pair_close(&p);
+  read_fails(0, NULL, ST_EIO, "ended without a close frame", 0, &err);
   st_buf_free(&f);
-  st_buf_free(&got);
+}
+
+/* An address that does not parse is all zero with length 0; a server that cannot be reached
+ * gives status 0 (st_err.h). */
+static void test_http_failure_outs(void **state) {
+  (void)state;
+  static const char *const BAD[] = {"nope", "127.0.0.1:65536", "[zz]:1", "1.2.3:80"};
+  for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+    struct sockaddr_storage sa;
+    unsigned salen = 7;
+    st_err err;
+    tu_poison(&sa, sizeof sa);
+    assert_int_equal(st_http_parse_listen(BAD[i], &sa, &salen, &err), ST_EINVAL);
+    tu_assert_zeroed(&sa, sizeof sa);
+    assert_int_equal(salen, 0);
+  }
+  /* a port nobody listens on: bound, then closed */
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof in;
+  assert_int_equal(bind(fd, (struct sockaddr *)&in, sizeof in), 0);
+  assert_int_equal(getsockname(fd, (struct sockaddr *)&in, &len), 0);
+  close(fd);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)ntohs(in.sin_port));
+  st_http_client *c;
+  st_err err;
+  assert_int_equal(st_http_client_new(url, NULL, &c, &err), ST_OK);
+  long status = 200;
+  st_buf resp = ST_BUF_INIT;
+  assert_int_equal(st_http_call(c, "GET", "/health", NULL, 0, &status, &resp, &err), ST_EUNAVAIL);
+  assert_int_equal(status, 0);
+  st_buf_free(&resp);
+  st_http_client_free(c);
+  c = (st_http_client *)&status;
+  assert_int_equal(st_http_client_new("ftp://x", NULL, &c, &err), ST_EINVAL);
+  assert_null(c);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_accept_key),  cmocka_unit_test(test_encode_rfc_examples),
       cmocka_unit_test(test_round_trips), cmocka_unit_test(test_fragmented_ping_close),
-      cmocka_unit_test(test_faults),
+      cmocka_unit_test(test_faults),      cmocka_unit_test(test_http_failure_outs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

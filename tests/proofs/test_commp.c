@@ -101,8 +101,7 @@ static void test_commp_published(void **state) {
 static void test_commp_streaming(void **state) {
   (void)state;
   char dir[256], path[300];
-  tu_tmpdir(dir);
-  snprintf(path, sizeof path, "%s/piece", dir);
+  tu_tmpfile(dir, "piece", path, sizeof path);
   size_t sizes[] = {0, 1, 126, 127, 128, 1000, 4064, 4065, 100000};
   for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
     size_t n = sizes[k];
@@ -128,9 +127,17 @@ static void test_commp_streaming(void **state) {
     free(data);
   }
   uint8_t comm[32];
+  uint64_t padded = 7, payload = 7;
   st_err err;
-  assert_int_equal(st_commp_of_file("/nonexistent/piece", comm, NULL, NULL, &err), ST_ENOENT);
+  tu_poison(comm, sizeof comm);
+  assert_int_equal(st_commp_of_file("/nonexistent/piece", comm, &padded, &payload, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "could not read from path=\"/nonexistent/piece\": No such file or directory");
+  tu_assert_zeroed(comm, sizeof comm); /* no commitment, no sizes (st_err.h) */
+  assert_true(padded == 0 && payload == 0);
+  tu_poison(comm, sizeof comm);
+  assert_int_equal(st_commp_of_file(dir, comm, &padded, &payload, &err), ST_EIO); /* a directory reads as an error */
+  tu_assert_zeroed(comm, sizeof comm);
+  assert_true(padded == 0 && payload == 0);
   tu_rmdir(dir);
 }
 
@@ -161,8 +168,10 @@ static void test_fr32_roundtrip(void **state) {
   assert_int_equal(padded[31], 0);
   padded[63] |= 0x80;
   st_err err;
+  tu_poison(back, sizeof back);
   assert_int_equal(st_fr32_unpad_block(padded, back, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "element 1 of the block");
+  tu_assert_zeroed(back, sizeof back);
 }
 
 static void test_fr_arith(void **state) {
@@ -193,8 +202,7 @@ static void test_fr_arith(void **state) {
 static void test_pieces(void **state) {
   (void)state;
   char dir[256], a[300], b[300], staged[300];
-  tu_tmpdir(dir);
-  snprintf(a, sizeof a, "%s/a", dir);
+  tu_tmpfile(dir, "a", a, sizeof a);
   snprintf(b, sizeof b, "%s/b", dir);
   snprintf(staged, sizeof staged, "%s/staged", dir);
   st_err err = {0};
@@ -230,8 +238,10 @@ static void test_pieces(void **state) {
   /* refusals */
   p[2] = p[1];
   p[2].size = 2048;
-  assert_int_equal(st_commd_of_pieces(2048, p, 3, comm_d, NULL, &err), ST_ERANGE);
+  assert_int_equal(st_commd_of_pieces(2048, p, 3, comm_d, offsets, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "pieces 0..2 need 4096 padded bytes, more than the 2048-byte sector");
+  tu_assert_zeroed(comm_d, sizeof comm_d);   /* not the last call's comm_d (st_err.h) */
+  tu_assert_zeroed(offsets, sizeof offsets); /* not the offsets laid out before the fault */
   p[2].size = 100;
   assert_int_equal(st_commd_of_pieces(4096, p, 3, comm_d, NULL, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "piece 2: size 100 is not a power of two of at least 128 bytes");
@@ -239,6 +249,7 @@ static void test_pieces(void **state) {
   pf[1].size = 128; /* b holds 500 bytes: more than a 128-byte piece's 127 */
   assert_int_equal(st_stage_sector(staged, 4096, pf, 2, staged_d, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "/b\" holds more than the 127 bytes a 128-byte piece takes");
+  tu_assert_zeroed(staged_d, sizeof staged_d);
   tu_rmdir(dir);
 }
 

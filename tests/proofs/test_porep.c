@@ -283,8 +283,33 @@ static void test_bad_data_file(void **state) {
   assert_int_equal(st_fs_write_atomic(path, "abc", 3, 0644, &err), ST_OK);
   st_seal_input in = {.info = info, .miner = 1, .sector = 1, .data_path = path, .root = dir};
   st_seal_output out;
+  tu_poison(&out, sizeof out);
   assert_int_equal(st_seal(&in, &out, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "must hold exactly 2048 padded bytes");
+  tu_assert_zeroed(&out, sizeof out); /* a failed seal has no output (st_err.h) */
+  /* data of the right size that is not Fr32-padded fails in tree_d: no comm_d, and no replica
+   * ID derived from the comm_d it did not get */
+  uint8_t data[2048] = {0};
+  data[5 * 32 + 31] = 0xc0;
+  assert_int_equal(st_fs_write_atomic(path, data, sizeof data, 0644, &err), ST_OK);
+  tu_poison(&out, sizeof out);
+  assert_int_equal(st_seal(&in, &out, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "node 5 is not Fr32-padded");
+  tu_assert_zeroed(&out, sizeof out);
+  /* p_aux of a sector never sealed, and the key of a root too long for its paths */
+  uint8_t comm_c[32], comm_r_last[32];
+  tu_poison(comm_c, sizeof comm_c);
+  tu_poison(comm_r_last, sizeof comm_r_last);
+  assert_int_equal(st_read_p_aux(dir, comm_c, comm_r_last, &err), ST_ENOENT);
+  tu_assert_zeroed(comm_c, sizeof comm_c);
+  tu_assert_zeroed(comm_r_last, sizeof comm_r_last);
+  char longroot[ST_PATH_MAX], key_path[ST_PATH_MAX];
+  memset(longroot, 'a', sizeof longroot - 1);
+  longroot[sizeof longroot - 1] = 0;
+  in.root = longroot;
+  tu_poison(key_path, sizeof key_path);
+  assert_int_equal(st_seal_key(&in, data, key_path, &err), ST_ERANGE);
+  tu_assert_zeroed(key_path, sizeof key_path);
   tu_rmdir(dir);
 }
 

@@ -173,13 +173,18 @@ static void restore(const char *path, st_buf *b) {
   st_buf_free(b);
 }
 
+/* Takes file away from a sector's cache folder, keeping its bytes for restore; path gets its path. */
+static void take_away(const char *cache, const char *file, char path[ST_PATH_MAX + 64], st_buf *keep) {
+  snprintf(path, ST_PATH_MAX + 64, "%s/%s", cache, file);
+  save(path, keep);
+  unlink(path);
+}
+
 static void test_skip_missing_p_aux(void **state) {
   fixture *f = *state;
   char path[ST_PATH_MAX + 64], want[ST_PATH_MAX + 200];
-  snprintf(path, sizeof path, "%s/p_aux", f->paths[1].cache);
   st_buf keep;
-  save(path, &keep);
-  unlink(path);
+  take_away(f->paths[1].cache, "p_aux", path, &keep);
   snprintf(want, sizeof want, "could not read from path=\"%s\": No such file or directory", path);
   expect_skip(f, want, 0);
   restore(path, &keep);
@@ -205,10 +210,8 @@ static void test_skip_bad_p_aux(void **state) {
 static void test_skip_missing_tree(void **state) {
   fixture *f = *state;
   char path[ST_PATH_MAX + 64];
-  snprintf(path, sizeof path, "%s/sc-02-data-tree-r-last.dat", f->paths[1].cache);
   st_buf keep;
-  save(path, &keep);
-  unlink(path);
+  take_away(f->paths[1].cache, "sc-02-data-tree-r-last.dat", path, &keep);
   char want[ST_PATH_MAX + 200];
   snprintf(want, sizeof want, "could not read from path=\"%s\"", path);
   expect_skip(f, want, 0);
@@ -229,10 +232,8 @@ static void test_skip_timeout(void **state) {
   fixture *f = *state;
   /* A FIFO in place of p_aux blocks the reader in open(), like a hung NFS mount. */
   char path[ST_PATH_MAX + 64];
-  snprintf(path, sizeof path, "%s/p_aux", f->paths[1].cache);
   st_buf keep;
-  save(path, &keep);
-  unlink(path);
+  take_away(f->paths[1].cache, "p_aux", path, &keep);
   assert_int_equal(mkfifo(path, 0644), 0);
   expect_skip(f, "not read within the 300 ms timeout", 300);
   /* Release the stuck reader so it finishes, then put p_aux back. */
@@ -250,10 +251,8 @@ static void test_check_sector(void **state) {
   for (int i = 0; i < NSEC; i++)
     if (st_post_check_sector(f->info, &f->sec[i], &err)) fail_msg("sector %d: %s", i + 1, err.msg);
   char path[ST_PATH_MAX + 64], want[ST_PATH_MAX + 200];
-  snprintf(path, sizeof path, "%s/p_aux", f->paths[1].cache);
   st_buf keep;
-  save(path, &keep);
-  unlink(path);
+  take_away(f->paths[1].cache, "p_aux", path, &keep);
   assert_int_equal(st_post_check_sector(f->info, &f->sec[1], &err), ST_ENOENT);
   snprintf(want, sizeof want, "could not read from path=\"%s\": No such file or directory", path);
   tu_assert_err_contains(&err, want);
@@ -293,6 +292,11 @@ static void test_check_sector(void **state) {
   assert_int_equal(st_window_post_verify_each(f->info, f->rand, f->pub, NSEC - 1, res.proof.data, res.proof.len, codes,
                                               errors, &err),
                    ST_EINVAL);
+  /* and every sector then carries that failure, not the last call's verdict (st_err.h) */
+  for (int i = 0; i < NSEC - 1; i++) {
+    assert_int_equal(codes[i], ST_EINVAL);
+    assert_string_equal(errors[i], err.msg);
+  }
   st_post_result_free(&res);
   st_buf_free(&bad);
   restore(f->paths[1].sealed, &keep);
@@ -304,8 +308,13 @@ static void test_window_post_rejects_bad_randomness(void **state) {
   memset(rand, 0xff, 32);
   st_post_result res;
   st_err err;
+  tu_poison(&res, sizeof res);
   assert_int_equal(st_window_post_prove(f->info, rand, f->sec, 2, NULL, &res, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "randomness is not a field element");
+  /* the result is empty, ready to free (st_err.h) */
+  assert_true(res.proof.data == NULL && res.proof.len == 0 && res.skipped == NULL && res.nskipped == 0 &&
+              res.bytes_read == 0);
+  st_post_result_free(&res);
 }
 
 static void test_winning_post(void **state) {
@@ -331,10 +340,8 @@ static void test_winning_post(void **state) {
   st_prover_id(1000, prover);
   uint64_t chosen = st_post_select_sector(prover, f->rand, 0, NSEC);
   char path[ST_PATH_MAX + 64];
-  snprintf(path, sizeof path, "%s/p_aux", f->paths[chosen].cache);
   st_buf keep;
-  save(path, &keep);
-  unlink(path);
+  take_away(f->paths[chosen].cache, "p_aux", path, &keep);
   st_buf_init(&proof);
   assert_int_equal(st_winning_post_prove(f->info, 1000, f->rand, f->sec, NSEC, &proof, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "could not read from path=");

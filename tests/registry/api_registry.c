@@ -13,6 +13,7 @@
 #include "db/st_db.h"
 #include "registry/st_registry_client.h"
 #include "registry/st_registry_server.h"
+#include "registry/st_registry_store.h"
 
 #define TOKEN "test-token-0123456789abcdef"
 
@@ -163,8 +164,10 @@ static void test_nodes_crud(void **state) {
   st_err err;
   int64_t a = add_node(e, "10.0.0.1", 1), b = add_node(e, "10.0.0.2", 2);
   st_storage_node n = node_of("10.0.0.1", 1, "nfs"), out;
+  tu_poison(&out, sizeof out);
   assert_int_equal(st_regc_node_add(e->c, &n, &out, &err), ST_ECONFLICT);
   tu_assert_err_contains(&err, "a storage node with host 10.0.0.1 and mount type nfs exists already");
+  tu_assert_zeroed(&out, sizeof out);  /* a failed call's node is zero (st_err.h) */
   n = node_of("10.0.0.1", 1, "local"); /* same host, another mount type: a separate node */
   assert_int_equal(st_regc_node_add(e->c, &n, &out, &err), ST_OK);
 
@@ -184,6 +187,7 @@ static void test_nodes_crud(void **state) {
   assert_string_equal(out.host, "10.0.0.1");
   assert_int_equal(st_regc_node_update(e->c, a, &patch, 1u << 4, 1, &out, &err), ST_ECONFLICT);
   tu_assert_err_contains(&err, "is at version 2, not 1");
+  tu_assert_zeroed(&out, sizeof out); /* not the node of the update before */
   snprintf(patch.host, sizeof patch.host, "10.0.0.2");
   assert_int_equal(st_regc_node_update(e->c, a, &patch, 1u, 0, &out, &err), ST_ECONFLICT); /* would collide with b */
   assert_int_equal(st_regc_node_get(e->anon, a, &out, &err), ST_OK);
@@ -196,10 +200,12 @@ static void test_nodes_crud(void **state) {
   uint64_t dropped = 99;
   assert_int_equal(st_regc_node_remove(e->c, a, false, &dropped, &err), ST_ECONFLICT);
   tu_assert_err_contains(&err, "still holds 1 sector files");
+  assert_int_equal(dropped, 0);
   assert_int_equal(st_regc_node_remove(e->c, a, true, &dropped, &err), ST_OK);
   assert_int_equal(dropped, 1);
   assert_int_equal(st_regc_node_get(e->anon, a, &out, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "storage node 1 does not exist");
+  tu_assert_zeroed(&out, sizeof out);
   assert_int_equal(st_regc_node_remove(e->c, a, false, NULL, &err), ST_ENOENT);
   assert_int_equal(db_count(e, "SELECT COUNT(*) FROM sector_locations"), 0);
   /* ids are never reused (PostgreSQL may skip some: a refused insert still draws one) */
@@ -557,12 +563,100 @@ static void test_concurrent(void **state) {
   assert_int_equal(db_count(e, "SELECT SUM(capacity - available) FROM storage_nodes"), 1000 * sectors);
 }
 
+/* ---- failed calls ---- */
+
+/* Every out of a failed call is zero (st_err.h), through the client and in the store: a node
+ * that is not there, a heartbeat for it, an allocation with no node to take it, a path with no
+ * file, a count from a drop that is refused, a server that cannot be reached. A failed add
+ * leaves its node (an input too) as given. */
+static void test_failed_calls_zero_outs(void **state) {
+  env *e = *state;
+  st_err err;
+  st_storage_node out;
+  tu_poison(&out, sizeof out);
+  assert_int_equal(st_regc_heartbeat(e->c, 42, 10, 5, NULL, &out, &err), ST_ENOENT);
+  tu_assert_zeroed(&out, sizeof out);
+  st_reg_alloc req = {.miner = 1003, .sector = 1, .size = 1, .group = -1};
+  bool allocated = true;
+  tu_poison(&out, sizeof out);
+  assert_int_equal(st_regc_allocate(e->c, &req, &out, &allocated, &err), ST_EUNAVAIL);
+  tu_assert_zeroed(&out, sizeof out);
+  assert_false(allocated);
+  char path[ST_REG_PATH_MAX];
+  tu_poison(path, sizeof path);
+  tu_poison(&out, sizeof out);
+  assert_int_equal(st_regc_resolve(e->anon, 1003, 1, ST_KIND_SEALED, "/d", path, &out, &err), ST_ENOENT);
+  tu_assert_zeroed(path, sizeof path);
+  tu_assert_zeroed(&out, sizeof out);
+  uint64_t dropped = 7;
+  assert_int_equal(st_regc_drop(e->c, 1003, 1, 7, 0, &dropped, &err), ST_EINVAL); /* no kind 7 */
+  assert_int_equal(dropped, 0);
+
+  st_db *db;
+  assert_int_equal(st_db_open(e->dburl, &db, &err), ST_OK);
+  tu_poison(&out, sizeof out);
+  assert_int_equal(st_reg_node_get(db, 42, &out, &err), ST_ENOENT);
+  tu_assert_zeroed(&out, sizeof out);
+  tu_poison(&out, sizeof out);
+  assert_int_equal(st_reg_node_heartbeat(db, 42, 10, 5, NULL, 1, &out, &err), ST_ENOENT);
+  tu_assert_zeroed(&out, sizeof out);
+  tu_poison(&out, sizeof out);
+  assert_int_equal(st_reg_node_heartbeat(db, 42, 10, 50, NULL, 1, &out, &err), ST_EINVAL);
+  tu_assert_zeroed(&out, sizeof out);
+  st_storage_node patch = {.weight = 5};
+  tu_poison(&out, sizeof out);
+  assert_int_equal(st_reg_node_update(db, 42, &patch, 1u << 4, 0, &out, &err), ST_ENOENT);
+  tu_assert_zeroed(&out, sizeof out);
+  dropped = 7;
+  assert_int_equal(st_reg_node_remove(db, 42, true, &dropped, &err), ST_ENOENT);
+  assert_int_equal(dropped, 0);
+  tu_poison(&out, sizeof out);
+  assert_int_equal(st_reg_resolve(db, 1003, 1, ST_KIND_CACHE, &out, &err), ST_ENOENT);
+  tu_assert_zeroed(&out, sizeof out);
+  allocated = true;
+  tu_poison(&out, sizeof out);
+  assert_int_equal(st_reg_allocate(db, &req, 100, 60, &out, &allocated, &err), ST_EUNAVAIL);
+  tu_assert_zeroed(&out, sizeof out);
+  assert_false(allocated);
+  req.size = -1;
+  allocated = true;
+  tu_poison(&out, sizeof out);
+  assert_int_equal(st_reg_allocate(db, &req, 100, 60, &out, &allocated, &err), ST_EINVAL);
+  tu_assert_zeroed(&out, sizeof out);
+  assert_false(allocated);
+  st_storage_node n = node_of("10.0.0.1", 1, "nfs");
+  assert_int_equal(st_reg_node_add(db, &n, &err), ST_OK);
+  st_storage_node again = node_of("10.0.0.1", 1, "nfs"), given = again;
+  assert_int_equal(st_reg_node_add(db, &again, &err), ST_EEXIST);
+  assert_memory_equal(&again, &given, sizeof again);
+  st_db_close(db);
+
+  /* a registry that is not there */
+  int schema = 7;
+  st_regc *gone;
+  assert_int_equal(st_regc_open("http://127.0.0.1:1", NULL, &gone, &err), ST_OK);
+  assert_int_equal(st_regc_health(gone, &schema, &err), ST_EUNAVAIL);
+  assert_int_equal(schema, 0);
+  st_storage_node *list = &out;
+  size_t count = 7;
+  assert_int_equal(st_regc_nodes(gone, &list, &count, &err), ST_EUNAVAIL);
+  assert_true(list == NULL && count == 0);
+  st_regc_close(gone);
+}
+
 /* ---- schema versions ---- */
 
 static void test_schema_newer_refused(void **state) {
   env *e = *state;
   stop(e);
   db_exec(e, "INSERT INTO schema_version (version, name, applied_at) VALUES (99, '0099_future.sql', 0)", NULL);
+  st_db *db;
+  st_err derr;
+  int version = 7;
+  assert_int_equal(st_db_open(e->dburl, &db, &derr), ST_OK);
+  assert_int_equal(st_reg_migrate(db, &version, &derr), ST_ECONFLICT);
+  assert_int_equal(version, 0); /* not the 99 it read (st_err.h) */
+  st_db_close(db);
   st_registry_server_opts o = {"127.0.0.1:0", e->dburl, TOKEN, 60, 2};
   st_registry_server *srv = NULL;
   st_err err;
@@ -638,6 +732,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_seed_row_and_path, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nodes_crud, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_failed_calls_zero_outs, setup, teardown),
       cmocka_unit_test_setup_teardown(test_locations, setup, teardown),
       cmocka_unit_test_setup_teardown(test_allocate, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),

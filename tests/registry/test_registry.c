@@ -26,10 +26,16 @@ static void test_path_rule(void **state) {
   assert_int_equal(st_reg_path("/", &n, ST_KIND_UNSEALED, 1000, 0, path, &err), ST_OK);
   assert_string_equal(path, "//nfs/10.10.4.23/unsealed/s-t01000-0");
   assert_int_equal(st_reg_path("", &n, ST_KIND_CACHE, 1, 1, path, &err), ST_EINVAL);
+  tu_assert_zeroed(path, sizeof path); /* not the last path (st_err.h) */
   /* a node row that was tampered with in the database still cannot climb out */
   strcpy(n.host, "../../etc");
+  tu_poison(path, sizeof path);
   assert_int_equal(st_reg_path("/mnt", &n, ST_KIND_CACHE, 1, 1, path, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "storage node 1: host \"../../etc\"");
+  tu_assert_zeroed(path, sizeof path);
+  tu_poison(path, sizeof path);
+  assert_int_equal(st_reg_root("/mnt", &n, path, &err), ST_EINVAL);
+  tu_assert_zeroed(path, sizeof path);
 }
 
 static void test_checks(void **state) {
@@ -74,13 +80,20 @@ static void test_checks(void **state) {
   assert_int_equal(st_reg_parse_miner("9223372036854775807", &m, &err), ST_OK);
   assert_int_equal(st_reg_parse_miner("9223372036854775808", &m, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "is too large");
+  assert_true(m == 0); /* a failure leaves 0, not the number it read (st_err.h) */
+  m = 7;
   assert_int_equal(st_reg_parse_miner("t09223372036854775808", &m, &err), ST_EINVAL);
+  assert_true(m == 0);
+  m = 7;
+  assert_int_equal(st_reg_parse_miner("t15ihq5ibzwki2b4ep2f46avlkrqzhpqgtga7pdrq", &m, &err), ST_EINVAL);
+  assert_true(m == 0);
 
   st_sector_kind k;
   assert_int_equal(st_sector_kind_parse("unsealed", &k, &err), ST_OK);
   assert_int_equal(k, ST_KIND_UNSEALED);
   assert_int_equal(st_sector_kind_parse("caches", &k, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "kind \"caches\" is not one of sealed, cache, unsealed");
+  assert_int_equal(k, 0);
 }
 
 static json_t *parse(const char *text) {
@@ -126,10 +139,13 @@ static void test_node_json(void **state) {
              {"{\"host\":\"a\\u0000b\",\"mount_type\":\"nfs\"}", "contains a NUL character"}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     j = parse(bad[i].json);
+    tu_poison(&n, sizeof n);
     assert_int_equal(st_node_from_json(j, ST_NODE_NEW, &n, NULL, &err), ST_EINVAL);
     tu_assert_err_contains(&err, bad[i].msg);
+    tu_assert_zeroed(&n, sizeof n); /* no half-read node (st_err.h) */
     json_decref(j);
   }
+  n = seed_node();
 
   /* an update reads only what is there and says which */
   unsigned fields = 0;
@@ -139,6 +155,13 @@ static void test_node_json(void **state) {
   assert_int_equal(fields, (1u << 4) | (1u << 3));
   assert_int_equal(n.weight, 5);
   assert_string_equal(n.mount_type, "local");
+  /* a failed update leaves the node as it was, not half patched, and no fields */
+  st_storage_node before = n;
+  j = parse("{\"weight\":6,\"mount_type\":\"../x\"}");
+  assert_int_equal(st_node_from_json(j, ST_NODE_PATCH, &n, &fields, &err), ST_EINVAL);
+  json_decref(j);
+  assert_memory_equal(&n, &before, sizeof n);
+  assert_int_equal(fields, 0);
 }
 
 static void test_location_json(void **state) {
@@ -168,8 +191,10 @@ static void test_location_json(void **state) {
               "\"primary\" must be true or false"}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     j = parse(bad[i].json);
+    tu_poison(&l, sizeof l);
     assert_int_equal(st_location_from_json(j, &l, &err), ST_EINVAL);
     tu_assert_err_contains(&err, bad[i].msg);
+    tu_assert_zeroed(&l, sizeof l);
     json_decref(j);
   }
 }
