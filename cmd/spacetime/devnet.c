@@ -540,7 +540,7 @@ int st_cmd_devnet(int argc, char **argv) {
               "devnet (1 s epochs, 2 KiB sectors; default), testnet2020 or mainnet (a new folder only)"),
       ST_FLAG("epochs", ST_FLAG_VALUE, "N", "stop by itself after N epochs (default: run until Ctrl-C)"),
   };
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(
       &cli, argc, argv, 0, "spacetime devnet",
       "[--dir ./devnet] [--miners N] [--sectors N] [--network devnet] [--epochs N]",
@@ -553,19 +553,20 @@ int st_cmd_devnet(int argc, char **argv) {
   st_err err;
   d.nminers = 1;
   d.sectors = 2;
-  if (cli.flags[1].set &&
-      (st_parse_u64(cli.flags[1].value, "--miners", &d.nminers, &err) || d.nminers < 1 || d.nminers > MAX_MINERS))
+  const char *miners = st_cli_value(&cli, "miners", NULL), *sectors = st_cli_value(&cli, "sectors", NULL),
+             *epochs = st_cli_value(&cli, "epochs", NULL);
+  if (miners && (st_parse_u64(miners, "--miners", &d.nminers, &err) || d.nminers < 1 || d.nminers > MAX_MINERS))
     return st_cli_fail("--miners must be 1 to %d", MAX_MINERS);
-  if (cli.flags[2].set && (st_parse_u64(cli.flags[2].value, "--sectors", &d.sectors, &err) || d.sectors > 1000))
+  if (sectors && (st_parse_u64(sectors, "--sectors", &d.sectors, &err) || d.sectors > 1000))
     return st_cli_fail("--sectors must be 0 to 1000");
-  if (cli.flags[4].set && (st_parse_u64(cli.flags[4].value, "--epochs", &d.epochs, &err) || d.epochs < 1))
+  if (epochs && (st_parse_u64(epochs, "--epochs", &d.epochs, &err) || d.epochs < 1))
     return st_cli_fail("--epochs must be a positive number of epochs");
-  snprintf(d.network, sizeof d.network, "%s", cli.flags[3].set ? cli.flags[3].value : "devnet");
-  d.miners_set = cli.flags[1].set, d.sectors_set = cli.flags[2].set, d.network_set = cli.flags[3].set;
+  snprintf(d.network, sizeof d.network, "%s", st_cli_value(&cli, "network", "devnet"));
+  d.miners_set = miners != NULL, d.sectors_set = sectors != NULL, d.network_set = st_cli_has(&cli, "network");
   st_network net;
   if (st_network_profile(d.network, &net, &err)) return st_cli_fail("--network: %s", err.msg);
   if (self_dir(d.bin, &err)) return st_cli_fail("%s", err.msg);
-  const char *dir = cli.flags[0].set ? cli.flags[0].value : "devnet";
+  const char *dir = st_cli_value(&cli, "dir", "devnet");
   if (st_fs_mkdir_p(dir, 0755, &err)) return st_cli_fail("--dir: %s", err.msg);
   char abs[PATH];
   if (!realpath(dir, abs)) return st_cli_fail("--dir %s: %s", dir, strerror(errno));
