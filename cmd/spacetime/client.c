@@ -60,7 +60,7 @@ int client_sender(const st_cli *cli, st_rpc_client *c, st_address *from, char te
   const char *given = st_cli_has(cli, "from") ? st_cli_value(cli, "from", NULL) : NULL; /* balance has no --from */
   if (given) {
     snprintf(text, ST_ADDR_STR_MAX, "%s", given);
-    return st_address_parse(given, from, NULL, &err) ? st_cli_fail("%s", err.msg) : 0;
+    return st_address_parse(given, from, NULL, &err) ? st_cli_fail("--from: %s", err.msg) : 0;
   }
   if (st_node_wallet_default(c, from, &err)) return client_fail(&err);
   st_address_format(from, 't', text, NULL);
@@ -74,10 +74,11 @@ void client_fil_text(const mpz_t atto, char *out, size_t n) {
   st_buf_free(&b);
 }
 
-/* A failed call: closes c, prints the error, returns 1. */
-static int call_failed(st_rpc_client *c, const st_err *err) {
+/* Closes c after the verb's last call (code its result); prints a failure. Returns the exit
+ * status. */
+static int called(st_rpc_client *c, st_code code, const st_err *err) {
   st_rpc_client_close(c);
-  return client_fail(err);
+  return code ? client_fail(err) : 0;
 }
 
 /* An address positional: prints the error and returns 1 when it is not one. */
@@ -176,11 +177,10 @@ static int chain_list(int argc, char **argv) {
       height_text ? st_node_tipset_at(c, (int64_t)height, &first, &err) : st_node_tipset(c, NULL, &first, &err);
   if (!code && count) code = tipsets_back(c, &first, count, &list, &n, &err);
   else st_tipset_free(&first);
-  if (code) {
+  if (called(c, code, &err)) {
     tipsets_free(list, n);
-    return call_failed(c, &err);
+    return 1;
   }
-  st_rpc_client_close(c);
   json_t *arr = st_cli_has(&cli, "json") ? json_array() : NULL;
   for (size_t i = n; i-- > 0;) { /* oldest first */
     if (arr) json_array_append_new(arr, tipset_json(&list[i]));
@@ -200,8 +200,7 @@ static int chain_head(int argc, char **argv) {
   if (rc >= 0) return rc;
   st_tipset ts;
   st_err err;
-  if (st_node_tipset(c, NULL, &ts, &err)) return call_failed(c, &err);
-  st_rpc_client_close(c);
+  if (called(c, st_node_tipset(c, NULL, &ts, &err), &err)) return 1;
   json_t *j = st_cli_has(&cli, "json") ? tipset_json(&ts) : NULL;
   if (j) st_json_print(j);
   else
@@ -236,8 +235,7 @@ static int print_by_cid(int argc, char **argv, const char *cmd, bool block, cons
     if (!(code = st_node_message(c, &cid, &m, &err))) code = st_message_to_json(&m, 't', &j, &err);
     st_message_free(&m);
   }
-  if (code) return call_failed(c, &err);
-  st_rpc_client_close(c);
+  if (called(c, code, &err)) return 1;
   print_indented(j);
   return 0;
 }
@@ -298,8 +296,7 @@ static int wallet_address(int argc, char **argv, const char *cmd, const char *su
   if (rc >= 0) return rc;
   st_address a;
   st_err err;
-  if (make ? st_node_wallet_new(c, &a, &err) : st_node_wallet_default(c, &a, &err)) return call_failed(c, &err);
-  st_rpc_client_close(c);
+  if (called(c, make ? st_node_wallet_new(c, &a, &err) : st_node_wallet_default(c, &a, &err), &err)) return 1;
   print_addresses(&cli, &a, 1, false);
   return 0;
 }
@@ -322,8 +319,7 @@ static int wallet_list(int argc, char **argv) {
   st_address *a;
   size_t n;
   st_err err;
-  if (st_node_wallet_list(c, &a, &n, &err)) return call_failed(c, &err);
-  st_rpc_client_close(c);
+  if (called(c, st_node_wallet_list(c, &a, &n, &err), &err)) return 1;
   print_addresses(&cli, a, n, true);
   free(a);
   return 0;
@@ -341,15 +337,11 @@ static int wallet_balance(int argc, char **argv) {
   mpz_t v;
   mpz_init(v);
   st_err err;
-  if (st_node_wallet_balance(c, &a, v, &err)) {
-    mpz_clear(v);
-    return call_failed(c, &err);
-  }
-  st_rpc_client_close(c);
-  if (st_cli_has(&cli, "json")) st_json_print(json_pack("{so}", "result", st_chain_json_bigint(v)));
-  else print_fil(v);
+  rc = called(c, st_node_wallet_balance(c, &a, v, &err), &err);
+  if (!rc && st_cli_has(&cli, "json")) st_json_print(json_pack("{so}", "result", st_chain_json_bigint(v)));
+  else if (!rc) print_fil(v);
   mpz_clear(v);
-  return 0;
+  return rc;
 }
 
 static int wallet_export(int argc, char **argv) {
@@ -364,8 +356,7 @@ static int wallet_export(int argc, char **argv) {
   if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   st_keyinfo ki;
   st_err err;
-  if (st_node_wallet_export(c, &a, &ki, &err)) return call_failed(c, &err);
-  st_rpc_client_close(c);
+  if (called(c, st_node_wallet_export(c, &a, &ki, &err), &err)) return 1;
   st_buf out = ST_BUF_INIT;
   st_code code = st_keyinfo_export(&ki, &out, &err);
   if (!code) printf("%s\n", st_buf_cstr(&out));
@@ -395,8 +386,7 @@ static int wallet_import(int argc, char **argv) {
   st_address a;
   code = st_node_wallet_import(c, &ki, &a, &err);
   st_secure_zero(&ki, sizeof ki);
-  if (code) return call_failed(c, &err);
-  st_rpc_client_close(c);
+  if (called(c, code, &err)) return 1;
   char addr[ST_ADDR_STR_MAX];
   st_address_text(&a, addr);
   printf("imported key %s\n", addr);
@@ -464,8 +454,7 @@ static int mpool_pending(int argc, char **argv) {
   st_signed_message *m;
   size_t n;
   st_err err;
-  if (st_node_pending(c, &m, &n, &err)) return call_failed(c, &err);
-  st_rpc_client_close(c);
+  if (called(c, st_node_pending(c, &m, &n, &err), &err)) return 1;
   for (size_t i = 0; i < n; i++) {
     json_t *j;
     if (!st_signed_message_to_json(&m[i], 't', &j, &err)) st_json_print(j);
@@ -494,11 +483,10 @@ static int state_get_actor(int argc, char **argv) {
   st_actor act;
   uint64_t id = 0;
   st_err err;
-  if (st_node_actor(c, &a, &act, &err) || st_node_lookup_id(c, &a, &id, &err)) {
+  if (called(c, st_node_actor(c, &a, &act, &err) || st_node_lookup_id(c, &a, &id, &err) ? err.code : ST_OK, &err)) {
     st_actor_free(&act);
-    return call_failed(c, &err);
+    return 1;
   }
-  st_rpc_client_close(c);
   char addr[32];
   snprintf(addr, sizeof addr, "t0%llu", (unsigned long long)id);
   json_t *j = NULL;
@@ -536,9 +524,7 @@ static int state_lookup(int argc, char **argv) {
   st_err err;
   if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   bool reverse = st_cli_has(&cli, "reverse");
-  if (reverse ? st_node_account_key(c, &a, &key, &err) : st_node_lookup_id(c, &a, &id, &err))
-    return call_failed(c, &err);
-  st_rpc_client_close(c);
+  if (called(c, reverse ? st_node_account_key(c, &a, &key, &err) : st_node_lookup_id(c, &a, &id, &err), &err)) return 1;
   char text[ST_ADDR_STR_MAX];
   if (reverse) st_address_text(&key, text);
   else snprintf(text, sizeof text, "t0%llu", (unsigned long long)id);
@@ -566,14 +552,9 @@ static int auth_create_token(int argc, char **argv) {
   if (!name) return st_rpc_client_close(c), st_cli_fail("--perm is required: read, write, sign or admin");
   if (st_perm_parse(name, &perm, &err)) return st_rpc_client_close(c), st_cli_fail("--perm: %s", err.msg);
   st_buf jwt = ST_BUF_INIT;
-  if (st_node_auth_new(c, st_perm_upto(perm), &jwt, &err)) {
-    st_buf_free(&jwt);
-    return call_failed(c, &err);
-  }
-  st_rpc_client_close(c);
-  printf("%s\n", st_buf_cstr(&jwt));
+  if (!(rc = called(c, st_node_auth_new(c, st_perm_upto(perm), &jwt, &err), &err))) printf("%s\n", st_buf_cstr(&jwt));
   st_buf_free(&jwt);
-  return 0;
+  return rc;
 }
 
 int st_cmd_auth(int argc, char **argv) {

@@ -174,13 +174,10 @@ st_code st_miner_client_sectors(st_miner_client *m, uint64_t **out, size_t *n, s
     else v[i] = (uint64_t)json_integer_value(e);
   }
   json_decref(r);
-  if (code) {
-    free(v);
-    return code;
-  }
+  if (code) free(v), v = NULL, k = 0;
   *out = v;
   *n = k;
-  return ST_OK;
+  return code;
 }
 
 st_code st_miner_client_pledge(st_miner_client *m, uint64_t *number, st_err *err) {
@@ -212,13 +209,10 @@ st_code st_miner_client_summary(st_miner_client *m, st_miner_state_count **out, 
     else v[i++].count = json_integer_value(count);
   }
   json_decref(r);
-  if (code) {
-    free(v);
-    return code;
-  }
+  if (code) free(v), v = NULL, k = 0;
   *out = v;
   *n = k;
-  return ST_OK;
+  return code;
 }
 
 st_code st_miner_client_poster(st_miner_client *m, st_miner_poster_counts *out, st_err *err) {

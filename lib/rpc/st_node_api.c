@@ -575,8 +575,6 @@ st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t 
 
 /* ---- the spacetime verbs: chain, pool, wallet, state, auth, market ---- */
 
-static json_t *cid_param(const st_cid *cid) { return json_pack("[o]", st_chain_json_cid(cid)); }
-
 /* Lotus's TipSet JSON ({Cids, Blocks, Height}) into out (initialised). */
 static st_code tipset_from_json(const json_t *r, const char *method, st_tipset *out, st_err *err) {
   const json_t *blocks = json_object_get(r, "Blocks"), *h = json_object_get(r, "Height");
@@ -619,22 +617,32 @@ st_code st_node_tipset_at(st_rpc_client *c, int64_t height, st_tipset *out, st_e
   return tipset_call(c, "ChainGetTipSetByHeight", json_pack("[I []]", (json_int_t)height), out, err);
 }
 
+/* Calls method on a CID and reads its answer into out with a chain type's from_json. */
+typedef st_code (*from_json_fn)(const json_t *j, void *out, st_err *err);
+static st_code by_cid(st_rpc_client *c, const char *method, const st_cid *cid, from_json_fn from_json, void *out,
+                      st_err *err) {
+  json_t *r;
+  st_code code = call(c, method, json_pack("[o]", st_chain_json_cid(cid)), &r, err);
+  if (!code && from_json(r, out, err)) code = st_err_wrap(err, ST_EINVAL, "%s", method);
+  json_decref(r);
+  return code;
+}
+
+static st_code block_from_json(const json_t *j, void *out, st_err *err) {
+  return st_block_header_from_json(j, out, err);
+}
+static st_code message_from_json(const json_t *j, void *out, st_err *err) { return st_message_from_json(j, out, err); }
+
 st_code st_node_block(st_rpc_client *c, const st_cid *cid, st_block_header *out, st_err *err) {
   st_block_header_init(out);
-  json_t *r;
-  st_code code = call(c, "ChainGetBlock", cid_param(cid), &r, err);
-  if (!code && st_block_header_from_json(r, out, err)) code = st_err_wrap(err, ST_EINVAL, "ChainGetBlock");
-  json_decref(r);
+  st_code code = by_cid(c, "ChainGetBlock", cid, block_from_json, out, err);
   if (code) st_block_header_free(out), st_block_header_init(out);
   return code;
 }
 
 st_code st_node_message(st_rpc_client *c, const st_cid *cid, st_message *out, st_err *err) {
   st_message_init(out);
-  json_t *r;
-  st_code code = call(c, "ChainGetMessage", cid_param(cid), &r, err);
-  if (!code && st_message_from_json(r, out, err)) code = st_err_wrap(err, ST_EINVAL, "ChainGetMessage");
-  json_decref(r);
+  st_code code = by_cid(c, "ChainGetMessage", cid, message_from_json, out, err);
   if (code) st_message_free(out), st_message_init(out);
   return code;
 }
@@ -659,13 +667,10 @@ st_code st_node_pending(st_rpc_client *c, st_signed_message **out, size_t *n, st
       code = st_err_wrap(err, ST_EINVAL, "MpoolPending: [%zu]", done);
   }
   json_decref(r);
-  if (code) {
-    st_node_messages_free(m, done);
-    return code;
-  }
+  if (code) st_node_messages_free(m, done), m = NULL, k = 0;
   *out = m;
   *n = k;
-  return ST_OK;
+  return code;
 }
 
 st_code st_node_push_signed(st_rpc_client *c, const st_message *m, const mpz_t max_fee, st_signed_message *out,
@@ -741,13 +746,10 @@ st_code st_node_wallet_list(st_rpc_client *c, st_address **out, size_t *n, st_er
       code = bad(err, "WalletList", "address");
   }
   json_decref(r);
-  if (code) {
-    free(a);
-    return code;
-  }
+  if (code) free(a), a = NULL, k = 0;
   *out = a;
   *n = k;
-  return ST_OK;
+  return code;
 }
 
 st_code st_node_wallet_balance(st_rpc_client *c, const st_address *a, mpz_t out, st_err *err) {

@@ -6,6 +6,7 @@
  * empty after a failure. */
 #include "testutil.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,18 +57,15 @@ static st_client_deal_record deal_at(const char *proposal, const char *miner, co
 }
 
 static void assert_deal_equal(const st_client_deal_record *got, const st_client_deal_record *want) {
-  assert_string_equal(got->proposal_cid, want->proposal_cid);
-  assert_string_equal(got->miner, want->miner);
-  assert_string_equal(got->client, want->client);
-  assert_string_equal(got->piece_cid, want->piece_cid);
-  assert_int_equal(got->piece_size, want->piece_size);
-  assert_int_equal(got->payload_size, want->payload_size);
-  assert_string_equal(got->path, want->path);
+#define F(name) offsetof(st_client_deal_record, name)
+  static const size_t TEXT[] = {F(proposal_cid), F(miner), F(client), F(piece_cid), F(path), F(price)};
+  static const size_t NUMBERS[] = {F(piece_size), F(payload_size), F(start_epoch), F(end_epoch), F(created)};
+#undef F
+  const char *g = (const char *)got, *w = (const char *)want;
+  for (size_t i = 0; i < sizeof TEXT / sizeof TEXT[0]; i++) assert_string_equal(g + TEXT[i], w + TEXT[i]);
+  for (size_t i = 0; i < sizeof NUMBERS / sizeof NUMBERS[0]; i++)
+    assert_memory_equal(g + NUMBERS[i], w + NUMBERS[i], 8);
   assert_int_equal(got->verified, want->verified);
-  assert_string_equal(got->price, want->price);
-  assert_int_equal(got->start_epoch, want->start_epoch);
-  assert_int_equal(got->end_epoch, want->end_epoch);
-  assert_int_equal(got->created, want->created);
 }
 
 static size_t count_deals(st_client_store *s) {
