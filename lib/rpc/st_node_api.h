@@ -205,7 +205,8 @@ st_code st_node_verifreg_status(st_rpc_client *c, bool verifier, const st_addres
  * appended to out; *found is false when it announced none. */
 st_code st_node_miner_multiaddr(st_rpc_client *c, const st_address *miner, st_buf *out, bool *found, st_err *err);
 /* StateMarketStorageDeal: the on-chain state of deal id (an error when the chain has no such
- * deal, as the node refuses). */
+ * deal, as the node refuses). Only its State is read: what the client lists; the Proposal is
+ * the client's own, and st_deal has no JSON reader. */
 typedef struct st_node_deal_state {
   int64_t sector_start; /* -1 until activated */
   int64_t last_updated; /* the epoch paid up to; -1 before the first payment */

@@ -9,7 +9,7 @@
  * leaving no record; AddBalance lands and the deal is proposed, taken by the miner and
  * recorded; the list shows the miner's state, or "(miner unreachable)" once its API is gone;
  * retrieval finds the miner in the records, and the miner's refusal (no sector holds the piece
- * yet) comes back with the piece named. */
+ * yet) comes back with the piece named; the verified registry's messages reach its methods. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -301,8 +301,27 @@ static void test_deal(void **state) {
   args_clear(&a);
 }
 
+/* The verified registry's messages reach its methods with params they read: here nobody is a
+ * verifier and the network has no root key, so each is refused by the node's estimate, naming
+ * the method. */
+static void test_verifreg_messages(void **state) {
+  nodefx *f = *state;
+  st_err err;
+  st_message m;
+  st_cid cid;
+  assert_int_equal(st_client_verifreg_msg(&f->account, true, &f->account, 2048, &m, &err), ST_OK);
+  assert_int_equal(m.to.len, 2); /* t06 */
+  assert_int_equal(st_node_push(f->c, &m, NULL, &cid, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "AddVerifier: this network has no verified registry root key");
+  st_message_free(&m);
+  assert_int_equal(st_client_verifreg_msg(&f->account, false, &f->account, 2048, &m, &err), ST_OK);
+  assert_int_equal(st_node_push(f->c, &m, NULL, &cid, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "AddVerifiedClient: caller t0100 is not a verifier");
+  st_message_free(&m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_import), cmocka_unit_test(test_refused_before_the_miner),
-                                     cmocka_unit_test(test_deal)};
+                                     cmocka_unit_test(test_deal), cmocka_unit_test(test_verifreg_messages)};
   return cmocka_run_group_tests(tests, setup, nf_group_teardown);
 }
