@@ -40,7 +40,7 @@
 typedef struct dv_miner {
   char repo[SUB_MAX], owner[ST_ADDR_STR_MAX], actor[32];
   pid_t pid;
-  st_miner_client *api;
+  st_miner_client api;
   int64_t committed, proving, posts, blocks; /* what was last reported */
   char sealing[256];
 } dv_miner;
@@ -160,7 +160,7 @@ static st_code wait_api(devnet *d, const char *name, pid_t pid, const char *repo
 }
 
 /* The daemon's API (miner NULL), or a miner's, through the repo's api and token files. */
-static st_code open_api(const char *repo, const dv_miner *miner, st_rpc_client **node, st_miner_client **out,
+static st_code open_api(const char *repo, const dv_miner *miner, st_rpc_client **node, st_miner_client *out,
                         st_err *err) {
   st_apiinfo info;
   st_code code = st_apiinfo_resolve(NULL, repo, &info, err);
@@ -348,9 +348,9 @@ static st_code start_miner(devnet *d, size_t i, st_err *err) {
   if (!code) code = open_api(m->repo, m, NULL, &m->api, err);
   uint64_t *list = NULL, number;
   size_t have = 0;
-  if (!code) st_miner_client_sectors(m->api, &list, &have, NULL);
+  if (!code) st_miner_client_sectors(&m->api, &list, &have, NULL);
   free(list);
-  for (size_t k = have; !code && k < d->sectors; k++) code = st_miner_client_pledge(m->api, &number, err);
+  for (size_t k = have; !code && k < d->sectors; k++) code = st_miner_client_pledge(&m->api, &number, err);
   if (!code)
     say(d, "miner %s running (all: sealer and poster; pid %d, log %s): %llu sector(s), %zu new", m->actor, (int)m->pid,
         poster_log, (unsigned long long)(have > d->sectors ? have : d->sectors),
@@ -360,8 +360,7 @@ static st_code start_miner(devnet *d, size_t i, st_err *err) {
 
 static void stop_all(devnet *d) {
   for (size_t i = d->nminers; i-- > 0;) {
-    st_miner_client_close(d->m[i].api);
-    d->m[i].api = NULL;
+    st_miner_client_close(&d->m[i].api);
     if (d->m[i].pid > 0) st_proc_stop(d->m[i].pid, 15000, NULL);
     d->m[i].pid = 0;
   }
@@ -398,8 +397,8 @@ static void watch_miner(devnet *d, dv_miner *m, int64_t height) {
   st_miner_poster_counts ri;
   st_node_sector_count cnt;
   st_address actor;
-  bool have_sum = !st_miner_client_summary(m->api, &sum, &nsum, NULL),
-       have_ri = !st_miner_client_poster(m->api, &ri, NULL),
+  bool have_sum = !st_miner_client_summary(&m->api, &sum, &nsum, NULL),
+       have_ri = !st_miner_client_poster(&m->api, &ri, NULL),
        have_cnt = !st_address_parse(m->actor, &actor, NULL, NULL) &&
                   !st_node_miner_sector_count(d->node_api, &actor, &cnt, NULL);
   char sealing[256] = "";

@@ -58,7 +58,7 @@ typedef struct proposal {
   char from[ST_ADDR_STR_MAX]; /* the client, as given or as the wallet's default */
   char piece[ST_CID_STR_MAX]; /* the piece CID proposed */
   uint64_t padded, payload;   /* the file's piece and bytes */
-  st_miner_client *miner;
+  st_miner_client miner;
   st_miner_ask ask;
 } proposal;
 
@@ -74,7 +74,7 @@ static st_code reach_miner(st_rpc_client *node, proposal *x, st_err *err) {
     code = st_address_format(&p->client, 't', x->from, err);
   if (!code) code = st_address_parse(x->from, &p->client, NULL, err);
   if (!code) code = st_miner_client_announced(node, o->miner, &x->miner, err);
-  if (!code) code = st_miner_client_ask(x->miner, &x->ask, err);
+  if (!code) code = st_miner_client_ask(&x->miner, &x->ask, err);
   if (!code && x->padded > x->ask.max_piece)
     code = st_err_set(
         err, ST_EINVAL,
@@ -159,7 +159,7 @@ static st_code send_proposal(st_rpc_client *node, proposal *x, st_client_propose
   st_code code = enc.failed ? st_err_set(err, ST_ENOMEM, "out of memory")
                             : st_node_wallet_sign(node, &x->d.proposal.client, enc.data, enc.len, &x->d.signature, err);
   if (!code) code = st_fs_read_file(x->o->file, (size_t)x->ask.max_piece, &data, err);
-  if (!code) code = st_miner_client_propose(x->miner, &x->d, data.data, data.len, &out->deal, &out->reply, err);
+  if (!code) code = st_miner_client_propose(&x->miner, &x->d, data.data, data.len, &out->deal, &out->reply, err);
   st_buf_free(&enc);
   st_buf_free(&data);
   return code;
@@ -200,8 +200,8 @@ st_code st_client_propose(st_rpc_client *node, const char *repo, const st_client
   if (!code) code = check_funds(node, &x, err);
   if (!code) code = send_proposal(node, &x, out, err);
   if (!code) code = record(repo, &x, out, err);
-  if (!code) snprintf(out->miner_url, sizeof out->miner_url, "%s", st_miner_client_url(x.miner));
-  st_miner_client_close(x.miner);
+  if (!code) snprintf(out->miner_url, sizeof out->miner_url, "%s", x.miner.url);
+  st_miner_client_close(&x.miner);
   st_deal_proposal_clear(&x.d.proposal);
   if (code) st_client_proposed_free(out);
   return code;
@@ -216,10 +216,10 @@ void st_client_proposed_free(st_client_proposed *p) {
 
 /* What the deal's miner and the chain say of it. */
 static void deal_status(st_rpc_client *node, st_client_deal_status *s) {
-  st_miner_client *m = NULL;
+  st_miner_client m;
   s->reachable = !st_miner_client_announced(node, s->record.miner, &m, NULL) &&
-                 !st_miner_client_deal(m, s->record.proposal_cid, &s->deal, NULL);
-  st_miner_client_close(m);
+                 !st_miner_client_deal(&m, s->record.proposal_cid, &s->deal, NULL);
+  st_miner_client_close(&m);
   if (!s->reachable) {
     snprintf(s->deal.state, sizeof s->deal.state, "(miner unreachable)");
     s->deal.deal_id = -1;
@@ -287,12 +287,12 @@ st_code st_client_retrieve(st_rpc_client *node, const char *repo, const char *pi
   }
   if (!code && !found)
     code = st_err_set(err, ST_ENOENT, "this client made no deal for %s: name the miner with --miner", piece_cid);
-  st_miner_client *m = NULL;
+  st_miner_client m = {0};
   if (!code) code = st_miner_client_announced(node, miner_used, &m, err);
   if (code) return code;
   st_buf body = ST_BUF_INIT;
-  code = fetch_piece(m, piece_cid, &body, err);
-  st_miner_client_close(m);
+  code = fetch_piece(&m, piece_cid, &body, err);
+  st_miner_client_close(&m);
   if (!code) code = st_fs_write_atomic(path, body.data, body.len, 0644, err);
   if (!code) *bytes = body.len;
   st_buf_free(&body);

@@ -10,37 +10,22 @@
 #include "net/st_http_client.h"
 #include "rpc/st_node_api.h"
 
-struct st_miner_client {
-  st_rpc_client *rpc;
-  char name[ST_ADDR_STR_MAX];
-  char url[ST_APIINFO_ADDR_MAX];
-};
-
-st_code st_miner_client_open(const st_apiinfo *info, const char *name, st_miner_client **out, st_err *err) {
-  *out = NULL;
-  st_miner_client *m = calloc(1, sizeof *m);
-  if (!m) return st_err_set(err, ST_ENOMEM, "out of memory");
-  snprintf(m->name, sizeof m->name, "%s", name);
-  snprintf(m->url, sizeof m->url, "%s", info->url);
-  st_code code = st_rpc_client_open(info, &m->rpc, err);
-  if (code) {
-    free(m);
-    return code;
-  }
-  *out = m;
-  return ST_OK;
+st_code st_miner_client_open(const st_apiinfo *info, const char *name, st_miner_client *out, st_err *err) {
+  memset(out, 0, sizeof *out);
+  snprintf(out->name, sizeof out->name, "%s", name);
+  snprintf(out->url, sizeof out->url, "%s", info->url);
+  st_code code = st_rpc_client_open(info, &out->rpc, err);
+  if (code) memset(out, 0, sizeof *out);
+  return code;
 }
 
 void st_miner_client_close(st_miner_client *m) {
-  if (!m) return;
   st_rpc_client_close(m->rpc);
-  free(m);
+  memset(m, 0, sizeof *m);
 }
 
-const char *st_miner_client_url(const st_miner_client *m) { return m->url; }
-
-st_code st_miner_client_announced(st_rpc_client *node, const char *miner, st_miner_client **out, st_err *err) {
-  *out = NULL;
+st_code st_miner_client_announced(st_rpc_client *node, const char *miner, st_miner_client *out, st_err *err) {
+  memset(out, 0, sizeof *out);
   st_address a;
   st_buf raw = ST_BUF_INIT;
   bool found = false;

@@ -22,19 +22,22 @@
 #include "rpc/st_apiinfo.h"
 #include "rpc/st_rpc_client.h"
 
-typedef struct st_miner_client st_miner_client;
+/* A connection to one miner's API; close it with st_miner_client_close (also after a failed
+ * open: it is zero then). */
+typedef struct st_miner_client {
+  st_rpc_client *rpc;
+  char name[ST_ADDR_STR_MAX];    /* the miner, for errors */
+  char url[ST_APIINFO_ADDR_MAX]; /* the API's base URL, e.g. "http://127.0.0.1:2345" */
+} st_miner_client;
 
 /* The deal endpoint miner (its address as the user wrote it, e.g. "t01000") announced on
- * chain, through node. *out is NULL on failure. A node that fails passes its error on; a
+ * chain, through node. A node that fails passes its error on; a
  * miner that announced nothing is ST_ENOENT: "miner t01000: miner t01000 has announced no deal
  * address on chain (is its 'spacetime-miner run' up?)". */
-st_code st_miner_client_announced(st_rpc_client *node, const char *miner, st_miner_client **out, st_err *err);
-/* The API at info (a miner repo's, through st_apiinfo_resolve); name is the miner, for errors.
- * *out is NULL on failure. */
-st_code st_miner_client_open(const st_apiinfo *info, const char *name, st_miner_client **out, st_err *err);
+st_code st_miner_client_announced(st_rpc_client *node, const char *miner, st_miner_client *out, st_err *err);
+/* The API at info (a miner repo's, through st_apiinfo_resolve); name is the miner, for errors. */
+st_code st_miner_client_open(const st_apiinfo *info, const char *name, st_miner_client *out, st_err *err);
 void st_miner_client_close(st_miner_client *m);
-/* The API's base URL, e.g. "http://127.0.0.1:2345". */
-const char *st_miner_client_url(const st_miner_client *m);
 
 /* MarketGetAsk: what the miner takes. Zero on failure. */
 typedef struct st_miner_ask {

@@ -173,16 +173,16 @@ static void test_deal(void **state) {
   st_miner_api *api = serve_miner(f, &cfg);
 
   /* the ask, as the flow reads it */
-  st_miner_client *m;
+  st_miner_client m;
   st_miner_ask ask;
   assert_int_equal(st_miner_client_announced(f->c, "t01000", &m, &err), ST_OK);
-  assert_int_equal(st_miner_client_ask(m, &ask, &err), ST_OK);
+  assert_int_equal(st_miner_client_ask(&m, &ask, &err), ST_OK);
   assert_int_equal(ask.max_piece, 2048);
   assert_int_equal(ask.start_delay, SEAL_EPOCHS);
   assert_true(ask.min_life > 0);
   char url[ST_APIINFO_ADDR_MAX];
-  snprintf(url, sizeof url, "%s", st_miner_client_url(m));
-  st_miner_client_close(m);
+  snprintf(url, sizeof url, "%s", m.url);
+  st_miner_client_close(&m);
 
   deal_args a;
   args_init(&a, ask.min_life + 100, 1);
