@@ -85,11 +85,11 @@ typedef struct opts {
 
 static int common(opts *o, st_cli *cli) {
   st_err err;
-  const char *size = st_cli_flag(cli, "sector-size")->value;
+  const char *size = st_cli_value(cli, "sector-size", NULL);
   if (!size) return st_cli_fail("--sector-size is required (2KiB, 8MiB, 512MiB, 32GiB, 64GiB)");
   if (st_sector_lookup(size, &o->info, &err)) return st_cli_fail("--sector-size: %s", err.msg);
   o->json = st_cli_has(cli, "json");
-  o->dir = st_cli_flag(cli, "dir")->value;
+  o->dir = st_cli_value(cli, "dir", NULL);
   o->keep = o->dir != NULL;
   if (!o->dir) {
     snprintf(o->tmp, sizeof o->tmp, "%s/spacetime-bench-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -732,7 +732,7 @@ int main(int argc, char **argv) {
       ST_FLAG("reps", ST_FLAG_VALUE, "R", "timed repetitions after a warm-up (apply, default 5)"),
       ST_FLAG("json", ST_FLAG_BOOL, NULL, "print one JSON object"),
   };
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   st_err err;
   if (st_cli_parse(&cli, argc - 2, argv + 2, 0, &err)) return st_cli_fail("%s (run 'spacetime-bench --help')", err.msg);
   if (cli.help) {
@@ -745,11 +745,11 @@ int main(int argc, char **argv) {
     return st_cli_fail("unknown command \"%s\" (run 'spacetime-bench --help')", cmd);
   if (!strcmp(cmd, "apply")) {
     uint64_t n = 20000, k = 100, reps = 5;
-    if (st_cli_has(&cli, "messages") && st_parse_u64(st_cli_flag(&cli, "messages")->value, "--messages", &n, &err))
+    if (st_cli_has(&cli, "messages") && st_parse_u64(st_cli_value(&cli, "messages", NULL), "--messages", &n, &err))
       return st_cli_fail("%s", err.msg);
-    if (st_cli_has(&cli, "accounts") && st_parse_u64(st_cli_flag(&cli, "accounts")->value, "--accounts", &k, &err))
+    if (st_cli_has(&cli, "accounts") && st_parse_u64(st_cli_value(&cli, "accounts", NULL), "--accounts", &k, &err))
       return st_cli_fail("%s", err.msg);
-    if (st_cli_has(&cli, "reps") && st_parse_u64(st_cli_flag(&cli, "reps")->value, "--reps", &reps, &err))
+    if (st_cli_has(&cli, "reps") && st_parse_u64(st_cli_value(&cli, "reps", NULL), "--reps", &reps, &err))
       return st_cli_fail("%s", err.msg);
     if (k < 2 || k > ST_GENESIS_MAX_ACCOUNTS)
       return st_cli_fail("--accounts must be between 2 and %d", ST_GENESIS_MAX_ACCOUNTS);
@@ -761,9 +761,9 @@ int main(int argc, char **argv) {
     return cmd_apply(n, k, reps, st_cli_has(&cli, "json"));
   }
   uint64_t sectors = 2, parallel = 0;
-  if (st_cli_has(&cli, "sectors") && st_parse_u64(st_cli_flag(&cli, "sectors")->value, "--sectors", &sectors, &err))
+  if (st_cli_has(&cli, "sectors") && st_parse_u64(st_cli_value(&cli, "sectors", NULL), "--sectors", &sectors, &err))
     return st_cli_fail("%s", err.msg);
-  if (st_cli_has(&cli, "parallel") && st_parse_u64(st_cli_flag(&cli, "parallel")->value, "--parallel", &parallel, &err))
+  if (st_cli_has(&cli, "parallel") && st_parse_u64(st_cli_value(&cli, "parallel", NULL), "--parallel", &parallel, &err))
     return st_cli_fail("%s", err.msg);
   if (sectors == 0 || sectors > 100000) return st_cli_fail("--sectors must be between 1 and 100000");
   if (parallel > 1024) return st_cli_fail("--parallel must be at most 1024");

@@ -64,26 +64,27 @@ static int cmd_run(int argc, char **argv) {
               "a node whose last heartbeat is older is not allocated to (default 60)"),
       ST_FLAG("threads", ST_FLAG_VALUE, "N", "request threads, each with its own database connection (default 4)"),
   };
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server run",
                         "[--listen HOST:PORT] [--db sqlite:PATH|postgres://...] [--repo DIR]",
                         "Serve the registry of storage nodes and sector locations over HTTP.");
   if (rc >= 0) return rc;
   st_err err;
   uint64_t stale = 60, threads = 4;
-  if (cli.flags[3].set && (st_parse_u64(cli.flags[3].value, "--heartbeat-timeout", &stale, &err) || !stale))
+  const char *timeout = st_cli_value(&cli, "heartbeat-timeout", NULL), *nthreads = st_cli_value(&cli, "threads", NULL);
+  if (timeout && (st_parse_u64(timeout, "--heartbeat-timeout", &stale, &err) || !stale))
     return st_cli_fail("--heartbeat-timeout must be a positive number of seconds");
-  if (cli.flags[4].set && (st_parse_u64(cli.flags[4].value, "--threads", &threads, &err) || !threads || threads > 256))
+  if (nthreads && (st_parse_u64(nthreads, "--threads", &threads, &err) || !threads || threads > 256))
     return st_cli_fail("--threads must be a number from 1 to 256");
   char repo[1024], token[128], db[1200], apifile[1100];
-  repo_dir(cli.flags[2].value, repo);
+  repo_dir(st_cli_value(&cli, "repo", NULL), repo);
   if (mkdir(repo, 0700) && errno != EEXIST)
     return st_cli_fail("could not create repo path=\"%s\": %s", repo, strerror(errno));
   if (repo_token(repo, token, &err)) return st_cli_fail("%s", err.msg);
   if (strlen(token) < 16)
     return st_cli_fail("the token in path=\"%s/token\" is shorter than 16 characters: delete the file to get a new one",
                        repo);
-  if (cli.flags[1].set) snprintf(db, sizeof db, "%s", cli.flags[1].value);
+  if (st_cli_has(&cli, "db")) snprintf(db, sizeof db, "%s", st_cli_value(&cli, "db", NULL));
   else snprintf(db, sizeof db, "sqlite:%s/registry.db", repo);
   /* block the stop signals before any thread starts, so that only sigwait below sees them */
   sigset_t stop;
@@ -91,7 +92,7 @@ static int cmd_run(int argc, char **argv) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
-  st_registry_server_opts o = {cli.flags[0].set ? cli.flags[0].value : DEFAULT_LISTEN, db, token, (int64_t)stale,
+  st_registry_server_opts o = {st_cli_value(&cli, "listen", DEFAULT_LISTEN), db, token, (int64_t)stale,
                                (unsigned)threads};
   st_registry_server *srv;
   if (st_registry_server_start(&o, &srv, &err)) return st_cli_fail("%s", err.msg);
@@ -127,21 +128,20 @@ static int cmd_run(int argc, char **argv) {
       ST_FLAG("token", ST_FLAG_VALUE, "TOKEN", "write token (default: $SPACETIME_SERVER_TOKEN, else <repo>/token)"), \
       ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the server's repo (default ~/.spacetime-server)"),                      \
       ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")
-#define NCLIENT_FLAGS 4
 
 static int connect_client(st_cli *cli, st_regc **out) {
   char repo[1024], url[300] = "", token[128] = "", path[1100];
   st_err err;
-  repo_dir(st_cli_flag(cli, "repo")->value, repo);
+  repo_dir(st_cli_value(cli, "repo", NULL), repo);
   const char *env_url = getenv("SPACETIME_SERVER_API"), *env_token = getenv("SPACETIME_SERVER_TOKEN");
-  if (st_cli_flag(cli, "server-api")->set) snprintf(url, sizeof url, "%s", st_cli_flag(cli, "server-api")->value);
+  if (st_cli_has(cli, "server-api")) snprintf(url, sizeof url, "%s", st_cli_value(cli, "server-api", NULL));
   else if (env_url && *env_url) snprintf(url, sizeof url, "%s", env_url);
   else {
     repo_file(repo, "api", path);
     if (st_fs_read_line(path, url, sizeof url, &err)) return st_cli_fail("%s", err.msg);
     if (!url[0]) snprintf(url, sizeof url, "http://%s", DEFAULT_LISTEN);
   }
-  if (st_cli_flag(cli, "token")->set) snprintf(token, sizeof token, "%s", st_cli_flag(cli, "token")->value);
+  if (st_cli_has(cli, "token")) snprintf(token, sizeof token, "%s", st_cli_value(cli, "token", NULL));
   else if (env_token && *env_token) snprintf(token, sizeof token, "%s", env_token);
   else {
     repo_file(repo, "token", path);
@@ -187,7 +187,7 @@ static void print_node_row(const st_storage_node *n, int64_t now) {
 
 static int nodes_list(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS};
-  st_cli cli = {flags, NCLIENT_FLAGS, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc =
       st_cli_start(&cli, argc, argv, 0, "spacetime-server storage-nodes list", "[--json]", "List the storage nodes.");
   if (rc >= 0) return rc;
@@ -219,36 +219,55 @@ static int print_node(st_cli *cli, const st_storage_node *n) {
   return 0;
 }
 
-/* Reads the node flags named in flags[from..] into n; *fields marks which were given. */
+/* The bits of ST_NODE_FIELDS that the node flags set. */
+enum {
+  FIELD_HOST = 1u << 0,
+  FIELD_GROUP = 1u << 1,
+  FIELD_MOUNT_HOST = 1u << 2,
+  FIELD_TYPE = 1u << 3,
+  FIELD_WEIGHT = 1u << 4
+};
+
+/* --group or --weight: a number from 0 to max. */
+static int node_number(const char *value, const char *name, int64_t max, int64_t *out) {
+  uint64_t v = 0;
+  char what[16];
+  snprintf(what, sizeof what, "--%s", name);
+  if (st_parse_u64(value, what, &v, NULL) || v > (uint64_t)max)
+    return st_cli_fail("--%s must be a number from 0 to %lld", name, (long long)max);
+  *out = (int64_t)v;
+  return 0;
+}
+
+/* Reads the node flags that were given into n; *fields gets their bits. */
 static int node_flags(st_cli *cli, st_storage_node *n, unsigned *fields) {
-  static const char *const names[] = {"host", "group", "mount-host", "type", "weight"};
+  const char *host = st_cli_value(cli, "host", NULL), *group = st_cli_value(cli, "group", NULL),
+             *mount_host = st_cli_value(cli, "mount-host", NULL), *type = st_cli_value(cli, "type", NULL),
+             *weight = st_cli_value(cli, "weight", NULL);
   st_err err;
   *fields = 0;
-  for (unsigned i = 0; i < 5; i++) {
-    st_flag *f = st_cli_flag(cli, names[i]);
-    if (!f->set) continue;
-    *fields |= 1u << i;
-    uint64_t v = 0;
-    switch (i) {
-      case 0:
-        if (st_reg_check_host(f->value, "--host", &err)) return st_cli_fail("%s", err.msg);
-        snprintf(n->host, sizeof n->host, "%s", f->value);
-        break;
-      case 2:
-        if (st_reg_check_host(f->value, "--mount-host", &err)) return st_cli_fail("%s", err.msg);
-        snprintf(n->mount_host, sizeof n->mount_host, "%s", f->value);
-        break;
-      case 3:
-        if (st_reg_check_type(f->value, &err)) return st_cli_fail("--type: %s", err.msg);
-        snprintf(n->mount_type, sizeof n->mount_type, "%s", f->value);
-        break;
-      default:
-        if (st_parse_u64(f->value, i == 1 ? "--group" : "--weight", &v, &err) ||
-            v > (i == 1 ? INT32_MAX : ST_REG_WEIGHT_MAX))
-          return st_cli_fail("--%s must be a number from 0 to %d", names[i], i == 1 ? INT32_MAX : ST_REG_WEIGHT_MAX);
-        if (i == 1) n->group = (int64_t)v;
-        else n->weight = (int64_t)v;
-    }
+  if (host) {
+    if (st_reg_check_host(host, "--host", &err)) return st_cli_fail("%s", err.msg);
+    snprintf(n->host, sizeof n->host, "%s", host);
+    *fields |= FIELD_HOST;
+  }
+  if (group) {
+    if (node_number(group, "group", INT32_MAX, &n->group)) return 1;
+    *fields |= FIELD_GROUP;
+  }
+  if (mount_host) {
+    if (st_reg_check_host(mount_host, "--mount-host", &err)) return st_cli_fail("%s", err.msg);
+    snprintf(n->mount_host, sizeof n->mount_host, "%s", mount_host);
+    *fields |= FIELD_MOUNT_HOST;
+  }
+  if (type) {
+    if (st_reg_check_type(type, &err)) return st_cli_fail("--type: %s", err.msg);
+    snprintf(n->mount_type, sizeof n->mount_type, "%s", type);
+    *fields |= FIELD_TYPE;
+  }
+  if (weight) {
+    if (node_number(weight, "weight", ST_REG_WEIGHT_MAX, &n->weight)) return 1;
+    *fields |= FIELD_WEIGHT;
   }
   return 0;
 }
@@ -262,7 +281,7 @@ static int node_flags(st_cli *cli, st_storage_node *n, unsigned *fields) {
 
 static int nodes_add(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS, NODE_FLAGS};
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server storage-nodes add",
                         "--host HOST --type TYPE [--group N] [--mount-host HOST] [--weight N]",
                         "Register a storage node. Its files live under <dist-path>/<type>/<host>/ on every host.");
@@ -273,7 +292,7 @@ static int nodes_add(int argc, char **argv) {
   st_storage_node n = {.group = 1, .weight = 10};
   unsigned fields;
   if ((rc = node_flags(&cli, &n, &fields))) return rc;
-  if (!(fields & 4u)) snprintf(n.mount_host, sizeof n.mount_host, "%s", n.host);
+  if (!(fields & FIELD_MOUNT_HOST)) snprintf(n.mount_host, sizeof n.mount_host, "%s", n.host);
   st_regc *c;
   if ((rc = connect_client(&cli, &c))) return rc;
   st_storage_node out;
@@ -295,7 +314,7 @@ static int parse_node_id(const char *s, int64_t *id) {
 static int nodes_update(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS, NODE_FLAGS,
                      ST_FLAG("version", ST_FLAG_VALUE, "V", "update only if the node is still at this version")};
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes update",
                         "ID [--host HOST] [--group N] [--mount-host HOST] [--type TYPE] [--weight N] [--version V]",
                         "Change a storage node; its version goes up by one.");
@@ -311,9 +330,8 @@ static int nodes_update(int argc, char **argv) {
     return st_cli_fail("nothing to change: give at least one of --host, --group, --mount-host, --type, --weight");
   uint64_t version = 0;
   st_err err;
-  if (st_cli_has(&cli, "version") && st_parse_u64(st_cli_flag(&cli, "version")->value, "--version", &version, &err))
+  if (st_cli_has(&cli, "version") && st_parse_u64(st_cli_value(&cli, "version", NULL), "--version", &version, &err))
     return st_cli_fail("%s", err.msg);
-  /* ST_NODE_FIELDS order: host group mount_host mount_type weight; our flags share it */
   st_regc *c;
   if ((rc = connect_client(&cli, &c))) return rc;
   st_storage_node out;
@@ -325,7 +343,7 @@ static int nodes_update(int argc, char **argv) {
 static int nodes_rm(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS,
                      ST_FLAG("force", ST_FLAG_BOOL, NULL, "also drop the sector locations the node holds")};
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc =
       st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes rm", "ID [--force]", "Remove a storage node.");
   if (rc >= 0) return rc;
@@ -352,7 +370,7 @@ static int nodes_heartbeat(int argc, char **argv) {
       ST_FLAG("capacity", ST_FLAG_VALUE, "BYTES", "report this capacity"),
       ST_FLAG("available", ST_FLAG_VALUE, "BYTES", "report this many bytes available"),
       ST_FLAG("error", ST_FLAG_VALUE, "TEXT", "report that the node cannot serve, and why")};
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime-server storage-nodes heartbeat",
                         "ID (--path DIR | --capacity BYTES --available BYTES | --error TEXT)",
                         "Report a storage node's health. Nodes without a recent heartbeat get no new sectors.");
@@ -362,7 +380,7 @@ static int nodes_heartbeat(int argc, char **argv) {
   int64_t id = 0;
   if ((rc = parse_node_id(cli.pos[0], &id))) return rc;
   uint64_t cap = 0, avail = 0;
-  const char *error = st_cli_has(&cli, "error") ? st_cli_flag(&cli, "error")->value : NULL;
+  const char *error = st_cli_value(&cli, "error", NULL);
   st_err err;
   if (error && (st_cli_has(&cli, "path") || st_cli_has(&cli, "capacity") || st_cli_has(&cli, "available")))
     return st_cli_fail(
@@ -370,14 +388,14 @@ static int nodes_heartbeat(int argc, char **argv) {
   if (error && !*error) return st_cli_fail("--error needs the reason, e.g. --error \"stale NFS file handle\"");
   if (st_cli_has(&cli, "path")) {
     int64_t c, a;
-    if (st_fs_space(st_cli_flag(&cli, "path")->value, &c, &a, &err)) return st_cli_fail("%s", err.msg);
+    if (st_fs_space(st_cli_value(&cli, "path", NULL), &c, &a, &err)) return st_cli_fail("%s", err.msg);
     cap = (uint64_t)c;
     avail = (uint64_t)a;
   } else if (!error) {
     if (!st_cli_has(&cli, "capacity") || !st_cli_has(&cli, "available"))
       return st_cli_fail("give --path DIR, or --capacity and --available, or --error TEXT");
-    if (st_parse_u64(st_cli_flag(&cli, "capacity")->value, "--capacity", &cap, &err) ||
-        st_parse_u64(st_cli_flag(&cli, "available")->value, "--available", &avail, &err))
+    if (st_parse_u64(st_cli_value(&cli, "capacity", NULL), "--capacity", &cap, &err) ||
+        st_parse_u64(st_cli_value(&cli, "available", NULL), "--available", &avail, &err))
       return st_cli_fail("%s", err.msg);
   }
   if (cap > (uint64_t)ST_REG_BYTES_MAX || avail > (uint64_t)ST_REG_BYTES_MAX)
@@ -399,7 +417,7 @@ static int parse_sector_args(const char *m, const char *s, uint64_t *miner, uint
 
 static int sectors_find(int argc, char **argv) {
   st_flag flags[] = {CLIENT_FLAGS};
-  st_cli cli = {flags, NCLIENT_FLAGS, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 2, "spacetime-server sectors find", "MINER SECTOR [--json]",
                         "Show which storage nodes hold a sector's files.");
   if (rc >= 0) return rc;
@@ -440,7 +458,7 @@ static int sectors_declare(int argc, char **argv) {
                      ST_FLAG("kind", ST_FLAG_VALUE, "KIND", "sealed, cache or unsealed"),
                      ST_FLAG("node", ST_FLAG_VALUE, "ID", "the storage node holding the file"),
                      ST_FLAG("secondary", ST_FLAG_BOOL, NULL, "a copy, not the primary")};
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server sectors declare",
                         "--miner ADDR --sector N --kind KIND --node ID [--secondary]",
                         "Record that a storage node holds one of a sector's files.");
@@ -451,11 +469,11 @@ static int sectors_declare(int argc, char **argv) {
       return st_cli_fail("--%s is required (run 'spacetime-server sectors declare --help')", need[i]);
   st_sector_location l = {.primary = !st_cli_has(&cli, "secondary")};
   st_err err;
-  if ((rc = parse_sector_args(st_cli_flag(&cli, "miner")->value, st_cli_flag(&cli, "sector")->value, &l.miner,
+  if ((rc = parse_sector_args(st_cli_value(&cli, "miner", NULL), st_cli_value(&cli, "sector", NULL), &l.miner,
                               &l.sector)))
     return rc;
-  if (st_sector_kind_parse(st_cli_flag(&cli, "kind")->value, &l.kind, &err)) return st_cli_fail("--kind: %s", err.msg);
-  if ((rc = parse_node_id(st_cli_flag(&cli, "node")->value, &l.node))) return rc;
+  if (st_sector_kind_parse(st_cli_value(&cli, "kind", NULL), &l.kind, &err)) return st_cli_fail("--kind: %s", err.msg);
+  if ((rc = parse_node_id(st_cli_value(&cli, "node", NULL), &l.node))) return rc;
   st_regc *c;
   if ((rc = connect_client(&cli, &c))) return rc;
   if (st_regc_declare(c, &l, &err)) return fail_call(c, &err);
@@ -472,7 +490,7 @@ static int paths_resolve(int argc, char **argv) {
                      ST_FLAG("sector", ST_FLAG_VALUE, "N", "sector number"),
                      ST_FLAG("kind", ST_FLAG_VALUE, "KIND", "sealed, cache or unsealed (default cache)"),
                      ST_FLAG("dist-path", ST_FLAG_VALUE, "DIR", "where this host mounts the storage nodes")};
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(
       &cli, argc, argv, 0, "spacetime-server paths resolve", "--miner ADDR --sector N [--kind KIND] --dist-path DIR",
       "Print the path of a sector file on this host: <dist-path>/<type>/<host>/<kind>/s-t0<miner>-<n>.");
@@ -482,17 +500,17 @@ static int paths_resolve(int argc, char **argv) {
     if (!st_cli_has(&cli, need[i]))
       return st_cli_fail("--%s is required (run 'spacetime-server paths resolve --help')", need[i]);
   uint64_t miner, sector;
-  if ((rc = parse_sector_args(st_cli_flag(&cli, "miner")->value, st_cli_flag(&cli, "sector")->value, &miner, &sector)))
+  if ((rc = parse_sector_args(st_cli_value(&cli, "miner", NULL), st_cli_value(&cli, "sector", NULL), &miner, &sector)))
     return rc;
   st_sector_kind kind = ST_KIND_CACHE;
   st_err err;
-  if (st_cli_has(&cli, "kind") && st_sector_kind_parse(st_cli_flag(&cli, "kind")->value, &kind, &err))
+  if (st_cli_has(&cli, "kind") && st_sector_kind_parse(st_cli_value(&cli, "kind", NULL), &kind, &err))
     return st_cli_fail("--kind: %s", err.msg);
   st_regc *c;
   if ((rc = connect_client(&cli, &c))) return rc;
   char path[ST_REG_PATH_MAX];
   st_storage_node node;
-  if (st_regc_resolve(c, miner, sector, kind, st_cli_flag(&cli, "dist-path")->value, path, &node, &err))
+  if (st_regc_resolve(c, miner, sector, kind, st_cli_value(&cli, "dist-path", NULL), path, &node, &err))
     return fail_call(c, &err);
   st_regc_close(c);
   if (st_cli_has(&cli, "json")) st_json_print(json_pack("{ss sI}", "path", path, "node", (json_int_t)node.id));

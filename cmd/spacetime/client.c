@@ -1,12 +1,13 @@
-/* spacetime chain|wallet|send|mpool|state|auth: the node's client verbs. Each one is a JSON-RPC
- * call (or a few) to the daemon found through $FULLNODE_API_INFO or the repo's api and token
- * files, printed the way Lotus prints it (or as JSON with --json). */
+/* spacetime chain|wallet|send|mpool|state|auth: the node's client verbs. Each one is a typed
+ * call (or a few) to the daemon through st_node_api, found through $FULLNODE_API_INFO or the
+ * repo's api and token files, printed the way Lotus prints it (or as JSON with --json). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "chain/st_chain.h"
 #include "chain/st_chain_types.h"
 #include "chain/st_state.h"
 #include "codec/st_token.h"
@@ -19,14 +20,20 @@
 #include "crypto/st_secp.h"
 #include "rpc/st_apiinfo.h"
 #include "rpc/st_jwt.h"
+#include "rpc/st_node_api.h"
 #include "rpc/st_rpc_client.h"
 
+/* ---------------------------------------------------------------- shared with market.c */
+
+void client_repo(const st_cli *cli, char out[CLIENT_REPO_MAX]) {
+  const char *repo = st_cli_value(cli, "repo", NULL), *home = getenv("HOME");
+  if (repo) snprintf(out, CLIENT_REPO_MAX, "%s", repo);
+  else snprintf(out, CLIENT_REPO_MAX, "%s/.spacetime", home && *home ? home : ".");
+}
+
 int client_connect(st_cli *cli, st_rpc_client **out) {
-  char repo[4096];
-  const st_flag *f = st_cli_flag(cli, "repo");
-  const char *home = getenv("HOME");
-  if (f && f->set) snprintf(repo, sizeof repo, "%s", f->value);
-  else snprintf(repo, sizeof repo, "%s/.spacetime", home && *home ? home : ".");
+  char repo[CLIENT_REPO_MAX];
+  client_repo(cli, repo);
   st_apiinfo info;
   st_err err;
   if (st_apiinfo_resolve(getenv(ST_APIINFO_ENV), repo, &info, &err) || st_rpc_client_open(&info, out, &err))
@@ -34,26 +41,50 @@ int client_connect(st_cli *cli, st_rpc_client **out) {
   return 0;
 }
 
-int client_call(st_rpc_client *c, const char *method, json_t *params, json_t **result) {
-  if (!client_rpc(c, method, params, result)) return 0;
-  st_rpc_client_close(c);
-  return 1;
-}
-
-int client_rpc(st_rpc_client *c, const char *method, json_t *params, json_t **result) {
-  st_err err;
-  if (!st_rpc_client_call(c, method, params, result, &err)) return 0;
-  if (err.code == ST_EUNAVAIL) return st_cli_fail("%s (is 'spacetime daemon' running?)", err.msg);
-  if (err.code == ST_EPERM)
-    return st_cli_fail("%s (the token in the repo, or in $FULLNODE_API_INFO, lacks the permission)", err.msg);
-  return st_cli_fail("%s", err.msg);
-}
-
 int client_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary,
                  st_rpc_client **c) {
   int rc = st_cli_start(cli, argc, argv, maxpos, cmd, args, summary);
   if (rc >= 0) return rc;
   return client_connect(cli, c) ? 1 : -1;
+}
+
+int client_fail(const st_err *err) {
+  if (err->code == ST_EUNAVAIL) return st_cli_fail("%s (is 'spacetime daemon' running?)", err->msg);
+  if (err->code == ST_EPERM)
+    return st_cli_fail("%s (the token in the repo, or in $FULLNODE_API_INFO, lacks the permission)", err->msg);
+  return st_cli_fail("%s", err->msg);
+}
+
+int client_sender(const st_cli *cli, st_rpc_client *c, st_address *from, char text[ST_ADDR_STR_MAX]) {
+  st_err err;
+  const char *given = st_cli_has(cli, "from") ? st_cli_value(cli, "from", NULL) : NULL; /* balance has no --from */
+  if (given) {
+    snprintf(text, ST_ADDR_STR_MAX, "%s", given);
+    return st_address_parse(given, from, NULL, &err) ? st_cli_fail("--from: %s", err.msg) : 0;
+  }
+  if (st_node_wallet_default(c, from, &err)) return client_fail(&err);
+  st_address_format(from, 't', text, NULL);
+  return 0;
+}
+
+void client_fil_text(const mpz_t atto, char *out, size_t n) {
+  st_buf b = ST_BUF_INIT;
+  st_fil_format(atto, &b);
+  snprintf(out, n, "%s FIL", st_buf_cstr(&b));
+  st_buf_free(&b);
+}
+
+/* Closes c after the verb's last call (code its result); prints a failure. Returns the exit
+ * status. */
+static int called(st_rpc_client *c, st_code code, const st_err *err) {
+  st_rpc_client_close(c);
+  return code ? client_fail(err) : 0;
+}
+
+/* An address positional: prints the error and returns 1 when it is not one. */
+static int parse_addr(const char *text, st_address *a) {
+  st_err err;
+  return st_address_parse(text, a, NULL, &err) ? st_cli_fail("%s", err.msg) : 0;
 }
 
 static void print_indented(json_t *v) {
@@ -71,93 +102,121 @@ static void print_indented(json_t *v) {
 /* ---------------------------------------------------------------- chain */
 
 /* `<height>: (<Jan _2 15:04:05>) [ <cid>: <miner>, ... ]`, as lotus chain list prints. */
-static void print_tipset_line(const json_t *ts) {
-  const json_t *blocks = json_object_get(ts, "Blocks"), *cids = json_object_get(ts, "Cids");
+static void print_tipset_line(const st_tipset *ts) {
   uint64_t min_ts = UINT64_MAX;
-  size_t i;
-  const json_t *b;
-  json_array_foreach(blocks, i, b) {
-    uint64_t t = (uint64_t)json_integer_value(json_object_get(b, "Timestamp"));
-    if (t < min_ts) min_ts = t;
-  }
+  for (size_t i = 0; i < ts->n; i++)
+    if (ts->blocks[i].timestamp < min_ts) min_ts = ts->blocks[i].timestamp;
   time_t tt = (time_t)min_ts;
   struct tm tm;
   char when[32];
   localtime_r(&tt, &tm);
   strftime(when, sizeof when, "%b %e %H:%M:%S", &tm);
-  printf("%lld: (%s) [ ", (long long)json_integer_value(json_object_get(ts, "Height")), when);
-  json_array_foreach(blocks, i, b) printf("%s: %s, ", json_string_value(json_object_get(json_array_get(cids, i), "/")),
-                                          json_string_value(json_object_get(b, "Miner")));
+  printf("%lld: (%s) [ ", (long long)ts->height, when);
+  for (size_t i = 0; i < ts->n; i++) {
+    char cid[ST_CID_STR_MAX], miner[ST_ADDR_STR_MAX];
+    st_cid_to_string(&ts->key.cids[i], cid);
+    st_address_text(&ts->blocks[i].miner, miner);
+    printf("%s: %s, ", cid, miner);
+  }
   printf("]\n");
+}
+
+/* A tipset as the node wrote it (a new reference; NULL when it cannot be written). */
+static json_t *tipset_json(const st_tipset *ts) {
+  json_t *j = NULL;
+  return st_tipset_to_json(ts, 't', &j, NULL) ? NULL : j;
+}
+
+/* Up to count tipsets ending at first (taken over), newest first: each one's parent tipset
+ * until count or genesis. *n counts them, also on failure (then the error is in err). */
+static st_code tipsets_back(st_rpc_client *c, st_tipset *first, uint64_t count, st_tipset **out, size_t *n,
+                            st_err *err) {
+  size_t cap = 0;
+  st_code code = ST_OK;
+  *out = NULL;
+  *n = 0;
+  for (st_tipset ts = *first; !code;) {
+    if (*n == cap) {
+      st_tipset *grown = realloc(*out, (cap = cap ? 2 * cap : 32) * sizeof *grown);
+      if (!grown) {
+        st_tipset_free(&ts);
+        return st_err_set(err, ST_ENOMEM, "out of memory");
+      }
+      *out = grown;
+    }
+    (*out)[(*n)++] = ts;
+    const st_block_header *b = &ts.blocks[0];
+    if (*n >= count || !b->n_parents) break;
+    st_tipset_key parents = {b->parents, b->n_parents}; /* borrowed from the list */
+    code = st_node_tipset(c, &parents, &ts, err);
+  }
+  return code;
+}
+
+static void tipsets_free(st_tipset *v, size_t n) {
+  for (size_t i = 0; i < n; i++) st_tipset_free(&v[i]);
+  free(v);
 }
 
 static int chain_list(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, JSON_FLAG, ST_FLAG("count", ST_FLAG_VALUE, "N", "how many tipsets (default 30)"),
                      ST_FLAG("height", ST_FLAG_VALUE, "H", "end at this height (default: the head)")};
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   st_rpc_client *c;
   int rc = client_start(&cli, argc, argv, 0, "spacetime chain list", "[--count N] [--height H] [--json]",
                         "Print the chain's tipsets, oldest first: height, time and each block with its miner.", &c);
   if (rc >= 0) return rc;
   uint64_t count = 30, height = 0;
   st_err err;
-  if (st_cli_has(&cli, "count") && st_parse_u64(st_cli_flag(&cli, "count")->value, "--count", &count, &err))
-    return st_cli_fail("%s", err.msg);
-  if (st_cli_has(&cli, "height") && st_parse_u64(st_cli_flag(&cli, "height")->value, "--height", &height, &err))
-    return st_cli_fail("%s", err.msg);
-  json_t *ts;
-  if (st_cli_has(&cli, "height")
-          ? client_call(c, "ChainGetTipSetByHeight", json_pack("[I []]", (json_int_t)height), &ts)
-          : client_call(c, "ChainHead", NULL, &ts))
+  const char *count_text = st_cli_value(&cli, "count", NULL), *height_text = st_cli_value(&cli, "height", NULL);
+  if (count_text && st_parse_u64(count_text, "--count", &count, &err)) return st_cli_fail("%s", err.msg);
+  if (height_text && st_parse_u64(height_text, "--height", &height, &err)) return st_cli_fail("%s", err.msg);
+  st_tipset first, *list = NULL;
+  size_t n = 0;
+  st_code code =
+      height_text ? st_node_tipset_at(c, (int64_t)height, &first, &err) : st_node_tipset(c, NULL, &first, &err);
+  if (!code && count) code = tipsets_back(c, &first, count, &list, &n, &err);
+  else st_tipset_free(&first);
+  if (called(c, code, &err)) {
+    tipsets_free(list, n);
     return 1;
-  if (!count) json_decref(ts);
-  json_t *list = json_array();
-  while (count) {
-    json_array_insert_new(list, 0, ts); /* the list holds it from here */
-    const json_t *parents = json_object_get(json_array_get(json_object_get(ts, "Blocks"), 0), "Parents");
-    if (json_array_size(list) >= count || !json_array_size(parents)) break;
-    if (client_call(c, "ChainGetTipSet", json_pack("[O]", parents), &ts)) {
-      json_decref(list);
-      return 1;
-    }
   }
-  st_rpc_client_close(c);
-  if (st_cli_has(&cli, "json")) {
-    st_json_print(list);
-    return 0;
+  json_t *arr = st_cli_has(&cli, "json") ? json_array() : NULL;
+  for (size_t i = n; i-- > 0;) { /* oldest first */
+    if (arr) json_array_append_new(arr, tipset_json(&list[i]));
+    else print_tipset_line(&list[i]);
   }
-  size_t i;
-  const json_t *t;
-  json_array_foreach(list, i, t) print_tipset_line(t);
-  json_decref(list);
+  if (arr) st_json_print(arr);
+  tipsets_free(list, n);
   return 0;
 }
 
 static int chain_head(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, JSON_FLAG};
-  st_cli cli = {flags, 2, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   st_rpc_client *c;
   int rc = client_start(&cli, argc, argv, 0, "spacetime chain head", "[--json]",
                         "Print the CIDs of the head tipset's blocks.", &c);
   if (rc >= 0) return rc;
-  json_t *ts;
-  if (client_call(c, "ChainHead", NULL, &ts)) return 1;
-  st_rpc_client_close(c);
-  if (st_cli_has(&cli, "json")) {
-    st_json_print(ts);
-    return 0;
-  }
-  size_t i;
-  const json_t *cid;
-  json_array_foreach(json_object_get(ts, "Cids"), i, cid) printf("%s\n", json_string_value(json_object_get(cid, "/")));
-  json_decref(ts);
+  st_tipset ts;
+  st_err err;
+  if (called(c, st_node_tipset(c, NULL, &ts, &err), &err)) return 1;
+  json_t *j = st_cli_has(&cli, "json") ? tipset_json(&ts) : NULL;
+  if (j) st_json_print(j);
+  else
+    for (size_t i = 0; i < ts.key.n; i++) {
+      char cid[ST_CID_STR_MAX];
+      st_cid_to_string(&ts.key.cids[i], cid);
+      printf("%s\n", cid);
+    }
+  st_tipset_free(&ts);
   return 0;
 }
 
-/* One CID positional, one method, the result printed as indented JSON. */
-static int print_by_cid(int argc, char **argv, const char *cmd, const char *method, const char *summary) {
+/* One CID positional, looked up, printed as indented JSON. */
+static int print_by_cid(int argc, char **argv, const char *cmd, bool block, const char *summary) {
   st_flag flags[] = {REPO_FLAG};
-  st_cli cli = {flags, 1, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   st_rpc_client *c;
   int rc = client_start(&cli, argc, argv, 1, cmd, "CID", summary, &c);
   if (rc >= 0) return rc;
@@ -165,19 +224,28 @@ static int print_by_cid(int argc, char **argv, const char *cmd, const char *meth
   st_err err;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want a CID (run '%s --help')", cmd);
   if (st_cid_parse(cli.pos[0], &cid, &err)) return st_rpc_client_close(c), st_cli_fail("%s", err.msg);
-  json_t *r;
-  if (client_call(c, method, json_pack("[{ss}]", "/", cli.pos[0]), &r)) return 1;
-  st_rpc_client_close(c);
-  print_indented(r);
+  json_t *j = NULL;
+  st_code code;
+  if (block) {
+    st_block_header h;
+    if (!(code = st_node_block(c, &cid, &h, &err))) code = st_block_header_to_json(&h, 't', &j, &err);
+    st_block_header_free(&h);
+  } else {
+    st_message m;
+    if (!(code = st_node_message(c, &cid, &m, &err))) code = st_message_to_json(&m, 't', &j, &err);
+    st_message_free(&m);
+  }
+  if (called(c, code, &err)) return 1;
+  print_indented(j);
   return 0;
 }
 
 static int chain_getblock(int argc, char **argv) {
-  return print_by_cid(argc, argv, "spacetime chain getblock", "ChainGetBlock", "Print a block header as JSON.");
+  return print_by_cid(argc, argv, "spacetime chain getblock", true, "Print a block header as JSON.");
 }
 
 static int chain_getmessage(int argc, char **argv) {
-  return print_by_cid(argc, argv, "spacetime chain getmessage", "ChainGetMessage", "Print a message as JSON.");
+  return print_by_cid(argc, argv, "spacetime chain getmessage", false, "Print a message as JSON.");
 }
 
 int st_cmd_chain(int argc, char **argv) {
@@ -192,107 +260,121 @@ int st_cmd_chain(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- wallet */
 
-static void print_fil(const char *atto) {
-  mpz_t v;
-  if (mpz_init_set_str(v, atto, 10)) {
-    printf("%s attoFIL\n", atto);
-  } else {
-    st_buf b = ST_BUF_INIT;
-    st_fil_format(v, &b);
-    printf("%s FIL\n", st_buf_cstr(&b));
-    st_buf_free(&b);
-  }
-  mpz_clear(v);
+static void print_fil(const mpz_t atto) {
+  char text[128];
+  client_fil_text(atto, text, sizeof text);
+  printf("%s\n", text);
 }
 
-static int simple(int argc, char **argv, const char *cmd, const char *args, const char *summary, int npos,
-                  const char *method, const char *fmt, bool fil) {
-  st_flag flags[] = {REPO_FLAG, JSON_FLAG};
-  st_cli cli = {flags, 2, {0}, 0, false};
-  st_rpc_client *c;
-  int rc = client_start(&cli, argc, argv, npos, cmd, args, summary, &c);
+/* The wallet verbs without a value flag: [--json] and npos positionals. */
+static int wallet_start(st_cli *cli, int argc, char **argv, const char *cmd, const char *args, const char *summary,
+                        int npos, st_rpc_client **c) {
+  int rc = client_start(cli, argc, argv, npos, cmd, args, summary, c);
   if (rc >= 0) return rc;
-  if (cli.npos != npos) return st_rpc_client_close(c), st_cli_fail("wrong arguments (run '%s --help')", cmd);
-  json_t *params = json_array();
-  for (int i = 0; i < npos; i++) json_array_append_new(params, json_string(cli.pos[i]));
-  if (fmt) json_array_append_new(params, json_string(fmt));
-  json_t *r;
-  if (client_call(c, method, params, &r)) return 1;
-  st_rpc_client_close(c);
-  if (st_cli_has(&cli, "json")) {
-    st_json_print(json_pack("{so}", "result", r));
-    return 0;
+  if (cli->npos != npos) return st_rpc_client_close(*c), st_cli_fail("wrong arguments (run '%s --help')", cmd);
+  return -1;
+}
+
+/* --json prints {"result": ...} as the node answered; else each line. */
+static void print_addresses(const st_cli *cli, const st_address *a, size_t n, bool list) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++) {
+    char text[ST_ADDR_STR_MAX];
+    st_address_text(&a[i], text);
+    if (!st_cli_has(cli, "json")) printf("%s\n", text);
+    json_array_append_new(arr, json_string(text));
   }
-  if (json_is_array(r)) {
-    size_t i;
-    const json_t *v;
-    json_array_foreach(r, i, v) printf("%s\n", json_string_value(v));
-  } else if (fil && json_is_string(r)) {
-    print_fil(json_string_value(r));
-  } else {
-    printf("%s\n", json_is_string(r) ? json_string_value(r) : "");
-  }
-  json_decref(r);
+  if (st_cli_has(cli, "json")) st_json_print(json_pack("{sO}", "result", list ? arr : json_array_get(arr, 0)));
+  json_decref(arr);
+}
+
+static int wallet_address(int argc, char **argv, const char *cmd, const char *summary, bool make) {
+  st_flag flags[] = {REPO_FLAG, JSON_FLAG};
+  st_cli cli = ST_CLI_INIT(flags);
+  st_rpc_client *c;
+  int rc = wallet_start(&cli, argc, argv, cmd, "", summary, 0, &c);
+  if (rc >= 0) return rc;
+  st_address a;
+  st_err err;
+  if (called(c, make ? st_node_wallet_new(c, &a, &err) : st_node_wallet_default(c, &a, &err), &err)) return 1;
+  print_addresses(&cli, &a, 1, false);
   return 0;
 }
 
 static int wallet_new(int argc, char **argv) {
-  return simple(argc, argv, "spacetime wallet new", "", "Make a new secp256k1 key; the first one becomes the default.",
-                0, "WalletNew", "secp256k1", false);
+  return wallet_address(argc, argv, "spacetime wallet new",
+                        "Make a new secp256k1 key; the first one becomes the default.", true);
 }
-static int wallet_list(int argc, char **argv) {
-  return simple(argc, argv, "spacetime wallet list", "", "List the wallet's addresses.", 0, "WalletList", NULL, false);
-}
-static int wallet_balance(int argc, char **argv) {
-  return simple(argc, argv, "spacetime wallet balance", "ADDR", "Print an address's balance at the head.", 1,
-                "WalletBalance", NULL, true);
-}
+
 static int wallet_default(int argc, char **argv) {
-  return simple(argc, argv, "spacetime wallet default", "", "Print the wallet's default address.", 0,
-                "WalletDefaultAddress", NULL, false);
+  return wallet_address(argc, argv, "spacetime wallet default", "Print the wallet's default address.", false);
+}
+
+static int wallet_list(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, JSON_FLAG};
+  st_cli cli = ST_CLI_INIT(flags);
+  st_rpc_client *c;
+  int rc = wallet_start(&cli, argc, argv, "spacetime wallet list", "", "List the wallet's addresses.", 0, &c);
+  if (rc >= 0) return rc;
+  st_address *a;
+  size_t n;
+  st_err err;
+  if (called(c, st_node_wallet_list(c, &a, &n, &err), &err)) return 1;
+  print_addresses(&cli, a, n, true);
+  free(a);
+  return 0;
+}
+
+static int wallet_balance(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, JSON_FLAG};
+  st_cli cli = ST_CLI_INIT(flags);
+  st_rpc_client *c;
+  int rc = wallet_start(&cli, argc, argv, "spacetime wallet balance", "ADDR", "Print an address's balance at the head.",
+                        1, &c);
+  if (rc >= 0) return rc;
+  st_address a;
+  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  mpz_t v;
+  mpz_init(v);
+  st_err err;
+  rc = called(c, st_node_wallet_balance(c, &a, v, &err), &err);
+  if (!rc && st_cli_has(&cli, "json")) st_json_print(json_pack("{so}", "result", st_chain_json_bigint(v)));
+  else if (!rc) print_fil(v);
+  mpz_clear(v);
+  return rc;
 }
 
 static int wallet_export(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG};
-  st_cli cli = {flags, 1, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   st_rpc_client *c;
   int rc = client_start(&cli, argc, argv, 1, "spacetime wallet export", "ADDR",
                         "Print a key in Lotus's export format (hex of the KeyInfo JSON).", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the address to export");
-  json_t *r;
-  if (client_call(c, "WalletExport", json_pack("[s]", cli.pos[0]), &r)) return 1;
-  st_rpc_client_close(c);
-  const json_t *pk = json_object_get(r, "PrivateKey");
-  st_buf raw = ST_BUF_INIT, out = ST_BUF_INIT;
+  st_address a;
+  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  st_keyinfo ki;
   st_err err;
-  st_keyinfo ki = {.type = ST_KEY_SECP256K1};
-  st_code code = json_is_string(pk) ? st_base64_decode(json_string_value(pk), json_string_length(pk), true, &raw, &err)
-                                    : st_err_set(&err, ST_EINVAL, "the node returned no private key");
-  if (!code && raw.len != 32) code = st_err_set(&err, ST_EINVAL, "the node returned a %zu-byte key", raw.len);
-  if (!code) {
-    memcpy(ki.priv, raw.data, 32);
-    code = st_keyinfo_export(&ki, &out, &err);
-  }
+  if (called(c, st_node_wallet_export(c, &a, &ki, &err), &err)) return 1;
+  st_buf out = ST_BUF_INIT;
+  st_code code = st_keyinfo_export(&ki, &out, &err);
   if (!code) printf("%s\n", st_buf_cstr(&out));
   st_secure_zero(&ki, sizeof ki);
-  if (raw.data) st_secure_zero(raw.data, raw.len);
   if (out.data) st_secure_zero(out.data, out.len);
-  st_buf_free(&raw);
   st_buf_free(&out);
-  json_decref(r);
   return code ? st_cli_fail("%s", err.msg) : 0;
 }
 
 static int wallet_import(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG};
-  st_cli cli = {flags, 1, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   st_rpc_client *c;
   int rc = client_start(&cli, argc, argv, 1, "spacetime wallet import", "[FILE|-]",
                         "Import a key in Lotus's export format (from a file or standard input).", &c);
   if (rc >= 0) return rc;
   const char *path = cli.npos ? cli.pos[0] : "-";
-  st_buf text = ST_BUF_INIT, b64 = ST_BUF_INIT;
+  st_buf text = ST_BUF_INIT;
   st_err err;
   st_keyinfo ki;
   st_code code = !strcmp(path, "-") ? st_fs_read_stream(stdin, "-", 1 << 16, &text, &err)
@@ -301,16 +383,13 @@ static int wallet_import(int argc, char **argv) {
   if (text.data) st_secure_zero(text.data, text.len);
   st_buf_free(&text);
   if (code) return st_rpc_client_close(c), st_cli_fail("%s", err.msg);
-  st_base64_append(&b64, ki.priv, sizeof ki.priv, true);
+  st_address a;
+  code = st_node_wallet_import(c, &ki, &a, &err);
   st_secure_zero(&ki, sizeof ki);
-  json_t *r;
-  json_t *params = json_pack("[{ss ss}]", "Type", "secp256k1", "PrivateKey", st_buf_cstr(&b64));
-  st_secure_zero(b64.data, b64.len);
-  st_buf_free(&b64);
-  if (client_call(c, "WalletImport", params, &r)) return 1;
-  st_rpc_client_close(c);
-  printf("imported key %s\n", json_string_value(r));
-  json_decref(r);
+  if (called(c, code, &err)) return 1;
+  char addr[ST_ADDR_STR_MAX];
+  st_address_text(&a, addr);
+  printf("imported key %s\n", addr);
   return 0;
 }
 
@@ -329,60 +408,58 @@ int st_cmd_wallet(int argc, char **argv) {
 /* ---------------------------------------------------------------- send, mpool */
 
 int st_cmd_send(int argc, char **argv) {
-  st_flag flags[] = {REPO_FLAG, JSON_FLAG,
-                     ST_FLAG("from", ST_FLAG_VALUE, "ADDR", "the sender (default: the wallet's default address)")};
-  st_cli cli = {flags, 3, {0}, 0, false};
+  st_flag flags[] = {REPO_FLAG, JSON_FLAG, FROM_FLAG};
+  st_cli cli = ST_CLI_INIT(flags);
   st_rpc_client *c;
   int rc = client_start(&cli, argc, argv, 2, "spacetime send", "TO AMOUNT [--from ADDR]",
                         "Send AMOUNT FIL to TO; prints the message CID.", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 2) return st_rpc_client_close(c), st_cli_fail("want TO and AMOUNT, e.g. 'spacetime send t01001 1.5'");
-  st_address to;
-  mpz_t value;
-  mpz_init(value);
+  st_message m;
+  st_message_init(&m);
   st_err err;
-  if (st_address_parse(cli.pos[0], &to, NULL, &err) || st_fil_parse(cli.pos[1], value, &err)) {
-    mpz_clear(value);
-    st_rpc_client_close(c);
-    return st_cli_fail("%s", err.msg);
-  }
-  char *atto = mpz_get_str(NULL, 10, value);
-  mpz_clear(value);
-  json_t *from = NULL;
-  if (st_cli_has(&cli, "from")) from = json_string(st_cli_flag(&cli, "from")->value);
-  else if (client_call(c, "WalletDefaultAddress", NULL, &from)) {
-    free(atto);
-    return 1;
-  }
-  json_t *msg = json_pack("{si ss sO si ss si ss ss si sn}", "Version", 0, "To", cli.pos[0], "From", from, "Nonce", 0,
-                          "Value", atto, "GasLimit", 0, "GasFeeCap", "0", "GasPremium", "0", "Method", 0, "Params");
-  free(atto);
-  json_decref(from);
-  json_t *r;
-  if (client_call(c, "MpoolPushMessage", json_pack("[o n]", msg), &r)) return 1;
+  char from[ST_ADDR_STR_MAX];
+  rc = 0;
+  if (st_address_parse(cli.pos[0], &m.to, NULL, &err) || st_fil_parse(cli.pos[1], m.value, &err))
+    rc = st_cli_fail("%s", err.msg);
+  if (!rc) rc = client_sender(&cli, c, &m.from, from);
+  st_signed_message sm;
+  st_signed_message_init(&sm);
+  if (!rc && st_node_push_signed(c, &m, NULL, &sm, &err)) rc = client_fail(&err);
+  st_message_free(&m);
   st_rpc_client_close(c);
-  if (st_cli_has(&cli, "json")) st_json_print(r);
+  json_t *j = NULL;
+  st_cid cid;
+  if (!rc && (st_cli_has(&cli, "json") ? st_signed_message_to_json(&sm, 't', &j, &err)
+                                       : st_signed_message_cid(&sm, &cid, &err)))
+    rc = st_cli_fail("%s", err.msg);
+  st_signed_message_free(&sm);
+  if (rc) return rc;
+  if (j) st_json_print(j);
   else {
-    printf("%s\n", json_string_value(json_object_get(json_object_get(r, "CID"), "/")));
-    json_decref(r);
+    char text[ST_CID_STR_MAX];
+    st_cid_to_string(&cid, text);
+    printf("%s\n", text);
   }
   return 0;
 }
 
 static int mpool_pending(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG};
-  st_cli cli = {flags, 1, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   st_rpc_client *c;
   int rc = client_start(&cli, argc, argv, 0, "spacetime mpool pending", "",
                         "Print the messages waiting in the pool, as JSON (one per line).", &c);
   if (rc >= 0) return rc;
-  json_t *r;
-  if (client_call(c, "MpoolPending", json_pack("[[]]"), &r)) return 1;
-  st_rpc_client_close(c);
-  size_t i;
-  json_t *m;
-  json_array_foreach(r, i, m) st_json_print(json_incref(m));
-  json_decref(r);
+  st_signed_message *m;
+  size_t n;
+  st_err err;
+  if (called(c, st_node_pending(c, &m, &n, &err), &err)) return 1;
+  for (size_t i = 0; i < n; i++) {
+    json_t *j;
+    if (!st_signed_message_to_json(&m[i], 't', &j, &err)) st_json_print(j);
+  }
+  st_node_messages_free(m, n);
   return 0;
 }
 
@@ -395,55 +472,63 @@ int st_cmd_mpool(int argc, char **argv) {
 
 static int state_get_actor(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, JSON_FLAG};
-  st_cli cli = {flags, 2, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   st_rpc_client *c;
   int rc = client_start(&cli, argc, argv, 1, "spacetime state get-actor", "ADDR [--json]",
                         "Print an actor: balance, nonce, code and head.", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the actor's address");
-  json_t *r, *id;
-  if (client_call(c, "StateGetActor", json_pack("[s []]", cli.pos[0]), &r)) return 1;
-  if (client_call(c, "StateLookupID", json_pack("[s []]", cli.pos[0]), &id)) {
-    json_decref(r);
+  st_address a;
+  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  st_actor act;
+  uint64_t id = 0;
+  st_err err;
+  if (called(c, st_node_actor(c, &a, &act, &err) || st_node_lookup_id(c, &a, &id, &err) ? err.code : ST_OK, &err)) {
+    st_actor_free(&act);
     return 1;
   }
-  st_rpc_client_close(c);
+  char addr[32];
+  snprintf(addr, sizeof addr, "t0%llu", (unsigned long long)id);
+  json_t *j = NULL;
+  rc = 0;
   if (st_cli_has(&cli, "json")) {
-    json_object_set_new(r, "Address", id);
-    st_json_print(r);
-    return 0;
+    if (!(rc = st_actor_to_json(&act, &j, &err) ? st_cli_fail("%s", err.msg) : 0)) {
+      json_object_set_new(j, "Address", json_string(addr));
+      st_json_print(j);
+    }
+  } else {
+    char code[ST_CID_STR_MAX], head[ST_CID_STR_MAX];
+    st_cid_to_string(&act.code, code);
+    st_cid_to_string(&act.head, head);
+    st_actor_kind kind;
+    const char *name = st_actor_kind_of_code(&act.code, &kind, NULL) ? "?" : st_actor_kind_name(kind);
+    printf("Address:\t%s\nBalance:\t", addr);
+    print_fil(act.balance);
+    printf("Nonce:\t\t%llu\nCode:\t\t%s (%s)\nHead:\t\t%s\n", (unsigned long long)act.nonce, code, name, head);
   }
-  const char *code = json_string_value(json_object_get(json_object_get(r, "Code"), "/"));
-  st_cid cc;
-  st_actor_kind kind;
-  const char *name = code && !st_cid_parse(code, &cc, NULL) && !st_actor_kind_of_code(&cc, &kind, NULL)
-                         ? st_actor_kind_name(kind)
-                         : "?";
-  printf("Address:\t%s\nBalance:\t", json_string_value(id));
-  print_fil(json_string_value(json_object_get(r, "Balance")));
-  printf("Nonce:\t\t%lld\nCode:\t\t%s (%s)\nHead:\t\t%s\n", (long long)json_integer_value(json_object_get(r, "Nonce")),
-         code, name, json_string_value(json_object_get(json_object_get(r, "Head"), "/")));
-  json_decref(r);
-  json_decref(id);
-  return 0;
+  st_actor_free(&act);
+  return rc;
 }
 
 static int state_lookup(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG,
                      ST_FLAG("reverse", ST_FLAG_BOOL, NULL, "print the key address of an ID address instead")};
-  st_cli cli = {flags, 2, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   st_rpc_client *c;
   int rc = client_start(&cli, argc, argv, 1, "spacetime state lookup", "ADDR [--reverse]",
                         "Print the ID address of an address (or the key address of an ID).", &c);
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the address");
-  json_t *r;
-  if (client_call(c, st_cli_has(&cli, "reverse") ? "StateAccountKey" : "StateLookupID", json_pack("[s []]", cli.pos[0]),
-                  &r))
-    return 1;
-  st_rpc_client_close(c);
-  printf("%s\n", json_string_value(r));
-  json_decref(r);
+  st_address a, key;
+  uint64_t id;
+  st_err err;
+  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  bool reverse = st_cli_has(&cli, "reverse");
+  if (called(c, reverse ? st_node_account_key(c, &a, &key, &err) : st_node_lookup_id(c, &a, &id, &err), &err)) return 1;
+  char text[ST_ADDR_STR_MAX];
+  if (reverse) st_address_text(&key, text);
+  else snprintf(text, sizeof text, "t0%llu", (unsigned long long)id);
+  printf("%s\n", text);
   return 0;
 }
 
@@ -456,27 +541,20 @@ int st_cmd_state(int argc, char **argv) {
 static int auth_create_token(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, ST_FLAG("perm", ST_FLAG_VALUE, "PERM",
                                         "read, write, sign or admin (each includes the ones before it)")};
-  st_cli cli = {flags, 2, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   st_rpc_client *c;
   int rc =
       client_start(&cli, argc, argv, 0, "spacetime auth create-token", "--perm PERM", "Print a new API token.", &c);
   if (rc >= 0) return rc;
   unsigned perm;
   st_err err;
-  if (!st_cli_has(&cli, "perm"))
-    return st_rpc_client_close(c), st_cli_fail("--perm is required: read, write, sign or admin");
-  if (st_perm_parse(st_cli_flag(&cli, "perm")->value, &perm, &err))
-    return st_rpc_client_close(c), st_cli_fail("--perm: %s", err.msg);
-  json_t *r;
-  if (client_call(c, "AuthNew", json_pack("[o]", st_perms_to_json(st_perm_upto(perm))), &r)) return 1;
-  st_rpc_client_close(c);
+  const char *name = st_cli_value(&cli, "perm", NULL);
+  if (!name) return st_rpc_client_close(c), st_cli_fail("--perm is required: read, write, sign or admin");
+  if (st_perm_parse(name, &perm, &err)) return st_rpc_client_close(c), st_cli_fail("--perm: %s", err.msg);
   st_buf jwt = ST_BUF_INIT;
-  st_code code = json_is_string(r) ? st_base64_decode(json_string_value(r), json_string_length(r), true, &jwt, &err)
-                                   : st_err_set(&err, ST_EINVAL, "the node returned no token");
-  if (!code) printf("%s\n", st_buf_cstr(&jwt));
+  if (!(rc = called(c, st_node_auth_new(c, st_perm_upto(perm), &jwt, &err), &err))) printf("%s\n", st_buf_cstr(&jwt));
   st_buf_free(&jwt);
-  json_decref(r);
-  return code ? st_cli_fail("%s", err.msg) : 0;
+  return rc;
 }
 
 int st_cmd_auth(int argc, char **argv) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "chain/st_network.h"
+#include "client/st_miner_client.h"
 #include "codec/st_address.h"
 #include "commands.h"
 #include "core/st_buf.h"
@@ -28,6 +29,7 @@
 #include "miner/st_miner_repo.h"
 #include "rpc/st_apiinfo.h"
 #include "rpc/st_fullnode.h"
+#include "rpc/st_node_api.h"
 #include "rpc/st_rpc_client.h"
 
 #define MAX_MINERS 8
@@ -38,7 +40,7 @@
 typedef struct dv_miner {
   char repo[SUB_MAX], owner[ST_ADDR_STR_MAX], actor[32];
   pid_t pid;
-  st_rpc_client *api;
+  st_miner_client api;
   int64_t committed, proving, posts, blocks; /* what was last reported */
   char sealing[256];
 } dv_miner;
@@ -157,17 +159,22 @@ static st_code wait_api(devnet *d, const char *name, pid_t pid, const char *repo
   return st_err_set(err, ST_EUNAVAIL, "the %s did not serve its API within 60 s (see %s/%s.log)", name, d->logs, name);
 }
 
-static st_code open_api(const char *repo, st_rpc_client **out, st_err *err) {
+/* The daemon's API (miner NULL), or a miner's, through the repo's api and token files. */
+static st_code open_api(const char *repo, const dv_miner *miner, st_rpc_client **node, st_miner_client *out,
+                        st_err *err) {
   st_apiinfo info;
   st_code code = st_apiinfo_resolve(NULL, repo, &info, err);
-  if (!code) code = st_rpc_client_open(&info, out, err);
+  if (!code) code = miner ? st_miner_client_open(&info, miner->actor, out, err) : st_rpc_client_open(&info, node, err);
   return code;
 }
 
-static json_t *call(st_rpc_client *c, const char *method, json_t *params) {
-  json_t *r = NULL;
-  if (st_rpc_client_call(c, method, params, &r, NULL)) return NULL;
-  return r;
+/* The head's height; -1 when the daemon does not answer. */
+static int64_t head_height(devnet *d) {
+  st_node_head head;
+  st_node_head_init(&head);
+  int64_t h = st_node_chain_head(d->node_api, &head, NULL) ? -1 : head.height;
+  st_node_head_free(&head);
+  return h;
 }
 
 /* ---------------------------------------------------------------- the folder */
@@ -265,15 +272,14 @@ static st_code start_daemon(devnet *d, bool fresh, st_err *err) {
   st_apiinfo_remove_api(d->node, NULL); /* a kill -9 leaves it */
   st_code code = start(d, "daemon", argv, &d->daemon, err);
   if (!code) code = wait_api(d, "daemon", d->daemon, d->node, err);
-  if (!code) code = open_api(d->node, &d->node_api, err);
-  json_t *head = code ? NULL : call(d->node_api, "ChainHead", NULL);
+  if (!code) code = open_api(d->node, NULL, &d->node_api, NULL, err);
+  int64_t height = code ? -1 : head_height(d);
   char addr[ST_APIINFO_ADDR_MAX] = "";
   st_apiinfo_read_api(d->node, addr, sizeof addr, NULL);
   if (st_multiaddr_to_url(addr, d->explorer, sizeof d->explorer, NULL)) d->explorer[0] = 0;
   if (!code)
     say(d, "daemon up: API %s, head at height %lld (pid %d, log %s/daemon.log)", addr,
-        (long long)json_integer_value(json_object_get(head, "Height")), (int)d->daemon, d->logs);
-  json_decref(head);
+        (long long)(height < 0 ? 0 : height), (int)d->daemon, d->logs);
   return code;
 }
 
@@ -339,15 +345,12 @@ static st_code start_miner(devnet *d, size_t i, st_err *err) {
   st_apiinfo_remove_api(m->repo, NULL);
   st_code code = start(d, name, argv, &m->pid, err);
   if (!code) code = wait_api(d, name, m->pid, m->repo, err);
-  if (!code) code = open_api(m->repo, &m->api, err);
-  json_t *list = code ? NULL : call(m->api, "SectorsList", NULL);
-  size_t have = json_array_size(list);
-  json_decref(list);
-  for (size_t k = have; !code && k < d->sectors; k++) {
-    json_t *r = NULL;
-    code = st_rpc_client_call(m->api, "PledgeSector", NULL, &r, err);
-    json_decref(r);
-  }
+  if (!code) code = open_api(m->repo, m, NULL, &m->api, err);
+  uint64_t *list = NULL, number;
+  size_t have = 0;
+  if (!code) st_miner_client_sectors(&m->api, &list, &have, NULL);
+  free(list);
+  for (size_t k = have; !code && k < d->sectors; k++) code = st_miner_client_pledge(&m->api, &number, err);
   if (!code)
     say(d, "miner %s running (all: sealer and poster; pid %d, log %s): %llu sector(s), %zu new", m->actor, (int)m->pid,
         poster_log, (unsigned long long)(have > d->sectors ? have : d->sectors),
@@ -357,8 +360,7 @@ static st_code start_miner(devnet *d, size_t i, st_err *err) {
 
 static void stop_all(devnet *d) {
   for (size_t i = d->nminers; i-- > 0;) {
-    st_rpc_client_close(d->m[i].api);
-    d->m[i].api = NULL;
+    st_miner_client_close(&d->m[i].api);
     if (d->m[i].pid > 0) st_proc_stop(d->m[i].pid, 15000, NULL);
     d->m[i].pid = 0;
   }
@@ -390,59 +392,63 @@ static bool child_died(devnet *d, char *what, size_t n) {
 
 /* Reports what changed for one miner: sealing, committed, proving, its first post and block. */
 static void watch_miner(devnet *d, dv_miner *m, int64_t height) {
-  json_t *sum = call(m->api, "SectorsSummary", NULL), *ri = call(m->api, "MinerRunInfo", NULL);
-  json_t *cnt = call(d->node_api, "StateMinerSectorCount", json_pack("[s []]", m->actor));
-  const char *state;
-  json_t *v;
+  st_miner_state_count *sum = NULL;
+  size_t nsum = 0;
+  st_miner_poster_counts ri;
+  st_node_sector_count cnt;
+  st_address actor;
+  bool have_sum = !st_miner_client_summary(&m->api, &sum, &nsum, NULL),
+       have_ri = !st_miner_client_poster(&m->api, &ri, NULL),
+       have_cnt = !st_address_parse(m->actor, &actor, NULL, NULL) &&
+                  !st_node_miner_sector_count(d->node_api, &actor, &cnt, NULL);
   char sealing[256] = "";
   size_t at = 0;
   int64_t proving = 0, in_flight = 0;
-  json_object_foreach(sum, state, v) {
-    if (!strcmp(state, "Proving")) proving = json_integer_value(v);
-    else if (json_integer_value(v) > 0 && at < sizeof sealing) {
-      in_flight += json_integer_value(v);
-      at += (size_t)snprintf(sealing + at, sizeof sealing - at, "%s%lld %s", at ? ", " : "",
-                             (long long)json_integer_value(v), state);
+  for (size_t i = 0; i < nsum; i++) {
+    if (!strcmp(sum[i].state, "Proving")) proving = sum[i].count;
+    else if (sum[i].count > 0 && at < sizeof sealing) {
+      in_flight += sum[i].count;
+      at += (size_t)snprintf(sealing + at, sizeof sealing - at, "%s%lld %s", at ? ", " : "", (long long)sum[i].count,
+                             sum[i].state);
     }
   }
-  if (sum && strcmp(sealing, m->sealing) && in_flight)
+  free(sum);
+  if (have_sum && strcmp(sealing, m->sealing) && in_flight)
     say(d, "%s: %lld sector(s) sealing (%s)", m->actor, (long long)in_flight, sealing);
-  if (sum) snprintf(m->sealing, sizeof m->sealing, "%s", sealing);
-  int64_t live = json_integer_value(json_object_get(cnt, "Live"));
-  if (cnt && live != m->committed)
+  if (have_sum) snprintf(m->sealing, sizeof m->sealing, "%s", sealing);
+  int64_t live = have_cnt ? (int64_t)cnt.live : 0;
+  if (have_cnt && live != m->committed)
     say(d, "%s: %lld sector(s) committed on chain (ProveCommitSector landed)", m->actor, (long long)live);
-  if (cnt) m->committed = live;
-  if (sum && proving != m->proving) say(d, "%s: %lld sector(s) proving", m->actor, (long long)proving);
-  if (sum) m->proving = proving;
-  json_t *p = json_object_get(ri, "Poster");
-  int64_t posts = json_integer_value(json_object_get(p, "PostsLanded")),
-          blocks = json_integer_value(json_object_get(p, "BlocksMined"));
-  if (ri && posts > m->posts && !d->first_post) {
+  if (have_cnt) m->committed = live;
+  if (have_sum && proving != m->proving) say(d, "%s: %lld sector(s) proving", m->actor, (long long)proving);
+  if (have_sum) m->proving = proving;
+  if (have_ri && ri.posts_landed > m->posts && !d->first_post) {
     say(d, "first WindowPoSt proven: %s's SubmitWindowedPoSt landed (height %lld)", m->actor, (long long)height);
     d->first_post = true;
   }
-  if (ri && blocks > m->blocks && !d->first_block) {
-    say(d, "first block mined: %s won height %lld (WinningPoSt)", m->actor,
-        (long long)json_integer_value(json_object_get(p, "LastMinedHeight")));
+  if (have_ri && ri.blocks_mined > m->blocks && !d->first_block) {
+    say(d, "first block mined: %s won height %lld (WinningPoSt)", m->actor, (long long)ri.last_mined_height);
     d->first_block = true;
   }
-  if (ri) m->posts = posts, m->blocks = blocks;
-  json_decref(sum), json_decref(ri), json_decref(cnt);
+  if (have_ri) m->posts = ri.posts_landed, m->blocks = ri.blocks_mined;
 }
 
 static void status_line(devnet *d, int64_t height) {
   char line[1024];
   size_t at = (size_t)snprintf(line, sizeof line, "height %lld", (long long)height);
+  mpz_t raw, qa;
+  mpz_inits(raw, qa, NULL);
   for (uint64_t i = 0; i < d->nminers && at < sizeof line; i++) {
-    json_t *pw = call(d->node_api, "StateMinerPower", json_pack("[s []]", d->m[i].actor));
-    const char *raw = json_string_value(json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"));
+    st_address actor;
+    if (st_address_parse(d->m[i].actor, &actor, NULL, NULL) || st_node_miner_power(d->node_api, &actor, raw, qa, NULL))
+      mpz_set_ui(raw, 0);
     char s[32];
-    st_size_str(raw ? strtod(raw, NULL) : 0, "B", s, sizeof s);
+    st_size_str(mpz_get_d(raw), "B", s, sizeof s);
     at += (size_t)snprintf(line + at, sizeof line - at, "; %s: %lld proving, power %s, %lld post(s), %lld block(s)",
                            d->m[i].actor, (long long)d->m[i].proving, s, (long long)d->m[i].posts,
                            (long long)d->m[i].blocks);
-    json_decref(pw);
   }
+  mpz_clears(raw, qa, NULL);
   say(d, "%s", line);
 }
 
@@ -540,7 +546,7 @@ int st_cmd_devnet(int argc, char **argv) {
               "devnet (1 s epochs, 2 KiB sectors; default), testnet2020 or mainnet (a new folder only)"),
       ST_FLAG("epochs", ST_FLAG_VALUE, "N", "stop by itself after N epochs (default: run until Ctrl-C)"),
   };
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(
       &cli, argc, argv, 0, "spacetime devnet",
       "[--dir ./devnet] [--miners N] [--sectors N] [--network devnet] [--epochs N]",
@@ -553,19 +559,20 @@ int st_cmd_devnet(int argc, char **argv) {
   st_err err;
   d.nminers = 1;
   d.sectors = 2;
-  if (cli.flags[1].set &&
-      (st_parse_u64(cli.flags[1].value, "--miners", &d.nminers, &err) || d.nminers < 1 || d.nminers > MAX_MINERS))
+  const char *miners = st_cli_value(&cli, "miners", NULL), *sectors = st_cli_value(&cli, "sectors", NULL),
+             *epochs = st_cli_value(&cli, "epochs", NULL);
+  if (miners && (st_parse_u64(miners, "--miners", &d.nminers, &err) || d.nminers < 1 || d.nminers > MAX_MINERS))
     return st_cli_fail("--miners must be 1 to %d", MAX_MINERS);
-  if (cli.flags[2].set && (st_parse_u64(cli.flags[2].value, "--sectors", &d.sectors, &err) || d.sectors > 1000))
+  if (sectors && (st_parse_u64(sectors, "--sectors", &d.sectors, &err) || d.sectors > 1000))
     return st_cli_fail("--sectors must be 0 to 1000");
-  if (cli.flags[4].set && (st_parse_u64(cli.flags[4].value, "--epochs", &d.epochs, &err) || d.epochs < 1))
+  if (epochs && (st_parse_u64(epochs, "--epochs", &d.epochs, &err) || d.epochs < 1))
     return st_cli_fail("--epochs must be a positive number of epochs");
-  snprintf(d.network, sizeof d.network, "%s", cli.flags[3].set ? cli.flags[3].value : "devnet");
-  d.miners_set = cli.flags[1].set, d.sectors_set = cli.flags[2].set, d.network_set = cli.flags[3].set;
+  snprintf(d.network, sizeof d.network, "%s", st_cli_value(&cli, "network", "devnet"));
+  d.miners_set = miners != NULL, d.sectors_set = sectors != NULL, d.network_set = st_cli_has(&cli, "network");
   st_network net;
   if (st_network_profile(d.network, &net, &err)) return st_cli_fail("--network: %s", err.msg);
   if (self_dir(d.bin, &err)) return st_cli_fail("%s", err.msg);
-  const char *dir = cli.flags[0].set ? cli.flags[0].value : "devnet";
+  const char *dir = st_cli_value(&cli, "dir", "devnet");
   if (st_fs_mkdir_p(dir, 0755, &err)) return st_cli_fail("--dir: %s", err.msg);
   char abs[PATH];
   if (!realpath(dir, abs)) return st_cli_fail("--dir %s: %s", dir, strerror(errno));
@@ -606,9 +613,8 @@ int st_cmd_devnet(int argc, char **argv) {
       result = 1;
       break;
     }
-    json_t *head = call(d.node_api, "ChainHead", NULL);
-    if (head) height = json_integer_value(json_object_get(head, "Height"));
-    json_decref(head);
+    int64_t now = head_height(&d);
+    if (now >= 0) height = now;
     if (start_height < 0) start_height = height;
     for (uint64_t i = 0; i < d.nminers; i++) watch_miner(&d, &d.m[i], height);
     if (elapsed(&d) - (double)last_status >= 30) {

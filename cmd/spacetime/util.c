@@ -62,60 +62,65 @@ static int address_encode(int argc, char **argv) {
       ST_FLAG("network", ST_FLAG_VALUE, "t|f", "network prefix: t (testnet, default) or f (mainnet)"),
       ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON"),
   };
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(
       &cli, argc, argv, 0, "spacetime util address encode",
       "(--secp256k1-pubkey HEX | --bls-pubkey HEX | --actor-data HEX | --id N | --delegated NS:HEX) [--network t|f] [--json]",
       "Prints the address for a public key, actor data or id.");
   if (rc >= 0) return rc;
+  static const char *const SOURCES[] = {"secp256k1-pubkey", "bls-pubkey", "actor-data", "id", "delegated"};
   int given = 0;
-  for (int i = 0; i < 5; i++) given += flags[i].set;
+  for (size_t i = 0; i < sizeof SOURCES / sizeof SOURCES[0]; i++) given += st_cli_has(&cli, SOURCES[i]);
   if (given != 1)
     return st_cli_fail("give exactly one of --secp256k1-pubkey, --bls-pubkey, --actor-data, --id, --delegated");
   char network = 't';
-  if (flags[5].set) {
-    if (strcmp(flags[5].value, "t") && strcmp(flags[5].value, "f"))
-      return st_cli_fail("--network: \"%s\" is not t (testnet) or f (mainnet)", flags[5].value);
-    network = flags[5].value[0];
+  const char *net = st_cli_value(&cli, "network", NULL);
+  if (net) {
+    if (strcmp(net, "t") && strcmp(net, "f"))
+      return st_cli_fail("--network: \"%s\" is not t (testnet) or f (mainnet)", net);
+    network = net[0];
   }
   st_address a;
   st_err err;
   st_buf raw = ST_BUF_INIT;
   int status = 0;
-  if (flags[0].set) {
+  const char *secp = st_cli_value(&cli, "secp256k1-pubkey", NULL), *bls = st_cli_value(&cli, "bls-pubkey", NULL),
+             *data = st_cli_value(&cli, "actor-data", NULL), *id_text = st_cli_value(&cli, "id", NULL),
+             *delegated = st_cli_value(&cli, "delegated", NULL);
+  if (secp) {
     uint8_t pub[ST_SECP_PUBKEY_LEN];
-    if ((status = decode_hex_flag("secp256k1-pubkey", flags[0].value, &raw))) goto out;
+    if ((status = decode_hex_flag("secp256k1-pubkey", secp, &raw))) goto out;
     if (st_secp_pubkey_parse(raw.data, raw.len, pub, &err)) {
       status = st_cli_fail("--secp256k1-pubkey: %s", err.msg);
       goto out;
     }
     st_address_from_secp256k1_pubkey(pub, &a);
-  } else if (flags[1].set) {
-    if ((status = decode_hex_flag("bls-pubkey", flags[1].value, &raw))) goto out;
+  } else if (bls) {
+    if ((status = decode_hex_flag("bls-pubkey", bls, &raw))) goto out;
     if (raw.len != 48) {
       status = st_cli_fail("--bls-pubkey: a BLS public key is 48 bytes, got %zu", raw.len);
       goto out;
     }
     st_address_from_bls_pubkey(raw.data, &a);
-  } else if (flags[2].set) {
-    if ((status = decode_hex_flag("actor-data", flags[2].value, &raw))) goto out;
+  } else if (data) {
+    if ((status = decode_hex_flag("actor-data", data, &raw))) goto out;
     st_address_from_actor_data(raw.data, raw.len, &a);
-  } else if (flags[3].set) {
+  } else if (id_text) {
     uint64_t id;
-    if (st_parse_u64(flags[3].value, "--id", &id, &err) || st_address_from_id(id, &a, &err)) {
+    if (st_parse_u64(id_text, "--id", &id, &err) || st_address_from_id(id, &a, &err)) {
       status = st_cli_fail("%s", err.msg);
       goto out;
     }
   } else {
-    const char *colon = strchr(flags[4].value, ':');
+    const char *colon = strchr(delegated, ':');
     char ns_text[32];
     uint64_t ns;
-    if (!colon || (size_t)(colon - flags[4].value) >= sizeof ns_text) {
-      status = st_cli_fail("--delegated: expected NS:HEX, e.g. 10:ab12..., got \"%s\"", flags[4].value);
+    if (!colon || (size_t)(colon - delegated) >= sizeof ns_text) {
+      status = st_cli_fail("--delegated: expected NS:HEX, e.g. 10:ab12..., got \"%s\"", delegated);
       goto out;
     }
-    memcpy(ns_text, flags[4].value, (size_t)(colon - flags[4].value));
-    ns_text[colon - flags[4].value] = '\0';
+    memcpy(ns_text, delegated, (size_t)(colon - delegated));
+    ns_text[colon - delegated] = '\0';
     if (st_parse_u64(ns_text, "--delegated namespace", &ns, &err)) {
       status = st_cli_fail("%s", err.msg);
       goto out;
@@ -131,7 +136,7 @@ static int address_encode(int argc, char **argv) {
     status = st_cli_fail("%s", err.msg);
     goto out;
   }
-  if (flags[6].set) {
+  if (st_cli_has(&cli, "json")) {
     size_t plen;
     const uint8_t *payload = st_address_payload(&a, &plen);
     st_json_print(json_pack("{s:s,s:i,s:s,s:o,s:o}", "address", text, "protocol", (int)st_address_protocol(&a),
@@ -147,7 +152,7 @@ out:
 
 static int address_decode(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
-  st_cli cli = {flags, 1, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util address decode", "ADDRESS [--json]",
                         "Checks an address (network, protocol, checksum, payload) and prints its parts.");
   if (rc >= 0) return rc;
@@ -161,7 +166,7 @@ static int address_decode(int argc, char **argv) {
   st_addr_protocol proto = st_address_protocol(&a);
   uint64_t id = 0;
   if (proto == ST_ADDR_ID) st_address_id(&a, &id, NULL);
-  if (flags[0].set) {
+  if (st_cli_has(&cli, "json")) {
     json_t *o = json_pack("{s:s,s:s#,s:i,s:s,s:o,s:o}", "address", cli.pos[0], "network", &network, 1, "protocol",
                           (int)proto, "protocol_name", st_address_protocol_name(proto), "payload",
                           json_hex(payload, plen), "bytes", json_hex(a.bytes, a.len));
@@ -183,7 +188,7 @@ static int address_decode(int argc, char **argv) {
 
 static int cid_cmd(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
-  st_cli cli = {flags, 1, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(
       &cli, argc, argv, 1, "spacetime util cid", "[FILE|-] [--json]",
       "Checks that the input (a file, or standard input) is exactly one DAG-CBOR object and prints its CID\n"
@@ -198,7 +203,7 @@ static int cid_cmd(int argc, char **argv) {
     char text[ST_CID_STR_MAX];
     st_cid_of_cbor(in.data, in.len, &c);
     st_cid_to_string(&c, text);
-    if (flags[0].set) st_json_print(json_pack("{s:s,s:I}", "cid", text, "size", (json_int_t)in.len));
+    if (st_cli_has(&cli, "json")) st_json_print(json_pack("{s:s,s:I}", "cid", text, "size", (json_int_t)in.len));
     else printf("%s\n", text);
   }
   st_buf_free(&in);
@@ -207,7 +212,7 @@ static int cid_cmd(int argc, char **argv) {
 
 static int cbor_dump(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print DAG-JSON instead of diagnostic notation")};
-  st_cli cli = {flags, 1, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc =
       st_cli_start(&cli, argc, argv, 1, "spacetime util cbor dump", "[FILE|-] [--json]",
                    "Prints one DAG-CBOR object in CBOR diagnostic notation (RFC 8949), or as DAG-JSON with --json.");
@@ -216,8 +221,8 @@ static int cbor_dump(int argc, char **argv) {
   int status = read_input(cli.npos ? cli.pos[0] : "-", &in);
   st_err err;
   if (!status) {
-    st_code c = flags[0].set ? st_cbor_dagjson(in.data, in.len, ST_CBOR_ALLOW_FLOATS, &out, &err)
-                             : st_cbor_diag(in.data, in.len, ST_CBOR_ALLOW_FLOATS, &out, &err);
+    st_code c = st_cli_has(&cli, "json") ? st_cbor_dagjson(in.data, in.len, ST_CBOR_ALLOW_FLOATS, &out, &err)
+                                         : st_cbor_diag(in.data, in.len, ST_CBOR_ALLOW_FLOATS, &out, &err);
     if (c) status = st_cli_fail("%s", err.msg);
     else printf("%s\n", st_buf_cstr(&out));
   }
@@ -230,7 +235,7 @@ static int cbor_dump(int argc, char **argv) {
 
 static int bitfield_encode(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
-  st_cli cli = {flags, 1, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util bitfield encode", "SET [--json]",
                         "Prints the RLE+ encoding (hex) of a set such as 0,2,4-6 (an empty string is the empty set).");
   if (rc >= 0) return rc;
@@ -244,7 +249,7 @@ static int bitfield_encode(int argc, char **argv) {
   } else {
     st_hex_append(&hex, enc.data, enc.len);
     st_bitfield_format_ranges(&bf, &norm);
-    if (flags[0].set)
+    if (st_cli_has(&cli, "json"))
       st_json_print(json_pack("{s:s,s:s,s:o}", "hex", st_buf_cstr(&hex), "set", st_buf_cstr(&norm), "count",
                               json_u64(st_bitfield_count(&bf))));
     else printf("%s\n", st_buf_cstr(&hex));
@@ -258,7 +263,7 @@ static int bitfield_encode(int argc, char **argv) {
 
 static int bitfield_decode(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
-  st_cli cli = {flags, 1, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 1, "spacetime util bitfield decode", "HEX [--json]",
                         "Prints the set an RLE+ bitfield (hex) holds, as 0,2,4-6.");
   if (rc >= 0) return rc;
@@ -271,7 +276,7 @@ static int bitfield_decode(int argc, char **argv) {
     status = st_cli_fail("%s", err.msg);
   } else {
     st_bitfield_format_ranges(&bf, &set);
-    if (flags[0].set)
+    if (st_cli_has(&cli, "json"))
       st_json_print(json_pack("{s:s,s:o}", "set", st_buf_cstr(&set), "count", json_u64(st_bitfield_count(&bf))));
     else printf("%s\n", st_buf_cstr(&set));
   }
@@ -285,7 +290,7 @@ static int bitfield_decode(int argc, char **argv) {
 
 static int commp_cmd(int argc, char **argv) {
   st_flag flags[] = {ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")};
-  st_cli cli = {flags, 1, {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc =
       st_cli_start(&cli, argc, argv, 1, "spacetime util commp", "FILE|- [--json]",
                    "Computes the piece commitment (comm_p) of a file as Filecoin does: Fr32 padding, zero padding to\n"
@@ -302,7 +307,7 @@ static int commp_cmd(int argc, char **argv) {
   char text[ST_CID_STR_MAX];
   st_cid_of_commitment(comm, false, &c);
   st_cid_to_string(&c, text);
-  if (flags[0].set) {
+  if (st_cli_has(&cli, "json")) {
     st_json_print(
         json_pack("{s:s,s:o,s:o}", "cid", text, "piece_size", json_u64(padded), "payload_size", json_u64(payload)));
   } else {
@@ -332,26 +337,25 @@ static st_code parse_epoch(const char *s, const char *flag, int64_t *out, st_err
 }
 
 static int deadline_cmd(int argc, char **argv) {
-  enum { F_NETWORK, F_PERIOD_START, F_INDEX, F_EPOCH, F_JSON, NFIXED };
-  /* the policy flags, spelled as `genesis new` spells them */
+  /* the policy flags, spelled as `genesis new` spells them; their help is the parameter table's */
   static const char *const POLICY[] = {"proving-period", "challenge-window", "deadlines", "challenge-lookback",
                                        "fault-cutoff"};
-  enum { NPOLICY = sizeof POLICY / sizeof POLICY[0] };
-  st_flag flags[NFIXED + NPOLICY] = {
-      [F_NETWORK] =
-          ST_FLAG("network", ST_FLAG_VALUE, "NAME", "devnet (default), testnet2020 or mainnet: the policy values"),
-      [F_PERIOD_START] =
-          ST_FLAG("period-start", ST_FLAG_VALUE, "EPOCH", "first epoch of the proving period (may be negative)"),
-      [F_INDEX] = ST_FLAG("index", ST_FLAG_VALUE, "N", "deadline index, below the number of deadlines"),
-      [F_EPOCH] = ST_FLAG("epoch", ST_FLAG_VALUE, "EPOCH", "current epoch (chain height, 0 or more)"),
-      [F_JSON] = ST_FLAG("json", ST_FLAG_BOOL, NULL, "print Lotus's dline.Info JSON"),
+  st_flag flags[] = {
+      ST_FLAG("network", ST_FLAG_VALUE, "NAME", "devnet (default), testnet2020 or mainnet: the policy values"),
+      ST_FLAG("period-start", ST_FLAG_VALUE, "EPOCH", "first epoch of the proving period (may be negative)"),
+      ST_FLAG("index", ST_FLAG_VALUE, "N", "deadline index, below the number of deadlines"),
+      ST_FLAG("epoch", ST_FLAG_VALUE, "EPOCH", "current epoch (chain height, 0 or more)"),
+      ST_FLAG("json", ST_FLAG_BOOL, NULL, "print Lotus's dline.Info JSON"),
+      ST_FLAG("proving-period", ST_FLAG_VALUE, "N", ""),
+      ST_FLAG("challenge-window", ST_FLAG_VALUE, "N", ""),
+      ST_FLAG("deadlines", ST_FLAG_VALUE, "N", ""),
+      ST_FLAG("challenge-lookback", ST_FLAG_VALUE, "N", ""),
+      ST_FLAG("fault-cutoff", ST_FLAG_VALUE, "N", ""),
   };
-  for (size_t i = 0; i < NPOLICY; i++) {
-    flags[NFIXED + i] = (st_flag)ST_FLAG(POLICY[i], ST_FLAG_VALUE, "N", "");
+  st_cli cli = ST_CLI_INIT(flags);
+  for (size_t i = 0; i < sizeof POLICY / sizeof POLICY[0]; i++)
     for (size_t k = 0; k < ST_NETWORK_NPARAMS; k++)
-      if (!strcmp(ST_NETWORK_PARAMS[k].flag, POLICY[i])) flags[NFIXED + i].help = ST_NETWORK_PARAMS[k].help;
-  }
-  st_cli cli = {flags, NFIXED + NPOLICY, {0}, 0, false};
+      if (!strcmp(ST_NETWORK_PARAMS[k].flag, POLICY[i])) st_cli_flag(&cli, POLICY[i])->help = ST_NETWORK_PARAMS[k].help;
   int rc = st_cli_start(
       &cli, argc, argv, 0, "spacetime util deadline",
       "--period-start EPOCH --index N --epoch EPOCH [--network NAME] [--proving-period N] [--challenge-window N]\n"
@@ -360,18 +364,22 @@ static int deadline_cmd(int argc, char **argv) {
       "period starting at --period-start opens and closes, its challenge epoch and fault cutoff, and\n"
       "whether it is open at --epoch. The network gives the five policy values; each flag overrides one.");
   if (rc >= 0) return rc;
-  static const char *const REQUIRED[] = {
-      [F_PERIOD_START] = "--period-start EPOCH", [F_INDEX] = "--index N", [F_EPOCH] = "--epoch EPOCH"};
-  for (int f = F_PERIOD_START; f <= F_EPOCH; f++)
-    if (!flags[f].set) return st_cli_fail("%s is required (run 'spacetime util deadline --help')", REQUIRED[f]);
+  static const char *const REQUIRED[][2] = {
+      {"period-start", "--period-start EPOCH"}, {"index", "--index N"}, {"epoch", "--epoch EPOCH"}};
+  for (size_t i = 0; i < sizeof REQUIRED / sizeof REQUIRED[0]; i++)
+    if (!st_cli_has(&cli, REQUIRED[i][0]))
+      return st_cli_fail("%s is required (run 'spacetime util deadline --help')", REQUIRED[i][1]);
+  const char *start_text = st_cli_value(&cli, "period-start", NULL), *index_text = st_cli_value(&cli, "index", NULL),
+             *epoch_text = st_cli_value(&cli, "epoch", NULL);
 
   st_network n;
   st_err err;
-  if (st_network_profile(flags[F_NETWORK].set ? flags[F_NETWORK].value : "devnet", &n, &err))
+  if (st_network_profile(st_cli_value(&cli, "network", "devnet"), &n, &err))
     return st_cli_fail("--network: %s", err.msg);
-  for (size_t i = 0; i < NPOLICY; i++)
-    if (flags[NFIXED + i].set && st_network_set(&n, POLICY[i], flags[NFIXED + i].value, &err))
-      return st_cli_fail("%s", err.msg);
+  for (size_t i = 0; i < sizeof POLICY / sizeof POLICY[0]; i++) {
+    const char *v = st_cli_value(&cli, POLICY[i], NULL);
+    if (v && st_network_set(&n, POLICY[i], v, &err)) return st_cli_fail("%s", err.msg);
+  }
   st_deadline_policy p;
   st_deadline_policy_of(&n, &p);
   if (p.proving_period >= EPOCH_LIMIT)
@@ -385,20 +393,20 @@ static int deadline_cmd(int argc, char **argv) {
 
   int64_t period_start = 0, epoch = 0;
   uint64_t index, height;
-  if (parse_epoch(flags[F_PERIOD_START].value, "period-start", &period_start, &err)) return st_cli_fail("%s", err.msg);
-  if (flags[F_EPOCH].value[0] == '-' && flags[F_EPOCH].value[1])
-    return st_cli_fail("--epoch %s is negative: the current epoch is a chain height, 0 or more", flags[F_EPOCH].value);
-  if (st_parse_u64(flags[F_EPOCH].value, "--epoch", &height, &err)) return st_cli_fail("%s", err.msg);
-  if (height >= (uint64_t)EPOCH_LIMIT) return st_cli_fail("--epoch %s is 2^62 or more", flags[F_EPOCH].value);
+  if (parse_epoch(start_text, "period-start", &period_start, &err)) return st_cli_fail("%s", err.msg);
+  if (epoch_text[0] == '-' && epoch_text[1])
+    return st_cli_fail("--epoch %s is negative: the current epoch is a chain height, 0 or more", epoch_text);
+  if (st_parse_u64(epoch_text, "--epoch", &height, &err)) return st_cli_fail("%s", err.msg);
+  if (height >= (uint64_t)EPOCH_LIMIT) return st_cli_fail("--epoch %s is 2^62 or more", epoch_text);
   epoch = (int64_t)height;
-  if (st_parse_u64(flags[F_INDEX].value, "--index", &index, &err)) return st_cli_fail("%s", err.msg);
+  if (st_parse_u64(index_text, "--index", &index, &err)) return st_cli_fail("%s", err.msg);
   if (index >= (uint64_t)p.deadlines)
-    return st_cli_fail("--index %s must be below --deadlines (%lld): deadlines are numbered 0 to %lld",
-                       flags[F_INDEX].value, (long long)p.deadlines, (long long)p.deadlines - 1);
+    return st_cli_fail("--index %s must be below --deadlines (%lld): deadlines are numbered 0 to %lld", index_text,
+                       (long long)p.deadlines, (long long)p.deadlines - 1);
 
   st_deadline_info d;
   st_deadline_new(&p, period_start, index, epoch, &d);
-  if (flags[F_JSON].set) {
+  if (st_cli_has(&cli, "json")) {
     st_json_print(st_deadline_info_to_json(&d));
     return 0;
   }

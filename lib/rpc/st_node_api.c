@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "core/st_encoding.h"
+#include "crypto/st_secp.h"
+#include "rpc/st_jwt.h"
 
 /* Calls method; on failure the error names it. */
 static st_code call(st_rpc_client *c, const char *method, json_t *params, json_t **result, st_err *err) {
@@ -203,30 +205,10 @@ st_code st_node_vrf(st_rpc_client *c, const st_address *addr, const uint8_t *alp
 }
 
 st_code st_node_push(st_rpc_client *c, const st_message *m, const mpz_t max_fee, st_cid *cid, st_err *err) {
-  st_message copy;
-  st_message_init(&copy);
-  st_code code = st_message_copy(&copy, m, err);
-  json_t *mj = NULL, *r = NULL;
-  if (!code) {
-    copy.nonce = 0;
-    code = st_message_to_json(&copy, 't', &mj, err);
-  }
-  st_message_free(&copy);
-  if (code) return code;
-  json_t *spec = json_object();
-  if (max_fee && mpz_sgn(max_fee) > 0) {
-    char *text = mpz_get_str(NULL, 10, max_fee);
-    json_object_set_new(spec, "MaxFee", json_string(text));
-    free(text);
-  }
-  if ((code = call(c, "MpoolPushMessage", json_pack("[o o]", mj, spec), &r, err))) return code;
   st_signed_message sm;
-  st_signed_message_init(&sm);
-  if (st_signed_message_from_json(r, &sm, err))
-    code = st_err_wrap(err, ST_EINVAL, "MpoolPushMessage: the node's answer");
+  st_code code = st_node_push_signed(c, m, max_fee, &sm, err);
   if (!code) code = st_signed_message_cid(&sm, cid, err);
   st_signed_message_free(&sm);
-  json_decref(r);
   return code;
 }
 
@@ -265,29 +247,32 @@ st_code st_node_sector_on_chain(st_rpc_client *c, uint64_t miner, uint64_t secto
   return code;
 }
 
+/* A MsgLookup (StateSearchMsg, StateWaitMsg) into out (zeroed); null is a message not on chain. */
+static st_code lookup_from_json(const json_t *r, const char *method, st_node_lookup *out, st_err *err) {
+  if (json_is_null(r)) return ST_OK;
+  const json_t *rc = json_object_get(r, "Receipt"), *ex = json_object_get(rc, "ExitCode"),
+               *h = json_object_get(r, "Height");
+  if (!json_is_integer(ex) || !json_is_integer(h)) return bad(err, method, "Receipt.ExitCode and Height");
+  out->found = true;
+  out->exit_code = json_integer_value(ex);
+  out->height = json_integer_value(h);
+  const json_t *ret = json_object_get(rc, "Return");
+  st_buf b = ST_BUF_INIT;
+  if (json_is_string(ret) && !st_base64_decode(json_string_value(ret), json_string_length(ret), true, &b, NULL) &&
+      b.len <= sizeof out->ret) {
+    if (b.len) memcpy(out->ret, b.data, b.len); /* NULL data when empty */
+    out->ret_len = b.len;
+  }
+  st_buf_free(&b);
+  return ST_OK;
+}
+
 st_code st_node_search_msg(st_rpc_client *c, const st_cid *msg, st_node_lookup *out, st_err *err) {
   memset(out, 0, sizeof *out);
   json_t *r;
   st_code code = call(c, "StateSearchMsg", json_pack("[[] o I b]", st_chain_json_cid(msg), (json_int_t)-1, 1), &r, err);
   if (code) return code;
-  if (!json_is_null(r)) {
-    const json_t *rc = json_object_get(r, "Receipt"), *ex = json_object_get(rc, "ExitCode"),
-                 *h = json_object_get(r, "Height");
-    if (!json_is_integer(ex) || !json_is_integer(h)) code = bad(err, "StateSearchMsg", "Receipt.ExitCode and Height");
-    else {
-      out->found = true;
-      out->exit_code = json_integer_value(ex);
-      out->height = json_integer_value(h);
-      const json_t *ret = json_object_get(rc, "Return");
-      st_buf b = ST_BUF_INIT;
-      if (json_is_string(ret) && !st_base64_decode(json_string_value(ret), json_string_length(ret), true, &b, NULL) &&
-          b.len <= sizeof out->ret) {
-        if (b.len) memcpy(out->ret, b.data, b.len); /* NULL data when empty */
-        out->ret_len = b.len;
-      }
-      st_buf_free(&b);
-    }
-  }
+  code = lookup_from_json(r, "StateSearchMsg", out, err);
   json_decref(r);
   return code;
 }
@@ -480,23 +465,18 @@ st_code st_node_post_submissions(st_rpc_client *c, uint64_t miner, uint64_t dead
 st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_address *to, uint64_t method,
                              const uint8_t *params, size_t len, bool *found, st_cid *cid, st_err *err) {
   *found = false;
-  json_t *r;
-  st_code code = call(c, "MpoolPending", json_pack("[[]]"), &r, err);
-  if (code) return code;
-  for (size_t i = 0; i < json_array_size(r) && !code && !*found; i++) {
-    st_signed_message sm;
-    st_signed_message_init(&sm);
-    if (st_signed_message_from_json(json_array_get(r, i), &sm, err))
-      code = st_err_wrap(err, ST_EINVAL, "MpoolPending: [%zu]", i);
-    const st_message *m = &sm.message;
-    if (!code && m->method == method && st_address_equal(&m->from, from) && st_address_equal(&m->to, to) &&
+  st_signed_message *pending;
+  size_t n;
+  st_code code = st_node_pending(c, &pending, &n, err);
+  for (size_t i = 0; i < n && !code && !*found; i++) {
+    const st_message *m = &pending[i].message;
+    if (m->method == method && st_address_equal(&m->from, from) && st_address_equal(&m->to, to) &&
         m->params.len == len && (!len || !memcmp(m->params.data, params, len))) {
       *found = true;
-      code = st_signed_message_cid(&sm, cid, err);
+      code = st_signed_message_cid(&pending[i], cid, err);
     }
-    st_signed_message_free(&sm);
   }
-  json_decref(r);
+  st_node_messages_free(pending, n);
   return code;
 }
 
@@ -553,13 +533,8 @@ st_code st_node_market_balance(st_rpc_client *c, const st_address *a, mpz_t escr
 }
 
 st_code st_node_datacap(st_rpc_client *c, const st_address *a, mpz_t out, st_err *err) {
-  json_t *r;
-  st_code code = call(c, "StateVerifiedClientStatus", addr_param(a), &r, err);
-  if (code) return code;
-  if (json_is_null(r)) mpz_set_ui(out, 0); /* no datacap */
-  else if (st_chain_json_get_bigint(r, "datacap", out, NULL)) code = bad(err, "StateVerifiedClientStatus", "datacap");
-  json_decref(r);
-  return code;
+  bool found;
+  return st_node_verifreg_status(c, false, a, &found, out, err);
 }
 
 st_code st_node_deal_exists(st_rpc_client *c, uint64_t id, bool *found, st_err *err) {
@@ -596,4 +571,332 @@ st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t 
   }
   json_decref(deals);
   return ST_OK;
+}
+
+/* ---- the spacetime verbs: chain, pool, wallet, state, auth, market ---- */
+
+/* Lotus's TipSet JSON ({Cids, Blocks, Height}) into out (initialised). */
+static st_code tipset_from_json(const json_t *r, const char *method, st_tipset *out, st_err *err) {
+  const json_t *blocks = json_object_get(r, "Blocks"), *h = json_object_get(r, "Height");
+  size_t n = json_array_size(blocks);
+  char what[64];
+  snprintf(what, sizeof what, "%s: Cids", method);
+  if (!json_is_integer(h)) return bad(err, method, "Height");
+  if (!n) return bad(err, method, "Blocks");
+  out->height = json_integer_value(h);
+  if (st_tipset_key_from_json(json_object_get(r, "Cids"), what, &out->key, err)) return ST_EINVAL;
+  if (out->key.n != n) return bad(err, method, "Cids, one for each block");
+  if (!(out->blocks = calloc(n, sizeof *out->blocks))) return st_err_set(err, ST_ENOMEM, "out of memory");
+  for (out->n = 0; out->n < n; out->n++) st_block_header_init(&out->blocks[out->n]);
+  for (size_t i = 0; i < n; i++)
+    if (st_block_header_from_json(json_array_get(blocks, i), &out->blocks[i], err))
+      return st_err_wrap(err, ST_EINVAL, "%s: Blocks[%zu]", method, i);
+  return ST_OK;
+}
+
+static st_code tipset_call(st_rpc_client *c, const char *method, json_t *params, st_tipset *out, st_err *err) {
+  st_tipset_init(out);
+  json_t *r;
+  st_code code = call(c, method, params, &r, err);
+  if (!code) code = tipset_from_json(r, method, out, err);
+  json_decref(r);
+  if (code) st_tipset_free(out);
+  return code;
+}
+
+st_code st_node_tipset(st_rpc_client *c, const st_tipset_key *key, st_tipset *out, st_err *err) {
+  if (!key) return tipset_call(c, "ChainHead", NULL, out, err);
+  json_t *k = NULL;
+  st_code code = st_tipset_key_to_json(key, &k, err);
+  if (!code) return tipset_call(c, "ChainGetTipSet", json_pack("[o]", k), out, err);
+  st_tipset_init(out);
+  return code;
+}
+
+st_code st_node_tipset_at(st_rpc_client *c, int64_t height, st_tipset *out, st_err *err) {
+  return tipset_call(c, "ChainGetTipSetByHeight", json_pack("[I []]", (json_int_t)height), out, err);
+}
+
+/* Calls method on a CID and reads its answer into out with a chain type's from_json. */
+typedef st_code (*from_json_fn)(const json_t *j, void *out, st_err *err);
+static st_code by_cid(st_rpc_client *c, const char *method, const st_cid *cid, from_json_fn from_json, void *out,
+                      st_err *err) {
+  json_t *r;
+  st_code code = call(c, method, json_pack("[o]", st_chain_json_cid(cid)), &r, err);
+  if (!code && from_json(r, out, err)) code = st_err_wrap(err, ST_EINVAL, "%s", method);
+  json_decref(r);
+  return code;
+}
+
+static st_code block_from_json(const json_t *j, void *out, st_err *err) {
+  return st_block_header_from_json(j, out, err);
+}
+static st_code message_from_json(const json_t *j, void *out, st_err *err) { return st_message_from_json(j, out, err); }
+
+st_code st_node_block(st_rpc_client *c, const st_cid *cid, st_block_header *out, st_err *err) {
+  st_block_header_init(out);
+  st_code code = by_cid(c, "ChainGetBlock", cid, block_from_json, out, err);
+  if (code) st_block_header_free(out), st_block_header_init(out);
+  return code;
+}
+
+st_code st_node_message(st_rpc_client *c, const st_cid *cid, st_message *out, st_err *err) {
+  st_message_init(out);
+  st_code code = by_cid(c, "ChainGetMessage", cid, message_from_json, out, err);
+  if (code) st_message_free(out), st_message_init(out);
+  return code;
+}
+
+void st_node_messages_free(st_signed_message *m, size_t n) {
+  for (size_t i = 0; m && i < n; i++) st_signed_message_free(&m[i]);
+  free(m);
+}
+
+st_code st_node_pending(st_rpc_client *c, st_signed_message **out, size_t *n, st_err *err) {
+  *out = NULL;
+  *n = 0;
+  json_t *r;
+  st_code code = call(c, "MpoolPending", json_pack("[[]]"), &r, err);
+  size_t k = json_array_size(r), done = 0;
+  st_signed_message *m = NULL;
+  if (!code && !json_is_array(r) && !json_is_null(r)) code = bad(err, "MpoolPending", "message list");
+  if (!code && k && !(m = calloc(k, sizeof *m))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  for (; !code && done < k; done++) {
+    st_signed_message_init(&m[done]);
+    if (st_signed_message_from_json(json_array_get(r, done), &m[done], err))
+      code = st_err_wrap(err, ST_EINVAL, "MpoolPending: [%zu]", done);
+  }
+  json_decref(r);
+  if (code) st_node_messages_free(m, done), m = NULL, k = 0;
+  *out = m;
+  *n = k;
+  return code;
+}
+
+st_code st_node_push_signed(st_rpc_client *c, const st_message *m, const mpz_t max_fee, st_signed_message *out,
+                            st_err *err) {
+  st_signed_message_init(out);
+  st_message copy;
+  st_message_init(&copy);
+  st_code code = st_message_copy(&copy, m, err);
+  json_t *mj = NULL, *r = NULL;
+  if (!code) {
+    copy.nonce = 0;
+    code = st_message_to_json(&copy, 't', &mj, err);
+  }
+  st_message_free(&copy);
+  if (!code) {
+    json_t *spec = json_object();
+    if (max_fee && mpz_sgn(max_fee) > 0) json_object_set_new(spec, "MaxFee", st_chain_json_bigint(max_fee));
+    code = call(c, "MpoolPushMessage", json_pack("[o o]", mj, spec), &r, err);
+  }
+  if (!code && st_signed_message_from_json(r, out, err))
+    code = st_err_wrap(err, ST_EINVAL, "MpoolPushMessage: the node's answer");
+  json_decref(r);
+  if (code) st_signed_message_free(out), st_signed_message_init(out);
+  return code;
+}
+
+st_code st_node_wait_msg(st_rpc_client *c, const st_cid *msg, int64_t confidence, st_node_lookup *out, st_err *err) {
+  memset(out, 0, sizeof *out);
+  json_t *r;
+  st_code code =
+      call(c, "StateWaitMsg", json_pack("[o I I b]", st_chain_json_cid(msg), (json_int_t)confidence, (json_int_t)-1, 1),
+           &r, err);
+  if (!code) code = lookup_from_json(r, "StateWaitMsg", out, err);
+  if (!code && !out->found) code = bad(err, "StateWaitMsg", "message lookup");
+  json_decref(r);
+  if (code) memset(out, 0, sizeof *out);
+  return code;
+}
+
+/* The address a method answers; out is zero (undefined) on failure. */
+static st_code addr_call(st_rpc_client *c, const char *method, json_t *params, st_address *out, st_err *err) {
+  memset(out, 0, sizeof *out);
+  json_t *r;
+  st_code code = call(c, method, params, &r, err);
+  if (!code && (!json_is_string(r) || st_address_parse(json_string_value(r), out, NULL, NULL))) {
+    memset(out, 0, sizeof *out);
+    code = bad(err, method, "address");
+  }
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_wallet_new(st_rpc_client *c, st_address *out, st_err *err) {
+  return addr_call(c, "WalletNew", json_pack("[s]", "secp256k1"), out, err);
+}
+
+st_code st_node_wallet_default(st_rpc_client *c, st_address *out, st_err *err) {
+  return addr_call(c, "WalletDefaultAddress", NULL, out, err);
+}
+
+st_code st_node_wallet_list(st_rpc_client *c, st_address **out, size_t *n, st_err *err) {
+  *out = NULL;
+  *n = 0;
+  json_t *r;
+  st_code code = call(c, "WalletList", NULL, &r, err);
+  size_t k = json_array_size(r);
+  st_address *a = NULL;
+  if (!code && !json_is_array(r) && !json_is_null(r)) code = bad(err, "WalletList", "address list");
+  if (!code && k && !(a = calloc(k, sizeof *a))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t i = 0; i < k && !code; i++) {
+    const json_t *v = json_array_get(r, i);
+    if (!json_is_string(v) || st_address_parse(json_string_value(v), &a[i], NULL, NULL))
+      code = bad(err, "WalletList", "address");
+  }
+  json_decref(r);
+  if (code) free(a), a = NULL, k = 0;
+  *out = a;
+  *n = k;
+  return code;
+}
+
+st_code st_node_wallet_balance(st_rpc_client *c, const st_address *a, mpz_t out, st_err *err) {
+  mpz_set_ui(out, 0);
+  char text[ST_ADDR_STR_MAX];
+  st_address_text(a, text);
+  json_t *r;
+  st_code code = call(c, "WalletBalance", json_pack("[s]", text), &r, err);
+  if (!code && st_chain_json_get_bigint(r, "balance", out, NULL)) code = bad(err, "WalletBalance", "balance");
+  json_decref(r);
+  if (code) mpz_set_ui(out, 0);
+  return code;
+}
+
+st_code st_node_wallet_export(st_rpc_client *c, const st_address *a, st_keyinfo *out, st_err *err) {
+  memset(out, 0, sizeof *out);
+  char text[ST_ADDR_STR_MAX];
+  st_address_text(a, text);
+  json_t *r;
+  st_code code = call(c, "WalletExport", json_pack("[s]", text), &r, err);
+  const json_t *pk = json_object_get(r, "PrivateKey");
+  st_buf raw = ST_BUF_INIT;
+  if (!code &&
+      (!json_is_string(pk) || st_base64_decode(json_string_value(pk), json_string_length(pk), true, &raw, NULL) ||
+       raw.len != sizeof out->priv))
+    code = bad(err, "WalletExport", "PrivateKey (32 bytes, base64)");
+  if (!code) {
+    out->type = ST_KEY_SECP256K1;
+    memcpy(out->priv, raw.data, sizeof out->priv);
+  }
+  if (raw.data) st_secure_zero(raw.data, raw.len);
+  st_buf_free(&raw);
+  json_decref(r); /* the node's text of the key stays in freed memory: jansson cannot wipe it */
+  return code;
+}
+
+st_code st_node_wallet_import(st_rpc_client *c, const st_keyinfo *ki, st_address *out, st_err *err) {
+  st_buf b64 = ST_BUF_INIT;
+  st_base64_append(&b64, ki->priv, sizeof ki->priv, true);
+  json_t *params = json_pack("[{ss ss}]", "Type", "secp256k1", "PrivateKey", st_buf_cstr(&b64));
+  if (b64.data) st_secure_zero(b64.data, b64.len);
+  st_buf_free(&b64);
+  return addr_call(c, "WalletImport", params, out, err);
+}
+
+st_code st_node_wallet_sign(st_rpc_client *c, const st_address *a, const uint8_t *data, size_t len, st_signature *out,
+                            st_err *err) {
+  memset(out, 0, sizeof *out);
+  char text[ST_ADDR_STR_MAX];
+  st_address_text(a, text);
+  json_t *r;
+  st_code code = call(c, "WalletSign", json_pack("[s o]", text, bytes_json(data, len)), &r, err);
+  if (!code && st_signature_from_json(r, "WalletSign", out, err)) code = ST_EINVAL;
+  json_decref(r);
+  if (code) memset(out, 0, sizeof *out);
+  return code;
+}
+
+st_code st_node_actor(st_rpc_client *c, const st_address *a, st_actor *out, st_err *err) {
+  static const char M[] = "StateGetActor";
+  st_actor_init(out);
+  json_t *r;
+  st_code code = call(c, M, addr_param(a), &r, err);
+  if (!code && (st_chain_json_get_cid(json_object_get(r, "Code"), "StateGetActor: Code", &out->code, err) ||
+                st_chain_json_get_cid(json_object_get(r, "Head"), "StateGetActor: Head", &out->head, err) ||
+                st_chain_json_get_bigint(json_object_get(r, "Balance"), "StateGetActor: Balance", out->balance, err)))
+    code = ST_EINVAL;
+  if (!code && !st_chain_json_u64_value(json_object_get(r, "Nonce"), &out->nonce)) code = bad(err, M, "Nonce");
+  json_decref(r);
+  if (code) st_actor_free(out), st_actor_init(out);
+  return code;
+}
+
+st_code st_node_auth_new(st_rpc_client *c, unsigned perms, st_buf *token, st_err *err) {
+  json_t *r;
+  st_code code = call(c, "AuthNew", json_pack("[o]", st_perms_to_json(perms)), &r, err);
+  if (!code && (!json_is_string(r) || st_base64_decode(json_string_value(r), json_string_length(r), true, token, NULL)))
+    code = bad(err, "AuthNew", "token");
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_verifreg_status(st_rpc_client *c, bool verifier, const st_address *a, bool *found, mpz_t out,
+                                st_err *err) {
+  const char *m = verifier ? "StateVerifierStatus" : "StateVerifiedClientStatus";
+  *found = false;
+  mpz_set_ui(out, 0);
+  json_t *r;
+  st_code code = call(c, m, addr_param(a), &r, err);
+  if (!code && !json_is_null(r)) {
+    *found = true;
+    if (st_chain_json_get_bigint(r, "amount", out, NULL)) code = bad(err, m, verifier ? "allowance" : "datacap");
+  }
+  json_decref(r);
+  if (code) *found = false, mpz_set_ui(out, 0);
+  return code;
+}
+
+st_code st_node_miner_multiaddr(st_rpc_client *c, const st_address *miner, st_buf *out, bool *found, st_err *err) {
+  *found = false;
+  json_t *r;
+  st_code code = call(c, "StateMinerInfo", addr_param(miner), &r, err);
+  const json_t *ma = json_array_get(json_object_get(r, "Multiaddrs"), 0);
+  if (!code && json_is_string(ma)) {
+    if (st_base64_decode(json_string_value(ma), json_string_length(ma), true, out, NULL))
+      code = bad(err, "StateMinerInfo", "Multiaddrs[0]");
+    else *found = true;
+  }
+  json_decref(r);
+  return code;
+}
+
+st_code st_node_market_deal(st_rpc_client *c, uint64_t id, st_node_deal_state *out, st_err *err) {
+  static const char M[] = "StateMarketStorageDeal";
+  memset(out, 0, sizeof *out);
+  json_t *r;
+  st_code code = call(c, M, json_pack("[o []]", st_chain_json_u64(id)), &r, err);
+  const json_t *s = json_object_get(r, "State");
+  if (!code) code = int_field(s, "SectorStartEpoch", M, &out->sector_start, err);
+  if (!code) code = int_field(s, "LastUpdatedEpoch", M, &out->last_updated, err);
+  if (!code) code = int_field(s, "SlashEpoch", M, &out->slash_epoch, err);
+  json_decref(r);
+  if (code) memset(out, 0, sizeof *out);
+  return code;
+}
+
+st_code st_node_miner_sector_count(st_rpc_client *c, const st_address *miner, st_node_sector_count *out, st_err *err) {
+  memset(out, 0, sizeof *out);
+  json_t *r;
+  st_code code = call(c, "StateMinerSectorCount", addr_param(miner), &r, err);
+  if (!code && (!st_chain_json_u64_value(json_object_get(r, "Live"), &out->live) ||
+                !st_chain_json_u64_value(json_object_get(r, "Active"), &out->active) ||
+                !st_chain_json_u64_value(json_object_get(r, "Faulty"), &out->faulty)))
+    code = bad(err, "StateMinerSectorCount", "Live, Active and Faulty");
+  json_decref(r);
+  if (code) memset(out, 0, sizeof *out);
+  return code;
+}
+
+st_code st_node_miner_power(st_rpc_client *c, const st_address *miner, mpz_t raw, mpz_t qa, st_err *err) {
+  json_t *r;
+  st_code code = call(c, "StateMinerPower", addr_param(miner), &r, err);
+  const json_t *p = json_object_get(r, "MinerPower");
+  if (!code && (st_chain_json_get_bigint(json_object_get(p, "RawBytePower"), "RawBytePower", raw, NULL) ||
+                st_chain_json_get_bigint(json_object_get(p, "QualityAdjPower"), "QualityAdjPower", qa, NULL)))
+    code = bad(err, "StateMinerPower", "MinerPower");
+  json_decref(r);
+  if (code) mpz_set_ui(raw, 0), mpz_set_ui(qa, 0);
+  return code;
 }

@@ -1,6 +1,7 @@
-/* st_node_api: the daemon calls a miner makes, typed. Each wraps one JSON-RPC method of
- * docs/lotus-api.md over st_rpc_client and turns Lotus's JSON shapes into C values, so the
- * sealer, the poster and block production never handle JSON. Errors carry the node's message,
+/* st_node_api: the daemon calls that the miner, the storage client and the spacetime verbs
+ * make, typed. Each wraps one JSON-RPC method of docs/lotus-api.md over st_rpc_client and turns
+ * Lotus's JSON shapes into C values, so the sealer, the poster, block production, lib/client
+ * and cmd/ never handle the node's JSON. Errors carry the node's message,
  * prefixed with the method ("MinerGetBaseInfo: ..."). The miner holds no keys: messages are
  * signed by the node's wallet (MpoolPushMessage), VRFs come from WalletVRF, blocks are signed
  * by MinerCreateBlock. */
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "chain/st_chain.h"
 #include "chain/st_chain_types.h"
 #include "chain/st_deadline.h"
 #include "chain/st_deal.h"
@@ -19,6 +21,7 @@
 #include "codec/st_bitfield.h"
 #include "codec/st_cid.h"
 #include "core/st_err.h"
+#include "crypto/st_keystore.h"
 #include "crypto/st_vrf.h"
 #include "rpc/st_rpc_client.h"
 
@@ -146,5 +149,76 @@ st_code st_node_deal_exists(st_rpc_client *c, uint64_t id, bool *found, st_err *
  * ID) and provider; -1 when there is none. */
 st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t client, uint64_t provider, int64_t *id,
                           st_err *err);
+
+/* ---- the spacetime verbs (cmd/spacetime, lib/client): chain, pool, wallet, state, auth, market ----
+ * Every output is initialised on return, success or not: a struct with _init and _free holds
+ * the result or is empty (the caller frees it either way), an mpz_t is 0, a flag false. The
+ * tipsets, blocks, messages and actors are the chain types, so a verb prints them with their
+ * to_json (network 't', as the daemon writes them) byte for byte as the node sent them. */
+
+/* ChainHead (key NULL) or ChainGetTipSet: the whole tipset, its blocks in the node's order. */
+st_code st_node_tipset(st_rpc_client *c, const st_tipset_key *key, st_tipset *out, st_err *err);
+/* ChainGetTipSetByHeight on the head's chain: the tipset at height (below it after null rounds). */
+st_code st_node_tipset_at(st_rpc_client *c, int64_t height, st_tipset *out, st_err *err);
+/* ChainGetBlock: a block header by CID. */
+st_code st_node_block(st_rpc_client *c, const st_cid *cid, st_block_header *out, st_err *err);
+/* ChainGetMessage: a message by CID (unsigned, as Lotus answers). */
+st_code st_node_message(st_rpc_client *c, const st_cid *cid, st_message *out, st_err *err);
+
+/* MpoolPending: the messages waiting in the node's pool; free them with st_node_messages_free
+ * (*out NULL and *n 0 on failure, or when none wait). */
+st_code st_node_pending(st_rpc_client *c, st_signed_message **out, size_t *n, st_err *err);
+void st_node_messages_free(st_signed_message *m, size_t n);
+/* MpoolPushMessage as st_node_push, giving the signed message the node made and pooled. */
+st_code st_node_push_signed(st_rpc_client *c, const st_message *m, const mpz_t max_fee, st_signed_message *out,
+                            st_err *err);
+/* StateWaitMsg: waits until msg is on chain with confidence epochs on top; out as
+ * st_node_search_msg fills it (found is true on success). */
+st_code st_node_wait_msg(st_rpc_client *c, const st_cid *msg, int64_t confidence, st_node_lookup *out, st_err *err);
+
+/* WalletNew: a new secp256k1 key (the first becomes the default); its address. */
+st_code st_node_wallet_new(st_rpc_client *c, st_address *out, st_err *err);
+/* WalletList: the wallet's addresses (*out NULL and *n 0 when none, or on failure; free()). */
+st_code st_node_wallet_list(st_rpc_client *c, st_address **out, size_t *n, st_err *err);
+/* WalletDefaultAddress: an error when the wallet has no default key. */
+st_code st_node_wallet_default(st_rpc_client *c, st_address *out, st_err *err);
+/* WalletBalance: a's balance at the head ("0" for an address the chain has never seen). */
+st_code st_node_wallet_balance(st_rpc_client *c, const st_address *a, mpz_t out, st_err *err);
+/* WalletExport: the key of a (the caller wipes it with st_secure_zero). */
+st_code st_node_wallet_export(st_rpc_client *c, const st_address *a, st_keyinfo *out, st_err *err);
+/* WalletImport: a secp256k1 key into the wallet; *out its address. */
+st_code st_node_wallet_import(st_rpc_client *c, const st_keyinfo *ki, st_address *out, st_err *err);
+/* WalletSign: the signature by a's key over data. */
+st_code st_node_wallet_sign(st_rpc_client *c, const st_address *a, const uint8_t *data, size_t len, st_signature *out,
+                            st_err *err);
+
+/* StateGetActor at the head. */
+st_code st_node_actor(st_rpc_client *c, const st_address *a, st_actor *out, st_err *err);
+/* AuthNew: a new API token allowing perms (ST_PERM_* bits of st_jwt), appended to token. */
+st_code st_node_auth_new(st_rpc_client *c, unsigned perms, st_buf *token, st_err *err);
+
+/* StateVerifiedClientStatus (verifier false: a client's datacap) or StateVerifierStatus (a
+ * verifier's allowance); *found is false when a has none (the node answers null). */
+st_code st_node_verifreg_status(st_rpc_client *c, bool verifier, const st_address *a, bool *found, mpz_t out,
+                                st_err *err);
+/* StateMinerInfo: the first address miner announced on chain (Multiaddrs[0], binary),
+ * appended to out; *found is false when it announced none. */
+st_code st_node_miner_multiaddr(st_rpc_client *c, const st_address *miner, st_buf *out, bool *found, st_err *err);
+/* StateMarketStorageDeal: the on-chain state of deal id (an error when the chain has no such
+ * deal, as the node refuses). Only its State is read: what the client lists; the Proposal is
+ * the client's own, and st_deal has no JSON reader. */
+typedef struct st_node_deal_state {
+  int64_t sector_start; /* -1 until activated */
+  int64_t last_updated; /* the epoch paid up to; -1 before the first payment */
+  int64_t slash_epoch;  /* -1 unless slashed */
+} st_node_deal_state;
+st_code st_node_market_deal(st_rpc_client *c, uint64_t id, st_node_deal_state *out, st_err *err);
+/* StateMinerSectorCount: the miner's live, active and faulty sectors. */
+typedef struct st_node_sector_count {
+  uint64_t live, active, faulty;
+} st_node_sector_count;
+st_code st_node_miner_sector_count(st_rpc_client *c, const st_address *miner, st_node_sector_count *out, st_err *err);
+/* StateMinerPower: the miner's raw and quality-adjusted power. */
+st_code st_node_miner_power(st_rpc_client *c, const st_address *miner, mpz_t raw, mpz_t qa, st_err *err);
 
 #endif
