@@ -35,35 +35,71 @@ static void die(const char *what, const char *ctx) {
   __builtin_trap();
 }
 
-static st_code m_echo(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+/* T.Echo's args: its params, kept for the run. */
+typedef struct echo_args {
+  json_t *params;
+} echo_args;
+
+static st_code p_echo(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
+  (void)call, (void)err;
+  ((echo_args *)args)->params = json_incref((json_t *)params);
+  return ST_OK;
+}
+
+static void free_echo(void *args) { json_decref(((echo_args *)args)->params); }
+
+static st_code m_echo(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
   (void)ctx, (void)call, (void)err;
-  *result = json_incref(params);
+  *result = json_incref(((echo_args *)args)->params);
   return ST_OK;
 }
 
-static st_code m_null(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)params, (void)result, (void)err;
+static st_code m_null(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)ctx, (void)call, (void)args, (void)result, (void)err;
   return ST_OK;
 }
 
-static st_code m_inval(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call;
-  *result = json_true(); /* the framework must drop it */
+/* A parse that refuses every value: -32602. */
+static st_code p_inval(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
+  (void)call, (void)args;
   const char *s = json_string_value(json_array_get(params, 0));
   return st_err_set(err, ST_EINVAL, "param 1 (x): \"%.20s\" is not wanted", s ? s : "?");
 }
 
-static st_code m_fail(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)params, (void)result;
-  if (json_array_size(params) == 1) *call->code = 11;
-  return st_err_set(err, ST_ENOENT, "%s: not found", call->method);
+typedef struct count_args {
+  size_t n;
+} count_args;
+
+static st_code p_count(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
+  (void)call, (void)err;
+  ((count_args *)args)->n = json_array_size(params);
+  return ST_OK;
 }
 
+/* A run that fails: code 1, or 11 with one param; a result it left behind must be dropped. */
+static st_code m_fail(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)ctx;
+  *result = json_true();
+  if (((count_args *)args)->n == 1) *call->code = 11;
+  return st_err_set(err, ST_EINVAL, "%s: not found", call->method);
+}
+
+static st_code m_chan(void *ctx, const st_rpc_call *call, void *args, st_rpc_chan *ch, st_err *err) {
+  (void)ctx, (void)call, (void)args, (void)ch;
+  return st_err_set(err, ST_EINTERNAL, "never called over HTTP");
+}
+
+#define ECHO(name, versions, max) \
+  { name, ST_PERM_READ, versions, 0, max, p_echo, sizeof(echo_args), free_echo, m_echo, NULL }
 static const st_rpc_method METHODS[] = {
-    {"T.Echo", ST_PERM_READ, 0, 0, 8, m_echo, NULL},       {"T.Write", ST_PERM_WRITE, 0, 0, 1, m_null, NULL},
-    {"T.Admin", ST_PERM_ADMIN, 0, 0, 0, m_null, NULL},     {"T.Inval", ST_PERM_READ, 0, 1, 1, m_inval, NULL},
-    {"T.Fail", ST_PERM_READ, 0, 0, 1, m_fail, NULL},       {"T.Chan", ST_PERM_READ, 0, 0, 0, NULL, NULL},
-    {"T.V1", ST_PERM_READ, ST_RPC_V1, 0, 2, m_echo, NULL}, {"T.V0", ST_PERM_READ, ST_RPC_V0, 0, 0, m_null, NULL},
+    ECHO("T.Echo", 0, 8),
+    {"T.Write", ST_PERM_WRITE, 0, 0, 1, NULL, 0, NULL, m_null, NULL},
+    {"T.Admin", ST_PERM_ADMIN, 0, 0, 0, NULL, 0, NULL, m_null, NULL},
+    {"T.Inval", ST_PERM_READ, 0, 1, 1, p_inval, 0, NULL, m_null, NULL},
+    {"T.Fail", ST_PERM_READ, 0, 0, 1, p_count, sizeof(count_args), NULL, m_fail, NULL},
+    {"T.Chan", ST_PERM_READ, 0, 0, 0, NULL, 0, NULL, NULL, m_chan},
+    ECHO("T.V1", ST_RPC_V1, 2),
+    {"T.V0", ST_PERM_READ, ST_RPC_V0, 0, 0, NULL, 0, NULL, m_null, NULL},
 };
 
 static st_rpc *rpc_once(void) {

@@ -1,10 +1,11 @@
-/* st_encoding: hex, base32 and base64 text encodings of byte strings.
+/* st_encoding: hex, base32, base64 and base58 text encodings of byte strings.
  *
  * base32 is RFC 4648 lowercase without padding, the alphabet of Filecoin addresses and of
  * multibase 'b' CIDs. Decoders are strict: they reject characters outside the alphabet,
  * impossible lengths, and non-zero leftover bits (a non-canonical encoding), naming the
  * position of the fault. base64 uses OpenSSL; hex and base32 are a dozen lines each and no
- * Debian library offers the strict decoding Filecoin needs. */
+ * Debian library offers the strict decoding Filecoin needs. base58 (bitcoin's alphabet, as
+ * libp2p writes peer IDs) is only encoded. */
 #ifndef ST_ENCODING_H
 #define ST_ENCODING_H
 
@@ -31,5 +32,9 @@ st_code st_base32_decode(const char *s, size_t slen, st_buf *out, st_err *err);
 /* base64 standard alphabet; `pad` selects '=' padding (encode) or requires its absence (decode). */
 void st_base64_append(st_buf *b, const uint8_t *p, size_t n, bool pad);
 st_code st_base64_decode(const char *s, size_t slen, bool pad, st_buf *out, st_err *err);
+
+/* base58btc: each leading zero byte is a '1', the rest the number in base 58, most significant
+ * digit first ("QmYyQS..." for a libp2p peer ID). Sets b's failed flag when out of memory. */
+void st_base58_append(st_buf *b, const uint8_t *p, size_t n);
 
 #endif

@@ -41,32 +41,61 @@ struct st_miner_api {
 };
 
 /* [number, flag?]: the params of SectorsStatus and ProvingCheck (flag false when left out). */
-static st_code p_u64_flag(json_t *params, const char *what, const char *flag_what, uint64_t *out, bool *flag,
-                          st_err *err) {
+typedef struct number_flag_args {
+  uint64_t number;
+  bool flag;
+} number_flag_args;
+
+static st_code parse_number_flag(const json_t *params, const char *what, const char *flag_what, void *args,
+                                 st_err *err) {
+  number_flag_args *a = args;
   const json_t *f = json_array_get(params, 1);
-  if (!st_chain_json_u64_value(json_array_get(params, 0), out))
+  if (!st_chain_json_u64_value(json_array_get(params, 0), &a->number))
     return st_err_set(err, ST_EINVAL, "param 1 (%s): must be a non-negative integer", what);
   if (f && !json_is_boolean(f)) return st_err_set(err, ST_EINVAL, "param 2 (%s): must be true or false", flag_what);
-  *flag = json_is_true(f);
+  a->flag = json_is_true(f);
   return ST_OK;
 }
 
-static st_code m_actor_address(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params, (void)err;
+static st_code p_sectors_status(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
+  (void)call;
+  return parse_number_flag(params, "sector number", "show on-chain info", args, err);
+}
+
+static st_code p_proving_check(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
+  (void)call;
+  return parse_number_flag(params, "deadline index", "slow", args, err);
+}
+
+static st_code m_actor_address(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)call, (void)args, (void)err;
   *result = json_string(((st_miner_api *)ctx)->addr);
   return ST_OK;
 }
 
-static st_code m_sector_size(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+typedef struct addr_args {
+  st_address addr;
+  char text[ST_ADDR_STR_MAX];
+} addr_args;
+
+static st_code p_sector_size(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
+  (void)call;
+  addr_args *a = args;
+  const json_t *v = json_array_get(params, 0);
+  if (!json_is_string(v) || st_address_parse(json_string_value(v), &a->addr, NULL, NULL))
+    return st_err_set(err, ST_EINVAL, "param 1 (address): must be a miner address like t01000");
+  snprintf(a->text, sizeof a->text, "%s", json_string_value(v));
+  return ST_OK;
+}
+
+static st_code m_sector_size(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
   (void)call;
   st_miner_api *a = ctx;
-  const json_t *v = json_array_get(params, 0);
-  st_address want, got;
-  if (!json_is_string(v) || st_address_parse(json_string_value(v), &want, NULL, err))
-    return st_err_set(err, ST_EINVAL, "param 1 (address): must be a miner address like %s", a->addr);
+  const addr_args *p = args;
+  st_address got;
   st_address_from_id(a->cfg.cfg->miner, &got, NULL);
-  if (!st_address_equal(&want, &got))
-    return st_err_set(err, ST_ENOENT, "this miner is %s, not %s", a->addr, json_string_value(v));
+  if (!st_address_equal(&p->addr, &got))
+    return st_err_set(err, ST_ENOENT, "this miner is %s, not %s", a->addr, p->text);
   *result = json_integer((json_int_t)a->cfg.cfg->info->size);
   return ST_OK;
 }
@@ -79,8 +108,8 @@ static json_t *poster_json(const st_poster_stats *s) {
                    "BlocksMined", (json_int_t)s->blocks_mined, "LastMinedHeight", (json_int_t)s->last_mined_height);
 }
 
-static st_code m_run_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params, (void)err;
+static st_code m_run_info(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)call, (void)args, (void)err;
   st_miner_api *a = ctx;
   pthread_mutex_lock(&a->mu);
   st_poster_stats s = a->poster;
@@ -100,8 +129,8 @@ static st_code list_sectors(st_miner_api *a, st_sealing_sector **v, size_t *n, s
   return code;
 }
 
-static st_code m_sectors_list(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
+static st_code m_sectors_list(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)call, (void)args;
   st_sealing_sector *v;
   size_t n;
   st_code code = list_sectors(ctx, &v, &n, err);
@@ -127,18 +156,17 @@ static st_code count_states(st_miner_api *a, json_t **out, st_err *err) {
   return ST_OK;
 }
 
-static st_code m_sectors_summary(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
+static st_code m_sectors_summary(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)call, (void)args;
   return count_states(ctx, result, err);
 }
 
-static st_code m_sectors_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_sectors_status(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
   (void)call;
   st_miner_api *a = ctx;
-  uint64_t num;
-  bool onchain = false;
-  st_code code = p_u64_flag(params, "sector number", "show on-chain info", &num, &onchain, err);
-  if (code) return code;
+  uint64_t num = ((number_flag_args *)args)->number;
+  bool onchain = ((number_flag_args *)args)->flag;
+  st_code code;
   st_sealing_sector x;
   bool found;
   pthread_mutex_lock(&a->mu);
@@ -167,8 +195,8 @@ static st_code m_sectors_status(void *ctx, const st_rpc_call *call, json_t *para
   return ST_OK;
 }
 
-static st_code m_pledge(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
+static st_code m_pledge(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)call, (void)args;
   st_miner_api *a = ctx;
   uint64_t n;
   pthread_mutex_lock(&a->mu);
@@ -192,8 +220,8 @@ static json_t *storage_json(int64_t id, const char *host, const char *type, int6
                    (json_int_t)heartbeat, "HeartbeatErr", hb_err, "Sectors", (json_int_t)sectors);
 }
 
-static st_code m_storage_list(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
+static st_code m_storage_list(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)call, (void)args;
   st_miner_api *a = ctx;
   st_sealing_sector *v;
   size_t n;
@@ -227,13 +255,12 @@ static st_code m_storage_list(void *ctx, const st_rpc_call *call, json_t *params
   return code;
 }
 
-static st_code m_proving_check(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code m_proving_check(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
   (void)call;
   st_miner_api *a = ctx;
-  uint64_t dl;
-  bool slow = false;
-  st_code code = p_u64_flag(params, "deadline index", "slow", &dl, &slow, err);
-  if (code) return code;
+  uint64_t dl = ((number_flag_args *)args)->number;
+  bool slow = ((number_flag_args *)args)->flag;
+  st_code code;
   st_rpc_client *node = NULL;
   st_locator loc = {a->cfg.dist_path, NULL};
   code = st_rpc_client_open(a->cfg.node, &node, err);
@@ -271,44 +298,54 @@ static json_t *deal_json(const st_deal_record *r) {
                    r->publish_cid, "CreatedAt", (json_int_t)r->created, "UpdatedAt", (json_int_t)r->updated);
 }
 
-/* A base64 param into out. */
-static st_code p_bytes(json_t *params, size_t i, const char *what, st_buf *out, st_err *err) {
+/* MarketProposeDeal [proposal (ClientDealProposal, CBOR), the piece's bytes], both base64. */
+typedef struct propose_args {
+  st_buf proposal, data;
+} propose_args;
+
+static st_code p_bytes(const json_t *params, size_t i, const char *what, st_buf *out, st_err *err) {
   const json_t *v = json_array_get(params, i);
   if (!json_is_string(v) || st_base64_decode(json_string_value(v), json_string_length(v), true, out, err))
     return st_err_set(err, ST_EINVAL, "param %zu (%s): must be base64", i + 1, what);
   return ST_OK;
 }
 
-static st_code m_market_propose_deal(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
+static st_code p_market_propose_deal(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
+  (void)call;
+  propose_args *a = args;
+  st_code code = p_bytes(params, 0, "ClientDealProposal, CBOR", &a->proposal, err);
+  return code ? code : p_bytes(params, 1, "the piece's bytes", &a->data, err);
+}
+
+static void free_propose(void *args) {
+  propose_args *a = args;
+  st_buf_free(&a->proposal);
+  st_buf_free(&a->data);
+}
+
+static st_code m_market_propose_deal(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)call;
   st_miner_api *a = ctx;
-  if (!strcmp(a->cfg.mode, "poster")) {
-    if (call->code) *call->code = ST_RPC_ERROR;
+  const propose_args *p = args;
+  if (!strcmp(a->cfg.mode, "poster"))
     return st_err_set(err, ST_EUNAVAIL, "miner %s runs in poster mode here and takes no deals: propose to its sealer",
                       a->addr);
-  }
-  st_buf proposal = ST_BUF_INIT, data = ST_BUF_INIT;
-  st_code code = p_bytes(params, 0, "ClientDealProposal, CBOR", &proposal, err);
-  if (!code) code = p_bytes(params, 1, "the piece's bytes", &data, err);
   st_rpc_client *node = NULL;
-  if (!code) code = st_rpc_client_open(a->cfg.node, &node, err);
   st_deal_record r;
-  if (!code) {
+  st_code code = st_rpc_client_open(a->cfg.node, &node, err);
+  if (!code) { /* a refusal's reason reaches the client */
     pthread_mutex_lock(&a->mu);
-    code = st_deals_accept(a->deals, node, proposal.data, proposal.len, data.data, data.len, &r, err);
+    code = st_deals_accept(a->deals, node, p->proposal.data, p->proposal.len, p->data.data, p->data.len, &r, err);
     pthread_mutex_unlock(&a->mu);
-    if (code && call->code && code != ST_EUNAVAIL)
-      *call->code = ST_RPC_ERROR; /* a refusal: its reason reaches the client */
   }
   if (!code) *result = deal_json(&r);
   st_rpc_client_close(node);
-  st_buf_free(&proposal);
-  st_buf_free(&data);
   return code;
 }
 
 /* What this miner takes: piece sizes, how far ahead a deal must start, how long it must last. */
-static st_code m_market_get_ask(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
+static st_code m_market_get_ask(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)call, (void)args;
   st_miner_api *a = ctx;
   st_rpc_client *node = NULL;
   st_network net;
@@ -324,8 +361,8 @@ static st_code m_market_get_ask(void *ctx, const st_rpc_call *call, json_t *para
   return ST_OK;
 }
 
-static st_code m_market_list_deals(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
+static st_code m_market_list_deals(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)call, (void)args;
   st_miner_api *a = ctx;
   st_deal_record *v;
   size_t n;
@@ -339,19 +376,28 @@ static st_code m_market_list_deals(void *ctx, const st_rpc_call *call, json_t *p
   return ST_OK;
 }
 
-static st_code m_market_deal_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  st_miner_api *a = ctx;
+typedef struct cid_text_args {
+  const char *cid; /* borrowed from the params, which outlive the call */
+} cid_text_args;
+
+static st_code p_market_deal_status(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
+  (void)call;
   const json_t *v = json_array_get(params, 0);
   if (!json_is_string(v)) return st_err_set(err, ST_EINVAL, "param 1 (proposal CID): must be a string");
+  ((cid_text_args *)args)->cid = json_string_value(v);
+  return ST_OK;
+}
+
+static st_code m_market_deal_status(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
+  (void)call;
+  st_miner_api *a = ctx;
+  const char *cid = ((cid_text_args *)args)->cid;
   st_deal_record r;
   bool found;
   pthread_mutex_lock(&a->mu);
-  st_code code = st_deals_get(a->deals, json_string_value(v), &r, &found, err);
+  st_code code = st_deals_get(a->deals, cid, &r, &found, err);
   pthread_mutex_unlock(&a->mu);
-  if (!code && !found) {
-    if (call->code) *call->code = ST_RPC_ERROR;
-    return st_err_set(err, ST_ENOENT, "miner %s has no deal %.100s", a->addr, json_string_value(v));
-  }
+  if (!code && !found) return st_err_set(err, ST_ENOENT, "miner %s has no deal %.100s", a->addr, cid);
   if (!code) *result = deal_json(&r);
   return code;
 }
@@ -419,20 +465,27 @@ static void retrieve(st_miner_api *a, const char *cid, st_http_response *resp) {
   st_buf_free(&body);
 }
 
+/* An entry with no params to read, and one whose parse fills args of type args_t. */
+#define NOARGS(name, perm, run) \
+  { "Filecoin." name, perm, 0, 0, 0, NULL, 0, NULL, run, NULL }
+#define METHOD(name, perm, min, max, parse, args_t, free_fn, run) \
+  { "Filecoin." name, perm, 0, min, max, parse, sizeof(args_t), free_fn, run, NULL }
+
 static const st_rpc_method METHODS[] = {
-    {"Filecoin.ActorAddress", ST_PERM_READ, 0, 0, 0, m_actor_address, NULL},
-    {"Filecoin.ActorSectorSize", ST_PERM_READ, 0, 1, 1, m_sector_size, NULL},
-    {"Filecoin.MinerRunInfo", ST_PERM_READ, 0, 0, 0, m_run_info, NULL},
-    {"Filecoin.SectorsList", ST_PERM_READ, 0, 0, 0, m_sectors_list, NULL},
-    {"Filecoin.SectorsSummary", ST_PERM_READ, 0, 0, 0, m_sectors_summary, NULL},
-    {"Filecoin.SectorsStatus", ST_PERM_READ, 0, 1, 2, m_sectors_status, NULL},
-    {"Filecoin.PledgeSector", ST_PERM_WRITE, 0, 0, 0, m_pledge, NULL},
-    {"Filecoin.StorageList", ST_PERM_READ, 0, 0, 0, m_storage_list, NULL},
-    {"Filecoin.ProvingCheck", ST_PERM_READ, 0, 1, 2, m_proving_check, NULL},
-    {"Filecoin.MarketProposeDeal", ST_PERM_READ, 0, 2, 2, m_market_propose_deal, NULL},
-    {"Filecoin.MarketGetAsk", ST_PERM_READ, 0, 0, 0, m_market_get_ask, NULL},
-    {"Filecoin.MarketListDeals", ST_PERM_READ, 0, 0, 0, m_market_list_deals, NULL},
-    {"Filecoin.MarketDealStatus", ST_PERM_READ, 0, 1, 1, m_market_deal_status, NULL},
+    NOARGS("ActorAddress", ST_PERM_READ, m_actor_address),
+    METHOD("ActorSectorSize", ST_PERM_READ, 1, 1, p_sector_size, addr_args, NULL, m_sector_size),
+    NOARGS("MinerRunInfo", ST_PERM_READ, m_run_info),
+    NOARGS("SectorsList", ST_PERM_READ, m_sectors_list),
+    NOARGS("SectorsSummary", ST_PERM_READ, m_sectors_summary),
+    METHOD("SectorsStatus", ST_PERM_READ, 1, 2, p_sectors_status, number_flag_args, NULL, m_sectors_status),
+    NOARGS("PledgeSector", ST_PERM_WRITE, m_pledge),
+    NOARGS("StorageList", ST_PERM_READ, m_storage_list),
+    METHOD("ProvingCheck", ST_PERM_READ, 1, 2, p_proving_check, number_flag_args, NULL, m_proving_check),
+    METHOD("MarketProposeDeal", ST_PERM_READ, 2, 2, p_market_propose_deal, propose_args, free_propose,
+           m_market_propose_deal),
+    NOARGS("MarketGetAsk", ST_PERM_READ, m_market_get_ask),
+    NOARGS("MarketListDeals", ST_PERM_READ, m_market_list_deals),
+    METHOD("MarketDealStatus", ST_PERM_READ, 1, 1, p_market_deal_status, cid_text_args, NULL, m_market_deal_status),
 };
 
 /* A Prometheus label value: backslash, quote and newline escaped. */
