@@ -40,28 +40,28 @@ typedef struct echo_args {
   json_t *params;
 } echo_args;
 
-static st_code p_echo(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call, (void)err;
+static st_code p_echo(const json_t *params, void *args, st_err *err) {
+  (void)err;
   ((echo_args *)args)->params = json_incref((json_t *)params);
   return ST_OK;
 }
 
 static void free_echo(void *args) { json_decref(((echo_args *)args)->params); }
 
-static st_code m_echo(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)err;
-  *result = json_incref(((echo_args *)args)->params);
+static st_code m_echo(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_incref(((echo_args *)q->args)->params);
   return ST_OK;
 }
 
-static st_code m_null(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)args, (void)result, (void)err;
+static st_code m_null(st_rpc_req *q, st_err *err) {
+  (void)q, (void)err;
   return ST_OK;
 }
 
 /* A parse that refuses every value: -32602. */
-static st_code p_inval(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call, (void)args;
+static st_code p_inval(const json_t *params, void *args, st_err *err) {
+  (void)args;
   const char *s = json_string_value(json_array_get(params, 0));
   return st_err_set(err, ST_EINVAL, "param 1 (x): \"%.20s\" is not wanted", s ? s : "?");
 }
@@ -70,22 +70,21 @@ typedef struct count_args {
   size_t n;
 } count_args;
 
-static st_code p_count(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call, (void)err;
+static st_code p_count(const json_t *params, void *args, st_err *err) {
+  (void)err;
   ((count_args *)args)->n = json_array_size(params);
   return ST_OK;
 }
 
 /* A run that fails: code 1, or 11 with one param; a result it left behind must be dropped. */
-static st_code m_fail(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx;
-  *result = json_true();
-  if (((count_args *)args)->n == 1) *call->code = 11;
-  return st_err_set(err, ST_EINVAL, "%s: not found", call->method);
+static st_code m_fail(st_rpc_req *q, st_err *err) {
+  q->result = json_true();
+  if (((count_args *)q->args)->n == 1) q->code = 11;
+  return st_err_set(err, ST_EINVAL, "%s: not found", q->method);
 }
 
-static st_code m_chan(void *ctx, const st_rpc_call *call, void *args, st_rpc_chan *ch, st_err *err) {
-  (void)ctx, (void)call, (void)args, (void)ch;
+static st_code m_chan(st_rpc_req *q, st_rpc_chan *ch, st_err *err) {
+  (void)q, (void)ch;
   return st_err_set(err, ST_EINTERNAL, "never called over HTTP");
 }
 

@@ -57,19 +57,17 @@ static st_code parse_number_flag(const json_t *params, const char *what, const c
   return ST_OK;
 }
 
-static st_code p_sectors_status(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_sectors_status(const json_t *params, void *args, st_err *err) {
   return parse_number_flag(params, "sector number", "show on-chain info", args, err);
 }
 
-static st_code p_proving_check(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_proving_check(const json_t *params, void *args, st_err *err) {
   return parse_number_flag(params, "deadline index", "slow", args, err);
 }
 
-static st_code m_actor_address(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call, (void)args, (void)err;
-  *result = json_string(((st_miner_api *)ctx)->addr);
+static st_code m_actor_address(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_string(((st_miner_api *)q->ctx)->addr);
   return ST_OK;
 }
 
@@ -78,8 +76,7 @@ typedef struct addr_args {
   char text[ST_ADDR_STR_MAX];
 } addr_args;
 
-static st_code p_sector_size(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_sector_size(const json_t *params, void *args, st_err *err) {
   addr_args *a = args;
   const json_t *v = json_array_get(params, 0);
   if (!json_is_string(v) || st_address_parse(json_string_value(v), &a->addr, NULL, NULL))
@@ -88,15 +85,14 @@ static st_code p_sector_size(const st_rpc_call *call, const json_t *params, void
   return ST_OK;
 }
 
-static st_code m_sector_size(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  st_miner_api *a = ctx;
-  const addr_args *p = args;
+static st_code m_sector_size(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
+  const addr_args *p = q->args;
   st_address got;
   st_address_from_id(a->cfg.cfg->miner, &got, NULL);
   if (!st_address_equal(&p->addr, &got))
     return st_err_set(err, ST_ENOENT, "this miner is %s, not %s", a->addr, p->text);
-  *result = json_integer((json_int_t)a->cfg.cfg->info->size);
+  q->result = json_integer((json_int_t)a->cfg.cfg->info->size);
   return ST_OK;
 }
 
@@ -108,16 +104,16 @@ static json_t *poster_json(const st_poster_stats *s) {
                    "BlocksMined", (json_int_t)s->blocks_mined, "LastMinedHeight", (json_int_t)s->last_mined_height);
 }
 
-static st_code m_run_info(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call, (void)args, (void)err;
-  st_miner_api *a = ctx;
+static st_code m_run_info(st_rpc_req *q, st_err *err) {
+  (void)err;
+  st_miner_api *a = q->ctx;
   pthread_mutex_lock(&a->mu);
   st_poster_stats s = a->poster;
   pthread_mutex_unlock(&a->mu);
-  *result = json_pack("{ss ss ss ss ss sI sI so}", "Mode", a->cfg.mode, "Miner", a->addr, "DistPath", a->cfg.dist_path,
-                      "ServerAPI", a->cfg.server_api ? a->cfg.server_api : "", "LogFile",
-                      a->cfg.log_file ? a->cfg.log_file : "", "PID", (json_int_t)getpid(), "StartedAt",
-                      (json_int_t)a->started, "Poster", poster_json(&s));
+  q->result = json_pack("{ss ss ss ss ss sI sI so}", "Mode", a->cfg.mode, "Miner", a->addr, "DistPath",
+                        a->cfg.dist_path, "ServerAPI", a->cfg.server_api ? a->cfg.server_api : "", "LogFile",
+                        a->cfg.log_file ? a->cfg.log_file : "", "PID", (json_int_t)getpid(), "StartedAt",
+                        (json_int_t)a->started, "Poster", poster_json(&s));
   return ST_OK;
 }
 
@@ -129,14 +125,13 @@ static st_code list_sectors(st_miner_api *a, st_sealing_sector **v, size_t *n, s
   return code;
 }
 
-static st_code m_sectors_list(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call, (void)args;
+static st_code m_sectors_list(st_rpc_req *q, st_err *err) {
   st_sealing_sector *v;
   size_t n;
-  st_code code = list_sectors(ctx, &v, &n, err);
+  st_code code = list_sectors(q->ctx, &v, &n, err);
   if (code) return code;
-  *result = json_array();
-  for (size_t i = 0; i < n; i++) json_array_append_new(*result, json_integer((json_int_t)v[i].number));
+  q->result = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(q->result, json_integer((json_int_t)v[i].number));
   free(v);
   return ST_OK;
 }
@@ -156,16 +151,12 @@ static st_code count_states(st_miner_api *a, json_t **out, st_err *err) {
   return ST_OK;
 }
 
-static st_code m_sectors_summary(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call, (void)args;
-  return count_states(ctx, result, err);
-}
+static st_code m_sectors_summary(st_rpc_req *q, st_err *err) { return count_states(q->ctx, &q->result, err); }
 
-static st_code m_sectors_status(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  st_miner_api *a = ctx;
-  uint64_t num = ((number_flag_args *)args)->number;
-  bool onchain = ((number_flag_args *)args)->flag;
+static st_code m_sectors_status(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
+  uint64_t num = ((number_flag_args *)q->args)->number;
+  bool onchain = ((number_flag_args *)q->args)->flag;
   st_code code;
   st_sealing_sector x;
   bool found;
@@ -188,21 +179,20 @@ static st_code m_sectors_status(void *ctx, const st_rpc_call *call, void *args, 
     json_decref(chain);
     return code;
   }
-  *result = json_pack("{sI ss sI ss ss sI}", "SectorID", (json_int_t)num, "State",
-                      found ? x.state : "(not sealed here)", "Retries", (json_int_t)x.retries, "LastErr", x.error,
-                      "Storage", x.root, "Updated", (json_int_t)x.updated);
-  if (onchain) json_object_set_new(*result, "OnChain", chain);
+  q->result = json_pack("{sI ss sI ss ss sI}", "SectorID", (json_int_t)num, "State",
+                        found ? x.state : "(not sealed here)", "Retries", (json_int_t)x.retries, "LastErr", x.error,
+                        "Storage", x.root, "Updated", (json_int_t)x.updated);
+  if (onchain) json_object_set_new(q->result, "OnChain", chain);
   return ST_OK;
 }
 
-static st_code m_pledge(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call, (void)args;
-  st_miner_api *a = ctx;
+static st_code m_pledge(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
   uint64_t n;
   pthread_mutex_lock(&a->mu);
   st_code code = st_sealer_pledge(a->sealer, &n, err);
   pthread_mutex_unlock(&a->mu);
-  if (!code) *result = json_pack("{sI sI}", "Miner", (json_int_t)a->cfg.cfg->miner, "Number", (json_int_t)n);
+  if (!code) q->result = json_pack("{sI sI}", "Miner", (json_int_t)a->cfg.cfg->miner, "Number", (json_int_t)n);
   return code;
 }
 
@@ -220,18 +210,17 @@ static json_t *storage_json(int64_t id, const char *host, const char *type, int6
                    (json_int_t)heartbeat, "HeartbeatErr", hb_err, "Sectors", (json_int_t)sectors);
 }
 
-static st_code m_storage_list(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call, (void)args;
-  st_miner_api *a = ctx;
+static st_code m_storage_list(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
   st_sealing_sector *v;
   size_t n;
   st_code code = list_sectors(a, &v, &n, err);
   if (code) return code;
-  *result = json_array();
+  q->result = json_array();
   if (!a->cfg.server_api) {
     int64_t cap = 0, avail = 0;
     st_fs_space(a->cfg.dist_path, &cap, &avail, NULL); /* an unreadable dist-path shows 0 and Reachable false */
-    json_array_append_new(*result,
+    json_array_append_new(q->result,
                           storage_json(0, "localhost", "local", -1, a->cfg.dist_path, cap, avail, 0, "", v, n));
     free(v);
     return ST_OK;
@@ -244,9 +233,9 @@ static st_code m_storage_list(void *ctx, const st_rpc_call *call, void *args, js
   for (size_t i = 0; i < nn && !code; i++) {
     char path[ST_REG_PATH_MAX];
     if ((code = st_reg_root(a->cfg.dist_path, &nodes[i], path, err))) break;
-    json_array_append_new(
-        *result, storage_json(nodes[i].id, nodes[i].host, nodes[i].mount_type, nodes[i].group, path, nodes[i].capacity,
-                              nodes[i].available, nodes[i].last_heartbeat, nodes[i].heartbeat_err, v, n));
+    json_array_append_new(q->result, storage_json(nodes[i].id, nodes[i].host, nodes[i].mount_type, nodes[i].group, path,
+                                                  nodes[i].capacity, nodes[i].available, nodes[i].last_heartbeat,
+                                                  nodes[i].heartbeat_err, v, n));
   }
   if (code) st_err_wrap(err, code, "the registry at %s", a->cfg.server_api);
   free(nodes);
@@ -255,11 +244,10 @@ static st_code m_storage_list(void *ctx, const st_rpc_call *call, void *args, js
   return code;
 }
 
-static st_code m_proving_check(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  st_miner_api *a = ctx;
-  uint64_t dl = ((number_flag_args *)args)->number;
-  bool slow = ((number_flag_args *)args)->flag;
+static st_code m_proving_check(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
+  uint64_t dl = ((number_flag_args *)q->args)->number;
+  bool slow = ((number_flag_args *)q->args)->flag;
   st_code code;
   st_rpc_client *node = NULL;
   st_locator loc = {a->cfg.dist_path, NULL};
@@ -275,11 +263,11 @@ static st_code m_proving_check(void *ctx, const st_rpc_call *call, void *args, j
   size_t n = 0;
   if (!code) code = st_wdpost_check_deadline(&wc, dl, slow, &v, &n, err);
   if (!code) {
-    *result = json_array();
+    q->result = json_array();
     for (size_t i = 0; i < n; i++)
-      json_array_append_new(*result, json_pack("{sI sI sb ss ss ss}", "Partition", (json_int_t)v[i].partition, "Sector",
-                                               (json_int_t)v[i].sector, "Good", v[i].good, "Err", v[i].error, "Sealed",
-                                               v[i].paths.sealed, "Cache", v[i].paths.cache));
+      json_array_append_new(q->result, json_pack("{sI sI sb ss ss ss}", "Partition", (json_int_t)v[i].partition,
+                                                 "Sector", (json_int_t)v[i].sector, "Good", v[i].good, "Err",
+                                                 v[i].error, "Sealed", v[i].paths.sealed, "Cache", v[i].paths.cache));
   }
   free(v);
   st_regc_close(loc.reg);
@@ -310,8 +298,7 @@ static st_code p_bytes(const json_t *params, size_t i, const char *what, st_buf 
   return ST_OK;
 }
 
-static st_code p_market_propose_deal(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_market_propose_deal(const json_t *params, void *args, st_err *err) {
   propose_args *a = args;
   st_code code = p_bytes(params, 0, "ClientDealProposal, CBOR", &a->proposal, err);
   return code ? code : p_bytes(params, 1, "the piece's bytes", &a->data, err);
@@ -323,10 +310,9 @@ static void free_propose(void *args) {
   st_buf_free(&a->data);
 }
 
-static st_code m_market_propose_deal(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  st_miner_api *a = ctx;
-  const propose_args *p = args;
+static st_code m_market_propose_deal(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
+  const propose_args *p = q->args;
   if (!strcmp(a->cfg.mode, "poster"))
     return st_err_set(err, ST_EUNAVAIL, "miner %s runs in poster mode here and takes no deals: propose to its sealer",
                       a->addr);
@@ -338,15 +324,14 @@ static st_code m_market_propose_deal(void *ctx, const st_rpc_call *call, void *a
     code = st_deals_accept(a->deals, node, p->proposal.data, p->proposal.len, p->data.data, p->data.len, &r, err);
     pthread_mutex_unlock(&a->mu);
   }
-  if (!code) *result = deal_json(&r);
+  if (!code) q->result = deal_json(&r);
   st_rpc_client_close(node);
   return code;
 }
 
 /* What this miner takes: piece sizes, how far ahead a deal must start, how long it must last. */
-static st_code m_market_get_ask(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call, (void)args;
-  st_miner_api *a = ctx;
+static st_code m_market_get_ask(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
   st_rpc_client *node = NULL;
   st_network net;
   uint64_t genesis;
@@ -354,24 +339,23 @@ static st_code m_market_get_ask(void *ctx, const st_rpc_call *call, void *args, 
   if (!code) code = st_node_network(node, &net, &genesis, err);
   st_rpc_client_close(node);
   if (code) return code;
-  *result = json_pack("{ss ss ss sI sI sI sI}", "Miner", a->addr, "Price", "0", "VerifiedPrice", "0", "MinPieceSize",
-                      (json_int_t)128, "MaxPieceSize", (json_int_t)a->cfg.cfg->info->size, "StartDelay",
-                      (json_int_t)a->cfg.deal_seal_epochs, "MinSectorLife",
-                      (json_int_t)(net.max_prove_commit_duration + net.proving_period + 1));
+  q->result = json_pack("{ss ss ss sI sI sI sI}", "Miner", a->addr, "Price", "0", "VerifiedPrice", "0", "MinPieceSize",
+                        (json_int_t)128, "MaxPieceSize", (json_int_t)a->cfg.cfg->info->size, "StartDelay",
+                        (json_int_t)a->cfg.deal_seal_epochs, "MinSectorLife",
+                        (json_int_t)(net.max_prove_commit_duration + net.proving_period + 1));
   return ST_OK;
 }
 
-static st_code m_market_list_deals(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call, (void)args;
-  st_miner_api *a = ctx;
+static st_code m_market_list_deals(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
   st_deal_record *v;
   size_t n;
   pthread_mutex_lock(&a->mu);
   st_code code = st_deals_list(a->deals, &v, &n, err);
   pthread_mutex_unlock(&a->mu);
   if (code) return code;
-  *result = json_array();
-  for (size_t i = 0; i < n; i++) json_array_append_new(*result, deal_json(&v[i]));
+  q->result = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(q->result, deal_json(&v[i]));
   free(v);
   return ST_OK;
 }
@@ -380,25 +364,23 @@ typedef struct cid_text_args {
   const char *cid; /* borrowed from the params, which outlive the call */
 } cid_text_args;
 
-static st_code p_market_deal_status(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_market_deal_status(const json_t *params, void *args, st_err *err) {
   const json_t *v = json_array_get(params, 0);
   if (!json_is_string(v)) return st_err_set(err, ST_EINVAL, "param 1 (proposal CID): must be a string");
   ((cid_text_args *)args)->cid = json_string_value(v);
   return ST_OK;
 }
 
-static st_code m_market_deal_status(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  st_miner_api *a = ctx;
-  const char *cid = ((cid_text_args *)args)->cid;
+static st_code m_market_deal_status(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
+  const char *cid = ((cid_text_args *)q->args)->cid;
   st_deal_record r;
   bool found;
   pthread_mutex_lock(&a->mu);
   st_code code = st_deals_get(a->deals, cid, &r, &found, err);
   pthread_mutex_unlock(&a->mu);
   if (!code && !found) return st_err_set(err, ST_ENOENT, "miner %s has no deal %.100s", a->addr, cid);
-  if (!code) *result = deal_json(&r);
+  if (!code) q->result = deal_json(&r);
   return code;
 }
 

@@ -11,13 +11,13 @@
 
 /* ---- common methods ---- */
 
-static st_code r_version(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)args, (void)err;
+static st_code r_version(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  (void)err;
   /* the versions a Lotus client checks: 2.3.0 on v1, 1.5.0 on v0 */
-  json_int_t api = call->version == 0 ? 66816 : 131840;
-  *result = json_pack("{ss sI sI ss}", "Version", n->version, "APIVersion", api, "BlockDelay",
-                      (json_int_t)st_chain_network(n->chain)->block_delay, "Agent", "spacetime");
+  json_int_t api = q->version == 0 ? 66816 : 131840;
+  q->result = json_pack("{ss sI sI ss}", "Version", n->version, "APIVersion", api, "BlockDelay",
+                        (json_int_t)st_chain_network(n->chain)->block_delay, "Agent", "spacetime");
   return ST_OK;
 }
 
@@ -25,23 +25,21 @@ typedef struct perms_args {
   unsigned perms;
 } perms_args;
 
-static st_code p_auth_new(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_auth_new(const json_t *params, void *args, st_err *err) {
   perms_args *a = args;
   st_code code = st_perms_from_json(json_array_get(params, 0), &a->perms, err);
   return code ? st_err_wrap(err, ST_EINVAL, "param 1 (permissions)") : ST_OK;
 }
 
-static st_code r_auth_new(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_auth_new(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   char *token = NULL;
-  st_code code = st_jwt_create(n->jwt_secret, ((perms_args *)args)->perms, &token, err);
+  st_code code = st_jwt_create(n->jwt_secret, ((perms_args *)q->args)->perms, &token, err);
   if (code) return code;
   st_buf b64 = ST_BUF_INIT;
   st_base64_append(&b64, (const uint8_t *)token, strlen(token), true); /* Lotus returns []byte: base64 of the JWT */
   free(token);
-  *result = json_string(st_buf_cstr(&b64));
+  q->result = json_string(st_buf_cstr(&b64));
   st_buf_free(&b64);
   return ST_OK;
 }
@@ -50,24 +48,22 @@ typedef struct token_args {
   const char *token; /* borrowed from the params, which outlive the call */
 } token_args;
 
-static st_code p_auth_verify(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_auth_verify(const json_t *params, void *args, st_err *err) {
   const json_t *t = json_array_get(params, 0);
   if (!json_is_string(t)) return st_err_set(err, ST_EINVAL, "param 1 (token): must be a string");
   ((token_args *)args)->token = json_string_value(t);
   return ST_OK;
 }
 
-static st_code r_auth_verify(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_auth_verify(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   unsigned perms = 0;
-  if (st_jwt_verify(n->jwt_secret, ((token_args *)args)->token, &perms, err))
+  if (st_jwt_verify(n->jwt_secret, ((token_args *)q->args)->token, &perms, err))
     return st_err_wrap(err, ST_EPERM, "JWT Verification failed");
   json_t *arr = json_array();
   for (unsigned p = ST_PERM_READ; p <= ST_PERM_ADMIN; p <<= 1)
     if (perms & p) json_array_append_new(arr, json_string(st_perm_name(p)));
-  *result = arr;
+  q->result = arr;
   return ST_OK;
 }
 

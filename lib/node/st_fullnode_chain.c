@@ -10,35 +10,32 @@ static st_code tipset_result(st_fullnode *n, st_tipset *ts, st_code code, json_t
   return code;
 }
 
-static st_code r_chain_head(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call, (void)args;
+static st_code r_chain_head(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_tipset ts;
   st_tipset_init(&ts);
-  return tipset_result(n, &ts, st_chain_head(n->chain, &ts, err), result, err);
+  return tipset_result(n, &ts, st_chain_head(n->chain, &ts, err), &q->result, err);
 }
 
-static st_code r_chain_genesis(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call, (void)args;
+static st_code r_chain_genesis(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_tipset ts;
   st_tipset_init(&ts);
-  return tipset_result(n, &ts, st_chain_genesis(n->chain, &ts, err), result, err);
+  return tipset_result(n, &ts, st_chain_genesis(n->chain, &ts, err), &q->result, err);
 }
 
 /* ChainGetTipSet [tsk]: the key must name a tipset (not the head by []). */
-static st_code p_chain_get_tipset(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
+static st_code p_chain_get_tipset(const json_t *params, void *args, st_err *err) {
   const json_t *v = json_array_get(params, 0);
   if (!json_is_array(v) || !json_array_size(v))
     return st_err_set(err, ST_EINVAL, "param 1 (tipset key): must be a non-empty array of CIDs");
-  return fn_parse_tsk(call, params, args, err);
+  return fn_parse_tsk(params, args, err);
 }
 
-static st_code r_chain_get_tipset(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_chain_get_tipset(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_tipset ts;
-  return tipset_result(n, &ts, fn_tipset(n, &((fn_tsk_args *)args)->tsk, &ts, err), result, err);
+  return tipset_result(n, &ts, fn_tipset(n, &((fn_tsk_args *)q->args)->tsk, &ts, err), &q->result, err);
 }
 
 typedef struct height_args {
@@ -46,8 +43,7 @@ typedef struct height_args {
   st_tipset_key tsk;
 } height_args;
 
-static st_code p_chain_get_tipset_by_height(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_chain_get_tipset_by_height(const json_t *params, void *args, st_err *err) {
   height_args *a = args;
   st_code code = fn_param_i64(params, 0, "height", &a->height, err);
   if (!code && a->height < 0)
@@ -57,11 +53,9 @@ static st_code p_chain_get_tipset_by_height(const st_rpc_call *call, const json_
 
 static void free_height(void *args) { st_tipset_key_free(&((height_args *)args)->tsk); }
 
-static st_code r_chain_get_tipset_by_height(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                            st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
-  const height_args *a = args;
+static st_code r_chain_get_tipset_by_height(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  const height_args *a = q->args;
   st_tipset from, ts;
   st_tipset_init(&ts);
   st_code code = fn_tipset(n, &a->tsk, &from, err);
@@ -70,16 +64,15 @@ static st_code r_chain_get_tipset_by_height(void *ctx, const st_rpc_call *call, 
                       (long long)a->height, (long long)from.height);
   if (!code) code = st_chain_tipset_at(n->chain, a->height, &ts, err);
   st_tipset_free(&from);
-  return tipset_result(n, &ts, code, result, err);
+  return tipset_result(n, &ts, code, &q->result, err);
 }
 
-static st_code r_chain_get_block(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_chain_get_block(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_block_header b;
   st_block_header_init(&b);
-  st_code code = st_chain_block(n->chain, &((fn_cid_args *)args)->cid, &b, err);
-  if (!code) code = st_block_header_to_json(&b, n->network, result, err);
+  st_code code = st_chain_block(n->chain, &((fn_cid_args *)q->args)->cid, &b, err);
+  if (!code) code = st_block_header_to_json(&b, n->network, &q->result, err);
   st_block_header_free(&b);
   return code;
 }
@@ -90,16 +83,14 @@ static void free_msgs(st_signed_message *m, st_cid *cids, size_t k) {
   free(cids);
 }
 
-static st_code r_chain_get_block_messages(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                          st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_chain_get_block_messages(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_block_header b;
   st_block_header_init(&b);
   st_signed_message *msgs = NULL;
   st_cid *cids = NULL;
   size_t k = 0;
-  st_code code = st_chain_block(n->chain, &((fn_cid_args *)args)->cid, &b, err);
+  st_code code = st_chain_block(n->chain, &((fn_cid_args *)q->args)->cid, &b, err);
   if (!code) code = st_chain_block_messages(n->chain, &b, &msgs, &cids, &k, err);
   json_t *secp = json_array(), *cj = json_array();
   for (size_t i = 0; i < k && !code; i++) {
@@ -107,7 +98,7 @@ static st_code r_chain_get_block_messages(void *ctx, const st_rpc_call *call, vo
     if (!(code = st_signed_message_to_json(&msgs[i], n->network, &m, err))) json_array_append_new(secp, m);
     json_array_append_new(cj, st_chain_json_cid(&cids[i]));
   }
-  if (!code) *result = json_pack("{s[] so so}", "BlsMessages", "SecpkMessages", secp, "Cids", cj);
+  if (!code) q->result = json_pack("{s[] so so}", "BlsMessages", "SecpkMessages", secp, "Cids", cj);
   else {
     json_decref(secp);
     json_decref(cj);
@@ -117,13 +108,12 @@ static st_code r_chain_get_block_messages(void *ctx, const st_rpc_call *call, vo
   return code;
 }
 
-static st_code r_chain_get_message(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_chain_get_message(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_signed_message sm;
   st_signed_message_init(&sm);
-  st_code code = st_chain_message(n->chain, &((fn_cid_args *)args)->cid, &sm, err);
-  if (!code) code = st_message_to_json(&sm.message, n->network, result, err);
+  st_code code = st_chain_message(n->chain, &((fn_cid_args *)q->args)->cid, &sm, err);
+  if (!code) code = st_message_to_json(&sm.message, n->network, &q->result, err);
   st_signed_message_free(&sm);
   return code;
 }
@@ -168,18 +158,16 @@ static st_code applied_messages(st_fullnode *n, const st_tipset *ts, json_t *out
   return code;
 }
 
-static st_code r_chain_get_parent_messages(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                           st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_chain_get_parent_messages(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_tipset parent;
   st_tipset_exec ex;
   bool genesis = false;
-  st_code code = parent_of(n, &((fn_cid_args *)args)->cid, &parent, &ex, &genesis, err);
+  st_code code = parent_of(n, &((fn_cid_args *)q->args)->cid, &parent, &ex, &genesis, err);
   json_t *arr = json_array();
   if (!code && !genesis) code = applied_messages(n, &parent, arr, err);
   /* Lotus gives null, not [], for none */
-  if (!code) *result = json_array_size(arr) ? json_incref(arr) : json_null();
+  if (!code) q->result = json_array_size(arr) ? json_incref(arr) : json_null();
   json_decref(arr);
   st_tipset_exec_free(&ex);
   st_tipset_free(&parent);
@@ -202,16 +190,14 @@ static st_code receipts_json(st_fullnode *n, const st_cid *root, json_t **result
   return code;
 }
 
-static st_code r_chain_get_parent_receipts(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                           st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_chain_get_parent_receipts(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_tipset parent;
   st_tipset_exec ex;
   bool genesis = false;
-  st_code code = parent_of(n, &((fn_cid_args *)args)->cid, &parent, &ex, &genesis, err);
-  if (!code && genesis) *result = json_null();
-  if (!code && !genesis) code = receipts_json(n, &ex.receipts_root, result, err);
+  st_code code = parent_of(n, &((fn_cid_args *)q->args)->cid, &parent, &ex, &genesis, err);
+  if (!code && genesis) q->result = json_null();
+  if (!code && !genesis) code = receipts_json(n, &ex.receipts_root, &q->result, err);
   st_tipset_exec_free(&ex);
   st_tipset_free(&parent);
   return code;

@@ -92,10 +92,10 @@ typedef struct fn_addr_tsk_args {
   st_address addr;
   st_tipset_key tsk;
 } fn_addr_tsk_args;
-st_code fn_parse_tsk(const st_rpc_call *call, const json_t *params, void *args, st_err *err);      /* [tsk] */
-st_code fn_parse_cid(const st_rpc_call *call, const json_t *params, void *args, st_err *err);      /* [cid] */
-st_code fn_parse_addr(const st_rpc_call *call, const json_t *params, void *args, st_err *err);     /* [addr] */
-st_code fn_parse_addr_tsk(const st_rpc_call *call, const json_t *params, void *args, st_err *err); /* [addr, tsk] */
+st_code fn_parse_tsk(const json_t *params, void *args, st_err *err);      /* [tsk] */
+st_code fn_parse_cid(const json_t *params, void *args, st_err *err);      /* [cid] */
+st_code fn_parse_addr(const json_t *params, void *args, st_err *err);     /* [addr] */
+st_code fn_parse_addr_tsk(const json_t *params, void *args, st_err *err); /* [addr, tsk] */
 void fn_free_tsk(void *args);
 void fn_free_addr_tsk(void *args);
 

@@ -23,21 +23,20 @@ static st_code actor_id_at(st_fullnode *n, const fn_addr_tsk_args *a, st_tipset 
   return code;
 }
 
-static st_code r_state_market_balance(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_state_market_balance(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_tipset ts;
   uint64_t id;
   bool found;
   st_market_state m;
   st_market_state_init(&m);
-  st_code code = actor_id_at(n, args, &ts, &id, &found, err);
+  st_code code = actor_id_at(n, q->args, &ts, &id, &found, err);
   if (!code && found) code = st_chain_market_state(n->chain, &ts.key, &m, err);
   if (!code) {
     mpz_t escrow, locked;
     mpz_inits(escrow, locked, NULL);
     if (found) st_market_balance_of(&m, id, escrow, locked);
-    *result = json_pack("{so so}", "Escrow", st_chain_json_bigint(escrow), "Locked", st_chain_json_bigint(locked));
+    q->result = json_pack("{so so}", "Escrow", st_chain_json_bigint(escrow), "Locked", st_chain_json_bigint(locked));
     mpz_clears(escrow, locked, NULL);
   }
   st_market_state_free(&m);
@@ -55,10 +54,9 @@ static st_code market_at(st_fullnode *n, const st_tipset_key *tsk, st_market_sta
   return code;
 }
 
-static st_code r_state_market_deals(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
+static st_code r_state_market_deals(st_rpc_req *q, st_err *err) {
   st_market_state m;
-  st_code code = market_at(ctx, &((fn_tsk_args *)args)->tsk, &m, err);
+  st_code code = market_at(q->ctx, &((fn_tsk_args *)q->args)->tsk, &m, err);
   if (!code) {
     json_t *o = json_object();
     for (size_t i = 0; i < m.ndeals; i++) {
@@ -66,7 +64,7 @@ static st_code r_state_market_deals(void *ctx, const st_rpc_call *call, void *ar
       snprintf(key, sizeof key, "%llu", (unsigned long long)m.deals[i].id);
       json_object_set_new(o, key, st_market_deal_to_json(&m.deals[i]));
     }
-    *result = o;
+    q->result = o;
   }
   st_market_state_free(&m);
   return code;
@@ -77,8 +75,7 @@ typedef struct deal_args {
   st_tipset_key tsk;
 } deal_args;
 
-static st_code p_state_market_storage_deal(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_state_market_storage_deal(const json_t *params, void *args, st_err *err) {
   deal_args *a = args;
   st_code code = fn_param_u64(params, 0, "deal ID", &a->id, err);
   return code ? code : fn_param_tsk(params, 1, &a->tsk, err);
@@ -86,15 +83,13 @@ static st_code p_state_market_storage_deal(const st_rpc_call *call, const json_t
 
 static void free_deal(void *args) { st_tipset_key_free(&((deal_args *)args)->tsk); }
 
-static st_code r_state_market_storage_deal(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                           st_err *err) {
-  (void)call;
-  const deal_args *a = args;
+static st_code r_state_market_storage_deal(st_rpc_req *q, st_err *err) {
+  const deal_args *a = q->args;
   st_market_state m;
-  st_code code = market_at(ctx, &a->tsk, &m, err);
+  st_code code = market_at(q->ctx, &a->tsk, &m, err);
   const st_market_deal *d = code ? NULL : st_market_deal_of(&m, a->id);
   if (!code && !d) code = st_err_set(err, ST_ENOENT, "deal %llu not found", (unsigned long long)a->id);
-  if (!code) *result = st_market_deal_to_json(d);
+  if (!code) q->result = st_market_deal_to_json(d);
   st_market_state_free(&m);
   return code;
 }
@@ -119,27 +114,22 @@ static st_code verifreg_status(st_fullnode *n, const fn_addr_tsk_args *a, bool v
   return code;
 }
 
-static st_code r_state_verified_client_status(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                              st_err *err) {
-  (void)call;
-  return verifreg_status(ctx, args, false, result, err);
+static st_code r_state_verified_client_status(st_rpc_req *q, st_err *err) {
+  return verifreg_status(q->ctx, q->args, false, &q->result, err);
 }
 
-static st_code r_state_verifier_status(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  return verifreg_status(ctx, args, true, result, err);
+static st_code r_state_verifier_status(st_rpc_req *q, st_err *err) {
+  return verifreg_status(q->ctx, q->args, true, &q->result, err);
 }
 
-static st_code r_state_verified_registry_root_key(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                                  st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call, (void)args;
+static st_code r_state_verified_registry_root_key(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   int64_t root = st_chain_network(n->chain)->verifreg_root;
   if (!root)
     return st_err_set(err, ST_ENOENT, "this network has no verified registry root key (genesis --verifreg-root)");
   st_address a;
   st_address_from_id((uint64_t)root, &a, NULL);
-  *result = fn_addr_json(n, &a);
+  q->result = fn_addr_json(n, &a);
   return ST_OK;
 }
 

@@ -165,11 +165,10 @@ static json_t *miner_info_json(const st_fullnode *n, const st_miner_state *m) {
   return o;
 }
 
-static st_code r_state_miner_info(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
+static st_code r_state_miner_info(st_rpc_req *q, st_err *err) {
   miner_view v;
-  st_code code = view_of(ctx, args, &v, err);
-  if (!code) *result = miner_info_json(ctx, &v.m);
+  st_code code = view_of(q->ctx, q->args, &v, err);
+  if (!code) q->result = miner_info_json(q->ctx, &v.m);
   miner_view_free(&v);
   return code;
 }
@@ -178,21 +177,20 @@ static json_t *claim_json(const mpz_t raw, const mpz_t qa) {
   return json_pack("{so so}", "RawBytePower", st_chain_json_bigint(raw), "QualityAdjPower", st_chain_json_bigint(qa));
 }
 
-static st_code r_state_miner_power(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_state_miner_power(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   miner_view v;
   st_power_state p;
-  st_code code = view_of(n, args, &v, err);
+  st_code code = view_of(n, q->args, &v, err);
   bool have_p = !code;
   if (!code) code = st_chain_power_state(n->chain, &v.ts.key, &p, err);
   if (!code) {
     const st_power_claim *c = st_power_claim_of(&p, v.id);
     mpz_t zero;
     mpz_init(zero);
-    *result = json_pack("{so so sb}", "MinerPower", c ? claim_json(c->raw, c->qa) : claim_json(zero, zero),
-                        "TotalPower", claim_json(p.total_raw, p.total_qa), "HasMinPower",
-                        c && st_power_eligible(&p, v.id, st_chain_network(n->chain)->consensus_min_power));
+    q->result = json_pack("{so so sb}", "MinerPower", c ? claim_json(c->raw, c->qa) : claim_json(zero, zero),
+                          "TotalPower", claim_json(p.total_raw, p.total_qa), "HasMinPower",
+                          c && st_power_eligible(&p, v.id, st_chain_network(n->chain)->consensus_min_power));
     mpz_clear(zero);
   }
   if (have_p) st_power_state_free(&p); /* st_chain_power_state initialises it either way */
@@ -207,32 +205,29 @@ static void current_deadline(st_fullnode *n, const miner_view *v, st_deadline_in
   st_deadline_at(&pol, v->m.proving_period_start, v->ts.height, d);
 }
 
-static st_code r_state_miner_proving_deadline(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                              st_err *err) {
-  (void)call;
+static st_code r_state_miner_proving_deadline(st_rpc_req *q, st_err *err) {
   miner_view v;
-  st_code code = view_of(ctx, args, &v, err);
+  st_code code = view_of(q->ctx, q->args, &v, err);
   if (!code) { /* it has not elapsed, so NextNotElapsed keeps it */
     st_deadline_info d;
-    current_deadline(ctx, &v, &d);
+    current_deadline(q->ctx, &v, &d);
     st_deadline_next_not_elapsed(&d, &d);
-    *result = st_deadline_info_to_json(&d);
+    q->result = st_deadline_info_to_json(&d);
   }
   miner_view_free(&v);
   return code;
 }
 
-static st_code r_state_miner_deadlines(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
+static st_code r_state_miner_deadlines(st_rpc_req *q, st_err *err) {
   miner_view v;
-  st_code code = view_of(ctx, args, &v, err);
+  st_code code = view_of(q->ctx, q->args, &v, err);
   if (!code) {
     json_t *arr = json_array();
     for (size_t d = 0; d < v.m.ndeadlines; d++)
       json_array_append_new(
           arr, json_pack("{so si ss}", "PostSubmissions", st_chain_json_bitfield(&v.m.deadlines[d].post_submissions),
                          "DisputableProofCount", 0, "DailyFee", "0"));
-    *result = arr;
+    q->result = arr;
   }
   miner_view_free(&v);
   return code;
@@ -250,13 +245,11 @@ static st_code parse_index(const json_t *params, const char *what, index_args *a
   return code ? code : fn_param_tsk(params, 2, &a->at.tsk, err);
 }
 
-static st_code p_deadline_index(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_deadline_index(const json_t *params, void *args, st_err *err) {
   return parse_index(params, "deadline index", args, err);
 }
 
-static st_code p_sector_number(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_sector_number(const json_t *params, void *args, st_err *err) {
   return parse_index(params, "sector number", args, err);
 }
 
@@ -283,15 +276,14 @@ static st_code partitions_json(const st_deadline_state *d, json_t **result, st_e
   return code;
 }
 
-static st_code r_state_miner_partitions(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  const index_args *a = args;
+static st_code r_state_miner_partitions(st_rpc_req *q, st_err *err) {
+  const index_args *a = q->args;
   miner_view v;
-  st_code code = miner_at(ctx, &a->at.addr, &a->at.tsk, &v, err);
+  st_code code = miner_at(q->ctx, &a->at.addr, &a->at.tsk, &v, err);
   if (!code && a->index >= v.m.ndeadlines)
     code = st_err_set(err, ST_EINVAL, "failed to load the deadline: deadline %llu does not exist (the miner has %zu)",
                       (unsigned long long)a->index, v.m.ndeadlines);
-  if (!code) code = partitions_json(&v.m.deadlines[a->index], result, err);
+  if (!code) code = partitions_json(&v.m.deadlines[a->index], &q->result, err);
   miner_view_free(&v);
   return code;
 }
@@ -303,8 +295,7 @@ typedef struct sectors_args {
   st_bitfield filter;
 } sectors_args;
 
-static st_code p_state_miner_sectors(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_state_miner_sectors(const json_t *params, void *args, st_err *err) {
   sectors_args *a = args;
   st_bitfield_init(&a->filter);
   const json_t *f = json_array_get(params, 1);
@@ -320,25 +311,22 @@ static void free_sectors(void *args) {
   st_bitfield_free(&a->filter);
 }
 
-static st_code r_state_miner_sectors(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  const sectors_args *a = args;
+static st_code r_state_miner_sectors(st_rpc_req *q, st_err *err) {
+  const sectors_args *a = q->args;
   miner_view v;
-  st_code code = miner_at(ctx, &a->at.addr, &a->at.tsk, &v, err);
-  if (!code) code = sectors_json(&v.m, a->all ? NULL : &a->filter, result, err);
+  st_code code = miner_at(q->ctx, &a->at.addr, &a->at.tsk, &v, err);
+  if (!code) code = sectors_json(&v.m, a->all ? NULL : &a->filter, &q->result, err);
   miner_view_free(&v);
   return code;
 }
 
-static st_code r_state_miner_active_sectors(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                            st_err *err) {
-  (void)call;
+static st_code r_state_miner_active_sectors(st_rpc_req *q, st_err *err) {
   miner_view v;
   st_bitfield active;
   st_bitfield_init(&active);
-  st_code code = view_of(ctx, args, &v, err);
+  st_code code = view_of(q->ctx, q->args, &v, err);
   if (!code) code = all_partitions(&v.m, PS_ACTIVE, &active, err);
-  if (!code) code = sectors_json(&v.m, &active, result, err);
+  if (!code) code = sectors_json(&v.m, &active, &q->result, err);
   st_bitfield_free(&active);
   miner_view_free(&v);
   return code;
@@ -356,55 +344,49 @@ static st_code miner_set(void *ctx, void *args, int which, json_t **result, st_e
   return code;
 }
 
-static st_code r_state_miner_faults(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  return miner_set(ctx, args, PS_FAULTY, result, err);
+static st_code r_state_miner_faults(st_rpc_req *q, st_err *err) {
+  return miner_set(q->ctx, q->args, PS_FAULTY, &q->result, err);
 }
 
-static st_code r_state_miner_recoveries(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  return miner_set(ctx, args, PS_RECOVERING, result, err);
+static st_code r_state_miner_recoveries(st_rpc_req *q, st_err *err) {
+  return miner_set(q->ctx, q->args, PS_RECOVERING, &q->result, err);
 }
 
-static st_code r_state_sector_get_info(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  const index_args *a = args;
+static st_code r_state_sector_get_info(st_rpc_req *q, st_err *err) {
+  const index_args *a = q->args;
   miner_view v;
-  st_code code = miner_at(ctx, &a->at.addr, &a->at.tsk, &v, err);
+  st_code code = miner_at(q->ctx, &a->at.addr, &a->at.tsk, &v, err);
   if (!code) {
     const st_sector_onchain *s = st_miner_sector(&v.m, a->index);
-    *result = s ? sector_json(s) : json_null(); /* Lotus: null when there is no such sector */
+    q->result = s ? sector_json(s) : json_null(); /* Lotus: null when there is no such sector */
   }
   miner_view_free(&v);
   return code;
 }
 
-static st_code r_state_sector_precommit_info(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                             st_err *err) {
-  const index_args *a = args;
+static st_code r_state_sector_precommit_info(st_rpc_req *q, st_err *err) {
+  const index_args *a = q->args;
   miner_view v;
-  st_code code = miner_at(ctx, &a->at.addr, &a->at.tsk, &v, err);
+  st_code code = miner_at(q->ctx, &a->at.addr, &a->at.tsk, &v, err);
   if (!code) {
     const st_precommit *p = st_miner_precommit(&v.m, a->index);
-    if (p) *result = precommit_json(p);
-    else if (call->version == 0) /* the v0 API's wrapper turns v1's null into this error */
+    if (p) q->result = precommit_json(p);
+    else if (q->version == 0) /* the v0 API's wrapper turns v1's null into this error */
       code = st_err_set(err, ST_ENOENT, "precommit info does not exist");
-    else *result = json_null();
+    else q->result = json_null();
   }
   miner_view_free(&v);
   return code;
 }
 
-static st_code r_state_miner_available_balance(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                               st_err *err) {
-  (void)call;
+static st_code r_state_miner_available_balance(st_rpc_req *q, st_err *err) {
   miner_view v;
-  st_code code = view_of(ctx, args, &v, err);
+  st_code code = view_of(q->ctx, q->args, &v, err);
   if (!code) {
     mpz_t avail;
     mpz_init(avail);
     st_miner_available(&v.m, v.balance, avail);
-    *result = st_chain_json_bigint(avail);
+    q->result = st_chain_json_bigint(avail);
     mpz_clear(avail);
   }
   miner_view_free(&v);
@@ -413,16 +395,15 @@ static st_code r_state_miner_available_balance(void *ctx, const st_rpc_call *cal
 
 /* StateReadState for a miner: {Balance, Code, State} with the miner state's fund fields and
  * period (our subset of miner.State; other actors' states are not readable here). */
-static st_code r_state_read_state(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
+static st_code r_state_read_state(st_rpc_req *q, st_err *err) {
   miner_view v;
-  st_code code = view_of(ctx, args, &v, err);
+  st_code code = view_of(q->ctx, q->args, &v, err);
   if (!code) {
     mpz_t pledge;
     mpz_init(pledge);
     for (size_t i = 0; i < v.m.nsectors; i++) mpz_add(pledge, pledge, v.m.sectors[i].initial_pledge);
     st_deadline_info d;
-    current_deadline(ctx, &v, &d);
+    current_deadline(q->ctx, &v, &d);
     st_cid code_cid;
     st_actor_code(ST_ACTOR_MINER, &code_cid);
     json_t *state =
@@ -430,24 +411,22 @@ static st_code r_state_read_state(void *ctx, const st_rpc_call *call, void *args
                   "LockedFunds", st_chain_json_bigint(v.m.locked_funds), "FeeDebt", st_chain_json_bigint(v.m.fee_debt),
                   "InitialPledge", st_chain_json_bigint(pledge), "ProvingPeriodStart",
                   (json_int_t)v.m.proving_period_start, "CurrentDeadline", (json_int_t)d.index);
-    *result = json_pack("{so so so}", "Balance", st_chain_json_bigint(v.balance), "Code", st_chain_json_cid(&code_cid),
-                        "State", state);
+    q->result = json_pack("{so so so}", "Balance", st_chain_json_bigint(v.balance), "Code",
+                          st_chain_json_cid(&code_cid), "State", state);
     mpz_clear(pledge);
   }
   miner_view_free(&v);
   return code;
 }
 
-static st_code r_state_miner_sector_count(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                          st_err *err) {
-  (void)call;
+static st_code r_state_miner_sector_count(st_rpc_req *q, st_err *err) {
   miner_view v;
-  st_code code = view_of(ctx, args, &v, err);
+  st_code code = view_of(q->ctx, q->args, &v, err);
   if (!code) {
     st_miner_counts c;
     st_miner_counts_of(&v.m, &c);
-    *result = json_pack("{so so so}", "Live", st_chain_json_u64(c.live), "Active", st_chain_json_u64(c.active),
-                        "Faulty", st_chain_json_u64(c.faulty));
+    q->result = json_pack("{so so so}", "Live", st_chain_json_u64(c.live), "Active", st_chain_json_u64(c.active),
+                          "Faulty", st_chain_json_u64(c.faulty));
   }
   miner_view_free(&v);
   return code;

@@ -18,20 +18,18 @@ typedef struct round_args {
   int64_t round;
 } round_args;
 
-static st_code p_beacon_entry(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_beacon_entry(const json_t *params, void *args, st_err *err) {
   round_args *a = args;
   st_code code = fn_param_i64(params, 0, "epoch", &a->round, err);
   if (!code && a->round < 0) a->round = 0; /* as Lotus */
   return code;
 }
 
-static st_code r_beacon_entry(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  int64_t round = ((round_args *)args)->round;
+static st_code r_beacon_entry(st_rpc_req *q, st_err *err) {
+  int64_t round = ((round_args *)q->args)->round;
   uint8_t e[ST_BEACON_ENTRY_LEN];
-  st_code code = fn_beacon_entry(ctx, round, e, err);
-  if (!code) *result = beacon_entry_json((uint64_t)round, e, sizeof e);
+  st_code code = fn_beacon_entry(q->ctx, round, e, err);
+  if (!code) q->result = beacon_entry_json((uint64_t)round, e, sizeof e);
   return code;
 }
 
@@ -43,8 +41,7 @@ typedef struct base_args {
   st_tipset_key tsk;
 } base_args;
 
-static st_code p_base_info(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_base_info(const json_t *params, void *args, st_err *err) {
   base_args *a = args;
   st_code code = fn_param_addr(params, 0, &a->addr, err);
   if (!code) code = fn_param_i64(params, 1, "epoch", &a->round, err);
@@ -131,15 +128,14 @@ static json_t *base_sectors_json(base_view *v) {
   return sectors;
 }
 
-static st_code r_miner_get_base_info(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
-  const base_args *a = args;
+static st_code r_miner_get_base_info(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  const base_args *a = q->args;
   base_view v;
   json_t *entries = NULL, *prev = NULL;
   st_code code = base_view_load(n, a, &v, err);
   if (!code && !v.none) code = base_entries(n, &v, a->round, &entries, &prev, err);
-  if (!code && v.none) *result = json_null();
+  if (!code && v.none) q->result = json_null();
   else if (!code) {
     json_t *out = json_object();
     json_object_set_new(out, "MinerPower", st_chain_json_bigint(v.bi.miner_power));
@@ -151,7 +147,7 @@ static st_code r_miner_get_base_info(void *ctx, const st_rpc_call *call, void *a
     json_object_set_new(out, "PrevBeaconEntry", json_incref(prev));
     json_object_set_new(out, "BeaconEntries", json_incref(entries));
     json_object_set_new(out, "EligibleForMining", json_boolean(v.bi.eligible));
-    *result = out;
+    q->result = out;
   }
   json_decref(entries);
   json_decref(prev);
@@ -212,8 +208,7 @@ typedef struct submit_args {
   size_t n;
 } submit_args;
 
-static st_code p_sync_submit_block(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_sync_submit_block(const json_t *params, void *args, st_err *err) {
   submit_args *a = args;
   st_block_header_init(&a->h);
   const json_t *bm = json_array_get(params, 0);
@@ -265,16 +260,15 @@ static st_code find_messages(st_fullnode *n, const st_cid *cids, size_t k, st_si
   return code;
 }
 
-static st_code r_sync_submit_block(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
-  const submit_args *a = args;
+static st_code r_sync_submit_block(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  const submit_args *a = q->args;
   st_signed_message *msgs = NULL;
   bool moved = false;
   st_code code = find_messages(n, a->cids, a->n, &msgs, err);
   if (!code) code = st_chain_submit_block(n->chain, &a->h, msgs, a->n, &moved, (uint64_t)time(NULL), err);
   free_messages(msgs, msgs ? a->n : 0);
-  if (!code) *result = json_null();
+  if (!code) q->result = json_null();
   return code;
 }
 
@@ -410,8 +404,7 @@ static st_code template_messages(const json_t *t, template_args *a, st_err *err)
   return ST_OK;
 }
 
-static st_code p_miner_create_block(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_miner_create_block(const json_t *params, void *args, st_err *err) {
   template_args *a = args;
   st_block_header_init(&a->h);
   const json_t *t = json_array_get(params, 0);
@@ -540,10 +533,9 @@ static st_code block_msg_json(st_fullnode *n, const st_block_header *h, const st
   return code;
 }
 
-static st_code r_miner_create_block(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
-  template_args *a = args;
+static st_code r_miner_create_block(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  template_args *a = q->args;
   st_tipset ts;
   uint8_t sk[32];
   st_mpool *tmp = NULL;
@@ -559,7 +551,7 @@ static st_code r_miner_create_block(void *ctx, const st_rpc_call *call, void *ar
                       "only %zu of the %zu Messages can go in this block: the others would not apply (nonce, funds) or "
                       "pass the block gas limit",
                       nbuilt, a->n);
-  if (!code) code = block_msg_json(n, &a->h, built, nbuilt, result, err);
+  if (!code) code = block_msg_json(n, &a->h, built, nbuilt, &q->result, err);
   free_messages(built, nbuilt);
   st_mpool_free(tmp);
   st_tipset_free(&ts);

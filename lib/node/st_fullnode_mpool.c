@@ -19,8 +19,7 @@ typedef struct signed_args {
   st_signed_message sm;
 } signed_args;
 
-static st_code p_mpool_push(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_mpool_push(const json_t *params, void *args, st_err *err) {
   signed_args *a = args;
   st_signed_message_init(&a->sm);
   st_code code = st_signed_message_from_json(json_array_get(params, 0), &a->sm, err);
@@ -29,14 +28,13 @@ static st_code p_mpool_push(const st_rpc_call *call, const json_t *params, void 
 
 static void free_signed(void *args) { st_signed_message_free(&((signed_args *)args)->sm); }
 
-static st_code r_mpool_push(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_mpool_push(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_cid cid;
   pthread_mutex_lock(&n->pool_mu);
-  st_code code = push_locked(n, &((signed_args *)args)->sm, &cid, err);
+  st_code code = push_locked(n, &((signed_args *)q->args)->sm, &cid, err);
   pthread_mutex_unlock(&n->pool_mu);
-  if (!code) *result = st_chain_json_cid(&cid);
+  if (!code) q->result = st_chain_json_cid(&cid);
   return code;
 }
 
@@ -124,8 +122,7 @@ static void free_message(void *args) {
   mpz_clear(a->max_fee);
 }
 
-static st_code p_gas_estimate(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_gas_estimate(const json_t *params, void *args, st_err *err) {
   message_args *a = args;
   st_code code = parse_message(params, a, err);
   if (!code && (!a->sm.message.to.len || !a->sm.message.from.len))
@@ -134,18 +131,16 @@ static st_code p_gas_estimate(const st_rpc_call *call, const json_t *params, voi
   return code;
 }
 
-static st_code r_gas_estimate(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
-  st_message *m = &((message_args *)args)->sm.message;
+static st_code r_gas_estimate(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_message *m = &((message_args *)q->args)->sm.message;
   st_code code = estimate(n, m, err);
-  return code ? code : st_message_to_json(m, n->network, result, err);
+  return code ? code : st_message_to_json(m, n->network, &q->result, err);
 }
 
 /* ---- MpoolPushMessage ---- */
 
-static st_code p_mpool_push_message(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_mpool_push_message(const json_t *params, void *args, st_err *err) {
   message_args *a = args;
   st_code code = parse_message(params, a, err);
   if (!code && a->sm.message.nonce)
@@ -182,10 +177,9 @@ static st_code sign_and_push(st_fullnode *n, st_signed_message *sm, const uint8_
   return code;
 }
 
-static st_code r_mpool_push_message(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
-  message_args *a = args;
+static st_code r_mpool_push_message(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  message_args *a = q->args;
   st_address from;
   uint8_t sk[32] = {0};
   st_code code = fn_key_address(n, &a->sm.message.from, &from, err);
@@ -199,12 +193,11 @@ static st_code r_mpool_push_message(void *ctx, const st_rpc_call *call, void *ar
     code = sign_and_push(n, &a->sm, sk, err);
   }
   st_secure_zero(sk, sizeof sk);
-  return code ? code : st_signed_message_to_json(&a->sm, n->network, result, err);
+  return code ? code : st_signed_message_to_json(&a->sm, n->network, &q->result, err);
 }
 
-static st_code r_mpool_pending(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call, (void)args;
+static st_code r_mpool_pending(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   json_t *arr = json_array();
   st_code code = ST_OK;
   pthread_mutex_lock(&n->pool_mu);
@@ -216,21 +209,20 @@ static st_code r_mpool_pending(void *ctx, const st_rpc_call *call, void *args, j
   }
   pthread_mutex_unlock(&n->pool_mu);
   if (code) json_decref(arr);
-  else *result = arr;
+  else q->result = arr;
   return code;
 }
 
-static st_code r_mpool_get_nonce(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_mpool_get_nonce(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_state st;
   st_state_init(&st);
   uint64_t nonce = 0;
   pthread_mutex_lock(&n->pool_mu);
   st_code code = st_chain_state(n->chain, NULL, &st, err);
-  if (!code) code = st_mpool_nonce(n->pool, &st, &((fn_addr_args *)args)->addr, &nonce, err);
+  if (!code) code = st_mpool_nonce(n->pool, &st, &((fn_addr_args *)q->args)->addr, &nonce, err);
   pthread_mutex_unlock(&n->pool_mu);
-  if (!code) *result = st_chain_json_u64(nonce);
+  if (!code) q->result = st_chain_json_u64(nonce);
   st_state_clear(&st);
   return code;
 }

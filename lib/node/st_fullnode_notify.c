@@ -84,9 +84,8 @@ static void notify_closed(void *ctx, st_rpc_chan *ch) {
   pthread_mutex_unlock(&n->notify_mu);
 }
 
-static st_code r_chain_notify(void *ctx, const st_rpc_call *call, void *args, st_rpc_chan *ch, st_err *err) {
-  (void)call, (void)args;
-  st_fullnode *n = ctx;
+static st_code r_chain_notify(st_rpc_req *q, st_rpc_chan *ch, st_err *err) {
+  st_fullnode *n = q->ctx;
   fn_notify_sub *s = calloc(1, sizeof *s);
   if (!s) return st_err_set(err, ST_ENOMEM, "out of memory");
   st_tipset_init(&s->last);

@@ -68,23 +68,19 @@ const json_t *fn_field(const json_t *o, const char *key) {
 
 /* ---- the common argument shapes ---- */
 
-st_code fn_parse_tsk(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+st_code fn_parse_tsk(const json_t *params, void *args, st_err *err) {
   return fn_param_tsk(params, 0, &((fn_tsk_args *)args)->tsk, err);
 }
 
-st_code fn_parse_cid(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+st_code fn_parse_cid(const json_t *params, void *args, st_err *err) {
   return fn_param_cid(params, 0, &((fn_cid_args *)args)->cid, err);
 }
 
-st_code fn_parse_addr(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+st_code fn_parse_addr(const json_t *params, void *args, st_err *err) {
   return fn_param_addr(params, 0, &((fn_addr_args *)args)->addr, err);
 }
 
-st_code fn_parse_addr_tsk(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+st_code fn_parse_addr_tsk(const json_t *params, void *args, st_err *err) {
   fn_addr_tsk_args *a = args;
   st_code code = fn_param_addr(params, 0, &a->addr, err);
   return code ? code : fn_param_tsk(params, 1, &a->tsk, err);

@@ -9,14 +9,13 @@
 
 /* StateGetNetworkParams: Lotus's fields, plus (our extension) "Spacetime", every network
  * parameter (st_network_to_json), and "GenesisTimestamp", so a miner needs no genesis file. */
-static st_code r_state_get_network_params(void *ctx, const st_rpc_call *call, void *args, json_t **result,
-                                          st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call, (void)args, (void)err;
+static st_code r_state_get_network_params(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  (void)err;
   const st_network *net = st_chain_network(n->chain);
   char minp[32];
   snprintf(minp, sizeof minp, "%lld", (long long)net->consensus_min_power);
-  *result =
+  q->result =
       json_pack("{ss sI ss sI so sI}", "NetworkName", net->name, "BlockDelaySecs", (json_int_t)net->block_delay,
                 "ConsensusMinerMinPower", minp, "PreCommitChallengeDelay", (json_int_t)net->precommit_challenge_delay,
                 "Spacetime", st_network_to_json(net), "GenesisTimestamp", (json_int_t)st_chain_genesis_time(n->chain));
@@ -30,12 +29,11 @@ static st_code actor_at(st_fullnode *n, const fn_addr_tsk_args *a, st_state *st,
   return code ? code : st_state_lookup(st, &a->addr, act, err);
 }
 
-static st_code r_state_get_actor(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_state_get_actor(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_state st;
   st_state_actor *act;
-  st_code code = actor_at(n, args, &st, &act, err);
+  st_code code = actor_at(n, q->args, &st, &act, err);
   if (!code) {
     st_actor out;
     st_actor_init(&out);
@@ -43,37 +41,36 @@ static st_code r_state_get_actor(void *ctx, const st_rpc_call *call, void *args,
     out.head = act->head;
     out.nonce = act->nonce;
     mpz_set(out.balance, act->balance);
-    code = st_actor_to_json(&out, result, err);
+    code = st_actor_to_json(&out, &q->result, err);
     st_actor_free(&out);
   }
   st_state_clear(&st);
   return code;
 }
 
-static st_code r_state_lookup_id(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  const fn_addr_tsk_args *a = args;
+static st_code r_state_lookup_id(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  const fn_addr_tsk_args *a = q->args;
   st_state st;
   st_state_actor *act = NULL;
   st_address id;
   st_code code = fn_state(n, &a->tsk, &st, err);
   if (!code && st_state_lookup(&st, &a->addr, &act, NULL)) {
-    *call->code = 11; /* Lotus: ErrActorNotFound */
+    q->code = 11; /* Lotus: ErrActorNotFound */
     code = st_err_set(err, ST_ENOENT, "actor not found");
   }
   if (!code) code = st_address_from_id(act->id, &id, err);
-  if (!code) *result = fn_addr_json(n, &id);
+  if (!code) q->result = fn_addr_json(n, &id);
   st_state_clear(&st);
   return code;
 }
 
-static st_code r_state_account_key(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
-  const fn_addr_tsk_args *a = args;
+static st_code r_state_account_key(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  const fn_addr_tsk_args *a = q->args;
   st_addr_protocol p = st_address_protocol(&a->addr);
   if (p == ST_ADDR_SECP256K1 || p == ST_ADDR_BLS || p == ST_ADDR_DELEGATED) {
-    *result = fn_addr_json(n, &a->addr);
+    q->result = fn_addr_json(n, &a->addr);
     return ST_OK;
   }
   if (p == ST_ADDR_ACTOR) return st_err_set(err, ST_EINVAL, "cannot resolve actor address to key address");
@@ -81,7 +78,7 @@ static st_code r_state_account_key(void *ctx, const st_rpc_call *call, void *arg
   st_state_actor *act;
   st_code code = actor_at(n, a, &st, &act, err);
   if (!code && !act->robust.len) code = st_err_set(err, ST_EINVAL, "actor is not an account: it has no key address");
-  if (!code) *result = fn_addr_json(n, &act->robust);
+  if (!code) q->result = fn_addr_json(n, &act->robust);
   st_state_clear(&st);
   return code;
 }
@@ -94,8 +91,7 @@ typedef struct decode_args {
   st_buf raw;
 } decode_args;
 
-static st_code p_state_decode_params(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_state_decode_params(const json_t *params, void *args, st_err *err) {
   decode_args *a = args;
   st_code code = fn_param_addr(params, 0, &a->at.addr, err);
   if (!code) code = fn_param_u64(params, 1, "method", &a->method, err);
@@ -109,10 +105,9 @@ static void free_decode(void *args) {
   st_buf_free(&a->raw);
 }
 
-static st_code r_state_decode_params(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
-  const decode_args *a = args;
+static st_code r_state_decode_params(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  const decode_args *a = q->args;
   st_state st;
   st_state_actor *act;
   const char *name, *schema;
@@ -120,7 +115,7 @@ static st_code r_state_decode_params(void *ctx, const st_rpc_call *call, void *a
   if (!code && !st_vm_method_info(act->kind, a->method, &name, &schema))
     code = st_err_set(err, ST_EINVAL, "a %s actor has no method %llu", st_actor_kind_name(act->kind),
                       (unsigned long long)a->method);
-  else if (!code && (code = st_params_to_json(schema, a->raw.data, a->raw.len, result, err)))
+  else if (!code && (code = st_params_to_json(schema, a->raw.data, a->raw.len, &q->result, err)))
     st_err_wrap(err, code, "%s params", name);
   st_state_clear(&st);
   return code;
@@ -143,22 +138,20 @@ static st_code lookup_json(const st_cid *cid, const st_msg_lookup *l, json_t **o
 }
 
 /* StateSearchMsg v1: [fromTSK, cid, limit, allowReplaced]; v0: [cid]. */
-static st_code p_search_v1(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_search_v1(const json_t *params, void *args, st_err *err) {
   return fn_param_cid(params, 1, &((fn_cid_args *)args)->cid, err);
 }
 
-static st_code r_state_search_msg(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
-  const st_cid *cid = &((fn_cid_args *)args)->cid;
+static st_code r_state_search_msg(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  const st_cid *cid = &((fn_cid_args *)q->args)->cid;
   st_msg_lookup l;
   st_code code = st_chain_search_msg(n->chain, cid, &l, err);
   if (code == ST_ENOENT) {
-    *result = json_null(); /* Lotus: null when not found */
+    q->result = json_null(); /* Lotus: null when not found */
     code = ST_OK;
   } else if (!code) {
-    code = lookup_json(cid, &l, result, err);
+    code = lookup_json(cid, &l, &q->result, err);
   }
   st_msg_lookup_free(&l);
   return code;
@@ -170,8 +163,7 @@ typedef struct wait_args {
   int64_t confidence;
 } wait_args;
 
-static st_code p_state_wait_msg(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_state_wait_msg(const json_t *params, void *args, st_err *err) {
   wait_args *a = args;
   st_code code = fn_param_cid(params, 0, &a->cid, err);
   return code ? code : fn_param_i64(params, 1, "confidence", &a->confidence, err);
@@ -218,9 +210,8 @@ static st_code wait_msg(st_fullnode *n, const wait_args *a, json_t **result, st_
   }
 }
 
-static st_code r_state_wait_msg(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_state_wait_msg(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   /* each wait holds a server thread: at most ST_FULLNODE_MAX_WAITS at once, so reads go on */
   pthread_mutex_lock(&n->pool_mu);
   bool full = n->waiters >= ST_FULLNODE_MAX_WAITS;
@@ -229,7 +220,7 @@ static st_code r_state_wait_msg(void *ctx, const st_rpc_call *call, void *args, 
   if (full)
     return st_err_set(err, ST_EUNAVAIL, "%d StateWaitMsg calls are waiting already: poll with StateSearchMsg instead",
                       ST_FULLNODE_MAX_WAITS);
-  st_code code = wait_msg(n, args, result, err);
+  st_code code = wait_msg(n, q->args, &q->result, err);
   pthread_mutex_lock(&n->pool_mu);
   n->waiters--;
   pthread_mutex_unlock(&n->pool_mu);
@@ -245,8 +236,7 @@ typedef struct rand_args {
   st_tipset_key tsk;
 } rand_args;
 
-static st_code p_randomness(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_randomness(const json_t *params, void *args, st_err *err) {
   rand_args *a = args;
   st_code code = fn_param_i64(params, 0, "domain separation tag", &a->dst, err);
   if (!code) code = fn_param_i64(params, 1, "epoch", &a->epoch, err);
@@ -271,14 +261,12 @@ static st_code randomness(st_fullnode *n, const rand_args *a, bool beacon, json_
   return code;
 }
 
-static st_code r_randomness_from_tickets(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  return randomness(ctx, args, false, result, err);
+static st_code r_randomness_from_tickets(st_rpc_req *q, st_err *err) {
+  return randomness(q->ctx, q->args, false, &q->result, err);
 }
 
-static st_code r_randomness_from_beacon(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  return randomness(ctx, args, true, result, err);
+static st_code r_randomness_from_beacon(st_rpc_req *q, st_err *err) {
+  return randomness(q->ctx, q->args, true, &q->result, err);
 }
 
 static const st_rpc_method METHODS[] = {

@@ -8,8 +8,8 @@
 #include "crypto/st_vrf.h"
 #include "node/st_fullnode_int.h"
 
-static st_code p_wallet_new(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call, (void)args;
+static st_code p_wallet_new(const json_t *params, void *args, st_err *err) {
+  (void)args;
   const json_t *t = json_array_get(params, 0);
   bool secp = (json_is_string(t) && !strcmp(json_string_value(t), "secp256k1")) ||
               (json_is_integer(t) && json_integer_value(t) == 1);
@@ -18,18 +18,16 @@ static st_code p_wallet_new(const st_rpc_call *call, const json_t *params, void 
   return ST_OK;
 }
 
-static st_code r_wallet_new(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call, (void)args;
+static st_code r_wallet_new(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_address a;
   st_code code = st_wallet_new(&n->wallet, &a, err);
-  if (!code) *result = fn_addr_json(n, &a);
+  if (!code) q->result = fn_addr_json(n, &a);
   return code;
 }
 
-static st_code r_wallet_list(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call, (void)args;
+static st_code r_wallet_list(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_address *addrs;
   size_t k;
   st_code code = st_wallet_list(&n->wallet, &addrs, &k, err);
@@ -37,30 +35,28 @@ static st_code r_wallet_list(void *ctx, const st_rpc_call *call, void *args, jso
   json_t *arr = json_array();
   for (size_t i = 0; i < k; i++) json_array_append_new(arr, fn_addr_json(n, &addrs[i]));
   free(addrs);
-  *result = arr;
+  q->result = arr;
   return ST_OK;
 }
 
-static st_code r_wallet_balance(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_wallet_balance(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_state st;
   st_state_init(&st);
   st_state_actor *act;
   st_code code = st_chain_state(n->chain, NULL, &st, err);
   if (!code) /* Lotus: "0" for an address with no actor */
-    *result = st_state_lookup(&st, &((fn_addr_args *)args)->addr, &act, NULL) ? json_string("0")
-                                                                              : st_chain_json_bigint(act->balance);
+    q->result = st_state_lookup(&st, &((fn_addr_args *)q->args)->addr, &act, NULL) ? json_string("0")
+                                                                                   : st_chain_json_bigint(act->balance);
   st_state_clear(&st);
   return code;
 }
 
-static st_code r_wallet_default(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call, (void)args;
+static st_code r_wallet_default(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_address a;
   st_code code = st_wallet_default(&n->wallet, &a, err);
-  if (!code) *result = fn_addr_json(n, &a);
+  if (!code) q->result = fn_addr_json(n, &a);
   return code;
 }
 
@@ -70,8 +66,7 @@ typedef struct sign_args {
   st_buf data;
 } sign_args;
 
-static st_code p_key_and_data(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_key_and_data(const json_t *params, void *args, st_err *err) {
   sign_args *a = args;
   st_code code = fn_param_addr(params, 0, &a->addr, err);
   return code ? code : fn_param_bytes(params, 1, "data", false, &a->data, err);
@@ -87,42 +82,39 @@ static st_code key_of(st_fullnode *n, const st_address *addr, uint8_t sk[32], st
   return code ? code : st_wallet_key(&n->wallet, &key, sk, err);
 }
 
-static st_code r_wallet_sign(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  const sign_args *a = args;
+static st_code r_wallet_sign(st_rpc_req *q, st_err *err) {
+  const sign_args *a = q->args;
   uint8_t sk[32], sig[ST_SECP_SIG_LEN];
   st_signature s;
-  st_code code = key_of(ctx, &a->addr, sk, err);
+  st_code code = key_of(q->ctx, &a->addr, sk, err);
   if (!code) code = st_secp_sign(sk, a->data.data, a->data.len, sig, err);
   st_secure_zero(sk, sizeof sk);
   if (!code) code = st_signature_set(&s, ST_SIG_SECP256K1, sig, sizeof sig, err);
-  return code ? code : st_signature_to_json(&s, result, err);
+  return code ? code : st_signature_to_json(&s, &q->result, err);
 }
 
 /* WalletVRF (our extension): the ECVRF proof and output of the key behind address over data;
  * with BLS, Lotus's miner gets its VRFs from WalletSign (a BLS signature is a VRF); ECVRF needs
  * its own call, so the miner holds no key. */
-static st_code r_wallet_vrf(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
-  const sign_args *a = args;
+static st_code r_wallet_vrf(st_rpc_req *q, st_err *err) {
+  const sign_args *a = q->args;
   uint8_t sk[32], pi[ST_VRF_PROOF_LEN], beta[32];
-  st_code code = key_of(ctx, &a->addr, sk, err);
+  st_code code = key_of(q->ctx, &a->addr, sk, err);
   if (!code) code = st_vrf_prove(sk, a->data.data, a->data.len, pi, beta, err);
   st_secure_zero(sk, sizeof sk);
   if (!code)
-    *result = json_pack("{so so}", "Proof", fn_bytes_json(pi, sizeof pi), "Output", fn_bytes_json(beta, sizeof beta));
+    q->result = json_pack("{so so}", "Proof", fn_bytes_json(pi, sizeof pi), "Output", fn_bytes_json(beta, sizeof beta));
   return code;
 }
 
-static st_code r_wallet_export(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call;
+static st_code r_wallet_export(st_rpc_req *q, st_err *err) {
   uint8_t sk[32];
-  st_code code = key_of(ctx, &((fn_addr_args *)args)->addr, sk, err);
+  st_code code = key_of(q->ctx, &((fn_addr_args *)q->args)->addr, sk, err);
   if (code) return code;
   st_buf b64 = ST_BUF_INIT;
   st_base64_append(&b64, sk, sizeof sk, true);
   st_secure_zero(sk, sizeof sk);
-  *result = json_pack("{ss ss}", "Type", "secp256k1", "PrivateKey", st_buf_cstr(&b64));
+  q->result = json_pack("{ss ss}", "Type", "secp256k1", "PrivateKey", st_buf_cstr(&b64));
   st_secure_zero(b64.data, b64.len);
   st_buf_free(&b64);
   return ST_OK;
@@ -132,8 +124,7 @@ typedef struct key_args {
   uint8_t sk[32];
 } key_args;
 
-static st_code p_wallet_import(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_wallet_import(const json_t *params, void *args, st_err *err) {
   const json_t *ki = json_array_get(params, 0), *type = json_object_get(ki, "Type"),
                *pk = json_object_get(ki, "PrivateKey");
   if (!json_is_string(type) || strcmp(json_string_value(type), "secp256k1") || !json_is_string(pk))
@@ -151,12 +142,11 @@ static st_code p_wallet_import(const st_rpc_call *call, const json_t *params, vo
 
 static void free_key(void *args) { st_secure_zero(args, sizeof(key_args)); }
 
-static st_code r_wallet_import(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  st_fullnode *n = ctx;
-  (void)call;
+static st_code r_wallet_import(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
   st_address a;
-  st_code code = st_wallet_import(&n->wallet, ((key_args *)args)->sk, &a, err);
-  if (!code) *result = fn_addr_json(n, &a);
+  st_code code = st_wallet_import(&n->wallet, ((key_args *)q->args)->sk, &a, err);
+  if (!code) q->result = fn_addr_json(n, &a);
   return code;
 }
 

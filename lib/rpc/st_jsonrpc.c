@@ -67,7 +67,8 @@ static st_code check_method(const st_rpc_method *m, size_t i, st_err *err) {
                       m->min_params, m->max_params);
   if (!m->run == !m->subscribe)
     return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' needs a run or a subscribe, not both", m->name);
-  if (!m->parse && m->args_size) return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' has args but no parse", m->name);
+  if (!m->parse && m->args_size)
+    return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' has args but no parse", m->name);
   return ST_OK;
 }
 
@@ -380,34 +381,35 @@ static int check_call(const st_rpc_method *m, const char *name, const json_t *pv
 
 /* Parses, then runs (or subscribes): 0 with *result, or the error code by the phase that failed
  * (parse: -32602; run: 1 or what the run chose) with its message in msg. */
-static int invoke(const st_rpc *rpc, const st_rpc_method *m, const st_rpc_call *call, const json_t *pv, ws_session *ws,
-                  const json_t *id, json_t **result, char *msg, size_t n) {
+static int invoke(const st_rpc_method *m, st_rpc_req *q, const json_t *pv, ws_session *ws, const json_t *id,
+                  json_t **result, char *msg, size_t n) {
   json_t *params = json_is_array(pv) ? json_incref((json_t *)pv) : json_array();
-  void *args = m->args_size ? calloc(1, m->args_size) : NULL;
+  q->args = m->args_size ? calloc(1, m->args_size) : NULL;
   st_err e = {0};
   st_code rc = ST_OK;
   int code = ST_RPC_ERROR;
-  if (!params || (m->args_size && !args)) {
+  if (!params || (m->args_size && !q->args)) {
     rc = st_err_set(&e, ST_ENOMEM, "out of memory");
-  } else if (m->parse && (rc = m->parse(call, params, args, &e))) {
+  } else if (m->parse && (rc = m->parse(params, q->args, &e))) {
     code = ST_RPC_INVALID_PARAMS;
   } else if (m->run) {
-    rc = m->run(rpc->ctx, call, args, result, &e);
+    rc = m->run(q, &e);
   } else { /* a channel method over WebSocket: the result is the channel id */
     st_rpc_chan *ch = chan_new(ws, id);
     if (!ch) rc = st_err_set(&e, ST_ENOMEM, "out of memory");
-    else if ((rc = m->subscribe(rpc->ctx, call, args, ch, &e))) chan_end(ch, false);
-    else *result = json_integer((json_int_t)ch->id);
+    else if ((rc = m->subscribe(q, ch, &e))) chan_end(ch, false);
+    else q->result = json_integer((json_int_t)ch->id);
   }
-  if (rc && code == ST_RPC_ERROR && *call->code) code = *call->code;
+  if (rc && code == ST_RPC_ERROR && q->code) code = q->code;
   if (rc) {
-    json_decref(*result);
-    *result = NULL;
+    json_decref(q->result);
+    q->result = NULL;
     snprintf(msg, n, "%s", e.msg[0] ? e.msg : st_code_str(rc));
-    if (rc == ST_EINTERNAL || rc == ST_ENOMEM || rc == ST_EIO) st_logf("rpc", ST_LOG_WARN, "%s: %s", call->method, msg);
+    if (rc == ST_EINTERNAL || rc == ST_ENOMEM || rc == ST_EIO) st_logf("rpc", ST_LOG_WARN, "%s: %s", q->method, msg);
   }
-  if (args && m->free_args) m->free_args(args);
-  free(args);
+  *result = q->result;
+  if (q->args && m->free_args) m->free_args(q->args);
+  free(q->args);
   json_decref(params);
   return rc ? code : 0;
 }
@@ -434,9 +436,8 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_sessio
   if (ws && !strcmp(name, "xrpc.cancel")) { /* a channel's unsubscription: no response unless it has an id */
     chan_cancel(ws, json_array_get(pv, 0));
   } else if (!(o->code = check_call(m, name, pv, perms, ws != NULL, o, msg, sizeof msg))) {
-    int code = 0;
-    st_rpc_call call = {name, version, perms, &code};
-    o->code = invoke(rpc, m, &call, pv, ws, id, &result, msg, sizeof msg);
+    st_rpc_req q = {.ctx = rpc->ctx, .method = name, .version = version, .perms = perms};
+    o->code = invoke(m, &q, pv, ws, id, &result, msg, sizeof msg);
   }
   if (notify) { /* nothing is sent, so nothing failed as far as HTTP is concerned, unless refused */
     *wrote = false;

@@ -28,7 +28,7 @@
  *                                          param, "param 1 (address): ..."
  *   1      <run's message>            200  the method's run failed (ST_ENOENT, ST_ECONFLICT, even
  *                                          ST_EINVAL: whatever the code), as Lotus returns a Go
- *                                          error; a run may choose another code through call->code
+ *                                          error; a run may choose another code through q->code
  *                                          (Lotus's 11 = actor not found)
  *   1      missing permission to invoke 'MpoolPush' (need 'write')
  *                                     401  see below
@@ -95,12 +95,16 @@
 
 #define ST_RPC_MAX_BODY_DEFAULT ((size_t)64 << 20)
 
-typedef struct st_rpc_call {
+/* One call, as its method's run sees it. */
+typedef struct st_rpc_req {
+  void *ctx;          /* st_rpc_opts.ctx */
   const char *method; /* "Filecoin.ChainHead" */
   int version;        /* 0 or 1: the path /rpc/v0 or /rpc/v1 */
   unsigned perms;     /* the caller's ST_PERM_* bits */
-  int *code;          /* a run that fails may set *code to the JSON-RPC code to send; 0 keeps 1 */
-} st_rpc_call;
+  void *args;         /* what the method's parse filled; NULL when it has no args */
+  json_t *result;     /* the run's result, taken by the framework on success (NULL: null) */
+  int code;           /* a run that fails may set the JSON-RPC code to send (0 keeps 1) */
+} st_rpc_req;
 
 /* A method runs in two phases, and the framework, not the method, turns a failure into its
  * JSON-RPC code by the phase it happened in:
@@ -108,12 +112,11 @@ typedef struct st_rpc_call {
  *    that the framework zeroes first. It checks only what the request itself says, and touches
  *    no state. Any failure is -32602 Invalid params with err's message, which names the param:
  *    "param 1 (address): ...". parse leaves args freeable by free_args whatever it returns.
- *  - run does the work with the parsed args (its own to change; freed after the call). Any
- *    failure is a method error: code 1, as Lotus returns a Go error, or *call->code when the run
- *    sets it (Lotus's 11 for an actor not found). On success *result (may stay NULL for null)
- *    is taken by the framework; on failure a *result left set is freed. */
-typedef st_code (*st_rpc_parse_fn)(const st_rpc_call *call, const json_t *params, void *args, st_err *err);
-typedef st_code (*st_rpc_run_fn)(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err);
+ *  - run does the work with q->args (its own to change; freed after the call) and sets
+ *    q->result. Any failure is a method error: code 1, as Lotus returns a Go error, or q->code
+ *    when the run sets it (Lotus's 11 for an actor not found); a q->result left set is freed. */
+typedef st_code (*st_rpc_parse_fn)(const json_t *params, void *args, st_err *err);
+typedef st_code (*st_rpc_run_fn)(st_rpc_req *q, st_err *err);
 
 /* A channel of a channel method's call over WebSocket. */
 typedef struct st_rpc_chan st_rpc_chan;
@@ -121,7 +124,7 @@ typedef struct st_rpc_chan st_rpc_chan;
 /* A channel method's run: on success it may send values on ch at once or later, from any
  * thread. To keep ch beyond the call it takes a reference (st_rpc_chan_hold), released when
  * done. On failure err's message is the call's error response (code 1) and ch is dropped. */
-typedef st_code (*st_rpc_sub_fn)(void *ctx, const st_rpc_call *call, void *args, st_rpc_chan *ch, st_err *err);
+typedef st_code (*st_rpc_sub_fn)(st_rpc_req *q, st_rpc_chan *ch, st_err *err);
 
 typedef struct st_rpc_method {
   const char *name;  /* "Filecoin.ChainHead"; case-sensitive */

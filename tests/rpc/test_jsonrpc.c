@@ -30,27 +30,27 @@ static fixture F;
 
 /* ---- the test methods ---- */
 
-static st_code m_chain_head(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)args, (void)err;
-  *result = json_pack("{s[{ss}]sI}", "Cids", "/", "bafy2bzaceexample", "Height", (json_int_t)5);
+static st_code m_chain_head(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_pack("{s[{ss}]sI}", "Cids", "/", "bafy2bzaceexample", "Height", (json_int_t)5);
   return ST_OK;
 }
 
-static st_code m_version(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)args, (void)err;
-  *result = json_pack("{si}", "api", call->version);
+static st_code m_version(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_pack("{si}", "api", q->version);
   return ST_OK;
 }
 
-static st_code p_mpool_push(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call, (void)args;
+static st_code p_mpool_push(const json_t *params, void *args, st_err *err) {
+  (void)args;
   if (!json_is_object(json_array_get(params, 0))) return st_err_set(err, ST_EINVAL, "param 1 (message): not an object");
   return ST_OK;
 }
 
-static st_code m_mpool_push(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)args, (void)err;
-  *result = json_pack("{ss}", "/", "bafy2bzacepushed");
+static st_code m_mpool_push(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_pack("{ss}", "/", "bafy2bzacepushed");
   return ST_OK;
 }
 
@@ -59,8 +59,7 @@ typedef struct lookup_args {
   char addr[32];
 } lookup_args;
 
-static st_code p_lookup(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call;
+static st_code p_lookup(const json_t *params, void *args, st_err *err) {
   lookup_args *a = args;
   const char *s = json_string_value(json_array_get(params, 0));
   if (!s) return st_err_set(err, ST_EINVAL, "param 1 (address): not a string");
@@ -70,57 +69,56 @@ static st_code p_lookup(const st_rpc_call *call, const json_t *params, void *arg
   return ST_OK;
 }
 
-static st_code m_lookup(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx;
-  const lookup_args *a = args;
-  *result = json_string("partial"); /* left behind on failure: the framework frees it */
+static st_code m_lookup(st_rpc_req *q, st_err *err) {
+  const lookup_args *a = q->args;
+  q->result = json_string("partial"); /* left behind on failure: the framework frees it */
   if (!strcmp(a->addr + 2, "99")) {
-    *call->code = 11;
+    q->code = 11;
     return st_err_set(err, ST_ENOENT, "actor not found");
   }
   if (!strcmp(a->addr + 2, "98")) /* a run's ST_EINVAL is a method error (1), not bad params */
     return st_err_set(err, ST_EINVAL, "actor t098 is not a miner");
-  json_decref(*result);
-  *result = json_string(a->addr);
+  json_decref(q->result);
+  q->result = json_string(a->addr);
   return ST_OK;
 }
 
-static st_code m_fail(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)args, (void)result;
+static st_code m_fail(st_rpc_req *q, st_err *err) {
+  (void)q;
   return st_err_set(err, ST_ENOENT, "sector 5 of miner t01000 not found");
 }
 
-static st_code m_fail_silent(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)args, (void)result, (void)err;
+static st_code m_fail_silent(st_rpc_req *q, st_err *err) {
+  (void)q, (void)err;
   return ST_ECONFLICT; /* no message: the code's name is sent */
 }
 
-static st_code m_bad_utf8(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)args, (void)result;
+static st_code m_bad_utf8(st_rpc_req *q, st_err *err) {
+  (void)q;
   return st_err_set(err, ST_EPERM, "bad \xff byte and a cut \xe2\x98");
 }
 
-static st_code m_null(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)args, (void)result, (void)err;
+static st_code m_null(st_rpc_req *q, st_err *err) {
+  (void)q, (void)err;
   return ST_OK;
 }
 
-static st_code m_count(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)call, (void)args, (void)err;
-  fixture *f = ctx;
-  *result = json_integer(atomic_fetch_add(&f->counted, 1) + 1);
+static st_code m_count(st_rpc_req *q, st_err *err) {
+  (void)err;
+  fixture *f = q->ctx;
+  q->result = json_integer(atomic_fetch_add(&f->counted, 1) + 1);
   return ST_OK;
 }
 
-static st_code m_perms(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)args, (void)err;
-  *result = st_perms_to_json(call->perms);
+static st_code m_perms(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = st_perms_to_json(q->perms);
   return ST_OK;
 }
 
-static st_code m_search_v0(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)args, (void)err;
-  *result = json_string("v0 search");
+static st_code m_search_v0(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_string("v0 search");
   return ST_OK;
 }
 
@@ -128,15 +126,15 @@ typedef struct count_args {
   size_t n;
 } count_args;
 
-static st_code p_count(const st_rpc_call *call, const json_t *params, void *args, st_err *err) {
-  (void)call, (void)err;
+static st_code p_count(const json_t *params, void *args, st_err *err) {
+  (void)err;
   ((count_args *)args)->n = json_array_size(params);
   return ST_OK;
 }
 
-static st_code m_search_v1(void *ctx, const st_rpc_call *call, void *args, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)err;
-  *result = json_pack("{sssI}", "v1", "search", "n", (json_int_t)((count_args *)args)->n);
+static st_code m_search_v1(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_pack("{sssI}", "v1", "search", "n", (json_int_t)((count_args *)q->args)->n);
   return ST_OK;
 }
 
@@ -147,8 +145,8 @@ static void on_chan_close(void *ctx, st_rpc_chan *ch) {
   (void)ctx, (void)ch;
   atomic_fetch_add(&chan_closed, 1);
 }
-static st_code m_sub(void *ctx, const st_rpc_call *call, void *args, st_rpc_chan *ch, st_err *err) {
-  (void)ctx, (void)call, (void)args, (void)err;
+static st_code m_sub(st_rpc_req *q, st_rpc_chan *ch, st_err *err) {
+  (void)q, (void)err;
   test_chan = st_rpc_chan_hold(ch);
   st_rpc_chan_on_close(ch, on_chan_close, NULL);
   st_rpc_chan_send(ch, json_string("first"));
