@@ -88,17 +88,25 @@ static st_code m_chan(st_rpc_req *q, st_rpc_chan *ch, st_err *err) {
   return st_err_set(err, ST_EINTERNAL, "never called over HTTP");
 }
 
-#define ECHO(name, versions, max) \
-  { name, ST_PERM_READ, versions, 0, max, p_echo, sizeof(echo_args), free_echo, m_echo, NULL }
+#define ECHO(name_, versions_, max)                                                                 \
+  {                                                                                                 \
+    .name = name_, .perm = ST_PERM_READ, .versions = versions_, .max_params = max, .parse = p_echo, \
+    .args_size = sizeof(echo_args), .free_args = free_echo, .run = m_echo                           \
+  }
 static const st_rpc_method METHODS[] = {
     ECHO("T.Echo", 0, 8),
-    {"T.Write", ST_PERM_WRITE, 0, 0, 1, NULL, 0, NULL, m_null, NULL},
-    {"T.Admin", ST_PERM_ADMIN, 0, 0, 0, NULL, 0, NULL, m_null, NULL},
-    {"T.Inval", ST_PERM_READ, 0, 1, 1, p_inval, 0, NULL, m_null, NULL},
-    {"T.Fail", ST_PERM_READ, 0, 0, 1, p_count, sizeof(count_args), NULL, m_fail, NULL},
-    {"T.Chan", ST_PERM_READ, 0, 0, 0, NULL, 0, NULL, NULL, m_chan},
+    {.name = "T.Write", .perm = ST_PERM_WRITE, .max_params = 1, .run = m_null},
+    {.name = "T.Admin", .perm = ST_PERM_ADMIN, .run = m_null},
+    {.name = "T.Inval", .perm = ST_PERM_READ, .min_params = 1, .max_params = 1, .parse = p_inval, .run = m_null},
+    {.name = "T.Fail",
+     .perm = ST_PERM_READ,
+     .max_params = 1,
+     .parse = p_count,
+     .args_size = sizeof(count_args),
+     .run = m_fail},
+    {.name = "T.Chan", .perm = ST_PERM_READ, .subscribe = m_chan},
     ECHO("T.V1", ST_RPC_V1, 2),
-    {"T.V0", ST_PERM_READ, ST_RPC_V0, 0, 0, NULL, 0, NULL, m_null, NULL},
+    {.name = "T.V0", .perm = ST_PERM_READ, .versions = ST_RPC_V0, .run = m_null},
 };
 
 static st_rpc *rpc_once(void) {

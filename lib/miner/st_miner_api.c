@@ -448,10 +448,13 @@ static void retrieve(st_miner_api *a, const char *cid, st_http_response *resp) {
 }
 
 /* An entry with no params to read, and one whose parse fills args of type args_t. */
-#define NOARGS(name, perm, run) \
-  { "Filecoin." name, perm, 0, 0, 0, NULL, 0, NULL, run, NULL }
-#define METHOD(name, perm, min, max, parse, args_t, free_fn, run) \
-  { "Filecoin." name, perm, 0, min, max, parse, sizeof(args_t), free_fn, run, NULL }
+#define NOARGS(name_, perm_, run_) \
+  { .name = "Filecoin." name_, .perm = perm_, .run = run_ }
+#define METHOD(name_, perm_, min, max, parse_, args_t, free_fn, run_)                                \
+  {                                                                                                  \
+    .name = "Filecoin." name_, .perm = perm_, .min_params = min, .max_params = max, .parse = parse_, \
+    .args_size = sizeof(args_t), .free_args = free_fn, .run = run_                                   \
+  }
 
 static const st_rpc_method METHODS[] = {
     NOARGS("ActorAddress", ST_PERM_READ, m_actor_address),

@@ -33,12 +33,6 @@ static st_code miner_at(st_fullnode *n, const st_address *addr, const st_tipset_
   return st_chain_miner_state(n->chain, &v->ts.key, v->id, &v->m, err);
 }
 
-/* The miner of [addr, tsk] args. */
-static st_code view_of(st_fullnode *n, void *args, miner_view *v, st_err *err) {
-  const fn_addr_tsk_args *a = args;
-  return miner_at(n, &a->addr, &a->tsk, v, err);
-}
-
 /* A partition's sets, as Lotus's Partition interface names them. */
 enum { PS_ALL, PS_FAULTY, PS_RECOVERING, PS_LIVE, PS_ACTIVE };
 
@@ -165,36 +159,47 @@ static json_t *miner_info_json(const st_fullnode *n, const st_miner_state *m) {
   return o;
 }
 
-static st_code r_state_miner_info(st_rpc_req *q, st_err *err) {
+/* ---- the methods: each one's part of a miner at a tipset (q->data of the shared run) ---- */
+
+/* A method's answer from the miner it names. Every miner method's args start with the
+ * fn_addr_tsk_args of the miner, which r_miner loads before it calls the method's part. */
+typedef struct miner_part {
+  st_code (*fn)(st_rpc_req *q, miner_view *v, st_err *err);
+} miner_part;
+
+static st_code r_miner(st_rpc_req *q, st_err *err) {
+  const fn_addr_tsk_args *at = q->args;
   miner_view v;
-  st_code code = view_of(q->ctx, q->args, &v, err);
-  if (!code) q->result = miner_info_json(q->ctx, &v.m);
+  st_code code = miner_at(q->ctx, &at->addr, &at->tsk, &v, err);
+  if (!code) code = ((const miner_part *)q->data)->fn(q, &v, err);
   miner_view_free(&v);
   return code;
+}
+
+static st_code info(st_rpc_req *q, miner_view *v, st_err *err) {
+  (void)err;
+  q->result = miner_info_json(q->ctx, &v->m);
+  return ST_OK;
 }
 
 static json_t *claim_json(const mpz_t raw, const mpz_t qa) {
   return json_pack("{so so}", "RawBytePower", st_chain_json_bigint(raw), "QualityAdjPower", st_chain_json_bigint(qa));
 }
 
-static st_code r_state_miner_power(st_rpc_req *q, st_err *err) {
+static st_code power(st_rpc_req *q, miner_view *v, st_err *err) {
   st_fullnode *n = q->ctx;
-  miner_view v;
   st_power_state p;
-  st_code code = view_of(n, q->args, &v, err);
-  bool have_p = !code;
-  if (!code) code = st_chain_power_state(n->chain, &v.ts.key, &p, err);
+  st_code code = st_chain_power_state(n->chain, &v->ts.key, &p, err); /* initialises p either way */
   if (!code) {
-    const st_power_claim *c = st_power_claim_of(&p, v.id);
+    const st_power_claim *c = st_power_claim_of(&p, v->id);
     mpz_t zero;
     mpz_init(zero);
     q->result = json_pack("{so so sb}", "MinerPower", c ? claim_json(c->raw, c->qa) : claim_json(zero, zero),
                           "TotalPower", claim_json(p.total_raw, p.total_qa), "HasMinPower",
-                          c && st_power_eligible(&p, v.id, st_chain_network(n->chain)->consensus_min_power));
+                          c && st_power_eligible(&p, v->id, st_chain_network(n->chain)->consensus_min_power));
     mpz_clear(zero);
   }
-  if (have_p) st_power_state_free(&p); /* st_chain_power_state initialises it either way */
-  miner_view_free(&v);
+  st_power_state_free(&p);
   return code;
 }
 
@@ -205,32 +210,24 @@ static void current_deadline(st_fullnode *n, const miner_view *v, st_deadline_in
   st_deadline_at(&pol, v->m.proving_period_start, v->ts.height, d);
 }
 
-static st_code r_state_miner_proving_deadline(st_rpc_req *q, st_err *err) {
-  miner_view v;
-  st_code code = view_of(q->ctx, q->args, &v, err);
-  if (!code) { /* it has not elapsed, so NextNotElapsed keeps it */
-    st_deadline_info d;
-    current_deadline(q->ctx, &v, &d);
-    st_deadline_next_not_elapsed(&d, &d);
-    q->result = st_deadline_info_to_json(&d);
-  }
-  miner_view_free(&v);
-  return code;
+static st_code proving_deadline(st_rpc_req *q, miner_view *v, st_err *err) {
+  (void)err;
+  st_deadline_info d;
+  current_deadline(q->ctx, v, &d);
+  st_deadline_next_not_elapsed(&d, &d); /* it has not elapsed, so NextNotElapsed keeps it */
+  q->result = st_deadline_info_to_json(&d);
+  return ST_OK;
 }
 
-static st_code r_state_miner_deadlines(st_rpc_req *q, st_err *err) {
-  miner_view v;
-  st_code code = view_of(q->ctx, q->args, &v, err);
-  if (!code) {
-    json_t *arr = json_array();
-    for (size_t d = 0; d < v.m.ndeadlines; d++)
-      json_array_append_new(
-          arr, json_pack("{so si ss}", "PostSubmissions", st_chain_json_bitfield(&v.m.deadlines[d].post_submissions),
-                         "DisputableProofCount", 0, "DailyFee", "0"));
-    q->result = arr;
-  }
-  miner_view_free(&v);
-  return code;
+static st_code deadlines(st_rpc_req *q, miner_view *v, st_err *err) {
+  (void)err;
+  json_t *arr = json_array();
+  for (size_t d = 0; d < v->m.ndeadlines; d++)
+    json_array_append_new(
+        arr, json_pack("{so si ss}", "PostSubmissions", st_chain_json_bitfield(&v->m.deadlines[d].post_submissions),
+                       "DisputableProofCount", 0, "DailyFee", "0"));
+  q->result = arr;
+  return ST_OK;
 }
 
 /* [addr, number, tsk]: a deadline index or a sector number after the miner. */
@@ -253,11 +250,14 @@ static st_code p_sector_number(const json_t *params, void *args, st_err *err) {
   return parse_index(params, "sector number", args, err);
 }
 
-static void free_index(void *args) { st_tipset_key_free(&((index_args *)args)->at.tsk); }
-
-static st_code partitions_json(const st_deadline_state *d, json_t **result, st_err *err) {
+static st_code partitions(st_rpc_req *q, miner_view *v, st_err *err) {
   static const char *const NAMES[] = {"AllSectors", "FaultySectors", "RecoveringSectors", "LiveSectors",
                                       "ActiveSectors"};
+  uint64_t dl = ((index_args *)q->args)->index;
+  if (dl >= v->m.ndeadlines)
+    return st_err_set(err, ST_EINVAL, "failed to load the deadline: deadline %llu does not exist (the miner has %zu)",
+                      (unsigned long long)dl, v->m.ndeadlines);
+  const st_deadline_state *d = &v->m.deadlines[dl];
   json_t *arr = json_array();
   st_bitfield bf;
   st_bitfield_init(&bf);
@@ -271,20 +271,8 @@ static st_code partitions_json(const st_deadline_state *d, json_t **result, st_e
   }
   st_bitfield_free(&bf);
   /* Lotus appends to a nil slice: no partitions is null */
-  if (!code) *result = json_array_size(arr) ? json_incref(arr) : json_null();
+  if (!code) q->result = json_array_size(arr) ? json_incref(arr) : json_null();
   json_decref(arr);
-  return code;
-}
-
-static st_code r_state_miner_partitions(st_rpc_req *q, st_err *err) {
-  const index_args *a = q->args;
-  miner_view v;
-  st_code code = miner_at(q->ctx, &a->at.addr, &a->at.tsk, &v, err);
-  if (!code && a->index >= v.m.ndeadlines)
-    code = st_err_set(err, ST_EINVAL, "failed to load the deadline: deadline %llu does not exist (the miner has %zu)",
-                      (unsigned long long)a->index, v.m.ndeadlines);
-  if (!code) code = partitions_json(&v.m.deadlines[a->index], &q->result, err);
-  miner_view_free(&v);
   return code;
 }
 
@@ -311,150 +299,117 @@ static void free_sectors(void *args) {
   st_bitfield_free(&a->filter);
 }
 
-static st_code r_state_miner_sectors(st_rpc_req *q, st_err *err) {
+static st_code sectors(st_rpc_req *q, miner_view *v, st_err *err) {
   const sectors_args *a = q->args;
-  miner_view v;
-  st_code code = miner_at(q->ctx, &a->at.addr, &a->at.tsk, &v, err);
-  if (!code) code = sectors_json(&v.m, a->all ? NULL : &a->filter, &q->result, err);
-  miner_view_free(&v);
-  return code;
+  return sectors_json(&v->m, a->all ? NULL : &a->filter, &q->result, err);
 }
 
-static st_code r_state_miner_active_sectors(st_rpc_req *q, st_err *err) {
-  miner_view v;
-  st_bitfield active;
-  st_bitfield_init(&active);
-  st_code code = view_of(q->ctx, q->args, &v, err);
-  if (!code) code = all_partitions(&v.m, PS_ACTIVE, &active, err);
-  if (!code) code = sectors_json(&v.m, &active, &q->result, err);
-  st_bitfield_free(&active);
-  miner_view_free(&v);
-  return code;
-}
-
-static st_code miner_set(void *ctx, void *args, int which, json_t **result, st_err *err) {
-  miner_view v;
+/* Sectors (as [SectorOnChainInfo]) or a set (as a bitfield) over every partition. */
+static st_code across_partitions(st_rpc_req *q, miner_view *v, int which, bool as_sectors, st_err *err) {
   st_bitfield bf;
   st_bitfield_init(&bf);
-  st_code code = view_of(ctx, args, &v, err);
-  if (!code) code = all_partitions(&v.m, which, &bf, err);
-  if (!code) *result = st_chain_json_bitfield(&bf);
+  st_code code = all_partitions(&v->m, which, &bf, err);
+  if (!code && as_sectors) code = sectors_json(&v->m, &bf, &q->result, err);
+  else if (!code) q->result = st_chain_json_bitfield(&bf);
   st_bitfield_free(&bf);
-  miner_view_free(&v);
   return code;
 }
 
-static st_code r_state_miner_faults(st_rpc_req *q, st_err *err) {
-  return miner_set(q->ctx, q->args, PS_FAULTY, &q->result, err);
+static st_code active_sectors(st_rpc_req *q, miner_view *v, st_err *err) {
+  return across_partitions(q, v, PS_ACTIVE, true, err);
 }
 
-static st_code r_state_miner_recoveries(st_rpc_req *q, st_err *err) {
-  return miner_set(q->ctx, q->args, PS_RECOVERING, &q->result, err);
+static st_code faults(st_rpc_req *q, miner_view *v, st_err *err) {
+  return across_partitions(q, v, PS_FAULTY, false, err);
 }
 
-static st_code r_state_sector_get_info(st_rpc_req *q, st_err *err) {
-  const index_args *a = q->args;
-  miner_view v;
-  st_code code = miner_at(q->ctx, &a->at.addr, &a->at.tsk, &v, err);
-  if (!code) {
-    const st_sector_onchain *s = st_miner_sector(&v.m, a->index);
-    q->result = s ? sector_json(s) : json_null(); /* Lotus: null when there is no such sector */
-  }
-  miner_view_free(&v);
-  return code;
+static st_code recoveries(st_rpc_req *q, miner_view *v, st_err *err) {
+  return across_partitions(q, v, PS_RECOVERING, false, err);
 }
 
-static st_code r_state_sector_precommit_info(st_rpc_req *q, st_err *err) {
-  const index_args *a = q->args;
-  miner_view v;
-  st_code code = miner_at(q->ctx, &a->at.addr, &a->at.tsk, &v, err);
-  if (!code) {
-    const st_precommit *p = st_miner_precommit(&v.m, a->index);
-    if (p) q->result = precommit_json(p);
-    else if (q->version == 0) /* the v0 API's wrapper turns v1's null into this error */
-      code = st_err_set(err, ST_ENOENT, "precommit info does not exist");
-    else q->result = json_null();
-  }
-  miner_view_free(&v);
-  return code;
+static st_code sector_info(st_rpc_req *q, miner_view *v, st_err *err) {
+  (void)err;
+  const st_sector_onchain *s = st_miner_sector(&v->m, ((index_args *)q->args)->index);
+  q->result = s ? sector_json(s) : json_null(); /* Lotus: null when there is no such sector */
+  return ST_OK;
 }
 
-static st_code r_state_miner_available_balance(st_rpc_req *q, st_err *err) {
-  miner_view v;
-  st_code code = view_of(q->ctx, q->args, &v, err);
-  if (!code) {
-    mpz_t avail;
-    mpz_init(avail);
-    st_miner_available(&v.m, v.balance, avail);
-    q->result = st_chain_json_bigint(avail);
-    mpz_clear(avail);
-  }
-  miner_view_free(&v);
-  return code;
+static st_code precommit_info(st_rpc_req *q, miner_view *v, st_err *err) {
+  const st_precommit *p = st_miner_precommit(&v->m, ((index_args *)q->args)->index);
+  if (p) q->result = precommit_json(p);
+  else if (q->version == 0) /* the v0 API's wrapper turns v1's null into this error */
+    return st_err_set(err, ST_ENOENT, "precommit info does not exist");
+  else q->result = json_null();
+  return ST_OK;
+}
+
+static st_code available_balance(st_rpc_req *q, miner_view *v, st_err *err) {
+  (void)err;
+  mpz_t avail;
+  mpz_init(avail);
+  st_miner_available(&v->m, v->balance, avail);
+  q->result = st_chain_json_bigint(avail);
+  mpz_clear(avail);
+  return ST_OK;
 }
 
 /* StateReadState for a miner: {Balance, Code, State} with the miner state's fund fields and
  * period (our subset of miner.State; other actors' states are not readable here). */
-static st_code r_state_read_state(st_rpc_req *q, st_err *err) {
-  miner_view v;
-  st_code code = view_of(q->ctx, q->args, &v, err);
-  if (!code) {
-    mpz_t pledge;
-    mpz_init(pledge);
-    for (size_t i = 0; i < v.m.nsectors; i++) mpz_add(pledge, pledge, v.m.sectors[i].initial_pledge);
-    st_deadline_info d;
-    current_deadline(q->ctx, &v, &d);
-    st_cid code_cid;
-    st_actor_code(ST_ACTOR_MINER, &code_cid);
-    json_t *state =
-        json_pack("{so so so so sI sI}", "PreCommitDeposits", st_chain_json_bigint(v.m.precommit_deposits),
-                  "LockedFunds", st_chain_json_bigint(v.m.locked_funds), "FeeDebt", st_chain_json_bigint(v.m.fee_debt),
-                  "InitialPledge", st_chain_json_bigint(pledge), "ProvingPeriodStart",
-                  (json_int_t)v.m.proving_period_start, "CurrentDeadline", (json_int_t)d.index);
-    q->result = json_pack("{so so so}", "Balance", st_chain_json_bigint(v.balance), "Code",
-                          st_chain_json_cid(&code_cid), "State", state);
-    mpz_clear(pledge);
-  }
-  miner_view_free(&v);
-  return code;
+static st_code read_state(st_rpc_req *q, miner_view *v, st_err *err) {
+  (void)err;
+  mpz_t pledge;
+  mpz_init(pledge);
+  for (size_t i = 0; i < v->m.nsectors; i++) mpz_add(pledge, pledge, v->m.sectors[i].initial_pledge);
+  st_deadline_info d;
+  current_deadline(q->ctx, v, &d);
+  st_cid code_cid;
+  st_actor_code(ST_ACTOR_MINER, &code_cid);
+  json_t *state =
+      json_pack("{so so so so sI sI}", "PreCommitDeposits", st_chain_json_bigint(v->m.precommit_deposits),
+                "LockedFunds", st_chain_json_bigint(v->m.locked_funds), "FeeDebt", st_chain_json_bigint(v->m.fee_debt),
+                "InitialPledge", st_chain_json_bigint(pledge), "ProvingPeriodStart",
+                (json_int_t)v->m.proving_period_start, "CurrentDeadline", (json_int_t)d.index);
+  q->result = json_pack("{so so so}", "Balance", st_chain_json_bigint(v->balance), "Code", st_chain_json_cid(&code_cid),
+                        "State", state);
+  mpz_clear(pledge);
+  return ST_OK;
 }
 
-static st_code r_state_miner_sector_count(st_rpc_req *q, st_err *err) {
-  miner_view v;
-  st_code code = view_of(q->ctx, q->args, &v, err);
-  if (!code) {
-    st_miner_counts c;
-    st_miner_counts_of(&v.m, &c);
-    q->result = json_pack("{so so so}", "Live", st_chain_json_u64(c.live), "Active", st_chain_json_u64(c.active),
-                          "Faulty", st_chain_json_u64(c.faulty));
-  }
-  miner_view_free(&v);
-  return code;
+static st_code sector_count(st_rpc_req *q, miner_view *v, st_err *err) {
+  (void)err;
+  st_miner_counts c;
+  st_miner_counts_of(&v->m, &c);
+  q->result = json_pack("{so so so}", "Live", st_chain_json_u64(c.live), "Active", st_chain_json_u64(c.active),
+                        "Faulty", st_chain_json_u64(c.faulty));
+  return ST_OK;
 }
 
-/* A [miner address, tsk] method. */
-#define FN_MINER(name, run) \
-  FN_METHOD(name, ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk, run)
+/* A method of the miner at [addr, (more params,) tsk]: its args and the part it answers with. */
+#define FN_MINER_ARGS(name_, min, max, parse_, args_t, free_fn, part)                                       \
+  {                                                                                                         \
+    .name = "Filecoin." name_, .perm = ST_PERM_READ, .min_params = min, .max_params = max, .parse = parse_, \
+    .args_size = sizeof(args_t), .free_args = free_fn, .run = r_miner, .data = &(const miner_part) {        \
+      part                                                                                                  \
+    }                                                                                                       \
+  }
+#define FN_MINER(name_, part) FN_MINER_ARGS(name_, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk, part)
+#define FN_MINER_INDEX(name_, parse_, part) FN_MINER_ARGS(name_, 2, 3, parse_, index_args, fn_free_addr_tsk, part)
 
 static const st_rpc_method METHODS[] = {
-    FN_MINER("StateMinerInfo", r_state_miner_info),
-    FN_MINER("StateMinerPower", r_state_miner_power),
-    FN_MINER("StateMinerProvingDeadline", r_state_miner_proving_deadline),
-    FN_MINER("StateMinerDeadlines", r_state_miner_deadlines),
-    FN_METHOD("StateMinerPartitions", ST_PERM_READ, 2, 3, p_deadline_index, index_args, free_index,
-              r_state_miner_partitions),
-    FN_METHOD("StateMinerSectors", ST_PERM_READ, 1, 3, p_state_miner_sectors, sectors_args, free_sectors,
-              r_state_miner_sectors),
-    FN_MINER("StateMinerActiveSectors", r_state_miner_active_sectors),
-    FN_MINER("StateMinerFaults", r_state_miner_faults),
-    FN_MINER("StateMinerRecoveries", r_state_miner_recoveries),
-    FN_METHOD("StateSectorGetInfo", ST_PERM_READ, 2, 3, p_sector_number, index_args, free_index,
-              r_state_sector_get_info),
-    FN_METHOD("StateSectorPreCommitInfo", ST_PERM_READ, 2, 3, p_sector_number, index_args, free_index,
-              r_state_sector_precommit_info),
-    FN_MINER("StateMinerAvailableBalance", r_state_miner_available_balance),
-    FN_MINER("StateReadState", r_state_read_state),
-    FN_MINER("StateMinerSectorCount", r_state_miner_sector_count),
+    FN_MINER("StateMinerInfo", info),
+    FN_MINER("StateMinerPower", power),
+    FN_MINER("StateMinerProvingDeadline", proving_deadline),
+    FN_MINER("StateMinerDeadlines", deadlines),
+    FN_MINER_INDEX("StateMinerPartitions", p_deadline_index, partitions),
+    FN_MINER_ARGS("StateMinerSectors", 1, 3, p_state_miner_sectors, sectors_args, free_sectors, sectors),
+    FN_MINER("StateMinerActiveSectors", active_sectors),
+    FN_MINER("StateMinerFaults", faults),
+    FN_MINER("StateMinerRecoveries", recoveries),
+    FN_MINER_INDEX("StateSectorGetInfo", p_sector_number, sector_info),
+    FN_MINER_INDEX("StateSectorPreCommitInfo", p_sector_number, precommit_info),
+    FN_MINER("StateMinerAvailableBalance", available_balance),
+    FN_MINER("StateReadState", read_state),
+    FN_MINER("StateMinerSectorCount", sector_count),
 };
 
 fn_slice fn_miner_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

@@ -142,7 +142,7 @@ void fn_notify_free_all(st_fullnode *n) {
 }
 
 static const st_rpc_method METHODS[] = {
-    {"Filecoin.ChainNotify", ST_PERM_READ, 0, 0, 0, NULL, 0, NULL, NULL, r_chain_notify},
+    {.name = "Filecoin.ChainNotify", .perm = ST_PERM_READ, .subscribe = r_chain_notify},
 };
 
 fn_slice fn_notify_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

@@ -436,7 +436,7 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_sessio
   if (ws && !strcmp(name, "xrpc.cancel")) { /* a channel's unsubscription: no response unless it has an id */
     chan_cancel(ws, json_array_get(pv, 0));
   } else if (!(o->code = check_call(m, name, pv, perms, ws != NULL, o, msg, sizeof msg))) {
-    st_rpc_req q = {.ctx = rpc->ctx, .method = name, .version = version, .perms = perms};
+    st_rpc_req q = {.ctx = rpc->ctx, .method = name, .version = version, .perms = perms, .data = m->data};
     o->code = invoke(m, &q, pv, ws, id, &result, msg, sizeof msg);
   }
   if (notify) { /* nothing is sent, so nothing failed as far as HTTP is concerned, unless refused */

@@ -102,6 +102,7 @@ typedef struct st_rpc_req {
   int version;        /* 0 or 1: the path /rpc/v0 or /rpc/v1 */
   unsigned perms;     /* the caller's ST_PERM_* bits */
   void *args;         /* what the method's parse filled; NULL when it has no args */
+  const void *data;   /* the method's st_rpc_method.data */
   json_t *result;     /* the run's result, taken by the framework on success (NULL: null) */
   int code;           /* a run that fails may set the JSON-RPC code to send (0 keeps 1) */
 } st_rpc_req;
@@ -136,6 +137,7 @@ typedef struct st_rpc_method {
   void (*free_args)(void *args); /* NULL: the args own nothing */
   st_rpc_run_fn run;             /* NULL: a channel method (ChainNotify), refused over HTTP */
   st_rpc_sub_fn subscribe;       /* with run NULL: the channel method's run (WebSocket only) */
+  const void *data;              /* for run, as q->data: lets methods share one run */
 } st_rpc_method;
 
 /* Sends one value (stolen) on the channel as an xrpc.ch.val notification. false once the

@@ -154,21 +154,32 @@ static st_code m_sub(st_rpc_req *q, st_rpc_chan *ch, st_err *err) {
 }
 
 /* An entry with no params to read: {name, perm, versions, min, max, run}. */
-#define RUN(name, perm, versions, min, max, run) \
-  { name, perm, versions, min, max, NULL, 0, NULL, run, NULL }
+#define RUN(name_, perm_, versions_, min, max, run_) \
+  { .name = name_, .perm = perm_, .versions = versions_, .min_params = min, .max_params = max, .run = run_ }
+/* An entry whose parse fills args of type args_t. */
+#define PARSED(name_, versions_, min, max, parse_, args_t, run_)                                                       \
+  {                                                                                                                    \
+    .name = name_, .perm = ST_PERM_READ, .versions = versions_, .min_params = min, .max_params = max, .parse = parse_, \
+    .args_size = sizeof(args_t), .run = run_                                                                           \
+  }
 
 static const st_rpc_method METHODS[] = {
-    {"Test.Sub", ST_PERM_READ, 0, 0, 0, NULL, 0, NULL, NULL, m_sub},
+    {.name = "Test.Sub", .perm = ST_PERM_READ, .subscribe = m_sub},
     RUN("Filecoin.ChainHead", ST_PERM_READ, 0, 0, 0, m_chain_head),
     RUN("Filecoin.Version", ST_PERM_READ, 0, 0, 0, m_version),
-    {"Filecoin.MpoolPush", ST_PERM_WRITE, 0, 1, 1, p_mpool_push, 0, NULL, m_mpool_push, NULL},
+    {.name = "Filecoin.MpoolPush",
+     .perm = ST_PERM_WRITE,
+     .min_params = 1,
+     .max_params = 1,
+     .parse = p_mpool_push,
+     .run = m_mpool_push},
     RUN("Filecoin.WalletSign", ST_PERM_SIGN, 0, 2, 2, m_null),
     RUN("Filecoin.AuthNew", ST_PERM_ADMIN, 0, 1, 1, m_perms),
-    {"Filecoin.StateLookupID", ST_PERM_READ, 0, 1, 2, p_lookup, sizeof(lookup_args), NULL, m_lookup, NULL},
+    PARSED("Filecoin.StateLookupID", 0, 1, 2, p_lookup, lookup_args, m_lookup),
     RUN("Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V0, 1, 1, m_search_v0),
-    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V1, 4, 4, p_count, sizeof(count_args), NULL, m_search_v1, NULL},
+    PARSED("Filecoin.StateSearchMsg", ST_RPC_V1, 4, 4, p_count, count_args, m_search_v1),
     RUN("Filecoin.V1Only", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null),
-    {"Filecoin.ChainNotify", ST_PERM_READ, 0, 0, 0, NULL, 0, NULL, NULL, m_sub},
+    {.name = "Filecoin.ChainNotify", .perm = ST_PERM_READ, .subscribe = m_sub},
     RUN("Test.Fail", ST_PERM_READ, 0, 0, 0, m_fail),
     RUN("Test.FailSilent", ST_PERM_READ, 0, 0, 0, m_fail_silent),
     RUN("Test.BadUtf8", ST_PERM_READ, 0, 0, 0, m_bad_utf8),
@@ -617,15 +628,15 @@ static void test_table_checks(void **state) {
   o.methods = badver;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "unknown API version");
-  st_rpc_method no_run[] = {{"A.B", ST_PERM_READ, 0, 0, 0, NULL, 0, NULL, NULL, NULL}};
+  st_rpc_method no_run[] = {{.name = "A.B", .perm = ST_PERM_READ}};
   o.methods = no_run;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "method 'A.B' needs a run or a subscribe, not both");
-  st_rpc_method both[] = {{"A.B", ST_PERM_READ, 0, 0, 0, NULL, 0, NULL, m_null, m_sub}};
+  st_rpc_method both[] = {{.name = "A.B", .perm = ST_PERM_READ, .run = m_null, .subscribe = m_sub}};
   o.methods = both;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "method 'A.B' needs a run or a subscribe, not both");
-  st_rpc_method args_no_parse[] = {{"A.B", ST_PERM_READ, 0, 0, 0, NULL, 8, NULL, m_null, NULL}};
+  st_rpc_method args_no_parse[] = {{.name = "A.B", .perm = ST_PERM_READ, .args_size = 8, .run = m_null}};
   o.methods = args_no_parse;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "method 'A.B' has args but no parse");
