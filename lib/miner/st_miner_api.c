@@ -49,12 +49,8 @@ typedef struct number_flag_args {
 static st_code parse_number_flag(const json_t *params, const char *what, const char *flag_what, void *args,
                                  st_err *err) {
   number_flag_args *a = args;
-  const json_t *f = json_array_get(params, 1);
-  if (!st_chain_json_u64_value(json_array_get(params, 0), &a->number))
-    return st_err_set(err, ST_EINVAL, "param 1 (%s): must be a non-negative integer", what);
-  if (f && !json_is_boolean(f)) return st_err_set(err, ST_EINVAL, "param 2 (%s): must be true or false", flag_what);
-  a->flag = json_is_true(f);
-  return ST_OK;
+  st_code code = st_rpc_param_u64(params, 0, what, &a->number, err);
+  return code ? code : st_rpc_param_bool(params, 1, flag_what, &a->flag, err);
 }
 
 static st_code p_sectors_status(const json_t *params, void *args, st_err *err) {
@@ -291,17 +287,10 @@ typedef struct propose_args {
   st_buf proposal, data;
 } propose_args;
 
-static st_code p_bytes(const json_t *params, size_t i, const char *what, st_buf *out, st_err *err) {
-  const json_t *v = json_array_get(params, i);
-  if (!json_is_string(v) || st_base64_decode(json_string_value(v), json_string_length(v), true, out, err))
-    return st_err_set(err, ST_EINVAL, "param %zu (%s): must be base64", i + 1, what);
-  return ST_OK;
-}
-
 static st_code p_market_propose_deal(const json_t *params, void *args, st_err *err) {
   propose_args *a = args;
-  st_code code = p_bytes(params, 0, "ClientDealProposal, CBOR", &a->proposal, err);
-  return code ? code : p_bytes(params, 1, "the piece's bytes", &a->data, err);
+  st_code code = st_rpc_param_bytes(params, 0, "ClientDealProposal, CBOR", false, &a->proposal, err);
+  return code ? code : st_rpc_param_bytes(params, 1, "the piece's bytes", false, &a->data, err);
 }
 
 static void free_propose(void *args) {
@@ -365,10 +354,7 @@ typedef struct cid_text_args {
 } cid_text_args;
 
 static st_code p_market_deal_status(const json_t *params, void *args, st_err *err) {
-  const json_t *v = json_array_get(params, 0);
-  if (!json_is_string(v)) return st_err_set(err, ST_EINVAL, "param 1 (proposal CID): must be a string");
-  ((cid_text_args *)args)->cid = json_string_value(v);
-  return ST_OK;
+  return st_rpc_param_text(params, 0, "proposal CID", &((cid_text_args *)args)->cid, err);
 }
 
 static st_code m_market_deal_status(st_rpc_req *q, st_err *err) {

@@ -49,10 +49,7 @@ typedef struct token_args {
 } token_args;
 
 static st_code p_auth_verify(const json_t *params, void *args, st_err *err) {
-  const json_t *t = json_array_get(params, 0);
-  if (!json_is_string(t)) return st_err_set(err, ST_EINVAL, "param 1 (token): must be a string");
-  ((token_args *)args)->token = json_string_value(t);
-  return ST_OK;
+  return st_rpc_param_text(params, 0, "token", &((token_args *)args)->token, err);
 }
 
 static st_code r_auth_verify(st_rpc_req *q, st_err *err) {

@@ -45,7 +45,7 @@ typedef struct height_args {
 
 static st_code p_chain_get_tipset_by_height(const json_t *params, void *args, st_err *err) {
   height_args *a = args;
-  st_code code = fn_param_i64(params, 0, "height", &a->height, err);
+  st_code code = st_rpc_param_i64(params, 0, "height", &a->height, err);
   if (!code && a->height < 0)
     code = st_err_set(err, ST_EINVAL, "param 1 (height): height %lld is negative", (long long)a->height);
   return code ? code : fn_param_tsk(params, 1, &a->tsk, err);
@@ -158,22 +158,6 @@ static st_code applied_messages(st_fullnode *n, const st_tipset *ts, json_t *out
   return code;
 }
 
-static st_code r_chain_get_parent_messages(st_rpc_req *q, st_err *err) {
-  st_fullnode *n = q->ctx;
-  st_tipset parent;
-  st_tipset_exec ex;
-  bool genesis = false;
-  st_code code = parent_of(n, &((fn_cid_args *)q->args)->cid, &parent, &ex, &genesis, err);
-  json_t *arr = json_array();
-  if (!code && !genesis) code = applied_messages(n, &parent, arr, err);
-  /* Lotus gives null, not [], for none */
-  if (!code) q->result = json_array_size(arr) ? json_incref(arr) : json_null();
-  json_decref(arr);
-  st_tipset_exec_free(&ex);
-  st_tipset_free(&parent);
-  return code;
-}
-
 static st_code receipts_json(st_fullnode *n, const st_cid *root, json_t **result, st_err *err) {
   st_receipt *rc = NULL;
   size_t k = 0;
@@ -190,18 +174,31 @@ static st_code receipts_json(st_fullnode *n, const st_cid *root, json_t **result
   return code;
 }
 
-static st_code r_chain_get_parent_receipts(st_rpc_req *q, st_err *err) {
+/* ChainGetParentMessages (the parent's applied messages) and ChainGetParentReceipts (their
+ * receipts) of a block, in the parent's apply order; null for the genesis block. */
+static st_code parent_part(st_rpc_req *q, bool receipts, st_err *err) {
   st_fullnode *n = q->ctx;
   st_tipset parent;
   st_tipset_exec ex;
   bool genesis = false;
   st_code code = parent_of(n, &((fn_cid_args *)q->args)->cid, &parent, &ex, &genesis, err);
   if (!code && genesis) q->result = json_null();
-  if (!code && !genesis) code = receipts_json(n, &ex.receipts_root, &q->result, err);
+  else if (!code && receipts) code = receipts_json(n, &ex.receipts_root, &q->result, err);
+  else if (!code) {
+    json_t *arr = json_array();
+    code = applied_messages(n, &parent, arr, err);
+    /* Lotus gives null, not [], for none */
+    if (!code) q->result = json_array_size(arr) ? json_incref(arr) : json_null();
+    json_decref(arr);
+  }
   st_tipset_exec_free(&ex);
   st_tipset_free(&parent);
   return code;
 }
+
+static st_code r_chain_get_parent_messages(st_rpc_req *q, st_err *err) { return parent_part(q, false, err); }
+
+static st_code r_chain_get_parent_receipts(st_rpc_req *q, st_err *err) { return parent_part(q, true, err); }
 
 static const st_rpc_method METHODS[] = {
     FN_NOARGS("ChainHead", ST_PERM_READ, r_chain_head),

@@ -74,12 +74,6 @@ st_code fn_param_addr(const json_t *params, size_t i, st_address *out, st_err *e
 st_code fn_param_cid(const json_t *params, size_t i, st_cid *out, st_err *err);
 /* A tipset key; [], null or absent is the empty key, which means the head. */
 st_code fn_param_tsk(const json_t *params, size_t i, st_tipset_key *out, st_err *err);
-/* A non-negative integer (what names it: "sector number"). */
-st_code fn_param_u64(const json_t *params, size_t i, const char *what, uint64_t *out, st_err *err);
-st_code fn_param_i64(const json_t *params, size_t i, const char *what, int64_t *out, st_err *err);
-/* Base64 bytes, appended to out (initialised by the caller); null or absent is none when
- * nullable. */
-st_code fn_param_bytes(const json_t *params, size_t i, const char *what, bool nullable, st_buf *out, st_err *err);
 /* A member of a JSON object as Go's encoding/json finds it: case-insensitively, the last match
  * winning. */
 const json_t *fn_field(const json_t *o, const char *key);

@@ -77,7 +77,7 @@ typedef struct deal_args {
 
 static st_code p_state_market_storage_deal(const json_t *params, void *args, st_err *err) {
   deal_args *a = args;
-  st_code code = fn_param_u64(params, 0, "deal ID", &a->id, err);
+  st_code code = st_rpc_param_u64(params, 0, "deal ID", &a->id, err);
   return code ? code : fn_param_tsk(params, 1, &a->tsk, err);
 }
 

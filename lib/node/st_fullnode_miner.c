@@ -238,7 +238,7 @@ typedef struct index_args {
 
 static st_code parse_index(const json_t *params, const char *what, index_args *a, st_err *err) {
   st_code code = fn_param_addr(params, 0, &a->at.addr, err);
-  if (!code) code = fn_param_u64(params, 1, what, &a->index, err);
+  if (!code) code = st_rpc_param_u64(params, 1, what, &a->index, err);
   return code ? code : fn_param_tsk(params, 2, &a->at.tsk, err);
 }
 

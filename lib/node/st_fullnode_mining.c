@@ -20,7 +20,7 @@ typedef struct round_args {
 
 static st_code p_beacon_entry(const json_t *params, void *args, st_err *err) {
   round_args *a = args;
-  st_code code = fn_param_i64(params, 0, "epoch", &a->round, err);
+  st_code code = st_rpc_param_i64(params, 0, "epoch", &a->round, err);
   if (!code && a->round < 0) a->round = 0; /* as Lotus */
   return code;
 }
@@ -44,7 +44,7 @@ typedef struct base_args {
 static st_code p_base_info(const json_t *params, void *args, st_err *err) {
   base_args *a = args;
   st_code code = fn_param_addr(params, 0, &a->addr, err);
-  if (!code) code = fn_param_i64(params, 1, "epoch", &a->round, err);
+  if (!code) code = st_rpc_param_i64(params, 1, "epoch", &a->round, err);
   return code ? code : fn_param_tsk(params, 2, &a->tsk, err);
 }
 

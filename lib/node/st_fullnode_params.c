@@ -34,31 +34,6 @@ st_code fn_param_tsk(const json_t *params, size_t i, st_tipset_key *out, st_err 
   return st_tipset_key_from_json(v, path, out, err) ? ST_EINVAL : ST_OK;
 }
 
-st_code fn_param_u64(const json_t *params, size_t i, const char *what, uint64_t *out, st_err *err) {
-  *out = 0;
-  if (!st_chain_json_u64_value(json_array_get(params, i), out))
-    return st_err_set(err, ST_EINVAL, "param %zu (%s): must be a non-negative integer", i + 1, what);
-  return ST_OK;
-}
-
-st_code fn_param_i64(const json_t *params, size_t i, const char *what, int64_t *out, st_err *err) {
-  const json_t *v = json_array_get(params, i);
-  *out = 0;
-  if (!json_is_integer(v)) return st_err_set(err, ST_EINVAL, "param %zu (%s): must be an integer", i + 1, what);
-  *out = json_integer_value(v);
-  return ST_OK;
-}
-
-st_code fn_param_bytes(const json_t *params, size_t i, const char *what, bool nullable, st_buf *out, st_err *err) {
-  const json_t *v = json_array_get(params, i);
-  if (nullable && (!v || json_is_null(v))) return ST_OK;
-  if (!json_is_string(v))
-    return st_err_set(err, ST_EINVAL, "param %zu (%s): must be base64%s", i + 1, what, nullable ? " or null" : "");
-  if (st_base64_decode(json_string_value(v), json_string_length(v), true, out, err))
-    return st_err_wrap(err, ST_EINVAL, "param %zu (%s)", i + 1, what);
-  return ST_OK;
-}
-
 const json_t *fn_field(const json_t *o, const char *key) {
   const char *k;
   json_t *v, *found = NULL;

@@ -94,8 +94,8 @@ typedef struct decode_args {
 static st_code p_state_decode_params(const json_t *params, void *args, st_err *err) {
   decode_args *a = args;
   st_code code = fn_param_addr(params, 0, &a->at.addr, err);
-  if (!code) code = fn_param_u64(params, 1, "method", &a->method, err);
-  if (!code) code = fn_param_bytes(params, 2, "params", true, &a->raw, err);
+  if (!code) code = st_rpc_param_u64(params, 1, "method", &a->method, err);
+  if (!code) code = st_rpc_param_bytes(params, 2, "params", true, &a->raw, err);
   return code ? code : fn_param_tsk(params, 3, &a->at.tsk, err);
 }
 
@@ -166,7 +166,7 @@ typedef struct wait_args {
 static st_code p_state_wait_msg(const json_t *params, void *args, st_err *err) {
   wait_args *a = args;
   st_code code = fn_param_cid(params, 0, &a->cid, err);
-  return code ? code : fn_param_i64(params, 1, "confidence", &a->confidence, err);
+  return code ? code : st_rpc_param_i64(params, 1, "confidence", &a->confidence, err);
 }
 
 /* The message's lookup once it is confidence epochs deep; *done false while it is not. */
@@ -238,9 +238,9 @@ typedef struct rand_args {
 
 static st_code p_randomness(const json_t *params, void *args, st_err *err) {
   rand_args *a = args;
-  st_code code = fn_param_i64(params, 0, "domain separation tag", &a->dst, err);
-  if (!code) code = fn_param_i64(params, 1, "epoch", &a->epoch, err);
-  if (!code) code = fn_param_bytes(params, 2, "entropy", true, &a->entropy, err);
+  st_code code = st_rpc_param_i64(params, 0, "domain separation tag", &a->dst, err);
+  if (!code) code = st_rpc_param_i64(params, 1, "epoch", &a->epoch, err);
+  if (!code) code = st_rpc_param_bytes(params, 2, "entropy", true, &a->entropy, err);
   return code ? code : fn_param_tsk(params, 3, &a->tsk, err);
 }
 

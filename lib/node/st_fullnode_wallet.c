@@ -69,7 +69,7 @@ typedef struct sign_args {
 static st_code p_key_and_data(const json_t *params, void *args, st_err *err) {
   sign_args *a = args;
   st_code code = fn_param_addr(params, 0, &a->addr, err);
-  return code ? code : fn_param_bytes(params, 1, "data", false, &a->data, err);
+  return code ? code : st_rpc_param_bytes(params, 1, "data", false, &a->data, err);
 }
 
 static void free_sign(void *args) { st_buf_free(&((sign_args *)args)->data); }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/st_encoding.h"
 #include "core/st_json.h"
 #include "core/st_log.h"
 #include "crypto/st_secp.h"
@@ -306,6 +307,46 @@ static st_rpc_chan *chan_new(ws_session *s, const json_t *req_id) {
   s->chans = ch;
   pthread_mutex_unlock(&s->mu);
   return ch;
+}
+
+/* ---- param readers ---- */
+
+st_code st_rpc_param_text(const json_t *params, size_t i, const char *what, const char **out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  *out = json_string_value(v);
+  return *out ? ST_OK : st_err_set(err, ST_EINVAL, "param %zu (%s): must be a string", i + 1, what);
+}
+
+st_code st_rpc_param_i64(const json_t *params, size_t i, const char *what, int64_t *out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  *out = json_is_integer(v) ? json_integer_value(v) : 0;
+  return json_is_integer(v) ? ST_OK : st_err_set(err, ST_EINVAL, "param %zu (%s): must be an integer", i + 1, what);
+}
+
+st_code st_rpc_param_u64(const json_t *params, size_t i, const char *what, uint64_t *out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  *out = 0;
+  if (!json_is_integer(v) || json_integer_value(v) < 0)
+    return st_err_set(err, ST_EINVAL, "param %zu (%s): must be a non-negative integer", i + 1, what);
+  *out = (uint64_t)json_integer_value(v);
+  return ST_OK;
+}
+
+st_code st_rpc_param_bool(const json_t *params, size_t i, const char *what, bool *out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  *out = json_is_true(v);
+  if (v && !json_is_boolean(v)) return st_err_set(err, ST_EINVAL, "param %zu (%s): must be true or false", i + 1, what);
+  return ST_OK;
+}
+
+st_code st_rpc_param_bytes(const json_t *params, size_t i, const char *what, bool nullable, st_buf *out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  if (nullable && (!v || json_is_null(v))) return ST_OK;
+  if (!json_is_string(v))
+    return st_err_set(err, ST_EINVAL, "param %zu (%s): must be base64%s", i + 1, what, nullable ? " or null" : "");
+  if (st_base64_decode(json_string_value(v), json_string_length(v), true, out, err))
+    return st_err_wrap(err, ST_EINVAL, "param %zu (%s)", i + 1, what);
+  return ST_OK;
 }
 
 /* ---- dispatch ---- */

@@ -119,6 +119,19 @@ typedef struct st_rpc_req {
 typedef st_code (*st_rpc_parse_fn)(const json_t *params, void *args, st_err *err);
 typedef st_code (*st_rpc_run_fn)(st_rpc_req *q, st_err *err);
 
+/* Param readers for parse functions: param i of params (0-based), named in errors by its place
+ * and what it is, "param 2 (epoch): must be an integer". *out is zeroed (NULL, false) when the
+ * param is bad; text is borrowed from params, which outlive the call. */
+st_code st_rpc_param_text(const json_t *params, size_t i, const char *what, const char **out, st_err *err);
+st_code st_rpc_param_i64(const json_t *params, size_t i, const char *what, int64_t *out, st_err *err);
+/* A non-negative integer. */
+st_code st_rpc_param_u64(const json_t *params, size_t i, const char *what, uint64_t *out, st_err *err);
+/* true or false; absent (past the end) is false. */
+st_code st_rpc_param_bool(const json_t *params, size_t i, const char *what, bool *out, st_err *err);
+/* base64 bytes appended to out (initialised by the caller); null or absent is none when
+ * nullable. */
+st_code st_rpc_param_bytes(const json_t *params, size_t i, const char *what, bool nullable, st_buf *out, st_err *err);
+
 /* A channel of a channel method's call over WebSocket. */
 typedef struct st_rpc_chan st_rpc_chan;
 
