@@ -38,31 +38,21 @@ static st_code r_chain_get_tipset(st_rpc_req *q, st_err *err) {
   return tipset_result(n, &ts, fn_tipset(n, &((fn_tsk_args *)q->args)->tsk, &ts, err), &q->result, err);
 }
 
-typedef struct height_args {
-  int64_t height;
-  st_tipset_key tsk;
-} height_args;
-
 static st_code p_chain_get_tipset_by_height(const json_t *params, void *args, st_err *err) {
-  height_args *a = args;
-  st_code code = st_rpc_param_i64(params, 0, "height", &a->height, err);
-  if (!code && a->height < 0)
-    code = st_err_set(err, ST_EINVAL, "param 1 (height): height %lld is negative", (long long)a->height);
-  return code ? code : fn_param_tsk(params, 1, &a->tsk, err);
+  return fn_parse_num_tsk(params, "height", args, err);
 }
-
-static void free_height(void *args) { st_tipset_key_free(&((height_args *)args)->tsk); }
 
 static st_code r_chain_get_tipset_by_height(st_rpc_req *q, st_err *err) {
   st_fullnode *n = q->ctx;
-  const height_args *a = q->args;
+  const fn_num_tsk_args *a = q->args;
+  int64_t height = height; /* a JSON integer: at most INT64_MAX */
   st_tipset from, ts;
   st_tipset_init(&ts);
   st_code code = fn_tipset(n, &a->tsk, &from, err);
-  if (!code && a->height > from.height)
+  if (!code && height > from.height)
     code = st_err_set(err, ST_EINVAL, "looking for tipset with height greater than start point, req: %lld, head: %lld",
-                      (long long)a->height, (long long)from.height);
-  if (!code) code = st_chain_tipset_at(n->chain, a->height, &ts, err);
+                      (long long)height, (long long)from.height);
+  if (!code) code = st_chain_tipset_at(n->chain, height, &ts, err);
   st_tipset_free(&from);
   return tipset_result(n, &ts, code, &q->result, err);
 }
@@ -204,8 +194,8 @@ static const st_rpc_method METHODS[] = {
     FN_NOARGS("ChainHead", ST_PERM_READ, r_chain_head),
     FN_NOARGS("ChainGetGenesis", ST_PERM_READ, r_chain_genesis),
     FN_METHOD("ChainGetTipSet", ST_PERM_READ, 1, 1, p_chain_get_tipset, fn_tsk_args, fn_free_tsk, r_chain_get_tipset),
-    FN_METHOD("ChainGetTipSetByHeight", ST_PERM_READ, 1, 2, p_chain_get_tipset_by_height, height_args, free_height,
-              r_chain_get_tipset_by_height),
+    FN_METHOD("ChainGetTipSetByHeight", ST_PERM_READ, 1, 2, p_chain_get_tipset_by_height, fn_num_tsk_args,
+              fn_free_num_tsk, r_chain_get_tipset_by_height),
     FN_METHOD("ChainGetBlock", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_get_block),
     FN_METHOD("ChainGetBlockMessages", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_get_block_messages),
     FN_METHOD("ChainGetMessage", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_get_message),

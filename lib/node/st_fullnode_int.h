@@ -92,11 +92,23 @@ typedef struct fn_addr_tsk_args {
   st_address addr;
   st_tipset_key tsk;
 } fn_addr_tsk_args;
+typedef struct fn_num_tsk_args {
+  uint64_t num;
+  st_tipset_key tsk;
+} fn_num_tsk_args;
+typedef struct fn_addr_num_tsk_args { /* starts as fn_addr_tsk_args does */
+  fn_addr_tsk_args at;
+  uint64_t num;
+} fn_addr_num_tsk_args;
 st_code fn_parse_tsk(const json_t *params, void *args, st_err *err);      /* [tsk] */
 st_code fn_parse_cid(const json_t *params, void *args, st_err *err);      /* [cid] */
 st_code fn_parse_addr(const json_t *params, void *args, st_err *err);     /* [addr] */
 st_code fn_parse_addr_tsk(const json_t *params, void *args, st_err *err); /* [addr, tsk] */
+/* [number, tsk] and [addr, number, tsk]; what names the number ("deal ID"). */
+st_code fn_parse_num_tsk(const json_t *params, const char *what, fn_num_tsk_args *a, st_err *err);
+st_code fn_parse_addr_num_tsk(const json_t *params, const char *what, fn_addr_num_tsk_args *a, st_err *err);
 void fn_free_tsk(void *args);
+void fn_free_num_tsk(void *args);
 void fn_free_addr_tsk(void *args);
 
 /* ---- run: lookups ---- */

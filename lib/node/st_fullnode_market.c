@@ -70,25 +70,16 @@ static st_code r_state_market_deals(st_rpc_req *q, st_err *err) {
   return code;
 }
 
-typedef struct deal_args {
-  uint64_t id;
-  st_tipset_key tsk;
-} deal_args;
-
 static st_code p_state_market_storage_deal(const json_t *params, void *args, st_err *err) {
-  deal_args *a = args;
-  st_code code = st_rpc_param_u64(params, 0, "deal ID", &a->id, err);
-  return code ? code : fn_param_tsk(params, 1, &a->tsk, err);
+  return fn_parse_num_tsk(params, "deal ID", args, err);
 }
 
-static void free_deal(void *args) { st_tipset_key_free(&((deal_args *)args)->tsk); }
-
 static st_code r_state_market_storage_deal(st_rpc_req *q, st_err *err) {
-  const deal_args *a = q->args;
+  const fn_num_tsk_args *a = q->args;
   st_market_state m;
   st_code code = market_at(q->ctx, &a->tsk, &m, err);
-  const st_market_deal *d = code ? NULL : st_market_deal_of(&m, a->id);
-  if (!code && !d) code = st_err_set(err, ST_ENOENT, "deal %llu not found", (unsigned long long)a->id);
+  const st_market_deal *d = code ? NULL : st_market_deal_of(&m, a->num);
+  if (!code && !d) code = st_err_set(err, ST_ENOENT, "deal %llu not found", (unsigned long long)a->num);
   if (!code) q->result = st_market_deal_to_json(d);
   st_market_state_free(&m);
   return code;
@@ -137,8 +128,8 @@ static const st_rpc_method METHODS[] = {
     FN_METHOD("StateMarketBalance", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,
               r_state_market_balance),
     FN_METHOD("StateMarketDeals", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk, r_state_market_deals),
-    FN_METHOD("StateMarketStorageDeal", ST_PERM_READ, 1, 2, p_state_market_storage_deal, deal_args, free_deal,
-              r_state_market_storage_deal),
+    FN_METHOD("StateMarketStorageDeal", ST_PERM_READ, 1, 2, p_state_market_storage_deal, fn_num_tsk_args,
+              fn_free_num_tsk, r_state_market_storage_deal),
     FN_METHOD("StateVerifiedClientStatus", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,
               r_state_verified_client_status),
     FN_METHOD("StateVerifierStatus", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,

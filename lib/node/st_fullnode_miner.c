@@ -230,30 +230,18 @@ static st_code deadlines(st_rpc_req *q, miner_view *v, st_err *err) {
   return ST_OK;
 }
 
-/* [addr, number, tsk]: a deadline index or a sector number after the miner. */
-typedef struct index_args {
-  fn_addr_tsk_args at;
-  uint64_t index;
-} index_args;
-
-static st_code parse_index(const json_t *params, const char *what, index_args *a, st_err *err) {
-  st_code code = fn_param_addr(params, 0, &a->at.addr, err);
-  if (!code) code = st_rpc_param_u64(params, 1, what, &a->index, err);
-  return code ? code : fn_param_tsk(params, 2, &a->at.tsk, err);
-}
-
 static st_code p_deadline_index(const json_t *params, void *args, st_err *err) {
-  return parse_index(params, "deadline index", args, err);
+  return fn_parse_addr_num_tsk(params, "deadline index", args, err);
 }
 
 static st_code p_sector_number(const json_t *params, void *args, st_err *err) {
-  return parse_index(params, "sector number", args, err);
+  return fn_parse_addr_num_tsk(params, "sector number", args, err);
 }
 
 static st_code partitions(st_rpc_req *q, miner_view *v, st_err *err) {
   static const char *const NAMES[] = {"AllSectors", "FaultySectors", "RecoveringSectors", "LiveSectors",
                                       "ActiveSectors"};
-  uint64_t dl = ((index_args *)q->args)->index;
+  uint64_t dl = ((fn_addr_num_tsk_args *)q->args)->num;
   if (dl >= v->m.ndeadlines)
     return st_err_set(err, ST_EINVAL, "failed to load the deadline: deadline %llu does not exist (the miner has %zu)",
                       (unsigned long long)dl, v->m.ndeadlines);
@@ -329,13 +317,13 @@ static st_code recoveries(st_rpc_req *q, miner_view *v, st_err *err) {
 
 static st_code sector_info(st_rpc_req *q, miner_view *v, st_err *err) {
   (void)err;
-  const st_sector_onchain *s = st_miner_sector(&v->m, ((index_args *)q->args)->index);
+  const st_sector_onchain *s = st_miner_sector(&v->m, ((fn_addr_num_tsk_args *)q->args)->num);
   q->result = s ? sector_json(s) : json_null(); /* Lotus: null when there is no such sector */
   return ST_OK;
 }
 
 static st_code precommit_info(st_rpc_req *q, miner_view *v, st_err *err) {
-  const st_precommit *p = st_miner_precommit(&v->m, ((index_args *)q->args)->index);
+  const st_precommit *p = st_miner_precommit(&v->m, ((fn_addr_num_tsk_args *)q->args)->num);
   if (p) q->result = precommit_json(p);
   else if (q->version == 0) /* the v0 API's wrapper turns v1's null into this error */
     return st_err_set(err, ST_ENOENT, "precommit info does not exist");
@@ -393,7 +381,8 @@ static st_code sector_count(st_rpc_req *q, miner_view *v, st_err *err) {
     }                                                                                                       \
   }
 #define FN_MINER(name_, part) FN_MINER_ARGS(name_, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk, part)
-#define FN_MINER_INDEX(name_, parse_, part) FN_MINER_ARGS(name_, 2, 3, parse_, index_args, fn_free_addr_tsk, part)
+#define FN_MINER_INDEX(name_, parse_, part) \
+  FN_MINER_ARGS(name_, 2, 3, parse_, fn_addr_num_tsk_args, fn_free_addr_tsk, part)
 
 static const st_rpc_method METHODS[] = {
     FN_MINER("StateMinerInfo", info),

@@ -35,20 +35,10 @@ static st_code r_beacon_entry(st_rpc_req *q, st_err *err) {
 
 /* ---- MinerGetBaseInfo ---- */
 
-typedef struct base_args {
-  st_address addr;
-  int64_t round;
-  st_tipset_key tsk;
-} base_args;
-
+/* MinerGetBaseInfo [addr, round, tsk]. */
 static st_code p_base_info(const json_t *params, void *args, st_err *err) {
-  base_args *a = args;
-  st_code code = fn_param_addr(params, 0, &a->addr, err);
-  if (!code) code = st_rpc_param_i64(params, 1, "epoch", &a->round, err);
-  return code ? code : fn_param_tsk(params, 2, &a->tsk, err);
+  return fn_parse_addr_num_tsk(params, "epoch", args, err);
 }
-
-static void free_base(void *args) { st_tipset_key_free(&((base_args *)args)->tsk); }
 
 /* The tipset whose state elects a block at round on top of from: the one at round - lookback,
  * or the last before it (the chain's rule). */
@@ -76,20 +66,21 @@ static void base_view_free(base_view *v) {
   st_tipset_free(&v->ts);
 }
 
-static st_code base_view_load(st_fullnode *n, const base_args *a, base_view *v, st_err *err) {
+static st_code base_view_load(st_fullnode *n, const fn_addr_num_tsk_args *a, base_view *v, st_err *err) {
+  int64_t round = (int64_t)a->num; /* a JSON integer: at most INT64_MAX */
   memset(v, 0, sizeof *v);
   st_tipset_init(&v->lb);
   st_base_info_init(&v->bi);
-  st_code code = fn_tipset(n, &a->tsk, &v->ts, err);
-  if (!code && a->round - v->ts.height > ST_CHAIN_MAX_ARRAY)
+  st_code code = fn_tipset(n, &a->at.tsk, &v->ts, err);
+  if (!code && round - v->ts.height > ST_CHAIN_MAX_ARRAY)
     code = st_err_set(
         err, ST_EINVAL,
         "epoch %lld is %lld rounds past the base tipset (height %lld): a block carries at most %d beacon entries",
-        (long long)a->round, (long long)(a->round - v->ts.height), (long long)v->ts.height, ST_CHAIN_MAX_ARRAY);
-  if (!code && (code = fn_miner_id(n, &v->ts, &a->addr, &v->id, NULL, err)))
+        (long long)round, (long long)(round - v->ts.height), (long long)v->ts.height, ST_CHAIN_MAX_ARRAY);
+  if (!code && (code = fn_miner_id(n, &v->ts, &a->at.addr, &v->id, NULL, err)))
     st_err_wrap(err, code, "loading miner in current state");
-  if (!code) code = st_chain_base_info(n->chain, &v->ts.key, v->id, a->round, &v->bi, err);
-  if (!code) code = lookback_tipset(n, &v->ts, a->round, &v->lb, err);
+  if (!code) code = st_chain_base_info(n->chain, &v->ts.key, v->id, round, &v->bi, err);
+  if (!code) code = lookback_tipset(n, &v->ts, round, &v->lb, err);
   if (!code) {
     st_err e2;
     v->have_lm = true; /* st_chain_miner_state initialises it either way */
@@ -130,11 +121,11 @@ static json_t *base_sectors_json(base_view *v) {
 
 static st_code r_miner_get_base_info(st_rpc_req *q, st_err *err) {
   st_fullnode *n = q->ctx;
-  const base_args *a = q->args;
+  const fn_addr_num_tsk_args *a = q->args;
   base_view v;
   json_t *entries = NULL, *prev = NULL;
   st_code code = base_view_load(n, a, &v, err);
-  if (!code && !v.none) code = base_entries(n, &v, a->round, &entries, &prev, err);
+  if (!code && !v.none) code = base_entries(n, &v, (int64_t)a->num, &entries, &prev, err);
   if (!code && v.none) q->result = json_null();
   else if (!code) {
     json_t *out = json_object();
@@ -561,7 +552,8 @@ static st_code r_miner_create_block(st_rpc_req *q, st_err *err) {
 static const st_rpc_method METHODS[] = {
     FN_METHOD_V("StateGetBeaconEntry", ST_RPC_V1, ST_PERM_READ, 1, 1, p_beacon_entry, round_args, NULL, r_beacon_entry),
     FN_METHOD_V("BeaconGetEntry", ST_RPC_V0, ST_PERM_READ, 1, 1, p_beacon_entry, round_args, NULL, r_beacon_entry),
-    FN_METHOD("MinerGetBaseInfo", ST_PERM_READ, 2, 3, p_base_info, base_args, free_base, r_miner_get_base_info),
+    FN_METHOD("MinerGetBaseInfo", ST_PERM_READ, 2, 3, p_base_info, fn_addr_num_tsk_args, fn_free_addr_tsk,
+              r_miner_get_base_info),
     FN_METHOD("MinerCreateBlock", ST_PERM_WRITE, 1, 1, p_miner_create_block, template_args, free_template,
               r_miner_create_block),
     FN_METHOD("SyncSubmitBlock", ST_PERM_WRITE, 1, 1, p_sync_submit_block, submit_args, free_submit,

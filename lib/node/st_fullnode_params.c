@@ -61,6 +61,19 @@ st_code fn_parse_addr_tsk(const json_t *params, void *args, st_err *err) {
   return code ? code : fn_param_tsk(params, 1, &a->tsk, err);
 }
 
+st_code fn_parse_num_tsk(const json_t *params, const char *what, fn_num_tsk_args *a, st_err *err) {
+  st_code code = st_rpc_param_u64(params, 0, what, &a->num, err);
+  return code ? code : fn_param_tsk(params, 1, &a->tsk, err);
+}
+
+st_code fn_parse_addr_num_tsk(const json_t *params, const char *what, fn_addr_num_tsk_args *a, st_err *err) {
+  st_code code = fn_param_addr(params, 0, &a->at.addr, err);
+  if (!code) code = st_rpc_param_u64(params, 1, what, &a->num, err);
+  return code ? code : fn_param_tsk(params, 2, &a->at.tsk, err);
+}
+
+void fn_free_num_tsk(void *args) { st_tipset_key_free(&((fn_num_tsk_args *)args)->tsk); }
+
 void fn_free_tsk(void *args) { st_tipset_key_free(&((fn_tsk_args *)args)->tsk); }
 
 void fn_free_addr_tsk(void *args) { st_tipset_key_free(&((fn_addr_tsk_args *)args)->tsk); }
