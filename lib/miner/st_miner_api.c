@@ -192,18 +192,18 @@ static st_code m_pledge(st_rpc_req *q, st_err *err) {
   return code;
 }
 
-/* A storage root as this host sees it. */
-static json_t *storage_json(int64_t id, const char *host, const char *type, int64_t group, const char *path,
-                            int64_t capacity, int64_t available, int64_t heartbeat, const char *hb_err,
-                            const st_sealing_sector *v, size_t n) {
+/* A storage node (node) as this host sees it at path, with how many of the sealing database's
+ * sectors v[0..n) live there. */
+static json_t *storage_json(const st_storage_node *node, const char *path, const st_sealing_sector *v, size_t n) {
   struct stat st;
   int64_t sectors = 0;
   for (size_t i = 0; i < n; i++)
     if (!strcmp(v[i].root, path)) sectors++;
-  return json_pack("{sI ss ss sI ss sb sI sI sI ss sI}", "ID", (json_int_t)id, "Host", host, "Type", type, "Group",
-                   (json_int_t)group, "Path", path, "Reachable", stat(path, &st) == 0 && S_ISDIR(st.st_mode),
-                   "Capacity", (json_int_t)capacity, "Available", (json_int_t)available, "LastHeartbeat",
-                   (json_int_t)heartbeat, "HeartbeatErr", hb_err, "Sectors", (json_int_t)sectors);
+  return json_pack("{sI ss ss sI ss sb sI sI sI ss sI}", "ID", (json_int_t)node->id, "Host", node->host, "Type",
+                   node->mount_type, "Group", (json_int_t)node->group, "Path", path, "Reachable",
+                   stat(path, &st) == 0 && S_ISDIR(st.st_mode), "Capacity", (json_int_t)node->capacity, "Available",
+                   (json_int_t)node->available, "LastHeartbeat", (json_int_t)node->last_heartbeat, "HeartbeatErr",
+                   node->heartbeat_err, "Sectors", (json_int_t)sectors);
 }
 
 static st_code m_storage_list(st_rpc_req *q, st_err *err) {
@@ -213,11 +213,10 @@ static st_code m_storage_list(st_rpc_req *q, st_err *err) {
   st_code code = list_sectors(a, &v, &n, err);
   if (code) return code;
   q->result = json_array();
-  if (!a->cfg.server_api) {
-    int64_t cap = 0, avail = 0;
-    st_fs_space(a->cfg.dist_path, &cap, &avail, NULL); /* an unreadable dist-path shows 0 and Reachable false */
-    json_array_append_new(q->result,
-                          storage_json(0, "localhost", "local", -1, a->cfg.dist_path, cap, avail, 0, "", v, n));
+  if (!a->cfg.server_api) { /* the dist-path itself; an unreadable one shows 0 and Reachable false */
+    st_storage_node local = {.host = "localhost", .mount_type = "local", .group = -1};
+    st_fs_space(a->cfg.dist_path, &local.capacity, &local.available, NULL);
+    json_array_append_new(q->result, storage_json(&local, a->cfg.dist_path, v, n));
     free(v);
     return ST_OK;
   }
@@ -228,10 +227,8 @@ static st_code m_storage_list(st_rpc_req *q, st_err *err) {
   if (!code) code = st_regc_nodes(reg, &nodes, &nn, err);
   for (size_t i = 0; i < nn && !code; i++) {
     char path[ST_REG_PATH_MAX];
-    if ((code = st_reg_root(a->cfg.dist_path, &nodes[i], path, err))) break;
-    json_array_append_new(q->result, storage_json(nodes[i].id, nodes[i].host, nodes[i].mount_type, nodes[i].group, path,
-                                                  nodes[i].capacity, nodes[i].available, nodes[i].last_heartbeat,
-                                                  nodes[i].heartbeat_err, v, n));
+    if (!(code = st_reg_root(a->cfg.dist_path, &nodes[i], path, err)))
+      json_array_append_new(q->result, storage_json(&nodes[i], path, v, n));
   }
   if (code) st_err_wrap(err, code, "the registry at %s", a->cfg.server_api);
   free(nodes);
