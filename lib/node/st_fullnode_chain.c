@@ -45,7 +45,7 @@ static st_code p_chain_get_tipset_by_height(const json_t *params, void *args, st
 static st_code r_chain_get_tipset_by_height(st_rpc_req *q, st_err *err) {
   st_fullnode *n = q->ctx;
   const fn_num_tsk_args *a = q->args;
-  int64_t height = height; /* a JSON integer: at most INT64_MAX */
+  int64_t height = (int64_t)a->num; /* a JSON integer: at most INT64_MAX */
   st_tipset from, ts;
   st_tipset_init(&ts);
   st_code code = fn_tipset(n, &a->tsk, &from, err);
