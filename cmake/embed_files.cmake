@@ -1,8 +1,8 @@
-# Turns the explorer's files (lib/rpc/explorer/*) into a C array, so that the daemon serves the
+# Turns the explorer's files (lib/node/explorer/*) into a C array, so that the daemon serves the
 # page from its binary and nothing loads from outside. Run as: cmake -DSRC_DIR=... -DOUT=... -P embed_files.cmake
 file(GLOB files RELATIVE ${SRC_DIR} ${SRC_DIR}/*)
 list(SORT files)
-set(body "/* Generated from ${SRC_DIR} by cmake/embed_files.cmake; do not edit. */\n#include \"rpc/st_explorer.h\"\n\n")
+set(body "/* Generated from ${SRC_DIR} by cmake/embed_files.cmake; do not edit. */\n#include \"node/st_explorer.h\"\n\n")
 set(table "const st_explorer_asset ST_EXPLORER_ASSETS[] = {\n")
 set(i 0)
 foreach(f ${files})

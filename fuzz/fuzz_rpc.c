@@ -35,35 +35,78 @@ static void die(const char *what, const char *ctx) {
   __builtin_trap();
 }
 
-static st_code m_echo(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)err;
-  *result = json_incref(params);
+/* T.Echo's args: its params, kept for the run. */
+typedef struct echo_args {
+  json_t *params;
+} echo_args;
+
+static st_code p_echo(const json_t *params, void *args, st_err *err) {
+  (void)err;
+  ((echo_args *)args)->params = json_incref((json_t *)params);
   return ST_OK;
 }
 
-static st_code m_null(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)params, (void)result, (void)err;
+static void free_echo(void *args) { json_decref(((echo_args *)args)->params); }
+
+static st_code m_echo(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_incref(((echo_args *)q->args)->params);
   return ST_OK;
 }
 
-static st_code m_inval(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call;
-  *result = json_true(); /* the framework must drop it */
+static st_code m_null(st_rpc_req *q, st_err *err) {
+  (void)q, (void)err;
+  return ST_OK;
+}
+
+/* A parse that refuses every value: -32602. */
+static st_code p_inval(const json_t *params, void *args, st_err *err) {
+  (void)args;
   const char *s = json_string_value(json_array_get(params, 0));
   return st_err_set(err, ST_EINVAL, "param 1 (x): \"%.20s\" is not wanted", s ? s : "?");
 }
 
-static st_code m_fail(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)params, (void)result;
-  if (json_array_size(params) == 1) *call->code = 11;
-  return st_err_set(err, ST_ENOENT, "%s: not found", call->method);
+typedef struct count_args {
+  size_t n;
+} count_args;
+
+static st_code p_count(const json_t *params, void *args, st_err *err) {
+  (void)err;
+  ((count_args *)args)->n = json_array_size(params);
+  return ST_OK;
 }
 
+/* A run that fails: code 1, or 11 with one param; a result it left behind must be dropped. */
+static st_code m_fail(st_rpc_req *q, st_err *err) {
+  q->result = json_true();
+  if (((count_args *)q->args)->n == 1) q->code = 11;
+  return st_err_set(err, ST_EINVAL, "%s: not found", q->method);
+}
+
+static st_code m_chan(st_rpc_req *q, st_rpc_chan *ch, st_err *err) {
+  (void)q, (void)ch;
+  return st_err_set(err, ST_EINTERNAL, "never called over HTTP");
+}
+
+#define ECHO(name_, versions_, max)                                                                 \
+  {                                                                                                 \
+    .name = name_, .perm = ST_PERM_READ, .versions = versions_, .max_params = max, .parse = p_echo, \
+    .args_size = sizeof(echo_args), .free_args = free_echo, .run = m_echo                           \
+  }
 static const st_rpc_method METHODS[] = {
-    {"T.Echo", ST_PERM_READ, 0, 0, 8, m_echo, NULL},       {"T.Write", ST_PERM_WRITE, 0, 0, 1, m_null, NULL},
-    {"T.Admin", ST_PERM_ADMIN, 0, 0, 0, m_null, NULL},     {"T.Inval", ST_PERM_READ, 0, 1, 1, m_inval, NULL},
-    {"T.Fail", ST_PERM_READ, 0, 0, 1, m_fail, NULL},       {"T.Chan", ST_PERM_READ, 0, 0, 0, NULL, NULL},
-    {"T.V1", ST_PERM_READ, ST_RPC_V1, 0, 2, m_echo, NULL}, {"T.V0", ST_PERM_READ, ST_RPC_V0, 0, 0, m_null, NULL},
+    ECHO("T.Echo", 0, 8),
+    {.name = "T.Write", .perm = ST_PERM_WRITE, .max_params = 1, .run = m_null},
+    {.name = "T.Admin", .perm = ST_PERM_ADMIN, .run = m_null},
+    {.name = "T.Inval", .perm = ST_PERM_READ, .min_params = 1, .max_params = 1, .parse = p_inval, .run = m_null},
+    {.name = "T.Fail",
+     .perm = ST_PERM_READ,
+     .max_params = 1,
+     .parse = p_count,
+     .args_size = sizeof(count_args),
+     .run = m_fail},
+    {.name = "T.Chan", .perm = ST_PERM_READ, .subscribe = m_chan},
+    ECHO("T.V1", ST_RPC_V1, 2),
+    {.name = "T.V0", .perm = ST_PERM_READ, .versions = ST_RPC_V0, .run = m_null},
 };
 
 static st_rpc *rpc_once(void) {

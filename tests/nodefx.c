@@ -20,10 +20,6 @@
 
 const st_sector_info *nf_info2k(void) { return st_sector_by_size(2048); }
 
-static void head_changed(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t n) {
-  st_fullnode_head_changed(ctx, head, reverted, n);
-}
-
 int64_t nf_height(nodefx *f) {
   st_node_head h;
   st_node_head_init(&h);
@@ -64,25 +60,10 @@ long nf_power(nodefx *f) {
 }
 
 void nf_bootstrap(nodefx *f, int64_t epoch) {
-  st_block_header b;
-  st_block_header_init(&b);
+  size_t n;
   st_err err;
-  for (int64_t r = st_consensus_first_beacon_round(nf_height(f), epoch); r <= epoch; r++) {
-    uint8_t e[ST_BEACON_ENTRY_LEN];
-    assert_int_equal(st_beacon_make(f->beacon_sk, (uint64_t)r, e, NULL), ST_OK);
-    assert_int_equal(st_block_header_add_beacon(&b, (uint64_t)r, e, sizeof e, NULL), ST_OK);
-  }
-  st_signed_message *msgs = NULL;
-  size_t n = 0;
-  pthread_mutex_lock(&f->node.pool_mu);
-  st_code code = st_chain_build_block(f->chain, f->sk, epoch, f->node.pool, &b, &msgs, &n, &err);
-  pthread_mutex_unlock(&f->node.pool_mu);
-  if (code) fail_msg("bootstrap build at %lld: %s", (long long)epoch, err.msg);
-  if (st_chain_submit_block(f->chain, &b, msgs, n, NULL, (uint64_t)time(NULL), &err))
+  if (st_fullnode_bootstrap_block(st_daemon_fullnode(f->daemon), &f->account, epoch, &n, &err))
     fail_msg("bootstrap at %lld: %s", (long long)epoch, err.msg);
-  for (size_t i = 0; i < n; i++) st_signed_message_free(&msgs[i]);
-  free(msgs);
-  st_block_header_free(&b);
 }
 
 st_code nf_locate(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err) {
@@ -179,7 +160,7 @@ void nf_open(nodefx *f) {
   snprintf(f->store, sizeof f->store, "%s/store", dir);
   assert_int_equal(st_secp_keygen(f->sk, &err), ST_OK);
   assert_int_equal(st_secp_address(f->sk, &f->account, &err), ST_OK);
-  char text[ST_ADDR_STR_MAX], spec[200], keystore[300];
+  char text[ST_ADDR_STR_MAX], spec[200];
   st_address_format(&f->account, 't', text, &err);
   st_genesis_init(&f->g);
   assert_int_equal(st_network_profile("devnet", &f->g.network, &err), ST_OK);
@@ -188,21 +169,20 @@ void nf_open(nodefx *f) {
   snprintf(spec, sizeof spec, "%s=100000", text);
   assert_int_equal(st_genesis_add_account(&f->g, spec, &err), ST_OK);
   assert_int_equal(st_genesis_new_beacon(&f->g, f->beacon_sk, &err), ST_OK);
-  assert_int_equal(st_chain_open(f->dir, &f->g, &f->chain, &err), ST_OK);
   uint8_t secret[ST_JWT_SECRET_LEN] = {9, 9, 9};
-  snprintf(keystore, sizeof keystore, "%s/keystore", dir);
-  assert_int_equal(st_fullnode_init(&f->node, f->chain, keystore, secret, "test", &err), ST_OK);
-  assert_int_equal(st_fullnode_set_beacon_key(&f->node, f->beacon_sk, &err), ST_OK);
-  st_chain_on_head(f->chain, head_changed, &f->node);
-  size_t nmethods;
-  const st_rpc_method *methods = st_fullnode_methods(&nmethods);
-  st_rpc_opts ro = {.methods = methods, .nmethods = nmethods, .ctx = &f->node, .jwt_secret = secret};
-  assert_int_equal(st_rpc_new(&ro, &f->rpc, &err), ST_OK);
-  assert_int_equal(st_rpc_serve(f->rpc, "127.0.0.1:0", 4, &f->http, &err), ST_OK);
+  st_daemon_config cfg = {.repo = f->dir,
+                          .genesis = &f->g,
+                          .listen = "127.0.0.1:0",
+                          .threads = 4,
+                          .jwt_secret = secret,
+                          .version = "test",
+                          .beacon_sk = f->beacon_sk};
+  assert_int_equal(st_daemon_start(&cfg, &f->daemon, &err), ST_OK);
+  f->chain = st_daemon_chain(f->daemon);
   char *token = NULL;
   assert_int_equal(st_jwt_create(secret, ST_PERM_ALL, &token, &err), ST_OK);
   snprintf(f->api.token, sizeof f->api.token, "%s", token);
-  snprintf(f->api.url, sizeof f->api.url, "http://127.0.0.1:%u", st_http_server_port(f->http));
+  snprintf(f->api.url, sizeof f->api.url, "http://127.0.0.1:%u", st_daemon_port(f->daemon));
   free(token);
   assert_int_equal(st_rpc_client_open(&f->api, &f->c, &err), ST_OK);
   /* the account's key goes into the node's wallet: the miner side holds none */
@@ -216,11 +196,7 @@ void nf_open(nodefx *f) {
 
 void nf_close(nodefx *f) {
   st_rpc_client_close(f->c);
-  st_fullnode_stop(&f->node);
-  st_http_server_stop(f->http);
-  st_rpc_free(f->rpc);
-  st_fullnode_free(&f->node);
-  st_chain_close(f->chain);
+  st_daemon_stop(f->daemon);
   st_genesis_clear(&f->g);
   tu_rmdir(f->dir);
 }

@@ -1,5 +1,5 @@
-/* nodefx: a chain daemon in-process (st_chain + st_fullnode) serving its JSON-RPC API on
- * loopback, and a miner side that reaches it only through that API (lib/miner), for the
+/* nodefx: a chain daemon in-process (st_daemon, as `spacetime daemon` runs it) serving its
+ * JSON-RPC API on loopback, and a miner side that reaches it only through that API (lib/miner), for the
  * tests in tests/miner/. The genesis is far in the past, so every height is free to build:
  * nf_mine makes the round's block through st_blockprod_round once the network has power at the
  * lookback, and a bootstrap block (as the daemon's producer) before that. The account (t0100,
@@ -13,10 +13,8 @@
 
 #include "chain/st_chain.h"
 #include "chain/st_deadline.h"
-#include "net/st_http_server.h"
+#include "node/st_daemon.h"
 #include "proofs/st_sector.h"
-#include "rpc/st_fullnode.h"
-#include "rpc/st_jsonrpc.h"
 #include "rpc/st_rpc_client.h"
 
 #define NF_MINER 1000
@@ -25,11 +23,9 @@
 typedef struct nodefx {
   char dir[256], store[600];
   st_genesis g;
-  st_chain *chain;
-  st_fullnode node;
-  st_rpc *rpc;
-  st_http_server *http;
-  st_apiinfo api; /* where the API is, with an admin token */
+  st_daemon *daemon;
+  st_chain *chain; /* the daemon's */
+  st_apiinfo api;  /* where the API is, with an admin token */
   st_rpc_client *c;
   uint8_t sk[32], beacon_sk[32];
   st_address account;

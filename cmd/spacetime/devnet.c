@@ -26,9 +26,9 @@
 #include "core/st_cli.h"
 #include "core/st_fs.h"
 #include "core/st_proc.h"
+#include "crypto/st_wallet.h"
 #include "miner/st_miner_repo.h"
 #include "rpc/st_apiinfo.h"
-#include "rpc/st_fullnode.h"
 #include "rpc/st_node_api.h"
 #include "rpc/st_rpc_client.h"
 
@@ -232,10 +232,12 @@ static st_code make_genesis(devnet *d, st_err *err) {
   char keystore[PATH + 16], exe[PATH], out[PATH + 16];
   snprintf(keystore, sizeof keystore, "%s/keystore", d->node);
   st_address a;
-  st_code code = st_fullnode_wallet_new_offline(keystore, &a, err);
+  st_wallet w;
+  st_code code = st_wallet_open(&w, keystore, err);
+  if (!code) code = st_wallet_generate(&w, &a, err);
   if (!code) code = st_address_format(&a, 't', d->producer, err);
   for (uint64_t i = 0; i < d->nminers && !code; i++) {
-    code = st_fullnode_wallet_new_offline(keystore, &a, err);
+    code = st_wallet_generate(&w, &a, err);
     if (!code) code = st_address_format(&a, 't', d->m[i].owner, err);
   }
   if (code) return code;

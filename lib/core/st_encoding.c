@@ -2,6 +2,7 @@
 #include "core/st_encoding.h"
 
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char HEX[] = "0123456789abcdef";
@@ -188,4 +189,29 @@ st_code st_parse_u64(const char *s, const char *what, uint64_t *out, st_err *err
   }
   *out = v;
   return ST_OK;
+}
+
+void st_base58_append(st_buf *b, const uint8_t *p, size_t n) {
+  static const char ALPHABET[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  size_t zeros = 0;
+  while (zeros < n && !p[zeros]) zeros++;
+  size_t cap = (n - zeros) * 138 / 100 + 1, len = 0;
+  uint8_t *d = calloc(cap, 1); /* base 58 digits, least significant first */
+  if (!d) {
+    b->failed = true;
+    return;
+  }
+  for (size_t i = zeros; i < n; i++) {
+    unsigned carry = p[i];
+    size_t j = 0;
+    for (; j < len || carry; j++) {
+      carry += 256u * d[j];
+      d[j] = (uint8_t)(carry % 58);
+      carry /= 58;
+    }
+    len = j;
+  }
+  for (size_t i = 0; i < zeros; i++) st_buf_putc(b, '1');
+  for (size_t i = len; i-- > 0;) st_buf_putc(b, ALPHABET[d[i]]);
+  free(d);
 }

@@ -41,33 +41,54 @@ struct st_miner_api {
 };
 
 /* [number, flag?]: the params of SectorsStatus and ProvingCheck (flag false when left out). */
-static st_code p_u64_flag(json_t *params, const char *what, const char *flag_what, uint64_t *out, bool *flag,
-                          st_err *err) {
-  const json_t *f = json_array_get(params, 1);
-  if (!st_chain_json_u64_value(json_array_get(params, 0), out))
-    return st_err_set(err, ST_EINVAL, "param 1 (%s): must be a non-negative integer", what);
-  if (f && !json_is_boolean(f)) return st_err_set(err, ST_EINVAL, "param 2 (%s): must be true or false", flag_what);
-  *flag = json_is_true(f);
+typedef struct number_flag_args {
+  uint64_t number;
+  bool flag;
+} number_flag_args;
+
+static st_code parse_number_flag(const json_t *params, const char *what, const char *flag_what, void *args,
+                                 st_err *err) {
+  number_flag_args *a = args;
+  st_code code = st_rpc_param_u64(params, 0, what, &a->number, err);
+  return code ? code : st_rpc_param_bool(params, 1, flag_what, &a->flag, err);
+}
+
+static st_code p_sectors_status(const json_t *params, void *args, st_err *err) {
+  return parse_number_flag(params, "sector number", "show on-chain info", args, err);
+}
+
+static st_code p_proving_check(const json_t *params, void *args, st_err *err) {
+  return parse_number_flag(params, "deadline index", "slow", args, err);
+}
+
+static st_code m_actor_address(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_string(((st_miner_api *)q->ctx)->addr);
   return ST_OK;
 }
 
-static st_code m_actor_address(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params, (void)err;
-  *result = json_string(((st_miner_api *)ctx)->addr);
-  return ST_OK;
-}
+typedef struct addr_args {
+  st_address addr;
+  char text[ST_ADDR_STR_MAX];
+} addr_args;
 
-static st_code m_sector_size(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call;
-  st_miner_api *a = ctx;
+static st_code p_sector_size(const json_t *params, void *args, st_err *err) {
+  addr_args *a = args;
   const json_t *v = json_array_get(params, 0);
-  st_address want, got;
-  if (!json_is_string(v) || st_address_parse(json_string_value(v), &want, NULL, err))
-    return st_err_set(err, ST_EINVAL, "param 1 (address): must be a miner address like %s", a->addr);
+  if (!json_is_string(v) || st_address_parse(json_string_value(v), &a->addr, NULL, NULL))
+    return st_err_set(err, ST_EINVAL, "param 1 (address): must be a miner address like t01000");
+  snprintf(a->text, sizeof a->text, "%s", json_string_value(v));
+  return ST_OK;
+}
+
+static st_code m_sector_size(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
+  const addr_args *p = q->args;
+  st_address got;
   st_address_from_id(a->cfg.cfg->miner, &got, NULL);
-  if (!st_address_equal(&want, &got))
-    return st_err_set(err, ST_ENOENT, "this miner is %s, not %s", a->addr, json_string_value(v));
-  *result = json_integer((json_int_t)a->cfg.cfg->info->size);
+  if (!st_address_equal(&p->addr, &got))
+    return st_err_set(err, ST_ENOENT, "this miner is %s, not %s", a->addr, p->text);
+  q->result = json_integer((json_int_t)a->cfg.cfg->info->size);
   return ST_OK;
 }
 
@@ -79,16 +100,16 @@ static json_t *poster_json(const st_poster_stats *s) {
                    "BlocksMined", (json_int_t)s->blocks_mined, "LastMinedHeight", (json_int_t)s->last_mined_height);
 }
 
-static st_code m_run_info(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params, (void)err;
-  st_miner_api *a = ctx;
+static st_code m_run_info(st_rpc_req *q, st_err *err) {
+  (void)err;
+  st_miner_api *a = q->ctx;
   pthread_mutex_lock(&a->mu);
   st_poster_stats s = a->poster;
   pthread_mutex_unlock(&a->mu);
-  *result = json_pack("{ss ss ss ss ss sI sI so}", "Mode", a->cfg.mode, "Miner", a->addr, "DistPath", a->cfg.dist_path,
-                      "ServerAPI", a->cfg.server_api ? a->cfg.server_api : "", "LogFile",
-                      a->cfg.log_file ? a->cfg.log_file : "", "PID", (json_int_t)getpid(), "StartedAt",
-                      (json_int_t)a->started, "Poster", poster_json(&s));
+  q->result = json_pack("{ss ss ss ss ss sI sI so}", "Mode", a->cfg.mode, "Miner", a->addr, "DistPath",
+                        a->cfg.dist_path, "ServerAPI", a->cfg.server_api ? a->cfg.server_api : "", "LogFile",
+                        a->cfg.log_file ? a->cfg.log_file : "", "PID", (json_int_t)getpid(), "StartedAt",
+                        (json_int_t)a->started, "Poster", poster_json(&s));
   return ST_OK;
 }
 
@@ -100,14 +121,13 @@ static st_code list_sectors(st_miner_api *a, st_sealing_sector **v, size_t *n, s
   return code;
 }
 
-static st_code m_sectors_list(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
+static st_code m_sectors_list(st_rpc_req *q, st_err *err) {
   st_sealing_sector *v;
   size_t n;
-  st_code code = list_sectors(ctx, &v, &n, err);
+  st_code code = list_sectors(q->ctx, &v, &n, err);
   if (code) return code;
-  *result = json_array();
-  for (size_t i = 0; i < n; i++) json_array_append_new(*result, json_integer((json_int_t)v[i].number));
+  q->result = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(q->result, json_integer((json_int_t)v[i].number));
   free(v);
   return ST_OK;
 }
@@ -127,18 +147,13 @@ static st_code count_states(st_miner_api *a, json_t **out, st_err *err) {
   return ST_OK;
 }
 
-static st_code m_sectors_summary(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
-  return count_states(ctx, result, err);
-}
+static st_code m_sectors_summary(st_rpc_req *q, st_err *err) { return count_states(q->ctx, &q->result, err); }
 
-static st_code m_sectors_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call;
-  st_miner_api *a = ctx;
-  uint64_t num;
-  bool onchain = false;
-  st_code code = p_u64_flag(params, "sector number", "show on-chain info", &num, &onchain, err);
-  if (code) return code;
+static st_code m_sectors_status(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
+  uint64_t num = ((number_flag_args *)q->args)->number;
+  bool onchain = ((number_flag_args *)q->args)->flag;
+  st_code code;
   st_sealing_sector x;
   bool found;
   pthread_mutex_lock(&a->mu);
@@ -160,51 +175,48 @@ static st_code m_sectors_status(void *ctx, const st_rpc_call *call, json_t *para
     json_decref(chain);
     return code;
   }
-  *result = json_pack("{sI ss sI ss ss sI}", "SectorID", (json_int_t)num, "State",
-                      found ? x.state : "(not sealed here)", "Retries", (json_int_t)x.retries, "LastErr", x.error,
-                      "Storage", x.root, "Updated", (json_int_t)x.updated);
-  if (onchain) json_object_set_new(*result, "OnChain", chain);
+  q->result = json_pack("{sI ss sI ss ss sI}", "SectorID", (json_int_t)num, "State",
+                        found ? x.state : "(not sealed here)", "Retries", (json_int_t)x.retries, "LastErr", x.error,
+                        "Storage", x.root, "Updated", (json_int_t)x.updated);
+  if (onchain) json_object_set_new(q->result, "OnChain", chain);
   return ST_OK;
 }
 
-static st_code m_pledge(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
-  st_miner_api *a = ctx;
+static st_code m_pledge(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
   uint64_t n;
   pthread_mutex_lock(&a->mu);
   st_code code = st_sealer_pledge(a->sealer, &n, err);
   pthread_mutex_unlock(&a->mu);
-  if (!code) *result = json_pack("{sI sI}", "Miner", (json_int_t)a->cfg.cfg->miner, "Number", (json_int_t)n);
+  if (!code) q->result = json_pack("{sI sI}", "Miner", (json_int_t)a->cfg.cfg->miner, "Number", (json_int_t)n);
   return code;
 }
 
-/* A storage root as this host sees it. */
-static json_t *storage_json(int64_t id, const char *host, const char *type, int64_t group, const char *path,
-                            int64_t capacity, int64_t available, int64_t heartbeat, const char *hb_err,
-                            const st_sealing_sector *v, size_t n) {
+/* A storage node (node) as this host sees it at path, with how many of the sealing database's
+ * sectors v[0..n) live there. */
+static json_t *storage_json(const st_storage_node *node, const char *path, const st_sealing_sector *v, size_t n) {
   struct stat st;
   int64_t sectors = 0;
   for (size_t i = 0; i < n; i++)
     if (!strcmp(v[i].root, path)) sectors++;
-  return json_pack("{sI ss ss sI ss sb sI sI sI ss sI}", "ID", (json_int_t)id, "Host", host, "Type", type, "Group",
-                   (json_int_t)group, "Path", path, "Reachable", stat(path, &st) == 0 && S_ISDIR(st.st_mode),
-                   "Capacity", (json_int_t)capacity, "Available", (json_int_t)available, "LastHeartbeat",
-                   (json_int_t)heartbeat, "HeartbeatErr", hb_err, "Sectors", (json_int_t)sectors);
+  return json_pack("{sI ss ss sI ss sb sI sI sI ss sI}", "ID", (json_int_t)node->id, "Host", node->host, "Type",
+                   node->mount_type, "Group", (json_int_t)node->group, "Path", path, "Reachable",
+                   stat(path, &st) == 0 && S_ISDIR(st.st_mode), "Capacity", (json_int_t)node->capacity, "Available",
+                   (json_int_t)node->available, "LastHeartbeat", (json_int_t)node->last_heartbeat, "HeartbeatErr",
+                   node->heartbeat_err, "Sectors", (json_int_t)sectors);
 }
 
-static st_code m_storage_list(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
-  st_miner_api *a = ctx;
+static st_code m_storage_list(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
   st_sealing_sector *v;
   size_t n;
   st_code code = list_sectors(a, &v, &n, err);
   if (code) return code;
-  *result = json_array();
-  if (!a->cfg.server_api) {
-    int64_t cap = 0, avail = 0;
-    st_fs_space(a->cfg.dist_path, &cap, &avail, NULL); /* an unreadable dist-path shows 0 and Reachable false */
-    json_array_append_new(*result,
-                          storage_json(0, "localhost", "local", -1, a->cfg.dist_path, cap, avail, 0, "", v, n));
+  q->result = json_array();
+  if (!a->cfg.server_api) { /* the dist-path itself; an unreadable one shows 0 and Reachable false */
+    st_storage_node local = {.host = "localhost", .mount_type = "local", .group = -1};
+    st_fs_space(a->cfg.dist_path, &local.capacity, &local.available, NULL);
+    json_array_append_new(q->result, storage_json(&local, a->cfg.dist_path, v, n));
     free(v);
     return ST_OK;
   }
@@ -215,10 +227,8 @@ static st_code m_storage_list(void *ctx, const st_rpc_call *call, json_t *params
   if (!code) code = st_regc_nodes(reg, &nodes, &nn, err);
   for (size_t i = 0; i < nn && !code; i++) {
     char path[ST_REG_PATH_MAX];
-    if ((code = st_reg_root(a->cfg.dist_path, &nodes[i], path, err))) break;
-    json_array_append_new(
-        *result, storage_json(nodes[i].id, nodes[i].host, nodes[i].mount_type, nodes[i].group, path, nodes[i].capacity,
-                              nodes[i].available, nodes[i].last_heartbeat, nodes[i].heartbeat_err, v, n));
+    if (!(code = st_reg_root(a->cfg.dist_path, &nodes[i], path, err)))
+      json_array_append_new(q->result, storage_json(&nodes[i], path, v, n));
   }
   if (code) st_err_wrap(err, code, "the registry at %s", a->cfg.server_api);
   free(nodes);
@@ -227,13 +237,11 @@ static st_code m_storage_list(void *ctx, const st_rpc_call *call, json_t *params
   return code;
 }
 
-static st_code m_proving_check(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call;
-  st_miner_api *a = ctx;
-  uint64_t dl;
-  bool slow = false;
-  st_code code = p_u64_flag(params, "deadline index", "slow", &dl, &slow, err);
-  if (code) return code;
+static st_code m_proving_check(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
+  uint64_t dl = ((number_flag_args *)q->args)->number;
+  bool slow = ((number_flag_args *)q->args)->flag;
+  st_code code;
   st_rpc_client *node = NULL;
   st_locator loc = {a->cfg.dist_path, NULL};
   code = st_rpc_client_open(a->cfg.node, &node, err);
@@ -248,11 +256,11 @@ static st_code m_proving_check(void *ctx, const st_rpc_call *call, json_t *param
   size_t n = 0;
   if (!code) code = st_wdpost_check_deadline(&wc, dl, slow, &v, &n, err);
   if (!code) {
-    *result = json_array();
+    q->result = json_array();
     for (size_t i = 0; i < n; i++)
-      json_array_append_new(*result, json_pack("{sI sI sb ss ss ss}", "Partition", (json_int_t)v[i].partition, "Sector",
-                                               (json_int_t)v[i].sector, "Good", v[i].good, "Err", v[i].error, "Sealed",
-                                               v[i].paths.sealed, "Cache", v[i].paths.cache));
+      json_array_append_new(q->result, json_pack("{sI sI sb ss ss ss}", "Partition", (json_int_t)v[i].partition,
+                                                 "Sector", (json_int_t)v[i].sector, "Good", v[i].good, "Err",
+                                                 v[i].error, "Sealed", v[i].paths.sealed, "Cache", v[i].paths.cache));
   }
   free(v);
   st_regc_close(loc.reg);
@@ -271,45 +279,45 @@ static json_t *deal_json(const st_deal_record *r) {
                    r->publish_cid, "CreatedAt", (json_int_t)r->created, "UpdatedAt", (json_int_t)r->updated);
 }
 
-/* A base64 param into out. */
-static st_code p_bytes(json_t *params, size_t i, const char *what, st_buf *out, st_err *err) {
-  const json_t *v = json_array_get(params, i);
-  if (!json_is_string(v) || st_base64_decode(json_string_value(v), json_string_length(v), true, out, err))
-    return st_err_set(err, ST_EINVAL, "param %zu (%s): must be base64", i + 1, what);
-  return ST_OK;
+/* MarketProposeDeal [proposal (ClientDealProposal, CBOR), the piece's bytes], both base64. */
+typedef struct propose_args {
+  st_buf proposal, data;
+} propose_args;
+
+static st_code p_market_propose_deal(const json_t *params, void *args, st_err *err) {
+  propose_args *a = args;
+  st_code code = st_rpc_param_bytes(params, 0, "ClientDealProposal, CBOR", false, &a->proposal, err);
+  return code ? code : st_rpc_param_bytes(params, 1, "the piece's bytes", false, &a->data, err);
 }
 
-static st_code m_market_propose_deal(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  st_miner_api *a = ctx;
-  if (!strcmp(a->cfg.mode, "poster")) {
-    if (call->code) *call->code = ST_RPC_ERROR;
+static void free_propose(void *args) {
+  propose_args *a = args;
+  st_buf_free(&a->proposal);
+  st_buf_free(&a->data);
+}
+
+static st_code m_market_propose_deal(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
+  const propose_args *p = q->args;
+  if (!strcmp(a->cfg.mode, "poster"))
     return st_err_set(err, ST_EUNAVAIL, "miner %s runs in poster mode here and takes no deals: propose to its sealer",
                       a->addr);
-  }
-  st_buf proposal = ST_BUF_INIT, data = ST_BUF_INIT;
-  st_code code = p_bytes(params, 0, "ClientDealProposal, CBOR", &proposal, err);
-  if (!code) code = p_bytes(params, 1, "the piece's bytes", &data, err);
   st_rpc_client *node = NULL;
-  if (!code) code = st_rpc_client_open(a->cfg.node, &node, err);
   st_deal_record r;
-  if (!code) {
+  st_code code = st_rpc_client_open(a->cfg.node, &node, err);
+  if (!code) { /* a refusal's reason reaches the client */
     pthread_mutex_lock(&a->mu);
-    code = st_deals_accept(a->deals, node, proposal.data, proposal.len, data.data, data.len, &r, err);
+    code = st_deals_accept(a->deals, node, p->proposal.data, p->proposal.len, p->data.data, p->data.len, &r, err);
     pthread_mutex_unlock(&a->mu);
-    if (code && call->code && code != ST_EUNAVAIL)
-      *call->code = ST_RPC_ERROR; /* a refusal: its reason reaches the client */
   }
-  if (!code) *result = deal_json(&r);
+  if (!code) q->result = deal_json(&r);
   st_rpc_client_close(node);
-  st_buf_free(&proposal);
-  st_buf_free(&data);
   return code;
 }
 
 /* What this miner takes: piece sizes, how far ahead a deal must start, how long it must last. */
-static st_code m_market_get_ask(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
-  st_miner_api *a = ctx;
+static st_code m_market_get_ask(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
   st_rpc_client *node = NULL;
   st_network net;
   uint64_t genesis;
@@ -317,42 +325,45 @@ static st_code m_market_get_ask(void *ctx, const st_rpc_call *call, json_t *para
   if (!code) code = st_node_network(node, &net, &genesis, err);
   st_rpc_client_close(node);
   if (code) return code;
-  *result = json_pack("{ss ss ss sI sI sI sI}", "Miner", a->addr, "Price", "0", "VerifiedPrice", "0", "MinPieceSize",
-                      (json_int_t)128, "MaxPieceSize", (json_int_t)a->cfg.cfg->info->size, "StartDelay",
-                      (json_int_t)a->cfg.deal_seal_epochs, "MinSectorLife",
-                      (json_int_t)(net.max_prove_commit_duration + net.proving_period + 1));
+  q->result = json_pack("{ss ss ss sI sI sI sI}", "Miner", a->addr, "Price", "0", "VerifiedPrice", "0", "MinPieceSize",
+                        (json_int_t)128, "MaxPieceSize", (json_int_t)a->cfg.cfg->info->size, "StartDelay",
+                        (json_int_t)a->cfg.deal_seal_epochs, "MinSectorLife",
+                        (json_int_t)(net.max_prove_commit_duration + net.proving_period + 1));
   return ST_OK;
 }
 
-static st_code m_market_list_deals(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params;
-  st_miner_api *a = ctx;
+static st_code m_market_list_deals(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
   st_deal_record *v;
   size_t n;
   pthread_mutex_lock(&a->mu);
   st_code code = st_deals_list(a->deals, &v, &n, err);
   pthread_mutex_unlock(&a->mu);
   if (code) return code;
-  *result = json_array();
-  for (size_t i = 0; i < n; i++) json_array_append_new(*result, deal_json(&v[i]));
+  q->result = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(q->result, deal_json(&v[i]));
   free(v);
   return ST_OK;
 }
 
-static st_code m_market_deal_status(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  st_miner_api *a = ctx;
-  const json_t *v = json_array_get(params, 0);
-  if (!json_is_string(v)) return st_err_set(err, ST_EINVAL, "param 1 (proposal CID): must be a string");
+typedef struct cid_text_args {
+  const char *cid; /* borrowed from the params, which outlive the call */
+} cid_text_args;
+
+static st_code p_market_deal_status(const json_t *params, void *args, st_err *err) {
+  return st_rpc_param_text(params, 0, "proposal CID", &((cid_text_args *)args)->cid, err);
+}
+
+static st_code m_market_deal_status(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
+  const char *cid = ((cid_text_args *)q->args)->cid;
   st_deal_record r;
   bool found;
   pthread_mutex_lock(&a->mu);
-  st_code code = st_deals_get(a->deals, json_string_value(v), &r, &found, err);
+  st_code code = st_deals_get(a->deals, cid, &r, &found, err);
   pthread_mutex_unlock(&a->mu);
-  if (!code && !found) {
-    if (call->code) *call->code = ST_RPC_ERROR;
-    return st_err_set(err, ST_ENOENT, "miner %s has no deal %.100s", a->addr, json_string_value(v));
-  }
-  if (!code) *result = deal_json(&r);
+  if (!code && !found) return st_err_set(err, ST_ENOENT, "miner %s has no deal %.100s", a->addr, cid);
+  if (!code) q->result = deal_json(&r);
   return code;
 }
 
@@ -419,20 +430,30 @@ static void retrieve(st_miner_api *a, const char *cid, st_http_response *resp) {
   st_buf_free(&body);
 }
 
+/* An entry with no params to read, and one whose parse fills args of type args_t. */
+#define NOARGS(name_, perm_, run_) \
+  { .name = "Filecoin." name_, .perm = perm_, .run = run_ }
+#define METHOD(name_, perm_, min, max, parse_, args_t, free_fn, run_)                                \
+  {                                                                                                  \
+    .name = "Filecoin." name_, .perm = perm_, .min_params = min, .max_params = max, .parse = parse_, \
+    .args_size = sizeof(args_t), .free_args = free_fn, .run = run_                                   \
+  }
+
 static const st_rpc_method METHODS[] = {
-    {"Filecoin.ActorAddress", ST_PERM_READ, 0, 0, 0, m_actor_address, NULL},
-    {"Filecoin.ActorSectorSize", ST_PERM_READ, 0, 1, 1, m_sector_size, NULL},
-    {"Filecoin.MinerRunInfo", ST_PERM_READ, 0, 0, 0, m_run_info, NULL},
-    {"Filecoin.SectorsList", ST_PERM_READ, 0, 0, 0, m_sectors_list, NULL},
-    {"Filecoin.SectorsSummary", ST_PERM_READ, 0, 0, 0, m_sectors_summary, NULL},
-    {"Filecoin.SectorsStatus", ST_PERM_READ, 0, 1, 2, m_sectors_status, NULL},
-    {"Filecoin.PledgeSector", ST_PERM_WRITE, 0, 0, 0, m_pledge, NULL},
-    {"Filecoin.StorageList", ST_PERM_READ, 0, 0, 0, m_storage_list, NULL},
-    {"Filecoin.ProvingCheck", ST_PERM_READ, 0, 1, 2, m_proving_check, NULL},
-    {"Filecoin.MarketProposeDeal", ST_PERM_READ, 0, 2, 2, m_market_propose_deal, NULL},
-    {"Filecoin.MarketGetAsk", ST_PERM_READ, 0, 0, 0, m_market_get_ask, NULL},
-    {"Filecoin.MarketListDeals", ST_PERM_READ, 0, 0, 0, m_market_list_deals, NULL},
-    {"Filecoin.MarketDealStatus", ST_PERM_READ, 0, 1, 1, m_market_deal_status, NULL},
+    NOARGS("ActorAddress", ST_PERM_READ, m_actor_address),
+    METHOD("ActorSectorSize", ST_PERM_READ, 1, 1, p_sector_size, addr_args, NULL, m_sector_size),
+    NOARGS("MinerRunInfo", ST_PERM_READ, m_run_info),
+    NOARGS("SectorsList", ST_PERM_READ, m_sectors_list),
+    NOARGS("SectorsSummary", ST_PERM_READ, m_sectors_summary),
+    METHOD("SectorsStatus", ST_PERM_READ, 1, 2, p_sectors_status, number_flag_args, NULL, m_sectors_status),
+    NOARGS("PledgeSector", ST_PERM_WRITE, m_pledge),
+    NOARGS("StorageList", ST_PERM_READ, m_storage_list),
+    METHOD("ProvingCheck", ST_PERM_READ, 1, 2, p_proving_check, number_flag_args, NULL, m_proving_check),
+    METHOD("MarketProposeDeal", ST_PERM_READ, 2, 2, p_market_propose_deal, propose_args, free_propose,
+           m_market_propose_deal),
+    NOARGS("MarketGetAsk", ST_PERM_READ, m_market_get_ask),
+    NOARGS("MarketListDeals", ST_PERM_READ, m_market_list_deals),
+    METHOD("MarketDealStatus", ST_PERM_READ, 1, 1, p_market_deal_status, cid_text_args, NULL, m_market_deal_status),
 };
 
 /* A Prometheus label value: backslash, quote and newline escaped. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/st_encoding.h"
 #include "core/st_json.h"
 #include "core/st_log.h"
 #include "crypto/st_secp.h"
@@ -54,20 +55,32 @@ typedef struct outcome {
   bool refused; /* a permission was missing */
 } outcome;
 
+/* One table entry's shape (see st_rpc_new); the duplicate check is the caller's. */
+static st_code check_method(const st_rpc_method *m, size_t i, st_err *err) {
+  unsigned vi = m->versions ? m->versions : ST_RPC_V0 | ST_RPC_V1;
+  if (!m->name || !*m->name) return st_err_set(err, ST_EINVAL, "rpc: method %zu has no name", i);
+  if (!st_perm_name(m->perm))
+    return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' needs exactly one permission bit", m->name);
+  if (vi & ~(ST_RPC_V0 | ST_RPC_V1))
+    return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' names an unknown API version", m->name);
+  if (m->min_params > m->max_params)
+    return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' has min_params %u above max_params %u", m->name,
+                      m->min_params, m->max_params);
+  if (!m->run == !m->subscribe)
+    return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' needs a run or a subscribe, not both", m->name);
+  if (!m->parse && m->args_size)
+    return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' has args but no parse", m->name);
+  return ST_OK;
+}
+
 st_code st_rpc_new(const st_rpc_opts *opts, st_rpc **out, st_err *err) {
   *out = NULL;
   if (!opts->jwt_secret) return st_err_set(err, ST_EINVAL, "rpc: no JWT secret given");
   for (size_t i = 0; i < opts->nmethods; i++) {
     const st_rpc_method *m = &opts->methods[i];
+    st_code code = check_method(m, i, err);
+    if (code) return code;
     unsigned vi = m->versions ? m->versions : ST_RPC_V0 | ST_RPC_V1;
-    if (!m->name || !*m->name) return st_err_set(err, ST_EINVAL, "rpc: method %zu has no name", i);
-    if (!st_perm_name(m->perm))
-      return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' needs exactly one permission bit", m->name);
-    if (vi & ~(ST_RPC_V0 | ST_RPC_V1))
-      return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' names an unknown API version", m->name);
-    if (m->min_params > m->max_params)
-      return st_err_set(err, ST_EINVAL, "rpc: method '%.100s' has min_params %u above max_params %u", m->name,
-                        m->min_params, m->max_params);
     for (size_t j = 0; j < i; j++) {
       unsigned vj = opts->methods[j].versions ? opts->methods[j].versions : ST_RPC_V0 | ST_RPC_V1;
       if ((vi & vj) && !strcmp(m->name, opts->methods[j].name))
@@ -296,6 +309,46 @@ static st_rpc_chan *chan_new(ws_session *s, const json_t *req_id) {
   return ch;
 }
 
+/* ---- param readers ---- */
+
+st_code st_rpc_param_text(const json_t *params, size_t i, const char *what, const char **out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  *out = json_string_value(v);
+  return *out ? ST_OK : st_err_set(err, ST_EINVAL, "param %zu (%s): must be a string", i + 1, what);
+}
+
+st_code st_rpc_param_i64(const json_t *params, size_t i, const char *what, int64_t *out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  *out = json_is_integer(v) ? json_integer_value(v) : 0;
+  return json_is_integer(v) ? ST_OK : st_err_set(err, ST_EINVAL, "param %zu (%s): must be an integer", i + 1, what);
+}
+
+st_code st_rpc_param_u64(const json_t *params, size_t i, const char *what, uint64_t *out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  *out = 0;
+  if (!json_is_integer(v) || json_integer_value(v) < 0)
+    return st_err_set(err, ST_EINVAL, "param %zu (%s): must be a non-negative integer", i + 1, what);
+  *out = (uint64_t)json_integer_value(v);
+  return ST_OK;
+}
+
+st_code st_rpc_param_bool(const json_t *params, size_t i, const char *what, bool *out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  *out = json_is_true(v);
+  if (v && !json_is_boolean(v)) return st_err_set(err, ST_EINVAL, "param %zu (%s): must be true or false", i + 1, what);
+  return ST_OK;
+}
+
+st_code st_rpc_param_bytes(const json_t *params, size_t i, const char *what, bool nullable, st_buf *out, st_err *err) {
+  const json_t *v = json_array_get(params, i);
+  if (nullable && (!v || json_is_null(v))) return ST_OK;
+  if (!json_is_string(v))
+    return st_err_set(err, ST_EINVAL, "param %zu (%s): must be base64%s", i + 1, what, nullable ? " or null" : "");
+  if (st_base64_decode(json_string_value(v), json_string_length(v), true, out, err))
+    return st_err_wrap(err, ST_EINVAL, "param %zu (%s)", i + 1, what);
+  return ST_OK;
+}
+
 /* ---- dispatch ---- */
 
 static const st_rpc_method *find_method(const st_rpc *rpc, const char *name, int version) {
@@ -307,95 +360,125 @@ static const st_rpc_method *find_method(const st_rpc *rpc, const char *name, int
   return NULL;
 }
 
+/* A request's envelope: its id (NULL for null), whether it is a notification, and its method
+ * name; else the -32600 message, in msg. */
+static bool check_envelope(const json_t *req, const json_t **id, bool *notify, const char **name, char *msg, size_t n) {
+  *id = NULL;
+  *notify = false;
+  *name = NULL;
+  if (!json_is_object(req)) {
+    snprintf(msg, n, "Invalid request: a request is a JSON object, not %s %s", json_is_array(req) ? "an" : "a",
+             type_name(req));
+    return false;
+  }
+  const json_t *idv = json_object_get(req, "id");
+  if (idv && !json_is_string(idv) && !json_is_number(idv) && !json_is_null(idv)) {
+    snprintf(msg, n, "Invalid request: invalid id type: %s (want a string, a number or null)", type_name(idv));
+    return false;
+  }
+  *id = json_is_null(idv) ? NULL : idv;
+  *notify = !idv;
+  const json_t *ver = json_object_get(req, "jsonrpc"), *mv = json_object_get(req, "method");
+  const char *why = NULL;
+  if (ver && !(json_is_string(ver) && !strcmp(json_string_value(ver), "2.0"))) why = "\"jsonrpc\" must be \"2.0\"";
+  else if (!json_is_string(mv)) why = mv ? "\"method\" must be a string" : "no \"method\"";
+  if (why) {
+    snprintf(msg, n, "Invalid request: %s", why);
+    return false;
+  }
+  *name = json_string_value(mv);
+  return true;
+}
+
+/* Whether method m (NULL: none by that name) may run with params pv for a caller with perms:
+ * 0, or the error code with its message in msg (o->refused for a missing permission). */
+static int check_call(const st_rpc_method *m, const char *name, const json_t *pv, unsigned perms, bool ws, outcome *o,
+                      char *msg, size_t n) {
+  if (pv && !json_is_null(pv) && !json_is_array(pv)) {
+    snprintf(msg, n, "params must be an array of positional parameters, not %s %s", json_is_object(pv) ? "an" : "a",
+             type_name(pv));
+    return ST_RPC_INVALID_PARAMS;
+  }
+  if (!m) {
+    snprintf(msg, n, "method '%.200s' not found", name);
+    return ST_RPC_METHOD_NOT_FOUND;
+  }
+  if (!m->run && !ws) {
+    snprintf(msg, n, "method '%.200s' not supported in this mode (no out channel support)", name);
+    return ST_RPC_METHOD_NOT_FOUND;
+  }
+  if (!(perms & m->perm)) { /* Lotus names the Go method, without the namespace */
+    const char *dot = strchr(name, '.');
+    o->refused = true;
+    snprintf(msg, n, "missing permission to invoke '%.200s' (need '%s')", dot ? dot + 1 : name, st_perm_name(m->perm));
+    return ST_RPC_ERROR;
+  }
+  size_t got = json_array_size(pv);
+  if (got >= m->min_params && got <= m->max_params) return 0;
+  if (m->min_params == m->max_params) snprintf(msg, n, "wrong param count (expected %u, got %zu)", m->min_params, got);
+  else snprintf(msg, n, "wrong param count (expected %u to %u, got %zu)", m->min_params, m->max_params, got);
+  return ST_RPC_INVALID_PARAMS;
+}
+
+/* Parses, then runs (or subscribes): 0 with *result, or the error code by the phase that failed
+ * (parse: -32602; run: 1 or what the run chose) with its message in msg. */
+static int invoke(const st_rpc_method *m, st_rpc_req *q, const json_t *pv, ws_session *ws, const json_t *id,
+                  json_t **result, char *msg, size_t n) {
+  json_t *params = json_is_array(pv) ? json_incref((json_t *)pv) : json_array();
+  q->args = m->args_size ? calloc(1, m->args_size) : NULL;
+  st_err e = {0};
+  st_code rc = ST_OK;
+  int code = ST_RPC_ERROR;
+  if (!params || (m->args_size && !q->args)) {
+    rc = st_err_set(&e, ST_ENOMEM, "out of memory");
+  } else if (m->parse && (rc = m->parse(params, q->args, &e))) {
+    code = ST_RPC_INVALID_PARAMS;
+  } else if (m->run) {
+    rc = m->run(q, &e);
+  } else { /* a channel method over WebSocket: the result is the channel id */
+    st_rpc_chan *ch = chan_new(ws, id);
+    if (!ch) rc = st_err_set(&e, ST_ENOMEM, "out of memory");
+    else if ((rc = m->subscribe(q, ch, &e))) chan_end(ch, false);
+    else q->result = json_integer((json_int_t)ch->id);
+  }
+  if (rc && code == ST_RPC_ERROR && q->code) code = q->code;
+  if (rc) {
+    json_decref(q->result);
+    q->result = NULL;
+    snprintf(msg, n, "%s", e.msg[0] ? e.msg : st_code_str(rc));
+    if (rc == ST_EINTERNAL || rc == ST_ENOMEM || rc == ST_EIO) st_logf("rpc", ST_LOG_WARN, "%s: %s", q->method, msg);
+  }
+  *result = q->result;
+  if (q->args && m->free_args) m->free_args(q->args);
+  free(q->args);
+  json_decref(params);
+  return rc ? code : 0;
+}
+
 /* Runs one request; appends its response (unless it is a notification) to out, setting *wrote. */
 static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_session *ws, const json_t *req, st_buf *out,
                        bool *wrote, outcome *o) {
   char msg[ST_ERR_MSG_MAX + 64];
-  const json_t *id = NULL;
-  bool notify = false;
+  const json_t *id;
+  const char *name;
+  bool notify;
+  json_t *result = NULL;
   o->code = 0;
   o->refused = false;
   *wrote = true;
-  if (!json_is_object(req)) {
-    snprintf(msg, sizeof msg, "Invalid request: a request is a JSON object, not %s %s", json_is_array(req) ? "an" : "a",
-             type_name(req));
-    o->code = ST_RPC_INVALID_REQUEST;
-    put_error(out, NULL, o->code, msg);
-    return;
-  }
-  const json_t *idv = json_object_get(req, "id");
-  if (idv && !json_is_string(idv) && !json_is_number(idv) && !json_is_null(idv)) {
-    snprintf(msg, sizeof msg, "Invalid request: invalid id type: %s (want a string, a number or null)", type_name(idv));
-    o->code = ST_RPC_INVALID_REQUEST;
-    put_error(out, NULL, o->code, msg);
-    return;
-  }
-  id = json_is_null(idv) ? NULL : idv;
-  notify = !idv;
-  const json_t *ver = json_object_get(req, "jsonrpc");
-  const json_t *mv = json_object_get(req, "method");
-  const char *why = NULL;
-  if (ver && !(json_is_string(ver) && !strcmp(json_string_value(ver), "2.0"))) why = "\"jsonrpc\" must be \"2.0\"";
-  else if (!json_is_string(mv)) why = mv ? "\"method\" must be a string" : "no \"method\"";
-  if (why) { /* a request we cannot make sense of is answered even without an id */
-    snprintf(msg, sizeof msg, "Invalid request: %s", why);
+  if (!check_envelope(req, &id, &notify, &name, msg, sizeof msg)) {
+    /* a request we cannot make sense of is answered even without an id */
     o->code = ST_RPC_INVALID_REQUEST;
     put_error(out, id, o->code, msg);
     return;
   }
-  const char *name = json_string_value(mv);
   const json_t *pv = json_object_get(req, "params");
-  json_t *params = NULL;
-  json_t *result = NULL;
   const st_rpc_method *m = find_method(rpc, name, version);
   if (ws && !strcmp(name, "xrpc.cancel")) { /* a channel's unsubscription: no response unless it has an id */
     chan_cancel(ws, json_array_get(pv, 0));
-  } else if (pv && !json_is_null(pv) && !json_is_array(pv)) {
-    o->code = ST_RPC_INVALID_PARAMS;
-    snprintf(msg, sizeof msg, "params must be an array of positional parameters, not %s %s",
-             json_is_object(pv) ? "an" : "a", type_name(pv));
-  } else if (!m) {
-    o->code = ST_RPC_METHOD_NOT_FOUND;
-    snprintf(msg, sizeof msg, "method '%.200s' not found", name);
-  } else if (!m->fn && !(ws && m->subscribe)) {
-    o->code = ST_RPC_METHOD_NOT_FOUND;
-    snprintf(msg, sizeof msg, "method '%.200s' not supported in this mode (no out channel support)", name);
-  } else if (!(perms & m->perm)) {
-    /* Lotus names the Go method, without the namespace */
-    const char *dot = strchr(name, '.');
-    o->code = ST_RPC_ERROR;
-    o->refused = true;
-    snprintf(msg, sizeof msg, "missing permission to invoke '%.200s' (need '%s')", dot ? dot + 1 : name,
-             st_perm_name(m->perm));
-  } else {
-    size_t got = json_array_size(pv);
-    if (got < m->min_params || got > m->max_params) {
-      o->code = ST_RPC_INVALID_PARAMS;
-      if (m->min_params == m->max_params)
-        snprintf(msg, sizeof msg, "wrong param count (expected %u, got %zu)", m->min_params, got);
-      else
-        snprintf(msg, sizeof msg, "wrong param count (expected %u to %u, got %zu)", m->min_params, m->max_params, got);
-    } else {
-      params = json_is_array(pv) ? json_incref((json_t *)pv) : json_array();
-      st_err e = {0};
-      int code = 0;
-      st_rpc_call call = {name, version, perms, &code};
-      st_code rc;
-      if (!params) rc = st_err_set(&e, ST_ENOMEM, "out of memory");
-      else if (m->fn) rc = m->fn(rpc->ctx, &call, params, &result, &e);
-      else { /* a channel method over WebSocket: the result is the channel id */ st_rpc_chan *ch = chan_new(ws, id);
-        if (!ch) rc = st_err_set(&e, ST_ENOMEM, "out of memory");
-        else if ((rc = m->subscribe(rpc->ctx, &call, params, ch, &e))) chan_end(ch, false);
-        else result = json_integer((json_int_t)ch->id);
-      }
-      if (rc) {
-        json_decref(result);
-        result = NULL;
-        o->code = code ? code : rc == ST_EINVAL ? ST_RPC_INVALID_PARAMS : ST_RPC_ERROR;
-        snprintf(msg, sizeof msg, "%s", e.msg[0] ? e.msg : st_code_str(rc));
-        if (rc == ST_EINTERNAL || rc == ST_ENOMEM || rc == ST_EIO) st_logf("rpc", ST_LOG_WARN, "%s: %s", name, msg);
-      }
-    }
+  } else if (!(o->code = check_call(m, name, pv, perms, ws != NULL, o, msg, sizeof msg))) {
+    st_rpc_req q = {.ctx = rpc->ctx, .method = name, .version = version, .perms = perms, .data = m->data};
+    o->code = invoke(m, &q, pv, ws, id, &result, msg, sizeof msg);
   }
   if (notify) { /* nothing is sent, so nothing failed as far as HTTP is concerned, unless refused */
     *wrote = false;
@@ -403,7 +486,6 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_sessio
   } else if (o->code) put_error(out, id, o->code, msg);
   else put_result(out, id, result);
   json_decref(result);
-  json_decref(params);
 }
 
 static int handle_body(const st_rpc *rpc, int version, unsigned perms, ws_session *ws, const uint8_t *body, size_t len,

@@ -24,11 +24,12 @@
  *                                          Lotus
  *   -32602 wrong param count (expected 1, got 2)
  *                                     500  checked against min_params..max_params before the call
- *   -32602 <handler's message>        500  the handler returned ST_EINVAL (bad params); name the
- *                                          param: "param 1 (address): ..."
- *   1      <handler's message>        200  any other handler error (ST_ENOENT, ST_ECONFLICT, ...),
- *                                          as Lotus returns a Go error; a handler may choose another
- *                                          code through call->code (Lotus's 11 = actor not found)
+ *   -32602 <parse's message>          500  the method's parse failed (bad params): it names the
+ *                                          param, "param 1 (address): ..."
+ *   1      <run's message>            200  the method's run failed (ST_ENOENT, ST_ECONFLICT, even
+ *                                          ST_EINVAL: whatever the code), as Lotus returns a Go
+ *                                          error; a run may choose another code through q->code
+ *                                          (Lotus's 11 = actor not found)
  *   1      missing permission to invoke 'MpoolPush' (need 'write')
  *                                     401  see below
  *
@@ -43,7 +44,7 @@
  *   without a token gives 401 as this project's issue requires; a batch with any refused request
  *   answers 401, with every response in the body. The permission is checked before the param
  *   count (Lotus: count first), so an unauthorised caller learns nothing about a method's params.
- * - A param that does not decode is -32602 from the handler (Lotus: -32700 "unmarshaling params");
+ * - A param that does not decode is -32602 from the parse (Lotus: -32700 "unmarshaling params");
  *   params that are not an array are -32602 (Lotus: -32700); the count message names the allowed
  *   range instead of Lotus's "GOT != WANT". These follow JSON-RPC 2.0; clients see the message.
  * - "id": null gets a response with id null (JSON-RPC 2.0); Lotus treats it as a notification.
@@ -67,7 +68,7 @@
  * closes the channel, and the server then sends {"jsonrpc":"2.0","method":"xrpc.ch.close",
  * "params":[chanId]}. When the connection ends, all its channels close.
  *
- * Threads: handlers run on the HTTP server's threads, concurrently; the table and the st_rpc
+ * Threads: methods run on the HTTP server's threads, concurrently; the table and the st_rpc
  * are read-only once made. */
 #ifndef ST_JSONRPC_H
 #define ST_JSONRPC_H
@@ -94,33 +95,62 @@
 
 #define ST_RPC_MAX_BODY_DEFAULT ((size_t)64 << 20)
 
-typedef struct st_rpc_call {
+/* One call, as its method's run sees it. */
+typedef struct st_rpc_req {
+  void *ctx;          /* st_rpc_opts.ctx */
   const char *method; /* "Filecoin.ChainHead" */
   int version;        /* 0 or 1: the path /rpc/v0 or /rpc/v1 */
   unsigned perms;     /* the caller's ST_PERM_* bits */
-  int *code;          /* a handler failing may set *code to the JSON-RPC code to send; 0 keeps the default */
-} st_rpc_call;
+  void *args;         /* what the method's parse filled; NULL when it has no args */
+  const void *data;   /* the method's st_rpc_method.data */
+  json_t *result;     /* the run's result, taken by the framework on success (NULL: null) */
+  int code;           /* a run that fails may set the JSON-RPC code to send (0 keeps 1) */
+} st_rpc_req;
 
-/* params is the request's positional array (borrowed; [] when omitted). On success *result (may
- * stay NULL for null) is taken by the framework. On failure err's message is sent; *result, if
- * set, is freed. ST_EINVAL means bad params (-32602); every other code is a method error (1). */
-typedef st_code (*st_rpc_fn)(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err);
+/* A method runs in two phases, and the framework, not the method, turns a failure into its
+ * JSON-RPC code by the phase it happened in:
+ *  - parse reads the positional params (borrowed; [] when omitted) into args, args_size bytes
+ *    that the framework zeroes first. It checks only what the request itself says, and touches
+ *    no state. Any failure is -32602 Invalid params with err's message, which names the param:
+ *    "param 1 (address): ...". parse leaves args freeable by free_args whatever it returns.
+ *  - run does the work with q->args (its own to change; freed after the call) and sets
+ *    q->result. Any failure is a method error: code 1, as Lotus returns a Go error, or q->code
+ *    when the run sets it (Lotus's 11 for an actor not found); a q->result left set is freed. */
+typedef st_code (*st_rpc_parse_fn)(const json_t *params, void *args, st_err *err);
+typedef st_code (*st_rpc_run_fn)(st_rpc_req *q, st_err *err);
+
+/* Param readers for parse functions: param i of params (0-based), named in errors by its place
+ * and what it is, "param 2 (epoch): must be an integer". *out is zeroed (NULL, false) when the
+ * param is bad; text is borrowed from params, which outlive the call. */
+st_code st_rpc_param_text(const json_t *params, size_t i, const char *what, const char **out, st_err *err);
+st_code st_rpc_param_i64(const json_t *params, size_t i, const char *what, int64_t *out, st_err *err);
+/* A non-negative integer. */
+st_code st_rpc_param_u64(const json_t *params, size_t i, const char *what, uint64_t *out, st_err *err);
+/* true or false; absent (past the end) is false. */
+st_code st_rpc_param_bool(const json_t *params, size_t i, const char *what, bool *out, st_err *err);
+/* base64 bytes appended to out (initialised by the caller); null or absent is none when
+ * nullable. */
+st_code st_rpc_param_bytes(const json_t *params, size_t i, const char *what, bool nullable, st_buf *out, st_err *err);
 
 /* A channel of a channel method's call over WebSocket. */
 typedef struct st_rpc_chan st_rpc_chan;
 
-/* A channel method: on success it may send values on ch at once or later, from any thread. To
- * keep ch beyond the call it takes a reference (st_rpc_chan_hold), released when done. On
- * failure err's message is the call's error response (as for st_rpc_fn) and ch is dropped. */
-typedef st_code (*st_rpc_sub_fn)(void *ctx, const st_rpc_call *call, json_t *params, st_rpc_chan *ch, st_err *err);
+/* A channel method's run: on success it may send values on ch at once or later, from any
+ * thread. To keep ch beyond the call it takes a reference (st_rpc_chan_hold), released when
+ * done. On failure err's message is the call's error response (code 1) and ch is dropped. */
+typedef st_code (*st_rpc_sub_fn)(st_rpc_req *q, st_rpc_chan *ch, st_err *err);
 
 typedef struct st_rpc_method {
   const char *name;  /* "Filecoin.ChainHead"; case-sensitive */
   unsigned perm;     /* the one permission needed: ST_PERM_READ, _WRITE, _SIGN or _ADMIN */
   unsigned versions; /* ST_RPC_V0 | ST_RPC_V1; 0 means both. A name may appear once per version */
   unsigned min_params, max_params;
-  st_rpc_fn fn;            /* NULL: a channel method (ChainNotify), refused over HTTP */
-  st_rpc_sub_fn subscribe; /* with fn NULL: the channel method's subscription (WebSocket only) */
+  st_rpc_parse_fn parse;         /* NULL: nothing to read */
+  size_t args_size;              /* the bytes parse fills (0: args is NULL); needs a parse */
+  void (*free_args)(void *args); /* NULL: the args own nothing */
+  st_rpc_run_fn run;             /* NULL: a channel method (ChainNotify), refused over HTTP */
+  st_rpc_sub_fn subscribe;       /* with run NULL: the channel method's run (WebSocket only) */
+  const void *data;              /* for run, as q->data: lets methods share one run */
 } st_rpc_method;
 
 /* Sends one value (stolen) on the channel as an xrpc.ch.val notification. false once the
@@ -140,7 +170,7 @@ void st_rpc_chan_release(st_rpc_chan *ch);
 typedef struct st_rpc_opts {
   const st_rpc_method *methods; /* borrowed: must outlive the st_rpc */
   size_t nmethods;
-  void *ctx;                 /* given to every handler */
+  void *ctx;                 /* given to every run */
   const uint8_t *jwt_secret; /* ST_JWT_SECRET_LEN bytes, copied */
   size_t max_body;           /* bytes; 0 means ST_RPC_MAX_BODY_DEFAULT */
   st_http_handler fallback;  /* every path but /rpc/v0 and /rpc/v1; NULL: 404 */
@@ -149,8 +179,9 @@ typedef struct st_rpc_opts {
 
 typedef struct st_rpc st_rpc;
 
-/* Checks the table (names set and unique per version, one permission bit each, min <= max) and
- * copies the secret. Errors name the bad entry. */
+/* Checks the table (names set and unique per version, one permission bit each, min <= max, a
+ * run or a subscribe, args_size with parse and only with it) and copies the secret. Errors name
+ * the bad entry. *out is NULL on failure. */
 st_code st_rpc_new(const st_rpc_opts *opts, st_rpc **out, st_err *err);
 /* Wipes the secret and frees. Stop the HTTP server first. */
 void st_rpc_free(st_rpc *rpc);

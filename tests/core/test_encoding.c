@@ -115,8 +115,37 @@ static void test_parse_u64(void **state) {
   assert_true(v == 0);
 }
 
+/* base58btc: bitcoin's published cases (src/test/data/base58_encode_decode.json). */
+static void test_base58(void **state) {
+  (void)state;
+  static const struct {
+    const char *hex, *b58;
+  } cases[] = {{"", ""},
+               {"61", "2g"},
+               {"626262", "a3gV"},
+               {"636363", "aPEr"},
+               {"73696d706c792061206c6f6e6720737472696e67", "2cFupjhnEsSn59qHXstmK2ffpLv2"},
+               {"00eb15231dfceb60925886b67d065299925915aeb172c06647", "1NS17iag9jJgTHD1VXjvLCEnZuQ3rJDE9L"},
+               {"516b6fcd0f", "ABnLTmg"},
+               {"bf4f89001e670274dd", "3SEo3LWLoPntC"},
+               {"572e4794", "3EFU7m"},
+               {"ecac89cad93923c02321", "EJDM8drfXA6uyA"},
+               {"10c8511e", "Rt5zm"},
+               {"00000000000000000000", "1111111111"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    st_buf raw = ST_BUF_INIT, out = ST_BUF_INIT;
+    assert_int_equal(st_hex_decode(cases[i].hex, strlen(cases[i].hex), &raw, NULL), ST_OK);
+    st_base58_append(&out, raw.data, raw.len);
+    assert_false(out.failed);
+    assert_string_equal(st_buf_cstr(&out), cases[i].b58);
+    st_buf_free(&raw);
+    st_buf_free(&out);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_rfc4648), cmocka_unit_test(test_rejections),
-                                     cmocka_unit_test(test_failed_decode_leaves_out), cmocka_unit_test(test_parse_u64)};
+                                     cmocka_unit_test(test_failed_decode_leaves_out), cmocka_unit_test(test_parse_u64),
+                                     cmocka_unit_test(test_base58)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,84 +30,111 @@ static fixture F;
 
 /* ---- the test methods ---- */
 
-static st_code m_chain_head(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)params, (void)err;
-  *result = json_pack("{s[{ss}]sI}", "Cids", "/", "bafy2bzaceexample", "Height", (json_int_t)5);
+static st_code m_chain_head(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_pack("{s[{ss}]sI}", "Cids", "/", "bafy2bzaceexample", "Height", (json_int_t)5);
   return ST_OK;
 }
 
-static st_code m_version(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)params, (void)err;
-  *result = json_pack("{si}", "api", call->version);
+static st_code m_version(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_pack("{si}", "api", q->version);
   return ST_OK;
 }
 
-static st_code m_mpool_push(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)err;
+static st_code p_mpool_push(const json_t *params, void *args, st_err *err) {
+  (void)args;
   if (!json_is_object(json_array_get(params, 0))) return st_err_set(err, ST_EINVAL, "param 1 (message): not an object");
-  *result = json_pack("{ss}", "/", "bafy2bzacepushed");
+  return ST_OK;
+}
+
+static st_code m_mpool_push(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_pack("{ss}", "/", "bafy2bzacepushed");
   return ST_OK;
 }
 
 /* 1 or 2 params: an address, an optional tipset key. t099 is an unknown actor (Lotus's code 11). */
-static st_code m_lookup(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx;
-  const char *a = json_string_value(json_array_get(params, 0));
-  *result = json_string("partial"); /* left behind on failure: the framework frees it */
-  if (!a) return st_err_set(err, ST_EINVAL, "param 1 (address): not a string");
-  if (strncmp(a, "t0", 2) && strncmp(a, "f0", 2))
-    return st_err_set(err, ST_EINVAL, "param 1 (address): \"%s\" is not an ID address", a);
-  if (!strcmp(a + 2, "99")) {
-    *call->code = 11;
-    return st_err_set(err, ST_ENOENT, "actor not found");
-  }
-  json_decref(*result);
-  *result = json_string(a);
+typedef struct lookup_args {
+  char addr[32];
+} lookup_args;
+
+static st_code p_lookup(const json_t *params, void *args, st_err *err) {
+  lookup_args *a = args;
+  const char *s = json_string_value(json_array_get(params, 0));
+  if (!s) return st_err_set(err, ST_EINVAL, "param 1 (address): not a string");
+  if ((strncmp(s, "t0", 2) && strncmp(s, "f0", 2)) || strlen(s) >= sizeof a->addr)
+    return st_err_set(err, ST_EINVAL, "param 1 (address): \"%s\" is not an ID address", s);
+  snprintf(a->addr, sizeof a->addr, "%s", s);
   return ST_OK;
 }
 
-static st_code m_fail(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)params, (void)result;
+static st_code m_lookup(st_rpc_req *q, st_err *err) {
+  const lookup_args *a = q->args;
+  q->result = json_string("partial"); /* left behind on failure: the framework frees it */
+  if (!strcmp(a->addr + 2, "99")) {
+    q->code = 11;
+    return st_err_set(err, ST_ENOENT, "actor not found");
+  }
+  if (!strcmp(a->addr + 2, "98")) /* a run's ST_EINVAL is a method error (1), not bad params */
+    return st_err_set(err, ST_EINVAL, "actor t098 is not a miner");
+  json_decref(q->result);
+  q->result = json_string(a->addr);
+  return ST_OK;
+}
+
+static st_code m_fail(st_rpc_req *q, st_err *err) {
+  (void)q;
   return st_err_set(err, ST_ENOENT, "sector 5 of miner t01000 not found");
 }
 
-static st_code m_fail_silent(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)params, (void)result, (void)err;
+static st_code m_fail_silent(st_rpc_req *q, st_err *err) {
+  (void)q, (void)err;
   return ST_ECONFLICT; /* no message: the code's name is sent */
 }
 
-static st_code m_bad_utf8(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)params, (void)result;
+static st_code m_bad_utf8(st_rpc_req *q, st_err *err) {
+  (void)q;
   return st_err_set(err, ST_EPERM, "bad \xff byte and a cut \xe2\x98");
 }
 
-static st_code m_null(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)params, (void)result, (void)err;
+static st_code m_null(st_rpc_req *q, st_err *err) {
+  (void)q, (void)err;
   return ST_OK;
 }
 
-static st_code m_count(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)call, (void)params, (void)err;
-  fixture *f = ctx;
-  *result = json_integer(atomic_fetch_add(&f->counted, 1) + 1);
+static st_code m_count(st_rpc_req *q, st_err *err) {
+  (void)err;
+  fixture *f = q->ctx;
+  q->result = json_integer(atomic_fetch_add(&f->counted, 1) + 1);
   return ST_OK;
 }
 
-static st_code m_perms(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)params, (void)err;
-  *result = st_perms_to_json(call->perms);
+static st_code m_perms(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = st_perms_to_json(q->perms);
   return ST_OK;
 }
 
-static st_code m_search_v0(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)params, (void)err;
-  *result = json_string("v0 search");
+static st_code m_search_v0(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_string("v0 search");
   return ST_OK;
 }
 
-static st_code m_search_v1(void *ctx, const st_rpc_call *call, json_t *params, json_t **result, st_err *err) {
-  (void)ctx, (void)call, (void)err;
-  *result = json_pack("{sssI}", "v1", "search", "n", (json_int_t)json_array_size(params));
+typedef struct count_args {
+  size_t n;
+} count_args;
+
+static st_code p_count(const json_t *params, void *args, st_err *err) {
+  (void)err;
+  ((count_args *)args)->n = json_array_size(params);
+  return ST_OK;
+}
+
+static st_code m_search_v1(st_rpc_req *q, st_err *err) {
+  (void)err;
+  q->result = json_pack("{sssI}", "v1", "search", "n", (json_int_t)((count_args *)q->args)->n);
   return ST_OK;
 }
 
@@ -118,32 +145,47 @@ static void on_chan_close(void *ctx, st_rpc_chan *ch) {
   (void)ctx, (void)ch;
   atomic_fetch_add(&chan_closed, 1);
 }
-static st_code m_sub(void *ctx, const st_rpc_call *call, json_t *params, st_rpc_chan *ch, st_err *err) {
-  (void)ctx, (void)call, (void)params, (void)err;
+static st_code m_sub(st_rpc_req *q, st_rpc_chan *ch, st_err *err) {
+  (void)q, (void)err;
   test_chan = st_rpc_chan_hold(ch);
   st_rpc_chan_on_close(ch, on_chan_close, NULL);
   st_rpc_chan_send(ch, json_string("first"));
   return ST_OK;
 }
 
+/* An entry with no params to read: {name, perm, versions, min, max, run}. */
+#define RUN(name_, perm_, versions_, min, max, run_) \
+  { .name = name_, .perm = perm_, .versions = versions_, .min_params = min, .max_params = max, .run = run_ }
+/* An entry whose parse fills args of type args_t. */
+#define PARSED(name_, versions_, min, max, parse_, args_t, run_)                                                       \
+  {                                                                                                                    \
+    .name = name_, .perm = ST_PERM_READ, .versions = versions_, .min_params = min, .max_params = max, .parse = parse_, \
+    .args_size = sizeof(args_t), .run = run_                                                                           \
+  }
+
 static const st_rpc_method METHODS[] = {
-    {"Test.Sub", ST_PERM_READ, 0, 0, 0, NULL, m_sub},
-    {"Filecoin.ChainHead", ST_PERM_READ, 0, 0, 0, m_chain_head, NULL},
-    {"Filecoin.Version", ST_PERM_READ, 0, 0, 0, m_version, NULL},
-    {"Filecoin.MpoolPush", ST_PERM_WRITE, 0, 1, 1, m_mpool_push, NULL},
-    {"Filecoin.WalletSign", ST_PERM_SIGN, 0, 2, 2, m_null, NULL},
-    {"Filecoin.AuthNew", ST_PERM_ADMIN, 0, 1, 1, m_perms, NULL},
-    {"Filecoin.StateLookupID", ST_PERM_READ, 0, 1, 2, m_lookup, NULL},
-    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V0, 1, 1, m_search_v0, NULL},
-    {"Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V1, 4, 4, m_search_v1, NULL},
-    {"Filecoin.V1Only", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null, NULL},
-    {"Filecoin.ChainNotify", ST_PERM_READ, 0, 0, 0, NULL, NULL},
-    {"Test.Fail", ST_PERM_READ, 0, 0, 0, m_fail, NULL},
-    {"Test.FailSilent", ST_PERM_READ, 0, 0, 0, m_fail_silent, NULL},
-    {"Test.BadUtf8", ST_PERM_READ, 0, 0, 0, m_bad_utf8, NULL},
-    {"Test.Null", ST_PERM_READ, 0, 0, 0, m_null, NULL},
-    {"Test.Count", ST_PERM_READ, 0, 0, 0, m_count, NULL},
-    {"Test.Perms", ST_PERM_READ, 0, 0, 0, m_perms, NULL},
+    {.name = "Test.Sub", .perm = ST_PERM_READ, .subscribe = m_sub},
+    RUN("Filecoin.ChainHead", ST_PERM_READ, 0, 0, 0, m_chain_head),
+    RUN("Filecoin.Version", ST_PERM_READ, 0, 0, 0, m_version),
+    {.name = "Filecoin.MpoolPush",
+     .perm = ST_PERM_WRITE,
+     .min_params = 1,
+     .max_params = 1,
+     .parse = p_mpool_push,
+     .run = m_mpool_push},
+    RUN("Filecoin.WalletSign", ST_PERM_SIGN, 0, 2, 2, m_null),
+    RUN("Filecoin.AuthNew", ST_PERM_ADMIN, 0, 1, 1, m_perms),
+    PARSED("Filecoin.StateLookupID", 0, 1, 2, p_lookup, lookup_args, m_lookup),
+    RUN("Filecoin.StateSearchMsg", ST_PERM_READ, ST_RPC_V0, 1, 1, m_search_v0),
+    PARSED("Filecoin.StateSearchMsg", ST_RPC_V1, 4, 4, p_count, count_args, m_search_v1),
+    RUN("Filecoin.V1Only", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null),
+    {.name = "Filecoin.ChainNotify", .perm = ST_PERM_READ, .subscribe = m_sub},
+    RUN("Test.Fail", ST_PERM_READ, 0, 0, 0, m_fail),
+    RUN("Test.FailSilent", ST_PERM_READ, 0, 0, 0, m_fail_silent),
+    RUN("Test.BadUtf8", ST_PERM_READ, 0, 0, 0, m_bad_utf8),
+    RUN("Test.Null", ST_PERM_READ, 0, 0, 0, m_null),
+    RUN("Test.Count", ST_PERM_READ, 0, 0, 0, m_count),
+    RUN("Test.Perms", ST_PERM_READ, 0, 0, 0, m_perms),
 };
 
 static void fallback(void *ctx, const st_http_request *req, st_http_response *resp) {
@@ -344,6 +386,11 @@ static void test_method_errors(void **state) {
   /* a handler choosing Lotus's registered code (11, ActorNotFound) */
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t099\"]}",
          200, ERR("1", 11, "actor not found") "\n");
+  /* the phase decides the code: a run's ST_EINVAL is a method error, a parse's is bad params */
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"t098\"]}",
+         200, ERR("1", 1, "actor t098 is not a miner") "\n");
+  EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateLookupID\",\"params\":[\"x098\"]}",
+         500, ERR("1", -32602, "param 1 (address): \\\"x098\\\" is not an ID address") "\n");
   /* bytes that are not UTF-8 never reach the wire */
   EXPECT(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.BadUtf8\"}", 200,
          ERR("1", 1, "bad ? byte and a cut ??") "\n");
@@ -560,28 +607,39 @@ static void test_table_checks(void **state) {
   uint8_t secret[ST_JWT_SECRET_LEN] = {0};
   st_rpc *rpc = NULL;
   st_err err;
-  st_rpc_method dup[] = {{"A.B", ST_PERM_READ, 0, 0, 0, m_null, NULL},
-                         {"A.B", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null, NULL}};
+  st_rpc_method dup[] = {RUN("A.B", ST_PERM_READ, 0, 0, 0, m_null), RUN("A.B", ST_PERM_READ, ST_RPC_V1, 0, 0, m_null)};
   st_rpc_opts o = {.methods = dup, .nmethods = 2, .jwt_secret = secret};
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "method 'A.B' is in the table twice for one API version");
-  st_rpc_method two_bits[] = {{"A.B", ST_PERM_READ | ST_PERM_WRITE, 0, 0, 0, m_null, NULL}};
+  st_rpc_method two_bits[] = {RUN("A.B", ST_PERM_READ | ST_PERM_WRITE, 0, 0, 0, m_null)};
   o.methods = two_bits;
   o.nmethods = 1;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "method 'A.B' needs exactly one permission bit");
-  st_rpc_method range[] = {{"A.B", ST_PERM_READ, 0, 2, 1, m_null, NULL}};
+  st_rpc_method range[] = {RUN("A.B", ST_PERM_READ, 0, 2, 1, m_null)};
   o.methods = range;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "min_params 2 above max_params 1");
-  st_rpc_method noname[] = {{NULL, ST_PERM_READ, 0, 0, 0, m_null, NULL}};
+  st_rpc_method noname[] = {RUN(NULL, ST_PERM_READ, 0, 0, 0, m_null)};
   o.methods = noname;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "method 0 has no name");
-  st_rpc_method badver[] = {{"A.B", ST_PERM_READ, 4, 0, 0, m_null, NULL}};
+  st_rpc_method badver[] = {RUN("A.B", ST_PERM_READ, 4, 0, 0, m_null)};
   o.methods = badver;
   assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "unknown API version");
+  st_rpc_method no_run[] = {{.name = "A.B", .perm = ST_PERM_READ}};
+  o.methods = no_run;
+  assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "method 'A.B' needs a run or a subscribe, not both");
+  st_rpc_method both[] = {{.name = "A.B", .perm = ST_PERM_READ, .run = m_null, .subscribe = m_sub}};
+  o.methods = both;
+  assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "method 'A.B' needs a run or a subscribe, not both");
+  st_rpc_method args_no_parse[] = {{.name = "A.B", .perm = ST_PERM_READ, .args_size = 8, .run = m_null}};
+  o.methods = args_no_parse;
+  assert_int_equal(st_rpc_new(&o, &rpc, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "method 'A.B' has args but no parse");
   o.methods = dup;
   o.nmethods = 1;
   o.jwt_secret = NULL;

@@ -1,5 +1,5 @@
 /* st_explorer: the embedded assets by path. */
-#include "rpc/st_explorer.h"
+#include "node/st_explorer.h"
 
 #include <string.h>
 

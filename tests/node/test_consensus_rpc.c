@@ -16,28 +16,24 @@
 #include "codec/st_cbor.h"
 #include "core/st_encoding.h"
 #include "crypto/st_secp.h"
+#include "crypto/st_wallet.h"
 #include "net/st_http_client.h"
-#include "rpc/st_fullnode.h"
-#include "rpc/st_jsonrpc.h"
+#include "node/st_daemon.h"
 
 typedef struct fixture {
   char dir[256];
   st_genesis g;
-  st_chain *chain;
-  st_fullnode node;
-  st_rpc *rpc;
-  st_http_server *http;
+  st_daemon *daemon;
+  st_chain *chain; /* the daemon's */
+  st_fullnode *node;
   st_http_client *client;
+  st_address producer;   /* the bootstrap producer (t0101), its key in the node's wallet */
   uint8_t sk[32];        /* the funded account's key (it becomes the miner's owner and worker) */
   uint8_t beacon_sk[32]; /* the beacon's */
   st_address account;    /* its t1 address */
   char account_text[ST_ADDR_STR_MAX];
   uint64_t now;
 } fixture;
-
-static void head_changed(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t n) {
-  st_fullnode_head_changed(ctx, head, reverted, n);
-}
 
 /* Calls method with params (JSON text) on /rpc/v<version>; returns the whole response object. */
 static json_t *call_v(fixture *f, int version, const char *method, const char *params) {
@@ -104,19 +100,9 @@ static void decode_b64(const json_t *v, st_buf *out) {
 /* Builds the next bootstrap block with the pool's messages and submits it; returns how many
  * messages it holds. */
 static size_t bootstrap_block(fixture *f, int64_t epoch) {
-  st_block_header b;
-  st_block_header_init(&b);
-  st_signed_message *msgs = NULL;
-  size_t n = 0;
+  size_t n;
   st_err err;
-  pthread_mutex_lock(&f->node.pool_mu);
-  st_code code = st_chain_build_block(f->chain, f->sk, epoch, f->node.pool, &b, &msgs, &n, &err);
-  pthread_mutex_unlock(&f->node.pool_mu);
-  if (code) fail_msg("build: %s", err.msg);
-  if (st_chain_submit_block(f->chain, &b, msgs, n, NULL, f->now, &err)) fail_msg("submit: %s", err.msg);
-  for (size_t i = 0; i < n; i++) st_signed_message_free(&msgs[i]);
-  free(msgs);
-  st_block_header_free(&b);
+  if (st_fullnode_bootstrap_block(f->node, &f->producer, epoch, &n, &err)) fail_msg("bootstrap: %s", err.msg);
   return n;
 }
 
@@ -159,32 +145,38 @@ static int setup(void **state) {
   assert_int_equal(st_network_profile("devnet", &f->g.network, &err), ST_OK);
   f->now = (uint64_t)time(NULL);
   f->g.timestamp = f->now - 100000; /* epoch 100000 now: every height below is free */
-  char spec[200], keystore[6000];
+  char spec[200], keystore[6000], text[ST_ADDR_STR_MAX];
   snprintf(spec, sizeof spec, "%s=1000", f->account_text);
   assert_int_equal(st_genesis_add_account(&f->g, spec, &err), ST_OK); /* t0100 */
-  assert_int_equal(st_genesis_new_beacon(&f->g, f->beacon_sk, &err), ST_OK);
-  assert_int_equal(st_chain_open(f->dir, &f->g, &f->chain, &err), ST_OK);
-  uint8_t secret[ST_JWT_SECRET_LEN] = {7, 7, 7};
+  /* the producer's key goes into the wallet before the node starts, as devnet puts it there */
+  st_wallet w;
+  uint8_t psk[32];
   snprintf(keystore, sizeof keystore, "%s/keystore", f->dir);
-  assert_int_equal(st_fullnode_init(&f->node, f->chain, keystore, secret, "test", &err), ST_OK);
-  /* a key that is not the genesis's beacon is refused */
-  uint8_t other[32];
-  assert_int_equal(st_secp_keygen(other, &err), ST_OK);
-  assert_int_equal(st_fullnode_set_beacon_key(&f->node, other, &err), ST_EINVAL);
-  tu_assert_err_contains(&err, "not this chain's beacon");
-  assert_false(f->node.has_beacon);
-  assert_int_equal(st_fullnode_set_beacon_key(&f->node, f->beacon_sk, &err), ST_OK);
-  st_chain_on_head(f->chain, head_changed, &f->node);
-  size_t nmethods;
-  const st_rpc_method *methods = st_fullnode_methods(&nmethods);
-  st_rpc_opts ro = {.methods = methods, .nmethods = nmethods, .ctx = &f->node, .jwt_secret = secret};
-  assert_int_equal(st_rpc_new(&ro, &f->rpc, &err), ST_OK);
-  assert_int_equal(st_rpc_serve(f->rpc, "127.0.0.1:0", 4, &f->http, &err), ST_OK);
+  assert_int_equal(st_wallet_open(&w, keystore, &err), ST_OK);
+  assert_int_equal(st_secp_keygen(psk, &err), ST_OK);
+  assert_int_equal(st_wallet_import(&w, psk, &f->producer, &err), ST_OK);
+  st_address_format(&f->producer, 't', text, &err);
+  snprintf(spec, sizeof spec, "%s=10", text);
+  assert_int_equal(st_genesis_add_account(&f->g, spec, &err), ST_OK); /* t0101 */
+  assert_int_equal(st_genesis_new_beacon(&f->g, f->beacon_sk, &err), ST_OK);
+  uint8_t secret[ST_JWT_SECRET_LEN] = {7, 7, 7};
+  st_daemon_config cfg = {
+      .repo = f->dir, .genesis = &f->g, .listen = "127.0.0.1:0", .threads = 4, .jwt_secret = secret, .version = "test"};
+  assert_int_equal(st_daemon_start(&cfg, &f->daemon, &err), ST_OK);
+  f->chain = st_daemon_chain(f->daemon);
+  f->node = st_daemon_fullnode(f->daemon);
   char *token = NULL, base[64];
   assert_int_equal(st_jwt_create(secret, ST_PERM_ALL, &token, &err), ST_OK);
-  snprintf(base, sizeof base, "http://127.0.0.1:%u", st_http_server_port(f->http));
+  snprintf(base, sizeof base, "http://127.0.0.1:%u", st_daemon_port(f->daemon));
   assert_int_equal(st_http_client_new(base, token, &f->client, &err), ST_OK);
   free(token);
+  /* a key that is not the genesis's beacon is refused, and the node stays without one */
+  uint8_t other[32];
+  assert_int_equal(st_secp_keygen(other, &err), ST_OK);
+  assert_int_equal(st_fullnode_set_beacon_key(f->node, other, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "not this chain's beacon");
+  expect_error(f, "StateGetBeaconEntry", "[3]", ST_RPC_ERROR, "no beacon key");
+  assert_int_equal(st_fullnode_set_beacon_key(f->node, f->beacon_sk, &err), ST_OK);
   *state = f;
   return 0;
 }
@@ -192,11 +184,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fixture *f = *state;
   st_http_client_free(f->client);
-  st_fullnode_stop(&f->node);
-  st_http_server_stop(f->http);
-  st_rpc_free(f->rpc);
-  st_fullnode_free(&f->node);
-  st_chain_close(f->chain);
+  st_daemon_stop(f->daemon);
   st_genesis_clear(&f->g);
   tu_rmdir(f->dir);
   return 0;
@@ -233,9 +221,9 @@ static void test_beacon_entries(void **state) {
   expect_error(f, "StateGetBeaconEntry", params, ST_RPC_ERROR, round);
   expect_error(f, "StateGetBeaconEntry", "[\"3\"]", ST_RPC_INVALID_PARAMS, "param 1 (epoch)");
   /* a daemon without the key says so */
-  f->node.has_beacon = false;
+  assert_int_equal(st_fullnode_set_beacon_key(f->node, NULL, &err), ST_OK);
   expect_error(f, "StateGetBeaconEntry", "[3]", ST_RPC_ERROR, "no beacon key");
-  f->node.has_beacon = true;
+  assert_int_equal(st_fullnode_set_beacon_key(f->node, f->beacon_sk, &err), ST_OK);
   st_buf_free(&data);
 }
 

@@ -1,5 +1,5 @@
 /* st_explorer: the block explorer page the daemon serves at / on its API port (GET, no token).
- * Its files (lib/rpc/explorer/) are embedded at build time (cmake/embed_files.cmake), so it
+ * Its files (lib/node/explorer/) are embedded at build time (cmake/embed_files.cmake), so it
  * works offline; the page itself reads the daemon's JSON-RPC, the same calls the CLI makes,
  * with read-only methods that need no token. */
 #ifndef ST_EXPLORER_H

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "rpc/st_explorer.h"
+#include "node/st_explorer.h"
 #include "testutil.h"
 
 static bool serve(const char *method, const char *path, st_http_response *resp) {

@@ -1,21 +1,18 @@
-/* Filecoin.ChainNotify over a real WebSocket: the full node's methods on a chain in a temporary
- * repo, a raw-socket client. The first value is the current head; each new block then arrives
+/* Filecoin.ChainNotify over a real WebSocket: an in-process daemon (st_daemon) on a chain in a
+ * temporary repo, a raw-socket client. The first value is the current head; each new block then arrives
  * as an "apply" batch; xrpc.cancel closes the channel with xrpc.ch.close. */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "chain/st_chain.h"
 #include "crypto/st_secp.h"
+#include "crypto/st_wallet.h"
 #include "net/st_websocket.h"
-#include "rpc/st_fullnode.h"
-#include "rpc/st_jsonrpc.h"
-
-static void head_changed(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t n) {
-  st_fullnode_head_changed(ctx, head, reverted, n);
-}
+#include "node/st_daemon.h"
 
 static json_t *next_json(st_ws_conn *c) {
   st_buf b = ST_BUF_INIT;
@@ -31,39 +28,32 @@ static json_t *next_json(st_ws_conn *c) {
 
 static void test_chainnotify(void **state) {
   (void)state;
-  char dir[256];
+  char dir[256], keystore[300];
   tu_tmpdir(dir);
   st_err err;
   uint8_t sk[32];
   st_address producer;
+  st_wallet w;
+  snprintf(keystore, sizeof keystore, "%s/keystore", dir);
+  assert_int_equal(st_wallet_open(&w, keystore, &err), ST_OK);
   assert_int_equal(st_secp_keygen(sk, &err), ST_OK);
-  assert_int_equal(st_secp_address(sk, &producer, &err), ST_OK);
+  assert_int_equal(st_wallet_import(&w, sk, &producer, &err), ST_OK);
   st_genesis g;
   st_genesis_init(&g);
   assert_int_equal(st_network_profile("devnet", &g.network, &err), ST_OK);
-  uint64_t now = (uint64_t)time(NULL);
-  g.timestamp = now - 1000;
-  char text[ST_ADDR_STR_MAX], spec[200], keystore[300];
+  g.timestamp = (uint64_t)time(NULL) - 1000;
+  char text[ST_ADDR_STR_MAX], spec[200];
   st_address_format(&producer, 't', text, &err);
   snprintf(spec, sizeof spec, "%s=10", text);
   assert_int_equal(st_genesis_add_account(&g, spec, &err), ST_OK);
-  st_chain *chain;
-  assert_int_equal(st_chain_open(dir, &g, &chain, &err), ST_OK);
   uint8_t secret[ST_JWT_SECRET_LEN] = {1, 2, 3};
-  snprintf(keystore, sizeof keystore, "%s/keystore", dir);
-  st_fullnode node;
-  assert_int_equal(st_fullnode_init(&node, chain, keystore, secret, "test", &err), ST_OK);
-  st_chain_on_head(chain, head_changed, &node);
-  size_t nmethods;
-  const st_rpc_method *methods = st_fullnode_methods(&nmethods);
-  st_rpc_opts ro = {.methods = methods, .nmethods = nmethods, .ctx = &node, .jwt_secret = secret};
-  st_rpc *rpc;
-  st_http_server *http;
-  assert_int_equal(st_rpc_new(&ro, &rpc, &err), ST_OK);
-  assert_int_equal(st_rpc_serve(rpc, "127.0.0.1:0", 4, &http, &err), ST_OK);
+  st_daemon_config cfg = {
+      .repo = dir, .genesis = &g, .listen = "127.0.0.1:0", .threads = 4, .jwt_secret = secret, .version = "test"};
+  st_daemon *d;
+  assert_int_equal(st_daemon_start(&cfg, &d, &err), ST_OK);
 
   int fd;
-  st_ws_conn *c = tu_ws_open(st_http_server_port(http), "/rpc/v1", NULL, &fd);
+  st_ws_conn *c = tu_ws_open(st_daemon_port(d), "/rpc/v1", NULL, &fd);
   const char *sub = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"Filecoin.ChainNotify\",\"params\":[]}";
   assert_int_equal(st_ws_send_text(c, sub, strlen(sub), &err), ST_OK);
   json_t *r = next_json(c);
@@ -83,14 +73,8 @@ static void test_chainnotify(void **state) {
 
   /* two new blocks: each arrives as an apply of the new head */
   for (int64_t epoch = 1; epoch <= 2; epoch++) {
-    st_block_header b;
-    st_block_header_init(&b);
-    st_signed_message *msgs;
     size_t n;
-    assert_int_equal(st_chain_build_block(chain, sk, epoch, node.pool, &b, &msgs, &n, &err), ST_OK);
-    assert_int_equal(st_chain_submit_block(chain, &b, msgs, n, NULL, now, &err), ST_OK);
-    free(msgs);
-    st_block_header_free(&b);
+    assert_int_equal(st_fullnode_bootstrap_block(st_daemon_fullnode(d), &producer, epoch, &n, &err), ST_OK);
     r = next_json(c);
     assert_string_equal(json_string_value(json_object_get(r, "method")), "xrpc.ch.val");
     assert_int_equal(json_integer_value(json_array_get(json_object_get(r, "params"), 0)), chan);
@@ -113,11 +97,7 @@ static void test_chainnotify(void **state) {
   st_ws_conn_free(c);
   close(fd);
 
-  st_fullnode_stop(&node);
-  st_http_server_stop(http);
-  st_rpc_free(rpc);
-  st_fullnode_free(&node);
-  st_chain_close(chain);
+  st_daemon_stop(d);
   st_genesis_clear(&g);
   tu_rmdir(dir);
 }

@@ -1,0 +1,162 @@
+/* st_daemon: see st_daemon.h. */
+#include "node/st_daemon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chain/st_consensus.h"
+#include "core/st_log.h"
+#include "node/st_explorer.h"
+#include "rpc/st_jsonrpc.h"
+
+struct st_daemon {
+  st_chain *chain;
+  st_fullnode *node;
+  st_rpc *rpc;
+  st_http_server *http;
+  bool log_heads;
+  bool standing_by; /* the producer stands by: the network has power */
+};
+
+static void on_head(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted) {
+  st_daemon *d = ctx;
+  st_fullnode_head_changed(d->node, head, reverted, nreverted);
+  if (!d->log_heads) return;
+  if (nreverted)
+    st_logf("chain", ST_LOG_WARN, "reorganisation: %zu message(s) of reverted tipsets went back to the pool",
+            nreverted);
+  char cid[ST_CID_STR_MAX];
+  st_cid_to_string(&head->key.cids[0], cid);
+  st_logf("chain", ST_LOG_INFO, "new head at height %lld: %zu block(s), first %s", (long long)head->height, head->n,
+          cid);
+}
+
+/* Every path but the API's: the explorer, and GET /health with the head's height. */
+static void pages(void *ctx, const st_http_request *req, st_http_response *resp) {
+  st_daemon *d = ctx;
+  if (st_explorer_serve(req, resp)) return;
+  if (strcmp(req->path, "/health")) {
+    st_http_reply_error(resp, 404, "no such page %.200s (the explorer is at /, the API is POST /rpc/v0 and /rpc/v1)",
+                        req->path);
+    return;
+  }
+  st_tipset head;
+  st_tipset_init(&head);
+  st_err err;
+  if (st_chain_head(d->chain, &head, &err)) st_http_reply_error(resp, 500, "%s", err.msg);
+  else st_http_reply_json(resp, 200, json_pack("{ss sI}", "status", "ok", "height", (json_int_t)head.height));
+  st_tipset_free(&head);
+}
+
+st_code st_daemon_start(const st_daemon_config *cfg, st_daemon **out, st_err *err) {
+  *out = NULL;
+  st_daemon *d = calloc(1, sizeof *d);
+  if (!d) return st_err_set(err, ST_ENOMEM, "out of memory starting the daemon");
+  d->log_heads = cfg->log_heads;
+  char keystore[4200];
+  snprintf(keystore, sizeof keystore, "%s/keystore", cfg->repo);
+  size_t nmethods;
+  const st_rpc_method *methods = st_fullnode_methods(&nmethods);
+  st_code code = st_chain_open(cfg->repo, cfg->genesis, &d->chain, err);
+  if (!code) code = st_fullnode_new(d->chain, keystore, cfg->jwt_secret, cfg->version, &d->node, err);
+  if (!code && cfg->beacon_sk) code = st_fullnode_set_beacon_key(d->node, cfg->beacon_sk, err);
+  if (!code) {
+    st_chain_on_head(d->chain, on_head, d);
+    st_rpc_opts ro = {.methods = methods,
+                      .nmethods = nmethods,
+                      .ctx = d->node,
+                      .jwt_secret = cfg->jwt_secret,
+                      .fallback = pages,
+                      .fallback_ctx = d};
+    code = st_rpc_new(&ro, &d->rpc, err);
+  }
+  if (!code) code = st_rpc_serve(d->rpc, cfg->listen, cfg->threads ? cfg->threads : 8, &d->http, err);
+  if (code) st_daemon_stop(d);
+  else *out = d;
+  return code;
+}
+
+void st_daemon_stop(st_daemon *d) {
+  if (!d) return;
+  if (d->node) st_fullnode_stop(d->node); /* waits in progress end, so the server can stop */
+  st_http_server_stop(d->http);
+  st_rpc_free(d->rpc);
+  st_fullnode_free(d->node);
+  st_chain_close(d->chain);
+  free(d);
+}
+
+st_chain *st_daemon_chain(st_daemon *d) { return d->chain; }
+st_fullnode *st_daemon_fullnode(st_daemon *d) { return d->node; }
+unsigned st_daemon_port(const st_daemon *d) { return st_http_server_port(d->http); }
+
+/* Whether the network has power at epoch's election lookback, read as the chain reads it for a
+ * block on the head: the state at epoch - lookback, or the head's when that is above it. */
+static bool powered_at_lookback(st_chain *c, int64_t epoch, int64_t head_height) {
+  st_tipset lb;
+  st_tipset_init(&lb);
+  int64_t at = epoch - st_chain_network(c)->election_lookback;
+  if (at > head_height) at = head_height;
+  bool powered = false;
+  if (!st_chain_tipset_at(c, at > 0 ? at : 0, &lb, NULL)) {
+    st_power_state ps; /* initialised by the call, whatever it returns */
+    powered = !st_chain_power_state(c, &lb.key, &ps, NULL) && mpz_sgn(ps.total_qa) > 0;
+    st_power_state_free(&ps);
+  }
+  st_tipset_free(&lb);
+  return powered;
+}
+
+st_code st_daemon_producer_turn(st_daemon *d, int64_t epoch, st_producer_turn *turn, int64_t *head_height,
+                                st_err *err) {
+  *turn = ST_PRODUCER_NOT_DUE;
+  st_tipset head;
+  st_tipset_init(&head);
+  st_code code = st_chain_head(d->chain, &head, err);
+  *head_height = code ? 0 : head.height;
+  st_tipset_free(&head);
+  if (code || epoch <= *head_height) return code;
+  /* bootstrap blocks only while nobody has power at the election's lookback; the liveness rule:
+   * power, but no miner made a block for bootstrap-after-nulls rounds */
+  if (!powered_at_lookback(d->chain, epoch, *head_height)) *turn = ST_PRODUCER_BOOTSTRAP;
+  else if (st_consensus_bootstrap_by_nulls(st_chain_network(d->chain), *head_height, epoch)) *turn = ST_PRODUCER_NULLS;
+  else *turn = ST_PRODUCER_STANDBY;
+  return ST_OK;
+}
+
+/* Logs a change between producing and standing by (a block after null rounds is logged itself). */
+static void log_turn(st_daemon *d, st_producer_turn turn) {
+  bool powered = turn != ST_PRODUCER_BOOTSTRAP;
+  if (powered == d->standing_by) return;
+  d->standing_by = powered;
+  st_logf("chain", ST_LOG_INFO,
+          powered ? "the network has power at the lookback: blocks now come from elected miners, the producer stands by"
+                  : "no power at the lookback: the producer makes the blocks");
+}
+
+void st_daemon_produce(st_daemon *d, const st_address *producer) {
+  st_err err;
+  int64_t epoch = st_chain_epoch_at(d->chain, (uint64_t)time(NULL));
+  st_producer_turn turn;
+  int64_t height;
+  if (st_daemon_producer_turn(d, epoch, &turn, &height, &err)) {
+    st_logf("chain", ST_LOG_ERROR, "could not produce the block at height %lld: %s", (long long)epoch, err.msg);
+    return;
+  }
+  if (turn == ST_PRODUCER_NOT_DUE) return;
+  log_turn(d, turn);
+  if (turn == ST_PRODUCER_NULLS) {
+    const st_network *net = st_chain_network(d->chain);
+    st_logf("chain", ST_LOG_WARN,
+            "no miner made a block in the last %lld rounds: the producer makes height %lld (bootstrap-after-nulls "
+            "%lld)",
+            (long long)(epoch - height - 1), (long long)epoch, (long long)net->bootstrap_after_nulls);
+  }
+  if (turn == ST_PRODUCER_STANDBY) return;
+  size_t n;
+  if (st_fullnode_bootstrap_block(d->node, producer, epoch, &n, &err))
+    st_logf("chain", ST_LOG_ERROR, "could not produce the block at height %lld: %s", (long long)epoch, err.msg);
+  else st_logf("chain", ST_LOG_INFO, "produced the block at height %lld with %zu message(s)", (long long)epoch, n);
+}

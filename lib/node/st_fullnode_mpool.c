@@ -1,0 +1,239 @@
+/* st_fullnode_mpool: the message pool and gas group: pushing signed messages, signing and
+ * pushing with the wallet (nonce and gas filled in), the pending list, nonces, gas estimates. */
+#include <string.h>
+
+#include "crypto/st_secp.h"
+#include "node/st_fullnode_int.h"
+
+/* Adds sm to the pool, checked against the head's state; the pool lock is the caller's. */
+static st_code push_locked(st_fullnode *n, const st_signed_message *sm, st_cid *cid, st_err *err) {
+  st_state st;
+  st_state_init(&st);
+  st_code code = st_chain_state(n->chain, NULL, &st, err);
+  if (!code) code = st_mpool_add(n->pool, &st, sm, cid, err);
+  st_state_clear(&st);
+  return code;
+}
+
+typedef struct signed_args {
+  st_signed_message sm;
+} signed_args;
+
+static st_code p_mpool_push(const json_t *params, void *args, st_err *err) {
+  signed_args *a = args;
+  st_signed_message_init(&a->sm);
+  st_code code = st_signed_message_from_json(json_array_get(params, 0), &a->sm, err);
+  return code ? st_err_wrap(err, ST_EINVAL, "param 1 (signed message)") : ST_OK;
+}
+
+static void free_signed(void *args) { st_signed_message_free(&((signed_args *)args)->sm); }
+
+static st_code r_mpool_push(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_cid cid;
+  pthread_mutex_lock(&n->pool_mu);
+  st_code code = push_locked(n, &((signed_args *)q->args)->sm, &cid, err);
+  pthread_mutex_unlock(&n->pool_mu);
+  if (!code) q->result = st_chain_json_cid(&cid);
+  return code;
+}
+
+/* ---- gas ---- */
+
+/* The gas a message uses on the head state with the block's whole gas and no fee, x 1.25
+ * (capped at the block gas limit); a message that would fail is refused with its exit code. */
+static st_code estimate_limit(st_fullnode *n, st_state *st, st_message *m, st_err *err) {
+  const st_network *net = st_chain_network(n->chain);
+  st_message trial;
+  st_message_init(&trial);
+  st_code code = st_message_copy(&trial, m, err);
+  st_state_actor *sender = NULL;
+  if (!code && st_state_lookup(st, &m->from, &sender, NULL)) code = st_err_set(err, ST_EINVAL, "sender not found");
+  st_receipt rc;
+  st_receipt_init(&rc);
+  char why[ST_ERR_MSG_MAX];
+  if (!code) {
+    trial.gas_limit = net->block_gas_limit;
+    mpz_set_ui(trial.gas_fee_cap, 0);
+    mpz_set_ui(trial.gas_premium, 0);
+    trial.nonce = sender->nonce;
+    code = st_chain_call(n->chain, &trial, st_message_size(&trial) + 69, &rc, why, err);
+  }
+  if (!code && rc.exit_code)
+    code = st_err_set(err, ST_EINVAL, "the message would fail with exit code %lld (%s): %s", (long long)rc.exit_code,
+                      st_exit_code_name(rc.exit_code), why);
+  if (!code) {
+    m->gas_limit = rc.gas_used + rc.gas_used / 4;
+    if (m->gas_limit > net->block_gas_limit) m->gas_limit = net->block_gas_limit;
+  }
+  st_receipt_free(&rc);
+  st_message_free(&trial);
+  return code;
+}
+
+/* Fills GasLimit, GasPremium and GasFeeCap where they are 0 (st_fullnode.h says how). */
+static st_code estimate(st_fullnode *n, st_message *m, st_err *err) {
+  st_tipset head;
+  st_tipset_init(&head);
+  st_tipset_exec ex;
+  st_tipset_exec_init(&ex);
+  st_state st;
+  st_state_init(&st);
+  st_code code = st_chain_head(n->chain, &head, err);
+  if (!code) code = st_chain_exec(n->chain, &head.key, &ex, err);
+  if (!code) code = st_chain_state(n->chain, &head.key, &st, err);
+  if (!code && !mpz_sgn(m->gas_premium)) mpz_set_ui(m->gas_premium, 100);
+  if (!code && !mpz_sgn(m->gas_fee_cap)) {
+    mpz_mul_ui(m->gas_fee_cap, ex.next_base_fee, 2);
+    mpz_add(m->gas_fee_cap, m->gas_fee_cap, m->gas_premium);
+  }
+  if (!code && mpz_cmp(m->gas_premium, m->gas_fee_cap) > 0)
+    mpz_set(m->gas_premium, m->gas_fee_cap); /* as Lotus caps it */
+  if (!code && m->gas_limit == 0) code = estimate_limit(n, &st, m, err);
+  st_state_clear(&st);
+  st_tipset_exec_free(&ex);
+  st_tipset_free(&head);
+  return code;
+}
+
+/* A message param (MpoolPushMessage, GasEstimateMessageGas) and the send spec's MaxFee. */
+typedef struct message_args {
+  st_signed_message sm; /* the message; signed by MpoolPushMessage */
+  mpz_t max_fee;        /* 0: none */
+} message_args;
+
+static st_code parse_message(const json_t *params, message_args *a, st_err *err) {
+  st_signed_message_init(&a->sm);
+  mpz_init(a->max_fee);
+  st_code code = st_message_from_json(json_array_get(params, 0), &a->sm.message, err);
+  if (code) return st_err_wrap(err, ST_EINVAL, "param 1 (message)");
+  const json_t *spec = json_array_get(params, 1);
+  if (spec && !json_is_null(spec) && !json_is_object(spec))
+    return st_err_set(err, ST_EINVAL, "param 2 (send spec): must be an object or null");
+  const json_t *mf = json_is_object(spec) ? fn_field(spec, "MaxFee") : NULL;
+  if (mf && !json_is_null(mf) && st_chain_json_get_bigint(mf, "param 2 (send spec): MaxFee", a->max_fee, err))
+    return ST_EINVAL;
+  return ST_OK;
+}
+
+static void free_message(void *args) {
+  message_args *a = args;
+  st_signed_message_free(&a->sm);
+  mpz_clear(a->max_fee);
+}
+
+static st_code p_gas_estimate(const json_t *params, void *args, st_err *err) {
+  message_args *a = args;
+  st_code code = parse_message(params, a, err);
+  if (!code && (!a->sm.message.to.len || !a->sm.message.from.len))
+    code = st_err_set(err, ST_EINVAL,
+                      !a->sm.message.to.len ? "message To address is undefined" : "message From address is undefined");
+  return code;
+}
+
+static st_code r_gas_estimate(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_message *m = &((message_args *)q->args)->sm.message;
+  st_code code = estimate(n, m, err);
+  return code ? code : st_message_to_json(m, n->network, &q->result, err);
+}
+
+/* ---- MpoolPushMessage ---- */
+
+static st_code p_mpool_push_message(const json_t *params, void *args, st_err *err) {
+  message_args *a = args;
+  st_code code = parse_message(params, a, err);
+  if (!code && a->sm.message.nonce)
+    code = st_err_set(err, ST_EINVAL, "MpoolPushMessage expects message nonce to be 0, was %llu",
+                      (unsigned long long)a->sm.message.nonce);
+  return code;
+}
+
+/* Lotus's capGasFee: GasFeeCap x GasLimit at most max_fee. */
+static void cap_gas_fee(st_message *m, const mpz_t max_fee) {
+  if (!mpz_sgn(max_fee) || m->gas_limit <= 0) return;
+  mpz_t total;
+  mpz_init(total);
+  mpz_mul_si(total, m->gas_fee_cap, m->gas_limit);
+  if (mpz_cmp(total, max_fee) > 0) {
+    mpz_fdiv_q_ui(m->gas_fee_cap, max_fee, (unsigned long)m->gas_limit);
+    if (mpz_cmp(m->gas_premium, m->gas_fee_cap) > 0) mpz_set(m->gas_premium, m->gas_fee_cap);
+  }
+  mpz_clear(total);
+}
+
+/* The pool's next nonce for from, the signature, and the push, under the pool lock. */
+static st_code sign_and_push(st_fullnode *n, st_signed_message *sm, const uint8_t sk[32], st_err *err) {
+  st_state st;
+  st_state_init(&st);
+  st_cid cid;
+  pthread_mutex_lock(&n->pool_mu);
+  st_code code = st_chain_state(n->chain, NULL, &st, err);
+  if (!code) code = st_mpool_nonce(n->pool, &st, &sm->message.from, &sm->message.nonce, err);
+  if (!code) code = st_signed_message_sign_secp(sm, sk, err);
+  if (!code) code = push_locked(n, sm, &cid, err);
+  pthread_mutex_unlock(&n->pool_mu);
+  st_state_clear(&st);
+  return code;
+}
+
+static st_code r_mpool_push_message(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  message_args *a = q->args;
+  st_address from;
+  uint8_t sk[32] = {0};
+  st_code code = fn_key_address(n, &a->sm.message.from, &from, err);
+  if (!code) code = st_wallet_key(&n->wallet, &from, sk, err);
+  if (!code) {
+    a->sm.message.from = from;
+    code = estimate(n, &a->sm.message, err);
+  }
+  if (!code) {
+    cap_gas_fee(&a->sm.message, a->max_fee);
+    code = sign_and_push(n, &a->sm, sk, err);
+  }
+  st_secure_zero(sk, sizeof sk);
+  return code ? code : st_signed_message_to_json(&a->sm, n->network, &q->result, err);
+}
+
+static st_code r_mpool_pending(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  json_t *arr = json_array();
+  st_code code = ST_OK;
+  pthread_mutex_lock(&n->pool_mu);
+  const st_signed_message **pending;
+  size_t k = st_mpool_pending(n->pool, &pending);
+  for (size_t i = 0; i < k && !code; i++) {
+    json_t *m;
+    if (!(code = st_signed_message_to_json(pending[i], n->network, &m, err))) json_array_append_new(arr, m);
+  }
+  pthread_mutex_unlock(&n->pool_mu);
+  if (code) json_decref(arr);
+  else q->result = arr;
+  return code;
+}
+
+static st_code r_mpool_get_nonce(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_state st;
+  st_state_init(&st);
+  uint64_t nonce = 0;
+  pthread_mutex_lock(&n->pool_mu);
+  st_code code = st_chain_state(n->chain, NULL, &st, err);
+  if (!code) code = st_mpool_nonce(n->pool, &st, &((fn_addr_args *)q->args)->addr, &nonce, err);
+  pthread_mutex_unlock(&n->pool_mu);
+  if (!code) q->result = st_chain_json_u64(nonce);
+  st_state_clear(&st);
+  return code;
+}
+
+static const st_rpc_method METHODS[] = {
+    FN_METHOD("MpoolPush", ST_PERM_WRITE, 1, 1, p_mpool_push, signed_args, free_signed, r_mpool_push),
+    FN_METHOD("MpoolPushMessage", ST_PERM_SIGN, 1, 2, p_mpool_push_message, message_args, free_message,
+              r_mpool_push_message),
+    FN_METHOD("MpoolPending", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk, r_mpool_pending),
+    FN_METHOD("MpoolGetNonce", ST_PERM_READ, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_mpool_get_nonce),
+    FN_METHOD("GasEstimateMessageGas", ST_PERM_READ, 1, 3, p_gas_estimate, message_args, free_message, r_gas_estimate),
+};
+
+fn_slice fn_mpool_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

@@ -1,0 +1,292 @@
+/* st_fullnode_state: the state group: the network's parameters, actors and their addresses, a
+ * message's params decoded, where a message landed (search and wait), and chain randomness. */
+#include <stdio.h>
+#include <time.h>
+
+#include "chain/st_params.h"
+#include "chain/st_vm.h"
+#include "node/st_fullnode_int.h"
+
+/* StateGetNetworkParams: Lotus's fields, plus (our extension) "Spacetime", every network
+ * parameter (st_network_to_json), and "GenesisTimestamp", so a miner needs no genesis file. */
+static st_code r_state_get_network_params(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  (void)err;
+  const st_network *net = st_chain_network(n->chain);
+  char minp[32];
+  snprintf(minp, sizeof minp, "%lld", (long long)net->consensus_min_power);
+  q->result =
+      json_pack("{ss sI ss sI so sI}", "NetworkName", net->name, "BlockDelaySecs", (json_int_t)net->block_delay,
+                "ConsensusMinerMinPower", minp, "PreCommitChallengeDelay", (json_int_t)net->precommit_challenge_delay,
+                "Spacetime", st_network_to_json(net), "GenesisTimestamp", (json_int_t)st_chain_genesis_time(n->chain));
+  return ST_OK;
+}
+
+/* The actor args' address names at args' tipset; st is the state it lives in (clear it). */
+static st_code actor_at(st_fullnode *n, const fn_addr_tsk_args *a, st_state *st, st_state_actor **act, st_err *err) {
+  *act = NULL;
+  st_code code = fn_state(n, &a->tsk, st, err);
+  return code ? code : st_state_lookup(st, &a->addr, act, err);
+}
+
+static st_code r_state_get_actor(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_state st;
+  st_state_actor *act;
+  st_code code = actor_at(n, q->args, &st, &act, err);
+  if (!code) {
+    st_actor out;
+    st_actor_init(&out);
+    st_actor_code(act->kind, &out.code);
+    out.head = act->head;
+    out.nonce = act->nonce;
+    mpz_set(out.balance, act->balance);
+    code = st_actor_to_json(&out, &q->result, err);
+    st_actor_free(&out);
+  }
+  st_state_clear(&st);
+  return code;
+}
+
+static st_code r_state_lookup_id(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  const fn_addr_tsk_args *a = q->args;
+  st_state st;
+  st_state_actor *act = NULL;
+  st_address id;
+  st_code code = fn_state(n, &a->tsk, &st, err);
+  if (!code && st_state_lookup(&st, &a->addr, &act, NULL)) {
+    q->code = 11; /* Lotus: ErrActorNotFound */
+    code = st_err_set(err, ST_ENOENT, "actor not found");
+  }
+  if (!code) code = st_address_from_id(act->id, &id, err);
+  if (!code) q->result = fn_addr_json(n, &id);
+  st_state_clear(&st);
+  return code;
+}
+
+static st_code r_state_account_key(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  const fn_addr_tsk_args *a = q->args;
+  st_addr_protocol p = st_address_protocol(&a->addr);
+  if (p == ST_ADDR_SECP256K1 || p == ST_ADDR_BLS || p == ST_ADDR_DELEGATED) {
+    q->result = fn_addr_json(n, &a->addr);
+    return ST_OK;
+  }
+  if (p == ST_ADDR_ACTOR) return st_err_set(err, ST_EINVAL, "cannot resolve actor address to key address");
+  st_state st;
+  st_state_actor *act;
+  st_code code = actor_at(n, a, &st, &act, err);
+  if (!code && !act->robust.len) code = st_err_set(err, ST_EINVAL, "actor is not an account: it has no key address");
+  if (!code) q->result = fn_addr_json(n, &act->robust);
+  st_state_clear(&st);
+  return code;
+}
+
+/* StateDecodeParams [to, method, params (base64), tsk]: the params as JSON, by the method table
+ * of the kind of actor `to` is at tsk. */
+typedef struct decode_args {
+  fn_addr_tsk_args at; /* to, tsk */
+  uint64_t method;
+  st_buf raw;
+} decode_args;
+
+static st_code p_state_decode_params(const json_t *params, void *args, st_err *err) {
+  decode_args *a = args;
+  st_code code = fn_param_addr(params, 0, &a->at.addr, err);
+  if (!code) code = st_rpc_param_u64(params, 1, "method", &a->method, err);
+  if (!code) code = st_rpc_param_bytes(params, 2, "params", true, &a->raw, err);
+  return code ? code : fn_param_tsk(params, 3, &a->at.tsk, err);
+}
+
+static void free_decode(void *args) {
+  decode_args *a = args;
+  st_tipset_key_free(&a->at.tsk);
+  st_buf_free(&a->raw);
+}
+
+static st_code r_state_decode_params(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  const decode_args *a = q->args;
+  st_state st;
+  st_state_actor *act;
+  const char *name, *schema;
+  st_code code = actor_at(n, &a->at, &st, &act, err);
+  if (!code && !st_vm_method_info(act->kind, a->method, &name, &schema))
+    code = st_err_set(err, ST_EINVAL, "a %s actor has no method %llu", st_actor_kind_name(act->kind),
+                      (unsigned long long)a->method);
+  else if (!code && (code = st_params_to_json(schema, a->raw.data, a->raw.len, &q->result, err)))
+    st_err_wrap(err, code, "%s params", name);
+  st_state_clear(&st);
+  return code;
+}
+
+/* ---- where a message landed ---- */
+
+static st_code lookup_json(const st_cid *cid, const st_msg_lookup *l, json_t **out, st_err *err) {
+  json_t *rc = NULL, *ts = NULL;
+  st_code code = st_receipt_to_json(&l->receipt, &rc, err);
+  if (!code) code = st_tipset_key_to_json(&l->tipset, &ts, err);
+  if (code) {
+    json_decref(rc);
+    json_decref(ts);
+    return code;
+  }
+  *out = json_pack("{so so sn so sI}", "Message", st_chain_json_cid(cid), "Receipt", rc, "ReturnDec", "TipSet", ts,
+                   "Height", (json_int_t)l->height);
+  return ST_OK;
+}
+
+/* StateSearchMsg v1: [fromTSK, cid, limit, allowReplaced]; v0: [cid]. */
+static st_code p_search_v1(const json_t *params, void *args, st_err *err) {
+  return fn_param_cid(params, 1, &((fn_cid_args *)args)->cid, err);
+}
+
+static st_code r_state_search_msg(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  const st_cid *cid = &((fn_cid_args *)q->args)->cid;
+  st_msg_lookup l;
+  st_code code = st_chain_search_msg(n->chain, cid, &l, err);
+  if (code == ST_ENOENT) {
+    q->result = json_null(); /* Lotus: null when not found */
+    code = ST_OK;
+  } else if (!code) {
+    code = lookup_json(cid, &l, &q->result, err);
+  }
+  st_msg_lookup_free(&l);
+  return code;
+}
+
+/* StateWaitMsg [cid, confidence] (v1: then limit, allowReplaced). */
+typedef struct wait_args {
+  st_cid cid;
+  int64_t confidence;
+} wait_args;
+
+static st_code p_state_wait_msg(const json_t *params, void *args, st_err *err) {
+  wait_args *a = args;
+  st_code code = fn_param_cid(params, 0, &a->cid, err);
+  return code ? code : st_rpc_param_i64(params, 1, "confidence", &a->confidence, err);
+}
+
+/* The message's lookup once it is confidence epochs deep; *done false while it is not. */
+static st_code wait_step(st_fullnode *n, const wait_args *a, bool *done, json_t **result, st_err *err) {
+  st_msg_lookup l;
+  *done = false;
+  st_code code = st_chain_search_msg(n->chain, &a->cid, &l, err);
+  if (!code) {
+    st_tipset head;
+    st_tipset_init(&head);
+    code = st_chain_head(n->chain, &head, err);
+    *done = !code && head.height - l.height >= a->confidence;
+    st_tipset_free(&head);
+    if (*done) code = lookup_json(&a->cid, &l, result, err);
+  } else if (code == ST_ENOENT) {
+    code = ST_OK;
+  }
+  st_msg_lookup_free(&l);
+  return code;
+}
+
+/* Waits for the message, then for confidence more epochs on top; at most 10 minutes, and not
+ * past the node's shutdown. */
+static st_code wait_msg(st_fullnode *n, const wait_args *a, json_t **result, st_err *err) {
+  time_t deadline = time(NULL) + 600;
+  for (;;) {
+    bool done;
+    st_code code = wait_step(n, a, &done, result, err);
+    if (code || done) return code;
+    if (time(NULL) >= deadline) return st_err_set(err, ST_EUNAVAIL, "gave up waiting for the message after 10 minutes");
+    pthread_mutex_lock(&n->pool_mu);
+    bool stopping = n->stopping;
+    uint64_t seen = n->head_changes;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 1;
+    while (!stopping && n->head_changes == seen && pthread_cond_timedwait(&n->head_cv, &n->pool_mu, &ts) == 0)
+      stopping = n->stopping;
+    pthread_mutex_unlock(&n->pool_mu);
+    if (stopping) return st_err_set(err, ST_EUNAVAIL, "the node is stopping");
+  }
+}
+
+static st_code r_state_wait_msg(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  /* each wait holds a server thread: at most ST_FULLNODE_MAX_WAITS at once, so reads go on */
+  pthread_mutex_lock(&n->pool_mu);
+  bool full = n->waiters >= ST_FULLNODE_MAX_WAITS;
+  if (!full) n->waiters++;
+  pthread_mutex_unlock(&n->pool_mu);
+  if (full)
+    return st_err_set(err, ST_EUNAVAIL, "%d StateWaitMsg calls are waiting already: poll with StateSearchMsg instead",
+                      ST_FULLNODE_MAX_WAITS);
+  st_code code = wait_msg(n, q->args, &q->result, err);
+  pthread_mutex_lock(&n->pool_mu);
+  n->waiters--;
+  pthread_mutex_unlock(&n->pool_mu);
+  return code;
+}
+
+/* ---- randomness ---- */
+
+/* [DST, epoch, entropy (base64 or null), TSK]: DrawRandomness on the tipset's chain. */
+typedef struct rand_args {
+  int64_t dst, epoch;
+  st_buf entropy;
+  st_tipset_key tsk;
+} rand_args;
+
+static st_code p_randomness(const json_t *params, void *args, st_err *err) {
+  rand_args *a = args;
+  st_code code = st_rpc_param_i64(params, 0, "domain separation tag", &a->dst, err);
+  if (!code) code = st_rpc_param_i64(params, 1, "epoch", &a->epoch, err);
+  if (!code) code = st_rpc_param_bytes(params, 2, "entropy", true, &a->entropy, err);
+  return code ? code : fn_param_tsk(params, 3, &a->tsk, err);
+}
+
+static void free_rand(void *args) {
+  rand_args *a = args;
+  st_buf_free(&a->entropy);
+  st_tipset_key_free(&a->tsk);
+}
+
+static st_code randomness(st_fullnode *n, const rand_args *a, bool beacon, json_t **result, st_err *err) {
+  st_tipset ts;
+  uint8_t out[32];
+  st_code code = fn_tipset(n, &a->tsk, &ts, err);
+  if (!code)
+    code = st_chain_randomness(n->chain, &ts.key, beacon, a->dst, a->epoch, a->entropy.data, a->entropy.len, out, err);
+  if (!code) *result = fn_bytes_json(out, sizeof out);
+  st_tipset_free(&ts);
+  return code;
+}
+
+static st_code r_randomness_from_tickets(st_rpc_req *q, st_err *err) {
+  return randomness(q->ctx, q->args, false, &q->result, err);
+}
+
+static st_code r_randomness_from_beacon(st_rpc_req *q, st_err *err) {
+  return randomness(q->ctx, q->args, true, &q->result, err);
+}
+
+static const st_rpc_method METHODS[] = {
+    FN_NOARGS("StateGetNetworkParams", ST_PERM_READ, r_state_get_network_params),
+    FN_METHOD("StateGetActor", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,
+              r_state_get_actor),
+    FN_METHOD("StateLookupID", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,
+              r_state_lookup_id),
+    FN_METHOD("StateAccountKey", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,
+              r_state_account_key),
+    FN_METHOD("StateDecodeParams", ST_PERM_READ, 3, 4, p_state_decode_params, decode_args, free_decode,
+              r_state_decode_params),
+    FN_METHOD_V("StateSearchMsg", ST_RPC_V1, ST_PERM_READ, 2, 4, p_search_v1, fn_cid_args, NULL, r_state_search_msg),
+    FN_METHOD_V("StateSearchMsg", ST_RPC_V0, ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_state_search_msg),
+    FN_METHOD_V("StateWaitMsg", ST_RPC_V1, ST_PERM_READ, 2, 4, p_state_wait_msg, wait_args, NULL, r_state_wait_msg),
+    FN_METHOD_V("StateWaitMsg", ST_RPC_V0, ST_PERM_READ, 2, 2, p_state_wait_msg, wait_args, NULL, r_state_wait_msg),
+    FN_METHOD("StateGetRandomnessFromTickets", ST_PERM_READ, 3, 4, p_randomness, rand_args, free_rand,
+              r_randomness_from_tickets),
+    FN_METHOD("StateGetRandomnessFromBeacon", ST_PERM_READ, 3, 4, p_randomness, rand_args, free_rand,
+              r_randomness_from_beacon),
+};
+
+fn_slice fn_state_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }
