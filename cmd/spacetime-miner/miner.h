@@ -17,9 +17,9 @@
 #define JSON_FLAG ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")
 
 /* The value of a repo flag, or $HOME/<dflt>. */
-void miner_repo_of(st_cli *cli, const char *flag, const char *dflt, char out[4096]);
+void miner_repo_of(const st_cli *cli, const char *flag, const char *dflt, char out[4096]);
 /* The daemon's API ($FULLNODE_API_INFO, else --node-repo's api and token files). */
-st_code miner_connect_node(st_cli *cli, st_rpc_client **out, st_err *err);
+st_code miner_connect_node(const st_cli *cli, st_rpc_client **out, st_err *err);
 /* The running miner's API ($MINER_API_INFO, else the repo's api and token files); not running
  * reads "the miner is not running ..." with the command that starts it. */
 st_code miner_connect_self(const char *repo, st_rpc_client **out, st_err *err);
