@@ -14,6 +14,7 @@
 #include "crypto/st_secp.h"
 #include "miner/st_blockprod.h"
 #include "miner/st_miner_msgs.h"
+#include "miner/st_wdpost.h"
 #include "proofs/st_porep.h"
 #include "proofs/st_seal.h"
 #include "rpc/st_node_api.h"
@@ -342,4 +343,31 @@ uint64_t nf_miner_with_sectors(nodefx *f, uint64_t count) {
   nf_create_miner(f);
   nf_commit_sectors(f, 1, count);
   return nf_deadline_of(f, 1);
+}
+
+size_t nf_post_deadline(nodefx *f, uint64_t d) {
+  st_wdpost_cfg cfg = {.node = f->c,
+                       .miner = NF_MINER,
+                       .sender = f->account,
+                       .info = nf_info2k(),
+                       .locate = nf_locate,
+                       .locate_ctx = f->store,
+                       .post = {.parallel = 2, .timeout_ms = 5000}};
+  st_deadline_info di;
+  for (nf_next_instance(f, d, &di); nf_height(f) > di.challenge; nf_next_instance(f, d, &di)) nf_mine_next(f);
+  while (nf_height(f) <= di.challenge) nf_mine_next(f);
+  st_wdpost_batch b;
+  st_wdpost_batch_init(&b);
+  st_err err;
+  st_cid cid;
+  if (st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err))
+    fail_msg("prove deadline %llu: %s", (unsigned long long)d, err.msg);
+  assert_int_equal(b.nmsgs, 1);
+  while (nf_height(f) < di.open) nf_mine_next(f);
+  if (st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err))
+    fail_msg("submit deadline %llu: %s", (unsigned long long)d, err.msg);
+  assert_int_equal(nf_landed(f, &cid), 0);
+  size_t skipped = b.skipped;
+  st_wdpost_batch_free(&b);
+  return skipped;
 }

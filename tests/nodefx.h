@@ -86,4 +86,9 @@ uint64_t nf_deadline_of(nodefx *f, uint64_t sector);
 /* The next instance of deadline d that has not elapsed at the head. */
 void nf_next_instance(nodefx *f, uint64_t d, st_deadline_info *out);
 
+/* Proves deadline d's next instance whose Challenge is still ahead with st_wdpost (sectors
+ * located by nf_locate in the store), submits it at Open and mines until it lands; returns
+ * how many sectors it skipped as unreadable. */
+size_t nf_post_deadline(nodefx *f, uint64_t d);
+
 #endif

@@ -59,12 +59,6 @@ st_code miner_connect_self(const char *repo, st_rpc_client **out, st_err *err) {
   return code;
 }
 
-json_t *miner_call_on(st_rpc_client *c, const char *prefix, const char *method, json_t *params, st_err *err) {
-  json_t *r = NULL;
-  if (st_rpc_client_call(c, method, params, &r, err)) st_err_wrap(err, err->code, "%s%s", prefix, method);
-  return r;
-}
-
 void miner_print_json(const json_t *j) {
   char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   printf("%s\n", text ? text : "null");

@@ -47,10 +47,16 @@ static int view_end(view *v, int rc) {
   return rc;
 }
 
-/* A call to the running miner's API; NULL on error. */
+/* A call to the running miner's API; NULL on error, with err naming it ("miner API SectorsList: ..."). */
 static json_t *miner_call(view *v, const char *method, json_t *params, st_err *err) {
-  return miner_call_on(v->miner, MINER_API_PREFIX, method, params, err);
+  json_t *r = NULL;
+  if (st_rpc_client_call(v->miner, method, params, &r, err))
+    st_err_wrap(err, err->code, "%s%s", MINER_API_PREFIX, method);
+  return r;
 }
+
+/* "2.69 MiB" (st_size_str) */
+static void bytes_str(int64_t bytes, char *out, size_t n) { st_size_str((double)bytes, "B", out, n); }
 
 /* "in 5 epochs", "now", "3 epochs ago" */
 static const char *epochs_from(int64_t at, int64_t now, char *buf, size_t n) {
@@ -203,19 +209,6 @@ static void size_str(const mpz_t bytes, const char *b, char *out, size_t n) {
   st_size_str(mpz_get_d(bytes), b, out, n);
 }
 
-void miner_bytes_str(int64_t bytes, char *out, size_t n) { st_size_str((double)bytes, "B", out, n); }
-
-void miner_fil_str(const json_t *v, char *out, size_t n) {
-  mpz_t x;
-  mpz_init(x);
-  if (json_is_string(v)) mpz_set_str(x, json_string_value(v), 10);
-  st_buf b = ST_BUF_INIT;
-  st_fil_format(x, &b);
-  snprintf(out, n, "%s", st_buf_cstr(&b));
-  st_buf_free(&b);
-  mpz_clear(x);
-}
-
 static double pct(const mpz_t a, const mpz_t b) { return mpz_sgn(b) ? 100.0 * mpz_get_d(a) / mpz_get_d(b) : 0; }
 
 /* attoFIL as FIL ("945.389642209971088202"). */
@@ -292,7 +285,7 @@ static void info_text(const view *v, const info_facts *f, const char *mode, cons
   fil_str(f->locked, ml, sizeof ml);
   printf("Mode: %s\n", mode);
   printf("Miner: %s\n", v->addr);
-  miner_bytes_str((int64_t)v->cfg.info->size, s1, sizeof s1); /* the seed's "2 KiB" */
+  bytes_str((int64_t)v->cfg.info->size, s1, sizeof s1); /* the seed's "2 KiB" */
   printf("Sector Size: %s\n", s1);
   size_str(f->power.raw, "B", s1, sizeof s1);
   size_str(f->power.total_raw, "B", s2, sizeof s2);
@@ -553,8 +546,8 @@ int miner_cmd_storage_list(int argc, char **argv) {
             cap = json_integer_value(json_object_get(e, "Capacity")),
             avail = json_integer_value(json_object_get(e, "Available"));
     char c[32], a[32];
-    miner_bytes_str(cap, c, sizeof c);
-    miner_bytes_str(avail, a, sizeof a);
+    bytes_str(cap, c, sizeof c);
+    bytes_str(avail, a, sizeof a);
     printf("%s%lld: %s (%s)\n", i ? "\n" : "", (long long)json_integer_value(json_object_get(e, "ID")),
            json_string_value(json_object_get(e, "Host")), json_string_value(json_object_get(e, "Type")));
     printf("\tPath: %s (%s)\n", path,
