@@ -11,6 +11,7 @@
 #include "codec/st_token.h"
 #include "miner.h"
 #include "miner/st_miner_repo.h"
+#include "miner/st_miner_status.h"
 #include "rpc/st_node_api.h"
 
 #define NEED_NODE 1u  /* the daemon's API */
@@ -230,51 +231,27 @@ static void run_mode(view *v, char *out, size_t n) {
   json_decref(ri);
 }
 
-/* What `info` shows of the chain, read from the daemon in this order. */
-typedef struct info_facts {
-  st_node_power power;
-  st_node_miner_funds funds;
-  mpz_t available, worker, escrow, locked;
-  st_node_sector_count counts;
-  st_network net;
-} info_facts;
-
-static st_code info_read(view *v, info_facts *f, st_err *err) {
-  st_address miner;
-  uint64_t genesis;
-  st_address_from_id(v->cfg.miner, &miner, NULL);
-  st_code code = st_node_miner_power(v->node, v->cfg.miner, &f->power, err);
-  if (!code) code = st_node_get_miner_funds(v->node, v->cfg.miner, &f->funds, err);
-  if (!code) code = st_node_miner_available(v->node, v->cfg.miner, f->available, err);
-  if (!code) code = st_node_get_sector_count(v->node, v->cfg.miner, &f->counts, err);
-  if (!code) code = st_node_wallet_balance(v->node, &v->cfg.worker, f->worker, err);
-  if (!code) code = st_node_network(v->node, &f->net, &genesis, err);
-  if (!code) code = st_node_market_balance(v->node, &miner, f->escrow, f->locked, err);
-  return code;
-}
-
-static void info_json(const view *v, const info_facts *f, const char *mode, const mpz_t committed, const mpz_t proving,
-                      const mpz_t faulty, double per_day) {
+static void info_json(const view *v, const st_miner_status *f, const char *mode) {
   char *atto[7];
   const mpz_srcptr amounts[7] = {
       f->funds.balance, f->funds.precommit_deposits, f->funds.locked_funds, f->available, f->worker, f->escrow,
       f->locked};
   for (int i = 0; i < 7; i++) atto[i] = mpz_get_str(NULL, 10, amounts[i]);
-  json_t *o = json_pack(
-      "{ss ss sI so so so so sI sI sI sf ss ss ss ss ss ss ss}", "Mode", mode, "Miner", v->addr, "SectorSize",
-      (json_int_t)v->cfg.info->size, "RawBytePower", st_chain_json_bigint(f->power.raw), "TotalRawBytePower",
-      st_chain_json_bigint(f->power.total_raw), "QualityAdjPower", st_chain_json_bigint(f->power.qa),
-      "TotalQualityAdjPower", st_chain_json_bigint(f->power.total_qa), "Committed", (json_int_t)mpz_get_ui(committed),
-      "Proving", (json_int_t)mpz_get_ui(proving), "Faulty", (json_int_t)mpz_get_ui(faulty), "ExpectedWinsPerDay",
-      per_day, "MinerBalance", atto[0], "PreCommit", atto[1], "Locked", atto[2], "Available", atto[3], "WorkerBalance",
-      atto[4], "MarketEscrow", atto[5], "MarketLocked", atto[6]);
+  json_t *o =
+      json_pack("{ss ss sI so so so so sI sI sI sf ss ss ss ss ss ss ss}", "Mode", mode, "Miner", v->addr, "SectorSize",
+                (json_int_t)v->cfg.info->size, "RawBytePower", st_chain_json_bigint(f->power.raw), "TotalRawBytePower",
+                st_chain_json_bigint(f->power.total_raw), "QualityAdjPower", st_chain_json_bigint(f->power.qa),
+                "TotalQualityAdjPower", st_chain_json_bigint(f->power.total_qa), "Committed",
+                (json_int_t)mpz_get_ui(f->committed), "Proving", (json_int_t)mpz_get_ui(f->proving), "Faulty",
+                (json_int_t)mpz_get_ui(f->faulty), "ExpectedWinsPerDay", f->wins_per_day, "MinerBalance", atto[0],
+                "PreCommit", atto[1], "Locked", atto[2], "Available", atto[3], "WorkerBalance", atto[4], "MarketEscrow",
+                atto[5], "MarketLocked", atto[6]);
   miner_print_json(o);
   json_decref(o);
   for (int i = 0; i < 7; i++) free(atto[i]);
 }
 
-static void info_text(const view *v, const info_facts *f, const char *mode, const mpz_t committed, const mpz_t proving,
-                      const mpz_t faulty, double per_day) {
+static void info_text(const view *v, const st_miner_status *f, const char *mode) {
   char s1[64], s2[64], s3[64], s4[64], bl[96], pc[96], lk[96], av[96], wbs[96], me[96], ml[96];
   fil_str(f->funds.balance, bl, sizeof bl);
   fil_str(f->funds.precommit_deposits, pc, sizeof pc);
@@ -293,12 +270,13 @@ static void info_text(const view *v, const info_facts *f, const char *mode, cons
   size_str(f->power.qa, "", s1, sizeof s1);
   size_str(f->power.total_qa, "", s2, sizeof s2);
   printf("Actual Power: %s / %s (%.4f%%)\n", s1, s2, pct(f->power.qa, f->power.total_qa));
-  size_str(committed, "B", s3, sizeof s3);
+  size_str(f->committed, "B", s3, sizeof s3);
   printf("\tCommitted: %s\n", s3);
-  size_str(proving, "B", s3, sizeof s3);
-  size_str(faulty, "B", s4, sizeof s4);
-  printf("\tProving: %s (%s Faulty, %.2f%%)\n", s3, s4, pct(faulty, committed));
-  if (per_day > 0) printf("Expected block win rate: %.4f/day (every %.3gs)\n", per_day, 86400.0 / per_day);
+  size_str(f->proving, "B", s3, sizeof s3);
+  size_str(f->faulty, "B", s4, sizeof s4);
+  printf("\tProving: %s (%s Faulty, %.2f%%)\n", s3, s4, pct(f->faulty, f->committed));
+  if (f->wins_per_day > 0)
+    printf("Expected block win rate: %.4f/day (every %.3gs)\n", f->wins_per_day, 86400.0 / f->wins_per_day);
   else printf("Expected block win rate: 0/day (no power)\n");
   printf("\nMiner Balance: %s\n\tPreCommit:   %s\n\tLocked:      %s\n\tAvailable:   %s\n", bl, pc, lk, av);
   printf("Worker Balance: %s\nMarket (Escrow):  %s\nMarket (Locked):  %s\n", wbs, me, ml);
@@ -312,32 +290,16 @@ int miner_cmd_info(int argc, char **argv) {
                       NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
-  info_facts f;
-  st_node_power_init(&f.power);
-  st_node_miner_funds_init(&f.funds);
-  mpz_inits(f.available, f.worker, f.escrow, f.locked, NULL);
-  mpz_t committed, faulty, proving;
-  mpz_inits(committed, faulty, proving, NULL);
-  rc = info_read(&v, &f, &err) ? miner_fail(&err) : 0;
+  st_miner_status f;
+  st_miner_status_init(&f);
+  rc = st_miner_status_read(v.node, &v.cfg, &f, &err) ? miner_fail(&err) : 0;
   if (!rc) {
-    mpz_set_ui(committed, (unsigned long)f.counts.live);
-    mpz_mul_ui(committed, committed, v.cfg.info->size);
-    mpz_set_ui(faulty, (unsigned long)f.counts.faulty);
-    mpz_mul_ui(faulty, faulty, v.cfg.info->size);
-    mpz_sub(proving, committed, faulty);
-    int64_t delay = f.net.block_delay;
-    double per_day = mpz_sgn(f.power.total_qa) && delay > 0
-                         ? 5.0 * mpz_get_d(f.power.qa) / mpz_get_d(f.power.total_qa) * 86400.0 / (double)delay
-                         : 0;
     char mode[64];
     run_mode(&v, mode, sizeof mode);
-    if (v.json) info_json(&v, &f, mode, committed, proving, faulty, per_day);
-    else info_text(&v, &f, mode, committed, proving, faulty, per_day);
+    if (v.json) info_json(&v, &f, mode);
+    else info_text(&v, &f, mode);
   }
-  mpz_clears(committed, faulty, proving, NULL);
-  mpz_clears(f.available, f.worker, f.escrow, f.locked, NULL);
-  st_node_miner_funds_free(&f.funds);
-  st_node_power_free(&f.power);
+  st_miner_status_free(&f);
   return view_end(&v, rc);
 }
 
