@@ -102,6 +102,7 @@ static st_code select_one(st_deals *d, const char *where, const char *arg, st_de
   snprintf(sql, sizeof sql, "SELECT " COLUMNS " FROM deals WHERE %s ORDER BY created DESC LIMIT 1", where);
   const char *p[] = {arg};
   st_db_rows r = {0};
+  memset(out, 0, sizeof *out);
   st_code code = st_db_exec(d->db, sql, 1, p, &r, NULL, err);
   *found = !code && r.nrows == 1;
   if (*found) read_record(&r, 0, out);
@@ -284,6 +285,7 @@ st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposa
            json_pack("{s:s, s:s, s:s, s:I, s:b}", "proposal", pcid, "client", client, "piece", want, "size",
                      (json_int_t)p->piece_size, "verified", p->verified));
   st_deal_proposal_clear(&cd.proposal);
+  if (code) memset(out, 0, sizeof *out);
   return code;
 }
 

@@ -1,6 +1,6 @@
 /* st_locator against a registry server on loopback (SQLite): a sector's files resolve under
  * the dist-path's <type>/<host> root of the node that holds them, or under <dist>/{sealed,cache}
- * without a registry; an unknown sector is an error; heartbeats go only for the nodes mounted
+ * without a registry; an unknown sector is an error, its paths empty; heartbeats go only for the nodes mounted
  * on this host, with the space found there. */
 #include "testutil.h"
 
@@ -60,6 +60,8 @@ static void test_locator(void **state) {
   assert_string_equal(p.cache, want);
   assert_int_not_equal(st_locator_locate(&l, 1000, 6, &p, &err), ST_OK);
   tu_assert_err_contains(&err, "t01000");
+  assert_string_equal(p.sealed, ""); /* not sector 5's any more */
+  assert_string_equal(p.cache, "");
 
   /* heartbeats: only 10.0.0.7 is mounted here */
   char nfs[400];
