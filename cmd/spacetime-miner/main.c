@@ -132,7 +132,8 @@ static int cmd_init(int argc, char **argv) {
 
 typedef struct run_ctx {
   char repo[4096], dist[4096], node_repo[4096];
-  const char *server_api, *server_token;
+  const char *mode, *server_api, *server_token;
+  char listen[64], log_file[ST_PATH_MAX]; /* the API's address; the log, absolute (for doctor) */
   st_miner_config cfg;
   st_apiinfo node;
   st_network net;
@@ -302,6 +303,151 @@ static void on_stop(int sig) {
   if (the_run) the_run->stop = 1;
 }
 
+/* The flags after the table's: -1 to go on, else the exit status. */
+static int run_flags(const st_cli *cli, run_ctx *r) {
+  st_err err;
+  miner_repo_of(cli, "repo", ".spacetime-miner", r->repo);
+  r->mode = st_cli_value(cli, "mode", "all");
+  r->poster = !strcmp(r->mode, "poster") || !strcmp(r->mode, "all");
+  r->sealer = !strcmp(r->mode, "sealer") || !strcmp(r->mode, "all");
+  if (!r->poster && !r->sealer) return st_cli_fail("--mode must be sealer, poster or all, not \"%s\"", r->mode);
+  const char *dist = st_cli_value(cli, "dist-path", NULL), *text;
+  if (!dist) return st_cli_fail("--dist-path is required: the folder under which this host mounts the storage nodes");
+  snprintf(r->dist, sizeof r->dist, "%s", dist);
+  r->server_api = st_cli_value(cli, "server-api", NULL);
+  r->server_token = st_cli_value(cli, "server-token", getenv("SPACETIME_SERVER_TOKEN"));
+  uint64_t v;
+  r->group = -1;
+  if ((text = st_cli_value(cli, "groups", NULL))) {
+    if (st_parse_u64(text, "--groups", &v, &err)) return st_cli_fail("%s", err.msg);
+    r->group = (int64_t)v;
+  }
+  r->confidence = 2;
+  if ((text = st_cli_value(cli, "confidence", NULL))) {
+    if (st_parse_u64(text, "--confidence", &v, &err) || v > 1000)
+      return st_cli_fail("--confidence must be 0 to 1000 epochs");
+    r->confidence = (int64_t)v;
+  }
+  if ((text = st_cli_value(cli, "pledge", NULL))) {
+    if (st_parse_u64(text, "--pledge", &v, &err) || v > 1000) return st_cli_fail("--pledge must be 0 to 1000 sectors");
+    r->pledge = (int64_t)v;
+  }
+  if ((text = st_cli_value(cli, "max-fee", NULL)) && st_fil_parse(text, r->max_fee, &err))
+    return st_cli_fail("--max-fee: %s", err.msg);
+  r->partitions = 3;
+  if ((text = st_cli_value(cli, "partitions-per-message", NULL))) {
+    if (st_parse_u64(text, "--partitions-per-message", &v, &err) || v < 1 || v > 3)
+      return st_cli_fail("--partitions-per-message must be 1 to 3");
+    r->partitions = (size_t)v;
+  }
+  r->post = (st_post_options){.parallel = 8, .timeout_ms = 30000};
+  if ((text = st_cli_value(cli, "sector-timeout", NULL))) {
+    if (st_parse_u64(text, "--sector-timeout", &v, &err) || v < 1 || v > 3600000)
+      return st_cli_fail("--sector-timeout must be 1 to 3600000 ms");
+    r->post.timeout_ms = (unsigned)v;
+  }
+  if ((text = st_cli_value(cli, "parallel", NULL))) {
+    if (st_parse_u64(text, "--parallel", &v, &err) || v < 1 || v > 256)
+      return st_cli_fail("--parallel must be 1 to 256");
+    r->post.parallel = (unsigned)v;
+  }
+  return -1;
+}
+
+/* The log file, the repo's config and the daemon's network; the start-up lines, and the
+ * registry recorded for doctor. -1 to go on, else the exit status. */
+static int run_connect(const st_cli *cli, run_ctx *r) {
+  st_err err;
+  const char *log_flag = st_cli_value(cli, "log-file", NULL);
+  if (log_flag && st_log_set_file(log_flag, &err)) return st_cli_fail("--log-file: %s", err.msg);
+  if (st_miner_config_read(r->repo, &r->cfg, &err)) return st_cli_fail("%s", err.msg);
+  char nrepo[4096];
+  miner_repo_of(cli, "node-repo", ".spacetime", nrepo);
+  if (st_apiinfo_resolve(getenv(ST_APIINFO_ENV), nrepo, &r->node, &err)) return miner_fail(&err);
+  st_rpc_client *node;
+  if (st_rpc_client_open(&r->node, &node, &err)) return miner_fail(&err);
+  st_code code = st_node_network(node, &r->net, &r->genesis, &err);
+  st_rpc_client_close(node);
+  if (code) return miner_fail(&err);
+  st_log("storageminer", ST_LOG_INFO, "spacetime-miner starting",
+         json_pack("{s:s, s:I, s:s, s:s}", "mode", r->mode, "miner", (json_int_t)r->cfg.miner, "dist-path", r->dist,
+                   "server-api", r->server_api ? r->server_api : ""));
+  if (!r->server_api)
+    st_logf(
+        "storageminer", ST_LOG_WARN,
+        "no --server-api: sector paths resolve locally, as %s/sealed/s-t0%llu-N and %s/cache/s-t0%llu-N; storage nodes the registry knows "
+        "(%s/<mount type>/<host>/...) will not be found",
+        r->dist, (unsigned long long)r->cfg.miner, r->dist, (unsigned long long)r->cfg.miner, r->dist);
+  /* the registry it runs with, for doctor to name when a later run forgets --server-api */
+  char recorded[ST_PATH_MAX];
+  if (r->server_api && !st_miner_repo_path(r->repo, "server-api", recorded, &err) &&
+      st_fs_write_atomic(recorded, r->server_api, strlen(r->server_api), 0644, &err))
+    st_logf("storageminer", ST_LOG_WARN, "could not record --server-api in the repo: %s", err.msg);
+  return -1;
+}
+
+/* One run per repo: a second sealer on the same database would send every message twice. -1 to
+ * go on (*lock held), else the exit status. */
+static int run_lock(const run_ctx *r, int *lock) {
+  st_err err;
+  char lockpath[ST_PATH_MAX];
+  if (st_miner_repo_path(r->repo, "run.lock", lockpath, &err)) return st_cli_fail("%s", err.msg);
+  if ((*lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+    return st_cli_fail("could not open path=\"%s\": %s", lockpath, strerror(errno));
+  if (flock(*lock, LOCK_EX | LOCK_NB))
+    return st_cli_fail("another 'spacetime-miner run' is using the repo %s (it holds %s): stop it first", r->repo,
+                       lockpath);
+  return -1;
+}
+
+/* The miner's API on --api. -1 to go on, else the exit status. */
+static int run_api(const st_cli *cli, run_ctx *r) {
+  st_err err;
+  uint64_t port = 2345;
+  const char *text = st_cli_value(cli, "api", NULL), *log_flag = st_cli_value(cli, "log-file", NULL);
+  if (text && (st_parse_u64(text, "--api", &port, &err) || port > 65535))
+    return st_cli_fail("--api must be a port number from 0 to 65535");
+  snprintf(r->listen, sizeof r->listen, "127.0.0.1:%llu", (unsigned long long)port);
+  if (log_flag && !realpath(log_flag, r->log_file)) snprintf(r->log_file, sizeof r->log_file, "%s", log_flag);
+  st_miner_api_cfg ac = {.repo = r->repo,
+                         .cfg = &r->cfg,
+                         .mode = r->mode,
+                         .dist_path = r->dist,
+                         .server_api = r->server_api,
+                         .server_token = r->server_token,
+                         .node = &r->node,
+                         .post = r->post,
+                         .listen = r->listen,
+                         .log_file = r->log_file,
+                         .deal_seal_epochs = st_deal_seal_epochs(&r->net, r->confidence)};
+  if (st_miner_api_start(&ac, &r->api, &err)) return st_cli_fail("%s", err.msg);
+  st_logf("storageminer", ST_LOG_INFO, "the miner API is on %s (/rpc/v0, /rpc/v1, /metrics)",
+          st_miner_api_addr(r->api));
+  return -1;
+}
+
+/* The threads of the mode, until SIGINT or SIGTERM; then the API stops. */
+static int run_serve(run_ctx *r) {
+  the_run = r;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  pthread_t tp, ts;
+  bool have_p = r->poster && !pthread_create(&tp, NULL, poster_thread, r);
+  bool have_s = r->sealer && !pthread_create(&ts, NULL, sealer_thread, r);
+  pthread_t th;
+  bool have_h = r->sealer && r->server_api && !pthread_create(&th, NULL, heartbeat_thread, r);
+  while (!r->stop) nap(r, 1000);
+  st_logf("storageminer", ST_LOG_INFO, "stopping");
+  if (have_p) pthread_join(tp, NULL);
+  if (have_s) pthread_join(ts, NULL);
+  if (have_h) pthread_join(th, NULL);
+  st_miner_api_stop(r->api);
+  return 0;
+}
+
 static int cmd_run(int argc, char **argv) {
   st_flag flags[] = {
       REPO_FLAG,
@@ -333,125 +479,13 @@ static int cmd_run(int argc, char **argv) {
   static run_ctx r;
   memset(&r, 0, sizeof r);
   mpz_init(r.max_fee);
-  st_err err;
-  miner_repo_of(&cli, "repo", ".spacetime-miner", r.repo);
-  const char *mode = st_cli_value(&cli, "mode", "all");
-  r.poster = !strcmp(mode, "poster") || !strcmp(mode, "all");
-  r.sealer = !strcmp(mode, "sealer") || !strcmp(mode, "all");
-  if (!r.poster && !r.sealer) return st_cli_fail("--mode must be sealer, poster or all, not \"%s\"", mode);
-  const char *dist = st_cli_value(&cli, "dist-path", NULL), *log_flag = st_cli_value(&cli, "log-file", NULL), *text;
-  if (!dist) return st_cli_fail("--dist-path is required: the folder under which this host mounts the storage nodes");
-  snprintf(r.dist, sizeof r.dist, "%s", dist);
-  r.server_api = st_cli_value(&cli, "server-api", NULL);
-  r.server_token = st_cli_value(&cli, "server-token", getenv("SPACETIME_SERVER_TOKEN"));
-  uint64_t v;
-  r.group = -1;
-  if ((text = st_cli_value(&cli, "groups", NULL))) {
-    if (st_parse_u64(text, "--groups", &v, &err)) return st_cli_fail("%s", err.msg);
-    r.group = (int64_t)v;
-  }
-  r.confidence = 2;
-  if ((text = st_cli_value(&cli, "confidence", NULL))) {
-    if (st_parse_u64(text, "--confidence", &v, &err) || v > 1000)
-      return st_cli_fail("--confidence must be 0 to 1000 epochs");
-    r.confidence = (int64_t)v;
-  }
-  if ((text = st_cli_value(&cli, "pledge", NULL))) {
-    if (st_parse_u64(text, "--pledge", &v, &err) || v > 1000) return st_cli_fail("--pledge must be 0 to 1000 sectors");
-    r.pledge = (int64_t)v;
-  }
-  if ((text = st_cli_value(&cli, "max-fee", NULL)) && st_fil_parse(text, r.max_fee, &err))
-    return st_cli_fail("--max-fee: %s", err.msg);
-  r.partitions = 3;
-  if ((text = st_cli_value(&cli, "partitions-per-message", NULL))) {
-    if (st_parse_u64(text, "--partitions-per-message", &v, &err) || v < 1 || v > 3)
-      return st_cli_fail("--partitions-per-message must be 1 to 3");
-    r.partitions = (size_t)v;
-  }
-  r.post = (st_post_options){.parallel = 8, .timeout_ms = 30000};
-  if ((text = st_cli_value(&cli, "sector-timeout", NULL))) {
-    if (st_parse_u64(text, "--sector-timeout", &v, &err) || v < 1 || v > 3600000)
-      return st_cli_fail("--sector-timeout must be 1 to 3600000 ms");
-    r.post.timeout_ms = (unsigned)v;
-  }
-  if ((text = st_cli_value(&cli, "parallel", NULL))) {
-    if (st_parse_u64(text, "--parallel", &v, &err) || v < 1 || v > 256)
-      return st_cli_fail("--parallel must be 1 to 256");
-    r.post.parallel = (unsigned)v;
-  }
-  if (log_flag && st_log_set_file(log_flag, &err)) return st_cli_fail("--log-file: %s", err.msg);
-  if (st_miner_config_read(r.repo, &r.cfg, &err)) return st_cli_fail("%s", err.msg);
-  char nrepo[4096];
-  miner_repo_of(&cli, "node-repo", ".spacetime", nrepo);
-  if (st_apiinfo_resolve(getenv(ST_APIINFO_ENV), nrepo, &r.node, &err)) return miner_fail(&err);
-  st_rpc_client *node;
-  if (st_rpc_client_open(&r.node, &node, &err)) return miner_fail(&err);
-  st_code code = st_node_network(node, &r.net, &r.genesis, &err);
-  st_rpc_client_close(node);
-  if (code) return miner_fail(&err);
-  st_log("storageminer", ST_LOG_INFO, "spacetime-miner starting",
-         json_pack("{s:s, s:I, s:s, s:s}", "mode", mode, "miner", (json_int_t)r.cfg.miner, "dist-path", r.dist,
-                   "server-api", r.server_api ? r.server_api : ""));
-  if (!r.server_api)
-    st_logf(
-        "storageminer", ST_LOG_WARN,
-        "no --server-api: sector paths resolve locally, as %s/sealed/s-t0%llu-N and %s/cache/s-t0%llu-N; storage nodes the registry knows "
-        "(%s/<mount type>/<host>/...) will not be found",
-        r.dist, (unsigned long long)r.cfg.miner, r.dist, (unsigned long long)r.cfg.miner, r.dist);
-  /* the registry it runs with, for doctor to name when a later run forgets --server-api */
-  char recorded[ST_PATH_MAX];
-  if (r.server_api && !st_miner_repo_path(r.repo, "server-api", recorded, &err) &&
-      st_fs_write_atomic(recorded, r.server_api, strlen(r.server_api), 0644, &err))
-    st_logf("storageminer", ST_LOG_WARN, "could not record --server-api in the repo: %s", err.msg);
-  /* one run per repo: a second sealer on the same database would send every message twice */
-  char lockpath[ST_PATH_MAX];
   int lock = -1;
-  if (st_miner_repo_path(r.repo, "run.lock", lockpath, &err)) return st_cli_fail("%s", err.msg);
-  if ((lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
-    return st_cli_fail("could not open path=\"%s\": %s", lockpath, strerror(errno));
-  if (flock(lock, LOCK_EX | LOCK_NB))
-    return st_cli_fail("another 'spacetime-miner run' is using the repo %s (it holds %s): stop it first", r.repo,
-                       lockpath);
-  uint64_t port = 2345;
-  if ((text = st_cli_value(&cli, "api", NULL)) && (st_parse_u64(text, "--api", &port, &err) || port > 65535))
-    return st_cli_fail("--api must be a port number from 0 to 65535");
-  char listen[64];
-  snprintf(listen, sizeof listen, "127.0.0.1:%llu", (unsigned long long)port);
-  char log_file[ST_PATH_MAX] = ""; /* absolute, for doctor */
-  if (log_flag && !realpath(log_flag, log_file)) snprintf(log_file, sizeof log_file, "%s", log_flag);
-  st_miner_api_cfg ac = {.repo = r.repo,
-                         .cfg = &r.cfg,
-                         .mode = mode,
-                         .dist_path = r.dist,
-                         .server_api = r.server_api,
-                         .server_token = r.server_token,
-                         .node = &r.node,
-                         .post = r.post,
-                         .listen = listen,
-                         .log_file = log_file,
-                         .deal_seal_epochs = st_deal_seal_epochs(&r.net, r.confidence)};
-  if (st_miner_api_start(&ac, &r.api, &err)) return st_cli_fail("%s", err.msg);
-  st_logf("storageminer", ST_LOG_INFO, "the miner API is on %s (/rpc/v0, /rpc/v1, /metrics)", st_miner_api_addr(r.api));
-  the_run = &r;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_stop;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  pthread_t tp, ts;
-  bool have_p = r.poster && !pthread_create(&tp, NULL, poster_thread, &r);
-  bool have_s = r.sealer && !pthread_create(&ts, NULL, sealer_thread, &r);
-  pthread_t th;
-  bool have_h = r.sealer && r.server_api && !pthread_create(&th, NULL, heartbeat_thread, &r);
-  while (!r.stop) nap(&r, 1000);
-  st_logf("storageminer", ST_LOG_INFO, "stopping");
-  if (have_p) pthread_join(tp, NULL);
-  if (have_s) pthread_join(ts, NULL);
-  if (have_h) pthread_join(th, NULL);
-  st_miner_api_stop(r.api);
-  close(lock);
+  if ((rc = run_flags(&cli, &r)) < 0 && (rc = run_connect(&cli, &r)) < 0 && (rc = run_lock(&r, &lock)) < 0 &&
+      (rc = run_api(&cli, &r)) < 0)
+    rc = run_serve(&r);
+  if (lock >= 0) close(lock);
   mpz_clear(r.max_fee);
-  return 0;
+  return rc;
 }
 
 int main(int argc, char **argv) {
