@@ -347,6 +347,28 @@ st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int
   return code;
 }
 
+/* The sectors of cand whose files prove again, into ok (initialised, empty). */
+static st_code readable(const st_wdpost_cfg *cfg, const st_bitfield *cand, const st_node_sector *onchain,
+                        size_t nonchain, st_bitfield *ok, st_err *err) {
+  static const uint8_t CHECK[32]; /* any field element: this only reads the challenged leaves */
+  uint64_t *numbers = NULL;
+  size_t n = 0;
+  st_post_result res;
+  memset(&res, 0, sizeof res);
+  st_code code = append_numbers(cand, &numbers, &n, err);
+  if (!code) code = prove_sectors(cfg, numbers, n, onchain, nonchain, CHECK, &res, NULL, err);
+  if (!code) code = st_bitfield_copy(cand, ok, err);
+  for (size_t i = 0; i < res.nskipped && !code; i++) {
+    st_bitfield one;
+    st_bitfield_init(&one);
+    if (!(code = st_bitfield_set(&one, res.skipped[i].number, err))) code = st_bitfield_subtract(ok, &one, ok, err);
+    st_bitfield_free(&one);
+  }
+  st_post_result_free(&res);
+  free(numbers);
+  return code;
+}
+
 st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared,
                           st_cid *cid, st_err *err) {
   *declared = 0;
@@ -368,29 +390,12 @@ st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, 
     code = st_bitfield_subtract(&parts[p].faulty, &parts[p].recovering, &cand[p], err);
   if (!code) code = load_sectors(cfg, cand, np, &onchain, &nonchain, err);
   size_t nd = 0;
-  static const uint8_t CHECK[32]; /* any field element: this only reads the challenged leaves */
   for (size_t p = 0; p < np && !code; p++) {
-    if (!st_bitfield_count(&cand[p])) continue;
-    uint64_t *numbers = NULL;
-    size_t n = 0;
-    st_post_result res;
-    memset(&res, 0, sizeof res);
-    if (!(code = append_numbers(&cand[p], &numbers, &n, err)))
-      code = prove_sectors(cfg, numbers, n, onchain, nonchain, CHECK, &res, NULL, err);
-    if (!code) code = st_bitfield_copy(&cand[p], &ok[p], err);
-    for (size_t i = 0; i < res.nskipped && !code; i++) {
-      st_bitfield one;
-      st_bitfield_init(&one);
-      if (!(code = st_bitfield_set(&one, res.skipped[i].number, err)))
-        code = st_bitfield_subtract(&ok[p], &one, &ok[p], err);
-      st_bitfield_free(&one);
-    }
-    if (!code && st_bitfield_count(&ok[p])) {
-      decls[nd++] = (st_fault_decl){di->index, p, &ok[p]};
-      *declared += st_bitfield_count(&ok[p]);
-    }
-    st_post_result_free(&res);
-    free(numbers);
+    if (!st_bitfield_count(&cand[p]) || (code = readable(cfg, &cand[p], onchain, nonchain, &ok[p], err)) ||
+        !st_bitfield_count(&ok[p]))
+      continue;
+    decls[nd++] = (st_fault_decl){di->index, p, &ok[p]};
+    *declared += st_bitfield_count(&ok[p]);
   }
   st_buf params = ST_BUF_INIT;
   if (!code && nd && !(code = st_params_fault_decls(decls, nd, &params, err))) {
