@@ -58,30 +58,21 @@ static st_doctor_finding *set(st_doctor_report *r, st_doctor_check which, st_doc
   return f;
 }
 
-static void line_to(st_doctor_lines *l, const char *fmt, va_list ap) {
+static void add_line(st_doctor_lines *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_line(st_doctor_lines *l, const char *fmt, ...) {
   char buf[2048];
+  va_list ap;
+  va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
   char **grown = realloc(l->v, (l->n + 1) * sizeof *grown), *line = strdup(buf);
   if (grown) l->v = grown;
   if (grown && line) l->v[l->n++] = line;
   else free(line);
 }
-
-static void evidence(st_doctor_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void evidence(st_doctor_finding *f, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  line_to(&f->evidence, fmt, ap);
-  va_end(ap);
-}
-
-static void fix(st_doctor_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fix(st_doctor_finding *f, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  line_to(&f->fix, fmt, ap);
-  va_end(ap);
-}
+/* A line of evidence, or of the fix, of finding f. */
+#define evidence(f, ...) add_line(&(f)->evidence, __VA_ARGS__)
+#define fix(f, ...) add_line(&(f)->fix, __VA_ARGS__)
 
 static void cause(st_doctor_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void cause(st_doctor_finding *f, const char *fmt, ...) {

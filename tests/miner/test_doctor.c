@@ -152,14 +152,6 @@ static void run_stop(run *r) {
   st_miner_api_stop(r->api);
 }
 
-static st_rpc_client *dead_client(void) {
-  st_apiinfo ai = {.url = "http://127.0.0.1:1", .token = ""};
-  st_rpc_client *c;
-  st_err err;
-  assert_int_equal(st_rpc_client_open(&ai, &c, &err), ST_OK);
-  return c;
-}
-
 static void worker_text(char out[ST_ADDR_STR_MAX]) { st_address_format(&cfg.worker, 't', out, NULL); }
 
 static void fil_text(const mpz_t v, char *out, size_t n) {
@@ -210,7 +202,7 @@ static void test_unreachable(void **state) {
   assert_int_equal(st_doctor_problems(&report), 2);
 
   /* reached, but silent; a miner API that does not answer */
-  st_rpc_client *node = dead_client(), *miner = dead_client();
+  st_rpc_client *node = nf_dead_client(), *miner = nf_dead_client();
   diagnose(&(diag_opts){.node = node, .miner = miner});
   const st_doctor_finding *d = finding(ST_DOCTOR_CHECK_DAEMON);
   assert_int_equal(d->level, ST_DOCTOR_FAIL);
@@ -474,15 +466,6 @@ static void test_faults(void **state) {
 
 /* ---------------------------------------------------------------- the seed's incident */
 
-static void add_node(st_regc *reg, st_storage_node *out) {
-  st_storage_node node = {.group = 1, .weight = 10};
-  snprintf(node.host, sizeof node.host, "10.0.0.7");
-  snprintf(node.mount_host, sizeof node.mount_host, "10.0.0.7");
-  snprintf(node.mount_type, sizeof node.mount_type, "nfs");
-  st_err err;
-  if (st_regc_node_add(reg, &node, out, &err)) fail_msg("add: %s", err.msg);
-}
-
 /* Sector n's files move onto the storage node's folder, and the registry records them there. */
 static void move_to_node(nodefx *f, st_regc *reg, int64_t node, uint64_t n) {
   static const char *const KIND[] = {"sealed", "cache"};
@@ -502,17 +485,12 @@ static void move_to_node(nodefx *f, st_regc *reg, int64_t node, uint64_t n) {
 
 static void test_incident(void **state) {
   nodefx *f = *state;
-  char regdb[400], url[64], missing[800], found[800];
-  snprintf(regdb, sizeof regdb, "sqlite:%s/registry.db", f->dir);
+  char url[64], missing[800], found[800];
   st_err err;
-  st_registry_server *srv;
-  st_registry_server_opts ro = {.listen = "127.0.0.1:0", .db_url = regdb, .token = "doctor-test-token-0123456"};
-  if (st_registry_server_start(&ro, &srv, &err)) fail_msg("registry: %s", err.msg);
-  snprintf(url, sizeof url, "http://127.0.0.1:%u", st_registry_server_port(srv));
   st_regc *reg;
-  assert_int_equal(st_regc_open(url, ro.token, &reg, &err), ST_OK);
-  st_storage_node node;
-  add_node(reg, &node);
+  st_registry_server *srv = nf_registry_start(f->dir, "doctor-test-token-0123456", url, &reg);
+  st_storage_node node = {.host = "10.0.0.7", .group = 1, .mount_host = "10.0.0.7", .mount_type = "nfs", .weight = 10};
+  if (st_regc_node_add(reg, &node, &node, &err)) fail_msg("add: %s", err.msg);
   move_to_node(f, reg, node.id, 1);
   move_to_node(f, reg, node.id, 2);
   snprintf(missing, sizeof missing, "%s/cache/s-t01000-1/p_aux", f->store);

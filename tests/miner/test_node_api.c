@@ -120,14 +120,6 @@ static void test_info_and_wait(void **state) {
 
 /* ---------------------------------------------------------------- the node away */
 
-static st_rpc_client *dead(void) {
-  st_apiinfo ai = {.url = "http://127.0.0.1:1", .token = ""};
-  st_rpc_client *c;
-  st_err err;
-  assert_int_equal(st_rpc_client_open(&ai, &c, &err), ST_OK);
-  return c;
-}
-
 static bool zero(const void *p, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (((const uint8_t *)p)[i]) return false;
@@ -142,7 +134,7 @@ static bool zero(const void *p, size_t n) {
 
 static void test_outs_on_failure(void **state) {
   nodefx *f = *state;
-  st_rpc_client *c = dead();
+  st_rpc_client *c = nf_dead_client();
   st_err err;
   /* structs with _init and _free: empty; numbers, CIDs and buffers: zero */
   st_node_head h;

@@ -19,15 +19,7 @@
 static nodefx F;
 static char logpath[300];
 
-static void config(nodefx *f, st_wdpost_cfg *cfg) {
-  *cfg = (st_wdpost_cfg){.node = f->c,
-                         .miner = NF_MINER,
-                         .sender = f->account,
-                         .info = nf_info2k(),
-                         .locate = nf_locate,
-                         .locate_ctx = f->store,
-                         .post = {.parallel = 2, .timeout_ms = 5000}};
-}
+static void config(nodefx *f, st_wdpost_cfg *cfg) { nf_wdpost_cfg(f, cfg); }
 
 static char *read_log(void) {
   st_buf b = ST_BUF_INIT;
