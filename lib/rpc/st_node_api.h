@@ -1,6 +1,7 @@
-/* st_node_api: the daemon calls a miner makes, typed. Each wraps one JSON-RPC method of
+/* st_node_api: the daemon calls made from C, typed. Each wraps one JSON-RPC method of
  * docs/lotus-api.md over st_rpc_client and turns Lotus's JSON shapes into C values, so the
- * sealer, the poster and block production never handle JSON. Errors carry the node's message,
+ * sealer, the poster, block production and spacetime-miner's init, views and doctor never
+ * handle the daemon's JSON. Errors carry the node's message,
  * prefixed with the method ("MinerGetBaseInfo: ..."). The miner holds no keys: messages are
  * signed by the node's wallet (MpoolPushMessage), VRFs come from WalletVRF, blocks are signed
  * by MinerCreateBlock.
