@@ -14,8 +14,11 @@
 #include "crypto/st_secp.h"
 #include "miner/st_blockprod.h"
 #include "miner/st_miner_msgs.h"
+#include "miner/st_wdpost.h"
 #include "proofs/st_porep.h"
 #include "proofs/st_seal.h"
+#include "registry/st_registry_client.h"
+#include "registry/st_registry_server.h"
 #include "rpc/st_node_api.h"
 
 const st_sector_info *nf_info2k(void) { return st_sector_by_size(2048); }
@@ -318,4 +321,56 @@ uint64_t nf_miner_with_sectors(nodefx *f, uint64_t count) {
   nf_create_miner(f);
   nf_commit_sectors(f, 1, count);
   return nf_deadline_of(f, 1);
+}
+
+void nf_wdpost_cfg(nodefx *f, st_wdpost_cfg *cfg) {
+  *cfg = (st_wdpost_cfg){.node = f->c,
+                         .miner = NF_MINER,
+                         .sender = f->account,
+                         .info = nf_info2k(),
+                         .locate = nf_locate,
+                         .locate_ctx = f->store,
+                         .post = {.parallel = 2, .timeout_ms = 5000}};
+}
+
+st_rpc_client *nf_dead_client(void) {
+  st_apiinfo ai = {.url = "http://127.0.0.1:1", .token = ""};
+  st_rpc_client *c;
+  st_err err;
+  if (st_rpc_client_open(&ai, &c, &err)) fail_msg("%s", err.msg);
+  return c;
+}
+
+struct st_registry_server *nf_registry_start(const char *dir, const char *token, char url[64], st_regc **reg) {
+  char db[400];
+  snprintf(db, sizeof db, "sqlite:%s/registry.db", dir);
+  st_err err;
+  st_registry_server *srv;
+  st_registry_server_opts ro = {.listen = "127.0.0.1:0", .db_url = db, .token = token};
+  if (st_registry_server_start(&ro, &srv, &err)) fail_msg("registry: %s", err.msg);
+  snprintf(url, 64, "http://127.0.0.1:%u", st_registry_server_port(srv));
+  if (st_regc_open(url, token, reg, &err)) fail_msg("registry client: %s", err.msg);
+  return srv;
+}
+
+size_t nf_post_deadline(nodefx *f, uint64_t d) {
+  st_wdpost_cfg cfg;
+  nf_wdpost_cfg(f, &cfg);
+  st_deadline_info di;
+  for (nf_next_instance(f, d, &di); nf_height(f) > di.challenge; nf_next_instance(f, d, &di)) nf_mine_next(f);
+  while (nf_height(f) <= di.challenge) nf_mine_next(f);
+  st_wdpost_batch b;
+  st_wdpost_batch_init(&b);
+  st_err err;
+  st_cid cid;
+  if (st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err))
+    fail_msg("prove deadline %llu: %s", (unsigned long long)d, err.msg);
+  assert_int_equal(b.nmsgs, 1);
+  while (nf_height(f) < di.open) nf_mine_next(f);
+  if (st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err))
+    fail_msg("submit deadline %llu: %s", (unsigned long long)d, err.msg);
+  assert_int_equal(nf_landed(f, &cid), 0);
+  size_t skipped = b.skipped;
+  st_wdpost_batch_free(&b);
+  return skipped;
 }

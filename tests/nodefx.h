@@ -82,4 +82,19 @@ uint64_t nf_deadline_of(nodefx *f, uint64_t sector);
 /* The next instance of deadline d that has not elapsed at the head. */
 void nf_next_instance(nodefx *f, uint64_t d, st_deadline_info *out);
 
+/* Proves deadline d's next instance whose Challenge is still ahead with st_wdpost (sectors
+ * located by nf_locate in the store), submits it at Open and mines until it lands; returns
+ * how many sectors it skipped as unreadable. */
+size_t nf_post_deadline(nodefx *f, uint64_t d);
+/* st_wdpost's config for the account's miner t01000, its sectors located in the store. */
+struct st_wdpost_cfg;
+void nf_wdpost_cfg(nodefx *f, struct st_wdpost_cfg *cfg);
+/* A client of an address where nothing listens: every call fails with ST_EUNAVAIL. */
+st_rpc_client *nf_dead_client(void);
+/* A registry on loopback over SQLite in dir (registry.db) with write token, for the miner's
+ * tests: its URL into url and a client with the token. */
+struct st_registry_server;
+struct st_regc;
+struct st_registry_server *nf_registry_start(const char *dir, const char *token, char url[64], struct st_regc **reg);
+
 #endif

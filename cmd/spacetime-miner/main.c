@@ -14,19 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chain/st_state.h"
-#include "codec/st_cbor.h"
 #include "codec/st_multiaddr.h"
 #include "codec/st_token.h"
 #include "core/st_cli.h"
-#include "core/st_encoding.h"
 #include "core/st_fs.h"
 #include "core/st_log.h"
-#include "crypto/st_secp.h"
 #include "miner.h"
 #include "miner/st_deals.h"
 #include "miner/st_locator.h"
 #include "miner/st_miner_api.h"
+#include "miner/st_miner_create.h"
 #include "miner/st_miner_msgs.h"
 #include "miner/st_miner_repo.h"
 #include "miner/st_poster.h"
@@ -35,14 +32,13 @@
 #include "rpc/st_node_api.h"
 #include "rpc/st_rpc_client.h"
 
-void miner_repo_of(st_cli *cli, const char *flag, const char *dflt, char out[4096]) {
-  const st_flag *f = st_cli_flag(cli, flag);
-  const char *home = getenv("HOME");
-  if (f && f->set) snprintf(out, 4096, "%s", f->value);
+void miner_repo_of(const st_cli *cli, const char *flag, const char *dflt, char out[4096]) {
+  const char *given = st_cli_value(cli, flag, NULL), *home = getenv("HOME");
+  if (given) snprintf(out, 4096, "%s", given);
   else snprintf(out, 4096, "%s/%s", home && *home ? home : ".", dflt);
 }
 
-st_code miner_connect_node(st_cli *cli, st_rpc_client **out, st_err *err) {
+st_code miner_connect_node(const st_cli *cli, st_rpc_client **out, st_err *err) {
   char repo[4096];
   miner_repo_of(cli, "node-repo", ".spacetime", repo);
   st_apiinfo info;
@@ -63,12 +59,6 @@ st_code miner_connect_self(const char *repo, st_rpc_client **out, st_err *err) {
   return code;
 }
 
-json_t *miner_call_on(st_rpc_client *c, const char *prefix, const char *method, json_t *params, st_err *err) {
-  json_t *r = NULL;
-  if (st_rpc_client_call(c, method, params, &r, err)) st_err_wrap(err, err->code, "%s%s", prefix, method);
-  return r;
-}
-
 void miner_print_json(const json_t *j) {
   char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   printf("%s\n", text ? text : "null");
@@ -86,26 +76,6 @@ int miner_fail(const st_err *err) {
 
 /* ---------------------------------------------------------------- init */
 
-/* CreateMiner's return: [IDAddress, RobustAddress]. */
-static st_code created_id(const json_t *lookup, uint64_t *id, st_err *err) {
-  const json_t *ret = json_object_get(json_object_get(lookup, "Receipt"), "Return");
-  st_buf b = ST_BUF_INIT;
-  st_code code = json_is_string(ret) ? st_base64_decode(json_string_value(ret), json_string_length(ret), true, &b, err)
-                                     : st_err_set(err, ST_EINVAL, "CreateMiner returned nothing");
-  st_cbor_reader r;
-  st_cbor_reader_init(&r, b.data, b.len, err);
-  const uint8_t *p;
-  size_t n;
-  st_address a;
-  if (!code) code = st_cbor_expect_array(&r, 2, "CreateMinerReturn");
-  if (!code) code = st_cbor_read_bytes(&r, &p, &n);
-  if (!code) code = st_address_from_bytes(p, n, &a, err);
-  if (!code && st_address_id(&a, id, NULL)) code = st_err_set(err, ST_EINVAL, "CreateMiner returned no ID address");
-  if (code && !err->msg[0]) st_err_set(err, code, "CreateMiner's return is not [IDAddress, RobustAddress]");
-  st_buf_free(&b);
-  return code;
-}
-
 static int cmd_init(int argc, char **argv) {
   st_flag flags[] = {
       REPO_FLAG,
@@ -115,7 +85,7 @@ static int cmd_init(int argc, char **argv) {
       ST_FLAG("sector-size", ST_FLAG_VALUE, "SIZE", "2KiB (default), 8MiB, 512MiB, 32GiB or 64GiB"),
       ST_FLAG("funds", ST_FLAG_VALUE, "FIL",
               "sent with CreateMiner, for pre-commit deposits and pledges (default 10)")};
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-miner init",
                         "--owner ADDR [--worker ADDR] [--sector-size SIZE] [--repo DIR]",
                         "Create the miner actor on chain (power.CreateMiner) and write the repo's config.json.");
@@ -124,16 +94,17 @@ static int cmd_init(int argc, char **argv) {
   miner_repo_of(&cli, "repo", ".spacetime-miner", repo);
   st_err err;
   st_miner_config c = {0};
-  if (!cli.flags[2].set)
+  const char *owner = st_cli_value(&cli, "owner", NULL);
+  if (!owner)
     return st_cli_fail("--owner is required: the key address that owns the miner (see 'spacetime wallet list')");
-  if (st_address_parse(cli.flags[2].value, &c.owner, NULL, &err)) return st_cli_fail("--owner: %s", err.msg);
-  if (st_address_parse(cli.flags[3].set ? cli.flags[3].value : cli.flags[2].value, &c.worker, NULL, &err))
+  if (st_address_parse(owner, &c.owner, NULL, &err)) return st_cli_fail("--owner: %s", err.msg);
+  if (st_address_parse(st_cli_value(&cli, "worker", owner), &c.worker, NULL, &err))
     return st_cli_fail("--worker: %s", err.msg);
-  if (st_sector_lookup(cli.flags[4].set ? cli.flags[4].value : "2KiB", &c.info, &err))
+  if (st_sector_lookup(st_cli_value(&cli, "sector-size", "2KiB"), &c.info, &err))
     return st_cli_fail("--sector-size: %s", err.msg);
   mpz_t funds;
   mpz_init(funds);
-  if (st_fil_parse(cli.flags[5].set ? cli.flags[5].value : "10", funds, &err)) {
+  if (st_fil_parse(st_cli_value(&cli, "funds", "10"), funds, &err)) {
     mpz_clear(funds);
     return st_cli_fail("--funds: %s", err.msg);
   }
@@ -142,36 +113,14 @@ static int cmd_init(int argc, char **argv) {
     return st_cli_fail("%s exists: this repo already holds a miner (use another --repo)", path);
   }
   st_rpc_client *node = NULL;
-  st_code code = miner_connect_node(&cli, &node, &err);
-  st_message m;
-  st_message_init(&m);
-  m.from = c.owner;
-  st_address_from_id(ST_ID_POWER, &m.to, NULL);
-  m.method = ST_METHOD_CREATE_MINER;
-  mpz_set(m.value, funds);
-  mpz_clear(funds);
-  st_buf p = ST_BUF_INIT;
-  uint8_t peer[38] = {0x00, 0x24, 0x08,
-                      0x01, 0x12, 0x20}; /* identity multihash of an ed25519 key: a random libp2p ID */
-  if (!code) code = st_random_bytes(peer + 6, 32, &err);
-  st_params_create_miner(&c.owner, &c.worker, c.info->window_proof, peer, sizeof peer, &p);
-  if (!code) code = st_chain_bytes_set(&m.params, p.data, p.len, &err);
   st_cid cid;
-  if (!code) code = st_node_push(node, &m, NULL, &cid, &err);
-  st_message_free(&m);
-  st_buf_free(&p);
-  json_t *lookup = NULL;
+  st_code code = miner_connect_node(&cli, &node, &err);
+  if (!code) code = st_miner_create_push(node, &c.owner, &c.worker, c.info, funds, &cid, &err);
+  mpz_clear(funds);
   if (!code) {
     fprintf(stderr, "waiting for CreateMiner to land ...\n");
-    code = st_rpc_client_call(node, "StateWaitMsg",
-                              json_pack("[o I I b]", st_chain_json_cid(&cid), (json_int_t)1, (json_int_t)-1, 1),
-                              &lookup, &err);
+    code = st_miner_create_wait(node, &cid, &c.miner, &err);
   }
-  int64_t exit_code = lookup ? json_integer_value(json_object_get(json_object_get(lookup, "Receipt"), "ExitCode")) : 0;
-  if (!code && exit_code)
-    code = st_err_set(&err, ST_EINVAL, "CreateMiner failed on chain with exit code %lld", (long long)exit_code);
-  if (!code) code = created_id(lookup, &c.miner, &err);
-  json_decref(lookup);
   st_rpc_client_close(node);
   if (!code) code = st_miner_config_write(repo, &c, &err);
   if (code) return miner_fail(&err);
@@ -183,7 +132,8 @@ static int cmd_init(int argc, char **argv) {
 
 typedef struct run_ctx {
   char repo[4096], dist[4096], node_repo[4096];
-  const char *server_api, *server_token;
+  const char *mode, *server_api, *server_token;
+  char listen[64], log_file[ST_PATH_MAX]; /* the API's address; the log, absolute (for doctor) */
   st_miner_config cfg;
   st_apiinfo node;
   st_network net;
@@ -258,17 +208,10 @@ static void announce(run_ctx *r, st_rpc_client *node) {
   uint8_t bin[ST_MULTIADDR_MAX];
   size_t len = 0;
   st_err err;
-  char miner[32];
-  snprintf(miner, sizeof miner, "t0%llu", (unsigned long long)r->cfg.miner);
-  json_t *info = NULL;
+  st_node_miner_info info;
   st_code code = st_multiaddr_from_text(st_miner_api_addr(r->api), bin, sizeof bin, &len, &err);
-  if (!code) code = st_rpc_client_call(node, "StateMinerInfo", json_pack("[s []]", miner), &info, &err);
-  st_buf ours = ST_BUF_INIT;
-  st_base64_append(&ours, bin, len, true);
-  const json_t *on_chain = json_array_get(json_object_get(info, "Multiaddrs"), 0);
-  bool same = !code && json_is_string(on_chain) && !strcmp(json_string_value(on_chain), st_buf_cstr(&ours));
-  json_decref(info);
-  st_buf_free(&ours);
+  if (!code) code = st_node_get_miner_info(node, r->cfg.miner, &info, &err);
+  bool same = !code && info.nmultiaddrs && info.multiaddr_len == len && !memcmp(info.multiaddr, bin, len);
   if (code || same) {
     if (code) st_logf("markets", ST_LOG_WARN, "cannot announce the deal address: %s", err.msg);
     return;
@@ -360,6 +303,151 @@ static void on_stop(int sig) {
   if (the_run) the_run->stop = 1;
 }
 
+/* The flags after the table's: -1 to go on, else the exit status. */
+static int run_flags(const st_cli *cli, run_ctx *r) {
+  st_err err;
+  miner_repo_of(cli, "repo", ".spacetime-miner", r->repo);
+  r->mode = st_cli_value(cli, "mode", "all");
+  r->poster = !strcmp(r->mode, "poster") || !strcmp(r->mode, "all");
+  r->sealer = !strcmp(r->mode, "sealer") || !strcmp(r->mode, "all");
+  if (!r->poster && !r->sealer) return st_cli_fail("--mode must be sealer, poster or all, not \"%s\"", r->mode);
+  const char *dist = st_cli_value(cli, "dist-path", NULL), *text;
+  if (!dist) return st_cli_fail("--dist-path is required: the folder under which this host mounts the storage nodes");
+  snprintf(r->dist, sizeof r->dist, "%s", dist);
+  r->server_api = st_cli_value(cli, "server-api", NULL);
+  r->server_token = st_cli_value(cli, "server-token", getenv("SPACETIME_SERVER_TOKEN"));
+  uint64_t v;
+  r->group = -1;
+  if ((text = st_cli_value(cli, "groups", NULL))) {
+    if (st_parse_u64(text, "--groups", &v, &err)) return st_cli_fail("%s", err.msg);
+    r->group = (int64_t)v;
+  }
+  r->confidence = 2;
+  if ((text = st_cli_value(cli, "confidence", NULL))) {
+    if (st_parse_u64(text, "--confidence", &v, &err) || v > 1000)
+      return st_cli_fail("--confidence must be 0 to 1000 epochs");
+    r->confidence = (int64_t)v;
+  }
+  if ((text = st_cli_value(cli, "pledge", NULL))) {
+    if (st_parse_u64(text, "--pledge", &v, &err) || v > 1000) return st_cli_fail("--pledge must be 0 to 1000 sectors");
+    r->pledge = (int64_t)v;
+  }
+  if ((text = st_cli_value(cli, "max-fee", NULL)) && st_fil_parse(text, r->max_fee, &err))
+    return st_cli_fail("--max-fee: %s", err.msg);
+  r->partitions = 3;
+  if ((text = st_cli_value(cli, "partitions-per-message", NULL))) {
+    if (st_parse_u64(text, "--partitions-per-message", &v, &err) || v < 1 || v > 3)
+      return st_cli_fail("--partitions-per-message must be 1 to 3");
+    r->partitions = (size_t)v;
+  }
+  r->post = (st_post_options){.parallel = 8, .timeout_ms = 30000};
+  if ((text = st_cli_value(cli, "sector-timeout", NULL))) {
+    if (st_parse_u64(text, "--sector-timeout", &v, &err) || v < 1 || v > 3600000)
+      return st_cli_fail("--sector-timeout must be 1 to 3600000 ms");
+    r->post.timeout_ms = (unsigned)v;
+  }
+  if ((text = st_cli_value(cli, "parallel", NULL))) {
+    if (st_parse_u64(text, "--parallel", &v, &err) || v < 1 || v > 256)
+      return st_cli_fail("--parallel must be 1 to 256");
+    r->post.parallel = (unsigned)v;
+  }
+  return -1;
+}
+
+/* The log file, the repo's config and the daemon's network; the start-up lines, and the
+ * registry recorded for doctor. -1 to go on, else the exit status. */
+static int run_connect(const st_cli *cli, run_ctx *r) {
+  st_err err;
+  const char *log_flag = st_cli_value(cli, "log-file", NULL);
+  if (log_flag && st_log_set_file(log_flag, &err)) return st_cli_fail("--log-file: %s", err.msg);
+  if (st_miner_config_read(r->repo, &r->cfg, &err)) return st_cli_fail("%s", err.msg);
+  char nrepo[4096];
+  miner_repo_of(cli, "node-repo", ".spacetime", nrepo);
+  if (st_apiinfo_resolve(getenv(ST_APIINFO_ENV), nrepo, &r->node, &err)) return miner_fail(&err);
+  st_rpc_client *node;
+  if (st_rpc_client_open(&r->node, &node, &err)) return miner_fail(&err);
+  st_code code = st_node_network(node, &r->net, &r->genesis, &err);
+  st_rpc_client_close(node);
+  if (code) return miner_fail(&err);
+  st_log("storageminer", ST_LOG_INFO, "spacetime-miner starting",
+         json_pack("{s:s, s:I, s:s, s:s}", "mode", r->mode, "miner", (json_int_t)r->cfg.miner, "dist-path", r->dist,
+                   "server-api", r->server_api ? r->server_api : ""));
+  if (!r->server_api)
+    st_logf(
+        "storageminer", ST_LOG_WARN,
+        "no --server-api: sector paths resolve locally, as %s/sealed/s-t0%llu-N and %s/cache/s-t0%llu-N; storage nodes the registry knows "
+        "(%s/<mount type>/<host>/...) will not be found",
+        r->dist, (unsigned long long)r->cfg.miner, r->dist, (unsigned long long)r->cfg.miner, r->dist);
+  /* the registry it runs with, for doctor to name when a later run forgets --server-api */
+  char recorded[ST_PATH_MAX];
+  if (r->server_api && !st_miner_repo_path(r->repo, "server-api", recorded, &err) &&
+      st_fs_write_atomic(recorded, r->server_api, strlen(r->server_api), 0644, &err))
+    st_logf("storageminer", ST_LOG_WARN, "could not record --server-api in the repo: %s", err.msg);
+  return -1;
+}
+
+/* One run per repo: a second sealer on the same database would send every message twice. -1 to
+ * go on (*lock held), else the exit status. */
+static int run_lock(const run_ctx *r, int *lock) {
+  st_err err;
+  char lockpath[ST_PATH_MAX];
+  if (st_miner_repo_path(r->repo, "run.lock", lockpath, &err)) return st_cli_fail("%s", err.msg);
+  if ((*lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+    return st_cli_fail("could not open path=\"%s\": %s", lockpath, strerror(errno));
+  if (flock(*lock, LOCK_EX | LOCK_NB))
+    return st_cli_fail("another 'spacetime-miner run' is using the repo %s (it holds %s): stop it first", r->repo,
+                       lockpath);
+  return -1;
+}
+
+/* The miner's API on --api. -1 to go on, else the exit status. */
+static int run_api(const st_cli *cli, run_ctx *r) {
+  st_err err;
+  uint64_t port = 2345;
+  const char *text = st_cli_value(cli, "api", NULL), *log_flag = st_cli_value(cli, "log-file", NULL);
+  if (text && (st_parse_u64(text, "--api", &port, &err) || port > 65535))
+    return st_cli_fail("--api must be a port number from 0 to 65535");
+  snprintf(r->listen, sizeof r->listen, "127.0.0.1:%llu", (unsigned long long)port);
+  if (log_flag && !realpath(log_flag, r->log_file)) snprintf(r->log_file, sizeof r->log_file, "%s", log_flag);
+  st_miner_api_cfg ac = {.repo = r->repo,
+                         .cfg = &r->cfg,
+                         .mode = r->mode,
+                         .dist_path = r->dist,
+                         .server_api = r->server_api,
+                         .server_token = r->server_token,
+                         .node = &r->node,
+                         .post = r->post,
+                         .listen = r->listen,
+                         .log_file = r->log_file,
+                         .deal_seal_epochs = st_deal_seal_epochs(&r->net, r->confidence)};
+  if (st_miner_api_start(&ac, &r->api, &err)) return st_cli_fail("%s", err.msg);
+  st_logf("storageminer", ST_LOG_INFO, "the miner API is on %s (/rpc/v0, /rpc/v1, /metrics)",
+          st_miner_api_addr(r->api));
+  return -1;
+}
+
+/* The threads of the mode, until SIGINT or SIGTERM; then the API stops. */
+static int run_serve(run_ctx *r) {
+  the_run = r;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  pthread_t tp, ts;
+  bool have_p = r->poster && !pthread_create(&tp, NULL, poster_thread, r);
+  bool have_s = r->sealer && !pthread_create(&ts, NULL, sealer_thread, r);
+  pthread_t th;
+  bool have_h = r->sealer && r->server_api && !pthread_create(&th, NULL, heartbeat_thread, r);
+  while (!r->stop) nap(r, 1000);
+  st_logf("storageminer", ST_LOG_INFO, "stopping");
+  if (have_p) pthread_join(tp, NULL);
+  if (have_s) pthread_join(ts, NULL);
+  if (have_h) pthread_join(th, NULL);
+  st_miner_api_stop(r->api);
+  return 0;
+}
+
 static int cmd_run(int argc, char **argv) {
   st_flag flags[] = {
       REPO_FLAG,
@@ -382,7 +470,7 @@ static int cmd_run(int argc, char **argv) {
               "partitions per SubmitWindowedPoSt (default and at most 3)"),
       ST_FLAG("sector-timeout", ST_FLAG_VALUE, "MS", "a sector not read within MS is skipped (default 30000)"),
       ST_FLAG("parallel", ST_FLAG_VALUE, "N", "sectors read at once by a WindowPoSt (default 8)")};
-  st_cli cli = {flags, sizeof flags / sizeof flags[0], {0}, 0, false};
+  st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(
       &cli, argc, argv, 0, "spacetime-miner run",
       "--dist-path DIR [--mode sealer|poster|all] [--server-api URL] [--nosync] [--groups N] [--api PORT] [--log-file FILE]",
@@ -391,127 +479,13 @@ static int cmd_run(int argc, char **argv) {
   static run_ctx r;
   memset(&r, 0, sizeof r);
   mpz_init(r.max_fee);
-  st_err err;
-  miner_repo_of(&cli, "repo", ".spacetime-miner", r.repo);
-  const char *mode = cli.flags[2].set ? cli.flags[2].value : "all";
-  r.poster = !strcmp(mode, "poster") || !strcmp(mode, "all");
-  r.sealer = !strcmp(mode, "sealer") || !strcmp(mode, "all");
-  if (!r.poster && !r.sealer) return st_cli_fail("--mode must be sealer, poster or all, not \"%s\"", mode);
-  if (!cli.flags[5].set)
-    return st_cli_fail("--dist-path is required: the folder under which this host mounts the storage nodes");
-  snprintf(r.dist, sizeof r.dist, "%s", cli.flags[5].value);
-  r.server_api = cli.flags[3].set ? cli.flags[3].value : NULL;
-  r.server_token = cli.flags[4].set ? cli.flags[4].value : getenv("SPACETIME_SERVER_TOKEN");
-  uint64_t v;
-  r.group = -1;
-  if (cli.flags[7].set) {
-    if (st_parse_u64(cli.flags[7].value, "--groups", &v, &err)) return st_cli_fail("%s", err.msg);
-    r.group = (int64_t)v;
-  }
-  r.confidence = 2;
-  if (cli.flags[11].set) {
-    if (st_parse_u64(cli.flags[11].value, "--confidence", &v, &err) || v > 1000)
-      return st_cli_fail("--confidence must be 0 to 1000 epochs");
-    r.confidence = (int64_t)v;
-  }
-  if (cli.flags[10].set) {
-    if (st_parse_u64(cli.flags[10].value, "--pledge", &v, &err) || v > 1000)
-      return st_cli_fail("--pledge must be 0 to 1000 sectors");
-    r.pledge = (int64_t)v;
-  }
-  if (cli.flags[12].set && st_fil_parse(cli.flags[12].value, r.max_fee, &err))
-    return st_cli_fail("--max-fee: %s", err.msg);
-  r.partitions = 3;
-  if (cli.flags[13].set) {
-    if (st_parse_u64(cli.flags[13].value, "--partitions-per-message", &v, &err) || v < 1 || v > 3)
-      return st_cli_fail("--partitions-per-message must be 1 to 3");
-    r.partitions = (size_t)v;
-  }
-  r.post = (st_post_options){.parallel = 8, .timeout_ms = 30000};
-  if (cli.flags[14].set) {
-    if (st_parse_u64(cli.flags[14].value, "--sector-timeout", &v, &err) || v < 1 || v > 3600000)
-      return st_cli_fail("--sector-timeout must be 1 to 3600000 ms");
-    r.post.timeout_ms = (unsigned)v;
-  }
-  if (cli.flags[15].set) {
-    if (st_parse_u64(cli.flags[15].value, "--parallel", &v, &err) || v < 1 || v > 256)
-      return st_cli_fail("--parallel must be 1 to 256");
-    r.post.parallel = (unsigned)v;
-  }
-  if (cli.flags[9].set && st_log_set_file(cli.flags[9].value, &err)) return st_cli_fail("--log-file: %s", err.msg);
-  if (st_miner_config_read(r.repo, &r.cfg, &err)) return st_cli_fail("%s", err.msg);
-  char nrepo[4096];
-  miner_repo_of(&cli, "node-repo", ".spacetime", nrepo);
-  if (st_apiinfo_resolve(getenv(ST_APIINFO_ENV), nrepo, &r.node, &err)) return miner_fail(&err);
-  st_rpc_client *node;
-  if (st_rpc_client_open(&r.node, &node, &err)) return miner_fail(&err);
-  st_code code = st_node_network(node, &r.net, &r.genesis, &err);
-  st_rpc_client_close(node);
-  if (code) return miner_fail(&err);
-  st_log("storageminer", ST_LOG_INFO, "spacetime-miner starting",
-         json_pack("{s:s, s:I, s:s, s:s}", "mode", mode, "miner", (json_int_t)r.cfg.miner, "dist-path", r.dist,
-                   "server-api", r.server_api ? r.server_api : ""));
-  if (!r.server_api)
-    st_logf(
-        "storageminer", ST_LOG_WARN,
-        "no --server-api: sector paths resolve locally, as %s/sealed/s-t0%llu-N and %s/cache/s-t0%llu-N; storage nodes the registry knows "
-        "(%s/<mount type>/<host>/...) will not be found",
-        r.dist, (unsigned long long)r.cfg.miner, r.dist, (unsigned long long)r.cfg.miner, r.dist);
-  /* the registry it runs with, for doctor to name when a later run forgets --server-api */
-  char recorded[ST_PATH_MAX];
-  if (r.server_api && !st_miner_repo_path(r.repo, "server-api", recorded, &err) &&
-      st_fs_write_atomic(recorded, r.server_api, strlen(r.server_api), 0644, &err))
-    st_logf("storageminer", ST_LOG_WARN, "could not record --server-api in the repo: %s", err.msg);
-  /* one run per repo: a second sealer on the same database would send every message twice */
-  char lockpath[ST_PATH_MAX];
   int lock = -1;
-  if (st_miner_repo_path(r.repo, "run.lock", lockpath, &err)) return st_cli_fail("%s", err.msg);
-  if ((lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
-    return st_cli_fail("could not open path=\"%s\": %s", lockpath, strerror(errno));
-  if (flock(lock, LOCK_EX | LOCK_NB))
-    return st_cli_fail("another 'spacetime-miner run' is using the repo %s (it holds %s): stop it first", r.repo,
-                       lockpath);
-  uint64_t port = 2345;
-  if (cli.flags[8].set && (st_parse_u64(cli.flags[8].value, "--api", &port, &err) || port > 65535))
-    return st_cli_fail("--api must be a port number from 0 to 65535");
-  char listen[64];
-  snprintf(listen, sizeof listen, "127.0.0.1:%llu", (unsigned long long)port);
-  char log_file[ST_PATH_MAX] = ""; /* absolute, for doctor */
-  if (cli.flags[9].set && !realpath(cli.flags[9].value, log_file))
-    snprintf(log_file, sizeof log_file, "%s", cli.flags[9].value);
-  st_miner_api_cfg ac = {.repo = r.repo,
-                         .cfg = &r.cfg,
-                         .mode = mode,
-                         .dist_path = r.dist,
-                         .server_api = r.server_api,
-                         .server_token = r.server_token,
-                         .node = &r.node,
-                         .post = r.post,
-                         .listen = listen,
-                         .log_file = log_file,
-                         .deal_seal_epochs = st_deal_seal_epochs(&r.net, r.confidence)};
-  if (st_miner_api_start(&ac, &r.api, &err)) return st_cli_fail("%s", err.msg);
-  st_logf("storageminer", ST_LOG_INFO, "the miner API is on %s (/rpc/v0, /rpc/v1, /metrics)", st_miner_api_addr(r.api));
-  the_run = &r;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_stop;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  pthread_t tp, ts;
-  bool have_p = r.poster && !pthread_create(&tp, NULL, poster_thread, &r);
-  bool have_s = r.sealer && !pthread_create(&ts, NULL, sealer_thread, &r);
-  pthread_t th;
-  bool have_h = r.sealer && r.server_api && !pthread_create(&th, NULL, heartbeat_thread, &r);
-  while (!r.stop) nap(&r, 1000);
-  st_logf("storageminer", ST_LOG_INFO, "stopping");
-  if (have_p) pthread_join(tp, NULL);
-  if (have_s) pthread_join(ts, NULL);
-  if (have_h) pthread_join(th, NULL);
-  st_miner_api_stop(r.api);
-  close(lock);
+  if ((rc = run_flags(&cli, &r)) < 0 && (rc = run_connect(&cli, &r)) < 0 && (rc = run_lock(&r, &lock)) < 0 &&
+      (rc = run_api(&cli, &r)) < 0)
+    rc = run_serve(&r);
+  if (lock >= 0) close(lock);
   mpz_clear(r.max_fee);
-  return 0;
+  return rc;
 }
 
 int main(int argc, char **argv) {

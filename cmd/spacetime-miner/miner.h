@@ -16,25 +16,19 @@
           "the daemon's repo, for its api and token (default ~/.spacetime; $FULLNODE_API_INFO wins)")
 #define JSON_FLAG ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")
 
-/* The value of a repo flag, or $HOME/<dflt>. */
-void miner_repo_of(st_cli *cli, const char *flag, const char *dflt, char out[4096]);
+/* The value of repo flag `flag` (read by name), or $HOME/<dflt>. */
+void miner_repo_of(const st_cli *cli, const char *flag, const char *dflt, char out[4096]);
 /* The daemon's API ($FULLNODE_API_INFO, else --node-repo's api and token files). */
-st_code miner_connect_node(st_cli *cli, st_rpc_client **out, st_err *err);
+st_code miner_connect_node(const st_cli *cli, st_rpc_client **out, st_err *err);
 /* The running miner's API ($MINER_API_INFO, else the repo's api and token files); not running
  * reads "the miner is not running ..." with the command that starts it. */
 st_code miner_connect_self(const char *repo, st_rpc_client **out, st_err *err);
 /* Calls to the running miner's API name it so in their errors ("miner API SectorsList: ..."). */
 #define MINER_API_PREFIX "miner API "
-/* A call on the daemon's or the miner's API; NULL on error, with err naming prefix+method. */
-json_t *miner_call_on(st_rpc_client *c, const char *prefix, const char *method, json_t *params, st_err *err);
 /* Prints a view's --json output: indented, keys in order. */
 void miner_print_json(const json_t *j);
 /* The ERROR line for err, with a hint when the daemon or the miner is away; returns 1. */
 int miner_fail(const st_err *err);
-
-/* "2.69 MiB" (st_size_str), and an attoFIL JSON string as FIL ("945.389642209971088202"). */
-void miner_bytes_str(int64_t bytes, char *out, size_t n);
-void miner_fil_str(const json_t *v, char *out, size_t n);
 
 int miner_cmd_info(int argc, char **argv);
 int miner_cmd_doctor(int argc, char **argv);

@@ -11,6 +11,7 @@
 #include "codec/st_token.h"
 #include "miner.h"
 #include "miner/st_miner_repo.h"
+#include "miner/st_miner_status.h"
 #include "rpc/st_node_api.h"
 
 #define NEED_NODE 1u  /* the daemon's API */
@@ -25,11 +26,10 @@ typedef struct view {
   char addr[32];
 } view;
 
-/* Parses flags, reads the config and connects to the APIs in needs: -1 to go on, else the
- * exit status. */
-static int view_start(view *v, st_flag *flags, size_t n, int argc, char **argv, int maxpos, const char *cmd,
-                      const char *args, const char *summary, unsigned needs) {
-  v->cli = (st_cli){flags, n, {0}, 0, false};
+/* Parses the flags of v->cli (a view's table: `view v = {.cli = ST_CLI_INIT(flags)}`), reads the
+ * config and connects to the APIs in needs: -1 to go on, else the exit status. */
+static int view_start(view *v, int argc, char **argv, int maxpos, const char *cmd, const char *args,
+                      const char *summary, unsigned needs) {
   int rc = st_cli_start(&v->cli, argc, argv, maxpos, cmd, args, summary);
   if (rc >= 0) return rc;
   st_err err;
@@ -48,13 +48,16 @@ static int view_end(view *v, int rc) {
   return rc;
 }
 
-/* A call to the daemon (view_call) or to the running miner (miner_call); NULL on error. */
-static json_t *view_call(view *v, const char *method, json_t *params, st_err *err) {
-  return miner_call_on(v->node, "", method, params, err);
-}
+/* A call to the running miner's API; NULL on error, with err naming it ("miner API SectorsList: ..."). */
 static json_t *miner_call(view *v, const char *method, json_t *params, st_err *err) {
-  return miner_call_on(v->miner, MINER_API_PREFIX, method, params, err);
+  json_t *r = NULL;
+  if (st_rpc_client_call(v->miner, method, params, &r, err))
+    st_err_wrap(err, err->code, "%s%s", MINER_API_PREFIX, method);
+  return r;
 }
+
+/* "2.69 MiB" (st_size_str) */
+static void bytes_str(int64_t bytes, char *out, size_t n) { st_size_str((double)bytes, "B", out, n); }
 
 /* "in 5 epochs", "now", "3 epochs ago" */
 static const char *epochs_from(int64_t at, int64_t now, char *buf, size_t n) {
@@ -66,35 +69,31 @@ static const char *epochs_from(int64_t at, int64_t now, char *buf, size_t n) {
 
 int miner_cmd_proving_deadlines(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
-  view v = {0};
+  view v = {.cli = ST_CLI_INIT(flags)};
   int rc = view_start(
-      &v, flags, 3, argc, argv, 0, "spacetime-miner proving deadlines", "[--json]",
+      &v, argc, argv, 0, "spacetime-miner proving deadlines", "[--json]",
       "Each deadline's sectors, partitions and partitions proven this period; the current one is marked.", NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
   st_deadline_info cur;
   if (st_node_proving_deadline(v.node, v.cfg.miner, NULL, &cur, &err)) return view_end(&v, miner_fail(&err));
-  json_t *dls = view_call(&v, "StateMinerDeadlines", json_pack("[s []]", v.addr), &err);
-  if (!dls) return view_end(&v, miner_fail(&err));
+  st_bitfield *posted;
+  size_t nposted;
+  if (st_node_posted(v.node, v.cfg.miner, NULL, &posted, &nposted, &err)) return view_end(&v, miner_fail(&err));
   json_t *out = json_array();
   if (!v.json) printf("%-10s%-9s%-12s%s\n", "deadline", "sectors", "partitions", "proven");
   for (uint64_t d = 0; d < (uint64_t)cur.policy.deadlines; d++) {
     st_node_partition *parts;
     size_t np;
     if (st_node_partitions(v.node, v.cfg.miner, d, NULL, &parts, &np, &err)) {
-      json_decref(dls);
+      st_node_bitfields_free(posted, nposted);
       json_decref(out);
       return view_end(&v, miner_fail(&err));
     }
     uint64_t sectors = 0;
     for (size_t i = 0; i < np; i++) sectors += st_bitfield_count(&parts[i].live);
     st_node_partitions_free(parts, np);
-    st_bitfield posted;
-    st_bitfield_init(&posted);
-    st_chain_json_get_bitfield(json_object_get(json_array_get(dls, d), "PostSubmissions"), "PostSubmissions", &posted,
-                               NULL);
-    uint64_t proven = st_bitfield_count(&posted);
-    st_bitfield_free(&posted);
+    uint64_t proven = d < nposted ? st_bitfield_count(&posted[d]) : 0;
     bool current = d == cur.index;
     if (v.json)
       json_array_append_new(
@@ -106,7 +105,7 @@ int miner_cmd_proving_deadlines(int argc, char **argv) {
   }
   if (v.json) miner_print_json(out);
   json_decref(out);
-  json_decref(dls);
+  st_node_bitfields_free(posted, nposted);
   return view_end(&v, 0);
 }
 
@@ -122,8 +121,8 @@ static st_code all_partitions(view *v, int64_t ndl, st_node_partition **out, siz
 
 int miner_cmd_proving_faults(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
-  view v = {0};
-  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner proving faults", "[--json]",
+  view v = {.cli = ST_CLI_INIT(flags)};
+  int rc = view_start(&v, argc, argv, 0, "spacetime-miner proving faults", "[--json]",
                       "Every faulty sector with its deadline and partition (recovering ones are marked).", NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
@@ -157,9 +156,9 @@ int miner_cmd_proving_faults(int argc, char **argv) {
 
 int miner_cmd_proving_deadline(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
-  view v = {0};
+  view v = {.cli = ST_CLI_INIT(flags)};
   int rc =
-      view_start(&v, flags, 3, argc, argv, 1, "spacetime-miner proving deadline", "N [--json]",
+      view_start(&v, argc, argv, 1, "spacetime-miner proving deadline", "N [--json]",
                  "One deadline: its partitions, which are proven this period, and each partition's sectors and faults.",
                  NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
@@ -211,24 +210,14 @@ static void size_str(const mpz_t bytes, const char *b, char *out, size_t n) {
   st_size_str(mpz_get_d(bytes), b, out, n);
 }
 
-void miner_bytes_str(int64_t bytes, char *out, size_t n) { st_size_str((double)bytes, "B", out, n); }
-
 static double pct(const mpz_t a, const mpz_t b) { return mpz_sgn(b) ? 100.0 * mpz_get_d(a) / mpz_get_d(b) : 0; }
 
-void miner_fil_str(const json_t *v, char *out, size_t n) {
-  mpz_t x;
-  mpz_init(x);
-  if (json_is_string(v)) mpz_set_str(x, json_string_value(v), 10);
+/* attoFIL as FIL ("945.389642209971088202"). */
+static void fil_str(const mpz_t v, char *out, size_t n) {
   st_buf b = ST_BUF_INIT;
-  st_fil_format(x, &b);
+  st_fil_format(v, &b);
   snprintf(out, n, "%s", st_buf_cstr(&b));
   st_buf_free(&b);
-  mpz_clear(x);
-}
-
-static void big_of(const json_t *v, mpz_t out) {
-  mpz_set_ui(out, 0);
-  if (json_is_string(v)) mpz_set_str(out, json_string_value(v), 10);
 }
 
 /* The Mode line: the running miner's mode, or "not running". */
@@ -242,128 +231,104 @@ static void run_mode(view *v, char *out, size_t n) {
   json_decref(ri);
 }
 
+static void info_json(const view *v, const st_miner_status *f, const char *mode) {
+  char *atto[7];
+  const mpz_srcptr amounts[7] = {
+      f->funds.balance, f->funds.precommit_deposits, f->funds.locked_funds, f->available, f->worker, f->escrow,
+      f->locked};
+  for (int i = 0; i < 7; i++) atto[i] = mpz_get_str(NULL, 10, amounts[i]);
+  json_t *o =
+      json_pack("{ss ss sI so so so so sI sI sI sf ss ss ss ss ss ss ss}", "Mode", mode, "Miner", v->addr, "SectorSize",
+                (json_int_t)v->cfg.info->size, "RawBytePower", st_chain_json_bigint(f->power.raw), "TotalRawBytePower",
+                st_chain_json_bigint(f->power.total_raw), "QualityAdjPower", st_chain_json_bigint(f->power.qa),
+                "TotalQualityAdjPower", st_chain_json_bigint(f->power.total_qa), "Committed",
+                (json_int_t)mpz_get_ui(f->committed), "Proving", (json_int_t)mpz_get_ui(f->proving), "Faulty",
+                (json_int_t)mpz_get_ui(f->faulty), "ExpectedWinsPerDay", f->wins_per_day, "MinerBalance", atto[0],
+                "PreCommit", atto[1], "Locked", atto[2], "Available", atto[3], "WorkerBalance", atto[4], "MarketEscrow",
+                atto[5], "MarketLocked", atto[6]);
+  miner_print_json(o);
+  json_decref(o);
+  for (int i = 0; i < 7; i++) free(atto[i]);
+}
+
+static void info_text(const view *v, const st_miner_status *f, const char *mode) {
+  char s1[64], s2[64], s3[64], s4[64], bl[96], pc[96], lk[96], av[96], wbs[96], me[96], ml[96];
+  fil_str(f->funds.balance, bl, sizeof bl);
+  fil_str(f->funds.precommit_deposits, pc, sizeof pc);
+  fil_str(f->funds.locked_funds, lk, sizeof lk);
+  fil_str(f->available, av, sizeof av);
+  fil_str(f->worker, wbs, sizeof wbs);
+  fil_str(f->escrow, me, sizeof me);
+  fil_str(f->locked, ml, sizeof ml);
+  printf("Mode: %s\n", mode);
+  printf("Miner: %s\n", v->addr);
+  bytes_str((int64_t)v->cfg.info->size, s1, sizeof s1); /* the seed's "2 KiB" */
+  printf("Sector Size: %s\n", s1);
+  size_str(f->power.raw, "B", s1, sizeof s1);
+  size_str(f->power.total_raw, "B", s2, sizeof s2);
+  printf("Byte Power:   %s / %s (%.4f%%)\n", s1, s2, pct(f->power.raw, f->power.total_raw));
+  size_str(f->power.qa, "", s1, sizeof s1);
+  size_str(f->power.total_qa, "", s2, sizeof s2);
+  printf("Actual Power: %s / %s (%.4f%%)\n", s1, s2, pct(f->power.qa, f->power.total_qa));
+  size_str(f->committed, "B", s3, sizeof s3);
+  printf("\tCommitted: %s\n", s3);
+  size_str(f->proving, "B", s3, sizeof s3);
+  size_str(f->faulty, "B", s4, sizeof s4);
+  printf("\tProving: %s (%s Faulty, %.2f%%)\n", s3, s4, pct(f->faulty, f->committed));
+  if (f->wins_per_day > 0)
+    printf("Expected block win rate: %.4f/day (every %.3gs)\n", f->wins_per_day, 86400.0 / f->wins_per_day);
+  else printf("Expected block win rate: 0/day (no power)\n");
+  printf("\nMiner Balance: %s\n\tPreCommit:   %s\n\tLocked:      %s\n\tAvailable:   %s\n", bl, pc, lk, av);
+  printf("Worker Balance: %s\nMarket (Escrow):  %s\nMarket (Locked):  %s\n", wbs, me, ml);
+}
+
 int miner_cmd_info(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
-  view v = {0};
-  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner info", "[--json]",
+  view v = {.cli = ST_CLI_INIT(flags)};
+  int rc = view_start(&v, argc, argv, 0, "spacetime-miner info", "[--json]",
                       "The miner's power, proving state, expected wins and balances, as the seed's `info` shows them.",
                       NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
-  json_t *pw = view_call(&v, "StateMinerPower", json_pack("[s []]", v.addr), &err), *rs = NULL, *counts = NULL,
-         *wb = NULL, *np = NULL, *avj = NULL;
-  if (pw) rs = view_call(&v, "StateReadState", json_pack("[s []]", v.addr), &err);
-  if (rs) avj = view_call(&v, "StateMinerAvailableBalance", json_pack("[s []]", v.addr), &err);
-  if (avj) counts = view_call(&v, "StateMinerSectorCount", json_pack("[s []]", v.addr), &err);
-  char worker[ST_ADDR_STR_MAX];
-  st_address_format(&v.cfg.worker, 't', worker, NULL);
-  if (counts) wb = view_call(&v, "WalletBalance", json_pack("[s]", worker), &err);
-  if (wb) np = view_call(&v, "StateGetNetworkParams", NULL, &err);
-  json_t *mb = np ? view_call(&v, "StateMarketBalance", json_pack("[s []]", v.addr), &err) : NULL;
-  if (!mb) {
-    json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb), json_decref(np);
-    return view_end(&v, miner_fail(&err));
+  st_miner_status f;
+  st_miner_status_init(&f);
+  rc = st_miner_status_read(v.node, &v.cfg, &f, &err) ? miner_fail(&err) : 0;
+  if (!rc) {
+    char mode[64];
+    run_mode(&v, mode, sizeof mode);
+    if (v.json) info_json(&v, &f, mode);
+    else info_text(&v, &f, mode);
   }
-  mpz_t raw, qa, traw, tqa, committed, faulty, proving;
-  mpz_inits(raw, qa, traw, tqa, committed, faulty, proving, NULL);
-  big_of(json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"), raw);
-  big_of(json_object_get(json_object_get(pw, "MinerPower"), "QualityAdjPower"), qa);
-  big_of(json_object_get(json_object_get(pw, "TotalPower"), "RawBytePower"), traw);
-  big_of(json_object_get(json_object_get(pw, "TotalPower"), "QualityAdjPower"), tqa);
-  mpz_set_ui(committed, (unsigned long)json_integer_value(json_object_get(counts, "Live")));
-  mpz_mul_ui(committed, committed, v.cfg.info->size);
-  mpz_set_ui(faulty, (unsigned long)json_integer_value(json_object_get(counts, "Faulty")));
-  mpz_mul_ui(faulty, faulty, v.cfg.info->size);
-  mpz_sub(proving, committed, faulty);
-  const json_t *st = json_object_get(rs, "State");
-  int64_t delay = json_integer_value(json_object_get(np, "BlockDelaySecs"));
-  double per_day = mpz_sgn(tqa) && delay > 0 ? 5.0 * mpz_get_d(qa) / mpz_get_d(tqa) * 86400.0 / (double)delay : 0;
-  char mode[64], s1[64], s2[64], s3[64], s4[64], bl[96], pc[96], lk[96], av[96], wbs[96], me[96], ml[96];
-  run_mode(&v, mode, sizeof mode);
-  miner_fil_str(json_object_get(rs, "Balance"), bl, sizeof bl);
-  miner_fil_str(json_object_get(st, "PreCommitDeposits"), pc, sizeof pc);
-  miner_fil_str(json_object_get(st, "LockedFunds"), lk, sizeof lk);
-  miner_fil_str(avj, av, sizeof av);
-  miner_fil_str(wb, wbs, sizeof wbs);
-  miner_fil_str(json_object_get(mb, "Escrow"), me, sizeof me);
-  miner_fil_str(json_object_get(mb, "Locked"), ml, sizeof ml);
-  if (v.json) {
-    json_t *o = json_pack("{ss ss sI sO sO sO sO sI sI sI sf ss ss ss ss ss ss ss}", "Mode", mode, "Miner", v.addr,
-                          "SectorSize", (json_int_t)v.cfg.info->size, "RawBytePower",
-                          json_object_get(json_object_get(pw, "MinerPower"), "RawBytePower"), "TotalRawBytePower",
-                          json_object_get(json_object_get(pw, "TotalPower"), "RawBytePower"), "QualityAdjPower",
-                          json_object_get(json_object_get(pw, "MinerPower"), "QualityAdjPower"), "TotalQualityAdjPower",
-                          json_object_get(json_object_get(pw, "TotalPower"), "QualityAdjPower"), "Committed",
-                          (json_int_t)mpz_get_ui(committed), "Proving", (json_int_t)mpz_get_ui(proving), "Faulty",
-                          (json_int_t)mpz_get_ui(faulty), "ExpectedWinsPerDay", per_day, "MinerBalance",
-                          json_string_value(json_object_get(rs, "Balance")), "PreCommit",
-                          json_string_value(json_object_get(st, "PreCommitDeposits")), "Locked",
-                          json_string_value(json_object_get(st, "LockedFunds")), "Available", json_string_value(avj),
-                          "WorkerBalance", json_string_value(wb), "MarketEscrow",
-                          json_string_value(json_object_get(mb, "Escrow")), "MarketLocked",
-                          json_string_value(json_object_get(mb, "Locked")));
-    miner_print_json(o);
-    json_decref(o);
-  } else {
-    printf("Mode: %s\n", mode);
-    printf("Miner: %s\n", v.addr);
-    miner_bytes_str((int64_t)v.cfg.info->size, s1, sizeof s1); /* the seed's "2 KiB" */
-    printf("Sector Size: %s\n", s1);
-    size_str(raw, "B", s1, sizeof s1);
-    size_str(traw, "B", s2, sizeof s2);
-    printf("Byte Power:   %s / %s (%.4f%%)\n", s1, s2, pct(raw, traw));
-    size_str(qa, "", s1, sizeof s1);
-    size_str(tqa, "", s2, sizeof s2);
-    printf("Actual Power: %s / %s (%.4f%%)\n", s1, s2, pct(qa, tqa));
-    size_str(committed, "B", s3, sizeof s3);
-    printf("\tCommitted: %s\n", s3);
-    size_str(proving, "B", s3, sizeof s3);
-    size_str(faulty, "B", s4, sizeof s4);
-    printf("\tProving: %s (%s Faulty, %.2f%%)\n", s3, s4, pct(faulty, committed));
-    if (per_day > 0) printf("Expected block win rate: %.4f/day (every %.3gs)\n", per_day, 86400.0 / per_day);
-    else printf("Expected block win rate: 0/day (no power)\n");
-    printf("\nMiner Balance: %s\n\tPreCommit:   %s\n\tLocked:      %s\n\tAvailable:   %s\n", bl, pc, lk, av);
-    printf("Worker Balance: %s\nMarket (Escrow):  %s\nMarket (Locked):  %s\n", wbs, me, ml);
-  }
-  mpz_clears(raw, qa, traw, tqa, committed, faulty, proving, NULL);
-  json_decref(pw), json_decref(rs), json_decref(avj), json_decref(counts), json_decref(wb), json_decref(np),
-      json_decref(mb);
-  return view_end(&v, 0);
+  st_miner_status_free(&f);
+  return view_end(&v, rc);
 }
 
 int miner_cmd_proving_info(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
-  view v = {0};
-  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner proving info", "[--json]",
+  view v = {.cli = ST_CLI_INIT(flags)};
+  int rc = view_start(&v, argc, argv, 0, "spacetime-miner proving info", "[--json]",
                       "The current proving period and deadline with its epochs, and the miner's faults and recoveries.",
                       NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
   st_deadline_info d;
-  json_t *counts = NULL;
+  st_node_sector_count counts;
   if (st_node_proving_deadline(v.node, v.cfg.miner, NULL, &d, &err) ||
-      !(counts = view_call(&v, "StateMinerSectorCount", json_pack("[s []]", v.addr), &err)))
+      st_node_get_sector_count(v.node, v.cfg.miner, &counts, &err))
     return view_end(&v, miner_fail(&err));
   st_node_partition *parts;
   size_t np;
   uint64_t dl_sectors = 0, recovering = 0;
-  if (st_node_partitions(v.node, v.cfg.miner, d.index, NULL, &parts, &np, &err)) {
-    json_decref(counts);
-    return view_end(&v, miner_fail(&err));
-  }
+  if (st_node_partitions(v.node, v.cfg.miner, d.index, NULL, &parts, &np, &err)) return view_end(&v, miner_fail(&err));
   for (size_t p = 0; p < np; p++) dl_sectors += st_bitfield_count(&parts[p].live);
   st_node_partitions_free(parts, np);
   for (int64_t i = 0; i < d.policy.deadlines; i++) {
-    if (st_node_partitions(v.node, v.cfg.miner, (uint64_t)i, NULL, &parts, &np, &err)) {
-      json_decref(counts);
+    if (st_node_partitions(v.node, v.cfg.miner, (uint64_t)i, NULL, &parts, &np, &err))
       return view_end(&v, miner_fail(&err));
-    }
     for (size_t p = 0; p < np; p++) recovering += st_bitfield_count(&parts[p].recovering);
     st_node_partitions_free(parts, np);
   }
-  int64_t live = json_integer_value(json_object_get(counts, "Live")),
-          faulty = json_integer_value(json_object_get(counts, "Faulty"));
-  json_decref(counts);
+  int64_t live = (int64_t)counts.live, faulty = (int64_t)counts.faulty;
   int64_t h = d.current_epoch, next = d.period_start + d.policy.proving_period;
   if (v.json) {
     json_t *o = json_pack("{ss sI sI sI sI sI sI sI sI sI sI sI sI sI}", "Miner", v.addr, "CurrentEpoch", (json_int_t)h,
@@ -399,9 +364,9 @@ int miner_cmd_proving_check(int argc, char **argv) {
       ST_FLAG("slow", ST_FLAG_BOOL, NULL,
               "prove each partition with fresh random challenges and verify it (reads every challenged leaf)"),
       ST_FLAG("only-bad", ST_FLAG_BOOL, NULL, "list only the sectors that fail")};
-  view v = {0};
+  view v = {.cli = ST_CLI_INIT(flags)};
   int rc = view_start(
-      &v, flags, 5, argc, argv, 1, "spacetime-miner proving check", "N [--slow] [--only-bad] [--json]",
+      &v, argc, argv, 1, "spacetime-miner proving check", "N [--slow] [--only-bad] [--json]",
       "Whether the running poster can read (with --slow: prove) each sector of deadline N, from where it looks for the files.",
       NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
@@ -435,8 +400,8 @@ int miner_cmd_proving_check(int argc, char **argv) {
 
 int miner_cmd_sectors_pledge(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
-  view v = {0};
-  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner sectors pledge", "[--json]",
+  view v = {.cli = ST_CLI_INIT(flags)};
+  int rc = view_start(&v, argc, argv, 0, "spacetime-miner sectors pledge", "[--json]",
                       "Add a committed-capacity sector; the running sealer seals and commits it.", NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
@@ -450,8 +415,8 @@ int miner_cmd_sectors_pledge(int argc, char **argv) {
 
 int miner_cmd_sectors_list(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
-  view v = {0};
-  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner sectors list", "[--json]",
+  view v = {.cli = ST_CLI_INIT(flags)};
+  int rc = view_start(&v, argc, argv, 0, "spacetime-miner sectors list", "[--json]",
                       "Every sector the sealer knows, with its state.", NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
@@ -485,8 +450,8 @@ int miner_cmd_sectors_list(int argc, char **argv) {
 
 int miner_cmd_sectors_status(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
-  view v = {0};
-  int rc = view_start(&v, flags, 3, argc, argv, 1, "spacetime-miner sectors status", "N [--json]",
+  view v = {.cli = ST_CLI_INIT(flags)};
+  int rc = view_start(&v, argc, argv, 1, "spacetime-miner sectors status", "N [--json]",
                       "One sector: its sealing state, error and files, and what the chain holds for it.", NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
@@ -520,9 +485,9 @@ int miner_cmd_sectors_status(int argc, char **argv) {
 
 int miner_cmd_storage_list(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
-  view v = {0};
+  view v = {.cli = ST_CLI_INIT(flags)};
   int rc = view_start(
-      &v, flags, 3, argc, argv, 0, "spacetime-miner storage list", "[--json]",
+      &v, argc, argv, 0, "spacetime-miner storage list", "[--json]",
       "The storage the running miner's sectors live on: each registry node (or the local dist-path) with its path on this host.",
       NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
@@ -543,8 +508,8 @@ int miner_cmd_storage_list(int argc, char **argv) {
             cap = json_integer_value(json_object_get(e, "Capacity")),
             avail = json_integer_value(json_object_get(e, "Available"));
     char c[32], a[32];
-    miner_bytes_str(cap, c, sizeof c);
-    miner_bytes_str(avail, a, sizeof a);
+    bytes_str(cap, c, sizeof c);
+    bytes_str(avail, a, sizeof a);
     printf("%s%lld: %s (%s)\n", i ? "\n" : "", (long long)json_integer_value(json_object_get(e, "ID")),
            json_string_value(json_object_get(e, "Host")), json_string_value(json_object_get(e, "Type")));
     printf("\tPath: %s (%s)\n", path,
@@ -564,8 +529,8 @@ int miner_cmd_storage_list(int argc, char **argv) {
 
 int miner_cmd_storage_deals_list(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
-  view v = {0};
-  int rc = view_start(&v, flags, 3, argc, argv, 0, "spacetime-miner storage-deals list", "[--json]",
+  view v = {.cli = ST_CLI_INIT(flags)};
+  int rc = view_start(&v, argc, argv, 0, "spacetime-miner storage-deals list", "[--json]",
                       "The storage deals this miner took: client, piece, state, deal ID and sector.", NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;

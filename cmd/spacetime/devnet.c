@@ -392,17 +392,22 @@ static bool child_died(devnet *d, char *what, size_t n) {
 
 /* ---------------------------------------------------------------- progress */
 
+/* The actor ID of a miner's "t0..." address; false when it is not one. */
+static bool miner_id(const char *actor, uint64_t *id) {
+  st_address a;
+  return !st_address_parse(actor, &a, NULL, NULL) && !st_address_id(&a, id, NULL);
+}
+
 /* Reports what changed for one miner: sealing, committed, proving, its first post and block. */
 static void watch_miner(devnet *d, dv_miner *m, int64_t height) {
   st_miner_state_count *sum = NULL;
   size_t nsum = 0;
   st_miner_poster_counts ri;
   st_node_sector_count cnt;
-  st_address actor;
+  uint64_t id;
   bool have_sum = !st_miner_client_summary(&m->api, &sum, &nsum, NULL),
        have_ri = !st_miner_client_poster(&m->api, &ri, NULL),
-       have_cnt = !st_address_parse(m->actor, &actor, NULL, NULL) &&
-                  !st_node_miner_sector_count(d->node_api, &actor, &cnt, NULL);
+       have_cnt = miner_id(m->actor, &id) && !st_node_get_sector_count(d->node_api, id, &cnt, NULL);
   char sealing[256] = "";
   size_t at = 0;
   int64_t proving = 0, in_flight = 0;
@@ -438,19 +443,18 @@ static void watch_miner(devnet *d, dv_miner *m, int64_t height) {
 static void status_line(devnet *d, int64_t height) {
   char line[1024];
   size_t at = (size_t)snprintf(line, sizeof line, "height %lld", (long long)height);
-  mpz_t raw, qa;
-  mpz_inits(raw, qa, NULL);
+  st_node_power p;
+  st_node_power_init(&p);
   for (uint64_t i = 0; i < d->nminers && at < sizeof line; i++) {
-    st_address actor;
-    if (st_address_parse(d->m[i].actor, &actor, NULL, NULL) || st_node_miner_power(d->node_api, &actor, raw, qa, NULL))
-      mpz_set_ui(raw, 0);
+    uint64_t id;
+    if (!miner_id(d->m[i].actor, &id) || st_node_miner_power(d->node_api, id, &p, NULL)) mpz_set_ui(p.raw, 0);
     char s[32];
-    st_size_str(mpz_get_d(raw), "B", s, sizeof s);
+    st_size_str(mpz_get_d(p.raw), "B", s, sizeof s);
     at += (size_t)snprintf(line + at, sizeof line - at, "; %s: %lld proving, power %s, %lld post(s), %lld block(s)",
                            d->m[i].actor, (long long)d->m[i].proving, s, (long long)d->m[i].posts,
                            (long long)d->m[i].blocks);
   }
-  mpz_clears(raw, qa, NULL);
+  st_node_power_free(&p);
   say(d, "%s", line);
 }
 

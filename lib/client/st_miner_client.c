@@ -27,23 +27,20 @@ void st_miner_client_close(st_miner_client *m) {
 st_code st_miner_client_announced(st_rpc_client *node, const char *miner, st_miner_client *out, st_err *err) {
   memset(out, 0, sizeof *out);
   st_address a;
-  st_buf raw = ST_BUF_INIT;
-  bool found = false;
+  uint64_t id = 0;
+  st_node_miner_info info;
   st_code code = st_address_parse(miner, &a, NULL, err);
-  if (!code && (code = st_node_miner_multiaddr(node, &a, &raw, &found, err))) {
-    st_buf_free(&raw);
-    return code; /* the node's error, as it is */
-  }
+  if (!code && st_address_id(&a, &id, NULL)) code = st_node_lookup_id(node, &a, &id, err);
+  if (!code && (code = st_node_get_miner_info(node, id, &info, err))) return code; /* the node's error, as it is */
   char text[ST_APIINFO_ADDR_MAX];
   st_apiinfo *api = calloc(1, sizeof *api); /* no token */
   if (!code && !api) code = st_err_set(err, ST_ENOMEM, "out of memory");
-  if (!code && !found)
+  if (!code && !info.multiaddr_len)
     code = st_err_set(err, ST_ENOENT,
                       "miner %s has announced no deal address on chain (is its 'spacetime-miner run' up?)", miner);
-  if (!code) code = st_multiaddr_to_text(raw.data, raw.len, text, sizeof text, err);
+  if (!code) code = st_multiaddr_to_text(info.multiaddr, info.multiaddr_len, text, sizeof text, err);
   if (!code) code = st_multiaddr_to_url(text, api->url, sizeof api->url, err);
   if (!code) code = st_miner_client_open(api, miner, out, err);
-  st_buf_free(&raw);
   free(api);
   return code ? st_err_wrap(err, code, "miner %s", miner) : ST_OK;
 }

@@ -86,5 +86,6 @@ st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_s
   st_block_header_free(&t);
   st_node_base_info_free(&bi);
   st_node_head_free(&head);
+  if (code) memset(out, 0, sizeof *out);
   return code;
 }

@@ -33,7 +33,7 @@ typedef struct st_blockprod_result {
  * ST_OK with win_count 0 means the round was lost, the miner is not eligible, or the chain was
  * past round (late); an error means the round could not be run: ST_EIO when it was
  * won but the WinningPoSt could not be made (the challenged sector's files cannot be read: no
- * block this round), another code for the node or the sector locator. */
+ * block this round), another code for the node or the sector locator; *out is zeroed then. */
 st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_sector_locate_fn locate, void *ctx,
                            st_blockprod_result *out, st_err *err);
 

@@ -102,6 +102,7 @@ static st_code select_one(st_deals *d, const char *where, const char *arg, st_de
   snprintf(sql, sizeof sql, "SELECT " COLUMNS " FROM deals WHERE %s ORDER BY created DESC LIMIT 1", where);
   const char *p[] = {arg};
   st_db_rows r = {0};
+  memset(out, 0, sizeof *out);
   st_code code = st_db_exec(d->db, sql, 1, p, &r, NULL, err);
   *found = !code && r.nrows == 1;
   if (*found) read_record(&r, 0, out);
@@ -208,6 +209,60 @@ static st_code check_on_chain(st_deals *d, st_rpc_client *node, const st_client_
   return code;
 }
 
+/* Whether the data is p's piece and fits this miner's sectors; want gets the piece's CID. */
+static st_code check_piece(const st_deals *d, const st_deal_proposal *p, const uint8_t *data, size_t dlen,
+                           char want[ST_CID_STR_MAX], st_err *err) {
+  st_cid_to_string(&p->piece_cid, want);
+  if (p->piece_size > d->cfg.info->size)
+    return st_err_set(err, ST_EINVAL, "PieceSize %llu is larger than this miner's %s sectors",
+                      (unsigned long long)p->piece_size, d->cfg.info->name);
+  uint8_t comm[32];
+  uint64_t padded = 0;
+  char got[ST_CID_STR_MAX];
+  st_code code = st_commp_of(data, dlen, comm, &padded, err);
+  if (code) return st_err_wrap(err, ST_EINVAL, "the deal's data");
+  st_cid c;
+  st_cid_of_commitment(comm, false, &c);
+  st_cid_to_string(&c, got);
+  if (strcmp(got, want) || padded != p->piece_size)
+    return st_err_set(
+        err, ST_EINVAL,
+        "the data does not match the proposal's piece: %zu bytes have CommP %s (a %llu-byte piece), the proposal says %s (%llu)",
+        dlen, got, (unsigned long long)padded, want, (unsigned long long)p->piece_size);
+  return ST_OK;
+}
+
+/* The deal's row, in StorageDealPublish. */
+static st_code insert_deal(st_deals *d, const char *pcid, const uint8_t *proposal, size_t plen, const char *client,
+                           const char *piece, const st_deal_proposal *p, size_t dlen, st_err *err) {
+  st_buf hex = ST_BUF_INIT;
+  st_hex_append(&hex, proposal, plen);
+  char *price = mpz_get_str(NULL, 10, p->price_per_epoch);
+  char ps[ST_DB_INT_MAX], ds[ST_DB_INT_MAX], ve[ST_DB_INT_MAX], se[ST_DB_INT_MAX], ee[ST_DB_INT_MAX], t[ST_DB_INT_MAX];
+  st_db_int(t, (int64_t)time(NULL));
+  const char *args[] = {pcid,
+                        st_buf_cstr(&hex),
+                        client,
+                        piece,
+                        st_db_int(ps, (int64_t)p->piece_size),
+                        st_db_int(ds, (int64_t)dlen),
+                        st_db_int(ve, p->verified),
+                        st_db_int(se, p->start_epoch),
+                        st_db_int(ee, p->end_epoch),
+                        price,
+                        t};
+  st_code code = st_buf_status(&hex, err);
+  if (!code)
+    code = st_db_exec(
+        d->db,
+        "INSERT INTO deals (proposal_cid, proposal, client, piece_cid, piece_size, payload_size, verified, start_epoch, end_epoch, price,"
+        " state, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'StorageDealPublish', $11, $11)",
+        11, args, NULL, NULL, err);
+  free(price);
+  st_buf_free(&hex);
+  return code;
+}
+
 st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposal, size_t plen, const uint8_t *data,
                         size_t dlen, st_deal_record *out, st_err *err) {
   st_client_deal cd;
@@ -216,25 +271,8 @@ st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposa
   if (code) code = st_err_wrap(err, ST_EINVAL, "deal proposal");
   const st_deal_proposal *p = &cd.proposal;
   if (!code && (code = st_deal_check_shape(p, err))) st_err_wrap(err, ST_EINVAL, "deal proposal");
-  if (!code && p->piece_size > d->cfg.info->size)
-    code = st_err_set(err, ST_EINVAL, "PieceSize %llu is larger than this miner's %s sectors",
-                      (unsigned long long)p->piece_size, d->cfg.info->name);
-  /* the data is the piece */
-  uint8_t comm[32];
-  uint64_t padded = 0;
-  char want[ST_CID_STR_MAX], got[ST_CID_STR_MAX];
-  if (!code && (code = st_commp_of(data, dlen, comm, &padded, err))) st_err_wrap(err, ST_EINVAL, "the deal's data");
-  if (!code) {
-    st_cid c;
-    st_cid_of_commitment(comm, false, &c);
-    st_cid_to_string(&c, got);
-    st_cid_to_string(&p->piece_cid, want);
-    if (strcmp(got, want) || padded != p->piece_size)
-      code = st_err_set(
-          err, ST_EINVAL,
-          "the data does not match the proposal's piece: %zu bytes have CommP %s (a %llu-byte piece), the proposal says %s (%llu)",
-          dlen, got, (unsigned long long)padded, want, (unsigned long long)p->piece_size);
-  }
+  char want[ST_CID_STR_MAX] = "";
+  if (!code) code = check_piece(d, p, data, dlen, want, err); /* the data is the piece */
   if (!code) code = check_on_chain(d, node, &cd, err);
   st_cid pc;
   char pcid[ST_CID_STR_MAX], client[ST_ADDR_STR_MAX], path[ST_PATH_MAX];
@@ -250,40 +288,14 @@ st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposa
     st_deals_piece_path(d, pcid, path);
     code = st_fs_write_atomic(path, data, dlen, 0644, err);
   }
-  if (!code) {
-    st_buf hex = ST_BUF_INIT;
-    st_hex_append(&hex, proposal, plen);
-    char *price = mpz_get_str(NULL, 10, p->price_per_epoch);
-    char ps[ST_DB_INT_MAX], ds[ST_DB_INT_MAX], ve[ST_DB_INT_MAX], se[ST_DB_INT_MAX], ee[ST_DB_INT_MAX],
-        t[ST_DB_INT_MAX];
-    st_db_int(t, (int64_t)time(NULL));
-    const char *args[] = {pcid,
-                          st_buf_cstr(&hex),
-                          client,
-                          want,
-                          st_db_int(ps, (int64_t)p->piece_size),
-                          st_db_int(ds, (int64_t)dlen),
-                          st_db_int(ve, p->verified),
-                          st_db_int(se, p->start_epoch),
-                          st_db_int(ee, p->end_epoch),
-                          price,
-                          t};
-    code = st_buf_status(&hex, err);
-    if (!code)
-      code = st_db_exec(
-          d->db,
-          "INSERT INTO deals (proposal_cid, proposal, client, piece_cid, piece_size, payload_size, verified, start_epoch, end_epoch, price,"
-          " state, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'StorageDealPublish', $11, $11)",
-          11, args, NULL, NULL, err);
-    free(price);
-    st_buf_free(&hex);
-  }
+  if (!code) code = insert_deal(d, pcid, proposal, plen, client, want, p, dlen, err);
   if (!code) code = st_deals_get(d, pcid, out, &found, err);
   if (!code)
     st_log(LOG, ST_LOG_INFO, "deal accepted",
            json_pack("{s:s, s:s, s:s, s:I, s:b}", "proposal", pcid, "client", client, "piece", want, "size",
                      (json_int_t)p->piece_size, "verified", p->verified));
   st_deal_proposal_clear(&cd.proposal);
+  if (code) memset(out, 0, sizeof *out);
   return code;
 }
 

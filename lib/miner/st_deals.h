@@ -70,14 +70,17 @@ typedef struct st_deal_record {
 } st_deal_record;
 
 /* Checks the proposal (CBOR ClientDealProposal) and its data (the client's raw bytes) against
- * the chain as node sees it, then stores both; *out gets the new record. A refusal is ST_EINVAL
- * naming the reason; nothing is stored then. A proposal received before is ST_EEXIST. */
+ * the chain as node sees it, then stores both; *out gets the new record (zeroed on failure). A
+ * refusal is ST_EINVAL naming the reason; nothing is stored then. A proposal received before is
+ * ST_EEXIST. */
 st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposal, size_t plen, const uint8_t *data,
                         size_t dlen, st_deal_record *out, st_err *err);
-/* Moves every deal on as far as the chain allows (see above); *changed counts state changes. */
+/* Moves every deal on as far as the chain allows (see above); *changed counts state changes
+ * (on failure, those made before it). */
 st_code st_deals_step(st_deals *d, st_rpc_client *node, st_sealer *sealer, int *changed, st_err *err);
 /* Every deal, newest first. Caller frees *out. */
 st_code st_deals_list(st_deals *d, st_deal_record **out, size_t *n, st_err *err);
+/* The deal of proposal_cid; *found is false (and *out zeroed) when there is none. */
 st_code st_deals_get(st_deals *d, const char *proposal_cid, st_deal_record *out, bool *found, st_err *err);
 /* The deal holding piece_cid whose sector is placed (for retrieval); the most recent one. */
 st_code st_deals_by_piece(st_deals *d, const char *piece_cid, st_deal_record *out, bool *found, st_err *err);

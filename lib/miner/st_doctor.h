@@ -1,37 +1,63 @@
-/* st_doctor: the parts of `spacetime-miner doctor` that read files rather than APIs: the
- * poster's log (the seed's third check: `cat poster.log | grep -ai error`) and where under the
- * dist-path a file the poster could not read really is (the seed's diagnosis: the poster looked
- * in <dist>/cache, the sector lives in <dist>/nfs/<host>/cache). */
+/* st_doctor: the rules of `spacetime-miner doctor`, the seed's diagnosis without reading logs by
+ * hand. From the facts st_doctor_facts gathers, each check gives a finding (ok, warn or fail)
+ * with its evidence, its cause and the exact fix: the seed's three checks (Committed against
+ * Proving power, proven partitions per deadline, ERROR lines in the poster log), then the
+ * configuration the seed's operator found wrong by hand: a poster without --server-api, an
+ * unreachable registry, sector files the poster cannot read, stale storage-node heartbeats and a
+ * low worker balance. The rules read only the facts: no call, no file, no clock. */
 #ifndef ST_DOCTOR_H
 #define ST_DOCTOR_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#include "core/st_err.h"
-#include "proofs/st_sector.h"
+#include "miner/st_doctor_facts.h"
 
-#define ST_DOCTOR_PATHS 8
+typedef enum st_doctor_level { ST_DOCTOR_OK, ST_DOCTOR_WARN, ST_DOCTOR_FAIL } st_doctor_level;
 
-typedef struct st_doctor_log {
-  size_t errors, older;           /* ERROR lines at or after `since`, and before it */
-  char first_at[40], last_at[40]; /* the times of the first and last counted */
-  char last[1024];                /* the last counted ERROR line, with its continuation lines */
-  size_t npaths;                  /* distinct paths of `could not read from path="..."` among them */
-  char paths[ST_DOCTOR_PATHS][ST_PATH_MAX];
-  bool partial; /* the log is longer than max_bytes: only its end was read */
-} st_doctor_log;
+/* The checks, in the order they print: the seed's three first after the daemon and the miner. */
+typedef enum st_doctor_check {
+  ST_DOCTOR_CHECK_DAEMON,
+  ST_DOCTOR_CHECK_MINER,
+  ST_DOCTOR_CHECK_POWER,
+  ST_DOCTOR_CHECK_PROVEN,
+  ST_DOCTOR_CHECK_LOG,
+  ST_DOCTOR_CHECK_SERVER_API,
+  ST_DOCTOR_CHECK_REGISTRY,
+  ST_DOCTOR_CHECK_PATHS,
+  ST_DOCTOR_CHECK_HEARTBEAT,
+  ST_DOCTOR_CHECK_BALANCE,
+  ST_DOCTOR_NCHECKS
+} st_doctor_check;
 
-/* Reads at most the last max_bytes of the log at path, line by line (the seed's format, see
- * st_log), and counts its ERROR lines since the last line holding start (the program's start-up
- * line; NULL: none) and not before since (unix seconds; 0: all). What comes before is `older`. */
-st_code st_doctor_scan_log(const char *path, const char *start, int64_t since, size_t max_bytes, st_doctor_log *out,
-                           st_err *err);
-/* The unix time of a log line's timestamp ("2020-06-19T10:32:56.116+0800"); false if it is none. */
-bool st_doctor_log_time(const char *line, int64_t *out);
-/* For a path <dist>/<rest> that does not exist, the first <dist>/<type>/<host>/<rest> that does
- * (a storage node's folder, as the registry lays them out); false if none does. */
-bool st_doctor_find_under(const char *dist, const char *missing, char *found, size_t n);
+/* Lines of text, each at most 2047 bytes (longer ones are cut). */
+typedef struct st_doctor_lines {
+  char **v;
+  size_t n;
+} st_doctor_lines;
+
+typedef struct st_doctor_finding {
+  const char *check; /* the check's name ("power", "sector paths"); NULL: it did not run */
+  st_doctor_level level;
+  char summary[1024], cause[1536]; /* cause "": none given */
+  st_doctor_lines evidence, fix;
+} st_doctor_finding;
+
+typedef struct st_doctor_report {
+  st_doctor_finding f[ST_DOCTOR_NCHECKS]; /* by st_doctor_check */
+} st_doctor_report;
+
+/* "ok", "warn", "fail" */
+const char *st_doctor_level_name(st_doctor_level l);
+void st_doctor_report_init(st_doctor_report *r);
+void st_doctor_report_free(st_doctor_report *r);
+/* The findings that ran and are not ok. */
+size_t st_doctor_problems(const st_doctor_report *r);
+
+/* Every check that the facts allow, into out (initialised; it may hold an earlier report, which
+ * is replaced): the daemon and the miner always; power, proven and worker balance once the
+ * daemon answers; the poster log when there is a log or a running miner; sector paths,
+ * server-api, registry and storage heartbeats while the miner runs. A line that cannot be
+ * allocated is left out. */
+void st_doctor_diagnose(const st_doctor_facts *f, st_doctor_report *out);
 
 #endif

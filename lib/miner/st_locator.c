@@ -3,16 +3,21 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "core/st_fs.h"
 
 st_code st_locator_locate(void *ctx, uint64_t miner, uint64_t sector, st_sector_paths *out, st_err *err) {
   const st_locator *l = ctx;
-  if (!l->reg) return st_sector_paths_make(l->dist, miner, sector, out, err);
-  st_code code = st_regc_resolve(l->reg, miner, sector, ST_KIND_SEALED, l->dist, out->sealed, NULL, err);
-  if (!code) code = st_regc_resolve(l->reg, miner, sector, ST_KIND_CACHE, l->dist, out->cache, NULL, err);
-  out->unsealed[0] = 0;
+  st_code code;
+  if (!l->reg) code = st_sector_paths_make(l->dist, miner, sector, out, err);
+  else {
+    out->unsealed[0] = 0;
+    code = st_regc_resolve(l->reg, miner, sector, ST_KIND_SEALED, l->dist, out->sealed, NULL, err);
+    if (!code) code = st_regc_resolve(l->reg, miner, sector, ST_KIND_CACHE, l->dist, out->cache, NULL, err);
+  }
+  if (code) memset(out, 0, sizeof *out);
   return code;
 }
 

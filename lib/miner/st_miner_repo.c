@@ -14,8 +14,9 @@
 
 st_code st_miner_repo_path(const char *repo, const char *name, char out[ST_PATH_MAX], st_err *err) {
   int n = snprintf(out, ST_PATH_MAX, "%s/%s", repo, name);
-  if (n < 0 || n >= ST_PATH_MAX) return st_err_set(err, ST_ERANGE, "repo path \"%s\" is too long", repo);
-  return ST_OK;
+  if (n >= 0 && n < ST_PATH_MAX) return ST_OK;
+  out[0] = 0;
+  return st_err_set(err, ST_ERANGE, "repo path \"%s\" is too long", repo);
 }
 
 static st_code addr_field(const json_t *j, const char *key, const char *where, st_address *out, st_err *err) {
@@ -28,6 +29,7 @@ static st_code addr_field(const json_t *j, const char *key, const char *where, s
 }
 
 st_code st_miner_config_parse(const char *text, size_t len, const char *where, st_miner_config *out, st_err *err) {
+  memset(out, 0, sizeof *out);
   json_error_t je;
   json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
   if (!j)
@@ -49,10 +51,12 @@ st_code st_miner_config_parse(const char *text, size_t len, const char *where, s
   if (!code && (!json_is_integer(sz) || !(out->info = st_sector_by_size((uint64_t)json_integer_value(sz)))))
     code = st_err_set(err, ST_EINVAL, "%s: \"SectorSize\" must be a supported sector size in bytes, e.g. 2048", where);
   json_decref(j);
+  if (code) memset(out, 0, sizeof *out);
   return code;
 }
 
 st_code st_miner_config_read(const char *repo, st_miner_config *out, st_err *err) {
+  memset(out, 0, sizeof *out);
   char path[ST_PATH_MAX];
   st_code code = st_miner_repo_path(repo, "config.json", path, err);
   if (code) return code;

@@ -22,8 +22,9 @@ typedef struct st_miner_config {
   const st_sector_info *info;
 } st_miner_config;
 
-/* <repo>/<name> into out; ST_ERANGE if it does not fit. */
+/* <repo>/<name> into out; ST_ERANGE (and out "") if it does not fit. */
 st_code st_miner_repo_path(const char *repo, const char *name, char out[ST_PATH_MAX], st_err *err);
+/* <repo>/config.json; *out is zeroed on failure, as by st_miner_config_parse. */
 st_code st_miner_config_read(const char *repo, st_miner_config *out, st_err *err);
 /* Writes config.json atomically (creating the repo folder). */
 st_code st_miner_config_write(const char *repo, const st_miner_config *c, st_err *err);

@@ -90,6 +90,7 @@ void st_sealer_close(st_sealer *s) {
 static const char *now_text(char buf[ST_DB_INT_MAX]) { return st_db_int(buf, (int64_t)time(NULL)); }
 
 st_code st_sealer_pledge(st_sealer *s, uint64_t *number, st_err *err) {
+  *number = 0;
   char t[ST_DB_INT_MAX];
   const char *p[] = {now_text(t)};
   st_db_rows rows = {0};
@@ -107,6 +108,7 @@ st_code st_sealer_pledge(st_sealer *s, uint64_t *number, st_err *err) {
 
 st_code st_sealer_add_deal(st_sealer *s, uint64_t deal_id, const char *piece, uint64_t piece_size, int64_t deal_end,
                            uint64_t *number, st_err *err) {
+  *number = 0;
   char t[ST_DB_INT_MAX], d[ST_DB_INT_MAX], ps[ST_DB_INT_MAX], e[ST_DB_INT_MAX];
   const char *p[] = {now_text(t), st_db_int(d, (int64_t)deal_id), piece, st_db_int(ps, (int64_t)piece_size),
                      st_db_int(e, deal_end)};
@@ -540,6 +542,7 @@ st_code st_sealer_get(st_sealer *s, uint64_t number, st_sealing_sector *out, boo
 }
 
 st_code st_sealer_in_flight(st_sealer *s, size_t *n, st_err *err) {
+  *n = 0;
   char m[ST_DB_INT_MAX];
   const char *p[] = {st_db_int(m, s->cfg.max_retries)};
   st_db_rows r = {0};

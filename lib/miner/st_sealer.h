@@ -62,8 +62,8 @@ st_code st_sealer_add_deal(st_sealer *s, uint64_t deal_id, const char *piece, ui
 st_code st_sealer_pledge(st_sealer *s, uint64_t *number, st_err *err);
 
 /* Moves every sector on as far as the head allows; *changed gets how many state changes were
- * made. A sector's failure is recorded on it (and logged), not returned; the return is the
- * node or the database failing. */
+ * made (on failure, those made before it). A sector's failure is recorded on it (and logged),
+ * not returned; the return is the node or the database failing. */
 st_code st_sealer_step(st_sealer *s, int *changed, st_err *err);
 
 typedef struct st_sealing_sector {
@@ -79,7 +79,7 @@ typedef struct st_sealing_sector {
 } st_sealing_sector;
 /* Every sector, by number. Caller frees *out. */
 st_code st_sealer_list(st_sealer *s, st_sealing_sector **out, size_t *n, st_err *err);
-/* One sector; *found is false when the database has no such number. */
+/* One sector; *found is false (and *out zeroed) when the database has no such number. */
 st_code st_sealer_get(st_sealer *s, uint64_t number, st_sealing_sector *out, bool *found, st_err *err);
 /* Sectors not yet Proving and not given up on (for the pledge loop's concurrency). */
 st_code st_sealer_in_flight(st_sealer *s, size_t *n, st_err *err);

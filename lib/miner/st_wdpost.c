@@ -136,74 +136,141 @@ static st_code draw(const st_wdpost_cfg *cfg, int64_t challenge, uint8_t rand[32
   return code;
 }
 
-/* One message's partitions, index[from..to) of the nparts to prove, with their sets: proves
- * them and encodes the params into m (m->partitions 0: nothing could be read, no message). */
-static st_code prove_group(const st_wdpost_cfg *cfg, st_wdpost_batch *b, const uint64_t *index,
-                           const st_bitfield *proving, size_t from, size_t to, size_t nparts,
-                           const st_node_sector *onchain, size_t nonchain, const uint8_t fr[32],
-                           const uint8_t commit[32], st_wdpost_msg *m, int64_t height, st_err *err) {
-  uint64_t *numbers = NULL;
-  size_t n = 0;
+/* What the messages of one deadline's proof share: the partitions to prove (their indexes in the
+ * deadline and the sectors to prove in each), the chain's record of those sectors and the
+ * randomness drawn at Challenge. */
+typedef struct prove_ctx {
+  const st_wdpost_cfg *cfg;
+  st_wdpost_batch *b; /* its deadline and randomness; gets the totals */
+  const uint64_t *index;
+  const st_bitfield *proving;
+  size_t nparts;
+  const st_node_sector *onchain;
+  size_t nonchain;
+  uint8_t fr[32], commit[32]; /* the randomness as a field element; the chain commit */
+  int64_t height;
+} prove_ctx;
+
+/* The skipped sectors of partitions [from, to), one set per partition, each logged as the seed's
+ * ERROR line. */
+static st_code skipped_sets(const prove_ctx *x, size_t from, size_t to, const st_post_result *res, st_bitfield **out,
+                            st_err *err) {
+  st_bitfield *skipped = *out = calloc(to - from + 1, sizeof *skipped);
+  if (!skipped) return st_err_set(err, ST_ENOMEM, "out of memory");
   st_code code = ST_OK;
-  for (size_t p = from; p < to && !code; p++) code = append_numbers(&proving[p], &numbers, &n, err);
-  st_post_result res;
-  memset(&res, 0, sizeof res);
-  double elapsed = 0; /* the proof alone, as Lotus's "elapsed" is GenerateWindowPoSt's time */
-  if (!code) code = prove_sectors(cfg, numbers, n, onchain, nonchain, fr, &res, &elapsed, err);
-  st_bitfield *skipped = calloc(to - from + 1, sizeof *skipped);
-  if (!code && !skipped) code = st_err_set(err, ST_ENOMEM, "out of memory");
-  for (size_t i = 0; i < res.nskipped && !code; i++) {
+  for (size_t i = 0; i < res->nskipped && !code; i++) {
     size_t p = from;
-    while (p < to && !st_bitfield_has(&proving[p], res.skipped[i].number)) p++;
+    while (p < to && !st_bitfield_has(&x->proving[p], res->skipped[i].number)) p++;
     st_logf(LOG, ST_LOG_ERROR, "when running wdpost for partition %llu, got err %s",
-            (unsigned long long)(p < to ? index[p] : 0), res.skipped[i].error);
-    if (p < to) code = st_bitfield_set(&skipped[p - from], res.skipped[i].number, err);
+            (unsigned long long)(p < to ? x->index[p] : 0), res->skipped[i].error);
+    if (p < to) code = st_bitfield_set(&skipped[p - from], res->skipped[i].number, err);
   }
-  st_post_partition *pp = calloc(to - from + 1, sizeof *pp);
-  if (!code && !pp) code = st_err_set(err, ST_ENOMEM, "out of memory");
-  for (size_t p = from; p < to && !code; p++) pp[p - from] = (st_post_partition){index[p], &skipped[p - from]};
-  if (!code) {
-    st_buf rb = ST_BUF_INIT;
-    st_base64_append(&rb, b->rand, 32, true);
-    char hs[24];
-    snprintf(hs, sizeof hs, "%lld", (long long)height);
-    st_log(LOG, ST_LOG_INFO, "running windowPost",
-           json_pack("{s:s%, s:o, s:s, s:I}", "chain-random", (const char *)rb.data, rb.len, "deadline",
-                     st_deadline_info_seed_json(&b->di), "height", hs, "skipped", (json_int_t)res.nskipped));
-    st_buf_free(&rb);
-  }
-  /* nothing could be read: no message (as Lotus), so the deadline stays unproven and cron faults
-   * the sectors (the seed's "proven 0") */
-  bool none = !code && n == res.nskipped, k_all = from == 0 && to == nparts;
-  if (none && k_all)
+  return code;
+}
+
+/* The seed's lines for a group of n sectors, of which nskipped could not be read (all of them:
+ * no message, as Lotus, so the deadline stays unproven and cron faults the sectors, the seed's
+ * "proven 0"). */
+static void log_group(const prove_ctx *x, size_t from, size_t to, size_t n, size_t nskipped, double elapsed) {
+  const st_wdpost_batch *b = x->b;
+  st_buf rb = ST_BUF_INIT;
+  st_base64_append(&rb, b->rand, 32, true);
+  char hs[24];
+  snprintf(hs, sizeof hs, "%lld", (long long)x->height);
+  st_log(LOG, ST_LOG_INFO, "running windowPost",
+         json_pack("{s:s%, s:o, s:s, s:I}", "chain-random", (const char *)rb.data, rb.len, "deadline",
+                   st_deadline_info_seed_json(&b->di), "height", hs, "skipped", (json_int_t)nskipped));
+  st_buf_free(&rb);
+  if (n == nskipped && from == 0 && to == x->nparts)
     st_logf(LOG, ST_LOG_WARN, "no sector of deadline %llu could be read (%zu skipped): nothing to submit",
-            (unsigned long long)b->di.index, res.nskipped);
-  else if (none)
+            (unsigned long long)b->di.index, nskipped);
+  else if (n == nskipped)
     st_logf(
         LOG, ST_LOG_WARN,
         "no sector of deadline %llu's partitions %llu to %llu could be read (%zu skipped): nothing to submit for them",
-        (unsigned long long)b->di.index, (unsigned long long)index[from], (unsigned long long)index[to - 1],
-        res.nskipped);
-  if (!code && !none)
-    st_log(LOG, ST_LOG_INFO, "generating windowPost", json_pack("{s:I}", "sectors", (json_int_t)(n - res.nskipped)));
-  if (!code && !none) st_log(LOG, ST_LOG_INFO, "submitting window PoSt", json_pack("{s:f}", "elapsed", elapsed));
-  m->partitions = 0;
-  if (!code && !none) {
-    m->params = (st_buf)ST_BUF_INIT;
-    m->partitions = to - from;
-    code = st_params_window_post(b->di.index, pp, to - from, cfg->info->window_proof, res.proof.data, res.proof.len,
-                                 b->di.challenge, commit, &m->params, err);
+        (unsigned long long)b->di.index, (unsigned long long)x->index[from], (unsigned long long)x->index[to - 1],
+        nskipped);
+  else {
+    st_log(LOG, ST_LOG_INFO, "generating windowPost", json_pack("{s:I}", "sectors", (json_int_t)(n - nskipped)));
+    st_log(LOG, ST_LOG_INFO, "submitting window PoSt", json_pack("{s:f}", "elapsed", elapsed));
   }
+}
+
+/* SubmitWindowedPoSt's params for partitions [from, to) with their skipped sets into m. */
+static st_code encode_group(const prove_ctx *x, size_t from, size_t to, const st_bitfield *skipped,
+                            const st_post_result *res, st_wdpost_msg *m, st_err *err) {
+  st_post_partition *pp = calloc(to - from + 1, sizeof *pp);
+  if (!pp) return st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t p = from; p < to; p++) pp[p - from] = (st_post_partition){x->index[p], &skipped[p - from]};
+  m->params = (st_buf)ST_BUF_INIT;
+  m->partitions = to - from;
+  st_code code = st_params_window_post(x->b->di.index, pp, to - from, x->cfg->info->window_proof, res->proof.data,
+                                       res->proof.len, x->b->di.challenge, x->commit, &m->params, err);
+  free(pp);
+  if (code) {
+    st_buf_free(&m->params);
+    m->partitions = 0;
+  }
+  return code;
+}
+
+/* One message's partitions, [from, to) of x's: proves them and encodes the params into m
+ * (m->partitions 0: nothing could be read, no message). */
+static st_code prove_group(const prove_ctx *x, size_t from, size_t to, st_wdpost_msg *m, st_err *err) {
+  m->partitions = 0;
+  uint64_t *numbers = NULL;
+  size_t n = 0;
+  st_code code = ST_OK;
+  for (size_t p = from; p < to && !code; p++) code = append_numbers(&x->proving[p], &numbers, &n, err);
+  st_post_result res;
+  memset(&res, 0, sizeof res);
+  double elapsed = 0; /* the proof alone, as Lotus's "elapsed" is GenerateWindowPoSt's time */
+  st_bitfield *skipped = NULL;
+  if (!code) code = prove_sectors(x->cfg, numbers, n, x->onchain, x->nonchain, x->fr, &res, &elapsed, err);
+  if (!code) code = skipped_sets(x, from, to, &res, &skipped, err);
+  if (!code) log_group(x, from, to, n, res.nskipped, elapsed);
+  if (!code && n != res.nskipped) code = encode_group(x, from, to, skipped, &res, m, err);
   if (!code) {
-    b->sectors += n - res.nskipped;
-    b->skipped += res.nskipped;
-    b->vanilla_secs += elapsed;
+    x->b->sectors += n - res.nskipped;
+    x->b->skipped += res.nskipped;
+    x->b->vanilla_secs += elapsed;
   }
   for (size_t p = 0; skipped && p < to - from; p++) st_bitfield_free(&skipped[p]);
   free(skipped);
-  free(pp);
   st_post_result_free(&res);
   free(numbers);
+  return code;
+}
+
+/* The partitions of parts with something to prove (Lotus skips the others too), less those in
+ * skip: their indexes into index[*k] and their sectors to prove into proving[*k]. */
+static st_code select_partitions(const st_node_partition *parts, size_t np, const st_bitfield *skip,
+                                 st_bitfield *proving, uint64_t *index, size_t *k, st_err *err) {
+  st_code code = ST_OK;
+  *k = 0;
+  for (size_t p = 0; p < np && !code; p++)
+    if ((!skip || !st_bitfield_has(skip, p)) && !(code = to_prove(&parts[p], &proving[*k], err)) &&
+        st_bitfield_count(&proving[*k]))
+      index[(*k)++] = p;
+  return code;
+}
+
+/* Proves x's partitions, at most cfg->max_partitions a message, into x->b's messages. */
+static st_code prove_groups(prove_ctx *x, st_err *err) {
+  const st_wdpost_cfg *cfg = x->cfg;
+  st_wdpost_batch *out = x->b;
+  size_t k = x->nparts, per = cfg->max_partitions && cfg->max_partitions <= ST_POSTED_PARTITIONS_MAX
+                                  ? cfg->max_partitions
+                                  : ST_POSTED_PARTITIONS_MAX;
+  if (!(out->msgs = calloc((k + per - 1) / per, sizeof *out->msgs))) return st_err_set(err, ST_ENOMEM, "out of memory");
+  st_code code = ST_OK;
+  for (size_t from = 0; from < k && !code; from += per) {
+    size_t to = from + per < k ? from + per : k;
+    if (!(code = prove_group(x, from, to, &out->msgs[out->nmsgs], err)) && out->msgs[out->nmsgs].partitions) {
+      out->nmsgs++;
+      out->partitions += to - from;
+    }
+  }
   return code;
 }
 
@@ -215,42 +282,32 @@ st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, in
   out->di = *di;
   out->di.current_epoch = height; /* as logged: the deadline seen from the head */
   st_node_partition *parts = NULL;
-  size_t np = 0, nonchain = 0;
-  st_node_sector *onchain = NULL;
+  size_t np = 0;
+  prove_ctx x = {.cfg = cfg, .b = out, .height = height};
   st_code code = st_node_partitions(cfg->node, cfg->miner, di->index, NULL, &parts, &np, err);
-  if (code || !np) return code;
-  /* the partitions with something to prove (Lotus skips the others too) */
+  if (code || !np) {
+    if (code) st_wdpost_batch_free(out);
+    return code;
+  }
   st_bitfield *proving = calloc(np, sizeof *proving);
   uint64_t *index = calloc(np, sizeof *index);
-  size_t k = 0;
-  if (!proving || !index) code = st_err_set(err, ST_ENOMEM, "out of memory");
-  for (size_t p = 0; p < np && !code; p++)
-    if ((!skip || !st_bitfield_has(skip, p)) && !(code = to_prove(&parts[p], &proving[k], err)) &&
-        st_bitfield_count(&proving[k]))
-      index[k++] = p;
-  if (!code && !k) goto done;
-  if (!code) code = load_sectors(cfg, proving, k, &onchain, &nonchain, err);
-  uint8_t fr[32], commit[32];
-  if (!code && !(code = draw(cfg, di->challenge, out->rand, commit, err))) {
-    memcpy(fr, out->rand, 32);
-    st_rand_to_fr(fr);
+  st_node_sector *onchain = NULL;
+  code = proving && index ? select_partitions(parts, np, skip, proving, index, &x.nparts, err)
+                          : st_err_set(err, ST_ENOMEM, "out of memory");
+  x.index = index;
+  x.proving = proving;
+  if (!code && x.nparts) code = load_sectors(cfg, proving, x.nparts, &onchain, &x.nonchain, err);
+  x.onchain = onchain;
+  if (!code && x.nparts && !(code = draw(cfg, di->challenge, out->rand, x.commit, err))) {
+    memcpy(x.fr, out->rand, 32);
+    st_rand_to_fr(x.fr);
   }
-  size_t per = cfg->max_partitions && cfg->max_partitions <= ST_POSTED_PARTITIONS_MAX ? cfg->max_partitions
-                                                                                      : ST_POSTED_PARTITIONS_MAX;
-  if (!code && !(out->msgs = calloc((k + per - 1) / per, sizeof *out->msgs)))
-    code = st_err_set(err, ST_ENOMEM, "out of memory");
-  for (size_t from = 0; from < k && !code; from += per) {
-    size_t to = from + per < k ? from + per : k;
-    if (!(code = prove_group(cfg, out, index, proving, from, to, k, onchain, nonchain, fr, commit,
-                             &out->msgs[out->nmsgs], height, err)) &&
-        out->msgs[out->nmsgs].partitions) {
-      out->nmsgs++;
-      out->partitions += to - from;
-    }
-  }
-done:
+  if (!code && x.nparts) code = prove_groups(&x, err);
   out->prove_secs = seconds_since(&t0);
-  if (code) st_err_wrap(err, code, "WindowPoSt for deadline %llu", (unsigned long long)di->index);
+  if (code) {
+    st_err_wrap(err, code, "WindowPoSt for deadline %llu", (unsigned long long)di->index);
+    st_wdpost_batch_free(out);
+  }
   for (size_t p = 0; proving && p < np; p++) st_bitfield_free(&proving[p]);
   free(proving);
   free(index);
@@ -261,6 +318,7 @@ done:
 
 st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int64_t height, st_cid *cids,
                          st_err *err) {
+  if (b->nmsgs) memset(cids, 0, b->nmsgs * sizeof *cids);
   if (height + 1 >= b->di.close) /* the message would land at height + 1 at the earliest */
     return st_err_set(err, ST_ERANGE,
                       "deadline %llu closes at epoch %lld and the head is at %lld: too late to send its proofs",
@@ -285,12 +343,36 @@ st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int
                        "submit", seconds_since(&t0)));
     }
   }
+  if (code) memset(cids, 0, b->nmsgs * sizeof *cids);
+  return code;
+}
+
+/* The sectors of cand whose files prove again, into ok (initialised, empty). */
+static st_code readable(const st_wdpost_cfg *cfg, const st_bitfield *cand, const st_node_sector *onchain,
+                        size_t nonchain, st_bitfield *ok, st_err *err) {
+  static const uint8_t CHECK[32]; /* any field element: this only reads the challenged leaves */
+  uint64_t *numbers = NULL;
+  size_t n = 0;
+  st_post_result res;
+  memset(&res, 0, sizeof res);
+  st_code code = append_numbers(cand, &numbers, &n, err);
+  if (!code) code = prove_sectors(cfg, numbers, n, onchain, nonchain, CHECK, &res, NULL, err);
+  if (!code) code = st_bitfield_copy(cand, ok, err);
+  for (size_t i = 0; i < res.nskipped && !code; i++) {
+    st_bitfield one;
+    st_bitfield_init(&one);
+    if (!(code = st_bitfield_set(&one, res.skipped[i].number, err))) code = st_bitfield_subtract(ok, &one, ok, err);
+    st_bitfield_free(&one);
+  }
+  st_post_result_free(&res);
+  free(numbers);
   return code;
 }
 
 st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared,
                           st_cid *cid, st_err *err) {
   *declared = 0;
+  memset(cid, 0, sizeof *cid);
   if (height >= di->fault_cutoff)
     return st_err_set(
         err, ST_ERANGE,
@@ -308,29 +390,12 @@ st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, 
     code = st_bitfield_subtract(&parts[p].faulty, &parts[p].recovering, &cand[p], err);
   if (!code) code = load_sectors(cfg, cand, np, &onchain, &nonchain, err);
   size_t nd = 0;
-  static const uint8_t CHECK[32]; /* any field element: this only reads the challenged leaves */
   for (size_t p = 0; p < np && !code; p++) {
-    if (!st_bitfield_count(&cand[p])) continue;
-    uint64_t *numbers = NULL;
-    size_t n = 0;
-    st_post_result res;
-    memset(&res, 0, sizeof res);
-    if (!(code = append_numbers(&cand[p], &numbers, &n, err)))
-      code = prove_sectors(cfg, numbers, n, onchain, nonchain, CHECK, &res, NULL, err);
-    if (!code) code = st_bitfield_copy(&cand[p], &ok[p], err);
-    for (size_t i = 0; i < res.nskipped && !code; i++) {
-      st_bitfield one;
-      st_bitfield_init(&one);
-      if (!(code = st_bitfield_set(&one, res.skipped[i].number, err)))
-        code = st_bitfield_subtract(&ok[p], &one, &ok[p], err);
-      st_bitfield_free(&one);
-    }
-    if (!code && st_bitfield_count(&ok[p])) {
-      decls[nd++] = (st_fault_decl){di->index, p, &ok[p]};
-      *declared += st_bitfield_count(&ok[p]);
-    }
-    st_post_result_free(&res);
-    free(numbers);
+    if (!st_bitfield_count(&cand[p]) || (code = readable(cfg, &cand[p], onchain, nonchain, &ok[p], err)) ||
+        !st_bitfield_count(&ok[p]))
+      continue;
+    decls[nd++] = (st_fault_decl){di->index, p, &ok[p]};
+    *declared += st_bitfield_count(&ok[p]);
   }
   st_buf params = ST_BUF_INIT;
   if (!code && nd && !(code = st_params_fault_decls(decls, nd, &params, err))) {
@@ -346,6 +411,7 @@ st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, 
   }
   if (code) {
     *declared = 0;
+    memset(cid, 0, sizeof *cid);
     st_err_wrap(err, code, "recoveries for deadline %llu", (unsigned long long)di->index);
   }
   st_buf_free(&params);

@@ -68,17 +68,20 @@ void st_wdpost_batch_free(st_wdpost_batch *b);
 
 /* Proves deadline di (its Index and Challenge) at head height, leaving out the partitions in
  * skip (NULL: none; the poster passes those already proven this period). A deadline with
- * nothing to prove gives an empty batch. */
+ * nothing to prove gives an empty batch. out must be initialised (st_wdpost_batch_init) and may
+ * hold an earlier batch, which is replaced; on failure it is empty. */
 st_code st_wdpost_prove(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, const st_bitfield *skip,
                         st_wdpost_batch *out, st_err *err);
 
-/* Sends the batch at head height; cids gets one CID per message (b->nmsgs of them).
- * ST_ECONFLICT if the randomness at Challenge changed; ST_ERANGE if the next block (height + 1,
- * the earliest a message lands) is at or past Close. */
+/* Sends the batch at head height; cids gets one CID per message (b->nmsgs of them, all zeroed
+ * on failure, though messages sent before it stay sent). ST_ECONFLICT if the randomness at
+ * Challenge changed; ST_ERANGE if the next block (height + 1, the earliest a message lands) is
+ * at or past Close. */
 st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int64_t height, st_cid *cids, st_err *err);
 
 /* Declares recovered every faulty, not yet recovering sector of deadline di whose files prove
- * again; *declared gets how many (0: no message). ST_ERANGE if di's FaultCutoff has passed. */
+ * again; *declared gets how many (0: no message, and *cid zeroed, as on failure). ST_ERANGE if
+ * di's FaultCutoff has passed. */
 st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared,
                           st_cid *cid, st_err *err);
 

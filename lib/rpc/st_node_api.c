@@ -87,12 +87,21 @@ static st_code head_from_json(const json_t *r, const char *method, st_node_head 
   return code;
 }
 
+/* On failure *out is emptied, as st_node_head_init leaves it. */
+static st_code head_done(st_node_head *out, st_code code) {
+  if (code) {
+    st_node_head_free(out);
+    st_node_head_init(out);
+  }
+  return code;
+}
+
 st_code st_node_chain_head(st_rpc_client *c, st_node_head *out, st_err *err) {
   json_t *r;
   st_code code = call(c, "ChainHead", NULL, &r, err);
   if (!code) code = head_from_json(r, "ChainHead", out, err);
   json_decref(r);
-  return code;
+  return head_done(out, code);
 }
 
 st_code st_node_chain_tipset(st_rpc_client *c, const st_tipset_key *key, st_node_head *out, st_err *err) {
@@ -101,7 +110,7 @@ st_code st_node_chain_tipset(st_rpc_client *c, const st_tipset_key *key, st_node
   if (!code) code = call(c, "ChainGetTipSet", json_pack("[o]", k), &r, err);
   if (!code) code = head_from_json(r, "ChainGetTipSet", out, err);
   json_decref(r);
-  return code;
+  return head_done(out, code);
 }
 
 void st_node_base_info_init(st_node_base_info *b) {
@@ -173,9 +182,12 @@ st_code st_node_get_base_info(st_rpc_client *c, uint64_t miner, int64_t round, c
   json_t *r;
   st_code code = call(c, "MinerGetBaseInfo",
                       json_pack("[s I o]", miner_addr(miner, addr), (json_int_t)round, key_json(key)), &r, err);
-  if (code) return code;
-  code = parse_base_info(r, out, err);
+  if (!code) code = parse_base_info(r, out, err);
   json_decref(r);
+  if (code) {
+    st_node_base_info_free(out);
+    st_node_base_info_init(out);
+  }
   return code;
 }
 
@@ -186,29 +198,31 @@ st_code st_node_randomness(st_rpc_client *c, bool beacon, int64_t dst, int64_t r
   st_code code =
       call(c, m, json_pack("[I I o o]", (json_int_t)dst, (json_int_t)round, bytes_json(entropy, elen), key_json(key)),
            &r, err);
-  if (code) return code;
-  code = b64_field(r, m, "randomness", out, 32, err);
+  if (!code) code = b64_field(r, m, "randomness", out, 32, err);
   json_decref(r);
+  if (code) memset(out, 0, 32);
   return code;
 }
 
 st_code st_node_vrf(st_rpc_client *c, const st_address *addr, const uint8_t *alpha, size_t alen,
                     uint8_t pi[ST_VRF_PROOF_LEN], st_err *err) {
   char a[ST_ADDR_STR_MAX];
+  json_t *r = NULL;
   st_code code = st_address_format(addr, 't', a, err);
-  if (code) return code;
-  json_t *r;
-  if ((code = call(c, "WalletVRF", json_pack("[s o]", a, bytes_json(alpha, alen)), &r, err))) return code;
-  code = b64_field(json_object_get(r, "Proof"), "WalletVRF", "Proof", pi, ST_VRF_PROOF_LEN, err);
+  if (!code) code = call(c, "WalletVRF", json_pack("[s o]", a, bytes_json(alpha, alen)), &r, err);
+  if (!code) code = b64_field(json_object_get(r, "Proof"), "WalletVRF", "Proof", pi, ST_VRF_PROOF_LEN, err);
   json_decref(r);
+  if (code) memset(pi, 0, ST_VRF_PROOF_LEN);
   return code;
 }
 
 st_code st_node_push(st_rpc_client *c, const st_message *m, const mpz_t max_fee, st_cid *cid, st_err *err) {
+  memset(cid, 0, sizeof *cid);
   st_signed_message sm;
   st_code code = st_node_push_signed(c, m, max_fee, &sm, err);
   if (!code) code = st_signed_message_cid(&sm, cid, err);
   st_signed_message_free(&sm);
+  if (code) memset(cid, 0, sizeof *cid);
   return code;
 }
 
@@ -247,9 +261,8 @@ st_code st_node_sector_on_chain(st_rpc_client *c, uint64_t miner, uint64_t secto
   return code;
 }
 
-/* A MsgLookup (StateSearchMsg, StateWaitMsg) into out (zeroed); null is a message not on chain. */
+/* A MsgLookup (method: the call it came from, for errors) into *out, which is zeroed. */
 static st_code lookup_from_json(const json_t *r, const char *method, st_node_lookup *out, st_err *err) {
-  if (json_is_null(r)) return ST_OK;
   const json_t *rc = json_object_get(r, "Receipt"), *ex = json_object_get(rc, "ExitCode"),
                *h = json_object_get(r, "Height");
   if (!json_is_integer(ex) || !json_is_integer(h)) return bad(err, method, "Receipt.ExitCode and Height");
@@ -271,9 +284,9 @@ st_code st_node_search_msg(st_rpc_client *c, const st_cid *msg, st_node_lookup *
   memset(out, 0, sizeof *out);
   json_t *r;
   st_code code = call(c, "StateSearchMsg", json_pack("[[] o I b]", st_chain_json_cid(msg), (json_int_t)-1, 1), &r, err);
-  if (code) return code;
-  code = lookup_from_json(r, "StateSearchMsg", out, err);
+  if (!code && !json_is_null(r)) code = lookup_from_json(r, "StateSearchMsg", out, err);
   json_decref(r);
+  if (code) memset(out, 0, sizeof *out);
   return code;
 }
 
@@ -304,6 +317,8 @@ static st_code template_json(const st_block_header *t, json_t **out, st_err *err
 
 st_code st_node_create_submit_block(st_rpc_client *c, const st_block_header *tmpl, st_cid *cid, size_t *nmsgs,
                                     st_err *err) {
+  memset(cid, 0, sizeof *cid);
+  *nmsgs = 0;
   json_t *t, *bm, *r;
   st_code code = template_json(tmpl, &t, err);
   if (code) return code;
@@ -317,6 +332,10 @@ st_code st_node_create_submit_block(st_rpc_client *c, const st_block_header *tmp
   *nmsgs = json_array_size(json_object_get(bm, "SecpkMessages")) + json_array_size(json_object_get(bm, "BlsMessages"));
   if (!code && !(code = call(c, "SyncSubmitBlock", json_pack("[O]", bm), &r, err))) json_decref(r);
   json_decref(bm);
+  if (code) {
+    memset(cid, 0, sizeof *cid);
+    *nmsgs = 0;
+  }
   return code;
 }
 
@@ -335,11 +354,11 @@ static st_code int_field(const json_t *o, const char *name, const char *method, 
 st_code st_node_proving_deadline(st_rpc_client *c, uint64_t miner, const st_tipset_key *key, st_deadline_info *out,
                                  st_err *err) {
   static const char M[] = "StateMinerProvingDeadline";
+  memset(out, 0, sizeof *out);
   json_t *r;
   st_code code = call(c, M, miner_params(miner, key), &r, err);
   if (code) return code;
   int64_t idx = 0;
-  memset(out, 0, sizeof *out);
   struct {
     const char *name;
     int64_t *at;
@@ -359,6 +378,7 @@ st_code st_node_proving_deadline(st_rpc_client *c, uint64_t miner, const st_tips
     code = int_field(r, fields[i].name, M, fields[i].at, err);
   out->index = (uint64_t)idx;
   json_decref(r);
+  if (code) memset(out, 0, sizeof *out);
   return code;
 }
 
@@ -448,23 +468,54 @@ st_code st_node_sectors(st_rpc_client *c, uint64_t miner, const st_bitfield *fil
   return ST_OK;
 }
 
-st_code st_node_post_submissions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key,
-                                 st_bitfield *out, st_err *err) {
+void st_node_bitfields_free(st_bitfield *b, size_t n) {
+  for (size_t i = 0; b && i < n; i++) st_bitfield_free(&b[i]);
+  free(b);
+}
+
+st_code st_node_posted(st_rpc_client *c, uint64_t miner, const st_tipset_key *key, st_bitfield **out, size_t *n,
+                       st_err *err) {
+  *out = NULL;
+  *n = 0;
   json_t *r;
   st_code code = call(c, "StateMinerDeadlines", miner_params(miner, key), &r, err);
   if (code) return code;
-  const json_t *d = json_array_get(r, deadline);
-  if (!d) code = bad(err, "StateMinerDeadlines", "deadline entry");
-  else
-    code = st_chain_json_get_bitfield(json_object_get(d, "PostSubmissions"), "StateMinerDeadlines: PostSubmissions",
-                                      out, err);
+  size_t k = json_array_size(r);
+  st_bitfield *b = calloc(k + 1, sizeof *b);
+  if (!b) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  else if (!json_is_array(r)) code = bad(err, "StateMinerDeadlines", "deadline list");
+  for (size_t d = 0; d < k && !code; d++) {
+    st_bitfield_init(&b[d]);
+    code = st_chain_json_get_bitfield(json_object_get(json_array_get(r, d), "PostSubmissions"),
+                                      "StateMinerDeadlines: PostSubmissions", &b[d], err);
+  }
   json_decref(r);
+  if (code) {
+    st_node_bitfields_free(b, k);
+    return code;
+  }
+  *out = b;
+  *n = k;
+  return ST_OK;
+}
+
+st_code st_node_post_submissions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key,
+                                 st_bitfield *out, st_err *err) {
+  st_bitfield_clear(out);
+  st_bitfield *all;
+  size_t n;
+  st_code code = st_node_posted(c, miner, key, &all, &n, err);
+  if (!code && deadline >= n) code = bad(err, "StateMinerDeadlines", "deadline entry");
+  if (!code) code = st_bitfield_copy(&all[deadline], out, err);
+  if (code) st_bitfield_clear(out);
+  st_node_bitfields_free(all, n);
   return code;
 }
 
 st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_address *to, uint64_t method,
                              const uint8_t *params, size_t len, bool *found, st_cid *cid, st_err *err) {
   *found = false;
+  memset(cid, 0, sizeof *cid);
   st_signed_message *pending;
   size_t n;
   st_code code = st_node_pending(c, &pending, &n, err);
@@ -477,18 +528,25 @@ st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_
     }
   }
   st_node_messages_free(pending, n);
+  if (code) {
+    *found = false;
+    memset(cid, 0, sizeof *cid);
+  }
   return code;
 }
 
 st_code st_node_network(st_rpc_client *c, st_network *out, uint64_t *genesis_time, st_err *err) {
   json_t *r;
   st_code code = call(c, "StateGetNetworkParams", NULL, &r, err);
-  if (code) return code;
-  if (st_network_from_json(json_object_get(r, "Spacetime"), out, err))
+  if (!code && st_network_from_json(json_object_get(r, "Spacetime"), out, err))
     code = st_err_wrap(err, ST_EINVAL, "StateGetNetworkParams: Spacetime");
-  else if (!st_chain_json_u64_value(json_object_get(r, "GenesisTimestamp"), genesis_time))
+  else if (!code && !st_chain_json_u64_value(json_object_get(r, "GenesisTimestamp"), genesis_time))
     code = bad(err, "StateGetNetworkParams", "GenesisTimestamp");
   json_decref(r);
+  if (code) {
+    memset(out, 0, sizeof *out);
+    *genesis_time = 0;
+  }
   return code;
 }
 
@@ -501,6 +559,7 @@ static json_t *addr_param(const st_address *a) {
 }
 
 st_code st_node_lookup_id(st_rpc_client *c, const st_address *a, uint64_t *id, st_err *err) {
+  *id = 0;
   json_t *r;
   st_code code = call(c, "StateLookupID", addr_param(a), &r, err);
   if (code) return code;
@@ -508,32 +567,38 @@ st_code st_node_lookup_id(st_rpc_client *c, const st_address *a, uint64_t *id, s
   if (!json_is_string(r) || st_address_parse(json_string_value(r), &got, NULL, NULL) || st_address_id(&got, id, NULL))
     code = bad(err, "StateLookupID", "ID address");
   json_decref(r);
+  if (code) *id = 0;
   return code;
 }
 
 st_code st_node_account_key(st_rpc_client *c, const st_address *a, st_address *key, st_err *err) {
+  memset(key, 0, sizeof *key);
   json_t *r;
   st_code code = call(c, "StateAccountKey", addr_param(a), &r, err);
   if (code) return code;
   if (!json_is_string(r) || st_address_parse(json_string_value(r), key, NULL, NULL))
     code = bad(err, "StateAccountKey", "key address");
   json_decref(r);
+  if (code) memset(key, 0, sizeof *key);
   return code;
 }
 
 st_code st_node_market_balance(st_rpc_client *c, const st_address *a, mpz_t escrow, mpz_t locked, st_err *err) {
   json_t *r;
   st_code code = call(c, "StateMarketBalance", addr_param(a), &r, err);
-  if (code) return code;
-  if (st_chain_json_get_bigint(json_object_get(r, "Escrow"), "Escrow", escrow, NULL) ||
-      st_chain_json_get_bigint(json_object_get(r, "Locked"), "Locked", locked, NULL))
+  if (!code && (st_chain_json_get_bigint(json_object_get(r, "Escrow"), "Escrow", escrow, NULL) ||
+                st_chain_json_get_bigint(json_object_get(r, "Locked"), "Locked", locked, NULL)))
     code = bad(err, "StateMarketBalance", "Escrow and Locked");
   json_decref(r);
+  if (code) {
+    mpz_set_ui(escrow, 0);
+    mpz_set_ui(locked, 0);
+  }
   return code;
 }
 
 st_code st_node_datacap(st_rpc_client *c, const st_address *a, mpz_t out, st_err *err) {
-  bool found;
+  bool found; /* none: no datacap, 0 */
   return st_node_verifreg_status(c, false, a, &found, out, err);
 }
 
@@ -571,6 +636,132 @@ st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t 
   }
   json_decref(deals);
   return ST_OK;
+}
+
+/* ---- spacetime-miner: init, run's announcement, the operator views and doctor ---- */
+
+st_code st_node_wait_msg(st_rpc_client *c, const st_cid *msg, int64_t confidence, st_node_lookup *out, st_err *err) {
+  memset(out, 0, sizeof *out);
+  json_t *r;
+  st_code code =
+      call(c, "StateWaitMsg", json_pack("[o I I b]", st_chain_json_cid(msg), (json_int_t)confidence, (json_int_t)-1, 1),
+           &r, err);
+  if (!code) code = lookup_from_json(r, "StateWaitMsg", out, err);
+  json_decref(r);
+  if (code) memset(out, 0, sizeof *out);
+  return code;
+}
+
+st_code st_node_get_miner_info(st_rpc_client *c, uint64_t miner, st_node_miner_info *out, st_err *err) {
+  static const char M[] = "StateMinerInfo";
+  memset(out, 0, sizeof *out);
+  json_t *r;
+  st_code code = call(c, M, miner_params(miner, NULL), &r, err);
+  if (code) return code;
+  const json_t *ma = json_object_get(r, "Multiaddrs"), *first = json_array_get(ma, 0);
+  st_buf b = ST_BUF_INIT;
+  if (!json_is_array(ma) && !json_is_null(ma)) code = bad(err, M, "Multiaddrs"); /* null: none */
+  else if (first && (!json_is_string(first) ||
+                     st_base64_decode(json_string_value(first), json_string_length(first), true, &b, NULL) ||
+                     b.len > sizeof out->multiaddr))
+    code = bad(err, M, "Multiaddrs[0]");
+  else {
+    out->nmultiaddrs = json_array_size(ma);
+    if (b.len) memcpy(out->multiaddr, b.data, b.len);
+    out->multiaddr_len = b.len;
+  }
+  st_buf_free(&b);
+  json_decref(r);
+  if (code) memset(out, 0, sizeof *out);
+  return code;
+}
+
+/* A decimal string field of o (path names it in errors) into out. */
+static st_code big_field(const json_t *o, const char *path, const char *method, mpz_t out, st_err *err) {
+  const char *dot = strrchr(path, '.');
+  const json_t *v = json_object_get(o, dot ? dot + 1 : path);
+  return st_chain_json_get_bigint(v, path, out, NULL) ? bad(err, method, path) : ST_OK;
+}
+
+void st_node_power_init(st_node_power *p) {
+  mpz_inits(p->raw, p->qa, p->total_raw, p->total_qa, NULL);
+  p->has_min_power = false;
+}
+
+void st_node_power_free(st_node_power *p) { mpz_clears(p->raw, p->qa, p->total_raw, p->total_qa, NULL); }
+
+st_code st_node_miner_power(st_rpc_client *c, uint64_t miner, st_node_power *out, st_err *err) {
+  static const char M[] = "StateMinerPower";
+  json_t *r;
+  st_code code = call(c, M, miner_params(miner, NULL), &r, err);
+  const json_t *mp = json_object_get(r, "MinerPower"), *tp = json_object_get(r, "TotalPower");
+  if (!code) code = big_field(mp, "MinerPower.RawBytePower", M, out->raw, err);
+  if (!code) code = big_field(mp, "MinerPower.QualityAdjPower", M, out->qa, err);
+  if (!code) code = big_field(tp, "TotalPower.RawBytePower", M, out->total_raw, err);
+  if (!code) code = big_field(tp, "TotalPower.QualityAdjPower", M, out->total_qa, err);
+  if (!code) out->has_min_power = json_is_true(json_object_get(r, "HasMinPower"));
+  json_decref(r);
+  if (code) {
+    mpz_set_ui(out->raw, 0), mpz_set_ui(out->qa, 0), mpz_set_ui(out->total_raw, 0), mpz_set_ui(out->total_qa, 0);
+    out->has_min_power = false;
+  }
+  return code;
+}
+
+void st_node_miner_funds_init(st_node_miner_funds *f) {
+  mpz_inits(f->balance, f->precommit_deposits, f->locked_funds, NULL);
+}
+
+void st_node_miner_funds_free(st_node_miner_funds *f) {
+  mpz_clears(f->balance, f->precommit_deposits, f->locked_funds, NULL);
+}
+
+st_code st_node_get_miner_funds(st_rpc_client *c, uint64_t miner, st_node_miner_funds *out, st_err *err) {
+  static const char M[] = "StateReadState";
+  json_t *r;
+  st_code code = call(c, M, miner_params(miner, NULL), &r, err);
+  const json_t *st = json_object_get(r, "State");
+  if (!code) code = big_field(r, "Balance", M, out->balance, err);
+  if (!code) code = big_field(st, "State.PreCommitDeposits", M, out->precommit_deposits, err);
+  if (!code) code = big_field(st, "State.LockedFunds", M, out->locked_funds, err);
+  json_decref(r);
+  if (code) mpz_set_ui(out->balance, 0), mpz_set_ui(out->precommit_deposits, 0), mpz_set_ui(out->locked_funds, 0);
+  return code;
+}
+
+/* A call whose result is one attoFIL amount (a decimal string) into out; 0 on failure. */
+static st_code amount_call(st_rpc_client *c, const char *method, json_t *params, mpz_t out, st_err *err) {
+  mpz_set_ui(out, 0);
+  json_t *r;
+  st_code code = call(c, method, params, &r, err);
+  if (!code && st_chain_json_get_bigint(r, method, out, NULL)) code = bad(err, method, "amount");
+  json_decref(r);
+  if (code) mpz_set_ui(out, 0);
+  return code;
+}
+
+st_code st_node_miner_available(st_rpc_client *c, uint64_t miner, mpz_t out, st_err *err) {
+  return amount_call(c, "StateMinerAvailableBalance", miner_params(miner, NULL), out, err);
+}
+
+st_code st_node_wallet_balance(st_rpc_client *c, const st_address *a, mpz_t out, st_err *err) {
+  char text[ST_ADDR_STR_MAX];
+  st_address_text(a, text);
+  return amount_call(c, "WalletBalance", json_pack("[s]", text), out, err);
+}
+
+st_code st_node_get_sector_count(st_rpc_client *c, uint64_t miner, st_node_sector_count *out, st_err *err) {
+  static const char M[] = "StateMinerSectorCount";
+  memset(out, 0, sizeof *out);
+  json_t *r;
+  st_code code = call(c, M, miner_params(miner, NULL), &r, err);
+  if (!code && (!st_chain_json_u64_value(json_object_get(r, "Live"), &out->live) ||
+                !st_chain_json_u64_value(json_object_get(r, "Active"), &out->active) ||
+                !st_chain_json_u64_value(json_object_get(r, "Faulty"), &out->faulty)))
+    code = bad(err, M, "Live, Active and Faulty");
+  json_decref(r);
+  if (code) memset(out, 0, sizeof *out);
+  return code;
 }
 
 /* ---- the spacetime verbs: chain, pool, wallet, state, auth, market ---- */
@@ -697,19 +888,6 @@ st_code st_node_push_signed(st_rpc_client *c, const st_message *m, const mpz_t m
   return code;
 }
 
-st_code st_node_wait_msg(st_rpc_client *c, const st_cid *msg, int64_t confidence, st_node_lookup *out, st_err *err) {
-  memset(out, 0, sizeof *out);
-  json_t *r;
-  st_code code =
-      call(c, "StateWaitMsg", json_pack("[o I I b]", st_chain_json_cid(msg), (json_int_t)confidence, (json_int_t)-1, 1),
-           &r, err);
-  if (!code) code = lookup_from_json(r, "StateWaitMsg", out, err);
-  if (!code && !out->found) code = bad(err, "StateWaitMsg", "message lookup");
-  json_decref(r);
-  if (code) memset(out, 0, sizeof *out);
-  return code;
-}
-
 /* The address a method answers; out is zero (undefined) on failure. */
 static st_code addr_call(st_rpc_client *c, const char *method, json_t *params, st_address *out, st_err *err) {
   memset(out, 0, sizeof *out);
@@ -749,18 +927,6 @@ st_code st_node_wallet_list(st_rpc_client *c, st_address **out, size_t *n, st_er
   if (code) free(a), a = NULL, k = 0;
   *out = a;
   *n = k;
-  return code;
-}
-
-st_code st_node_wallet_balance(st_rpc_client *c, const st_address *a, mpz_t out, st_err *err) {
-  mpz_set_ui(out, 0);
-  char text[ST_ADDR_STR_MAX];
-  st_address_text(a, text);
-  json_t *r;
-  st_code code = call(c, "WalletBalance", json_pack("[s]", text), &r, err);
-  if (!code && st_chain_json_get_bigint(r, "balance", out, NULL)) code = bad(err, "WalletBalance", "balance");
-  json_decref(r);
-  if (code) mpz_set_ui(out, 0);
   return code;
 }
 
@@ -848,20 +1014,6 @@ st_code st_node_verifreg_status(st_rpc_client *c, bool verifier, const st_addres
   return code;
 }
 
-st_code st_node_miner_multiaddr(st_rpc_client *c, const st_address *miner, st_buf *out, bool *found, st_err *err) {
-  *found = false;
-  json_t *r;
-  st_code code = call(c, "StateMinerInfo", addr_param(miner), &r, err);
-  const json_t *ma = json_array_get(json_object_get(r, "Multiaddrs"), 0);
-  if (!code && json_is_string(ma)) {
-    if (st_base64_decode(json_string_value(ma), json_string_length(ma), true, out, NULL))
-      code = bad(err, "StateMinerInfo", "Multiaddrs[0]");
-    else *found = true;
-  }
-  json_decref(r);
-  return code;
-}
-
 st_code st_node_market_deal(st_rpc_client *c, uint64_t id, st_node_deal_state *out, st_err *err) {
   static const char M[] = "StateMarketStorageDeal";
   memset(out, 0, sizeof *out);
@@ -873,30 +1025,5 @@ st_code st_node_market_deal(st_rpc_client *c, uint64_t id, st_node_deal_state *o
   if (!code) code = int_field(s, "SlashEpoch", M, &out->slash_epoch, err);
   json_decref(r);
   if (code) memset(out, 0, sizeof *out);
-  return code;
-}
-
-st_code st_node_miner_sector_count(st_rpc_client *c, const st_address *miner, st_node_sector_count *out, st_err *err) {
-  memset(out, 0, sizeof *out);
-  json_t *r;
-  st_code code = call(c, "StateMinerSectorCount", addr_param(miner), &r, err);
-  if (!code && (!st_chain_json_u64_value(json_object_get(r, "Live"), &out->live) ||
-                !st_chain_json_u64_value(json_object_get(r, "Active"), &out->active) ||
-                !st_chain_json_u64_value(json_object_get(r, "Faulty"), &out->faulty)))
-    code = bad(err, "StateMinerSectorCount", "Live, Active and Faulty");
-  json_decref(r);
-  if (code) memset(out, 0, sizeof *out);
-  return code;
-}
-
-st_code st_node_miner_power(st_rpc_client *c, const st_address *miner, mpz_t raw, mpz_t qa, st_err *err) {
-  json_t *r;
-  st_code code = call(c, "StateMinerPower", addr_param(miner), &r, err);
-  const json_t *p = json_object_get(r, "MinerPower");
-  if (!code && (st_chain_json_get_bigint(json_object_get(p, "RawBytePower"), "RawBytePower", raw, NULL) ||
-                st_chain_json_get_bigint(json_object_get(p, "QualityAdjPower"), "QualityAdjPower", qa, NULL)))
-    code = bad(err, "StateMinerPower", "MinerPower");
-  json_decref(r);
-  if (code) mpz_set_ui(raw, 0), mpz_set_ui(qa, 0);
   return code;
 }

@@ -1,10 +1,15 @@
-/* st_node_api: the daemon calls that the miner, the storage client and the spacetime verbs
- * make, typed. Each wraps one JSON-RPC method of docs/lotus-api.md over st_rpc_client and turns
- * Lotus's JSON shapes into C values, so the sealer, the poster, block production, lib/client
- * and cmd/ never handle the node's JSON. Errors carry the node's message,
+/* st_node_api: the daemon calls made from C, typed. Each wraps one JSON-RPC method of
+ * docs/lotus-api.md over st_rpc_client and turns Lotus's JSON shapes into C values, so the
+ * sealer, the poster, block production, spacetime-miner's init, views and doctor, lib/client
+ * and the spacetime verbs never handle the daemon's JSON. Errors carry the node's message,
  * prefixed with the method ("MinerGetBaseInfo: ..."). The miner holds no keys: messages are
  * signed by the node's wallet (MpoolPushMessage), VRFs come from WalletVRF, blocks are signed
- * by MinerCreateBlock. */
+ * by MinerCreateBlock.
+ *
+ * Outputs follow st_err.h: each is initialised when a call returns, success or not. On failure a
+ * number, CID, address or fixed buffer is zeroed, an mpz_t the caller passes is set to 0, an
+ * allocated array is NULL with a count of 0, and a struct with _init/_free is as its _init
+ * leaves it (the caller frees it either way). Where a function differs, its comment says so. */
 #ifndef ST_NODE_API_H
 #define ST_NODE_API_H
 
@@ -20,12 +25,14 @@
 #include "codec/st_address.h"
 #include "codec/st_bitfield.h"
 #include "codec/st_cid.h"
+#include "codec/st_multiaddr.h"
 #include "core/st_err.h"
 #include "crypto/st_keystore.h"
 #include "crypto/st_vrf.h"
 #include "rpc/st_rpc_client.h"
 
-/* ChainHead: the head's height, key, parents' key and smallest ticket (its first block's). */
+/* ChainHead: the head's height, key, parents' key and smallest ticket (its first block's). out
+ * must be initialised (st_node_head_init) and may hold an earlier head, which is replaced. */
 typedef struct st_node_head {
   int64_t height;
   st_tipset_key key, parents;
@@ -34,14 +41,17 @@ typedef struct st_node_head {
 void st_node_head_init(st_node_head *h);
 void st_node_head_free(st_node_head *h);
 st_code st_node_chain_head(st_rpc_client *c, st_node_head *out, st_err *err);
-/* ChainGetTipSet: the same of the tipset with key (which may be out's own parents). */
+/* ChainGetTipSet: the same of the tipset with key (which may be out's own parents: key is read
+ * before out is replaced). */
 st_code st_node_chain_tipset(st_rpc_client *c, const st_tipset_key *key, st_node_head *out, st_err *err);
 
-/* StateGetNetworkParams: the chain's network parameters and its genesis time. */
+/* StateGetNetworkParams: the chain's network parameters and its genesis time (both zeroed on
+ * failure). */
 st_code st_node_network(st_rpc_client *c, st_network *out, uint64_t *genesis_time, st_err *err);
 
 /* MinerGetBaseInfo for miner (an ID) at round on key (NULL: the head). present is false when
- * the node answers null (the miner did not exist at the lookback). */
+ * the node answers null (the miner did not exist at the lookback). out must be initialised
+ * (st_node_base_info_init) and may hold an earlier answer, which is replaced. */
 typedef struct st_node_base_info {
   bool present;
   mpz_t miner_power, network_power;
@@ -74,7 +84,8 @@ st_code st_node_vrf(st_rpc_client *c, const st_address *addr, const uint8_t *alp
 st_code st_node_push(st_rpc_client *c, const st_message *m, const mpz_t max_fee, st_cid *cid, st_err *err);
 
 /* MpoolPending: whether a message from `from` to `to` with method and exactly these params is
- * waiting in the node's pool, and its CID (a sender checks before sending again). */
+ * waiting in the node's pool, and its CID (a sender checks before sending again; zeroed when
+ * none is). */
 st_code st_node_pending_find(st_rpc_client *c, const st_address *from, const st_address *to, uint64_t method,
                              const uint8_t *params, size_t len, bool *found, st_cid *cid, st_err *err);
 
@@ -118,9 +129,15 @@ void st_node_partitions_free(st_node_partition *p, size_t n);
 st_code st_node_partitions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key,
                            st_node_partition **out, size_t *n, st_err *err);
 
-/* StateMinerDeadlines: deadline's PostSubmissions (the partitions proven this period). */
+/* StateMinerDeadlines: deadline's PostSubmissions (the partitions proven this period). out
+ * is the caller's, initialised (st_bitfield_init); it gets the set, or is cleared on failure. */
 st_code st_node_post_submissions(st_rpc_client *c, uint64_t miner, uint64_t deadline, const st_tipset_key *key,
                                  st_bitfield *out, st_err *err);
+/* StateMinerDeadlines: every deadline's PostSubmissions, in deadline order (*n of them). Free
+ * *out with st_node_bitfields_free. */
+st_code st_node_posted(st_rpc_client *c, uint64_t miner, const st_tipset_key *key, st_bitfield **out, size_t *n,
+                       st_err *err);
+void st_node_bitfields_free(st_bitfield *b, size_t n);
 
 /* StateMinerSectors over filter (NULL: all): each on-chain sector's number and comm_r, in
  * number order. */
@@ -146,14 +163,57 @@ st_code st_node_datacap(st_rpc_client *c, const st_address *a, mpz_t out, st_err
  * failing to reach the node is an error). */
 st_code st_node_deal_exists(st_rpc_client *c, uint64_t id, bool *found, st_err *err);
 /* StateMarketDeals: the ID of the deal on chain with p's piece and epochs, client (an actor
- * ID) and provider; -1 when there is none. */
+ * ID) and provider; -1 when there is none, and on failure. */
 st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t client, uint64_t provider, int64_t *id,
                           st_err *err);
 
+/* ---- spacetime-miner: init, run's announcement, the operator views and doctor ---- */
+
+/* StateWaitMsg: waits on the node (at most its 10 minutes) until msg is on chain with
+ * confidence epochs on top; *out as st_node_search_msg's, with found true. */
+st_code st_node_wait_msg(st_rpc_client *c, const st_cid *msg, int64_t confidence, st_node_lookup *out, st_err *err);
+
+/* StateMinerInfo at the head, the parts read here: how many multiaddrs the miner announced and
+ * the first one, binary (multiaddr_len 0: none), as clients dial it for deals. */
+typedef struct st_node_miner_info {
+  size_t nmultiaddrs;
+  uint8_t multiaddr[ST_MULTIADDR_MAX];
+  size_t multiaddr_len;
+} st_node_miner_info;
+st_code st_node_get_miner_info(st_rpc_client *c, uint64_t miner, st_node_miner_info *out, st_err *err);
+
+/* StateMinerPower at the head: the miner's claim and the network's total. */
+typedef struct st_node_power {
+  mpz_t raw, qa, total_raw, total_qa;
+  bool has_min_power;
+} st_node_power;
+void st_node_power_init(st_node_power *p);
+void st_node_power_free(st_node_power *p);
+/* out is the caller's, initialised (st_node_power_init); its numbers are 0 on failure. */
+st_code st_node_miner_power(st_rpc_client *c, uint64_t miner, st_node_power *out, st_err *err);
+
+/* StateReadState of a miner at the head: its balance and the funds its state holds. */
+typedef struct st_node_miner_funds {
+  mpz_t balance, precommit_deposits, locked_funds;
+} st_node_miner_funds;
+void st_node_miner_funds_init(st_node_miner_funds *f);
+void st_node_miner_funds_free(st_node_miner_funds *f);
+/* out is the caller's, initialised (st_node_miner_funds_init); its numbers are 0 on failure. */
+st_code st_node_get_miner_funds(st_rpc_client *c, uint64_t miner, st_node_miner_funds *out, st_err *err);
+
+/* StateMinerAvailableBalance at the head (out: the caller's mpz_t). */
+st_code st_node_miner_available(st_rpc_client *c, uint64_t miner, mpz_t out, st_err *err);
+/* WalletBalance of a: 0 for an address the chain does not know (out: the caller's mpz_t). */
+st_code st_node_wallet_balance(st_rpc_client *c, const st_address *a, mpz_t out, st_err *err);
+
+/* StateMinerSectorCount at the head. */
+typedef struct st_node_sector_count {
+  uint64_t live, active, faulty;
+} st_node_sector_count;
+st_code st_node_get_sector_count(st_rpc_client *c, uint64_t miner, st_node_sector_count *out, st_err *err);
+
 /* ---- the spacetime verbs (cmd/spacetime, lib/client): chain, pool, wallet, state, auth, market ----
- * Every output is initialised on return, success or not: a struct with _init and _free holds
- * the result or is empty (the caller frees it either way), an mpz_t is 0, a flag false. The
- * tipsets, blocks, messages and actors are the chain types, so a verb prints them with their
+ * The tipsets, blocks, messages and actors are the chain types, so a verb prints them with their
  * to_json (network 't', as the daemon writes them) byte for byte as the node sent them. */
 
 /* ChainHead (key NULL) or ChainGetTipSet: the whole tipset, its blocks in the node's order. */
@@ -172,9 +232,6 @@ void st_node_messages_free(st_signed_message *m, size_t n);
 /* MpoolPushMessage as st_node_push, giving the signed message the node made and pooled. */
 st_code st_node_push_signed(st_rpc_client *c, const st_message *m, const mpz_t max_fee, st_signed_message *out,
                             st_err *err);
-/* StateWaitMsg: waits until msg is on chain with confidence epochs on top; out as
- * st_node_search_msg fills it (found is true on success). */
-st_code st_node_wait_msg(st_rpc_client *c, const st_cid *msg, int64_t confidence, st_node_lookup *out, st_err *err);
 
 /* WalletNew: a new secp256k1 key (the first becomes the default); its address. */
 st_code st_node_wallet_new(st_rpc_client *c, st_address *out, st_err *err);
@@ -182,8 +239,6 @@ st_code st_node_wallet_new(st_rpc_client *c, st_address *out, st_err *err);
 st_code st_node_wallet_list(st_rpc_client *c, st_address **out, size_t *n, st_err *err);
 /* WalletDefaultAddress: an error when the wallet has no default key. */
 st_code st_node_wallet_default(st_rpc_client *c, st_address *out, st_err *err);
-/* WalletBalance: a's balance at the head ("0" for an address the chain has never seen). */
-st_code st_node_wallet_balance(st_rpc_client *c, const st_address *a, mpz_t out, st_err *err);
 /* WalletExport: the key of a (the caller wipes it with st_secure_zero). */
 st_code st_node_wallet_export(st_rpc_client *c, const st_address *a, st_keyinfo *out, st_err *err);
 /* WalletImport: a secp256k1 key into the wallet; *out its address. */
@@ -201,9 +256,6 @@ st_code st_node_auth_new(st_rpc_client *c, unsigned perms, st_buf *token, st_err
  * verifier's allowance); *found is false when a has none (the node answers null). */
 st_code st_node_verifreg_status(st_rpc_client *c, bool verifier, const st_address *a, bool *found, mpz_t out,
                                 st_err *err);
-/* StateMinerInfo: the first address miner announced on chain (Multiaddrs[0], binary),
- * appended to out; *found is false when it announced none. */
-st_code st_node_miner_multiaddr(st_rpc_client *c, const st_address *miner, st_buf *out, bool *found, st_err *err);
 /* StateMarketStorageDeal: the on-chain state of deal id (an error when the chain has no such
  * deal, as the node refuses). Only its State is read: what the client lists; the Proposal is
  * the client's own, and st_deal has no JSON reader. */
@@ -213,12 +265,5 @@ typedef struct st_node_deal_state {
   int64_t slash_epoch;  /* -1 unless slashed */
 } st_node_deal_state;
 st_code st_node_market_deal(st_rpc_client *c, uint64_t id, st_node_deal_state *out, st_err *err);
-/* StateMinerSectorCount: the miner's live, active and faulty sectors. */
-typedef struct st_node_sector_count {
-  uint64_t live, active, faulty;
-} st_node_sector_count;
-st_code st_node_miner_sector_count(st_rpc_client *c, const st_address *miner, st_node_sector_count *out, st_err *err);
-/* StateMinerPower: the miner's raw and quality-adjusted power. */
-st_code st_node_miner_power(st_rpc_client *c, const st_address *miner, mpz_t raw, mpz_t qa, st_err *err);
 
 #endif

@@ -1,6 +1,6 @@
 /* st_locator against a registry server on loopback (SQLite): a sector's files resolve under
  * the dist-path's <type>/<host> root of the node that holds them, or under <dist>/{sealed,cache}
- * without a registry; an unknown sector is an error; heartbeats go only for the nodes mounted
+ * without a registry; an unknown sector is an error, its paths empty; heartbeats go only for the nodes mounted
  * on this host, with the space found there. */
 #include "testutil.h"
 
@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "miner/st_locator.h"
+#include "nodefx.h"
 #include "registry/st_registry_server.h"
 
 static void add_node(st_regc *reg, const char *host, st_storage_node *out) {
@@ -23,17 +24,12 @@ static void add_node(st_regc *reg, const char *host, st_storage_node *out) {
 
 static void test_locator(void **state) {
   (void)state;
-  char dir[256], dist[300], root[400], regdb[300], url[64];
+  char dir[256], dist[300], root[400], url[64];
   tu_tmpdir(dir);
   snprintf(dist, sizeof dist, "%s/dist", dir);
-  snprintf(regdb, sizeof regdb, "sqlite:%s/registry.db", dir);
   st_err err;
-  st_registry_server *srv;
-  st_registry_server_opts ro = {.listen = "127.0.0.1:0", .db_url = regdb, .token = "locator-test-token-0123"};
-  if (st_registry_server_start(&ro, &srv, &err)) fail_msg("registry: %s", err.msg);
-  snprintf(url, sizeof url, "http://127.0.0.1:%u", st_registry_server_port(srv));
   st_regc *reg;
-  assert_int_equal(st_regc_open(url, "locator-test-token-0123", &reg, &err), ST_OK);
+  st_registry_server *srv = nf_registry_start(dir, "locator-test-token-0123", url, &reg);
   st_storage_node here, away, got;
   add_node(reg, "10.0.0.7", &here);
   add_node(reg, "10.0.0.8", &away);
@@ -60,6 +56,8 @@ static void test_locator(void **state) {
   assert_string_equal(p.cache, want);
   assert_int_not_equal(st_locator_locate(&l, 1000, 6, &p, &err), ST_OK);
   tu_assert_err_contains(&err, "t01000");
+  assert_string_equal(p.sealed, ""); /* not sector 5's any more */
+  assert_string_equal(p.cache, "");
 
   /* heartbeats: only 10.0.0.7 is mounted here */
   char nfs[400];

@@ -1,5 +1,5 @@
 /* The miner repo's config.json: a round trip through the file, and every kind of bad input
- * refused with the file and the key named. */
+ * refused with the file and the key named, the config zeroed; a path too long for the repo. */
 #include "testutil.h"
 
 #include <string.h>
@@ -27,6 +27,14 @@ static void test_round_trip(void **state) {
   snprintf(other, sizeof other, "%s/none", dir);
   assert_int_equal(st_miner_config_read(other, &back, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "spacetime-miner init --owner ADDR --repo");
+  assert_int_equal(back.miner, 0);
+  assert_null(back.info);
+  /* a name that does not fit */
+  static char longname[ST_PATH_MAX];
+  memset(longname, 'x', sizeof longname - 1);
+  char path[ST_PATH_MAX];
+  assert_int_equal(st_miner_repo_path(repo, longname, path, &err), ST_ERANGE);
+  assert_string_equal(path, "");
   tu_rmdir(dir);
 }
 
@@ -52,9 +60,13 @@ static void test_bad(void **state) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     st_miner_config c;
+    memset(&c, 0x55, sizeof c);
     st_err err;
     if (st_miner_config_parse(cases[i].text, strlen(cases[i].text), "x.json", &c, &err) != ST_EINVAL)
       fail_msg("case %zu accepted", i);
+    assert_int_equal(c.miner, 0); /* zeroed on failure, however far it got */
+    assert_int_equal(c.owner.len, 0);
+    assert_null(c.info);
     tu_assert_err_contains(&err, "x.json: ");
     tu_assert_err_contains(&err, cases[i].want);
   }

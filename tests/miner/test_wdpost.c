@@ -19,15 +19,7 @@
 static nodefx F;
 static char logpath[300];
 
-static void config(nodefx *f, st_wdpost_cfg *cfg) {
-  *cfg = (st_wdpost_cfg){.node = f->c,
-                         .miner = NF_MINER,
-                         .sender = f->account,
-                         .info = nf_info2k(),
-                         .locate = nf_locate,
-                         .locate_ctx = f->store,
-                         .post = {.parallel = 2, .timeout_ms = 5000}};
-}
+static void config(nodefx *f, st_wdpost_cfg *cfg) { nf_wdpost_cfg(f, cfg); }
 
 static char *read_log(void) {
   st_buf b = ST_BUF_INIT;
@@ -143,15 +135,27 @@ static void test_prove_skip_recover(void **state) {
   nf_next_instance(f, d, &di);
   assert_int_equal(st_wdpost_recover(&cfg, &di, di.fault_cutoff, &declared, &cid, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "FaultCutoff");
+  st_cid zero = {0};
+  assert_int_equal(declared, 0);
+  assert_memory_equal(&cid, &zero, sizeof cid); /* not the last recovery's */
   nf_mine_to(f, di.challenge + 1);
   st_wdpost_batch b;
   st_wdpost_batch_init(&b);
   assert_int_equal(st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err), ST_OK);
+  memset(&cid, 1, sizeof cid);
   assert_int_equal(st_wdpost_submit(&cfg, &b, di.close - 1, &cid, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "too late to send its proofs");
+  assert_memory_equal(&cid, &zero, sizeof cid);
   b.rand[0] ^= 1;
   assert_int_equal(st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err), ST_ECONFLICT);
   tu_assert_err_contains(&err, "the chain changed below deadline");
+  /* a failed proof leaves the batch empty, not the last one */
+  assert_int_equal(b.nmsgs, 1);
+  di.index = 1000;
+  assert_int_not_equal(st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err), ST_OK);
+  assert_int_equal(b.nmsgs, 0);
+  assert_null(b.msgs);
+  assert_int_equal(b.partitions, 0);
   st_wdpost_batch_free(&b);
 }
 
