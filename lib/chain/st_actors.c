@@ -1,10 +1,11 @@
-/* st_actors: power, miner, reward and cron actor logic over st_miner_state. */
+/* st_actors: the power and miner actors' methods over st_miner_state. */
 #include "chain/st_actors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/st_actor_state.h"
 #include "chain/st_deadline.h"
 #include "chain/st_market.h"
 #include "chain/st_rand.h"
@@ -16,94 +17,7 @@
 #include "proofs/st_post.h"
 #include "proofs/st_sector.h"
 
-/* ---------------------------------------------------------------- state objects */
-
-static st_code load_object(const st_vm_env *env, const st_cid *cid, st_buf *out, st_err *err) {
-  if (!env) return st_err_set(err, ST_EINVAL, "no state store: the consensus actors need the chain's environment");
-  return env->get(env->ctx, cid, out, err);
-}
-
-st_code st_actors_load_miner(const st_vm_env *env, st_state *s, uint64_t miner, st_miner_state *out, st_err *err) {
-  st_state_actor *a = st_state_get(s, miner);
-  if (!a || a->kind != ST_ACTOR_MINER) {
-    st_miner_state_init(out, 0, NULL);
-    return st_err_set(err, ST_ENOENT, "t0%llu is not a miner", (unsigned long long)miner);
-  }
-  st_buf b = ST_BUF_INIT;
-  st_code code = load_object(env, &a->head, &b, err);
-  if (code) st_miner_state_init(out, 0, NULL);
-  else code = st_miner_state_decode(b.data, b.len, out, err);
-  st_buf_free(&b);
-  return code;
-}
-
-st_code st_actors_load_power(const st_vm_env *env, st_state *s, st_power_state *out, st_err *err) {
-  st_power_state_init(out);
-  st_state_actor *a = st_state_get(s, ST_ID_POWER);
-  if (!a) return st_err_set(err, ST_ENOENT, "the power actor t04 is missing");
-  static const uint8_t EMPTY[] = {0x80}; /* genesis: the empty list, no claims yet */
-  st_cid empty;
-  st_cid_of_cbor(EMPTY, sizeof EMPTY, &empty);
-  if (st_cid_equal(&a->head, &empty)) return ST_OK;
-  st_buf b = ST_BUF_INIT;
-  st_code code = load_object(env, &a->head, &b, err);
-  if (!code) {
-    st_power_state_free(out);
-    code = st_power_state_decode(b.data, b.len, out, err);
-  }
-  st_buf_free(&b);
-  return code;
-}
-
-st_code st_actors_store_head(st_vm *vm, uint64_t id, const st_buf *b, int64_t *gas, st_err *err) {
-  st_code code = st_buf_status(b, err);
-  st_cid cid;
-  if (!code) {
-    st_cid_of_cbor(b->data, b->len, &cid);
-    code = vm->env->put(vm->env->ctx, &cid, b->data, b->len, err);
-  }
-  st_state_actor *a = st_state_get(vm->state, id);
-  if (!code && !a) code = st_err_set(err, ST_ENOENT, "actor t0%llu vanished", (unsigned long long)id);
-  if (!code) code = st_state_touch(vm->state, a, err);
-  if (!code) a->head = cid;
-  if (gas) *gas += ST_GAS_STATE_WRITE_PER_BYTE * (int64_t)b->len;
-  return code;
-}
-
-static st_code save_miner(st_vm *vm, uint64_t id, const st_miner_state *m, int64_t *gas, st_err *err) {
-  st_buf b = ST_BUF_INIT;
-  st_miner_state_encode(m, &b);
-  st_code code = st_actors_store_head(vm, id, &b, gas, err);
-  st_buf_free(&b);
-  return code;
-}
-
-static st_code save_power(st_vm *vm, const st_power_state *p, int64_t *gas, st_err *err) {
-  st_buf b = ST_BUF_INIT;
-  st_power_state_encode(p, &b);
-  st_code code = st_actors_store_head(vm, ST_ID_POWER, &b, gas, err);
-  st_buf_free(&b);
-  return code;
-}
-
-/* Recomputes the miner's claim from its sectors and stores the power actor. */
-static st_code update_claim(st_vm *vm, uint64_t id, const st_miner_state *m, int64_t *gas, st_err *err) {
-  st_power_state p;
-  st_code code = st_actors_load_power(vm->env, vm->state, &p, err);
-  mpz_t raw, qa;
-  mpz_inits(raw, qa, NULL);
-  st_miner_power(m, raw, qa);
-  if (!code) code = st_power_set_claim(&p, id, raw, qa, vm->net->consensus_min_power, err);
-  if (!code) code = save_power(vm, &p, gas, err);
-  mpz_clears(raw, qa, NULL);
-  st_power_state_free(&p);
-  return code;
-}
-
-/* Moves amount from the miner to the burnt-funds actor. */
-static st_code burn(st_vm *vm, uint64_t from, const mpz_t amount, st_err *err) {
-  return mpz_sgn(amount) > 0 ? st_state_transfer(vm->state, from, ST_ID_BURNT, amount, err) : ST_OK;
-}
+/* ---------------------------------------------------------------- helpers */
 
 static st_code randomness(st_vm *vm, bool beacon, int64_t dst, int64_t round, uint64_t miner, uint8_t out[32],
                           st_err *err) {
@@ -115,16 +29,6 @@ static st_code randomness(st_vm *vm, bool beacon, int64_t dst, int64_t round, ui
 }
 
 static void policy_of(const st_vm *vm, st_deadline_policy *p) { st_deadline_policy_of(vm->net, p); }
-
-/* The deadline open at epoch for the miner (index == deadlines if the period has elapsed). */
-static void current_deadline(const st_vm *vm, const st_miner_state *m, int64_t epoch, st_deadline_info *out) {
-  st_deadline_policy p;
-  policy_of(vm, &p);
-  int64_t since = epoch - m->proving_period_start;
-  uint64_t idx = since < 0 ? 0 : (uint64_t)(since / p.challenge_window);
-  if (idx > (uint64_t)p.deadlines) idx = (uint64_t)p.deadlines;
-  st_deadline_new(&p, m->proving_period_start, idx, epoch, out);
-}
 
 /* ---------------------------------------------------------------- params */
 
@@ -145,7 +49,7 @@ typedef struct miner_ctx {
 static int64_t load_for_call(st_vm_call *c, miner_ctx *mc) {
   st_err err;
   if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "no state store");
-  c->gas += ST_GAS_STATE_READ_PER_BYTE * 4096;
+  c->gas += ST_GAS_STATE_LOAD;
   if (st_actors_load_miner(c->vm->env, c->vm->state, c->to, &mc->m, &err)) {
     st_miner_state_free(&mc->m);
     return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "loading miner t0%llu: %s", (unsigned long long)c->to, err.msg);
@@ -163,7 +67,8 @@ static int64_t require_caller(st_vm_call *c, const st_miner_state *m, bool worke
 /* Stores the miner and its claim. */
 static int64_t commit_miner(st_vm_call *c, const st_miner_state *m, bool power_changed) {
   st_err err;
-  if (save_miner(c->vm, c->to, m, &c->gas, &err) || (power_changed && update_claim(c->vm, c->to, m, &c->gas, &err)))
+  if (st_actors_save_miner(c->vm, c->to, m, &c->gas, &err) ||
+      (power_changed && st_actors_update_claim(c->vm, c->to, m, &c->gas, &err)))
     return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "storing miner t0%llu: %s", (unsigned long long)c->to, err.msg);
   return ST_EXIT_OK;
 }
@@ -249,11 +154,11 @@ int64_t st_power_create_miner(st_vm_call *c) {
   int64_t offset = st_proving_period_offset(&id_addr, vm->epoch, vm->net->proving_period);
   m.proving_period_start = st_quantize_down(vm->epoch, vm->net->proving_period, offset);
   st_power_state p;
-  code = save_miner(vm, id, &m, &c->gas, &err);
+  code = st_actors_save_miner(vm, id, &m, &c->gas, &err);
   if (!code) code = st_actors_load_power(vm->env, vm->state, &p, &err);
   else st_power_state_init(&p);
   if (!code) code = st_power_add_miner(&p, id, &err);
-  if (!code) code = save_power(vm, &p, &c->gas, &err);
+  if (!code) code = st_actors_save_power(vm, &p, &c->gas, &err);
   st_power_state_free(&p);
   st_miner_state_free(&m);
   if (code) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "CreateMiner: %s", err.msg);
@@ -383,8 +288,6 @@ static st_code cc_comm_d(uint64_t sector_size, uint8_t out[32], st_err *err) {
   return ST_OK;
 }
 
-static int64_t epochs_per_day(const st_network *net) { return 86400 / net->block_delay; }
-
 int64_t st_miner_precommit_sector(st_vm_call *c) {
   st_vm *vm = c->vm;
   st_vm_params rd;
@@ -453,7 +356,7 @@ int64_t st_miner_precommit_sector(st_vm_call *c) {
   if (!exit && replace)
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: ReplaceCapacity is not supported");
   int64_t min_exp = vm->epoch + vm->net->max_prove_commit_duration + vm->net->proving_period;
-  int64_t max_exp = vm->epoch + 5 * 365 * epochs_per_day(vm->net);
+  int64_t max_exp = vm->epoch + 5 * 365 * st_network_epochs_per_day(vm->net);
   if (!exit && (expiration <= min_exp || expiration > max_exp))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: Expiration %lld must be in (%lld, %lld]",
                        (long long)expiration, (long long)min_exp, (long long)max_exp);
@@ -686,16 +589,6 @@ static int64_t check_decl(st_vm_call *c, const st_miner_state *m, const decl *d,
   return ST_EXIT_OK;
 }
 
-static void mark_faulty(st_miner_state *m, const st_bitfield *sectors, int64_t epoch) {
-  st_bitfield_iter it;
-  uint64_t n;
-  st_bitfield_iter_init(&it, sectors);
-  while (st_bitfield_iter_next(&it, &n)) {
-    st_sector_onchain *s = st_miner_sector(m, n);
-    if (s && s->fault_epoch < 0) s->fault_epoch = epoch;
-  }
-}
-
 static int64_t declare(st_vm_call *c, bool recover, const char *method) {
   decl *d;
   size_t n;
@@ -718,7 +611,7 @@ static int64_t declare(st_vm_call *c, bool recover, const char *method) {
       st_bitfield_union(&pt->recoveries, &d[i].sectors, &pt->recoveries, NULL);
     } else {
       st_bitfield_subtract(&x, &pt->faults, &x, NULL); /* the new faults */
-      mark_faulty(&mc.m, &x, c->vm->epoch);
+      st_miner_mark_faulty(&mc.m, &x, c->vm->epoch);
       st_bitfield_union(&pt->faults, &x, &pt->faults, NULL);
       st_bitfield_subtract(&pt->recoveries, &d[i].sectors, &pt->recoveries, NULL);
     }
@@ -734,7 +627,8 @@ static int64_t declare(st_vm_call *c, bool recover, const char *method) {
     st_err err;
     if (mpz_cmp(avail, mc.m.fee_debt) < 0)
       exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS, "%s: the miner's fee debt must be paid first", method);
-    else if (burn(c->vm, c->to, mc.m.fee_debt, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
+    else if (st_actors_burn(c->vm, c->to, mc.m.fee_debt, &err))
+      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
     else mpz_set_ui(mc.m.fee_debt, 0);
     mpz_clear(avail);
   }
@@ -798,7 +692,7 @@ int64_t st_miner_submit_windowed_post(st_vm_call *c) {
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: proof type %lld is not the miner's %lld", M,
                        (long long)proof_type, (long long)m->window_post_proof);
   st_deadline_info di;
-  current_deadline(vm, m, vm->epoch, &di);
+  st_actors_current_deadline(vm->net, m, vm->epoch, &di);
   if (!exit && deadline >= m->ndeadlines)
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu does not exist (%zu deadlines)", M,
                        (unsigned long long)deadline, m->ndeadlines);
@@ -896,7 +790,7 @@ int64_t st_miner_submit_windowed_post(st_vm_call *c) {
     st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, NULL);
     st_bitfield_subtract(&parts[i].skipped, &pt->faults, &x, NULL);
     if (st_bitfield_count(&x)) power_changed = true;
-    mark_faulty(m, &x, vm->epoch);
+    st_miner_mark_faulty(m, &x, vm->epoch);
     st_bitfield_union(&pt->faults, &parts[i].skipped, &pt->faults, NULL);
     st_bitfield_subtract(&pt->recoveries, &parts[i].skipped, &x, NULL); /* recovered now */
     if (st_bitfield_count(&x)) power_changed = true;
@@ -919,181 +813,4 @@ int64_t st_miner_submit_windowed_post(st_vm_call *c) {
   free(pub);
   if (mc.loaded) st_miner_state_free(m);
   return exit;
-}
-
-/* ---------------------------------------------------------------- reward and cron */
-
-st_code st_actors_award_block(st_vm *vm, uint64_t miner, int64_t win_count, st_err *err) {
-  st_state_actor *r = st_state_get(vm->state, ST_ID_REWARD);
-  if (!r || win_count <= 0) return ST_OK;
-  mpz_t amount;
-  mpz_init_set_si(amount, vm->net->block_reward);
-  mpz_mul_si(amount, amount, win_count);
-  if (mpz_cmp(amount, r->balance) > 0) mpz_set(amount, r->balance);
-  st_code code = st_state_transfer(vm->state, ST_ID_REWARD, miner, amount, err);
-  mpz_clear(amount);
-  return code;
-}
-
-/* Takes a penalty from the miner: locked funds first, then the available balance, the rest as
- * fee debt; all of it is burnt. */
-static st_code penalize(st_vm *vm, uint64_t id, st_miner_state *m, const mpz_t fee, st_err *err) {
-  st_state_actor *a = st_state_get(vm->state, id);
-  mpz_t from_locked, avail, paid;
-  mpz_inits(from_locked, avail, paid, NULL);
-  mpz_set(from_locked, fee);
-  if (mpz_cmp(from_locked, m->locked_funds) > 0) mpz_set(from_locked, m->locked_funds);
-  mpz_sub(m->locked_funds, m->locked_funds, from_locked);
-  mpz_sub(paid, fee, from_locked); /* still owed */
-  st_miner_available(m, a->balance, avail);
-  if (mpz_cmp(paid, avail) > 0) {
-    mpz_sub(avail, paid, avail);
-    mpz_add(m->fee_debt, m->fee_debt, avail);
-    mpz_sub(paid, paid, avail);
-  }
-  mpz_add(paid, paid, from_locked);
-  st_code code = burn(vm, id, paid, err);
-  mpz_clears(from_locked, avail, paid, NULL);
-  return code;
-}
-
-/* Removes sectors from their partition as terminated; pledge is released (expired) or burnt. */
-static st_code terminate(st_vm *vm, uint64_t id, st_miner_state *m, st_partition *pt, const st_bitfield *sectors,
-                         bool burn_pledge, st_err *err) {
-  st_code code = ST_OK;
-  st_bitfield_iter it;
-  uint64_t n;
-  mpz_t total;
-  mpz_init(total);
-  st_bitfield deals = ST_BITFIELD_INIT;
-  st_bitfield_iter_init(&it, sectors);
-  while (st_bitfield_iter_next(&it, &n) && !code) {
-    st_sector_onchain *s = st_miner_sector(m, n);
-    if (!s) continue;
-    mpz_add(total, total, s->initial_pledge);
-    if (burn_pledge) code = st_bitfield_union(&deals, &s->deals, &deals, err); /* ended early: its deals are slashed */
-    st_miner_remove_sector(m, n);
-  }
-  if (!code) code = st_market_sectors_terminated(vm, id, &deals, vm->epoch, err);
-  st_bitfield_free(&deals);
-  if (mpz_cmp(total, m->locked_funds) > 0) mpz_set(total, m->locked_funds);
-  mpz_sub(m->locked_funds, m->locked_funds, total);
-  if (burn_pledge && !code) code = burn(vm, id, total, err);
-  st_bitfield_union(&pt->terminated, sectors, &pt->terminated, NULL);
-  st_bitfield_subtract(&pt->faults, sectors, &pt->faults, NULL);
-  st_bitfield_subtract(&pt->recoveries, sectors, &pt->recoveries, NULL);
-  mpz_clear(total);
-  return code;
-}
-
-static st_code end_deadline(st_vm *vm, uint64_t id, st_miner_state *m, uint64_t idx, int64_t epoch, st_err *err) {
-  st_deadline_state *dl = &m->deadlines[idx];
-  st_bitfield live = ST_BITFIELD_INIT, x = ST_BITFIELD_INIT, old = ST_BITFIELD_INIT, expired = ST_BITFIELD_INIT;
-  uint64_t faulty = 0;
-  st_code code = ST_OK;
-  for (size_t p = 0; p < dl->npartitions && !code; p++) {
-    st_partition *pt = &dl->partitions[p];
-    st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, NULL);
-    if (!st_bitfield_count(&live)) continue;
-    if (!st_bitfield_has(&dl->post_submissions, p)) {
-      /* missed: every live sector is faulty, declared recoveries lapse */
-      st_bitfield_subtract(&live, &pt->faults, &x, NULL);
-      mark_faulty(m, &x, epoch);
-      st_bitfield_union(&pt->faults, &live, &pt->faults, NULL);
-      st_bitfield_clear(&pt->recoveries);
-    }
-    /* faulty too long: terminated; past expiration: expired */
-    st_bitfield_clear(&old);
-    st_bitfield_clear(&expired);
-    st_bitfield_iter it;
-    uint64_t n;
-    st_bitfield_iter_init(&it, &live);
-    while (st_bitfield_iter_next(&it, &n)) {
-      st_sector_onchain *s = st_miner_sector(m, n);
-      if (!s) continue;
-      if (s->fault_epoch >= 0 && epoch - s->fault_epoch >= vm->net->fault_max_age) st_bitfield_set(&old, n, NULL);
-      else if (s->expiration <= epoch) st_bitfield_set(&expired, n, NULL);
-    }
-    if (st_bitfield_count(&old)) code = terminate(vm, id, m, pt, &old, true, err);
-    if (!code && st_bitfield_count(&expired)) code = terminate(vm, id, m, pt, &expired, false, err);
-    st_bitfield_subtract(&pt->faults, &pt->terminated, &x, NULL);
-    faulty += st_bitfield_count(&x);
-  }
-  st_bitfield_clear(&dl->post_submissions);
-  if (!code && faulty && vm->net->fault_fee) {
-    mpz_t fee;
-    mpz_init_set_si(fee, vm->net->fault_fee);
-    mpz_mul_ui(fee, fee, (unsigned long)faulty);
-    code = penalize(vm, id, m, fee, err);
-    mpz_clear(fee);
-  }
-  st_bitfield_free(&live);
-  st_bitfield_free(&x);
-  st_bitfield_free(&old);
-  st_bitfield_free(&expired);
-  return code;
-}
-
-/* Pre-commits not proven in time lose their deposit. */
-static st_code expire_precommits(st_vm *vm, uint64_t id, st_miner_state *m, int64_t epoch, st_err *err) {
-  mpz_t total;
-  mpz_init(total);
-  for (size_t i = 0; i < m->nprecommits;) {
-    st_precommit *p = &m->precommits[i];
-    if (p->precommit_epoch + vm->net->max_prove_commit_duration < epoch) {
-      mpz_add(total, total, p->deposit);
-      st_miner_remove_precommit(m, p->number);
-    } else {
-      i++;
-    }
-  }
-  if (mpz_cmp(total, m->precommit_deposits) > 0) mpz_set(total, m->precommit_deposits);
-  mpz_sub(m->precommit_deposits, m->precommit_deposits, total);
-  st_code code = burn(vm, id, total, err);
-  mpz_clear(total);
-  return code;
-}
-
-st_code st_actors_cron(st_vm *vm, int64_t epoch, st_err *err) {
-  if (!vm->env) return ST_OK;
-  st_code code = st_market_cron(vm, epoch, err);
-  if (code) return code;
-  /* collect the miners first: terminating and burning changes the actor array */
-  uint64_t *ids = NULL;
-  size_t n = 0;
-  for (size_t i = 0; i < vm->state->n; i++)
-    if (vm->state->actors[i].kind == ST_ACTOR_MINER) {
-      uint64_t *g = realloc(ids, (n + 1) * sizeof *g);
-      if (!g) {
-        free(ids);
-        return st_err_set(err, ST_ENOMEM, "out of memory in cron");
-      }
-      ids = g;
-      ids[n++] = vm->state->actors[i].id;
-    }
-  for (size_t i = 0; i < n && !code; i++) {
-    st_miner_state m;
-    code = st_actors_load_miner(vm->env, vm->state, ids[i], &m, err);
-    st_deadline_info di;
-    if (!code) current_deadline(vm, &m, epoch, &di);
-    bool ends = !code && di.index < (uint64_t)vm->net->deadlines && epoch == st_deadline_last(&di);
-    bool worker = !code && m.pending_worker && epoch >= m.pending_worker_epoch;
-    if (!code && (ends || worker)) {
-      if (worker) {
-        m.worker = m.pending_worker;
-        m.pending_worker = 0;
-        m.pending_worker_epoch = 0;
-      }
-      if (ends) code = end_deadline(vm, ids[i], &m, di.index, epoch, err);
-      if (!code && ends) code = expire_precommits(vm, ids[i], &m, epoch, err);
-      if (!code && ends && di.index == (uint64_t)vm->net->deadlines - 1)
-        m.proving_period_start += vm->net->proving_period;
-      if (!code) code = save_miner(vm, ids[i], &m, NULL, err);
-      if (!code && ends) code = update_claim(vm, ids[i], &m, NULL, err);
-    }
-    st_miner_state_free(&m);
-    if (code) st_err_wrap(err, code, "cron at epoch %lld, miner t0%llu", (long long)epoch, (unsigned long long)ids[i]);
-  }
-  free(ids);
-  return code;
 }

@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/st_actors.h"
+#include "chain/st_actor_state.h"
 #include "chain/st_chainstore.h"
 #include "chain/st_consensus.h"
+#include "chain/st_cron.h"
+#include "chain/st_methods.h"
 #include "chain/st_rand.h"
 #include "chain/st_vm.h"
 #include "codec/st_cbor.h"

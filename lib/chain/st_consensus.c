@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/st_actors.h"
+#include "chain/st_actor_state.h"
 #include "chain/st_beacon.h"
 #include "chain/st_rand.h"
 #include "chain/st_wincount.h"

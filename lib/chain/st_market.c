@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/st_actors.h"
+#include "chain/st_actor_state.h"
 #include "codec/st_token.h"
 #include "proofs/st_commp.h"
 
@@ -226,24 +226,11 @@ st_code st_verifreg_state_decode(const uint8_t *p, size_t len, st_verifreg_state
 
 /* ---------------------------------------------------------------- loading and storing */
 
-/* An actor's state object; *empty when it still has its genesis head (the empty list). */
-static st_code load_head(const st_vm_env *env, st_state *s, uint64_t id, st_buf *out, bool *empty, st_err *err) {
-  st_state_actor *a = st_state_get(s, id);
-  if (!a) return st_err_set(err, ST_ENOENT, "actor t0%llu is missing", (unsigned long long)id);
-  static const uint8_t EMPTY[] = {0x80};
-  st_cid e;
-  st_cid_of_cbor(EMPTY, sizeof EMPTY, &e);
-  *empty = st_cid_equal(&a->head, &e);
-  if (*empty) return ST_OK;
-  if (!env) return st_err_set(err, ST_EINVAL, "no state store: the market needs the chain's environment");
-  return env->get(env->ctx, &a->head, out, err);
-}
-
 st_code st_market_load(const st_vm_env *env, st_state *s, st_market_state *out, st_err *err) {
   st_market_state_init(out);
   st_buf b = ST_BUF_INIT;
   bool empty;
-  st_code code = load_head(env, s, ST_ID_MARKET, &b, &empty, err);
+  st_code code = st_actors_load_head(env, s, ST_ID_MARKET, &b, &empty, err);
   if (!code && !empty) code = st_market_state_decode(b.data, b.len, out, err);
   st_buf_free(&b);
   return code;
@@ -253,26 +240,21 @@ st_code st_verifreg_load(const st_vm_env *env, st_state *s, st_verifreg_state *o
   st_verifreg_state_init(out);
   st_buf b = ST_BUF_INIT;
   bool empty;
-  st_code code = load_head(env, s, ST_ID_VERIFREG, &b, &empty, err);
+  st_code code = st_actors_load_head(env, s, ST_ID_VERIFREG, &b, &empty, err);
   if (!code && !empty) code = st_verifreg_state_decode(b.data, b.len, out, err);
   st_buf_free(&b);
   return code;
 }
 
+static void encode_market(const void *m, st_buf *out) { st_market_state_encode(m, out); }
+static void encode_verifreg(const void *v, st_buf *out) { st_verifreg_state_encode(v, out); }
+
 static st_code save_market(st_vm *vm, const st_market_state *m, int64_t *gas, st_err *err) {
-  st_buf b = ST_BUF_INIT;
-  st_market_state_encode(m, &b);
-  st_code code = st_actors_store_head(vm, ST_ID_MARKET, &b, gas, err);
-  st_buf_free(&b);
-  return code;
+  return st_actors_store(vm, ST_ID_MARKET, encode_market, m, gas, err);
 }
 
 static st_code save_verifreg(st_vm *vm, const st_verifreg_state *v, int64_t *gas, st_err *err) {
-  st_buf b = ST_BUF_INIT;
-  st_verifreg_state_encode(v, &b);
-  st_code code = st_actors_store_head(vm, ST_ID_VERIFREG, &b, gas, err);
-  st_buf_free(&b);
-  return code;
+  return st_actors_store(vm, ST_ID_VERIFREG, encode_verifreg, v, gas, err);
 }
 
 /* ---------------------------------------------------------------- helpers for methods */
@@ -314,7 +296,7 @@ static int64_t require_miner_caller(st_vm_call *c, const char *method, uint64_t 
 static int64_t load_market(st_vm_call *c, const char *method, st_market_state *m) {
   st_err err;
   if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: no state store", method);
-  c->gas += ST_GAS_STATE_READ_PER_BYTE * 4096;
+  c->gas += ST_GAS_STATE_LOAD;
   if (st_market_load(c->vm->env, c->vm->state, m, &err))
     return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
   return ST_EXIT_OK;
@@ -397,8 +379,6 @@ int64_t st_market_withdraw_balance(st_vm_call *c) {
   return exit;
 }
 
-static int64_t epochs_per_day(const st_network *net) { return 86400 / net->block_delay; }
-
 /* One proposal against the state as the batch has changed it so far. */
 static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_state *m, st_verifreg_state *v,
                           uint64_t provider, uint64_t sector_size) {
@@ -421,7 +401,7 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
   if (p->start_epoch <= vm->epoch)
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: StartEpoch %lld has passed (the current epoch is %lld)", what,
                        (long long)p->start_epoch, (long long)vm->epoch);
-  if (p->end_epoch - p->start_epoch > 5 * 365 * epochs_per_day(vm->net))
+  if (p->end_epoch - p->start_epoch > 5 * 365 * st_network_epochs_per_day(vm->net))
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the deal lasts %lld epochs, more than 5 years", what,
                        (long long)(p->end_epoch - p->start_epoch));
   if (p->piece_size > sector_size)

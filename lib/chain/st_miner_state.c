@@ -334,6 +334,16 @@ void st_miner_remove_sector(st_miner_state *m, uint64_t number) {
   m->nsectors--;
 }
 
+void st_miner_mark_faulty(st_miner_state *m, const st_bitfield *sectors, int64_t epoch) {
+  st_bitfield_iter it;
+  uint64_t n;
+  st_bitfield_iter_init(&it, sectors);
+  while (st_bitfield_iter_next(&it, &n)) {
+    st_sector_onchain *s = st_miner_sector(m, n);
+    if (s && s->fault_epoch < 0) s->fault_epoch = epoch;
+  }
+}
+
 st_code st_miner_locate(const st_miner_state *m, uint64_t number, uint64_t *dl, uint64_t *part, st_err *err) {
   for (size_t d = 0; d < m->ndeadlines; d++)
     for (size_t p = 0; p < m->deadlines[d].npartitions; p++)

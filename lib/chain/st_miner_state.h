@@ -96,6 +96,8 @@ st_precommit *st_miner_add_precommit(st_miner_state *m, uint64_t number);
 st_sector_onchain *st_miner_add_sector(st_miner_state *m, uint64_t number);
 void st_miner_remove_precommit(st_miner_state *m, uint64_t number);
 void st_miner_remove_sector(st_miner_state *m, uint64_t number);
+/* Sets the fault epoch of each sector in sectors that is not faulty already. */
+void st_miner_mark_faulty(st_miner_state *m, const st_bitfield *sectors, int64_t epoch);
 /* Where a sector sits: ST_ENOENT if in no partition. */
 st_code st_miner_locate(const st_miner_state *m, uint64_t number, uint64_t *dl, uint64_t *part, st_err *err);
 

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/st_actors.h"
-#include "chain/st_market.h"
 #include "codec/st_cbor.h"
 
 const char *st_exit_code_name(int64_t code) {
@@ -60,70 +58,6 @@ int64_t st_vm_bad_params(st_vm_call *c, const st_vm_params *p, const char *metho
   return st_vm_abort(c, ST_EXIT_SERIALIZATION, "%s params: %s", method, p->err.msg);
 }
 
-typedef int64_t (*st_vm_method_fn)(st_vm_call *c);
-
-/* account.PubkeyAddress: the account's key address. */
-static int64_t account_pubkey_address(st_vm_call *c) {
-  st_state_actor *a = st_state_get(c->vm->state, c->to);
-  st_cbor_put_bytes(&c->ret, a->robust.bytes, a->robust.len);
-  return ST_EXIT_OK;
-}
-
-/* Each method: its number, name, function and parameter layout (st_params_to_json's schema:
- * the fields of the CBOR tuple, go-state-types' names). */
-static const struct {
-  st_actor_kind kind;
-  uint64_t method;
-  const char *name;
-  st_vm_method_fn fn;
-  const char *params;
-} METHODS[] = {
-    {ST_ACTOR_ACCOUNT, 2, "PubkeyAddress", account_pubkey_address, ""},
-    {ST_ACTOR_POWER, 2, "CreateMiner", st_power_create_miner,
-     "Owner:a,Worker:a,WindowPoStProofType:i,Peer:b,Multiaddrs:*b"},
-    {ST_ACTOR_MINER, 2, "ControlAddresses", st_miner_control_addresses, ""},
-    {ST_ACTOR_MINER, 3, "ChangeWorkerAddress", st_miner_change_worker_address, "NewWorker:a,NewControlAddrs:*a"},
-    {ST_ACTOR_MINER, 5, "SubmitWindowedPoSt", st_miner_submit_windowed_post,
-     "Deadline:u,Partitions:[Index:u,Skipped:f],Proofs:[PoStProof:i,ProofBytes:b],ChainCommitEpoch:i,ChainCommitRand:b"},
-    {ST_ACTOR_MINER, 6, "PreCommitSector", st_miner_precommit_sector,
-     "SealProof:i,SectorNumber:u,SealedCID:c,SealRandEpoch:i,DealIDs:*u,Expiration:i,ReplaceCapacity:B,ReplaceSectorDeadline:u,"
-     "ReplaceSectorPartition:u,ReplaceSectorNumber:u"},
-    {ST_ACTOR_MINER, 7, "ProveCommitSector", st_miner_prove_commit_sector, "SectorNumber:u,Proof:b"},
-    {ST_ACTOR_MINER, 10, "DeclareFaults", st_miner_declare_faults, "Faults:[Deadline:u,Partition:u,Sectors:f]"},
-    {ST_ACTOR_MINER, 11, "DeclareFaultsRecovered", st_miner_declare_faults_recovered,
-     "Recoveries:[Deadline:u,Partition:u,Sectors:f]"},
-    {ST_ACTOR_MINER, 16, "WithdrawBalance", st_miner_withdraw_balance, "AmountRequested:t"},
-    {ST_ACTOR_MINER, 18, "ChangeMultiaddrs", st_miner_change_multiaddrs, "NewMultiaddrs:*b"},
-    {ST_ACTOR_MARKET, 2, "AddBalance", st_market_add_balance, "=a"},
-    {ST_ACTOR_MARKET, 3, "WithdrawBalance", st_market_withdraw_balance, "ProviderOrClientAddress:a,Amount:t"},
-    {ST_ACTOR_MARKET, 4, "PublishStorageDeals", st_market_publish_storage_deals,
-     "Deals:[Proposal:p,ClientSignature:s]"},
-    {ST_ACTOR_VERIFREG, 2, "AddVerifier", st_verifreg_add_verifier, "Address:a,Allowance:t"},
-    {ST_ACTOR_VERIFREG, 3, "RemoveVerifier", st_verifreg_remove_verifier, "=a"},
-    {ST_ACTOR_VERIFREG, 4, "AddVerifiedClient", st_verifreg_add_verified_client, "Address:a,Allowance:t"},
-};
-
-bool st_vm_method_info(st_actor_kind kind, uint64_t method, const char **name, const char **params) {
-  if (method == 0) {
-    if (name) *name = "Send";
-    if (params) *params = "";
-    return true;
-  }
-  for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
-    if (METHODS[i].kind == kind && METHODS[i].method == method) {
-      if (name) *name = METHODS[i].name;
-      if (params) *params = METHODS[i].params;
-      return true;
-    }
-  return false;
-}
-
-static st_vm_method_fn method_of(st_actor_kind kind, uint64_t method) {
-  for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
-    if (METHODS[i].kind == kind && METHODS[i].method == method) return METHODS[i].fn;
-  return NULL;
-}
-
 /* ---- checks ---- */
 
 st_code st_vm_check_message(const st_network *net, const st_message *m, size_t size, st_err *err) {
@@ -144,7 +78,7 @@ st_code st_vm_check_message(const st_network *net, const st_message *m, size_t s
 /* ---- apply ---- */
 
 /* Runs the message's call inside the journal; returns its exit code. */
-static int64_t execute(st_vm_call *c, st_err *err) {
+static int64_t execute(st_vm_call *c, st_vm_method_lookup lookup, st_err *err) {
   st_state *s = c->vm->state;
   const st_message *m = c->msg;
   c->gas += ST_GAS_CALL;
@@ -163,7 +97,7 @@ static int64_t execute(st_vm_call *c, st_err *err) {
     if (code) return ST_EXIT_ILLEGAL_STATE;
   }
   if (m->method == 0) return ST_EXIT_OK;
-  st_vm_method_fn fn = method_of(st_state_get(s, c->to)->kind, m->method);
+  st_vm_method_fn fn = lookup(st_state_get(s, c->to)->kind, m->method);
   return fn ? fn(c) : ST_EXIT_SYS_INVALID_METHOD;
 }
 
@@ -205,7 +139,8 @@ static void compute_fees(const st_vm *vm, const st_message *m, int64_t used, st_
   mpz_clears(cost, price, t, NULL);
 }
 
-st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *receipt, st_vm_fees *fees, st_err *err) {
+st_code st_vm_run(st_vm *vm, st_vm_method_lookup lookup, const st_message *m, size_t size, st_receipt *receipt,
+                  st_vm_fees *fees, st_err *err) {
   st_state *s = vm->state;
   char from_text[ST_ADDR_STR_MAX]; /* formatted only for an error: it costs more than a transfer */
   st_state_actor *sender;
@@ -245,7 +180,7 @@ st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *rec
   st_buf_init(&c.ret);
   st_state_mark(s);
   st_err inner;
-  int64_t exit = execute(&c, &inner);
+  int64_t exit = execute(&c, lookup, &inner);
   if (!exit && c.gas > m->gas_limit) exit = ST_EXIT_SYS_OUT_OF_GAS;
   if (exit == ST_EXIT_SYS_OUT_OF_GAS)
     snprintf(vm->why, sizeof vm->why, "out of gas: %lld used, GasLimit %lld", (long long)c.gas,

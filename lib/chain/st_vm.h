@@ -13,10 +13,11 @@
  *     over-estimation charge, and the miner receives min(GasPremium, GasFeeCap - BaseFee) x GasLimit.
  * A message whose execution fails (exit code not 0) changes nothing but its nonce and its fee.
  *
- * Methods are found by actor kind and method number (the table in st_vm.c); method 0 (Send)
- * only moves Value. The consensus actors' methods (st_actors) are in the same table; they
- * reach actor state objects and chain randomness through the VM's environment (st_vm_env),
- * which the chain provides. A failing method says why in vm->why, which the chain logs. */
+ * Methods are found by actor kind and method number in a table above the actors (st_methods,
+ * whose st_vm_apply runs a message here with that table), so the VM does not depend on the
+ * actors; method 0 (Send) only moves Value. The actors' methods reach actor state objects and
+ * chain randomness through the VM's environment (st_vm_env), which the chain provides. A
+ * failing method says why in vm->why, which the chain logs. */
 #ifndef ST_VM_H
 #define ST_VM_H
 
@@ -93,9 +94,10 @@ typedef struct st_vm_call {
   st_buf ret;        /* the return value (CBOR) */
 } st_vm_call;
 
-/* The name ("SubmitWindowedPoSt", "Send" for method 0) and parameter schema (st_params_to_json)
- * of an actor kind's method; false if the kind has no such method. */
-bool st_vm_method_info(st_actor_kind kind, uint64_t method, const char **name, const char **params);
+/* A method: it returns an exit code, and says why in vm->why when it is not 0. */
+typedef int64_t (*st_vm_method_fn)(st_vm_call *c);
+/* Finds an actor kind's method by number (NULL: the kind has none). */
+typedef st_vm_method_fn (*st_vm_method_lookup)(st_actor_kind kind, uint64_t method);
 
 /* A method's CBOR params being read, and where the reader's errors go. */
 typedef struct st_vm_params {
@@ -121,11 +123,13 @@ void st_vm_fees_clear(st_vm_fees *f);
  * least the premium. size is the signed message's size. */
 st_code st_vm_check_message(const st_network *net, const st_message *m, size_t size, st_err *err);
 
-/* Applies one signed message (its signature checked already). ST_EINVAL means it cannot be
- * applied at all: unknown sender, wrong nonce, or a balance that cannot cover GasLimit x
- * GasFeeCap; a block holding it is invalid, and the state is unchanged. Otherwise the message
- * was applied: the receipt says how it ended, and fees (optional) where the money went. */
-st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *receipt, st_vm_fees *fees, st_err *err);
+/* Applies one signed message (its signature checked already), finding methods with lookup
+ * (st_vm_apply, in st_methods, gives the actors' table). ST_EINVAL means it cannot be applied
+ * at all: unknown sender, wrong nonce, or a balance that cannot cover GasLimit x GasFeeCap; a
+ * block holding it is invalid, and the state is unchanged. Otherwise the message was applied:
+ * the receipt says how it ended, and fees (optional) where the money went. */
+st_code st_vm_run(st_vm *vm, st_vm_method_lookup lookup, const st_message *m, size_t size, st_receipt *receipt,
+                  st_vm_fees *fees, st_err *err);
 
 /* The base fee for the next tipset, from this one's: Lotus's rule (packing efficiency 4/5,
  * at most 1/8 change per epoch), never below the network's minimum. gas_limit_sum is the

@@ -11,6 +11,7 @@
 
 #include "chain/st_beacon.h"
 #include "chain/st_deadline.h"
+#include "chain/st_methods.h"
 #include "chain/st_params.h"
 #include "chain/st_vm.h"
 #include "codec/st_varint.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chain/st_genesis.h"
+#include "chain/st_methods.h"
 #include "chain/st_vm.h"
 #include "crypto/st_secp.h"
 
