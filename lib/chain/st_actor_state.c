@@ -81,7 +81,7 @@ st_code st_actors_update_claim(st_vm *vm, uint64_t id, const st_miner_state *m, 
   st_code code = st_actors_load_power(vm->env, vm->state, &p, err);
   mpz_t raw, qa;
   mpz_inits(raw, qa, NULL);
-  st_miner_power(m, raw, qa);
+  if (!code) code = st_miner_power(m, raw, qa, err);
   if (!code) code = st_power_set_claim(&p, id, raw, qa, vm->net->consensus_min_power, err);
   if (!code) code = st_actors_save_power(vm, &p, gas, err);
   mpz_clears(raw, qa, NULL);

@@ -50,9 +50,12 @@ static int64_t load_for_call(st_vm_call *c, miner_ctx *mc) {
   st_err err;
   if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "no state store");
   c->gas += ST_GAS_STATE_LOAD;
-  if (st_actors_load_miner(c->vm->env, c->vm->state, c->to, &mc->m, &err)) {
+  st_code code = st_actors_load_miner(c->vm->env, c->vm->state, c->to, &mc->m, &err);
+  if (code) {
     st_miner_state_free(&mc->m);
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "loading miner t0%llu: %s", (unsigned long long)c->to, err.msg);
+    char what[64];
+    snprintf(what, sizeof what, "loading miner t0%llu", (unsigned long long)c->to);
+    return st_vm_error(c, code, &err, what);
   }
   mc->loaded = true;
   return ST_EXIT_OK;
@@ -67,10 +70,12 @@ static int64_t require_caller(st_vm_call *c, const st_miner_state *m, bool worke
 /* Stores the miner and its claim. */
 static int64_t commit_miner(st_vm_call *c, const st_miner_state *m, bool power_changed) {
   st_err err;
-  if (st_actors_save_miner(c->vm, c->to, m, &c->gas, &err) ||
-      (power_changed && st_actors_update_claim(c->vm, c->to, m, &c->gas, &err)))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "storing miner t0%llu: %s", (unsigned long long)c->to, err.msg);
-  return ST_EXIT_OK;
+  st_code code = st_actors_save_miner(c->vm, c->to, m, &c->gas, &err);
+  if (!code && power_changed) code = st_actors_update_claim(c->vm, c->to, m, &c->gas, &err);
+  if (!code) return ST_EXIT_OK;
+  char what[64];
+  snprintf(what, sizeof what, "storing miner t0%llu", (unsigned long long)c->to);
+  return st_vm_error(c, code, &err, what);
 }
 
 static void available_balance(st_vm_call *c, const st_miner_state *m, mpz_t out) {
@@ -93,6 +98,33 @@ static int64_t resolve_account(st_vm_call *c, const st_address *a, bool secp, co
                        "%s %s must be a secp256k1 (t1) account: it signs blocks and election tickets", what, text);
   *id = x->id;
   return ST_EXIT_OK;
+}
+
+/* The new miner's state, and its zero claim in the power actor. */
+static st_code new_miner(st_vm *vm, uint64_t id, const st_address *id_addr, uint64_t owner, uint64_t worker,
+                         uint64_t sector_size, int64_t proof, const uint8_t *peer, size_t npeer, int64_t *gas,
+                         st_err *err) {
+  st_miner_state m;
+  st_power_state p;
+  st_code code = st_miner_state_init(&m, (size_t)vm->net->deadlines, err);
+  if (!code) {
+    m.owner = owner;
+    m.worker = worker;
+    m.sector_size = sector_size;
+    m.window_post_proof = proof;
+    st_buf_append(&m.peer_id, peer, npeer);
+    code = st_buf_status(&m.peer_id, err);
+    int64_t offset = st_proving_period_offset(id_addr, vm->epoch, vm->net->proving_period);
+    m.proving_period_start = st_quantize_down(vm->epoch, vm->net->proving_period, offset);
+  }
+  if (!code) code = st_actors_save_miner(vm, id, &m, gas, err);
+  if (!code) code = st_actors_load_power(vm->env, vm->state, &p, err);
+  else st_power_state_init(&p);
+  if (!code) code = st_power_add_miner(&p, id, err);
+  if (!code) code = st_actors_save_power(vm, &p, gas, err);
+  st_power_state_free(&p);
+  st_miner_state_free(&m);
+  return code;
 }
 
 int64_t st_power_create_miner(st_vm_call *c) {
@@ -135,33 +167,16 @@ int64_t st_power_create_miner(st_vm_call *c) {
   st_address_from_actor_data(seed, creator->robust.len + 8, &robust);
   st_err err;
   st_state_actor *a;
-  if (st_state_create(vm->state, ST_STATE_NEW_ID, ST_ACTOR_MINER, &robust, &a, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "CreateMiner: %s", err.msg);
+  code = st_state_create(vm->state, ST_STATE_NEW_ID, ST_ACTOR_MINER, &robust, &a, &err);
+  if (code) return st_vm_error(c, code, &err, "CreateMiner");
   uint64_t id = a->id;
   c->gas += ST_GAS_CREATE_ACTOR;
-  if (mpz_sgn(c->msg->value) && st_state_transfer(vm->state, c->to, id, c->msg->value, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "CreateMiner: %s", err.msg);
-  st_miner_state m;
-  if (st_miner_state_init(&m, (size_t)vm->net->deadlines, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
-  m.owner = owner_id;
-  m.worker = worker_id;
-  m.sector_size = info->size;
-  m.window_post_proof = proof;
-  st_buf_append(&m.peer_id, peer, npeer);
+  if (mpz_sgn(c->msg->value) && (code = st_state_transfer(vm->state, c->to, id, c->msg->value, &err)))
+    return st_vm_error(c, code, &err, "CreateMiner");
   st_address id_addr;
-  st_address_from_id(id, &id_addr, NULL);
-  int64_t offset = st_proving_period_offset(&id_addr, vm->epoch, vm->net->proving_period);
-  m.proving_period_start = st_quantize_down(vm->epoch, vm->net->proving_period, offset);
-  st_power_state p;
-  code = st_actors_save_miner(vm, id, &m, &c->gas, &err);
-  if (!code) code = st_actors_load_power(vm->env, vm->state, &p, &err);
-  else st_power_state_init(&p);
-  if (!code) code = st_power_add_miner(&p, id, &err);
-  if (!code) code = st_actors_save_power(vm, &p, &c->gas, &err);
-  st_power_state_free(&p);
-  st_miner_state_free(&m);
-  if (code) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "CreateMiner: %s", err.msg);
+  code = st_address_from_id(id, &id_addr, &err);
+  if (!code) code = new_miner(vm, id, &id_addr, owner_id, worker_id, info->size, proof, peer, npeer, &c->gas, &err);
+  if (code) return st_vm_error(c, code, &err, "CreateMiner");
   /* CreateMinerReturn: [IDAddress, RobustAddress] */
   st_cbor_put_array(&c->ret, 2);
   st_cbor_put_bytes(&c->ret, id_addr.bytes, id_addr.len);
@@ -176,14 +191,18 @@ int64_t st_miner_control_addresses(st_vm_call *c) {
   int64_t exit = load_for_call(c, &mc);
   if (exit) return exit;
   st_address o, w;
-  st_address_from_id(mc.m.owner, &o, NULL);
-  st_address_from_id(mc.m.worker, &w, NULL);
-  st_cbor_put_array(&c->ret, 3);
-  st_cbor_put_bytes(&c->ret, o.bytes, o.len);
-  st_cbor_put_bytes(&c->ret, w.bytes, w.len);
-  st_cbor_put_array(&c->ret, 0);
+  st_err err;
+  st_code code = st_address_from_id(mc.m.owner, &o, &err);
+  if (!code) code = st_address_from_id(mc.m.worker, &w, &err);
+  if (code) exit = st_vm_error(c, code, &err, "ControlAddresses");
+  else {
+    st_cbor_put_array(&c->ret, 3);
+    st_cbor_put_bytes(&c->ret, o.bytes, o.len);
+    st_cbor_put_bytes(&c->ret, w.bytes, w.len);
+    st_cbor_put_array(&c->ret, 0);
+  }
   st_miner_state_free(&mc.m);
-  return ST_EXIT_OK;
+  return exit;
 }
 
 int64_t st_miner_change_worker_address(st_vm_call *c) {
@@ -231,8 +250,8 @@ int64_t st_miner_withdraw_balance(st_vm_call *c) {
   if (!exit) {
     available_balance(c, &mc.m, avail);
     if (mpz_cmp(want, avail) > 0) mpz_set(want, avail);
-    if (st_state_transfer(c->vm->state, c->to, mc.m.owner, want, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "WithdrawBalance: %s", err.msg);
+    if ((code = st_state_transfer(c->vm->state, c->to, mc.m.owner, want, &err)))
+      exit = st_vm_error(c, code, &err, "WithdrawBalance");
   }
   if (!exit) st_cbor_put_bigint(&c->ret, want);
   if (mc.loaded) st_miner_state_free(&mc.m);
@@ -265,12 +284,14 @@ int64_t st_miner_change_multiaddrs(st_vm_call *c) {
   if (!exit) {
     for (size_t i = 0; i < mc.m.nmultiaddrs; i++) st_buf_free(&mc.m.multiaddrs[i]);
     mc.m.nmultiaddrs = 0;
-    for (uint64_t i = 0; i < n; i++) {
+    st_err err;
+    for (uint64_t i = 0; i < n && !code; i++) {
       st_buf_init(&mc.m.multiaddrs[i]);
-      st_buf_append(&mc.m.multiaddrs[i], addrs[i], lens[i]);
       mc.m.nmultiaddrs++;
+      st_buf_append(&mc.m.multiaddrs[i], addrs[i], lens[i]);
+      code = st_buf_status(&mc.m.multiaddrs[i], &err);
     }
-    exit = commit_miner(c, &mc.m, false);
+    exit = code ? st_vm_error(c, code, &err, "ChangeMultiaddrs") : commit_miner(c, &mc.m, false);
   }
   st_miner_state_free(&mc.m);
   return exit;
@@ -288,81 +309,81 @@ static st_code cc_comm_d(uint64_t sector_size, uint8_t out[32], st_err *err) {
   return ST_OK;
 }
 
-int64_t st_miner_precommit_sector(st_vm_call *c) {
-  st_vm *vm = c->vm;
+/* PreCommitSectorParams (ReplaceCapacity must be false; its three fields are read and left). */
+typedef struct precommit_params {
+  int64_t seal_proof, rand_epoch, expiration;
+  uint64_t number;
+  st_cid sealed;
+  bool replace;
+  st_bitfield deals; /* DealIDs */
+} precommit_params;
+
+static int64_t read_precommit(st_vm_call *c, precommit_params *p) {
   st_vm_params rd;
   st_vm_params_init(&rd, c->msg);
-  int64_t seal_proof = 0, rand_epoch = 0, expiration = 0;
-  uint64_t number = 0, ndeals = 0, tmp;
-  st_cid sealed;
-  bool replace = false;
-  st_bitfield deals = ST_BITFIELD_INIT;
+  uint64_t ndeals = 0, tmp;
   st_code code = st_cbor_expect_array(&rd.r, 10, "PreCommitSectorParams");
-  if (!code) code = st_cbor_read_int(&rd.r, &seal_proof);
-  if (!code) code = st_cbor_read_uint(&rd.r, &number);
-  if (!code) code = st_cbor_read_cid(&rd.r, &sealed);
-  if (!code) code = st_cbor_read_int(&rd.r, &rand_epoch);
+  if (!code) code = st_cbor_read_int(&rd.r, &p->seal_proof);
+  if (!code) code = st_cbor_read_uint(&rd.r, &p->number);
+  if (!code) code = st_cbor_read_cid(&rd.r, &p->sealed);
+  if (!code) code = st_cbor_read_int(&rd.r, &p->rand_epoch);
   if (!code) code = st_cbor_read_array(&rd.r, &ndeals);
   if (!code && ndeals > 256)
     code = st_err_set(&rd.err, ST_EINVAL, "%llu DealIDs: at most 256", (unsigned long long)ndeals);
   for (uint64_t i = 0; i < ndeals && !code; i++) {
     code = st_cbor_read_uint(&rd.r, &tmp);
-    if (!code && st_bitfield_has(&deals, tmp))
+    if (!code && st_bitfield_has(&p->deals, tmp))
       code = st_err_set(&rd.err, ST_EINVAL, "DealIDs lists deal %llu twice", (unsigned long long)tmp);
-    if (!code) code = st_bitfield_set(&deals, tmp, &rd.err);
+    if (!code) code = st_bitfield_set(&p->deals, tmp, &rd.err);
   }
-  if (!code) code = st_cbor_read_int(&rd.r, &expiration);
-  if (!code) code = st_cbor_read_bool(&rd.r, &replace);
+  if (!code) code = st_cbor_read_int(&rd.r, &p->expiration);
+  if (!code) code = st_cbor_read_bool(&rd.r, &p->replace);
   for (int i = 0; i < 3 && !code; i++) code = st_cbor_read_uint(&rd.r, &tmp);
   if (!code) code = st_cbor_finish(&rd.r);
-  if (code) {
-    st_bitfield_free(&deals);
-    return st_vm_bad_params(c, &rd, "PreCommitSector");
-  }
-  miner_ctx mc = {0};
-  int64_t exit = load_for_call(c, &mc);
-  if (exit) {
-    st_bitfield_free(&deals);
-    return exit;
-  }
-  st_miner_state *m = &mc.m;
-  const st_sector_info *info = st_sector_by_seal_proof((int)seal_proof);
-  uint8_t comm_r[32];
-  st_cid check;
-  mpz_t avail;
-  mpz_init(avail);
-  exit = require_caller(c, m, true, "PreCommitSector");
+  return code ? st_vm_bad_params(c, &rd, "PreCommitSector") : ST_EXIT_OK;
+}
+
+/* The checks PreCommitSector makes against the miner and the network: the caller, the proof
+ * type, a new sector number, the sealed CID, the epochs, the deals and the deposit. */
+static int64_t check_precommit(st_vm_call *c, const st_miner_state *m, const precommit_params *p) {
+  st_vm *vm = c->vm;
+  const st_sector_info *info = st_sector_by_seal_proof((int)p->seal_proof);
+  int64_t exit = require_caller(c, m, true, "PreCommitSector");
   if (!exit && (!info || info->size != m->sector_size))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
                        "PreCommitSector: seal proof %lld does not seal this miner's %llu-byte sectors",
-                       (long long)seal_proof, (unsigned long long)m->sector_size);
-  if (!exit && number > INT64_MAX)
+                       (long long)p->seal_proof, (unsigned long long)m->sector_size);
+  if (!exit && p->number > INT64_MAX)
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: sector number %llu is too large",
-                       (unsigned long long)number);
-  if (!exit && st_bitfield_has(&m->allocated, number))
+                       (unsigned long long)p->number);
+  if (!exit && st_bitfield_has(&m->allocated, p->number))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: sector number %llu is already allocated",
-                       (unsigned long long)number);
+                       (unsigned long long)p->number);
   if (!exit) {
-    memcpy(comm_r, sealed.digest, 32);
+    uint8_t comm_r[32];
+    st_cid check;
+    memcpy(comm_r, p->sealed.digest, 32);
     st_cid_of_commitment(comm_r, true, &check);
-    if (sealed.digest_len != 32 || !st_cid_equal(&check, &sealed))
+    if (p->sealed.digest_len != 32 || !st_cid_equal(&check, &p->sealed))
       exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
                          "PreCommitSector: SealedCID is not a sealed-sector commitment (fil-commitment-sealed)");
   }
-  if (!exit && (rand_epoch >= vm->epoch || rand_epoch < vm->epoch - vm->net->max_prove_commit_duration))
+  if (!exit && (p->rand_epoch >= vm->epoch || p->rand_epoch < vm->epoch - vm->net->max_prove_commit_duration))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: SealRandEpoch %lld must be in [%lld, %lld)",
-                       (long long)rand_epoch, (long long)(vm->epoch - vm->net->max_prove_commit_duration),
+                       (long long)p->rand_epoch, (long long)(vm->epoch - vm->net->max_prove_commit_duration),
                        (long long)vm->epoch);
-  if (!exit && replace)
+  if (!exit && p->replace)
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: ReplaceCapacity is not supported");
   int64_t min_exp = vm->epoch + vm->net->max_prove_commit_duration + vm->net->proving_period;
   int64_t max_exp = vm->epoch + 5 * 365 * st_network_epochs_per_day(vm->net);
-  if (!exit && (expiration <= min_exp || expiration > max_exp))
+  if (!exit && (p->expiration <= min_exp || p->expiration > max_exp))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: Expiration %lld must be in (%lld, %lld]",
-                       (long long)expiration, (long long)min_exp, (long long)max_exp);
+                       (long long)p->expiration, (long long)min_exp, (long long)max_exp);
   uint8_t comm_d[32];
-  if (!exit && ndeals)
-    exit = st_market_verify_deals(c, "PreCommitSector", c->to, &deals, m->sector_size, expiration, comm_d);
+  if (!exit && st_bitfield_count(&p->deals))
+    exit = st_market_verify_deals(c, "PreCommitSector", c->to, &p->deals, m->sector_size, p->expiration, comm_d);
+  mpz_t avail;
+  mpz_init(avail);
   if (!exit) {
     available_balance(c, m, avail);
     if (mpz_cmp_si(avail, vm->net->sector_pledge) < 0) {
@@ -373,25 +394,40 @@ int64_t st_miner_precommit_sector(st_vm_call *c) {
       free(have);
     }
   }
-  st_precommit *p = NULL;
-  if (!exit && !(p = st_miner_add_precommit(m, number))) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
-  if (!exit) {
-    p->seal_proof = seal_proof;
-    p->sealed_cid = sealed;
-    p->seal_rand_epoch = rand_epoch;
-    p->expiration = expiration;
-    mpz_set_si(p->deposit, vm->net->sector_pledge);
-    p->precommit_epoch = vm->epoch;
-    st_bitfield_free(&p->deals);
-    p->deals = deals;
-    deals = (st_bitfield)ST_BITFIELD_INIT;
-    mpz_add(m->precommit_deposits, m->precommit_deposits, p->deposit);
-    if (st_bitfield_set(&m->allocated, number, NULL)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
-  }
-  if (!exit) exit = commit_miner(c, m, false);
   mpz_clear(avail);
-  st_bitfield_free(&deals);
-  st_miner_state_free(m);
+  return exit;
+}
+
+/* Records the pre-commit (its deals move into it), locks its deposit and allocates its number. */
+static int64_t record_precommit(st_vm_call *c, st_miner_state *m, precommit_params *p) {
+  st_vm *vm = c->vm;
+  st_precommit *pc = st_miner_add_precommit(m, p->number);
+  if (!pc) return st_vm_fail(c, ST_ENOMEM, NULL);
+  pc->seal_proof = p->seal_proof;
+  pc->sealed_cid = p->sealed;
+  pc->seal_rand_epoch = p->rand_epoch;
+  pc->expiration = p->expiration;
+  mpz_set_si(pc->deposit, vm->net->sector_pledge);
+  pc->precommit_epoch = vm->epoch;
+  st_bitfield_free(&pc->deals);
+  pc->deals = p->deals;
+  p->deals = (st_bitfield)ST_BITFIELD_INIT;
+  mpz_add(m->precommit_deposits, m->precommit_deposits, pc->deposit);
+  st_err err;
+  st_code code = st_bitfield_set(&m->allocated, p->number, &err);
+  return code ? st_vm_error(c, code, &err, "PreCommitSector") : ST_EXIT_OK;
+}
+
+int64_t st_miner_precommit_sector(st_vm_call *c) {
+  precommit_params p = {.deals = ST_BITFIELD_INIT};
+  int64_t exit = read_precommit(c, &p);
+  miner_ctx mc = {0};
+  if (!exit) exit = load_for_call(c, &mc);
+  if (!exit) exit = check_precommit(c, &mc.m, &p);
+  if (!exit) exit = record_precommit(c, &mc.m, &p);
+  if (!exit) exit = commit_miner(c, &mc.m, false);
+  st_bitfield_free(&p.deals);
+  if (mc.loaded) st_miner_state_free(&mc.m);
   return exit;
 }
 
@@ -450,24 +486,13 @@ static st_code assign_sector(st_miner_state *m, const st_network *net, int64_t e
   return st_bitfield_set(&dl->partitions[dl->npartitions - 1].sectors, number, err);
 }
 
-int64_t st_miner_prove_commit_sector(st_vm_call *c) {
+/* The checks ProveCommitSector makes: the caller, the pre-commit and its timing, the deals (they
+ * give comm_d), and the proof. */
+static int64_t check_prove_commit(st_vm_call *c, st_miner_state *m, uint64_t number, const uint8_t *proof,
+                                  size_t nproof) {
   st_vm *vm = c->vm;
-  st_vm_params rd;
-  st_vm_params_init(&rd, c->msg);
-  uint64_t number = 0;
-  const uint8_t *proof = NULL;
-  size_t nproof = 0;
-  st_code code = st_cbor_expect_array(&rd.r, 2, "ProveCommitSectorParams");
-  if (!code) code = st_cbor_read_uint(&rd.r, &number);
-  if (!code) code = st_cbor_read_bytes(&rd.r, &proof, &nproof);
-  if (!code) code = st_cbor_finish(&rd.r);
-  if (code) return st_vm_bad_params(c, &rd, "ProveCommitSector");
-  miner_ctx mc = {0};
-  int64_t exit = load_for_call(c, &mc);
-  if (exit) return exit;
-  st_miner_state *m = &mc.m;
   st_precommit *p = NULL;
-  exit = require_caller(c, m, true, "ProveCommitSector");
+  int64_t exit = require_caller(c, m, true, "ProveCommitSector");
   if (!exit && !(p = st_miner_precommit(m, number)))
     exit = st_vm_abort(c, ST_EXIT_NOT_FOUND, "ProveCommitSector: sector %llu has no pre-commit",
                        (unsigned long long)number);
@@ -482,10 +507,11 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
                     (unsigned long long)number, (long long)(p->precommit_epoch + vm->net->max_prove_commit_duration));
   st_porep_public pub = {.info = st_sector_by_size(m->sector_size), .miner = c->to, .sector = number};
   st_err err;
-  if (!exit && (randomness(vm, false, ST_DST_SEAL, p->seal_rand_epoch, c->to, pub.ticket, &err) ||
-                randomness(vm, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, c->to, pub.seed, &err) ||
-                cc_comm_d(m->sector_size, pub.comm_d, &err)))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "ProveCommitSector: %s", err.msg);
+  st_code code = ST_OK;
+  if (!exit) code = randomness(vm, false, ST_DST_SEAL, p->seal_rand_epoch, c->to, pub.ticket, &err);
+  if (!exit && !code) code = randomness(vm, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, c->to, pub.seed, &err);
+  if (!exit && !code) code = cc_comm_d(m->sector_size, pub.comm_d, &err);
+  if (!exit && code) exit = st_vm_error(c, code, &err, "ProveCommitSector");
   /* a sector with deals holds their pieces: its comm_d is theirs (ComputeDataCommitment) */
   if (!exit && st_bitfield_count(&p->deals))
     exit = st_market_verify_deals(c, "ProveCommitSector", c->to, &p->deals, m->sector_size, p->expiration, pub.comm_d);
@@ -498,27 +524,51 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
       exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "ProveCommitSector: invalid proof for sector %llu: %s",
                          (unsigned long long)number, err.msg);
   }
-  st_sector_onchain *s = NULL;
+  return exit;
+}
+
+/* The proven sector replaces its pre-commit: its deals are activated, its deposit becomes its
+ * pledge, and it joins a deadline's partition. */
+static int64_t activate_sector(st_vm_call *c, st_miner_state *m, uint64_t number) {
+  st_vm *vm = c->vm;
+  st_sector_onchain *s = st_miner_add_sector(m, number);
+  if (!s) return st_vm_fail(c, ST_ENOMEM, NULL);
+  st_precommit *p = st_miner_precommit(m, number);
+  s->seal_proof = p->seal_proof;
+  s->sealed_cid = p->sealed_cid;
+  s->activation = vm->epoch;
+  s->expiration = p->expiration;
+  int64_t exit = st_market_activate_deals(c, &p->deals, number, s->deal_weight, s->verified_deal_weight);
+  s->deals = p->deals;
+  p->deals = (st_bitfield)ST_BITFIELD_INIT;
+  mpz_set(s->initial_pledge, p->deposit);
+  mpz_sub(m->precommit_deposits, m->precommit_deposits, p->deposit);
+  mpz_add(m->locked_funds, m->locked_funds, p->deposit);
+  st_miner_remove_precommit(m, number);
   uint64_t dl, part;
-  if (!exit && !(s = st_miner_add_sector(m, number))) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
-  if (!exit) {
-    p = st_miner_precommit(m, number); /* the array moved */
-    s->seal_proof = p->seal_proof;
-    s->sealed_cid = p->sealed_cid;
-    s->activation = vm->epoch;
-    s->expiration = p->expiration;
-    exit = st_market_activate_deals(c, &p->deals, number, s->deal_weight, s->verified_deal_weight);
-    s->deals = p->deals;
-    p->deals = (st_bitfield)ST_BITFIELD_INIT;
-    mpz_set(s->initial_pledge, p->deposit);
-    mpz_sub(m->precommit_deposits, m->precommit_deposits, p->deposit);
-    mpz_add(m->locked_funds, m->locked_funds, p->deposit);
-    st_miner_remove_precommit(m, number);
-    if (!exit && assign_sector(m, vm->net, vm->epoch, number, &dl, &part, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
-  }
-  if (!exit) exit = commit_miner(c, m, true);
-  st_miner_state_free(m);
+  st_err err;
+  st_code code = exit ? ST_OK : assign_sector(m, vm->net, vm->epoch, number, &dl, &part, &err);
+  return code ? st_vm_error(c, code, &err, "ProveCommitSector") : exit;
+}
+
+int64_t st_miner_prove_commit_sector(st_vm_call *c) {
+  st_vm_params rd;
+  st_vm_params_init(&rd, c->msg);
+  uint64_t number = 0;
+  const uint8_t *proof = NULL;
+  size_t nproof = 0;
+  st_code code = st_cbor_expect_array(&rd.r, 2, "ProveCommitSectorParams");
+  if (!code) code = st_cbor_read_uint(&rd.r, &number);
+  if (!code) code = st_cbor_read_bytes(&rd.r, &proof, &nproof);
+  if (!code) code = st_cbor_finish(&rd.r);
+  if (code) return st_vm_bad_params(c, &rd, "ProveCommitSector");
+  miner_ctx mc = {0};
+  int64_t exit = load_for_call(c, &mc);
+  if (exit) return exit;
+  exit = check_prove_commit(c, &mc.m, number, proof, nproof);
+  if (!exit) exit = activate_sector(c, &mc.m, number);
+  if (!exit) exit = commit_miner(c, &mc.m, true);
+  st_miner_state_free(&mc.m);
   return exit;
 }
 
@@ -546,7 +596,7 @@ static int64_t read_decls(st_vm_call *c, const char *method, decl **out, size_t 
   if (!code && k > 3000)
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu declarations, more than 3000", method,
                        (unsigned long long)k);
-  if (!code && k && !(*out = calloc(k, sizeof **out))) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!code && k && !(*out = calloc(k, sizeof **out))) return st_vm_fail(c, ST_ENOMEM, NULL);
   for (uint64_t i = 0; i < k && !code; i++) {
     decl *d = &(*out)[i];
     (*n)++;
@@ -580,13 +630,55 @@ static int64_t check_decl(st_vm_call *c, const st_miner_state *m, const decl *d,
                        (unsigned long long)d->deadline, (unsigned long long)d->partition);
   *pt = &m->deadlines[d->deadline].partitions[d->partition];
   st_bitfield outside = ST_BITFIELD_INIT;
-  st_bitfield_subtract(&d->sectors, &(*pt)->sectors, &outside, NULL);
+  st_err err;
+  st_code code = st_bitfield_subtract(&d->sectors, &(*pt)->sectors, &outside, &err);
   bool bad = st_bitfield_count(&outside) > 0;
   st_bitfield_free(&outside);
+  if (code) return st_vm_error(c, code, &err, method);
   if (bad)
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: some sectors are not in deadline %llu partition %llu", method,
                        (unsigned long long)d->deadline, (unsigned long long)d->partition);
   return ST_EXIT_OK;
+}
+
+/* One declaration's sectors, less the terminated ones: declared faults become faulty and stop
+ * recovering; declared recoveries must be faulty, and start recovering. */
+static int64_t apply_decl(st_vm_call *c, st_miner_state *m, st_partition *pt, const decl *d, bool recover,
+                          const char *method) {
+  st_bitfield x = ST_BITFIELD_INIT;
+  st_err err;
+  int64_t exit = ST_EXIT_OK;
+  st_code code = st_bitfield_subtract(&d->sectors, &pt->terminated, &x, &err);
+  if (!code) code = st_bitfield_subtract(&x, &pt->faults, &x, &err); /* not faulty yet */
+  if (!code && recover && st_bitfield_count(&x))
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu of the sectors are not faulty", method,
+                       (unsigned long long)st_bitfield_count(&x));
+  else if (!code && recover) code = st_bitfield_union(&pt->recoveries, &d->sectors, &pt->recoveries, &err);
+  else if (!code) {
+    st_miner_mark_faulty(m, &x, c->vm->epoch);
+    code = st_bitfield_union(&pt->faults, &x, &pt->faults, &err);
+    if (!code) code = st_bitfield_subtract(&pt->recoveries, &d->sectors, &pt->recoveries, &err);
+  }
+  st_bitfield_free(&x);
+  return code ? st_vm_error(c, code, &err, method) : exit;
+}
+
+/* Recoveries need the miner's fee debt paid first: it is burnt from the available balance. */
+static int64_t pay_fee_debt(st_vm_call *c, st_miner_state *m, const char *method) {
+  if (!mpz_sgn(m->fee_debt)) return ST_EXIT_OK;
+  mpz_t avail;
+  mpz_init(avail);
+  st_state_actor *a = st_state_get(c->vm->state, c->to);
+  mpz_sub(avail, a->balance, m->precommit_deposits);
+  mpz_sub(avail, avail, m->locked_funds);
+  st_err err;
+  st_code code = ST_OK;
+  int64_t exit = ST_EXIT_OK;
+  if (mpz_cmp(avail, m->fee_debt) < 0)
+    exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS, "%s: the miner's fee debt must be paid first", method);
+  else if (!(code = st_actors_burn(c->vm, c->to, m->fee_debt, &err))) mpz_set_ui(m->fee_debt, 0);
+  mpz_clear(avail);
+  return code ? st_vm_error(c, code, &err, method) : exit;
 }
 
 static int64_t declare(st_vm_call *c, bool recover, const char *method) {
@@ -596,42 +688,12 @@ static int64_t declare(st_vm_call *c, bool recover, const char *method) {
   miner_ctx mc = {0};
   if (!exit) exit = load_for_call(c, &mc);
   if (!exit) exit = require_caller(c, &mc.m, true, method);
-  st_bitfield x = ST_BITFIELD_INIT;
   for (size_t i = 0; i < n && !exit; i++) {
     st_partition *pt = NULL;
-    if ((exit = check_decl(c, &mc.m, &d[i], method, &pt))) break;
-    st_bitfield_subtract(&d[i].sectors, &pt->terminated, &x, NULL);
-    if (recover) {
-      st_bitfield_subtract(&x, &pt->faults, &x, NULL);
-      if (st_bitfield_count(&x)) {
-        exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu of the sectors are not faulty", method,
-                           (unsigned long long)st_bitfield_count(&x));
-        break;
-      }
-      st_bitfield_union(&pt->recoveries, &d[i].sectors, &pt->recoveries, NULL);
-    } else {
-      st_bitfield_subtract(&x, &pt->faults, &x, NULL); /* the new faults */
-      st_miner_mark_faulty(&mc.m, &x, c->vm->epoch);
-      st_bitfield_union(&pt->faults, &x, &pt->faults, NULL);
-      st_bitfield_subtract(&pt->recoveries, &d[i].sectors, &pt->recoveries, NULL);
-    }
+    exit = check_decl(c, &mc.m, &d[i], method, &pt);
+    if (!exit) exit = apply_decl(c, &mc.m, pt, &d[i], recover, method);
   }
-  st_bitfield_free(&x);
-  if (!exit && recover && mpz_sgn(mc.m.fee_debt)) {
-    /* recoveries need the fee debt paid first */
-    mpz_t avail;
-    mpz_init(avail);
-    st_state_actor *a = st_state_get(c->vm->state, c->to);
-    mpz_sub(avail, a->balance, mc.m.precommit_deposits);
-    mpz_sub(avail, avail, mc.m.locked_funds);
-    st_err err;
-    if (mpz_cmp(avail, mc.m.fee_debt) < 0)
-      exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS, "%s: the miner's fee debt must be paid first", method);
-    else if (st_actors_burn(c->vm, c->to, mc.m.fee_debt, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
-    else mpz_set_ui(mc.m.fee_debt, 0);
-    mpz_clear(avail);
-  }
+  if (!exit && recover) exit = pay_fee_debt(c, &mc.m, method);
   if (!exit) exit = commit_miner(c, &mc.m, !recover);
   if (mc.loaded) st_miner_state_free(&mc.m);
   decls_free(d, n);
@@ -643,174 +705,222 @@ int64_t st_miner_declare_faults_recovered(st_vm_call *c) { return declare(c, tru
 
 /* ---------------------------------------------------------------- SubmitWindowedPoSt */
 
+static const char *const POST = "SubmitWindowedPoSt";
+
 typedef struct post_part {
   uint64_t index;
   st_bitfield skipped;
 } post_part;
 
-int64_t st_miner_submit_windowed_post(st_vm_call *c) {
-  st_vm *vm = c->vm;
-  static const char *M = "SubmitWindowedPoSt";
+/* SubmitWindowedPoStParams, with the one proof they must carry. */
+typedef struct post_params {
+  uint64_t deadline;
+  post_part parts[ST_POSTED_PARTITIONS_MAX];
+  size_t np;
+  int64_t proof_type, cc_epoch;
+  const uint8_t *proof, *cc_rand;
+  size_t nproof, ncc;
+} post_params;
+
+static int64_t read_post(st_vm_call *c, post_params *p) {
   st_vm_params rd;
   st_vm_params_init(&rd, c->msg);
-  uint64_t deadline = 0, nparts = 0, nproofs = 0;
-  int64_t proof_type = -1, cc_epoch = 0;
-  const uint8_t *proof = NULL, *cc_rand = NULL;
-  size_t nproof = 0, ncc = 0;
-  post_part parts[ST_POSTED_PARTITIONS_MAX + 1];
-  size_t np = 0;
+  uint64_t nparts = 0, nproofs = 0;
   st_code code = st_cbor_expect_array(&rd.r, 5, "SubmitWindowedPoStParams");
-  if (!code) code = st_cbor_read_uint(&rd.r, &deadline);
+  if (!code) code = st_cbor_read_uint(&rd.r, &p->deadline);
   if (!code) code = st_cbor_read_array(&rd.r, &nparts);
-  int64_t exit = ST_EXIT_OK;
   if (!code && nparts > ST_POSTED_PARTITIONS_MAX)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu partitions, more than %d per message", M,
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu partitions, more than %d per message", POST,
                        (unsigned long long)nparts, ST_POSTED_PARTITIONS_MAX);
-  for (uint64_t i = 0; i < nparts && !code && !exit; i++) {
-    post_part *pp = &parts[np++];
+  for (uint64_t i = 0; i < nparts && !code; i++) {
+    post_part *pp = &p->parts[p->np++];
     st_bitfield_init(&pp->skipped);
     code = st_cbor_expect_array(&rd.r, 2, "PoStPartition");
     if (!code) code = st_cbor_read_uint(&rd.r, &pp->index);
     if (!code) code = read_bitfield(&rd.r, &pp->skipped);
   }
-  if (!code && !exit) code = st_cbor_read_array(&rd.r, &nproofs);
-  if (!code && !exit && nproofs != 1)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: expected exactly one proof, got %llu", M,
+  if (!code) code = st_cbor_read_array(&rd.r, &nproofs);
+  if (!code && nproofs != 1)
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: expected exactly one proof, got %llu", POST,
                        (unsigned long long)nproofs);
-  if (!code && !exit) code = st_cbor_expect_array(&rd.r, 2, "PoStProof");
-  if (!code && !exit) code = st_cbor_read_int(&rd.r, &proof_type);
-  if (!code && !exit) code = st_cbor_read_bytes(&rd.r, &proof, &nproof);
-  if (!code && !exit) code = st_cbor_read_int(&rd.r, &cc_epoch);
-  if (!code && !exit) code = st_cbor_read_bytes(&rd.r, &cc_rand, &ncc);
-  if (!code && !exit) code = st_cbor_finish(&rd.r);
-  if (code && !exit) exit = st_vm_bad_params(c, &rd, M);
-  miner_ctx mc = {0};
-  if (!exit) exit = load_for_call(c, &mc);
-  st_miner_state *m = &mc.m;
-  if (!exit) exit = require_caller(c, m, true, M);
-  if (!exit && proof_type != m->window_post_proof)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: proof type %lld is not the miner's %lld", M,
-                       (long long)proof_type, (long long)m->window_post_proof);
-  st_deadline_info di;
-  st_actors_current_deadline(vm->net, m, vm->epoch, &di);
-  if (!exit && deadline >= m->ndeadlines)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu does not exist (%zu deadlines)", M,
-                       (unsigned long long)deadline, m->ndeadlines);
-  if (!exit && (deadline != di.index || !st_deadline_is_open(&di)))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: invalid deadline %llu at epoch %lld, expected %llu", M,
-                       (unsigned long long)deadline, (long long)vm->epoch, (unsigned long long)di.index);
-  if (!exit && (cc_epoch < di.challenge || cc_epoch >= vm->epoch))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitEpoch %lld must be in [%lld, %lld)", M,
-                       (long long)cc_epoch, (long long)di.challenge, (long long)vm->epoch);
+  if (!code) code = st_cbor_expect_array(&rd.r, 2, "PoStProof");
+  if (!code) code = st_cbor_read_int(&rd.r, &p->proof_type);
+  if (!code) code = st_cbor_read_bytes(&rd.r, &p->proof, &p->nproof);
+  if (!code) code = st_cbor_read_int(&rd.r, &p->cc_epoch);
+  if (!code) code = st_cbor_read_bytes(&rd.r, &p->cc_rand, &p->ncc);
+  if (!code) code = st_cbor_finish(&rd.r);
+  return code ? st_vm_bad_params(c, &rd, POST) : ST_EXIT_OK;
+}
+
+/* The caller, the proof type, the deadline (the one open now, *di), and the chain commit: an
+ * epoch in the deadline's challenge window and the chain's randomness at it. */
+static int64_t check_post(st_vm_call *c, const st_miner_state *m, const post_params *p, st_deadline_info *di) {
+  st_vm *vm = c->vm;
+  int64_t exit = require_caller(c, m, true, POST);
+  if (!exit && p->proof_type != m->window_post_proof)
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: proof type %lld is not the miner's %lld", POST,
+                       (long long)p->proof_type, (long long)m->window_post_proof);
+  st_actors_current_deadline(vm->net, m, vm->epoch, di);
+  if (!exit && p->deadline >= m->ndeadlines)
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu does not exist (%zu deadlines)", POST,
+                       (unsigned long long)p->deadline, m->ndeadlines);
+  if (!exit && (p->deadline != di->index || !st_deadline_is_open(di)))
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: invalid deadline %llu at epoch %lld, expected %llu", POST,
+                       (unsigned long long)p->deadline, (long long)vm->epoch, (unsigned long long)di->index);
+  if (!exit && (p->cc_epoch < di->challenge || p->cc_epoch >= vm->epoch))
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitEpoch %lld must be in [%lld, %lld)", POST,
+                       (long long)p->cc_epoch, (long long)di->challenge, (long long)vm->epoch);
+  if (!exit && p->ncc > 32)
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitRand is %zu bytes, more than 32", POST, p->ncc);
   uint8_t want[32];
   st_err err;
-  if (!exit && ncc > 32)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitRand is %zu bytes, more than 32", M, ncc);
-  if (!exit && vm->env->randomness(vm->env->ctx, false, ST_DST_POST_CHAIN_COMMIT, cc_epoch, NULL, 0, want, &err))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", M, err.msg);
-  if (!exit && (ncc != 32 || memcmp(want, cc_rand, 32)))
+  st_code code = ST_OK;
+  if (!exit)
+    code = vm->env->randomness(vm->env->ctx, false, ST_DST_POST_CHAIN_COMMIT, p->cc_epoch, NULL, 0, want, &err);
+  if (!exit && code) exit = st_vm_error(c, code, &err, POST);
+  if (!exit && (p->ncc != 32 || memcmp(want, p->cc_rand, 32)))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitRand is not the chain's randomness at epoch %lld",
-                       M, (long long)cc_epoch);
-  st_deadline_state *dl = exit ? NULL : &m->deadlines[deadline];
-  /* the sectors the proof covers, in partition order, and the faults the skipped ones make */
-  st_post_public_sector *pub = NULL;
-  size_t npub = 0, cap = 0;
-  st_bitfield live = ST_BITFIELD_INIT, proven = ST_BITFIELD_INIT, x = ST_BITFIELD_INIT;
-  for (size_t i = 0; i < np && !exit; i++) {
-    for (size_t j = 0; j < i && !exit; j++)
-      if (parts[j].index == parts[i].index)
-        exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu is listed twice", M,
-                           (unsigned long long)parts[i].index);
-    if (exit) break;
-    if (parts[i].index >= dl->npartitions) {
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu has no partition %llu", M,
-                         (unsigned long long)deadline, (unsigned long long)parts[i].index);
-      break;
-    }
-    if (st_bitfield_has(&dl->post_submissions, parts[i].index)) {
-      exit =
-          st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu of deadline %llu is already proven this period",
-                      M, (unsigned long long)parts[i].index, (unsigned long long)deadline);
-      break;
-    }
-    st_partition *pt = &dl->partitions[parts[i].index];
-    st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, NULL);
-    if (!st_bitfield_count(&live)) {
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu has no live sectors", M,
-                         (unsigned long long)parts[i].index);
-      break;
-    }
-    st_bitfield_subtract(&parts[i].skipped, &live, &x, NULL);
-    if (st_bitfield_count(&x)) {
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: skipped sectors are not live in partition %llu", M,
-                         (unsigned long long)parts[i].index);
-      break;
-    }
-    /* proven = live - (faults not recovering) - skipped */
-    st_bitfield_subtract(&pt->faults, &pt->recoveries, &x, NULL);
-    st_bitfield_subtract(&live, &x, &proven, NULL);
-    st_bitfield_subtract(&proven, &parts[i].skipped, &proven, NULL);
-    st_bitfield_iter it;
-    uint64_t n;
-    st_bitfield_iter_init(&it, &proven);
-    while (st_bitfield_iter_next(&it, &n) && !exit) {
-      st_sector_onchain *s = st_miner_sector(m, n);
-      if (!s) {
-        exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: sector %llu has no info", M, (unsigned long long)n);
-        break;
-      }
-      if (npub == cap) {
-        cap = cap ? cap * 2 : 16;
-        st_post_public_sector *g = realloc(pub, cap * sizeof *g);
-        if (!g) {
-          exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
-          break;
-        }
-        pub = g;
-      }
-      pub[npub].number = n;
-      memcpy(pub[npub].comm_r, s->sealed_cid.digest, 32);
-      npub++;
-    }
+                       POST, (long long)p->cc_epoch);
+  return exit;
+}
+
+/* Partition i of the post: listed once, in the deadline, not proven yet this period. */
+static int64_t check_partition(st_vm_call *c, const st_deadline_state *dl, const post_params *p, size_t i) {
+  uint64_t idx = p->parts[i].index;
+  for (size_t j = 0; j < i; j++)
+    if (p->parts[j].index == idx)
+      return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu is listed twice", POST,
+                         (unsigned long long)idx);
+  if (idx >= dl->npartitions)
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu has no partition %llu", POST,
+                       (unsigned long long)p->deadline, (unsigned long long)idx);
+  if (st_bitfield_has(&dl->post_submissions, idx))
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu of deadline %llu is already proven this period",
+                       POST, (unsigned long long)idx, (unsigned long long)p->deadline);
+  return ST_EXIT_OK;
+}
+
+/* The sectors a proof covers, in partition order. */
+typedef struct post_sectors {
+  st_post_public_sector *pub;
+  size_t n, cap;
+} post_sectors;
+
+static int64_t add_sector(st_vm_call *c, st_miner_state *m, uint64_t number, post_sectors *ps) {
+  st_sector_onchain *s = st_miner_sector(m, number);
+  if (!s) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: sector %llu has no info", POST, (unsigned long long)number);
+  if (ps->n == ps->cap) {
+    size_t cap = ps->cap ? ps->cap * 2 : 16;
+    st_post_public_sector *g = realloc(ps->pub, cap * sizeof *g);
+    if (!g) return st_vm_fail(c, ST_ENOMEM, NULL);
+    ps->pub = g;
+    ps->cap = cap;
   }
-  uint8_t rand[32];
-  if (!exit && npub) {
-    if (randomness(vm, true, ST_DST_WINDOW_POST, di.challenge, c->to, rand, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", M, err.msg);
-    st_rand_to_fr(rand);
-    c->gas += ST_GAS_VERIFY_POST_PER_SECTOR * (int64_t)npub;
-    if (!exit && st_window_post_verify(st_sector_by_size(m->sector_size), rand, pub, npub, proof, nproof, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: invalid PoSt for deadline %llu: %s", M,
-                         (unsigned long long)deadline, err.msg);
-  }
-  /* apply: skipped sectors become faults; proven recoveries stop being faults */
-  bool power_changed = false;
-  for (size_t i = 0; i < np && !exit; i++) {
-    st_partition *pt = &dl->partitions[parts[i].index];
-    st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, NULL);
-    st_bitfield_subtract(&parts[i].skipped, &pt->faults, &x, NULL);
-    if (st_bitfield_count(&x)) power_changed = true;
-    st_miner_mark_faulty(m, &x, vm->epoch);
-    st_bitfield_union(&pt->faults, &parts[i].skipped, &pt->faults, NULL);
-    st_bitfield_subtract(&pt->recoveries, &parts[i].skipped, &x, NULL); /* recovered now */
-    if (st_bitfield_count(&x)) power_changed = true;
-    st_bitfield_subtract(&pt->faults, &x, &pt->faults, NULL);
-    st_bitfield_iter it;
-    uint64_t n;
-    st_bitfield_iter_init(&it, &x);
-    while (st_bitfield_iter_next(&it, &n)) {
-      st_sector_onchain *s = st_miner_sector(m, n);
-      if (s) s->fault_epoch = -1;
-    }
-    st_bitfield_clear(&pt->recoveries);
-    st_bitfield_set(&dl->post_submissions, parts[i].index, NULL);
-  }
-  if (!exit) exit = commit_miner(c, m, power_changed);
-  for (size_t i = 0; i < np; i++) st_bitfield_free(&parts[i].skipped);
+  ps->pub[ps->n].number = number;
+  memcpy(ps->pub[ps->n].comm_r, s->sealed_cid.digest, 32);
+  ps->n++;
+  return ST_EXIT_OK;
+}
+
+/* Adds a partition's proven sectors: its live ones (it must have some, and skip only live ones)
+ * less the faults that are not recovering and the skipped ones. */
+static int64_t add_partition(st_vm_call *c, st_miner_state *m, const st_partition *pt, const post_part *pp,
+                             post_sectors *ps) {
+  st_bitfield live = ST_BITFIELD_INIT, x = ST_BITFIELD_INIT, proven = ST_BITFIELD_INIT;
+  st_err err;
+  int64_t exit = ST_EXIT_OK;
+  st_code code = st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, &err);
+  if (!code && !st_bitfield_count(&live))
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu has no live sectors", POST,
+                       (unsigned long long)pp->index);
+  if (!code && !exit) code = st_bitfield_subtract(&pp->skipped, &live, &x, &err);
+  if (!code && !exit && st_bitfield_count(&x))
+    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: skipped sectors are not live in partition %llu", POST,
+                       (unsigned long long)pp->index);
+  if (!code && !exit) code = st_bitfield_subtract(&pt->faults, &pt->recoveries, &x, &err);
+  if (!code && !exit) code = st_bitfield_subtract(&live, &x, &proven, &err);
+  if (!code && !exit) code = st_bitfield_subtract(&proven, &pp->skipped, &proven, &err);
+  st_bitfield_iter it;
+  uint64_t n;
+  st_bitfield_iter_init(&it, &proven);
+  while (!code && !exit && st_bitfield_iter_next(&it, &n)) exit = add_sector(c, m, n, ps);
   st_bitfield_free(&live);
-  st_bitfield_free(&proven);
   st_bitfield_free(&x);
-  free(pub);
-  if (mc.loaded) st_miner_state_free(m);
+  st_bitfield_free(&proven);
+  return code ? st_vm_error(c, code, &err, POST) : exit;
+}
+
+/* Checks the proof over the proven sectors (none: nothing to check), with the randomness of the
+ * deadline's challenge epoch. */
+static int64_t verify_post(st_vm_call *c, const st_miner_state *m, const st_deadline_info *di, const post_params *p,
+                           const post_sectors *ps) {
+  if (!ps->n) return ST_EXIT_OK;
+  uint8_t rand[32];
+  st_err err;
+  st_code code = randomness(c->vm, true, ST_DST_WINDOW_POST, di->challenge, c->to, rand, &err);
+  st_rand_to_fr(rand);
+  c->gas += ST_GAS_VERIFY_POST_PER_SECTOR * (int64_t)ps->n;
+  if (code) return st_vm_error(c, code, &err, POST);
+  if (st_window_post_verify(st_sector_by_size(m->sector_size), rand, ps->pub, ps->n, p->proof, p->nproof, &err))
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: invalid PoSt for deadline %llu: %s", POST,
+                       (unsigned long long)p->deadline, err.msg);
+  return ST_EXIT_OK;
+}
+
+/* What a proof changes in its partition: skipped sectors become faults, recoveries it proved stop
+ * being faults, and the partition is proven for this period. *power_changed if faults came or
+ * went. */
+static st_code apply_partition(st_miner_state *m, st_deadline_state *dl, const post_part *pp, int64_t epoch,
+                               bool *power_changed, st_err *err) {
+  st_partition *pt = &dl->partitions[pp->index];
+  st_bitfield x = ST_BITFIELD_INIT;
+  st_code code = st_bitfield_subtract(&pp->skipped, &pt->faults, &x, err); /* new faults */
+  if (!code) {
+    if (st_bitfield_count(&x)) *power_changed = true;
+    st_miner_mark_faulty(m, &x, epoch);
+    code = st_bitfield_union(&pt->faults, &pp->skipped, &pt->faults, err);
+  }
+  if (!code) code = st_bitfield_subtract(&pt->recoveries, &pp->skipped, &x, err); /* recovered now */
+  if (!code) {
+    if (st_bitfield_count(&x)) *power_changed = true;
+    code = st_bitfield_subtract(&pt->faults, &x, &pt->faults, err);
+  }
+  st_bitfield_iter it;
+  uint64_t n;
+  st_bitfield_iter_init(&it, &x);
+  while (!code && st_bitfield_iter_next(&it, &n)) {
+    st_sector_onchain *s = st_miner_sector(m, n);
+    if (s) s->fault_epoch = -1;
+  }
+  st_bitfield_clear(&pt->recoveries);
+  if (!code) code = st_bitfield_set(&dl->post_submissions, pp->index, err);
+  st_bitfield_free(&x);
+  return code;
+}
+
+int64_t st_miner_submit_windowed_post(st_vm_call *c) {
+  post_params p = {.proof_type = -1};
+  int64_t exit = read_post(c, &p);
+  miner_ctx mc = {0};
+  if (!exit) exit = load_for_call(c, &mc);
+  st_deadline_info di;
+  if (!exit) exit = check_post(c, &mc.m, &p, &di);
+  st_deadline_state *dl = exit ? NULL : &mc.m.deadlines[p.deadline];
+  post_sectors ps = {0};
+  for (size_t i = 0; i < p.np && !exit; i++) {
+    exit = check_partition(c, dl, &p, i);
+    if (!exit) exit = add_partition(c, &mc.m, &dl->partitions[p.parts[i].index], &p.parts[i], &ps);
+  }
+  if (!exit) exit = verify_post(c, &mc.m, &di, &p, &ps);
+  bool power_changed = false;
+  st_err err;
+  st_code code = ST_OK;
+  for (size_t i = 0; i < p.np && !exit && !code; i++)
+    code = apply_partition(&mc.m, dl, &p.parts[i], c->vm->epoch, &power_changed, &err);
+  if (code) exit = st_vm_error(c, code, &err, POST);
+  if (!exit) exit = commit_miner(c, &mc.m, power_changed);
+  for (size_t i = 0; i < p.np; i++) st_bitfield_free(&p.parts[i].skipped);
+  free(ps.pub);
+  if (mc.loaded) st_miner_state_free(&mc.m);
   return exit;
 }

@@ -64,46 +64,57 @@ static st_code terminate(st_vm *vm, uint64_t id, st_miner_state *m, st_partition
   if (mpz_cmp(total, m->locked_funds) > 0) mpz_set(total, m->locked_funds);
   mpz_sub(m->locked_funds, m->locked_funds, total);
   if (burn_pledge && !code) code = st_actors_burn(vm, id, total, err);
-  st_bitfield_union(&pt->terminated, sectors, &pt->terminated, NULL);
-  st_bitfield_subtract(&pt->faults, sectors, &pt->faults, NULL);
-  st_bitfield_subtract(&pt->recoveries, sectors, &pt->recoveries, NULL);
+  if (!code) code = st_bitfield_union(&pt->terminated, sectors, &pt->terminated, err);
+  if (!code) code = st_bitfield_subtract(&pt->faults, sectors, &pt->faults, err);
+  if (!code) code = st_bitfield_subtract(&pt->recoveries, sectors, &pt->recoveries, err);
   mpz_clear(total);
   return code;
 }
 
+/* One partition at its deadline's end. Missed (no post this period): every live sector is
+ * faulty, and declared recoveries lapse. Then sectors faulty too long are terminated, and expired
+ * ones removed; *faulty counts the faults left. */
+static st_code end_partition(st_vm *vm, uint64_t id, st_miner_state *m, st_deadline_state *dl, size_t p, int64_t epoch,
+                             uint64_t *faulty, st_err *err) {
+  st_partition *pt = &dl->partitions[p];
+  st_bitfield live = ST_BITFIELD_INIT, x = ST_BITFIELD_INIT, old = ST_BITFIELD_INIT, expired = ST_BITFIELD_INIT;
+  st_code code = st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, err);
+  if (code || !st_bitfield_count(&live)) {
+    st_bitfield_free(&live);
+    return code;
+  }
+  if (!st_bitfield_has(&dl->post_submissions, p)) {
+    code = st_bitfield_subtract(&live, &pt->faults, &x, err);
+    if (!code) st_miner_mark_faulty(m, &x, epoch);
+    if (!code) code = st_bitfield_union(&pt->faults, &live, &pt->faults, err);
+    st_bitfield_clear(&pt->recoveries);
+  }
+  st_bitfield_iter it;
+  uint64_t n;
+  st_bitfield_iter_init(&it, &live);
+  while (!code && st_bitfield_iter_next(&it, &n)) {
+    st_sector_onchain *s = st_miner_sector(m, n);
+    if (!s) continue;
+    if (s->fault_epoch >= 0 && epoch - s->fault_epoch >= vm->net->fault_max_age) code = st_bitfield_set(&old, n, err);
+    else if (s->expiration <= epoch) code = st_bitfield_set(&expired, n, err);
+  }
+  if (!code && st_bitfield_count(&old)) code = terminate(vm, id, m, pt, &old, true, err);
+  if (!code && st_bitfield_count(&expired)) code = terminate(vm, id, m, pt, &expired, false, err);
+  if (!code) code = st_bitfield_subtract(&pt->faults, &pt->terminated, &x, err);
+  if (!code) *faulty += st_bitfield_count(&x);
+  st_bitfield_free(&live);
+  st_bitfield_free(&x);
+  st_bitfield_free(&old);
+  st_bitfield_free(&expired);
+  return code;
+}
+
+/* A deadline's end: each partition (end_partition), then the fault fee for the faults left. */
 static st_code end_deadline(st_vm *vm, uint64_t id, st_miner_state *m, uint64_t idx, int64_t epoch, st_err *err) {
   st_deadline_state *dl = &m->deadlines[idx];
-  st_bitfield live = ST_BITFIELD_INIT, x = ST_BITFIELD_INIT, old = ST_BITFIELD_INIT, expired = ST_BITFIELD_INIT;
   uint64_t faulty = 0;
   st_code code = ST_OK;
-  for (size_t p = 0; p < dl->npartitions && !code; p++) {
-    st_partition *pt = &dl->partitions[p];
-    st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, NULL);
-    if (!st_bitfield_count(&live)) continue;
-    if (!st_bitfield_has(&dl->post_submissions, p)) {
-      /* missed: every live sector is faulty, declared recoveries lapse */
-      st_bitfield_subtract(&live, &pt->faults, &x, NULL);
-      st_miner_mark_faulty(m, &x, epoch);
-      st_bitfield_union(&pt->faults, &live, &pt->faults, NULL);
-      st_bitfield_clear(&pt->recoveries);
-    }
-    /* faulty too long: terminated; past expiration: expired */
-    st_bitfield_clear(&old);
-    st_bitfield_clear(&expired);
-    st_bitfield_iter it;
-    uint64_t n;
-    st_bitfield_iter_init(&it, &live);
-    while (st_bitfield_iter_next(&it, &n)) {
-      st_sector_onchain *s = st_miner_sector(m, n);
-      if (!s) continue;
-      if (s->fault_epoch >= 0 && epoch - s->fault_epoch >= vm->net->fault_max_age) st_bitfield_set(&old, n, NULL);
-      else if (s->expiration <= epoch) st_bitfield_set(&expired, n, NULL);
-    }
-    if (st_bitfield_count(&old)) code = terminate(vm, id, m, pt, &old, true, err);
-    if (!code && st_bitfield_count(&expired)) code = terminate(vm, id, m, pt, &expired, false, err);
-    st_bitfield_subtract(&pt->faults, &pt->terminated, &x, NULL);
-    faulty += st_bitfield_count(&x);
-  }
+  for (size_t p = 0; p < dl->npartitions && !code; p++) code = end_partition(vm, id, m, dl, p, epoch, &faulty, err);
   st_bitfield_clear(&dl->post_submissions);
   if (!code && faulty && vm->net->fault_fee) {
     mpz_t fee;
@@ -112,10 +123,6 @@ static st_code end_deadline(st_vm *vm, uint64_t id, st_miner_state *m, uint64_t 
     code = penalize(vm, id, m, fee, err);
     mpz_clear(fee);
   }
-  st_bitfield_free(&live);
-  st_bitfield_free(&x);
-  st_bitfield_free(&old);
-  st_bitfield_free(&expired);
   return code;
 }
 

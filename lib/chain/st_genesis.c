@@ -75,7 +75,10 @@ json_t *st_genesis_to_json(const st_genesis *g) {
   json_t *accounts = json_array();
   for (size_t i = 0; i < g->naccounts; i++) {
     char addr[ST_ADDR_STR_MAX];
-    st_address_format(&g->accounts[i].address, 't', addr, NULL);
+    if (st_address_format(&g->accounts[i].address, 't', addr, NULL)) {
+      json_decref(accounts);
+      return NULL;
+    }
     json_array_append_new(
         accounts, json_pack("{ss so}", "address", addr, "balance", st_chain_json_bigint(g->accounts[i].balance)));
   }

@@ -280,9 +280,10 @@ static int64_t require_miner_caller(st_vm_call *c, const char *method, uint64_t 
                                     uint64_t *sector_size) {
   st_miner_state m;
   st_err err;
-  if (st_actors_load_miner(c->vm->env, c->vm->state, miner, &m, &err)) {
+  st_code code = st_actors_load_miner(c->vm->env, c->vm->state, miner, &m, &err);
+  if (code) {
     st_miner_state_free(&m);
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
+    return st_vm_error(c, code, &err, method);
   }
   bool ok = c->from == m.owner || c->from == m.worker;
   if (owner) *owner = m.owner;
@@ -297,16 +298,30 @@ static int64_t load_market(st_vm_call *c, const char *method, st_market_state *m
   st_err err;
   if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: no state store", method);
   c->gas += ST_GAS_STATE_LOAD;
-  if (st_market_load(c->vm->env, c->vm->state, m, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
-  return ST_EXIT_OK;
+  st_code code = st_market_load(c->vm->env, c->vm->state, m, &err);
+  return code ? st_vm_error(c, code, &err, method) : ST_EXIT_OK;
 }
 
 static int64_t store_market(st_vm_call *c, const char *method, const st_market_state *m) {
   st_err err;
-  if (save_market(c->vm, m, &c->gas, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: storing the market: %s", method, err.msg);
-  return ST_EXIT_OK;
+  st_code code = save_market(c->vm, m, &c->gas, &err);
+  if (!code) return ST_EXIT_OK;
+  char what[96];
+  snprintf(what, sizeof what, "%s: storing the market", method);
+  return st_vm_error(c, code, &err, what);
+}
+
+static int64_t load_verifreg(st_vm_call *c, const char *method, st_verifreg_state *v) {
+  st_err err;
+  if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: no state store", method);
+  st_code code = st_verifreg_load(c->vm->env, c->vm->state, v, &err);
+  return code ? st_vm_error(c, code, &err, method) : ST_EXIT_OK;
+}
+
+static int64_t store_verifreg(st_vm_call *c, const char *method, const st_verifreg_state *v) {
+  st_err err;
+  st_code code = save_verifreg(c->vm, v, &c->gas, &err);
+  return code ? st_vm_error(c, code, &err, method) : ST_EXIT_OK;
 }
 
 static char *amount_text(const mpz_t v) { return mpz_get_str(NULL, 10, v); }
@@ -330,7 +345,7 @@ int64_t st_market_add_balance(st_vm_call *c) {
   st_market_state_init(&m);
   if (!exit) exit = load_market(c, "AddBalance", &m);
   st_market_balance *b = NULL;
-  if (!exit && !(b = balance_add(&m, id))) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!exit && !(b = balance_add(&m, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   if (!exit) {
     mpz_add(b->escrow, b->escrow, c->msg->value);
     exit = store_market(c, "AddBalance", &m);
@@ -363,14 +378,14 @@ int64_t st_market_withdraw_balance(st_vm_call *c) {
   st_market_state_init(&m);
   if (!exit) exit = load_market(c, "WithdrawBalance", &m);
   st_market_balance *b = NULL;
-  if (!exit && !(b = balance_add(&m, id))) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!exit && !(b = balance_add(&m, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   st_err err;
   if (!exit) {
     mpz_sub(avail, b->escrow, b->locked);
     if (mpz_cmp(want, avail) > 0) mpz_set(want, avail);
     mpz_sub(b->escrow, b->escrow, want);
-    if (st_state_transfer(c->vm->state, ST_ID_MARKET, to, want, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "WithdrawBalance: %s", err.msg);
+    if ((code = st_state_transfer(c->vm->state, ST_ID_MARKET, to, want, &err)))
+      exit = st_vm_error(c, code, &err, "WithdrawBalance");
   }
   if (!exit) exit = store_market(c, "WithdrawBalance", &m);
   if (!exit) st_cbor_put_bigint(&c->ret, want);
@@ -421,7 +436,7 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
   mpz_add(need, need, p->client_collateral);
   st_market_balance *cb = balance_add(m, client_id), *pb = cb ? balance_add(m, provider) : NULL;
   cb = pb ? balance_add(m, client_id) : NULL; /* the array may have moved */
-  if (!cb || !pb) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!cb || !pb) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   if (!exit) {
     mpz_sub(avail, cb->escrow, cb->locked);
     if (mpz_cmp(avail, need) < 0) {
@@ -462,7 +477,7 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
     mpz_add(cb->locked, cb->locked, need);
     mpz_add(pb->locked, pb->locked, p->provider_collateral);
     st_market_deal *nd = deal_append(m);
-    if (!nd) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+    if (!nd) exit = st_vm_fail(c, ST_ENOMEM, NULL);
     else {
       nd->id = m->next_deal_id++;
       st_deal_proposal_copy(&nd->proposal, p);
@@ -484,7 +499,7 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
   if (!code && (n == 0 || n > 256))
     code = st_err_set(&rd.err, ST_EINVAL, "%llu deals: publish 1 to 256", (unsigned long long)n);
   st_client_deal *deals = code ? NULL : calloc(n, sizeof *deals);
-  if (!code && !deals) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!code && !deals) return st_vm_fail(c, ST_ENOMEM, NULL);
   for (uint64_t i = 0; i < n && deals; i++) st_deal_proposal_init(&deals[i].proposal);
   for (uint64_t i = 0; i < n && !code; i++)
     if ((code = st_client_deal_read(&rd.r, &deals[i]))) st_err_wrap(&rd.err, code, "deal %llu", (unsigned long long)i);
@@ -495,14 +510,12 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
   uint64_t provider = prov ? prov->id : 0;
   uint64_t sector_size = 0;
   if (!exit) exit = require_miner_caller(c, "PublishStorageDeals", provider, NULL, &sector_size);
-  st_err err;
   st_market_state m;
   st_verifreg_state v;
   st_market_state_init(&m);
   st_verifreg_state_init(&v);
   if (!exit) exit = load_market(c, "PublishStorageDeals", &m);
-  if (!exit && st_verifreg_load(c->vm->env, c->vm->state, &v, &err))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
+  if (!exit) exit = load_verifreg(c, "PublishStorageDeals", &v);
   uint64_t first = m.next_deal_id;
   bool verified = false;
   for (uint64_t i = 0; i < n && !exit; i++) {
@@ -510,8 +523,7 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
     verified |= deals[i].proposal.verified;
   }
   if (!exit) exit = store_market(c, "PublishStorageDeals", &m);
-  if (!exit && verified && save_verifreg(c->vm, &v, &c->gas, &err))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
+  if (!exit && verified) exit = store_verifreg(c, "PublishStorageDeals", &v);
   if (!exit) {
     /* PublishStorageDealsReturn: [IDs, ValidDeals] (every deal is valid, or none is published) */
     st_cbor_put_array(&c->ret, 2);
@@ -533,20 +545,6 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
 }
 
 /* ---------------------------------------------------------------- verified registry methods */
-
-static int64_t load_verifreg(st_vm_call *c, const char *method, st_verifreg_state *v) {
-  st_err err;
-  if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: no state store", method);
-  if (st_verifreg_load(c->vm->env, c->vm->state, v, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
-  return ST_EXIT_OK;
-}
-
-static int64_t store_verifreg(st_vm_call *c, const char *method, const st_verifreg_state *v) {
-  st_err err;
-  if (save_verifreg(c->vm, v, &c->gas, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
-  return ST_EXIT_OK;
-}
 
 static int64_t require_root(st_vm_call *c, const char *method) {
   int64_t root = c->vm->net->verifreg_root;
@@ -592,8 +590,7 @@ int64_t st_verifreg_add_verifier(st_vm_call *c) {
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "AddVerifier: t0%llu is a verified client and cannot be a verifier",
                        (unsigned long long)id);
   st_verifreg_entry *e = NULL;
-  if (!exit && !(e = entry_add(&v.verifiers, &v.nverifiers, id)))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!exit && !(e = entry_add(&v.verifiers, &v.nverifiers, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   if (!exit) {
     mpz_set(e->amount, amount);
     exit = store_verifreg(c, "AddVerifier", &v);
@@ -654,7 +651,7 @@ int64_t st_verifreg_add_verified_client(st_vm_call *c) {
     uint64_t vid = ver->id;
     if (!mpz_sgn(ver->amount)) entry_remove(v.verifiers, &v.nverifiers, vid);
     st_verifreg_entry *cl = entry_add(&v.clients, &v.nclients, id);
-    if (!cl) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+    if (!cl) exit = st_vm_fail(c, ST_ENOMEM, NULL);
     else mpz_add(cl->amount, cl->amount, amount);
   }
   if (!exit) exit = store_verifreg(c, "AddVerifiedClient", &v);
@@ -665,6 +662,13 @@ int64_t st_verifreg_add_verified_client(st_vm_call *c) {
 
 /* ---------------------------------------------------------------- for the miner actor */
 
+/* The deal's client and provider: ID addresses, as the market stores them. */
+static st_code deal_parties(const st_market_deal *d, uint64_t *client, uint64_t *prov, st_err *err) {
+  st_code code = st_address_id(&d->proposal.client, client, err);
+  if (!code) code = st_address_id(&d->proposal.provider, prov, err);
+  return code ? st_err_wrap(err, code, "deal %llu", (unsigned long long)d->id) : ST_OK;
+}
+
 int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner, const st_bitfield *deals,
                                uint64_t sector_size, int64_t expiration, uint8_t comm_d[32]) {
   st_market_state m;
@@ -672,16 +676,18 @@ int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner
   int64_t exit = load_market(c, method, &m);
   size_t n = (size_t)st_bitfield_count(deals);
   st_piece *pieces = exit || !n ? NULL : calloc(n, sizeof *pieces);
-  if (!exit && n && !pieces) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!exit && n && !pieces) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   st_bitfield_iter it;
   uint64_t id;
   size_t k = 0;
   st_bitfield_iter_init(&it, deals);
+  st_err err;
   while (!exit && st_bitfield_iter_next(&it, &id)) {
     const st_market_deal *d = st_market_deal_of(&m, id);
-    uint64_t prov = 0;
-    if (d) st_address_id(&d->proposal.provider, &prov, NULL);
+    uint64_t client = 0, prov = 0;
+    st_code code = d ? deal_parties(d, &client, &prov, &err) : ST_OK;
     if (!d) exit = st_vm_abort(c, ST_EXIT_NOT_FOUND, "%s: deal %llu does not exist", method, (unsigned long long)id);
+    else if (code) exit = st_vm_error(c, code, &err, method);
     else if (prov != miner)
       exit = st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: deal %llu belongs to provider t0%llu, not t0%llu", method,
                          (unsigned long long)id, (unsigned long long)prov, (unsigned long long)miner);
@@ -701,7 +707,6 @@ int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner
       pieces[k++].size = d->proposal.piece_size;
     }
   }
-  st_err err;
   if (!exit && st_commd_of_pieces(sector_size, pieces, k, comm_d, NULL, &err))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the deals' pieces: %s", method, err.msg);
   free(pieces);
@@ -746,13 +751,13 @@ st_code st_market_sectors_terminated(st_vm *vm, uint64_t miner, const st_bitfiel
   st_market_state m;
   st_code code = st_market_load(vm->env, vm->state, &m, err);
   st_bitfield_iter it;
-  uint64_t id, prov;
+  uint64_t id, client, prov;
   st_bitfield_iter_init(&it, deals);
   while (!code && st_bitfield_iter_next(&it, &id)) {
     st_market_deal *d = st_market_deal_of(&m, id);
-    if (d && d->sector_start >= 0 && d->slash_epoch < 0 && d->proposal.end_epoch > epoch &&
-        !st_address_id(&d->proposal.provider, &prov, NULL) && prov == miner)
-      d->slash_epoch = epoch;
+    if (!d || d->sector_start < 0 || d->slash_epoch >= 0 || d->proposal.end_epoch <= epoch) continue;
+    code = deal_parties(d, &client, &prov, err);
+    if (!code && prov == miner) d->slash_epoch = epoch;
   }
   if (!code) code = save_market(vm, &m, NULL, err);
   st_market_state_free(&m);
@@ -773,83 +778,100 @@ static st_code pay(st_vm *vm, st_market_state *m, uint64_t a, uint64_t b, const 
   return ST_OK;
 }
 
-static void unlock(st_market_state *m, uint64_t a, const mpz_t amount) {
+static st_code unlock(st_market_state *m, uint64_t a, const mpz_t amount, st_err *err) {
   st_market_balance *x = balance_add(m, a);
-  if (x) mpz_sub(x->locked, x->locked, amount);
+  if (!x) return st_err_set(err, ST_ENOMEM, "out of memory");
+  mpz_sub(x->locked, x->locked, amount);
+  return ST_OK;
+}
+
+/* The market and the registry as cron changes them. */
+typedef struct market_cron {
+  st_vm *vm;
+  st_market_state m;
+  st_verifreg_state v;
+  bool changed, v_loaded, v_changed;
+} market_cron;
+
+/* A deal not activated by its start epoch: the client gets everything back (its datacap too, for
+ * a verified deal), the provider's collateral is burnt. */
+static st_code drop_unactivated(market_cron *mc, const st_deal_proposal *p, uint64_t client, uint64_t prov,
+                                st_err *err) {
+  mpz_t amt;
+  mpz_init(amt);
+  st_deal_total_price(p, amt);
+  mpz_add(amt, amt, p->client_collateral);
+  st_code code = unlock(&mc->m, client, amt, err);
+  if (!code) code = pay(mc->vm, &mc->m, prov, 0, p->provider_collateral, err);
+  mpz_clear(amt);
+  if (code || !p->verified) return code;
+  if (!mc->v_loaded && !(code = st_verifreg_load(mc->vm->env, mc->vm->state, &mc->v, err))) mc->v_loaded = true;
+  st_verifreg_entry *e = code ? NULL : entry_add(&mc->v.clients, &mc->v.nclients, client);
+  if (!code && !e) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  if (!code) mpz_add_ui(e->amount, e->amount, p->piece_size);
+  mc->v_changed = true;
+  return code;
+}
+
+/* An active deal at epoch: the client pays the provider up to epoch (or the slash epoch). A deal
+ * terminated early gives the client the unpaid rest and its collateral back and burns the
+ * provider's; an ended one unlocks both collaterals. Both are then *done. */
+static st_code settle_active(market_cron *mc, st_market_deal *d, uint64_t client, uint64_t prov, int64_t epoch,
+                             bool *done, st_err *err) {
+  const st_deal_proposal *p = &d->proposal;
+  int64_t upto = epoch < p->end_epoch ? epoch : p->end_epoch;
+  if (d->slash_epoch >= 0 && d->slash_epoch < upto) upto = d->slash_epoch;
+  int64_t from = d->last_updated < p->start_epoch ? p->start_epoch : d->last_updated;
+  mpz_t amt;
+  mpz_init(amt);
+  st_code code = ST_OK;
+  if (upto > from) {
+    mpz_mul_si(amt, p->price_per_epoch, upto - from);
+    code = pay(mc->vm, &mc->m, client, prov, amt, err);
+    d->last_updated = upto;
+    mc->changed = true;
+  }
+  if (!code && d->slash_epoch >= 0) {
+    mpz_mul_si(amt, p->price_per_epoch, p->end_epoch - upto);
+    mpz_add(amt, amt, p->client_collateral);
+    code = unlock(&mc->m, client, amt, err);
+    if (!code) code = pay(mc->vm, &mc->m, prov, 0, p->provider_collateral, err);
+    *done = true;
+  } else if (!code && epoch >= p->end_epoch) {
+    code = unlock(&mc->m, client, p->client_collateral, err);
+    if (!code) code = unlock(&mc->m, prov, p->provider_collateral, err);
+    *done = true;
+  }
+  mpz_clear(amt);
+  return code;
 }
 
 st_code st_market_cron(st_vm *vm, int64_t epoch, st_err *err) {
   if (!vm->env) return ST_OK;
-  st_market_state m;
-  st_code code = st_market_load(vm->env, vm->state, &m, err);
-  bool changed = false;
-  st_verifreg_state v;
-  st_verifreg_state_init(&v);
-  bool v_loaded = false, v_changed = false;
-  mpz_t amt;
-  mpz_init(amt);
-  for (size_t i = 0; i < m.ndeals && !code;) {
-    st_market_deal *d = &m.deals[i];
-    st_deal_proposal *p = &d->proposal;
+  market_cron mc = {.vm = vm};
+  st_code code = st_market_load(vm->env, vm->state, &mc.m, err);
+  st_verifreg_state_init(&mc.v);
+  for (size_t i = 0; i < mc.m.ndeals && !code;) {
+    st_market_deal *d = &mc.m.deals[i];
     uint64_t client = 0, prov = 0;
-    st_address_id(&p->client, &client, NULL);
-    st_address_id(&p->provider, &prov, NULL);
-    bool drop = false;
-    if (d->sector_start < 0) {
-      if (epoch < p->start_epoch) {
-        i++;
-        continue;
-      }
-      /* never activated: the client gets everything back, the provider's collateral is burnt */
-      st_deal_total_price(p, amt);
-      mpz_add(amt, amt, p->client_collateral);
-      unlock(&m, client, amt);
-      code = pay(vm, &m, prov, 0, p->provider_collateral, err);
-      if (!code && p->verified) {
-        if (!v_loaded && !(code = st_verifreg_load(vm->env, vm->state, &v, err))) v_loaded = true;
-        st_verifreg_entry *e = code ? NULL : entry_add(&v.clients, &v.nclients, client);
-        if (e) mpz_add_ui(e->amount, e->amount, p->piece_size);
-        v_changed = true;
-      }
-      drop = true;
-    } else if (epoch >= p->start_epoch) {
-      int64_t upto = epoch < p->end_epoch ? epoch : p->end_epoch;
-      if (d->slash_epoch >= 0 && d->slash_epoch < upto) upto = d->slash_epoch;
-      int64_t from = d->last_updated < p->start_epoch ? p->start_epoch : d->last_updated;
-      if (upto > from) {
-        mpz_mul_si(amt, p->price_per_epoch, upto - from);
-        code = pay(vm, &m, client, prov, amt, err);
-        d->last_updated = upto;
-        changed = true;
-      }
-      if (!code && d->slash_epoch >= 0) {
-        /* terminated early: the unpaid rest and the client's collateral go back, the
-         * provider's collateral is burnt */
-        mpz_mul_si(amt, p->price_per_epoch, p->end_epoch - upto);
-        mpz_add(amt, amt, p->client_collateral);
-        unlock(&m, client, amt);
-        code = pay(vm, &m, prov, 0, p->provider_collateral, err);
-        drop = true;
-      } else if (!code && epoch >= p->end_epoch) {
-        unlock(&m, client, p->client_collateral);
-        unlock(&m, prov, p->provider_collateral);
-        drop = true;
-      }
-    } else {
-      i++;
-      continue;
+    bool done = false;
+    if (epoch >= d->proposal.start_epoch) code = deal_parties(d, &client, &prov, err);
+    if (!code && epoch >= d->proposal.start_epoch && d->sector_start < 0) {
+      code = drop_unactivated(&mc, &d->proposal, client, prov, err);
+      done = true;
+    } else if (!code && epoch >= d->proposal.start_epoch) {
+      code = settle_active(&mc, d, client, prov, epoch, &done, err);
     }
-    if (drop) {
-      deal_remove(&m, i);
-      changed = true;
+    if (done) {
+      deal_remove(&mc.m, i);
+      mc.changed = true;
     } else {
       i++;
     }
   }
-  if (!code && changed) code = save_market(vm, &m, NULL, err);
-  if (!code && v_changed) code = save_verifreg(vm, &v, NULL, err);
-  mpz_clear(amt);
-  st_verifreg_state_free(&v);
-  st_market_state_free(&m);
+  if (!code && mc.changed) code = save_market(vm, &mc.m, NULL, err);
+  if (!code && mc.v_changed) code = save_verifreg(vm, &mc.v, NULL, err);
+  st_verifreg_state_free(&mc.v);
+  st_market_state_free(&mc.m);
   return code ? st_err_wrap(err, code, "market cron at epoch %lld", (long long)epoch) : ST_OK;
 }

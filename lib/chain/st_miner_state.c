@@ -384,49 +384,61 @@ static void sector_qa(const st_miner_state *m, const st_sector_onchain *s, mpz_t
   st_qa_power_for_weight(m->sector_size, s->expiration - s->activation, s->deal_weight, s->verified_deal_weight, out);
 }
 
-void st_miner_power(const st_miner_state *m, mpz_t raw, mpz_t qa) {
-  mpz_set_ui(raw, 0);
-  mpz_set_ui(qa, 0);
-  mpz_t one;
-  mpz_init(one);
-  st_bitfield active = ST_BITFIELD_INIT;
-  for (size_t d = 0; d < m->ndeadlines; d++)
-    for (size_t p = 0; p < m->deadlines[d].npartitions; p++) {
+st_code st_miner_active(const st_miner_state *m, st_bitfield *out, st_err *err) {
+  st_bitfield_clear(out);
+  st_bitfield x = ST_BITFIELD_INIT;
+  st_code code = ST_OK;
+  for (size_t d = 0; d < m->ndeadlines && !code; d++)
+    for (size_t p = 0; p < m->deadlines[d].npartitions && !code; p++) {
       const st_partition *pt = &m->deadlines[d].partitions[p];
-      st_bitfield_subtract(&pt->sectors, &pt->faults, &active, NULL);
-      st_bitfield_subtract(&active, &pt->terminated, &active, NULL);
-      st_bitfield_iter it;
-      uint64_t n;
-      st_bitfield_iter_init(&it, &active);
-      while (st_bitfield_iter_next(&it, &n)) {
-        const st_sector_onchain *s = st_miner_sector((st_miner_state *)m, n);
-        if (!s) continue;
-        mpz_add_ui(raw, raw, m->sector_size);
-        sector_qa(m, s, one);
-        mpz_add(qa, qa, one);
-      }
+      code = st_bitfield_subtract(&pt->sectors, &pt->faults, &x, err);
+      if (!code) code = st_bitfield_subtract(&x, &pt->terminated, &x, err);
+      if (!code) code = st_bitfield_union(out, &x, out, err);
     }
-  st_bitfield_free(&active);
-  mpz_clear(one);
+  st_bitfield_free(&x);
+  if (code) st_bitfield_clear(out);
+  return code;
 }
 
+st_code st_miner_power(const st_miner_state *m, mpz_t raw, mpz_t qa, st_err *err) {
+  mpz_set_ui(raw, 0);
+  mpz_set_ui(qa, 0);
+  st_bitfield active = ST_BITFIELD_INIT;
+  st_code code = st_miner_active(m, &active, err);
+  mpz_t one;
+  mpz_init(one);
+  st_bitfield_iter it;
+  uint64_t n;
+  st_bitfield_iter_init(&it, &active);
+  while (st_bitfield_iter_next(&it, &n)) {
+    const st_sector_onchain *s = st_miner_sector((st_miner_state *)m, n);
+    if (!s) continue;
+    mpz_add_ui(raw, raw, m->sector_size);
+    sector_qa(m, s, one);
+    mpz_add(qa, qa, one);
+  }
+  st_bitfield_free(&active);
+  mpz_clear(one);
+  return code;
+}
+
+/* Counted sector by sector, without sets to build: a view of the state cannot fail. */
 void st_miner_counts_of(const st_miner_state *m, st_miner_counts *out) {
   *out = (st_miner_counts){0};
-  st_bitfield live = ST_BITFIELD_INIT, x = ST_BITFIELD_INIT;
   for (size_t d = 0; d < m->ndeadlines; d++)
     for (size_t p = 0; p < m->deadlines[d].npartitions; p++) {
       const st_partition *pt = &m->deadlines[d].partitions[p];
-      st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, NULL);
-      out->live += st_bitfield_count(&live);
-      st_bitfield_subtract(&live, &pt->faults, &x, NULL);
-      out->active += st_bitfield_count(&x);
-      st_bitfield_intersect(&live, &pt->faults, &x, NULL);
-      out->faulty += st_bitfield_count(&x);
-      st_bitfield_intersect(&live, &pt->recoveries, &x, NULL);
-      out->recovering += st_bitfield_count(&x);
+      st_bitfield_iter it;
+      uint64_t n;
+      st_bitfield_iter_init(&it, &pt->sectors);
+      while (st_bitfield_iter_next(&it, &n)) {
+        if (st_bitfield_has(&pt->terminated, n)) continue;
+        out->live++;
+        if (st_bitfield_has(&pt->faults, n)) out->faulty++;
+        else out->active++;
+        if (st_bitfield_has(&pt->recoveries, n)) out->recovering++;
+      }
     }
-  st_bitfield_free(&live);
-  st_bitfield_free(&x);
 }
 
 void st_miner_available(const st_miner_state *m, const mpz_t balance, mpz_t out) {

@@ -105,8 +105,11 @@ st_code st_miner_locate(const st_miner_state *m, uint64_t number, uint64_t *dl, 
  * space-time-weighted average of 10 (base), 10 (deals) and 100 (verified deals), over 10. */
 void st_qa_power_for_weight(uint64_t size, int64_t duration, const mpz_t deal_weight, const mpz_t verified_weight,
                             mpz_t out);
-/* The miner's power from its active sectors (not faulty, not terminated). */
-void st_miner_power(const st_miner_state *m, mpz_t raw, mpz_t qa);
+/* The miner's active sectors (not faulty, not terminated) in every partition; out (initialised)
+ * is replaced, and empty on failure. */
+st_code st_miner_active(const st_miner_state *m, st_bitfield *out, st_err *err);
+/* The miner's power from its active sectors (0 and 0 on failure). */
+st_code st_miner_power(const st_miner_state *m, mpz_t raw, mpz_t qa, st_err *err);
 /* Counts over every partition. */
 typedef struct st_miner_counts {
   uint64_t live, active, faulty, recovering;
