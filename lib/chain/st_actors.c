@@ -30,15 +30,6 @@ static st_code randomness(st_vm *vm, bool beacon, int64_t dst, int64_t round, ui
 
 static void policy_of(const st_vm *vm, st_deadline_policy *p) { st_deadline_policy_of(vm->net, p); }
 
-/* ---------------------------------------------------------------- params */
-
-static st_code read_bitfield(st_cbor_reader *r, st_bitfield *bf) {
-  const uint8_t *p;
-  size_t n;
-  st_code code = st_cbor_read_bytes(r, &p, &n);
-  return code ? code : st_bitfield_decode(p, n, bf, r->err);
-}
-
 /* ---------------------------------------------------------------- loading for a method */
 
 typedef struct miner_ctx {
@@ -603,7 +594,7 @@ static int64_t read_decls(st_vm_call *c, const char *method, decl **out, size_t 
     code = st_cbor_expect_array(&rd.r, 3, "declaration");
     if (!code) code = st_cbor_read_uint(&rd.r, &d->deadline);
     if (!code) code = st_cbor_read_uint(&rd.r, &d->partition);
-    if (!code) code = read_bitfield(&rd.r, &d->sectors);
+    if (!code) code = st_chain_read_bitfield(&rd.r, &d->sectors);
   }
   if (!code) code = st_cbor_finish(&rd.r);
   return code ? st_vm_bad_params(c, &rd, method) : ST_EXIT_OK;
@@ -737,7 +728,7 @@ static int64_t read_post(st_vm_call *c, post_params *p) {
     st_bitfield_init(&pp->skipped);
     code = st_cbor_expect_array(&rd.r, 2, "PoStPartition");
     if (!code) code = st_cbor_read_uint(&rd.r, &pp->index);
-    if (!code) code = read_bitfield(&rd.r, &pp->skipped);
+    if (!code) code = st_chain_read_bitfield(&rd.r, &pp->skipped);
   }
   if (!code) code = st_cbor_read_array(&rd.r, &nproofs);
   if (!code && nproofs != 1)

@@ -530,11 +530,8 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
     st_cbor_put_array(&c->ret, n);
     for (uint64_t i = 0; i < n; i++) st_cbor_put_uint(&c->ret, first + i);
     st_bitfield all = ST_BITFIELD_INIT;
-    st_buf enc = ST_BUF_INIT;
-    if (st_bitfield_set_range(&all, 0, n, NULL) || st_bitfield_encode(&all, &enc, NULL)) enc.failed = true;
-    st_cbor_put_bytes(&c->ret, enc.data, enc.len);
-    if (enc.failed) c->ret.failed = true;
-    st_buf_free(&enc);
+    if (st_bitfield_set_range(&all, 0, n, NULL)) c->ret.failed = true; /* st_vm_run refuses a failed return */
+    st_chain_put_bitfield(&c->ret, &all);
     st_bitfield_free(&all);
   }
   for (uint64_t i = 0; i < n && deals; i++) st_deal_proposal_clear(&deals[i].proposal);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/st_chain_types.h"
 #include "codec/st_cbor.h"
 #include "codec/st_token.h"
 
@@ -78,14 +79,6 @@ void st_miner_state_free(st_miner_state *m) {
 
 /* ---- encoding ---- */
 
-static void put_bf(st_buf *b, const st_bitfield *bf) {
-  st_buf tmp = ST_BUF_INIT;
-  if (st_bitfield_encode(bf, &tmp, NULL)) tmp.failed = true;
-  st_cbor_put_bytes(b, tmp.data, tmp.len);
-  if (tmp.failed) b->failed = true;
-  st_buf_free(&tmp);
-}
-
 void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
   st_cbor_put_array(b, 16);
   st_cbor_put_uint(b, m->owner);
@@ -99,7 +92,7 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
   st_cbor_put_bigint(b, m->locked_funds);
   st_cbor_put_bigint(b, m->fee_debt);
   st_cbor_put_int(b, m->proving_period_start);
-  put_bf(b, &m->allocated);
+  st_chain_put_bitfield(b, &m->allocated);
   st_cbor_put_array(b, m->nprecommits);
   for (size_t i = 0; i < m->nprecommits; i++) {
     const st_precommit *p = &m->precommits[i];
@@ -113,7 +106,7 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
     st_cbor_put_int(b, p->precommit_epoch);
     st_cbor_put_bigint(b, p->deal_weight);
     st_cbor_put_bigint(b, p->verified_deal_weight);
-    put_bf(b, &p->deals);
+    st_chain_put_bitfield(b, &p->deals);
   }
   st_cbor_put_array(b, m->nsectors);
   for (size_t i = 0; i < m->nsectors; i++) {
@@ -128,7 +121,7 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
     st_cbor_put_bigint(b, s->verified_deal_weight);
     st_cbor_put_bigint(b, s->initial_pledge);
     st_cbor_put_int(b, s->fault_epoch);
-    put_bf(b, &s->deals);
+    st_chain_put_bitfield(b, &s->deals);
   }
   st_cbor_put_array(b, m->ndeadlines);
   for (size_t d = 0; d < m->ndeadlines; d++) {
@@ -138,22 +131,15 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
     for (size_t p = 0; p < dl->npartitions; p++) {
       const st_partition *pt = &dl->partitions[p];
       st_cbor_put_array(b, 4);
-      put_bf(b, &pt->sectors);
-      put_bf(b, &pt->faults);
-      put_bf(b, &pt->recoveries);
-      put_bf(b, &pt->terminated);
+      st_chain_put_bitfield(b, &pt->sectors);
+      st_chain_put_bitfield(b, &pt->faults);
+      st_chain_put_bitfield(b, &pt->recoveries);
+      st_chain_put_bitfield(b, &pt->terminated);
     }
-    put_bf(b, &dl->post_submissions);
+    st_chain_put_bitfield(b, &dl->post_submissions);
   }
   st_cbor_put_array(b, m->nmultiaddrs);
   for (size_t i = 0; i < m->nmultiaddrs; i++) st_cbor_put_bytes(b, m->multiaddrs[i].data, m->multiaddrs[i].len);
-}
-
-static st_code read_bf(st_cbor_reader *r, st_bitfield *bf) {
-  const uint8_t *p;
-  size_t n;
-  st_code code = st_cbor_read_bytes(r, &p, &n);
-  return code ? code : st_bitfield_decode(p, n, bf, r->err);
 }
 
 static st_code read_items(st_cbor_reader *r, uint64_t *n, size_t limit, const char *what) {
@@ -187,7 +173,7 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
   if (!code) code = st_cbor_read_bigint(&r, m->locked_funds);
   if (!code) code = st_cbor_read_bigint(&r, m->fee_debt);
   if (!code) code = st_cbor_read_int(&r, &m->proving_period_start);
-  if (!code) code = read_bf(&r, &m->allocated);
+  if (!code) code = st_chain_read_bitfield(&r, &m->allocated);
   if (!code) code = read_items(&r, &n, len, "miner precommits");
   if (!code && n && !(m->precommits = calloc(n, sizeof *m->precommits)))
     code = st_err_set(err, ST_ENOMEM, "out of memory");
@@ -205,7 +191,7 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
     if (!code) code = st_cbor_read_int(&r, &p->precommit_epoch);
     if (!code) code = st_cbor_read_bigint(&r, p->deal_weight);
     if (!code) code = st_cbor_read_bigint(&r, p->verified_deal_weight);
-    if (!code) code = read_bf(&r, &p->deals);
+    if (!code) code = st_chain_read_bitfield(&r, &p->deals);
     if (!code && i && p->number <= m->precommits[i - 1].number)
       code = st_err_set(err, ST_EINVAL, "precommits are not in sector order");
   }
@@ -225,7 +211,7 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
     if (!code) code = st_cbor_read_bigint(&r, s->verified_deal_weight);
     if (!code) code = st_cbor_read_bigint(&r, s->initial_pledge);
     if (!code) code = st_cbor_read_int(&r, &s->fault_epoch);
-    if (!code) code = read_bf(&r, &s->deals);
+    if (!code) code = st_chain_read_bitfield(&r, &s->deals);
     if (!code && i && s->number <= m->sectors[i - 1].number)
       code = st_err_set(err, ST_EINVAL, "sectors are not in order");
   }
@@ -244,12 +230,12 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
     for (uint64_t p = 0; p < np && !code; p++) {
       st_partition *pt = &dl->partitions[p];
       code = st_cbor_expect_array(&r, 4, "partition");
-      if (!code) code = read_bf(&r, &pt->sectors);
-      if (!code) code = read_bf(&r, &pt->faults);
-      if (!code) code = read_bf(&r, &pt->recoveries);
-      if (!code) code = read_bf(&r, &pt->terminated);
+      if (!code) code = st_chain_read_bitfield(&r, &pt->sectors);
+      if (!code) code = st_chain_read_bitfield(&r, &pt->faults);
+      if (!code) code = st_chain_read_bitfield(&r, &pt->recoveries);
+      if (!code) code = st_chain_read_bitfield(&r, &pt->terminated);
     }
-    if (!code) code = read_bf(&r, &dl->post_submissions);
+    if (!code) code = st_chain_read_bitfield(&r, &dl->post_submissions);
   }
   if (!code) code = read_items(&r, &n, ST_MINER_MAX_MULTIADDRS, "miner multiaddrs");
   for (uint64_t i = 0; i < n && !code; i++) {
