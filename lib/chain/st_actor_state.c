@@ -6,15 +6,20 @@ static st_code load_object(const st_vm_env *env, const st_cid *cid, st_buf *out,
   return env->get(env->ctx, cid, out, err);
 }
 
-st_code st_actors_load_head(const st_vm_env *env, st_state *s, uint64_t id, st_buf *out, bool *empty, st_err *err) {
-  *empty = false;
+st_code st_actors_load(const st_vm_env *env, st_state *s, uint64_t id,
+                       st_code (*decode)(const uint8_t *p, size_t len, void *out, st_err *err), void *out,
+                       st_err *err) {
   st_state_actor *a = st_state_get(s, id);
   if (!a) return st_err_set(err, ST_ENOENT, "actor t0%llu is missing", (unsigned long long)id);
   static const uint8_t EMPTY[] = {0x80}; /* genesis: the empty list */
   st_cid e;
   st_cid_of_cbor(EMPTY, sizeof EMPTY, &e);
-  *empty = st_cid_equal(&a->head, &e);
-  return *empty ? ST_OK : load_object(env, &a->head, out, err);
+  if (st_cid_equal(&a->head, &e)) return ST_OK;
+  st_buf b = ST_BUF_INIT;
+  st_code code = load_object(env, &a->head, &b, err);
+  if (!code) code = decode(b.data, b.len, out, err);
+  st_buf_free(&b);
+  return code;
 }
 
 st_code st_actors_store_head(st_vm *vm, uint64_t id, const st_buf *b, int64_t *gas, st_err *err) {
@@ -55,14 +60,13 @@ st_code st_actors_load_miner(const st_vm_env *env, st_state *s, uint64_t miner, 
   return code;
 }
 
+static st_code decode_power(const uint8_t *p, size_t len, void *out, st_err *err) {
+  return st_power_state_decode(p, len, out, err);
+}
+
 st_code st_actors_load_power(const st_vm_env *env, st_state *s, st_power_state *out, st_err *err) {
-  st_buf b = ST_BUF_INIT;
-  bool empty;
-  st_code code = st_actors_load_head(env, s, ST_ID_POWER, &b, &empty, err);
-  if (!code && !empty) code = st_power_state_decode(b.data, b.len, out, err);
-  else st_power_state_init(out); /* genesis: no claims yet */
-  st_buf_free(&b);
-  return code;
+  st_power_state_init(out); /* genesis: no claims yet */
+  return st_actors_load(env, s, ST_ID_POWER, decode_power, out, err);
 }
 
 static void encode_miner(const void *m, st_buf *out) { st_miner_state_encode(m, out); }

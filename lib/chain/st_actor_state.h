@@ -25,9 +25,11 @@
 /* What a method charges for loading an actor's state object, whatever its size. */
 #define ST_GAS_STATE_LOAD (ST_GAS_STATE_READ_PER_BYTE * 4096)
 
-/* Appends actor id's state object to out. *empty (and nothing appended) when the head is still
- * the genesis head, the empty list; env may then be NULL. ST_ENOENT if the actor is missing. */
-st_code st_actors_load_head(const st_vm_env *env, st_state *s, uint64_t id, st_buf *out, bool *empty, st_err *err);
+/* Decodes actor id's state object into out with decode. While the head is still the genesis
+ * head, the empty list, out is left as the caller initialised it (env may then be NULL).
+ * ST_ENOENT if the actor is missing. */
+st_code st_actors_load(const st_vm_env *env, st_state *s, uint64_t id,
+                       st_code (*decode)(const uint8_t *p, size_t len, void *out, st_err *err), void *out, st_err *err);
 /* Stores the encoded object b and points actor id at it (gas, if given, pays for the bytes). */
 st_code st_actors_store_head(st_vm *vm, uint64_t id, const st_buf *b, int64_t *gas, st_err *err);
 /* Encodes obj with encode and stores it as actor id's head (st_actors_store_head). */

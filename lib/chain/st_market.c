@@ -111,7 +111,9 @@ st_code st_market_state_decode(const uint8_t *p, size_t len, st_market_state *m,
     if (!code) code = st_cbor_read_uint(&r, &d->sector);
   }
   if (!code) code = st_cbor_finish(&r);
-  return code ? st_err_wrap(err, code, "market state") : ST_OK;
+  if (!code) return ST_OK;
+  st_market_state_free(m); /* empty, as _init leaves it */
+  return st_err_wrap(err, code, "market state");
 }
 
 st_market_deal *st_market_deal_of(const st_market_state *m, uint64_t id) {
@@ -221,29 +223,28 @@ st_code st_verifreg_state_decode(const uint8_t *p, size_t len, st_verifreg_state
   if (!code) code = entries_decode(&r, &v->verifiers, &v->nverifiers, "verifier");
   if (!code) code = entries_decode(&r, &v->clients, &v->nclients, "verified client");
   if (!code) code = st_cbor_finish(&r);
-  return code ? st_err_wrap(err, code, "verified registry state") : ST_OK;
+  if (!code) return ST_OK;
+  st_verifreg_state_free(v); /* empty, as _init leaves it */
+  return st_err_wrap(err, code, "verified registry state");
 }
 
 /* ---------------------------------------------------------------- loading and storing */
 
+static st_code decode_market(const uint8_t *p, size_t len, void *out, st_err *err) {
+  return st_market_state_decode(p, len, out, err);
+}
+static st_code decode_verifreg(const uint8_t *p, size_t len, void *out, st_err *err) {
+  return st_verifreg_state_decode(p, len, out, err);
+}
+
 st_code st_market_load(const st_vm_env *env, st_state *s, st_market_state *out, st_err *err) {
   st_market_state_init(out);
-  st_buf b = ST_BUF_INIT;
-  bool empty;
-  st_code code = st_actors_load_head(env, s, ST_ID_MARKET, &b, &empty, err);
-  if (!code && !empty) code = st_market_state_decode(b.data, b.len, out, err);
-  st_buf_free(&b);
-  return code;
+  return st_actors_load(env, s, ST_ID_MARKET, decode_market, out, err);
 }
 
 st_code st_verifreg_load(const st_vm_env *env, st_state *s, st_verifreg_state *out, st_err *err) {
   st_verifreg_state_init(out);
-  st_buf b = ST_BUF_INIT;
-  bool empty;
-  st_code code = st_actors_load_head(env, s, ST_ID_VERIFREG, &b, &empty, err);
-  if (!code && !empty) code = st_verifreg_state_decode(b.data, b.len, out, err);
-  st_buf_free(&b);
-  return code;
+  return st_actors_load(env, s, ST_ID_VERIFREG, decode_verifreg, out, err);
 }
 
 static void encode_market(const void *m, st_buf *out) { st_market_state_encode(m, out); }
@@ -394,14 +395,13 @@ int64_t st_market_withdraw_balance(st_vm_call *c) {
   return exit;
 }
 
-/* One proposal against the state as the batch has changed it so far. */
-static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_state *m, st_verifreg_state *v,
-                          uint64_t provider, uint64_t sector_size) {
-  st_deal_proposal *p = &d->proposal;
+/* The proposal itself: its shape, the batch's provider, its client's signature, its epochs and
+ * size, and not published before. *client_id and *pc (the proposal's CID) are set. */
+static int64_t check_proposal(st_vm_call *c, const char *what, const st_client_deal *d, const st_market_state *m,
+                              uint64_t provider, uint64_t sector_size, uint64_t *client_id, st_cid *pc) {
+  const st_deal_proposal *p = &d->proposal;
   st_vm *vm = c->vm;
   st_err err;
-  char what[64];
-  snprintf(what, sizeof what, "PublishStorageDeals: deal %zu", i);
   if (st_deal_check_shape(p, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %s", what, err.msg);
   st_state_actor *prov, *client;
   int64_t exit = resolve(c, what, "provider", &p->provider, false, true, &prov);
@@ -410,7 +410,7 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: provider t0%llu differs from the batch's provider t0%llu",
                        what, (unsigned long long)prov->id, (unsigned long long)provider);
   if ((exit = resolve(c, what, "client", &p->client, true, false, &client))) return exit;
-  uint64_t client_id = client->id;
+  *client_id = client->id;
   st_address key = client->robust; /* the account's key address: it signed */
   if (st_client_deal_verify(d, &key, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %s", what, err.msg);
   if (p->start_epoch <= vm->epoch)
@@ -423,70 +423,93 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
                        "%s: PieceSize %llu is larger than the provider's %llu-byte sectors", what,
                        (unsigned long long)p->piece_size, (unsigned long long)sector_size);
-  st_cid pc;
-  st_deal_proposal_cid(p, &pc);
+  st_deal_proposal_cid(p, pc);
+  if (!pc->digest_len) return st_vm_fail(c, ST_ENOMEM, NULL);
   for (size_t k = 0; k < m->ndeals; k++)
-    if (st_cid_equal(&m->deals[k].proposal_cid, &pc))
+    if (st_cid_equal(&m->deals[k].proposal_cid, pc))
       return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: this proposal is already published as deal %llu", what,
                          (unsigned long long)m->deals[k].id);
-  /* funds: the client locks price x duration + its collateral, the provider its collateral */
-  mpz_t need, avail;
-  mpz_inits(need, avail, NULL);
+  return ST_EXIT_OK;
+}
+
+/* Whether a party's free escrow (escrow - locked) covers need; the refusal names need as the
+ * deal's ("<lead> <need><tail>"). */
+static int64_t require_free(st_vm_call *c, const char *what, const char *who, const st_market_balance *b,
+                            const mpz_t need, const char *lead, const char *tail) {
+  mpz_t avail;
+  mpz_init(avail);
+  mpz_sub(avail, b->escrow, b->locked);
+  int64_t exit = ST_EXIT_OK;
+  if (mpz_cmp(avail, need) < 0) {
+    char *h = amount_text(avail), *n = amount_text(need);
+    exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS, "%s: %s t0%llu has %s attoFIL free in market escrow, %s %s%s",
+                       what, who, (unsigned long long)b->id, h, lead, n, tail);
+    free(h);
+    free(n);
+  }
+  mpz_clear(avail);
+  return exit;
+}
+
+/* A verified deal spends the client's datacap. */
+static int64_t spend_datacap(st_vm_call *c, const char *what, st_verifreg_state *v, const st_deal_proposal *p,
+                             uint64_t client_id) {
+  st_verifreg_entry *vc = st_verifreg_find(v->clients, v->nclients, client_id);
+  if (!vc || mpz_cmp_ui(vc->amount, p->piece_size) < 0) {
+    char *h = vc ? amount_text(vc->amount) : NULL;
+    int64_t exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                               "%s: the verified deal of %llu bytes exceeds client t0%llu's datacap of %s bytes", what,
+                               (unsigned long long)p->piece_size, (unsigned long long)client_id, h ? h : "0");
+    free(h);
+    return exit;
+  }
+  mpz_sub_ui(vc->amount, vc->amount, p->piece_size);
+  if (!mpz_sgn(vc->amount)) entry_remove(v->clients, &v->nclients, client_id);
+  return ST_EXIT_OK;
+}
+
+/* The new deal, with Client and Provider as ID addresses. */
+static int64_t add_deal(st_vm_call *c, const char *what, st_market_state *m, const st_deal_proposal *p,
+                        uint64_t client_id, uint64_t provider, const st_cid *pc) {
+  st_market_deal *nd = deal_append(m);
+  if (!nd) return st_vm_fail(c, ST_ENOMEM, NULL);
+  nd->id = m->next_deal_id++;
+  st_deal_proposal_copy(&nd->proposal, p);
+  nd->proposal_cid = *pc;
+  st_err err;
+  st_code code = st_address_from_id(client_id, &nd->proposal.client, &err);
+  if (!code) code = st_address_from_id(provider, &nd->proposal.provider, &err);
+  return code ? st_vm_error(c, code, &err, what) : ST_EXIT_OK;
+}
+
+/* One proposal against the state as the batch has changed it so far: checked, then the client
+ * locks price x duration + its collateral, the provider its collateral. */
+static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_state *m, st_verifreg_state *v,
+                          uint64_t provider, uint64_t sector_size) {
+  const st_deal_proposal *p = &d->proposal;
+  char what[64];
+  snprintf(what, sizeof what, "PublishStorageDeals: deal %zu", i);
+  uint64_t client_id = 0;
+  st_cid pc;
+  int64_t exit = check_proposal(c, what, d, m, provider, sector_size, &client_id, &pc);
+  if (exit) return exit;
+  mpz_t need;
+  mpz_init(need);
   st_deal_total_price(p, need);
   mpz_add(need, need, p->client_collateral);
   st_market_balance *cb = balance_add(m, client_id), *pb = cb ? balance_add(m, provider) : NULL;
   cb = pb ? balance_add(m, client_id) : NULL; /* the array may have moved */
   if (!cb || !pb) exit = st_vm_fail(c, ST_ENOMEM, NULL);
-  if (!exit) {
-    mpz_sub(avail, cb->escrow, cb->locked);
-    if (mpz_cmp(avail, need) < 0) {
-      char *h = amount_text(avail), *n = amount_text(need);
-      exit = st_vm_abort(
-          c, ST_EXIT_INSUFFICIENT_FUNDS,
-          "%s: client t0%llu has %s attoFIL free in market escrow, the deal locks %s (price x duration + client collateral)",
-          what, (unsigned long long)client_id, h, n);
-      free(h);
-      free(n);
-    }
-  }
-  if (!exit) {
-    mpz_sub(avail, pb->escrow, pb->locked);
-    if (mpz_cmp(avail, p->provider_collateral) < 0) {
-      char *h = amount_text(avail), *n = amount_text(p->provider_collateral);
-      exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS,
-                         "%s: provider t0%llu has %s attoFIL free in market escrow, its collateral is %s", what,
-                         (unsigned long long)provider, h, n);
-      free(h);
-      free(n);
-    }
-  }
-  if (!exit && p->verified) {
-    st_verifreg_entry *vc = st_verifreg_find(v->clients, v->nclients, client_id);
-    if (!vc || mpz_cmp_ui(vc->amount, p->piece_size) < 0) {
-      char *h = vc ? amount_text(vc->amount) : NULL;
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
-                         "%s: the verified deal of %llu bytes exceeds client t0%llu's datacap of %s bytes", what,
-                         (unsigned long long)p->piece_size, (unsigned long long)client_id, h ? h : "0");
-      free(h);
-    } else {
-      mpz_sub_ui(vc->amount, vc->amount, p->piece_size);
-      if (!mpz_sgn(vc->amount)) entry_remove(v->clients, &v->nclients, client_id);
-    }
-  }
+  if (!exit)
+    exit = require_free(c, what, "client", cb, need, "the deal locks", " (price x duration + client collateral)");
+  if (!exit) exit = require_free(c, what, "provider", pb, p->provider_collateral, "its collateral is", "");
+  if (!exit && p->verified) exit = spend_datacap(c, what, v, p, client_id);
   if (!exit) {
     mpz_add(cb->locked, cb->locked, need);
     mpz_add(pb->locked, pb->locked, p->provider_collateral);
-    st_market_deal *nd = deal_append(m);
-    if (!nd) exit = st_vm_fail(c, ST_ENOMEM, NULL);
-    else {
-      nd->id = m->next_deal_id++;
-      st_deal_proposal_copy(&nd->proposal, p);
-      st_address_from_id(client_id, &nd->proposal.client, NULL);
-      st_address_from_id(provider, &nd->proposal.provider, NULL);
-      nd->proposal_cid = pc;
-    }
+    exit = add_deal(c, what, m, p, client_id, provider, &pc);
   }
-  mpz_clears(need, avail, NULL);
+  mpz_clear(need);
   return exit;
 }
 

@@ -65,6 +65,7 @@ typedef struct st_market_state {
 void st_market_state_init(st_market_state *m);
 void st_market_state_free(st_market_state *m);
 void st_market_state_encode(const st_market_state *m, st_buf *out);
+/* The decoders and loaders initialise their out: the state, or empty on failure (st_err.h). */
 st_code st_market_state_decode(const uint8_t *p, size_t len, st_market_state *m, st_err *err);
 st_market_deal *st_market_deal_of(const st_market_state *m, uint64_t id);
 /* Zeros for an address the market has never seen. */
@@ -89,7 +90,7 @@ st_code st_verifreg_state_decode(const uint8_t *p, size_t len, st_verifreg_state
 /* The entry for id, or NULL. */
 st_verifreg_entry *st_verifreg_find(st_verifreg_entry *list, size_t n, uint64_t id);
 
-/* Reading state (for the API); env may be the one a VM uses. */
+/* Reading state (for the API); env may be the one a VM uses. out: as the decoders'. */
 st_code st_market_load(const st_vm_env *env, st_state *s, st_market_state *out, st_err *err);
 st_code st_verifreg_load(const st_vm_env *env, st_state *s, st_verifreg_state *out, st_err *err);
 

@@ -248,7 +248,10 @@ st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m,
     if (!code) code = st_buf_status(&m->multiaddrs[i], err);
   }
   if (!code) code = st_cbor_finish(&r);
-  return code ? st_err_wrap(err, code, "miner state") : ST_OK;
+  if (!code) return ST_OK;
+  st_miner_state_free(m);
+  st_miner_state_init(m, 0, NULL); /* empty; with no deadlines it cannot fail */
+  return st_err_wrap(err, code, "miner state");
 }
 
 /* ---- lookups ---- */
@@ -485,7 +488,10 @@ st_code st_power_state_decode(const uint8_t *buf, size_t len, st_power_state *p,
       code = st_err_set(err, ST_EINVAL, "claims are not in miner order");
   }
   if (!code) code = st_cbor_finish(&r);
-  return code ? st_err_wrap(err, code, "power state") : ST_OK;
+  if (!code) return ST_OK;
+  st_power_state_free(p);
+  st_power_state_init(p);
+  return st_err_wrap(err, code, "power state");
 }
 
 st_power_claim *st_power_claim_of(st_power_state *p, uint64_t miner) {

@@ -86,7 +86,7 @@ typedef struct st_miner_state {
 st_code st_miner_state_init(st_miner_state *m, size_t ndeadlines, st_err *err);
 void st_miner_state_free(st_miner_state *m);
 void st_miner_state_encode(const st_miner_state *m, st_buf *out);
-/* m is initialised by the call (free it even on failure). */
+/* m is initialised by the call: the state, or empty (no deadlines) on failure. */
 st_code st_miner_state_decode(const uint8_t *p, size_t len, st_miner_state *m, st_err *err);
 
 st_precommit *st_miner_precommit(st_miner_state *m, uint64_t number);
@@ -137,6 +137,7 @@ typedef struct st_power_state {
 void st_power_state_init(st_power_state *p);
 void st_power_state_free(st_power_state *p);
 void st_power_state_encode(const st_power_state *p, st_buf *out);
+/* out is initialised by the call: the state, or empty on failure. */
 st_code st_power_state_decode(const uint8_t *p, size_t len, st_power_state *out, st_err *err);
 st_power_claim *st_power_claim_of(st_power_state *p, uint64_t miner);
 /* Adds a zero claim for a new miner. */
