@@ -1,6 +1,10 @@
 /* st_actor_state: actor state objects through the VM's environment. */
 #include "chain/st_actor_state.h"
 
+#include <stdio.h>
+
+#include "chain/st_rand.h"
+
 static st_code load_object(const st_vm_env *env, const st_cid *cid, st_buf *out, st_err *err) {
   if (!env) return st_err_set(err, ST_EINVAL, "no state store: the actors need the chain's environment");
   return env->get(env->ctx, cid, out, err);
@@ -104,4 +108,47 @@ void st_actors_current_deadline(const st_network *net, const st_miner_state *m, 
   uint64_t idx = since < 0 ? 0 : (uint64_t)(since / p.challenge_window);
   if (idx > (uint64_t)p.deadlines) idx = (uint64_t)p.deadlines;
   st_deadline_new(&p, m->proving_period_start, idx, epoch, out);
+}
+
+/* ---- for the actors' methods ---- */
+
+st_code st_actors_randomness(st_vm *vm, bool beacon, int64_t dst, int64_t round, uint64_t miner, uint8_t out[32],
+                             st_err *err) {
+  st_buf e = ST_BUF_INIT;
+  if (miner) st_rand_entropy_id(miner, &e);
+  st_code code = st_buf_status(&e, err);
+  if (!code) code = vm->env->randomness(vm->env->ctx, beacon, dst, round, e.data, e.len, out, err);
+  st_buf_free(&e);
+  return code;
+}
+
+int64_t st_actors_load_call(st_vm_call *c, st_miner_call *mc) {
+  st_err err;
+  if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "no state store");
+  c->gas += ST_GAS_STATE_LOAD;
+  st_code code = st_actors_load_miner(c->vm->env, c->vm->state, c->to, &mc->m, &err);
+  if (code) {
+    st_miner_state_free(&mc->m);
+    char what[64];
+    snprintf(what, sizeof what, "loading miner t0%llu", (unsigned long long)c->to);
+    return st_vm_error(c, code, &err, what);
+  }
+  mc->loaded = true;
+  return ST_EXIT_OK;
+}
+
+int64_t st_actors_require_caller(st_vm_call *c, const st_miner_state *m, bool worker_ok, const char *method) {
+  if (c->from == m->owner || (worker_ok && c->from == m->worker)) return ST_EXIT_OK;
+  return st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: caller t0%llu is not the miner's %s", method,
+                     (unsigned long long)c->from, worker_ok ? "owner or worker" : "owner");
+}
+
+int64_t st_actors_commit_miner(st_vm_call *c, const st_miner_state *m, bool power_changed) {
+  st_err err;
+  st_code code = st_actors_save_miner(c->vm, c->to, m, &c->gas, &err);
+  if (!code && power_changed) code = st_actors_update_claim(c->vm, c->to, m, &c->gas, &err);
+  if (!code) return ST_EXIT_OK;
+  char what[64];
+  snprintf(what, sizeof what, "storing miner t0%llu", (unsigned long long)c->to);
+  return st_vm_error(c, code, &err, what);
 }

@@ -53,4 +53,22 @@ st_code st_actors_burn(st_vm *vm, uint64_t from, const mpz_t amount, st_err *err
  * elapsed). */
 void st_actors_current_deadline(const st_network *net, const st_miner_state *m, int64_t epoch, st_deadline_info *out);
 
+/* ---- for the actors' methods (a failure aborts the call: the exit code they return, why set) */
+
+/* DrawRandomness on the chain the message runs on, with the miner's ID address as entropy
+ * (none when miner is 0). */
+st_code st_actors_randomness(st_vm *vm, bool beacon, int64_t dst, int64_t round, uint64_t miner, uint8_t out[32],
+                             st_err *err);
+/* The receiving miner's state, as a method holds it; loaded says whether m is to be freed. */
+typedef struct st_miner_call {
+  st_miner_state m;
+  bool loaded;
+} st_miner_call;
+/* Loads the receiving miner (c->to) and charges ST_GAS_STATE_LOAD. Start from {0}. */
+int64_t st_actors_load_call(st_vm_call *c, st_miner_call *mc);
+/* The caller must be the miner's owner, or its worker when worker_ok. */
+int64_t st_actors_require_caller(st_vm_call *c, const st_miner_state *m, bool worker_ok, const char *method);
+/* Stores the receiving miner, and its claim when power_changed. */
+int64_t st_actors_commit_miner(st_vm_call *c, const st_miner_state *m, bool power_changed);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include "chain/st_actors.h"
 #include "chain/st_market.h"
+#include "chain/st_proving.h"
 #include "codec/st_cbor.h"
 
 /* account.PubkeyAddress: the account's key address. */
