@@ -149,104 +149,130 @@ static st_code read_items(st_cbor_reader *r, uint64_t *n, size_t limit, const ch
   return code;
 }
 
-st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m, st_err *err) {
-  st_code code = st_miner_state_init(m, 0, err);
-  if (code) return code;
-  st_cbor_reader r;
-  st_cbor_reader_init(&r, buf, len, err);
+/* The info and funds: the first 12 fields. */
+static st_code read_info(st_cbor_reader *r, st_miner_state *m) {
   const uint8_t *peer;
   size_t npeer;
-  uint64_t n = 0;
-  code = st_cbor_expect_array(&r, 16, "miner state");
-  if (!code) code = st_cbor_read_uint(&r, &m->owner);
-  if (!code) code = st_cbor_read_uint(&r, &m->worker);
-  if (!code) code = st_cbor_read_uint(&r, &m->pending_worker);
-  if (!code) code = st_cbor_read_int(&r, &m->pending_worker_epoch);
-  if (!code) code = st_cbor_read_uint(&r, &m->sector_size);
-  if (!code) code = st_cbor_read_int(&r, &m->window_post_proof);
-  if (!code) code = st_cbor_read_bytes(&r, &peer, &npeer);
+  st_code code = st_cbor_read_uint(r, &m->owner);
+  if (!code) code = st_cbor_read_uint(r, &m->worker);
+  if (!code) code = st_cbor_read_uint(r, &m->pending_worker);
+  if (!code) code = st_cbor_read_int(r, &m->pending_worker_epoch);
+  if (!code) code = st_cbor_read_uint(r, &m->sector_size);
+  if (!code) code = st_cbor_read_int(r, &m->window_post_proof);
+  if (!code) code = st_cbor_read_bytes(r, &peer, &npeer);
   if (!code) {
     st_buf_append(&m->peer_id, peer, npeer);
-    code = st_buf_status(&m->peer_id, err);
+    code = st_buf_status(&m->peer_id, r->err);
   }
-  if (!code) code = st_cbor_read_bigint(&r, m->precommit_deposits);
-  if (!code) code = st_cbor_read_bigint(&r, m->locked_funds);
-  if (!code) code = st_cbor_read_bigint(&r, m->fee_debt);
-  if (!code) code = st_cbor_read_int(&r, &m->proving_period_start);
-  if (!code) code = st_chain_read_bitfield(&r, &m->allocated);
-  if (!code) code = read_items(&r, &n, len, "miner precommits");
+  if (!code) code = st_cbor_read_bigint(r, m->precommit_deposits);
+  if (!code) code = st_cbor_read_bigint(r, m->locked_funds);
+  if (!code) code = st_cbor_read_bigint(r, m->fee_debt);
+  if (!code) code = st_cbor_read_int(r, &m->proving_period_start);
+  if (!code) code = st_chain_read_bitfield(r, &m->allocated);
+  return code;
+}
+
+static st_code read_precommits(st_cbor_reader *r, size_t len, st_miner_state *m) {
+  uint64_t n = 0;
+  st_code code = read_items(r, &n, len, "miner precommits");
   if (!code && n && !(m->precommits = calloc(n, sizeof *m->precommits)))
-    code = st_err_set(err, ST_ENOMEM, "out of memory");
+    code = st_err_set(r->err, ST_ENOMEM, "out of memory");
   for (uint64_t i = 0; i < n && !code; i++) {
     st_precommit *p = &m->precommits[i];
     precommit_init(p);
     m->nprecommits++;
-    code = st_cbor_expect_array(&r, 10, "precommit");
-    if (!code) code = st_cbor_read_uint(&r, &p->number);
-    if (!code) code = st_cbor_read_int(&r, &p->seal_proof);
-    if (!code) code = st_cbor_read_cid(&r, &p->sealed_cid);
-    if (!code) code = st_cbor_read_int(&r, &p->seal_rand_epoch);
-    if (!code) code = st_cbor_read_int(&r, &p->expiration);
-    if (!code) code = st_cbor_read_bigint(&r, p->deposit);
-    if (!code) code = st_cbor_read_int(&r, &p->precommit_epoch);
-    if (!code) code = st_cbor_read_bigint(&r, p->deal_weight);
-    if (!code) code = st_cbor_read_bigint(&r, p->verified_deal_weight);
-    if (!code) code = st_chain_read_bitfield(&r, &p->deals);
+    code = st_cbor_expect_array(r, 10, "precommit");
+    if (!code) code = st_cbor_read_uint(r, &p->number);
+    if (!code) code = st_cbor_read_int(r, &p->seal_proof);
+    if (!code) code = st_cbor_read_cid(r, &p->sealed_cid);
+    if (!code) code = st_cbor_read_int(r, &p->seal_rand_epoch);
+    if (!code) code = st_cbor_read_int(r, &p->expiration);
+    if (!code) code = st_cbor_read_bigint(r, p->deposit);
+    if (!code) code = st_cbor_read_int(r, &p->precommit_epoch);
+    if (!code) code = st_cbor_read_bigint(r, p->deal_weight);
+    if (!code) code = st_cbor_read_bigint(r, p->verified_deal_weight);
+    if (!code) code = st_chain_read_bitfield(r, &p->deals);
     if (!code && i && p->number <= m->precommits[i - 1].number)
-      code = st_err_set(err, ST_EINVAL, "precommits are not in sector order");
+      code = st_err_set(r->err, ST_EINVAL, "precommits are not in sector order");
   }
-  if (!code) code = read_items(&r, &n, len, "miner sectors");
-  if (!code && n && !(m->sectors = calloc(n, sizeof *m->sectors))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  return code;
+}
+
+static st_code read_sectors(st_cbor_reader *r, size_t len, st_miner_state *m) {
+  uint64_t n = 0;
+  st_code code = read_items(r, &n, len, "miner sectors");
+  if (!code && n && !(m->sectors = calloc(n, sizeof *m->sectors)))
+    code = st_err_set(r->err, ST_ENOMEM, "out of memory");
   for (uint64_t i = 0; i < n && !code; i++) {
     st_sector_onchain *s = &m->sectors[i];
     sector_init(s);
     m->nsectors++;
-    code = st_cbor_expect_array(&r, 10, "sector");
-    if (!code) code = st_cbor_read_uint(&r, &s->number);
-    if (!code) code = st_cbor_read_int(&r, &s->seal_proof);
-    if (!code) code = st_cbor_read_cid(&r, &s->sealed_cid);
-    if (!code) code = st_cbor_read_int(&r, &s->activation);
-    if (!code) code = st_cbor_read_int(&r, &s->expiration);
-    if (!code) code = st_cbor_read_bigint(&r, s->deal_weight);
-    if (!code) code = st_cbor_read_bigint(&r, s->verified_deal_weight);
-    if (!code) code = st_cbor_read_bigint(&r, s->initial_pledge);
-    if (!code) code = st_cbor_read_int(&r, &s->fault_epoch);
-    if (!code) code = st_chain_read_bitfield(&r, &s->deals);
+    code = st_cbor_expect_array(r, 10, "sector");
+    if (!code) code = st_cbor_read_uint(r, &s->number);
+    if (!code) code = st_cbor_read_int(r, &s->seal_proof);
+    if (!code) code = st_cbor_read_cid(r, &s->sealed_cid);
+    if (!code) code = st_cbor_read_int(r, &s->activation);
+    if (!code) code = st_cbor_read_int(r, &s->expiration);
+    if (!code) code = st_cbor_read_bigint(r, s->deal_weight);
+    if (!code) code = st_cbor_read_bigint(r, s->verified_deal_weight);
+    if (!code) code = st_cbor_read_bigint(r, s->initial_pledge);
+    if (!code) code = st_cbor_read_int(r, &s->fault_epoch);
+    if (!code) code = st_chain_read_bitfield(r, &s->deals);
     if (!code && i && s->number <= m->sectors[i - 1].number)
-      code = st_err_set(err, ST_EINVAL, "sectors are not in order");
+      code = st_err_set(r->err, ST_EINVAL, "sectors are not in order");
   }
-  if (!code) code = read_items(&r, &n, 4096, "miner deadlines");
-  if (!code && n && !(m->deadlines = calloc(n, sizeof *m->deadlines)))
-    code = st_err_set(err, ST_ENOMEM, "out of memory");
-  if (!code) m->ndeadlines = n;
-  for (uint64_t d = 0; d < m->ndeadlines && !code; d++) {
-    st_deadline_state *dl = &m->deadlines[d];
-    uint64_t np = 0;
-    code = st_cbor_expect_array(&r, 2, "deadline");
-    if (!code) code = read_items(&r, &np, len, "partitions");
-    if (!code && np && !(dl->partitions = calloc(np, sizeof *dl->partitions)))
-      code = st_err_set(err, ST_ENOMEM, "out of memory");
-    if (!code) dl->npartitions = np;
-    for (uint64_t p = 0; p < np && !code; p++) {
-      st_partition *pt = &dl->partitions[p];
-      code = st_cbor_expect_array(&r, 4, "partition");
-      if (!code) code = st_chain_read_bitfield(&r, &pt->sectors);
-      if (!code) code = st_chain_read_bitfield(&r, &pt->faults);
-      if (!code) code = st_chain_read_bitfield(&r, &pt->recoveries);
-      if (!code) code = st_chain_read_bitfield(&r, &pt->terminated);
-    }
-    if (!code) code = st_chain_read_bitfield(&r, &dl->post_submissions);
+  return code;
+}
+
+static st_code read_deadline(st_cbor_reader *r, size_t len, st_deadline_state *dl) {
+  uint64_t np = 0;
+  st_code code = st_cbor_expect_array(r, 2, "deadline");
+  if (!code) code = read_items(r, &np, len, "partitions");
+  if (!code && np && !(dl->partitions = calloc(np, sizeof *dl->partitions)))
+    code = st_err_set(r->err, ST_ENOMEM, "out of memory");
+  if (!code) dl->npartitions = np;
+  for (uint64_t p = 0; p < np && !code; p++) {
+    st_partition *pt = &dl->partitions[p];
+    code = st_cbor_expect_array(r, 4, "partition");
+    if (!code) code = st_chain_read_bitfield(r, &pt->sectors);
+    if (!code) code = st_chain_read_bitfield(r, &pt->faults);
+    if (!code) code = st_chain_read_bitfield(r, &pt->recoveries);
+    if (!code) code = st_chain_read_bitfield(r, &pt->terminated);
   }
-  if (!code) code = read_items(&r, &n, ST_MINER_MAX_MULTIADDRS, "miner multiaddrs");
+  return code ? code : st_chain_read_bitfield(r, &dl->post_submissions);
+}
+
+static st_code read_multiaddrs(st_cbor_reader *r, st_miner_state *m) {
+  uint64_t n = 0;
+  st_code code = read_items(r, &n, ST_MINER_MAX_MULTIADDRS, "miner multiaddrs");
   for (uint64_t i = 0; i < n && !code; i++) {
     const uint8_t *a;
     size_t na;
     st_buf_init(&m->multiaddrs[i]);
     m->nmultiaddrs++;
-    code = st_cbor_read_bytes(&r, &a, &na);
+    code = st_cbor_read_bytes(r, &a, &na);
     if (!code) st_buf_append(&m->multiaddrs[i], a, na);
-    if (!code) code = st_buf_status(&m->multiaddrs[i], err);
+    if (!code) code = st_buf_status(&m->multiaddrs[i], r->err);
   }
+  return code;
+}
+
+st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m, st_err *err) {
+  st_code code = st_miner_state_init(m, 0, err);
+  if (code) return code;
+  st_cbor_reader r;
+  st_cbor_reader_init(&r, buf, len, err);
+  uint64_t n = 0;
+  code = st_cbor_expect_array(&r, 16, "miner state");
+  if (!code) code = read_info(&r, m);
+  if (!code) code = read_precommits(&r, len, m);
+  if (!code) code = read_sectors(&r, len, m);
+  if (!code) code = read_items(&r, &n, 4096, "miner deadlines");
+  if (!code && n && !(m->deadlines = calloc(n, sizeof *m->deadlines)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory");
+  if (!code) m->ndeadlines = n;
+  for (uint64_t d = 0; d < m->ndeadlines && !code; d++) code = read_deadline(&r, len, &m->deadlines[d]);
+  if (!code) code = read_multiaddrs(&r, m);
   if (!code) code = st_cbor_finish(&r);
   if (!code) return ST_OK;
   st_miner_state_free(m);
