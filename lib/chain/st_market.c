@@ -9,225 +9,6 @@
 #include "codec/st_token.h"
 #include "proofs/st_commp.h"
 
-/* ---------------------------------------------------------------- market state */
-
-void st_market_state_init(st_market_state *m) { memset(m, 0, sizeof *m); }
-
-static void deal_free(st_market_deal *d) { st_deal_proposal_clear(&d->proposal); }
-
-void st_market_state_free(st_market_state *m) {
-  for (size_t i = 0; i < m->nbalances; i++) mpz_clears(m->balances[i].escrow, m->balances[i].locked, NULL);
-  free(m->balances);
-  for (size_t i = 0; i < m->ndeals; i++) deal_free(&m->deals[i]);
-  free(m->deals);
-  memset(m, 0, sizeof *m);
-}
-
-void st_market_state_encode(const st_market_state *m, st_buf *b) {
-  st_cbor_put_array(b, 3);
-  st_cbor_put_uint(b, m->next_deal_id);
-  st_cbor_put_array(b, m->nbalances);
-  for (size_t i = 0; i < m->nbalances; i++) {
-    st_cbor_put_array(b, 3);
-    st_cbor_put_uint(b, m->balances[i].id);
-    st_cbor_put_bigint(b, m->balances[i].escrow);
-    st_cbor_put_bigint(b, m->balances[i].locked);
-  }
-  st_cbor_put_array(b, m->ndeals);
-  for (size_t i = 0; i < m->ndeals; i++) {
-    const st_market_deal *d = &m->deals[i];
-    st_cbor_put_array(b, 7);
-    st_cbor_put_uint(b, d->id);
-    st_deal_proposal_encode(&d->proposal, b);
-    st_cbor_put_cid(b, &d->proposal_cid);
-    st_cbor_put_int(b, d->sector_start);
-    st_cbor_put_int(b, d->last_updated);
-    st_cbor_put_int(b, d->slash_epoch);
-    st_cbor_put_uint(b, d->sector);
-  }
-}
-
-static st_market_balance *balance_add(st_market_state *m, uint64_t id) {
-  size_t i = 0;
-  while (i < m->nbalances && m->balances[i].id < id) i++;
-  if (i < m->nbalances && m->balances[i].id == id) return &m->balances[i];
-  st_market_balance *b = realloc(m->balances, (m->nbalances + 1) * sizeof *b);
-  if (!b) return NULL;
-  m->balances = b;
-  memmove(&b[i + 1], &b[i], (m->nbalances - i) * sizeof *b);
-  m->nbalances++;
-  b[i].id = id;
-  mpz_inits(b[i].escrow, b[i].locked, NULL);
-  return &b[i];
-}
-
-static st_market_deal *deal_append(st_market_state *m) {
-  st_market_deal *d = realloc(m->deals, (m->ndeals + 1) * sizeof *d);
-  if (!d) return NULL;
-  m->deals = d;
-  d = &d[m->ndeals++];
-  memset(d, 0, sizeof *d);
-  st_deal_proposal_init(&d->proposal);
-  d->sector_start = d->last_updated = d->slash_epoch = -1;
-  return d;
-}
-
-static void deal_remove(st_market_state *m, size_t i) {
-  deal_free(&m->deals[i]);
-  memmove(&m->deals[i], &m->deals[i + 1], (m->ndeals - i - 1) * sizeof m->deals[0]);
-  m->ndeals--;
-}
-
-st_code st_market_state_decode(const uint8_t *p, size_t len, st_market_state *m, st_err *err) {
-  st_market_state_init(m);
-  st_cbor_reader r;
-  st_cbor_reader_init(&r, p, len, err);
-  uint64_t n = 0;
-  st_code code = st_cbor_expect_array(&r, 3, "market state");
-  if (!code) code = st_cbor_read_uint(&r, &m->next_deal_id);
-  if (!code) code = st_cbor_read_array(&r, &n);
-  for (uint64_t i = 0; i < n && !code; i++) {
-    uint64_t id = 0;
-    st_market_balance *b = NULL;
-    code = st_cbor_expect_array(&r, 3, "market balance");
-    if (!code) code = st_cbor_read_uint(&r, &id);
-    if (!code && (m->nbalances && m->balances[m->nbalances - 1].id >= id))
-      code = st_err_set(err, ST_EINVAL, "market balances out of order at t0%llu", (unsigned long long)id);
-    if (!code && !(b = balance_add(m, id))) code = st_err_set(err, ST_ENOMEM, "out of memory");
-    if (!code) code = st_cbor_read_bigint(&r, b->escrow);
-    if (!code) code = st_cbor_read_bigint(&r, b->locked);
-  }
-  if (!code) code = st_cbor_read_array(&r, &n);
-  for (uint64_t i = 0; i < n && !code; i++) {
-    st_market_deal *d = deal_append(m);
-    if (!d) code = st_err_set(err, ST_ENOMEM, "out of memory");
-    if (!code) code = st_cbor_expect_array(&r, 7, "market deal");
-    if (!code) code = st_cbor_read_uint(&r, &d->id);
-    if (!code) code = st_deal_proposal_read(&r, &d->proposal);
-    if (!code) code = st_cbor_read_cid(&r, &d->proposal_cid);
-    if (!code) code = st_cbor_read_int(&r, &d->sector_start);
-    if (!code) code = st_cbor_read_int(&r, &d->last_updated);
-    if (!code) code = st_cbor_read_int(&r, &d->slash_epoch);
-    if (!code) code = st_cbor_read_uint(&r, &d->sector);
-  }
-  if (!code) code = st_cbor_finish(&r);
-  if (!code) return ST_OK;
-  st_market_state_free(m); /* empty, as _init leaves it */
-  return st_err_wrap(err, code, "market state");
-}
-
-st_market_deal *st_market_deal_of(const st_market_state *m, uint64_t id) {
-  for (size_t i = 0; i < m->ndeals; i++)
-    if (m->deals[i].id == id) return &m->deals[i];
-  return NULL;
-}
-
-void st_market_balance_of(const st_market_state *m, uint64_t id, mpz_t escrow, mpz_t locked) {
-  mpz_set_ui(escrow, 0);
-  mpz_set_ui(locked, 0);
-  for (size_t i = 0; i < m->nbalances; i++)
-    if (m->balances[i].id == id) {
-      mpz_set(escrow, m->balances[i].escrow);
-      mpz_set(locked, m->balances[i].locked);
-    }
-}
-
-json_t *st_market_deal_to_json(const st_market_deal *d) {
-  return json_pack("{so s{sI sI sI}}", "Proposal", st_deal_proposal_to_json(&d->proposal), "State", "SectorStartEpoch",
-                   (json_int_t)d->sector_start, "LastUpdatedEpoch", (json_int_t)d->last_updated, "SlashEpoch",
-                   (json_int_t)d->slash_epoch);
-}
-
-/* ---------------------------------------------------------------- verifreg state */
-
-void st_verifreg_state_init(st_verifreg_state *v) { memset(v, 0, sizeof *v); }
-
-static void entries_free(st_verifreg_entry *e, size_t n) {
-  for (size_t i = 0; i < n; i++) mpz_clear(e[i].amount);
-  free(e);
-}
-
-void st_verifreg_state_free(st_verifreg_state *v) {
-  entries_free(v->verifiers, v->nverifiers);
-  entries_free(v->clients, v->nclients);
-  memset(v, 0, sizeof *v);
-}
-
-static void entries_encode(const st_verifreg_entry *e, size_t n, st_buf *b) {
-  st_cbor_put_array(b, n);
-  for (size_t i = 0; i < n; i++) {
-    st_cbor_put_array(b, 2);
-    st_cbor_put_uint(b, e[i].id);
-    st_cbor_put_bigint(b, e[i].amount);
-  }
-}
-
-void st_verifreg_state_encode(const st_verifreg_state *v, st_buf *b) {
-  st_cbor_put_array(b, 2);
-  entries_encode(v->verifiers, v->nverifiers, b);
-  entries_encode(v->clients, v->nclients, b);
-}
-
-st_verifreg_entry *st_verifreg_find(st_verifreg_entry *list, size_t n, uint64_t id) {
-  for (size_t i = 0; i < n; i++)
-    if (list[i].id == id) return &list[i];
-  return NULL;
-}
-
-/* The entry for id, added (zero) in order if missing; NULL on out of memory. */
-static st_verifreg_entry *entry_add(st_verifreg_entry **list, size_t *n, uint64_t id) {
-  size_t i = 0;
-  while (i < *n && (*list)[i].id < id) i++;
-  if (i < *n && (*list)[i].id == id) return &(*list)[i];
-  st_verifreg_entry *e = realloc(*list, (*n + 1) * sizeof *e);
-  if (!e) return NULL;
-  *list = e;
-  memmove(&e[i + 1], &e[i], (*n - i) * sizeof *e);
-  (*n)++;
-  e[i].id = id;
-  mpz_init(e[i].amount);
-  return &e[i];
-}
-
-static void entry_remove(st_verifreg_entry *list, size_t *n, uint64_t id) {
-  for (size_t i = 0; i < *n; i++)
-    if (list[i].id == id) {
-      mpz_clear(list[i].amount);
-      memmove(&list[i], &list[i + 1], (*n - i - 1) * sizeof *list);
-      (*n)--;
-      return;
-    }
-}
-
-static st_code entries_decode(st_cbor_reader *r, st_verifreg_entry **list, size_t *n, const char *what) {
-  uint64_t count = 0;
-  st_code code = st_cbor_read_array(r, &count);
-  for (uint64_t i = 0; i < count && !code; i++) {
-    uint64_t id = 0;
-    st_verifreg_entry *e = NULL;
-    code = st_cbor_expect_array(r, 2, what);
-    if (!code) code = st_cbor_read_uint(r, &id);
-    if (!code && *n && (*list)[*n - 1].id >= id)
-      code = st_err_set(r->err, ST_EINVAL, "%s out of order at t0%llu", what, (unsigned long long)id);
-    if (!code && !(e = entry_add(list, n, id))) code = st_err_set(r->err, ST_ENOMEM, "out of memory");
-    if (!code) code = st_cbor_read_bigint(r, e->amount);
-  }
-  return code;
-}
-
-st_code st_verifreg_state_decode(const uint8_t *p, size_t len, st_verifreg_state *v, st_err *err) {
-  st_verifreg_state_init(v);
-  st_cbor_reader r;
-  st_cbor_reader_init(&r, p, len, err);
-  st_code code = st_cbor_expect_array(&r, 2, "verified registry state");
-  if (!code) code = entries_decode(&r, &v->verifiers, &v->nverifiers, "verifier");
-  if (!code) code = entries_decode(&r, &v->clients, &v->nclients, "verified client");
-  if (!code) code = st_cbor_finish(&r);
-  if (!code) return ST_OK;
-  st_verifreg_state_free(v); /* empty, as _init leaves it */
-  return st_err_wrap(err, code, "verified registry state");
-}
-
 /* ---------------------------------------------------------------- loading and storing */
 
 static st_code decode_market(const uint8_t *p, size_t len, void *out, st_err *err) {
@@ -346,7 +127,7 @@ int64_t st_market_add_balance(st_vm_call *c) {
   st_market_state_init(&m);
   if (!exit) exit = load_market(c, "AddBalance", &m);
   st_market_balance *b = NULL;
-  if (!exit && !(b = balance_add(&m, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
+  if (!exit && !(b = st_market_balance_add(&m, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   if (!exit) {
     mpz_add(b->escrow, b->escrow, c->msg->value);
     exit = store_market(c, "AddBalance", &m);
@@ -379,7 +160,7 @@ int64_t st_market_withdraw_balance(st_vm_call *c) {
   st_market_state_init(&m);
   if (!exit) exit = load_market(c, "WithdrawBalance", &m);
   st_market_balance *b = NULL;
-  if (!exit && !(b = balance_add(&m, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
+  if (!exit && !(b = st_market_balance_add(&m, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   st_err err;
   if (!exit) {
     mpz_sub(avail, b->escrow, b->locked);
@@ -464,14 +245,14 @@ static int64_t spend_datacap(st_vm_call *c, const char *what, st_verifreg_state 
     return exit;
   }
   mpz_sub_ui(vc->amount, vc->amount, p->piece_size);
-  if (!mpz_sgn(vc->amount)) entry_remove(v->clients, &v->nclients, client_id);
+  if (!mpz_sgn(vc->amount)) st_verifreg_entry_remove(v->clients, &v->nclients, client_id);
   return ST_EXIT_OK;
 }
 
 /* The new deal, with Client and Provider as ID addresses. */
 static int64_t add_deal(st_vm_call *c, const char *what, st_market_state *m, const st_deal_proposal *p,
                         uint64_t client_id, uint64_t provider, const st_cid *pc) {
-  st_market_deal *nd = deal_append(m);
+  st_market_deal *nd = st_market_deal_append(m);
   if (!nd) return st_vm_fail(c, ST_ENOMEM, NULL);
   nd->id = m->next_deal_id++;
   st_deal_proposal_copy(&nd->proposal, p);
@@ -497,8 +278,8 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
   mpz_init(need);
   st_deal_total_price(p, need);
   mpz_add(need, need, p->client_collateral);
-  st_market_balance *cb = balance_add(m, client_id), *pb = cb ? balance_add(m, provider) : NULL;
-  cb = pb ? balance_add(m, client_id) : NULL; /* the array may have moved */
+  st_market_balance *cb = st_market_balance_add(m, client_id), *pb = cb ? st_market_balance_add(m, provider) : NULL;
+  cb = pb ? st_market_balance_add(m, client_id) : NULL; /* the array may have moved */
   if (!cb || !pb) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   if (!exit)
     exit = require_free(c, what, "client", cb, need, "the deal locks", " (price x duration + client collateral)");
@@ -610,7 +391,7 @@ int64_t st_verifreg_add_verifier(st_vm_call *c) {
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "AddVerifier: t0%llu is a verified client and cannot be a verifier",
                        (unsigned long long)id);
   st_verifreg_entry *e = NULL;
-  if (!exit && !(e = entry_add(&v.verifiers, &v.nverifiers, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
+  if (!exit && !(e = st_verifreg_entry_add(&v.verifiers, &v.nverifiers, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   if (!exit) {
     mpz_set(e->amount, amount);
     exit = store_verifreg(c, "AddVerifier", &v);
@@ -636,7 +417,7 @@ int64_t st_verifreg_remove_verifier(st_vm_call *c) {
   if (!exit && !st_verifreg_find(v.verifiers, v.nverifiers, x->id))
     exit = st_vm_abort(c, ST_EXIT_NOT_FOUND, "RemoveVerifier: t0%llu is not a verifier", (unsigned long long)x->id);
   if (!exit) {
-    entry_remove(v.verifiers, &v.nverifiers, x->id);
+    st_verifreg_entry_remove(v.verifiers, &v.nverifiers, x->id);
     exit = store_verifreg(c, "RemoveVerifier", &v);
   }
   st_verifreg_state_free(&v);
@@ -669,8 +450,8 @@ int64_t st_verifreg_add_verified_client(st_vm_call *c) {
   if (!exit) {
     mpz_sub(ver->amount, ver->amount, amount);
     uint64_t vid = ver->id;
-    if (!mpz_sgn(ver->amount)) entry_remove(v.verifiers, &v.nverifiers, vid);
-    st_verifreg_entry *cl = entry_add(&v.clients, &v.nclients, id);
+    if (!mpz_sgn(ver->amount)) st_verifreg_entry_remove(v.verifiers, &v.nverifiers, vid);
+    st_verifreg_entry *cl = st_verifreg_entry_add(&v.clients, &v.nclients, id);
     if (!cl) exit = st_vm_fail(c, ST_ENOMEM, NULL);
     else mpz_add(cl->amount, cl->amount, amount);
   }
@@ -787,19 +568,19 @@ st_code st_market_sectors_terminated(st_vm *vm, uint64_t miner, const st_bitfiel
 /* Moves amount of a's escrow and locked funds: to b's escrow (b != 0) or burnt. */
 static st_code pay(st_vm *vm, st_market_state *m, uint64_t a, uint64_t b, const mpz_t amount, st_err *err) {
   if (!mpz_sgn(amount)) return ST_OK;
-  st_market_balance *x = balance_add(m, a);
+  st_market_balance *x = st_market_balance_add(m, a);
   if (!x) return st_err_set(err, ST_ENOMEM, "out of memory");
   mpz_sub(x->escrow, x->escrow, amount);
   mpz_sub(x->locked, x->locked, amount);
   if (!b) return st_state_transfer(vm->state, ST_ID_MARKET, ST_ID_BURNT, amount, err);
-  st_market_balance *y = balance_add(m, b);
+  st_market_balance *y = st_market_balance_add(m, b);
   if (!y) return st_err_set(err, ST_ENOMEM, "out of memory");
   mpz_add(y->escrow, y->escrow, amount);
   return ST_OK;
 }
 
 static st_code unlock(st_market_state *m, uint64_t a, const mpz_t amount, st_err *err) {
-  st_market_balance *x = balance_add(m, a);
+  st_market_balance *x = st_market_balance_add(m, a);
   if (!x) return st_err_set(err, ST_ENOMEM, "out of memory");
   mpz_sub(x->locked, x->locked, amount);
   return ST_OK;
@@ -826,7 +607,7 @@ static st_code drop_unactivated(market_cron *mc, const st_deal_proposal *p, uint
   mpz_clear(amt);
   if (code || !p->verified) return code;
   if (!mc->v_loaded && !(code = st_verifreg_load(mc->vm->env, mc->vm->state, &mc->v, err))) mc->v_loaded = true;
-  st_verifreg_entry *e = code ? NULL : entry_add(&mc->v.clients, &mc->v.nclients, client);
+  st_verifreg_entry *e = code ? NULL : st_verifreg_entry_add(&mc->v.clients, &mc->v.nclients, client);
   if (!code && !e) code = st_err_set(err, ST_ENOMEM, "out of memory");
   if (!code) mpz_add_ui(e->amount, e->amount, p->piece_size);
   mc->v_changed = true;
@@ -883,7 +664,7 @@ st_code st_market_cron(st_vm *vm, int64_t epoch, st_err *err) {
       code = settle_active(&mc, d, client, prov, epoch, &done, err);
     }
     if (done) {
-      deal_remove(&mc.m, i);
+      st_market_deal_remove(&mc.m, i);
       mc.changed = true;
     } else {
       i++;
