@@ -16,6 +16,7 @@
 
 #include "chain/st_chain_types.h"
 #include "chain/st_genesis.h"
+#include "chain/st_methods.h"
 #include "chain/st_mpool.h"
 #include "chain/st_network.h"
 #include "chain/st_state.h"

@@ -1,10 +1,11 @@
-/* st_actors: power, miner, reward and cron actor logic over st_miner_state. */
+/* st_actors: the power and miner actors' methods over st_miner_state. */
 #include "chain/st_actors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/st_actor_state.h"
 #include "chain/st_deadline.h"
 #include "chain/st_market.h"
 #include "chain/st_rand.h"
@@ -13,160 +14,9 @@
 #include "core/st_endian.h"
 #include "proofs/st_commp.h"
 #include "proofs/st_porep.h"
-#include "proofs/st_post.h"
 #include "proofs/st_sector.h"
 
-/* ---------------------------------------------------------------- state objects */
-
-static st_code load_object(const st_vm_env *env, const st_cid *cid, st_buf *out, st_err *err) {
-  if (!env) return st_err_set(err, ST_EINVAL, "no state store: the consensus actors need the chain's environment");
-  return env->get(env->ctx, cid, out, err);
-}
-
-st_code st_actors_load_miner(const st_vm_env *env, st_state *s, uint64_t miner, st_miner_state *out, st_err *err) {
-  st_state_actor *a = st_state_get(s, miner);
-  if (!a || a->kind != ST_ACTOR_MINER) {
-    st_miner_state_init(out, 0, NULL);
-    return st_err_set(err, ST_ENOENT, "t0%llu is not a miner", (unsigned long long)miner);
-  }
-  st_buf b = ST_BUF_INIT;
-  st_code code = load_object(env, &a->head, &b, err);
-  if (code) st_miner_state_init(out, 0, NULL);
-  else code = st_miner_state_decode(b.data, b.len, out, err);
-  st_buf_free(&b);
-  return code;
-}
-
-st_code st_actors_load_power(const st_vm_env *env, st_state *s, st_power_state *out, st_err *err) {
-  st_power_state_init(out);
-  st_state_actor *a = st_state_get(s, ST_ID_POWER);
-  if (!a) return st_err_set(err, ST_ENOENT, "the power actor t04 is missing");
-  static const uint8_t EMPTY[] = {0x80}; /* genesis: the empty list, no claims yet */
-  st_cid empty;
-  st_cid_of_cbor(EMPTY, sizeof EMPTY, &empty);
-  if (st_cid_equal(&a->head, &empty)) return ST_OK;
-  st_buf b = ST_BUF_INIT;
-  st_code code = load_object(env, &a->head, &b, err);
-  if (!code) {
-    st_power_state_free(out);
-    code = st_power_state_decode(b.data, b.len, out, err);
-  }
-  st_buf_free(&b);
-  return code;
-}
-
-st_code st_actors_store_head(st_vm *vm, uint64_t id, const st_buf *b, int64_t *gas, st_err *err) {
-  st_code code = st_buf_status(b, err);
-  st_cid cid;
-  if (!code) {
-    st_cid_of_cbor(b->data, b->len, &cid);
-    code = vm->env->put(vm->env->ctx, &cid, b->data, b->len, err);
-  }
-  st_state_actor *a = st_state_get(vm->state, id);
-  if (!code && !a) code = st_err_set(err, ST_ENOENT, "actor t0%llu vanished", (unsigned long long)id);
-  if (!code) code = st_state_touch(vm->state, a, err);
-  if (!code) a->head = cid;
-  if (gas) *gas += ST_GAS_STATE_WRITE_PER_BYTE * (int64_t)b->len;
-  return code;
-}
-
-static st_code save_miner(st_vm *vm, uint64_t id, const st_miner_state *m, int64_t *gas, st_err *err) {
-  st_buf b = ST_BUF_INIT;
-  st_miner_state_encode(m, &b);
-  st_code code = st_actors_store_head(vm, id, &b, gas, err);
-  st_buf_free(&b);
-  return code;
-}
-
-static st_code save_power(st_vm *vm, const st_power_state *p, int64_t *gas, st_err *err) {
-  st_buf b = ST_BUF_INIT;
-  st_power_state_encode(p, &b);
-  st_code code = st_actors_store_head(vm, ST_ID_POWER, &b, gas, err);
-  st_buf_free(&b);
-  return code;
-}
-
-/* Recomputes the miner's claim from its sectors and stores the power actor. */
-static st_code update_claim(st_vm *vm, uint64_t id, const st_miner_state *m, int64_t *gas, st_err *err) {
-  st_power_state p;
-  st_code code = st_actors_load_power(vm->env, vm->state, &p, err);
-  mpz_t raw, qa;
-  mpz_inits(raw, qa, NULL);
-  st_miner_power(m, raw, qa);
-  if (!code) code = st_power_set_claim(&p, id, raw, qa, vm->net->consensus_min_power, err);
-  if (!code) code = save_power(vm, &p, gas, err);
-  mpz_clears(raw, qa, NULL);
-  st_power_state_free(&p);
-  return code;
-}
-
-/* Moves amount from the miner to the burnt-funds actor. */
-static st_code burn(st_vm *vm, uint64_t from, const mpz_t amount, st_err *err) {
-  return mpz_sgn(amount) > 0 ? st_state_transfer(vm->state, from, ST_ID_BURNT, amount, err) : ST_OK;
-}
-
-static st_code randomness(st_vm *vm, bool beacon, int64_t dst, int64_t round, uint64_t miner, uint8_t out[32],
-                          st_err *err) {
-  st_buf e = ST_BUF_INIT;
-  if (miner) st_rand_entropy_id(miner, &e);
-  st_code code = vm->env->randomness(vm->env->ctx, beacon, dst, round, e.data, e.len, out, err);
-  st_buf_free(&e);
-  return code;
-}
-
-static void policy_of(const st_vm *vm, st_deadline_policy *p) { st_deadline_policy_of(vm->net, p); }
-
-/* The deadline open at epoch for the miner (index == deadlines if the period has elapsed). */
-static void current_deadline(const st_vm *vm, const st_miner_state *m, int64_t epoch, st_deadline_info *out) {
-  st_deadline_policy p;
-  policy_of(vm, &p);
-  int64_t since = epoch - m->proving_period_start;
-  uint64_t idx = since < 0 ? 0 : (uint64_t)(since / p.challenge_window);
-  if (idx > (uint64_t)p.deadlines) idx = (uint64_t)p.deadlines;
-  st_deadline_new(&p, m->proving_period_start, idx, epoch, out);
-}
-
-/* ---------------------------------------------------------------- params */
-
-static st_code read_bitfield(st_cbor_reader *r, st_bitfield *bf) {
-  const uint8_t *p;
-  size_t n;
-  st_code code = st_cbor_read_bytes(r, &p, &n);
-  return code ? code : st_bitfield_decode(p, n, bf, r->err);
-}
-
-/* ---------------------------------------------------------------- loading for a method */
-
-typedef struct miner_ctx {
-  st_miner_state m;
-  bool loaded;
-} miner_ctx;
-
-static int64_t load_for_call(st_vm_call *c, miner_ctx *mc) {
-  st_err err;
-  if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "no state store");
-  c->gas += ST_GAS_STATE_READ_PER_BYTE * 4096;
-  if (st_actors_load_miner(c->vm->env, c->vm->state, c->to, &mc->m, &err)) {
-    st_miner_state_free(&mc->m);
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "loading miner t0%llu: %s", (unsigned long long)c->to, err.msg);
-  }
-  mc->loaded = true;
-  return ST_EXIT_OK;
-}
-
-static int64_t require_caller(st_vm_call *c, const st_miner_state *m, bool worker_ok, const char *method) {
-  if (c->from == m->owner || (worker_ok && c->from == m->worker)) return ST_EXIT_OK;
-  return st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: caller t0%llu is not the miner's %s", method,
-                     (unsigned long long)c->from, worker_ok ? "owner or worker" : "owner");
-}
-
-/* Stores the miner and its claim. */
-static int64_t commit_miner(st_vm_call *c, const st_miner_state *m, bool power_changed) {
-  st_err err;
-  if (save_miner(c->vm, c->to, m, &c->gas, &err) || (power_changed && update_claim(c->vm, c->to, m, &c->gas, &err)))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "storing miner t0%llu: %s", (unsigned long long)c->to, err.msg);
-  return ST_EXIT_OK;
-}
+/* ---------------------------------------------------------------- helpers */
 
 static void available_balance(st_vm_call *c, const st_miner_state *m, mpz_t out) {
   st_miner_available(m, st_state_get(c->vm->state, c->to)->balance, out);
@@ -188,6 +38,33 @@ static int64_t resolve_account(st_vm_call *c, const st_address *a, bool secp, co
                        "%s %s must be a secp256k1 (t1) account: it signs blocks and election tickets", what, text);
   *id = x->id;
   return ST_EXIT_OK;
+}
+
+/* The new miner's state, and its zero claim in the power actor. */
+static st_code new_miner(st_vm *vm, uint64_t id, const st_address *id_addr, uint64_t owner, uint64_t worker,
+                         uint64_t sector_size, int64_t proof, const uint8_t *peer, size_t npeer, int64_t *gas,
+                         st_err *err) {
+  st_miner_state m;
+  st_power_state p;
+  st_code code = st_miner_state_init(&m, (size_t)vm->net->deadlines, err);
+  if (!code) {
+    m.owner = owner;
+    m.worker = worker;
+    m.sector_size = sector_size;
+    m.window_post_proof = proof;
+    st_buf_append(&m.peer_id, peer, npeer);
+    code = st_buf_status(&m.peer_id, err);
+    int64_t offset = st_proving_period_offset(id_addr, vm->epoch, vm->net->proving_period);
+    m.proving_period_start = st_quantize_down(vm->epoch, vm->net->proving_period, offset);
+  }
+  if (!code) code = st_actors_save_miner(vm, id, &m, gas, err);
+  if (!code) code = st_actors_load_power(vm->env, vm->state, &p, err);
+  else st_power_state_init(&p);
+  if (!code) code = st_power_add_miner(&p, id, err);
+  if (!code) code = st_actors_save_power(vm, &p, gas, err);
+  st_power_state_free(&p);
+  st_miner_state_free(&m);
+  return code;
 }
 
 int64_t st_power_create_miner(st_vm_call *c) {
@@ -230,33 +107,16 @@ int64_t st_power_create_miner(st_vm_call *c) {
   st_address_from_actor_data(seed, creator->robust.len + 8, &robust);
   st_err err;
   st_state_actor *a;
-  if (st_state_create(vm->state, ST_STATE_NEW_ID, ST_ACTOR_MINER, &robust, &a, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "CreateMiner: %s", err.msg);
+  code = st_state_create(vm->state, ST_STATE_NEW_ID, ST_ACTOR_MINER, &robust, &a, &err);
+  if (code) return st_vm_error(c, code, &err, "CreateMiner");
   uint64_t id = a->id;
   c->gas += ST_GAS_CREATE_ACTOR;
-  if (mpz_sgn(c->msg->value) && st_state_transfer(vm->state, c->to, id, c->msg->value, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "CreateMiner: %s", err.msg);
-  st_miner_state m;
-  if (st_miner_state_init(&m, (size_t)vm->net->deadlines, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
-  m.owner = owner_id;
-  m.worker = worker_id;
-  m.sector_size = info->size;
-  m.window_post_proof = proof;
-  st_buf_append(&m.peer_id, peer, npeer);
+  if (mpz_sgn(c->msg->value) && (code = st_state_transfer(vm->state, c->to, id, c->msg->value, &err)))
+    return st_vm_error(c, code, &err, "CreateMiner");
   st_address id_addr;
-  st_address_from_id(id, &id_addr, NULL);
-  int64_t offset = st_proving_period_offset(&id_addr, vm->epoch, vm->net->proving_period);
-  m.proving_period_start = st_quantize_down(vm->epoch, vm->net->proving_period, offset);
-  st_power_state p;
-  code = save_miner(vm, id, &m, &c->gas, &err);
-  if (!code) code = st_actors_load_power(vm->env, vm->state, &p, &err);
-  else st_power_state_init(&p);
-  if (!code) code = st_power_add_miner(&p, id, &err);
-  if (!code) code = save_power(vm, &p, &c->gas, &err);
-  st_power_state_free(&p);
-  st_miner_state_free(&m);
-  if (code) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "CreateMiner: %s", err.msg);
+  code = st_address_from_id(id, &id_addr, &err);
+  if (!code) code = new_miner(vm, id, &id_addr, owner_id, worker_id, info->size, proof, peer, npeer, &c->gas, &err);
+  if (code) return st_vm_error(c, code, &err, "CreateMiner");
   /* CreateMinerReturn: [IDAddress, RobustAddress] */
   st_cbor_put_array(&c->ret, 2);
   st_cbor_put_bytes(&c->ret, id_addr.bytes, id_addr.len);
@@ -267,18 +127,22 @@ int64_t st_power_create_miner(st_vm_call *c) {
 /* ---------------------------------------------------------------- miner: info and funds */
 
 int64_t st_miner_control_addresses(st_vm_call *c) {
-  miner_ctx mc = {0};
-  int64_t exit = load_for_call(c, &mc);
+  st_miner_call mc = {0};
+  int64_t exit = st_actors_load_call(c, &mc);
   if (exit) return exit;
   st_address o, w;
-  st_address_from_id(mc.m.owner, &o, NULL);
-  st_address_from_id(mc.m.worker, &w, NULL);
-  st_cbor_put_array(&c->ret, 3);
-  st_cbor_put_bytes(&c->ret, o.bytes, o.len);
-  st_cbor_put_bytes(&c->ret, w.bytes, w.len);
-  st_cbor_put_array(&c->ret, 0);
+  st_err err;
+  st_code code = st_address_from_id(mc.m.owner, &o, &err);
+  if (!code) code = st_address_from_id(mc.m.worker, &w, &err);
+  if (code) exit = st_vm_error(c, code, &err, "ControlAddresses");
+  else {
+    st_cbor_put_array(&c->ret, 3);
+    st_cbor_put_bytes(&c->ret, o.bytes, o.len);
+    st_cbor_put_bytes(&c->ret, w.bytes, w.len);
+    st_cbor_put_array(&c->ret, 0);
+  }
   st_miner_state_free(&mc.m);
-  return ST_EXIT_OK;
+  return exit;
 }
 
 int64_t st_miner_change_worker_address(st_vm_call *c) {
@@ -292,17 +156,17 @@ int64_t st_miner_change_worker_address(st_vm_call *c) {
   for (uint64_t i = 0; i < ncontrol && !code; i++) code = st_cbor_skip(&rd.r);
   if (!code) code = st_cbor_finish(&rd.r);
   if (code) return st_vm_bad_params(c, &rd, "ChangeWorkerAddress");
-  miner_ctx mc = {0};
-  int64_t exit = load_for_call(c, &mc);
+  st_miner_call mc = {0};
+  int64_t exit = st_actors_load_call(c, &mc);
   if (exit) return exit;
   uint64_t id = 0;
-  exit = require_caller(c, &mc.m, false, "ChangeWorkerAddress");
+  exit = st_actors_require_caller(c, &mc.m, false, "ChangeWorkerAddress");
   if (!exit) exit = resolve_account(c, &worker, true, "new worker", &id);
   if (!exit) {
     /* the new key elects only once the election's lookback state knows it */
     mc.m.pending_worker = id == mc.m.worker ? 0 : id;
     mc.m.pending_worker_epoch = id == mc.m.worker ? 0 : c->vm->epoch + c->vm->net->election_lookback + 1;
-    exit = commit_miner(c, &mc.m, false);
+    exit = st_actors_commit_miner(c, &mc.m, false);
   }
   st_miner_state_free(&mc.m);
   return exit;
@@ -319,15 +183,15 @@ int64_t st_miner_withdraw_balance(st_vm_call *c) {
   int64_t exit = code ? st_vm_bad_params(c, &rd, "WithdrawBalance") : ST_EXIT_OK;
   if (!exit && mpz_sgn(want) < 0)
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "WithdrawBalance: negative amount requested");
-  miner_ctx mc = {0};
-  if (!exit) exit = load_for_call(c, &mc);
-  if (!exit) exit = require_caller(c, &mc.m, false, "WithdrawBalance");
+  st_miner_call mc = {0};
+  if (!exit) exit = st_actors_load_call(c, &mc);
+  if (!exit) exit = st_actors_require_caller(c, &mc.m, false, "WithdrawBalance");
   st_err err;
   if (!exit) {
     available_balance(c, &mc.m, avail);
     if (mpz_cmp(want, avail) > 0) mpz_set(want, avail);
-    if (st_state_transfer(c->vm->state, c->to, mc.m.owner, want, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "WithdrawBalance: %s", err.msg);
+    if ((code = st_state_transfer(c->vm->state, c->to, mc.m.owner, want, &err)))
+      exit = st_vm_error(c, code, &err, "WithdrawBalance");
   }
   if (!exit) st_cbor_put_bigint(&c->ret, want);
   if (mc.loaded) st_miner_state_free(&mc.m);
@@ -353,19 +217,21 @@ int64_t st_miner_change_multiaddrs(st_vm_call *c) {
   }
   if (!code) code = st_cbor_finish(&rd.r);
   if (code) return st_vm_bad_params(c, &rd, "ChangeMultiaddrs");
-  miner_ctx mc = {0};
-  int64_t exit = load_for_call(c, &mc);
+  st_miner_call mc = {0};
+  int64_t exit = st_actors_load_call(c, &mc);
   if (exit) return exit;
-  exit = require_caller(c, &mc.m, true, "ChangeMultiaddrs");
+  exit = st_actors_require_caller(c, &mc.m, true, "ChangeMultiaddrs");
   if (!exit) {
     for (size_t i = 0; i < mc.m.nmultiaddrs; i++) st_buf_free(&mc.m.multiaddrs[i]);
     mc.m.nmultiaddrs = 0;
-    for (uint64_t i = 0; i < n; i++) {
+    st_err err;
+    for (uint64_t i = 0; i < n && !code; i++) {
       st_buf_init(&mc.m.multiaddrs[i]);
-      st_buf_append(&mc.m.multiaddrs[i], addrs[i], lens[i]);
       mc.m.nmultiaddrs++;
+      st_buf_append(&mc.m.multiaddrs[i], addrs[i], lens[i]);
+      code = st_buf_status(&mc.m.multiaddrs[i], &err);
     }
-    exit = commit_miner(c, &mc.m, false);
+    exit = code ? st_vm_error(c, code, &err, "ChangeMultiaddrs") : st_actors_commit_miner(c, &mc.m, false);
   }
   st_miner_state_free(&mc.m);
   return exit;
@@ -383,83 +249,81 @@ static st_code cc_comm_d(uint64_t sector_size, uint8_t out[32], st_err *err) {
   return ST_OK;
 }
 
-static int64_t epochs_per_day(const st_network *net) { return 86400 / net->block_delay; }
+/* PreCommitSectorParams (ReplaceCapacity must be false; its three fields are read and left). */
+typedef struct precommit_params {
+  int64_t seal_proof, rand_epoch, expiration;
+  uint64_t number;
+  st_cid sealed;
+  bool replace;
+  st_bitfield deals; /* DealIDs */
+} precommit_params;
 
-int64_t st_miner_precommit_sector(st_vm_call *c) {
-  st_vm *vm = c->vm;
+static int64_t read_precommit(st_vm_call *c, precommit_params *p) {
   st_vm_params rd;
   st_vm_params_init(&rd, c->msg);
-  int64_t seal_proof = 0, rand_epoch = 0, expiration = 0;
-  uint64_t number = 0, ndeals = 0, tmp;
-  st_cid sealed;
-  bool replace = false;
-  st_bitfield deals = ST_BITFIELD_INIT;
+  uint64_t ndeals = 0, tmp;
   st_code code = st_cbor_expect_array(&rd.r, 10, "PreCommitSectorParams");
-  if (!code) code = st_cbor_read_int(&rd.r, &seal_proof);
-  if (!code) code = st_cbor_read_uint(&rd.r, &number);
-  if (!code) code = st_cbor_read_cid(&rd.r, &sealed);
-  if (!code) code = st_cbor_read_int(&rd.r, &rand_epoch);
+  if (!code) code = st_cbor_read_int(&rd.r, &p->seal_proof);
+  if (!code) code = st_cbor_read_uint(&rd.r, &p->number);
+  if (!code) code = st_cbor_read_cid(&rd.r, &p->sealed);
+  if (!code) code = st_cbor_read_int(&rd.r, &p->rand_epoch);
   if (!code) code = st_cbor_read_array(&rd.r, &ndeals);
   if (!code && ndeals > 256)
     code = st_err_set(&rd.err, ST_EINVAL, "%llu DealIDs: at most 256", (unsigned long long)ndeals);
   for (uint64_t i = 0; i < ndeals && !code; i++) {
     code = st_cbor_read_uint(&rd.r, &tmp);
-    if (!code && st_bitfield_has(&deals, tmp))
+    if (!code && st_bitfield_has(&p->deals, tmp))
       code = st_err_set(&rd.err, ST_EINVAL, "DealIDs lists deal %llu twice", (unsigned long long)tmp);
-    if (!code) code = st_bitfield_set(&deals, tmp, &rd.err);
+    if (!code) code = st_bitfield_set(&p->deals, tmp, &rd.err);
   }
-  if (!code) code = st_cbor_read_int(&rd.r, &expiration);
-  if (!code) code = st_cbor_read_bool(&rd.r, &replace);
+  if (!code) code = st_cbor_read_int(&rd.r, &p->expiration);
+  if (!code) code = st_cbor_read_bool(&rd.r, &p->replace);
   for (int i = 0; i < 3 && !code; i++) code = st_cbor_read_uint(&rd.r, &tmp);
   if (!code) code = st_cbor_finish(&rd.r);
-  if (code) {
-    st_bitfield_free(&deals);
-    return st_vm_bad_params(c, &rd, "PreCommitSector");
-  }
-  miner_ctx mc = {0};
-  int64_t exit = load_for_call(c, &mc);
-  if (exit) {
-    st_bitfield_free(&deals);
-    return exit;
-  }
-  st_miner_state *m = &mc.m;
-  const st_sector_info *info = st_sector_by_seal_proof((int)seal_proof);
-  uint8_t comm_r[32];
-  st_cid check;
-  mpz_t avail;
-  mpz_init(avail);
-  exit = require_caller(c, m, true, "PreCommitSector");
+  return code ? st_vm_bad_params(c, &rd, "PreCommitSector") : ST_EXIT_OK;
+}
+
+/* The checks PreCommitSector makes against the miner and the network: the caller, the proof
+ * type, a new sector number, the sealed CID, the epochs, the deals and the deposit. */
+static int64_t check_precommit(st_vm_call *c, const st_miner_state *m, const precommit_params *p) {
+  st_vm *vm = c->vm;
+  const st_sector_info *info = st_sector_by_seal_proof((int)p->seal_proof);
+  int64_t exit = st_actors_require_caller(c, m, true, "PreCommitSector");
   if (!exit && (!info || info->size != m->sector_size))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
                        "PreCommitSector: seal proof %lld does not seal this miner's %llu-byte sectors",
-                       (long long)seal_proof, (unsigned long long)m->sector_size);
-  if (!exit && number > INT64_MAX)
+                       (long long)p->seal_proof, (unsigned long long)m->sector_size);
+  if (!exit && p->number > INT64_MAX)
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: sector number %llu is too large",
-                       (unsigned long long)number);
-  if (!exit && st_bitfield_has(&m->allocated, number))
+                       (unsigned long long)p->number);
+  if (!exit && st_bitfield_has(&m->allocated, p->number))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: sector number %llu is already allocated",
-                       (unsigned long long)number);
+                       (unsigned long long)p->number);
   if (!exit) {
-    memcpy(comm_r, sealed.digest, 32);
+    uint8_t comm_r[32];
+    st_cid check;
+    memcpy(comm_r, p->sealed.digest, 32);
     st_cid_of_commitment(comm_r, true, &check);
-    if (sealed.digest_len != 32 || !st_cid_equal(&check, &sealed))
+    if (p->sealed.digest_len != 32 || !st_cid_equal(&check, &p->sealed))
       exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
                          "PreCommitSector: SealedCID is not a sealed-sector commitment (fil-commitment-sealed)");
   }
-  if (!exit && (rand_epoch >= vm->epoch || rand_epoch < vm->epoch - vm->net->max_prove_commit_duration))
+  if (!exit && (p->rand_epoch >= vm->epoch || p->rand_epoch < vm->epoch - vm->net->max_prove_commit_duration))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: SealRandEpoch %lld must be in [%lld, %lld)",
-                       (long long)rand_epoch, (long long)(vm->epoch - vm->net->max_prove_commit_duration),
+                       (long long)p->rand_epoch, (long long)(vm->epoch - vm->net->max_prove_commit_duration),
                        (long long)vm->epoch);
-  if (!exit && replace)
+  if (!exit && p->replace)
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: ReplaceCapacity is not supported");
   int64_t min_exp = vm->epoch + vm->net->max_prove_commit_duration + vm->net->proving_period;
-  int64_t max_exp = vm->epoch + 5 * 365 * epochs_per_day(vm->net);
-  if (!exit && (expiration <= min_exp || expiration > max_exp))
+  int64_t max_exp = vm->epoch + 5 * 365 * st_network_epochs_per_day(vm->net);
+  if (!exit && (p->expiration <= min_exp || p->expiration > max_exp))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "PreCommitSector: Expiration %lld must be in (%lld, %lld]",
-                       (long long)expiration, (long long)min_exp, (long long)max_exp);
+                       (long long)p->expiration, (long long)min_exp, (long long)max_exp);
   uint8_t comm_d[32];
-  if (!exit && ndeals)
-    exit = st_market_verify_deals(c, "PreCommitSector", c->to, &deals, m->sector_size, expiration, comm_d);
+  if (!exit && st_bitfield_count(&p->deals))
+    exit = st_market_verify_deals(c, "PreCommitSector", c->to, &p->deals, m->sector_size, p->expiration, comm_d);
+  mpz_t avail;
+  mpz_init(avail);
   if (!exit) {
     available_balance(c, m, avail);
     if (mpz_cmp_si(avail, vm->net->sector_pledge) < 0) {
@@ -470,25 +334,40 @@ int64_t st_miner_precommit_sector(st_vm_call *c) {
       free(have);
     }
   }
-  st_precommit *p = NULL;
-  if (!exit && !(p = st_miner_add_precommit(m, number))) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
-  if (!exit) {
-    p->seal_proof = seal_proof;
-    p->sealed_cid = sealed;
-    p->seal_rand_epoch = rand_epoch;
-    p->expiration = expiration;
-    mpz_set_si(p->deposit, vm->net->sector_pledge);
-    p->precommit_epoch = vm->epoch;
-    st_bitfield_free(&p->deals);
-    p->deals = deals;
-    deals = (st_bitfield)ST_BITFIELD_INIT;
-    mpz_add(m->precommit_deposits, m->precommit_deposits, p->deposit);
-    if (st_bitfield_set(&m->allocated, number, NULL)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
-  }
-  if (!exit) exit = commit_miner(c, m, false);
   mpz_clear(avail);
-  st_bitfield_free(&deals);
-  st_miner_state_free(m);
+  return exit;
+}
+
+/* Records the pre-commit (its deals move into it), locks its deposit and allocates its number. */
+static int64_t record_precommit(st_vm_call *c, st_miner_state *m, precommit_params *p) {
+  st_vm *vm = c->vm;
+  st_precommit *pc = st_miner_add_precommit(m, p->number);
+  if (!pc) return st_vm_fail(c, ST_ENOMEM, NULL);
+  pc->seal_proof = p->seal_proof;
+  pc->sealed_cid = p->sealed;
+  pc->seal_rand_epoch = p->rand_epoch;
+  pc->expiration = p->expiration;
+  mpz_set_si(pc->deposit, vm->net->sector_pledge);
+  pc->precommit_epoch = vm->epoch;
+  st_bitfield_free(&pc->deals);
+  pc->deals = p->deals;
+  p->deals = (st_bitfield)ST_BITFIELD_INIT;
+  mpz_add(m->precommit_deposits, m->precommit_deposits, pc->deposit);
+  st_err err;
+  st_code code = st_bitfield_set(&m->allocated, p->number, &err);
+  return code ? st_vm_error(c, code, &err, "PreCommitSector") : ST_EXIT_OK;
+}
+
+int64_t st_miner_precommit_sector(st_vm_call *c) {
+  precommit_params p = {.deals = ST_BITFIELD_INIT};
+  int64_t exit = read_precommit(c, &p);
+  st_miner_call mc = {0};
+  if (!exit) exit = st_actors_load_call(c, &mc);
+  if (!exit) exit = check_precommit(c, &mc.m, &p);
+  if (!exit) exit = record_precommit(c, &mc.m, &p);
+  if (!exit) exit = st_actors_commit_miner(c, &mc.m, false);
+  st_bitfield_free(&p.deals);
+  if (mc.loaded) st_miner_state_free(&mc.m);
   return exit;
 }
 
@@ -547,24 +426,13 @@ static st_code assign_sector(st_miner_state *m, const st_network *net, int64_t e
   return st_bitfield_set(&dl->partitions[dl->npartitions - 1].sectors, number, err);
 }
 
-int64_t st_miner_prove_commit_sector(st_vm_call *c) {
+/* The checks ProveCommitSector makes: the caller, the pre-commit and its timing, the deals (they
+ * give comm_d), and the proof. */
+static int64_t check_prove_commit(st_vm_call *c, st_miner_state *m, uint64_t number, const uint8_t *proof,
+                                  size_t nproof) {
   st_vm *vm = c->vm;
-  st_vm_params rd;
-  st_vm_params_init(&rd, c->msg);
-  uint64_t number = 0;
-  const uint8_t *proof = NULL;
-  size_t nproof = 0;
-  st_code code = st_cbor_expect_array(&rd.r, 2, "ProveCommitSectorParams");
-  if (!code) code = st_cbor_read_uint(&rd.r, &number);
-  if (!code) code = st_cbor_read_bytes(&rd.r, &proof, &nproof);
-  if (!code) code = st_cbor_finish(&rd.r);
-  if (code) return st_vm_bad_params(c, &rd, "ProveCommitSector");
-  miner_ctx mc = {0};
-  int64_t exit = load_for_call(c, &mc);
-  if (exit) return exit;
-  st_miner_state *m = &mc.m;
   st_precommit *p = NULL;
-  exit = require_caller(c, m, true, "ProveCommitSector");
+  int64_t exit = st_actors_require_caller(c, m, true, "ProveCommitSector");
   if (!exit && !(p = st_miner_precommit(m, number)))
     exit = st_vm_abort(c, ST_EXIT_NOT_FOUND, "ProveCommitSector: sector %llu has no pre-commit",
                        (unsigned long long)number);
@@ -579,10 +447,11 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
                     (unsigned long long)number, (long long)(p->precommit_epoch + vm->net->max_prove_commit_duration));
   st_porep_public pub = {.info = st_sector_by_size(m->sector_size), .miner = c->to, .sector = number};
   st_err err;
-  if (!exit && (randomness(vm, false, ST_DST_SEAL, p->seal_rand_epoch, c->to, pub.ticket, &err) ||
-                randomness(vm, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, c->to, pub.seed, &err) ||
-                cc_comm_d(m->sector_size, pub.comm_d, &err)))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "ProveCommitSector: %s", err.msg);
+  st_code code = ST_OK;
+  if (!exit) code = st_actors_randomness(vm, false, ST_DST_SEAL, p->seal_rand_epoch, c->to, pub.ticket, &err);
+  if (!exit && !code) code = st_actors_randomness(vm, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, c->to, pub.seed, &err);
+  if (!exit && !code) code = cc_comm_d(m->sector_size, pub.comm_d, &err);
+  if (!exit && code) exit = st_vm_error(c, code, &err, "ProveCommitSector");
   /* a sector with deals holds their pieces: its comm_d is theirs (ComputeDataCommitment) */
   if (!exit && st_bitfield_count(&p->deals))
     exit = st_market_verify_deals(c, "ProveCommitSector", c->to, &p->deals, m->sector_size, p->expiration, pub.comm_d);
@@ -595,505 +464,50 @@ int64_t st_miner_prove_commit_sector(st_vm_call *c) {
       exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "ProveCommitSector: invalid proof for sector %llu: %s",
                          (unsigned long long)number, err.msg);
   }
-  st_sector_onchain *s = NULL;
-  uint64_t dl, part;
-  if (!exit && !(s = st_miner_add_sector(m, number))) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
-  if (!exit) {
-    p = st_miner_precommit(m, number); /* the array moved */
-    s->seal_proof = p->seal_proof;
-    s->sealed_cid = p->sealed_cid;
-    s->activation = vm->epoch;
-    s->expiration = p->expiration;
-    exit = st_market_activate_deals(c, &p->deals, number, s->deal_weight, s->verified_deal_weight);
-    s->deals = p->deals;
-    p->deals = (st_bitfield)ST_BITFIELD_INIT;
-    mpz_set(s->initial_pledge, p->deposit);
-    mpz_sub(m->precommit_deposits, m->precommit_deposits, p->deposit);
-    mpz_add(m->locked_funds, m->locked_funds, p->deposit);
-    st_miner_remove_precommit(m, number);
-    if (!exit && assign_sector(m, vm->net, vm->epoch, number, &dl, &part, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
-  }
-  if (!exit) exit = commit_miner(c, m, true);
-  st_miner_state_free(m);
   return exit;
 }
 
-/* ---------------------------------------------------------------- faults and recoveries */
-
-/* Reads [[Deadline, Partition, Sectors]...] and checks each target's deadline and partition. */
-typedef struct decl {
-  uint64_t deadline, partition;
-  st_bitfield sectors;
-} decl;
-
-static void decls_free(decl *d, size_t n) {
-  for (size_t i = 0; i < n; i++) st_bitfield_free(&d[i].sectors);
-  free(d);
-}
-
-static int64_t read_decls(st_vm_call *c, const char *method, decl **out, size_t *n) {
-  st_vm_params rd;
-  st_vm_params_init(&rd, c->msg);
-  uint64_t k = 0;
-  *out = NULL;
-  *n = 0;
-  st_code code = st_cbor_expect_array(&rd.r, 1, method);
-  if (!code) code = st_cbor_read_array(&rd.r, &k);
-  if (!code && k > 3000)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu declarations, more than 3000", method,
-                       (unsigned long long)k);
-  if (!code && k && !(*out = calloc(k, sizeof **out))) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
-  for (uint64_t i = 0; i < k && !code; i++) {
-    decl *d = &(*out)[i];
-    (*n)++;
-    code = st_cbor_expect_array(&rd.r, 3, "declaration");
-    if (!code) code = st_cbor_read_uint(&rd.r, &d->deadline);
-    if (!code) code = st_cbor_read_uint(&rd.r, &d->partition);
-    if (!code) code = read_bitfield(&rd.r, &d->sectors);
-  }
-  if (!code) code = st_cbor_finish(&rd.r);
-  return code ? st_vm_bad_params(c, &rd, method) : ST_EXIT_OK;
-}
-
-/* validateFRDeclarationDeadline: the target is the next instance of the deadline, before its cutoff. */
-static int64_t check_decl(st_vm_call *c, const st_miner_state *m, const decl *d, const char *method,
-                          st_partition **pt) {
-  st_deadline_policy p;
-  policy_of(c->vm, &p);
-  if (d->deadline >= m->ndeadlines)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu does not exist (%zu deadlines)", method,
-                       (unsigned long long)d->deadline, m->ndeadlines);
-  st_deadline_info now, target;
-  st_deadline_new(&p, m->proving_period_start, d->deadline, c->vm->epoch, &now);
-  st_deadline_next_not_elapsed(&now, &target);
-  if (st_deadline_fault_cutoff_passed(&target))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
-                       "%s: deadline %llu's fault cutoff (epoch %lld) has passed at epoch %lld", method,
-                       (unsigned long long)d->deadline, (long long)target.fault_cutoff, (long long)c->vm->epoch);
-  const st_deadline_state *dl = &m->deadlines[d->deadline];
-  if (d->partition >= dl->npartitions)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu has no partition %llu", method,
-                       (unsigned long long)d->deadline, (unsigned long long)d->partition);
-  *pt = &m->deadlines[d->deadline].partitions[d->partition];
-  st_bitfield outside = ST_BITFIELD_INIT;
-  st_bitfield_subtract(&d->sectors, &(*pt)->sectors, &outside, NULL);
-  bool bad = st_bitfield_count(&outside) > 0;
-  st_bitfield_free(&outside);
-  if (bad)
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: some sectors are not in deadline %llu partition %llu", method,
-                       (unsigned long long)d->deadline, (unsigned long long)d->partition);
-  return ST_EXIT_OK;
-}
-
-static void mark_faulty(st_miner_state *m, const st_bitfield *sectors, int64_t epoch) {
-  st_bitfield_iter it;
-  uint64_t n;
-  st_bitfield_iter_init(&it, sectors);
-  while (st_bitfield_iter_next(&it, &n)) {
-    st_sector_onchain *s = st_miner_sector(m, n);
-    if (s && s->fault_epoch < 0) s->fault_epoch = epoch;
-  }
-}
-
-static int64_t declare(st_vm_call *c, bool recover, const char *method) {
-  decl *d;
-  size_t n;
-  int64_t exit = read_decls(c, method, &d, &n);
-  miner_ctx mc = {0};
-  if (!exit) exit = load_for_call(c, &mc);
-  if (!exit) exit = require_caller(c, &mc.m, true, method);
-  st_bitfield x = ST_BITFIELD_INIT;
-  for (size_t i = 0; i < n && !exit; i++) {
-    st_partition *pt = NULL;
-    if ((exit = check_decl(c, &mc.m, &d[i], method, &pt))) break;
-    st_bitfield_subtract(&d[i].sectors, &pt->terminated, &x, NULL);
-    if (recover) {
-      st_bitfield_subtract(&x, &pt->faults, &x, NULL);
-      if (st_bitfield_count(&x)) {
-        exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu of the sectors are not faulty", method,
-                           (unsigned long long)st_bitfield_count(&x));
-        break;
-      }
-      st_bitfield_union(&pt->recoveries, &d[i].sectors, &pt->recoveries, NULL);
-    } else {
-      st_bitfield_subtract(&x, &pt->faults, &x, NULL); /* the new faults */
-      mark_faulty(&mc.m, &x, c->vm->epoch);
-      st_bitfield_union(&pt->faults, &x, &pt->faults, NULL);
-      st_bitfield_subtract(&pt->recoveries, &d[i].sectors, &pt->recoveries, NULL);
-    }
-  }
-  st_bitfield_free(&x);
-  if (!exit && recover && mpz_sgn(mc.m.fee_debt)) {
-    /* recoveries need the fee debt paid first */
-    mpz_t avail;
-    mpz_init(avail);
-    st_state_actor *a = st_state_get(c->vm->state, c->to);
-    mpz_sub(avail, a->balance, mc.m.precommit_deposits);
-    mpz_sub(avail, avail, mc.m.locked_funds);
-    st_err err;
-    if (mpz_cmp(avail, mc.m.fee_debt) < 0)
-      exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS, "%s: the miner's fee debt must be paid first", method);
-    else if (burn(c->vm, c->to, mc.m.fee_debt, &err)) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
-    else mpz_set_ui(mc.m.fee_debt, 0);
-    mpz_clear(avail);
-  }
-  if (!exit) exit = commit_miner(c, &mc.m, !recover);
-  if (mc.loaded) st_miner_state_free(&mc.m);
-  decls_free(d, n);
-  return exit;
-}
-
-int64_t st_miner_declare_faults(st_vm_call *c) { return declare(c, false, "DeclareFaults"); }
-int64_t st_miner_declare_faults_recovered(st_vm_call *c) { return declare(c, true, "DeclareFaultsRecovered"); }
-
-/* ---------------------------------------------------------------- SubmitWindowedPoSt */
-
-typedef struct post_part {
-  uint64_t index;
-  st_bitfield skipped;
-} post_part;
-
-int64_t st_miner_submit_windowed_post(st_vm_call *c) {
+/* The proven sector replaces its pre-commit: its deals are activated, its deposit becomes its
+ * pledge, and it joins a deadline's partition. */
+static int64_t activate_sector(st_vm_call *c, st_miner_state *m, uint64_t number) {
   st_vm *vm = c->vm;
-  static const char *M = "SubmitWindowedPoSt";
+  st_sector_onchain *s = st_miner_add_sector(m, number);
+  if (!s) return st_vm_fail(c, ST_ENOMEM, NULL);
+  st_precommit *p = st_miner_precommit(m, number);
+  s->seal_proof = p->seal_proof;
+  s->sealed_cid = p->sealed_cid;
+  s->activation = vm->epoch;
+  s->expiration = p->expiration;
+  int64_t exit = st_market_activate_deals(c, &p->deals, number, s->deal_weight, s->verified_deal_weight);
+  s->deals = p->deals;
+  p->deals = (st_bitfield)ST_BITFIELD_INIT;
+  mpz_set(s->initial_pledge, p->deposit);
+  mpz_sub(m->precommit_deposits, m->precommit_deposits, p->deposit);
+  mpz_add(m->locked_funds, m->locked_funds, p->deposit);
+  st_miner_remove_precommit(m, number);
+  uint64_t dl, part;
+  st_err err;
+  st_code code = exit ? ST_OK : assign_sector(m, vm->net, vm->epoch, number, &dl, &part, &err);
+  return code ? st_vm_error(c, code, &err, "ProveCommitSector") : exit;
+}
+
+int64_t st_miner_prove_commit_sector(st_vm_call *c) {
   st_vm_params rd;
   st_vm_params_init(&rd, c->msg);
-  uint64_t deadline = 0, nparts = 0, nproofs = 0;
-  int64_t proof_type = -1, cc_epoch = 0;
-  const uint8_t *proof = NULL, *cc_rand = NULL;
-  size_t nproof = 0, ncc = 0;
-  post_part parts[ST_POSTED_PARTITIONS_MAX + 1];
-  size_t np = 0;
-  st_code code = st_cbor_expect_array(&rd.r, 5, "SubmitWindowedPoStParams");
-  if (!code) code = st_cbor_read_uint(&rd.r, &deadline);
-  if (!code) code = st_cbor_read_array(&rd.r, &nparts);
-  int64_t exit = ST_EXIT_OK;
-  if (!code && nparts > ST_POSTED_PARTITIONS_MAX)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %llu partitions, more than %d per message", M,
-                       (unsigned long long)nparts, ST_POSTED_PARTITIONS_MAX);
-  for (uint64_t i = 0; i < nparts && !code && !exit; i++) {
-    post_part *pp = &parts[np++];
-    st_bitfield_init(&pp->skipped);
-    code = st_cbor_expect_array(&rd.r, 2, "PoStPartition");
-    if (!code) code = st_cbor_read_uint(&rd.r, &pp->index);
-    if (!code) code = read_bitfield(&rd.r, &pp->skipped);
-  }
-  if (!code && !exit) code = st_cbor_read_array(&rd.r, &nproofs);
-  if (!code && !exit && nproofs != 1)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: expected exactly one proof, got %llu", M,
-                       (unsigned long long)nproofs);
-  if (!code && !exit) code = st_cbor_expect_array(&rd.r, 2, "PoStProof");
-  if (!code && !exit) code = st_cbor_read_int(&rd.r, &proof_type);
-  if (!code && !exit) code = st_cbor_read_bytes(&rd.r, &proof, &nproof);
-  if (!code && !exit) code = st_cbor_read_int(&rd.r, &cc_epoch);
-  if (!code && !exit) code = st_cbor_read_bytes(&rd.r, &cc_rand, &ncc);
-  if (!code && !exit) code = st_cbor_finish(&rd.r);
-  if (code && !exit) exit = st_vm_bad_params(c, &rd, M);
-  miner_ctx mc = {0};
-  if (!exit) exit = load_for_call(c, &mc);
-  st_miner_state *m = &mc.m;
-  if (!exit) exit = require_caller(c, m, true, M);
-  if (!exit && proof_type != m->window_post_proof)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: proof type %lld is not the miner's %lld", M,
-                       (long long)proof_type, (long long)m->window_post_proof);
-  st_deadline_info di;
-  current_deadline(vm, m, vm->epoch, &di);
-  if (!exit && deadline >= m->ndeadlines)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu does not exist (%zu deadlines)", M,
-                       (unsigned long long)deadline, m->ndeadlines);
-  if (!exit && (deadline != di.index || !st_deadline_is_open(&di)))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: invalid deadline %llu at epoch %lld, expected %llu", M,
-                       (unsigned long long)deadline, (long long)vm->epoch, (unsigned long long)di.index);
-  if (!exit && (cc_epoch < di.challenge || cc_epoch >= vm->epoch))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitEpoch %lld must be in [%lld, %lld)", M,
-                       (long long)cc_epoch, (long long)di.challenge, (long long)vm->epoch);
-  uint8_t want[32];
-  st_err err;
-  if (!exit && ncc > 32)
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitRand is %zu bytes, more than 32", M, ncc);
-  if (!exit && vm->env->randomness(vm->env->ctx, false, ST_DST_POST_CHAIN_COMMIT, cc_epoch, NULL, 0, want, &err))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", M, err.msg);
-  if (!exit && (ncc != 32 || memcmp(want, cc_rand, 32)))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: ChainCommitRand is not the chain's randomness at epoch %lld",
-                       M, (long long)cc_epoch);
-  st_deadline_state *dl = exit ? NULL : &m->deadlines[deadline];
-  /* the sectors the proof covers, in partition order, and the faults the skipped ones make */
-  st_post_public_sector *pub = NULL;
-  size_t npub = 0, cap = 0;
-  st_bitfield live = ST_BITFIELD_INIT, proven = ST_BITFIELD_INIT, x = ST_BITFIELD_INIT;
-  for (size_t i = 0; i < np && !exit; i++) {
-    for (size_t j = 0; j < i && !exit; j++)
-      if (parts[j].index == parts[i].index)
-        exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu is listed twice", M,
-                           (unsigned long long)parts[i].index);
-    if (exit) break;
-    if (parts[i].index >= dl->npartitions) {
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: deadline %llu has no partition %llu", M,
-                         (unsigned long long)deadline, (unsigned long long)parts[i].index);
-      break;
-    }
-    if (st_bitfield_has(&dl->post_submissions, parts[i].index)) {
-      exit =
-          st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu of deadline %llu is already proven this period",
-                      M, (unsigned long long)parts[i].index, (unsigned long long)deadline);
-      break;
-    }
-    st_partition *pt = &dl->partitions[parts[i].index];
-    st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, NULL);
-    if (!st_bitfield_count(&live)) {
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: partition %llu has no live sectors", M,
-                         (unsigned long long)parts[i].index);
-      break;
-    }
-    st_bitfield_subtract(&parts[i].skipped, &live, &x, NULL);
-    if (st_bitfield_count(&x)) {
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: skipped sectors are not live in partition %llu", M,
-                         (unsigned long long)parts[i].index);
-      break;
-    }
-    /* proven = live - (faults not recovering) - skipped */
-    st_bitfield_subtract(&pt->faults, &pt->recoveries, &x, NULL);
-    st_bitfield_subtract(&live, &x, &proven, NULL);
-    st_bitfield_subtract(&proven, &parts[i].skipped, &proven, NULL);
-    st_bitfield_iter it;
-    uint64_t n;
-    st_bitfield_iter_init(&it, &proven);
-    while (st_bitfield_iter_next(&it, &n) && !exit) {
-      st_sector_onchain *s = st_miner_sector(m, n);
-      if (!s) {
-        exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: sector %llu has no info", M, (unsigned long long)n);
-        break;
-      }
-      if (npub == cap) {
-        cap = cap ? cap * 2 : 16;
-        st_post_public_sector *g = realloc(pub, cap * sizeof *g);
-        if (!g) {
-          exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
-          break;
-        }
-        pub = g;
-      }
-      pub[npub].number = n;
-      memcpy(pub[npub].comm_r, s->sealed_cid.digest, 32);
-      npub++;
-    }
-  }
-  uint8_t rand[32];
-  if (!exit && npub) {
-    if (randomness(vm, true, ST_DST_WINDOW_POST, di.challenge, c->to, rand, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", M, err.msg);
-    st_rand_to_fr(rand);
-    c->gas += ST_GAS_VERIFY_POST_PER_SECTOR * (int64_t)npub;
-    if (!exit && st_window_post_verify(st_sector_by_size(m->sector_size), rand, pub, npub, proof, nproof, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: invalid PoSt for deadline %llu: %s", M,
-                         (unsigned long long)deadline, err.msg);
-  }
-  /* apply: skipped sectors become faults; proven recoveries stop being faults */
-  bool power_changed = false;
-  for (size_t i = 0; i < np && !exit; i++) {
-    st_partition *pt = &dl->partitions[parts[i].index];
-    st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, NULL);
-    st_bitfield_subtract(&parts[i].skipped, &pt->faults, &x, NULL);
-    if (st_bitfield_count(&x)) power_changed = true;
-    mark_faulty(m, &x, vm->epoch);
-    st_bitfield_union(&pt->faults, &parts[i].skipped, &pt->faults, NULL);
-    st_bitfield_subtract(&pt->recoveries, &parts[i].skipped, &x, NULL); /* recovered now */
-    if (st_bitfield_count(&x)) power_changed = true;
-    st_bitfield_subtract(&pt->faults, &x, &pt->faults, NULL);
-    st_bitfield_iter it;
-    uint64_t n;
-    st_bitfield_iter_init(&it, &x);
-    while (st_bitfield_iter_next(&it, &n)) {
-      st_sector_onchain *s = st_miner_sector(m, n);
-      if (s) s->fault_epoch = -1;
-    }
-    st_bitfield_clear(&pt->recoveries);
-    st_bitfield_set(&dl->post_submissions, parts[i].index, NULL);
-  }
-  if (!exit) exit = commit_miner(c, m, power_changed);
-  for (size_t i = 0; i < np; i++) st_bitfield_free(&parts[i].skipped);
-  st_bitfield_free(&live);
-  st_bitfield_free(&proven);
-  st_bitfield_free(&x);
-  free(pub);
-  if (mc.loaded) st_miner_state_free(m);
+  uint64_t number = 0;
+  const uint8_t *proof = NULL;
+  size_t nproof = 0;
+  st_code code = st_cbor_expect_array(&rd.r, 2, "ProveCommitSectorParams");
+  if (!code) code = st_cbor_read_uint(&rd.r, &number);
+  if (!code) code = st_cbor_read_bytes(&rd.r, &proof, &nproof);
+  if (!code) code = st_cbor_finish(&rd.r);
+  if (code) return st_vm_bad_params(c, &rd, "ProveCommitSector");
+  st_miner_call mc = {0};
+  int64_t exit = st_actors_load_call(c, &mc);
+  if (exit) return exit;
+  exit = check_prove_commit(c, &mc.m, number, proof, nproof);
+  if (!exit) exit = activate_sector(c, &mc.m, number);
+  if (!exit) exit = st_actors_commit_miner(c, &mc.m, true);
+  st_miner_state_free(&mc.m);
   return exit;
-}
-
-/* ---------------------------------------------------------------- reward and cron */
-
-st_code st_actors_award_block(st_vm *vm, uint64_t miner, int64_t win_count, st_err *err) {
-  st_state_actor *r = st_state_get(vm->state, ST_ID_REWARD);
-  if (!r || win_count <= 0) return ST_OK;
-  mpz_t amount;
-  mpz_init_set_si(amount, vm->net->block_reward);
-  mpz_mul_si(amount, amount, win_count);
-  if (mpz_cmp(amount, r->balance) > 0) mpz_set(amount, r->balance);
-  st_code code = st_state_transfer(vm->state, ST_ID_REWARD, miner, amount, err);
-  mpz_clear(amount);
-  return code;
-}
-
-/* Takes a penalty from the miner: locked funds first, then the available balance, the rest as
- * fee debt; all of it is burnt. */
-static st_code penalize(st_vm *vm, uint64_t id, st_miner_state *m, const mpz_t fee, st_err *err) {
-  st_state_actor *a = st_state_get(vm->state, id);
-  mpz_t from_locked, avail, paid;
-  mpz_inits(from_locked, avail, paid, NULL);
-  mpz_set(from_locked, fee);
-  if (mpz_cmp(from_locked, m->locked_funds) > 0) mpz_set(from_locked, m->locked_funds);
-  mpz_sub(m->locked_funds, m->locked_funds, from_locked);
-  mpz_sub(paid, fee, from_locked); /* still owed */
-  st_miner_available(m, a->balance, avail);
-  if (mpz_cmp(paid, avail) > 0) {
-    mpz_sub(avail, paid, avail);
-    mpz_add(m->fee_debt, m->fee_debt, avail);
-    mpz_sub(paid, paid, avail);
-  }
-  mpz_add(paid, paid, from_locked);
-  st_code code = burn(vm, id, paid, err);
-  mpz_clears(from_locked, avail, paid, NULL);
-  return code;
-}
-
-/* Removes sectors from their partition as terminated; pledge is released (expired) or burnt. */
-static st_code terminate(st_vm *vm, uint64_t id, st_miner_state *m, st_partition *pt, const st_bitfield *sectors,
-                         bool burn_pledge, st_err *err) {
-  st_code code = ST_OK;
-  st_bitfield_iter it;
-  uint64_t n;
-  mpz_t total;
-  mpz_init(total);
-  st_bitfield deals = ST_BITFIELD_INIT;
-  st_bitfield_iter_init(&it, sectors);
-  while (st_bitfield_iter_next(&it, &n) && !code) {
-    st_sector_onchain *s = st_miner_sector(m, n);
-    if (!s) continue;
-    mpz_add(total, total, s->initial_pledge);
-    if (burn_pledge) code = st_bitfield_union(&deals, &s->deals, &deals, err); /* ended early: its deals are slashed */
-    st_miner_remove_sector(m, n);
-  }
-  if (!code) code = st_market_sectors_terminated(vm, id, &deals, vm->epoch, err);
-  st_bitfield_free(&deals);
-  if (mpz_cmp(total, m->locked_funds) > 0) mpz_set(total, m->locked_funds);
-  mpz_sub(m->locked_funds, m->locked_funds, total);
-  if (burn_pledge && !code) code = burn(vm, id, total, err);
-  st_bitfield_union(&pt->terminated, sectors, &pt->terminated, NULL);
-  st_bitfield_subtract(&pt->faults, sectors, &pt->faults, NULL);
-  st_bitfield_subtract(&pt->recoveries, sectors, &pt->recoveries, NULL);
-  mpz_clear(total);
-  return code;
-}
-
-static st_code end_deadline(st_vm *vm, uint64_t id, st_miner_state *m, uint64_t idx, int64_t epoch, st_err *err) {
-  st_deadline_state *dl = &m->deadlines[idx];
-  st_bitfield live = ST_BITFIELD_INIT, x = ST_BITFIELD_INIT, old = ST_BITFIELD_INIT, expired = ST_BITFIELD_INIT;
-  uint64_t faulty = 0;
-  st_code code = ST_OK;
-  for (size_t p = 0; p < dl->npartitions && !code; p++) {
-    st_partition *pt = &dl->partitions[p];
-    st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, NULL);
-    if (!st_bitfield_count(&live)) continue;
-    if (!st_bitfield_has(&dl->post_submissions, p)) {
-      /* missed: every live sector is faulty, declared recoveries lapse */
-      st_bitfield_subtract(&live, &pt->faults, &x, NULL);
-      mark_faulty(m, &x, epoch);
-      st_bitfield_union(&pt->faults, &live, &pt->faults, NULL);
-      st_bitfield_clear(&pt->recoveries);
-    }
-    /* faulty too long: terminated; past expiration: expired */
-    st_bitfield_clear(&old);
-    st_bitfield_clear(&expired);
-    st_bitfield_iter it;
-    uint64_t n;
-    st_bitfield_iter_init(&it, &live);
-    while (st_bitfield_iter_next(&it, &n)) {
-      st_sector_onchain *s = st_miner_sector(m, n);
-      if (!s) continue;
-      if (s->fault_epoch >= 0 && epoch - s->fault_epoch >= vm->net->fault_max_age) st_bitfield_set(&old, n, NULL);
-      else if (s->expiration <= epoch) st_bitfield_set(&expired, n, NULL);
-    }
-    if (st_bitfield_count(&old)) code = terminate(vm, id, m, pt, &old, true, err);
-    if (!code && st_bitfield_count(&expired)) code = terminate(vm, id, m, pt, &expired, false, err);
-    st_bitfield_subtract(&pt->faults, &pt->terminated, &x, NULL);
-    faulty += st_bitfield_count(&x);
-  }
-  st_bitfield_clear(&dl->post_submissions);
-  if (!code && faulty && vm->net->fault_fee) {
-    mpz_t fee;
-    mpz_init_set_si(fee, vm->net->fault_fee);
-    mpz_mul_ui(fee, fee, (unsigned long)faulty);
-    code = penalize(vm, id, m, fee, err);
-    mpz_clear(fee);
-  }
-  st_bitfield_free(&live);
-  st_bitfield_free(&x);
-  st_bitfield_free(&old);
-  st_bitfield_free(&expired);
-  return code;
-}
-
-/* Pre-commits not proven in time lose their deposit. */
-static st_code expire_precommits(st_vm *vm, uint64_t id, st_miner_state *m, int64_t epoch, st_err *err) {
-  mpz_t total;
-  mpz_init(total);
-  for (size_t i = 0; i < m->nprecommits;) {
-    st_precommit *p = &m->precommits[i];
-    if (p->precommit_epoch + vm->net->max_prove_commit_duration < epoch) {
-      mpz_add(total, total, p->deposit);
-      st_miner_remove_precommit(m, p->number);
-    } else {
-      i++;
-    }
-  }
-  if (mpz_cmp(total, m->precommit_deposits) > 0) mpz_set(total, m->precommit_deposits);
-  mpz_sub(m->precommit_deposits, m->precommit_deposits, total);
-  st_code code = burn(vm, id, total, err);
-  mpz_clear(total);
-  return code;
-}
-
-st_code st_actors_cron(st_vm *vm, int64_t epoch, st_err *err) {
-  if (!vm->env) return ST_OK;
-  st_code code = st_market_cron(vm, epoch, err);
-  if (code) return code;
-  /* collect the miners first: terminating and burning changes the actor array */
-  uint64_t *ids = NULL;
-  size_t n = 0;
-  for (size_t i = 0; i < vm->state->n; i++)
-    if (vm->state->actors[i].kind == ST_ACTOR_MINER) {
-      uint64_t *g = realloc(ids, (n + 1) * sizeof *g);
-      if (!g) {
-        free(ids);
-        return st_err_set(err, ST_ENOMEM, "out of memory in cron");
-      }
-      ids = g;
-      ids[n++] = vm->state->actors[i].id;
-    }
-  for (size_t i = 0; i < n && !code; i++) {
-    st_miner_state m;
-    code = st_actors_load_miner(vm->env, vm->state, ids[i], &m, err);
-    st_deadline_info di;
-    if (!code) current_deadline(vm, &m, epoch, &di);
-    bool ends = !code && di.index < (uint64_t)vm->net->deadlines && epoch == st_deadline_last(&di);
-    bool worker = !code && m.pending_worker && epoch >= m.pending_worker_epoch;
-    if (!code && (ends || worker)) {
-      if (worker) {
-        m.worker = m.pending_worker;
-        m.pending_worker = 0;
-        m.pending_worker_epoch = 0;
-      }
-      if (ends) code = end_deadline(vm, ids[i], &m, di.index, epoch, err);
-      if (!code && ends) code = expire_precommits(vm, ids[i], &m, epoch, err);
-      if (!code && ends && di.index == (uint64_t)vm->net->deadlines - 1)
-        m.proving_period_start += vm->net->proving_period;
-      if (!code) code = save_miner(vm, ids[i], &m, NULL, err);
-      if (!code && ends) code = update_claim(vm, ids[i], &m, NULL, err);
-    }
-    st_miner_state_free(&m);
-    if (code) st_err_wrap(err, code, "cron at epoch %lld, miner t0%llu", (long long)epoch, (unsigned long long)ids[i]);
-  }
-  free(ids);
-  return code;
 }

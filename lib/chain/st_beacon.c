@@ -16,7 +16,9 @@ static size_t alpha_of(uint64_t round, uint8_t out[sizeof PREFIX - 1 + 8]) {
 st_code st_beacon_make(const uint8_t sk[32], uint64_t round, uint8_t out[ST_BEACON_ENTRY_LEN], st_err *err) {
   uint8_t alpha[sizeof PREFIX - 1 + 8], beta[ST_VRF_OUTPUT_LEN];
   size_t n = alpha_of(round, alpha);
-  return st_vrf_prove(sk, alpha, n, out, beta, err);
+  st_code code = st_vrf_prove(sk, alpha, n, out, beta, err);
+  if (code) memset(out, 0, ST_BEACON_ENTRY_LEN);
+  return code;
 }
 
 st_code st_beacon_verify(const uint8_t *pub, size_t publen, uint64_t round, const uint8_t *data, size_t len,

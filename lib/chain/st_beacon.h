@@ -17,6 +17,7 @@
 
 #define ST_BEACON_ENTRY_LEN ST_VRF_PROOF_LEN
 
+/* The beacon's entry for round: its ECVRF proof (out zeroed on failure). */
 st_code st_beacon_make(const uint8_t sk[32], uint64_t round, uint8_t out[ST_BEACON_ENTRY_LEN], st_err *err);
 /* pub: 33 or 65 bytes. ST_ECRYPTO names the round when the entry is not the beacon's. */
 st_code st_beacon_verify(const uint8_t *pub, size_t publen, uint64_t round, const uint8_t *data, size_t len,

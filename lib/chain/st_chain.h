@@ -14,7 +14,17 @@
  * A block's miner is a miner actor that won the election (st_consensus), or, while the network
  * has no power at the election's lookback, an account making a bootstrap block. Executing a
  * tipset runs cron for each epoch since its parent (null rounds too), its messages, the block
- * rewards, and cron for its own epoch; its weight is Filecoin's (st_consensus_weight). */
+ * rewards, and cron for its own epoch; its weight is Filecoin's (st_consensus_weight).
+ *
+ * Outputs (st_err.h): every out is initialised on return, success or not. The reads of a
+ * tipset, an exec, a block, a message or a state take their out initialised by the caller (its
+ * _init) and replace it, so one may be read into again: it holds the result, or is empty (as
+ * its _init leaves it) on failure. Every other out (actor state, message lookups, base info,
+ * lists) is initialised by the function: pass it uninitialised or empty. Lists are NULL with a
+ * count of 0 on failure.
+ *
+ * The code is in parts by concern, st_chain_*.c, sharing st_chain_int.h (which lists them and
+ * the store's layout). */
 #ifndef ST_CHAIN_H
 #define ST_CHAIN_H
 
@@ -43,7 +53,7 @@ typedef struct st_tipset {
 } st_tipset;
 void st_tipset_init(st_tipset *t);
 void st_tipset_free(st_tipset *t);
-/* Lotus's TipSet JSON: {"Cids": [...], "Blocks": [...], "Height": n}. */
+/* Lotus's TipSet JSON: {"Cids": [...], "Blocks": [...], "Height": n}; *out NULL on failure. */
 st_code st_tipset_to_json(const st_tipset *t, char network, json_t **out, st_err *err);
 
 /* The result of applying a tipset's messages. */
@@ -106,7 +116,8 @@ st_code st_chain_submit_block(st_chain *c, const st_block_header *b, const st_si
  * out is the template (initialised by the caller): if its Miner is set, it is a miner's block,
  * and its Ticket, ElectionProof, BeaconEntries and WinPoStProof are kept (MinerCreateBlock);
  * sk is then the worker's key. Otherwise it is a bootstrap block by the account whose key is
- * sk. Parents, when the template has none, are the head. */
+ * sk. Parents, when the template has none, are the head. On failure out may be partly filled
+ * (free it either way) and there are no messages. */
 st_code st_chain_build_block(st_chain *c, const uint8_t sk[32], int64_t epoch, st_mpool *pool, st_block_header *out,
                              st_signed_message **msgs, size_t *nmsgs, st_err *err);
 
@@ -115,11 +126,11 @@ const uint8_t *st_chain_beacon_pub(const st_chain *c); /* 65 bytes */
 /* The state of miner id, or of the power actor, after key (NULL: the head). */
 st_code st_chain_miner_state(st_chain *c, const st_tipset_key *key, uint64_t id, st_miner_state *out, st_err *err);
 st_code st_chain_power_state(st_chain *c, const st_tipset_key *key, st_power_state *out, st_err *err);
-/* The market's and the verified registry's state at key (out is initialised either way). */
+/* The market's and the verified registry's state at key. */
 st_code st_chain_market_state(st_chain *c, const st_tipset_key *key, st_market_state *out, st_err *err);
 st_code st_chain_verifreg_state(st_chain *c, const st_tipset_key *key, st_verifreg_state *out, st_err *err);
 /* Randomness as the VM draws it on key's chain (NULL: the head): from tickets, or from the
- * beacon entries the blocks carry. */
+ * beacon entries the blocks carry. out is zeroed on failure. */
 st_code st_chain_randomness(st_chain *c, const st_tipset_key *key, bool beacon, int64_t dst, int64_t round,
                             const uint8_t *entropy, size_t elen, uint8_t out[32], st_err *err);
 
@@ -144,7 +155,8 @@ st_code st_chain_base_info(st_chain *c, const st_tipset_key *key, uint64_t miner
                            st_err *err);
 
 /* Applies m on the head's state at the next epoch and keeps nothing (gas estimates, StateCall);
- * size is the signed message's size; why gets the failure's reason. */
+ * size is the signed message's size; why gets the failure's reason ("" if none). rc (initialised
+ * by the caller) is set only when the message was applied (st_vm_apply). */
 st_code st_chain_call(st_chain *c, const st_message *m, size_t size, st_receipt *rc, char why[ST_ERR_MSG_MAX],
                       st_err *err);
 

@@ -23,7 +23,10 @@
  * the from-JSON functions here read as the number. The to-JSON functions make the same marked
  * strings for values above 2^63-1, and st_chain_json_append writes them back as bare numbers.
  * Values up to 2^63-1 are ordinary jansson integers, so plain json_loads and st_json_append
- * work whenever no such value occurs. */
+ * work whenever no such value occurs.
+ *
+ * The code is in parts, by concern (st_chain_types_int.h lists them): the shared CBOR rules
+ * with signatures, receipts and actors; messages; block headers and tipset keys; JSON. */
 #ifndef ST_CHAIN_TYPES_H
 #define ST_CHAIN_TYPES_H
 
@@ -82,6 +85,10 @@ st_code st_signature_encode(const st_signature *s, st_buf *out, st_err *err);
 st_code st_signature_read(st_cbor_reader *r, st_signature *s);
 /* Reads an address (a CBOR byte string); errors go to r->err, naming the offset. */
 st_code st_address_read(st_cbor_reader *r, st_address *a);
+/* Reads an RLE+ bitfield held in a CBOR byte string into bf (replaced); errors go to r->err. */
+st_code st_chain_read_bitfield(st_cbor_reader *r, st_bitfield *bf);
+/* Appends bf's RLE+ bytes as a CBOR byte string (a bitfield it cannot encode marks b failed). */
+void st_chain_put_bitfield(st_buf *b, const st_bitfield *bf);
 
 /* ---------------------------------------------------------------- messages */
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/st_actors.h"
+#include "chain/st_actor_state.h"
 #include "chain/st_beacon.h"
 #include "chain/st_rand.h"
 #include "chain/st_wincount.h"
@@ -41,15 +41,8 @@ void st_consensus_winning_rand(const uint8_t *beacon, size_t blen, int64_t h, ui
 st_code st_consensus_active_sectors(const st_miner_state *m, uint64_t **out, size_t *n, st_err *err) {
   *out = NULL;
   *n = 0;
-  st_bitfield all = ST_BITFIELD_INIT, x = ST_BITFIELD_INIT;
-  st_code code = ST_OK;
-  for (size_t d = 0; d < m->ndeadlines && !code; d++)
-    for (size_t p = 0; p < m->deadlines[d].npartitions && !code; p++) {
-      const st_partition *pt = &m->deadlines[d].partitions[p];
-      code = st_bitfield_subtract(&pt->sectors, &pt->faults, &x, err);
-      if (!code) code = st_bitfield_subtract(&x, &pt->terminated, &x, err);
-      if (!code) code = st_bitfield_union(&all, &x, &all, err);
-    }
+  st_bitfield all = ST_BITFIELD_INIT;
+  st_code code = st_miner_active(m, &all, err);
   uint64_t count = st_bitfield_count(&all);
   if (!code && count && !(*out = calloc((size_t)count, sizeof **out)))
     code = st_err_set(err, ST_ENOMEM, "out of memory listing sectors");
@@ -58,7 +51,6 @@ st_code st_consensus_active_sectors(const st_miner_state *m, uint64_t **out, siz
   st_bitfield_iter_init(&it, &all);
   while (!code && st_bitfield_iter_next(&it, &v)) (*out)[(*n)++] = v;
   st_bitfield_free(&all);
-  st_bitfield_free(&x);
   return code;
 }
 

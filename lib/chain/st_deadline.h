@@ -21,6 +21,8 @@
 #include "chain/st_network.h"
 #include "codec/st_address.h"
 
+#define ST_POSTED_PARTITIONS_MAX 3 /* PoStedPartitionsMax: partitions per SubmitWindowedPoSt */
+
 typedef struct st_deadline_policy {
   int64_t proving_period;     /* WPoStProvingPeriod */
   int64_t challenge_window;   /* WPoStChallengeWindow */

@@ -78,7 +78,8 @@ st_code st_deal_proposal_read(st_cbor_reader *r, st_deal_proposal *p) {
 void st_deal_proposal_cid(const st_deal_proposal *p, st_cid *out) {
   st_buf b = ST_BUF_INIT;
   st_deal_proposal_encode(p, &b);
-  st_cid_of_cbor(b.data, b.len, out);
+  if (b.failed) *out = (st_cid){0}; /* not the CID of bytes cut short */
+  else st_cid_of_cbor(b.data, b.len, out);
   st_buf_free(&b);
 }
 

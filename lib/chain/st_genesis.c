@@ -68,6 +68,7 @@ st_code st_genesis_add_account(st_genesis *g, const char *spec, st_err *err) {
 st_code st_genesis_new_beacon(st_genesis *g, uint8_t sk[32], st_err *err) {
   st_code code = st_secp_keygen(sk, err);
   if (!code) code = st_secp_pubkey(sk, g->beacon_pub, err);
+  if (code) st_secure_zero(sk, 32);
   return code;
 }
 
@@ -75,7 +76,10 @@ json_t *st_genesis_to_json(const st_genesis *g) {
   json_t *accounts = json_array();
   for (size_t i = 0; i < g->naccounts; i++) {
     char addr[ST_ADDR_STR_MAX];
-    st_address_format(&g->accounts[i].address, 't', addr, NULL);
+    if (st_address_format(&g->accounts[i].address, 't', addr, NULL)) {
+      json_decref(accounts);
+      return NULL;
+    }
     json_array_append_new(
         accounts, json_pack("{ss so}", "address", addr, "balance", st_chain_json_bigint(g->accounts[i].balance)));
   }
@@ -88,9 +92,7 @@ json_t *st_genesis_to_json(const st_genesis *g) {
   return j;
 }
 
-st_code st_genesis_from_json(const json_t *j, st_genesis *g, st_err *err) {
-  st_genesis_clear(g);
-  st_genesis_init(g);
+static st_code from_json(const json_t *j, st_genesis *g, st_err *err) {
   static const char *const keys[] = {"version", "network", "timestamp", "reward_pool", "beacon", "accounts"};
   if (!json_is_object(j)) return st_err_set(err, ST_EINVAL, "genesis must be a JSON object");
   const char *key;
@@ -143,19 +145,32 @@ st_code st_genesis_write(const st_genesis *g, const char *path, st_err *err) {
   return code;
 }
 
+/* g is replaced: the genesis, or empty (as st_genesis_init leaves it) on failure. */
+st_code st_genesis_from_json(const json_t *j, st_genesis *g, st_err *err) {
+  st_genesis_clear(g);
+  st_genesis_init(g);
+  st_code code = from_json(j, g, err);
+  if (code) {
+    st_genesis_clear(g);
+    st_genesis_init(g);
+  }
+  return code;
+}
+
 st_code st_genesis_read(const char *path, st_genesis *g, st_err *err) {
   st_buf b = ST_BUF_INIT;
+  json_t *j = NULL;
+  json_error_t je;
   st_code code = st_fs_read_file(path, 64u << 20, &b, err);
-  if (code) {
-    st_buf_free(&b);
+  if (!code && !(j = json_loadb((const char *)b.data, b.len, JSON_REJECT_DUPLICATES, &je)))
+    code = st_err_set(err, ST_EINVAL, "genesis path=\"%s\": malformed JSON at line %d column %d: %s", path, je.line,
+                      je.column, je.text);
+  st_buf_free(&b);
+  if (code) { /* g is replaced by what the file holds: nothing */
+    st_genesis_clear(g);
+    st_genesis_init(g);
     return code;
   }
-  json_error_t je;
-  json_t *j = json_loadb((const char *)b.data, b.len, JSON_REJECT_DUPLICATES, &je);
-  st_buf_free(&b);
-  if (!j)
-    return st_err_set(err, ST_EINVAL, "genesis path=\"%s\": malformed JSON at line %d column %d: %s", path, je.line,
-                      je.column, je.text);
   code = st_genesis_from_json(j, g, err);
   json_decref(j);
   return code ? st_err_wrap(err, code, "genesis path=\"%s\"", path) : ST_OK;
@@ -181,5 +196,6 @@ st_code st_genesis_state(const st_genesis *g, st_state *out, st_err *err) {
     if (!code) mpz_set(a->balance, g->accounts[i].balance);
   }
   out->next_id = ST_ID_FIRST_NEW;
+  if (code) st_state_clear(out);
   return code;
 }

@@ -43,9 +43,12 @@ void st_genesis_clear(st_genesis *g);
 /* Adds an account from "ADDR=FIL" (e.g. "t1abc...=1000"); errors name the text. */
 st_code st_genesis_add_account(st_genesis *g, const char *spec, st_err *err);
 
-/* Makes a new beacon key: its public key goes into g, the secret into sk. */
+/* Makes a new beacon key: its public key goes into g, the secret into sk (zeroed on failure).
+ * The reads (from_json, read) take g initialised and replace it: the genesis, or empty on
+ * failure; st_genesis_state does the same with out. */
 st_code st_genesis_new_beacon(st_genesis *g, uint8_t sk[32], st_err *err);
 
+/* NULL if an account's address cannot be written, or out of memory. */
 json_t *st_genesis_to_json(const st_genesis *g);
 st_code st_genesis_from_json(const json_t *j, st_genesis *g, st_err *err);
 st_code st_genesis_write(const st_genesis *g, const char *path, st_err *err); /* atomically */

@@ -5,274 +5,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/st_actors.h"
+#include "chain/st_actor_state.h"
 #include "codec/st_token.h"
 #include "proofs/st_commp.h"
 
-/* ---------------------------------------------------------------- market state */
-
-void st_market_state_init(st_market_state *m) { memset(m, 0, sizeof *m); }
-
-static void deal_free(st_market_deal *d) { st_deal_proposal_clear(&d->proposal); }
-
-void st_market_state_free(st_market_state *m) {
-  for (size_t i = 0; i < m->nbalances; i++) mpz_clears(m->balances[i].escrow, m->balances[i].locked, NULL);
-  free(m->balances);
-  for (size_t i = 0; i < m->ndeals; i++) deal_free(&m->deals[i]);
-  free(m->deals);
-  memset(m, 0, sizeof *m);
-}
-
-void st_market_state_encode(const st_market_state *m, st_buf *b) {
-  st_cbor_put_array(b, 3);
-  st_cbor_put_uint(b, m->next_deal_id);
-  st_cbor_put_array(b, m->nbalances);
-  for (size_t i = 0; i < m->nbalances; i++) {
-    st_cbor_put_array(b, 3);
-    st_cbor_put_uint(b, m->balances[i].id);
-    st_cbor_put_bigint(b, m->balances[i].escrow);
-    st_cbor_put_bigint(b, m->balances[i].locked);
-  }
-  st_cbor_put_array(b, m->ndeals);
-  for (size_t i = 0; i < m->ndeals; i++) {
-    const st_market_deal *d = &m->deals[i];
-    st_cbor_put_array(b, 7);
-    st_cbor_put_uint(b, d->id);
-    st_deal_proposal_encode(&d->proposal, b);
-    st_cbor_put_cid(b, &d->proposal_cid);
-    st_cbor_put_int(b, d->sector_start);
-    st_cbor_put_int(b, d->last_updated);
-    st_cbor_put_int(b, d->slash_epoch);
-    st_cbor_put_uint(b, d->sector);
-  }
-}
-
-static st_market_balance *balance_add(st_market_state *m, uint64_t id) {
-  size_t i = 0;
-  while (i < m->nbalances && m->balances[i].id < id) i++;
-  if (i < m->nbalances && m->balances[i].id == id) return &m->balances[i];
-  st_market_balance *b = realloc(m->balances, (m->nbalances + 1) * sizeof *b);
-  if (!b) return NULL;
-  m->balances = b;
-  memmove(&b[i + 1], &b[i], (m->nbalances - i) * sizeof *b);
-  m->nbalances++;
-  b[i].id = id;
-  mpz_inits(b[i].escrow, b[i].locked, NULL);
-  return &b[i];
-}
-
-static st_market_deal *deal_append(st_market_state *m) {
-  st_market_deal *d = realloc(m->deals, (m->ndeals + 1) * sizeof *d);
-  if (!d) return NULL;
-  m->deals = d;
-  d = &d[m->ndeals++];
-  memset(d, 0, sizeof *d);
-  st_deal_proposal_init(&d->proposal);
-  d->sector_start = d->last_updated = d->slash_epoch = -1;
-  return d;
-}
-
-static void deal_remove(st_market_state *m, size_t i) {
-  deal_free(&m->deals[i]);
-  memmove(&m->deals[i], &m->deals[i + 1], (m->ndeals - i - 1) * sizeof m->deals[0]);
-  m->ndeals--;
-}
-
-st_code st_market_state_decode(const uint8_t *p, size_t len, st_market_state *m, st_err *err) {
-  st_market_state_init(m);
-  st_cbor_reader r;
-  st_cbor_reader_init(&r, p, len, err);
-  uint64_t n = 0;
-  st_code code = st_cbor_expect_array(&r, 3, "market state");
-  if (!code) code = st_cbor_read_uint(&r, &m->next_deal_id);
-  if (!code) code = st_cbor_read_array(&r, &n);
-  for (uint64_t i = 0; i < n && !code; i++) {
-    uint64_t id = 0;
-    st_market_balance *b = NULL;
-    code = st_cbor_expect_array(&r, 3, "market balance");
-    if (!code) code = st_cbor_read_uint(&r, &id);
-    if (!code && (m->nbalances && m->balances[m->nbalances - 1].id >= id))
-      code = st_err_set(err, ST_EINVAL, "market balances out of order at t0%llu", (unsigned long long)id);
-    if (!code && !(b = balance_add(m, id))) code = st_err_set(err, ST_ENOMEM, "out of memory");
-    if (!code) code = st_cbor_read_bigint(&r, b->escrow);
-    if (!code) code = st_cbor_read_bigint(&r, b->locked);
-  }
-  if (!code) code = st_cbor_read_array(&r, &n);
-  for (uint64_t i = 0; i < n && !code; i++) {
-    st_market_deal *d = deal_append(m);
-    if (!d) code = st_err_set(err, ST_ENOMEM, "out of memory");
-    if (!code) code = st_cbor_expect_array(&r, 7, "market deal");
-    if (!code) code = st_cbor_read_uint(&r, &d->id);
-    if (!code) code = st_deal_proposal_read(&r, &d->proposal);
-    if (!code) code = st_cbor_read_cid(&r, &d->proposal_cid);
-    if (!code) code = st_cbor_read_int(&r, &d->sector_start);
-    if (!code) code = st_cbor_read_int(&r, &d->last_updated);
-    if (!code) code = st_cbor_read_int(&r, &d->slash_epoch);
-    if (!code) code = st_cbor_read_uint(&r, &d->sector);
-  }
-  if (!code) code = st_cbor_finish(&r);
-  return code ? st_err_wrap(err, code, "market state") : ST_OK;
-}
-
-st_market_deal *st_market_deal_of(const st_market_state *m, uint64_t id) {
-  for (size_t i = 0; i < m->ndeals; i++)
-    if (m->deals[i].id == id) return &m->deals[i];
-  return NULL;
-}
-
-void st_market_balance_of(const st_market_state *m, uint64_t id, mpz_t escrow, mpz_t locked) {
-  mpz_set_ui(escrow, 0);
-  mpz_set_ui(locked, 0);
-  for (size_t i = 0; i < m->nbalances; i++)
-    if (m->balances[i].id == id) {
-      mpz_set(escrow, m->balances[i].escrow);
-      mpz_set(locked, m->balances[i].locked);
-    }
-}
-
-json_t *st_market_deal_to_json(const st_market_deal *d) {
-  return json_pack("{so s{sI sI sI}}", "Proposal", st_deal_proposal_to_json(&d->proposal), "State", "SectorStartEpoch",
-                   (json_int_t)d->sector_start, "LastUpdatedEpoch", (json_int_t)d->last_updated, "SlashEpoch",
-                   (json_int_t)d->slash_epoch);
-}
-
-/* ---------------------------------------------------------------- verifreg state */
-
-void st_verifreg_state_init(st_verifreg_state *v) { memset(v, 0, sizeof *v); }
-
-static void entries_free(st_verifreg_entry *e, size_t n) {
-  for (size_t i = 0; i < n; i++) mpz_clear(e[i].amount);
-  free(e);
-}
-
-void st_verifreg_state_free(st_verifreg_state *v) {
-  entries_free(v->verifiers, v->nverifiers);
-  entries_free(v->clients, v->nclients);
-  memset(v, 0, sizeof *v);
-}
-
-static void entries_encode(const st_verifreg_entry *e, size_t n, st_buf *b) {
-  st_cbor_put_array(b, n);
-  for (size_t i = 0; i < n; i++) {
-    st_cbor_put_array(b, 2);
-    st_cbor_put_uint(b, e[i].id);
-    st_cbor_put_bigint(b, e[i].amount);
-  }
-}
-
-void st_verifreg_state_encode(const st_verifreg_state *v, st_buf *b) {
-  st_cbor_put_array(b, 2);
-  entries_encode(v->verifiers, v->nverifiers, b);
-  entries_encode(v->clients, v->nclients, b);
-}
-
-st_verifreg_entry *st_verifreg_find(st_verifreg_entry *list, size_t n, uint64_t id) {
-  for (size_t i = 0; i < n; i++)
-    if (list[i].id == id) return &list[i];
-  return NULL;
-}
-
-/* The entry for id, added (zero) in order if missing; NULL on out of memory. */
-static st_verifreg_entry *entry_add(st_verifreg_entry **list, size_t *n, uint64_t id) {
-  size_t i = 0;
-  while (i < *n && (*list)[i].id < id) i++;
-  if (i < *n && (*list)[i].id == id) return &(*list)[i];
-  st_verifreg_entry *e = realloc(*list, (*n + 1) * sizeof *e);
-  if (!e) return NULL;
-  *list = e;
-  memmove(&e[i + 1], &e[i], (*n - i) * sizeof *e);
-  (*n)++;
-  e[i].id = id;
-  mpz_init(e[i].amount);
-  return &e[i];
-}
-
-static void entry_remove(st_verifreg_entry *list, size_t *n, uint64_t id) {
-  for (size_t i = 0; i < *n; i++)
-    if (list[i].id == id) {
-      mpz_clear(list[i].amount);
-      memmove(&list[i], &list[i + 1], (*n - i - 1) * sizeof *list);
-      (*n)--;
-      return;
-    }
-}
-
-static st_code entries_decode(st_cbor_reader *r, st_verifreg_entry **list, size_t *n, const char *what) {
-  uint64_t count = 0;
-  st_code code = st_cbor_read_array(r, &count);
-  for (uint64_t i = 0; i < count && !code; i++) {
-    uint64_t id = 0;
-    st_verifreg_entry *e = NULL;
-    code = st_cbor_expect_array(r, 2, what);
-    if (!code) code = st_cbor_read_uint(r, &id);
-    if (!code && *n && (*list)[*n - 1].id >= id)
-      code = st_err_set(r->err, ST_EINVAL, "%s out of order at t0%llu", what, (unsigned long long)id);
-    if (!code && !(e = entry_add(list, n, id))) code = st_err_set(r->err, ST_ENOMEM, "out of memory");
-    if (!code) code = st_cbor_read_bigint(r, e->amount);
-  }
-  return code;
-}
-
-st_code st_verifreg_state_decode(const uint8_t *p, size_t len, st_verifreg_state *v, st_err *err) {
-  st_verifreg_state_init(v);
-  st_cbor_reader r;
-  st_cbor_reader_init(&r, p, len, err);
-  st_code code = st_cbor_expect_array(&r, 2, "verified registry state");
-  if (!code) code = entries_decode(&r, &v->verifiers, &v->nverifiers, "verifier");
-  if (!code) code = entries_decode(&r, &v->clients, &v->nclients, "verified client");
-  if (!code) code = st_cbor_finish(&r);
-  return code ? st_err_wrap(err, code, "verified registry state") : ST_OK;
-}
-
 /* ---------------------------------------------------------------- loading and storing */
 
-/* An actor's state object; *empty when it still has its genesis head (the empty list). */
-static st_code load_head(const st_vm_env *env, st_state *s, uint64_t id, st_buf *out, bool *empty, st_err *err) {
-  st_state_actor *a = st_state_get(s, id);
-  if (!a) return st_err_set(err, ST_ENOENT, "actor t0%llu is missing", (unsigned long long)id);
-  static const uint8_t EMPTY[] = {0x80};
-  st_cid e;
-  st_cid_of_cbor(EMPTY, sizeof EMPTY, &e);
-  *empty = st_cid_equal(&a->head, &e);
-  if (*empty) return ST_OK;
-  if (!env) return st_err_set(err, ST_EINVAL, "no state store: the market needs the chain's environment");
-  return env->get(env->ctx, &a->head, out, err);
+static st_code decode_market(const uint8_t *p, size_t len, void *out, st_err *err) {
+  return st_market_state_decode(p, len, out, err);
+}
+static st_code decode_verifreg(const uint8_t *p, size_t len, void *out, st_err *err) {
+  return st_verifreg_state_decode(p, len, out, err);
 }
 
 st_code st_market_load(const st_vm_env *env, st_state *s, st_market_state *out, st_err *err) {
   st_market_state_init(out);
-  st_buf b = ST_BUF_INIT;
-  bool empty;
-  st_code code = load_head(env, s, ST_ID_MARKET, &b, &empty, err);
-  if (!code && !empty) code = st_market_state_decode(b.data, b.len, out, err);
-  st_buf_free(&b);
-  return code;
+  return st_actors_load(env, s, ST_ID_MARKET, decode_market, out, err);
 }
 
 st_code st_verifreg_load(const st_vm_env *env, st_state *s, st_verifreg_state *out, st_err *err) {
   st_verifreg_state_init(out);
-  st_buf b = ST_BUF_INIT;
-  bool empty;
-  st_code code = load_head(env, s, ST_ID_VERIFREG, &b, &empty, err);
-  if (!code && !empty) code = st_verifreg_state_decode(b.data, b.len, out, err);
-  st_buf_free(&b);
-  return code;
+  return st_actors_load(env, s, ST_ID_VERIFREG, decode_verifreg, out, err);
 }
 
+static void encode_market(const void *m, st_buf *out) { st_market_state_encode(m, out); }
+static void encode_verifreg(const void *v, st_buf *out) { st_verifreg_state_encode(v, out); }
+
 static st_code save_market(st_vm *vm, const st_market_state *m, int64_t *gas, st_err *err) {
-  st_buf b = ST_BUF_INIT;
-  st_market_state_encode(m, &b);
-  st_code code = st_actors_store_head(vm, ST_ID_MARKET, &b, gas, err);
-  st_buf_free(&b);
-  return code;
+  return st_actors_store(vm, ST_ID_MARKET, encode_market, m, gas, err);
 }
 
 static st_code save_verifreg(st_vm *vm, const st_verifreg_state *v, int64_t *gas, st_err *err) {
-  st_buf b = ST_BUF_INIT;
-  st_verifreg_state_encode(v, &b);
-  st_code code = st_actors_store_head(vm, ST_ID_VERIFREG, &b, gas, err);
-  st_buf_free(&b);
-  return code;
+  return st_actors_store(vm, ST_ID_VERIFREG, encode_verifreg, v, gas, err);
 }
 
 /* ---------------------------------------------------------------- helpers for methods */
@@ -298,9 +62,10 @@ static int64_t require_miner_caller(st_vm_call *c, const char *method, uint64_t 
                                     uint64_t *sector_size) {
   st_miner_state m;
   st_err err;
-  if (st_actors_load_miner(c->vm->env, c->vm->state, miner, &m, &err)) {
+  st_code code = st_actors_load_miner(c->vm->env, c->vm->state, miner, &m, &err);
+  if (code) {
     st_miner_state_free(&m);
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
+    return st_vm_error(c, code, &err, method);
   }
   bool ok = c->from == m.owner || c->from == m.worker;
   if (owner) *owner = m.owner;
@@ -314,17 +79,31 @@ static int64_t require_miner_caller(st_vm_call *c, const char *method, uint64_t 
 static int64_t load_market(st_vm_call *c, const char *method, st_market_state *m) {
   st_err err;
   if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: no state store", method);
-  c->gas += ST_GAS_STATE_READ_PER_BYTE * 4096;
-  if (st_market_load(c->vm->env, c->vm->state, m, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
-  return ST_EXIT_OK;
+  c->gas += ST_GAS_STATE_LOAD;
+  st_code code = st_market_load(c->vm->env, c->vm->state, m, &err);
+  return code ? st_vm_error(c, code, &err, method) : ST_EXIT_OK;
 }
 
 static int64_t store_market(st_vm_call *c, const char *method, const st_market_state *m) {
   st_err err;
-  if (save_market(c->vm, m, &c->gas, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: storing the market: %s", method, err.msg);
-  return ST_EXIT_OK;
+  st_code code = save_market(c->vm, m, &c->gas, &err);
+  if (!code) return ST_EXIT_OK;
+  char what[96];
+  snprintf(what, sizeof what, "%s: storing the market", method);
+  return st_vm_error(c, code, &err, what);
+}
+
+static int64_t load_verifreg(st_vm_call *c, const char *method, st_verifreg_state *v) {
+  st_err err;
+  if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: no state store", method);
+  st_code code = st_verifreg_load(c->vm->env, c->vm->state, v, &err);
+  return code ? st_vm_error(c, code, &err, method) : ST_EXIT_OK;
+}
+
+static int64_t store_verifreg(st_vm_call *c, const char *method, const st_verifreg_state *v) {
+  st_err err;
+  st_code code = save_verifreg(c->vm, v, &c->gas, &err);
+  return code ? st_vm_error(c, code, &err, method) : ST_EXIT_OK;
 }
 
 static char *amount_text(const mpz_t v) { return mpz_get_str(NULL, 10, v); }
@@ -348,7 +127,7 @@ int64_t st_market_add_balance(st_vm_call *c) {
   st_market_state_init(&m);
   if (!exit) exit = load_market(c, "AddBalance", &m);
   st_market_balance *b = NULL;
-  if (!exit && !(b = balance_add(&m, id))) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!exit && !(b = st_market_balance_add(&m, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   if (!exit) {
     mpz_add(b->escrow, b->escrow, c->msg->value);
     exit = store_market(c, "AddBalance", &m);
@@ -381,14 +160,14 @@ int64_t st_market_withdraw_balance(st_vm_call *c) {
   st_market_state_init(&m);
   if (!exit) exit = load_market(c, "WithdrawBalance", &m);
   st_market_balance *b = NULL;
-  if (!exit && !(b = balance_add(&m, id))) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!exit && !(b = st_market_balance_add(&m, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   st_err err;
   if (!exit) {
     mpz_sub(avail, b->escrow, b->locked);
     if (mpz_cmp(want, avail) > 0) mpz_set(want, avail);
     mpz_sub(b->escrow, b->escrow, want);
-    if (st_state_transfer(c->vm->state, ST_ID_MARKET, to, want, &err))
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "WithdrawBalance: %s", err.msg);
+    if ((code = st_state_transfer(c->vm->state, ST_ID_MARKET, to, want, &err)))
+      exit = st_vm_error(c, code, &err, "WithdrawBalance");
   }
   if (!exit) exit = store_market(c, "WithdrawBalance", &m);
   if (!exit) st_cbor_put_bigint(&c->ret, want);
@@ -397,16 +176,13 @@ int64_t st_market_withdraw_balance(st_vm_call *c) {
   return exit;
 }
 
-static int64_t epochs_per_day(const st_network *net) { return 86400 / net->block_delay; }
-
-/* One proposal against the state as the batch has changed it so far. */
-static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_state *m, st_verifreg_state *v,
-                          uint64_t provider, uint64_t sector_size) {
-  st_deal_proposal *p = &d->proposal;
+/* The proposal itself: its shape, the batch's provider, its client's signature, its epochs and
+ * size, and not published before. *client_id and *pc (the proposal's CID) are set. */
+static int64_t check_proposal(st_vm_call *c, const char *what, const st_client_deal *d, const st_market_state *m,
+                              uint64_t provider, uint64_t sector_size, uint64_t *client_id, st_cid *pc) {
+  const st_deal_proposal *p = &d->proposal;
   st_vm *vm = c->vm;
   st_err err;
-  char what[64];
-  snprintf(what, sizeof what, "PublishStorageDeals: deal %zu", i);
   if (st_deal_check_shape(p, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %s", what, err.msg);
   st_state_actor *prov, *client;
   int64_t exit = resolve(c, what, "provider", &p->provider, false, true, &prov);
@@ -415,83 +191,106 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: provider t0%llu differs from the batch's provider t0%llu",
                        what, (unsigned long long)prov->id, (unsigned long long)provider);
   if ((exit = resolve(c, what, "client", &p->client, true, false, &client))) return exit;
-  uint64_t client_id = client->id;
+  *client_id = client->id;
   st_address key = client->robust; /* the account's key address: it signed */
   if (st_client_deal_verify(d, &key, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: %s", what, err.msg);
   if (p->start_epoch <= vm->epoch)
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: StartEpoch %lld has passed (the current epoch is %lld)", what,
                        (long long)p->start_epoch, (long long)vm->epoch);
-  if (p->end_epoch - p->start_epoch > 5 * 365 * epochs_per_day(vm->net))
+  if (p->end_epoch - p->start_epoch > 5 * 365 * st_network_epochs_per_day(vm->net))
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the deal lasts %lld epochs, more than 5 years", what,
                        (long long)(p->end_epoch - p->start_epoch));
   if (p->piece_size > sector_size)
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
                        "%s: PieceSize %llu is larger than the provider's %llu-byte sectors", what,
                        (unsigned long long)p->piece_size, (unsigned long long)sector_size);
-  st_cid pc;
-  st_deal_proposal_cid(p, &pc);
+  st_deal_proposal_cid(p, pc);
+  if (!pc->digest_len) return st_vm_fail(c, ST_ENOMEM, NULL);
   for (size_t k = 0; k < m->ndeals; k++)
-    if (st_cid_equal(&m->deals[k].proposal_cid, &pc))
+    if (st_cid_equal(&m->deals[k].proposal_cid, pc))
       return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: this proposal is already published as deal %llu", what,
                          (unsigned long long)m->deals[k].id);
-  /* funds: the client locks price x duration + its collateral, the provider its collateral */
-  mpz_t need, avail;
-  mpz_inits(need, avail, NULL);
+  return ST_EXIT_OK;
+}
+
+/* Whether a party's free escrow (escrow - locked) covers need; the refusal names need as the
+ * deal's ("<lead> <need><tail>"). */
+static int64_t require_free(st_vm_call *c, const char *what, const char *who, const st_market_balance *b,
+                            const mpz_t need, const char *lead, const char *tail) {
+  mpz_t avail;
+  mpz_init(avail);
+  mpz_sub(avail, b->escrow, b->locked);
+  int64_t exit = ST_EXIT_OK;
+  if (mpz_cmp(avail, need) < 0) {
+    char *h = amount_text(avail), *n = amount_text(need);
+    exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS, "%s: %s t0%llu has %s attoFIL free in market escrow, %s %s%s",
+                       what, who, (unsigned long long)b->id, h, lead, n, tail);
+    free(h);
+    free(n);
+  }
+  mpz_clear(avail);
+  return exit;
+}
+
+/* A verified deal spends the client's datacap. */
+static int64_t spend_datacap(st_vm_call *c, const char *what, st_verifreg_state *v, const st_deal_proposal *p,
+                             uint64_t client_id) {
+  st_verifreg_entry *vc = st_verifreg_find(v->clients, v->nclients, client_id);
+  if (!vc || mpz_cmp_ui(vc->amount, p->piece_size) < 0) {
+    char *h = vc ? amount_text(vc->amount) : NULL;
+    int64_t exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
+                               "%s: the verified deal of %llu bytes exceeds client t0%llu's datacap of %s bytes", what,
+                               (unsigned long long)p->piece_size, (unsigned long long)client_id, h ? h : "0");
+    free(h);
+    return exit;
+  }
+  mpz_sub_ui(vc->amount, vc->amount, p->piece_size);
+  if (!mpz_sgn(vc->amount)) st_verifreg_entry_remove(v->clients, &v->nclients, client_id);
+  return ST_EXIT_OK;
+}
+
+/* The new deal, with Client and Provider as ID addresses. */
+static int64_t add_deal(st_vm_call *c, const char *what, st_market_state *m, const st_deal_proposal *p,
+                        uint64_t client_id, uint64_t provider, const st_cid *pc) {
+  st_market_deal *nd = st_market_deal_append(m);
+  if (!nd) return st_vm_fail(c, ST_ENOMEM, NULL);
+  nd->id = m->next_deal_id++;
+  st_deal_proposal_copy(&nd->proposal, p);
+  nd->proposal_cid = *pc;
+  st_err err;
+  st_code code = st_address_from_id(client_id, &nd->proposal.client, &err);
+  if (!code) code = st_address_from_id(provider, &nd->proposal.provider, &err);
+  return code ? st_vm_error(c, code, &err, what) : ST_EXIT_OK;
+}
+
+/* One proposal against the state as the batch has changed it so far: checked, then the client
+ * locks price x duration + its collateral, the provider its collateral. */
+static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_state *m, st_verifreg_state *v,
+                          uint64_t provider, uint64_t sector_size) {
+  const st_deal_proposal *p = &d->proposal;
+  char what[64];
+  snprintf(what, sizeof what, "PublishStorageDeals: deal %zu", i);
+  uint64_t client_id = 0;
+  st_cid pc;
+  int64_t exit = check_proposal(c, what, d, m, provider, sector_size, &client_id, &pc);
+  if (exit) return exit;
+  mpz_t need;
+  mpz_init(need);
   st_deal_total_price(p, need);
   mpz_add(need, need, p->client_collateral);
-  st_market_balance *cb = balance_add(m, client_id), *pb = cb ? balance_add(m, provider) : NULL;
-  cb = pb ? balance_add(m, client_id) : NULL; /* the array may have moved */
-  if (!cb || !pb) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
-  if (!exit) {
-    mpz_sub(avail, cb->escrow, cb->locked);
-    if (mpz_cmp(avail, need) < 0) {
-      char *h = amount_text(avail), *n = amount_text(need);
-      exit = st_vm_abort(
-          c, ST_EXIT_INSUFFICIENT_FUNDS,
-          "%s: client t0%llu has %s attoFIL free in market escrow, the deal locks %s (price x duration + client collateral)",
-          what, (unsigned long long)client_id, h, n);
-      free(h);
-      free(n);
-    }
-  }
-  if (!exit) {
-    mpz_sub(avail, pb->escrow, pb->locked);
-    if (mpz_cmp(avail, p->provider_collateral) < 0) {
-      char *h = amount_text(avail), *n = amount_text(p->provider_collateral);
-      exit = st_vm_abort(c, ST_EXIT_INSUFFICIENT_FUNDS,
-                         "%s: provider t0%llu has %s attoFIL free in market escrow, its collateral is %s", what,
-                         (unsigned long long)provider, h, n);
-      free(h);
-      free(n);
-    }
-  }
-  if (!exit && p->verified) {
-    st_verifreg_entry *vc = st_verifreg_find(v->clients, v->nclients, client_id);
-    if (!vc || mpz_cmp_ui(vc->amount, p->piece_size) < 0) {
-      char *h = vc ? amount_text(vc->amount) : NULL;
-      exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
-                         "%s: the verified deal of %llu bytes exceeds client t0%llu's datacap of %s bytes", what,
-                         (unsigned long long)p->piece_size, (unsigned long long)client_id, h ? h : "0");
-      free(h);
-    } else {
-      mpz_sub_ui(vc->amount, vc->amount, p->piece_size);
-      if (!mpz_sgn(vc->amount)) entry_remove(v->clients, &v->nclients, client_id);
-    }
-  }
+  st_market_balance *cb = st_market_balance_add(m, client_id), *pb = cb ? st_market_balance_add(m, provider) : NULL;
+  cb = pb ? st_market_balance_add(m, client_id) : NULL; /* the array may have moved */
+  if (!cb || !pb) exit = st_vm_fail(c, ST_ENOMEM, NULL);
+  if (!exit)
+    exit = require_free(c, what, "client", cb, need, "the deal locks", " (price x duration + client collateral)");
+  if (!exit) exit = require_free(c, what, "provider", pb, p->provider_collateral, "its collateral is", "");
+  if (!exit && p->verified) exit = spend_datacap(c, what, v, p, client_id);
   if (!exit) {
     mpz_add(cb->locked, cb->locked, need);
     mpz_add(pb->locked, pb->locked, p->provider_collateral);
-    st_market_deal *nd = deal_append(m);
-    if (!nd) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
-    else {
-      nd->id = m->next_deal_id++;
-      st_deal_proposal_copy(&nd->proposal, p);
-      st_address_from_id(client_id, &nd->proposal.client, NULL);
-      st_address_from_id(provider, &nd->proposal.provider, NULL);
-      nd->proposal_cid = pc;
-    }
+    exit = add_deal(c, what, m, p, client_id, provider, &pc);
   }
-  mpz_clears(need, avail, NULL);
+  mpz_clear(need);
   return exit;
 }
 
@@ -504,7 +303,7 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
   if (!code && (n == 0 || n > 256))
     code = st_err_set(&rd.err, ST_EINVAL, "%llu deals: publish 1 to 256", (unsigned long long)n);
   st_client_deal *deals = code ? NULL : calloc(n, sizeof *deals);
-  if (!code && !deals) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!code && !deals) return st_vm_fail(c, ST_ENOMEM, NULL);
   for (uint64_t i = 0; i < n && deals; i++) st_deal_proposal_init(&deals[i].proposal);
   for (uint64_t i = 0; i < n && !code; i++)
     if ((code = st_client_deal_read(&rd.r, &deals[i]))) st_err_wrap(&rd.err, code, "deal %llu", (unsigned long long)i);
@@ -515,14 +314,12 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
   uint64_t provider = prov ? prov->id : 0;
   uint64_t sector_size = 0;
   if (!exit) exit = require_miner_caller(c, "PublishStorageDeals", provider, NULL, &sector_size);
-  st_err err;
   st_market_state m;
   st_verifreg_state v;
   st_market_state_init(&m);
   st_verifreg_state_init(&v);
   if (!exit) exit = load_market(c, "PublishStorageDeals", &m);
-  if (!exit && st_verifreg_load(c->vm->env, c->vm->state, &v, &err))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
+  if (!exit) exit = load_verifreg(c, "PublishStorageDeals", &v);
   uint64_t first = m.next_deal_id;
   bool verified = false;
   for (uint64_t i = 0; i < n && !exit; i++) {
@@ -530,19 +327,15 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
     verified |= deals[i].proposal.verified;
   }
   if (!exit) exit = store_market(c, "PublishStorageDeals", &m);
-  if (!exit && verified && save_verifreg(c->vm, &v, &c->gas, &err))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s", err.msg);
+  if (!exit && verified) exit = store_verifreg(c, "PublishStorageDeals", &v);
   if (!exit) {
     /* PublishStorageDealsReturn: [IDs, ValidDeals] (every deal is valid, or none is published) */
     st_cbor_put_array(&c->ret, 2);
     st_cbor_put_array(&c->ret, n);
     for (uint64_t i = 0; i < n; i++) st_cbor_put_uint(&c->ret, first + i);
     st_bitfield all = ST_BITFIELD_INIT;
-    st_buf enc = ST_BUF_INIT;
-    if (st_bitfield_set_range(&all, 0, n, NULL) || st_bitfield_encode(&all, &enc, NULL)) enc.failed = true;
-    st_cbor_put_bytes(&c->ret, enc.data, enc.len);
-    if (enc.failed) c->ret.failed = true;
-    st_buf_free(&enc);
+    if (st_bitfield_set_range(&all, 0, n, NULL)) c->ret.failed = true; /* st_vm_run refuses a failed return */
+    st_chain_put_bitfield(&c->ret, &all);
     st_bitfield_free(&all);
   }
   for (uint64_t i = 0; i < n && deals; i++) st_deal_proposal_clear(&deals[i].proposal);
@@ -553,20 +346,6 @@ int64_t st_market_publish_storage_deals(st_vm_call *c) {
 }
 
 /* ---------------------------------------------------------------- verified registry methods */
-
-static int64_t load_verifreg(st_vm_call *c, const char *method, st_verifreg_state *v) {
-  st_err err;
-  if (!c->vm->env) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: no state store", method);
-  if (st_verifreg_load(c->vm->env, c->vm->state, v, &err))
-    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
-  return ST_EXIT_OK;
-}
-
-static int64_t store_verifreg(st_vm_call *c, const char *method, const st_verifreg_state *v) {
-  st_err err;
-  if (save_verifreg(c->vm, v, &c->gas, &err)) return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", method, err.msg);
-  return ST_EXIT_OK;
-}
 
 static int64_t require_root(st_vm_call *c, const char *method) {
   int64_t root = c->vm->net->verifreg_root;
@@ -612,8 +391,7 @@ int64_t st_verifreg_add_verifier(st_vm_call *c) {
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "AddVerifier: t0%llu is a verified client and cannot be a verifier",
                        (unsigned long long)id);
   st_verifreg_entry *e = NULL;
-  if (!exit && !(e = entry_add(&v.verifiers, &v.nverifiers, id)))
-    exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!exit && !(e = st_verifreg_entry_add(&v.verifiers, &v.nverifiers, id))) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   if (!exit) {
     mpz_set(e->amount, amount);
     exit = store_verifreg(c, "AddVerifier", &v);
@@ -639,7 +417,7 @@ int64_t st_verifreg_remove_verifier(st_vm_call *c) {
   if (!exit && !st_verifreg_find(v.verifiers, v.nverifiers, x->id))
     exit = st_vm_abort(c, ST_EXIT_NOT_FOUND, "RemoveVerifier: t0%llu is not a verifier", (unsigned long long)x->id);
   if (!exit) {
-    entry_remove(v.verifiers, &v.nverifiers, x->id);
+    st_verifreg_entry_remove(v.verifiers, &v.nverifiers, x->id);
     exit = store_verifreg(c, "RemoveVerifier", &v);
   }
   st_verifreg_state_free(&v);
@@ -672,9 +450,9 @@ int64_t st_verifreg_add_verified_client(st_vm_call *c) {
   if (!exit) {
     mpz_sub(ver->amount, ver->amount, amount);
     uint64_t vid = ver->id;
-    if (!mpz_sgn(ver->amount)) entry_remove(v.verifiers, &v.nverifiers, vid);
-    st_verifreg_entry *cl = entry_add(&v.clients, &v.nclients, id);
-    if (!cl) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+    if (!mpz_sgn(ver->amount)) st_verifreg_entry_remove(v.verifiers, &v.nverifiers, vid);
+    st_verifreg_entry *cl = st_verifreg_entry_add(&v.clients, &v.nclients, id);
+    if (!cl) exit = st_vm_fail(c, ST_ENOMEM, NULL);
     else mpz_add(cl->amount, cl->amount, amount);
   }
   if (!exit) exit = store_verifreg(c, "AddVerifiedClient", &v);
@@ -685,6 +463,13 @@ int64_t st_verifreg_add_verified_client(st_vm_call *c) {
 
 /* ---------------------------------------------------------------- for the miner actor */
 
+/* The deal's client and provider: ID addresses, as the market stores them. */
+static st_code deal_parties(const st_market_deal *d, uint64_t *client, uint64_t *prov, st_err *err) {
+  st_code code = st_address_id(&d->proposal.client, client, err);
+  if (!code) code = st_address_id(&d->proposal.provider, prov, err);
+  return code ? st_err_wrap(err, code, "deal %llu", (unsigned long long)d->id) : ST_OK;
+}
+
 int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner, const st_bitfield *deals,
                                uint64_t sector_size, int64_t expiration, uint8_t comm_d[32]) {
   st_market_state m;
@@ -692,16 +477,18 @@ int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner
   int64_t exit = load_market(c, method, &m);
   size_t n = (size_t)st_bitfield_count(deals);
   st_piece *pieces = exit || !n ? NULL : calloc(n, sizeof *pieces);
-  if (!exit && n && !pieces) exit = st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "out of memory");
+  if (!exit && n && !pieces) exit = st_vm_fail(c, ST_ENOMEM, NULL);
   st_bitfield_iter it;
   uint64_t id;
   size_t k = 0;
   st_bitfield_iter_init(&it, deals);
+  st_err err;
   while (!exit && st_bitfield_iter_next(&it, &id)) {
     const st_market_deal *d = st_market_deal_of(&m, id);
-    uint64_t prov = 0;
-    if (d) st_address_id(&d->proposal.provider, &prov, NULL);
+    uint64_t client = 0, prov = 0;
+    st_code code = d ? deal_parties(d, &client, &prov, &err) : ST_OK;
     if (!d) exit = st_vm_abort(c, ST_EXIT_NOT_FOUND, "%s: deal %llu does not exist", method, (unsigned long long)id);
+    else if (code) exit = st_vm_error(c, code, &err, method);
     else if (prov != miner)
       exit = st_vm_abort(c, ST_EXIT_FORBIDDEN, "%s: deal %llu belongs to provider t0%llu, not t0%llu", method,
                          (unsigned long long)id, (unsigned long long)prov, (unsigned long long)miner);
@@ -721,7 +508,6 @@ int64_t st_market_verify_deals(st_vm_call *c, const char *method, uint64_t miner
       pieces[k++].size = d->proposal.piece_size;
     }
   }
-  st_err err;
   if (!exit && st_commd_of_pieces(sector_size, pieces, k, comm_d, NULL, &err))
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the deals' pieces: %s", method, err.msg);
   free(pieces);
@@ -766,13 +552,13 @@ st_code st_market_sectors_terminated(st_vm *vm, uint64_t miner, const st_bitfiel
   st_market_state m;
   st_code code = st_market_load(vm->env, vm->state, &m, err);
   st_bitfield_iter it;
-  uint64_t id, prov;
+  uint64_t id, client, prov;
   st_bitfield_iter_init(&it, deals);
   while (!code && st_bitfield_iter_next(&it, &id)) {
     st_market_deal *d = st_market_deal_of(&m, id);
-    if (d && d->sector_start >= 0 && d->slash_epoch < 0 && d->proposal.end_epoch > epoch &&
-        !st_address_id(&d->proposal.provider, &prov, NULL) && prov == miner)
-      d->slash_epoch = epoch;
+    if (!d || d->sector_start < 0 || d->slash_epoch >= 0 || d->proposal.end_epoch <= epoch) continue;
+    code = deal_parties(d, &client, &prov, err);
+    if (!code && prov == miner) d->slash_epoch = epoch;
   }
   if (!code) code = save_market(vm, &m, NULL, err);
   st_market_state_free(&m);
@@ -782,94 +568,111 @@ st_code st_market_sectors_terminated(st_vm *vm, uint64_t miner, const st_bitfiel
 /* Moves amount of a's escrow and locked funds: to b's escrow (b != 0) or burnt. */
 static st_code pay(st_vm *vm, st_market_state *m, uint64_t a, uint64_t b, const mpz_t amount, st_err *err) {
   if (!mpz_sgn(amount)) return ST_OK;
-  st_market_balance *x = balance_add(m, a);
+  st_market_balance *x = st_market_balance_add(m, a);
   if (!x) return st_err_set(err, ST_ENOMEM, "out of memory");
   mpz_sub(x->escrow, x->escrow, amount);
   mpz_sub(x->locked, x->locked, amount);
   if (!b) return st_state_transfer(vm->state, ST_ID_MARKET, ST_ID_BURNT, amount, err);
-  st_market_balance *y = balance_add(m, b);
+  st_market_balance *y = st_market_balance_add(m, b);
   if (!y) return st_err_set(err, ST_ENOMEM, "out of memory");
   mpz_add(y->escrow, y->escrow, amount);
   return ST_OK;
 }
 
-static void unlock(st_market_state *m, uint64_t a, const mpz_t amount) {
-  st_market_balance *x = balance_add(m, a);
-  if (x) mpz_sub(x->locked, x->locked, amount);
+static st_code unlock(st_market_state *m, uint64_t a, const mpz_t amount, st_err *err) {
+  st_market_balance *x = st_market_balance_add(m, a);
+  if (!x) return st_err_set(err, ST_ENOMEM, "out of memory");
+  mpz_sub(x->locked, x->locked, amount);
+  return ST_OK;
+}
+
+/* The market and the registry as cron changes them. */
+typedef struct market_cron {
+  st_vm *vm;
+  st_market_state m;
+  st_verifreg_state v;
+  bool changed, v_loaded, v_changed;
+} market_cron;
+
+/* A deal not activated by its start epoch: the client gets everything back (its datacap too, for
+ * a verified deal), the provider's collateral is burnt. */
+static st_code drop_unactivated(market_cron *mc, const st_deal_proposal *p, uint64_t client, uint64_t prov,
+                                st_err *err) {
+  mpz_t amt;
+  mpz_init(amt);
+  st_deal_total_price(p, amt);
+  mpz_add(amt, amt, p->client_collateral);
+  st_code code = unlock(&mc->m, client, amt, err);
+  if (!code) code = pay(mc->vm, &mc->m, prov, 0, p->provider_collateral, err);
+  mpz_clear(amt);
+  if (code || !p->verified) return code;
+  if (!mc->v_loaded && !(code = st_verifreg_load(mc->vm->env, mc->vm->state, &mc->v, err))) mc->v_loaded = true;
+  st_verifreg_entry *e = code ? NULL : st_verifreg_entry_add(&mc->v.clients, &mc->v.nclients, client);
+  if (!code && !e) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  if (!code) mpz_add_ui(e->amount, e->amount, p->piece_size);
+  mc->v_changed = true;
+  return code;
+}
+
+/* An active deal at epoch: the client pays the provider up to epoch (or the slash epoch). A deal
+ * terminated early gives the client the unpaid rest and its collateral back and burns the
+ * provider's; an ended one unlocks both collaterals. Both are then *done. */
+static st_code settle_active(market_cron *mc, st_market_deal *d, uint64_t client, uint64_t prov, int64_t epoch,
+                             bool *done, st_err *err) {
+  const st_deal_proposal *p = &d->proposal;
+  int64_t upto = epoch < p->end_epoch ? epoch : p->end_epoch;
+  if (d->slash_epoch >= 0 && d->slash_epoch < upto) upto = d->slash_epoch;
+  int64_t from = d->last_updated < p->start_epoch ? p->start_epoch : d->last_updated;
+  mpz_t amt;
+  mpz_init(amt);
+  st_code code = ST_OK;
+  if (upto > from) {
+    mpz_mul_si(amt, p->price_per_epoch, upto - from);
+    code = pay(mc->vm, &mc->m, client, prov, amt, err);
+    d->last_updated = upto;
+    mc->changed = true;
+  }
+  if (!code && d->slash_epoch >= 0) {
+    mpz_mul_si(amt, p->price_per_epoch, p->end_epoch - upto);
+    mpz_add(amt, amt, p->client_collateral);
+    code = unlock(&mc->m, client, amt, err);
+    if (!code) code = pay(mc->vm, &mc->m, prov, 0, p->provider_collateral, err);
+    *done = true;
+  } else if (!code && epoch >= p->end_epoch) {
+    code = unlock(&mc->m, client, p->client_collateral, err);
+    if (!code) code = unlock(&mc->m, prov, p->provider_collateral, err);
+    *done = true;
+  }
+  mpz_clear(amt);
+  return code;
 }
 
 st_code st_market_cron(st_vm *vm, int64_t epoch, st_err *err) {
   if (!vm->env) return ST_OK;
-  st_market_state m;
-  st_code code = st_market_load(vm->env, vm->state, &m, err);
-  bool changed = false;
-  st_verifreg_state v;
-  st_verifreg_state_init(&v);
-  bool v_loaded = false, v_changed = false;
-  mpz_t amt;
-  mpz_init(amt);
-  for (size_t i = 0; i < m.ndeals && !code;) {
-    st_market_deal *d = &m.deals[i];
-    st_deal_proposal *p = &d->proposal;
+  market_cron mc = {.vm = vm};
+  st_code code = st_market_load(vm->env, vm->state, &mc.m, err);
+  st_verifreg_state_init(&mc.v);
+  for (size_t i = 0; i < mc.m.ndeals && !code;) {
+    st_market_deal *d = &mc.m.deals[i];
     uint64_t client = 0, prov = 0;
-    st_address_id(&p->client, &client, NULL);
-    st_address_id(&p->provider, &prov, NULL);
-    bool drop = false;
-    if (d->sector_start < 0) {
-      if (epoch < p->start_epoch) {
-        i++;
-        continue;
-      }
-      /* never activated: the client gets everything back, the provider's collateral is burnt */
-      st_deal_total_price(p, amt);
-      mpz_add(amt, amt, p->client_collateral);
-      unlock(&m, client, amt);
-      code = pay(vm, &m, prov, 0, p->provider_collateral, err);
-      if (!code && p->verified) {
-        if (!v_loaded && !(code = st_verifreg_load(vm->env, vm->state, &v, err))) v_loaded = true;
-        st_verifreg_entry *e = code ? NULL : entry_add(&v.clients, &v.nclients, client);
-        if (e) mpz_add_ui(e->amount, e->amount, p->piece_size);
-        v_changed = true;
-      }
-      drop = true;
-    } else if (epoch >= p->start_epoch) {
-      int64_t upto = epoch < p->end_epoch ? epoch : p->end_epoch;
-      if (d->slash_epoch >= 0 && d->slash_epoch < upto) upto = d->slash_epoch;
-      int64_t from = d->last_updated < p->start_epoch ? p->start_epoch : d->last_updated;
-      if (upto > from) {
-        mpz_mul_si(amt, p->price_per_epoch, upto - from);
-        code = pay(vm, &m, client, prov, amt, err);
-        d->last_updated = upto;
-        changed = true;
-      }
-      if (!code && d->slash_epoch >= 0) {
-        /* terminated early: the unpaid rest and the client's collateral go back, the
-         * provider's collateral is burnt */
-        mpz_mul_si(amt, p->price_per_epoch, p->end_epoch - upto);
-        mpz_add(amt, amt, p->client_collateral);
-        unlock(&m, client, amt);
-        code = pay(vm, &m, prov, 0, p->provider_collateral, err);
-        drop = true;
-      } else if (!code && epoch >= p->end_epoch) {
-        unlock(&m, client, p->client_collateral);
-        unlock(&m, prov, p->provider_collateral);
-        drop = true;
-      }
-    } else {
-      i++;
-      continue;
+    bool done = false;
+    if (epoch >= d->proposal.start_epoch) code = deal_parties(d, &client, &prov, err);
+    if (!code && epoch >= d->proposal.start_epoch && d->sector_start < 0) {
+      code = drop_unactivated(&mc, &d->proposal, client, prov, err);
+      done = true;
+    } else if (!code && epoch >= d->proposal.start_epoch) {
+      code = settle_active(&mc, d, client, prov, epoch, &done, err);
     }
-    if (drop) {
-      deal_remove(&m, i);
-      changed = true;
+    if (done) {
+      st_market_deal_remove(&mc.m, i);
+      mc.changed = true;
     } else {
       i++;
     }
   }
-  if (!code && changed) code = save_market(vm, &m, NULL, err);
-  if (!code && v_changed) code = save_verifreg(vm, &v, NULL, err);
-  mpz_clear(amt);
-  st_verifreg_state_free(&v);
-  st_market_state_free(&m);
+  if (!code && mc.changed) code = save_market(vm, &mc.m, NULL, err);
+  if (!code && mc.v_changed) code = save_verifreg(vm, &mc.v, NULL, err);
+  st_verifreg_state_free(&mc.v);
+  st_market_state_free(&mc.m);
   return code ? st_err_wrap(err, code, "market cron at epoch %lld", (long long)epoch) : ST_OK;
 }

@@ -16,10 +16,7 @@
  * uses the client's datacap at publish.
  *
  * Method numbers and parameters are Filecoin's (go-state-types builtin market and verifreg).
- * State layouts (one CBOR object per actor, as the miner's; docs/consensus.md):
- *   market   [next_deal_id, [[id, escrow, locked]...], [deal...]]
- *            deal = [id, proposal, proposal_cid, sector_start, last_updated, slash_epoch, sector]
- *   verifreg [[[verifier, allowance]...], [[client, datacap]...]] */
+ * The two actors' state is st_market_state's. */
 #ifndef ST_MARKET_H
 #define ST_MARKET_H
 
@@ -27,6 +24,7 @@
 #include <jansson.h>
 
 #include "chain/st_deal.h"
+#include "chain/st_market_state.h"
 #include "chain/st_vm.h"
 #include "codec/st_bitfield.h"
 
@@ -39,57 +37,7 @@ enum {
   ST_METHOD_VERIFREG_ADD_VERIFIED_CLIENT = 4,
 };
 
-typedef struct st_market_balance {
-  uint64_t id;
-  mpz_t escrow, locked;
-} st_market_balance;
-
-typedef struct st_market_deal {
-  uint64_t id;
-  st_deal_proposal proposal; /* Client and Provider as ID addresses */
-  st_cid proposal_cid;       /* of the proposal as the client signed it */
-  int64_t sector_start;      /* -1 until activated */
-  int64_t last_updated;      /* the epoch paid up to; -1 before the first payment */
-  int64_t slash_epoch;       /* -1 unless its sector was terminated */
-  uint64_t sector;           /* 0 until activated */
-} st_market_deal;
-
-typedef struct st_market_state {
-  uint64_t next_deal_id;
-  st_market_balance *balances; /* sorted by id */
-  size_t nbalances;
-  st_market_deal *deals; /* sorted by id */
-  size_t ndeals;
-} st_market_state;
-
-void st_market_state_init(st_market_state *m);
-void st_market_state_free(st_market_state *m);
-void st_market_state_encode(const st_market_state *m, st_buf *out);
-st_code st_market_state_decode(const uint8_t *p, size_t len, st_market_state *m, st_err *err);
-st_market_deal *st_market_deal_of(const st_market_state *m, uint64_t id);
-/* Zeros for an address the market has never seen. */
-void st_market_balance_of(const st_market_state *m, uint64_t id, mpz_t escrow, mpz_t locked);
-/* {"Proposal": ..., "State": {"SectorStartEpoch", "LastUpdatedEpoch", "SlashEpoch"}}: Lotus's. */
-json_t *st_market_deal_to_json(const st_market_deal *d);
-
-typedef struct st_verifreg_entry {
-  uint64_t id;
-  mpz_t amount;
-} st_verifreg_entry;
-
-typedef struct st_verifreg_state {
-  st_verifreg_entry *verifiers, *clients; /* sorted by id */
-  size_t nverifiers, nclients;
-} st_verifreg_state;
-
-void st_verifreg_state_init(st_verifreg_state *v);
-void st_verifreg_state_free(st_verifreg_state *v);
-void st_verifreg_state_encode(const st_verifreg_state *v, st_buf *out);
-st_code st_verifreg_state_decode(const uint8_t *p, size_t len, st_verifreg_state *v, st_err *err);
-/* The entry for id, or NULL. */
-st_verifreg_entry *st_verifreg_find(st_verifreg_entry *list, size_t n, uint64_t id);
-
-/* Reading state (for the API); env may be the one a VM uses. */
+/* Reading state (for the API); env may be the one a VM uses. out: as the decoders'. */
 st_code st_market_load(const st_vm_env *env, st_state *s, st_market_state *out, st_err *err);
 st_code st_verifreg_load(const st_vm_env *env, st_state *s, st_verifreg_state *out, st_err *err);
 

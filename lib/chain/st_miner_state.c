@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/st_chain_types.h"
 #include "codec/st_cbor.h"
 #include "codec/st_token.h"
 
@@ -78,14 +79,6 @@ void st_miner_state_free(st_miner_state *m) {
 
 /* ---- encoding ---- */
 
-static void put_bf(st_buf *b, const st_bitfield *bf) {
-  st_buf tmp = ST_BUF_INIT;
-  if (st_bitfield_encode(bf, &tmp, NULL)) tmp.failed = true;
-  st_cbor_put_bytes(b, tmp.data, tmp.len);
-  if (tmp.failed) b->failed = true;
-  st_buf_free(&tmp);
-}
-
 void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
   st_cbor_put_array(b, 16);
   st_cbor_put_uint(b, m->owner);
@@ -99,7 +92,7 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
   st_cbor_put_bigint(b, m->locked_funds);
   st_cbor_put_bigint(b, m->fee_debt);
   st_cbor_put_int(b, m->proving_period_start);
-  put_bf(b, &m->allocated);
+  st_chain_put_bitfield(b, &m->allocated);
   st_cbor_put_array(b, m->nprecommits);
   for (size_t i = 0; i < m->nprecommits; i++) {
     const st_precommit *p = &m->precommits[i];
@@ -113,7 +106,7 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
     st_cbor_put_int(b, p->precommit_epoch);
     st_cbor_put_bigint(b, p->deal_weight);
     st_cbor_put_bigint(b, p->verified_deal_weight);
-    put_bf(b, &p->deals);
+    st_chain_put_bitfield(b, &p->deals);
   }
   st_cbor_put_array(b, m->nsectors);
   for (size_t i = 0; i < m->nsectors; i++) {
@@ -128,7 +121,7 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
     st_cbor_put_bigint(b, s->verified_deal_weight);
     st_cbor_put_bigint(b, s->initial_pledge);
     st_cbor_put_int(b, s->fault_epoch);
-    put_bf(b, &s->deals);
+    st_chain_put_bitfield(b, &s->deals);
   }
   st_cbor_put_array(b, m->ndeadlines);
   for (size_t d = 0; d < m->ndeadlines; d++) {
@@ -138,22 +131,15 @@ void st_miner_state_encode(const st_miner_state *m, st_buf *b) {
     for (size_t p = 0; p < dl->npartitions; p++) {
       const st_partition *pt = &dl->partitions[p];
       st_cbor_put_array(b, 4);
-      put_bf(b, &pt->sectors);
-      put_bf(b, &pt->faults);
-      put_bf(b, &pt->recoveries);
-      put_bf(b, &pt->terminated);
+      st_chain_put_bitfield(b, &pt->sectors);
+      st_chain_put_bitfield(b, &pt->faults);
+      st_chain_put_bitfield(b, &pt->recoveries);
+      st_chain_put_bitfield(b, &pt->terminated);
     }
-    put_bf(b, &dl->post_submissions);
+    st_chain_put_bitfield(b, &dl->post_submissions);
   }
   st_cbor_put_array(b, m->nmultiaddrs);
   for (size_t i = 0; i < m->nmultiaddrs; i++) st_cbor_put_bytes(b, m->multiaddrs[i].data, m->multiaddrs[i].len);
-}
-
-static st_code read_bf(st_cbor_reader *r, st_bitfield *bf) {
-  const uint8_t *p;
-  size_t n;
-  st_code code = st_cbor_read_bytes(r, &p, &n);
-  return code ? code : st_bitfield_decode(p, n, bf, r->err);
 }
 
 static st_code read_items(st_cbor_reader *r, uint64_t *n, size_t limit, const char *what) {
@@ -163,106 +149,135 @@ static st_code read_items(st_cbor_reader *r, uint64_t *n, size_t limit, const ch
   return code;
 }
 
-st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m, st_err *err) {
-  st_code code = st_miner_state_init(m, 0, err);
-  if (code) return code;
-  st_cbor_reader r;
-  st_cbor_reader_init(&r, buf, len, err);
+/* The info and funds: the first 12 fields. */
+static st_code read_info(st_cbor_reader *r, st_miner_state *m) {
   const uint8_t *peer;
   size_t npeer;
-  uint64_t n = 0;
-  code = st_cbor_expect_array(&r, 16, "miner state");
-  if (!code) code = st_cbor_read_uint(&r, &m->owner);
-  if (!code) code = st_cbor_read_uint(&r, &m->worker);
-  if (!code) code = st_cbor_read_uint(&r, &m->pending_worker);
-  if (!code) code = st_cbor_read_int(&r, &m->pending_worker_epoch);
-  if (!code) code = st_cbor_read_uint(&r, &m->sector_size);
-  if (!code) code = st_cbor_read_int(&r, &m->window_post_proof);
-  if (!code) code = st_cbor_read_bytes(&r, &peer, &npeer);
+  st_code code = st_cbor_read_uint(r, &m->owner);
+  if (!code) code = st_cbor_read_uint(r, &m->worker);
+  if (!code) code = st_cbor_read_uint(r, &m->pending_worker);
+  if (!code) code = st_cbor_read_int(r, &m->pending_worker_epoch);
+  if (!code) code = st_cbor_read_uint(r, &m->sector_size);
+  if (!code) code = st_cbor_read_int(r, &m->window_post_proof);
+  if (!code) code = st_cbor_read_bytes(r, &peer, &npeer);
   if (!code) {
     st_buf_append(&m->peer_id, peer, npeer);
-    code = st_buf_status(&m->peer_id, err);
+    code = st_buf_status(&m->peer_id, r->err);
   }
-  if (!code) code = st_cbor_read_bigint(&r, m->precommit_deposits);
-  if (!code) code = st_cbor_read_bigint(&r, m->locked_funds);
-  if (!code) code = st_cbor_read_bigint(&r, m->fee_debt);
-  if (!code) code = st_cbor_read_int(&r, &m->proving_period_start);
-  if (!code) code = read_bf(&r, &m->allocated);
-  if (!code) code = read_items(&r, &n, len, "miner precommits");
+  if (!code) code = st_cbor_read_bigint(r, m->precommit_deposits);
+  if (!code) code = st_cbor_read_bigint(r, m->locked_funds);
+  if (!code) code = st_cbor_read_bigint(r, m->fee_debt);
+  if (!code) code = st_cbor_read_int(r, &m->proving_period_start);
+  if (!code) code = st_chain_read_bitfield(r, &m->allocated);
+  return code;
+}
+
+static st_code read_precommits(st_cbor_reader *r, size_t len, st_miner_state *m) {
+  uint64_t n = 0;
+  st_code code = read_items(r, &n, len, "miner precommits");
   if (!code && n && !(m->precommits = calloc(n, sizeof *m->precommits)))
-    code = st_err_set(err, ST_ENOMEM, "out of memory");
+    code = st_err_set(r->err, ST_ENOMEM, "out of memory");
   for (uint64_t i = 0; i < n && !code; i++) {
     st_precommit *p = &m->precommits[i];
     precommit_init(p);
     m->nprecommits++;
-    code = st_cbor_expect_array(&r, 10, "precommit");
-    if (!code) code = st_cbor_read_uint(&r, &p->number);
-    if (!code) code = st_cbor_read_int(&r, &p->seal_proof);
-    if (!code) code = st_cbor_read_cid(&r, &p->sealed_cid);
-    if (!code) code = st_cbor_read_int(&r, &p->seal_rand_epoch);
-    if (!code) code = st_cbor_read_int(&r, &p->expiration);
-    if (!code) code = st_cbor_read_bigint(&r, p->deposit);
-    if (!code) code = st_cbor_read_int(&r, &p->precommit_epoch);
-    if (!code) code = st_cbor_read_bigint(&r, p->deal_weight);
-    if (!code) code = st_cbor_read_bigint(&r, p->verified_deal_weight);
-    if (!code) code = read_bf(&r, &p->deals);
+    code = st_cbor_expect_array(r, 10, "precommit");
+    if (!code) code = st_cbor_read_uint(r, &p->number);
+    if (!code) code = st_cbor_read_int(r, &p->seal_proof);
+    if (!code) code = st_cbor_read_cid(r, &p->sealed_cid);
+    if (!code) code = st_cbor_read_int(r, &p->seal_rand_epoch);
+    if (!code) code = st_cbor_read_int(r, &p->expiration);
+    if (!code) code = st_cbor_read_bigint(r, p->deposit);
+    if (!code) code = st_cbor_read_int(r, &p->precommit_epoch);
+    if (!code) code = st_cbor_read_bigint(r, p->deal_weight);
+    if (!code) code = st_cbor_read_bigint(r, p->verified_deal_weight);
+    if (!code) code = st_chain_read_bitfield(r, &p->deals);
     if (!code && i && p->number <= m->precommits[i - 1].number)
-      code = st_err_set(err, ST_EINVAL, "precommits are not in sector order");
+      code = st_err_set(r->err, ST_EINVAL, "precommits are not in sector order");
   }
-  if (!code) code = read_items(&r, &n, len, "miner sectors");
-  if (!code && n && !(m->sectors = calloc(n, sizeof *m->sectors))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  return code;
+}
+
+static st_code read_sectors(st_cbor_reader *r, size_t len, st_miner_state *m) {
+  uint64_t n = 0;
+  st_code code = read_items(r, &n, len, "miner sectors");
+  if (!code && n && !(m->sectors = calloc(n, sizeof *m->sectors)))
+    code = st_err_set(r->err, ST_ENOMEM, "out of memory");
   for (uint64_t i = 0; i < n && !code; i++) {
     st_sector_onchain *s = &m->sectors[i];
     sector_init(s);
     m->nsectors++;
-    code = st_cbor_expect_array(&r, 10, "sector");
-    if (!code) code = st_cbor_read_uint(&r, &s->number);
-    if (!code) code = st_cbor_read_int(&r, &s->seal_proof);
-    if (!code) code = st_cbor_read_cid(&r, &s->sealed_cid);
-    if (!code) code = st_cbor_read_int(&r, &s->activation);
-    if (!code) code = st_cbor_read_int(&r, &s->expiration);
-    if (!code) code = st_cbor_read_bigint(&r, s->deal_weight);
-    if (!code) code = st_cbor_read_bigint(&r, s->verified_deal_weight);
-    if (!code) code = st_cbor_read_bigint(&r, s->initial_pledge);
-    if (!code) code = st_cbor_read_int(&r, &s->fault_epoch);
-    if (!code) code = read_bf(&r, &s->deals);
+    code = st_cbor_expect_array(r, 10, "sector");
+    if (!code) code = st_cbor_read_uint(r, &s->number);
+    if (!code) code = st_cbor_read_int(r, &s->seal_proof);
+    if (!code) code = st_cbor_read_cid(r, &s->sealed_cid);
+    if (!code) code = st_cbor_read_int(r, &s->activation);
+    if (!code) code = st_cbor_read_int(r, &s->expiration);
+    if (!code) code = st_cbor_read_bigint(r, s->deal_weight);
+    if (!code) code = st_cbor_read_bigint(r, s->verified_deal_weight);
+    if (!code) code = st_cbor_read_bigint(r, s->initial_pledge);
+    if (!code) code = st_cbor_read_int(r, &s->fault_epoch);
+    if (!code) code = st_chain_read_bitfield(r, &s->deals);
     if (!code && i && s->number <= m->sectors[i - 1].number)
-      code = st_err_set(err, ST_EINVAL, "sectors are not in order");
+      code = st_err_set(r->err, ST_EINVAL, "sectors are not in order");
   }
-  if (!code) code = read_items(&r, &n, 4096, "miner deadlines");
-  if (!code && n && !(m->deadlines = calloc(n, sizeof *m->deadlines)))
-    code = st_err_set(err, ST_ENOMEM, "out of memory");
-  if (!code) m->ndeadlines = n;
-  for (uint64_t d = 0; d < m->ndeadlines && !code; d++) {
-    st_deadline_state *dl = &m->deadlines[d];
-    uint64_t np = 0;
-    code = st_cbor_expect_array(&r, 2, "deadline");
-    if (!code) code = read_items(&r, &np, len, "partitions");
-    if (!code && np && !(dl->partitions = calloc(np, sizeof *dl->partitions)))
-      code = st_err_set(err, ST_ENOMEM, "out of memory");
-    if (!code) dl->npartitions = np;
-    for (uint64_t p = 0; p < np && !code; p++) {
-      st_partition *pt = &dl->partitions[p];
-      code = st_cbor_expect_array(&r, 4, "partition");
-      if (!code) code = read_bf(&r, &pt->sectors);
-      if (!code) code = read_bf(&r, &pt->faults);
-      if (!code) code = read_bf(&r, &pt->recoveries);
-      if (!code) code = read_bf(&r, &pt->terminated);
-    }
-    if (!code) code = read_bf(&r, &dl->post_submissions);
+  return code;
+}
+
+static st_code read_deadline(st_cbor_reader *r, size_t len, st_deadline_state *dl) {
+  uint64_t np = 0;
+  st_code code = st_cbor_expect_array(r, 2, "deadline");
+  if (!code) code = read_items(r, &np, len, "partitions");
+  if (!code && np && !(dl->partitions = calloc(np, sizeof *dl->partitions)))
+    code = st_err_set(r->err, ST_ENOMEM, "out of memory");
+  if (!code) dl->npartitions = np;
+  for (uint64_t p = 0; p < np && !code; p++) {
+    st_partition *pt = &dl->partitions[p];
+    code = st_cbor_expect_array(r, 4, "partition");
+    if (!code) code = st_chain_read_bitfield(r, &pt->sectors);
+    if (!code) code = st_chain_read_bitfield(r, &pt->faults);
+    if (!code) code = st_chain_read_bitfield(r, &pt->recoveries);
+    if (!code) code = st_chain_read_bitfield(r, &pt->terminated);
   }
-  if (!code) code = read_items(&r, &n, ST_MINER_MAX_MULTIADDRS, "miner multiaddrs");
+  return code ? code : st_chain_read_bitfield(r, &dl->post_submissions);
+}
+
+static st_code read_multiaddrs(st_cbor_reader *r, st_miner_state *m) {
+  uint64_t n = 0;
+  st_code code = read_items(r, &n, ST_MINER_MAX_MULTIADDRS, "miner multiaddrs");
   for (uint64_t i = 0; i < n && !code; i++) {
     const uint8_t *a;
     size_t na;
     st_buf_init(&m->multiaddrs[i]);
     m->nmultiaddrs++;
-    code = st_cbor_read_bytes(&r, &a, &na);
+    code = st_cbor_read_bytes(r, &a, &na);
     if (!code) st_buf_append(&m->multiaddrs[i], a, na);
-    if (!code) code = st_buf_status(&m->multiaddrs[i], err);
+    if (!code) code = st_buf_status(&m->multiaddrs[i], r->err);
   }
+  return code;
+}
+
+st_code st_miner_state_decode(const uint8_t *buf, size_t len, st_miner_state *m, st_err *err) {
+  st_code code = st_miner_state_init(m, 0, err);
+  if (code) return code;
+  st_cbor_reader r;
+  st_cbor_reader_init(&r, buf, len, err);
+  uint64_t n = 0;
+  code = st_cbor_expect_array(&r, 16, "miner state");
+  if (!code) code = read_info(&r, m);
+  if (!code) code = read_precommits(&r, len, m);
+  if (!code) code = read_sectors(&r, len, m);
+  if (!code) code = read_items(&r, &n, 4096, "miner deadlines");
+  if (!code && n && !(m->deadlines = calloc(n, sizeof *m->deadlines)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory");
+  if (!code) m->ndeadlines = n;
+  for (uint64_t d = 0; d < m->ndeadlines && !code; d++) code = read_deadline(&r, len, &m->deadlines[d]);
+  if (!code) code = read_multiaddrs(&r, m);
   if (!code) code = st_cbor_finish(&r);
-  return code ? st_err_wrap(err, code, "miner state") : ST_OK;
+  if (!code) return ST_OK;
+  st_miner_state_free(m);
+  st_miner_state_init(m, 0, NULL); /* empty; with no deadlines it cannot fail */
+  return st_err_wrap(err, code, "miner state");
 }
 
 /* ---- lookups ---- */
@@ -334,6 +349,16 @@ void st_miner_remove_sector(st_miner_state *m, uint64_t number) {
   m->nsectors--;
 }
 
+void st_miner_mark_faulty(st_miner_state *m, const st_bitfield *sectors, int64_t epoch) {
+  st_bitfield_iter it;
+  uint64_t n;
+  st_bitfield_iter_init(&it, sectors);
+  while (st_bitfield_iter_next(&it, &n)) {
+    st_sector_onchain *s = st_miner_sector(m, n);
+    if (s && s->fault_epoch < 0) s->fault_epoch = epoch;
+  }
+}
+
 st_code st_miner_locate(const st_miner_state *m, uint64_t number, uint64_t *dl, uint64_t *part, st_err *err) {
   for (size_t d = 0; d < m->ndeadlines; d++)
     for (size_t p = 0; p < m->deadlines[d].npartitions; p++)
@@ -374,49 +399,61 @@ static void sector_qa(const st_miner_state *m, const st_sector_onchain *s, mpz_t
   st_qa_power_for_weight(m->sector_size, s->expiration - s->activation, s->deal_weight, s->verified_deal_weight, out);
 }
 
-void st_miner_power(const st_miner_state *m, mpz_t raw, mpz_t qa) {
-  mpz_set_ui(raw, 0);
-  mpz_set_ui(qa, 0);
-  mpz_t one;
-  mpz_init(one);
-  st_bitfield active = ST_BITFIELD_INIT;
-  for (size_t d = 0; d < m->ndeadlines; d++)
-    for (size_t p = 0; p < m->deadlines[d].npartitions; p++) {
+st_code st_miner_active(const st_miner_state *m, st_bitfield *out, st_err *err) {
+  st_bitfield_clear(out);
+  st_bitfield x = ST_BITFIELD_INIT;
+  st_code code = ST_OK;
+  for (size_t d = 0; d < m->ndeadlines && !code; d++)
+    for (size_t p = 0; p < m->deadlines[d].npartitions && !code; p++) {
       const st_partition *pt = &m->deadlines[d].partitions[p];
-      st_bitfield_subtract(&pt->sectors, &pt->faults, &active, NULL);
-      st_bitfield_subtract(&active, &pt->terminated, &active, NULL);
-      st_bitfield_iter it;
-      uint64_t n;
-      st_bitfield_iter_init(&it, &active);
-      while (st_bitfield_iter_next(&it, &n)) {
-        const st_sector_onchain *s = st_miner_sector((st_miner_state *)m, n);
-        if (!s) continue;
-        mpz_add_ui(raw, raw, m->sector_size);
-        sector_qa(m, s, one);
-        mpz_add(qa, qa, one);
-      }
+      code = st_bitfield_subtract(&pt->sectors, &pt->faults, &x, err);
+      if (!code) code = st_bitfield_subtract(&x, &pt->terminated, &x, err);
+      if (!code) code = st_bitfield_union(out, &x, out, err);
     }
-  st_bitfield_free(&active);
-  mpz_clear(one);
+  st_bitfield_free(&x);
+  if (code) st_bitfield_clear(out);
+  return code;
 }
 
+st_code st_miner_power(const st_miner_state *m, mpz_t raw, mpz_t qa, st_err *err) {
+  mpz_set_ui(raw, 0);
+  mpz_set_ui(qa, 0);
+  st_bitfield active = ST_BITFIELD_INIT;
+  st_code code = st_miner_active(m, &active, err);
+  mpz_t one;
+  mpz_init(one);
+  st_bitfield_iter it;
+  uint64_t n;
+  st_bitfield_iter_init(&it, &active);
+  while (st_bitfield_iter_next(&it, &n)) {
+    const st_sector_onchain *s = st_miner_sector((st_miner_state *)m, n);
+    if (!s) continue;
+    mpz_add_ui(raw, raw, m->sector_size);
+    sector_qa(m, s, one);
+    mpz_add(qa, qa, one);
+  }
+  st_bitfield_free(&active);
+  mpz_clear(one);
+  return code;
+}
+
+/* Counted sector by sector, without sets to build: a view of the state cannot fail. */
 void st_miner_counts_of(const st_miner_state *m, st_miner_counts *out) {
   *out = (st_miner_counts){0};
-  st_bitfield live = ST_BITFIELD_INIT, x = ST_BITFIELD_INIT;
   for (size_t d = 0; d < m->ndeadlines; d++)
     for (size_t p = 0; p < m->deadlines[d].npartitions; p++) {
       const st_partition *pt = &m->deadlines[d].partitions[p];
-      st_bitfield_subtract(&pt->sectors, &pt->terminated, &live, NULL);
-      out->live += st_bitfield_count(&live);
-      st_bitfield_subtract(&live, &pt->faults, &x, NULL);
-      out->active += st_bitfield_count(&x);
-      st_bitfield_intersect(&live, &pt->faults, &x, NULL);
-      out->faulty += st_bitfield_count(&x);
-      st_bitfield_intersect(&live, &pt->recoveries, &x, NULL);
-      out->recovering += st_bitfield_count(&x);
+      st_bitfield_iter it;
+      uint64_t n;
+      st_bitfield_iter_init(&it, &pt->sectors);
+      while (st_bitfield_iter_next(&it, &n)) {
+        if (st_bitfield_has(&pt->terminated, n)) continue;
+        out->live++;
+        if (st_bitfield_has(&pt->faults, n)) out->faulty++;
+        else out->active++;
+        if (st_bitfield_has(&pt->recoveries, n)) out->recovering++;
+      }
     }
-  st_bitfield_free(&live);
-  st_bitfield_free(&x);
 }
 
 void st_miner_available(const st_miner_state *m, const mpz_t balance, mpz_t out) {
@@ -477,7 +514,10 @@ st_code st_power_state_decode(const uint8_t *buf, size_t len, st_power_state *p,
       code = st_err_set(err, ST_EINVAL, "claims are not in miner order");
   }
   if (!code) code = st_cbor_finish(&r);
-  return code ? st_err_wrap(err, code, "power state") : ST_OK;
+  if (!code) return ST_OK;
+  st_power_state_free(p);
+  st_power_state_init(p);
+  return st_err_wrap(err, code, "power state");
 }
 
 st_power_claim *st_power_claim_of(st_power_state *p, uint64_t miner) {

@@ -86,7 +86,7 @@ typedef struct st_miner_state {
 st_code st_miner_state_init(st_miner_state *m, size_t ndeadlines, st_err *err);
 void st_miner_state_free(st_miner_state *m);
 void st_miner_state_encode(const st_miner_state *m, st_buf *out);
-/* m is initialised by the call (free it even on failure). */
+/* m is initialised by the call: the state, or empty (no deadlines) on failure. */
 st_code st_miner_state_decode(const uint8_t *p, size_t len, st_miner_state *m, st_err *err);
 
 st_precommit *st_miner_precommit(st_miner_state *m, uint64_t number);
@@ -96,6 +96,8 @@ st_precommit *st_miner_add_precommit(st_miner_state *m, uint64_t number);
 st_sector_onchain *st_miner_add_sector(st_miner_state *m, uint64_t number);
 void st_miner_remove_precommit(st_miner_state *m, uint64_t number);
 void st_miner_remove_sector(st_miner_state *m, uint64_t number);
+/* Sets the fault epoch of each sector in sectors that is not faulty already. */
+void st_miner_mark_faulty(st_miner_state *m, const st_bitfield *sectors, int64_t epoch);
 /* Where a sector sits: ST_ENOENT if in no partition. */
 st_code st_miner_locate(const st_miner_state *m, uint64_t number, uint64_t *dl, uint64_t *part, st_err *err);
 
@@ -103,8 +105,11 @@ st_code st_miner_locate(const st_miner_state *m, uint64_t number, uint64_t *dl, 
  * space-time-weighted average of 10 (base), 10 (deals) and 100 (verified deals), over 10. */
 void st_qa_power_for_weight(uint64_t size, int64_t duration, const mpz_t deal_weight, const mpz_t verified_weight,
                             mpz_t out);
-/* The miner's power from its active sectors (not faulty, not terminated). */
-void st_miner_power(const st_miner_state *m, mpz_t raw, mpz_t qa);
+/* The miner's active sectors (not faulty, not terminated) in every partition; out (initialised)
+ * is replaced, and empty on failure. */
+st_code st_miner_active(const st_miner_state *m, st_bitfield *out, st_err *err);
+/* The miner's power from its active sectors (0 and 0 on failure). */
+st_code st_miner_power(const st_miner_state *m, mpz_t raw, mpz_t qa, st_err *err);
 /* Counts over every partition. */
 typedef struct st_miner_counts {
   uint64_t live, active, faulty, recovering;
@@ -132,6 +137,7 @@ typedef struct st_power_state {
 void st_power_state_init(st_power_state *p);
 void st_power_state_free(st_power_state *p);
 void st_power_state_encode(const st_power_state *p, st_buf *out);
+/* out is initialised by the call: the state, or empty on failure. */
 st_code st_power_state_decode(const uint8_t *p, size_t len, st_power_state *out, st_err *err);
 st_power_claim *st_power_claim_of(st_power_state *p, uint64_t miner);
 /* Adds a zero claim for a new miner. */

@@ -179,3 +179,5 @@ st_code st_network_from_json(const json_t *j, st_network *out, st_err *err) {
       return st_err_set(err, ST_EINVAL, "network parameter \"%s\" is missing", ST_NETWORK_PARAMS[i].key);
   return st_network_check(out, err);
 }
+
+int64_t st_network_epochs_per_day(const st_network *n) { return 86400 / n->block_delay; }

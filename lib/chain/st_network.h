@@ -61,6 +61,9 @@ st_code st_network_set(st_network *n, const char *flag, const char *value, st_er
 /* Checks the parameters fit together (deadlines x window = period, lookback < window, ...). */
 st_code st_network_check(const st_network *n, st_err *err);
 
+/* Epochs in a day at the network's block delay. */
+int64_t st_network_epochs_per_day(const st_network *n);
+
 /* {"name": ..., "block_delay": 1, ...}: every parameter. from_json needs every key, refuses
  * unknown ones, and checks the result. */
 json_t *st_network_to_json(const st_network *n);

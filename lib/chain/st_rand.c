@@ -3,6 +3,7 @@
 
 #include "codec/st_address.h"
 #include "codec/st_cbor.h"
+#include "codec/st_varint.h"
 #include "core/st_endian.h"
 #include "crypto/st_hash.h"
 
@@ -20,9 +21,8 @@ void st_draw_randomness(const uint8_t *base, size_t blen, int64_t dst, int64_t r
 }
 
 void st_rand_entropy_id(uint64_t id, st_buf *out) {
-  st_address a;
-  st_address_from_id(id, &a, NULL);
-  st_cbor_put_bytes(out, a.bytes, a.len);
+  uint8_t a[1 + ST_UVARINT_MAX] = {ST_ADDR_ID}; /* the ID address, written here: it cannot fail */
+  st_cbor_put_bytes(out, a, 1 + st_uvarint_put(id, a + 1));
 }
 
 void st_rand_to_fr(uint8_t r[32]) { r[31] &= 0x3f; }

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/st_actors.h"
-#include "chain/st_market.h"
 #include "codec/st_cbor.h"
 
 const char *st_exit_code_name(int64_t code) {
@@ -53,75 +51,13 @@ int64_t st_vm_abort(st_vm_call *c, int64_t exit, const char *fmt, ...) {
 }
 
 void st_vm_params_init(st_vm_params *p, const st_message *m) {
+  st_err_clear(&p->err);
   st_cbor_reader_init(&p->r, m->params.data, m->params.len, &p->err);
 }
 
 int64_t st_vm_bad_params(st_vm_call *c, const st_vm_params *p, const char *method) {
+  if (p->err.code == ST_ENOMEM) return st_vm_fail(c, ST_ENOMEM, &p->err); /* the params may be fine */
   return st_vm_abort(c, ST_EXIT_SERIALIZATION, "%s params: %s", method, p->err.msg);
-}
-
-typedef int64_t (*st_vm_method_fn)(st_vm_call *c);
-
-/* account.PubkeyAddress: the account's key address. */
-static int64_t account_pubkey_address(st_vm_call *c) {
-  st_state_actor *a = st_state_get(c->vm->state, c->to);
-  st_cbor_put_bytes(&c->ret, a->robust.bytes, a->robust.len);
-  return ST_EXIT_OK;
-}
-
-/* Each method: its number, name, function and parameter layout (st_params_to_json's schema:
- * the fields of the CBOR tuple, go-state-types' names). */
-static const struct {
-  st_actor_kind kind;
-  uint64_t method;
-  const char *name;
-  st_vm_method_fn fn;
-  const char *params;
-} METHODS[] = {
-    {ST_ACTOR_ACCOUNT, 2, "PubkeyAddress", account_pubkey_address, ""},
-    {ST_ACTOR_POWER, 2, "CreateMiner", st_power_create_miner,
-     "Owner:a,Worker:a,WindowPoStProofType:i,Peer:b,Multiaddrs:*b"},
-    {ST_ACTOR_MINER, 2, "ControlAddresses", st_miner_control_addresses, ""},
-    {ST_ACTOR_MINER, 3, "ChangeWorkerAddress", st_miner_change_worker_address, "NewWorker:a,NewControlAddrs:*a"},
-    {ST_ACTOR_MINER, 5, "SubmitWindowedPoSt", st_miner_submit_windowed_post,
-     "Deadline:u,Partitions:[Index:u,Skipped:f],Proofs:[PoStProof:i,ProofBytes:b],ChainCommitEpoch:i,ChainCommitRand:b"},
-    {ST_ACTOR_MINER, 6, "PreCommitSector", st_miner_precommit_sector,
-     "SealProof:i,SectorNumber:u,SealedCID:c,SealRandEpoch:i,DealIDs:*u,Expiration:i,ReplaceCapacity:B,ReplaceSectorDeadline:u,"
-     "ReplaceSectorPartition:u,ReplaceSectorNumber:u"},
-    {ST_ACTOR_MINER, 7, "ProveCommitSector", st_miner_prove_commit_sector, "SectorNumber:u,Proof:b"},
-    {ST_ACTOR_MINER, 10, "DeclareFaults", st_miner_declare_faults, "Faults:[Deadline:u,Partition:u,Sectors:f]"},
-    {ST_ACTOR_MINER, 11, "DeclareFaultsRecovered", st_miner_declare_faults_recovered,
-     "Recoveries:[Deadline:u,Partition:u,Sectors:f]"},
-    {ST_ACTOR_MINER, 16, "WithdrawBalance", st_miner_withdraw_balance, "AmountRequested:t"},
-    {ST_ACTOR_MINER, 18, "ChangeMultiaddrs", st_miner_change_multiaddrs, "NewMultiaddrs:*b"},
-    {ST_ACTOR_MARKET, 2, "AddBalance", st_market_add_balance, "=a"},
-    {ST_ACTOR_MARKET, 3, "WithdrawBalance", st_market_withdraw_balance, "ProviderOrClientAddress:a,Amount:t"},
-    {ST_ACTOR_MARKET, 4, "PublishStorageDeals", st_market_publish_storage_deals,
-     "Deals:[Proposal:p,ClientSignature:s]"},
-    {ST_ACTOR_VERIFREG, 2, "AddVerifier", st_verifreg_add_verifier, "Address:a,Allowance:t"},
-    {ST_ACTOR_VERIFREG, 3, "RemoveVerifier", st_verifreg_remove_verifier, "=a"},
-    {ST_ACTOR_VERIFREG, 4, "AddVerifiedClient", st_verifreg_add_verified_client, "Address:a,Allowance:t"},
-};
-
-bool st_vm_method_info(st_actor_kind kind, uint64_t method, const char **name, const char **params) {
-  if (method == 0) {
-    if (name) *name = "Send";
-    if (params) *params = "";
-    return true;
-  }
-  for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
-    if (METHODS[i].kind == kind && METHODS[i].method == method) {
-      if (name) *name = METHODS[i].name;
-      if (params) *params = METHODS[i].params;
-      return true;
-    }
-  return false;
-}
-
-static st_vm_method_fn method_of(st_actor_kind kind, uint64_t method) {
-  for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
-    if (METHODS[i].kind == kind && METHODS[i].method == method) return METHODS[i].fn;
-  return NULL;
 }
 
 /* ---- checks ---- */
@@ -143,27 +79,46 @@ st_code st_vm_check_message(const st_network *net, const st_message *m, size_t s
 
 /* ---- apply ---- */
 
+int64_t st_vm_fail(st_vm_call *c, st_code code, const st_err *err) {
+  if (!c->failed) {
+    c->failed = code ? code : ST_EINTERNAL;
+    if (err) c->failure = *err;
+    else st_err_set(&c->failure, c->failed, "%s", st_code_str(c->failed));
+  }
+  return ST_EXIT_ILLEGAL_STATE;
+}
+
+int64_t st_vm_error(st_vm_call *c, st_code code, const st_err *err, const char *what) {
+  if (code != ST_ENOMEM && code != ST_EIO && code != ST_EINTERNAL)
+    return st_vm_abort(c, ST_EXIT_ILLEGAL_STATE, "%s: %s", what, err->msg);
+  st_err e = *err;
+  st_err_wrap(&e, code, "%s", what);
+  return st_vm_fail(c, code, &e);
+}
+
 /* Runs the message's call inside the journal; returns its exit code. */
-static int64_t execute(st_vm_call *c, st_err *err) {
+static int64_t execute(st_vm_call *c, st_vm_method_lookup lookup) {
   st_state *s = c->vm->state;
   const st_message *m = c->msg;
+  st_err err;
   c->gas += ST_GAS_CALL;
   st_state_actor *to;
   if (st_state_lookup(s, &m->to, &to, NULL)) {
     st_addr_protocol p = st_address_protocol(&m->to);
     if (p != ST_ADDR_SECP256K1 && p != ST_ADDR_BLS) return ST_EXIT_SYS_INVALID_RECEIVER;
     c->gas += ST_GAS_CREATE_ACTOR;
-    if (st_state_create(s, ST_STATE_NEW_ID, ST_ACTOR_ACCOUNT, &m->to, &to, err)) return ST_EXIT_ILLEGAL_STATE;
+    st_code code = st_state_create(s, ST_STATE_NEW_ID, ST_ACTOR_ACCOUNT, &m->to, &to, &err);
+    if (code) return st_vm_fail(c, code, &err);
   }
   c->to = to->id;
   if (mpz_sgn(m->value)) {
     c->gas += ST_GAS_TRANSFER;
-    st_code code = st_state_transfer(s, c->from, c->to, m->value, err);
+    st_code code = st_state_transfer(s, c->from, c->to, m->value, &err);
     if (code == ST_ERANGE) return ST_EXIT_SYS_INSUFFICIENT_FUNDS;
-    if (code) return ST_EXIT_ILLEGAL_STATE;
+    if (code) return st_vm_fail(c, code, &err);
   }
   if (m->method == 0) return ST_EXIT_OK;
-  st_vm_method_fn fn = method_of(st_state_get(s, c->to)->kind, m->method);
+  st_vm_method_fn fn = lookup(st_state_get(s, c->to)->kind, m->method);
   return fn ? fn(c) : ST_EXIT_SYS_INVALID_METHOD;
 }
 
@@ -205,7 +160,9 @@ static void compute_fees(const st_vm *vm, const st_message *m, int64_t used, st_
   mpz_clears(cost, price, t, NULL);
 }
 
-st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *receipt, st_vm_fees *fees, st_err *err) {
+/* The checks that make a message inapplicable (ST_EINVAL, the state unchanged); then the sender
+ * puts up GasLimit x GasFeeCap and its nonce moves on, whatever the call does. */
+static st_code take_deposit(st_vm *vm, const st_message *m, uint64_t *from, st_err *err) {
   st_state *s = vm->state;
   char from_text[ST_ADDR_STR_MAX]; /* formatted only for an error: it costs more than a transfer */
   st_state_actor *sender;
@@ -228,42 +185,55 @@ st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *rec
   mpz_t cost;
   mpz_init(cost);
   mpz_mul_si(cost, m->gas_fee_cap, m->gas_limit);
+  st_code code = ST_OK;
   if (mpz_cmp(sender->balance, cost) < 0) {
     st_address_text(&m->from, from_text);
     char *have = mpz_get_str(NULL, 10, sender->balance), *need = mpz_get_str(NULL, 10, cost);
-    st_err_set(err, ST_EINVAL, "sender %s has %s attoFIL, less than GasLimit x GasFeeCap = %s", from_text, have, need);
+    code = st_err_set(err, ST_EINVAL, "sender %s has %s attoFIL, less than GasLimit x GasFeeCap = %s", from_text, have,
+                      need);
     free(have);
     free(need);
-    mpz_clear(cost);
-    return ST_EINVAL;
+  } else {
+    mpz_sub(sender->balance, sender->balance, cost);
+    sender->nonce++;
+    *from = sender->id;
   }
-  /* the gas deposit and the nonce stay whatever the call does */
-  mpz_sub(sender->balance, sender->balance, cost);
-  sender->nonce++;
-  st_vm_call c = {.vm = vm, .msg = m, .from = sender->id, .gas = st_vm_inclusion_gas(size)};
+  mpz_clear(cost);
+  return code;
+}
+
+/* Runs the call in the journal, kept only if it succeeds: its exit code, vm->why and the gas it
+ * is charged (at most GasLimit). */
+static int64_t run_call(st_vm_call *c, st_vm_method_lookup lookup) {
+  st_vm *vm = c->vm;
+  const st_message *m = c->msg;
   vm->why[0] = 0;
-  st_buf_init(&c.ret);
-  st_state_mark(s);
-  st_err inner;
-  int64_t exit = execute(&c, &inner);
-  if (!exit && c.gas > m->gas_limit) exit = ST_EXIT_SYS_OUT_OF_GAS;
+  st_state_mark(vm->state);
+  int64_t exit = execute(c, lookup);
+  if (!exit && c->gas > m->gas_limit) exit = ST_EXIT_SYS_OUT_OF_GAS;
   if (exit == ST_EXIT_SYS_OUT_OF_GAS)
-    snprintf(vm->why, sizeof vm->why, "out of gas: %lld used, GasLimit %lld", (long long)c.gas,
+    snprintf(vm->why, sizeof vm->why, "out of gas: %lld used, GasLimit %lld", (long long)c->gas,
              (long long)m->gas_limit);
   else if (exit && !vm->why[0]) snprintf(vm->why, sizeof vm->why, "%s", st_exit_code_name(exit));
-  if (exit == ST_EXIT_SYS_OUT_OF_GAS || c.gas > m->gas_limit) c.gas = m->gas_limit;
+  if (exit == ST_EXIT_SYS_OUT_OF_GAS || c->gas > m->gas_limit) c->gas = m->gas_limit;
   if (exit) {
-    st_state_revert(s);
-    st_buf_reset(&c.ret);
+    st_state_revert(vm->state);
+    st_buf_reset(&c->ret);
   } else {
-    st_state_commit(s);
+    st_state_commit(vm->state);
   }
+  return exit;
+}
+
+/* Pays out the deposit for gas used: the refund to the sender, the miner's share, the burn. */
+static st_code settle(st_vm *vm, const st_message *m, uint64_t from, int64_t gas, st_vm_fees *fees, st_err *err) {
+  st_state *s = vm->state;
   st_vm_fees local;
   st_vm_fees *f = fees ? fees : &local;
   if (!fees) st_vm_fees_init(&local);
-  compute_fees(vm, m, c.gas, f);
+  compute_fees(vm, m, gas, f);
   /* the actors may have moved in memory: look them up again */
-  mpz_add(st_state_get(s, c.from)->balance, st_state_get(s, c.from)->balance, f->refund);
+  mpz_add(st_state_get(s, from)->balance, st_state_get(s, from)->balance, f->refund);
   mpz_add(st_state_get(s, vm->miner)->balance, st_state_get(s, vm->miner)->balance, f->to_miner);
   st_code code = ST_OK;
   if (mpz_sgn(f->burnt)) {
@@ -272,14 +242,31 @@ st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *rec
     else code = st_err_set(err, ST_EINTERNAL, "the burnt-funds actor t099 is missing");
   }
   if (!fees) st_vm_fees_clear(&local);
-  mpz_clear(cost);
-  receipt->exit_code = exit;
-  receipt->gas_used = c.gas;
-  if (!code) code = st_chain_bytes_set(&receipt->ret, c.ret.data, c.ret.len, err);
-  st_buf_free(&c.ret);
   return code;
 }
 
+st_code st_vm_run(st_vm *vm, st_vm_method_lookup lookup, const st_message *m, size_t size, st_receipt *receipt,
+                  st_vm_fees *fees, st_err *err) {
+  uint64_t from = 0;
+  st_code code = take_deposit(vm, m, &from, err);
+  if (code) return code;
+  st_vm_call c = {.vm = vm, .msg = m, .from = from, .gas = st_vm_inclusion_gas(size)};
+  st_buf_init(&c.ret);
+  int64_t exit = run_call(&c, lookup);
+  if (c.failed) {
+    code = c.failed;
+    if (err) *err = c.failure;
+  }
+  if (!code) code = settle(vm, m, from, c.gas, fees, err);
+  if (!code) code = st_buf_status(&c.ret, err);
+  if (!code) code = st_chain_bytes_set(&receipt->ret, c.ret.data, c.ret.len, err);
+  if (!code) {
+    receipt->exit_code = exit;
+    receipt->gas_used = c.gas;
+  }
+  st_buf_free(&c.ret);
+  return code;
+}
 void st_vm_next_base_fee(const st_network *net, const mpz_t base_fee, int64_t gas_limit_sum, size_t nblocks,
                          mpz_t out) {
   int64_t target = net->block_gas_target;

@@ -13,10 +13,11 @@
  *     over-estimation charge, and the miner receives min(GasPremium, GasFeeCap - BaseFee) x GasLimit.
  * A message whose execution fails (exit code not 0) changes nothing but its nonce and its fee.
  *
- * Methods are found by actor kind and method number (the table in st_vm.c); method 0 (Send)
- * only moves Value. The consensus actors' methods (st_actors) are in the same table; they
- * reach actor state objects and chain randomness through the VM's environment (st_vm_env),
- * which the chain provides. A failing method says why in vm->why, which the chain logs. */
+ * Methods are found by actor kind and method number in a table above the actors (st_methods,
+ * whose st_vm_apply runs a message here with that table), so the VM does not depend on the
+ * actors; method 0 (Send) only moves Value. The actors' methods reach actor state objects and
+ * chain randomness through the VM's environment (st_vm_env), which the chain provides. A
+ * failing method says why in vm->why, which the chain logs. */
 #ifndef ST_VM_H
 #define ST_VM_H
 
@@ -91,11 +92,14 @@ typedef struct st_vm_call {
   uint64_t from, to; /* actor IDs: the caller and the receiver */
   int64_t gas;       /* used so far */
   st_buf ret;        /* the return value (CBOR) */
+  st_code failed;    /* set by st_vm_fail: the node failed, not the message */
+  st_err failure;
 } st_vm_call;
 
-/* The name ("SubmitWindowedPoSt", "Send" for method 0) and parameter schema (st_params_to_json)
- * of an actor kind's method; false if the kind has no such method. */
-bool st_vm_method_info(st_actor_kind kind, uint64_t method, const char **name, const char **params);
+/* A method: it returns an exit code, and says why in vm->why when it is not 0. */
+typedef int64_t (*st_vm_method_fn)(st_vm_call *c);
+/* Finds an actor kind's method by number (NULL: the kind has none). */
+typedef st_vm_method_fn (*st_vm_method_lookup)(st_actor_kind kind, uint64_t method);
 
 /* A method's CBOR params being read, and where the reader's errors go. */
 typedef struct st_vm_params {
@@ -103,11 +107,23 @@ typedef struct st_vm_params {
   st_err err;
 } st_vm_params;
 void st_vm_params_init(st_vm_params *p, const st_message *m);
-/* Aborts with ErrSerialization: "<method> params: <the reader's error>". */
+/* Aborts with ErrSerialization: "<method> params: <the reader's error>" (or, when reading ran out
+ * of memory, fails as st_vm_fail does). */
 int64_t st_vm_bad_params(st_vm_call *c, const st_vm_params *p, const char *method);
 
 /* Sets vm->why and returns exit: `return st_vm_abort(c, ST_EXIT_FORBIDDEN, "caller ...");`. */
 int64_t st_vm_abort(st_vm_call *c, int64_t exit, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A failure of the node, not of the message (out of memory, a store that cannot be read or
+ * written, an operation on state that cannot fail on a valid state): an exit code for it would
+ * give this node another state root than the others, so the call stops and st_vm_run returns
+ * code and err (NULL: the code's name) instead of a receipt. Returns an exit code for the method
+ * to return: `return st_vm_fail(c, code, &err);`. The first failure counts. */
+int64_t st_vm_fail(st_vm_call *c, st_code code, const st_err *err);
+/* For an operation on state that failed inside a method: out of memory, the store or an
+ * internal error (ST_ENOMEM, ST_EIO, ST_EINTERNAL) is the node's failure (st_vm_fail); any
+ * other code is the message's, an abort with ErrIllegalState and "<what>: <err>" as why. */
+int64_t st_vm_error(st_vm_call *c, st_code code, const st_err *err, const char *what);
 
 /* Where one message's money went. */
 typedef struct st_vm_fees {
@@ -121,11 +137,15 @@ void st_vm_fees_clear(st_vm_fees *f);
  * least the premium. size is the signed message's size. */
 st_code st_vm_check_message(const st_network *net, const st_message *m, size_t size, st_err *err);
 
-/* Applies one signed message (its signature checked already). ST_EINVAL means it cannot be
- * applied at all: unknown sender, wrong nonce, or a balance that cannot cover GasLimit x
- * GasFeeCap; a block holding it is invalid, and the state is unchanged. Otherwise the message
- * was applied: the receipt says how it ended, and fees (optional) where the money went. */
-st_code st_vm_apply(st_vm *vm, const st_message *m, size_t size, st_receipt *receipt, st_vm_fees *fees, st_err *err);
+/* Applies one signed message (its signature checked already), finding methods with lookup
+ * (st_vm_apply, in st_methods, gives the actors' table). ST_EINVAL means it cannot be applied
+ * at all: unknown sender, wrong nonce, or a balance that cannot cover GasLimit x GasFeeCap; a
+ * block holding it is invalid, and the state is unchanged. ST_OK: the message was applied, the
+ * receipt (initialised by the caller, and set only then) says how it ended, and fees (optional,
+ * initialised) where the money went. Any other code is a failure of the node (st_vm_fail): the
+ * state is then half applied and must be dropped. */
+st_code st_vm_run(st_vm *vm, st_vm_method_lookup lookup, const st_message *m, size_t size, st_receipt *receipt,
+                  st_vm_fees *fees, st_err *err);
 
 /* The base fee for the next tipset, from this one's: Lotus's rule (packing efficiency 4/5,
  * at most 1/8 change per epoch), never below the network's minimum. gas_limit_sum is the

@@ -1,6 +1,7 @@
 /* st_fullnode: the daemon's JSON-RPC methods (Lotus's names and shapes, docs/lotus-api.md) over
  * the chain, the message pool and the node's wallet. One file per API group serves its slice of
- * the method table (st_fullnode_<group>.c); st_fullnode_int.h holds what they share.
+ * the method table (st_fullnode_<group>.c; the node's life is in st_fullnode_common.c), and
+ * st_fullnode_int.h holds what they share.
  *
  * The methods, by group (tests/node/test_fullnode.c checks this list against the table):
  *  common:  Version, AuthNew, AuthVerify.

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "chain/st_methods.h"
 #include "chain/st_params.h"
-#include "chain/st_vm.h"
 #include "node/st_fullnode_int.h"
 
 /* StateGetNetworkParams: Lotus's fields, plus (our extension) "Spacetime", every network

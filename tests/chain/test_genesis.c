@@ -90,6 +90,9 @@ static void test_file_and_state(void **state) {
   fclose(f);
   assert_int_equal(st_genesis_read(path, &back, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "malformed JSON at line 1");
+  assert_int_equal(back.naccounts, 0); /* a failed read leaves the genesis empty (st_err.h) */
+  assert_int_equal(st_genesis_read("/nonexistent/genesis.json", &g, &err), ST_ENOENT);
+  assert_int_equal(g.naccounts, 0);
   st_genesis_clear(&g);
   st_genesis_clear(&back);
   tu_rmdir(dir);

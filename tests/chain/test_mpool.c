@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chain/st_genesis.h"
+#include "chain/st_methods.h"
 #include "chain/st_mpool.h"
 #include "chain/st_vm.h"
 #include "crypto/st_secp.h"

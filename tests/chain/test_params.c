@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "chain/st_methods.h"
 #include "chain/st_params.h"
-#include "chain/st_vm.h"
 #include "miner/st_miner_msgs.h"
 #include "testutil.h"
 

@@ -1,13 +1,16 @@
 /* Tests for st_vm: a transfer moves the value and pays its fee to the block's miner; a send to
  * a new key address creates an account; refused messages change nothing; failed messages
- * change only the nonce and the fee; out of gas; Filecoin's burn rule; the base fee rule. The
- * total of all balances never changes. */
+ * change only the nonce and the fee; out of gas; Filecoin's burn rule; the base fee rule; a
+ * method's failed state operation is the message's failure, the node's own failure (out of
+ * memory) is returned instead of a receipt. The total of all balances never changes. */
 #include "testutil.h"
 
 #include <string.h>
 
 #include "chain/st_genesis.h"
+#include "chain/st_methods.h"
 #include "chain/st_vm.h"
+#include "codec/st_bitfield.h"
 #include "crypto/st_secp.h"
 
 typedef struct fixture {
@@ -291,9 +294,82 @@ static void test_base_fee(void **state) {
   mpz_clears(base, next, NULL);
 }
 
+/* Methods for a table of one (the account kind's method 7), run through st_vm_run. */
+static int64_t bad_bitfield_method(st_vm_call *c) {
+  st_bitfield bf = ST_BITFIELD_INIT;
+  st_err err;
+  st_code code = st_bitfield_set(&bf, UINT64_MAX, &err); /* past the largest index */
+  st_bitfield_free(&bf);
+  return code ? st_vm_error(c, code, &err, "Test") : ST_EXIT_OK;
+}
+
+static int64_t out_of_memory_method(st_vm_call *c) {
+  st_err err;
+  st_err_set(&err, ST_ENOMEM, "out of memory growing a bitfield");
+  return st_vm_error(c, ST_ENOMEM, &err, "Test");
+}
+
+static int64_t failed_return_method(st_vm_call *c) {
+  c->ret.failed = true; /* as st_buf marks a return value it could not grow */
+  return ST_EXIT_OK;
+}
+
+static st_vm_method_fn the_method;
+static st_vm_method_fn lookup_one(st_actor_kind kind, uint64_t method) {
+  return kind == ST_ACTOR_ACCOUNT && method == 7 ? the_method : NULL;
+}
+
+static st_code run_method(fixture *f, st_vm_method_fn fn, st_receipt *r, char why[ST_ERR_MSG_MAX], st_err *err) {
+  st_message m;
+  message(&m, &f->a, &f->b, st_state_get(&f->st, 100)->nonce, "0");
+  m.method = 7;
+  mpz_t base;
+  mpz_init_set_ui(base, 100);
+  st_vm vm;
+  st_vm_init(&vm, &f->st, &f->net, 101, base, 10);
+  the_method = fn;
+  st_code code = st_vm_run(&vm, lookup_one, &m, st_message_size(&m) + 69, r, NULL, err);
+  snprintf(why, ST_ERR_MSG_MAX, "%s", vm.why);
+  st_vm_clear(&vm);
+  mpz_clear(base);
+  st_message_free(&m);
+  return code;
+}
+
+static void test_method_failures(void **state) {
+  (void)state;
+  fixture f;
+  setup_fixture(&f, 0);
+  st_receipt r;
+  st_receipt_init(&r);
+  st_err err;
+  char why[ST_ERR_MSG_MAX];
+  /* a bitfield operation refused on bad input: the message fails, its fee is paid */
+  assert_int_equal(run_method(&f, bad_bitfield_method, &r, why, &err), ST_OK);
+  assert_int_equal(r.exit_code, ST_EXIT_ILLEGAL_STATE);
+  assert_non_null(strstr(why, "Test: bitfield range"));
+  assert_int_equal(st_state_get(&f.st, 100)->nonce, 1);
+  assert_conserved(&f);
+  /* the node ran out of memory: no receipt, the code and the error come back */
+  st_receipt_free(&r);
+  st_receipt_init(&r);
+  assert_int_equal(run_method(&f, out_of_memory_method, &r, why, &err), ST_ENOMEM);
+  tu_assert_err_contains(&err, "Test: out of memory growing a bitfield");
+  assert_int_equal(r.exit_code, 0);
+  assert_int_equal(r.gas_used, 0);
+  /* so is a return value that could not be written */
+  teardown_fixture(&f);
+  setup_fixture(&f, 0);
+  assert_int_equal(run_method(&f, failed_return_method, &r, why, &err), ST_ENOMEM);
+  assert_int_equal(r.gas_used, 0);
+  st_receipt_free(&r);
+  teardown_fixture(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_transfer_and_fee),     cmocka_unit_test(test_new_account), cmocka_unit_test(test_refused),
-      cmocka_unit_test(test_failed_pays_fee_only), cmocka_unit_test(test_burn_rule),   cmocka_unit_test(test_base_fee)};
+      cmocka_unit_test(test_failed_pays_fee_only), cmocka_unit_test(test_burn_rule),   cmocka_unit_test(test_base_fee),
+      cmocka_unit_test(test_method_failures)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* st_fullnode: the node's life (new, beacon key, stop, head changes, free), the method table
+/* st_fullnode_common: the node's life (new, beacon key, stop, head changes, free), the method table
  * made of every group's slice, and the common methods (Version, AuthNew, AuthVerify). */
 #include "node/st_fullnode.h"
 
