@@ -66,20 +66,10 @@ static st_code p_inval(const json_t *params, void *args, st_err *err) {
   return st_err_set(err, ST_EINVAL, "param 1 (x): \"%.20s\" is not wanted", s ? s : "?");
 }
 
-typedef struct count_args {
-  size_t n;
-} count_args;
-
-static st_code p_count(const json_t *params, void *args, st_err *err) {
-  (void)err;
-  ((count_args *)args)->n = json_array_size(params);
-  return ST_OK;
-}
-
 /* A run that fails: code 1, or 11 with one param; a result it left behind must be dropped. */
 static st_code m_fail(st_rpc_req *q, st_err *err) {
   q->result = json_true();
-  if (((count_args *)q->args)->n == 1) q->code = 11;
+  if (json_array_size(((echo_args *)q->args)->params) == 1) q->code = 11;
   return st_err_set(err, ST_EINVAL, "%s: not found", q->method);
 }
 
@@ -101,8 +91,9 @@ static const st_rpc_method METHODS[] = {
     {.name = "T.Fail",
      .perm = ST_PERM_READ,
      .max_params = 1,
-     .parse = p_count,
-     .args_size = sizeof(count_args),
+     .parse = p_echo,
+     .args_size = sizeof(echo_args),
+     .free_args = free_echo,
      .run = m_fail},
     {.name = "T.Chan", .perm = ST_PERM_READ, .subscribe = m_chan},
     ECHO("T.V1", ST_RPC_V1, 2),

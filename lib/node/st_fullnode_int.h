@@ -46,9 +46,6 @@ struct st_fullnode {
     .name = "Filecoin." name_, .perm = perm_, .versions = ver, .min_params = min, .max_params = max, .parse = parse_, \
     .args_size = sizeof(args_t), .free_args = free_fn, .run = run_                                                    \
   }
-/* An entry whose parse only checks the params (nothing to keep for the run). */
-#define FN_CHECKED(name_, perm_, min, max, parse_, run_) \
-  { .name = "Filecoin." name_, .perm = perm_, .min_params = min, .max_params = max, .parse = parse_, .run = run_ }
 /* An entry with no params to read. */
 #define FN_NOARGS(name_, perm_, run_) \
   { .name = "Filecoin." name_, .perm = perm_, .run = run_ }

@@ -66,35 +66,22 @@ static st_code all_partitions(const st_miner_state *m, int which, st_bitfield *o
 
 /* miner.SectorOnChainInfo as go-state-types v19 writes it (DealIDs is not in its JSON). */
 static json_t *sector_json(const st_sector_onchain *s) {
-  json_t *o = json_object();
-  json_object_set_new(o, "SectorNumber", st_chain_json_u64(s->number));
-  json_object_set_new(o, "SealProof", json_integer(s->seal_proof));
-  json_object_set_new(o, "SealedCID", st_chain_json_cid(&s->sealed_cid));
-  json_object_set_new(o, "Activation", json_integer(s->activation));
-  json_object_set_new(o, "Expiration", json_integer(s->expiration));
-  json_object_set_new(o, "DealWeight", st_chain_json_bigint(s->deal_weight));
-  json_object_set_new(o, "VerifiedDealWeight", st_chain_json_bigint(s->verified_deal_weight));
-  json_object_set_new(o, "InitialPledge", st_chain_json_bigint(s->initial_pledge));
-  json_object_set_new(o, "ExpectedDayReward", json_string("0"));
-  json_object_set_new(o, "ExpectedStoragePledge", json_string("0"));
-  json_object_set_new(o, "PowerBaseEpoch", json_integer(s->activation));
-  json_object_set_new(o, "ReplacedDayReward", json_string("0"));
-  json_object_set_new(o, "SectorKeyCID", json_null());
-  json_object_set_new(o, "Flags", json_integer(0));
-  json_object_set_new(o, "DailyFee", json_string("0"));
-  return o;
+  return json_pack("{so sI so sI sI so so so ss ss sI ss sn si ss}", "SectorNumber", st_chain_json_u64(s->number),
+                   "SealProof", (json_int_t)s->seal_proof, "SealedCID", st_chain_json_cid(&s->sealed_cid), "Activation",
+                   (json_int_t)s->activation, "Expiration", (json_int_t)s->expiration, "DealWeight",
+                   st_chain_json_bigint(s->deal_weight), "VerifiedDealWeight",
+                   st_chain_json_bigint(s->verified_deal_weight), "InitialPledge",
+                   st_chain_json_bigint(s->initial_pledge), "ExpectedDayReward", "0", "ExpectedStoragePledge", "0",
+                   "PowerBaseEpoch", (json_int_t)s->activation, "ReplacedDayReward", "0", "SectorKeyCID", "Flags", 0,
+                   "DailyFee", "0");
 }
 
 /* miner.SectorPreCommitOnChainInfo. */
 static json_t *precommit_json(const st_precommit *p) {
-  json_t *info = json_object();
-  json_object_set_new(info, "SealProof", json_integer(p->seal_proof));
-  json_object_set_new(info, "SectorNumber", st_chain_json_u64(p->number));
-  json_object_set_new(info, "SealedCID", st_chain_json_cid(&p->sealed_cid));
-  json_object_set_new(info, "SealRandEpoch", json_integer(p->seal_rand_epoch));
-  json_object_set_new(info, "DealIDs", json_null());
-  json_object_set_new(info, "Expiration", json_integer(p->expiration));
-  json_object_set_new(info, "UnsealedCid", json_null());
+  json_t *info =
+      json_pack("{sI so so sI sn sI sn}", "SealProof", (json_int_t)p->seal_proof, "SectorNumber",
+                st_chain_json_u64(p->number), "SealedCID", st_chain_json_cid(&p->sealed_cid), "SealRandEpoch",
+                (json_int_t)p->seal_rand_epoch, "DealIDs", "Expiration", (json_int_t)p->expiration, "UnsealedCid");
   return json_pack("{so so sI}", "Info", info, "PreCommitDeposit", st_chain_json_bigint(p->deposit), "PreCommitEpoch",
                    (json_int_t)p->precommit_epoch);
 }

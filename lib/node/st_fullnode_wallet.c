@@ -18,10 +18,15 @@ static st_code p_wallet_new(const json_t *params, void *args, st_err *err) {
   return ST_OK;
 }
 
-static st_code r_wallet_new(st_rpc_req *q, st_err *err) {
+/* WalletNew and WalletDefaultAddress: the address their wallet function (q->data) gives. */
+typedef struct wallet_address {
+  st_code (*fn)(const st_wallet *w, st_address *addr, st_err *err);
+} wallet_address;
+
+static st_code r_wallet_address(st_rpc_req *q, st_err *err) {
   st_fullnode *n = q->ctx;
   st_address a;
-  st_code code = st_wallet_new(&n->wallet, &a, err);
+  st_code code = ((const wallet_address *)q->data)->fn(&n->wallet, &a, err);
   if (!code) q->result = fn_addr_json(n, &a);
   return code;
 }
@@ -49,14 +54,6 @@ static st_code r_wallet_balance(st_rpc_req *q, st_err *err) {
     q->result = st_state_lookup(&st, &((fn_addr_args *)q->args)->addr, &act, NULL) ? json_string("0")
                                                                                    : st_chain_json_bigint(act->balance);
   st_state_clear(&st);
-  return code;
-}
-
-static st_code r_wallet_default(st_rpc_req *q, st_err *err) {
-  st_fullnode *n = q->ctx;
-  st_address a;
-  st_code code = st_wallet_default(&n->wallet, &a, err);
-  if (!code) q->result = fn_addr_json(n, &a);
   return code;
 }
 
@@ -151,10 +148,19 @@ static st_code r_wallet_import(st_rpc_req *q, st_err *err) {
 }
 
 static const st_rpc_method METHODS[] = {
-    FN_CHECKED("WalletNew", ST_PERM_WRITE, 1, 1, p_wallet_new, r_wallet_new),
+    {.name = "Filecoin.WalletNew",
+     .perm = ST_PERM_WRITE,
+     .min_params = 1,
+     .max_params = 1,
+     .parse = p_wallet_new,
+     .run = r_wallet_address,
+     .data = &(const wallet_address){st_wallet_new}},
     FN_NOARGS("WalletList", ST_PERM_WRITE, r_wallet_list),
     FN_METHOD("WalletBalance", ST_PERM_READ, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_wallet_balance),
-    FN_NOARGS("WalletDefaultAddress", ST_PERM_WRITE, r_wallet_default),
+    {.name = "Filecoin.WalletDefaultAddress",
+     .perm = ST_PERM_WRITE,
+     .run = r_wallet_address,
+     .data = &(const wallet_address){st_wallet_default}},
     FN_METHOD("WalletSign", ST_PERM_SIGN, 2, 2, p_key_and_data, sign_args, free_sign, r_wallet_sign),
     FN_METHOD("WalletVRF", ST_PERM_SIGN, 2, 2, p_key_and_data, sign_args, free_sign, r_wallet_vrf),
     FN_METHOD("WalletExport", ST_PERM_ADMIN, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_wallet_export),
