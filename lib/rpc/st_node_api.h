@@ -4,7 +4,8 @@
  * and the spacetime verbs never handle the daemon's JSON. Errors carry the node's message,
  * prefixed with the method ("MinerGetBaseInfo: ..."). The miner holds no keys: messages are
  * signed by the node's wallet (MpoolPushMessage), VRFs come from WalletVRF, blocks are signed
- * by MinerCreateBlock.
+ * by MinerCreateBlock. The calls are written by API group in st_node_api_<group>.c, as the full
+ * node serves them (lib/node).
  *
  * Outputs follow st_err.h: each is initialised when a call returns, success or not. On failure a
  * number, CID, address or fixed buffer is zeroed, an mpz_t the caller passes is set to 0, an
