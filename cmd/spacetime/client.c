@@ -127,37 +127,6 @@ static json_t *tipset_json(const st_tipset *ts) {
   return st_tipset_to_json(ts, 't', &j, NULL) ? NULL : j;
 }
 
-/* Up to count tipsets ending at first (taken over), newest first: each one's parent tipset
- * until count or genesis. *n counts them, also on failure (then the error is in err). */
-static st_code tipsets_back(st_rpc_client *c, st_tipset *first, uint64_t count, st_tipset **out, size_t *n,
-                            st_err *err) {
-  size_t cap = 0;
-  st_code code = ST_OK;
-  *out = NULL;
-  *n = 0;
-  for (st_tipset ts = *first; !code;) {
-    if (*n == cap) {
-      st_tipset *grown = realloc(*out, (cap = cap ? 2 * cap : 32) * sizeof *grown);
-      if (!grown) {
-        st_tipset_free(&ts);
-        return st_err_set(err, ST_ENOMEM, "out of memory");
-      }
-      *out = grown;
-    }
-    (*out)[(*n)++] = ts;
-    const st_block_header *b = &ts.blocks[0];
-    if (*n >= count || !b->n_parents) break;
-    st_tipset_key parents = {b->parents, b->n_parents}; /* borrowed from the list */
-    code = st_node_tipset(c, &parents, &ts, err);
-  }
-  return code;
-}
-
-static void tipsets_free(st_tipset *v, size_t n) {
-  for (size_t i = 0; i < n; i++) st_tipset_free(&v[i]);
-  free(v);
-}
-
 static int chain_list(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, JSON_FLAG, ST_FLAG("count", ST_FLAG_VALUE, "N", "how many tipsets (default 30)"),
                      ST_FLAG("height", ST_FLAG_VALUE, "H", "end at this height (default: the head)")};
@@ -175,10 +144,10 @@ static int chain_list(int argc, char **argv) {
   size_t n = 0;
   st_code code =
       height_text ? st_node_tipset_at(c, (int64_t)height, &first, &err) : st_node_tipset(c, NULL, &first, &err);
-  if (!code && count) code = tipsets_back(c, &first, count, &list, &n, &err);
+  if (!code && count) code = st_node_tipsets_back(c, &first, count, &list, &n, &err);
   else st_tipset_free(&first);
   if (called(c, code, &err)) {
-    tipsets_free(list, n);
+    st_node_tipsets_free(list, n);
     return 1;
   }
   json_t *arr = st_cli_has(&cli, "json") ? json_array() : NULL;
@@ -187,7 +156,7 @@ static int chain_list(int argc, char **argv) {
     else print_tipset_line(&list[i]);
   }
   if (arr) st_json_print(arr);
-  tipsets_free(list, n);
+  st_node_tipsets_free(list, n);
   return 0;
 }
 

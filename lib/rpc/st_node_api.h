@@ -221,6 +221,12 @@ st_code st_node_get_sector_count(st_rpc_client *c, uint64_t miner, st_node_secto
 st_code st_node_tipset(st_rpc_client *c, const st_tipset_key *key, st_tipset *out, st_err *err);
 /* ChainGetTipSetByHeight on the head's chain: the tipset at height (below it after null rounds). */
 st_code st_node_tipset_at(st_rpc_client *c, int64_t height, st_tipset *out, st_err *err);
+/* Up to count tipsets ending at first (taken over, whatever this returns), newest first: each
+ * one's parent tipset until count or genesis. *out holds *n of them also on failure (the walk
+ * so far; free it with st_node_tipsets_free either way). */
+st_code st_node_tipsets_back(st_rpc_client *c, st_tipset *first, uint64_t count, st_tipset **out, size_t *n,
+                             st_err *err);
+void st_node_tipsets_free(st_tipset *v, size_t n);
 /* ChainGetBlock: a block header by CID. */
 st_code st_node_block(st_rpc_client *c, const st_cid *cid, st_block_header *out, st_err *err);
 /* ChainGetMessage: a message by CID (unsigned, as Lotus answers). */

@@ -140,3 +140,32 @@ st_code st_node_message(st_rpc_client *c, const st_cid *cid, st_message *out, st
   if (code) st_message_free(out), st_message_init(out);
   return code;
 }
+
+st_code st_node_tipsets_back(st_rpc_client *c, st_tipset *first, uint64_t count, st_tipset **out, size_t *n,
+                             st_err *err) {
+  size_t cap = 0;
+  st_code code = ST_OK;
+  *out = NULL;
+  *n = 0;
+  for (st_tipset ts = *first; !code;) {
+    if (*n == cap) {
+      st_tipset *grown = realloc(*out, (cap = cap ? 2 * cap : 32) * sizeof *grown);
+      if (!grown) {
+        st_tipset_free(&ts);
+        return st_err_set(err, ST_ENOMEM, "out of memory");
+      }
+      *out = grown;
+    }
+    (*out)[(*n)++] = ts;
+    const st_block_header *b = &ts.blocks[0];
+    if (*n >= count || !b->n_parents) break;
+    st_tipset_key parents = {b->parents, b->n_parents}; /* borrowed from the list */
+    code = st_node_tipset(c, &parents, &ts, err);
+  }
+  return code;
+}
+
+void st_node_tipsets_free(st_tipset *v, size_t n) {
+  for (size_t i = 0; i < n; i++) st_tipset_free(&v[i]);
+  free(v);
+}
