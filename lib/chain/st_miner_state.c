@@ -14,6 +14,7 @@
  * Power state: [total_raw, total_qa, miners_above_min, [[miner, raw, qa]...]]. */
 #include "chain/st_miner_state.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,15 +31,59 @@ static void precommit_free(st_precommit *p) {
   mpz_clears(p->deposit, p->deal_weight, p->verified_deal_weight, NULL);
   st_bitfield_free(&p->deals);
 }
-static void sector_init(st_sector_onchain *s) {
+void st_sector_onchain_init(st_sector_onchain *s) {
   memset(s, 0, sizeof *s);
   mpz_inits(s->deal_weight, s->verified_deal_weight, s->initial_pledge, NULL);
   s->fault_epoch = -1;
   st_bitfield_init(&s->deals);
 }
-static void sector_free(st_sector_onchain *s) {
+void st_sector_onchain_free(st_sector_onchain *s) {
   mpz_clears(s->deal_weight, s->verified_deal_weight, s->initial_pledge, NULL);
   st_bitfield_free(&s->deals);
+}
+
+json_t *st_sector_onchain_to_json(const st_sector_onchain *s) {
+  return json_pack("{so sI so sI sI so so so ss ss sI ss sn si ss}", "SectorNumber", st_chain_json_u64(s->number),
+                   "SealProof", (json_int_t)s->seal_proof, "SealedCID", st_chain_json_cid(&s->sealed_cid), "Activation",
+                   (json_int_t)s->activation, "Expiration", (json_int_t)s->expiration, "DealWeight",
+                   st_chain_json_bigint(s->deal_weight), "VerifiedDealWeight",
+                   st_chain_json_bigint(s->verified_deal_weight), "InitialPledge",
+                   st_chain_json_bigint(s->initial_pledge), "ExpectedDayReward", "0", "ExpectedStoragePledge", "0",
+                   "PowerBaseEpoch", (json_int_t)s->activation, "ReplacedDayReward", "0", "SectorKeyCID", "Flags", 0,
+                   "DailyFee", "0");
+}
+
+/* An integer field of j into out. */
+static st_code int_field(const json_t *j, const char *what, const char *name, int64_t *out, st_err *err) {
+  const json_t *v = json_object_get(j, name);
+  if (!json_is_integer(v)) return st_err_set(err, ST_EINVAL, "%s.%s: must be an integer", what, name);
+  *out = json_integer_value(v);
+  return ST_OK;
+}
+
+st_code st_sector_onchain_from_json(const json_t *j, const char *what, st_sector_onchain *out, st_err *err) {
+  char path[96];
+  st_sector_onchain_init(out);
+  if (!json_is_object(j)) return st_err_set(err, ST_EINVAL, "%s: must be a SectorOnChainInfo object", what);
+  st_code code = st_chain_json_u64_value(json_object_get(j, "SectorNumber"), &out->number)
+                     ? ST_OK
+                     : st_err_set(err, ST_EINVAL, "%s.SectorNumber: must be an unsigned integer", what);
+  if (!code) code = int_field(j, what, "SealProof", &out->seal_proof, err);
+  snprintf(path, sizeof path, "%s.SealedCID", what);
+  if (!code) code = st_chain_json_get_cid(json_object_get(j, "SealedCID"), path, &out->sealed_cid, err);
+  if (!code) code = int_field(j, what, "Activation", &out->activation, err);
+  if (!code) code = int_field(j, what, "Expiration", &out->expiration, err);
+  static const char *const AMOUNTS[] = {"DealWeight", "VerifiedDealWeight", "InitialPledge"};
+  mpz_ptr amounts[] = {out->deal_weight, out->verified_deal_weight, out->initial_pledge};
+  for (size_t i = 0; i < 3 && !code; i++) {
+    snprintf(path, sizeof path, "%s.%s", what, AMOUNTS[i]);
+    code = st_chain_json_get_bigint(json_object_get(j, AMOUNTS[i]), path, amounts[i], err);
+  }
+  if (code) {
+    st_sector_onchain_free(out);
+    st_sector_onchain_init(out);
+  }
+  return code;
 }
 
 static void partition_free(st_partition *p) {
@@ -65,7 +110,7 @@ void st_miner_state_free(st_miner_state *m) {
   st_bitfield_free(&m->allocated);
   for (size_t i = 0; i < m->nprecommits; i++) precommit_free(&m->precommits[i]);
   free(m->precommits);
-  for (size_t i = 0; i < m->nsectors; i++) sector_free(&m->sectors[i]);
+  for (size_t i = 0; i < m->nsectors; i++) st_sector_onchain_free(&m->sectors[i]);
   free(m->sectors);
   for (size_t d = 0; d < m->ndeadlines; d++) {
     for (size_t p = 0; p < m->deadlines[d].npartitions; p++) partition_free(&m->deadlines[d].partitions[p]);
@@ -205,7 +250,7 @@ static st_code read_sectors(st_cbor_reader *r, size_t len, st_miner_state *m) {
     code = st_err_set(r->err, ST_ENOMEM, "out of memory");
   for (uint64_t i = 0; i < n && !code; i++) {
     st_sector_onchain *s = &m->sectors[i];
-    sector_init(s);
+    st_sector_onchain_init(s);
     m->nsectors++;
     code = st_cbor_expect_array(r, 10, "sector");
     if (!code) code = st_cbor_read_uint(r, &s->number);
@@ -326,7 +371,7 @@ st_sector_onchain *st_miner_add_sector(st_miner_state *m, uint64_t number) {
   FIND(m->sectors, m->nsectors, number, i);
   memmove(&a[i + 1], &a[i], (m->nsectors - i) * sizeof *a);
   m->nsectors++;
-  sector_init(&a[i]);
+  st_sector_onchain_init(&a[i]);
   a[i].number = number;
   return &a[i];
 }
@@ -344,7 +389,7 @@ void st_miner_remove_sector(st_miner_state *m, uint64_t number) {
   st_sector_onchain *s = st_miner_sector(m, number);
   if (!s) return;
   size_t i = (size_t)(s - m->sectors);
-  sector_free(s);
+  st_sector_onchain_free(s);
   memmove(&m->sectors[i], &m->sectors[i + 1], (m->nsectors - i - 1) * sizeof *s);
   m->nsectors--;
 }

@@ -50,6 +50,14 @@ typedef struct st_sector_onchain {
   st_bitfield deals;   /* DealIDs */
 } st_sector_onchain;
 
+void st_sector_onchain_init(st_sector_onchain *s);
+void st_sector_onchain_free(st_sector_onchain *s);
+/* miner.SectorOnChainInfo's JSON as go-state-types v19 writes it (Lotus's StateSectorGetInfo;
+ * DealIDs and the fault epoch are not in it). from_json reads the fields to_json writes (what
+ * names j in errors); out is initialised by the call, whatever it returns. */
+json_t *st_sector_onchain_to_json(const st_sector_onchain *s);
+st_code st_sector_onchain_from_json(const json_t *j, const char *what, st_sector_onchain *out, st_err *err);
+
 typedef struct st_partition {
   st_bitfield sectors, faults, recoveries, terminated;
 } st_partition;

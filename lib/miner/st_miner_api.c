@@ -159,27 +159,26 @@ static st_code m_sectors_status(st_rpc_req *q, st_err *err) {
   pthread_mutex_lock(&a->mu);
   code = st_sealer_get(a->sealer, num, &x, &found, err);
   pthread_mutex_unlock(&a->mu);
-  json_t *chain = NULL;
+  st_sector_onchain info;
+  bool on_chain = false;
+  st_sector_onchain_init(&info);
   if (!code && onchain) {
     st_rpc_client *node = NULL;
     code = st_rpc_client_open(a->cfg.node, &node, err);
-    if (!code)
-      code =
-          st_rpc_client_call(node, "StateSectorGetInfo", json_pack("[s I []]", a->addr, (json_int_t)num), &chain, err);
+    if (!code) code = st_node_sector_info(node, a->cfg.cfg->miner, num, &info, &on_chain, err);
     st_rpc_client_close(node);
   }
-  if (!code && !found && (!onchain || json_is_null(chain)))
+  if (!code && !found && !on_chain)
     code = st_err_set(err, ST_ENOENT, "sector %llu of %s is neither in this miner's sealing database nor on chain",
                       (unsigned long long)num, a->addr);
-  if (code) {
-    json_decref(chain);
-    return code;
+  if (!code) {
+    q->result = json_pack("{sI ss sI ss ss sI}", "SectorID", (json_int_t)num, "State",
+                          found ? x.state : "(not sealed here)", "Retries", (json_int_t)x.retries, "LastErr", x.error,
+                          "Storage", x.root, "Updated", (json_int_t)x.updated);
+    if (onchain) json_object_set_new(q->result, "OnChain", on_chain ? st_sector_onchain_to_json(&info) : json_null());
   }
-  q->result = json_pack("{sI ss sI ss ss sI}", "SectorID", (json_int_t)num, "State",
-                        found ? x.state : "(not sealed here)", "Retries", (json_int_t)x.retries, "LastErr", x.error,
-                        "Storage", x.root, "Updated", (json_int_t)x.updated);
-  if (onchain) json_object_set_new(q->result, "OnChain", chain);
-  return ST_OK;
+  st_sector_onchain_free(&info);
+  return code;
 }
 
 static st_code m_pledge(st_rpc_req *q, st_err *err) {

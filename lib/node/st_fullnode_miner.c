@@ -64,18 +64,6 @@ static st_code all_partitions(const st_miner_state *m, int which, st_bitfield *o
   return code;
 }
 
-/* miner.SectorOnChainInfo as go-state-types v19 writes it (DealIDs is not in its JSON). */
-static json_t *sector_json(const st_sector_onchain *s) {
-  return json_pack("{so sI so sI sI so so so ss ss sI ss sn si ss}", "SectorNumber", st_chain_json_u64(s->number),
-                   "SealProof", (json_int_t)s->seal_proof, "SealedCID", st_chain_json_cid(&s->sealed_cid), "Activation",
-                   (json_int_t)s->activation, "Expiration", (json_int_t)s->expiration, "DealWeight",
-                   st_chain_json_bigint(s->deal_weight), "VerifiedDealWeight",
-                   st_chain_json_bigint(s->verified_deal_weight), "InitialPledge",
-                   st_chain_json_bigint(s->initial_pledge), "ExpectedDayReward", "0", "ExpectedStoragePledge", "0",
-                   "PowerBaseEpoch", (json_int_t)s->activation, "ReplacedDayReward", "0", "SectorKeyCID", "Flags", 0,
-                   "DailyFee", "0");
-}
-
 /* miner.SectorPreCommitOnChainInfo. */
 static json_t *precommit_json(const st_precommit *p) {
   json_t *info =
@@ -90,7 +78,7 @@ static json_t *precommit_json(const st_precommit *p) {
 static st_code sectors_json(st_miner_state *m, const st_bitfield *filter, json_t **result, st_err *err) {
   json_t *arr = json_array();
   if (!filter)
-    for (size_t i = 0; i < m->nsectors; i++) json_array_append_new(arr, sector_json(&m->sectors[i]));
+    for (size_t i = 0; i < m->nsectors; i++) json_array_append_new(arr, st_sector_onchain_to_json(&m->sectors[i]));
   st_bitfield_iter it;
   uint64_t num;
   if (filter) st_bitfield_iter_init(&it, filter);
@@ -100,7 +88,7 @@ static st_code sectors_json(st_miner_state *m, const st_bitfield *filter, json_t
       json_decref(arr);
       return st_err_set(err, ST_ENOENT, "failed to load sectors: can't find sector %llu", (unsigned long long)num);
     }
-    json_array_append_new(arr, sector_json(s));
+    json_array_append_new(arr, st_sector_onchain_to_json(s));
   }
   *result = arr;
   return ST_OK;
@@ -305,7 +293,7 @@ static st_code recoveries(st_rpc_req *q, miner_view *v, st_err *err) {
 static st_code sector_info(st_rpc_req *q, miner_view *v, st_err *err) {
   (void)err;
   const st_sector_onchain *s = st_miner_sector(&v->m, ((fn_addr_num_tsk_args *)q->args)->num);
-  q->result = s ? sector_json(s) : json_null(); /* Lotus: null when there is no such sector */
+  q->result = s ? st_sector_onchain_to_json(s) : json_null(); /* Lotus: null when there is no such sector */
   return ST_OK;
 }
 

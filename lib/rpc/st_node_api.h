@@ -174,6 +174,11 @@ st_code st_node_find_deal(st_rpc_client *c, const st_deal_proposal *p, uint64_t 
  * confidence epochs on top; *out as st_node_search_msg's, with found true. */
 st_code st_node_wait_msg(st_rpc_client *c, const st_cid *msg, int64_t confidence, st_node_lookup *out, st_err *err);
 
+/* StateSectorGetInfo at the head: the miner's sector number, *found false when the chain has no
+ * such sector (the node answers null). out is initialised by the call. */
+st_code st_node_sector_info(st_rpc_client *c, uint64_t miner, uint64_t number, st_sector_onchain *out, bool *found,
+                            st_err *err);
+
 /* StateMinerInfo at the head, the parts read here: how many multiaddrs the miner announced and
  * the first one, binary (multiaddr_len 0: none), as clients dial it for deals. */
 typedef struct st_node_miner_info {

@@ -280,3 +280,20 @@ st_code st_node_get_sector_count(st_rpc_client *c, uint64_t miner, st_node_secto
   if (code) memset(out, 0, sizeof *out);
   return code;
 }
+
+st_code st_node_sector_info(st_rpc_client *c, uint64_t miner, uint64_t number, st_sector_onchain *out, bool *found,
+                            st_err *err) {
+  static const char M[] = "StateSectorGetInfo";
+  char addr[32];
+  json_t *r;
+  *found = false;
+  st_sector_onchain_init(out);
+  st_code code = na_call(c, M, json_pack("[s o []]", na_miner_addr(miner, addr), st_chain_json_u64(number)), &r, err);
+  if (!code && !json_is_null(r)) {
+    st_sector_onchain_free(out);
+    code = st_sector_onchain_from_json(r, M, out, err);
+    *found = !code;
+  }
+  json_decref(r);
+  return code;
+}

@@ -3,6 +3,7 @@
  * faults; and st_rand_entropy_id, the entropy every miner-bound draw of randomness uses. */
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "chain/st_miner_state.h"
@@ -94,7 +95,48 @@ static void test_entropy_id(void **state) {
   }
 }
 
+/* SectorOnChainInfo's JSON: Lotus's fields in Lotus's order, read back as written; a field of the
+ * wrong kind is named, and the out is left empty. */
+static void test_sector_json(void **state) {
+  (void)state;
+  st_sector_onchain s, back;
+  st_err err;
+  st_sector_onchain_init(&s);
+  s.number = 7;
+  s.seal_proof = 5;
+  s.activation = 100;
+  s.expiration = 9000;
+  mpz_set_ui(s.deal_weight, 12);
+  mpz_set_ui(s.initial_pledge, 1000);
+  assert_int_equal(
+      st_cid_parse("bagboea4b5abcbhmtqifb5yroc5dm4wq7wwj2mqg2gvojynbqaf7wyfo2nuyfqu3h", &s.sealed_cid, &err), ST_OK);
+  json_t *j = st_sector_onchain_to_json(&s);
+  char *text = json_dumps(j, JSON_COMPACT);
+  assert_string_equal(
+      text,
+      "{\"SectorNumber\":7,\"SealProof\":5,\"SealedCID\":{\"/\":"
+      "\"bagboea4b5abcbhmtqifb5yroc5dm4wq7wwj2mqg2gvojynbqaf7wyfo2nuyfqu3h\"},\"Activation\":100,"
+      "\"Expiration\":9000,\"DealWeight\":\"12\",\"VerifiedDealWeight\":\"0\",\"InitialPledge\":\"1000\","
+      "\"ExpectedDayReward\":\"0\",\"ExpectedStoragePledge\":\"0\",\"PowerBaseEpoch\":100,"
+      "\"ReplacedDayReward\":\"0\",\"SectorKeyCID\":null,\"Flags\":0,\"DailyFee\":\"0\"}");
+  free(text);
+  assert_int_equal(st_sector_onchain_from_json(j, "info", &back, &err), ST_OK);
+  assert_true(back.number == 7 && back.seal_proof == 5 && back.activation == 100 && back.expiration == 9000);
+  assert_true(st_cid_equal(&back.sealed_cid, &s.sealed_cid));
+  assert_int_equal(mpz_cmp(back.deal_weight, s.deal_weight), 0);
+  assert_int_equal(mpz_cmp(back.initial_pledge, s.initial_pledge), 0);
+  st_sector_onchain_free(&back);
+  json_object_set_new(j, "Expiration", json_string("soon"));
+  assert_int_equal(st_sector_onchain_from_json(j, "info", &back, &err), ST_EINVAL);
+  assert_string_equal(err.msg, "info.Expiration: must be an integer");
+  assert_true(back.number == 0 && back.activation == 0 && !mpz_sgn(back.initial_pledge));
+  st_sector_onchain_free(&back);
+  json_decref(j);
+  st_sector_onchain_free(&s);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_active_power_counts), cmocka_unit_test(test_entropy_id)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_active_power_counts), cmocka_unit_test(test_entropy_id),
+                                     cmocka_unit_test(test_sector_json)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
