@@ -112,87 +112,104 @@ st_code st_consensus_check_beacons(const st_consensus_inputs *in, const st_block
   return ST_OK;
 }
 
-st_code st_consensus_check_miner_block(const st_consensus_inputs *in, const st_block_header *b, st_err *err) {
+/* What checking a miner's block reads: the miner now and at the lookback, its worker's key, the
+ * power at the lookback and the round's last beacon entry. */
+typedef struct block_check {
   uint64_t id;
-  st_code code = st_address_id(&b->miner, &id, err);
-  if (code) return st_err_wrap(err, code, "the block's Miner must be an ID address");
   st_miner_state m, lm;
   st_power_state lp;
-  st_power_state_init(&lp);
-  code = st_actors_load_miner(in->env, in->parent_state, id, &m, err);
-  if (code) st_miner_state_init(&lm, 0, NULL);
-  else if (st_actors_load_miner(in->env, in->lookback_state, id, &lm, NULL))
+  st_power_claim *claim;
+  uint8_t pub[65];
+  const st_chain_bytes *beacon;
+} block_check;
+
+static st_code load_check(const st_consensus_inputs *in, const st_block_header *b, block_check *k, st_err *err) {
+  st_power_state_init(&k->lp);
+  st_code code = st_actors_load_miner(in->env, in->parent_state, k->id, &k->m, err);
+  if (code) st_miner_state_init(&k->lm, 0, NULL);
+  else if (st_actors_load_miner(in->env, in->lookback_state, k->id, &k->lm, NULL))
     code = st_err_set(err, ST_EINVAL, "miner t0%llu did not exist at the election's lookback (%lld epochs back)",
-                      (unsigned long long)id, (long long)in->net->election_lookback);
-  uint8_t pub[65], alpha[32];
-  if (!code) code = worker_key(in->parent_state, &m, b, pub, err);
+                      (unsigned long long)k->id, (long long)in->net->election_lookback);
+  if (!code) code = worker_key(in->parent_state, &k->m, b, k->pub, err);
   if (!code) code = st_consensus_check_beacons(in, b, err);
-  const st_chain_bytes *beacon = !code ? &b->beacon_entries[b->n_beacon_entries - 1].data : NULL;
-  if (!code) code = st_actors_load_power(in->env, in->lookback_state, &lp, err);
-  st_power_claim *claim = code ? NULL : st_power_claim_of(&lp, id);
-  if (!code && !st_power_eligible(&lp, id, in->net->consensus_min_power)) {
-    char *raw = claim ? mpz_get_str(NULL, 10, claim->raw) : NULL;
+  if (!code) k->beacon = &b->beacon_entries[b->n_beacon_entries - 1].data;
+  if (!code) code = st_actors_load_power(in->env, in->lookback_state, &k->lp, err);
+  if (!code) k->claim = st_power_claim_of(&k->lp, k->id);
+  if (!code && !st_power_eligible(&k->lp, k->id, in->net->consensus_min_power)) {
+    char *raw = k->claim ? mpz_get_str(NULL, 10, k->claim->raw) : NULL;
     code = st_err_set(err, ST_EINVAL,
                       "miner t0%llu is below the minimum power: %s bytes of raw power at the lookback, %lld needed",
-                      (unsigned long long)id, raw ? raw : "0", (long long)in->net->consensus_min_power);
+                      (unsigned long long)k->id, raw ? raw : "0", (long long)in->net->consensus_min_power);
     free(raw);
   }
-  /* ticket */
-  if (!code && (!b->has_ticket || b->ticket_vrf_proof.len != ST_VRF_PROOF_LEN))
-    code = st_err_set(err, ST_EINVAL, "wrong ticket: the block has no VRF ticket");
-  if (!code) {
-    st_consensus_ticket_alpha(beacon->data, beacon->len, b->height, id, in->parent_ticket->data, in->parent_ticket->len,
-                              alpha);
-    if (st_vrf_verify(pub, sizeof pub, alpha, sizeof alpha, b->ticket_vrf_proof.data, NULL, NULL))
-      code = st_err_set(err, ST_EINVAL, "wrong ticket: not the worker's VRF over this round's ticket randomness");
-  }
-  /* election */
-  if (!code && (!b->has_election_proof || b->election_vrf_proof.len != ST_VRF_PROOF_LEN))
-    code = st_err_set(err, ST_EINVAL, "the block has no election proof");
-  if (!code) {
-    st_consensus_election_alpha(beacon->data, beacon->len, b->height, id, alpha);
-    if (st_vrf_verify(pub, sizeof pub, alpha, sizeof alpha, b->election_vrf_proof.data, NULL, NULL))
-      code =
-          st_err_set(err, ST_EINVAL, "bad election proof: not the worker's VRF over this round's election randomness");
-  }
-  if (!code) {
-    int64_t wins = st_wincount(b->election_vrf_proof.data, b->election_vrf_proof.len, claim->qa, lp.total_qa);
-    if (wins < 1)
-      code = st_err_set(err, ST_EINVAL, "the miner did not win round %lld (win count 0)", (long long)b->height);
-    else if (wins != b->win_count)
-      code = st_err_set(err, ST_EINVAL, "wrong win count: %lld in the block, the election gives %lld",
-                        (long long)b->win_count, (long long)wins);
-  }
-  /* WinningPoSt over the sectors at the lookback */
-  const st_sector_info *info = st_sector_by_size(lm.sector_size);
-  if (!code && !info)
-    code = st_err_set(err, ST_EINVAL, "miner t0%llu has an unknown sector size", (unsigned long long)id);
-  if (!code && (b->n_win_post_proof != 1 || b->win_post_proof[0].post_proof != info->winning_proof))
-    code =
-        st_err_set(err, ST_EINVAL, "bad WinningPoSt: the block must carry one proof of type %d", info->winning_proof);
+  return code;
+}
+
+/* The ticket and the election proof: the worker's VRFs over this round's randomness; the win
+ * count the election gives. */
+static st_code check_election(const st_consensus_inputs *in, const st_block_header *b, const block_check *k,
+                              st_err *err) {
+  uint8_t alpha[32];
+  if (!b->has_ticket || b->ticket_vrf_proof.len != ST_VRF_PROOF_LEN)
+    return st_err_set(err, ST_EINVAL, "wrong ticket: the block has no VRF ticket");
+  st_consensus_ticket_alpha(k->beacon->data, k->beacon->len, b->height, k->id, in->parent_ticket->data,
+                            in->parent_ticket->len, alpha);
+  if (st_vrf_verify(k->pub, sizeof k->pub, alpha, sizeof alpha, b->ticket_vrf_proof.data, NULL, NULL))
+    return st_err_set(err, ST_EINVAL, "wrong ticket: not the worker's VRF over this round's ticket randomness");
+  if (!b->has_election_proof || b->election_vrf_proof.len != ST_VRF_PROOF_LEN)
+    return st_err_set(err, ST_EINVAL, "the block has no election proof");
+  st_consensus_election_alpha(k->beacon->data, k->beacon->len, b->height, k->id, alpha);
+  if (st_vrf_verify(k->pub, sizeof k->pub, alpha, sizeof alpha, b->election_vrf_proof.data, NULL, NULL))
+    return st_err_set(err, ST_EINVAL, "bad election proof: not the worker's VRF over this round's election randomness");
+  int64_t wins = st_wincount(b->election_vrf_proof.data, b->election_vrf_proof.len, k->claim->qa, k->lp.total_qa);
+  if (wins < 1)
+    return st_err_set(err, ST_EINVAL, "the miner did not win round %lld (win count 0)", (long long)b->height);
+  if (wins != b->win_count)
+    return st_err_set(err, ST_EINVAL, "wrong win count: %lld in the block, the election gives %lld",
+                      (long long)b->win_count, (long long)wins);
+  return ST_OK;
+}
+
+/* The WinningPoSt over the miner's active sectors at the lookback. */
+static st_code check_winning_post(const st_block_header *b, block_check *k, st_err *err) {
+  const st_sector_info *info = st_sector_by_size(k->lm.sector_size);
+  if (!info) return st_err_set(err, ST_EINVAL, "miner t0%llu has an unknown sector size", (unsigned long long)k->id);
+  if (b->n_win_post_proof != 1 || b->win_post_proof[0].post_proof != info->winning_proof)
+    return st_err_set(err, ST_EINVAL, "bad WinningPoSt: the block must carry one proof of type %d",
+                      info->winning_proof);
   uint64_t *nums = NULL;
   size_t n = 0;
-  if (!code) code = st_consensus_active_sectors(&lm, &nums, &n, err);
+  st_code code = st_consensus_active_sectors(&k->lm, &nums, &n, err);
   st_post_public_sector *pubs = n ? calloc(n, sizeof *pubs) : NULL;
   if (!code && n && !pubs) code = st_err_set(err, ST_ENOMEM, "out of memory checking a block");
   for (size_t i = 0; i < n && !code; i++) {
-    st_sector_onchain *s = st_miner_sector(&lm, nums[i]);
+    st_sector_onchain *s = st_miner_sector(&k->lm, nums[i]);
     pubs[i].number = nums[i];
     if (s) memcpy(pubs[i].comm_r, s->sealed_cid.digest, 32);
   }
   if (!code) {
     uint8_t rand[32];
-    st_consensus_winning_rand(beacon->data, beacon->len, b->height, id, rand);
+    st_consensus_winning_rand(k->beacon->data, k->beacon->len, b->height, k->id, rand);
     st_err why;
-    if (st_winning_post_verify(info, id, rand, pubs, n, b->win_post_proof[0].proof_bytes.data,
+    if (st_winning_post_verify(info, k->id, rand, pubs, n, b->win_post_proof[0].proof_bytes.data,
                                b->win_post_proof[0].proof_bytes.len, &why))
       code = st_err_set(err, ST_EINVAL, "bad WinningPoSt: %s", why.msg);
   }
   free(pubs);
   free(nums);
-  st_power_state_free(&lp);
-  st_miner_state_free(&lm);
-  st_miner_state_free(&m);
+  return code;
+}
+
+st_code st_consensus_check_miner_block(const st_consensus_inputs *in, const st_block_header *b, st_err *err) {
+  block_check k = {0};
+  st_code code = st_address_id(&b->miner, &k.id, err);
+  if (code) return st_err_wrap(err, code, "the block's Miner must be an ID address");
+  code = load_check(in, b, &k, err);
+  if (!code) code = check_election(in, b, &k, err);
+  if (!code) code = check_winning_post(b, &k, err);
+  st_power_state_free(&k.lp);
+  st_miner_state_free(&k.lm);
+  st_miner_state_free(&k.m);
   return code;
 }
 

@@ -83,83 +83,98 @@ static void min_replacement(const mpz_t old, mpz_t out) {
 
 static char *amount_text(const mpz_t v) { return mpz_get_str(NULL, 10, v); }
 
-st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, st_cid *cid, st_err *err) {
-  const st_message *m = &sm->message;
+/* The checks of the message alone: its encoded size (into *size), the VM's checks, the signature. */
+static st_code check_alone(const st_mpool *p, const st_signed_message *sm, size_t *size, st_err *err) {
   st_buf enc = ST_BUF_INIT;
   st_code code = st_signed_message_encode(sm, &enc, err);
-  size_t size = enc.len;
+  *size = enc.len;
   st_buf_free(&enc);
   if (code) return code;
-  if (size > ST_MPOOL_MAX_MESSAGE_SIZE)
-    return st_err_set(err, ST_EINVAL, "message is %zu bytes, above the limit of %d", size, ST_MPOOL_MAX_MESSAGE_SIZE);
-  if ((code = st_vm_check_message(p->net, m, size, err))) return code;
+  if (*size > ST_MPOOL_MAX_MESSAGE_SIZE)
+    return st_err_set(err, ST_EINVAL, "message is %zu bytes, above the limit of %d", *size, ST_MPOOL_MAX_MESSAGE_SIZE);
+  if ((code = st_vm_check_message(p->net, &sm->message, *size, err))) return code;
   if ((code = st_signed_message_verify(sm, err))) return st_err_wrap(err, ST_EINVAL, "signature");
-  st_state_actor *sender;
-  if ((code = st_state_lookup(state, &m->from, &sender, err))) return st_err_wrap(err, ST_EINVAL, "sender");
-  uint64_t id = sender->id, next = sender->nonce;
+  return ST_OK;
+}
+
+/* A replacement's premium must be at least min_replacement of the waiting one's. */
+static st_code check_replacement(const st_message *m, const st_message *old, st_err *err) {
+  mpz_t t;
+  mpz_init(t);
+  min_replacement(old->gas_premium, t);
+  st_code code = ST_OK;
+  if (mpz_cmp(m->gas_premium, t) < 0) {
+    char *have = amount_text(m->gas_premium), *want = amount_text(t), *was = amount_text(old->gas_premium);
+    code = st_err_set(err, ST_EINVAL, "replace-by-fee: GasPremium %s is below %s, 1.25x the waiting message's %s", have,
+                      want, was);
+    free(have);
+    free(want);
+    free(was);
+  }
+  mpz_clear(t);
+  return code;
+}
+
+/* The sender's balance must cover m's gas and value with what its other waiting messages
+ * commit (committed). */
+static st_code check_funds(const st_state_actor *sender, const st_message *m, const mpz_t committed, st_err *err) {
+  mpz_t need;
+  mpz_init(need);
+  mpz_mul_si(need, m->gas_fee_cap, m->gas_limit);
+  mpz_add(need, need, m->value);
+  mpz_add(need, need, committed);
+  st_code code = ST_OK;
+  if (mpz_cmp(sender->balance, need) < 0) {
+    char *have = amount_text(sender->balance), *want = amount_text(need);
+    code = st_err_set(err, ST_ERANGE,
+                      "insufficient funds: the sender has %s attoFIL, and its waiting messages with this one need %s",
+                      have, want);
+    free(have);
+    free(want);
+  }
+  mpz_clear(need);
+  return code;
+}
+
+/* The checks against the sender's state and its waiting messages: the nonce is the next one (or
+ * replaces a waiting one, at the replace-by-fee premium: *replace is its index, else -1), the
+ * sender waits with fewer than ST_MPOOL_MAX_PER_SENDER, and its balance covers them all. */
+static st_code check_sender(const st_mpool *p, const st_state_actor *sender, const st_message *m, ssize_t *replace,
+                            st_err *err) {
+  uint64_t next = sender->nonce;
+  *replace = -1;
   if (m->nonce < next)
     return st_err_set(err, ST_EINVAL, "nonce %llu was already used: the sender's next nonce is %llu",
                       (unsigned long long)m->nonce, (unsigned long long)next);
-  /* the sender's waiting messages, and what they commit */
-  size_t first = lower_bound(p, id, 0), count = 0;
-  mpz_t committed, need, t;
-  mpz_inits(committed, need, t, NULL);
-  ssize_t replace = -1;
-  for (size_t i = first; i < p->n && p->e[i]->sender == id; i++, count++) {
+  size_t count = 0;
+  mpz_t committed, t;
+  mpz_inits(committed, t, NULL);
+  for (size_t i = lower_bound(p, sender->id, 0); i < p->n && p->e[i]->sender == sender->id; i++, count++) {
     const st_message *w = &p->e[i]->sm.message;
     if (w->nonce == next) next++;
     if (w->nonce == m->nonce) {
-      replace = (ssize_t)i;
+      *replace = (ssize_t)i;
       continue;
     }
     mpz_mul_si(t, w->gas_fee_cap, w->gas_limit);
     mpz_add(committed, committed, t);
     mpz_add(committed, committed, w->value);
   }
-  if (replace < 0 && m->nonce != next)
+  st_code code = ST_OK;
+  if (*replace < 0 && m->nonce != next)
     code = st_err_set(err, ST_EINVAL, "nonce %llu leaves a gap: the sender's next nonce is %llu",
                       (unsigned long long)m->nonce, (unsigned long long)next);
-  if (!code && replace < 0 && count >= ST_MPOOL_MAX_PER_SENDER)
+  if (!code && *replace < 0 && count >= ST_MPOOL_MAX_PER_SENDER)
     code = st_err_set(err, ST_ERANGE, "the sender has %zu messages waiting already (at most %d)", count,
                       ST_MPOOL_MAX_PER_SENDER);
-  if (!code && replace >= 0) {
-    const mpz_t *old = &p->e[replace]->sm.message.gas_premium;
-    min_replacement(*old, t);
-    if (mpz_cmp(m->gas_premium, t) < 0) {
-      char *have = amount_text(m->gas_premium), *want = amount_text(t), *was = amount_text(*old);
-      code = st_err_set(err, ST_EINVAL, "replace-by-fee: GasPremium %s is below %s, 1.25x the waiting message's %s",
-                        have, want, was);
-      free(have);
-      free(want);
-      free(was);
-    }
-  }
-  if (!code) {
-    mpz_mul_si(need, m->gas_fee_cap, m->gas_limit);
-    mpz_add(need, need, m->value);
-    mpz_add(need, need, committed);
-    if (mpz_cmp(sender->balance, need) < 0) {
-      char *have = amount_text(sender->balance), *want = amount_text(need);
-      code = st_err_set(err, ST_ERANGE,
-                        "insufficient funds: the sender has %s attoFIL, and its waiting messages with this one need %s",
-                        have, want);
-      free(have);
-      free(want);
-    }
-  }
-  mpz_clears(committed, need, t, NULL);
-  if (code) return code;
+  if (!code && *replace >= 0) code = check_replacement(m, &p->e[*replace]->sm.message, err);
+  if (!code) code = check_funds(sender, m, committed, err);
+  mpz_clears(committed, t, NULL);
+  return code;
+}
 
-  entry *e = calloc(1, sizeof *e);
-  if (!e) return st_err_set(err, ST_ENOMEM, "out of memory in the message pool");
-  e->sender = id;
-  e->size = size;
-  if ((code = copy_signed(&e->sm, sm, err)) || (code = st_signed_message_cid(sm, &e->cid, err))) {
-    st_signed_message_free(&e->sm);
-    free(e);
-    return code;
-  }
-  if (cid) *cid = e->cid;
+/* Puts e in the pool: in the place of the replaced entry, or in (sender, nonce) order. */
+static st_code insert(st_mpool *p, entry *e, ssize_t replace, st_err *err) {
   if (replace >= 0) {
     st_signed_message_free(&p->e[replace]->sm);
     free(p->e[replace]);
@@ -169,18 +184,39 @@ st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, 
   if (p->n == p->cap) {
     size_t cap = p->cap ? p->cap * 2 : 64;
     entry **ne = realloc(p->e, cap * sizeof *ne);
-    if (!ne) {
-      st_signed_message_free(&e->sm);
-      free(e);
-      return st_err_set(err, ST_ENOMEM, "out of memory in the message pool");
-    }
+    if (!ne) return st_err_set(err, ST_ENOMEM, "out of memory in the message pool");
     p->e = ne;
     p->cap = cap;
   }
-  size_t at = lower_bound(p, id, m->nonce);
+  size_t at = lower_bound(p, e->sender, e->sm.message.nonce);
   memmove(&p->e[at + 1], &p->e[at], (p->n - at) * sizeof p->e[0]);
   p->e[at] = e;
   p->n++;
+  return ST_OK;
+}
+
+st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, st_cid *cid, st_err *err) {
+  size_t size;
+  st_state_actor *sender;
+  ssize_t replace;
+  if (cid) memset(cid, 0, sizeof *cid);
+  st_code code = check_alone(p, sm, &size, err);
+  if (code) return code;
+  if ((code = st_state_lookup(state, &sm->message.from, &sender, err))) return st_err_wrap(err, ST_EINVAL, "sender");
+  if ((code = check_sender(p, sender, &sm->message, &replace, err))) return code;
+  entry *e = calloc(1, sizeof *e);
+  if (!e) return st_err_set(err, ST_ENOMEM, "out of memory in the message pool");
+  e->sender = sender->id;
+  e->size = size;
+  code = copy_signed(&e->sm, sm, err);
+  if (!code) code = st_signed_message_cid(sm, &e->cid, err);
+  if (!code) code = insert(p, e, replace, err);
+  if (code) {
+    st_signed_message_free(&e->sm);
+    free(e);
+    return code;
+  }
+  if (cid) *cid = e->cid;
   return ST_OK;
 }
 

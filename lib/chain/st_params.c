@@ -25,16 +25,16 @@ static size_t fields_len(const char *s) {
   return i;
 }
 
-/* One value of type *sp (advanced past it). */
-static st_code value(const char **sp, st_cbor_reader *r, json_t **out, const char *where, st_err *err) {
-  char t = *(*sp)++;
+static st_code value(const char **sp, st_cbor_reader *r, json_t **out, const char *where, st_err *err);
+
+/* One value of the scalar or record type t. */
+static st_code single(char t, st_cbor_reader *r, json_t **out, const char *where, st_err *err) {
   const uint8_t *p;
   size_t n;
-  uint64_t u, count;
+  uint64_t u;
   int64_t i;
   bool b;
   st_code code = ST_OK;
-  *out = NULL;
   switch (t) {
     case 'u':
       if (!(code = st_cbor_read_uint(r, &u))) *out = st_chain_json_u64(u);
@@ -97,24 +97,36 @@ static st_code value(const char **sp, st_cbor_reader *r, json_t **out, const cha
       mpz_clear(v);
       break;
     }
-    case '*':
-    case '[': {
-      if ((code = st_cbor_read_array(r, &count))) break;
-      const char *start = *sp, *end = start;
-      *out = json_array();
-      for (uint64_t k = 0; k < count && !code; k++) {
-        json_t *item;
-        const char *s = start;
-        code = t == '*' ? value(&s, r, &item, where, err) : tuple(&s, r, &item, where, err);
-        if (!code) json_array_append_new(*out, item);
-        end = s;
-      }
-      if (!count) end = t == '*' ? start + 1 : start + fields_len(start); /* skip the element type unread */
-      *sp = t == '[' && *end == ']' ? end + 1 : end;
-      break;
-    }
     default: return st_err_set(err, ST_EINTERNAL, "params schema: unknown type '%c' at %s", t, where);
   }
+  return code;
+}
+
+/* A list: '*' of one element type, or '[' of tuples with the fields at *sp (advanced past
+ * them, also when the list is empty). */
+static st_code list(char t, const char **sp, st_cbor_reader *r, json_t **out, const char *where, st_err *err) {
+  uint64_t count;
+  st_code code = st_cbor_read_array(r, &count);
+  if (code) return code;
+  const char *start = *sp, *end = start;
+  *out = json_array();
+  for (uint64_t k = 0; k < count && !code; k++) {
+    json_t *item;
+    const char *s = start;
+    code = t == '*' ? value(&s, r, &item, where, err) : tuple(&s, r, &item, where, err);
+    if (!code) json_array_append_new(*out, item);
+    end = s;
+  }
+  if (!count) end = t == '*' ? start + 1 : start + fields_len(start); /* skip the element type unread */
+  *sp = t == '[' && *end == ']' ? end + 1 : end;
+  return code;
+}
+
+/* One value of type *sp (advanced past it). */
+static st_code value(const char **sp, st_cbor_reader *r, json_t **out, const char *where, st_err *err) {
+  char t = *(*sp)++;
+  *out = NULL;
+  st_code code = t == '*' || t == '[' ? list(t, sp, r, out, where, err) : single(t, r, out, where, err);
   if (!code && !*out) code = st_err_set(err, ST_ENOMEM, "out of memory");
   if (code && err && !strstr(err->msg, where)) st_err_wrap(err, code, "%s", where);
   return code;
