@@ -27,8 +27,8 @@ typedef struct st_mpool st_mpool;
 st_code st_mpool_new(const st_network *net, st_mpool **out, st_err *err);
 void st_mpool_free(st_mpool *p);
 
-/* Adds a signed message, checked against state (the head's). On success *cid (optional) gets
- * its CID. Refusals are ST_EINVAL (bad message, signature, nonce, premium) or ST_ERANGE
+/* Adds a signed message, checked against state (the head's). *cid (optional) gets its CID, or
+ * the zero CID on failure. Refusals are ST_EINVAL (bad message, signature, nonce, premium) or ST_ERANGE
  * (funds), with the reason. */
 st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, st_cid *cid, st_err *err);
 
