@@ -57,12 +57,12 @@ st_code st_daemon_start(const st_daemon_config *cfg, st_daemon **out, st_err *er
   d->log_heads = cfg->log_heads;
   char keystore[4200];
   snprintf(keystore, sizeof keystore, "%s/keystore", cfg->repo);
-  size_t nmethods;
-  const st_rpc_method *methods = st_fullnode_methods(&nmethods);
   st_code code = st_chain_open(cfg->repo, cfg->genesis, &d->chain, err);
   if (!code) code = st_fullnode_new(d->chain, keystore, cfg->jwt_secret, cfg->version, &d->node, err);
   if (!code && cfg->beacon_sk) code = st_fullnode_set_beacon_key(d->node, cfg->beacon_sk, err);
   if (!code) {
+    size_t nmethods;
+    const st_rpc_method *methods = st_fullnode_methods(d->node, &nmethods);
     st_chain_on_head(d->chain, on_head, d);
     st_rpc_opts ro = {.methods = methods,
                       .nmethods = nmethods,

@@ -90,8 +90,9 @@ void st_fullnode_free(st_fullnode *n);
  * public key is not the chain's beacon (the genesis's); the node keeps what it had then. */
 st_code st_fullnode_set_beacon_key(st_fullnode *n, const uint8_t sk[32], st_err *err);
 
-/* The method table for st_rpc (every group's slice; ctx is the st_fullnode). */
-const st_rpc_method *st_fullnode_methods(size_t *n);
+/* The node's method table for st_rpc (every group's slice; ctx is the node). It lives as long as
+ * the node. */
+const st_rpc_method *st_fullnode_methods(const st_fullnode *n, size_t *count);
 
 /* Ends every StateWaitMsg in progress; call before stopping the HTTP server. */
 void st_fullnode_stop(st_fullnode *n);

@@ -74,25 +74,25 @@ fn_slice fn_common_methods(void) { return (fn_slice){COMMON, sizeof COMMON / siz
 
 /* ---- the table ---- */
 
-#define FN_MAX_METHODS 96
-static st_rpc_method TABLE[FN_MAX_METHODS];
-static size_t TABLE_N;
-static pthread_once_t TABLE_ONCE = PTHREAD_ONCE_INIT;
-
-static void make_table(void) {
+/* The node's table: every group's slice, one after the other. */
+static st_code make_table(st_fullnode *n, st_err *err) {
   fn_slice (*const groups[])(void) = {fn_common_methods, fn_chain_methods,  fn_state_methods,
                                       fn_miner_methods,  fn_market_methods, fn_mpool_methods,
                                       fn_wallet_methods, fn_mining_methods, fn_notify_methods};
-  for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-    fn_slice s = groups[g]();
-    for (size_t i = 0; i < s.n && TABLE_N < FN_MAX_METHODS; i++) TABLE[TABLE_N++] = s.methods[i];
-  }
+  enum { NGROUPS = sizeof groups / sizeof groups[0] };
+  fn_slice slices[NGROUPS];
+  size_t total = 0;
+  for (size_t g = 0; g < NGROUPS; g++) total += (slices[g] = groups[g]()).n;
+  if (!(n->methods = calloc(total, sizeof *n->methods)))
+    return st_err_set(err, ST_ENOMEM, "out of memory creating the full node");
+  for (size_t g = 0; g < NGROUPS; g++)
+    for (size_t i = 0; i < slices[g].n; i++) n->methods[n->nmethods++] = slices[g].methods[i];
+  return ST_OK;
 }
 
-const st_rpc_method *st_fullnode_methods(size_t *n) {
-  pthread_once(&TABLE_ONCE, make_table);
-  *n = TABLE_N;
-  return TABLE;
+const st_rpc_method *st_fullnode_methods(const st_fullnode *n, size_t *count) {
+  *count = n->nmethods;
+  return n->methods;
 }
 
 /* ---- the node ---- */
@@ -109,7 +109,8 @@ st_code st_fullnode_new(st_chain *chain, const char *keystore_dir, const uint8_t
   pthread_mutex_init(&n->pool_mu, NULL);
   pthread_cond_init(&n->head_cv, NULL);
   pthread_mutex_init(&n->notify_mu, NULL);
-  st_code code = st_wallet_open(&n->wallet, keystore_dir, err);
+  st_code code = make_table(n, err);
+  if (!code) code = st_wallet_open(&n->wallet, keystore_dir, err);
   if (!code) code = st_mpool_new(st_chain_network(chain), &n->pool, err);
   if (code) st_fullnode_free(n);
   else *out = n;
@@ -125,6 +126,7 @@ void st_fullnode_free(st_fullnode *n) {
   pthread_mutex_destroy(&n->notify_mu);
   st_secure_zero(n->jwt_secret, sizeof n->jwt_secret);
   st_secure_zero(n->beacon_sk, sizeof n->beacon_sk);
+  free(n->methods);
   free(n);
 }
 

@@ -15,6 +15,8 @@
 #include "node/st_fullnode.h"
 
 struct st_fullnode {
+  st_rpc_method *methods; /* the table: every group's slice */
+  size_t nmethods;
   st_chain *chain;
   st_mpool *pool;
   pthread_mutex_t pool_mu; /* the pool, the wallet's nonce assignment, and the fields below */

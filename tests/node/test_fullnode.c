@@ -1,5 +1,5 @@
-/* st_fullnode: its header's method list, group by group, is exactly the method table (so the list
- * a reader trusts stays complete), and the table passes st_rpc's checks (one run or subscribe
+/* st_fullnode: its header's method list, group by group, is exactly the method table of a node
+ * (nodefx's; so the list a reader trusts stays complete), and the table passes st_rpc's checks (one run or subscribe
  * per entry, no args without a parse, each name once per API version). */
 #include <ctype.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 
 #include "core/st_fs.h"
 #include "node/st_fullnode.h"
+#include "nodefx.h"
 #include "testutil.h"
 
 #define MAX_NAMES 128
@@ -59,7 +60,7 @@ static bool in_table(const st_rpc_method *m, size_t n, const char *name) {
 }
 
 static void test_header_lists_the_table(void **state) {
-  (void)state;
+  nodefx *f = *state;
   st_buf header = ST_BUF_INIT;
   st_err err;
   assert_int_equal(st_fs_read_file(ST_SOURCE_DIR "/lib/node/st_fullnode.h", 1 << 20, &header, &err), ST_OK);
@@ -67,7 +68,7 @@ static void test_header_lists_the_table(void **state) {
   static char names[MAX_NAMES][64];
   size_t k = listed(names, &header);
   size_t n;
-  const st_rpc_method *m = st_fullnode_methods(&n);
+  const st_rpc_method *m = st_fullnode_methods(st_daemon_fullnode(f->daemon), &n);
   assert_true(k > 50);
   for (size_t i = 0; i < k; i++)
     if (!in_table(m, n, names[i])) fail_msg("st_fullnode.h lists %s, which the table does not serve", names[i]);
@@ -80,9 +81,9 @@ static void test_header_lists_the_table(void **state) {
 }
 
 static void test_table_checks(void **state) {
-  (void)state;
+  nodefx *f = *state;
   size_t n;
-  const st_rpc_method *m = st_fullnode_methods(&n);
+  const st_rpc_method *m = st_fullnode_methods(st_daemon_fullnode(f->daemon), &n);
   uint8_t secret[ST_JWT_SECRET_LEN] = {1};
   st_rpc_opts o = {.methods = m, .nmethods = n, .jwt_secret = secret};
   st_rpc *rpc;
@@ -95,5 +96,5 @@ static void test_table_checks(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_header_lists_the_table),
                                      cmocka_unit_test(test_table_checks)};
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, nf_group_setup, nf_group_teardown);
 }
