@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config           # toolchain
+  clang-format                               # the tree's format (.clang-format; tests/format_check.sh)
   clang libclang-rt-14-dev                   # libFuzzer targets (make fuzz)
   libssl-dev                                 # SHA-256 (OpenSSL libcrypto), base64
   libb2-dev                                  # BLAKE2b
