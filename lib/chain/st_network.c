@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/st_cli.h"
+#include "core/st_encoding.h"
 
 #define P(flag, field, min, help) \
   { flag, #field, offsetof(st_network, field), min, help }

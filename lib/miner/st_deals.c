@@ -279,6 +279,9 @@ st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposa
   bool found = false;
   if (!code) {
     st_deal_proposal_cid(p, &pc);
+    if (!pc.digest_len) code = st_err_set(err, ST_ENOMEM, "out of memory encoding the deal proposal");
+  }
+  if (!code) {
     st_cid_to_string(&pc, pcid);
     st_address_text(&p->client, client);
     code = st_deals_get(d, pcid, out, &found, err);
