@@ -1,9 +1,8 @@
 /* st_node_api (lib/rpc), the calls spacetime-miner's views, init, run and doctor make, against
  * the in-process daemon of tests/nodefx.c with a miner of two sectors: each typed answer equals
- * the node's JSON; StateMinerInfo
- * gives the multiaddr ChangeMultiaddrs set; StateWaitMsg gives the receipt. Then the rule of
- * st_err.h: with the node away, every call fails naming its method and leaves each out zeroed,
- * emptied or cleared as the header says. */
+ * the node's JSON; StateMinerInfo gives the multiaddr ChangeMultiaddrs set; StateWaitMsg gives the receipt. Then the
+ * rule of st_err.h: with the node away, every call fails naming its method and leaves each out zeroed, emptied or
+ * cleared as the header says. */
 #include "testutil.h"
 
 #include <stdio.h>
