@@ -87,6 +87,11 @@ void st_deal_total_price(const st_deal_proposal *p, mpz_t out) {
   mpz_mul_si(out, p->price_per_epoch, p->end_epoch - p->start_epoch);
 }
 
+void st_deal_client_lock(const st_deal_proposal *p, mpz_t out) {
+  st_deal_total_price(p, out);
+  mpz_add(out, out, p->client_collateral);
+}
+
 st_code st_deal_check_shape(const st_deal_proposal *p, st_err *err) {
   if (p->piece_cid.codec != ST_CODEC_FIL_UNSEALED || p->piece_cid.mh_code != ST_MH_SHA2_256_TRUNC254_PADDED ||
       p->piece_cid.digest_len != 32)

@@ -46,6 +46,8 @@ void st_deal_proposal_cid(const st_deal_proposal *p, st_cid *out);
 
 /* price x (end - start): what the client pays over the deal. */
 void st_deal_total_price(const st_deal_proposal *p, mpz_t out);
+/* What the deal locks of the client's escrow: the total price and its collateral. */
+void st_deal_client_lock(const st_deal_proposal *p, mpz_t out);
 /* The checks that need no chain state: piece CID kind, piece size, epochs in order, amounts
  * not negative, label length. Errors name the field. */
 st_code st_deal_check_shape(const st_deal_proposal *p, st_err *err);

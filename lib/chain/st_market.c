@@ -276,8 +276,7 @@ static int64_t check_deal(st_vm_call *c, size_t i, st_client_deal *d, st_market_
   if (exit) return exit;
   mpz_t need;
   mpz_init(need);
-  st_deal_total_price(p, need);
-  mpz_add(need, need, p->client_collateral);
+  st_deal_client_lock(p, need);
   st_market_balance *cb = st_market_balance_add(m, client_id), *pb = cb ? st_market_balance_add(m, provider) : NULL;
   cb = pb ? st_market_balance_add(m, client_id) : NULL; /* the array may have moved */
   if (!cb || !pb) exit = st_vm_fail(c, ST_ENOMEM, NULL);
@@ -600,8 +599,7 @@ static st_code drop_unactivated(market_cron *mc, const st_deal_proposal *p, uint
                                 st_err *err) {
   mpz_t amt;
   mpz_init(amt);
-  st_deal_total_price(p, amt);
-  mpz_add(amt, amt, p->client_collateral);
+  st_deal_client_lock(p, amt);
   st_code code = unlock(&mc->m, client, amt, err);
   if (!code) code = pay(mc->vm, &mc->m, prov, 0, p->provider_collateral, err);
   mpz_clear(amt);

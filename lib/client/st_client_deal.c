@@ -136,8 +136,7 @@ static st_code check_funds(st_rpc_client *node, proposal *x, st_err *err) {
   if (!code) code = st_node_market_balance(node, &p->client, have, locked, err);
   if (!code) {
     mpz_sub(have, have, locked);
-    st_deal_total_price(p, need);
-    mpz_add(need, need, p->client_collateral);
+    st_deal_client_lock(p, need);
   }
   if (!code && mpz_cmp(have, need) < 0) {
     char hs[64], ns[64];

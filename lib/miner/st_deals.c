@@ -192,8 +192,7 @@ static st_code check_on_chain(st_deals *d, st_rpc_client *node, const st_client_
   if (!code) code = st_node_market_balance(node, &p->client, have, locked, err);
   if (!code) {
     mpz_sub(have, have, locked);
-    st_deal_total_price(p, need);
-    mpz_add(need, need, p->client_collateral);
+    st_deal_client_lock(p, need);
     if (mpz_cmp(have, need) < 0) {
       char *h_ = mpz_get_str(NULL, 10, have), *n_ = mpz_get_str(NULL, 10, need);
       code = st_err_set(
