@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/st_endian.h"
+#include "crypto/st_secp.h"
 
 #define PREFIX "spacetime beacon round "
 
@@ -31,4 +32,12 @@ st_code st_beacon_verify(const uint8_t *pub, size_t publen, uint64_t round, cons
   if (st_vrf_verify(pub, publen, alpha, n, data, NULL, NULL))
     return st_err_set(err, ST_ECRYPTO, "beacon entry for round %llu is not the beacon's", (unsigned long long)round);
   return ST_OK;
+}
+
+st_code st_beacon_check_key(const uint8_t sk[32], const uint8_t pub[65], st_err *err) {
+  uint8_t mine[ST_SECP_PUBKEY_LEN];
+  st_code code = st_secp_pubkey(sk, mine, err);
+  if (!code && memcmp(mine, pub, sizeof mine))
+    code = st_err_set(err, ST_EINVAL, "the key's public key is not this chain's beacon (the genesis's \"beacon\")");
+  return code;
 }

@@ -19,6 +19,9 @@
 
 /* The beacon's entry for round: its ECVRF proof (out zeroed on failure). */
 st_code st_beacon_make(const uint8_t sk[32], uint64_t round, uint8_t out[ST_BEACON_ENTRY_LEN], st_err *err);
+/* Whether sk is the secret key of the beacon whose public key (65 bytes, as the genesis holds
+ * it) is pub: ST_EINVAL when it is another's. */
+st_code st_beacon_check_key(const uint8_t sk[32], const uint8_t pub[65], st_err *err);
 /* pub: 33 or 65 bytes. ST_ECRYPTO names the round when the entry is not the beacon's. */
 st_code st_beacon_verify(const uint8_t *pub, size_t publen, uint64_t round, const uint8_t *data, size_t len,
                          st_err *err);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "chain/st_beacon.h"
 #include "core/st_fs.h"
 #include "crypto/st_secp.h"
 #include "rpc/st_jwt.h"
@@ -49,15 +50,6 @@ static st_code read_key(const char *path, uint8_t sk[32], st_err *err) {
   return code;
 }
 
-/* Whether sk is the beacon key of g. */
-static st_code check_key(const st_genesis *g, const uint8_t sk[32], st_err *err) {
-  uint8_t pub[ST_SECP_PUBKEY_LEN];
-  st_code code = st_secp_pubkey(sk, pub, err);
-  if (!code && memcmp(pub, g->beacon_pub, sizeof pub))
-    code = st_err_set(err, ST_EINVAL, "the key's public key is not this chain's beacon (the genesis's \"beacon\")");
-  return code;
-}
-
 st_code st_daemon_repo_beacon_key(const char *repo, const char *key_file, const char *genesis_file, const st_genesis *g,
                                   uint8_t sk[32], bool *have, st_err *err) {
   char beside[ST_DAEMON_REPO_MAX + 32], kept[ST_DAEMON_REPO_MAX + 32];
@@ -71,7 +63,7 @@ st_code st_daemon_repo_beacon_key(const char *repo, const char *key_file, const 
   if (code == ST_ENOENT && key_file) st_err_wrap(err, code, "--beacon-key");
   *have = !code;
   if (code == ST_ENOENT && !key_file) code = ST_OK; /* none: the daemon runs without the beacon */
-  if (*have && (code = check_key(g, sk, err))) {
+  if (*have && (code = st_beacon_check_key(sk, g->beacon_pub, err))) {
     *have = false;
     char why[ST_ERR_MSG_MAX];
     snprintf(why, sizeof why, "%s", err->msg);

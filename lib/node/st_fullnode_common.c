@@ -136,11 +136,8 @@ st_code st_fullnode_set_beacon_key(st_fullnode *n, const uint8_t sk[32], st_err 
     st_secure_zero(n->beacon_sk, sizeof n->beacon_sk);
     return ST_OK;
   }
-  uint8_t pub[ST_SECP_PUBKEY_LEN];
-  st_code code = st_secp_pubkey(sk, pub, err);
+  st_code code = st_beacon_check_key(sk, st_chain_beacon_pub(n->chain), err);
   if (code) return code;
-  if (memcmp(pub, st_chain_beacon_pub(n->chain), sizeof pub))
-    return st_err_set(err, ST_EINVAL, "the key's public key is not this chain's beacon (the genesis's \"beacon\")");
   memcpy(n->beacon_sk, sk, sizeof n->beacon_sk);
   n->has_beacon = true;
   return ST_OK;
