@@ -10,7 +10,6 @@
 #include "chain/st_beacon.h"
 #include "chain/st_consensus.h"
 #include "chain/st_rand.h"
-#include "core/st_encoding.h"
 #include "crypto/st_secp.h"
 #include "miner/st_blockprod.h"
 #include "miner/st_miner_msgs.h"
@@ -189,12 +188,11 @@ void nf_open(nodefx *f) {
   free(token);
   assert_int_equal(st_rpc_client_open(&f->api, &f->c, &err), ST_OK);
   /* the account's key goes into the node's wallet: the miner side holds none */
-  st_buf b64 = ST_BUF_INIT;
-  st_base64_append(&b64, f->sk, sizeof f->sk, true);
-  char imp[200];
-  snprintf(imp, sizeof imp, "[{\"Type\":\"secp256k1\",\"PrivateKey\":\"%s\"}]", st_buf_cstr(&b64));
-  st_buf_free(&b64);
-  json_decref(nf_rpc(f, "WalletImport", imp));
+  st_keyinfo ki = {.type = ST_KEY_SECP256K1};
+  st_address imported;
+  memcpy(ki.priv, f->sk, sizeof ki.priv);
+  if (st_node_wallet_import(f->c, &ki, &imported, &err)) fail_msg("WalletImport: %s", err.msg);
+  assert_true(st_address_equal(&imported, &f->account));
 }
 
 void nf_close(nodefx *f) {
