@@ -134,6 +134,12 @@ st_code st_chain_verifreg_state(st_chain *c, const st_tipset_key *key, st_verifr
 st_code st_chain_randomness(st_chain *c, const st_tipset_key *key, bool beacon, int64_t dst, int64_t round,
                             const uint8_t *entropy, size_t elen, uint8_t out[32], st_err *err);
 
+/* Whether a bootstrap block (an account's, no election) may be made for round on top of the head
+ * without null rounds allowing it: nobody has power at the election's lookback, read as block
+ * checks read it (after null rounds the lookback may be the head itself). *head_height gets the
+ * head's height; both outs are false and 0 on failure. */
+st_code st_chain_bootstrap_allowed(st_chain *c, int64_t round, bool *allowed, int64_t *head_height, st_err *err);
+
 /* What a miner needs to try for round on top of key (NULL: the head); MinerGetBaseInfo's
  * chain part (the beacon entries come from the beacon). */
 typedef struct st_base_info {

@@ -33,6 +33,7 @@ struct env_read {
   st_receipt *rc;
   char *why;
   st_base_info *info;
+  int64_t *height;
 };
 
 static st_code rd_env(st_cs_txn *t, void *v, st_err *err) {
@@ -146,6 +147,28 @@ st_code st_chain_call(st_chain *c, const st_message *m, size_t size, st_receipt 
   why[0] = 0;
   env_read r = {.fn = do_call, .msg = m, .size = size, .rc = rc, .why = why};
   return env_read_run(c, &r, err);
+}
+
+/* ---- bootstrap blocks ---- */
+
+static st_code do_bootstrap(env_read *r, st_ch_env *env, st_state *state, st_err *err) {
+  (void)state;
+  st_state lb;
+  st_state_init(&lb);
+  *r->height = r->top->height;
+  st_code code = st_ch_state_at(env, r->round - r->c->net.election_lookback, &lb, err);
+  if (!code) code = st_consensus_bootstrap_allowed(&env->env, &lb, r->obj, err);
+  st_state_clear(&lb);
+  return code;
+}
+
+st_code st_chain_bootstrap_allowed(st_chain *c, int64_t round, bool *allowed, int64_t *head_height, st_err *err) {
+  *allowed = false;
+  *head_height = 0;
+  env_read r = {.fn = do_bootstrap, .round = round, .obj = allowed, .height = head_height};
+  st_code code = env_read_run(c, &r, err);
+  if (code) *allowed = false, *head_height = 0;
+  return code;
 }
 
 /* ---- a miner's base ---- */

@@ -92,35 +92,15 @@ st_chain *st_daemon_chain(st_daemon *d) { return d->chain; }
 st_fullnode *st_daemon_fullnode(st_daemon *d) { return d->node; }
 unsigned st_daemon_port(const st_daemon *d) { return st_http_server_port(d->http); }
 
-/* Whether the network has power at epoch's election lookback, read as the chain reads it for a
- * block on the head: the state at epoch - lookback, or the head's when that is above it. */
-static bool powered_at_lookback(st_chain *c, int64_t epoch, int64_t head_height) {
-  st_tipset lb;
-  st_tipset_init(&lb);
-  int64_t at = epoch - st_chain_network(c)->election_lookback;
-  if (at > head_height) at = head_height;
-  bool powered = false;
-  if (!st_chain_tipset_at(c, at > 0 ? at : 0, &lb, NULL)) {
-    st_power_state ps; /* initialised by the call, whatever it returns */
-    powered = !st_chain_power_state(c, &lb.key, &ps, NULL) && mpz_sgn(ps.total_qa) > 0;
-    st_power_state_free(&ps);
-  }
-  st_tipset_free(&lb);
-  return powered;
-}
-
 st_code st_daemon_producer_turn(st_daemon *d, int64_t epoch, st_producer_turn *turn, int64_t *head_height,
                                 st_err *err) {
+  bool allowed;
   *turn = ST_PRODUCER_NOT_DUE;
-  st_tipset head;
-  st_tipset_init(&head);
-  st_code code = st_chain_head(d->chain, &head, err);
-  *head_height = code ? 0 : head.height;
-  st_tipset_free(&head);
+  /* the chain's own rule: bootstrap blocks while nobody has power at the election's lookback;
+   * and the liveness rule: power, but no miner made a block for bootstrap-after-nulls rounds */
+  st_code code = st_chain_bootstrap_allowed(d->chain, epoch, &allowed, head_height, err);
   if (code || epoch <= *head_height) return code;
-  /* bootstrap blocks only while nobody has power at the election's lookback; the liveness rule:
-   * power, but no miner made a block for bootstrap-after-nulls rounds */
-  if (!powered_at_lookback(d->chain, epoch, *head_height)) *turn = ST_PRODUCER_BOOTSTRAP;
+  if (allowed) *turn = ST_PRODUCER_BOOTSTRAP;
   else if (st_consensus_bootstrap_by_nulls(st_chain_network(d->chain), *head_height, epoch)) *turn = ST_PRODUCER_NULLS;
   else *turn = ST_PRODUCER_STANDBY;
   return ST_OK;
