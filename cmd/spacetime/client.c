@@ -67,13 +67,6 @@ int client_sender(const st_cli *cli, st_rpc_client *c, st_address *from, char te
   return 0;
 }
 
-void client_fil_text(const mpz_t atto, char *out, size_t n) {
-  st_buf b = ST_BUF_INIT;
-  st_fil_format(atto, &b);
-  snprintf(out, n, "%s FIL", st_buf_cstr(&b));
-  st_buf_free(&b);
-}
-
 /* Closes c after the verb's last call (code its result); prints a failure. Returns the exit
  * status. */
 static int called(st_rpc_client *c, st_code code, const st_err *err) {
@@ -231,7 +224,7 @@ int st_cmd_chain(int argc, char **argv) {
 
 static void print_fil(const mpz_t atto) {
   char text[128];
-  client_fil_text(atto, text, sizeof text);
+  st_fil_text(atto, text, sizeof text);
   printf("%s\n", text);
 }
 

@@ -17,7 +17,6 @@ int st_cmd_client(int argc, char **argv);
 int st_cmd_filplus(int argc, char **argv);
 
 /* Shared by the verbs that talk to the node (client.c, market.c). */
-#include <gmp.h>
 
 #include "codec/st_address.h"
 #include "core/st_cli.h"
@@ -40,7 +39,5 @@ int client_fail(const st_err *err);
 /* The address to act from: --from, else the wallet's default (text: as given, or the default's);
  * prints the error and returns 1. */
 int client_sender(const st_cli *cli, st_rpc_client *c, st_address *from, char text[ST_ADDR_STR_MAX]);
-/* "1.5 FIL" */
-void client_fil_text(const mpz_t atto, char *out, size_t n);
 
 #endif

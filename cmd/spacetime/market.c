@@ -89,7 +89,7 @@ static int client_import(int argc, char **argv) {
 static void print_proposed(const st_client_proposed *d, const mpz_t price_per_epoch) {
   const st_client_deal_record *r = &d->record;
   char price[64];
-  client_fil_text(price_per_epoch, price, sizeof price);
+  st_fil_text(price_per_epoch, price, sizeof price);
   printf(
       "deal proposed: %s\n  miner %s (%s), piece %s, %llu bytes in a %llu-byte piece%s\n  %s per epoch from epoch %lld to %lld\n  state %s\n",
       d->deal.proposal_cid, r->miner, d->miner_url, r->piece_cid, (unsigned long long)r->payload_size,
@@ -290,8 +290,8 @@ static int client_balance(int argc, char **argv) {
     st_json_print(json_pack("{so so}", "Escrow", st_chain_json_bigint(e), "Locked", st_chain_json_bigint(l)));
   } else if (!rc) {
     char es[64], ls[64];
-    client_fil_text(e, es, sizeof es);
-    client_fil_text(l, ls, sizeof ls);
+    st_fil_text(e, es, sizeof es);
+    st_fil_text(l, ls, sizeof ls);
     printf("%s\n  Escrow: %s\n  Locked: %s\n", who, es, ls);
   }
   mpz_clears(e, l, NULL);

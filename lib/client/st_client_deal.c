@@ -16,13 +16,6 @@ static void absolute(const char *file, char out[ST_CLIENT_PATH_MAX]) {
 }
 
 /* "1.5 FIL" */
-static void fil_text(const mpz_t atto, char *out, size_t n) {
-  st_buf b = ST_BUF_INIT;
-  st_fil_format(atto, &b);
-  snprintf(out, n, "%s FIL", st_buf_cstr(&b));
-  st_buf_free(&b);
-}
-
 /* The file's CommP as a piece CID, its padded size and its bytes. */
 static st_code commp_file(const char *file, char cid[ST_CID_STR_MAX], uint64_t *padded, uint64_t *payload,
                           st_err *err) {
@@ -140,8 +133,8 @@ static st_code check_funds(st_rpc_client *node, proposal *x, st_err *err) {
   }
   if (!code && mpz_cmp(have, need) < 0) {
     char hs[64], ns[64];
-    fil_text(have, hs, sizeof hs);
-    fil_text(need, ns, sizeof ns);
+    st_fil_text(have, hs, sizeof hs);
+    st_fil_text(need, ns, sizeof ns);
     code = st_err_set(
         err, ST_EINVAL,
         "%s has %s free in market escrow, the deal locks %s (price x duration + collateral): add funds with 'spacetime client add-balance'",

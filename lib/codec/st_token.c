@@ -2,6 +2,7 @@
 #include "codec/st_token.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -76,6 +77,13 @@ void st_fil_format(const mpz_t atto, st_buf *out) {
     st_buf_append(out, frac, len);
   }
   mpz_clears(q, rem, scale, NULL);
+}
+
+void st_fil_text(const mpz_t atto, char *out, size_t n) {
+  st_buf b = ST_BUF_INIT;
+  st_fil_format(atto, &b);
+  snprintf(out, n, "%s FIL", st_buf_cstr(&b));
+  st_buf_free(&b);
 }
 
 st_code st_fil_parse(const char *s, mpz_t atto, st_err *err) {

@@ -29,6 +29,8 @@ st_code st_cbor_read_bigint(st_cbor_reader *r, mpz_t out);
 
 /* attoFIL -> "1.5" (unitless, as lotus-miner info prints balances). */
 void st_fil_format(const mpz_t atto, st_buf *out);
+/* attoFIL -> "1.5 FIL" in out (n bytes, cut short as snprintf cuts). */
+void st_fil_text(const mpz_t atto, char *out, size_t n);
 /* "1.5", "1.5 FIL", "1500 attoFIL" -> attoFIL. */
 st_code st_fil_parse(const char *s, mpz_t atto, st_err *err);
 

@@ -146,6 +146,19 @@ static void test_fil_format_appends(void **state) {
   st_buf_free(&b);
 }
 
+/* st_fil_text: the unit after the number, cut short as snprintf cuts. */
+static void test_fil_text(void **state) {
+  (void)state;
+  mpz_t v;
+  mpz_init_set_str(v, "1500000000000000000", 10);
+  char text[32], small[6];
+  st_fil_text(v, text, sizeof text);
+  assert_string_equal(text, "1.5 FIL");
+  st_fil_text(v, small, sizeof small);
+  assert_string_equal(small, "1.5 F");
+  mpz_clear(v);
+}
+
 /* The balances `lotus-miner info` printed for the seed miner: parse -> format is exact. */
 static void test_fil_seed_balances(void **state) {
   (void)state;
@@ -406,6 +419,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fil_format),
       cmocka_unit_test(test_fil_format_appends),
+      cmocka_unit_test(test_fil_text),
       cmocka_unit_test(test_fil_seed_balances),
       cmocka_unit_test(test_fil_parse_accepts),
       cmocka_unit_test(test_fil_parse_rejects),
