@@ -90,6 +90,13 @@ static void assert_json(const json_t *got, const char *want_text) {
   json_decref(want);
 }
 
+/* The method's v1 result must be want_text's JSON. */
+static void expect_result(fixture *f, const char *method, const char *params, const char *want_text) {
+  json_t *r = result(f, method, params);
+  assert_json(r, want_text);
+  json_decref(r);
+}
+
 static void decode_b64(const json_t *v, st_buf *out) {
   st_err err;
   assert_true(json_is_string(v));
@@ -364,39 +371,21 @@ static void test_miner(void **state) {
   json_decref(dls);
 
   /* counts, sets and sectors: all empty */
-  json_t *r = result(f, "StateMinerSectorCount", "[\"t01000\", []]");
-  assert_json(r, "{\"Live\":0,\"Active\":0,\"Faulty\":0}");
-  json_decref(r);
-  r = result(f, "StateMinerPartitions", "[\"t01000\", 0, []]");
-  assert_true(json_is_null(r));
-  json_decref(r);
+  expect_result(f, "StateMinerSectorCount", "[\"t01000\", []]", "{\"Live\":0,\"Active\":0,\"Faulty\":0}");
+  expect_result(f, "StateMinerPartitions", "[\"t01000\", 0, []]", "null");
   expect_error(f, "StateMinerPartitions", "[\"t01000\", 12, []]", ST_RPC_ERROR, "deadline 12 does not exist");
-  r = result(f, "StateMinerSectors", "[\"t01000\", null, []]");
-  assert_json(r, "[]");
-  json_decref(r);
+  expect_result(f, "StateMinerSectors", "[\"t01000\", null, []]", "[]");
   expect_error(f, "StateMinerSectors", "[\"t01000\", [0, 1], []]", ST_RPC_ERROR, "can't find sector 0");
   expect_error(f, "StateMinerSectors", "[\"t01000\", [3, 2], []]", ST_RPC_ERROR,
                "can't find sector 3"); /* {3,4}: zeros come first */
   expect_error(f, "StateMinerSectors", "[\"t01000\", [1, 0], []]", ST_RPC_INVALID_PARAMS,
                "a run of length 0 is allowed only first");
-  r = result(f, "StateMinerActiveSectors", "[\"t01000\", []]");
-  assert_json(r, "[]");
-  json_decref(r);
-  r = result(f, "StateMinerFaults", "[\"t01000\", []]");
-  assert_json(r, "[0]");
-  json_decref(r);
-  r = result(f, "StateMinerRecoveries", "[\"t01000\", []]");
-  assert_json(r, "[0]");
-  json_decref(r);
-  r = result(f, "StateMinerAvailableBalance", "[\"t01000\", []]");
-  assert_json(r, "\"0\"");
-  json_decref(r);
-  r = result(f, "StateSectorGetInfo", "[\"t01000\", 1, []]");
-  assert_true(json_is_null(r));
-  json_decref(r);
-  r = result(f, "StateSectorPreCommitInfo", "[\"t01000\", 1, []]");
-  assert_true(json_is_null(r));
-  json_decref(r);
+  expect_result(f, "StateMinerActiveSectors", "[\"t01000\", []]", "[]");
+  expect_result(f, "StateMinerFaults", "[\"t01000\", []]", "[0]");
+  expect_result(f, "StateMinerRecoveries", "[\"t01000\", []]", "[0]");
+  expect_result(f, "StateMinerAvailableBalance", "[\"t01000\", []]", "\"0\"");
+  expect_result(f, "StateSectorGetInfo", "[\"t01000\", 1, []]", "null");
+  expect_result(f, "StateSectorPreCommitInfo", "[\"t01000\", 1, []]", "null");
   expect_error_v(f, 0, "StateSectorPreCommitInfo", "[\"t01000\", 1, []]", ST_RPC_ERROR,
                  "precommit info does not exist");
 
@@ -422,9 +411,7 @@ static void test_miner(void **state) {
   st_buf_free(&data);
   json_decref(bi);
   /* round 2 looks back to genesis, where the miner did not exist: null, as Lotus */
-  r = result(f, "MinerGetBaseInfo", "[\"t01000\", 2, []]");
-  assert_true(json_is_null(r));
-  json_decref(r);
+  expect_result(f, "MinerGetBaseInfo", "[\"t01000\", 2, []]", "null");
   expect_error(f, "MinerGetBaseInfo", "[\"t01000\", 1, []]", ST_RPC_ERROR, "not above the base tipset");
   snprintf(params, sizeof params, "[\"t01000\", %lld, []]",
            (long long)st_chain_epoch_at(f->chain, (uint64_t)time(NULL)) + 1000);
