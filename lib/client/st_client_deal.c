@@ -15,7 +15,6 @@ static void absolute(const char *file, char out[ST_CLIENT_PATH_MAX]) {
   if (!realpath(file, out)) snprintf(out, ST_CLIENT_PATH_MAX, "%s", file);
 }
 
-/* "1.5 FIL" */
 /* The file's CommP as a piece CID, its padded size and its bytes. */
 static st_code commp_file(const char *file, char cid[ST_CID_STR_MAX], uint64_t *padded, uint64_t *payload,
                           st_err *err) {

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "codec/st_token.h"
-#include "core/st_buf.h"
 #include "core/st_cli.h"
 
 static const char *const CHECK[ST_DOCTOR_NCHECKS] = {"daemon",        "miner",        "power",
@@ -95,13 +94,6 @@ static const char *role(const st_doctor_facts *f) {
 }
 
 static void bytes_str(int64_t bytes, char *out, size_t n) { st_size_str((double)bytes, "B", out, n); }
-
-static void fil_str(const mpz_t atto, char *out, size_t n) {
-  st_buf b = ST_BUF_INIT;
-  st_fil_format(atto, &b);
-  snprintf(out, n, "%s", st_buf_cstr(&b));
-  st_buf_free(&b);
-}
 
 /* ---------------------------------------------------------------- the daemon and the miner */
 
@@ -441,14 +433,14 @@ static void check_balance(const st_doctor_facts *f, st_doctor_report *r) {
   }
   char worker[ST_ADDR_STR_MAX], have[96], min_text[96];
   st_address_format(&f->cfg.worker, 't', worker, NULL);
-  fil_str(f->balance, have, sizeof have);
-  fil_str(f->min_balance, min_text, sizeof min_text);
+  st_fil_text(f->balance, have, sizeof have);
+  st_fil_text(f->min_balance, min_text, sizeof min_text);
   if (mpz_cmp(f->balance, f->min_balance) >= 0) {
-    set(r, ST_DOCTOR_CHECK_BALANCE, ST_DOCTOR_OK, "the worker %s holds %s FIL", worker, have);
+    set(r, ST_DOCTOR_CHECK_BALANCE, ST_DOCTOR_OK, "the worker %s holds %s", worker, have);
     return;
   }
-  st_doctor_finding *d = set(r, ST_DOCTOR_CHECK_BALANCE, ST_DOCTOR_WARN, "the worker %s holds %s FIL, below %s FIL",
-                             worker, have, min_text);
+  st_doctor_finding *d =
+      set(r, ST_DOCTOR_CHECK_BALANCE, ST_DOCTOR_WARN, "the worker %s holds %s, below %s", worker, have, min_text);
   cause(
       d,
       "the worker pays the gas of every SubmitWindowedPoSt, recovery and commit; when it runs dry, posts stop landing and sectors turn faulty");
