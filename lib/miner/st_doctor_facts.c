@@ -335,7 +335,8 @@ void st_doctor_gather(const st_doctor_opts *o, st_doctor_facts *f) {
   gather_daemon(o, f);
   gather_run(o, f);
   gather_log(o, f);
-  for (size_t i = 0; f->log_scanned && i < f->log.npaths; i++) note_misplaced(f, f->log.paths[i]);
+  for (size_t i = 0; f->log_scanned && i < f->log.npaths; i++)
+    if (!f->log_path_exists[i]) note_misplaced(f, f->log.paths[i]);
   f->misplaced_in_log = f->misplaced[0] != 0;
   if (f->head_ok) gather_chain(o, f);
   if (f->deadlines_ok && f->running) gather_sectors(o, f);
