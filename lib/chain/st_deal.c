@@ -75,12 +75,14 @@ st_code st_deal_proposal_read(st_cbor_reader *r, st_deal_proposal *p) {
   return code;
 }
 
-void st_deal_proposal_cid(const st_deal_proposal *p, st_cid *out) {
+st_code st_deal_proposal_cid(const st_deal_proposal *p, st_cid *out, st_err *err) {
   st_buf b = ST_BUF_INIT;
   st_deal_proposal_encode(p, &b);
-  if (b.failed) *out = (st_cid){0}; /* not the CID of bytes cut short */
+  st_code code = st_buf_status(&b, err);
+  if (code) *out = (st_cid){0}; /* not the CID of bytes cut short */
   else st_cid_of_cbor(b.data, b.len, out);
   st_buf_free(&b);
+  return code;
 }
 
 void st_deal_total_price(const st_deal_proposal *p, mpz_t out) {

@@ -41,8 +41,8 @@ void st_deal_proposal_copy(st_deal_proposal *dst, const st_deal_proposal *src);
 void st_deal_proposal_encode(const st_deal_proposal *p, st_buf *out);
 /* Reads one proposal (errors go to r->err, naming the field). */
 st_code st_deal_proposal_read(st_cbor_reader *r, st_deal_proposal *p);
-/* The zero CID (digest_len 0) if the proposal could not be encoded (out of memory). */
-void st_deal_proposal_cid(const st_deal_proposal *p, st_cid *out);
+/* The proposal's CID. ST_ENOMEM if it could not be encoded; out is the zero CID then. */
+st_code st_deal_proposal_cid(const st_deal_proposal *p, st_cid *out, st_err *err);
 
 /* price x (end - start): what the client pays over the deal. */
 void st_deal_total_price(const st_deal_proposal *p, mpz_t out);

@@ -204,8 +204,8 @@ static int64_t check_proposal(st_vm_call *c, const char *what, const st_client_d
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT,
                        "%s: PieceSize %llu is larger than the provider's %llu-byte sectors", what,
                        (unsigned long long)p->piece_size, (unsigned long long)sector_size);
-  st_deal_proposal_cid(p, pc);
-  if (!pc->digest_len) return st_vm_fail(c, ST_ENOMEM, NULL);
+  st_code code = st_deal_proposal_cid(p, pc, &err);
+  if (code) return st_vm_fail(c, code, &err);
   for (size_t k = 0; k < m->ndeals; k++)
     if (st_cid_equal(&m->deals[k].proposal_cid, pc))
       return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: this proposal is already published as deal %llu", what,

@@ -276,10 +276,7 @@ st_code st_deals_accept(st_deals *d, st_rpc_client *node, const uint8_t *proposa
   st_cid pc;
   char pcid[ST_CID_STR_MAX], client[ST_ADDR_STR_MAX], path[ST_PATH_MAX];
   bool found = false;
-  if (!code) {
-    st_deal_proposal_cid(p, &pc);
-    if (!pc.digest_len) code = st_err_set(err, ST_ENOMEM, "out of memory encoding the deal proposal");
-  }
+  if (!code) code = st_deal_proposal_cid(p, &pc, err);
   if (!code) {
     st_cid_to_string(&pc, pcid);
     st_address_text(&p->client, client);
