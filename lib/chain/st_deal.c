@@ -112,10 +112,12 @@ st_code st_deal_check_shape(const st_deal_proposal *p, st_err *err) {
   return ST_OK;
 }
 
-void st_client_deal_encode(const st_client_deal *d, st_buf *out, st_err *err) {
+st_code st_client_deal_encode(const st_client_deal *d, st_buf *out, st_err *err) {
   st_cbor_put_array(out, 2);
   st_deal_proposal_encode(&d->proposal, out);
-  if (st_signature_encode(&d->signature, out, err)) out->failed = true;
+  st_code code = st_signature_encode(&d->signature, out, err);
+  if (code) out->failed = true;
+  return code ? code : st_buf_status(out, err);
 }
 
 st_code st_client_deal_read(st_cbor_reader *r, st_client_deal *d) {

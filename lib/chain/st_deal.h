@@ -56,7 +56,9 @@ typedef struct st_client_deal {
   st_deal_proposal proposal;
   st_signature signature;
 } st_client_deal;
-void st_client_deal_encode(const st_client_deal *d, st_buf *out, st_err *err);
+/* Appends [proposal, signature]. ST_EINVAL for a signature st_signature_encode refuses,
+ * ST_ENOMEM when out could not grow; out is marked failed then. */
+st_code st_client_deal_encode(const st_client_deal *d, st_buf *out, st_err *err);
 st_code st_client_deal_read(st_cbor_reader *r, st_client_deal *d);
 /* Decodes a whole ClientDealProposal (d must be initialised: st_deal_proposal_init). */
 st_code st_client_deal_decode(const uint8_t *p, size_t len, st_client_deal *d, st_err *err);

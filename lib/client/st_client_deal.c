@@ -147,8 +147,8 @@ static st_code check_funds(st_rpc_client *node, proposal *x, st_err *err) {
 static st_code send_proposal(st_rpc_client *node, proposal *x, st_client_proposed *out, st_err *err) {
   st_buf enc = ST_BUF_INIT, data = ST_BUF_INIT;
   st_deal_proposal_encode(&x->d.proposal, &enc);
-  st_code code = enc.failed ? st_err_set(err, ST_ENOMEM, "out of memory")
-                            : st_node_wallet_sign(node, &x->d.proposal.client, enc.data, enc.len, &x->d.signature, err);
+  st_code code = st_buf_status(&enc, err);
+  if (!code) code = st_node_wallet_sign(node, &x->d.proposal.client, enc.data, enc.len, &x->d.signature, err);
   if (!code) code = st_fs_read_file(x->o->file, (size_t)x->ask.max_piece, &data, err);
   if (!code) code = st_miner_client_propose(&x->miner, &x->d, data.data, data.len, &out->deal, &out->reply, err);
   st_buf_free(&enc);

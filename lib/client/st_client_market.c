@@ -10,7 +10,7 @@
 static st_code message(const st_address *from, uint64_t to, uint64_t method, const st_buf *params, const mpz_t value,
                        st_message *out, st_err *err) {
   st_message_init(out);
-  st_code code = params->failed ? st_err_set(err, ST_ENOMEM, "out of memory") : ST_OK;
+  st_code code = st_buf_status(params, err);
   out->from = *from;
   if (!code) code = st_address_from_id(to, &out->to, err);
   out->method = method;

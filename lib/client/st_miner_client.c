@@ -99,10 +99,11 @@ st_code st_miner_client_propose(st_miner_client *m, const st_client_deal *d, con
   memset(out, 0, sizeof *out);
   *reply = NULL;
   st_buf cdp = ST_BUF_INIT, proposal = ST_BUF_INIT, bytes = ST_BUF_INIT;
-  st_client_deal_encode(d, &cdp, err);
+  st_code code = st_client_deal_encode(d, &cdp, err);
   st_base64_append(&proposal, cdp.data, cdp.len, true);
   st_base64_append(&bytes, data, len, true);
-  st_code code = cdp.failed || proposal.failed || bytes.failed ? st_err_set(err, ST_ENOMEM, "out of memory") : ST_OK;
+  if (!code) code = st_buf_status(&proposal, err);
+  if (!code) code = st_buf_status(&bytes, err);
   json_t *r = NULL;
   if (!code && (code = st_rpc_client_call(m->rpc, "MarketProposeDeal",
                                           json_pack("[s s]", st_buf_cstr(&proposal), st_buf_cstr(&bytes)), &r, err)))

@@ -392,8 +392,7 @@ static st_code step_publish(st_deals *d, st_rpc_client *node, const st_deal_reco
   st_buf params = ST_BUF_INIT;
   st_cbor_put_array(&params, 1);
   st_cbor_put_array(&params, 1);
-  st_client_deal_encode(cd, &params, err);
-  code = st_buf_status(&params, err);
+  code = st_client_deal_encode(cd, &params, err);
   st_address market;
   st_address_from_id(ST_ID_MARKET, &market, NULL);
   bool found = false;
