@@ -36,7 +36,6 @@ static st_code generate(const st_wallet *w, bool make_default, st_address *addr,
   st_keyinfo ki = {.type = ST_KEY_SECP256K1}, dflt;
   st_code code = st_secp_keygen(ki.priv, err);
   if (!code) code = put(w, &ki, addr, err);
-  else memset(addr, 0, sizeof *addr);
   if (!code && make_default && st_keystore_get(&w->ks, "default", &dflt, NULL) == ST_ENOENT)
     code = st_keystore_put(&w->ks, "default", &ki, err);
   st_secure_zero(&ki, sizeof ki);
@@ -77,9 +76,8 @@ st_code st_wallet_default(const st_wallet *w, st_address *addr, st_err *err) {
   memset(addr, 0, sizeof *addr);
   if (st_keystore_get(&w->ks, "default", &ki, NULL))
     return st_err_set(err, ST_ENOENT, "failed to get default key: key info not found");
-  st_code code = st_secp_address(ki.priv, addr, err);
+  st_code code = st_secp_address(ki.priv, addr, err); /* zeroes addr on failure */
   st_secure_zero(&ki, sizeof ki);
-  if (code) memset(addr, 0, sizeof *addr);
   return code;
 }
 
