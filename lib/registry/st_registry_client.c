@@ -86,9 +86,11 @@ static st_code call(st_regc *c, const char *method, const char *path, json_t *bo
 }
 
 /* Sends a request and reads the node in its reply (under key, or the whole reply), into out
- * (may be NULL; all zero on failure). */
+ * (may be NULL; all zero on failure). The reply itself goes to *reply when reply is not NULL
+ * (the caller's to free; NULL on failure). */
 static st_code node_call(st_regc *c, const char *method, const char *path, json_t *body, const char *key,
-                         st_storage_node *out, st_err *err) {
+                         st_storage_node *out, json_t **reply, st_err *err) {
+  if (reply) *reply = NULL;
   json_t *j;
   st_code code = call(c, method, path, body, &j, err);
   if (!code && out) {
@@ -96,7 +98,8 @@ static st_code node_call(st_regc *c, const char *method, const char *path, json_
     if (code) st_err_wrap(err, code, "registry reply");
   }
   if (code && out) memset(out, 0, sizeof *out);
-  json_decref(j);
+  if (!code && reply) *reply = j;
+  else json_decref(j);
   return code;
 }
 
@@ -145,7 +148,7 @@ st_code st_regc_nodes(st_regc *c, st_storage_node **out, size_t *n, st_err *err)
 st_code st_regc_node_get(st_regc *c, int64_t id, st_storage_node *out, st_err *err) {
   char path[64];
   snprintf(path, sizeof path, "/v0/storage-nodes/%lld", (long long)id);
-  return node_call(c, "GET", path, NULL, NULL, out, err);
+  return node_call(c, "GET", path, NULL, NULL, out, NULL, err);
 }
 
 /* The configuration fields of a node selected by fields, as a JSON object. */
@@ -159,7 +162,7 @@ static json_t *node_fields(const st_storage_node *n, unsigned fields) {
 }
 
 st_code st_regc_node_add(st_regc *c, const st_storage_node *node, st_storage_node *out, st_err *err) {
-  return node_call(c, "POST", "/v0/storage-nodes", node_fields(node, 0x7f), NULL, out, err);
+  return node_call(c, "POST", "/v0/storage-nodes", node_fields(node, 0x7f), NULL, out, NULL, err);
 }
 
 st_code st_regc_node_update(st_regc *c, int64_t id, const st_storage_node *patch, unsigned fields,
@@ -168,7 +171,7 @@ st_code st_regc_node_update(st_regc *c, int64_t id, const st_storage_node *patch
   snprintf(path, sizeof path, "/v0/storage-nodes/%lld", (long long)id);
   json_t *body = node_fields(patch, fields);
   if (expect_version > 0) json_object_set_new(body, "version", json_integer(expect_version));
-  return node_call(c, "PATCH", path, body, NULL, out, err);
+  return node_call(c, "PATCH", path, body, NULL, out, NULL, err);
 }
 
 st_code st_regc_node_remove(st_regc *c, int64_t id, bool force, uint64_t *dropped, st_err *err) {
@@ -183,7 +186,7 @@ st_code st_regc_heartbeat(st_regc *c, int64_t id, int64_t capacity, int64_t avai
   snprintf(path, sizeof path, "/v0/storage-nodes/%lld/heartbeat", (long long)id);
   json_t *body = error ? json_pack("{ss}", "error", error)
                        : json_pack("{sI sI}", "capacity", (json_int_t)capacity, "available", (json_int_t)available);
-  return node_call(c, "POST", path, body, NULL, out, err);
+  return node_call(c, "POST", path, body, NULL, out, NULL, err);
 }
 
 st_code st_regc_declare(st_regc *c, const st_sector_location *loc, st_err *err) {
@@ -245,13 +248,8 @@ st_code st_regc_allocate(st_regc *c, const st_reg_alloc *req, st_storage_node *n
     json_object_set_new(body, "kinds", kinds);
   }
   json_t *j;
-  st_code code = call(c, "POST", "/v0/allocate", body, &j, err);
-  if (!code && node) {
-    code = st_node_from_json(json_object_get(j, "storage_node"), ST_NODE_STORED, node, NULL, err);
-    if (code) st_err_wrap(err, code, "registry reply");
-  }
+  st_code code = node_call(c, "POST", "/v0/allocate", body, "storage_node", node, &j, err);
   if (allocated) *allocated = !code && json_is_true(json_object_get(j, "allocated"));
-  if (code && node) memset(node, 0, sizeof *node);
   json_decref(j);
   return code;
 }
@@ -263,7 +261,7 @@ st_code st_regc_resolve(st_regc *c, uint64_t miner, uint64_t sector, st_sector_k
            st_sector_kind_name(kind));
   st_storage_node n;
   memset(path, 0, ST_REG_PATH_MAX);
-  st_code code = node_call(c, "GET", url, NULL, "storage_node", &n, err);
+  st_code code = node_call(c, "GET", url, NULL, "storage_node", &n, NULL, err);
   if (!code) code = st_reg_path(dist_path, &n, kind, miner, sector, path, err);
   if (code) memset(&n, 0, sizeof n);
   if (node) *node = n;
