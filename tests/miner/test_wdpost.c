@@ -135,17 +135,16 @@ static void test_prove_skip_recover(void **state) {
   nf_next_instance(f, d, &di);
   assert_int_equal(st_wdpost_recover(&cfg, &di, di.fault_cutoff, &declared, &cid, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "FaultCutoff");
-  st_cid zero = {0};
   assert_int_equal(declared, 0);
-  assert_memory_equal(&cid, &zero, sizeof cid); /* not the last recovery's */
+  tu_assert_zeroed(&cid, sizeof cid); /* not the last recovery's */
   nf_mine_to(f, di.challenge + 1);
   st_wdpost_batch b;
   st_wdpost_batch_init(&b);
   assert_int_equal(st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err), ST_OK);
-  memset(&cid, 1, sizeof cid);
+  tu_poison(&cid, sizeof cid);
   assert_int_equal(st_wdpost_submit(&cfg, &b, di.close - 1, &cid, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "too late to send its proofs");
-  assert_memory_equal(&cid, &zero, sizeof cid);
+  tu_assert_zeroed(&cid, sizeof cid);
   b.rand[0] ^= 1;
   assert_int_equal(st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err), ST_ECONFLICT);
   tu_assert_err_contains(&err, "the chain changed below deadline");
