@@ -351,10 +351,12 @@ struct st_registry_server *nf_registry_start(const char *dir, const char *token,
   return srv;
 }
 
-size_t nf_post_deadline(nodefx *f, uint64_t d) {
+size_t nf_post_deadline_with(nodefx *f, uint64_t d, const nf_post_opts *o) {
   st_wdpost_cfg cfg;
   nf_wdpost_cfg(f, &cfg);
+  if (o->locate) cfg.locate = o->locate;
   st_deadline_info di;
+  /* an instance under way (or proven): the next one */
   for (nf_next_instance(f, d, &di); nf_height(f) > di.challenge; nf_next_instance(f, d, &di)) nf_mine_next(f);
   while (nf_height(f) <= di.challenge) nf_mine_next(f);
   st_wdpost_batch b;
@@ -364,7 +366,17 @@ size_t nf_post_deadline(nodefx *f, uint64_t d) {
   if (st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err))
     fail_msg("prove deadline %llu: %s", (unsigned long long)d, err.msg);
   assert_int_equal(b.nmsgs, 1);
-  while (nf_height(f) < di.open) nf_mine_next(f);
+  if (o->check_sectors) {
+    assert_int_equal(b.partitions, 1);
+    assert_int_equal(b.sectors, o->sectors);
+  }
+  /* not before Open: the node refuses the message (the estimate runs it) */
+  if (o->refused_before_open && nf_height(f) < di.open - 1) {
+    assert_int_equal(st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err), ST_EINVAL);
+    tu_assert_err_contains(&err, "exit code 16");
+  }
+  while (nf_height(f) < di.open)
+    nf_mine_next(f); /* rounds may be lost: the sector WinningPoSt picks may be unreadable */
   if (st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err))
     fail_msg("submit deadline %llu: %s", (unsigned long long)d, err.msg);
   assert_int_equal(nf_landed(f, &cid), 0);
@@ -372,3 +384,5 @@ size_t nf_post_deadline(nodefx *f, uint64_t d) {
   st_wdpost_batch_free(&b);
   return skipped;
 }
+
+size_t nf_post_deadline(nodefx *f, uint64_t d) { return nf_post_deadline_with(f, d, &(nf_post_opts){0}); }

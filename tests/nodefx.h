@@ -13,6 +13,7 @@
 
 #include "chain/st_chain.h"
 #include "chain/st_deadline.h"
+#include "miner/st_blockprod.h"
 #include "node/st_daemon.h"
 #include "proofs/st_sector.h"
 #include "rpc/st_rpc_client.h"
@@ -83,9 +84,17 @@ uint64_t nf_deadline_of(nodefx *f, uint64_t sector);
 void nf_next_instance(nodefx *f, uint64_t d, st_deadline_info *out);
 
 /* Proves deadline d's next instance whose Challenge is still ahead with st_wdpost (sectors
- * located by nf_locate in the store), submits it at Open and mines until it lands; returns
- * how many sectors it skipped as unreadable. */
+ * located by nf_locate in the store) into one message, submits it at Open and mines until it
+ * lands; returns how many sectors it skipped as unreadable. */
 size_t nf_post_deadline(nodefx *f, uint64_t d);
+/* nf_post_deadline with another locator and more checked on the way. */
+typedef struct nf_post_opts {
+  st_sector_locate_fn locate; /* NULL: nf_locate in the store */
+  bool check_sectors;         /* the message proves one partition of exactly `sectors` sectors */
+  size_t sectors;
+  bool refused_before_open; /* with a round to spare before Open, the node refuses the message (exit code 16) */
+} nf_post_opts;
+size_t nf_post_deadline_with(nodefx *f, uint64_t d, const nf_post_opts *o);
 /* st_wdpost's config for the account's miner t01000, its sectors located in the store. */
 struct st_wdpost_cfg;
 void nf_wdpost_cfg(nodefx *f, struct st_wdpost_cfg *cfg);

@@ -609,23 +609,23 @@ static void test_failed_reads_leave_outputs_empty(void **state) {
   assert_int_equal(st.n, 0);
   /* outs the function initialises: passed in uninitialised */
   st_msg_lookup l;
-  memset(&l, 0xa5, sizeof l);
+  tu_poison(&l, sizeof l);
   assert_int_equal(st_chain_search_msg(f.c, &unknown, &l, &err), ST_ENOENT);
   assert_int_equal(l.tipset.n, 0);
   assert_null(l.receipt.ret.data);
   st_msg_lookup_free(&l);
   st_miner_state m;
-  memset(&m, 0xa5, sizeof m);
+  tu_poison(&m, sizeof m);
   assert_int_equal(st_chain_miner_state(f.c, NULL, 100, &m, &err), ST_ENOENT); /* an account */
   assert_int_equal(m.nsectors, 0);
   st_miner_state_free(&m);
   st_power_state p;
-  memset(&p, 0xa5, sizeof p);
+  tu_poison(&p, sizeof p);
   assert_int_equal(st_chain_power_state(f.c, &nokey, &p, &err), ST_ENOENT);
   assert_int_equal(p.nclaims, 0);
   st_power_state_free(&p);
   st_market_state mk;
-  memset(&mk, 0xa5, sizeof mk);
+  tu_poison(&mk, sizeof mk);
   assert_int_equal(st_chain_market_state(f.c, &nokey, &mk, &err), ST_ENOENT);
   assert_int_equal(mk.ndeals, 0);
   st_market_state_free(&mk);
@@ -652,13 +652,13 @@ static void test_failed_reads_leave_outputs_empty(void **state) {
   assert_int_equal(n, 0);
   /* randomness the chain has not reached: zeroed */
   uint8_t r[32];
-  memset(r, 0xa5, sizeof r);
+  tu_poison(r, sizeof r);
   assert_int_equal(st_chain_randomness(f.c, NULL, false, 1, 50, NULL, 0, r, &err), ST_EINVAL);
-  for (size_t i = 0; i < sizeof r; i++) assert_int_equal(r[i], 0);
+  tu_assert_zeroed(r, sizeof r);
   /* a base for a round the head has passed: refused before anything is loaded (ASan: nothing
    * leaks on that early return), and the base info is empty */
   st_base_info bi;
-  memset(&bi, 0xa5, sizeof bi);
+  tu_poison(&bi, sizeof bi);
   assert_int_equal(st_chain_base_info(f.c, NULL, 1000, 1, &bi, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "round 1 is not above the base tipset's height 1");
   assert_null(bi.sectors);

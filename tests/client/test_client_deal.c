@@ -216,13 +216,12 @@ static void test_deal(void **state) {
   mpz_init_set_ui(need, (unsigned long)a.o.duration);
   mpz_add_ui(need, need, 7);
   mpz_set_ui(a.cc, 7);
-  st_buf fil = ST_BUF_INIT;
-  st_fil_format(need, &fil);
+  char fil[96];
+  st_fil_text(need, fil, sizeof fil);
   snprintf(want, sizeof want,
-           "%s has 0 FIL free in market escrow, the deal locks %s FIL (price x duration + collateral): add funds with "
+           "%s has 0 FIL free in market escrow, the deal locks %s (price x duration + collateral): add funds with "
            "'spacetime client add-balance'",
-           from, st_buf_cstr(&fil));
-  st_buf_free(&fil);
+           from, fil);
   refused(f, &a.o, ST_EINVAL, want);
   assert_int_equal(recorded(f), 0);
 

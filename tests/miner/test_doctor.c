@@ -154,13 +154,6 @@ static void run_stop(run *r) {
 
 static void worker_text(char out[ST_ADDR_STR_MAX]) { st_address_format(&cfg.worker, 't', out, NULL); }
 
-static void fil_text(const mpz_t v, char *out, size_t n) {
-  st_buf b = ST_BUF_INIT;
-  st_fil_format(v, &b);
-  snprintf(out, n, "%s", st_buf_cstr(&b));
-  st_buf_free(&b);
-}
-
 /* The proven finding's deadline table: its header and deadline d's row. */
 static void assert_table(uint64_t d, uint64_t live, uint64_t faulty) {
   const st_doctor_lines *e = &finding(ST_DOCTOR_CHECK_PROVEN)->evidence;
@@ -237,11 +230,11 @@ static void test_before_the_miner(void **state) {
   /* the worker's balance, against --min-balance */
   worker_text(worker);
   assert_true(mpz_sgn(facts.balance) > 0);
-  fil_text(facts.balance, have, sizeof have);
-  assert_finding(ST_DOCTOR_CHECK_BALANCE, "worker balance", ST_DOCTOR_OK, "the worker %s holds %s FIL", worker, have);
+  st_fil_text(facts.balance, have, sizeof have);
+  assert_finding(ST_DOCTOR_CHECK_BALANCE, "worker balance", ST_DOCTOR_OK, "the worker %s holds %s", worker, have);
   diagnose(&(diag_opts){.node = f->c, .miner_error = "down", .min_fil = "1000000"});
-  assert_finding(ST_DOCTOR_CHECK_BALANCE, "worker balance", ST_DOCTOR_WARN,
-                 "the worker %s holds %s FIL, below 1000000 FIL", worker, have);
+  assert_finding(ST_DOCTOR_CHECK_BALANCE, "worker balance", ST_DOCTOR_WARN, "the worker %s holds %s, below 1000000 FIL",
+                 worker, have);
   assert_cause_has(ST_DOCTOR_CHECK_BALANCE, "the worker pays the gas of every SubmitWindowedPoSt");
   assert_line(&finding(ST_DOCTOR_CHECK_BALANCE)->fix, 0,
               "spacetime send %s 10   # from the node's default wallet; add --from ADDR to choose", worker);

@@ -82,14 +82,14 @@ static void test_node_away(void **state) {
   nodefx *f = *state;
   st_rpc_client *c = nf_dead_client();
   st_err err;
-  st_cid cid, zero = {0};
-  memset(&cid, 0xff, sizeof cid);
+  st_cid cid;
+  tu_poison(&cid, sizeof cid);
   mpz_t funds;
   mpz_init_set_ui(funds, 1);
   assert_int_equal(st_miner_create_push(c, &f->account, &f->account, nf_info2k(), funds, &cid, &err), ST_EUNAVAIL);
   mpz_clear(funds);
   tu_assert_err_contains(&err, "MpoolPushMessage");
-  assert_memory_equal(&cid, &zero, sizeof cid);
+  tu_assert_zeroed(&cid, sizeof cid);
   uint64_t id = 7;
   assert_int_equal(st_miner_create_wait(c, &cid, &id, &err), ST_EUNAVAIL);
   tu_assert_err_contains(&err, "StateWaitMsg");

@@ -76,14 +76,9 @@ static void test_sealer(void **state) {
   nf_create_miner(f);
 
   /* a registry with one nfs storage node */
-  st_registry_server *srv;
-  char url[64], regdb[300];
-  snprintf(regdb, sizeof regdb, "sqlite:%s/registry.db", f->dir);
-  st_registry_server_opts ro = {.listen = "127.0.0.1:0", .db_url = regdb, .token = "sealer-test-token-0123"};
-  if (st_registry_server_start(&ro, &srv, &err)) fail_msg("registry: %s", err.msg);
-  snprintf(url, sizeof url, "http://127.0.0.1:%u", st_registry_server_port(srv));
+  char url[64];
   st_regc *reg;
-  assert_int_equal(st_regc_open(url, "sealer-test-token-0123", &reg, &err), ST_OK);
+  st_registry_server *srv = nf_registry_start(f->dir, "sealer-test-token-0123", url, &reg);
   st_storage_node node = {.group = 1, .capacity = 1 << 30, .available = 1 << 30, .weight = 10};
   snprintf(node.host, sizeof node.host, "10.0.0.7");
   snprintf(node.mount_host, sizeof node.mount_host, "10.0.0.7");

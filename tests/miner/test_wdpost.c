@@ -19,8 +19,6 @@
 static nodefx F;
 static char logpath[300];
 
-static void config(nodefx *f, st_wdpost_cfg *cfg) { nf_wdpost_cfg(f, cfg); }
-
 static char *read_log(void) {
   st_buf b = ST_BUF_INIT;
   st_err err;
@@ -30,42 +28,11 @@ static char *read_log(void) {
   return s;
 }
 
-/* Proves and submits deadline d's next instance, finding sectors with locate (NULL: the
- * fixture's store); returns the batch's skipped count. */
-static size_t prove_and_submit_with(nodefx *f, uint64_t d, size_t want_sectors, st_sector_locate_fn locate) {
-  st_wdpost_cfg cfg;
-  config(f, &cfg);
-  if (locate) cfg.locate = locate;
-  st_deadline_info di;
-  nf_next_instance(f, d, &di);
-  while (nf_height(f) > di.challenge) { /* this instance is under way (or proven): the next one */
-    nf_mine_next(f);
-    nf_next_instance(f, d, &di);
-  }
-  while (nf_height(f) <= di.challenge) nf_mine_next(f);
-  st_wdpost_batch b;
-  st_wdpost_batch_init(&b);
-  st_err err;
-  if (st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err)) fail_msg("prove: %s", err.msg);
-  assert_int_equal(b.nmsgs, 1);
-  assert_int_equal(b.partitions, 1);
-  assert_int_equal(b.sectors, want_sectors);
-  /* not before Open: the node refuses the message (the estimate runs it) */
-  st_cid cid;
-  if (nf_height(f) < di.open - 1) {
-    assert_int_equal(st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err), ST_EINVAL);
-    tu_assert_err_contains(&err, "exit code 16");
-  }
-  while (nf_height(f) < di.open)
-    nf_mine_next(f); /* rounds may be lost: the sector WinningPoSt picks may be unreadable */
-  if (st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err)) fail_msg("submit: %s", err.msg);
-  assert_int_equal(nf_landed(f, &cid), 0);
-  size_t skipped = b.skipped;
-  st_wdpost_batch_free(&b);
-  return skipped;
-}
-static size_t prove_and_submit(nodefx *f, uint64_t d, size_t want_sectors) {
-  return prove_and_submit_with(f, d, want_sectors, NULL);
+/* A post of deadline d's next instance proving one partition of `sectors` sectors (found by
+ * locate; NULL: the fixture's store), refused before Open; its skipped count. */
+static size_t post(nodefx *f, uint64_t d, size_t sectors, st_sector_locate_fn locate) {
+  return nf_post_deadline_with(
+      f, d, &(nf_post_opts){.locate = locate, .check_sectors = true, .sectors = sectors, .refused_before_open = true});
 }
 
 static void test_prove_skip_recover(void **state) {
@@ -76,7 +43,7 @@ static void test_prove_skip_recover(void **state) {
   assert_int_equal(nf_power(f), 4096);
 
   /* a clean deadline: both proven, the seed's lines in order */
-  assert_int_equal(prove_and_submit(f, d, 2), 0);
+  assert_int_equal(post(f, d, 2, NULL), 0);
   char *log = read_log();
   const char *run = strstr(log, "\tINFO\tstorageminer\trunning windowPost\t{\"chain-random\": \"");
   assert_non_null(run);
@@ -93,7 +60,7 @@ static void test_prove_skip_recover(void **state) {
   snprintf(cache, sizeof cache, "%s/cache/s-t01000-2", f->store);
   snprintf(moved, sizeof moved, "%s.away", cache);
   assert_int_equal(rename(cache, moved), 0);
-  assert_int_equal(prove_and_submit(f, d, 1), 1);
+  assert_int_equal(post(f, d, 1, NULL), 1);
   log = read_log();
   char want[900];
   snprintf(want, sizeof want,
@@ -107,7 +74,7 @@ static void test_prove_skip_recover(void **state) {
 
   /* still gone: nothing to declare */
   st_wdpost_cfg cfg;
-  config(f, &cfg);
+  nf_wdpost_cfg(f, &cfg);
   st_deadline_info di;
   nf_next_instance(f, d, &di);
   while (nf_height(f) >= di.fault_cutoff) { /* the instance after the one under way */
@@ -127,7 +94,7 @@ static void test_prove_skip_recover(void **state) {
   /* declared already: nothing more to send */
   assert_int_equal(st_wdpost_recover(&cfg, &di, nf_height(f), &declared, &cid, &err), ST_OK);
   assert_int_equal(declared, 0);
-  assert_int_equal(prove_and_submit(f, d, 2), 0);
+  assert_int_equal(post(f, d, 2, NULL), 0);
   nf_assert_rpc(f, "StateMinerFaults", "[\"t01000\", []]", "[0]");
   assert_int_equal(nf_power(f), 4096);
 
@@ -135,17 +102,16 @@ static void test_prove_skip_recover(void **state) {
   nf_next_instance(f, d, &di);
   assert_int_equal(st_wdpost_recover(&cfg, &di, di.fault_cutoff, &declared, &cid, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "FaultCutoff");
-  st_cid zero = {0};
   assert_int_equal(declared, 0);
-  assert_memory_equal(&cid, &zero, sizeof cid); /* not the last recovery's */
+  tu_assert_zeroed(&cid, sizeof cid); /* not the last recovery's */
   nf_mine_to(f, di.challenge + 1);
   st_wdpost_batch b;
   st_wdpost_batch_init(&b);
   assert_int_equal(st_wdpost_prove(&cfg, &di, nf_height(f), NULL, &b, &err), ST_OK);
-  memset(&cid, 1, sizeof cid);
+  tu_poison(&cid, sizeof cid);
   assert_int_equal(st_wdpost_submit(&cfg, &b, di.close - 1, &cid, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "too late to send its proofs");
-  assert_memory_equal(&cid, &zero, sizeof cid);
+  tu_assert_zeroed(&cid, sizeof cid);
   b.rand[0] ^= 1;
   assert_int_equal(st_wdpost_submit(&cfg, &b, nf_height(f), &cid, &err), ST_ECONFLICT);
   tu_assert_err_contains(&err, "the chain changed below deadline");
@@ -161,7 +127,7 @@ static void test_prove_skip_recover(void **state) {
 
 static void check_sectors(nodefx *f, uint64_t d, bool slow, const char *bad2) {
   st_wdpost_cfg cfg;
-  config(f, &cfg);
+  nf_wdpost_cfg(f, &cfg);
   st_wdpost_check *v;
   size_t n;
   st_err err;
@@ -210,7 +176,7 @@ static void test_check_deadline(void **state) {
   st_buf_free(&bad);
   /* an empty deadline has nothing to check; one past the last is the node's error */
   st_wdpost_cfg cfg;
-  config(f, &cfg);
+  nf_wdpost_cfg(f, &cfg);
   st_wdpost_check *v;
   size_t n;
   st_deadline_info now;
@@ -226,7 +192,7 @@ static void test_check_deadline(void **state) {
 static void test_empty_deadline(void **state) {
   nodefx *f = *state;
   st_wdpost_cfg cfg;
-  config(f, &cfg);
+  nf_wdpost_cfg(f, &cfg);
   st_deadline_info now;
   st_err err;
   assert_int_equal(st_node_proving_deadline(f->c, NF_MINER, NULL, &now, &err), ST_OK);
@@ -246,7 +212,7 @@ static void test_empty_deadline(void **state) {
 static void test_nothing_readable(void **state) {
   nodefx *f = *state;
   st_wdpost_cfg cfg;
-  config(f, &cfg);
+  nf_wdpost_cfg(f, &cfg);
   uint64_t d = nf_deadline_of(f, 1);
   char cache[2][700], moved[2][720];
   for (int i = 0; i < 2; i++) {
@@ -284,7 +250,7 @@ static st_code locate_but_2(void *ctx, uint64_t miner, uint64_t sector, st_secto
 
 static void test_no_location(void **state) {
   nodefx *f = *state;
-  assert_int_equal(prove_and_submit_with(f, nf_deadline_of(f, 2), 1, locate_but_2), 1);
+  assert_int_equal(post(f, nf_deadline_of(f, 2), 1, locate_but_2), 1);
   char *log = read_log();
   assert_non_null(strstr(log, "got err could not locate sector 2: the registry has no location for sector t01000-2"));
   free(log);

@@ -119,12 +119,6 @@ static void test_info_and_wait(void **state) {
 
 /* ---------------------------------------------------------------- the node away */
 
-static bool zero(const void *p, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (((const uint8_t *)p)[i]) return false;
-  return true;
-}
-
 #define ASSERT_FAILS(call, method)                \
   do {                                            \
     assert_int_equal((call), ST_EUNAVAIL);        \
@@ -151,32 +145,32 @@ static void test_outs_on_failure(void **state) {
   assert_int_equal(bi.nsectors, 0);
   st_node_base_info_free(&bi);
   uint8_t r[32];
-  memset(r, 1, sizeof r);
+  tu_poison(r, sizeof r);
   ASSERT_FAILS(st_node_randomness(c, true, 1, 5, NULL, 0, NULL, r, &err), "StateGetRandomnessFromBeacon");
-  assert_true(zero(r, sizeof r));
+  tu_assert_zeroed(r, sizeof r);
   uint8_t pi[ST_VRF_PROOF_LEN];
-  memset(pi, 1, sizeof pi);
+  tu_poison(pi, sizeof pi);
   ASSERT_FAILS(st_node_vrf(c, &f->account, r, sizeof r, pi, &err), "WalletVRF");
-  assert_true(zero(pi, sizeof pi));
+  tu_assert_zeroed(pi, sizeof pi);
   st_network net;
   uint64_t genesis = 9;
-  memset(&net, 1, sizeof net);
+  tu_poison(&net, sizeof net);
   ASSERT_FAILS(st_node_network(c, &net, &genesis, &err), "StateGetNetworkParams");
-  assert_true(zero(&net, sizeof net));
+  tu_assert_zeroed(&net, sizeof net);
   assert_int_equal(genesis, 0);
   st_cid cid;
-  memset(&cid, 1, sizeof cid);
+  tu_poison(&cid, sizeof cid);
   ASSERT_FAILS(st_node_send(c, &f->account, NF_MINER, 16, NULL, 0, NULL, &cid, &err), "MpoolPushMessage");
-  assert_true(zero(&cid, sizeof cid));
+  tu_assert_zeroed(&cid, sizeof cid);
   bool found = true;
-  memset(&cid, 1, sizeof cid);
+  tu_poison(&cid, sizeof cid);
   ASSERT_FAILS(st_node_pending_find(c, &f->account, &f->account, 0, NULL, 0, &found, &cid, &err), "MpoolPending");
   assert_false(found);
-  assert_true(zero(&cid, sizeof cid));
+  tu_assert_zeroed(&cid, sizeof cid);
   st_deadline_info di;
-  memset(&di, 1, sizeof di);
+  tu_poison(&di, sizeof di);
   ASSERT_FAILS(st_node_proving_deadline(c, NF_MINER, NULL, &di, &err), "StateMinerProvingDeadline");
-  assert_true(zero(&di, sizeof di));
+  tu_assert_zeroed(&di, sizeof di);
   st_bitfield bf;
   st_bitfield_init(&bf);
   assert_int_equal(st_bitfield_set(&bf, 3, &err), ST_OK);
@@ -189,19 +183,19 @@ static void test_outs_on_failure(void **state) {
   assert_null(all);
   assert_int_equal(n, 0);
   st_node_lookup l;
-  memset(&l, 1, sizeof l);
+  tu_poison(&l, sizeof l);
   ASSERT_FAILS(st_node_search_msg(c, &cid, &l, &err), "StateSearchMsg");
-  assert_true(zero(&l, sizeof l));
-  memset(&l, 1, sizeof l);
+  tu_assert_zeroed(&l, sizeof l);
+  tu_poison(&l, sizeof l);
   ASSERT_FAILS(st_node_wait_msg(c, &cid, 1, &l, &err), "StateWaitMsg");
-  assert_true(zero(&l, sizeof l));
+  tu_assert_zeroed(&l, sizeof l);
   uint64_t id = 9;
   ASSERT_FAILS(st_node_lookup_id(c, &f->account, &id, &err), "StateLookupID");
   assert_int_equal(id, 0);
   st_address key;
-  memset(&key, 1, sizeof key);
+  tu_poison(&key, sizeof key);
   ASSERT_FAILS(st_node_account_key(c, &f->account, &key, &err), "StateAccountKey");
-  assert_true(zero(&key, sizeof key));
+  tu_assert_zeroed(&key, sizeof key);
   /* the caller's numbers: 0 */
   mpz_t a, b;
   mpz_init_set_ui(a, 5);
@@ -232,13 +226,13 @@ static void test_outs_on_failure(void **state) {
   assert_int_equal(mpz_sgn(fu.balance), 0);
   st_node_miner_funds_free(&fu);
   st_node_sector_count sc;
-  memset(&sc, 1, sizeof sc);
+  tu_poison(&sc, sizeof sc);
   ASSERT_FAILS(st_node_get_sector_count(c, NF_MINER, &sc, &err), "StateMinerSectorCount");
-  assert_true(zero(&sc, sizeof sc));
+  tu_assert_zeroed(&sc, sizeof sc);
   st_node_miner_info mi;
-  memset(&mi, 1, sizeof mi);
+  tu_poison(&mi, sizeof mi);
   ASSERT_FAILS(st_node_get_miner_info(c, NF_MINER, &mi, &err), "StateMinerInfo");
-  assert_true(zero(&mi, sizeof mi));
+  tu_assert_zeroed(&mi, sizeof mi);
   int64_t deal = 9;
   ASSERT_FAILS(st_node_find_deal(c, &(st_deal_proposal){0}, 100, NF_MINER, &deal, &err), "StateMarketDeals");
   assert_int_equal(deal, -1);
