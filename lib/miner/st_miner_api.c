@@ -429,30 +429,22 @@ static void retrieve(st_miner_api *a, const char *cid, st_http_response *resp) {
   st_buf_free(&body);
 }
 
-/* An entry with no params to read, and one whose parse fills args of type args_t. */
-#define NOARGS(name_, perm_, run_) \
-  { .name = "Filecoin." name_, .perm = perm_, .run = run_ }
-#define METHOD(name_, perm_, min, max, parse_, args_t, free_fn, run_)                                \
-  {                                                                                                  \
-    .name = "Filecoin." name_, .perm = perm_, .min_params = min, .max_params = max, .parse = parse_, \
-    .args_size = sizeof(args_t), .free_args = free_fn, .run = run_                                   \
-  }
-
 static const st_rpc_method METHODS[] = {
-    NOARGS("ActorAddress", ST_PERM_READ, m_actor_address),
-    METHOD("ActorSectorSize", ST_PERM_READ, 1, 1, p_sector_size, addr_args, NULL, m_sector_size),
-    NOARGS("MinerRunInfo", ST_PERM_READ, m_run_info),
-    NOARGS("SectorsList", ST_PERM_READ, m_sectors_list),
-    NOARGS("SectorsSummary", ST_PERM_READ, m_sectors_summary),
-    METHOD("SectorsStatus", ST_PERM_READ, 1, 2, p_sectors_status, number_flag_args, NULL, m_sectors_status),
-    NOARGS("PledgeSector", ST_PERM_WRITE, m_pledge),
-    NOARGS("StorageList", ST_PERM_READ, m_storage_list),
-    METHOD("ProvingCheck", ST_PERM_READ, 1, 2, p_proving_check, number_flag_args, NULL, m_proving_check),
-    METHOD("MarketProposeDeal", ST_PERM_READ, 2, 2, p_market_propose_deal, propose_args, free_propose,
-           m_market_propose_deal),
-    NOARGS("MarketGetAsk", ST_PERM_READ, m_market_get_ask),
-    NOARGS("MarketListDeals", ST_PERM_READ, m_market_list_deals),
-    METHOD("MarketDealStatus", ST_PERM_READ, 1, 1, p_market_deal_status, cid_text_args, NULL, m_market_deal_status),
+    ST_RPC_NOARGS("ActorAddress", ST_PERM_READ, m_actor_address),
+    ST_RPC_METHOD("ActorSectorSize", ST_PERM_READ, 1, 1, p_sector_size, addr_args, NULL, m_sector_size),
+    ST_RPC_NOARGS("MinerRunInfo", ST_PERM_READ, m_run_info),
+    ST_RPC_NOARGS("SectorsList", ST_PERM_READ, m_sectors_list),
+    ST_RPC_NOARGS("SectorsSummary", ST_PERM_READ, m_sectors_summary),
+    ST_RPC_METHOD("SectorsStatus", ST_PERM_READ, 1, 2, p_sectors_status, number_flag_args, NULL, m_sectors_status),
+    ST_RPC_NOARGS("PledgeSector", ST_PERM_WRITE, m_pledge),
+    ST_RPC_NOARGS("StorageList", ST_PERM_READ, m_storage_list),
+    ST_RPC_METHOD("ProvingCheck", ST_PERM_READ, 1, 2, p_proving_check, number_flag_args, NULL, m_proving_check),
+    ST_RPC_METHOD("MarketProposeDeal", ST_PERM_READ, 2, 2, p_market_propose_deal, propose_args, free_propose,
+                  m_market_propose_deal),
+    ST_RPC_NOARGS("MarketGetAsk", ST_PERM_READ, m_market_get_ask),
+    ST_RPC_NOARGS("MarketListDeals", ST_PERM_READ, m_market_list_deals),
+    ST_RPC_METHOD("MarketDealStatus", ST_PERM_READ, 1, 1, p_market_deal_status, cid_text_args, NULL,
+                  m_market_deal_status),
 };
 
 /* A Prometheus label value: backslash, quote and newline escaped. */

@@ -191,18 +191,20 @@ static st_code r_chain_get_parent_messages(st_rpc_req *q, st_err *err) { return 
 static st_code r_chain_get_parent_receipts(st_rpc_req *q, st_err *err) { return parent_part(q, true, err); }
 
 static const st_rpc_method METHODS[] = {
-    FN_NOARGS("ChainHead", ST_PERM_READ, r_chain_head),
-    FN_NOARGS("ChainGetGenesis", ST_PERM_READ, r_chain_genesis),
-    FN_METHOD("ChainGetTipSet", ST_PERM_READ, 1, 1, p_chain_get_tipset, fn_tsk_args, fn_free_tsk, r_chain_get_tipset),
-    FN_METHOD("ChainGetTipSetByHeight", ST_PERM_READ, 1, 2, p_chain_get_tipset_by_height, fn_num_tsk_args,
-              fn_free_num_tsk, r_chain_get_tipset_by_height),
-    FN_METHOD("ChainGetBlock", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_get_block),
-    FN_METHOD("ChainGetBlockMessages", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_get_block_messages),
-    FN_METHOD("ChainGetMessage", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_get_message),
-    FN_METHOD("ChainGetParentMessages", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL,
-              r_chain_get_parent_messages),
-    FN_METHOD("ChainGetParentReceipts", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL,
-              r_chain_get_parent_receipts),
+    ST_RPC_NOARGS("ChainHead", ST_PERM_READ, r_chain_head),
+    ST_RPC_NOARGS("ChainGetGenesis", ST_PERM_READ, r_chain_genesis),
+    ST_RPC_METHOD("ChainGetTipSet", ST_PERM_READ, 1, 1, p_chain_get_tipset, fn_tsk_args, fn_free_tsk,
+                  r_chain_get_tipset),
+    ST_RPC_METHOD("ChainGetTipSetByHeight", ST_PERM_READ, 1, 2, p_chain_get_tipset_by_height, fn_num_tsk_args,
+                  fn_free_num_tsk, r_chain_get_tipset_by_height),
+    ST_RPC_METHOD("ChainGetBlock", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_get_block),
+    ST_RPC_METHOD("ChainGetBlockMessages", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL,
+                  r_chain_get_block_messages),
+    ST_RPC_METHOD("ChainGetMessage", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_get_message),
+    ST_RPC_METHOD("ChainGetParentMessages", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL,
+                  r_chain_get_parent_messages),
+    ST_RPC_METHOD("ChainGetParentReceipts", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL,
+                  r_chain_get_parent_receipts),
 };
 
 fn_slice fn_chain_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

@@ -65,9 +65,9 @@ static st_code r_auth_verify(st_rpc_req *q, st_err *err) {
 }
 
 static const st_rpc_method COMMON[] = {
-    FN_NOARGS("Version", ST_PERM_READ, r_version),
-    FN_METHOD("AuthNew", ST_PERM_ADMIN, 1, 1, p_auth_new, perms_args, NULL, r_auth_new),
-    FN_METHOD("AuthVerify", ST_PERM_READ, 1, 1, p_auth_verify, token_args, NULL, r_auth_verify),
+    ST_RPC_NOARGS("Version", ST_PERM_READ, r_version),
+    ST_RPC_METHOD("AuthNew", ST_PERM_ADMIN, 1, 1, p_auth_new, perms_args, NULL, r_auth_new),
+    ST_RPC_METHOD("AuthVerify", ST_PERM_READ, 1, 1, p_auth_verify, token_args, NULL, r_auth_verify),
 };
 
 fn_slice fn_common_methods(void) { return (fn_slice){COMMON, sizeof COMMON / sizeof COMMON[0]}; }

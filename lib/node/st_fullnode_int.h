@@ -36,22 +36,6 @@ struct st_fullnode {
 
 /* ---- the method table: one slice per group ---- */
 
-/* An entry whose run reads args of type args_t (parse fills them; free_fn frees them, or NULL). */
-#define FN_METHOD(name_, perm_, min, max, parse_, args_t, free_fn, run_)                             \
-  {                                                                                                  \
-    .name = "Filecoin." name_, .perm = perm_, .min_params = min, .max_params = max, .parse = parse_, \
-    .args_size = sizeof(args_t), .free_args = free_fn, .run = run_                                   \
-  }
-/* The same for one API version (ST_RPC_V0 or ST_RPC_V1) only. */
-#define FN_METHOD_V(name_, ver, perm_, min, max, parse_, args_t, free_fn, run_)                                       \
-  {                                                                                                                   \
-    .name = "Filecoin." name_, .perm = perm_, .versions = ver, .min_params = min, .max_params = max, .parse = parse_, \
-    .args_size = sizeof(args_t), .free_args = free_fn, .run = run_                                                    \
-  }
-/* An entry with no params to read. */
-#define FN_NOARGS(name_, perm_, run_) \
-  { .name = "Filecoin." name_, .perm = perm_, .run = run_ }
-
 typedef struct fn_slice {
   const st_rpc_method *methods;
   size_t n;

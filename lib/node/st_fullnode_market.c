@@ -125,17 +125,17 @@ static st_code r_state_verified_registry_root_key(st_rpc_req *q, st_err *err) {
 }
 
 static const st_rpc_method METHODS[] = {
-    FN_METHOD("StateMarketBalance", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,
-              r_state_market_balance),
-    FN_METHOD("StateMarketDeals", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk, r_state_market_deals),
-    FN_METHOD("StateMarketStorageDeal", ST_PERM_READ, 1, 2, p_state_market_storage_deal, fn_num_tsk_args,
-              fn_free_num_tsk, r_state_market_storage_deal),
-    FN_METHOD("StateVerifiedClientStatus", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,
-              r_state_verified_client_status),
-    FN_METHOD("StateVerifierStatus", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,
-              r_state_verifier_status),
-    FN_METHOD("StateVerifiedRegistryRootKey", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk,
-              r_state_verified_registry_root_key),
+    ST_RPC_METHOD("StateMarketBalance", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,
+                  r_state_market_balance),
+    ST_RPC_METHOD("StateMarketDeals", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk, r_state_market_deals),
+    ST_RPC_METHOD("StateMarketStorageDeal", ST_PERM_READ, 1, 2, p_state_market_storage_deal, fn_num_tsk_args,
+                  fn_free_num_tsk, r_state_market_storage_deal),
+    ST_RPC_METHOD("StateVerifiedClientStatus", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args,
+                  fn_free_addr_tsk, r_state_verified_client_status),
+    ST_RPC_METHOD("StateVerifierStatus", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,
+                  r_state_verifier_status),
+    ST_RPC_METHOD("StateVerifiedRegistryRootKey", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk,
+                  r_state_verified_registry_root_key),
 };
 
 fn_slice fn_market_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

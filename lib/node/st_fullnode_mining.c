@@ -550,14 +550,15 @@ static st_code r_miner_create_block(st_rpc_req *q, st_err *err) {
 }
 
 static const st_rpc_method METHODS[] = {
-    FN_METHOD_V("StateGetBeaconEntry", ST_RPC_V1, ST_PERM_READ, 1, 1, p_beacon_entry, round_args, NULL, r_beacon_entry),
-    FN_METHOD_V("BeaconGetEntry", ST_RPC_V0, ST_PERM_READ, 1, 1, p_beacon_entry, round_args, NULL, r_beacon_entry),
-    FN_METHOD("MinerGetBaseInfo", ST_PERM_READ, 2, 3, p_base_info, fn_addr_num_tsk_args, fn_free_addr_tsk,
-              r_miner_get_base_info),
-    FN_METHOD("MinerCreateBlock", ST_PERM_WRITE, 1, 1, p_miner_create_block, template_args, free_template,
-              r_miner_create_block),
-    FN_METHOD("SyncSubmitBlock", ST_PERM_WRITE, 1, 1, p_sync_submit_block, submit_args, free_submit,
-              r_sync_submit_block),
+    ST_RPC_METHOD_V("StateGetBeaconEntry", ST_RPC_V1, ST_PERM_READ, 1, 1, p_beacon_entry, round_args, NULL,
+                    r_beacon_entry),
+    ST_RPC_METHOD_V("BeaconGetEntry", ST_RPC_V0, ST_PERM_READ, 1, 1, p_beacon_entry, round_args, NULL, r_beacon_entry),
+    ST_RPC_METHOD("MinerGetBaseInfo", ST_PERM_READ, 2, 3, p_base_info, fn_addr_num_tsk_args, fn_free_addr_tsk,
+                  r_miner_get_base_info),
+    ST_RPC_METHOD("MinerCreateBlock", ST_PERM_WRITE, 1, 1, p_miner_create_block, template_args, free_template,
+                  r_miner_create_block),
+    ST_RPC_METHOD("SyncSubmitBlock", ST_PERM_WRITE, 1, 1, p_sync_submit_block, submit_args, free_submit,
+                  r_sync_submit_block),
 };
 
 fn_slice fn_mining_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

@@ -228,12 +228,13 @@ static st_code r_mpool_get_nonce(st_rpc_req *q, st_err *err) {
 }
 
 static const st_rpc_method METHODS[] = {
-    FN_METHOD("MpoolPush", ST_PERM_WRITE, 1, 1, p_mpool_push, signed_args, free_signed, r_mpool_push),
-    FN_METHOD("MpoolPushMessage", ST_PERM_SIGN, 1, 2, p_mpool_push_message, message_args, free_message,
-              r_mpool_push_message),
-    FN_METHOD("MpoolPending", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk, r_mpool_pending),
-    FN_METHOD("MpoolGetNonce", ST_PERM_READ, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_mpool_get_nonce),
-    FN_METHOD("GasEstimateMessageGas", ST_PERM_READ, 1, 3, p_gas_estimate, message_args, free_message, r_gas_estimate),
+    ST_RPC_METHOD("MpoolPush", ST_PERM_WRITE, 1, 1, p_mpool_push, signed_args, free_signed, r_mpool_push),
+    ST_RPC_METHOD("MpoolPushMessage", ST_PERM_SIGN, 1, 2, p_mpool_push_message, message_args, free_message,
+                  r_mpool_push_message),
+    ST_RPC_METHOD("MpoolPending", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk, r_mpool_pending),
+    ST_RPC_METHOD("MpoolGetNonce", ST_PERM_READ, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_mpool_get_nonce),
+    ST_RPC_METHOD("GasEstimateMessageGas", ST_PERM_READ, 1, 3, p_gas_estimate, message_args, free_message,
+                  r_gas_estimate),
 };
 
 fn_slice fn_mpool_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

@@ -155,16 +155,16 @@ static const st_rpc_method METHODS[] = {
      .parse = p_wallet_new,
      .run = r_wallet_address,
      .data = &(const wallet_address){st_wallet_new}},
-    FN_NOARGS("WalletList", ST_PERM_WRITE, r_wallet_list),
-    FN_METHOD("WalletBalance", ST_PERM_READ, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_wallet_balance),
+    ST_RPC_NOARGS("WalletList", ST_PERM_WRITE, r_wallet_list),
+    ST_RPC_METHOD("WalletBalance", ST_PERM_READ, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_wallet_balance),
     {.name = "Filecoin.WalletDefaultAddress",
      .perm = ST_PERM_WRITE,
      .run = r_wallet_address,
      .data = &(const wallet_address){st_wallet_default}},
-    FN_METHOD("WalletSign", ST_PERM_SIGN, 2, 2, p_key_and_data, sign_args, free_sign, r_wallet_sign),
-    FN_METHOD("WalletVRF", ST_PERM_SIGN, 2, 2, p_key_and_data, sign_args, free_sign, r_wallet_vrf),
-    FN_METHOD("WalletExport", ST_PERM_ADMIN, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_wallet_export),
-    FN_METHOD("WalletImport", ST_PERM_ADMIN, 1, 1, p_wallet_import, key_args, free_key, r_wallet_import),
+    ST_RPC_METHOD("WalletSign", ST_PERM_SIGN, 2, 2, p_key_and_data, sign_args, free_sign, r_wallet_sign),
+    ST_RPC_METHOD("WalletVRF", ST_PERM_SIGN, 2, 2, p_key_and_data, sign_args, free_sign, r_wallet_vrf),
+    ST_RPC_METHOD("WalletExport", ST_PERM_ADMIN, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_wallet_export),
+    ST_RPC_METHOD("WalletImport", ST_PERM_ADMIN, 1, 1, p_wallet_import, key_args, free_key, r_wallet_import),
 };
 
 fn_slice fn_wallet_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

@@ -153,6 +153,22 @@ typedef struct st_rpc_method {
   const void *data;              /* for run, as q->data: lets methods share one run */
 } st_rpc_method;
 
+/* Table entries, name_ being the name after "Filecoin.": one whose run reads args of type args_t
+ * (parse_ fills them; free_fn frees them, or NULL), the same for one API version only (ver:
+ * ST_RPC_V0 or ST_RPC_V1), and one with no params to read. */
+#define ST_RPC_METHOD(name_, perm_, min, max, parse_, args_t, free_fn, run_)                         \
+  {                                                                                                  \
+    .name = "Filecoin." name_, .perm = perm_, .min_params = min, .max_params = max, .parse = parse_, \
+    .args_size = sizeof(args_t), .free_args = free_fn, .run = run_                                   \
+  }
+#define ST_RPC_METHOD_V(name_, ver, perm_, min, max, parse_, args_t, free_fn, run_)                                   \
+  {                                                                                                                   \
+    .name = "Filecoin." name_, .perm = perm_, .versions = ver, .min_params = min, .max_params = max, .parse = parse_, \
+    .args_size = sizeof(args_t), .free_args = free_fn, .run = run_                                                    \
+  }
+#define ST_RPC_NOARGS(name_, perm_, run_) \
+  { .name = "Filecoin." name_, .perm = perm_, .run = run_ }
+
 /* Sends one value (stolen) on the channel as an xrpc.ch.val notification. false once the
  * channel is closed (cancelled, its connection ended) or the write failed. */
 bool st_rpc_chan_send(st_rpc_chan *ch, json_t *value);
