@@ -5,16 +5,6 @@
 #include "crypto/st_secp.h"
 #include "node/st_fullnode_int.h"
 
-/* Adds sm to the pool, checked against the head's state; the pool lock is the caller's. */
-static st_code push_locked(st_fullnode *n, const st_signed_message *sm, st_cid *cid, st_err *err) {
-  st_state st;
-  st_state_init(&st);
-  st_code code = st_chain_state(n->chain, NULL, &st, err);
-  if (!code) code = st_mpool_add(n->pool, &st, sm, cid, err);
-  st_state_clear(&st);
-  return code;
-}
-
 typedef struct signed_args {
   st_signed_message sm;
 } signed_args;
@@ -31,9 +21,13 @@ static void free_signed(void *args) { st_signed_message_free(&((signed_args *)ar
 static st_code r_mpool_push(st_rpc_req *q, st_err *err) {
   st_fullnode *n = q->ctx;
   st_cid cid;
-  pthread_mutex_lock(&n->pool_mu);
-  st_code code = push_locked(n, &((signed_args *)q->args)->sm, &cid, err);
+  st_state st;
+  st_state_init(&st);
+  pthread_mutex_lock(&n->pool_mu); /* the pool is checked against the head's state */
+  st_code code = st_chain_state(n->chain, NULL, &st, err);
+  if (!code) code = st_mpool_add(n->pool, &st, &((signed_args *)q->args)->sm, &cid, err);
   pthread_mutex_unlock(&n->pool_mu);
+  st_state_clear(&st);
   if (!code) q->result = st_chain_json_cid(&cid);
   return code;
 }
@@ -162,7 +156,8 @@ static void cap_gas_fee(st_message *m, const mpz_t max_fee) {
   mpz_clear(total);
 }
 
-/* The pool's next nonce for from, the signature, and the push, under the pool lock. */
+/* The pool's next nonce for from, the signature, and the push, under the pool lock and on one
+ * read of the head's state. */
 static st_code sign_and_push(st_fullnode *n, st_signed_message *sm, const uint8_t sk[32], st_err *err) {
   st_state st;
   st_state_init(&st);
@@ -171,7 +166,7 @@ static st_code sign_and_push(st_fullnode *n, st_signed_message *sm, const uint8_
   st_code code = st_chain_state(n->chain, NULL, &st, err);
   if (!code) code = st_mpool_nonce(n->pool, &st, &sm->message.from, &sm->message.nonce, err);
   if (!code) code = st_signed_message_sign_secp(sm, sk, err);
-  if (!code) code = push_locked(n, sm, &cid, err);
+  if (!code) code = st_mpool_add(n->pool, &st, sm, &cid, err);
   pthread_mutex_unlock(&n->pool_mu);
   st_state_clear(&st);
   return code;
