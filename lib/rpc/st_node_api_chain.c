@@ -18,26 +18,43 @@ void st_node_head_free(st_node_head *h) {
   st_chain_bytes_free(&h->min_ticket);
 }
 
-/* A tipset's JSON (method: the call it came from, for errors) into *out. */
+/* Lotus's TipSet JSON ({Cids, Blocks, Height}) into out (initialised). */
+static st_code tipset_from_json(const json_t *r, const char *method, st_tipset *out, st_err *err) {
+  const json_t *blocks = json_object_get(r, "Blocks"), *h = json_object_get(r, "Height");
+  size_t n = json_array_size(blocks);
+  char what[64];
+  snprintf(what, sizeof what, "%s: Cids", method);
+  if (!json_is_integer(h)) return na_bad(err, method, "Height");
+  if (!n) return na_bad(err, method, "Blocks");
+  out->height = json_integer_value(h);
+  if (st_tipset_key_from_json(json_object_get(r, "Cids"), what, &out->key, err)) return ST_EINVAL;
+  if (out->key.n != n) return na_bad(err, method, "Cids, one for each block");
+  if (!(out->blocks = calloc(n, sizeof *out->blocks))) return st_err_set(err, ST_ENOMEM, "out of memory");
+  for (out->n = 0; out->n < n; out->n++) st_block_header_init(&out->blocks[out->n]);
+  for (size_t i = 0; i < n; i++)
+    if (st_block_header_from_json(json_array_get(blocks, i), &out->blocks[i], err))
+      return st_err_wrap(err, ST_EINVAL, "%s: Blocks[%zu]", method, i);
+  return ST_OK;
+}
+
+/* A tipset's JSON (method: the call it came from, for errors) into *out: its height and key,
+ * and its first block's (the least ticket's) ticket and parents. */
 static st_code head_from_json(const json_t *r, const char *method, st_node_head *out, st_err *err) {
   st_node_head_free(out);
   st_node_head_init(out);
-  char what[64];
-  snprintf(what, sizeof what, "%s: Cids", method);
-  st_code code = ST_OK;
-  const json_t *h = json_object_get(r, "Height");
-  if (!json_is_integer(h)) code = na_bad(err, method, "Height");
-  else out->height = json_integer_value(h);
-  if (!code && st_tipset_key_from_json(json_object_get(r, "Cids"), what, &out->key, err)) code = ST_EINVAL;
-  st_block_header b;
-  st_block_header_init(&b);
-  const json_t *first = json_array_get(json_object_get(r, "Blocks"), 0);
-  if (!code && (!first || st_block_header_from_json(first, &b, err)))
-    code = first ? st_err_wrap(err, ST_EINVAL, "%s: Blocks[0]", method) : na_bad(err, method, "Blocks");
-  if (!code && b.has_ticket)
-    code = st_chain_bytes_set(&out->min_ticket, b.ticket_vrf_proof.data, b.ticket_vrf_proof.len, err);
-  if (!code) code = st_tipset_key_set(&out->parents, b.parents, b.n_parents, err);
-  st_block_header_free(&b);
+  st_tipset ts;
+  st_tipset_init(&ts);
+  st_code code = tipset_from_json(r, method, &ts, err);
+  if (!code) {
+    out->height = ts.height;
+    out->key = ts.key; /* taken over */
+    st_tipset_key_init(&ts.key);
+    const st_block_header *b = &ts.blocks[0];
+    if (b->has_ticket)
+      code = st_chain_bytes_set(&out->min_ticket, b->ticket_vrf_proof.data, b->ticket_vrf_proof.len, err);
+    if (!code) code = st_tipset_key_set(&out->parents, b->parents, b->n_parents, err);
+  }
+  st_tipset_free(&ts);
   return code;
 }
 
@@ -65,25 +82,6 @@ st_code st_node_chain_tipset(st_rpc_client *c, const st_tipset_key *key, st_node
   if (!code) code = head_from_json(r, "ChainGetTipSet", out, err);
   json_decref(r);
   return head_done(out, code);
-}
-
-/* Lotus's TipSet JSON ({Cids, Blocks, Height}) into out (initialised). */
-static st_code tipset_from_json(const json_t *r, const char *method, st_tipset *out, st_err *err) {
-  const json_t *blocks = json_object_get(r, "Blocks"), *h = json_object_get(r, "Height");
-  size_t n = json_array_size(blocks);
-  char what[64];
-  snprintf(what, sizeof what, "%s: Cids", method);
-  if (!json_is_integer(h)) return na_bad(err, method, "Height");
-  if (!n) return na_bad(err, method, "Blocks");
-  out->height = json_integer_value(h);
-  if (st_tipset_key_from_json(json_object_get(r, "Cids"), what, &out->key, err)) return ST_EINVAL;
-  if (out->key.n != n) return na_bad(err, method, "Cids, one for each block");
-  if (!(out->blocks = calloc(n, sizeof *out->blocks))) return st_err_set(err, ST_ENOMEM, "out of memory");
-  for (out->n = 0; out->n < n; out->n++) st_block_header_init(&out->blocks[out->n]);
-  for (size_t i = 0; i < n; i++)
-    if (st_block_header_from_json(json_array_get(blocks, i), &out->blocks[i], err))
-      return st_err_wrap(err, ST_EINVAL, "%s: Blocks[%zu]", method, i);
-  return ST_OK;
 }
 
 static st_code tipset_call(st_rpc_client *c, const char *method, json_t *params, st_tipset *out, st_err *err) {
