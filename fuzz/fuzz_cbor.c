@@ -13,6 +13,7 @@
 
 #include "codec/st_cbor.h"
 #include "codec/st_cid.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -110,7 +111,9 @@ static bool check(const uint8_t *data, size_t size, unsigned flags) {
   st_code rc_depth = st_cbor_validate(data, size, flags, ST_CBOR_DEFAULT_DEPTH, NULL);
   if ((rc == ST_OK) != (rc_depth == ST_OK)) die("max_depth 0 and ST_CBOR_DEFAULT_DEPTH disagree", flags);
   if (rc) {
-    if (err.code != rc || err.msg[0] == '\0') die("rejection without its code or a message", flags);
+    char what[48];
+    snprintf(what, sizeof what, "st_cbor_validate (flags %u)", flags);
+    fuzz_rejected("fuzz_cbor", what, rc, &err);
     return false;
   }
 

@@ -20,10 +20,6 @@ static void die(const char *what) {
   abort();
 }
 
-static void check_rejection(st_code rc, const st_err *err) {
-  if (err->code != rc || err->msg[0] == '\0') die("rejection without its code or a message");
-}
-
 /* c round-trips through its binary and string forms. */
 static void round_trip(const st_cid *c) {
   if (c->digest_len > ST_CID_MAX_DIGEST) die("digest longer than ST_CID_MAX_DIGEST");
@@ -59,7 +55,7 @@ static void check_bytes(const uint8_t *data, size_t size) {
   st_err err = {ST_OK, {0}};
   st_code rc = st_cid_from_bytes(data, size, &c, NULL, &err);
   if (rc) {
-    check_rejection(rc, &err);
+    fuzz_rejected("fuzz_cid", "st_cid_from_bytes", rc, &err);
   } else {
     uint8_t raw[ST_CID_MAX_BYTES];
     size_t n = st_cid_to_bytes(&c, raw);
@@ -73,7 +69,7 @@ static void check_bytes(const uint8_t *data, size_t size) {
   size_t used = 0;
   rc = st_cid_from_bytes(data, size, &p, &used, &err);
   if (rc) {
-    check_rejection(rc, &err);
+    fuzz_rejected("fuzz_cid", "st_cid_from_bytes (prefix)", rc, &err);
     return;
   }
   if (used == 0 || used > size) die("`used` out of range");
@@ -90,7 +86,7 @@ static void check_string(const uint8_t *data, size_t size) {
   st_err err = {ST_OK, {0}};
   st_code rc = st_cid_parse(s, &c, &err);
   if (rc) {
-    check_rejection(rc, &err);
+    fuzz_rejected("fuzz_cid", s, rc, &err);
     return;
   }
   char str[ST_CID_STR_MAX];

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/st_fs.h"
+#include "fuzz_util.h"
 #include "proofs/st_fr.h"
 #include "proofs/st_porep.h"
 #include "proofs/st_post.h"
@@ -89,8 +90,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (rc == ST_OK) {
     if (len != genuine[k].len || memcmp(proof, genuine[k].data, len))
       die("accepted a proof that is not the genuine one");
-  } else if (err.code != rc || !err.msg[0]) {
-    die("rejection without its code or a message");
+  } else {
+    fuzz_rejected("fuzz_proofs",
+                  k == 0   ? "st_porep_verify"
+                  : k == 1 ? "st_window_post_verify"
+                           : "st_winning_post_verify",
+                  rc, &err);
   }
   return 0;
 }

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "core/st_err.h"
+#include "fuzz_util.h"
 #include "registry/st_registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,10 +43,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void die(const char *what, const char *ctx) {
   fprintf(stderr, "fuzz_registry: oracle failed: %s [%.300s]\n", what, ctx ? ctx : "");
   __builtin_trap();
-}
-
-static void check_rejection(st_code rc, const st_err *err, const char *what) {
-  if (err->code != rc || err->msg[0] == '\0') die("rejection without its code or a message", what);
 }
 
 static bool host_chars_ok(const char *s) {
@@ -152,7 +149,7 @@ static void check_nodes(const json_t *j) {
   memset(&n, 0x5a, sizeof n);
   unsigned fields = 0xdead;
   if ((rc = st_node_from_json(j, ST_NODE_NEW, &n, &fields, &err))) {
-    check_rejection(rc, &err, "ST_NODE_NEW");
+    fuzz_rejected("fuzz_registry", "ST_NODE_NEW", rc, &err);
   } else {
     check_node_invariants(&n, "ST_NODE_NEW");
     for (unsigned i = 0; i < 7; i++)
@@ -175,7 +172,7 @@ static void check_nodes(const json_t *j) {
   fields = 0xdead;
   err = (st_err){ST_OK, {0}};
   if ((rc = st_node_from_json(j, ST_NODE_PATCH, &p, &fields, &err))) {
-    check_rejection(rc, &err, "ST_NODE_PATCH");
+    fuzz_rejected("fuzz_registry", "ST_NODE_PATCH", rc, &err);
   } else {
     if (fields >> 7) die("ST_NODE_PATCH: fields has bits beyond ST_NODE_FIELDS", NULL);
     for (unsigned i = 0; i < 7; i++)
@@ -207,7 +204,7 @@ static void check_nodes(const json_t *j) {
   memset(&s, 0x5a, sizeof s);
   err = (st_err){ST_OK, {0}};
   if ((rc = st_node_from_json(j, ST_NODE_STORED, &s, NULL, &err))) {
-    check_rejection(rc, &err, "ST_NODE_STORED");
+    fuzz_rejected("fuzz_registry", "ST_NODE_STORED", rc, &err);
   } else {
     check_node_invariants(&s, "ST_NODE_STORED");
     if (s.id < 1 || s.version < 1 || s.last_heartbeat < 0)
@@ -222,7 +219,7 @@ static void check_location(const json_t *j) {
   st_err err = {ST_OK, {0}};
   st_code rc = st_location_from_json(j, &l, &err);
   if (rc) {
-    check_rejection(rc, &err, "st_location_from_json");
+    fuzz_rejected("fuzz_registry", "st_location_from_json", rc, &err);
     return;
   }
   if ((unsigned)l.kind >= ST_KIND_COUNT) die("accepted location has a bad kind", NULL);
@@ -247,20 +244,20 @@ static void check_string(const char *s) {
   st_err err = {ST_OK, {0}};
   st_code rc;
 
-  if ((rc = st_reg_check_host(s, "host", &err))) check_rejection(rc, &err, "st_reg_check_host");
+  if ((rc = st_reg_check_host(s, "host", &err))) fuzz_rejected("fuzz_registry", "st_reg_check_host", rc, &err);
   else if (!host_chars_ok(s)) die("st_reg_check_host accepted a string outside the documented set", s);
   if (host_chars_ok(s) && st_reg_check_host(s, "host", NULL))
     die("st_reg_check_host rejected a documented-valid host", s);
 
   err = (st_err){ST_OK, {0}};
-  if ((rc = st_reg_check_type(s, &err))) check_rejection(rc, &err, "st_reg_check_type");
+  if ((rc = st_reg_check_type(s, &err))) fuzz_rejected("fuzz_registry", "st_reg_check_type", rc, &err);
   else if (!type_chars_ok(s)) die("st_reg_check_type accepted a string outside the documented set", s);
   if (type_chars_ok(s) && st_reg_check_type(s, NULL)) die("st_reg_check_type rejected a documented-valid type", s);
 
   uint64_t miner = 0;
   err = (st_err){ST_OK, {0}};
   if ((rc = st_reg_parse_miner(s, &miner, &err))) {
-    check_rejection(rc, &err, "st_reg_parse_miner");
+    fuzz_rejected("fuzz_registry", "st_reg_parse_miner", rc, &err);
   } else if (miner <= INT64_MAX) {
     char text[32];
     for (const char *net = "tf"; *net; net++) {
@@ -276,7 +273,7 @@ static void check_string(const char *s) {
 
   st_sector_kind kind;
   err = (st_err){ST_OK, {0}};
-  if ((rc = st_sector_kind_parse(s, &kind, &err))) check_rejection(rc, &err, "st_sector_kind_parse");
+  if ((rc = st_sector_kind_parse(s, &kind, &err))) fuzz_rejected("fuzz_registry", "st_sector_kind_parse", rc, &err);
   else if ((unsigned)kind >= ST_KIND_COUNT || strcmp(st_sector_kind_name(kind), s))
     die("st_sector_kind_parse disagrees with st_sector_kind_name", s);
 
@@ -284,7 +281,7 @@ static void check_string(const char *s) {
   char path[ST_REG_PATH_MAX];
   err = (st_err){ST_OK, {0}};
   if ((rc = st_reg_path(s, &BASE, ST_KIND_SEALED, 1003, 2218, path, &err))) {
-    check_rejection(rc, &err, "st_reg_path");
+    fuzz_rejected("fuzz_registry", "st_reg_path", rc, &err);
     if (*s && strlen(s) + 40 < ST_REG_PATH_MAX) die("st_reg_path failed on a short, non-empty dist-path", s);
     return;
   }

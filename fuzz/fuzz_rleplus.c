@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codec/st_bitfield.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   st_err err = {ST_OK, {0}};
   st_code rc = st_bitfield_decode(data, size, &bf, &err);
   if (rc) {
-    if (err.code != rc || err.msg[0] == '\0') die("rejection without its code or a message");
+    fuzz_rejected("fuzz_rleplus", "st_bitfield_decode", rc, &err);
     if (bf.n != 0) die("rejected input left runs in the bitfield");
     goto out;
   }

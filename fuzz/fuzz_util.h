@@ -1,5 +1,5 @@
-/* fuzz_util: the oracles several libFuzzer targets share, written once: an accepted input
- * re-encodes to exactly itself and a rejection carries a message, and the input as a C string.
+/* fuzz_util: the oracles several libFuzzer targets share, written once: a rejection carries its
+ * code and a message, an accepted input re-encodes to exactly itself, and the input as a C string.
  * Header-only: each target is one file linked with the library (fuzz/CMakeLists.txt). */
 #ifndef FUZZ_UTIL_H
 #define FUZZ_UTIL_H
@@ -11,16 +11,21 @@
 #include "core/st_buf.h"
 #include "core/st_err.h"
 
-/* The round-trip oracle of a decoder (what names it, target the fuzzer): a rejection (rc) must
- * carry a message; an acceptance must have re-encoded into enc exactly data[0..size). Traps
- * (abort) otherwise. */
+/* The rejection oracle (target the fuzzer, what the call or its input): a call that refused with
+ * rc must say so in err, with rc as its code and a message. Traps otherwise. */
+static inline void fuzz_rejected(const char *target, const char *what, st_code rc, const st_err *err) {
+  if (err->code == rc && err->msg[0]) return;
+  fprintf(stderr, "%s: %s: rejection without its code or a message\n", target, what);
+  __builtin_trap();
+}
+
+/* The round-trip oracle of a decoder (what names it, target the fuzzer): a rejection (rc) passes
+ * fuzz_rejected; an acceptance must have re-encoded into enc exactly data[0..size). Traps
+ * otherwise. */
 static inline void fuzz_same(const char *target, const char *what, st_code rc, const st_err *err, const st_buf *enc,
                              const uint8_t *data, size_t size) {
   if (rc) {
-    if (!err->msg[0]) {
-      fprintf(stderr, "%s: %s: rejection without a message\n", target, what);
-      __builtin_trap();
-    }
+    fuzz_rejected(target, what, rc, err);
     return;
   }
   if (enc->failed || enc->len != size || memcmp(enc->data, data, size)) {
