@@ -565,16 +565,14 @@ int st_cmd_devnet(int argc, char **argv) {
   st_err err;
   d.nminers = 1;
   d.sectors = 2;
-  const char *miners = st_cli_value(&cli, "miners", NULL), *sectors = st_cli_value(&cli, "sectors", NULL),
-             *epochs = st_cli_value(&cli, "epochs", NULL);
-  if (miners && (st_parse_u64(miners, "--miners", &d.nminers, &err) || d.nminers < 1 || d.nminers > MAX_MINERS))
-    return st_cli_fail("--miners must be 1 to %d", MAX_MINERS);
-  if (sectors && (st_parse_u64(sectors, "--sectors", &d.sectors, &err) || d.sectors > 1000))
-    return st_cli_fail("--sectors must be 0 to 1000");
-  if (epochs && (st_parse_u64(epochs, "--epochs", &d.epochs, &err) || d.epochs < 1))
+  if (st_cli_u64(&cli, "miners", 1, MAX_MINERS, NULL, &d.nminers, &err) ||
+      st_cli_u64(&cli, "sectors", 0, 1000, NULL, &d.sectors, &err))
+    return st_cli_fail("%s", err.msg);
+  if (st_cli_u64(&cli, "epochs", 1, UINT64_MAX, NULL, &d.epochs, NULL))
     return st_cli_fail("--epochs must be a positive number of epochs");
   snprintf(d.network, sizeof d.network, "%s", st_cli_value(&cli, "network", "devnet"));
-  d.miners_set = miners != NULL, d.sectors_set = sectors != NULL, d.network_set = st_cli_has(&cli, "network");
+  d.miners_set = st_cli_has(&cli, "miners"), d.sectors_set = st_cli_has(&cli, "sectors");
+  d.network_set = st_cli_has(&cli, "network");
   st_network net;
   if (st_network_profile(d.network, &net, &err)) return st_cli_fail("--network: %s", err.msg);
   if (self_dir(d.bin, &err)) return st_cli_fail("%s", err.msg);
