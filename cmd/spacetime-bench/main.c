@@ -746,28 +746,19 @@ int main(int argc, char **argv) {
     return st_cli_fail("unknown command \"%s\" (run 'spacetime-bench --help')", cmd);
   if (!strcmp(cmd, "apply")) {
     uint64_t n = 20000, k = 100, reps = 5;
-    if (st_cli_has(&cli, "messages") && st_parse_u64(st_cli_value(&cli, "messages", NULL), "--messages", &n, &err))
+    if (st_cli_u64(&cli, "messages", 1, 10000000, NULL, &n, &err) ||
+        st_cli_u64(&cli, "accounts", 2, ST_GENESIS_MAX_ACCOUNTS, NULL, &k, &err) ||
+        st_cli_u64(&cli, "reps", 1, 1000, NULL, &reps, &err))
       return st_cli_fail("%s", err.msg);
-    if (st_cli_has(&cli, "accounts") && st_parse_u64(st_cli_value(&cli, "accounts", NULL), "--accounts", &k, &err))
-      return st_cli_fail("%s", err.msg);
-    if (st_cli_has(&cli, "reps") && st_parse_u64(st_cli_value(&cli, "reps", NULL), "--reps", &reps, &err))
-      return st_cli_fail("%s", err.msg);
-    if (k < 2 || k > ST_GENESIS_MAX_ACCOUNTS)
-      return st_cli_fail("--accounts must be between 2 and %d", ST_GENESIS_MAX_ACCOUNTS);
-    if (n < 1 || n > 10000000) return st_cli_fail("--messages must be between 1 and 10000000");
     if (n > k * ST_MPOOL_MAX_PER_SENDER)
       return st_cli_fail("--messages %llu is more than the pool holds for %llu senders (%d each)",
                          (unsigned long long)n, (unsigned long long)k, ST_MPOOL_MAX_PER_SENDER);
-    if (reps < 1 || reps > 1000) return st_cli_fail("--reps must be between 1 and 1000");
     return cmd_apply(n, k, reps, st_cli_has(&cli, "json"));
   }
   uint64_t sectors = 2, parallel = 0;
-  if (st_cli_has(&cli, "sectors") && st_parse_u64(st_cli_value(&cli, "sectors", NULL), "--sectors", &sectors, &err))
+  if (st_cli_u64(&cli, "sectors", 1, 100000, NULL, &sectors, &err) ||
+      st_cli_u64(&cli, "parallel", 0, 1024, NULL, &parallel, &err))
     return st_cli_fail("%s", err.msg);
-  if (st_cli_has(&cli, "parallel") && st_parse_u64(st_cli_value(&cli, "parallel", NULL), "--parallel", &parallel, &err))
-    return st_cli_fail("%s", err.msg);
-  if (sectors == 0 || sectors > 100000) return st_cli_fail("--sectors must be between 1 and 100000");
-  if (parallel > 1024) return st_cli_fail("--parallel must be at most 1024");
   opts o;
   memset(&o, 0, sizeof o);
   int rc = common(&o, &cli);

@@ -316,41 +316,22 @@ static int run_flags(const st_cli *cli, run_ctx *r) {
   snprintf(r->dist, sizeof r->dist, "%s", dist);
   r->server_api = st_cli_value(cli, "server-api", NULL);
   r->server_token = st_cli_value(cli, "server-token", getenv("SPACETIME_SERVER_TOKEN"));
-  uint64_t v;
-  r->group = -1;
-  if ((text = st_cli_value(cli, "groups", NULL))) {
-    if (st_parse_u64(text, "--groups", &v, &err)) return st_cli_fail("%s", err.msg);
-    r->group = (int64_t)v;
-  }
-  r->confidence = 2;
-  if ((text = st_cli_value(cli, "confidence", NULL))) {
-    if (st_parse_u64(text, "--confidence", &v, &err) || v > 1000)
-      return st_cli_fail("--confidence must be 0 to 1000 epochs");
-    r->confidence = (int64_t)v;
-  }
-  if ((text = st_cli_value(cli, "pledge", NULL))) {
-    if (st_parse_u64(text, "--pledge", &v, &err) || v > 1000) return st_cli_fail("--pledge must be 0 to 1000 sectors");
-    r->pledge = (int64_t)v;
-  }
+  uint64_t group = 0, confidence = 2, pledge = 0, partitions = 3, timeout_ms = 30000, parallel = 8;
+  if (st_cli_u64(cli, "groups", 0, UINT64_MAX, NULL, &group, &err) ||
+      st_cli_u64(cli, "confidence", 0, 1000, "epochs", &confidence, &err) ||
+      st_cli_u64(cli, "pledge", 0, 1000, "sectors", &pledge, &err))
+    return st_cli_fail("%s", err.msg);
   if ((text = st_cli_value(cli, "max-fee", NULL)) && st_fil_parse(text, r->max_fee, &err))
     return st_cli_fail("--max-fee: %s", err.msg);
-  r->partitions = 3;
-  if ((text = st_cli_value(cli, "partitions-per-message", NULL))) {
-    if (st_parse_u64(text, "--partitions-per-message", &v, &err) || v < 1 || v > 3)
-      return st_cli_fail("--partitions-per-message must be 1 to 3");
-    r->partitions = (size_t)v;
-  }
-  r->post = (st_post_options){.parallel = 8, .timeout_ms = 30000};
-  if ((text = st_cli_value(cli, "sector-timeout", NULL))) {
-    if (st_parse_u64(text, "--sector-timeout", &v, &err) || v < 1 || v > 3600000)
-      return st_cli_fail("--sector-timeout must be 1 to 3600000 ms");
-    r->post.timeout_ms = (unsigned)v;
-  }
-  if ((text = st_cli_value(cli, "parallel", NULL))) {
-    if (st_parse_u64(text, "--parallel", &v, &err) || v < 1 || v > 256)
-      return st_cli_fail("--parallel must be 1 to 256");
-    r->post.parallel = (unsigned)v;
-  }
+  if (st_cli_u64(cli, "partitions-per-message", 1, 3, NULL, &partitions, &err) ||
+      st_cli_u64(cli, "sector-timeout", 1, 3600000, "ms", &timeout_ms, &err) ||
+      st_cli_u64(cli, "parallel", 1, 256, NULL, &parallel, &err))
+    return st_cli_fail("%s", err.msg);
+  r->group = st_cli_has(cli, "groups") ? (int64_t)group : -1;
+  r->confidence = (int64_t)confidence;
+  r->pledge = (int64_t)pledge;
+  r->partitions = (size_t)partitions;
+  r->post = (st_post_options){.parallel = (unsigned)parallel, .timeout_ms = (unsigned)timeout_ms};
   return -1;
 }
 
@@ -404,8 +385,8 @@ static int run_lock(const run_ctx *r, int *lock) {
 static int run_api(const st_cli *cli, run_ctx *r) {
   st_err err;
   uint64_t port = 2345;
-  const char *text = st_cli_value(cli, "api", NULL), *log_flag = st_cli_value(cli, "log-file", NULL);
-  if (text && (st_parse_u64(text, "--api", &port, &err) || port > 65535))
+  const char *log_flag = st_cli_value(cli, "log-file", NULL);
+  if (st_cli_u64(cli, "api", 0, 65535, NULL, &port, NULL))
     return st_cli_fail("--api must be a port number from 0 to 65535");
   snprintf(r->listen, sizeof r->listen, "127.0.0.1:%llu", (unsigned long long)port);
   if (log_flag && !realpath(log_flag, r->log_file)) snprintf(r->log_file, sizeof r->log_file, "%s", log_flag);

@@ -71,10 +71,9 @@ static int cmd_run(int argc, char **argv) {
   if (rc >= 0) return rc;
   st_err err;
   uint64_t stale = 60, threads = 4;
-  const char *timeout = st_cli_value(&cli, "heartbeat-timeout", NULL), *nthreads = st_cli_value(&cli, "threads", NULL);
-  if (timeout && (st_parse_u64(timeout, "--heartbeat-timeout", &stale, &err) || !stale))
+  if (st_cli_u64(&cli, "heartbeat-timeout", 1, UINT64_MAX, NULL, &stale, NULL))
     return st_cli_fail("--heartbeat-timeout must be a positive number of seconds");
-  if (nthreads && (st_parse_u64(nthreads, "--threads", &threads, &err) || !threads || threads > 256))
+  if (st_cli_u64(&cli, "threads", 1, 256, NULL, &threads, NULL))
     return st_cli_fail("--threads must be a number from 1 to 256");
   char repo[1024], token[128], db[1200], apifile[1100];
   repo_dir(st_cli_value(&cli, "repo", NULL), repo);
@@ -228,12 +227,10 @@ enum {
   FIELD_WEIGHT = 1u << 4
 };
 
-/* --group or --weight: a number from 0 to max. */
-static int node_number(const char *value, const char *name, int64_t max, int64_t *out) {
+/* --group or --weight, which was given: a number from 0 to max. */
+static int node_number(const st_cli *cli, const char *name, int64_t max, int64_t *out) {
   uint64_t v = 0;
-  char what[16];
-  snprintf(what, sizeof what, "--%s", name);
-  if (st_parse_u64(value, what, &v, NULL) || v > (uint64_t)max)
+  if (st_cli_u64(cli, name, 0, (uint64_t)max, NULL, &v, NULL))
     return st_cli_fail("--%s must be a number from 0 to %lld", name, (long long)max);
   *out = (int64_t)v;
   return 0;
@@ -252,7 +249,7 @@ static int node_flags(st_cli *cli, st_storage_node *n, unsigned *fields) {
     *fields |= FIELD_HOST;
   }
   if (group) {
-    if (node_number(group, "group", INT32_MAX, &n->group)) return 1;
+    if (node_number(cli, "group", INT32_MAX, &n->group)) return 1;
     *fields |= FIELD_GROUP;
   }
   if (mount_host) {
@@ -266,7 +263,7 @@ static int node_flags(st_cli *cli, st_storage_node *n, unsigned *fields) {
     *fields |= FIELD_TYPE;
   }
   if (weight) {
-    if (node_number(weight, "weight", ST_REG_WEIGHT_MAX, &n->weight)) return 1;
+    if (node_number(cli, "weight", ST_REG_WEIGHT_MAX, &n->weight)) return 1;
     *fields |= FIELD_WEIGHT;
   }
   return 0;
@@ -330,8 +327,7 @@ static int nodes_update(int argc, char **argv) {
     return st_cli_fail("nothing to change: give at least one of --host, --group, --mount-host, --type, --weight");
   uint64_t version = 0;
   st_err err;
-  if (st_cli_has(&cli, "version") && st_parse_u64(st_cli_value(&cli, "version", NULL), "--version", &version, &err))
-    return st_cli_fail("%s", err.msg);
+  if (st_cli_u64(&cli, "version", 0, UINT64_MAX, NULL, &version, &err)) return st_cli_fail("%s", err.msg);
   st_regc *c;
   if ((rc = connect_client(&cli, &c))) return rc;
   st_storage_node out;
@@ -394,8 +390,8 @@ static int nodes_heartbeat(int argc, char **argv) {
   } else if (!error) {
     if (!st_cli_has(&cli, "capacity") || !st_cli_has(&cli, "available"))
       return st_cli_fail("give --path DIR, or --capacity and --available, or --error TEXT");
-    if (st_parse_u64(st_cli_value(&cli, "capacity", NULL), "--capacity", &cap, &err) ||
-        st_parse_u64(st_cli_value(&cli, "available", NULL), "--available", &avail, &err))
+    if (st_cli_u64(&cli, "capacity", 0, UINT64_MAX, NULL, &cap, &err) ||
+        st_cli_u64(&cli, "available", 0, UINT64_MAX, NULL, &avail, &err))
       return st_cli_fail("%s", err.msg);
   }
   if (cap > (uint64_t)ST_REG_BYTES_MAX || avail > (uint64_t)ST_REG_BYTES_MAX)

@@ -130,13 +130,13 @@ static int chain_list(int argc, char **argv) {
   if (rc >= 0) return rc;
   uint64_t count = 30, height = 0;
   st_err err;
-  const char *count_text = st_cli_value(&cli, "count", NULL), *height_text = st_cli_value(&cli, "height", NULL);
-  if (count_text && st_parse_u64(count_text, "--count", &count, &err)) return st_cli_fail("%s", err.msg);
-  if (height_text && st_parse_u64(height_text, "--height", &height, &err)) return st_cli_fail("%s", err.msg);
+  if (st_cli_u64(&cli, "count", 0, UINT64_MAX, NULL, &count, &err) ||
+      st_cli_u64(&cli, "height", 0, UINT64_MAX, NULL, &height, &err))
+    return st_cli_fail("%s", err.msg);
   st_tipset first, *list = NULL;
   size_t n = 0;
-  st_code code =
-      height_text ? st_node_tipset_at(c, (int64_t)height, &first, &err) : st_node_tipset(c, NULL, &first, &err);
+  st_code code = st_cli_has(&cli, "height") ? st_node_tipset_at(c, (int64_t)height, &first, &err)
+                                            : st_node_tipset(c, NULL, &first, &err);
   if (!code && count) code = st_node_tipsets_back(c, &first, count, &list, &n, &err);
   else st_tipset_free(&first);
   if (called(c, code, &err)) {

@@ -51,8 +51,7 @@ static int genesis_new(int argc, char **argv) {
   const st_flag *accounts = st_cli_flag(&cli, "account");
   for (int i = 0; i < accounts->nvalues && !code; i++) code = st_genesis_add_account(&g, accounts->values[i], &err);
   uint64_t ts = (uint64_t)time(NULL);
-  const char *stamp = st_cli_value(&cli, "timestamp", NULL);
-  if (!code && stamp) code = st_parse_u64(stamp, "--timestamp", &ts, &err);
+  if (!code) code = st_cli_u64(&cli, "timestamp", 0, UINT64_MAX, NULL, &ts, &err);
   g.timestamp = ts;
   if (!code) code = st_fil_parse(st_cli_value(&cli, "reward-pool", "1000000"), g.reward_pool, &err);
   /* the beacon's secret key goes beside the genesis, for the daemon that runs the beacon */
@@ -117,8 +116,7 @@ int st_cmd_daemon(int argc, char **argv) {
   st_code code = st_daemon_repo_open(st_cli_value(&cli, "repo", NULL), repo, &err);
   if (!code) code = st_daemon_repo_genesis(repo, genesis_file, &g, &err);
   else st_genesis_init(&g);
-  const char *api = st_cli_value(&cli, "api", NULL);
-  if (!code && api && (st_parse_u64(api, "--api", &port, &err) || port > 65535))
+  if (!code && st_cli_u64(&cli, "api", 0, 65535, NULL, &port, NULL))
     code = st_err_set(&err, ST_EINVAL, "--api must be a port number from 0 to 65535");
   snprintf(listen, sizeof listen, "%s:%llu", host, (unsigned long long)port);
   if (!code && producer_text && st_address_parse(producer_text, &producer, NULL, &err))

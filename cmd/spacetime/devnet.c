@@ -38,7 +38,8 @@
 #define SUB_MAX 3100
 
 typedef struct dv_miner {
-  char repo[SUB_MAX], owner[ST_ADDR_STR_MAX], actor[32];
+  char repo[SUB_MAX], owner[ST_ADDR_STR_MAX], actor[32]; /* actor: "t0<id>" */
+  uint64_t id;                                           /* the miner's actor ID */
   pid_t pid;
   st_miner_client api;
   int64_t committed, proving, posts, blocks; /* what was last reported */
@@ -209,8 +210,11 @@ static st_code load_state(devnet *d, const char *path, st_err *err) {
   json_array_foreach(miners, i, e) {
     const char *repo = json_string_value(json_object_get(e, "repo")),
                *actor = json_string_value(json_object_get(e, "actor"));
+    st_address a;
     if (code) break;
     if (!repo || !actor) code = st_err_set(err, ST_EINVAL, "%s: miner %zu needs \"repo\" and \"actor\"", path, i);
+    else if (st_address_parse(actor, &a, NULL, err) || st_address_id(&a, &d->m[i].id, err))
+      code = st_err_wrap(err, ST_EINVAL, "%s: miner %zu's \"actor\"", path, i);
     else {
       snprintf(d->m[i].repo, SUB_MAX, "%s", repo);
       snprintf(d->m[i].actor, sizeof d->m[i].actor, "%s", actor);
@@ -329,6 +333,7 @@ static st_code init_miner(devnet *d, dv_miner *m, st_err *err) {
   st_miner_config cfg;
   if (!code) code = st_miner_config_read(m->repo, &cfg, err);
   if (!code) {
+    m->id = cfg.miner;
     snprintf(m->actor, sizeof m->actor, "t0%llu", (unsigned long long)cfg.miner);
     say(d, "miner %s created on chain (owner %s, repo %s)", m->actor, m->owner, m->repo);
   }
@@ -392,22 +397,15 @@ static bool child_died(devnet *d, char *what, size_t n) {
 
 /* ---------------------------------------------------------------- progress */
 
-/* The actor ID of a miner's "t0..." address; false when it is not one. */
-static bool miner_id(const char *actor, uint64_t *id) {
-  st_address a;
-  return !st_address_parse(actor, &a, NULL, NULL) && !st_address_id(&a, id, NULL);
-}
-
 /* Reports what changed for one miner: sealing, committed, proving, its first post and block. */
 static void watch_miner(devnet *d, dv_miner *m, int64_t height) {
   st_miner_state_count *sum = NULL;
   size_t nsum = 0;
   st_miner_poster_counts ri;
   st_node_sector_count cnt;
-  uint64_t id;
   bool have_sum = !st_miner_client_summary(&m->api, &sum, &nsum, NULL),
        have_ri = !st_miner_client_poster(&m->api, &ri, NULL),
-       have_cnt = miner_id(m->actor, &id) && !st_node_get_sector_count(d->node_api, id, &cnt, NULL);
+       have_cnt = !st_node_get_sector_count(d->node_api, m->id, &cnt, NULL);
   char sealing[256] = "";
   size_t at = 0;
   int64_t proving = 0, in_flight = 0;
@@ -446,8 +444,7 @@ static void status_line(devnet *d, int64_t height) {
   st_node_power p;
   st_node_power_init(&p);
   for (uint64_t i = 0; i < d->nminers && at < sizeof line; i++) {
-    uint64_t id;
-    if (!miner_id(d->m[i].actor, &id) || st_node_miner_power(d->node_api, id, &p, NULL)) mpz_set_ui(p.raw, 0);
+    if (st_node_miner_power(d->node_api, d->m[i].id, &p, NULL)) mpz_set_ui(p.raw, 0);
     char s[32];
     st_size_str(mpz_get_d(p.raw), "B", s, sizeof s);
     at += (size_t)snprintf(line + at, sizeof line - at, "; %s: %lld proving, power %s, %lld post(s), %lld block(s)",
@@ -565,16 +562,14 @@ int st_cmd_devnet(int argc, char **argv) {
   st_err err;
   d.nminers = 1;
   d.sectors = 2;
-  const char *miners = st_cli_value(&cli, "miners", NULL), *sectors = st_cli_value(&cli, "sectors", NULL),
-             *epochs = st_cli_value(&cli, "epochs", NULL);
-  if (miners && (st_parse_u64(miners, "--miners", &d.nminers, &err) || d.nminers < 1 || d.nminers > MAX_MINERS))
-    return st_cli_fail("--miners must be 1 to %d", MAX_MINERS);
-  if (sectors && (st_parse_u64(sectors, "--sectors", &d.sectors, &err) || d.sectors > 1000))
-    return st_cli_fail("--sectors must be 0 to 1000");
-  if (epochs && (st_parse_u64(epochs, "--epochs", &d.epochs, &err) || d.epochs < 1))
+  if (st_cli_u64(&cli, "miners", 1, MAX_MINERS, NULL, &d.nminers, &err) ||
+      st_cli_u64(&cli, "sectors", 0, 1000, NULL, &d.sectors, &err))
+    return st_cli_fail("%s", err.msg);
+  if (st_cli_u64(&cli, "epochs", 1, UINT64_MAX, NULL, &d.epochs, NULL))
     return st_cli_fail("--epochs must be a positive number of epochs");
   snprintf(d.network, sizeof d.network, "%s", st_cli_value(&cli, "network", "devnet"));
-  d.miners_set = miners != NULL, d.sectors_set = sectors != NULL, d.network_set = st_cli_has(&cli, "network");
+  d.miners_set = st_cli_has(&cli, "miners"), d.sectors_set = st_cli_has(&cli, "sectors");
+  d.network_set = st_cli_has(&cli, "network");
   st_network net;
   if (st_network_profile(d.network, &net, &err)) return st_cli_fail("--network: %s", err.msg);
   if (self_dir(d.bin, &err)) return st_cli_fail("%s", err.msg);

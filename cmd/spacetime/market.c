@@ -35,12 +35,11 @@ static int fil_flag(const st_cli *cli, const char *name, mpz_t out) {
   return 0;
 }
 
+/* A flag that was given, 0 to 2^63-1. */
 static int i64_flag(const st_cli *cli, const char *name, int64_t *out) {
-  uint64_t v;
+  uint64_t v = 0;
   st_err err;
-  char what[40];
-  snprintf(what, sizeof what, "--%s", name);
-  if (st_parse_u64(st_cli_value(cli, name, ""), what, &v, &err) || v > INT64_MAX) return st_cli_fail("%s", err.msg);
+  if (st_cli_u64(cli, name, 0, INT64_MAX, NULL, &v, &err)) return st_cli_fail("%s", err.msg);
   *out = (int64_t)v;
   return 0;
 }

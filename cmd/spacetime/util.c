@@ -106,8 +106,8 @@ static int address_encode(int argc, char **argv) {
     if ((status = decode_hex_flag("actor-data", data, &raw))) goto out;
     st_address_from_actor_data(raw.data, raw.len, &a);
   } else if (id_text) {
-    uint64_t id;
-    if (st_parse_u64(id_text, "--id", &id, &err) || st_address_from_id(id, &a, &err)) {
+    uint64_t id = 0;
+    if (st_cli_u64(&cli, "id", 0, UINT64_MAX, NULL, &id, &err) || st_address_from_id(id, &a, &err)) {
       status = st_cli_fail("%s", err.msg);
       goto out;
     }

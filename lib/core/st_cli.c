@@ -28,6 +28,22 @@ const char *st_cli_value(const st_cli *cli, const char *name, const char *dflt) 
   return f->set && f->kind != ST_FLAG_BOOL ? f->value : dflt;
 }
 
+st_code st_cli_u64(const st_cli *cli, const char *name, uint64_t min, uint64_t max, const char *unit, uint64_t *out,
+                   st_err *err) {
+  const char *text = st_cli_value(cli, name, NULL);
+  if (!text) return ST_OK;
+  char what[80];
+  snprintf(what, sizeof what, "--%s", name);
+  uint64_t v;
+  st_code code = st_parse_u64(text, what, &v, err);
+  if (!code && (v < min || v > max)) code = ST_ERANGE;
+  if (code && (min || max != UINT64_MAX))
+    return st_err_set(err, code, "--%s must be %llu to %llu%s%s", name, (unsigned long long)min,
+                      (unsigned long long)max, unit ? " " : "", unit ? unit : "");
+  if (!code) *out = v;
+  return code;
+}
+
 static st_flag *lookup(st_cli *cli, const char *name, size_t len) {
   for (size_t i = 0; i < cli->nflags; i++)
     if (strlen(cli->flags[i].name) == len && !strncmp(cli->flags[i].name, name, len)) return &cli->flags[i];

@@ -61,6 +61,16 @@ st_code st_cli_parse(st_cli *cli, int argc, char **argv, int maxpos, st_err *err
 const char *st_cli_value(const st_cli *cli, const char *name, const char *dflt);
 bool st_cli_has(const st_cli *cli, const char *name);
 st_flag *st_cli_flag(st_cli *cli, const char *name);
+/* The value of number flag name, a strict unsigned decimal (st_parse_u64) from min to max
+ * (min <= max). When the flag was not given it returns ST_OK and leaves *out as it was, so set
+ * *out to the default first; on failure *out is unchanged too. err then names the flag: for a
+ * range narrower than all of uint64 it says "--NAME must be MIN to MAX" (" UNIT" appended when
+ * unit is non-NULL), whether the value is outside the range or no number at all; for 0 to
+ * UINT64_MAX it is st_parse_u64's, e.g. "--NAME: \"x\" is not an unsigned decimal number". The
+ * code is st_parse_u64's for a value that is no number, else ST_ERANGE for one outside the range.
+ * A name the table lacks aborts, as in st_cli_value. */
+st_code st_cli_u64(const st_cli *cli, const char *name, uint64_t min, uint64_t max, const char *unit, uint64_t *out,
+                   st_err *err);
 /* Prints "usage: <usage>", the summary and the flag table. */
 void st_cli_help(FILE *out, const char *usage, const char *summary, const st_cli *cli);
 /* Prints "ERROR: <message>" on stderr (one line, as Lotus does) and returns 1, the exit status. */

@@ -104,6 +104,54 @@ static void test_errors(void **state) {
   assert_string_equal(err.msg, "unexpected extra argument \"b\"");
 }
 
+/* st_cli_u64 parses one flag's value and checks it against its bounds. */
+static st_code u64_of(const char *value, uint64_t min, uint64_t max, const char *unit, uint64_t *out, st_err *err) {
+  st_cli cli;
+  st_err perr;
+  assert_int_equal(value ? run(&cli, 0, &perr, 2, "--server-api", value) : run(&cli, 0, &perr, 0), ST_OK);
+  return st_cli_u64(&cli, "server-api", min, max, unit, out, err);
+}
+
+static void test_u64(void **state) {
+  (void)state;
+  st_err err;
+  uint64_t v = 42;
+  /* absent: out keeps the default */
+  assert_int_equal(u64_of(NULL, 1, 3, NULL, &v, &err), ST_OK);
+  assert_int_equal(v, 42);
+  /* in range, the bounds included */
+  assert_int_equal(u64_of("1", 1, 3, NULL, &v, &err), ST_OK);
+  assert_int_equal(v, 1);
+  assert_int_equal(u64_of("3", 1, 3, NULL, &v, &err), ST_OK);
+  assert_int_equal(v, 3);
+  assert_int_equal(u64_of("18446744073709551615", 0, UINT64_MAX, NULL, &v, &err), ST_OK);
+  assert_true(v == UINT64_MAX);
+  /* below min, above max: out unchanged, the message names the flag and the range */
+  v = 7;
+  assert_int_equal(u64_of("0", 1, 3, NULL, &v, &err), ST_ERANGE);
+  assert_string_equal(err.msg, "--server-api must be 1 to 3");
+  assert_int_equal(v, 7);
+  assert_int_equal(u64_of("1001", 0, 1000, "epochs", &v, &err), ST_ERANGE);
+  assert_string_equal(err.msg, "--server-api must be 0 to 1000 epochs");
+  assert_int_equal(v, 7);
+  assert_int_equal(u64_of("9223372036854775808", 0, INT64_MAX, NULL, &v, &err), ST_ERANGE);
+  assert_string_equal(err.msg, "--server-api must be 0 to 9223372036854775807");
+  /* not a number: the range's message where there is a range, else st_parse_u64's */
+  assert_int_equal(u64_of("-1", 0, 1000, "sectors", &v, &err), ST_EINVAL);
+  assert_string_equal(err.msg, "--server-api must be 0 to 1000 sectors");
+  assert_int_equal(u64_of("99999999999999999999", 1, 3, NULL, &v, &err), ST_ERANGE);
+  assert_string_equal(err.msg, "--server-api must be 1 to 3");
+  assert_int_equal(u64_of("4x", 0, UINT64_MAX, NULL, &v, &err), ST_EINVAL);
+  assert_string_equal(err.msg, "--server-api: \"4x\" is not an unsigned decimal number");
+  assert_int_equal(u64_of("", 0, UINT64_MAX, NULL, &v, &err), ST_EINVAL);
+  assert_string_equal(err.msg, "--server-api: empty number");
+  assert_int_equal(u64_of("18446744073709551616", 0, UINT64_MAX, NULL, &v, &err), ST_ERANGE);
+  assert_string_equal(err.msg, "--server-api: 18446744073709551616 is larger than 2^64-1");
+  assert_int_equal(v, 7);
+  /* err may be NULL */
+  assert_int_equal(u64_of("x", 1, 3, NULL, &v, NULL), ST_EINVAL);
+}
+
 static void test_list(void **state) {
   (void)state;
   st_flag list[] = {ST_FLAG("account", ST_FLAG_LIST, "ADDR=FIL", "pre-funded account")};
@@ -127,8 +175,8 @@ static void test_list(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_by_name),
-                                     cmocka_unit_test(test_by_name_unknown), cmocka_unit_test(test_errors),
-                                     cmocka_unit_test(test_list)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_parse),  cmocka_unit_test(test_by_name), cmocka_unit_test(test_by_name_unknown),
+      cmocka_unit_test(test_errors), cmocka_unit_test(test_u64),     cmocka_unit_test(test_list)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
