@@ -183,15 +183,19 @@ static void check_nodes(const json_t *j) {
       die("ST_NODE_PATCH: unterminated string", NULL);
     if (!host_chars_ok(p.host) || !host_chars_ok(p.mount_host) || !type_chars_ok(p.mount_type))
       die("ST_NODE_PATCH: accepted a host or mount_type outside the documented set", p.host);
-    if (!(fields & 1) && strcmp(p.host, BASE.host)) die("ST_NODE_PATCH: host changed without the key", p.host);
-    if (!(fields & 2) && p.group != BASE.group) die("ST_NODE_PATCH: group changed without the key", NULL);
-    if (!(fields & 4) && strcmp(p.mount_host, BASE.mount_host))
+    if (!(fields & ST_NODE_F_HOST) && strcmp(p.host, BASE.host))
+      die("ST_NODE_PATCH: host changed without the key", p.host);
+    if (!(fields & ST_NODE_F_GROUP) && p.group != BASE.group) die("ST_NODE_PATCH: group changed without the key", NULL);
+    if (!(fields & ST_NODE_F_MOUNT_HOST) && strcmp(p.mount_host, BASE.mount_host))
       die("ST_NODE_PATCH: mount_host changed without the key", p.mount_host);
-    if (!(fields & 8) && strcmp(p.mount_type, BASE.mount_type))
+    if (!(fields & ST_NODE_F_MOUNT_TYPE) && strcmp(p.mount_type, BASE.mount_type))
       die("ST_NODE_PATCH: mount_type changed without the key", p.mount_type);
-    if (!(fields & 16) && p.weight != BASE.weight) die("ST_NODE_PATCH: weight changed without the key", NULL);
-    if (!(fields & 32) && p.capacity != BASE.capacity) die("ST_NODE_PATCH: capacity changed without the key", NULL);
-    if (!(fields & 64) && p.available != BASE.available) die("ST_NODE_PATCH: available changed without the key", NULL);
+    if (!(fields & ST_NODE_F_WEIGHT) && p.weight != BASE.weight)
+      die("ST_NODE_PATCH: weight changed without the key", NULL);
+    if (!(fields & ST_NODE_F_CAPACITY) && p.capacity != BASE.capacity)
+      die("ST_NODE_PATCH: capacity changed without the key", NULL);
+    if (!(fields & ST_NODE_F_AVAILABLE) && p.available != BASE.available)
+      die("ST_NODE_PATCH: available changed without the key", NULL);
     if (p.id != BASE.id || p.last_heartbeat != BASE.last_heartbeat || strcmp(p.heartbeat_err, BASE.heartbeat_err) ||
         p.version != BASE.version)
       die("ST_NODE_PATCH: changed a field that is not configuration", NULL);

@@ -218,15 +218,6 @@ static int print_node(st_cli *cli, const st_storage_node *n) {
   return 0;
 }
 
-/* The bits of ST_NODE_FIELDS that the node flags set. */
-enum {
-  FIELD_HOST = 1u << 0,
-  FIELD_GROUP = 1u << 1,
-  FIELD_MOUNT_HOST = 1u << 2,
-  FIELD_TYPE = 1u << 3,
-  FIELD_WEIGHT = 1u << 4
-};
-
 /* --group or --weight, which was given: a number from 0 to max. */
 static int node_number(const st_cli *cli, const char *name, int64_t max, int64_t *out) {
   uint64_t v = 0;
@@ -246,25 +237,25 @@ static int node_flags(st_cli *cli, st_storage_node *n, unsigned *fields) {
   if (host) {
     if (st_reg_check_host(host, "--host", &err)) return st_cli_fail("%s", err.msg);
     snprintf(n->host, sizeof n->host, "%s", host);
-    *fields |= FIELD_HOST;
+    *fields |= ST_NODE_F_HOST;
   }
   if (group) {
     if (node_number(cli, "group", INT32_MAX, &n->group)) return 1;
-    *fields |= FIELD_GROUP;
+    *fields |= ST_NODE_F_GROUP;
   }
   if (mount_host) {
     if (st_reg_check_host(mount_host, "--mount-host", &err)) return st_cli_fail("%s", err.msg);
     snprintf(n->mount_host, sizeof n->mount_host, "%s", mount_host);
-    *fields |= FIELD_MOUNT_HOST;
+    *fields |= ST_NODE_F_MOUNT_HOST;
   }
   if (type) {
     if (st_reg_check_type(type, &err)) return st_cli_fail("--type: %s", err.msg);
     snprintf(n->mount_type, sizeof n->mount_type, "%s", type);
-    *fields |= FIELD_TYPE;
+    *fields |= ST_NODE_F_MOUNT_TYPE;
   }
   if (weight) {
     if (node_number(cli, "weight", ST_REG_WEIGHT_MAX, &n->weight)) return 1;
-    *fields |= FIELD_WEIGHT;
+    *fields |= ST_NODE_F_WEIGHT;
   }
   return 0;
 }
@@ -289,7 +280,7 @@ static int nodes_add(int argc, char **argv) {
   st_storage_node n = {.group = 1, .weight = 10};
   unsigned fields;
   if ((rc = node_flags(&cli, &n, &fields))) return rc;
-  if (!(fields & FIELD_MOUNT_HOST)) snprintf(n.mount_host, sizeof n.mount_host, "%s", n.host);
+  if (!(fields & ST_NODE_F_MOUNT_HOST)) snprintf(n.mount_host, sizeof n.mount_host, "%s", n.host);
   st_regc *c;
   if ((rc = connect_client(&cli, &c))) return rc;
   st_storage_node out;

@@ -91,6 +91,17 @@ json_t *st_location_to_json(const st_sector_location *l);
  * are refused in every mode. A failed patch leaves out as it was (and *fields 0); a failed
  * NEW or STORED read leaves it all zero. */
 #define ST_NODE_FIELDS "host", "group", "mount_host", "mount_type", "weight", "capacity", "available"
+/* The bits of *fields, in the order of ST_NODE_FIELDS. */
+enum {
+  ST_NODE_F_HOST = 1u << 0,
+  ST_NODE_F_GROUP = 1u << 1,
+  ST_NODE_F_MOUNT_HOST = 1u << 2,
+  ST_NODE_F_MOUNT_TYPE = 1u << 3,
+  ST_NODE_F_WEIGHT = 1u << 4,
+  ST_NODE_F_CAPACITY = 1u << 5,
+  ST_NODE_F_AVAILABLE = 1u << 6,
+  ST_NODE_F_ALL = (1u << 7) - 1
+};
 typedef enum st_node_json_mode { ST_NODE_NEW, ST_NODE_PATCH, ST_NODE_STORED } st_node_json_mode;
 st_code st_node_from_json(const json_t *j, st_node_json_mode mode, st_storage_node *out, unsigned *fields, st_err *err);
 st_code st_location_from_json(const json_t *j, st_sector_location *out, st_err *err);

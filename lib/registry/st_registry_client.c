@@ -162,7 +162,7 @@ static json_t *node_fields(const st_storage_node *n, unsigned fields) {
 }
 
 st_code st_regc_node_add(st_regc *c, const st_storage_node *node, st_storage_node *out, st_err *err) {
-  return node_call(c, "POST", "/v0/storage-nodes", node_fields(node, 0x7f), NULL, out, NULL, err);
+  return node_call(c, "POST", "/v0/storage-nodes", node_fields(node, ST_NODE_F_ALL), NULL, out, NULL, err);
 }
 
 st_code st_regc_node_update(st_regc *c, int64_t id, const st_storage_node *patch, unsigned fields,

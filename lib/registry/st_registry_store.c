@@ -207,14 +207,13 @@ static st_code update_tx(st_db *db, void *vctx, st_err *err) {
     return st_err_set(err, ST_ECONFLICT, "storage node %lld is at version %lld, not %lld: read it again and retry",
                       (long long)u->id, (long long)n.version, (long long)u->expect);
   const st_storage_node *p = u->patch;
-  /* bit order of ST_NODE_FIELDS */
-  if (u->fields & 1u) memcpy(n.host, p->host, sizeof n.host);
-  if (u->fields & 2u) n.group = p->group;
-  if (u->fields & 4u) memcpy(n.mount_host, p->mount_host, sizeof n.mount_host);
-  if (u->fields & 8u) memcpy(n.mount_type, p->mount_type, sizeof n.mount_type);
-  if (u->fields & 16u) n.weight = p->weight;
-  if (u->fields & 32u) n.capacity = p->capacity;
-  if (u->fields & 64u) n.available = p->available;
+  if (u->fields & ST_NODE_F_HOST) memcpy(n.host, p->host, sizeof n.host);
+  if (u->fields & ST_NODE_F_GROUP) n.group = p->group;
+  if (u->fields & ST_NODE_F_MOUNT_HOST) memcpy(n.mount_host, p->mount_host, sizeof n.mount_host);
+  if (u->fields & ST_NODE_F_MOUNT_TYPE) memcpy(n.mount_type, p->mount_type, sizeof n.mount_type);
+  if (u->fields & ST_NODE_F_WEIGHT) n.weight = p->weight;
+  if (u->fields & ST_NODE_F_CAPACITY) n.capacity = p->capacity;
+  if (u->fields & ST_NODE_F_AVAILABLE) n.available = p->available;
   if (n.capacity && n.available > n.capacity)
     return st_err_set(err, ST_EINVAL, "available (%lld) would exceed capacity (%lld)", (long long)n.available,
                       (long long)n.capacity);

@@ -181,15 +181,16 @@ static void test_nodes_crud(void **state) {
 
   /* updates bump the version; a stale version is refused */
   st_storage_node patch = {.weight = 50};
-  assert_int_equal(st_regc_node_update(e->c, a, &patch, 1u << 4, 1, &out, &err), ST_OK);
+  assert_int_equal(st_regc_node_update(e->c, a, &patch, ST_NODE_F_WEIGHT, 1, &out, &err), ST_OK);
   assert_int_equal(out.version, 2);
   assert_int_equal(out.weight, 50);
   assert_string_equal(out.host, "10.0.0.1");
-  assert_int_equal(st_regc_node_update(e->c, a, &patch, 1u << 4, 1, &out, &err), ST_ECONFLICT);
+  assert_int_equal(st_regc_node_update(e->c, a, &patch, ST_NODE_F_WEIGHT, 1, &out, &err), ST_ECONFLICT);
   tu_assert_err_contains(&err, "is at version 2, not 1");
   tu_assert_zeroed(&out, sizeof out); /* not the node of the update before */
   snprintf(patch.host, sizeof patch.host, "10.0.0.2");
-  assert_int_equal(st_regc_node_update(e->c, a, &patch, 1u, 0, &out, &err), ST_ECONFLICT); /* would collide with b */
+  assert_int_equal(st_regc_node_update(e->c, a, &patch, ST_NODE_F_HOST, 0, &out, &err),
+                   ST_ECONFLICT); /* would collide with b */
   assert_int_equal(st_regc_node_get(e->anon, a, &out, &err), ST_OK);
   assert_string_equal(out.host, "10.0.0.1");
   assert_int_equal(out.version, 2);
@@ -311,7 +312,7 @@ static void test_allocate(void **state) {
 
   /* weight beats space */
   st_storage_node patch = {.weight = 100};
-  assert_int_equal(st_regc_node_update(e->c, a, &patch, 1u << 4, 0, &got, &err), ST_OK);
+  assert_int_equal(st_regc_node_update(e->c, a, &patch, ST_NODE_F_WEIGHT, 0, &got, &err), ST_OK);
   req.sector = 3;
   assert_int_equal(st_regc_allocate(e->c, &req, &got, &fresh, &err), ST_OK);
   assert_int_equal(got.id, a);
@@ -605,7 +606,7 @@ static void test_failed_calls_zero_outs(void **state) {
   tu_assert_zeroed(&out, sizeof out);
   st_storage_node patch = {.weight = 5};
   tu_poison(&out, sizeof out);
-  assert_int_equal(st_reg_node_update(db, 42, &patch, 1u << 4, 0, &out, &err), ST_ENOENT);
+  assert_int_equal(st_reg_node_update(db, 42, &patch, ST_NODE_F_WEIGHT, 0, &out, &err), ST_ENOENT);
   tu_assert_zeroed(&out, sizeof out);
   dropped = 7;
   assert_int_equal(st_reg_node_remove(db, 42, true, &dropped, &err), ST_ENOENT);
