@@ -66,7 +66,7 @@ void miner_print_json(const json_t *j) {
 }
 
 int miner_fail(const st_err *err) {
-  if (err->code == ST_EUNAVAIL && !strncmp(err->msg, MINER_API_PREFIX, strlen(MINER_API_PREFIX)))
+  if (err->code == ST_EUNAVAIL && !strncmp(err->msg, ST_MINER_API_PREFIX, strlen(ST_MINER_API_PREFIX)))
     return st_cli_fail("%s (is 'spacetime-miner run' running for this repo? after a crash its api file stays behind)",
                        err->msg);
   if (err->code == ST_EUNAVAIL && !strstr(err->msg, "spacetime-miner run"))

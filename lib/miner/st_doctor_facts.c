@@ -10,6 +10,7 @@
 
 #include "core/st_fs.h"
 #include "core/st_proc.h"
+#include "miner/st_miner_api.h"
 #include "registry/st_registry_client.h"
 
 void st_doctor_facts_init(st_doctor_facts *f) {
@@ -44,13 +45,6 @@ static void gather_daemon(const st_doctor_opts *o, st_doctor_facts *f) {
   st_node_head_free(&h);
 }
 
-/* A call on the running miner's API; errors name it ("miner API ProvingCheck: ..."). */
-static json_t *miner_api_call(st_rpc_client *c, const char *method, json_t *params, st_err *err) {
-  json_t *r = NULL;
-  if (st_rpc_client_call(c, method, params, &r, err)) st_err_wrap(err, err->code, "miner API %s", method);
-  return r;
-}
-
 static const char *str_of(const json_t *o, const char *key) {
   const char *s = json_string_value(json_object_get(o, key));
   return s ? s : "";
@@ -81,8 +75,8 @@ static void gather_run(const st_doctor_opts *o, st_doctor_facts *f) {
     return;
   }
   st_err err;
-  json_t *r = miner_api_call(o->miner, "MinerRunInfo", NULL, &err);
-  if (!r) {
+  json_t *r;
+  if (st_miner_api_call(o->miner, "MinerRunInfo", NULL, &r, &err)) {
     COPY(f->miner_error, err.msg);
     return;
   }
@@ -188,8 +182,8 @@ static void gather_sectors(const st_doctor_opts *o, st_doctor_facts *f) {
   for (uint64_t dl = 0; dl < f->ndeadlines; dl++) {
     if (!f->deadlines[dl].partitions) continue;
     st_err err;
-    json_t *res = miner_api_call(o->miner, "ProvingCheck", json_pack("[I b]", (json_int_t)dl, false), &err), *e;
-    st_code code = res ? ST_OK : err.code;
+    json_t *res, *e;
+    st_code code = st_miner_api_call(o->miner, "ProvingCheck", json_pack("[I b]", (json_int_t)dl, false), &res, &err);
     size_t i;
     json_array_foreach(res, i, e) if (!code) code = add_sector(f, dl, e, &err);
     json_decref(res);
