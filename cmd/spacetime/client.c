@@ -26,19 +26,14 @@
 /* ---------------------------------------------------------------- shared with market.c */
 
 void client_repo(const st_cli *cli, char out[CLIENT_REPO_MAX]) {
-  const char *repo = st_cli_value(cli, "repo", NULL), *home = getenv("HOME");
-  if (repo) snprintf(out, CLIENT_REPO_MAX, "%s", repo);
-  else snprintf(out, CLIENT_REPO_MAX, "%s/.spacetime", home && *home ? home : ".");
+  st_apiinfo_repo(st_cli_value(cli, "repo", NULL), ".spacetime", out, CLIENT_REPO_MAX);
 }
 
 int client_connect(st_cli *cli, st_rpc_client **out) {
   char repo[CLIENT_REPO_MAX];
   client_repo(cli, repo);
-  st_apiinfo info;
   st_err err;
-  if (st_apiinfo_resolve(getenv(ST_APIINFO_ENV), repo, &info, &err) || st_rpc_client_open(&info, out, &err))
-    return st_cli_fail("%s", err.msg);
-  return 0;
+  return st_rpc_client_connect(getenv(ST_APIINFO_ENV), repo, out, &err) ? st_cli_fail("%s", err.msg) : 0;
 }
 
 int client_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary,

@@ -12,6 +12,7 @@
 #include "core/st_proc.h"
 #include "miner/st_miner_api.h"
 #include "registry/st_registry_client.h"
+#include "rpc/st_apiinfo.h"
 
 void st_doctor_facts_init(st_doctor_facts *f) {
   memset(f, 0, sizeof *f);
@@ -245,9 +246,7 @@ static void consider_servers(st_doctor_facts *f) {
   char how[1024], repo[4096], path[4200], url[512];
   if (st_proc_find("spacetime-server", "run", &v, &n, NULL)) return;
   for (size_t i = 0; i < n; i++) {
-    const char *r = st_proc_flag(&v[i], "repo"), *home = getenv("HOME");
-    if (r) snprintf(repo, sizeof repo, "%s", r);
-    else snprintf(repo, sizeof repo, "%s/.spacetime-server", home && *home ? home : ".");
+    st_apiinfo_repo(st_proc_flag(&v[i], "repo"), ".spacetime-server", repo, sizeof repo);
     snprintf(path, sizeof path, "%s/api", repo);
     if (st_fs_read_line(path, url, sizeof url, NULL)) url[0] = 0;
     snprintf(how, sizeof how, "spacetime-server runs on this host (pid %d, repo %.900s)", (int)v[i].pid, repo);
