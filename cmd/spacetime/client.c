@@ -10,6 +10,7 @@
 #include "chain/st_chain.h"
 #include "chain/st_chain_types.h"
 #include "chain/st_state.h"
+#include "client/st_client_market.h"
 #include "codec/st_token.h"
 #include "commands.h"
 #include "core/st_cli.h"
@@ -53,13 +54,8 @@ int client_fail(const st_err *err) {
 int client_sender(const st_cli *cli, st_rpc_client *c, st_address *from, char text[ST_ADDR_STR_MAX]) {
   st_err err;
   const char *given = st_cli_has(cli, "from") ? st_cli_value(cli, "from", NULL) : NULL; /* balance has no --from */
-  if (given) {
-    snprintf(text, ST_ADDR_STR_MAX, "%s", given);
-    return st_address_parse(given, from, NULL, &err) ? st_cli_fail("--from: %s", err.msg) : 0;
-  }
-  if (st_node_wallet_default(c, from, &err)) return client_fail(&err);
-  st_address_format(from, 't', text, NULL);
-  return 0;
+  if (!st_client_sender(c, given, from, text, &err)) return 0;
+  return given ? st_cli_fail("--from: %s", err.msg) : client_fail(&err); /* given: only parsed */
 }
 
 /* Closes c after the verb's last call (code its result); prints a failure. Returns the exit
