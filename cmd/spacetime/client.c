@@ -51,6 +51,11 @@ int client_fail(const st_err *err) {
   return st_cli_fail("%s", err->msg);
 }
 
+int client_parse_addr(const char *text, st_address *a) {
+  st_err err;
+  return st_address_parse(text, a, NULL, &err) ? st_cli_fail("%s", err.msg) : 0;
+}
+
 int client_sender(const st_cli *cli, st_rpc_client *c, st_address *from, char text[ST_ADDR_STR_MAX]) {
   st_err err;
   const char *given = st_cli_has(cli, "from") ? st_cli_value(cli, "from", NULL) : NULL; /* balance has no --from */
@@ -63,12 +68,6 @@ int client_sender(const st_cli *cli, st_rpc_client *c, st_address *from, char te
 static int called(st_rpc_client *c, st_code code, const st_err *err) {
   st_rpc_client_close(c);
   return code ? client_fail(err) : 0;
-}
-
-/* An address positional: prints the error and returns 1 when it is not one. */
-static int parse_addr(const char *text, st_address *a) {
-  st_err err;
-  return st_address_parse(text, a, NULL, &err) ? st_cli_fail("%s", err.msg) : 0;
 }
 
 static void print_indented(json_t *v) {
@@ -286,7 +285,7 @@ static int wallet_balance(int argc, char **argv) {
                         1, &c);
   if (rc >= 0) return rc;
   st_address a;
-  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  if (client_parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   mpz_t v;
   mpz_init(v);
   st_err err;
@@ -306,7 +305,7 @@ static int wallet_export(int argc, char **argv) {
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the address to export");
   st_address a;
-  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  if (client_parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   st_keyinfo ki;
   st_err err;
   if (called(c, st_node_wallet_export(c, &a, &ki, &err), &err)) return 1;
@@ -432,7 +431,7 @@ static int state_get_actor(int argc, char **argv) {
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the actor's address");
   st_address a;
-  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  if (client_parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   st_actor act;
   uint64_t id = 0;
   st_err err;
@@ -475,7 +474,7 @@ static int state_lookup(int argc, char **argv) {
   st_address a, key;
   uint64_t id;
   st_err err;
-  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  if (client_parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   bool reverse = st_cli_has(&cli, "reverse");
   if (called(c, reverse ? st_node_account_key(c, &a, &key, &err) : st_node_lookup_id(c, &a, &id, &err), &err)) return 1;
   char text[ST_ADDR_STR_MAX];
