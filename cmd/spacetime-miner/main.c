@@ -33,29 +33,22 @@
 #include "rpc/st_rpc_client.h"
 
 void miner_repo_of(const st_cli *cli, const char *flag, const char *dflt, char out[4096]) {
-  const char *given = st_cli_value(cli, flag, NULL), *home = getenv("HOME");
-  if (given) snprintf(out, 4096, "%s", given);
-  else snprintf(out, 4096, "%s/%s", home && *home ? home : ".", dflt);
+  st_apiinfo_repo(st_cli_value(cli, flag, NULL), dflt, out, 4096);
 }
 
 st_code miner_connect_node(const st_cli *cli, st_rpc_client **out, st_err *err) {
   char repo[4096];
   miner_repo_of(cli, "node-repo", ".spacetime", repo);
-  st_apiinfo info;
-  st_code code = st_apiinfo_resolve(getenv(ST_APIINFO_ENV), repo, &info, err);
-  if (!code) code = st_rpc_client_open(&info, out, err);
-  return code;
+  return st_rpc_client_connect(getenv(ST_APIINFO_ENV), repo, out, err);
 }
 
 st_code miner_connect_self(const char *repo, st_rpc_client **out, st_err *err) {
-  st_apiinfo info;
-  st_code code = st_apiinfo_resolve(getenv(ST_MINER_API_ENV), repo, &info, err);
+  st_code code = st_rpc_client_connect(getenv(ST_MINER_API_ENV), repo, out, err);
   if (code == ST_ENOENT)
     return st_err_set(
         err, ST_EUNAVAIL,
         "the miner is not running: its repo %s has no api file (start it with 'spacetime-miner run --repo %s --dist-path DIR ...')",
         repo, repo);
-  if (!code) code = st_rpc_client_open(&info, out, err);
   return code;
 }
 
@@ -66,7 +59,7 @@ void miner_print_json(const json_t *j) {
 }
 
 int miner_fail(const st_err *err) {
-  if (err->code == ST_EUNAVAIL && !strncmp(err->msg, MINER_API_PREFIX, strlen(MINER_API_PREFIX)))
+  if (err->code == ST_EUNAVAIL && !strncmp(err->msg, ST_MINER_API_PREFIX, strlen(ST_MINER_API_PREFIX)))
     return st_cli_fail("%s (is 'spacetime-miner run' running for this repo? after a crash its api file stays behind)",
                        err->msg);
   if (err->code == ST_EUNAVAIL && !strstr(err->msg, "spacetime-miner run"))

@@ -23,8 +23,6 @@ st_code miner_connect_node(const st_cli *cli, st_rpc_client **out, st_err *err);
 /* The running miner's API ($MINER_API_INFO, else the repo's api and token files); not running
  * reads "the miner is not running ..." with the command that starts it. */
 st_code miner_connect_self(const char *repo, st_rpc_client **out, st_err *err);
-/* Calls to the running miner's API name it so in their errors ("miner API SectorsList: ..."). */
-#define MINER_API_PREFIX "miner API "
 /* Prints a view's --json output: indented, keys in order. */
 void miner_print_json(const json_t *j);
 /* The ERROR line for err, with a hint when the daemon or the miner is away; returns 1. */

@@ -10,6 +10,7 @@
 
 #include "codec/st_token.h"
 #include "miner.h"
+#include "miner/st_miner_api.h"
 #include "miner/st_miner_repo.h"
 #include "miner/st_miner_status.h"
 #include "rpc/st_node_api.h"
@@ -46,14 +47,6 @@ static int view_end(view *v, int rc) {
   st_rpc_client_close(v->node);
   st_rpc_client_close(v->miner);
   return rc;
-}
-
-/* A call to the running miner's API; NULL on error, with err naming it ("miner API SectorsList: ..."). */
-static json_t *miner_call(view *v, const char *method, json_t *params, st_err *err) {
-  json_t *r = NULL;
-  if (st_rpc_client_call(v->miner, method, params, &r, err))
-    st_err_wrap(err, err->code, "%s%s", MINER_API_PREFIX, method);
-  return r;
 }
 
 /* "2.69 MiB" (st_size_str) */
@@ -225,8 +218,8 @@ static void run_mode(view *v, char *out, size_t n) {
   st_err err;
   snprintf(out, n, "not running");
   if (miner_connect_self(v->repo, &v->miner, &err)) return;
-  json_t *ri = miner_call(v, "MinerRunInfo", NULL, &err);
-  if (json_is_string(json_object_get(ri, "Mode")))
+  json_t *ri;
+  if (!st_miner_api_call(v->miner, "MinerRunInfo", NULL, &ri, &err) && json_is_string(json_object_get(ri, "Mode")))
     snprintf(out, n, "%s", json_string_value(json_object_get(ri, "Mode")));
   json_decref(ri);
 }
@@ -376,8 +369,10 @@ int miner_cmd_proving_check(int argc, char **argv) {
     return view_end(&v, st_cli_fail("give the deadline index, e.g. 'spacetime-miner proving check 3'"));
   if (st_parse_u64(v.cli.pos[0], "deadline index", &d, &err)) return view_end(&v, st_cli_fail("%s", err.msg));
   bool only_bad = st_cli_has(&v.cli, "only-bad");
-  json_t *res = miner_call(&v, "ProvingCheck", json_pack("[I b]", (json_int_t)d, st_cli_has(&v.cli, "slow")), &err);
-  if (!res) return view_end(&v, miner_fail(&err));
+  json_t *res;
+  if (st_miner_api_call(v.miner, "ProvingCheck", json_pack("[I b]", (json_int_t)d, st_cli_has(&v.cli, "slow")), &res,
+                        &err))
+    return view_end(&v, miner_fail(&err));
   size_t bad = 0, i;
   json_t *e, *out = json_array();
   if (!v.json) printf("%-10s%-8s%-7s%s\n", "partition", "sector", "status", "reason / path");
@@ -405,8 +400,8 @@ int miner_cmd_sectors_pledge(int argc, char **argv) {
                       "Add a committed-capacity sector; the running sealer seals and commits it.", NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
-  json_t *r = miner_call(&v, "PledgeSector", NULL, &err);
-  if (!r) return view_end(&v, miner_fail(&err));
+  json_t *r;
+  if (st_miner_api_call(v.miner, "PledgeSector", NULL, &r, &err)) return view_end(&v, miner_fail(&err));
   if (v.json) printf("{\"SectorNumber\": %lld}\n", (long long)json_integer_value(json_object_get(r, "Number")));
   else printf("pledged sector %lld\n", (long long)json_integer_value(json_object_get(r, "Number")));
   json_decref(r);
@@ -420,16 +415,13 @@ int miner_cmd_sectors_list(int argc, char **argv) {
                       "Every sector the sealer knows, with its state.", NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
-  json_t *nums = miner_call(&v, "SectorsList", NULL, &err), *out = json_array(), *e;
-  if (!nums) {
-    json_decref(out);
-    return view_end(&v, miner_fail(&err));
-  }
+  json_t *nums, *out, *e, *st;
+  if (st_miner_api_call(v.miner, "SectorsList", NULL, &nums, &err)) return view_end(&v, miner_fail(&err));
+  out = json_array();
   size_t i;
   if (!v.json) printf("%-6s%-22s%-8s%s\n", "ID", "State", "Retries", "Error");
   json_array_foreach(nums, i, e) {
-    json_t *st = miner_call(&v, "SectorsStatus", json_pack("[O b]", e, 0), &err);
-    if (!st) {
+    if (st_miner_api_call(v.miner, "SectorsStatus", json_pack("[O b]", e, 0), &st, &err)) {
       json_decref(nums);
       json_decref(out);
       return view_end(&v, miner_fail(&err));
@@ -459,8 +451,9 @@ int miner_cmd_sectors_status(int argc, char **argv) {
   if (v.cli.npos != 1)
     return view_end(&v, st_cli_fail("give the sector number, e.g. 'spacetime-miner sectors status 1'"));
   if (st_parse_u64(v.cli.pos[0], "sector number", &num, &err)) return view_end(&v, st_cli_fail("%s", err.msg));
-  json_t *x = miner_call(&v, "SectorsStatus", json_pack("[I b]", (json_int_t)num, 1), &err);
-  if (!x) return view_end(&v, miner_fail(&err));
+  json_t *x;
+  if (st_miner_api_call(v.miner, "SectorsStatus", json_pack("[I b]", (json_int_t)num, 1), &x, &err))
+    return view_end(&v, miner_fail(&err));
   if (v.json) {
     miner_print_json(x);
     json_decref(x);
@@ -492,8 +485,8 @@ int miner_cmd_storage_list(int argc, char **argv) {
       NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
-  json_t *list = miner_call(&v, "StorageList", NULL, &err), *e;
-  if (!list) return view_end(&v, miner_fail(&err));
+  json_t *list, *e;
+  if (st_miner_api_call(v.miner, "StorageList", NULL, &list, &err)) return view_end(&v, miner_fail(&err));
   if (v.json) {
     miner_print_json(list);
     json_decref(list);
@@ -534,8 +527,8 @@ int miner_cmd_storage_deals_list(int argc, char **argv) {
                       "The storage deals this miner took: client, piece, state, deal ID and sector.", NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
-  json_t *deals = miner_call(&v, "MarketListDeals", NULL, &err), *d;
-  if (!deals) return view_end(&v, miner_fail(&err));
+  json_t *deals, *d;
+  if (st_miner_api_call(v.miner, "MarketListDeals", NULL, &deals, &err)) return view_end(&v, miner_fail(&err));
   if (v.json) {
     miner_print_json(deals);
     json_decref(deals);

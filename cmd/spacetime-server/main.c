@@ -18,6 +18,7 @@
 #include "db/st_db.h"
 #include "registry/st_registry_client.h"
 #include "registry/st_registry_server.h"
+#include "rpc/st_apiinfo.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:3456"
 
@@ -25,10 +26,8 @@
 
 /* --repo, else $SPACETIME_SERVER_REPO, else ~/.spacetime-server. */
 static void repo_dir(const char *flag, char out[1024]) {
-  const char *env = getenv("SPACETIME_SERVER_REPO"), *home = getenv("HOME");
-  if (flag) snprintf(out, 1024, "%s", flag);
-  else if (env && *env) snprintf(out, 1024, "%s", env);
-  else snprintf(out, 1024, "%s/.spacetime-server", home && *home ? home : ".");
+  const char *env = getenv("SPACETIME_SERVER_REPO");
+  st_apiinfo_repo(flag ? flag : env && *env ? env : NULL, ".spacetime-server", out, 1024);
 }
 
 static void repo_file(const char *repo, const char *name, char out[1100]) { snprintf(out, 1100, "%s/%s", repo, name); }

@@ -10,6 +10,7 @@
 #include "chain/st_chain.h"
 #include "chain/st_chain_types.h"
 #include "chain/st_state.h"
+#include "client/st_client_market.h"
 #include "codec/st_token.h"
 #include "commands.h"
 #include "core/st_cli.h"
@@ -26,19 +27,14 @@
 /* ---------------------------------------------------------------- shared with market.c */
 
 void client_repo(const st_cli *cli, char out[CLIENT_REPO_MAX]) {
-  const char *repo = st_cli_value(cli, "repo", NULL), *home = getenv("HOME");
-  if (repo) snprintf(out, CLIENT_REPO_MAX, "%s", repo);
-  else snprintf(out, CLIENT_REPO_MAX, "%s/.spacetime", home && *home ? home : ".");
+  st_apiinfo_repo(st_cli_value(cli, "repo", NULL), ".spacetime", out, CLIENT_REPO_MAX);
 }
 
 int client_connect(st_cli *cli, st_rpc_client **out) {
   char repo[CLIENT_REPO_MAX];
   client_repo(cli, repo);
-  st_apiinfo info;
   st_err err;
-  if (st_apiinfo_resolve(getenv(ST_APIINFO_ENV), repo, &info, &err) || st_rpc_client_open(&info, out, &err))
-    return st_cli_fail("%s", err.msg);
-  return 0;
+  return st_rpc_client_connect(getenv(ST_APIINFO_ENV), repo, out, &err) ? st_cli_fail("%s", err.msg) : 0;
 }
 
 int client_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd, const char *args, const char *summary,
@@ -55,16 +51,16 @@ int client_fail(const st_err *err) {
   return st_cli_fail("%s", err->msg);
 }
 
+int client_parse_addr(const char *text, st_address *a) {
+  st_err err;
+  return st_address_parse(text, a, NULL, &err) ? st_cli_fail("%s", err.msg) : 0;
+}
+
 int client_sender(const st_cli *cli, st_rpc_client *c, st_address *from, char text[ST_ADDR_STR_MAX]) {
   st_err err;
   const char *given = st_cli_has(cli, "from") ? st_cli_value(cli, "from", NULL) : NULL; /* balance has no --from */
-  if (given) {
-    snprintf(text, ST_ADDR_STR_MAX, "%s", given);
-    return st_address_parse(given, from, NULL, &err) ? st_cli_fail("--from: %s", err.msg) : 0;
-  }
-  if (st_node_wallet_default(c, from, &err)) return client_fail(&err);
-  st_address_format(from, 't', text, NULL);
-  return 0;
+  if (!st_client_sender(c, given, from, text, &err)) return 0;
+  return given ? st_cli_fail("--from: %s", err.msg) : client_fail(&err); /* given: only parsed */
 }
 
 /* Closes c after the verb's last call (code its result); prints a failure. Returns the exit
@@ -72,12 +68,6 @@ int client_sender(const st_cli *cli, st_rpc_client *c, st_address *from, char te
 static int called(st_rpc_client *c, st_code code, const st_err *err) {
   st_rpc_client_close(c);
   return code ? client_fail(err) : 0;
-}
-
-/* An address positional: prints the error and returns 1 when it is not one. */
-static int parse_addr(const char *text, st_address *a) {
-  st_err err;
-  return st_address_parse(text, a, NULL, &err) ? st_cli_fail("%s", err.msg) : 0;
 }
 
 static void print_indented(json_t *v) {
@@ -295,7 +285,7 @@ static int wallet_balance(int argc, char **argv) {
                         1, &c);
   if (rc >= 0) return rc;
   st_address a;
-  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  if (client_parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   mpz_t v;
   mpz_init(v);
   st_err err;
@@ -315,7 +305,7 @@ static int wallet_export(int argc, char **argv) {
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the address to export");
   st_address a;
-  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  if (client_parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   st_keyinfo ki;
   st_err err;
   if (called(c, st_node_wallet_export(c, &a, &ki, &err), &err)) return 1;
@@ -441,7 +431,7 @@ static int state_get_actor(int argc, char **argv) {
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want the actor's address");
   st_address a;
-  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  if (client_parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   st_actor act;
   uint64_t id = 0;
   st_err err;
@@ -484,7 +474,7 @@ static int state_lookup(int argc, char **argv) {
   st_address a, key;
   uint64_t id;
   st_err err;
-  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  if (client_parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   bool reverse = st_cli_has(&cli, "reverse");
   if (called(c, reverse ? st_node_account_key(c, &a, &key, &err) : st_node_lookup_id(c, &a, &id, &err), &err)) return 1;
   char text[ST_ADDR_STR_MAX];

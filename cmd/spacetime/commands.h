@@ -36,6 +36,9 @@ int client_start(st_cli *cli, int argc, char **argv, int maxpos, const char *cmd
 /* Prints a failed call to the node (with a hint when the node is down or the token too weak)
  * and returns 1. */
 int client_fail(const st_err *err);
+/* An address the user gave (a positional, --address): prints the error and returns 1 when it is
+ * not one. */
+int client_parse_addr(const char *text, st_address *a);
 /* The address to act from: --from, else the wallet's default (text: as given, or the default's);
  * prints the error and returns 1. */
 int client_sender(const st_cli *cli, st_rpc_client *c, st_address *from, char text[ST_ADDR_STR_MAX]);

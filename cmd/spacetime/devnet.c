@@ -160,13 +160,11 @@ static st_code wait_api(devnet *d, const char *name, pid_t pid, const char *repo
   return st_err_set(err, ST_EUNAVAIL, "the %s did not serve its API within 60 s (see %s/%s.log)", name, d->logs, name);
 }
 
-/* The daemon's API (miner NULL), or a miner's, through the repo's api and token files. */
-static st_code open_api(const char *repo, const dv_miner *miner, st_rpc_client **node, st_miner_client *out,
-                        st_err *err) {
+/* A miner's API, through its repo's api and token files. */
+static st_code open_miner_api(const dv_miner *miner, st_miner_client *out, st_err *err) {
   st_apiinfo info;
-  st_code code = st_apiinfo_resolve(NULL, repo, &info, err);
-  if (!code) code = miner ? st_miner_client_open(&info, miner->actor, out, err) : st_rpc_client_open(&info, node, err);
-  return code;
+  st_code code = st_apiinfo_resolve(NULL, miner->repo, &info, err);
+  return code ? code : st_miner_client_open(&info, miner->actor, out, err);
 }
 
 /* The head's height; -1 when the daemon does not answer. */
@@ -278,7 +276,7 @@ static st_code start_daemon(devnet *d, bool fresh, st_err *err) {
   st_apiinfo_remove_api(d->node, NULL); /* a kill -9 leaves it */
   st_code code = start(d, "daemon", argv, &d->daemon, err);
   if (!code) code = wait_api(d, "daemon", d->daemon, d->node, err);
-  if (!code) code = open_api(d->node, NULL, &d->node_api, NULL, err);
+  if (!code) code = st_rpc_client_connect(NULL, d->node, &d->node_api, err);
   int64_t height = code ? -1 : head_height(d);
   char addr[ST_APIINFO_ADDR_MAX] = "";
   st_apiinfo_read_api(d->node, addr, sizeof addr, NULL);
@@ -352,7 +350,7 @@ static st_code start_miner(devnet *d, size_t i, st_err *err) {
   st_apiinfo_remove_api(m->repo, NULL);
   st_code code = start(d, name, argv, &m->pid, err);
   if (!code) code = wait_api(d, name, m->pid, m->repo, err);
-  if (!code) code = open_api(m->repo, m, NULL, &m->api, err);
+  if (!code) code = open_miner_api(m, &m->api, err);
   uint64_t *list = NULL, number;
   size_t have = 0;
   if (!code) st_miner_client_sectors(&m->api, &list, &have, NULL);

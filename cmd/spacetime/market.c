@@ -21,11 +21,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static int parse_addr(const char *text, st_address *a) {
-  st_err err;
-  return st_address_parse(text, a, NULL, &err) ? st_cli_fail("%s", err.msg) : 0;
-}
-
 /* --price etc.: a FIL amount into out (0 when the flag is absent). */
 static int fil_flag(const st_cli *cli, const char *name, mpz_t out) {
   mpz_set_ui(out, 0);
@@ -259,7 +254,7 @@ static int client_add_balance(int argc, char **argv) {
     rc = st_cli_fail("AMOUNT must be a positive FIL amount, not \"%s\"", cli.pos[0]);
   if (!rc) rc = client_sender(&cli, c, &from, from_text);
   if (!who_text) who_text = from_text;
-  if (!rc) rc = parse_addr(who_text, &who);
+  if (!rc) rc = client_parse_addr(who_text, &who);
   if (!rc && st_client_add_balance_msg(&from, &who, v, &m, &err)) rc = st_cli_fail("%s", err.msg);
   if (!rc) rc = push_and_wait(c, &m);
   if (!rc) printf("added %s FIL to the market escrow of %s\n", cli.pos[0], who_text);
@@ -279,7 +274,7 @@ static int client_balance(int argc, char **argv) {
   char who[ST_ADDR_STR_MAX];
   st_address a;
   if (cli.npos == 1) snprintf(who, sizeof who, "%s", cli.pos[0]);
-  rc = cli.npos == 1 ? parse_addr(who, &a) : client_sender(&cli, c, &a, who);
+  rc = cli.npos == 1 ? client_parse_addr(who, &a) : client_sender(&cli, c, &a, who);
   mpz_t e, l;
   mpz_inits(e, l, NULL);
   st_err err;
@@ -325,7 +320,7 @@ static int grant(int argc, char **argv, const char *cmd, const char *summary, bo
   uint64_t bytes;
   st_err err;
   char from_text[ST_ADDR_STR_MAX];
-  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  if (client_parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   if (st_parse_u64(cli.pos[1], "BYTES", &bytes, &err) || !bytes)
     return st_rpc_client_close(c), st_cli_fail("BYTES must be a positive number of bytes");
   if (client_sender(&cli, c, &from, from_text)) return st_rpc_client_close(c), 1;
@@ -357,7 +352,7 @@ static int check(int argc, char **argv, const char *cmd, const char *summary, bo
   if (rc >= 0) return rc;
   if (cli.npos != 1) return st_rpc_client_close(c), st_cli_fail("want ADDR");
   st_address a;
-  if (parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
+  if (client_parse_addr(cli.pos[0], &a)) return st_rpc_client_close(c), 1;
   bool found;
   mpz_t v;
   mpz_init(v);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "client/st_client_market.h"
 #include "codec/st_token.h"
 #include "core/st_fs.h"
 #include "proofs/st_commp.h"
@@ -61,10 +62,7 @@ static st_code reach_miner(st_rpc_client *node, proposal *x, st_err *err) {
   st_code code = st_address_parse(o->miner, &p->provider, NULL, err);
   if (!code) code = commp_file(o->file, x->piece, &x->padded, &x->payload, err);
   if (!code && o->duration <= 0) code = st_err_set(err, ST_EINVAL, "--duration must be at least 1 epoch");
-  if (!code && o->from) snprintf(x->from, sizeof x->from, "%s", o->from);
-  else if (!code && !(code = st_node_wallet_default(node, &p->client, err)))
-    code = st_address_format(&p->client, 't', x->from, err);
-  if (!code) code = st_address_parse(x->from, &p->client, NULL, err);
+  if (!code) code = st_client_sender(node, o->from, &p->client, x->from, err);
   if (!code) code = st_miner_client_announced(node, o->miner, &x->miner, err);
   if (!code) code = st_miner_client_ask(&x->miner, &x->ask, err);
   if (!code && x->padded > x->ask.max_piece)

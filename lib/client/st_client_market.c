@@ -1,10 +1,26 @@
-/* st_client_market: AddBalance, AddVerifier and AddVerifiedClient messages. */
+/* st_client_market: AddBalance, AddVerifier and AddVerifiedClient messages, and their sender. */
 #include "client/st_client_market.h"
+
+#include <stdio.h>
+#include <string.h>
 
 #include "chain/st_market.h"
 #include "chain/st_state.h"
 #include "codec/st_cbor.h"
 #include "codec/st_token.h"
+#include "rpc/st_node_api.h"
+
+st_code st_client_sender(st_rpc_client *node, const char *from, st_address *addr, char text[ST_ADDR_STR_MAX],
+                         st_err *err) {
+  st_code code = from ? st_address_parse(from, addr, NULL, err) : st_node_wallet_default(node, addr, err);
+  if (!code && from) snprintf(text, ST_ADDR_STR_MAX, "%s", from);
+  else if (!code) code = st_address_format(addr, 't', text, err);
+  if (code) {
+    memset(addr, 0, sizeof *addr);
+    text[0] = 0;
+  }
+  return code;
+}
 
 /* A message from `from` to actor `to` calling method with params and value. */
 static st_code message(const st_address *from, uint64_t to, uint64_t method, const st_buf *params, const mpz_t value,

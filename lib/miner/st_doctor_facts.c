@@ -10,7 +10,9 @@
 
 #include "core/st_fs.h"
 #include "core/st_proc.h"
+#include "miner/st_miner_api.h"
 #include "registry/st_registry_client.h"
+#include "rpc/st_apiinfo.h"
 
 void st_doctor_facts_init(st_doctor_facts *f) {
   memset(f, 0, sizeof *f);
@@ -44,13 +46,6 @@ static void gather_daemon(const st_doctor_opts *o, st_doctor_facts *f) {
   st_node_head_free(&h);
 }
 
-/* A call on the running miner's API; errors name it ("miner API ProvingCheck: ..."). */
-static json_t *miner_api_call(st_rpc_client *c, const char *method, json_t *params, st_err *err) {
-  json_t *r = NULL;
-  if (st_rpc_client_call(c, method, params, &r, err)) st_err_wrap(err, err->code, "miner API %s", method);
-  return r;
-}
-
 static const char *str_of(const json_t *o, const char *key) {
   const char *s = json_string_value(json_object_get(o, key));
   return s ? s : "";
@@ -81,8 +76,8 @@ static void gather_run(const st_doctor_opts *o, st_doctor_facts *f) {
     return;
   }
   st_err err;
-  json_t *r = miner_api_call(o->miner, "MinerRunInfo", NULL, &err);
-  if (!r) {
+  json_t *r;
+  if (st_miner_api_call(o->miner, "MinerRunInfo", NULL, &r, &err)) {
     COPY(f->miner_error, err.msg);
     return;
   }
@@ -188,8 +183,8 @@ static void gather_sectors(const st_doctor_opts *o, st_doctor_facts *f) {
   for (uint64_t dl = 0; dl < f->ndeadlines; dl++) {
     if (!f->deadlines[dl].partitions) continue;
     st_err err;
-    json_t *res = miner_api_call(o->miner, "ProvingCheck", json_pack("[I b]", (json_int_t)dl, false), &err), *e;
-    st_code code = res ? ST_OK : err.code;
+    json_t *res, *e;
+    st_code code = st_miner_api_call(o->miner, "ProvingCheck", json_pack("[I b]", (json_int_t)dl, false), &res, &err);
     size_t i;
     json_array_foreach(res, i, e) if (!code) code = add_sector(f, dl, e, &err);
     json_decref(res);
@@ -251,9 +246,7 @@ static void consider_servers(st_doctor_facts *f) {
   char how[1024], repo[4096], path[4200], url[512];
   if (st_proc_find("spacetime-server", "run", &v, &n, NULL)) return;
   for (size_t i = 0; i < n; i++) {
-    const char *r = st_proc_flag(&v[i], "repo"), *home = getenv("HOME");
-    if (r) snprintf(repo, sizeof repo, "%s", r);
-    else snprintf(repo, sizeof repo, "%s/.spacetime-server", home && *home ? home : ".");
+    st_apiinfo_repo(st_proc_flag(&v[i], "repo"), ".spacetime-server", repo, sizeof repo);
     snprintf(path, sizeof path, "%s/api", repo);
     if (st_fs_read_line(path, url, sizeof url, NULL)) url[0] = 0;
     snprintf(how, sizeof how, "spacetime-server runs on this host (pid %d, repo %.900s)", (int)v[i].pid, repo);

@@ -608,3 +608,8 @@ void st_miner_api_stop(st_miner_api *a) {
   pthread_mutex_destroy(&a->unseal_mu);
   free(a);
 }
+
+st_code st_miner_api_call(st_rpc_client *c, const char *method, json_t *params, json_t **result, st_err *err) {
+  st_code code = st_rpc_client_call(c, method, params, result, err);
+  return code ? st_err_wrap(err, code, "%s%s", ST_MINER_API_PREFIX, method) : ST_OK;
+}

@@ -42,12 +42,17 @@
 #ifndef ST_MINER_API_H
 #define ST_MINER_API_H
 
+#include <jansson.h>
+
 #include "miner/st_miner_repo.h"
 #include "miner/st_poster.h"
 #include "proofs/st_post.h"
 #include "rpc/st_apiinfo.h"
+#include "rpc/st_rpc_client.h"
 
 #define ST_MINER_API_ENV "MINER_API_INFO"
+/* What a call on a running miner's API (st_miner_api_call) puts before its errors. */
+#define ST_MINER_API_PREFIX "miner API "
 
 typedef struct st_miner_api_cfg {
   const char *repo; /* the miner repo: sealing.db, api, token, jwt-secret */
@@ -72,5 +77,10 @@ const char *st_miner_api_addr(const st_miner_api *a);
 void st_miner_api_set_poster(st_miner_api *a, const st_poster_stats *s);
 /* Removes the api file, stops serving and frees. NULL is fine. */
 void st_miner_api_stop(st_miner_api *a);
+
+/* A client's call of method on a running miner's API (c opened on its repo's api and token
+ * files), as st_rpc_client_call (params stolen; *result NULL on failure); an error names the
+ * method: "miner API SectorsList: <why>" (ST_MINER_API_PREFIX). */
+st_code st_miner_api_call(st_rpc_client *c, const char *method, json_t *params, json_t **result, st_err *err);
 
 #endif

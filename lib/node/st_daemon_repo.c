@@ -10,12 +10,11 @@
 #include "chain/st_beacon.h"
 #include "core/st_fs.h"
 #include "crypto/st_secp.h"
+#include "rpc/st_apiinfo.h"
 #include "rpc/st_jwt.h"
 
 st_code st_daemon_repo_open(const char *dir, char out[ST_DAEMON_REPO_MAX], st_err *err) {
-  const char *home = getenv("HOME");
-  if (dir) snprintf(out, ST_DAEMON_REPO_MAX, "%s", dir);
-  else snprintf(out, ST_DAEMON_REPO_MAX, "%s/.spacetime", home && *home ? home : ".");
+  st_apiinfo_repo(dir, ".spacetime", out, ST_DAEMON_REPO_MAX);
   if (mkdir(out, 0700) && errno != EEXIST)
     return st_err_set(err, ST_EIO, "could not create repo path=\"%s\": %s", out, strerror(errno));
   return ST_OK;

@@ -296,6 +296,12 @@ st_code st_apiinfo_read_token(const char *repo, char *out, size_t n, st_err *err
   return rc;
 }
 
+void st_apiinfo_repo(const char *given, const char *dir, char *out, size_t n) {
+  const char *home = getenv("HOME");
+  if (given) snprintf(out, n, "%s", given);
+  else snprintf(out, n, "%s/%s", home && *home ? home : ".", dir);
+}
+
 st_code st_apiinfo_resolve(const char *env_value, const char *repo, st_apiinfo *out, st_err *err) {
   if (env_value && *env_value) return st_apiinfo_parse(env_value, out, err);
   memset(out, 0, sizeof *out);

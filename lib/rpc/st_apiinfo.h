@@ -50,6 +50,10 @@ typedef struct st_apiinfo {
  * Lotus allows several comma-separated nodes; only the first is used here. */
 st_code st_apiinfo_parse(const char *value, st_apiinfo *out, st_err *err);
 
+/* A repo folder: given when it is not NULL, else $HOME/<dir> (./<dir> when HOME is unset or
+ * empty), e.g. dir ".spacetime"; cut to fit out[n]. */
+void st_apiinfo_repo(const char *given, const char *dir, char *out, size_t n);
+
 /* The repo's api file: written atomically (0644, no newline), read with surrounding whitespace
  * trimmed and checked to be a multiaddr, removed on shutdown (a missing file is fine). */
 st_code st_apiinfo_write_api(const char *repo, const char *multiaddr, st_err *err);

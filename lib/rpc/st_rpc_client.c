@@ -24,6 +24,13 @@ st_code st_rpc_client_open(const st_apiinfo *info, st_rpc_client **out, st_err *
   return code;
 }
 
+st_code st_rpc_client_connect(const char *env_value, const char *repo, st_rpc_client **out, st_err *err) {
+  *out = NULL;
+  st_apiinfo info;
+  st_code code = st_apiinfo_resolve(env_value, repo, &info, err);
+  return code ? code : st_rpc_client_open(&info, out, err);
+}
+
 void st_rpc_client_close(st_rpc_client *c) {
   if (!c) return;
   st_http_client_free(c->http);

@@ -12,6 +12,10 @@
 typedef struct st_rpc_client st_rpc_client;
 
 st_code st_rpc_client_open(const st_apiinfo *info, st_rpc_client **out, st_err *err);
+/* Opens the API that st_apiinfo_resolve finds (env_value, e.g. $FULLNODE_API_INFO, when it is set
+ * and non-empty, else repo's api and token files); its errors as there (ST_ENOENT: repo has no
+ * api file). *out is NULL on failure. */
+st_code st_rpc_client_connect(const char *env_value, const char *repo, st_rpc_client **out, st_err *err);
 void st_rpc_client_close(st_rpc_client *c);
 
 /* Calls "Filecoin.<method>" with params (a JSON array, stolen; NULL for none). *result gets a

@@ -9,7 +9,8 @@
  * leaving no record; AddBalance lands and the deal is proposed, taken by the miner and
  * recorded; the list shows the miner's state, or "(miner unreachable)" once its API is gone;
  * retrieval finds the miner in the records, and the miner's refusal (no sector holds the piece
- * yet) comes back with the piece named; the verified registry's messages reach its methods. */
+ * yet) comes back with the piece named; the verified registry's messages reach its methods; the
+ * sender is --from as given, and a bad one or a wallet without a default is refused. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -319,8 +320,29 @@ static void test_verifreg_messages(void **state) {
   st_message_free(&m);
 }
 
+static void test_sender(void **state) {
+  nodefx *f = *state;
+  st_err err;
+  st_address a, zero;
+  memset(&zero, 0, sizeof zero);
+  char text[ST_ADDR_STR_MAX];
+  assert_int_equal(st_client_sender(f->c, from, &a, text, &err), ST_OK);
+  assert_memory_equal(&a, &f->account, sizeof a);
+  assert_string_equal(text, from);
+  assert_int_equal(st_client_sender(f->c, "x0100", &a, text, &err), ST_EINVAL);
+  assert_string_equal(err.msg, "unknown address network 'x' (expected 't' or 'f')");
+  assert_memory_equal(&a, &zero, sizeof a);
+  assert_string_equal(text, "");
+  /* nodefx's wallet holds an imported key, and no default */
+  assert_int_equal(st_client_sender(f->c, NULL, &a, text, &err), ST_EINVAL);
+  assert_string_equal(err.msg, "WalletDefaultAddress: failed to get default key: key info not found");
+  assert_memory_equal(&a, &zero, sizeof a);
+  assert_string_equal(text, "");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_import), cmocka_unit_test(test_refused_before_the_miner),
-                                     cmocka_unit_test(test_deal), cmocka_unit_test(test_verifreg_messages)};
+                                     cmocka_unit_test(test_deal), cmocka_unit_test(test_verifreg_messages),
+                                     cmocka_unit_test(test_sender)};
   return cmocka_run_group_tests(tests, setup, nf_group_teardown);
 }

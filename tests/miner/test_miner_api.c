@@ -95,6 +95,14 @@ static void test_api(void **state) {
              "sector 99 of t01000 is neither in this miner's sealing database nor on chain");
   call_fails(c, "SectorsStatus", "[\"one\"]", ST_EINVAL, "param 1 (sector number): must be a non-negative integer");
   call_fails(c, "SectorsStatus", "[1, 1]", ST_EINVAL, "param 2 (show on-chain info): must be true or false");
+  /* st_miner_api_call, the clients' call: the same answer; a failure names the method */
+  json_t *r;
+  assert_int_equal(st_miner_api_call(c, "SectorsList", NULL, &r, &err), ST_OK);
+  assert_json(r, "[1, 2]");
+  assert_int_equal(st_miner_api_call(c, "SectorsStatus", json_pack("[i b]", 99, 1), &r, &err), ST_EINVAL);
+  assert_null(r);
+  assert_string_equal(err.msg, ST_MINER_API_PREFIX
+                      "SectorsStatus: sector 99 of t01000 is neither in this miner's sealing database nor on chain");
 
   /* the local dist-path as the one storage root */
   json_t *sl = call_ok(c, "StorageList", NULL);

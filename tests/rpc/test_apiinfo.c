@@ -1,14 +1,17 @@
 /* Tests for st_apiinfo: multiaddrs to URLs and listen addresses, FULLNODE_API_INFO in Lotus's
- * forms, and the repo's api and token files (content, modes, trimming, errors). */
+ * forms, the default repo folder, and the repo's api and token files (content, modes, trimming,
+ * errors); and st_rpc_client_connect, which opens what they name. */
 #include "testutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "core/st_buf.h"
 #include "core/st_fs.h"
 #include "rpc/st_apiinfo.h"
+#include "rpc/st_rpc_client.h"
 
 #define TOKEN \
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJBbGxvdyI6WyJyZWFkIl19.jmK2iZ-Rw1dDlqiNvwTJHcshsajeTJIGR5fCh1k9q6I"
@@ -249,10 +252,55 @@ static void test_resolve(void **state) {
   tu_rmdir(dir);
 }
 
+static void test_repo_default(void **state) {
+  (void)state;
+  char out[64], small[8];
+  const char *old = getenv("HOME");
+  char *saved = old ? strdup(old) : NULL;
+  setenv("HOME", "/home/ann", 1);
+  st_apiinfo_repo("/data/node", ".spacetime", out, sizeof out);
+  assert_string_equal(out, "/data/node");
+  st_apiinfo_repo(NULL, ".spacetime", out, sizeof out);
+  assert_string_equal(out, "/home/ann/.spacetime");
+  st_apiinfo_repo(NULL, ".spacetime-miner", small, sizeof small);
+  assert_string_equal(small, "/home/a"); /* cut to fit */
+  setenv("HOME", "", 1);
+  st_apiinfo_repo(NULL, ".spacetime", out, sizeof out);
+  assert_string_equal(out, "./.spacetime");
+  unsetenv("HOME");
+  st_apiinfo_repo(NULL, ".spacetime-server", out, sizeof out);
+  assert_string_equal(out, "./.spacetime-server");
+  if (saved) setenv("HOME", saved, 1);
+  free(saved);
+}
+
+static void test_connect(void **state) {
+  (void)state;
+  char dir[256];
+  tu_tmpdir(dir);
+  st_rpc_client *c = (st_rpc_client *)1;
+  st_err err;
+  assert_int_equal(st_rpc_client_connect(NULL, dir, &c, &err), ST_ENOENT);
+  assert_null(c);
+  tu_assert_err_contains(&err, "file \"api\" not found (is the daemon running?)");
+  c = (st_rpc_client *)1;
+  assert_int_equal(st_rpc_client_connect("bogus", dir, &c, &err), ST_EINVAL);
+  assert_null(c);
+  assert_int_equal(st_apiinfo_write_api(dir, "/ip4/127.0.0.1/tcp/4321/http", &err), ST_OK);
+  assert_int_equal(st_rpc_client_connect("", dir, &c, &err), ST_OK); /* empty env: the repo */
+  assert_non_null(c);
+  st_rpc_client_close(c);
+  assert_int_equal(st_rpc_client_connect(TOKEN ":/ip4/10.0.0.1/tcp/1/http", dir, &c, &err), ST_OK);
+  assert_non_null(c);
+  st_rpc_client_close(c);
+  tu_rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_multiaddr_good), cmocka_unit_test(test_multiaddr_bad), cmocka_unit_test(test_listen),
       cmocka_unit_test(test_parse_env),      cmocka_unit_test(test_repo_files),    cmocka_unit_test(test_resolve),
+      cmocka_unit_test(test_repo_default),   cmocka_unit_test(test_connect),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
