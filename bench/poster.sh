@@ -17,9 +17,13 @@
 #   gate      the protocol's wait in it: a post may only be sent once the deadline is Open
 # and the ratios work/vanilla (what the poster adds to the proof) and
 # (latency - gate)/vanilla (what the whole pipeline adds, epochs and polling included).
+#
+# POSTERS=2 then starts a second poster process on the same repo (a cluster over the registry's
+# database), lets PERIODS more periods pass, and compares each deadline's latency (its last
+# partition's submission) with one poster and with two: "latency, 2 posters / 1 poster".
 set -u
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/cmd/cluster.sh" "${1:?usage: bench/poster.sh PATH/TO/spacetime}"
-size=${SECTOR_SIZE:-8MiB} sectors=${SECTORS:-8} periods=${PERIODS:-1}
+size=${SECTOR_SIZE:-8MiB} sectors=${SECTORS:-8} periods=${PERIODS:-1} posters=${POSTERS:-1}
 bytes=$(numfmt --from=iec-i "${size%B}")
 MINER_INIT_FLAGS="--sector-size $size --funds 100"
 cluster_up --proving-period 48 --challenge-window 4 --challenge-lookback 2 --fault-cutoff 3 --precommit-challenge-delay 5 \
@@ -51,5 +55,39 @@ tail -n +"$((from + 1))" "$tmp/poster.log" | awk -F'\t' '$4 == "running windowPo
     esac
   done
 grep -q $'\tERROR\t' "$tmp/poster.log" && echo "poster.sh: the poster logged errors: $(grep $'\tERROR\t' "$tmp/poster.log" | head -3)"
+
+# latency FILE:FROM...: each deadline's latency from Challenge to its last submission, over the
+# logs' lines after FROM: "challenge latency" lines
+latency() {
+  local spec f n
+  for spec in "$@"; do
+    f=${spec%:*} n=${spec##*:}
+    tail -n +"$((n + 1))" "$f" | awk -F'\t' '$4 == "running windowPost" || $4 == "window PoSt submitted" {print $1 "\t" $4 "\t" $5}' |
+      while IFS=$'\t' read -r ts what json; do
+        if [[ $what == "running windowPost" ]]; then
+          ch=$(jq .deadline.Challenge <<<"$json")
+        else
+          t=$(date -d "${ts:0:23}${ts:23:3}:${ts:26:2}" +%s.%N)
+          awk -v t="$t" -v g="$genesis" -v c="$ch" -v d="$delay" 'BEGIN {printf "%d %.3f\n", c, t - (g + c * d)}'
+        fi
+      done
+  done | awk '{ if (!($1 in m) || $2 > m[$1]) m[$1] = $2 } END { for (c in m) { s += m[c]; n++ } if (n) printf "%d %.3f\n", n, s / n }'
+}
+if ((posters == 2)); then
+  read -r n1 l1 <<<"$(latency "$tmp/poster.log:$from")"
+  from1=$(wc -l <"$tmp/poster.log")
+  touch "$tmp/poster2.log"
+  SPACETIME_SERVER_TOKEN=$(cat "$tmp/srv/token") "$MINER" run --repo "$tmp/miner" --node-repo "$tmp/node" --mode poster \
+    --dist-path "$tmp/dist" --server-api "$api" --api 0 --confidence 0 --log-file "$tmp/poster2.log" 2>>"$tmp/miner2.log" &
+  p2=$!
+  pids+=("$p2")
+  sleep $((periods * 48 + 6))
+  read -r n2 l2 <<<"$(latency "$tmp/poster.log:$from1" "$tmp/poster2.log:0")"
+  split=$(grep -c $'\twindow PoSt submitted\t' "$tmp/poster2.log")
+  echo "latency from Challenge to a deadline's last submission: 1 poster ${l1}s over $n1 deadlines, 2 posters ${l2}s over $n2 deadlines ($split of the messages from the second)"
+  awk -v a="$l2" -v b="$l1" 'BEGIN {printf "latency, 2 posters / 1 poster = %.2f\n", a / b}'
+  kill -TERM "$p2"
+  wait "$p2"
+fi
 kill -TERM "$mpid"
 wait "$mpid"

@@ -20,6 +20,7 @@
 #include "core/st_fs.h"
 #include "core/st_log.h"
 #include "miner.h"
+#include "miner/st_cluster.h"
 #include "miner/st_deals.h"
 #include "miner/st_locator.h"
 #include "miner/st_miner_api.h"
@@ -126,6 +127,7 @@ static int cmd_init(int argc, char **argv) {
 typedef struct run_ctx {
   char repo[4096], dist[4096], node_repo[4096];
   const char *mode, *server_api, *server_token;
+  char token[ST_SERVER_TOKEN_MAX];        /* server_token's text, from the flag, the environment or the repo */
   char listen[64], log_file[ST_PATH_MAX]; /* the API's address; the log, absolute (for doctor) */
   st_miner_config cfg;
   st_apiinfo node;
@@ -133,6 +135,8 @@ typedef struct run_ctx {
   uint64_t genesis;
   bool poster, sealer;
   int64_t group, confidence, pledge;
+  int64_t machine, lease; /* this process in the cluster, and its claims' lease in seconds */
+  size_t max_sealing;
   st_post_options post;
   size_t partitions;
   mpz_t max_fee;
@@ -147,11 +151,16 @@ static void nap(run_ctx *r, int64_t ms) {
   }
 }
 
-static st_code open_side(run_ctx *r, st_rpc_client **node, st_locator *loc, st_err *err) {
+/* A thread's own connections: the node, the registry (for paths) and the cluster. */
+static st_code open_side(run_ctx *r, st_rpc_client **node, st_locator *loc, st_cluster **cluster, st_err *err) {
+  char db[ST_PATH_MAX];
+  *cluster = NULL;
   st_code code = st_rpc_client_open(&r->node, node, err);
   loc->dist = r->dist;
   loc->reg = NULL;
   if (!code && r->server_api) code = st_regc_open(r->server_api, r->server_token, &loc->reg, err);
+  if (!code) code = st_miner_repo_path(r->repo, "sealing.db", db, err);
+  if (!code) code = st_cluster_open(r->server_api, r->server_token, db, r->cfg.miner, cluster, err);
   return code;
 }
 
@@ -159,12 +168,11 @@ static void *poster_thread(void *arg) {
   run_ctx *r = arg;
   st_rpc_client *node = NULL;
   st_locator loc;
+  st_cluster *cluster;
   st_err err;
-  char state[ST_PATH_MAX];
   st_poster p;
   bool open = false;
-  st_code code = open_side(r, &node, &loc, &err);
-  if (!code) code = st_miner_repo_path(r->repo, "poster.state", state, &err);
+  st_code code = open_side(r, &node, &loc, &cluster, &err);
   st_poster_cfg pc = {.wd = {.node = node,
                              .miner = r->cfg.miner,
                              .sender = r->cfg.worker,
@@ -176,7 +184,8 @@ static void *poster_thread(void *arg) {
                              .max_fee = mpz_sgn(r->max_fee) ? r->max_fee : NULL},
                       .confidence = r->confidence,
                       .mine = true,
-                      .state_path = state};
+                      .cluster = cluster,
+                      .machine = r->machine};
   if (!code) open = !(code = st_poster_open(&p, &pc, &err));
   if (code) {
     st_logf("storageminer", ST_LOG_ERROR, "the poster cannot start: %s", err.msg);
@@ -190,6 +199,7 @@ static void *poster_thread(void *arg) {
     nap(r, pause < 100 ? 100 : pause);
   }
   if (open) st_poster_close(&p);
+  st_cluster_close(cluster);
   st_regc_close(loc.reg);
   st_rpc_client_close(node);
   return NULL;
@@ -225,12 +235,16 @@ static void *sealer_thread(void *arg) {
   run_ctx *r = arg;
   st_rpc_client *node = NULL;
   st_locator loc;
+  st_cluster *cluster;
   st_err err;
   char db[ST_PATH_MAX];
   st_sealer *s = NULL;
-  st_code code = open_side(r, &node, &loc, &err);
+  st_code code = open_side(r, &node, &loc, &cluster, &err);
   if (!code) code = st_miner_repo_path(r->repo, "sealing.db", db, &err);
-  st_sealer_cfg sc = {.node = node,
+  st_sealer_cfg sc = {.cluster = cluster,
+                      .machine = r->machine,
+                      .max_sectors = r->max_sealing,
+                      .node = node,
                       .miner = r->cfg.miner,
                       .sender = r->cfg.worker,
                       .info = r->cfg.info,
@@ -242,7 +256,7 @@ static void *sealer_thread(void *arg) {
                       .max_retries = 5,
                       .retry_secs = 30,
                       .max_fee = mpz_sgn(r->max_fee) ? r->max_fee : NULL};
-  if (!code) code = st_sealer_open(&sc, db, &s, &err);
+  if (!code) code = st_sealer_open(&sc, &s, &err);
   st_deals *deals = NULL;
   char dir[ST_PATH_MAX];
   st_deals_cfg dc = {
@@ -268,6 +282,7 @@ static void *sealer_thread(void *arg) {
   }
   st_deals_close(deals);
   st_sealer_close(s);
+  st_cluster_close(cluster);
   st_regc_close(loc.reg);
   st_rpc_client_close(node);
   return NULL;
@@ -290,6 +305,28 @@ static void *heartbeat_thread(void *arg) {
   return NULL;
 }
 
+/* Renews this process's claims every third of their lease; leaves the cluster on a clean stop,
+ * which frees its unfinished claims at once. */
+static void *lease_thread(void *arg) {
+  run_ctx *r = arg;
+  st_cluster *c = NULL;
+  st_err err;
+  char db[ST_PATH_MAX];
+  st_code code = st_miner_repo_path(r->repo, "sealing.db", db, &err);
+  if (!code) code = st_cluster_open(r->server_api, r->server_token, db, r->cfg.miner, &c, &err);
+  if (code) st_logf("storageminer", ST_LOG_ERROR, "cluster leases: %s", err.msg);
+  while (!r->stop && c) {
+    if (st_cluster_heartbeat(c, r->cfg.miner, r->machine, &err))
+      st_logf("storageminer", ST_LOG_WARN, "renewing the cluster leases of machine %lld: %s", (long long)r->machine,
+              err.msg);
+    nap(r, r->lease * 1000 / ST_CLUSTER_RENEW_DIV);
+  }
+  if (c && st_cluster_leave(c, r->cfg.miner, r->machine, &err))
+    st_logf("storageminer", ST_LOG_WARN, "leaving the cluster: %s", err.msg);
+  st_cluster_close(c);
+  return NULL;
+}
+
 static run_ctx *the_run;
 static void on_stop(int sig) {
   (void)sig;
@@ -301,16 +338,19 @@ static int run_flags(const st_cli *cli, run_ctx *r) {
   st_err err;
   miner_repo_of(cli, "repo", ".spacetime-miner", r->repo);
   r->mode = st_cli_value(cli, "mode", "all");
+  if (!strcmp(r->mode, "remote-sealer")) r->mode = "sealer"; /* the seed's name */
   r->poster = !strcmp(r->mode, "poster") || !strcmp(r->mode, "all");
   r->sealer = !strcmp(r->mode, "sealer") || !strcmp(r->mode, "all");
-  if (!r->poster && !r->sealer) return st_cli_fail("--mode must be sealer, poster or all, not \"%s\"", r->mode);
+  if (!r->poster && !r->sealer)
+    return st_cli_fail("--mode must be sealer (or remote-sealer), poster or all, not \"%s\"", r->mode);
   const char *dist = st_cli_value(cli, "dist-path", NULL), *text;
   if (!dist) return st_cli_fail("--dist-path is required: the folder under which this host mounts the storage nodes");
   snprintf(r->dist, sizeof r->dist, "%s", dist);
   r->server_api = st_cli_value(cli, "server-api", NULL);
   r->server_token = st_cli_value(cli, "server-token", getenv("SPACETIME_SERVER_TOKEN"));
-  uint64_t group = 0, confidence = 2, pledge = 0, partitions = 3, timeout_ms = 30000, parallel = 8;
-  if (st_cli_u64(cli, "groups", 0, UINT64_MAX, NULL, &group, &err) ||
+  uint64_t group = 0, confidence = 2, pledge = 0, partitions = 3, timeout_ms = 30000, parallel = 8, sealing = 4;
+  if (st_cli_u64(cli, "groups", 0, INT32_MAX, NULL, &group, &err) ||
+      st_cli_u64(cli, "max-sealing", 1, 1000, "sectors", &sealing, &err) ||
       st_cli_u64(cli, "confidence", 0, 1000, "epochs", &confidence, &err) ||
       st_cli_u64(cli, "pledge", 0, 1000, "sectors", &pledge, &err))
     return st_cli_fail("%s", err.msg);
@@ -323,6 +363,7 @@ static int run_flags(const st_cli *cli, run_ctx *r) {
   r->group = st_cli_has(cli, "groups") ? (int64_t)group : -1;
   r->confidence = (int64_t)confidence;
   r->pledge = (int64_t)pledge;
+  r->max_sealing = (size_t)sealing;
   r->partitions = (size_t)partitions;
   r->post = (st_post_options){.parallel = (unsigned)parallel, .timeout_ms = (unsigned)timeout_ms};
   return -1;
@@ -335,6 +376,15 @@ static int run_connect(const st_cli *cli, run_ctx *r) {
   const char *log_flag = st_cli_value(cli, "log-file", NULL);
   if (log_flag && st_log_set_file(log_flag, &err)) return st_cli_fail("--log-file: %s", err.msg);
   if (st_miner_config_read(r->repo, &r->cfg, &err)) return st_cli_fail("%s", err.msg);
+  if (r->server_api) {
+    if (st_miner_repo_server_token(r->repo, r->server_token, r->token, &err)) return st_cli_fail("%s", err.msg);
+    if (!r->token[0])
+      return st_cli_fail(
+          "--server-api needs the registry's write token: set SPACETIME_SERVER_TOKEN (the file \"token\" in "
+          "the registry's repo) once; run keeps it in %s/server-token",
+          r->repo);
+    r->server_token = r->token;
+  }
   char nrepo[4096];
   miner_repo_of(cli, "node-repo", ".spacetime", nrepo);
   if (st_apiinfo_resolve(getenv(ST_APIINFO_ENV), nrepo, &r->node, &err)) return miner_fail(&err);
@@ -360,17 +410,42 @@ static int run_connect(const st_cli *cli, run_ctx *r) {
   return -1;
 }
 
-/* One run per repo: a second sealer on the same database would send every message twice. -1 to
- * go on (*lock held), else the exit status. */
-static int run_lock(const run_ctx *r, int *lock) {
+/* A repo is used by one process without --server-api, or by any number with it (the seed's
+ * poster and sealers side by side); on the host, st_cluster_host_lock keeps a lone process
+ * apart from every other process of the miner. -1 to go on (*lock and *host held), else the
+ * exit status. */
+static int run_lock(const run_ctx *r, int *lock, int *host) {
   st_err err;
   char lockpath[ST_PATH_MAX];
+  bool shared = r->server_api != NULL;
   if (st_miner_repo_path(r->repo, "run.lock", lockpath, &err)) return st_cli_fail("%s", err.msg);
   if ((*lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
     return st_cli_fail("could not open path=\"%s\": %s", lockpath, strerror(errno));
-  if (flock(*lock, LOCK_EX | LOCK_NB))
-    return st_cli_fail("another 'spacetime-miner run' is using the repo %s (it holds %s): stop it first", r->repo,
-                       lockpath);
+  if (flock(*lock, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB))
+    return st_cli_fail("another 'spacetime-miner run' is using the repo %s (it holds %s)%s", r->repo, lockpath,
+                       shared ? " without --server-api: stop it, or give it the same --server-api as this one"
+                              : ": stop it first, or run every process with --server-api to share the repo (a "
+                                "cluster, docs/cluster.md)");
+  if (st_cluster_host_lock(r->genesis, r->cfg.miner, shared, host, &err)) return st_cli_fail("%s", err.msg);
+  return -1;
+}
+
+/* Joins the miner's cluster: the leases last twice the epoch (st_cluster_lease_secs). -1 to go
+ * on, else the exit status. */
+static int run_join(run_ctx *r) {
+  st_err err;
+  char db[ST_PATH_MAX];
+  st_cluster *c = NULL;
+  r->lease = st_cluster_lease_secs(r->net.block_delay);
+  const char *roles = r->poster && r->sealer ? "sealer,poster" : r->poster ? "poster" : "sealer";
+  st_code code = st_miner_repo_path(r->repo, "sealing.db", db, &err);
+  if (!code) code = st_cluster_open(r->server_api, r->server_token, db, r->cfg.miner, &c, &err);
+  if (!code) code = st_cluster_join(c, r->cfg.miner, roles, ST_VERSION, r->lease, &r->machine, &err);
+  st_cluster_close(c);
+  if (code) return st_cli_fail("joining t0%llu's cluster: %s", (unsigned long long)r->cfg.miner, err.msg);
+  st_log("storageminer", ST_LOG_INFO, "joined the cluster",
+         json_pack("{s:I, s:s, s:s, s:I, s:I}", "machine", (json_int_t)r->machine, "roles", roles, "database",
+                   r->server_api ? r->server_api : db, "lease", (json_int_t)r->lease, "pid", (json_int_t)getpid()));
   return -1;
 }
 
@@ -411,13 +486,15 @@ static int run_serve(run_ctx *r) {
   pthread_t tp, ts;
   bool have_p = r->poster && !pthread_create(&tp, NULL, poster_thread, r);
   bool have_s = r->sealer && !pthread_create(&ts, NULL, sealer_thread, r);
-  pthread_t th;
+  pthread_t th, tl;
   bool have_h = r->sealer && r->server_api && !pthread_create(&th, NULL, heartbeat_thread, r);
+  bool have_l = !pthread_create(&tl, NULL, lease_thread, r);
   while (!r->stop) nap(r, 1000);
   st_logf("storageminer", ST_LOG_INFO, "stopping");
   if (have_p) pthread_join(tp, NULL);
   if (have_s) pthread_join(ts, NULL);
   if (have_h) pthread_join(th, NULL);
+  if (have_l) pthread_join(tl, NULL); /* after the workers: it leaves the cluster */
   st_miner_api_stop(r->api);
   return 0;
 }
@@ -426,13 +503,15 @@ static int cmd_run(int argc, char **argv) {
   st_flag flags[] = {
       REPO_FLAG,
       NODE_FLAG,
-      ST_FLAG("mode", ST_FLAG_VALUE, "MODE", "sealer, poster or all (default all)"),
+      ST_FLAG("mode", ST_FLAG_VALUE, "MODE", "sealer (or remote-sealer), poster or all (default all)"),
       ST_FLAG("server-api", ST_FLAG_VALUE, "URL",
               "the registry (spacetime-server), e.g. http://10.0.0.5:3456; without it paths resolve under --dist-path"),
-      ST_FLAG("server-token", ST_FLAG_VALUE, "TOKEN", "the registry's write token (default $SPACETIME_SERVER_TOKEN)"),
+      ST_FLAG("server-token", ST_FLAG_VALUE, "TOKEN",
+              "the registry's write token (default $SPACETIME_SERVER_TOKEN, else <repo>/server-token; kept there)"),
       ST_FLAG("dist-path", ST_FLAG_VALUE, "DIR", "where this host mounts the storage nodes (required)"),
       ST_FLAG("nosync", ST_FLAG_BOOL, NULL, "start without waiting for the node to sync (it always is: one daemon)"),
       ST_FLAG("groups", ST_FLAG_VALUE, "N", "the registry group to seal into (default: any)"),
+      ST_FLAG("max-sealing", ST_FLAG_VALUE, "N", "sectors this sealer works on at once (default 4)"),
       ST_FLAG("api", ST_FLAG_VALUE, "PORT",
               "the miner's API port on 127.0.0.1, for the views and /metrics (default 2345; 0 picks a free one)"),
       ST_FLAG("log-file", ST_FLAG_VALUE, "FILE", "also write the log to FILE, e.g. poster.log"),
@@ -447,16 +526,17 @@ static int cmd_run(int argc, char **argv) {
   st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(
       &cli, argc, argv, 0, "spacetime-miner run",
-      "--dist-path DIR [--mode sealer|poster|all] [--server-api URL] [--nosync] [--groups N] [--api PORT] [--log-file FILE]",
+      "--dist-path DIR [--mode sealer|poster|all] [--server-api URL] [--nosync] [--groups N] [--max-sealing N] [--api PORT] [--log-file FILE]",
       "Run the sealer, the poster (WindowPoSt, recoveries, blocks) or both.");
   if (rc >= 0) return rc;
   static run_ctx r;
   memset(&r, 0, sizeof r);
   mpz_init(r.max_fee);
-  int lock = -1;
-  if ((rc = run_flags(&cli, &r)) < 0 && (rc = run_connect(&cli, &r)) < 0 && (rc = run_lock(&r, &lock)) < 0 &&
-      (rc = run_api(&cli, &r)) < 0)
+  int lock = -1, host = -1;
+  if ((rc = run_flags(&cli, &r)) < 0 && (rc = run_connect(&cli, &r)) < 0 && (rc = run_lock(&r, &lock, &host)) < 0 &&
+      (rc = run_join(&r)) < 0 && (rc = run_api(&cli, &r)) < 0)
     rc = run_serve(&r);
+  st_cluster_host_unlock(host);
   if (lock >= 0) close(lock);
   mpz_clear(r.max_fee);
   return rc;
@@ -482,6 +562,8 @@ int main(int argc, char **argv) {
       {"storage-deals list", miner_cmd_storage_deals_list, "the storage deals this miner took"},
       {"sectors status", miner_cmd_sectors_status, "one sector: sealing state, files and its on-chain info"},
       {"storage list", miner_cmd_storage_list, "the storage the miner's sectors live on, as this host sees it"},
+      {"cluster", miner_cmd_cluster,
+       "every process of the miner's cluster: host, pid, roles, last contact, what it holds"},
   };
   return st_cli_dispatch("spacetime-miner", verbs, sizeof verbs / sizeof verbs[0], argc - 1, argv + 1);
 }

@@ -40,5 +40,6 @@ int miner_cmd_sectors_list(int argc, char **argv);
 int miner_cmd_storage_deals_list(int argc, char **argv);
 int miner_cmd_sectors_status(int argc, char **argv);
 int miner_cmd_storage_list(int argc, char **argv);
+int miner_cmd_cluster(int argc, char **argv);
 
 #endif

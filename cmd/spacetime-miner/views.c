@@ -408,35 +408,102 @@ int miner_cmd_sectors_pledge(int argc, char **argv) {
   return view_end(&v, 0);
 }
 
+/* "<machine id>@<host>" of each machine of the cluster, for the Holder column ("" on failure). */
+static const char *holder_name(const json_t *machines, const json_t *holder, char out[300]) {
+  out[0] = 0;
+  if (!json_is_object(holder)) return "-";
+  int64_t id = json_integer_value(json_object_get(holder, "Machine"));
+  size_t i;
+  const json_t *m;
+  json_array_foreach(machines, i, m) if (json_integer_value(json_object_get(m, "id")) == id)
+      snprintf(out, 300, "%lld@%.200s%s", (long long)id, json_string_value(json_object_get(m, "host")),
+               json_is_true(json_object_get(holder, "Live")) ? "" : " (lapsed)");
+  if (!out[0]) snprintf(out, 300, "%lld", (long long)id);
+  return out;
+}
+
 int miner_cmd_sectors_list(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
   view v = {.cli = ST_CLI_INIT(flags)};
   int rc = view_start(&v, argc, argv, 0, "spacetime-miner sectors list", "[--json]",
-                      "Every sector the sealer knows, with its state.", NEED_MINER);
+                      "Every sector of the miner, with its state and the process that holds it.", NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
-  json_t *nums, *out, *e, *st;
+  json_t *nums, *out, *e, *st, *machines = NULL;
   if (st_miner_api_call(v.miner, "SectorsList", NULL, &nums, &err)) return view_end(&v, miner_fail(&err));
+  if (!v.json && st_miner_api_call(v.miner, "Cluster", NULL, &machines, &err)) machines = NULL;
+  const json_t *ms = json_object_get(machines, "machines");
   out = json_array();
   size_t i;
-  if (!v.json) printf("%-6s%-22s%-8s%s\n", "ID", "State", "Retries", "Error");
+  char who[300];
+  if (!v.json) printf("%-6s%-22s%-8s%-24s%s\n", "ID", "State", "Retries", "Holder", "Error");
   json_array_foreach(nums, i, e) {
     if (st_miner_api_call(v.miner, "SectorsStatus", json_pack("[O b]", e, 0), &st, &err)) {
       json_decref(nums);
       json_decref(out);
+      json_decref(machines);
       return view_end(&v, miner_fail(&err));
     }
     if (v.json) json_array_append(out, st);
     else
-      printf("%-6lld%-22s%-8lld%s\n", (long long)json_integer_value(json_object_get(st, "SectorID")),
+      printf("%-6lld%-22s%-8lld%-24s%s\n", (long long)json_integer_value(json_object_get(st, "SectorID")),
              json_string_value(json_object_get(st, "State")),
              (long long)json_integer_value(json_object_get(st, "Retries")),
-             json_string_value(json_object_get(st, "LastErr")));
+             holder_name(ms, json_object_get(st, "Holder"), who), json_string_value(json_object_get(st, "LastErr")));
     json_decref(st);
   }
   if (v.json) miner_print_json(out);
   json_decref(out);
   json_decref(nums);
+  json_decref(machines);
+  return view_end(&v, 0);
+}
+
+int miner_cmd_cluster(int argc, char **argv) {
+  st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
+  view v = {.cli = ST_CLI_INIT(flags)};
+  int rc =
+      view_start(&v, argc, argv, 0, "spacetime-miner cluster", "[--json]",
+                 "Every process of the miner's cluster (each `run` that joined it): host, pid, roles, last contact "
+                 "and the work it holds now: sectors sealing, WindowPoSt partitions, block rounds, declarations.",
+                 NEED_MINER);
+  if (rc >= 0) return view_end(&v, rc);
+  st_err err;
+  json_t *reply;
+  if (st_miner_api_call(v.miner, "Cluster", NULL, &reply, &err)) return view_end(&v, miner_fail(&err));
+  if (v.json) {
+    miner_print_json(reply);
+    json_decref(reply);
+    return view_end(&v, 0);
+  }
+  int64_t now = json_integer_value(json_object_get(reply, "now")); /* the registry's clock */
+  const json_t *ms = json_object_get(reply, "machines");
+  printf("%-8s%-20s%-9s%-15s%-10s%-14s%s\n", "Machine", "Host", "PID", "Roles", "State", "Last contact", "Holds");
+  size_t i;
+  const json_t *m;
+  json_array_foreach(ms, i, m) {
+    const char *state = json_is_integer(json_object_get(m, "stopped"))    ? "stopped"
+                        : json_integer_value(json_object_get(m, "alive")) ? "alive"
+                                                                          : "lapsed";
+    char ago[32];
+    snprintf(ago, sizeof ago, "%llds ago", (long long)(now - json_integer_value(json_object_get(m, "last_contact"))));
+    printf("%-8lld%-20.19s%-9lld%-15s%-10s%-14s%lld sectors, %lld partitions, %lld rounds, %lld declarations\n",
+           (long long)json_integer_value(json_object_get(m, "id")), json_string_value(json_object_get(m, "host")),
+           (long long)json_integer_value(json_object_get(m, "pid")), json_string_value(json_object_get(m, "roles")),
+           state, ago, (long long)json_integer_value(json_object_get(m, "sealing")),
+           (long long)json_integer_value(json_object_get(m, "wdpost")),
+           (long long)json_integer_value(json_object_get(m, "blocks")),
+           (long long)json_integer_value(json_object_get(m, "declarations")));
+  }
+  const json_t *lapsed = json_object_get(reply, "lapsed_sectors"), *l;
+  json_array_foreach(lapsed, i, l) {
+    if (!i) printf("\nSectors under way whose holder's lease lapsed (another sealer takes them):\n");
+    printf("  sector %lld (%s), machine %lld, lapsed %llds ago\n",
+           (long long)json_integer_value(json_object_get(l, "number")), json_string_value(json_object_get(l, "state")),
+           (long long)json_integer_value(json_object_get(l, "owner")),
+           (long long)(now - json_integer_value(json_object_get(l, "lease_until"))));
+  }
+  json_decref(reply);
   return view_end(&v, 0);
 }
 

@@ -1,7 +1,8 @@
 /* spacetime devnet: the whole cluster on this machine with one command. It makes the keys and
  * the genesis, starts the daemon (with a bootstrap producer), the registry on SQLite with one
- * storage node at <dist>/nfs/127.0.0.1, and N miners in `all` mode, pledges their sectors, and
- * prints what happens until Ctrl-C or --epochs. Every program is a child process (st_proc) of
+ * storage node at <dist>/nfs/127.0.0.1, and N miners, each as --sealers sealer and --posters
+ * poster processes on one repo sharing the registry's database (the seed's `ps`), pledges
+ * their sectors, and prints what happens until Ctrl-C or --epochs. Every program is a child process (st_proc) of
  * the same build, so what runs is what an operator runs by hand; the folder keeps it all, and a
  * second run starts the same cluster again (devnet.json records it). */
 #include <dirent.h>
@@ -33,6 +34,7 @@
 #include "rpc/st_rpc_client.h"
 
 #define MAX_MINERS 8
+#define MAX_PROCS 8 /* sealers and posters of one miner, each */
 #define PATH 4096
 #define DIR_MAX 3000 /* the folder; what is under it fits in PATH */
 #define SUB_MAX 3100
@@ -40,7 +42,9 @@
 typedef struct dv_miner {
   char repo[SUB_MAX], owner[ST_ADDR_STR_MAX], actor[32]; /* actor: "t0<id>" */
   uint64_t id;                                           /* the miner's actor ID */
-  pid_t pid;
+  pid_t pid[2 * MAX_PROCS];                              /* its sealers, then its posters */
+  char pname[2 * MAX_PROCS][48];                         /* their names, as their logs */
+  size_t nprocs;
   st_miner_client api;
   int64_t committed, proving, posts, blocks; /* what was last reported */
   char sealing[256];
@@ -50,7 +54,7 @@ typedef struct devnet {
   char dir[DIR_MAX], bin[DIR_MAX], node[SUB_MAX], srv[SUB_MAX], dist[SUB_MAX], logs[SUB_MAX], url[512], token[512];
   char explorer[ST_APIINFO_ADDR_MAX]; /* the daemon's base URL: the explorer is at / */
   char network[32], producer[ST_ADDR_STR_MAX];
-  uint64_t nminers, sectors, epochs;
+  uint64_t nminers, sectors, epochs, sealers, posters;
   bool sectors_set, miners_set, network_set; /* given as flags */
   dv_miner m[MAX_MINERS];
   pid_t daemon, registry;
@@ -308,12 +312,13 @@ static st_code start_registry(devnet *d, bool fresh, st_err *err) {
   snprintf(tpath, sizeof tpath, "%s/token", d->srv);
   if (!code) code = st_fs_read_line(tpath, d->token, sizeof d->token, err);
   if (!code && !d->token[0]) code = st_err_set(err, ST_ENOENT, "the registry wrote no token at %s", tpath);
+  /* the children read the token from their environment: no secret on a command line */
+  if (!code && setenv("SPACETIME_SERVER_TOKEN", d->token, 1))
+    code = st_err_set(err, ST_ENOMEM, "setenv: %s", strerror(errno));
   snprintf(node_dir, sizeof node_dir, "%s/nfs/127.0.0.1", d->dist);
   if (!code && fresh) {
-    char *add[] = {exe,   "storage-nodes", "add",  "--host",  "127.0.0.1", "--type",
-                   "nfs", "--server-api",  d->url, "--token", d->token,    NULL};
-    char *hb[] = {exe,    "storage-nodes", "heartbeat", "1", "--path", node_dir, "--server-api",
-                  d->url, "--token",       d->token,    NULL};
+    char *add[] = {exe, "storage-nodes", "add", "--host", "127.0.0.1", "--type", "nfs", "--server-api", d->url, NULL};
+    char *hb[] = {exe, "storage-nodes", "heartbeat", "1", "--path", node_dir, "--server-api", d->url, NULL};
     code = run_step(d, "spacetime-server storage-nodes add", add, err);
     if (!code) code = run_step(d, "spacetime-server storage-nodes heartbeat", hb, err);
   }
@@ -338,18 +343,34 @@ static st_code init_miner(devnet *d, dv_miner *m, st_err *err) {
   return code;
 }
 
+/* One process of miner i: the k-th (from 1) sealer or poster, logging to <logs>/<role>-<i>.log
+ * (the first) or <role>-<i>-<k>.log. */
+static st_code start_proc(devnet *d, size_t i, const char *role, uint64_t k, st_err *err) {
+  dv_miner *m = &d->m[i];
+  char exe[PATH], log[PATH], *name = m->pname[m->nprocs];
+  prog(d, "spacetime-miner", exe);
+  if (k == 1) snprintf(name, sizeof m->pname[0], "%s-%zu", role, i + 1);
+  else snprintf(name, sizeof m->pname[0], "%s-%zu-%llu", role, i + 1, (unsigned long long)k);
+  snprintf(log, sizeof log, "%s/%s.log", d->logs, name);
+  char *argv[] = {exe,           "run",   "--repo",       m->repo, "--node-repo", d->node,
+                  "--dist-path", d->dist, "--server-api", d->url,  "--mode",      (char *)role,
+                  "--api",       "0",     "--log-file",   log,     NULL};
+  st_apiinfo_remove_api(m->repo, NULL); /* the newest process's api file: the one waited for */
+  st_code code = start(d, name, argv, &m->pid[m->nprocs], err);
+  if (!code) code = wait_api(d, name, m->pid[m->nprocs], m->repo, err);
+  if (!code)
+    say(d, "miner %s: %s %llu running (pid %d, log %s)", m->actor, role, (unsigned long long)k, (int)m->pid[m->nprocs],
+        log);
+  m->nprocs++;
+  return code;
+}
+
+/* The miner's sealers, then its posters (whose API the progress reads), then its pledges. */
 static st_code start_miner(devnet *d, size_t i, st_err *err) {
   dv_miner *m = &d->m[i];
-  char exe[PATH], name[32], poster_log[PATH];
-  prog(d, "spacetime-miner", exe);
-  snprintf(name, sizeof name, "miner-%zu", i + 1);
-  snprintf(poster_log, sizeof poster_log, "%s/poster-%zu.log", d->logs, i + 1);
-  char *argv[] = {exe,          "run",          "--repo", m->repo,          "--node-repo", d->node, "--dist-path",
-                  d->dist,      "--server-api", d->url,   "--server-token", d->token,      "--api", "0",
-                  "--log-file", poster_log,     NULL};
-  st_apiinfo_remove_api(m->repo, NULL);
-  st_code code = start(d, name, argv, &m->pid, err);
-  if (!code) code = wait_api(d, name, m->pid, m->repo, err);
+  st_code code = ST_OK;
+  for (uint64_t k = 1; k <= d->sealers && !code; k++) code = start_proc(d, i, "sealer", k, err);
+  for (uint64_t k = 1; k <= d->posters && !code; k++) code = start_proc(d, i, "poster", k, err);
   if (!code) code = open_miner_api(m, &m->api, err);
   uint64_t *list = NULL, number;
   size_t have = 0;
@@ -357,17 +378,20 @@ static st_code start_miner(devnet *d, size_t i, st_err *err) {
   free(list);
   for (size_t k = have; !code && k < d->sectors; k++) code = st_miner_client_pledge(&m->api, &number, err);
   if (!code)
-    say(d, "miner %s running (all: sealer and poster; pid %d, log %s): %llu sector(s), %zu new", m->actor, (int)m->pid,
-        poster_log, (unsigned long long)(have > d->sectors ? have : d->sectors),
-        d->sectors > have ? d->sectors - have : 0);
+    say(d,
+        "miner %s running: %llu sealer(s) and %llu poster(s) sharing the registry's database; %llu sector(s), %zu new",
+        m->actor, (unsigned long long)d->sealers, (unsigned long long)d->posters,
+        (unsigned long long)(have > d->sectors ? have : d->sectors), d->sectors > have ? d->sectors - have : 0);
   return code;
 }
 
 static void stop_all(devnet *d) {
   for (size_t i = d->nminers; i-- > 0;) {
     st_miner_client_close(&d->m[i].api);
-    if (d->m[i].pid > 0) st_proc_stop(d->m[i].pid, 15000, NULL);
-    d->m[i].pid = 0;
+    for (size_t k = d->m[i].nprocs; k-- > 0;) {
+      if (d->m[i].pid[k] > 0) st_proc_stop(d->m[i].pid[k], 15000, NULL);
+      d->m[i].pid[k] = 0;
+    }
   }
   if (d->registry > 0) st_proc_stop(d->registry, 10000, NULL);
   st_rpc_client_close(d->node_api);
@@ -379,17 +403,17 @@ static void stop_all(devnet *d) {
 /* A child that exited on its own: which, and how. */
 static bool child_died(devnet *d, char *what, size_t n) {
   int status;
-  char how[96], name[32];
-  for (size_t i = 0; i <= d->nminers + 1; i++) {
-    pid_t *p = i == 0 ? &d->daemon : i == 1 ? &d->registry : &d->m[i - 2].pid;
-    if (*p <= 0 || !st_proc_exited(*p, &status)) continue;
-    if (i < 2) snprintf(name, sizeof name, "%s", i ? "registry" : "daemon");
-    else snprintf(name, sizeof name, "miner-%zu", i - 1);
-    st_proc_describe(status, how, sizeof how);
-    snprintf(what, n, "the %s (pid %d) %s: see %s/%s.log", name, (int)*p, how, d->logs, name);
-    *p = 0;
-    return true;
-  }
+  char how[96];
+  for (size_t i = 0; i < d->nminers + 2; i++)
+    for (size_t k = 0; k < (i < 2 ? 1 : d->m[i - 2].nprocs); k++) {
+      pid_t *p = i == 0 ? &d->daemon : i == 1 ? &d->registry : &d->m[i - 2].pid[k];
+      const char *name = i == 0 ? "daemon" : i == 1 ? "registry" : d->m[i - 2].pname[k];
+      if (*p <= 0 || !st_proc_exited(*p, &status)) continue;
+      st_proc_describe(status, how, sizeof how);
+      snprintf(what, n, "the %s (pid %d) %s: see %s/%s.log", name, (int)*p, how, d->logs, name);
+      *p = 0;
+      return true;
+    }
   return false;
 }
 
@@ -543,6 +567,8 @@ int st_cmd_devnet(int argc, char **argv) {
       ST_FLAG("miners", ST_FLAG_VALUE, "N",
               "miners, each sealing and proving (default 1, at most 8; a new folder only)"),
       ST_FLAG("sectors", ST_FLAG_VALUE, "N", "committed-capacity sectors each miner pledges (default 2)"),
+      ST_FLAG("sealers", ST_FLAG_VALUE, "N", "sealer processes of each miner (default 1, at most 8)"),
+      ST_FLAG("posters", ST_FLAG_VALUE, "N", "poster processes of each miner (default 1, at most 8)"),
       ST_FLAG("network", ST_FLAG_VALUE, "NAME",
               "devnet (1 s epochs, 2 KiB sectors; default), testnet2020 or mainnet (a new folder only)"),
       ST_FLAG("epochs", ST_FLAG_VALUE, "N", "stop by itself after N epochs (default: run until Ctrl-C)"),
@@ -550,7 +576,7 @@ int st_cmd_devnet(int argc, char **argv) {
   st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(
       &cli, argc, argv, 0, "spacetime devnet",
-      "[--dir ./devnet] [--miners N] [--sectors N] [--network devnet] [--epochs N]",
+      "[--dir ./devnet] [--miners N] [--sectors N] [--sealers N] [--posters N] [--network devnet] [--epochs N]",
       "Run the whole cluster on this machine: the daemon, the registry on SQLite with a storage node under the dist-path, "
       "and miners that pledge, seal, prove and mine, printing their progress.");
   if (rc >= 0) return rc;
@@ -560,8 +586,11 @@ int st_cmd_devnet(int argc, char **argv) {
   st_err err;
   d.nminers = 1;
   d.sectors = 2;
+  d.sealers = d.posters = 1;
   if (st_cli_u64(&cli, "miners", 1, MAX_MINERS, NULL, &d.nminers, &err) ||
-      st_cli_u64(&cli, "sectors", 0, 1000, NULL, &d.sectors, &err))
+      st_cli_u64(&cli, "sectors", 0, 1000, NULL, &d.sectors, &err) ||
+      st_cli_u64(&cli, "sealers", 1, MAX_PROCS, NULL, &d.sealers, &err) ||
+      st_cli_u64(&cli, "posters", 1, MAX_PROCS, NULL, &d.posters, &err))
     return st_cli_fail("%s", err.msg);
   if (st_cli_u64(&cli, "epochs", 1, UINT64_MAX, NULL, &d.epochs, NULL))
     return st_cli_fail("--epochs must be a positive number of epochs");

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -212,6 +213,20 @@ st_code st_fs_mkdir_p(const char *path, mode_t mode, st_err *err) {
   struct stat st;
   if (stat(path, &st)) return os_err(err, "create directory", path, errno);
   if (!S_ISDIR(st.st_mode)) return os_err(err, "create directory", path, ENOTDIR);
+  return ST_OK;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)ftw;
+  return (flag == FTW_DP ? rmdir(path) : unlink(path)) && errno != ENOENT ? -1 : 0;
+}
+
+st_code st_fs_remove_tree(const char *path, st_err *err) {
+  struct stat st;
+  if (lstat(path, &st)) return errno == ENOENT ? ST_OK : os_err(err, "remove", path, errno);
+  if (!S_ISDIR(st.st_mode)) return unlink(path) && errno != ENOENT ? os_err(err, "remove", path, errno) : ST_OK;
+  if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS)) return os_err(err, "remove", path, errno);
   return ST_OK;
 }
 

@@ -58,5 +58,8 @@ st_code st_fs_space(const char *path, int64_t *capacity, int64_t *available, st_
 st_code st_fs_read_line(const char *path, char *out, size_t cap, st_err *err);
 /* mkdir -p: creates missing parents with mode; an existing directory is fine. */
 st_code st_fs_mkdir_p(const char *path, mode_t mode, st_err *err);
+/* rm -rf: removes path and, for a directory, everything under it (links are removed, never
+ * followed); a path that does not exist is fine. */
+st_code st_fs_remove_tree(const char *path, st_err *err);
 
 #endif

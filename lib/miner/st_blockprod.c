@@ -35,7 +35,7 @@ static st_code winning_post(const st_node_base_info *bi, uint64_t miner, const u
 }
 
 st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_sector_locate_fn locate, void *ctx,
-                           st_blockprod_result *out, st_err *err) {
+                           const st_blockprod_guard *guard, st_blockprod_result *out, st_err *err) {
   memset(out, 0, sizeof *out);
   st_node_head head;
   st_node_head_init(&head);
@@ -80,6 +80,7 @@ st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_s
       t.height = round;
       code = st_address_from_id(miner, &t.miner, err);
       if (!code) code = st_block_header_set_parents(&t, head.key.cids, head.key.n, err);
+      if (!code && guard) code = guard->check(guard->ctx, round, err);
       if (!code) code = st_node_create_submit_block(c, &t, &out->cid, &out->nmsgs, err);
     }
   }

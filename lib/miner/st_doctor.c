@@ -9,10 +9,10 @@
 #include "codec/st_token.h"
 #include "core/st_cli.h"
 
-static const char *const CHECK[ST_DOCTOR_NCHECKS] = {"daemon",        "miner",        "power",
-                                                     "proven",        "poster log",   "server-api",
-                                                     "registry",      "sector paths", "storage heartbeats",
-                                                     "worker balance"};
+static const char *const CHECK[ST_DOCTOR_NCHECKS] = {"daemon",   "miner",         "power",
+                                                     "proven",   "poster log",    "server-api",
+                                                     "registry", "sector paths",  "storage heartbeats",
+                                                     "cluster",  "worker balance"};
 
 const char *st_doctor_level_name(st_doctor_level l) {
   static const char *const NAME[] = {"ok", "warn", "fail"};
@@ -425,6 +425,71 @@ static void check_registry(const st_doctor_facts *f, st_doctor_report *r) {
   take_evidence(d, &tmp.evidence);
 }
 
+/* A process that stopped answering this long ago without leaving is still reported. */
+#define RECENT_SECS 3600
+
+static void check_cluster(const st_doctor_facts *f, st_doctor_report *r) {
+  if (!f->running) return;
+  if (!f->cluster_ok) {
+    set(r, ST_DOCTOR_CHECK_CLUSTER, ST_DOCTOR_WARN, "could not read the miner's cluster: %s", f->cluster_error);
+    return;
+  }
+  const json_t *ms = json_object_get(f->cluster, "machines"), *m;
+  int64_t now = json_integer_value(json_object_get(f->cluster, "now"));
+  size_t i, posters = 0, sealers = 0, alive = 0, gone = 0;
+  st_doctor_lines ev = {0};
+  size_t nstuck = 0;
+  json_array_foreach(ms, i, m) {
+    const char *roles = json_string_value(json_object_get(m, "roles"));
+    int64_t last = json_integer_value(json_object_get(m, "last_contact"));
+    if (json_integer_value(json_object_get(m, "alive"))) {
+      alive++;
+      posters += roles && strstr(roles, "poster");
+      sealers += roles && strstr(roles, "sealer");
+    } else if (!json_is_integer(json_object_get(m, "stopped")) && now - last <= RECENT_SECS) {
+      gone++;
+      add_line(&ev, "machine %lld (%s, pid %lld, %s): last contact %llds ago, it never left",
+               (long long)json_integer_value(json_object_get(m, "id")), json_string_value(json_object_get(m, "host")),
+               (long long)json_integer_value(json_object_get(m, "pid")), roles ? roles : "?", (long long)(now - last));
+    }
+  }
+  const json_t *lapsed = json_object_get(f->cluster, "lapsed_sectors"), *l;
+  json_array_foreach(lapsed, i, l) {
+    nstuck++;
+    add_line(&ev, "sector %lld (%s): machine %lld's lease lapsed %llds ago",
+             (long long)json_integer_value(json_object_get(l, "number")),
+             json_string_value(json_object_get(l, "state")), (long long)json_integer_value(json_object_get(l, "owner")),
+             (long long)(now - json_integer_value(json_object_get(l, "lease_until"))));
+  }
+  st_doctor_finding *d;
+  if (!posters) {
+    d = set(r, ST_DOCTOR_CHECK_CLUSTER, ST_DOCTOR_FAIL, "no live poster in t0%llu's cluster (%zu live process(es))",
+            (unsigned long long)f->cfg.miner, alive);
+    cause(d,
+          "nothing proves the miner's sectors: every deadline holding them faults at its Close, and no block is made");
+    fix(d, "spacetime-miner run --mode=poster --repo %s --dist-path=%s%s%s", f->repo, f->run.dist_path,
+        f->run.server_api[0] ? " --server-api=" : "", f->run.server_api);
+  } else if (nstuck) {
+    d = set(r, ST_DOCTOR_CHECK_CLUSTER, ST_DOCTOR_WARN,
+            "%zu sector(s) under way wait under a lapsed lease (%zu live sealer(s))", nstuck, sealers);
+    cause(d,
+          "their sealer died or stopped, and no live sealer takes them: none runs, or none of their storage group "
+          "(--groups) or, for a deal, of the host that holds the piece");
+    fix(d, "spacetime-miner run --mode=sealer --repo %s --dist-path=%s%s%s   # on a host that mounts their storage",
+        f->repo, f->run.dist_path, f->run.server_api[0] ? " --server-api=" : "", f->run.server_api);
+  } else if (gone) {
+    d = set(r, ST_DOCTOR_CHECK_CLUSTER, ST_DOCTOR_WARN, "%zu process(es) of the cluster stopped answering (%zu live)",
+            gone, alive);
+    cause(d,
+          "killed, crashed or paused without leaving; their claims lapsed and the live processes took the work over");
+    fix(d, "restart them if they are still wanted; `spacetime-miner cluster` shows what each live one holds");
+  } else {
+    d = set(r, ST_DOCTOR_CHECK_CLUSTER, ST_DOCTOR_OK, "%zu live process(es): %zu sealer(s), %zu poster(s)", alive,
+            sealers, posters);
+  }
+  take_evidence(d, &ev);
+}
+
 static void check_balance(const st_doctor_facts *f, st_doctor_report *r) {
   if (!f->head_ok) return;
   if (!f->balance_ok) {
@@ -459,5 +524,6 @@ void st_doctor_diagnose(const st_doctor_facts *f, st_doctor_report *out) {
   }
   check_server_api(f, out);
   check_registry(f, out);
+  check_cluster(f, out);
   check_balance(f, out);
 }

@@ -3,8 +3,9 @@
  * with its evidence, its cause and the exact fix: the seed's three checks (Committed against
  * Proving power, proven partitions per deadline, ERROR lines in the poster log), then the
  * configuration the seed's operator found wrong by hand: a poster without --server-api, an
- * unreachable registry, sector files the poster cannot read, stale storage-node heartbeats and a
- * low worker balance. The rules read only the facts: no call, no file, no clock. */
+ * unreachable registry, sector files the poster cannot read, stale storage-node heartbeats, a
+ * cluster with no live poster or with work left under a lapsed lease, and a low worker balance. The rules read only the
+ * facts: no call, no file, no clock. */
 #ifndef ST_DOCTOR_H
 #define ST_DOCTOR_H
 
@@ -25,6 +26,7 @@ typedef enum st_doctor_check {
   ST_DOCTOR_CHECK_REGISTRY,
   ST_DOCTOR_CHECK_PATHS,
   ST_DOCTOR_CHECK_HEARTBEAT,
+  ST_DOCTOR_CHECK_CLUSTER,
   ST_DOCTOR_CHECK_BALANCE,
   ST_DOCTOR_NCHECKS
 } st_doctor_check;
@@ -56,7 +58,7 @@ size_t st_doctor_problems(const st_doctor_report *r);
 /* Every check that the facts allow, into out (initialised; it may hold an earlier report, which
  * is replaced): the daemon and the miner always; power, proven and worker balance once the
  * daemon answers; the poster log when there is a log or a running miner; sector paths,
- * server-api, registry and storage heartbeats while the miner runs. A line that cannot be
+ * server-api, registry, storage heartbeats and the cluster while the miner runs. A line that cannot be
  * allocated is left out. */
 void st_doctor_diagnose(const st_doctor_facts *f, st_doctor_report *out);
 

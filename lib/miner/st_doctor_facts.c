@@ -23,6 +23,7 @@ void st_doctor_facts_free(st_doctor_facts *f) {
   free(f->deadlines);
   free(f->sectors);
   free(f->nodes);
+  json_decref(f->cluster);
   mpz_clears(f->balance, f->min_balance, NULL);
   memset(f, 0, sizeof *f);
 }
@@ -339,5 +340,10 @@ void st_doctor_gather(const st_doctor_opts *o, st_doctor_facts *f) {
     gather_cmdline(f);
   }
   if (f->running && f->run.server_api[0]) gather_registry(f);
+  if (f->running) {
+    st_err err;
+    f->cluster_ok = !st_miner_api_call(o->miner, "Cluster", NULL, &f->cluster, &err);
+    if (!f->cluster_ok) COPY(f->cluster_error, err.msg);
+  }
   if (f->head_ok) gather_balance(o, f);
 }

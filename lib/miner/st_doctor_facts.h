@@ -9,6 +9,7 @@
 #define ST_DOCTOR_FACTS_H
 
 #include <gmp.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -124,6 +125,12 @@ typedef struct st_doctor_facts {
   char reg_error[ST_ERR_MSG_MAX], nodes_error[ST_ERR_MSG_MAX];
   st_storage_node *nodes;
   size_t nnodes;
+
+  /* the miner's cluster, read from the running miner (cluster_ok, else cluster_error): the
+   * Cluster method's reply {machines, lapsed_sectors, now} */
+  bool cluster_ok;
+  char cluster_error[ST_ERR_MSG_MAX];
+  json_t *cluster;
 
   /* the worker's balance, read once the daemon answers (balance_ok, else balance_error), and
    * the least it should hold */

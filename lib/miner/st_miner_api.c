@@ -33,6 +33,9 @@ struct st_miner_api {
   int64_t started;
   pthread_mutex_t mu;        /* sealer, deals, poster */
   pthread_mutex_t unseal_mu; /* one unsealing at a time: they share the scratch folder */
+  st_cluster *cluster;       /* the sealer's sectors, for the views and pledges */
+  st_regc *reg;              /* the registry, for the sectors' roots (NULL without --server-api) */
+  st_rpc_client *node;       /* the sealer's, for the chain's highest sector number (under mu) */
   st_sealer *sealer;
   st_deals *deals;
   st_poster_stats poster;
@@ -93,11 +96,12 @@ static st_code m_sector_size(st_rpc_req *q, st_err *err) {
 }
 
 static json_t *poster_json(const st_poster_stats *s) {
-  return json_pack("{sI sI sI sI sI sI sI sI sI}", "PostsSubmitted", (json_int_t)s->posts_submitted, "PostsLanded",
+  return json_pack("{sI sI sI sI sI sI sI sI sI sI}", "PostsSubmitted", (json_int_t)s->posts_submitted, "PostsLanded",
                    (json_int_t)s->posts_landed, "PostsFailed", (json_int_t)s->posts_failed, "SectorsProven",
                    (json_int_t)s->sectors_proven, "SectorsSkipped", (json_int_t)s->sectors_skipped,
-                   "RecoveriesDeclared", (json_int_t)s->recoveries_declared, "RoundsTried", (json_int_t)s->rounds_tried,
-                   "BlocksMined", (json_int_t)s->blocks_mined, "LastMinedHeight", (json_int_t)s->last_mined_height);
+                   "RecoveriesDeclared", (json_int_t)s->recoveries_declared, "FaultsDeclared",
+                   (json_int_t)s->faults_declared, "RoundsTried", (json_int_t)s->rounds_tried, "BlocksMined",
+                   (json_int_t)s->blocks_mined, "LastMinedHeight", (json_int_t)s->last_mined_height);
 }
 
 static st_code m_run_info(st_rpc_req *q, st_err *err) {
@@ -175,10 +179,25 @@ static st_code m_sectors_status(st_rpc_req *q, st_err *err) {
     q->result = json_pack("{sI ss sI ss ss sI}", "SectorID", (json_int_t)num, "State",
                           found ? x.state : "(not sealed here)", "Retries", (json_int_t)x.retries, "LastErr", x.error,
                           "Storage", x.root, "Updated", (json_int_t)x.updated);
+    if (found)
+      json_object_set_new(q->result, "Holder",
+                          x.owner ? json_pack("{sI sb}", "Machine", (json_int_t)x.owner, "Live", x.held) : json_null());
     if (onchain) json_object_set_new(q->result, "OnChain", on_chain ? st_sector_onchain_to_json(&info) : json_null());
   }
   st_sector_onchain_free(&info);
   return code;
+}
+
+/* The cluster's processes (st_cluster_store's machines). */
+static st_code m_cluster(st_rpc_req *q, st_err *err) {
+  st_miner_api *a = q->ctx;
+  json_t *reply;
+  pthread_mutex_lock(&a->mu);
+  st_code code = st_cluster_call(a->cluster, a->cfg.cfg->miner, "machines", json_object(), &reply, err);
+  pthread_mutex_unlock(&a->mu);
+  if (code) return code;
+  q->result = reply;
+  return ST_OK;
 }
 
 static st_code m_pledge(st_rpc_req *q, st_err *err) {
@@ -437,6 +456,7 @@ static const st_rpc_method METHODS[] = {
     ST_RPC_NOARGS("SectorsSummary", ST_PERM_READ, m_sectors_summary),
     ST_RPC_METHOD("SectorsStatus", ST_PERM_READ, 1, 2, p_sectors_status, number_flag_args, NULL, m_sectors_status),
     ST_RPC_NOARGS("PledgeSector", ST_PERM_WRITE, m_pledge),
+    ST_RPC_NOARGS("Cluster", ST_PERM_READ, m_cluster),
     ST_RPC_NOARGS("StorageList", ST_PERM_READ, m_storage_list),
     ST_RPC_METHOD("ProvingCheck", ST_PERM_READ, 1, 2, p_proving_check, number_flag_args, NULL, m_proving_check),
     ST_RPC_METHOD("MarketProposeDeal", ST_PERM_READ, 2, 2, p_market_propose_deal, propose_args, free_propose,
@@ -508,6 +528,8 @@ static void metrics(void *ctx, const st_http_request *req, st_http_response *res
        offsetof(st_poster_stats, sectors_skipped)},
       {"recoveries_declared_total", "counter", "Sectors declared recovered.",
        offsetof(st_poster_stats, recoveries_declared)},
+      {"faults_declared_total", "counter", "Sectors declared faulty before their deadline (they could not be read).",
+       offsetof(st_poster_stats, faults_declared)},
       {"rounds_tried_total", "counter", "Rounds the poster tried to win a block in.",
        offsetof(st_poster_stats, rounds_tried)},
       {"blocks_mined_total", "counter", "Blocks mined and submitted.", offsetof(st_poster_stats, blocks_mined)},
@@ -547,9 +569,18 @@ st_code st_miner_api_start(const st_miner_api_cfg *cfg, st_miner_api **out, st_e
   uint8_t secret[ST_JWT_SECRET_LEN];
   char db[ST_PATH_MAX], bound[300];
   char *token = NULL;
-  st_sealer_cfg sc = {.miner = cfg->cfg->miner, .info = cfg->cfg->info};
   st_code code = st_miner_repo_path(cfg->repo, "sealing.db", db, err);
-  if (!code) code = st_sealer_open(&sc, db, &a->sealer, err);
+  if (!code) code = st_cluster_open(cfg->server_api, cfg->server_token, db, cfg->cfg->miner, &a->cluster, err);
+  if (!code && cfg->server_api) code = st_regc_open(cfg->server_api, cfg->server_token, &a->reg, err);
+  if (!code) code = st_rpc_client_open(cfg->node, &a->node, err);
+  st_sealer_cfg sc = {.cluster = a->cluster,
+                      .node = a->node,
+                      .miner = cfg->cfg->miner,
+                      .info = cfg->cfg->info,
+                      .registry = a->reg,
+                      .dist_path = cfg->dist_path,
+                      .group = -1};
+  if (!code) code = st_sealer_open(&sc, &a->sealer, err);
   char dir[ST_PATH_MAX];
   st_deals_cfg dc = {.miner = cfg->cfg->miner,
                      .info = cfg->cfg->info,
@@ -603,6 +634,9 @@ void st_miner_api_stop(st_miner_api *a) {
   st_http_server_stop(a->http);
   st_rpc_free(a->rpc);
   st_sealer_close(a->sealer);
+  st_cluster_close(a->cluster);
+  st_regc_close(a->reg);
+  st_rpc_client_close(a->node);
   st_deals_close(a->deals);
   pthread_mutex_destroy(&a->mu);
   pthread_mutex_destroy(&a->unseal_mu);

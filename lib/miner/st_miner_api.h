@@ -1,9 +1,10 @@
 /* st_miner_api: the miner's own JSON-RPC API, served by `spacetime-miner run` (--api PORT),
  * and its Prometheus /metrics. It answers what only the running miner knows: its sealing
  * database, where its sectors' files are from this host (the registry and the dist-path it was
- * started with), and the poster's counters. Chain facts stay with the daemon. The operator
- * views (`sectors ...`, `storage list`, `proving check`, `info`'s Mode) read it, so a view
- * shows what the running process sees, not what a second process would guess.
+ * started with), the cluster's processes and the poster's counters. Chain facts stay with the
+ * daemon. The operator views (`sectors ...`, `storage list`, `proving check`, `cluster`,
+ * `info`'s Mode) read it, so a view shows what the running process sees, not what a second
+ * process would guess.
  *
  * It runs on st_jsonrpc (same framing, JWT auth and errors as the daemon) with the repo's own
  * jwt-secret; start writes <repo>/api and <repo>/token (st_apiinfo's files; MINER_API_INFO
@@ -17,8 +18,11 @@
  *   Filecoin.SectorsList      read   []            [1, 2, ...]
  *   Filecoin.SectorsSummary   read   []            {"Proving": 2, "WaitSeed": 1}
  *   Filecoin.SectorsStatus    read   [N, onchain]  {SectorID, State, Retries, LastErr, Storage,
- *                                                   Updated, OnChain: StateSectorGetInfo or null}
+ *                                                   Updated, Holder: {Machine, Live} or null,
+ *                                                   OnChain: StateSectorGetInfo or null}
  *   Filecoin.PledgeSector     write  []            {Miner, Number}
+ *   Filecoin.Cluster          read   []            {machines, lapsed_sectors, now}: the reply of
+ *                                                  st_cluster_store's machines
  *   Filecoin.StorageList      read   []            [{ID, Host, Type, Group, Path, Reachable,
  *                                                   Capacity, Available, LastHeartbeat, HeartbeatErr,
  *                                                   Sectors}]

@@ -88,3 +88,20 @@ st_code st_miner_config_write(const char *repo, const st_miner_config *c, st_err
   free(text);
   return code;
 }
+
+st_code st_miner_repo_server_token(const char *repo, const char *given, char out[ST_SERVER_TOKEN_MAX], st_err *err) {
+  char path[ST_PATH_MAX];
+  out[0] = 0;
+  st_code code = st_miner_repo_path(repo, "server-token", path, err);
+  if (code) return code;
+  if (!given) return st_fs_read_line(path, out, ST_SERVER_TOKEN_MAX, err);
+  size_t n = strlen(given);
+  if (n >= ST_SERVER_TOKEN_MAX)
+    return st_err_set(err, ST_EINVAL, "the registry token is longer than %d bytes", ST_SERVER_TOKEN_MAX - 1);
+  char kept[ST_SERVER_TOKEN_MAX];
+  st_err ignored;
+  if (st_fs_read_line(path, kept, sizeof kept, &ignored) || strcmp(kept, given))
+    code = st_fs_write_atomic(path, given, n, 0600, err);
+  if (!code) memcpy(out, given, n + 1);
+  return code;
+}

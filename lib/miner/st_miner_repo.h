@@ -1,8 +1,9 @@
 /* st_miner_repo: the miner's folder (--repo). It holds config.json (which miner this is, its
  * owner, worker and sector size; written by `spacetime-miner init`), the sealing database
- * (sealing.db), the poster's state (poster.state), the miner API's jwt-secret and token,
- * run.lock (held by the running `run`) and, while `run` serves its API, the api file
- * (st_apiinfo's format).
+ * (sealing.db: the deals, and the sectors of a process that runs without a registry), the
+ * miner API's jwt-secret and token, the registry's write token (server-token), run.lock (held
+ * by every running `run`: shared by those with a registry, alone by one without) and, while
+ * `run` serves its API, the api file (st_apiinfo's format).
  *
  * config.json: {"Miner": "t01000", "Owner": "t1...", "Worker": "t1...", "SectorSize": 2048}.
  * Reading it is strict: unknown keys, a missing key, an address that does not parse or a
@@ -30,5 +31,11 @@ st_code st_miner_config_read(const char *repo, st_miner_config *out, st_err *err
 st_code st_miner_config_write(const char *repo, const st_miner_config *c, st_err *err);
 /* Parses the JSON text of a config; where names it in errors. */
 st_code st_miner_config_parse(const char *text, size_t len, const char *where, st_miner_config *out, st_err *err);
+
+/* The registry's write token for run: given (from --server-token or $SPACETIME_SERVER_TOKEN)
+ * is kept in <repo>/server-token (mode 0600) and returned; NULL reads that file (out "" when
+ * there is none). Tokens stay off command lines this way: set the variable once. */
+#define ST_SERVER_TOKEN_MAX 256
+st_code st_miner_repo_server_token(const char *repo, const char *given, char out[ST_SERVER_TOKEN_MAX], st_err *err);
 
 #endif

@@ -1,4 +1,4 @@
-/* st_poster: one step of the poster's loop; the state file holds the last round tried. */
+/* st_poster: one step of the poster's loop, with its work claimed in the cluster's tables. */
 #include "miner/st_poster.h"
 
 #include <stdio.h>
@@ -6,59 +6,58 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/st_fs.h"
 #include "core/st_log.h"
 #include "miner/st_blockprod.h"
 #include "rpc/st_node_api.h"
 
 #define LOG "storageminer"
 
-/* ---- the state file: {"LastRound": N} ---- */
-
-static st_code load_state(st_poster *p, st_err *err) {
-  st_buf b = ST_BUF_INIT;
-  st_code code = st_fs_read_file(p->cfg.state_path, 4096, &b, err);
-  if (code == ST_ENOENT) {
-    st_buf_free(&b);
-    p->last_round = 0;
-    return ST_OK;
-  }
-  json_error_t je;
-  json_t *j = code ? NULL : json_loadb((const char *)b.data, b.len, 0, &je);
-  const json_t *r = j ? json_object_get(j, "LastRound") : NULL;
-  if (!code && !j)
-    code = st_err_set(err, ST_EINVAL, "poster state %s: not JSON: %s at line %d", p->cfg.state_path, je.text, je.line);
-  else if (!code && (!json_is_integer(r) || json_integer_value(r) < 0))
-    code =
-        st_err_set(err, ST_EINVAL, "poster state %s: \"LastRound\" must be a non-negative integer", p->cfg.state_path);
-  else if (!code) p->last_round = json_integer_value(r);
-  json_decref(j);
-  st_buf_free(&b);
-  return code;
-}
-
-static st_code save_state(st_poster *p, st_err *err) {
-  char text[64];
-  int n = snprintf(text, sizeof text, "{\"LastRound\": %lld}\n", (long long)p->last_round);
-  return st_fs_write_atomic(p->cfg.state_path, text, (size_t)n, 0644, err);
-}
-
 st_code st_poster_open(st_poster *p, const st_poster_cfg *cfg, st_err *err) {
+  (void)err;
   memset(p, 0, sizeof *p);
   p->cfg = *cfg;
   p->recovered_key = -1;
   p->stats.last_mined_height = -1;
-  return load_state(p, err);
+  return ST_OK;
 }
 
 static void dl_reset(st_poster_dl *d) {
   st_wdpost_batch_free(&d->batch);
+  free(d->claimed);
   free(d->sent);
   memset(d, 0, sizeof *d);
 }
 
 void st_poster_close(st_poster *p) {
   for (int i = 0; i < 2; i++) dl_reset(&p->dl[i]);
+}
+
+/* ---- the cluster's rows of a deadline's partitions ---- */
+
+/* keys[3 * i ...] = (period start, deadline, index[i]) */
+static int64_t *wd_keys(const st_deadline_info *di, const uint64_t *index, size_t n) {
+  int64_t *k = calloc(3 * n + 1, sizeof *k);
+  for (size_t i = 0; k && i < n; i++) {
+    k[3 * i] = di->period_start;
+    k[3 * i + 1] = (int64_t)di->index;
+    k[3 * i + 2] = (int64_t)index[i];
+  }
+  return k;
+}
+
+/* Records on the rows of partitions index[0..n) this poster holds (msg_cid as in
+ * st_cluster_update). Failures are logged: the rows then lapse, and another poster finds the
+ * chain's word. */
+static void wd_update(st_poster *p, const st_deadline_info *di, const uint64_t *index, size_t n, const char *msg_cid,
+                      bool has_exit, int64_t exit_code, bool done) {
+  int64_t *k = wd_keys(di, index, n);
+  st_err err;
+  if (!k) st_err_set(&err, ST_ENOMEM, "out of memory");
+  if (!k || st_cluster_update(p->cfg.cluster, p->cfg.wd.miner, p->cfg.machine, "wdpost", k, n, 3, msg_cid, has_exit,
+                              exit_code, done, &err))
+    st_logf(LOG, ST_LOG_WARN, "recording deadline %llu's partitions in the cluster: %s", (unsigned long long)di->index,
+            err.msg);
+  free(k);
 }
 
 /* ---- WindowPoSt ---- */
@@ -78,91 +77,214 @@ static void next_deadline(const st_deadline_info *d, int64_t height, st_deadline
   st_deadline_new(&d->policy, ps, i, height, out);
 }
 
-/* Waits for sent messages; false while some are not on chain. When all landed with exit 0 the
- * deadline is done (the chain shows the proofs in the state after their tipset, so asking
- * again at once would prove them twice); when one failed, its partitions are proven again. */
+static st_code add_sent(st_poster_dl *d, const st_cid *cid, const uint64_t *index, size_t n, st_err *err) {
+  st_poster_sent *grown = realloc(d->sent, (d->nsent + 1) * sizeof *grown);
+  if (!grown) return st_err_set(err, ST_ENOMEM, "out of memory");
+  d->sent = grown;
+  st_poster_sent *s = &d->sent[d->nsent++];
+  memset(s, 0, sizeof *s);
+  s->cid = *cid;
+  s->n = n < ST_POSTED_PARTITIONS_MAX ? n : ST_POSTED_PARTITIONS_MAX;
+  memcpy(s->index, index, s->n * sizeof *index);
+  return ST_OK;
+}
+
+/* Waits for sent messages; false while some are not on chain. A message that landed with exit
+ * 0 makes its partitions done (the chain shows the proofs only in the state after their
+ * tipset, so proving them again at once would prove them twice); one that failed leaves them
+ * to be proven again. */
 static bool sent_landed(st_poster *p, st_poster_dl *d) {
-  bool all_ok = true;
-  for (size_t i = 0; i < d->nsent; i++) {
-    st_node_lookup l;
+  st_node_lookup *l = calloc(d->nsent, sizeof *l);
+  for (size_t i = 0; l && i < d->nsent; i++) {
     st_err err;
-    if (st_node_search_msg(p->cfg.wd.node, &d->sent[i], &l, &err)) {
+    if (st_node_search_msg(p->cfg.wd.node, &d->sent[i].cid, &l[i], &err))
       st_logf(LOG, ST_LOG_WARN, "checking window PoSt message for deadline %llu: %s", (unsigned long long)d->di.index,
               err.msg);
-      return false;
-    }
-    if (!l.found) return false;
-    if (l.exit_code) {
-      char cs[ST_CID_STR_MAX];
-      st_cid_to_string(&d->sent[i], cs);
+    else if (l[i].found) continue;
+    free(l);
+    return false;
+  }
+  for (size_t i = 0; l && i < d->nsent; i++) {
+    char cs[ST_CID_STR_MAX];
+    st_cid_to_string(&d->sent[i].cid, cs);
+    if (l[i].exit_code) {
       st_logf(LOG, ST_LOG_ERROR, "window PoSt message %s for deadline %llu failed on chain with exit code %lld", cs,
-              (unsigned long long)d->di.index, (long long)l.exit_code);
+              (unsigned long long)d->di.index, (long long)l[i].exit_code);
       p->stats.posts_failed++;
-      all_ok = false;
+      wd_update(p, &d->di, d->sent[i].index, d->sent[i].n, "", true, l[i].exit_code, false);
     } else {
       p->stats.posts_landed++;
+      wd_update(p, &d->di, d->sent[i].index, d->sent[i].n, NULL, true, 0, true);
     }
   }
+  if (!l) return false;
+  free(l);
   free(d->sent);
   d->sent = NULL;
   d->nsent = 0;
-  st_wdpost_batch_free(&d->batch);
-  d->proven = false;
-  d->done = all_ok;
   return true;
 }
 
-static void work(st_poster *p, st_poster_dl *d, int64_t h) {
+/* Claims partitions of d to prove: those with no proof on chain (posted, read once Open has
+ * come) nor done in the cluster, at most max_partitions. Rows taken over with a message already
+ * sent go to d->sent to be waited for. *open_left: partitions neither posted nor done. */
+static st_code claim(st_poster *p, st_poster_dl *d, int64_t h, size_t *open_left, st_err *err) {
+  const st_deadline_info *di = &d->di;
+  *open_left = 0;
+  st_node_partition *parts = NULL;
+  size_t np = 0;
+  st_bitfield posted;
+  st_bitfield_init(&posted);
+  st_code code = st_node_partitions(p->cfg.wd.node, p->cfg.wd.miner, di->index, NULL, &parts, &np, err);
+  d->nparts = code ? 0 : np;
+  if (!code && h >= di->open)
+    code = st_node_post_submissions(p->cfg.wd.node, p->cfg.wd.miner, di->index, NULL, &posted, err);
+  st_node_partitions_free(parts, np);
+  uint64_t *want = code ? NULL : calloc(np + 1, sizeof *want);
+  size_t nwant = 0;
+  if (!code && !want) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t i = 0; !code && i < np; i++)
+    if (!st_bitfield_has(&posted, i)) want[nwant++] = i;
+  st_bitfield_free(&posted);
+  int64_t *keys = nwant ? wd_keys(di, want, nwant) : NULL;
+  if (!code && nwant && !keys) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  size_t per = p->cfg.wd.max_partitions && p->cfg.wd.max_partitions <= ST_POSTED_PARTITIONS_MAX
+                   ? p->cfg.wd.max_partitions
+                   : ST_POSTED_PARTITIONS_MAX;
+  json_t *rows = NULL;
+  if (!code && nwant)
+    code = st_cluster_claim(p->cfg.cluster, p->cfg.wd.miner, p->cfg.machine, "wdpost", keys, nwant, 3, per, true, &rows,
+                            err);
+  free(keys);
+  d->claimed = code || !nwant ? NULL : calloc(nwant, sizeof *d->claimed);
+  d->nclaimed = 0;
+  if (!code && nwant && !d->claimed) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  size_t i;
+  const json_t *row;
+  json_array_foreach(rows, i, row) {
+    if (code) break;
+    if (json_is_true(json_object_get(row, "done"))) continue;
+    (*open_left)++;
+    if (!json_is_true(json_object_get(row, "claimed"))) continue;
+    const char *cs = json_string_value(json_object_get(row, "msg_cid"));
+    st_cid cid;
+    if (cs && !st_cid_parse(cs, &cid, NULL)) { /* sent by its earlier holder: wait for it */
+      st_logf(LOG, ST_LOG_INFO, "deadline %llu partition %llu: waiting for the message %s its earlier poster sent",
+              (unsigned long long)di->index, (unsigned long long)want[i], cs);
+      code = add_sent(d, &cid, &want[i], 1, err);
+    } else d->claimed[d->nclaimed++] = want[i];
+  }
+  json_decref(rows);
+  free(want);
+  return code;
+}
+
+/* The partitions of the deadline not in d->claimed, as a set to skip. */
+static st_code unclaimed(const st_poster_dl *d, st_bitfield *skip, st_err *err) {
+  st_code code = ST_OK;
+  for (uint64_t i = 0; i < d->nparts && !code; i++) {
+    bool mine = false;
+    for (size_t j = 0; j < d->nclaimed && !mine; j++) mine = d->claimed[j] == i;
+    if (!mine) code = st_bitfield_set(skip, i, err);
+  }
+  return code;
+}
+
+static void prove(st_poster *p, st_poster_dl *d, int64_t h) {
+  st_err err;
+  size_t left = 0;
+  free(d->claimed);
+  d->claimed = NULL;
+  d->nclaimed = 0;
+  st_code code = claim(p, d, h, &left, &err);
+  if (code) {
+    st_logf(LOG, ST_LOG_ERROR, "claiming deadline %llu's partitions failed: %s", (unsigned long long)d->di.index,
+            err.msg);
+    return;
+  }
+  if (!left) {
+    d->done = true; /* every partition proven (or nothing to prove) */
+    return;
+  }
+  if (!d->nclaimed) return; /* held by other posters, or waiting for a message */
+  st_bitfield skip;
+  st_bitfield_init(&skip);
+  code = unclaimed(d, &skip, &err);
+  if (!code) code = st_wdpost_prove(&p->cfg.wd, &d->di, h, &skip, &d->batch, &err);
+  st_bitfield_free(&skip);
+  if (code) {
+    st_logf(LOG, ST_LOG_ERROR, "running window post failed: %s", err.msg);
+    return;
+  }
+  p->stats.sectors_proven += d->batch.sectors;
+  p->stats.sectors_skipped += d->batch.skipped;
+  /* claimed partitions no message covers have nothing to prove, or nothing that reads: done
+   * for this poster (an unreadable one faults at the deadline's end, as in Lotus) */
+  for (size_t i = 0; i < d->nclaimed; i++) {
+    bool covered = false;
+    for (size_t m = 0; m < d->batch.nmsgs && !covered; m++)
+      for (size_t j = 0; j < d->batch.msgs[m].partitions && !covered; j++)
+        covered = d->batch.msgs[m].index[j] == d->claimed[i];
+    if (!covered) wd_update(p, &d->di, &d->claimed[i], 1, NULL, false, 0, true);
+  }
+  if (d->batch.nmsgs) d->proven = true;
+}
+
+static void submit(st_poster *p, st_poster_dl *d, int64_t h) {
   st_err err;
   const st_deadline_info *di = &d->di;
+  int64_t *keys = wd_keys(di, d->claimed, d->nclaimed);
+  st_code code =
+      keys ? st_cluster_check(p->cfg.cluster, p->cfg.wd.miner, p->cfg.machine, "wdpost", keys, d->nclaimed, 3, &err)
+           : st_err_set(&err, ST_ENOMEM, "out of memory");
+  free(keys);
+  if (code) { /* stopped past the lease: another poster has these partitions now */
+    st_logf(LOG, ST_LOG_WARN, "not submitting deadline %llu's proof: %s", (unsigned long long)di->index, err.msg);
+    st_wdpost_batch_free(&d->batch);
+    d->proven = false;
+    return;
+  }
+  st_cid *cids = calloc(d->batch.nmsgs, sizeof *cids);
+  code = cids ? st_wdpost_submit(&p->cfg.wd, &d->batch, h, cids, &err) : st_err_set(&err, ST_ENOMEM, "out of memory");
+  if (!code) {
+    for (size_t m = 0; m < d->batch.nmsgs && !code; m++) {
+      char cs[ST_CID_STR_MAX];
+      st_cid_to_string(&cids[m], cs);
+      wd_update(p, di, d->batch.msgs[m].index, d->batch.msgs[m].partitions, cs, false, 0, false);
+      code = add_sent(d, &cids[m], d->batch.msgs[m].index, d->batch.msgs[m].partitions, &err);
+    }
+    p->stats.posts_submitted += d->batch.nmsgs;
+    free(cids);
+    st_wdpost_batch_free(&d->batch);
+    d->proven = false;
+    return;
+  }
+  free(cids);
+  st_logf(LOG, code == ST_ECONFLICT ? ST_LOG_WARN : ST_LOG_ERROR, "submitting window PoSt for deadline %llu failed: %s",
+          (unsigned long long)di->index, err.msg);
+  if (code == ST_ECONFLICT) { /* reverted below Challenge: prove again */
+    st_wdpost_batch_free(&d->batch);
+    d->proven = false;
+  } else if (code == ST_ERANGE) {
+    d->done = true;
+  }
+}
+
+static void work(st_poster *p, st_poster_dl *d, int64_t h) {
+  const st_deadline_info *di = &d->di;
   if (d->done) return;
-  if (d->nsent && (!sent_landed(p, d) || d->done)) return;
+  if (d->nsent && !sent_landed(p, d)) return;
   if (h >= di->close) {
-    st_logf(LOG, ST_LOG_WARN, "deadline %llu closed at epoch %lld before all its partitions were proven",
-            (unsigned long long)di->index, (long long)di->close);
+    if (d->proven || d->nclaimed) {
+      st_logf(LOG, ST_LOG_WARN, "deadline %llu closed at epoch %lld before all its partitions were proven",
+              (unsigned long long)di->index, (long long)di->close);
+      wd_update(p, di, d->claimed, d->nclaimed, NULL, false, 0, true); /* nothing more can be done for them */
+    }
     d->done = true;
     return;
   }
-  if (!d->proven && h >= di->challenge + p->cfg.confidence) {
-    st_bitfield posted;
-    st_bitfield_init(&posted);
-    st_code code = h >= di->open
-                       ? st_node_post_submissions(p->cfg.wd.node, p->cfg.wd.miner, di->index, NULL, &posted, &err)
-                       : ST_OK;
-    if (!code) code = st_wdpost_prove(&p->cfg.wd, di, h, &posted, &d->batch, &err);
-    st_bitfield_free(&posted);
-    if (code) {
-      st_logf(LOG, ST_LOG_ERROR, "running window post failed: %s", err.msg);
-      return;
-    }
-    p->stats.sectors_proven += d->batch.sectors;
-    p->stats.sectors_skipped += d->batch.skipped;
-    if (!d->batch.nmsgs) {
-      d->done = true;
-      return;
-    }
-    d->proven = true;
-  }
-  if (d->proven && h >= di->open + p->cfg.confidence) {
-    st_cid *cids = calloc(d->batch.nmsgs, sizeof *cids);
-    st_code code =
-        cids ? st_wdpost_submit(&p->cfg.wd, &d->batch, h, cids, &err) : st_err_set(&err, ST_ENOMEM, "out of memory");
-    if (!code) {
-      d->sent = cids;
-      d->nsent = d->batch.nmsgs;
-      p->stats.posts_submitted += d->batch.nmsgs;
-      return;
-    }
-    free(cids);
-    st_logf(LOG, code == ST_ECONFLICT ? ST_LOG_WARN : ST_LOG_ERROR,
-            "submitting window PoSt for deadline %llu failed: %s", (unsigned long long)di->index, err.msg);
-    if (code == ST_ECONFLICT) { /* reverted below Challenge: prove again */
-      st_wdpost_batch_free(&d->batch);
-      d->proven = false;
-    } else if (code == ST_ERANGE) {
-      d->done = true;
-    }
-  }
+  if (!d->proven && h >= di->challenge + p->cfg.confidence) prove(p, d, h);
+  if (d->proven && h >= di->open + p->cfg.confidence) submit(p, d, h);
 }
 
 /* Keeps the slots on the current and next instances (work already done carries over); a slot
@@ -185,37 +307,74 @@ static void track(st_poster *p, const st_deadline_info *cur, const st_deadline_i
   }
 }
 
-static void recoveries(st_poster *p, const st_deadline_info *cur, int64_t h) {
+/* ---- declarations ---- */
+
+static void declarations(st_poster *p, const st_deadline_info *cur, int64_t h) {
   st_deadline_info a, target;
   next_deadline(cur, h, &a);
   next_deadline(&a, h, &target);
   int64_t key = target.period_start * target.policy.deadlines + (int64_t)target.index;
   if (key == p->recovered_key || h >= target.fault_cutoff) return;
-  uint64_t n = 0;
-  st_cid cid;
+  int64_t k[2] = {target.period_start, (int64_t)target.index};
+  json_t *rows = NULL;
   st_err err;
-  st_code code = st_wdpost_recover(&p->cfg.wd, &target, h, &n, &cid, &err);
+  st_code code =
+      st_cluster_claim(p->cfg.cluster, p->cfg.wd.miner, p->cfg.machine, "declarations", k, 1, 2, 0, true, &rows, &err);
+  const json_t *row = json_array_get(rows, 0);
+  bool mine =
+      !code && json_is_true(json_object_get(row, "claimed")) && !json_is_string(json_object_get(row, "msg_cid"));
+  json_decref(rows);
   if (code) {
-    st_logf(LOG, ST_LOG_ERROR, "declaring recoveries failed: %s", err.msg);
+    st_logf(LOG, ST_LOG_ERROR, "claiming deadline %llu's declarations: %s", (unsigned long long)target.index, err.msg);
     return;
   }
-  p->stats.recoveries_declared += n;
   p->recovered_key = key;
+  if (!mine) return; /* another poster's, or done */
+  uint64_t faults = 0, recovered = 0;
+  st_cid cf, cr;
+  if ((code = st_cluster_check(p->cfg.cluster, p->cfg.wd.miner, p->cfg.machine, "declarations", k, 1, 2, &err)) ||
+      (code = st_wdpost_declare_faults(&p->cfg.wd, &target, h, &faults, &cf, &err)))
+    st_logf(LOG, ST_LOG_ERROR, "declaring faults failed: %s", err.msg);
+  if (!code && (code = st_wdpost_recover(&p->cfg.wd, &target, h, &recovered, &cr, &err)))
+    st_logf(LOG, ST_LOG_ERROR, "declaring recoveries failed: %s", err.msg);
+  p->stats.faults_declared += faults;
+  p->stats.recoveries_declared += recovered;
+  char cs[ST_CID_STR_MAX] = "";
+  if (faults || recovered) st_cid_to_string(faults ? &cf : &cr, cs);
+  if (!code && st_cluster_update(p->cfg.cluster, p->cfg.wd.miner, p->cfg.machine, "declarations", k, 1, 2,
+                                 cs[0] ? cs : NULL, false, 0, true, &err))
+    st_logf(LOG, ST_LOG_WARN, "recording deadline %llu's declarations: %s", (unsigned long long)target.index, err.msg);
 }
 
 /* ---- blocks ---- */
 
+typedef struct guard_ctx {
+  st_poster *p;
+} guard_ctx;
+
+static st_code still_round(void *ctx, int64_t round, st_err *err) {
+  st_poster *p = ((guard_ctx *)ctx)->p;
+  return st_cluster_check(p->cfg.cluster, p->cfg.wd.miner, p->cfg.machine, "blocks", &round, 1, 1, err);
+}
+
 static st_code mine(st_poster *p, int64_t round, int64_t head, st_err *err) {
   if (!p->cfg.mine || round < head || round <= p->last_round) return ST_OK;
   p->last_round = round;
-  st_code code = save_state(p, err); /* before trying: a restart never tries the round again */
-  if (code) return code;
+  json_t *rows = NULL;
+  st_code code =
+      st_cluster_claim(p->cfg.cluster, p->cfg.wd.miner, p->cfg.machine, "blocks", &round, 1, 1, 0, false, &rows, err);
+  bool mine = !code && json_is_true(json_object_get(json_array_get(rows, 0), "claimed"));
+  json_decref(rows);
+  if (code || !mine) return code; /* another poster tries this round */
   p->stats.rounds_tried++;
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   st_blockprod_result r;
   st_err e;
-  code = st_blockprod_round(p->cfg.wd.node, p->cfg.wd.miner, round, p->cfg.wd.locate, p->cfg.wd.locate_ctx, &r, &e);
+  guard_ctx g = {p};
+  st_blockprod_guard guard = {still_round, &g};
+  code = st_blockprod_round(p->cfg.wd.node, p->cfg.wd.miner, round, p->cfg.wd.locate, p->cfg.wd.locate_ctx, &guard, &r,
+                            &e);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   if (code) {
     st_logf(LOG, ST_LOG_ERROR, "mining block failed at round %lld: %s", (long long)round, e.msg);
@@ -223,16 +382,20 @@ static st_code mine(st_poster *p, int64_t round, int64_t head, st_err *err) {
   }
   if (r.late)
     st_logf("miner", ST_LOG_DEBUG, "round %lld: the chain moved past it before it was tried", (long long)round);
+  char cs[ST_CID_STR_MAX] = "";
   if (r.win_count > 0) {
-    char cs[ST_CID_STR_MAX];
     st_cid_to_string(&r.cid, cs);
     double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     st_log("miner", ST_LOG_INFO, "mined new block",
-           json_pack("{s:s, s:I, s:I, s:I, s:f}", "cid", cs, "height", (json_int_t)round, "winCount",
-                     (json_int_t)r.win_count, "messages", (json_int_t)r.nmsgs, "took", took));
+           json_pack("{s:s, s:I, s:I, s:I, s:f, s:I}", "cid", cs, "height", (json_int_t)round, "winCount",
+                     (json_int_t)r.win_count, "messages", (json_int_t)r.nmsgs, "took", took, "machine",
+                     (json_int_t)p->cfg.machine));
     p->stats.blocks_mined++;
     p->stats.last_mined_height = round;
   }
+  if (st_cluster_update(p->cfg.cluster, p->cfg.wd.miner, p->cfg.machine, "blocks", &round, 1, 1, cs[0] ? cs : NULL,
+                        false, 0, true, &e))
+    st_logf(LOG, ST_LOG_WARN, "recording round %lld in the cluster: %s", (long long)round, e.msg);
   return ST_OK;
 }
 
@@ -255,6 +418,6 @@ st_code st_poster_step(st_poster *p, int64_t now_round, st_err *err) {
   track(p, &cur, &nxt);
   for (int i = 0; i < 2; i++)
     if (p->dl[i].active) work(p, &p->dl[i], h);
-  recoveries(p, &cur, h);
+  declarations(p, &cur, h);
   return ST_OK;
 }

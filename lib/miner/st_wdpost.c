@@ -201,7 +201,10 @@ static st_code encode_group(const prove_ctx *x, size_t from, size_t to, const st
                             const st_post_result *res, st_wdpost_msg *m, st_err *err) {
   st_post_partition *pp = calloc(to - from + 1, sizeof *pp);
   if (!pp) return st_err_set(err, ST_ENOMEM, "out of memory");
-  for (size_t p = from; p < to; p++) pp[p - from] = (st_post_partition){x->index[p], &skipped[p - from]};
+  for (size_t p = from; p < to; p++) {
+    pp[p - from] = (st_post_partition){x->index[p], &skipped[p - from]};
+    m->index[p - from] = x->index[p];
+  }
   m->params = (st_buf)ST_BUF_INIT;
   m->partitions = to - from;
   st_code code = st_params_window_post(x->b->di.index, pp, to - from, x->cfg->info->window_proof, res->proof.data,
@@ -349,7 +352,7 @@ st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int
 
 /* The sectors of cand whose files prove again, into ok (initialised, empty). */
 static st_code readable(const st_wdpost_cfg *cfg, const st_bitfield *cand, const st_node_sector *onchain,
-                        size_t nonchain, st_bitfield *ok, st_err *err) {
+                        size_t nonchain, bool log_bad, st_bitfield *ok, st_err *err) {
   static const uint8_t CHECK[32]; /* any field element: this only reads the challenged leaves */
   uint64_t *numbers = NULL;
   size_t n = 0;
@@ -363,68 +366,95 @@ static st_code readable(const st_wdpost_cfg *cfg, const st_bitfield *cand, const
     st_bitfield_init(&one);
     if (!(code = st_bitfield_set(&one, res.skipped[i].number, err))) code = st_bitfield_subtract(ok, &one, ok, err);
     st_bitfield_free(&one);
+    if (log_bad) /* Lotus's line for a sector its fault check finds unreadable */
+      st_log(LOG, ST_LOG_WARN, "CheckProvable Sector FAULT: generating vanilla proof",
+             json_pack("{s:I, s:s}", "sector", (json_int_t)res.skipped[i].number, "err", res.skipped[i].error));
   }
   st_post_result_free(&res);
   free(numbers);
   return code;
 }
 
-st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared,
-                          st_cid *cid, st_err *err) {
+/* The sectors of partition p to check: faulty and not recovering (recoveries), or live and
+ * not faulty (faults). */
+static st_code candidates(const st_node_partition *p, bool faults, st_bitfield *out, st_err *err) {
+  return faults ? st_bitfield_subtract(&p->live, &p->faulty, out, err)
+                : st_bitfield_subtract(&p->faulty, &p->recovering, out, err);
+}
+
+/* Declares recoveries (the candidates that read) or faults (those that do not) of deadline di. */
+static st_code declare(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, bool faults,
+                       uint64_t *declared, st_cid *cid, st_err *err) {
+  const char *what = faults ? "faults" : "recoveries";
   *declared = 0;
   memset(cid, 0, sizeof *cid);
   if (height >= di->fault_cutoff)
     return st_err_set(
         err, ST_ERANGE,
-        "deadline %llu's FaultCutoff (epoch %lld) has passed (the head is at %lld): recoveries wait for its next period",
-        (unsigned long long)di->index, (long long)di->fault_cutoff, (long long)height);
+        "deadline %llu's FaultCutoff (epoch %lld) has passed (the head is at %lld): %s wait for its next period",
+        (unsigned long long)di->index, (long long)di->fault_cutoff, (long long)height, what);
   st_node_partition *parts = NULL;
   size_t np = 0, nonchain = 0;
   st_code code = st_node_partitions(cfg->node, cfg->miner, di->index, NULL, &parts, &np, err);
   if (code || !np) return code;
-  st_bitfield *cand = calloc(np, sizeof *cand), *ok = calloc(np, sizeof *ok);
+  st_bitfield *cand = calloc(np, sizeof *cand), *ok = calloc(np, sizeof *ok), *bad = calloc(np, sizeof *bad);
   st_fault_decl *decls = calloc(np, sizeof *decls);
   st_node_sector *onchain = NULL;
-  if (!cand || !ok || !decls) code = st_err_set(err, ST_ENOMEM, "out of memory");
-  for (size_t p = 0; p < np && !code; p++)
-    code = st_bitfield_subtract(&parts[p].faulty, &parts[p].recovering, &cand[p], err);
+  if (!cand || !ok || !bad || !decls) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  for (size_t p = 0; p < np && !code; p++) code = candidates(&parts[p], faults, &cand[p], err);
   if (!code) code = load_sectors(cfg, cand, np, &onchain, &nonchain, err);
   size_t nd = 0;
   for (size_t p = 0; p < np && !code; p++) {
-    if (!st_bitfield_count(&cand[p]) || (code = readable(cfg, &cand[p], onchain, nonchain, &ok[p], err)) ||
-        !st_bitfield_count(&ok[p]))
+    if (!st_bitfield_count(&cand[p]) || (code = readable(cfg, &cand[p], onchain, nonchain, faults, &ok[p], err)) ||
+        (faults && (code = st_bitfield_subtract(&cand[p], &ok[p], &bad[p], err))))
       continue;
-    decls[nd++] = (st_fault_decl){di->index, p, &ok[p]};
-    *declared += st_bitfield_count(&ok[p]);
+    const st_bitfield *decl = faults ? &bad[p] : &ok[p];
+    if (!st_bitfield_count(decl)) continue;
+    decls[nd++] = (st_fault_decl){di->index, p, decl};
+    *declared += st_bitfield_count(decl);
   }
   st_buf params = ST_BUF_INIT;
   if (!code && nd && !(code = st_params_fault_decls(decls, nd, &params, err))) {
-    code = st_node_send(cfg->node, &cfg->sender, cfg->miner, ST_METHOD_DECLARE_FAULTS_RECOVERED, params.data,
-                        params.len, cfg->max_fee, cid, err);
+    code = st_node_send(cfg->node, &cfg->sender, cfg->miner,
+                        faults ? ST_METHOD_DECLARE_FAULTS : ST_METHOD_DECLARE_FAULTS_RECOVERED, params.data, params.len,
+                        cfg->max_fee, cid, err);
     if (!code) {
       char cs[ST_CID_STR_MAX];
       st_cid_to_string(cid, cs);
       st_log(
-          LOG, ST_LOG_INFO, "declare faults recovered Message CID",
+          LOG, faults ? ST_LOG_WARN : ST_LOG_INFO,
+          faults ? "declare faults Message CID" : "declare faults recovered Message CID",
           json_pack("{s:s, s:I, s:I}", "cid", cs, "deadline", (json_int_t)di->index, "sectors", (json_int_t)*declared));
     }
   }
   if (code) {
     *declared = 0;
     memset(cid, 0, sizeof *cid);
-    st_err_wrap(err, code, "recoveries for deadline %llu", (unsigned long long)di->index);
+    st_err_wrap(err, code, "%s for deadline %llu", what, (unsigned long long)di->index);
   }
   st_buf_free(&params);
   for (size_t p = 0; p < np; p++) {
     if (cand) st_bitfield_free(&cand[p]);
     if (ok) st_bitfield_free(&ok[p]);
+    if (bad) st_bitfield_free(&bad[p]);
   }
   free(cand);
   free(ok);
+  free(bad);
   free(decls);
   free(onchain);
   st_node_partitions_free(parts, np);
   return code;
+}
+
+st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared,
+                          st_cid *cid, st_err *err) {
+  return declare(cfg, di, height, false, declared, cid, err);
+}
+
+st_code st_wdpost_declare_faults(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height,
+                                 uint64_t *declared, st_cid *cid, st_err *err) {
+  return declare(cfg, di, height, true, declared, cid, err);
 }
 
 /* The slow check of one partition's located sectors (v[0..n)): a proof with fresh random

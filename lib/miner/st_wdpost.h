@@ -19,7 +19,10 @@
  * all, of which computing proofs, and sending (bench/poster.sh reads them).
  *
  * st_wdpost_recover declares recoveries: the faulty sectors of a deadline that can be read
- * again, declared before its FaultCutoff (the poster runs it for the deadline two ahead). */
+ * again, declared before its FaultCutoff; st_wdpost_declare_faults declares faulty the live
+ * sectors that cannot be read, as Lotus's checkNextFaults, so that WinningPoSt and the next
+ * proofs leave them out, logging Lotus's WARN "CheckProvable Sector FAULT: generating vanilla
+ * proof" {sector, err} for each (the poster runs both for the deadline two ahead). */
 #ifndef ST_WDPOST_H
 #define ST_WDPOST_H
 
@@ -52,6 +55,7 @@ typedef struct st_wdpost_cfg {
 typedef struct st_wdpost_msg {
   st_buf params;
   size_t partitions;
+  uint64_t index[ST_POSTED_PARTITIONS_MAX]; /* the partitions it proves, by index in the deadline */
 } st_wdpost_msg;
 
 typedef struct st_wdpost_batch {
@@ -84,6 +88,11 @@ st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int
  * di's FaultCutoff has passed. */
 st_code st_wdpost_recover(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, uint64_t *declared,
                           st_cid *cid, st_err *err);
+
+/* Declares faulty every live, not yet faulty sector of deadline di whose files do not prove
+ * (the quick check of st_wdpost_recover); *declared and *cid as there. */
+st_code st_wdpost_declare_faults(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height,
+                                 uint64_t *declared, st_cid *cid, st_err *err);
 
 /* `proving check`: every live sector of a deadline, as the poster would find it (Lotus's
  * CheckProvable). Quick: st_post_check_sector on each sector's files. Slow: a WindowPoSt over

@@ -113,6 +113,12 @@ static st_code delete_call(st_regc *c, const char *path, const char *key, uint64
   return code;
 }
 
+st_code st_regc_cluster(st_regc *c, const char *op, json_t *params, json_t **reply, st_err *err) {
+  char path[96];
+  snprintf(path, sizeof path, "/v0/cluster/%.60s", op);
+  return call(c, "POST", path, params, reply, err);
+}
+
 st_code st_regc_health(st_regc *c, int *schema, st_err *err) {
   json_t *j;
   *schema = 0;

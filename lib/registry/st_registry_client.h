@@ -44,6 +44,10 @@ st_code st_regc_allocate(st_regc *c, const st_reg_alloc *req, st_storage_node *n
 st_code st_regc_resolve(st_regc *c, uint64_t miner, uint64_t sector, st_sector_kind kind, const char *dist_path,
                         char path[ST_REG_PATH_MAX], st_storage_node *node, st_err *err);
 
+/* A cluster operation (st_cluster_store.h) at POST /v0/cluster/OP: params is stolen; *reply
+ * gets the reply object (the caller's to free; NULL on failure). */
+st_code st_regc_cluster(st_regc *c, const char *op, json_t *params, json_t **reply, st_err *err);
+
 /* Any request, as is (tests and tools): *status and the body come back whatever the status. */
 st_code st_regc_raw(st_regc *c, const char *method, const char *path, const char *body, size_t len, long *status,
                     st_buf *resp, st_err *err);

@@ -12,6 +12,7 @@
 #include "core/st_encoding.h"
 #include "core/st_log.h"
 #include "net/st_http_server.h"
+#include "registry/st_cluster_store.h"
 #include "registry/st_registry_store.h"
 
 typedef enum route {
@@ -28,13 +29,14 @@ typedef enum route {
   R_DROP,
   R_ALLOCATE,
   R_PATHS,
+  R_CLUSTER,
   R_OTHER,
   R_COUNT
 } route;
 
 static const char *const ROUTE_NAMES[R_COUNT] = {"health",      "metrics",     "node_list", "node_add", "node_get",
                                                  "node_update", "node_remove", "heartbeat", "declare",  "find",
-                                                 "drop",        "allocate",    "paths",     "other"};
+                                                 "drop",        "allocate",    "paths",     "cluster",  "other"};
 
 struct st_registry_server {
   st_http_server *http;
@@ -180,6 +182,22 @@ static void h_metrics(st_registry_server *s, st_db *db, st_http_response *resp) 
     }
   }
   free(list);
+  json_t *work;
+  if (st_cluster_counts(db, now, &work, &err)) {
+    st_buf_reset(b);
+    reply_err(resp, &err);
+    return;
+  }
+  st_buf_puts(b,
+              "# HELP spacetime_registry_cluster_work The cluster's rows, by kind and state (machines: alive or "
+              "lapsed; sealing: the sector state; wdpost, blocks, declarations: done, held or free).\n"
+              "# TYPE spacetime_registry_cluster_work gauge\n");
+  size_t i;
+  const json_t *row;
+  json_array_foreach(work, i, row) st_buf_printf(
+      b, "spacetime_registry_cluster_work{kind=\"%s\",state=\"%s\"} %lld\n", json_string_value(json_array_get(row, 0)),
+      json_string_value(json_array_get(row, 1)), (long long)json_integer_value(json_array_get(row, 2)));
+  json_decref(work);
 }
 
 static void h_node_list(st_db *db, st_http_response *resp) {
@@ -382,6 +400,16 @@ static void h_paths(st_db *db, uint64_t miner, uint64_t sector, const char *kind
   st_http_reply_json(resp, 200, out);
 }
 
+static void h_cluster(st_db *db, const char *op, const st_http_request *req, st_http_response *resp) {
+  json_t *j = body_object(req, resp);
+  if (!j) return;
+  json_t *reply;
+  st_err err;
+  if (st_cluster_op(db, op, j, (int64_t)time(NULL), &reply, &err)) reply_err(resp, &err);
+  else st_http_reply_json(resp, 200, reply);
+  json_decref(j);
+}
+
 /* ---- routing ---- */
 
 #define MAX_PARTS 6
@@ -418,6 +446,7 @@ static route dispatch(st_registry_server *s, const st_http_request *req, st_http
     else if (n == 4) r = get ? R_FIND : del ? R_DROP : R_OTHER;
   } else if (n == 2 && !strcmp(p[0], "v0") && !strcmp(p[1], "allocate")) r = post ? R_ALLOCATE : R_OTHER;
   else if (n == 5 && !strcmp(p[0], "v0") && !strcmp(p[1], "paths")) r = get ? R_PATHS : R_OTHER;
+  else if (n == 3 && !strcmp(p[0], "v0") && !strcmp(p[1], "cluster")) r = post ? R_CLUSTER : R_OTHER;
   if (r == R_OTHER) {
     st_http_reply_error(resp, 404, "no endpoint %s %.200s (see GET /health; the API is under /v0)", m, req->path);
     return r;
@@ -452,6 +481,7 @@ static route dispatch(st_registry_server *s, const st_http_request *req, st_http
     case R_DROP: h_drop(db, miner, sector, req, resp); break;
     case R_ALLOCATE: h_allocate(s, db, req, resp); break;
     case R_PATHS: h_paths(db, miner, sector, p[4], req, resp); break;
+    case R_CLUSTER: h_cluster(db, p[2], req, resp); break;
     default: break;
   }
   conn_give(s, db);

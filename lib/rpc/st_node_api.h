@@ -96,9 +96,10 @@ st_code st_node_send(st_rpc_client *c, const st_address *from, uint64_t to, uint
                      size_t len, const mpz_t max_fee, st_cid *cid, st_err *err);
 
 /* StateSectorGetInfo, then StateSectorPreCommitInfo: whether the miner's sector is committed,
- * else the epoch it was pre-committed at (0: it is not). */
+ * else the epoch it was pre-committed at (0: it is not); sealed (may be NULL) gets the sealed
+ * CID the chain holds for it (zeroed when neither). */
 st_code st_node_sector_on_chain(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *committed,
-                                int64_t *precommit_epoch, st_err *err);
+                                int64_t *precommit_epoch, st_cid *sealed, st_err *err);
 
 /* StateSearchMsg: found is false while the message is not on chain; else exit and height, and
  * the receipt's return value when it is at most ST_NODE_RETURN_MAX bytes (else ret_len 0). */

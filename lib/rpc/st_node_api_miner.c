@@ -9,24 +9,33 @@
 #include "core/st_encoding.h"
 
 st_code st_node_sector_on_chain(st_rpc_client *c, uint64_t miner, uint64_t sector, bool *committed,
-                                int64_t *precommit_epoch, st_err *err) {
+                                int64_t *precommit_epoch, st_cid *sealed, st_err *err) {
   char addr[32];
   json_t *r;
+  st_cid ignored;
+  if (!sealed) sealed = &ignored;
   *committed = false;
   *precommit_epoch = 0;
+  memset(sealed, 0, sizeof *sealed);
   st_code code = na_call(c, "StateSectorGetInfo",
                          json_pack("[s o []]", na_miner_addr(miner, addr), st_chain_json_u64(sector)), &r, err);
   if (code) return code;
   *committed = !json_is_null(r);
+  if (*committed && st_chain_json_get_cid(json_object_get(r, "SealedCID"), "StateSectorGetInfo.SealedCID", sealed, err))
+    code = ST_EINVAL;
   json_decref(r);
-  if (*committed) return ST_OK;
+  if (code || *committed) return code;
   if ((code = na_call(c, "StateSectorPreCommitInfo", json_pack("[s o []]", addr, st_chain_json_u64(sector)), &r, err)))
     return code;
   const json_t *e = json_object_get(r, "PreCommitEpoch");
   if (!json_is_null(r) && (!json_is_integer(e) || json_integer_value(e) <= 0))
     code = na_bad(err, "StateSectorPreCommitInfo", "PreCommitEpoch");
+  else if (!json_is_null(r) && st_chain_json_get_cid(json_object_get(json_object_get(r, "Info"), "SealedCID"),
+                                                     "StateSectorPreCommitInfo.Info.SealedCID", sealed, err))
+    code = ST_EINVAL;
   else if (!json_is_null(r)) *precommit_epoch = json_integer_value(e);
   json_decref(r);
+  if (code) memset(sealed, 0, sizeof *sealed);
   return code;
 }
 

@@ -5,6 +5,10 @@
 # cleanup kills only the processes it started, by PID.
 #   cluster_up GENESIS-FLAGS...   start it all and init the miner t01000 (with $MINER_INIT_FLAGS)
 #   start_miner [FLAGS...]        `spacetime-miner run` in all mode with --server-api; sets mpid
+#   miner_msgs                    the miner's PreCommitSector, ProveCommitSector and
+#                                 SubmitWindowedPoSt messages on chain: "PRE COMMIT POSTS FAILED"
+#                                 (FAILED: messages among them that did not exit 0)
+# REGISTRY_DB (optional) is the registry's database URL; the default is SQLite in its repo.
 BIN=$(dirname "${1:?usage: $0 PATH-TO-spacetime}")
 ST=$BIN/spacetime SRV=$BIN/spacetime-server MINER=$BIN/spacetime-miner
 tmp=$(mktemp -d)
@@ -49,8 +53,8 @@ node() { node_raw "$@" | jq -c .result; } # the result (jq: integers above 2^53 
 M() { "$MINER" "$@" --repo "$tmp/miner" --node-repo "$tmp/node"; }
 start_miner() {
   rm -f "$tmp/miner/api"
-  "$MINER" run --repo "$tmp/miner" --node-repo "$tmp/node" --dist-path "$tmp/dist" --server-api "$api" \
-    --server-token "$(cat "$tmp/srv/token")" --api 0 --log-file "$tmp/poster.log" "$@" 2>>"$tmp/miner.log" &
+  SPACETIME_SERVER_TOKEN=$(cat "$tmp/srv/token") "$MINER" run --repo "$tmp/miner" --node-repo "$tmp/node" \
+    --dist-path "$tmp/dist" --server-api "$api" --api 0 --log-file "$tmp/poster.log" "$@" 2>>"$tmp/miner.log" &
   mpid=$!
   pids+=("$mpid")
   wait_file "$tmp/miner/api" "$mpid" || die "the miner did not start"
@@ -81,7 +85,7 @@ cluster_up() {
 
   # the registry and one storage node, mounted under the dist-path
   mkdir -p "$tmp/dist/nfs/127.0.0.1"
-  "$SRV" run --listen 127.0.0.1:0 --repo "$tmp/srv" 2>>"$tmp/server.log" &
+  "$SRV" run --listen 127.0.0.1:0 --repo "$tmp/srv" ${REGISTRY_DB:+--db "$REGISTRY_DB"} 2>>"$tmp/server.log" &
   spid=$!
   pids+=("$spid")
   wait_file "$tmp/srv/api" "$spid" || die "the registry did not start"
@@ -94,3 +98,21 @@ cluster_up() {
   [[ $out == *"miner t01000 created"* ]] || fail "init said: $out"
 }
 R() { SPACETIME_SERVER_REPO=$tmp/srv "$SRV" "$@" --server-api "$api" --token "$(cat "$tmp/srv/token")"; }
+
+miner_msgs() {
+  local pre=0 commit=0 posts=0 failed=0 head h b msgs cid
+  head=$(node ChainHead '[]' | jq .Height)
+  for h in $(seq 1 "$head"); do
+    for b in $(node ChainGetTipSetByHeight "[$h, []]" | jq -r 'select(.Height == '"$h"') | .Cids[]["/"]'); do
+      msgs=$(node ChainGetBlockMessages "[{\"/\":\"$b\"}]")
+      pre=$((pre + $(jq '[.SecpkMessages[].Message | select(.To == "t01000" and .Method == 6)] | length' <<<"$msgs")))
+      commit=$((commit + $(jq '[.SecpkMessages[].Message | select(.To == "t01000" and .Method == 7)] | length' <<<"$msgs")))
+      for cid in $(jq -r '. as $m | [range(0; .SecpkMessages | length)] | map(select($m.SecpkMessages[.].Message.To == "t01000" and
+          ($m.SecpkMessages[.].Message.Method | IN(5, 6, 7)))) | .[] | $m.Cids[.]["/"]' <<<"$msgs"); do
+        [[ $(node StateSearchMsg "[[], {\"/\":\"$cid\"}, -1, true]" | jq .Receipt.ExitCode) == 0 ]] || failed=$((failed + 1))
+      done
+      posts=$((posts + $(jq '[.SecpkMessages[].Message | select(.To == "t01000" and .Method == 5)] | length' <<<"$msgs")))
+    done
+  done
+  echo "$pre $commit $posts $failed"
+}

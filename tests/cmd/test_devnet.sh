@@ -3,8 +3,9 @@
 # - --miners 2 --epochs N: the progress lines (genesis, daemon, registry, miners created,
 #   sectors sealing / committed / proving, first block mined), exit 0, and no process left;
 # - tipsets of two blocks: `chain list` shows several miners at one height;
-# - a second run reuses the folder (no new genesis, the same miners) and Ctrl-C stops it, exit 0,
-#   every child gone; kill -9 of devnet itself still stops its children (they get SIGTERM);
+# - every miner as one sealer and one poster process, each with its line;
+# - a second run reuses the folder (no new genesis, the same miners), here with --sealers 2
+#   --posters 3 (five processes a miner), and Ctrl-C stops it, exit 0, every child gone; kill -9 of devnet itself still stops its children (they get SIGTERM);
 # - bad flags and a half-made folder get clear errors.
 set -u
 ST=${1:?usage: $0 PATH-TO-spacetime}
@@ -41,6 +42,8 @@ cat "$tmp/out1"
 ((rc == 0)) || die "devnet --epochs exited $rc"
 for want in "genesis: $D/genesis.json (network devnet" "daemon up: API /ip4/127.0.0.1/tcp/" "registry up: http://127.0.0.1:" \
   "storage node 1 (nfs 127.0.0.1) at $D/dist/nfs/127.0.0.1" "miner t01000 created on chain" "miner t01001 created on chain" \
+  "miner t01000: sealer 1 running (pid " "miner t01001: poster 1 running (pid " \
+  "miner t01000 running: 1 sealer(s) and 1 poster(s) sharing the registry's database" \
   "t01000: 1 sector(s) sealing" "t01001: 1 sector(s) committed on chain" "t01000: 1 sector(s) proving" "first block mined: t0100" \
   "spacetime-miner doctor --repo $D/miner-1 --node-repo $D/node" "ran 45 epochs" "stopped every process"; do
   grep -qF -- "$want" "$tmp/out1" || fail "no line with: $want"
@@ -61,14 +64,17 @@ echo "tipsets with a block of each miner: $two of $(wc -l <<<"$list")"
 kill -TERM "$dpid"
 wait "$dpid"
 
-# ---- a second run reuses the folder; Ctrl-C stops it ----
-"$ST" devnet --dir "$D" >"$tmp/out2" 2>&1 &
+# ---- a second run reuses the folder, with two sealers and three posters a miner; Ctrl-C stops it ----
+"$ST" devnet --dir "$D" --sealers 2 --posters 3 >"$tmp/out2" 2>&1 &
 vpid=$!
 bg+=("$vpid")
 for _ in $(seq 300); do grep -q "The cluster is up" "$tmp/out2" && break; sleep 0.1; done
 grep -q "reusing $D: network devnet, 2 miner(s), 1 sector(s) each" "$tmp/out2" || fail "the second run did not reuse the folder: $(cat "$tmp/out2")"
 grep -q "genesis:" "$tmp/out2" && fail "the second run made a new genesis"
 grep -q "0 new" "$tmp/out2" || fail "the second run pledged again: $(grep running "$tmp/out2")"
+grep -q "miner t01001: poster 3 running (pid [0-9]*, log $D/logs/poster-2-3.log)" "$tmp/out2" || fail "no third poster: $(grep running "$tmp/out2")"
+procs=$(pgrep -f -- "--repo $D/miner-1 " | wc -l)
+((procs == 5)) || fail "$procs spacetime-miner processes for miner-1, want 5 (2 sealers, 3 posters)"
 sleep 2
 kill -INT "$vpid"
 wait "$vpid"
@@ -92,6 +98,8 @@ none_left "$tmp/out4"
 # ---- bad input ----
 out=$("$ST" devnet --dir "$tmp/x" --miners 9 2>&1) && fail "--miners 9 was accepted"
 [[ $out == *"--miners must be 1 to 8"* ]] || fail "--miners 9: $out"
+out=$("$ST" devnet --dir "$tmp/x" --posters 0 2>&1) && fail "--posters 0 was accepted"
+[[ $out == *"--posters must be 1 to 8"* ]] || fail "--posters 0: $out"
 out=$("$ST" devnet --dir "$tmp/x" --network moon 2>&1) && fail "--network moon was accepted"
 [[ $out == *'network "moon" is not one of devnet, testnet2020, mainnet'* ]] || fail "--network moon: $out"
 mkdir -p "$tmp/half/node"

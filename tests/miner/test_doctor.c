@@ -20,12 +20,14 @@
 #include "codec/st_token.h"
 #include "core/st_fs.h"
 #include "core/st_proc.h"
+#include "miner/st_cluster.h"
 #include "miner/st_doctor.h"
 #include "miner/st_miner_api.h"
 #include "nodefx.h"
 #include "registry/st_registry_client.h"
 #include "registry/st_registry_server.h"
 
+#define TOKEN "doctor-test-token-0123456"
 static char repo[400], node_repo[400], logpath[400], cmdline[8192];
 static st_miner_config cfg;
 static st_doctor_facts facts;
@@ -136,6 +138,7 @@ static void run_start(nodefx *f, run *r, const char *server_api, const char *log
                          .mode = "all",
                          .dist_path = f->store,
                          .server_api = server_api,
+                         .server_token = TOKEN,
                          .node = &f->api,
                          .post = {.parallel = 2, .timeout_ms = 5000},
                          .listen = "127.0.0.1:0",
@@ -145,6 +148,15 @@ static void run_start(nodefx *f, run *r, const char *server_api, const char *log
   if (st_miner_api_start(&ac, &r->api, &err)) fail_msg("miner API: %s", err.msg);
   assert_int_equal(st_apiinfo_resolve(NULL, repo, &ai, &err), ST_OK);
   assert_int_equal(st_rpc_client_open(&ai, &r->c, &err), ST_OK);
+  /* and joins the miner's cluster, as run does (a registry that is not there: it cannot) */
+  char db[500];
+  st_cluster *c;
+  int64_t machine;
+  snprintf(db, sizeof db, "%s/sealing.db", repo);
+  if (!st_cluster_open(server_api, TOKEN, db, cfg.miner, &c, &err)) {
+    st_cluster_join(c, cfg.miner, "sealer,poster", "test", 3600, &machine, &err);
+    st_cluster_close(c);
+  }
 }
 
 static void run_stop(run *r) {
@@ -350,6 +362,41 @@ static void test_healthy(void **state) {
                  "no --server-api and no registry on this host: sector paths resolve under %s/{sealed,cache}",
                  f->store);
   assert_int_equal(st_doctor_problems(&report), 0);
+  assert_finding(ST_DOCTOR_CHECK_CLUSTER, "cluster", ST_DOCTOR_OK, "1 live process(es): 1 sealer(s), 1 poster(s)");
+
+  /* the cluster's rules, on facts: no live poster; a sector under a lapsed lease; a process
+   * that died without leaving */
+  json_t *saved = facts.cluster;
+  int64_t now = json_integer_value(json_object_get(saved, "now"));
+  facts.cluster = json_pack("{s:[{s:I, s:s, s:I, s:s, s:I, s:I, s:n}], s:[], s:I}", "machines", "id", (json_int_t)4,
+                            "host", "h1", "pid", (json_int_t)77, "roles", "sealer", "last_contact", (json_int_t)now,
+                            "alive", (json_int_t)1, "stopped", "lapsed_sectors", "now", (json_int_t)now);
+  st_doctor_diagnose(&facts, &report);
+  assert_finding(ST_DOCTOR_CHECK_CLUSTER, "cluster", ST_DOCTOR_FAIL,
+                 "no live poster in t01000's cluster (1 live process(es))");
+  assert_cause_has(ST_DOCTOR_CHECK_CLUSTER, "every deadline holding them faults at its Close");
+  assert_line(&finding(ST_DOCTOR_CHECK_CLUSTER)->fix, 0, "spacetime-miner run --mode=poster --repo %s --dist-path=%s",
+              repo, f->store);
+  json_decref(facts.cluster);
+  facts.cluster = json_pack(
+      "{s:[{s:I, s:s, s:I, s:s, s:I, s:I, s:n}, {s:I, s:s, s:I, s:s, s:I, s:I, s:n}], s:[{s:I, s:s, s:I, s:I}], s:I}",
+      "machines", "id", (json_int_t)4, "host", "h1", "pid", (json_int_t)77, "roles", "poster", "last_contact",
+      (json_int_t)now, "alive", (json_int_t)1, "stopped", "id", (json_int_t)5, "host", "h2", "pid", (json_int_t)78,
+      "roles", "sealer", "last_contact", (json_int_t)(now - 40), "alive", (json_int_t)0, "stopped", "lapsed_sectors",
+      "number", (json_int_t)9, "state", "WaitSeed", "owner", (json_int_t)5, "lease_until", (json_int_t)(now - 38),
+      "now", (json_int_t)now);
+  st_doctor_diagnose(&facts, &report);
+  assert_finding(ST_DOCTOR_CHECK_CLUSTER, "cluster", ST_DOCTOR_WARN,
+                 "1 sector(s) under way wait under a lapsed lease (0 live sealer(s))");
+  assert_line(&finding(ST_DOCTOR_CHECK_CLUSTER)->evidence, 0,
+              "machine 5 (h2, pid 78, sealer): last contact 40s ago, it never left");
+  assert_line(&finding(ST_DOCTOR_CHECK_CLUSTER)->evidence, 1, "sector 9 (WaitSeed): machine 5's lease lapsed 38s ago");
+  json_array_clear(json_object_get(facts.cluster, "lapsed_sectors"));
+  st_doctor_diagnose(&facts, &report);
+  assert_finding(ST_DOCTOR_CHECK_CLUSTER, "cluster", ST_DOCTOR_WARN,
+                 "1 process(es) of the cluster stopped answering (1 live)");
+  json_decref(facts.cluster);
+  facts.cluster = saved;
   run_stop(&r);
 
   /* a run without --log-file */

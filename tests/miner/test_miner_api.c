@@ -80,11 +80,12 @@ static void test_api(void **state) {
   /* pledges, the list, the summary, one sector with the chain's record */
   assert_json(call_ok(c, "SectorsList", NULL), "[]");
   call_fails(anon, "PledgeSector", "[]", ST_EPERM, "missing permission to invoke 'PledgeSector' (need 'write')");
-  assert_json(call_ok(c, "PledgeSector", NULL), "{\"Miner\": 1000, \"Number\": 1}");
-  assert_json(call_ok(c, "PledgeSector", NULL), "{\"Miner\": 1000, \"Number\": 2}");
-  assert_json(call_ok(anon, "SectorsList", NULL), "[1, 2]");
+  /* the chain holds sectors 1 and 2 already (sealed by the fixture): new numbers start above */
+  assert_json(call_ok(c, "PledgeSector", NULL), "{\"Miner\": 1000, \"Number\": 3}");
+  assert_json(call_ok(c, "PledgeSector", NULL), "{\"Miner\": 1000, \"Number\": 4}");
+  assert_json(call_ok(anon, "SectorsList", NULL), "[3, 4]");
   assert_json(call_ok(c, "SectorsSummary", NULL), "{\"Packing\": 2}");
-  json_t *st = call_ok(c, "SectorsStatus", "[1, false]");
+  json_t *st = call_ok(c, "SectorsStatus", "[3, false]");
   assert_string_equal(json_string_value(json_object_get(st, "State")), "Packing");
   assert_null(json_object_get(st, "OnChain"));
   json_decref(st);
@@ -98,7 +99,7 @@ static void test_api(void **state) {
   /* st_miner_api_call, the clients' call: the same answer; a failure names the method */
   json_t *r;
   assert_int_equal(st_miner_api_call(c, "SectorsList", NULL, &r, &err), ST_OK);
-  assert_json(r, "[1, 2]");
+  assert_json(r, "[3, 4]");
   assert_int_equal(st_miner_api_call(c, "SectorsStatus", json_pack("[i b]", 99, 1), &r, &err), ST_EINVAL);
   assert_null(r);
   assert_string_equal(err.msg, ST_MINER_API_PREFIX
@@ -177,7 +178,7 @@ static void test_api(void **state) {
   assert_int_equal(st_apiinfo_resolve(NULL, repo, &again, &err), ST_OK);
   snprintf(again.token, sizeof again.token, "%s", token);
   assert_int_equal(st_rpc_client_open(&again, &c, &err), ST_OK);
-  assert_json(call_ok(c, "PledgeSector", NULL), "{\"Miner\": 1000, \"Number\": 3}");
+  assert_json(call_ok(c, "PledgeSector", NULL), "{\"Miner\": 1000, \"Number\": 5}");
   st_rpc_client_close(c);
   st_miner_api_stop(api);
 }

@@ -1,16 +1,20 @@
 /* st_sealer against the in-process daemon of tests/nodefx.c and a registry server on
- * loopback, sealing real 2 KiB sectors: pledged sectors reach Proving with their power, their
- * files where the registry placed them (<dist>/nfs/<host>/...); a sealer dropped at any state
- * (as by kill -9) and opened again resumes without sending a message twice, even when it died
- * between sending and recording; and a failed proof is shown with its error and retried. */
+ * loopback (the cluster's database), sealing real 2 KiB sectors: pledged sectors reach Proving
+ * with their power, their files where the registry placed them (<dist>/nfs/<host>/...); a
+ * sealer dropped at any state (as by kill -9) is taken over by another machine once its lease
+ * lapses, not before, without sending a message twice, even when it died between sending and
+ * recording; the dropped sealer, stepped again, changes nothing; and a failed proof is shown
+ * with its error and retried. */
 #include "testutil.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/st_log.h"
 #include "db/st_db.h"
+#include "miner/st_cluster.h"
 #include "miner/st_sealer.h"
 #include "nodefx.h"
 #include "registry/st_registry_client.h"
@@ -19,8 +23,10 @@
 static nodefx F;
 static char dbpath[300], dist[300];
 
-static void config(nodefx *f, st_regc *reg, st_sealer_cfg *cfg) {
-  *cfg = (st_sealer_cfg){.node = f->c,
+static void config(nodefx *f, st_cluster *c, int64_t machine, st_regc *reg, st_sealer_cfg *cfg) {
+  *cfg = (st_sealer_cfg){.cluster = c,
+                         .machine = machine,
+                         .node = f->c,
                          .miner = NF_MINER,
                          .sender = f->account,
                          .info = nf_info2k(),
@@ -88,10 +94,16 @@ static void test_sealer(void **state) {
   assert_int_equal(st_regc_heartbeat(reg, added.id, 1 << 30, 1 << 30, NULL, NULL, &err), ST_OK);
 
   snprintf(f->store, sizeof f->store, "%s/nfs/10.0.0.7", dist); /* where blocks' WinningPoSt finds them */
-  st_sealer_cfg cfg;
-  config(f, reg, &cfg);
-  st_sealer *s;
-  assert_int_equal(st_sealer_open(&cfg, dbpath, &s, &err), ST_OK);
+  st_cluster *cl;
+  int64_t ma, mb;
+  assert_int_equal(st_cluster_open(url, "sealer-test-token-0123", NULL, NF_MINER, &cl, &err), ST_OK);
+  assert_int_equal(st_cluster_join(cl, NF_MINER, "sealer", "test", 1, &ma, &err), ST_OK);
+  assert_int_equal(st_cluster_join(cl, NF_MINER, "sealer", "test", 1, &mb, &err), ST_OK);
+  st_sealer_cfg cfg, cfg_b;
+  config(f, cl, ma, reg, &cfg);
+  config(f, cl, mb, reg, &cfg_b);
+  st_sealer *s, *sb;
+  assert_int_equal(st_sealer_open(&cfg, &s, &err), ST_OK);
   uint64_t a, b;
   assert_int_equal(st_sealer_pledge(s, &a, &err), ST_OK);
   assert_int_equal(st_sealer_pledge(s, &b, &err), ST_OK);
@@ -101,10 +113,33 @@ static void test_sealer(void **state) {
   assert_int_equal(st_sealer_in_flight(s, &inflight, &err), ST_OK);
   assert_int_equal(inflight, 2);
 
-  /* dropped with its PreCommit sent: reopened, it waits for that message and sends no other */
+  /* dropped with its PreCommit sent: another machine takes it over once the lease (1 s) lapses,
+   * waits for that message and sends no other */
   run_until(f, s, 1, "PreCommitWait", 20);
+  assert_int_equal(st_sealer_open(&cfg_b, &sb, &err), ST_OK);
+  int changed;
+  assert_int_equal(st_sealer_step(sb, &changed, &err), ST_OK);
+  assert_int_equal(changed, 0); /* still held by the first */
+  st_sealing_sector one;
+  bool listed;
+  assert_int_equal(st_sealer_get(sb, 1, &one, &listed, &err), ST_OK);
+  assert_true(listed && one.owner == ma && one.held);
+  sleep(2);
+  nf_mine_next(f);
+  assert_int_equal(st_sealer_step(sb, &changed, &err), ST_OK);
+  assert_int_equal(st_sealer_get(sb, 1, &one, &listed, &err), ST_OK);
+  assert_true(listed && one.owner == mb && one.held);
+  assert_int_equal(pending(f), 0); /* the PreCommit landed; nothing sent again */
+  char before[32];
+  state_of(sb, 1, before);
+  assert_int_equal(st_sealer_step(s, &changed, &err), ST_OK); /* the old holder, continued: changes nothing */
+  assert_int_equal(changed, 0);
+  char after[32];
+  state_of(sb, 1, after);
+  assert_string_equal(before, after);
   st_sealer_close(s);
-  assert_int_equal(st_sealer_open(&cfg, dbpath, &s, &err), ST_OK);
+  s = sb;
+  cfg = cfg_b;
   run_until(f, s, 1, "Proving", 200);
   run_until(f, s, 2, "Proving", 200);
   assert_int_equal(nf_power(f), 4096);
@@ -132,17 +167,14 @@ static void test_sealer(void **state) {
   assert_int_equal(st_sealer_pledge(s, &c, &err), ST_OK);
   run_until(f, s, c, "PreCommitWait", 20);
   assert_int_equal(pending(f), 1);
-  st_sealer_close(s);
   st_db *db;
   char dburl[320];
   snprintf(dburl, sizeof dburl, "sqlite:%s", dbpath);
   assert_int_equal(st_db_open(dburl, &db, &err), ST_OK);
-  assert_int_equal(st_db_exec(db, "UPDATE sectors SET state = 'PreCommitting', precommit_cid = NULL WHERE number = 3",
+  assert_int_equal(st_db_exec(db, "UPDATE sealing SET state = 'PreCommitting', precommit_cid = NULL WHERE number = 3",
                               0, NULL, NULL, NULL, &err),
                    ST_OK);
   st_db_close(db);
-  assert_int_equal(st_sealer_open(&cfg, dbpath, &s, &err), ST_OK);
-  int changed;
   assert_int_equal(st_sealer_step(s, &changed, &err), ST_OK);
   assert_int_equal(pending(f), 1); /* not sent again */
 
@@ -163,13 +195,14 @@ static void test_sealer(void **state) {
   assert_int_equal(nf_power(f), 6144);
 
   st_sealer_close(s);
+  st_cluster_close(cl);
   st_regc_close(reg);
   st_registry_server_stop(srv);
 }
 
 static int setup(void **state) {
   nf_open(&F);
-  snprintf(dbpath, sizeof dbpath, "%s/sealing.db", F.dir);
+  snprintf(dbpath, sizeof dbpath, "%s/registry.db", F.dir); /* nf_registry_start's */
   snprintf(dist, sizeof dist, "%s/dist", F.dir);
   *state = &F;
   return 0;

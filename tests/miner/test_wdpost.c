@@ -2,7 +2,8 @@
  * a deadline proven and submitted with the seed's log lines; a sector whose cache folder is
  * gone is skipped (the ERROR line names the path), the rest of the partition is still proven
  * and the skipped sector turns faulty; with the folder back, st_wdpost_recover declares it and
- * the next post restores the power. Submitting after Close, with changed randomness, and
+ * the next post restores the power; gone again before its deadline, st_wdpost_declare_faults
+ * declares it faulty at once. Submitting after Close, with changed randomness, and
  * recovering after FaultCutoff are refused. `proving check` (st_wdpost_check_deadline) finds a
  * missing folder quickly and a damaged replica with --slow. */
 #include "testutil.h"
@@ -97,6 +98,27 @@ static void test_prove_skip_recover(void **state) {
   assert_int_equal(post(f, d, 2, NULL), 0);
   nf_assert_rpc(f, "StateMinerFaults", "[\"t01000\", []]", "[0]");
   assert_int_equal(nf_power(f), 4096);
+
+  /* gone again, seen before its deadline: declared faulty at once (Lotus's checkNextFaults), so
+   * no proof tries it; once back, recovered */
+  nf_next_instance(f, d, &di);
+  while (nf_height(f) >= di.fault_cutoff) {
+    nf_mine_next(f);
+    nf_next_instance(f, d, &di);
+  }
+  assert_int_equal(rename(cache, moved), 0);
+  assert_int_equal(st_wdpost_declare_faults(&cfg, &di, nf_height(f), &declared, &cid, &err), ST_OK);
+  assert_int_equal(declared, 1);
+  assert_int_equal(nf_landed(f, &cid), 0);
+  nf_assert_rpc(f, "StateMinerFaults", "[\"t01000\", []]", "[2,1]");
+  assert_int_equal(st_wdpost_declare_faults(&cfg, &di, nf_height(f), &declared, &cid, &err), ST_OK);
+  assert_int_equal(declared, 0); /* faulty already */
+  assert_int_equal(rename(moved, cache), 0);
+  assert_int_equal(st_wdpost_recover(&cfg, &di, nf_height(f), &declared, &cid, &err), ST_OK);
+  assert_int_equal(declared, 1);
+  assert_int_equal(nf_landed(f, &cid), 0);
+  assert_int_equal(post(f, d, 2, NULL), 0);
+  nf_assert_rpc(f, "StateMinerFaults", "[\"t01000\", []]", "[0]");
 
   /* refusals: a recovery past FaultCutoff, a submission past Close or on other randomness */
   nf_next_instance(f, d, &di);

@@ -481,7 +481,7 @@ static void test_health_metrics(void **state) {
   st_err err;
   int schema = 0;
   assert_int_equal(st_regc_health(e->anon, &schema, &err), ST_OK);
-  assert_int_equal(schema, 1);
+  assert_int_equal(schema, ST_MIGRATIONS_COUNT);
   int64_t a = add_node(e, "10.0.0.1", 1);
   heartbeat(e, a, 4096, 1024);
   long status = 0;
@@ -662,12 +662,15 @@ static void test_schema_newer_refused(void **state) {
   st_registry_server *srv = NULL;
   st_err err;
   assert_int_equal(st_registry_server_start(&o, &srv, &err), ST_ECONFLICT);
-  tu_assert_err_contains(&err, "the database schema is at version 99, newer than this spacetime-server knows (1)");
+  char want[128];
+  snprintf(want, sizeof want, "the database schema is at version 99, newer than this spacetime-server knows (%d)",
+           ST_MIGRATIONS_COUNT);
+  tu_assert_err_contains(&err, want);
   assert_null(srv);
   db_exec(e, "DELETE FROM schema_version WHERE version = 99", NULL);
   start(e); /* and a restart on a known schema runs no migration twice */
-  assert_int_equal(db_count(e, "SELECT COUNT(*) FROM schema_version"), 1);
-  assert_int_equal(st_registry_server_schema(e->srv), 1);
+  assert_int_equal(db_count(e, "SELECT COUNT(*) FROM schema_version"), ST_MIGRATIONS_COUNT);
+  assert_int_equal(st_registry_server_schema(e->srv), ST_MIGRATIONS_COUNT);
 }
 
 /* ---- two servers starting on one new database take turns at the migration ---- */
@@ -696,9 +699,9 @@ static void test_two_servers_start_together(void **state) {
     for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
     for (int i = 0; i < 2; i++) {
       if (!st[i].srv) fail_msg("server %d did not start: %s", i, st[i].err.msg);
-      assert_int_equal(st_registry_server_schema(st[i].srv), 1);
+      assert_int_equal(st_registry_server_schema(st[i].srv), ST_MIGRATIONS_COUNT);
     }
-    assert_int_equal(db_count(&fresh, "SELECT COUNT(*) FROM schema_version"), 1);
+    assert_int_equal(db_count(&fresh, "SELECT COUNT(*) FROM schema_version"), ST_MIGRATIONS_COUNT);
     for (int i = 0; i < 2; i++) st_registry_server_stop(st[i].srv);
     if (fresh.pgname[0]) {
       char sql[128];
