@@ -59,9 +59,10 @@ bench: deps
 	build-bench/spacetime-bench winning-post --sector-size 8MiB
 	build-bench/spacetime-bench unseal --sector-size 8MiB
 	bench/registry.sh build-bench/spacetime-server
+	bench/cluster_claims.sh build-bench/spacetime-server
 	build-bench/spacetime-bench apply
 	bench/daemon.sh build-bench/spacetime
-	bench/poster.sh build-bench/spacetime
+	POSTERS=2 bench/poster.sh build-bench/spacetime
 
 clean:
 	rm -rf build build-asan build-fuzz build-bench

@@ -24,18 +24,6 @@ die() {
   exit 1
 }
 
-daemon_pid=
-tmp=
-cleanup() {
-  if [[ -n $daemon_pid ]]; then
-    kill "$daemon_pid" 2>/dev/null || true
-    wait "$daemon_pid" 2>/dev/null || true
-  fi
-  [[ -n $tmp ]] && rm -rf "$tmp"
-  return 0
-}
-trap cleanup EXIT
-
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/wrk.sh
 source "$here/wrk.sh"
@@ -72,14 +60,14 @@ addr=${addr%%[[:space:]]*}
 "$bin" genesis new --out "$tmp/genesis.json" --account "$addr=1000" >/dev/null || die "genesis new failed"
 
 "$bin" daemon --repo "$repo" --genesis "$tmp/genesis.json" --api 0 >"$tmp/daemon.log" 2>&1 &
-daemon_pid=$!
+server_pid=$!
 maddr=
 for _ in $(seq 100); do # up to 10 s
   if [[ -s $repo/api ]]; then
     maddr=$(head -n1 "$repo/api")
     break
   fi
-  kill -0 "$daemon_pid" 2>/dev/null || break
+  kill -0 "$server_pid" 2>/dev/null || break
   sleep 0.1
 done
 if [[ -z $maddr ]]; then
@@ -108,7 +96,7 @@ h_rps=$rps h_p99=$p99
 run_wrk chainhead 'POST /rpc/v1 Filecoin.ChainHead' "$base/rpc/v1" -s "$tmp/chainhead.lua"
 c_rps=$rps c_p99=$p99
 check_chainhead "$base/rpc/v1" # still answering correctly after the load
-kill -0 "$daemon_pid" 2>/dev/null || die "the daemon died under load"
+kill -0 "$server_pid" 2>/dev/null || die "the daemon died under load"
 ratio=$(awk -v c="$c_rps" -v h="$h_rps" 'BEGIN { printf "%.2f", c / h }')
 printf '  ChainHead/health = %s\n' "$ratio"
 

@@ -24,18 +24,6 @@ die() {
   exit 1
 }
 
-server_pid=
-tmp=
-cleanup() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  [[ -n $tmp ]] && rm -rf "$tmp"
-  return 0
-}
-trap cleanup EXIT
-
 # shellcheck source=bench/wrk.sh
 source "$here/wrk.sh"
 

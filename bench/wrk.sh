@@ -1,5 +1,6 @@
-# bench/wrk.sh: what the wrk benchmarks share (sourced by registry.sh and daemon.sh, which
-# define die). wrk_measure OUT NAME URL [WRK ARGS...] runs wrk -t2 -c16 for $secs seconds and
+# bench/wrk.sh: what the wrk benchmarks share (sourced by registry.sh, daemon.sh and
+# cluster_claims.sh, which define die). Sourcing it sets an EXIT trap that stops the server the
+# script started (its pid in server_pid) and removes its folder (tmp). wrk_measure OUT NAME URL [WRK ARGS...] runs wrk -t2 -c16 for $secs seconds and
 # sets rps, p99 (ms) and errs; it dies if wrk fails, any answer was not 2xx, or its output lacks
 # either figure.
 
@@ -28,3 +29,15 @@ wrk_measure() {
   p99=$(to_ms "$p99")
   errs=$(grep 'Socket errors' "$out" || true)
 }
+
+server_pid=
+tmp=
+bench_cleanup() {
+  if [[ -n $server_pid ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  [[ -n $tmp ]] && rm -rf "$tmp"
+  return 0
+}
+trap bench_cleanup EXIT

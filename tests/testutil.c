@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/st_encoding.h"
+#include "db/st_db.h"
 #include "net/st_websocket.h"
 
 json_t *tu_load_vectors(const char *name) {
@@ -101,4 +102,40 @@ struct st_ws_conn *tu_ws_open(uint16_t port, const char *path_and_query, const c
   st_ws_conn *c = st_ws_conn_new(fd, false, 0, end, got - (size_t)(end - buf));
   assert_non_null(c);
   return c;
+}
+
+void tu_pg_admin(const char *sql) {
+  char url[512];
+  snprintf(url, sizeof url, "%s/postgres", getenv("ST_TEST_PG"));
+  st_db *db;
+  st_err err;
+  if (st_db_open(url, &db, &err)) fail_msg("%s", err.msg);
+  if (st_db_exec(db, sql, 0, NULL, NULL, NULL, &err)) fail_msg("%s: %s", sql, err.msg);
+  st_db_close(db);
+}
+
+void tu_test_db_new(tu_test_db *d, const char *prefix) {
+  static int counter;
+  memset(d, 0, sizeof *d);
+  if (getenv("ST_TEST_PG")) {
+    char sql[128];
+    snprintf(d->pgname, sizeof d->pgname, "%.20s_%d_%d", prefix, (int)getpid(), ++counter);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", d->pgname);
+    tu_pg_admin(sql);
+    snprintf(d->url, sizeof d->url, "%.400s/%s", getenv("ST_TEST_PG"), d->pgname);
+  } else {
+    tu_tmpdir(d->tmp);
+    snprintf(d->url, sizeof d->url, "sqlite:%s/registry.db", d->tmp);
+  }
+}
+
+void tu_test_db_drop(tu_test_db *d) {
+  if (d->pgname[0]) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", d->pgname);
+    tu_pg_admin(sql);
+  } else if (d->tmp[0]) {
+    tu_rmdir(d->tmp);
+  }
+  memset(d, 0, sizeof *d);
 }

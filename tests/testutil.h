@@ -27,6 +27,17 @@ void tu_tmpdir(char out[256]);
 void tu_tmpfile(char dir[256], const char *name, char *path, size_t cap);
 /* rm -rf of a directory created by tu_tmpdir. */
 void tu_rmdir(const char *path);
+
+/* A fresh, empty database for one test: a new PostgreSQL database named <prefix>_<pid>_<n> on
+ * the server in $ST_TEST_PG (tests/registry/with_postgres.sh) when it is set, else
+ * sqlite:<a new temp folder>/registry.db. tu_test_db_drop removes it. */
+typedef struct tu_test_db {
+  char url[512], pgname[64], tmp[256];
+} tu_test_db;
+void tu_test_db_new(tu_test_db *d, const char *prefix);
+void tu_test_db_drop(tu_test_db *d);
+/* Runs sql on $ST_TEST_PG's "postgres" database (CREATE/DROP DATABASE); fails the test on error. */
+void tu_pg_admin(const char *sql);
 /* Asserts err->msg contains needle, printing both if not. */
 #define tu_assert_err_contains(err, needle) tu_assert_err_contains_(err, needle, __FILE__, __LINE__)
 void tu_assert_err_contains_(const st_err *err, const char *needle, const char *file, int line);

@@ -318,15 +318,55 @@ static st_code stage_deal(st_sealer *s, const sector *x, const char *staging, ch
   return code;
 }
 
+/* The chain's record of x: committed, or pre-committed at *pc (0: neither). A record whose
+ * sealed CID is not x's belongs to another sealer's sector of the same number (a process that
+ * ran alone, beside this one): x is never adopted in its place, but stops with that error. */
+static st_code on_chain(st_sealer *s, sector *x, bool *committed, int64_t *pc, bool *foreign, st_err *err) {
+  st_cid sealed, mine;
+  *foreign = false;
+  st_code code = st_node_sector_on_chain(s->cfg.node, s->cfg.miner, x->number, committed, pc, &sealed, err);
+  if (code || (!*committed && !*pc) || !x->has_seal) return code;
+  st_cid_of_commitment(x->comm_r, true, &mine);
+  *foreign = !st_cid_equal(&sealed, &mine);
+  return ST_OK;
+}
+
+static st_code foreign_sector(st_sealer *s, sector *x, st_err *err) {
+  char why[256];
+  snprintf(why, sizeof why,
+           "sector number %llu is on chain with another sealed CID: another sealer of t0%llu used it (one without the "
+           "cluster's database); this sector is given up",
+           (unsigned long long)x->number, (unsigned long long)s->cfg.miner);
+  return set_state(s, x, "Removed", why, NULL, NULL, err);
+}
+
+/* Before sealing x and again before moving its files into place: a record of x's number on
+ * chain that is not x's own earlier seal means the number is another sealer's, and x writes
+ * nothing and goes to Removed; x's own (a seal that reached the chain before a crash) sends it
+ * on to PreCommitting, where it is adopted. *stop says whether either happened. */
+static st_code guard_number(st_sealer *s, sector *x, bool *stop, st_err *err) {
+  bool committed, foreign;
+  int64_t pc;
+  *stop = false;
+  st_code code = on_chain(s, x, &committed, &pc, &foreign, err);
+  if (code || (!committed && !pc)) return code;
+  *stop = true;
+  if (foreign || !x->has_seal) return foreign_sector(s, x, err);
+  return set_state(s, x, "PreCommitting", "", NULL, NULL, err);
+}
+
 static st_code step_precommit1(st_sealer *s, sector *x, int64_t head, st_err *err) {
   if (!x->root[0]) return fail(s, x, "SealPreCommit1Failed", "the sector has no storage root: allocating again", err);
   int64_t epoch = head - s->cfg.confidence;
   if (epoch < 1) return ST_OK; /* wait for a ticket old enough */
+  bool stop;
+  st_code code = guard_number(s, x, &stop, err);
+  if (code || stop) return code;
   st_buf e = ST_BUF_INIT;
   st_rand_entropy_id(s->cfg.miner, &e);
   char staging[ST_PATH_MAX], staged[ST_PATH_MAX];
   st_seal_input in = {.info = s->cfg.info, .miner = s->cfg.miner, .sector = x->number, .root = staging};
-  st_code code = st_node_randomness(s->cfg.node, false, ST_DST_SEAL, epoch, e.data, e.len, NULL, in.ticket, err);
+  code = st_node_randomness(s->cfg.node, false, ST_DST_SEAL, epoch, e.data, e.len, NULL, in.ticket, err);
   st_buf_free(&e);
   if (code) return code;
   st_rand_to_fr(in.ticket);
@@ -341,6 +381,10 @@ static st_code step_precommit1(st_sealer *s, sector *x, int64_t head, st_err *er
   if (st_seal(&in, &out, &se)) return fail(s, x, "SealPreCommit1Failed", se.msg, err);
   if (x->has_deal && memcmp(staged_d, out.comm_d, 32))
     return fail(s, x, "SealPreCommit1Failed", "the sealed data is not the staged piece (comm_d differs)", err);
+  if ((code = guard_number(s, x, &stop, err)) || stop) {
+    st_fs_remove_tree(staging, &se); /* this seal is not wanted: the chain holds the number */
+    return code;
+  }
   if ((code = still_mine(s, x, err))) return code;
   if (move_into_place(s, x, staging, &se)) return fail(s, x, "SealPreCommit1Failed", se.msg, err);
   char ticket[65], comm_d[65], comm_r[65];
@@ -383,28 +427,6 @@ static st_code send_once(st_sealer *s, sector *x, uint64_t method, const st_buf 
   char cs[ST_CID_STR_MAX];
   st_cid_to_string(&cid, cs);
   return set_state(s, x, next, "", col, json_string(cs), err);
-}
-
-/* The chain's record of x: committed, or pre-committed at *pc (0: neither). A record whose
- * sealed CID is not x's belongs to another sealer's sector of the same number (a process that
- * ran alone, beside this one): x is never adopted in its place, but stops with that error. */
-static st_code on_chain(st_sealer *s, sector *x, bool *committed, int64_t *pc, bool *foreign, st_err *err) {
-  st_cid sealed, mine;
-  *foreign = false;
-  st_code code = st_node_sector_on_chain(s->cfg.node, s->cfg.miner, x->number, committed, pc, &sealed, err);
-  if (code || (!*committed && !*pc) || !x->has_seal) return code;
-  st_cid_of_commitment(x->comm_r, true, &mine);
-  *foreign = !st_cid_equal(&sealed, &mine);
-  return ST_OK;
-}
-
-static st_code foreign_sector(st_sealer *s, sector *x, st_err *err) {
-  char why[256];
-  snprintf(why, sizeof why,
-           "sector number %llu is on chain with another sealed CID: another sealer of t0%llu used it (one without the "
-           "cluster's database); this sector is given up",
-           (unsigned long long)x->number, (unsigned long long)s->cfg.miner);
-  return set_state(s, x, "Removed", why, NULL, NULL, err);
 }
 
 static st_code step_precommitting(st_sealer *s, sector *x, st_err *err) {

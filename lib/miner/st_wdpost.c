@@ -340,10 +340,11 @@ st_code st_wdpost_submit(const st_wdpost_cfg *cfg, const st_wdpost_batch *b, int
     if (!code) {
       char cs[ST_CID_STR_MAX];
       st_cid_to_string(&cids[i], cs);
-      st_log(LOG, ST_LOG_INFO, "window PoSt submitted",
-             json_pack("{s:I, s:I, s:s, s:f, s:f, s:f}", "deadline", (json_int_t)b->di.index, "partitions",
-                       (json_int_t)b->msgs[i].partitions, "cid", cs, "prove", b->prove_secs, "vanilla", b->vanilla_secs,
-                       "submit", seconds_since(&t0)));
+      json_t *line = json_pack("{s:I, s:I, s:s, s:f, s:f, s:f}", "deadline", (json_int_t)b->di.index, "partitions",
+                               (json_int_t)b->msgs[i].partitions, "cid", cs, "prove", b->prove_secs, "vanilla",
+                               b->vanilla_secs, "submit", seconds_since(&t0));
+      if (line && cfg->machine > 0) json_object_set_new(line, "machine", json_integer(cfg->machine));
+      st_log(LOG, ST_LOG_INFO, "window PoSt submitted", line);
     }
   }
   if (code) memset(cids, 0, b->nmsgs * sizeof *cids);

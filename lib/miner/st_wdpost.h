@@ -15,8 +15,9 @@
  * deadline, height, skipped}, "generating windowPost" {sectors}, "submitting window PoSt"
  * {elapsed: the proof's computation}, and per unreadable sector the ERROR line "when running
  * wdpost for partition N, got err could not read from path=...". Each message sent logs "window
- * PoSt submitted" {deadline, partitions, cid, prove, vanilla, submit}: seconds spent proving in
- * all, of which computing proofs, and sending (bench/poster.sh reads them).
+ * PoSt submitted" {deadline, partitions, cid, prove, vanilla, submit[, machine]}: seconds spent
+ * proving in all, of which computing proofs, and sending (bench/poster.sh reads them), and the
+ * cluster's process that sent it.
  *
  * st_wdpost_recover declares recoveries: the faulty sectors of a deadline that can be read
  * again, declared before its FaultCutoff; st_wdpost_declare_faults declares faulty the live
@@ -50,6 +51,7 @@ typedef struct st_wdpost_cfg {
   st_post_options post;  /* sectors read at once, per-sector timeout */
   size_t max_partitions; /* per message; 0 or above ST_POSTED_PARTITIONS_MAX: the maximum */
   mpz_srcptr max_fee;    /* per message (NULL: no cap) */
+  int64_t machine;       /* this process in the cluster, named in "window PoSt submitted" (0: none) */
 } st_wdpost_cfg;
 
 typedef struct st_wdpost_msg {

@@ -3,8 +3,9 @@
  * with their power, their files where the registry placed them (<dist>/nfs/<host>/...); a
  * sealer dropped at any state (as by kill -9) is taken over by another machine once its lease
  * lapses, not before, without sending a message twice, even when it died between sending and
- * recording; the dropped sealer, stepped again, changes nothing; and a failed proof is shown
- * with its error and retried. */
+ * recording; the dropped sealer, stepped again, changes nothing; a failed proof is shown with
+ * its error and retried; and a number the chain holds with another sealed CID is never adopted
+ * nor its files written. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -193,6 +194,29 @@ static void test_sealer(void **state) {
   assert_int_equal(rename(saved, paux), 0);
   run_until(f, s, c, "Proving", 200);
   assert_int_equal(nf_power(f), 6144);
+
+  /* a row whose number the chain holds with another sealed CID (as a sealer that ran alone
+   * beside the cluster would leave): never adopted, its files never written; Removed */
+  char sealed3[500];
+  snprintf(sealed3, sizeof sealed3, "%s/sealed/s-t01000-3", root);
+  struct stat before3, after3;
+  assert_int_equal(stat(sealed3, &before3), 0);
+  assert_int_equal(st_db_open(dburl, &db, &err), ST_OK);
+  assert_int_equal(st_db_exec(db,
+                              "UPDATE sealing SET state = 'PreCommit1', comm_r = '"
+                              "0101010101010101010101010101010101010101010101010101010101010101' WHERE number = 3",
+                              0, NULL, NULL, NULL, &err),
+                   ST_OK);
+  st_db_close(db);
+  run_until(f, s, 3, "Removed", 5);
+  assert_int_equal(st_sealer_list(s, &v, &n, &err), ST_OK);
+  assert_non_null(strstr(find(v, n, 3)->error, "sector number 3 is on chain with another sealed CID"));
+  free(v);
+  assert_int_equal(stat(sealed3, &after3), 0);
+  assert_true(before3.st_mtim.tv_sec == after3.st_mtim.tv_sec && before3.st_mtim.tv_nsec == after3.st_mtim.tv_nsec &&
+              before3.st_ino == after3.st_ino);
+  assert_int_equal(st_sealer_in_flight(s, &inflight, &err), ST_OK);
+  assert_int_equal(inflight, 0); /* nobody works on it */
 
   st_sealer_close(s);
   st_cluster_close(cl);

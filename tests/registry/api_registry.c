@@ -18,44 +18,16 @@
 #define TOKEN "test-token-0123456789abcdef"
 
 typedef struct env {
-  char tmp[256];
-  char dburl[512];
-  char pgname[64];
+  tu_test_db db;
   char url[64];
   st_registry_server *srv;
   st_regc *c;    /* with the token */
   st_regc *anon; /* without */
 } env;
 
-static int counter;
-
-static void admin_exec(const char *sql) {
-  char url[512];
-  snprintf(url, sizeof url, "%s/postgres", getenv("ST_TEST_PG"));
-  st_db *db;
-  st_err err;
-  if (st_db_open(url, &db, &err)) fail_msg("%s", err.msg);
-  if (st_db_exec(db, sql, 0, NULL, NULL, NULL, &err)) fail_msg("%s: %s", sql, err.msg);
-  st_db_close(db);
-}
-
-/* A fresh, empty database URL for one test. */
-static void fresh_db(env *e) {
-  if (getenv("ST_TEST_PG")) {
-    snprintf(e->pgname, sizeof e->pgname, "reg_%d_%d", (int)getpid(), ++counter);
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", e->pgname);
-    admin_exec(sql);
-    snprintf(e->dburl, sizeof e->dburl, "%s/%s", getenv("ST_TEST_PG"), e->pgname);
-  } else {
-    tu_tmpdir(e->tmp);
-    snprintf(e->dburl, sizeof e->dburl, "sqlite:%s/registry.db", e->tmp);
-  }
-}
-
 static void start(env *e) {
   st_err err;
-  st_registry_server_opts o = {"127.0.0.1:0", e->dburl, TOKEN, 60, 4};
+  st_registry_server_opts o = {"127.0.0.1:0", e->db.url, TOKEN, 60, 4};
   if (st_registry_server_start(&o, &e->srv, &err)) fail_msg("start: %s", err.msg);
   snprintf(e->url, sizeof e->url, "http://127.0.0.1:%u", st_registry_server_port(e->srv));
   assert_int_equal(st_regc_open(e->url, TOKEN, &e->c, &err), ST_OK);
@@ -72,7 +44,7 @@ static void stop(env *e) {
 
 static int setup(void **state) {
   env *e = calloc(1, sizeof *e);
-  fresh_db(e);
+  tu_test_db_new(&e->db, "reg");
   start(e);
   *state = e;
   return 0;
@@ -81,13 +53,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   env *e = *state;
   stop(e);
-  if (e->pgname[0]) {
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", e->pgname);
-    admin_exec(sql);
-  } else {
-    tu_rmdir(e->tmp);
-  }
+  tu_test_db_drop(&e->db);
   free(e);
   return 0;
 }
@@ -116,7 +82,7 @@ static void heartbeat(env *e, int64_t id, int64_t cap, int64_t avail) {
 static void db_exec(env *e, const char *sql, st_db_rows *rows) {
   st_db *db;
   st_err err;
-  if (st_db_open(e->dburl, &db, &err)) fail_msg("%s", err.msg);
+  if (st_db_open(e->db.url, &db, &err)) fail_msg("%s", err.msg);
   if (st_db_exec(db, sql, 0, NULL, rows, NULL, &err)) fail_msg("%s: %s", sql, err.msg);
   st_db_close(db);
 }
@@ -594,7 +560,7 @@ static void test_failed_calls_zero_outs(void **state) {
   assert_int_equal(dropped, 0);
 
   st_db *db;
-  assert_int_equal(st_db_open(e->dburl, &db, &err), ST_OK);
+  assert_int_equal(st_db_open(e->db.url, &db, &err), ST_OK);
   tu_poison(&out, sizeof out);
   assert_int_equal(st_reg_node_get(db, 42, &out, &err), ST_ENOENT);
   tu_assert_zeroed(&out, sizeof out);
@@ -654,11 +620,11 @@ static void test_schema_newer_refused(void **state) {
   st_db *db;
   st_err derr;
   int version = 7;
-  assert_int_equal(st_db_open(e->dburl, &db, &derr), ST_OK);
+  assert_int_equal(st_db_open(e->db.url, &db, &derr), ST_OK);
   assert_int_equal(st_reg_migrate(db, &version, &derr), ST_ECONFLICT);
   assert_int_equal(version, 0); /* not the 99 it read (st_err.h) */
   st_db_close(db);
-  st_registry_server_opts o = {"127.0.0.1:0", e->dburl, TOKEN, 60, 2};
+  st_registry_server_opts o = {"127.0.0.1:0", e->db.url, TOKEN, 60, 2};
   st_registry_server *srv = NULL;
   st_err err;
   assert_int_equal(st_registry_server_start(&o, &srv, &err), ST_ECONFLICT);
@@ -692,8 +658,8 @@ static void test_two_servers_start_together(void **state) {
   (void)state;
   for (int round = 0; round < 3; round++) {
     env fresh = {0};
-    fresh_db(&fresh);
-    starter st[2] = {{fresh.dburl, NULL, {0}}, {fresh.dburl, NULL, {0}}};
+    tu_test_db_new(&fresh.db, "reg");
+    starter st[2] = {{fresh.db.url, NULL, {0}}, {fresh.db.url, NULL, {0}}};
     pthread_t t[2];
     for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, start_one, &st[i]);
     for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
@@ -703,13 +669,7 @@ static void test_two_servers_start_together(void **state) {
     }
     assert_int_equal(db_count(&fresh, "SELECT COUNT(*) FROM schema_version"), ST_MIGRATIONS_COUNT);
     for (int i = 0; i < 2; i++) st_registry_server_stop(st[i].srv);
-    if (fresh.pgname[0]) {
-      char sql[128];
-      snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", fresh.pgname);
-      admin_exec(sql);
-    } else {
-      tu_rmdir(fresh.tmp);
-    }
+    tu_test_db_drop(&fresh.db);
   }
 }
 
@@ -717,13 +677,13 @@ static void test_two_servers_start_together(void **state) {
 
 static void test_pg_reconnect(void **state) {
   env *e = *state;
-  if (!e->pgname[0]) skip();
+  if (!e->db.pgname[0]) skip();
   int64_t a = add_node(e, "10.0.0.1", 1);
   char sql[256];
   snprintf(sql, sizeof sql,
            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND pid <> pg_backend_pid()",
-           e->pgname);
-  admin_exec(sql);
+           e->db.pgname);
+  tu_pg_admin(sql);
   st_err err;
   for (int i = 0; i < 12; i++) { /* more requests than pooled connections */
     st_storage_node n;

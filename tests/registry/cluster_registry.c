@@ -22,36 +22,16 @@
 #define MINER 1000
 
 typedef struct env {
-  char tmp[256], dburl[512], url[64], pgname[64];
+  tu_test_db db;
+  char url[64];
   st_registry_server *srv;
 } env;
 
-static int counter;
-
-static void admin_exec(const char *sql) {
-  char url[512];
-  snprintf(url, sizeof url, "%s/postgres", getenv("ST_TEST_PG"));
-  st_db *db;
-  st_err err;
-  if (st_db_open(url, &db, &err)) fail_msg("%s", err.msg);
-  if (st_db_exec(db, sql, 0, NULL, NULL, NULL, &err)) fail_msg("%s: %s", sql, err.msg);
-  st_db_close(db);
-}
-
 static int setup(void **state) {
   env *e = calloc(1, sizeof *e);
-  if (getenv("ST_TEST_PG")) {
-    snprintf(e->pgname, sizeof e->pgname, "cl_%d_%d", (int)getpid(), ++counter);
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", e->pgname);
-    admin_exec(sql);
-    snprintf(e->dburl, sizeof e->dburl, "%s/%s", getenv("ST_TEST_PG"), e->pgname);
-  } else {
-    tu_tmpdir(e->tmp);
-    snprintf(e->dburl, sizeof e->dburl, "sqlite:%s/registry.db", e->tmp);
-  }
+  tu_test_db_new(&e->db, "cl");
   st_err err;
-  st_registry_server_opts o = {"127.0.0.1:0", e->dburl, TOKEN, 60, 8};
+  st_registry_server_opts o = {"127.0.0.1:0", e->db.url, TOKEN, 60, 8};
   if (st_registry_server_start(&o, &e->srv, &err)) fail_msg("start: %s", err.msg);
   snprintf(e->url, sizeof e->url, "http://127.0.0.1:%u", st_registry_server_port(e->srv));
   *state = e;
@@ -61,13 +41,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   env *e = *state;
   st_registry_server_stop(e->srv);
-  if (e->pgname[0]) {
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", e->pgname);
-    admin_exec(sql);
-  } else {
-    tu_rmdir(e->tmp);
-  }
+  tu_test_db_drop(&e->db);
   free(e);
   return 0;
 }
