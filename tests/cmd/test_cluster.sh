@@ -13,7 +13,8 @@
 #   submits it before Close;
 # - a sealer killed with kill -9 mid-seal: another finishes its sectors once the lease lapses;
 # - a sealer stopped (SIGSTOP) past its lease, then continued: it does nothing more for the
-#   sector another sealer took over.
+#   sector another sealer took over;
+# - doctor names the two killed processes, which never left the cluster.
 set -u
 source "$(dirname "$0")/cluster.sh" "$@"
 [[ -n ${ST_TEST_PG:-} ]] && export REGISTRY_DB=$ST_TEST_PG/postgres
@@ -214,6 +215,11 @@ after=$(tail -n +"$((mark + 1))" "$tmp/$sname.log" | grep -E $'\t(sector state|s
   cut -f5 | jq -c "select(.sector == $number)")
 [[ -z $after ]] || fail "$sname, continued, still worked on sector $number: $after"
 echo "stopped $sname (pid $stopped) holding sector $number; continued, it left the sector alone"
+
+# ---- doctor: the two killed processes never left ----
+finding=$(A doctor --json | jq -c '.findings[] | select(.check == "cluster")')
+[[ $(jq -r .status <<<"$finding") == warn && $(jq -r .summary <<<"$finding") == "2 process(es) of the cluster stopped answering (4 live)" ]] ||
+  fail "doctor's cluster finding: $finding"
 
 # ---- all of it, on chain ----
 for to in PreCommitWait CommitWait; do

@@ -29,6 +29,7 @@ d=$(for i in $(seq 0 5); do M proving deadline "$i" --json; done | jq -s '[.[] |
 
 # ---- one sector's cache folder goes away ----
 cache1=$tmp/dist/nfs/127.0.0.1/cache/s-t01000-1
+gone_at=$(node ChainHead '[]' | jq .Height) gone_line=$(wc -l <"$tmp/poster.log")
 mv "$cache1" "$tmp/cache1.away"
 ck=$(M proving check "$d")
 [[ $ck == *$'bad    could not read from path="'"$cache1"'/p_aux": No such file or directory (os error 2)'* && $ck == *"2 sector(s), 1 bad"* ]] ||
@@ -37,6 +38,8 @@ ck=$(M proving check "$d")
 # sector 2 (StateMinerFaults is a bitfield in Lotus's JSON, run lengths: [1,1] is {1})
 some_faults() { [[ $(node StateMinerFaults '["t01000", []]') != '[0]' ]]; }
 until_ok 80 "a fault" some_faults
+lost=$(tail -n +"$((gone_line + 1))" "$tmp/poster.log" | grep -c $'\tmining block failed at round')
+echo "the fault was on chain $(($(node ChainHead '[]' | jq .Height) - gone_at)) epochs after the folder went; $lost block round(s) failed WinningPoSt meanwhile"
 faults=$(node StateMinerFaults '["t01000", []]')
 [[ $faults == '[1,1]' ]] || fail "the first faults are $faults, want [1,1] (sector 1 alone)"
 # seen before its deadline, the poster declares it faulty (Lotus's checkNextFaults); seen later,
