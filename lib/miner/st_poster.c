@@ -122,6 +122,9 @@ static bool sent_landed(st_poster *p, st_poster_dl *d) {
   free(d->sent);
   d->sent = NULL;
   d->nsent = 0;
+  free(d->claimed); /* done, or (a failed message) cleared to be claimed and proven again */
+  d->claimed = NULL;
+  d->nclaimed = 0;
   return true;
 }
 
@@ -220,13 +223,16 @@ static void prove(st_poster *p, st_poster_dl *d, int64_t h) {
   p->stats.sectors_skipped += d->batch.skipped;
   /* claimed partitions no message covers have nothing to prove, or nothing that reads: done
    * for this poster (an unreadable one faults at the deadline's end, as in Lotus) */
+  size_t kept = 0;
   for (size_t i = 0; i < d->nclaimed; i++) {
     bool covered = false;
     for (size_t m = 0; m < d->batch.nmsgs && !covered; m++)
       for (size_t j = 0; j < d->batch.msgs[m].partitions && !covered; j++)
         covered = d->batch.msgs[m].index[j] == d->claimed[i];
-    if (!covered) wd_update(p, &d->di, &d->claimed[i], 1, NULL, false, 0, true);
+    if (covered) d->claimed[kept++] = d->claimed[i];
+    else wd_update(p, &d->di, &d->claimed[i], 1, NULL, false, 0, true);
   }
+  d->nclaimed = kept; /* what the batch proves */
   if (d->batch.nmsgs) d->proven = true;
 }
 
@@ -257,6 +263,7 @@ static void submit(st_poster *p, st_poster_dl *d, int64_t h) {
     free(cids);
     st_wdpost_batch_free(&d->batch);
     d->proven = false;
+    d->nclaimed = 0; /* now in d->sent */
     return;
   }
   free(cids);
@@ -270,19 +277,26 @@ static void submit(st_poster *p, st_poster_dl *d, int64_t h) {
   }
 }
 
+/* Close has come, or the slot is dropped: nothing more can be done for the partitions it holds,
+ * so their rows are done (else the lease thread would renew them for ever). */
+static void close_out(st_poster *p, st_poster_dl *d) {
+  if (d->done) return;
+  if (d->nclaimed)
+    st_logf(LOG, ST_LOG_WARN, "deadline %llu closed at epoch %lld before %zu of its partitions were submitted",
+            (unsigned long long)d->di.index, (long long)d->di.close, d->nclaimed);
+  if (d->nclaimed) wd_update(p, &d->di, d->claimed, d->nclaimed, NULL, false, 0, true);
+  for (size_t i = 0; i < d->nsent; i++) wd_update(p, &d->di, d->sent[i].index, d->sent[i].n, NULL, false, 0, true);
+  d->done = true;
+}
+
 static void work(st_poster *p, st_poster_dl *d, int64_t h) {
   const st_deadline_info *di = &d->di;
   if (d->done) return;
-  if (d->nsent && !sent_landed(p, d)) return;
   if (h >= di->close) {
-    if (d->proven || d->nclaimed) {
-      st_logf(LOG, ST_LOG_WARN, "deadline %llu closed at epoch %lld before all its partitions were proven",
-              (unsigned long long)di->index, (long long)di->close);
-      wd_update(p, di, d->claimed, d->nclaimed, NULL, false, 0, true); /* nothing more can be done for them */
-    }
-    d->done = true;
+    close_out(p, d);
     return;
   }
+  if (d->nsent && !sent_landed(p, d)) return;
   if (!d->proven && h >= di->challenge + p->cfg.confidence) prove(p, d, h);
   if (d->proven && h >= di->open + p->cfg.confidence) submit(p, d, h);
 }
@@ -292,7 +306,10 @@ static void work(st_poster *p, st_poster_dl *d, int64_t h) {
 static void track(st_poster *p, const st_deadline_info *cur, const st_deadline_info *nxt) {
   const st_deadline_info *want[2] = {cur, nxt};
   for (int i = 0; i < 2; i++)
-    if (p->dl[i].active && !same_instance(&p->dl[i].di, cur) && !same_instance(&p->dl[i].di, nxt)) dl_reset(&p->dl[i]);
+    if (p->dl[i].active && !same_instance(&p->dl[i].di, cur) && !same_instance(&p->dl[i].di, nxt)) {
+      close_out(p, &p->dl[i]);
+      dl_reset(&p->dl[i]);
+    }
   for (int w = 0; w < 2; w++) {
     st_poster_dl *have = NULL, *free_slot = NULL;
     for (int i = 0; i < 2; i++) {
