@@ -132,7 +132,8 @@ typedef struct run_ctx {
   st_miner_config cfg;
   st_apiinfo node;
   st_network net;
-  uint64_t genesis;
+  uint64_t genesis; /* its time */
+  uint64_t chain;   /* the genesis block's CID, first 8 bytes of its digest: which chain this is */
   bool poster, sealer;
   int64_t group, confidence, pledge;
   int64_t machine, lease; /* this process in the cluster, and its claims' lease in seconds */
@@ -392,6 +393,11 @@ static int run_connect(const st_cli *cli, run_ctx *r) {
   st_rpc_client *node;
   if (st_rpc_client_open(&r->node, &node, &err)) return miner_fail(&err);
   st_code code = st_node_network(node, &r->net, &r->genesis, &err);
+  st_tipset g;
+  st_tipset_init(&g);
+  if (!code) code = st_node_tipset_at(node, 0, &g, &err);
+  if (!code && g.key.n && g.key.cids[0].digest_len >= 8) memcpy(&r->chain, g.key.cids[0].digest, 8);
+  st_tipset_free(&g);
   st_rpc_client_close(node);
   if (code) return miner_fail(&err);
   st_log("storageminer", ST_LOG_INFO, "spacetime-miner starting",
@@ -427,7 +433,7 @@ static int run_lock(const run_ctx *r, int *lock, int *host) {
                        shared ? " without --server-api: stop it, or give it the same --server-api as this one"
                               : ": stop it first, or run every process with --server-api to share the repo (a "
                                 "cluster, docs/cluster.md)");
-  if (st_cluster_host_lock(r->genesis, r->cfg.miner, shared, host, &err)) return st_cli_fail("%s", err.msg);
+  if (st_cluster_host_lock(r->chain, r->cfg.miner, shared, host, &err)) return st_cli_fail("%s", err.msg);
   return -1;
 }
 

@@ -60,8 +60,8 @@ st_code st_cluster_update(st_cluster *c, uint64_t miner, int64_t machine, const 
 
 /* On this host, a process of miner without a shared database excludes every other process of
  * the miner, and one with (shared) excludes only those without: abstract unix socket names,
- * released when the process dies. chain tells miners of the same id on other chains apart (the
- * genesis time). *fd: what to hold until exit (-1: nothing), for st_cluster_host_unlock.
+ * released when the process dies. chain tells miners of the same id on other chains apart (from
+ * the genesis block's CID). *fd: what to hold until exit (-1: nothing), for st_cluster_host_unlock.
  * ST_ECONFLICT says which process is in the way and what to do. */
 st_code st_cluster_host_lock(uint64_t chain, uint64_t miner, bool shared, int *fd, st_err *err);
 void st_cluster_host_unlock(int fd);
