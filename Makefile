@@ -5,7 +5,7 @@
 JOBS      ?= $(shell nproc)
 FUZZ_SECS ?= 60
 DEVNET_FLAGS ?=
-FUZZ_TARGETS := fuzz_cbor fuzz_address fuzz_cid fuzz_rleplus fuzz_proofs fuzz_registry fuzz_chain_types fuzz_rpc fuzz_market
+FUZZ_TARGETS := fuzz_cbor fuzz_address fuzz_cid fuzz_rleplus fuzz_proofs fuzz_registry fuzz_chain_types fuzz_rpc fuzz_market fuzz_cluster
 
 .PHONY: all build deps devnet test test-plain test-asan fuzz bench clean
 

@@ -152,7 +152,7 @@ static st_code op_join(st_db *db, op_ctx *x, st_err *err) {
 static const char *const WORK_TABLES[] = {"sealing", "wdpost", "blocks", "declarations"};
 #define NWORK 4
 /* SQL that selects a table's unfinished rows */
-static const char *const UNFINISHED[NWORK] = {"state NOT IN " DONE_STATES, "done = 0", "done = 0", "done = 0"};
+static const char *const UNFINISHED[NWORK] = {("state NOT IN " DONE_STATES), "done = 0", "done = 0", "done = 0"};
 
 static st_code op_heartbeat(st_db *db, op_ctx *x, st_err *err) {
   static const char *const keys[] = {"miner", "machine", NULL};
@@ -573,8 +573,8 @@ static st_code work_row(st_db *db, op_ctx *x, const work_kind *k, const char *co
 
 static st_code op_claim(st_db *db, op_ctx *x, st_err *err) {
   static const char *const keys[] = {"kind", "miner", "machine", "keys", "max", "takeover", NULL};
-  const work_kind *k;
-  const json_t *ks;
+  const work_kind *k = NULL;
+  const json_t *ks = NULL;
   int64_t max = INT64_MAX;
   bool takeover;
   st_code code = p_only(x, "claim", keys, err);
@@ -617,11 +617,12 @@ static st_code op_claim(st_db *db, op_ctx *x, st_err *err) {
 
 static st_code op_check(st_db *db, op_ctx *x, st_err *err) {
   static const char *const keys[] = {"kind", "miner", "machine", "keys", NULL};
-  const work_kind *k;
-  const json_t *ks;
+  const work_kind *k = NULL;
+  const json_t *ks = NULL;
   st_code code = p_only(x, "check", keys, err);
   if (!code) code = p_machine(db, x, err);
   if (!code) code = p_work(x, true, &k, &ks, err);
+  if (code) return code;
   size_t i;
   const json_t *key;
   json_array_foreach(ks, i, key) {
@@ -636,8 +637,8 @@ static st_code op_check(st_db *db, op_ctx *x, st_err *err) {
 
 static st_code op_update(st_db *db, op_ctx *x, st_err *err) {
   static const char *const keys[] = {"kind", "miner", "machine", "keys", "msg_cid", "exit_code", "done", NULL};
-  const work_kind *k;
-  const json_t *ks;
+  const work_kind *k = NULL;
+  const json_t *ks = NULL;
   const char *cid;
   int64_t exit_code = 0;
   bool done = false;
@@ -647,6 +648,7 @@ static st_code op_update(st_db *db, op_ctx *x, st_err *err) {
   if (!code) code = p_text(x, "msg_cid", true, 128, &cid, err);
   if (!code) code = p_int(x, "exit_code", true, INT32_MIN, INT32_MAX, &exit_code, err);
   if (!code) code = p_bool(x, "done", false, &done, err);
+  if (code) return code;
   bool has_cid = json_object_get(x->p, "msg_cid") != NULL, has_exit = json_object_get(x->p, "exit_code") != NULL;
   size_t i;
   const json_t *key;

@@ -335,6 +335,14 @@ static void test_refusals(void **state) {
            (long long)m);
   refused(e, "claim", body, 400, "field \\\"keys\\\"[0][0] (epoch) must be an integer");
   refused(e, "heartbeat", "{\"miner\": 1000, \"machine\": 999}", 404, "machine 999 is not in t01000's cluster");
+  /* check and update with a bad machine or field are refused before they read their keys
+   * (fuzz_cluster found check reading keys it had not parsed) */
+  refused(e, "check", "{\"miner\": 1000, \"machine\": 999, \"kind\": \"wdpost\", \"keys\": [[1, 2, 3]]}", 404,
+          "machine 999 is not in t01000's cluster");
+  refused(e, "check", "{\"miner\": 1000, \"bogus\": 1}", 400, "bogus");
+  snprintf(body, sizeof body,
+           "{\"miner\": 1000, \"machine\": %lld, \"kind\": \"blocks\", \"keys\": [[1]], \"done\": 3}", (long long)m);
+  refused(e, "update", body, 400, "\\\"done\\\" must be true or false");
   snprintf(body, sizeof body, "{\"miner\": 1001, \"machine\": %lld}", (long long)m);
   refused(e, "heartbeat", body, 404, "is not in t01001's cluster"); /* another miner's machine */
   new_sector(c, 1);
