@@ -65,8 +65,6 @@ void st_cluster_close(st_cluster *c) {
   free(c);
 }
 
-bool st_cluster_shared(const st_cluster *c) { return c->reg != NULL; }
-
 st_code st_cluster_call(st_cluster *c, uint64_t miner, const char *op, json_t *params, json_t **reply, st_err *err) {
   *reply = NULL;
   if (!params || json_object_set_new(params, "miner", json_integer((json_int_t)miner))) {

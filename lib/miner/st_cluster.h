@@ -22,8 +22,6 @@ typedef struct st_cluster st_cluster;
 st_code st_cluster_open(const char *server_api, const char *token, const char *db_path, uint64_t miner,
                         st_cluster **out, st_err *err);
 void st_cluster_close(st_cluster *c);
-/* Whether the tables are the registry's (shared with other hosts). */
-bool st_cluster_shared(const st_cluster *c);
 
 /* Runs op with params (stolen; "miner" is added). *reply: the reply object, the caller's. */
 st_code st_cluster_call(st_cluster *c, uint64_t miner, const char *op, json_t *params, json_t **reply, st_err *err);
