@@ -50,15 +50,7 @@ EOF
 # measure BACKEND DB_URL RESULT_FILE
 measure() {
   local backend=$1 db=$2 result=$3 repo=$tmp/repo-$1
-  "$bin" run --repo "$repo" --listen 127.0.0.1:0 --db "$db" --threads 4 >"$tmp/server-$backend.log" 2>&1 &
-  server_pid=$!
-  local url=
-  for _ in $(seq 100); do
-    [[ -s $repo/api ]] && { url=$(head -n1 "$repo/api"); break; }
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [[ -n $url ]] || { cat "$tmp/server-$backend.log" >&2; die "$backend: the server did not start"; }
+  registry_start "$bin" "$repo" "$db" "$tmp/server-$backend.log"
   local token machine
   token=$(cat "$repo/token")
   printf 'Authorization: Bearer %s\n' "$token" >"$tmp/auth.hdr"

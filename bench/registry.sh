@@ -38,22 +38,7 @@ run_wrk() {
 measure() {
   backend=$1
   local db=$2 result=$3 repo=$tmp/repo-$1
-  "$bin" run --repo "$repo" --listen 127.0.0.1:0 --db "$db" --threads 4 >"$tmp/server-$backend.log" 2>&1 &
-  server_pid=$!
-  local url=
-  for _ in $(seq 100); do # up to 10 s
-    if [[ -s $repo/api ]]; then
-      url=$(head -n1 "$repo/api")
-      break
-    fi
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ -z $url ]]; then
-    cat "$tmp/server-$backend.log" >&2
-    die "$backend: the server did not write $repo/api within 10 s"
-  fi
-  case $url in http://127.0.0.1:*) ;; *) die "$backend: server listens on $url, not on 127.0.0.1" ;; esac
+  registry_start "$bin" "$repo" "$db" "$tmp/server-$backend.log"
   "$bin" storage-nodes add --host 10.10.4.23 --group 1 --mount-host 10.10.4.23 --type nfs --repo "$repo" >/dev/null ||
     die "$backend: storage-nodes add failed"
   "$bin" sectors declare --miner t01003 --sector 2218 --kind cache --node 1 --repo "$repo" >/dev/null ||

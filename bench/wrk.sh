@@ -1,6 +1,7 @@
 # bench/wrk.sh: what the wrk benchmarks share (sourced by registry.sh, daemon.sh and
 # cluster_claims.sh, which define die). Sourcing it sets an EXIT trap that stops the server the
-# script started (its pid in server_pid) and removes its folder (tmp). wrk_measure OUT NAME URL [WRK ARGS...] runs wrk -t2 -c16 for $secs seconds and
+# script started (its pid in server_pid) and removes its folder (tmp); registry_start starts the
+# registry. wrk_measure OUT NAME URL [WRK ARGS...] runs wrk -t2 -c16 for $secs seconds and
 # sets rps, p99 (ms) and errs; it dies if wrk fails, any answer was not 2xx, or its output lacks
 # either figure.
 
@@ -41,3 +42,19 @@ bench_cleanup() {
   return 0
 }
 trap bench_cleanup EXIT
+
+# registry_start BIN REPO DB LOG: `spacetime-server run` with 4 request threads on a free
+# loopback port; sets server_pid and url (its address), dies if it does not serve within 10 s.
+registry_start() {
+  local bin=$1 repo=$2 db=$3 log=$4
+  "$bin" run --repo "$repo" --listen 127.0.0.1:0 --db "$db" --threads 4 >"$log" 2>&1 &
+  server_pid=$!
+  url=
+  for _ in $(seq 100); do
+    [[ -s $repo/api ]] && { url=$(head -n1 "$repo/api"); break; }
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $url ]] || { cat "$log" >&2; die "the server did not write $repo/api within 10 s"; }
+  case $url in http://127.0.0.1:*) ;; *) die "the server listens on $url, not on 127.0.0.1" ;; esac
+}

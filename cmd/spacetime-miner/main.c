@@ -154,14 +154,12 @@ static void nap(run_ctx *r, int64_t ms) {
 
 /* A thread's own connections: the node, the registry (for paths) and the cluster. */
 static st_code open_side(run_ctx *r, st_rpc_client **node, st_locator *loc, st_cluster **cluster, st_err *err) {
-  char db[ST_PATH_MAX];
   *cluster = NULL;
   st_code code = st_rpc_client_open(&r->node, node, err);
   loc->dist = r->dist;
   loc->reg = NULL;
   if (!code && r->server_api) code = st_regc_open(r->server_api, r->server_token, &loc->reg, err);
-  if (!code) code = st_miner_repo_path(r->repo, "sealing.db", db, err);
-  if (!code) code = st_cluster_open(r->server_api, r->server_token, db, r->cfg.miner, cluster, err);
+  if (!code) code = st_cluster_open_repo(r->server_api, r->server_token, r->repo, r->cfg.miner, cluster, err);
   return code;
 }
 
@@ -313,10 +311,8 @@ static void *lease_thread(void *arg) {
   run_ctx *r = arg;
   st_cluster *c = NULL;
   st_err err;
-  char db[ST_PATH_MAX];
-  st_code code = st_miner_repo_path(r->repo, "sealing.db", db, &err);
-  if (!code) code = st_cluster_open(r->server_api, r->server_token, db, r->cfg.miner, &c, &err);
-  if (code) st_logf("storageminer", ST_LOG_ERROR, "cluster leases: %s", err.msg);
+  if (st_cluster_open_repo(r->server_api, r->server_token, r->repo, r->cfg.miner, &c, &err))
+    st_logf("storageminer", ST_LOG_ERROR, "cluster leases: %s", err.msg);
   while (!r->stop && c) {
     if (st_cluster_heartbeat(c, r->cfg.miner, r->machine, &err))
       st_logf("storageminer", ST_LOG_WARN, "renewing the cluster leases of machine %lld: %s", (long long)r->machine,
@@ -441,15 +437,15 @@ static int run_lock(const run_ctx *r, int *lock, int *host) {
  * on, else the exit status. */
 static int run_join(run_ctx *r) {
   st_err err;
-  char db[ST_PATH_MAX];
   st_cluster *c = NULL;
   r->lease = st_cluster_lease_secs(r->net.block_delay);
   const char *roles = r->poster && r->sealer ? "sealer,poster" : r->poster ? "poster" : "sealer";
-  st_code code = st_miner_repo_path(r->repo, "sealing.db", db, &err);
-  if (!code) code = st_cluster_open(r->server_api, r->server_token, db, r->cfg.miner, &c, &err);
+  st_code code = st_cluster_open_repo(r->server_api, r->server_token, r->repo, r->cfg.miner, &c, &err);
   if (!code) code = st_cluster_join(c, r->cfg.miner, roles, ST_VERSION, r->lease, &r->machine, &err);
   st_cluster_close(c);
   if (code) return st_cli_fail("joining t0%llu's cluster: %s", (unsigned long long)r->cfg.miner, err.msg);
+  char db[ST_PATH_MAX] = ""; /* where a lone process keeps the cluster's tables, for the log */
+  if (!r->server_api) st_miner_repo_path(r->repo, "sealing.db", db, &err);
   st_log("storageminer", ST_LOG_INFO, "joined the cluster",
          json_pack("{s:I, s:s, s:s, s:I, s:I}", "machine", (json_int_t)r->machine, "roles", roles, "database",
                    r->server_api ? r->server_api : db, "lease", (json_int_t)r->lease, "pid", (json_int_t)getpid()));

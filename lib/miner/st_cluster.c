@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "db/st_db.h"
+#include "miner/st_miner_repo.h"
 #include "registry/st_cluster_store.h"
 #include "registry/st_registry_client.h"
 #include "registry/st_registry_store.h"
@@ -43,7 +44,7 @@ st_code st_cluster_open(const char *server_api, const char *token, const char *d
   st_code code;
   if (server_api) code = st_regc_open(server_api, token, &(*out)->reg, err);
   else {
-    char url[4096 + 8];
+    char url[ST_PATH_MAX + 8];
     int version;
     snprintf(url, sizeof url, "sqlite:%s", db_path);
     code = st_db_open(url, &(*out)->db, err);
@@ -56,6 +57,14 @@ st_code st_cluster_open(const char *server_api, const char *token, const char *d
     *out = NULL;
   }
   return code;
+}
+
+st_code st_cluster_open_repo(const char *server_api, const char *token, const char *repo, uint64_t miner,
+                             st_cluster **out, st_err *err) {
+  char db[ST_PATH_MAX];
+  *out = NULL;
+  st_code code = st_miner_repo_path(repo, "sealing.db", db, err);
+  return code ? code : st_cluster_open(server_api, token, db, miner, out, err);
 }
 
 void st_cluster_close(st_cluster *c) {

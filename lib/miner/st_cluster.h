@@ -21,6 +21,9 @@ typedef struct st_cluster st_cluster;
  * of a sealing database from before the cluster are copied in once, for miner). */
 st_code st_cluster_open(const char *server_api, const char *token, const char *db_path, uint64_t miner,
                         st_cluster **out, st_err *err);
+/* st_cluster_open for a miner repo: the registry, or the repo's sealing.db without one. */
+st_code st_cluster_open_repo(const char *server_api, const char *token, const char *repo, uint64_t miner,
+                             st_cluster **out, st_err *err);
 void st_cluster_close(st_cluster *c);
 
 /* Runs op with params (stolen; "miner" is added). *reply: the reply object, the caller's. */

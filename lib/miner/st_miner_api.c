@@ -570,7 +570,8 @@ st_code st_miner_api_start(const st_miner_api_cfg *cfg, st_miner_api **out, st_e
   char db[ST_PATH_MAX], bound[300];
   char *token = NULL;
   st_code code = st_miner_repo_path(cfg->repo, "sealing.db", db, err);
-  if (!code) code = st_cluster_open(cfg->server_api, cfg->server_token, db, cfg->cfg->miner, &a->cluster, err);
+  if (!code)
+    code = st_cluster_open_repo(cfg->server_api, cfg->server_token, cfg->repo, cfg->cfg->miner, &a->cluster, err);
   if (!code && cfg->server_api) code = st_regc_open(cfg->server_api, cfg->server_token, &a->reg, err);
   if (!code) code = st_rpc_client_open(cfg->node, &a->node, err);
   st_sealer_cfg sc = {.cluster = a->cluster,

@@ -149,11 +149,9 @@ static void run_start(nodefx *f, run *r, const char *server_api, const char *log
   assert_int_equal(st_apiinfo_resolve(NULL, repo, &ai, &err), ST_OK);
   assert_int_equal(st_rpc_client_open(&ai, &r->c, &err), ST_OK);
   /* and joins the miner's cluster, as run does (a registry that is not there: it cannot) */
-  char db[500];
   st_cluster *c;
   int64_t machine;
-  snprintf(db, sizeof db, "%s/sealing.db", repo);
-  if (!st_cluster_open(server_api, TOKEN, db, cfg.miner, &c, &err)) {
+  if (!st_cluster_open_repo(server_api, TOKEN, repo, cfg.miner, &c, &err)) {
     st_cluster_join(c, cfg.miner, "sealer,poster", "test", 3600, &machine, &err);
     st_cluster_close(c);
   }
