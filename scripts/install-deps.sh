@@ -22,6 +22,7 @@ packages=(
   libjwt-dev                                 # API tokens (JSON-RPC)
   wrk                                        # HTTP benchmarks (make bench)
   curl jq bc                                 # the daemon's shell tests talk JSON-RPC and do big-number arithmetic
+  sshfs openssh-server iproute2             # the multi-host harness (tests/hosts): hosts as network namespaces, storage over sshfs
   chromium fonts-wqy-zenhei                  # the explorer's browser test (headless), with CJK glyphs for its screenshots
 )
 

@@ -163,8 +163,10 @@ static st_code open_side(run_ctx *r, st_rpc_client **node, st_locator *loc, st_c
   return code;
 }
 
-static void *poster_thread(void *arg) {
-  run_ctx *r = arg;
+/* The poster's two threads, each with its own connections and st_poster: WindowPoSt and
+ * declarations (mining false), and block production (mining true), so that a WinningPoSt
+ * stuck on a storage host never holds up a deadline. */
+static void poster_loop(run_ctx *r, bool mining) {
   st_rpc_client *node = NULL;
   st_locator loc;
   st_cluster *cluster;
@@ -183,7 +185,7 @@ static void *poster_thread(void *arg) {
                              .max_fee = mpz_sgn(r->max_fee) ? r->max_fee : NULL,
                              .machine = r->machine},
                       .confidence = r->confidence,
-                      .mine = true,
+                      .mine = mining,
                       .cluster = cluster,
                       .machine = r->machine};
   if (!code) open = !(code = st_poster_open(&p, &pc, &err));
@@ -194,14 +196,28 @@ static void *poster_thread(void *arg) {
   int64_t pause = r->net.block_delay * 1000 / 4;
   while (!r->stop && open) {
     int64_t round = (int64_t)(((uint64_t)time(NULL) - r->genesis) / (uint64_t)r->net.block_delay);
-    if (st_poster_step(&p, round, &err)) st_logf("storageminer", ST_LOG_WARN, "poster: %s", err.msg);
-    st_miner_api_set_poster(r->api, &p.stats);
+    if (mining) {
+      if (st_poster_mine(&p, round, &err)) st_logf("storageminer", ST_LOG_WARN, "block production: %s", err.msg);
+      st_miner_api_set_blocks(r->api, &p.stats);
+    } else {
+      if (st_poster_step(&p, 0, &err)) st_logf("storageminer", ST_LOG_WARN, "poster: %s", err.msg);
+      st_miner_api_set_poster(r->api, &p.stats);
+    }
     nap(r, pause < 100 ? 100 : pause);
   }
   if (open) st_poster_close(&p);
   st_cluster_close(cluster);
   st_regc_close(loc.reg);
   st_rpc_client_close(node);
+}
+
+static void *poster_thread(void *arg) {
+  poster_loop(arg, false);
+  return NULL;
+}
+
+static void *mining_thread(void *arg) {
+  poster_loop(arg, true);
   return NULL;
 }
 
@@ -486,8 +502,9 @@ static int run_serve(run_ctx *r) {
   sa.sa_handler = on_stop;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  pthread_t tp, ts;
+  pthread_t tp, tm, ts;
   bool have_p = r->poster && !pthread_create(&tp, NULL, poster_thread, r);
+  bool have_m = r->poster && !pthread_create(&tm, NULL, mining_thread, r);
   bool have_s = r->sealer && !pthread_create(&ts, NULL, sealer_thread, r);
   pthread_t th, tl;
   bool have_h = r->sealer && r->server_api && !pthread_create(&th, NULL, heartbeat_thread, r);
@@ -495,6 +512,7 @@ static int run_serve(run_ctx *r) {
   while (!r->stop) nap(r, 1000);
   st_logf("storageminer", ST_LOG_INFO, "stopping");
   if (have_p) pthread_join(tp, NULL);
+  if (have_m) pthread_join(tm, NULL);
   if (have_s) pthread_join(ts, NULL);
   if (have_h) pthread_join(th, NULL);
   if (have_l) pthread_join(tl, NULL); /* after the workers: it leaves the cluster */

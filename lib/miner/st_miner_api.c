@@ -625,7 +625,19 @@ const char *st_miner_api_addr(const st_miner_api *a) { return a->multiaddr; }
 
 void st_miner_api_set_poster(st_miner_api *a, const st_poster_stats *s) {
   pthread_mutex_lock(&a->mu);
+  st_poster_stats blocks = a->poster;
   a->poster = *s;
+  a->poster.rounds_tried = blocks.rounds_tried;
+  a->poster.blocks_mined = blocks.blocks_mined;
+  a->poster.last_mined_height = blocks.last_mined_height;
+  pthread_mutex_unlock(&a->mu);
+}
+
+void st_miner_api_set_blocks(st_miner_api *a, const st_poster_stats *s) {
+  pthread_mutex_lock(&a->mu);
+  a->poster.rounds_tried = s->rounds_tried;
+  a->poster.blocks_mined = s->blocks_mined;
+  a->poster.last_mined_height = s->last_mined_height;
   pthread_mutex_unlock(&a->mu);
 }
 

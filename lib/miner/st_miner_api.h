@@ -77,8 +77,11 @@ typedef struct st_miner_api st_miner_api;
 st_code st_miner_api_start(const st_miner_api_cfg *cfg, st_miner_api **out, st_err *err);
 /* The multiaddr it serves on, e.g. /ip4/127.0.0.1/tcp/2345/http. */
 const char *st_miner_api_addr(const st_miner_api *a);
-/* The poster's counters, as the poster thread last published them. */
+/* The poster's counters, as its threads last published them: set_poster takes the WindowPoSt
+ * thread's (all but the block counters), set_blocks the mining thread's (rounds_tried,
+ * blocks_mined, last_mined_height only). */
 void st_miner_api_set_poster(st_miner_api *a, const st_poster_stats *s);
+void st_miner_api_set_blocks(st_miner_api *a, const st_poster_stats *s);
 /* Removes the api file, stops serving and frees. NULL is fine. */
 void st_miner_api_stop(st_miner_api *a);
 

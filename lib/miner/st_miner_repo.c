@@ -74,7 +74,7 @@ st_code st_miner_config_read(const char *repo, st_miner_config *out, st_err *err
 st_code st_miner_config_write(const char *repo, const st_miner_config *c, st_err *err) {
   char path[ST_PATH_MAX], owner[ST_ADDR_STR_MAX], worker[ST_ADDR_STR_MAX], miner[32];
   st_code code = st_miner_repo_path(repo, "config.json", path, err);
-  if (!code && mkdir(repo, 0700) && errno != EEXIST) code = st_fs_os_error(err, "create", repo, errno);
+  if (!code) code = st_fs_mkdir_p(repo, 0700, err);
   if (!code) code = st_address_format(&c->owner, 't', owner, err);
   if (!code) code = st_address_format(&c->worker, 't', worker, err);
   if (code) return code;

@@ -331,7 +331,7 @@ static void declarations(st_poster *p, const st_deadline_info *cur, int64_t h) {
   next_deadline(cur, h, &a);
   next_deadline(&a, h, &target);
   int64_t key = target.period_start * target.policy.deadlines + (int64_t)target.index;
-  if (key == p->recovered_key || h >= target.fault_cutoff) return;
+  if (key == p->recovered_key || h + 1 >= target.fault_cutoff) return; /* too late (st_wdpost) */
   int64_t k[2] = {target.period_start, (int64_t)target.index};
   json_t *rows = NULL;
   st_err err;
@@ -414,6 +414,15 @@ static st_code mine(st_poster *p, int64_t round, int64_t head, st_err *err) {
                         false, 0, true, &e))
     st_logf(LOG, ST_LOG_WARN, "recording round %lld in the cluster: %s", (long long)round, e.msg);
   return ST_OK;
+}
+
+st_code st_poster_mine(st_poster *p, int64_t now_round, st_err *err) {
+  st_node_head head;
+  st_node_head_init(&head);
+  st_code code = st_node_chain_head(p->cfg.wd.node, &head, err);
+  if (!code) code = mine(p, now_round, head.height, err);
+  st_node_head_free(&head);
+  return code;
 }
 
 st_code st_poster_step(st_poster *p, int64_t now_round, st_err *err) {

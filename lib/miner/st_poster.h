@@ -83,5 +83,10 @@ void st_poster_close(st_poster *p);
  * of one task are logged and do not stop the others; the return is the node or the cluster's
  * database being unreachable. */
 st_code st_poster_step(st_poster *p, int64_t now_round, st_err *err);
+/* Block production alone, for the wall-clock round now_round. spacetime-miner runs it in a
+ * thread of its own, with its own st_poster (and connections), and calls st_poster_step with
+ * now_round 0: a WinningPoSt stuck on an unreachable storage host then costs rounds, never a
+ * deadline's WindowPoSt. */
+st_code st_poster_mine(st_poster *p, int64_t now_round, st_err *err);
 
 #endif

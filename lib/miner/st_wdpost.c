@@ -383,17 +383,24 @@ static st_code candidates(const st_node_partition *p, bool faults, st_bitfield *
                 : st_bitfield_subtract(&p->faulty, &p->recovering, out, err);
 }
 
+/* A declaration sent at head height lands at height + 1 at the earliest, which must be before
+ * the deadline's FaultCutoff: otherwise it would only fail on chain. */
+static bool too_late(const st_deadline_info *di, int64_t height, const char *what, st_err *err) {
+  if (height + 1 < di->fault_cutoff) return false;
+  st_err_set(err, ST_ERANGE,
+             "deadline %llu's FaultCutoff (epoch %lld) is passed or next (the head is at %lld): %s wait for its next "
+             "period",
+             (unsigned long long)di->index, (long long)di->fault_cutoff, (long long)height, what);
+  return true;
+}
+
 /* Declares recoveries (the candidates that read) or faults (those that do not) of deadline di. */
 static st_code declare(const st_wdpost_cfg *cfg, const st_deadline_info *di, int64_t height, bool faults,
                        uint64_t *declared, st_cid *cid, st_err *err) {
   const char *what = faults ? "faults" : "recoveries";
   *declared = 0;
   memset(cid, 0, sizeof *cid);
-  if (height >= di->fault_cutoff)
-    return st_err_set(
-        err, ST_ERANGE,
-        "deadline %llu's FaultCutoff (epoch %lld) has passed (the head is at %lld): %s wait for its next period",
-        (unsigned long long)di->index, (long long)di->fault_cutoff, (long long)height, what);
+  if (too_late(di, height, what, err)) return ST_ERANGE;
   st_node_partition *parts = NULL;
   size_t np = 0, nonchain = 0;
   st_code code = st_node_partitions(cfg->node, cfg->miner, di->index, NULL, &parts, &np, err);
@@ -415,6 +422,12 @@ static st_code declare(const st_wdpost_cfg *cfg, const st_deadline_info *di, int
     *declared += st_bitfield_count(decl);
   }
   st_buf params = ST_BUF_INIT;
+  if (!code && nd) { /* reading took time: the head again */
+    st_node_head head;
+    st_node_head_init(&head);
+    if (!(code = st_node_chain_head(cfg->node, &head, err)) && too_late(di, head.height, what, err)) code = ST_ERANGE;
+    st_node_head_free(&head);
+  }
   if (!code && nd && !(code = st_params_fault_decls(decls, nd, &params, err))) {
     code = st_node_send(cfg->node, &cfg->sender, cfg->miner,
                         faults ? ST_METHOD_DECLARE_FAULTS : ST_METHOD_DECLARE_FAULTS_RECOVERED, params.data, params.len,

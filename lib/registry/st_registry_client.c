@@ -6,19 +6,45 @@
 #include <string.h>
 
 #include "core/st_json.h"
+#include "core/st_log.h"
 #include "net/st_http_client.h"
 
 struct st_regc {
-  st_http_client *http;
+  st_http_client *http[ST_REGC_URLS_MAX];
+  size_t n;   /* URLs in the list */
+  size_t cur; /* the one calls go to first */
 };
 
-st_code st_regc_open(const char *url, const char *token, st_regc **out, st_err *err) {
+st_code st_regc_open(const char *urls, const char *token, st_regc **out, st_err *err) {
   *out = NULL;
   st_regc *c = calloc(1, sizeof *c);
   if (!c) return st_err_set(err, ST_ENOMEM, "out of memory opening a registry client");
-  st_code code = st_http_client_new(url, token, &c->http, err);
+  st_code code = ST_OK;
+  const char *p = urls;
+  for (size_t i = 1; !code; i++) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    while (len && (*p == ' ' || *p == '\t')) p++, len--;
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
+    char url[512];
+    if (!len) code = st_err_set(err, ST_EINVAL, "registry URL %zu of \"%.200s\" is empty", i, urls);
+    else if (c->n == ST_REGC_URLS_MAX)
+      code = st_err_set(err, ST_EINVAL, "\"%.200s\" names more than %d registry URLs", urls, ST_REGC_URLS_MAX);
+    else if (len >= sizeof url)
+      code = st_err_set(err, ST_EINVAL, "registry URL %zu of \"%.60s...\" is longer than %zu bytes", i, urls,
+                        sizeof url - 1);
+    else {
+      memcpy(url, p, len);
+      url[len] = 0;
+      code = st_http_client_new(url, token, &c->http[c->n], err);
+      if (code) st_err_wrap(err, code, "registry URL %zu of \"%.200s\"", i, urls);
+      else c->n++;
+    }
+    if (!end) break;
+    p = end + 1;
+  }
   if (code) {
-    free(c);
+    st_regc_close(c);
     return code;
   }
   *out = c;
@@ -27,15 +53,36 @@ st_code st_regc_open(const char *url, const char *token, st_regc **out, st_err *
 
 void st_regc_close(st_regc *c) {
   if (!c) return;
-  st_http_client_free(c->http);
+  for (size_t i = 0; i < c->n; i++) st_http_client_free(c->http[i]);
   free(c);
 }
 
+const char *st_regc_url(const st_regc *c) { return st_http_client_base(c->http[c->cur]); }
+
 st_code st_regc_raw(st_regc *c, const char *method, const char *path, const char *body, size_t len, long *status,
                     st_buf *resp, st_err *err) {
-  st_code code = st_http_call(c->http, method, path, body, len, status, resp, err);
-  if (code == ST_EUNAVAIL) st_err_wrap(err, code, "registry");
-  return code;
+  char tried[ST_ERR_MSG_MAX] = "";
+  for (size_t i = 0; i < c->n; i++) {
+    size_t at = resp->len;
+    st_err e;
+    st_code code = st_http_call(c->http[c->cur], method, path, body, len, status, resp, &e);
+    if (code != ST_EUNAVAIL) {
+      if (code && err) *err = e;
+      return code;
+    }
+    resp->len = at; /* part of a reply from the one that failed */
+    size_t used = strlen(tried);
+    if (used && used + 2 < sizeof tried) memcpy(tried + used, "; ", 3), used += 2;
+    size_t m = strnlen(e.msg, sizeof tried - used - 1);
+    memcpy(tried + used, e.msg, m);
+    tried[used + m] = 0;
+    if (c->n == 1) break;
+    const char *from = st_http_client_base(c->http[c->cur]);
+    c->cur = (c->cur + 1) % c->n;
+    st_log("registry", ST_LOG_WARN, "registry unreachable, moving on to the next",
+           json_pack("{s:s, s:s, s:s}", "from", from, "to", st_http_client_base(c->http[c->cur]), "err", e.msg));
+  }
+  return st_err_set(err, ST_EUNAVAIL, "registry: %s", tried);
 }
 
 static st_code code_for_status(long status) {

@@ -18,9 +18,19 @@
 
 typedef struct st_regc st_regc;
 
-/* url like "http://127.0.0.1:3456"; token may be NULL for reads on loopback. */
-st_code st_regc_open(const char *url, const char *token, st_regc **out, st_err *err);
+/* urls: one registry URL like "http://127.0.0.1:3456", or a comma-separated list of instances
+ * over one database (spaces around each are ignored; at most ST_REGC_URLS_MAX). Calls go to one
+ * instance; when it cannot be reached (ST_EUNAVAIL from the transport, not a 503 reply) the call
+ * is sent to the next, in order, wrapping round, and later calls stay with the one that answered.
+ * Each move is logged (WARN "registry unreachable, moving on to the next" {from, to, err}). A
+ * write whose reply was lost may thus reach the database twice, as when a caller retries it: the
+ * cluster's operations are written for that (st_cluster_store.h). token may be NULL for reads on
+ * loopback. *out is NULL on failure; an empty or bad URL is named by its place in the list. */
+#define ST_REGC_URLS_MAX 8
+st_code st_regc_open(const char *urls, const char *token, st_regc **out, st_err *err);
 void st_regc_close(st_regc *c);
+/* The instance calls go to now. */
+const char *st_regc_url(const st_regc *c);
 
 st_code st_regc_health(st_regc *c, int *schema, st_err *err);
 st_code st_regc_nodes(st_regc *c, st_storage_node **out, size_t *n, st_err *err); /* free(*out) */

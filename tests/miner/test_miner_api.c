@@ -136,8 +136,11 @@ static void test_api(void **state) {
   /* the poster's counters, in MinerRunInfo and /metrics */
   st_poster_stats ps = {
       .posts_submitted = 3, .posts_landed = 2, .sectors_skipped = 1, .blocks_mined = 7, .last_mined_height = 42};
-  st_miner_api_set_poster(api, &ps);
+  st_miner_api_set_poster(api, &ps); /* the WindowPoSt thread's: not the block counters */
+  st_poster_stats blocks = {.posts_submitted = 99, .blocks_mined = 7, .last_mined_height = 42};
+  st_miner_api_set_blocks(api, &blocks); /* the mining thread's: only those */
   json_t *ri = call_ok(c, "MinerRunInfo", NULL);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(ri, "Poster"), "PostsSubmitted")), 3);
   assert_string_equal(json_string_value(json_object_get(ri, "Mode")), "all");
   assert_int_equal(json_integer_value(json_object_get(json_object_get(ri, "Poster"), "BlocksMined")), 7);
   assert_int_equal(json_integer_value(json_object_get(ri, "PID")), getpid());

@@ -692,6 +692,59 @@ static void test_pg_reconnect(void **state) {
   heartbeat(e, a, 10, 5);
 }
 
+/* ---- two instances over one database: a client of both moves on when one dies ---- */
+
+static void test_url_list_failover(void **state) {
+  env *e = *state;
+  st_registry_server_opts o = {"127.0.0.1:0", e->db.url, TOKEN, 60, 4};
+  st_registry_server *b = NULL;
+  st_err err;
+  if (st_registry_server_start(&o, &b, &err)) fail_msg("start the second instance: %s", err.msg);
+  char urls[160], burl[64];
+  snprintf(burl, sizeof burl, "http://127.0.0.1:%u", st_registry_server_port(b));
+  snprintf(urls, sizeof urls, " %s , %s", e->url, burl);
+  st_regc *c;
+  assert_int_equal(st_regc_open(urls, TOKEN, &c, &err), ST_OK);
+  assert_string_equal(st_regc_url(c), e->url);
+  st_storage_node n = node_of("10.0.0.7", 1, "nfs"), added, got;
+  assert_int_equal(st_regc_node_add(c, &n, &added, &err), ST_OK); /* acknowledged by the first */
+  st_regc_close(e->c);
+  st_regc_close(e->anon);
+  st_registry_server_stop(e->srv); /* the first goes away */
+  e->c = e->anon = NULL;
+  e->srv = NULL;
+  if (st_regc_node_get(c, added.id, &got, &err)) fail_msg("read after the first instance stopped: %s", err.msg);
+  assert_string_equal(got.host, "10.0.0.7");
+  assert_string_equal(st_regc_url(c), burl);
+  st_storage_node m = node_of("10.0.0.8", 1, "nfs");
+  assert_int_equal(st_regc_node_add(c, &m, &added, &err), ST_OK);
+  st_regc_close(c);
+  st_registry_server_stop(b);
+
+  /* none answers: every URL is named */
+  assert_int_equal(st_regc_open("http://127.0.0.1:1,http://127.0.0.1:2", NULL, &c, &err), ST_OK);
+  int schema = 7;
+  assert_int_equal(st_regc_health(c, &schema, &err), ST_EUNAVAIL);
+  assert_int_equal(schema, 0);
+  tu_assert_err_contains(&err, "http://127.0.0.1:1");
+  tu_assert_err_contains(&err, "http://127.0.0.1:2");
+  st_regc_close(c);
+  start(e); /* for teardown */
+
+  /* bad lists are named by place */
+  c = (st_regc *)&err;
+  assert_int_equal(st_regc_open("http://127.0.0.1:1,,http://127.0.0.1:2", NULL, &c, &err), ST_EINVAL);
+  assert_null(c);
+  tu_assert_err_contains(&err, "registry URL 2 of");
+  assert_int_equal(st_regc_open("http://127.0.0.1:1,ftp://x", NULL, &c, &err), ST_EINVAL);
+  tu_assert_err_contains(&err, "registry URL 2 of");
+  tu_assert_err_contains(&err, "must start with http://");
+  assert_int_equal(st_regc_open("http://a,http://b,http://c,http://d,http://e,http://f,http://g,http://h,http://i", NULL,
+                                &c, &err),
+                   ST_EINVAL);
+  tu_assert_err_contains(&err, "more than 8 registry URLs");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_seed_row_and_path, setup, teardown),
@@ -706,6 +759,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_schema_newer_refused, setup, teardown),
       cmocka_unit_test(test_two_servers_start_together),
       cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_url_list_failover, setup, teardown),
   };
   return cmocka_run_group_tests_name(getenv("ST_TEST_PG") ? "registry API on PostgreSQL" : "registry API on SQLite",
                                      tests, NULL, NULL);
