@@ -73,8 +73,11 @@ latency() {
       done
   done | awk '{ if (!($1 in m) || $2 > m[$1]) m[$1] = $2 } END { for (c in m) { s += m[c]; n++ } if (n) printf "%d %.3f\n", n, s / n }'
 }
+read -r n1 l1 <<<"$(latency "$tmp/poster.log:$from")"
+work=$(tail -n +"$((from + 1))" "$tmp/poster.log" | awk -F'\t' '$4 == "window PoSt submitted" {print $5}' |
+  jq -s 'if length > 0 then (map(.prove + .submit) | add / length) else 0 end')
+echo "poster.sh summary: deadlines ${n1:-0} latency ${l1:-0} s work $work s"
 if ((posters == 2)); then
-  read -r n1 l1 <<<"$(latency "$tmp/poster.log:$from")"
   from1=$(wc -l <"$tmp/poster.log")
   touch "$tmp/poster2.log"
   SPACETIME_SERVER_TOKEN=$(cat "$tmp/srv/token") "$MINER" run --repo "$tmp/miner" --node-repo "$tmp/node" --mode poster \

@@ -56,7 +56,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   if (st_window_post_prove(info, rand_, &s, 1, NULL, &res, &err) || res.nskipped) die("window post");
   st_buf_append(&genuine[1], res.proof.data, res.proof.len);
   st_post_result_free(&res);
-  if (st_winning_post_prove(info, 1000, rand_, &s, 1, &genuine[2], &err)) die(err.msg);
+  if (st_winning_post_prove(info, 1000, rand_, &s, 1, NULL, &genuine[2], &err)) die(err.msg);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd)) die("rm");

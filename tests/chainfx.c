@@ -106,7 +106,7 @@ bool fx_elect(fx *f, uint64_t miner, int who, int64_t epoch, st_block_header *b)
       memcpy(ps[i].comm_r, bi.comm_r[i], 32);
     }
     st_buf proof = ST_BUF_INIT;
-    if (st_winning_post_prove(fx_info2k(), miner, rand, ps, bi.nsectors, &proof, &err))
+    if (st_winning_post_prove(fx_info2k(), miner, rand, ps, bi.nsectors, NULL, &proof, &err))
       fail_msg("winning post: %s", err.msg);
     assert_int_equal(st_block_header_add_post_proof(b, fx_info2k()->winning_proof, proof.data, proof.len, NULL), ST_OK);
     st_buf_free(&proof);

@@ -94,7 +94,7 @@ void nf_mine(nodefx *f, int64_t epoch) {
     return;
   }
   st_blockprod_result r;
-  st_code code = st_blockprod_round(f->c, NF_MINER, epoch, nf_locate, f->store, NULL, &r, &err);
+  st_code code = st_blockprod_round(f->c, NF_MINER, epoch, nf_locate, f->store, NULL, NULL, &r, &err);
   if (code == ST_EIO) { /* a won round whose challenged sector cannot be read: no block */
     f->lost_io++;
     return;

@@ -381,7 +381,7 @@ static int cmd_winning_post(opts *o) {
   st_buf proof = ST_BUF_INIT;
   st_err err;
   double t0 = now_s();
-  if (st_winning_post_prove(o->info, MINER, rand, sec, 1, &proof, &err)) return st_cli_fail("%s", err.msg);
+  if (st_winning_post_prove(o->info, MINER, rand, sec, 1, NULL, &proof, &err)) return st_cli_fail("%s", err.msg);
   double prove_s = now_s() - t0;
   t0 = now_s();
   if (st_winning_post_verify(o->info, MINER, rand, pub, 1, proof.data, proof.len, &err))

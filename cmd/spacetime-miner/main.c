@@ -525,8 +525,9 @@ static int cmd_run(int argc, char **argv) {
       REPO_FLAG,
       NODE_FLAG,
       ST_FLAG("mode", ST_FLAG_VALUE, "MODE", "sealer (or remote-sealer), poster or all (default all)"),
-      ST_FLAG("server-api", ST_FLAG_VALUE, "URL",
-              "the registry (spacetime-server), e.g. http://10.0.0.5:3456; without it paths resolve under --dist-path"),
+      ST_FLAG("server-api", ST_FLAG_VALUE, "URL[,URL...]",
+              "the registry (spacetime-server), e.g. http://10.0.0.5:3456, or its instances over one database, tried "
+              "in turn; without it paths resolve under --dist-path"),
       ST_FLAG("server-token", ST_FLAG_VALUE, "TOKEN",
               "the registry's write token (default $SPACETIME_SERVER_TOKEN, else <repo>/server-token; kept there)"),
       ST_FLAG("dist-path", ST_FLAG_VALUE, "DIR", "where this host mounts the storage nodes (required)"),

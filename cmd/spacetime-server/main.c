@@ -120,11 +120,13 @@ static int cmd_run(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- client verbs */
 
-#define CLIENT_FLAGS                                                                                                 \
-  ST_FLAG("server-api", ST_FLAG_VALUE, "URL",                                                                        \
-          "the server (default: $SPACETIME_SERVER_API, else <repo>/api, else http://" DEFAULT_LISTEN ")"),           \
-      ST_FLAG("token", ST_FLAG_VALUE, "TOKEN", "write token (default: $SPACETIME_SERVER_TOKEN, else <repo>/token)"), \
-      ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the server's repo (default ~/.spacetime-server)"),                      \
+#define CLIENT_FLAGS                                                                                                             \
+  ST_FLAG(                                                                                                                       \
+      "server-api", ST_FLAG_VALUE, "URL[,URL...]",                                                                               \
+      "the server, or its instances tried in turn (default: $SPACETIME_SERVER_API, else <repo>/api, else http://" DEFAULT_LISTEN \
+      ")"),                                                                                                                      \
+      ST_FLAG("token", ST_FLAG_VALUE, "TOKEN", "write token (default: $SPACETIME_SERVER_TOKEN, else <repo>/token)"),             \
+      ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the server's repo (default ~/.spacetime-server)"),                                  \
       ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")
 
 static int connect_client(st_cli *cli, st_regc **out) {

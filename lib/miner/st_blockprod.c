@@ -11,7 +11,8 @@
 
 /* WinningPoSt over the base info's sectors into the template. */
 static st_code winning_post(const st_node_base_info *bi, uint64_t miner, const uint8_t rand[32],
-                            st_sector_locate_fn locate, void *ctx, st_block_header *t, st_err *err) {
+                            st_sector_locate_fn locate, void *ctx, const st_post_options *post, st_block_header *t,
+                            st_err *err) {
   const st_sector_info *info = st_sector_by_size(bi->sector_size);
   if (!info)
     return st_err_set(err, ST_EINVAL, "the miner's sector size %llu is not supported",
@@ -25,7 +26,7 @@ static st_code winning_post(const st_node_base_info *bi, uint64_t miner, const u
     memcpy(ps[i].comm_r, bi->comm_r[i], 32);
   }
   st_buf proof = ST_BUF_INIT;
-  if (!code && st_winning_post_prove(info, miner, rand, ps, bi->nsectors, &proof, err))
+  if (!code && st_winning_post_prove(info, miner, rand, ps, bi->nsectors, post, &proof, err))
     code = st_err_wrap(err, ST_EIO, "WinningPoSt");
   if (!code) code = st_block_header_add_post_proof(t, info->winning_proof, proof.data, proof.len, err);
   st_buf_free(&proof);
@@ -35,7 +36,8 @@ static st_code winning_post(const st_node_base_info *bi, uint64_t miner, const u
 }
 
 st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_sector_locate_fn locate, void *ctx,
-                           const st_blockprod_guard *guard, st_blockprod_result *out, st_err *err) {
+                           const st_post_options *post, const st_blockprod_guard *guard, st_blockprod_result *out,
+                           st_err *err) {
   memset(out, 0, sizeof *out);
   st_node_head head;
   st_node_head_init(&head);
@@ -72,7 +74,7 @@ st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_s
     if (!code && out->win_count > 0) {
       uint8_t rand[32];
       st_consensus_winning_rand(beacon->data, beacon->len, round, miner, rand);
-      code = winning_post(&bi, miner, rand, locate, ctx, &t, err);
+      code = winning_post(&bi, miner, rand, locate, ctx, post, &t, err);
     }
     for (size_t i = 0; !code && out->win_count > 0 && i < bi.nentries; i++)
       code = st_block_header_add_beacon(&t, bi.entries[i].round, bi.entries[i].data.data, bi.entries[i].data.len, err);

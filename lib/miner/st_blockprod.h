@@ -12,6 +12,7 @@
 
 #include "codec/st_cid.h"
 #include "core/st_err.h"
+#include "proofs/st_post.h"
 #include "proofs/st_sector.h"
 #include "rpc/st_rpc_client.h"
 
@@ -40,8 +41,10 @@ typedef struct st_blockprod_result {
  * ST_OK with win_count 0 means the round was lost, the miner is not eligible, or the chain was
  * past round (late); an error means the round could not be run: ST_EIO when it was
  * won but the WinningPoSt could not be made (the challenged sector's files cannot be read: no
- * block this round), another code for the node or the sector locator; *out is zeroed then. */
+ * block this round, also when it is not read within post's timeout_ms: post may be NULL, no
+ * timeout), another code for the node or the sector locator; *out is zeroed then. */
 st_code st_blockprod_round(st_rpc_client *c, uint64_t miner, int64_t round, st_sector_locate_fn locate, void *ctx,
-                           const st_blockprod_guard *guard, st_blockprod_result *out, st_err *err);
+                           const st_post_options *post, const st_blockprod_guard *guard, st_blockprod_result *out,
+                           st_err *err);
 
 #endif

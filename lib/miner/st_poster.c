@@ -390,8 +390,8 @@ static st_code mine(st_poster *p, int64_t round, int64_t head, st_err *err) {
   st_err e;
   guard_ctx g = {p};
   st_blockprod_guard guard = {still_round, &g};
-  code = st_blockprod_round(p->cfg.wd.node, p->cfg.wd.miner, round, p->cfg.wd.locate, p->cfg.wd.locate_ctx, &guard, &r,
-                            &e);
+  code = st_blockprod_round(p->cfg.wd.node, p->cfg.wd.miner, round, p->cfg.wd.locate, p->cfg.wd.locate_ctx,
+                            &p->cfg.wd.post, &guard, &r, &e);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   if (code) {
     st_logf(LOG, ST_LOG_ERROR, "mining block failed at round %lld: %s", (long long)round, e.msg);

@@ -167,6 +167,7 @@ struct batch {
   int refs;
   const st_sector_info *info;
   uint8_t randomness[32];
+  unsigned challenges; /* per sector */
   size_t n;
   job *jobs;
 };
@@ -197,8 +198,8 @@ static void *reader(void *arg) {
   st_err err;
   st_err_clear(&err);
   uint64_t bytes = 0;
-  st_code rc = prove_sector(b->info, b->randomness, j->number, j->comm_r, j->sealed, j->cache, ST_WINDOW_CHALLENGES,
-                            &out, &bytes, &err);
+  st_code rc = prove_sector(b->info, b->randomness, j->number, j->comm_r, j->sealed, j->cache, b->challenges, &out,
+                            &bytes, &err);
   pthread_mutex_lock(&b->mu);
   if (j->state == JOB_RUNNING) {
     j->out = out;
@@ -227,8 +228,8 @@ void st_post_result_free(st_post_result *r) {
   r->bytes_read = 0;
 }
 
-static batch *batch_new(const st_sector_info *info, const uint8_t randomness[32], const st_post_sector *sectors,
-                        size_t n) {
+static batch *batch_new(const st_sector_info *info, const uint8_t randomness[32], unsigned challenges,
+                        const st_post_sector *sectors, size_t n) {
   batch *b = calloc(1, sizeof *b);
   if (!b) return NULL;
   b->jobs = calloc(n, sizeof *b->jobs);
@@ -240,6 +241,7 @@ static batch *batch_new(const st_sector_info *info, const uint8_t randomness[32]
   pthread_condattr_destroy(&ca);
   b->refs = 1;
   b->info = info;
+  b->challenges = challenges;
   b->n = n;
   memcpy(b->randomness, randomness, 32);
   bool ok = b->jobs != NULL;
@@ -300,18 +302,10 @@ static st_code collect(batch *b, st_post_result *res, st_err *err) {
   return st_buf_status(&res->proof, err);
 }
 
-st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomness[32], const st_post_sector *sectors,
-                             size_t n, const st_post_options *opt, st_post_result *result, st_err *err) {
-  memset(result, 0, sizeof *result);
-  st_buf_init(&result->proof);
-  st_code rc = check_randomness("window", randomness, err);
-  if (rc) return rc;
-  unsigned parallel = opt && opt->parallel ? opt->parallel : 8;
-  unsigned timeout = opt ? opt->timeout_ms : 0;
-  batch *b = batch_new(info, randomness, sectors, n);
-  if (!b) return st_err_set(err, ST_ENOMEM, "out of memory");
-  size_t next = 0, running = 0, finished = 0;
-  pthread_mutex_lock(&b->mu);
+/* Runs every job of b, parallel at once, abandoning a job past timeout ms (0: none); called
+ * and returns with b->mu held. */
+static void run_jobs(batch *b, unsigned parallel, unsigned timeout) {
+  size_t n = b->n, next = 0, running = 0, finished = 0;
   while (finished < n) {
     while (running < parallel && next < n) {
       job *j = &b->jobs[next++];
@@ -358,6 +352,18 @@ st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomnes
       pthread_cond_wait(&b->cv, &b->mu);
     }
   }
+}
+
+st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomness[32], const st_post_sector *sectors,
+                             size_t n, const st_post_options *opt, st_post_result *result, st_err *err) {
+  memset(result, 0, sizeof *result);
+  st_buf_init(&result->proof);
+  st_code rc = check_randomness("window", randomness, err);
+  if (rc) return rc;
+  batch *b = batch_new(info, randomness, ST_WINDOW_CHALLENGES, sectors, n);
+  if (!b) return st_err_set(err, ST_ENOMEM, "out of memory");
+  pthread_mutex_lock(&b->mu);
+  run_jobs(b, opt && opt->parallel ? opt->parallel : 8, opt ? opt->timeout_ms : 0);
   rc = collect(b, result, err);
   pthread_mutex_unlock(&b->mu);
   batch_release(b);
@@ -423,15 +429,28 @@ static st_code winning_sector(uint64_t miner, const uint8_t randomness[32], size
 }
 
 st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
-                              const st_post_sector *eligible, size_t n, st_buf *proof, st_err *err) {
+                              const st_post_sector *eligible, size_t n, const st_post_options *opt, st_buf *proof,
+                              st_err *err) {
   size_t chosen;
   st_code rc = winning_sector(miner, randomness, n, &chosen, err);
   if (rc) return rc;
   const st_post_sector *s = &eligible[chosen];
-  uint64_t bytes = 0;
   st_cbor_put_array(proof, ST_WINNING_SECTORS);
-  rc = prove_sector(info, randomness, s->number, s->comm_r, s->sealed_path, s->cache_dir, ST_WINNING_CHALLENGES, proof,
-                    &bytes, err);
+  if (!opt || !opt->timeout_ms) {
+    uint64_t bytes = 0;
+    rc = prove_sector(info, randomness, s->number, s->comm_r, s->sealed_path, s->cache_dir, ST_WINNING_CHALLENGES,
+                      proof, &bytes, err);
+  } else { /* read on a thread of its own, as WindowPoSt does, so a hung read costs the timeout */
+    batch *b = batch_new(info, randomness, ST_WINNING_CHALLENGES, s, 1);
+    if (!b) return st_err_set(err, ST_ENOMEM, "out of memory");
+    pthread_mutex_lock(&b->mu);
+    run_jobs(b, 1, opt->timeout_ms);
+    const job *j = &b->jobs[0];
+    if (!(rc = j->rc)) st_buf_append(proof, j->out.data, j->out.len);
+    else st_err_set(err, rc, "%s", j->err.msg);
+    pthread_mutex_unlock(&b->mu);
+    batch_release(b);
+  }
   return rc ? st_err_wrap(err, rc, "winning post: sector %llu", (unsigned long long)s->number) : ST_OK;
 }
 

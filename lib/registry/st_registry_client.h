@@ -23,8 +23,10 @@ typedef struct st_regc st_regc;
  * instance; when it cannot be reached (ST_EUNAVAIL from the transport, not a 503 reply) the call
  * is sent to the next, in order, wrapping round, and later calls stay with the one that answered.
  * Each move is logged (WARN "registry unreachable, moving on to the next" {from, to, err}). A
- * write whose reply was lost may thus reach the database twice, as when a caller retries it: the
- * cluster's operations are written for that (st_cluster_store.h). token may be NULL for reads on
+ * write whose reply was lost (the instance died after its commit) may thus reach the database
+ * twice, as when a caller retries it: claims, checks and updates of the cluster are the same
+ * twice; a pledge's sector_new or a join gives a second row (a second pledged sector, sealed like
+ * any other; a machine that never heartbeats and lapses). token may be NULL for reads on
  * loopback. *out is NULL on failure; an empty or bad URL is named by its place in the list. */
 #define ST_REGC_URLS_MAX 8
 st_code st_regc_open(const char *urls, const char *token, st_regc **out, st_err *err);

@@ -9,6 +9,8 @@
 #                                 SubmitWindowedPoSt messages on chain: "PRE COMMIT POSTS FAILED"
 #                                 (FAILED: messages among them that did not exit 0)
 # REGISTRY_DB (optional) is the registry's database URL; the default is SQLite in its repo.
+# ST_STORAGE_ROOT (optional) is a folder the storage node's mount point links to (bench/poster_nfs.sh
+# points it into an sshfs mount).
 BIN=$(dirname "${1:?usage: $0 PATH-TO-spacetime}")
 ST=$BIN/spacetime SRV=$BIN/spacetime-server MINER=$BIN/spacetime-miner
 tmp=$(mktemp -d)
@@ -84,7 +86,8 @@ cluster_up() {
   start_daemon --genesis "$tmp/g.json" --producer "$P"
 
   # the registry and one storage node, mounted under the dist-path
-  mkdir -p "$tmp/dist/nfs/127.0.0.1"
+  mkdir -p "$tmp/dist/nfs"
+  if [[ -n ${ST_STORAGE_ROOT:-} ]]; then ln -s "$ST_STORAGE_ROOT" "$tmp/dist/nfs/127.0.0.1"; else mkdir "$tmp/dist/nfs/127.0.0.1"; fi
   "$SRV" run --listen 127.0.0.1:0 --repo "$tmp/srv" ${REGISTRY_DB:+--db "$REGISTRY_DB"} 2>>"$tmp/server.log" &
   spid=$!
   pids+=("$spid")

@@ -33,9 +33,17 @@ hosts_init() {
     command -v "$c" >/dev/null || { echo "hosts.sh: $c is missing: run scripts/install-deps.sh"; exit 1; }
   done
   [[ -c /dev/fuse ]] || { echo "hosts.sh: /dev/fuse is missing: sshfs cannot mount"; exit 1; }
+  local ns owner
+  for ns in $(ip netns list | awk '{print $1}' | grep -E '^st[0-9]+-'); do # left by a run killed with -9
+    owner=${ns%%-*}
+    kill -0 "${owner#st}" 2>/dev/null && continue
+    ip netns pids "$ns" | xargs -r kill -9
+    ip netns del "$ns"
+  done
   HOSTS_TMP=$(mktemp -d /tmp/st-hosts.XXXXXX)
   chmod 755 "$HOSTS_TMP"
   trap hosts_cleanup EXIT
+  trap 'exit 130' INT TERM HUP # so that the EXIT trap runs
   ip netns add "$HOSTS_SW" || exit 1
   ip -n "$HOSTS_SW" link set lo up
   ip -n "$HOSTS_SW" link add br0 type bridge
@@ -142,7 +150,7 @@ pg_up() {
 pg_restart() { on "$HOSTS_PG_HOST" "${HOSTS_PG_CTL[@]}" -o "$HOSTS_PG_OPTS" -m fast restart >/dev/null; }
 
 hosts_cleanup() {
-  local ns
+  local rc=$? ns left=
   [[ -n $HOSTS_PG ]] && on "$HOSTS_PG_HOST" "${HOSTS_PG_CTL[@]}" -m immediate stop >/dev/null 2>&1
   disown -a 2>/dev/null
   for p in "${HOSTS_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
@@ -150,6 +158,14 @@ hosts_cleanup() {
     ip netns pids "$ns" | xargs -r kill -9
     ip netns del "$ns"
   done
-  disown -a 2>/dev/null
+  sleep 0.2
+  for p in "${HOSTS_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && left+=" pid $p"; done
+  ns=$(ip netns list | awk '{print $1}' | grep "^$HOSTS_ID-" | tr '\n' ' ')
+  [[ -n $ns ]] && left+=" namespaces $ns"
   [[ -n ${KEEP_TMP:-} ]] || rm -rf "$HOSTS_TMP"
+  if [[ -n $left ]]; then
+    echo "hosts.sh: FAIL: left behind:$left"
+    exit 1
+  fi
+  exit "$rc"
 }

@@ -172,14 +172,10 @@ epoch_at() { # epoch_at LOGLINE
   local ts=${1:0:28}
   echo $((($(date -d "${ts:0:23}${ts:23:3}:${ts:26:2}" +%s%N) / 1000000 - GENESIS * 1000) / (DELAY * 1000)))
 }
-dl_of() { # dl_of SECTOR : its deadline index
-  local d
-  for d in 0 1 2 3 4 5; do
-    node StateMinerPartitions "[\"t01000\", $d, []]" | jq -e --argjson s "$1" '
-      [(. // [])[].AllSectors | . as $r | reduce range(0; length) as $i ({pos: 0, out: []};
-        if $i % 2 == 1 then .out += [range(.pos; .pos + $r[$i])] else . end | .pos += $r[$i]) | .out[]] | index($s) != null' \
-      >/dev/null && { echo "$d"; return; }
-  done
+dl_sectors() { # dl_sectors D : the sector numbers of deadline D, one per line
+  node StateMinerPartitions "[\"t01000\", $1, []]" | jq '(. // [])[].AllSectors | . as $r |
+    reduce range(0; length) as $i ({pos: 0, out: []}; if $i % 2 == 1 then .out += [range(.pos; .pos + $r[$i])] else . end |
+      .pos += $r[$i]) | .out[]'
 }
 faults() { node StateMinerFaults '["t01000", []]' | jq '. as $r | reduce range(0; length) as $i (0; if $i % 2 == 1 then . + $r[$i] else . end)'; }
 no_faults() { (($(faults) == 0)); }
@@ -195,16 +191,20 @@ report() { echo "fault $1: $2"; printf '| %s | %s |\n' "$1" "$2" >>"$tmp/report"
 
 # ---- storage: storage1's link goes down at the Challenge of a deadline holding its sectors ----
 fault_storage() {
-  local s d dl ps idx now open ch close down line skip_e cid at decl decl_e decl_d up rec nf want=0
-  s=${on1%% *}
-  d=$(dl_of "$s")
-  [[ -n $d ]] || die "sector $s is in no deadline"
+  local d= dl ps idx now open ch close down line skip_e cid at decl decl_e decl_d up rec want=0 k a b
+  # a deadline with sectors on both storage hosts: storage1's are skipped, storage2's proven
+  for k in 0 1 2 3 4 5; do
+    a=0 b=0
+    for n in $(dl_sectors "$k"); do [[ ${ON[$n]} == "$ST1" ]] && a=$((a + 1)) || b=$((b + 1)); done
+    ((a > 0 && b > 0)) && { d=$k; break; }
+  done
+  [[ -n $d ]] || die "no deadline holds sectors of both storage hosts: $(for k in 0 1 2 3 4 5; do echo "$k: $(dl_sectors $k | tr '\n' ' ')"; done)"
   dl=$(node StateMinerProvingDeadline '["t01000", []]')
   ps=$(jq .PeriodStart <<<"$dl") idx=$(jq .Index <<<"$dl") now=$(epoch)
   open=$((ps + d * W))
   ((d < idx || open - 2 - now < 3)) && open=$((open + PERIOD))
   ch=$((open - 2)) close=$((open + W))
-  echo "storage: sector $s (storage1) is in deadline $d; its Challenge at $ch, Close at $close"
+  echo "storage: deadline $d holds sectors $(dl_sectors "$d" | tr '\n' ' ')(storage1: $a); its Challenge at $ch, Close at $close"
   until_ok 80 "the Challenge of deadline $d" eval '(($(epoch) >= ch - 1))'
   marks
   link_down storage1
@@ -309,10 +309,11 @@ fault_sealer() {
 }
 
 # pledge_load HOST SECONDS FILE : pledges every 0.5 s, writing each acknowledged number to FILE
+# and a line to FILE.refused for each refused
 pledge_load() {
   local end=$((SECONDS + $2)) n
   while ((SECONDS < end)); do
-    n=$(M "$1" sectors pledge --json 2>/dev/null | jq -e .SectorNumber) && echo "$n" >>"$3"
+    if n=$(M "$1" sectors pledge --json 2>/dev/null | jq -e .SectorNumber); then echo "$n" >>"$3"; else echo x >>"$3.refused"; fi
     sleep 0.5
   done
 }
@@ -328,6 +329,8 @@ fault_postgres() {
   local h load t0 t1 acked
   h=$(live_sealer)
   : >"$tmp/acked-pg"
+  : >"$tmp/acked-pg.refused"
+  marks
   pledge_load "$h" 8 "$tmp/acked-pg" &
   load=$!
   sleep 3
@@ -345,7 +348,9 @@ fault_postgres() {
   done
   fresh() { [[ $(reg machines '{"miner": 1000}' | jq '[.machines[] | select(.alive == 1)] | length') -ge 3 ]]; }
   until_ok 10 "every process heartbeats again" fresh
-  report "PostgreSQL restarts under load" "the restart took $((t1 - t0)) epochs; requests meanwhile were refused (503) and retried; $acked pledges acknowledged around it | all $acked Proving $((back - t1)) epochs after; every process carried on"
+  posts() { for n in poster1 poster2; do since "$n" "${MARK[$n]}" | grep $'\twindow PoSt submitted\t'; done | grep -q .; }
+  until_ok 40 "a WindowPoSt after the restart" posts
+  report "PostgreSQL restarts under load" "pg_ctl restart took $((t1 - t0)) epoch(s); the registry answered 503 meanwhile and re-made its connections; $acked pledges acknowledged around it, $(wc -l <"$tmp/acked-pg.refused") refused (the CLI says why) | all $acked acknowledged sectors Proving $((back - t1)) epochs after; every process carried on, WindowPoSt went on"
 }
 
 # ---- registry: registry A is killed with kill -9 ----
@@ -353,6 +358,7 @@ fault_registry() {
   local h load down moved_e acked posted_e cid
   h=$(live_sealer)
   : >"$tmp/acked-reg"
+  : >"$tmp/acked-reg.refused"
   marks
   pledge_load "$h" 6 "$tmp/acked-reg" &
   load=$!
@@ -363,12 +369,16 @@ fault_registry() {
   acked=$(wc -l <"$tmp/acked-reg")
   ((acked >= 5)) || fail "only $acked pledges acknowledged around the kill"
   until_ok 120 "every acknowledged pledge Proving" acked_kept "$tmp/acked-reg"
-  local moved
-  moved=$(for n in "$h" poster1 poster2; do since "$n" "${MARK[$n]}" | grep $'\tregistry unreachable, moving on to the next\t' | head -1; done | sort | head -1)
-  [[ -n $moved ]] || fail "no process logged moving on to registry B"
-  posts() { for n in poster1 poster2; do since "$n" "${MARK[$n]}" | grep $'\twindow PoSt submitted\t' | tail -1; done | sort | tail -1 | grep -q .; }
+  local moved last=0 e
+  for n in "$h" poster1 poster2; do
+    moved=$(since "$n" "${MARK[$n]}" | grep $'\tregistry unreachable, moving on to the next\t' | head -1)
+    [[ -n $moved ]] || { fail "$n never moved on to registry B"; continue; }
+    e=$(epoch_at "$moved")
+    ((e > last)) && last=$e
+  done
+  posts() { for n in poster1 poster2; do since "$n" "${MARK[$n]}" | grep $'\twindow PoSt submitted\t'; done | grep -q .; }
   until_ok 40 "a WindowPoSt after the kill" posts
-  report "a registry instance is killed (kill -9)" "the processes moved on to the other instance $(($(epoch_at "$moved") - down)) epochs after; $acked pledges acknowledged around the kill | all $acked Proving; WindowPoSt went on; nothing acknowledged by the dead instance was lost"
+  report "a registry instance is killed (kill -9)" "every process moved on to the other instance by $((last - down)) epoch(s) after; $acked pledges acknowledged around the kill, $(wc -l <"$tmp/acked-reg.refused") refused | all $acked acknowledged sectors Proving (those instance A acknowledged included); WindowPoSt went on"
 }
 
 for f in $FAULTS; do

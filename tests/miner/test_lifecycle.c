@@ -226,11 +226,11 @@ static void test_rounds_behind_head(void **state) {
   while (f->won == won) nf_mine_next(f); /* the head is t01000's block */
   int64_t h = nf_height(f);
   st_blockprod_result r;
-  assert_int_equal(st_blockprod_round(f->c, NF_MINER, h - 1, nf_locate, f->store, NULL, &r, &err), ST_OK);
+  assert_int_equal(st_blockprod_round(f->c, NF_MINER, h - 1, nf_locate, f->store, NULL, NULL, &r, &err), ST_OK);
   assert_true(r.late);
   assert_false(r.eligible);
   assert_int_equal(r.win_count, 0);
-  st_code code = st_blockprod_round(f->c, NF_MINER, h, nf_locate, f->store, NULL, &r, &err);
+  st_code code = st_blockprod_round(f->c, NF_MINER, h, nf_locate, f->store, NULL, NULL, &r, &err);
   assert_false(r.late);
   assert_true(r.base_height < h);
   assert_true(r.eligible);

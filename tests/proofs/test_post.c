@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/st_fs.h"
@@ -321,7 +322,7 @@ static void test_winning_post(void **state) {
   fixture *f = *state;
   st_buf proof = ST_BUF_INIT;
   st_err err;
-  if (st_winning_post_prove(f->info, 1000, f->rand, f->sec, NSEC, &proof, &err)) fail_msg("%s", err.msg);
+  if (st_winning_post_prove(f->info, 1000, f->rand, f->sec, NSEC, NULL, &proof, &err)) fail_msg("%s", err.msg);
   if (st_winning_post_verify(f->info, 1000, f->rand, f->pub, NSEC, proof.data, proof.len, &err))
     fail_msg("%s", err.msg);
   /* Another miner (prover id) or other randomness selects or challenges differently. */
@@ -343,10 +344,30 @@ static void test_winning_post(void **state) {
   st_buf keep;
   take_away(f->paths[chosen].cache, "p_aux", path, &keep);
   st_buf_init(&proof);
-  assert_int_equal(st_winning_post_prove(f->info, 1000, f->rand, f->sec, NSEC, &proof, &err), ST_ENOENT);
+  assert_int_equal(st_winning_post_prove(f->info, 1000, f->rand, f->sec, NSEC, NULL, &proof, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "could not read from path=");
   st_buf_free(&proof);
+  /* A hung read (a FIFO in place of p_aux) fails it within the timeout, not when the read ends. */
+  assert_int_equal(mkfifo(path, 0644), 0);
+  st_buf_init(&proof);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  st_post_options opt = {.timeout_ms = 300};
+  assert_int_equal(st_winning_post_prove(f->info, 1000, f->rand, f->sec, NSEC, &opt, &proof, &err), ST_EIO);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  tu_assert_err_contains(&err, "not read within the 300 ms timeout");
+  assert_true(t1.tv_sec - t0.tv_sec < 5);
+  st_buf_free(&proof);
+  int fd = open(path, O_WRONLY | O_NONBLOCK); /* release the stuck reader */
+  if (fd >= 0) close(fd);
+  usleep(100 * 1000);
   restore(path, &keep);
+  /* and with the timeout, a readable sector proves as without */
+  st_buf_init(&proof);
+  if (st_winning_post_prove(f->info, 1000, f->rand, f->sec, NSEC, &opt, &proof, &err)) fail_msg("%s", err.msg);
+  if (st_winning_post_verify(f->info, 1000, f->rand, f->pub, NSEC, proof.data, proof.len, &err))
+    fail_msg("%s", err.msg);
+  st_buf_free(&proof);
 }
 
 int main(void) {

@@ -739,9 +739,9 @@ static void test_url_list_failover(void **state) {
   assert_int_equal(st_regc_open("http://127.0.0.1:1,ftp://x", NULL, &c, &err), ST_EINVAL);
   tu_assert_err_contains(&err, "registry URL 2 of");
   tu_assert_err_contains(&err, "must start with http://");
-  assert_int_equal(st_regc_open("http://a,http://b,http://c,http://d,http://e,http://f,http://g,http://h,http://i", NULL,
-                                &c, &err),
-                   ST_EINVAL);
+  assert_int_equal(
+      st_regc_open("http://a,http://b,http://c,http://d,http://e,http://f,http://g,http://h,http://i", NULL, &c, &err),
+      ST_EINVAL);
   tu_assert_err_contains(&err, "more than 8 registry URLs");
 }
 
