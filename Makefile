@@ -74,6 +74,7 @@ bench: deps
 	build-bench/spacetime-bench apply
 	bench/daemon.sh build-bench/spacetime
 	POSTERS=2 bench/poster.sh build-bench/spacetime
+	bench/poster_nfs.sh build-bench/spacetime
 
 clean:
 	rm -rf build build-asan build-fuzz build-bench

@@ -74,9 +74,10 @@ latency() {
   done | awk '{ if (!($1 in m) || $2 > m[$1]) m[$1] = $2 } END { for (c in m) { s += m[c]; n++ } if (n) printf "%d %.3f\n", n, s / n }'
 }
 read -r n1 l1 <<<"$(latency "$tmp/poster.log:$from")"
-work=$(tail -n +"$((from + 1))" "$tmp/poster.log" | awk -F'\t' '$4 == "window PoSt submitted" {print $5}' |
-  jq -s 'if length > 0 then (map(.prove + .submit) | add / length) else 0 end')
-echo "poster.sh summary: deadlines ${n1:-0} latency ${l1:-0} s work $work s"
+# the means per message of the poster's work (prove + submit) and of the vanilla proof in it, in ms
+read -r work vanilla <<<"$(tail -n +"$((from + 1))" "$tmp/poster.log" | awk -F'\t' '$4 == "window PoSt submitted" {print $5}' |
+  jq -rs 'if length > 0 then [(map(.prove + .submit) | add / length * 1000), (map(.vanilla) | add / length * 1000)] else [0, 0] end | @tsv')"
+printf 'poster.sh summary: deadlines %d latency %.3f s work %.3f ms vanilla %.3f ms\n' "${n1:-0}" "${l1:-0}" "$work" "$vanilla"
 if ((posters == 2)); then
   from1=$(wc -l <"$tmp/poster.log")
   touch "$tmp/poster2.log"

@@ -13,6 +13,7 @@
 #   latency  Challenge to the deadline's last SubmitWindowedPoSt in the pool (the 2 s gate in it)
 #   work     the poster's own time per message (prove + submit: chain reads, locating, reading
 #            the sectors, the proofs)
+#   vanilla  the proofs alone (reading the challenged leaves and their paths)
 # and the ratios sshfs / local.
 set -u
 BIN=${1:?usage: bench/poster_nfs.sh PATH/TO/spacetime}
@@ -27,7 +28,7 @@ on poster mount -t tmpfs tmpfs /mnt
 on poster mkdir -p /mnt/local
 storage_mount poster storage1 /mnt/nfs/10.10.4.23
 
-declare -A LAT WORK
+declare -A LAT WORK VAN
 for where in local sshfs; do
   root=/mnt/local
   [[ $where == sshfs ]] && root=/mnt/nfs/10.10.4.23
@@ -35,8 +36,8 @@ for where in local sshfs; do
   on poster env ST_STORAGE_ROOT="$root" bash "$here/poster.sh" "$BIN" | tee "$HOSTS_TMP/$where.out"
   line=$(grep '^poster.sh summary:' "$HOSTS_TMP/$where.out")
   [[ -n $line ]] || { echo "poster_nfs.sh: the $where run printed no summary"; exit 1; }
-  LAT[$where]=$(awk '{print $6}' <<<"$line") WORK[$where]=$(awk '{print $9}' <<<"$line")
+  LAT[$where]=$(awk '{print $6}' <<<"$line") WORK[$where]=$(awk '{print $9}' <<<"$line") VAN[$where]=$(awk '{print $12}' <<<"$line")
 done
-echo "latency: local ${LAT[local]} s, sshfs ${LAT[sshfs]} s; work per message: local ${WORK[local]} s, sshfs ${WORK[sshfs]} s"
-awk -v a="${LAT[sshfs]}" -v b="${LAT[local]}" -v c="${WORK[sshfs]}" -v d="${WORK[local]}" \
-  'BEGIN {printf "latency, sshfs / local = %.2f; work, sshfs / local = %.2f\n", a / b, c / d}'
+echo "latency: local ${LAT[local]} s, sshfs ${LAT[sshfs]} s; work per message: local ${WORK[local]} ms, sshfs ${WORK[sshfs]} ms; vanilla proof: local ${VAN[local]} ms, sshfs ${VAN[sshfs]} ms"
+awk -v a="${LAT[sshfs]}" -v b="${LAT[local]}" -v c="${WORK[sshfs]}" -v d="${WORK[local]}" -v e="${VAN[sshfs]}" -v f="${VAN[local]}" \
+  'BEGIN {printf "latency, sshfs / local = %.2f; work, sshfs / local = %.2f; vanilla, sshfs / local = %.2f\n", a / b, c / d, e / f}'

@@ -19,7 +19,7 @@
 #                                   over sshd
 #   storage_mount HOST STORAGE DIR  HOST mounts STORAGE's export at DIR over sshfs
 #   pg_up NAME                      PostgreSQL on NAME:5432, trusting 10.10.0.0/16; sets PG_URL
-#   pg_restart                      pg_ctl restart -m fast
+#   pg_stop / pg_start              pg_ctl stop -m fast / start
 HOSTS_ID=st$$
 HOSTS_SW=$HOSTS_ID-sw
 declare -A HOST_ADDR HOST_HOLDER
@@ -144,10 +144,11 @@ pg_up() {
   echo "host all all 10.10.0.0/16 trust" >>"$HOSTS_PG/data/pg_hba.conf"
   HOSTS_PG_HOST=$name
   HOSTS_PG_OPTS="-h ${HOST_ADDR[$name]} -p 5432 -k $HOSTS_PG -c max_connections=200"
-  on "$name" "${HOSTS_PG_CTL[@]}" -o "$HOSTS_PG_OPTS" start >/dev/null || { cat "$HOSTS_PG/server.log"; exit 1; }
+  pg_start || { cat "$HOSTS_PG/server.log"; exit 1; }
   PG_URL="postgresql://postgres@${HOST_ADDR[$name]}:5432/postgres"
 }
-pg_restart() { on "$HOSTS_PG_HOST" "${HOSTS_PG_CTL[@]}" -o "$HOSTS_PG_OPTS" -m fast restart >/dev/null; }
+pg_stop() { on "$HOSTS_PG_HOST" "${HOSTS_PG_CTL[@]}" -m fast stop >/dev/null; }
+pg_start() { on "$HOSTS_PG_HOST" "${HOSTS_PG_CTL[@]}" -o "$HOSTS_PG_OPTS" start >/dev/null; }
 
 hosts_cleanup() {
   local rc=$? ns left=

@@ -17,7 +17,7 @@
 #   storage   storage1's link goes down at the Challenge of a deadline holding its sectors
 #   poster    the link of the poster proving a deadline goes down after its Challenge
 #   sealer    a sealer host goes down (every process killed, link cut) while it holds a sector
-#   postgres  PostgreSQL restarts while sectors are pledged and sealed
+#   postgres  PostgreSQL stops for 3 s and starts again while sectors are pledged and sealed
 #   registry  registry A is killed with kill -9; everything goes on through B
 set -u
 BIN=$(cd "$(dirname "${1:?usage: $0 PATH/TO/spacetime [FAULT...]}")" && pwd)
@@ -172,11 +172,12 @@ epoch_at() { # epoch_at LOGLINE
   local ts=${1:0:28}
   echo $((($(date -d "${ts:0:23}${ts:23:3}:${ts:26:2}" +%s%N) / 1000000 - GENESIS * 1000) / (DELAY * 1000)))
 }
+BITS='def bits: . as $r | reduce range(0; length) as $i ({pos: 0, out: []};
+  if $i % 2 == 1 then .out += [range(.pos; .pos + $r[$i])] else . end | .pos += $r[$i]) | .out[];'
 dl_sectors() { # dl_sectors D : the sector numbers of deadline D, one per line
-  node StateMinerPartitions "[\"t01000\", $1, []]" | jq '(. // [])[].AllSectors | . as $r |
-    reduce range(0; length) as $i ({pos: 0, out: []}; if $i % 2 == 1 then .out += [range(.pos; .pos + $r[$i])] else . end |
-      .pos += $r[$i]) | .out[]'
+  node StateMinerPartitions "[\"t01000\", $1, []]" | jq "$BITS"' (. // [])[].AllSectors | bits'
 }
+faulty() { node StateMinerFaults '["t01000", []]' | jq "$BITS"' bits'; } # the faulty sectors, one per line
 faults() { node StateMinerFaults '["t01000", []]' | jq '. as $r | reduce range(0; length) as $i (0; if $i % 2 == 1 then . + $r[$i] else . end)'; }
 no_faults() { (($(faults) == 0)); }
 landed() { # landed CID : the height its message landed at, once it exited 0
@@ -237,10 +238,30 @@ fault_storage() {
   until_ok 40 "storage1's $want sectors faulty" eval '(($(faults) == want))'
   link_up storage1
   up=$(epoch)
-  until_ok 100 "storage1's sectors recovered" no_faults
-  rec=$(epoch)
-  ((rec - up <= 2 * PERIOD)) || fail "recovered $((rec - up)) epochs after the link came back, more than two proving periods"
-  report "a storage host's link goes down at a deadline's Challenge" "its sectors skipped $((skip_e - down)) epochs after the cut (--sector-timeout 3 s); the deadline's other sectors proven, landed at $at, $((close - at)) epochs before Close${decl:+; a later deadline ($decl_d) declared faulty $((decl_e - down)) epochs after the cut, before its FaultCutoff}; all $want of its sectors faulty, none other | link back at $up: every sector recovered (faults 0) $((rec - up)) epochs later"
+  # each sector recovered by the Close of its own deadline's second instance after the link is back
+  declare -A REC
+  local f left
+  for _ in $(seq 150); do
+    f=$(faulty | tr '\n' ' ') left=0
+    for n in $(seq 8); do
+      [[ ${ON[$n]} == "$ST1" && -z ${REC[$n]:-} ]] || continue
+      if [[ " $f" == *" $n "* ]]; then left=$((left + 1)); else REC[$n]=$(epoch); fi
+    done
+    ((left == 0)) && break
+    sleep 1
+  done
+  ((left == 0)) || die "storage1's sectors not recovered 150 s after the link came back: faulty $f"
+  rec=0
+  local worst= o
+  for n in "${!REC[@]}"; do
+    k=$(for x in 0 1 2 3 4 5; do dl_sectors "$x" | grep -qx "$n" && echo "$x"; done)
+    o=$((ps + k * W))
+    while ((o < up)); do o=$((o + PERIOD)); done # the first Open of its deadline after the link is back
+    ((REC[$n] <= o + PERIOD + W)) || fail "sector $n (deadline $k) recovered at ${REC[$n]}, after its second deadline after the link came back closed ($((o + PERIOD + W)))"
+    worst+="${worst:+, }sector $n (deadline $k) at $((REC[$n] - up)) ($(((REC[$n] - o) / PERIOD + 1)))"
+    ((REC[$n] > rec)) && rec=${REC[$n]}
+  done
+  report "a storage host's link goes down at a deadline's Challenge" "its sectors skipped $((skip_e - down)) epochs after the cut (--sector-timeout 3 s); the deadline's other sectors proven, landed at $at, $((close - at)) epochs before Close${decl:+; a later deadline ($decl_d) declared faulty $((decl_e - down)) epochs after the cut, before its FaultCutoff}; all $want of its sectors faulty, none other | link back at $up: every sector recovered within its own deadline's first or second instance after: $worst epochs after the link came back (the instance)"
 }
 
 # ---- poster: the link of the poster proving a deadline goes down after its Challenge ----
@@ -276,6 +297,11 @@ fault_poster() {
   until_ok 20 "deadline $d closed" eval '(($(epoch) > close + 1))'
   no_faults || fail "faults after $victim was cut off: $(faults)"
   link_up "$victim"
+  sleep 5
+  local l
+  while read -r l; do
+    [[ -n $l ]] && (($(epoch_at "$l") > down)) && fail "$victim, cut off, submitted deadline $d too: $l"
+  done <<<"$(since "$victim" "${MARK[$victim]}" | grep $'\twindow PoSt submitted\t' | grep "\"deadline\": $d,")"
   report "a poster host's link goes down after Challenge" "$other proved the deadline $(($(epoch_at "$took") - down)) epochs after the cut (its lease lapsed: 2 s) and its SubmitWindowedPoSt landed at $at, $((close - at)) epochs before Close; no fault | the link back: $victim rejoins; nothing it held is sent twice"
 }
 
@@ -309,11 +335,12 @@ fault_sealer() {
 }
 
 # pledge_load HOST SECONDS FILE : pledges every 0.5 s, writing each acknowledged number to FILE
-# and a line to FILE.refused for each refused
+# and the error of each refused one to FILE.refused
 pledge_load() {
   local end=$((SECONDS + $2)) n
   while ((SECONDS < end)); do
-    if n=$(M "$1" sectors pledge --json 2>/dev/null | jq -e .SectorNumber); then echo "$n" >>"$3"; else echo x >>"$3.refused"; fi
+    n=$(M "$1" sectors pledge --json 2>>"$3.refused" | jq .SectorNumber 2>/dev/null)
+    [[ $n =~ ^[0-9]+$ ]] && echo "$n" >>"$3"
     sleep 0.5
   done
 }
@@ -324,7 +351,7 @@ acked_kept() { # acked_kept FILE : every number in FILE is a sector of the regis
 }
 live_sealer() { for n in sealer1 sealer2; do kill -0 "${MPID[$n]}" 2>/dev/null && { echo "$n"; return; }; done; }
 
-# ---- postgres: PostgreSQL restarts while sectors are pledged and sealed ----
+# ---- postgres: PostgreSQL stops for 3 s (longer than a lease) and starts again, under load ----
 fault_postgres() {
   local h load t0 t1 acked
   h=$(live_sealer)
@@ -335,7 +362,9 @@ fault_postgres() {
   load=$!
   sleep 3
   t0=$(epoch)
-  pg_restart || die "PostgreSQL did not restart: $(tail -5 "$tmp/pg/server.log")"
+  pg_stop || die "PostgreSQL did not stop: $(tail -5 "$tmp/pg/server.log")"
+  sleep 3
+  pg_start || die "PostgreSQL did not start again: $(tail -5 "$tmp/pg/server.log")"
   t1=$(epoch)
   wait "$load"
   acked=$(wc -l <"$tmp/acked-pg")
@@ -350,7 +379,7 @@ fault_postgres() {
   until_ok 10 "every process heartbeats again" fresh
   posts() { for n in poster1 poster2; do since "$n" "${MARK[$n]}" | grep $'\twindow PoSt submitted\t'; done | grep -q .; }
   until_ok 40 "a WindowPoSt after the restart" posts
-  report "PostgreSQL restarts under load" "pg_ctl restart took $((t1 - t0)) epoch(s); the registry answered 503 meanwhile and re-made its connections; $acked pledges acknowledged around it, $(wc -l <"$tmp/acked-pg.refused") refused (the CLI says why) | all $acked acknowledged sectors Proving $((back - t1)) epochs after; every process carried on, WindowPoSt went on"
+  report "PostgreSQL restarts under load" "down $((t1 - t0)) epochs (stop, 3 s, start); the registry answered 503 meanwhile and re-made its connections after; $acked pledges acknowledged around it, $(grep -c . "$tmp/acked-pg.refused") refused while it was down ($(head -1 "$tmp/acked-pg.refused" | cut -c1-120)) | all $acked acknowledged sectors Proving $((back - t1)) epochs after; every process carried on, WindowPoSt went on"
 }
 
 # ---- registry: registry A is killed with kill -9 ----
@@ -378,7 +407,7 @@ fault_registry() {
   done
   posts() { for n in poster1 poster2; do since "$n" "${MARK[$n]}" | grep $'\twindow PoSt submitted\t'; done | grep -q .; }
   until_ok 40 "a WindowPoSt after the kill" posts
-  report "a registry instance is killed (kill -9)" "every process moved on to the other instance by $((last - down)) epoch(s) after; $acked pledges acknowledged around the kill, $(wc -l <"$tmp/acked-reg.refused") refused | all $acked acknowledged sectors Proving (those instance A acknowledged included); WindowPoSt went on"
+  report "a registry instance is killed (kill -9)" "every process moved on to the other instance by $((last - down)) epoch(s) after; $acked pledges acknowledged around the kill, $(grep -c . "$tmp/acked-reg.refused") refused | all $acked acknowledged sectors Proving (those instance A acknowledged included); WindowPoSt went on"
 }
 
 for f in $FAULTS; do
