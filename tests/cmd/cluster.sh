@@ -61,15 +61,7 @@ start_miner() {
   pids+=("$mpid")
   wait_file "$tmp/miner/api" "$mpid" || die "the miner did not start"
 }
-until_ok() { # until_ok SECONDS WHAT CMD... : retries CMD each second
-  local secs=$1 what=$2
-  shift 2
-  for _ in $(seq "$secs"); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 1
-  done
-  die "$what (after ${secs}s)"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/until_ok.sh"
 proving_count() { M sectors list --json | jq '[.[] | select(.State == "Proving")] | length'; }
 
 cluster_up() {

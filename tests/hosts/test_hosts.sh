@@ -39,15 +39,7 @@ die() {
   show_logs
   exit 1
 }
-until_ok() { # until_ok SECONDS WHAT CMD... : retries CMD each second
-  local secs=$1 what=$2
-  shift 2
-  for _ in $(seq "$secs"); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 1
-  done
-  die "$what (after ${secs}s)"
-}
+source "$(dirname "$0")/../cmd/until_ok.sh"
 
 SERVER=10.10.19.17 SERVER2=10.10.19.18 ST1=10.10.4.23 ST2=10.10.4.24
 REG_A=http://$SERVER:3456 REG_B=http://$SERVER2:3456
