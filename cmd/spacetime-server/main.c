@@ -120,26 +120,26 @@ static int cmd_run(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- client verbs */
 
-#define CLIENT_FLAGS                                                                                                             \
-  ST_FLAG(                                                                                                                       \
-      "server-api", ST_FLAG_VALUE, "URL[,URL...]",                                                                               \
-      "the server, or its instances tried in turn (default: $SPACETIME_SERVER_API, else <repo>/api, else http://" DEFAULT_LISTEN \
-      ")"),                                                                                                                      \
-      ST_FLAG("token", ST_FLAG_VALUE, "TOKEN", "write token (default: $SPACETIME_SERVER_TOKEN, else <repo>/token)"),             \
-      ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the server's repo (default ~/.spacetime-server)"),                                  \
+#define CLIENT_FLAGS                                                                                                 \
+  ST_FLAG("server-api", ST_FLAG_VALUE, "URL[,URL...]",                                                               \
+          "the server or its instances, in turn (default $SPACETIME_SERVER_API, <repo>/api, http://" DEFAULT_LISTEN  \
+          ")"),                                                                                                      \
+      ST_FLAG("token", ST_FLAG_VALUE, "TOKEN", "write token (default: $SPACETIME_SERVER_TOKEN, else <repo>/token)"), \
+      ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the server's repo (default ~/.spacetime-server)"),                      \
       ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")
 
 static int connect_client(st_cli *cli, st_regc **out) {
-  char repo[1024], url[300] = "", token[128] = "", path[1100];
+  char repo[1024], api[300] = "", token[128] = "", path[1100];
   st_err err;
   repo_dir(st_cli_value(cli, "repo", NULL), repo);
-  const char *env_url = getenv("SPACETIME_SERVER_API"), *env_token = getenv("SPACETIME_SERVER_TOKEN");
-  if (st_cli_has(cli, "server-api")) snprintf(url, sizeof url, "%s", st_cli_value(cli, "server-api", NULL));
-  else if (env_url && *env_url) snprintf(url, sizeof url, "%s", env_url);
-  else {
+  const char *url = st_cli_value(cli, "server-api", NULL), *env_url = getenv("SPACETIME_SERVER_API"),
+             *env_token = getenv("SPACETIME_SERVER_TOKEN");
+  if (!url && env_url && *env_url) url = env_url;
+  if (!url) {
     repo_file(repo, "api", path);
-    if (st_fs_read_line(path, url, sizeof url, &err)) return st_cli_fail("%s", err.msg);
-    if (!url[0]) snprintf(url, sizeof url, "http://%s", DEFAULT_LISTEN);
+    if (st_fs_read_line(path, api, sizeof api, &err)) return st_cli_fail("%s", err.msg);
+    if (!api[0]) snprintf(api, sizeof api, "http://%s", DEFAULT_LISTEN);
+    url = api;
   }
   if (st_cli_has(cli, "token")) snprintf(token, sizeof token, "%s", st_cli_value(cli, "token", NULL));
   else if (env_token && *env_token) snprintf(token, sizeof token, "%s", env_token);
