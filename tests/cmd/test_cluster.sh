@@ -156,7 +156,9 @@ for _ in $(seq 300); do
 done
 [[ -n $vname ]] || die "no poster was caught between proving and submitting"
 wait "$victim" 2>/dev/null
-grep -q $'\twindow PoSt submitted\t' <(tail -n +"$ran" "$tmp/$vname.log" 2>/dev/null) && echo "(it submitted as it was killed)"
+# the victim may have sent its message as it was killed: then that message proves the deadline
+victim_cid=$(tail -n +"$ran" "$tmp/$vname.log" 2>/dev/null | grep $'\twindow PoSt submitted\t' | tail -1 | cut -f5 | jq -r .cid)
+[[ -n $victim_cid ]] && echo "(it submitted as it was killed: $victim_cid)"
 line=$(grep $'\trunning windowPost\t' "$tmp/$vname.log" | tail -1 | cut -f5)
 d=$(jq '.deadline.Index | tonumber' <<<"$line")
 ps=$(jq '.deadline.PeriodStart' <<<"$line")
@@ -164,10 +166,11 @@ close=$(jq '.deadline.Close' <<<"$line")
 echo "killed $vname (pid $victim) holding deadline $d (period start $ps), which closes at $close; head $(node ChainHead '[]' | jq .Height)"
 others=()
 for n in P1 P2 P3; do [[ $n != "$vname" ]] && others+=("$tmp/$n.log"); done
-taken() { # another poster proved the instance, or waits for the message the victim sent
+taken() { # another poster proved the instance, or waits for the message the victim sent, or that message landed
   (($(grep -h $'\trunning windowPost\t' "${others[@]}" | cut -f5 |
     jq -s "map(select(.deadline.PeriodStart == $ps and (.deadline.Index | tonumber) == $d)) | length") > 0)) ||
-    grep -q "deadline $d partition [0-9]*: waiting for the message" "${others[@]}"
+    grep -q "deadline $d partition [0-9]*: waiting for the message" "${others[@]}" ||
+    { [[ -n $victim_cid ]] && [[ $(node StateSearchMsg "[[], {\"/\":\"$victim_cid\"}, -1, true]" | jq .Receipt.ExitCode) == 0 ]]; }
 }
 until_ok 20 "deadline $d proven by another poster" taken
 closed() { (($(node ChainHead '[]' | jq .Height) > close)); }

@@ -125,6 +125,10 @@ static void test_prove_skip_recover(void **state) {
   assert_int_equal(st_wdpost_recover(&cfg, &di, di.fault_cutoff, &declared, &cid, &err), ST_ERANGE);
   tu_assert_err_contains(&err, "FaultCutoff");
   assert_int_equal(declared, 0);
+  /* the epoch before it too: a message sent then lands at FaultCutoff at the earliest */
+  assert_int_equal(st_wdpost_declare_faults(&cfg, &di, di.fault_cutoff - 1, &declared, &cid, &err), ST_ERANGE);
+  tu_assert_err_contains(&err, "is passed or next");
+  assert_int_equal(declared, 0);
   tu_assert_zeroed(&cid, sizeof cid); /* not the last recovery's */
   nf_mine_to(f, di.challenge + 1);
   st_wdpost_batch b;
