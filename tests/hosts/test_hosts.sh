@@ -23,6 +23,10 @@ set -u
 BIN=$(cd "$(dirname "${1:?usage: $0 PATH/TO/spacetime [FAULT...]}")" && pwd)
 shift
 FAULTS=${*:-storage poster sealer postgres registry}
+for f in $FAULTS; do
+  [[ " storage poster sealer postgres registry " == *" $f "* ]] ||
+    { echo "FAIL: no fault \"$f\" (storage, poster, sealer, postgres, registry)"; exit 2; }
+done
 ST=$BIN/spacetime SRV=$BIN/spacetime-server MINER=$BIN/spacetime-miner
 source "$(dirname "$0")/hosts.sh"
 hosts_init
@@ -402,10 +406,7 @@ fault_registry() {
   report "a registry instance is killed (kill -9)" "every process moved on to the other instance by $((last - down)) epoch(s) after; $acked pledges acknowledged around the kill, $(grep -c . "$tmp/acked-reg.refused") refused | all $acked acknowledged sectors Proving (those instance A acknowledged included); WindowPoSt went on"
 }
 
-for f in $FAULTS; do
-  declare -F "fault_$f" >/dev/null || die "no fault \"$f\" (storage, poster, sealer, postgres, registry)"
-  "fault_$f"
-done
+for f in $FAULTS; do "fault_$f"; done
 grep -h 'failed on chain' "$tmp"/poster*.log && fail "a poster's message failed on chain"
 grep -E 'exited [1-9][0-9]* .*(SubmitWindowedPoSt|DeclareFaults|PreCommitSector|ProveCommitSector)' "$tmp/daemon.log" &&
   fail "a message of the miner failed on chain"
