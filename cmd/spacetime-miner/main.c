@@ -165,7 +165,8 @@ static st_code open_side(run_ctx *r, st_rpc_client **node, st_locator *loc, st_c
 
 /* The poster's two threads, each with its own connections and st_poster: WindowPoSt and
  * declarations (mining false), and block production (mining true), so that a WinningPoSt
- * stuck on a storage host never holds up a deadline. */
+ * stuck on a storage host never holds up a deadline, nor, with its shorter timeout, the next
+ * rounds. */
 static void poster_loop(run_ctx *r, bool mining) {
   st_rpc_client *node = NULL;
   st_locator loc;
@@ -188,6 +189,9 @@ static void poster_loop(run_ctx *r, bool mining) {
                       .mine = mining,
                       .cluster = cluster,
                       .machine = r->machine};
+  /* a block made after its epoch is worthless: WinningPoSt gets at most half an epoch to read */
+  unsigned half_epoch = (unsigned)(r->net.block_delay * 500);
+  if (mining && (!pc.wd.post.timeout_ms || pc.wd.post.timeout_ms > half_epoch)) pc.wd.post.timeout_ms = half_epoch;
   if (!code) open = !(code = st_poster_open(&p, &pc, &err));
   if (code) {
     st_logf("storageminer", ST_LOG_ERROR, "the poster cannot start: %s", err.msg);

@@ -139,8 +139,8 @@ run() { # run HOST MODE [FLAGS...] : spacetime-miner run on HOST, logging to $tm
 M() { local h=$1; shift; on "$h" "$MINER" "$@" --repo "$tmp/$h/miner"; } # spacetime-miner on HOST, through its API
 run sealer1 sealer --groups 1 --max-sealing 4
 run sealer2 sealer --groups 1 --max-sealing 4
-run poster1 poster --sector-timeout 3000
-run poster2 poster --sector-timeout 3000
+run poster1 poster --sector-timeout 2000
+run poster2 poster --sector-timeout 2000
 
 sectors() { reg sector_list '{"miner": 1000}' | jq -c .sectors; }
 proving_n() { (($(sectors | jq '[.[] | select(.state == "Proving")] | length') >= $1)); }
@@ -257,7 +257,7 @@ fault_storage() {
     worst+="${worst:+, }sector $n (deadline $k) at $((REC[$n] - up)) ($(((REC[$n] - o) / PERIOD + 1)))"
     ((REC[$n] > rec)) && rec=${REC[$n]}
   done
-  report "a storage host's link goes down at a deadline's Challenge" "its sectors skipped $((skip_e - down)) epochs after the cut (--sector-timeout 3 s); the deadline's other sectors proven, landed at $at, $((close - at)) epochs before Close${decl:+; a later deadline ($decl_d) declared faulty $((decl_e - down)) epochs after the cut, before its FaultCutoff}; all $want of its sectors faulty, none other | link back at $up: every sector recovered within its own deadline's first or second instance after: $worst epochs after the link came back (the instance)"
+  report "a storage host's link goes down at a deadline's Challenge" "its sectors skipped $((skip_e - down)) epochs after the cut (--sector-timeout 2 s); the deadline's other sectors proven, landed at $at, $((close - at)) epochs before Close${decl:+; a later deadline ($decl_d) declared faulty $((decl_e - down)) epochs after the cut, before its FaultCutoff}; all $want of its sectors faulty, none other | link back at $up: every sector recovered within its own deadline's first or second instance after: $worst epochs after the link came back (the instance)"
 }
 
 # ---- poster: the link of the poster proving a deadline goes down after its Challenge ----
