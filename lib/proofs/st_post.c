@@ -435,22 +435,17 @@ st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const 
   st_code rc = winning_sector(miner, randomness, n, &chosen, err);
   if (rc) return rc;
   const st_post_sector *s = &eligible[chosen];
+  /* read on a reader thread, as WindowPoSt does, so a hung read costs only the timeout */
+  batch *b = batch_new(info, randomness, ST_WINNING_CHALLENGES, s, 1);
+  if (!b) return st_err_set(err, ST_ENOMEM, "out of memory");
   st_cbor_put_array(proof, ST_WINNING_SECTORS);
-  if (!opt || !opt->timeout_ms) {
-    uint64_t bytes = 0;
-    rc = prove_sector(info, randomness, s->number, s->comm_r, s->sealed_path, s->cache_dir, ST_WINNING_CHALLENGES,
-                      proof, &bytes, err);
-  } else { /* read on a thread of its own, as WindowPoSt does, so a hung read costs the timeout */
-    batch *b = batch_new(info, randomness, ST_WINNING_CHALLENGES, s, 1);
-    if (!b) return st_err_set(err, ST_ENOMEM, "out of memory");
-    pthread_mutex_lock(&b->mu);
-    run_jobs(b, 1, opt->timeout_ms);
-    const job *j = &b->jobs[0];
-    if (!(rc = j->rc)) st_buf_append(proof, j->out.data, j->out.len);
-    else st_err_set(err, rc, "%s", j->err.msg);
-    pthread_mutex_unlock(&b->mu);
-    batch_release(b);
-  }
+  pthread_mutex_lock(&b->mu);
+  run_jobs(b, 1, opt ? opt->timeout_ms : 0);
+  const job *j = &b->jobs[0];
+  if (!(rc = j->rc)) st_buf_append(proof, j->out.data, j->out.len);
+  else st_err_set(err, rc, "%s", j->err.msg);
+  pthread_mutex_unlock(&b->mu);
+  batch_release(b);
   return rc ? st_err_wrap(err, rc, "winning post: sector %llu", (unsigned long long)s->number) : ST_OK;
 }
 

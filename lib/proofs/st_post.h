@@ -81,8 +81,8 @@ st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t ran
  * comm_r_last. No challenge is read; the error is the one a proof would meet first. */
 st_code st_post_check_sector(const st_sector_info *info, const st_post_sector *s, st_err *err);
 
-/* WinningPoSt over the eligible sectors: picks one and proves it; a fault fails the proof. With
- * opt's timeout_ms (opt may be NULL: none) the sector is read on a thread of its own, and a read
+/* WinningPoSt over the eligible sectors: picks one and proves it; a fault fails the proof. The
+ * sector is read on a thread of its own; with opt's timeout_ms (opt may be NULL: none) a read
  * not done in time fails the proof as WindowPoSt skips a sector (its thread is left to finish). */
 st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const uint8_t randomness[32],
                               const st_post_sector *eligible, size_t n, const st_post_options *opt, st_buf *proof,

@@ -182,13 +182,14 @@ landed() { # landed CID : the height its message landed at, once it exited 0
   [[ $(jq .Receipt.ExitCode <<<"$r") == 0 ]] && jq .Height <<<"$r"
 }
 since() { tail -n +"$(($2 + 1))" "$tmp/$1.log"; } # since NAME MARK : NAME's log lines after MARK
+posters_since() { since poster1 "${MARK[poster1]}"; since poster2 "${MARK[poster2]}"; } # both, after marks
 marks() { for n in poster1 poster2 sealer1 sealer2; do MARK[$n]=$(wc -l <"$tmp/$n.log"); done; }
 declare -A MARK
 report() { echo "fault $1: $2"; printf '| %s | %s |\n' "$1" "$2" >>"$tmp/report"; }
 
 # ---- storage: storage1's link goes down at the Challenge of a deadline holding its sectors ----
 fault_storage() {
-  local d= dl ps idx now open ch close down line skip_e cid at decl decl_e decl_d up rec want=0 k a b
+  local d= dl ps idx now open ch close down line skip_e cid at decl decl_e decl_d up want=0 k a b
   # a deadline with sectors on both storage hosts: storage1's are skipped, storage2's proven
   for k in 0 1 2 3 4 5; do
     a=0 b=0
@@ -206,23 +207,22 @@ fault_storage() {
   marks
   link_down storage1
   down=$(epoch)
-  posted() { since poster1 "${MARK[poster1]}" | grep $'\twindow PoSt submitted\t' | grep -q "\"deadline\": $d," ||
-    since poster2 "${MARK[poster2]}" | grep $'\twindow PoSt submitted\t' | grep -q "\"deadline\": $d,"; }
+  posted() { posters_since | grep $'\twindow PoSt submitted\t' | grep -q "\"deadline\": $d,"; }
   until_ok 40 "deadline $d proven while storage1 is down" posted
-  line=$( (since poster1 "${MARK[poster1]}"; since poster2 "${MARK[poster2]}") | grep $'\trunning windowPost\t' |
+  line=$(posters_since | grep $'\trunning windowPost\t' |
     grep "\"Index\":$d," | head -1)
   [[ $(cut -f5 <<<"$line" | jq .skipped) -ge 1 ]] || fail "deadline $d's proof skipped nothing: $line"
   skip_e=$(epoch_at "$line")
-  cid=$( (since poster1 "${MARK[poster1]}"; since poster2 "${MARK[poster2]}") | grep $'\twindow PoSt submitted\t' |
+  cid=$(posters_since | grep $'\twindow PoSt submitted\t' |
     grep "\"deadline\": $d," | head -1 | cut -f5 | jq -r .cid)
   until_ok 20 "deadline $d's SubmitWindowedPoSt on chain" landed "$cid"
   at=$(landed "$cid")
   ((at <= close)) || fail "deadline $d's SubmitWindowedPoSt landed at $at, after its Close $close"
-  (since poster1 "${MARK[poster1]}"; since poster2 "${MARK[poster2]}") | grep 'when running wdpost' | grep -v "/mnt/nfs/$ST1/" &&
+  posters_since | grep 'when running wdpost' | grep -v "/mnt/nfs/$ST1/" &&
     fail "a sector not on storage1 was skipped"
   # the other deadlines holding storage1's sectors: declared faulty, each landing before its FaultCutoff
   for _ in $(seq 30); do
-    decl=$( (since poster1 "${MARK[poster1]}"; since poster2 "${MARK[poster2]}") | grep $'\tdeclare faults Message CID\t' | head -1)
+    decl=$(posters_since | grep $'\tdeclare faults Message CID\t' | head -1)
     [[ -n $decl ]] && break
     sleep 1
   done
@@ -247,7 +247,6 @@ fault_storage() {
     sleep 1
   done
   ((left == 0)) || die "storage1's sectors not recovered 150 s after the link came back: faulty $f"
-  rec=0
   local worst= o
   for n in "${!REC[@]}"; do
     k=$(for x in 0 1 2 3 4 5; do dl_sectors "$x" | grep -qx "$n" && echo "$x"; done)
@@ -255,7 +254,6 @@ fault_storage() {
     while ((o < up)); do o=$((o + PERIOD)); done # the first Open of its deadline after the link is back
     ((REC[$n] <= o + PERIOD + W)) || fail "sector $n (deadline $k) recovered at ${REC[$n]}, after its second deadline after the link came back closed ($((o + PERIOD + W)))"
     worst+="${worst:+, }sector $n (deadline $k) at $((REC[$n] - up)) ($(((REC[$n] - o) / PERIOD + 1)))"
-    ((REC[$n] > rec)) && rec=${REC[$n]}
   done
   report "a storage host's link goes down at a deadline's Challenge" "its sectors skipped $((skip_e - down)) epochs after the cut (--sector-timeout 2 s); the deadline's other sectors proven, landed at $at, $((close - at)) epochs before Close${decl:+; a later deadline ($decl_d) declared faulty $((decl_e - down)) epochs after the cut, before its FaultCutoff}; all $want of its sectors faulty, none other | link back at $up: every sector recovered within its own deadline's first or second instance after: $worst epochs after the link came back (the instance)"
 }
