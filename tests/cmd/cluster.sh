@@ -61,7 +61,7 @@ start_miner() {
   pids+=("$mpid")
   wait_file "$tmp/miner/api" "$mpid" || die "the miner did not start"
 }
-source "$(dirname "${BASH_SOURCE[0]}")/until_ok.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 proving_count() { M sectors list --json | jq '[.[] | select(.State == "Proving")] | length'; }
 
 cluster_up() {

@@ -44,12 +44,7 @@ run() {
   PID[$name]=$!
   REPO[$name]=$repo
   pids+=("$!")
-  for _ in $(seq 150); do
-    grep -q $'\tthe miner API is on ' "$tmp/$name.log" 2>/dev/null && return 0
-    kill -0 "${PID[$name]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  die "$name did not start: $(tail -3 "$tmp/$name.err")"
+  miner_up "$tmp/$name.log" "${PID[$name]}" || die "$name did not start: $(tail -3 "$tmp/$name.err")"
 }
 declare -A REPO
 # A CMD...: spacetime-miner CMD through the API of a process still alive (a repo's api file names

@@ -43,7 +43,7 @@ die() {
   show_logs
   exit 1
 }
-source "$(dirname "$0")/../cmd/until_ok.sh"
+source "$(dirname "$0")/../cmd/wait.sh"
 
 SERVER=10.10.19.17 SERVER2=10.10.19.18 ST1=10.10.4.23 ST2=10.10.4.24
 REG_A=http://$SERVER:3456 REG_B=http://$SERVER2:3456
@@ -129,12 +129,7 @@ run() { # run HOST MODE [FLAGS...] : spacetime-miner run on HOST, logging to $tm
   spawn "$h" "$tmp/$h.err" "$MINER" run --mode="$mode" --server-api="$REG" --dist-path=/mnt --nosync \
     --repo "$tmp/$h/miner" --api 0 --confidence 1 --log-file "$tmp/$h.log" "$@"
   MPID[$h]=$SPAWNED
-  for _ in $(seq 150); do
-    grep -q $'\tthe miner API is on ' "$tmp/$h.log" 2>/dev/null && return 0
-    kill -0 "$SPAWNED" 2>/dev/null || break
-    sleep 0.1
-  done
-  die "$h did not start: $(tail -3 "$tmp/$h.err")"
+  miner_up "$tmp/$h.log" "$SPAWNED" || die "$h did not start: $(tail -3 "$tmp/$h.err")"
 }
 M() { local h=$1; shift; on "$h" "$MINER" "$@" --repo "$tmp/$h/miner"; } # spacetime-miner on HOST, through its API
 run sealer1 sealer --groups 1 --max-sealing 4
