@@ -21,6 +21,7 @@ packages=(
   liblmdb-dev                                # chain store
   libjwt-dev                                 # API tokens (JSON-RPC)
   wrk                                        # HTTP benchmarks (make bench)
+  openssl                                    # checks the blst source's integrity hash (blst_src below)
   curl jq bc                                 # the daemon's shell tests talk JSON-RPC and do big-number arithmetic
   sshfs openssh-server iproute2             # the multi-host harness (tests/hosts): hosts as network namespaces, storage over sshfs
   chromium fonts-wqy-zenhei                  # the explorer's browser test (headless), with CJK glyphs for its screenshots
@@ -33,6 +34,34 @@ npm_deps() {
   [[ -d $dir/node_modules/playwright-core ]] && return 0
   echo "install-deps: npm ci in $dir"
   (cd "$dir" && npm ci --no-audit --no-fund)
+}
+
+# blst, the BLS12-381 library Filecoin uses, for Fr arithmetic (Poseidon). Not in Debian; the npm
+# package @chainsafe/blst 0.2.11 carries blst 0.3.10's complete C source (Apache-2.0). Fetched by
+# version, checked against the registry's integrity hash, unpacked into third_party/blst, which
+# CMakeLists.txt builds.
+BLST_NPM=@chainsafe/blst@0.2.11
+BLST_INTEGRITY=sha512-URyOLq5GtxBoxibOnd2pgLydCy0UZzbiIIBcsRAvGxAsRzjZL04TsQfwRkz5aphU3a1ebeRoMmI/HHyMCiFSQg==
+blst_src() {
+  local top dest tmp tgz got
+  top="$(cd "$(dirname "$0")/.." && pwd)"
+  dest="$top/third_party/blst"
+  [[ -f $dest/.integrity ]] && [[ $(cat "$dest/.integrity") == "$BLST_INTEGRITY" ]] && return 0
+  echo "install-deps: fetching blst source ($BLST_NPM) into $dest"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "$BLST_NPM" >/dev/null)
+  tgz="$(ls "$tmp"/*.tgz)"
+  got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+  if [[ $got != "$BLST_INTEGRITY" ]]; then
+    echo "install-deps: $BLST_NPM: integrity $got, want $BLST_INTEGRITY" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  tar -xzf "$tgz" -C "$tmp" package/blst
+  rm -rf "$dest.new" && mkdir -p "$top/third_party" && mv "$tmp/package/blst" "$dest.new"
+  echo "$BLST_INTEGRITY" >"$dest.new/.integrity"
+  rm -rf "$dest" && mv "$dest.new" "$dest"
+  rm -rf "$tmp"
 }
 
 missing=()
@@ -51,6 +80,7 @@ fi
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#packages[@]} packages present"
   npm_deps
+  blst_src
   exit 0
 fi
 
@@ -69,3 +99,4 @@ if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 npm_deps
+blst_src

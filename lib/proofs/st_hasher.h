@@ -1,10 +1,9 @@
-/* st_hasher: the hash that builds tree_c, tree_r_last and comm_r, behind one interface.
+/* st_hasher: the two hashes of a sector's trees, behind one interface.
  *
- * Filecoin uses Poseidon over BLS12-381 Fr for these; we use SHA-256 trunc254 today
- * (DESIGN.md section 6). Callers only ever call hasher->hash on n consecutive 32-byte nodes
- * (n = 2 for comm_r and binary trees, 8 for oct-tree nodes, the layer count for a column), so
- * a Poseidon hasher can replace this one without touching them. tree_d and comm_p always use
- * st_hasher_sha254, as Filecoin does. */
+ * Filecoin builds tree_d and comm_p with SHA-256 trunc254, and tree_c, tree_r_last, the label
+ * columns and comm_r with Poseidon (st_poseidon, MerkleTree domain, arity = the node count).
+ * Callers only ever call hasher->hash on n consecutive 32-byte nodes (n = 2 for comm_r and
+ * binary trees, 8 for oct-tree nodes, the layer count for a column). */
 #ifndef ST_HASHER_H
 #define ST_HASHER_H
 #include <stddef.h>
@@ -18,7 +17,9 @@ typedef struct st_hasher {
 
 /* trunc254(SHA-256(concatenation)): SHA-256 with the top two bits of byte 31 cleared. */
 extern const st_hasher st_hasher_sha254;
-/* The hasher sealing uses for tree_c, tree_r_last and comm_r. */
+/* Poseidon of arity n: n must be 2, 4, 8, 11 or 16 (st_poseidon_arity_ok). */
+extern const st_hasher st_hasher_poseidon;
+/* The hasher sealing uses for tree_c, tree_r_last and comm_r: Poseidon. */
 const st_hasher *st_hasher_sealing(void);
 
 /* comm_r = H(comm_c || comm_r_last). */
