@@ -62,8 +62,9 @@ fuzz: deps
 
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build build-bench -j $(JOBS) --target bench_codec spacetime-bench spacetime-server spacetime spacetime-miner
+	cmake --build build-bench -j $(JOBS) --target bench_codec bench_poseidon spacetime-bench spacetime-server spacetime spacetime-miner
 	build-bench/bench/bench_codec
+	build-bench/bench/bench_poseidon
 	build-bench/spacetime-bench seal --sector-size 2KiB
 	build-bench/spacetime-bench seal --sector-size 8MiB
 	build-bench/spacetime-bench window-post --sector-size 8MiB --sectors 64 --parallel 8
