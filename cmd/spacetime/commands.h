@@ -4,6 +4,9 @@
 #define ST_CMD_COMMANDS_H
 
 int st_cmd_util(int argc, char **argv);
+/* util_seal.c */
+int st_cmd_util_poseidon(int argc, char **argv);
+int st_cmd_util_seal(int argc, char **argv);
 int st_cmd_genesis(int argc, char **argv);
 int st_cmd_daemon(int argc, char **argv);
 int st_cmd_chain(int argc, char **argv);
@@ -15,6 +18,8 @@ int st_cmd_auth(int argc, char **argv);
 int st_cmd_devnet(int argc, char **argv);
 int st_cmd_client(int argc, char **argv);
 int st_cmd_filplus(int argc, char **argv);
+/* spacetime util sdr-parents (util_sdr.c). */
+int st_cmd_util_sdr_parents(int argc, char **argv);
 
 /* Shared by the verbs that talk to the node (client.c, market.c). */
 

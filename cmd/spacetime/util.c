@@ -429,7 +429,10 @@ int st_cmd_util(int argc, char **argv) {
       {"bitfield encode", bitfield_encode, "RLE+ encode a set such as 0,2,4-6"},
       {"bitfield decode", bitfield_decode, "decode an RLE+ bitfield to 0,2,4-6"},
       {"commp", commp_cmd, "print the piece CID (comm_p) and sizes of a file"},
+      {"poseidon", st_cmd_util_poseidon, "hash field elements with Filecoin's Poseidon"},
+      {"seal", st_cmd_util_seal, "seal a sector as Filecoin does and print comm_d and comm_r"},
       {"deadline", deadline_cmd, "compute a WindowPoSt deadline: open, close, challenge, fault cutoff"},
+      {"sdr-parents", st_cmd_util_sdr_parents, "make the SDR parent cache of a sector size; print its path or SHA-256"},
   };
   return st_cli_dispatch("spacetime util", verbs, sizeof verbs / sizeof verbs[0], argc, argv);
 }

@@ -11,7 +11,7 @@
 
 typedef struct st_hasher {
   const char *name;
-  /* out = H(nodes[0] || ... || nodes[n-1]); out is a valid Fr. */
+  /* out = H(nodes[0] || ... || nodes[n-1]); out is a valid Fr and may alias nodes. */
   void (*hash)(const uint8_t *nodes, size_t n, uint8_t out[32]);
 } st_hasher;
 

@@ -48,10 +48,8 @@ static void column_nodes(const st_graph *g, uint64_t c, uint64_t out[COLUMNS]) {
 
 /* What prover and verifier both derive from the public inputs. */
 static void derive(const st_porep_public *pub, uint8_t replica_id[32], st_graph *g, uint64_t *challenges) {
-  uint8_t porep_id[32];
   st_sector_replica_id(pub->info, pub->miner, pub->sector, pub->ticket, pub->comm_d, replica_id);
-  st_porep_id(pub->info->seal_proof, porep_id);
-  st_graph_init(g, st_sector_nodes(pub->info), porep_id);
+  st_graph_init_sector(g, pub->info);
   st_porep_challenges(pub->info, replica_id, pub->seed, challenges);
 }
 

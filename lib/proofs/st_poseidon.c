@@ -291,8 +291,10 @@ static void full_round(const params *p, const blst_fr *c, const blst_fr m[MAX_T]
 
 void st_poseidon_hash_plain(unsigned arity, const uint8_t *in, uint8_t out[32]) {
   const params *p = get(arity);
-  memset(out, 0, 32);
-  if (!p) return;
+  if (!p) {
+    memset(out, 0, 32);
+    return;
+  }
   blst_fr s[MAX_T];
   load(p, in, s);
   unsigned h = FULL_ROUNDS / 2;
@@ -310,8 +312,10 @@ void st_poseidon_hash_plain(unsigned arity, const uint8_t *in, uint8_t out[32]) 
 
 void st_poseidon_hash(unsigned arity, const uint8_t *in, uint8_t out[32]) {
   const params *p = get(arity);
-  memset(out, 0, 32);
-  if (!p) return;
+  if (!p) {
+    memset(out, 0, 32);
+    return;
+  }
   unsigned t = p->t, h = FULL_ROUNDS / 2;
   blst_fr s[MAX_T];
   load(p, in, s);

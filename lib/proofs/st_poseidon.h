@@ -30,7 +30,8 @@
 bool st_poseidon_arity_ok(unsigned arity);
 /* out = Poseidon(in[0..arity-1]); in holds arity 32-byte elements, each below r (a larger value
  * is reduced mod r: callers reading untrusted bytes check them with st_fr_is_valid first).
- * arity must satisfy st_poseidon_arity_ok (else out is all zero). */
+ * arity must satisfy st_poseidon_arity_ok (else out is all zero). out may alias in (the inputs
+ * are read before out is written), as a tree row rebuilt in place needs. */
 void st_poseidon_hash(unsigned arity, const uint8_t *in, uint8_t out[32]);
 void st_poseidon_hash_plain(unsigned arity, const uint8_t *in, uint8_t out[32]);
 /* Field multiplications (squarings included) one st_poseidon_hash makes, conversions in and

@@ -35,7 +35,7 @@ void st_replica_id(const uint8_t prover_id[32], uint64_t sector, const uint8_t t
                    const uint8_t porep_id[32], uint8_t out[32]) {
   uint8_t buf[32 + 8 + 32 + 32 + 32];
   memcpy(buf, prover_id, 32);
-  st_le64_put(buf + 32, sector);
+  st_be64_put(buf + 32, sector);
   memcpy(buf + 40, ticket, 32);
   memcpy(buf + 72, comm_d, 32);
   memcpy(buf + 104, porep_id, 32);
@@ -51,24 +51,79 @@ void st_sector_replica_id(const st_sector_info *info, uint64_t miner, uint64_t s
   st_replica_id(prover_id, sector, ticket, comm_d, porep_id, out);
 }
 
-void st_sdr_label(const uint8_t replica_id[32], unsigned layer, uint64_t v, const uint8_t *drg, const uint8_t *exp,
-                  uint8_t out[32]) {
-  uint8_t buf[64 + (ST_DRG_DEGREE + ST_EXP_DEGREE) * 32];
-  memset(buf, 0, 64);
+#define LABEL_PREFIX 64
+#define LABEL_PARENTS 37
+#define LABEL_MSG (LABEL_PREFIX + LABEL_PARENTS * 32) /* 1248 bytes */
+#define PREFETCH_AHEAD 4
+
+static void label_prefix(uint8_t buf[LABEL_PREFIX], const uint8_t replica_id[32], unsigned layer, uint64_t v) {
   memcpy(buf, replica_id, 32);
   st_be32_put(buf + 32, layer);
   st_be64_put(buf + 36, v);
-  size_t len = 64;
-  if (v > 0) {
-    memcpy(buf + len, drg, ST_DRG_DEGREE * 32);
-    len += ST_DRG_DEGREE * 32;
-    if (exp) {
-      memcpy(buf + len, exp, ST_EXP_DEGREE * 32);
-      len += ST_EXP_DEGREE * 32;
-    }
+  memset(buf + 44, 0, 20);
+}
+
+/* With the first parents' labels in place after the prefix (6 in layer 1, else 14), repeats them
+ * to fill P's 37 labels. */
+static void label_fill(uint8_t *msg, unsigned layer) {
+  uint8_t *p = msg + LABEL_PREFIX;
+  if (layer == 1) {
+    for (int i = 1; i < 6; i++) memcpy(p + i * ST_DRG_DEGREE * 32, p, ST_DRG_DEGREE * 32);
+    memcpy(p + 36 * 32, p, 32);
+  } else {
+    memcpy(p + ST_PARENTS * 32, p, ST_PARENTS * 32);
+    memcpy(p + 2 * ST_PARENTS * 32, p, 9 * 32);
   }
-  st_sha256(buf, len, out);
-  st_fr_trunc254(out);
+}
+
+void st_sdr_label(const uint8_t replica_id[32], unsigned layer, uint64_t v, const uint8_t *drg, const uint8_t *exp,
+                  uint8_t out[32]) {
+  uint8_t msg[LABEL_MSG];
+  label_prefix(msg, replica_id, layer, v);
+  size_t len = LABEL_PREFIX;
+  if (v > 0) {
+    memcpy(msg + LABEL_PREFIX, drg, ST_DRG_DEGREE * 32);
+    if (layer > 1) memcpy(msg + LABEL_PREFIX + ST_DRG_DEGREE * 32, exp, ST_EXP_DEGREE * 32);
+    label_fill(msg, layer);
+    len = LABEL_MSG;
+  }
+  st_sha256(msg, len, out);
+  out[31] &= 0x3f;
+}
+
+st_code st_sdr_label_layer(const st_parent_cache *pc, const uint8_t replica_id[32], unsigned layer, const uint8_t *prev,
+                           uint8_t *cur, st_err *err) {
+  if (layer == 0 || (layer > 1 && !prev))
+    return st_err_set(err, ST_EINVAL, "sdr labels: layer %u needs %s", layer,
+                      layer ? "the previous layer's labels" : "a layer number from 1");
+  st_sha256_ctx ctx;
+  st_code rc = st_sha256_init(&ctx, err);
+  if (rc) return rc;
+  uint8_t msg[LABEL_MSG];
+  label_prefix(msg, replica_id, layer, 0);
+  st_sha256_update(&ctx, msg, LABEL_PREFIX);
+  st_sha256_final(&ctx, cur);
+  cur[31] &= 0x3f;
+  bool exp = layer > 1;
+  int n = exp ? ST_PARENTS : ST_DRG_DEGREE;
+  for (uint64_t v = 1; v < pc->nodes; v++) {
+    uint32_t par[ST_PARENTS];
+    if (v + PREFETCH_AHEAD < pc->nodes) { /* the parents of a node a little ahead, into the cache */
+      st_parent_cache_get(pc, v + PREFETCH_AHEAD, par);
+      for (int i = 0; i < n; i++) __builtin_prefetch((i < ST_DRG_DEGREE ? cur : prev) + (size_t)par[i] * 32);
+    }
+    st_parent_cache_get(pc, v, par);
+    uint8_t *p = msg + LABEL_PREFIX;
+    st_be64_put(msg + 36, v);
+    for (int i = 0; i < n; i++) memcpy(p + i * 32, (i < ST_DRG_DEGREE ? cur : prev) + (size_t)par[i] * 32, 32);
+    label_fill(msg, layer);
+    st_sha256_update(&ctx, msg, LABEL_MSG);
+    uint8_t *out = cur + v * 32;
+    st_sha256_final(&ctx, out);
+    out[31] &= 0x3f;
+  }
+  st_sha256_free(&ctx);
+  return ST_OK;
 }
 
 static void phase(const st_seal_input *in, const char *name, bool done) {
@@ -123,10 +178,9 @@ static st_code map_file(int fd, size_t len, int prot, const char *path, uint8_t 
 }
 
 /* Labels one layer into its file; prev maps layer-1 (NULL for layer 1). */
-static st_code label_layer(const st_sector_paths *p, const st_graph *g, const uint8_t replica_id[32], unsigned layer,
-                           const uint8_t *prev, st_err *err) {
-  uint64_t nodes = g->nodes;
-  size_t len = (size_t)(nodes * 32);
+static st_code label_layer(const st_sector_paths *p, const st_parent_cache *pc, const uint8_t replica_id[32],
+                           unsigned layer, const uint8_t *prev, st_err *err) {
+  size_t len = (size_t)(pc->nodes * 32);
   char path[ST_PATH_MAX];
   st_code rc = st_sector_layer_path(p->cache, layer, path, err);
   if (rc) return rc;
@@ -136,19 +190,7 @@ static st_code label_layer(const st_sector_paths *p, const st_graph *g, const ui
   if (ftruncate(t.fd, (off_t)len)) rc = st_fs_os_error(err, "write to", t.tmp, errno);
   if (!rc) rc = map_file(t.fd, len, PROT_READ | PROT_WRITE, t.tmp, &cur, err);
   if (!rc) {
-    uint8_t drg[ST_DRG_DEGREE * 32], exp[ST_EXP_DEGREE * 32];
-    uint64_t dp[ST_DRG_DEGREE], ep[ST_EXP_DEGREE];
-    for (uint64_t v = 0; v < nodes; v++) {
-      if (v > 0) {
-        st_graph_drg_parents(g, v, dp);
-        for (int i = 0; i < ST_DRG_DEGREE; i++) memcpy(drg + i * 32, cur + dp[i] * 32, 32);
-        if (prev) {
-          st_graph_exp_parents(g, v, ep);
-          for (int i = 0; i < ST_EXP_DEGREE; i++) memcpy(exp + i * 32, prev + ep[i] * 32, 32);
-        }
-      }
-      st_sdr_label(replica_id, layer, v, drg, prev ? exp : NULL, cur + v * 32);
-    }
+    rc = st_sdr_label_layer(pc, replica_id, layer, prev, cur, err);
     munmap(cur, len);
   }
   if (!rc) return st_fs_tmpfile_commit(&t, err);
@@ -338,18 +380,17 @@ static st_code write_aux(const st_seal_input *in, const st_sector_paths *p, cons
 static st_code label_layers(const st_seal_input *in, const st_sector_paths *p, const uint8_t replica_id[32],
                             st_err *err) {
   uint64_t nodes = st_sector_nodes(in->info);
-  uint8_t porep_id[32];
-  st_porep_id(in->info->seal_proof, porep_id);
   st_graph g;
-  st_graph_init(&g, nodes, porep_id);
-  st_code rc = ST_OK;
+  st_graph_init_sector(&g, in->info);
+  st_parent_cache pc;
+  st_code rc = st_parent_cache_open(&pc, &g, err);
   uint8_t *prev = NULL;
   size_t len = (size_t)(nodes * 32);
   for (unsigned l = 1; !rc && l <= in->info->layers; l++) {
     char name[32];
     snprintf(name, sizeof name, "layer %u", l);
     phase(in, name, false);
-    rc = label_layer(p, &g, replica_id, l, prev, err);
+    rc = label_layer(p, &pc, replica_id, l, prev, err);
     if (prev) munmap(prev, len);
     prev = NULL;
     if (!rc && l < in->info->layers) {
@@ -363,6 +404,7 @@ static st_code label_layers(const st_seal_input *in, const st_sector_paths *p, c
     phase(in, name, true);
   }
   if (prev) munmap(prev, len);
+  st_parent_cache_close(&pc);
   return rc;
 }
 

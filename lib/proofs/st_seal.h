@@ -14,10 +14,13 @@
  * memory-mapped layer file, so memory holds at most the current and the previous layer's
  * pages, and the kernel pages them out for sectors larger than RAM.
  *
- * replica_id = trunc254(SHA-256(prover_id || LE64(sector) || ticket || comm_d || porep_id));
- * label(l, v) = trunc254(SHA-256(replica_id || BE32(l) || BE64(v) || 20 zero bytes ||
- *               labels of v's DRG parents in layer l || labels of its expander parents in
- *               layer l-1 (l > 1))); the last layer is the key; replica = data + key in Fr.
+ * Filecoin's SDR, bit for bit (rust-fil-proofs; shared/reference section 4.4):
+ * replica_id = trunc254(SHA-256(prover_id || BE64(sector) || ticket || comm_d || porep_id));
+ * label(l, v) = trunc254(SHA-256(replica_id || BE32(l) || BE64(v) || 20 zero bytes || P)), where
+ * P is empty for v = 0; in layer 1 the 6 base-parent labels 6 times, then the first once; in
+ * layer l >= 2 the 14 parent labels (6 base from layer l, 8 expander from layer l-1) twice, then
+ * the first 9 of them: 37 labels either way. Parents come from the parent cache
+ * (st_parent_cache). The last layer is the key; replica = data + key in Fr.
  *
  * Every out is initialised on return, success or not (st_err.h): on failure the seal's output,
  * the key's path and p_aux's commitments are all zero. */
@@ -27,6 +30,7 @@
 #include <stdint.h>
 #include "core/st_err.h"
 #include "proofs/st_graph.h"
+#include "proofs/st_parent_cache.h"
 #include "proofs/st_sector.h"
 
 /* prover_id: the miner's ID-address payload (LEB128 of the actor id), zero-padded. */
@@ -38,10 +42,16 @@ void st_replica_id(const uint8_t prover_id[32], uint64_t sector, const uint8_t t
 /* The replica ID of sector of miner with this ticket and comm_d (prover and porep IDs derived). */
 void st_sector_replica_id(const st_sector_info *info, uint64_t miner, uint64_t sector, const uint8_t ticket[32],
                           const uint8_t comm_d[32], uint8_t out[32]);
-/* The label of node v in layer (1-based) from its parents' labels: drg[6] from the same layer,
- * exp[8] from the previous layer (NULL for layer 1). v = 0 hashes no parents. */
+/* The label of node v in layer (1-based) from its parents' labels, in the graph's order: drg[6]
+ * from the same layer, exp[8] from the previous layer (ignored, and may be NULL, in layer 1).
+ * v = 0 hashes no parents. For the verifier; labeling a whole layer is st_sdr_label_layer. */
 void st_sdr_label(const uint8_t replica_id[32], unsigned layer, uint64_t v, const uint8_t *drg, const uint8_t *exp,
                   uint8_t out[32]);
+/* Labels every node of layer (1-based) into cur (pc->nodes * 32 bytes), in order, reading the
+ * parents from pc and the expander parents' labels from prev (layer-1; NULL for layer 1). On
+ * failure (no SHA-256 context) cur is untouched. */
+st_code st_sdr_label_layer(const st_parent_cache *pc, const uint8_t replica_id[32], unsigned layer, const uint8_t *prev,
+                           uint8_t *cur, st_err *err);
 
 typedef struct st_seal_observer {
   /* Called when a phase starts (done = false) and ends (done = true). Phases: "tree_d",

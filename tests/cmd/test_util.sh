@@ -191,6 +191,54 @@ bad "--fault-cutoff: \"-1\" is not an unsigned decimal number" "${DL[@]}" --faul
 bad "flag --json takes no value" "${DL[@]}" --json=1
 bad "unknown flag --offset" "${DL[@]}" --offset 2814
 
+# ---- the SDR parent cache (filecoin-exact.json "sdr_parent_cache": 2KiB V1_1 is v28-sdr-parent-494d91dc...) ----
+export FIL_PROOFS_PARENT_CACHE="$tmp/parents"
+ok 840057702eea7652cf97e04306c30fe57174714d90de156a25eddd6075c25b97 util sdr-parents --sector-size 2KiB --digest
+ok 840057702eea7652cf97e04306c30fe57174714d90de156a25eddd6075c25b97 util sdr-parents --sector-size 2048 --seal-proof V1_1 --digest
+ok 3da49221e2ed55371b86d0bf3d6526fcf128af61bed904f966428db1b531750d util sdr-parents --sector-size 2KiB --seal-proof V1 --digest
+ok "$tmp/parents/v28-sdr-parent-494d91dc80f2df5272c4b9e129bc7ade9405225993af9fe34e6542a39a47554b.cache" util sdr-parents --sector-size 2KiB
+bad "--sector-size is required" util sdr-parents --digest
+bad "--sector-size: " util sdr-parents --sector-size 3KiB
+bad "--seal-proof: \"V2\" is not V1 or V1_1" util sdr-parents --sector-size 2KiB --seal-proof V2
+: >"$tmp/not-a-dir"
+FIL_PROOFS_PARENT_CACHE="$tmp/not-a-dir" bad "not-a-dir" util sdr-parents --sector-size 2KiB --digest
+unset FIL_PROOFS_PARENT_CACHE
+
+# ---- WindowPoSt vanilla proofs: Curio's real 32 GiB proof and its WindowPoStVerifyInfo (tests/proofs/data);
+# a 2 KiB sector proven by our poster goes through this verb in tests/proofs/test_vproof.c ----
+VPDIR=$(cd "$(dirname "$0")/../proofs/data" && pwd)
+VPROOF=$VPDIR/curio-post-32gib.vproof
+VPUB=$VPDIR/curio-post-32gib-public.json
+VV=(util post verify-vanilla)
+flip() { # flip IN OUT OFFSET: OUT is IN with bit 0 of the byte at OFFSET flipped
+  cp "$1" "$2"
+  local b
+  b=$(od -An -tu1 -j "$3" -N1 "$1" | tr -d ' ')
+  printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$2" bs=1 seek="$3" conv=notrunc status=none
+}
+ok valid "${VV[@]}" --proof "$VPROOF" --public "$VPUB"
+flip "$VPROOF" "$tmp/leaf.vproof" $((56 + 2484 * 3 + 2452 + 2)) # challenge 3's leaf
+bad "ERROR: sector 1: challenge 3 (leaf 548708700): path does not lead to comm_r_last" "${VV[@]}" --proof "$tmp/leaf.vproof" --public "$VPUB"
+flip "$VPROOF" "$tmp/variant.vproof" 56
+bad "ERROR: sector 1: vanilla proof: byte 56: inclusion_proofs[0].variant: 0 (Single), want 1 (Sub) for a 32GiB sector" "${VV[@]}" --proof "$tmp/variant.vproof" --public "$VPUB"
+head -c 24010 "$VPROOF" >"$tmp/short.vproof"
+bad "ERROR: sector 1: vanilla proof: byte 24000: inclusion_proofs[9].base_proof[6].hashes[4]: the proof ends after 10 of its 32 bytes" "${VV[@]}" --proof "$tmp/short.vproof" --public "$VPUB"
+cat "$VPROOF" "$VPROOF" >"$tmp/two.vproof"
+bad "ERROR: vanilla proof: byte 24960: 24960 bytes after the 1 sector proof expected" "${VV[@]}" --proof "$tmp/two.vproof" --public "$VPUB"
+sed 's/"SectorNumber":1/"SectorNumber":2/' "$VPUB" >"$tmp/other-sector.json"
+bad "ERROR: found sector 1 where sector 2 was expected" "${VV[@]}" --proof "$VPROOF" --public "$tmp/other-sector.json"
+sed 's/"Randomness":"A/"Randomness":"B/' "$VPUB" >"$tmp/other-rand.json"
+bad "ERROR: sector 1: challenge 0 (leaf " "${VV[@]}" --proof "$VPROOF" --public "$tmp/other-rand.json"
+sed 's/"SealProof":8/"SealProof":3/' "$VPUB" >"$tmp/v1.json" # the V1 id of the same size
+ok valid "${VV[@]}" --proof "$VPROOF" --public "$tmp/v1.json"
+sed 's/"SealProof":8/"SealProof":7/' "$VPUB" >"$tmp/512m.json"
+bad "ERROR: sector 1: vanilla proof: byte 56: inclusion_proofs[0].variant: 1 (Sub), want 0 (Single) for a 512MiB sector" "${VV[@]}" --proof "$VPROOF" --public "$tmp/512m.json"
+echo '{"Randomness":"AAAA"}' >"$tmp/bad.json"
+bad "--public $tmp/bad.json: WindowPoStVerifyInfo: Randomness: 3 bytes, want 32" "${VV[@]}" --proof "$VPROOF" --public "$tmp/bad.json"
+bad "--proof FILE is required" "${VV[@]}" --public "$VPUB"
+bad "--public FILE is required" "${VV[@]}" --proof "$VPROOF"
+bad "could not read from path=\"$tmp/missing\"" "${VV[@]}" --proof "$tmp/missing" --public "$VPUB"
+
 if ((failures)); then
   echo "$failures check(s) failed"
   exit 1
