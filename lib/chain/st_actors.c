@@ -455,8 +455,6 @@ static int64_t check_prove_commit(st_vm_call *c, st_miner_state *m, uint64_t num
   /* a sector with deals holds their pieces: its comm_d is theirs (ComputeDataCommitment) */
   if (!exit && st_bitfield_count(&p->deals))
     exit = st_market_verify_deals(c, "ProveCommitSector", c->to, &p->deals, m->sector_size, p->expiration, pub.comm_d);
-  st_rand_to_fr(pub.ticket); /* the proofs take the ticket and seed as field elements */
-  st_rand_to_fr(pub.seed);
   if (!exit) {
     memcpy(pub.comm_r, p->sealed_cid.digest, 32);
     c->gas += ST_GAS_VERIFY_SEAL;

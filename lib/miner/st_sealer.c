@@ -369,7 +369,6 @@ static st_code step_precommit1(st_sealer *s, sector *x, int64_t head, st_err *er
   code = st_node_randomness(s->cfg.node, false, ST_DST_SEAL, epoch, e.data, e.len, NULL, in.ticket, err);
   st_buf_free(&e);
   if (code) return code;
-  st_rand_to_fr(in.ticket);
   st_seal_output out;
   st_err se;
   uint8_t staged_d[32];
@@ -505,7 +504,6 @@ static st_code step_committing(st_sealer *s, sector *x, st_err *err) {
       st_node_randomness(s->cfg.node, true, ST_DST_INTERACTIVE_SEAL, pc + s->delay, e.data, e.len, NULL, pub.seed, err);
   st_buf_free(&e);
   if (code) return code;
-  st_rand_to_fr(pub.seed);
   st_buf proof = ST_BUF_INIT, p = ST_BUF_INIT;
   st_err pe;
   if (st_porep_prove(&pub, x->root, &proof, &pe)) code = fail(s, x, "CommitFailed", pe.msg, err);

@@ -155,8 +155,6 @@ static st_code bad(st_err *err, size_t j, uint64_t c, const char *what) {
 st_code st_porep_verify(const st_porep_public *pub, const uint8_t *proof, size_t len, st_err *err) {
   const st_sector_info *info = pub->info;
   unsigned L = info->layers;
-  if (!st_fr_is_valid(pub->seed)) return st_err_set(err, ST_EINVAL, "porep: the seed is not a field element");
-  if (!st_fr_is_valid(pub->ticket)) return st_err_set(err, ST_EINVAL, "porep: the ticket is not a field element");
   st_tree_shape ds, cs, rs;
   shapes(info, &ds, &cs, &rs);
   st_cbor_reader r;
