@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/st_fs.h"
+#include "core/st_par.h"
 
 #define OUT_NODES 4096 /* nodes buffered per stored row before a pwrite */
 
@@ -79,6 +80,7 @@ struct st_tree_writer {
   int fd;
   char *path;
   uint64_t pushed;
+  unsigned threads;
   bool have_root;
   uint8_t root[32];
   level lv[ST_TREE_MAX_ROWS];
@@ -102,6 +104,7 @@ st_code st_tree_writer_new(const st_tree_shape *s, const st_hasher *h, int fd, c
   }
   w->s = *s;
   w->h = h;
+  w->threads = 1;
   w->fd = fd;
   for (unsigned r = s->store_from; fd >= 0 && r < s->rows; r++) {
     size_t cap = row_nodes(s, r) < OUT_NODES ? (size_t)row_nodes(s, r) : OUT_NODES;
@@ -159,33 +162,56 @@ static st_code push_node(st_tree_writer *w, unsigned r, const uint8_t node[32], 
   return push_node(w, r + 1, parent, err);
 }
 
-st_code st_tree_writer_push(st_tree_writer *w, const uint8_t *nodes, size_t n, st_err *err) {
-  if (n > w->s.sub_leaves - w->pushed)
-    return st_err_set(err, ST_EINVAL, "tree for path=\"%s\": more than %llu leaves pushed", w->path,
-                      (unsigned long long)w->s.sub_leaves);
-  w->pushed += n;
+void st_tree_writer_threads(st_tree_writer *w, unsigned threads) { w->threads = threads; }
+
+typedef struct group_job {
+  const st_hasher *h;
+  unsigned arity;
+  const uint8_t *nodes;
+  uint8_t *parents;
+} group_job;
+
+static void hash_groups(void *arg, size_t lo, size_t hi) {
+  group_job *j = arg;
+  for (size_t g = lo; g < hi; g++) j->h->hash(j->nodes + g * j->arity * 32, j->arity, j->parents + g * 32);
+}
+
+#define PAR_MIN_GROUPS 256 /* fewer groups than this are hashed on the caller's thread */
+
+/* Pushes n nodes into row r: whole groups are hashed at once (on w->threads threads) and their
+ * parents pushed into row r + 1 the same way; the rest go one by one. */
+static st_code push_row(st_tree_writer *w, unsigned r, const uint8_t *nodes, size_t n, st_err *err) {
   unsigned a = w->s.arity;
   while (n) {
-    /* Whole groups straight from the input. */
-    if (w->lv[0].ngroup == 0 && n >= a) {
+    if (r + 1 < w->s.rows && w->lv[r].ngroup == 0 && n >= a) {
       size_t groups = n / a;
-      st_code rc = store_nodes(w, 0, nodes, groups * a, err);
+      st_code rc = store_nodes(w, r, nodes, groups * a, err);
       if (rc) return rc;
-      for (size_t g = 0; g < groups; g++) {
-        uint8_t parent[32];
-        w->h->hash(nodes + g * a * 32, a, parent);
-        if ((rc = push_node(w, 1, parent, err))) return rc;
-      }
+      uint8_t *parents = malloc(groups * 32);
+      if (!parents) return st_err_set(err, ST_ENOMEM, "out of memory for tree row %u of path=\"%s\"", r + 1, w->path);
+      group_job j = {w->h, a, nodes, parents};
+      st_par_for(groups, groups < PAR_MIN_GROUPS ? 1 : w->threads, hash_groups, &j);
+      rc = push_row(w, r + 1, parents, groups, err);
+      free(parents);
+      if (rc) return rc;
       nodes += groups * a * 32;
       n -= groups * a;
       continue;
     }
-    st_code rc = push_node(w, 0, nodes, err);
+    st_code rc = push_node(w, r, nodes, err);
     if (rc) return rc;
     nodes += 32;
     n--;
   }
   return ST_OK;
+}
+
+st_code st_tree_writer_push(st_tree_writer *w, const uint8_t *nodes, size_t n, st_err *err) {
+  if (n > w->s.sub_leaves - w->pushed)
+    return st_err_set(err, ST_EINVAL, "tree for path=\"%s\": more than %llu leaves pushed", w->path,
+                      (unsigned long long)w->s.sub_leaves);
+  w->pushed += n;
+  return push_row(w, 0, nodes, n, err);
 }
 
 st_code st_tree_writer_finish(st_tree_writer *w, uint8_t root[32], st_err *err) {

@@ -57,6 +57,9 @@ size_t st_tree_path_len(const st_tree_shape *s);
 typedef struct st_tree_writer st_tree_writer;
 st_code st_tree_writer_new(const st_tree_shape *s, const st_hasher *h, int fd, const char *path, st_tree_writer **out,
                            st_err *err);
+/* Threads that hash a push's whole groups (1 by default; 0 = one per CPU). Pushing many leaves
+ * at once is what lets them share the work. */
+void st_tree_writer_threads(st_tree_writer *w, unsigned threads);
 st_code st_tree_writer_push(st_tree_writer *w, const uint8_t *nodes, size_t n, st_err *err);
 /* Fails unless exactly sub_leaves leaves were pushed; flushes and gives the sub-tree root. */
 st_code st_tree_writer_finish(st_tree_writer *w, uint8_t root[32], st_err *err);

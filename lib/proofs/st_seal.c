@@ -14,6 +14,7 @@
 #include "codec/st_varint.h"
 #include "core/st_endian.h"
 #include "core/st_fs.h"
+#include "core/st_par.h"
 #include "crypto/st_hash.h"
 #include "proofs/st_fr.h"
 #include "proofs/st_hasher.h"
@@ -158,6 +159,7 @@ static st_code build_tree_d(const st_seal_input *in, const st_sector_paths *p, i
   if ((rc = st_fs_tmpfile_open(&t, path, 0644, err))) return rc;
   st_tree_writer *w = NULL;
   rc = st_tree_writer_new(&shape, &st_hasher_sha254, t.fd, t.tmp, &w, err);
+  if (!rc) st_tree_writer_threads(w, 0);
   for (uint64_t v = 0; !rc && v < nodes; v += CHUNK_NODES) {
     size_t n = nodes - v < CHUNK_NODES ? (size_t)(nodes - v) : CHUNK_NODES;
     rc = read_data(data_fd, in->data_path, v, n, chunk, err);
@@ -216,6 +218,7 @@ static st_code tree_files_open(tree_files *tf, const st_sector_paths *p, const c
     if (rc) return rc;
     tf->n = i + 1;
     if ((rc = st_tree_writer_new(shape, st_hasher_sealing(), tf->t[i].fd, tf->t[i].tmp, &tf->w[i], err))) return rc;
+    st_tree_writer_threads(tf->w[i], 0);
   }
   return ST_OK;
 }
@@ -274,6 +277,21 @@ static void close_fds(int *fds, unsigned n) {
     if (fds[i] >= 0) close(fds[i]);
 }
 
+typedef struct column_job {
+  const uint8_t *cols; /* layer l's nodes at l * CHUNK_NODES */
+  uint8_t *leaves;
+  unsigned layers;
+} column_job;
+
+static void hash_columns(void *arg, size_t lo, size_t hi) {
+  column_job *j = arg;
+  for (size_t i = lo; i < hi; i++) {
+    uint8_t col[ST_MAX_LAYERS * 32];
+    for (unsigned l = 0; l < j->layers; l++) memcpy(col + l * 32, j->cols + ((size_t)l * CHUNK_NODES + i) * 32, 32);
+    st_hasher_sealing()->hash(col, j->layers, j->leaves + i * 32);
+  }
+}
+
 /* tree_c: one leaf per node, the hash of the node's column of labels. */
 static st_code build_tree_c(const st_seal_input *in, const st_sector_paths *p, uint8_t comm_c[32], st_err *err) {
   const st_sector_info *info = in->info;
@@ -294,11 +312,8 @@ static st_code build_tree_c(const st_seal_input *in, const st_sector_paths *p, u
     size_t n = nodes - v < CHUNK_NODES ? (size_t)(nodes - v) : CHUNK_NODES;
     for (unsigned l = 0; !rc && l < layers; l++)
       rc = st_fs_pread_all(fds[l], cols + (size_t)l * CHUNK_NODES * 32, n * 32, v * 32, paths[l], err);
-    for (size_t i = 0; !rc && i < n; i++) {
-      uint8_t col[ST_MAX_LAYERS * 32];
-      for (unsigned l = 0; l < layers; l++) memcpy(col + l * 32, cols + ((size_t)l * CHUNK_NODES + i) * 32, 32);
-      st_hasher_sealing()->hash(col, layers, leaves + i * 32);
-    }
+    column_job j = {cols, leaves, layers};
+    if (!rc) st_par_for(n, 0, hash_columns, &j);
     if (!rc) rc = tree_files_push(&tf, &shape, v, leaves, n, err);
   }
   if (!rc) rc = tree_files_commit(&tf, err);
