@@ -25,11 +25,13 @@
 #include "core/st_cli.h"
 #include "core/st_fs.h"
 #include "core/st_json.h"
+#include "core/st_par.h"
 #include "crypto/st_hash.h"
 #include "crypto/st_secp.h"
 #include "proofs/st_commp.h"
 #include "proofs/st_fr.h"
 #include "proofs/st_porep.h"
+#include "proofs/st_poseidon.h"
 #include "proofs/st_post.h"
 #include "proofs/st_seal.h"
 #include "proofs/st_unseal.h"
@@ -65,15 +67,40 @@ static void on_phase(void *arg, const char *name, bool done) {
   if (!p->quiet) fprintf(stderr, "  %-12s %8.3f s\n", name, s);
 }
 
-/* Seconds to SHA-256 `total` bytes in pieces of `piece` bytes: the sealing baseline. */
+/* Seconds to SHA-256 `total` bytes in pieces of `piece` bytes (at most 2048): the labeling
+ * baseline. */
 static double sha_baseline(uint64_t total, size_t piece) {
-  uint8_t buf[1024] = {1}, out[32];
+  uint8_t buf[2048] = {1}, out[32];
   double t0 = now_s();
   for (uint64_t done = 0; done < total; done += piece) {
     st_sha256(buf, piece, out);
     buf[0] ^= out[0];
   }
   return now_s() - t0;
+}
+
+/* Seconds for one Poseidon hash of arity on this thread: the tree-building baseline. */
+static double poseidon_one(unsigned arity) {
+  uint8_t in[16 * 32] = {0}, out[32];
+  int n = 2000;
+  double t0 = now_s();
+  for (int i = 0; i < n; i++) {
+    st_poseidon_hash(arity, in, out);
+    in[0] = out[0];
+  }
+  return (now_s() - t0) / n;
+}
+
+/* Internal nodes of one sector tree (tree_c or tree_r_last): every row above the leaves of every
+ * sub-tree, then the sub and top nodes. */
+static uint64_t tree_internal_nodes(const st_sector_info *info) {
+  uint64_t per = 0;
+  for (uint64_t n = st_sector_subtree_leaves(info) / 8; n >= 1; n /= 8) per += n;
+  unsigned files = st_sector_tree_files(info);
+  uint64_t total = per * files;
+  if (info->sub_arity) total += files / info->sub_arity;
+  if (info->top_arity) total += 1;
+  return total;
 }
 
 typedef struct opts {
@@ -160,16 +187,28 @@ static int cmd_seal(opts *o) {
   t0 = now_s();
   if (st_porep_verify(&pub, proof.data, proof.len, &err)) return st_cli_fail("porep verify: %s", err.msg);
   double verify_s = now_s() - t0;
-  /* Baseline: SHA-256 over what one layer hashes (layer 2 on: 64 + 14*32 bytes a node). */
+  /* Baselines: SHA-256 over what one layer hashes (a node: 64 bytes of prefix and 37 parent
+   * labels), and one Poseidon hash times the hashes tree_c and tree_r_last make. */
   uint64_t nodes = st_sector_nodes(o->info);
-  double sha_s = sha_baseline(nodes * 512, 512);
-  json_t *layer_last = json_object_get(pt.phases, "layer 2");
+  double sha_s = sha_baseline(nodes * 1248, 1248);
+  char last[32];
+  snprintf(last, sizeof last, "layer %u", o->info->layers);
+  json_t *layer_last = json_object_get(pt.phases, last);
   double layer_s = layer_last ? json_real_value(layer_last) : 0;
-  json_t *report = json_pack("{s:s, s:I, s:o, s:f, s:f, s:f, s:I, s:f, s:f, s:I, s:I}", "sector_size", o->info->name,
-                             "nodes", (json_int_t)nodes, "phases", pt.phases, "seal_s", seal_s, "porep_prove_s",
-                             prove_s, "porep_verify_s", verify_s, "porep_proof_bytes", (json_int_t)proof.len,
-                             "sha256_baseline_s", sha_s, "layer_vs_sha256", sha_s > 0 ? layer_s / sha_s : 0,
-                             "peak_rss_kib", (json_int_t)peak_rss_kib(), "peak_rss_seal_kib", (json_int_t)rss_seal);
+  uint64_t internal = tree_internal_nodes(o->info);
+  double h_col = poseidon_one(o->info->layers), h8 = poseidon_one(8);
+  double hashes_s = (double)nodes * h_col + 2.0 * (double)internal * h8;
+  json_t *tc = json_object_get(pt.phases, "tree_c"), *tr = json_object_get(pt.phases, "tree_r_last");
+  double trees_s = (tc ? json_real_value(tc) : 0) + (tr ? json_real_value(tr) : 0);
+  double rss_ratio = (double)rss_seal * 1024.0 / (double)o->info->size;
+  json_t *report = json_pack(
+      "{s:s, s:I, s:o, s:f, s:f, s:f, s:I, s:f, s:f, s:I, s:I, s:f, s:I, s:f, s:f, s:f, s:f, s:i}", "sector_size",
+      o->info->name, "nodes", (json_int_t)nodes, "phases", pt.phases, "seal_s", seal_s, "porep_prove_s", prove_s,
+      "porep_verify_s", verify_s, "porep_proof_bytes", (json_int_t)proof.len, "sha256_baseline_s", sha_s,
+      "layer_vs_sha256", sha_s > 0 ? layer_s / sha_s : 0, "peak_rss_kib", (json_int_t)peak_rss_kib(),
+      "peak_rss_seal_kib", (json_int_t)rss_seal, "peak_rss_seal_vs_sector", rss_ratio, "tree_hashes",
+      (json_int_t)(nodes + 2 * internal), "poseidon_column_s", h_col, "poseidon_arity8_s", h8, "trees_s", trees_s,
+      "trees_vs_hashes", hashes_s > 0 ? trees_s / hashes_s : 0, "threads", (int)st_par_cpus());
   st_buf t = ST_BUF_INIT;
   st_buf_printf(&t, "sector %s (%llu nodes)\n", o->info->name, (unsigned long long)nodes);
   const char *k;
@@ -177,11 +216,16 @@ static int cmd_seal(opts *o) {
   json_object_foreach(pt.phases, k, v) st_buf_printf(&t, "  %-18s %9.3f s\n", k, json_real_value(v));
   st_buf_printf(&t, "  %-18s %9.3f s\n  %-18s %9.6f s\n  %-18s %9.6f s (%zu bytes)\n", "seal total", seal_s,
                 "porep prove", prove_s, "porep verify", verify_s, proof.len);
-  st_buf_printf(&t, "  layer 2 vs SHA-256 of the same bytes: %.2fx (%.3f s vs %.3f s, %.0f MB/s hashed)\n",
+  st_buf_printf(&t, "  %s vs SHA-256 of the same bytes: %.2fx (%.3f s vs %.3f s, %.0f MB/s hashed)\n", last,
                 sha_s > 0 ? layer_s / sha_s : 0, layer_s, sha_s,
-                (double)nodes * 512 / 1e6 / (layer_s > 0 ? layer_s : 1));
-  st_buf_printf(&t, "  peak RSS %ld KiB (after sealing %ld KiB; sector %llu KiB)\n", peak_rss_kib(), rss_seal,
-                (unsigned long long)(o->info->size >> 10));
+                (double)nodes * 1248 / 1e6 / (layer_s > 0 ? layer_s : 1));
+  st_buf_printf(&t,
+                "  tree_c + tree_r_last vs their %llu Poseidon hashes on one thread: %.2fx (%.3f s vs %.3f s; "
+                "%u threads; one hash: arity %u %.1f us, arity 8 %.1f us)\n",
+                (unsigned long long)(nodes + 2 * internal), hashes_s > 0 ? trees_s / hashes_s : 0, trees_s, hashes_s,
+                st_par_cpus(), o->info->layers, h_col * 1e6, h8 * 1e6);
+  st_buf_printf(&t, "  peak RSS %ld KiB (after sealing %ld KiB, %.2fx the sector's %llu KiB)\n", peak_rss_kib(),
+                rss_seal, rss_ratio, (unsigned long long)(o->info->size >> 10));
   emit(o, report, st_buf_cstr(&t));
   st_buf_free(&t);
   st_buf_free(&proof);

@@ -227,6 +227,14 @@ st_code st_parent_cache_open(st_parent_cache *pc, const st_graph *g, st_err *err
   return rc;
 }
 
+void st_parent_cache_release(const st_parent_cache *pc, uint64_t from, uint64_t to) {
+  if (!pc->data || to > pc->nodes || from >= to) return;
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t lo = ((uintptr_t)pc->data + from * ST_PARENT_CACHE_ENTRY + page - 1) / page * page;
+  uintptr_t hi = ((uintptr_t)pc->data + to * ST_PARENT_CACHE_ENTRY) / page * page;
+  if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 void st_parent_cache_close(st_parent_cache *pc) {
   if (pc->data) munmap((void *)pc->data, pc->len);
   memset(pc, 0, sizeof *pc);

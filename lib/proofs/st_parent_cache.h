@@ -53,6 +53,11 @@ void st_parent_cache_close(st_parent_cache *pc);
 /* SHA-256 of the whole file: the one computed by open when known, else hashed from the map. */
 st_code st_parent_cache_digest(st_parent_cache *pc, uint8_t out[32], st_err *err);
 
+/* Lets the pages of nodes [from, to) go from this process's memory (the file keeps them; a
+ * later read maps them again): labeling reads the cache once, in order, so it releases what it
+ * has read and the cache does not add its size to the seal's resident memory. */
+void st_parent_cache_release(const st_parent_cache *pc, uint64_t from, uint64_t to);
+
 /* Node v's 14 parents, 6 base then 8 expander (v < nodes). */
 static inline void st_parent_cache_get(const st_parent_cache *pc, uint64_t v, uint32_t out[ST_PARENTS]) {
   const uint8_t *p = pc->data + v * ST_PARENT_CACHE_ENTRY;

@@ -20,7 +20,8 @@
 #include "proofs/st_hasher.h"
 #include "proofs/st_merkle.h"
 
-#define CHUNK_NODES (64 * 1024) /* 2 MiB of nodes per streamed read */
+#define RELEASE_NODES (64 * 1024) /* parent cache entries read before their pages are let go */
+#define CHUNK_NODES (64 * 1024)   /* 2 MiB of nodes per streamed read */
 
 void st_prover_id(uint64_t miner, uint8_t out[32]) {
   memset(out, 0, 32);
@@ -122,6 +123,7 @@ st_code st_sdr_label_layer(const st_parent_cache *pc, const uint8_t replica_id[3
     uint8_t *out = cur + v * 32;
     st_sha256_final(&ctx, out);
     out[31] &= 0x3f;
+    if (v % RELEASE_NODES == 0) st_parent_cache_release(pc, v - RELEASE_NODES, v);
   }
   st_sha256_free(&ctx);
   return ST_OK;
