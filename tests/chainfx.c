@@ -239,7 +239,6 @@ int64_t fx_precommit(fx *f, uint64_t number, const char *data_path, const uint64
   assert_int_equal(st_chain_randomness(f->c, NULL, false, ST_DST_SEAL, rand_epoch, e.data, e.len, s->in.ticket, &err),
                    ST_OK);
   st_buf_free(&e);
-  st_rand_to_fr(s->in.ticket);
   if (st_seal(&s->in, &s->out, &err)) fail_msg("seal: %s", err.msg);
   memcpy(f->comm_r, s->out.comm_r, 32);
   st_buf p = ST_BUF_INIT;
@@ -279,7 +278,6 @@ int64_t fx_prove_commit(fx *f, fx_sector *s, bool checks) {
   assert_int_equal(
       st_chain_randomness(f->c, NULL, true, ST_DST_INTERACTIVE_SEAL, seed_epoch, e.data, e.len, pub.seed, &err), ST_OK);
   st_buf_free(&e);
-  st_rand_to_fr(pub.seed);
   if (st_porep_prove(&pub, f->store, &proof, &err)) fail_msg("porep: %s", err.msg);
   if (checks) { /* a tampered PoRep is refused */
     proof.data[proof.len - 5] ^= 1;

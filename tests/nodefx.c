@@ -225,7 +225,6 @@ void nf_commit_sectors(nodefx *f, uint64_t first, uint64_t count) {
   int64_t rand_epoch = nf_height(f) - 1;
   st_seal_input in = {.info = nf_info2k(), .miner = NF_MINER, .root = f->store};
   nf_randomness(f, false, ST_DST_SEAL, rand_epoch, in.ticket);
-  st_rand_to_fr(in.ticket);
   uint8_t comm_d[NF_MAX_SECTORS + 1][32];
   st_buf p = ST_BUF_INIT;
   st_cid cids[NF_MAX_SECTORS];
@@ -260,7 +259,6 @@ void nf_commit_sectors(nodefx *f, uint64_t first, uint64_t count) {
     memcpy(pub.comm_d, comm_d[n], 32);
     memcpy(pub.comm_r, f->comm_r[n], 32);
     nf_randomness(f, true, ST_DST_INTERACTIVE_SEAL, seed_at[i], pub.seed);
-    st_rand_to_fr(pub.seed);
     st_buf proof = ST_BUF_INIT;
     if (st_porep_prove(&pub, f->store, &proof, &err)) fail_msg("porep: %s", err.msg);
     p.len = 0;

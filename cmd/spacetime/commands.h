@@ -18,6 +18,8 @@ int st_cmd_auth(int argc, char **argv);
 int st_cmd_devnet(int argc, char **argv);
 int st_cmd_client(int argc, char **argv);
 int st_cmd_filplus(int argc, char **argv);
+/* spacetime util post verify-vanilla (util_post.c). */
+int st_cmd_util_post_verify_vanilla(int argc, char **argv);
 /* spacetime util sdr-parents (util_sdr.c). */
 int st_cmd_util_sdr_parents(int argc, char **argv);
 

@@ -432,6 +432,8 @@ int st_cmd_util(int argc, char **argv) {
       {"poseidon", st_cmd_util_poseidon, "hash field elements with Filecoin's Poseidon"},
       {"seal", st_cmd_util_seal, "seal a sector as Filecoin does and print comm_d and comm_r"},
       {"deadline", deadline_cmd, "compute a WindowPoSt deadline: open, close, challenge, fault cutoff"},
+      {"post verify-vanilla", st_cmd_util_post_verify_vanilla,
+       "check a WindowPoSt vanilla proof against Lotus's verify info"},
       {"sdr-parents", st_cmd_util_sdr_parents, "make the SDR parent cache of a sector size; print its path or SHA-256"},
   };
   return st_cli_dispatch("spacetime util", verbs, sizeof verbs / sizeof verbs[0], argc, argv);

@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "codec/st_cbor.h"
 #include "core/st_endian.h"
 #include "core/st_fs.h"
 #include "crypto/st_hash.h"
@@ -19,6 +18,7 @@
 #include "proofs/st_hasher.h"
 #include "proofs/st_merkle.h"
 #include "proofs/st_seal.h"
+#include "proofs/st_vproof.h"
 
 uint64_t st_post_leaf_challenge(const uint8_t randomness[32], uint64_t sector, uint64_t index, uint64_t nodes) {
   uint8_t buf[48], h[32];
@@ -71,7 +71,7 @@ st_code st_post_check_sector(const st_sector_info *info, const st_post_sector *s
   return rc;
 }
 
-/* Proves one sector with count challenges, appending [number, comm_c, comm_r_last, [path...]]. */
+/* Proves one sector with count challenges, appending its FallbackPoStSectorProof (st_vproof). */
 static st_code prove_sector(const st_sector_info *info, const uint8_t randomness[32], uint64_t number,
                             const uint8_t comm_r[32], const char *sealed, const char *cache, unsigned count,
                             st_buf *out, uint64_t *bytes, st_err *err) {
@@ -80,52 +80,34 @@ static st_code prove_sector(const st_sector_info *info, const uint8_t randomness
   st_code rc = open_sector(info, comm_r, sealed, cache, &rd, comm_c, comm_r_last, err);
   if (rc) return rc;
   *bytes += 64;
-  st_cbor_put_array(out, 4);
-  st_cbor_put_uint(out, number);
-  st_cbor_put_bytes(out, comm_c, 32);
-  st_cbor_put_bytes(out, comm_r_last, 32);
-  st_cbor_put_array(out, count);
+  st_vproof_put_head(out, number, comm_r, count);
   uint64_t nodes = st_sector_nodes(info);
   for (unsigned n = 0; !rc && n < count; n++) {
     uint8_t leaf[32], sib[ST_TREE_MAX_PATH];
-    rc = st_tree_reader_prove(&rd, st_post_leaf_challenge(randomness, number, n, nodes), leaf, sib, err);
-    if (!rc) st_tree_put_path(out, &rd.shape, leaf, sib);
+    uint64_t c = st_post_leaf_challenge(randomness, number, n, nodes);
+    rc = st_tree_reader_prove(&rd, c, leaf, sib, err);
+    if (!rc) st_vproof_put_inclusion(out, info, c, leaf, sib, comm_r_last);
   }
+  if (!rc) st_vproof_put_tail(out, comm_c, comm_r_last);
   *bytes += rd.bytes_read;
   st_tree_reader_close(&rd);
   return rc ? rc : st_buf_status(out, err);
 }
 
-static st_code verify_sector(st_cbor_reader *r, const st_sector_info *info, const uint8_t randomness[32],
-                             const st_post_public_sector *want, unsigned count, st_err *err) {
-  uint64_t number;
-  const uint8_t *comm_c, *comm_r_last;
-  st_code rc = st_cbor_expect_array(r, 4, "post sector proof");
-  if (!rc) rc = st_cbor_read_uint(r, &number);
-  if (!rc && number != want->number)
-    return st_err_set(err, ST_ECRYPTO, "post proof: found sector %llu where sector %llu was expected",
-                      (unsigned long long)number, (unsigned long long)want->number);
-  if (!rc) rc = st_cbor_expect_bytes(r, 32, "post comm_c", &comm_c);
-  if (!rc) rc = st_cbor_expect_bytes(r, 32, "post comm_r_last", &comm_r_last);
-  if (!rc) rc = st_cbor_expect_array(r, count, "post challenges");
-  if (rc) return rc;
-  uint8_t check[32];
-  st_comm_r(st_hasher_sealing(), comm_c, comm_r_last, check);
-  if (memcmp(check, want->comm_r, 32))
-    return st_err_set(err, ST_ECRYPTO, "post proof: sector %llu: comm_c and comm_r_last do not hash to comm_r",
-                      (unsigned long long)number);
-  st_tree_shape shape;
-  st_tree_shape_r_last(&shape, info);
-  for (unsigned n = 0; n < count; n++) {
-    const uint8_t *leaf, *sib;
-    if ((rc = st_tree_read_path(r, &shape, "post path", &leaf, &sib))) return rc;
-    uint64_t c = st_post_leaf_challenge(randomness, number, n, st_sector_nodes(info));
-    if (!st_tree_verify(&shape, st_hasher_sealing(), c, leaf, sib, comm_r_last))
-      return st_err_set(err, ST_ECRYPTO,
-                        "post proof: sector %llu: challenge %u (leaf %llu) does not lead to comm_r_last",
-                        (unsigned long long)number, n, (unsigned long long)c);
-  }
-  return ST_OK;
+/* Checks the proof p[0..len) (at offset base of the whole) of sector want with count
+ * challenges. */
+static st_code verify_sector(const st_sector_info *info, const uint8_t randomness[32],
+                             const st_post_public_sector *want, unsigned count, const uint8_t *p, size_t len,
+                             size_t base, st_err *err) {
+  st_vproof_sector s;
+  st_code rc = st_vproof_decode(info, count, p, len, base, &s, err);
+  if (rc) return st_err_wrap(err, rc, "sector %llu", (unsigned long long)want->number);
+  uint64_t challenges[ST_WINNING_CHALLENGES > ST_WINDOW_CHALLENGES ? ST_WINNING_CHALLENGES : ST_WINDOW_CHALLENGES];
+  for (unsigned n = 0; n < count; n++)
+    challenges[n] = st_post_leaf_challenge(randomness, want->number, n, st_sector_nodes(info));
+  rc = st_vproof_check(info, &s, want->number, want->comm_r, challenges, err);
+  st_vproof_sector_free(&s);
+  return rc;
 }
 
 /* which ("window", "winning") names the proof in the error. */
@@ -134,11 +116,22 @@ static st_code check_randomness(const char *which, const uint8_t randomness[32],
   return st_err_set(err, ST_EINVAL, "%s post: the randomness is not a field element", which);
 }
 
-/* Starts reading a proof that is an array of n sector proofs (what names it in errors). */
-static st_code open_proof(st_cbor_reader *r, const uint8_t *proof, size_t len, uint64_t n, const char *what,
-                          st_err *err) {
-  st_cbor_reader_init(r, proof, len, err);
-  return st_cbor_expect_array(r, n, what);
+/* A proof of n sectors is their n proofs back to back, each exactly st_vproof_sector_len bytes:
+ * fails unless len is that, naming the truncated field or the bytes after the last proof. */
+static st_code check_length(const st_sector_info *info, unsigned count, size_t n, const uint8_t *proof, size_t len,
+                            const st_post_public_sector *sectors, st_err *err) {
+  size_t one = st_vproof_sector_len(info, count);
+  if (n && one > SIZE_MAX / n) return st_err_set(err, ST_ERANGE, "post proof: %zu sectors are too many", n);
+  if (len > one * n)
+    return st_err_set(err, ST_EINVAL, "vanilla proof: byte %zu: %zu byte%s after the %zu sector proof%s expected",
+                      one * n, len - one * n, len - one * n == 1 ? "" : "s", n, n == 1 ? "" : "s");
+  if (len == one * n) return ST_OK;
+  size_t i = len / one; /* the sector cut short: decoding it names the field it ends in */
+  st_vproof_sector s;
+  st_code rc = st_vproof_decode(info, count, proof + i * one, len - i * one, i * one, &s, err);
+  st_vproof_sector_free(&s);
+  if (!rc) rc = st_err_set(err, ST_EINTERNAL, "vanilla proof: %zu bytes decoded as %zu", len - i * one, one);
+  return st_err_wrap(err, rc, "sector %llu", (unsigned long long)sectors[i].number);
 }
 
 /* ---- the parallel partition prover ---- */
@@ -286,7 +279,6 @@ static st_code collect(batch *b, st_post_result *res, st_err *err) {
   for (size_t i = 0; i < b->n; i++) ok += b->jobs[i].rc == ST_OK;
   if (b->n > ok && !(res->skipped = calloc(b->n - ok, sizeof *res->skipped)))
     return st_err_set(err, ST_ENOMEM, "out of memory");
-  st_cbor_put_array(&res->proof, ok);
   for (size_t i = 0; i < b->n; i++) {
     job *j = &b->jobs[i];
     res->bytes_read += j->bytes;
@@ -374,31 +366,12 @@ st_code st_window_post_prove(const st_sector_info *info, const uint8_t randomnes
 st_code st_window_post_verify(const st_sector_info *info, const uint8_t randomness[32],
                               const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
                               st_err *err) {
-  st_cbor_reader r;
   st_code rc = check_randomness("window", randomness, err);
-  if (!rc) rc = open_proof(&r, proof, len, n, "window post proof", err);
+  if (!rc) rc = check_length(info, ST_WINDOW_CHALLENGES, n, proof, len, sectors, err);
+  size_t one = st_vproof_sector_len(info, ST_WINDOW_CHALLENGES);
   for (size_t i = 0; !rc && i < n; i++)
-    rc = verify_sector(&r, info, randomness, &sectors[i], ST_WINDOW_CHALLENGES, err);
-  return rc ? rc : st_cbor_finish(&r);
-}
-
-static st_code verify_each(const st_sector_info *info, const uint8_t randomness[32],
-                           const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
-                           st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err) {
-  st_cbor_reader r;
-  st_code rc = check_randomness("window", randomness, err);
-  if (!rc) rc = open_proof(&r, proof, len, n, "window post proof", err);
-  for (size_t i = 0; !rc && i < n; i++) {
-    size_t start = r.off;
-    if ((rc = st_cbor_skip(&r))) break; /* the item's bounds; its content is checked below */
-    st_cbor_reader one;
-    st_err e;
-    st_cbor_reader_init(&one, proof + start, r.off - start, &e);
-    codes[i] = verify_sector(&one, info, randomness, &sectors[i], ST_WINDOW_CHALLENGES, &e);
-    if (!codes[i]) codes[i] = st_cbor_finish(&one);
-    snprintf(errors[i], ST_ERR_MSG_MAX, "%s", codes[i] ? e.msg : "");
-  }
-  return rc ? rc : st_cbor_finish(&r);
+    rc = verify_sector(info, randomness, &sectors[i], ST_WINDOW_CHALLENGES, proof + i * one, one, i * one, err);
+  return rc;
 }
 
 st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32],
@@ -406,13 +379,40 @@ st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t ran
                                    st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err) {
   st_err e;
   st_err_clear(&e);
-  st_code rc = verify_each(info, randomness, sectors, n, proof, len, codes, errors, &e);
-  for (size_t i = 0; rc && i < n; i++) {
-    codes[i] = rc;
-    memcpy(errors[i], e.msg, ST_ERR_MSG_MAX);
+  st_code rc = check_randomness("window", randomness, &e);
+  if (!rc) rc = check_length(info, ST_WINDOW_CHALLENGES, n, proof, len, sectors, &e);
+  size_t one = st_vproof_sector_len(info, ST_WINDOW_CHALLENGES);
+  for (size_t i = 0; i < n; i++) {
+    if (rc) {
+      codes[i] = rc;
+      memcpy(errors[i], e.msg, ST_ERR_MSG_MAX);
+      continue;
+    }
+    st_err one_err;
+    st_err_clear(&one_err);
+    codes[i] =
+        verify_sector(info, randomness, &sectors[i], ST_WINDOW_CHALLENGES, proof + i * one, one, i * one, &one_err);
+    snprintf(errors[i], ST_ERR_MSG_MAX, "%s", codes[i] ? one_err.msg : "");
   }
   if (rc && err) *err = e;
   return rc;
+}
+
+st_code st_window_post_verify_info(const st_vproof_window_info *vi, const uint8_t *proof, size_t len, st_err *err) {
+  size_t off = 0;
+  for (size_t i = 0; i < vi->nsectors; i++) {
+    const st_vproof_public_sector *s = &vi->sectors[i];
+    size_t one = st_vproof_sector_len(s->info, ST_WINDOW_CHALLENGES), have = len - off < one ? len - off : one;
+    st_post_public_sector want = {.number = s->number};
+    memcpy(want.comm_r, s->comm_r, 32);
+    st_code rc = verify_sector(s->info, vi->randomness, &want, ST_WINDOW_CHALLENGES, proof + off, have, off, err);
+    if (rc) return rc;
+    off += one;
+  }
+  if (off != len)
+    return st_err_set(err, ST_EINVAL, "vanilla proof: byte %zu: %zu byte%s after the %zu sector proof%s expected", off,
+                      len - off, len - off == 1 ? "" : "s", vi->nsectors, vi->nsectors == 1 ? "" : "s");
+  return ST_OK;
 }
 
 /* The eligible sector (of n) that WinningPoSt proves for miner with this randomness, after the
@@ -438,7 +438,6 @@ st_code st_winning_post_prove(const st_sector_info *info, uint64_t miner, const 
   /* read on a reader thread, as WindowPoSt does, so a hung read costs only the timeout */
   batch *b = batch_new(info, randomness, ST_WINNING_CHALLENGES, s, 1);
   if (!b) return st_err_set(err, ST_ENOMEM, "out of memory");
-  st_cbor_put_array(proof, ST_WINNING_SECTORS);
   pthread_mutex_lock(&b->mu);
   run_jobs(b, 1, opt ? opt->timeout_ms : 0);
   const job *j = &b->jobs[0];
@@ -456,8 +455,6 @@ st_code st_winning_post_verify(const st_sector_info *info, uint64_t miner, const
   st_code rc = winning_sector(miner, randomness, n, &chosen, err);
   if (rc) return rc;
   const st_post_public_sector *s = &eligible[chosen];
-  st_cbor_reader r;
-  rc = open_proof(&r, proof, len, ST_WINNING_SECTORS, "winning post proof", err);
-  if (!rc) rc = verify_sector(&r, info, randomness, s, ST_WINNING_CHALLENGES, err);
-  return rc ? rc : st_cbor_finish(&r);
+  rc = check_length(info, ST_WINNING_CHALLENGES, ST_WINNING_SECTORS, proof, len, s, err);
+  return rc ? rc : verify_sector(info, randomness, s, ST_WINNING_CHALLENGES, proof, len, 0, err);
 }

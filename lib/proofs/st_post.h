@@ -3,7 +3,9 @@
  * Challenges follow Filecoin (filecoin-facts.md section 2.4): leaf =
  * LE64(SHA-256(randomness || LE64(sector) || LE64(challenge_index))[0..8]) mod nodes, with
  * challenge_index = n (WindowPoSt V1_2: 10 per sector; WinningPoSt: 66 over the one sector
- * chosen by LE64(SHA-256(prover_id || randomness || LE64(0))[0..8]) mod eligible count).
+ * chosen by LE64(SHA-256(prover_id || randomness || LE64(0))[0..8]) mod eligible count; its
+ * API V1_0 index, sector_index * 66 + n, is n too, its one sector being index 0:
+ * rust-fil-proofs post_util.rs generate_fallback_sector_challenges, fallback/utils.rs).
  *
  * Proving a sector reads p_aux, checks H(comm_c || comm_r_last) against the sector's comm_r,
  * opens tree-r-last (sizes checked) and reads each challenged leaf's path. A WindowPoSt
@@ -11,7 +13,12 @@
  * file, bad p_aux, I/O error, past the per-sector timeout) is listed as skipped with its
  * error, and the proof covers the rest. Sectors are read in parallel.
  *
- * Encoding (DAG-CBOR): [sector...], sector = [number, comm_c, comm_r_last, [path...]].
+ * Encoding: each sector's proof is rust-fil-proofs' FallbackPoStSectorProof in bincode
+ * (st_vproof), the bytes Lotus and Curio pass around as a vanilla proof; a partition's proof is
+ * its proven sectors' proofs back to back, in order (Lotus holds them as a list, [][]byte, which
+ * is this split at st_vproof_sector_len), and a WinningPoSt proof is its one sector's proof.
+ * The verifiers check what rust-fil-proofs' FallbackPoSt verify checks (st_vproof_check), with
+ * the challenges derived here.
  *
  * Every out is initialised on return, success or not (st_err.h); a WinningPoSt proof is
  * appended to its st_buf, which may hold part of it on failure. */
@@ -22,6 +29,7 @@
 #include "core/st_buf.h"
 #include "core/st_err.h"
 #include "proofs/st_sector.h"
+#include "proofs/st_vproof.h"
 
 /* A sector to prove: its number, comm_r from the chain, and where its files are. */
 typedef struct st_post_sector {
@@ -69,12 +77,16 @@ st_code st_window_post_verify(const st_sector_info *info, const uint8_t randomne
                               st_err *err);
 
 /* The same proof checked sector by sector: codes[i] (ST_OK or why not) and errors[i] for each
- * of the n sectors. Fails only when the proof is not a list of n sector proofs (or the
- * randomness is not a field element); every code is then the failure's and every error its
- * message. */
+ * of the n sectors. Fails only when the proof is not n sector proofs long (or the randomness is
+ * not a field element); every code is then the failure's and every error its message. */
 st_code st_window_post_verify_each(const st_sector_info *info, const uint8_t randomness[32],
                                    const st_post_public_sector *sectors, size_t n, const uint8_t *proof, size_t len,
                                    st_code *codes, char (*errors)[ST_ERR_MSG_MAX], st_err *err);
+
+/* A WindowPoSt vanilla proof as Lotus's tools hold it, one FallbackPoStSectorProof per
+ * challenged sector of vi, in vi's order, each with 10 challenges (V1_2 indices: n), checked
+ * against vi (`spacetime util post verify-vanilla`). The error is the first fault. */
+st_code st_window_post_verify_info(const st_vproof_window_info *vi, const uint8_t *proof, size_t len, st_err *err);
 
 /* The quick check of one sector (`proving check` without --slow): the replica has the
  * sector's size, p_aux matches comm_r, tree-r-last's files have their sizes and its root is

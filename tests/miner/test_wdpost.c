@@ -196,7 +196,7 @@ static void test_check_deadline(void **state) {
   memset(bad.data, 0x55, bad.len);
   assert_int_equal(st_fs_write_atomic(sealed, bad.data, bad.len, 0644, &err), ST_OK);
   check_sectors(f, d, false, NULL);
-  check_sectors(f, d, true, "its proof does not verify: post proof: sector 2: challenge");
+  check_sectors(f, d, true, "its proof does not verify: sector 2: challenge");
   assert_int_equal(st_fs_write_atomic(sealed, keep.data, keep.len, 0644, &err), ST_OK);
   st_buf_free(&keep);
   st_buf_free(&bad);

@@ -1,6 +1,7 @@
 /* Tests for st_post: challenge derivation (derived vectors in filecoin-facts.md 2.4, the
  * prover_id vector), WindowPoSt over a partition with each kind of unreadable sector skipped
- * and named, the per-sector timeout, tampering, the quick sector check, and WinningPoSt. */
+ * and named, the per-sector timeout, tampering with each field of the bincode proof
+ * (st_vproof), the quick sector check, and WinningPoSt. */
 #include "testutil.h"
 
 #include <fcntl.h>
@@ -101,48 +102,77 @@ static void expect_verify_fails(fixture *f, const uint8_t *rand, const st_post_p
   tu_assert_err_contains(&err, needle);
 }
 
+/* Byte offsets in a 2 KiB sector's proof (st_vproof.h): the head is 56 bytes, then each
+ * inclusion proof: variant, root, leaf, the path (2 levels of 7 siblings). */
+#define HEAD 56
+#define ROOT(i) (HEAD + (i)*INCL + 4)
+#define LEAF(i) (ROOT(i) + 32)
+#define SIB0(i) (LEAF(i) + 32 + 8 + 8)
+#define INDEX0(i) (SIB0(i) + 7 * 32)
+#define INCL (4 + 64 + 8 + 2 * (8 + 7 * 32 + 8))
+
 static void test_window_post_tampering(void **state) {
   fixture *f = *state;
   st_post_result res;
   prove(f, 2, 2, 0, &res);
-  /* A challenged leaf: the first path's leaf follows the first comm_r_last. */
+  size_t one = st_vproof_sector_len(f->info, ST_WINDOW_CHALLENGES);
+  assert_int_equal(st_vproof_inclusion_len(f->info), INCL);
+  assert_int_equal(one, 5680);
+  assert_int_equal(res.proof.len, 2 * one);
+  /* the second sector's proof starts with its number and comm_r */
+  assert_int_equal(res.proof.data[one], 2);
+  assert_memory_equal(res.proof.data + one + 8, f->pub[1].comm_r, 32);
+  const struct {
+    size_t off;
+    uint8_t x;
+    const char *needle;
+  } cases[] = {
+      {LEAF(0) + 3, 1, "sector 1: challenge 0 (leaf "},                 /* a challenged leaf */
+      {LEAF(9) + 3, 1, "sector 1: challenge 9 (leaf "},                 /* the last one */
+      {SIB0(0) + 200, 1, "path does not lead to comm_r_last"},          /* a path node */
+      {ROOT(0) + 3, 1, "challenge 0 (leaf "},                           /* a root */
+      {INDEX0(0), 1, "the path is for leaf"},                           /* an index field */
+      {INDEX0(0), 8, "path[0].index: 8, want below the arity 8"},       /* past the arity */
+      {HEAD, 1, "variant: 1 (Sub), want 0 (Single) for a 2KiB sector"}, /* the variant */
+      {HEAD - 8, 1, "inclusion_proofs length: "},                       /* a length */
+      {HEAD + INCL * 10 + 3, 1, "do not hash to comm_r"},               /* comm_c */
+      {HEAD + INCL * 10 + 32 + 3, 1, "do not hash to comm_r"},          /* comm_r_last */
+      {8 + 3, 1, "the proof's comm_r is not the sector's"},             /* comm_r */
+      {LEAF(0) + 31, 0xc0, "leaf: not a field element"},                /* a leaf past r */
+      {one + 0, 1, "found sector 3 where sector 2 was expected"},       /* the second sector's number */
+  };
   st_buf copy = ST_BUF_INIT;
-  st_buf_append(&copy, res.proof.data, res.proof.len);
-  uint8_t comm_c[32], comm_r_last[32];
-  st_err err;
-  assert_int_equal(st_read_p_aux(f->paths[0].cache, comm_c, comm_r_last, &err), ST_OK);
-  size_t off = 0;
-  while (memcmp(copy.data + off, comm_r_last, 32)) off++;
-  copy.data[off + 32 + 1 + 1 + 2 + 3] ^= 1; /* challenges array(10), path array(2), bytes(32) head, inside the leaf */
-  expect_verify_fails(f, f->rand, f->pub, 2, &copy, "does not lead to comm_r_last");
-  /* A path node. */
-  memcpy(copy.data, res.proof.data, res.proof.len);
-  copy.data[off + 32 + 1 + 1 + 2 + 32 + 3 + 200] ^= 1;
-  expect_verify_fails(f, f->rand, f->pub, 2, &copy, "does not lead to comm_r_last");
-  /* The p_aux values (comm_c) in the proof. */
-  memcpy(copy.data, res.proof.data, res.proof.len);
-  copy.data[off - 10] ^= 1;
-  expect_verify_fails(f, f->rand, f->pub, 2, &copy, "do not hash to comm_r");
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    st_buf_reset(&copy);
+    st_buf_append(&copy, res.proof.data, res.proof.len);
+    if (cases[k].off == INDEX0(0) && cases[k].x == 8) copy.data[cases[k].off] = 8;
+    else if (cases[k].off == INDEX0(0)) copy.data[cases[k].off] = (uint8_t)((copy.data[cases[k].off] + 1) % 8);
+    else copy.data[cases[k].off] ^= cases[k].x;
+    expect_verify_fails(f, f->rand, f->pub, 2, &copy, cases[k].needle);
+  }
   /* Other randomness, another comm_r, another sector number. */
   uint8_t rand[32];
   memcpy(rand, f->rand, 32);
   rand[0] ^= 1;
-  expect_verify_fails(f, rand, f->pub, 2, &res.proof, "does not lead to comm_r_last");
+  expect_verify_fails(f, rand, f->pub, 2, &res.proof, "the path is for leaf");
   rand[31] = 0xff;
   expect_verify_fails(f, rand, f->pub, 2, &res.proof, "randomness is not a field element");
   st_post_public_sector pub[2] = {f->pub[0], f->pub[1]};
   pub[1].comm_r[3] ^= 1;
-  expect_verify_fails(f, f->rand, pub, 2, &res.proof, "do not hash to comm_r");
+  expect_verify_fails(f, f->rand, pub, 2, &res.proof, "sector 2: the proof's comm_r is not the sector's");
   pub[1] = f->pub[2];
   expect_verify_fails(f, f->rand, pub, 2, &res.proof, "found sector 2 where sector 3 was expected");
-  /* Trailing bytes after a genuine proof. */
-  st_buf_append(&copy, "", 0);
-  memcpy(copy.data, res.proof.data, res.proof.len);
+  /* Trailing bytes after a genuine proof, and every truncation. */
+  st_buf_reset(&copy);
+  st_buf_append(&copy, res.proof.data, res.proof.len);
   st_buf_putc(&copy, 0);
-  expect_verify_fails(f, f->rand, f->pub, 2, &copy, "cbor:");
-  copy.len--;
+  expect_verify_fails(f, f->rand, f->pub, 2, &copy, "byte 11360: 1 byte after the 2 sector proofs expected");
+  for (size_t len = 0; len < res.proof.len; len += len < 200 ? 1 : 97) {
+    st_buf cut = {.data = res.proof.data, .len = len};
+    expect_verify_fails(f, f->rand, f->pub, 2, &cut, "the proof ends after");
+  }
   /* A verifier expecting only one sector (as if one was skipped) rejects two. */
-  expect_verify_fails(f, f->rand, f->pub, 1, &res.proof, "expected an array of 1 items");
+  expect_verify_fails(f, f->rand, f->pub, 1, &res.proof, "byte 5680: 5680 bytes after the 1 sector proof expected");
   st_buf_free(&copy);
   st_post_result_free(&res);
 }
@@ -288,7 +318,7 @@ static void test_check_sector(void **state) {
   assert_int_equal(codes[0], ST_OK);
   assert_int_equal(codes[1], ST_ECRYPTO);
   assert_int_equal(codes[2], ST_OK);
-  if (!strstr(errors[1], "post proof: sector 2: challenge 0")) fail_msg("%s", errors[1]);
+  if (!strstr(errors[1], "sector 2: challenge 0 (leaf ")) fail_msg("%s", errors[1]);
   /* a proof that is not a list of NSEC sector proofs is refused as a whole */
   assert_int_equal(st_window_post_verify_each(f->info, f->rand, f->pub, NSEC - 1, res.proof.data, res.proof.len, codes,
                                               errors, &err),
@@ -330,11 +360,14 @@ static void test_winning_post(void **state) {
   memcpy(rand, f->rand, 32);
   rand[1] ^= 1;
   assert_int_not_equal(st_winning_post_verify(f->info, 1000, rand, f->pub, NSEC, proof.data, proof.len, &err), ST_OK);
-  /* Flip the last byte (inside the last path). */
-  proof.data[proof.len - 1] ^= 1;
+  /* One sector's proof with 66 challenges; flip the last challenge's leaf. */
+  assert_int_equal(proof.len, 36816);
+  assert_int_equal(proof.len, st_vproof_sector_len(f->info, ST_WINNING_CHALLENGES));
+  proof.data[LEAF(65) + 3] ^= 1;
   assert_int_equal(st_winning_post_verify(f->info, 1000, f->rand, f->pub, NSEC, proof.data, proof.len, &err),
                    ST_ECRYPTO);
-  tu_assert_err_contains(&err, "challenge 65");
+  tu_assert_err_contains(&err, "challenge 65 (leaf ");
+  tu_assert_err_contains(&err, "path does not lead to comm_r_last");
   st_buf_free(&proof);
   /* A missing file fails a winning proof (there is nothing to skip to), naming the file. */
   uint8_t prover[32];
