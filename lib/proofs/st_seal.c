@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,21 +369,52 @@ static st_code encode(const st_seal_input *in, const st_sector_paths *p, int dat
   return rc;
 }
 
+/* bincode of rust-fil-proofs' StoreConfig: path, id, Some(size), rows_to_discard. */
+static void put_store_config(st_buf *b, const char *dir, const char *id, uint64_t size, uint64_t rows_to_discard) {
+  uint8_t n[8];
+  st_le64_put(n, strlen(dir));
+  st_buf_append(b, n, 8);
+  st_buf_append(b, dir, strlen(dir));
+  st_le64_put(n, strlen(id));
+  st_buf_append(b, n, 8);
+  st_buf_append(b, id, strlen(id));
+  st_buf_append(b, "\x01", 1);
+  st_le64_put(n, size);
+  st_buf_append(b, n, 8);
+  st_le64_put(n, rows_to_discard);
+  st_buf_append(b, n, 8);
+}
+
+/* Nodes of one sub-tree of the sector's oct-trees, every row (get_merkle_tree_len). */
+static uint64_t oct_tree_len(const st_sector_info *info) {
+  uint64_t len = 0;
+  for (uint64_t n = st_sector_subtree_leaves(info); n >= 1; n /= 8) len += n;
+  return len;
+}
+
+st_code st_seal_t_aux(const st_sector_info *info, const char *cache_dir, st_buf *out, st_err *err) {
+  uint64_t nodes = st_sector_nodes(info);
+  uint8_t n[8];
+  st_le64_put(n, info->layers);
+  st_buf_append(out, n, 8);
+  for (unsigned l = 1; l <= info->layers; l++) {
+    char id[16];
+    snprintf(id, sizeof id, "layer-%u", l);
+    put_store_config(out, cache_dir, id, nodes, 0);
+  }
+  put_store_config(out, cache_dir, "tree-d", 2 * nodes - 1, 0);
+  put_store_config(out, cache_dir, "tree-r-last", oct_tree_len(info), st_sector_rows_to_discard(info));
+  put_store_config(out, cache_dir, "tree-c", oct_tree_len(info), 0);
+  return st_buf_status(out, err);
+}
+
 static st_code write_aux(const st_seal_input *in, const st_sector_paths *p, const st_seal_output *out, st_err *err) {
-  const st_sector_info *info = in->info;
   char path[ST_PATH_MAX];
-  json_t *t = json_pack("{s:i, s:s, s:I, s:i, s:s, s:{s:s, s:i}, s:{s:i, s:i}, s:{s:i, s:i, s:i}}", "version", 1,
-                        "sector_size_name", info->name, "sector_size", (json_int_t)info->size, "layers",
-                        (int)info->layers, "hasher", st_hasher_sealing()->name, "tree_d", "file",
-                        "sc-02-data-tree-d.dat", "arity", 2, "tree_c", "files", (int)st_sector_tree_files(info),
-                        "rows_to_discard", 0, "tree_r_last", "files", (int)st_sector_tree_files(info), "rows",
-                        (int)st_sector_subtree_rows(info), "rows_to_discard", (int)st_sector_rows_to_discard(info));
-  char *text = t ? json_dumps(t, JSON_SORT_KEYS) : NULL;
-  json_decref(t);
-  st_code rc = text ? ST_OK : st_err_set(err, ST_ENOMEM, "out of memory for t_aux");
+  st_buf t = ST_BUF_INIT;
+  st_code rc = st_seal_t_aux(in->info, p->cache, &t, err);
   if (!rc) rc = st_sector_cache_file(p->cache, "t_aux", path, err);
-  if (!rc) rc = st_fs_write_atomic(path, text, strlen(text), 0644, err);
-  free(text);
+  if (!rc) rc = st_fs_write_atomic(path, t.data, t.len, 0644, err);
+  st_buf_free(&t);
   if (rc) return rc;
   uint8_t paux[64];
   memcpy(paux, out->comm_c, 32);

@@ -7,7 +7,7 @@
  *                        sc-02-data-layer-<l>.dat the labels of layer l (1..layers)
  *                        sc-02-data-tree-c[-i].dat tree over the label columns (comm_c)
  *                        sc-02-data-tree-r-last[-i].dat level-cached tree over the replica
- *                        t_aux                     what the trees are (JSON, see docs/proofs.md)
+ *                        t_aux                     what the trees are (rust-fil-proofs' bincode)
  *                        p_aux                     comm_c || comm_r_last, 64 bytes
  * Every file is written under a temporary name and renamed when complete; p_aux is written
  * last, so a cache with a p_aux has every file the proofs need. Labels are computed in a
@@ -28,6 +28,7 @@
 #define ST_SEAL_H
 #include <stdbool.h>
 #include <stdint.h>
+#include "core/st_buf.h"
 #include "core/st_err.h"
 #include "proofs/st_graph.h"
 #include "proofs/st_parent_cache.h"
@@ -86,6 +87,11 @@ st_code st_seal_key(const st_seal_input *in, const uint8_t comm_d[32], char key_
 /* Deletes the label layers, tree_c and tree_d, keeping what PoSt needs (sealed file, p_aux,
  * t_aux, tree-r-last), as rust-fil-proofs' clear_cache_dir does. */
 st_code st_seal_finalize(const st_sector_info *info, const char *root, uint64_t miner, uint64_t sector, st_err *err);
+/* Appends the t_aux rust-fil-proofs writes for a sector of info in cache_dir: bincode of its
+ * TemporaryAux, the StoreConfigs of the layers ("layer-<l>", nodes), "tree-d" (2 nodes - 1),
+ * "tree-r-last" (one sub-tree's nodes, rows_to_discard) and "tree-c" (the same, 0), each
+ * {path = cache_dir, id, Some(size), rows_to_discard}. Fails only out of memory. */
+st_code st_seal_t_aux(const st_sector_info *info, const char *cache_dir, st_buf *out, st_err *err);
 /* Reads the 64-byte p_aux of a sector: comm_c, then comm_r_last. */
 st_code st_read_p_aux(const char *cache_dir, uint8_t comm_c[32], uint8_t comm_r_last[32], st_err *err);
 
