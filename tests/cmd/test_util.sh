@@ -239,6 +239,41 @@ bad "--proof FILE is required" "${VV[@]}" --public "$VPUB"
 bad "--public FILE is required" "${VV[@]}" --proof "$VPROOF"
 bad "could not read from path=\"$tmp/missing\"" "${VV[@]}" --proof "$tmp/missing" --public "$VPUB"
 
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# the 32-byte digest of a commitment CID, in hex
+cid_digest() { local b=${1:1}; b=${b^^}; while ((${#b} % 8)); do b+="="; done; base32 -d <<<"$b" | tail -c 32 | xxd -p -c 64; }
+
+# util poseidon: neptune's H(0, 1) and H(0..7) (tests/vectors/filecoin-exact.json)
+Z=0000000000000000000000000000000000000000000000000000000000000000
+el() { printf '%02x%062d' "$1" 0; }
+ok ffe7029a363c202e9da6059d33a9fba661e1ef02d90f9e736ba5765ed7086539 util poseidon --arity 2 "$Z" "$(el 1)"
+ok e6a5386df534992ad9aec49c9d2e684b777067114200011255dea5a31d619423 util poseidon --arity 8 $(for i in 0 1 2 3 4 5 6 7; do el $i; echo; done)
+bad "util poseidon --arity 2 needs 2 inputs, got 1" util poseidon --arity 2 "$Z"
+bad "--arity 3 is not served" util poseidon --arity 3 "$Z" "$Z" "$Z"
+bad 'input 1 ("00") is not 32 bytes of hex' util poseidon --arity 2 00 "$Z"
+bad "input 2 (ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) is not a field element" util poseidon --arity 2 "$Z" ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
+
+# util seal: a CC 2 KiB sector has the published all-zero comm_d; V1 and V1_1 give different
+# comm_r; --keep leaves Filecoin's files, p_aux = comm_c || comm_r_last, and comm_r is their
+# Poseidon hash
+SEAL=(util seal --sector-size 2KiB --prover 1000 --sector 1 --ticket "$Z")
+out=$("$ST" "${SEAL[@]}" --json --keep "$tmp/seal")
+v11=$(jq -r .comm_r <<<"$out")
+[[ $(jq -r .comm_d <<<"$out") == baga6ea4seaqpy7usqklokfx2vxuynmupslkeutzexe2uqurdg5vhtebhxqmpqmy ]] || fail "util seal: CC comm_d: $out"
+v1=$("$ST" "${SEAL[@]}" --seal-proof V1 --json | jq -r .comm_r)
+[[ $v1 != "$v11" && $v1 == bagboea4b5abc* ]] || fail "util seal: V1 comm_r $v1, V1_1 $v11"
+[[ $(xxd -p -c 64 "$tmp/seal/cache/s-t01000-1/p_aux") == "$(jq -r '.comm_c + .comm_r_last' <<<"$out")" ]] || fail "util seal: p_aux"
+[[ $(stat -c %s "$tmp/seal/sealed/s-t01000-1") == 2048 ]] || fail "util seal: sealed file size"
+for f in t_aux sc-02-data-tree-d.dat sc-02-data-tree-c.dat sc-02-data-tree-r-last.dat sc-02-data-layer-1.dat sc-02-data-layer-2.dat; do
+  [[ -s $tmp/seal/cache/s-t01000-1/$f ]] || fail "util seal --keep: no cache file $f"
+done
+comm_r_hex=$("$ST" util poseidon --arity 2 "$(jq -r .comm_c <<<"$out")" "$(jq -r .comm_r_last <<<"$out")")
+[[ $comm_r_hex == "$(cid_digest "$v11")" ]] || fail "util seal: comm_r $v11 is not Poseidon(comm_c, comm_r_last) = $comm_r_hex"
+bad "util seal needs --ticket" util seal --sector-size 2KiB --prover 1000 --sector 1
+bad "--ticket \"00\" is not 32 bytes of hex" util seal --sector-size 2KiB --prover 1000 --sector 1 --ticket 00
+bad "--seal-proof \"V2\" is not V1 or V1_1" "${SEAL[@]}" --seal-proof V2
+bad "could not read from path=\"$tmp/missing\"" "${SEAL[@]}" --data "$tmp/missing"
+
 if ((failures)); then
   echo "$failures check(s) failed"
   exit 1
