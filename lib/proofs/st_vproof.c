@@ -16,22 +16,30 @@
 #include "proofs/st_hasher.h"
 #include "proofs/st_merkle.h"
 
-static const char *const VARIANT_NAMES[] = {"Single", "Sub", "Top"};
+unsigned st_vproof_shape_variant(const st_tree_shape *s) {
+  return s->top_arity ? ST_VPROOF_TOP : s->sub_arity ? ST_VPROOF_SUB : ST_VPROOF_SINGLE;
+}
 
 unsigned st_vproof_variant(const st_sector_info *info) {
-  return info->top_arity ? ST_VPROOF_TOP : info->sub_arity ? ST_VPROOF_SUB : ST_VPROOF_SINGLE;
+  st_tree_shape s;
+  st_tree_shape_r_last(&s, info);
+  return st_vproof_shape_variant(&s);
 }
 
 /* One path element: the siblings' length, the siblings, the index. */
 static size_t level_len(unsigned arity) { return 8 + (size_t)(arity - 1) * 32 + 8; }
 
+size_t st_vproof_merkle_len(const st_tree_shape *s) {
+  size_t n = 4 + 8 + (size_t)(s->rows - 1) * level_len(s->arity) + 64;
+  if (s->sub_arity) n += 8 + level_len(s->sub_arity);
+  if (s->top_arity) n += 8 + level_len(s->top_arity);
+  return n;
+}
+
 size_t st_vproof_inclusion_len(const st_sector_info *info) {
   st_tree_shape s;
   st_tree_shape_r_last(&s, info);
-  size_t n = 4 + 8 + (size_t)(s.rows - 1) * level_len(s.arity) + 64;
-  if (s.sub_arity) n += 8 + level_len(s.sub_arity);
-  if (s.top_arity) n += 8 + level_len(s.top_arity);
-  return n;
+  return st_vproof_merkle_len(&s);
 }
 
 size_t st_vproof_sector_len(const st_sector_info *info, size_t challenges) {
@@ -40,7 +48,13 @@ size_t st_vproof_sector_len(const st_sector_info *info, size_t challenges) {
 
 /* ---- encoding ---- */
 
-static void put_u64(st_buf *b, uint64_t v) {
+void st_vproof_put_u32(st_buf *b, uint32_t v) {
+  uint8_t x[4];
+  st_le32_put(x, v);
+  st_buf_append(b, x, 4);
+}
+
+void st_vproof_put_u64(st_buf *b, uint64_t v) {
   uint8_t x[8];
   st_le64_put(x, v);
   st_buf_append(b, x, 8);
@@ -48,41 +62,37 @@ static void put_u64(st_buf *b, uint64_t v) {
 
 /* One path element of arity: its siblings (advancing *siblings) and its index. */
 static void put_level(st_buf *b, unsigned arity, uint64_t index, const uint8_t **siblings) {
-  put_u64(b, arity - 1);
+  st_vproof_put_u64(b, arity - 1);
   st_buf_append(b, *siblings, (size_t)(arity - 1) * 32);
   *siblings += (size_t)(arity - 1) * 32;
-  put_u64(b, index);
+  st_vproof_put_u64(b, index);
 }
 
 void st_vproof_put_head(st_buf *b, uint64_t sector_id, const uint8_t comm_r[32], size_t count) {
-  put_u64(b, sector_id);
+  st_vproof_put_u64(b, sector_id);
   st_buf_append(b, comm_r, 32);
-  put_u64(b, 1); /* Vec<SectorProof>: one */
-  put_u64(b, count);
+  st_vproof_put_u64(b, 1); /* Vec<SectorProof>: one */
+  st_vproof_put_u64(b, count);
 }
 
-void st_vproof_put_inclusion(st_buf *b, const st_sector_info *info, uint64_t index, const uint8_t leaf[32],
-                             const uint8_t *siblings, const uint8_t root[32]) {
-  st_tree_shape s;
-  st_tree_shape_r_last(&s, info);
-  unsigned variant = st_vproof_variant(info);
-  uint8_t v[4];
-  st_le32_put(v, variant);
-  st_buf_append(b, v, 4);
+void st_vproof_put_merkle(st_buf *b, const st_tree_shape *s, uint64_t index, const uint8_t leaf[32],
+                          const uint8_t *siblings, const uint8_t root[32]) {
+  unsigned variant = st_vproof_shape_variant(s);
+  st_vproof_put_u32(b, variant);
   if (variant == ST_VPROOF_SINGLE) {
     st_buf_append(b, root, 32);
     st_buf_append(b, leaf, 32);
   }
-  uint64_t pos = index % s.sub_leaves, file = index / s.sub_leaves;
-  put_u64(b, s.rows - 1);
-  for (unsigned j = 0; j + 1 < s.rows; j++, pos /= s.arity) put_level(b, s.arity, pos % s.arity, &siblings);
-  if (s.sub_arity) {
-    put_u64(b, 1);
-    put_level(b, s.sub_arity, file % s.sub_arity, &siblings);
+  uint64_t pos = index % s->sub_leaves, file = index / s->sub_leaves;
+  st_vproof_put_u64(b, s->rows - 1);
+  for (unsigned j = 0; j + 1 < s->rows; j++, pos /= s->arity) put_level(b, s->arity, pos % s->arity, &siblings);
+  if (s->sub_arity) {
+    st_vproof_put_u64(b, 1);
+    put_level(b, s->sub_arity, file % s->sub_arity, &siblings);
   }
-  if (s.top_arity) {
-    put_u64(b, 1);
-    put_level(b, s.top_arity, file / s.sub_arity, &siblings);
+  if (s->top_arity) {
+    st_vproof_put_u64(b, 1);
+    put_level(b, s->top_arity, file / s->sub_arity, &siblings);
   }
   if (variant != ST_VPROOF_SINGLE) {
     st_buf_append(b, root, 32);
@@ -90,41 +100,45 @@ void st_vproof_put_inclusion(st_buf *b, const st_sector_info *info, uint64_t ind
   }
 }
 
+void st_vproof_put_inclusion(st_buf *b, const st_sector_info *info, uint64_t index, const uint8_t leaf[32],
+                             const uint8_t *siblings, const uint8_t root[32]) {
+  st_tree_shape s;
+  st_tree_shape_r_last(&s, info);
+  st_vproof_put_merkle(b, &s, index, leaf, siblings, root);
+}
+
 void st_vproof_put_tail(st_buf *b, const uint8_t comm_c[32], const uint8_t comm_r_last[32]) {
   st_buf_append(b, comm_c, 32);
   st_buf_append(b, comm_r_last, 32);
 }
 
-/* ---- decoding ---- */
+/* ---- the reader ---- */
 
-typedef struct rd {
-  const uint8_t *p;
-  size_t len, off, base;
-  long proof;       /* the inclusion proof being read, or -1 */
-  const char *path; /* "path", "base_proof", "sub_proof", "top_proof", or NULL */
-  long level;       /* the path element being read, or -1 */
-  st_err *err;
-} rd;
+void st_vproof_reader_init(st_vproof_reader *r, const char *name, const uint8_t *p, size_t len, size_t base,
+                           st_err *err) {
+  memset(r, 0, sizeof *r);
+  r->p = p;
+  r->len = len;
+  r->base = base;
+  r->name = name;
+  r->level = -1;
+  r->err = err;
+}
 
-/* Fails naming the byte at (relative) offset at and field, with the reader's position. */
-__attribute__((format(printf, 4, 5))) static st_code bad(const rd *r, size_t at, const char *field, const char *fmt,
-                                                         ...) {
-  char where[160] = "", what[256];
-  int n = 0;
-  if (r->proof >= 0) n = snprintf(where, sizeof where, "inclusion_proofs[%ld].", r->proof);
-  if (r->path && n >= 0 && (size_t)n < sizeof where)
-    n += snprintf(where + n, sizeof where - (size_t)n, r->level >= 0 ? "%s[%ld]." : "%s.", r->path, r->level);
+st_code st_vproof_fail(const st_vproof_reader *r, st_code code, size_t at, const char *field, const char *fmt, ...) {
+  char path[64] = "", what[256];
+  if (r->path) snprintf(path, sizeof path, r->level >= 0 ? "%s[%ld]." : "%s.", r->path, r->level);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  return st_err_set(r->err, ST_EINVAL, "vanilla proof: byte %zu: %s%s: %s", r->base + at, where, field, what);
+  return st_err_set(r->err, code, "%s: byte %zu: %s%s%s: %s", r->name, r->base + at, r->where, path, field, what);
 }
 
-/* The next n bytes, or NULL (and *rc the error naming field) when the proof ends first. */
-static const uint8_t *take(rd *r, size_t n, const char *field, st_code *rc) {
+/* The next n bytes, or NULL (and *rc the error naming field) when the input ends first. */
+static const uint8_t *take(st_vproof_reader *r, size_t n, const char *field, st_code *rc) {
   if (r->len - r->off < n) {
-    *rc = bad(r, r->off, field, "the proof ends after %zu of its %zu bytes", r->len - r->off, n);
+    *rc = st_vproof_fail(r, ST_EINVAL, r->off, field, "the proof ends after %zu of its %zu bytes", r->len - r->off, n);
     return NULL;
   }
   const uint8_t *q = r->p + r->off;
@@ -133,57 +147,64 @@ static const uint8_t *take(rd *r, size_t n, const char *field, st_code *rc) {
   return q;
 }
 
-static st_code get_u64(rd *r, const char *field, uint64_t *v) {
+st_code st_vproof_get_u32(st_vproof_reader *r, const char *field, uint32_t *v) {
+  st_code rc;
+  const uint8_t *q = take(r, 4, field, &rc);
+  *v = q ? (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24 : 0;
+  return rc;
+}
+
+st_code st_vproof_get_u64(st_vproof_reader *r, const char *field, uint64_t *v) {
   st_code rc;
   const uint8_t *q = take(r, 8, field, &rc);
   *v = q ? st_le64_get(q) : 0;
   return rc;
 }
 
-/* A length (or other u64) that the shape fixes. */
-static st_code expect_u64(rd *r, const char *field, uint64_t want, const char *unit) {
+st_code st_vproof_expect_u64(st_vproof_reader *r, const char *field, uint64_t want, const char *unit) {
   size_t at = r->off;
   uint64_t v;
-  st_code rc = get_u64(r, field, &v);
+  st_code rc = st_vproof_get_u64(r, field, &v);
   if (!rc && v != want)
-    return bad(r, at, field, "%llu, want %llu%s", (unsigned long long)v, (unsigned long long)want, unit);
+    return st_vproof_fail(r, ST_EINVAL, at, field, "%llu, want %llu%s", (unsigned long long)v, (unsigned long long)want,
+                          unit);
   return rc;
 }
 
-/* A 32-byte field element. */
-static st_code get_node(rd *r, const char *field, uint8_t out[32]) {
+st_code st_vproof_get_node(st_vproof_reader *r, const char *field, uint8_t out[32]) {
   size_t at = r->off;
   st_code rc;
   const uint8_t *q = take(r, 32, field, &rc);
-  if (!q) return rc;
-  if (!st_fr_is_valid(q)) return bad(r, at, field, "not a field element");
-  memcpy(out, q, 32);
-  return ST_OK;
+  if (q && !st_fr_is_valid(q)) rc = st_vproof_fail(r, ST_EINVAL, at, field, "not a field element");
+  if (rc) memset(out, 0, 32);
+  else memcpy(out, q, 32);
+  return rc;
 }
 
 /* One path (name) of levels elements of arity, its siblings into *sib (advanced); *index gets
  * the position its index fields name, *span the leaves below its top (arity^levels). */
-static st_code get_path(rd *r, const char *name, unsigned levels, unsigned arity, uint8_t **sib, uint64_t *index,
-                        uint64_t *span) {
+static st_code get_path(st_vproof_reader *r, const char *name, unsigned levels, unsigned arity, uint8_t **sib,
+                        uint64_t *index, uint64_t *span) {
   r->path = name;
   r->level = -1;
   char unit[32];
   snprintf(unit, sizeof unit, " level%s", levels == 1 ? "" : "s");
-  st_code rc = expect_u64(r, "length", levels, unit);
+  st_code rc = st_vproof_expect_u64(r, "length", levels, unit);
   uint64_t pos = 0, scale = 1;
   for (unsigned j = 0; !rc && j < levels; j++) {
     r->level = j;
-    rc = expect_u64(r, "hashes length", arity - 1, arity == 2 ? " sibling" : " siblings");
+    rc = st_vproof_expect_u64(r, "hashes length", arity - 1, arity == 2 ? " sibling" : " siblings");
     for (unsigned k = 0; !rc && k + 1 < arity; k++) {
       char field[32];
       snprintf(field, sizeof field, "hashes[%u]", k);
-      rc = get_node(r, field, *sib);
+      rc = st_vproof_get_node(r, field, *sib);
       *sib += 32;
     }
     size_t at = r->off;
     uint64_t i = 0;
-    if (!rc) rc = get_u64(r, "index", &i);
-    if (!rc && i >= arity) rc = bad(r, at, "index", "%llu, want below the arity %u", (unsigned long long)i, arity);
+    if (!rc) rc = st_vproof_get_u64(r, "index", &i);
+    if (!rc && i >= arity)
+      rc = st_vproof_fail(r, ST_EINVAL, at, "index", "%llu, want below the arity %u", (unsigned long long)i, arity);
     pos += i * scale;
     scale *= arity;
   }
@@ -194,28 +215,49 @@ static st_code get_path(rd *r, const char *name, unsigned levels, unsigned arity
   return rc;
 }
 
-static st_code get_inclusion(rd *r, const st_sector_info *info, const st_tree_shape *s, st_vproof_inclusion *ip) {
-  unsigned want = st_vproof_variant(info);
-  size_t at = r->off;
-  st_code rc;
-  const uint8_t *q = take(r, 4, "variant", &rc);
-  if (!q) return rc;
-  uint32_t v = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
-  if (v > ST_VPROOF_TOP) return bad(r, at, "variant", "%u is none of 0 (Single), 1 (Sub), 2 (Top)", v);
-  if (v != want)
-    return bad(r, at, "variant", "%u (%s), want %u (%s) for a %s sector", v, VARIANT_NAMES[v], want,
-               VARIANT_NAMES[want], info->name);
-  if (v == ST_VPROOF_SINGLE && !(rc = get_node(r, "root", ip->root))) rc = get_node(r, "leaf", ip->leaf);
+static const char *const VARIANT_NAMES[] = {"Single", "Sub", "Top"};
+
+st_code st_vproof_get_merkle(st_vproof_reader *r, const st_tree_shape *s, const char *tree, st_vproof_inclusion *ip) {
   uint8_t *sib = ip->siblings;
+  size_t path_len = st_tree_path_len(s);
+  memset(ip, 0, sizeof *ip);
+  ip->siblings = sib;
+  memset(sib, 0, path_len);
+  unsigned want = st_vproof_shape_variant(s);
+  size_t at = r->off;
+  uint32_t v;
+  st_code rc = st_vproof_get_u32(r, "variant", &v);
+  if (!rc && v > ST_VPROOF_TOP)
+    rc = st_vproof_fail(r, ST_EINVAL, at, "variant", "%u is none of 0 (Single), 1 (Sub), 2 (Top)", v);
+  else if (!rc && v != want)
+    rc = st_vproof_fail(r, ST_EINVAL, at, "variant", "%u (%s), want %u (%s) for %s", v, VARIANT_NAMES[v], want,
+                        VARIANT_NAMES[want], tree);
+  if (!rc && v == ST_VPROOF_SINGLE && !(rc = st_vproof_get_node(r, "root", ip->root)))
+    rc = st_vproof_get_node(r, "leaf", ip->leaf);
   uint64_t base = 0, span = 1, sub = 0, top = 0, unused;
   if (!rc) rc = get_path(r, v == ST_VPROOF_SINGLE ? "path" : "base_proof", s->rows - 1, s->arity, &sib, &base, &span);
   if (!rc && s->sub_arity) rc = get_path(r, "sub_proof", 1, s->sub_arity, &sib, &sub, &unused);
   if (!rc && s->top_arity) rc = get_path(r, "top_proof", 1, s->top_arity, &sib, &top, &unused);
-  if (!rc && v != ST_VPROOF_SINGLE && !(rc = get_node(r, "root", ip->root))) rc = get_node(r, "leaf", ip->leaf);
+  if (!rc && v != ST_VPROOF_SINGLE && !(rc = st_vproof_get_node(r, "root", ip->root)))
+    rc = st_vproof_get_node(r, "leaf", ip->leaf);
+  if (rc) {
+    memset(ip->root, 0, 32);
+    memset(ip->leaf, 0, 32);
+    memset(ip->siblings, 0, path_len);
+    return rc;
+  }
   /* rust-fil-proofs' path_index: base + sub * base leaves + top * base leaves * sub arity */
   ip->index = base + sub * span + top * span * s->sub_arity;
-  return rc;
+  return ST_OK;
 }
+
+st_code st_vproof_reader_end(const st_vproof_reader *r, const char *what) {
+  if (r->off == r->len) return ST_OK;
+  size_t n = r->len - r->off;
+  return st_vproof_fail(r, ST_EINVAL, r->off, "end", "%zu byte%s after %s", n, n == 1 ? "" : "s", what);
+}
+
+/* ---- decoding ---- */
 
 void st_vproof_sector_free(st_vproof_sector *s) {
   free(s->proofs);
@@ -229,11 +271,14 @@ st_code st_vproof_decode(const st_sector_info *info, size_t challenges, const ui
   st_tree_shape s;
   st_tree_shape_r_last(&s, info);
   size_t path_len = st_tree_path_len(&s);
-  rd r = {.p = p, .len = len, .base = base, .proof = -1, .level = -1, .err = err};
-  st_code rc = get_u64(&r, "sector_id", &out->sector_id);
-  if (!rc) rc = get_node(&r, "comm_r", out->comm_r);
-  if (!rc) rc = expect_u64(&r, "vanilla_proof.sectors length", 1, " sector proof");
-  if (!rc) rc = expect_u64(&r, "inclusion_proofs length", challenges, " (one per challenge)");
+  st_vproof_reader r;
+  st_vproof_reader_init(&r, "vanilla proof", p, len, base, err);
+  char tree[64];
+  snprintf(tree, sizeof tree, "a %s sector", info->name);
+  st_code rc = st_vproof_get_u64(&r, "sector_id", &out->sector_id);
+  if (!rc) rc = st_vproof_get_node(&r, "comm_r", out->comm_r);
+  if (!rc) rc = st_vproof_expect_u64(&r, "vanilla_proof.sectors length", 1, " sector proof");
+  if (!rc) rc = st_vproof_expect_u64(&r, "inclusion_proofs length", challenges, " (one per challenge)");
   if (rc) goto fail;
   if (challenges > SIZE_MAX / (path_len + sizeof *out->proofs)) {
     rc = st_err_set(err, ST_ERANGE, "vanilla proof: %zu challenges are too many", challenges);
@@ -247,15 +292,14 @@ st_code st_vproof_decode(const st_sector_info *info, size_t challenges, const ui
   }
   out->count = challenges;
   for (size_t i = 0; !rc && i < challenges; i++) {
-    r.proof = (long)i;
+    snprintf(r.where, sizeof r.where, "inclusion_proofs[%zu].", i);
     out->proofs[i].siblings = out->siblings + i * path_len;
-    rc = get_inclusion(&r, info, &s, &out->proofs[i]);
+    rc = st_vproof_get_merkle(&r, &s, tree, &out->proofs[i]);
   }
-  r.proof = -1;
-  if (!rc) rc = get_node(&r, "comm_c", out->comm_c);
-  if (!rc) rc = get_node(&r, "comm_r_last", out->comm_r_last);
-  if (!rc && r.off != len)
-    rc = bad(&r, r.off, "end", "%zu byte%s after the sector's proof", len - r.off, len - r.off == 1 ? "" : "s");
+  r.where[0] = 0;
+  if (!rc) rc = st_vproof_get_node(&r, "comm_c", out->comm_c);
+  if (!rc) rc = st_vproof_get_node(&r, "comm_r_last", out->comm_r_last);
+  if (!rc) rc = st_vproof_reader_end(&r, "the sector's proof");
   if (!rc) return ST_OK;
 fail:
   st_vproof_sector_free(out);

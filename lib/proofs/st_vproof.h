@@ -29,15 +29,20 @@
  * an error names the byte offset and the field. The check compares a decoded proof with the
  * sector it must prove (rust-fil-proofs' FallbackPoSt verify, plus comm_r_last itself).
  *
+ * st_porep writes and reads its proof (a Vec<Vec<stacked::Proof>>) with the same pieces: the
+ * bincode integers, MerkleProofs over any tree shape (tree_d's binary Single proofs too) and the
+ * strict reader, whose errors name the byte, the caller's context and the field.
+ *
  * Every out is initialised on return, success or not (st_err.h): a sector or verify info that
- * could not be read is empty (its _free is safe); an st_buf written to may hold part of a
- * proof. */
+ * could not be read is empty (its _free is safe), a number read is 0, a node or MerkleProof is
+ * zero (its siblings buffer included); an st_buf written to may hold part of a proof. */
 #ifndef ST_VPROOF_H
 #define ST_VPROOF_H
 #include <stddef.h>
 #include <stdint.h>
 #include "core/st_buf.h"
 #include "core/st_err.h"
+#include "proofs/st_merkle.h"
 #include "proofs/st_sector.h"
 
 /* MerkleProof variants. */
@@ -63,6 +68,50 @@ typedef struct st_vproof_inclusion {
   uint8_t leaf[32];
   uint8_t *siblings; /* st_tree_path_len bytes in st_merkle's order (base levels bottom up, sub, top) */
 } st_vproof_inclusion;
+
+/* ---- The pieces st_porep shares ---- */
+
+void st_vproof_put_u32(st_buf *b, uint32_t v);
+void st_vproof_put_u64(st_buf *b, uint64_t v);
+
+/* The MerkleProof variant of a tree shape (Single without sub and top levels, else Sub or Top)
+ * and one MerkleProof's bytes over it. */
+unsigned st_vproof_shape_variant(const st_tree_shape *s);
+size_t st_vproof_merkle_len(const st_tree_shape *s);
+/* Writes the MerkleProof of leaf index (below st_tree_leaves(s)) of a tree of shape s: leaf and
+ * siblings as st_tree_reader_prove gives them, root the tree's. */
+void st_vproof_put_merkle(st_buf *b, const st_tree_shape *s, uint64_t index, const uint8_t leaf[32],
+                          const uint8_t *siblings, const uint8_t root[32]);
+
+/* A strict reader of p[0..len), p being at offset base of the whole input. Its errors say
+ * "NAME: byte N: WHERE[PATH[LEVEL].]FIELD: what", WHERE being the caller's context (e.g.
+ * "inclusion_proofs[3].", or ""). */
+typedef struct st_vproof_reader {
+  const uint8_t *p;
+  size_t len, off, base;
+  const char *name; /* "vanilla proof", "porep proof" */
+  char where[192];  /* set by the caller */
+  const char *path; /* inside a MerkleProof: "path", "base_proof", "sub_proof", "top_proof" */
+  long level;       /* the path element being read, or -1 */
+  st_err *err;
+} st_vproof_reader;
+void st_vproof_reader_init(st_vproof_reader *r, const char *name, const uint8_t *p, size_t len, size_t base,
+                           st_err *err);
+/* Fails with code naming the byte at (relative) offset at and field. */
+st_code st_vproof_fail(const st_vproof_reader *r, st_code code, size_t at, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+st_code st_vproof_get_u32(st_vproof_reader *r, const char *field, uint32_t *v);
+st_code st_vproof_get_u64(st_vproof_reader *r, const char *field, uint64_t *v);
+/* A u64 the shape fixes (a length): another value fails, "V, want WANT<unit>". */
+st_code st_vproof_expect_u64(st_vproof_reader *r, const char *field, uint64_t want, const char *unit);
+/* 32 bytes that must be a field element. */
+st_code st_vproof_get_node(st_vproof_reader *r, const char *field, uint8_t out[32]);
+/* One MerkleProof over s: the variant s implies ("want V (Name) for TREE"), every length and
+ * index checked against s, every value a field element. ip->siblings must hold
+ * st_tree_path_len(s) bytes; ip->index gets the leaf the index fields name. */
+st_code st_vproof_get_merkle(st_vproof_reader *r, const st_tree_shape *s, const char *tree, st_vproof_inclusion *ip);
+/* Fails unless every byte was read ("N bytes after WHAT"). */
+st_code st_vproof_reader_end(const st_vproof_reader *r, const char *what);
 
 typedef struct st_vproof_sector {
   uint64_t sector_id;
