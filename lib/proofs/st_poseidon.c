@@ -245,8 +245,9 @@ static void build(params *p, unsigned arity, unsigned rp) {
     mat_mul(t, a, ap, p->m);
   }
   memcpy(p->pre, a, sizeof a);
-  /* in (t - 1) + out 1, full rounds 3t (S-box) + t^2 (MDS), partial 3 + (2t - 1) */
-  p->mults = t + FULL_ROUNDS * (3 * t + t * t) + rp * (3 + 2 * t - 1);
+  /* in (t - 1) + out 1, full rounds 3t (S-box) + t^2 (MDS) but the last t (one row), partial
+   * 3 + (2t - 1) */
+  p->mults = t + FULL_ROUNDS * (3 * t + t * t) - (t - 1) * t + rp * (3 + 2 * t - 1);
 }
 
 static const params *get(unsigned arity) {
@@ -332,6 +333,16 @@ void st_poseidon_hash(unsigned arity, const uint8_t *in, uint8_t out[32]) {
       blst_fr_add(&s[i], &s[i], &x);
     }
   }
-  for (unsigned r = h + p->rp; r < FULL_ROUNDS + p->rp; r++) full_round(p, p->crc[r], p->m, s);
-  fr_to_le(out, &s[1]);
+  for (unsigned r = h + p->rp; r + 1 < FULL_ROUNDS + p->rp; r++) full_round(p, p->crc[r], p->m, s);
+  /* the last round: only state[1] is output, so only row 1 of the MDS is applied */
+  unsigned last = FULL_ROUNDS + p->rp - 1;
+  blst_fr y, x;
+  for (unsigned i = 0; i < t; i++) {
+    blst_fr_add(&s[i], &s[i], &p->crc[last][i]);
+    quintic(&s[i]);
+    blst_fr_mul(&x, &p->m[1][i], &s[i]);
+    if (i) blst_fr_add(&y, &y, &x);
+    else y = x;
+  }
+  fr_to_le(out, &y);
 }
