@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +57,6 @@ void st_sector_replica_id(const st_sector_info *info, uint64_t miner, uint64_t s
 #define LABEL_PREFIX 64
 #define LABEL_PARENTS 37
 #define LABEL_MSG (LABEL_PREFIX + LABEL_PARENTS * 32) /* 1248 bytes */
-#define PREFETCH_AHEAD 4
 
 static void label_prefix(uint8_t buf[LABEL_PREFIX], const uint8_t replica_id[32], unsigned layer, uint64_t v) {
   memcpy(buf, replica_id, 32);
@@ -92,6 +93,57 @@ void st_sdr_label(const uint8_t replica_id[32], unsigned layer, uint64_t v, cons
   out[31] &= 0x3f;
 }
 
+/* Labeling a layer on two threads: a gatherer copies each node's parent labels (random reads
+ * over two layer-sized maps, the slow part) into a ring, up to RING nodes ahead, while the
+ * hasher takes them in order. A base parent not yet labelled when it is gathered (a node close
+ * behind, so still in cache) is left to the hasher, which marks its progress in `done`. */
+#define RING 4096
+#define BATCH 64 /* nodes between two updates of a counter the other thread reads */
+#define SPINS 256
+
+typedef struct gather {
+  const st_parent_cache *pc;
+  const uint8_t *prev, *cur;
+  int n;                            /* parents hashed: 6 in layer 1, else 14 */
+  uint8_t (*slot)[ST_PARENTS * 32]; /* RING slots */
+  uint16_t *missing;                /* per slot: base parents the gatherer left (bit i) */
+  uint32_t (*par)[ST_PARENTS];      /* per slot: the parents, for those */
+  _Alignas(64) uint64_t gathered;   /* nodes gathered (atomic; by BATCH) */
+  _Alignas(64) uint64_t done;       /* nodes labelled (atomic; by BATCH) */
+} gather;
+
+static void wait_a_little(unsigned *spins) {
+  if (++*spins < SPINS) {
+    __builtin_ia32_pause();
+  } else {
+    sched_yield();
+    *spins = 0;
+  }
+}
+
+static void *gatherer(void *arg) {
+  gather *g = arg;
+  uint64_t done = 1, nodes = g->pc->nodes;
+  for (uint64_t v = 1; v < nodes; v++) {
+    if (v % BATCH == 0 || v - done >= RING) {
+      unsigned spins = 0;
+      while (v - (done = __atomic_load_n(&g->done, __ATOMIC_ACQUIRE)) >= RING) wait_a_little(&spins);
+    }
+    size_t k = v % RING;
+    uint32_t *par = g->par[k];
+    st_parent_cache_get(g->pc, v, par);
+    uint16_t missing = 0;
+    for (int i = 0; i < g->n; i++) {
+      if (i < ST_DRG_DEGREE && par[i] >= done) missing |= (uint16_t)(1u << i);
+      else memcpy(g->slot[k] + i * 32, (i < ST_DRG_DEGREE ? g->cur : g->prev) + (size_t)par[i] * 32, 32);
+    }
+    g->missing[k] = missing;
+    if ((v + 1) % BATCH == 0 || v + 1 == nodes) __atomic_store_n(&g->gathered, v + 1, __ATOMIC_RELEASE);
+    if (v % RELEASE_NODES == 0) st_parent_cache_release(g->pc, v - RELEASE_NODES, v);
+  }
+  return NULL;
+}
+
 st_code st_sdr_label_layer(const st_parent_cache *pc, const uint8_t replica_id[32], unsigned layer, const uint8_t *prev,
                            uint8_t *cur, st_err *err) {
   if (layer == 0 || (layer > 1 && !prev))
@@ -105,25 +157,48 @@ st_code st_sdr_label_layer(const st_parent_cache *pc, const uint8_t replica_id[3
   st_sha256_update(&ctx, msg, LABEL_PREFIX);
   st_sha256_final(&ctx, cur);
   cur[31] &= 0x3f;
-  bool exp = layer > 1;
-  int n = exp ? ST_PARENTS : ST_DRG_DEGREE;
+  gather g = {.pc = pc, .prev = prev, .cur = cur, .n = layer > 1 ? ST_PARENTS : ST_DRG_DEGREE, .done = 1};
+  pthread_t tid;
+  bool two = pc->nodes > 2 * RING && st_par_cpus() > 1;
+  if (two) {
+    g.slot = malloc(RING * sizeof *g.slot);
+    g.missing = malloc(RING * sizeof *g.missing);
+    g.par = malloc(RING * sizeof *g.par);
+    two = g.slot && g.missing && g.par && pthread_create(&tid, NULL, gatherer, &g) == 0;
+  }
+  uint8_t *p = msg + LABEL_PREFIX;
+  uint64_t gathered = 0;
   for (uint64_t v = 1; v < pc->nodes; v++) {
-    uint32_t par[ST_PARENTS];
-    if (v + PREFETCH_AHEAD < pc->nodes) { /* the parents of a node a little ahead, into the cache */
-      st_parent_cache_get(pc, v + PREFETCH_AHEAD, par);
-      for (int i = 0; i < n; i++) __builtin_prefetch((i < ST_DRG_DEGREE ? cur : prev) + (size_t)par[i] * 32);
-    }
-    st_parent_cache_get(pc, v, par);
-    uint8_t *p = msg + LABEL_PREFIX;
     st_be64_put(msg + 36, v);
-    for (int i = 0; i < n; i++) memcpy(p + i * 32, (i < ST_DRG_DEGREE ? cur : prev) + (size_t)par[i] * 32, 32);
+    if (two) {
+      unsigned spins = 0;
+      while (gathered <= v) {
+        gathered = __atomic_load_n(&g.gathered, __ATOMIC_ACQUIRE);
+        if (gathered <= v) wait_a_little(&spins);
+      }
+      size_t k = v % RING;
+      memcpy(p, g.slot[k], (size_t)g.n * 32);
+      for (uint16_t m = g.missing[k]; m; m &= (uint16_t)(m - 1)) {
+        int i = __builtin_ctz(m);
+        memcpy(p + i * 32, cur + (size_t)g.par[k][i] * 32, 32);
+      }
+    } else {
+      uint32_t par[ST_PARENTS];
+      st_parent_cache_get(pc, v, par);
+      for (int i = 0; i < g.n; i++) memcpy(p + i * 32, (i < ST_DRG_DEGREE ? cur : prev) + (size_t)par[i] * 32, 32);
+      if (v % RELEASE_NODES == 0) st_parent_cache_release(pc, v - RELEASE_NODES, v);
+    }
     label_fill(msg, layer);
     st_sha256_update(&ctx, msg, LABEL_MSG);
     uint8_t *out = cur + v * 32;
     st_sha256_final(&ctx, out);
     out[31] &= 0x3f;
-    if (v % RELEASE_NODES == 0) st_parent_cache_release(pc, v - RELEASE_NODES, v);
+    if (two && ((v + 1) % BATCH == 0 || v + 1 == pc->nodes)) __atomic_store_n(&g.done, v + 1, __ATOMIC_RELEASE);
   }
+  if (two) pthread_join(tid, NULL);
+  free(g.slot);
+  free(g.missing);
+  free(g.par);
   st_sha256_free(&ctx);
   return ST_OK;
 }

@@ -49,8 +49,11 @@ void st_sector_replica_id(const st_sector_info *info, uint64_t miner, uint64_t s
 void st_sdr_label(const uint8_t replica_id[32], unsigned layer, uint64_t v, const uint8_t *drg, const uint8_t *exp,
                   uint8_t out[32]);
 /* Labels every node of layer (1-based) into cur (pc->nodes * 32 bytes), in order, reading the
- * parents from pc and the expander parents' labels from prev (layer-1; NULL for layer 1). On
- * failure (no SHA-256 context) cur is untouched. */
+ * parents from pc and the expander parents' labels from prev (layer-1; NULL for layer 1). A
+ * layer of more than 8192 nodes on a machine of two CPUs or more is labelled on two threads: one
+ * gathers each node's parent labels up to 4096 nodes ahead (the random reads), the other hashes
+ * them in order and fills in the base parents labelled too recently to gather. On failure (no
+ * SHA-256 context) cur is untouched. */
 st_code st_sdr_label_layer(const st_parent_cache *pc, const uint8_t replica_id[32], unsigned layer, const uint8_t *prev,
                            uint8_t *cur, st_err *err);
 

@@ -252,6 +252,42 @@ static void test_label_vectors(void **state) {
   json_decref(v);
 }
 
+/* A layer large enough to be labelled on two threads (a gatherer ahead of the hasher) gives the
+ * labels the verifier's single-label function gives: the first nodes (whose close base parents
+ * the hasher fills in) all, then every 7th. */
+static void test_label_layer_two_threads(void **state) {
+  (void)state;
+  const st_sector_info *info;
+  st_err err;
+  assert_int_equal(st_sector_lookup("8MiB", &info, &err), ST_OK);
+  st_graph g;
+  st_graph_init_sector(&g, info);
+  st_parent_cache pc;
+  if (st_parent_cache_open(&pc, &g, &err)) fail_msg("%s", err.msg);
+  uint64_t nodes = g.nodes;
+  uint8_t replica_id[32];
+  memset(replica_id, 7, 32);
+  replica_id[31] = 0x1f;
+  uint8_t *layers = calloc(2, nodes * 32);
+  assert_non_null(layers);
+  assert_int_equal(st_sdr_label_layer(&pc, replica_id, 1, NULL, layers, &err), ST_OK);
+  assert_int_equal(st_sdr_label_layer(&pc, replica_id, 2, layers, layers + nodes * 32, &err), ST_OK);
+  for (unsigned l = 1; l <= 2; l++)
+    for (uint64_t node = 0; node < nodes; node += node < 20000 ? 1 : 7) {
+      uint64_t dp[ST_DRG_DEGREE], ep[ST_EXP_DEGREE];
+      uint8_t drg[ST_DRG_DEGREE * 32], exp[ST_EXP_DEGREE * 32], label[32];
+      const uint8_t *cur = layers + (l - 1) * nodes * 32, *prev = layers;
+      st_graph_drg_parents(&g, node, dp);
+      st_graph_exp_parents(&g, node, ep);
+      for (int k = 0; k < ST_DRG_DEGREE; k++) memcpy(drg + k * 32, cur + dp[k] * 32, 32);
+      for (int k = 0; l > 1 && k < ST_EXP_DEGREE; k++) memcpy(exp + k * 32, prev + ep[k] * 32, 32);
+      st_sdr_label(replica_id, l, node, drg, l > 1 ? exp : NULL, label);
+      if (memcmp(label, cur + node * 32, 32)) fail_msg("layer %u node %llu differs", l, (unsigned long long)node);
+    }
+  free(layers);
+  st_parent_cache_close(&pc);
+}
+
 static void test_graph_shape(void **state) {
   (void)state;
   uint8_t porep_id[32] = {0};
@@ -304,6 +340,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_wrong_size_rebuilt, setup, teardown),
       cmocka_unit_test_setup_teardown(test_open_failure_leaves_empty, setup, teardown),
       cmocka_unit_test_setup_teardown(test_label_vectors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_label_layer_two_threads, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
