@@ -202,6 +202,23 @@ static void test_open_failure_leaves_empty(void **state) {
   setenv("FIL_PROOFS_PARENT_CACHE", f->dir, 1);
 }
 
+/* Layer l of layers (layer 1 first, g->nodes each) holds, for every node below dense and every
+ * 7th above, the label st_sdr_label computes from the node's parents. */
+static void check_labels(const st_graph *g, const uint8_t replica_id[32], const uint8_t *layers, unsigned l,
+                         uint64_t dense) {
+  const uint8_t *cur = layers + (l - 1) * g->nodes * 32, *prev = cur - g->nodes * 32;
+  for (uint64_t node = 0; node < g->nodes; node += node < dense ? 1 : 7) {
+    uint64_t dp[ST_DRG_DEGREE], ep[ST_EXP_DEGREE];
+    uint8_t drg[ST_DRG_DEGREE * 32], exp[ST_EXP_DEGREE * 32], label[32];
+    st_graph_drg_parents(g, node, dp);
+    st_graph_exp_parents(g, node, ep);
+    for (int k = 0; k < ST_DRG_DEGREE; k++) memcpy(drg + k * 32, cur + dp[k] * 32, 32);
+    for (int k = 0; l > 1 && k < ST_EXP_DEGREE; k++) memcpy(exp + k * 32, prev + ep[k] * 32, 32);
+    st_sdr_label(replica_id, l, node, drg, l > 1 ? exp : NULL, label);
+    if (memcmp(label, cur + node * 32, 32)) fail_msg("layer %u node %llu differs", l, (unsigned long long)node);
+  }
+}
+
 static void test_label_vectors(void **state) {
   (void)state;
   json_t *v = tu_load_vectors("filecoin-exact.json");
@@ -232,18 +249,7 @@ static void test_label_vectors(void **state) {
     assert_string_equal(tu_tohex(layers + (11 * nodes - 1) * 32, 32),
                         json_string_value(json_object_get(e, "last_label")));
     /* the verifier's single label agrees with the layer's, for every node of layers 1 and 2 */
-    for (unsigned l = 1; l <= 2; l++)
-      for (uint64_t node = 0; node < nodes; node++) {
-        uint64_t dp[ST_DRG_DEGREE], ep[ST_EXP_DEGREE];
-        uint8_t drg[ST_DRG_DEGREE * 32], exp[ST_EXP_DEGREE * 32], label[32];
-        st_graph_drg_parents(&g, node, dp);
-        st_graph_exp_parents(&g, node, ep);
-        const uint8_t *cur = layers + (l - 1) * nodes * 32, *prev = cur - nodes * 32;
-        for (int k = 0; k < ST_DRG_DEGREE; k++) memcpy(drg + k * 32, cur + dp[k] * 32, 32);
-        for (int k = 0; l > 1 && k < ST_EXP_DEGREE; k++) memcpy(exp + k * 32, prev + ep[k] * 32, 32);
-        st_sdr_label(replica_id, l, node, drg, l > 1 ? exp : NULL, label);
-        assert_memory_equal(label, cur + node * 32, 32);
-      }
+    for (unsigned l = 1; l <= 2; l++) check_labels(&g, replica_id, layers, l, nodes);
     free(layers);
     st_parent_cache_close(&pc);
     st_buf_free(&porep_id);
@@ -264,26 +270,14 @@ static void test_label_layer_two_threads(void **state) {
   st_graph_init_sector(&g, info);
   st_parent_cache pc;
   if (st_parent_cache_open(&pc, &g, &err)) fail_msg("%s", err.msg);
-  uint64_t nodes = g.nodes;
   uint8_t replica_id[32];
   memset(replica_id, 7, 32);
   replica_id[31] = 0x1f;
-  uint8_t *layers = calloc(2, nodes * 32);
+  uint8_t *layers = calloc(2, g.nodes * 32);
   assert_non_null(layers);
   assert_int_equal(st_sdr_label_layer(&pc, replica_id, 1, NULL, layers, &err), ST_OK);
-  assert_int_equal(st_sdr_label_layer(&pc, replica_id, 2, layers, layers + nodes * 32, &err), ST_OK);
-  for (unsigned l = 1; l <= 2; l++)
-    for (uint64_t node = 0; node < nodes; node += node < 20000 ? 1 : 7) {
-      uint64_t dp[ST_DRG_DEGREE], ep[ST_EXP_DEGREE];
-      uint8_t drg[ST_DRG_DEGREE * 32], exp[ST_EXP_DEGREE * 32], label[32];
-      const uint8_t *cur = layers + (l - 1) * nodes * 32, *prev = layers;
-      st_graph_drg_parents(&g, node, dp);
-      st_graph_exp_parents(&g, node, ep);
-      for (int k = 0; k < ST_DRG_DEGREE; k++) memcpy(drg + k * 32, cur + dp[k] * 32, 32);
-      for (int k = 0; l > 1 && k < ST_EXP_DEGREE; k++) memcpy(exp + k * 32, prev + ep[k] * 32, 32);
-      st_sdr_label(replica_id, l, node, drg, l > 1 ? exp : NULL, label);
-      if (memcmp(label, cur + node * 32, 32)) fail_msg("layer %u node %llu differs", l, (unsigned long long)node);
-    }
+  assert_int_equal(st_sdr_label_layer(&pc, replica_id, 2, layers, layers + g.nodes * 32, &err), ST_OK);
+  for (unsigned l = 1; l <= 2; l++) check_labels(&g, replica_id, layers, l, 20000);
   free(layers);
   st_parent_cache_close(&pc);
 }
