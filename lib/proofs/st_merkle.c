@@ -246,6 +246,7 @@ static void reader_empty(st_tree_reader *r) {
   memset(r, 0, sizeof *r);
   for (unsigned i = 0; i < ST_TREE_MAX_FILES; i++) r->fds[i] = -1;
   r->leaf_fd = -1;
+  r->block_first = UINT64_MAX;
 }
 
 void st_tree_reader_close(st_tree_reader *r) {
@@ -255,6 +256,7 @@ void st_tree_reader_close(st_tree_reader *r) {
   }
   if (r->leaf_fd >= 0) close(r->leaf_fd);
   free(r->leaf_path);
+  free(r->block);
   reader_empty(r);
 }
 
@@ -341,24 +343,29 @@ static st_code reader_prove(st_tree_reader *r, uint64_t index, uint8_t leaf[32],
   uint8_t *sib = siblings;
   st_code rc;
   if (s->store_from > 0) {
-    uint64_t block = 1ULL << (s->store_from * lg), start = pos / block * block;
-    uint8_t *buf = malloc(block * 32);
-    if (!buf) return st_err_set(err, ST_ENOMEM, "out of memory reading a path");
-    rc = st_fs_pread_all(r->leaf_fd, buf, block * 32, (f * s->sub_leaves + start) * 32, r->leaf_path, err);
-    if (rc) {
-      free(buf);
-      return rc;
+    uint64_t block = 1ULL << (s->store_from * lg), start = pos / block * block, first = f * s->sub_leaves + start;
+    if (r->block_first != first) { /* read the block's leaves and rebuild the rows above them */
+      r->block_first = UINT64_MAX;
+      if (!r->block && !(r->block = malloc(block * 2 * 32)))
+        return st_err_set(err, ST_ENOMEM, "out of memory reading a path");
+      rc = st_fs_pread_all(r->leaf_fd, r->block, block * 32, first * 32, r->leaf_path, err);
+      if (rc) return rc;
+      r->bytes_read += block * 32;
+      uint8_t *row = r->block; /* row k follows row k - 1; all fit in 2 x block nodes */
+      for (unsigned rw = 1, n = (unsigned)block; rw < s->store_from; rw++, n /= a) {
+        for (unsigned g = 0; g < n / a; g++) r->h->hash(row + g * a * 32, a, row + ((size_t)n + g) * 32);
+        row += (size_t)n * 32;
+      }
+      r->block_first = first;
     }
-    r->bytes_read += block * 32;
     uint64_t p = pos - start;
-    memcpy(leaf, buf + p * 32, 32);
-    for (unsigned row = 0, n = (unsigned)block; row < s->store_from; row++, n /= a) {
-      take_siblings(buf + p / a * a * 32, a, (unsigned)(p % a), &sib);
-      if (row + 1 < s->store_from) /* the row above is rebuilt; the stored one is read below */
-        for (unsigned g = 0; g < n / a; g++) r->h->hash(buf + g * a * 32, a, buf + g * 32);
+    const uint8_t *row = r->block;
+    memcpy(leaf, row + p * 32, 32);
+    for (unsigned rw = 0, n = (unsigned)block; rw < s->store_from; rw++, n /= a) {
+      take_siblings(row + p / a * a * 32, a, (unsigned)(p % a), &sib);
+      row += (size_t)n * 32;
       p /= a;
     }
-    free(buf);
   }
   pos >>= s->store_from * lg;
   for (unsigned row = s->store_from; row + 1 < s->rows; row++, pos /= a) {

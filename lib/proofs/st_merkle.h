@@ -78,6 +78,8 @@ typedef struct st_tree_reader {
   char *paths[ST_TREE_MAX_FILES];
   int leaf_fd; /* the replica, for store_from > 0 */
   char *leaf_path;
+  uint8_t *block;       /* for store_from > 0: the last block of leaves read, and the rows */
+  uint64_t block_first; /* rebuilt above it, kept for the next path in it; its first leaf */
   uint8_t subroots[ST_TREE_MAX_FILES][32];
   uint8_t root[32];
   uint64_t bytes_read;
