@@ -30,6 +30,7 @@
 #include "crypto/st_secp.h"
 #include "proofs/st_commp.h"
 #include "proofs/st_fr.h"
+#include "proofs/st_merkle.h"
 #include "proofs/st_porep.h"
 #include "proofs/st_poseidon.h"
 #include "proofs/st_post.h"
@@ -94,10 +95,10 @@ static double poseidon_one(unsigned arity) {
 /* Internal nodes of one sector tree (tree_c or tree_r_last): every row above the leaves of every
  * sub-tree, then the sub and top nodes. */
 static uint64_t tree_internal_nodes(const st_sector_info *info) {
-  uint64_t per = 0;
-  for (uint64_t n = st_sector_subtree_leaves(info) / 8; n >= 1; n /= 8) per += n;
+  st_tree_shape s;
+  st_tree_shape_sector(&s, info, 1); /* a sub-tree's rows above its leaves */
   unsigned files = st_sector_tree_files(info);
-  uint64_t total = per * files;
+  uint64_t total = st_tree_file_size(&s) / 32 * files;
   if (info->sub_arity) total += files / info->sub_arity;
   if (info->top_arity) total += 1;
   return total;

@@ -1,7 +1,6 @@
 /* spacetime util sdr-parents: make (or find) the SDR parent cache of a sector size and print
  * where it is or its SHA-256, to compare with rust-fil-proofs' parent_cache.json. */
 #include <stdio.h>
-#include <string.h>
 
 #include "commands.h"
 #include "core/st_cli.h"
@@ -28,9 +27,8 @@ int st_cmd_util_sdr_parents(int argc, char **argv) {
   const st_sector_info *info;
   if (st_sector_lookup(size, &info, &err)) return st_cli_fail("--sector-size: %s", err.msg);
   const char *version = st_cli_value(&cli, "seal-proof", "V1_1");
-  st_sector_info proof = *info; /* the table's proofs are V1_1; V1's ids are 5 lower */
-  if (!strcmp(version, "V1")) proof.seal_proof -= 5;
-  else if (strcmp(version, "V1_1")) return st_cli_fail("--seal-proof: \"%s\" is not V1 or V1_1", version);
+  st_sector_info proof;
+  if (st_sector_seal_version(info, version, &proof, &err)) return st_cli_fail("--seal-proof: %s", err.msg);
   st_graph g;
   st_graph_init_sector(&g, &proof);
   st_parent_cache pc;
@@ -41,8 +39,9 @@ int st_cmd_util_sdr_parents(int argc, char **argv) {
       st_parent_cache_close(&pc);
       return st_cli_fail("%s", err.msg);
     }
-    for (int i = 0; i < 32; i++) printf("%02x", d[i]);
-    printf("\n");
+    char hex[65];
+    st_hex_encode(d, 32, hex);
+    printf("%s\n", hex);
   } else {
     printf("%s\n", pc.path);
   }

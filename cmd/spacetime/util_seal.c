@@ -105,9 +105,8 @@ int st_cmd_util_seal(int argc, char **argv) {
   if (strlen(t) != 64 || st_hex_decode_exact(t, ticket, 32, &err))
     return st_cli_fail("--ticket \"%.80s\" is not 32 bytes of hex (64 digits)", t);
   const char *version = st_cli_value(&cli, "seal-proof", "V1_1");
-  st_sector_info chosen = *info;
-  if (!strcmp(version, "V1")) chosen.seal_proof = info->seal_proof - 5; /* V1 ids are 0..4, V1_1 5..9 */
-  else if (strcmp(version, "V1_1")) return st_cli_fail("--seal-proof \"%s\" is not V1 or V1_1", version);
+  st_sector_info chosen;
+  if (st_sector_seal_version(info, version, &chosen, &err)) return st_cli_fail("--seal-proof %s", err.msg);
 
   char tmp[ST_PATH_MAX];
   const char *keep = st_cli_value(&cli, "keep", NULL);

@@ -10,6 +10,10 @@ static inline uint64_t st_le64_get(const uint8_t *p) {
   return v;
 }
 
+static inline uint32_t st_le32_get(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static inline void st_le64_put(uint8_t *p, uint64_t v) {
   for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }

@@ -32,10 +32,6 @@ const char *st_api_version_name(st_api_version api) { return api == ST_API_V1_0_
     b = ROTL32(b, 7);       \
   } while (0)
 
-static uint32_t le32_get(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Block counter of the 8-round ChaCha keyed by key (8 LE words), as 16 words. */
 static void chacha8_words(const uint32_t key[8], uint64_t counter, uint64_t stream, uint32_t out[16]) {
   uint32_t in[16] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574}; /* "expand 32-byte k" */
@@ -61,7 +57,7 @@ static void chacha8_words(const uint32_t key[8], uint64_t counter, uint64_t stre
 
 void st_chacha8_block(const uint8_t key[32], uint64_t counter, uint64_t stream, uint8_t out[64]) {
   uint32_t k[8], w[16];
-  for (int i = 0; i < 8; i++) k[i] = le32_get(key + 4 * i);
+  for (int i = 0; i < 8; i++) k[i] = st_le32_get(key + 4 * i);
   chacha8_words(k, counter, stream, w);
   for (int i = 0; i < 16; i++) st_le32_put(out + 4 * i, w[i]);
 }
@@ -106,7 +102,7 @@ void st_graph_drg_parents(const st_graph *g, uint64_t v, uint64_t out[ST_DRG_DEG
   }
   /* ChaCha8Rng::from_seed(drg_seed || LE32(v)); 5 parents take 10 u64 = 20 words (two blocks) */
   uint32_t key[8], words[32];
-  for (int i = 0; i < 7; i++) key[i] = le32_get(g->drg_seed + 4 * i);
+  for (int i = 0; i < 7; i++) key[i] = st_le32_get(g->drg_seed + 4 * i);
   key[7] = (uint32_t)v;
   chacha8_words(key, 0, 0, words);
   chacha8_words(key, 1, 0, words + 16);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/st_encoding.h"
 #include "core/st_endian.h"
 #include "core/st_fs.h"
 #include "core/st_par.h"
@@ -50,11 +51,12 @@ const char *st_parent_cache_dir(void) {
   return d && *d ? d : "/var/tmp/filecoin-parents";
 }
 
-/* The API version rust-fil-proofs pairs with porep_id: V1_0_0 for seal proofs 0..4. */
+/* The API version rust-fil-proofs pairs with porep_id: its seal proof's (st_graph). */
 static st_api_version implied_api(const uint8_t porep_id[32]) {
   for (int i = 8; i < 32; i++)
     if (porep_id[i]) return ST_API_V1_1_0;
-  return st_le64_get(porep_id) <= 4 ? ST_API_V1_0_0 : ST_API_V1_1_0;
+  uint64_t proof = st_le64_get(porep_id);
+  return st_api_version_of_seal_proof(proof <= INT_MAX ? (int)proof : -1);
 }
 
 void st_parent_cache_name(const st_graph *g, char out[ST_PARENT_CACHE_NAME_MAX]) {
@@ -70,7 +72,7 @@ void st_parent_cache_name(const st_graph *g, char out[ST_PARENT_CACHE_NAME_MAX])
   st_le32_put(buf + n + 32, (uint32_t)g->nodes);
   st_sha256(buf, (size_t)n + 36, h);
   char hex[65];
-  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
+  st_hex_encode(h, 32, hex);
   if (g->api == implied_api(g->porep_id)) snprintf(out, ST_PARENT_CACHE_NAME_MAX, "v28-sdr-parent-%s.cache", hex);
   else snprintf(out, ST_PARENT_CACHE_NAME_MAX, "v28-sdr-parent-%s-%s.cache", hex, st_api_version_name(g->api));
 }
@@ -81,10 +83,6 @@ const char *st_parent_cache_published(const char *name) {
   for (size_t i = 0; i < sizeof PUBLISHED / sizeof PUBLISHED[0]; i++)
     if (strlen(PUBLISHED[i].name) == n && !memcmp(PUBLISHED[i].name, name, n)) return PUBLISHED[i].digest;
   return NULL;
-}
-
-static void to_hex(const uint8_t d[32], char out[65]) {
-  for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
 /* ---------------------------------------------------------------- making the file */
@@ -132,7 +130,7 @@ static st_code make_file(const st_graph *g, const char *path, uint8_t digest[32]
   if (!rc) {
     st_sha256_final(&ctx, digest);
     char hex[65];
-    to_hex(digest, hex);
+    st_hex_encode(digest, 32, hex);
     if (published && strcmp(hex, published))
       rc = st_err_set(err, ST_EINTERNAL, "parent cache path=\"%s\": made with SHA-256 %s, but %s is published for it",
                       path, hex, published);
@@ -201,7 +199,7 @@ static st_code open_cache(st_parent_cache *pc, const st_graph *g, st_err *err) {
   if (!rc && published && verify_requested()) {
     char hex[65];
     if ((rc = hash_map(pc->data, pc->len, pc->digest, err))) return rc;
-    to_hex(pc->digest, hex);
+    st_hex_encode(pc->digest, 32, hex);
     if (strcmp(hex, published)) { /* corrupt: make it again, as rust-fil-proofs does */
       munmap((void *)pc->data, pc->len);
       pc->data = NULL;

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/st_endian.h"
 #include "core/st_err.h"
 #include "proofs/st_graph.h"
 
@@ -61,9 +62,7 @@ void st_parent_cache_release(const st_parent_cache *pc, uint64_t from, uint64_t 
 /* Node v's 14 parents, 6 base then 8 expander (v < nodes). */
 static inline void st_parent_cache_get(const st_parent_cache *pc, uint64_t v, uint32_t out[ST_PARENTS]) {
   const uint8_t *p = pc->data + v * ST_PARENT_CACHE_ENTRY;
-  for (int i = 0; i < ST_PARENTS; i++)
-    out[i] =
-        (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
+  for (int i = 0; i < ST_PARENTS; i++) out[i] = st_le32_get(p + 4 * i);
 }
 
 #endif

@@ -462,9 +462,9 @@ static void put_store_config(st_buf *b, const char *dir, const char *id, uint64_
 
 /* Nodes of one sub-tree of the sector's oct-trees, every row (get_merkle_tree_len). */
 static uint64_t oct_tree_len(const st_sector_info *info) {
-  uint64_t len = 0;
-  for (uint64_t n = st_sector_subtree_leaves(info); n >= 1; n /= 8) len += n;
-  return len;
+  st_tree_shape s;
+  st_tree_shape_sector(&s, info, 0);
+  return st_tree_file_size(&s) / 32;
 }
 
 st_code st_seal_t_aux(const st_sector_info *info, const char *cache_dir, st_buf *out, st_err *err) {

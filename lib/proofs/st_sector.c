@@ -33,6 +33,13 @@ const st_sector_info *st_sector_by_seal_proof(int seal_proof) {
   return NULL;
 }
 
+st_code st_sector_seal_version(const st_sector_info *info, const char *version, st_sector_info *out, st_err *err) {
+  *out = *info;
+  if (!strcmp(version, "V1")) out->seal_proof = info->seal_proof - 5; /* V1 ids are 0..4, V1_1 5..9 */
+  else if (strcmp(version, "V1_1")) return st_err_set(err, ST_EINVAL, "\"%s\" is not V1 or V1_1", version);
+  return ST_OK;
+}
+
 const st_sector_info *st_sector_by_window_proof(int window_proof) {
   for (size_t i = 0; i < NSIZES; i++)
     if (TABLE[i].window_proof == window_proof) return &TABLE[i];

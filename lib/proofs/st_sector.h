@@ -41,6 +41,10 @@ st_code st_sector_lookup(const char *text, const st_sector_info **out, st_err *e
 const st_sector_info *st_sector_by_size(uint64_t size);
 const st_sector_info *st_sector_by_seal_proof(int seal_proof);
 const st_sector_info *st_sector_by_window_proof(int window_proof);
+/* info's row with the seal proof of version "V1" (ids 0..4, which draw the SDR graph in API
+ * V1_0_0's order) or "V1_1" (the table's, 5..9), as a flag names them; out is info's row on
+ * failure, when version is neither ("\"V2\" is not V1 or V1_1"). */
+st_code st_sector_seal_version(const st_sector_info *info, const char *version, st_sector_info *out, st_err *err);
 
 uint64_t st_sector_nodes(const st_sector_info *s);
 /* tree_r_last / tree_c: number of sub-tree files (1, 8 or 16) and leaves in each. */

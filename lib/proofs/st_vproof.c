@@ -150,7 +150,7 @@ static const uint8_t *take(st_vproof_reader *r, size_t n, const char *field, st_
 st_code st_vproof_get_u32(st_vproof_reader *r, const char *field, uint32_t *v) {
   st_code rc;
   const uint8_t *q = take(r, 4, field, &rc);
-  *v = q ? (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24 : 0;
+  *v = q ? st_le32_get(q) : 0;
   return rc;
 }
 
