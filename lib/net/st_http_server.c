@@ -1,4 +1,5 @@
-/* st_http_server: libmicrohttpd underneath, one whole request per handler call. */
+/* st_http_server: libmicrohttpd's epoll loop for the sockets, a worker pool for the handlers,
+ * and a keeper thread that times connections by their progress and watches parked requests. */
 #include "net/st_http_server.h"
 
 #include <arpa/inet.h>
@@ -6,15 +7,37 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/st_json.h"
+
+#define IO_THREADS 2u
+#define KEEPER_TICK_MS 100
+
+/* Where a connection is in its request, for the keeper's timeouts. */
+enum { PH_HEAD, PH_BODY, PH_HANDLING, PH_SENDING };
+
+/* One connection (libmicrohttpd's socket context), from accept to close. */
+typedef struct conn_info {
+  struct conn_info *prev, *next;
+  int fd;
+  int phase;
+  int64_t since_ms;
+  bool upgraded; /* a WebSocket session owns the socket: no timeouts */
+  bool shut;     /* the keeper has shut it down */
+  bool loopback;
+  struct sockaddr_storage addr;
+  char peer[48];
+} conn_info;
 
 /* One WebSocket session: from the upgrade until its thread ends. */
 typedef struct ws_session {
@@ -29,25 +52,69 @@ typedef struct ws_session {
   struct ws_session *next;
 } ws_session;
 
-struct st_http_server {
-  struct MHD_Daemon *mhd;
-  pthread_mutex_t mu; /* sessions, nsessions, stopping */
-  pthread_cond_t cv;  /* signalled when a session ends */
-  ws_session *sessions;
-  size_t nsessions;
-  bool stopping;
-  st_http_handler handler;
-  void *ctx;
-  size_t max_body;
-  uint16_t port;
+struct st_http_later {
+  st_http_server *srv;
+  struct pending *p;
+  int fd;
+  bool gone;
+  bool replied;
+  int refs; /* the keeper's, while it polls the socket */
+  struct st_http_later *prev, *next;
 };
 
-/* What MHD keeps for one request between its calls. */
+/* One request, between libmicrohttpd's calls (its con_cls). */
+enum { P_READING, P_RUNNING, P_PARKED, P_READY };
 typedef struct pending {
+  st_http_server *srv;
+  struct MHD_Connection *conn;
+  conn_info *ci;
+  const char *method, *url; /* libmicrohttpd's, valid for the request */
   st_buf body;
-  bool too_large;
-  ws_session *ws; /* an upgrade queued but not yet begun */
+  size_t limit;
+  int state;
+  bool handler_done;
+  st_http_later *later;
+  unsigned status;            /* P_READY: the reply */
+  struct MHD_Response *mresp; /* P_READY: NULL closes the connection */
+  st_http_response upgrade;   /* P_READY with upgrade.websocket: answer the upgrade */
+  ws_session *ws;             /* an upgrade queued but not yet begun */
+  struct pending *qnext;
 } pending;
+
+struct st_http_server {
+  struct MHD_Daemon *mhd;
+  st_http_handler handler;
+  void *ctx;
+  st_http_admit_fn admit;
+  size_t max_body, max_body_unauth;
+  unsigned per_address, max_sessions;
+  int64_t header_ms, body_ms, send_ms;
+  uint16_t port;
+
+  pthread_mutex_t mu; /* everything below */
+  pthread_cond_t cv;  /* a session or a parked request ended; the queue has room */
+  pthread_cond_t qcv; /* the queue has a job, or the workers should quit */
+  bool stopping, workers_quit, keeper_quit;
+  conn_info *conns;
+  size_t nconns;
+  pending *qhead, *qtail;
+  unsigned dispatching; /* requests between their check of stopping and the queue */
+  st_http_later *laters;
+  size_t nlaters;
+  ws_session *sessions;
+  size_t nsessions;
+  uint64_t timed_out, refused;
+  pthread_t *workers;
+  unsigned nworkers;
+  pthread_t keeper;
+  bool keeper_started;
+};
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 const char *st_http_query(const st_http_request *r, const char *key) {
   return MHD_lookup_connection_value((struct MHD_Connection *)r->conn_, MHD_GET_ARGUMENT_KIND, key);
@@ -107,10 +174,7 @@ int st_http_status_for(st_code code) {
   }
 }
 
-static bool peer_is_loopback(struct MHD_Connection *conn) {
-  const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  if (!info || !info->client_addr) return false;
-  const struct sockaddr *sa = info->client_addr;
+static bool addr_is_loopback(const struct sockaddr *sa) {
   if (sa->sa_family == AF_INET)
     return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
   if (sa->sa_family == AF_INET6) {
@@ -121,26 +185,50 @@ static bool peer_is_loopback(struct MHD_Connection *conn) {
   return false;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, st_http_response *resp) {
-  const char *text = st_buf_cstr(&resp->body);
-  struct MHD_Response *r = MHD_create_response_from_buffer(resp->body.len, (void *)text, MHD_RESPMEM_MUST_COPY);
+static bool same_host(const struct sockaddr *a, const struct sockaddr_storage *b) {
+  if (a->sa_family != b->ss_family) return false;
+  if (a->sa_family == AF_INET)
+    return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+           ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+  if (a->sa_family == AF_INET6)
+    return !memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                   &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr, sizeof(struct in6_addr));
+  return false;
+}
+
+static struct MHD_Response *make_response(int status, const char *content_type, const char *www_authenticate,
+                                          const void *body, size_t len) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+  if (!r) return NULL;
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type ? content_type : "application/json");
+  if (status == 401 && www_authenticate) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, www_authenticate);
+  return r;
+}
+
+static void set_phase(st_http_server *srv, conn_info *ci, int phase) {
+  pthread_mutex_lock(&srv->mu);
+  ci->phase = phase;
+  ci->since_ms = now_ms();
+  pthread_mutex_unlock(&srv->mu);
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, conn_info *ci, st_http_server *srv, unsigned status,
+                             struct MHD_Response *r) {
   if (!r) return MHD_NO;
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                          resp->content_type ? resp->content_type : "application/json");
-  if (resp->status == 401 && resp->www_authenticate)
-    MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->www_authenticate);
-  enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, r);
+  if (ci) set_phase(srv, ci, PH_SENDING);
+  enum MHD_Result ok = MHD_queue_response(conn, status, r);
   MHD_destroy_response(r);
   return ok;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *msg) {
+static enum MHD_Result send_error(st_http_server *srv, struct MHD_Connection *conn, conn_info *ci, int status,
+                                  const char *msg) {
   st_http_response resp = {.status = status};
   st_buf_init(&resp.body);
   st_http_reply_error(&resp, status, "%s", msg);
-  enum MHD_Result ok = send_response(conn, &resp);
+  struct MHD_Response *r = make_response(resp.status, NULL, NULL, st_buf_cstr(&resp.body), resp.body.len);
   st_buf_free(&resp.body);
-  return ok;
+  return queue(conn, ci, srv, (unsigned)status, r);
 }
 
 /* ---- WebSocket sessions ---- */
@@ -211,6 +299,15 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 /* Answers an upgrade the handler asked for: 101 with the accept key, or 400 (fn gets NULL). */
 static enum MHD_Result send_upgrade(st_http_server *srv, struct MHD_Connection *conn, pending *p,
                                     st_http_response *resp) {
+  pthread_mutex_lock(&srv->mu);
+  bool full = srv->nsessions >= srv->max_sessions;
+  pthread_mutex_unlock(&srv->mu);
+  if (full) {
+    resp->websocket(resp->websocket_ctx, NULL);
+    char msg[96];
+    snprintf(msg, sizeof msg, "%u WebSocket sessions are open already: try again later", srv->max_sessions);
+    return send_error(srv, conn, p->ci, 503, msg);
+  }
   const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
   const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
   char accept[ST_WS_ACCEPT_LEN + 1];
@@ -221,7 +318,7 @@ static enum MHD_Result send_upgrade(st_http_server *srv, struct MHD_Connection *
   ws_session *s = why ? NULL : calloc(1, sizeof *s);
   if (!s) {
     resp->websocket(resp->websocket_ctx, NULL);
-    return send_error(conn, why ? 400 : 500, why ? why : "out of memory starting a WebSocket session");
+    return send_error(srv, conn, p->ci, why ? 400 : 500, why ? why : "out of memory starting a WebSocket session");
   }
   *s = (ws_session){.srv = srv,
                     .fn = resp->websocket,
@@ -238,6 +335,9 @@ static enum MHD_Result send_upgrade(st_http_server *srv, struct MHD_Connection *
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
   MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
   p->ws = s; /* until on_upgrade takes it; on_completed frees it if the 101 never went out */
+  pthread_mutex_lock(&srv->mu);
+  if (p->ci) p->ci->upgraded = true; /* the session's thread times its socket from now on */
+  pthread_mutex_unlock(&srv->mu);
   enum MHD_Result ok = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
   MHD_destroy_response(r);
   if (ok != MHD_YES && p->ws == s) {
@@ -248,61 +348,340 @@ static enum MHD_Result send_upgrade(st_http_server *srv, struct MHD_Connection *
   return ok;
 }
 
+/* ---- connections ---- */
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen) {
+  (void)addrlen;
+  st_http_server *srv = cls;
+  if (addr_is_loopback(addr)) return MHD_YES;
+  unsigned n = 0;
+  pthread_mutex_lock(&srv->mu);
+  for (conn_info *ci = srv->conns; ci && n < srv->per_address; ci = ci->next)
+    if (same_host(addr, &ci->addr)) n++;
+  if (n >= srv->per_address) srv->refused++;
+  pthread_mutex_unlock(&srv->mu);
+  return n < srv->per_address ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+  st_http_server *srv = cls;
+  conn_info *ci = *socket_context;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    if (!(ci = calloc(1, sizeof *ci))) return; /* untracked: libmicrohttpd's idle timeout still applies */
+    const union MHD_ConnectionInfo *fi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    ci->fd = fi ? fi->connect_fd : -1;
+    if (ai && ai->client_addr) {
+      const struct sockaddr *sa = ai->client_addr;
+      size_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+      memcpy(&ci->addr, sa, len);
+      ci->loopback = addr_is_loopback(sa);
+      const void *bytes = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
+                                                    : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+      if (!inet_ntop(sa->sa_family, bytes, ci->peer, sizeof ci->peer)) ci->peer[0] = 0;
+    }
+    ci->phase = PH_HEAD;
+    ci->since_ms = now_ms();
+    pthread_mutex_lock(&srv->mu);
+    ci->next = srv->conns;
+    if (srv->conns) srv->conns->prev = ci;
+    srv->conns = ci;
+    srv->nconns++;
+    pthread_mutex_unlock(&srv->mu);
+    *socket_context = ci;
+    return;
+  }
+  if (!ci) return;
+  /* closed: libmicrohttpd closes the socket after this returns, so the keeper, which shuts
+   * sockets down only under mu and only those still listed, never touches a reused one */
+  pthread_mutex_lock(&srv->mu);
+  if (ci->prev) ci->prev->next = ci->next;
+  else srv->conns = ci->next;
+  if (ci->next) ci->next->prev = ci->prev;
+  srv->nconns--;
+  pthread_mutex_unlock(&srv->mu);
+  free(ci);
+  *socket_context = NULL;
+}
+
+static conn_info *conn_of(struct MHD_Connection *conn) {
+  const union MHD_ConnectionInfo *i = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return i ? i->socket_context : NULL;
+}
+
+static st_http_request request_of(pending *p) {
+  st_http_request r = {.method = p->method,
+                       .path = p->url,
+                       .body = p->body.data,
+                       .body_len = p->body.len,
+                       .conn_ = p->conn,
+                       .pending_ = p};
+  if (p->ci) {
+    r.loopback = p->ci->loopback;
+    snprintf(r.peer, sizeof r.peer, "%s", p->ci->peer);
+  }
+  return r;
+}
+
+/* ---- handlers on the workers ---- */
+
+static void run_job(st_http_server *srv, pending *p) {
+  st_http_request req = request_of(p);
+  st_http_response resp = {.status = 200};
+  st_buf_init(&resp.body);
+  srv->handler(srv->ctx, &req, &resp);
+  struct MHD_Response *r = NULL;
+  bool upgrade = resp.websocket != NULL;
+  pthread_mutex_lock(&srv->mu);
+  bool parked = p->later != NULL;
+  pthread_mutex_unlock(&srv->mu);
+  if (!parked && !upgrade) {
+    if (st_buf_status(&resp.body, NULL)) {
+      st_buf_reset(&resp.body);
+      st_http_reply_error(&resp, 500, "out of memory writing the response");
+    }
+    r = make_response(resp.status, resp.content_type, resp.www_authenticate, st_buf_cstr(&resp.body), resp.body.len);
+  }
+  st_buf_free(&resp.body);
+  pthread_mutex_lock(&srv->mu);
+  p->handler_done = true;
+  bool resume = true;
+  if (parked) {
+    resume = p->state == P_READY; /* replied already, from another thread */
+    if (!resume) p->state = P_PARKED;
+  } else {
+    p->state = P_READY;
+    p->status = (unsigned)resp.status;
+    p->mresp = r;
+    if (upgrade) p->upgrade = resp;
+  }
+  pthread_mutex_unlock(&srv->mu);
+  if (resume) MHD_resume_connection(p->conn);
+}
+
+static void *worker_main(void *arg) {
+  st_http_server *srv = arg;
+  pthread_mutex_lock(&srv->mu);
+  for (;;) {
+    while (!srv->qhead && !(srv->workers_quit && !srv->dispatching)) pthread_cond_wait(&srv->qcv, &srv->mu);
+    pending *p = srv->qhead;
+    if (!p) break;
+    srv->qhead = p->qnext;
+    if (!srv->qhead) srv->qtail = NULL;
+    pthread_mutex_unlock(&srv->mu);
+    run_job(srv, p);
+    pthread_mutex_lock(&srv->mu);
+  }
+  pthread_mutex_unlock(&srv->mu);
+  return NULL;
+}
+
+/* The request is whole: suspend its connection and hand it to a worker. */
+static enum MHD_Result dispatch(st_http_server *srv, struct MHD_Connection *conn, pending *p) {
+  pthread_mutex_lock(&srv->mu);
+  bool stopping = srv->stopping;
+  if (!stopping) srv->dispatching++;
+  if (p->ci) {
+    p->ci->phase = PH_HANDLING;
+    p->ci->since_ms = now_ms();
+  }
+  pthread_mutex_unlock(&srv->mu);
+  if (stopping) return send_error(srv, conn, p->ci, 503, "the server is stopping");
+  p->state = P_RUNNING;
+  MHD_suspend_connection(conn); /* before a worker can resume it */
+  pthread_mutex_lock(&srv->mu);
+  if (srv->qtail) srv->qtail->qnext = p;
+  else srv->qhead = p;
+  srv->qtail = p;
+  srv->dispatching--;
+  pthread_cond_signal(&srv->qcv);
+  pthread_mutex_unlock(&srv->mu);
+  return MHD_YES;
+}
+
+/* ---- parked requests ---- */
+
+st_http_later *st_http_answer_later(const st_http_request *req) {
+  pending *p = req->pending_;
+  st_http_server *srv = p->srv;
+  st_http_later *l = calloc(1, sizeof *l);
+  if (!l) return NULL;
+  pthread_mutex_lock(&srv->mu);
+  if (srv->stopping || p->later) {
+    pthread_mutex_unlock(&srv->mu);
+    free(l);
+    return NULL;
+  }
+  *l = (st_http_later){.srv = srv, .p = p, .fd = p->ci ? p->ci->fd : -1, .next = srv->laters};
+  if (srv->laters) srv->laters->prev = l;
+  srv->laters = l;
+  srv->nlaters++;
+  p->later = l;
+  pthread_mutex_unlock(&srv->mu);
+  return l;
+}
+
+bool st_http_later_gone(st_http_later *l) {
+  pthread_mutex_lock(&l->srv->mu);
+  bool gone = l->gone;
+  pthread_mutex_unlock(&l->srv->mu);
+  return gone;
+}
+
+void st_http_later_reply(st_http_later *l, int status, const char *content_type, const void *body, size_t len) {
+  st_http_server *srv = l->srv;
+  pending *p = l->p;
+  struct MHD_Response *r = make_response(status, content_type, NULL, body, len);
+  pthread_mutex_lock(&srv->mu);
+  if (l->prev) l->prev->next = l->next;
+  else srv->laters = l->next;
+  if (l->next) l->next->prev = l->prev;
+  srv->nlaters--;
+  l->replied = true;
+  bool free_it = !l->refs;
+  p->later = NULL;
+  p->status = (unsigned)status;
+  p->mresp = r;
+  bool resume = p->handler_done;
+  p->state = P_READY;
+  pthread_cond_broadcast(&srv->cv);
+  pthread_mutex_unlock(&srv->mu);
+  if (resume) MHD_resume_connection(p->conn);
+  if (free_it) free(l);
+}
+
+/* ---- the keeper: timeouts by progress, and hang-ups of parked requests ---- */
+
+static void keep_time(st_http_server *srv, int64_t now) {
+  for (conn_info *ci = srv->conns; ci; ci = ci->next) {
+    if (ci->upgraded || ci->shut || ci->fd < 0) continue;
+    int64_t limit = ci->phase == PH_HEAD ? srv->header_ms
+                    : ci->phase == PH_BODY ? srv->body_ms
+                    : ci->phase == PH_SENDING ? srv->send_ms
+                                              : 0;
+    if (!limit || now - ci->since_ms <= limit) continue;
+    shutdown(ci->fd, SHUT_RDWR); /* libmicrohttpd sees the end and closes it */
+    ci->shut = true;
+    srv->timed_out++;
+  }
+}
+
+static void *keeper_main(void *arg) {
+  st_http_server *srv = arg;
+  size_t cap = 0;
+  struct pollfd *pfd = NULL;
+  st_http_later **ls = NULL;
+  pthread_mutex_lock(&srv->mu);
+  while (!srv->keeper_quit) {
+    keep_time(srv, now_ms());
+    if (srv->nlaters > cap) {
+      size_t want = srv->nlaters * 2;
+      struct pollfd *np = realloc(pfd, want * sizeof *np);
+      if (np) pfd = np;
+      st_http_later **nl = realloc(ls, want * sizeof *nl);
+      if (nl) ls = nl;
+      if (np && nl) cap = want;
+    }
+    size_t n = 0;
+    for (st_http_later *l = srv->laters; l && n < cap; l = l->next)
+      if (!l->gone && l->fd >= 0) {
+        l->refs++;
+        ls[n] = l;
+        pfd[n] = (struct pollfd){.fd = l->fd, .events = POLLRDHUP};
+        n++;
+      }
+    pthread_mutex_unlock(&srv->mu);
+    if (poll(n ? pfd : NULL, n, KEEPER_TICK_MS) < 0) /* EINTR: look again next tick */
+      for (size_t i = 0; i < n; i++) pfd[i].revents = 0;
+    pthread_mutex_lock(&srv->mu);
+    for (size_t i = 0; i < n; i++) {
+      st_http_later *l = ls[i];
+      if (!l->replied && (pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR))) l->gone = true;
+      if (!--l->refs && l->replied) free(l);
+    }
+  }
+  pthread_mutex_unlock(&srv->mu);
+  free(pfd);
+  free(ls);
+  return NULL;
+}
+
+/* ---- libmicrohttpd's calls ---- */
+
+/* The headers are in: bound the body by whether admit lets the request in. */
+static enum MHD_Result on_headers(st_http_server *srv, struct MHD_Connection *conn, const char *url,
+                                  const char *method, void **state) {
+  conn_info *ci = conn_of(conn);
+  if (ci) set_phase(srv, ci, PH_BODY);
+  pending tmp = {.srv = srv, .conn = conn, .ci = ci, .method = method, .url = url};
+  st_http_request hreq = request_of(&tmp);
+  bool admitted = !srv->admit || srv->admit(srv->ctx, &hreq);
+  size_t limit = admitted ? srv->max_body : srv->max_body_unauth;
+  const char *len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if (len && strtoull(len, NULL, 10) > limit) {
+    pthread_mutex_lock(&srv->mu);
+    srv->refused++;
+    pthread_mutex_unlock(&srv->mu);
+    char msg[192];
+    snprintf(msg, sizeof msg, "request body of %.24s bytes is larger than the limit of %zu bytes%s", len, limit,
+             admitted ? "" : " for a request without a valid token");
+    return send_error(srv, conn, ci, 413, msg);
+  }
+  pending *p = calloc(1, sizeof *p);
+  if (!p) return MHD_NO;
+  *p = tmp;
+  st_buf_init(&p->body);
+  p->limit = limit;
+  p->state = P_READING;
+  *state = p;
+  return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **state) {
   (void)version;
   st_http_server *srv = cls;
   pending *p = *state;
-  if (!p) {
-    /* first call: headers only. Refuse an announced oversized body before reading it. */
-    const char *len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (len && strtoull(len, NULL, 10) > srv->max_body) {
-      char msg[128];
-      snprintf(msg, sizeof msg, "request body of %s bytes is larger than the limit of %zu bytes", len, srv->max_body);
-      return send_error(conn, 413, msg);
+  if (!p) return on_headers(srv, conn, url, method, state);
+  if (p->state == P_READING) {
+    if (*upload_size) {
+      if (p->body.len + *upload_size > p->limit) { /* a chunked body past its limit: stop reading it */
+        pthread_mutex_lock(&srv->mu);
+        srv->refused++;
+        pthread_mutex_unlock(&srv->mu);
+        return MHD_NO;
+      }
+      st_buf_append(&p->body, upload, *upload_size);
+      *upload_size = 0;
+      return MHD_YES;
     }
-    if (!(p = calloc(1, sizeof *p))) return MHD_NO;
-    st_buf_init(&p->body);
-    *state = p;
-    return MHD_YES;
+    if (st_buf_status(&p->body, NULL)) return send_error(srv, conn, p->ci, 500, "out of memory reading the request body");
+    return dispatch(srv, conn, p);
   }
-  if (*upload_size) {
-    if (p->body.len + *upload_size > srv->max_body) p->too_large = true;
-    else st_buf_append(&p->body, upload, *upload_size);
-    *upload_size = 0;
-    return MHD_YES;
+  if (p->state != P_READY) return MHD_YES; /* still with a worker, or parked */
+  if (p->upgrade.websocket) {
+    st_http_response up = p->upgrade;
+    p->upgrade.websocket = NULL;
+    return send_upgrade(srv, conn, p, &up);
   }
-  if (p->too_large) {
-    char msg[128];
-    snprintf(msg, sizeof msg, "request body is larger than the limit of %zu bytes", srv->max_body);
-    return send_error(conn, 413, msg);
-  }
-  if (st_buf_status(&p->body, NULL)) return send_error(conn, 500, "out of memory reading the request body");
-  st_http_request req = {method, url, p->body.data, p->body.len, peer_is_loopback(conn), conn};
-  st_http_response resp = {.status = 200};
-  st_buf_init(&resp.body);
-  srv->handler(srv->ctx, &req, &resp);
-  if (resp.websocket) {
-    enum MHD_Result up = send_upgrade(srv, conn, p, &resp);
-    st_buf_free(&resp.body);
-    return up;
-  }
-  enum MHD_Result ok = st_buf_status(&resp.body, NULL) ? send_error(conn, 500, "out of memory writing the response")
-                                                       : send_response(conn, &resp);
-  st_buf_free(&resp.body);
-  return ok;
+  struct MHD_Response *r = p->mresp;
+  p->mresp = NULL;
+  return queue(conn, p->ci, srv, p->status, r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode toe) {
-  (void)cls;
-  (void)conn;
   (void)toe;
+  st_http_server *srv = cls;
+  conn_info *ci = conn_of(conn);
+  if (ci) set_phase(srv, ci, PH_HEAD); /* ready for the next request on this connection */
   pending *p = *state;
   if (!p) return;
   if (p->ws) { /* an upgrade that never happened */
     p->ws->fn(p->ws->ctx, NULL);
     free(p->ws);
   }
+  if (p->mresp) MHD_destroy_response(p->mresp);
   st_buf_free(&p->body);
   free(p);
   *state = NULL;
@@ -355,6 +734,51 @@ st_code st_http_parse_listen(const char *listen, struct sockaddr_storage *sa, un
   return rc;
 }
 
+/* The connection limit the descriptor limit allows, raising the soft limit to the hard one
+ * (a process-wide setting: the servers are the processes' reason to hold many sockets). */
+static unsigned fit_connections(unsigned want) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl)) return want < 64 ? want : 64;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl)) getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  rlim_t spare = rl.rlim_cur > 320 ? rl.rlim_cur - 256 : 64; /* the rest: databases, sectors, logs */
+  return (rlim_t)want < spare ? want : (unsigned)spare;
+}
+
+static void free_server(st_http_server *srv) {
+  pthread_mutex_destroy(&srv->mu);
+  pthread_cond_destroy(&srv->cv);
+  pthread_cond_destroy(&srv->qcv);
+  free(srv->workers);
+  free(srv);
+}
+
+/* Ends the worker and keeper threads (after the queue drains) and frees the server. */
+static void end_threads(st_http_server *srv) {
+  pthread_mutex_lock(&srv->mu);
+  srv->workers_quit = true;
+  pthread_cond_broadcast(&srv->qcv);
+  pthread_mutex_unlock(&srv->mu);
+  for (unsigned i = 0; i < srv->nworkers; i++) pthread_join(srv->workers[i], NULL);
+  pthread_mutex_lock(&srv->mu);
+  srv->keeper_quit = true;
+  pthread_mutex_unlock(&srv->mu);
+  if (srv->keeper_started) pthread_join(srv->keeper, NULL);
+}
+
+static st_code start_threads(st_http_server *srv, unsigned nworkers, st_err *err) {
+  if (!(srv->workers = calloc(nworkers, sizeof *srv->workers)))
+    return st_err_set(err, ST_ENOMEM, "out of memory starting the HTTP server");
+  for (; srv->nworkers < nworkers; srv->nworkers++)
+    if (pthread_create(&srv->workers[srv->nworkers], NULL, worker_main, srv)) break;
+  if (srv->nworkers == nworkers && !pthread_create(&srv->keeper, NULL, keeper_main, srv)) srv->keeper_started = true;
+  if (srv->keeper_started) return ST_OK;
+  end_threads(srv);
+  return st_err_set(err, ST_EINTERNAL, "could not start the HTTP server's threads");
+}
+
 st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler handler, void *ctx, st_http_server **out,
                              st_err *err) {
   *out = NULL;
@@ -362,12 +786,13 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
   unsigned salen = 0;
   st_code code = st_http_parse_listen(opts->listen, &sa, &salen, err);
   if (code) return code;
+  unsigned limit = fit_connections(opts->max_connections ? opts->max_connections : 4096);
   int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return st_err_set(err, ST_EIO, "could not create a socket: %s", strerror(errno));
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (sa.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (bind(fd, (struct sockaddr *)&sa, salen) || listen(fd, 256)) {
+  if (bind(fd, (struct sockaddr *)&sa, salen) || listen(fd, 1024)) {
     int e = errno;
     close(fd);
     return st_err_set(err, e == EADDRINUSE ? ST_EEXIST : ST_EIO, "could not listen on %s: %s", opts->listen,
@@ -383,25 +808,38 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
   }
   srv->handler = handler;
   srv->ctx = ctx;
+  srv->admit = opts->admit;
+  srv->max_body = opts->max_body ? opts->max_body : 1 << 20;
+  srv->max_body_unauth = opts->max_body_unauth ? opts->max_body_unauth : 64 * 1024;
+  if (srv->max_body_unauth > srv->max_body) srv->max_body_unauth = srv->max_body;
+  srv->per_address = opts->per_address ? opts->per_address : 256;
+  srv->max_sessions = opts->max_sessions ? opts->max_sessions : 256;
+  srv->header_ms = 1000 * (int64_t)(opts->header_timeout_s ? opts->header_timeout_s : 30);
+  srv->body_ms = 1000 * (int64_t)(opts->body_timeout_s ? opts->body_timeout_s : 120);
+  srv->send_ms = 1000 * (int64_t)(opts->send_timeout_s ? opts->send_timeout_s : 120);
   pthread_mutex_init(&srv->mu, NULL);
   pthread_cond_init(&srv->cv, NULL);
-  srv->max_body = opts->max_body ? opts->max_body : 1 << 20;
+  pthread_cond_init(&srv->qcv, NULL);
   srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)(void *)&bound)->sin_port);
-  /* a thread per connection: a handler that blocks (a database, a wait for the next tipset)
-   * holds only its own connection, never the others a pool thread would also be serving */
-  unsigned limit = opts->threads ? opts->threads * 16 : 64;
-  if (limit < 64) limit = 64;
+  if ((code = start_threads(srv, opts->threads ? opts->threads : 4, err))) {
+    close(fd);
+    free_server(srv);
+    return code;
+  }
+  /* libmicrohttpd's own idle timeout is only a backstop behind the keeper's */
+  int64_t slowest = srv->header_ms > srv->body_ms ? srv->header_ms : srv->body_ms;
+  if (srv->send_ms > slowest) slowest = srv->send_ms;
   srv->mhd = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_UPGRADE,
-      0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, limit,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE, 0, on_accept,
+      srv, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, IO_THREADS,
+      MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+      (unsigned)(slowest / 1000 + 30), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
   if (!srv->mhd) {
     close(fd);
-    pthread_mutex_destroy(&srv->mu);
-    pthread_cond_destroy(&srv->cv);
-    free(srv);
+    end_threads(srv);
+    free_server(srv);
     return st_err_set(err, ST_EINTERNAL, "libmicrohttpd could not start on %s", opts->listen);
   }
   *out = srv;
@@ -410,18 +848,32 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
 
 uint16_t st_http_server_port(const st_http_server *srv) { return srv->port; }
 
+void st_http_server_stats_get(st_http_server *srv, st_http_server_stats *out) {
+  pthread_mutex_lock(&srv->mu);
+  *out = (st_http_server_stats){.connections = srv->nconns,
+                                .parked = srv->nlaters,
+                                .sessions = srv->nsessions,
+                                .timed_out = srv->timed_out,
+                                .refused = srv->refused};
+  pthread_mutex_unlock(&srv->mu);
+}
+
 void st_http_server_stop(st_http_server *srv) {
   if (!srv) return;
   MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
-  /* end the WebSocket sessions: their reads fail, their threads finish and close */
   pthread_mutex_lock(&srv->mu);
   srv->stopping = true;
+  /* parked requests: their owners see gone and reply; then every connection is resumed */
+  for (st_http_later *l = srv->laters; l; l = l->next) l->gone = true;
+  while (srv->nlaters) pthread_cond_wait(&srv->cv, &srv->mu);
+  pthread_mutex_unlock(&srv->mu);
+  end_threads(srv);
+  /* end the WebSocket sessions: their reads fail, their threads finish and close */
+  pthread_mutex_lock(&srv->mu);
   for (ws_session *s = srv->sessions; s; s = s->next) shutdown(s->fd, SHUT_RDWR);
   while (srv->nsessions) pthread_cond_wait(&srv->cv, &srv->mu);
   pthread_mutex_unlock(&srv->mu);
   MHD_stop_daemon(srv->mhd);
   if (fd != MHD_INVALID_SOCKET) close(fd);
-  pthread_mutex_destroy(&srv->mu);
-  pthread_cond_destroy(&srv->cv);
-  free(srv);
+  free_server(srv);
 }
