@@ -73,7 +73,8 @@ typedef struct pending {
   size_t limit;
   int state;
   bool handler_done;
-  st_http_later *later;
+  bool parked;                /* the handler called st_http_answer_later: the reply comes from it */
+  st_http_later *later;       /* until st_http_later_reply */
   unsigned status;            /* P_READY: the reply */
   struct MHD_Response *mresp; /* P_READY: NULL closes the connection */
   st_http_response upgrade;   /* P_READY with upgrade.websocket: answer the upgrade */
@@ -377,8 +378,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
       size_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
       memcpy(&ci->addr, sa, len);
       ci->loopback = addr_is_loopback(sa);
-      const void *bytes = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
-                                                    : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+      const void *bytes = sa->sa_family == AF_INET6
+                              ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
+                              : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
       if (!inet_ntop(sa->sa_family, bytes, ci->peer, sizeof ci->peer)) ci->peer[0] = 0;
     }
     ci->phase = PH_HEAD;
@@ -434,7 +436,7 @@ static void run_job(st_http_server *srv, pending *p) {
   struct MHD_Response *r = NULL;
   bool upgrade = resp.websocket != NULL;
   pthread_mutex_lock(&srv->mu);
-  bool parked = p->later != NULL;
+  bool parked = p->parked;
   pthread_mutex_unlock(&srv->mu);
   if (!parked && !upgrade) {
     if (st_buf_status(&resp.body, NULL)) {
@@ -508,7 +510,7 @@ st_http_later *st_http_answer_later(const st_http_request *req) {
   st_http_later *l = calloc(1, sizeof *l);
   if (!l) return NULL;
   pthread_mutex_lock(&srv->mu);
-  if (srv->stopping || p->later) {
+  if (srv->stopping || p->parked) {
     pthread_mutex_unlock(&srv->mu);
     free(l);
     return NULL;
@@ -518,6 +520,7 @@ st_http_later *st_http_answer_later(const st_http_request *req) {
   srv->laters = l;
   srv->nlaters++;
   p->later = l;
+  p->parked = true;
   pthread_mutex_unlock(&srv->mu);
   return l;
 }
@@ -556,8 +559,8 @@ void st_http_later_reply(st_http_later *l, int status, const char *content_type,
 static void keep_time(st_http_server *srv, int64_t now) {
   for (conn_info *ci = srv->conns; ci; ci = ci->next) {
     if (ci->upgraded || ci->shut || ci->fd < 0) continue;
-    int64_t limit = ci->phase == PH_HEAD ? srv->header_ms
-                    : ci->phase == PH_BODY ? srv->body_ms
+    int64_t limit = ci->phase == PH_HEAD      ? srv->header_ms
+                    : ci->phase == PH_BODY    ? srv->body_ms
                     : ci->phase == PH_SENDING ? srv->send_ms
                                               : 0;
     if (!limit || now - ci->since_ms <= limit) continue;
@@ -610,8 +613,8 @@ static void *keeper_main(void *arg) {
 /* ---- libmicrohttpd's calls ---- */
 
 /* The headers are in: bound the body by whether admit lets the request in. */
-static enum MHD_Result on_headers(st_http_server *srv, struct MHD_Connection *conn, const char *url,
-                                  const char *method, void **state) {
+static enum MHD_Result on_headers(st_http_server *srv, struct MHD_Connection *conn, const char *url, const char *method,
+                                  void **state) {
   conn_info *ci = conn_of(conn);
   if (ci) set_phase(srv, ci, PH_BODY);
   pending tmp = {.srv = srv, .conn = conn, .ci = ci, .method = method, .url = url};
@@ -656,7 +659,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       *upload_size = 0;
       return MHD_YES;
     }
-    if (st_buf_status(&p->body, NULL)) return send_error(srv, conn, p->ci, 500, "out of memory reading the request body");
+    if (st_buf_status(&p->body, NULL))
+      return send_error(srv, conn, p->ci, 500, "out of memory reading the request body");
     return dispatch(srv, conn, p);
   }
   if (p->state != P_READY) return MHD_YES; /* still with a worker, or parked */
@@ -831,11 +835,11 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
   int64_t slowest = srv->header_ms > srv->body_ms ? srv->header_ms : srv->body_ms;
   if (srv->send_ms > slowest) slowest = srv->send_ms;
   srv->mhd = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE, 0, on_accept,
-      srv, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, IO_THREADS,
-      MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-      MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-      (unsigned)(slowest / 1000 + 30), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE, 0, on_accept, srv,
+      on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, IO_THREADS,
+      MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+      on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(slowest / 1000 + 30),
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
   if (!srv->mhd) {
     close(fd);
     end_threads(srv);

@@ -23,6 +23,7 @@ struct st_daemon {
 static void on_head(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted) {
   st_daemon *d = ctx;
   st_fullnode_head_changed(d->node, head, reverted, nreverted);
+  st_rpc_wake(d->rpc); /* the parked StateWaitMsg calls look again */
   if (!d->log_heads) return;
   if (nreverted)
     st_logf("chain", ST_LOG_WARN, "reorganisation: %zu message(s) of reverted tipsets went back to the pool",
@@ -63,7 +64,6 @@ st_code st_daemon_start(const st_daemon_config *cfg, st_daemon **out, st_err *er
   if (!code) {
     size_t nmethods;
     const st_rpc_method *methods = st_fullnode_methods(d->node, &nmethods);
-    st_chain_on_head(d->chain, on_head, d);
     st_rpc_opts ro = {.methods = methods,
                       .nmethods = nmethods,
                       .ctx = d->node,
@@ -72,6 +72,7 @@ st_code st_daemon_start(const st_daemon_config *cfg, st_daemon **out, st_err *er
                       .fallback_ctx = d};
     code = st_rpc_new(&ro, &d->rpc, err);
   }
+  if (!code) st_chain_on_head(d->chain, on_head, d);
   if (!code) code = st_rpc_serve(d->rpc, cfg->listen, cfg->threads ? cfg->threads : 8, &d->http, err);
   if (code) st_daemon_stop(d);
   else *out = d;

@@ -43,8 +43,9 @@
  *  - StateGetActor, StateLookupID and WalletBalance read the state after the tipset's messages
  *    (what the next block builds on); Lotus reads the tipset's ParentStateRoot.
  *  - Version's Agent is "spacetime".
- *  - At most ST_FULLNODE_MAX_WAITS StateWaitMsg calls wait at once; more get an error that
- *    says to poll StateSearchMsg.
+ *  - StateWaitMsg waits at most ST_FULLNODE_WAIT_S (ten minutes), then fails (Lotus waits as
+ *    long as the client does). Over HTTP the call is parked without a thread; at most 64 wait
+ *    at once per client address (st_rpc_park.h). In a batch it is refused if it would wait.
  *  - The miner methods read the state after the tipset, like StateGetActor. An address that is
  *    not a miner is an error in StateMinerPower too (Lotus answers zero power).
  *  - StateGetBeaconEntry and MinerGetBaseInfo's entries come from this daemon's beacon key
@@ -76,7 +77,7 @@ typedef struct st_fullnode st_fullnode;
 
 #define ST_FULLNODE_NOTIFY_DEPTH 900
 /* StateWaitMsg calls that may wait at once (each holds one of the server's threads). */
-#define ST_FULLNODE_MAX_WAITS 4
+#define ST_FULLNODE_WAIT_S 600
 
 /* The node over chain (borrowed: it must outlive the node), its wallet in keystore_dir. *out is
  * NULL on failure. */

@@ -22,7 +22,6 @@ struct st_fullnode {
   pthread_mutex_t pool_mu; /* the pool, the wallet's nonce assignment, and the fields below */
   pthread_cond_t head_cv;  /* signalled on every head change (StateWaitMsg) */
   uint64_t head_changes;
-  int waiters;   /* StateWaitMsg calls in progress */
   bool stopping; /* set by st_fullnode_stop: waits end */
   st_wallet wallet;
   uint8_t jwt_secret[ST_JWT_SECRET_LEN];

@@ -188,42 +188,18 @@ static st_code wait_step(st_fullnode *n, const wait_args *a, bool *done, json_t 
   return code;
 }
 
-/* Waits for the message, then for confidence more epochs on top; at most 10 minutes, and not
- * past the node's shutdown. */
-static st_code wait_msg(st_fullnode *n, const wait_args *a, json_t **result, st_err *err) {
-  time_t deadline = time(NULL) + 600;
-  for (;;) {
-    bool done;
-    st_code code = wait_step(n, a, &done, result, err);
-    if (code || done) return code;
-    if (time(NULL) >= deadline) return st_err_set(err, ST_EUNAVAIL, "gave up waiting for the message after 10 minutes");
-    pthread_mutex_lock(&n->pool_mu);
-    bool stopping = n->stopping;
-    uint64_t seen = n->head_changes;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 1;
-    while (!stopping && n->head_changes == seen && pthread_cond_timedwait(&n->head_cv, &n->pool_mu, &ts) == 0)
-      stopping = n->stopping;
-    pthread_mutex_unlock(&n->pool_mu);
-    if (stopping) return st_err_set(err, ST_EUNAVAIL, "the node is stopping");
-  }
-}
-
+/* One look: the lookup once the message is confidence epochs deep, else not_yet. The JSON-RPC
+ * layer parks the call and looks again at each new head, for at most ten minutes
+ * (st_rpc_park.h): a waiter holds no thread, and one whose client hangs up is freed at once. */
 static st_code r_state_wait_msg(st_rpc_req *q, st_err *err) {
   st_fullnode *n = q->ctx;
-  /* each wait holds a server thread: at most ST_FULLNODE_MAX_WAITS at once, so reads go on */
   pthread_mutex_lock(&n->pool_mu);
-  bool full = n->waiters >= ST_FULLNODE_MAX_WAITS;
-  if (!full) n->waiters++;
+  bool stopping = n->stopping;
   pthread_mutex_unlock(&n->pool_mu);
-  if (full)
-    return st_err_set(err, ST_EUNAVAIL, "%d StateWaitMsg calls are waiting already: poll with StateSearchMsg instead",
-                      ST_FULLNODE_MAX_WAITS);
-  st_code code = wait_msg(n, q->args, &q->result, err);
-  pthread_mutex_lock(&n->pool_mu);
-  n->waiters--;
-  pthread_mutex_unlock(&n->pool_mu);
+  if (stopping) return st_err_set(err, ST_EUNAVAIL, "the node is stopping");
+  bool done;
+  st_code code = wait_step(n, q->args, &done, &q->result, err);
+  if (!code && !done) q->not_yet = true;
   return code;
 }
 
@@ -283,8 +259,10 @@ static const st_rpc_method METHODS[] = {
                     r_state_search_msg),
     ST_RPC_METHOD_V("StateSearchMsg", ST_RPC_V0, ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL,
                     r_state_search_msg),
-    ST_RPC_METHOD_V("StateWaitMsg", ST_RPC_V1, ST_PERM_READ, 2, 4, p_state_wait_msg, wait_args, NULL, r_state_wait_msg),
-    ST_RPC_METHOD_V("StateWaitMsg", ST_RPC_V0, ST_PERM_READ, 2, 2, p_state_wait_msg, wait_args, NULL, r_state_wait_msg),
+    ST_RPC_METHOD_WAIT("StateWaitMsg", ST_RPC_V1, ST_PERM_READ, 2, 4, p_state_wait_msg, wait_args, r_state_wait_msg,
+                       ST_FULLNODE_WAIT_S),
+    ST_RPC_METHOD_WAIT("StateWaitMsg", ST_RPC_V0, ST_PERM_READ, 2, 2, p_state_wait_msg, wait_args, r_state_wait_msg,
+                       ST_FULLNODE_WAIT_S),
     ST_RPC_METHOD("StateGetRandomnessFromTickets", ST_PERM_READ, 3, 4, p_randomness, rand_args, free_rand,
                   r_randomness_from_tickets),
     ST_RPC_METHOD("StateGetRandomnessFromBeacon", ST_PERM_READ, 3, 4, p_randomness, rand_args, free_rand,

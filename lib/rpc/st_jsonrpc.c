@@ -1,6 +1,7 @@
 /* st_jsonrpc: request parsing, dispatch, error mapping and auth for the JSON-RPC API. */
 #include "rpc/st_jsonrpc.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -14,6 +15,7 @@
 #include "core/st_json.h"
 #include "core/st_log.h"
 #include "crypto/st_secp.h"
+#include "rpc/st_rpc_park.h"
 
 struct st_rpc {
   const st_rpc_method *methods;
@@ -23,6 +25,7 @@ struct st_rpc {
   size_t max_body;
   st_http_handler fallback;
   void *fallback_ctx;
+  st_rpc_park *park; /* calls that wait (wait_s), parked on their connections */
 };
 
 /* A WebSocket connection's JSON-RPC state (NULL over HTTP). */
@@ -30,6 +33,7 @@ typedef struct ws_session {
   const st_rpc *rpc;
   int version;
   unsigned perms;
+  bool token; /* a valid token came with the upgrade */
   st_ws_conn *ws;
   pthread_mutex_t mu; /* chans, next_chan */
   st_rpc_chan *chans;
@@ -48,6 +52,15 @@ struct st_rpc_chan {
   void *on_close_ctx;
   st_rpc_chan *next; /* in the session's list (which holds a reference) */
 };
+
+/* Where a body came from, and what that allows. */
+typedef struct call_env {
+  ws_session *ws;              /* a WebSocket session, or NULL */
+  const st_http_request *http; /* a POST, or NULL (st_rpc_handle_body, WebSocket) */
+  bool token;                  /* the caller showed a valid token: the wider limits */
+  bool batch;                  /* the call is one of a batch: it may not park */
+  bool parked;                 /* the call was parked: it answers through its connection */
+} call_env;
 
 /* What one request's handling ended in, for the HTTP status. */
 typedef struct outcome {
@@ -96,12 +109,18 @@ st_code st_rpc_new(const st_rpc_opts *opts, st_rpc **out, st_err *err) {
   r->max_body = opts->max_body ? opts->max_body : ST_RPC_MAX_BODY_DEFAULT;
   r->fallback = opts->fallback;
   r->fallback_ctx = opts->fallback_ctx;
+  st_code code = st_rpc_park_new(opts->waits_per_client, 0, &r->park, err);
+  if (code) {
+    free(r);
+    return code;
+  }
   *out = r;
   return ST_OK;
 }
 
 void st_rpc_free(st_rpc *rpc) {
   if (!rpc) return;
+  st_rpc_park_free(rpc->park);
   st_secure_zero(rpc->secret, sizeof rpc->secret);
   free(rpc);
 }
@@ -420,10 +439,109 @@ static int check_call(const st_rpc_method *m, const char *name, const json_t *pv
   return ST_RPC_INVALID_PARAMS;
 }
 
+/* ---- calls that wait ---- */
+
+/* A parked call: the method, its args and the request's id, kept until it answers. */
+typedef struct pcall {
+  const st_rpc_method *m;
+  st_rpc_req q;
+  json_t *id;
+  char *name;
+} pcall;
+
+static void pcall_free(void *call) {
+  pcall *pc = call;
+  if (pc->q.args && pc->m->free_args) pc->m->free_args(pc->q.args);
+  free(pc->q.args);
+  json_decref(pc->id);
+  free(pc->name);
+  free(pc);
+}
+
+/* Runs the call once more: a response in out unless it still has to wait. */
+static bool pcall_retry(void *call, const char *give_up, int *status, st_buf *out) {
+  pcall *pc = call;
+  *status = 200;
+  if (give_up) {
+    put_error(out, pc->id, ST_RPC_ERROR, give_up);
+    st_buf_putc(out, '\n');
+    return true;
+  }
+  st_err e = {0};
+  pc->q.not_yet = false;
+  pc->q.code = 0;
+  st_code rc = pc->m->run(&pc->q, &e);
+  if (!rc && pc->q.not_yet) {
+    json_decref(pc->q.result);
+    pc->q.result = NULL;
+    return false;
+  }
+  if (rc) put_error(out, pc->id, pc->q.code ? pc->q.code : ST_RPC_ERROR, e.msg[0] ? e.msg : st_code_str(rc));
+  else put_result(out, pc->id, pc->q.result);
+  st_buf_putc(out, '\n');
+  json_decref(pc->q.result);
+  pc->q.result = NULL;
+  return true;
+}
+
+/* Parks a call whose run said not_yet on its HTTP connection. true when the call now answers
+ * through the connection (even with a refusal); false when it cannot be parked (the server is
+ * stopping): then q still owns its args. */
+static bool park_call(const st_rpc *rpc, const st_rpc_method *m, st_rpc_req *q, const json_t *id, call_env *env) {
+  pcall *pc = calloc(1, sizeof *pc);
+  char *name = strdup(q->method);
+  st_http_later *l = pc && name ? st_http_answer_later(env->http) : NULL;
+  if (!l) {
+    free(pc);
+    free(name);
+    return false;
+  }
+  *pc = (pcall){.m = m, .q = *q, .id = id ? json_incref((json_t *)id) : NULL, .name = name};
+  pc->q.method = name;
+  q->args = NULL; /* the parked call's now */
+  env->parked = true;
+  st_err e = {0};
+  if (!st_rpc_park_add(rpc->park, l, env->http->peer, (int64_t)m->wait_s * 1000, pc, pcall_retry, pcall_free, &e))
+    return true;
+  st_buf out = ST_BUF_INIT;
+  put_error(&out, id, ST_RPC_ERROR, e.msg);
+  st_buf_putc(&out, '\n');
+  st_http_later_reply(l, 200, NULL, out.data, out.len);
+  st_buf_free(&out);
+  pcall_free(pc);
+  return true;
+}
+
+/* A call that has to wait where it cannot be parked: a WebSocket session waits on its own
+ * thread (one call at a time, as it handles its messages), while its client is there; a batch
+ * or a direct call is refused. */
+static st_code wait_here(const st_rpc *rpc, const st_rpc_method *m, st_rpc_req *q, const call_env *env, st_err *err) {
+  if (!env->ws)
+    return st_err_set(err, ST_EUNAVAIL,
+                      "%s waits only when sent alone over HTTP or over WebSocket, not in a batch: what it waits "
+                      "for has not happened yet",
+                      q->method);
+  int fd = env->ws->ws ? st_ws_conn_fd(env->ws->ws) : -1;
+  time_t deadline = time(NULL) + (time_t)m->wait_s;
+  for (;;) {
+    struct pollfd pfd = {.fd = fd, .events = POLLRDHUP};
+    if (fd >= 0 && poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+      return st_err_set(err, ST_EUNAVAIL, "the client went away");
+    if (time(NULL) >= deadline) return st_err_set(err, ST_EUNAVAIL, "gave up waiting after %u seconds", m->wait_s);
+    st_rpc_park_wait(rpc->park, 1000);
+    json_decref(q->result);
+    q->result = NULL;
+    q->not_yet = false;
+    st_code rc = m->run(q, err);
+    if (rc || !q->not_yet) return rc;
+  }
+}
+
 /* Parses, then runs (or subscribes): 0 with *result, or the error code by the phase that failed
- * (parse: -32602; run: 1 or what the run chose) with its message in msg. */
-static int invoke(const st_rpc_method *m, st_rpc_req *q, const json_t *pv, ws_session *ws, const json_t *id,
-                  json_t **result, char *msg, size_t n) {
+ * (parse: -32602; run: 1 or what the run chose) with its message in msg. A call parked on its
+ * connection returns 0 with env->parked set and *result NULL. */
+static int invoke(const st_rpc *rpc, const st_rpc_method *m, st_rpc_req *q, const json_t *pv, call_env *env,
+                  const json_t *id, bool notify, json_t **result, char *msg, size_t n) {
   json_t *params = json_is_array(pv) ? json_incref((json_t *)pv) : json_array();
   q->args = m->args_size ? calloc(1, m->args_size) : NULL;
   st_err e = {0};
@@ -435,8 +553,14 @@ static int invoke(const st_rpc_method *m, st_rpc_req *q, const json_t *pv, ws_se
     code = ST_RPC_INVALID_PARAMS;
   } else if (m->run) {
     rc = m->run(q, &e);
+    if (!rc && q->not_yet && m->wait_s) {
+      json_decref(q->result);
+      q->result = NULL;
+      bool parked = env->http && !env->batch && !notify && park_call(rpc, m, q, id, env);
+      if (!parked) rc = wait_here(rpc, m, q, env, &e);
+    }
   } else { /* a channel method over WebSocket: the result is the channel id */
-    st_rpc_chan *ch = chan_new(ws, id);
+    st_rpc_chan *ch = chan_new(env->ws, id);
     if (!ch) rc = st_err_set(&e, ST_ENOMEM, "out of memory");
     else if ((rc = m->subscribe(q, ch, &e))) chan_end(ch, false);
     else q->result = json_integer((json_int_t)ch->id);
@@ -455,8 +579,9 @@ static int invoke(const st_rpc_method *m, st_rpc_req *q, const json_t *pv, ws_se
   return rc ? code : 0;
 }
 
-/* Runs one request; appends its response (unless it is a notification) to out, setting *wrote. */
-static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_session *ws, const json_t *req, st_buf *out,
+/* Runs one request; appends its response (unless it is a notification, or parked) to out,
+ * setting *wrote. */
+static void handle_one(const st_rpc *rpc, int version, unsigned perms, call_env *env, const json_t *req, st_buf *out,
                        bool *wrote, outcome *o) {
   char msg[ST_ERR_MSG_MAX + 64];
   const json_t *id;
@@ -474,13 +599,13 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_sessio
   }
   const json_t *pv = json_object_get(req, "params");
   const st_rpc_method *m = find_method(rpc, name, version);
-  if (ws && !strcmp(name, "xrpc.cancel")) { /* a channel's unsubscription: no response unless it has an id */
-    chan_cancel(ws, json_array_get(pv, 0));
-  } else if (!(o->code = check_call(m, name, pv, perms, ws != NULL, o, msg, sizeof msg))) {
+  if (env->ws && !strcmp(name, "xrpc.cancel")) { /* a channel's unsubscription: no response unless it has an id */
+    chan_cancel(env->ws, json_array_get(pv, 0));
+  } else if (!(o->code = check_call(m, name, pv, perms, env->ws != NULL, o, msg, sizeof msg))) {
     st_rpc_req q = {.ctx = rpc->ctx, .method = name, .version = version, .perms = perms, .data = m->data};
-    o->code = invoke(m, &q, pv, ws, id, &result, msg, sizeof msg);
+    o->code = invoke(rpc, m, &q, pv, env, id, notify, &result, msg, sizeof msg);
   }
-  if (notify) { /* nothing is sent, so nothing failed as far as HTTP is concerned, unless refused */
+  if (notify || env->parked) { /* nothing is sent here, so nothing failed as far as HTTP is concerned */
     *wrote = false;
     o->code = 0;
   } else if (o->code) put_error(out, id, o->code, msg);
@@ -488,71 +613,96 @@ static void handle_one(const st_rpc *rpc, int version, unsigned perms, ws_sessio
   json_decref(result);
 }
 
-static int handle_body(const st_rpc *rpc, int version, unsigned perms, ws_session *ws, const uint8_t *body, size_t len,
+static int handle_body(const st_rpc *rpc, int version, unsigned perms, call_env *env, const uint8_t *body, size_t len,
                        st_buf *out);
 
 int st_rpc_handle_body(const st_rpc *rpc, int version, unsigned perms, const uint8_t *body, size_t len, st_buf *out) {
-  return handle_body(rpc, version, perms, NULL, body, len, out);
+  call_env env = {.token = true};
+  return handle_body(rpc, version, perms, &env, body, len, out);
 }
 
-static int handle_body(const st_rpc *rpc, int version, unsigned perms, ws_session *sess, const uint8_t *body,
-                       size_t len, st_buf *out) {
-  outcome o = {0, false};
+/* A lone error response for the whole body, and its status. */
+static int body_error(st_buf *out, int code, const char *msg) {
+  outcome o = {code, false};
+  put_error(out, NULL, code, msg);
+  st_buf_putc(out, '\n');
+  return status_for(&o);
+}
+
+/* A batch: its calls in order, each response appended until the reply reaches its limit; the
+ * calls after that are not run and say so. */
+static int handle_batch(const st_rpc *rpc, int version, unsigned perms, call_env *env, const json_t *doc, st_buf *out) {
+  size_t n = json_array_size(doc), max_batch = env->token ? ST_RPC_MAX_BATCH : ST_RPC_MAX_BATCH_UNAUTH;
+  size_t max_reply = env->token ? ST_RPC_MAX_REPLY : ST_RPC_MAX_REPLY_UNAUTH;
+  char msg[200];
+  if (!n) return body_error(out, ST_RPC_INVALID_REQUEST, "Invalid request: empty batch");
+  if (n > max_batch) {
+    snprintf(msg, sizeof msg, "Invalid request: a batch of %zu calls is more than the limit of %zu%s", n, max_batch,
+             env->token ? "" : " for a request without a token");
+    return body_error(out, ST_RPC_INVALID_REQUEST, msg);
+  }
+  st_buf one_out = ST_BUF_INIT; /* one response, appended unless it was a notification */
+  size_t answered = 0;
+  bool refused = false;
+  env->batch = true;
+  for (size_t i = 0; i < n; i++) {
+    bool wrote = true;
+    outcome one = {0, false};
+    st_buf_reset(&one_out);
+    const json_t *req = json_array_get(doc, i);
+    if (out->len > max_reply) {
+      const json_t *idv = json_object_get(req, "id");
+      wrote = idv != NULL;
+      snprintf(msg, sizeof msg, "not run: the batch's reply passed its limit of %zu bytes; send the rest again",
+               max_reply);
+      put_error(&one_out, json_is_null(idv) ? NULL : idv, ST_RPC_ERROR, msg);
+    } else {
+      handle_one(rpc, version, perms, env, req, &one_out, &wrote, &one);
+    }
+    refused |= one.refused;
+    if (!wrote) continue;
+    st_buf_putc(out, answered++ ? ',' : '[');
+    st_buf_append(out, one_out.data, one_out.len);
+  }
+  if (answered) st_buf_puts(out, "]\n"); /* only notifications: nothing to send */
+  if (st_buf_status(&one_out, NULL)) out->failed = true;
+  st_buf_free(&one_out);
+  return refused ? 401 : 200;
+}
+
+static int handle_body(const st_rpc *rpc, int version, unsigned perms, call_env *env, const uint8_t *body, size_t len,
+                       st_buf *out) {
   if (len > rpc->max_body) {
     char msg[128];
     snprintf(msg, sizeof msg, "Parse error: request bigger than maximum %zu allowed", rpc->max_body);
-    o.code = ST_RPC_PARSE_ERROR;
-    put_error(out, NULL, o.code, msg);
-    st_buf_putc(out, '\n');
-    return status_for(&o);
+    return body_error(out, ST_RPC_PARSE_ERROR, msg);
   }
   size_t ws = 0;
   while (ws < len && body[ws] && strchr(" \t\r\n", body[ws])) ws++;
-  if (ws == len) {
-    o.code = ST_RPC_INVALID_REQUEST;
-    put_error(out, NULL, o.code, "Invalid request: the body is empty");
-    st_buf_putc(out, '\n');
-    return status_for(&o);
-  }
+  if (ws == len) return body_error(out, ST_RPC_INVALID_REQUEST, "Invalid request: the body is empty");
   json_error_t je;
   json_t *doc = json_loadb((const char *)body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
   if (!doc) {
     char msg[256];
     snprintf(msg, sizeof msg, "Parse error: %s at line %d column %d", je.text, je.line, je.column);
-    o.code = ST_RPC_PARSE_ERROR;
-    put_error(out, NULL, o.code, msg);
-    st_buf_putc(out, '\n');
-    return status_for(&o);
+    return body_error(out, ST_RPC_PARSE_ERROR, msg);
   }
   int status;
   if (json_is_array(doc)) {
-    if (!json_array_size(doc)) {
-      o.code = ST_RPC_INVALID_REQUEST;
-      put_error(out, NULL, o.code, "Invalid request: empty batch");
-      st_buf_putc(out, '\n');
-      json_decref(doc);
-      return status_for(&o);
-    }
-    st_buf one_out = ST_BUF_INIT; /* one response, appended unless it was a notification */
-    size_t answered = 0;
-    bool refused = false;
-    for (size_t i = 0; i < json_array_size(doc); i++) {
-      bool wrote;
-      outcome one;
-      st_buf_reset(&one_out);
-      handle_one(rpc, version, perms, sess, json_array_get(doc, i), &one_out, &wrote, &one);
-      refused |= one.refused;
-      if (!wrote) continue;
-      st_buf_putc(out, answered++ ? ',' : '[');
-      st_buf_append(out, one_out.data, one_out.len);
-    }
-    if (answered) st_buf_puts(out, "]\n"); /* only notifications: nothing to send */
-    if (st_buf_status(&one_out, NULL)) out->failed = true;
-    st_buf_free(&one_out);
-    status = refused ? 401 : 200;
+    status = handle_batch(rpc, version, perms, env, doc, out);
   } else {
     bool wrote;
-    handle_one(rpc, version, perms, sess, doc, out, &wrote, &o);
+    outcome o = {0, false};
+    size_t start = out->len, max_reply = env->token ? ST_RPC_MAX_REPLY : ST_RPC_MAX_REPLY_UNAUTH;
+    handle_one(rpc, version, perms, env, doc, out, &wrote, &o);
+    if (out->len - start > max_reply) {
+      char msg[200];
+      snprintf(msg, sizeof msg, "the reply of %zu bytes is larger than the limit of %zu bytes%s", out->len - start,
+               max_reply, env->token ? "" : " for a request without a token");
+      out->len = start;
+      o.code = ST_RPC_ERROR;
+      put_error(out, json_is_null(json_object_get(doc, "id")) ? NULL : json_object_get(doc, "id"), o.code, msg);
+    }
     if (wrote) st_buf_putc(out, '\n');
     status = status_for(&o);
   }
@@ -592,7 +742,8 @@ static void ws_run(void *ctx, st_ws_conn *conn) {
         break;
       }
       st_buf_reset(&out);
-      handle_body(s->rpc, s->version, s->perms, s, msg.data, msg.len, &out);
+      call_env env = {.ws = s, .token = s->token};
+      handle_body(s->rpc, s->version, s->perms, &env, msg.data, msg.len, &out);
       if (st_buf_status(&out, NULL)) {
         st_buf_reset(&out);
         put_error(&out, NULL, ST_RPC_ERROR, "out of memory writing the response");
@@ -665,18 +816,39 @@ void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response
     s->rpc = rpc;
     s->version = version;
     s->perms = perms;
+    s->token = token != NULL;
     pthread_mutex_init(&s->mu, NULL);
     resp->websocket = ws_run;
     resp->websocket_ctx = s;
-    resp->websocket_max_message = rpc->max_body;
+    resp->websocket_max_message = token ? rpc->max_body : ST_RPC_MAX_BODY_UNAUTH;
     return;
   }
+  call_env env = {.http = req, .token = token != NULL};
   st_buf_reset(&resp->body);
-  resp->status = st_rpc_handle_body(rpc, version, perms, req->body, req->body_len, &resp->body);
+  resp->status = handle_body(rpc, version, perms, &env, req->body, req->body_len, &resp->body);
   if (resp->status == 401) resp->www_authenticate = "Bearer realm=\"spacetime\"";
 }
 
+/* The token, from the header or the query, as the handler takes it; NULL if none. */
+static const char *token_of(const st_http_request *req) {
+  return st_http_header(req, "Authorization") ? st_http_bearer(req) : st_http_query(req, "token");
+}
+
+/* Before a body is read: only a caller with a valid token may send a large one. */
+static bool admit(void *ctx, const st_http_request *req) {
+  const st_rpc *rpc = ctx;
+  const char *token = token_of(req);
+  unsigned perms;
+  return token && !st_jwt_verify(rpc->secret, token, &perms, NULL);
+}
+
+void st_rpc_wake(st_rpc *rpc) { st_rpc_park_wake(rpc->park); }
+
 st_code st_rpc_serve(st_rpc *rpc, const char *listen, unsigned threads, st_http_server **out, st_err *err) {
-  st_http_server_opts o = {.listen = listen, .max_body = rpc->max_body, .threads = threads};
+  st_http_server_opts o = {.listen = listen,
+                           .max_body = rpc->max_body,
+                           .max_body_unauth = ST_RPC_MAX_BODY_UNAUTH,
+                           .admit = admit,
+                           .threads = threads};
   return st_http_server_start(&o, st_rpc_http_handler, rpc, out, err);
 }

@@ -94,6 +94,12 @@
 #define ST_RPC_ERROR 1 /* an error the method returned (Lotus's code for a plain Go error) */
 
 #define ST_RPC_MAX_BODY_DEFAULT ((size_t)64 << 20)
+/* Limits for callers with a valid token, and the tighter ones for callers without. */
+#define ST_RPC_MAX_BATCH 1000
+#define ST_RPC_MAX_BATCH_UNAUTH 100
+#define ST_RPC_MAX_REPLY ((size_t)64 << 20)
+#define ST_RPC_MAX_REPLY_UNAUTH ((size_t)8 << 20)
+#define ST_RPC_MAX_BODY_UNAUTH ((size_t)64 << 10)
 
 /* One call, as its method's run sees it. */
 typedef struct st_rpc_req {
@@ -105,6 +111,7 @@ typedef struct st_rpc_req {
   const void *data;   /* the method's st_rpc_method.data */
   json_t *result;     /* the run's result, taken by the framework on success (NULL: null) */
   int code;           /* a run that fails may set the JSON-RPC code to send (0 keeps 1) */
+  bool not_yet;       /* set by the run of a method with wait_s: not done, run me again later */
 } st_rpc_req;
 
 /* A method runs in two phases, and the framework, not the method, turns a failure into its
@@ -151,6 +158,7 @@ typedef struct st_rpc_method {
   st_rpc_run_fn run;             /* NULL: a channel method (ChainNotify), refused over HTTP */
   st_rpc_sub_fn subscribe;       /* with run NULL: the channel method's run (WebSocket only) */
   const void *data;              /* for run, as q->data: lets methods share one run */
+  unsigned wait_s;               /* a run that may answer not_yet, and for at most how long */
 } st_rpc_method;
 
 /* Table entries, name_ being the name after "Filecoin.": one whose run reads args of type args_t
@@ -165,6 +173,12 @@ typedef struct st_rpc_method {
   {                                                                                                                   \
     .name = "Filecoin." name_, .perm = perm_, .versions = ver, .min_params = min, .max_params = max, .parse = parse_, \
     .args_size = sizeof(args_t), .free_args = free_fn, .run = run_                                                    \
+  }
+/* A method for one version whose run may answer not_yet, waiting at most wait_ seconds. */
+#define ST_RPC_METHOD_WAIT(name_, ver, perm_, min, max, parse_, args_t, run_, wait_)                                  \
+  {                                                                                                                   \
+    .name = "Filecoin." name_, .perm = perm_, .versions = ver, .min_params = min, .max_params = max, .parse = parse_, \
+    .args_size = sizeof(args_t), .run = run_, .wait_s = wait_                                                         \
   }
 #define ST_RPC_NOARGS(name_, perm_, run_) \
   { .name = "Filecoin." name_, .perm = perm_, .run = run_ }
@@ -191,6 +205,7 @@ typedef struct st_rpc_opts {
   size_t max_body;           /* bytes; 0 means ST_RPC_MAX_BODY_DEFAULT */
   st_http_handler fallback;  /* every path but /rpc/v0 and /rpc/v1; NULL: 404 */
   void *fallback_ctx;
+  unsigned waits_per_client; /* calls parked at once from one peer address; 0 means 64 */
 } st_rpc_opts;
 
 typedef struct st_rpc st_rpc;
@@ -205,6 +220,9 @@ void st_rpc_free(st_rpc *rpc);
 /* Handles one body for API version (0 or 1) and a caller holding perms: appends the response
  * text (possibly nothing) to out and returns the HTTP status (200, 400, 401 or 500). */
 int st_rpc_handle_body(const st_rpc *rpc, int version, unsigned perms, const uint8_t *body, size_t len, st_buf *out);
+
+/* Runs the parked calls again: call it when what they wait for may have happened (a new head). */
+void st_rpc_wake(st_rpc *rpc);
 
 /* The st_http_handler (ctx is the st_rpc): routes, method check, auth, then st_rpc_handle_body. */
 void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response *resp);

@@ -27,11 +27,12 @@ start() { # start ARGS... : the daemon on a free port; waits for its api file
   [[ -s $tmp/repo/api ]] || { echo "FAIL: the daemon did not start"; cat "$tmp/daemon.log"; exit 1; }
   port=$(cut -d/ -f5 "$tmp/repo/api")
   token=$(cat "$tmp/repo/token")
+  printf 'Authorization: Bearer %s\n' "$token" >"$tmp/auth.hdr" # curl reads it there: no token on a command line
 }
 
 rpc() { # rpc METHOD PARAMS-JSON [v0|v1] : prints the whole response; uses the admin token
-  curl -s -XPOST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/rpc/${3:-v1}" \
-    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.$1\",\"params\":$2}"
+  curl -s -XPOST -H @"$tmp/auth.hdr" "http://127.0.0.1:$port/rpc/${3:-v1}" --data-binary @- \
+    <<<"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.$1\",\"params\":$2}"
 }
 result() { rpc "$@" | jq -c '.result'; }
 
@@ -117,7 +118,7 @@ line=$(cli chain list --count 2 | tail -1)
 sent=$(cli send "$B" 0.5)
 [[ $sent =~ ^bafy2bzace ]] || fail "send: $sent"
 read_token=$(cli auth create-token --perm read)
-code=$(curl -s -o /dev/null -w '%{http_code}' -XPOST -H "Authorization: Bearer $read_token" "http://127.0.0.1:$port/rpc/v1" \
+code=$(printf 'Authorization: Bearer %s\n' "$read_token" | curl -s -o /dev/null -w '%{http_code}' -XPOST -H @- "http://127.0.0.1:$port/rpc/v1" \
   -d '{"jsonrpc":"2.0","id":1,"method":"Filecoin.WalletNew","params":["secp256k1"]}')
 [[ $code == 401 ]] || fail "a read token could call WalletNew (HTTP $code)"
 out=$("$ST" chain getblock nonsense --repo "$tmp/repo" 2>&1); [[ $? == 1 && $out == ERROR:* ]] || fail "chain getblock nonsense: $out"
@@ -137,19 +138,25 @@ out=$(rpc MpoolPushMessage "[$big, null]")
 [[ $(jq -r .error.message <<<"$out") == *"insufficient funds"* || $(jq -r .error.message <<<"$out") == *"SysErrInsufficientFunds"* ]] || fail "funds: $out"
 [[ $(result MpoolGetNonce "[\"$A\"]") == 2 ]] || fail "nonce after refusals: $(result MpoolGetNonce "[\"$A\"]")"
 
-# ---- waits for a message that never comes cannot take the server's threads ----
+# ---- waits for a message that never comes: parked without a thread, limited per client, and
+# freed as soon as their client goes (issue 25, finding 6) ----
 unknown='{"/":"bafy2bzacecesrkxghscnq7vatble2hqdvwat6ed23vdu4vvo3uuggsoaya7ki"}'
+wait_req="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateWaitMsg\",\"params\":[$unknown, 0, -1, true]}"
 waiters=()
-for _ in 1 2 3 4; do
-  curl -s --max-time 2 -XPOST "http://127.0.0.1:$port/rpc/v1" \
-    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.StateWaitMsg\",\"params\":[$unknown, 0, -1, true]}" >/dev/null &
+for _ in $(seq 64); do # the limit for one client, then they all hang up
+  curl -s --max-time 6 -XPOST "http://127.0.0.1:$port/rpc/v1" -d "$wait_req" >/dev/null &
   waiters+=($!)
 done
-sleep 0.5
-out=$(rpc StateWaitMsg "[$unknown, 0, -1, true]")
-[[ $(jq -r .error.message <<<"$out") == *"poll with StateSearchMsg"* ]] || fail "a fifth StateWaitMsg: $out"
-[[ $(curl -s --max-time 2 "http://127.0.0.1:$port/health" | jq -r .status) == ok ]] || fail "/health while four waits hold threads"
+sleep 3 # 64 curls have started and are parked
+out=$(curl -s --max-time 3 -XPOST "http://127.0.0.1:$port/rpc/v1" -d "$wait_req")
+[[ $(jq -r .error.message <<<"$out") == *"64 calls from 127.0.0.1 are waiting already"* ]] || fail "a 65th StateWaitMsg from one client: $out"
+[[ $(curl -s --max-time 2 "http://127.0.0.1:$port/health" | jq -r .status) == ok ]] || fail "/health while 64 waits are parked"
+[[ $(result ChainHead '[]' | jq .Height) -ge 0 ]] || fail "ChainHead while 64 waits are parked"
 wait "${waiters[@]}"
+sleep 0.5 # the server sees each hang-up within 100 ms
+curl -s --max-time 2 -XPOST "http://127.0.0.1:$port/rpc/v1" -d "$wait_req" >"$tmp/w.out"
+rc=$?
+[[ $rc == 28 ]] || fail "a StateWaitMsg after 64 clients went away was not parked (curl $rc): $(cat "$tmp/w.out")"
 
 # ---- kill -9 during a burst of messages; the restart is consistent ----
 for i in $(seq 1 30); do

@@ -558,17 +558,23 @@ static void test_http_routes(void **state) {
                        reply, sizeof reply),
                    400);
   assert_non_null(strstr(reply, "a WebSocket upgrade needs a Sec-WebSocket-Key"));
-  /* over the body limit: st_http_server refuses it before reading */
+  /* over the body limit: st_http_server refuses it before reading; without a token the limit
+   * is ST_RPC_MAX_BODY_UNAUTH, with one MAX_BODY */
   size_t n = MAX_BODY + 1;
   char *big = malloc(n);
   memset(big, ' ', n);
   memcpy(big, "[", 1);
-  assert_int_equal(send_req("POST", NULL, "/rpc/v1", big, n, &r), 413);
+  assert_int_equal(send_req("POST", NULL, "/rpc/v1", big, ST_RPC_MAX_BODY_UNAUTH + 1, &r), 413);
+  assert_non_null(strstr(st_buf_cstr(&r), "larger than the limit of 65536 bytes for a request without a valid token"));
+  char *tok = token_for(ST_PERM_READ);
+  assert_int_equal(send_req("POST", tok, "/rpc/v1", big, n, &r), 413);
   assert_non_null(strstr(st_buf_cstr(&r), "larger than the limit of 262144 bytes"));
+  assert_null(strstr(st_buf_cstr(&r), "without a valid token"));
   /* at the limit it is parsed */
   big[n - 2] = ']';
-  assert_int_equal(send_req("POST", NULL, "/rpc/v1", big, n - 1, &r), 400);
+  assert_int_equal(send_req("POST", tok, "/rpc/v1", big, n - 1, &r), 400);
   assert_string_equal(st_buf_cstr(&r), ERR("null", -32600, "Invalid request: empty batch") "\n");
+  free(tok);
   free(big);
   st_buf_free(&r);
 }
