@@ -197,13 +197,29 @@ static bool same_host(const struct sockaddr *a, const struct sockaddr_storage *b
   return false;
 }
 
-static struct MHD_Response *make_response(int status, const char *content_type, const char *www_authenticate,
-                                          const void *body, size_t len) {
-  struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+static struct MHD_Response *with_headers(struct MHD_Response *r, int status, const char *content_type,
+                                         const char *www_authenticate) {
   if (!r) return NULL;
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type ? content_type : "application/json");
   if (status == 401 && www_authenticate) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, www_authenticate);
   return r;
+}
+
+static struct MHD_Response *make_response(int status, const char *content_type, const char *www_authenticate,
+                                          const void *body, size_t len) {
+  return with_headers(MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY), status, content_type,
+                      www_authenticate);
+}
+
+/* The same, taking the body's memory rather than copying it (a large reply is held once). */
+static struct MHD_Response *take_response(int status, const char *content_type, const char *www_authenticate,
+                                          st_buf *body) {
+  if (!body->len) return make_response(status, content_type, www_authenticate, "", 0);
+  size_t len;
+  uint8_t *data = st_buf_take(body, &len);
+  struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+  if (!r) free(data);
+  return with_headers(r, status, content_type, www_authenticate);
 }
 
 static void set_phase(st_http_server *srv, conn_info *ci, int phase) {
@@ -443,7 +459,7 @@ static void run_job(st_http_server *srv, pending *p) {
       st_buf_reset(&resp.body);
       st_http_reply_error(&resp, 500, "out of memory writing the response");
     }
-    r = make_response(resp.status, resp.content_type, resp.www_authenticate, st_buf_cstr(&resp.body), resp.body.len);
+    r = take_response(resp.status, resp.content_type, resp.www_authenticate, &resp.body);
   }
   st_buf_free(&resp.body);
   pthread_mutex_lock(&srv->mu);

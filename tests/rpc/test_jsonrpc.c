@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ typedef struct fixture {
   char base[64];
   uint8_t secret[ST_JWT_SECRET_LEN];
   atomic_int counted;
+  atomic_bool ready; /* what Test.Wait waits for */
 } fixture;
 
 static fixture F;
@@ -153,6 +155,34 @@ static st_code m_sub(st_rpc_req *q, st_rpc_chan *ch, st_err *err) {
   return ST_OK;
 }
 
+/* Test.Big [MiB]: a string of that many MiB, for the reply limits. */
+typedef struct big_args {
+  uint64_t mib;
+} big_args;
+
+static st_code p_big(const json_t *params, void *args, st_err *err) {
+  return st_rpc_param_u64(params, 0, "MiB", &((big_args *)args)->mib, err);
+}
+
+static st_code m_big(st_rpc_req *q, st_err *err) {
+  size_t n = (size_t)((const big_args *)q->args)->mib << 20;
+  char *text = malloc(n + 1);
+  if (!text) return st_err_set(err, ST_ENOMEM, "out of memory");
+  memset(text, 'a', n);
+  text[n] = 0;
+  q->result = json_string(text);
+  free(text);
+  return ST_OK;
+}
+
+/* Test.Wait: not yet until F.ready is set (then "ready"); waits at most 2 s. */
+static st_code m_wait(st_rpc_req *q, st_err *err) {
+  (void)err;
+  if (!atomic_load(&F.ready)) q->not_yet = true;
+  else q->result = json_string("ready");
+  return ST_OK;
+}
+
 /* An entry with no params to read: {name, perm, versions, min, max, run}. */
 #define RUN(name_, perm_, versions_, min, max, run_) \
   { .name = name_, .perm = perm_, .versions = versions_, .min_params = min, .max_params = max, .run = run_ }
@@ -186,6 +216,8 @@ static const st_rpc_method METHODS[] = {
     RUN("Test.Null", ST_PERM_READ, 0, 0, 0, m_null),
     RUN("Test.Count", ST_PERM_READ, 0, 0, 0, m_count),
     RUN("Test.Perms", ST_PERM_READ, 0, 0, 0, m_perms),
+    PARSED("Test.Big", 0, 1, 1, p_big, big_args, m_big),
+    {.name = "Test.Wait", .perm = ST_PERM_READ, .run = m_wait, .wait_s = 2},
 };
 
 static void fallback(void *ctx, const st_http_request *req, st_http_response *resp) {
@@ -719,6 +751,111 @@ static void test_websocket_calls(void **state) {
   free(tok);
 }
 
+/* A batch of n copies of one call, with ids 1..n. */
+static char *batch_of(size_t n, const char *call) {
+  st_buf b = ST_BUF_INIT;
+  for (size_t i = 0; i < n; i++) st_buf_printf(&b, "%s{\"jsonrpc\":\"2.0\",\"id\":%zu,%s}", i ? "," : "[", i + 1, call);
+  st_buf_putc(&b, ']');
+  return (char *)st_buf_take(&b, NULL);
+}
+
+static void test_limits(void **state) {
+  (void)state;
+  st_buf r = ST_BUF_INIT;
+  char *tok = token_for(ST_PERM_READ);
+  /* batch length: 100 calls without a token, 1,000 with one */
+  char *b = batch_of(101, "\"method\":\"Test.Null\"");
+  assert_int_equal(post(NULL, "/rpc/v1", b, &r), 400);
+  assert_string_equal(st_buf_cstr(&r),
+                      ERR("null", -32600,
+                          "Invalid request: a batch of 101 calls is more than the limit of 100 for a request "
+                          "without a token") "\n");
+  assert_int_equal(post(tok, "/rpc/v1", b, &r), 200);
+  free(b);
+  b = batch_of(1001, "\"method\":\"Test.Null\"");
+  assert_int_equal(post(tok, "/rpc/v1", b, &r), 400);
+  assert_non_null(strstr(st_buf_cstr(&r), "a batch of 1001 calls is more than the limit of 1000\""));
+  free(b);
+  /* the reply: past 8 MiB without a token, the rest of a batch is not run, and says so */
+  b = batch_of(12, "\"method\":\"Test.Big\",\"params\":[1]");
+  assert_int_equal(post(NULL, "/rpc/v1", b, &r), 200);
+  json_t *v = json_loads(st_buf_cstr(&r), 0, NULL);
+  assert_int_equal(json_array_size(v), 12);
+  size_t run = 0, not_run = 0;
+  for (size_t i = 0; i < 12; i++) {
+    json_t *e = json_object_get(json_array_get(v, i), "error");
+    if (!e) run++;
+    else if (strstr(json_string_value(json_object_get(e, "message")), "not run: the batch's reply passed its limit"))
+      not_run++;
+  }
+  json_decref(v);
+  assert_int_equal(run, 8); /* 8 MiB and their envelopes pass the limit of 8 MiB */
+  assert_int_equal(not_run, 4);
+  free(b);
+  /* with a token, all 12 are run */
+  b = batch_of(12, "\"method\":\"Test.Big\",\"params\":[1]");
+  assert_int_equal(post(tok, "/rpc/v1", b, &r), 200);
+  assert_null(strstr(st_buf_cstr(&r), "not run"));
+  free(b);
+  /* one reply over the limit is an error, not the reply */
+  assert_int_equal(post(NULL, "/rpc/v1", "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"Test.Big\",\"params\":[9]}", &r),
+                   200);
+  assert_non_null(strstr(st_buf_cstr(&r), "is larger than the limit of 8388608 bytes for a request without a token"));
+  assert_true(r.len < 1024);
+  free(tok);
+  st_buf_free(&r);
+}
+
+typedef struct async_post {
+  const char *body;
+  long status;
+  st_buf reply;
+} async_post;
+
+static void *post_main(void *arg) {
+  async_post *a = arg;
+  a->status = post(NULL, "/rpc/v1", a->body, &a->reply);
+  return NULL;
+}
+
+static void test_waiting_calls(void **state) {
+  (void)state;
+  const char *wait = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Wait\"}";
+  atomic_store(&F.ready, false);
+  /* over HTTP the call is parked; a wake after the thing happened answers it */
+  async_post a = {.body = wait, .reply = ST_BUF_INIT};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, post_main, &a), 0);
+  usleep(300 * 1000);
+  atomic_store(&F.ready, true);
+  st_rpc_wake(F.rpc);
+  pthread_join(th, NULL);
+  assert_int_equal(a.status, 200);
+  assert_string_equal(st_buf_cstr(&a.reply), OK("1", "\"ready\"") "\n");
+  st_buf_free(&a.reply);
+  /* it gives up after its wait_s */
+  atomic_store(&F.ready, false);
+  st_buf r = ST_BUF_INIT;
+  assert_int_equal(post(NULL, "/rpc/v1", wait, &r), 200);
+  assert_string_equal(st_buf_cstr(&r), ERR("1", 1, "gave up waiting after 2 seconds") "\n");
+  /* in a batch it is refused rather than hold a thread */
+  assert_int_equal(post(NULL, "/rpc/v1", "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Wait\"}]", &r), 200);
+  assert_non_null(strstr(st_buf_cstr(&r), "Test.Wait waits only when sent alone over HTTP or over WebSocket"));
+  /* over WebSocket the session waits on its own thread */
+  int fd;
+  st_ws_conn *c = ws_open("/rpc/v1", NULL, &fd);
+  st_err err;
+  assert_int_equal(st_ws_send_text(c, wait, strlen(wait), &err), ST_OK);
+  usleep(300 * 1000);
+  atomic_store(&F.ready, true);
+  st_rpc_wake(F.rpc);
+  int op;
+  assert_int_equal(st_ws_read_message(c, &r, &op, &err), ST_OK);
+  assert_string_equal(st_buf_cstr(&r), OK("1", "\"ready\"") "\n");
+  ws_close(c, fd);
+  st_buf_free(&r);
+}
+
 static void test_websocket_channels(void **state) {
   (void)state;
   int fd;
@@ -771,7 +908,8 @@ int main(void) {
       cmocka_unit_test(test_permissions),        cmocka_unit_test(test_bad_tokens),
       cmocka_unit_test(test_http_routes),        cmocka_unit_test(test_handle_body_direct),
       cmocka_unit_test(test_table_checks),       cmocka_unit_test(test_websocket_calls),
-      cmocka_unit_test(test_websocket_channels),
+      cmocka_unit_test(test_websocket_channels), cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_waiting_calls),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
