@@ -62,7 +62,7 @@ fuzz: deps
 
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build build-bench -j $(JOBS) --target bench_codec bench_poseidon spacetime-bench spacetime-server spacetime spacetime-miner
+	cmake --build build-bench -j $(JOBS) --target bench_codec bench_poseidon spacetime-bench spacetime-server spacetime spacetime-miner st_flood
 	build-bench/bench/bench_codec
 	build-bench/bench/bench_poseidon
 	build-bench/spacetime-bench seal --sector-size 2KiB

@@ -10,7 +10,10 @@
 #   GET  /health                     the baseline: same server, reads the head height only
 #   POST /rpc/v1 Filecoin.ChainHead  JSON-RPC parse, dispatch, the head tipset as Lotus JSON
 # and prints requests/s and p99 latency for each, and ChainHead/health, the share of the
-# baseline's rate that a ChainHead call keeps. Only the daemon this script started is killed.
+# baseline's rate that a ChainHead call keeps. Then it opens 1,000 idle connections
+# (tests/st_flood beside the program, built with the tests) and measures ChainHead again:
+# ChainHead with idle/without, and the daemon's RSS and threads with and without them. Only the
+# daemon this script started is killed.
 set -euo pipefail
 
 secs=${BENCH_SECS:-10}
@@ -46,6 +49,8 @@ check_chainhead() {
 }
 
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
+flood=$(dirname "$1")/tests/st_flood
+[[ -x $flood ]] || die "$flood is not built (cmake --build BUILD --target st_flood)"
 command -v curl >/dev/null || die "curl is not installed"
 command -v jq >/dev/null || die "jq is not installed"
 [[ $# -eq 1 && $1 != -* ]] || die "usage: bench/daemon.sh PATH/TO/spacetime (BENCH_SECS=N, default 10)"
@@ -100,9 +105,28 @@ kill -0 "$server_pid" 2>/dev/null || die "the daemon died under load"
 ratio=$(awk -v c="$c_rps" -v h="$h_rps" 'BEGIN { printf "%.2f", c / h }')
 printf '  ChainHead/health = %s\n' "$ratio"
 
+# the same with 1,000 idle connections held open for the whole run
+status_of() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$server_pid/status"; }
+rss0=$(status_of VmRSS) thr0=$(status_of Threads)
+"$flood" --port "${base##*:}" --idle 1000 --probes 0 --hold $((secs + 4)) >"$tmp/flood.txt" 2>&1 &
+flood_pid=$!
+sleep 2
+rss1=$(status_of VmRSS) thr1=$(status_of Threads)
+run_wrk idle 'ChainHead, 1,000 idle conns open' "$base/rpc/v1" -s "$tmp/chainhead.lua"
+i_rps=$rps i_p99=$p99
+wait "$flood_pid" || die "st_flood failed: $(cat "$tmp/flood.txt")"
+grep -q 'idle_open=1000' "$tmp/flood.txt" || die "the daemon closed idle connections during the run: $(cat "$tmp/flood.txt")"
+iratio=$(awk -v c="$i_rps" -v h="$c_rps" 'BEGIN { printf "%.2f", c / h }')
+printf '  ChainHead with 1,000 idle / without = %s; daemon RSS %d -> %d KiB, threads %d -> %d\n' "$iratio" "$rss0" "$rss1" \
+  "$thr0" "$thr1"
+
 echo
 printf '| %-34s | %9s | %10s |\n' request 'req/s' p99
 printf '|%s|%s|%s|\n' ------------------------------------ ----------- ------------
 printf '| %-34s | %9.0f | %7s ms |\n' 'GET /health (baseline)' "$h_rps" "$h_p99"
 printf '| %-34s | %9.0f | %7s ms |\n' 'POST /rpc/v1 Filecoin.ChainHead' "$c_rps" "$c_p99"
 printf '| %-34s | %9s | %10s |\n' 'ratio ChainHead/health' "$ratio" ''
+printf '| %-34s | %9.0f | %7s ms |\n' 'ChainHead, 1,000 idle conns open' "$i_rps" "$i_p99"
+printf '| %-34s | %9s | %10s |\n' 'ratio with idle/without' "$iratio" ''
+printf '| %-34s | %9s | %10s |\n' 'daemon RSS, threads (without)' "$((rss0 / 1024)) MiB" "$thr0"
+printf '| %-34s | %9s | %10s |\n' 'daemon RSS, threads (1,000 idle)' "$((rss1 / 1024)) MiB" "$thr1"
