@@ -555,6 +555,7 @@ static void metrics(void *ctx, const st_http_request *req, st_http_response *res
     st_buf_printf(b, "\"} %lld\n", (long long)json_integer_value(count));
   }
   json_decref(states);
+  st_http_server_metrics(a->http, "spacetime_miner", b);
 }
 
 st_code st_miner_api_start(const st_miner_api_cfg *cfg, st_miner_api **out, st_err *err) {

@@ -878,6 +878,25 @@ void st_http_server_stats_get(st_http_server *srv, st_http_server_stats *out) {
   pthread_mutex_unlock(&srv->mu);
 }
 
+void st_http_server_metrics(st_http_server *srv, const char *prefix, st_buf *out) {
+  if (!srv) return; /* a request served before its owner stored the server */
+  st_http_server_stats st;
+  st_http_server_stats_get(srv, &st);
+  static const struct {
+    const char *name, *type, *help;
+  } M[] = {
+      {"connections", "gauge", "Open HTTP connections."},
+      {"parked", "gauge", "Requests parked until their answer (StateWaitMsg), holding no thread."},
+      {"sessions", "gauge", "Open WebSocket sessions."},
+      {"timed_out_total", "counter", "Connections closed for not sending headers or body, or taking a reply, in time."},
+      {"refused_total", "counter", "Requests refused before their body was read, or cut off past their body limit."},
+  };
+  unsigned long long v[] = {st.connections, st.parked, st.sessions, st.timed_out, st.refused};
+  for (size_t i = 0; i < sizeof M / sizeof M[0]; i++)
+    st_buf_printf(out, "# HELP %s_http_%s %s\n# TYPE %s_http_%s %s\n%s_http_%s %llu\n", prefix, M[i].name, M[i].help,
+                  prefix, M[i].name, M[i].type, prefix, M[i].name, v[i]);
+}
+
 void st_http_server_stop(st_http_server *srv) {
   if (!srv) return;
   MHD_socket fd = MHD_quiesce_daemon(srv->mhd);

@@ -126,6 +126,9 @@ typedef struct st_http_server_stats {
   uint64_t refused;   /* requests refused at their headers (413) or past a body limit */
 } st_http_server_stats;
 void st_http_server_stats_get(st_http_server *srv, st_http_server_stats *out);
+/* The stats in Prometheus's text format, appended to out, each name prefixed with prefix and
+ * "_http_" (spacetime_daemon_http_connections, ...). Nothing for a NULL server. */
+void st_http_server_metrics(st_http_server *srv, const char *prefix, st_buf *out);
 
 /* Binds and starts serving; errors name the address (e.g. "address already in use"). */
 st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler handler, void *ctx, st_http_server **out,

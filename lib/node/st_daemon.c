@@ -34,20 +34,33 @@ static void on_head(void *ctx, const st_tipset *head, const st_signed_message *r
           cid);
 }
 
-/* Every path but the API's: the explorer, and GET /health with the head's height. */
+/* Every path but the API's: the explorer, GET /health with the head's height, and /metrics. */
 static void pages(void *ctx, const st_http_request *req, st_http_response *resp) {
   st_daemon *d = ctx;
   if (st_explorer_serve(req, resp)) return;
-  if (strcmp(req->path, "/health")) {
-    st_http_reply_error(resp, 404, "no such page %.200s (the explorer is at /, the API is POST /rpc/v0 and /rpc/v1)",
+  bool metrics = !strcmp(req->path, "/metrics");
+  if (strcmp(req->path, "/health") && !metrics) {
+    st_http_reply_error(resp, 404,
+                        "no such page %.200s (the explorer is at /, the API is POST /rpc/v0 and /rpc/v1, and there "
+                        "are /health and /metrics)",
                         req->path);
     return;
   }
   st_tipset head;
   st_tipset_init(&head);
   st_err err;
-  if (st_chain_head(d->chain, &head, &err)) st_http_reply_error(resp, 500, "%s", err.msg);
-  else st_http_reply_json(resp, 200, json_pack("{ss sI}", "status", "ok", "height", (json_int_t)head.height));
+  if (st_chain_head(d->chain, &head, &err)) {
+    st_http_reply_error(resp, 500, "%s", err.msg);
+  } else if (metrics) {
+    resp->content_type = "text/plain; version=0.0.4";
+    st_buf_printf(&resp->body,
+                  "# HELP spacetime_daemon_head_height Height of the chain's head.\n"
+                  "# TYPE spacetime_daemon_head_height gauge\nspacetime_daemon_head_height %lld\n",
+                  (long long)head.height);
+    st_http_server_metrics(d->http, "spacetime_daemon", &resp->body);
+  } else {
+    st_http_reply_json(resp, 200, json_pack("{ss sI}", "status", "ok", "height", (json_int_t)head.height));
+  }
   st_tipset_free(&head);
 }
 

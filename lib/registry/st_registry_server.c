@@ -198,6 +198,7 @@ static void h_metrics(st_registry_server *s, st_db *db, st_http_response *resp) 
       b, "spacetime_registry_cluster_work{kind=\"%s\",state=\"%s\"} %lld\n", json_string_value(json_array_get(row, 0)),
       json_string_value(json_array_get(row, 1)), (long long)json_integer_value(json_array_get(row, 2)));
   json_decref(work);
+  st_http_server_metrics(s->http, "spacetime_registry", b);
 }
 
 static void h_node_list(st_db *db, st_http_response *resp) {

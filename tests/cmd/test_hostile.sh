@@ -4,7 +4,7 @@
 # while a new client's request (ChainHead, /health, /metrics) is answered; a 10,000-call batch
 # is refused with and without a token and a 1,000-call one is answered with the daemon's peak
 # memory under 256 MiB; an unauthenticated 60 MiB body is refused at its headers, before any of
-# it is sent. (Parked StateWaitMsg calls: test_daemon.sh; kill -9 and the pool:
+# it is sent; /metrics counts what was refused. (Parked StateWaitMsg calls: test_daemon.sh; kill -9 and the pool:
 # test_mpool_durable.sh; tokens on command lines: test_no_secrets.sh.)
 set -u
 ST=${1:?usage: $0 PATH-TO-spacetime}
@@ -104,5 +104,12 @@ hwm2=$(status_of "$dpid" VmHWM)
 [[ $(curl -s -H @"$tmp/auth.hdr" -XPOST "http://127.0.0.1:$dport/rpc/v1" -d "$head_req" | jq '.result.Height') -ge 0 ]] || fail "ChainHead after the attacks"
 [[ $(curl -s "http://127.0.0.1:$rport/health" | jq -r .status) == ok ]] || fail "registry /health after the attacks"
 curl -sf "http://127.0.0.1:$mport/metrics" >/dev/null || fail "miner /metrics after the attacks"
+
+# and say what they refused, in /metrics
+m=$(curl -s "http://127.0.0.1:$dport/metrics")
+grep -q '^spacetime_daemon_http_refused_total [1-9]' <<<"$m" || fail "the daemon's /metrics does not count the refused bodies: $(grep http_ <<<"$m")"
+grep -q '^spacetime_daemon_head_height [0-9]' <<<"$m" || fail "the daemon's /metrics has no head height"
+curl -s "http://127.0.0.1:$rport/metrics" | grep -q '^spacetime_registry_http_connections [0-9]' || fail "registry /metrics: no connection count"
+curl -s "http://127.0.0.1:$mport/metrics" | grep -q '^spacetime_miner_http_timed_out_total [0-9]' || fail "miner /metrics: no timeout count"
 
 ((failures == 0)) && echo "PASS: test_hostile" || exit 1
