@@ -25,12 +25,13 @@ struct st_rpc {
   size_t max_body;
   st_http_handler fallback;
   void *fallback_ctx;
-  st_rpc_park *park; /* calls that wait (wait_s), parked on their connections */
+  st_rpc_park *park;          /* calls that wait (wait_s), parked on their connections */
+  atomic_uint ws_open_unauth; /* WebSocket sessions opened without a token */
 };
 
 /* A WebSocket connection's JSON-RPC state (NULL over HTTP). */
 typedef struct ws_session {
-  const st_rpc *rpc;
+  st_rpc *rpc;
   int version;
   unsigned perms;
   bool token; /* a valid token came with the upgrade */
@@ -765,6 +766,7 @@ static void ws_run(void *ctx, st_ws_conn *conn) {
       st_rpc_chan_release(ch);
     }
   }
+  if (!s->token) atomic_fetch_sub(&s->rpc->ws_open_unauth, 1);
   pthread_mutex_destroy(&s->mu);
   free(s);
 }
@@ -775,7 +777,7 @@ static bool header_has(const st_http_request *req, const char *name, const char 
 }
 
 void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response *resp) {
-  const st_rpc *rpc = ctx;
+  st_rpc *rpc = ctx;
   int version = !strcmp(req->path, "/rpc/v0") ? 0 : !strcmp(req->path, "/rpc/v1") ? 1 : -1;
   if (version < 0) {
     if (rpc->fallback) rpc->fallback(rpc->fallback_ctx, req, resp);
@@ -808,8 +810,16 @@ void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response
     return;
   }
   if (upgrade) {
+    /* sessions without a token may take only half of the server's, so token holders get in */
+    if (!token && atomic_fetch_add(&rpc->ws_open_unauth, 1) >= ST_RPC_MAX_WS_UNAUTH) {
+      atomic_fetch_sub(&rpc->ws_open_unauth, 1);
+      reply_rpc_error(resp, 503, "%u WebSocket sessions without a token are open already: connect with a token",
+                      ST_RPC_MAX_WS_UNAUTH);
+      return;
+    }
     ws_session *s = calloc(1, sizeof *s);
     if (!s) {
+      if (!token) atomic_fetch_sub(&rpc->ws_open_unauth, 1);
       reply_rpc_error(resp, 500, "out of memory starting a WebSocket session");
       return;
     }

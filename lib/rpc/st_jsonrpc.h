@@ -100,6 +100,7 @@
 #define ST_RPC_MAX_REPLY ((size_t)64 << 20)
 #define ST_RPC_MAX_REPLY_UNAUTH ((size_t)8 << 20)
 #define ST_RPC_MAX_BODY_UNAUTH ((size_t)64 << 10)
+#define ST_RPC_MAX_WS_UNAUTH 128u /* WebSocket sessions without a token (the server holds 256) */
 
 /* One call, as its method's run sees it. */
 typedef struct st_rpc_req {

@@ -856,6 +856,33 @@ static void test_waiting_calls(void **state) {
   st_buf_free(&r);
 }
 
+static void test_websocket_sessions_without_token(void **state) {
+  (void)state;
+  enum { N = ST_RPC_MAX_WS_UNAUTH };
+  static st_ws_conn *c[N];
+  static int fds[N];
+  for (int i = 0; i < N; i++) c[i] = ws_open("/rpc/v1", NULL, &fds[i]);
+  /* one more without a token is refused; with one it is let in */
+  char reply[2048];
+  const char *up =
+      "GET /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+  assert_int_equal(raw(up, reply, sizeof reply), 503);
+  assert_non_null(strstr(reply, "128 WebSocket sessions without a token are open already: connect with a token"));
+  char *tok = token_for(ST_PERM_READ);
+  int fd;
+  st_ws_conn *t = ws_open("/rpc/v1", tok, &fd);
+  WS_EXPECT(t, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Test.Null\"}", OK("1", "null") "\n");
+  ws_close(t, fd);
+  free(tok);
+  /* a session that ends gives its place back */
+  ws_close(c[0], fds[0]);
+  c[0] = NULL;
+  usleep(200 * 1000); /* the session's thread ends after the close handshake */
+  c[0] = ws_open("/rpc/v1", NULL, &fds[0]);
+  for (int i = 0; i < N; i++) ws_close(c[i], fds[i]);
+}
+
 static void test_websocket_channels(void **state) {
   (void)state;
   int fd;
@@ -909,7 +936,7 @@ int main(void) {
       cmocka_unit_test(test_http_routes),        cmocka_unit_test(test_handle_body_direct),
       cmocka_unit_test(test_table_checks),       cmocka_unit_test(test_websocket_calls),
       cmocka_unit_test(test_websocket_channels), cmocka_unit_test(test_limits),
-      cmocka_unit_test(test_waiting_calls),
+      cmocka_unit_test(test_waiting_calls),      cmocka_unit_test(test_websocket_sessions_without_token),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
