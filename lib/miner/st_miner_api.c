@@ -599,6 +599,8 @@ st_code st_miner_api_start(const st_miner_api_cfg *cfg, st_miner_api **out, st_e
                     .ctx = a,
                     .jwt_secret = secret,
                     .fallback = metrics,
+                    .methods_block = true, /* ProvingCheck and /piece read sector files */
+                    .large_unauth = 2,     /* deal proposals carry a piece without a token */
                     .fallback_ctx = a,
                     .max_body = body < (64u << 20) ? (size_t)body : (64u << 20)};
   if (!code) code = st_rpc_new(&ro, &a->rpc, err);

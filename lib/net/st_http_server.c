@@ -1,5 +1,6 @@
-/* st_http_server: libmicrohttpd's epoll loop for the sockets, a worker pool for the handlers,
- * and a keeper thread that times connections by their progress and watches parked requests. */
+/* st_http_server: libmicrohttpd's epoll loop for the sockets, handlers on its threads or on a
+ * worker pool, and a keeper thread that times connections by their progress and watches parked
+ * requests. */
 #include "net/st_http_server.h"
 
 #include <arpa/inet.h>
@@ -71,6 +72,7 @@ typedef struct pending {
   const char *method, *url; /* libmicrohttpd's, valid for the request */
   st_buf body;
   size_t limit;
+  bool large; /* holds one of the server's large_unauth places */
   int state;
   bool handler_done;
   bool parked;                /* the handler called st_http_answer_later: the reply comes from it */
@@ -89,6 +91,7 @@ struct st_http_server {
   st_http_admit_fn admit;
   size_t max_body, max_body_unauth;
   unsigned per_address, max_sessions;
+  unsigned large_unauth, nlarge; /* places for large bodies without a token, and those taken */
   int64_t header_ms, body_ms, send_ms;
   uint16_t port;
 
@@ -109,6 +112,7 @@ struct st_http_server {
   unsigned nworkers;
   pthread_t keeper;
   bool keeper_started;
+  bool inline_handlers;
 };
 
 static int64_t now_ms(void) {
@@ -444,7 +448,10 @@ static st_http_request request_of(pending *p) {
 
 /* ---- handlers on the workers ---- */
 
-static void run_job(st_http_server *srv, pending *p) {
+/* Runs the handler and keeps its answer in p. true when p is ready to answer (its reply or
+ * upgrade, or a parked request's reply that came already); false when it is parked. mark_done:
+ * set handler_done now (a worker; an I/O thread sets it only once the connection is suspended). */
+static bool run_handler(st_http_server *srv, pending *p, bool mark_done) {
   st_http_request req = request_of(p);
   st_http_response resp = {.status = 200};
   st_buf_init(&resp.body);
@@ -463,19 +470,21 @@ static void run_job(st_http_server *srv, pending *p) {
   }
   st_buf_free(&resp.body);
   pthread_mutex_lock(&srv->mu);
-  p->handler_done = true;
-  bool resume = true;
-  if (parked) {
-    resume = p->state == P_READY; /* replied already, from another thread */
-    if (!resume) p->state = P_PARKED;
-  } else {
+  if (mark_done) p->handler_done = true;
+  if (!parked) {
     p->state = P_READY;
     p->status = (unsigned)resp.status;
     p->mresp = r;
     if (upgrade) p->upgrade = resp;
   }
+  bool ready = p->state == P_READY; /* a parked request may have been answered already */
+  if (!ready) p->state = P_PARKED;
   pthread_mutex_unlock(&srv->mu);
-  if (resume) MHD_resume_connection(p->conn);
+  return ready;
+}
+
+static void run_job(st_http_server *srv, pending *p) {
+  if (run_handler(srv, p, true)) MHD_resume_connection(p->conn);
 }
 
 static void *worker_main(void *arg) {
@@ -495,8 +504,37 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+/* Sends what the handler left in p: its reply, or the upgrade it asked for. */
+static enum MHD_Result answer(st_http_server *srv, struct MHD_Connection *conn, pending *p) {
+  if (p->upgrade.websocket) {
+    st_http_response up = p->upgrade;
+    p->upgrade.websocket = NULL;
+    return send_upgrade(srv, conn, p, &up);
+  }
+  struct MHD_Response *r = p->mresp;
+  p->mresp = NULL;
+  return queue(conn, p->ci, srv, p->status, r);
+}
+
+/* The handler on this I/O thread: answered at once, or parked (suspended until its reply). */
+static enum MHD_Result run_inline(st_http_server *srv, struct MHD_Connection *conn, pending *p) {
+  if (run_handler(srv, p, false)) return answer(srv, conn, p);
+  MHD_suspend_connection(conn); /* before the reply may resume it: it resumes only once done is set */
+  pthread_mutex_lock(&srv->mu);
+  p->handler_done = true;
+  bool ready = p->state == P_READY;
+  pthread_mutex_unlock(&srv->mu);
+  if (ready) MHD_resume_connection(conn);
+  return MHD_YES;
+}
+
 /* The request is whole: suspend its connection and hand it to a worker. */
 static enum MHD_Result dispatch(st_http_server *srv, struct MHD_Connection *conn, pending *p) {
+  if (srv->inline_handlers) {
+    if (p->ci) set_phase(srv, p->ci, PH_HANDLING);
+    p->state = P_RUNNING;
+    return run_inline(srv, conn, p);
+  }
   pthread_mutex_lock(&srv->mu);
   bool stopping = srv->stopping;
   if (!stopping) srv->dispatching++;
@@ -638,7 +676,23 @@ static enum MHD_Result on_headers(st_http_server *srv, struct MHD_Connection *co
   bool admitted = !srv->admit || srv->admit(srv->ctx, &hreq);
   size_t limit = admitted ? srv->max_body : srv->max_body_unauth;
   const char *len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-  if (len && strtoull(len, NULL, 10) > limit) {
+  unsigned long long announced = len ? strtoull(len, NULL, 10) : 0;
+  bool large = false; /* takes one of the large_unauth places */
+  if (!admitted && announced > limit && announced <= srv->max_body && srv->large_unauth) {
+    pthread_mutex_lock(&srv->mu);
+    large = srv->nlarge < srv->large_unauth;
+    if (large) srv->nlarge++;
+    else srv->refused++;
+    pthread_mutex_unlock(&srv->mu);
+    if (!large) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "%u large uploads without a token are being read already: try again shortly",
+               srv->large_unauth);
+      return send_error(srv, conn, ci, 503, msg);
+    }
+    limit = srv->max_body;
+  }
+  if (announced > limit) {
     pthread_mutex_lock(&srv->mu);
     srv->refused++;
     pthread_mutex_unlock(&srv->mu);
@@ -648,10 +702,18 @@ static enum MHD_Result on_headers(st_http_server *srv, struct MHD_Connection *co
     return send_error(srv, conn, ci, 413, msg);
   }
   pending *p = calloc(1, sizeof *p);
-  if (!p) return MHD_NO;
+  if (!p) {
+    if (large) {
+      pthread_mutex_lock(&srv->mu);
+      srv->nlarge--;
+      pthread_mutex_unlock(&srv->mu);
+    }
+    return MHD_NO;
+  }
   *p = tmp;
   st_buf_init(&p->body);
   p->limit = limit;
+  p->large = large;
   p->state = P_READING;
   *state = p;
   return MHD_YES;
@@ -680,14 +742,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return dispatch(srv, conn, p);
   }
   if (p->state != P_READY) return MHD_YES; /* still with a worker, or parked */
-  if (p->upgrade.websocket) {
-    st_http_response up = p->upgrade;
-    p->upgrade.websocket = NULL;
-    return send_upgrade(srv, conn, p, &up);
-  }
-  struct MHD_Response *r = p->mresp;
-  p->mresp = NULL;
-  return queue(conn, p->ci, srv, p->status, r);
+  return answer(srv, conn, p);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode toe) {
@@ -702,6 +757,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
     free(p->ws);
   }
   if (p->mresp) MHD_destroy_response(p->mresp);
+  if (p->large) {
+    pthread_mutex_lock(&srv->mu);
+    srv->nlarge--;
+    pthread_mutex_unlock(&srv->mu);
+  }
   st_buf_free(&p->body);
   free(p);
   *state = NULL;
@@ -833,6 +893,7 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
   srv->max_body_unauth = opts->max_body_unauth ? opts->max_body_unauth : 64 * 1024;
   if (srv->max_body_unauth > srv->max_body) srv->max_body_unauth = srv->max_body;
   srv->per_address = opts->per_address ? opts->per_address : 256;
+  srv->large_unauth = opts->large_unauth;
   srv->max_sessions = opts->max_sessions ? opts->max_sessions : 256;
   srv->header_ms = 1000 * (int64_t)(opts->header_timeout_s ? opts->header_timeout_s : 30);
   srv->body_ms = 1000 * (int64_t)(opts->body_timeout_s ? opts->body_timeout_s : 120);
@@ -842,7 +903,9 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
   pthread_cond_init(&srv->qcv, NULL);
   srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)(void *)&bound)->sin_port);
-  if ((code = start_threads(srv, opts->threads ? opts->threads : 4, err))) {
+  srv->inline_handlers = !opts->handlers_block;
+  unsigned nthreads = opts->threads ? opts->threads : 4;
+  if ((code = start_threads(srv, srv->inline_handlers ? 1 : nthreads, err))) {
     close(fd);
     free_server(srv);
     return code;
@@ -852,10 +915,10 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
   if (srv->send_ms > slowest) slowest = srv->send_ms;
   srv->mhd = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE, 0, on_accept, srv,
-      on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, IO_THREADS,
-      MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-      on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(slowest / 1000 + 30),
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
+      on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+      srv->inline_handlers ? nthreads : IO_THREADS, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+      (unsigned)(slowest / 1000 + 30), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
   if (!srv->mhd) {
     close(fd);
     end_threads(srv);

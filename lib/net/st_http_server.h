@@ -5,11 +5,15 @@
  * to stay up for everyone while some clients are idle, slow or hostile:
  *
  * - Connections cost a socket and a little memory, not a thread. libmicrohttpd's epoll loop
- *   (two threads) does all the reading and writing; a connection whose request is complete is
- *   suspended and its handler runs on one of `threads` workers, so a handler may block on its
- *   database without stalling other clients. Up to max_connections (4096) connections, fewer
- *   if the descriptor limit is lower; the soft descriptor limit is raised to the hard one.
- *   A client address other than loopback holds at most per_address (256) of them.
+ *   reads and writes them all, on `threads` I/O threads that also run the handlers: a slow
+ *   handler holds up only the connections of its thread, and one that waits for an event parks
+ *   its request instead (below). A server whose handlers may block for long (reading sector files
+ *   over a network file system) sets handlers_block: two I/O threads then only move bytes, and a
+ *   complete request's connection is suspended while one of `threads` workers runs its handler,
+ *   so one slow call holds up no other connection. Measured (bench/RESULTS.md): on the I/O
+ *   threads a ChainHead costs 0.4x what it costs through a worker. Up to max_connections (4096)
+ *   connections, fewer if the descriptor limit is lower; the soft descriptor limit is raised to
+ *   the hard one. A client address other than loopback holds at most per_address (256) of them.
  * - Progress, not silence, is timed: a connection must deliver a request's headers within
  *   header_timeout_s (30) of being ready for one (accepted, or its last reply sent), the body
  *   within body_timeout_s (120) after the headers, and take its reply within send_timeout_s
@@ -17,7 +21,9 @@
  * - Bodies are bounded before they are read. admit (when set) looks at the headers: a request
  *   it does not admit (no valid token) may send at most max_body_unauth bytes (64 KiB), others
  *   max_body (1 MiB). A larger Content-Length is refused with 413 before any of the body is
- *   read; a chunked body that runs past the limit is refused and the connection closed.
+ *   read; a chunked body that runs past the limit is refused and the connection closed. A
+ *   server whose protocol is open (the miner's deals carry a piece without a token) may let
+ *   large_unauth requests at once announce up to max_body without one; the next gets 503.
  * - Answers may come later: a handler may park its request (st_http_answer_later) and reply
  *   from any thread. A parked request holds no thread; the server watches its socket and tells
  *   the owner when the client hangs up (st_http_later_gone), so the owner can free what it holds.
@@ -96,7 +102,9 @@ typedef struct st_http_server_opts {
   size_t max_body;          /* bytes; 0 means 1 MiB */
   size_t max_body_unauth;   /* bytes, for requests admit refuses; 0 means 64 KiB (capped at max_body) */
   st_http_admit_fn admit;   /* NULL: every request may send max_body */
-  unsigned threads;         /* handler workers; 0 means 4 */
+  unsigned large_unauth;    /* requests admit refuses that may announce up to max_body at once */
+  unsigned threads;         /* I/O threads running handlers, or workers with handlers_block; 0: 4 */
+  bool handlers_block;      /* handlers may block for long: run them on workers */
   unsigned max_connections; /* 0 means 4096 (lowered to fit the descriptor limit) */
   unsigned per_address;     /* connections from one non-loopback address; 0 means 256 */
   unsigned max_sessions;    /* WebSocket sessions at once; 0 means 256 */

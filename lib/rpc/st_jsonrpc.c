@@ -27,6 +27,8 @@ struct st_rpc {
   void *fallback_ctx;
   st_rpc_park *park;          /* calls that wait (wait_s), parked on their connections */
   atomic_uint ws_open_unauth; /* WebSocket sessions opened without a token */
+  bool methods_block;
+  unsigned large_unauth;
 };
 
 /* A WebSocket connection's JSON-RPC state (NULL over HTTP). */
@@ -110,6 +112,8 @@ st_code st_rpc_new(const st_rpc_opts *opts, st_rpc **out, st_err *err) {
   r->max_body = opts->max_body ? opts->max_body : ST_RPC_MAX_BODY_DEFAULT;
   r->fallback = opts->fallback;
   r->fallback_ctx = opts->fallback_ctx;
+  r->methods_block = opts->methods_block;
+  r->large_unauth = opts->large_unauth;
   st_code code = st_rpc_park_new(opts->waits_per_client, 0, &r->park, err);
   if (code) {
     free(r);
@@ -859,6 +863,8 @@ st_code st_rpc_serve(st_rpc *rpc, const char *listen, unsigned threads, st_http_
                            .max_body = rpc->max_body,
                            .max_body_unauth = ST_RPC_MAX_BODY_UNAUTH,
                            .admit = admit,
-                           .threads = threads};
+                           .threads = threads,
+                           .handlers_block = rpc->methods_block,
+                           .large_unauth = rpc->large_unauth};
   return st_http_server_start(&o, st_rpc_http_handler, rpc, out, err);
 }

@@ -207,6 +207,8 @@ typedef struct st_rpc_opts {
   st_http_handler fallback;  /* every path but /rpc/v0 and /rpc/v1; NULL: 404 */
   void *fallback_ctx;
   unsigned waits_per_client; /* calls parked at once from one peer address; 0 means 64 */
+  bool methods_block;        /* methods may block for long (sector files): st_http_server's handlers_block */
+  unsigned large_unauth;     /* bodies over 64 KiB without a token read at once (st_http_server) */
 } st_rpc_opts;
 
 typedef struct st_rpc st_rpc;

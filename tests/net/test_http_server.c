@@ -3,7 +3,8 @@
  * client sending a byte at a time is closed like an idle one; bodies are bounded by admit
  * before they are read (413 at the headers, a chunked body cut off at its limit); a parked
  * request holds no thread, sees its client hang up, and is answered from another thread; and
- * stop waits for parked requests' replies. */
+ * stop waits for parked requests' replies. Every test runs twice: handlers on the I/O threads,
+ * and on workers (handlers_block), where a handler that blocks holds up no other connection. */
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -30,6 +31,8 @@ typedef struct fx {
   atomic_int nparked;
 } fx;
 
+static bool BLOCK; /* this run's handlers_block */
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -38,6 +41,7 @@ static double now_ms(void) {
 
 static void handler(void *ctx, const st_http_request *req, st_http_response *resp) {
   fx *f = ctx;
+  if (!strcmp(req->path, "/sleep")) usleep(1500 * 1000);
   if (!strcmp(req->path, "/park")) {
     st_http_later *l = st_http_answer_later(req);
     if (l) {
@@ -62,6 +66,7 @@ static void start(fx *f, const st_http_server_opts *extra) {
   st_http_server_opts o = extra ? *extra : (st_http_server_opts){0};
   o.listen = "127.0.0.1:0";
   o.admit = admit;
+  o.handlers_block = BLOCK;
   st_err err;
   assert_int_equal(st_http_server_start(&o, handler, f, &f->srv, &err), ST_OK);
   f->port = st_http_server_port(f->srv);
@@ -234,6 +239,43 @@ static void test_body_bounded_before_reading(void **state) {
   stop(&f);
 }
 
+/* An open protocol's places for large bodies without the key: one at a time here. */
+static void test_large_unauth_places(void **state) {
+  (void)state;
+  fx f;
+  st_http_server_opts o = {.max_body = 1 << 20, .max_body_unauth = 4096, .large_unauth = 1};
+  start(&f, &o);
+  const char *h = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n";
+  int first = dial(f.port);
+  assert_int_equal(send(first, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  usleep(200 * 1000); /* its headers are in: it holds the place */
+  char buf[4096];
+  int second = dial(f.port);
+  assert_int_equal(send(second, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  assert_int_equal(read_reply(second, buf, sizeof buf, 2000), 503);
+  assert_non_null(strstr(buf, "1 large uploads without a token are being read already"));
+  close(second);
+  static char body[100000];
+  memset(body, 'x', sizeof body);
+  assert_int_equal(send(first, body, sizeof body, MSG_NOSIGNAL), (ssize_t)sizeof body);
+  assert_int_equal(read_reply(first, buf, sizeof buf, 2000), 200);
+  assert_non_null(strstr(buf, "{\"body\":100000}"));
+  close(first);
+  usleep(100 * 1000); /* the place is given back when the request completes */
+  int third = dial(f.port);
+  assert_int_equal(send(third, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  assert_int_equal(send(third, body, sizeof body, MSG_NOSIGNAL), (ssize_t)sizeof body);
+  assert_int_equal(read_reply(third, buf, sizeof buf, 2000), 200);
+  close(third);
+  /* past max_body it is refused still */
+  int big = dial(f.port);
+  h = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n";
+  assert_int_equal(send(big, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  assert_int_equal(read_reply(big, buf, sizeof buf, 2000), 413);
+  close(big);
+  stop(&f);
+}
+
 static int send_park(uint16_t port) {
   int fd = dial(port);
   const char *r = "GET /park HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -308,11 +350,54 @@ static void test_stop_waits_for_parked(void **state) {
   close(fd);
 }
 
+static void *sleep_main(void *arg) {
+  char buf[512];
+  assert_int_equal(get(*(uint16_t *)arg, "/sleep", buf, sizeof buf), 200);
+  return NULL;
+}
+
+/* With handlers_block, a handler that blocks holds a worker, not the connections. */
+static void test_blocking_handler(void **state) {
+  (void)state;
+  if (!BLOCK) skip();
+  fx f;
+  st_http_server_opts o = {.threads = 2};
+  start(&f, &o);
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, sleep_main, &f.port), 0);
+  usleep(200 * 1000);
+  char buf[512];
+  for (int i = 0; i < 10; i++) {
+    double t0 = now_ms();
+    assert_int_equal(get(f.port, "/ok", buf, sizeof buf), 200);
+    assert_true(now_ms() - t0 < 1000); /* not behind the 1.5 s handler */
+  }
+  pthread_join(th, NULL);
+  stop(&f);
+}
+
+static int on_io_threads(void **state) {
+  (void)state;
+  BLOCK = false;
+  return 0;
+}
+
+static int on_workers(void **state) {
+  (void)state;
+  BLOCK = true;
+  return 0;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_idle_and_half_sent_connections), cmocka_unit_test(test_timed_by_progress),
-      cmocka_unit_test(test_body_bounded_before_reading),    cmocka_unit_test(test_parked_requests),
+      cmocka_unit_test(test_idle_and_half_sent_connections),
+      cmocka_unit_test(test_timed_by_progress),
+      cmocka_unit_test(test_body_bounded_before_reading),
+      cmocka_unit_test(test_large_unauth_places),
+      cmocka_unit_test(test_parked_requests),
       cmocka_unit_test(test_stop_waits_for_parked),
+      cmocka_unit_test(test_blocking_handler),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("handlers on the I/O threads", tests, on_io_threads, NULL);
+  return failed + cmocka_run_group_tests_name("handlers on workers", tests, on_workers, NULL);
 }
