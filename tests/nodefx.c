@@ -153,6 +153,27 @@ void nf_send_ok(nodefx *f, uint64_t to, uint64_t method, const st_buf *params, c
   assert_int_equal(nf_landed(f, &cid), 0);
 }
 
+/* The daemon on f's repo and genesis, and a client of its API. */
+static void start(nodefx *f) {
+  st_err err;
+  uint8_t secret[ST_JWT_SECRET_LEN] = {9, 9, 9};
+  st_daemon_config cfg = {.repo = f->dir,
+                          .genesis = &f->g,
+                          .listen = "127.0.0.1:0",
+                          .threads = 4,
+                          .jwt_secret = secret,
+                          .version = "test",
+                          .beacon_sk = f->beacon_sk};
+  assert_int_equal(st_daemon_start(&cfg, &f->daemon, &err), ST_OK);
+  f->chain = st_daemon_chain(f->daemon);
+  char *token = NULL;
+  assert_int_equal(st_jwt_create(secret, ST_PERM_ALL, &token, &err), ST_OK);
+  snprintf(f->api.token, sizeof f->api.token, "%s", token);
+  snprintf(f->api.url, sizeof f->api.url, "http://127.0.0.1:%u", st_daemon_port(f->daemon));
+  free(token);
+  assert_int_equal(st_rpc_client_open(&f->api, &f->c, &err), ST_OK);
+}
+
 void nf_open(nodefx *f) {
   memset(f, 0, sizeof *f);
   st_err err;
@@ -171,28 +192,19 @@ void nf_open(nodefx *f) {
   snprintf(spec, sizeof spec, "%s=100000", text);
   assert_int_equal(st_genesis_add_account(&f->g, spec, &err), ST_OK);
   assert_int_equal(st_genesis_new_beacon(&f->g, f->beacon_sk, &err), ST_OK);
-  uint8_t secret[ST_JWT_SECRET_LEN] = {9, 9, 9};
-  st_daemon_config cfg = {.repo = f->dir,
-                          .genesis = &f->g,
-                          .listen = "127.0.0.1:0",
-                          .threads = 4,
-                          .jwt_secret = secret,
-                          .version = "test",
-                          .beacon_sk = f->beacon_sk};
-  assert_int_equal(st_daemon_start(&cfg, &f->daemon, &err), ST_OK);
-  f->chain = st_daemon_chain(f->daemon);
-  char *token = NULL;
-  assert_int_equal(st_jwt_create(secret, ST_PERM_ALL, &token, &err), ST_OK);
-  snprintf(f->api.token, sizeof f->api.token, "%s", token);
-  snprintf(f->api.url, sizeof f->api.url, "http://127.0.0.1:%u", st_daemon_port(f->daemon));
-  free(token);
-  assert_int_equal(st_rpc_client_open(&f->api, &f->c, &err), ST_OK);
+  start(f);
   /* the account's key goes into the node's wallet: the miner side holds none */
   st_keyinfo ki = {.type = ST_KEY_SECP256K1};
   st_address imported;
   memcpy(ki.priv, f->sk, sizeof ki.priv);
   if (st_node_wallet_import(f->c, &ki, &imported, &err)) fail_msg("WalletImport: %s", err.msg);
   assert_true(st_address_equal(&imported, &f->account));
+}
+
+void nf_restart(nodefx *f) {
+  st_rpc_client_close(f->c);
+  st_daemon_stop(f->daemon);
+  start(f);
 }
 
 void nf_close(nodefx *f) {

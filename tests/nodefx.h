@@ -39,6 +39,9 @@ typedef struct nodefx {
 
 void nf_open(nodefx *f);
 void nf_close(nodefx *f);
+/* Stops the daemon and starts it again on the same repo (a restart; the pool keeps only what
+ * the chain store kept). */
+void nf_restart(nodefx *f);
 /* A cmocka group setup and teardown around one nodefx of the process's own (*state is it). */
 int nf_group_setup(void **state);
 int nf_group_teardown(void **state);

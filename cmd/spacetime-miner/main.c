@@ -127,7 +127,8 @@ static int cmd_init(int argc, char **argv) {
 typedef struct run_ctx {
   char repo[4096], dist[4096], node_repo[4096];
   const char *mode, *server_api, *server_token;
-  char token[ST_SERVER_TOKEN_MAX];        /* server_token's text, from the flag, the environment or the repo */
+  char token[ST_SERVER_TOKEN_MAX];        /* server_token's text, from the file, the environment or the repo */
+  char token_given[ST_SERVER_TOKEN_MAX];  /* --server-token-file's first line */
   char listen[64], log_file[ST_PATH_MAX]; /* the API's address; the log, absolute (for doctor) */
   st_miner_config cfg;
   st_apiinfo node;
@@ -365,7 +366,15 @@ static int run_flags(const st_cli *cli, run_ctx *r) {
   if (!dist) return st_cli_fail("--dist-path is required: the folder under which this host mounts the storage nodes");
   snprintf(r->dist, sizeof r->dist, "%s", dist);
   r->server_api = st_cli_value(cli, "server-api", NULL);
-  r->server_token = st_cli_value(cli, "server-token", getenv("SPACETIME_SERVER_TOKEN"));
+  /* the token from a file or the environment, never the command line (/proc/PID/cmdline is public) */
+  const char *tfile = st_cli_value(cli, "server-token-file", NULL), *tenv = getenv("SPACETIME_SERVER_TOKEN");
+  r->server_token = tenv && *tenv ? tenv : NULL;
+  if (tfile) {
+    if (st_fs_read_line(tfile, r->token_given, sizeof r->token_given, &err))
+      return st_cli_fail("--server-token-file: %s", err.msg);
+    if (!r->token_given[0]) return st_cli_fail("--server-token-file: path=\"%s\" is missing or empty", tfile);
+    r->server_token = r->token_given;
+  }
   uint64_t group = 0, confidence = 2, pledge = 0, partitions = 3, timeout_ms = 30000, parallel = 8, sealing = 4;
   if (st_cli_u64(cli, "groups", 0, INT32_MAX, NULL, &group, &err) ||
       st_cli_u64(cli, "max-sealing", 1, 1000, "sectors", &sealing, &err) ||
@@ -398,8 +407,8 @@ static int run_connect(const st_cli *cli, run_ctx *r) {
     if (st_miner_repo_server_token(r->repo, r->server_token, r->token, &err)) return st_cli_fail("%s", err.msg);
     if (!r->token[0])
       return st_cli_fail(
-          "--server-api needs the registry's write token: set SPACETIME_SERVER_TOKEN (the file \"token\" in "
-          "the registry's repo) once; run keeps it in %s/server-token",
+          "--server-api needs the registry's write token: pass --server-token-file (the file \"token\" in the "
+          "registry's repo) or set SPACETIME_SERVER_TOKEN once; run keeps it in %s/server-token",
           r->repo);
     r->server_token = r->token;
   }
@@ -532,8 +541,10 @@ static int cmd_run(int argc, char **argv) {
       ST_FLAG("server-api", ST_FLAG_VALUE, "URL[,URL...]",
               "the registry (spacetime-server), e.g. http://10.0.0.5:3456, or its instances over one database, tried "
               "in turn; without it paths resolve under --dist-path"),
-      ST_FLAG("server-token", ST_FLAG_VALUE, "TOKEN",
-              "the registry's write token (default $SPACETIME_SERVER_TOKEN, else <repo>/server-token; kept there)"),
+      ST_FLAG("server-token-file", ST_FLAG_VALUE, "FILE",
+              "a file holding the registry's write token, e.g. its repo's token (default $SPACETIME_SERVER_TOKEN, "
+              "else <repo>/server-token; kept there). It replaces --server-token: a token on the command line is "
+              "readable by every local user"),
       ST_FLAG("dist-path", ST_FLAG_VALUE, "DIR", "where this host mounts the storage nodes (required)"),
       ST_FLAG("nosync", ST_FLAG_BOOL, NULL, "start without waiting for the node to sync (it always is: one daemon)"),
       ST_FLAG("groups", ST_FLAG_VALUE, "N", "the registry group to seal into (default: any)"),

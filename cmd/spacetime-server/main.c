@@ -53,10 +53,45 @@ static st_code repo_token(const char *repo, char out[128], st_err *err) {
 
 /* ---------------------------------------------------------------- run */
 
+/* The database URL: --db-file's first line, else --db (refused with a password in it: every
+ * local user reads /proc/PID/cmdline), else $SPACETIME_DB, else the repo's SQLite file. 1 after
+ * printing the error. */
+static int db_url(const st_cli *cli, const char *repo, char db[1200]) {
+  const char *file = st_cli_value(cli, "db-file", NULL), *flag = st_cli_value(cli, "db", NULL),
+             *env = getenv("SPACETIME_DB");
+  st_err err;
+  char shown[1200];
+  if (file && flag) return st_cli_fail("give --db or --db-file, not both");
+  if (file) {
+    if (st_fs_read_line(file, db, 1200, &err)) return st_cli_fail("--db-file: %s", err.msg);
+    if (!db[0]) return st_cli_fail("--db-file: path=\"%s\" is missing or empty", file);
+    return 0;
+  }
+  if (flag) {
+    st_db_url_redacted(flag, shown, sizeof shown);
+    if (strcmp(shown, flag))
+      return st_cli_fail(
+          "--db %s carries a password, which every local user can read on the command line: put the "
+          "URL in --db-file FILE or $SPACETIME_DB, or the password in $PGPASSWORD or ~/.pgpass",
+          shown);
+    snprintf(db, 1200, "%s", flag);
+  } else if (env && *env) {
+    snprintf(db, 1200, "%s", env);
+  } else {
+    snprintf(db, 1200, "sqlite:%s/registry.db", repo);
+  }
+  return 0;
+}
+
 static int cmd_run(int argc, char **argv) {
   st_flag flags[] = {
       ST_FLAG("listen", ST_FLAG_VALUE, "HOST:PORT", "address to serve on (default " DEFAULT_LISTEN ")"),
-      ST_FLAG("db", ST_FLAG_VALUE, "URL", "sqlite:PATH or postgres://... (default sqlite:<repo>/registry.db)"),
+      ST_FLAG("db", ST_FLAG_VALUE, "URL",
+              "sqlite:PATH or postgres://... without a password (default $SPACETIME_DB, else "
+              "sqlite:<repo>/registry.db); give PostgreSQL's password in $PGPASSWORD or ~/.pgpass, or the whole URL "
+              "in --db-file or $SPACETIME_DB"),
+      ST_FLAG("db-file", ST_FLAG_VALUE, "FILE",
+              "a file (mode 0600) whose first line is the database URL, password and all"),
       ST_FLAG("repo", ST_FLAG_VALUE, "DIR",
               "holds the token, the api file and the default database (default ~/.spacetime-server)"),
       ST_FLAG("heartbeat-timeout", ST_FLAG_VALUE, "SECONDS",
@@ -65,7 +100,7 @@ static int cmd_run(int argc, char **argv) {
   };
   st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 0, "spacetime-server run",
-                        "[--listen HOST:PORT] [--db sqlite:PATH|postgres://...] [--repo DIR]",
+                        "[--listen HOST:PORT] [--db sqlite:PATH|postgres://... | --db-file FILE] [--repo DIR]",
                         "Serve the registry of storage nodes and sector locations over HTTP.");
   if (rc >= 0) return rc;
   st_err err;
@@ -82,8 +117,7 @@ static int cmd_run(int argc, char **argv) {
   if (strlen(token) < 16)
     return st_cli_fail("the token in path=\"%s/token\" is shorter than 16 characters: delete the file to get a new one",
                        repo);
-  if (st_cli_has(&cli, "db")) snprintf(db, sizeof db, "%s", st_cli_value(&cli, "db", NULL));
-  else snprintf(db, sizeof db, "sqlite:%s/registry.db", repo);
+  if (db_url(&cli, repo, db)) return 1;
   /* block the stop signals before any thread starts, so that only sigwait below sees them */
   sigset_t stop;
   sigemptyset(&stop);
@@ -120,12 +154,14 @@ static int cmd_run(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- client verbs */
 
-#define CLIENT_FLAGS                                                                                                 \
-  ST_FLAG("server-api", ST_FLAG_VALUE, "URL[,URL...]",                                                               \
-          "the server or its instances, in turn (default $SPACETIME_SERVER_API, <repo>/api, http://" DEFAULT_LISTEN  \
-          ")"),                                                                                                      \
-      ST_FLAG("token", ST_FLAG_VALUE, "TOKEN", "write token (default: $SPACETIME_SERVER_TOKEN, else <repo>/token)"), \
-      ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the server's repo (default ~/.spacetime-server)"),                      \
+#define CLIENT_FLAGS                                                                                                \
+  ST_FLAG("server-api", ST_FLAG_VALUE, "URL[,URL...]",                                                              \
+          "the server or its instances, in turn (default $SPACETIME_SERVER_API, <repo>/api, http://" DEFAULT_LISTEN \
+          ")"),                                                                                                     \
+      ST_FLAG("token-file", ST_FLAG_VALUE, "FILE",                                                                  \
+              "a file holding the write token (default $SPACETIME_SERVER_TOKEN, else <repo>/token); it replaces "   \
+              "--token, which showed the token to every local user"),                                               \
+      ST_FLAG("repo", ST_FLAG_VALUE, "DIR", "the server's repo (default ~/.spacetime-server)"),                     \
       ST_FLAG("json", ST_FLAG_BOOL, NULL, "print JSON")
 
 static int connect_client(st_cli *cli, st_regc **out) {
@@ -141,8 +177,11 @@ static int connect_client(st_cli *cli, st_regc **out) {
     if (!api[0]) snprintf(api, sizeof api, "http://%s", DEFAULT_LISTEN);
     url = api;
   }
-  if (st_cli_has(cli, "token")) snprintf(token, sizeof token, "%s", st_cli_value(cli, "token", NULL));
-  else if (env_token && *env_token) snprintf(token, sizeof token, "%s", env_token);
+  const char *file = st_cli_value(cli, "token-file", NULL);
+  if (file) {
+    if (st_fs_read_line(file, token, sizeof token, &err)) return st_cli_fail("--token-file: %s", err.msg);
+    if (!token[0]) return st_cli_fail("--token-file: path=\"%s\" is missing or empty", file);
+  } else if (env_token && *env_token) snprintf(token, sizeof token, "%s", env_token);
   else {
     repo_file(repo, "token", path);
     if (st_fs_read_line(path, token, sizeof token, &err) && err.code != ST_EPERM) return st_cli_fail("%s", err.msg);
@@ -155,7 +194,8 @@ static int fail_call(st_regc *c, const st_err *err) {
   st_regc_close(c);
   if (err->code == ST_EUNAVAIL && strstr(err->msg, "could not reach"))
     return st_cli_fail("%s (is 'spacetime-server run' up? point to it with --server-api URL)", err->msg);
-  if (err->code == ST_EPERM) return st_cli_fail("%s; pass --token or --repo", err->msg);
+  if (err->code == ST_EPERM)
+    return st_cli_fail("%s; pass --token-file or --repo, or set $SPACETIME_SERVER_TOKEN", err->msg);
   return st_cli_fail("%s", err->msg);
 }
 

@@ -166,6 +166,15 @@ st_code st_chain_base_info(st_chain *c, const st_tipset_key *key, uint64_t miner
 st_code st_chain_call(st_chain *c, const st_message *m, size_t size, st_receipt *rc, char why[ST_ERR_MSG_MAX],
                       st_err *err);
 
+/* The node's message pool, kept in the store (st_mpool's journal; st_chain_pool.c). keep stores
+ * sm under cid, and forgets replaced (if not NULL), in one synced transaction; forget drops
+ * cids; kept reads every message kept, in no particular order (*out NULL and *n 0 on failure;
+ * the caller frees each and the array). */
+st_code st_chain_pool_keep(st_chain *c, const st_signed_message *sm, const st_cid *cid, const st_cid *replaced,
+                           st_err *err);
+st_code st_chain_pool_forget(st_chain *c, const st_cid *cids, size_t n, st_err *err);
+st_code st_chain_pool_kept(st_chain *c, st_signed_message **out, size_t *n, st_err *err);
+
 /* Calls fn for every head change, after the change is committed, with the messages of the
  * tipsets the change reverted (a reorganisation), so a message pool can take them back. */
 typedef void (*st_chain_head_fn)(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted);

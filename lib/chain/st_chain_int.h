@@ -4,8 +4,8 @@
  * records, named keys), st_chain_env.c (the VM's environment over a chain), st_chain_exec.c
  * (applying a tipset), st_chain_head.c (moving the head and its indexes), st_chain_open.c
  * (opening the chain from its genesis, the lock), st_chain_read.c (reads), st_chain_submit.c
- * (accepting a block), st_chain_build.c (building one) and st_chain_state.c (reads of actor state
- * and randomness through the VM's environment).
+ * (accepting a block), st_chain_build.c (building one), st_chain_state.c (reads of actor state
+ * and randomness through the VM's environment) and st_chain_pool.c (the node's pooled messages).
  *
  * What the store holds (keys in the chain store's named values unless said otherwise):
  *   objects        blocks, signed messages, CID lists, message metas, receipt lists, state blobs
@@ -14,7 +14,8 @@
  *                  parent key, applied root]
  *   hp:<h>:<CID>   the largest tipset formed so far at height h on the parent with that key CID
  *   heights        height -> key, on the head chain only
- *   msgidx         message CID -> [key, height, receipt index], on the head chain only */
+ *   msgidx         message CID -> [key, height, receipt index], on the head chain only
+ *   mpool          message CID -> the signed message, for each message in the node's pool */
 #ifndef ST_CHAIN_INT_H
 #define ST_CHAIN_INT_H
 

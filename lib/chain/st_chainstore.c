@@ -1,4 +1,4 @@
-/* st_chainstore: four LMDB databases in one environment, written one transaction at a time. */
+/* st_chainstore: five LMDB databases in one environment, written one transaction at a time. */
 #include "chain/st_chainstore.h"
 
 #include <errno.h>
@@ -10,10 +10,11 @@
 #include <sys/stat.h>
 
 #include "core/st_endian.h"
+#include "core/st_fs.h"
 
 struct st_chainstore {
   MDB_env *env;
-  MDB_dbi objects, heights, msgidx, meta;
+  MDB_dbi objects, heights, msgidx, meta, pooled;
   char path[512];
 };
 
@@ -28,6 +29,22 @@ static st_code mdb_fail(int rc, const char *what, st_err *err) {
     return st_err_set(err, ST_EIO,
                       "%s: the chain store reached its map size (restart the daemon with a larger --store-size)", what);
   return st_err_set(err, rc == MDB_NOTFOUND ? ST_ENOENT : ST_EIO, "%s: lmdb: %s", what, mdb_strerror(rc));
+}
+
+/* mdb_fail naming the store: a full disk (LMDB returns the os error, ENOSPC or EIO from a failed
+ * write at commit) or the map size, with the store's path. */
+static st_code store_fail(const st_chainstore *cs, int rc, const char *what, st_err *err) {
+  if (rc == MDB_MAP_FULL)
+    return st_err_set(err, ST_EIO,
+                      "chain store path=\"%s\": %s: the store reached its map size, not a full disk (restart the "
+                      "daemon with a larger --store-size)",
+                      cs->path, what);
+  if (rc > 0 && st_fs_full(cs->path, rc))
+    return st_err_set(err, ST_EIO,
+                      "chain store path=\"%s\": the disk is full (%s%s, os error %d): %s; writing resumes once "
+                      "there is room",
+                      cs->path, rc == EIO ? "no space left; the write failed with " : "", strerror(rc), rc, what);
+  return mdb_fail(rc, what, err);
 }
 
 st_code st_cs_open(const char *dir, size_t map_bytes, st_chainstore **out, st_err *err) {
@@ -52,6 +69,7 @@ st_code st_cs_open(const char *dir, size_t map_bytes, st_chainstore **out, st_er
   if (!rc) rc = mdb_dbi_open(txn, "heights", MDB_CREATE, &cs->heights);
   if (!rc) rc = mdb_dbi_open(txn, "msgidx", MDB_CREATE, &cs->msgidx);
   if (!rc) rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &cs->meta);
+  if (!rc) rc = mdb_dbi_open(txn, "mpool", MDB_CREATE, &cs->pooled);
   if (!rc) {
     rc = mdb_txn_commit(txn);
     txn = NULL;
@@ -60,7 +78,7 @@ st_code st_cs_open(const char *dir, size_t map_bytes, st_chainstore **out, st_er
     if (txn) mdb_txn_abort(txn);
     char what[600];
     snprintf(what, sizeof what, "could not open the chain store path=\"%s\"", cs->path);
-    st_code code = mdb_fail(rc, what, err);
+    st_code code = store_fail(cs, rc, what, err);
     st_cs_close(cs);
     return code;
   }
@@ -77,14 +95,14 @@ void st_cs_close(st_chainstore *cs) {
 static st_code run(st_chainstore *cs, bool ro, st_cs_write_fn fn, void *ctx, st_err *err) {
   st_cs_txn t = {cs, NULL, ro};
   int rc = mdb_txn_begin(cs->env, NULL, ro ? MDB_RDONLY : 0, &t.txn);
-  if (rc) return mdb_fail(rc, "could not begin a chain store transaction", err);
+  if (rc) return store_fail(cs, rc, "could not begin a chain store transaction", err);
   st_code code = fn(&t, ctx, err);
   if (code || ro) {
     mdb_txn_abort(t.txn);
     return code;
   }
   rc = mdb_txn_commit(t.txn);
-  return rc ? mdb_fail(rc, "could not commit to the chain store", err) : ST_OK;
+  return rc ? store_fail(cs, rc, "could not commit to the chain store", err) : ST_OK;
 }
 
 st_code st_cs_write(st_chainstore *cs, st_cs_write_fn fn, void *ctx, st_err *err) {
@@ -98,7 +116,7 @@ static st_code put(st_cs_txn *t, MDB_dbi dbi, const void *key, size_t klen, cons
   MDB_val k = {klen, (void *)key}, v = {len, (void *)data};
   int rc = mdb_put(t->txn, dbi, &k, &v, flags);
   if (rc == MDB_KEYEXIST) return ST_OK;
-  return rc ? mdb_fail(rc, what, err) : ST_OK;
+  return rc ? store_fail(t->cs, rc, what, err) : ST_OK;
 }
 
 static st_code get(st_cs_txn *t, MDB_dbi dbi, const void *key, size_t klen, st_buf *out, const char *what,
@@ -208,6 +226,31 @@ st_code st_cs_put_meta(st_cs_txn *t, const char *key, const void *data, size_t l
 
 st_code st_cs_get_meta(st_cs_txn *t, const char *key, st_buf *out, st_err *err) {
   return get(t, t->cs->meta, key, strlen(key), out, key, err);
+}
+
+st_code st_cs_put_pooled(st_cs_txn *t, const st_cid *msg, const void *data, size_t len, st_err *err) {
+  cid_key k;
+  key_of(msg, "pooled message", &k);
+  return put(t, t->cs->pooled, k.bytes, k.len, data, len, 0, k.what, err);
+}
+
+st_code st_cs_del_pooled(st_cs_txn *t, const st_cid *msg, st_err *err) {
+  cid_key k;
+  key_of(msg, "pooled message", &k);
+  return del(t, t->cs->pooled, k.bytes, k.len, k.what, err);
+}
+
+st_code st_cs_each_pooled(st_cs_txn *t, st_cs_pooled_fn fn, void *ctx, st_err *err) {
+  MDB_cursor *c;
+  int rc = mdb_cursor_open(t->txn, t->cs->pooled, &c);
+  if (rc) return mdb_fail(rc, "could not open a cursor on the pooled messages", err);
+  MDB_val key, v;
+  st_code code = ST_OK;
+  for (rc = mdb_cursor_get(c, &key, &v, MDB_FIRST); !rc && !code; rc = mdb_cursor_get(c, &key, &v, MDB_NEXT))
+    code = fn(ctx, v.mv_data, v.mv_size, err);
+  mdb_cursor_close(c);
+  if (code) return code;
+  return rc && rc != MDB_NOTFOUND ? mdb_fail(rc, "could not read the pooled messages", err) : ST_OK;
 }
 
 st_code st_cs_stat(st_chainstore *cs, st_cs_stats *out, st_err *err) {

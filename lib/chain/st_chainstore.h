@@ -1,8 +1,8 @@
 /* st_chainstore: the daemon's chain store on LMDB.
  *
  * It keeps content-addressed objects (blocks, messages, states, receipts: CID -> bytes), the
- * tipset chosen at each height, an index from message CID to where it was applied, and a few
- * named values (the head, the genesis). It does not interpret any of them; st_chain does.
+ * tipset chosen at each height, an index from message CID to where it was applied, the node's
+ * pooled messages, and a few named values (the head, the genesis). It does not interpret any of them; st_chain does.
  *
  * Every change goes through one write transaction (st_cs_write), so a tipset's objects, its
  * height entry, its messages' index entries and the new head land together or not at all: a
@@ -49,6 +49,13 @@ st_code st_cs_truncate_heights(st_cs_txn *t, uint64_t height, st_err *err);
 st_code st_cs_put_msgidx(st_cs_txn *t, const st_cid *msg, const void *data, size_t len, st_err *err);
 st_code st_cs_get_msgidx(st_cs_txn *t, const st_cid *msg, st_buf *out, st_err *err);
 st_code st_cs_del_msgidx(st_cs_txn *t, const st_cid *msg, st_err *err);
+
+/* The node's message pool, kept so that a restart finds it: signed message CID -> its bytes (the
+ * caller's encoding). each calls fn with every value, in key order, and stops at its first error. */
+st_code st_cs_put_pooled(st_cs_txn *t, const st_cid *msg, const void *data, size_t len, st_err *err);
+st_code st_cs_del_pooled(st_cs_txn *t, const st_cid *msg, st_err *err);
+typedef st_code (*st_cs_pooled_fn)(void *ctx, const uint8_t *data, size_t len, st_err *err);
+st_code st_cs_each_pooled(st_cs_txn *t, st_cs_pooled_fn fn, void *ctx, st_err *err);
 
 /* Named values ("head", "genesis", ...). */
 st_code st_cs_put_meta(st_cs_txn *t, const char *key, const void *data, size_t len, st_err *err);

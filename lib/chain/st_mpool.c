@@ -19,6 +19,7 @@ typedef struct entry {
 
 struct st_mpool {
   const st_network *net;
+  st_mpool_journal journal; /* keep NULL: none */
   entry **e;
   size_t n, cap;
   const st_signed_message **view; /* for st_mpool_pending */
@@ -43,6 +44,11 @@ void st_mpool_free(st_mpool *p) {
 }
 
 size_t st_mpool_size(const st_mpool *p) { return p->n; }
+
+void st_mpool_set_journal(st_mpool *p, const st_mpool_journal *j) {
+  if (j) p->journal = *j;
+  else memset(&p->journal, 0, sizeof p->journal);
+}
 
 static void remove_at(st_mpool *p, size_t i) {
   st_signed_message_free(&p->e[i]->sm);
@@ -173,26 +179,30 @@ static st_code check_sender(const st_mpool *p, const st_state_actor *sender, con
   return code;
 }
 
-/* Puts e in the pool: in the place of the replaced entry, or in (sender, nonce) order. */
-static st_code insert(st_mpool *p, entry *e, ssize_t replace, st_err *err) {
+/* Room for one more entry, so that insert cannot fail once the journal has kept it. */
+static st_code reserve(st_mpool *p, st_err *err) {
+  if (p->n < p->cap) return ST_OK;
+  size_t cap = p->cap ? p->cap * 2 : 64;
+  entry **ne = realloc(p->e, cap * sizeof *ne);
+  if (!ne) return st_err_set(err, ST_ENOMEM, "out of memory in the message pool");
+  p->e = ne;
+  p->cap = cap;
+  return ST_OK;
+}
+
+/* Puts e in the pool (room reserved): in the place of the replaced entry, or in (sender, nonce)
+ * order. */
+static void insert(st_mpool *p, entry *e, ssize_t replace) {
   if (replace >= 0) {
     st_signed_message_free(&p->e[replace]->sm);
     free(p->e[replace]);
     p->e[replace] = e;
-    return ST_OK;
-  }
-  if (p->n == p->cap) {
-    size_t cap = p->cap ? p->cap * 2 : 64;
-    entry **ne = realloc(p->e, cap * sizeof *ne);
-    if (!ne) return st_err_set(err, ST_ENOMEM, "out of memory in the message pool");
-    p->e = ne;
-    p->cap = cap;
+    return;
   }
   size_t at = lower_bound(p, e->sender, e->sm.message.nonce);
   memmove(&p->e[at + 1], &p->e[at], (p->n - at) * sizeof p->e[0]);
   p->e[at] = e;
   p->n++;
-  return ST_OK;
 }
 
 st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, st_cid *cid, st_err *err) {
@@ -210,7 +220,10 @@ st_code st_mpool_add(st_mpool *p, st_state *state, const st_signed_message *sm, 
   e->size = size;
   code = copy_signed(&e->sm, sm, err);
   if (!code) code = st_signed_message_cid(sm, &e->cid, err);
-  if (!code) code = insert(p, e, replace, err);
+  if (!code) code = reserve(p, err);
+  if (!code && p->journal.keep)
+    code = p->journal.keep(p->journal.ctx, &e->sm, &e->cid, replace >= 0 ? &p->e[replace]->cid : NULL, err);
+  if (!code) insert(p, e, replace);
   if (code) {
     st_signed_message_free(&e->sm);
     free(e);
@@ -283,10 +296,17 @@ size_t st_mpool_select(st_mpool *p, st_state *state, int64_t gas_limit, const st
 }
 
 void st_mpool_prune(st_mpool *p, st_state *state) {
+  st_cid *gone = NULL;
+  size_t ngone = 0;
   for (size_t i = p->n; i-- > 0;) {
     st_state_actor *a = st_state_get(state, p->e[i]->sender);
-    if (!a || p->e[i]->sm.message.nonce < a->nonce) remove_at(p, i);
+    if (a && p->e[i]->sm.message.nonce >= a->nonce) continue;
+    if (p->journal.forget && !gone) gone = malloc(p->n * sizeof *gone); /* without it, the next start forgets them */
+    if (gone) gone[ngone++] = p->e[i]->cid;
+    remove_at(p, i);
   }
+  if (ngone) p->journal.forget(p->journal.ctx, gone, ngone);
+  free(gone);
 }
 
 const st_signed_message *st_mpool_find(const st_mpool *p, const st_cid *cid) {

@@ -7,7 +7,12 @@
  * least 1.25x the old one (plus one attoFIL), as Lotus requires.
  *
  * Selection for a block walks the senders' chains in nonce order and takes, at each step, the
- * waiting head message with the highest GasPremium, until the block gas limit is reached. */
+ * waiting head message with the highest GasPremium, until the block gas limit is reached.
+ *
+ * The pool itself is memory. A journal (st_mpool_set_journal) makes it durable: the daemon's
+ * node keeps every message in its chain store before the pool takes it (so an acknowledged push
+ * survives a kill -9), forgets the ones that leave, and at start adds the kept ones back against
+ * the head's state (st_fullnode). */
 #ifndef ST_MPOOL_H
 #define ST_MPOOL_H
 
@@ -26,6 +31,18 @@ typedef struct st_mpool st_mpool;
 
 st_code st_mpool_new(const st_network *net, st_mpool **out, st_err *err);
 void st_mpool_free(st_mpool *p);
+
+/* Where the pool keeps its messages. keep runs before a message enters, with the CID of the one
+ * it replaces (or NULL); the message enters only if keep returns ST_OK, so a message in the pool
+ * is kept. forget runs with the CIDs of the messages that st_mpool_prune dropped; it cannot
+ * refuse (what it fails to forget is dropped as applied on the next start). */
+typedef struct st_mpool_journal {
+  st_code (*keep)(void *ctx, const st_signed_message *sm, const st_cid *cid, const st_cid *replaced, st_err *err);
+  void (*forget)(void *ctx, const st_cid *cids, size_t n);
+  void *ctx;
+} st_mpool_journal;
+/* Sets the journal (NULL: none, the default), for the messages added from now on. */
+void st_mpool_set_journal(st_mpool *p, const st_mpool_journal *j);
 
 /* Adds a signed message, checked against state (the head's). *cid (optional) gets its CID, or
  * the zero CID on failure. Refusals are ST_EINVAL (bad message, signature, nonce, premium) or ST_ERANGE
@@ -47,7 +64,8 @@ size_t st_mpool_select(st_mpool *p, st_state *state, int64_t gas_limit, const st
 /* The waiting message with this (signed) CID, or NULL; valid until the pool next changes. */
 const st_signed_message *st_mpool_find(const st_mpool *p, const st_cid *cid);
 
-/* Drops messages whose nonce the state has passed (applied, or replaced on chain). */
+/* Drops messages whose nonce the state has passed (applied, or replaced on chain), and tells the
+ * journal which. */
 void st_mpool_prune(st_mpool *p, st_state *state);
 
 size_t st_mpool_size(const st_mpool *p);

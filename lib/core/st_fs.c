@@ -19,6 +19,9 @@ bool st_fs_is_temp_name(const char *name) { return strstr(name, TEMP_INFIX) != N
 
 static st_code os_err(st_err *err, const char *verb, const char *path, int e) {
   st_code code = e == ENOENT ? ST_ENOENT : e == EACCES || e == EPERM ? ST_EPERM : e == EEXIST ? ST_EEXIST : ST_EIO;
+  if (e == ENOSPC || e == EDQUOT)
+    return st_err_set(err, code, "could not %s path=\"%s\": the disk is full (%s, os error %d)", verb, path,
+                      strerror(e), e);
   return st_err_set(err, code, "could not %s path=\"%s\": %s (os error %d)", verb, path, strerror(e), e);
 }
 
@@ -228,6 +231,15 @@ st_code st_fs_remove_tree(const char *path, st_err *err) {
   if (!S_ISDIR(st.st_mode)) return unlink(path) && errno != ENOENT ? os_err(err, "remove", path, errno) : ST_OK;
   if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS)) return os_err(err, "remove", path, errno);
   return ST_OK;
+}
+
+bool st_fs_full(const char *path, int errnum) {
+  if (errnum == ENOSPC || errnum == EDQUOT) return true;
+  struct statvfs vfs;
+  if (errnum != EIO || statvfs(path, &vfs)) return false;
+  /* root may write into the reserved blocks that an ordinary user may not */
+  uint64_t left = (uint64_t)(geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail) * vfs.f_frsize;
+  return left < ((uint64_t)1 << 20);
 }
 
 st_code st_fs_space(const char *path, int64_t *capacity, int64_t *available, st_err *err) {

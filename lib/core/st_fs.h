@@ -53,6 +53,10 @@ st_code st_fs_os_error(st_err *err, const char *verb, const char *path, int errn
 /* The size of the filesystem holding path and the bytes available to an unprivileged writer
  * (statvfs); errors read "could not measure path=...". Both are 0 on failure. */
 st_code st_fs_space(const char *path, int64_t *capacity, int64_t *available, st_err *err);
+/* Whether a write under path that failed with os error errnum means its filesystem is full:
+ * ENOSPC or EDQUOT, or EIO (how LMDB's commit and fsync may report it) with under 1 MiB left.
+ * Errors of the other st_fs functions already say "the disk is full" for ENOSPC and EDQUOT. */
+bool st_fs_full(const char *path, int errnum);
 /* The first line of a small file (an api or token file) into out, without its line end; "" and
  * ST_OK when the file does not exist; ST_EINVAL when the line does not fit in cap. */
 st_code st_fs_read_line(const char *path, char *out, size_t cap, st_err *err);

@@ -1,6 +1,7 @@
 /* st_db: the SQLite and PostgreSQL backends behind one statement interface. */
 #include "db/st_db.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "core/st_fs.h"
 
 /* Prepared statements, kept per connection by SQL text: parsing a statement costs more than
  * running one of the registry's point lookups. */
@@ -27,7 +30,8 @@ struct st_db {
   sqlite3 *lite;
   PGconn *pg;
   bool in_tx;
-  bool transient; /* the last failure was a conflict worth retrying */
+  bool transient;  /* the last failure was a conflict worth retrying */
+  char where[300]; /* the SQLite file, or the PostgreSQL URL without its password, for errors */
 };
 
 #define TX_ATTEMPTS 50
@@ -161,6 +165,11 @@ static st_code lite_fail(st_db *db, int rc, st_err *err) {
     return st_err_set(err, ST_EEXIST, "sqlite: %s", msg);
   if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) return st_err_set(err, ST_ECONFLICT, "sqlite: %s", msg);
   if (rc == SQLITE_CONSTRAINT) return st_err_set(err, ST_EINVAL, "sqlite: %s", msg);
+  /* SQLITE_FULL, or an I/O error whose os error (or the free space left) says the same */
+  int os = sqlite3_system_errno(db->lite);
+  if ((rc & 0xff) == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR && st_fs_full(db->where, os ? os : EIO)))
+    return st_err_set(err, ST_EIO, "sqlite database path=\"%s\": the disk is full (%s): %s", db->where,
+                      os ? strerror(os) : "SQLITE_FULL", msg);
   if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CORRUPT || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY)
     return st_err_set(err, ST_EIO, "sqlite: %s", msg);
   return st_err_set(err, ST_EINTERNAL, "sqlite: %s", msg);
@@ -254,6 +263,9 @@ static st_code pg_fail(st_db *db, PGresult *res, st_err *err) {
     db->transient = true;
     return st_err_set(err, ST_ECONFLICT, "postgres: %s", msg);
   }
+  if (!strcmp(state, "53100"))
+    return st_err_set(err, ST_EIO, "postgres database %s: the server's disk is full (sqlstate 53100): %s", db->where,
+                      msg);
   if (!strcmp(state, "23505")) return st_err_set(err, ST_EEXIST, "postgres: %s", msg);
   if (!strcmp(state, "23503")) return st_err_set(err, ST_ECONFLICT, "postgres: %s", msg);
   if (!strncmp(state, "23", 2) || !strncmp(state, "22", 2)) return st_err_set(err, ST_EINVAL, "postgres: %s", msg);
@@ -355,9 +367,11 @@ st_code st_db_open(const char *url, st_db **out, st_err *err) {
   st_code code;
   if (!strncmp(url, "sqlite:", 7)) {
     db->backend = ST_DB_SQLITE;
+    snprintf(db->where, sizeof db->where, "%s", url + 7);
     code = lite_open(url + 7, db, err);
   } else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13)) {
     db->backend = ST_DB_POSTGRES;
+    st_db_url_redacted(url, db->where, sizeof db->where);
     code = pg_open(url, db, err);
   } else {
     char shown[256];

@@ -337,9 +337,9 @@ static void server_api_fix(const st_doctor_facts *f, st_doctor_finding *d) {
   char add[2600];
   const char *u = f->reg_url[0] ? f->reg_url : "http://<registry host>:3456", *mode = f->run.mode;
   if (strcmp(mode, "poster") && f->reg_repo[0])
-    snprintf(add, sizeof add, "--server-api=%s --server-token \"$(cat %.900s/token)\"", u, f->reg_repo);
+    snprintf(add, sizeof add, "--server-api=%s --server-token-file=%.900s/token", u, f->reg_repo);
   else if (strcmp(mode, "poster"))
-    snprintf(add, sizeof add, "--server-api=%s --server-token <the registry's write token>", u);
+    snprintf(add, sizeof add, "--server-api=%s --server-token-file=<a file holding the registry's write token>", u);
   else snprintf(add, sizeof add, "--server-api=%s", u);
   fix(d, "restart it with the registry's address:");
   if (!f->cmdline[0]) {

@@ -32,9 +32,10 @@ st_code st_miner_config_write(const char *repo, const st_miner_config *c, st_err
 /* Parses the JSON text of a config; where names it in errors. */
 st_code st_miner_config_parse(const char *text, size_t len, const char *where, st_miner_config *out, st_err *err);
 
-/* The registry's write token for run: given (from --server-token or $SPACETIME_SERVER_TOKEN)
+/* The registry's write token for run: given (from --server-token-file or $SPACETIME_SERVER_TOKEN)
  * is kept in <repo>/server-token (mode 0600) and returned; NULL reads that file (out "" when
- * there is none). Tokens stay off command lines this way: set the variable once. */
+ * there is none). Tokens stay off command lines this way (no flag takes one): set the variable
+ * or pass the file once. */
 #define ST_SERVER_TOKEN_MAX 256
 st_code st_miner_repo_server_token(const char *repo, const char *given, char out[ST_SERVER_TOKEN_MAX], st_err *err);
 

@@ -107,11 +107,11 @@ st_code st_fullnode_new(st_chain *chain, const char *keystore_dir, const uint8_t
   n->version = version;
   memcpy(n->jwt_secret, jwt_secret, ST_JWT_SECRET_LEN);
   pthread_mutex_init(&n->pool_mu, NULL);
-  pthread_cond_init(&n->head_cv, NULL);
   pthread_mutex_init(&n->notify_mu, NULL);
   st_code code = make_table(n, err);
   if (!code) code = st_wallet_open(&n->wallet, keystore_dir, err);
   if (!code) code = st_mpool_new(st_chain_network(chain), &n->pool, err);
+  if (!code) code = fn_mpool_open(n, err);
   if (code) st_fullnode_free(n);
   else *out = n;
   return code;
@@ -121,7 +121,6 @@ void st_fullnode_free(st_fullnode *n) {
   if (!n) return;
   st_mpool_free(n->pool);
   pthread_mutex_destroy(&n->pool_mu);
-  pthread_cond_destroy(&n->head_cv);
   fn_notify_free_all(n); /* the HTTP server has stopped, so every channel has closed already */
   pthread_mutex_destroy(&n->notify_mu);
   st_secure_zero(n->jwt_secret, sizeof n->jwt_secret);
@@ -146,7 +145,6 @@ st_code st_fullnode_set_beacon_key(st_fullnode *n, const uint8_t sk[32], st_err 
 void st_fullnode_stop(st_fullnode *n) {
   pthread_mutex_lock(&n->pool_mu);
   n->stopping = true;
-  pthread_cond_broadcast(&n->head_cv);
   pthread_mutex_unlock(&n->pool_mu);
 }
 
@@ -161,8 +159,6 @@ void st_fullnode_head_changed(void *ctx, const st_tipset *head, const st_signed_
      * (or that no longer fit) are refused, which is what we want */
     for (size_t i = 0; i < nreverted; i++) st_mpool_add(n->pool, &st, &reverted[i], NULL, NULL);
   }
-  n->head_changes++;
-  pthread_cond_broadcast(&n->head_cv);
   pthread_mutex_unlock(&n->pool_mu);
   st_state_clear(&st);
   fn_notify_head(n, head);

@@ -20,9 +20,7 @@ struct st_fullnode {
   st_chain *chain;
   st_mpool *pool;
   pthread_mutex_t pool_mu; /* the pool, the wallet's nonce assignment, and the fields below */
-  pthread_cond_t head_cv;  /* signalled on every head change (StateWaitMsg) */
-  uint64_t head_changes;
-  bool stopping; /* set by st_fullnode_stop: waits end */
+  bool stopping;           /* set by st_fullnode_stop: StateWaitMsg answers that the node is stopping */
   st_wallet wallet;
   uint8_t jwt_secret[ST_JWT_SECRET_LEN];
   char network; /* 't' or 'f', for addresses in replies */
@@ -115,6 +113,11 @@ json_t *fn_addr_json(const st_fullnode *n, const st_address *a);
 json_t *fn_id_json(const st_fullnode *n, uint64_t id);
 /* base64 of the bytes; null for none, as Go writes a nil []byte. */
 json_t *fn_bytes_json(const uint8_t *p, size_t len);
+
+/* The pool's start (st_fullnode_new): the messages kept in the chain store go back in (those the
+ * head's state refuses are forgotten), and from then on every message the pool takes is kept
+ * there before it enters, and forgotten when pruned. */
+st_code fn_mpool_open(st_fullnode *n, st_err *err);
 
 /* ChainNotify's part of st_fullnode_head_changed, and of st_fullnode_free. */
 void fn_notify_head(st_fullnode *n, const st_tipset *head);

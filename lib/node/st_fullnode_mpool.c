@@ -1,9 +1,71 @@
 /* st_fullnode_mpool: the message pool and gas group: pushing signed messages, signing and
- * pushing with the wallet (nonce and gas filled in), the pending list, nonces, gas estimates. */
+ * pushing with the wallet (nonce and gas filled in), the pending list, nonces, gas estimates;
+ * and the pool's journal in the chain store, read back at start. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/st_log.h"
 #include "crypto/st_secp.h"
 #include "node/st_fullnode_int.h"
+
+/* ---- the pool's journal: every message in the pool is kept in the chain store ---- */
+
+static st_code journal_keep(void *ctx, const st_signed_message *sm, const st_cid *cid, const st_cid *replaced,
+                            st_err *err) {
+  return st_chain_pool_keep(((st_fullnode *)ctx)->chain, sm, cid, replaced, err);
+}
+
+static void journal_forget(void *ctx, const st_cid *cids, size_t n) {
+  st_err err;
+  if (st_chain_pool_forget(((st_fullnode *)ctx)->chain, cids, n, &err))
+    st_logf("mpool", ST_LOG_WARN, "could not forget %zu message(s) that left the pool (the next start drops them): %s",
+            n, err.msg);
+}
+
+static int by_nonce(const void *a, const void *b) {
+  uint64_t x = ((const st_signed_message *)a)->message.nonce, y = ((const st_signed_message *)b)->message.nonce;
+  return x < y ? -1 : x > y;
+}
+
+/* Adds the kept messages back against the head's state, in nonce order so each finds its
+ * predecessor waiting, and forgets those the pool refuses now (applied, or no longer valid). */
+static st_code restore(st_fullnode *n, st_signed_message *kept, size_t k, st_err *err) {
+  qsort(kept, k, sizeof *kept, by_nonce);
+  st_cid *dropped = calloc(k, sizeof *dropped);
+  size_t ndropped = 0;
+  if (!dropped) return st_err_set(err, ST_ENOMEM, "out of memory reading back the message pool");
+  st_state st;
+  st_state_init(&st);
+  st_code code = st_chain_state(n->chain, NULL, &st, err);
+  for (size_t i = 0; i < k && !code; i++) {
+    st_err why;
+    if (!st_mpool_add(n->pool, &st, &kept[i], NULL, &why)) continue;
+    if ((code = st_signed_message_cid(&kept[i], &dropped[ndropped], err))) break;
+    char s[ST_CID_STR_MAX];
+    st_cid_to_string(&dropped[ndropped++], s);
+    st_logf("mpool", ST_LOG_DEBUG, "message %s stays out of the pool: %s", s, why.msg);
+  }
+  if (!code) code = st_chain_pool_forget(n->chain, dropped, ndropped, err);
+  if (!code)
+    st_logf("mpool", ST_LOG_INFO,
+            "%zu message(s) back in the pool from the chain store, %zu dropped (applied, or no longer valid)",
+            k - ndropped, ndropped);
+  st_state_clear(&st);
+  free(dropped);
+  return code;
+}
+
+st_code fn_mpool_open(st_fullnode *n, st_err *err) {
+  st_signed_message *kept;
+  size_t k;
+  st_code code = st_chain_pool_kept(n->chain, &kept, &k, err);
+  if (!code && k) code = restore(n, kept, k, err);
+  for (size_t i = 0; i < k; i++) st_signed_message_free(&kept[i]);
+  free(kept);
+  if (code) return st_err_wrap(err, code, "the message pool kept in the chain store");
+  st_mpool_set_journal(n->pool, &(st_mpool_journal){.keep = journal_keep, .forget = journal_forget, .ctx = n});
+  return ST_OK;
+}
 
 typedef struct signed_args {
   st_signed_message sm;

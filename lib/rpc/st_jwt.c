@@ -5,6 +5,7 @@
 #include <jwt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/st_buf.h"
 #include "core/st_encoding.h"
@@ -86,6 +87,17 @@ st_code st_jwt_create(const uint8_t secret[ST_JWT_SECRET_LEN], unsigned perms, c
   return rc;
 }
 
+/* A time claim ("exp" or "nbf"): absent is fine (*has false); present, it must be a number. */
+static st_code time_claim(const json_t *body, const char *name, bool *has, double *at, st_err *err) {
+  const json_t *v = json_object_get(body, name);
+  *has = v != NULL;
+  *at = json_is_number(v) ? json_number_value(v) : 0;
+  if (v && !json_is_number(v))
+    return st_err_set(err, ST_EINVAL, "token payload: \"%s\" is not a number (a NumericDate: seconds since 1970)",
+                      name);
+  return ST_OK;
+}
+
 /* Decodes one base64url part (no padding, canonical) into out. */
 static st_code b64url_decode(const char *s, size_t n, st_buf *out, st_err *err) {
   char *tmp = malloc(n + 1);
@@ -152,6 +164,10 @@ st_code st_jwt_verify(const uint8_t secret[ST_JWT_SECRET_LEN], const char *token
       rc = st_err_set(err, ST_EINVAL, "token payload: \"Allow\" element %zu is not a string", i + 1);
     else if (!st_perm_parse(json_string_value(v), &bit, NULL)) bits |= bit;
   }
+  bool has_exp = false, has_nbf = false;
+  double exp = 0, nbf = 0;
+  if (!rc) rc = time_claim(body, "exp", &has_exp, &exp, err);
+  if (!rc) rc = time_claim(body, "nbf", &has_nbf, &nbf, err);
   json_decref(head);
   json_decref(body);
   if (rc) return rc;
@@ -162,6 +178,12 @@ st_code st_jwt_verify(const uint8_t secret[ST_JWT_SECRET_LEN], const char *token
   jwt_free(j);
   if (e == ENOMEM) return st_err_set(err, ST_ENOMEM, "out of memory verifying a token");
   if (!ok) return st_err_set(err, ST_ECRYPTO, "token signature does not match");
+  /* the time claims, only for a genuine token; ST_JWT_LEEWAY seconds either way for clock skew */
+  double now = (double)time(NULL);
+  if (has_exp && now >= exp + ST_JWT_LEEWAY)
+    return st_err_set(err, ST_EPERM, "token expired at %.0f (\"exp\"), %.0f s ago", exp, now - exp);
+  if (has_nbf && now + ST_JWT_LEEWAY < nbf)
+    return st_err_set(err, ST_EPERM, "token is not valid before %.0f (\"nbf\"), %.0f s from now", nbf, nbf - now);
   *perms = bits;
   return ST_OK;
 }

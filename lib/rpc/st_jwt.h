@@ -5,6 +5,10 @@
  * writes for the same secret and list (docs/lotus-api.md 3.2). libjwt signs and checks the
  * signature; this module checks the shape first, so an error says what is wrong.
  *
+ * Verification honours the registered time claims when a token carries them: "exp" (expiry)
+ * and "nbf" (not before), NumericDates in seconds, with ST_JWT_LEEWAY seconds of clock skew
+ * either way. Tokens without them (all that Lotus and st_jwt_create make) never expire.
+ *
  * Permissions are a set, not a hierarchy (Lotus checks exact membership): a token that allows
  * only "admin" cannot call a "read" method. Lotus's `auth create-token --perm sign` issues the
  * cumulative list read,write,sign; st_perm_upto gives that list for a level. */
@@ -20,6 +24,8 @@
 #define ST_JWT_SECRET_LEN 32
 /* Longest token st_jwt_verify looks at; Lotus's admin token is 127 characters. */
 #define ST_JWT_TOKEN_MAX 4096
+/* Seconds of clock skew allowed on "exp" and "nbf". */
+#define ST_JWT_LEEWAY 60
 
 /* One bit per Lotus permission. */
 #define ST_PERM_READ 1u
@@ -39,7 +45,9 @@ st_code st_jwt_create(const uint8_t secret[ST_JWT_SECRET_LEN], unsigned perms, c
  * (Lotus's AuthNew accepts any string) grant nothing; a missing or null "Allow" grants nothing.
  * Errors (ST_ECRYPTO for a bad signature, ST_EINVAL for the rest) say what is wrong, e.g.
  * "token is not a JWT (want three base64url parts separated by '.')",
- * "token algorithm is \"none\", want \"HS256\"", "token signature does not match". */
+ * "token algorithm is \"none\", want \"HS256\"", "token signature does not match". A claim "exp"
+ * or "nbf" that is not a number is ST_EINVAL naming it; a genuine token that has expired
+ * ("token expired at ...") or is not yet valid ("token is not valid before ...") is ST_EPERM. */
 st_code st_jwt_verify(const uint8_t secret[ST_JWT_SECRET_LEN], const char *token, unsigned *perms, st_err *err);
 
 /* "read", "write", "sign", "admin" for one bit; NULL for anything else. */

@@ -1,6 +1,7 @@
 /* Tests for st_mpool: admission (signature, nonce, gaps, replays, funds, size), replace-by-fee
- * at 1.25x, the next nonce, selection by premium within the gas limit and in nonce order, and
- * pruning after messages are applied. */
+ * at 1.25x, the next nonce, selection by premium within the gas limit and in nonce order,
+ * pruning after messages are applied, and the journal (kept before entering, forgotten when
+ * pruned). */
 #include "testutil.h"
 
 #include <string.h>
@@ -160,7 +161,91 @@ static void test_select_and_prune(void **state) {
   teardown_fx(&f);
 }
 
+/* A journal that records what it is told, and refuses while fail is set. */
+typedef struct journal_rec {
+  st_cid kept[8], replaced[8], forgot[8];
+  bool had_replaced[8];
+  size_t nkept, nforgot, forget_calls;
+  bool fail;
+} journal_rec;
+
+static st_code rec_keep(void *ctx, const st_signed_message *sm, const st_cid *cid, const st_cid *replaced,
+                        st_err *err) {
+  journal_rec *j = ctx;
+  if (j->fail) return st_err_set(err, ST_EIO, "the disk is gone");
+  st_cid check;
+  assert_int_equal(st_signed_message_cid(sm, &check, err), ST_OK);
+  assert_true(st_cid_equal(&check, cid));
+  j->had_replaced[j->nkept] = replaced != NULL;
+  if (replaced) j->replaced[j->nkept] = *replaced;
+  j->kept[j->nkept++] = *cid;
+  return ST_OK;
+}
+
+static void rec_forget(void *ctx, const st_cid *cids, size_t n) {
+  journal_rec *j = ctx;
+  j->forget_calls++;
+  for (size_t i = 0; i < n; i++) j->forgot[j->nforgot++] = cids[i];
+}
+
+static st_code add_cid(fx *f, uint64_t nonce, unsigned premium, st_cid *cid, st_err *err) {
+  st_signed_message sm;
+  signed_msg(&sm, f->ska, &f->a, &f->b, nonce, premium, 1000000);
+  st_code code = st_mpool_add(f->pool, &f->st, &sm, cid, err);
+  st_signed_message_free(&sm);
+  return code;
+}
+
+static void test_journal(void **state) {
+  (void)state;
+  fx f;
+  setup_fx(&f);
+  journal_rec j = {0};
+  st_mpool_set_journal(f.pool, &(st_mpool_journal){.keep = rec_keep, .forget = rec_forget, .ctx = &j});
+  st_err err;
+  st_cid c0, c1, c1b, c2;
+  assert_int_equal(add_cid(&f, 0, 100, &c0, &err), ST_OK);
+  assert_int_equal(add_cid(&f, 1, 100, &c1, &err), ST_OK);
+  assert_int_equal(j.nkept, 2);
+  assert_true(st_cid_equal(&j.kept[0], &c0) && !j.had_replaced[0]);
+  assert_true(st_cid_equal(&j.kept[1], &c1) && !j.had_replaced[1]);
+  /* a replacement is kept with the CID it replaces */
+  assert_int_equal(add_cid(&f, 1, 200, &c1b, &err), ST_OK);
+  assert_int_equal(j.nkept, 3);
+  assert_true(st_cid_equal(&j.kept[2], &c1b) && j.had_replaced[2] && st_cid_equal(&j.replaced[2], &c1));
+  assert_null(st_mpool_find(f.pool, &c1));
+  /* what the journal refuses stays out of the pool, and so does a refused replacement */
+  j.fail = true;
+  assert_int_equal(add_cid(&f, 2, 100, &c2, &err), ST_EIO);
+  tu_assert_err_contains(&err, "the disk is gone");
+  assert_int_equal(add_cid(&f, 1, 400, &c2, &err), ST_EIO);
+  assert_int_equal(st_mpool_size(f.pool), 2);
+  assert_non_null(st_mpool_find(f.pool, &c1b));
+  uint64_t nonce;
+  assert_int_equal(st_mpool_nonce(f.pool, &f.st, &f.a, &nonce, &err), ST_OK);
+  assert_int_equal(nonce, 2);
+  j.fail = false;
+  /* pruning tells the journal what left, in one call; nothing left, no call */
+  st_mpool_prune(f.pool, &f.st);
+  assert_int_equal(j.forget_calls, 0);
+  st_state_actor *a;
+  assert_int_equal(st_state_lookup(&f.st, &f.a, &a, &err), ST_OK);
+  a->nonce = 2; /* both applied */
+  st_mpool_prune(f.pool, &f.st);
+  assert_int_equal(j.forget_calls, 1);
+  assert_int_equal(j.nforgot, 2);
+  assert_true((st_cid_equal(&j.forgot[0], &c0) && st_cid_equal(&j.forgot[1], &c1b)) ||
+              (st_cid_equal(&j.forgot[0], &c1b) && st_cid_equal(&j.forgot[1], &c0)));
+  assert_int_equal(st_mpool_size(f.pool), 0);
+  /* no journal: nothing is told */
+  st_mpool_set_journal(f.pool, NULL);
+  assert_int_equal(add_cid(&f, 2, 100, &c2, &err), ST_OK);
+  assert_int_equal(j.nkept, 3);
+  teardown_fx(&f);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_admission), cmocka_unit_test(test_select_and_prune)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_admission), cmocka_unit_test(test_select_and_prune),
+                                     cmocka_unit_test(test_journal)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,7 +48,8 @@ node_raw() { # node_raw METHOD PARAMS : the daemon's whole response, as it sent 
   local port token
   port=$(cut -d/ -f5 "$tmp/node/api")
   token=$(cat "$tmp/node/token")
-  curl -s -XPOST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/rpc/v1" \
+  # the token reaches curl on its standard input, not its command line
+  printf 'Authorization: Bearer %s\n' "$token" | curl -s -XPOST -H @- "http://127.0.0.1:$port/rpc/v1" \
     -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.$1\",\"params\":$2}"
 }
 node() { node_raw "$@" | jq -c .result; } # the result (jq: integers above 2^53 lose digits)
@@ -92,7 +93,7 @@ cluster_up() {
   out=$(M init --owner "$O" ${MINER_INIT_FLAGS:-} 2>&1) || die "init: $out"
   [[ $out == *"miner t01000 created"* ]] || fail "init said: $out"
 }
-R() { SPACETIME_SERVER_REPO=$tmp/srv "$SRV" "$@" --server-api "$api" --token "$(cat "$tmp/srv/token")"; }
+R() { SPACETIME_SERVER_REPO=$tmp/srv "$SRV" "$@" --server-api "$api" --token-file "$tmp/srv/token"; }
 
 miner_msgs() {
   local pre=0 commit=0 posts=0 failed=0 head h b msgs cid

@@ -63,6 +63,15 @@ bad 'listen address "nonsense" is not HOST:PORT' run --listen nonsense
 bad 'is neither sqlite:PATH nor postgres://' run --db mysql://root@localhost/x
 bad 'could not open sqlite database path="/nonexistent/dir/registry.db"' run --db sqlite:/nonexistent/dir/registry.db
 bad '--heartbeat-timeout must be a positive number of seconds' run --heartbeat-timeout 0
+# no secret on a command line: a password in --db is refused; the URL comes from a file or the environment
+bad '--db postgres://u:***@127.0.0.1:1/x carries a password' run --db postgres://u:secret@127.0.0.1:1/x
+bad '--db postgresql://u@127.0.0.1:1/x?password=*** carries a password' run --db 'postgresql://u@127.0.0.1:1/x?password=secret'
+printf 'sqlite:/nonexistent/dir/file.db\n' >"$tmp/dburl"
+bad 'could not open sqlite database path="/nonexistent/dir/file.db"' run --db-file "$tmp/dburl"
+bad '--db-file: path="'"$tmp"'/none" is missing or empty' run --db-file "$tmp/none"
+bad 'give --db or --db-file, not both' run --db-file "$tmp/dburl" --db sqlite:x
+SPACETIME_DB=sqlite:/nonexistent/dir/env.db bad 'could not open sqlite database path="/nonexistent/dir/env.db"' run
+bad 'unknown flag --token' storage-nodes list --token x
 start_server
 api=$(cat "$tmp/repo/api")
 [[ $(stat -c %a "$tmp/repo/token") == 600 ]] || { echo "FAIL: token file is not mode 600"; failures=$((failures + 1)); }
@@ -96,7 +105,9 @@ bad 'storage node 7 does not exist' storage-nodes rm 7
 bad 'is at version 2, not 1' storage-nodes update 1 --weight 5 --version 1
 bad 'miner "x1003" is not an ID address like t01003' sectors find x1003 1
 bad 'unknown verb "storage-nodes frob"' storage-nodes frob
-bad "the bearer token does not match this server's" storage-nodes add --host 10.0.0.2 --type nfs --token wrong-token-value
+echo wrong-token-value >"$tmp/wrong-token"
+bad "the bearer token does not match this server's" storage-nodes add --host 10.0.0.2 --type nfs --token-file "$tmp/wrong-token"
+SPACETIME_SERVER_TOKEN=wrong-token-value bad "the bearer token does not match this server's" storage-nodes add --host 10.0.0.2 --type nfs
 SPACETIME_SERVER_REPO=$tmp/empty bad 'writes need "Authorization: Bearer <token>"' storage-nodes add --host 10.0.0.2 --type nfs --server-api "$api"
 bad '--error reports a node that cannot serve; it does not go with --path' storage-nodes heartbeat 1 --error x --path /
 bad "could not reach http://127.0.0.1:1: Couldn't connect to server (is 'spacetime-server run' up? point to it with --server-api URL)" \

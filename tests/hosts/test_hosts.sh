@@ -69,7 +69,7 @@ pg_up server
 # ---- the chain: keys, then a genesis of 1 s epochs and six 10-epoch deadlines ----
 NODE_TOKEN=
 node() { # node METHOD PARAMS : the daemon's result, asked from the server host
-  on server curl -s -m 20 -XPOST -H "Authorization: Bearer $NODE_TOKEN" "http://$SERVER:1234/rpc/v1" \
+  printf 'Authorization: Bearer %s\n' "$NODE_TOKEN" | on server curl -s -m 20 -XPOST -H @- "http://$SERVER:1234/rpc/v1" \
     -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.$1\",\"params\":$2}" | jq -c .result
 }
 height() { node ChainHead '[]' | jq .Height; }

@@ -337,7 +337,9 @@ static void test_healthy(void **state) {
   assert_cause_has(ST_DOCTOR_CHECK_SERVER_API, "/sealed/s-t01000-N");
   assert_line(&s->fix, 0, "restart it with the registry's address:");
   assert_line(&s->fix, 1, "kill %d", (int)pid);
-  assert_line(&s->fix, 2, "%s --server-api=http://127.0.0.1:1 --server-token <the registry's write token>", cmdline);
+  assert_line(&s->fix, 2,
+              "%s --server-api=http://127.0.0.1:1 --server-token-file=<a file holding the registry's write token>",
+              cmdline);
   assert_int_equal(st_doctor_problems(&report), 1);
   /* the fix's other forms: a poster needs no token, a known repo gives it, no command line */
   snprintf(facts.run.mode, sizeof facts.run.mode, "poster");
@@ -350,8 +352,8 @@ static void test_healthy(void **state) {
   snprintf(facts.reg_repo, sizeof facts.reg_repo, "/srv");
   st_doctor_diagnose(&facts, &report);
   assert_line(&s->fix, 1,
-              "stop the miner (pid %d) and start it again with: --server-api=http://127.0.0.1:1 --server-token \"$(cat "
-              "/srv/token)\"",
+              "stop the miner (pid %d) and start it again with: --server-api=http://127.0.0.1:1 "
+              "--server-token-file=/srv/token",
               (int)pid);
   /* no registry anywhere: nothing to say */
   facts.reg_url[0] = 0;
@@ -573,7 +575,8 @@ static void test_incident(void **state) {
   assert_line(&s->evidence, 1, "a registry is there: this repo's miner last ran with --server-api %s (%s/server-api)",
               url, repo);
   assert_line(&s->evidence, 2, "it looks for %s, which does not exist; the sector is at %s", missing, found);
-  assert_line(&s->fix, 2, "%s --server-api=%s --server-token <the registry's write token>", cmdline, url);
+  assert_line(&s->fix, 2, "%s --server-api=%s --server-token-file=<a file holding the registry's write token>", cmdline,
+              url);
   /* told by doctor's --server-api */
   diagnose(&(diag_opts){.node = f->c, .miner = r.c, .server_api = url});
   assert_line(&s->evidence, 1, "a registry is there: --server-api given to doctor");

@@ -2,9 +2,15 @@
  * computed outside libjwt), verification and its error messages, and the permission helpers. */
 #include "testutil.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/st_buf.h"
+#include "core/st_encoding.h"
 #include "crypto/st_secp.h"
 #include "rpc/st_jwt.h"
 
@@ -182,11 +188,90 @@ static void test_perm_helpers(void **state) {
   json_decref(j);
 }
 
+/* base64url without padding, appended to b. */
+static void b64url(st_buf *b, const void *p, size_t n) {
+  size_t at = b->len;
+  st_base64_append(b, p, n, false);
+  for (size_t i = at; i < b->len; i++)
+    if (b->data[i] == (uint8_t)'+' || b->data[i] == (uint8_t)'/')
+      b->data[i] = b->data[i] == (uint8_t)'+' ? (uint8_t)'-' : (uint8_t)'_';
+}
+
+/* A token for the fixed secret with payload as given, signed here (HMAC-SHA256), not by libjwt. */
+static char *sign(const char *payload) {
+  uint8_t s[ST_JWT_SECRET_LEN], mac[32];
+  unsigned maclen = 0;
+  fixed_secret(s);
+  const char head[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+  st_buf b = ST_BUF_INIT;
+  b64url(&b, head, strlen(head));
+  st_buf_putc(&b, '.');
+  b64url(&b, payload, strlen(payload));
+  assert_non_null(HMAC(EVP_sha256(), s, sizeof s, b.data, b.len, mac, &maclen));
+  st_buf_putc(&b, '.');
+  b64url(&b, mac, maclen);
+  char *t = strdup(st_buf_cstr(&b));
+  st_buf_free(&b);
+  return t;
+}
+
+/* The payload pre, the time now + delta, post; the token verifies with want, or fails naming needle. */
+static void expect_timed(const char *pre, long long delta, const char *post, st_code want, const char *needle) {
+  char payload[256];
+  snprintf(payload, sizeof payload, "%s%lld%s", pre, (long long)time(NULL) + delta, post);
+  char *t = sign(payload);
+  uint8_t s[ST_JWT_SECRET_LEN];
+  fixed_secret(s);
+  unsigned p = 99;
+  st_err err;
+  assert_int_equal(st_jwt_verify(s, t, &p, &err), want);
+  if (want) {
+    assert_int_equal(p, 0);
+    tu_assert_err_contains(&err, needle);
+  } else {
+    assert_int_equal(p, ST_PERM_READ);
+  }
+  free(t);
+}
+
+static void test_time_claims(void **state) {
+  (void)state;
+  /* absent: accepted, as every Lotus token is (another claim, "iat", is ignored) */
+  expect_timed("{\"Allow\":[\"read\"],\"iat\":", 0, "}", ST_OK, NULL);
+  /* exp in the future, or past by less than the leeway: accepted */
+  expect_timed("{\"Allow\":[\"read\"],\"exp\":", 3600, "}", ST_OK, NULL);
+  expect_timed("{\"Allow\":[\"read\"],\"exp\":", -(ST_JWT_LEEWAY / 2), "}", ST_OK, NULL);
+  /* exp in the past: refused */
+  expect_timed("{\"Allow\":[\"read\"],\"exp\":", -3600, "}", ST_EPERM, "token expired at ");
+  expect_timed("{\"Allow\":[\"read\"],\"exp\":", -(ST_JWT_LEEWAY + 10), "}", ST_EPERM, "(\"exp\")");
+  /* nbf in the past, or ahead by less than the leeway: accepted */
+  expect_timed("{\"Allow\":[\"read\"],\"nbf\":", -3600, "}", ST_OK, NULL);
+  expect_timed("{\"Allow\":[\"read\"],\"nbf\":", ST_JWT_LEEWAY / 2, "}", ST_OK, NULL);
+  /* nbf in the future: refused */
+  expect_timed("{\"Allow\":[\"read\"],\"nbf\":", 3600, "}", ST_EPERM, "token is not valid before ");
+  expect_timed("{\"Allow\":[\"read\"],\"nbf\":", ST_JWT_LEEWAY + 10, "}", ST_EPERM, "(\"nbf\")");
+  /* both, in the window; and a real number of seconds */
+  expect_timed("{\"Allow\":[\"read\"],\"nbf\":", -10, ",\"exp\":1e12}", ST_OK, NULL);
+  expect_timed("{\"Allow\":[\"read\"],\"exp\":", -3600, ".5}", ST_EPERM, "token expired");
+  /* not a number: refused, naming the claim (before the signature is looked at) */
+  expect_timed("{\"Allow\":[\"read\"],\"exp\":\"", 3600, "\"}", ST_EINVAL, "token payload: \"exp\" is not a number");
+  expect_timed("{\"Allow\":[\"read\"],\"nbf\":\"", 0, "\"}", ST_EINVAL, "token payload: \"nbf\" is not a number");
+  expect_timed("{\"Allow\":[\"read\"],\"exp\":null,\"x\":", 0, "}", ST_EINVAL, "\"exp\" is not a number");
+  expect_timed("{\"Allow\":[\"read\"],\"nbf\":[", 0, "]}", ST_EINVAL, "\"nbf\" is not a number");
+  /* an expired token with a bad signature is a bad signature */
+  char payload[128];
+  snprintf(payload, sizeof payload, "{\"Allow\":[\"read\"],\"exp\":%lld}", (long long)time(NULL) - 3600);
+  char *t = sign(payload);
+  t[strlen(t) - 2] = t[strlen(t) - 2] == 'A' ? 'B' : 'A';
+  expect_bad(t, ST_ECRYPTO, "token signature does not match");
+  free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_create_matches_lotus), cmocka_unit_test(test_verify_vectors),
       cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_verify_errors),
-      cmocka_unit_test(test_perm_helpers),
+      cmocka_unit_test(test_perm_helpers),         cmocka_unit_test(test_time_claims),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
