@@ -4,20 +4,25 @@
  * before they are read (413 at the headers, a chunked body cut off at its limit); a parked
  * request holds no thread, sees its client hang up, and is answered from another thread; and
  * stop waits for parked requests' replies. Every test runs twice: handlers on the I/O threads,
- * and on workers (handlers_block), where a handler that blocks holds up no other connection. */
+ * and on workers (handlers_block), where a handler that blocks holds up no other connection.
+ * The per-address limit runs in a private network namespace, on 10.99.0.1 (root only). */
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -276,6 +281,58 @@ static void test_large_unauth_places(void **state) {
   stop(&f);
 }
 
+/* In a private network namespace (loopback up, 10.99.0.1 on lo:1): the server on 10.99.0.1
+ * lets one address other than loopback hold per_address connections, and serves loopback
+ * still. Exits 0 when it holds, 1 on a failure, 77 when the namespace cannot be made. */
+static int per_address_child(void) {
+  if (unshare(CLONE_NEWNET)) return 77;
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct ifreq ifr = {0};
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  ifr.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
+  if (s < 0 || ioctl(s, SIOCSIFFLAGS, &ifr)) return 77;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo:1");
+  struct sockaddr_in *a = (struct sockaddr_in *)(void *)&ifr.ifr_addr;
+  a->sin_family = AF_INET;
+  inet_pton(AF_INET, "10.99.0.1", &a->sin_addr);
+  if (ioctl(s, SIOCSIFADDR, &ifr)) return 77;
+  close(s);
+  st_http_server *srv;
+  st_err err;
+  fx f = {0};
+  st_http_server_opts o = {.listen = "10.99.0.1:0", .per_address = 5, .handlers_block = BLOCK};
+  if (st_http_server_start(&o, handler, &f, &srv, &err)) return 1;
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(st_http_server_port(srv))};
+  inet_pton(AF_INET, "10.99.0.1", &sa.sin_addr);
+  int fds[6], ok = 0;
+  for (int i = 0; i < 6; i++) {
+    fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fds[i], (struct sockaddr *)&sa, sizeof sa)) return 1;
+    usleep(50 * 1000);
+  }
+  /* the first five are held; the sixth is closed at once */
+  for (int i = 0; i < 5; i++) ok += !closed_within(fds[i], 0);
+  ok += closed_within(fds[5], 1000);
+  st_http_server_stats st;
+  st_http_server_stats_get(srv, &st);
+  for (int i = 0; i < 6; i++) close(fds[i]);
+  st_http_server_stop(srv);
+  return ok == 6 && st.refused == 1 ? 0 : 1;
+}
+
+static void test_per_address_limit(void **state) {
+  (void)state;
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (!pid) _exit(per_address_child());
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) skip(); /* not root: no network namespace */
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static int send_park(uint16_t port) {
   int fd = dial(port);
   const char *r = "GET /park HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -394,6 +451,7 @@ int main(void) {
       cmocka_unit_test(test_timed_by_progress),
       cmocka_unit_test(test_body_bounded_before_reading),
       cmocka_unit_test(test_large_unauth_places),
+      cmocka_unit_test(test_per_address_limit),
       cmocka_unit_test(test_parked_requests),
       cmocka_unit_test(test_stop_waits_for_parked),
       cmocka_unit_test(test_blocking_handler),
