@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/st_clock.h"
 #include "core/st_json.h"
 
 #define IO_THREADS 2u
@@ -114,12 +115,6 @@ struct st_http_server {
   bool keeper_started;
   bool inline_handlers;
 };
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *st_http_query(const st_http_request *r, const char *key) {
   return MHD_lookup_connection_value((struct MHD_Connection *)r->conn_, MHD_GET_ARGUMENT_KIND, key);
@@ -229,7 +224,7 @@ static struct MHD_Response *take_response(int status, const char *content_type, 
 static void set_phase(st_http_server *srv, conn_info *ci, int phase) {
   pthread_mutex_lock(&srv->mu);
   ci->phase = phase;
-  ci->since_ms = now_ms();
+  ci->since_ms = st_clock_ms();
   pthread_mutex_unlock(&srv->mu);
 }
 
@@ -404,7 +399,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
       if (!inet_ntop(sa->sa_family, bytes, ci->peer, sizeof ci->peer)) ci->peer[0] = 0;
     }
     ci->phase = PH_HEAD;
-    ci->since_ms = now_ms();
+    ci->since_ms = st_clock_ms();
     pthread_mutex_lock(&srv->mu);
     ci->next = srv->conns;
     if (srv->conns) srv->conns->prev = ci;
@@ -540,7 +535,7 @@ static enum MHD_Result dispatch(st_http_server *srv, struct MHD_Connection *conn
   if (!stopping) srv->dispatching++;
   if (p->ci) {
     p->ci->phase = PH_HANDLING;
-    p->ci->since_ms = now_ms();
+    p->ci->since_ms = st_clock_ms();
   }
   pthread_mutex_unlock(&srv->mu);
   if (stopping) return send_error(srv, conn, p->ci, 503, "the server is stopping");
@@ -631,7 +626,7 @@ static void *keeper_main(void *arg) {
   st_http_later **ls = NULL;
   pthread_mutex_lock(&srv->mu);
   while (!srv->keeper_quit) {
-    keep_time(srv, now_ms());
+    keep_time(srv, st_clock_ms());
     if (srv->nlaters > cap) {
       size_t want = srv->nlaters * 2;
       struct pollfd *np = realloc(pfd, want * sizeof *np);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/st_clock.h"
+
 #define TICK_MS 100
 #define RETRY_MS 1000
 
@@ -39,12 +41,6 @@ struct st_rpc_park {
   pthread_t thread;
 };
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static client_count *client_find(st_rpc_park *pk, const char *client) {
   for (size_t i = 0; i < pk->nclients; i++)
     if (!strcmp(pk->clients[i].client, client)) return &pk->clients[i];
@@ -71,7 +67,7 @@ static void finish(parked *c, int status, st_buf *out) {
 /* One pass over the calls taken off the list: the ones still waiting go back. */
 static void pass(st_rpc_park *pk, parked *list, bool retry_all, const char *stopping) {
   st_buf out = ST_BUF_INIT;
-  int64_t now = now_ms();
+  int64_t now = st_clock_ms();
   parked *keep = NULL;
   while (list) {
     parked *c = list;
@@ -110,7 +106,7 @@ static void pass(st_rpc_park *pk, parked *list, bool retry_all, const char *stop
 static void *park_main(void *arg) {
   st_rpc_park *pk = arg;
   uint64_t seen = 0;
-  int64_t last_retry = now_ms();
+  int64_t last_retry = st_clock_ms();
   pthread_mutex_lock(&pk->mu);
   while (!pk->quit) {
     if (pk->wakes == seen) {
@@ -124,7 +120,7 @@ static void *park_main(void *arg) {
       pthread_cond_timedwait(&pk->cv, &pk->mu, &ts);
       if (pk->quit) break;
     }
-    int64_t now = now_ms();
+    int64_t now = st_clock_ms();
     bool retry_all = pk->wakes != seen || now - last_retry >= RETRY_MS;
     if (retry_all) last_retry = now;
     seen = pk->wakes;
@@ -172,7 +168,7 @@ st_code st_rpc_park_add(st_rpc_park *pk, st_http_later *l, const char *client, i
   parked *c = calloc(1, sizeof *c);
   if (!c) return st_err_set(err, ST_ENOMEM, "out of memory parking a waiting call");
   *c = (parked){.l = l,
-                .deadline_ms = now_ms() + wait_ms,
+                .deadline_ms = st_clock_ms() + wait_ms,
                 .wait_ms = wait_ms,
                 .call = call,
                 .retry = retry,
