@@ -6,35 +6,8 @@
 set -u
 ST=${1:?usage: test_daemon.sh PATH-TO-spacetime}
 tmp=$(mktemp -d)
-pid=
-cleanup() {
-  [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-start() { # start ARGS... : the daemon on a free port; waits for its api file
-  rm -f "$tmp/repo/api"
-  "$ST" daemon --repo "$tmp/repo" --api 0 "$@" 2>>"$tmp/daemon.log" &
-  pid=$!
-  for _ in $(seq 100); do
-    [[ -s $tmp/repo/api ]] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [[ -s $tmp/repo/api ]] || { echo "FAIL: the daemon did not start"; cat "$tmp/daemon.log"; exit 1; }
-  port=$(cut -d/ -f5 "$tmp/repo/api")
-  token=$(cat "$tmp/repo/token")
-  printf 'Authorization: Bearer %s\n' "$token" >"$tmp/auth.hdr" # curl reads it there: no token on a command line
-}
-
-rpc() { # rpc METHOD PARAMS-JSON [v0|v1] : prints the whole response; uses the admin token
-  curl -s -XPOST -H @"$tmp/auth.hdr" "http://127.0.0.1:$port/rpc/${3:-v1}" --data-binary @- \
-    <<<"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.$1\",\"params\":$2}"
-}
-result() { rpc "$@" | jq -c '.result'; }
+# shellcheck source=tests/cmd/daemon_lib.sh
+source "$(dirname "$0")/daemon_lib.sh"
 
 # ---- wallets first (the keys must exist before the genesis that funds them) ----
 "$ST" genesis new --out "$tmp/g0.json" >/dev/null || fail "genesis new without accounts"

@@ -7,42 +7,18 @@
 set -u
 ST=${1:?usage: test_mpool_durable.sh PATH-TO-spacetime}
 tmp=$(mktemp -d)
-pid=
-cleanup() {
-  [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-start() { # start ARGS... : the daemon on a free port; waits for its api file
-  rm -f "$tmp/repo/api"
-  "$ST" daemon --repo "$tmp/repo" --api 0 "$@" 2>>"$tmp/daemon.log" &
-  pid=$!
-  for _ in $(seq 100); do
-    [[ -s $tmp/repo/api ]] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [[ -s $tmp/repo/api ]] || { echo "FAIL: the daemon did not start"; cat "$tmp/daemon.log"; exit 1; }
-  port=$(cut -d/ -f5 "$tmp/repo/api")
-  token=$(cat "$tmp/repo/token")
-}
+# shellcheck source=tests/cmd/daemon_lib.sh
+source "$(dirname "$0")/daemon_lib.sh"
 crash() { kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=; }
 
-rpc() { # rpc METHOD PARAMS-JSON : prints the result; uses the admin token
-  curl -s -XPOST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/rpc/v1" \
-    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.$1\",\"params\":$2}" | jq -c '.result'
-}
 cli() { "$ST" "$@" --repo "$tmp/repo"; }
-balance() { rpc WalletBalance "[\"$1\"]" | tr -d '"'; }
+balance() { result WalletBalance "[\"$1\"]" | tr -d '"'; }
 pending() { cli mpool pending | jq -r '.CID["/"]'; }
 # found CID: pending in the pool, or on the head chain with exit code 0
-found() { pending | grep -qx "$1" || [[ $(rpc StateSearchMsg "[[], {\"/\":\"$1\"}, -1, true]" | jq .Receipt.ExitCode) == 0 ]]; }
+found() { pending | grep -qx "$1" || [[ $(result StateSearchMsg "[[], {\"/\":\"$1\"}, -1, true]" | jq .Receipt.ExitCode) == 0 ]]; }
 landed() { # landed CID : waits (up to 30 s) until it is on chain with exit code 0
   for _ in $(seq 150); do
-    [[ $(rpc StateSearchMsg "[[], {\"/\":\"$1\"}, -1, true]" | jq .Receipt.ExitCode) == 0 ]] && return 0
+    [[ $(result StateSearchMsg "[[], {\"/\":\"$1\"}, -1, true]" | jq .Receipt.ExitCode) == 0 ]] && return 0
     sleep 0.2
   done
   return 1
@@ -51,9 +27,9 @@ landed() { # landed CID : waits (up to 30 s) until it is on chain with exit code
 # ---- wallets, then a genesis that funds them ----
 "$ST" genesis new --out "$tmp/g0.json" >/dev/null || fail "genesis new without accounts"
 start --genesis "$tmp/g0.json"
-A=$(rpc WalletNew '["secp256k1"]' | tr -d '"')
-B=$(rpc WalletNew '["secp256k1"]' | tr -d '"')
-P=$(rpc WalletNew '["secp256k1"]' | tr -d '"')
+A=$(result WalletNew '["secp256k1"]' | tr -d '"')
+B=$(result WalletNew '["secp256k1"]' | tr -d '"')
+P=$(result WalletNew '["secp256k1"]' | tr -d '"')
 kill -TERM "$pid"; wait "$pid"; pid=
 rm -rf "$tmp/repo/chain" "$tmp/repo/genesis.json"
 "$ST" genesis new --out "$tmp/g.json" --account "$A=1000" --account "$B=1000" --account "$P=1000" >/dev/null || fail "genesis new"
@@ -76,24 +52,24 @@ kept=()
 for c in "${cids[@]}"; do
   if found "$c"; then kept+=("$c"); else fail "message $c is lost after kill -9 (neither pending nor on chain)"; fi
 done
-n=$(rpc MpoolGetNonce "[\"$A\"]")
+n=$(result MpoolGetNonce "[\"$A\"]")
 [[ $n == 5 ]] || fail "MpoolGetNonce after the restart: $n, want 5"
 
 # ---- the producer mines them, each exactly once ----
 for c in "${kept[@]}"; do landed "$c" || fail "message $c did not land"; done
-[[ $(rpc StateGetActor "[\"$A\", []]" | jq .Nonce) == 5 ]] || fail "A's nonce on chain: $(rpc StateGetActor "[\"$A\", []]" | jq .Nonce)"
+[[ $(result StateGetActor "[\"$A\", []]" | jq .Nonce) == 5 ]] || fail "A's nonce on chain: $(result StateGetActor "[\"$A\", []]" | jq .Nonce)"
 b1=$(balance "$B")
 [[ $(echo "$b1 - $b0" | bc) == 1500000000000000000 ]] || fail "B gained $(echo "$b1 - $b0" | bc) attoFIL, want 1.5 FIL"
 [[ -z $(pending) ]] || fail "the pool after they landed: $(pending)"
-h1=$(rpc ChainHead '[]' | jq .Height)
-for _ in $(seq 100); do (( $(rpc ChainHead '[]' | jq .Height) > h1 )) && break; sleep 0.2; done
-(( $(rpc ChainHead '[]' | jq .Height) > h1 )) || fail "the chain stopped at height $h1"
+h1=$(result ChainHead '[]' | jq .Height)
+for _ in $(seq 100); do (( $(result ChainHead '[]' | jq .Height) > h1 )) && break; sleep 0.2; done
+(( $(result ChainHead '[]' | jq .Height) > h1 )) || fail "the chain stopped at height $h1"
 
 # ---- a second kill -9: nothing comes back, nothing is applied twice; sends go on from 5 ----
 crash
 start
 [[ -z $(pending) ]] || fail "the pool after a second restart: $(pending)"
-[[ $(rpc MpoolGetNonce "[\"$A\"]") == 5 ]] || fail "MpoolGetNonce after a second restart: $(rpc MpoolGetNonce "[\"$A\"]")"
+[[ $(result MpoolGetNonce "[\"$A\"]") == 5 ]] || fail "MpoolGetNonce after a second restart: $(result MpoolGetNonce "[\"$A\"]")"
 [[ $(balance "$B") == "$b1" ]] || fail "B's balance changed after a second restart"
 c=$(cli send --from "$A" "$B" 0.6)
 [[ $(cli mpool pending | jq -r 'select(.CID["/"] == "'"$c"'") | .Message.Nonce') == 5 ]] || fail "a send after the restarts did not take nonce 5"
