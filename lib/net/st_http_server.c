@@ -441,7 +441,7 @@ static st_http_request request_of(pending *p) {
   return r;
 }
 
-/* ---- handlers on the workers ---- */
+/* ---- handlers: on a worker, or on the I/O thread (run_inline) ---- */
 
 /* Runs the handler and keeps its answer in p. true when p is ready to answer (its reply or
  * upgrade, or a parked request's reply that came already); false when it is parked. mark_done:

@@ -865,7 +865,7 @@ static void test_websocket_sessions_without_token(void **state) {
   /* one more without a token is refused; with one it is let in */
   char reply[2048];
   const char *up =
-      "GET /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "GET /rpc/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close, Upgrade\r\nUpgrade: websocket\r\n"
       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
   assert_int_equal(raw(up, reply, sizeof reply), 503);
   assert_non_null(strstr(reply, "128 WebSocket sessions without a token are open already: connect with a token"));
