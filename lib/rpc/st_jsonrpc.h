@@ -52,6 +52,17 @@
  * - Only POST (and a GET upgrading to WebSocket) is served at /rpc/vN (405 otherwise); Lotus does
  *   not look at the HTTP method.
  * - Integers outside int64 anywhere in a body are a parse error (jansson's limit).
+ * - Limits Lotus does not have (docs/lotus-api.md 1.2), tighter without a valid token: the body
+ *   (64 MiB; 64 KiB), checked at the headers before it is read (st_http_server's admit); a batch
+ *   of at most ST_RPC_MAX_BATCH calls (1,000; 100), -32600 beyond; a reply of at most
+ *   ST_RPC_MAX_REPLY (64 MiB; 8 MiB): a batch's calls after the reply passed it are not run and
+ *   answer code 1 "not run: ...", a single reply over it is replaced by a code 1 error; and
+ *   ST_RPC_MAX_WS_UNAUTH WebSocket sessions without a token (503 beyond).
+ * - Calls that wait (a method with wait_s, StateWaitMsg): the run answers not_yet; over HTTP
+ *   the call is parked on its connection (st_rpc_park.h: no thread, retried on st_rpc_wake,
+ *   waits_per_client per peer address, freed when the client hangs up, given up after wait_s);
+ *   over WebSocket the session waits on its own thread; in a batch or through
+ *   st_rpc_handle_body it is refused with code 1, as it cannot be answered later there.
  *
  * WebSocket. A GET to /rpc/v0 or /rpc/v1 whose Connection header holds "upgrade" and whose Upgrade
  * header holds "websocket" becomes a WebSocket session (st_websocket.h). The token is taken at
@@ -220,8 +231,9 @@ st_code st_rpc_new(const st_rpc_opts *opts, st_rpc **out, st_err *err);
 /* Wipes the secret and frees. Stop the HTTP server first. */
 void st_rpc_free(st_rpc *rpc);
 
-/* Handles one body for API version (0 or 1) and a caller holding perms: appends the response
- * text (possibly nothing) to out and returns the HTTP status (200, 400, 401 or 500). */
+/* Handles one body for API version (0 or 1) and a caller holding perms, with the limits of a
+ * caller with a token: appends the response text (possibly nothing) to out and returns the HTTP
+ * status (200, 400, 401 or 500). */
 int st_rpc_handle_body(const st_rpc *rpc, int version, unsigned perms, const uint8_t *body, size_t len, st_buf *out);
 
 /* Runs the parked calls again: call it when what they wait for may have happened (a new head). */
