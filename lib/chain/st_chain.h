@@ -94,6 +94,12 @@ st_code st_chain_applied(st_chain *c, const st_tipset_key *key, st_cid **cids, s
 /* The receipts of a tipset's messages (in the order they were applied). */
 st_code st_chain_receipts(st_chain *c, const st_cid *receipts_root, st_receipt **out, size_t *n, st_err *err);
 
+/* Any stored object's raw bytes by CID (blocks, messages, states, receipts), into out (its
+ * content replaced; empty on failure, ST_ENOENT naming the CID when absent); and whether it is
+ * stored (false on failure). */
+st_code st_chain_object(st_chain *c, const st_cid *cid, st_buf *out, st_err *err);
+st_code st_chain_has_object(st_chain *c, const st_cid *cid, bool *has, st_err *err);
+
 /* The state after key's messages (the state a child of it builds on); NULL key: the head. */
 st_code st_chain_state(st_chain *c, const st_tipset_key *key, st_state *out, st_err *err);
 

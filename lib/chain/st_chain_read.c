@@ -317,3 +317,33 @@ void st_msg_lookup_free(st_msg_lookup *l) {
   st_receipt_free(&l->receipt);
   msg_lookup_init(l);
 }
+
+typedef struct obj_ctx {
+  const st_cid *cid;
+  st_buf *out; /* NULL: only whether it is there */
+  bool has;
+} obj_ctx;
+
+static st_code rd_object(st_cs_txn *t, void *v, st_err *err) {
+  obj_ctx *o = v;
+  if (!o->out) {
+    o->has = st_cs_has(t, o->cid);
+    return ST_OK;
+  }
+  return st_cs_get(t, o->cid, o->out, err);
+}
+
+st_code st_chain_object(st_chain *c, const st_cid *cid, st_buf *out, st_err *err) {
+  st_buf_init(out);
+  obj_ctx o = {.cid = cid, .out = out};
+  st_code code = st_ch_read(c, rd_object, &o, err);
+  if (code) st_buf_free(out);
+  return code;
+}
+
+st_code st_chain_has_object(st_chain *c, const st_cid *cid, bool *has, st_err *err) {
+  obj_ctx o = {.cid = cid};
+  st_code code = st_ch_read(c, rd_object, &o, err);
+  *has = !code && o.has;
+  return code;
+}

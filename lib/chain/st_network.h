@@ -17,6 +17,11 @@
 
 #include "core/st_err.h"
 
+/* Filecoin's network version whose rules this chain follows (StateNetworkVersion): 0, as its
+ * actors are v0's ("fil/1/<name>" code CIDs) and its proofs and miner rules the seed's
+ * specs-actors v0.x (network versions 0..3 run actors v0; the chain has no upgrades). */
+#define ST_NETWORK_VERSION 0
+
 typedef struct st_network {
   char name[32];
   int64_t block_delay;        /* seconds per epoch */

@@ -7,10 +7,11 @@
  *  common:  Version, AuthNew, AuthVerify.
  *  chain:   ChainHead, ChainGetGenesis, ChainGetTipSet, ChainGetTipSetByHeight, ChainGetBlock,
  *           ChainGetBlockMessages, ChainGetMessage, ChainGetParentMessages,
- *           ChainGetParentReceipts.
+ *           ChainGetParentReceipts, ChainHasObj, ChainReadObj.
  *  state:   StateGetNetworkParams, StateGetActor, StateLookupID, StateAccountKey,
  *           StateDecodeParams, StateSearchMsg, StateWaitMsg, StateGetRandomnessFromTickets,
- *           StateGetRandomnessFromBeacon.
+ *           StateGetRandomnessFromBeacon, StateNetworkName, StateNetworkVersion, StateListMiners,
+ *           StateCirculatingSupply.
  *  miner:   StateMinerInfo, StateMinerPower, StateMinerProvingDeadline, StateMinerDeadlines,
  *           StateMinerPartitions, StateMinerSectors, StateMinerActiveSectors, StateMinerFaults,
  *           StateMinerRecoveries, StateSectorGetInfo, StateSectorPreCommitInfo,
@@ -18,8 +19,8 @@
  *  market:  StateMarketBalance, StateMarketDeals, StateMarketStorageDeal,
  *           StateVerifiedClientStatus, StateVerifierStatus, StateVerifiedRegistryRootKey.
  *  mpool:   MpoolPush, MpoolPushMessage, MpoolPending, MpoolGetNonce, GasEstimateMessageGas.
- *  wallet:  WalletNew, WalletList, WalletBalance, WalletDefaultAddress, WalletSign, WalletVRF,
- *           WalletExport, WalletImport.
+ *  wallet:  WalletNew, WalletList, WalletHas, WalletBalance, WalletDefaultAddress, WalletSign,
+ *           WalletVRF, WalletExport, WalletImport.
  *  mining:  StateGetBeaconEntry (v0: BeaconGetEntry), MinerGetBaseInfo, MinerCreateBlock,
  *           SyncSubmitBlock.
  *  notify:  ChainNotify (a channel method, over WebSocket only): the first value is
@@ -43,6 +44,9 @@
  *  - StateGetActor, StateLookupID and WalletBalance read the state after the tipset's messages
  *    (what the next block builds on); Lotus reads the tipset's ParentStateRoot.
  *  - Version's Agent is "spacetime".
+ *  - StateNetworkVersion is ST_NETWORK_VERSION (0) at every tipset; StateCirculatingSupply is
+ *    every balance less the burnt and reward actors' and what miners and the market lock
+ *    (docs/lotus-api.md); StateListMiners lists every miner actor ([] when none).
  *  - StateWaitMsg waits at most ST_FULLNODE_WAIT_S (ten minutes), then fails (Lotus waits as
  *    long as the client does). Over HTTP the call is parked without a thread; at most 64 wait
  *    at once per client address (st_rpc_park.h). In a batch it is refused if it would wait.

@@ -190,6 +190,25 @@ static st_code r_chain_get_parent_messages(st_rpc_req *q, st_err *err) { return 
 
 static st_code r_chain_get_parent_receipts(st_rpc_req *q, st_err *err) { return parent_part(q, true, err); }
 
+/* ChainHasObj [cid]: whether the chain store holds the object. */
+static st_code r_chain_has_obj(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  bool has;
+  st_code code = st_chain_has_object(n->chain, &((fn_cid_args *)q->args)->cid, &has, err);
+  if (!code) q->result = json_boolean(has);
+  return code;
+}
+
+/* ChainReadObj [cid]: the object's raw bytes, base64. */
+static st_code r_chain_read_obj(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_buf b;
+  st_code code = st_chain_object(n->chain, &((fn_cid_args *)q->args)->cid, &b, err);
+  if (!code && !(q->result = fn_bytes_json(b.data, b.len))) code = st_err_set(err, ST_ENOMEM, "out of memory");
+  st_buf_free(&b);
+  return code;
+}
+
 static const st_rpc_method METHODS[] = {
     ST_RPC_NOARGS("ChainHead", ST_PERM_READ, r_chain_head),
     ST_RPC_NOARGS("ChainGetGenesis", ST_PERM_READ, r_chain_genesis),
@@ -205,6 +224,8 @@ static const st_rpc_method METHODS[] = {
                   r_chain_get_parent_messages),
     ST_RPC_METHOD("ChainGetParentReceipts", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL,
                   r_chain_get_parent_receipts),
+    ST_RPC_METHOD("ChainHasObj", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_has_obj),
+    ST_RPC_METHOD("ChainReadObj", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_read_obj),
 };
 
 fn_slice fn_chain_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

@@ -245,7 +245,102 @@ static st_code r_randomness_from_beacon(st_rpc_req *q, st_err *err) {
   return randomness(q->ctx, q->args, true, &q->result, err);
 }
 
+/* StateNetworkName: the genesis's network name. */
+static st_code r_state_network_name(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  (void)err;
+  q->result = json_string(st_chain_network(n->chain)->name);
+  return ST_OK;
+}
+
+/* StateNetworkVersion [tsk]: ST_NETWORK_VERSION at every tipset (no upgrades). */
+static st_code r_state_network_version(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_tipset ts;
+  st_code code = fn_tipset(n, &((fn_tsk_args *)q->args)->tsk, &ts, err);
+  if (!code) q->result = json_integer(ST_NETWORK_VERSION);
+  st_tipset_free(&ts);
+  return code;
+}
+
+/* StateListMiners [tsk]: every miner actor's ID address, in ID order. */
+static st_code r_state_list_miners(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_state st;
+  st_code code = fn_state(n, &((fn_tsk_args *)q->args)->tsk, &st, err);
+  if (!code) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < st.n; i++)
+      if (st.actors[i].kind == ST_ACTOR_MINER) json_array_append_new(arr, fn_id_json(n, st.actors[i].id));
+    q->result = arr;
+  }
+  st_state_clear(&st);
+  return code;
+}
+
+/* The FIL that is not circulating at key's state: every miner's locked part (balance less
+ * st_miner_available) and the market's locked escrow. */
+static st_code locked_funds(st_fullnode *n, const st_tipset_key *key, st_state *st, mpz_t out, st_err *err) {
+  mpz_set_ui(out, 0);
+  mpz_t avail;
+  mpz_init(avail);
+  st_code code = ST_OK;
+  for (size_t i = 0; i < st->n && !code; i++) {
+    const st_state_actor *a = &st->actors[i];
+    if (a->kind != ST_ACTOR_MINER) continue;
+    st_miner_state m;
+    if (!(code = st_chain_miner_state(n->chain, key, a->id, &m, err))) {
+      st_miner_available(&m, a->balance, avail);
+      mpz_add(out, out, a->balance);
+      mpz_sub(out, out, avail);
+    }
+    st_miner_state_free(&m);
+  }
+  mpz_clear(avail);
+  if (code) return code;
+  st_market_state ms;
+  if (!(code = st_chain_market_state(n->chain, key, &ms, err)))
+    for (size_t i = 0; i < ms.nbalances; i++) mpz_add(out, out, ms.balances[i].locked);
+  st_market_state_free(&ms);
+  return code;
+}
+
+/* StateCirculatingSupply [tsk]: every balance, less the burnt funds actor's, the reward actor's
+ * (FIL not mined yet) and what is locked (locked_funds); never below 0. */
+static st_code r_state_circulating_supply(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_tipset ts;
+  st_state st;
+  st_state_init(&st);
+  mpz_t total, locked;
+  mpz_inits(total, locked, NULL);
+  st_code code = fn_tipset(n, &((fn_tsk_args *)q->args)->tsk, &ts, err);
+  if (!code) code = st_chain_state(n->chain, &ts.key, &st, err);
+  if (!code) code = locked_funds(n, &ts.key, &st, locked, err);
+  if (!code) {
+    st_state_total(&st, total);
+    const uint64_t out_ids[] = {ST_ID_BURNT, ST_ID_REWARD};
+    for (size_t i = 0; i < 2; i++) {
+      const st_state_actor *a = st_state_get(&st, out_ids[i]);
+      if (a) mpz_sub(total, total, a->balance);
+    }
+    mpz_sub(total, total, locked);
+    if (mpz_sgn(total) < 0) mpz_set_ui(total, 0);
+    q->result = st_chain_json_bigint(total);
+  }
+  mpz_clears(total, locked, NULL);
+  st_state_clear(&st);
+  st_tipset_free(&ts);
+  return code;
+}
+
 static const st_rpc_method METHODS[] = {
+    ST_RPC_NOARGS("StateNetworkName", ST_PERM_READ, r_state_network_name),
+    ST_RPC_METHOD("StateNetworkVersion", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk,
+                  r_state_network_version),
+    ST_RPC_METHOD("StateListMiners", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk, r_state_list_miners),
+    ST_RPC_METHOD("StateCirculatingSupply", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk,
+                  r_state_circulating_supply),
     ST_RPC_NOARGS("StateGetNetworkParams", ST_PERM_READ, r_state_get_network_params),
     ST_RPC_METHOD("StateGetActor", ST_PERM_READ, 1, 2, fn_parse_addr_tsk, fn_addr_tsk_args, fn_free_addr_tsk,
                   r_state_get_actor),

@@ -147,6 +147,21 @@ static st_code r_wallet_import(st_rpc_req *q, st_err *err) {
   return code;
 }
 
+/* WalletHas [addr]: whether the wallet holds the key of that key address (an ID address: false,
+ * as Lotus's wallet does not resolve it). */
+static st_code r_wallet_has(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_address *addrs;
+  size_t k;
+  st_code code = st_wallet_list(&n->wallet, &addrs, &k, err);
+  if (code) return code;
+  bool has = false;
+  for (size_t i = 0; i < k && !has; i++) has = st_address_equal(&addrs[i], &((fn_addr_args *)q->args)->addr);
+  free(addrs);
+  q->result = json_boolean(has);
+  return ST_OK;
+}
+
 static const st_rpc_method METHODS[] = {
     {.name = "Filecoin.WalletNew",
      .perm = ST_PERM_WRITE,
@@ -156,6 +171,7 @@ static const st_rpc_method METHODS[] = {
      .run = r_wallet_address,
      .data = &(const wallet_address){st_wallet_new}},
     ST_RPC_NOARGS("WalletList", ST_PERM_WRITE, r_wallet_list),
+    ST_RPC_METHOD("WalletHas", ST_PERM_WRITE, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_wallet_has),
     ST_RPC_METHOD("WalletBalance", ST_PERM_READ, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_wallet_balance),
     {.name = "Filecoin.WalletDefaultAddress",
      .perm = ST_PERM_WRITE,
