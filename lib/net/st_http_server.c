@@ -221,6 +221,19 @@ static struct MHD_Response *take_response(int status, const char *content_type, 
   return with_headers(r, status, content_type, www_authenticate);
 }
 
+/* Gives back a large_unauth place. */
+static void release_large(st_http_server *srv) {
+  pthread_mutex_lock(&srv->mu);
+  srv->nlarge--;
+  pthread_mutex_unlock(&srv->mu);
+}
+
+static void count_refused(st_http_server *srv) {
+  pthread_mutex_lock(&srv->mu);
+  srv->refused++;
+  pthread_mutex_unlock(&srv->mu);
+}
+
 static void set_phase(st_http_server *srv, conn_info *ci, int phase) {
   pthread_mutex_lock(&srv->mu);
   ci->phase = phase;
@@ -688,9 +701,7 @@ static enum MHD_Result on_headers(st_http_server *srv, struct MHD_Connection *co
     limit = srv->max_body;
   }
   if (announced > limit) {
-    pthread_mutex_lock(&srv->mu);
-    srv->refused++;
-    pthread_mutex_unlock(&srv->mu);
+    count_refused(srv);
     char msg[192];
     snprintf(msg, sizeof msg, "request body of %.24s bytes is larger than the limit of %zu bytes%s", len, limit,
              admitted ? "" : " for a request without a valid token");
@@ -698,11 +709,7 @@ static enum MHD_Result on_headers(st_http_server *srv, struct MHD_Connection *co
   }
   pending *p = calloc(1, sizeof *p);
   if (!p) {
-    if (large) {
-      pthread_mutex_lock(&srv->mu);
-      srv->nlarge--;
-      pthread_mutex_unlock(&srv->mu);
-    }
+    if (large) release_large(srv);
     return MHD_NO;
   }
   *p = tmp;
@@ -723,9 +730,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (p->state == P_READING) {
     if (*upload_size) {
       if (p->body.len + *upload_size > p->limit) { /* a chunked body past its limit: stop reading it */
-        pthread_mutex_lock(&srv->mu);
-        srv->refused++;
-        pthread_mutex_unlock(&srv->mu);
+        count_refused(srv);
         return MHD_NO;
       }
       st_buf_append(&p->body, upload, *upload_size);
@@ -752,11 +757,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
     free(p->ws);
   }
   if (p->mresp) MHD_destroy_response(p->mresp);
-  if (p->large) {
-    pthread_mutex_lock(&srv->mu);
-    srv->nlarge--;
-    pthread_mutex_unlock(&srv->mu);
-  }
+  if (p->large) release_large(srv);
   st_buf_free(&p->body);
   free(p);
   *state = NULL;
@@ -844,7 +845,7 @@ static void end_threads(st_http_server *srv) {
 }
 
 static st_code start_threads(st_http_server *srv, unsigned nworkers, st_err *err) {
-  if (!(srv->workers = calloc(nworkers, sizeof *srv->workers)))
+  if (nworkers && !(srv->workers = calloc(nworkers, sizeof *srv->workers)))
     return st_err_set(err, ST_ENOMEM, "out of memory starting the HTTP server");
   for (; srv->nworkers < nworkers; srv->nworkers++)
     if (pthread_create(&srv->workers[srv->nworkers], NULL, worker_main, srv)) break;
@@ -900,7 +901,7 @@ st_code st_http_server_start(const st_http_server_opts *opts, st_http_handler ha
                                                 : ((struct sockaddr_in *)(void *)&bound)->sin_port);
   srv->inline_handlers = !opts->handlers_block;
   unsigned nthreads = opts->threads ? opts->threads : 4;
-  if ((code = start_threads(srv, srv->inline_handlers ? 1 : nthreads, err))) {
+  if ((code = start_threads(srv, srv->inline_handlers ? 0 : nthreads, err))) {
     close(fd);
     free_server(srv);
     return code;

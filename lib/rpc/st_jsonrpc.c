@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/st_clock.h"
 #include "core/st_encoding.h"
 #include "core/st_json.h"
 #include "core/st_log.h"
@@ -527,12 +528,12 @@ static st_code wait_here(const st_rpc *rpc, const st_rpc_method *m, st_rpc_req *
                       "for has not happened yet",
                       q->method);
   int fd = env->ws->ws ? st_ws_conn_fd(env->ws->ws) : -1;
-  time_t deadline = time(NULL) + (time_t)m->wait_s;
+  int64_t deadline = st_clock_ms() + (int64_t)m->wait_s * 1000;
   for (;;) {
     struct pollfd pfd = {.fd = fd, .events = POLLRDHUP};
     if (fd >= 0 && poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
       return st_err_set(err, ST_EUNAVAIL, "the client went away");
-    if (time(NULL) >= deadline) return st_err_set(err, ST_EUNAVAIL, "gave up waiting after %u seconds", m->wait_s);
+    if (st_clock_ms() >= deadline) return st_err_set(err, ST_EUNAVAIL, "gave up waiting after %u seconds", m->wait_s);
     st_rpc_park_wait(rpc->park, 1000);
     json_decref(q->result);
     q->result = NULL;
@@ -780,6 +781,12 @@ static bool header_has(const st_http_request *req, const char *name, const char 
   return v && strcasestr(v, word);
 }
 
+/* The token, from the header or the query, as Lotus takes it; NULL if none (or an Authorization header that is not
+ * Bearer). */
+static const char *token_of(const st_http_request *req) {
+  return st_http_header(req, "Authorization") ? st_http_bearer(req) : st_http_query(req, "token");
+}
+
 void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response *resp) {
   st_rpc *rpc = ctx;
   int version = !strcmp(req->path, "/rpc/v0") ? 0 : !strcmp(req->path, "/rpc/v1") ? 1 : -1;
@@ -797,15 +804,10 @@ void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response
                     req->method);
     return;
   }
-  const char *token = NULL;
-  if (st_http_header(req, "Authorization")) {
-    token = st_http_bearer(req);
-    if (!token) {
-      reply_rpc_error(resp, 401, "JWT Verification failed: the Authorization header is not \"Bearer <token>\"");
-      return;
-    }
-  } else {
-    token = st_http_query(req, "token");
+  const char *token = token_of(req);
+  if (!token && st_http_header(req, "Authorization")) {
+    reply_rpc_error(resp, 401, "JWT Verification failed: the Authorization header is not \"Bearer <token>\"");
+    return;
   }
   unsigned perms = ST_PERM_READ;
   st_err e;
@@ -841,11 +843,6 @@ void st_rpc_http_handler(void *ctx, const st_http_request *req, st_http_response
   st_buf_reset(&resp->body);
   resp->status = handle_body(rpc, version, perms, &env, req->body, req->body_len, &resp->body);
   if (resp->status == 401) resp->www_authenticate = "Bearer realm=\"spacetime\"";
-}
-
-/* The token, from the header or the query, as the handler takes it; NULL if none. */
-static const char *token_of(const st_http_request *req) {
-  return st_http_header(req, "Authorization") ? st_http_bearer(req) : st_http_query(req, "token");
 }
 
 /* Before a body is read: only a caller with a valid token may send a large one. */

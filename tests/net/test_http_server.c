@@ -110,6 +110,18 @@ static int read_reply(int fd, char *buf, size_t n, int ms) {
   return sscanf(buf, "HTTP/1.%*d %d", &status) == 1 ? status : 0;
 }
 
+/* Sends all of text on fd. */
+static void send_all(int fd, const char *text) {
+  assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+}
+
+/* A new connection that has sent text (a request's headers, or a part of them). */
+static int dial_and_send(uint16_t port, const char *text) {
+  int fd = dial(port);
+  send_all(fd, text);
+  return fd;
+}
+
 static int get(uint16_t port, const char *path, char *buf, size_t n) {
   int fd = dial(port);
   char req[256];
@@ -173,7 +185,7 @@ static void test_timed_by_progress(void **state) {
   start(&f, &o);
   int idle = dial(f.port), slow = dial(f.port), slow_body = dial(f.port);
   const char *head = "POST /x HTTP/1.1\r\nHost: x\r\nX-Key: yes\r\nContent-Length: 100\r\n\r\n";
-  assert_int_equal(send(slow_body, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+  send_all(slow_body, head);
   /* a byte every 200 ms: never silent for long, but the headers never finish */
   double t0 = now_ms();
   bool slow_closed = false;
@@ -205,23 +217,20 @@ static void test_body_bounded_before_reading(void **state) {
   start(&f, &o);
   char buf[4096];
   /* 60 MiB announced without the key: 413 at the headers, before any of the body is sent */
-  int fd = dial(f.port);
   const char *h = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 62914560\r\n\r\n";
-  assert_int_equal(send(fd, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  int fd = dial_and_send(f.port, h);
   assert_int_equal(read_reply(fd, buf, sizeof buf, 2000), 413);
   assert_non_null(strstr(buf, "larger than the limit of 4096 bytes for a request without a valid token"));
   close(fd);
   /* with the key the limit is max_body */
-  fd = dial(f.port);
   h = "POST /x HTTP/1.1\r\nHost: x\r\nX-Key: yes\r\nContent-Length: 2000000\r\n\r\n";
-  assert_int_equal(send(fd, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  fd = dial_and_send(f.port, h);
   assert_int_equal(read_reply(fd, buf, sizeof buf, 2000), 413);
   assert_non_null(strstr(buf, "larger than the limit of 1048576 bytes\""));
   close(fd);
   /* chunked, without the key: cut off once past 4096 bytes; the sender is stopped early */
-  fd = dial(f.port);
   h = "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
-  assert_int_equal(send(fd, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  fd = dial_and_send(f.port, h);
   static char chunk[65536 + 16];
   int hl = snprintf(chunk, sizeof chunk, "10000\r\n");
   memset(chunk + hl, 'a', 65536);
@@ -251,12 +260,10 @@ static void test_large_unauth_places(void **state) {
   st_http_server_opts o = {.max_body = 1 << 20, .max_body_unauth = 4096, .large_unauth = 1};
   start(&f, &o);
   const char *h = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n";
-  int first = dial(f.port);
-  assert_int_equal(send(first, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  int first = dial_and_send(f.port, h);
   usleep(200 * 1000); /* its headers are in: it holds the place */
   char buf[4096];
-  int second = dial(f.port);
-  assert_int_equal(send(second, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  int second = dial_and_send(f.port, h);
   assert_int_equal(read_reply(second, buf, sizeof buf, 2000), 503);
   assert_non_null(strstr(buf, "1 large uploads without a token are being read already"));
   close(second);
@@ -267,15 +274,13 @@ static void test_large_unauth_places(void **state) {
   assert_non_null(strstr(buf, "{\"body\":100000}"));
   close(first);
   usleep(100 * 1000); /* the place is given back when the request completes */
-  int third = dial(f.port);
-  assert_int_equal(send(third, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  int third = dial_and_send(f.port, h);
   assert_int_equal(send(third, body, sizeof body, MSG_NOSIGNAL), (ssize_t)sizeof body);
   assert_int_equal(read_reply(third, buf, sizeof buf, 2000), 200);
   close(third);
   /* past max_body it is refused still */
-  int big = dial(f.port);
   h = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n";
-  assert_int_equal(send(big, h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+  int big = dial_and_send(f.port, h);
   assert_int_equal(read_reply(big, buf, sizeof buf, 2000), 413);
   close(big);
   stop(&f);
@@ -333,12 +338,7 @@ static void test_per_address_limit(void **state) {
   assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-static int send_park(uint16_t port) {
-  int fd = dial(port);
-  const char *r = "GET /park HTTP/1.1\r\nHost: x\r\n\r\n";
-  assert_int_equal(send(fd, r, strlen(r), MSG_NOSIGNAL), (ssize_t)strlen(r));
-  return fd;
-}
+static int send_park(uint16_t port) { return dial_and_send(port, "GET /park HTTP/1.1\r\nHost: x\r\n\r\n"); }
 
 static void wait_parked(fx *f, int n) {
   for (int i = 0; i < 200 && atomic_load(&f->nparked) < n; i++) usleep(10000);
