@@ -30,3 +30,17 @@ rpc() { # rpc METHOD PARAMS-JSON [v0|v1] : prints the whole response; uses the a
     <<<"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Filecoin.$1\",\"params\":$2}"
 }
 result() { rpc "$@" | jq -c '.result'; }
+
+funded_wallets() { # sets A, B and P: three wallet keys, funded with 1000 FIL each by $tmp/g.json
+  "$ST" genesis new --out "$tmp/g0.json" >/dev/null || fail "genesis new without accounts"
+  start --genesis "$tmp/g0.json" # the keys must exist before the genesis that funds them
+  A=$(result WalletNew '["secp256k1"]' | tr -d '"')
+  B=$(result WalletNew '["secp256k1"]' | tr -d '"')
+  P=$(result WalletNew '["secp256k1"]' | tr -d '"')
+  kill -TERM "$pid"
+  wait "$pid"
+  pid=
+  rm -rf "$tmp/repo/chain" "$tmp/repo/genesis.json"
+  "$ST" genesis new --out "$tmp/g.json" --account "$A=1000" --account "$B=1000" --account "$P=1000" >/dev/null ||
+    fail "genesis new"
+}

@@ -10,14 +10,7 @@ tmp=$(mktemp -d)
 source "$(dirname "$0")/daemon_lib.sh"
 
 # ---- wallets first (the keys must exist before the genesis that funds them) ----
-"$ST" genesis new --out "$tmp/g0.json" >/dev/null || fail "genesis new without accounts"
-start --genesis "$tmp/g0.json"
-A=$(result WalletNew '["secp256k1"]' | tr -d '"')
-B=$(result WalletNew '["secp256k1"]' | tr -d '"')
-P=$(result WalletNew '["secp256k1"]' | tr -d '"')
-kill -TERM "$pid"; wait "$pid"; pid=
-rm -rf "$tmp/repo/chain" "$tmp/repo/genesis.json"
-"$ST" genesis new --out "$tmp/g.json" --account "$A=1000" --account "$B=1000" --account "$P=1000" >/dev/null || fail "genesis new"
+funded_wallets
 start --genesis "$tmp/g.json" --producer "$P"
 
 # ---- the version Lotus clients check, and JSON-RPC errors ----

@@ -25,14 +25,7 @@ landed() { # landed CID : waits (up to 30 s) until it is on chain with exit code
 }
 
 # ---- wallets, then a genesis that funds them ----
-"$ST" genesis new --out "$tmp/g0.json" >/dev/null || fail "genesis new without accounts"
-start --genesis "$tmp/g0.json"
-A=$(result WalletNew '["secp256k1"]' | tr -d '"')
-B=$(result WalletNew '["secp256k1"]' | tr -d '"')
-P=$(result WalletNew '["secp256k1"]' | tr -d '"')
-kill -TERM "$pid"; wait "$pid"; pid=
-rm -rf "$tmp/repo/chain" "$tmp/repo/genesis.json"
-"$ST" genesis new --out "$tmp/g.json" --account "$A=1000" --account "$B=1000" --account "$P=1000" >/dev/null || fail "genesis new"
+funded_wallets
 
 # ---- five sends with no producer (nothing is mined), then kill -9 at once ----
 start --genesis "$tmp/g.json"
