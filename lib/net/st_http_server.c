@@ -382,14 +382,17 @@ static enum MHD_Result send_upgrade(st_http_server *srv, struct MHD_Connection *
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen) {
   (void)addrlen;
   st_http_server *srv = cls;
-  if (addr_is_loopback(addr)) return MHD_YES;
-  unsigned n = 0;
   pthread_mutex_lock(&srv->mu);
-  for (conn_info *ci = srv->conns; ci && n < srv->per_address; ci = ci->next)
-    if (same_host(addr, &ci->addr)) n++;
-  if (n >= srv->per_address) srv->refused++;
+  bool ok = !srv->stopping;
+  if (ok && !addr_is_loopback(addr)) {
+    unsigned n = 0;
+    for (conn_info *ci = srv->conns; ci && n < srv->per_address; ci = ci->next)
+      if (same_host(addr, &ci->addr)) n++;
+    if (n >= srv->per_address) srv->refused++;
+    ok = n < srv->per_address;
+  }
   pthread_mutex_unlock(&srv->mu);
-  return n < srv->per_address ? MHD_YES : MHD_NO;
+  return ok ? MHD_YES : MHD_NO;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -559,7 +562,9 @@ static enum MHD_Result dispatch(st_http_server *srv, struct MHD_Connection *conn
   else srv->qhead = p;
   srv->qtail = p;
   srv->dispatching--;
-  pthread_cond_signal(&srv->qcv);
+  /* once quitting, every idle worker waits for dispatching to reach 0: wake them all */
+  if (srv->workers_quit) pthread_cond_broadcast(&srv->qcv);
+  else pthread_cond_signal(&srv->qcv);
   pthread_mutex_unlock(&srv->mu);
   return MHD_YES;
 }
@@ -958,7 +963,9 @@ void st_http_server_metrics(st_http_server *srv, const char *prefix, st_buf *out
 
 void st_http_server_stop(st_http_server *srv) {
   if (!srv) return;
-  MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
+  /* New connections are closed at accept from here on. Not MHD_quiesce_daemon: in 0.9.75, with a
+     thread pool on epoll, it races the pool's own removal of the listening socket and aborts
+     ("Failed to remove listen FD from epoll set", seen in CI). MHD_stop_daemon closes the socket. */
   pthread_mutex_lock(&srv->mu);
   srv->stopping = true;
   /* parked requests: their owners see gone and reply; then every connection is resumed */
@@ -972,6 +979,5 @@ void st_http_server_stop(st_http_server *srv) {
   while (srv->nsessions) pthread_cond_wait(&srv->cv, &srv->mu);
   pthread_mutex_unlock(&srv->mu);
   MHD_stop_daemon(srv->mhd);
-  if (fd != MHD_INVALID_SOCKET) close(fd);
   free_server(srv);
 }
