@@ -55,4 +55,12 @@ void tu_assert_zeroed_(const void *p, size_t n, const char *what, const char *fi
 struct st_ws_conn;
 struct st_ws_conn *tu_ws_open(uint16_t port, const char *path_and_query, const char *token, int *fd);
 
+/* xorshift64: reproducible test data from a non-zero seed in *s. */
+static inline uint64_t tu_xorshift(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
 #endif
