@@ -166,11 +166,12 @@ void st_base_info_free(st_base_info *b);
 st_code st_chain_base_info(st_chain *c, const st_tipset_key *key, uint64_t miner, int64_t round, st_base_info *out,
                            st_err *err);
 
-/* Applies m on the head's state at the next epoch and keeps nothing (gas estimates, StateCall);
- * size is the signed message's size; why gets the failure's reason ("" if none). rc (initialised
- * by the caller) is set only when the message was applied (st_vm_apply). */
-st_code st_chain_call(st_chain *c, const st_message *m, size_t size, st_receipt *rc, char why[ST_ERR_MSG_MAX],
-                      st_err *err);
+/* Applies m on the state after key's tipset (NULL key: the head) at the next epoch, with no base
+ * fee, and keeps nothing (gas estimates, StateCall); size is the signed message's size; why gets
+ * the failure's reason ("" if none). rc (initialised by the caller) is set only when the message
+ * was applied (st_vm_apply). */
+st_code st_chain_call(st_chain *c, const st_tipset_key *key, const st_message *m, size_t size, st_receipt *rc,
+                      char why[ST_ERR_MSG_MAX], st_err *err);
 
 /* The node's message pool, kept in the store (st_mpool's journal; st_chain_pool.c). keep stores
  * sm under cid, and forgets replaced (if not NULL), in one synced transaction; forget drops

@@ -142,10 +142,10 @@ static st_code do_call(env_read *r, st_ch_env *env, st_state *state, st_err *err
   return code;
 }
 
-st_code st_chain_call(st_chain *c, const st_message *m, size_t size, st_receipt *rc, char why[ST_ERR_MSG_MAX],
-                      st_err *err) {
+st_code st_chain_call(st_chain *c, const st_tipset_key *key, const st_message *m, size_t size, st_receipt *rc,
+                      char why[ST_ERR_MSG_MAX], st_err *err) {
   why[0] = 0;
-  env_read r = {.fn = do_call, .msg = m, .size = size, .rc = rc, .why = why};
+  env_read r = {.key = key, .fn = do_call, .msg = m, .size = size, .rc = rc, .why = why};
   return env_read_run(c, &r, err);
 }
 

@@ -9,6 +9,7 @@
 #include "crypto/st_secp.h"
 
 #define WALLET_PREFIX "wallet-"
+#define TRASH_PREFIX "trash-"
 #define NAME_MAX_LEN (ST_ADDR_STR_MAX + sizeof WALLET_PREFIX)
 
 /* A key's name in the keystore: "wallet-<t address>". */
@@ -113,5 +114,24 @@ st_code st_wallet_list(const st_wallet *w, st_address **addrs, size_t *n, st_err
     *addrs = NULL;
     *n = 0;
   }
+  return code;
+}
+
+st_code st_wallet_delete(const st_wallet *w, const st_address *addr, st_err *err) {
+  char name[NAME_MAX_LEN], trash[NAME_MAX_LEN];
+  st_keyinfo ki, dflt;
+  st_code code = key_name(addr, name, err);
+  if (code) return code;
+  const char *text = name + strlen(WALLET_PREFIX);
+  snprintf(trash, sizeof trash, TRASH_PREFIX "%s", text);
+  if (st_keystore_get(&w->ks, name, &ki, NULL)) return st_err_set(err, ST_ENOENT, "the wallet has no key for %s", text);
+  bool was_default = !st_keystore_get(&w->ks, "default", &dflt, NULL) && !memcmp(dflt.priv, ki.priv, sizeof ki.priv);
+  code = st_keystore_delete(&w->ks, trash, err); /* an earlier delete's copy: the same key */
+  if (code == ST_ENOENT) code = ST_OK;
+  if (!code) code = st_keystore_put(&w->ks, trash, &ki, err); /* before the removal: no crash loses the key */
+  if (!code) code = st_keystore_delete(&w->ks, name, err);
+  if (!code && was_default) code = st_keystore_delete(&w->ks, "default", err);
+  st_secure_zero(&ki, sizeof ki);
+  st_secure_zero(&dflt, sizeof dflt);
   return code;
 }

@@ -32,6 +32,10 @@ st_code st_wallet_import(const st_wallet *w, const uint8_t sk[32], st_address *a
 st_code st_wallet_key(const st_wallet *w, const st_address *addr, uint8_t sk[32], st_err *err);
 /* The default key's address; ST_ENOENT when the wallet has none. */
 st_code st_wallet_default(const st_wallet *w, st_address *addr, st_err *err);
+/* Takes the key of addr out of the wallet (WalletDelete), as Lotus does: it is kept as
+ * "trash-<t address>" (recoverable by hand), then its "wallet-" name is removed, and the
+ * default too when it was this key. ST_ENOENT when the wallet has no key for addr. */
+st_code st_wallet_delete(const st_wallet *w, const st_address *addr, st_err *err);
 /* Every key address, in the keystore's order (sorted by name); *addrs is the caller's to free. */
 st_code st_wallet_list(const st_wallet *w, st_address **addrs, size_t *n, st_err *err);
 

@@ -7,20 +7,23 @@
  *  common:  Version, AuthNew, AuthVerify.
  *  chain:   ChainHead, ChainGetGenesis, ChainGetTipSet, ChainGetTipSetByHeight, ChainGetBlock,
  *           ChainGetBlockMessages, ChainGetMessage, ChainGetParentMessages,
- *           ChainGetParentReceipts, ChainHasObj, ChainReadObj.
+ *           ChainGetParentReceipts, ChainHasObj, ChainReadObj, ChainGetPath.
  *  state:   StateGetNetworkParams, StateGetActor, StateLookupID, StateAccountKey,
  *           StateDecodeParams, StateSearchMsg, StateWaitMsg, StateGetRandomnessFromTickets,
  *           StateGetRandomnessFromBeacon, StateNetworkName, StateNetworkVersion, StateListMiners,
- *           StateCirculatingSupply.
+ *           StateCirculatingSupply, StateListActors, StateCall.
  *  miner:   StateMinerInfo, StateMinerPower, StateMinerProvingDeadline, StateMinerDeadlines,
  *           StateMinerPartitions, StateMinerSectors, StateMinerActiveSectors, StateMinerFaults,
  *           StateMinerRecoveries, StateSectorGetInfo, StateSectorPreCommitInfo,
- *           StateMinerAvailableBalance, StateMinerSectorCount, StateReadState.
+ *           StateMinerAvailableBalance, StateMinerSectorCount, StateReadState,
+ *           StateMinerSectorAllocated, StateMinerPreCommitDepositForPower,
+ *           StateMinerInitialPledgeCollateral.
  *  market:  StateMarketBalance, StateMarketDeals, StateMarketStorageDeal,
  *           StateVerifiedClientStatus, StateVerifierStatus, StateVerifiedRegistryRootKey.
- *  mpool:   MpoolPush, MpoolPushMessage, MpoolPending, MpoolGetNonce, GasEstimateMessageGas.
+ *  mpool:   MpoolPush, MpoolPushMessage, MpoolPending, MpoolGetNonce, GasEstimateMessageGas,
+ *           GasEstimateFeeCap, GasEstimateGasPremium, MpoolSelect.
  *  wallet:  WalletNew, WalletList, WalletHas, WalletBalance, WalletDefaultAddress, WalletSign,
- *           WalletVRF, WalletExport, WalletImport.
+ *           WalletVRF, WalletExport, WalletImport, WalletSignMessage, WalletDelete.
  *  mining:  StateGetBeaconEntry (v0: BeaconGetEntry), MinerGetBaseInfo, MinerCreateBlock,
  *           SyncSubmitBlock.
  *  notify:  ChainNotify (a channel method, over WebSocket only): the first value is
@@ -61,6 +64,14 @@
  *  - MinerCreateBlock: Messages null means the node chooses them from its pool; given messages
  *    are put in the pool (as MpoolPush) so SyncSubmitBlock finds them, and the block holds
  *    exactly those, in the pool's order (by sender and nonce), or the call is refused.
+ *  - GasEstimateGasPremium is Lotus's median without its 0.5% random noise (the same question
+ *    gets the same answer); GasEstimateFeeCap refuses more than 300 blocks of queue.
+ *  - MpoolSelect ignores the ticket quality (one block per epoch here).
+ *  - StateCall's ExecutionTrace holds the top call only (internal sends are not traced);
+ *    GasCost is null, as Lotus's Call leaves it.
+ *  - StateMinerPreCommitDepositForPower and StateMinerInitialPledgeCollateral are the network's
+ *    flat sector pledge, whatever the sector (this chain's pledge rule).
+ *  - ChainGetPath refuses a path of more than 20,000 tipsets.
  *  - WalletVRF (sign permission) is ours: the ECVRF proof of a wallet key (Lotus's miner gets
  *    its VRFs from WalletSign, as a BLS signature is one).
  *

@@ -209,6 +209,59 @@ static st_code r_chain_read_obj(st_rpc_req *q, st_err *err) {
   return code;
 }
 
+/* ChainGetPath's params: [from tsk, to tsk]. */
+typedef struct path_args {
+  st_tipset_key from, to;
+} path_args;
+
+static st_code p_chain_get_path(const json_t *params, void *args, st_err *err) {
+  path_args *a = args;
+  st_code code = fn_param_tsk(params, 0, &a->from, err);
+  return code ? code : fn_param_tsk(params, 1, &a->to, err);
+}
+
+static void free_path(void *args) {
+  st_tipset_key_free(&((path_args *)args)->from);
+  st_tipset_key_free(&((path_args *)args)->to);
+}
+
+#define PATH_MAX_TIPSETS 20000 /* about 40 MB of reply; longer paths are refused, naming the limit */
+
+/* One step of the path: {"Type": "revert"|"apply", "Val": tipset}, appended to arr; then t
+ * becomes its parent. */
+static st_code path_step(st_fullnode *n, const char *type, st_tipset *t, json_t *arr, st_err *err) {
+  if (json_array_size(arr) >= PATH_MAX_TIPSETS)
+    return st_err_set(err, ST_ERANGE, "the path is longer than %d tipsets; ask for a shorter one", PATH_MAX_TIPSETS);
+  json_t *val;
+  st_code code = st_tipset_to_json(t, n->network, &val, err);
+  if (!code) json_array_append_new(arr, json_pack("{ss so}", "Type", type, "Val", val));
+  return code ? code : fn_parent(n, t, err);
+}
+
+/* ChainGetPath [from, to]: the head changes that lead from one tipset to the other, as Lotus's
+ * ReorgOps finds them: down from the higher side (on a tie, to's side steps) until
+ * both meet; from's tipsets reverted newest first, then to's applied oldest first. */
+static st_code r_chain_get_path(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  path_args *a = q->args;
+  st_tipset left, right;
+  st_tipset_init(&right);
+  json_t *reverts = json_array(), *applies = json_array();
+  st_code code = fn_tipset(n, &a->from, &left, err);
+  if (!code) code = fn_tipset(n, &a->to, &right, err);
+  while (!code && !st_tipset_key_equal(&left.key, &right.key)) {
+    if (left.height > right.height) code = path_step(n, "revert", &left, reverts, err);
+    else code = path_step(n, "apply", &right, applies, err);
+  }
+  for (size_t i = json_array_size(applies); !code && i-- > 0;) json_array_append(reverts, json_array_get(applies, i));
+  if (!code) q->result = json_incref(reverts);
+  json_decref(reverts);
+  json_decref(applies);
+  st_tipset_free(&left);
+  st_tipset_free(&right);
+  return code;
+}
+
 static const st_rpc_method METHODS[] = {
     ST_RPC_NOARGS("ChainHead", ST_PERM_READ, r_chain_head),
     ST_RPC_NOARGS("ChainGetGenesis", ST_PERM_READ, r_chain_genesis),
@@ -226,6 +279,7 @@ static const st_rpc_method METHODS[] = {
                   r_chain_get_parent_receipts),
     ST_RPC_METHOD("ChainHasObj", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_has_obj),
     ST_RPC_METHOD("ChainReadObj", ST_PERM_READ, 1, 1, fn_parse_cid, fn_cid_args, NULL, r_chain_read_obj),
+    ST_RPC_METHOD("ChainGetPath", ST_PERM_READ, 2, 2, p_chain_get_path, path_args, free_path, r_chain_get_path),
 };
 
 fn_slice fn_chain_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

@@ -347,6 +347,34 @@ static st_code sector_count(st_rpc_req *q, miner_view *v, st_err *err) {
   return ST_OK;
 }
 
+/* StateMinerSectorAllocated [addr, number, tsk]: whether the miner has used the number. */
+static st_code sector_allocated(st_rpc_req *q, miner_view *v, st_err *err) {
+  (void)err;
+  q->result = json_boolean(st_bitfield_has(&v->m.allocated, ((fn_addr_num_tsk_args *)q->args)->num));
+  return ST_OK;
+}
+
+/* [addr, SectorPreCommitInfo, tsk]: the info must be an object; its fields change nothing here. */
+static st_code p_precommit_info(const json_t *params, void *args, st_err *err) {
+  fn_addr_tsk_args *a = args;
+  st_code code = fn_param_addr(params, 0, &a->addr, err);
+  if (!code && !json_is_object(json_array_get(params, 1)))
+    code = st_err_set(err, ST_EINVAL, "param 2 (sector pre-commit info): must be an object");
+  return code ? code : fn_param_tsk(params, 2, &a->tsk, err);
+}
+
+/* StateMinerPreCommitDepositForPower and StateMinerInitialPledgeCollateral: on this chain both
+ * are the network's flat sector pledge (the deposit at PreCommitSector becomes the pledge at
+ * ProveCommitSector; docs/ARCHITECTURE.md), whatever the sector's size or deals. */
+static st_code sector_pledge(st_rpc_req *q, miner_view *v, st_err *err) {
+  (void)v, (void)err;
+  mpz_t pledge;
+  mpz_init_set_si(pledge, st_chain_network(((st_fullnode *)q->ctx)->chain)->sector_pledge);
+  q->result = st_chain_json_bigint(pledge);
+  mpz_clear(pledge);
+  return ST_OK;
+}
+
 /* A method of the miner at [addr, (more params,) tsk]: its args and the part it answers with. */
 #define FN_MINER_ARGS(name_, min, max, parse_, args_t, free_fn, part)                                       \
   {                                                                                                         \
@@ -374,6 +402,11 @@ static const st_rpc_method METHODS[] = {
     FN_MINER("StateMinerAvailableBalance", available_balance),
     FN_MINER("StateReadState", read_state),
     FN_MINER("StateMinerSectorCount", sector_count),
+    FN_MINER_INDEX("StateMinerSectorAllocated", p_sector_number, sector_allocated),
+    FN_MINER_ARGS("StateMinerPreCommitDepositForPower", 2, 3, p_precommit_info, fn_addr_tsk_args, fn_free_addr_tsk,
+                  sector_pledge),
+    FN_MINER_ARGS("StateMinerInitialPledgeCollateral", 2, 3, p_precommit_info, fn_addr_tsk_args, fn_free_addr_tsk,
+                  sector_pledge),
 };
 
 fn_slice fn_miner_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

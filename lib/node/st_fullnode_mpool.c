@@ -1,6 +1,7 @@
 /* st_fullnode_mpool: the message pool and gas group: pushing signed messages, signing and
  * pushing with the wallet (nonce and gas filled in), the pending list, nonces, gas estimates;
  * and the pool's journal in the chain store, read back at start. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,7 +114,7 @@ static st_code estimate_limit(st_fullnode *n, st_state *st, st_message *m, st_er
     mpz_set_ui(trial.gas_fee_cap, 0);
     mpz_set_ui(trial.gas_premium, 0);
     trial.nonce = sender->nonce;
-    code = st_chain_call(n->chain, &trial, st_message_size(&trial) + 69, &rc, why, err);
+    code = st_chain_call(n->chain, NULL, &trial, st_message_size(&trial) + 69, &rc, why, err);
   }
   if (!code && rc.exit_code)
     code = st_err_set(err, ST_EINVAL, "the message would fail with exit code %lld (%s): %s", (long long)rc.exit_code,
@@ -158,11 +159,16 @@ typedef struct message_args {
   mpz_t max_fee;        /* 0: none */
 } message_args;
 
-static st_code parse_message(const json_t *params, message_args *a, st_err *err) {
+/* Param 1, the message. */
+static st_code parse_message_only(const json_t *params, message_args *a, st_err *err) {
   st_signed_message_init(&a->sm);
   mpz_init(a->max_fee);
   st_code code = st_message_from_json(json_array_get(params, 0), &a->sm.message, err);
-  if (code) return st_err_wrap(err, ST_EINVAL, "param 1 (message)");
+  return code ? st_err_wrap(err, ST_EINVAL, "param 1 (message)") : ST_OK;
+}
+
+static st_code parse_message(const json_t *params, message_args *a, st_err *err) {
+  if (parse_message_only(params, a, err)) return ST_EINVAL;
   const json_t *spec = json_array_get(params, 1);
   if (spec && !json_is_null(spec) && !json_is_object(spec))
     return st_err_set(err, ST_EINVAL, "param 2 (send spec): must be an object or null");
@@ -284,6 +290,201 @@ static st_code r_mpool_get_nonce(st_rpc_req *q, st_err *err) {
   return code;
 }
 
+/* ---- GasEstimateFeeCap, GasEstimateGasPremium, MpoolSelect ---- */
+
+#define FEE_CAP_MAX_QUEUE 300 /* 1.125^300 x 256 still fits Lotus's uint64 factor */
+
+typedef struct fee_cap_args {
+  message_args m;
+  int64_t max_queue_blocks;
+  st_tipset_key tsk;
+} fee_cap_args;
+
+static st_code p_fee_cap(const json_t *params, void *args, st_err *err) {
+  fee_cap_args *a = args;
+  st_code code = parse_message_only(params, &a->m, err);
+  if (!code) code = st_rpc_param_i64(params, 1, "max queue blocks", &a->max_queue_blocks, err);
+  if (!code && (a->max_queue_blocks < 0 || a->max_queue_blocks > FEE_CAP_MAX_QUEUE))
+    code = st_err_set(err, ST_EINVAL, "param 2 (max queue blocks): %lld is outside 0 to %d",
+                      (long long)a->max_queue_blocks, FEE_CAP_MAX_QUEUE);
+  return code ? code : fn_param_tsk(params, 2, &a->tsk, err);
+}
+
+static void free_fee_cap(void *args) {
+  fee_cap_args *a = args;
+  free_message(&a->m);
+  st_tipset_key_free(&a->tsk);
+}
+
+/* GasEstimateFeeCap [msg, maxqueueblks, tsk]: as Lotus: the tipset's parent base fee grown by
+ * 1.125 (the base fee's largest step) for each block it may wait, in 1/256 steps, plus the
+ * message's GasPremium. */
+static st_code r_fee_cap(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  fee_cap_args *a = q->args;
+  st_tipset ts;
+  st_code code = fn_tipset(n, &a->tsk, &ts, err);
+  if (!code) {
+    mpz_t fee;
+    mpz_init(fee);
+    double factor = pow(1.0 + 1.0 / 8, (double)a->max_queue_blocks);
+    mpz_mul_ui(fee, ts.blocks[0].parent_base_fee, (unsigned long)(factor * 256));
+    mpz_fdiv_q_2exp(fee, fee, 8);
+    mpz_add(fee, fee, a->m.sm.message.gas_premium);
+    q->result = st_chain_json_bigint(fee);
+    mpz_clear(fee);
+  }
+  st_tipset_free(&ts);
+  return code;
+}
+
+typedef struct premium_args {
+  uint64_t nblocks;
+  st_address sender;
+  int64_t gas_limit;
+  st_tipset_key tsk;
+} premium_args;
+
+static st_code p_premium(const json_t *params, void *args, st_err *err) {
+  premium_args *a = args;
+  st_code code = st_rpc_param_u64(params, 0, "blocks to inclusion", &a->nblocks, err);
+  if (!code && a->nblocks > 1000)
+    code = st_err_set(err, ST_EINVAL, "param 1 (blocks to inclusion): %llu is more than 1000",
+                      (unsigned long long)a->nblocks);
+  if (!code) code = fn_param_addr(params, 1, &a->sender, err);
+  if (!code) code = st_rpc_param_i64(params, 2, "gas limit", &a->gas_limit, err);
+  return code ? code : fn_param_tsk(params, 3, &a->tsk, err);
+}
+
+static void free_premium(void *args) { st_tipset_key_free(&((premium_args *)args)->tsk); }
+
+typedef struct priced {
+  mpz_t premium;
+  int64_t limit;
+} priced;
+
+static int by_premium_desc(const void *x, const void *y) {
+  return mpz_cmp(((const priced *)y)->premium, ((const priced *)x)->premium);
+}
+
+/* The premiums (with their gas limits) of the messages the tipsets of the last 2 x nblocks epochs
+ * below ts carried, and how many blocks held them. */
+static st_code recent_premiums(st_fullnode *n, st_tipset *ts, uint64_t nblocks, priced **out, size_t *k, size_t *blocks,
+                               st_err *err) {
+  *out = NULL;
+  *k = *blocks = 0;
+  size_t cap = 0;
+  st_code code = ST_OK;
+  for (uint64_t i = 0; i < 2 * nblocks && ts->height > 0 && !code; i++) {
+    if ((code = fn_parent(n, ts, err))) break;
+    *blocks += ts->n;
+    for (size_t b = 0; b < ts->n && !code; b++) {
+      st_signed_message *msgs;
+      st_cid *cids;
+      size_t m;
+      if ((code = st_chain_block_messages(n->chain, &ts->blocks[b], &msgs, &cids, &m, err))) break;
+      if (*k + m > cap) {
+        size_t want = (*k + m) * 2;
+        priced *grown = realloc(*out, want * sizeof *grown);
+        if (!grown) code = st_err_set(err, ST_ENOMEM, "out of memory estimating the gas premium");
+        else *out = grown, cap = want;
+      }
+      for (size_t j = 0; j < m; j++) {
+        if (!code) {
+          mpz_init_set((*out)[*k].premium, msgs[j].message.gas_premium);
+          (*out)[(*k)++].limit = msgs[j].message.gas_limit;
+        }
+        st_signed_message_free(&msgs[j]);
+      }
+      free(msgs);
+      free(cids);
+    }
+  }
+  return code;
+}
+
+#define MIN_GAS_PREMIUM 100000 /* Lotus's MinGasPremium, attoFIL per gas */
+
+/* GasEstimateGasPremium [nblocksincl, sender, gaslimit, tsk]: as Lotus: the premiums of the
+ * messages in the last 2 x nblocksincl epochs, highest first; walking down them until half the
+ * blocks' gas target and 5% more is used; the mean of the premium there and the one before; at
+ * least 100,000 attoFIL. Lotus then adds noise of about 0.5%, to spread many nodes' choices;
+ * this answer is exact, so a script gets the same answer twice. */
+static st_code r_premium(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  premium_args *a = q->args;
+  st_tipset ts;
+  priced *p = NULL;
+  size_t k = 0, blocks = 0;
+  st_code code = fn_tipset(n, &a->tsk, &ts, err);
+  if (!code) code = recent_premiums(n, &ts, a->nblocks ? a->nblocks : 1, &p, &k, &blocks, err);
+  if (!code) {
+    qsort(p, k, sizeof *p, by_premium_desc);
+    int64_t target = st_chain_network(n->chain)->block_gas_target;
+    int64_t at = target * (int64_t)blocks / 2 + target * (int64_t)blocks / 40;
+    mpz_t prev1, prev2;
+    mpz_inits(prev1, prev2, NULL);
+    for (size_t i = 0; i < k; i++) {
+      mpz_set(prev2, prev1);
+      mpz_set(prev1, p[i].premium);
+      if ((at -= p[i].limit) < 0) break;
+    }
+    if (mpz_sgn(prev2)) {
+      mpz_add(prev1, prev1, prev2);
+      mpz_fdiv_q_2exp(prev1, prev1, 1);
+    }
+    if (mpz_cmp_ui(prev1, MIN_GAS_PREMIUM) < 0) mpz_set_ui(prev1, MIN_GAS_PREMIUM);
+    q->result = st_chain_json_bigint(prev1);
+    mpz_clears(prev1, prev2, NULL);
+  }
+  for (size_t i = 0; i < k; i++) mpz_clear(p[i].premium);
+  free(p);
+  st_tipset_free(&ts);
+  return code;
+}
+
+typedef struct select_args {
+  st_tipset_key tsk;
+  double ticket_quality;
+} select_args;
+
+static st_code p_mpool_select(const json_t *params, void *args, st_err *err) {
+  select_args *a = args;
+  st_code code = fn_param_tsk(params, 0, &a->tsk, err);
+  const json_t *tq = json_array_get(params, 1);
+  if (!code && !json_is_number(tq)) code = st_err_set(err, ST_EINVAL, "param 2 (ticket quality): must be a number");
+  if (!code) a->ticket_quality = json_number_value(tq);
+  return code;
+}
+
+static void free_select(void *args) { st_tipset_key_free(&((select_args *)args)->tsk); }
+
+/* MpoolSelect [tsk, ticketQuality]: the messages a block on tsk would carry now: by premium,
+ * within the block gas limit, nonces in a row (st_mpool_select). One block per epoch here, so
+ * the ticket's quality (Lotus's guess at how many blocks share the epoch) changes nothing. */
+static st_code r_mpool_select(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_state st;
+  const st_signed_message **chosen = NULL;
+  json_t *arr = json_array();
+  pthread_mutex_lock(&n->pool_mu);
+  st_code code = fn_state(n, &((select_args *)q->args)->tsk, &st, err);
+  size_t cap = st_mpool_size(n->pool), k = 0;
+  if (!code && cap && !(chosen = calloc(cap, sizeof *chosen)))
+    code = st_err_set(err, ST_ENOMEM, "out of memory choosing messages");
+  if (!code && cap) k = st_mpool_select(n->pool, &st, st_chain_network(n->chain)->block_gas_limit, chosen, cap);
+  for (size_t i = 0; i < k && !code; i++) {
+    json_t *m;
+    if (!(code = st_signed_message_to_json(chosen[i], n->network, &m, err))) json_array_append_new(arr, m);
+  }
+  pthread_mutex_unlock(&n->pool_mu);
+  free(chosen);
+  st_state_clear(&st);
+  if (code) json_decref(arr);
+  else q->result = arr;
+  return code;
+}
+
 static const st_rpc_method METHODS[] = {
     ST_RPC_METHOD("MpoolPush", ST_PERM_WRITE, 1, 1, p_mpool_push, signed_args, free_signed, r_mpool_push),
     ST_RPC_METHOD("MpoolPushMessage", ST_PERM_SIGN, 1, 2, p_mpool_push_message, message_args, free_message,
@@ -292,6 +493,9 @@ static const st_rpc_method METHODS[] = {
     ST_RPC_METHOD("MpoolGetNonce", ST_PERM_READ, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_mpool_get_nonce),
     ST_RPC_METHOD("GasEstimateMessageGas", ST_PERM_READ, 1, 3, p_gas_estimate, message_args, free_message,
                   r_gas_estimate),
+    ST_RPC_METHOD("GasEstimateFeeCap", ST_PERM_READ, 3, 3, p_fee_cap, fee_cap_args, free_fee_cap, r_fee_cap),
+    ST_RPC_METHOD("GasEstimateGasPremium", ST_PERM_READ, 4, 4, p_premium, premium_args, free_premium, r_premium),
+    ST_RPC_METHOD("MpoolSelect", ST_PERM_READ, 2, 2, p_mpool_select, select_args, free_select, r_mpool_select),
 };
 
 fn_slice fn_mpool_methods(void) { return (fn_slice){METHODS, sizeof METHODS / sizeof METHODS[0]}; }

@@ -1,10 +1,12 @@
 /* st_fullnode_state: the state group: the network's parameters, actors and their addresses, a
- * message's params decoded, where a message landed (search and wait), and chain randomness. */
+ * message's params decoded, a message called without a trace on chain (StateCall), where a
+ * message landed (search and wait), and chain randomness. */
 #include <stdio.h>
 #include <time.h>
 
 #include "chain/st_methods.h"
 #include "chain/st_params.h"
+#include "core/st_clock.h"
 #include "node/st_fullnode_int.h"
 
 /* StateGetNetworkParams: Lotus's fields, plus (our extension) "Spacetime", every network
@@ -278,6 +280,87 @@ static st_code r_state_list_miners(st_rpc_req *q, st_err *err) {
   return code;
 }
 
+/* StateListActors [tsk]: every actor's ID address, in ID order. */
+static st_code r_state_list_actors(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_state st;
+  st_code code = fn_state(n, &((fn_tsk_args *)q->args)->tsk, &st, err);
+  if (!code) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < st.n; i++) json_array_append_new(arr, fn_id_json(n, st.actors[i].id));
+    q->result = arr;
+  }
+  st_state_clear(&st);
+  return code;
+}
+
+/* StateCall's params: [Message, tsk]. */
+typedef struct call_args {
+  st_message m;
+  st_tipset_key tsk;
+} call_args;
+
+static st_code p_state_call(const json_t *params, void *args, st_err *err) {
+  call_args *a = args;
+  st_message_init(&a->m);
+  if (st_message_from_json(json_array_get(params, 0), &a->m, err))
+    return st_err_wrap(err, ST_EINVAL, "param 1 (message)");
+  if (!a->m.to.len || !a->m.from.len)
+    return st_err_set(err, ST_EINVAL, "param 1 (message): %s address is undefined", !a->m.to.len ? "To" : "From");
+  return fn_param_tsk(params, 1, &a->tsk, err);
+}
+
+static void free_call(void *args) {
+  st_message_free(&((call_args *)args)->m);
+  st_tipset_key_free(&((call_args *)args)->tsk);
+}
+
+/* ExecutionTrace of a call: the top call alone (the VM records no internal sends). */
+static json_t *call_trace(const st_fullnode *n, const st_message *m, const st_receipt *rc) {
+  return json_pack("{s{so so so sI so sI sI sb} s{sI so sI} sn sn}", "Msg", "From", fn_addr_json(n, &m->from), "To",
+                   fn_addr_json(n, &m->to), "Value", st_chain_json_bigint(m->value), "Method", (json_int_t)m->method,
+                   "Params", fn_bytes_json(m->params.data, m->params.len), "ParamsCodec",
+                   (json_int_t)(m->params.len ? ST_CODEC_DAG_CBOR : 0), "GasLimit", (json_int_t)m->gas_limit,
+                   "ReadOnly", 0, "MsgRct", "ExitCode", (json_int_t)rc->exit_code, "Return",
+                   fn_bytes_json(rc->ret.data, rc->ret.len), "ReturnCodec",
+                   (json_int_t)(rc->ret.len ? ST_CODEC_DAG_CBOR : 0), "GasCharges", "Subcalls");
+}
+
+/* StateCall [msg, tsk]: msg applied on the state after tsk and kept nowhere, as Lotus's Call:
+ * GasLimit 0 becomes the block gas limit, the nonce is the sender's, no base fee is charged. A
+ * message that fails is an answer (its exit code, and Error saying why), not an RPC error. */
+static st_code r_state_call(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  call_args *a = q->args;
+  st_state st;
+  st_state_actor *sender;
+  st_code code = fn_state(n, &a->tsk, &st, err);
+  if (!code && st_state_lookup(&st, &a->m.from, &sender, err)) code = st_err_wrap(err, ST_EINVAL, "call from");
+  if (!code) {
+    a->m.nonce = sender->nonce;
+    if (!a->m.gas_limit) a->m.gas_limit = st_chain_network(n->chain)->block_gas_limit;
+  }
+  st_state_clear(&st);
+  st_receipt rc;
+  st_receipt_init(&rc);
+  char why[ST_ERR_MSG_MAX];
+  uint64_t t0 = st_clock_ms();
+  if (!code)
+    code = st_chain_call(n->chain, a->tsk.n ? &a->tsk : NULL, &a->m, st_message_size(&a->m) + 69, &rc, why, err);
+  json_t *msg = NULL, *rct = NULL;
+  st_cid cid;
+  if (!code) code = st_message_cid(&a->m, &cid, err);
+  if (!code) code = st_message_to_json(&a->m, n->network, &msg, err);
+  if (!code) code = st_receipt_to_json(&rc, &rct, err);
+  if (!code)
+    q->result = json_pack("{so so so sn so ss sI}", "MsgCid", st_chain_json_cid(&cid), "Msg", msg, "MsgRct", rct,
+                          "GasCost", "ExecutionTrace", call_trace(n, &a->m, &rc), "Error", rc.exit_code ? why : "",
+                          "Duration", (json_int_t)((st_clock_ms() - t0) * 1000000));
+  if (code) json_decref(msg), json_decref(rct);
+  st_receipt_free(&rc);
+  return code;
+}
+
 /* The FIL that is not circulating at key's state: every miner's locked part (balance less
  * st_miner_available) and the market's locked escrow. */
 static st_code locked_funds(st_fullnode *n, const st_tipset_key *key, st_state *st, mpz_t out, st_err *err) {
@@ -339,6 +422,8 @@ static const st_rpc_method METHODS[] = {
     ST_RPC_METHOD("StateNetworkVersion", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk,
                   r_state_network_version),
     ST_RPC_METHOD("StateListMiners", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk, r_state_list_miners),
+    ST_RPC_METHOD("StateListActors", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk, r_state_list_actors),
+    ST_RPC_METHOD("StateCall", ST_PERM_READ, 1, 2, p_state_call, call_args, free_call, r_state_call),
     ST_RPC_METHOD("StateCirculatingSupply", ST_PERM_READ, 0, 1, fn_parse_tsk, fn_tsk_args, fn_free_tsk,
                   r_state_circulating_supply),
     ST_RPC_NOARGS("StateGetNetworkParams", ST_PERM_READ, r_state_get_network_params),

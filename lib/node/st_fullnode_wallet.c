@@ -1,5 +1,6 @@
 /* st_fullnode_wallet: the wallet group over the node's st_wallet: new, list, default, balance,
- * import and export, and signing (WalletSign, and WalletVRF, our ECVRF extension). */
+ * import, export and delete, and signing (WalletSign, WalletSignMessage, and WalletVRF, our
+ * ECVRF extension). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,6 +163,43 @@ static st_code r_wallet_has(st_rpc_req *q, st_err *err) {
   return ST_OK;
 }
 
+/* WalletDelete [addr]: the key leaves the wallet (kept as trash-<addr>, st_wallet_delete). */
+static st_code r_wallet_delete(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  st_code code = st_wallet_delete(&n->wallet, &((fn_addr_args *)q->args)->addr, err);
+  if (!code) q->result = json_null();
+  return code;
+}
+
+/* WalletSignMessage's params: [Addr, Message]. */
+typedef struct sign_message_args {
+  st_address addr;
+  st_signed_message sm;
+} sign_message_args;
+
+static st_code p_sign_message(const json_t *params, void *args, st_err *err) {
+  sign_message_args *a = args;
+  st_signed_message_init(&a->sm);
+  st_code code = fn_param_addr(params, 0, &a->addr, err);
+  if (!code && st_message_from_json(json_array_get(params, 1), &a->sm.message, err))
+    code = st_err_wrap(err, ST_EINVAL, "param 2 (message)");
+  return code;
+}
+
+static void free_sign_message(void *args) { st_signed_message_free(&((sign_message_args *)args)->sm); }
+
+/* WalletSignMessage [addr, msg]: msg signed as it is (its nonce and gas untouched) by the key
+ * behind addr, as Lotus signs it: over the message's CID. */
+static st_code r_wallet_sign_message(st_rpc_req *q, st_err *err) {
+  st_fullnode *n = q->ctx;
+  sign_message_args *a = q->args;
+  uint8_t sk[32];
+  st_code code = key_of(n, &a->addr, sk, err);
+  if (!code) code = st_signed_message_sign_secp(&a->sm, sk, err);
+  st_secure_zero(sk, sizeof sk);
+  return code ? code : st_signed_message_to_json(&a->sm, n->network, &q->result, err);
+}
+
 static const st_rpc_method METHODS[] = {
     {.name = "Filecoin.WalletNew",
      .perm = ST_PERM_WRITE,
@@ -178,6 +216,9 @@ static const st_rpc_method METHODS[] = {
      .run = r_wallet_address,
      .data = &(const wallet_address){st_wallet_default}},
     ST_RPC_METHOD("WalletSign", ST_PERM_SIGN, 2, 2, p_key_and_data, sign_args, free_sign, r_wallet_sign),
+    ST_RPC_METHOD("WalletSignMessage", ST_PERM_SIGN, 2, 2, p_sign_message, sign_message_args, free_sign_message,
+                  r_wallet_sign_message),
+    ST_RPC_METHOD("WalletDelete", ST_PERM_ADMIN, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_wallet_delete),
     ST_RPC_METHOD("WalletVRF", ST_PERM_SIGN, 2, 2, p_key_and_data, sign_args, free_sign, r_wallet_vrf),
     ST_RPC_METHOD("WalletExport", ST_PERM_ADMIN, 1, 1, fn_parse_addr, fn_addr_args, NULL, r_wallet_export),
     ST_RPC_METHOD("WalletImport", ST_PERM_ADMIN, 1, 1, p_wallet_import, key_args, free_key, r_wallet_import),

@@ -68,7 +68,7 @@ static void dry_run(fx *f, int who, uint64_t to, uint64_t method, const st_buf *
   st_receipt rc;
   st_receipt_init(&rc);
   st_err err;
-  assert_int_equal(st_chain_call(f->c, &m, st_message_size(&m) + 69, &rc, why, &err), ST_OK);
+  assert_int_equal(st_chain_call(f->c, NULL, &m, st_message_size(&m) + 69, &rc, why, &err), ST_OK);
   assert_int_not_equal(rc.exit_code, 0);
   st_receipt_free(&rc);
   st_message_free(&m);

@@ -2,10 +2,15 @@
  * (nodefx's; so the list a reader trusts stays complete), and the table passes st_rpc's checks (one run or subscribe
  * per entry, no args without a parse, each name once per API version). Then the methods issue 26 added, their
  * JSON against the chain's own state: StateNetworkName, StateNetworkVersion, StateListMiners,
- * StateCirculatingSupply, ChainHasObj, ChainReadObj, WalletHas, and their bad params. */
+ * StateCirculatingSupply, ChainHasObj, ChainReadObj, WalletHas, ChainGetPath, StateListActors,
+ * StateCall, GasEstimateFeeCap, GasEstimateGasPremium, MpoolSelect, WalletSignMessage,
+ * WalletDelete, StateMinerSectorAllocated, StateMinerPreCommitDepositForPower and
+ * StateMinerInitialPledgeCollateral, and their bad params. */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chain/st_market_state.h"
 #include "core/st_encoding.h"
@@ -259,12 +264,253 @@ static void test_miners_and_supply(void **state) {
   assert_error(f, ST_PERM_READ, "StateCirculatingSupply", "[\"x\"]", ST_RPC_INVALID_PARAMS, "param 1 (tipset key)");
 }
 
+/* The head's tipset key as JSON text (into out) and its height. */
+static int64_t head_key(nodefx *f, char *out, size_t n) {
+  json_t *h = nf_rpc(f, "ChainHead", "[]");
+  char *cids = json_dumps(json_object_get(h, "Cids"), JSON_COMPACT);
+  snprintf(out, n, "%s", cids);
+  int64_t height = json_integer_value(json_object_get(h, "Height"));
+  free(cids);
+  json_decref(h);
+  return height;
+}
+
+/* ChainGetPath: applies oldest first from a lower tipset, reverts newest first from a higher
+ * one, [] between a tipset and itself. */
+static void test_chain_get_path(void **state) {
+  nodefx *f = *state;
+  char a[512], b[512], params[1100];
+  nf_mine_next(f);
+  int64_t ha = head_key(f, a, sizeof a);
+  for (int i = 0; i < 3; i++) nf_mine_next(f);
+  int64_t hb = head_key(f, b, sizeof b);
+  assert_true(hb > ha);
+  snprintf(params, sizeof params, "[%s, %s]", a, b);
+  json_t *up = nf_rpc(f, "ChainGetPath", params);
+  assert_true(json_array_size(up) >= 1);
+  int64_t last = ha;
+  for (size_t i = 0; i < json_array_size(up); i++) {
+    json_t *hc = json_array_get(up, i);
+    assert_string_equal(json_string_value(json_object_get(hc, "Type")), "apply");
+    int64_t h = json_integer_value(json_object_get(json_object_get(hc, "Val"), "Height"));
+    assert_true(h > last);
+    last = h;
+  }
+  assert_int_equal(last, hb);
+  snprintf(params, sizeof params, "[%s, %s]", b, a);
+  json_t *down = nf_rpc(f, "ChainGetPath", params);
+  assert_int_equal(json_array_size(down), json_array_size(up));
+  for (size_t i = 0; i < json_array_size(down); i++) {
+    json_t *hc = json_array_get(down, i);
+    assert_string_equal(json_string_value(json_object_get(hc, "Type")), "revert");
+    json_t *same = json_object_get(json_array_get(up, json_array_size(up) - 1 - i), "Val");
+    assert_true(json_equal(json_object_get(hc, "Val"), same));
+  }
+  json_decref(up);
+  json_decref(down);
+  snprintf(params, sizeof params, "[%s, %s]", b, b);
+  nf_assert_rpc(f, "ChainGetPath", params, "[]");
+  assert_error(f, ST_PERM_READ, "ChainGetPath", "[[], 3]", ST_RPC_INVALID_PARAMS, "param 2 (tipset key)");
+  assert_error(f, ST_PERM_READ, "ChainGetPath", "[[]]", ST_RPC_INVALID_PARAMS, "param count");
+}
+
+/* StateListActors: every actor, by ID: the built-in ones, the accounts, the miner. */
+static void test_list_actors(void **state) {
+  nodefx *f = *state;
+  json_t *all = nf_rpc(f, "StateListActors", "[[]]");
+  st_state st;
+  st_state_init(&st);
+  st_err err;
+  assert_int_equal(st_chain_state(f->chain, NULL, &st, &err), ST_OK);
+  assert_int_equal(json_array_size(all), st.n);
+  for (size_t i = 0; i < st.n; i++) {
+    char want[32];
+    snprintf(want, sizeof want, "t0%llu", (unsigned long long)st.actors[i].id);
+    assert_string_equal(json_string_value(json_array_get(all, i)), want);
+  }
+  assert_string_equal(json_string_value(json_array_get(all, 0)), "t00");
+  st_state_clear(&st);
+  json_decref(all);
+  assert_error(f, ST_PERM_READ, "StateListActors", "[7]", ST_RPC_INVALID_PARAMS, "param 1 (tipset key)");
+}
+
+/* A message's JSON from the account: to, value, method and premium given; gas left to fill. */
+static void message_json(nodefx *f, const char *to, const char *value, int method, const char *premium, char *out,
+                         size_t n) {
+  char from[ST_ADDR_STR_MAX];
+  st_address_format(&f->account, 't', from, NULL);
+  snprintf(out, n,
+           "{\"Version\":0,\"To\":\"%s\",\"From\":\"%s\",\"Nonce\":0,\"Value\":\"%s\",\"GasLimit\":0,"
+           "\"GasFeeCap\":\"0\",\"GasPremium\":\"%s\",\"Method\":%d,\"Params\":null}",
+           to, from, value, premium, method);
+}
+
+/* StateCall: a send answers exit code 0 and changes nothing on chain; a call to a method the
+ * actor lacks answers its exit code and an Error, not an RPC error. */
+static void test_state_call(void **state) {
+  nodefx *f = *state;
+  char msg[512], params[700], from[ST_ADDR_STR_MAX];
+  st_address_format(&f->account, 't', from, NULL);
+  snprintf(params, sizeof params, "[\"%s\"]", from);
+  json_t *nonce0 = nf_rpc(f, "MpoolGetNonce", params);
+  json_t *bal0 = nf_rpc(f, "WalletBalance", params);
+  message_json(f, "t099", "1000", 0, "0", msg, sizeof msg);
+  snprintf(params, sizeof params, "[%s, []]", msg);
+  json_t *r = nf_rpc(f, "StateCall", params);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "MsgRct"), "ExitCode")), 0);
+  assert_string_equal(json_string_value(json_object_get(r, "Error")), "");
+  assert_true(json_is_null(json_object_get(r, "GasCost")));
+  assert_true(json_integer_value(json_object_get(json_object_get(r, "MsgRct"), "GasUsed")) > 0);
+  json_t *trace = json_object_get(r, "ExecutionTrace");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(trace, "Msg"), "To")), "t099");
+  assert_true(json_is_object(json_object_get(r, "MsgCid")));
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "Msg"), "Nonce")), json_integer_value(nonce0));
+  json_decref(r);
+  message_json(f, "t099", "0", 77, "0", msg, sizeof msg);
+  snprintf(params, sizeof params, "[%s, []]", msg);
+  r = nf_rpc(f, "StateCall", params);
+  assert_true(json_integer_value(json_object_get(json_object_get(r, "MsgRct"), "ExitCode")) != 0);
+  assert_true(strlen(json_string_value(json_object_get(r, "Error"))) > 0);
+  json_decref(r);
+  snprintf(params, sizeof params, "[\"%s\"]", from);
+  json_t *nonce1 = nf_rpc(f, "MpoolGetNonce", params), *bal1 = nf_rpc(f, "WalletBalance", params);
+  assert_true(json_equal(nonce0, nonce1));
+  assert_true(json_equal(bal0, bal1));
+  json_decref(nonce0), json_decref(nonce1), json_decref(bal0), json_decref(bal1);
+  assert_error(f, ST_PERM_READ, "StateCall", "[{\"To\":\"t099\"}, []]", ST_RPC_INVALID_PARAMS, "param 1 (message)");
+}
+
+/* GasEstimateFeeCap is the head's parent base fee x 1.125^blocks (in 1/256 steps) plus the
+ * premium; GasEstimateGasPremium is the floor of 100,000 with no messages, then the mean of the
+ * two premiums the last blocks carried. */
+static void test_gas_estimates(void **state) {
+  nodefx *f = *state;
+  char msg[512], params[700], from[ST_ADDR_STR_MAX];
+  st_address_format(&f->account, 't', from, NULL);
+  json_t *head = nf_rpc(f, "ChainHead", "[]");
+  mpz_t base, want;
+  mpz_init_set_str(
+      base, json_string_value(json_object_get(json_array_get(json_object_get(head, "Blocks"), 0), "ParentBaseFee")),
+      10);
+  mpz_init(want);
+  json_decref(head);
+  message_json(f, "t099", "0", 0, "7", msg, sizeof msg);
+  const int queues[] = {0, 1, 20};
+  for (size_t i = 0; i < 3; i++) {
+    mpz_mul_ui(want, base, (unsigned long)(pow(1.125, queues[i]) * 256));
+    mpz_fdiv_q_2exp(want, want, 8);
+    mpz_add_ui(want, want, 7);
+    char *w = mpz_get_str(NULL, 10, want), wq[128];
+    snprintf(wq, sizeof wq, "\"%s\"", w);
+    snprintf(params, sizeof params, "[%s, %d, []]", msg, queues[i]);
+    nf_assert_rpc(f, "GasEstimateFeeCap", params, wq);
+    free(w);
+  }
+  mpz_clears(base, want, NULL);
+  snprintf(params, sizeof params, "[%s, 301, []]", msg);
+  assert_error(f, ST_PERM_READ, "GasEstimateFeeCap", params, ST_RPC_INVALID_PARAMS, "param 2 (max queue blocks)");
+
+  snprintf(params, sizeof params, "[2, \"%s\", 0, []]", from);
+  nf_mine_next(f);
+  nf_mine_next(f);
+  nf_assert_rpc(f, "GasEstimateGasPremium", params, "\"100000\"");
+  const char *premiums[] = {"300000", "200000"};
+  json_t *cids[2];
+  for (int i = 0; i < 2; i++) {
+    char push[700];
+    message_json(f, "t099", "1", 0, premiums[i], msg, sizeof msg);
+    snprintf(push, sizeof push, "[%s, null]", msg);
+    json_t *sm = nf_rpc(f, "MpoolPushMessage", push);
+    cids[i] = json_incref(json_object_get(sm, "CID"));
+    json_decref(sm);
+  }
+  /* MpoolSelect offers both, the higher premium first */
+  json_t *sel = nf_rpc(f, "MpoolSelect", "[[], 0.8]");
+  assert_int_equal(json_array_size(sel), 2);
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(json_array_get(sel, 0), "Message"), "GasPremium")), "300000");
+  json_decref(sel);
+  assert_error(f, ST_PERM_READ, "MpoolSelect", "[[], \"high\"]", ST_RPC_INVALID_PARAMS, "param 2 (ticket quality)");
+  for (int i = 0; i < 2; i++) {
+    st_cid c;
+    st_err err;
+    assert_int_equal(st_chain_json_get_cid(cids[i], "cid", &c, &err), ST_OK);
+    assert_int_equal(nf_landed(f, &c), 0);
+    json_decref(cids[i]);
+  }
+  nf_mine_next(f);
+  nf_assert_rpc(f, "MpoolSelect", "[[], 0.8]", "[]");
+  nf_assert_rpc(f, "GasEstimateGasPremium", params, "\"250000\"");
+  assert_error(f, ST_PERM_READ, "GasEstimateGasPremium", "[1, \"x\", 0, []]", ST_RPC_INVALID_PARAMS,
+               "param 2 (address)");
+}
+
+/* WalletSignMessage signs as given (MpoolPush takes it); WalletDelete needs admin, keeps the key
+ * as trash-<addr>, and then the wallet no longer has it. */
+static void test_wallet_sign_message_and_delete(void **state) {
+  nodefx *f = *state;
+  char msg[512], params[700], from[ST_ADDR_STR_MAX];
+  st_address_format(&f->account, 't', from, NULL);
+  snprintf(params, sizeof params, "[\"%s\"]", from);
+  json_t *nonce = nf_rpc(f, "MpoolGetNonce", params);
+  snprintf(msg, sizeof msg,
+           "{\"Version\":0,\"To\":\"t099\",\"From\":\"%s\",\"Nonce\":%lld,\"Value\":\"1\",\"GasLimit\":1000000,"
+           "\"GasFeeCap\":\"1000000\",\"GasPremium\":\"1000\",\"Method\":0,\"Params\":null}",
+           from, (long long)json_integer_value(nonce));
+  json_decref(nonce);
+  snprintf(params, sizeof params, "[\"%s\", %s]", from, msg);
+  json_t *sm = nf_rpc(f, "WalletSignMessage", params);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(sm, "Signature"), "Type")), 1);
+  char *smtext = json_dumps(sm, JSON_COMPACT), push[1200];
+  snprintf(push, sizeof push, "[%s]", smtext);
+  json_t *cid = nf_rpc(f, "MpoolPush", push);
+  st_cid c;
+  st_err err;
+  assert_int_equal(st_chain_json_get_cid(cid, "cid", &c, &err), ST_OK);
+  assert_int_equal(nf_landed(f, &c), 0);
+  free(smtext);
+  json_decref(cid);
+  json_decref(sm);
+  assert_error(f, ST_PERM_WRITE, "WalletSignMessage", params, ST_RPC_ERROR, "need 'sign'");
+
+  json_t *made = nf_rpc(f, "WalletNew", "[\"secp256k1\"]");
+  snprintf(params, sizeof params, "[\"%s\"]", json_string_value(made));
+  assert_error(f, ST_PERM_SIGN, "WalletDelete", params, ST_RPC_ERROR, "need 'admin'");
+  nf_assert_rpc(f, "WalletDelete", params, "null");
+  nf_assert_rpc(f, "WalletHas", params, "false");
+  char trash[700];
+  snprintf(trash, sizeof trash, "%s/keystore/trash-%s", f->dir, json_string_value(made));
+  assert_int_equal(access(trash, F_OK), 0);
+  assert_error(f, ST_PERM_ADMIN, "WalletDelete", params, ST_RPC_ERROR, "the wallet has no key");
+  json_decref(made);
+}
+
+/* The miner methods issue 26 added: sector numbers allocated, and the flat pledge. */
+static void test_miner_allocated_and_pledge(void **state) {
+  nodefx *f = *state;
+  nf_assert_rpc(f, "StateMinerSectorAllocated", "[\"t01000\", 1, []]", "true");
+  nf_assert_rpc(f, "StateMinerSectorAllocated", "[\"t01000\", 999, []]", "false");
+  char want[64];
+  snprintf(want, sizeof want, "\"%lld\"", (long long)f->g.network.sector_pledge);
+  nf_assert_rpc(f, "StateMinerPreCommitDepositForPower", "[\"t01000\", {\"SectorNumber\": 5}, []]", want);
+  nf_assert_rpc(f, "StateMinerInitialPledgeCollateral", "[\"t01000\", {\"SectorNumber\": 5}, []]", want);
+  assert_error(f, ST_PERM_READ, "StateMinerInitialPledgeCollateral", "[\"t01000\", 5, []]", ST_RPC_INVALID_PARAMS,
+               "param 2 (sector pre-commit info)");
+  assert_error(f, ST_PERM_READ, "StateMinerSectorAllocated", "[\"t0100\", 1, []]", ST_RPC_ERROR, "t0100");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_header_lists_the_table),
                                      cmocka_unit_test(test_table_checks),
                                      cmocka_unit_test(test_network_name_and_version),
                                      cmocka_unit_test(test_objects),
                                      cmocka_unit_test(test_wallet_has),
-                                     cmocka_unit_test(test_miners_and_supply)};
+                                     cmocka_unit_test(test_miners_and_supply),
+                                     cmocka_unit_test(test_chain_get_path),
+                                     cmocka_unit_test(test_list_actors),
+                                     cmocka_unit_test(test_state_call),
+                                     cmocka_unit_test(test_gas_estimates),
+                                     cmocka_unit_test(test_wallet_sign_message_and_delete),
+                                     cmocka_unit_test(test_miner_allocated_and_pledge)};
   return cmocka_run_group_tests(tests, nf_group_setup, nf_group_teardown);
 }
