@@ -62,9 +62,10 @@ fuzz: deps
 
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build build-bench -j $(JOBS) --target bench_codec bench_poseidon spacetime-bench spacetime-server spacetime spacetime-miner st_flood
+	cmake --build build-bench -j $(JOBS) --target bench_codec bench_poseidon bench_ipld spacetime-bench spacetime-server spacetime spacetime-miner st_flood
 	build-bench/bench/bench_codec
 	build-bench/bench/bench_poseidon
+	build-bench/bench/bench_ipld
 	build-bench/spacetime-bench seal --sector-size 2KiB
 	build-bench/spacetime-bench seal --sector-size 8MiB
 	build-bench/spacetime-bench window-post --sector-size 8MiB --sectors 64 --parallel 8
