@@ -2,6 +2,7 @@
  * (lib/node: st_daemon with its repo, st_daemon_repo). */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,6 +15,7 @@
 #include "crypto/st_secp.h"
 #include "node/st_daemon.h"
 #include "node/st_daemon_repo.h"
+#include "registry/st_registry_client.h"
 #include "rpc/st_apiinfo.h"
 
 /* ---------------------------------------------------------------- genesis new */
@@ -76,13 +78,27 @@ int st_cmd_genesis(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- daemon */
 
-/* Waits until the next epoch's boundary (an hour without a producer), or a stop signal: its
- * number, or 0. */
-static int wait_epoch(const st_genesis *g, bool producing, const sigset_t *stop) {
+/* The registry's /health, into the daemon's /health; logged when it changes (and at start). */
+static void check_registry(st_daemon *d, st_regc *reg, bool *was_up, bool first) {
+  st_err err;
+  int schema;
+  bool up = !st_regc_health(reg, &schema, &err);
+  st_daemon_set_registry(d, st_regc_url(reg), up, up ? "" : err.msg);
+  if (up && (first || !*was_up))
+    st_logf("chain", ST_LOG_INFO, "registry %s answers (schema %d)", st_regc_url(reg), schema);
+  else if (!up && (first || *was_up))
+    st_logf("chain", ST_LOG_WARN, "registry %s does not answer: %s (the chain goes on; /health shows it)",
+            st_regc_url(reg), err.msg);
+  *was_up = up;
+}
+
+/* Waits until the next epoch's boundary (an hour when nothing is done each epoch), or a stop
+ * signal: its number, or 0. */
+static int wait_epoch(const st_genesis *g, bool each_epoch, const sigset_t *stop) {
   uint64_t now = (uint64_t)time(NULL), delay = (uint64_t)g->network.block_delay;
   uint64_t next = g->timestamp + ((now - g->timestamp) / delay + 1) * delay;
   struct timespec ts = {(time_t)(next > now ? next - now : 1), 0};
-  if (!producing) ts.tv_sec = 3600;
+  if (!each_epoch) ts.tv_sec = 3600;
   int sig = sigtimedwait(stop, NULL, &ts);
   return sig > 0 ? sig : 0;
 }
@@ -97,12 +113,24 @@ int st_cmd_daemon(int argc, char **argv) {
               "build each epoch's block as this wallet address while no miner has power (bootstrap)"),
       ST_FLAG("beacon-key", ST_FLAG_VALUE, "FILE",
               "the beacon's secret key (default: the genesis FILE's FILE.beacon-key; kept in the repo)"),
+      ST_FLAG("server-api", ST_FLAG_VALUE, "URL[,URL...]",
+              "the cluster's registry (spacetime-server): checked at start and each epoch, shown in /health "
+              "and /metrics (default $SPACETIME_SERVER_API)"),
+      ST_FLAG("bootstrap", ST_FLAG_VALUE, "true|false",
+              "Lotus's flag for dialing bootstrap peers: accepted; this daemon has no peers to dial"),
   };
   st_cli cli = ST_CLI_INIT(flags);
   int rc = st_cli_start(&cli, argc, argv, 0, "spacetime daemon",
-                        "[--repo DIR] [--genesis FILE] [--api PORT] [--producer ADDR] [--beacon-key FILE]",
+                        "[--repo DIR] [--genesis FILE] [--api PORT] [--producer ADDR] [--beacon-key FILE] "
+                        "[--server-api URL] [--bootstrap=false]",
                         "Run the chain node: store, message pool, wallet and the JSON-RPC API.");
   if (rc >= 0) return rc;
+  const char *bootstrap = st_cli_value(&cli, "bootstrap", NULL);
+  if (bootstrap && strcmp(bootstrap, "true") && strcmp(bootstrap, "false"))
+    return st_cli_fail("--bootstrap must be true or false, not \"%s\"", bootstrap);
+  if (bootstrap)
+    st_logf("chain", ST_LOG_INFO, "--bootstrap=%s: this daemon has no libp2p peers to dial; nothing to do", bootstrap);
+  const char *server_api = st_cli_value(&cli, "server-api", getenv("SPACETIME_SERVER_API"));
   const char *genesis_file = st_cli_value(&cli, "genesis", NULL), *host = st_cli_value(&cli, "api-host", "127.0.0.1");
   const char *producer_text = st_cli_value(&cli, "producer", NULL);
   st_err err;
@@ -156,11 +184,18 @@ int st_cmd_daemon(int argc, char **argv) {
       st_logf("chain", ST_LOG_INFO, "spacetime daemon: network %s, head at height %lld, API on %s (repo %s)",
               g.network.name, (long long)head.height, maddr, repo);
     st_tipset_free(&head);
+    st_regc *reg = NULL;
+    if (server_api && st_regc_open(server_api, NULL, &reg, &err))
+      st_logf("chain", ST_LOG_WARN, "--server-api: %s; the daemon runs without reporting the registry", err.msg);
     int sig = 0;
+    bool was_up = false, first = true;
     while (!sig) {
-      if (producer_text) st_daemon_produce(d, &producer);
-      sig = wait_epoch(&g, producer_text != NULL, &stop);
+      if (producer_text) st_daemon_produce(d, &producer); /* first: a slow registry must not delay a block */
+      if (reg) check_registry(d, reg, &was_up, first);
+      first = false;
+      sig = wait_epoch(&g, producer_text != NULL || reg, &stop);
     }
+    st_regc_close(reg);
     st_logf("chain", ST_LOG_INFO, "stopping on signal %d", sig);
     st_apiinfo_remove_api(repo, NULL);
   }

@@ -1,6 +1,7 @@
 /* st_daemon: see st_daemon.h. */
 #include "node/st_daemon.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,32 @@ struct st_daemon {
   st_rpc *rpc;
   st_http_server *http;
   bool log_heads;
-  bool standing_by; /* the producer stands by: the network has power */
+  bool standing_by;            /* the producer stands by: the network has power */
+  pthread_mutex_t registry_mu; /* the registry fields */
+  char registry_url[256], registry_why[ST_ERR_MSG_MAX];
+  bool registry_known, registry_up;
+  time_t registry_checked;
 };
+
+void st_daemon_set_registry(st_daemon *d, const char *url, bool reachable, const char *why) {
+  pthread_mutex_lock(&d->registry_mu);
+  snprintf(d->registry_url, sizeof d->registry_url, "%s", url);
+  snprintf(d->registry_why, sizeof d->registry_why, "%s", reachable ? "" : why);
+  d->registry_known = true;
+  d->registry_up = reachable;
+  d->registry_checked = time(NULL);
+  pthread_mutex_unlock(&d->registry_mu);
+}
+
+/* /health's registry member, or NULL when none was set. */
+static json_t *registry_json(st_daemon *d) {
+  pthread_mutex_lock(&d->registry_mu);
+  json_t *j = d->registry_known ? json_pack("{ss sb ss sI}", "url", d->registry_url, "reachable", d->registry_up,
+                                            "error", d->registry_why, "checked", (json_int_t)d->registry_checked)
+                                : NULL;
+  pthread_mutex_unlock(&d->registry_mu);
+  return j;
+}
 
 static void on_head(void *ctx, const st_tipset *head, const st_signed_message *reverted, size_t nreverted) {
   st_daemon *d = ctx;
@@ -58,8 +83,17 @@ static void pages(void *ctx, const st_http_request *req, st_http_response *resp)
                   "# TYPE spacetime_daemon_head_height gauge\nspacetime_daemon_head_height %lld\n",
                   (long long)head.height);
     st_http_server_metrics(d->http, "spacetime_daemon", &resp->body);
+    json_t *reg = registry_json(d);
+    if (reg)
+      st_buf_printf(&resp->body,
+                    "# HELP spacetime_daemon_registry_up Whether the registry (--server-api) answered its last check.\n"
+                    "# TYPE spacetime_daemon_registry_up gauge\nspacetime_daemon_registry_up %d\n",
+                    json_is_true(json_object_get(reg, "reachable")));
+    json_decref(reg);
   } else {
-    st_http_reply_json(resp, 200, json_pack("{ss sI}", "status", "ok", "height", (json_int_t)head.height));
+    json_t *h = json_pack("{ss sI}", "status", "ok", "height", (json_int_t)head.height), *reg = registry_json(d);
+    if (reg) json_object_set_new(h, "registry", reg);
+    st_http_reply_json(resp, 200, h);
   }
   st_tipset_free(&head);
 }
@@ -68,6 +102,7 @@ st_code st_daemon_start(const st_daemon_config *cfg, st_daemon **out, st_err *er
   *out = NULL;
   st_daemon *d = calloc(1, sizeof *d);
   if (!d) return st_err_set(err, ST_ENOMEM, "out of memory starting the daemon");
+  pthread_mutex_init(&d->registry_mu, NULL);
   d->log_heads = cfg->log_heads;
   char keystore[4200];
   snprintf(keystore, sizeof keystore, "%s/keystore", cfg->repo);
@@ -99,6 +134,7 @@ void st_daemon_stop(st_daemon *d) {
   st_rpc_free(d->rpc);
   st_fullnode_free(d->node);
   st_chain_close(d->chain);
+  pthread_mutex_destroy(&d->registry_mu);
   free(d);
 }
 

@@ -60,4 +60,11 @@ st_code st_daemon_producer_turn(st_daemon *d, int64_t epoch, st_producer_turn *t
  * by and producing, a block made after null rounds (WARN), each block, and failures. */
 void st_daemon_produce(st_daemon *d, const st_address *producer);
 
+/* The registry this daemon was told of (`spacetime daemon --server-api`), as last checked by its
+ * owner: /health then shows {"registry": {"url", "reachable", "error", "checked"}} and /metrics
+ * spacetime_daemon_registry_up. The daemon uses no registry itself: it only reports it, so an
+ * operator sees from the chain node whether the cluster's database is up. why: "" when reachable.
+ * The strings are copied. */
+void st_daemon_set_registry(st_daemon *d, const char *url, bool reachable, const char *why);
+
 #endif

@@ -159,5 +159,33 @@ kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 (( $(date +%s) - started <= 3 )) || fail "the daemon took $(( $(date +%s) - started )) s to stop"
 wait "$waiter"
 
+# ---- the seed's command line: --server-api=URL --bootstrap=false --api PORT ----
+# --bootstrap is accepted with one line saying it does nothing; --server-api is checked at start
+# and each epoch and shown in /health and /metrics, a registry down first and then up.
+out=$("$ST" daemon --repo "$tmp/repo" --bootstrap=maybe 2>&1); rc=$?
+[[ $rc == 1 && $out == *"--bootstrap must be true or false"* ]] || fail "--bootstrap=maybe: $out (exit $rc)"
+start --server-api=http://127.0.0.1:1 --bootstrap=false
+grep -q -- "--bootstrap=false: this daemon has no libp2p peers to dial; nothing to do" "$tmp/daemon.log" ||
+  fail "no --bootstrap notice"
+grep -q "registry http://127.0.0.1:1 does not answer" "$tmp/daemon.log" || fail "no registry warning at start"
+h=$(curl -s "http://127.0.0.1:$port/health")
+[[ $(jq -c '[.registry.url, .registry.reachable]' <<<"$h") == '["http://127.0.0.1:1",false]' &&
+  $(jq -r .registry.error <<<"$h") == *"could not reach"* ]] || fail "/health with the registry down: $h"
+curl -s "http://127.0.0.1:$port/metrics" | grep -qx "spacetime_daemon_registry_up 0" || fail "/metrics registry_up 0"
+kill -TERM "$pid"; wait "$pid"; pid=
+SRV=$(dirname "$ST")/spacetime-server
+SPACETIME_SERVER_REPO=$tmp/srv "$SRV" run --listen 127.0.0.1:0 2>"$tmp/server.log" &
+srv=$!
+for _ in $(seq 100); do [[ -s $tmp/srv/api ]] && break; sleep 0.1; done
+url=$(tr -d '\n' <"$tmp/srv/api")
+SPACETIME_SERVER_API=$url start --bootstrap=false # the URL from the environment, as Lotus users set it
+h=$(curl -s "http://127.0.0.1:$port/health")
+[[ $(jq -c '[.registry.url, .registry.reachable, .registry.error]' <<<"$h") == "[\"$url\",true,\"\"]" ]] ||
+  fail "/health with the registry up: $h"
+curl -s "http://127.0.0.1:$port/metrics" | grep -qx "spacetime_daemon_registry_up 1" || fail "/metrics registry_up 1"
+grep -q "registry $url answers" "$tmp/daemon.log" || fail "no registry line at start"
+kill -TERM "$pid"; wait "$pid"; pid=
+kill -TERM "$srv"; wait "$srv"
+
 if [[ $failures -ne 0 ]]; then echo "$failures failure(s)"; sed 's/^/  daemon: /' "$tmp/daemon.log" | tail -20; exit 1; fi
 echo "all daemon checks passed"

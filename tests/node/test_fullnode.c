@@ -89,6 +89,55 @@ static void test_header_lists_the_table(void **state) {
   st_buf_free(&header);
 }
 
+/* docs/lotus-api.md section 6: every row "| Name | perm | yes|no | ..." says truly whether the
+ * table serves the method and with which permission, and every method the table serves (but the
+ * v0-only and our own, in its footnote) has a "yes" row. */
+static void test_lotus_table_in_docs(void **state) {
+  nodefx *f = *state;
+  st_buf doc = ST_BUF_INIT;
+  st_err err;
+  assert_int_equal(st_fs_read_file(ST_SOURCE_DIR "/docs/lotus-api.md", 1 << 22, &doc, &err), ST_OK);
+  st_buf_putc(&doc, 0);
+  char *sec = strstr((char *)doc.data, "\n## 6. "), *end = sec ? strstr(sec, "\n## 7. ") : NULL;
+  if (!end) {
+    fail_msg("docs/lotus-api.md has no section 6 followed by a section 7");
+    return;
+  }
+  *end = 0;
+  size_t n, rows = 0, yes = 0;
+  const st_rpc_method *m = st_fullnode_methods(st_daemon_fullnode(f->daemon), &n);
+  bool *seen = calloc(n, sizeof *seen);
+  char *save = NULL;
+  for (char *line = strtok_r(sec, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char name[64], perm[16], here[8];
+    if (sscanf(line, "| %63[A-Za-z0-9] | %15[a-z] | %7[a-z] |", name, perm, here) != 3) continue;
+    rows++;
+    const st_rpc_method *found = NULL;
+    for (size_t i = 0; i < n && !found; i++)
+      if (!strcmp(m[i].name + strlen("Filecoin."), name) && !(m[i].versions && !(m[i].versions & ST_RPC_V1)))
+        found = &m[i];
+    if (!strcmp(here, "yes") != (found != NULL))
+      fail_msg("docs/lotus-api.md says %s is %sserved; the table %s it", name, strcmp(here, "yes") ? "not " : "",
+               found ? "serves" : "lacks");
+    if (!found) continue;
+    yes++;
+    seen[found - m] = true;
+    unsigned p = found->perm;
+    const char *ours = p == ST_PERM_READ ? "read" : p == ST_PERM_WRITE ? "write" : p == ST_PERM_SIGN ? "sign" : "admin";
+    if (strcmp(perm, ours)) fail_msg("docs/lotus-api.md gives %s perm %s; the table needs %s", name, perm, ours);
+  }
+  assert_true(rows > 250);
+  for (size_t i = 0; i < n; i++) {
+    const char *name = m[i].name + strlen("Filecoin.");
+    bool v0_only = m[i].versions && !(m[i].versions & ST_RPC_V1);
+    if (!seen[i] && !v0_only && strcmp(name, "WalletVRF"))
+      fail_msg("the table serves %s, which docs/lotus-api.md section 6 does not list as served", name);
+  }
+  print_message("docs/lotus-api.md section 6: %zu Lotus methods, %zu served\n", rows, yes);
+  free(seen);
+  st_buf_free(&doc);
+}
+
 static void test_table_checks(void **state) {
   nodefx *f = *state;
   size_t n;
@@ -502,6 +551,7 @@ static void test_miner_allocated_and_pledge(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_header_lists_the_table),
                                      cmocka_unit_test(test_table_checks),
+                                     cmocka_unit_test(test_lotus_table_in_docs),
                                      cmocka_unit_test(test_network_name_and_version),
                                      cmocka_unit_test(test_objects),
                                      cmocka_unit_test(test_wallet_has),
