@@ -25,10 +25,7 @@
 /* ---------------------------------------------------------------- repo */
 
 /* --repo, else $SPACETIME_SERVER_REPO, else ~/.spacetime-server. */
-static void repo_dir(const char *flag, char out[1024]) {
-  const char *env = getenv("SPACETIME_SERVER_REPO");
-  st_apiinfo_repo(flag ? flag : env && *env ? env : NULL, ".spacetime-server", out, 1024);
-}
+static void repo_dir(const char *flag, char out[1024]) { st_apiinfo_repo(flag, ".spacetime-server", out, 1024); }
 
 static void repo_file(const char *repo, const char *name, char out[1100]) { snprintf(out, 1100, "%s/%s", repo, name); }
 

@@ -27,6 +27,7 @@
 #include "core/st_cli.h"
 #include "core/st_fs.h"
 #include "core/st_proc.h"
+#include "crypto/st_secp.h"
 #include "crypto/st_wallet.h"
 #include "miner/st_miner_repo.h"
 #include "rpc/st_apiinfo.h"
@@ -477,19 +478,49 @@ static void status_line(devnet *d, int64_t height) {
   say(d, "%s", line);
 }
 
+/* DIR/env (mode 0600: it holds the node's token): `source DIR/env` puts the programs on the PATH
+ * and points them at this cluster as Lotus users expect (FULLNODE_API_INFO, and repos by
+ * variable as LOTUS_PATH and LOTUS_MINER_PATH do), so the short commands work as printed.
+ * Written at each start: the daemon's port changes. */
+static st_code write_env(const devnet *d, st_err *err) {
+  char addr[ST_APIINFO_ADDR_MAX], token[600], path[PATH];
+  snprintf(path, sizeof path, "%s/token", d->node);
+  st_code code = st_apiinfo_read_api(d->node, addr, sizeof addr, err);
+  if (!code) code = st_fs_read_line(path, token, sizeof token, err);
+  if (code) return st_err_wrap(err, code, "writing %s/env", d->dir);
+  st_buf b = ST_BUF_INIT;
+  st_buf_printf(&b,
+                "# The devnet in %s: run `source %s/env`, then the short commands work, e.g.\n"
+                "#   spacetime-miner info; spacetime-miner proving deadlines; spacetime chain list\n"
+                "# Rewritten at each start (the API's port changes): source it again after a restart.\n"
+                "export PATH=\"%s:$PATH\"\n"
+                "export SPACETIME_PATH=\"%s\"\n"
+                "export SPACETIME_MINER_PATH=\"%s\"\n"
+                "export SPACETIME_SERVER_REPO=\"%s\"\n"
+                "export SPACETIME_SERVER_API=\"%s\"\n"
+                "export FULLNODE_API_INFO=\"%s:%s\"\n",
+                d->dir, d->dir, d->bin, d->node, d->m[0].repo, d->srv, d->url, token, addr);
+  snprintf(path, sizeof path, "%s/env", d->dir);
+  code = st_buf_status(&b, err);
+  if (!code) code = st_fs_write_atomic(path, b.data, b.len, 0600, err);
+  st_secure_zero(token, sizeof token);
+  if (b.data) st_secure_zero(b.data, b.len);
+  st_buf_free(&b);
+  return code;
+}
+
 static void print_next(const devnet *d) {
-  const char *m = d->m[0].repo;
   printf("\nThe cluster is up; its folder is %s. In another terminal, try:\n", d->dir);
-  printf("  %s/spacetime-miner info --repo %s --node-repo %s\n", d->bin, m, d->node);
-  printf("  %s/spacetime-miner proving deadlines --repo %s --node-repo %s\n", d->bin, m, d->node);
-  printf("  %s/spacetime-miner sectors list --repo %s --node-repo %s\n", d->bin, m, d->node);
-  printf("  %s/spacetime-miner doctor --repo %s --node-repo %s\n", d->bin, m, d->node);
-  printf("  %s/spacetime chain list --repo %s\n", d->bin, d->node);
+  printf("  source %s/env    # the programs on the PATH, pointed at this cluster\n", d->dir);
+  printf("  spacetime-miner info\n");
+  printf("  spacetime-miner proving deadlines\n");
+  printf("  spacetime-miner sectors list\n");
+  printf("  spacetime-miner doctor\n");
+  printf("  spacetime chain list\n");
   printf("  tail -f %s/poster-1.log\n", d->logs);
   printf("To store a file as a verified deal (README, 'Storing data'; the root key is %s):\n", d->producer);
-  printf("  %s/spacetime filplus add-verifier --repo %s --from %s VERIFIER 1048576\n", d->bin, d->node, d->producer);
-  printf("  %s/spacetime client deal --repo %s --miner %s --price 0 --duration 1500 --verified FILE\n", d->bin, d->node,
-         d->m[0].actor);
+  printf("  spacetime filplus add-verifier --from %s VERIFIER 1048576\n", d->producer);
+  printf("  spacetime client deal --miner %s --price 0 --duration 1500 --verified FILE\n", d->m[0].actor);
   if (d->explorer[0]) printf("and open the explorer: %s/\n", d->explorer);
   printf("Ctrl-C stops every process; 'spacetime devnet --dir %s' starts the same cluster again.\n\n", d->dir);
   fflush(stdout);
@@ -625,6 +656,7 @@ int st_cmd_devnet(int argc, char **argv) {
   for (uint64_t i = 0; fresh && i < d.nminers && !code; i++) code = init_miner(&d, &d.m[i], &err);
   if (!code && fresh) code = save_state(&d, &err);
   for (uint64_t i = 0; i < d.nminers && !code; i++) code = start_miner(&d, i, &err);
+  if (!code) code = write_env(&d, &err);
   if (code) {
     fprintf(stderr, "ERROR: %s\n", err.msg);
     stop_all(&d);

@@ -297,6 +297,13 @@ st_code st_apiinfo_read_token(const char *repo, char *out, size_t n, st_err *err
 }
 
 void st_apiinfo_repo(const char *given, const char *dir, char *out, size_t n) {
+  static const char *const ENV[][2] = {{".spacetime", "SPACETIME_PATH"},
+                                       {".spacetime-miner", "SPACETIME_MINER_PATH"},
+                                       {".spacetime-server", "SPACETIME_SERVER_REPO"}};
+  for (size_t i = 0; !given && i < sizeof ENV / sizeof ENV[0]; i++) {
+    const char *v = strcmp(dir, ENV[i][0]) ? NULL : getenv(ENV[i][1]);
+    if (v && *v) given = v;
+  }
   const char *home = getenv("HOME");
   if (given) snprintf(out, n, "%s", given);
   else snprintf(out, n, "%s/%s", home && *home ? home : ".", dir);

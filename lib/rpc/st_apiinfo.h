@@ -50,8 +50,10 @@ typedef struct st_apiinfo {
  * Lotus allows several comma-separated nodes; only the first is used here. */
 st_code st_apiinfo_parse(const char *value, st_apiinfo *out, st_err *err);
 
-/* A repo folder: given when it is not NULL, else $HOME/<dir> (./<dir> when HOME is unset or
- * empty), e.g. dir ".spacetime"; cut to fit out[n]. */
+/* A repo folder: given when it is not NULL; else the program's environment variable, as Lotus
+ * has LOTUS_PATH and LOTUS_MINER_PATH, when set and non-empty: $SPACETIME_PATH for dir
+ * ".spacetime", $SPACETIME_MINER_PATH for ".spacetime-miner", $SPACETIME_SERVER_REPO for
+ * ".spacetime-server"; else $HOME/<dir> (./<dir> when HOME is unset or empty). Cut to fit out[n]. */
 void st_apiinfo_repo(const char *given, const char *dir, char *out, size_t n);
 
 /* The repo's api file: written atomically (0644, no newline), read with surrounding whitespace

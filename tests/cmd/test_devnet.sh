@@ -6,6 +6,7 @@
 # - every miner as one sealer and one poster process, each with its line;
 # - a second run reuses the folder (no new genesis, the same miners), here with --sealers 2
 #   --posters 3 (five processes a miner), and Ctrl-C stops it, exit 0, every child gone; kill -9 of devnet itself still stops its children (they get SIGTERM);
+# - DIR/env (mode 0600): sourced, the short commands it prints work as printed;
 # - bad flags and a half-made folder get clear errors.
 set -u
 ST=${1:?usage: $0 PATH-TO-spacetime}
@@ -45,7 +46,7 @@ for want in "genesis: $D/genesis.json (network devnet" "daemon up: API /ip4/127.
   "miner t01000: sealer 1 running (pid " "miner t01001: poster 1 running (pid " \
   "miner t01000 running: 1 sealer(s) and 1 poster(s) sharing the registry's database" \
   "t01000: 1 sector(s) sealing" "t01001: 1 sector(s) committed on chain" "t01000: 1 sector(s) proving" "first block mined: t0100" \
-  "spacetime-miner doctor --repo $D/miner-1 --node-repo $D/node" "ran 45 epochs" "stopped every process"; do
+  "source $D/env" "  spacetime-miner doctor" "ran 45 epochs" "stopped every process"; do
   grep -qF -- "$want" "$tmp/out1" || fail "no line with: $want"
 done
 none_left "$tmp/out1"
@@ -73,6 +74,12 @@ grep -q "reusing $D: network devnet, 2 miner(s), 1 sector(s) each" "$tmp/out2" |
 grep -q "genesis:" "$tmp/out2" && fail "the second run made a new genesis"
 grep -q "0 new" "$tmp/out2" || fail "the second run pledged again: $(grep running "$tmp/out2")"
 grep -q "miner t01001: poster 3 running (pid [0-9]*, log $D/logs/poster-2-3.log)" "$tmp/out2" || fail "no third poster: $(grep running "$tmp/out2")"
+# the printed short commands work as printed once DIR/env is sourced (0600: it holds the token)
+[[ $(stat -c %a "$D/env") == 600 ]] || fail "$D/env has mode $(stat -c %a "$D/env"), want 600"
+short=$(env -u FULLNODE_API_INFO -u MINER_API_INFO -u SPACETIME_PATH -u SPACETIME_MINER_PATH PATH=/usr/bin:/bin \
+  bash -c "source '$D/env' && spacetime-miner info && spacetime-miner proving deadlines && spacetime chain list --count 3" 2>&1) ||
+  fail "the short commands after source $D/env: $short"
+[[ $short == *t01000* && $short == *partitions* ]] || fail "the short commands' output: $short"
 procs=$(pgrep -f -- "--repo $D/miner-1 " | wc -l)
 ((procs == 5)) || fail "$procs spacetime-miner processes for miner-1, want 5 (2 sealers, 3 posters)"
 sleep 2

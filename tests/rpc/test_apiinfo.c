@@ -270,6 +270,20 @@ static void test_repo_default(void **state) {
   unsetenv("HOME");
   st_apiinfo_repo(NULL, ".spacetime-server", out, sizeof out);
   assert_string_equal(out, "./.spacetime-server");
+  /* the environment, as Lotus's LOTUS_PATH and LOTUS_MINER_PATH; a flag still wins */
+  setenv("SPACETIME_PATH", "/d/node", 1);
+  setenv("SPACETIME_MINER_PATH", "/d/miner-1", 1);
+  st_apiinfo_repo(NULL, ".spacetime", out, sizeof out);
+  assert_string_equal(out, "/d/node");
+  st_apiinfo_repo(NULL, ".spacetime-miner", out, sizeof out);
+  assert_string_equal(out, "/d/miner-1");
+  st_apiinfo_repo("/x", ".spacetime-miner", out, sizeof out);
+  assert_string_equal(out, "/x");
+  setenv("SPACETIME_PATH", "", 1);
+  st_apiinfo_repo(NULL, ".spacetime", out, sizeof out);
+  assert_string_equal(out, "./.spacetime");
+  unsetenv("SPACETIME_PATH");
+  unsetenv("SPACETIME_MINER_PATH");
   if (saved) setenv("HOME", saved, 1);
   free(saved);
 }
