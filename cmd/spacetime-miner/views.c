@@ -65,7 +65,10 @@ int miner_cmd_proving_deadlines(int argc, char **argv) {
   view v = {.cli = ST_CLI_INIT(flags)};
   int rc = view_start(
       &v, argc, argv, 0, "spacetime-miner proving deadlines", "[--json]",
-      "Each deadline's sectors, partitions and partitions proven this period; the current one is marked.", NEED_NODE);
+      "Each deadline's sectors, partitions, and partitions proven in its open window (Lotus's Proven Partitions: the "
+      "chain clears them when the deadline closes, so only the current one can be above 0); the current one is "
+      "marked.",
+      NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
   st_deadline_info cur;
@@ -150,10 +153,10 @@ int miner_cmd_proving_faults(int argc, char **argv) {
 int miner_cmd_proving_deadline(int argc, char **argv) {
   st_flag flags[] = {REPO_FLAG, NODE_FLAG, JSON_FLAG};
   view v = {.cli = ST_CLI_INIT(flags)};
-  int rc =
-      view_start(&v, argc, argv, 1, "spacetime-miner proving deadline", "N [--json]",
-                 "One deadline: its partitions, which are proven this period, and each partition's sectors and faults.",
-                 NEED_NODE);
+  int rc = view_start(
+      &v, argc, argv, 1, "spacetime-miner proving deadline", "N [--json]",
+      "One deadline: its partitions, which are proven in its open window, and each partition's sectors and faults.",
+      NEED_NODE);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
   st_deadline_info cur;

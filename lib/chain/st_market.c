@@ -357,6 +357,21 @@ static int64_t require_root(st_vm_call *c, const char *method) {
   return ST_EXIT_OK;
 }
 
+/* As builtin-actors' resolve_to_actor_id: a key address with no actor yet gets its account
+ * actor first (what a send of 0 FIL to it would make), so a new key can be named a verifier or
+ * a client without being funded first. Other addresses resolve as resolve does. */
+static int64_t resolve_creating(st_vm_call *c, const char *method, const char *what, const st_address *a,
+                                st_state_actor **out) {
+  st_addr_protocol p = st_address_protocol(a);
+  if ((p == ST_ADDR_SECP256K1 || p == ST_ADDR_BLS) && st_state_lookup(c->vm->state, a, out, NULL)) {
+    st_err err;
+    c->gas += ST_GAS_CREATE_ACTOR;
+    st_code code = st_state_create(c->vm->state, ST_STATE_NEW_ID, ST_ACTOR_ACCOUNT, a, out, &err);
+    if (code) return st_vm_fail(c, code, &err);
+  }
+  return resolve(c, method, what, a, true, false, out);
+}
+
 /* [Address, Allowance] for AddVerifier and AddVerifiedClient. */
 static int64_t read_grant(st_vm_call *c, const char *method, const char *what, uint64_t *id, mpz_t amount) {
   st_vm_params rd;
@@ -370,7 +385,7 @@ static int64_t read_grant(st_vm_call *c, const char *method, const char *what, u
   if (mpz_sgn(amount) <= 0)
     return st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the allowance must be positive", method);
   st_state_actor *x;
-  int64_t exit = resolve(c, method, what, &a, true, false, &x);
+  int64_t exit = resolve_creating(c, method, what, &a, &x);
   if (!exit) *id = x->id;
   if (!exit && *id == (uint64_t)c->vm->net->verifreg_root)
     exit = st_vm_abort(c, ST_EXIT_ILLEGAL_ARGUMENT, "%s: the root key cannot be a %s", method, what);

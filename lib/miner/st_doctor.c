@@ -217,15 +217,23 @@ static void check_proven(const st_doctor_facts *f, st_doctor_report *r) {
         "with sectors to prove is the seed's second check");
   } else if (partial) {
     d = set(r, ST_DOCTOR_CHECK_PROVEN, ST_DOCTOR_WARN,
-            "every deadline holding sectors was proven, but %zu of them have faulty sectors the poster skipped",
+            "no deadline holding sectors missed its WindowPoSt, but %zu of them have faulty sectors the poster skipped",
             partial);
     cause(
         d,
         "a sector turns faulty when the poster skips it as unreadable, or when its deadline passes unproven (the miner was down, a post did "
         "not land)");
-  } else
+  } else {
+    /* "proven" only where a proof was due: a deadline whose Challenge this period has not come
+       has proven nothing yet (its first window may still be ahead) */
+    size_t due = 0;
+    for (uint64_t dl = 0; dl < f->ndeadlines; dl++)
+      due += f->deadlines[dl].live && (dl < cur->index || (dl == cur->index && cur->current_epoch >= cur->challenge));
     d = set(r, ST_DOCTOR_CHECK_PROVEN, ST_DOCTOR_OK,
-            "every deadline holding sectors was proven (%zu deadline(s), no faulty sectors)", with);
+            "no deadline holding sectors missed its WindowPoSt (%zu deadline(s): %zu past their Challenge this period, "
+            "%zu not yet; no faulty sectors)",
+            with, due, with - due);
+  }
   take_evidence(d, &table);
   if (f->run.has_poster)
     evidence(

@@ -189,6 +189,28 @@ static void test_verified_deal(void **state) {
   grant_params(&f->addr[CLIENT], 4096, &p);
   refused(f, VERIFIER, ST_ID_VERIFREG, 4, &p, ST_EXIT_ILLEGAL_ARGUMENT, "less than the 4096 asked");
 
+  /* a key address with no actor yet gets its account, as in Filecoin: no funding first */
+  uint8_t pub[65] = {4, 7, 7, 7};
+  st_address fresh;
+  st_address_from_secp256k1_pubkey(pub, &fresh);
+  st_state st;
+  st_state_init(&st);
+  st_state_actor *none;
+  assert_int_equal(st_chain_state(f->c, NULL, &st, NULL), ST_OK);
+  assert_int_equal(st_state_lookup(&st, &fresh, &none, NULL), ST_ENOENT);
+  grant_params(&fresh, 1024, &p);
+  assert_int_equal(fx_call(f, ROOT, ST_ID_VERIFREG, 2, &p, "0"), 0);
+  assert_int_equal(st_chain_state(f->c, NULL, &st, NULL), ST_OK);
+  st_state_actor *made;
+  assert_int_equal(st_state_lookup(&st, &fresh, &made, NULL), ST_OK);
+  assert_int_equal(made->kind, ST_ACTOR_ACCOUNT);
+  assert_int_equal(datacap(f, made->id, true), 1024);
+  st_state_clear(&st);
+  st_address id_only;
+  st_address_from_id(77777, &id_only, NULL);
+  grant_params(&id_only, 1024, &p);
+  refused(f, ROOT, ST_ID_VERIFREG, 2, &p, ST_EXIT_NOT_FOUND, "verifier t077777 has no actor");
+
   fund(f, &p);
   long escrow, locked;
   balance(f, client, &escrow, &locked);

@@ -40,13 +40,13 @@ imp=$(C client import "$tmp/file") || die "import: $imp"
 piece=$(C client import "$tmp/file" --json | jq -r .PieceCID)
 [[ $piece == baga6ea4sea* && $imp == *"Piece size: 2 KiB (2048 padded bytes)"* && $imp == *"Payload:    1500 bytes"* ]] || fail "import: $imp"
 
-deal() { C client deal --miner t01000 --price 0.000000000000001 --duration 1300 "$@"; }
+deal() { C client deal --miner t01000 --price 0.000000000000001 --duration 1500 "$@"; }
 market() { node StateMarketDeals '[[]]'; }
 [[ $(market) == '{}' ]] || fail "deals before any: $(market)"
 
 # refusals, each naming the reason, with no state change
 out=$(deal --from "$K" --verified "$tmp/file" 2>&1) && fail "a deal without escrow was proposed"
-[[ $out == "ERROR: $K has 0 FIL free in market escrow, the deal locks 0.0000000000013 FIL (price x duration + collateral): add funds with 'spacetime client add-balance'" ]] ||
+[[ $out == "ERROR: $K has 0 FIL free in market escrow, the deal locks 0.0000000000015 FIL (price x duration + collateral): add funds with 'spacetime client add-balance'" ]] ||
   fail "deal without escrow: $out"
 out=$(C client add-balance --from "$K" 1 2>&1) || die "add-balance: $out"
 [[ $(C client balance "$K" --json | jq -r .Escrow) == 1000000000000000000 ]] || fail "balance: $(C client balance "$K")"

@@ -309,8 +309,10 @@ static void test_healthy(void **state) {
   assert_finding(ST_DOCTOR_CHECK_MINER, "miner", ST_DOCTOR_OK, "the miner runs (pid %d, mode all, dist-path %s)",
                  (int)pid, f->store);
   assert_finding(ST_DOCTOR_CHECK_POWER, "power", ST_DOCTOR_OK, "Committed 4 KiB, Proving 4 KiB (0 B Faulty)");
-  assert_finding(ST_DOCTOR_CHECK_PROVEN, "proven", ST_DOCTOR_OK,
-                 "every deadline holding sectors was proven (1 deadline(s), no faulty sectors)");
+  assert_finding(
+      ST_DOCTOR_CHECK_PROVEN, "proven", ST_DOCTOR_OK,
+      "no deadline holding sectors missed its WindowPoSt (1 deadline(s): 1 past their Challenge this period, 0 "
+      "not yet; no faulty sectors)");
   assert_int_equal(facts.cur.index, the_deadline);
   assert_int_equal(facts.proven_now, 1);
   assert_table(the_deadline, 2, 0);
@@ -432,8 +434,9 @@ static void test_faults(void **state) {
   assert_line(&p->fix, 0,
               "find why the poster cannot prove them in the findings below; once it can read them it declares the "
               "recovery by itself, and the power returns after their next deadline");
-  assert_finding(ST_DOCTOR_CHECK_PROVEN, "proven", ST_DOCTOR_WARN,
-                 "every deadline holding sectors was proven, but 1 of them have faulty sectors the poster skipped");
+  assert_finding(
+      ST_DOCTOR_CHECK_PROVEN, "proven", ST_DOCTOR_WARN,
+      "no deadline holding sectors missed its WindowPoSt, but 1 of them have faulty sectors the poster skipped");
   assert_table(the_deadline, 2, 1);
   assert_cause_has(ST_DOCTOR_CHECK_PROVEN, "when the poster skips it as unreadable");
   assert_line(&finding(ST_DOCTOR_CHECK_PROVEN)->fix, 0,
