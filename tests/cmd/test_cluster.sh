@@ -99,6 +99,12 @@ for to in PreCommitWait CommitWait; do
   counts=$(per_sector 'sector state' ".to == \"$to\"")
   [[ $(awk '$1 == 1' <<<"$counts" | wc -l) == 12 ]] || fail "sectors that went to $to once: $counts"
 done
+# sealing shows its progress: each sector's phases in order, the last at 100% with nothing left
+prog=$(grep -h $'\tsealing progress\t' "$tmp"/S*.log | cut -f5 | jq -c 'select(.percent == 100) | [.done, .left_s]' | sort -u)
+[[ $prog == '["aux",0]' ]] || fail "the last sealing progress line of each sector: $prog"
+full=$(grep -h $'\tsealing progress\t' "$tmp"/S*.log | cut -f5 | jq -r 'select(.percent == 100) | .sector' | sort -un | wc -l)
+((full == 12)) || fail "$full sector(s) logged their sealing to 100%"
+grep -h $'\tsealing progress\t' "$tmp"/S*.log | cut -f5 | jq -r .done | grep -qx 'layer 2' || fail "no layer in the sealing progress"
 sealers=$(grep -h $'\tsector sealed\t' "$tmp"/S*.log | cut -f5 | jq .machine | sort -u | wc -l)
 ((sealers >= 2)) || fail "$sealers sealer(s) did the sealing"
 echo "sealed by $sealers sealers"
