@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The explorer page the daemon serves at /, in Debian's Chromium (tests/explorer/explorer.mjs,
 # playwright-core from npm), against the whole cluster (cluster.sh) once a SubmitWindowedPoSt has
-# landed: heights increase, the post's block shows 提交时空证明, its message the decoded deadline,
-# fee and receiver, the miner page its power; bad input gives a clear message. Also checked with
+# landed: heights increase; the home page's network at a glance matches the JSON-RPC (height,
+# miners, total power) and lists the latest messages with their method; the post's block shows
+# 提交时空证明, its message the decoded deadline, fee and receiver; the miner page its power, and
+# its messages filtered to SubmitWindowedPoSt show the post and nothing else; both languages;
+# bad input gives a clear message. Also checked with
 # curl: the page and its script are served without a token, and an unknown path is a 404.
 # Screenshots go to <build>/test-artifacts/.
 set -u

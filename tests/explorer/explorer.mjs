@@ -26,6 +26,39 @@ try {
   check(later > first, `heights did not increase: ${first} then ${later}`);
   await shot('heights');
 
+  // the network at a glance, checked against the JSON-RPC; the latest messages with their method
+  const api = async (method, params) => (await (await fetch(`${url}rpc/v1`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: `Filecoin.${method}`, params }) })).json()).result;
+  const netHeight = Number(await text('#net-height')), netMiners = Number(await text('#net-miners'));
+  const headNow = await api('ChainHead', []);
+  check(netHeight <= headNow.Height && netHeight >= headNow.Height - 3, `network height ${netHeight}, ChainHead ${headNow.Height}`);
+  check(netMiners === ((await api('StateListMiners', [null])) || []).length, `network miners ${netMiners}`);
+  const kib = (b) => `${+(Number(b) / 1024).toPrecision(3)} KiB`, total = (await api('StateMinerPower', [miner, null])).TotalPower;
+  check((await text('#net-raw')).trim() === kib(total.RawBytePower), `total raw power ${await text('#net-raw')}, API ${total.RawBytePower}`);
+  check(Number(await text('#net-messages')) >= (await page.$$('#latest tbody tr[data-method]')).length, 'more latest messages than counted');
+  const latest = await page.$$eval('#latest td.method', (tds) => tds.map((td) => td.textContent));
+  check(latest.length > 0, 'no latest messages on the home page');
+
+  // the miner's messages, filtered to 提交时空证明: the post is there, and nothing else is shown
+  await page.goto(`${url}#/miner/${miner}`);
+  await page.waitForSelector('#method-filter', { timeout: 30000 });
+  await page.selectOption('#method-filter', '5');
+  const shown = await page.$$eval('#miner-messages tbody tr[data-method]', (trs) => trs.filter((tr) => !tr.hidden).map((tr) => tr.textContent));
+  check(shown.length > 0 && shown.every((t) => t.includes('SubmitWindowedPoSt') && t.includes('提交时空证明')),
+    `the filter to SubmitWindowedPoSt shows: ${shown.join(' | ').slice(0, 300)}`);
+  check(shown.some((t) => t.includes(msgCid.slice(-12))), `the post ${msgCid} is not among the miner's SubmitWindowedPoSt messages`);
+  await shot('miner-messages');
+  await page.click('#lang');
+  await page.waitForFunction(() => document.querySelector('#view').textContent.includes('消息（最近 100 个高度）'), null, { timeout: 30000 });
+  await shot('miner-messages-zh');
+  await page.goto(url);
+  await page.waitForSelector('#net-height', { timeout: 30000 });
+  check((await text('#view')).includes('全网概览') && (await text('#view')).includes('最新消息'), 'the home page in Chinese lacks 全网概览 or 最新消息');
+  await shot('home-zh');
+  await page.click('#lang');
+  await page.waitForFunction(() => document.querySelector('#view').textContent.includes('The network'), null, { timeout: 30000 });
+  await shot('home');
+
   // the block holding a SubmitWindowedPoSt: its method in English and Chinese
   await page.goto(`${url}#/block/${blockCid}`);
   await page.waitForSelector('table.messages td.method', { timeout: 15000 });

@@ -16,6 +16,9 @@ const WORDS = {
     recentBlocks: 'Blocks won recently (last 100 heights)', none: 'none', refresh: 'Refreshes every 2 s.', balance: 'Balance',
     actor: 'Actor', kind: 'Kind', nonce: 'Nonce', includedAt: 'Included at height', skipped: 'skipped', sector: 'Sector',
     partitionsProven: 'Partitions', timestamp: 'Timestamp', head: 'head',
+    network: 'The network', totalRaw: 'Total raw byte power', totalQa: 'Total quality-adjusted power', baseFee: 'Base fee',
+    recentMessages: 'Messages in the last 15 heights', latestMessages: 'Latest messages', minerMessages: 'Messages (last 100 heights)',
+    all: 'all methods', filter: 'Method',
   },
   zh: {
     search: '搜索', placeholder: '高度、CID 或地址', heights: '最新高度', height: '高度', time: '时间', blocks: '块数', miners: '矿工',
@@ -28,6 +31,8 @@ const WORDS = {
     recentBlocks: '最近出的块（最近 100 个高度）', none: '无', refresh: '每 2 秒刷新。', balance: '余额', actor: '账户',
     kind: '类型', nonce: 'Nonce', includedAt: '上链高度', skipped: '跳过', sector: 'Sector', partitionsProven: 'Partitions',
     timestamp: '时间戳', head: '链头',
+    network: '全网概览', totalRaw: '全网原值算力', totalQa: '全网有效算力', baseFee: '基础费率', recentMessages: '最近 15 个高度的消息数',
+    latestMessages: '最新消息', minerMessages: '消息（最近 100 个高度）', all: '全部方法', filter: '方法',
   },
 };
 // method names by actor kind: English (Filecoin's) and Chinese (the seed's: 提交时空证明, 数据提交证明)
@@ -110,24 +115,61 @@ const view = (html) => { $('#view').innerHTML = html; };
 
 async function head() { return rpc('ChainHead'); }
 
+// The messages parent (child's parent tipset) executed, with receipts and fees:
+// [{cid, m, r, height, fee}]. The fee is GasUsed x the price paid (the fee cap, or base fee +
+// premium when less), as the message page shows it; the base fee is the one child's blocks carry.
+async function executed(child, parent) {
+  const b = child.Cids[0], [msgs, rcts] = [await rpc('ChainGetParentMessages', [b]), await rpc('ChainGetParentReceipts', [b])];
+  const base = BigInt(child.Blocks[0].ParentBaseFee), parentHeight = parent.Height;
+  return (msgs || []).map((x, i) => {
+    const m = x.Message, r = rcts[i], cap = BigInt(m.GasFeeCap), price = cap < base + BigInt(m.GasPremium) ? cap : base + BigInt(m.GasPremium);
+    return { cid: cidOf(x.Cid), m, r, height: parentHeight, fee: (BigInt(r.GasUsed) * price).toString() };
+  });
+}
+
+// A table of executed messages; rows carry their method number for the miner page's filter.
+async function executedTable(id, list, withParties) {
+  const rows = [];
+  for (const x of list) {
+    const ok = x.r.ExitCode === 0;
+    rows.push(`<tr data-method="${x.m.Method}"><td>${link(`#/height/${x.height}`, x.height)}</td><td class="mono">${link(`#/msg/${x.cid}`, x.cid.slice(-12))}</td>` +
+      (withParties ? `<td>${esc(x.m.From)}</td><td>${esc(x.m.To)}</td>` : '') +
+      `<td class="method">${await methodName(x.m.To, x.m.Method)}</td><td class="${ok ? 'ok' : 'bad'}">${x.r.ExitCode}</td><td>${fil(x.fee)}</td></tr>`);
+  }
+  return `<table id="${id}"><thead><tr><th>${w('height')}</th><th>CID</th>` + (withParties ? `<th>${w('from')}</th><th>${w('to')}</th>` : '') +
+    `<th>${w('method')}</th><th>${w('exitCode')}</th><th>${w('fee')}</th></tr></thead><tbody>` +
+    `${rows.join('') || `<tr><td colspan="${withParties ? 7 : 5}">${w('none')}</td></tr>`}</tbody></table>`;
+}
+
 let refresh = null;
 async function home() {
   let shown = ''; // the head the table was drawn for: the 15 tipsets are read again only when it moves
   const render = async () => {
     const h = await head(), rows = [], key = h.Cids.map(cidOf).join(',');
     if (key === shown && $('#heights')) return;
-    let ts = h;
+    let ts = h, msgs = [];
     for (let height = h.Height; height >= 0 && height > h.Height - 15; height--) {
       if (ts.Height < height) { rows.push(`<tr class="null"><td class="height">${height}</td><td colspan="3">${w('nullRound')}</td></tr>`); continue; }
       const miners = ts.Blocks.map((b, i) => `${minerLink(b.Miner)} (${link(`#/block/${cidOf(ts.Cids[i])}`, cidOf(ts.Cids[i]).slice(-8))})`).join(', ');
       rows.push(`<tr><td class="height">${link(`#/height/${ts.Height}`, ts.Height)}</td><td>${when(ts.Blocks[0].Timestamp)}</td>` +
         `<td class="nblocks">${ts.Blocks.length}</td><td>${miners}</td></tr>`);
-      if (ts.Height > 0) ts = await rpc('ChainGetTipSet', [ts.Blocks[0].Parents]);
+      if (ts.Height > 0) {
+        const parent = await rpc('ChainGetTipSet', [ts.Blocks[0].Parents]);
+        msgs = msgs.concat(await executed(ts, parent));
+        ts = parent;
+      }
     }
+    const miners = (await rpc('StateListMiners', [null])) || [];
+    const power = miners.length ? (await rpc('StateMinerPower', [miners[0], null])).TotalPower : { RawBytePower: '0', QualityAdjPower: '0' };
+    const glance = dl([[w('height'), `<span id="net-height">${h.Height}</span>`], [w('totalRaw'), `<span id="net-raw">${size(power.RawBytePower)}</span>`],
+      [w('totalQa'), `<span id="net-qa">${size(power.QualityAdjPower)}</span>`], [w('miners'), `<span id="net-miners">${miners.length}</span>`],
+      [w('baseFee'), `<span id="net-basefee">${fil(h.Blocks[0].ParentBaseFee)}</span>`], [w('recentMessages'), `<span id="net-messages">${msgs.length}</span>`]]);
+    const latest = await executedTable('latest', msgs.slice(0, 20), true);
     if (location.hash.replace(/^#\/?/, '') !== '') return;
     shown = key;
-    view(`<h1>${w('heights')}</h1><p class="note">${w('refresh')}</p><table id="heights"><thead><tr><th>${w('height')}</th><th>${w('time')}</th>` +
-      `<th>${w('blocks')}</th><th>${w('miners')}</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+    view(`<h1>${w('network')}</h1>${glance}<h2>${w('heights')}</h2><p class="note">${w('refresh')}</p><table id="heights"><thead><tr><th>${w('height')}</th><th>${w('time')}</th>` +
+      `<th>${w('blocks')}</th><th>${w('miners')}</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+      `<h2>${w('latestMessages')}</h2>${latest}`);
   };
   await render();
   refresh = setInterval(() => render().catch((e) => showError(e.message)), 2000);
@@ -232,11 +274,17 @@ async function miner(addr) {
       `<td>${parts.length}</td><td>${count(dls[d].PostSubmissions)}</td><td>${faulty}</td></tr>`);
   }
   const won = [], h = await head();
-  let ts = h;
+  let ts = h, mine = [];
   for (let k = 0; k < 100 && ts.Height > 0; k++) {
     ts.Blocks.forEach((b, i) => { if (b.Miner === id) won.push(`${link(`#/height/${ts.Height}`, ts.Height)} (${link(`#/block/${cidOf(ts.Cids[i])}`, cidOf(ts.Cids[i]).slice(-8))})`); });
-    ts = await rpc('ChainGetTipSet', [ts.Blocks[0].Parents]);
+    const parent = await rpc('ChainGetTipSet', [ts.Blocks[0].Parents]);
+    mine = mine.concat((await executed(ts, parent)).filter((x) => x.m.To === id || x.m.To === addr));
+    ts = parent;
   }
+  const names = METHODS.storageminer, options = [...new Set(mine.map((x) => x.m.Method))].sort((a, b) => a - b)
+    .map((m) => `<option value="${m}">${esc(names[m] ? `${names[m][0]} · ${names[m][1]}` : `method ${m}`)}</option>`).join('');
+  const messages = `<h2>${w('minerMessages')}</h2><p class="note">${w('filter')}: <select id="method-filter"><option value="">${w('all')}</option>${options}</select></p>` +
+    await executedTable('miner-messages', mine, false);
   const mp = p.MinerPower, tp = p.TotalPower, size_ = info.SectorSize;
   view(`<h1>${w('miner')} ${esc(id)}</h1>` + dl([
     [w('rawPower'), `<span id="raw-power">${size(mp.RawBytePower)}</span> / ${size(tp.RawBytePower)} (${w('share')} ${pct(mp.RawBytePower, tp.RawBytePower)})`],
@@ -245,7 +293,10 @@ async function miner(addr) {
     [w('faulty'), `${c.Faulty} (${size(c.Faulty * size_)})`], [w('balance'), fil(actor.Balance)],
   ]) + `<h2>${w('deadlines')}</h2><table id="deadlines"><thead><tr><th>${w('deadline')}</th><th>${w('sectors')}</th><th>${w('partitions')}</th>` +
     `<th>${w('proven')}</th><th>${w('faulty')}</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
-    `<h2>${w('recentBlocks')}</h2><p id="won">${won.join(', ') || w('none')}</p>`);
+    `<h2>${w('recentBlocks')}</h2><p id="won">${won.join(', ') || w('none')}</p>` + messages);
+  $('#method-filter').addEventListener('change', (ev) => {
+    for (const tr of document.querySelectorAll('#miner-messages tbody tr[data-method]')) tr.hidden = ev.target.value !== '' && tr.dataset.method !== ev.target.value;
+  });
 }
 
 // A search: a height, a CID (block, else message) or an address.
