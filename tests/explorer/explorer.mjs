@@ -48,6 +48,14 @@ try {
     `the filter to SubmitWindowedPoSt shows: ${shown.join(' | ').slice(0, 300)}`);
   check(shown.some((t) => t.includes(msgCid.slice(-12))), `the post ${msgCid} is not among the miner's SubmitWindowedPoSt messages`);
   await shot('miner-messages');
+  // its charts, drawn in the page (SVG): power and sectors over time, blocks won per hour; and
+  // the post's deadline proven (or still open) in this period
+  const points = await page.$eval('#chart-power polyline', (p) => p.getAttribute('points').trim().split(' ').length).catch(() => 0);
+  check(points >= 2, `the power chart has ${points} point(s)`);
+  check((await page.$$('#chart-sectors polyline')).length === 2, 'the sectors chart lacks its two lines');
+  check((await page.$$('#chart-blocks rect')).length >= 1, 'the blocks-per-hour chart has no bar');
+  const thisPeriod = await text(`#deadlines tbody tr:nth-child(${Number(deadline) + 1}) td.this-period`);
+  check(/^(proven|open [01]\/1)$/.test(thisPeriod.trim()), `deadline ${deadline} this period: "${thisPeriod}"`);
   await page.click('#lang');
   await page.waitForFunction(() => document.querySelector('#view').textContent.includes('消息（最近 100 个高度）'), null, { timeout: 30000 });
   await shot('miner-messages-zh');

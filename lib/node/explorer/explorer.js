@@ -18,7 +18,9 @@ const WORDS = {
     partitionsProven: 'Partitions', timestamp: 'Timestamp', head: 'head',
     network: 'The network', totalRaw: 'Total raw byte power', totalQa: 'Total quality-adjusted power', baseFee: 'Base fee',
     recentMessages: 'Messages in the last 15 heights', latestMessages: 'Latest messages', minerMessages: 'Messages (last 100 heights)',
-    all: 'all methods', filter: 'Method',
+    all: 'all methods', filter: 'Method', powerChart: 'Power over time (raw bytes)', sectorsChart: 'Proven and faulty sectors over time',
+    blocksChart: 'Blocks won per hour (last 100 heights)', thisPeriod: 'this period', lastPeriod: 'last period',
+    notDue: 'not due yet', open: 'open', missed: 'missed',
   },
   zh: {
     search: '搜索', placeholder: '高度、CID 或地址', heights: '最新高度', height: '高度', time: '时间', blocks: '块数', miners: '矿工',
@@ -33,6 +35,8 @@ const WORDS = {
     timestamp: '时间戳', head: '链头',
     network: '全网概览', totalRaw: '全网原值算力', totalQa: '全网有效算力', baseFee: '基础费率', recentMessages: '最近 15 个高度的消息数',
     latestMessages: '最新消息', minerMessages: '消息（最近 100 个高度）', all: '全部方法', filter: '方法',
+    powerChart: '算力变化（原值）', sectorsChart: '在证明与出错的 sector 数变化', blocksChart: '每小时出块数（最近 100 个高度）',
+    thisPeriod: '本周期', lastPeriod: '上周期', notDue: '未到期', open: '进行中', missed: '未证明',
   },
 };
 // method names by actor kind: English (Filecoin's) and Chinese (the seed's: 提交时空证明, 数据提交证明)
@@ -258,6 +262,66 @@ async function message(cid) {
     `<pre id="params" class="mono">${esc(JSON.stringify(decoded, null, 2))}</pre>`);
 }
 
+// ---- charts: SVG drawn here, nothing fetched ----
+// Lines over x (heights): series [{name, color, points: [[x, y], ...]}]; y from 0.
+function svgLines(id, series, fmtY) {
+  const W = 640, H = 180, L = 70, B = 24, xs = series.flatMap((s) => s.points.map((p) => p[0])), ys = series.flatMap((s) => s.points.map((p) => p[1]));
+  if (!xs.length) return `<p class="note">${w('none')}</p>`;
+  const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1), y1 = Math.max(...ys, 1);
+  const X = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - 10), Y = (y) => H - B - (y / y1) * (H - B - 10);
+  const lines = series.map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.points.map((p) => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ')}"/>`).join('');
+  const legend = series.map((s, i) => `<text x="${L + 10 + i * 160}" y="14" fill="${s.color}">■ ${esc(s.name)}</text>`).join('');
+  return `<svg id="${id}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" style="background:#fff">` +
+    `<line x1="${L}" y1="${H - B}" x2="${W - 10}" y2="${H - B}" stroke="#8a93a3"/><line x1="${L}" y1="10" x2="${L}" y2="${H - B}" stroke="#8a93a3"/>` +
+    `<text x="${L - 6}" y="16" text-anchor="end" font-size="11">${esc(fmtY(y1))}</text><text x="${L - 6}" y="${H - B}" text-anchor="end" font-size="11">0</text>` +
+    `<text x="${L}" y="${H - 6}" font-size="11">${x0}</text><text x="${W - 10}" y="${H - 6}" text-anchor="end" font-size="11">${x1}</text>${lines}${legend}</svg>`;
+}
+// Bars: [[label, value], ...].
+function svgBars(id, bars) {
+  if (!bars.length) return `<p class="note">${w('none')}</p>`;
+  const W = 640, H = 160, B = 24, bw = Math.min(60, (W - 20) / bars.length - 6), top = Math.max(...bars.map((b) => b[1]), 1);
+  return `<svg id="${id}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" style="background:#fff">` + bars.map(([label, v], i) => {
+    const h = (v / top) * (H - B - 20), x = 10 + i * (bw + 6);
+    return `<rect x="${x}" y="${H - B - h}" width="${bw}" height="${h}" fill="#3b82f6"><title>${esc(label)}: ${v}</title></rect>` +
+      `<text x="${x + bw / 2}" y="${H - B - h - 4}" text-anchor="middle" font-size="11">${v}</text>` +
+      `<text x="${x + bw / 2}" y="${H - 8}" text-anchor="middle" font-size="10">${esc(label)}</text>`;
+  }).join('') + '</svg>';
+}
+
+// The miner's power and sector counts at up to 24 heights spread over the chain so far.
+async function minerHistory(addr, headHeight) {
+  const step = Math.max(1, Math.ceil(headHeight / 24)), raw = [], proven = [], faulty = [];
+  for (let h = headHeight % step; h <= headHeight; h += step) {
+    const ts = await rpc('ChainGetTipSetByHeight', [h, null]);
+    const [p, c] = await Promise.all([rpc('StateMinerPower', [addr, ts.Cids]).catch(() => null), rpc('StateMinerSectorCount', [addr, ts.Cids]).catch(() => null)]);
+    if (!p || !c) continue; // before the miner existed
+    raw.push([ts.Height, Number(p.MinerPower.RawBytePower)]);
+    proven.push([ts.Height, c.Live - c.Faulty]);
+    faulty.push([ts.Height, c.Faulty]);
+  }
+  return { raw, proven, faulty };
+}
+
+// Whether deadline d was proven in the window that closes at close. The chain clears the PoSt
+// submissions in the window's last epoch and faults every sector of a partition not proven, so:
+// proven when no sector of the deadline is faulty just after, or when the submissions one epoch
+// earlier cover its partitions (then the faults were skipped sectors); else missed.
+async function provenAt(addr, d, close, headHeight) {
+  if (close - 1 > headHeight) return w('notDue');
+  if (close - 2 < 0) return '–';
+  const at = async (h) => {
+    const ts = await rpc('ChainGetTipSetByHeight', [h, null]);
+    const dls = await rpc('StateMinerDeadlines', [addr, ts.Cids]).catch(() => null);
+    const parts = dls ? (await rpc('StateMinerPartitions', [addr, d, ts.Cids])) || [] : [];
+    return { posted: dls ? count(dls[d].PostSubmissions) : 0, live: parts.filter((x) => count(x.LiveSectors || x.AllSectors) > 0).length,
+      faulty: parts.reduce((n, x) => n + count(x.FaultySectors), 0) };
+  };
+  const after = await at(close - 1);
+  if (!after.live) return '–';
+  const before = await at(close - 2), ok = after.faulty === 0 || before.posted >= after.live;
+  return `<span class="${ok ? 'ok' : 'bad'}">${ok ? w('proven') : w('missed')}${after.faulty ? ` (${w('faulty')}: ${after.faulty})` : ''}</span>`;
+}
+
 async function miner(addr) {
   const actor = await rpc('StateGetActor', [addr, null]), kind = kindOfCode(actor.Code);
   if (kind !== 'storageminer') {
@@ -270,17 +334,27 @@ async function miner(addr) {
   for (let d = 0; d < dls.length; d++) {
     const parts = (await rpc('StateMinerPartitions', [addr, d, null])) || [];
     const sectors = parts.reduce((n, x) => n + count(x.LiveSectors || x.AllSectors), 0), faulty = parts.reduce((n, x) => n + count(x.FaultySectors), 0);
+    const close = cur.PeriodStart + (d + 1) * cur.WPoStChallengeWindow, hh = cur.CurrentEpoch;
+    const now = close - 1 > hh ? (d === cur.Index ? `${w('open')} ${count(dls[d].PostSubmissions)}/${parts.length}` : w('notDue'))
+      : await provenAt(addr, d, close, hh);
+    const before = await provenAt(addr, d, close - cur.WPoStProvingPeriod, hh);
     rows.push(`<tr${d === cur.Index ? ' class="current"' : ''}><td>${d}${d === cur.Index ? ` (${w('current')})` : ''}</td><td>${sectors}</td>` +
-      `<td>${parts.length}</td><td>${count(dls[d].PostSubmissions)}</td><td>${faulty}</td></tr>`);
+      `<td>${parts.length}</td><td>${count(dls[d].PostSubmissions)}</td><td>${faulty}</td><td class="this-period">${now}</td><td class="last-period">${before}</td></tr>`);
   }
-  const won = [], h = await head();
+  const won = [], h = await head(), perHour = new Map();
   let ts = h, mine = [];
   for (let k = 0; k < 100 && ts.Height > 0; k++) {
-    ts.Blocks.forEach((b, i) => { if (b.Miner === id) won.push(`${link(`#/height/${ts.Height}`, ts.Height)} (${link(`#/block/${cidOf(ts.Cids[i])}`, cidOf(ts.Cids[i]).slice(-8))})`); });
+    ts.Blocks.forEach((b, i) => {
+      if (b.Miner !== id) return;
+      won.push(`${link(`#/height/${ts.Height}`, ts.Height)} (${link(`#/block/${cidOf(ts.Cids[i])}`, cidOf(ts.Cids[i]).slice(-8))})`);
+      const hour = new Date(b.Timestamp * 1000).toISOString().slice(0, 13).replace('T', ' ') + 'h';
+      perHour.set(hour, (perHour.get(hour) || 0) + 1);
+    });
     const parent = await rpc('ChainGetTipSet', [ts.Blocks[0].Parents]);
     mine = mine.concat((await executed(ts, parent)).filter((x) => x.m.To === id || x.m.To === addr));
     ts = parent;
   }
+  const hist = await minerHistory(addr, h.Height);
   const names = METHODS.storageminer, options = [...new Set(mine.map((x) => x.m.Method))].sort((a, b) => a - b)
     .map((m) => `<option value="${m}">${esc(names[m] ? `${names[m][0]} · ${names[m][1]}` : `method ${m}`)}</option>`).join('');
   const messages = `<h2>${w('minerMessages')}</h2><p class="note">${w('filter')}: <select id="method-filter"><option value="">${w('all')}</option>${options}</select></p>` +
@@ -292,8 +366,11 @@ async function miner(addr) {
     [w('committed'), `${c.Live} (${size(c.Live * size_)})`], [w('proving'), `${c.Live - c.Faulty} (${size((c.Live - c.Faulty) * size_)})`],
     [w('faulty'), `${c.Faulty} (${size(c.Faulty * size_)})`], [w('balance'), fil(actor.Balance)],
   ]) + `<h2>${w('deadlines')}</h2><table id="deadlines"><thead><tr><th>${w('deadline')}</th><th>${w('sectors')}</th><th>${w('partitions')}</th>` +
-    `<th>${w('proven')}</th><th>${w('faulty')}</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
-    `<h2>${w('recentBlocks')}</h2><p id="won">${won.join(', ') || w('none')}</p>` + messages);
+    `<th>${w('proven')}</th><th>${w('faulty')}</th><th>${w('thisPeriod')}</th><th>${w('lastPeriod')}</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    `<h2>${w('recentBlocks')}</h2><p id="won">${won.join(', ') || w('none')}</p>` + messages +
+    `<h2>${w('powerChart')}</h2>${svgLines('chart-power', [{ name: w('rawPower'), color: '#3b82f6', points: hist.raw }], size)}` +
+    `<h2>${w('sectorsChart')}</h2>${svgLines('chart-sectors', [{ name: w('proving'), color: '#15803d', points: hist.proven }, { name: w('faulty'), color: '#b91c1c', points: hist.faulty }], String)}` +
+    `<h2>${w('blocksChart')}</h2>${svgBars('chart-blocks', [...perHour.entries()].sort())}`);
   $('#method-filter').addEventListener('change', (ev) => {
     for (const tr of document.querySelectorAll('#miner-messages tbody tr[data-method]')) tr.hidden = ev.target.value !== '' && tr.dataset.method !== ev.target.value;
   });
