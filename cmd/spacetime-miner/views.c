@@ -363,7 +363,7 @@ int miner_cmd_proving_check(int argc, char **argv) {
   view v = {.cli = ST_CLI_INIT(flags)};
   int rc = view_start(
       &v, argc, argv, 1, "spacetime-miner proving check", "N [--slow] [--only-bad] [--json]",
-      "Whether the running poster can read (with --slow: prove) each sector of deadline N, from where it looks for the files.",
+      "Whether the running poster can read (with --slow: prove) each sector of deadline N, from where it looks for the files. Exits 1 when any sector is bad, 0 when all are good.",
       NEED_MINER);
   if (rc >= 0) return view_end(&v, rc);
   st_err err;
@@ -393,7 +393,7 @@ int miner_cmd_proving_check(int argc, char **argv) {
   else printf("%zu sector(s), %zu bad\n", json_array_size(res), bad);
   json_decref(out);
   json_decref(res);
-  return view_end(&v, 0);
+  return view_end(&v, bad ? 1 : 0); /* scripts read a bad sector from the exit status */
 }
 
 int miner_cmd_sectors_pledge(int argc, char **argv) {

@@ -145,7 +145,10 @@ static int client_deal(int argc, char **argv) {
   return rc;
 }
 
-/* What list-deals --json prints of a deal. */
+/* An epoch or number that is -1 for "not yet" (or "none"): null in JSON. */
+static json_t *json_or_null(int64_t v) { return v >= 0 ? json_integer(v) : json_null(); }
+
+/* What list-deals --json prints of a deal; -1 ("not yet") is null. */
 static json_t *deal_json(const st_client_deal_status *s) {
   const st_client_deal_record *r = &s->record;
   json_t *o = json_pack("{ss ss ss sI sb ss sI sI ss}", "ProposalCid", r->proposal_cid, "Provider", r->miner,
@@ -153,27 +156,31 @@ static json_t *deal_json(const st_client_deal_status *s) {
                         "PricePerEpoch", r->price, "StartEpoch", (json_int_t)r->start_epoch, "EndEpoch",
                         (json_int_t)r->end_epoch, "State", s->deal.state);
   if (s->reachable) json_object_set_new(o, "Message", json_string(s->deal.message));
-  json_object_set_new(o, "DealID", json_integer(s->deal.deal_id));
-  if (s->reachable) json_object_set_new(o, "SectorNumber", json_integer(s->deal.sector));
+  json_object_set_new(o, "DealID", json_or_null(s->deal.deal_id));
+  if (s->reachable) json_object_set_new(o, "SectorNumber", json_or_null(s->deal.sector));
   if (s->on_chain)
     json_object_set_new(
         o, "OnChain",
-        json_pack("{sI sI sI}", "SectorStartEpoch", (json_int_t)s->chain.sector_start, "LastUpdatedEpoch",
-                  (json_int_t)s->chain.last_updated, "SlashEpoch", (json_int_t)s->chain.slash_epoch));
+        json_pack("{so so so}", "SectorStartEpoch", json_or_null(s->chain.sector_start), "LastUpdatedEpoch",
+                  json_or_null(s->chain.last_updated), "SlashEpoch", json_or_null(s->chain.slash_epoch)));
   return o;
 }
 
+/* One row of list-deals: "-" for a deal ID or sector not known yet, words for the chain's view. */
 static void print_deal_row(const st_client_deal_status *s) {
-  char chain[96] = "-", sec[24] = "-";
+  char chain[96] = "-", sec[24] = "-", id[24] = "-";
   if (s->on_chain && s->chain.slash_epoch >= 0)
     snprintf(chain, sizeof chain, "slashed at %lld", (long long)s->chain.slash_epoch);
-  else if (s->on_chain && s->chain.sector_start >= 0)
+  else if (s->on_chain && s->chain.sector_start >= 0 && s->chain.last_updated >= 0)
     snprintf(chain, sizeof chain, "active since %lld, paid to %lld", (long long)s->chain.sector_start,
              (long long)s->chain.last_updated);
-  else if (s->on_chain) snprintf(chain, sizeof chain, "published");
+  else if (s->on_chain && s->chain.sector_start >= 0)
+    snprintf(chain, sizeof chain, "active since %lld, not paid yet", (long long)s->chain.sector_start);
+  else if (s->on_chain) snprintf(chain, sizeof chain, "published, not active yet");
   if (s->reachable && s->deal.sector >= 0) snprintf(sec, sizeof sec, "%lld", (long long)s->deal.sector);
-  printf("%-64s  %6lld  %-8s  %-24s  %-8s  %6s  %s\n", s->record.proposal_cid, (long long)s->deal.deal_id,
-         s->record.miner, s->deal.state, s->record.verified ? "true" : "false", sec, chain);
+  if (s->deal.deal_id >= 0) snprintf(id, sizeof id, "%lld", (long long)s->deal.deal_id);
+  printf("%-64s  %6s  %-8s  %-24s  %-8s  %6s  %s\n", s->record.proposal_cid, id, s->record.miner, s->deal.state,
+         s->record.verified ? "true" : "false", sec, chain);
   if (s->reachable && s->deal.message[0]) printf("    %s\n", s->deal.message);
 }
 

@@ -150,11 +150,20 @@ int st_cli_dispatch(const char *group, const st_cli_verb *verbs, size_t n, int a
         !strcmp(verbs[i].name + len + 1, argv[1]))
       return verbs[i].run(argc - 2, argv + 2);
   }
-  /* Name the two words only when the first one is a verb group such as "address". */
+  /* argv[0] may be a verb group such as "address" (the first word of two-word verbs). */
   bool two = false;
-  for (size_t i = 0; i < n && argc >= 2; i++) two |= !strncmp(verbs[i].name, argv[0], len) && verbs[i].name[len] == ' ';
-  return st_cli_fail("unknown verb \"%s%s%s\" for '%s' (run '%s --help')", argv[0], two ? " " : "", two ? argv[1] : "",
-                     group, group);
+  for (size_t i = 0; i < n; i++) two |= !strncmp(verbs[i].name, argv[0], len) && verbs[i].name[len] == ' ';
+  if (!two) return st_cli_fail("unknown verb \"%s\" for '%s' (run '%s --help')", argv[0], group, group);
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    /* The group's help: on stdout for --help (exit 0), on stderr when its verb is missing (exit 1). */
+    FILE *out = argc < 2 ? stderr : stdout;
+    fprintf(out, "usage: %s %s <verb> [flags]\n\nverbs:\n", group, argv[0]);
+    for (size_t i = 0; i < n; i++)
+      if (!strncmp(verbs[i].name, argv[0], len) && verbs[i].name[len] == ' ')
+        fprintf(out, "  %-22s %s\n", verbs[i].name + len + 1, verbs[i].summary);
+    return argc < 2;
+  }
+  return st_cli_fail("unknown verb \"%s %s\" for '%s' (run '%s %s --help')", argv[0], argv[1], group, group, argv[0]);
 }
 
 void st_size_str(double bytes, const char *unit, char *out, size_t n) {

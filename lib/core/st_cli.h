@@ -88,7 +88,9 @@ typedef struct st_cli_verb {
   const char *summary;
 } st_cli_verb;
 /* Runs the verb named by argv[0] (and argv[1] for a two-word name) of group, e.g.
- * "spacetime util"; with no verb or --help, lists the verbs. Returns the exit status. */
+ * "spacetime util"; with no verb or --help, lists the verbs. The first word of two-word verbs
+ * is a group too ("spacetime util address"): with --help it lists that group's verbs on stdout
+ * (exit 0), with no verb on stderr (exit 1). Returns the exit status. */
 int st_cli_dispatch(const char *group, const st_cli_verb *verbs, size_t n, int argc, char **argv);
 
 /* Lotus's SizeStr: 1024-based with three significant digits, "2.69 MiB"; unit is "B" for bytes

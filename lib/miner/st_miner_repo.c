@@ -62,10 +62,14 @@ st_code st_miner_config_read(const char *repo, st_miner_config *out, st_err *err
   if (code) return code;
   st_buf b = ST_BUF_INIT;
   code = st_fs_read_file(path, 1 << 16, &b, err);
+  /* Say where it looked and both ways out: a devnet's repos (cmd/spacetime/devnet.c), or init. */
   if (code == ST_ENOENT)
-    code =
-        st_err_set(err, ST_ENOENT,
-                   "%s does not exist: make the miner with 'spacetime-miner init --owner ADDR --repo %s'", path, repo);
+    code = st_err_set(
+        err, ST_ENOENT,
+        "no miner repo at %s (no config.json there): on a devnet, 'source DEVNET_DIR/env' (DEVNET_DIR is 'spacetime "
+        "devnet --dir', default ./devnet) or pass --repo DEVNET_DIR/miner-1 --node-repo DEVNET_DIR/node; else make "
+        "one with 'spacetime-miner init --owner ADDR --repo %s'",
+        repo, repo);
   if (!code) code = st_miner_config_parse((const char *)b.data, b.len, path, out, err);
   st_buf_free(&b);
   return code;

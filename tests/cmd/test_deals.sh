@@ -66,6 +66,11 @@ raw0=$(M info --json | jq -r .RawBytePower) qa0=$(M info --json | jq -r .Quality
 out=$(deal --from "$K" --verified --provider-collateral 0.000000000000001 "$tmp/file" 2>&1) || die "deal: $out"
 [[ $out == "deal proposed: "* && $out == *"state StorageDealPublish"* ]] || fail "deal: $out"
 pcid=$(awk '/^deal proposed:/ {print $3}' <<<"$out")
+# before it is published: no deal ID or sector yet, "-" in the table and null in JSON, never -1
+ld=$(C client list-deals)
+[[ $ld == *"$pcid"* && $ld != *"-1"* ]] || fail "list-deals before publishing: $ld"
+[[ $(C client list-deals --json | jq ".[] | select(.ProposalCid == \"$pcid\") | .DealID | . == null or . >= 0") == true ]] ||
+  fail "list-deals --json before publishing: $(C client list-deals --json)"
 # kill -9 of the miner while it publishes: after a restart the deal goes on, published once
 sleep 1
 kill -9 "$mpid"
@@ -74,7 +79,9 @@ start_miner --confidence 1
 active() { C client list-deals --json | jq -e ".[] | select(.ProposalCid == \"$pcid\" and .State == \"StorageDealActive\")"; }
 until_ok 150 "the deal is active" active
 ld=$(C client list-deals)
-[[ $ld == *"$pcid"*"StorageDealActive"*"true"*"active since"* ]] || fail "list-deals: $ld"
+[[ $ld == *"$pcid"*"StorageDealActive"*"true"*"active since"* && $ld != *"-1"* ]] || fail "list-deals: $ld"
+[[ $ld == *"not paid yet"* || $ld == *"paid to "* ]] || fail "list-deals, payments: $ld"
+[[ $(C client list-deals --json) != *"-1"* ]] || fail "list-deals --json has -1: $(C client list-deals --json)"
 id=$(C client list-deals --json | jq ".[] | select(.ProposalCid == \"$pcid\") | .DealID")
 sector=$(C client list-deals --json | jq ".[] | select(.ProposalCid == \"$pcid\") | .SectorNumber")
 [[ $(market | jq length) == 1 ]] || fail "the deal was published $(market | jq length) times"

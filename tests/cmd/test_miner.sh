@@ -20,6 +20,10 @@ out=$(M sectors list 2>&1) && fail "sectors list without a running miner succeed
 [[ $out == "ERROR: the miner is not running: its repo $tmp/miner has no api file (start it with 'spacetime-miner run --repo $tmp/miner --dist-path DIR ...')" ]] ||
   fail "sectors list, not running: $out"
 [[ $(M info) == "Mode: not running"* ]] || fail "info without a running miner: $(M info | head -1)"
+# without a repo: where it looked, and both ways out (a devnet's repo, or init)
+out=$("$MINER" sectors list --repo "$tmp/nope" 2>&1) && fail "sectors list without a repo succeeded"
+[[ $out == "ERROR: no miner repo at $tmp/nope (no config.json there): on a devnet, 'source DEVNET_DIR/env' (DEVNET_DIR is 'spacetime devnet --dir', default ./devnet) or pass --repo DEVNET_DIR/miner-1 --node-repo DEVNET_DIR/node; else make one with 'spacetime-miner init --owner ADDR --repo $tmp/nope'" ]] ||
+  fail "sectors list without a repo: $out"
 
 start_miner --confidence 1
 out=$("$MINER" run --repo "$tmp/miner" --node-repo "$tmp/node" --dist-path "$tmp/dist" --api 0 2>&1) && fail "a second run on the repo started"
@@ -59,7 +63,7 @@ out=$(M proving deadline 99 2>&1) && fail "proving deadline 99 succeeded"
 pi=$(M proving info)
 [[ $pi == *"Miner: t01000"* && $pi == *"Faults:      0 (0.00%)"* && $pi == *"Deadline Index:"*" of 12"* && $pi == *"Deadline Challenge:"* ]] || fail "proving info: $pi"
 [[ $(M proving info --json | jq '.Live') == 2 ]] || fail "proving info --json: $(M proving info --json)"
-ck=$(M proving check "$d")
+ck=$(M proving check "$d") || fail "proving check $d: exit $? with every sector good"
 [[ $ck == *"2 sector(s), 0 bad"* && $ck == *"$tmp/dist/nfs/127.0.0.1/cache/s-t01000-1"* ]] || fail "proving check $d: $ck"
 [[ $(M proving check "$d" --slow --json | jq '[.[] | select(.Good)] | length') == 2 ]] || fail "proving check --slow: $(M proving check "$d" --slow)"
 sl=$(M storage list)

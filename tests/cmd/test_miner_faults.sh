@@ -31,7 +31,9 @@ d=$(for i in $(seq 0 5); do M proving deadline "$i" --json; done | jq -s '[.[] |
 cache1=$tmp/dist/nfs/127.0.0.1/cache/s-t01000-1
 gone_at=$(node ChainHead '[]' | jq .Height) gone_line=$(wc -l <"$tmp/poster.log")
 mv "$cache1" "$tmp/cache1.away"
-ck=$(M proving check "$d")
+ck=$(M proving check "$d") && fail "proving check with the folder gone exited 0"
+rc=$(M proving check "$d" --json >/dev/null; echo $?)
+[[ $rc == 1 ]] || fail "proving check --json with a bad sector exited $rc, want 1"
 [[ $ck == *$'bad    could not read from path="'"$cache1"'/p_aux": No such file or directory (os error 2)'* && $ck == *"2 sector(s), 1 bad"* ]] ||
   fail "proving check with the folder gone: $ck"
 # the first faults the chain records: sector 1 alone, so its partition was still proven with

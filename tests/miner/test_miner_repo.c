@@ -27,6 +27,12 @@ static void test_round_trip(void **state) {
   snprintf(other, sizeof other, "%s/none", dir);
   assert_int_equal(st_miner_config_read(other, &back, &err), ST_ENOENT);
   tu_assert_err_contains(&err, "spacetime-miner init --owner ADDR --repo");
+  /* ... where it looked, and where a devnet keeps its miners */
+  char want[400];
+  snprintf(want, sizeof want, "no miner repo at %s (no config.json there): on a devnet, 'source DEVNET_DIR/env'",
+           other);
+  tu_assert_err_contains(&err, want);
+  tu_assert_err_contains(&err, "or pass --repo DEVNET_DIR/miner-1 --node-repo DEVNET_DIR/node");
   assert_int_equal(back.miner, 0);
   assert_null(back.info);
   /* a name that does not fit */
