@@ -136,8 +136,10 @@ typedef struct run_ctx {
   uint64_t genesis; /* its time */
   uint64_t chain;   /* the genesis block's CID, first 8 bytes of its digest: which chain this is */
   bool poster, sealer;
-  int64_t group, confidence, pledge;
-  int64_t machine, lease; /* this process in the cluster, and its claims' lease in seconds */
+  int64_t group, confidence;
+  int64_t pledge_at_once, pledge_total; /* 0: no pledging by itself; total 0: no total */
+  bool pledge_done;                     /* the total is reached (logged once) */
+  int64_t machine, lease;               /* this process in the cluster, and its claims' lease in seconds */
   size_t max_sealing;
   st_post_options post;
   size_t partitions;
@@ -145,6 +147,28 @@ typedef struct run_ctx {
   st_miner_api *api;
   volatile sig_atomic_t stop;
 } run_ctx;
+
+/* --pledge-at-once and --pledge-total: one more committed-capacity sector while fewer than the
+ * first are sealing, until the miner's sectors (every one the sealing database holds, any state)
+ * reach the second. */
+static void pledge_more(run_ctx *r, st_sealer *s) {
+  if (r->pledge_at_once <= 0 || r->pledge_done) return;
+  st_err err;
+  size_t inflight = 0, all = 0;
+  st_sealing_sector *list = NULL;
+  if (st_sealer_in_flight(s, &inflight, &err) || (int64_t)inflight >= r->pledge_at_once) return;
+  if (r->pledge_total && !st_sealer_list(s, &list, &all, &err)) {
+    free(list);
+    if ((int64_t)all >= r->pledge_total) {
+      r->pledge_done = true;
+      st_logf("sectors", ST_LOG_INFO, "--pledge-total %lld reached: the miner has %zu sector(s); no more pledges",
+              (long long)r->pledge_total, all);
+      return;
+    }
+  }
+  uint64_t n;
+  if (st_sealer_pledge(s, &n, &err)) st_logf("sectors", ST_LOG_ERROR, "pledge: %s", err.msg);
+}
 
 static void nap(run_ctx *r, int64_t ms) {
   for (int64_t left = ms; left > 0 && !r->stop; left -= 100) {
@@ -290,11 +314,7 @@ static void *sealer_thread(void *arg) {
   }
   if (!code) announce(r, node);
   while (!r->stop && s) {
-    size_t inflight = 0;
-    uint64_t n;
-    if (r->pledge > 0 && !st_sealer_in_flight(s, &inflight, &err) && (int64_t)inflight < r->pledge &&
-        st_sealer_pledge(s, &n, &err))
-      st_logf("sectors", ST_LOG_ERROR, "pledge: %s", err.msg);
+    pledge_more(r, s);
     int changed = 0;
     if (st_sealer_step(s, &changed, &err)) st_logf("sectors", ST_LOG_WARN, "sealer: %s", err.msg);
     int moved = 0;
@@ -375,12 +395,24 @@ static int run_flags(const st_cli *cli, run_ctx *r) {
     if (!r->token_given[0]) return st_cli_fail("--server-token-file: path=\"%s\" is missing or empty", tfile);
     r->server_token = r->token_given;
   }
-  uint64_t group = 0, confidence = 2, pledge = 0, partitions = 3, timeout_ms = 30000, parallel = 8, sealing = 4;
+  uint64_t group = 0, confidence = 2, at_once = 0, total = 0, partitions = 3, timeout_ms = 30000, parallel = 8,
+           sealing = 4;
   if (st_cli_u64(cli, "groups", 0, INT32_MAX, NULL, &group, &err) ||
       st_cli_u64(cli, "max-sealing", 1, 1000, "sectors", &sealing, &err) ||
       st_cli_u64(cli, "confidence", 0, 1000, "epochs", &confidence, &err) ||
-      st_cli_u64(cli, "pledge", 0, 1000, "sectors", &pledge, &err))
+      st_cli_u64(cli, "pledge", 0, 1000, "sectors", &at_once, &err) ||
+      st_cli_u64(cli, "pledge-at-once", 0, 1000, "sectors", &at_once, &err) ||
+      st_cli_u64(cli, "pledge-total", 0, 10000000, "sectors", &total, &err))
     return st_cli_fail("%s", err.msg);
+  if (st_cli_has(cli, "pledge") && st_cli_has(cli, "pledge-at-once"))
+    return st_cli_fail("give --pledge-at-once N, not --pledge too (--pledge is its old name)");
+  if (st_cli_has(cli, "pledge"))
+    st_logf("sectors", ST_LOG_WARN,
+            "--pledge %llu is --pledge-at-once %llu: that many sealing at once, with no end; --pledge-total N stops "
+            "at N sectors in all",
+            (unsigned long long)at_once, (unsigned long long)at_once);
+  if (total && !st_cli_has(cli, "pledge") && !st_cli_has(cli, "pledge-at-once"))
+    at_once = total < sealing ? total : sealing; /* a total alone: as many at once as this sealer works on */
   if ((text = st_cli_value(cli, "max-fee", NULL)) && st_fil_parse(text, r->max_fee, &err))
     return st_cli_fail("--max-fee: %s", err.msg);
   if (st_cli_u64(cli, "partitions-per-message", 1, 3, NULL, &partitions, &err) ||
@@ -389,7 +421,8 @@ static int run_flags(const st_cli *cli, run_ctx *r) {
     return st_cli_fail("%s", err.msg);
   r->group = st_cli_has(cli, "groups") ? (int64_t)group : -1;
   r->confidence = (int64_t)confidence;
-  r->pledge = (int64_t)pledge;
+  r->pledge_at_once = (int64_t)at_once;
+  r->pledge_total = (int64_t)total;
   r->max_sealing = (size_t)sealing;
   r->partitions = (size_t)partitions;
   r->post = (st_post_options){.parallel = (unsigned)parallel, .timeout_ms = (unsigned)timeout_ms};
@@ -552,8 +585,12 @@ static int cmd_run(int argc, char **argv) {
       ST_FLAG("api", ST_FLAG_VALUE, "PORT",
               "the miner's API port on 127.0.0.1, for the views and /metrics (default 2345; 0 picks a free one)"),
       ST_FLAG("log-file", ST_FLAG_VALUE, "FILE", "also write the log to FILE, e.g. poster.log"),
-      ST_FLAG("pledge", ST_FLAG_VALUE, "N",
-              "keep N committed-capacity sectors sealing at once (default 0: only 'sectors pledge')"),
+      ST_FLAG("pledge-at-once", ST_FLAG_VALUE, "N",
+              "pledge committed-capacity sectors by itself, N sealing at once (default 0: only 'sectors pledge')"),
+      ST_FLAG("pledge-total", ST_FLAG_VALUE, "N",
+              "stop pledging once the miner has N sectors in all (default: no end); alone, it pledges "
+              "min(N, --max-sealing) at once"),
+      ST_FLAG("pledge", ST_FLAG_VALUE, "N", "the old name of --pledge-at-once (N at once, not N in all)"),
       ST_FLAG("confidence", ST_FLAG_VALUE, "EPOCHS", "epochs past Challenge/Open/seed before acting (default 2)"),
       ST_FLAG("max-fee", ST_FLAG_VALUE, "FIL", "the most one message may pay in fees (default: no cap)"),
       ST_FLAG("partitions-per-message", ST_FLAG_VALUE, "N",
