@@ -10,9 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/st_clock.h"
 #include "core/st_encoding.h"
 #include "core/st_endian.h"
 #include "core/st_fs.h"
+#include "core/st_log.h"
 #include "core/st_par.h"
 #include "crypto/st_hash.h"
 
@@ -104,6 +106,26 @@ static void make_range(void *arg, size_t lo, size_t hi) {
   }
 }
 
+/* Making a large cache takes minutes (32 GiB: 56 GiB of entries): its progress is logged at each
+ * tenth, with the time left at the pace so far. Caches under 8 MiB (2 KiB sectors) are made
+ * without a word. */
+typedef struct progress {
+  const char *path;
+  uint64_t total, started_ms;
+  int shown; /* the last tenth logged */
+} progress;
+
+static void show_progress(progress *p, uint64_t done) {
+  if (p->total * ST_PARENT_CACHE_ENTRY < (8u << 20)) return;
+  int tenth = (int)(done * 10 / p->total);
+  if (tenth == p->shown) return;
+  p->shown = tenth;
+  uint64_t spent = st_clock_ms() - p->started_ms, left = done < p->total ? spent * (p->total - done) / done : 0;
+  st_log("proofs", ST_LOG_INFO, "making the parent cache",
+         json_pack("{s:s, s:I, s:I, s:I}", "path", p->path, "percent", (json_int_t)(done * 100 / p->total), "spent_s",
+                   (json_int_t)(spent / 1000), "left_s", (json_int_t)((left + 500) / 1000)));
+}
+
 /* Writes g's cache to path (temporary name, then rename), checking the published digest. */
 static st_code make_file(const st_graph *g, const char *path, uint8_t digest[32], st_err *err) {
   const char *slash = strrchr(path, '/');
@@ -118,6 +140,7 @@ static st_code make_file(const st_graph *g, const char *path, uint8_t digest[32]
   }
   st_fs_tmpfile t;
   rc = st_fs_tmpfile_open(&t, path, 0644, err);
+  progress pr = {.path = path, .total = g->nodes, .started_ms = st_clock_ms(), .shown = -1};
   for (uint64_t v = 0; !rc && v < g->nodes; v += CHUNK_NODES) {
     uint64_t n = g->nodes - v < CHUNK_NODES ? g->nodes - v : CHUNK_NODES;
     chunk c = {g, v, buf};
@@ -125,6 +148,7 @@ static st_code make_file(const st_graph *g, const char *path, uint8_t digest[32]
     size_t len = (size_t)n * ST_PARENT_CACHE_ENTRY;
     st_sha256_update(&ctx, buf, len);
     rc = st_fs_pwrite_all(t.fd, buf, len, v * ST_PARENT_CACHE_ENTRY, t.tmp, err);
+    if (!rc) show_progress(&pr, v + n);
   }
   free(buf);
   if (!rc) {

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "core/st_buf.h"
+#include "core/st_fs.h"
+#include "core/st_log.h"
 #include "crypto/st_hash.h"
 #include "proofs/st_graph.h"
 #include "proofs/st_parent_cache.h"
@@ -109,9 +111,22 @@ static void test_parent_cache_vectors(void **state) {
     assert_string_equal(st_parent_cache_published(name), digest);
     st_parent_cache pc;
     st_err err;
+    char log[600];
+    snprintf(log, sizeof log, "%s/progress.log", f->dir);
+    assert_int_equal(st_log_set_file(log, &err), ST_OK);
     if (st_parent_cache_open(&pc, &g, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(st_log_set_file(NULL, &err), ST_OK);
     assert_true(pc.made);
     assert_int_equal(pc.len, g.nodes * 56);
+    /* a cache of 8 MiB or more logs its making at each tenth, up to 100% */
+    st_buf lines = ST_BUF_INIT;
+    assert_int_equal(st_fs_read_file(log, 1 << 20, &lines, &err), ST_OK);
+    st_buf_putc(&lines, 0);
+    bool logged = strstr((char *)lines.data, "making the parent cache") != NULL;
+    assert_int_equal(logged, pc.len >= (8u << 20));
+    if (logged) assert_non_null(strstr((char *)lines.data, "\"percent\": 100"));
+    st_buf_free(&lines);
+    unlink(log);
     char want_path[512];
     snprintf(want_path, sizeof want_path, "%s/%s.cache", f->dir, name);
     assert_string_equal(pc.path, want_path);
