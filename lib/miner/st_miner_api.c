@@ -19,6 +19,7 @@
 #include "crypto/st_secp.h"
 #include "miner/st_deals.h"
 #include "miner/st_locator.h"
+#include "miner/st_seal_progress.h"
 #include "miner/st_sealer.h"
 #include "miner/st_wdpost.h"
 #include "proofs/st_unseal.h"
@@ -418,11 +419,14 @@ static void retrieve(st_miner_api *a, const char *cid, st_http_response *resp) {
     code = st_fs_tmpfile_open(&t, out, 0600, &err);
     open_ = !code;
   }
+  st_seal_progress prog;
+  st_seal_observer obs = st_seal_progress_start(&prog, "unsealing", (uint64_t)r.sector, a->cfg.cfg->info->layers);
   st_unseal_input in = {.info = a->cfg.cfg->info,
                         .miner = a->cfg.cfg->miner,
                         .sector = (uint64_t)r.sector,
                         .root = x.root,
-                        .scratch = scratch};
+                        .scratch = scratch,
+                        .observer = &obs};
   memcpy(in.ticket, x.ticket, 32);
   memcpy(in.comm_d, x.comm_d, 32);
   pthread_mutex_lock(&a->unseal_mu);

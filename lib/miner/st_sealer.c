@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "chain/st_rand.h"
-#include "core/st_clock.h"
 #include "core/st_encoding.h"
 #include "core/st_fs.h"
 #include "core/st_log.h"
 #include "miner/st_miner_msgs.h"
+#include "miner/st_seal_progress.h"
 #include "proofs/st_commp.h"
 #include "proofs/st_porep.h"
 #include "proofs/st_seal.h"
@@ -356,27 +356,6 @@ static st_code guard_number(st_sealer *s, sector *x, bool *stop, st_err *err) {
   return set_state(s, x, "PreCommitting", "", NULL, NULL, err);
 }
 
-/* Sealing's progress in the log: each phase of st_seal as it ends (tree_d, each SDR layer,
- * tree_c, tree_r_last, aux), with the share of phases done and the time left at the pace so far
- * (layers take about the same time each, and they are most of the work). */
-typedef struct seal_progress {
-  uint64_t sector;
-  unsigned done, total;
-  uint64_t started_ms;
-} seal_progress;
-
-static void on_seal_phase(void *arg, const char *phase, bool done) {
-  seal_progress *p = arg;
-  if (!done) return;
-  p->done++;
-  uint64_t spent = st_clock_ms() - p->started_ms;
-  uint64_t left = p->done < p->total ? spent * (p->total - p->done) / p->done : 0;
-  st_log(LOG, ST_LOG_INFO, "sealing progress",
-         json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "sector", (json_int_t)p->sector, "done", phase, "phases_done",
-                   (json_int_t)p->done, "phases", (json_int_t)p->total, "percent",
-                   (json_int_t)(p->done * 100 / p->total), "left_s", (json_int_t)((left + 500) / 1000)));
-}
-
 static st_code step_precommit1(st_sealer *s, sector *x, int64_t head, st_err *err) {
   if (!x->root[0]) return fail(s, x, "SealPreCommit1Failed", "the sector has no storage root: allocating again", err);
   int64_t epoch = head - s->cfg.confidence;
@@ -387,8 +366,8 @@ static st_code step_precommit1(st_sealer *s, sector *x, int64_t head, st_err *er
   st_buf e = ST_BUF_INIT;
   st_rand_entropy_id(s->cfg.miner, &e);
   char staging[ST_PATH_MAX], staged[ST_PATH_MAX];
-  seal_progress prog = {.sector = x->number, .total = s->cfg.info->layers + 4, .started_ms = st_clock_ms()};
-  st_seal_observer obs = {on_seal_phase, &prog};
+  st_seal_progress prog;
+  st_seal_observer obs = st_seal_progress_start(&prog, "sealing", x->number, s->cfg.info->layers + 4);
   st_seal_input in = {
       .info = s->cfg.info, .miner = s->cfg.miner, .sector = x->number, .root = staging, .observer = &obs};
   code = st_node_randomness(s->cfg.node, false, ST_DST_SEAL, epoch, e.data, e.len, NULL, in.ticket, err);

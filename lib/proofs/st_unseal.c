@@ -43,7 +43,8 @@ st_code st_unseal_range(const st_unseal_input *in, uint64_t offset, uint64_t len
     return st_err_set(err, ST_EINVAL, "unseal: path=\"%s\" is not a sealed %s sector (%lld bytes)", p.sealed,
                       in->info->name, (long long)st.st_size);
   }
-  st_seal_input si = {.info = in->info, .miner = in->miner, .sector = in->sector, .root = in->scratch};
+  st_seal_input si = {
+      .info = in->info, .miner = in->miner, .sector = in->sector, .root = in->scratch, .observer = in->observer};
   memcpy(si.ticket, in->ticket, 32);
   char key_path[ST_PATH_MAX] = "";
   rc = st_seal_key(&si, in->comm_d, key_path, err);

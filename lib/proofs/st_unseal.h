@@ -11,14 +11,16 @@
 #include <stdint.h>
 
 #include "core/st_err.h"
+#include "proofs/st_seal.h"
 #include "proofs/st_sector.h"
 
 typedef struct st_unseal_input {
   const st_sector_info *info;
   uint64_t miner, sector;
-  uint8_t ticket[32], comm_d[32]; /* as the sealer recorded them */
-  const char *root;               /* the storage root holding sealed/s-t0<miner>-<n> */
-  const char *scratch;            /* a folder for the regenerated key; left as it was */
+  uint8_t ticket[32], comm_d[32];   /* as the sealer recorded them */
+  const char *root;                 /* the storage root holding sealed/s-t0<miner>-<n> */
+  const char *scratch;              /* a folder for the regenerated key; left as it was */
+  const st_seal_observer *observer; /* NULL, or told of each layer of the key as it is made */
 } st_unseal_input;
 
 /* Writes the raw bytes of the padded range [offset, offset + len) (multiples of 128 within the

@@ -134,4 +134,7 @@ cmp "$tmp/file" "$tmp/back" || fail "the retrieved bytes differ from the file"
 out=$(C client retrieve "$other" "$tmp/none" --miner t01000 2>&1) && fail "retrieving a piece the miner lacks succeeded"
 [[ $out == *"HTTP 404: "*"stores no piece $other"* ]] || fail "retrieve unknown: $out"
 grep -q $'\tINFO\tmarkets\tpiece retrieved\t' "$tmp/miner.log" || fail "no retrieval log line"
+# unsealing showed its progress: the key's layers, up to 100%
+unseal=$(grep -h $'\tunsealing progress\t' "$tmp/miner.log" "$tmp/poster.log" 2>/dev/null | cut -f5 | jq -c "select(.sector == $sector) | .percent" | tail -1)
+[[ $unseal == 100 ]] || fail "unsealing progress of sector $sector ended at: $unseal"
 finish
