@@ -419,7 +419,7 @@ static st_code r_premium(st_rpc_req *q, st_err *err) {
   st_code code = fn_tipset(n, &a->tsk, &ts, err);
   if (!code) code = recent_premiums(n, &ts, a->nblocks ? a->nblocks : 1, &p, &k, &blocks, err);
   if (!code) {
-    qsort(p, k, sizeof *p, by_premium_desc);
+    if (k) qsort(p, k, sizeof *p, by_premium_desc); /* p is NULL when no message was found */
     int64_t target = st_chain_network(n->chain)->block_gas_target;
     int64_t at = target * (int64_t)blocks / 2 + target * (int64_t)blocks / 40;
     mpz_t prev1, prev2;
