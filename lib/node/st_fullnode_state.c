@@ -265,34 +265,25 @@ static st_code r_state_network_version(st_rpc_req *q, st_err *err) {
   return code;
 }
 
-/* StateListMiners [tsk]: every miner actor's ID address, in ID order. */
-static st_code r_state_list_miners(st_rpc_req *q, st_err *err) {
+/* The ID addresses of the actors at tsk's state, in ID order: every one, or the miners only. */
+static st_code list_actors(st_rpc_req *q, bool miners_only, st_err *err) {
   st_fullnode *n = q->ctx;
   st_state st;
   st_code code = fn_state(n, &((fn_tsk_args *)q->args)->tsk, &st, err);
   if (!code) {
     json_t *arr = json_array();
     for (size_t i = 0; i < st.n; i++)
-      if (st.actors[i].kind == ST_ACTOR_MINER) json_array_append_new(arr, fn_id_json(n, st.actors[i].id));
+      if (!miners_only || st.actors[i].kind == ST_ACTOR_MINER)
+        json_array_append_new(arr, fn_id_json(n, st.actors[i].id));
     q->result = arr;
   }
   st_state_clear(&st);
   return code;
 }
 
-/* StateListActors [tsk]: every actor's ID address, in ID order. */
-static st_code r_state_list_actors(st_rpc_req *q, st_err *err) {
-  st_fullnode *n = q->ctx;
-  st_state st;
-  st_code code = fn_state(n, &((fn_tsk_args *)q->args)->tsk, &st, err);
-  if (!code) {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < st.n; i++) json_array_append_new(arr, fn_id_json(n, st.actors[i].id));
-    q->result = arr;
-  }
-  st_state_clear(&st);
-  return code;
-}
+/* StateListMiners [tsk] ([] when none) and StateListActors [tsk]. */
+static st_code r_state_list_miners(st_rpc_req *q, st_err *err) { return list_actors(q, true, err); }
+static st_code r_state_list_actors(st_rpc_req *q, st_err *err) { return list_actors(q, false, err); }
 
 /* StateCall's params: [Message, tsk]. */
 typedef struct call_args {
